@@ -1,0 +1,61 @@
+package dev.rolloutlab.cli;
+
+import picocli.CommandLine;
+
+import java.io.PrintWriter;
+
+/**
+ * Runs a picocli command the way every Rollout Lab script does: usage errors name the flag and exit 2, failures
+ * print one readable line (the stack trace only with {@code ROLLOUT_LAB_DEBUG=1}) and exit 1.
+ */
+public final class Cli {
+    public static final int USAGE = 2;
+    public static final int FAILURE = 1;
+
+    private Cli() {
+    }
+
+    public static CommandLine commandLine(Object command) {
+        CommandLine cl = new CommandLine(command);
+        cl.setCaseInsensitiveEnumValuesAllowed(true);
+        cl.setParameterExceptionHandler((ex, args) -> {
+            PrintWriter err = ex.getCommandLine().getErr();
+            err.println("error: " + ex.getMessage());
+            if (!CommandLine.UnmatchedArgumentException.printSuggestions(ex, err)) {
+                err.println("Run with --help to see the flags.");
+            }
+            return USAGE;
+        });
+        cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
+            PrintWriter err = commandLine.getErr();
+            if (ex instanceof UserError || ex instanceof IllegalArgumentException
+                    || ex instanceof dev.rolloutlab.engine.ModelFormatException) {
+                err.println("error: " + ex.getMessage());
+            } else {
+                err.println("error: " + ex);
+            }
+            if (System.getenv("ROLLOUT_LAB_DEBUG") != null) ex.printStackTrace(err);
+            err.flush();
+            return ex instanceof UserError u ? u.exitCode : FAILURE;
+        });
+        return cl;
+    }
+
+    public static int run(Object command, String... args) {
+        return commandLine(command).execute(args);
+    }
+
+    /** A failure caused by the user's input; its message says what to change. */
+    public static class UserError extends RuntimeException {
+        final int exitCode;
+
+        public UserError(String message) {
+            this(message, USAGE);
+        }
+
+        public UserError(String message, int exitCode) {
+            super(message);
+            this.exitCode = exitCode;
+        }
+    }
+}

@@ -1,0 +1,424 @@
+package dev.rolloutlab.engine;
+
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * The reference engine as a library: one scheduler thread runs continuous batching over the model. Requests join
+ * and leave between steps; each step is one batched forward pass over every running sequence plus the prompts
+ * admitted in it. Weights are swapped between steps by {@link #updateWeights}.
+ */
+public final class InProcessEngine implements Engine {
+    /** Scheduler limits: sequences decoded together, and prompt tokens admitted per step. */
+    public record Options(int maxRunningSequences, int maxPrefillTokensPerStep) {
+        public static final Options DEFAULT = new Options(64, 1024);
+    }
+
+    private final Checkpoint checkpoint;
+    private final Options options;
+    private final AtomicReference<Weights> weights;
+    private final LinkedBlockingQueue<Job> incoming = new LinkedBlockingQueue<>();
+    private final Thread thread;
+    private final Transformer model;
+    private final Sampler sampler;
+    private final SplittableRandom seeds = new SplittableRandom();
+    private volatile boolean running = true;
+    private volatile EngineLoad load;
+    private final String name;
+
+    public InProcessEngine(Checkpoint checkpoint, Options options) {
+        this(checkpoint, options, "inproc");
+    }
+
+    public InProcessEngine(Checkpoint checkpoint, Options options, String name) {
+        this.checkpoint = checkpoint;
+        this.options = options;
+        this.name = name;
+        this.weights = new AtomicReference<>(checkpoint.weights());
+        this.model = new Transformer(checkpoint.config());
+        this.sampler = new Sampler(checkpoint.config().vocabSize());
+        this.load = new EngineLoad(0, 0, 0, 0, checkpoint.weights().version());
+        thread = Thread.ofPlatform().name("engine-" + name).daemon(true).start(this::loop);
+    }
+
+    public static InProcessEngine open(Path dir) {
+        return new InProcessEngine(Checkpoint.load(dir), Options.DEFAULT);
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    public ModelConfig config() {
+        return checkpoint.config();
+    }
+
+    public Tokenizer tokenizer() {
+        return checkpoint.tokenizer();
+    }
+
+    public Checkpoint checkpoint() {
+        return checkpoint;
+    }
+
+    public Weights weights() {
+        return weights.get();
+    }
+
+    public EngineLoad load() {
+        return load;
+    }
+
+    /** Token ids the engine stops on by default: the config's EOS ids and {@code <|im_end|>}. */
+    public List<Integer> defaultStopIds() {
+        List<Integer> ids = new ArrayList<>(config().eosTokenIds());
+        int imEnd = tokenizer().specialId("<|im_end|>");
+        if (imEnd >= 0 && !ids.contains(imEnd)) ids.add(imEnd);
+        return ids;
+    }
+
+    /** Convenience for notebooks: tokenise, generate, wait. */
+    public Completion generate(String prompt, SamplingParams params, int n) {
+        return generate(new GenerationRequest(tokenizer().encode(prompt), n, params));
+    }
+
+    @Override
+    public CompletableFuture<Completion> submit(GenerationRequest request, TokenListener listener) {
+        int ctx = config().maxPositions();
+        int len = request.promptTokens().length;
+        if (len + request.params().maxTokens() > ctx) {
+            throw new ContextLengthException(len, request.params().maxTokens(), ctx);
+        }
+        for (int t : request.promptTokens()) {
+            if (t < 0 || t >= config().vocabSize()) {
+                throw new IllegalArgumentException("prompt token id " + t + " is outside the vocabulary [0, " + config().vocabSize() + ")");
+            }
+        }
+        if (!running) throw new IllegalStateException("engine " + name + " is closed");
+        Job job = new Job(request, listener == null ? TokenListener.NONE : listener);
+        incoming.add(job);
+        return job.future;
+    }
+
+    /**
+     * Installs new values for some or all tensors (same names and shapes) as the next version, effective from the
+     * next scheduler step. A rejected update throws and leaves the current weights and version in place.
+     */
+    public synchronized long updateWeights(Map<String, Tensor> tensors) {
+        Weights cur = weights.get();
+        Weights next = cur.withUpdates(tensors, cur.version() + 1);
+        weights.set(next);
+        return next.version();
+    }
+
+    /** The seed's perturb: adds seeded Gaussian noise times {@code scale} to the first {@code numLeaves} tensors. */
+    public synchronized PerturbResult perturb(long seed, double scale, Integer numLeaves) {
+        long t0 = System.nanoTime();
+        Weights cur = weights.get();
+        double before = cur.checksum();
+        List<Tensor> all = new ArrayList<>(cur.tensors().values());
+        int n = numLeaves == null ? all.size() : Math.max(1, Math.min(numLeaves, all.size()));
+        Map<String, Tensor> updates = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < n; i++) {
+            Tensor t = all.get(i);
+            SplittableRandom rnd = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + i);
+            float[] d = t.data().clone();
+            for (int j = 0; j < d.length; j++) d[j] += (float) (nextGaussian(rnd) * scale);
+            updates.put(t.name(), new Tensor(t.name(), t.shape(), d));
+        }
+        long v = updateWeights(updates);
+        double after = weights.get().checksum();
+        return new PerturbResult(n, before, after, v, (System.nanoTime() - t0) / 1e9);
+    }
+
+    /** What {@link #perturb} changed. */
+    public record PerturbResult(int numLeaves, double checksumBefore, double checksumAfter, long version, double elapsedSec) {
+    }
+
+    static double nextGaussian(SplittableRandom r) {
+        double u1 = r.nextDouble(), u2 = r.nextDouble();
+        return Math.sqrt(-2 * Math.log(1 - u1)) * Math.cos(2 * Math.PI * u2);
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        thread.interrupt();
+        try {
+            thread.join(5000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        Job j;
+        while ((j = incoming.poll()) != null) j.future.completeExceptionally(new IllegalStateException("engine closed"));
+    }
+
+    // ---- scheduler ----
+
+    private final class Job {
+        final GenerationRequest request;
+        final TokenListener listener;
+        final CompletableFuture<Completion> future = new CompletableFuture<>();
+        Seq[] seqs;
+        int unfinished;
+        long seed;
+
+        Job(GenerationRequest request, TokenListener listener) {
+            this.request = request;
+            this.listener = listener;
+        }
+    }
+
+    private final class Seq {
+        final Job job;
+        final int index;
+        final KvCache cache;
+        final SplittableRandom rng;
+        final Tokenizer.Decoder decoder;
+        final StringBuilder text = new StringBuilder();
+        int[] tokens = new int[16];
+        float[] logprobs = new float[16];
+        long[] versions = new long[16];
+        List<List<TopLogprob>> tops;
+        int count;
+        int pos;
+        FinishReason finish;
+
+        Seq(Job job, int index, KvCache cache, int pos, long seed) {
+            this.job = job;
+            this.index = index;
+            this.cache = cache;
+            this.pos = pos;
+            this.rng = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + index);
+            this.decoder = tokenizer().new Decoder(true);
+            this.tops = job.request.params().topLogprobs() > 0 ? new ArrayList<>() : List.of();
+        }
+
+        int last() {
+            return tokens[count - 1];
+        }
+    }
+
+    private final List<Seq> active = new ArrayList<>();
+    private final ArrayDeque<Job> waiting = new ArrayDeque<>();
+    private int[] rowTokens = new int[64], rowPos = new int[64], logitRows = new int[64];
+    private KvCache[] rowCache = new KvCache[64];
+    private float[] logits = new float[0];
+    private long tokensWindowStart = System.nanoTime();
+    private long tokensInWindow;
+    private double tokensPerSecond;
+
+    private void loop() {
+        while (running) {
+            try {
+                if (active.isEmpty() && waiting.isEmpty()) {
+                    Job j = incoming.poll(100, TimeUnit.MILLISECONDS);
+                    if (j == null) {
+                        publishLoad();
+                        continue;
+                    }
+                    waiting.add(j);
+                }
+                incoming.drainTo(waiting);
+                step();
+            } catch (InterruptedException e) {
+                break;
+            } catch (Throwable t) {
+                failAll(t);
+            }
+        }
+        failAll(new IllegalStateException("engine closed"));
+    }
+
+    private void failAll(Throwable t) {
+        for (Seq s : active) s.job.future.completeExceptionally(t);
+        for (Job j : waiting) j.future.completeExceptionally(t);
+        active.clear();
+        waiting.clear();
+    }
+
+    private void step() {
+        Weights w = weights.get();
+        int n = 0;
+        // decode rows first: one per running sequence
+        for (Seq s : active) {
+            n = grow(n + 1) - 1;
+            rowTokens[n] = s.last();
+            rowPos[n] = s.pos;
+            rowCache[n] = s.cache;
+            logitRows[n] = n;
+            n++;
+        }
+        int nLogits = n;
+        List<Job> admitted = new ArrayList<>();
+        int prefill = 0, seqs = active.size();
+        for (Iterator<Job> it = waiting.iterator(); it.hasNext(); ) {
+            Job j = it.next();
+            if (j.future.isDone()) { // cancelled by the caller before it started
+                it.remove();
+                continue;
+            }
+            int len = j.request.promptTokens().length;
+            boolean first = admitted.isEmpty() && active.isEmpty();
+            if (!first && (seqs + j.request.n() > options.maxRunningSequences()
+                    || prefill + len > options.maxPrefillTokensPerStep())) break;
+            it.remove();
+            admitted.add(j);
+            seqs += j.request.n();
+            prefill += len;
+            KvCache cache = new KvCache(config().numLayers(), config().kvDim(), len + Math.min(j.request.params().maxTokens(), 256));
+            long seed = j.request.params().seed() != null ? j.request.params().seed() : seeds.nextLong();
+            j.seed = seed;
+            j.seqs = new Seq[j.request.n()];
+            j.seqs[0] = new Seq(j, 0, cache, len, seed);
+            j.unfinished = j.request.n();
+            n = grow(n + len) - len;
+            for (int p = 0; p < len; p++) {
+                rowTokens[n] = j.request.promptTokens()[p];
+                rowPos[n] = p;
+                rowCache[n] = cache;
+                n++;
+            }
+            logitRows[nLogits++] = n - 1;
+        }
+        if (n == 0) return;
+        int vocab = config().vocabSize();
+        if (logits.length < nLogits * vocab) logits = new float[nLogits * vocab];
+        model.forward(w, n, rowTokens, rowPos, rowCache, logitRows, nLogits, logits);
+
+        int li = 0;
+        List<Seq> still = new ArrayList<>(active.size() + seqs);
+        for (Seq s : active) {
+            s.pos++;
+            emit(s, li++, w.version());
+            if (s.finish == null) still.add(s);
+        }
+        for (Job j : admitted) {
+            int row = li++;
+            Seq s0 = j.seqs[0];
+            // the other samples share the prompt's prefill: copy its keys and values instead of recomputing them
+            for (int i = 1; i < j.seqs.length; i++) j.seqs[i] = new Seq(j, i, s0.cache.fork(s0.pos), s0.pos, j.seed);
+            for (int i = 0; i < j.seqs.length; i++) {
+                Seq s = j.seqs[i];
+                emit(s, row, w.version());
+                if (s.finish == null) still.add(s);
+            }
+        }
+        active.clear();
+        active.addAll(still);
+        publishLoad();
+    }
+
+    private int grow(int need) {
+        if (rowTokens.length < need) {
+            int cap = Math.max(need, rowTokens.length * 2);
+            rowTokens = Arrays.copyOf(rowTokens, cap);
+            rowPos = Arrays.copyOf(rowPos, cap);
+            rowCache = Arrays.copyOf(rowCache, cap);
+            logitRows = Arrays.copyOf(logitRows, cap);
+        }
+        return need;
+    }
+
+    /** Samples the next token of {@code s} from logits row {@code row}, records it and checks the stop rules. */
+    private void emit(Seq s, int row, long version) {
+        SamplingParams p = s.job.request.params();
+        int vocab = config().vocabSize();
+        int off = row * vocab;
+        int tok = sampler.sample(logits, off, p, s.rng);
+        float logZ = sampler.logZ(logits, off);
+        float lp = logits[off + tok] - logZ;
+        if (s.count == s.tokens.length) {
+            s.tokens = Arrays.copyOf(s.tokens, s.count * 2);
+            s.logprobs = Arrays.copyOf(s.logprobs, s.count * 2);
+            s.versions = Arrays.copyOf(s.versions, s.count * 2);
+        }
+        s.tokens[s.count] = tok;
+        s.logprobs[s.count] = lp;
+        s.versions[s.count] = version;
+        s.count++;
+        if (p.topLogprobs() > 0) s.tops.add(sampler.top(logits, off, logZ, p.topLogprobs()));
+        tokensInWindow++;
+        boolean eos = !p.ignoreEos() && (p.stopTokenIds().contains(tok) || (p.stopTokenIds().isEmpty() && isDefaultStop(tok)));
+        String piece = eos ? "" : s.decoder.next(tok);
+        FinishReason finish = null;
+        if (eos) finish = FinishReason.STOP;
+        if (!piece.isEmpty() && !p.stop().isEmpty()) {
+            int before = s.text.length();
+            s.text.append(piece);
+            int cut = stopIndex(s.text, p.stop(), Math.max(0, before - maxLen(p.stop())));
+            if (cut >= 0) {
+                piece = cut > before ? s.text.substring(before, cut) : "";
+                s.text.setLength(Math.max(cut, 0));
+                finish = FinishReason.STOP;
+            }
+        } else {
+            s.text.append(piece);
+        }
+        s.job.listener.onToken(s.index, tok, lp, version, piece);
+        if (finish == null && (s.count >= p.maxTokens() || s.pos >= config().maxPositions())) finish = FinishReason.LENGTH;
+        if (finish != null) finish(s, finish);
+    }
+
+    private final java.util.Set<Integer> defaultStops = new java.util.HashSet<>();
+
+    private boolean isDefaultStop(int tok) {
+        if (defaultStops.isEmpty()) defaultStops.addAll(defaultStopIds());
+        return defaultStops.contains(tok);
+    }
+
+    private static int maxLen(List<String> stops) {
+        int m = 0;
+        for (String s : stops) m = Math.max(m, s.length());
+        return m;
+    }
+
+    private static int stopIndex(StringBuilder text, List<String> stops, int from) {
+        int best = -1;
+        for (String st : stops) {
+            if (st.isEmpty()) continue;
+            int i = text.indexOf(st, from);
+            if (i >= 0 && (best < 0 || i < best)) best = i;
+        }
+        return best;
+    }
+
+    private void finish(Seq s, FinishReason reason) {
+        s.finish = reason;
+        if (reason != FinishReason.STOP || s.job.request.params().stop().isEmpty()) s.text.append(s.decoder.flush());
+        s.job.listener.onFinish(s.index, reason);
+        if (--s.job.unfinished == 0) {
+            Job j = s.job;
+            List<Sample> samples = new ArrayList<>(j.seqs.length);
+            for (Seq q : j.seqs) {
+                samples.add(new Sample(q.index, Arrays.copyOf(q.tokens, q.count), Arrays.copyOf(q.logprobs, q.count),
+                        Arrays.copyOf(q.versions, q.count), q.text.toString(), q.finish, List.copyOf(q.tops)));
+            }
+            j.future.complete(new Completion(j.request.promptTokens().length, samples));
+        }
+    }
+
+    private void publishLoad() {
+        long now = System.nanoTime();
+        double dt = (now - tokensWindowStart) / 1e9;
+        if (dt >= 1.0) {
+            tokensPerSecond = tokensInWindow / dt;
+            tokensInWindow = 0;
+            tokensWindowStart = now;
+        }
+        long kv = 0;
+        for (Seq s : active) kv += s.cache.bytes();
+        load = new EngineLoad(active.size(), waiting.size() + incoming.size(), tokensPerSecond, kv, weights.get().version());
+    }
+}

@@ -1,0 +1,135 @@
+package dev.rolloutlab.engine;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/** Picks the next token from one row of logits: greedy, or temperature with top-k and top-p; reports its logprob. */
+final class Sampler {
+    private final int vocab;
+    private float[] probs = new float[0];
+
+    Sampler(int vocab) {
+        this.vocab = vocab;
+    }
+
+    /** Log of the softmax normaliser of the unscaled logits, so logprob(t) = logits[t] - logZ. */
+    float logZ(float[] logits, int off) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < vocab; i++) max = Math.max(max, logits[off + i]);
+        double sum = 0;
+        for (int i = 0; i < vocab; i++) sum += Math.exp(logits[off + i] - max);
+        return (float) (max + Math.log(sum));
+    }
+
+    int sample(float[] logits, int off, SamplingParams p, SplittableRandom rng) {
+        if (p.temperature() == 0) return argmax(logits, off);
+        if (probs.length < vocab) probs = new float[vocab];
+        float invT = (float) (1.0 / p.temperature());
+        float max = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < vocab; i++) max = Math.max(max, logits[off + i]);
+        double sum = 0;
+        for (int i = 0; i < vocab; i++) {
+            float e = (float) Math.exp((logits[off + i] - max) * invT);
+            probs[i] = e;
+            sum += e;
+        }
+        boolean filter = p.topK() > 0 && p.topK() < vocab || p.topP() < 1;
+        if (!filter) return draw(probs, vocab, sum, rng);
+        int[] cand = candidates(p, sum);
+        double total = 0;
+        for (int c : cand) total += probs[c];
+        double u = rng.nextDouble() * total;
+        for (int c : cand) {
+            u -= probs[c];
+            if (u <= 0) return c;
+        }
+        return cand[cand.length - 1];
+    }
+
+    /** Ids sorted by probability, cut to top-k and then to the smallest prefix whose mass reaches top-p. */
+    private int[] candidates(SamplingParams p, double sum) {
+        // Only tokens above a threshold can be in the nucleus once the kept mass reaches top_p; lower the threshold
+        // until it does, so the sort touches a few hundred ids instead of the whole vocabulary.
+        float pmax = 0;
+        for (int i = 0; i < vocab; i++) pmax = Math.max(pmax, probs[i]);
+        int k = p.topK() > 0 ? Math.min(p.topK(), vocab) : vocab;
+        float threshold = pmax * 1e-3f;
+        int n;
+        while (true) {
+            n = 0;
+            double mass = 0;
+            for (int i = 0; i < vocab; i++) {
+                if (probs[i] >= threshold) {
+                    n++;
+                    mass += probs[i];
+                }
+            }
+            // the answer is a prefix of the sorted candidates once they hold top-k ids or top-p of the mass
+            if (n >= k || mass >= p.topP() * sum || threshold == 0) break;
+            threshold = threshold < 1e-30f ? 0 : threshold * 1e-3f;
+        }
+        int[] ids = new int[n];
+        int j = 0;
+        for (int i = 0; i < vocab; i++) if (probs[i] >= threshold) ids[j++] = i;
+        long[] keyed = new long[ids.length];
+        for (int i = 0; i < ids.length; i++) {
+            // sort by descending probability, then ascending id, packed into one long
+            keyed[i] = ((long) (Integer.MAX_VALUE - Float.floatToIntBits(probs[ids[i]])) << 32) | ids[i];
+        }
+        Arrays.sort(keyed);
+        int keep = Math.min(k, keyed.length);
+        double cum = 0, target = p.topP() * sum;
+        int cut = keep;
+        for (int i = 0; i < keep; i++) {
+            cum += probs[(int) keyed[i]];
+            if (cum >= target) {
+                cut = i + 1;
+                break;
+            }
+        }
+        int[] out = new int[cut];
+        for (int i = 0; i < cut; i++) out[i] = (int) keyed[i];
+        return out;
+    }
+
+    private static int draw(float[] probs, int n, double sum, SplittableRandom rng) {
+        double u = rng.nextDouble() * sum;
+        for (int i = 0; i < n; i++) {
+            u -= probs[i];
+            if (u <= 0) return i;
+        }
+        return n - 1;
+    }
+
+    int argmax(float[] logits, int off) {
+        int best = 0;
+        float bv = logits[off];
+        for (int i = 1; i < vocab; i++) {
+            if (logits[off + i] > bv) {
+                bv = logits[off + i];
+                best = i;
+            }
+        }
+        return best;
+    }
+
+    List<TopLogprob> top(float[] logits, int off, float logZ, int k) {
+        int[] best = new int[k];
+        Arrays.fill(best, -1);
+        for (int i = 0; i < vocab; i++) {
+            float v = logits[off + i];
+            int j = k - 1;
+            if (best[j] >= 0 && logits[off + best[j]] >= v) continue;
+            while (j > 0 && (best[j - 1] < 0 || logits[off + best[j - 1]] < v)) {
+                best[j] = best[j - 1];
+                j--;
+            }
+            best[j] = i;
+        }
+        List<TopLogprob> out = new ArrayList<>(k);
+        for (int id : best) if (id >= 0) out.add(new TopLogprob(id, logits[off + id] - logZ));
+        return out;
+    }
+}

@@ -1,0 +1,68 @@
+package dev.rolloutlab.engine;
+
+import java.util.List;
+
+/**
+ * How to sample one completion. {@code temperature == 0} is greedy; {@code topK <= 0} and {@code topP >= 1}
+ * disable those filters; a null {@code seed} draws a fresh one. Logprobs are always of the unscaled distribution.
+ */
+public record SamplingParams(
+        int maxTokens,
+        double temperature,
+        double topP,
+        int topK,
+        Long seed,
+        List<Integer> stopTokenIds,
+        List<String> stop,
+        int topLogprobs,
+        boolean ignoreEos) {
+
+    public SamplingParams {
+        if (maxTokens < 1) throw new IllegalArgumentException("max_tokens must be at least 1, got " + maxTokens);
+        if (!(temperature >= 0)) throw new IllegalArgumentException("temperature must be >= 0, got " + temperature);
+        if (!(topP > 0 && topP <= 1)) throw new IllegalArgumentException("top_p must be in (0, 1], got " + topP);
+        if (topLogprobs < 0 || topLogprobs > 20) throw new IllegalArgumentException("top_logprobs must be in [0, 20], got " + topLogprobs);
+        stopTokenIds = stopTokenIds == null ? List.of() : List.copyOf(stopTokenIds);
+        stop = stop == null ? List.of() : List.copyOf(stop);
+    }
+
+    public static SamplingParams greedy(int maxTokens) {
+        return new SamplingParams(maxTokens, 0, 1, 0, null, null, null, 0, false);
+    }
+
+    public static SamplingParams of(int maxTokens, double temperature, Long seed) {
+        return new SamplingParams(maxTokens, temperature, 1, 0, seed, null, null, 0, false);
+    }
+
+    public SamplingParams withMaxTokens(int v) {
+        return new SamplingParams(v, temperature, topP, topK, seed, stopTokenIds, stop, topLogprobs, ignoreEos);
+    }
+
+    public SamplingParams withSeed(Long v) {
+        return new SamplingParams(maxTokens, temperature, topP, topK, v, stopTokenIds, stop, topLogprobs, ignoreEos);
+    }
+
+    public SamplingParams withTopP(double v) {
+        return new SamplingParams(maxTokens, temperature, v, topK, seed, stopTokenIds, stop, topLogprobs, ignoreEos);
+    }
+
+    public SamplingParams withTopK(int v) {
+        return new SamplingParams(maxTokens, temperature, topP, v, seed, stopTokenIds, stop, topLogprobs, ignoreEos);
+    }
+
+    public SamplingParams withStop(List<String> v) {
+        return new SamplingParams(maxTokens, temperature, topP, topK, seed, stopTokenIds, v, topLogprobs, ignoreEos);
+    }
+
+    public SamplingParams withStopTokenIds(List<Integer> v) {
+        return new SamplingParams(maxTokens, temperature, topP, topK, seed, v, stop, topLogprobs, ignoreEos);
+    }
+
+    public SamplingParams withTopLogprobs(int v) {
+        return new SamplingParams(maxTokens, temperature, topP, topK, seed, stopTokenIds, stop, v, ignoreEos);
+    }
+
+    public SamplingParams withIgnoreEos(boolean v) {
+        return new SamplingParams(maxTokens, temperature, topP, topK, seed, stopTokenIds, stop, topLogprobs, v);
+    }
+}

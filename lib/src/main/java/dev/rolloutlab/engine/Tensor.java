@@ -1,0 +1,29 @@
+package dev.rolloutlab.engine;
+
+import java.util.Arrays;
+
+/** A named float32 tensor in row-major order; the engine keeps every weight as one of these. */
+public record Tensor(String name, int[] shape, float[] data) {
+
+    public Tensor {
+        long n = numel(shape);
+        if (n != data.length) {
+            throw new IllegalArgumentException("tensor " + name + ": shape " + Arrays.toString(shape)
+                    + " needs " + n + " elements, got " + data.length);
+        }
+    }
+
+    public static long numel(int[] shape) {
+        long n = 1;
+        for (int d : shape) n *= d;
+        return n;
+    }
+
+    public boolean sameShape(Tensor other) {
+        return Arrays.equals(shape, other.shape);
+    }
+
+    public String shapeString() {
+        return Arrays.toString(shape);
+    }
+}

@@ -1,0 +1,14 @@
+///usr/bin/env jbang "$0" "$@" ; exit $?
+//JAVA 21+
+//DEPS dev.rolloutlab:rollout-lab:0.1.0-SNAPSHOT
+//JAVA_OPTIONS --add-modules jdk.incubator.vector -Djava.awt.headless=true
+//DESCRIPTION One in-process generation: prompt in, completion and token count out.
+
+import dev.rolloutlab.cli.Cli;
+import dev.rolloutlab.engine.GenerateCommand;
+
+public class Generate {
+    public static void main(String... args) {
+        System.exit(Cli.run(new GenerateCommand(), args));
+    }
+}

@@ -1,0 +1,14 @@
+///usr/bin/env jbang "$0" "$@" ; exit $?
+//JAVA 21+
+//DEPS dev.rolloutlab:rollout-lab:0.1.0-SNAPSHOT
+//JAVA_OPTIONS --add-modules jdk.incubator.vector -Djava.awt.headless=true
+//DESCRIPTION Create a random-weight checkpoint (init) or describe one (inspect).
+
+import dev.rolloutlab.cli.Cli;
+import dev.rolloutlab.engine.ModelCommand;
+
+public class Model {
+    public static void main(String... args) {
+        System.exit(Cli.run(new ModelCommand(), args));
+    }
+}
