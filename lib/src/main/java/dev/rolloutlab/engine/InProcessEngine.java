@@ -298,25 +298,35 @@ public final class InProcessEngine implements Engine {
         model.forward(w, n, rowTokens, rowPos, rowCache, logitRows, nLogits, logits);
 
         int li = 0;
-        List<Seq> still = new ArrayList<>(active.size() + seqs);
+        List<Seq> stepSeqs = new ArrayList<>(active.size() + seqs);
+        List<Integer> stepRows = new ArrayList<>(active.size() + seqs);
         for (Seq s : active) {
             s.pos++;
-            emit(s, li++, w.version());
-            if (s.finish == null) still.add(s);
+            stepSeqs.add(s);
+            stepRows.add(li++);
         }
         for (Job j : admitted) {
             int row = li++;
             Seq s0 = j.seqs[0];
             // the other samples share the prompt's prefill: copy its keys and values instead of recomputing them
             for (int i = 1; i < j.seqs.length; i++) j.seqs[i] = new Seq(j, i, s0.cache.fork(s0.pos), s0.pos, j.seed);
-            for (int i = 0; i < j.seqs.length; i++) {
-                Seq s = j.seqs[i];
-                emit(s, row, w.version());
-                if (s.finish == null) still.add(s);
+            for (Seq s : j.seqs) {
+                stepSeqs.add(s);
+                stepRows.add(row);
             }
         }
+        // sampling is a pass over the vocabulary per sequence: run it on all cores, then record in order
+        Sampler.Pick[] picks = new Sampler.Pick[stepSeqs.size()];
+        Kernels.parallelFor(picks.length, (long) picks.length * vocab * 8, i -> {
+            Seq s = stepSeqs.get(i);
+            picks[i] = sampler.pick(logits, stepRows.get(i) * vocab, s.job.request.params(), s.rng);
+        });
         active.clear();
-        active.addAll(still);
+        for (int i = 0; i < picks.length; i++) {
+            Seq s = stepSeqs.get(i);
+            emit(s, stepRows.get(i), picks[i], w.version());
+            if (s.finish == null) active.add(s);
+        }
         publishLoad();
     }
 
@@ -332,13 +342,11 @@ public final class InProcessEngine implements Engine {
     }
 
     /** Samples the next token of {@code s} from logits row {@code row}, records it and checks the stop rules. */
-    private void emit(Seq s, int row, long version) {
+    private void emit(Seq s, int row, Sampler.Pick pick, long version) {
         SamplingParams p = s.job.request.params();
-        int vocab = config().vocabSize();
-        int off = row * vocab;
-        int tok = sampler.sample(logits, off, p, s.rng);
-        float logZ = sampler.logZ(logits, off);
-        float lp = logits[off + tok] - logZ;
+        int off = row * config().vocabSize();
+        int tok = pick.token();
+        float lp = pick.logprob();
         if (s.count == s.tokens.length) {
             s.tokens = Arrays.copyOf(s.tokens, s.count * 2);
             s.logprobs = Arrays.copyOf(s.logprobs, s.count * 2);
@@ -348,7 +356,7 @@ public final class InProcessEngine implements Engine {
         s.logprobs[s.count] = lp;
         s.versions[s.count] = version;
         s.count++;
-        if (p.topLogprobs() > 0) s.tops.add(sampler.top(logits, off, logZ, p.topLogprobs()));
+        if (p.topLogprobs() > 0) s.tops.add(sampler.top(logits, off, logits[off + tok] - lp, p.topLogprobs()));
         tokensInWindow++;
         boolean eos = !p.ignoreEos() && (p.stopTokenIds().contains(tok) || (p.stopTokenIds().isEmpty() && isDefaultStop(tok)));
         String piece = eos ? "" : s.decoder.next(tok);

@@ -46,10 +46,21 @@ final class Kernels {
     }
 
     private static void matmulRange(float[] x, int rows, int in, float[] w, float[] bias, int out, float[] y, int from, int to) {
+        float[] four = new float[4];
         for (int o = from; o < to; o++) {
             int wo = o * in;
             float bo = bias == null ? 0f : bias[o];
-            for (int r = 0; r < rows; r++) y[r * out + o] = dot(w, wo, x, r * in, in) + bo;
+            int r = 0;
+            if (VECTOR) {
+                for (; r + 3 < rows; r += 4) {
+                    VectorKernels.dot4(w, wo, x, r * in, (r + 1) * in, (r + 2) * in, (r + 3) * in, in, four);
+                    y[r * out + o] = four[0] + bo;
+                    y[(r + 1) * out + o] = four[1] + bo;
+                    y[(r + 2) * out + o] = four[2] + bo;
+                    y[(r + 3) * out + o] = four[3] + bo;
+                }
+            }
+            for (; r < rows; r++) y[r * out + o] = dot(w, wo, x, r * in, in) + bo;
         }
     }
 

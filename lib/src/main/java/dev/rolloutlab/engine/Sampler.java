@@ -5,13 +5,41 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 
-/** Picks the next token from one row of logits: greedy, or temperature with top-k and top-p; reports its logprob. */
+/**
+ * Picks the next token from one row of logits: greedy, or temperature with top-k and top-p; reports its logprob.
+ * Thread-safe: the scheduler samples the sequences of a step in parallel.
+ */
 final class Sampler {
     private final int vocab;
-    private float[] probs = new float[0];
+    private final ThreadLocal<float[]> scratch;
 
     Sampler(int vocab) {
         this.vocab = vocab;
+        this.scratch = ThreadLocal.withInitial(() -> new float[vocab]);
+    }
+
+    /** The chosen token and its logprob under the unscaled distribution. */
+    record Pick(int token, float logprob) {
+    }
+
+    Pick pick(float[] logits, int off, SamplingParams p, SplittableRandom rng) {
+        boolean plain = p.temperature() == 1.0 && !(p.topK() > 0 && p.topK() < vocab) && p.topP() >= 1;
+        if (!plain) {
+            int tok = sample(logits, off, p, rng);
+            return new Pick(tok, logits[off + tok] - logZ(logits, off));
+        }
+        // temperature 1 without filters: the sampling weights are the softmax itself, so one pass of exp serves both
+        float[] probs = scratch.get();
+        float max = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < vocab; i++) max = Math.max(max, logits[off + i]);
+        double sum = 0;
+        for (int i = 0; i < vocab; i++) {
+            float e = (float) Math.exp(logits[off + i] - max);
+            probs[i] = e;
+            sum += e;
+        }
+        int tok = draw(probs, vocab, sum, rng);
+        return new Pick(tok, (float) (logits[off + tok] - (max + Math.log(sum))));
     }
 
     /** Log of the softmax normaliser of the unscaled logits, so logprob(t) = logits[t] - logZ. */
@@ -25,7 +53,7 @@ final class Sampler {
 
     int sample(float[] logits, int off, SamplingParams p, SplittableRandom rng) {
         if (p.temperature() == 0) return argmax(logits, off);
-        if (probs.length < vocab) probs = new float[vocab];
+        float[] probs = scratch.get();
         float invT = (float) (1.0 / p.temperature());
         float max = Float.NEGATIVE_INFINITY;
         for (int i = 0; i < vocab; i++) max = Math.max(max, logits[off + i]);
@@ -37,7 +65,7 @@ final class Sampler {
         }
         boolean filter = p.topK() > 0 && p.topK() < vocab || p.topP() < 1;
         if (!filter) return draw(probs, vocab, sum, rng);
-        int[] cand = candidates(p, sum);
+        int[] cand = candidates(probs, p, sum);
         double total = 0;
         for (int c : cand) total += probs[c];
         double u = rng.nextDouble() * total;
@@ -49,7 +77,7 @@ final class Sampler {
     }
 
     /** Ids sorted by probability, cut to top-k and then to the smallest prefix whose mass reaches top-p. */
-    private int[] candidates(SamplingParams p, double sum) {
+    private int[] candidates(float[] probs, SamplingParams p, double sum) {
         // Only tokens above a threshold can be in the nucleus once the kept mass reaches top_p; lower the threshold
         // until it does, so the sort touches a few hundred ids instead of the whole vocabulary.
         float pmax = 0;

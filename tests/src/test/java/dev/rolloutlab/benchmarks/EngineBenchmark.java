@@ -1,0 +1,145 @@
+package dev.rolloutlab.benchmarks;
+
+import com.github.tjake.jlama.model.AbstractModel;
+import com.github.tjake.jlama.model.ModelSupport;
+import com.github.tjake.jlama.tensor.AbstractTensor;
+import com.github.tjake.jlama.tensor.KvBufferCache;
+import dev.rolloutlab.engine.*;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Engine benchmarks for docs/benchmarks.md (not a test). Run with {@code tests/bench engine [shape]}:
+ * single-stream decode vs Jlama on the same checkpoint, batched throughput, and full weight-update time.
+ */
+public final class EngineBenchmark {
+    public static void main(String[] args) throws Exception {
+        String shape = args.length > 0 ? args[0] : "small";
+        String what = args.length > 1 ? args[1] : "all";
+        Path dir = Path.of("target", "models", "bench-" + shape);
+        if (!Files.exists(dir.resolve("model.safetensors"))) {
+            Checkpoint.init(ModelShape.parse(shape, ModelConfig.Architecture.LLAMA), dir, 0, DType.F32);
+        }
+        System.out.printf("machine: %d cores, java %s, vector API %s%n", Runtime.getRuntime().availableProcessors(),
+                System.getProperty("java.version"), ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent());
+        Checkpoint cp = Checkpoint.load(dir);
+        int[] prompt = cp.tokenizer().encode("Once upon a time there was a little model");
+        int tokens = 200;
+        if (what.equals("all") || what.equals("single")) {
+            try (InProcessEngine e = new InProcessEngine(cp, InProcessEngine.Options.DEFAULT)) {
+                for (int i = 0; i < 3; i++) e.generate(new GenerationRequest(prompt, 1, SamplingParams.greedy(tokens).withIgnoreEos(true)));
+                double best = 0;
+                for (int i = 0; i < 3; i++) {
+                    long t0 = System.nanoTime();
+                    e.generate(new GenerationRequest(prompt, 1, SamplingParams.greedy(tokens).withIgnoreEos(true)));
+                    best = Math.max(best, tokens / ((System.nanoTime() - t0) / 1e9));
+                }
+                System.out.printf("single-stream rollout-lab: %.1f tok/s (%s, %d tokens, best of 3)%n", best, shape, tokens);
+            }
+            for (String provider : new String[]{"native", "panama"}) {
+                System.out.printf("single-stream jlama-%s: %.1f tok/s%n", provider, jlama(dir, prompt, tokens, provider));
+            }
+        }
+        if (what.equals("all") || what.equals("batch")) {
+            try (InProcessEngine e = new InProcessEngine(cp, InProcessEngine.Options.DEFAULT)) {
+                double base = 0;
+                for (int batch : new int[]{1, 4, 16, 32}) {
+                    run(e, prompt, batch, 64); // warm-up
+                    long t0 = System.nanoTime();
+                    int n = run(e, prompt, batch, 128);
+                    double tps = n / ((System.nanoTime() - t0) / 1e9);
+                    if (batch == 1) base = tps;
+                    System.out.printf("batched batch=%d: %.1f tok/s (%.2fx batch 1)%n", batch, tps, tps / base);
+                }
+            }
+        }
+        if (what.equals("all") || what.equals("update")) {
+            try (InProcessEngine e = new InProcessEngine(cp, InProcessEngine.Options.DEFAULT)) {
+                Map<String, Tensor> fresh = Checkpoint.randomTensors(cp.config(), 99);
+                long bestCopy = Long.MAX_VALUE, bestUpdate = Long.MAX_VALUE;
+                for (int i = 0; i < 5; i++) {
+                    long t0 = System.nanoTime();
+                    Map<String, Tensor> copy = new LinkedHashMap<>();
+                    for (Tensor t : fresh.values()) copy.put(t.name(), new Tensor(t.name(), t.shape(), t.data().clone()));
+                    bestCopy = Math.min(bestCopy, System.nanoTime() - t0);
+                    // what a trainer hands over is a fresh map of arrays; the engine validates and installs it
+                    t0 = System.nanoTime();
+                    e.updateWeights(copy);
+                    bestUpdate = Math.min(bestUpdate, System.nanoTime() - t0);
+                }
+                System.out.printf("weight update (full, %d params): install %.3f ms, one copy of the weights %.3f ms, ratio %.3f%n",
+                        cp.weights().parameterCount(), bestUpdate / 1e6, bestCopy / 1e6, (double) bestUpdate / bestCopy);
+            }
+        }
+        System.exit(0);
+    }
+
+    static int run(InProcessEngine e, int[] prompt, int batch, int tokens) {
+        List<CompletableFuture<Completion>> fs = new ArrayList<>();
+        for (int i = 0; i < batch; i++) {
+            fs.add(e.submit(new GenerationRequest(prompt, 1, SamplingParams.of(tokens, 1.0, (long) i).withIgnoreEos(true)), TokenListener.NONE));
+        }
+        int n = 0;
+        for (var f : fs) n += f.join().completionTokens();
+        return n;
+    }
+
+    static double jlama(Path dir, int[] prompt, int tokens, String provider) {
+        // the provider is chosen once per JVM, so each provider runs in its own child JVM
+        if (!provider.equals(System.getProperty("bench.jlama"))) {
+            try {
+                List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java")));
+                cmd.addAll(java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments());
+                cmd.add("-Dbench.jlama=" + provider);
+                if (provider.equals("panama")) cmd.add("-Djlama.force_panama_tensor_operations=true");
+                cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), JlamaOnly.class.getName(), dir.toString(),
+                        String.valueOf(tokens)));
+                Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+                String out = new String(p.getInputStream().readAllBytes()).trim();
+                p.waitFor();
+                String[] lines = out.split("\n");
+                return Double.parseDouble(lines[lines.length - 1]);
+            } catch (Exception ex) {
+                throw new RuntimeException(ex);
+            }
+        }
+        return 0;
+    }
+
+    /** Child-JVM entry: prints Jlama's best-of-3 single-stream tok/s. */
+    public static final class JlamaOnly {
+        public static void main(String[] args) {
+            Path dir = Path.of(args[0]);
+            int tokens = Integer.parseInt(args[1]);
+            Checkpoint cp = Checkpoint.load(dir);
+            int[] prompt = cp.tokenizer().encode("Once upon a time there was a little model");
+            AbstractModel m = ModelSupport.loadModel(dir.toFile(), com.github.tjake.jlama.safetensors.DType.F32,
+                    com.github.tjake.jlama.safetensors.DType.F32);
+            double best = 0;
+            for (int r = 0; r < 6; r++) {
+                try (KvBufferCache cache = new KvBufferCache(m)) {
+                    KvBufferCache.KvBuffer kv = cache.getEphemeralKvBuffer();
+                    long t0 = System.nanoTime();
+                    AbstractTensor out = m.batchForward(prompt, 0, kv);
+                    AbstractTensor last = out.slice(out.shape().first() - 1);
+                    int pos = prompt.length;
+                    for (int i = 0; i < tokens; i++) {
+                        float[] probs = m.getLogits(last);
+                        int next = 0;
+                        for (int j = 1; j < probs.length; j++) if (probs[j] > probs[next]) next = j;
+                        last = m.forward(next, pos++, kv, java.util.Optional.empty());
+                    }
+                    if (r >= 3) best = Math.max(best, tokens / ((System.nanoTime() - t0) / 1e9));
+                }
+            }
+            System.out.println(best);
+            System.exit(0);
+        }
+    }
+}
