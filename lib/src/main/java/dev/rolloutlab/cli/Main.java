@@ -15,6 +15,8 @@ public final class Main {
     static {
         COMMANDS.put("model", dev.rolloutlab.engine.ModelCommand::new);
         COMMANDS.put("generate", dev.rolloutlab.engine.GenerateCommand::new);
+        COMMANDS.put("serve", dev.rolloutlab.server.ServeCommand::new);
+        COMMANDS.put("weights", dev.rolloutlab.server.WeightsCommand::new);
     }
 
     private Main() {

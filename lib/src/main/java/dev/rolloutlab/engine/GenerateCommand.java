@@ -10,8 +10,10 @@ import java.util.concurrent.Callable;
 @Command(name = "generate", mixinStandardHelpOptions = true,
         description = "Generate completions for one prompt with the in-process engine (no HTTP).")
 public final class GenerateCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true, description = "Model folder (make one with: model init --shape tiny --out DIR).")
+    @Option(names = "--model", description = "Model folder. Default: the built-in model of --shape, created on first use.")
     Path model;
+    @Option(names = "--shape", defaultValue = "small", description = "Shape of the built-in model when --model is not given. Default: ${DEFAULT-VALUE}")
+    String shape;
     @Option(names = "--prompt", required = true, description = "Prompt text, sent as is (no chat template).")
     String prompt;
     @Option(names = "--chat", description = "Wrap the prompt as one user message in the chat template.")
@@ -33,7 +35,7 @@ public final class GenerateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        try (InProcessEngine engine = InProcessEngine.open(model)) {
+        try (InProcessEngine engine = InProcessEngine.open(DefaultModels.resolve(model, shape))) {
             String text = chat ? new ChatTemplate(engine.tokenizer()).render(java.util.List.of(new ChatTemplate.Message("user", prompt))) : prompt;
             SamplingParams p = new SamplingParams(maxTokens, temperature, topP, topK, seed, null, null, 0, ignoreEos);
             long t0 = System.nanoTime();

@@ -249,6 +249,8 @@ public final class InProcessEngine implements Engine {
     }
 
     private void step() {
+        // a caller that cancelled (a client that went away) frees its sequences at the next step
+        active.removeIf(s -> s.job.future.isCancelled());
         Weights w = weights.get();
         int n = 0;
         // decode rows first: one per running sequence
@@ -360,8 +362,8 @@ public final class InProcessEngine implements Engine {
         tokensInWindow++;
         boolean eos = !p.ignoreEos() && (p.stopTokenIds().contains(tok) || (p.stopTokenIds().isEmpty() && isDefaultStop(tok)));
         String piece = eos ? "" : s.decoder.next(tok);
-        FinishReason finish = null;
-        if (eos) finish = FinishReason.STOP;
+        FinishReason finish = eos ? FinishReason.STOP : null;
+        boolean cutByStop = false;
         if (!piece.isEmpty() && !p.stop().isEmpty()) {
             int before = s.text.length();
             s.text.append(piece);
@@ -370,12 +372,19 @@ public final class InProcessEngine implements Engine {
                 piece = cut > before ? s.text.substring(before, cut) : "";
                 s.text.setLength(Math.max(cut, 0));
                 finish = FinishReason.STOP;
+                cutByStop = true;
             }
         } else {
             s.text.append(piece);
         }
-        s.job.listener.onToken(s.index, tok, lp, version, piece);
         if (finish == null && (s.count >= p.maxTokens() || s.pos >= config().maxPositions())) finish = FinishReason.LENGTH;
+        if (finish != null && !cutByStop) {
+            // bytes of an unfinished character at the very end still belong to the text, streamed or not
+            String tail = s.decoder.flush();
+            piece += tail;
+            s.text.append(tail);
+        }
+        s.job.listener.onToken(s.index, tok, lp, version, piece);
         if (finish != null) finish(s, finish);
     }
 
@@ -404,7 +413,6 @@ public final class InProcessEngine implements Engine {
 
     private void finish(Seq s, FinishReason reason) {
         s.finish = reason;
-        if (reason != FinishReason.STOP || s.job.request.params().stop().isEmpty()) s.text.append(s.decoder.flush());
         s.job.listener.onFinish(s.index, reason);
         if (--s.job.unfinished == 0) {
             Job j = s.job;

@@ -1,0 +1,250 @@
+package dev.rolloutlab.openai;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.rolloutlab.engine.ChatTemplate;
+import dev.rolloutlab.util.Json;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A validated {@code /v1/chat/completions} or {@code /v1/completions} request. The server parses one from JSON
+ * (errors name the field); clients build one and send {@link #toJson()}, so both sides share one definition.
+ */
+public record CompletionRequest(
+        Endpoint endpoint,
+        String model,
+        List<ChatTemplate.Message> messages,
+        String prompt,
+        int[] promptTokenIds,
+        int maxTokens,
+        double temperature,
+        double topP,
+        int topK,
+        int n,
+        Long seed,
+        List<String> stop,
+        List<Integer> stopTokenIds,
+        boolean logprobs,
+        int topLogprobs,
+        boolean stream,
+        boolean includeUsage,
+        boolean ignoreEos,
+        boolean returnTokenIds) {
+
+    /** The two generation endpoints. */
+    public enum Endpoint {
+        CHAT("/v1/chat/completions"), COMPLETIONS("/v1/completions");
+
+        public final String path;
+
+        Endpoint(String path) {
+            this.path = path;
+        }
+    }
+
+    public static final int DEFAULT_MAX_TOKENS = 16;
+
+    public static CompletionRequest chat(String model, String userContent, int maxTokens, double temperature) {
+        return new CompletionRequest(Endpoint.CHAT, model, List.of(new ChatTemplate.Message("user", userContent)), null, null,
+                maxTokens, temperature, 1.0, 0, 1, null, List.of(), List.of(), false, 0, false, false, false, false);
+    }
+
+    public static CompletionRequest completion(String model, int[] promptTokenIds, int maxTokens, double temperature) {
+        return new CompletionRequest(Endpoint.COMPLETIONS, model, null, null, promptTokenIds,
+                maxTokens, temperature, 1.0, 0, 1, null, List.of(), List.of(), false, 0, false, false, false, false);
+    }
+
+    public CompletionRequest withStream(boolean stream, boolean includeUsage) {
+        return new CompletionRequest(endpoint, model, messages, prompt, promptTokenIds, maxTokens, temperature, topP, topK, n,
+                seed, stop, stopTokenIds, logprobs, topLogprobs, stream, includeUsage, ignoreEos, returnTokenIds);
+    }
+
+    public CompletionRequest withSampling(int n, Long seed, boolean ignoreEos) {
+        return new CompletionRequest(endpoint, model, messages, prompt, promptTokenIds, maxTokens, temperature, topP, topK, n,
+                seed, stop, stopTokenIds, logprobs, topLogprobs, stream, includeUsage, ignoreEos, returnTokenIds);
+    }
+
+    public CompletionRequest withReturnTokenIds(boolean v) {
+        return new CompletionRequest(endpoint, model, messages, prompt, promptTokenIds, maxTokens, temperature, topP, topK, n,
+                seed, stop, stopTokenIds, logprobs, topLogprobs, stream, includeUsage, ignoreEos, v);
+    }
+
+    public static CompletionRequest parse(JsonNode body, Endpoint endpoint) {
+        if (body == null || !body.isObject()) throw OpenAiException.badRequest(null, "request body must be a JSON object");
+        String model = optText(body, "model");
+        List<ChatTemplate.Message> messages = null;
+        String prompt = null;
+        int[] ids = null;
+        if (endpoint == Endpoint.CHAT) {
+            JsonNode m = body.get("messages");
+            if (m == null || !m.isArray() || m.isEmpty()) throw OpenAiException.badRequest("messages", "messages must be a non-empty array");
+            messages = new ArrayList<>();
+            for (int i = 0; i < m.size(); i++) {
+                JsonNode e = m.get(i);
+                if (!e.isObject()) throw OpenAiException.badRequest("messages[" + i + "]", "each message must be an object with role and content");
+                String role = e.path("role").asText("");
+                if (role.isEmpty()) throw OpenAiException.badRequest("messages[" + i + "].role", "role is required");
+                messages.add(new ChatTemplate.Message(role, contentText(e.get("content"), i)));
+            }
+        } else {
+            JsonNode p = body.get("prompt");
+            if (p == null || p.isNull()) throw OpenAiException.badRequest("prompt", "prompt is required");
+            if (p.isTextual()) prompt = p.asText();
+            else if (p.isArray() && !p.isEmpty() && p.get(0).isInt()) {
+                ids = new int[p.size()];
+                for (int i = 0; i < ids.length; i++) {
+                    if (!p.get(i).isInt()) throw OpenAiException.badRequest("prompt", "a token prompt must be an array of integers");
+                    ids[i] = p.get(i).asInt();
+                }
+            } else if (p.isArray() && p.size() == 1 && p.get(0).isTextual()) prompt = p.get(0).asText();
+            else throw OpenAiException.badRequest("prompt", "prompt must be a string, a one-string array, or an array of token ids");
+        }
+        int maxTokens = body.has("max_completion_tokens") && !body.get("max_completion_tokens").isNull()
+                ? intField(body, "max_completion_tokens", DEFAULT_MAX_TOKENS) : intField(body, "max_tokens", DEFAULT_MAX_TOKENS);
+        if (maxTokens < 1) throw OpenAiException.badRequest(body.has("max_completion_tokens") ? "max_completion_tokens" : "max_tokens", "must be at least 1");
+        double temperature = numField(body, "temperature", 1.0);
+        if (temperature < 0 || temperature > 2) throw OpenAiException.badRequest("temperature", "temperature must be in [0, 2], got " + temperature);
+        double topP = numField(body, "top_p", 1.0);
+        if (!(topP > 0 && topP <= 1)) throw OpenAiException.badRequest("top_p", "top_p must be in (0, 1], got " + topP);
+        int topK = intField(body, "top_k", 0);
+        if (topK < 0 && topK != -1) throw OpenAiException.badRequest("top_k", "top_k must be >= 0 (or -1 to disable)");
+        int n = intField(body, "n", 1);
+        if (n < 1 || n > 128) throw OpenAiException.badRequest("n", "n must be in [1, 128], got " + n);
+        Long seed = body.hasNonNull("seed") ? (long) intLike(body, "seed") : null;
+        List<String> stop = new ArrayList<>();
+        JsonNode st = body.get("stop");
+        if (st != null && !st.isNull()) {
+            if (st.isTextual()) stop.add(st.asText());
+            else if (st.isArray()) {
+                for (JsonNode s : st) {
+                    if (!s.isTextual()) throw OpenAiException.badRequest("stop", "stop must be a string or an array of strings");
+                    stop.add(s.asText());
+                }
+            } else throw OpenAiException.badRequest("stop", "stop must be a string or an array of strings");
+        }
+        List<Integer> stopIds = new ArrayList<>();
+        JsonNode sti = body.get("stop_token_ids");
+        if (sti != null && !sti.isNull()) {
+            if (!sti.isArray()) throw OpenAiException.badRequest("stop_token_ids", "stop_token_ids must be an array of integers");
+            for (JsonNode s : sti) {
+                if (!s.isInt()) throw OpenAiException.badRequest("stop_token_ids", "stop_token_ids must be an array of integers");
+                stopIds.add(s.asInt());
+            }
+        }
+        boolean logprobs;
+        int top;
+        if (endpoint == Endpoint.CHAT) {
+            logprobs = boolField(body, "logprobs", false);
+            top = intField(body, "top_logprobs", 0);
+        } else {
+            // completions: "logprobs": N asks for the top N alternatives
+            JsonNode lp = body.get("logprobs");
+            if (lp == null || lp.isNull()) {
+                logprobs = false;
+                top = 0;
+            } else if (lp.isBoolean()) {
+                logprobs = lp.asBoolean();
+                top = 0;
+            } else if (lp.canConvertToInt()) {
+                logprobs = true;
+                top = lp.asInt();
+            } else throw OpenAiException.badRequest("logprobs", "logprobs must be an integer");
+        }
+        if (top < 0 || top > 20) throw OpenAiException.badRequest(endpoint == Endpoint.CHAT ? "top_logprobs" : "logprobs", "must be in [0, 20]");
+        boolean stream = boolField(body, "stream", false);
+        boolean includeUsage = body.path("stream_options").path("include_usage").asBoolean(false);
+        return new CompletionRequest(endpoint, model, messages, prompt, ids, maxTokens, temperature, topP, topK < 0 ? 0 : topK, n,
+                seed, stop, stopIds, logprobs, top, stream, includeUsage, boolField(body, "ignore_eos", false),
+                boolField(body, "return_token_ids", false));
+    }
+
+    private static String contentText(JsonNode c, int i) {
+        if (c == null || c.isNull()) return "";
+        if (c.isTextual()) return c.asText();
+        if (c.isArray()) { // [{"type":"text","text":"…"}]
+            StringBuilder sb = new StringBuilder();
+            for (JsonNode part : c) {
+                if (!"text".equals(part.path("type").asText())) {
+                    throw OpenAiException.badRequest("messages[" + i + "].content", "only text content parts are supported");
+                }
+                sb.append(part.path("text").asText());
+            }
+            return sb.toString();
+        }
+        throw OpenAiException.badRequest("messages[" + i + "].content", "content must be a string or an array of text parts");
+    }
+
+    private static String optText(JsonNode body, String f) {
+        JsonNode v = body.get(f);
+        if (v == null || v.isNull()) return null;
+        if (!v.isTextual()) throw OpenAiException.badRequest(f, f + " must be a string");
+        return v.asText();
+    }
+
+    private static int intField(JsonNode body, String f, int def) {
+        JsonNode v = body.get(f);
+        if (v == null || v.isNull()) return def;
+        return (int) intLike(body, f);
+    }
+
+    private static long intLike(JsonNode body, String f) {
+        JsonNode v = body.get(f);
+        if (!v.isIntegralNumber() || !v.canConvertToLong()) throw OpenAiException.badRequest(f, f + " must be an integer, got " + v);
+        return v.asLong();
+    }
+
+    private static double numField(JsonNode body, String f, double def) {
+        JsonNode v = body.get(f);
+        if (v == null || v.isNull()) return def;
+        if (!v.isNumber()) throw OpenAiException.badRequest(f, f + " must be a number, got " + v);
+        return v.asDouble();
+    }
+
+    private static boolean boolField(JsonNode body, String f, boolean def) {
+        JsonNode v = body.get(f);
+        if (v == null || v.isNull()) return def;
+        if (!v.isBoolean()) throw OpenAiException.badRequest(f, f + " must be true or false, got " + v);
+        return v.asBoolean();
+    }
+
+    /** The JSON body a client sends for this request. */
+    public ObjectNode toJson() {
+        ObjectNode o = Json.MAPPER.createObjectNode();
+        if (model != null) o.put("model", model);
+        if (endpoint == Endpoint.CHAT) {
+            ArrayNode m = o.putArray("messages");
+            for (ChatTemplate.Message msg : messages) m.addObject().put("role", msg.role()).put("content", msg.content());
+        } else if (promptTokenIds != null) {
+            ArrayNode p = o.putArray("prompt");
+            for (int t : promptTokenIds) p.add(t);
+        } else {
+            o.put("prompt", prompt);
+        }
+        o.put("max_tokens", maxTokens);
+        o.put("temperature", temperature);
+        if (topP < 1) o.put("top_p", topP);
+        if (topK > 0) o.put("top_k", topK);
+        if (n != 1) o.put("n", n);
+        if (seed != null) o.put("seed", seed);
+        if (!stop.isEmpty()) stop.forEach(o.withArray("stop")::add);
+        if (!stopTokenIds.isEmpty()) stopTokenIds.forEach(o.withArray("stop_token_ids")::add);
+        if (logprobs) {
+            if (endpoint == Endpoint.CHAT) {
+                o.put("logprobs", true);
+                if (topLogprobs > 0) o.put("top_logprobs", topLogprobs);
+            } else {
+                o.put("logprobs", topLogprobs);
+            }
+        }
+        if (stream) {
+            o.put("stream", true);
+            if (includeUsage) o.putObject("stream_options").put("include_usage", true);
+        }
+        if (ignoreEos) o.put("ignore_eos", true);
+        if (returnTokenIds) o.put("return_token_ids", true);
+        return o;
+    }
+}

@@ -1,0 +1,259 @@
+package dev.rolloutlab.openai;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.rolloutlab.util.Json;
+import okhttp3.ConnectionPool;
+import okhttp3.MediaType;
+import okhttp3.OkHttpClient;
+import okhttp3.Request;
+import okhttp3.RequestBody;
+import okhttp3.Response;
+import okhttp3.ResponseBody;
+import okio.BufferedSource;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * An OpenAI client for measurement: one call sends one request and returns what happened and when (send, first
+ * token, end, chunk times) as a {@link Result}, never throwing for HTTP or transport failures. Keep-alive is a
+ * per-client choice: pooled connections, or {@code Connection: close} and a fresh connection per request.
+ */
+public final class OpenAiClient {
+    public static final MediaType JSON = MediaType.get("application/json");
+
+    private final OkHttpClient http;
+    private final String baseUrl;
+    private final String apiKey;
+    private final boolean keepAlive;
+
+    public OpenAiClient(OkHttpClient http, String baseUrl, String apiKey, boolean keepAlive) {
+        this.http = http;
+        this.baseUrl = stripSlash(baseUrl);
+        this.apiKey = apiKey == null || apiKey.isEmpty() ? null : apiKey;
+        this.keepAlive = keepAlive;
+    }
+
+    /** An OkHttp client tuned for load generation: a pool of {@code poolSize} idle connections, no retries. */
+    public static OkHttpClient http(int poolSize, Duration timeout) {
+        var dispatcher = new okhttp3.Dispatcher();
+        dispatcher.setMaxRequests(Math.max(64, poolSize * 2));
+        dispatcher.setMaxRequestsPerHost(Math.max(64, poolSize * 2));
+        return new OkHttpClient.Builder()
+                .connectionPool(new ConnectionPool(Math.max(1, poolSize), 5, TimeUnit.MINUTES))
+                .dispatcher(dispatcher)
+                .retryOnConnectionFailure(false)
+                .connectTimeout(Duration.ofSeconds(10))
+                .readTimeout(timeout)
+                .callTimeout(timeout.plusSeconds(10))
+                .build();
+    }
+
+    public String baseUrl() {
+        return baseUrl;
+    }
+
+    public boolean keepAlive() {
+        return keepAlive;
+    }
+
+    /** Normalises {@code host:port} or a URL to {@code http://host:port} without a trailing slash. */
+    public static String normalize(String backend) {
+        String b = backend.trim();
+        if (!b.startsWith("http://") && !b.startsWith("https://")) {
+            int colon = b.lastIndexOf(':');
+            if (colon <= 0 || colon == b.length() - 1) throw new IllegalArgumentException("Invalid backend: " + backend + " (expected host:port or a URL)");
+            try {
+                Integer.parseInt(b.substring(colon + 1));
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("Invalid backend: " + backend + " (port is not a number)");
+            }
+            b = "http://" + b;
+        }
+        okhttp3.HttpUrl url = okhttp3.HttpUrl.parse(b);
+        if (url == null) throw new IllegalArgumentException("Invalid backend: " + backend + " (not a URL)");
+        return stripSlash(b);
+    }
+
+    private static String stripSlash(String s) {
+        return s.endsWith("/") ? s.substring(0, s.length() - 1) : s;
+    }
+
+    private Request.Builder request(String path) {
+        Request.Builder b = new Request.Builder().url(baseUrl + path);
+        if (apiKey != null) b.header("Authorization", "Bearer " + apiKey);
+        if (!keepAlive) b.header("Connection", "close");
+        return b;
+    }
+
+    /** A plain HTTP exchange: status, body and headers of interest, or status -1 and the transport error. */
+    public record Exchange(int status, String body, Map<String, String> headers, String error) {
+        public boolean ok() {
+            return status >= 200 && status < 300;
+        }
+
+        public JsonNode json() {
+            try {
+                return Json.parse(body);
+            } catch (IOException e) {
+                throw new IllegalStateException("not JSON: " + body.substring(0, Math.min(200, body.length())));
+            }
+        }
+    }
+
+    public Exchange get(String path) {
+        return exchange(request(path).get().build());
+    }
+
+    public Exchange getWith(String path, Map<String, String> headers) {
+        Request.Builder b = request(path).get();
+        headers.forEach(b::header);
+        return exchange(b.build());
+    }
+
+    public Exchange post(String path, Object jsonBody, Map<String, String> headers) {
+        Request.Builder b = request(path).post(RequestBody.create(Json.bytes(jsonBody), JSON));
+        headers.forEach(b::header);
+        return exchange(b.build());
+    }
+
+    public Exchange postBytes(String path, byte[] body, String contentType, Map<String, String> headers) {
+        Request.Builder b = request(path).post(RequestBody.create(body, MediaType.get(contentType)));
+        headers.forEach(b::header);
+        return exchange(b.build());
+    }
+
+    private Exchange exchange(Request r) {
+        try (Response resp = http.newCall(r).execute()) {
+            ResponseBody body = resp.body();
+            Map<String, String> h = new java.util.TreeMap<>(String.CASE_INSENSITIVE_ORDER);
+            for (String name : resp.headers().names()) h.put(name, resp.header(name));
+            return new Exchange(resp.code(), body.string(), h, null);
+        } catch (IOException e) {
+            return new Exchange(-1, "", Map.of(), describe(e));
+        }
+    }
+
+    static String describe(Throwable e) {
+        String m = e.getMessage();
+        return e.getClass().getSimpleName() + (m == null ? "" : ": " + m);
+    }
+
+    /**
+     * What one completion request did. Times are {@link System#nanoTime()}; {@code chunkNs} holds the arrival of each
+     * streamed content chunk (one per token on our server), so inter-token latency is their differences.
+     */
+    public record Result(int status, String backend, long weightsVersion, long sentNs, long firstTokenNs, long endNs,
+                         int promptTokens, int completionTokens, long[] chunkNs, String text, int[] tokenIds, String error) {
+        public boolean ok() {
+            return status == 200 && error == null;
+        }
+    }
+
+    /** Sends a completion request (streaming or not, as the request says) and measures it. */
+    public Result complete(CompletionRequest req) {
+        CompletionRequest r = req.stream() && !req.includeUsage() ? req.withStream(true, true) : req;
+        Request httpReq = request(r.endpoint().path).post(RequestBody.create(Json.bytes(r.toJson()), JSON)).build();
+        long sent = System.nanoTime();
+        try (Response resp = http.newCall(httpReq).execute()) {
+            String backend = resp.header("X-OpenAI-LB-Backend", resp.header("X-Backend-Id", ""));
+            long version = parseLong(resp.header("X-Weights-Version"));
+            if (resp.code() != 200) {
+                String body = resp.body().string();
+                return new Result(resp.code(), backend, version, sent, -1, System.nanoTime(), 0, 0, new long[0], null, null,
+                        "HTTP " + resp.code() + ": " + body.substring(0, Math.min(300, body.length())));
+            }
+            return r.stream() ? readStream(resp, backend, version, sent, r) : readWhole(resp, backend, version, sent, r);
+        } catch (IOException | RuntimeException e) {
+            return new Result(-1, "", -1, sent, -1, System.nanoTime(), 0, 0, new long[0], null, null, describe(e));
+        }
+    }
+
+    private Result readWhole(Response resp, String backend, long version, long sent, CompletionRequest r) throws IOException {
+        String body = resp.body().string();
+        long end = System.nanoTime();
+        JsonNode n;
+        try {
+            n = Json.parse(body);
+        } catch (IOException e) {
+            return new Result(200, backend, version, sent, -1, end, 0, 0, new long[0], null, null,
+                    "not an OpenAI response: " + body.substring(0, Math.min(200, body.length())));
+        }
+        JsonNode choices = n.path("choices");
+        if (!choices.isArray() || choices.isEmpty()) {
+            return new Result(200, backend, version, sent, -1, end, 0, 0, new long[0], null, null, "response has no choices");
+        }
+        StringBuilder text = new StringBuilder();
+        for (JsonNode c : choices) text.append(r.endpoint() == CompletionRequest.Endpoint.CHAT ? c.path("message").path("content").asText("") : c.path("text").asText(""));
+        int[] ids = tokenIds(choices.get(0).path("token_ids"));
+        JsonNode u = n.path("usage");
+        return new Result(200, backend, version, sent, end, end, u.path("prompt_tokens").asInt(0),
+                u.path("completion_tokens").asInt(0), new long[0], text.toString(), ids, null);
+    }
+
+    private Result readStream(Response resp, String backend, long version, long sent, CompletionRequest r) throws IOException {
+        BufferedSource src = resp.body().source();
+        long first = -1;
+        long[] chunks = new long[Math.min(r.maxTokens() * r.n(), 4096) + 1];
+        int nChunks = 0;
+        int prompt = 0, completion = 0;
+        StringBuilder text = new StringBuilder();
+        boolean sawDone = false;
+        String line;
+        while ((line = src.readUtf8Line()) != null) {
+            if (!line.startsWith("data:")) continue;
+            String data = line.substring(5).trim();
+            if (data.equals("[DONE]")) {
+                sawDone = true;
+                break;
+            }
+            long now = System.nanoTime();
+            JsonNode n;
+            try {
+                n = Json.parse(data);
+            } catch (IOException e) {
+                return new Result(200, backend, version, sent, first, now, prompt, completion, Arrays.copyOf(chunks, nChunks), text.toString(), null,
+                        "bad SSE data: " + data.substring(0, Math.min(200, data.length())));
+            }
+            JsonNode u = n.get("usage");
+            if (u != null && !u.isNull()) {
+                prompt = u.path("prompt_tokens").asInt(0);
+                completion = u.path("completion_tokens").asInt(0);
+            }
+            for (JsonNode c : n.path("choices")) {
+                boolean chat = r.endpoint() == CompletionRequest.Endpoint.CHAT;
+                // a token chunk carries content (possibly "" mid-character); role and finish chunks do not
+                boolean token = !c.hasNonNull("finish_reason") && (!chat || c.path("delta").has("content") && !c.path("delta").has("role"));
+                if (token) {
+                    if (first < 0) first = now;
+                    if (nChunks == chunks.length) chunks = Arrays.copyOf(chunks, nChunks * 2);
+                    chunks[nChunks++] = now;
+                }
+                text.append(chat ? c.path("delta").path("content").asText("") : c.path("text").asText(""));
+            }
+        }
+        long end = System.nanoTime();
+        String error = sawDone ? null : "stream ended without [DONE]";
+        return new Result(200, backend, version, sent, first, end, prompt, completion, Arrays.copyOf(chunks, nChunks),
+                text.toString(), null, error);
+    }
+
+    private static int[] tokenIds(JsonNode n) {
+        if (n == null || !n.isArray()) return null;
+        int[] ids = new int[n.size()];
+        for (int i = 0; i < ids.length; i++) ids[i] = n.get(i).asInt();
+        return ids;
+    }
+
+    private static long parseLong(String s) {
+        if (s == null) return -1;
+        try {
+            return Long.parseLong(s.trim());
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+}

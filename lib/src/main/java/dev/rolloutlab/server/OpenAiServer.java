@@ -1,0 +1,426 @@
+package dev.rolloutlab.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.rolloutlab.engine.ChatTemplate;
+import dev.rolloutlab.engine.Completion;
+import dev.rolloutlab.engine.ContextLengthException;
+import dev.rolloutlab.engine.EngineLoad;
+import dev.rolloutlab.engine.FinishReason;
+import dev.rolloutlab.engine.GenerationRequest;
+import dev.rolloutlab.engine.InProcessEngine;
+import dev.rolloutlab.engine.ModelFormatException;
+import dev.rolloutlab.engine.Sample;
+import dev.rolloutlab.engine.SamplingParams;
+import dev.rolloutlab.engine.TokenListener;
+import dev.rolloutlab.engine.TopLogprob;
+import dev.rolloutlab.openai.CompletionRequest;
+import dev.rolloutlab.openai.OpenAiException;
+import dev.rolloutlab.openai.Wire;
+import dev.rolloutlab.util.Json;
+import io.javalin.Javalin;
+import io.javalin.http.Context;
+import org.eclipse.jetty.server.Connector;
+import org.eclipse.jetty.server.ServerConnector;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One OpenAI-compatible port in front of an {@link InProcessEngine}: chat and text completions (streaming
+ * included), models, sglang's {@code /get_load}, and, when enabled, the token-protected weight endpoints.
+ * Every completion carries {@code X-Backend-Id} and {@code X-Weights-Version}.
+ */
+public final class OpenAiServer implements AutoCloseable {
+    /** How one port is served. A null {@code apiKey} leaves the OpenAI paths open. */
+    public record Options(String host, int port, int backendId, String servedModelName, String apiKey,
+                          String adminToken, boolean enableWeightReload, Duration idleTimeout) {
+        public Options {
+            if (enableWeightReload && (adminToken == null || adminToken.isBlank())) {
+                throw new IllegalArgumentException("--enable-weight-reload needs --admin-token (or --admin-token-file): "
+                        + "the weight endpoints change what every client receives");
+            }
+        }
+
+        public static Options local(int port, int backendId, String name) {
+            return new Options("127.0.0.1", port, backendId, name, null, null, false, Duration.ofSeconds(60));
+        }
+
+        public Options withAdmin(String token) {
+            return new Options(host, port, backendId, servedModelName, apiKey, token, true, idleTimeout);
+        }
+
+        public Options withApiKey(String key) {
+            return new Options(host, port, backendId, servedModelName, key, adminToken, enableWeightReload, idleTimeout);
+        }
+    }
+
+    private static final long KEEPALIVE_POLL_MS = 1000;
+
+    private final InProcessEngine engine;
+    private final WeightAdmin admin;
+    private final Options options;
+    private final ChatTemplate template;
+    private final Javalin app;
+
+    public OpenAiServer(InProcessEngine engine, WeightAdmin admin, Options options) {
+        this.engine = engine;
+        this.admin = admin;
+        this.options = options;
+        this.template = new ChatTemplate(engine.tokenizer());
+        this.app = Javalin.create(cfg -> {
+            cfg.startup.showJavalinBanner = false;
+            cfg.concurrency.useVirtualThreads = true;
+            cfg.http.maxRequestSize = 4L << 30; // safetensors pushed to /admin/update_weights
+            cfg.routes.before(this::guard);
+            cfg.routes.get("/health", ctx -> ctx.status(200));
+            cfg.routes.get("/v1/models", this::models);
+            cfg.routes.get("/get_load", this::load);
+            cfg.routes.post("/v1/chat/completions", ctx -> complete(ctx, CompletionRequest.Endpoint.CHAT));
+            cfg.routes.post("/v1/completions", ctx -> complete(ctx, CompletionRequest.Endpoint.COMPLETIONS));
+            if (options.enableWeightReload()) {
+                cfg.routes.get("/admin/reload_status", ctx -> json(ctx, 200, admin.status()));
+                cfg.routes.get("/admin/weights_checksum", ctx -> json(ctx, 200, admin.checksum()));
+                cfg.routes.post("/admin/perturb_weights", this::perturb);
+                cfg.routes.post("/admin/reload_weights", this::reload);
+                cfg.routes.post("/admin/update_weights", ctx -> json(ctx, 200, admin.update(ctx.bodyAsBytes())));
+            }
+            cfg.routes.exception(OpenAiException.class, (e, ctx) -> json(ctx, e.status, e.body()));
+            cfg.routes.exception(AdminError.class, (e, ctx) -> json(ctx, e.status, Map.of("ok", false, "error", e.getMessage())));
+            cfg.routes.exception(ModelFormatException.class, (e, ctx) -> json(ctx, 400, Map.of("ok", false, "error", e.getMessage())));
+            cfg.routes.exception(Exception.class, (e, ctx) -> json(ctx, 500,
+                    new OpenAiException(500, String.valueOf(e), "internal_error", null, null).body()));
+            cfg.routes.error(404, ctx -> {
+                if (ctx.result() == null) json(ctx, 404, new OpenAiException(404, "unknown path: " + ctx.path(), "not_found_error", null, null).body());
+            });
+        });
+    }
+
+    public OpenAiServer start() {
+        app.start(options.host(), options.port());
+        for (Connector c : app.jettyServer().server().getConnectors()) {
+            if (c instanceof ServerConnector sc) sc.setIdleTimeout(options.idleTimeout().toMillis());
+        }
+        return this;
+    }
+
+    public int port() {
+        return app.port();
+    }
+
+    public String baseUrl() {
+        String h = options.host().equals("0.0.0.0") || options.host().equals("::") ? "127.0.0.1" : options.host();
+        return "http://" + h + ":" + port();
+    }
+
+    public int backendId() {
+        return options.backendId();
+    }
+
+    @Override
+    public void close() {
+        app.stop();
+    }
+
+    // ---- request guard: auth and the update window ----
+
+    private void guard(Context ctx) {
+        String path = ctx.path();
+        if (path.startsWith("/admin/")) {
+            if (!options.enableWeightReload()) return; // unknown path: 404
+            String token = ctx.header("X-Admin-Token");
+            if (token == null) token = bearer(ctx);
+            if (!options.adminToken().equals(token)) {
+                throw new OpenAiException(401, "admin endpoints need the admin token (X-Admin-Token or Authorization: Bearer)",
+                        "authentication_error", null, "invalid_admin_token");
+            }
+            return;
+        }
+        if (path.equals("/health") || ctx.method().name().equals("OPTIONS")) return;
+        if (options.apiKey() != null && !options.apiKey().isEmpty() && !options.apiKey().equals(bearer(ctx))) {
+            throw new OpenAiException(401, "missing or wrong API key (Authorization: Bearer <key>)", "authentication_error",
+                    null, "invalid_api_key");
+        }
+        if (admin != null && admin.reloading()) {
+            ctx.header("Retry-After", "1");
+            throw new OpenAiException(503, "weights are being updated; retry shortly", "service_unavailable", null, "weights_updating");
+        }
+    }
+
+    private static String bearer(Context ctx) {
+        String a = ctx.header("Authorization");
+        return a != null && a.startsWith("Bearer ") ? a.substring(7).trim() : null;
+    }
+
+    private static void json(Context ctx, int status, Object body) {
+        ctx.status(status).contentType("application/json; charset=utf-8").result(Json.bytes(body));
+    }
+
+    private void models(Context ctx) {
+        String name = options.servedModelName();
+        json(ctx, 200, new Wire.ModelList("list", List.of(new Wire.ModelCard(name, "model", 0, "rollout-lab", name,
+                engine.config().maxPositions()))));
+    }
+
+    private void load(Context ctx) {
+        EngineLoad l = engine.load();
+        json(ctx, 200, new Wire.Load(l.runningSequences() + l.waitingRequests(), l.runningSequences(), l.waitingRequests(),
+                l.tokensPerSecond(), l.kvCacheBytes(), l.weightsVersion()));
+    }
+
+    // ---- admin ----
+
+    /** An admin failure answered in the seed's shape {@code {"ok":false,"error":…}}. */
+    static final class AdminError extends RuntimeException {
+        final int status;
+
+        AdminError(int status, String message) {
+            super(message);
+            this.status = status;
+        }
+    }
+
+    private JsonNode adminBody(Context ctx) {
+        String b = ctx.body();
+        if (b.isBlank()) return Json.MAPPER.createObjectNode();
+        try {
+            return Json.parse(b);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new AdminError(400, "Invalid JSON: " + e.getOriginalMessage());
+        }
+    }
+
+    private void perturb(Context ctx) {
+        JsonNode b = adminBody(ctx);
+        JsonNode nl = b.get("num_leaves");
+        if (nl != null && !nl.isNull() && !nl.canConvertToInt()) throw new AdminError(400, "num_leaves must be an integer or null");
+        if (b.has("scale") && !b.get("scale").isNumber()) throw new AdminError(400, "scale must be a number");
+        if (b.has("seed") && !b.get("seed").canConvertToLong()) throw new AdminError(400, "seed must be an integer");
+        json(ctx, 200, admin.perturb(b.path("seed").asLong(0), b.path("scale").asDouble(1e-3),
+                nl == null || nl.isNull() ? null : nl.asInt()));
+    }
+
+    private void reload(Context ctx) {
+        JsonNode b = adminBody(ctx);
+        String path = b.path("model_path").asText("");
+        if (path.isBlank()) throw new AdminError(400, "model_path is required");
+        json(ctx, 200, admin.reload(path));
+    }
+
+    // ---- completions ----
+
+    private void complete(Context ctx, CompletionRequest.Endpoint endpoint) throws Exception {
+        JsonNode body;
+        try {
+            body = Json.parse(ctx.body());
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw OpenAiException.badRequest(null, "Invalid JSON: " + e.getOriginalMessage());
+        }
+        CompletionRequest req = CompletionRequest.parse(body, endpoint);
+        if (req.model() != null && !req.model().equals(options.servedModelName()) && !req.model().isEmpty()) {
+            throw new OpenAiException(404, "The model `" + req.model() + "` does not exist; this server serves `"
+                    + options.servedModelName() + "`", "invalid_request_error", "model", "model_not_found");
+        }
+        int[] prompt = switch (endpoint) {
+            case CHAT -> engine.tokenizer().encode(template.render(req.messages()));
+            case COMPLETIONS -> req.promptTokenIds() != null ? req.promptTokenIds() : engine.tokenizer().encode(req.prompt());
+        };
+        if (prompt.length == 0) throw OpenAiException.badRequest(endpoint == CompletionRequest.Endpoint.CHAT ? "messages" : "prompt", "prompt is empty");
+        SamplingParams params = new SamplingParams(req.maxTokens(), req.temperature(), req.topP(), req.topK(), req.seed(),
+                req.stopTokenIds(), req.stop(), req.logprobs() ? Math.max(req.topLogprobs(), 0) : 0, req.ignoreEos());
+        GenerationRequest gen = new GenerationRequest(prompt, req.n(), params);
+        String id = (endpoint == CompletionRequest.Endpoint.CHAT ? "chatcmpl-" : "cmpl-") + UUID.randomUUID().toString().replace("-", "").substring(0, 24);
+        long created = System.currentTimeMillis() / 1000;
+        ctx.header("X-Backend-Id", String.valueOf(options.backendId()));
+        if (req.stream()) {
+            stream(ctx, req, gen, id, created);
+            return;
+        }
+        Completion c;
+        try {
+            c = submit(gen, TokenListener.NONE).get();
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new OpenAiException(500, "generation failed: " + e.getCause(), "internal_error", null, null);
+        }
+        ctx.header("X-Weights-Version", String.valueOf(c.minVersion()));
+        if (c.maxVersion() != c.minVersion()) ctx.header("X-Weights-Version-Max", String.valueOf(c.maxVersion()));
+        Wire.Usage usage = Wire.Usage.of(c.promptTokens(), c.completionTokens());
+        String model = options.servedModelName();
+        if (endpoint == CompletionRequest.Endpoint.CHAT) {
+            List<Wire.ChatChoice> choices = new ArrayList<>();
+            for (Sample s : c.samples()) {
+                choices.add(new Wire.ChatChoice(s.index(), new Wire.ChatMessage("assistant", s.text()),
+                        req.logprobs() ? chatLogprobs(s, 0, s.completionTokens()) : null, s.finishReason().openai,
+                        req.returnTokenIds() ? s.tokenIds() : null));
+            }
+            json(ctx, 200, new Wire.ChatCompletion(id, "chat.completion", created, model, choices, usage));
+        } else {
+            List<Wire.TextChoice> choices = new ArrayList<>();
+            for (Sample s : c.samples()) {
+                choices.add(new Wire.TextChoice(s.index(), s.text(), req.logprobs() ? textLogprobs(s, req.topLogprobs()) : null,
+                        s.finishReason().openai, req.returnTokenIds() ? s.tokenIds() : null));
+            }
+            json(ctx, 200, new Wire.TextCompletion(id, "text_completion", created, model, choices, usage));
+        }
+    }
+
+    private CompletableFuture<Completion> submit(GenerationRequest gen, TokenListener listener) {
+        try {
+            return engine.submit(gen, listener);
+        } catch (ContextLengthException e) {
+            throw OpenAiException.badRequest("max_tokens", e.getMessage());
+        } catch (IllegalArgumentException e) {
+            throw OpenAiException.badRequest("prompt", e.getMessage());
+        }
+    }
+
+    /** One event from the engine thread to the HTTP thread. */
+    private record Event(int sample, int tokenId, float logprob, long version, String text, FinishReason finish) {
+    }
+
+    private void stream(Context ctx, CompletionRequest req, GenerationRequest gen, String id, long created) throws Exception {
+        LinkedBlockingQueue<Event> events = new LinkedBlockingQueue<>();
+        CompletableFuture<Completion> done = submit(gen, new TokenListener() {
+            @Override
+            public void onToken(int sample, int tokenId, float logprob, long version, String text) {
+                events.add(new Event(sample, tokenId, logprob, version, text, null));
+            }
+
+            @Override
+            public void onFinish(int sample, FinishReason reason) {
+                events.add(new Event(sample, -1, 0, -1, "", reason));
+            }
+        });
+        boolean chat = req.endpoint() == CompletionRequest.Endpoint.CHAT;
+        String model = options.servedModelName();
+        // headers go out with the first token, so X-Weights-Version is the version that token was sampled under
+        Event first = null;
+        while (first == null) {
+            first = events.poll(KEEPALIVE_POLL_MS, TimeUnit.MILLISECONDS);
+            if (first == null && done.isCompletedExceptionally()) {
+                done.join();
+            }
+        }
+        var res = ctx.res();
+        res.setStatus(200);
+        res.setContentType("text/event-stream; charset=utf-8");
+        res.setHeader("Cache-Control", "no-cache");
+        res.setHeader("X-Weights-Version", String.valueOf(first.version()));
+        OutputStream out = res.getOutputStream();
+        int[] counts = new int[gen.n()];
+        if (chat) {
+            for (int i = 0; i < gen.n(); i++) {
+                send(out, new Wire.ChatChunk(id, "chat.completion.chunk", created, model,
+                        List.of(new Wire.ChunkChoice(i, new Wire.Delta("assistant", ""), null, null, null)), null));
+            }
+        }
+        int finished = 0;
+        Event e = first;
+        try {
+            while (true) {
+                if (e.finish() != null) {
+                    finished++;
+                    if (chat) send(out, new Wire.ChatChunk(id, "chat.completion.chunk", created, model,
+                            List.of(new Wire.ChunkChoice(e.sample(), new Wire.Delta(null, null), null, e.finish().openai, null)), null));
+                    else send(out, new Wire.TextCompletion(id, "text_completion", created, model,
+                            List.of(new Wire.TextChoice(e.sample(), "", null, e.finish().openai, null)), null));
+                    if (finished == gen.n()) break;
+                } else {
+                    counts[e.sample()]++;
+                    int[] ids = req.returnTokenIds() ? new int[]{e.tokenId()} : null;
+                    if (chat) {
+                        Wire.ChatLogprobs lp = req.logprobs() ? new Wire.ChatLogprobs(List.of(tokenLogprob(e.tokenId(), e.logprob(), List.of()))) : null;
+                        send(out, new Wire.ChatChunk(id, "chat.completion.chunk", created, model,
+                                List.of(new Wire.ChunkChoice(e.sample(), new Wire.Delta(null, e.text()), lp, null, ids)), null));
+                    } else {
+                        Wire.TextLogprobs lp = req.logprobs() ? new Wire.TextLogprobs(List.of(tokenText(e.tokenId())),
+                                List.of((double) e.logprob()), null, null) : null;
+                        send(out, new Wire.TextCompletion(id, "text_completion", created, model,
+                                List.of(new Wire.TextChoice(e.sample(), e.text(), lp, null, ids)), null));
+                    }
+                }
+                e = events.take();
+            }
+            if (req.includeUsage()) {
+                int total = 0;
+                for (int c : counts) total += c;
+                Wire.Usage usage = Wire.Usage.of(gen.promptTokens().length, total);
+                if (chat) send(out, new Wire.ChatChunk(id, "chat.completion.chunk", created, model, List.of(), usage));
+                else send(out, new Wire.TextCompletion(id, "text_completion", created, model, List.of(), usage));
+            }
+            out.write("data: [DONE]\n\n".getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+        } catch (IOException clientGone) {
+            done.cancel(false); // the engine drops a cancelled request at its next step
+        }
+    }
+
+    private static void send(OutputStream out, Object chunk) throws IOException {
+        out.write(DATA);
+        out.write(Json.bytes(chunk));
+        out.write(END);
+        out.flush();
+    }
+
+    private static final byte[] DATA = "data: ".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] END = "\n\n".getBytes(StandardCharsets.US_ASCII);
+
+    private String tokenText(int id) {
+        return new String(engine.tokenizer().tokenBytes(id), StandardCharsets.UTF_8);
+    }
+
+    private Wire.TokenLogprob tokenLogprob(int id, double lp, List<TopLogprob> tops) {
+        byte[] b = engine.tokenizer().tokenBytes(id);
+        List<Wire.TopToken> top = new ArrayList<>();
+        for (TopLogprob t : tops) {
+            byte[] tb = engine.tokenizer().tokenBytes(t.tokenId());
+            top.add(new Wire.TopToken(new String(tb, StandardCharsets.UTF_8), t.logprob(), unsigned(tb)));
+        }
+        return new Wire.TokenLogprob(new String(b, StandardCharsets.UTF_8), lp, unsigned(b), top);
+    }
+
+    private static int[] unsigned(byte[] b) {
+        int[] r = new int[b.length];
+        for (int i = 0; i < b.length; i++) r[i] = b[i] & 0xff;
+        return r;
+    }
+
+    private Wire.ChatLogprobs chatLogprobs(Sample s, int from, int to) {
+        List<Wire.TokenLogprob> content = new ArrayList<>();
+        for (int i = from; i < to; i++) {
+            content.add(tokenLogprob(s.tokenIds()[i], s.logprobs()[i], s.topLogprobs().isEmpty() ? List.of() : s.topLogprobs().get(i)));
+        }
+        return new Wire.ChatLogprobs(content);
+    }
+
+    private Wire.TextLogprobs textLogprobs(Sample s, int top) {
+        List<String> tokens = new ArrayList<>();
+        List<Double> lps = new ArrayList<>();
+        List<Map<String, Double>> tops = top > 0 ? new ArrayList<>() : null;
+        List<Integer> offsets = new ArrayList<>();
+        int off = 0;
+        for (int i = 0; i < s.completionTokens(); i++) {
+            String t = tokenText(s.tokenIds()[i]);
+            tokens.add(t);
+            lps.add((double) s.logprobs()[i]);
+            offsets.add(off);
+            off += t.length();
+            if (tops != null) {
+                Map<String, Double> m = new LinkedHashMap<>();
+                for (TopLogprob tl : s.topLogprobs().get(i)) m.putIfAbsent(tokenText(tl.tokenId()), (double) tl.logprob());
+                tops.add(m);
+            }
+        }
+        return new Wire.TextLogprobs(tokens, lps, tops, offsets);
+    }
+}

@@ -1,0 +1,14 @@
+///usr/bin/env jbang "$0" "$@" ; exit $?
+//JAVA 21+
+//DEPS dev.rolloutlab:rollout-lab:0.1.0-SNAPSHOT
+//JAVA_OPTIONS --add-modules jdk.incubator.vector -Djava.awt.headless=true
+//DESCRIPTION Serve the reference engine on N OpenAI-compatible ports in one process (--validate reproduces the seed's check).
+
+import dev.rolloutlab.cli.Cli;
+import dev.rolloutlab.server.ServeCommand;
+
+public class Serve {
+    public static void main(String... args) {
+        System.exit(Cli.run(new ServeCommand(), args));
+    }
+}
