@@ -17,6 +17,8 @@ public final class Main {
         COMMANDS.put("generate", dev.rolloutlab.engine.GenerateCommand::new);
         COMMANDS.put("serve", dev.rolloutlab.server.ServeCommand::new);
         COMMANDS.put("weights", dev.rolloutlab.server.WeightsCommand::new);
+        COMMANDS.put("bench", dev.rolloutlab.bench.BenchCommand::new);
+        COMMANDS.put("fanout", dev.rolloutlab.bench.FanoutCommand::new);
     }
 
     private Main() {

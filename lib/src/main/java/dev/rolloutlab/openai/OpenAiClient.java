@@ -46,11 +46,30 @@ public final class OpenAiClient {
                 .connectionPool(new ConnectionPool(Math.max(1, poolSize), 5, TimeUnit.MINUTES))
                 .dispatcher(dispatcher)
                 .retryOnConnectionFailure(false)
+                .eventListener(CONNECT_TIMER)
                 .connectTimeout(Duration.ofSeconds(10))
                 .readTimeout(timeout)
                 .callTimeout(timeout.plusSeconds(10))
                 .build();
     }
+
+    /**
+     * Times TCP connects per call through a {@code long[2]} tag on the request (start, total): OkHttp may connect
+     * on its own threads (fast fallback), so a thread-local would mix calls up.
+     */
+    private static final okhttp3.EventListener CONNECT_TIMER = new okhttp3.EventListener() {
+        @Override
+        public void connectStart(okhttp3.Call call, java.net.InetSocketAddress address, java.net.Proxy proxy) {
+            long[] c = call.request().tag(long[].class);
+            if (c != null) c[0] = System.nanoTime();
+        }
+
+        @Override
+        public void connectEnd(okhttp3.Call call, java.net.InetSocketAddress address, java.net.Proxy proxy, okhttp3.Protocol protocol) {
+            long[] c = call.request().tag(long[].class);
+            if (c != null && c[0] > 0) c[1] += System.nanoTime() - c[0];
+        }
+    };
 
     public String baseUrl() {
         return baseUrl;
@@ -147,7 +166,18 @@ public final class OpenAiClient {
      * streamed content chunk (one per token on our server), so inter-token latency is their differences.
      */
     public record Result(int status, String backend, long weightsVersion, long sentNs, long firstTokenNs, long endNs,
-                         int promptTokens, int completionTokens, long[] chunkNs, String text, int[] tokenIds, String error) {
+                         int promptTokens, int completionTokens, long[] chunkNs, String text, int[] tokenIds, String error,
+                         long connectNs) {
+        /** A failure before any response, e.g. a refused connection. */
+        public static Result failed(long sentNs, String error) {
+            return new Result(-1, "", -1, sentNs, -1, System.nanoTime(), 0, 0, new long[0], null, null, error, 0);
+        }
+
+        public Result withConnectNs(long ns) {
+            return new Result(status, backend, weightsVersion, sentNs, firstTokenNs, endNs, promptTokens, completionTokens,
+                    chunkNs, text, tokenIds, error, ns);
+        }
+
         public boolean ok() {
             return status == 200 && error == null;
         }
@@ -156,19 +186,24 @@ public final class OpenAiClient {
     /** Sends a completion request (streaming or not, as the request says) and measures it. */
     public Result complete(CompletionRequest req) {
         CompletionRequest r = req.stream() && !req.includeUsage() ? req.withStream(true, true) : req;
-        Request httpReq = request(r.endpoint().path).post(RequestBody.create(Json.bytes(r.toJson()), JSON)).build();
+        long[] connect = new long[2];
+        Request httpReq = request(r.endpoint().path).post(RequestBody.create(Json.bytes(r.toJson()), JSON)).tag(long[].class, connect).build();
         long sent = System.nanoTime();
+        return send(httpReq, r, sent).withConnectNs(connect[1]);
+    }
+
+    private Result send(Request httpReq, CompletionRequest r, long sent) {
         try (Response resp = http.newCall(httpReq).execute()) {
             String backend = resp.header("X-OpenAI-LB-Backend", resp.header("X-Backend-Id", ""));
             long version = parseLong(resp.header("X-Weights-Version"));
             if (resp.code() != 200) {
                 String body = resp.body().string();
                 return new Result(resp.code(), backend, version, sent, -1, System.nanoTime(), 0, 0, new long[0], null, null,
-                        "HTTP " + resp.code() + ": " + body.substring(0, Math.min(300, body.length())));
+                        "HTTP " + resp.code() + ": " + body.substring(0, Math.min(300, body.length())), 0);
             }
             return r.stream() ? readStream(resp, backend, version, sent, r) : readWhole(resp, backend, version, sent, r);
         } catch (IOException | RuntimeException e) {
-            return new Result(-1, "", -1, sent, -1, System.nanoTime(), 0, 0, new long[0], null, null, describe(e));
+            return Result.failed(sent, describe(e));
         }
     }
 
@@ -180,18 +215,18 @@ public final class OpenAiClient {
             n = Json.parse(body);
         } catch (IOException e) {
             return new Result(200, backend, version, sent, -1, end, 0, 0, new long[0], null, null,
-                    "not an OpenAI response: " + body.substring(0, Math.min(200, body.length())));
+                    "not an OpenAI response: " + body.substring(0, Math.min(200, body.length())), 0);
         }
         JsonNode choices = n.path("choices");
         if (!choices.isArray() || choices.isEmpty()) {
-            return new Result(200, backend, version, sent, -1, end, 0, 0, new long[0], null, null, "response has no choices");
+            return new Result(200, backend, version, sent, -1, end, 0, 0, new long[0], null, null, "response has no choices", 0);
         }
         StringBuilder text = new StringBuilder();
         for (JsonNode c : choices) text.append(r.endpoint() == CompletionRequest.Endpoint.CHAT ? c.path("message").path("content").asText("") : c.path("text").asText(""));
         int[] ids = tokenIds(choices.get(0).path("token_ids"));
         JsonNode u = n.path("usage");
         return new Result(200, backend, version, sent, end, end, u.path("prompt_tokens").asInt(0),
-                u.path("completion_tokens").asInt(0), new long[0], text.toString(), ids, null);
+                u.path("completion_tokens").asInt(0), new long[0], text.toString(), ids, null, 0);
     }
 
     private Result readStream(Response resp, String backend, long version, long sent, CompletionRequest r) throws IOException {
@@ -216,7 +251,7 @@ public final class OpenAiClient {
                 n = Json.parse(data);
             } catch (IOException e) {
                 return new Result(200, backend, version, sent, first, now, prompt, completion, Arrays.copyOf(chunks, nChunks), text.toString(), null,
-                        "bad SSE data: " + data.substring(0, Math.min(200, data.length())));
+                        "bad SSE data: " + data.substring(0, Math.min(200, data.length())), 0);
             }
             JsonNode u = n.get("usage");
             if (u != null && !u.isNull()) {
@@ -238,7 +273,7 @@ public final class OpenAiClient {
         long end = System.nanoTime();
         String error = sawDone ? null : "stream ended without [DONE]";
         return new Result(200, backend, version, sent, first, end, prompt, completion, Arrays.copyOf(chunks, nChunks),
-                text.toString(), null, error);
+                text.toString(), null, error, 0);
     }
 
     private static int[] tokenIds(JsonNode n) {

@@ -1,0 +1,204 @@
+package dev.rolloutlab.bench;
+
+import dev.rolloutlab.openai.CompletionRequest;
+import dev.rolloutlab.openai.OpenAiClient;
+
+import java.io.PrintStream;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * Sends a workload to one or more targets and records every request. Closed loop keeps {@code concurrency}
+ * requests in flight; open loop sends at {@code rate} per second (Poisson or constant arrivals) whatever the
+ * targets do, so latency measured from the scheduled time includes any queueing (no coordinated omission).
+ * Requests run on virtual threads; the per-request path allocates only its record.
+ */
+public final class LoadGenerator {
+    public enum Routing { ROUND_ROBIN, LEAST_OUTSTANDING }
+
+    public enum Arrivals { POISSON, CONSTANT }
+
+    /** How to drive the load. {@code concurrency > 0} is closed loop; otherwise {@code rate} requests/s, open loop. */
+    public record Options(String topology, String connection, int concurrency, double rate, Arrivals arrivals,
+                          int maxConcurrency, int numRequests, Duration duration, int warmup, long seed, Routing routing,
+                          Summary.Slo slo, PrintStream progress) {
+        public static Options closed(String topology, String connection, int concurrency, int numRequests) {
+            return new Options(topology, connection, concurrency, 0, Arrivals.POISSON, 0, numRequests, null, 0, 0,
+                    Routing.ROUND_ROBIN, Summary.Slo.NONE, null);
+        }
+
+        public static Options open(String topology, String connection, double rate, int numRequests) {
+            return new Options(topology, connection, 0, rate, Arrivals.POISSON, 0, numRequests, null, 0, 0,
+                    Routing.ROUND_ROBIN, Summary.Slo.NONE, null);
+        }
+
+        public Options withWarmup(int n) {
+            return new Options(topology, connection, concurrency, rate, arrivals, maxConcurrency, numRequests, duration, n, seed, routing, slo, progress);
+        }
+
+        public Options withProgress(PrintStream p) {
+            return new Options(topology, connection, concurrency, rate, arrivals, maxConcurrency, numRequests, duration, warmup, seed, routing, slo, p);
+        }
+
+        public Options withRouting(Routing r) {
+            return new Options(topology, connection, concurrency, rate, arrivals, maxConcurrency, numRequests, duration, warmup, seed, r, slo, progress);
+        }
+    }
+
+    /** What a run measured; {@code incomplete} with a reason when it was stopped early. */
+    public record Run(List<RequestRecord> records, Summary summary, boolean incomplete, String reason) {
+    }
+
+    private final List<Target> targets;
+    private final Workload workload;
+    private final Options o;
+    private final ConcurrentLinkedQueue<RequestRecord> records = new ConcurrentLinkedQueue<>();
+    private final AtomicInteger failed = new AtomicInteger();
+    private final AtomicLong rr = new AtomicLong();
+    private final AtomicIntegerArray inFlight;
+    private volatile String stopReason;
+    private long t0;
+
+    public LoadGenerator(List<Target> targets, Workload workload, Options options) {
+        if (targets.isEmpty()) throw new IllegalArgumentException("no targets");
+        if (options.concurrency() <= 0 && !(options.rate() > 0)) throw new IllegalArgumentException("give --concurrency C or --rate R");
+        if (options.numRequests() <= 0 && options.duration() == null) throw new IllegalArgumentException("give --num-prompts or --duration");
+        this.targets = targets;
+        this.workload = workload;
+        this.o = options;
+        this.inFlight = new AtomicIntegerArray(targets.size());
+    }
+
+    /** Asks a running {@link #run()} to stop scheduling; it returns what was measured, marked incomplete. */
+    public void stop(String reason) {
+        stopReason = reason;
+    }
+
+    public Run run() throws InterruptedException {
+        List<CompletionRequest> reqs = workload.requests();
+        for (int i = 0; i < o.warmup(); i++) send(reqs.get(i % reqs.size()), pick());
+        t0 = System.nanoTime();
+        long end = o.duration() == null ? Long.MAX_VALUE : t0 + o.duration().toNanos();
+        int total = o.numRequests() > 0 ? o.numRequests() : Integer.MAX_VALUE;
+        Thread progress = o.progress() == null ? null : Thread.ofPlatform().daemon(true).start(() -> report(total));
+        try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+            if (o.concurrency() > 0) closedLoop(pool, reqs, total, end);
+            else openLoop(pool, reqs, total, end);
+            pool.shutdown();
+            while (!pool.awaitTermination(1, TimeUnit.SECONDS)) {
+                if (stopReason != null && System.nanoTime() > end) break;
+            }
+        }
+        double duration = (System.nanoTime() - t0) / 1e9;
+        if (progress != null) progress.interrupt();
+        List<RequestRecord> list = new ArrayList<>(records);
+        list.sort(Comparator.comparingLong(RequestRecord::requestId));
+        boolean incomplete = stopReason != null;
+        Summary s = Summary.of(o.topology(), o.connection(), workload.name(), list, duration, o.slo(), incomplete);
+        if (o.progress() != null) {
+            o.progress().printf("[%s/%s] done: %d ok, %d failed in %.1f s%s%n", o.topology(), o.connection(), s.completed(), s.failed(),
+                    duration, incomplete ? " (incomplete: " + stopReason + ")" : "");
+        }
+        return new Run(list, s, incomplete, stopReason);
+    }
+
+    private void closedLoop(ExecutorService pool, List<CompletionRequest> reqs, int total, long end) {
+        AtomicInteger next = new AtomicInteger();
+        for (int w = 0; w < o.concurrency(); w++) {
+            pool.submit(() -> {
+                while (stopReason == null) {
+                    int i = next.getAndIncrement();
+                    if (i >= total || System.nanoTime() >= end) return;
+                    long scheduled = System.nanoTime();
+                    record(i, scheduled, reqs.get(i % reqs.size()));
+                }
+            });
+        }
+    }
+
+    private void openLoop(ExecutorService pool, List<CompletionRequest> reqs, int total, long end) throws InterruptedException {
+        SplittableRandom r = new SplittableRandom(o.seed());
+        Semaphore slots = o.maxConcurrency() > 0 ? new Semaphore(o.maxConcurrency()) : null;
+        double meanGapNs = 1e9 / o.rate();
+        double offset = 0;
+        for (int i = 0; i < total && stopReason == null; i++) {
+            long scheduled = t0 + (long) offset;
+            if (scheduled >= end) break;
+            long wait;
+            while ((wait = scheduled - System.nanoTime()) > 0) LockSupport.parkNanos(wait);
+            if (slots != null) slots.acquire(); // later requests keep their scheduled time: waiting here is latency
+            int id = i;
+            pool.submit(() -> {
+                try {
+                    record(id, scheduled, reqs.get(id % reqs.size()));
+                } finally {
+                    if (slots != null) slots.release();
+                }
+            });
+            offset += o.arrivals() == Arrivals.CONSTANT ? meanGapNs : -Math.log(1 - r.nextDouble()) * meanGapNs;
+        }
+    }
+
+    private int pick() {
+        if (targets.size() == 1) return 0;
+        if (o.routing() == Routing.LEAST_OUTSTANDING) {
+            int best = 0;
+            for (int i = 1; i < targets.size(); i++) if (inFlight.get(i) < inFlight.get(best)) best = i;
+            return best;
+        }
+        return (int) (rr.getAndIncrement() % targets.size());
+    }
+
+    private OpenAiClient.Result send(CompletionRequest req, int t) {
+        inFlight.incrementAndGet(t);
+        try {
+            return targets.get(t).send(req);
+        } finally {
+            inFlight.decrementAndGet(t);
+        }
+    }
+
+    private void record(long id, long scheduled, CompletionRequest req) {
+        int t = pick();
+        OpenAiClient.Result res = send(req, t);
+        float[] itl = null;
+        long[] c = res.chunkNs();
+        if (c != null && c.length > 1) {
+            itl = new float[c.length - 1];
+            for (int i = 1; i < c.length; i++) itl[i - 1] = (c[i] - c[i - 1]) / 1e6f;
+        }
+        String backend = res.backend() == null || res.backend().isEmpty() ? targets.get(t).name() : res.backend();
+        RequestRecord rec = new RequestRecord(o.topology(), o.connection(), backend, id, req.n(), res.promptTokens(),
+                res.completionTokens(), res.weightsVersion(), scheduled - t0, res.sentNs() - t0,
+                res.firstTokenNs() < 0 ? -1 : res.firstTokenNs() - t0, res.endNs() - t0, res.connectNs(), res.status(),
+                res.error(), itl);
+        if (!rec.ok()) failed.incrementAndGet();
+        records.add(rec);
+    }
+
+    private void report(int total) {
+        try {
+            while (true) {
+                Thread.sleep(2000);
+                double sec = (System.nanoTime() - t0) / 1e9;
+                int n = records.size();
+                o.progress().printf("[%s/%s] %d%s requests, %d failed, %.1f req/s, %.0f s%n", o.topology(), o.connection(), n,
+                        total == Integer.MAX_VALUE ? "" : "/" + total, failed.get(), n / sec, sec);
+            }
+        } catch (InterruptedException done) {
+            // run finished
+        }
+    }
+}

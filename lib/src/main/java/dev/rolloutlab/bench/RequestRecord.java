@@ -1,0 +1,47 @@
+package dev.rolloutlab.bench;
+
+/**
+ * One request as {@code requests.jsonl} stores it. Times are nanoseconds since the run started; latency is taken
+ * from {@code scheduledNs} (when the request should have been sent), so a slow client cannot hide queueing.
+ */
+public record RequestRecord(
+        String topology,
+        String connection,
+        String backend,
+        long requestId,
+        int n,
+        int promptTokens,
+        int completionTokens,
+        long weightsVersion,
+        long scheduledNs,
+        long sentNs,
+        long firstTokenNs,
+        long endNs,
+        long connectNs,
+        int status,
+        String error,
+        float[] itlMs) {
+
+    public boolean ok() {
+        return status == 200 && error == null;
+    }
+
+    public double e2elMs() {
+        return (endNs - scheduledNs) / 1e6;
+    }
+
+    public double e2elFromDispatchMs() {
+        return (endNs - sentNs) / 1e6;
+    }
+
+    public double ttftMs() {
+        return firstTokenNs < 0 ? Double.NaN : (firstTokenNs - scheduledNs) / 1e6;
+    }
+
+    /** Time per output token after the first, per sample; NaN with one token. */
+    public double tpotMs() {
+        int perSample = n > 0 ? completionTokens / n : completionTokens;
+        if (perSample <= 1 || firstTokenNs < 0) return Double.NaN;
+        return (endNs - firstTokenNs) / 1e6 / (perSample - 1);
+    }
+}

@@ -1,0 +1,125 @@
+package dev.rolloutlab.bench;
+
+import dev.rolloutlab.util.Json;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A results folder, {@code results/<run-id>/}: {@code requests.jsonl}, {@code summary.csv}, {@code summary.json} and
+ * {@code run.json}. Every file is written atomically; a new run never reuses an existing folder.
+ */
+public final class Results {
+    public static final List<String> SUMMARY_COLUMNS = List.of("topology", "connection", "workload", "completed", "failed",
+            "duration_s", "request_throughput", "output_throughput", "mean_ttft_ms", "median_ttft_ms", "p90_ttft_ms", "p99_ttft_ms",
+            "mean_tpot_ms", "median_tpot_ms", "p90_tpot_ms", "p99_tpot_ms", "mean_itl_ms", "median_itl_ms", "p90_itl_ms", "p99_itl_ms",
+            "mean_e2el_ms", "p50_e2el_ms", "p90_e2el_ms", "p99_e2el_ms", "mean_e2el_from_dispatch_ms", "mean_connect_ms",
+            "goodput", "overhead_ms_per_request", "mean_staleness_versions", "incomplete");
+
+    private final Path dir;
+
+    private Results(Path dir) {
+        this.dir = dir;
+    }
+
+    public Path dir() {
+        return dir;
+    }
+
+    /** {@code out} if given (it must not hold a run yet), else {@code results/<timestamp>-<kind>} made unique. */
+    public static Results create(Path out, String kind) {
+        try {
+            Path d;
+            if (out != null) {
+                if (Files.exists(out.resolve("summary.csv"))) {
+                    throw new IllegalArgumentException("--out " + out + " already holds a run; choose a new folder (runs are never overwritten)");
+                }
+                d = out;
+            } else {
+                String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+                d = Path.of("results", stamp + "-" + kind);
+                for (int i = 2; Files.exists(d); i++) d = Path.of("results", stamp + "-" + kind + "-" + i);
+            }
+            Files.createDirectories(d);
+            return new Results(d);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public static Results open(Path dir) {
+        if (!Files.isDirectory(dir)) throw new IllegalArgumentException(dir + " is not a results folder");
+        return new Results(dir);
+    }
+
+    public void writeRequests(List<RequestRecord> records) {
+        StringBuilder sb = new StringBuilder(records.size() * 300);
+        for (RequestRecord r : records) sb.append(Json.write(r)).append('\n');
+        Json.writeText(dir.resolve("requests.jsonl"), sb.toString());
+    }
+
+    public void writeSummaries(List<Summary> rows) {
+        Json.writeFile(dir.resolve("summary.json"), rows);
+        StringBuilder csv = new StringBuilder(String.join(",", SUMMARY_COLUMNS)).append('\n');
+        for (Summary s : rows) {
+            Map<String, Object> m = Json.MAPPER.convertValue(s, Json.MAPPER.getTypeFactory().constructMapType(LinkedHashMap.class, String.class, Object.class));
+            for (int i = 0; i < SUMMARY_COLUMNS.size(); i++) {
+                Object v = m.get(SUMMARY_COLUMNS.get(i));
+                if (i > 0) csv.append(',');
+                csv.append(csvCell(v));
+            }
+            csv.append('\n');
+        }
+        Json.writeText(dir.resolve("summary.csv"), csv.toString());
+    }
+
+    private static String csvCell(Object v) {
+        if (v == null) return "";
+        if (v instanceof Double d) return d.isNaN() ? "" : String.format(java.util.Locale.ROOT, "%.4f", d);
+        String s = v.toString();
+        return s.contains(",") || s.contains("\"") ? "\"" + s.replace("\"", "\"\"") + "\"" : s;
+    }
+
+    /** run.json: the command's configuration plus the machine and versions it ran on. */
+    public void writeRun(Map<String, Object> config, boolean incomplete, String reason) {
+        Map<String, Object> run = new LinkedHashMap<>();
+        run.put("config", config);
+        run.put("machine", machine());
+        run.put("incomplete", incomplete);
+        if (reason != null) run.put("incomplete_reason", reason);
+        run.put("finished_at", java.time.Instant.now().toString());
+        Json.writeFile(dir.resolve("run.json"), run);
+    }
+
+    public static Map<String, Object> machine() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("cores", Runtime.getRuntime().availableProcessors());
+        m.put("memory_gib", Math.round(((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+                .getTotalMemorySize() / (1024.0 * 1024 * 1024)));
+        m.put("cpu", cpuModel());
+        m.put("os", System.getProperty("os.name") + " " + System.getProperty("os.version"));
+        m.put("java", System.getProperty("java.vendor") + " " + System.getProperty("java.version"));
+        m.put("vector_api", ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent());
+        m.put("rollout_lab", "0.1.0-SNAPSHOT");
+        return m;
+    }
+
+    private static String cpuModel() {
+        try {
+            for (String l : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
+                if (l.startsWith("model name")) return l.substring(l.indexOf(':') + 1).trim();
+            }
+        } catch (IOException | RuntimeException ignored) {
+            // not Linux
+        }
+        return System.getProperty("os.arch");
+    }
+}

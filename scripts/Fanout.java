@@ -1,0 +1,14 @@
+///usr/bin/env jbang "$0" "$@" ; exit $?
+//JAVA 21+
+//DEPS dev.rolloutlab:rollout-lab:0.1.0-SNAPSHOT
+//JAVA_OPTIONS --add-modules jdk.incubator.vector -Djava.awt.headless=true
+//DESCRIPTION One chat request to every backend of a registry in parallel (the seed's fanout client).
+
+import dev.rolloutlab.cli.Cli;
+import dev.rolloutlab.bench.FanoutCommand;
+
+public class Fanout {
+    public static void main(String... args) {
+        System.exit(Cli.run(new FanoutCommand(), args));
+    }
+}
