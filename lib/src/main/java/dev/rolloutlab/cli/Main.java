@@ -19,6 +19,7 @@ public final class Main {
         COMMANDS.put("weights", dev.rolloutlab.server.WeightsCommand::new);
         COMMANDS.put("bench", dev.rolloutlab.bench.BenchCommand::new);
         COMMANDS.put("fanout", dev.rolloutlab.bench.FanoutCommand::new);
+        COMMANDS.put("lb", dev.rolloutlab.lb.LbCommand::new);
     }
 
     private Main() {

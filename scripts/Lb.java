@@ -1,0 +1,14 @@
+///usr/bin/env jbang "$0" "$@" ; exit $?
+//JAVA 21+
+//DEPS dev.rolloutlab:rollout-lab:0.1.0-SNAPSHOT
+//JAVA_OPTIONS --add-modules jdk.incubator.vector -Djava.awt.headless=true
+//DESCRIPTION OpenAI load balancer: pooled, load-aware routing, failover before the first byte, SSE passthrough.
+
+import dev.rolloutlab.cli.Cli;
+import dev.rolloutlab.lb.LbCommand;
+
+public class Lb {
+    public static void main(String... args) {
+        System.exit(Cli.run(new LbCommand(), args));
+    }
+}

@@ -1,0 +1,232 @@
+package dev.rolloutlab.lb;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.rolloutlab.bench.LengthDist;
+import dev.rolloutlab.bench.LoadGenerator;
+import dev.rolloutlab.bench.RequestRecord;
+import dev.rolloutlab.bench.Target;
+import dev.rolloutlab.bench.Workload;
+import dev.rolloutlab.openai.CompletionRequest;
+import dev.rolloutlab.openai.OpenAiClient;
+import dev.rolloutlab.server.ServerGroup;
+import dev.rolloutlab.testing.TestModels;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** The seed's four scenarios plus streaming, kill-under-load, update windows and load-aware routing, on real servers. */
+class LoadBalancerTest {
+    static final okhttp3.OkHttpClient HTTP = OpenAiClient.http(64, Duration.ofSeconds(60));
+    final List<AutoCloseable> open = new ArrayList<>();
+
+    @AfterEach
+    void closeAll() throws Exception {
+        for (int i = open.size() - 1; i >= 0; i--) open.get(i).close();
+    }
+
+    /** n single-port servers, backend ids 0..n-1, each closable on its own. */
+    List<ServerGroup> servers(int n, Path model, String adminToken) {
+        List<ServerGroup> gs = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            ServerGroup g = ServerGroup.start(new ServerGroup.Spec(model, List.of(0), "127.0.0.1", ServerGroup.Engines.SHARED, i,
+                    "m", null, adminToken, adminToken != null, Duration.ofSeconds(30)));
+            open.add(g);
+            gs.add(g);
+        }
+        return gs;
+    }
+
+    LoadBalancer lb(List<ServerGroup> gs, Policy p) {
+        LoadBalancer lb = new LoadBalancer(LoadBalancer.Options.of(gs.stream().map(g -> g.urls().get(0)).toList(), p)
+                .withBackendTimeout(Duration.ofSeconds(20)).withHealthInterval(Duration.ofMillis(200)).withAdminToken("lbtok"));
+        open.add(lb);
+        return lb;
+    }
+
+    static OpenAiClient.Exchange ping(OpenAiClient c) {
+        return c.post("/v1/chat/completions", Map.of("messages", List.of(Map.of("role", "user", "content", "ping")), "max_tokens", 2), Map.of());
+    }
+
+    @Test
+    void roundRobinDistributionKeepsTheSeedsOrder() {
+        LoadBalancer lb = lb(servers(4, TestModels.tiny(), null), Policy.ROUND_ROBIN);
+        OpenAiClient c = new OpenAiClient(HTTP, lb.url(), null, true);
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            var x = ping(c);
+            assertEquals(200, x.status(), x.body());
+            ids.add(x.headers().get("X-Backend-Id"));
+            assertNotNull(x.headers().get("X-OpenAI-LB-Backend"));
+        }
+        assertEquals(Set.of("0", "1", "2", "3"), new HashSet<>(ids.subList(0, 4)));
+        assertEquals(ids.subList(0, 4), ids.subList(4, 8));
+    }
+
+    @Test
+    void failoverWhenOneBackendIsDown_and502WhenAllAre() {
+        List<ServerGroup> gs = servers(4, TestModels.tiny(), null);
+        LoadBalancer lb = lb(gs, Policy.ROUND_ROBIN);
+        OpenAiClient c = new OpenAiClient(HTTP, lb.url(), null, true);
+        gs.get(1).close();
+        Set<String> seen = new HashSet<>();
+        for (int i = 0; i < 12; i++) {
+            var x = ping(c);
+            assertEquals(200, x.status(), x.body());
+            seen.add(x.headers().get("X-Backend-Id"));
+        }
+        assertFalse(seen.isEmpty());
+        assertTrue(Set.of("0", "2", "3").containsAll(seen), seen.toString());
+        gs.forEach(ServerGroup::close);
+        var x = ping(c);
+        assertEquals(502, x.status());
+        assertEquals("all backends failed", x.json().path("error").asText());
+        assertFalse(x.json().path("detail").asText().isEmpty());
+    }
+
+    @Test
+    void thirtyConcurrentRequestsThroughTenThreads() throws Exception {
+        LoadBalancer lb = lb(servers(4, TestModels.tiny(), null), Policy.ROUND_ROBIN);
+        OpenAiClient c = new OpenAiClient(HTTP, lb.url(), null, true);
+        try (ExecutorService pool = Executors.newFixedThreadPool(10)) {
+            List<CompletableFuture<OpenAiClient.Exchange>> fs = new ArrayList<>();
+            for (int i = 0; i < 30; i++) fs.add(CompletableFuture.supplyAsync(() -> ping(c), pool));
+            Set<String> ids = new HashSet<>();
+            for (var f : fs) {
+                assertEquals(200, f.get().status());
+                ids.add(f.get().headers().get("X-Backend-Id"));
+            }
+            assertTrue(ids.size() >= 2, ids.toString());
+        }
+    }
+
+    @Test
+    void streamedChunksArriveBeforeTheBackendFinishes() {
+        LoadBalancer lb = lb(servers(1, TestModels.tiny(), null), Policy.ROUND_ROBIN);
+        OpenAiClient c = new OpenAiClient(HTTP, lb.url(), null, true);
+        var r = c.complete(CompletionRequest.chat(null, "tell me a story", 300, 1.0).withSampling(1, 3L, true).withStream(true, true));
+        assertTrue(r.ok(), r.error());
+        assertEquals(300, r.chunkNs().length);
+        double spreadMs = (r.chunkNs()[r.chunkNs().length - 1] - r.chunkNs()[0]) / 1e6;
+        assertTrue(spreadMs > 30, "chunks must trickle through as generated, not arrive in one burst (spread " + spreadMs + " ms)");
+        assertTrue(r.firstTokenNs() < r.endNs() - 20_000_000L);
+    }
+
+    @Test
+    void aBackendKilledUnderLoadLosesOnlyRequestsThatHadStarted() throws Exception {
+        List<ServerGroup> gs = servers(3, TestModels.tiny(), null);
+        LoadBalancer lb = lb(gs, Policy.ROUND_ROBIN);
+        OpenAiClient c = new OpenAiClient(HTTP, lb.url(), null, true);
+        Workload w = Workload.synthetic(200, LengthDist.fixed(8), new Workload.Sampling(CompletionRequest.Endpoint.COMPLETIONS,
+                null, 24, null, 1.0, 1L, 1, true, true), 1000, 1);
+        LoadGenerator gen = new LoadGenerator(List.of(Target.http(c)), w, LoadGenerator.Options.closed("lb", "keep-alive", 200, 200));
+        var run = CompletableFuture.supplyAsync(() -> {
+            try {
+                return gen.run();
+            } catch (InterruptedException e) {
+                throw new RuntimeException(e);
+            }
+        });
+        Thread.sleep(400);
+        gs.get(1).close();
+        List<RequestRecord> records = run.get().records();
+        assertEquals(200, records.size());
+        for (RequestRecord r : records) {
+            if (!r.ok()) assertTrue(r.firstTokenNs() >= 0 || r.status() == 200,
+                    "request " + r.requestId() + " failed before receiving a byte: " + r.error());
+        }
+        long served = lb.backends().stream().mapToLong(b -> b.requests.get() - b.retries.get()).sum();
+        assertEquals(200, served, "every client request was relayed from exactly one backend");
+        assertTrue(records.stream().filter(RequestRecord::ok).count() >= 100);
+    }
+
+    @Test
+    void aBackendMidUpdateGetsNoNewRequestsUntilItRecovers() throws Exception {
+        List<ServerGroup> slow = servers(1, TestModels.small(), "tok");
+        List<ServerGroup> fast = servers(1, TestModels.tiny(), null);
+        List<ServerGroup> both = List.of(slow.get(0), fast.get(0));
+        LoadBalancer lb = lb(both, Policy.ROUND_ROBIN);
+        OpenAiClient c = new OpenAiClient(HTTP, lb.url(), null, true);
+        OpenAiClient admin = new OpenAiClient(HTTP, slow.get(0).urls().get(0), null, true);
+        String slowLabel = lb.backends().get(0).label();
+        var reload = CompletableFuture.supplyAsync(() -> admin.post("/admin/reload_weights",
+                Map.of("model_path", TestModels.small().toString()), Map.of("X-Admin-Token", "tok")));
+        boolean sawUpdating = false;
+        int n = 0;
+        while (!reload.isDone()) {
+            var x = ping(c);
+            assertEquals(200, x.status(), "the LB hides the update window: " + x.body());
+            n++;
+            Backend b = lb.backends().get(0);
+            if (b.updating) {
+                sawUpdating = true;
+                var y = ping(c);
+                assertEquals(200, y.status());
+                if (b.updating) assertNotEquals(slowLabel, y.headers().get("X-OpenAI-LB-Backend"), "no new requests to a backend mid-update");
+            }
+        }
+        assertEquals(200, reload.get().status());
+        assertTrue(sawUpdating, "the LB never saw the 503 window (" + n + " requests)");
+        // after recovery the backend takes requests again
+        Thread.sleep(1500);
+        assertFalse(lb.backends().get(0).updating);
+        Set<String> seen = new HashSet<>();
+        for (int i = 0; i < 4; i++) seen.add(ping(c).headers().get("X-OpenAI-LB-Backend"));
+        assertTrue(seen.contains(slowLabel), seen.toString());
+    }
+
+    @Test
+    void leastLoadSendsFewerRequestsToASlowBackendThanRoundRobin() throws Exception {
+        List<ServerGroup> gs = new ArrayList<>(servers(1, TestModels.small(), null));
+        gs.addAll(servers(1, TestModels.tiny(), null));
+        int rr = countToFirst(gs, Policy.ROUND_ROBIN);
+        int ll = countToFirst(gs, Policy.LEAST_LOAD);
+        assertTrue(ll < rr, "least-load sent " + ll + " to the slow backend, round-robin " + rr);
+    }
+
+    private int countToFirst(List<ServerGroup> gs, Policy p) throws Exception {
+        LoadBalancer lb = lb(gs, p);
+        OpenAiClient c = new OpenAiClient(HTTP, lb.url(), null, true);
+        Workload w = Workload.synthetic(60, LengthDist.fixed(16), new Workload.Sampling(CompletionRequest.Endpoint.COMPLETIONS,
+                null, 16, null, 1.0, 1L, 1, false, true), 1000, 2);
+        var run = new LoadGenerator(List.of(Target.http(c)), w, LoadGenerator.Options.closed(p.name(), "keep-alive", 8, 60)).run();
+        assertEquals(60, run.summary().completed());
+        String slow = lb.backends().get(0).label();
+        return (int) run.records().stream().filter(r -> r.backend().equals(slow)).count();
+    }
+
+    @Test
+    void adminEndpointsReportStateDrainAndMetrics() {
+        List<ServerGroup> gs = servers(2, TestModels.tiny(), null);
+        LoadBalancer lb = lb(gs, Policy.ROUND_ROBIN);
+        OpenAiClient c = new OpenAiClient(HTTP, lb.url(), null, true);
+        JsonNode st = c.get("/admin/backends").json();
+        assertTrue(st.path("ok").asBoolean());
+        assertEquals(2, st.path("backends").size());
+        assertEquals("closed", st.path("state").get(0).path("breaker").asText());
+        String first = st.path("backends").get(0).asText();
+        assertEquals(401, c.post("/admin/drain", Map.of("backend", first), Map.of()).status());
+        assertEquals(200, c.post("/admin/drain", Map.of("backend", first), Map.of("X-Admin-Token", "lbtok")).status());
+        for (int i = 0; i < 6; i++) assertNotEquals(first, ping(c).headers().get("X-OpenAI-LB-Backend"), "drained backends get no new requests");
+        assertEquals(200, c.post("/admin/undrain", Map.of("backend", first), Map.of("X-Admin-Token", "lbtok")).status());
+        assertEquals(200, c.get("/health").status());
+        String metrics = c.get("/metrics").body();
+        assertTrue(metrics.contains("lb_requests_total{backend=\"" + first + "\"}"), metrics);
+        assertTrue(metrics.contains("lb_request_duration_seconds_bucket{backend="), metrics);
+        // a malformed request is the backend's to judge
+        var bad = c.postBytes("/v1/chat/completions", "{oops".getBytes(), "application/json", Map.of());
+        assertEquals(400, bad.status());
+        assertTrue(bad.json().path("error").path("message").asText().startsWith("Invalid JSON"));
+    }
+}
