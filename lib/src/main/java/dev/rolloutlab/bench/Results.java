@@ -88,6 +88,22 @@ public final class Results {
         return s.contains(",") || s.contains("\"") ? "\"" + s.replace("\"", "\"\"") + "\"" : s;
     }
 
+    /** freshness.jsonl (one line per sample) and freshness.csv (one row per weight-update strategy). */
+    public void writeFreshness(List<?> samples, List<?> strategies) {
+        StringBuilder sb = new StringBuilder();
+        for (Object o : samples) sb.append(Json.write(o)).append('\n');
+        Json.writeText(dir.resolve("freshness.jsonl"), sb.toString());
+        List<String> cols = List.of("strategy", "steps", "samples", "mean_update_ms", "mean_propagation_ms", "lost", "retried",
+                "mean_lag", "max_lag");
+        StringBuilder csv = new StringBuilder(String.join(",", cols)).append('\n');
+        for (Object o : strategies) {
+            Map<String, Object> m = Json.MAPPER.convertValue(o, Json.MAPPER.getTypeFactory().constructMapType(LinkedHashMap.class, String.class, Object.class));
+            for (int i = 0; i < cols.size(); i++) csv.append(i > 0 ? "," : "").append(csvCell(m.get(cols.get(i))));
+            csv.append('\n');
+        }
+        Json.writeText(dir.resolve("freshness.csv"), csv.toString());
+    }
+
     /** run.json: the command's configuration plus the machine and versions it ran on. */
     public void writeRun(Map<String, Object> config, boolean incomplete, String reason) {
         Map<String, Object> run = new LinkedHashMap<>();

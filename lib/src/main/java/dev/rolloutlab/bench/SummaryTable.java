@@ -10,11 +10,11 @@ public final class SummaryTable {
 
     public static String render(List<Summary> rows) {
         StringBuilder sb = new StringBuilder();
-        sb.append(String.format(Locale.ROOT, "%-10s %-10s %6s %6s %9s %9s %9s %9s %9s %9s %9s %10s%n", "topology", "connection",
+        sb.append(String.format(Locale.ROOT, "%-12s %-10s %-16s %5s %6s %9s %9s %9s %9s %9s %9s %9s %10s%n", "topology", "connection", "workload",
                 "ok", "failed", "req/s", "tok/s", "ttft_ms", "tpot_ms", "e2el_ms", "p99_e2el", "connect", "overhead"));
         for (Summary s : rows) {
-            sb.append(String.format(Locale.ROOT, "%-10s %-10s %6d %6d %9.2f %9.1f %9.2f %9.2f %9.2f %9.2f %9.3f %10s%n",
-                    s.topology(), s.connection(), s.completed(), s.failed(), s.requestThroughput(), s.outputThroughput(),
+            sb.append(String.format(Locale.ROOT, "%-12s %-10s %-16s %5d %6d %9.2f %9.1f %9.2f %9.2f %9.2f %9.2f %9.3f %10s%n",
+                    s.topology(), s.connection(), s.workload(), s.completed(), s.failed(), s.requestThroughput(), s.outputThroughput(),
                     s.meanTtftMs(), s.meanTpotMs(), s.meanE2elMs(), s.p99E2elMs(), s.meanConnectMs(),
                     Double.isNaN(s.overheadMsPerRequest()) ? "-" : String.format(Locale.ROOT, "%.3f", s.overheadMsPerRequest())));
         }

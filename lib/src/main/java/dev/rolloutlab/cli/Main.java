@@ -20,6 +20,8 @@ public final class Main {
         COMMANDS.put("bench", dev.rolloutlab.bench.BenchCommand::new);
         COMMANDS.put("fanout", dev.rolloutlab.bench.FanoutCommand::new);
         COMMANDS.put("lb", dev.rolloutlab.lb.LbCommand::new);
+        COMMANDS.put("compare", dev.rolloutlab.compare.CompareCommand::new);
+        COMMANDS.put("report", dev.rolloutlab.report.ReportCommand::new);
     }
 
     private Main() {

@@ -20,8 +20,13 @@ import java.util.concurrent.atomic.AtomicReference;
  */
 public final class InProcessEngine implements Engine {
     /** Scheduler limits: sequences decoded together, and prompt tokens admitted per step. */
-    public record Options(int maxRunningSequences, int maxPrefillTokensPerStep) {
-        public static final Options DEFAULT = new Options(64, 1024);
+    public record Options(int maxRunningSequences, int maxPrefillTokensPerStep, long initialVersion) {
+        public static final Options DEFAULT = new Options(64, 1024, 0);
+
+        /** Start numbering weights at {@code v}: a restarted server keeps the trainer's version numbers. */
+        public Options withInitialVersion(long v) {
+            return new Options(maxRunningSequences, maxPrefillTokensPerStep, v);
+        }
     }
 
     private final Checkpoint checkpoint;
@@ -44,10 +49,12 @@ public final class InProcessEngine implements Engine {
         this.checkpoint = checkpoint;
         this.options = options;
         this.name = name;
-        this.weights = new AtomicReference<>(checkpoint.weights());
+        Weights w0 = options.initialVersion() == checkpoint.weights().version() ? checkpoint.weights()
+                : Weights.of(checkpoint.config(), checkpoint.weights().tensors(), options.initialVersion());
+        this.weights = new AtomicReference<>(w0);
         this.model = new Transformer(checkpoint.config());
         this.sampler = new Sampler(checkpoint.config().vocabSize());
-        this.load = new EngineLoad(0, 0, 0, 0, checkpoint.weights().version());
+        this.load = new EngineLoad(0, 0, 0, 0, w0.version());
         thread = Thread.ofPlatform().name("engine-" + name).daemon(true).start(this::loop);
     }
 

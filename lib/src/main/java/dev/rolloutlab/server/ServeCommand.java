@@ -63,6 +63,8 @@ public final class ServeCommand implements Callable<Integer> {
     int startupTimeout;
     @Option(names = "--request-timeout", defaultValue = "120", description = "Seconds per validation request. Default: ${DEFAULT-VALUE}")
     int requestTimeout;
+    @Option(names = "--weights-version", defaultValue = "0", description = "Version number of the weights loaded at start (keeps a trainer's numbering across restarts). Default: ${DEFAULT-VALUE}")
+    long weightsVersion;
     @Option(names = "--ready-file", description = "Write {\"ports\":[…],\"urls\":[…],\"pid\":…} here once listening (for scripts and tests).")
     Path readyFile;
 
@@ -96,7 +98,7 @@ public final class ServeCommand implements Callable<Integer> {
         }
         long t0 = System.nanoTime();
         ServerGroup group = ServerGroup.start(new ServerGroup.Spec(dir, chosen, host, mode, backendIdBase, name, apiKey, token,
-                enableWeightReload, Duration.ofSeconds(idleTimeoutSec)));
+                enableWeightReload, Duration.ofSeconds(idleTimeoutSec), weightsVersion));
         CountDownLatch stopped = new CountDownLatch(1);
         Thread hook = new Thread(() -> {
             group.close();

@@ -18,7 +18,11 @@ public final class ServerGroup implements AutoCloseable {
 
     /** Everything needed to start a group; {@code ports} of 0 pick free ports. */
     public record Spec(Path model, List<Integer> ports, String host, Engines engines, int backendIdBase, String servedModelName,
-                       String apiKey, String adminToken, boolean enableWeightReload, Duration idleTimeout) {
+                       String apiKey, String adminToken, boolean enableWeightReload, Duration idleTimeout, long initialVersion) {
+        public Spec(Path model, List<Integer> ports, String host, Engines engines, int backendIdBase, String servedModelName,
+                    String apiKey, String adminToken, boolean enableWeightReload, Duration idleTimeout) {
+            this(model, ports, host, engines, backendIdBase, servedModelName, apiKey, adminToken, enableWeightReload, idleTimeout, 0);
+        }
     }
 
     private final List<OpenAiServer> servers = new ArrayList<>();
@@ -43,7 +47,7 @@ public final class ServerGroup implements AutoCloseable {
                     a = sharedAdmin;
                 } else {
                     Checkpoint cp = i == 0 ? first : Checkpoint.load(spec.model());
-                    e = new InProcessEngine(cp, InProcessEngine.Options.DEFAULT, "port" + i);
+                    e = new InProcessEngine(cp, InProcessEngine.Options.DEFAULT.withInitialVersion(spec.initialVersion()), "port" + i);
                     a = new WeightAdmin(e);
                     g.engines.add(e);
                     g.admins.add(a);

@@ -1,0 +1,251 @@
+package dev.rolloutlab.compare;
+
+import dev.rolloutlab.bench.LengthDist;
+import dev.rolloutlab.bench.LoadGenerator;
+import dev.rolloutlab.bench.RequestRecord;
+import dev.rolloutlab.bench.Results;
+import dev.rolloutlab.bench.Summary;
+import dev.rolloutlab.bench.Target;
+import dev.rolloutlab.bench.Workload;
+import dev.rolloutlab.cli.ChildJvm;
+import dev.rolloutlab.engine.Checkpoint;
+import dev.rolloutlab.engine.InProcessEngine;
+import dev.rolloutlab.openai.CompletionRequest;
+import dev.rolloutlab.openai.OpenAiClient;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * Runs one workload grid through every topology — {@code inproc} (engine in this JVM), {@code http1} (one port in a
+ * child process), {@code httpN} (N ports, client-side fanout), {@code lb} (N ports behind our balancer) — with
+ * keep-alive and with {@code Connection: close}, then the weight-freshness experiment, and writes a results folder.
+ */
+public final class Compare {
+    /** What a run produced: its summary rows, and whether (and why) it stopped early. */
+    public record Outcome(List<Summary> summaries, List<FreshnessExperiment.StrategySummary> freshness, boolean incomplete, String reason) {
+    }
+
+    private final CompareConfig c;
+    private final Results results;
+    private final PrintStream log;
+    private final List<RequestRecord> records = new ArrayList<>();
+    private final List<Summary> summaries = new ArrayList<>();
+    private final List<AutoCloseable> running = new ArrayList<>();
+    private final AtomicReference<LoadGenerator> current = new AtomicReference<>();
+    private volatile String stopReason;
+    private final okhttp3.OkHttpClient http = OpenAiClient.http(128, Duration.ofSeconds(300));
+
+    public Compare(CompareConfig config, Results results, PrintStream log) {
+        this.c = config;
+        this.results = results;
+        this.log = log;
+    }
+
+    /** Stops the current leg and everything started; {@link #run()} then writes what it has, marked incomplete. */
+    public void stop(String reason) {
+        stopReason = reason;
+        LoadGenerator g = current.get();
+        if (g != null) g.stop(reason);
+    }
+
+    public Outcome run() {
+        Path model = c.model() != null ? c.model() : dev.rolloutlab.engine.DefaultModels.ensure(c.shape());
+        List<FreshnessExperiment.StrategySummary> fresh = List.of();
+        try {
+            Checkpoint cp = Checkpoint.load(model);
+            String name = model.getFileName().toString();
+            for (String topology : c.topologies()) {
+                if (stopReason != null) break;
+                runTopology(topology, model, name, cp);
+            }
+            closeAll(); // the topology servers are done; free the cores for the freshness servers
+            if (stopReason == null && !c.strategies().isEmpty()) {
+                FreshnessExperiment fx = new FreshnessExperiment(c, model, results.dir(), log, http);
+                fresh = fx.run(() -> stopReason != null);
+                for (var s : fresh) summaries.add(s.asSummary());
+                results.writeFreshness(fx.samples(), fresh);
+            }
+        } catch (RuntimeException e) {
+            if (stopReason == null) stopReason = "failed: " + e.getMessage();
+            log.println("compare: " + stopReason);
+        } finally {
+            closeAll();
+            addOverheads();
+            results.writeRequests(records);
+            results.writeSummaries(summaries);
+        }
+        return new Outcome(List.copyOf(summaries), fresh, stopReason != null, stopReason);
+    }
+
+    private void runTopology(String topology, Path model, String name, Checkpoint cp) {
+        log.println("compare: topology " + topology);
+        switch (topology) {
+            case "inproc" -> {
+                InProcessEngine engine = new InProcessEngine(cp, InProcessEngine.Options.DEFAULT);
+                try {
+                    runLegs(topology, "none", List.of(new InProcessTarget(engine)), name);
+                } finally {
+                    close(engine);
+                }
+            }
+            case "http1", "httpN", "lb" -> {
+                List<String> urls = c.externalTargets().isEmpty() ? servers(model) : c.externalTargets();
+                String lbUrl = topology.equals("lb") ? lb(urls) : null;
+                for (String conn : c.connections()) {
+                    if (stopReason != null) break;
+                    boolean keep = conn.equals("keep-alive");
+                    List<Target> targets = lbUrl != null ? List.of(Target.http(new OpenAiClient(http, lbUrl, null, keep)))
+                            : (topology.equals("http1") ? urls.subList(0, 1) : urls).stream()
+                            .map(u -> Target.http(new OpenAiClient(http, u, null, keep))).toList();
+                    runLegs(topology, conn, targets, c.externalTargets().isEmpty() ? name : null);
+                }
+            }
+            default -> throw new IllegalArgumentException("unknown topology " + topology + " (expected inproc, http1, httpN, lb)");
+        }
+    }
+
+    private List<String> serverUrls;
+    private String lbUrl;
+
+    /** One serve process with N ports (one engine each) backs http1 (its first port), httpN and lb. */
+    private List<String> servers(Path model) {
+        if (serverUrls == null) serverUrls = startServers("serve", model, c.numServers());
+        return serverUrls;
+    }
+
+    private String lb(List<String> urls) {
+        if (lbUrl == null) lbUrl = startLb(urls);
+        return lbUrl;
+    }
+
+    private List<String> startServers(String topology, Path model, int n) {
+        Path ready = results.dir().resolve("logs").resolve(topology + "-serve.ready.json");
+        ChildJvm serve = ChildJvm.start("serve", List.of("--model", model.toString(), "--num-servers", String.valueOf(n),
+                "--base-port", "0", "--ready-file", ready.toString()), results.dir().resolve("logs").resolve(topology + "-serve.log"));
+        running.add(serve);
+        List<String> urls = new ArrayList<>();
+        serve.awaitReadyFile(ready, Duration.ofSeconds(120)).path("urls").forEach(u -> urls.add(u.asText()));
+        return urls;
+    }
+
+    private String startLb(List<String> backends) {
+        Path logFile = results.dir().resolve("logs").resolve("lb.log");
+        int port;
+        try (var s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            port = s.getLocalPort();
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("no free port for the lb: " + e.getMessage());
+        }
+        ChildJvm lb = ChildJvm.start("lb", List.of("--listen-port", String.valueOf(port), "--backends", String.join(",", backends),
+                "--policy", "least-load", "--quiet"), logFile);
+        running.add(lb);
+        String url = "http://127.0.0.1:" + port;
+        OpenAiClient probe = new OpenAiClient(http, url, null, true);
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (probe.get("/health").status() != 200) {
+            if (!lb.alive() || System.nanoTime() > deadline) throw new IllegalStateException("lb did not start:\n" + lb.tail(20));
+            sleep(50);
+        }
+        return url;
+    }
+
+    private void runLegs(String topology, String connection, List<Target> targets, String model) {
+        // JIT and connection warm-up on every cell, unrecorded: a fresh server JVM is otherwise measured cold
+        for (int in : c.promptLens()) {
+            for (int out : c.outputLens()) measure(topology, connection, targets, workload(in, out, model, c.warmupPerCell()), c.warmupPerCell(), false);
+        }
+        for (int in : c.promptLens()) {
+            for (int out : c.outputLens()) {
+                if (stopReason != null) return;
+                measure(topology, connection, targets, workload(in, out, model, c.requestsPerLeg()), c.requestsPerLeg(), true);
+            }
+        }
+    }
+
+    private Workload workload(int in, int out, String model, int n) {
+        Workload w = Workload.synthetic(n, LengthDist.fixed(in), new Workload.Sampling(CompletionRequest.Endpoint.COMPLETIONS, model,
+                out, null, 1.0, 17L, 1, true, true), 1000, in * 31L + out);
+        return new Workload("in=" + in + " out=" + out, w.requests());
+    }
+
+    private void measure(String topology, String connection, List<Target> targets, Workload w, int n, boolean keep) {
+        LoadGenerator g = new LoadGenerator(targets, w, LoadGenerator.Options.closed(topology, connection, c.concurrency(), n)
+                .withRouting(LoadGenerator.Routing.LEAST_OUTSTANDING));
+        current.set(g);
+        if (stopReason != null) g.stop(stopReason);
+        try {
+            LoadGenerator.Run run = g.run();
+            if (!keep) return;
+            records.addAll(run.records());
+            summaries.add(run.summary());
+            log.printf("  %-6s %-10s %-16s %3d ok %2d failed  e2el %8.2f ms  %7.1f tok/s%n", topology, connection, w.name(),
+                    run.summary().completed(), run.summary().failed(), run.summary().meanE2elMs(), run.summary().outputThroughput());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            stop("interrupted");
+        } finally {
+            current.set(null);
+        }
+    }
+
+    /** overhead_ms_per_request: mean end-to-end latency minus the in-process mean on the same workload. */
+    private void addOverheads() {
+        Map<String, Double> base = new HashMap<>();
+        for (Summary s : summaries) if (s.topology().equals("inproc")) base.put(s.workload(), s.meanE2elMs());
+        for (int i = 0; i < summaries.size(); i++) {
+            Summary s = summaries.get(i);
+            Double b = base.get(s.workload());
+            if (b != null && !s.workload().equals("freshness")) summaries.set(i, s.withOverhead(s.meanE2elMs() - b));
+        }
+    }
+
+    private void closeAll() {
+        for (int i = running.size() - 1; i >= 0; i--) close(running.get(i));
+        running.clear();
+    }
+
+    private static void close(AutoCloseable a) {
+        try {
+            a.close();
+        } catch (Exception ignored) {
+            // best effort: we are tearing down
+        }
+    }
+
+    static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted");
+        }
+    }
+
+    public Map<String, Object> describe() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("command", "compare");
+        m.put("quick", c.quick());
+        m.put("model", c.model() != null ? c.model().toString() : "default " + c.shape());
+        m.put("topologies", c.topologies());
+        m.put("num_servers", c.numServers());
+        m.put("concurrency", c.concurrency());
+        m.put("requests_per_leg", c.requestsPerLeg());
+        m.put("prompt_lens", c.promptLens());
+        m.put("output_lens", c.outputLens());
+        m.put("connections", c.connections());
+        m.put("strategies", c.strategies());
+        m.put("freshness_steps", c.freshnessSteps());
+        m.put("freshness_batch", c.freshnessBatch());
+        m.put("group_size", c.groupSize());
+        m.put("external_targets", c.externalTargets());
+        return m;
+    }
+}

@@ -1,0 +1,183 @@
+package dev.rolloutlab.report;
+
+import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.CategoryChart;
+import org.knowm.xchart.CategoryChartBuilder;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYChartBuilder;
+import org.knowm.xchart.internal.chartpart.Chart;
+import org.knowm.xchart.style.Styler;
+import tech.tablesaw.api.Row;
+import tech.tablesaw.api.Table;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+
+/** The report's charts, built from {@link ResultsData}; notebooks display the same objects inline. */
+public final class Charts {
+    private static final int W = 900, H = 520;
+
+    private Charts() {
+    }
+
+    /** CDF of end-to-end latency (from the scheduled time) per topology and connection, on the shortest workload. */
+    public static XYChart latencyCdf(ResultsData d) {
+        XYChart chart = new XYChartBuilder().width(W).height(H).title("End-to-end latency CDF (" + shortest(d) + ")")
+                .xAxisTitle("latency (ms, log)").yAxisTitle("fraction of requests").build();
+        chart.getStyler().setXAxisLogarithmic(true).setMarkerSize(0).setLegendPosition(Styler.LegendPosition.InsideSE);
+        Table legs = d.legs();
+        Table req = d.requests().where(d.requests().booleanColumn("ok").isTrue());
+        if (req.isEmpty()) return chart;
+        // only the shortest workload: the requests with the smallest prompt and output
+        double minIn = req.doubleColumn("prompt_tokens").min(), minOut = req.doubleColumn("completion_tokens").min();
+        req = req.where(req.doubleColumn("prompt_tokens").isEqualTo(minIn).and(req.doubleColumn("completion_tokens").isEqualTo(minOut)));
+        for (String key : seriesKeys(legs)) {
+            String[] tc = key.split("/");
+            double[] lat = req.where(req.stringColumn("topology").isEqualTo(tc[0]).and(req.stringColumn("connection").isEqualTo(tc[1])))
+                    .doubleColumn("e2el_ms").asDoubleArray();
+            if (lat.length == 0) continue;
+            Arrays.sort(lat);
+            double[] y = new double[lat.length];
+            for (int i = 0; i < lat.length; i++) y[i] = (i + 1.0) / lat.length;
+            for (int i = 0; i < lat.length; i++) lat[i] = Math.max(lat[i], 1e-3);
+            chart.addSeries(key, lat, y);
+        }
+        return chart;
+    }
+
+    public static CategoryChart throughput(ResultsData d) {
+        return bars(d, "Output throughput by topology", "tokens/s", "output_throughput");
+    }
+
+    public static CategoryChart overhead(ResultsData d) {
+        return bars(d, "Per-request overhead vs in-process, by prompt/output length", "ms per request", "overhead_ms_per_request");
+    }
+
+    /** Mean end-to-end latency with keep-alive and with Connection: close, per HTTP topology, on every workload. */
+    public static CategoryChart keepAliveVsClose(ResultsData d) {
+        CategoryChart chart = new CategoryChartBuilder().width(W).height(H).title("Keep-alive vs Connection: close")
+                .xAxisTitle("topology / workload").yAxisTitle("mean e2e latency (ms)").build();
+        chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNW);
+        chart.getStyler().setXAxisLabelRotation(30);
+        Table legs = d.legs();
+        List<String> cats = new ArrayList<>();
+        Map<String, List<Double>> series = new LinkedHashMap<>();
+        series.put("keep-alive", new ArrayList<>());
+        series.put("close", new ArrayList<>());
+        for (Row r : legs) {
+            if (r.getString("connection").equals("keep-alive")) {
+                String cat = r.getString("topology") + " " + r.getString("workload");
+                Double close = find(legs, r.getString("topology"), "close", r.getString("workload"), "mean_e2el_ms");
+                if (close == null) continue;
+                cats.add(cat);
+                series.get("keep-alive").add(r.getDouble("mean_e2el_ms"));
+                series.get("close").add(close);
+            }
+        }
+        if (cats.isEmpty()) {
+            cats.add("no HTTP legs");
+            series.values().forEach(l -> l.add(0.0));
+        }
+        series.forEach((k, v) -> chart.addSeries(k, cats, v));
+        return chart;
+    }
+
+    /** How many versions behind the trainer each sample was, per weight-update strategy. */
+    public static CategoryChart stalenessHistogram(ResultsData d) {
+        CategoryChart chart = new CategoryChartBuilder().width(W).height(H).title("Sample staleness by update strategy")
+                .xAxisTitle("versions behind the trainer").yAxisTitle("samples").build();
+        chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE);
+        Table s = d.staleness().orElse(null);
+        if (s == null || s.isEmpty()) {
+            chart.addSeries("no freshness run", List.of("0"), List.of(0));
+            return chart;
+        }
+        int max = (int) Math.max(1, s.doubleColumn("lag").max());
+        List<String> cats = new ArrayList<>();
+        for (int i = 0; i <= max; i++) cats.add(String.valueOf(i));
+        for (String strategy : new LinkedHashSet<>(s.stringColumn("strategy").asList())) {
+            List<Integer> counts = new ArrayList<>();
+            for (int i = 0; i <= max; i++) {
+                int lag = i;
+                counts.add(s.where(s.stringColumn("strategy").isEqualTo(strategy).and(s.doubleColumn("lag").isEqualTo(lag))).rowCount());
+            }
+            chart.addSeries(strategy, cats, counts);
+        }
+        return chart;
+    }
+
+    /** Trainer-side cost of an update and the time until every server serves the new weights, per strategy. */
+    public static CategoryChart updateTimeline(ResultsData d) {
+        CategoryChart chart = new CategoryChartBuilder().width(W).height(H).title("Weight update: trainer cost and time to propagate")
+                .xAxisTitle("strategy").yAxisTitle("ms").build();
+        chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNW);
+        Table f = d.freshness().orElse(null);
+        if (f == null || f.isEmpty()) {
+            chart.addSeries("no freshness run", List.of("-"), List.of(0));
+            return chart;
+        }
+        List<String> cats = f.stringColumn("strategy").asList();
+        chart.addSeries("trainer-side cost", cats, positive(f.doubleColumn("mean_update_ms").asList()));
+        chart.addSeries("until all serve it", cats, positive(f.doubleColumn("mean_propagation_ms").asList()));
+        return chart;
+    }
+
+    private static List<Double> positive(List<Double> xs) {
+        return xs.stream().map(x -> x == null || Double.isNaN(x) ? 0.0 : x).toList();
+    }
+
+    private static CategoryChart bars(ResultsData d, String title, String yTitle, String column) {
+        CategoryChart chart = new CategoryChartBuilder().width(W).height(H).title(title).xAxisTitle("workload").yAxisTitle(yTitle).build();
+        chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideE);
+        Table legs = d.legs();
+        List<String> workloads = new ArrayList<>(new LinkedHashSet<>(legs.stringColumn("workload").asList()));
+        for (String key : seriesKeys(legs)) {
+            String[] tc = key.split("/");
+            List<Double> ys = new ArrayList<>();
+            for (String w : workloads) {
+                Double v = find(legs, tc[0], tc[1], w, column);
+                ys.add(v == null || Double.isNaN(v) ? 0.0 : v);
+            }
+            chart.addSeries(key, workloads, ys);
+        }
+        return chart;
+    }
+
+    static List<String> seriesKeys(Table legs) {
+        LinkedHashSet<String> keys = new LinkedHashSet<>();
+        for (Row r : legs) keys.add(r.getString("topology") + "/" + r.getString("connection"));
+        return new ArrayList<>(keys);
+    }
+
+    static Double find(Table legs, String topology, String connection, String workload, String column) {
+        for (Row r : legs) {
+            if (r.getString("topology").equals(topology) && r.getString("connection").equals(connection) && r.getString("workload").equals(workload)) {
+                return r.isMissing(column) ? Double.NaN : r.getNumber(column);
+            }
+        }
+        return null;
+    }
+
+    static String shortest(ResultsData d) {
+        List<String> w = d.legs().stringColumn("workload").asList();
+        return w.isEmpty() ? "no legs" : w.get(0);
+    }
+
+    public static Path save(Chart<?, ?> chart, Path png) {
+        try {
+            Files.createDirectories(png.toAbsolutePath().getParent());
+            BitmapEncoder.saveBitmap(chart, png.toString(), BitmapEncoder.BitmapFormat.PNG);
+            return png;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

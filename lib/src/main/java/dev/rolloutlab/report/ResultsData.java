@@ -1,0 +1,146 @@
+package dev.rolloutlab.report;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.rolloutlab.util.Json;
+import tech.tablesaw.api.BooleanColumn;
+import tech.tablesaw.api.DoubleColumn;
+import tech.tablesaw.api.StringColumn;
+import tech.tablesaw.api.Table;
+import tech.tablesaw.io.csv.CsvReadOptions;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.stream.Stream;
+
+/**
+ * A results folder as Tablesaw tables: {@code summary}, {@code requests}, {@code freshness} and {@code staleness}
+ * (one row per freshness sample). Notebooks and {@link Report} read results only through this class.
+ */
+public final class ResultsData {
+    private final Path dir;
+    private final Table summary;
+    private final Table requests;
+    private final Table freshness;
+    private final Table staleness;
+    private final JsonNode run;
+
+    private ResultsData(Path dir) {
+        this.dir = dir;
+        if (!Files.exists(dir.resolve("summary.csv"))) {
+            throw new IllegalArgumentException(dir + " has no summary.csv: not a results folder (run compare or bench first)");
+        }
+        summary = csv(dir.resolve("summary.csv"), "summary");
+        freshness = Files.exists(dir.resolve("freshness.csv")) ? csv(dir.resolve("freshness.csv"), "freshness") : null;
+        requests = jsonl(dir.resolve("requests.jsonl"), "requests", List.of("topology", "connection", "backend"),
+                List.of("request_id", "prompt_tokens", "completion_tokens", "weights_version", "scheduled_ns", "sent_ns",
+                        "first_token_ns", "end_ns", "connect_ns", "status"));
+        staleness = Files.exists(dir.resolve("freshness.jsonl")) ? jsonl(dir.resolve("freshness.jsonl"), "staleness",
+                List.of("strategy", "backend"), List.of("step", "trainer_version", "weights_version", "lag", "status")) : null;
+        JsonNode r = null;
+        try {
+            if (Files.exists(dir.resolve("run.json"))) r = Json.parse(Files.readString(dir.resolve("run.json")));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        run = r;
+    }
+
+    public static ResultsData load(Path dir) {
+        return new ResultsData(dir);
+    }
+
+    /** The newest run under {@code root} (by folder name, which starts with a timestamp) that has a summary. */
+    public static Optional<Path> latest(Path root) {
+        if (!Files.isDirectory(root)) return Optional.empty();
+        try (Stream<Path> s = Files.list(root)) {
+            return s.filter(p -> Files.exists(p.resolve("summary.csv"))).max(Comparator.comparing(p -> p.getFileName().toString()));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public Path dir() {
+        return dir;
+    }
+
+    public Table summary() {
+        return summary;
+    }
+
+    public Table requests() {
+        return requests;
+    }
+
+    public Optional<Table> freshness() {
+        return Optional.ofNullable(freshness);
+    }
+
+    public Optional<Table> staleness() {
+        return Optional.ofNullable(staleness);
+    }
+
+    public Optional<JsonNode> run() {
+        return Optional.ofNullable(run);
+    }
+
+    /** Summary rows of the throughput/latency legs (freshness rows excluded). */
+    public Table legs() {
+        return summary.where(summary.stringColumn("workload").isNotEqualTo("freshness"));
+    }
+
+    private static Table csv(Path f, String name) {
+        {
+            Table t = Table.read().csv(CsvReadOptions.builder(f.toFile()).tableName(name).missingValueIndicator("").build());
+            // Tablesaw guesses types per file; fix the text columns so every run reads the same way
+            for (String c : List.of("topology", "connection", "workload", "strategy")) {
+                if (t.containsColumn(c) && !(t.column(c) instanceof StringColumn)) {
+                    StringColumn s = t.column(c).asStringColumn().setName(c);
+                    t.replaceColumn(c, s);
+                }
+            }
+            for (String c : t.columnNames()) {
+                var col = t.column(c);
+                if (col instanceof tech.tablesaw.api.IntColumn ic && !c.equals("completed") && !c.equals("failed")) {
+                    t.replaceColumn(c, ic.asDoubleColumn().setName(c));
+                }
+            }
+            return t;
+        }
+    }
+
+    private static Table jsonl(Path f, String name, List<String> text, List<String> numbers) {
+        Table t = Table.create(name);
+        StringColumn[] s = text.stream().map(StringColumn::create).toArray(StringColumn[]::new);
+        DoubleColumn[] d = numbers.stream().map(DoubleColumn::create).toArray(DoubleColumn[]::new);
+        BooleanColumn ok = BooleanColumn.create("ok");
+        if (Files.exists(f)) {
+            try (Stream<String> lines = Files.lines(f)) {
+                for (String line : (Iterable<String>) lines::iterator) {
+                    if (line.isBlank()) continue;
+                    JsonNode n = Json.parse(line);
+                    for (int i = 0; i < s.length; i++) s[i].append(n.path(text.get(i)).asText(""));
+                    for (int i = 0; i < d.length; i++) {
+                        JsonNode v = n.get(numbers.get(i));
+                        if (v == null || v.isNull()) d[i].appendMissing();
+                        else d[i].append(v.asDouble());
+                    }
+                    ok.append(n.path("status").asInt() == 200 && !n.hasNonNull("error"));
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(f + ": " + e.getMessage(), e);
+            }
+        }
+        t.addColumns(s);
+        t.addColumns(d);
+        t.addColumns(ok);
+        if (t.containsColumn("end_ns") && t.containsColumn("scheduled_ns")) {
+            t.addColumns(t.doubleColumn("end_ns").subtract(t.doubleColumn("scheduled_ns")).divide(1e6).setName("e2el_ms"));
+        }
+        return t;
+    }
+}

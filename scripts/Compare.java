@@ -1,0 +1,14 @@
+///usr/bin/env jbang "$0" "$@" ; exit $?
+//JAVA 21+
+//DEPS dev.rolloutlab:rollout-lab:0.1.0-SNAPSHOT
+//JAVA_OPTIONS --add-modules jdk.incubator.vector -Djava.awt.headless=true
+//DESCRIPTION The main job: HTTP fanout vs in-process on one engine and workload, then the report.
+
+import dev.rolloutlab.cli.Cli;
+import dev.rolloutlab.compare.CompareCommand;
+
+public class Compare {
+    public static void main(String... args) {
+        System.exit(Cli.run(new CompareCommand(), args));
+    }
+}
