@@ -1,0 +1,74 @@
+package dev.rolloutlab.compare;
+
+import dev.rolloutlab.report.Report;
+import dev.rolloutlab.report.ResultsData;
+import dev.rolloutlab.testing.Processes;
+import dev.rolloutlab.testing.TestModels;
+import org.junit.jupiter.api.Test;
+import tech.tablesaw.api.Row;
+import tech.tablesaw.api.Table;
+
+import javax.imageio.ImageIO;
+import java.awt.image.BufferedImage;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class CompareTest {
+
+    @Test
+    void quickCompareEndToEnd() throws Exception {
+        Path out = TestModels.tempDir("compare").resolve("run");
+        Processes.Run r = Processes.run(300, "compare", "--quick", "--out", out.toString());
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.out().contains("results: " + out), r.out());
+
+        ResultsData d = ResultsData.load(out);
+        Table s = d.summary();
+        Set<String> topologies = new HashSet<>(s.stringColumn("topology").asList());
+        assertTrue(topologies.containsAll(Set.of("inproc", "http1", "httpN", "lb")), topologies.toString());
+        assertTrue(topologies.containsAll(CompareConfig.ALL_STRATEGIES), topologies.toString());
+        Set<String> connections = new HashSet<>(d.legs().stringColumn("connection").asList());
+        assertEquals(Set.of("none", "keep-alive", "close"), connections);
+        for (Row row : d.legs()) assertEquals(0, (int) row.getNumber("failed"), "no failed requests in " + row);
+
+        // the shortest workload: in-process has the lowest per-request overhead
+        String shortest = d.legs().stringColumn("workload").get(0);
+        for (Row row : d.legs()) {
+            if (!row.getString("workload").equals(shortest)) continue;
+            double ov = row.getNumber("overhead_ms_per_request");
+            if (row.getString("topology").equals("inproc")) assertEquals(0.0, ov, 1e-9);
+            else assertTrue(ov > 0, row.getString("topology") + "/" + row.getString("connection") + " overhead " + ov);
+        }
+
+        Table f = d.freshness().orElseThrow();
+        for (Row row : f) {
+            assertTrue(row.getNumber("samples") > 0);
+            double lag = row.getNumber("mean_lag");
+            if (row.getString("strategy").equals("inproc-swap")) assertEquals(0.0, lag, 0.0, "in-memory swap is on-policy");
+            else assertFalse(Double.isNaN(lag), row.getString("strategy") + " lag must be measured");
+        }
+        assertEquals(CompareConfig.ALL_STRATEGIES.size(), f.rowCount());
+        for (String png : Report.PLOTS) {
+            Path p = out.resolve("plots").resolve(png);
+            BufferedImage img = ImageIO.read(p.toFile());
+            assertNotNull(img, png + " is not a valid image");
+            assertTrue(img.getWidth() > 100 && img.getHeight() > 100);
+        }
+        String md = Files.readString(out.resolve("REPORT.md"));
+        assertTrue(md.contains("## Findings") && md.contains("cores"), md);
+        assertFalse(Files.readString(out.resolve("run.json")).contains("\"incomplete\" : true"));
+        // nothing left listening: every child process ended with the run
+        assertTrue(ProcessHandle.current().children().noneMatch(ProcessHandle::isAlive));
+    }
+
+    @Test
+    void badFlagsAreNamed() {
+        Processes.Run r = Processes.run(60, "compare", "--topologies", "inproc,grpc");
+        assertEquals(2, r.exit());
+        assertTrue(r.err().contains("grpc"), r.err());
+    }
+}
