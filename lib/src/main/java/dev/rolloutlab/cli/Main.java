@@ -20,6 +20,9 @@ public final class Main {
         COMMANDS.put("bench", dev.rolloutlab.bench.BenchCommand::new);
         COMMANDS.put("fanout", dev.rolloutlab.bench.FanoutCommand::new);
         COMMANDS.put("lb", dev.rolloutlab.lb.LbCommand::new);
+        COMMANDS.put("agent", dev.rolloutlab.cluster.AgentCommand::new);
+        COMMANDS.put("commander", dev.rolloutlab.cluster.CommanderCommand::new);
+        COMMANDS.put("launch", dev.rolloutlab.cluster.LaunchCommand::new);
         COMMANDS.put("compare", dev.rolloutlab.compare.CompareCommand::new);
         COMMANDS.put("report", dev.rolloutlab.report.ReportCommand::new);
     }

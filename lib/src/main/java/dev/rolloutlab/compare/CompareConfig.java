@@ -32,7 +32,7 @@ public record CompareConfig(
         return quick
                 ? new CompareConfig(null, "tiny", ALL_TOPOLOGIES, 2, 4, 16, 48, List.of(8, 128), List.of(1, 16),
                 List.of("keep-alive", "close"), ALL_STRATEGIES, 2, 4, 2, List.of(), true)
-                : new CompareConfig(null, "small", ALL_TOPOLOGIES, 4, 4, 32, 24, List.of(8, 256), List.of(1, 32),
+                : new CompareConfig(null, "small", ALL_TOPOLOGIES, 4, 4, 24, 8, List.of(8, 128), List.of(1, 32),
                 List.of("keep-alive", "close"), ALL_STRATEGIES, 3, 8, 4, List.of(), false);
     }
 

@@ -1,0 +1,167 @@
+package dev.rolloutlab.cluster;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.rolloutlab.openai.OpenAiClient;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The seed's pod commander: start local services, start remote ones through agents (in list order), wait until
+ * every backend answers {@code /v1/models}, then publish the registry. Unlike the seed, a failed start stops
+ * everything it had already started before it reports the error.
+ */
+public final class Commander implements AutoCloseable {
+    /** The seed's flags, plus the agent token. */
+    public record Options(String backendKind, String model, int numServersPerWorker, int basePort, String bindHost,
+                          String loadFormat, int contextLength, int maxTotalTokens, int maxPrefillTokens,
+                          boolean enableWeightReload, String python, List<String> remoteAgents, Duration startupTimeout,
+                          String registryHost, int registryPort, String advertiseHost, Path workdir, String agentToken) {
+    }
+
+    private final Options o;
+    private final List<String> started = new ArrayList<>(); // agents with a service we started
+    private Service local;
+    private RegistryServer registry;
+    private final okhttp3.OkHttpClient http = OpenAiClient.http(8, Duration.ofSeconds(30));
+
+    public Commander(Options options) {
+        this.o = options;
+    }
+
+    public String registryUrl() {
+        return registry == null ? null : registry.url();
+    }
+
+    public RegistryServer registry() {
+        return registry;
+    }
+
+    public void start() {
+        try {
+            List<String> backends = new ArrayList<>();
+            String bind = o.bindHost().equals("0.0.0.0") ? "127.0.0.1" : o.bindHost();
+            String advertise = o.advertiseHost() == null || o.advertiseHost().isEmpty() ? bind : o.advertiseHost();
+            // 1. local
+            if (o.numServersPerWorker() > 0) {
+                local = startLocal(bind);
+                for (int p : local.ports()) backends.add(advertise + ":" + p);
+            }
+            // 2. remotes, in order
+            for (String agent : o.remoteAgents()) {
+                OpenAiClient c = new OpenAiClient(http, agent, o.agentToken(), true);
+                OpenAiClient.Exchange x = c.post("/admin/start", payload(), Map.of());
+                JsonNode r = x.status() > 0 ? safeJson(x) : null;
+                if (r == null || !r.path("ok").asBoolean(false)) {
+                    throw new IllegalStateException("remote start failed for " + agent + ": " + (x.error() != null ? x.error() : x.status() + " " + x.body()));
+                }
+                started.add(agent);
+                List<Integer> ports = new ArrayList<>();
+                r.path("ports").forEach(p -> ports.add(p.asInt()));
+                if (ports.size() != o.numServersPerWorker()) throw new IllegalStateException("expected " + o.numServersPerWorker() + " ports from " + agent + ", got " + ports);
+                String agentHost = okhttp3.HttpUrl.parse(OpenAiClient.normalize(agent)).host();
+                for (int p : ports) backends.add(agentHost + ":" + p);
+            }
+            // 3. wait for each backend
+            for (String b : backends) waitReady(b);
+            // 4. registry
+            registry = new RegistryServer(o.registryHost(), o.registryPort(), o.model(), backends, Duration.ofSeconds(30), o.agentToken());
+        } catch (RuntimeException e) {
+            stop();
+            throw e;
+        }
+    }
+
+    private Service startLocal(String bind) {
+        if (o.backendKind().equals("mock-openai")) return Service.mock(bind, o.numServersPerWorker(), o.basePort(), o.model(), "", 1000);
+        LaunchTemplate t = LaunchTemplate.builtIns().get(o.backendKind());
+        if (t == null) throw new IllegalArgumentException("--backend-kind " + o.backendKind() + ": unknown (mock-openai, rollout-lab-serve, sglang-jax-multi-openai)");
+        Map<String, String> p = params(bind);
+        p.keySet().retainAll(t.defaults().keySet());
+        return Service.process(t.expand(p), o.workdir(), o.workdir().resolve("commander_local_" + o.backendKind() + ".log"));
+    }
+
+    private Map<String, String> params(String host) {
+        Map<String, String> p = new LinkedHashMap<>();
+        p.put("model", o.model());
+        p.put("num_servers", String.valueOf(o.numServersPerWorker()));
+        p.put("base_port", String.valueOf(o.basePort()));
+        p.put("host", host);
+        p.put("python", o.python());
+        p.put("load_format", o.loadFormat());
+        if (o.contextLength() > 0) p.put("context_length", String.valueOf(o.contextLength()));
+        if (o.maxTotalTokens() > 0) p.put("max_total_tokens", String.valueOf(o.maxTotalTokens()));
+        if (o.maxPrefillTokens() > 0) p.put("max_prefill_tokens", String.valueOf(o.maxPrefillTokens()));
+        if (o.enableWeightReload()) p.put("enable_weight_reload", "--enable-weight-reload");
+        return p;
+    }
+
+    private Map<String, Object> payload() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("kind", o.backendKind());
+        if (o.backendKind().equals("mock-openai")) {
+            m.put("host", "127.0.0.1");
+            m.put("num_servers", o.numServersPerWorker());
+            m.put("base_port", 0);
+            m.put("model_id", o.model());
+        } else {
+            LaunchTemplate t = LaunchTemplate.builtIns().get(o.backendKind());
+            Map<String, String> p = params(o.bindHost());
+            if (t != null) p.keySet().retainAll(t.defaults().keySet());
+            m.putAll(p);
+            m.put("log_name", "agent_" + o.backendKind() + "_" + System.currentTimeMillis() / 1000 + ".log");
+        }
+        m.put("force", true);
+        return m;
+    }
+
+    private static JsonNode safeJson(OpenAiClient.Exchange x) {
+        try {
+            return x.json();
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
+
+    private void waitReady(String backend) {
+        OpenAiClient c = new OpenAiClient(http, OpenAiClient.normalize(backend), null, true);
+        long deadline = System.nanoTime() + o.startupTimeout().toNanos();
+        String last = "";
+        while (System.nanoTime() < deadline) {
+            OpenAiClient.Exchange x = c.get("/v1/models");
+            if (x.status() == 200) return;
+            last = x.error() != null ? x.error() : "HTTP " + x.status();
+            if (local != null && !local.alive()) throw new IllegalStateException("local " + o.backendKind() + " exited: " + local.status());
+            try {
+                Thread.sleep(500);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted");
+            }
+        }
+        throw new IllegalStateException(backend + " not ready: " + last);
+    }
+
+    /** Registry down, every agent we started told to stop, local services stopped. Safe to call twice. */
+    public void stop() {
+        if (registry != null) {
+            registry.close();
+            registry = null;
+        }
+        for (String agent : started) new OpenAiClient(http, agent, o.agentToken(), true).post("/admin/stop", Map.of(), Map.of());
+        started.clear();
+        if (local != null) {
+            local.stop(30);
+            local = null;
+        }
+    }
+
+    @Override
+    public void close() {
+        stop();
+    }
+}

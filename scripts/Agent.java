@@ -1,0 +1,14 @@
+///usr/bin/env jbang "$0" "$@" ; exit $?
+//JAVA 21+
+//DEPS dev.rolloutlab:rollout-lab:0.1.0-SNAPSHOT
+//JAVA_OPTIONS --add-modules jdk.incubator.vector -Djava.awt.headless=true
+//DESCRIPTION Worker agent: starts and stops templated servers for a commander (token-protected).
+
+import dev.rolloutlab.cli.Cli;
+import dev.rolloutlab.cluster.AgentCommand;
+
+public class Agent {
+    public static void main(String... args) {
+        System.exit(Cli.run(new AgentCommand(), args));
+    }
+}

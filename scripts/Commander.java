@@ -1,0 +1,14 @@
+///usr/bin/env jbang "$0" "$@" ; exit $?
+//JAVA 21+
+//DEPS dev.rolloutlab:rollout-lab:0.1.0-SNAPSHOT
+//JAVA_OPTIONS --add-modules jdk.incubator.vector -Djava.awt.headless=true
+//DESCRIPTION Start local and agent-managed servers, wait until ready, publish the registry.
+
+import dev.rolloutlab.cli.Cli;
+import dev.rolloutlab.cluster.CommanderCommand;
+
+public class Commander {
+    public static void main(String... args) {
+        System.exit(Cli.run(new CommanderCommand(), args));
+    }
+}

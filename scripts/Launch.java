@@ -1,0 +1,14 @@
+///usr/bin/env jbang "$0" "$@" ; exit $?
+//JAVA 21+
+//DEPS dev.rolloutlab:rollout-lab:0.1.0-SNAPSHOT
+//JAVA_OPTIONS --add-modules jdk.incubator.vector -Djava.awt.headless=true
+//DESCRIPTION Start, check, tail or stop servers on many hosts over SSH.
+
+import dev.rolloutlab.cli.Cli;
+import dev.rolloutlab.cluster.LaunchCommand;
+
+public class Launch {
+    public static void main(String... args) {
+        System.exit(Cli.run(new LaunchCommand(), args));
+    }
+}
