@@ -25,6 +25,7 @@ public final class Main {
         COMMANDS.put("launch", dev.rolloutlab.cluster.LaunchCommand::new);
         COMMANDS.put("compare", dev.rolloutlab.compare.CompareCommand::new);
         COMMANDS.put("report", dev.rolloutlab.report.ReportCommand::new);
+        COMMANDS.put("kernel", dev.rolloutlab.report.KernelCommand::new);
     }
 
     private Main() {

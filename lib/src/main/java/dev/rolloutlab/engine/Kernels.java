@@ -1,7 +1,7 @@
 package dev.rolloutlab.engine;
 
 import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.RecursiveAction;
+import java.util.concurrent.ForkJoinTask;
 
 /**
  * The numeric kernels of the forward pass. {@code dot} uses the JDK Vector API when the JVM was started with
@@ -11,8 +11,19 @@ final class Kernels {
     static final boolean VECTOR = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()
             && !Boolean.getBoolean("rolloutlab.scalar");
     /** Below this many multiply-adds a matmul runs on the calling thread: forking costs more than it saves. */
-    private static final long PARALLEL_WORK = 1L << 17;
-    private static final ForkJoinPool POOL = ForkJoinPool.commonPool();
+    private static final long PARALLEL_WORK = 1L << 18;
+    private static final int PARTS = Runtime.getRuntime().availableProcessors();
+    /**
+     * Workers for all cores but the caller's, which computes a share itself. Not the common pool: engine kernels
+     * must not queue behind unrelated parallel streams.
+     */
+    private static final ForkJoinPool POOL = new ForkJoinPool(Math.max(1, Runtime.getRuntime().availableProcessors() - 1),
+            pool -> {
+                var t = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(pool);
+                t.setName("engine-kernel-" + t.getPoolIndex());
+                t.setDaemon(true);
+                return t;
+            }, null, false);
 
     private Kernels() {
     }
@@ -37,12 +48,19 @@ final class Kernels {
     /** y[b][o] = sum_i x[b][i] * w[o][i] + bias[o], for {@code rows} input rows; w is [out][in] as in HF Linear. */
     static void matmul(float[] x, int rows, int in, float[] w, float[] bias, int out, float[] y) {
         long work = (long) rows * in * out;
-        if (work < PARALLEL_WORK || POOL.getParallelism() < 2) {
+        int parts = PARTS;
+        if (work < PARALLEL_WORK || parts < 2) {
             matmulRange(x, rows, in, w, bias, out, y, 0, out);
-        } else {
-            int chunks = Math.min(out, POOL.getParallelism() * 4);
-            POOL.invoke(new MatmulTask(x, rows, in, w, bias, out, y, 0, chunks, chunks));
+            return;
         }
+        // the caller computes the first slice itself while pool workers take the others: one wake-up per core
+        ForkJoinTask<?>[] others = new ForkJoinTask<?>[parts - 1];
+        for (int p = 1; p < parts; p++) {
+            int from = (int) ((long) out * p / parts), to = (int) ((long) out * (p + 1) / parts);
+            others[p - 1] = POOL.submit(() -> matmulRange(x, rows, in, w, bias, out, y, from, to));
+        }
+        matmulRange(x, rows, in, w, bias, out, y, 0, (int) ((long) out / parts));
+        for (ForkJoinTask<?> t : others) t.join();
     }
 
     private static void matmulRange(float[] x, int rows, int in, float[] w, float[] bias, int out, float[] y, int from, int to) {
@@ -64,43 +82,22 @@ final class Kernels {
         }
     }
 
-    private static final class MatmulTask extends RecursiveAction {
-        final float[] x, w, bias, y;
-        final int rows, in, out, lo, hi, chunks;
-
-        MatmulTask(float[] x, int rows, int in, float[] w, float[] bias, int out, float[] y, int lo, int hi, int chunks) {
-            this.x = x;
-            this.rows = rows;
-            this.in = in;
-            this.w = w;
-            this.bias = bias;
-            this.out = out;
-            this.y = y;
-            this.lo = lo;
-            this.hi = hi;
-            this.chunks = chunks;
-        }
-
-        @Override
-        protected void compute() {
-            if (hi - lo == 1) {
-                int from = (int) ((long) out * lo / chunks), to = (int) ((long) out * hi / chunks);
-                matmulRange(x, rows, in, w, bias, out, y, from, to);
-                return;
-            }
-            int mid = (lo + hi) >>> 1;
-            invokeAll(new MatmulTask(x, rows, in, w, bias, out, y, lo, mid, chunks),
-                    new MatmulTask(x, rows, in, w, bias, out, y, mid, hi, chunks));
-        }
-    }
-
-    /** Runs body(i) for i in [0, n), in parallel when {@code work} is large enough to pay for it. */
+    /** Runs body(i) for i in [0, n), split across cores (the caller takes a share) when {@code work} pays for it. */
     static void parallelFor(int n, long work, java.util.function.IntConsumer body) {
-        if (n <= 1 || work < PARALLEL_WORK || POOL.getParallelism() < 2) {
+        int parts = Math.min(PARTS, n);
+        if (n <= 1 || work < PARALLEL_WORK || parts < 2) {
             for (int i = 0; i < n; i++) body.accept(i);
-        } else {
-            java.util.stream.IntStream.range(0, n).parallel().forEach(body);
+            return;
         }
+        ForkJoinTask<?>[] others = new ForkJoinTask<?>[parts - 1];
+        for (int p = 1; p < parts; p++) {
+            int from = n * p / parts, to = n * (p + 1) / parts;
+            others[p - 1] = POOL.submit(() -> {
+                for (int i = from; i < to; i++) body.accept(i);
+            });
+        }
+        for (int i = 0; i < n / parts; i++) body.accept(i);
+        for (ForkJoinTask<?> t : others) t.join();
     }
 
     static void rmsnorm(float[] x, int xo, float[] w, float eps, float[] y, int yo, int n) {

@@ -65,7 +65,7 @@ public final class Report {
         return sb.toString();
     }
 
-    static List<String> findings(ResultsData d) {
+    public static List<String> findings(ResultsData d) {
         List<String> out = new ArrayList<>();
         Table legs = d.legs();
         List<String> workloads = new ArrayList<>(new LinkedHashSet<>(legs.stringColumn("workload").asList()));

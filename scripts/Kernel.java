@@ -1,0 +1,15 @@
+///usr/bin/env jbang "$0" "$@" ; exit $?
+//JAVA 21+
+//DEPS dev.rolloutlab:rollout-lab:0.1.0-SNAPSHOT
+//DEPS io.github.padreati:rapaio-jupyter-kernel:3.0.1
+//JAVA_OPTIONS --add-modules jdk.incubator.vector -Djava.awt.headless=true
+//DESCRIPTION Install the Java Jupyter kernel with Rollout Lab on its classpath.
+
+import dev.rolloutlab.cli.Cli;
+import dev.rolloutlab.report.KernelCommand;
+
+public class Kernel {
+    public static void main(String... args) {
+        System.exit(Cli.run(new KernelCommand(), args));
+    }
+}

@@ -1,0 +1,73 @@
+package dev.rolloutlab.notebooks;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.rolloutlab.report.KernelInstaller;
+import dev.rolloutlab.testing.TestModels;
+import dev.rolloutlab.util.Json;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** Every notebook runs headless on the real Java kernel (installed by our own installer) and produces images. */
+class NotebookTest {
+    static Path jupyterData;
+    static Path results;
+
+    @BeforeAll
+    static void installKernel() throws Exception {
+        assertTrue(Files.isExecutable(Path.of("/usr/bin/jupyter")), "needs Debian's jupyter (tests/bin/provision installs it)");
+        String cp = Files.readString(Path.of("target/runtime.cp")).trim() + java.io.File.pathSeparator
+                + Files.readString(Path.of("target/kernel.cp")).trim();
+        String libClasses = Path.of("../lib/target/classes").toAbsolutePath().normalize().toString();
+        jupyterData = TestModels.tempDir("jupyter");
+        String javaBin = ProcessHandle.current().info().command().orElseThrow();
+        Path dir = KernelInstaller.install("rollout-lab-test", libClasses + java.io.File.pathSeparator + cp, jupyterData.resolve("kernels"), javaBin);
+        JsonNode k = Json.parse(Files.readString(dir.resolve("kernel.json")));
+        assertTrue(k.path("argv").toString().contains("org.rapaio.jupyter.kernel.MainApp"));
+        assertTrue(Files.exists(dir.resolve("patch/org/rapaio/jupyter/kernel/channels/LoopThread.class")), "start-up race fix compiled");
+        // the notebooks read the newest run under ROLLOUT_LAB_RESULTS: give them the stored quick-run fixture
+        results = TestModels.tempDir("nb-results");
+        Path run = results.resolve("20260101-000000-compare");
+        Files.createDirectories(run);
+        try (Stream<Path> s = Files.list(Path.of("src/test/resources/fixtures/results-quick"))) {
+            for (Path p : s.toList()) Files.copy(p, run.resolve(p.getFileName()));
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"01-http-vs-inprocess.ipynb", "02-fanout-scaling.ipynb", "03-weight-freshness.ipynb"})
+    void notebookRunsHeadlessAndProducesImages(String name) throws Exception {
+        Path src = Path.of("../notebooks", name).toAbsolutePath().normalize();
+        Path out = TestModels.tempDir("nb-out");
+        ProcessBuilder pb = new ProcessBuilder("/usr/bin/jupyter", "nbconvert", "--to", "notebook", "--execute",
+                "--ExecutePreprocessor.kernel_name=rollout-lab-test", "--ExecutePreprocessor.timeout=300",
+                "--ExecutePreprocessor.startup_timeout=120", "--output-dir", out.toString(), src.toString())
+                .redirectErrorStream(true).directory(src.getParent().toFile());
+        pb.environment().put("JUPYTER_DATA_DIR", jupyterData.toString());
+        pb.environment().put("JUPYTER_PATH", jupyterData.toString());
+        pb.environment().put("ROLLOUT_LAB_RESULTS", results.toString());
+        Process p = pb.start();
+        String log = new String(p.getInputStream().readAllBytes());
+        assertTrue(p.waitFor(400, TimeUnit.SECONDS), "nbconvert timed out");
+        assertEquals(0, p.exitValue(), log);
+        JsonNode nb = Json.parse(Files.readString(out.resolve(name)));
+        int images = 0;
+        for (JsonNode cell : nb.path("cells")) {
+            for (JsonNode o : cell.path("outputs")) {
+                assertNotEquals("error", o.path("output_type").asText(), "cell failed: " + cell.path("source") + " -> " + o);
+                if (o.path("data").has("image/png")) images++;
+            }
+        }
+        assertTrue(images >= 1, name + " produced no image output");
+        String all = nb.toString();
+        assertTrue(all.contains("20260101-000000-compare"), "the notebook read the given results folder");
+    }
+}
