@@ -20,7 +20,8 @@ public final class Commander implements AutoCloseable {
     public record Options(String backendKind, String model, int numServersPerWorker, int basePort, String bindHost,
                           String loadFormat, int contextLength, int maxTotalTokens, int maxPrefillTokens,
                           boolean enableWeightReload, String python, List<String> remoteAgents, Duration startupTimeout,
-                          String registryHost, int registryPort, String advertiseHost, Path workdir, String agentToken) {
+                          String registryHost, int registryPort, String advertiseHost, Path workdir, String agentToken,
+                          int remoteBasePort) {
     }
 
     private final Options o;
@@ -88,6 +89,7 @@ public final class Commander implements AutoCloseable {
     private Map<String, String> params(String host) {
         Map<String, String> p = new LinkedHashMap<>();
         p.put("model", o.model());
+        p.put("served_model_name", o.model()); // clients send the registry's model name; serve answers to it
         p.put("num_servers", String.valueOf(o.numServersPerWorker()));
         p.put("base_port", String.valueOf(o.basePort()));
         p.put("host", host);
@@ -111,6 +113,7 @@ public final class Commander implements AutoCloseable {
         } else {
             LaunchTemplate t = LaunchTemplate.builtIns().get(o.backendKind());
             Map<String, String> p = params(o.bindHost());
+            p.put("base_port", String.valueOf(o.remoteBasePort()));
             if (t != null) p.keySet().retainAll(t.defaults().keySet());
             m.putAll(p);
             m.put("log_name", "agent_" + o.backendKind() + "_" + System.currentTimeMillis() / 1000 + ".log");

@@ -24,6 +24,8 @@ public final class CommanderCommand implements Callable<Integer> {
     int numServersPerWorker;
     @Option(names = "--base-port", defaultValue = "31000")
     int basePort;
+    @Option(names = "--remote-base-port", description = "Base port on the agents' hosts. Default: --base-port (set it when agents share this host).")
+    Integer remoteBasePort;
     @Option(names = "--bind-host", defaultValue = "127.0.0.1", description = "Default: ${DEFAULT-VALUE} (the seed used 0.0.0.0)")
     String bindHost;
     @Option(names = "--load-format", defaultValue = "auto")
@@ -63,7 +65,7 @@ public final class CommanderCommand implements Callable<Integer> {
         Path wd = workdir.isEmpty() ? Path.of("").toAbsolutePath() : Path.of(workdir);
         Commander c = new Commander(new Commander.Options(backendKind, model, numServersPerWorker, basePort, bindHost, loadFormat,
                 contextLength, maxTotalTokens, maxPrefillTokens, enableWeightReload, python, agents, Duration.ofSeconds(startupTimeoutSec),
-                registryHost, registryPort, advertiseHost, wd, token));
+                registryHost, registryPort, advertiseHost, wd, token, remoteBasePort != null ? remoteBasePort : basePort));
         c.start(); // on failure everything started is stopped before this throws
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

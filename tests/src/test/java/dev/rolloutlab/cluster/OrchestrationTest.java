@@ -21,7 +21,7 @@ class OrchestrationTest {
 
     static Commander.Options options(List<String> agents, String kind, String model) {
         return new Commander.Options(kind, model, 4, 0, "127.0.0.1", "auto", 128, 128, 128, false, "python", agents,
-                Duration.ofSeconds(10), "127.0.0.1", 0, "127.0.0.1", TestModels.tempDir("cmd"), TOKEN);
+                Duration.ofSeconds(10), "127.0.0.1", 0, "127.0.0.1", TestModels.tempDir("cmd"), TOKEN, 0);
     }
 
     @Test
