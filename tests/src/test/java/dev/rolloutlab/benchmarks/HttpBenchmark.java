@@ -1,0 +1,194 @@
+package dev.rolloutlab.benchmarks;
+
+import dev.rolloutlab.bench.LengthDist;
+import dev.rolloutlab.bench.LoadGenerator;
+import dev.rolloutlab.bench.Summary;
+import dev.rolloutlab.bench.Target;
+import dev.rolloutlab.bench.Workload;
+import dev.rolloutlab.cli.ChildJvm;
+import dev.rolloutlab.engine.DefaultModels;
+import dev.rolloutlab.engine.GenerationRequest;
+import dev.rolloutlab.engine.InProcessEngine;
+import dev.rolloutlab.engine.SamplingParams;
+import dev.rolloutlab.openai.CompletionRequest;
+import dev.rolloutlab.openai.OpenAiClient;
+
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * HTTP-side benchmarks for docs/benchmarks.md (not a test). {@code tests/bench http}: per-request HTTP overhead vs
+ * in-process, serve under wrk, the load generator's ceiling and CPU cost against nginx, and LB vs direct vs nginx proxy.
+ */
+public final class HttpBenchmark {
+    static final String BODY = "{\"prompt\":[20,21,22,23,24,25,26,27],\"max_tokens\":1}";
+    static Path work;
+
+    public static void main(String[] args) throws Exception {
+        work = Files.createDirectories(Path.of("target", "bench-http").toAbsolutePath());
+        System.out.printf("machine: %d cores, java %s%n", Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"));
+        Path model = DefaultModels.ensure("tiny");
+        List<Integer> ports = dev.rolloutlab.compare.FreshnessTestAccess.freePorts(6);
+        Files.writeString(work.resolve("post.lua"), "wrk.method = \"POST\"\nwrk.body = '" + BODY + "'\nwrk.headers[\"Content-Type\"] = \"application/json\"\n");
+        try (ChildJvm serve = ChildJvm.start("serve", List.of("--model", model.toString(), "--num-servers", "2", "--ports",
+                ports.get(0) + "," + ports.get(1), "--ready-file", work.resolve("serve.json").toString()), work.resolve("serve.log"))) {
+            serve.awaitReadyFile(work.resolve("serve.json"), Duration.ofSeconds(60));
+            String s1 = "http://127.0.0.1:" + ports.get(0), s2 = "http://127.0.0.1:" + ports.get(1);
+            overhead(model, s1);
+            System.out.println("\n## serve under wrk (/v1/completions, max_tokens=1, 64 connections, 2 threads, 10 s)");
+            System.out.println(wrk(s1 + "/v1/completions", 64, true).line());
+
+            int nginxStatic = ports.get(2), nginxProxy = ports.get(3);
+            Process nginx = nginx(nginxStatic, nginxProxy, ports.get(0), ports.get(1));
+            try {
+                generatorCeiling("http://127.0.0.1:" + nginxStatic);
+                lbComparison(s1, s2, "http://127.0.0.1:" + nginxProxy, ports.get(4));
+            } finally {
+                nginx.destroy();
+                nginx.waitFor();
+            }
+        }
+        System.exit(0);
+    }
+
+    static void overhead(Path model, String url) throws Exception {
+        System.out.println("## per-request overhead: tiny model, max_tokens=1, one client, 3000 requests after 1000 warm-up");
+        int n = 3000, warm = 1000;
+        long[] inproc = new long[n];
+        try (InProcessEngine e = InProcessEngine.open(model)) {
+            int[] prompt = {20, 21, 22, 23, 24, 25, 26, 27};
+            GenerationRequest r = new GenerationRequest(prompt, 1, SamplingParams.greedy(1).withIgnoreEos(true));
+            for (int i = 0; i < warm; i++) e.generate(r);
+            for (int i = 0; i < n; i++) {
+                long t0 = System.nanoTime();
+                e.generate(r);
+                inproc[i] = System.nanoTime() - t0;
+            }
+        }
+        var http = OpenAiClient.http(4, Duration.ofSeconds(30));
+        long[][] results = new long[2][n];
+        for (int k = 0; k < 2; k++) {
+            OpenAiClient c = new OpenAiClient(http, url, null, k == 0);
+            CompletionRequest req = CompletionRequest.completion(null, new int[]{20, 21, 22, 23, 24, 25, 26, 27}, 1, 0.0).withSampling(1, null, true);
+            for (int i = 0; i < warm; i++) c.complete(req);
+            for (int i = 0; i < n; i++) {
+                OpenAiClient.Result res = c.complete(req);
+                if (!res.ok()) throw new IllegalStateException(res.error());
+                results[k][i] = res.endNs() - res.sentNs();
+            }
+        }
+        double[] base = pcts(inproc);
+        System.out.printf("in-process:           p50 %8.1f us  p99 %8.1f us%n", base[0], base[1]);
+        String[] names = {"HTTP keep-alive:", "HTTP Connection: close:"};
+        for (int k = 0; k < 2; k++) {
+            double[] p = pcts(results[k]);
+            System.out.printf("%-22s p50 %8.1f us  p99 %8.1f us  (adds p50 %+.1f us, p99 %+.1f us)%n", names[k], p[0], p[1], p[0] - base[0], p[1] - base[1]);
+        }
+    }
+
+    static double[] pcts(long[] ns) {
+        long[] s = ns.clone();
+        Arrays.sort(s);
+        return new double[]{s[s.length / 2] / 1e3, s[(int) (s.length * 0.99)] / 1e3};
+    }
+
+    record Wrk(double rps, String p50, String p99, String raw) {
+        String line() {
+            return String.format("wrk: %.0f req/s, latency p50 %s p99 %s", rps, p50, p99);
+        }
+    }
+
+    static Wrk wrk(String url, int conns, boolean post) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of("wrk", "-t" + Math.min(2, conns), "-c" + conns, "-d10s", "--latency"));
+        if (post) cmd.addAll(List.of("-s", work.resolve("post.lua").toString()));
+        cmd.add(url);
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        p.waitFor();
+        Matcher rps = Pattern.compile("Requests/sec:\\s+([0-9.]+)").matcher(out);
+        Matcher p50 = Pattern.compile("\\s50%\\s+(\\S+)").matcher(out);
+        Matcher p99 = Pattern.compile("\\s99%\\s+(\\S+)").matcher(out);
+        if (!rps.find() || !p50.find() || !p99.find()) throw new IllegalStateException("cannot parse wrk output:\n" + out);
+        return new Wrk(Double.parseDouble(rps.group(1)), p50.group(1), p99.group(1), out);
+    }
+
+    static Process nginx(int staticPort, int proxyPort, int b1, int b2) throws Exception {
+        Path dir = Files.createDirectories(work.resolve("nginx"));
+        String body = "{\\\"id\\\":\\\"x\\\",\\\"object\\\":\\\"text_completion\\\",\\\"choices\\\":[{\\\"index\\\":0,\\\"text\\\":\\\"ok\\\",\\\"finish_reason\\\":\\\"length\\\"}],"
+                + "\\\"usage\\\":{\\\"prompt_tokens\\\":1,\\\"completion_tokens\\\":1,\\\"total_tokens\\\":2}}";
+        String conf = """
+                worker_processes 1;
+                daemon off;
+                pid %s/nginx.pid;
+                error_log %s/error.log;
+                events { worker_connections 4096; }
+                http {
+                  access_log off;
+                  client_body_temp_path %s/body;
+                  proxy_temp_path %s/proxy;
+                  upstream backends { server 127.0.0.1:%d; server 127.0.0.1:%d; keepalive 128; }
+                  server { listen 127.0.0.1:%d; location / { default_type application/json; return 200 "%s"; } }
+                  server { listen 127.0.0.1:%d; location / { proxy_pass http://backends; proxy_http_version 1.1; proxy_set_header Connection ""; } }
+                }
+                """.formatted(dir, dir, dir, dir, b1, b2, staticPort, body, proxyPort);
+        Files.writeString(dir.resolve("nginx.conf"), conf);
+        Process p = new ProcessBuilder("nginx", "-c", dir.resolve("nginx.conf").toString(), "-p", dir.toString())
+                .redirectErrorStream(true).redirectOutput(dir.resolve("out.log").toFile()).start();
+        OpenAiClient c = new OpenAiClient(OpenAiClient.http(1, Duration.ofSeconds(2)), "http://127.0.0.1:" + staticPort, null, true);
+        for (int i = 0; i < 100 && c.get("/").status() != 200; i++) Thread.sleep(50);
+        return p;
+    }
+
+    static void generatorCeiling(String nginx) throws Exception {
+        System.out.println("\n## load generator ceiling: nginx static JSON, 64 connections, non-streaming");
+        Wrk w = wrk(nginx + "/v1/completions", 64, true);
+        System.out.println(w.line());
+        var http = OpenAiClient.http(64, Duration.ofSeconds(30));
+        Target t = Target.http(new OpenAiClient(http, nginx, null, true));
+        Workload wl = Workload.synthetic(100, LengthDist.fixed(8), new Workload.Sampling(CompletionRequest.Endpoint.COMPLETIONS, null, 1,
+                null, 0.0, null, 1, false, true), 1000, 1);
+        new LoadGenerator(List.of(t), wl, LoadGenerator.Options.closed("nginx", "keep-alive", 64, 20000)).run(); // warm-up
+        Summary s = new LoadGenerator(List.of(t), wl, new LoadGenerator.Options("nginx", "keep-alive", 64, 0, LoadGenerator.Arrivals.POISSON,
+                0, 0, Duration.ofSeconds(10), 0, 0, LoadGenerator.Routing.ROUND_ROBIN, Summary.Slo.NONE, null)).run().summary();
+        System.out.printf("rollout-lab bench: %.0f req/s (%.0f%% of wrk), p50 %.3f ms, p99 %.3f ms, failed %d%n", s.requestThroughput(),
+                100 * s.requestThroughput() / w.rps(), s.p50E2elMs(), s.p99E2elMs(), s.failed());
+        var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+        long cpu0 = os.getProcessCpuTime();
+        Summary open = new LoadGenerator(List.of(t), wl, new LoadGenerator.Options("nginx", "keep-alive", 0, 1000, LoadGenerator.Arrivals.POISSON,
+                0, 10000, null, 0, 1, LoadGenerator.Routing.ROUND_ROBIN, Summary.Slo.NONE, null)).run().summary();
+        long cpu = os.getProcessCpuTime() - cpu0;
+        System.out.printf("open loop at 1000 req/s: achieved %.0f req/s, generator CPU %.1f us per request (%.2f cores)%n",
+                open.requestThroughput(), cpu / 1e3 / Math.max(1, open.completed()), cpu / 1e9 / open.durationS());
+    }
+
+    static void lbComparison(String s1, String s2, String nginxProxy, int lbPort) throws Exception {
+        System.out.println("\n## load balancer: same 2 backends, wrk keep-alive, /v1/completions max_tokens=1, 64 connections");
+        try (ChildJvm lb = ChildJvm.start("lb", List.of("--listen-port", String.valueOf(lbPort), "--backends", s1 + "," + s2, "--quiet"),
+                work.resolve("lb.log"))) {
+            OpenAiClient probe = new OpenAiClient(OpenAiClient.http(1, Duration.ofSeconds(2)), "http://127.0.0.1:" + lbPort, null, true);
+            for (int i = 0; i < 200 && probe.get("/health").status() != 200; i++) Thread.sleep(50);
+            wrk("http://127.0.0.1:" + lbPort + "/v1/completions", 64, true); // warm-up
+            Wrk direct = wrk(s1 + "/v1/completions", 64, true);
+            Wrk ours = wrk("http://127.0.0.1:" + lbPort + "/v1/completions", 64, true);
+            Wrk ng = wrk(nginxProxy + "/v1/completions", 64, true);
+            System.out.println("direct (one backend): " + direct.line());
+            System.out.println("rollout-lab lb:       " + ours.line());
+            System.out.println("nginx proxy:          " + ng.line());
+            System.out.printf("lb reaches %.0f%% of nginx's requests/s%n", 100 * ours.rps() / ng.rps());
+            System.out.println("\n## added latency at low load (1 connection)");
+            Wrk d1 = wrk(s1 + "/v1/completions", 1, true), l1 = wrk("http://127.0.0.1:" + lbPort + "/v1/completions", 1, true),
+                    n1 = wrk(nginxProxy + "/v1/completions", 1, true);
+            System.out.println("direct: " + d1.line());
+            System.out.println("lb:     " + l1.line());
+            System.out.println("nginx:  " + n1.line());
+        }
+    }
+}
