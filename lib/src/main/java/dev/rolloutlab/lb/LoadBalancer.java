@@ -83,6 +83,7 @@ public final class LoadBalancer implements AutoCloseable {
         this.http = new OkHttpClient.Builder()
                 .connectionPool(new ConnectionPool(512, 5, TimeUnit.MINUTES))
                 .retryOnConnectionFailure(false)
+                .socketFactory(dev.rolloutlab.openai.NoDelaySockets.INSTANCE)
                 .followRedirects(false)
                 .connectTimeout(options.backendTimeout())
                 .readTimeout(options.backendTimeout())

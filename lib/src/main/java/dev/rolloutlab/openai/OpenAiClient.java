@@ -46,6 +46,7 @@ public final class OpenAiClient {
                 .connectionPool(new ConnectionPool(Math.max(1, poolSize), 5, TimeUnit.MINUTES))
                 .dispatcher(dispatcher)
                 .retryOnConnectionFailure(false)
+                .socketFactory(NoDelaySockets.INSTANCE)
                 .eventListener(CONNECT_TIMER)
                 .connectTimeout(Duration.ofSeconds(10))
                 .readTimeout(timeout)

@@ -60,8 +60,8 @@ public final class HttpBenchmark {
     }
 
     static void overhead(Path model, String url) throws Exception {
-        System.out.println("## per-request overhead: tiny model, max_tokens=1, one client, 3000 requests after 1000 warm-up");
-        int n = 3000, warm = 1000;
+        System.out.println("## per-request overhead: tiny model, max_tokens=1, one client, 3000 requests after 5000 warm-up");
+        int n = 3000, warm = 5000;
         long[] inproc = new long[n];
         try (InProcessEngine e = InProcessEngine.open(model)) {
             int[] prompt = {20, 21, 22, 23, 24, 25, 26, 27};
