@@ -26,7 +26,8 @@ public final class ChildJvm implements AutoCloseable {
         this.alias = alias;
     }
 
-    public static ChildJvm start(String alias, List<String> args, Path log) {
+    /** The argv that runs {@code alias args…} in a child JVM with this JVM's classpath and module flags. */
+    public static List<String> command(String alias, List<String> args) {
         List<String> cmd = new ArrayList<>();
         cmd.add(ProcessHandle.current().info().command().orElse("java"));
         if (ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()) {
@@ -40,6 +41,11 @@ public final class ChildJvm implements AutoCloseable {
         cmd.add(Main.class.getName());
         cmd.add(alias);
         cmd.addAll(args);
+        return cmd;
+    }
+
+    public static ChildJvm start(String alias, List<String> args, Path log) {
+        List<String> cmd = command(alias, args);
         try {
             Files.createDirectories(log.toAbsolutePath().getParent());
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();

@@ -3,6 +3,7 @@ package dev.rolloutlab.cluster;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rolloutlab.openai.OpenAiClient;
 import dev.rolloutlab.util.Json;
+import static dev.rolloutlab.util.Http.json;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 
@@ -164,9 +165,6 @@ public final class Agent implements AutoCloseable {
         }
     }
 
-    private static void json(Context ctx, int status, Object body) {
-        ctx.status(status).contentType("application/json; charset=utf-8").result(Json.bytes(body));
-    }
 
     @Override
     public void close() {

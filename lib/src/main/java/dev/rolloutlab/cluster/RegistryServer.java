@@ -2,6 +2,7 @@ package dev.rolloutlab.cluster;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rolloutlab.util.Json;
+import static dev.rolloutlab.util.Http.json;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 
@@ -106,9 +107,6 @@ public final class RegistryServer implements AutoCloseable {
         json(ctx, 200, Map.of("ok", true, "backends", backendList()));
     }
 
-    private static void json(Context ctx, int status, Object body) {
-        ctx.status(status).contentType("application/json; charset=utf-8").result(Json.bytes(body));
-    }
 
     @Override
     public void close() {

@@ -138,12 +138,7 @@ public final class Compare {
 
     private String startLb(List<String> backends) {
         Path logFile = results.dir().resolve("logs").resolve("lb.log");
-        int port;
-        try (var s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            port = s.getLocalPort();
-        } catch (java.io.IOException e) {
-            throw new IllegalStateException("no free port for the lb: " + e.getMessage());
-        }
+        int port = dev.rolloutlab.util.Ports.free();
         ChildJvm lb = ChildJvm.start("lb", List.of("--listen-port", String.valueOf(port), "--backends", String.join(",", backends),
                 "--policy", "least-load", "--quiet"), logFile);
         running.add(lb);

@@ -298,21 +298,7 @@ public final class FreshnessExperiment {
     }
 
     static List<Integer> freePorts(int n) {
-        List<java.net.ServerSocket> held = new ArrayList<>();
-        try {
-            for (int i = 0; i < n; i++) held.add(new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress()));
-            return held.stream().map(java.net.ServerSocket::getLocalPort).toList();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } finally {
-            for (var s : held) {
-                try {
-                    s.close();
-                } catch (IOException ignored) {
-                    // released for the server
-                }
-            }
-        }
+        return dev.rolloutlab.util.Ports.free(n);
     }
 
     private static void sleepQuietly(long ms) {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.rolloutlab.cluster.Registry;
 import dev.rolloutlab.openai.OpenAiClient;
 import dev.rolloutlab.util.Json;
+import static dev.rolloutlab.util.Http.json;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 import io.javalin.http.HandlerType;
@@ -301,9 +302,6 @@ public final class LoadBalancer implements AutoCloseable {
         sb.append("} ").append(v).append('\n');
     }
 
-    private static void json(Context ctx, int status, Object body) {
-        ctx.status(status).contentType("application/json; charset=utf-8").result(Json.bytes(body));
-    }
 
     // ---- the proxy ----
 

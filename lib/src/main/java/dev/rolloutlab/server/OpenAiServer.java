@@ -17,6 +17,7 @@ import dev.rolloutlab.openai.CompletionRequest;
 import dev.rolloutlab.openai.OpenAiException;
 import dev.rolloutlab.openai.Wire;
 import dev.rolloutlab.util.Json;
+import static dev.rolloutlab.util.Http.json;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 import org.eclipse.jetty.server.Connector;
@@ -162,9 +163,6 @@ public final class OpenAiServer implements AutoCloseable {
         return a != null && a.startsWith("Bearer ") ? a.substring(7).trim() : null;
     }
 
-    private static void json(Context ctx, int status, Object body) {
-        ctx.status(status).contentType("application/json; charset=utf-8").result(Json.bytes(body));
-    }
 
     private void models(Context ctx) {
         String name = options.servedModelName();

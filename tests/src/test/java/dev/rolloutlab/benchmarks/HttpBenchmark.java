@@ -36,7 +36,7 @@ public final class HttpBenchmark {
         work = Files.createDirectories(Path.of("target", "bench-http").toAbsolutePath());
         System.out.printf("machine: %d cores, java %s%n", Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"));
         Path model = DefaultModels.ensure("tiny");
-        List<Integer> ports = dev.rolloutlab.compare.FreshnessTestAccess.freePorts(6);
+        List<Integer> ports = dev.rolloutlab.util.Ports.free(6);
         Files.writeString(work.resolve("post.lua"), "wrk.method = \"POST\"\nwrk.body = '" + BODY + "'\nwrk.headers[\"Content-Type\"] = \"application/json\"\n");
         try (ChildJvm serve = ChildJvm.start("serve", List.of("--model", model.toString(), "--num-servers", "2", "--ports",
                 ports.get(0) + "," + ports.get(1), "--ready-file", work.resolve("serve.json").toString()), work.resolve("serve.log"))) {

@@ -21,8 +21,7 @@ class LaunchTest {
     static final okhttp3.OkHttpClient HTTP = OpenAiClient.http(4, Duration.ofSeconds(5));
 
     static int freeBase(int n) {
-        List<Integer> p = dev.rolloutlab.compare.FreshnessTestAccess.freePorts(1);
-        return p.get(0) < 60000 ? p.get(0) : 41000;
+        return dev.rolloutlab.util.Ports.freeBlocks(1, n).get(0);
     }
 
     static List<String> sshArgs() {
@@ -44,7 +43,7 @@ class LaunchTest {
     @Test
     void upStatusLogsDownOnALoopbackSshd() throws Exception {
         Assumptions.assumeTrue(Sshd.available(), "needs root and /usr/sbin/sshd (tests/bin/provision installs it)");
-        int sshPort = dev.rolloutlab.compare.FreshnessTestAccess.freePorts(1).get(0);
+        int sshPort = dev.rolloutlab.util.Ports.free(1).get(0);
         int base = freeBase(2);
         Path wd = TestModels.tempDir("launch-wd");
         try (Sshd sshd = Sshd.start("loopback", "127.0.0.1", sshPort, null)) {

@@ -74,7 +74,7 @@ class OrchestrationTest {
 
     @Test
     void agentRunsARealServeTemplateAndStopsItsProcessGroup() throws Exception {
-        int base = dev.rolloutlab.compare.FreshnessTestAccess.freePorts(1).get(0);
+        int base = dev.rolloutlab.util.Ports.free(1).get(0);
         try (Agent agent = new Agent("127.0.0.1", 0, TestModels.tempDir("agent-serve"), TOKEN, LaunchTemplate.builtIns())) {
             OpenAiClient auth = new OpenAiClient(HTTP, agent.url(), TOKEN, true);
             var r = auth.post("/admin/start", Map.of("kind", "rollout-lab-serve", "model", TestModels.tiny().toString(),
@@ -96,7 +96,7 @@ class OrchestrationTest {
 
     @Test
     void aFailedStartStopsWhatWasAlreadyStarted() throws Exception {
-        int dead = dev.rolloutlab.compare.FreshnessTestAccess.freePorts(1).get(0);
+        int dead = dev.rolloutlab.util.Ports.free(1).get(0);
         try (Agent agent = new Agent("127.0.0.1", 0, TestModels.tempDir("agent-fail"), TOKEN, LaunchTemplate.builtIns())) {
             Commander c = new Commander(options(List.of(agent.url(), "http://127.0.0.1:" + dead), "mock-openai", "mock-model"));
             var e = assertThrows(IllegalStateException.class, c::start);

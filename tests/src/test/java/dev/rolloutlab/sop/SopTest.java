@@ -99,26 +99,6 @@ class SopTest {
         return sops().stream().map(p -> DynamicTest.dynamicTest(p.getFileName().toString(), () -> runLocally(p)));
     }
 
-    static List<Integer> freeBlocks(int n, int size) {
-        List<Integer> out = new ArrayList<>();
-        java.util.Random r = new java.util.Random();
-        int base = 20000 + r.nextInt(500) * 16;
-        while (out.size() < n && base < 32000) {
-            boolean free = true;
-            for (int p = base; p < base + size && free; p++) {
-                try (var s = new java.net.ServerSocket(p, 1, java.net.InetAddress.getLoopbackAddress())) {
-                    s.setReuseAddress(true);
-                } catch (java.io.IOException e) {
-                    free = false;
-                }
-            }
-            if (free) out.add(base);
-            base += size * 2;
-        }
-        assertEquals(n, out.size(), "not enough free port blocks in 20000-32000");
-        return out;
-    }
-
     static void runLocally(Path file) throws Exception {
         Sop sop = Sop.read(file);
         if (sop.steps().stream().noneMatch(s -> !s.run().equals("remote"))) return;
@@ -129,7 +109,7 @@ class SopTest {
         Map<String, String> env = new LinkedHashMap<>();
         // SOPs use $PORT1..$PORT1+7 as ranges: give every variable its own block of 8 free ports, outside the
         // ephemeral range so later client connections cannot take them
-        List<Integer> bases = freeBlocks(12, 8);
+        List<Integer> bases = dev.rolloutlab.util.Ports.freeBlocks(12, 8);
         for (int i = 1; i <= 9; i++) env.put("PORT" + i, String.valueOf(bases.get(i - 1)));
         env.put("LB_PORT", String.valueOf(bases.get(9)));
         env.put("REGISTRY_PORT", String.valueOf(bases.get(10)));

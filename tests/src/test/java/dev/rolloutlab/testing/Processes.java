@@ -2,7 +2,6 @@ package dev.rolloutlab.testing;
 
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -12,16 +11,8 @@ public final class Processes {
     }
 
     public static ProcessBuilder builder(String... aliasAndArgs) {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(ProcessHandle.current().info().command().orElse("java"));
-        cmd.add("--add-modules");
-        cmd.add("jdk.incubator.vector");
-        cmd.add("-Djava.awt.headless=true");
-        cmd.add("-cp");
-        cmd.add(System.getProperty("java.class.path"));
-        cmd.add("dev.rolloutlab.cli.Main");
-        cmd.addAll(List.of(aliasAndArgs));
-        return new ProcessBuilder(cmd);
+        return new ProcessBuilder(dev.rolloutlab.cli.ChildJvm.command(aliasAndArgs[0],
+                List.of(aliasAndArgs).subList(1, aliasAndArgs.length)));
     }
 
     /** The finished process's exit code, stdout and stderr. */
