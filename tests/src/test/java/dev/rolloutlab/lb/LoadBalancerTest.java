@@ -160,8 +160,15 @@ class LoadBalancerTest {
         OpenAiClient c = new OpenAiClient(HTTP, lb.url(), null, true);
         OpenAiClient admin = new OpenAiClient(HTTP, slow.get(0).urls().get(0), null, true);
         String slowLabel = lb.backends().get(0).label();
-        var reload = CompletableFuture.supplyAsync(() -> admin.post("/admin/reload_weights",
-                Map.of("model_path", TestModels.small().toString()), Map.of("X-Admin-Token", "tok")));
+        // several reloads back to back keep the update window open long enough to observe on a busy machine
+        var reload = CompletableFuture.supplyAsync(() -> {
+            OpenAiClient.Exchange last = null;
+            for (int i = 0; i < 6; i++) {
+                last = admin.post("/admin/reload_weights", Map.of("model_path", TestModels.small().toString()), Map.of("X-Admin-Token", "tok"));
+                if (last.status() != 200) return last;
+            }
+            return last;
+        });
         boolean sawUpdating = false;
         int n = 0;
         while (!reload.isDone()) {
