@@ -88,20 +88,28 @@ public final class Results {
         return s.contains(",") || s.contains("\"") ? "\"" + s.replace("\"", "\"\"") + "\"" : s;
     }
 
+    /** sweep.csv: throughput and latency per topology and concurrency. */
+    public void writeSweep(List<?> points) {
+        writeCsv("sweep.csv", List.of("topology", "concurrency", "request_throughput", "output_throughput", "mean_e2el_ms", "p99_e2el_ms"), points);
+    }
+
+    private void writeCsv(String name, List<String> cols, List<?> rows) {
+        StringBuilder csv = new StringBuilder(String.join(",", cols)).append('\n');
+        for (Object o : rows) {
+            Map<String, Object> m = Json.MAPPER.convertValue(o, Json.MAPPER.getTypeFactory().constructMapType(LinkedHashMap.class, String.class, Object.class));
+            for (int i = 0; i < cols.size(); i++) csv.append(i > 0 ? "," : "").append(csvCell(m.get(cols.get(i))));
+            csv.append('\n');
+        }
+        Json.writeText(dir.resolve(name), csv.toString());
+    }
+
     /** freshness.jsonl (one line per sample) and freshness.csv (one row per weight-update strategy). */
     public void writeFreshness(List<?> samples, List<?> strategies) {
         StringBuilder sb = new StringBuilder();
         for (Object o : samples) sb.append(Json.write(o)).append('\n');
         Json.writeText(dir.resolve("freshness.jsonl"), sb.toString());
-        List<String> cols = List.of("strategy", "steps", "samples", "mean_update_ms", "mean_propagation_ms", "lost", "retried",
-                "mean_lag", "max_lag");
-        StringBuilder csv = new StringBuilder(String.join(",", cols)).append('\n');
-        for (Object o : strategies) {
-            Map<String, Object> m = Json.MAPPER.convertValue(o, Json.MAPPER.getTypeFactory().constructMapType(LinkedHashMap.class, String.class, Object.class));
-            for (int i = 0; i < cols.size(); i++) csv.append(i > 0 ? "," : "").append(csvCell(m.get(cols.get(i))));
-            csv.append('\n');
-        }
-        Json.writeText(dir.resolve("freshness.csv"), csv.toString());
+        writeCsv("freshness.csv", List.of("strategy", "steps", "samples", "mean_update_ms", "mean_propagation_ms", "lost", "retried",
+                "mean_lag", "max_lag"), strategies);
     }
 
     /** run.json: the command's configuration plus the machine and versions it ran on. */

@@ -29,6 +29,11 @@ import java.util.concurrent.atomic.AtomicReference;
  * keep-alive and with {@code Connection: close}, then the weight-freshness experiment, and writes a results folder.
  */
 public final class Compare {
+    /** Throughput at one concurrency on the sweep workload, keep-alive. */
+    public record SweepPoint(String topology, int concurrency, double requestThroughput, double outputThroughput,
+                             double meanE2elMs, double p99E2elMs) {
+    }
+
     /** What a run produced: its summary rows, and whether (and why) it stopped early. */
     public record Outcome(List<Summary> summaries, List<FreshnessExperiment.StrategySummary> freshness, boolean incomplete, String reason) {
     }
@@ -38,6 +43,7 @@ public final class Compare {
     private final PrintStream log;
     private final List<RequestRecord> records = new ArrayList<>();
     private final List<Summary> summaries = new ArrayList<>();
+    private final List<SweepPoint> sweep = new ArrayList<>();
     private final List<AutoCloseable> running = new ArrayList<>();
     private final AtomicReference<LoadGenerator> current = new AtomicReference<>();
     private volatile String stopReason;
@@ -81,6 +87,7 @@ public final class Compare {
             addOverheads();
             results.writeRequests(records);
             results.writeSummaries(summaries);
+            results.writeSweep(sweep);
         }
         return new Outcome(List.copyOf(summaries), fresh, stopReason != null, stopReason);
     }
@@ -92,6 +99,7 @@ public final class Compare {
                 InProcessEngine engine = new InProcessEngine(cp, InProcessEngine.Options.DEFAULT);
                 try {
                     runLegs(topology, "none", List.of(new InProcessTarget(engine)), name);
+                    runSweep(topology, List.of(new InProcessTarget(engine)), name);
                 } finally {
                     close(engine);
                 }
@@ -106,6 +114,7 @@ public final class Compare {
                             : (topology.equals("http1") ? urls.subList(0, 1) : urls).stream()
                             .map(u -> Target.http(new OpenAiClient(http, u, null, keep))).toList();
                     runLegs(topology, conn, targets, c.externalTargets().isEmpty() ? name : null);
+                    if (keep) runSweep(topology, targets, c.externalTargets().isEmpty() ? name : null);
                 }
             }
             default -> throw new IllegalArgumentException("unknown topology " + topology + " (expected inproc, http1, httpN, lb)");
@@ -161,6 +170,28 @@ public final class Compare {
             for (int out : c.outputLens()) {
                 if (stopReason != null) return;
                 measure(topology, connection, targets, workload(in, out, model, c.requestsPerLeg()), c.requestsPerLeg(), true);
+            }
+        }
+    }
+
+    /** Throughput vs concurrency on the shortest prompt and longest output, keep-alive only. */
+    private void runSweep(String topology, List<Target> targets, String model) {
+        int in = c.promptLens().get(0), out = c.outputLens().get(c.outputLens().size() - 1);
+        for (int k : c.sweepConcurrency()) {
+            if (stopReason != null) return;
+            int n = Math.max(c.quick() ? 8 : 12, 2 * k);
+            LoadGenerator g = new LoadGenerator(targets, workload(in, out, model, n), LoadGenerator.Options.closed(topology, "keep-alive", k, n)
+                    .withRouting(LoadGenerator.Routing.LEAST_OUTSTANDING));
+            current.set(g);
+            try {
+                Summary s = g.run().summary();
+                sweep.add(new SweepPoint(topology, k, s.requestThroughput(), s.outputThroughput(), s.meanE2elMs(), s.p99E2elMs()));
+                log.printf("  %-6s sweep      concurrency %-3d %7.1f tok/s  e2el %8.2f ms%n", topology, k, s.outputThroughput(), s.meanE2elMs());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                stop("interrupted");
+            } finally {
+                current.set(null);
             }
         }
     }
@@ -236,6 +267,7 @@ public final class Compare {
         m.put("prompt_lens", c.promptLens());
         m.put("output_lens", c.outputLens());
         m.put("connections", c.connections());
+        m.put("sweep_concurrency", c.sweepConcurrency());
         m.put("strategies", c.strategies());
         m.put("freshness_steps", c.freshnessSteps());
         m.put("freshness_batch", c.freshnessBatch());

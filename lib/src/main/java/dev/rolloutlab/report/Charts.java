@@ -57,6 +57,23 @@ public final class Charts {
         return bars(d, "Output throughput by topology", "tokens/s", "output_throughput");
     }
 
+    /** Output throughput against requests in flight, one line per topology (keep-alive). */
+    public static XYChart throughputVsConcurrency(ResultsData d) {
+        XYChart chart = new XYChartBuilder().width(W).height(H).title("Throughput vs concurrency (keep-alive)")
+                .xAxisTitle("requests in flight").yAxisTitle("output tokens/s").build();
+        chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNW);
+        Table s = d.sweep().orElse(null);
+        if (s == null || s.isEmpty()) {
+            chart.addSeries("no sweep in this run", new double[]{1}, new double[]{0});
+            return chart;
+        }
+        for (String t : new LinkedHashSet<>(s.stringColumn("topology").asList())) {
+            Table part = s.where(s.stringColumn("topology").isEqualTo(t));
+            chart.addSeries(t, part.numberColumn("concurrency").asDoubleArray(), part.numberColumn("output_throughput").asDoubleArray());
+        }
+        return chart;
+    }
+
     public static CategoryChart overhead(ResultsData d) {
         return bars(d, "Per-request overhead vs in-process, by prompt/output length", "ms per request", "overhead_ms_per_request");
     }

@@ -16,7 +16,7 @@ import java.util.Locale;
  */
 public final class Report {
     public static final List<String> PLOTS = List.of("latency_cdf.png", "throughput.png", "overhead.png",
-            "keepalive_vs_close.png", "staleness.png", "update_timeline.png");
+            "keepalive_vs_close.png", "staleness.png", "update_timeline.png", "throughput_vs_concurrency.png");
 
     private Report() {
     }
@@ -31,6 +31,7 @@ public final class Report {
         Charts.save(Charts.keepAliveVsClose(d), plots.resolve(PLOTS.get(3)));
         Charts.save(Charts.stalenessHistogram(d), plots.resolve(PLOTS.get(4)));
         Charts.save(Charts.updateTimeline(d), plots.resolve(PLOTS.get(5)));
+        Charts.save(Charts.throughputVsConcurrency(d), plots.resolve(PLOTS.get(6)));
         Path md = dir.resolve("REPORT.md");
         dev.rolloutlab.util.Json.writeText(md, markdown(d));
         return md;
@@ -54,6 +55,10 @@ public final class Report {
         sb.append("\n## Latency and throughput by topology\n\n");
         sb.append(table(d.legs(), List.of("topology", "connection", "workload", "completed", "failed", "request_throughput",
                 "output_throughput", "mean_ttft_ms", "mean_tpot_ms", "mean_e2el_ms", "p99_e2el_ms", "mean_connect_ms", "overhead_ms_per_request")));
+        d.sweep().ifPresent(sw -> {
+            sb.append("\n## Throughput vs concurrency (keep-alive)\n\n");
+            sb.append(table(sw, List.of("topology", "concurrency", "request_throughput", "output_throughput", "mean_e2el_ms", "p99_e2el_ms")));
+        });
         d.freshness().ifPresent(f -> {
             sb.append("\n## Weight freshness\n\n");
             sb.append("Each step generates a batch, then the trainer publishes new weights; the next batch starts at once. ")

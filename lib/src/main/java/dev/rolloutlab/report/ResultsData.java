@@ -26,6 +26,7 @@ public final class ResultsData {
     private final Table summary;
     private final Table requests;
     private final Table freshness;
+    private final Table sweep;
     private final Table staleness;
     private final JsonNode run;
 
@@ -36,6 +37,7 @@ public final class ResultsData {
         }
         summary = csv(dir.resolve("summary.csv"), "summary");
         freshness = Files.exists(dir.resolve("freshness.csv")) ? csv(dir.resolve("freshness.csv"), "freshness") : null;
+        sweep = Files.exists(dir.resolve("sweep.csv")) && lines(dir.resolve("sweep.csv")) > 1 ? csv(dir.resolve("sweep.csv"), "sweep") : null;
         requests = jsonl(dir.resolve("requests.jsonl"), "requests", List.of("topology", "connection", "backend"),
                 List.of("request_id", "prompt_tokens", "completion_tokens", "weights_version", "scheduled_ns", "sent_ns",
                         "first_token_ns", "end_ns", "connect_ns", "status"));
@@ -78,6 +80,19 @@ public final class ResultsData {
 
     public Optional<Table> freshness() {
         return Optional.ofNullable(freshness);
+    }
+
+    /** Throughput vs concurrency per topology (compare runs only). */
+    public Optional<Table> sweep() {
+        return Optional.ofNullable(sweep);
+    }
+
+    private static long lines(Path f) {
+        try (Stream<String> s = Files.lines(f)) {
+            return s.count();
+        } catch (IOException e) {
+            return 0;
+        }
     }
 
     public Optional<Table> staleness() {

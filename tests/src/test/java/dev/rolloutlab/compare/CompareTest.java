@@ -52,6 +52,10 @@ class CompareTest {
             else assertFalse(Double.isNaN(lag), row.getString("strategy") + " lag must be measured");
         }
         assertEquals(CompareConfig.ALL_STRATEGIES.size(), f.rowCount());
+        Table sweep = d.sweep().orElseThrow();
+        assertEquals(Set.of("inproc", "http1", "httpN", "lb"), new HashSet<>(sweep.stringColumn("topology").asList()));
+        assertEquals(4 * CompareConfig.defaults(true).sweepConcurrency().size(), sweep.rowCount());
+        for (Row row : sweep) assertTrue(row.getNumber("output_throughput") > 0, row.toString());
         for (String png : Report.PLOTS) {
             Path p = out.resolve("plots").resolve(png);
             BufferedImage img = ImageIO.read(p.toFile());
