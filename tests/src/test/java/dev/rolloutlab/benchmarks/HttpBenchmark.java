@@ -42,15 +42,18 @@ public final class HttpBenchmark {
                 ports.get(0) + "," + ports.get(1), "--ready-file", work.resolve("serve.json").toString()), work.resolve("serve.log"))) {
             serve.awaitReadyFile(work.resolve("serve.json"), Duration.ofSeconds(60));
             String s1 = "http://127.0.0.1:" + ports.get(0), s2 = "http://127.0.0.1:" + ports.get(1);
-            overhead(model, s1);
-            System.out.println("\n## serve under wrk (/v1/completions, max_tokens=1, 64 connections, 2 threads, 10 s)");
-            System.out.println(wrk(s1 + "/v1/completions", 64, true).line());
+            String only = args.length > 0 ? args[0] : "all";
+            if (only.equals("all")) {
+                overhead(model, s1);
+                System.out.println("\n## serve under wrk (/v1/completions, max_tokens=1, 64 connections, 2 threads, 10 s)");
+                System.out.println(wrk(s1 + "/v1/completions", 64, true).line());
+            }
 
             int nginxStatic = ports.get(2), nginxProxy = ports.get(3);
             Process nginx = nginx(nginxStatic, nginxProxy, ports.get(0), ports.get(1));
             try {
-                generatorCeiling("http://127.0.0.1:" + nginxStatic);
-                lbComparison(s1, s2, "http://127.0.0.1:" + nginxProxy, ports.get(4));
+                if (!only.equals("lb")) generatorCeiling("http://127.0.0.1:" + nginxStatic);
+                if (!only.equals("gen")) lbComparison(s1, s2, "http://127.0.0.1:" + nginxProxy, ports.get(4));
             } finally {
                 nginx.destroy();
                 nginx.waitFor();
