@@ -1,0 +1,46 @@
+package dev.rolloutlab.openai;
+
+import dev.rolloutlab.engine.Completion;
+import dev.rolloutlab.engine.Engine;
+import dev.rolloutlab.engine.GenerationRequest;
+import dev.rolloutlab.engine.InProcessEngine;
+import dev.rolloutlab.engine.SamplingParams;
+import dev.rolloutlab.engine.TokenListener;
+import dev.rolloutlab.server.ServerGroup;
+import dev.rolloutlab.testing.TestModels;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** The same seeded request through the in-process engine and through a server gives the same tokens and logprobs. */
+class HttpEngineTest {
+    @Test
+    void inProcessAndHttpEnginesAgreeOnTheSameModelAndSeed() {
+        try (ServerGroup g = ServerGroup.start(new ServerGroup.Spec(TestModels.tiny(), List.of(0), "127.0.0.1", ServerGroup.Engines.SHARED,
+                0, "tiny", null, null, false, Duration.ofSeconds(30)));
+             Engine local = InProcessEngine.open(TestModels.tiny());
+             Engine remote = new HttpEngine(g.urls().get(0), null, "tiny")) {
+            GenerationRequest req = new GenerationRequest(new int[]{11, 42, 99, 7, 300}, 3, SamplingParams.of(20, 1.0, 1234L).withIgnoreEos(true));
+            Completion a = local.generate(req);
+            AtomicInteger streamed = new AtomicInteger();
+            Completion b = remote.submit(req, (s, id, lp, v, t) -> streamed.incrementAndGet()).join();
+            assertEquals(60, streamed.get(), "every token reached the listener as it streamed");
+            assertEquals(a.promptTokens(), b.promptTokens());
+            assertEquals(3, b.samples().size());
+            for (int i = 0; i < 3; i++) {
+                assertArrayEquals(a.samples().get(i).tokenIds(), b.samples().get(i).tokenIds(), "sample " + i);
+                assertArrayEquals(a.samples().get(i).logprobs(), b.samples().get(i).logprobs(), 1e-5f, "sample " + i);
+                assertEquals(a.samples().get(i).text(), b.samples().get(i).text());
+                assertEquals(0, b.samples().get(i).minVersion());
+            }
+            assertEquals(remote.name(), g.urls().get(0));
+            var bad = remote.submit(new GenerationRequest(new int[]{1}, 1, SamplingParams.greedy(100000)), TokenListener.NONE);
+            var e = assertThrows(java.util.concurrent.CompletionException.class, bad::join);
+            assertTrue(e.getCause().getMessage().contains("HTTP 400"), e.getCause().getMessage());
+        }
+    }
+}
