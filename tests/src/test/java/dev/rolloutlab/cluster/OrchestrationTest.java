@@ -108,6 +108,24 @@ class OrchestrationTest {
     }
 
     @Test
+    void anAgentHeartbeatsItsBackendsIntoTheRegistry() throws Exception {
+        try (RegistryServer reg = new RegistryServer("127.0.0.1", 0, "mock-model", List.of(), Duration.ofSeconds(30), TOKEN);
+             Agent agent = new Agent("127.0.0.1", 0, TestModels.tempDir("agent-hb"), TOKEN, LaunchTemplate.builtIns())) {
+            agent.registerWith(reg.url(), "127.0.0.1", Duration.ofMillis(900));
+            OpenAiClient auth = new OpenAiClient(HTTP, agent.url(), TOKEN, true);
+            JsonNode started = auth.post("/admin/start", Map.of("kind", "mock-openai", "num_servers", 2), Map.of()).json();
+            List<String> expected = new java.util.ArrayList<>();
+            started.path("ports").forEach(p -> expected.add("127.0.0.1:" + p.asInt()));
+            long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+            while (!reg.backendList().equals(expected) && System.nanoTime() < deadline) Thread.sleep(50);
+            assertEquals(expected, reg.backendList(), "the agent registered its running backends");
+            auth.post("/admin/stop", Map.of(), Map.of());
+            Thread.sleep(1500);
+            assertEquals(List.of(), reg.backendList(), "no heartbeats after the service stopped: the entries expired");
+        }
+    }
+
+    @Test
     void registrationNeedsTheTokenAndExpiresWithoutHeartbeats() throws Exception {
         try (RegistryServer reg = new RegistryServer("127.0.0.1", 0, "m", List.of("10.0.0.1:1"), Duration.ofSeconds(30), TOKEN)) {
             OpenAiClient anon = new OpenAiClient(HTTP, reg.url(), null, true), auth = new OpenAiClient(HTTP, reg.url(), TOKEN, true);

@@ -214,6 +214,54 @@ class LoadBalancerTest {
     }
 
     @Test
+    void theBackendSetFollowsTheRegistry() throws Exception {
+        List<ServerGroup> gs = servers(2, TestModels.tiny(), null);
+        String a = "127.0.0.1:" + gs.get(0).ports().get(0), b = "127.0.0.1:" + gs.get(1).ports().get(0);
+        try (dev.rolloutlab.cluster.RegistryServer reg = new dev.rolloutlab.cluster.RegistryServer("127.0.0.1", 0, "m", List.of(a),
+                Duration.ofSeconds(30), "regtok")) {
+            LoadBalancer lb = new LoadBalancer(new LoadBalancer.Options("127.0.0.1", 0, null, reg.url(), Policy.ROUND_ROBIN, null, null,
+                    Duration.ofSeconds(20), Duration.ofMillis(200), 3, Duration.ofSeconds(5)));
+            open.add(lb);
+            OpenAiClient c = new OpenAiClient(HTTP, lb.url(), null, true);
+            assertEquals(List.of(a), lb.backends().stream().map(Backend::label).toList());
+            new OpenAiClient(HTTP, reg.url(), "regtok", true).post("/register", Map.of("backends", List.of(b)), Map.of());
+            long deadline = System.nanoTime() + Duration.ofSeconds(8).toNanos();
+            while (lb.backends().size() < 2 && System.nanoTime() < deadline) Thread.sleep(100);
+            assertEquals(List.of(a, b), lb.backends().stream().map(Backend::label).toList(), "a registered backend joins");
+            Set<String> seen = new HashSet<>();
+            for (int i = 0; i < 4; i++) seen.add(ping(c).headers().get("X-OpenAI-LB-Backend"));
+            assertEquals(Set.of(a, b), seen);
+            new OpenAiClient(HTTP, reg.url(), "regtok", true).post("/deregister", Map.of("backends", List.of(a)), Map.of());
+            deadline = System.nanoTime() + Duration.ofSeconds(8).toNanos();
+            while (lb.backends().size() > 1 && System.nanoTime() < deadline) Thread.sleep(100);
+            assertEquals(List.of(b), lb.backends().stream().map(Backend::label).toList(), "a removed backend leaves");
+            for (int i = 0; i < 3; i++) assertEquals(b, ping(c).headers().get("X-OpenAI-LB-Backend"));
+        }
+    }
+
+    @Test
+    void aClientThatDisconnectsMidStreamCancelsTheBackendRequest() throws Exception {
+        // the small model needs several seconds for 1000 tokens, so only a cancellation can end it within 3 s
+        List<ServerGroup> gs = servers(1, TestModels.small(), null);
+        LoadBalancer lb = lb(gs, Policy.ROUND_ROBIN);
+        var engine = gs.get(0).engines().get(0);
+        okhttp3.Request req = new okhttp3.Request.Builder().url(lb.url() + "/v1/completions").post(okhttp3.RequestBody.create(
+                "{\"prompt\":\"go\",\"max_tokens\":1000,\"ignore_eos\":true,\"stream\":true}", OpenAiClient.JSON)).build();
+        okhttp3.Call call = HTTP.newCall(req);
+        try (okhttp3.Response resp = call.execute()) {
+            assertEquals(200, resp.code());
+            assertNotNull(resp.body().source().readUtf8Line(), "the stream started");
+            assertEquals(1, engine.load().runningSequences() + engine.load().waitingRequests(), "the backend is generating");
+            call.cancel(); // the client goes away mid-stream
+        } catch (java.io.IOException expected) {
+            // closing a cancelled stream may throw; the point is what the backend does next
+        }
+        long deadline = System.nanoTime() + Duration.ofSeconds(3).toNanos();
+        while (engine.load().runningSequences() > 0 && System.nanoTime() < deadline) Thread.sleep(50);
+        assertEquals(0, engine.load().runningSequences(), "the backend dropped the abandoned generation");
+    }
+
+    @Test
     void adminEndpointsReportStateDrainAndMetrics() {
         List<ServerGroup> gs = servers(2, TestModels.tiny(), null);
         LoadBalancer lb = lb(gs, Policy.ROUND_ROBIN);
