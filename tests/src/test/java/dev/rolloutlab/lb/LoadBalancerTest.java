@@ -262,6 +262,22 @@ class LoadBalancerTest {
     }
 
     @Test
+    void aBackendThatHangsAfterHeadersIsCutAtTheBackendTimeout() throws Exception {
+        try (var hang = new dev.rolloutlab.testing.HangAfterHeadersFixture()) {
+            LoadBalancer lb = new LoadBalancer(LoadBalancer.Options.of(List.of(hang.url()), Policy.ROUND_ROBIN)
+                    .withBackendTimeout(Duration.ofSeconds(1)));
+            open.add(lb);
+            OpenAiClient c = new OpenAiClient(HTTP, lb.url(), null, true);
+            long t0 = System.nanoTime();
+            OpenAiClient.Result r = c.complete(CompletionRequest.completion(null, new int[]{5, 6}, 8, 0).withStream(true, true));
+            double sec = (System.nanoTime() - t0) / 1e9;
+            assertFalse(r.ok(), "a stream that never finished is not a success");
+            assertEquals(1, r.chunkNs().length, "the event sent before the hang was relayed");
+            assertTrue(sec < 10, "cut after about the 1 s backend timeout, not the backend's 60 s hang (took " + sec + " s)");
+        }
+    }
+
+    @Test
     void adminEndpointsReportStateDrainAndMetrics() {
         List<ServerGroup> gs = servers(2, TestModels.tiny(), null);
         LoadBalancer lb = lb(gs, Policy.ROUND_ROBIN);
