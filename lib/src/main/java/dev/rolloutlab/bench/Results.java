@@ -55,11 +55,6 @@ public final class Results {
         }
     }
 
-    public static Results open(Path dir) {
-        if (!Files.isDirectory(dir)) throw new IllegalArgumentException(dir + " is not a results folder");
-        return new Results(dir);
-    }
-
     public void writeRequests(List<RequestRecord> records) {
         StringBuilder sb = new StringBuilder(records.size() * 300);
         for (RequestRecord r : records) sb.append(Json.write(r)).append('\n');

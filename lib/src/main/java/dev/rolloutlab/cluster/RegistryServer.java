@@ -55,10 +55,6 @@ public final class RegistryServer implements AutoCloseable {
         return "http://" + h + ":" + port();
     }
 
-    public synchronized void addStatic(List<String> backends) {
-        fixed.addAll(backends);
-    }
-
     public synchronized List<String> backendList() {
         long now = System.nanoTime();
         registered.values().removeIf(exp -> exp < now);

@@ -11,7 +11,6 @@ import java.awt.image.BufferedImage;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 
 /** Small helpers the notebooks call: find the results to analyse, render charts as images, quote the findings. */
 public final class Notebook {
@@ -54,9 +53,5 @@ public final class Notebook {
         StringBuilder sb = new StringBuilder();
         for (String f : Report.findings(d)) if (f.toLowerCase().contains(topic.toLowerCase())) sb.append("- ").append(f).append('\n');
         return sb.length() == 0 ? "(no finding about " + topic + " in this run)" : sb.toString();
-    }
-
-    public static List<String> findings(ResultsData d) {
-        return Report.findings(d);
     }
 }

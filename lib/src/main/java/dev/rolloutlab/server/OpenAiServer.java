@@ -52,18 +52,6 @@ public final class OpenAiServer implements AutoCloseable {
                         + "the weight endpoints change what every client receives");
             }
         }
-
-        public static Options local(int port, int backendId, String name) {
-            return new Options("127.0.0.1", port, backendId, name, null, null, false, Duration.ofSeconds(60));
-        }
-
-        public Options withAdmin(String token) {
-            return new Options(host, port, backendId, servedModelName, apiKey, token, true, idleTimeout);
-        }
-
-        public Options withApiKey(String key) {
-            return new Options(host, port, backendId, servedModelName, key, adminToken, enableWeightReload, idleTimeout);
-        }
     }
 
     private static final long KEEPALIVE_POLL_MS = 1000;
