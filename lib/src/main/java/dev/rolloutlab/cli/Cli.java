@@ -45,6 +45,19 @@ public final class Cli {
         return commandLine(command).execute(args);
     }
 
+    /**
+     * A secret given inline or, preferably, in a file (kept out of {@code ps}); the file wins. A missing or unreadable
+     * file is a usage error naming the flag.
+     */
+    public static String secret(String inline, java.nio.file.Path file, String fileFlag) {
+        if (file == null) return inline;
+        try {
+            return java.nio.file.Files.readString(file).trim();
+        } catch (java.io.IOException e) {
+            throw new UserError(fileFlag + " " + file + ": cannot read it (" + e.getMessage() + ")");
+        }
+    }
+
     /** A failure caused by the user's input; its message says what to change. */
     public static class UserError extends RuntimeException {
         final int exitCode;

@@ -4,7 +4,6 @@ import dev.rolloutlab.cli.Cli;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -34,8 +33,7 @@ public final class AgentCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (!Files.isReadable(tokenFile)) throw new Cli.UserError("--token-file " + tokenFile + " is not readable");
-        String token = Files.readString(tokenFile).trim();
+        String token = Cli.secret(null, tokenFile, "--token-file");
         if (token.length() < 8) throw new Cli.UserError("--token-file " + tokenFile + ": the token must be at least 8 characters");
         Path wd = workdir != null ? workdir : Path.of("").toAbsolutePath();
         if (!host.equals("127.0.0.1") && !host.equals("localhost")) {

@@ -4,7 +4,6 @@ import dev.rolloutlab.cli.Cli;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
@@ -60,7 +59,7 @@ public final class CommanderCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         List<String> agents = remoteAgents.isBlank() ? List.of() : Arrays.stream(remoteAgents.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
-        String token = agentTokenFile == null ? null : Files.readString(agentTokenFile).trim();
+        String token = Cli.secret(null, agentTokenFile, "--agent-token-file");
         if (!agents.isEmpty() && token == null) throw new Cli.UserError("--remote-agents needs --agent-token-file (agents refuse calls without their token)");
         Path wd = workdir.isEmpty() ? Path.of("").toAbsolutePath() : Path.of(workdir);
         Commander c = new Commander(new Commander.Options(backendKind, model, numServersPerWorker, basePort, bindHost, loadFormat,

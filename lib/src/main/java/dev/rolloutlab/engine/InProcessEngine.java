@@ -308,11 +308,11 @@ public final class InProcessEngine implements Engine {
 
         int li = 0;
         List<Seq> stepSeqs = new ArrayList<>(active.size() + seqs);
-        List<Integer> stepRows = new ArrayList<>(active.size() + seqs);
+        int[] stepRows = new int[seqs];
         for (Seq s : active) {
             s.pos++;
+            stepRows[stepSeqs.size()] = li++;
             stepSeqs.add(s);
-            stepRows.add(li++);
         }
         for (Job j : admitted) {
             int row = li++;
@@ -320,20 +320,20 @@ public final class InProcessEngine implements Engine {
             // the other samples share the prompt's prefill: copy its keys and values instead of recomputing them
             for (int i = 1; i < j.seqs.length; i++) j.seqs[i] = new Seq(j, i, s0.cache.fork(s0.pos), s0.pos, j.seed);
             for (Seq s : j.seqs) {
+                stepRows[stepSeqs.size()] = row;
                 stepSeqs.add(s);
-                stepRows.add(row);
             }
         }
         // sampling is a pass over the vocabulary per sequence: run it on all cores, then record in order
         Sampler.Pick[] picks = new Sampler.Pick[stepSeqs.size()];
         Kernels.parallelFor(picks.length, (long) picks.length * vocab * 8, i -> {
             Seq s = stepSeqs.get(i);
-            picks[i] = sampler.pick(logits, stepRows.get(i) * vocab, s.job.request.params(), s.rng);
+            picks[i] = sampler.pick(logits, stepRows[i] * vocab, s.job.request.params(), s.rng);
         });
         active.clear();
         for (int i = 0; i < picks.length; i++) {
             Seq s = stepSeqs.get(i);
-            emit(s, stepRows.get(i), picks[i], w.version());
+            emit(s, stepRows[i], picks[i], w.version());
             if (s.finish == null) active.add(s);
         }
         publishLoad();

@@ -4,7 +4,6 @@ import dev.rolloutlab.cli.Cli;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -44,7 +43,7 @@ public final class LbCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if ((backends == null) == (registryUrl == null)) throw new Cli.UserError("give exactly one of --backends or --registry-url");
-        String token = adminTokenFile != null ? Files.readString(adminTokenFile).trim() : adminToken;
+        String token = Cli.secret(adminToken, adminTokenFile, "--admin-token-file");
         Policy p;
         try {
             p = Policy.parse(policy);

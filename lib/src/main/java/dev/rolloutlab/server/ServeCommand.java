@@ -8,7 +8,6 @@ import dev.rolloutlab.util.Json;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -85,8 +84,7 @@ public final class ServeCommand implements Callable<Integer> {
             case "shared" -> ServerGroup.Engines.SHARED;
             default -> throw new Cli.UserError("--engines " + engines + ": expected per-port or shared");
         };
-        String token = adminToken;
-        if (adminTokenFile != null) token = Files.readString(adminTokenFile).trim();
+        String token = Cli.secret(adminToken, adminTokenFile, "--admin-token-file");
         if (enableWeightReload && (token == null || token.isBlank())) {
             throw new Cli.UserError("--enable-weight-reload needs --admin-token T or --admin-token-file F");
         }

@@ -11,7 +11,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -50,12 +49,7 @@ public final class WeightsCommand implements Runnable {
     }
 
     Map<String, String> headers() {
-        String t = adminToken;
-        try {
-            if (adminTokenFile != null) t = Files.readString(adminTokenFile).trim();
-        } catch (java.io.IOException e) {
-            throw new Cli.UserError("--admin-token-file " + adminTokenFile + ": " + e.getMessage());
-        }
+        String t = Cli.secret(adminToken, adminTokenFile, "--admin-token-file");
         return t == null ? Map.of() : Map.of("X-Admin-Token", t);
     }
 
