@@ -164,12 +164,37 @@ public final class HttpBenchmark {
         System.out.printf("rollout-lab bench: %.0f req/s (%.0f%% of wrk), p50 %.3f ms, p99 %.3f ms, failed %d%n", s.requestThroughput(),
                 100 * s.requestThroughput() / w.rps(), s.p50E2elMs(), s.p99E2elMs(), s.failed());
         var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+        clientCost(nginx, os);
         long cpu0 = os.getProcessCpuTime();
         Summary open = new LoadGenerator(List.of(t), wl, new LoadGenerator.Options("nginx", "keep-alive", 0, 1000, LoadGenerator.Arrivals.POISSON,
                 0, 10000, null, 0, 1, LoadGenerator.Routing.ROUND_ROBIN, Summary.Slo.NONE, null)).run().summary();
         long cpu = os.getProcessCpuTime() - cpu0;
         System.out.printf("open loop at 1000 req/s: achieved %.0f req/s, generator CPU %.1f us per request (%.2f cores)%n",
                 open.requestThroughput(), cpu / 1e3 / Math.max(1, open.completed()), cpu / 1e9 / open.durationS());
+    }
+
+    /** CPU per request, one at a time: our client's complete() vs a bare OkHttp call with a pre-built body. */
+    static void clientCost(String nginx, com.sun.management.OperatingSystemMXBean os) throws Exception {
+        var http = OpenAiClient.http(4, Duration.ofSeconds(30));
+        OpenAiClient c = new OpenAiClient(http, nginx, null, true);
+        CompletionRequest req = CompletionRequest.completion(null, new int[]{20, 21, 22, 23, 24, 25, 26, 27}, 1, 0.0).withSampling(1, null, true);
+        okhttp3.Request raw = new okhttp3.Request.Builder().url(nginx + "/v1/completions")
+                .post(okhttp3.RequestBody.create(dev.rolloutlab.util.Json.bytes(req.toJson()), OpenAiClient.JSON)).build();
+        int n = 20000;
+        for (int i = 0; i < n; i++) c.complete(req);
+        long c0 = os.getProcessCpuTime();
+        for (int i = 0; i < n; i++) c.complete(req);
+        long c1 = os.getProcessCpuTime();
+        for (int i = 0; i < n; i++) {
+            try (okhttp3.Response r = http.newCall(raw).execute()) {
+                r.body().string();
+            }
+        }
+        long c2 = os.getProcessCpuTime();
+        for (int i = 0; i < n; i++) dev.rolloutlab.util.Json.bytes(req.toJson());
+        long c3 = os.getProcessCpuTime();
+        System.out.printf("client CPU per request, one at a time: complete() %.1f us, bare OkHttp call %.1f us, JSON body %.1f us%n",
+                (c1 - c0) / 1e3 / n, (c2 - c1) / 1e3 / n, (c3 - c2) / 1e3 / n);
     }
 
     static void lbComparison(String s1, String s2, String nginxProxy, int lbPort) throws Exception {
