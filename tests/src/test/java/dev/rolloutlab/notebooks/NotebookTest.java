@@ -5,13 +5,18 @@ import dev.rolloutlab.report.KernelInstaller;
 import dev.rolloutlab.testing.TestModels;
 import dev.rolloutlab.util.Json;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
+import java.net.URL;
+import java.net.URLClassLoader;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.*;
@@ -19,6 +24,7 @@ import static org.junit.jupiter.api.Assertions.*;
 /** Every notebook runs headless on the real Java kernel (installed by our own installer) and produces images. */
 class NotebookTest {
     static Path jupyterData;
+    static Path kernelDir;
     static Path results;
 
     @BeforeAll
@@ -29,7 +35,7 @@ class NotebookTest {
         String libClasses = Path.of("../lib/target/classes").toAbsolutePath().normalize().toString();
         jupyterData = TestModels.tempDir("jupyter");
         String javaBin = ProcessHandle.current().info().command().orElseThrow();
-        Path dir = KernelInstaller.install("rollout-lab-test", libClasses + java.io.File.pathSeparator + cp, jupyterData.resolve("kernels"), javaBin);
+        Path dir = kernelDir = KernelInstaller.install("rollout-lab-test", libClasses + java.io.File.pathSeparator + cp, jupyterData.resolve("kernels"), javaBin);
         JsonNode k = Json.parse(Files.readString(dir.resolve("kernel.json")));
         assertTrue(k.path("argv").toString().contains("org.rapaio.jupyter.kernel.MainApp"));
         assertTrue(Files.exists(dir.resolve("patch/org/rapaio/jupyter/kernel/channels/LoopThread.class")), "start-up race fix compiled");
@@ -39,6 +45,32 @@ class NotebookTest {
         Files.createDirectories(run);
         try (Stream<Path> s = Files.list(Path.of("src/test/resources/fixtures/results-quick"))) {
             for (Path p : s.toList()) Files.copy(p, run.resolve(p.getFileName()));
+        }
+    }
+
+    /** rapaio binds the shell socket before its handlers exist; the patched loop must outlive a body that throws. */
+    @Test
+    void patchedKernelLoopSurvivesAFailingBody() throws Exception {
+        String rapaio = Arrays.stream(Files.readString(Path.of("target/kernel.cp")).trim().split(java.io.File.pathSeparator))
+                .filter(e -> Path.of(e).getFileName().toString().startsWith(KernelInstaller.RAPAIO)).findFirst().orElseThrow();
+        URL[] urls = {kernelDir.resolve("patch").toUri().toURL(), Path.of(rapaio).toUri().toURL()};
+        try (URLClassLoader loader = new URLClassLoader(urls, ClassLoader.getPlatformClassLoader())) {
+            Class<?> loop = loader.loadClass("org.rapaio.jupyter.kernel.channels.LoopThread");
+            assertEquals(kernelDir.resolve("patch").toUri().toURL().toString(),
+                    loop.getProtectionDomain().getCodeSource().getLocation().toString(), "the patch wins over the jar");
+            AtomicInteger calls = new AtomicInteger();
+            Runnable body = () -> {
+                if (calls.incrementAndGet() == 1) throw new NullPointerException("handlers is null (simulated start-up window)");
+            };
+            Thread t = (Thread) loop.getConstructor(String.class, long.class, Runnable.class).newInstance("Shell-test", 1L, body);
+            t.start();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (calls.get() < 3 && System.nanoTime() < deadline) Thread.sleep(5);
+            assertTrue(calls.get() >= 3, "loop stopped after the failing body: " + calls.get() + " calls");
+            assertTrue(t.isAlive());
+            loop.getMethod("shutdown").invoke(t);
+            t.join(2000);
+            assertFalse(t.isAlive(), "shutdown stops the loop");
         }
     }
 
