@@ -1,5 +1,7 @@
 package dev.rolloutlab.lb;
 
+import dev.rolloutlab.http1.Http1Pool;
+
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
@@ -14,6 +16,9 @@ public final class Backend {
 
     final String url;
     final String label;
+    /** The {@code Host} header value and the idle keep-alive connections to this backend. */
+    final String hostHeader;
+    final Http1Pool pool;
     final AtomicInteger inFlight = new AtomicInteger();
     volatile int reportedLoad = -1;
     volatile boolean healthy = true;
@@ -30,9 +35,11 @@ public final class Backend {
     final AtomicLongArray buckets = new AtomicLongArray(BUCKETS.length + 1);
     final AtomicLong latencySumMicros = new AtomicLong();
 
-    Backend(String url, String label) {
+    Backend(String url, String label, String hostHeader, Http1Pool pool) {
         this.url = url;
         this.label = label;
+        this.hostHeader = hostHeader;
+        this.pool = pool;
     }
 
     public String url() {

@@ -2,34 +2,35 @@ package dev.rolloutlab.lb;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rolloutlab.cluster.Registry;
+import dev.rolloutlab.http1.Head;
+import dev.rolloutlab.http1.Http1Connection;
+import dev.rolloutlab.http1.Http1Pool;
+import dev.rolloutlab.http1.HttpIn;
 import dev.rolloutlab.openai.OpenAiClient;
 import dev.rolloutlab.util.Json;
-import static dev.rolloutlab.util.Http.json;
-import io.javalin.Javalin;
-import io.javalin.http.Context;
-import io.javalin.http.HandlerType;
-import jakarta.servlet.http.HttpServletRequest;
-import jakarta.servlet.http.HttpServletResponse;
-import okhttp3.Call;
-import okhttp3.ConnectionPool;
-import okhttp3.Headers;
-import okhttp3.MediaType;
 import okhttp3.OkHttpClient;
 import okhttp3.Request;
-import okhttp3.RequestBody;
 import okhttp3.Response;
 
+import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ProtocolException;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Enumeration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -39,6 +40,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * An OpenAI load balancer: pooled keep-alive connections on both sides, a routing {@link Policy}, failover that
  * only retries before the first response byte (so no request is answered twice), a passive circuit breaker with
  * active health checks, and chunk-by-chunk relay of streamed responses. Backends come from a list or a registry.
+ * The relay is a blocking HTTP/1.1 proxy on virtual threads ({@code http1}): one thread per client connection, no
+ * copies of headers beyond one pass, so the balancer costs little CPU next to the backends it fronts.
  */
 public final class LoadBalancer implements AutoCloseable {
     /** How the balancer runs; a null {@code registryUrl} means {@code backends} is the fixed set. */
@@ -67,30 +70,26 @@ public final class LoadBalancer implements AutoCloseable {
     }
 
     private static final Set<String> HOP_BY_HOP = Set.of("connection", "keep-alive", "proxy-authenticate", "proxy-authorization",
-            "te", "trailers", "trailer", "upgrade", "transfer-encoding", "content-length", "host");
-    private static final MediaType OCTETS = MediaType.get("application/octet-stream");
+            "te", "trailers", "trailer", "upgrade", "transfer-encoding", "content-length", "host", "expect", "proxy-connection");
+    /** Request bodies up to this size are kept for failover; larger ones stream to one backend, without retries. */
+    static final int BUFFERED_BODY_LIMIT = 8 << 20;
+    /** A client connection idle this long between requests is closed. */
+    private static final int CLIENT_IDLE_MS = 120_000;
+    private static final Duration POOL_MAX_IDLE = Duration.ofSeconds(4);
 
     private final Options o;
-    private final OkHttpClient http;
     private final OkHttpClient probeHttp;
     private final AtomicLong counter = new AtomicLong();
     private volatile List<Backend> backends;
-    private final Javalin app;
+    private final ServerSocket server;
+    private final Set<Socket> clients = ConcurrentHashMap.newKeySet();
     private final ScheduledExecutorService background;
     private final AtomicLong allFailed = new AtomicLong();
+    private volatile boolean closed;
 
     public LoadBalancer(Options options) {
         this.o = options;
-        this.http = new OkHttpClient.Builder()
-                .connectionPool(new ConnectionPool(512, 5, TimeUnit.MINUTES))
-                .retryOnConnectionFailure(false)
-                .socketFactory(dev.rolloutlab.openai.NoDelaySockets.INSTANCE)
-                .followRedirects(false)
-                .connectTimeout(options.backendTimeout())
-                .readTimeout(options.backendTimeout())
-                .writeTimeout(options.backendTimeout())
-                .build();
-        this.probeHttp = http.newBuilder().connectTimeout(Duration.ofSeconds(1)).readTimeout(Duration.ofSeconds(2)).build();
+        this.probeHttp = OpenAiClient.http(16, Duration.ofSeconds(2)).newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
         List<Backend> initial = new ArrayList<>();
         if (options.registryUrl() == null) {
             if (options.backends() == null || options.backends().isEmpty()) throw new IllegalArgumentException("backends must not be empty");
@@ -98,35 +97,29 @@ public final class LoadBalancer implements AutoCloseable {
         }
         this.backends = List.copyOf(initial);
         if (options.registryUrl() != null) refreshFromRegistry();
-        this.app = Javalin.create(cfg -> {
-            cfg.startup.showJavalinBanner = false;
-            cfg.concurrency.useVirtualThreads = true;
-            cfg.http.maxRequestSize = 1L << 31;
-            cfg.routes.get("/health", this::health);
-            cfg.routes.get("/admin/backends", this::adminBackends);
-            cfg.routes.post("/admin/drain", ctx -> drain(ctx, true));
-            cfg.routes.post("/admin/undrain", ctx -> drain(ctx, false));
-            cfg.routes.get("/metrics", this::metrics);
-            for (HandlerType t : new HandlerType[]{HandlerType.GET, HandlerType.POST, HandlerType.PUT, HandlerType.DELETE,
-                    HandlerType.PATCH, HandlerType.OPTIONS, HandlerType.HEAD}) {
-                cfg.routes.addHttpHandler(t, "/<path>", this::proxy);
-            }
-        });
+        try {
+            server = new ServerSocket();
+            server.setReuseAddress(true);
+            server.bind(new InetSocketAddress(InetAddress.getByName(options.listenHost()), options.listenPort()), 1024);
+        } catch (IOException e) {
+            throw new IllegalStateException("lb cannot listen on " + options.listenHost() + ":" + options.listenPort() + ": " + e.getMessage(), e);
+        }
+        Thread.ofPlatform().name("lb-accept").daemon(true).start(this::acceptLoop);
         background = Executors.newScheduledThreadPool(1, Thread.ofPlatform().name("lb-health").daemon(true).factory());
-        app.start(options.listenHost(), options.listenPort());
         long ms = options.healthInterval().toMillis();
         background.scheduleWithFixedDelay(this::probeAll, ms, ms, TimeUnit.MILLISECONDS);
         if (options.registryUrl() != null) background.scheduleWithFixedDelay(this::refreshFromRegistry, 2, 2, TimeUnit.SECONDS);
     }
 
-    private static Backend newBackend(String spec) {
+    private Backend newBackend(String spec) {
         String url = OpenAiClient.normalize(spec);
         okhttp3.HttpUrl u = okhttp3.HttpUrl.parse(url);
-        return new Backend(url, u.host() + ":" + u.port());
+        Http1Pool pool = new Http1Pool(u.host(), u.port(), u.isHttps(), o.backendTimeout(), o.backendTimeout(), POOL_MAX_IDLE);
+        return new Backend(url, u.host() + ":" + u.port(), u.host() + ":" + u.port(), pool);
     }
 
     public int port() {
-        return app.port();
+        return server.getLocalPort();
     }
 
     public String url() {
@@ -140,10 +133,17 @@ public final class LoadBalancer implements AutoCloseable {
 
     @Override
     public void close() {
+        closed = true;
         background.shutdownNow();
-        app.stop();
-        http.dispatcher().executorService().shutdown();
-        http.connectionPool().evictAll();
+        try {
+            server.close();
+        } catch (IOException ignored) {
+            // already closed
+        }
+        for (Socket s : clients) closeQuietly(s);
+        for (Backend b : backends) b.pool.close();
+        probeHttp.dispatcher().executorService().shutdown();
+        probeHttp.connectionPool().evictAll();
     }
 
     // ---- backend set ----
@@ -155,11 +155,12 @@ public final class LoadBalancer implements AutoCloseable {
             for (Backend b : backends) old.put(b.url, b);
             List<Backend> next = new ArrayList<>();
             for (String s : now) {
-                Backend fresh = newBackend(s);
-                next.add(old.getOrDefault(fresh.url, fresh));
+                Backend kept = old.get(OpenAiClient.normalize(s));
+                next.add(kept != null ? kept : newBackend(s));
             }
             // removed backends drop out of selection; requests already on them finish (they hold their reference)
             backends = List.copyOf(next);
+            for (Backend b : old.values()) if (!next.contains(b)) b.pool.close();
         } catch (RuntimeException e) {
             System.err.println("lb: registry " + o.registryUrl() + " unreachable, keeping " + backends.size() + " backends: " + e.getMessage());
         }
@@ -202,21 +203,84 @@ public final class LoadBalancer implements AutoCloseable {
         }
     }
 
-    // ---- own endpoints ----
+    // ---- client connections ----
 
-    private void health(Context ctx) {
-        counter.getAndIncrement(); // the seed's /health takes a turn of the round-robin counter too
-        long now = System.nanoTime();
-        for (Backend b : backends) {
-            if (b.healthy && now >= b.breakerOpenUntilNs) {
-                ctx.status(200);
-                return;
+    private void acceptLoop() {
+        while (!closed) {
+            Socket s;
+            try {
+                s = server.accept();
+            } catch (IOException e) {
+                if (closed) return;
+                System.err.println("lb: accept failed: " + e.getMessage());
+                continue;
             }
+            clients.add(s);
+            Thread.ofVirtual().name("lb-conn").start(() -> serve(s));
         }
-        ctx.status(503);
     }
 
-    private void adminBackends(Context ctx) {
+    /** Serves one client connection: requests one after another until either side closes it. */
+    private void serve(Socket s) {
+        try (s) {
+            s.setTcpNoDelay(true);
+            s.setSoTimeout(CLIENT_IDLE_MS);
+            HttpIn in = new HttpIn(s.getInputStream());
+            OutputStream out = new BufferedOutputStream(s.getOutputStream(), 16 * 1024);
+            while (!closed) {
+                Head h;
+                try {
+                    h = in.readHead(true);
+                } catch (ProtocolException e) {
+                    respond(out, 400, Map.of("error", "bad request: " + e.getMessage()), false);
+                    return;
+                }
+                if (h == null || !handle(h, in, out)) return;
+            }
+        } catch (IOException e) {
+            // the client went away, timed out, or a relay was aborted: the connection is closed either way
+        } finally {
+            clients.remove(s);
+        }
+    }
+
+    /** Handles one request; returns whether the client connection stays open. */
+    private boolean handle(Head h, HttpIn in, OutputStream out) throws IOException {
+        boolean keep = h.keepAlive();
+        String target = h.target();
+        int q = target.indexOf('?');
+        String path = q < 0 ? target : target.substring(0, q);
+        String m = h.method();
+        HttpIn.Body body = in.requestBody(h);
+        if ("100-continue".equalsIgnoreCase(h.header("Expect")) && !body.complete()) {
+            out.write("HTTP/1.1 100 Continue\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+            out.flush();
+        }
+        boolean own = m.equals("GET") && (path.equals("/health") || path.equals("/admin/backends") || path.equals("/metrics"))
+                || m.equals("POST") && (path.equals("/admin/drain") || path.equals("/admin/undrain"));
+        if (own) {
+            byte[] b = body.readAll(1 << 20);
+            switch (path) {
+                case "/health" -> respondBytes(out, health(), null, new byte[0], keep);
+                case "/admin/backends" -> respond(out, 200, adminBackends(), keep);
+                case "/metrics" -> respondBytes(out, 200, "text/plain; version=0.0.4", metrics(), keep);
+                default -> drain(h, b, path.equals("/admin/drain"), out, keep);
+            }
+            return keep;
+        }
+        return proxy(h, body, out, keep);
+    }
+
+    // ---- own endpoints ----
+
+    private int health() {
+        counter.getAndIncrement(); // the seed's /health takes a turn of the round-robin counter too
+        long now = System.nanoTime();
+        for (Backend b : backends) if (b.healthy && now >= b.breakerOpenUntilNs) return 200;
+        return 503;
+    }
+
+    private Map<String, Object> adminBackends() {
         long now = System.nanoTime();
         List<String> labels = new ArrayList<>();
         List<Map<String, Object>> state = new ArrayList<>();
@@ -240,36 +304,37 @@ public final class LoadBalancer implements AutoCloseable {
         r.put("backends", labels);
         r.put("policy", o.policy().name().toLowerCase(Locale.ROOT).replace('_', '-'));
         r.put("state", state);
-        json(ctx, 200, r);
+        return r;
     }
 
-    private void drain(Context ctx, boolean on) {
+    private void drain(Head h, byte[] body, boolean on, OutputStream out, boolean keep) throws IOException {
         if (o.adminToken() == null) {
-            json(ctx, 403, Map.of("ok", false, "error", "drain is disabled: start the lb with --admin-token"));
+            respond(out, 403, Map.of("ok", false, "error", "drain is disabled: start the lb with --admin-token"), keep);
             return;
         }
-        if (!("Bearer " + o.adminToken()).equals(ctx.header("Authorization")) && !o.adminToken().equals(ctx.header("X-Admin-Token"))) {
-            json(ctx, 401, Map.of("ok", false, "error", "unauthorized"));
+        if (!("Bearer " + o.adminToken()).equals(h.header("Authorization")) && !o.adminToken().equals(h.header("X-Admin-Token"))) {
+            respond(out, 401, Map.of("ok", false, "error", "unauthorized"), keep);
             return;
         }
         String which;
         try {
-            which = Json.parse(ctx.body().isBlank() ? "{}" : ctx.body()).path("backend").asText("");
+            String text = new String(body, StandardCharsets.UTF_8);
+            which = Json.parse(text.isBlank() ? "{}" : text).path("backend").asText("");
         } catch (IOException e) {
-            json(ctx, 400, Map.of("ok", false, "error", "Invalid JSON"));
+            respond(out, 400, Map.of("ok", false, "error", "Invalid JSON"), keep);
             return;
         }
         for (Backend b : backends) {
             if (b.label.equals(which) || b.url.equals(which)) {
                 b.draining = on;
-                json(ctx, 200, Map.of("ok", true, "backend", b.label, "draining", on, "in_flight", b.inFlight.get()));
+                respond(out, 200, Map.of("ok", true, "backend", b.label, "draining", on, "in_flight", b.inFlight.get()), keep);
                 return;
             }
         }
-        json(ctx, 404, Map.of("ok", false, "error", "unknown backend: " + which));
+        respond(out, 404, Map.of("ok", false, "error", "unknown backend: " + which), keep);
     }
 
-    private void metrics(Context ctx) {
+    private byte[] metrics() {
         StringBuilder sb = new StringBuilder(4096);
         sb.append("# TYPE lb_requests_total counter\n");
         for (Backend b : backends) line(sb, "lb_requests_total", b, null, b.requests.get());
@@ -293,7 +358,7 @@ public final class LoadBalancer implements AutoCloseable {
             line(sb, "lb_request_duration_seconds_count", b, null, cum);
         }
         sb.append("# TYPE lb_all_backends_failed_total counter\nlb_all_backends_failed_total ").append(allFailed.get()).append('\n');
-        ctx.status(200).contentType("text/plain; version=0.0.4").result(sb.toString());
+        return sb.toString().getBytes(StandardCharsets.UTF_8);
     }
 
     private static void line(StringBuilder sb, String name, Backend b, String le, long v) {
@@ -303,74 +368,234 @@ public final class LoadBalancer implements AutoCloseable {
     }
 
 
+    private static void respond(OutputStream out, int status, Object json, boolean keep) throws IOException {
+        respondBytes(out, status, "application/json", Json.bytes(json), keep);
+    }
+
+    private static void respondBytes(OutputStream out, int status, String contentType, byte[] body, boolean keep) throws IOException {
+        StringBuilder sb = new StringBuilder(128).append("HTTP/1.1 ").append(status).append(' ').append(reason(status)).append("\r\n");
+        if (contentType != null) sb.append("Content-Type: ").append(contentType).append("\r\n");
+        sb.append("Content-Length: ").append(body.length).append("\r\n");
+        if (!keep) sb.append("Connection: close\r\n");
+        out.write(sb.append("\r\n").toString().getBytes(StandardCharsets.ISO_8859_1));
+        out.write(body);
+        out.flush();
+    }
+
+    private static String reason(int status) {
+        return switch (status) {
+            case 200 -> "OK";
+            case 400 -> "Bad Request";
+            case 401 -> "Unauthorized";
+            case 403 -> "Forbidden";
+            case 404 -> "Not Found";
+            case 413 -> "Content Too Large";
+            case 502 -> "Bad Gateway";
+            case 503 -> "Service Unavailable";
+            default -> "Status";
+        };
+    }
+
     // ---- the proxy ----
 
-    private void proxy(Context ctx) throws IOException {
-        HttpServletRequest req = ctx.req();
-        if (o.apiKey() != null && !o.apiKey().isEmpty() && !("Bearer " + o.apiKey()).equals(req.getHeader("Authorization"))) {
-            json(ctx, 401, Map.of("error", "unauthorized"));
-            return;
+    /** One client request on its way through the balancer. */
+    private static final class Exchange {
+        final Head head;
+        final byte[] body;          // null when the body is too large to keep: it streams from {@code bodyIn}
+        final HttpIn.Body bodyIn;
+        final String forwardHeaders; // header lines for the backend after Host, ending with the blank line
+        final OutputStream out;
+        final boolean keep;
+        boolean bodySent;           // a streamed body was (partly) sent: no failover possible any more
+        String lastError = "unknown";
+
+        Exchange(Head head, byte[] body, HttpIn.Body bodyIn, String forwardHeaders, OutputStream out, boolean keep) {
+            this.head = head;
+            this.body = body;
+            this.bodyIn = bodyIn;
+            this.forwardHeaders = forwardHeaders;
+            this.out = out;
+            this.keep = keep;
+        }
+    }
+
+    private boolean proxy(Head h, HttpIn.Body bodyIn, OutputStream out, boolean keep) throws IOException {
+        if (o.apiKey() != null && !o.apiKey().isEmpty() && !("Bearer " + o.apiKey()).equals(h.header("Authorization"))) {
+            bodyIn.readAll(BUFFERED_BODY_LIMIT);
+            respond(out, 401, Map.of("error", "unauthorized"), keep);
+            return keep;
+        }
+        boolean large = bodyIn.fixed() && bodyIn.length() > BUFFERED_BODY_LIMIT;
+        byte[] body;
+        try {
+            body = large ? null : bodyIn.readAll(BUFFERED_BODY_LIMIT);
+        } catch (ProtocolException e) {
+            respond(out, 413, Map.of("error", "request body too large: " + e.getMessage()), false);
+            return false;
         }
         List<Backend> list = backends;
         if (list.isEmpty()) {
-            json(ctx, 502, Map.of("error", "all backends failed", "detail", "no backends registered"));
-            return;
+            respond(out, 502, Map.of("error", "all backends failed", "detail", "no backends registered"), keep && !large);
+            return keep && !large;
         }
-        String target = req.getRequestURI() + (req.getQueryString() != null ? "?" + req.getQueryString() : "");
-        byte[] body = ctx.bodyAsBytes(); // kept for failover: a retry must resend it
-        Headers headers = forwardHeaders(req);
-        String method = req.getMethod();
-        RequestBody rb = body.length > 0 || method.equals("POST") || method.equals("PUT") || method.equals("PATCH")
-                ? RequestBody.create(body, contentType(req)) : null;
+        String m = h.method();
+        long len = large ? bodyIn.length() : body.length;
+        boolean withLength = len > 0 || m.equals("POST") || m.equals("PUT") || m.equals("PATCH");
+        Exchange ex = new Exchange(h, body, bodyIn, forwardHeaders(h, withLength ? len : -1), out, keep);
 
         int[] order = new int[list.size()];
         o.policy().order(list, counter, order);
         long now = System.nanoTime();
-        String lastError = "unknown";
         // available backends first in policy order, then the rest as a last resort (except those draining)
-        for (int pass = 0; pass < 2; pass++) {
+        for (int pass = 0; pass < 2 && !ex.bodySent; pass++) {
             for (int idx : order) {
                 Backend b = list.get(idx);
                 boolean avail = b.available(now);
                 if ((pass == 0) != avail || (pass == 1 && b.draining)) continue;
-                Request r = new Request.Builder().url(b.url + target).headers(headers).method(method, rb).build();
-                b.requests.incrementAndGet();
-                b.inFlight.incrementAndGet();
-                long t0 = System.nanoTime();
-                Call call = http.newCall(r);
-                Response resp;
-                try {
-                    resp = call.execute();
-                } catch (IOException e) {
-                    b.inFlight.decrementAndGet();
-                    b.failure(o.breakerFailures(), o.breakerCooldown().toNanos());
-                    b.retries.incrementAndGet();
-                    lastError = b.label + ": " + e;
-                    continue;
-                }
-                try {
-                    String retryAfter = resp.header("Retry-After");
-                    if (resp.code() == 503 && retryAfter != null) {
-                        // mid-update: this backend gets no new requests until a probe sees it serving again
-                        b.updating = true;
-                        b.unavailableUntilNs = System.nanoTime() + parseSeconds(retryAfter);
-                        b.retries.incrementAndGet();
-                        lastError = b.label + ": 503 Retry-After " + retryAfter;
-                        resp.close();
-                        continue;
-                    }
-                    relay(ctx, call, resp, b);
-                    b.success();
-                } finally {
-                    b.inFlight.decrementAndGet();
-                    b.observe(System.nanoTime() - t0);
-                }
-                return;
+                Boolean keepClient = attempt(ex, b);
+                if (keepClient != null) return keepClient;
+                if (ex.bodySent) break;
             }
         }
         allFailed.incrementAndGet();
-        json(ctx, 502, Map.of("error", "all backends failed", "detail", lastError));
+        boolean k = keep && !(large && !ex.bodySent);
+        respond(out, 502, Map.of("error", "all backends failed", "detail", ex.lastError), k);
+        return k;
     }
+
+    /**
+     * Tries one backend. Returns whether the client connection stays open once the response was relayed, or null
+     * when this backend failed before its first response byte (then the caller fails over).
+     */
+    private Boolean attempt(Exchange ex, Backend b) throws IOException {
+        b.requests.incrementAndGet();
+        b.inFlight.incrementAndGet();
+        long t0 = System.nanoTime();
+        try {
+            Http1Connection c = null;
+            Head rh;
+            try {
+                c = b.pool.acquire();
+                rh = exchange(ex, b, c);
+            } catch (IOException e) {
+                boolean stale = c != null && c.reused() && ex.body != null && !(e instanceof SocketTimeoutException);
+                if (c != null) c.close();
+                c = null;
+                rh = null;
+                if (stale) { // the backend closed an idle kept-alive connection as we wrote: it never saw the request
+                    try {
+                        c = b.pool.open();
+                        rh = exchange(ex, b, c);
+                    } catch (IOException again) {
+                        if (c != null) c.close();
+                        e = again;
+                        c = null;
+                    }
+                }
+                if (c == null) {
+                    b.failure(o.breakerFailures(), o.breakerCooldown().toNanos());
+                    b.retries.incrementAndGet();
+                    ex.lastError = b.label + ": " + e;
+                    return null;
+                }
+            }
+            String retryAfter = rh.header("Retry-After");
+            if (rh.status() == 503 && retryAfter != null && !ex.bodySent) {
+                // mid-update: this backend gets no new requests until a probe sees it serving again
+                b.updating = true;
+                b.unavailableUntilNs = System.nanoTime() + parseSeconds(retryAfter);
+                b.retries.incrementAndGet();
+                ex.lastError = b.label + ": 503 Retry-After " + retryAfter;
+                c.close();
+                return null;
+            }
+            boolean keepClient = relay(ex, b, c, rh);
+            b.success();
+            return keepClient;
+        } finally {
+            b.inFlight.decrementAndGet();
+            b.observe(System.nanoTime() - t0);
+        }
+    }
+
+    /** Sends the request to {@code b} on {@code c} and reads the response head. */
+    private static Head exchange(Exchange ex, Backend b, Http1Connection c) throws IOException {
+        Head h = ex.head;
+        byte[] head = (h.method() + " " + h.target() + " HTTP/1.1\r\nHost: " + b.hostHeader + "\r\n" + ex.forwardHeaders)
+                .getBytes(StandardCharsets.ISO_8859_1);
+        if (ex.body != null) {
+            c.send(head, ex.body, ex.body.length);
+        } else {
+            ex.bodySent = true;
+            c.send(head, null, 0);
+            ex.bodyIn.transferTo(c.out());
+        }
+        return c.readResponse();
+    }
+
+    private static String forwardHeaders(Head h, long contentLength) {
+        StringBuilder sb = new StringBuilder(256);
+        for (int i = 0; i < h.size(); i++) {
+            String name = h.name(i);
+            if (HOP_BY_HOP.contains(name.toLowerCase(Locale.ROOT))) continue;
+            sb.append(name).append(": ").append(h.value(i)).append("\r\n");
+        }
+        if (contentLength >= 0) sb.append("Content-Length: ").append(contentLength).append("\r\n");
+        return sb.append("\r\n").toString();
+    }
+
+    /**
+     * Copies status, headers and body to the client; after this starts nothing is retried. A body without a known
+     * length goes out chunked, one chunk and one flush per read from the backend, so SSE events are not held back.
+     * Any failure aborts both connections: the backend sees its connection close and drops the generation.
+     */
+    private boolean relay(Exchange ex, Backend b, Http1Connection c, Head rh) throws IOException {
+        try {
+            HttpIn.Body in = c.in().responseBody(rh, ex.head.method());
+            boolean http10 = ex.head.http10();
+            boolean keep = ex.keep && (in.fixed() || !http10);
+            StringBuilder sb = new StringBuilder(512).append("HTTP/1.1 ").append(rh.status()).append(' ')
+                    .append(rh.reason().isEmpty() ? reason(rh.status()) : rh.reason()).append("\r\n");
+            for (int i = 0; i < rh.size(); i++) {
+                String name = rh.name(i);
+                if (HOP_BY_HOP.contains(name.toLowerCase(Locale.ROOT))) continue;
+                sb.append(name).append(": ").append(rh.value(i)).append("\r\n");
+            }
+            sb.append("X-OpenAI-LB-Backend: ").append(b.label).append("\r\n");
+            if (in.fixed()) sb.append("Content-Length: ").append(in.length()).append("\r\n");
+            else if (!http10) sb.append("Transfer-Encoding: chunked\r\n");
+            if (!keep) sb.append("Connection: close\r\n");
+            else if (http10) sb.append("Connection: keep-alive\r\n");
+            OutputStream out = ex.out;
+            out.write(sb.append("\r\n").toString().getBytes(StandardCharsets.ISO_8859_1));
+            byte[] buf = new byte[in.fixed() ? (int) Math.min(in.length(), 16 * 1024) : 16 * 1024];
+            boolean chunkedOut = !in.fixed() && !http10;
+            int n;
+            while (buf.length > 0 && (n = in.read(buf, 0, buf.length)) > 0) {
+                if (chunkedOut) {
+                    out.write((Integer.toHexString(n) + "\r\n").getBytes(StandardCharsets.ISO_8859_1));
+                    out.write(buf, 0, n);
+                    out.write(CRLF);
+                    out.flush();
+                } else {
+                    out.write(buf, 0, n);
+                    if (!in.fixed()) out.flush();
+                }
+            }
+            if (chunkedOut) out.write(LAST_CHUNK);
+            out.flush();
+            if (in.complete() && !in.untilClose() && rh.keepAlive()) b.pool.release(c);
+            else c.close();
+            return keep;
+        } catch (IOException e) {
+            c.close();
+            b.errors.incrementAndGet();
+            throw e;
+        }
+    }
+
+    private static final byte[] CRLF = {'\r', '\n'};
+    private static final byte[] LAST_CHUNK = "0\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1);
 
     private static long parseSeconds(String s) {
         try {
@@ -380,58 +605,11 @@ public final class LoadBalancer implements AutoCloseable {
         }
     }
 
-    private static MediaType contentType(HttpServletRequest req) {
-        String ct = req.getContentType();
-        MediaType m = ct == null ? null : MediaType.parse(ct);
-        return m != null ? m : OCTETS;
-    }
-
-    private static Headers forwardHeaders(HttpServletRequest req) {
-        Headers.Builder h = new Headers.Builder();
-        for (Enumeration<String> names = req.getHeaderNames(); names.hasMoreElements(); ) {
-            String name = names.nextElement();
-            if (HOP_BY_HOP.contains(name.toLowerCase(Locale.ROOT)) || name.equalsIgnoreCase("content-type")) continue;
-            for (Enumeration<String> v = req.getHeaders(name); v.hasMoreElements(); ) h.addUnsafeNonAscii(name, v.nextElement());
-        }
-        return h.build();
-    }
-
-    /** Copies status, headers and body; after this starts nothing is retried. Streams are flushed per read. */
-    private void relay(Context ctx, Call call, Response resp, Backend b) throws IOException {
-        HttpServletResponse res = ctx.res();
-        res.setStatus(resp.code());
-        for (String name : resp.headers().names()) {
-            if (HOP_BY_HOP.contains(name.toLowerCase(Locale.ROOT))) continue;
-            for (String v : resp.headers(name)) res.addHeader(name, v);
-        }
-        res.setHeader("X-OpenAI-LB-Backend", b.label);
-        long len = resp.body().contentLength();
-        boolean stream = len < 0;
-        if (!stream) res.setContentLengthLong(len);
-        OutputStream out;
-        InputStream in = resp.body().byteStream();
+    private static void closeQuietly(Socket s) {
         try {
-            out = res.getOutputStream();
-        } catch (IOException e) {
-            call.cancel();
-            throw e;
-        }
-        byte[] buf = new byte[16 * 1024];
-        try (resp) {
-            int n;
-            while ((n = in.read(buf)) > 0) {
-                try {
-                    out.write(buf, 0, n);
-                    if (stream) out.flush();
-                } catch (IOException clientGone) {
-                    call.cancel(); // the backend sees the connection close and drops the generation
-                    throw clientGone;
-                }
-            }
-            out.flush();
-        } catch (IOException e) {
-            b.errors.incrementAndGet();
-            throw e; // after the first byte: abort the client connection, never retry
+            s.close();
+        } catch (IOException ignored) {
+            // best effort
         }
     }
 }

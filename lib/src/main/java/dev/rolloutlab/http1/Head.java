@@ -1,0 +1,153 @@
+package dev.rolloutlab.http1;
+
+import java.net.ProtocolException;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+
+/** The head of one HTTP/1.x request or response: start line and header fields in wire order. */
+public final class Head {
+    private final String method;
+    private final String target;
+    private final int status;
+    private final String reason;
+    private final boolean http10;
+    private final String[] fields;
+    private final int count;
+
+    private Head(String method, String target, int status, String reason, boolean http10, String[] fields, int count) {
+        this.method = method;
+        this.target = target;
+        this.status = status;
+        this.reason = reason;
+        this.http10 = http10;
+        this.fields = fields;
+        this.count = count;
+    }
+
+    /** Request method, or null for a response. */
+    public String method() {
+        return method;
+    }
+
+    /** Request target (path and query), or null for a response. */
+    public String target() {
+        return target;
+    }
+
+    /** Response status, or 0 for a request. */
+    public int status() {
+        return status;
+    }
+
+    public String reason() {
+        return reason;
+    }
+
+    public boolean http10() {
+        return http10;
+    }
+
+    public int size() {
+        return count;
+    }
+
+    public String name(int i) {
+        return fields[2 * i];
+    }
+
+    public String value(int i) {
+        return fields[2 * i + 1];
+    }
+
+    /** The first value of a header, matched case-insensitively, or null. */
+    public String header(String name) {
+        for (int i = 0; i < count; i++) if (fields[2 * i].equalsIgnoreCase(name)) return fields[2 * i + 1];
+        return null;
+    }
+
+    /** {@code Content-Length}, or -1 when absent. */
+    public long contentLength() throws ProtocolException {
+        String v = header("Content-Length");
+        if (v == null) return -1;
+        try {
+            long n = Long.parseLong(v.trim());
+            if (n < 0) throw new NumberFormatException();
+            return n;
+        } catch (NumberFormatException e) {
+            throw new ProtocolException("bad Content-Length: " + v);
+        }
+    }
+
+    public boolean chunked() {
+        String v = header("Transfer-Encoding");
+        return v != null && v.toLowerCase(java.util.Locale.ROOT).contains("chunked");
+    }
+
+    /** Whether the connection stays open after this message (HTTP/1.1 unless {@code close}; 1.0 only with keep-alive). */
+    public boolean keepAlive() {
+        String c = header("Connection");
+        if (c == null) return !http10;
+        String l = c.toLowerCase(java.util.Locale.ROOT);
+        return http10 ? l.contains("keep-alive") : !l.contains("close");
+    }
+
+    /** Parses {@code b[off, end)}, which holds a whole head up to and including its blank line. */
+    static Head parse(byte[] b, int off, int end, boolean request) throws ProtocolException {
+        String[] fields = new String[16];
+        int count = 0;
+        int lineStart = off;
+        String first = null;
+        while (lineStart < end) {
+            int nl = lineStart;
+            while (nl < end && b[nl] != '\n') nl++;
+            int lineEnd = nl > lineStart && b[nl - 1] == '\r' ? nl - 1 : nl;
+            if (lineEnd == lineStart) {
+                if (first == null) { // tolerate blank lines before a request line (RFC 9112 §2.2)
+                    lineStart = nl + 1;
+                    continue;
+                }
+                break;
+            }
+            if (first == null) {
+                first = new String(b, lineStart, lineEnd - lineStart, StandardCharsets.ISO_8859_1);
+            } else {
+                if (b[lineStart] == ' ' || b[lineStart] == '\t') throw new ProtocolException("obsolete header line folding");
+                int colon = lineStart;
+                while (colon < lineEnd && b[colon] != ':') colon++;
+                if (colon == lineEnd || colon == lineStart) {
+                    throw new ProtocolException("bad header line: " + new String(b, lineStart, lineEnd - lineStart, StandardCharsets.ISO_8859_1));
+                }
+                int vs = colon + 1, ve = lineEnd;
+                while (vs < ve && (b[vs] == ' ' || b[vs] == '\t')) vs++;
+                while (ve > vs && (b[ve - 1] == ' ' || b[ve - 1] == '\t')) ve--;
+                if (2 * count + 2 > fields.length) fields = Arrays.copyOf(fields, fields.length * 2);
+                fields[2 * count] = new String(b, lineStart, colon - lineStart, StandardCharsets.ISO_8859_1);
+                fields[2 * count + 1] = new String(b, vs, ve - vs, StandardCharsets.ISO_8859_1);
+                count++;
+            }
+            lineStart = nl + 1;
+        }
+        if (first == null) throw new ProtocolException("empty head");
+        return request ? requestLine(first, fields, count) : statusLine(first, fields, count);
+    }
+
+    private static Head requestLine(String line, String[] fields, int count) throws ProtocolException {
+        int a = line.indexOf(' '), z = line.lastIndexOf(' ');
+        if (a <= 0 || z <= a) throw new ProtocolException("bad request line: " + line);
+        String version = line.substring(z + 1);
+        if (!version.startsWith("HTTP/1.")) throw new ProtocolException("unsupported protocol: " + line);
+        return new Head(line.substring(0, a), line.substring(a + 1, z), 0, null, version.equals("HTTP/1.0"), fields, count);
+    }
+
+    private static Head statusLine(String line, String[] fields, int count) throws ProtocolException {
+        if (!line.startsWith("HTTP/1.") || line.length() < 12 || line.charAt(8) != ' ') throw new ProtocolException("not an HTTP/1.x response: " + line);
+        int status;
+        try {
+            status = Integer.parseInt(line.substring(9, 12));
+        } catch (NumberFormatException e) {
+            throw new ProtocolException("bad status line: " + line);
+        }
+        String reason = line.length() > 13 ? line.substring(13) : "";
+        return new Head(null, null, status, reason, line.startsWith("HTTP/1.0"), fields, count);
+    }
+}
