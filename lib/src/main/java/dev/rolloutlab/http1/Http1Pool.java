@@ -56,14 +56,6 @@ public final class Http1Pool implements AutoCloseable {
         if (closed) closeIdle();
     }
 
-    public String host() {
-        return host;
-    }
-
-    public int port() {
-        return port;
-    }
-
     /** Closes idle connections; connections in use are closed when released. */
     @Override
     public void close() {

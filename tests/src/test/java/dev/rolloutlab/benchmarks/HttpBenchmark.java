@@ -53,6 +53,7 @@ public final class HttpBenchmark {
             Process nginx = nginx(nginxStatic, nginxProxy, ports.get(0), ports.get(1));
             try {
                 if (!only.equals("lb")) generatorCeiling("http://127.0.0.1:" + nginxStatic);
+                if (!only.equals("gen")) lbCost("http://127.0.0.1:" + nginxStatic, ports.get(5));
                 if (!only.equals("gen")) lbComparison(s1, s2, "http://127.0.0.1:" + nginxProxy, ports.get(4));
             } finally {
                 nginx.destroy();
@@ -109,8 +110,10 @@ public final class HttpBenchmark {
         }
     }
 
+    static final int WRK_SECONDS = 8;
+
     static Wrk wrk(String url, int conns, boolean post) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of("wrk", "-t" + Math.min(2, conns), "-c" + conns, "-d10s", "--latency"));
+        List<String> cmd = new ArrayList<>(List.of("wrk", "-t" + Math.min(2, conns), "-c" + conns, "-d" + WRK_SECONDS + "s", "--latency"));
         if (post) cmd.addAll(List.of("-s", work.resolve("post.lua").toString()));
         cmd.add(url);
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
@@ -197,26 +200,80 @@ public final class HttpBenchmark {
                 (c1 - c0) / 1e3 / n, (c2 - c1) / 1e3 / n, (c3 - c2) / 1e3 / n);
     }
 
+    /** The LB's own cost: its CPU per proxied request and added latency, in front of nginx serving static JSON. */
+    static void lbCost(String nginx, int lbPort) throws Exception {
+        System.out.println("\n## load balancer's own cost: in front of nginx static JSON (a backend that costs almost nothing)");
+        try (ChildJvm lb = ChildJvm.start("lb", List.of("--listen-port", String.valueOf(lbPort), "--backends", nginx, "--quiet"),
+                work.resolve("lb-cost.log"))) {
+            OpenAiClient probe = new OpenAiClient(OpenAiClient.http(1, Duration.ofSeconds(2)), "http://127.0.0.1:" + lbPort, null, true);
+            for (int i = 0; i < 200 && probe.get("/health").status() != 200; i++) Thread.sleep(50);
+            String ours = "http://127.0.0.1:" + lbPort + "/v1/completions";
+            wrk(ours, 64, true); // warm-up
+            for (int conns : new int[]{64, 1}) {
+                long cpu0 = cpuNanos(lb.pid());
+                Wrk w = wrk(ours, conns, true);
+                long cpu = cpuNanos(lb.pid()) - cpu0;
+                Wrk d = wrk(nginx + "/v1/completions", conns, true);
+                System.out.printf("%2d connections: direct %s | through lb %s | lb CPU %.0f us per request%n", conns, d.line(), w.line(),
+                        cpu / 1e3 / (w.rps() * WRK_SECONDS));
+            }
+        }
+    }
+
+    /** user + system CPU time of a process, from /proc (Linux). */
+    static long cpuNanos(long pid) throws Exception {
+        String[] f = Files.readString(Path.of("/proc/" + pid + "/stat")).replaceFirst("^.*\\) ", "").split(" ");
+        return (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 10_000_000L; // fields 14 and 15, in 1/100 s ticks
+    }
+
+    /**
+     * Direct vs our LB vs nginx on the same two backends. The backends' JIT keeps speeding up for a while, so every
+     * target is warmed first and the measurements are interleaved (3 rounds of direct, lb, nginx); medians are reported.
+     */
     static void lbComparison(String s1, String s2, String nginxProxy, int lbPort) throws Exception {
-        System.out.println("\n## load balancer: same 2 backends, wrk keep-alive, /v1/completions max_tokens=1, 64 connections");
+        System.out.println("\n## load balancer: same 2 backends, wrk keep-alive, /v1/completions max_tokens=1; 3 interleaved rounds, medians");
         try (ChildJvm lb = ChildJvm.start("lb", List.of("--listen-port", String.valueOf(lbPort), "--backends", s1 + "," + s2, "--quiet"),
                 work.resolve("lb.log"))) {
             OpenAiClient probe = new OpenAiClient(OpenAiClient.http(1, Duration.ofSeconds(2)), "http://127.0.0.1:" + lbPort, null, true);
             for (int i = 0; i < 200 && probe.get("/health").status() != 200; i++) Thread.sleep(50);
-            wrk("http://127.0.0.1:" + lbPort + "/v1/completions", 64, true); // warm-up
-            Wrk direct = wrk(s1 + "/v1/completions", 64, true);
-            Wrk ours = wrk("http://127.0.0.1:" + lbPort + "/v1/completions", 64, true);
-            Wrk ng = wrk(nginxProxy + "/v1/completions", 64, true);
-            System.out.println("direct (one backend): " + direct.line());
-            System.out.println("rollout-lab lb:       " + ours.line());
-            System.out.println("nginx proxy:          " + ng.line());
-            System.out.printf("lb reaches %.0f%% of nginx's requests/s%n", 100 * ours.rps() / ng.rps());
-            System.out.println("\n## added latency at low load (1 connection)");
-            Wrk d1 = wrk(s1 + "/v1/completions", 1, true), l1 = wrk("http://127.0.0.1:" + lbPort + "/v1/completions", 1, true),
-                    n1 = wrk(nginxProxy + "/v1/completions", 1, true);
-            System.out.println("direct: " + d1.line());
-            System.out.println("lb:     " + l1.line());
-            System.out.println("nginx:  " + n1.line());
+            String ours = "http://127.0.0.1:" + lbPort + "/v1/completions";
+            String[] names = {"direct (one backend)", "rollout-lab lb", "nginx proxy"};
+            String[] urls = {s1 + "/v1/completions", ours, nginxProxy + "/v1/completions"};
+            for (String u : List.of(s1 + "/v1/completions", s2 + "/v1/completions", ours, nginxProxy + "/v1/completions", ours)) wrk(u, 64, true);
+            for (int conns : new int[]{64, 1}) {
+                System.out.println(conns == 64 ? "\n### 64 connections" : "\n### added latency at low load (1 connection)");
+                List<List<Wrk>> runs = List.of(new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
+                for (int round = 0; round < 3; round++) {
+                    for (int t = 0; t < 3; t++) {
+                        Wrk w = wrk(urls[t], conns, true);
+                        runs.get(t).add(w);
+                        System.out.printf("round %d %-22s %s%n", round + 1, names[t], w.line());
+                    }
+                }
+                double[] rps = new double[3], p50 = new double[3];
+                for (int t = 0; t < 3; t++) {
+                    rps[t] = median(runs.get(t).stream().mapToDouble(Wrk::rps).toArray());
+                    p50[t] = median(runs.get(t).stream().mapToDouble(w -> micros(w.p50())).toArray());
+                    System.out.printf("median %-21s %.0f req/s, p50 %.0f us%n", names[t], rps[t], p50[t]);
+                }
+                if (conns == 64) System.out.printf("lb reaches %.0f%% of nginx's requests/s (median)%n", 100 * rps[1] / rps[2]);
+                else System.out.printf("lb adds %+.0f us p50 over direct; nginx adds %+.0f us (medians)%n", p50[1] - p50[0], p50[2] - p50[0]);
+            }
         }
+    }
+
+    static double median(double[] v) {
+        double[] c = v.clone();
+        java.util.Arrays.sort(c);
+        return c.length % 2 == 1 ? c[c.length / 2] : (c[c.length / 2 - 1] + c[c.length / 2]) / 2;
+    }
+
+    /** wrk prints latencies as 497.00us, 1.05ms or 2.10s. */
+    static double micros(String wrkLatency) {
+        String v = wrkLatency.trim();
+        if (v.endsWith("us")) return Double.parseDouble(v.substring(0, v.length() - 2));
+        if (v.endsWith("ms")) return Double.parseDouble(v.substring(0, v.length() - 2)) * 1e3;
+        if (v.endsWith("s")) return Double.parseDouble(v.substring(0, v.length() - 1)) * 1e6;
+        throw new IllegalArgumentException("unknown wrk latency: " + wrkLatency);
     }
 }
