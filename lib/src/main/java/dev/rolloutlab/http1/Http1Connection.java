@@ -18,17 +18,20 @@ public final class Http1Connection implements Closeable {
     private final Socket socket;
     private final HttpIn in;
     private final OutputStream out;
+    private final long connectNs;
     private boolean reused;
     long idleSinceNs;
 
-    private Http1Connection(Socket socket) throws IOException {
+    private Http1Connection(Socket socket, long connectNs) throws IOException {
         this.socket = socket;
         this.in = new HttpIn(socket.getInputStream());
         this.out = socket.getOutputStream();
+        this.connectNs = connectNs;
     }
 
     /** Connects (and for TLS, handshakes) within {@code connectTimeoutMs}; reads time out after {@code readTimeoutMs}. */
     public static Http1Connection open(String host, int port, boolean tls, int connectTimeoutMs, int readTimeoutMs) throws IOException {
+        long t0 = System.nanoTime();
         Socket s = new Socket();
         try {
             s.setTcpNoDelay(true);
@@ -39,11 +42,16 @@ public final class Http1Connection implements Closeable {
                 ssl.startHandshake();
                 s = ssl;
             }
-            return new Http1Connection(s);
+            return new Http1Connection(s, System.nanoTime() - t0);
         } catch (IOException | RuntimeException e) {
             s.close();
             throw e;
         }
+    }
+
+    /** Time spent connecting (TCP, plus TLS when used). */
+    public long connectNs() {
+        return connectNs;
     }
 
     /** Whether this connection served an earlier request (then a failure before any byte may be a stale close). */
@@ -84,6 +92,10 @@ public final class Http1Connection implements Closeable {
             if (h == null) throw new java.io.EOFException("server closed the connection before responding");
             if (h.status() / 100 != 1 || h.status() == 101) return h;
         }
+    }
+
+    public void setReadTimeout(int ms) throws IOException {
+        socket.setSoTimeout(ms);
     }
 
     public boolean isClosed() {

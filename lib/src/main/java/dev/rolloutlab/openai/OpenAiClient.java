@@ -9,9 +9,13 @@ import okhttp3.Request;
 import okhttp3.RequestBody;
 import okhttp3.Response;
 import okhttp3.ResponseBody;
-import okio.BufferedSource;
+import dev.rolloutlab.http1.Head;
+import dev.rolloutlab.http1.Http1Connection;
+import dev.rolloutlab.http1.Http1Pool;
+import dev.rolloutlab.http1.HttpIn;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Map;
@@ -29,13 +33,34 @@ public final class OpenAiClient {
     private final String baseUrl;
     private final String apiKey;
     private final boolean keepAlive;
+    /** Completions, the measured path, go over a lean HTTP/1.1 pool; OkHttp costs ~100 µs of CPU per call here. */
+    private final Http1Pool pool;
+    private final String pathPrefix;
+    private final String headTail;
 
+    /**
+     * A client of one server. {@code http} carries control-plane calls and gives the timeouts of the completion
+     * path, which has its own connections to this server.
+     */
     public OpenAiClient(OkHttpClient http, String baseUrl, String apiKey, boolean keepAlive) {
         this.http = http;
         this.baseUrl = stripSlash(baseUrl);
         this.apiKey = apiKey == null || apiKey.isEmpty() ? null : apiKey;
         this.keepAlive = keepAlive;
+        okhttp3.HttpUrl u = okhttp3.HttpUrl.parse(this.baseUrl);
+        if (u == null) throw new IllegalArgumentException("not an http(s) URL: " + baseUrl);
+        this.pool = new Http1Pool(u.host(), u.port(), u.isHttps(), Duration.ofMillis(http.connectTimeoutMillis()),
+                Duration.ofMillis(http.readTimeoutMillis() == 0 ? Integer.MAX_VALUE : http.readTimeoutMillis()), MAX_IDLE);
+        this.pathPrefix = stripSlash(u.encodedPath());
+        boolean defaultPort = u.port() == okhttp3.HttpUrl.defaultPort(u.scheme());
+        this.headTail = " HTTP/1.1\r\nHost: " + u.host() + (defaultPort ? "" : ":" + u.port()) + "\r\nUser-Agent: rollout-lab\r\n"
+                + "Accept: */*\r\nContent-Type: application/json\r\n"
+                + (this.apiKey != null ? "Authorization: Bearer " + this.apiKey + "\r\n" : "")
+                + (keepAlive ? "" : "Connection: close\r\n") + "Content-Length: ";
     }
+
+    /** Idle time after which a pooled connection is not reused (below uvicorn's 5 s keep-alive timeout). */
+    private static final Duration MAX_IDLE = Duration.ofSeconds(4);
 
     /** An OkHttp client tuned for load generation: a pool of {@code poolSize} idle connections, no retries. */
     public static OkHttpClient http(int poolSize, Duration timeout) {
@@ -184,72 +209,85 @@ public final class OpenAiClient {
         }
     }
 
-    /** Sends a completion request (streaming or not, as the request says) and measures it. */
+    /**
+     * Sends a completion request (streaming or not, as the request says) and measures it. A kept-alive connection
+     * the server has closed counts as a failed request, as it would for any client that does not retry.
+     */
     public Result complete(CompletionRequest req) {
         CompletionRequest r = req.stream() && !req.includeUsage() ? req.withStream(true, true) : req;
-        long[] connect = new long[2];
-        Request httpReq = request(r.endpoint().path).post(RequestBody.create(Json.bytes(r.toJson()), JSON)).tag(long[].class, connect).build();
+        byte[] body = Json.bytes(r.toJson());
+        byte[] head = ("POST " + pathPrefix + r.endpoint().path + headTail + body.length + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1);
         long sent = System.nanoTime();
-        return send(httpReq, r, sent).withConnectNs(connect[1]);
-    }
-
-    private Result send(Request httpReq, CompletionRequest r, long sent) {
-        try (Response resp = http.newCall(httpReq).execute()) {
-            String backend = resp.header("X-OpenAI-LB-Backend", resp.header("X-Backend-Id", ""));
-            long version = parseLong(resp.header("X-Weights-Version"));
-            if (resp.code() != 200) {
-                String body = resp.body().string();
-                return new Result(resp.code(), backend, version, sent, -1, System.nanoTime(), 0, 0, new long[0], null, null,
-                        "HTTP " + resp.code() + ": " + body.substring(0, Math.min(300, body.length())), 0);
+        Http1Connection c = null;
+        long connect = 0;
+        try {
+            c = keepAlive ? pool.acquire() : pool.open();
+            if (!c.reused()) connect = c.connectNs();
+            c.send(head, body, body.length);
+            Head h = c.readResponse();
+            HttpIn.Body in = c.in().responseBody(h, "POST");
+            String backend = h.header("X-OpenAI-LB-Backend");
+            if (backend == null) backend = h.header("X-Backend-Id");
+            if (backend == null) backend = "";
+            long version = parseLong(h.header("X-Weights-Version"));
+            Result res;
+            if (h.status() != 200) {
+                String text = new String(in.readAll(1 << 20), StandardCharsets.UTF_8);
+                res = new Result(h.status(), backend, version, sent, -1, System.nanoTime(), 0, 0, new long[0], null, null,
+                        "HTTP " + h.status() + ": " + text.substring(0, Math.min(300, text.length())), connect);
+            } else {
+                res = r.stream() ? readStream(in, backend, version, sent, r, connect) : readWhole(in, backend, version, sent, r, connect);
             }
-            return r.stream() ? readStream(resp, backend, version, sent, r) : readWhole(resp, backend, version, sent, r);
+            if (keepAlive && in.complete() && h.keepAlive()) pool.release(c);
+            else c.close();
+            return res;
         } catch (IOException | RuntimeException e) {
-            return Result.failed(sent, describe(e));
+            if (c != null) c.close();
+            return Result.failed(sent, describe(e)).withConnectNs(connect);
         }
     }
 
-    private Result readWhole(Response resp, String backend, long version, long sent, CompletionRequest r) throws IOException {
-        String body = resp.body().string();
+    private Result readWhole(HttpIn.Body in, String backend, long version, long sent, CompletionRequest r, long connect) throws IOException {
+        byte[] body = in.readAll(64 << 20);
         long end = System.nanoTime();
         JsonNode n;
         try {
-            n = Json.parse(body);
+            n = Json.MAPPER.readTree(body);
         } catch (IOException e) {
-            return new Result(200, backend, version, sent, -1, end, 0, 0, new long[0], null, null,
-                    "not an OpenAI response: " + body.substring(0, Math.min(200, body.length())), 0);
+            String text = new String(body, 0, Math.min(200, body.length), StandardCharsets.UTF_8);
+            return new Result(200, backend, version, sent, -1, end, 0, 0, new long[0], null, null, "not an OpenAI response: " + text, connect);
         }
         JsonNode choices = n.path("choices");
         if (!choices.isArray() || choices.isEmpty()) {
-            return new Result(200, backend, version, sent, -1, end, 0, 0, new long[0], null, null, "response has no choices", 0);
+            return new Result(200, backend, version, sent, -1, end, 0, 0, new long[0], null, null, "response has no choices", connect);
         }
         StringBuilder text = new StringBuilder();
         for (JsonNode c : choices) text.append(r.endpoint() == CompletionRequest.Endpoint.CHAT ? c.path("message").path("content").asText("") : c.path("text").asText(""));
         int[] ids = tokenIds(choices.get(0).path("token_ids"));
         JsonNode u = n.path("usage");
         return new Result(200, backend, version, sent, end, end, u.path("prompt_tokens").asInt(0),
-                u.path("completion_tokens").asInt(0), new long[0], text.toString(), ids, null, 0);
+                u.path("completion_tokens").asInt(0), new long[0], text.toString(), ids, null, connect);
     }
 
-    private Result readStream(Response resp, String backend, long version, long sent, CompletionRequest r) throws IOException {
-        BufferedSource src = resp.body().source();
+    private Result readStream(HttpIn.Body in, String backend, long version, long sent, CompletionRequest r, long connect) throws IOException {
+        SseLines src = new SseLines(in);
         long first = -1;
         long[] chunks = new long[Math.min(r.maxTokens() * r.n(), 4096) + 1];
         int nChunks = 0;
         int prompt = 0, completion = 0;
         StringBuilder text = new StringBuilder();
         boolean sawDone = false;
-        String line;
+        boolean chat = r.endpoint() == CompletionRequest.Endpoint.CHAT;
+        String data;
         String cut = null;
         while (true) {
             try {
-                line = src.readUtf8Line();
+                data = src.nextData();
             } catch (IOException e) { // keep what arrived before the stream broke
                 cut = "stream cut after " + nChunks + " chunks: " + describe(e);
                 break;
             }
-            if (line == null) break;
-            if (!line.startsWith("data:")) continue;
-            String data = line.substring(5).trim();
+            if (data == null) break;
             if (data.equals("[DONE]")) {
                 sawDone = true;
                 break;
@@ -260,7 +298,7 @@ public final class OpenAiClient {
                 n = Json.parse(data);
             } catch (IOException e) {
                 return new Result(200, backend, version, sent, first, now, prompt, completion, Arrays.copyOf(chunks, nChunks), text.toString(), null,
-                        "bad SSE data: " + data.substring(0, Math.min(200, data.length())), 0);
+                        "bad SSE data: " + data.substring(0, Math.min(200, data.length())), connect);
             }
             JsonNode u = n.get("usage");
             if (u != null && !u.isNull()) {
@@ -268,7 +306,6 @@ public final class OpenAiClient {
                 completion = u.path("completion_tokens").asInt(0);
             }
             for (JsonNode c : n.path("choices")) {
-                boolean chat = r.endpoint() == CompletionRequest.Endpoint.CHAT;
                 // a token chunk carries content (possibly "" mid-character); role and finish chunks do not
                 boolean token = !c.hasNonNull("finish_reason") && (!chat || c.path("delta").has("content") && !c.path("delta").has("role"));
                 if (token) {
@@ -279,10 +316,11 @@ public final class OpenAiClient {
                 text.append(chat ? c.path("delta").path("content").asText("") : c.path("text").asText(""));
             }
         }
+        if (sawDone) src.drain(); // read to the end of the body so the connection can be reused
         long end = System.nanoTime();
         String error = cut != null ? cut : sawDone ? null : "stream ended without [DONE]";
         return new Result(200, backend, version, sent, first, end, prompt, completion, Arrays.copyOf(chunks, nChunks),
-                text.toString(), null, error, 0);
+                text.toString(), null, error, connect);
     }
 
     private static int[] tokenIds(JsonNode n) {
