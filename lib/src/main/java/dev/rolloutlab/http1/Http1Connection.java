@@ -94,10 +94,6 @@ public final class Http1Connection implements Closeable {
         }
     }
 
-    public void setReadTimeout(int ms) throws IOException {
-        socket.setSoTimeout(ms);
-    }
-
     public boolean isClosed() {
         return socket.isClosed();
     }
