@@ -69,8 +69,15 @@ public final class LoadBalancer implements AutoCloseable {
         }
     }
 
-    private static final Set<String> HOP_BY_HOP = Set.of("connection", "keep-alive", "proxy-authenticate", "proxy-authorization",
-            "te", "trailers", "trailer", "upgrade", "transfer-encoding", "content-length", "host", "expect", "proxy-connection");
+    /** Headers that describe one hop, plus the framing and host the relay sets itself; never copied across. */
+    private static final String[] HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization",
+            "te", "trailers", "trailer", "upgrade", "transfer-encoding", "content-length", "host", "expect", "proxy-connection"};
+
+    /** Case-insensitive membership without allocating (this runs for every header of every request and response). */
+    private static boolean hopByHop(String name) {
+        for (String h : HOP_BY_HOP) if (h.length() == name.length() && h.equalsIgnoreCase(name)) return true;
+        return false;
+    }
     /** Request bodies up to this size are kept for failover; larger ones stream to one backend, without retries. */
     static final int BUFFERED_BODY_LIMIT = 8 << 20;
     /** A client connection idle this long between requests is closed. */
@@ -227,6 +234,7 @@ public final class LoadBalancer implements AutoCloseable {
             s.setSoTimeout(CLIENT_IDLE_MS);
             HttpIn in = new HttpIn(s.getInputStream());
             OutputStream out = new BufferedOutputStream(s.getOutputStream(), 16 * 1024);
+            byte[] relayBuf = new byte[16 * 1024]; // one per connection: requests on it run one at a time
             while (!closed) {
                 Head h;
                 try {
@@ -235,7 +243,7 @@ public final class LoadBalancer implements AutoCloseable {
                     respond(out, 400, Map.of("error", "bad request: " + e.getMessage()), false);
                     return;
                 }
-                if (h == null || !handle(h, in, out)) return;
+                if (h == null || !handle(h, in, out, relayBuf)) return;
             }
         } catch (IOException e) {
             // the client went away, timed out, or a relay was aborted: the connection is closed either way
@@ -245,7 +253,7 @@ public final class LoadBalancer implements AutoCloseable {
     }
 
     /** Handles one request; returns whether the client connection stays open. */
-    private boolean handle(Head h, HttpIn in, OutputStream out) throws IOException {
+    private boolean handle(Head h, HttpIn in, OutputStream out, byte[] relayBuf) throws IOException {
         boolean keep = h.keepAlive();
         String target = h.target();
         int q = target.indexOf('?');
@@ -268,7 +276,7 @@ public final class LoadBalancer implements AutoCloseable {
             }
             return keep;
         }
-        return proxy(h, body, out, keep);
+        return proxy(h, body, out, keep, relayBuf);
     }
 
     // ---- own endpoints ----
@@ -406,20 +414,22 @@ public final class LoadBalancer implements AutoCloseable {
         final String forwardHeaders; // header lines for the backend after Host, ending with the blank line
         final OutputStream out;
         final boolean keep;
+        final byte[] buf;
         boolean bodySent;           // a streamed body was (partly) sent: no failover possible any more
         String lastError = "unknown";
 
-        Exchange(Head head, byte[] body, HttpIn.Body bodyIn, String forwardHeaders, OutputStream out, boolean keep) {
+        Exchange(Head head, byte[] body, HttpIn.Body bodyIn, String forwardHeaders, OutputStream out, boolean keep, byte[] buf) {
             this.head = head;
             this.body = body;
             this.bodyIn = bodyIn;
             this.forwardHeaders = forwardHeaders;
             this.out = out;
             this.keep = keep;
+            this.buf = buf;
         }
     }
 
-    private boolean proxy(Head h, HttpIn.Body bodyIn, OutputStream out, boolean keep) throws IOException {
+    private boolean proxy(Head h, HttpIn.Body bodyIn, OutputStream out, boolean keep, byte[] relayBuf) throws IOException {
         if (o.apiKey() != null && !o.apiKey().isEmpty() && !("Bearer " + o.apiKey()).equals(h.header("Authorization"))) {
             bodyIn.readAll(BUFFERED_BODY_LIMIT);
             respond(out, 401, Map.of("error", "unauthorized"), keep);
@@ -441,7 +451,7 @@ public final class LoadBalancer implements AutoCloseable {
         String m = h.method();
         long len = large ? bodyIn.length() : body.length;
         boolean withLength = len > 0 || m.equals("POST") || m.equals("PUT") || m.equals("PATCH");
-        Exchange ex = new Exchange(h, body, bodyIn, forwardHeaders(h, withLength ? len : -1), out, keep);
+        Exchange ex = new Exchange(h, body, bodyIn, forwardHeaders(h, withLength ? len : -1), out, keep, relayBuf);
 
         int[] order = new int[list.size()];
         o.policy().order(list, counter, order);
@@ -537,7 +547,7 @@ public final class LoadBalancer implements AutoCloseable {
         StringBuilder sb = new StringBuilder(256);
         for (int i = 0; i < h.size(); i++) {
             String name = h.name(i);
-            if (HOP_BY_HOP.contains(name.toLowerCase(Locale.ROOT))) continue;
+            if (hopByHop(name)) continue;
             sb.append(name).append(": ").append(h.value(i)).append("\r\n");
         }
         if (contentLength >= 0) sb.append("Content-Length: ").append(contentLength).append("\r\n");
@@ -558,7 +568,7 @@ public final class LoadBalancer implements AutoCloseable {
                     .append(rh.reason().isEmpty() ? reason(rh.status()) : rh.reason()).append("\r\n");
             for (int i = 0; i < rh.size(); i++) {
                 String name = rh.name(i);
-                if (HOP_BY_HOP.contains(name.toLowerCase(Locale.ROOT))) continue;
+                if (hopByHop(name)) continue;
                 sb.append(name).append(": ").append(rh.value(i)).append("\r\n");
             }
             sb.append("X-OpenAI-LB-Backend: ").append(b.label).append("\r\n");
@@ -568,10 +578,10 @@ public final class LoadBalancer implements AutoCloseable {
             else if (http10) sb.append("Connection: keep-alive\r\n");
             OutputStream out = ex.out;
             out.write(sb.append("\r\n").toString().getBytes(StandardCharsets.ISO_8859_1));
-            byte[] buf = new byte[in.fixed() ? (int) Math.min(in.length(), 16 * 1024) : 16 * 1024];
+            byte[] buf = ex.buf;
             boolean chunkedOut = !in.fixed() && !http10;
             int n;
-            while (buf.length > 0 && (n = in.read(buf, 0, buf.length)) > 0) {
+            while ((n = in.read(buf, 0, buf.length)) > 0) {
                 if (chunkedOut) {
                     out.write((Integer.toHexString(n) + "\r\n").getBytes(StandardCharsets.ISO_8859_1));
                     out.write(buf, 0, n);

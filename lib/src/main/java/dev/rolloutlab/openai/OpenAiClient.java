@@ -62,7 +62,7 @@ public final class OpenAiClient {
     /** Idle time after which a pooled connection is not reused (below uvicorn's 5 s keep-alive timeout). */
     private static final Duration MAX_IDLE = Duration.ofSeconds(4);
 
-    /** An OkHttp client tuned for load generation: a pool of {@code poolSize} idle connections, no retries. */
+    /** An OkHttp client for control-plane calls: a pool of {@code poolSize} idle connections, no retries. */
     public static OkHttpClient http(int poolSize, Duration timeout) {
         var dispatcher = new okhttp3.Dispatcher();
         dispatcher.setMaxRequests(Math.max(64, poolSize * 2));
@@ -72,30 +72,11 @@ public final class OpenAiClient {
                 .dispatcher(dispatcher)
                 .retryOnConnectionFailure(false)
                 .socketFactory(NoDelaySockets.INSTANCE)
-                .eventListener(CONNECT_TIMER)
                 .connectTimeout(Duration.ofSeconds(10))
                 .readTimeout(timeout)
                 .callTimeout(timeout.plusSeconds(10))
                 .build();
     }
-
-    /**
-     * Times TCP connects per call through a {@code long[2]} tag on the request (start, total): OkHttp may connect
-     * on its own threads (fast fallback), so a thread-local would mix calls up.
-     */
-    private static final okhttp3.EventListener CONNECT_TIMER = new okhttp3.EventListener() {
-        @Override
-        public void connectStart(okhttp3.Call call, java.net.InetSocketAddress address, java.net.Proxy proxy) {
-            long[] c = call.request().tag(long[].class);
-            if (c != null) c[0] = System.nanoTime();
-        }
-
-        @Override
-        public void connectEnd(okhttp3.Call call, java.net.InetSocketAddress address, java.net.Proxy proxy, okhttp3.Protocol protocol) {
-            long[] c = call.request().tag(long[].class);
-            if (c != null && c[0] > 0) c[1] += System.nanoTime() - c[0];
-        }
-    };
 
     public String baseUrl() {
         return baseUrl;

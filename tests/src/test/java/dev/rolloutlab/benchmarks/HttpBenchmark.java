@@ -36,7 +36,7 @@ public final class HttpBenchmark {
         work = Files.createDirectories(Path.of("target", "bench-http").toAbsolutePath());
         System.out.printf("machine: %d cores, java %s%n", Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"));
         Path model = DefaultModels.ensure("tiny");
-        List<Integer> ports = dev.rolloutlab.util.Ports.free(6);
+        List<Integer> ports = dev.rolloutlab.util.Ports.free(8);
         Files.writeString(work.resolve("post.lua"), "wrk.method = \"POST\"\nwrk.body = '" + BODY + "'\nwrk.headers[\"Content-Type\"] = \"application/json\"\n");
         try (ChildJvm serve = ChildJvm.start("serve", List.of("--model", model.toString(), "--num-servers", "2", "--ports",
                 ports.get(0) + "," + ports.get(1), "--ready-file", work.resolve("serve.json").toString()), work.resolve("serve.log"))) {
@@ -50,11 +50,11 @@ public final class HttpBenchmark {
             }
 
             int nginxStatic = ports.get(2), nginxProxy = ports.get(3);
-            Process nginx = nginx(nginxStatic, nginxProxy, ports.get(0), ports.get(1));
+            Process nginx = nginx(nginxStatic, nginxProxy, ports.get(6), ports.get(0), ports.get(1));
             try {
                 if (!only.equals("lb")) generatorCeiling("http://127.0.0.1:" + nginxStatic);
                 if (!only.equals("gen")) lbCost("http://127.0.0.1:" + nginxStatic, ports.get(5));
-                if (!only.equals("gen")) lbComparison(s1, s2, "http://127.0.0.1:" + nginxProxy, ports.get(4));
+                if (!only.equals("gen")) lbComparison(s1, s2, "http://127.0.0.1:" + nginxProxy, "http://127.0.0.1:" + ports.get(6), ports.get(4), ports.get(7));
             } finally {
                 nginx.destroy();
                 nginx.waitFor();
@@ -126,7 +126,7 @@ public final class HttpBenchmark {
         return new Wrk(Double.parseDouble(rps.group(1)), p50.group(1), p99.group(1), out);
     }
 
-    static Process nginx(int staticPort, int proxyPort, int b1, int b2) throws Exception {
+    static Process nginx(int staticPort, int proxyPort, int proxyOnePort, int b1, int b2) throws Exception {
         Path dir = Files.createDirectories(work.resolve("nginx"));
         String body = "{\\\"id\\\":\\\"x\\\",\\\"object\\\":\\\"text_completion\\\",\\\"choices\\\":[{\\\"index\\\":0,\\\"text\\\":\\\"ok\\\",\\\"finish_reason\\\":\\\"length\\\"}],"
                 + "\\\"usage\\\":{\\\"prompt_tokens\\\":1,\\\"completion_tokens\\\":1,\\\"total_tokens\\\":2}}";
@@ -143,8 +143,10 @@ public final class HttpBenchmark {
                   upstream backends { server 127.0.0.1:%d; server 127.0.0.1:%d; keepalive 128; }
                   server { listen 127.0.0.1:%d; location / { default_type application/json; return 200 "%s"; } }
                   server { listen 127.0.0.1:%d; location / { proxy_pass http://backends; proxy_http_version 1.1; proxy_set_header Connection ""; } }
+                  upstream one { server 127.0.0.1:%d; keepalive 128; }
+                  server { listen 127.0.0.1:%d; location / { proxy_pass http://one; proxy_http_version 1.1; proxy_set_header Connection ""; } }
                 }
-                """.formatted(dir, dir, dir, dir, b1, b2, staticPort, body, proxyPort);
+                """.formatted(dir, dir, dir, dir, b1, b2, staticPort, body, proxyPort, b1, proxyOnePort);
         Files.writeString(dir.resolve("nginx.conf"), conf);
         Process p = new ProcessBuilder("nginx", "-c", dir.resolve("nginx.conf").toString(), "-p", dir.toString())
                 .redirectErrorStream(true).redirectOutput(dir.resolve("out.log").toFile()).start();
@@ -227,39 +229,50 @@ public final class HttpBenchmark {
     }
 
     /**
-     * Direct vs our LB vs nginx on the same two backends. The backends' JIT keeps speeding up for a while, so every
-     * target is warmed first and the measurements are interleaved (3 rounds of direct, lb, nginx); medians are reported.
+     * Direct vs our LB vs nginx. The backends' JIT keeps speeding up for a while, so every target is warmed first and
+     * the measurements are interleaved (3 rounds of direct, lb, nginx); medians are reported. Throughput uses both
+     * backends behind each proxy. Added latency is measured twice: over two backends (each proxied request may land on
+     * the engine that was idle, which direct-to-one-backend never does) and with one backend behind each proxy, where
+     * the only difference from direct is the extra hop.
      */
-    static void lbComparison(String s1, String s2, String nginxProxy, int lbPort) throws Exception {
-        System.out.println("\n## load balancer: same 2 backends, wrk keep-alive, /v1/completions max_tokens=1; 3 interleaved rounds, medians");
+    static void lbComparison(String s1, String s2, String nginxProxy, String nginxOne, int lbPort, int lbOnePort) throws Exception {
+        System.out.println("\n## load balancer: wrk keep-alive, /v1/completions max_tokens=1; 3 interleaved rounds, medians");
         try (ChildJvm lb = ChildJvm.start("lb", List.of("--listen-port", String.valueOf(lbPort), "--backends", s1 + "," + s2, "--quiet"),
-                work.resolve("lb.log"))) {
-            OpenAiClient probe = new OpenAiClient(OpenAiClient.http(1, Duration.ofSeconds(2)), "http://127.0.0.1:" + lbPort, null, true);
-            for (int i = 0; i < 200 && probe.get("/health").status() != 200; i++) Thread.sleep(50);
-            String ours = "http://127.0.0.1:" + lbPort + "/v1/completions";
+                work.resolve("lb.log"));
+             ChildJvm lbOne = ChildJvm.start("lb", List.of("--listen-port", String.valueOf(lbOnePort), "--backends", s1, "--quiet"),
+                     work.resolve("lb-one.log"))) {
+            for (int port : new int[]{lbPort, lbOnePort}) {
+                OpenAiClient probe = new OpenAiClient(OpenAiClient.http(1, Duration.ofSeconds(2)), "http://127.0.0.1:" + port, null, true);
+                for (int i = 0; i < 200 && probe.get("/health").status() != 200; i++) Thread.sleep(50);
+            }
+            String ours = "http://127.0.0.1:" + lbPort + "/v1/completions", oursOne = "http://127.0.0.1:" + lbOnePort + "/v1/completions";
+            String direct = s1 + "/v1/completions", ng = nginxProxy + "/v1/completions", ngOne = nginxOne + "/v1/completions";
+            for (String u : List.of(direct, s2 + "/v1/completions", ours, ng, oursOne, ngOne, ours)) wrk(u, 64, true);
             String[] names = {"direct (one backend)", "rollout-lab lb", "nginx proxy"};
-            String[] urls = {s1 + "/v1/completions", ours, nginxProxy + "/v1/completions"};
-            for (String u : List.of(s1 + "/v1/completions", s2 + "/v1/completions", ours, nginxProxy + "/v1/completions", ours)) wrk(u, 64, true);
-            for (int conns : new int[]{64, 1}) {
-                System.out.println(conns == 64 ? "\n### 64 connections" : "\n### added latency at low load (1 connection)");
-                List<List<Wrk>> runs = List.of(new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
-                for (int round = 0; round < 3; round++) {
-                    for (int t = 0; t < 3; t++) {
-                        Wrk w = wrk(urls[t], conns, true);
-                        runs.get(t).add(w);
-                        System.out.printf("round %d %-22s %s%n", round + 1, names[t], w.line());
-                    }
-                }
-                double[] rps = new double[3], p50 = new double[3];
-                for (int t = 0; t < 3; t++) {
-                    rps[t] = median(runs.get(t).stream().mapToDouble(Wrk::rps).toArray());
-                    p50[t] = median(runs.get(t).stream().mapToDouble(w -> micros(w.p50())).toArray());
-                    System.out.printf("median %-21s %.0f req/s, p50 %.0f us%n", names[t], rps[t], p50[t]);
-                }
-                if (conns == 64) System.out.printf("lb reaches %.0f%% of nginx's requests/s (median)%n", 100 * rps[1] / rps[2]);
-                else System.out.printf("lb adds %+.0f us p50 over direct; nginx adds %+.0f us (medians)%n", p50[1] - p50[0], p50[2] - p50[0]);
+            rounds("### 64 connections, proxies over both backends", names, new String[]{direct, ours, ng}, 64);
+            rounds("### added latency at low load (1 connection), proxies over both backends", names, new String[]{direct, ours, ng}, 1);
+            rounds("### added latency at low load (1 connection), one backend behind each proxy", names, new String[]{direct, oursOne, ngOne}, 1);
+        }
+    }
+
+    static void rounds(String title, String[] names, String[] urls, int conns) throws Exception {
+        System.out.println("\n" + title);
+        List<List<Wrk>> runs = List.of(new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
+        for (int round = 0; round < 3; round++) {
+            for (int t = 0; t < 3; t++) {
+                Wrk w = wrk(urls[t], conns, true);
+                runs.get(t).add(w);
+                System.out.printf("round %d %-22s %s%n", round + 1, names[t], w.line());
             }
         }
+        double[] rps = new double[3], p50 = new double[3];
+        for (int t = 0; t < 3; t++) {
+            rps[t] = median(runs.get(t).stream().mapToDouble(Wrk::rps).toArray());
+            p50[t] = median(runs.get(t).stream().mapToDouble(w -> micros(w.p50())).toArray());
+            System.out.printf("median %-21s %.0f req/s, p50 %.0f us%n", names[t], rps[t], p50[t]);
+        }
+        if (conns > 1) System.out.printf("lb reaches %.0f%% of nginx's requests/s (median)%n", 100 * rps[1] / rps[2]);
+        else System.out.printf("lb adds %+.0f us p50 over direct; nginx adds %+.0f us (medians)%n", p50[1] - p50[0], p50[2] - p50[0]);
     }
 
     static double median(double[] v) {
