@@ -213,13 +213,19 @@ public final class OpenAiClient {
             long version = parseLong(h.header("X-Weights-Version"));
             Result res;
             if (h.status() != 200) {
-                String text = new String(in.readAll(1 << 20), StandardCharsets.UTF_8);
+                String text;
+                try {
+                    text = new String(in.readAll(1 << 20), StandardCharsets.UTF_8);
+                } catch (IOException e) { // the status arrived; keep it with what cut the body
+                    text = "(body cut: " + describe(e) + ")";
+                    in = null;
+                }
                 res = new Result(h.status(), backend, version, sent, -1, System.nanoTime(), 0, 0, new long[0], null, null,
                         "HTTP " + h.status() + ": " + text.substring(0, Math.min(300, text.length())), connect);
             } else {
                 res = r.stream() ? readStream(in, backend, version, sent, r, connect) : readWhole(in, backend, version, sent, r, connect);
             }
-            if (keepAlive && in.complete() && h.keepAlive()) pool.release(c);
+            if (keepAlive && in != null && in.complete() && h.keepAlive()) pool.release(c);
             else c.close();
             return res;
         } catch (IOException | RuntimeException e) {
@@ -297,7 +303,13 @@ public final class OpenAiClient {
                 text.append(chat ? c.path("delta").path("content").asText("") : c.path("text").asText(""));
             }
         }
-        if (sawDone) src.drain(); // read to the end of the body so the connection can be reused
+        if (sawDone) {
+            try {
+                src.drain(); // read to the end of the body so the connection can be reused
+            } catch (IOException e) {
+                // the answer is whole; a body cut after [DONE] only means this connection is not reused
+            }
+        }
         long end = System.nanoTime();
         String error = cut != null ? cut : sawDone ? null : "stream ended without [DONE]";
         return new Result(200, backend, version, sent, first, end, prompt, completion, Arrays.copyOf(chunks, nChunks),
