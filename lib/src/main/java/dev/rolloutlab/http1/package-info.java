@@ -1,7 +1,7 @@
 /**
  * A small blocking HTTP/1.1 codec and client connection pool for the two hot paths that are themselves under test:
- * the load generator's completion requests and the load balancer's relay. Through OkHttp and Javalin these cost
- * several hundred µs of CPU per request on this machine, through this about 25–50 (docs/benchmarks.md).
- * Control-plane calls use OkHttp ({@code openai}); {@code serve} uses Javalin.
+ * the load generator's completion requests (about 100 µs of CPU per call through OkHttp here, 26 through this) and the
+ * load balancer's relay (503 µs per proxied request through Javalin and OkHttp, 50–75 through this); see
+ * docs/benchmarks.md. Control-plane calls use OkHttp ({@code openai}); {@code serve} uses Javalin.
  */
 package dev.rolloutlab.http1;
