@@ -471,7 +471,7 @@ public final class LoadBalancer implements AutoCloseable {
             }
         }
         allFailed.incrementAndGet();
-        boolean k = keep && !(large && !ex.bodySent);
+        boolean k = keep && !large; // a large body may be partly unread: the connection cannot carry another request
         respond(out, 502, Map.of("error", "all backends failed", "detail", ex.lastError), k);
         return k;
     }
