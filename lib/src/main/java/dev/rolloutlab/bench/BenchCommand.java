@@ -1,6 +1,7 @@
 package dev.rolloutlab.bench;
 
 import dev.rolloutlab.cli.Cli;
+import dev.rolloutlab.cli.Interrupts;
 import dev.rolloutlab.cluster.Registry;
 import dev.rolloutlab.openai.CompletionRequest;
 import dev.rolloutlab.openai.OpenAiClient;
@@ -14,8 +15,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 
 /** {@code bench}: an OpenAI load generator with vLLM's metrics, writing a results folder. */
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
@@ -31,7 +30,7 @@ public final class BenchCommand implements Callable<Integer> {
     String routing;
     @Option(names = "--api-key", description = "Bearer key for the targets.")
     String apiKey;
-    @Option(names = "--model", description = "Model name to send. Default: the first id of the target's /v1/models.")
+    @Option(names = "--model", description = "Model name to send. Default: the one model the first target serves (/v1/models).")
     String model;
     @Option(names = "--endpoint", defaultValue = "completions", description = "chat or completions. Default: ${DEFAULT-VALUE}")
     String endpoint;
@@ -106,7 +105,12 @@ public final class BenchCommand implements Callable<Integer> {
         if (urls.isEmpty()) throw new Cli.UserError("no backends to send to");
         var http = OpenAiClient.http(poolSize, Duration.ofSeconds(timeoutSec));
         List<OpenAiClient> clients = urls.stream().map(u -> new OpenAiClient(http, u, apiKey, keepAlive)).toList();
-        String m = model != null ? model : discoverModel(clients.get(0));
+        String m;
+        try {
+            m = model != null ? model : clients.get(0).servedModel();
+        } catch (IllegalArgumentException e) {
+            throw new Cli.UserError(e.getMessage(), 1);
+        }
         Workload.Sampling s = new Workload.Sampling(ep, m, maxTokens, outputLen == null ? null : LengthDist.parse(outputLen, "--output-len"),
                 temperature, seed, nSamples, stream, ignoreEos);
         Workload w = dataset != null ? Workload.fromJsonl(dataset, s)
@@ -122,16 +126,7 @@ public final class BenchCommand implements Callable<Integer> {
         System.err.printf("bench: %d target(s), %s, %s, %s -> %s%n", urls.size(), w.name(),
                 concurrency != null ? "concurrency " + concurrency : "rate " + rate + "/s", connection, results.dir());
 
-        CountDownLatch written = new CountDownLatch(1);
-        Thread hook = new Thread(() -> {
-            gen.stop("interrupted (Ctrl-C)");
-            try {
-                written.await(60, TimeUnit.SECONDS);
-            } catch (InterruptedException ignored) {
-                // exiting anyway
-            }
-        });
-        Runtime.getRuntime().addShutdownHook(hook);
+        Interrupts.onInterrupt("bench", () -> gen.stop("interrupted (Ctrl-C)"));
         LoadGenerator.Run run = gen.run();
         results.writeRequests(run.records());
         results.writeSummaries(List.of(run.summary()));
@@ -148,23 +143,8 @@ public final class BenchCommand implements Callable<Integer> {
         config.put("connection", connection);
         config.put("stream", stream);
         results.writeRun(config, run.incomplete(), run.reason());
-        written.countDown();
-        try {
-            Runtime.getRuntime().removeShutdownHook(hook);
-        } catch (IllegalStateException shuttingDown) {
-            // Ctrl-C: the hook is already running and waits for us
-        }
         System.out.println(SummaryTable.render(List.of(run.summary())));
         System.out.println("results: " + results.dir());
         return run.summary().failed() > 0 || run.incomplete() ? 1 : 0;
-    }
-
-    private static String discoverModel(OpenAiClient c) {
-        OpenAiClient.Exchange x = c.get("/v1/models");
-        if (x.status() != 200) {
-            throw new Cli.UserError("cannot list models at " + c.baseUrl() + "/v1/models (" + (x.error() != null ? x.error() : "HTTP " + x.status())
-                    + "); check the URL or pass --model", 1);
-        }
-        return x.json().path("data").path(0).path("id").asText(null);
     }
 }

@@ -28,7 +28,7 @@ public final class FanoutCommand implements Callable<Integer> {
     List<String> backends;
     @Option(names = "--prompt", defaultValue = "你是谁", description = "Default: ${DEFAULT-VALUE}")
     String prompt;
-    @Option(names = "--model", defaultValue = "", description = "Model name; default: the registry's model.")
+    @Option(names = "--model", defaultValue = "", description = "Model name. Default: the registry's model, else the one the first backend serves (/v1/models).")
     String model;
     @Option(names = "--max-tokens", defaultValue = "32", description = "Default: ${DEFAULT-VALUE}")
     int maxTokens;
@@ -56,9 +56,15 @@ public final class FanoutCommand implements Callable<Integer> {
         } else {
             list.addAll(backends);
         }
-        if (m == null) throw new Cli.UserError("model is missing (pass --model or ensure registry provides one)");
         if (list.isEmpty()) throw new Cli.UserError("the registry lists no backends");
         var http = OpenAiClient.http(workers, Duration.ofSeconds(timeoutSec));
+        if (m == null) {
+            try {
+                m = new OpenAiClient(http, OpenAiClient.normalize(list.get(0)), apiKey, true).servedModel();
+            } catch (IllegalArgumentException e) {
+                throw new Cli.UserError(e.getMessage(), 1);
+            }
+        }
         CompletionRequest req = CompletionRequest.chat(m, prompt, maxTokens, temperature);
         long w0 = System.nanoTime();
         List<String> failedBackends = new ArrayList<>();

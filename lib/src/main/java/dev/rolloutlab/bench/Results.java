@@ -39,6 +39,9 @@ public final class Results {
         try {
             Path d;
             if (out != null) {
+                if (Files.exists(out) && !Files.isDirectory(out)) {
+                    throw new IllegalArgumentException("--out " + out + " is a file; give a folder for the results (it is created if missing)");
+                }
                 if (Files.exists(out.resolve("summary.csv"))) {
                     throw new IllegalArgumentException("--out " + out + " already holds a run; choose a new folder (runs are never overwritten)");
                 }
@@ -49,9 +52,12 @@ public final class Results {
                 for (int i = 2; Files.exists(d); i++) d = Path.of("results", stamp + "-" + kind + "-" + i);
             }
             Files.createDirectories(d);
+            if (!Files.isWritable(d)) throw new IllegalArgumentException("--out " + d + ": the folder is not writable; choose another");
             return new Results(d);
         } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            throw new IllegalArgumentException("--out " + (out != null ? out : "results/") + ": cannot create the results folder ("
+                    + e.getClass().getSimpleName().replace("Exception", "").replaceAll("([a-z])([A-Z])", "$1 $2").toLowerCase()
+                    + (e.getMessage() != null ? ": " + e.getMessage() : "") + "); choose another folder");
         }
     }
 

@@ -48,7 +48,13 @@ public record Summary(
             for (String part : spec.split(",")) {
                 String[] kv = part.split(":");
                 if (kv.length != 2) throw new IllegalArgumentException("--goodput " + spec + ": expected ttft:MS,tpot:MS");
-                double v = Double.parseDouble(kv[1]);
+                double v;
+                try {
+                    v = Double.parseDouble(kv[1].trim());
+                } catch (NumberFormatException e) {
+                    throw new IllegalArgumentException("--goodput " + spec + ": '" + kv[1] + "' is not a number of milliseconds (e.g. ttft:500,tpot:50)");
+                }
+                if (!(v > 0) || Double.isInfinite(v)) throw new IllegalArgumentException("--goodput " + spec + ": " + kv[0] + " must be a positive number of ms");
                 switch (kv[0].trim()) {
                     case "ttft" -> ttft = v;
                     case "tpot" -> tpot = v;

@@ -28,17 +28,36 @@ public final class Cli {
         });
         cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
             PrintWriter err = commandLine.getErr();
-            if (ex instanceof UserError || ex instanceof IllegalArgumentException
-                    || ex instanceof dev.rolloutlab.engine.ModelFormatException) {
-                err.println("error: " + ex.getMessage());
-            } else {
-                err.println("error: " + ex);
-            }
+            err.println("error: " + describe(ex));
             if (System.getenv("ROLLOUT_LAB_DEBUG") != null) ex.printStackTrace(err);
             err.flush();
             return ex instanceof UserError u ? u.exitCode : FAILURE;
         });
         return cl;
+    }
+
+    /**
+     * One line for a failure: what went wrong, never an exception class name (a message-less exception falls back to
+     * the innermost cause that has one). A port already taken says so and what to do.
+     */
+    static String describe(Throwable ex) {
+        for (Throwable t = ex; t != null; t = t.getCause()) {
+            if (t instanceof java.net.BindException || t.getClass().getSimpleName().equals("JavalinBindException")) {
+                String outer = ex.getMessage() != null && ex != t && !ex.getMessage().contains("Exception") ? ex.getMessage() : null;
+                return outer != null ? outer : "the port is already in use: pick another port, or 0 for a free one";
+            }
+        }
+        Throwable t = ex;
+        while (t.getMessage() == null && t.getCause() != null) t = t.getCause();
+        if (t instanceof java.io.UncheckedIOException && t.getCause() != null) t = t.getCause();
+        String m = t.getMessage();
+        if (m == null) return "unexpected " + t.getClass().getSimpleName() + " (run with ROLLOUT_LAB_DEBUG=1 for the stack trace)";
+        if (t instanceof java.nio.file.NoSuchFileException) return m + ": no such file or folder";
+        if (t instanceof java.nio.file.AccessDeniedException) return m + ": permission denied";
+        if (t instanceof java.nio.file.FileAlreadyExistsException || t instanceof java.nio.file.NotDirectoryException) {
+            return m + ": exists and is not a folder we can write to";
+        }
+        return m;
     }
 
     public static int run(Object command, String... args) {

@@ -2,11 +2,13 @@ package dev.rolloutlab.cluster;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rolloutlab.openai.OpenAiClient;
+import dev.rolloutlab.util.Http;
 import dev.rolloutlab.util.Json;
 import static dev.rolloutlab.util.Http.json;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -19,31 +21,57 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The worker agent: the seed's endpoints ({@code /health}, {@code /admin/status|start|stop}), but every admin call
- * needs the bearer token, and a start names a template from the agent's own configuration with parameters — it
- * never carries a command. It runs at most one service and stops it when it stops.
+ * needs the bearer token, and a start names a template from the agent's own configuration with values for the
+ * parameters that template declares request-settable: never a command, an executable, a classpath, a bind address
+ * or a key. Servers bind where the operator said ({@link Config#serverHost()}), with the operator's API key when
+ * that is beyond loopback. It runs at most one service and stops it when it stops.
  */
 public final class Agent implements AutoCloseable {
     private static final Set<String> CONTROL = Set.of("kind", "force", "log_name");
-    private static final Set<String> FORBIDDEN = Set.of("command", "cmd", "args", "argv", "shell", "exec", "script");
+    private static final Set<String> COMMAND_LIKE = Set.of("command", "cmd", "args", "argv", "shell", "exec", "script");
+    private static final Set<String> MOCK_FIELDS = Set.of("num_servers", "base_port", "model_id");
+    static final int MAX_MOCK_SERVERS = 64;
+    private static final long MAX_BODY = 64 << 10;
+
+    /**
+     * The operator's choices: the token every admin call carries, where started servers bind and the API key they
+     * require (mandatory beyond loopback), and the templates it may run.
+     */
+    public record Config(String token, String serverHost, String serverApiKey, Map<String, LaunchTemplate> templates) {
+        public Config {
+            if (token == null || token.isBlank()) throw new IllegalArgumentException("the agent needs a token (--token-file)");
+            if (serverApiKey != null && serverApiKey.isBlank()) serverApiKey = null;
+            if (!isLoopback(serverHost) && serverApiKey == null) {
+                throw new IllegalArgumentException("--server-host " + serverHost + " exposes started servers beyond loopback: "
+                        + "give them a key with --server-api-key-file");
+            }
+        }
+
+        /** Loopback servers, no key, the built-in templates. */
+        public static Config loopback(String token) {
+            return new Config(token, "127.0.0.1", null, LaunchTemplate.builtIns());
+        }
+    }
+
+    static boolean isLoopback(String host) {
+        return host.equals("127.0.0.1") || host.equals("localhost") || host.equals("::1") || host.startsWith("127.");
+    }
 
     private final Path workdir;
-    private final String token;
-    private final Map<String, LaunchTemplate> templates;
+    private final Config config;
     private final Javalin app;
     private Service service;
     private final ScheduledExecutorService heartbeat = Executors.newSingleThreadScheduledExecutor(
             Thread.ofPlatform().name("agent-heartbeat").daemon(true).factory());
     private final String host;
 
-    public Agent(String host, int port, Path workdir, String token, Map<String, LaunchTemplate> templates) {
-        if (token == null || token.isBlank()) throw new IllegalArgumentException("the agent needs a token (--token-file)");
+    public Agent(String host, int port, Path workdir, Config config) {
         this.host = host;
         this.workdir = workdir.toAbsolutePath();
-        this.token = token;
-        this.templates = templates;
-        this.app = Javalin.create(cfg -> {
-            cfg.startup.showJavalinBanner = false;
-            cfg.concurrency.useVirtualThreads = true;
+        this.config = config;
+        String token = config.token();
+        this.app = Http.server((status, message) -> Map.of("ok", false, "error", message), cfg -> {
+            cfg.http.maxRequestSize = MAX_BODY;
             cfg.routes.before("/admin/*", ctx -> {
                 if (!("Bearer " + token).equals(ctx.header("Authorization"))) {
                     json(ctx, 401, Map.of("ok", false, "error", "unauthorized: Authorization: Bearer <agent token> required"));
@@ -57,9 +85,6 @@ public final class Agent implements AutoCloseable {
                 stopService();
                 json(ctx, 200, Map.of("ok", true, "stopped", true));
             });
-            cfg.routes.error(404, ctx -> {
-                if (ctx.result() == null) json(ctx, 404, Map.of("ok", false, "error", "unknown path: " + ctx.path()));
-            });
         });
         app.start(host, port);
     }
@@ -72,15 +97,23 @@ public final class Agent implements AutoCloseable {
         return "http://" + (host.equals("0.0.0.0") ? "127.0.0.1" : host) + ":" + port();
     }
 
-    /** Registers this agent's backends with a commander registry every {@code ttl/3}, so they expire if it dies. */
+    /**
+     * Registers this agent's backends with a commander registry every {@code ttl/3}, so they expire if it dies. The
+     * registry token is the agent token; the servers' API key goes along, and the registry shows it to token holders only.
+     */
     public void registerWith(String registryUrl, String advertiseHost, Duration ttl) {
-        OpenAiClient c = new OpenAiClient(OpenAiClient.http(1, Duration.ofSeconds(5)), registryUrl, token, true);
+        OpenAiClient c = new OpenAiClient(OpenAiClient.http(1, Duration.ofSeconds(5)), registryUrl, config.token(), true);
         long every = Math.max(1, ttl.toMillis() / 3);
         heartbeat.scheduleWithFixedDelay(() -> {
             Service s = current();
             if (s == null || !s.alive()) return;
             List<String> backends = s.ports().stream().map(p -> advertiseHost + ":" + p).toList();
-            c.post("/register", Map.of("backends", backends, "ttl_sec", ttl.toMillis() / 1000.0), Map.of());
+            Map<String, Object> body = new LinkedHashMap<>();
+            body.put("backends", backends);
+            body.put("ttl_sec", ttl.toMillis() / 1000.0);
+            if (config.serverApiKey() != null) body.put("api_key", config.serverApiKey());
+            var x = c.post("/register", body, Map.of());
+            if (x.status() != 200) System.err.println("agent: registry " + registryUrl + " refused registration: " + (x.error() != null ? x.error() : x.status() + " " + x.body()));
         }, 0, every, TimeUnit.MILLISECONDS);
     }
 
@@ -96,12 +129,17 @@ public final class Agent implements AutoCloseable {
     private void start(Context ctx) {
         JsonNode b;
         try {
-            b = Json.parse(ctx.body().isBlank() ? "{}" : ctx.body());
+            String text = new String(Http.body(ctx, MAX_BODY), StandardCharsets.UTF_8);
+            b = Json.parse(text.isBlank() ? "{}" : text);
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             json(ctx, 400, Map.of("ok", false, "error", "Invalid JSON: " + e.getOriginalMessage()));
             return;
         }
-        for (String f : FORBIDDEN) {
+        if (!b.isObject()) {
+            json(ctx, 400, Map.of("ok", false, "error", "the start request must be a JSON object"));
+            return;
+        }
+        for (String f : COMMAND_LIKE) {
             if (b.has(f)) {
                 json(ctx, 400, Map.of("ok", false, "error", "start requests name a template 'kind' and its parameters; they never carry a command ('"
                         + f + "' refused)"));
@@ -113,8 +151,16 @@ public final class Agent implements AutoCloseable {
             json(ctx, 400, Map.of("ok", false, "error", "kind is required"));
             return;
         }
-        if (!kind.equals("mock-openai") && !templates.containsKey(kind)) {
+        if (!kind.equals("mock-openai") && !config.templates().containsKey(kind)) {
             json(ctx, 400, Map.of("ok", false, "error", "unsupported kind: '" + kind + "'"));
+            return;
+        }
+        // everything is checked before anything starts: a refused request leaves the running service alone
+        Starter starter;
+        try {
+            starter = kind.equals("mock-openai") ? mock(b) : process(kind, b);
+        } catch (IllegalArgumentException e) {
+            json(ctx, 400, Map.of("ok", false, "error", String.valueOf(e.getMessage())));
             return;
         }
         synchronized (this) {
@@ -127,7 +173,7 @@ public final class Agent implements AutoCloseable {
                 service = null;
             }
             try {
-                service = kind.equals("mock-openai") ? mock(b) : process(kind, b);
+                service = starter.start();
                 json(ctx, 200, service.startReply());
             } catch (RuntimeException e) {
                 json(ctx, 400, Map.of("ok", false, "error", String.valueOf(e.getMessage())));
@@ -135,27 +181,62 @@ public final class Agent implements AutoCloseable {
         }
     }
 
-    private static Service mock(JsonNode b) {
-        // the seed's quirk: a falsy number means the default
-        int n = b.path("num_servers").asInt(0) > 0 ? b.path("num_servers").asInt() : 4;
-        return Service.mock(b.path("host").asText("127.0.0.1"), n, b.path("base_port").asInt(0), b.path("model_id").asText("mock-model"),
-                b.path("api_key").asText(""), 0);
+    /** A checked start request, ready to run. */
+    private interface Starter {
+        Service start();
     }
 
-    private Service process(String kind, JsonNode b) {
-        Map<String, String> params = new LinkedHashMap<>();
+    private Starter mock(JsonNode b) {
+        for (var it = b.fieldNames(); it.hasNext(); ) {
+            String f = it.next();
+            if (!CONTROL.contains(f) && !MOCK_FIELDS.contains(f)) {
+                throw new IllegalArgumentException("mock-openai takes " + MOCK_FIELDS + "; '" + f + "' is not a request field"
+                        + (f.equals("host") || f.equals("api_key") ? " (the agent's operator sets it: --server-host, --server-api-key-file)" : ""));
+            }
+        }
+        long n = intField(b, "num_servers", 0, 0, MAX_MOCK_SERVERS);
+        long basePort = intField(b, "base_port", 0, 0, 65535);
+        if (basePort != 0 && (basePort < 1024 || basePort + Math.max(n, 4) - 1 > 65535)) {
+            throw new IllegalArgumentException("base_port must be 0 (free ports) or leave room in 1024-65535, got " + basePort);
+        }
+        String model = b.path("model_id").asText("mock-model");
+        if (!model.matches("[A-Za-z0-9._/@:-]{1,128}")) throw new IllegalArgumentException("model_id must be 1-128 characters of A-Za-z0-9._/@:-");
+        int count = n > 0 ? (int) n : 4; // the seed's quirk: a falsy number means the default
+        return () -> Service.mock(config.serverHost(), count, (int) basePort, model, config.serverApiKey() == null ? "" : config.serverApiKey(), 0);
+    }
+
+    private static long intField(JsonNode b, String f, long def, long min, long max) {
+        JsonNode v = b.get(f);
+        if (v == null || v.isNull()) return def;
+        if (!v.isIntegralNumber() || !v.canConvertToLong() || v.asLong() < min || v.asLong() > max) {
+            throw new IllegalArgumentException(f + " must be an integer in [" + min + ", " + max + "], got " + v);
+        }
+        return v.asLong();
+    }
+
+    private Starter process(String kind, JsonNode b) {
+        LaunchTemplate t = config.templates().get(kind);
+        Map<String, String> request = new LinkedHashMap<>();
         b.fields().forEachRemaining(e -> {
             if (CONTROL.contains(e.getKey())) return;
             JsonNode v = e.getValue();
-            if (v.isBoolean()) params.put(e.getKey(), v.asBoolean() ? "--" + e.getKey().replace('_', '-') : "");
-            else if (v.isValueNode()) params.put(e.getKey(), v.asText());
-            else throw new IllegalArgumentException("parameter " + e.getKey() + " must be a string, number or boolean");
+            if (!v.isValueNode() || v.isNull()) throw new IllegalArgumentException("parameter " + e.getKey() + " must be a string, number or boolean");
+            request.put(e.getKey(), v.asText());
         });
-        LaunchTemplate.Expanded ex = templates.get(kind).expand(params);
+        Map<String, String> operator = new LinkedHashMap<>();
+        if (t.params().containsKey("host")) operator.put("host", config.serverHost());
+        if (config.serverApiKey() != null) {
+            if (!t.params().containsKey("api_key")) {
+                throw new IllegalArgumentException("template " + kind + " has no api_key parameter, so its servers would serve "
+                        + config.serverHost() + " without the agent's key");
+            }
+            operator.put("api_key", config.serverApiKey());
+        }
+        LaunchTemplate.Expanded ex = t.expand(operator, request);
         if (ex.ports().contains(0)) throw new IllegalArgumentException("base_port 0 works only for mock-openai; give a port range");
         String logName = b.path("log_name").asText("agent_" + kind + ".log");
-        if (!logName.matches("[A-Za-z0-9._-]+")) throw new IllegalArgumentException("log_name must be a plain file name");
-        return Service.process(ex, workdir, workdir.resolve(logName));
+        if (!logName.matches("[A-Za-z0-9._-]{1,128}") || logName.startsWith(".")) throw new IllegalArgumentException("log_name must be a plain file name");
+        return () -> Service.process(ex, workdir, workdir.resolve(logName));
     }
 
     private synchronized void stopService() {
@@ -164,7 +245,6 @@ public final class Agent implements AutoCloseable {
             service = null;
         }
     }
-
 
     @Override
     public void close() {

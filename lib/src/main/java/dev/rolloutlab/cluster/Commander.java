@@ -16,12 +16,22 @@ import java.util.Map;
  * everything it had already started before it reports the error.
  */
 public final class Commander implements AutoCloseable {
-    /** The seed's flags, plus the agent token. */
+    /**
+     * The seed's flags, plus the agent token, the registry token (writes are refused without one) and the API key
+     * local servers require (mandatory when they bind beyond loopback).
+     */
     public record Options(String backendKind, String model, int numServersPerWorker, int basePort, String bindHost,
                           String loadFormat, int contextLength, int maxTotalTokens, int maxPrefillTokens,
                           boolean enableWeightReload, String python, List<String> remoteAgents, Duration startupTimeout,
                           String registryHost, int registryPort, String advertiseHost, Path workdir, String agentToken,
-                          int remoteBasePort) {
+                          int remoteBasePort, String registryToken, String serverApiKey) {
+        public Options {
+            if (serverApiKey != null && serverApiKey.isBlank()) serverApiKey = null;
+            if (numServersPerWorker > 0 && !Agent.isLoopback(bindHost) && serverApiKey == null) {
+                throw new IllegalArgumentException("--bind-host " + bindHost + " exposes the local servers beyond loopback: "
+                        + "give them a key with --server-api-key-file");
+            }
+        }
     }
 
     private final Options o;
@@ -70,7 +80,10 @@ public final class Commander implements AutoCloseable {
             // 3. wait for each backend
             for (String b : backends) waitReady(b);
             // 4. registry
-            registry = new RegistryServer(o.registryHost(), o.registryPort(), o.model(), backends, Duration.ofSeconds(30), o.agentToken());
+            Map<String, String> keys = new LinkedHashMap<>();
+            if (o.serverApiKey() != null && local != null) for (int p : local.ports()) keys.put(advertise + ":" + p, o.serverApiKey());
+            registry = new RegistryServer(o.registryHost(), o.registryPort(), o.model(), backends, keys, Duration.ofSeconds(30),
+                    o.registryToken() != null ? o.registryToken() : o.agentToken());
         } catch (RuntimeException e) {
             stop();
             throw e;
@@ -78,27 +91,31 @@ public final class Commander implements AutoCloseable {
     }
 
     private Service startLocal(String bind) {
-        if (o.backendKind().equals("mock-openai")) return Service.mock(bind, o.numServersPerWorker(), o.basePort(), o.model(), "", 1000);
+        if (o.backendKind().equals("mock-openai")) {
+            return Service.mock(bind, o.numServersPerWorker(), o.basePort(), o.model(), o.serverApiKey() == null ? "" : o.serverApiKey(), 1000);
+        }
         LaunchTemplate t = LaunchTemplate.builtIns().get(o.backendKind());
         if (t == null) throw new IllegalArgumentException("--backend-kind " + o.backendKind() + ": unknown (mock-openai, rollout-lab-serve, sglang-jax-multi-openai)");
-        Map<String, String> p = params(bind);
-        p.keySet().retainAll(t.defaults().keySet());
+        Map<String, String> p = params();
+        p.put("host", bind);
+        p.put("python", o.python());
+        if (o.serverApiKey() != null) p.put("api_key", o.serverApiKey());
+        p.keySet().retainAll(t.params().keySet());
         return Service.process(t.expand(p), o.workdir(), o.workdir().resolve("commander_local_" + o.backendKind() + ".log"));
     }
 
-    private Map<String, String> params(String host) {
+    /** The template values a commander may ask for, locally or from an agent (never host, executable or key). */
+    private Map<String, String> params() {
         Map<String, String> p = new LinkedHashMap<>();
         p.put("model", o.model());
         p.put("served_model_name", o.model()); // clients send the registry's model name; serve answers to it
         p.put("num_servers", String.valueOf(o.numServersPerWorker()));
         p.put("base_port", String.valueOf(o.basePort()));
-        p.put("host", host);
-        p.put("python", o.python());
         p.put("load_format", o.loadFormat());
         if (o.contextLength() > 0) p.put("context_length", String.valueOf(o.contextLength()));
         if (o.maxTotalTokens() > 0) p.put("max_total_tokens", String.valueOf(o.maxTotalTokens()));
         if (o.maxPrefillTokens() > 0) p.put("max_prefill_tokens", String.valueOf(o.maxPrefillTokens()));
-        if (o.enableWeightReload()) p.put("enable_weight_reload", "--enable-weight-reload");
+        if (o.enableWeightReload()) p.put("enable_weight_reload", "true");
         return p;
     }
 
@@ -106,15 +123,14 @@ public final class Commander implements AutoCloseable {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("kind", o.backendKind());
         if (o.backendKind().equals("mock-openai")) {
-            m.put("host", "127.0.0.1");
             m.put("num_servers", o.numServersPerWorker());
             m.put("base_port", 0);
             m.put("model_id", o.model());
         } else {
             LaunchTemplate t = LaunchTemplate.builtIns().get(o.backendKind());
-            Map<String, String> p = params(o.bindHost());
+            Map<String, String> p = params();
             p.put("base_port", String.valueOf(o.remoteBasePort()));
-            if (t != null) p.keySet().retainAll(t.defaults().keySet());
+            if (t != null) p.keySet().retainAll(t.settable());
             m.putAll(p);
             m.put("log_name", "agent_" + o.backendKind() + "_" + System.currentTimeMillis() / 1000 + ".log");
         }
@@ -131,12 +147,13 @@ public final class Commander implements AutoCloseable {
     }
 
     private void waitReady(String backend) {
-        OpenAiClient c = new OpenAiClient(http, OpenAiClient.normalize(backend), null, true);
+        OpenAiClient c = new OpenAiClient(http, OpenAiClient.normalize(backend), o.serverApiKey(), true);
         long deadline = System.nanoTime() + o.startupTimeout().toNanos();
         String last = "";
         while (System.nanoTime() < deadline) {
             OpenAiClient.Exchange x = c.get("/v1/models");
             if (x.status() == 200) return;
+            if (x.status() == 401) return; // serving, behind a key its agent's operator set
             last = x.error() != null ? x.error() : "HTTP " + x.status();
             if (local != null && !local.alive()) throw new IllegalStateException("local " + o.backendKind() + " exited: " + local.status());
             try {

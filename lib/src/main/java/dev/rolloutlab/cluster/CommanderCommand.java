@@ -43,6 +43,10 @@ public final class CommanderCommand implements Callable<Integer> {
     String remoteAgents;
     @Option(names = "--agent-token-file", description = "Token the agents expect (and registrations must carry).")
     Path agentTokenFile;
+    @Option(names = "--registry-token-file", description = "Token registry writes (/register, /deregister) must carry. Default: the agent token; with neither, writes are refused.")
+    Path registryTokenFile;
+    @Option(names = "--server-api-key-file", description = "API key the local servers require; needed when --bind-host is beyond loopback.")
+    Path serverApiKeyFile;
     @Option(names = "--startup-timeout-sec", defaultValue = "1800")
     int startupTimeoutSec;
     @Option(names = "--registry-host", defaultValue = "127.0.0.1", description = "Default: ${DEFAULT-VALUE}")
@@ -62,9 +66,15 @@ public final class CommanderCommand implements Callable<Integer> {
         String token = Cli.secret(null, agentTokenFile, "--agent-token-file");
         if (!agents.isEmpty() && token == null) throw new Cli.UserError("--remote-agents needs --agent-token-file (agents refuse calls without their token)");
         Path wd = workdir.isEmpty() ? Path.of("").toAbsolutePath() : Path.of(workdir);
-        Commander c = new Commander(new Commander.Options(backendKind, model, numServersPerWorker, basePort, bindHost, loadFormat,
-                contextLength, maxTotalTokens, maxPrefillTokens, enableWeightReload, python, agents, Duration.ofSeconds(startupTimeoutSec),
-                registryHost, registryPort, advertiseHost, wd, token, remoteBasePort != null ? remoteBasePort : basePort));
+        Commander c;
+        try {
+            c = new Commander(new Commander.Options(backendKind, model, numServersPerWorker, basePort, bindHost, loadFormat,
+                    contextLength, maxTotalTokens, maxPrefillTokens, enableWeightReload, python, agents, Duration.ofSeconds(startupTimeoutSec),
+                    registryHost, registryPort, advertiseHost, wd, token, remoteBasePort != null ? remoteBasePort : basePort,
+                    Cli.secret(null, registryTokenFile, "--registry-token-file"), Cli.secret(null, serverApiKeyFile, "--server-api-key-file")));
+        } catch (IllegalArgumentException e) {
+            throw new Cli.UserError(e.getMessage());
+        }
         c.start(); // on failure everything started is stopped before this throws
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

@@ -25,9 +25,8 @@ public final class EchoOpenAiServer implements AutoCloseable {
         this.backendId = backendId;
         this.modelId = modelId;
         this.apiKey = apiKey == null || apiKey.isEmpty() ? null : apiKey;
-        this.app = Javalin.create(cfg -> {
-            cfg.startup.showJavalinBanner = false;
-            cfg.concurrency.useVirtualThreads = true;
+        this.app = dev.rolloutlab.util.Http.server((status, message) -> Map.of("error", message), cfg -> {
+            cfg.http.maxRequestSize = 1 << 20;
             cfg.routes.before(ctx -> {
                 if (this.apiKey != null && !("Bearer " + this.apiKey).equals(ctx.header("Authorization")) && !ctx.path().equals("/health")) {
                     ctx.status(401).json(Map.of("error", "unauthorized"));

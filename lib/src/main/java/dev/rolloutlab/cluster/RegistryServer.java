@@ -1,11 +1,14 @@
 package dev.rolloutlab.cluster;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.rolloutlab.util.HostPort;
+import dev.rolloutlab.util.Http;
 import dev.rolloutlab.util.Json;
 import static dev.rolloutlab.util.Http.json;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -14,34 +17,48 @@ import java.util.Map;
 
 /**
  * The commander's registry: {@code GET /backends} lists the static backends (in start order) followed by those that
- * registered themselves and are still within their heartbeat TTL. Registration needs the agent token when one is set.
+ * registered themselves and are still within their heartbeat TTL. Writes ({@code /register}, {@code /deregister})
+ * need the registry token and are refused outright when the registry has none: whoever writes here chooses where
+ * every balancer that follows it sends prompts and API keys.
  */
 public final class RegistryServer implements AutoCloseable {
+    /** Longest registration TTL a writer may ask for; a dead agent's entries are gone within this. */
+    public static final double MAX_TTL_SEC = 300;
+    static final int MAX_BACKENDS_PER_WRITE = 1024;
+    private static final long MAX_BODY = 256 << 10;
+
+    /** One registered backend: when it expires and the API key it wants (published only to token holders). */
+    private record Entry(long expiresNs, String apiKey) {
+    }
+
     private final String model;
     private final List<String> fixed = new ArrayList<>();
-    /** backend → expiry (nanoTime); insertion order is registration order. */
-    private final Map<String, Long> registered = new LinkedHashMap<>();
+    private final Map<String, String> fixedKeys;
+    /** backend → entry; insertion order is registration order. */
+    private final Map<String, Entry> registered = new LinkedHashMap<>();
     private final Duration ttl;
     private final String token;
     private final Javalin app;
     private final String host;
 
     public RegistryServer(String host, int port, String model, List<String> backends, Duration ttl, String token) {
+        this(host, port, model, backends, Map.of(), ttl, token);
+    }
+
+    /** {@code apiKeys} maps static backends to the key they require; it is shown only to callers with the token. */
+    public RegistryServer(String host, int port, String model, List<String> backends, Map<String, String> apiKeys, Duration ttl, String token) {
         this.model = model;
-        this.fixed.addAll(backends);
+        for (String b : backends) fixed.add(HostPort.check(b));
+        this.fixedKeys = Map.copyOf(apiKeys);
         this.ttl = ttl;
-        this.token = token;
+        this.token = token == null || token.isBlank() ? null : token;
         this.host = host;
-        this.app = Javalin.create(cfg -> {
-            cfg.startup.showJavalinBanner = false;
-            cfg.concurrency.useVirtualThreads = true;
+        this.app = Http.server((status, message) -> Map.of("ok", false, "error", message), cfg -> {
+            cfg.http.maxRequestSize = MAX_BODY;
             cfg.routes.get("/health", ctx -> ctx.status(200));
             cfg.routes.get("/backends", this::backends);
             cfg.routes.post("/register", ctx -> change(ctx, true));
             cfg.routes.post("/deregister", ctx -> change(ctx, false));
-            cfg.routes.error(404, ctx -> {
-                if (ctx.result() == null) json(ctx, 404, Map.of("ok", false, "error", "unknown path: " + ctx.path()));
-            });
         });
         app.start(host, port);
     }
@@ -57,10 +74,22 @@ public final class RegistryServer implements AutoCloseable {
 
     public synchronized List<String> backendList() {
         long now = System.nanoTime();
-        registered.values().removeIf(exp -> exp < now);
+        registered.values().removeIf(e -> e.expiresNs() < now);
         List<String> all = new ArrayList<>(fixed);
         for (String b : registered.keySet()) if (!all.contains(b)) all.add(b);
         return all;
+    }
+
+    private synchronized Map<String, String> apiKeys() {
+        Map<String, String> keys = new LinkedHashMap<>(fixedKeys);
+        registered.forEach((b, e) -> {
+            if (e.apiKey() != null) keys.put(b, e.apiKey());
+        });
+        return keys;
+    }
+
+    private boolean authorized(Context ctx) {
+        return token != null && ("Bearer " + token).equals(ctx.header("Authorization"));
     }
 
     private void backends(Context ctx) {
@@ -68,41 +97,77 @@ public final class RegistryServer implements AutoCloseable {
         r.put("ok", true);
         r.put("model", model);
         r.put("backends", backendList());
+        if (authorized(ctx)) {
+            Map<String, String> keys = apiKeys();
+            keys.keySet().retainAll(backendList());
+            if (!keys.isEmpty()) r.put("api_keys", keys);
+        }
         json(ctx, 200, r);
     }
 
     private void change(Context ctx, boolean add) {
-        if (token != null) {
-            String a = ctx.header("Authorization");
-            if (a == null || !a.equals("Bearer " + token)) {
-                json(ctx, 401, Map.of("ok", false, "error", "unauthorized: registration needs the agent token"));
-                return;
-            }
+        if (token == null) {
+            json(ctx, 403, Map.of("ok", false, "error", "registry writes are disabled: this registry has no token "
+                    + "(start the commander with --registry-token-file or --agent-token-file)"));
+            return;
+        }
+        if (!authorized(ctx)) {
+            json(ctx, 401, Map.of("ok", false, "error", "unauthorized: registry writes need Authorization: Bearer <registry token>"));
+            return;
         }
         JsonNode b;
         try {
-            b = Json.parse(ctx.body().isBlank() ? "{}" : ctx.body());
+            String text = new String(Http.body(ctx, MAX_BODY), StandardCharsets.UTF_8);
+            b = Json.parse(text.isBlank() ? "{}" : text);
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             json(ctx, 400, Map.of("ok", false, "error", "Invalid JSON: " + e.getOriginalMessage()));
             return;
         }
-        if (!b.path("backends").isArray() || b.path("backends").isEmpty()) {
-            json(ctx, 400, Map.of("ok", false, "error", "backends must be a non-empty array of host:port"));
+        JsonNode list = b.path("backends");
+        if (!list.isArray() || list.isEmpty() || list.size() > MAX_BACKENDS_PER_WRITE) {
+            json(ctx, 400, Map.of("ok", false, "error", "backends must be an array of 1 to " + MAX_BACKENDS_PER_WRITE + " host:port strings"));
             return;
         }
-        double ttlSec = b.path("ttl_sec").asDouble(ttl.toMillis() / 1000.0);
+        List<String> entries = new ArrayList<>();
+        for (int i = 0; i < list.size(); i++) {
+            JsonNode n = list.get(i);
+            try {
+                if (!n.isTextual()) throw new IllegalArgumentException("expected a host:port string, got " + n.getNodeType());
+                entries.add(HostPort.check(n.asText()));
+            } catch (IllegalArgumentException e) {
+                // nothing of a write with a bad entry is applied, so one bad entry never changes the list
+                json(ctx, 400, Map.of("ok", false, "error", "backends[" + i + "]: " + e.getMessage()));
+                return;
+            }
+        }
+        double ttlSec = ttl.toMillis() / 1000.0;
+        if (b.has("ttl_sec")) {
+            JsonNode t = b.get("ttl_sec");
+            if (!t.isNumber() || !(t.asDouble() > 0) || t.asDouble() > MAX_TTL_SEC) {
+                json(ctx, 400, Map.of("ok", false, "error", "ttl_sec must be a number in (0, " + (int) MAX_TTL_SEC + "], got " + t));
+                return;
+            }
+            ttlSec = t.asDouble();
+        }
+        String apiKey = null;
+        if (b.hasNonNull("api_key")) {
+            if (!b.get("api_key").isTextual() || b.get("api_key").asText().length() > 512) {
+                json(ctx, 400, Map.of("ok", false, "error", "api_key must be a string of at most 512 characters"));
+                return;
+            }
+            apiKey = b.get("api_key").asText().isEmpty() ? null : b.get("api_key").asText();
+        }
         synchronized (this) {
-            for (JsonNode n : b.path("backends")) {
-                if (add) registered.put(n.asText(), System.nanoTime() + (long) (ttlSec * 1e9));
+            for (String e : entries) {
+                if (add) registered.put(e, new Entry(System.nanoTime() + (long) (ttlSec * 1e9), apiKey));
                 else {
-                    registered.remove(n.asText());
-                    fixed.remove(n.asText());
+                    registered.remove(e);
+                    fixed.remove(e);
                 }
             }
         }
         json(ctx, 200, Map.of("ok", true, "backends", backendList()));
     }
-
 
     @Override
     public void close() {

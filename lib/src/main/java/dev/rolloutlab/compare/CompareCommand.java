@@ -3,6 +3,7 @@ package dev.rolloutlab.compare;
 import dev.rolloutlab.bench.Results;
 import dev.rolloutlab.bench.SummaryTable;
 import dev.rolloutlab.cli.Cli;
+import dev.rolloutlab.cli.Interrupts;
 import dev.rolloutlab.report.Report;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -10,8 +11,6 @@ import picocli.CommandLine.Option;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 
 /** {@code compare}: the main job — HTTP fanout vs in-process on one engine and workload, then the report. */
 @Command(name = "compare", mixinStandardHelpOptions = true,
@@ -59,30 +58,15 @@ public final class CompareCommand implements Callable<Integer> {
         Compare cmp = new Compare(c, results, System.err);
         System.err.println("compare: " + (c.quick() ? "quick" : "default") + " run, model " + (c.model() != null ? c.model() : c.shape())
                 + " -> " + results.dir());
-        CountDownLatch written = new CountDownLatch(1);
-        Thread hook = new Thread(() -> {
-            cmp.stop("interrupted (Ctrl-C)");
-            try {
-                written.await(60, TimeUnit.SECONDS);
-            } catch (InterruptedException ignored) {
-                // exiting
-            }
-        });
-        Runtime.getRuntime().addShutdownHook(hook);
+        Interrupts.onInterrupt("compare", () -> cmp.stop("interrupted (Ctrl-C)"));
         long t0 = System.nanoTime();
         Compare.Outcome o = cmp.run();
         results.writeRun(cmp.describe(), o.incomplete(), o.reason());
         Path md = Report.write(results.dir());
-        written.countDown();
-        try {
-            Runtime.getRuntime().removeShutdownHook(hook);
-        } catch (IllegalStateException shuttingDown) {
-            // the hook is running and waits for us
-        }
         System.out.println(SummaryTable.render(o.summaries().stream().filter(s -> !s.workload().equals("freshness")).toList()));
         System.out.printf("compare took %.0f s%s%n", (System.nanoTime() - t0) / 1e9, o.incomplete() ? " (INCOMPLETE: " + o.reason() + ")" : "");
         System.out.println("report: " + md);
         System.out.println("results: " + results.dir());
-        return o.incomplete() ? 1 : 0;
+        return o.incomplete() ? (o.reason().startsWith("interrupted") ? Interrupts.EXIT_CODE : 1) : 0;
     }
 }

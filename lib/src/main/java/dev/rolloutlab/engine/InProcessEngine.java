@@ -104,7 +104,7 @@ public final class InProcessEngine implements Engine {
     public CompletableFuture<Completion> submit(GenerationRequest request, TokenListener listener) {
         int ctx = config().maxPositions();
         int len = request.promptTokens().length;
-        if (len + request.params().maxTokens() > ctx) {
+        if ((long) len + request.params().maxTokens() > ctx) { // long: a huge max_tokens must not wrap past the check
             throw new ContextLengthException(len, request.params().maxTokens(), ctx);
         }
         for (int t : request.promptTokens()) {

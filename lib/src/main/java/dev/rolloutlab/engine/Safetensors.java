@@ -31,6 +31,8 @@ public final class Safetensors {
     }
 
     public static Map<String, Tensor> read(Path file) {
+        // a FIFO or device would block the reader forever (or stream without end); checkpoints are regular files
+        if (!java.nio.file.Files.isRegularFile(file)) throw new ModelFormatException(file + ": not a regular file");
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = ch.size();
             if (size > Integer.MAX_VALUE) {

@@ -25,7 +25,8 @@ public final class Weights {
     final float[] lmHead;
     final Layer[] layers;
 
-    private Weights(long version, ModelConfig config, Map<String, Tensor> tensors) {
+    private Weights(long version, ModelConfig config, Map<String, Tensor> tensors, Iterable<Tensor> toCheck) {
+        for (Tensor t : toCheck) requireFinite(t);
         this.version = version;
         this.config = config;
         this.tensors = Collections.unmodifiableMap(tensors);
@@ -58,13 +59,24 @@ public final class Weights {
         }
     }
 
+    /** A NaN or infinite weight poisons every logit downstream; refuse it where it enters. */
+    private static void requireFinite(Tensor t) {
+        float[] d = t.data();
+        for (int i = 0; i < d.length; i++) {
+            if (!Float.isFinite(d[i])) {
+                throw new ModelFormatException("tensor " + t.name() + " holds a non-finite value (" + d[i] + ") at element " + i
+                        + "; weights must be finite");
+            }
+        }
+    }
+
     private float[] get(String name) {
         return tensors.get(name).data();
     }
 
     /** Validates tensors against the config and wraps them as version {@code version}. */
     public static Weights of(ModelConfig config, Map<String, Tensor> tensors, long version) {
-        return new Weights(version, config, new LinkedHashMap<>(tensors));
+        return new Weights(version, config, new LinkedHashMap<>(tensors), tensors.values());
     }
 
     /** The tensor names and shapes a checkpoint of this config must have, in a canonical order. */
@@ -100,6 +112,7 @@ public final class Weights {
      */
     public Weights withUpdates(Map<String, Tensor> updates, long newVersion) {
         Map<String, Tensor> next = new LinkedHashMap<>(tensors);
+        List<Tensor> changed = new ArrayList<>();
         for (var e : updates.entrySet()) {
             Tensor old = tensors.get(e.getKey());
             if (old == null) throw new ModelFormatException("update names unknown tensor " + e.getKey());
@@ -107,9 +120,11 @@ public final class Weights {
                 throw new ModelFormatException("update of tensor " + e.getKey() + " has shape " + e.getValue().shapeString()
                         + ", expected " + old.shapeString());
             }
-            next.put(e.getKey(), new Tensor(e.getKey(), old.shape(), e.getValue().data()));
+            Tensor t = new Tensor(e.getKey(), old.shape(), e.getValue().data());
+            next.put(e.getKey(), t);
+            changed.add(t);
         }
-        return new Weights(newVersion, config, next);
+        return new Weights(newVersion, config, next, changed);
     }
 
     public long version() {

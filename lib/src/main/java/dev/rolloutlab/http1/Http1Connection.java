@@ -85,6 +85,27 @@ public final class Http1Connection implements Closeable {
         return out;
     }
 
+    /**
+     * Reads the response head, waking every {@code sliceMs} while no head has arrived to ask {@code giveUp} whether
+     * to stop waiting (then a {@link java.net.SocketTimeoutException} is thrown). Partial bytes are kept across
+     * wake-ups, so a slow head is never corrupted; the socket's read timeout is restored after.
+     */
+    public Head readResponse(int sliceMs, java.util.function.BooleanSupplier giveUp) throws IOException {
+        int normal = socket.getSoTimeout();
+        socket.setSoTimeout(sliceMs);
+        try {
+            while (true) {
+                try {
+                    return readResponse();
+                } catch (java.net.SocketTimeoutException e) {
+                    if (giveUp.getAsBoolean()) throw e;
+                }
+            }
+        } finally {
+            if (!socket.isClosed()) socket.setSoTimeout(normal);
+        }
+    }
+
     /** Reads the response head, skipping interim 1xx responses. */
     public Head readResponse() throws IOException {
         while (true) {

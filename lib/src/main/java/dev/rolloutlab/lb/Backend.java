@@ -3,43 +3,30 @@ package dev.rolloutlab.lb;
 import dev.rolloutlab.http1.Http1Pool;
 
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
- * One upstream server and what the balancer knows about it: requests in flight, the load it last reported, health,
- * the passive circuit breaker, drain state and Prometheus counters. All fields are safe to read from any thread.
+ * One upstream server: where it is, its connection pool, and the state each part of the balancer owns about it:
+ * {@link Health} (the health checker's), {@link Stats} (the relay's and the metrics'), and the admin's drain flag.
  */
 public final class Backend {
-    /** Upper bounds (seconds) of the latency histogram buckets in {@code /metrics}. */
-    static final double[] BUCKETS = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
-
     final String url;
     final String label;
     /** The {@code Host} header value and the idle keep-alive connections to this backend. */
     final String hostHeader;
     final Http1Pool pool;
+    /** An {@code Authorization} line this backend requires (from the registry), replacing the client's; null keeps the client's. */
+    final String authorizationLine;
+    final Health health = new Health();
+    final Stats stats = new Stats();
     final AtomicInteger inFlight = new AtomicInteger();
-    volatile int reportedLoad = -1;
-    volatile boolean healthy = true;
     volatile boolean draining;
-    /** Set when the backend answered 503 + Retry-After (a weight update); cleared by a successful probe. */
-    volatile long unavailableUntilNs;
-    volatile boolean updating;
-    private final AtomicInteger consecutiveFailures = new AtomicInteger();
-    volatile long breakerOpenUntilNs;
 
-    final AtomicLong requests = new AtomicLong();
-    final AtomicLong errors = new AtomicLong();
-    final AtomicLong retries = new AtomicLong();
-    final AtomicLongArray buckets = new AtomicLongArray(BUCKETS.length + 1);
-    final AtomicLong latencySumMicros = new AtomicLong();
-
-    Backend(String url, String label, String hostHeader, Http1Pool pool) {
+    Backend(String url, String label, String hostHeader, Http1Pool pool, String apiKey) {
         this.url = url;
         this.label = label;
         this.hostHeader = hostHeader;
         this.pool = pool;
+        this.authorizationLine = apiKey == null ? null : "Authorization: Bearer " + apiKey + "\r\n";
     }
 
     public String url() {
@@ -50,47 +37,13 @@ public final class Backend {
         return label;
     }
 
-    /** Eligible for new requests: not draining, not mid-update, breaker closed. */
+    /** Eligible for new requests: up, not draining, not mid-update, breaker closed. */
     boolean available(long now) {
-        return !draining && !updating && now >= breakerOpenUntilNs;
+        return !draining && health.available(now);
     }
 
-    String breakerState(long now) {
-        return now < breakerOpenUntilNs ? "open" : "closed";
-    }
-
+    /** What routing policies compare: requests we have in flight plus the queue the backend last reported. */
     int load() {
-        int r = reportedLoad;
-        return inFlight.get() + Math.max(r, 0);
-    }
-
-    void success() {
-        consecutiveFailures.set(0);
-    }
-
-    /** Counts a transport failure; opens the breaker for {@code cooldownNs} after {@code threshold} in a row. */
-    void failure(int threshold, long cooldownNs) {
-        errors.incrementAndGet();
-        if (consecutiveFailures.incrementAndGet() >= threshold) {
-            breakerOpenUntilNs = System.nanoTime() + cooldownNs;
-            healthy = false;
-        }
-    }
-
-    /** A successful active probe closes the breaker and clears the update mark. */
-    void probed(boolean ok) {
-        healthy = ok;
-        if (ok) {
-            consecutiveFailures.set(0);
-            breakerOpenUntilNs = 0;
-        }
-    }
-
-    void observe(long nanos) {
-        double sec = nanos / 1e9;
-        int i = 0;
-        while (i < BUCKETS.length && sec > BUCKETS[i]) i++;
-        buckets.incrementAndGet(i);
-        latencySumMicros.addAndGet(nanos / 1000);
+        return inFlight.get() + Math.max(health.reportedLoad, 0);
     }
 }

@@ -21,22 +21,33 @@ public final class LbCommand implements Callable<Integer> {
     List<String> backends;
     @Option(names = "--registry-url", description = "Follow a commander registry instead of a fixed list.")
     String registryUrl;
+    @Option(names = "--registry-token-file", description = "Registry token: with it the lb also learns the API keys backends require.")
+    Path registryTokenFile;
     @Option(names = "--policy", defaultValue = "round-robin", description = "round-robin, least-load, p2c or random. Default: ${DEFAULT-VALUE}")
     String policy;
     @Option(names = "--api-key", description = "Clients must send Authorization: Bearer KEY (passed through to backends).")
     String apiKey;
-    @Option(names = "--admin-token", description = "Token for POST /admin/drain and /admin/undrain.")
+    @Option(names = "--admin-token", description = "Token for /admin/* (drain, undrain, backends).")
     String adminToken;
     @Option(names = "--admin-token-file", description = "File holding the admin token.")
     Path adminTokenFile;
-    @Option(names = "--backend-timeout-sec", defaultValue = "60", description = "Connect and per-read timeout towards backends. Default: ${DEFAULT-VALUE}")
+    @Option(names = "--public-metrics", description = "Serve /metrics without auth even when --api-key or an admin token is set.")
+    boolean publicMetrics;
+    @Option(names = "--backend-timeout-sec", defaultValue = "60", description = "Longest wait for any read from a backend (a stream's gap between events). Default: ${DEFAULT-VALUE}")
     double backendTimeoutSec;
+    @Option(names = "--first-byte-timeout-sec", description = "Fail over when a backend sends no response byte within this. Default: auto "
+            + "(4x the slowest first byte of the last 256, 2 s at least; the backend timeout until 16 were seen).")
+    Double firstByteTimeoutSec;
     @Option(names = "--health-interval-sec", defaultValue = "1", description = "Active health checks. Default: ${DEFAULT-VALUE}")
     double healthIntervalSec;
+    @Option(names = "--health-timeout-sec", defaultValue = "2", description = "A probe (and a connect) slower than this fails. Default: ${DEFAULT-VALUE}")
+    double healthTimeoutSec;
     @Option(names = "--breaker-failures", defaultValue = "3", description = "Consecutive failures that open a backend's breaker. Default: ${DEFAULT-VALUE}")
     int breakerFailures;
     @Option(names = "--breaker-cooldown-sec", defaultValue = "5", description = "How long an open breaker keeps a backend out. Default: ${DEFAULT-VALUE}")
     double breakerCooldownSec;
+    @Option(names = "--max-connections", defaultValue = "2048", description = "Client connections served at once; more get a quick 503. Default: ${DEFAULT-VALUE}")
+    int maxConnections;
     @Option(names = "--quiet", description = "Print only the READY line.")
     boolean quiet;
 
@@ -44,23 +55,24 @@ public final class LbCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         if ((backends == null) == (registryUrl == null)) throw new Cli.UserError("give exactly one of --backends or --registry-url");
         String token = Cli.secret(adminToken, adminTokenFile, "--admin-token-file");
-        Policy p;
-        try {
-            p = Policy.parse(policy);
-        } catch (IllegalArgumentException e) {
-            throw new Cli.UserError(e.getMessage());
-        }
+        String registryToken = Cli.secret(null, registryTokenFile, "--registry-token-file");
         if (!listenHost.equals("127.0.0.1") && !listenHost.equals("localhost") && !quiet) {
             System.err.println("warning: listening on " + listenHost + (apiKey == null ? " without --api-key" : ""));
         }
-        LoadBalancer lb;
+        LbOptions options;
         try {
-            lb = new LoadBalancer(new LoadBalancer.Options(listenHost, listenPort, backends, registryUrl, p, apiKey, token,
-                    Duration.ofMillis((long) (backendTimeoutSec * 1000)), Duration.ofMillis((long) (healthIntervalSec * 1000)),
-                    breakerFailures, Duration.ofMillis((long) (breakerCooldownSec * 1000))));
+            options = LbOptions.builder().listen(listenHost, listenPort).backends(backends).registry(registryUrl, registryToken)
+                    .policy(Policy.parse(policy)).apiKey(apiKey).adminToken(token).publicMetrics(publicMetrics)
+                    .backendTimeout(seconds(backendTimeoutSec, "--backend-timeout-sec"))
+                    .firstByteTimeout(firstByteTimeoutSec == null ? null : seconds(firstByteTimeoutSec, "--first-byte-timeout-sec"))
+                    .healthInterval(seconds(healthIntervalSec, "--health-interval-sec"))
+                    .healthTimeout(seconds(healthTimeoutSec, "--health-timeout-sec"))
+                    .breaker(breakerFailures, seconds(breakerCooldownSec, "--breaker-cooldown-sec"))
+                    .maxConnections(maxConnections).build();
         } catch (IllegalArgumentException e) {
-            throw new Cli.UserError(e.getMessage() + " (flag --backends)");
+            throw new Cli.UserError(e.getMessage().startsWith("--") ? e.getMessage() : "--backends: " + e.getMessage());
         }
+        LoadBalancer lb = new LoadBalancer(options);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             lb.close();
@@ -70,5 +82,10 @@ public final class LbCommand implements Callable<Integer> {
         System.out.flush();
         stopped.await();
         return 0;
+    }
+
+    private static Duration seconds(double s, String flag) {
+        if (!(s > 0) || s > 86_400) throw new IllegalArgumentException(flag + " must be in (0, 86400] seconds, got " + s);
+        return Duration.ofMillis(Math.max(1, (long) (s * 1000)));
     }
 }

@@ -46,6 +46,8 @@ public record CompletionRequest(
     }
 
     public static final int DEFAULT_MAX_TOKENS = 16;
+    /** Far above any context window we serve; the engine then checks the real one. */
+    public static final int MAX_TOKENS_LIMIT = 1 << 20;
 
     public static CompletionRequest chat(String model, String userContent, int maxTokens, double temperature) {
         return new CompletionRequest(Endpoint.CHAT, model, List.of(new ChatTemplate.Message("user", userContent)), null, null,
@@ -102,17 +104,14 @@ public record CompletionRequest(
             } else if (p.isArray() && p.size() == 1 && p.get(0).isTextual()) prompt = p.get(0).asText();
             else throw OpenAiException.badRequest("prompt", "prompt must be a string, a one-string array, or an array of token ids");
         }
-        int maxTokens = body.has("max_completion_tokens") && !body.get("max_completion_tokens").isNull()
-                ? intField(body, "max_completion_tokens", DEFAULT_MAX_TOKENS) : intField(body, "max_tokens", DEFAULT_MAX_TOKENS);
-        if (maxTokens < 1) throw OpenAiException.badRequest(body.has("max_completion_tokens") ? "max_completion_tokens" : "max_tokens", "must be at least 1");
+        String maxField = body.has("max_completion_tokens") && !body.get("max_completion_tokens").isNull() ? "max_completion_tokens" : "max_tokens";
+        int maxTokens = intField(body, maxField, DEFAULT_MAX_TOKENS, 1, MAX_TOKENS_LIMIT);
         double temperature = numField(body, "temperature", 1.0);
         if (temperature < 0 || temperature > 2) throw OpenAiException.badRequest("temperature", "temperature must be in [0, 2], got " + temperature);
         double topP = numField(body, "top_p", 1.0);
         if (!(topP > 0 && topP <= 1)) throw OpenAiException.badRequest("top_p", "top_p must be in (0, 1], got " + topP);
-        int topK = intField(body, "top_k", 0);
-        if (topK < 0 && topK != -1) throw OpenAiException.badRequest("top_k", "top_k must be >= 0 (or -1 to disable)");
-        int n = intField(body, "n", 1);
-        if (n < 1 || n > 128) throw OpenAiException.badRequest("n", "n must be in [1, 128], got " + n);
+        int topK = intField(body, "top_k", 0, -1, 1 << 20);
+        int n = intField(body, "n", 1, 1, 128);
         Long seed = body.hasNonNull("seed") ? (long) intLike(body, "seed") : null;
         List<String> stop = new ArrayList<>();
         JsonNode st = body.get("stop");
@@ -138,7 +137,7 @@ public record CompletionRequest(
         int top;
         if (endpoint == Endpoint.CHAT) {
             logprobs = boolField(body, "logprobs", false);
-            top = intField(body, "top_logprobs", 0);
+            top = intField(body, "top_logprobs", 0, 0, 20);
         } else {
             // completions: "logprobs": N asks for the top N alternatives
             JsonNode lp = body.get("logprobs");
@@ -148,9 +147,9 @@ public record CompletionRequest(
             } else if (lp.isBoolean()) {
                 logprobs = lp.asBoolean();
                 top = 0;
-            } else if (lp.canConvertToInt()) {
+            } else if (lp.isIntegralNumber()) {
                 logprobs = true;
-                top = lp.asInt();
+                top = intField(body, "logprobs", 0, 0, 20);
             } else throw OpenAiException.badRequest("logprobs", "logprobs must be an integer");
         }
         if (top < 0 || top > 20) throw OpenAiException.badRequest(endpoint == Endpoint.CHAT ? "top_logprobs" : "logprobs", "must be in [0, 20]");
@@ -184,10 +183,14 @@ public record CompletionRequest(
         return v.asText();
     }
 
-    private static int intField(JsonNode body, String f, int def) {
+    /** An integer field checked against its range as a long, so 2^32 + 3 is refused rather than wrapped to 3. */
+    private static int intField(JsonNode body, String f, int def, int min, int max) {
         JsonNode v = body.get(f);
         if (v == null || v.isNull()) return def;
-        return (int) intLike(body, f);
+        if (!v.isIntegralNumber() || !v.canConvertToLong()) throw OpenAiException.badRequest(f, f + " must be an integer in [" + min + ", " + max + "], got " + v);
+        long x = v.asLong();
+        if (x < min || x > max) throw OpenAiException.badRequest(f, f + " must be in [" + min + ", " + max + "], got " + v);
+        return (int) x;
     }
 
     private static long intLike(JsonNode body, String f) {

@@ -78,6 +78,23 @@ public final class OpenAiClient {
                 .build();
     }
 
+    /**
+     * The one model this server serves, read from {@code /v1/models}. Fails with a message that says what to do when
+     * the server cannot be reached or serves no model or several (listing them).
+     */
+    public String servedModel() {
+        Exchange x = get("/v1/models");
+        if (x.status() != 200) {
+            throw new IllegalArgumentException("cannot ask " + baseUrl + "/v1/models which model it serves ("
+                    + (x.error() != null ? plain(x.error()) : "HTTP " + x.status()) + "); check the server is up, or pass --model");
+        }
+        java.util.List<String> ids = new java.util.ArrayList<>();
+        x.json().path("data").forEach(m -> ids.add(m.path("id").asText()));
+        if (ids.size() == 1) return ids.get(0);
+        if (ids.isEmpty()) throw new IllegalArgumentException(baseUrl + "/v1/models lists no model; pass --model");
+        throw new IllegalArgumentException(baseUrl + " serves " + ids.size() + " models " + ids + "; choose one with --model");
+    }
+
     public String baseUrl() {
         return baseUrl;
     }
@@ -161,6 +178,14 @@ public final class OpenAiClient {
         } catch (IOException e) {
             return new Exchange(-1, "", Map.of(), describe(e));
         }
+    }
+
+    /** A transport error as a person reads it: "connection refused", not the exception's class. */
+    public static String plain(String error) {
+        if (error.startsWith("ConnectException")) return "connection refused";
+        if (error.startsWith("SocketTimeoutException") || error.startsWith("InterruptedIOException: timeout")) return "timed out";
+        if (error.startsWith("UnknownHostException")) return "unknown host" + error.substring(error.indexOf(':') < 0 ? error.length() : error.indexOf(':') + 1);
+        return error.replaceFirst("^[A-Za-z.]*Exception: ", "");
     }
 
     static String describe(Throwable e) {

@@ -17,6 +17,7 @@ import dev.rolloutlab.openai.CompletionRequest;
 import dev.rolloutlab.openai.OpenAiException;
 import dev.rolloutlab.openai.Wire;
 import dev.rolloutlab.util.Json;
+import dev.rolloutlab.util.Http;
 import static dev.rolloutlab.util.Http.json;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
@@ -45,7 +46,7 @@ import java.util.concurrent.TimeUnit;
 public final class OpenAiServer implements AutoCloseable {
     /** How one port is served. A null {@code apiKey} leaves the OpenAI paths open. */
     public record Options(String host, int port, int backendId, String servedModelName, String apiKey,
-                          String adminToken, boolean enableWeightReload, Duration idleTimeout) {
+                          String adminToken, boolean enableWeightReload, Duration idleTimeout, Limits limits) {
         public Options {
             if (enableWeightReload && (adminToken == null || adminToken.isBlank())) {
                 throw new IllegalArgumentException("--enable-weight-reload needs --admin-token (or --admin-token-file): "
@@ -67,10 +68,9 @@ public final class OpenAiServer implements AutoCloseable {
         this.admin = admin;
         this.options = options;
         this.template = new ChatTemplate(engine.tokenizer());
-        this.app = Javalin.create(cfg -> {
-            cfg.startup.showJavalinBanner = false;
-            cfg.concurrency.useVirtualThreads = true;
-            cfg.http.maxRequestSize = 4L << 30; // safetensors pushed to /admin/update_weights
+        this.app = Http.server(OpenAiServer::errorBody, cfg -> {
+            // pushed safetensors may be large; every route reads its body through Http.body with its own cap
+            cfg.http.maxRequestSize = Math.max(options.limits().maxRequestBytes(), options.limits().maxUpdateBytes());
             cfg.routes.before(this::guard);
             cfg.routes.get("/health", ctx -> ctx.status(200));
             cfg.routes.get("/v1/models", this::models);
@@ -82,17 +82,27 @@ public final class OpenAiServer implements AutoCloseable {
                 cfg.routes.get("/admin/weights_checksum", ctx -> json(ctx, 200, admin.checksum()));
                 cfg.routes.post("/admin/perturb_weights", this::perturb);
                 cfg.routes.post("/admin/reload_weights", this::reload);
-                cfg.routes.post("/admin/update_weights", ctx -> json(ctx, 200, admin.update(ctx.bodyAsBytes())));
+                cfg.routes.post("/admin/update_weights", ctx -> json(ctx, 200, admin.update(Http.body(ctx, options.limits().maxUpdateBytes()))));
             }
             cfg.routes.exception(OpenAiException.class, (e, ctx) -> json(ctx, e.status, e.body()));
             cfg.routes.exception(AdminError.class, (e, ctx) -> json(ctx, e.status, Map.of("ok", false, "error", e.getMessage())));
+            cfg.routes.exception(WeightAdmin.TimedOut.class, (e, ctx) -> json(ctx, 504, Map.of("ok", false, "error", e.getMessage())));
             cfg.routes.exception(ModelFormatException.class, (e, ctx) -> json(ctx, 400, Map.of("ok", false, "error", e.getMessage())));
             cfg.routes.exception(Exception.class, (e, ctx) -> json(ctx, 500,
-                    new OpenAiException(500, String.valueOf(e), "internal_error", null, null).body()));
-            cfg.routes.error(404, ctx -> {
-                if (ctx.result() == null) json(ctx, 404, new OpenAiException(404, "unknown path: " + ctx.path(), "not_found_error", null, null).body());
-            });
+                    new OpenAiException(500, String.valueOf(e.getMessage()), "internal_error", null, null).body()));
         });
+    }
+
+    /** OpenAI's error shape for every status, so a client parses any answer the same way. */
+    private static Object errorBody(int status, String message) {
+        String type = switch (status) {
+            case 401 -> "authentication_error";
+            case 404 -> "not_found_error";
+            case 405 -> "method_not_allowed";
+            case 413 -> "request_too_large";
+            default -> status >= 500 ? "internal_error" : "invalid_request_error";
+        };
+        return new OpenAiException(status, message, type, null, null).body();
     }
 
     public OpenAiServer start() {
@@ -177,7 +187,7 @@ public final class OpenAiServer implements AutoCloseable {
     }
 
     private JsonNode adminBody(Context ctx) {
-        String b = ctx.body();
+        String b = new String(Http.body(ctx, 64 << 10), StandardCharsets.UTF_8);
         if (b.isBlank()) return Json.MAPPER.createObjectNode();
         try {
             return Json.parse(b);
@@ -200,6 +210,7 @@ public final class OpenAiServer implements AutoCloseable {
         JsonNode b = adminBody(ctx);
         String path = b.path("model_path").asText("");
         if (path.isBlank()) throw new AdminError(400, "model_path is required");
+        if (path.length() > 4096 || path.indexOf('\0') >= 0) throw new AdminError(400, "model_path must be a path of at most 4096 characters without NUL");
         json(ctx, 200, admin.reload(path));
     }
 
@@ -208,7 +219,7 @@ public final class OpenAiServer implements AutoCloseable {
     private void complete(Context ctx, CompletionRequest.Endpoint endpoint) throws Exception {
         JsonNode body;
         try {
-            body = Json.parse(ctx.body());
+            body = Json.parse(new String(Http.body(ctx, options.limits().maxRequestBytes()), StandardCharsets.UTF_8));
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw OpenAiException.badRequest(null, "Invalid JSON: " + e.getOriginalMessage());
         }
@@ -233,8 +244,14 @@ public final class OpenAiServer implements AutoCloseable {
             return;
         }
         Completion c;
-        try {
-            c = submit(gen, TokenListener.NONE).get();
+        CompletableFuture<Completion> pending = submit(gen, TokenListener.NONE);
+        // the engine drops a cancelled request at its next step
+        try (ClientGone watch = ClientGone.watch(ctx, () -> pending.cancel(false))) {
+            c = pending.get();
+            watch.close();
+            if (watch.mustClose()) ctx.header("Connection", "close");
+        } catch (java.util.concurrent.CancellationException e) {
+            throw new OpenAiException(499, "client closed the connection; generation cancelled", "cancelled", null, null);
         } catch (java.util.concurrent.ExecutionException e) {
             throw new OpenAiException(500, "generation failed: " + e.getCause(), "internal_error", null, null);
         }

@@ -64,6 +64,12 @@ public final class ServeCommand implements Callable<Integer> {
     int requestTimeout;
     @Option(names = "--weights-version", defaultValue = "0", description = "Version number of the weights loaded at start (keeps a trainer's numbering across restarts). Default: ${DEFAULT-VALUE}")
     long weightsVersion;
+    @Option(names = "--max-request-bytes", defaultValue = "4194304", description = "Largest completion request body; larger ones get 413. Default: ${DEFAULT-VALUE}")
+    long maxRequestBytes;
+    @Option(names = "--max-update-bytes", defaultValue = "2147483648", description = "Largest body pushed to /admin/update_weights. Default: ${DEFAULT-VALUE}")
+    long maxUpdateBytes;
+    @Option(names = "--reload-timeout-sec", defaultValue = "120", description = "A weight change still running after this is abandoned; the old weights keep serving. Default: ${DEFAULT-VALUE}")
+    double reloadTimeoutSec;
     @Option(names = "--ready-file", description = "Write {\"ports\":[…],\"urls\":[…],\"pid\":…} here once listening (for scripts and tests).")
     Path readyFile;
 
@@ -96,7 +102,7 @@ public final class ServeCommand implements Callable<Integer> {
         }
         long t0 = System.nanoTime();
         ServerGroup group = ServerGroup.start(new ServerGroup.Spec(dir, chosen, host, mode, backendIdBase, name, apiKey, token,
-                enableWeightReload, Duration.ofSeconds(idleTimeoutSec), weightsVersion));
+                enableWeightReload, Duration.ofSeconds(idleTimeoutSec), weightsVersion, limits()));
         CountDownLatch stopped = new CountDownLatch(1);
         Thread hook = new Thread(() -> {
             group.close();
@@ -136,6 +142,14 @@ public final class ServeCommand implements Callable<Integer> {
             group.close();
         }
         return code;
+    }
+
+    private Limits limits() {
+        try {
+            return new Limits(maxRequestBytes, maxUpdateBytes, Duration.ofMillis((long) (reloadTimeoutSec * 1000)));
+        } catch (IllegalArgumentException e) {
+            throw new Cli.UserError(e.getMessage());
+        }
     }
 
     private int validate(ServerGroup group, String name) {

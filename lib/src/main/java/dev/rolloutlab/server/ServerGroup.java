@@ -18,10 +18,22 @@ public final class ServerGroup implements AutoCloseable {
 
     /** Everything needed to start a group; {@code ports} of 0 pick free ports. */
     public record Spec(Path model, List<Integer> ports, String host, Engines engines, int backendIdBase, String servedModelName,
-                       String apiKey, String adminToken, boolean enableWeightReload, Duration idleTimeout, long initialVersion) {
+                       String apiKey, String adminToken, boolean enableWeightReload, Duration idleTimeout, long initialVersion,
+                       Limits limits) {
         public Spec(Path model, List<Integer> ports, String host, Engines engines, int backendIdBase, String servedModelName,
                     String apiKey, String adminToken, boolean enableWeightReload, Duration idleTimeout) {
-            this(model, ports, host, engines, backendIdBase, servedModelName, apiKey, adminToken, enableWeightReload, idleTimeout, 0);
+            this(model, ports, host, engines, backendIdBase, servedModelName, apiKey, adminToken, enableWeightReload, idleTimeout, 0,
+                    Limits.DEFAULT);
+        }
+
+        public Spec withLimits(Limits l) {
+            return new Spec(model, ports, host, engines, backendIdBase, servedModelName, apiKey, adminToken, enableWeightReload,
+                    idleTimeout, initialVersion, l);
+        }
+
+        public Spec withInitialVersion(long v) {
+            return new Spec(model, ports, host, engines, backendIdBase, servedModelName, apiKey, adminToken, enableWeightReload,
+                    idleTimeout, v, limits);
         }
     }
 
@@ -48,14 +60,15 @@ public final class ServerGroup implements AutoCloseable {
                 } else {
                     Checkpoint cp = i == 0 ? first : Checkpoint.load(spec.model());
                     e = new InProcessEngine(cp, InProcessEngine.Options.DEFAULT.withInitialVersion(spec.initialVersion()), "port" + i);
-                    a = new WeightAdmin(e);
+                    a = new WeightAdmin(e, spec.limits().reloadTimeout());
                     g.engines.add(e);
                     g.admins.add(a);
                     shared = e;
                     sharedAdmin = a;
                 }
                 OpenAiServer.Options o = new OpenAiServer.Options(spec.host(), spec.ports().get(i), spec.backendIdBase() + i,
-                        spec.servedModelName(), spec.apiKey(), spec.adminToken(), spec.enableWeightReload(), spec.idleTimeout());
+                        spec.servedModelName(), spec.apiKey(), spec.adminToken(), spec.enableWeightReload(), spec.idleTimeout(),
+                        spec.limits());
                 OpenAiServer s = new OpenAiServer(e, a, o);
                 g.servers.add(s);
                 try {

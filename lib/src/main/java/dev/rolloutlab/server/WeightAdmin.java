@@ -7,38 +7,50 @@ import dev.rolloutlab.engine.Safetensors;
 import dev.rolloutlab.engine.Tensor;
 
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 
 /**
  * The weight endpoints of one engine: checksum, perturb, reload from a folder, update from pushed safetensors.
  * Changes run one at a time on their own thread; while one runs, {@link #reloading()} is true and the server
- * answers non-admin requests with 503. A rejected change leaves the weights and version as they were.
+ * answers non-admin requests with 503. A rejected change, or one that misses its deadline, leaves the weights and
+ * version as they were.
  */
 public final class WeightAdmin implements AutoCloseable {
     private final InProcessEngine engine;
-    private final AtomicBoolean reloading = new AtomicBoolean();
-    private final ExecutorService worker;
+    private final Duration deadline;
+    /** The change in progress, or null; a late finisher must not clear the mark of a newer change. */
+    private final AtomicReference<Gate> current = new AtomicReference<>();
+    private ExecutorService worker;
     private volatile Map<String, Object> lastOk;
     private volatile String lastError;
 
-    public WeightAdmin(InProcessEngine engine) {
+    public WeightAdmin(InProcessEngine engine, Duration deadline) {
         this.engine = engine;
-        this.worker = Executors.newSingleThreadExecutor(Thread.ofPlatform().name("weights-" + engine.name()).daemon(true).factory());
+        this.deadline = deadline;
+        this.worker = newWorker();
+    }
+
+    private ExecutorService newWorker() {
+        return Executors.newSingleThreadExecutor(Thread.ofPlatform().name("weights-" + engine.name()).daemon(true).factory());
     }
 
     public boolean reloading() {
-        return reloading.get();
+        return current.get() != null;
     }
 
     public Map<String, Object> status() {
         Map<String, Object> m = new LinkedHashMap<>();
-        m.put("reloading", reloading.get());
+        m.put("reloading", reloading());
         m.put("last_ok", lastOk);
         m.put("last_error", lastError);
         m.put("weights_version", engine.weights().version());
@@ -54,8 +66,8 @@ public final class WeightAdmin implements AutoCloseable {
     }
 
     public Map<String, Object> perturb(long seed, double scale, Integer numLeaves) {
-        return change("in_memory_noise", () -> {
-            InProcessEngine.PerturbResult r = engine.perturb(seed, scale, numLeaves);
+        return change("in_memory_noise", gate -> {
+            InProcessEngine.PerturbResult r = gate.install(() -> engine.perturb(seed, scale, numLeaves));
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("num_leaves", r.numLeaves());
             m.put("checksum_before", r.checksumBefore());
@@ -66,13 +78,18 @@ public final class WeightAdmin implements AutoCloseable {
         });
     }
 
-    /** Loads every tensor from a model folder (validated against the running model) and installs them. */
+    /** Loads every tensor from a model folder (regular files only, validated against the running model) and installs them. */
     public Map<String, Object> reload(String modelPath) {
-        Path dir = Path.of(modelPath).toAbsolutePath();
-        return change(dir.toString(), () -> {
+        Path dir;
+        try {
+            dir = Path.of(modelPath).toAbsolutePath();
+        } catch (InvalidPathException e) {
+            throw new ModelFormatException("model_path is not a valid path: " + e.getReason());
+        }
+        return change(dir.toString(), gate -> {
             if (!Files.isDirectory(dir)) throw new ModelFormatException("model_path " + dir + " is not a directory");
             Map<String, Tensor> tensors = Checkpoint.readTensors(dir);
-            long v = engine.updateWeights(tensors);
+            long v = gate.install(() -> engine.updateWeights(tensors));
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("model_path", dir.toString());
             m.put("num_tensors", tensors.size());
@@ -83,10 +100,10 @@ public final class WeightAdmin implements AutoCloseable {
 
     /** Installs tensors pushed as a safetensors body; a partial set replaces only those tensors. */
     public Map<String, Object> update(byte[] body) {
-        return change("http_push", () -> {
+        return change("http_push", gate -> {
             Map<String, Tensor> tensors = Safetensors.parse(body, "request body");
             if (tensors.isEmpty()) throw new ModelFormatException("request body holds no tensors");
-            long v = engine.updateWeights(tensors);
+            long v = gate.install(() -> engine.updateWeights(tensors));
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("num_tensors", tensors.size());
             m.put("version", v);
@@ -95,35 +112,91 @@ public final class WeightAdmin implements AutoCloseable {
         });
     }
 
+    /** A weight change that timed out. */
+    static final class TimedOut extends RuntimeException {
+        TimedOut(String message) {
+            super(message);
+        }
+    }
+
     private interface Change {
-        Map<String, Object> apply() throws Exception;
+        Map<String, Object> apply(Gate gate) throws Exception;
+    }
+
+    /** The one door to the engine's weights for a change: once the deadline closed it, a late change cannot land. */
+    private static final class Gate {
+        private boolean open = true;
+        private boolean installed;
+
+        synchronized <T> T install(Supplier<T> doInstall) {
+            if (!open) throw new IllegalStateException("the change was abandoned at its deadline");
+            installed = true;
+            return doInstall.get();
+        }
+
+        /** Closes the door; false when the change already installed (it is finishing, not stuck). */
+        synchronized boolean close() {
+            open = false;
+            return !installed;
+        }
     }
 
     private Map<String, Object> change(String source, Change c) {
-        Future<Map<String, Object>> f = worker.submit(() -> {
-            reloading.set(true);
-            lastError = null;
-            long t0 = System.nanoTime();
-            try {
-                Map<String, Object> r = new LinkedHashMap<>();
-                r.put("ok", true);
-                r.putAll(c.apply());
-                double sec = (System.nanoTime() - t0) / 1e9;
-                r.put("elapsed_sec", sec);
-                Map<String, Object> ok = new LinkedHashMap<>();
-                ok.put("time", System.currentTimeMillis() / 1000.0);
-                ok.put("elapsed_sec", sec);
-                ok.put("model_path", source);
-                ok.put("version", engine.weights().version());
-                lastOk = ok;
-                return r;
-            } catch (Exception e) {
-                lastError = e.getMessage();
-                throw e;
-            } finally {
-                reloading.set(false);
-            }
-        });
+        Gate gate = new Gate();
+        Future<Map<String, Object>> f;
+        synchronized (this) {
+            f = worker.submit(() -> {
+                current.set(gate); // one worker thread: changes start one at a time
+                lastError = null;
+                long t0 = System.nanoTime();
+                try {
+                    Map<String, Object> r = new LinkedHashMap<>();
+                    r.put("ok", true);
+                    r.putAll(c.apply(gate));
+                    double sec = (System.nanoTime() - t0) / 1e9;
+                    r.put("elapsed_sec", sec);
+                    Map<String, Object> ok = new LinkedHashMap<>();
+                    ok.put("time", System.currentTimeMillis() / 1000.0);
+                    ok.put("elapsed_sec", sec);
+                    ok.put("model_path", source);
+                    ok.put("version", engine.weights().version());
+                    lastOk = ok;
+                    return r;
+                } catch (Exception e) {
+                    lastError = e.getMessage();
+                    throw e;
+                } finally {
+                    current.compareAndSet(gate, null);
+                }
+            });
+        }
+        try {
+            return f.get(deadline.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            if (!gate.close()) return join(f); // installed already: it is finishing, not stuck
+            abandon(f, gate);
+            String msg = "weight change from " + source + " did not finish within " + deadline.toSeconds() + " s; abandoned, version "
+                    + engine.weights().version() + " keeps serving";
+            lastError = msg;
+            throw new TimedOut(msg);
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) throw r;
+            throw new IllegalStateException(e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted");
+        }
+    }
+
+    /** A stuck change keeps its thread (it may sit in a blocking read); later changes get a fresh worker. */
+    private synchronized void abandon(Future<?> f, Gate gate) {
+        f.cancel(true);
+        worker.shutdownNow();
+        worker = newWorker();
+        current.compareAndSet(gate, null);
+    }
+
+    private static Map<String, Object> join(Future<Map<String, Object>> f) {
         try {
             return f.get();
         } catch (java.util.concurrent.ExecutionException e) {
@@ -136,7 +209,7 @@ public final class WeightAdmin implements AutoCloseable {
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
         worker.shutdownNow();
     }
 }

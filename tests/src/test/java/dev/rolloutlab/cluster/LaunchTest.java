@@ -100,7 +100,8 @@ class LaunchTest {
                       - {name: h3, address: %s, workdir: %s/h3}
                     """.formatted(Sshd.userKey(), FakeHosts.address(1), wd, FakeHosts.address(2), wd, FakeHosts.address(3), wd));
             List<String> common = new ArrayList<>(List.of("--inventory", inv.toString(), "--template", "rollout-lab-serve",
-                    "--set", "num_servers=1", "--set", "base_port=31000", "--set", "model=" + TestModels.tiny(), "--timeout-sec", "120"));
+                    "--set", "num_servers=1", "--set", "base_port=31000", "--set", "model=" + TestModels.tiny(), "--set", "host=0.0.0.0",
+                    "--timeout-sec", "120"));
             common.addAll(sshArgs());
             try {
                 Processes.Run up = Processes.run(240, launch("up", common));

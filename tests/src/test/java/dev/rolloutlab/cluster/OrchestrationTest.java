@@ -21,12 +21,12 @@ class OrchestrationTest {
 
     static Commander.Options options(List<String> agents, String kind, String model) {
         return new Commander.Options(kind, model, 4, 0, "127.0.0.1", "auto", 128, 128, 128, false, "python", agents,
-                Duration.ofSeconds(10), "127.0.0.1", 0, "127.0.0.1", TestModels.tempDir("cmd"), TOKEN, 0);
+                Duration.ofSeconds(10), "127.0.0.1", 0, "127.0.0.1", TestModels.tempDir("cmd"), TOKEN, 0, null, null);
     }
 
     @Test
     void commanderStartsRemoteMockBackendsAndPublishesTheRegistry() {
-        try (Agent agent = new Agent("127.0.0.1", 0, TestModels.tempDir("agent"), TOKEN, LaunchTemplate.builtIns());
+        try (Agent agent = new Agent("127.0.0.1", 0, TestModels.tempDir("agent"), Agent.Config.loopback(TOKEN));
              Commander c = new Commander(options(List.of(agent.url()), "mock-openai", "mock-model"))) {
             c.start();
             assertNotNull(c.registryUrl());
@@ -50,7 +50,7 @@ class OrchestrationTest {
     void agentRefusesMissingTokensUnknownKindsAndCommandStrings() throws Exception {
         Path wd = TestModels.tempDir("agent-sec");
         Path pwned = wd.resolve("pwned");
-        try (Agent agent = new Agent("127.0.0.1", 0, wd, TOKEN, LaunchTemplate.builtIns())) {
+        try (Agent agent = new Agent("127.0.0.1", 0, wd, Agent.Config.loopback(TOKEN))) {
             OpenAiClient anon = new OpenAiClient(HTTP, agent.url(), null, true), auth = new OpenAiClient(HTTP, agent.url(), TOKEN, true),
                     wrong = new OpenAiClient(HTTP, agent.url(), "not-the-token", true);
             assertEquals(200, anon.get("/health").status());
@@ -75,10 +75,10 @@ class OrchestrationTest {
     @Test
     void agentRunsARealServeTemplateAndStopsItsProcessGroup() throws Exception {
         int base = dev.rolloutlab.util.Ports.free(1).get(0);
-        try (Agent agent = new Agent("127.0.0.1", 0, TestModels.tempDir("agent-serve"), TOKEN, LaunchTemplate.builtIns())) {
+        try (Agent agent = new Agent("127.0.0.1", 0, TestModels.tempDir("agent-serve"), Agent.Config.loopback(TOKEN))) {
             OpenAiClient auth = new OpenAiClient(HTTP, agent.url(), TOKEN, true);
             var r = auth.post("/admin/start", Map.of("kind", "rollout-lab-serve", "model", TestModels.tiny().toString(),
-                    "num_servers", 1, "base_port", base, "host", "127.0.0.1"), Map.of());
+                    "num_servers", 1, "base_port", base), Map.of());
             assertEquals(200, r.status(), r.body());
             long pid = r.json().path("pid").asLong();
             OpenAiClient server = new OpenAiClient(HTTP, "http://127.0.0.1:" + base, null, true);
@@ -97,7 +97,7 @@ class OrchestrationTest {
     @Test
     void aFailedStartStopsWhatWasAlreadyStarted() throws Exception {
         int dead = dev.rolloutlab.util.Ports.free(1).get(0);
-        try (Agent agent = new Agent("127.0.0.1", 0, TestModels.tempDir("agent-fail"), TOKEN, LaunchTemplate.builtIns())) {
+        try (Agent agent = new Agent("127.0.0.1", 0, TestModels.tempDir("agent-fail"), Agent.Config.loopback(TOKEN))) {
             Commander c = new Commander(options(List.of(agent.url(), "http://127.0.0.1:" + dead), "mock-openai", "mock-model"));
             var e = assertThrows(IllegalStateException.class, c::start);
             assertTrue(e.getMessage().contains("remote start failed for http://127.0.0.1:" + dead), e.getMessage());
@@ -110,7 +110,7 @@ class OrchestrationTest {
     @Test
     void anAgentHeartbeatsItsBackendsIntoTheRegistry() throws Exception {
         try (RegistryServer reg = new RegistryServer("127.0.0.1", 0, "mock-model", List.of(), Duration.ofSeconds(30), TOKEN);
-             Agent agent = new Agent("127.0.0.1", 0, TestModels.tempDir("agent-hb"), TOKEN, LaunchTemplate.builtIns())) {
+             Agent agent = new Agent("127.0.0.1", 0, TestModels.tempDir("agent-hb"), Agent.Config.loopback(TOKEN))) {
             agent.registerWith(reg.url(), "127.0.0.1", Duration.ofMillis(900));
             OpenAiClient auth = new OpenAiClient(HTTP, agent.url(), TOKEN, true);
             JsonNode started = auth.post("/admin/start", Map.of("kind", "mock-openai", "num_servers", 2), Map.of()).json();

@@ -31,7 +31,7 @@ class RelayWireTest {
     static void start() {
         server = ServerGroup.start(new ServerGroup.Spec(TestModels.tiny(), List.of(0), "127.0.0.1", ServerGroup.Engines.SHARED, 0,
                 "m", null, null, false, Duration.ofSeconds(30)));
-        lb = new LoadBalancer(LoadBalancer.Options.of(List.of(server.urls().get(0)), Policy.ROUND_ROBIN).withBackendTimeout(Duration.ofSeconds(20)));
+        lb = new LoadBalancer(LbOptions.builder().backends(List.of(server.urls().get(0))).backendTimeout(Duration.ofSeconds(20)).build());
     }
 
     @AfterAll
@@ -179,7 +179,7 @@ class RelayWireTest {
 
     @Test
     void aBodyTooLargeToKeepIsStreamedToTheBackendWhichDecides() throws Exception {
-        int size = LoadBalancer.BUFFERED_BODY_LIMIT + 1024;
+        int size = Relay.BUFFERED_BODY_LIMIT + 1024;
         try (Socket s = connect()) {
             OutputStream out = s.getOutputStream();
             out.write(("POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: " + size + "\r\n\r\n")

@@ -1,0 +1,43 @@
+package dev.rolloutlab.lb;
+
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * How long the relay waits for a backend's first response byte before it fails over. Fixed when the operator sets
+ * it; otherwise derived from what was observed: four times the slowest of the last 256 first bytes, at least 2 s and
+ * at most the backend timeout. Until 16 first bytes were seen there is no basis to cut a slow generation short, so
+ * the backend timeout applies; a backend that hangs is still dropped as soon as its health probe fails.
+ */
+final class FirstByteTimeout {
+    private static final int WINDOW = 256, MIN_SAMPLES = 16;
+    private static final long FLOOR_NS = Duration.ofSeconds(2).toNanos();
+
+    private final long fixedNs;
+    private final long capNs;
+    private final AtomicLongArray recent = new AtomicLongArray(WINDOW);
+    private final AtomicInteger seen = new AtomicInteger();
+
+    FirstByteTimeout(Duration fixed, Duration cap) {
+        this.fixedNs = fixed == null ? -1 : fixed.toNanos();
+        this.capNs = cap.toNanos();
+    }
+
+    void observe(long firstByteNs) {
+        if (fixedNs < 0) recent.set(Math.floorMod(seen.getAndIncrement(), WINDOW), firstByteNs);
+    }
+
+    long nanos() {
+        if (fixedNs >= 0) return fixedNs;
+        int n = Math.min(seen.get(), WINDOW);
+        if (n < MIN_SAMPLES) return capNs;
+        long max = 0;
+        for (int i = 0; i < n; i++) max = Math.max(max, recent.get(i));
+        return Math.min(capNs, Math.max(FLOOR_NS, 4 * max));
+    }
+
+    String describe() {
+        return fixedNs >= 0 ? Duration.ofNanos(fixedNs).toMillis() + " ms" : "auto (now " + Duration.ofNanos(nanos()).toMillis() + " ms)";
+    }
+}

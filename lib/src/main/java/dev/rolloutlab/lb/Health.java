@@ -1,0 +1,52 @@
+package dev.rolloutlab.lb;
+
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * What the balancer knows of one backend's health: the last probe's verdict, the passive circuit breaker, the
+ * update mark (503 + Retry-After) and the load it last reported. Written by the {@link HealthChecker} and the relay;
+ * a backend whose probe failed gets no new requests until a probe passes again.
+ */
+final class Health {
+    volatile boolean up = true;
+    volatile int reportedLoad = -1;
+    /** Set when the backend answered 503 + Retry-After (a weight update); cleared by a probe that sees it serve. */
+    volatile boolean updating;
+    volatile long unavailableUntilNs;
+    volatile long breakerOpenUntilNs;
+    private final AtomicInteger consecutiveFailures = new AtomicInteger();
+
+    boolean available(long now) {
+        return up && !updating && now >= breakerOpenUntilNs;
+    }
+
+    String breakerState(long now) {
+        return now < breakerOpenUntilNs ? "open" : "closed";
+    }
+
+    void success() {
+        consecutiveFailures.set(0);
+    }
+
+    /** Counts a transport failure; after {@code threshold} in a row the breaker opens and the backend counts as down. */
+    void failure(int threshold, long cooldownNs) {
+        if (consecutiveFailures.incrementAndGet() >= threshold) {
+            breakerOpenUntilNs = System.nanoTime() + cooldownNs;
+            up = false;
+        }
+    }
+
+    /** A probe's verdict: a pass closes the breaker, a failure takes the backend out until the next pass. */
+    void probed(boolean ok) {
+        up = ok;
+        if (ok) {
+            consecutiveFailures.set(0);
+            breakerOpenUntilNs = 0;
+        }
+    }
+
+    void markUpdating(long retryAfterNs) {
+        updating = true;
+        unavailableUntilNs = System.nanoTime() + retryAfterNs;
+    }
+}

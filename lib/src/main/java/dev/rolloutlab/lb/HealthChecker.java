@@ -1,0 +1,93 @@
+package dev.rolloutlab.lb;
+
+import dev.rolloutlab.http1.Fetch;
+import dev.rolloutlab.util.Json;
+import com.fasterxml.jackson.databind.JsonNode;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.Future;
+import java.util.concurrent.ExecutorService;
+
+/**
+ * Active health checks, all backends probed at once every interval: {@code /health} must answer 200 within the
+ * probe timeout or the backend is down (no new requests) until a later probe passes. A backend marked mid-update
+ * must also answer {@code /v1/models}; policies that read load get {@code /get_load}. Also refreshes the backend set.
+ */
+final class HealthChecker implements AutoCloseable {
+    private final LbOptions o;
+    private final BackendSource source;
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(
+            Thread.ofPlatform().name("lb-health").daemon(true).factory());
+    private final ExecutorService probes = Executors.newVirtualThreadPerTaskExecutor();
+
+    HealthChecker(LbOptions o, BackendSource source) {
+        this.o = o;
+        this.source = source;
+        long ms = o.healthInterval().toMillis();
+        timer.scheduleWithFixedDelay(this::probeAll, ms, ms, TimeUnit.MILLISECONDS);
+        if (source.followsRegistry()) timer.scheduleWithFixedDelay(source::refresh, 2, 2, TimeUnit.SECONDS);
+    }
+
+    private void probeAll() {
+        List<Future<?>> running = new ArrayList<>();
+        for (Backend b : source.current()) running.add(probes.submit(() -> probe(b)));
+        for (Future<?> f : running) {
+            try {
+                f.get();
+            } catch (Exception e) {
+                // a probe that throws counts as failed inside probe(); nothing to add here
+            }
+        }
+    }
+
+    private void probe(Backend b) {
+        boolean ok = ok(b, "/health");
+        Health h = b.health;
+        if (ok && h.updating && System.nanoTime() >= h.unavailableUntilNs) {
+            // a backend mid-update answers /health; only a 200 from a model path says it serves again
+            if (ok(b, "/v1/models")) h.updating = false;
+        }
+        h.probed(ok);
+        if (ok && o.policy().usesReportedLoad()) h.reportedLoad = reportedLoad(b);
+    }
+
+    private boolean ok(Backend b, String path) {
+        try {
+            return Fetch.get(b.url + path, bearer(b), o.healthTimeout(), 1 << 16).status() == 200;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private String bearer(Backend b) {
+        if (b.authorizationLine != null) return b.authorizationLine.substring("Authorization: Bearer ".length()).trim();
+        return o.apiKey();
+    }
+
+    private int reportedLoad(Backend b) {
+        try {
+            Fetch.Response r = Fetch.get(b.url + "/get_load", bearer(b), o.healthTimeout(), 1 << 16);
+            if (r.status() != 200) return -1;
+            JsonNode n = Json.parse(r.text());
+            if (n.isArray()) {
+                int s = 0;
+                for (JsonNode e : n) s += e.path("num_reqs").asInt(0);
+                return s;
+            }
+            return n.path("num_reqs").asInt(-1);
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
+    @Override
+    public void close() {
+        timer.shutdownNow();
+        probes.shutdownNow();
+    }
+}

@@ -1,0 +1,294 @@
+package dev.rolloutlab.lb;
+
+import dev.rolloutlab.http1.Head;
+import dev.rolloutlab.http1.Http1Connection;
+import dev.rolloutlab.http1.HttpIn;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.ProtocolException;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Proxies one client request: the policy's order, failover only before the first response byte (so no request is
+ * answered twice), then status, headers and body relayed chunk by chunk so SSE events are not held back.
+ */
+final class Relay {
+    /** Request bodies up to this size are kept for failover; larger ones stream to one backend, without retries. */
+    static final int BUFFERED_BODY_LIMIT = 8 << 20;
+    /** While waiting for a first byte the relay wakes this often to see whether the backend was marked down. */
+    private static final int FIRST_BYTE_SLICE_MS = 100;
+
+    /** Headers that describe one hop, plus the framing and host the relay sets itself; never copied across. */
+    private static final String[] HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization",
+            "te", "trailers", "trailer", "upgrade", "transfer-encoding", "content-length", "host", "expect", "proxy-connection"};
+    private static final byte[] CRLF = {'\r', '\n'};
+    private static final byte[] LAST_CHUNK = "0\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1);
+
+    private final LbOptions o;
+    private final BackendSource source;
+    private final LbMetrics metrics;
+    private final FirstByteTimeout firstByte;
+
+    Relay(LbOptions o, BackendSource source, LbMetrics metrics) {
+        this.o = o;
+        this.source = source;
+        this.metrics = metrics;
+        this.firstByte = new FirstByteTimeout(o.firstByteTimeout(), o.backendTimeout());
+    }
+
+    /** Case-insensitive membership without allocating (this runs for every header of every request and response). */
+    private static boolean hopByHop(String name) {
+        for (String h : HOP_BY_HOP) if (h.length() == name.length() && h.equalsIgnoreCase(name)) return true;
+        return false;
+    }
+
+    private static boolean isAuthorization(String name) {
+        return name.length() == 13 && name.equalsIgnoreCase("authorization");
+    }
+
+    /** One client request on its way through the balancer. */
+    private static final class Exchange {
+        final Head head;
+        final byte[] body;           // null when the body is too large to keep: it streams from {@code bodyIn}
+        final HttpIn.Body bodyIn;
+        final String forwardHeaders; // header lines after Host and Authorization, ending with the blank line
+        final String clientAuthorization; // the client's Authorization line, or ""
+        final OutputStream out;
+        final boolean keep;
+        final byte[] buf;
+        boolean bodySent;            // a streamed body was (partly) sent: no failover possible any more
+        String lastError = "unknown";
+
+        Exchange(Head head, byte[] body, HttpIn.Body bodyIn, String forwardHeaders, String clientAuthorization, OutputStream out,
+                 boolean keep, byte[] buf) {
+            this.head = head;
+            this.body = body;
+            this.bodyIn = bodyIn;
+            this.forwardHeaders = forwardHeaders;
+            this.clientAuthorization = clientAuthorization;
+            this.out = out;
+            this.keep = keep;
+            this.buf = buf;
+        }
+    }
+
+    /** Proxies the request; returns whether the client connection stays open. */
+    boolean proxy(Head h, HttpIn.Body bodyIn, OutputStream out, boolean keep, byte[] relayBuf) throws IOException {
+        if (o.apiKey() != null && !("Bearer " + o.apiKey()).equals(h.header("Authorization"))) {
+            boolean drained = drain(bodyIn);
+            Responses.error(out, 401, "missing or wrong API key (Authorization: Bearer <key>)", "invalid_api_key", keep && drained);
+            return keep && drained;
+        }
+        boolean large = bodyIn.fixed() && bodyIn.length() > BUFFERED_BODY_LIMIT;
+        byte[] body;
+        try {
+            body = large ? null : bodyIn.readAll(BUFFERED_BODY_LIMIT);
+        } catch (ProtocolException e) {
+            Responses.error(out, 413, "request body too large: " + e.getMessage(), "request_too_large", false);
+            return false;
+        }
+        List<Backend> list = source.current();
+        if (list.isEmpty()) {
+            Responses.json(out, 502, allFailed("no backends registered"), keep && !large);
+            return keep && !large;
+        }
+        String m = h.method();
+        long len = large ? bodyIn.length() : body.length;
+        boolean withLength = len > 0 || m.equals("POST") || m.equals("PUT") || m.equals("PATCH");
+        StringBuilder clientAuth = new StringBuilder();
+        Exchange ex = new Exchange(h, body, bodyIn, forwardHeaders(h, withLength ? len : -1, clientAuth), clientAuth.toString(), out,
+                keep, relayBuf);
+
+        int[] order = new int[list.size()];
+        o.policy().order(list, order);
+        long now = System.nanoTime();
+        // available backends first in policy order; then, as a last resort, those that are up but whose breaker is
+        // open or who are mid-update. A backend whose health probe failed, or that is draining, gets nothing.
+        for (int pass = 0; pass < 2 && !ex.bodySent; pass++) {
+            for (int idx : order) {
+                Backend b = list.get(idx);
+                boolean avail = b.available(now);
+                if ((pass == 0) != avail || (pass == 1 && (b.draining || !b.health.up))) continue;
+                Boolean keepClient = attempt(ex, b);
+                if (keepClient != null) return keepClient;
+                if (ex.bodySent) break;
+            }
+        }
+        metrics.allFailed.incrementAndGet();
+        boolean k = keep && !large; // a large body may be partly unread: the connection cannot carry another request
+        Responses.json(out, 502, allFailed(ex.lastError), k);
+        return k;
+    }
+
+    private static Map<String, Object> allFailed(String detail) {
+        return Responses.error("all backends failed: " + detail, "service_unavailable", "all_backends_failed", Map.of("detail", detail));
+    }
+
+    /** Reads and drops a small request body so the connection can carry the next request; false if it is too large. */
+    private static boolean drain(HttpIn.Body bodyIn) {
+        try {
+            bodyIn.readAll(BUFFERED_BODY_LIMIT);
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /**
+     * Tries one backend. Returns whether the client connection stays open once the response was relayed, or null
+     * when this backend failed before its first response byte (then the caller fails over).
+     */
+    private Boolean attempt(Exchange ex, Backend b) throws IOException {
+        b.stats.requests.incrementAndGet();
+        b.inFlight.incrementAndGet();
+        long t0 = System.nanoTime();
+        try {
+            Http1Connection c = null;
+            Head rh;
+            try {
+                c = b.pool.acquire();
+                rh = exchange(ex, b, c, t0);
+            } catch (IOException e) {
+                boolean stale = c != null && c.reused() && ex.body != null && !(e instanceof SocketTimeoutException);
+                if (c != null) c.close();
+                c = null;
+                rh = null;
+                if (stale) { // the backend closed an idle kept-alive connection as we wrote: it never saw the request
+                    try {
+                        c = b.pool.open();
+                        rh = exchange(ex, b, c, t0);
+                    } catch (IOException again) {
+                        if (c != null) c.close();
+                        e = again;
+                        c = null;
+                    }
+                }
+                if (c == null) {
+                    b.health.failure(o.breakerFailures(), o.breakerCooldown().toNanos());
+                    b.stats.errors.incrementAndGet();
+                    b.stats.retries.incrementAndGet();
+                    ex.lastError = b.label + ": " + (e instanceof SocketTimeoutException ? "no response within the first-byte timeout of "
+                            + firstByte.describe() + (b.health.up ? "" : " (marked down by its health check)") : e.toString());
+                    return null;
+                }
+            }
+            firstByte.observe(System.nanoTime() - t0);
+            String retryAfter = rh.header("Retry-After");
+            if (rh.status() == 503 && retryAfter != null && !ex.bodySent) {
+                // mid-update: this backend gets no new requests until a probe sees it serving again
+                b.health.markUpdating(parseSeconds(retryAfter));
+                b.stats.retries.incrementAndGet();
+                ex.lastError = b.label + ": 503 Retry-After " + retryAfter;
+                c.close();
+                return null;
+            }
+            boolean keepClient = relay(ex, b, c, rh);
+            b.health.success();
+            return keepClient;
+        } finally {
+            b.inFlight.decrementAndGet();
+            b.stats.observe(System.nanoTime() - t0);
+        }
+    }
+
+    /** Sends the request to {@code b} on {@code c} and waits for the response head, giving up at the first-byte deadline. */
+    private Head exchange(Exchange ex, Backend b, Http1Connection c, long t0) throws IOException {
+        Head h = ex.head;
+        String auth = b.authorizationLine != null ? b.authorizationLine : ex.clientAuthorization;
+        byte[] head = (h.method() + " " + h.target() + " HTTP/1.1\r\nHost: " + b.hostHeader + "\r\n" + auth + ex.forwardHeaders)
+                .getBytes(StandardCharsets.ISO_8859_1);
+        if (ex.body != null) {
+            c.send(head, ex.body, ex.body.length);
+        } else {
+            ex.bodySent = true;
+            c.send(head, null, 0);
+            try {
+                ex.bodyIn.transferTo(c.out());
+            } catch (IOException writeFailed) {
+                // the backend may have refused the body early (413) and closed: relay its answer, not a 502
+                try {
+                    return c.readResponse();
+                } catch (IOException noAnswer) {
+                    throw writeFailed;
+                }
+            }
+        }
+        long deadline = t0 + firstByte.nanos();
+        return c.readResponse(FIRST_BYTE_SLICE_MS, () -> !b.health.up || System.nanoTime() >= deadline);
+    }
+
+    private static String forwardHeaders(Head h, long contentLength, StringBuilder authorization) {
+        StringBuilder sb = new StringBuilder(256);
+        for (int i = 0; i < h.size(); i++) {
+            String name = h.name(i);
+            if (hopByHop(name)) continue;
+            StringBuilder to = isAuthorization(name) ? authorization : sb;
+            to.append(name).append(": ").append(h.value(i)).append("\r\n");
+        }
+        if (contentLength >= 0) sb.append("Content-Length: ").append(contentLength).append("\r\n");
+        return sb.append("\r\n").toString();
+    }
+
+    /**
+     * Copies status, headers and body to the client; after this starts nothing is retried. A body without a known
+     * length goes out chunked, one chunk and one flush per read from the backend, so SSE events are not held back.
+     * Any failure aborts both connections: the backend sees its connection close and drops the generation.
+     */
+    private boolean relay(Exchange ex, Backend b, Http1Connection c, Head rh) throws IOException {
+        try {
+            HttpIn.Body in = c.in().responseBody(rh, ex.head.method());
+            boolean http10 = ex.head.http10();
+            // a streamed request body the backend did not read to its end leaves the client stream out of step
+            boolean keep = ex.keep && (in.fixed() || !http10) && (ex.body != null || ex.bodyIn.complete());
+            StringBuilder sb = new StringBuilder(512).append("HTTP/1.1 ").append(rh.status()).append(' ')
+                    .append(rh.reason().isEmpty() ? Responses.reason(rh.status()) : rh.reason()).append("\r\n");
+            for (int i = 0; i < rh.size(); i++) {
+                String name = rh.name(i);
+                if (hopByHop(name)) continue;
+                sb.append(name).append(": ").append(rh.value(i)).append("\r\n");
+            }
+            sb.append("X-OpenAI-LB-Backend: ").append(b.label).append("\r\n");
+            if (in.fixed()) sb.append("Content-Length: ").append(in.length()).append("\r\n");
+            else if (!http10) sb.append("Transfer-Encoding: chunked\r\n");
+            if (!keep) sb.append("Connection: close\r\n");
+            else if (http10) sb.append("Connection: keep-alive\r\n");
+            OutputStream out = ex.out;
+            out.write(sb.append("\r\n").toString().getBytes(StandardCharsets.ISO_8859_1));
+            byte[] buf = ex.buf;
+            boolean chunkedOut = !in.fixed() && !http10;
+            int n;
+            while ((n = in.read(buf, 0, buf.length)) > 0) {
+                if (chunkedOut) {
+                    out.write((Integer.toHexString(n) + "\r\n").getBytes(StandardCharsets.ISO_8859_1));
+                    out.write(buf, 0, n);
+                    out.write(CRLF);
+                    out.flush();
+                } else {
+                    out.write(buf, 0, n);
+                    if (!in.fixed()) out.flush();
+                }
+            }
+            if (chunkedOut) out.write(LAST_CHUNK);
+            out.flush();
+            if (in.complete() && !in.untilClose() && rh.keepAlive()) b.pool.release(c);
+            else c.close();
+            return keep;
+        } catch (IOException e) {
+            c.close();
+            b.stats.errors.incrementAndGet();
+            throw e;
+        }
+    }
+
+    private static long parseSeconds(String s) {
+        try {
+            return (long) (Math.min(3600, Math.max(0, Double.parseDouble(s.trim()))) * 1e9);
+        } catch (NumberFormatException e) {
+            return 1_000_000_000L;
+        }
+    }
+}
