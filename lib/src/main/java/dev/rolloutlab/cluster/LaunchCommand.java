@@ -78,6 +78,10 @@ public final class LaunchCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new Cli.UserError(e.getMessage());
         }
+        String bind = ex.params().getOrDefault("host", "127.0.0.1");
+        if (!Agent.isLoopback(bind) && ex.params().getOrDefault("api_key", "").isEmpty()) {
+            System.err.println("warning: --set host=" + bind + " serves beyond loopback without a key; add --set api_key=…");
+        }
         Launcher l = new Launcher(inv, ex, new Ssh(sshOptions, Duration.ofSeconds(60)), workdir);
         if (dryRun) {
             for (List<String> argv : l.dryRun(action)) System.out.println(String.join(" ", argv.stream().map(Ssh::quote).toList()));

@@ -51,10 +51,15 @@ public final class Http {
             routes.accept(cfg);
             cfg.routes.exception(Error.class, (e, ctx) -> json(ctx, e.status, errorBody.apply(e.status, e.getMessage())));
             cfg.routes.error(404, ctx -> {
-                if (ctx.result() == null) json(ctx, 404, errorBody.apply(404, "unknown path: " + ctx.path()));
+                if (!isJson(ctx)) json(ctx, 404, errorBody.apply(404, "unknown path: " + ctx.path())); // a handler's own 404 stays
             });
             cfg.routes.error(405, ctx -> json(ctx, 405, errorBody.apply(405, "method " + ctx.method() + " is not allowed on " + ctx.path())));
         });
+    }
+
+    private static boolean isJson(Context ctx) {
+        String t = ctx.res().getContentType();
+        return t != null && t.startsWith("application/json");
     }
 
     /**

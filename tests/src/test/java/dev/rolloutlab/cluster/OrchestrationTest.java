@@ -85,6 +85,7 @@ class OrchestrationTest {
             long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
             while (server.get("/v1/models").status() != 200 && System.nanoTime() < deadline) Thread.sleep(200);
             assertEquals(200, server.get("/v1/models").status());
+            assertEquals(List.of("127.0.0.1"), dev.rolloutlab.testing.ListeningSockets.addresses(base), "bound to loopback only");
             JsonNode st = auth.get("/admin/status").json();
             assertTrue(st.path("running").asBoolean());
             assertTrue(st.path("log_paths").get(0).asText().endsWith("agent_rollout-lab-serve.log"));
