@@ -4,8 +4,8 @@
 //JAVA_OPTIONS --add-modules jdk.incubator.vector -Djava.awt.headless=true
 //DESCRIPTION Worker agent: starts and stops templated servers for a commander (token-protected).
 
-import dev.rolloutlab.cli.Cli;
-import dev.rolloutlab.cluster.AgentCommand;
+import dev.rolloutlab.commands.Cli;
+import dev.rolloutlab.commands.AgentCommand;
 
 public class Agent {
     public static void main(String... args) {

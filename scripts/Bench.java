@@ -4,8 +4,8 @@
 //JAVA_OPTIONS --add-modules jdk.incubator.vector -Djava.awt.headless=true
 //DESCRIPTION Load-test OpenAI endpoints; writes requests.jsonl, summary.csv/json and run.json.
 
-import dev.rolloutlab.cli.Cli;
-import dev.rolloutlab.bench.BenchCommand;
+import dev.rolloutlab.commands.Cli;
+import dev.rolloutlab.commands.BenchCommand;
 
 public class Bench {
     public static void main(String... args) {

@@ -4,8 +4,8 @@
 //JAVA_OPTIONS --add-modules jdk.incubator.vector -Djava.awt.headless=true
 //DESCRIPTION Start local and agent-managed servers, wait until ready, publish the registry.
 
-import dev.rolloutlab.cli.Cli;
-import dev.rolloutlab.cluster.CommanderCommand;
+import dev.rolloutlab.commands.Cli;
+import dev.rolloutlab.commands.CommanderCommand;
 
 public class Commander {
     public static void main(String... args) {

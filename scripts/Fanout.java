@@ -4,8 +4,8 @@
 //JAVA_OPTIONS --add-modules jdk.incubator.vector -Djava.awt.headless=true
 //DESCRIPTION One chat request to every backend of a registry in parallel (the seed's fanout client).
 
-import dev.rolloutlab.cli.Cli;
-import dev.rolloutlab.bench.FanoutCommand;
+import dev.rolloutlab.commands.Cli;
+import dev.rolloutlab.commands.FanoutCommand;
 
 public class Fanout {
     public static void main(String... args) {

@@ -4,8 +4,8 @@
 //JAVA_OPTIONS --add-modules jdk.incubator.vector -Djava.awt.headless=true
 //DESCRIPTION One in-process generation: prompt in, completion and token count out.
 
-import dev.rolloutlab.cli.Cli;
-import dev.rolloutlab.engine.GenerateCommand;
+import dev.rolloutlab.commands.Cli;
+import dev.rolloutlab.commands.GenerateCommand;
 
 public class Generate {
     public static void main(String... args) {

@@ -5,8 +5,8 @@
 //JAVA_OPTIONS --add-modules jdk.incubator.vector -Djava.awt.headless=true
 //DESCRIPTION Install the Java Jupyter kernel with Rollout Lab on its classpath.
 
-import dev.rolloutlab.cli.Cli;
-import dev.rolloutlab.report.KernelCommand;
+import dev.rolloutlab.commands.Cli;
+import dev.rolloutlab.commands.KernelCommand;
 
 public class Kernel {
     public static void main(String... args) {

@@ -4,8 +4,8 @@
 //JAVA_OPTIONS --add-modules jdk.incubator.vector -Djava.awt.headless=true
 //DESCRIPTION Start, check, tail or stop servers on many hosts over SSH.
 
-import dev.rolloutlab.cli.Cli;
-import dev.rolloutlab.cluster.LaunchCommand;
+import dev.rolloutlab.commands.Cli;
+import dev.rolloutlab.commands.LaunchCommand;
 
 public class Launch {
     public static void main(String... args) {

@@ -4,8 +4,8 @@
 //JAVA_OPTIONS --add-modules jdk.incubator.vector -Djava.awt.headless=true
 //DESCRIPTION OpenAI load balancer: pooled, load-aware routing, failover before the first byte, SSE passthrough.
 
-import dev.rolloutlab.cli.Cli;
-import dev.rolloutlab.lb.LbCommand;
+import dev.rolloutlab.commands.Cli;
+import dev.rolloutlab.commands.LbCommand;
 
 public class Lb {
     public static void main(String... args) {

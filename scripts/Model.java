@@ -4,8 +4,8 @@
 //JAVA_OPTIONS --add-modules jdk.incubator.vector -Djava.awt.headless=true
 //DESCRIPTION Create a random-weight checkpoint (init) or describe one (inspect).
 
-import dev.rolloutlab.cli.Cli;
-import dev.rolloutlab.engine.ModelCommand;
+import dev.rolloutlab.commands.Cli;
+import dev.rolloutlab.commands.ModelCommand;
 
 public class Model {
     public static void main(String... args) {

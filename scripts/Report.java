@@ -4,8 +4,8 @@
 //JAVA_OPTIONS --add-modules jdk.incubator.vector -Djava.awt.headless=true
 //DESCRIPTION Plots and REPORT.md from a results folder.
 
-import dev.rolloutlab.cli.Cli;
-import dev.rolloutlab.report.ReportCommand;
+import dev.rolloutlab.commands.Cli;
+import dev.rolloutlab.commands.ReportCommand;
 
 public class Report {
     public static void main(String... args) {

@@ -4,8 +4,8 @@
 //JAVA_OPTIONS --add-modules jdk.incubator.vector -Djava.awt.headless=true
 //DESCRIPTION Serve the reference engine on N OpenAI-compatible ports in one process (--validate reproduces the seed's check).
 
-import dev.rolloutlab.cli.Cli;
-import dev.rolloutlab.server.ServeCommand;
+import dev.rolloutlab.commands.Cli;
+import dev.rolloutlab.commands.ServeCommand;
 
 public class Serve {
     public static void main(String... args) {

@@ -4,8 +4,8 @@
 //JAVA_OPTIONS --add-modules jdk.incubator.vector -Djava.awt.headless=true
 //DESCRIPTION Weight admin client: checksum, status, perturb, reload, update (one server or a registry).
 
-import dev.rolloutlab.cli.Cli;
-import dev.rolloutlab.server.WeightsCommand;
+import dev.rolloutlab.commands.Cli;
+import dev.rolloutlab.commands.WeightsCommand;
 
 public class Weights {
     public static void main(String... args) {

@@ -7,6 +7,9 @@ import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.stream.Stream;
+import java.util.Comparator;
+import java.util.Optional;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.LinkedHashMap;
@@ -35,6 +38,26 @@ public final class Results {
     }
 
     /** {@code out} if given (it must not hold a run yet), else {@code results/<timestamp>-<kind>} made unique. */
+    /** Where runs go by default: {@code $ROLLOUT_LAB_RESULTS}, else {@code results/} at the checkout root above the working directory. */
+    public static Path root() {
+        String env = System.getenv("ROLLOUT_LAB_RESULTS");
+        if (env != null && !env.isBlank()) return Path.of(env);
+        for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
+            if (Files.exists(p.resolve("jbang-catalog.json"))) return p.resolve("results");
+        }
+        return Path.of("results").toAbsolutePath();
+    }
+
+    /** The newest finished run under {@code root} (one with a summary), by folder name. */
+    public static Optional<Path> latest(Path root) {
+        if (!Files.isDirectory(root)) return Optional.empty();
+        try (Stream<Path> s = Files.list(root)) {
+            return s.filter(p -> Files.exists(p.resolve("summary.csv"))).max(Comparator.comparing(p -> p.getFileName().toString()));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     public static Results create(Path out, String kind) {
         try {
             Path d;

@@ -2,6 +2,7 @@ package dev.rolloutlab.cluster;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rolloutlab.openai.OpenAiClient;
+import dev.rolloutlab.util.HostPort;
 import dev.rolloutlab.util.Http;
 import dev.rolloutlab.util.Json;
 import static dev.rolloutlab.util.Http.json;
@@ -41,7 +42,7 @@ public final class Agent implements AutoCloseable {
         public Config {
             if (token == null || token.isBlank()) throw new IllegalArgumentException("the agent needs a token (--token-file)");
             if (serverApiKey != null && serverApiKey.isBlank()) serverApiKey = null;
-            if (!isLoopback(serverHost) && serverApiKey == null) {
+            if (!HostPort.isLoopback(serverHost) && serverApiKey == null) {
                 throw new IllegalArgumentException("--server-host " + serverHost + " exposes started servers beyond loopback: "
                         + "give them a key with --server-api-key-file");
             }
@@ -51,10 +52,6 @@ public final class Agent implements AutoCloseable {
         public static Config loopback(String token) {
             return new Config(token, "127.0.0.1", null, LaunchTemplate.builtIns());
         }
-    }
-
-    static boolean isLoopback(String host) {
-        return host.equals("127.0.0.1") || host.equals("localhost") || host.equals("::1") || host.startsWith("127.");
     }
 
     private final Path workdir;

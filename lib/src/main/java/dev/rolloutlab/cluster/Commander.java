@@ -1,5 +1,6 @@
 package dev.rolloutlab.cluster;
 
+import dev.rolloutlab.util.HostPort;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rolloutlab.openai.OpenAiClient;
 
@@ -27,7 +28,7 @@ public final class Commander implements AutoCloseable {
                           int remoteBasePort, String registryToken, String serverApiKey) {
         public Options {
             if (serverApiKey != null && serverApiKey.isBlank()) serverApiKey = null;
-            if (numServersPerWorker > 0 && !Agent.isLoopback(bindHost) && serverApiKey == null) {
+            if (numServersPerWorker > 0 && !HostPort.isLoopback(bindHost) && serverApiKey == null) {
                 throw new IllegalArgumentException("--bind-host " + bindHost + " exposes the local servers beyond loopback: "
                         + "give them a key with --server-api-key-file");
             }

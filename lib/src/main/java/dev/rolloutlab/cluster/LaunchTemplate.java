@@ -1,6 +1,7 @@
 package dev.rolloutlab.cluster;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.rolloutlab.process.ChildJvm;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 
@@ -37,7 +38,7 @@ public record LaunchTemplate(String name, String description, List<String> comma
         String cp = System.getProperty("java.class.path");
         Map<String, LaunchTemplate> m = new LinkedHashMap<>();
         m.put("rollout-lab-serve", new LaunchTemplate("rollout-lab-serve", "Rollout Lab's serve (N OpenAI ports in one JVM)",
-                List.of("${java}", "--add-modules", "jdk.incubator.vector", "-cp", "${classpath}", "dev.rolloutlab.cli.Main", "serve",
+                List.of("${java}", "--add-modules", "jdk.incubator.vector", "-cp", "${classpath}", ChildJvm.MAIN, "serve",
                         "--shape=${shape}", "--model=${model}", "--num-servers=${num_servers}", "--base-port=${base_port}", "--host=${host}",
                         "--api-key=${api_key}", "--served-model-name=${served_model_name}", "--backend-id-base=${backend_id_base}"),
                 params(TemplateParam.operator("java", java), TemplateParam.operator("classpath", cp),

@@ -1,7 +1,12 @@
 package dev.rolloutlab.cluster;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.rolloutlab.http1.Fetch;
 import dev.rolloutlab.openai.OpenAiClient;
+import dev.rolloutlab.openai.TransportError;
+import dev.rolloutlab.util.Json;
+
+import java.io.IOException;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -9,7 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** Client side of the commander's registry: {@code GET /backends} → {@code {"ok","model","backends":[…]}}. */
+/** Client side of the commander's registry, over the same small HTTP/1.1 codec as the balancer: {@code GET /backends}. */
 public final class Registry {
     private Registry() {
     }
@@ -24,11 +29,20 @@ public final class Registry {
 
     /** With the registry token the answer also carries the API keys that backends require. */
     public static BackendList fetchBackends(String registryUrl, String token, Duration timeout) {
-        OpenAiClient c = new OpenAiClient(OpenAiClient.http(1, timeout), OpenAiClient.normalize(registryUrl), token, false);
-        OpenAiClient.Exchange x = c.get("/backends");
-        if (x.status() < 0) throw new IllegalStateException("registry " + registryUrl + " unreachable: " + x.error());
-        if (x.status() != 200) throw new IllegalStateException("registry " + registryUrl + " answered GET /backends with " + x.status() + ": " + x.body());
-        JsonNode n = x.json();
+        String base = OpenAiClient.normalize(registryUrl);
+        Fetch.Response x;
+        try {
+            x = Fetch.get(base + "/backends", token, timeout, 4 << 20);
+        } catch (IOException e) {
+            throw new IllegalStateException("registry " + registryUrl + " unreachable: " + TransportError.plain(TransportError.describe(e)));
+        }
+        if (x.status() != 200) throw new IllegalStateException("registry " + registryUrl + " answered GET /backends with " + x.status() + ": " + x.text());
+        JsonNode n;
+        try {
+            n = Json.parse(x.text());
+        } catch (IOException e) {
+            throw new IllegalStateException("registry " + registryUrl + " answered GET /backends with something other than JSON: " + e.getMessage());
+        }
         List<String> backends = new ArrayList<>();
         for (JsonNode b : n.path("backends")) backends.add(b.asText());
         Map<String, String> keys = new LinkedHashMap<>();

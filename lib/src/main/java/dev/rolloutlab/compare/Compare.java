@@ -7,8 +7,9 @@ import dev.rolloutlab.bench.Results;
 import dev.rolloutlab.bench.Summary;
 import dev.rolloutlab.bench.Target;
 import dev.rolloutlab.bench.Workload;
-import dev.rolloutlab.cli.ChildJvm;
+import dev.rolloutlab.process.ChildJvm;
 import dev.rolloutlab.engine.Checkpoint;
+import dev.rolloutlab.engine.EngineOptions;
 import dev.rolloutlab.engine.InProcessEngine;
 import dev.rolloutlab.openai.CompletionRequest;
 import dev.rolloutlab.openai.OpenAiClient;
@@ -96,7 +97,7 @@ public final class Compare {
         log.println("compare: topology " + topology);
         switch (topology) {
             case "inproc" -> {
-                InProcessEngine engine = new InProcessEngine(cp, InProcessEngine.Options.DEFAULT);
+                InProcessEngine engine = new InProcessEngine(cp, EngineOptions.DEFAULT);
                 try {
                     runLegs(topology, "none", List.of(new InProcessTarget(engine)), name);
                     runSweep(topology, List.of(new InProcessTarget(engine)), name);

@@ -1,9 +1,10 @@
 package dev.rolloutlab.compare;
 
 import dev.rolloutlab.bench.Summary;
-import dev.rolloutlab.cli.ChildJvm;
+import dev.rolloutlab.process.ChildJvm;
 import dev.rolloutlab.engine.Checkpoint;
 import dev.rolloutlab.engine.DType;
+import dev.rolloutlab.engine.EngineOptions;
 import dev.rolloutlab.engine.InProcessEngine;
 import dev.rolloutlab.engine.Safetensors;
 import dev.rolloutlab.engine.Tensor;
@@ -123,7 +124,7 @@ public final class FreshnessExperiment {
         Map<String, Tensor> w = cp.weights().tensors();
         List<Double> update = new ArrayList<>();
         int before = samples.size();
-        try (InProcessEngine engine = new InProcessEngine(cp, InProcessEngine.Options.DEFAULT);
+        try (InProcessEngine engine = new InProcessEngine(cp, EngineOptions.DEFAULT);
              ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
             InProcessTarget target = new InProcessTarget(engine);
             for (int step = 0; step < c.freshnessSteps(); step++) {

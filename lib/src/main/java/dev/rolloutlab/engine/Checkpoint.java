@@ -68,7 +68,7 @@ public record Checkpoint(Path dir, ModelConfig config, Tokenizer tokenizer, Weig
             boolean norm = e.getKey().endsWith("norm.weight");
             boolean bias = e.getKey().endsWith(".bias");
             for (int i = 0; i < d.length; i++) {
-                double g = InProcessEngine.nextGaussian(r);
+                double g = Noise.gaussian(r);
                 d[i] = (float) (norm ? 1.0 + 0.1 * g : bias ? 0.02 * g : 0.05 * g);
             }
             tensors.put(e.getKey(), new Tensor(e.getKey(), shape, d));

@@ -19,18 +19,8 @@ import java.util.concurrent.atomic.AtomicReference;
  * admitted in it. Weights are swapped between steps by {@link #updateWeights}.
  */
 public final class InProcessEngine implements Engine {
-    /** Scheduler limits: sequences decoded together, and prompt tokens admitted per step. */
-    public record Options(int maxRunningSequences, int maxPrefillTokensPerStep, long initialVersion) {
-        public static final Options DEFAULT = new Options(64, 1024, 0);
-
-        /** Start numbering weights at {@code v}: a restarted server keeps the trainer's version numbers. */
-        public Options withInitialVersion(long v) {
-            return new Options(maxRunningSequences, maxPrefillTokensPerStep, v);
-        }
-    }
-
     private final Checkpoint checkpoint;
-    private final Options options;
+    private final EngineOptions options;
     private final AtomicReference<Weights> weights;
     private final LinkedBlockingQueue<Job> incoming = new LinkedBlockingQueue<>();
     private final Thread thread;
@@ -41,11 +31,11 @@ public final class InProcessEngine implements Engine {
     private volatile EngineLoad load;
     private final String name;
 
-    public InProcessEngine(Checkpoint checkpoint, Options options) {
+    public InProcessEngine(Checkpoint checkpoint, EngineOptions options) {
         this(checkpoint, options, "inproc");
     }
 
-    public InProcessEngine(Checkpoint checkpoint, Options options, String name) {
+    public InProcessEngine(Checkpoint checkpoint, EngineOptions options, String name) {
         this.checkpoint = checkpoint;
         this.options = options;
         this.name = name;
@@ -59,7 +49,7 @@ public final class InProcessEngine implements Engine {
     }
 
     public static InProcessEngine open(Path dir) {
-        return new InProcessEngine(Checkpoint.load(dir), Options.DEFAULT);
+        return new InProcessEngine(Checkpoint.load(dir), EngineOptions.DEFAULT);
     }
 
     @Override
@@ -136,27 +126,13 @@ public final class InProcessEngine implements Engine {
         double before = cur.checksum();
         List<Tensor> all = new ArrayList<>(cur.tensors().values());
         int n = numLeaves == null ? all.size() : Math.max(1, Math.min(numLeaves, all.size()));
-        Map<String, Tensor> updates = new java.util.LinkedHashMap<>();
-        for (int i = 0; i < n; i++) {
-            Tensor t = all.get(i);
-            SplittableRandom rnd = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + i);
-            float[] d = t.data().clone();
-            for (int j = 0; j < d.length; j++) d[j] += (float) (nextGaussian(rnd) * scale);
-            updates.put(t.name(), new Tensor(t.name(), t.shape(), d));
-        }
+        Map<String, Tensor> updates = Noise.added(all.subList(0, n), seed, scale);
         long v = updateWeights(updates);
         double after = weights.get().checksum();
         return new PerturbResult(n, before, after, v, (System.nanoTime() - t0) / 1e9);
     }
 
-    /** What {@link #perturb} changed. */
-    public record PerturbResult(int numLeaves, double checksumBefore, double checksumAfter, long version, double elapsedSec) {
-    }
 
-    static double nextGaussian(SplittableRandom r) {
-        double u1 = r.nextDouble(), u2 = r.nextDouble();
-        return Math.sqrt(-2 * Math.log(1 - u1)) * Math.cos(2 * Math.PI * u2);
-    }
 
     @Override
     public void close() {
@@ -173,58 +149,12 @@ public final class InProcessEngine implements Engine {
 
     // ---- scheduler ----
 
-    private final class Job {
-        final GenerationRequest request;
-        final TokenListener listener;
-        final CompletableFuture<Completion> future = new CompletableFuture<>();
-        Seq[] seqs;
-        int unfinished;
-        long seed;
-
-        Job(GenerationRequest request, TokenListener listener) {
-            this.request = request;
-            this.listener = listener;
-        }
-    }
-
-    private final class Seq {
-        final Job job;
-        final int index;
-        final KvCache cache;
-        final SplittableRandom rng;
-        final Tokenizer.Decoder decoder;
-        final StringBuilder text = new StringBuilder();
-        int[] tokens = new int[16];
-        float[] logprobs = new float[16];
-        long[] versions = new long[16];
-        List<List<TopLogprob>> tops;
-        int count;
-        int pos;
-        FinishReason finish;
-
-        Seq(Job job, int index, KvCache cache, int pos, long seed) {
-            this.job = job;
-            this.index = index;
-            this.cache = cache;
-            this.pos = pos;
-            this.rng = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + index);
-            this.decoder = tokenizer().new Decoder(true);
-            this.tops = job.request.params().topLogprobs() > 0 ? new ArrayList<>() : List.of();
-        }
-
-        int last() {
-            return tokens[count - 1];
-        }
-    }
-
     private final List<Seq> active = new ArrayList<>();
     private final ArrayDeque<Job> waiting = new ArrayDeque<>();
     private int[] rowTokens = new int[64], rowPos = new int[64], logitRows = new int[64];
     private KvCache[] rowCache = new KvCache[64];
     private float[] logits = new float[0];
-    private long tokensWindowStart = System.nanoTime();
-    private long tokensInWindow;
-    private double tokensPerSecond;
+    private final TokenRate rate = new TokenRate();
 
     private void loop() {
         while (running) {
@@ -290,7 +220,7 @@ public final class InProcessEngine implements Engine {
             long seed = j.request.params().seed() != null ? j.request.params().seed() : seeds.nextLong();
             j.seed = seed;
             j.seqs = new Seq[j.request.n()];
-            j.seqs[0] = new Seq(j, 0, cache, len, seed);
+            j.seqs[0] = new Seq(j, 0, cache, len, seed, tokenizer().new Decoder(true));
             j.unfinished = j.request.n();
             n = grow(n + len) - len;
             for (int p = 0; p < len; p++) {
@@ -318,7 +248,7 @@ public final class InProcessEngine implements Engine {
             int row = li++;
             Seq s0 = j.seqs[0];
             // the other samples share the prompt's prefill: copy its keys and values instead of recomputing them
-            for (int i = 1; i < j.seqs.length; i++) j.seqs[i] = new Seq(j, i, s0.cache.fork(s0.pos), s0.pos, j.seed);
+            for (int i = 1; i < j.seqs.length; i++) j.seqs[i] = new Seq(j, i, s0.cache.fork(s0.pos), s0.pos, j.seed, tokenizer().new Decoder(true));
             for (Seq s : j.seqs) {
                 stepRows[stepSeqs.size()] = row;
                 stepSeqs.add(s);
@@ -366,7 +296,7 @@ public final class InProcessEngine implements Engine {
         s.versions[s.count] = version;
         s.count++;
         if (p.topLogprobs() > 0) s.tops.add(sampler.top(logits, off, logits[off + tok] - lp, p.topLogprobs()));
-        tokensInWindow++;
+        rate.count();
         boolean eos = !p.ignoreEos() && (p.stopTokenIds().contains(tok) || (p.stopTokenIds().isEmpty() && isDefaultStop(tok)));
         String piece = eos ? "" : s.decoder.next(tok);
         FinishReason finish = eos ? FinishReason.STOP : null;
@@ -374,7 +304,7 @@ public final class InProcessEngine implements Engine {
         if (!piece.isEmpty() && !p.stop().isEmpty()) {
             int before = s.text.length();
             s.text.append(piece);
-            int cut = stopIndex(s.text, p.stop(), Math.max(0, before - maxLen(p.stop())));
+            int cut = StopStrings.indexIn(s.text, p.stop(), Math.max(0, before - StopStrings.maxLength(p.stop())));
             if (cut >= 0) {
                 piece = cut > before ? s.text.substring(before, cut) : "";
                 s.text.setLength(Math.max(cut, 0));
@@ -402,46 +332,15 @@ public final class InProcessEngine implements Engine {
         return defaultStops.contains(tok);
     }
 
-    private static int maxLen(List<String> stops) {
-        int m = 0;
-        for (String s : stops) m = Math.max(m, s.length());
-        return m;
-    }
-
-    private static int stopIndex(StringBuilder text, List<String> stops, int from) {
-        int best = -1;
-        for (String st : stops) {
-            if (st.isEmpty()) continue;
-            int i = text.indexOf(st, from);
-            if (i >= 0 && (best < 0 || i < best)) best = i;
-        }
-        return best;
-    }
-
     private void finish(Seq s, FinishReason reason) {
         s.finish = reason;
         s.job.listener.onFinish(s.index, reason);
-        if (--s.job.unfinished == 0) {
-            Job j = s.job;
-            List<Sample> samples = new ArrayList<>(j.seqs.length);
-            for (Seq q : j.seqs) {
-                samples.add(new Sample(q.index, Arrays.copyOf(q.tokens, q.count), Arrays.copyOf(q.logprobs, q.count),
-                        Arrays.copyOf(q.versions, q.count), q.text.toString(), q.finish, List.copyOf(q.tops)));
-            }
-            j.future.complete(new Completion(j.request.promptTokens().length, samples));
-        }
+        if (--s.job.unfinished == 0) s.job.complete();
     }
 
     private void publishLoad() {
-        long now = System.nanoTime();
-        double dt = (now - tokensWindowStart) / 1e9;
-        if (dt >= 1.0) {
-            tokensPerSecond = tokensInWindow / dt;
-            tokensInWindow = 0;
-            tokensWindowStart = now;
-        }
         long kv = 0;
         for (Seq s : active) kv += s.cache.bytes();
-        load = new EngineLoad(active.size(), waiting.size() + incoming.size(), tokensPerSecond, kv, weights.get().version());
+        load = new EngineLoad(active.size(), waiting.size() + incoming.size(), rate.perSecond(), kv, weights.get().version());
     }
 }

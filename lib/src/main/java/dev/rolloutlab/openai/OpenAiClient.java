@@ -86,7 +86,7 @@ public final class OpenAiClient {
         Exchange x = get("/v1/models");
         if (x.status() != 200) {
             throw new IllegalArgumentException("cannot ask " + baseUrl + "/v1/models which model it serves ("
-                    + (x.error() != null ? plain(x.error()) : "HTTP " + x.status()) + "); check the server is up, or pass --model");
+                    + (x.error() != null ? TransportError.plain(x.error()) : "HTTP " + x.status()) + "); check the server is up, or pass --model");
         }
         java.util.List<String> ids = new java.util.ArrayList<>();
         x.json().path("data").forEach(m -> ids.add(m.path("id").asText()));
@@ -176,21 +176,8 @@ public final class OpenAiClient {
             for (String name : resp.headers().names()) h.put(name, resp.header(name));
             return new Exchange(resp.code(), body.string(), h, null);
         } catch (IOException e) {
-            return new Exchange(-1, "", Map.of(), describe(e));
+            return new Exchange(-1, "", Map.of(), TransportError.describe(e));
         }
-    }
-
-    /** A transport error as a person reads it: "connection refused", not the exception's class. */
-    public static String plain(String error) {
-        if (error.startsWith("ConnectException")) return "connection refused";
-        if (error.startsWith("SocketTimeoutException") || error.startsWith("InterruptedIOException: timeout")) return "timed out";
-        if (error.startsWith("UnknownHostException")) return "unknown host" + error.substring(error.indexOf(':') < 0 ? error.length() : error.indexOf(':') + 1);
-        return error.replaceFirst("^[A-Za-z.]*Exception: ", "");
-    }
-
-    static String describe(Throwable e) {
-        String m = e.getMessage();
-        return e.getClass().getSimpleName() + (m == null ? "" : ": " + m);
     }
 
     /**
@@ -242,7 +229,7 @@ public final class OpenAiClient {
                 try {
                     text = new String(in.readAll(1 << 20), StandardCharsets.UTF_8);
                 } catch (IOException e) { // the status arrived; keep it with what cut the body
-                    text = "(body cut: " + describe(e) + ")";
+                    text = "(body cut: " + TransportError.describe(e) + ")";
                     in = null;
                 }
                 res = new Result(h.status(), backend, version, sent, -1, System.nanoTime(), 0, 0, new long[0], null, null,
@@ -255,7 +242,7 @@ public final class OpenAiClient {
             return res;
         } catch (IOException | RuntimeException e) {
             if (c != null) c.close();
-            return Result.failed(sent, describe(e)).withConnectNs(connect);
+            return Result.failed(sent, TransportError.describe(e)).withConnectNs(connect);
         }
     }
 
@@ -296,7 +283,7 @@ public final class OpenAiClient {
             try {
                 data = src.nextData();
             } catch (IOException e) { // keep what arrived before the stream broke
-                cut = "stream cut after " + nChunks + " chunks: " + describe(e);
+                cut = "stream cut after " + nChunks + " chunks: " + TransportError.describe(e);
                 break;
             }
             if (data == null) break;

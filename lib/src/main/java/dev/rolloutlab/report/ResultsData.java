@@ -57,14 +57,6 @@ public final class ResultsData {
     }
 
     /** The newest run under {@code root} (by folder name, which starts with a timestamp) that has a summary. */
-    public static Optional<Path> latest(Path root) {
-        if (!Files.isDirectory(root)) return Optional.empty();
-        try (Stream<Path> s = Files.list(root)) {
-            return s.filter(p -> Files.exists(p.resolve("summary.csv"))).max(Comparator.comparing(p -> p.getFileName().toString()));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
 
     public Path dir() {
         return dir;

@@ -61,6 +61,7 @@ public final class OpenAiServer implements AutoCloseable {
     private final WeightAdmin admin;
     private final Options options;
     private final ChatTemplate template;
+    private final Logprobs logprobs;
     private final Javalin app;
 
     public OpenAiServer(InProcessEngine engine, WeightAdmin admin, Options options) {
@@ -68,6 +69,7 @@ public final class OpenAiServer implements AutoCloseable {
         this.admin = admin;
         this.options = options;
         this.template = new ChatTemplate(engine.tokenizer());
+        this.logprobs = new Logprobs(engine.tokenizer());
         this.app = Http.server(OpenAiServer::errorBody, cfg -> {
             // pushed safetensors may be large; every route reads its body through Http.body with its own cap
             cfg.http.maxRequestSize = Math.max(options.limits().maxRequestBytes(), options.limits().maxUpdateBytes());
@@ -77,17 +79,8 @@ public final class OpenAiServer implements AutoCloseable {
             cfg.routes.get("/get_load", this::load);
             cfg.routes.post("/v1/chat/completions", ctx -> complete(ctx, CompletionRequest.Endpoint.CHAT));
             cfg.routes.post("/v1/completions", ctx -> complete(ctx, CompletionRequest.Endpoint.COMPLETIONS));
-            if (options.enableWeightReload()) {
-                cfg.routes.get("/admin/reload_status", ctx -> json(ctx, 200, admin.status()));
-                cfg.routes.get("/admin/weights_checksum", ctx -> json(ctx, 200, admin.checksum()));
-                cfg.routes.post("/admin/perturb_weights", this::perturb);
-                cfg.routes.post("/admin/reload_weights", this::reload);
-                cfg.routes.post("/admin/update_weights", ctx -> json(ctx, 200, admin.update(Http.body(ctx, options.limits().maxUpdateBytes()))));
-            }
+            if (options.enableWeightReload()) AdminRoutes.add(cfg, admin, options.limits());
             cfg.routes.exception(OpenAiException.class, (e, ctx) -> json(ctx, e.status, e.body()));
-            cfg.routes.exception(AdminError.class, (e, ctx) -> json(ctx, e.status, Map.of("ok", false, "error", e.getMessage())));
-            cfg.routes.exception(WeightAdmin.TimedOut.class, (e, ctx) -> json(ctx, 504, Map.of("ok", false, "error", e.getMessage())));
-            cfg.routes.exception(ModelFormatException.class, (e, ctx) -> json(ctx, 400, Map.of("ok", false, "error", e.getMessage())));
             cfg.routes.exception(Exception.class, (e, ctx) -> json(ctx, 500,
                     new OpenAiException(500, String.valueOf(e.getMessage()), "internal_error", null, null).body()));
         });
@@ -174,46 +167,6 @@ public final class OpenAiServer implements AutoCloseable {
                 l.tokensPerSecond(), l.kvCacheBytes(), l.weightsVersion()));
     }
 
-    // ---- admin ----
-
-    /** An admin failure answered in the seed's shape {@code {"ok":false,"error":…}}. */
-    static final class AdminError extends RuntimeException {
-        final int status;
-
-        AdminError(int status, String message) {
-            super(message);
-            this.status = status;
-        }
-    }
-
-    private JsonNode adminBody(Context ctx) {
-        String b = new String(Http.body(ctx, 64 << 10), StandardCharsets.UTF_8);
-        if (b.isBlank()) return Json.MAPPER.createObjectNode();
-        try {
-            return Json.parse(b);
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new AdminError(400, "Invalid JSON: " + e.getOriginalMessage());
-        }
-    }
-
-    private void perturb(Context ctx) {
-        JsonNode b = adminBody(ctx);
-        JsonNode nl = b.get("num_leaves");
-        if (nl != null && !nl.isNull() && !nl.canConvertToInt()) throw new AdminError(400, "num_leaves must be an integer or null");
-        if (b.has("scale") && !b.get("scale").isNumber()) throw new AdminError(400, "scale must be a number");
-        if (b.has("seed") && !b.get("seed").canConvertToLong()) throw new AdminError(400, "seed must be an integer");
-        json(ctx, 200, admin.perturb(b.path("seed").asLong(0), b.path("scale").asDouble(1e-3),
-                nl == null || nl.isNull() ? null : nl.asInt()));
-    }
-
-    private void reload(Context ctx) {
-        JsonNode b = adminBody(ctx);
-        String path = b.path("model_path").asText("");
-        if (path.isBlank()) throw new AdminError(400, "model_path is required");
-        if (path.length() > 4096 || path.indexOf('\0') >= 0) throw new AdminError(400, "model_path must be a path of at most 4096 characters without NUL");
-        json(ctx, 200, admin.reload(path));
-    }
-
     // ---- completions ----
 
     private void complete(Context ctx, CompletionRequest.Endpoint endpoint) throws Exception {
@@ -263,14 +216,14 @@ public final class OpenAiServer implements AutoCloseable {
             List<Wire.ChatChoice> choices = new ArrayList<>();
             for (Sample s : c.samples()) {
                 choices.add(new Wire.ChatChoice(s.index(), new Wire.ChatMessage("assistant", s.text()),
-                        req.logprobs() ? chatLogprobs(s, 0, s.completionTokens()) : null, s.finishReason().openai,
+                        req.logprobs() ? logprobs.chat(s, 0, s.completionTokens()) : null, s.finishReason().openai,
                         req.returnTokenIds() ? s.tokenIds() : null));
             }
             json(ctx, 200, new Wire.ChatCompletion(id, "chat.completion", created, model, choices, usage));
         } else {
             List<Wire.TextChoice> choices = new ArrayList<>();
             for (Sample s : c.samples()) {
-                choices.add(new Wire.TextChoice(s.index(), s.text(), req.logprobs() ? textLogprobs(s, req.topLogprobs()) : null,
+                choices.add(new Wire.TextChoice(s.index(), s.text(), req.logprobs() ? logprobs.text(s, req.topLogprobs()) : null,
                         s.finishReason().openai, req.returnTokenIds() ? s.tokenIds() : null));
             }
             json(ctx, 200, new Wire.TextCompletion(id, "text_completion", created, model, choices, usage));
@@ -342,11 +295,11 @@ public final class OpenAiServer implements AutoCloseable {
                     counts[e.sample()]++;
                     int[] ids = req.returnTokenIds() ? new int[]{e.tokenId()} : null;
                     if (chat) {
-                        Wire.ChatLogprobs lp = req.logprobs() ? new Wire.ChatLogprobs(List.of(tokenLogprob(e.tokenId(), e.logprob(), List.of()))) : null;
+                        Wire.ChatLogprobs lp = req.logprobs() ? new Wire.ChatLogprobs(List.of(logprobs.token(e.tokenId(), e.logprob(), List.of()))) : null;
                         send(out, new Wire.ChatChunk(id, "chat.completion.chunk", created, model,
                                 List.of(new Wire.ChunkChoice(e.sample(), new Wire.Delta(null, e.text()), lp, null, ids)), null));
                     } else {
-                        Wire.TextLogprobs lp = req.logprobs() ? new Wire.TextLogprobs(List.of(tokenText(e.tokenId())),
+                        Wire.TextLogprobs lp = req.logprobs() ? new Wire.TextLogprobs(List.of(logprobs.tokenText(e.tokenId())),
                                 List.of((double) e.logprob()), null, null) : null;
                         send(out, new Wire.TextCompletion(id, "text_completion", created, model,
                                 List.of(new Wire.TextChoice(e.sample(), e.text(), lp, null, ids)), null));
@@ -377,53 +330,4 @@ public final class OpenAiServer implements AutoCloseable {
 
     private static final byte[] DATA = "data: ".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] END = "\n\n".getBytes(StandardCharsets.US_ASCII);
-
-    private String tokenText(int id) {
-        return new String(engine.tokenizer().tokenBytes(id), StandardCharsets.UTF_8);
-    }
-
-    private Wire.TokenLogprob tokenLogprob(int id, double lp, List<TopLogprob> tops) {
-        byte[] b = engine.tokenizer().tokenBytes(id);
-        List<Wire.TopToken> top = new ArrayList<>();
-        for (TopLogprob t : tops) {
-            byte[] tb = engine.tokenizer().tokenBytes(t.tokenId());
-            top.add(new Wire.TopToken(new String(tb, StandardCharsets.UTF_8), t.logprob(), unsigned(tb)));
-        }
-        return new Wire.TokenLogprob(new String(b, StandardCharsets.UTF_8), lp, unsigned(b), top);
-    }
-
-    private static int[] unsigned(byte[] b) {
-        int[] r = new int[b.length];
-        for (int i = 0; i < b.length; i++) r[i] = b[i] & 0xff;
-        return r;
-    }
-
-    private Wire.ChatLogprobs chatLogprobs(Sample s, int from, int to) {
-        List<Wire.TokenLogprob> content = new ArrayList<>();
-        for (int i = from; i < to; i++) {
-            content.add(tokenLogprob(s.tokenIds()[i], s.logprobs()[i], s.topLogprobs().isEmpty() ? List.of() : s.topLogprobs().get(i)));
-        }
-        return new Wire.ChatLogprobs(content);
-    }
-
-    private Wire.TextLogprobs textLogprobs(Sample s, int top) {
-        List<String> tokens = new ArrayList<>();
-        List<Double> lps = new ArrayList<>();
-        List<Map<String, Double>> tops = top > 0 ? new ArrayList<>() : null;
-        List<Integer> offsets = new ArrayList<>();
-        int off = 0;
-        for (int i = 0; i < s.completionTokens(); i++) {
-            String t = tokenText(s.tokenIds()[i]);
-            tokens.add(t);
-            lps.add((double) s.logprobs()[i]);
-            offsets.add(off);
-            off += t.length();
-            if (tops != null) {
-                Map<String, Double> m = new LinkedHashMap<>();
-                for (TopLogprob tl : s.topLogprobs().get(i)) m.putIfAbsent(tokenText(tl.tokenId()), (double) tl.logprob());
-                tops.add(m);
-            }
-        }
-        return new Wire.TextLogprobs(tokens, lps, tops, offsets);
-    }
 }

@@ -1,6 +1,7 @@
 package dev.rolloutlab.server;
 
 import dev.rolloutlab.engine.Checkpoint;
+import dev.rolloutlab.engine.EngineOptions;
 import dev.rolloutlab.engine.InProcessEngine;
 
 import java.nio.file.Path;
@@ -59,7 +60,7 @@ public final class ServerGroup implements AutoCloseable {
                     a = sharedAdmin;
                 } else {
                     Checkpoint cp = i == 0 ? first : Checkpoint.load(spec.model());
-                    e = new InProcessEngine(cp, InProcessEngine.Options.DEFAULT.withInitialVersion(spec.initialVersion()), "port" + i);
+                    e = new InProcessEngine(cp, EngineOptions.DEFAULT.withInitialVersion(spec.initialVersion()), "port" + i);
                     a = new WeightAdmin(e, spec.limits().reloadTimeout());
                     g.engines.add(e);
                     g.admins.add(a);

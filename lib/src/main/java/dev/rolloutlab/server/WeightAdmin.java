@@ -2,6 +2,7 @@ package dev.rolloutlab.server;
 
 import dev.rolloutlab.engine.Checkpoint;
 import dev.rolloutlab.engine.InProcessEngine;
+import dev.rolloutlab.engine.PerturbResult;
 import dev.rolloutlab.engine.ModelFormatException;
 import dev.rolloutlab.engine.Safetensors;
 import dev.rolloutlab.engine.Tensor;
@@ -67,7 +68,7 @@ public final class WeightAdmin implements AutoCloseable {
 
     public Map<String, Object> perturb(long seed, double scale, Integer numLeaves) {
         return change("in_memory_noise", gate -> {
-            InProcessEngine.PerturbResult r = gate.install(() -> engine.perturb(seed, scale, numLeaves));
+            PerturbResult r = gate.install(() -> engine.perturb(seed, scale, numLeaves));
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("num_leaves", r.numLeaves());
             m.put("checksum_before", r.checksumBefore());

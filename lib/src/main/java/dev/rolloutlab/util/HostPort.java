@@ -28,6 +28,11 @@ public final class HostPort {
         return spec;
     }
 
+    /** Whether a bind address keeps a server on this machine. */
+    public static boolean isLoopback(String host) {
+        return host.equals("127.0.0.1") || host.equals("localhost") || host.equals("::1") || host.startsWith("127.");
+    }
+
     private static String abbreviate(String s) {
         return s.length() <= 64 ? s : s.substring(0, 61) + "...";
     }

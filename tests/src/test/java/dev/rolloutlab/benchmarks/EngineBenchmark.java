@@ -32,7 +32,7 @@ public final class EngineBenchmark {
         int[] prompt = cp.tokenizer().encode("Once upon a time there was a little model");
         int tokens = 200;
         if (what.equals("all") || what.equals("single")) {
-            try (InProcessEngine e = new InProcessEngine(cp, InProcessEngine.Options.DEFAULT)) {
+            try (InProcessEngine e = new InProcessEngine(cp, EngineOptions.DEFAULT)) {
                 for (int i = 0; i < 3; i++) e.generate(new GenerationRequest(prompt, 1, SamplingParams.greedy(tokens).withIgnoreEos(true)));
                 double best = 0;
                 for (int i = 0; i < 3; i++) {
@@ -47,7 +47,7 @@ public final class EngineBenchmark {
             }
         }
         if (what.equals("all") || what.equals("batch")) {
-            try (InProcessEngine e = new InProcessEngine(cp, InProcessEngine.Options.DEFAULT)) {
+            try (InProcessEngine e = new InProcessEngine(cp, EngineOptions.DEFAULT)) {
                 double base = 0;
                 for (int batch : new int[]{1, 4, 16, 32}) {
                     run(e, prompt, batch, 64); // warm-up
@@ -60,7 +60,7 @@ public final class EngineBenchmark {
             }
         }
         if (what.equals("all") || what.equals("update")) {
-            try (InProcessEngine e = new InProcessEngine(cp, InProcessEngine.Options.DEFAULT)) {
+            try (InProcessEngine e = new InProcessEngine(cp, EngineOptions.DEFAULT)) {
                 Map<String, Tensor> fresh = Checkpoint.randomTensors(cp.config(), 99);
                 long bestCopy = Long.MAX_VALUE, bestUpdate = Long.MAX_VALUE;
                 for (int i = 0; i < 5; i++) {

@@ -5,7 +5,7 @@ import dev.rolloutlab.bench.LoadGenerator;
 import dev.rolloutlab.bench.Summary;
 import dev.rolloutlab.bench.Target;
 import dev.rolloutlab.bench.Workload;
-import dev.rolloutlab.cli.ChildJvm;
+import dev.rolloutlab.process.ChildJvm;
 import dev.rolloutlab.engine.DefaultModels;
 import dev.rolloutlab.engine.GenerationRequest;
 import dev.rolloutlab.engine.InProcessEngine;

@@ -1,6 +1,7 @@
 package dev.rolloutlab.engine;
 
-import dev.rolloutlab.cli.Cli;
+import dev.rolloutlab.commands.Cli;
+import dev.rolloutlab.commands.ModelCommand;
 import dev.rolloutlab.testing.TestModels;
 import org.junit.jupiter.api.Test;
 
@@ -68,7 +69,7 @@ class CheckpointTest {
         Checkpoint c = Checkpoint.load(TestModels.tinyQwen2());
         assertEquals(ModelConfig.Architecture.QWEN2, c.config().architecture());
         assertTrue(c.weights().tensors().containsKey("model.layers.0.self_attn.q_proj.bias"));
-        try (InProcessEngine e = new InProcessEngine(c, InProcessEngine.Options.DEFAULT)) {
+        try (InProcessEngine e = new InProcessEngine(c, EngineOptions.DEFAULT)) {
             assertEquals(5, e.generate("hi", SamplingParams.greedy(5).withIgnoreEos(true), 1).completionTokens());
         }
     }

@@ -35,7 +35,7 @@ class JlamaReferenceTest {
         Path dir = TestModels.model(shape, a, 11, DType.F32);
         int[] prompt;
         Sample ours;
-        try (InProcessEngine engine = new InProcessEngine(Checkpoint.load(dir), InProcessEngine.Options.DEFAULT)) {
+        try (InProcessEngine engine = new InProcessEngine(Checkpoint.load(dir), EngineOptions.DEFAULT)) {
             prompt = engine.tokenizer().encode("Once upon a time there was a model that wanted to learn.");
             ours = engine.generate(new GenerationRequest(prompt, 1, SamplingParams.greedy(STEPS).withIgnoreEos(true))).samples().get(0);
         }

@@ -17,7 +17,7 @@ class NaiveReferenceTest {
         Checkpoint cp = Checkpoint.load(TestModels.model(shape, a, 11, DType.F32));
         NaiveReference ref = new NaiveReference(cp);
         int steps = shape.equals("small") ? 6 : 12;
-        try (InProcessEngine engine = new InProcessEngine(cp, InProcessEngine.Options.DEFAULT)) {
+        try (InProcessEngine engine = new InProcessEngine(cp, EngineOptions.DEFAULT)) {
             int[] prompt = engine.tokenizer().encode("Once upon a time there was");
             Sample s = engine.generate(new GenerationRequest(prompt, 1, SamplingParams.greedy(steps).withIgnoreEos(true))).samples().get(0);
             int[] seq = java.util.Arrays.copyOf(prompt, prompt.length + steps);

@@ -115,7 +115,7 @@ class LbHardeningTest {
         EchoOpenAiServer a = keep(new EchoOpenAiServer("127.0.0.1", 0, 1, "m", null));
         int port = Ports.free();
         Path err = TestModels.tempDir("lb-emfile").resolve("lb.err");
-        List<String> cmd = new ArrayList<>(dev.rolloutlab.cli.ChildJvm.command("lb", List.of("--listen-port", String.valueOf(port),
+        List<String> cmd = new ArrayList<>(dev.rolloutlab.process.ChildJvm.command("lb", List.of("--listen-port", String.valueOf(port),
                 "--backends", "127.0.0.1:" + a.port(), "--max-connections", "100000")));
         String line = String.join(" ", cmd.stream().map(s -> "'" + s.replace("'", "'\\''") + "'").toList());
         Process p = new ProcessBuilder("bash", "-c", "ulimit -n 200 && exec " + line).redirectError(err.toFile())

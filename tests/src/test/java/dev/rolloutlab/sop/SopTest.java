@@ -1,6 +1,6 @@
 package dev.rolloutlab.sop;
 
-import dev.rolloutlab.cli.Main;
+import dev.rolloutlab.commands.Main;
 import dev.rolloutlab.util.Json;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;

@@ -5,13 +5,13 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-/** Runs Rollout Lab commands in child JVMs, with this JVM's classpath, exactly as {@code dev.rolloutlab.cli.Main}. */
+/** Runs Rollout Lab commands in child JVMs, with this JVM's classpath, exactly as {@code dev.rolloutlab.commands.Main}. */
 public final class Processes {
     private Processes() {
     }
 
     public static ProcessBuilder builder(String... aliasAndArgs) {
-        return new ProcessBuilder(dev.rolloutlab.cli.ChildJvm.command(aliasAndArgs[0],
+        return new ProcessBuilder(dev.rolloutlab.process.ChildJvm.command(aliasAndArgs[0],
                 List.of(aliasAndArgs).subList(1, aliasAndArgs.length)));
     }
 

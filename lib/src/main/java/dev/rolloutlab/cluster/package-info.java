@@ -1,0 +1,4 @@
+/**
+ * Operating a fleet: inventories, SSH launch, launch templates, the worker agent, the commander and its registry; may import openai, http1, process and util.
+ */
+package dev.rolloutlab.cluster;

@@ -1,0 +1,155 @@
+package dev.rolloutlab.commands;
+
+import dev.rolloutlab.bench.Summary;
+import dev.rolloutlab.bench.SummaryTable;
+import dev.rolloutlab.bench.Results;
+import dev.rolloutlab.bench.Target;
+import dev.rolloutlab.bench.LoadGenerator;
+import dev.rolloutlab.bench.Workload;
+import dev.rolloutlab.bench.LengthDist;
+import dev.rolloutlab.cluster.Registry;
+import dev.rolloutlab.openai.CompletionRequest;
+import dev.rolloutlab.openai.OpenAiClient;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/** {@code bench}: an OpenAI load generator with vLLM's metrics, writing a results folder. */
+@Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Load-test OpenAI-compatible endpoints; writes requests.jsonl, summary.csv/json and run.json.")
+public final class BenchCommand implements Callable<Integer> {
+    @Option(names = "--target", description = "One OpenAI base URL (our serve, the LB, sglang-jax, vLLM, …).")
+    String target;
+    @Option(names = "--backends", split = ",", description = "Several base URLs or host:port, spread client-side.")
+    List<String> backends;
+    @Option(names = "--registry-url", description = "Take the backends from a commander registry (GET /backends).")
+    String registryUrl;
+    @Option(names = "--routing", defaultValue = "round-robin", description = "Client-side spread over --backends: round-robin or least-outstanding. Default: ${DEFAULT-VALUE}")
+    String routing;
+    @Option(names = "--api-key", description = "Bearer key for the targets.")
+    String apiKey;
+    @Option(names = "--model", description = "Model name to send. Default: the one model the first target serves (/v1/models).")
+    String model;
+    @Option(names = "--endpoint", defaultValue = "completions", description = "chat or completions. Default: ${DEFAULT-VALUE}")
+    String endpoint;
+    @Option(names = "--dataset", description = "JSONL of {\"prompt\":…} or {\"messages\":[…]} lines instead of synthetic prompts.")
+    Path dataset;
+    @Option(names = "--num-prompts", defaultValue = "100", description = "Requests to send (0 with --duration: until time is up). Default: ${DEFAULT-VALUE}")
+    int numPrompts;
+    @Option(names = "--duration", description = "Stop scheduling after this many seconds.")
+    Double durationSec;
+    @Option(names = "--input-len", defaultValue = "64", description = "Synthetic prompt length: N, uniform:A:B or normal:MEAN:STD. Default: ${DEFAULT-VALUE}")
+    String inputLen;
+    @Option(names = "--max-tokens", defaultValue = "32", description = "max_tokens per request. Default: ${DEFAULT-VALUE}")
+    int maxTokens;
+    @Option(names = "--output-len", description = "Draw max_tokens per request from N, uniform:A:B or normal:MEAN:STD instead.")
+    String outputLen;
+    @Option(names = "--n-samples", defaultValue = "1", description = "Samples per prompt (n), as one GRPO group. Default: ${DEFAULT-VALUE}")
+    int nSamples;
+    @Option(names = "--temperature", defaultValue = "1.0", description = "Default: ${DEFAULT-VALUE}")
+    double temperature;
+    @Option(names = "--seed", defaultValue = "0", description = "Seeds prompts, arrivals and per-request sampling seeds. Default: ${DEFAULT-VALUE}")
+    long seed;
+    @Option(names = "--ignore-eos", negatable = true, defaultValue = "true", fallbackValue = "true", description = "Generate exactly max_tokens (default on).")
+    boolean ignoreEos;
+    @Option(names = "--vocab-size", defaultValue = "1000", description = "Synthetic completions prompts use token ids below this. Default: ${DEFAULT-VALUE}")
+    int vocabSize;
+    @Option(names = "--concurrency", description = "Closed loop: keep C requests in flight.")
+    Integer concurrency;
+    @Option(names = "--rate", description = "Open loop: R requests per second.")
+    Double rate;
+    @Option(names = "--arrivals", defaultValue = "poisson", description = "Open-loop arrivals: poisson or constant. Default: ${DEFAULT-VALUE}")
+    String arrivals;
+    @Option(names = "--max-concurrency", defaultValue = "0", description = "Open loop: cap on requests in flight (0 = none). Default: ${DEFAULT-VALUE}")
+    int maxConcurrency;
+    @Option(names = "--warmup", defaultValue = "2", description = "Unrecorded requests sent first. Default: ${DEFAULT-VALUE}")
+    int warmup;
+    @Option(names = "--stream", negatable = true, defaultValue = "true", fallbackValue = "true", description = "Stream (SSE) for TTFT and ITL (default on).")
+    boolean stream;
+    @Option(names = "--keep-alive", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "Pooled keep-alive connections (default), or --no-keep-alive: Connection: close, a new connection per request.")
+    boolean keepAlive;
+    @Option(names = "--pool-size", defaultValue = "64", description = "Idle connections kept per client. Default: ${DEFAULT-VALUE}")
+    int poolSize;
+    @Option(names = "--timeout-sec", defaultValue = "300", description = "Per-request timeout. Default: ${DEFAULT-VALUE}")
+    int timeoutSec;
+    @Option(names = "--goodput", description = "SLOs for goodput, e.g. ttft:500,tpot:50 (ms).")
+    String goodput;
+    @Option(names = "--topology", defaultValue = "http", description = "Label written into the records. Default: ${DEFAULT-VALUE}")
+    String topology;
+    @Option(names = "--out", description = "Results folder. Default: results/<timestamp>-bench.")
+    Path out;
+
+    @Override
+    public Integer call() throws Exception {
+        int given = (target != null ? 1 : 0) + (backends != null ? 1 : 0) + (registryUrl != null ? 1 : 0);
+        if (given != 1) throw new Cli.UserError("give exactly one of --target, --backends or --registry-url");
+        if ((concurrency == null) == (rate == null)) throw new Cli.UserError("give exactly one of --concurrency C (closed loop) or --rate R (open loop)");
+        if (concurrency != null && concurrency < 1) throw new Cli.UserError("--concurrency must be at least 1");
+        if (rate != null && !(rate > 0)) throw new Cli.UserError("--rate must be > 0");
+        CompletionRequest.Endpoint ep = switch (endpoint) {
+            case "chat" -> CompletionRequest.Endpoint.CHAT;
+            case "completions" -> CompletionRequest.Endpoint.COMPLETIONS;
+            default -> throw new Cli.UserError("--endpoint " + endpoint + ": expected chat or completions");
+        };
+        List<String> urls = new ArrayList<>();
+        try {
+            if (target != null) urls.add(OpenAiClient.normalize(target));
+            if (backends != null) for (String b : backends) urls.add(OpenAiClient.normalize(b));
+            if (registryUrl != null) Registry.fetchBackends(registryUrl, Duration.ofSeconds(10)).backends().forEach(b -> urls.add(OpenAiClient.normalize(b)));
+        } catch (IllegalArgumentException e) {
+            throw new Cli.UserError(e.getMessage() + " (flag --target/--backends)");
+        }
+        if (urls.isEmpty()) throw new Cli.UserError("no backends to send to");
+        var http = OpenAiClient.http(poolSize, Duration.ofSeconds(timeoutSec));
+        List<OpenAiClient> clients = urls.stream().map(u -> new OpenAiClient(http, u, apiKey, keepAlive)).toList();
+        String m;
+        try {
+            m = model != null ? model : clients.get(0).servedModel();
+        } catch (IllegalArgumentException e) {
+            throw new Cli.UserError(e.getMessage(), 1);
+        }
+        Workload.Sampling s = new Workload.Sampling(ep, m, maxTokens, outputLen == null ? null : LengthDist.parse(outputLen, "--output-len"),
+                temperature, seed, nSamples, stream, ignoreEos);
+        Workload w = dataset != null ? Workload.fromJsonl(dataset, s)
+                : Workload.synthetic(Math.max(numPrompts, 1), LengthDist.parse(inputLen, "--input-len"), s, vocabSize, seed);
+        String connection = keepAlive ? "keep-alive" : "close";
+        LoadGenerator.Options o = new LoadGenerator.Options(topology, connection, concurrency == null ? 0 : concurrency,
+                rate == null ? 0 : rate, arrivals.equals("constant") ? LoadGenerator.Arrivals.CONSTANT : LoadGenerator.Arrivals.POISSON,
+                maxConcurrency, numPrompts, durationSec == null ? null : Duration.ofMillis((long) (durationSec * 1000)), warmup, seed,
+                routing.equals("least-outstanding") ? LoadGenerator.Routing.LEAST_OUTSTANDING : LoadGenerator.Routing.ROUND_ROBIN,
+                goodput == null ? Summary.Slo.NONE : Summary.Slo.parse(goodput), System.err);
+        LoadGenerator gen = new LoadGenerator(clients.stream().map(Target::http).toList(), w, o);
+        Results results = Results.create(out, "bench");
+        System.err.printf("bench: %d target(s), %s, %s, %s -> %s%n", urls.size(), w.name(),
+                concurrency != null ? "concurrency " + concurrency : "rate " + rate + "/s", connection, results.dir());
+
+        Interrupts.onInterrupt("bench", () -> gen.stop("interrupted (Ctrl-C)"));
+        LoadGenerator.Run run = gen.run();
+        results.writeRequests(run.records());
+        results.writeSummaries(List.of(run.summary()));
+        Map<String, Object> config = new LinkedHashMap<>();
+        config.put("command", "bench");
+        config.put("targets", urls);
+        config.put("model", m);
+        config.put("workload", w.name());
+        config.put("endpoint", endpoint);
+        config.put("n_samples", nSamples);
+        config.put("max_tokens", maxTokens);
+        config.put("concurrency", concurrency);
+        config.put("rate", rate);
+        config.put("connection", connection);
+        config.put("stream", stream);
+        results.writeRun(config, run.incomplete(), run.reason());
+        System.out.println(SummaryTable.render(List.of(run.summary())));
+        System.out.println("results: " + results.dir());
+        return run.summary().failed() > 0 || run.incomplete() ? 1 : 0;
+    }
+}

@@ -1,0 +1,93 @@
+package dev.rolloutlab.commands;
+
+import picocli.CommandLine;
+
+import java.io.PrintWriter;
+
+/**
+ * Runs a picocli command the way every Rollout Lab script does: usage errors name the flag and exit 2, failures
+ * print one readable line (the stack trace only with {@code ROLLOUT_LAB_DEBUG=1}) and exit 1.
+ */
+public final class Cli {
+    public static final int USAGE = 2;
+    public static final int FAILURE = 1;
+
+    private Cli() {
+    }
+
+    public static CommandLine commandLine(Object command) {
+        CommandLine cl = new CommandLine(command);
+        cl.setCaseInsensitiveEnumValuesAllowed(true);
+        cl.setParameterExceptionHandler((ex, args) -> {
+            PrintWriter err = ex.getCommandLine().getErr();
+            err.println("error: " + ex.getMessage());
+            if (!CommandLine.UnmatchedArgumentException.printSuggestions(ex, err)) {
+                err.println("Run with --help to see the flags.");
+            }
+            return USAGE;
+        });
+        cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
+            PrintWriter err = commandLine.getErr();
+            err.println("error: " + describe(ex));
+            if (System.getenv("ROLLOUT_LAB_DEBUG") != null) ex.printStackTrace(err);
+            err.flush();
+            return ex instanceof UserError u ? u.exitCode : FAILURE;
+        });
+        return cl;
+    }
+
+    /**
+     * One line for a failure: what went wrong, never an exception class name (a message-less exception falls back to
+     * the innermost cause that has one). A port already taken says so and what to do.
+     */
+    static String describe(Throwable ex) {
+        for (Throwable t = ex; t != null; t = t.getCause()) {
+            if (t instanceof java.net.BindException || t.getClass().getSimpleName().equals("JavalinBindException")) {
+                String outer = ex.getMessage() != null && ex != t && !ex.getMessage().contains("Exception") ? ex.getMessage() : null;
+                return outer != null ? outer : "the port is already in use: pick another port, or 0 for a free one";
+            }
+        }
+        Throwable t = ex;
+        while (t.getMessage() == null && t.getCause() != null) t = t.getCause();
+        if (t instanceof java.io.UncheckedIOException && t.getCause() != null) t = t.getCause();
+        String m = t.getMessage();
+        if (m == null) return "unexpected " + t.getClass().getSimpleName() + " (run with ROLLOUT_LAB_DEBUG=1 for the stack trace)";
+        if (t instanceof java.nio.file.NoSuchFileException) return m + ": no such file or folder";
+        if (t instanceof java.nio.file.AccessDeniedException) return m + ": permission denied";
+        if (t instanceof java.nio.file.FileAlreadyExistsException || t instanceof java.nio.file.NotDirectoryException) {
+            return m + ": exists and is not a folder we can write to";
+        }
+        return m;
+    }
+
+    public static int run(Object command, String... args) {
+        return commandLine(command).execute(args);
+    }
+
+    /**
+     * A secret given inline or, preferably, in a file (kept out of {@code ps}); the file wins. A missing or unreadable
+     * file is a usage error naming the flag.
+     */
+    public static String secret(String inline, java.nio.file.Path file, String fileFlag) {
+        if (file == null) return inline;
+        try {
+            return java.nio.file.Files.readString(file).trim();
+        } catch (java.io.IOException e) {
+            throw new UserError(fileFlag + " " + file + ": cannot read it (" + e.getMessage() + ")");
+        }
+    }
+
+    /** A failure caused by the user's input; its message says what to change. */
+    public static class UserError extends RuntimeException {
+        final int exitCode;
+
+        public UserError(String message) {
+            this(message, USAGE);
+        }
+
+        public UserError(String message, int exitCode) {
+            super(message);
+            this.exitCode = exitCode;
+        }
+    }
+}

@@ -1,0 +1,60 @@
+package dev.rolloutlab.commands;
+
+import dev.rolloutlab.commands.KernelCommand;
+import dev.rolloutlab.commands.ReportCommand;
+import dev.rolloutlab.commands.CompareCommand;
+import dev.rolloutlab.commands.LaunchCommand;
+import dev.rolloutlab.commands.CommanderCommand;
+import dev.rolloutlab.commands.AgentCommand;
+import dev.rolloutlab.commands.LbCommand;
+import dev.rolloutlab.commands.FanoutCommand;
+import dev.rolloutlab.commands.BenchCommand;
+import dev.rolloutlab.commands.WeightsCommand;
+import dev.rolloutlab.commands.ServeCommand;
+import dev.rolloutlab.commands.GenerateCommand;
+import dev.rolloutlab.commands.ModelCommand;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.Supplier;
+
+/**
+ * One entry point for every alias, so lib can start its own tools in child processes
+ * ({@code java -cp … dev.rolloutlab.commands.Main serve --shape tiny …}) exactly as the JBang scripts run them.
+ */
+public final class Main {
+    private static final Map<String, Supplier<Object>> COMMANDS = new LinkedHashMap<>();
+
+    static {
+        COMMANDS.put("model", ModelCommand::new);
+        COMMANDS.put("generate", GenerateCommand::new);
+        COMMANDS.put("serve", ServeCommand::new);
+        COMMANDS.put("weights", WeightsCommand::new);
+        COMMANDS.put("bench", BenchCommand::new);
+        COMMANDS.put("fanout", FanoutCommand::new);
+        COMMANDS.put("lb", LbCommand::new);
+        COMMANDS.put("agent", AgentCommand::new);
+        COMMANDS.put("commander", CommanderCommand::new);
+        COMMANDS.put("launch", LaunchCommand::new);
+        COMMANDS.put("compare", CompareCommand::new);
+        COMMANDS.put("report", ReportCommand::new);
+        COMMANDS.put("kernel", KernelCommand::new);
+    }
+
+    private Main() {
+    }
+
+    public static void main(String[] args) {
+        if (args.length == 0 || !COMMANDS.containsKey(args[0])) {
+            System.err.println("usage: Main <" + String.join("|", COMMANDS.keySet()) + "> [flags]");
+            System.exit(Cli.USAGE);
+        }
+        System.exit(Cli.run(COMMANDS.get(args[0]).get(), Arrays.copyOfRange(args, 1, args.length)));
+    }
+
+    public static Object command(String alias) {
+        Supplier<Object> s = COMMANDS.get(alias);
+        if (s == null) throw new IllegalArgumentException("unknown alias " + alias);
+        return s.get();
+    }
+}

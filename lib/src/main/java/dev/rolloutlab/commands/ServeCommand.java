@@ -1,0 +1,203 @@
+package dev.rolloutlab.commands;
+
+import dev.rolloutlab.server.ServerGroup;
+import dev.rolloutlab.server.Limits;
+import dev.rolloutlab.engine.DefaultModels;
+import dev.rolloutlab.openai.CompletionRequest;
+import dev.rolloutlab.openai.OpenAiClient;
+import dev.rolloutlab.util.Json;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+
+/** {@code serve}: N OpenAI-compatible ports in one process, with optional weight admin and the seed's validation. */
+@Command(name = "serve", mixinStandardHelpOptions = true,
+        description = "Serve the reference engine on N OpenAI-compatible ports in one process.")
+public final class ServeCommand implements Callable<Integer> {
+    @Option(names = "--model", description = "Model folder. Default: the built-in model of --shape.")
+    Path model;
+    @Option(names = "--shape", defaultValue = "tiny", description = "Built-in model shape when --model is not given. Default: ${DEFAULT-VALUE}")
+    String shape;
+    @Option(names = "--num-servers", defaultValue = "4", description = "Number of ports. Default: ${DEFAULT-VALUE}")
+    int numServers;
+    @Option(names = "--base-port", defaultValue = "31000", description = "Ports are base..base+N-1; 0 picks free ports. Default: ${DEFAULT-VALUE}")
+    int basePort;
+    @Option(names = "--ports", split = ",", description = "Explicit ports (overrides --base-port); the count must equal --num-servers.")
+    List<Integer> ports;
+    @Option(names = "--host", defaultValue = "127.0.0.1", description = "Bind address. Default: ${DEFAULT-VALUE}")
+    String host;
+    @Option(names = "--engines", defaultValue = "per-port", description = "per-port (one engine per port, the seed's design) or shared. Default: ${DEFAULT-VALUE}")
+    String engines;
+    @Option(names = "--served-model-name", description = "Model id in /v1/models. Default: the model folder's name.")
+    String servedModelName;
+    @Option(names = "--backend-id-base", defaultValue = "0", description = "X-Backend-Id of the first port; port i gets base+i. Default: ${DEFAULT-VALUE}")
+    int backendIdBase;
+    @Option(names = "--api-key", description = "Require Authorization: Bearer KEY on every path but /health.")
+    String apiKey;
+    @Option(names = "--admin-token", description = "Token for the /admin/* weight endpoints.")
+    String adminToken;
+    @Option(names = "--admin-token-file", description = "File holding the admin token (keeps it out of ps).")
+    Path adminTokenFile;
+    @Option(names = "--enable-weight-reload", description = "Expose /admin/* weight endpoints (needs an admin token).")
+    boolean enableWeightReload;
+    @Option(names = "--idle-timeout-sec", defaultValue = "60", description = "Close kept-alive connections idle this long. Default: ${DEFAULT-VALUE}")
+    int idleTimeoutSec;
+    @Option(names = "--validate", description = "Wait for every port, send one chat to each at once, print READY/RESP/DONE; exit 0 only if all answer 200.")
+    boolean validate;
+    @Option(names = "--keep-running", description = "Keep serving after --validate until Ctrl-C.")
+    boolean keepRunning;
+    @Option(names = "--prompt", defaultValue = "1+1=?", description = "Validation prompt. Default: ${DEFAULT-VALUE}")
+    String prompt;
+    @Option(names = "--max-new-tokens", defaultValue = "1", description = "Validation max_tokens. Default: ${DEFAULT-VALUE}")
+    int maxNewTokens;
+    @Option(names = "--startup-timeout", defaultValue = "900", description = "Seconds to wait for ports in --validate. Default: ${DEFAULT-VALUE}")
+    int startupTimeout;
+    @Option(names = "--request-timeout", defaultValue = "120", description = "Seconds per validation request. Default: ${DEFAULT-VALUE}")
+    int requestTimeout;
+    @Option(names = "--weights-version", defaultValue = "0", description = "Version number of the weights loaded at start (keeps a trainer's numbering across restarts). Default: ${DEFAULT-VALUE}")
+    long weightsVersion;
+    @Option(names = "--max-request-bytes", defaultValue = "4194304", description = "Largest completion request body; larger ones get 413. Default: ${DEFAULT-VALUE}")
+    long maxRequestBytes;
+    @Option(names = "--max-update-bytes", defaultValue = "2147483648", description = "Largest body pushed to /admin/update_weights. Default: ${DEFAULT-VALUE}")
+    long maxUpdateBytes;
+    @Option(names = "--reload-timeout-sec", defaultValue = "120", description = "A weight change still running after this is abandoned; the old weights keep serving. Default: ${DEFAULT-VALUE}")
+    double reloadTimeoutSec;
+    @Option(names = "--ready-file", description = "Write {\"ports\":[…],\"urls\":[…],\"pid\":…} here once listening (for scripts and tests).")
+    Path readyFile;
+
+    @Override
+    public Integer call() throws Exception {
+        if (numServers < 1) throw new Cli.UserError("--num-servers must be at least 1, got " + numServers);
+        List<Integer> chosen = new ArrayList<>();
+        if (ports != null && !ports.isEmpty()) {
+            if (ports.size() != numServers) {
+                throw new Cli.UserError("--ports lists " + ports.size() + " ports but --num-servers is " + numServers + "; make them agree");
+            }
+            chosen.addAll(ports);
+        } else {
+            for (int i = 0; i < numServers; i++) chosen.add(basePort == 0 ? 0 : basePort + i);
+        }
+        ServerGroup.Engines mode = switch (engines.toLowerCase()) {
+            case "per-port" -> ServerGroup.Engines.PER_PORT;
+            case "shared" -> ServerGroup.Engines.SHARED;
+            default -> throw new Cli.UserError("--engines " + engines + ": expected per-port or shared");
+        };
+        String token = Cli.secret(adminToken, adminTokenFile, "--admin-token-file");
+        if (enableWeightReload && (token == null || token.isBlank())) {
+            throw new Cli.UserError("--enable-weight-reload needs --admin-token T or --admin-token-file F");
+        }
+        Path dir = DefaultModels.resolve(model, shape);
+        String name = servedModelName != null ? servedModelName : dir.getFileName().toString();
+        if (!host.equals("127.0.0.1") && !host.equals("localhost") && !host.equals("::1")) {
+            System.err.println("warning: listening on " + host + ": every host that can reach it can use these ports"
+                    + (apiKey == null ? " (no --api-key set)" : ""));
+        }
+        long t0 = System.nanoTime();
+        ServerGroup group = ServerGroup.start(new ServerGroup.Spec(dir, chosen, host, mode, backendIdBase, name, apiKey, token,
+                enableWeightReload, Duration.ofSeconds(idleTimeoutSec), weightsVersion, limits()));
+        CountDownLatch stopped = new CountDownLatch(1);
+        Thread hook = new Thread(() -> {
+            group.close();
+            System.err.println("STOPPED: servers=" + numServers);
+            stopped.countDown();
+        });
+        Runtime.getRuntime().addShutdownHook(hook);
+        System.err.printf("started %d port(s) of %s in %.1f s%n", numServers, name, (System.nanoTime() - t0) / 1e9);
+        if (readyFile != null) {
+            Map<String, Object> r = new LinkedHashMap<>();
+            r.put("ports", group.ports());
+            r.put("urls", group.urls());
+            r.put("pid", ProcessHandle.current().pid());
+            r.put("model", name);
+            Json.writeFile(readyFile, r);
+        }
+        if (!validate) {
+            System.out.println("READY: servers=" + numServers + " ports=" + group.ports());
+            System.out.flush();
+            stopped.await();
+            return 0;
+        }
+        int code;
+        try {
+            code = validate(group, name);
+        } catch (RuntimeException e) {
+            Runtime.getRuntime().removeShutdownHook(hook);
+            group.close();
+            throw e;
+        }
+        if (keepRunning) {
+            System.out.println("KEEP_RUNNING: leaving servers alive.");
+            System.out.flush();
+            stopped.await();
+        } else {
+            Runtime.getRuntime().removeShutdownHook(hook);
+            group.close();
+        }
+        return code;
+    }
+
+    private Limits limits() {
+        try {
+            return new Limits(maxRequestBytes, maxUpdateBytes, Duration.ofMillis((long) (reloadTimeoutSec * 1000)));
+        } catch (IllegalArgumentException e) {
+            throw new Cli.UserError(e.getMessage());
+        }
+    }
+
+    private int validate(ServerGroup group, String name) {
+        var http = OpenAiClient.http(group.ports().size(), Duration.ofSeconds(requestTimeout));
+        List<OpenAiClient> clients = group.urls().stream().map(u -> new OpenAiClient(http, u, apiKey, true)).toList();
+        long deadline = System.nanoTime() + Duration.ofSeconds(startupTimeout).toNanos();
+        for (int i = 0; i < clients.size(); i++) {
+            while (clients.get(i).get("/v1/models").status() != 200) {
+                if (System.nanoTime() > deadline) throw new IllegalStateException("Server on port " + group.ports().get(i) + " did not become ready.");
+                sleep(200);
+            }
+        }
+        System.out.println("READY: servers=" + clients.size() + " ports=" + group.ports());
+        long w0 = System.nanoTime();
+        List<CompletableFuture<String>> lines = new ArrayList<>();
+        double[] maxSec = {0};
+        boolean[] allOk = {true};
+        for (int i = 0; i < clients.size(); i++) {
+            OpenAiClient c = clients.get(i);
+            int port = group.ports().get(i);
+            lines.add(CompletableFuture.supplyAsync(() -> {
+                long s = System.nanoTime();
+                var r = c.complete(CompletionRequest.chat(name, prompt, maxNewTokens, 0.0));
+                double sec = (System.nanoTime() - s) / 1e9;
+                synchronized (maxSec) {
+                    maxSec[0] = Math.max(maxSec[0], sec);
+                    if (r.status() != 200) allOk[0] = false;
+                }
+                String line = String.format("RESP: port=%d status=%d sec=%.3f", port, r.status(), sec)
+                        + (r.error() != null ? " error=" + r.error() : "");
+                System.out.println(line);
+                System.out.flush();
+                return line;
+            }, java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()));
+        }
+        lines.forEach(CompletableFuture::join);
+        System.out.printf("DONE: servers=%d wall_sec=%.3f max_req_sec=%.3f%n", clients.size(), (System.nanoTime() - w0) / 1e9, maxSec[0]);
+        System.out.flush();
+        return allOk[0] ? 0 : 1;
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted");
+        }
+    }
+}

@@ -1,0 +1,36 @@
+package dev.rolloutlab.engine;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/** One sample being generated: its KV cache, its own seeded RNG, and the tokens, logprobs and versions so far. */
+final class Seq {
+    final Job job;
+    final int index;
+    final KvCache cache;
+    final SplittableRandom rng;
+    final Tokenizer.Decoder decoder;
+    final StringBuilder text = new StringBuilder();
+    int[] tokens = new int[16];
+    float[] logprobs = new float[16];
+    long[] versions = new long[16];
+    List<List<TopLogprob>> tops;
+    int count;
+    int pos;
+    FinishReason finish;
+
+    Seq(Job job, int index, KvCache cache, int pos, long seed, Tokenizer.Decoder decoder) {
+        this.job = job;
+        this.index = index;
+        this.cache = cache;
+        this.pos = pos;
+        this.rng = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + index);
+        this.decoder = decoder;
+        this.tops = job.request.params().topLogprobs() > 0 ? new ArrayList<>() : List.of();
+    }
+
+    int last() {
+        return tokens[count - 1];
+    }
+}

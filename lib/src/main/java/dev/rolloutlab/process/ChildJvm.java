@@ -1,0 +1,129 @@
+package dev.rolloutlab.process;
+
+import dev.rolloutlab.util.Json;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One of our own tools ({@code serve}, {@code lb}, {@code agent}, …) running in a child JVM with this JVM's classpath,
+ * so a topology under test lives in its own process. Closing it sends SIGTERM, then SIGKILL after a grace period.
+ */
+public final class ChildJvm implements AutoCloseable {
+    /** The entry point of every alias; named, not imported, so process management stays below the command layer. */
+    public static final String MAIN = "dev.rolloutlab.commands.Main";
+
+    private final Process process;
+    private final Path log;
+    private final String alias;
+
+    private ChildJvm(Process process, Path log, String alias) {
+        this.process = process;
+        this.log = log;
+        this.alias = alias;
+    }
+
+    /** The argv that runs {@code alias args…} in a child JVM with this JVM's classpath and module flags. */
+    public static List<String> command(String alias, List<String> args) {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(ProcessHandle.current().info().command().orElse("java"));
+        if (ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()) {
+            cmd.add("--add-modules");
+            cmd.add("jdk.incubator.vector");
+        }
+        cmd.add("-Djava.awt.headless=true");
+        cmd.add("-XX:+UseSerialGC");
+        cmd.add("-cp");
+        cmd.add(System.getProperty("java.class.path"));
+        cmd.add(MAIN);
+        cmd.add(alias);
+        cmd.addAll(args);
+        return cmd;
+    }
+
+    public static ChildJvm start(String alias, List<String> args, Path log) {
+        List<String> cmd = command(alias, args);
+        try {
+            Files.createDirectories(log.toAbsolutePath().getParent());
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+            return new ChildJvm(p, log, alias);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot start " + alias + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Waits for a JSON file the child writes when ready (e.g. {@code serve --ready-file}); fails with the log tail. */
+    public com.fasterxml.jackson.databind.JsonNode awaitReadyFile(Path file, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (!process.isAlive()) throw new IllegalStateException(alias + " exited with " + process.exitValue() + ":\n" + tail(20));
+            if (Files.exists(file)) {
+                try {
+                    return Json.parse(Files.readString(file));
+                } catch (IOException e) {
+                    // being written; the move is atomic, so retry
+                }
+            }
+            sleep(50);
+        }
+        close();
+        throw new IllegalStateException(alias + " not ready after " + timeout.toSeconds() + " s:\n" + tail(20));
+    }
+
+    public boolean alive() {
+        return process.isAlive();
+    }
+
+    public long pid() {
+        return process.pid();
+    }
+
+    public String tail(int lines) {
+        try {
+            List<String> all = Files.readAllLines(log);
+            return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
+        } catch (IOException e) {
+            return "(no log: " + e.getMessage() + ")";
+        }
+    }
+
+    /** SIGKILL at once, as a crashed host would. */
+    public void kill() {
+        process.destroyForcibly();
+        try {
+            process.waitFor(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public void close() {
+        if (!process.isAlive()) return;
+        process.destroy();
+        try {
+            if (!process.waitFor(10, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+                process.waitFor(5, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            process.destroyForcibly();
+        }
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted");
+        }
+    }
+}

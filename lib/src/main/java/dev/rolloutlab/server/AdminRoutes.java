@@ -1,0 +1,71 @@
+package dev.rolloutlab.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.rolloutlab.engine.ModelFormatException;
+import dev.rolloutlab.util.Http;
+import dev.rolloutlab.util.Json;
+import io.javalin.config.JavalinConfig;
+import io.javalin.http.Context;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+
+import static dev.rolloutlab.util.Http.json;
+
+/**
+ * The weight endpoints of one port ({@code --enable-weight-reload}), answered in the original tools' admin shape
+ * {@code {"ok":…}}; the server's guard has already checked the admin token.
+ */
+final class AdminRoutes {
+    private AdminRoutes() {
+    }
+
+    static void add(JavalinConfig cfg, WeightAdmin admin, Limits limits) {
+        cfg.routes.get("/admin/reload_status", ctx -> json(ctx, 200, admin.status()));
+        cfg.routes.get("/admin/weights_checksum", ctx -> json(ctx, 200, admin.checksum()));
+        cfg.routes.post("/admin/perturb_weights", ctx -> perturb(ctx, admin));
+        cfg.routes.post("/admin/reload_weights", ctx -> reload(ctx, admin));
+        cfg.routes.post("/admin/update_weights", ctx -> json(ctx, 200, admin.update(Http.body(ctx, limits.maxUpdateBytes()))));
+        cfg.routes.exception(AdminError.class, (e, ctx) -> json(ctx, e.status, Map.of("ok", false, "error", e.getMessage())));
+        cfg.routes.exception(WeightAdmin.TimedOut.class, (e, ctx) -> json(ctx, 504, Map.of("ok", false, "error", e.getMessage())));
+        cfg.routes.exception(ModelFormatException.class, (e, ctx) -> json(ctx, 400, Map.of("ok", false, "error", e.getMessage())));
+    }
+
+    /** An admin failure answered in the seed's shape {@code {"ok":false,"error":…}}. */
+    static final class AdminError extends RuntimeException {
+        final int status;
+
+        AdminError(int status, String message) {
+            super(message);
+            this.status = status;
+        }
+    }
+
+    private static JsonNode adminBody(Context ctx) {
+        String b = new String(Http.body(ctx, 64 << 10), StandardCharsets.UTF_8);
+        if (b.isBlank()) return Json.MAPPER.createObjectNode();
+        try {
+            return Json.parse(b);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new AdminError(400, "Invalid JSON: " + e.getOriginalMessage());
+        }
+    }
+
+    private static void perturb(Context ctx, WeightAdmin admin) {
+        JsonNode b = adminBody(ctx);
+        JsonNode nl = b.get("num_leaves");
+        if (nl != null && !nl.isNull() && !nl.canConvertToInt()) throw new AdminError(400, "num_leaves must be an integer or null");
+        if (b.has("scale") && !b.get("scale").isNumber()) throw new AdminError(400, "scale must be a number");
+        if (b.has("seed") && !b.get("seed").canConvertToLong()) throw new AdminError(400, "seed must be an integer");
+        json(ctx, 200, admin.perturb(b.path("seed").asLong(0), b.path("scale").asDouble(1e-3),
+                nl == null || nl.isNull() ? null : nl.asInt()));
+    }
+
+    private static void reload(Context ctx, WeightAdmin admin) {
+        JsonNode b = adminBody(ctx);
+        String path = b.path("model_path").asText("");
+        if (path.isBlank()) throw new AdminError(400, "model_path is required");
+        if (path.length() > 4096 || path.indexOf('\0') >= 0) throw new AdminError(400, "model_path must be a path of at most 4096 characters without NUL");
+        json(ctx, 200, admin.reload(path));
+    }
+}

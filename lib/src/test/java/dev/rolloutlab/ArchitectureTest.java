@@ -1,0 +1,124 @@
+package dev.rolloutlab;
+
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * The arrows of DESIGN §1, read from the sources: {@code commands → features → (openai, http1, engine, util)}, no
+ * cycle, the engine free of our other packages, nothing below the command layer importing it, and small files.
+ */
+class ArchitectureTest {
+    static final Path SRC = Path.of("src/main/java/dev/rolloutlab");
+
+    /** What each package may use. A new package, or a new arrow, is a decision: make it here, on purpose. */
+    static final Map<String, Set<String>> ALLOWED = Map.ofEntries(
+            Map.entry("util", Set.of()),
+            Map.entry("engine", Set.of()),
+            Map.entry("http1", Set.of()),
+            Map.entry("process", Set.of("util")),
+            Map.entry("openai", Set.of("engine", "http1", "util")),
+            Map.entry("server", Set.of("engine", "openai", "util")),
+            Map.entry("cluster", Set.of("openai", "http1", "process", "util")),
+            Map.entry("bench", Set.of("engine", "openai", "util")),
+            Map.entry("lb", Set.of("cluster", "http1", "util")),
+            Map.entry("compare", Set.of("bench", "engine", "openai", "process", "util")),
+            Map.entry("report", Set.of("bench", "util")),
+            Map.entry("commands", Set.of("bench", "cluster", "compare", "engine", "http1", "lb", "openai", "process", "report", "server", "util")));
+
+    static final Pattern REF = Pattern.compile("\\bdev\\.rolloutlab\\.([a-z0-9]+)\\.");
+
+    /** Source text without comments and string literals, so a name in a doc or a class name in a string is no arrow. */
+    static String code(String src) {
+        StringBuilder out = new StringBuilder(src.length());
+        int i = 0, n = src.length();
+        while (i < n) {
+            char c = src.charAt(i);
+            if (c == '/' && i + 1 < n && src.charAt(i + 1) == '*') {
+                int end = src.indexOf("*/", i + 2);
+                i = end < 0 ? n : end + 2;
+            } else if (c == '/' && i + 1 < n && src.charAt(i + 1) == '/') {
+                int end = src.indexOf('\n', i);
+                i = end < 0 ? n : end;
+            } else if (c == '"' || c == '\'') {
+                int j = i + 1;
+                while (j < n && src.charAt(j) != c) j += src.charAt(j) == '\\' ? 2 : 1;
+                out.append(c).append(c);
+                i = j + 1;
+            } else {
+                out.append(c);
+                i++;
+            }
+        }
+        return out.toString();
+    }
+
+    static Map<String, Set<String>> graph() throws IOException {
+        Map<String, Set<String>> g = new TreeMap<>();
+        try (Stream<Path> files = Files.walk(SRC)) {
+            for (Path f : files.filter(p -> p.toString().endsWith(".java")).toList()) {
+                String pkg = SRC.relativize(f).getName(0).toString();
+                Set<String> deps = g.computeIfAbsent(pkg, k -> new TreeSet<>());
+                Matcher m = REF.matcher(code(Files.readString(f)));
+                while (m.find()) if (!m.group(1).equals(pkg)) deps.add(m.group(1));
+            }
+        }
+        return g;
+    }
+
+    @Test
+    void everyArrowIsAllowed() throws IOException {
+        List<String> wrong = new ArrayList<>();
+        graph().forEach((pkg, deps) -> {
+            Set<String> ok = ALLOWED.get(pkg);
+            if (ok == null) wrong.add(pkg + " is a new package: add it to ALLOWED with the arrows it may have");
+            else for (String d : deps) if (!ok.contains(d)) wrong.add(pkg + " -> " + d);
+        });
+        assertEquals(List.of(), wrong);
+    }
+
+    @Test
+    void noCycleBetweenPackages() throws IOException {
+        Map<String, Set<String>> g = graph();
+        for (String start : g.keySet()) {
+            // depth-first from each package: reaching it again is a cycle
+            List<String> stack = new ArrayList<>(g.get(start));
+            Set<String> seen = new TreeSet<>();
+            while (!stack.isEmpty()) {
+                String p = stack.remove(stack.size() - 1);
+                assertNotEquals(start, p, "cycle through " + start + ": " + g);
+                if (seen.add(p)) stack.addAll(g.getOrDefault(p, Set.of()));
+            }
+        }
+    }
+
+    @Test
+    void everyPackageSaysWhatItOwnsAndNoFileIsLong() throws IOException {
+        List<String> problems = new ArrayList<>();
+        try (Stream<Path> dirs = Files.list(SRC)) {
+            for (Path d : dirs.filter(Files::isDirectory).toList()) {
+                if (!Files.exists(d.resolve("package-info.java"))) problems.add(d.getFileName() + " has no package-info.java");
+            }
+        }
+        try (Stream<Path> files = Files.walk(SRC)) {
+            for (Path f : files.filter(p -> p.toString().endsWith(".java")).toList()) {
+                long lines = Files.readAllLines(f).size();
+                if (lines > 350) problems.add(SRC.relativize(f) + " has " + lines + " lines (at most 350)");
+            }
+        }
+        assertEquals(List.of(), problems);
+    }
+}
