@@ -65,22 +65,36 @@ public final class Head {
         return null;
     }
 
-    /** {@code Content-Length}, or -1 when absent. */
+    /**
+     * {@code Content-Length}, or -1 when absent. Repeated or comma-listed values must agree (RFC 9112 §6.3): two
+     * different lengths are how requests are smuggled past a proxy, so they are refused.
+     */
     public long contentLength() throws ProtocolException {
-        String v = header("Content-Length");
-        if (v == null) return -1;
-        try {
-            long n = Long.parseLong(v.trim());
-            if (n < 0) throw new NumberFormatException();
-            return n;
-        } catch (NumberFormatException e) {
-            throw new ProtocolException("bad Content-Length: " + v);
+        long n = -1;
+        for (int i = 0; i < count; i++) {
+            if (!fields[2 * i].equalsIgnoreCase("Content-Length")) continue;
+            for (String part : fields[2 * i + 1].split(",", -1)) {
+                long v;
+                try {
+                    String t = part.trim();
+                    if (t.isEmpty() || t.length() > 18 || !t.chars().allMatch(Character::isDigit)) throw new NumberFormatException();
+                    v = Long.parseLong(t);
+                } catch (NumberFormatException e) {
+                    throw new ProtocolException("bad Content-Length: " + fields[2 * i + 1]);
+                }
+                if (n >= 0 && v != n) throw new ProtocolException("conflicting Content-Length values: " + n + " and " + v);
+                n = v;
+            }
         }
+        return n;
     }
 
+    /** Whether the body is chunked: the last transfer coding is exactly {@code chunked} (not a substring of another). */
     public boolean chunked() {
         String v = header("Transfer-Encoding");
-        return v != null && v.toLowerCase(java.util.Locale.ROOT).contains("chunked");
+        if (v == null) return false;
+        String[] codings = v.split(",");
+        return codings[codings.length - 1].trim().equalsIgnoreCase("chunked");
     }
 
     /** Whether the connection stays open after this message (HTTP/1.1 unless {@code close}; 1.0 only with keep-alive). */

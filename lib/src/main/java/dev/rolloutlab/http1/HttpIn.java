@@ -122,6 +122,10 @@ public final class HttpIn {
 
     /** The body of a request with this head (requests without framing have none). */
     public Body requestBody(Head h) throws ProtocolException {
+        // a request's length must be knowable: any other transfer coding as the last one cannot be framed (RFC 9112 §6.3)
+        if (h.header("Transfer-Encoding") != null && !h.chunked()) {
+            throw new ProtocolException("unsupported Transfer-Encoding: " + h.header("Transfer-Encoding"));
+        }
         return body(h.chunked() ? -1 : h.contentLength(), h.chunked(), false);
     }
 

@@ -1,0 +1,100 @@
+package dev.rolloutlab.lb;
+
+import dev.rolloutlab.http1.Http1Pool;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** Each routing policy on backends with set loads: the first choice, and that the rest is a failover walk. */
+class PolicyTest {
+    static List<Backend> backends(int... inFlight) {
+        List<Backend> bs = new ArrayList<>();
+        for (int i = 0; i < inFlight.length; i++) {
+            // a pool that is never used: policies only read the load
+            Backend b = new Backend("http://127.0.0.1:" + (1000 + i), "b" + i, "127.0.0.1:" + (1000 + i),
+                    new Http1Pool("127.0.0.1", 1000 + i, false, Duration.ofSeconds(1), Duration.ofSeconds(1), Duration.ofSeconds(1)), null);
+            b.inFlight.set(inFlight[i]);
+            bs.add(b);
+        }
+        return bs;
+    }
+
+    static int[] order(Policy p, List<Backend> bs) {
+        int[] o = new int[bs.size()];
+        p.order(bs, o);
+        return o;
+    }
+
+    static void assertWalk(int[] o) {
+        for (int i = 1; i < o.length; i++) assertEquals((o[0] + i) % o.length, o[i], "failover walks on cyclically: " + Arrays.toString(o));
+    }
+
+    @Test
+    void roundRobinKeepsTheOriginalOrderAndHealthTakesATurn() {
+        Policy rr = Policy.parse("round-robin");
+        List<Backend> bs = backends(0, 0, 0);
+        assertArrayEquals(new int[]{0, 1, 2}, order(rr, bs));
+        assertArrayEquals(new int[]{1, 2, 0}, order(rr, bs));
+        rr.skipTurn();
+        assertArrayEquals(new int[]{0, 1, 2}, order(rr, bs), "request k starts at k mod N, /health included");
+        assertEquals("round-robin", Policy.parse("rr").name());
+    }
+
+    @Test
+    void leastLoadPicksTheLeastLoadedAndRotatesTies() {
+        Policy ll = Policy.parse("least-load");
+        int[] o = order(ll, backends(5, 2, 7, 3));
+        assertEquals(1, o[0]);
+        assertWalk(o);
+        Set<Integer> firsts = new HashSet<>();
+        List<Backend> equal = backends(1, 1, 1);
+        for (int i = 0; i < 3; i++) firsts.add(order(ll, equal)[0]);
+        assertEquals(Set.of(0, 1, 2), firsts, "equal backends share the work");
+        List<Backend> reported = backends(0, 0);
+        reported.get(0).health.reportedLoad = 9; // the backend's own queue counts too
+        assertEquals(1, order(ll, reported)[0]);
+        assertEquals(1, order(ll, reported)[0]);
+    }
+
+    @Test
+    void powerOfTwoNeverPicksTheHeavierOfTwo() {
+        Policy p2c = Policy.parse("p2c");
+        List<Backend> two = backends(4, 1);
+        for (int i = 0; i < 50; i++) {
+            int[] o = order(p2c, two);
+            assertEquals(1, o[0]);
+            assertWalk(o);
+        }
+        List<Backend> many = backends(9, 9, 9, 0);
+        int lightest = 0;
+        for (int i = 0; i < 400; i++) if (order(p2c, many)[0] == 3) lightest++;
+        // the lightest wins whenever it is one of the two drawn: 1 - C(3,2)/C(4,2) = 1/2 of draws
+        assertTrue(lightest > 140 && lightest < 260, "lightest chosen " + lightest + " of 400");
+    }
+
+    @Test
+    void randomStartsAnywhereAndWalksOn() {
+        Policy r = Policy.parse("random");
+        List<Backend> bs = backends(0, 0, 0, 0);
+        Set<Integer> firsts = new HashSet<>();
+        for (int i = 0; i < 200; i++) {
+            int[] o = order(r, bs);
+            assertWalk(o);
+            firsts.add(o[0]);
+        }
+        assertEquals(Set.of(0, 1, 2, 3), firsts);
+    }
+
+    @Test
+    void unknownPolicyNamesTheChoices() {
+        var e = assertThrows(IllegalArgumentException.class, () -> Policy.parse("fastest"));
+        assertTrue(e.getMessage().contains("round-robin, least-load, p2c or random"), e.getMessage());
+    }
+}
