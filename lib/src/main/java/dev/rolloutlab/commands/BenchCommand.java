@@ -128,10 +128,10 @@ public final class BenchCommand implements Callable<Integer> {
                 goodput == null ? Summary.Slo.NONE : Summary.Slo.parse(goodput), System.err);
         LoadGenerator gen = new LoadGenerator(clients.stream().map(Target::http).toList(), w, o);
         Results results = Results.create(out, "bench");
+        Interrupts.onInterrupt("bench", () -> gen.stop("interrupted (Ctrl-C)"));
         System.err.printf("bench: %d target(s), %s, %s, %s -> %s%n", urls.size(), w.name(),
                 concurrency != null ? "concurrency " + concurrency : "rate " + rate + "/s", connection, results.dir());
 
-        Interrupts.onInterrupt("bench", () -> gen.stop("interrupted (Ctrl-C)"));
         LoadGenerator.Run run = gen.run();
         results.writeRequests(run.records());
         results.writeSummaries(List.of(run.summary()));

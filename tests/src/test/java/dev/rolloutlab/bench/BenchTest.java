@@ -1,5 +1,6 @@
 package dev.rolloutlab.bench;
 
+import dev.rolloutlab.util.Await;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rolloutlab.openai.CompletionRequest;
 import dev.rolloutlab.openai.OpenAiClient;
@@ -151,13 +152,25 @@ class BenchTest {
     void anInterruptedRunKeepsWhatItMeasuredAndSaysSo() throws Exception {
         Path out = TestModels.tempDir("interrupt").resolve("run");
         Process p = Processes.builder("bench", "--target", group.urls().get(0), "--num-prompts", "0", "--duration", "60", "--concurrency", "2",
-                "--max-tokens", "4", "--out", out.toString()).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-        Thread.sleep(5000);
-        p.destroy(); // SIGTERM: the same shutdown path as Ctrl-C
+                "--max-tokens", "4", "--out", out.toString()).redirectError(out.resolveSibling("bench.err").toFile())
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        // the event: a progress line reports requests done, so there is something to keep
+        java.util.regex.Pattern served = java.util.regex.Pattern.compile("\\] [1-9][0-9]* requests");
+        assertTrue(Await.until(() -> served.matcher(readQuietly(out.resolveSibling("bench.err"))).find(), Duration.ofSeconds(60)),
+                readQuietly(out.resolveSibling("bench.err")));
+        p.destroy(); // SIGTERM: the same stop path as Ctrl-C
         assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS));
         JsonNode run = Json.parse(Files.readString(out.resolve("run.json")));
         assertTrue(run.path("incomplete").asBoolean(), run.toString());
         assertTrue(run.path("incomplete_reason").asText().contains("interrupted"));
         assertTrue(Files.readAllLines(out.resolve("requests.jsonl")).size() > 0);
+    }
+
+    private static String readQuietly(Path f) {
+        try {
+            return Files.exists(f) ? Files.readString(f) : "";
+        } catch (java.io.IOException e) {
+            return "";
+        }
     }
 }

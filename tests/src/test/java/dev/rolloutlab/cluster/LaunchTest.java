@@ -1,5 +1,6 @@
 package dev.rolloutlab.cluster;
 
+import dev.rolloutlab.util.Await;
 import dev.rolloutlab.openai.OpenAiClient;
 import dev.rolloutlab.testing.FakeHosts;
 import dev.rolloutlab.testing.Processes;
@@ -78,8 +79,8 @@ class LaunchTest {
             Processes.Run down = Processes.run(60, launch("down", common));
             assertEquals(0, down.exit(), down.out() + down.err());
             assertTrue(down.out().contains("stopped"), down.out());
-            Thread.sleep(300);
-            assertEquals(-1, new OpenAiClient(HTTP, "http://127.0.0.1:" + base, null, true).get("/v1/models").status(), "nothing left listening");
+            assertTrue(Await.until(() -> new OpenAiClient(HTTP, "http://127.0.0.1:" + base, null, true).get("/v1/models").status() == -1,
+                    Duration.ofSeconds(10)), "nothing left listening");
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.rolloutlab.cluster;
 
+import dev.rolloutlab.util.Await;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rolloutlab.openai.CompletionRequest;
 import dev.rolloutlab.openai.OpenAiClient;
@@ -66,7 +67,7 @@ class OrchestrationTest {
             assertEquals(400, inject.status(), inject.body());
             var extraParam = auth.post("/admin/start", Map.of("kind", "rollout-lab-serve", "java", "/bin/sh", "extra", "-c"), Map.of());
             assertEquals(400, extraParam.status(), extraParam.body());
-            Thread.sleep(300);
+            // every refusal was answered before any process could start: nothing is running, nothing was written
             assertFalse(Files.exists(pwned), "nothing ran");
             assertFalse(auth.get("/admin/status").json().path("running").asBoolean());
         }
@@ -83,8 +84,7 @@ class OrchestrationTest {
             long pid = r.json().path("pid").asLong();
             OpenAiClient server = new OpenAiClient(HTTP, "http://127.0.0.1:" + base, null, true);
             long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-            while (server.get("/v1/models").status() != 200 && System.nanoTime() < deadline) Thread.sleep(200);
-            assertEquals(200, server.get("/v1/models").status());
+            assertTrue(Await.until(() -> server.get("/v1/models").status() == 200, Duration.ofSeconds(60)), "the server came up");
             assertEquals(List.of("127.0.0.1"), dev.rolloutlab.testing.ListeningSockets.addresses(base), "bound to loopback only");
             JsonNode st = auth.get("/admin/status").json();
             assertTrue(st.path("running").asBoolean());
@@ -117,12 +117,9 @@ class OrchestrationTest {
             JsonNode started = auth.post("/admin/start", Map.of("kind", "mock-openai", "num_servers", 2), Map.of()).json();
             List<String> expected = new java.util.ArrayList<>();
             started.path("ports").forEach(p -> expected.add("127.0.0.1:" + p.asInt()));
-            long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-            while (!reg.backendList().equals(expected) && System.nanoTime() < deadline) Thread.sleep(50);
-            assertEquals(expected, reg.backendList(), "the agent registered its running backends");
+            assertTrue(Await.until(() -> reg.backendList().equals(expected), Duration.ofSeconds(5)), "the agent registered its running backends");
             auth.post("/admin/stop", Map.of(), Map.of());
-            Thread.sleep(1500);
-            assertEquals(List.of(), reg.backendList(), "no heartbeats after the service stopped: the entries expired");
+            assertTrue(Await.until(() -> reg.backendList().isEmpty(), Duration.ofSeconds(5)), "no heartbeats after the service stopped: the entries expired");
         }
     }
 
@@ -133,8 +130,7 @@ class OrchestrationTest {
             assertEquals(401, anon.post("/register", Map.of("backends", List.of("10.0.0.2:2")), Map.of()).status());
             assertEquals(200, auth.post("/register", Map.of("backends", List.of("10.0.0.2:2"), "ttl_sec", 0.5), Map.of()).status());
             assertEquals(List.of("10.0.0.1:1", "10.0.0.2:2"), reg.backendList());
-            Thread.sleep(800);
-            assertEquals(List.of("10.0.0.1:1"), reg.backendList(), "an agent that stops heartbeating drops out");
+            assertTrue(Await.until(() -> reg.backendList().equals(List.of("10.0.0.1:1")), Duration.ofSeconds(5)), "an agent that stops heartbeating drops out");
             assertEquals(404, anon.get("/nope").status());
         }
     }

@@ -229,15 +229,13 @@ class LoadBalancerTest {
             OpenAiClient c = new OpenAiClient(HTTP, lb.url(), null, true);
             assertEquals(List.of(a), lb.backends().stream().map(Backend::label).toList());
             new OpenAiClient(HTTP, reg.url(), "regtok", true).post("/register", Map.of("backends", List.of(b)), Map.of());
-            long deadline = System.nanoTime() + Duration.ofSeconds(8).toNanos();
-            while (lb.backends().size() < 2 && System.nanoTime() < deadline) Thread.sleep(100);
+            Await.until(() -> lb.backends().size() == 2, Duration.ofSeconds(8));
             assertEquals(List.of(a, b), lb.backends().stream().map(Backend::label).toList(), "a registered backend joins");
             Set<String> seen = new HashSet<>();
             for (int i = 0; i < 4; i++) seen.add(ping(c).headers().get("X-OpenAI-LB-Backend"));
             assertEquals(Set.of(a, b), seen);
             new OpenAiClient(HTTP, reg.url(), "regtok", true).post("/deregister", Map.of("backends", List.of(a)), Map.of());
-            deadline = System.nanoTime() + Duration.ofSeconds(8).toNanos();
-            while (lb.backends().size() > 1 && System.nanoTime() < deadline) Thread.sleep(100);
+            Await.until(() -> lb.backends().size() == 1, Duration.ofSeconds(8));
             assertEquals(List.of(b), lb.backends().stream().map(Backend::label).toList(), "a removed backend leaves");
             for (int i = 0; i < 3; i++) assertEquals(b, ping(c).headers().get("X-OpenAI-LB-Backend"));
         }

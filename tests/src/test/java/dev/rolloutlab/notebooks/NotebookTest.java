@@ -1,5 +1,6 @@
 package dev.rolloutlab.notebooks;
 
+import dev.rolloutlab.util.Await;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rolloutlab.report.KernelInstaller;
 import dev.rolloutlab.testing.TestModels;
@@ -64,9 +65,7 @@ class NotebookTest {
             };
             Thread t = (Thread) loop.getConstructor(String.class, long.class, Runnable.class).newInstance("Shell-test", 1L, body);
             t.start();
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-            while (calls.get() < 3 && System.nanoTime() < deadline) Thread.sleep(5);
-            assertTrue(calls.get() >= 3, "loop stopped after the failing body: " + calls.get() + " calls");
+            assertTrue(Await.until(() -> calls.get() >= 3, java.time.Duration.ofSeconds(5)), "loop stopped after the failing body: " + calls.get() + " calls");
             assertTrue(t.isAlive());
             loop.getMethod("shutdown").invoke(t);
             t.join(2000);
