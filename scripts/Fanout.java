@@ -2,7 +2,7 @@
 //JAVA 21+
 //DEPS dev.rolloutlab:rollout-lab:0.1.0-SNAPSHOT
 //JAVA_OPTIONS --add-modules jdk.incubator.vector -Djava.awt.headless=true
-//DESCRIPTION One chat request to every backend of a registry in parallel (the seed's fanout client).
+//DESCRIPTION One chat request to every backend of a registry in parallel (the original tools' fanout client).
 
 import dev.rolloutlab.commands.Cli;
 import dev.rolloutlab.commands.FanoutCommand;

@@ -2,7 +2,7 @@
 //JAVA 21+
 //DEPS dev.rolloutlab:rollout-lab:0.1.0-SNAPSHOT
 //JAVA_OPTIONS --add-modules jdk.incubator.vector -Djava.awt.headless=true
-//DESCRIPTION Serve the reference engine on N OpenAI-compatible ports in one process (--validate reproduces the seed's check).
+//DESCRIPTION Serve the reference engine on N OpenAI-compatible ports in one process (--validate reproduces the original tools' check).
 
 import dev.rolloutlab.commands.Cli;
 import dev.rolloutlab.commands.ServeCommand;

@@ -33,15 +33,15 @@ public final class LoadGenerator {
     /** How to drive the load. {@code concurrency > 0} is closed loop; otherwise {@code rate} requests/s, open loop. */
     public record Options(String topology, String connection, int concurrency, double rate, Arrivals arrivals,
                           int maxConcurrency, int numRequests, Duration duration, int warmup, long seed, Routing routing,
-                          Summary.Slo slo, PrintStream progress) {
+                          Slo slo, PrintStream progress) {
         public static Options closed(String topology, String connection, int concurrency, int numRequests) {
             return new Options(topology, connection, concurrency, 0, Arrivals.POISSON, 0, numRequests, null, 0, 0,
-                    Routing.ROUND_ROBIN, Summary.Slo.NONE, null);
+                    Routing.ROUND_ROBIN, Slo.NONE, null);
         }
 
         public static Options open(String topology, String connection, double rate, int numRequests) {
             return new Options(topology, connection, 0, rate, Arrivals.POISSON, 0, numRequests, null, 0, 0,
-                    Routing.ROUND_ROBIN, Summary.Slo.NONE, null);
+                    Routing.ROUND_ROBIN, Slo.NONE, null);
         }
 
         public Options withWarmup(int n) {

@@ -39,36 +39,6 @@ public record Summary(
         double meanStalenessVersions,
         boolean incomplete) {
 
-    /** SLOs for goodput: a request counts when its TTFT and TPOT are both within the limits (NaN = no limit). */
-    public record Slo(double ttftMs, double tpotMs) {
-        public static final Slo NONE = new Slo(Double.NaN, Double.NaN);
-
-        public static Slo parse(String spec) {
-            double ttft = Double.NaN, tpot = Double.NaN;
-            for (String part : spec.split(",")) {
-                String[] kv = part.split(":");
-                if (kv.length != 2) throw new IllegalArgumentException("--goodput " + spec + ": expected ttft:MS,tpot:MS");
-                double v;
-                try {
-                    v = Double.parseDouble(kv[1].trim());
-                } catch (NumberFormatException e) {
-                    throw new IllegalArgumentException("--goodput " + spec + ": '" + kv[1] + "' is not a number of milliseconds (e.g. ttft:500,tpot:50)");
-                }
-                if (!(v > 0) || Double.isInfinite(v)) throw new IllegalArgumentException("--goodput " + spec + ": " + kv[0] + " must be a positive number of ms");
-                switch (kv[0].trim()) {
-                    case "ttft" -> ttft = v;
-                    case "tpot" -> tpot = v;
-                    default -> throw new IllegalArgumentException("--goodput " + spec + ": unknown metric " + kv[0] + " (ttft or tpot)");
-                }
-            }
-            return new Slo(ttft, tpot);
-        }
-
-        boolean met(RequestRecord r) {
-            return (Double.isNaN(ttftMs) || r.ttftMs() <= ttftMs) && (Double.isNaN(tpotMs) || Double.isNaN(r.tpotMs()) || r.tpotMs() <= tpotMs);
-        }
-    }
-
     public static Summary of(String topology, String connection, String workload, List<RequestRecord> records,
                              double durationS, Slo slo, boolean incomplete) {
         List<RequestRecord> ok = records.stream().filter(RequestRecord::ok).toList();
@@ -84,29 +54,244 @@ public record Summary(
         Arrays.sort(itl);
         double d = Math.max(durationS, 1e-9);
         long good = ok.stream().filter(slo::met).count();
-        return new Summary(topology, connection, workload, ok.size(), records.size() - ok.size(), durationS,
-                ok.size() / d, outTokens / d,
-                mean(ttft), pct(ttft, 50), pct(ttft, 90), pct(ttft, 99),
-                mean(tpot), pct(tpot, 50), pct(tpot, 90), pct(tpot, 99),
-                mean(itl), pct(itl, 50), pct(itl, 90), pct(itl, 99),
-                mean(e2el), pct(e2el, 50), pct(e2el, 90), pct(e2el, 99),
-                ok.stream().mapToDouble(RequestRecord::e2elFromDispatchMs).average().orElse(Double.NaN),
-                ok.stream().mapToDouble(r -> r.connectNs() / 1e6).average().orElse(Double.NaN),
-                good / d, Double.NaN, Double.NaN, incomplete);
+        return builder(topology, connection, workload).completed(ok.size()).failed(records.size() - ok.size()).durationS(durationS)
+                .requestThroughput(ok.size() / d).outputThroughput(outTokens / d)
+                .meanTtftMs(mean(ttft)).medianTtftMs(pct(ttft, 50)).p90TtftMs(pct(ttft, 90)).p99TtftMs(pct(ttft, 99))
+                .meanTpotMs(mean(tpot)).medianTpotMs(pct(tpot, 50)).p90TpotMs(pct(tpot, 90)).p99TpotMs(pct(tpot, 99))
+                .meanItlMs(mean(itl)).medianItlMs(pct(itl, 50)).p90ItlMs(pct(itl, 90)).p99ItlMs(pct(itl, 99))
+                .meanE2elMs(mean(e2el)).p50E2elMs(pct(e2el, 50)).p90E2elMs(pct(e2el, 90)).p99E2elMs(pct(e2el, 99))
+                .meanE2elFromDispatchMs(ok.stream().mapToDouble(RequestRecord::e2elFromDispatchMs).average().orElse(Double.NaN))
+                .meanConnectMs(ok.stream().mapToDouble(r -> r.connectNs() / 1e6).average().orElse(Double.NaN))
+                .goodput(good / d).incomplete(incomplete).build();
     }
 
     public Summary withOverhead(double ms) {
-        return new Summary(topology, connection, workload, completed, failed, durationS, requestThroughput, outputThroughput,
-                meanTtftMs, medianTtftMs, p90TtftMs, p99TtftMs, meanTpotMs, medianTpotMs, p90TpotMs, p99TpotMs,
-                meanItlMs, medianItlMs, p90ItlMs, p99ItlMs, meanE2elMs, p50E2elMs, p90E2elMs, p99E2elMs,
-                meanE2elFromDispatchMs, meanConnectMs, goodput, ms, meanStalenessVersions, incomplete);
+        return toBuilder().overheadMsPerRequest(ms).build();
     }
 
     public Summary withStaleness(double versions) {
-        return new Summary(topology, connection, workload, completed, failed, durationS, requestThroughput, outputThroughput,
-                meanTtftMs, medianTtftMs, p90TtftMs, p99TtftMs, meanTpotMs, medianTpotMs, p90TpotMs, p99TpotMs,
-                meanItlMs, medianItlMs, p90ItlMs, p99ItlMs, meanE2elMs, p50E2elMs, p90E2elMs, p99E2elMs,
-                meanE2elFromDispatchMs, meanConnectMs, goodput, overheadMsPerRequest, versions, incomplete);
+        return toBuilder().meanStalenessVersions(versions).build();
+    }
+
+    /** A builder starting from this row, for the values {@code compare} adds later (overhead, staleness). */
+    public Builder toBuilder() {
+        return new Builder(this);
+    }
+
+    public static Builder builder(String topology, String connection, String workload) {
+        return new Builder(topology, connection, workload);
+    }
+
+    /** Names every value; unset statistics stay NaN (no data), counts 0. */
+    public static final class Builder {
+        private String topology;
+        private String connection;
+        private String workload;
+        private int completed;
+        private int failed;
+        private double durationS = Double.NaN;
+        private double requestThroughput = Double.NaN;
+        private double outputThroughput = Double.NaN;
+        private double meanTtftMs = Double.NaN;
+        private double medianTtftMs = Double.NaN;
+        private double p90TtftMs = Double.NaN;
+        private double p99TtftMs = Double.NaN;
+        private double meanTpotMs = Double.NaN;
+        private double medianTpotMs = Double.NaN;
+        private double p90TpotMs = Double.NaN;
+        private double p99TpotMs = Double.NaN;
+        private double meanItlMs = Double.NaN;
+        private double medianItlMs = Double.NaN;
+        private double p90ItlMs = Double.NaN;
+        private double p99ItlMs = Double.NaN;
+        private double meanE2elMs = Double.NaN;
+        private double p50E2elMs = Double.NaN;
+        private double p90E2elMs = Double.NaN;
+        private double p99E2elMs = Double.NaN;
+        private double meanE2elFromDispatchMs = Double.NaN;
+        private double meanConnectMs = Double.NaN;
+        private double goodput = Double.NaN;
+        private double overheadMsPerRequest = Double.NaN;
+        private double meanStalenessVersions = Double.NaN;
+        private boolean incomplete;
+
+        private Builder(String topology, String connection, String workload) {
+            this.topology = topology;
+            this.connection = connection;
+            this.workload = workload;
+        }
+
+        private Builder(Summary s) {
+            this.topology = s.topology;
+            this.connection = s.connection;
+            this.workload = s.workload;
+            this.completed = s.completed;
+            this.failed = s.failed;
+            this.durationS = s.durationS;
+            this.requestThroughput = s.requestThroughput;
+            this.outputThroughput = s.outputThroughput;
+            this.meanTtftMs = s.meanTtftMs;
+            this.medianTtftMs = s.medianTtftMs;
+            this.p90TtftMs = s.p90TtftMs;
+            this.p99TtftMs = s.p99TtftMs;
+            this.meanTpotMs = s.meanTpotMs;
+            this.medianTpotMs = s.medianTpotMs;
+            this.p90TpotMs = s.p90TpotMs;
+            this.p99TpotMs = s.p99TpotMs;
+            this.meanItlMs = s.meanItlMs;
+            this.medianItlMs = s.medianItlMs;
+            this.p90ItlMs = s.p90ItlMs;
+            this.p99ItlMs = s.p99ItlMs;
+            this.meanE2elMs = s.meanE2elMs;
+            this.p50E2elMs = s.p50E2elMs;
+            this.p90E2elMs = s.p90E2elMs;
+            this.p99E2elMs = s.p99E2elMs;
+            this.meanE2elFromDispatchMs = s.meanE2elFromDispatchMs;
+            this.meanConnectMs = s.meanConnectMs;
+            this.goodput = s.goodput;
+            this.overheadMsPerRequest = s.overheadMsPerRequest;
+            this.meanStalenessVersions = s.meanStalenessVersions;
+            this.incomplete = s.incomplete;
+        }
+
+        public Builder completed(int v) {
+            this.completed = v;
+            return this;
+        }
+
+        public Builder failed(int v) {
+            this.failed = v;
+            return this;
+        }
+
+        public Builder durationS(double v) {
+            this.durationS = v;
+            return this;
+        }
+
+        public Builder requestThroughput(double v) {
+            this.requestThroughput = v;
+            return this;
+        }
+
+        public Builder outputThroughput(double v) {
+            this.outputThroughput = v;
+            return this;
+        }
+
+        public Builder meanTtftMs(double v) {
+            this.meanTtftMs = v;
+            return this;
+        }
+
+        public Builder medianTtftMs(double v) {
+            this.medianTtftMs = v;
+            return this;
+        }
+
+        public Builder p90TtftMs(double v) {
+            this.p90TtftMs = v;
+            return this;
+        }
+
+        public Builder p99TtftMs(double v) {
+            this.p99TtftMs = v;
+            return this;
+        }
+
+        public Builder meanTpotMs(double v) {
+            this.meanTpotMs = v;
+            return this;
+        }
+
+        public Builder medianTpotMs(double v) {
+            this.medianTpotMs = v;
+            return this;
+        }
+
+        public Builder p90TpotMs(double v) {
+            this.p90TpotMs = v;
+            return this;
+        }
+
+        public Builder p99TpotMs(double v) {
+            this.p99TpotMs = v;
+            return this;
+        }
+
+        public Builder meanItlMs(double v) {
+            this.meanItlMs = v;
+            return this;
+        }
+
+        public Builder medianItlMs(double v) {
+            this.medianItlMs = v;
+            return this;
+        }
+
+        public Builder p90ItlMs(double v) {
+            this.p90ItlMs = v;
+            return this;
+        }
+
+        public Builder p99ItlMs(double v) {
+            this.p99ItlMs = v;
+            return this;
+        }
+
+        public Builder meanE2elMs(double v) {
+            this.meanE2elMs = v;
+            return this;
+        }
+
+        public Builder p50E2elMs(double v) {
+            this.p50E2elMs = v;
+            return this;
+        }
+
+        public Builder p90E2elMs(double v) {
+            this.p90E2elMs = v;
+            return this;
+        }
+
+        public Builder p99E2elMs(double v) {
+            this.p99E2elMs = v;
+            return this;
+        }
+
+        public Builder meanE2elFromDispatchMs(double v) {
+            this.meanE2elFromDispatchMs = v;
+            return this;
+        }
+
+        public Builder meanConnectMs(double v) {
+            this.meanConnectMs = v;
+            return this;
+        }
+
+        public Builder goodput(double v) {
+            this.goodput = v;
+            return this;
+        }
+
+        public Builder overheadMsPerRequest(double v) {
+            this.overheadMsPerRequest = v;
+            return this;
+        }
+
+        public Builder meanStalenessVersions(double v) {
+            this.meanStalenessVersions = v;
+            return this;
+        }
+
+        public Builder incomplete(boolean v) {
+            this.incomplete = v;
+            return this;
+        }
+
+        public Summary build() {
+            return new Summary(topology, connection, workload, completed, failed, durationS, requestThroughput, outputThroughput, meanTtftMs, medianTtftMs, p90TtftMs, p99TtftMs, meanTpotMs, medianTpotMs, p90TpotMs, p99TpotMs, meanItlMs, medianItlMs, p90ItlMs, p99ItlMs, meanE2elMs, p50E2elMs, p90E2elMs, p99E2elMs, meanE2elFromDispatchMs, meanConnectMs, goodput, overheadMsPerRequest, meanStalenessVersions, incomplete);
+        }
     }
 
     static double mean(double[] sorted) {

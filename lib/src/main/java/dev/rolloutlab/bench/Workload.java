@@ -72,16 +72,16 @@ public record Workload(String name, List<CompletionRequest> requests) {
             if (n.has("messages")) {
                 List<ChatTemplate.Message> msgs = new ArrayList<>();
                 for (JsonNode m : n.get("messages")) msgs.add(new ChatTemplate.Message(m.path("role").asText("user"), m.path("content").asText("")));
-                req = new CompletionRequest(CompletionRequest.Endpoint.CHAT, s.model(), msgs, null, null, s.maxTokens(), s.temperature(),
-                        1.0, 0, 1, null, List.of(), List.of(), false, 0, false, false, false, false);
+                req = CompletionRequest.builder(CompletionRequest.Endpoint.CHAT).model(s.model()).messages(msgs).maxTokens(s.maxTokens())
+                        .temperature(s.temperature()).build();
             } else if (n.has("prompt") && n.get("prompt").isArray()) {
                 int[] ids = new int[n.get("prompt").size()];
                 for (int j = 0; j < ids.length; j++) ids[j] = n.get("prompt").get(j).asInt();
                 req = CompletionRequest.completion(s.model(), ids, s.maxTokens(), s.temperature());
             } else if (n.has("prompt")) {
                 req = s.endpoint() == CompletionRequest.Endpoint.CHAT ? CompletionRequest.chat(s.model(), n.get("prompt").asText(), s.maxTokens(), s.temperature())
-                        : new CompletionRequest(CompletionRequest.Endpoint.COMPLETIONS, s.model(), null, n.get("prompt").asText(), null,
-                        s.maxTokens(), s.temperature(), 1.0, 0, 1, null, List.of(), List.of(), false, 0, false, false, false, false);
+                        : CompletionRequest.builder(CompletionRequest.Endpoint.COMPLETIONS).model(s.model()).prompt(n.get("prompt").asText())
+                        .maxTokens(s.maxTokens()).temperature(s.temperature()).build();
             } else {
                 throw new IllegalArgumentException(file + " line " + (i + 1) + ": needs \"prompt\" or \"messages\"");
             }

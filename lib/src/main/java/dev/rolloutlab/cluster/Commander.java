@@ -1,5 +1,6 @@
 package dev.rolloutlab.cluster;
 
+import dev.rolloutlab.util.Await;
 import dev.rolloutlab.util.HostPort;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rolloutlab.openai.OpenAiClient;
@@ -12,13 +13,13 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The seed's pod commander: start local services, start remote ones through agents (in list order), wait until
- * every backend answers {@code /v1/models}, then publish the registry. Unlike the seed, a failed start stops
+ * The original tools' pod commander: start local services, start remote ones through agents (in list order), wait until
+ * every backend answers {@code /v1/models}, then publish the registry. Unlike the original, a failed start stops
  * everything it had already started before it reports the error.
  */
 public final class Commander implements AutoCloseable {
     /**
-     * The seed's flags, plus the agent token, the registry token (writes are refused without one) and the API key
+     * The original tools' flags, plus the agent token, the registry token (writes are refused without one) and the API key
      * local servers require (mandatory when they bind beyond loopback).
      */
     public record Options(String backendKind, String model, int numServersPerWorker, int basePort, String bindHost,
@@ -149,22 +150,17 @@ public final class Commander implements AutoCloseable {
 
     private void waitReady(String backend) {
         OpenAiClient c = new OpenAiClient(http, OpenAiClient.normalize(backend), o.serverApiKey(), true);
-        long deadline = System.nanoTime() + o.startupTimeout().toNanos();
-        String last = "";
-        while (System.nanoTime() < deadline) {
+        String[] last = {""};
+        boolean up = Await.until(() -> {
             OpenAiClient.Exchange x = c.get("/v1/models");
-            if (x.status() == 200) return;
-            if (x.status() == 401) return; // serving, behind a key its agent's operator set
-            last = x.error() != null ? x.error() : "HTTP " + x.status();
+            // 401: serving, behind a key its agent's operator set
+            if (x.status() == 200 || x.status() == 401) return true;
+            last[0] = x.error() != null ? x.error() : "HTTP " + x.status();
             if (local != null && !local.alive()) throw new IllegalStateException("local " + o.backendKind() + " exited: " + local.status());
-            try {
-                Thread.sleep(500);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted");
-            }
-        }
-        throw new IllegalStateException(backend + " not ready: " + last);
+            return false;
+        }, o.startupTimeout());
+        if (up) return;
+        throw new IllegalStateException(backend + " not ready: " + last[0]);
     }
 
     /** Registry down, every agent we started told to stop, local services stopped. Safe to call twice. */

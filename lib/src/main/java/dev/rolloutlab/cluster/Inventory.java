@@ -1,10 +1,10 @@
 package dev.rolloutlab.cluster;
 
+import dev.rolloutlab.util.Json;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -61,7 +61,7 @@ public record Inventory(List<Host> hosts) {
         } catch (IOException e) {
             throw new IllegalArgumentException("inventory " + file + ": cannot read: " + e.getMessage());
         }
-        ObjectMapper m = file.toString().endsWith(".json") ? new ObjectMapper() : new ObjectMapper(new YAMLFactory());
+        ObjectMapper m = file.toString().endsWith(".json") ? Json.MAPPER : Json.YAML;
         JsonNode root;
         try {
             root = m.readTree(text);

@@ -1,9 +1,9 @@
 package dev.rolloutlab.cluster;
 
+import dev.rolloutlab.util.Json;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rolloutlab.process.ChildJvm;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -55,7 +55,7 @@ public record LaunchTemplate(String name, String description, List<String> comma
                         TemplateParam.integer("tp_size", 8, 1, 4096), TemplateParam.operator("host", "127.0.0.1"),
                         TemplateParam.integer("base_port", 30000, 1024, 65535), TemplateParam.operator("api_key", "")),
                 "${base_port}:1", "/v1/models"));
-        m.put("sglang-jax-multi-openai", new LaunchTemplate("sglang-jax-multi-openai", "the seed's multi-port runner: one process, one engine per port",
+        m.put("sglang-jax-multi-openai", new LaunchTemplate("sglang-jax-multi-openai", "the original tools' multi-port runner: one process, one engine per port",
                 List.of("${python}", "-u", "-m", "plugins.sglang_jax.run_multi_openai_servers", "--model=${model}",
                         "--num-servers=${num_servers}", "--base-port=${base_port}", "--host=${host}", "--load-format=${load_format}",
                         "--keep-running", "--context-length=${context_length}", "--max-total-tokens=${max_total_tokens}",
@@ -93,7 +93,7 @@ public record LaunchTemplate(String name, String description, List<String> comma
         if (file == null) return all;
         JsonNode root;
         try {
-            root = (file.toString().endsWith(".json") ? new ObjectMapper() : new ObjectMapper(new YAMLFactory())).readTree(Files.readString(file));
+            root = (file.toString().endsWith(".json") ? Json.MAPPER : Json.YAML).readTree(Files.readString(file));
         } catch (IOException e) {
             throw new IllegalArgumentException("templates " + file + ": " + e.getMessage());
         }

@@ -1,6 +1,7 @@
 package dev.rolloutlab.cluster;
 
 import dev.rolloutlab.openai.OpenAiClient;
+import dev.rolloutlab.util.Await;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -137,15 +138,16 @@ public final class Launcher {
     }
 
     private List<PortState> awaitReady(Inventory.Host h, Duration timeout) {
-        long deadline = System.nanoTime() + timeout.toNanos();
         List<PortState> out = new ArrayList<>();
+        long deadline = System.nanoTime() + timeout.toNanos();
         for (int p : expanded.ports()) {
-            boolean ok = false;
-            while (!(ok = ready(h, p)) && System.nanoTime() < deadline) {
+            boolean[] died = {false};
+            boolean ok = Await.until(() -> {
+                if (ready(h, p)) return true;
                 Ssh.Result st = ssh.run(h, statusCommand(h));
-                if (st.ok() && st.out().startsWith("STOPPED")) break; // it died: no point waiting
-                sleep(300);
-            }
+                died[0] = st.ok() && st.out().startsWith("STOPPED"); // it died: no point waiting
+                return died[0];
+            }, Duration.ofNanos(Math.max(0, deadline - System.nanoTime()))) && !died[0];
             if (ok) out.add(new PortState(h.name(), h.address(), p, "up", ""));
             else {
                 Ssh.Result tail = ssh.run(h, logsCommand(h, 15, false));
@@ -172,13 +174,6 @@ public final class Launcher {
         }
     }
 
-    private static void sleep(long ms) {
-        try {
-            Thread.sleep(ms);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
 
     public static String table(List<PortState> rows) {
         StringBuilder sb = new StringBuilder(String.format("%-16s %-16s %6s  %-10s %s%n", "host", "address", "port", "state", "detail"));

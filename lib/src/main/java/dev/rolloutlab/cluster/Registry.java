@@ -19,7 +19,7 @@ public final class Registry {
     private Registry() {
     }
 
-    /** The registry's answer, in the seed's order (local backends first, then each agent's); keys only for token holders. */
+    /** The registry's answer, in the original tools' order (local backends first, then each agent's); keys only for token holders. */
     public record BackendList(boolean ok, String model, List<String> backends, Map<String, String> apiKeys) {
     }
 

@@ -1,8 +1,9 @@
 package dev.rolloutlab.commands;
 
+import dev.rolloutlab.bench.Slo;
 import dev.rolloutlab.bench.Summary;
-import dev.rolloutlab.bench.SummaryTable;
-import dev.rolloutlab.bench.Results;
+import dev.rolloutlab.bench.SummaryText;
+import dev.rolloutlab.bench.RunFolder;
 import dev.rolloutlab.bench.Target;
 import dev.rolloutlab.bench.LoadGenerator;
 import dev.rolloutlab.bench.Workload;
@@ -84,7 +85,7 @@ public final class BenchCommand implements Callable<Integer> {
     String goodput;
     @Option(names = "--topology", defaultValue = "http", description = "Label written into the records. Default: ${DEFAULT-VALUE}")
     String topology;
-    @Option(names = "--out", description = "Results folder. Default: results/<timestamp>-bench.")
+    @Option(names = "--out", description = "RunFolder folder. Default: results/<timestamp>-bench.")
     Path out;
 
     @Override
@@ -125,9 +126,9 @@ public final class BenchCommand implements Callable<Integer> {
                 rate == null ? 0 : rate, arrivals.equals("constant") ? LoadGenerator.Arrivals.CONSTANT : LoadGenerator.Arrivals.POISSON,
                 maxConcurrency, numPrompts, durationSec == null ? null : Duration.ofMillis((long) (durationSec * 1000)), warmup, seed,
                 routing.equals("least-outstanding") ? LoadGenerator.Routing.LEAST_OUTSTANDING : LoadGenerator.Routing.ROUND_ROBIN,
-                goodput == null ? Summary.Slo.NONE : Summary.Slo.parse(goodput), System.err);
+                goodput == null ? Slo.NONE : Slo.parse(goodput), System.err);
         LoadGenerator gen = new LoadGenerator(clients.stream().map(Target::http).toList(), w, o);
-        Results results = Results.create(out, "bench");
+        RunFolder results = RunFolder.create(out, "bench");
         Interrupts.onInterrupt("bench", () -> gen.stop("interrupted (Ctrl-C)"));
         System.err.printf("bench: %d target(s), %s, %s, %s -> %s%n", urls.size(), w.name(),
                 concurrency != null ? "concurrency " + concurrency : "rate " + rate + "/s", connection, results.dir());
@@ -148,7 +149,7 @@ public final class BenchCommand implements Callable<Integer> {
         config.put("connection", connection);
         config.put("stream", stream);
         results.writeRun(config, run.incomplete(), run.reason());
-        System.out.println(SummaryTable.render(List.of(run.summary())));
+        System.out.println(SummaryText.render(List.of(run.summary())));
         System.out.println("results: " + results.dir());
         return run.summary().failed() > 0 || run.incomplete() ? 1 : 0;
     }

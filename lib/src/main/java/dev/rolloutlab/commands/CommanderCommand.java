@@ -11,7 +11,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
-/** {@code commander}: the seed's pod commander flags and flow, plus the agent token and clean failure. */
+/** {@code commander}: the original tools' pod commander flags and flow, plus the agent token and clean failure. */
 @Command(name = "commander", mixinStandardHelpOptions = true,
         description = "Start local and remote (agent) servers, wait until ready, publish the registry (GET /backends).")
 public final class CommanderCommand implements Callable<Integer> {
@@ -25,7 +25,7 @@ public final class CommanderCommand implements Callable<Integer> {
     int basePort;
     @Option(names = "--remote-base-port", description = "Base port on the agents' hosts. Default: --base-port (set it when agents share this host).")
     Integer remoteBasePort;
-    @Option(names = "--bind-host", defaultValue = "127.0.0.1", description = "Default: ${DEFAULT-VALUE} (the seed used 0.0.0.0)")
+    @Option(names = "--bind-host", defaultValue = "127.0.0.1", description = "Default: ${DEFAULT-VALUE} (the original tools used 0.0.0.0)")
     String bindHost;
     @Option(names = "--load-format", defaultValue = "auto")
     String loadFormat;

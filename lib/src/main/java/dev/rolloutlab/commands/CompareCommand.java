@@ -2,8 +2,8 @@ package dev.rolloutlab.commands;
 
 import dev.rolloutlab.compare.Compare;
 import dev.rolloutlab.compare.CompareConfig;
-import dev.rolloutlab.bench.Results;
-import dev.rolloutlab.bench.SummaryTable;
+import dev.rolloutlab.bench.RunFolder;
+import dev.rolloutlab.bench.SummaryText;
 import dev.rolloutlab.report.Report;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -33,7 +33,7 @@ public final class CompareCommand implements Callable<Integer> {
     Integer concurrency;
     @Option(names = "--targets", split = ",", description = "Run the HTTP legs against these external OpenAI servers instead of starting our own.")
     List<String> targets;
-    @Option(names = "--out", description = "Results folder. Default: results/<timestamp>-compare.")
+    @Option(names = "--out", description = "RunFolder folder. Default: results/<timestamp>-compare.")
     Path out;
 
     @Override
@@ -54,7 +54,7 @@ public final class CompareCommand implements Callable<Integer> {
             c = c.withStrategies(List.of("inproc-swap")); // external servers: we cannot push our weights into them
         }
         if (c.numServers() < 1) throw new Cli.UserError("--num-servers must be at least 1");
-        Results results = Results.create(out, "compare");
+        RunFolder results = RunFolder.create(out, "compare");
         Compare cmp = new Compare(c, results, System.err);
         System.err.println("compare: " + (c.quick() ? "quick" : "default") + " run, model " + (c.model() != null ? c.model() : c.shape())
                 + " -> " + results.dir());
@@ -63,7 +63,7 @@ public final class CompareCommand implements Callable<Integer> {
         Compare.Outcome o = cmp.run();
         results.writeRun(cmp.describe(), o.incomplete(), o.reason());
         Path md = Report.write(results.dir());
-        System.out.println(SummaryTable.render(o.summaries().stream().filter(s -> !s.workload().equals("freshness")).toList()));
+        System.out.println(SummaryText.render(o.summaries().stream().filter(s -> !s.workload().equals("freshness")).toList()));
         System.out.printf("compare took %.0f s%s%n", (System.nanoTime() - t0) / 1e9, o.incomplete() ? " (INCOMPLETE: " + o.reason() + ")" : "");
         System.out.println("report: " + md);
         System.out.println("results: " + results.dir());

@@ -1,5 +1,6 @@
 package dev.rolloutlab.commands;
 
+import dev.rolloutlab.bench.Fanout;
 import dev.rolloutlab.cluster.Registry;
 import dev.rolloutlab.openai.CompletionRequest;
 import dev.rolloutlab.openai.OpenAiClient;
@@ -11,13 +12,11 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.concurrent.ExecutorCompletionService;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 
-/** {@code fanout}: the seed's fanout client — one chat to every backend in parallel, printed in completion order. */
+/** {@code fanout}: the original fanout client's job — one chat to every backend in parallel, printed in completion order. */
 @Command(name = "fanout", mixinStandardHelpOptions = true,
         description = "Send one chat request to every backend of a registry (or --backends) in parallel.")
 public final class FanoutCommand implements Callable<Integer> {
@@ -66,48 +65,28 @@ public final class FanoutCommand implements Callable<Integer> {
         }
         CompletionRequest req = CompletionRequest.chat(m, prompt, maxTokens, temperature);
         long w0 = System.nanoTime();
-        List<String> failedBackends = new ArrayList<>();
-        try (ExecutorService pool = Executors.newFixedThreadPool(Math.min(workers, list.size()), Thread.ofVirtual().factory())) {
-            ExecutorCompletionService<String[]> done = new ExecutorCompletionService<>(pool);
-            for (String b : list) {
-                done.submit(() -> {
-                    String url = OpenAiClient.normalize(b);
-                    OpenAiClient.Result r = new OpenAiClient(http, url, apiKey, true).complete(req);
-                    double sec = (r.endNs() - r.sentNs()) / 1e9;
-                    return new String[]{hostPort(url), String.valueOf(r.status()), String.format(java.util.Locale.ROOT, "%.3f", sec),
-                            r.ok() ? r.text() : null, r.error()};
-                });
+        List<Fanout.Reply> replies = Fanout.send(list, req, apiKey, workers, Duration.ofSeconds(timeoutSec), r -> {
+            if (json) {
+                Map<String, Object> o = new LinkedHashMap<>();
+                o.put("backend", r.backend());
+                o.put("status", r.status());
+                o.put("sec", Math.round(r.seconds() * 1000) / 1000.0);
+                o.put("content", r.text());
+                o.put("error", r.error());
+                System.out.println(Json.write(o));
+            } else {
+                System.out.println("RESP backend=" + r.backend() + " status=" + r.status() + String.format(Locale.ROOT, " sec=%.3f", r.seconds())
+                        + " content=" + trim(r.text() != null ? r.text() : r.error()));
             }
-            for (int i = 0; i < list.size(); i++) {
-                String[] r = done.take().get();
-                boolean ok = "200".equals(r[1]) && r[4] == null;
-                if (!ok) failedBackends.add(r[0]);
-                if (json) {
-                    Map<String, Object> o = new LinkedHashMap<>();
-                    o.put("backend", r[0]);
-                    o.put("status", Integer.parseInt(r[1]));
-                    o.put("sec", Double.parseDouble(r[2]));
-                    o.put("content", r[3]);
-                    o.put("error", r[4]);
-                    System.out.println(Json.write(o));
-                } else {
-                    String content = r[3] != null ? r[3] : r[4];
-                    System.out.println("RESP backend=" + r[0] + " status=" + r[1] + " sec=" + r[2] + " content=" + trim(content));
-                }
-                System.out.flush();
-            }
-        }
-        if (!json) System.out.printf(java.util.Locale.ROOT, "DONE backends=%d wall_sec=%.3f%n", list.size(), (System.nanoTime() - w0) / 1e9);
-        if (!failedBackends.isEmpty()) {
-            System.err.println("FAILED backends=" + failedBackends);
+            System.out.flush();
+        });
+        if (!json) System.out.printf(Locale.ROOT, "DONE backends=%d wall_sec=%.3f%n", list.size(), (System.nanoTime() - w0) / 1e9);
+        List<String> failed = replies.stream().filter(r -> !r.ok()).map(Fanout.Reply::backend).toList();
+        if (!failed.isEmpty()) {
+            System.err.println("FAILED backends=" + failed);
             return 1;
         }
         return 0;
-    }
-
-    private static String hostPort(String url) {
-        okhttp3.HttpUrl u = okhttp3.HttpUrl.parse(url);
-        return u == null ? url : u.host() + ":" + u.port();
     }
 
     private static String trim(String s) {

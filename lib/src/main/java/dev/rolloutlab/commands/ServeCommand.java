@@ -2,9 +2,11 @@ package dev.rolloutlab.commands;
 
 import dev.rolloutlab.server.ServerGroup;
 import dev.rolloutlab.server.Limits;
+import dev.rolloutlab.bench.Fanout;
 import dev.rolloutlab.engine.DefaultModels;
 import dev.rolloutlab.openai.CompletionRequest;
 import dev.rolloutlab.openai.OpenAiClient;
+import dev.rolloutlab.util.Await;
 import dev.rolloutlab.util.Json;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -14,12 +16,12 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 
-/** {@code serve}: N OpenAI-compatible ports in one process, with optional weight admin and the seed's validation. */
+/** {@code serve}: N OpenAI-compatible ports in one process, with optional weight admin and the original tools' validation. */
 @Command(name = "serve", mixinStandardHelpOptions = true,
         description = "Serve the reference engine on N OpenAI-compatible ports in one process.")
 public final class ServeCommand implements Callable<Integer> {
@@ -35,7 +37,7 @@ public final class ServeCommand implements Callable<Integer> {
     List<Integer> ports;
     @Option(names = "--host", defaultValue = "127.0.0.1", description = "Bind address. Default: ${DEFAULT-VALUE}")
     String host;
-    @Option(names = "--engines", defaultValue = "per-port", description = "per-port (one engine per port, the seed's design) or shared. Default: ${DEFAULT-VALUE}")
+    @Option(names = "--engines", defaultValue = "per-port", description = "per-port (one engine per port, the original tools' design) or shared. Default: ${DEFAULT-VALUE}")
     String engines;
     @Option(names = "--served-model-name", description = "Model id in /v1/models. Default: the model folder's name.")
     String servedModelName;
@@ -102,8 +104,9 @@ public final class ServeCommand implements Callable<Integer> {
                     + (apiKey == null ? " (no --api-key set)" : ""));
         }
         long t0 = System.nanoTime();
-        ServerGroup group = ServerGroup.start(new ServerGroup.Spec(dir, chosen, host, mode, backendIdBase, name, apiKey, token,
-                enableWeightReload, Duration.ofSeconds(idleTimeoutSec), weightsVersion, limits()));
+        ServerGroup group = ServerGroup.start(ServerGroup.Spec.builder(dir).ports(chosen).host(host).engines(mode)
+                .backendIdBase(backendIdBase).servedModelName(name).apiKey(apiKey).weightAdmin(enableWeightReload ? token : null)
+                .idleTimeout(Duration.ofSeconds(idleTimeoutSec)).initialVersion(weightsVersion).limits(limits()).build());
         CountDownLatch stopped = new CountDownLatch(1);
         Thread hook = new Thread(() -> {
             group.close();
@@ -153,51 +156,25 @@ public final class ServeCommand implements Callable<Integer> {
         }
     }
 
-    private int validate(ServerGroup group, String name) {
-        var http = OpenAiClient.http(group.ports().size(), Duration.ofSeconds(requestTimeout));
-        List<OpenAiClient> clients = group.urls().stream().map(u -> new OpenAiClient(http, u, apiKey, true)).toList();
-        long deadline = System.nanoTime() + Duration.ofSeconds(startupTimeout).toNanos();
+    private int validate(ServerGroup group, String name) throws InterruptedException {
+        List<OpenAiClient> clients = group.urls().stream().map(u -> new OpenAiClient(OpenAiClient.http(1, Duration.ofSeconds(5)), u, apiKey, true)).toList();
         for (int i = 0; i < clients.size(); i++) {
-            while (clients.get(i).get("/v1/models").status() != 200) {
-                if (System.nanoTime() > deadline) throw new IllegalStateException("Server on port " + group.ports().get(i) + " did not become ready.");
-                sleep(200);
+            OpenAiClient c = clients.get(i);
+            if (!Await.until(() -> c.get("/v1/models").status() == 200, Duration.ofSeconds(startupTimeout))) {
+                throw new IllegalStateException("Server on port " + group.ports().get(i) + " did not become ready.");
             }
         }
         System.out.println("READY: servers=" + clients.size() + " ports=" + group.ports());
         long w0 = System.nanoTime();
-        List<CompletableFuture<String>> lines = new ArrayList<>();
-        double[] maxSec = {0};
-        boolean[] allOk = {true};
-        for (int i = 0; i < clients.size(); i++) {
-            OpenAiClient c = clients.get(i);
-            int port = group.ports().get(i);
-            lines.add(CompletableFuture.supplyAsync(() -> {
-                long s = System.nanoTime();
-                var r = c.complete(CompletionRequest.chat(name, prompt, maxNewTokens, 0.0));
-                double sec = (System.nanoTime() - s) / 1e9;
-                synchronized (maxSec) {
-                    maxSec[0] = Math.max(maxSec[0], sec);
-                    if (r.status() != 200) allOk[0] = false;
-                }
-                String line = String.format("RESP: port=%d status=%d sec=%.3f", port, r.status(), sec)
-                        + (r.error() != null ? " error=" + r.error() : "");
-                System.out.println(line);
-                System.out.flush();
-                return line;
-            }, java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()));
-        }
-        lines.forEach(CompletableFuture::join);
-        System.out.printf("DONE: servers=%d wall_sec=%.3f max_req_sec=%.3f%n", clients.size(), (System.nanoTime() - w0) / 1e9, maxSec[0]);
+        List<Fanout.Reply> replies = Fanout.send(group.urls(), CompletionRequest.chat(name, prompt, maxNewTokens, 0.0), apiKey,
+                group.urls().size(), Duration.ofSeconds(requestTimeout), r -> {
+                    System.out.println(String.format(Locale.ROOT, "RESP: port=%s status=%d sec=%.3f", r.backend().substring(r.backend().lastIndexOf(':') + 1),
+                            r.status(), r.seconds()) + (r.error() != null ? " error=" + r.error() : ""));
+                    System.out.flush();
+                });
+        double max = replies.stream().mapToDouble(Fanout.Reply::seconds).max().orElse(0);
+        System.out.printf(Locale.ROOT, "DONE: servers=%d wall_sec=%.3f max_req_sec=%.3f%n", replies.size(), (System.nanoTime() - w0) / 1e9, max);
         System.out.flush();
-        return allOk[0] ? 0 : 1;
-    }
-
-    private static void sleep(long ms) {
-        try {
-            Thread.sleep(ms);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted");
-        }
+        return replies.stream().allMatch(r -> r.status() == 200) ? 0 : 1;
     }
 }

@@ -3,11 +3,13 @@ package dev.rolloutlab.compare;
 import dev.rolloutlab.bench.LengthDist;
 import dev.rolloutlab.bench.LoadGenerator;
 import dev.rolloutlab.bench.RequestRecord;
-import dev.rolloutlab.bench.Results;
+import dev.rolloutlab.bench.RunFolder;
 import dev.rolloutlab.bench.Summary;
 import dev.rolloutlab.bench.Target;
 import dev.rolloutlab.bench.Workload;
 import dev.rolloutlab.process.ChildJvm;
+import dev.rolloutlab.process.ServeProcess;
+import dev.rolloutlab.util.Await;
 import dev.rolloutlab.engine.Checkpoint;
 import dev.rolloutlab.engine.EngineOptions;
 import dev.rolloutlab.engine.InProcessEngine;
@@ -40,7 +42,7 @@ public final class Compare {
     }
 
     private final CompareConfig c;
-    private final Results results;
+    private final RunFolder results;
     private final PrintStream log;
     private final List<RequestRecord> records = new ArrayList<>();
     private final List<Summary> summaries = new ArrayList<>();
@@ -50,7 +52,7 @@ public final class Compare {
     private volatile String stopReason;
     private final okhttp3.OkHttpClient http = OpenAiClient.http(128, Duration.ofSeconds(300));
 
-    public Compare(CompareConfig config, Results results, PrintStream log) {
+    public Compare(CompareConfig config, RunFolder results, PrintStream log) {
         this.c = config;
         this.results = results;
         this.log = log;
@@ -78,7 +80,7 @@ public final class Compare {
                 FreshnessExperiment fx = new FreshnessExperiment(c, model, results.dir(), log, http);
                 fresh = fx.run(() -> stopReason != null);
                 for (var s : fresh) summaries.add(s.asSummary());
-                results.writeFreshness(fx.samples(), fresh);
+                results.writeFreshness(fx.samples(), FreshnessExperiment.StrategySummary.class, fresh);
             }
         } catch (RuntimeException e) {
             if (stopReason == null) stopReason = "failed: " + e.getMessage();
@@ -88,7 +90,7 @@ public final class Compare {
             addOverheads();
             results.writeRequests(records);
             results.writeSummaries(summaries);
-            results.writeSweep(sweep);
+            results.writeSweep(SweepPoint.class, sweep);
         }
         return new Outcome(List.copyOf(summaries), fresh, stopReason != null, stopReason);
     }
@@ -137,13 +139,10 @@ public final class Compare {
     }
 
     private List<String> startServers(String topology, Path model, int n) {
-        Path ready = results.dir().resolve("logs").resolve(topology + "-serve.ready.json");
-        ChildJvm serve = ChildJvm.start("serve", List.of("--model", model.toString(), "--num-servers", String.valueOf(n),
-                "--base-port", "0", "--ready-file", ready.toString()), results.dir().resolve("logs").resolve(topology + "-serve.log"));
+        ServeProcess serve = ServeProcess.start(List.of("--model", model.toString(), "--num-servers", String.valueOf(n), "--base-port", "0"),
+                results.dir().resolve("logs").resolve(topology + "-serve.log"), Duration.ofSeconds(120));
         running.add(serve);
-        List<String> urls = new ArrayList<>();
-        serve.awaitReadyFile(ready, Duration.ofSeconds(120)).path("urls").forEach(u -> urls.add(u.asText()));
-        return urls;
+        return serve.urls();
     }
 
     private String startLb(List<String> backends) {
@@ -154,10 +153,8 @@ public final class Compare {
         running.add(lb);
         String url = "http://127.0.0.1:" + port;
         OpenAiClient probe = new OpenAiClient(http, url, null, true);
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (probe.get("/health").status() != 200) {
-            if (!lb.alive() || System.nanoTime() > deadline) throw new IllegalStateException("lb did not start:\n" + lb.tail(20));
-            sleep(50);
+        if (!Await.until(() -> !lb.alive() || probe.get("/health").status() == 200, Duration.ofSeconds(60)) || !lb.alive()) {
+            throw new IllegalStateException("lb did not start:\n" + lb.tail(20));
         }
         return url;
     }
@@ -247,14 +244,6 @@ public final class Compare {
         }
     }
 
-    static void sleep(long ms) {
-        try {
-            Thread.sleep(ms);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted");
-        }
-    }
 
     public Map<String, Object> describe() {
         Map<String, Object> m = new LinkedHashMap<>();

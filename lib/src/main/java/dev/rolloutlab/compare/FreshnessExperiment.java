@@ -1,7 +1,7 @@
 package dev.rolloutlab.compare;
 
 import dev.rolloutlab.bench.Summary;
-import dev.rolloutlab.process.ChildJvm;
+import dev.rolloutlab.process.ServeProcess;
 import dev.rolloutlab.engine.Checkpoint;
 import dev.rolloutlab.engine.DType;
 import dev.rolloutlab.engine.EngineOptions;
@@ -44,10 +44,8 @@ public final class FreshnessExperiment {
     public record StrategySummary(String strategy, int steps, int samples, double meanUpdateMs, double meanPropagationMs,
                                   int lost, int retried, double meanLag, long maxLag) {
         Summary asSummary() {
-            return new Summary(strategy, "keep-alive", "freshness", samples - lost, lost, 0, Double.NaN, Double.NaN,
-                    Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN,
-                    Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN,
-                    Double.NaN, Double.NaN, Double.NaN, Double.NaN, meanLag, false);
+            return Summary.builder(strategy, "keep-alive", "freshness").completed(samples - lost).failed(lost).durationS(0)
+                    .meanStalenessVersions(meanLag).build();
         }
     }
 
@@ -253,15 +251,10 @@ public final class FreshnessExperiment {
                 res.backend(), retried, res.error());
     }
 
-    private ChildJvm startServe(Path dir, List<Integer> ports, long version, Path logFile) {
-        Path ready = logFile.resolveSibling(logFile.getFileName() + ".ready.json");
-        List<String> args = new ArrayList<>(List.of("--model", dir.toString(), "--num-servers", String.valueOf(ports.size()),
+    private ServeProcess startServe(Path dir, List<Integer> ports, long version, Path logFile) {
+        return ServeProcess.start(List.of("--model", dir.toString(), "--num-servers", String.valueOf(ports.size()),
                 "--ports", String.join(",", ports.stream().map(String::valueOf).toList()), "--enable-weight-reload",
-                "--admin-token", token, "--weights-version", String.valueOf(version), "--served-model-name", "m",
-                "--ready-file", ready.toString()));
-        ChildJvm s = ChildJvm.start("serve", args, logFile);
-        s.awaitReadyFile(ready, Duration.ofSeconds(120));
-        return s;
+                "--admin-token", token, "--weights-version", String.valueOf(version), "--served-model-name", "m"), logFile, Duration.ofSeconds(120));
     }
 
     private Path save(Map<String, Tensor> w, long version) {

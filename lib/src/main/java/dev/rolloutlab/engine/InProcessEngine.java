@@ -119,7 +119,7 @@ public final class InProcessEngine implements Engine {
         return next.version();
     }
 
-    /** The seed's perturb: adds seeded Gaussian noise times {@code scale} to the first {@code numLeaves} tensors. */
+    /** The original tools' perturb: adds seeded Gaussian noise times {@code scale} to the first {@code numLeaves} tensors. */
     public synchronized PerturbResult perturb(long seed, double scale, Integer numLeaves) {
         long t0 = System.nanoTime();
         Weights cur = weights.get();
@@ -256,7 +256,7 @@ public final class InProcessEngine implements Engine {
         }
         // sampling is a pass over the vocabulary per sequence: run it on all cores, then record in order
         Sampler.Pick[] picks = new Sampler.Pick[stepSeqs.size()];
-        Kernels.parallelFor(picks.length, (long) picks.length * vocab * 8, i -> {
+        Ops.parallelFor(picks.length, (long) picks.length * vocab * 8, i -> {
             Seq s = stepSeqs.get(i);
             picks[i] = sampler.pick(logits, stepRows[i] * vocab, s.job.request.params(), s.rng);
         });

@@ -43,7 +43,7 @@ public record ModelConfig(
         }
     }
 
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = HfJson.MAPPER;
 
     public ModelConfig {
         if (hiddenSize <= 0 || numLayers <= 0 || numHeads <= 0 || numKvHeads <= 0 || vocabSize <= 0 || intermediateSize <= 0) {

@@ -24,7 +24,7 @@ import java.util.Map;
  * Tensors come back in data-offset order, which is the "checkpoint order" the weight checksum uses.
  */
 public final class Safetensors {
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = HfJson.MAPPER;
     private static final long MAX_HEADER = 100L << 20;
 
     private Safetensors() {

@@ -83,7 +83,7 @@ public final class Tokenizer {
         if (!Files.isRegularFile(file)) throw new ModelFormatException(file + ": missing");
         JsonNode root;
         try {
-            root = new ObjectMapper().readTree(file.toFile());
+            root = HfJson.MAPPER.readTree(file.toFile());
         } catch (IOException e) {
             throw new ModelFormatException(file + ": not valid JSON: " + e.getMessage(), e);
         }

@@ -59,7 +59,7 @@ public final class TokenizerBuilder {
         learnMerges(vocab, merges, ordinary);
         fillMerges(vocab, merges, ordinary);
 
-        ObjectMapper json = new ObjectMapper();
+        ObjectMapper json = HfJson.MAPPER;
         ObjectNode root = json.createObjectNode();
         root.put("version", "1.0");
         root.putNull("truncation");

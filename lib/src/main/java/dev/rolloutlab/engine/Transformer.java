@@ -68,10 +68,10 @@ final class Transformer {
         final long attnWorkF = attnWork;
         for (int l = 0; l < c.numLayers(); l++) {
             Weights.Layer L = w.layers[l];
-            for (int r = 0; r < n; r++) Kernels.rmsnorm(x, r * h, L.attnNorm(), eps, xn, r * h, h);
-            Kernels.matmul(xn, n, h, L.q(), L.qBias(), qd, q);
-            Kernels.matmul(xn, n, h, L.k(), L.kBias(), kvd, k);
-            Kernels.matmul(xn, n, h, L.v(), L.vBias(), kvd, v);
+            for (int r = 0; r < n; r++) Ops.rmsnorm(x, r * h, L.attnNorm(), eps, xn, r * h, h);
+            Ops.matmul(xn, n, h, L.q(), L.qBias(), qd, q);
+            Ops.matmul(xn, n, h, L.k(), L.kBias(), kvd, k);
+            Ops.matmul(xn, n, h, L.v(), L.vBias(), kvd, v);
             for (int r = 0; r < n; r++) {
                 int pos = positions[r];
                 for (int hh = 0; hh < c.numHeads(); hh++) rope(q, r * qd + hh * c.headDim(), pos);
@@ -80,21 +80,21 @@ final class Transformer {
                 System.arraycopy(v, r * kvd, caches[r].v[l], pos * kvd, kvd);
             }
             final int layer = l;
-            Kernels.parallelFor(n, attnWorkF, r -> attend(layer, r, positions[r], caches[r]));
-            Kernels.matmul(att, n, qd, L.o(), null, h, tmp);
+            Ops.parallelFor(n, attnWorkF, r -> attend(layer, r, positions[r], caches[r]));
+            Ops.matmul(att, n, qd, L.o(), null, h, tmp);
             for (int i = 0; i < n * h; i++) x[i] += tmp[i];
-            for (int r = 0; r < n; r++) Kernels.rmsnorm(x, r * h, L.mlpNorm(), eps, xn, r * h, h);
-            Kernels.matmul(xn, n, h, L.gate(), null, inter, gate);
-            Kernels.matmul(xn, n, h, L.up(), null, inter, up);
+            for (int r = 0; r < n; r++) Ops.rmsnorm(x, r * h, L.mlpNorm(), eps, xn, r * h, h);
+            Ops.matmul(xn, n, h, L.gate(), null, inter, gate);
+            Ops.matmul(xn, n, h, L.up(), null, inter, up);
             for (int i = 0; i < n * inter; i++) {
                 float g = gate[i];
                 gate[i] = g / (1f + (float) Math.exp(-g)) * up[i];
             }
-            Kernels.matmul(gate, n, inter, L.down(), null, h, tmp);
+            Ops.matmul(gate, n, inter, L.down(), null, h, tmp);
             for (int i = 0; i < n * h; i++) x[i] += tmp[i];
         }
-        for (int i = 0; i < nLogits; i++) Kernels.rmsnorm(x, logitRows[i] * h, w.finalNorm, eps, fin, i * h, h);
-        Kernels.matmul(fin, nLogits, h, w.lmHead, null, c.vocabSize(), logits);
+        for (int i = 0; i < nLogits; i++) Ops.rmsnorm(x, logitRows[i] * h, w.finalNorm, eps, fin, i * h, h);
+        Ops.matmul(fin, nLogits, h, w.lmHead, null, c.vocabSize(), logits);
     }
 
     private void rope(float[] a, int off, int pos) {
@@ -118,7 +118,7 @@ final class Transformer {
             int kvo = (hh / group) * hd;
             float max = Float.NEGATIVE_INFINITY;
             for (int t = 0; t <= pos; t++) {
-                float s = Kernels.dot(q, qo, keys, t * kvd + kvo, hd) * scale;
+                float s = Ops.dot(q, qo, keys, t * kvd + kvo, hd) * scale;
                 scores[t] = s;
                 if (s > max) max = s;
             }
@@ -129,7 +129,7 @@ final class Transformer {
             }
             float inv = 1f / sum;
             java.util.Arrays.fill(att, qo, qo + hd, 0f);
-            for (int t = 0; t <= pos; t++) Kernels.axpy(scores[t] * inv, vals, t * kvd + kvo, att, qo, hd);
+            for (int t = 0; t <= pos; t++) Ops.axpy(scores[t] * inv, vals, t * kvd + kvo, att, qo, hd);
         }
     }
 }

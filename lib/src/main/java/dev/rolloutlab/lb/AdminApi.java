@@ -12,8 +12,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The balancer's own routes. {@code /health} is open (the seed's). {@code /admin/*} needs the admin token, or the
- * API key when only that is set; with neither, the balancer is open and so are they (the seed's local case).
+ * The balancer's own routes. {@code /health} is open (the original tools'). {@code /admin/*} needs the admin token, or the
+ * API key when only that is set; with neither, the balancer is open and so are they (the original tools' local case).
  * {@code /metrics} needs the same unless {@code --public-metrics}. Drain needs the admin token itself.
  */
 final class AdminApi {
@@ -63,7 +63,7 @@ final class AdminApi {
     }
 
     private int health() {
-        o.policy().skipTurn(); // the seed's /health takes a round-robin turn too
+        o.policy().skipTurn(); // the original tools' /health takes a round-robin turn too
         long now = System.nanoTime();
         for (Backend b : source.current()) if (b.health.up && now >= b.health.breakerOpenUntilNs) return 200;
         return 503;

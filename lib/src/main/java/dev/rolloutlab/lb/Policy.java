@@ -13,7 +13,7 @@ public interface Policy {
     /** The name {@code --policy} takes. */
     String name();
 
-    /** The seed's {@code /health} takes a turn of the round-robin counter; other policies have no turn to take. */
+    /** The original tools' {@code /health} takes a turn of the round-robin counter; other policies have no turn to take. */
     default void skipTurn() {
     }
 
@@ -32,7 +32,7 @@ public interface Policy {
         };
     }
 
-    /** Fills {@code order} with {@code start, start+1, …} cyclically: the seed's failover walk. */
+    /** Fills {@code order} with {@code start, start+1, …} cyclically: the original tools' failover walk. */
     static void walkFrom(int start, int[] order) {
         int n = order.length;
         for (int i = 0; i < n; i++) order[i] = (start + i) % n;

@@ -13,7 +13,7 @@ final class Responses {
     private Responses() {
     }
 
-    /** {@code {"error":{"message","type","param","code"}}}, plus any extra top-level fields (the seed's 502 "detail"). */
+    /** {@code {"error":{"message","type","param","code"}}}, plus any extra top-level fields (the original tools' 502 "detail"). */
     static Map<String, Object> error(String message, String type, String code, Map<String, Object> extra) {
         Map<String, Object> e = new LinkedHashMap<>();
         e.put("message", message);

@@ -50,170 +50,178 @@ public record CompletionRequest(
     public static final int MAX_TOKENS_LIMIT = 1 << 20;
 
     public static CompletionRequest chat(String model, String userContent, int maxTokens, double temperature) {
-        return new CompletionRequest(Endpoint.CHAT, model, List.of(new ChatTemplate.Message("user", userContent)), null, null,
-                maxTokens, temperature, 1.0, 0, 1, null, List.of(), List.of(), false, 0, false, false, false, false);
+        return builder(Endpoint.CHAT).model(model).messages(List.of(new ChatTemplate.Message("user", userContent))).maxTokens(maxTokens)
+                .temperature(temperature).build();
     }
 
     public static CompletionRequest completion(String model, int[] promptTokenIds, int maxTokens, double temperature) {
-        return new CompletionRequest(Endpoint.COMPLETIONS, model, null, null, promptTokenIds,
-                maxTokens, temperature, 1.0, 0, 1, null, List.of(), List.of(), false, 0, false, false, false, false);
+        return builder(Endpoint.COMPLETIONS).model(model).promptTokenIds(promptTokenIds).maxTokens(maxTokens).temperature(temperature).build();
     }
 
     public CompletionRequest withStream(boolean stream, boolean includeUsage) {
-        return new CompletionRequest(endpoint, model, messages, prompt, promptTokenIds, maxTokens, temperature, topP, topK, n,
-                seed, stop, stopTokenIds, logprobs, topLogprobs, stream, includeUsage, ignoreEos, returnTokenIds);
+        return toBuilder().stream(stream).includeUsage(includeUsage).build();
     }
 
     public CompletionRequest withSampling(int n, Long seed, boolean ignoreEos) {
-        return new CompletionRequest(endpoint, model, messages, prompt, promptTokenIds, maxTokens, temperature, topP, topK, n,
-                seed, stop, stopTokenIds, logprobs, topLogprobs, stream, includeUsage, ignoreEos, returnTokenIds);
+        return toBuilder().n(n).seed(seed).ignoreEos(ignoreEos).build();
     }
 
     public CompletionRequest withReturnTokenIds(boolean v) {
-        return new CompletionRequest(endpoint, model, messages, prompt, promptTokenIds, maxTokens, temperature, topP, topK, n,
-                seed, stop, stopTokenIds, logprobs, topLogprobs, stream, includeUsage, ignoreEos, v);
+        return toBuilder().returnTokenIds(v).build();
     }
 
-    public static CompletionRequest parse(JsonNode body, Endpoint endpoint) {
-        if (body == null || !body.isObject()) throw OpenAiException.badRequest(null, "request body must be a JSON object");
-        String model = optText(body, "model");
-        List<ChatTemplate.Message> messages = null;
-        String prompt = null;
-        int[] ids = null;
-        if (endpoint == Endpoint.CHAT) {
-            JsonNode m = body.get("messages");
-            if (m == null || !m.isArray() || m.isEmpty()) throw OpenAiException.badRequest("messages", "messages must be a non-empty array");
-            messages = new ArrayList<>();
-            for (int i = 0; i < m.size(); i++) {
-                JsonNode e = m.get(i);
-                if (!e.isObject()) throw OpenAiException.badRequest("messages[" + i + "]", "each message must be an object with role and content");
-                String role = e.path("role").asText("");
-                if (role.isEmpty()) throw OpenAiException.badRequest("messages[" + i + "].role", "role is required");
-                messages.add(new ChatTemplate.Message(role, contentText(e.get("content"), i)));
-            }
-        } else {
-            JsonNode p = body.get("prompt");
-            if (p == null || p.isNull()) throw OpenAiException.badRequest("prompt", "prompt is required");
-            if (p.isTextual()) prompt = p.asText();
-            else if (p.isArray() && !p.isEmpty() && p.get(0).isInt()) {
-                ids = new int[p.size()];
-                for (int i = 0; i < ids.length; i++) {
-                    if (!p.get(i).isInt()) throw OpenAiException.badRequest("prompt", "a token prompt must be an array of integers");
-                    ids[i] = p.get(i).asInt();
-                }
-            } else if (p.isArray() && p.size() == 1 && p.get(0).isTextual()) prompt = p.get(0).asText();
-            else throw OpenAiException.badRequest("prompt", "prompt must be a string, a one-string array, or an array of token ids");
+    /** A request for {@code endpoint} with OpenAI's defaults (16 tokens, temperature 1, top-p 1, n 1). */
+    public static Builder builder(Endpoint endpoint) {
+        return new Builder(endpoint);
+    }
+
+    public Builder toBuilder() {
+        return new Builder(this);
+    }
+
+    /** Names every field of a request; what is not set keeps OpenAI's default. */
+    public static final class Builder {
+        private Endpoint endpoint;
+        private String model;
+        private List<ChatTemplate.Message> messages;
+        private String prompt;
+        private int[] promptTokenIds;
+        private int maxTokens = DEFAULT_MAX_TOKENS;
+        private double temperature = 1.0;
+        private double topP = 1.0;
+        private int topK;
+        private int n = 1;
+        private Long seed;
+        private List<String> stop = List.of();
+        private List<Integer> stopTokenIds = List.of();
+        private boolean logprobs;
+        private int topLogprobs;
+        private boolean stream;
+        private boolean includeUsage;
+        private boolean ignoreEos;
+        private boolean returnTokenIds;
+
+        private Builder(Endpoint endpoint) {
+            this.endpoint = endpoint;
         }
-        String maxField = body.has("max_completion_tokens") && !body.get("max_completion_tokens").isNull() ? "max_completion_tokens" : "max_tokens";
-        int maxTokens = intField(body, maxField, DEFAULT_MAX_TOKENS, 1, MAX_TOKENS_LIMIT);
-        double temperature = numField(body, "temperature", 1.0);
-        if (temperature < 0 || temperature > 2) throw OpenAiException.badRequest("temperature", "temperature must be in [0, 2], got " + temperature);
-        double topP = numField(body, "top_p", 1.0);
-        if (!(topP > 0 && topP <= 1)) throw OpenAiException.badRequest("top_p", "top_p must be in (0, 1], got " + topP);
-        int topK = intField(body, "top_k", 0, -1, 1 << 20);
-        int n = intField(body, "n", 1, 1, 128);
-        Long seed = body.hasNonNull("seed") ? (long) intLike(body, "seed") : null;
-        List<String> stop = new ArrayList<>();
-        JsonNode st = body.get("stop");
-        if (st != null && !st.isNull()) {
-            if (st.isTextual()) stop.add(st.asText());
-            else if (st.isArray()) {
-                for (JsonNode s : st) {
-                    if (!s.isTextual()) throw OpenAiException.badRequest("stop", "stop must be a string or an array of strings");
-                    stop.add(s.asText());
-                }
-            } else throw OpenAiException.badRequest("stop", "stop must be a string or an array of strings");
+
+        private Builder(CompletionRequest r) {
+            this.endpoint = r.endpoint;
+            this.model = r.model;
+            this.messages = r.messages;
+            this.prompt = r.prompt;
+            this.promptTokenIds = r.promptTokenIds;
+            this.maxTokens = r.maxTokens;
+            this.temperature = r.temperature;
+            this.topP = r.topP;
+            this.topK = r.topK;
+            this.n = r.n;
+            this.seed = r.seed;
+            this.stop = r.stop;
+            this.stopTokenIds = r.stopTokenIds;
+            this.logprobs = r.logprobs;
+            this.topLogprobs = r.topLogprobs;
+            this.stream = r.stream;
+            this.includeUsage = r.includeUsage;
+            this.ignoreEos = r.ignoreEos;
+            this.returnTokenIds = r.returnTokenIds;
         }
-        List<Integer> stopIds = new ArrayList<>();
-        JsonNode sti = body.get("stop_token_ids");
-        if (sti != null && !sti.isNull()) {
-            if (!sti.isArray()) throw OpenAiException.badRequest("stop_token_ids", "stop_token_ids must be an array of integers");
-            for (JsonNode s : sti) {
-                if (!s.isInt()) throw OpenAiException.badRequest("stop_token_ids", "stop_token_ids must be an array of integers");
-                stopIds.add(s.asInt());
-            }
+
+        public Builder model(String v) {
+            this.model = v;
+            return this;
         }
-        boolean logprobs;
-        int top;
-        if (endpoint == Endpoint.CHAT) {
-            logprobs = boolField(body, "logprobs", false);
-            top = intField(body, "top_logprobs", 0, 0, 20);
-        } else {
-            // completions: "logprobs": N asks for the top N alternatives
-            JsonNode lp = body.get("logprobs");
-            if (lp == null || lp.isNull()) {
-                logprobs = false;
-                top = 0;
-            } else if (lp.isBoolean()) {
-                logprobs = lp.asBoolean();
-                top = 0;
-            } else if (lp.isIntegralNumber()) {
-                logprobs = true;
-                top = intField(body, "logprobs", 0, 0, 20);
-            } else throw OpenAiException.badRequest("logprobs", "logprobs must be an integer");
+
+        public Builder messages(List<ChatTemplate.Message> v) {
+            this.messages = v;
+            return this;
         }
-        if (top < 0 || top > 20) throw OpenAiException.badRequest(endpoint == Endpoint.CHAT ? "top_logprobs" : "logprobs", "must be in [0, 20]");
-        boolean stream = boolField(body, "stream", false);
-        boolean includeUsage = body.path("stream_options").path("include_usage").asBoolean(false);
-        return new CompletionRequest(endpoint, model, messages, prompt, ids, maxTokens, temperature, topP, topK < 0 ? 0 : topK, n,
-                seed, stop, stopIds, logprobs, top, stream, includeUsage, boolField(body, "ignore_eos", false),
-                boolField(body, "return_token_ids", false));
-    }
 
-    private static String contentText(JsonNode c, int i) {
-        if (c == null || c.isNull()) return "";
-        if (c.isTextual()) return c.asText();
-        if (c.isArray()) { // [{"type":"text","text":"…"}]
-            StringBuilder sb = new StringBuilder();
-            for (JsonNode part : c) {
-                if (!"text".equals(part.path("type").asText())) {
-                    throw OpenAiException.badRequest("messages[" + i + "].content", "only text content parts are supported");
-                }
-                sb.append(part.path("text").asText());
-            }
-            return sb.toString();
+        public Builder prompt(String v) {
+            this.prompt = v;
+            return this;
         }
-        throw OpenAiException.badRequest("messages[" + i + "].content", "content must be a string or an array of text parts");
+
+        public Builder promptTokenIds(int[] v) {
+            this.promptTokenIds = v;
+            return this;
+        }
+
+        public Builder maxTokens(int v) {
+            this.maxTokens = v;
+            return this;
+        }
+
+        public Builder temperature(double v) {
+            this.temperature = v;
+            return this;
+        }
+
+        public Builder topP(double v) {
+            this.topP = v;
+            return this;
+        }
+
+        public Builder topK(int v) {
+            this.topK = v;
+            return this;
+        }
+
+        public Builder n(int v) {
+            this.n = v;
+            return this;
+        }
+
+        public Builder seed(Long v) {
+            this.seed = v;
+            return this;
+        }
+
+        public Builder stop(List<String> v) {
+            this.stop = v;
+            return this;
+        }
+
+        public Builder stopTokenIds(List<Integer> v) {
+            this.stopTokenIds = v;
+            return this;
+        }
+
+        public Builder logprobs(boolean v) {
+            this.logprobs = v;
+            return this;
+        }
+
+        public Builder topLogprobs(int v) {
+            this.topLogprobs = v;
+            return this;
+        }
+
+        public Builder stream(boolean v) {
+            this.stream = v;
+            return this;
+        }
+
+        public Builder includeUsage(boolean v) {
+            this.includeUsage = v;
+            return this;
+        }
+
+        public Builder ignoreEos(boolean v) {
+            this.ignoreEos = v;
+            return this;
+        }
+
+        public Builder returnTokenIds(boolean v) {
+            this.returnTokenIds = v;
+            return this;
+        }
+
+        public CompletionRequest build() {
+            return new CompletionRequest(endpoint, model, messages, prompt, promptTokenIds, maxTokens, temperature, topP, topK, n, seed, stop, stopTokenIds, logprobs, topLogprobs, stream, includeUsage, ignoreEos, returnTokenIds);
+        }
     }
 
-    private static String optText(JsonNode body, String f) {
-        JsonNode v = body.get(f);
-        if (v == null || v.isNull()) return null;
-        if (!v.isTextual()) throw OpenAiException.badRequest(f, f + " must be a string");
-        return v.asText();
-    }
-
-    /** An integer field checked against its range as a long, so 2^32 + 3 is refused rather than wrapped to 3. */
-    private static int intField(JsonNode body, String f, int def, int min, int max) {
-        JsonNode v = body.get(f);
-        if (v == null || v.isNull()) return def;
-        if (!v.isIntegralNumber() || !v.canConvertToLong()) throw OpenAiException.badRequest(f, f + " must be an integer in [" + min + ", " + max + "], got " + v);
-        long x = v.asLong();
-        if (x < min || x > max) throw OpenAiException.badRequest(f, f + " must be in [" + min + ", " + max + "], got " + v);
-        return (int) x;
-    }
-
-    private static long intLike(JsonNode body, String f) {
-        JsonNode v = body.get(f);
-        if (!v.isIntegralNumber() || !v.canConvertToLong()) throw OpenAiException.badRequest(f, f + " must be an integer, got " + v);
-        return v.asLong();
-    }
-
-    private static double numField(JsonNode body, String f, double def) {
-        JsonNode v = body.get(f);
-        if (v == null || v.isNull()) return def;
-        if (!v.isNumber()) throw OpenAiException.badRequest(f, f + " must be a number, got " + v);
-        return v.asDouble();
-    }
-
-    private static boolean boolField(JsonNode body, String f, boolean def) {
-        JsonNode v = body.get(f);
-        if (v == null || v.isNull()) return def;
-        if (!v.isBoolean()) throw OpenAiException.badRequest(f, f + " must be true or false, got " + v);
-        return v.asBoolean();
-    }
-
-    /** The JSON body a client sends for this request. */
     public ObjectNode toJson() {
         ObjectNode o = Json.MAPPER.createObjectNode();
         if (model != null) o.put("model", model);

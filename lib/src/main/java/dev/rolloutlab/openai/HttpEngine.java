@@ -62,9 +62,9 @@ public final class HttpEngine implements Engine {
 
     private Completion run(GenerationRequest g, TokenListener listener) throws IOException {
         SamplingParams p = g.params();
-        CompletionRequest req = new CompletionRequest(CompletionRequest.Endpoint.COMPLETIONS, model, null, null, g.promptTokens(),
-                p.maxTokens(), p.temperature(), p.topP(), p.topK(), g.n(), p.seed(), p.stop(), p.stopTokenIds(), true, 0, true, true,
-                p.ignoreEos(), true);
+        CompletionRequest req = CompletionRequest.builder(CompletionRequest.Endpoint.COMPLETIONS).model(model).promptTokenIds(g.promptTokens())
+                .maxTokens(p.maxTokens()).temperature(p.temperature()).topP(p.topP()).topK(p.topK()).n(g.n()).seed(p.seed()).stop(p.stop())
+                .stopTokenIds(p.stopTokenIds()).logprobs(true).stream(true).includeUsage(true).ignoreEos(p.ignoreEos()).returnTokenIds(true).build();
         Request.Builder b = new Request.Builder().url(baseUrl + req.endpoint().path)
                 .post(RequestBody.create(Json.bytes(req.toJson()), OpenAiClient.JSON));
         if (apiKey != null) b.header("Authorization", "Bearer " + apiKey);

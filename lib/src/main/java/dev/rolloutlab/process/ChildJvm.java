@@ -1,5 +1,6 @@
 package dev.rolloutlab.process;
 
+import dev.rolloutlab.util.Await;
 import dev.rolloutlab.util.Json;
 
 import java.io.IOException;
@@ -60,20 +61,21 @@ public final class ChildJvm implements AutoCloseable {
 
     /** Waits for a JSON file the child writes when ready (e.g. {@code serve --ready-file}); fails with the log tail. */
     public com.fasterxml.jackson.databind.JsonNode awaitReadyFile(Path file, Duration timeout) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (System.nanoTime() < deadline) {
-            if (!process.isAlive()) throw new IllegalStateException(alias + " exited with " + process.exitValue() + ":\n" + tail(20));
-            if (Files.exists(file)) {
-                try {
-                    return Json.parse(Files.readString(file));
-                } catch (IOException e) {
-                    // being written; the move is atomic, so retry
-                }
-            }
-            sleep(50);
-        }
+        com.fasterxml.jackson.databind.JsonNode[] ready = {null};
+        Await.until(() -> !process.isAlive() || (ready[0] = readJson(file)) != null, timeout);
+        if (ready[0] != null) return ready[0];
+        if (!process.isAlive()) throw new IllegalStateException(alias + " exited with " + process.exitValue() + ":\n" + tail(20));
         close();
         throw new IllegalStateException(alias + " not ready after " + timeout.toSeconds() + " s:\n" + tail(20));
+    }
+
+    /** The file's JSON, or null while it is absent (it is moved into place atomically, so never half-written). */
+    private static com.fasterxml.jackson.databind.JsonNode readJson(Path file) {
+        try {
+            return Files.exists(file) ? Json.parse(Files.readString(file)) : null;
+        } catch (IOException e) {
+            return null;
+        }
     }
 
     public boolean alive() {
@@ -115,15 +117,6 @@ public final class ChildJvm implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             process.destroyForcibly();
-        }
-    }
-
-    private static void sleep(long ms) {
-        try {
-            Thread.sleep(ms);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted");
         }
     }
 }

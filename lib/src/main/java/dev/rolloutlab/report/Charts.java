@@ -21,7 +21,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 
-/** The report's charts, built from {@link ResultsData}; notebooks display the same objects inline. */
+/** The report's charts, built from {@link RunData}; notebooks display the same objects inline. */
 public final class Charts {
     private static final int W = 900, H = 520;
 
@@ -29,7 +29,7 @@ public final class Charts {
     }
 
     /** CDF of end-to-end latency (from the scheduled time) per topology and connection, on the shortest workload. */
-    public static XYChart latencyCdf(ResultsData d) {
+    public static XYChart latencyCdf(RunData d) {
         XYChart chart = new XYChartBuilder().width(W).height(H).title("End-to-end latency CDF (" + shortest(d) + ")")
                 .xAxisTitle("latency (ms, log)").yAxisTitle("fraction of requests").build();
         chart.getStyler().setXAxisLogarithmic(true).setMarkerSize(0).setLegendPosition(Styler.LegendPosition.InsideSE);
@@ -53,12 +53,12 @@ public final class Charts {
         return chart;
     }
 
-    public static CategoryChart throughput(ResultsData d) {
+    public static CategoryChart throughput(RunData d) {
         return bars(d, "Output throughput by topology", "tokens/s", "output_throughput");
     }
 
     /** Output throughput against requests in flight, one line per topology (keep-alive). */
-    public static XYChart throughputVsConcurrency(ResultsData d) {
+    public static XYChart throughputVsConcurrency(RunData d) {
         XYChart chart = new XYChartBuilder().width(W).height(H).title("Throughput vs concurrency (keep-alive)")
                 .xAxisTitle("requests in flight").yAxisTitle("output tokens/s").build();
         chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNW);
@@ -74,12 +74,12 @@ public final class Charts {
         return chart;
     }
 
-    public static CategoryChart overhead(ResultsData d) {
+    public static CategoryChart overhead(RunData d) {
         return bars(d, "Per-request overhead vs in-process, by prompt/output length", "ms per request", "overhead_ms_per_request");
     }
 
     /** Mean end-to-end latency with keep-alive and with Connection: close, per HTTP topology, on every workload. */
-    public static CategoryChart keepAliveVsClose(ResultsData d) {
+    public static CategoryChart keepAliveVsClose(RunData d) {
         CategoryChart chart = new CategoryChartBuilder().width(W).height(H).title("Keep-alive vs Connection: close")
                 .xAxisTitle("topology / workload").yAxisTitle("mean e2e latency (ms)").build();
         chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNW);
@@ -108,7 +108,7 @@ public final class Charts {
     }
 
     /** How many versions behind the trainer each sample was, per weight-update strategy. */
-    public static CategoryChart stalenessHistogram(ResultsData d) {
+    public static CategoryChart stalenessHistogram(RunData d) {
         CategoryChart chart = new CategoryChartBuilder().width(W).height(H).title("Sample staleness by update strategy")
                 .xAxisTitle("versions behind the trainer").yAxisTitle("samples").build();
         chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE);
@@ -132,7 +132,7 @@ public final class Charts {
     }
 
     /** Trainer-side cost of an update and the time until every server serves the new weights, per strategy. */
-    public static CategoryChart updateTimeline(ResultsData d) {
+    public static CategoryChart updateTimeline(RunData d) {
         CategoryChart chart = new CategoryChartBuilder().width(W).height(H).title("Weight update: trainer cost and time to propagate")
                 .xAxisTitle("strategy").yAxisTitle("ms").build();
         chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNW);
@@ -151,7 +151,7 @@ public final class Charts {
         return xs.stream().map(x -> x == null || Double.isNaN(x) ? 0.0 : x).toList();
     }
 
-    private static CategoryChart bars(ResultsData d, String title, String yTitle, String column) {
+    private static CategoryChart bars(RunData d, String title, String yTitle, String column) {
         CategoryChart chart = new CategoryChartBuilder().width(W).height(H).title(title).xAxisTitle("workload").yAxisTitle(yTitle).build();
         chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideE);
         Table legs = d.legs();
@@ -183,7 +183,7 @@ public final class Charts {
         return null;
     }
 
-    static String shortest(ResultsData d) {
+    static String shortest(RunData d) {
         List<String> w = d.legs().stringColumn("workload").asList();
         return w.isEmpty() ? "no legs" : w.get(0);
     }

@@ -21,7 +21,7 @@ public final class Notebook {
     }
 
     /** The report's findings whose text mentions {@code topic}, as Markdown bullets. */
-    public static String findings(ResultsData d, String topic) {
+    public static String findings(RunData d, String topic) {
         StringBuilder sb = new StringBuilder();
         for (String f : Report.findings(d)) if (f.toLowerCase().contains(topic.toLowerCase())) sb.append("- ").append(f).append('\n');
         return sb.length() == 0 ? "(no finding about " + topic + " in this run)" : sb.toString();

@@ -11,7 +11,7 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * Turns a results folder into {@code plots/*.png} and {@code REPORT.md}: each rule of thumb from the seed SOP,
+ * Turns a results folder into {@code plots/*.png} and {@code REPORT.md}: each rule of thumb from the source SOP,
  * stated with the number from this run that confirms or contradicts it. Deterministic for a given folder.
  */
 public final class Report {
@@ -23,7 +23,7 @@ public final class Report {
 
     /** Writes the plots and REPORT.md into {@code dir}; returns the REPORT.md path. */
     public static Path write(Path dir) {
-        ResultsData d = ResultsData.load(dir);
+        RunData d = RunData.load(dir);
         Path plots = dir.resolve("plots");
         Charts.save(Charts.latencyCdf(d), plots.resolve(PLOTS.get(0)));
         Charts.save(Charts.throughput(d), plots.resolve(PLOTS.get(1)));
@@ -37,7 +37,7 @@ public final class Report {
         return md;
     }
 
-    public static String markdown(ResultsData d) {
+    public static String markdown(RunData d) {
         StringBuilder sb = new StringBuilder();
         sb.append("# Rollout Lab report: HTTP fanout vs in-process\n\n");
         d.run().ifPresent(run -> {
@@ -70,7 +70,7 @@ public final class Report {
         return sb.toString();
     }
 
-    public static List<String> findings(ResultsData d) {
+    public static List<String> findings(RunData d) {
         List<String> out = new ArrayList<>();
         Table legs = d.legs();
         List<String> workloads = new ArrayList<>(new LinkedHashSet<>(legs.stringColumn("workload").asList()));

@@ -31,7 +31,7 @@ final class AdminRoutes {
         cfg.routes.exception(ModelFormatException.class, (e, ctx) -> json(ctx, 400, Map.of("ok", false, "error", e.getMessage())));
     }
 
-    /** An admin failure answered in the seed's shape {@code {"ok":false,"error":…}}. */
+    /** An admin failure answered in the original tools' shape {@code {"ok":false,"error":…}}. */
     static final class AdminError extends RuntimeException {
         final int status;
 

@@ -15,6 +15,7 @@ import dev.rolloutlab.engine.TokenListener;
 import dev.rolloutlab.engine.TopLogprob;
 import dev.rolloutlab.openai.CompletionRequest;
 import dev.rolloutlab.openai.OpenAiException;
+import dev.rolloutlab.openai.RequestParser;
 import dev.rolloutlab.openai.Wire;
 import dev.rolloutlab.util.Json;
 import dev.rolloutlab.util.Http;
@@ -176,7 +177,7 @@ public final class OpenAiServer implements AutoCloseable {
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw OpenAiException.badRequest(null, "Invalid JSON: " + e.getOriginalMessage());
         }
-        CompletionRequest req = CompletionRequest.parse(body, endpoint);
+        CompletionRequest req = RequestParser.parse(body, endpoint);
         if (req.model() != null && !req.model().equals(options.servedModelName()) && !req.model().isEmpty()) {
             throw new OpenAiException(404, "The model `" + req.model() + "` does not exist; this server serves `"
                     + options.servedModelName() + "`", "invalid_request_error", "model", "model_not_found");

@@ -10,31 +10,97 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * N OpenAI ports in one JVM, as the seed's multi-port runner: one engine per port (the default, like one TPU device
+ * N OpenAI ports in one JVM, as the original tools' multi-port runner: one engine per port (the default, like one TPU device
  * per engine) or one engine shared by every port. Closing the group stops the ports, then the engines.
  */
 public final class ServerGroup implements AutoCloseable {
     /** Whether each port gets its own engine. */
     public enum Engines { PER_PORT, SHARED }
 
-    /** Everything needed to start a group; {@code ports} of 0 pick free ports. */
+    /** Everything needed to start a group; {@code ports} of 0 pick free ports. Built with {@link #builder(Path)}. */
     public record Spec(Path model, List<Integer> ports, String host, Engines engines, int backendIdBase, String servedModelName,
                        String apiKey, String adminToken, boolean enableWeightReload, Duration idleTimeout, long initialVersion,
                        Limits limits) {
-        public Spec(Path model, List<Integer> ports, String host, Engines engines, int backendIdBase, String servedModelName,
-                    String apiKey, String adminToken, boolean enableWeightReload, Duration idleTimeout) {
-            this(model, ports, host, engines, backendIdBase, servedModelName, apiKey, adminToken, enableWeightReload, idleTimeout, 0,
-                    Limits.DEFAULT);
+        /** One port on a free loopback port, one engine per port, no keys, no weight admin, the default limits. */
+        public static Builder builder(Path model) {
+            return new Builder(model);
+        }
+    }
+
+    /** Names every choice of a {@link Spec}; unset ones keep the defaults of {@code serve}. */
+    public static final class Builder {
+        private final Path model;
+        private List<Integer> ports = List.of(0);
+        private String host = "127.0.0.1";
+        private Engines engines = Engines.PER_PORT;
+        private int backendIdBase;
+        private String servedModelName;
+        private String apiKey;
+        private String adminToken;
+        private boolean enableWeightReload;
+        private Duration idleTimeout = Duration.ofSeconds(60);
+        private long initialVersion;
+        private Limits limits = Limits.DEFAULT;
+
+        private Builder(Path model) {
+            this.model = model;
         }
 
-        public Spec withLimits(Limits l) {
-            return new Spec(model, ports, host, engines, backendIdBase, servedModelName, apiKey, adminToken, enableWeightReload,
-                    idleTimeout, initialVersion, l);
+        public Builder ports(List<Integer> p) {
+            this.ports = p;
+            return this;
         }
 
-        public Spec withInitialVersion(long v) {
-            return new Spec(model, ports, host, engines, backendIdBase, servedModelName, apiKey, adminToken, enableWeightReload,
-                    idleTimeout, v, limits);
+        public Builder host(String h) {
+            this.host = h;
+            return this;
+        }
+
+        public Builder engines(Engines e) {
+            this.engines = e;
+            return this;
+        }
+
+        public Builder backendIdBase(int b) {
+            this.backendIdBase = b;
+            return this;
+        }
+
+        public Builder servedModelName(String n) {
+            this.servedModelName = n;
+            return this;
+        }
+
+        public Builder apiKey(String k) {
+            this.apiKey = k;
+            return this;
+        }
+
+        /** Serve the token-protected weight endpoints, with this admin token. */
+        public Builder weightAdmin(String token) {
+            this.adminToken = token;
+            this.enableWeightReload = token != null;
+            return this;
+        }
+
+        public Builder idleTimeout(Duration d) {
+            this.idleTimeout = d;
+            return this;
+        }
+
+        public Builder initialVersion(long v) {
+            this.initialVersion = v;
+            return this;
+        }
+
+        public Builder limits(Limits l) {
+            this.limits = l;
+            return this;
+        }
+
+        public Spec build() {
+            return new Spec(model, ports, host, engines, backendIdBase, servedModelName != null ? servedModelName : model.getFileName().toString(),
+                    apiKey, adminToken, enableWeightReload, idleTimeout, initialVersion, limits);
         }
     }
 

@@ -13,13 +13,50 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 
-/** The one JSON mapper: snake_case on the wire (records keep camelCase), nulls omitted, unknown fields ignored. */
+/**
+ * The JSON (and YAML) mappers outside the engine: {@link #MAPPER} is snake_case on the wire (records keep camelCase),
+ * nulls omitted, unknown fields ignored; {@link #YAML} reads operator files (inventories, templates) as trees.
+ */
 public final class Json {
     public static final ObjectMapper MAPPER = new ObjectMapper()
             .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
             .setSerializationInclusion(JsonInclude.Include.NON_NULL)
             .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false)
             .configure(SerializationFeature.FAIL_ON_EMPTY_BEANS, false);
+
+    /** Inventories and template files; read as trees, so no naming strategy applies. */
+    public static final ObjectMapper YAML = new ObjectMapper(new com.fasterxml.jackson.dataformat.yaml.YAMLFactory());
+
+    /** CSV written from records: snake_case headers, numbers to 4 decimals, NaN as an empty cell. */
+    private static final com.fasterxml.jackson.dataformat.csv.CsvMapper CSV = csvMapper();
+
+    private static com.fasterxml.jackson.dataformat.csv.CsvMapper csvMapper() {
+        var m = new com.fasterxml.jackson.dataformat.csv.CsvMapper();
+        m.setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE);
+        var fourDecimals = new com.fasterxml.jackson.databind.ser.std.StdSerializer<Double>(Double.class) {
+            @Override
+            public void serialize(Double v, com.fasterxml.jackson.core.JsonGenerator gen, com.fasterxml.jackson.databind.SerializerProvider p)
+                    throws IOException {
+                if (v == null || v.isNaN() || v.isInfinite()) gen.writeNull();
+                else gen.writeNumber(String.format(java.util.Locale.ROOT, "%.4f", v));
+            }
+        };
+        m.registerModule(new com.fasterxml.jackson.databind.module.SimpleModule().addSerializer(Double.class, fourDecimals)
+                .addSerializer(double.class, fourDecimals));
+        return m;
+    }
+
+    /** Rows of one record type as CSV text with a header; columns follow the record's component order. */
+    public static <T> String csv(Class<T> type, java.util.List<T> rows) {
+        var schema = CSV.schemaFor(type).withHeader();
+        var ordered = com.fasterxml.jackson.dataformat.csv.CsvSchema.builder().setUseHeader(true);
+        for (var c : type.getRecordComponents()) ordered.addColumn(schema.column(((PropertyNamingStrategies.NamingBase) PropertyNamingStrategies.SNAKE_CASE).translate(c.getName())));
+        try {
+            return CSV.writer(ordered.build()).writeValueAsString(rows);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
 
     private Json() {
     }

@@ -27,8 +27,8 @@ class BenchTest {
 
     @BeforeAll
     static void start() {
-        group = ServerGroup.start(new ServerGroup.Spec(TestModels.tiny(), List.of(0, 0), "127.0.0.1", ServerGroup.Engines.PER_PORT,
-                0, "tiny", null, "tok", true, Duration.ofSeconds(30)));
+        group = ServerGroup.start(ServerGroup.Spec.builder(TestModels.tiny()).ports(List.of(0, 0)).servedModelName("tiny")
+                .weightAdmin("tok").idleTimeout(Duration.ofSeconds(30)).build());
     }
 
     @AfterAll
@@ -72,7 +72,7 @@ class BenchTest {
             List<Target> t = List.of(Target.http(new OpenAiClient(http, f.url(), null, true)));
             Workload w = Workload.synthetic(10, LengthDist.fixed(4), sampling(1, 1, false), 1000, 1);
             var o = new LoadGenerator.Options("fixture", "keep-alive", 0, 50, LoadGenerator.Arrivals.CONSTANT, 0, 100, null, 0, 3,
-                    LoadGenerator.Routing.ROUND_ROBIN, Summary.Slo.NONE, null);
+                    LoadGenerator.Routing.ROUND_ROBIN, Slo.NONE, null);
             LoadGenerator.Run run = new LoadGenerator(t, w, o).run();
             List<RequestRecord> rs = run.records();
             assertEquals(100, run.summary().completed());
@@ -83,7 +83,7 @@ class BenchTest {
             // slow the server and cap concurrency: requests queue in the client, so latency from the schedule grows
             f.setDelayMs(100);
             var capped = new LoadGenerator.Options("fixture", "keep-alive", 0, 50, LoadGenerator.Arrivals.CONSTANT, 2, 60, null, 0, 3,
-                    LoadGenerator.Routing.ROUND_ROBIN, Summary.Slo.NONE, null);
+                    LoadGenerator.Routing.ROUND_ROBIN, Slo.NONE, null);
             LoadGenerator.Run slow = new LoadGenerator(t, w, capped).run();
             Summary s = slow.summary();
             assertEquals(100, s.meanE2elFromDispatchMs(), 30, "latency from dispatch stays the service time");

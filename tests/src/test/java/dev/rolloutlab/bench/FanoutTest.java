@@ -15,8 +15,8 @@ import static org.junit.jupiter.api.Assertions.*;
 class FanoutTest {
     @Test
     void fanoutReachesEveryRegisteredBackendAndFailsLoudlyOnADeadOne() throws Exception {
-        try (ServerGroup g = ServerGroup.start(new ServerGroup.Spec(TestModels.tiny(), List.of(0, 0, 0, 0), "127.0.0.1",
-                ServerGroup.Engines.SHARED, 0, "tiny", null, null, false, Duration.ofSeconds(30)));
+        try (ServerGroup g = ServerGroup.start(ServerGroup.Spec.builder(TestModels.tiny()).ports(List.of(0, 0, 0, 0))
+                .engines(ServerGroup.Engines.SHARED).servedModelName("tiny").idleTimeout(Duration.ofSeconds(30)).build());
              RegistryServer reg = new RegistryServer("127.0.0.1", 0, "tiny",
                      g.ports().stream().map(p -> "127.0.0.1:" + p).toList(), Duration.ofSeconds(30), null)) {
             Processes.Run r = Processes.run(120, "fanout", "--registry-url", reg.url(), "--max-tokens", "4");

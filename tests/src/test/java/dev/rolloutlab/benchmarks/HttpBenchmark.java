@@ -2,6 +2,7 @@ package dev.rolloutlab.benchmarks;
 
 import dev.rolloutlab.bench.LengthDist;
 import dev.rolloutlab.bench.LoadGenerator;
+import dev.rolloutlab.bench.Slo;
 import dev.rolloutlab.bench.Summary;
 import dev.rolloutlab.bench.Target;
 import dev.rolloutlab.bench.Workload;
@@ -165,14 +166,14 @@ public final class HttpBenchmark {
                 null, 0.0, null, 1, false, true), 1000, 1);
         new LoadGenerator(List.of(t), wl, LoadGenerator.Options.closed("nginx", "keep-alive", 64, 20000)).run(); // warm-up
         Summary s = new LoadGenerator(List.of(t), wl, new LoadGenerator.Options("nginx", "keep-alive", 64, 0, LoadGenerator.Arrivals.POISSON,
-                0, 0, Duration.ofSeconds(10), 0, 0, LoadGenerator.Routing.ROUND_ROBIN, Summary.Slo.NONE, null)).run().summary();
+                0, 0, Duration.ofSeconds(10), 0, 0, LoadGenerator.Routing.ROUND_ROBIN, Slo.NONE, null)).run().summary();
         System.out.printf("rollout-lab bench: %.0f req/s (%.0f%% of wrk), p50 %.3f ms, p99 %.3f ms, failed %d%n", s.requestThroughput(),
                 100 * s.requestThroughput() / w.rps(), s.p50E2elMs(), s.p99E2elMs(), s.failed());
         var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
         clientCost(nginx, os);
         long cpu0 = os.getProcessCpuTime();
         Summary open = new LoadGenerator(List.of(t), wl, new LoadGenerator.Options("nginx", "keep-alive", 0, 1000, LoadGenerator.Arrivals.POISSON,
-                0, 10000, null, 0, 1, LoadGenerator.Routing.ROUND_ROBIN, Summary.Slo.NONE, null)).run().summary();
+                0, 10000, null, 0, 1, LoadGenerator.Routing.ROUND_ROBIN, Slo.NONE, null)).run().summary();
         long cpu = os.getProcessCpuTime() - cpu0;
         System.out.printf("open loop at 1000 req/s: achieved %.0f req/s, generator CPU %.1f us per request (%.2f cores)%n",
                 open.requestThroughput(), cpu / 1e3 / Math.max(1, open.completed()), cpu / 1e9 / open.durationS());

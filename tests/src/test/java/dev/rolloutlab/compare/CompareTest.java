@@ -1,7 +1,7 @@
 package dev.rolloutlab.compare;
 
 import dev.rolloutlab.report.Report;
-import dev.rolloutlab.report.ResultsData;
+import dev.rolloutlab.report.RunData;
 import dev.rolloutlab.testing.Processes;
 import dev.rolloutlab.testing.TestModels;
 import org.junit.jupiter.api.Test;
@@ -26,7 +26,7 @@ class CompareTest {
         assertEquals(0, r.exit(), r.err());
         assertTrue(r.out().contains("results: " + out), r.out());
 
-        ResultsData d = ResultsData.load(out);
+        RunData d = RunData.load(out);
         Table s = d.summary();
         Set<String> topologies = new HashSet<>(s.stringColumn("topology").asList());
         assertTrue(topologies.containsAll(Set.of("inproc", "http1", "httpN", "lb")), topologies.toString());

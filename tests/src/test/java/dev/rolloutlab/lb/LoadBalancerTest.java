@@ -41,8 +41,8 @@ class LoadBalancerTest {
     List<ServerGroup> servers(int n, Path model, String adminToken) {
         List<ServerGroup> gs = new ArrayList<>();
         for (int i = 0; i < n; i++) {
-            ServerGroup g = ServerGroup.start(new ServerGroup.Spec(model, List.of(0), "127.0.0.1", ServerGroup.Engines.SHARED, i,
-                    "m", null, adminToken, adminToken != null, Duration.ofSeconds(30)));
+            ServerGroup g = ServerGroup.start(ServerGroup.Spec.builder(model).engines(ServerGroup.Engines.SHARED).backendIdBase(i)
+                    .servedModelName("m").weightAdmin(adminToken).idleTimeout(Duration.ofSeconds(30)).build());
             open.add(g);
             gs.add(g);
         }

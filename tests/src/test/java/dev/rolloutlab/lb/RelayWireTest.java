@@ -29,8 +29,8 @@ class RelayWireTest {
 
     @BeforeAll
     static void start() {
-        server = ServerGroup.start(new ServerGroup.Spec(TestModels.tiny(), List.of(0), "127.0.0.1", ServerGroup.Engines.SHARED, 0,
-                "m", null, null, false, Duration.ofSeconds(30)));
+        server = ServerGroup.start(ServerGroup.Spec.builder(TestModels.tiny()).engines(ServerGroup.Engines.SHARED)
+                .servedModelName("m").idleTimeout(Duration.ofSeconds(30)).build());
         lb = new LoadBalancer(LbOptions.builder().backends(List.of(server.urls().get(0))).backendTimeout(Duration.ofSeconds(20)).build());
     }
 

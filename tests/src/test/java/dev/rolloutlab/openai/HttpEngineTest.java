@@ -20,8 +20,8 @@ import static org.junit.jupiter.api.Assertions.*;
 class HttpEngineTest {
     @Test
     void inProcessAndHttpEnginesAgreeOnTheSameModelAndSeed() {
-        try (ServerGroup g = ServerGroup.start(new ServerGroup.Spec(TestModels.tiny(), List.of(0), "127.0.0.1", ServerGroup.Engines.SHARED,
-                0, "tiny", null, null, false, Duration.ofSeconds(30)));
+        try (ServerGroup g = ServerGroup.start(ServerGroup.Spec.builder(TestModels.tiny()).engines(ServerGroup.Engines.SHARED)
+                .servedModelName("tiny").idleTimeout(Duration.ofSeconds(30)).build());
              Engine local = InProcessEngine.open(TestModels.tiny());
              Engine remote = new HttpEngine(g.urls().get(0), null, "tiny")) {
             GenerationRequest req = new GenerationRequest(new int[]{11, 42, 99, 7, 300}, 3, SamplingParams.of(20, 1.0, 1234L).withIgnoreEos(true));

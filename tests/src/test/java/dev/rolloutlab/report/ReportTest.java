@@ -60,7 +60,7 @@ class ReportTest {
 
     @Test
     void tablesAreReadWithStableTypes() throws Exception {
-        ResultsData d = ResultsData.load(fixtureCopy());
+        RunData d = RunData.load(fixtureCopy());
         assertEquals(28, d.legs().rowCount());
         assertEquals(5, d.freshness().orElseThrow().rowCount());
         assertTrue(d.requests().rowCount() > 400);
@@ -71,7 +71,7 @@ class ReportTest {
 
     @Test
     void aFolderWithoutResultsIsRefusedClearly() {
-        var e = assertThrows(IllegalArgumentException.class, () -> ResultsData.load(TestModels.tempDir("empty")));
+        var e = assertThrows(IllegalArgumentException.class, () -> RunData.load(TestModels.tempDir("empty")));
         assertTrue(e.getMessage().contains("summary.csv"));
     }
 }

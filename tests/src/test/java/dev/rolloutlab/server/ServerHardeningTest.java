@@ -35,8 +35,9 @@ class ServerHardeningTest {
 
     @BeforeAll
     static void start() {
-        group = ServerGroup.start(new ServerGroup.Spec(TestModels.tiny(), List.of(0), "127.0.0.1", ServerGroup.Engines.SHARED, 0, "tiny",
-                null, "tok", true, Duration.ofSeconds(30)).withLimits(new Limits(64 << 10, 64L << 20, Duration.ofSeconds(20))));
+        group = ServerGroup.start(ServerGroup.Spec.builder(TestModels.tiny()).engines(ServerGroup.Engines.SHARED)
+                .servedModelName("tiny").weightAdmin("tok").idleTimeout(Duration.ofSeconds(30))
+                .limits(new Limits(64 << 10, 64L << 20, Duration.ofSeconds(20))).build());
         c = new OpenAiClient(HTTP, group.urls().get(0), null, true);
     }
 
@@ -140,8 +141,9 @@ class ServerHardeningTest {
     @Test
     void aReloadPastItsDeadlineIsAbandonedAndTheOldWeightsKeepServing() throws Exception {
         // reading the small model's 98 MB takes far longer than 1 ms: the deadline is certain to pass
-        try (ServerGroup g = ServerGroup.start(new ServerGroup.Spec(TestModels.small(), List.of(0), "127.0.0.1", ServerGroup.Engines.SHARED, 0,
-                "small", null, "tok", true, Duration.ofSeconds(30)).withLimits(Limits.DEFAULT.withReloadTimeout(Duration.ofMillis(1))))) {
+        try (ServerGroup g = ServerGroup.start(ServerGroup.Spec.builder(TestModels.small()).engines(ServerGroup.Engines.SHARED)
+                .servedModelName("small").weightAdmin("tok").idleTimeout(Duration.ofSeconds(30))
+                .limits(Limits.DEFAULT.withReloadTimeout(Duration.ofMillis(1))).build())) {
             OpenAiClient s = new OpenAiClient(HTTP, g.urls().get(0), null, true);
             var r = s.post("/admin/reload_weights", Map.of("model_path", TestModels.small().toString()), ADMIN);
             assertEquals(504, r.status(), r.body());
@@ -155,8 +157,8 @@ class ServerHardeningTest {
 
     @Test
     void aNonStreamedRequestWhoseClientLeftIsCancelled() throws Exception {
-        try (ServerGroup g = ServerGroup.start(new ServerGroup.Spec(TestModels.small(), List.of(0), "127.0.0.1", ServerGroup.Engines.SHARED, 0,
-                "small", null, null, false, Duration.ofSeconds(30)))) {
+        try (ServerGroup g = ServerGroup.start(ServerGroup.Spec.builder(TestModels.small()).engines(ServerGroup.Engines.SHARED)
+                .servedModelName("small").idleTimeout(Duration.ofSeconds(30)).build())) {
             var engine = g.engines().get(0);
             byte[] body = "{\"prompt\":\"go\",\"max_tokens\":1000,\"n\":8,\"ignore_eos\":true}".getBytes(StandardCharsets.UTF_8);
             try (Socket s = new Socket("127.0.0.1", g.ports().get(0))) {

@@ -18,8 +18,8 @@ class ServerSecurityAndUpdateWindowTest {
 
     @Test
     void apiKeyGuardsEverythingButHealth() {
-        try (ServerGroup g = ServerGroup.start(new ServerGroup.Spec(TestModels.tiny(), List.of(0), "127.0.0.1",
-                ServerGroup.Engines.SHARED, 0, "tiny", "sk-test", null, false, Duration.ofSeconds(30)))) {
+        try (ServerGroup g = ServerGroup.start(ServerGroup.Spec.builder(TestModels.tiny()).engines(ServerGroup.Engines.SHARED)
+                .servedModelName("tiny").apiKey("sk-test").idleTimeout(Duration.ofSeconds(30)).build())) {
             String url = g.urls().get(0);
             OpenAiClient anon = new OpenAiClient(HTTP, url, null, true), keyed = new OpenAiClient(HTTP, url, "sk-test", true),
                     wrong = new OpenAiClient(HTTP, url, "sk-wrong", true);
@@ -46,8 +46,8 @@ class ServerSecurityAndUpdateWindowTest {
     @Test
     void aClientPollingDuringASlowReloadSees503WithRetryAfterThenRecovers() throws Exception {
         // reloading the small model from disk (98 MB of F32) takes long enough to observe the window
-        try (ServerGroup g = ServerGroup.start(new ServerGroup.Spec(TestModels.small(), List.of(0), "127.0.0.1",
-                ServerGroup.Engines.SHARED, 0, "small", null, "tok", true, Duration.ofSeconds(30)))) {
+        try (ServerGroup g = ServerGroup.start(ServerGroup.Spec.builder(TestModels.small()).engines(ServerGroup.Engines.SHARED)
+                .servedModelName("small").weightAdmin("tok").idleTimeout(Duration.ofSeconds(30)).build())) {
             OpenAiClient c = new OpenAiClient(HTTP, g.urls().get(0), null, true);
             AtomicInteger unavailable = new AtomicInteger(), ok = new AtomicInteger();
             String[] retryAfter = {null};
@@ -84,8 +84,8 @@ class ServerSecurityAndUpdateWindowTest {
     void aPortInUseIsReportedAndNothingIsLeftListening() throws Exception {
         try (var blocker = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             int taken = blocker.getLocalPort();
-            var e = assertThrows(IllegalStateException.class, () -> ServerGroup.start(new ServerGroup.Spec(TestModels.tiny(),
-                    List.of(0, taken), "127.0.0.1", ServerGroup.Engines.PER_PORT, 0, "tiny", null, null, false, Duration.ofSeconds(5))));
+            var e = assertThrows(IllegalStateException.class, () -> ServerGroup.start(ServerGroup.Spec.builder(TestModels.tiny())
+                    .ports(List.of(0, taken)).servedModelName("tiny").idleTimeout(Duration.ofSeconds(5)).build()));
             assertTrue(e.getMessage().contains(String.valueOf(taken)), e.getMessage());
         }
     }

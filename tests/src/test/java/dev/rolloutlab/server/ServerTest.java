@@ -33,8 +33,8 @@ class ServerTest {
 
     @BeforeAll
     static void start() {
-        group = ServerGroup.start(new ServerGroup.Spec(TestModels.tiny(), List.of(0, 0), "127.0.0.1", ServerGroup.Engines.PER_PORT,
-                0, "tiny", null, ADMIN, true, Duration.ofSeconds(30)));
+        group = ServerGroup.start(ServerGroup.Spec.builder(TestModels.tiny()).ports(List.of(0, 0)).servedModelName("tiny")
+                .weightAdmin(ADMIN).idleTimeout(Duration.ofSeconds(30)).build());
         clients = group.urls().stream().map(u -> new OpenAiClient(http, u, null, true)).toList();
     }
 
@@ -61,8 +61,8 @@ class ServerTest {
             assertEquals(20, streamed.chunkNs().length, "one chunk per token");
             assertTrue(streamed.firstTokenNs() > streamed.sentNs() && streamed.firstTokenNs() <= streamed.endNs());
 
-            CompletionRequest text = new CompletionRequest(CompletionRequest.Endpoint.COMPLETIONS, "tiny", null, "Once upon a time", null,
-                    12, 0.0, 1.0, 0, 1, null, List.of(), List.of(), false, 0, false, false, true, true);
+            CompletionRequest text = CompletionRequest.builder(CompletionRequest.Endpoint.COMPLETIONS).model("tiny").prompt("Once upon a time")
+                    .maxTokens(12).temperature(0.0).ignoreEos(true).returnTokenIds(true).build();
             OpenAiClient.Result t = c.complete(text);
             assertTrue(t.ok(), t.error());
             assertEquals(promptLen, t.promptTokens());

@@ -20,16 +20,11 @@ import java.util.Map;
  * A results folder, {@code results/<run-id>/}: {@code requests.jsonl}, {@code summary.csv}, {@code summary.json} and
  * {@code run.json}. Every file is written atomically; a new run never reuses an existing folder.
  */
-public final class Results {
-    public static final List<String> SUMMARY_COLUMNS = List.of("topology", "connection", "workload", "completed", "failed",
-            "duration_s", "request_throughput", "output_throughput", "mean_ttft_ms", "median_ttft_ms", "p90_ttft_ms", "p99_ttft_ms",
-            "mean_tpot_ms", "median_tpot_ms", "p90_tpot_ms", "p99_tpot_ms", "mean_itl_ms", "median_itl_ms", "p90_itl_ms", "p99_itl_ms",
-            "mean_e2el_ms", "p50_e2el_ms", "p90_e2el_ms", "p99_e2el_ms", "mean_e2el_from_dispatch_ms", "mean_connect_ms",
-            "goodput", "overhead_ms_per_request", "mean_staleness_versions", "incomplete");
+public final class RunFolder {
 
     private final Path dir;
 
-    private Results(Path dir) {
+    private RunFolder(Path dir) {
         this.dir = dir;
     }
 
@@ -58,7 +53,7 @@ public final class Results {
         }
     }
 
-    public static Results create(Path out, String kind) {
+    public static RunFolder create(Path out, String kind) {
         try {
             Path d;
             if (out != null) {
@@ -76,7 +71,7 @@ public final class Results {
             }
             Files.createDirectories(d);
             if (!Files.isWritable(d)) throw new IllegalArgumentException("--out " + d + ": the folder is not writable; choose another");
-            return new Results(d);
+            return new RunFolder(d);
         } catch (IOException e) {
             throw new IllegalArgumentException("--out " + (out != null ? out : "results/") + ": cannot create the results folder ("
                     + e.getClass().getSimpleName().replace("Exception", "").replaceAll("([a-z])([A-Z])", "$1 $2").toLowerCase()
@@ -92,48 +87,25 @@ public final class Results {
 
     public void writeSummaries(List<Summary> rows) {
         Json.writeFile(dir.resolve("summary.json"), rows);
-        StringBuilder csv = new StringBuilder(String.join(",", SUMMARY_COLUMNS)).append('\n');
-        for (Summary s : rows) {
-            Map<String, Object> m = Json.MAPPER.convertValue(s, Json.MAPPER.getTypeFactory().constructMapType(LinkedHashMap.class, String.class, Object.class));
-            for (int i = 0; i < SUMMARY_COLUMNS.size(); i++) {
-                Object v = m.get(SUMMARY_COLUMNS.get(i));
-                if (i > 0) csv.append(',');
-                csv.append(csvCell(v));
-            }
-            csv.append('\n');
-        }
-        Json.writeText(dir.resolve("summary.csv"), csv.toString());
-    }
-
-    private static String csvCell(Object v) {
-        if (v == null) return "";
-        if (v instanceof Double d) return d.isNaN() ? "" : String.format(java.util.Locale.ROOT, "%.4f", d);
-        String s = v.toString();
-        return s.contains(",") || s.contains("\"") ? "\"" + s.replace("\"", "\"\"") + "\"" : s;
+        writeCsv("summary.csv", Summary.class, rows);
     }
 
     /** sweep.csv: throughput and latency per topology and concurrency. */
-    public void writeSweep(List<?> points) {
-        writeCsv("sweep.csv", List.of("topology", "concurrency", "request_throughput", "output_throughput", "mean_e2el_ms", "p99_e2el_ms"), points);
+    public <T extends Record> void writeSweep(Class<T> type, List<T> points) {
+        writeCsv("sweep.csv", type, points);
     }
 
-    private void writeCsv(String name, List<String> cols, List<?> rows) {
-        StringBuilder csv = new StringBuilder(String.join(",", cols)).append('\n');
-        for (Object o : rows) {
-            Map<String, Object> m = Json.MAPPER.convertValue(o, Json.MAPPER.getTypeFactory().constructMapType(LinkedHashMap.class, String.class, Object.class));
-            for (int i = 0; i < cols.size(); i++) csv.append(i > 0 ? "," : "").append(csvCell(m.get(cols.get(i))));
-            csv.append('\n');
-        }
-        Json.writeText(dir.resolve(name), csv.toString());
+    /** A CSV whose columns are the record's components in snake_case, in declaration order, so no column list is kept by hand. */
+    private <T> void writeCsv(String name, Class<T> type, List<T> rows) {
+        Json.writeText(dir.resolve(name), Json.csv(type, rows));
     }
 
     /** freshness.jsonl (one line per sample) and freshness.csv (one row per weight-update strategy). */
-    public void writeFreshness(List<?> samples, List<?> strategies) {
+    public <T extends Record> void writeFreshness(List<?> samples, Class<T> type, List<T> strategies) {
         StringBuilder sb = new StringBuilder();
         for (Object o : samples) sb.append(Json.write(o)).append('\n');
         Json.writeText(dir.resolve("freshness.jsonl"), sb.toString());
-        writeCsv("freshness.csv", List.of("strategy", "steps", "samples", "mean_update_ms", "mean_propagation_ms", "lost", "retried",
-                "mean_lag", "max_lag"), strategies);
+        writeCsv("freshness.csv", type, strategies);
     }
 
     /** run.json: the command's configuration plus the machine and versions it ran on. */

@@ -21,7 +21,7 @@ import java.util.stream.Stream;
  * A results folder as Tablesaw tables: {@code summary}, {@code requests}, {@code freshness} and {@code staleness}
  * (one row per freshness sample). Notebooks and {@link Report} read results only through this class.
  */
-public final class ResultsData {
+public final class RunData {
     private final Path dir;
     private final Table summary;
     private final Table requests;
@@ -30,7 +30,7 @@ public final class ResultsData {
     private final Table staleness;
     private final JsonNode run;
 
-    private ResultsData(Path dir) {
+    private RunData(Path dir) {
         this.dir = dir;
         if (!Files.exists(dir.resolve("summary.csv"))) {
             throw new IllegalArgumentException(dir + " has no summary.csv: not a results folder (run compare or bench first)");
@@ -52,8 +52,8 @@ public final class ResultsData {
         run = r;
     }
 
-    public static ResultsData load(Path dir) {
-        return new ResultsData(dir);
+    public static RunData load(Path dir) {
+        return new RunData(dir);
     }
 
     /** The newest run under {@code root} (by folder name, which starts with a timestamp) that has a summary. */

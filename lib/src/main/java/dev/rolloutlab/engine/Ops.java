@@ -4,10 +4,10 @@ import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.ForkJoinTask;
 
 /**
- * The numeric kernels of the forward pass. {@code dot} uses the JDK Vector API when the JVM was started with
+ * The numeric operations of the forward pass. {@code dot} uses the JDK Vector API when the JVM was started with
  * {@code --add-modules jdk.incubator.vector} and a scalar loop otherwise; matmul splits output rows across cores.
  */
-final class Kernels {
+final class Ops {
     static final boolean VECTOR = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()
             && !Boolean.getBoolean("rolloutlab.scalar");
     /** Below this many multiply-adds a matmul runs on the calling thread: forking costs more than it saves. */
@@ -25,11 +25,11 @@ final class Kernels {
                 return t;
             }, null, false);
 
-    private Kernels() {
+    private Ops() {
     }
 
     static float dot(float[] a, int ao, float[] b, int bo, int n) {
-        return VECTOR ? VectorKernels.dot(a, ao, b, bo, n) : scalarDot(a, ao, b, bo, n);
+        return VECTOR ? VectorOps.dot(a, ao, b, bo, n) : scalarDot(a, ao, b, bo, n);
     }
 
     static float scalarDot(float[] a, int ao, float[] b, int bo, int n) {
@@ -71,7 +71,7 @@ final class Kernels {
             int r = 0;
             if (VECTOR) {
                 for (; r + 3 < rows; r += 4) {
-                    VectorKernels.dot4(w, wo, x, r * in, (r + 1) * in, (r + 2) * in, (r + 3) * in, in, four);
+                    VectorOps.dot4(w, wo, x, r * in, (r + 1) * in, (r + 2) * in, (r + 3) * in, in, four);
                     y[r * out + o] = four[0] + bo;
                     y[(r + 1) * out + o] = four[1] + bo;
                     y[(r + 2) * out + o] = four[2] + bo;
@@ -109,7 +109,7 @@ final class Kernels {
 
     /** y[i] += s * x[i]. */
     static void axpy(float s, float[] x, int xo, float[] y, int yo, int n) {
-        if (VECTOR) VectorKernels.axpy(s, x, xo, y, yo, n);
+        if (VECTOR) VectorOps.axpy(s, x, xo, y, yo, n);
         else for (int i = 0; i < n; i++) y[yo + i] += s * x[xo + i];
     }
 }

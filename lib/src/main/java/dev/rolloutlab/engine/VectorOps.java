@@ -3,12 +3,12 @@ package dev.rolloutlab.engine;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
-/** SIMD versions of the hot loops; only loaded when the incubator module is present (see {@link Kernels#VECTOR}). */
-final class VectorKernels {
+/** SIMD versions of the hot loops; only loaded when the incubator module is present (see {@link Ops#VECTOR}). */
+final class VectorOps {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
 
-    private VectorKernels() {
+    private VectorOps() {
     }
 
     static float dot(float[] a, int ao, float[] b, int bo, int n) {

@@ -4,8 +4,8 @@ import java.util.List;
 import java.util.Locale;
 
 /** The terminal table printed at the end of a run: one line per topology and connection policy. */
-public final class SummaryTable {
-    private SummaryTable() {
+public final class SummaryText {
+    private SummaryText() {
     }
 
     public static String render(List<Summary> rows) {

@@ -1,0 +1,27 @@
+package dev.rolloutlab.process;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/** A {@code serve} in a child JVM, started and waited for: the one way experiments start their own servers. */
+public record ServeProcess(ChildJvm jvm, List<String> urls) implements AutoCloseable {
+
+    /** Starts {@code serve args…}, adding {@code --ready-file}, and returns once every port listens (or fails with the log tail). */
+    public static ServeProcess start(List<String> serveArgs, Path logFile, Duration readyTimeout) {
+        Path ready = logFile.resolveSibling(logFile.getFileName() + ".ready.json");
+        List<String> args = new ArrayList<>(serveArgs);
+        args.add("--ready-file");
+        args.add(ready.toString());
+        ChildJvm jvm = ChildJvm.start("serve", args, logFile);
+        List<String> urls = new ArrayList<>();
+        jvm.awaitReadyFile(ready, readyTimeout).path("urls").forEach(u -> urls.add(u.asText()));
+        return new ServeProcess(jvm, List.copyOf(urls));
+    }
+
+    @Override
+    public void close() {
+        jvm.close();
+    }
+}
