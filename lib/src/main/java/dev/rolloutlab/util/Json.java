@@ -32,6 +32,7 @@ public final class Json {
 
     private static com.fasterxml.jackson.dataformat.csv.CsvMapper csvMapper() {
         var m = new com.fasterxml.jackson.dataformat.csv.CsvMapper();
+        m.enable(com.fasterxml.jackson.dataformat.csv.CsvGenerator.Feature.STRICT_CHECK_FOR_QUOTING); // quote only what needs it
         m.setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE);
         var fourDecimals = new com.fasterxml.jackson.databind.ser.std.StdSerializer<Double>(Double.class) {
             @Override
