@@ -4,12 +4,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.rolloutlab.openai.OpenAiClient;
 import dev.rolloutlab.util.HostPort;
 import dev.rolloutlab.util.Http;
-import dev.rolloutlab.util.Json;
 import static dev.rolloutlab.util.Http.json;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -124,14 +122,7 @@ public final class Agent implements AutoCloseable {
     }
 
     private void start(Context ctx) {
-        JsonNode b;
-        try {
-            String text = new String(Http.body(ctx, MAX_BODY), StandardCharsets.UTF_8);
-            b = Json.parse(text.isBlank() ? "{}" : text);
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            json(ctx, 400, Map.of("ok", false, "error", "Invalid JSON: " + e.getOriginalMessage()));
-            return;
-        }
+        JsonNode b = Http.jsonBody(ctx, MAX_BODY);
         if (!b.isObject()) {
             json(ctx, 400, Map.of("ok", false, "error", "the start request must be a JSON object"));
             return;

@@ -3,7 +3,6 @@ package dev.rolloutlab.cluster;
 import dev.rolloutlab.util.Json;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rolloutlab.process.ChildJvm;
-import com.fasterxml.jackson.databind.ObjectMapper;
 
 import java.io.IOException;
 import java.nio.file.Files;

@@ -3,12 +3,10 @@ package dev.rolloutlab.cluster;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rolloutlab.util.HostPort;
 import dev.rolloutlab.util.Http;
-import dev.rolloutlab.util.Json;
 import static dev.rolloutlab.util.Http.json;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -115,14 +113,7 @@ public final class RegistryServer implements AutoCloseable {
             json(ctx, 401, Map.of("ok", false, "error", "unauthorized: registry writes need Authorization: Bearer <registry token>"));
             return;
         }
-        JsonNode b;
-        try {
-            String text = new String(Http.body(ctx, MAX_BODY), StandardCharsets.UTF_8);
-            b = Json.parse(text.isBlank() ? "{}" : text);
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            json(ctx, 400, Map.of("ok", false, "error", "Invalid JSON: " + e.getOriginalMessage()));
-            return;
-        }
+        JsonNode b = Http.jsonBody(ctx, MAX_BODY);
         JsonNode list = b.path("backends");
         if (!list.isArray() || list.isEmpty() || list.size() > MAX_BACKENDS_PER_WRITE) {
             json(ctx, 400, Map.of("ok", false, "error", "backends must be an array of 1 to " + MAX_BACKENDS_PER_WRITE + " host:port strings"));

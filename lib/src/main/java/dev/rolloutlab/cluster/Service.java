@@ -14,7 +14,7 @@ import java.util.concurrent.TimeUnit;
  * output appended to a log) or, for {@code mock-openai}, echo servers in this JVM. Used by the agent and by the
  * commander's local start.
  */
-public final class Service implements AutoCloseable {
+final class Service implements AutoCloseable {
     private final String kind;
     private final List<Integer> ports;
     private final Process process;

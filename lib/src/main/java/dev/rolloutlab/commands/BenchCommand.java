@@ -1,22 +1,20 @@
 package dev.rolloutlab.commands;
 
 import dev.rolloutlab.bench.Slo;
-import dev.rolloutlab.bench.Summary;
 import dev.rolloutlab.bench.SummaryText;
 import dev.rolloutlab.bench.RunFolder;
 import dev.rolloutlab.bench.Target;
 import dev.rolloutlab.bench.LoadGenerator;
 import dev.rolloutlab.bench.Workload;
 import dev.rolloutlab.bench.LengthDist;
-import dev.rolloutlab.cluster.Registry;
 import dev.rolloutlab.openai.CompletionRequest;
 import dev.rolloutlab.openai.OpenAiClient;
+import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -26,12 +24,8 @@ import java.util.concurrent.Callable;
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Load-test OpenAI-compatible endpoints; writes requests.jsonl, summary.csv/json and run.json.")
 public final class BenchCommand implements Callable<Integer> {
-    @Option(names = "--target", description = "One OpenAI base URL (our serve, the LB, sglang-jax, vLLM, …).")
-    String target;
-    @Option(names = "--backends", split = ",", description = "Several base URLs or host:port, spread client-side.")
-    List<String> backends;
-    @Option(names = "--registry-url", description = "Take the backends from a commander registry (GET /backends).")
-    String registryUrl;
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    BackendChoice where;
     @Option(names = "--routing", defaultValue = "round-robin", description = "Client-side spread over --backends: round-robin or least-outstanding. Default: ${DEFAULT-VALUE}")
     String routing;
     @Option(names = "--api-key", description = "Bearer key for the targets.")
@@ -62,10 +56,16 @@ public final class BenchCommand implements Callable<Integer> {
     boolean ignoreEos;
     @Option(names = "--vocab-size", defaultValue = "1000", description = "Synthetic completions prompts use token ids below this. Default: ${DEFAULT-VALUE}")
     int vocabSize;
-    @Option(names = "--concurrency", description = "Closed loop: keep C requests in flight.")
-    Integer concurrency;
-    @Option(names = "--rate", description = "Open loop: R requests per second.")
-    Double rate;
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    LoadShape load;
+
+    /** Closed loop or open loop, exactly one. */
+    static final class LoadShape {
+        @Option(names = "--concurrency", description = "Closed loop: keep C requests in flight.")
+        Integer concurrency;
+        @Option(names = "--rate", description = "Open loop: R requests per second.")
+        Double rate;
+    }
     @Option(names = "--arrivals", defaultValue = "poisson", description = "Open-loop arrivals: poisson or constant. Default: ${DEFAULT-VALUE}")
     String arrivals;
     @Option(names = "--max-concurrency", defaultValue = "0", description = "Open loop: cap on requests in flight (0 = none). Default: ${DEFAULT-VALUE}")
@@ -85,30 +85,21 @@ public final class BenchCommand implements Callable<Integer> {
     String goodput;
     @Option(names = "--topology", defaultValue = "http", description = "Label written into the records. Default: ${DEFAULT-VALUE}")
     String topology;
-    @Option(names = "--out", description = "RunFolder folder. Default: results/<timestamp>-bench.")
+    @Option(names = "--out", description = "Results folder. Default: results/<timestamp>-bench.")
     Path out;
 
     @Override
     public Integer call() throws Exception {
-        int given = (target != null ? 1 : 0) + (backends != null ? 1 : 0) + (registryUrl != null ? 1 : 0);
-        if (given != 1) throw new Cli.UserError("give exactly one of --target, --backends or --registry-url");
-        if ((concurrency == null) == (rate == null)) throw new Cli.UserError("give exactly one of --concurrency C (closed loop) or --rate R (open loop)");
-        if (concurrency != null && concurrency < 1) throw new Cli.UserError("--concurrency must be at least 1");
-        if (rate != null && !(rate > 0)) throw new Cli.UserError("--rate must be > 0");
+        if (load.concurrency != null && load.concurrency < 1) throw new Cli.UserError("--concurrency must be at least 1");
+        if (load.rate != null && !(load.rate > 0)) throw new Cli.UserError("--rate must be > 0");
+        Integer concurrency = load.concurrency;
+        Double rate = load.rate;
         CompletionRequest.Endpoint ep = switch (endpoint) {
             case "chat" -> CompletionRequest.Endpoint.CHAT;
             case "completions" -> CompletionRequest.Endpoint.COMPLETIONS;
             default -> throw new Cli.UserError("--endpoint " + endpoint + ": expected chat or completions");
         };
-        List<String> urls = new ArrayList<>();
-        try {
-            if (target != null) urls.add(OpenAiClient.normalize(target));
-            if (backends != null) for (String b : backends) urls.add(OpenAiClient.normalize(b));
-            if (registryUrl != null) Registry.fetchBackends(registryUrl, Duration.ofSeconds(10)).backends().forEach(b -> urls.add(OpenAiClient.normalize(b)));
-        } catch (IllegalArgumentException e) {
-            throw new Cli.UserError(e.getMessage() + " (flag --target/--backends)");
-        }
-        if (urls.isEmpty()) throw new Cli.UserError("no backends to send to");
+        List<String> urls = where.resolve().backends();
         var http = OpenAiClient.http(poolSize, Duration.ofSeconds(timeoutSec));
         List<OpenAiClient> clients = urls.stream().map(u -> new OpenAiClient(http, u, apiKey, keepAlive)).toList();
         String m;
@@ -139,6 +130,7 @@ public final class BenchCommand implements Callable<Integer> {
         Map<String, Object> config = new LinkedHashMap<>();
         config.put("command", "bench");
         config.put("targets", urls);
+        config.put("backends_flag", where.given());
         config.put("model", m);
         config.put("workload", w.name());
         config.put("endpoint", endpoint);

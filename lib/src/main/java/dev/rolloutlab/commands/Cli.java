@@ -20,7 +20,8 @@ public final class Cli {
         cl.setCaseInsensitiveEnumValuesAllowed(true);
         cl.setParameterExceptionHandler((ex, args) -> {
             PrintWriter err = ex.getCommandLine().getErr();
-            err.println("error: " + ex.getMessage());
+            String m = String.valueOf(ex.getMessage());
+            err.println("error: " + (m.startsWith("Error: ") ? m.substring(7) : m));
             if (!CommandLine.UnmatchedArgumentException.printSuggestions(ex, err)) {
                 err.println("Run with --help to see the flags.");
             }

@@ -6,6 +6,7 @@ import dev.rolloutlab.bench.RunFolder;
 import dev.rolloutlab.bench.SummaryText;
 import dev.rolloutlab.report.Report;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
@@ -25,15 +26,13 @@ public final class CompareCommand implements Callable<Integer> {
     List<String> strategies;
     @Option(names = "--num-servers", description = "Ports for httpN and lb. Default: 4 (2 with --quick).")
     Integer numServers;
-    @Option(names = "--model", description = "Model folder. Default: the built-in model of --shape.")
-    Path model;
-    @Option(names = "--shape", description = "Built-in model shape. Default: small (tiny with --quick).")
-    String shape;
+    @Mixin
+    ModelChoice model;
     @Option(names = "--concurrency", description = "Requests in flight per leg. Default: 4.")
     Integer concurrency;
     @Option(names = "--targets", split = ",", description = "Run the HTTP legs against these external OpenAI servers instead of starting our own.")
     List<String> targets;
-    @Option(names = "--out", description = "RunFolder folder. Default: results/<timestamp>-compare.")
+    @Option(names = "--out", description = "Results folder. Default: results/<timestamp>-compare.")
     Path out;
 
     @Override
@@ -43,7 +42,7 @@ public final class CompareCommand implements Callable<Integer> {
                 if (!CompareConfig.ALL_TOPOLOGIES.contains(t)) throw new Cli.UserError("--topologies: unknown " + t + " (choose from " + CompareConfig.ALL_TOPOLOGIES + ")");
             }
         }
-        CompareConfig c = CompareConfig.defaults(quick).with(model, shape, topologies, numServers, concurrency, targets);
+        CompareConfig c = CompareConfig.defaults(quick).with(model.model, model.shape, topologies, numServers, concurrency, targets);
         if (strategies != null) {
             List<String> s = strategies.equals(List.of("none")) ? List.of() : strategies;
             for (String x : s) {

@@ -5,11 +5,11 @@ import dev.rolloutlab.cluster.Registry;
 import dev.rolloutlab.openai.CompletionRequest;
 import dev.rolloutlab.openai.OpenAiClient;
 import dev.rolloutlab.util.Json;
+import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -20,10 +20,8 @@ import java.util.concurrent.Callable;
 @Command(name = "fanout", mixinStandardHelpOptions = true,
         description = "Send one chat request to every backend of a registry (or --backends) in parallel.")
 public final class FanoutCommand implements Callable<Integer> {
-    @Option(names = "--registry-url", description = "Commander registry; its GET /backends lists the servers.")
-    String registryUrl;
-    @Option(names = "--backends", split = ",", description = "Backends as host:port or URLs, instead of a registry.")
-    List<String> backends;
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    BackendChoice where;
     @Option(names = "--prompt", defaultValue = "你是谁", description = "Default: ${DEFAULT-VALUE}")
     String prompt;
     @Option(names = "--model", defaultValue = "", description = "Model name. Default: the registry's model, else the one the first backend serves (/v1/models).")
@@ -43,18 +41,10 @@ public final class FanoutCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if ((registryUrl == null) == (backends == null)) throw new Cli.UserError("give exactly one of --registry-url or --backends");
         if (workers < 1) throw new Cli.UserError("--workers must be at least 1");
-        List<String> list = new ArrayList<>();
-        String m = model.isEmpty() ? null : model;
-        if (registryUrl != null) {
-            Registry.BackendList r = Registry.fetchBackends(registryUrl, Duration.ofSeconds(10));
-            list.addAll(r.backends());
-            if (m == null) m = r.model();
-        } else {
-            list.addAll(backends);
-        }
-        if (list.isEmpty()) throw new Cli.UserError("the registry lists no backends");
+        Registry.BackendList found = where.resolve();
+        List<String> list = found.backends();
+        String m = model.isEmpty() ? found.model() : model;
         var http = OpenAiClient.http(workers, Duration.ofSeconds(timeoutSec));
         if (m == null) {
             try {

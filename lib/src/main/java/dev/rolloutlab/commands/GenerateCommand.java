@@ -4,22 +4,19 @@ import dev.rolloutlab.engine.Sample;
 import dev.rolloutlab.engine.Completion;
 import dev.rolloutlab.engine.SamplingParams;
 import dev.rolloutlab.engine.ChatTemplate;
-import dev.rolloutlab.engine.DefaultModels;
 import dev.rolloutlab.engine.InProcessEngine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
 /** {@code generate}: one in-process generation, printed with its token count and weights version. */
 @Command(name = "generate", mixinStandardHelpOptions = true,
         description = "Generate completions for one prompt with the in-process engine (no HTTP).")
 public final class GenerateCommand implements Callable<Integer> {
-    @Option(names = "--model", description = "Model folder. Default: the built-in model of --shape, created on first use.")
-    Path model;
-    @Option(names = "--shape", defaultValue = "small", description = "Shape of the built-in model when --model is not given. Default: ${DEFAULT-VALUE}")
-    String shape;
+    @Mixin
+    ModelChoice model;
     @Option(names = "--prompt", required = true, description = "Prompt text, sent as is (no chat template).")
     String prompt;
     @Option(names = "--chat", description = "Wrap the prompt as one user message in the chat template.")
@@ -41,7 +38,7 @@ public final class GenerateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        try (InProcessEngine engine = InProcessEngine.open(DefaultModels.resolve(model, shape))) {
+        try (InProcessEngine engine = InProcessEngine.open(model.resolve("small"))) {
             String text = chat ? new ChatTemplate(engine.tokenizer()).render(java.util.List.of(new ChatTemplate.Message("user", prompt))) : prompt;
             SamplingParams p = new SamplingParams(maxTokens, temperature, topP, topK, seed, null, null, 0, ignoreEos);
             long t0 = System.nanoTime();

@@ -10,7 +10,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * new hooks and threads there, and report code that starts AWT fails with "Shutdown in progress"). A second signal
  * quits at once.
  */
-public final class Interrupts {
+final class Interrupts {
     /** Exit code of a run stopped by a signal, as a shell reports it (128 + SIGINT). */
     public static final int EXIT_CODE = 130;
 

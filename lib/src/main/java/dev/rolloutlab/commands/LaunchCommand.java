@@ -3,15 +3,14 @@ package dev.rolloutlab.commands;
 import dev.rolloutlab.util.HostPort;
 import dev.rolloutlab.cluster.Ssh;
 import dev.rolloutlab.cluster.Launcher;
-import dev.rolloutlab.cluster.Agent;
 import dev.rolloutlab.cluster.LaunchTemplate;
 import dev.rolloutlab.cluster.Inventory;
 import dev.rolloutlab.util.Json;
+import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -26,10 +25,16 @@ import java.util.concurrent.Callable;
 public final class LaunchCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "ACTION", description = "up, status, logs or down")
     String action;
-    @Option(names = "--inventory", description = "Inventory file (YAML/JSON hosts, or gcloud tpu-vm describe --format=json).")
-    Path inventory;
-    @Option(names = "--hosts", split = ",", description = "Hosts as [user@]host[:port], instead of --inventory.")
-    List<String> hosts;
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    Hosts where;
+
+    /** The hosts: an inventory file or a list, exactly one. */
+    static final class Hosts {
+        @Option(names = "--inventory", description = "Inventory file (YAML/JSON hosts, or gcloud tpu-vm describe --format=json).")
+        Path inventory;
+        @Option(names = "--hosts", split = ",", description = "Hosts as [user@]host[:port], instead of --inventory.")
+        List<String> hosts;
+    }
     @Option(names = "--user", description = "SSH user for --hosts and gcloud inventories.")
     String user;
     @Option(names = "--identity-file", description = "SSH key for --hosts.")
@@ -62,10 +67,9 @@ public final class LaunchCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (!List.of("up", "status", "logs", "down").contains(action)) throw new Cli.UserError("ACTION " + action + ": expected up, status, logs or down");
-        if ((inventory == null) == (hosts == null)) throw new Cli.UserError("give exactly one of --inventory or --hosts");
         Inventory inv;
         try {
-            inv = inventory != null ? Inventory.read(inventory) : Inventory.ofHosts(hosts, user, identityFile);
+            inv = where.inventory != null ? Inventory.read(where.inventory) : Inventory.ofHosts(where.hosts, user, identityFile);
         } catch (IllegalArgumentException e) {
             throw new Cli.UserError(e.getMessage());
         }

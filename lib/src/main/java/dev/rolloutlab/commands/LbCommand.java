@@ -4,6 +4,7 @@ import dev.rolloutlab.lb.Backend;
 import dev.rolloutlab.lb.LoadBalancer;
 import dev.rolloutlab.lb.Policy;
 import dev.rolloutlab.lb.LbOptions;
+import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -20,10 +21,16 @@ public final class LbCommand implements Callable<Integer> {
     String listenHost;
     @Option(names = "--listen-port", required = true, description = "Port to listen on (0 = any free port).")
     int listenPort;
-    @Option(names = "--backends", split = ",", description = "Backends as host:port or URLs.")
-    List<String> backends;
-    @Option(names = "--registry-url", description = "Follow a commander registry instead of a fixed list.")
-    String registryUrl;
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    Source source;
+
+    /** A fixed list, or a registry followed as it changes; exactly one. */
+    static final class Source {
+        @Option(names = "--backends", split = ",", description = "Backends as host:port or URLs.")
+        List<String> backends;
+        @Option(names = "--registry-url", description = "Follow a commander registry instead of a fixed list.")
+        String registryUrl;
+    }
     @Option(names = "--registry-token-file", description = "Registry token: with it the lb also learns the API keys backends require.")
     Path registryTokenFile;
     @Option(names = "--policy", defaultValue = "round-robin", description = "round-robin, least-load, p2c or random. Default: ${DEFAULT-VALUE}")
@@ -56,7 +63,6 @@ public final class LbCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if ((backends == null) == (registryUrl == null)) throw new Cli.UserError("give exactly one of --backends or --registry-url");
         String token = Cli.secret(adminToken, adminTokenFile, "--admin-token-file");
         String registryToken = Cli.secret(null, registryTokenFile, "--registry-token-file");
         if (!listenHost.equals("127.0.0.1") && !listenHost.equals("localhost") && !quiet) {
@@ -64,7 +70,7 @@ public final class LbCommand implements Callable<Integer> {
         }
         LbOptions options;
         try {
-            options = LbOptions.builder().listen(listenHost, listenPort).backends(backends).registry(registryUrl, registryToken)
+            options = LbOptions.builder().listen(listenHost, listenPort).backends(source.backends).registry(source.registryUrl, registryToken)
                     .policy(Policy.parse(policy)).apiKey(apiKey).adminToken(token).publicMetrics(publicMetrics)
                     .backendTimeout(seconds(backendTimeoutSec, "--backend-timeout-sec"))
                     .firstByteTimeout(firstByteTimeoutSec == null ? null : seconds(firstByteTimeoutSec, "--first-byte-timeout-sec"))

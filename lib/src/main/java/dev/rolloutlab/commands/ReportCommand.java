@@ -2,7 +2,6 @@ package dev.rolloutlab.commands;
 
 import dev.rolloutlab.bench.RunFolder;
 import dev.rolloutlab.report.Report;
-import dev.rolloutlab.report.RunData;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
@@ -12,7 +11,7 @@ import java.util.concurrent.Callable;
 /** {@code report DIR}: plots and REPORT.md from a results folder (the newest under results/ when omitted). */
 @Command(name = "report", mixinStandardHelpOptions = true, description = "Write plots/*.png and REPORT.md for a results folder.")
 public final class ReportCommand implements Callable<Integer> {
-    @Parameters(arity = "0..1", paramLabel = "DIR", description = "RunFolder folder. Default: the newest under results/.")
+    @Parameters(arity = "0..1", paramLabel = "DIR", description = "Results folder. Default: the newest under results/.")
     Path dir;
 
     @Override

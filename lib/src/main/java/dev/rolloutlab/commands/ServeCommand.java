@@ -3,12 +3,12 @@ package dev.rolloutlab.commands;
 import dev.rolloutlab.server.ServerGroup;
 import dev.rolloutlab.server.Limits;
 import dev.rolloutlab.bench.Fanout;
-import dev.rolloutlab.engine.DefaultModels;
 import dev.rolloutlab.openai.CompletionRequest;
 import dev.rolloutlab.openai.OpenAiClient;
 import dev.rolloutlab.util.Await;
 import dev.rolloutlab.util.Json;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
@@ -25,10 +25,8 @@ import java.util.concurrent.CountDownLatch;
 @Command(name = "serve", mixinStandardHelpOptions = true,
         description = "Serve the reference engine on N OpenAI-compatible ports in one process.")
 public final class ServeCommand implements Callable<Integer> {
-    @Option(names = "--model", description = "Model folder. Default: the built-in model of --shape.")
-    Path model;
-    @Option(names = "--shape", defaultValue = "tiny", description = "Built-in model shape when --model is not given. Default: ${DEFAULT-VALUE}")
-    String shape;
+    @Mixin
+    ModelChoice model;
     @Option(names = "--num-servers", defaultValue = "4", description = "Number of ports. Default: ${DEFAULT-VALUE}")
     int numServers;
     @Option(names = "--base-port", defaultValue = "31000", description = "Ports are base..base+N-1; 0 picks free ports. Default: ${DEFAULT-VALUE}")
@@ -97,7 +95,7 @@ public final class ServeCommand implements Callable<Integer> {
         if (enableWeightReload && (token == null || token.isBlank())) {
             throw new Cli.UserError("--enable-weight-reload needs --admin-token T or --admin-token-file F");
         }
-        Path dir = DefaultModels.resolve(model, shape);
+        Path dir = model.resolve("tiny");
         String name = servedModelName != null ? servedModelName : dir.getFileName().toString();
         if (!host.equals("127.0.0.1") && !host.equals("localhost") && !host.equals("::1")) {
             System.err.println("warning: listening on " + host + ": every host that can reach it can use these ports"

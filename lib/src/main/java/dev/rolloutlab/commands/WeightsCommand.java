@@ -1,11 +1,11 @@
 package dev.rolloutlab.commands;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.rolloutlab.engine.Checkpoint;
 import dev.rolloutlab.engine.DType;
 import dev.rolloutlab.engine.Safetensors;
 import dev.rolloutlab.openai.OpenAiClient;
 import dev.rolloutlab.cluster.Registry;
+import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
@@ -23,10 +23,16 @@ import java.util.concurrent.Callable;
         subcommands = {WeightsCommand.Checksum.class, WeightsCommand.Status.class, WeightsCommand.Perturb.class,
                 WeightsCommand.Reload.class, WeightsCommand.Update.class})
 public final class WeightsCommand implements Runnable {
-    @Option(names = "--base-url", description = "One server, e.g. http://127.0.0.1:31000.")
-    String baseUrl;
-    @Option(names = "--registry-url", description = "A commander registry; the command runs on every backend it lists.")
-    String registryUrl;
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    Servers servers;
+
+    /** One server or every server of a registry, exactly one. */
+    static final class Servers {
+        @Option(names = "--base-url", description = "One server, e.g. http://127.0.0.1:31000.")
+        String baseUrl;
+        @Option(names = "--registry-url", description = "A commander registry; the command runs on every backend it lists.")
+        String registryUrl;
+    }
     @Option(names = "--admin-token", description = "Admin token of the servers.")
     String adminToken;
     @Option(names = "--admin-token-file", description = "File holding the admin token.")
@@ -42,9 +48,8 @@ public final class WeightsCommand implements Runnable {
     }
 
     List<String> targets() {
-        if ((baseUrl == null) == (registryUrl == null)) throw new Cli.UserError("give exactly one of --base-url or --registry-url");
-        if (baseUrl != null) return List.of(OpenAiClient.normalize(baseUrl));
-        return Registry.fetchBackends(registryUrl, Duration.ofSeconds(10)).backends().stream().map(OpenAiClient::normalize).toList();
+        if (servers.baseUrl != null) return List.of(OpenAiClient.normalize(servers.baseUrl));
+        return Registry.fetchBackends(servers.registryUrl, Duration.ofSeconds(10)).backends().stream().map(OpenAiClient::normalize).toList();
     }
 
     Map<String, String> headers() {

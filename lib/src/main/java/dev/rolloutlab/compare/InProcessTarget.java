@@ -6,7 +6,6 @@ import dev.rolloutlab.engine.Completion;
 import dev.rolloutlab.engine.GenerationRequest;
 import dev.rolloutlab.engine.InProcessEngine;
 import dev.rolloutlab.engine.SamplingParams;
-import dev.rolloutlab.engine.TokenListener;
 import dev.rolloutlab.openai.CompletionRequest;
 import dev.rolloutlab.openai.OpenAiClient;
 
@@ -16,7 +15,7 @@ import java.util.Arrays;
  * The in-process topology as a load-generator target: the same request, handed to the engine in this JVM with no
  * HTTP or JSON. Times are taken exactly where the HTTP client takes them, so the two are comparable.
  */
-public final class InProcessTarget implements Target {
+final class InProcessTarget implements Target {
     private final InProcessEngine engine;
     private final ChatTemplate template;
 

@@ -28,6 +28,21 @@ final class Ops {
     private Ops() {
     }
 
+    /** Whether every value is finite (no NaN, no infinity), in one pass: SIMD where available. */
+    static boolean allFinite(float[] d) {
+        if (VECTOR) return VectorOps.allFinite(d);
+        float a = 0, b = 0, c = 0, e = 0;
+        int i = 0;
+        for (; i + 3 < d.length; i += 4) {
+            a += d[i] * 0f;
+            b += d[i + 1] * 0f;
+            c += d[i + 2] * 0f;
+            e += d[i + 3] * 0f;
+        }
+        for (; i < d.length; i++) a += d[i] * 0f;
+        return a + b + c + e == 0f;
+    }
+
     static float dot(float[] a, int ao, float[] b, int bo, int n) {
         return VECTOR ? VectorOps.dot(a, ao, b, bo, n) : scalarDot(a, ao, b, bo, n);
     }

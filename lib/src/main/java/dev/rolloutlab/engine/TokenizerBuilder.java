@@ -21,7 +21,7 @@ import java.util.regex.Pattern;
  * Writes a byte-level BPE {@code tokenizer.json} of an exact vocabulary size for random checkpoints: merges are
  * learned from a small built-in English corpus, then filled up with deterministic concatenations.
  */
-public final class TokenizerBuilder {
+final class TokenizerBuilder {
     public static final List<String> SPECIAL_TOKENS = List.of("<|endoftext|>", "<|im_start|>", "<|im_end|>");
 
     private static final String CORPUS = """

@@ -11,6 +11,16 @@ final class VectorOps {
     private VectorOps() {
     }
 
+    /** Whether every value is finite: {@code x * 0} is 0 for finite x and NaN otherwise, summed lane-wise. */
+    static boolean allFinite(float[] d) {
+        FloatVector acc = FloatVector.zero(S);
+        int i = 0;
+        for (; i <= d.length - L; i += L) acc = FloatVector.fromArray(S, d, i).mul(0f).add(acc);
+        float r = acc.reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
+        for (; i < d.length; i++) r += d[i] * 0f;
+        return r == 0f;
+    }
+
     static float dot(float[] a, int ao, float[] b, int bo, int n) {
         FloatVector acc0 = FloatVector.zero(S), acc1 = FloatVector.zero(S);
         int i = 0;

@@ -59,12 +59,13 @@ public final class Weights {
         }
     }
 
-    /** A NaN or infinite weight poisons every logit downstream; refuse it where it enters. */
+    /** A NaN or infinite weight poisons every logit downstream; refuse it where it enters, naming the first bad element. */
     private static void requireFinite(Tensor t) {
         float[] d = t.data();
-        for (int i = 0; i < d.length; i++) {
-            if (!Float.isFinite(d[i])) {
-                throw new ModelFormatException("tensor " + t.name() + " holds a non-finite value (" + d[i] + ") at element " + i
+        if (Ops.allFinite(d)) return;
+        for (int j = 0; j < d.length; j++) {
+            if (!Float.isFinite(d[j])) {
+                throw new ModelFormatException("tensor " + t.name() + " holds a non-finite value (" + d[j] + ") at element " + j
                         + "; weights must be finite");
             }
         }

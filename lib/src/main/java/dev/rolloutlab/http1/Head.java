@@ -73,17 +73,25 @@ public final class Head {
         long n = -1;
         for (int i = 0; i < count; i++) {
             if (!fields[2 * i].equalsIgnoreCase("Content-Length")) continue;
-            for (String part : fields[2 * i + 1].split(",", -1)) {
-                long v;
-                try {
-                    String t = part.trim();
-                    if (t.isEmpty() || t.length() > 18 || !t.chars().allMatch(Character::isDigit)) throw new NumberFormatException();
-                    v = Long.parseLong(t);
-                } catch (NumberFormatException e) {
-                    throw new ProtocolException("bad Content-Length: " + fields[2 * i + 1]);
+            String v = fields[2 * i + 1];
+            // parsed by hand, without splitting: this runs for every response on the relay and the generator
+            int p = 0, len = v.length();
+            while (p <= len) {
+                int end = v.indexOf(',', p);
+                if (end < 0) end = len;
+                int a = p, b = end;
+                while (a < b && (v.charAt(a) == ' ' || v.charAt(a) == '\t')) a++;
+                while (b > a && (v.charAt(b - 1) == ' ' || v.charAt(b - 1) == '\t')) b--;
+                if (a == b || b - a > 18) throw new ProtocolException("bad Content-Length: " + v);
+                long x = 0;
+                for (int k = a; k < b; k++) {
+                    char c = v.charAt(k);
+                    if (c < '0' || c > '9') throw new ProtocolException("bad Content-Length: " + v);
+                    x = x * 10 + (c - '0');
                 }
-                if (n >= 0 && v != n) throw new ProtocolException("conflicting Content-Length values: " + n + " and " + v);
-                n = v;
+                if (n >= 0 && x != n) throw new ProtocolException("conflicting Content-Length values: " + n + " and " + x);
+                n = x;
+                p = end + 1;
             }
         }
         return n;

@@ -1,12 +1,10 @@
 package dev.rolloutlab.openai;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rolloutlab.engine.ChatTemplate;
 import dev.rolloutlab.util.Json;
 
-import java.util.ArrayList;
 import java.util.List;
 
 /**

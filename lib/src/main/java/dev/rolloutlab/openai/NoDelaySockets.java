@@ -9,7 +9,7 @@ import java.net.Socket;
  * Sockets with Nagle's algorithm off. A request is written as headers then body; with Nagle on, the second write can
  * wait for an ACK, which adds latency the benchmarks would wrongly charge to HTTP.
  */
-public final class NoDelaySockets extends SocketFactory {
+final class NoDelaySockets extends SocketFactory {
     public static final NoDelaySockets INSTANCE = new NoDelaySockets();
 
     private NoDelaySockets() {

@@ -3,11 +3,9 @@ package dev.rolloutlab.server;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rolloutlab.engine.ModelFormatException;
 import dev.rolloutlab.util.Http;
-import dev.rolloutlab.util.Json;
 import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
 
-import java.nio.charset.StandardCharsets;
 import java.util.Map;
 
 import static dev.rolloutlab.util.Http.json;
@@ -42,12 +40,10 @@ final class AdminRoutes {
     }
 
     private static JsonNode adminBody(Context ctx) {
-        String b = new String(Http.body(ctx, 64 << 10), StandardCharsets.UTF_8);
-        if (b.isBlank()) return Json.MAPPER.createObjectNode();
         try {
-            return Json.parse(b);
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new AdminError(400, "Invalid JSON: " + e.getOriginalMessage());
+            return Http.jsonBody(ctx, 64 << 10);
+        } catch (Http.Error e) {
+            throw new AdminError(e.status, e.getMessage());
         }
     }
 

@@ -8,11 +8,9 @@ import dev.rolloutlab.engine.EngineLoad;
 import dev.rolloutlab.engine.FinishReason;
 import dev.rolloutlab.engine.GenerationRequest;
 import dev.rolloutlab.engine.InProcessEngine;
-import dev.rolloutlab.engine.ModelFormatException;
 import dev.rolloutlab.engine.Sample;
 import dev.rolloutlab.engine.SamplingParams;
 import dev.rolloutlab.engine.TokenListener;
-import dev.rolloutlab.engine.TopLogprob;
 import dev.rolloutlab.openai.CompletionRequest;
 import dev.rolloutlab.openai.OpenAiException;
 import dev.rolloutlab.openai.RequestParser;
@@ -30,10 +28,7 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -154,7 +149,6 @@ public final class OpenAiServer implements AutoCloseable {
         String a = ctx.header("Authorization");
         return a != null && a.startsWith("Bearer ") ? a.substring(7).trim() : null;
     }
-
 
     private void models(Context ctx) {
         String name = options.servedModelName();

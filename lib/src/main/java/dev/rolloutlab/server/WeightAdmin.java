@@ -26,7 +26,7 @@ import java.util.function.Supplier;
  * answers non-admin requests with 503. A rejected change, or one that misses its deadline, leaves the weights and
  * version as they were.
  */
-public final class WeightAdmin implements AutoCloseable {
+final class WeightAdmin implements AutoCloseable {
     private final InProcessEngine engine;
     private final Duration deadline;
     /** The change in progress, or null; a late finisher must not clear the mark of a newer change. */
@@ -180,12 +180,8 @@ public final class WeightAdmin implements AutoCloseable {
                     + engine.weights().version() + " keeps serving";
             lastError = msg;
             throw new TimedOut(msg);
-        } catch (java.util.concurrent.ExecutionException e) {
-            if (e.getCause() instanceof RuntimeException r) throw r;
-            throw new IllegalStateException(e.getCause());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted");
+        } catch (java.util.concurrent.ExecutionException | InterruptedException e) {
+            throw unwrap(e);
         }
     }
 
@@ -200,13 +196,18 @@ public final class WeightAdmin implements AutoCloseable {
     private static Map<String, Object> join(Future<Map<String, Object>> f) {
         try {
             return f.get();
-        } catch (java.util.concurrent.ExecutionException e) {
-            if (e.getCause() instanceof RuntimeException r) throw r;
-            throw new IllegalStateException(e.getCause());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted");
+        } catch (java.util.concurrent.ExecutionException | InterruptedException e) {
+            throw unwrap(e);
         }
+    }
+
+    /** The change's own failure (a refusal keeps its type and message), or an interruption. */
+    private static RuntimeException unwrap(Exception e) {
+        if (e instanceof InterruptedException) {
+            Thread.currentThread().interrupt();
+            return new IllegalStateException("interrupted");
+        }
+        return e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
     }
 
     @Override

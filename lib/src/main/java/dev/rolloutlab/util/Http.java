@@ -78,6 +78,16 @@ public final class Http {
         }
     }
 
+    /** The request body as JSON ({@code {}} when empty), capped at {@code limit}; malformed JSON is a 400. */
+    public static com.fasterxml.jackson.databind.JsonNode jsonBody(Context ctx, long limit) {
+        String text = new String(body(ctx, limit), java.nio.charset.StandardCharsets.UTF_8);
+        try {
+            return Json.parse(text.isBlank() ? "{}" : text);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new Error(400, "Invalid JSON: " + e.getOriginalMessage());
+        }
+    }
+
     private static Error tooLarge(long declared, long limit) {
         return new Error(413, "request body " + (declared >= 0 ? "of " + declared + " bytes " : "") + "exceeds the limit of " + limit + " bytes");
     }
