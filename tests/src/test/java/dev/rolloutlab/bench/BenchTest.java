@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.rolloutlab.openai.CompletionRequest;
 import dev.rolloutlab.openai.OpenAiClient;
 import dev.rolloutlab.server.ServerGroup;
+import dev.rolloutlab.testing.Logs;
 import dev.rolloutlab.testing.FixedDelayOpenAiFixture;
 import dev.rolloutlab.testing.Processes;
 import dev.rolloutlab.testing.TestModels;
@@ -156,8 +157,8 @@ class BenchTest {
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
         // the event: a progress line reports requests done, so there is something to keep
         java.util.regex.Pattern served = java.util.regex.Pattern.compile("\\] [1-9][0-9]* requests");
-        assertTrue(Await.until(() -> served.matcher(readQuietly(out.resolveSibling("bench.err"))).find(), Duration.ofSeconds(60)),
-                readQuietly(out.resolveSibling("bench.err")));
+        assertTrue(Await.until(() -> served.matcher(Logs.read(out.resolveSibling("bench.err"))).find(), Duration.ofSeconds(60)),
+                Logs.read(out.resolveSibling("bench.err")));
         p.destroy(); // SIGTERM: the same stop path as Ctrl-C
         assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS));
         JsonNode run = Json.parse(Files.readString(out.resolve("run.json")));
@@ -166,11 +167,4 @@ class BenchTest {
         assertTrue(Files.readAllLines(out.resolve("requests.jsonl")).size() > 0);
     }
 
-    private static String readQuietly(Path f) {
-        try {
-            return Files.exists(f) ? Files.readString(f) : "";
-        } catch (java.io.IOException e) {
-            return "";
-        }
-    }
 }

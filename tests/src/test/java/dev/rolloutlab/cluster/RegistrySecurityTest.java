@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.rolloutlab.lb.LbOptions;
 import dev.rolloutlab.lb.LoadBalancer;
 import dev.rolloutlab.openai.OpenAiClient;
+import dev.rolloutlab.testing.Logs;
 import dev.rolloutlab.testing.CountingListener;
 import dev.rolloutlab.testing.Processes;
 import dev.rolloutlab.testing.TestModels;
@@ -105,9 +106,9 @@ class RegistrySecurityTest {
                         .redirectErrorStream(false).redirectError(log.toFile()).redirectOutput(ProcessBuilder.Redirect.DISCARD);
                 Process p = pb.start();
                 try {
-                    assertTrue(Await.until(() -> read(log).contains("READY") || read(log).contains("bad entry"), Duration.ofSeconds(60)));
-                    assertTrue(Await.until(() -> read(log).contains("lists a bad entry, skipped: 'not a host'"), Duration.ofSeconds(30)), read(log));
-                    assertFalse(read(log).contains("unreachable"), "the registry was reachable; the log must not say otherwise: " + read(log));
+                    assertTrue(Await.until(() -> Logs.read(log).contains("READY") || Logs.read(log).contains("bad entry"), Duration.ofSeconds(60)));
+                    assertTrue(Await.until(() -> Logs.read(log).contains("lists a bad entry, skipped: 'not a host'"), Duration.ofSeconds(30)), Logs.read(log));
+                    assertFalse(Logs.read(log).contains("unreachable"), "the registry was reachable; the log must not say otherwise: " + Logs.read(log));
                 } finally {
                     p.destroyForcibly().waitFor();
                 }
@@ -122,11 +123,4 @@ class RegistrySecurityTest {
         }
     }
 
-    private static String read(Path f) {
-        try {
-            return Files.exists(f) ? Files.readString(f) : "";
-        } catch (java.io.IOException e) {
-            return "";
-        }
-    }
 }

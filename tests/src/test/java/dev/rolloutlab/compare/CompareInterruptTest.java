@@ -1,5 +1,6 @@
 package dev.rolloutlab.compare;
 
+import dev.rolloutlab.testing.Logs;
 import dev.rolloutlab.testing.Processes;
 import dev.rolloutlab.testing.TestModels;
 import dev.rolloutlab.util.Await;
@@ -27,13 +28,13 @@ class CompareInterruptTest {
                 .redirectOutput(dir.resolve("compare.out").toFile()).start();
         try {
             // the event: the first HTTP leg has been measured, so there is something to keep
-            assertTrue(Await.until(() -> read(log).contains("http1  keep-alive"), Duration.ofSeconds(120)), read(log));
+            assertTrue(Await.until(() -> Logs.read(log).contains("http1  keep-alive"), Duration.ofSeconds(120)), Logs.read(log));
             long t0 = System.nanoTime();
             new ProcessBuilder("kill", "-TERM", String.valueOf(p.pid())).start().waitFor();
-            assertTrue(p.waitFor(10, TimeUnit.SECONDS), "still running 10 s after the signal:\n" + read(log));
+            assertTrue(p.waitFor(10, TimeUnit.SECONDS), "still running 10 s after the signal:\n" + Logs.read(log));
             double sec = (System.nanoTime() - t0) / 1e9;
-            assertEquals(130, p.exitValue(), read(log));
-            assertFalse(read(log).contains("Shutdown in progress"), read(log));
+            assertEquals(130, p.exitValue(), Logs.read(log));
+            assertFalse(Logs.read(log).contains("Shutdown in progress"), Logs.read(log));
             String report = Files.readString(out.resolve("REPORT.md"));
             assertTrue(report.contains("This run is incomplete"), report);
             assertTrue(Files.readString(out.resolve("summary.csv")).contains("http1"), "the measured legs were kept");
@@ -44,11 +45,4 @@ class CompareInterruptTest {
         }
     }
 
-    private static String read(Path f) {
-        try {
-            return Files.exists(f) ? Files.readString(f) : "";
-        } catch (java.io.IOException e) {
-            return "";
-        }
-    }
 }

@@ -2,6 +2,7 @@ package dev.rolloutlab.lb;
 
 import dev.rolloutlab.cluster.EchoOpenAiServer;
 import dev.rolloutlab.openai.OpenAiClient;
+import dev.rolloutlab.testing.Logs;
 import dev.rolloutlab.testing.CountingListener;
 import dev.rolloutlab.testing.TestModels;
 import dev.rolloutlab.util.Await;
@@ -128,10 +129,10 @@ class LbHardeningTest {
                 s.connect(new java.net.InetSocketAddress("127.0.0.1", port), 2000);
                 flood.add(s); // the kernel completes the handshake; the lb runs out of descriptors accepting them
             }
-            assertTrue(Await.until(() -> Files.exists(err) && read(err).contains("Too many open files"), Duration.ofSeconds(15)), read(err));
+            assertTrue(Await.until(() -> Files.exists(err) && Logs.read(err).contains("Too many open files"), Duration.ofSeconds(15)), Logs.read(err));
             Thread.sleep(2000); // a window in which an unthrottled accept loop would have logged thousands of lines
-            long lines = read(err).lines().filter(l -> l.contains("accept failed")).count();
-            assertTrue(lines <= 2, lines + " accept-failure lines in 2 s:\n" + read(err));
+            long lines = Logs.read(err).lines().filter(l -> l.contains("accept failed")).count();
+            assertTrue(lines <= 2, lines + " accept-failure lines in 2 s:\n" + Logs.read(err));
             assertTrue(p.isAlive());
             for (Socket s : flood) s.close();
             flood.clear();
@@ -165,11 +166,4 @@ class LbHardeningTest {
         }
     }
 
-    private static String read(Path f) {
-        try {
-            return Files.exists(f) ? Files.readString(f) : "";
-        } catch (java.io.IOException e) {
-            return "";
-        }
-    }
 }
