@@ -59,6 +59,10 @@ public final class LoadGenerator {
 
     /** What a run measured; {@code incomplete} with a reason when it was stopped early. */
     public record Run(List<RequestRecord> records, Summary summary, boolean incomplete, String reason) {
+        /** Whether the leg stopped because its first requests all failed alike (the reason says why and the fix). */
+        public boolean failedFast() {
+            return reason != null && reason.startsWith(FailFast.PREFIX);
+        }
     }
 
     private final List<Target> targets;
@@ -69,6 +73,7 @@ public final class LoadGenerator {
     private final AtomicLong rr = new AtomicLong();
     private final AtomicIntegerArray inFlight;
     private volatile String stopReason;
+    private final FailFast failFast = new FailFast();
     private long t0;
 
     public LoadGenerator(List<Target> targets, Workload workload, Options options) {
@@ -180,12 +185,21 @@ public final class LoadGenerator {
             for (int i = 1; i < c.length; i++) itl[i - 1] = (c[i] - c[i - 1]) / 1e6f;
         }
         String backend = res.backend() == null || res.backend().isEmpty() ? targets.get(t).name() : res.backend();
+        int tokens = res.completionTokens();
+        String from = RequestRecord.USAGE;
+        if (tokens < 0 && res.ok()) {
+            tokens = targets.get(t).countTokens(res.text());
+            from = tokens < 0 ? RequestRecord.UNKNOWN : RequestRecord.TOKENIZER;
+        }
         RequestRecord rec = new RequestRecord(o.topology(), o.connection(), backend, id, req.n(), res.promptTokens(),
-                res.completionTokens(), res.weightsVersion(), scheduled - t0, res.sentNs() - t0,
+                tokens, res.weightsVersion(), scheduled - t0, res.sentNs() - t0,
                 res.firstTokenNs() < 0 ? -1 : res.firstTokenNs() - t0, res.endNs() - t0, res.connectNs(), res.status(),
-                res.error(), itl);
+                res.error(), itl, req.endpoint() == CompletionRequest.Endpoint.CHAT ? "chat" : "completions",
+                res.chunkNs() != null && res.chunkNs().length > 0, from);
         if (!rec.ok()) failed.incrementAndGet();
         records.add(rec);
+        String why = failFast.observe(rec, req.endpoint().path);
+        if (why != null) stop(why);
     }
 
     private void report(int total) {

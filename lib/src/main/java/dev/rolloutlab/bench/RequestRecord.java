@@ -20,7 +20,13 @@ public record RequestRecord(
         long connectNs,
         int status,
         String error,
-        float[] itlMs) {
+        float[] itlMs,
+        String endpoint,
+        boolean streamed,
+        String tokensFrom) {
+    /** Where {@code completionTokens} came from: the server's usage, our count with the model's tokenizer, or nowhere (-1). */
+    public static final String USAGE = "usage", TOKENIZER = "tokenizer", UNKNOWN = "unknown";
+
 
     public boolean ok() {
         return status == 200 && error == null;
@@ -38,7 +44,7 @@ public record RequestRecord(
         return firstTokenNs < 0 ? Double.NaN : (firstTokenNs - scheduledNs) / 1e6;
     }
 
-    /** Time per output token after the first, per sample; NaN with one token. */
+    /** Time per output token after the first, per sample; NaN with one token or an unknown count. */
     public double tpotMs() {
         int perSample = n > 0 ? completionTokens / n : completionTokens;
         if (perSample <= 1 || firstTokenNs < 0) return Double.NaN;

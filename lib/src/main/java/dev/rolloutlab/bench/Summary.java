@@ -42,7 +42,9 @@ public record Summary(
     public static Summary of(String topology, String connection, String workload, List<RequestRecord> records,
                              double durationS, Slo slo, boolean incomplete) {
         List<RequestRecord> ok = records.stream().filter(RequestRecord::ok).toList();
-        int outTokens = ok.stream().mapToInt(RequestRecord::completionTokens).sum();
+        // requests whose token count is unknown (no usage, no tokenizer) cannot count towards output throughput
+        boolean anyCount = ok.stream().anyMatch(r -> r.completionTokens() >= 0);
+        double outTokens = anyCount ? ok.stream().mapToInt(r -> Math.max(0, r.completionTokens())).sum() : Double.NaN;
         double[] ttft = ok.stream().mapToDouble(RequestRecord::ttftMs).filter(d -> !Double.isNaN(d)).sorted().toArray();
         double[] tpot = ok.stream().mapToDouble(RequestRecord::tpotMs).filter(d -> !Double.isNaN(d)).sorted().toArray();
         double[] e2el = ok.stream().mapToDouble(RequestRecord::e2elMs).sorted().toArray();

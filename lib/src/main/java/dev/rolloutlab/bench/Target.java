@@ -12,13 +12,28 @@ public interface Target {
 
     OpenAiClient.Result send(CompletionRequest request);
 
+    /** Tokens in {@code text} by the served model's tokenizer, for servers that send no usage; -1 when unknown. */
+    default int countTokens(String text) {
+        return -1;
+    }
+
     /** Requests currently in flight on this target, for least-outstanding routing. */
     default int outstanding() {
         return 0;
     }
 
     static Target http(OpenAiClient client) {
+        return http(client, null);
+    }
+
+    /** An HTTP target whose missing usage is counted with {@code tokenizer} (null: left unknown). */
+    static Target http(OpenAiClient client, java.util.function.ToIntFunction<String> tokenizer) {
         return new Target() {
+            @Override
+            public int countTokens(String text) {
+                return tokenizer == null || text == null ? -1 : tokenizer.applyAsInt(text);
+            }
+
             @Override
             public String name() {
                 return client.baseUrl();

@@ -32,7 +32,7 @@ public final class BenchCommand implements Callable<Integer> {
     String apiKey;
     @Option(names = "--model", description = "Model name to send. Default: the one model the first target serves (/v1/models).")
     String model;
-    @Option(names = "--endpoint", defaultValue = "completions", description = "chat or completions. Default: ${DEFAULT-VALUE}")
+    @Option(names = "--endpoint", defaultValue = "completions", description = "completions, chat or auto (probe once; chat when completions is missing). Default: ${DEFAULT-VALUE}")
     String endpoint;
     @Option(names = "--dataset", description = "JSONL of {\"prompt\":…} or {\"messages\":[…]} lines instead of synthetic prompts.")
     Path dataset;
@@ -94,11 +94,7 @@ public final class BenchCommand implements Callable<Integer> {
         if (load.rate != null && !(load.rate > 0)) throw new Cli.UserError("--rate must be > 0");
         Integer concurrency = load.concurrency;
         Double rate = load.rate;
-        CompletionRequest.Endpoint ep = switch (endpoint) {
-            case "chat" -> CompletionRequest.Endpoint.CHAT;
-            case "completions" -> CompletionRequest.Endpoint.COMPLETIONS;
-            default -> throw new Cli.UserError("--endpoint " + endpoint + ": expected chat or completions");
-        };
+        if (!List.of("chat", "completions", "auto").contains(endpoint)) throw new Cli.UserError("--endpoint " + endpoint + ": expected completions, chat or auto");
         List<String> urls = where.resolve().backends();
         var http = OpenAiClient.http(poolSize, Duration.ofSeconds(timeoutSec));
         List<OpenAiClient> clients = urls.stream().map(u -> new OpenAiClient(http, u, apiKey, keepAlive)).toList();
@@ -108,6 +104,12 @@ public final class BenchCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new Cli.UserError(e.getMessage(), 1);
         }
+        CompletionRequest.Endpoint ep = switch (endpoint) {
+            case "chat" -> CompletionRequest.Endpoint.CHAT;
+            case "completions" -> CompletionRequest.Endpoint.COMPLETIONS;
+            default -> clients.get(0).detectEndpoint(m);
+        };
+        if (endpoint.equals("auto")) System.err.println("bench: endpoint " + ep.path + " (auto)");
         Workload.Sampling s = new Workload.Sampling(ep, m, maxTokens, outputLen == null ? null : LengthDist.parse(outputLen, "--output-len"),
                 temperature, seed, nSamples, stream, ignoreEos);
         Workload w = dataset != null ? Workload.fromJsonl(dataset, s)
@@ -133,7 +135,7 @@ public final class BenchCommand implements Callable<Integer> {
         config.put("backends_flag", where.given());
         config.put("model", m);
         config.put("workload", w.name());
-        config.put("endpoint", endpoint);
+        config.put("endpoint", ep == CompletionRequest.Endpoint.CHAT ? "chat" : "completions");
         config.put("n_samples", nSamples);
         config.put("max_tokens", maxTokens);
         config.put("concurrency", concurrency);

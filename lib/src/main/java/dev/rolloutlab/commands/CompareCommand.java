@@ -32,6 +32,9 @@ public final class CompareCommand implements Callable<Integer> {
     Integer concurrency;
     @Option(names = "--targets", split = ",", description = "Run the HTTP legs against these external OpenAI servers instead of starting our own.")
     List<String> targets;
+    @Option(names = "--endpoint", defaultValue = "auto", description = "completions, chat or auto (completions for our servers; "
+            + "for --targets, probe once and use chat when completions is missing). Default: ${DEFAULT-VALUE}")
+    String endpoint;
     @Option(names = "--out", description = "Results folder. Default: results/<timestamp>-compare.")
     Path out;
 
@@ -51,6 +54,11 @@ public final class CompareCommand implements Callable<Integer> {
             c = c.withStrategies(s);
         } else if (targets != null) {
             c = c.withStrategies(List.of("inproc-swap")); // external servers: we cannot push our weights into them
+        }
+        try {
+            c = c.withEndpoint(endpoint);
+        } catch (IllegalArgumentException e) {
+            throw new Cli.UserError(e.getMessage());
         }
         if (c.numServers() < 1) throw new Cli.UserError("--num-servers must be at least 1");
         RunFolder results = RunFolder.create(out, "compare");

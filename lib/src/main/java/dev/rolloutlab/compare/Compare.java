@@ -71,6 +71,7 @@ public final class Compare {
         try {
             Checkpoint cp = Checkpoint.load(model);
             String name = model.getFileName().toString();
+            settleEndpoint(cp);
             for (String topology : c.topologies()) {
                 if (stopReason != null) break;
                 runTopology(topology, model, name, cp);
@@ -87,12 +88,47 @@ public final class Compare {
             log.println("compare: " + stopReason);
         } finally {
             closeAll();
+            if (stopReason == null && !failedLegs.isEmpty()) {
+                stopReason = failedLegs.size() + " leg(s) stopped early (" + String.join(", ", failedLegs) + "): " + saidWhy.iterator().next();
+            }
             addOverheads();
             results.writeRequests(records);
             results.writeSummaries(summaries);
             results.writeSweep(SweepPoint.class, sweep);
         }
         return new Outcome(List.copyOf(summaries), fresh, stopReason != null, stopReason);
+    }
+
+    /** The endpoint every leg uses, and what the external targets serve; settled once per run. */
+    private CompletionRequest.Endpoint endpoint = CompletionRequest.Endpoint.COMPLETIONS;
+    private String externalModel;
+    private java.util.function.ToIntFunction<String> tokenizer;
+    /** Topology/connection pairs whose legs stopped early, and the distinct reasons already printed. */
+    private final java.util.Set<String> failedLegs = new java.util.TreeSet<>(), saidWhy = new java.util.LinkedHashSet<>();
+
+    /**
+     * For external targets: which model they serve, which endpoint they implement (under {@code auto}), and how to
+     * count tokens when they send no usage (the model's tokenizer, only when {@code --model} names it).
+     */
+    private void settleEndpoint(Checkpoint cp) {
+        if (c.model() != null) tokenizer = text -> cp.tokenizer().encode(text).length;
+        if (c.externalTargets().isEmpty()) {
+            if (c.endpoint().equals("chat")) endpoint = CompletionRequest.Endpoint.CHAT;
+            return;
+        }
+        OpenAiClient first = new OpenAiClient(http, c.externalTargets().get(0), null, true);
+        try {
+            externalModel = first.servedModel();
+        } catch (IllegalArgumentException e) {
+            log.println("compare: " + e.getMessage() + "; requests go without a model name");
+        }
+        endpoint = switch (c.endpoint()) {
+            case "chat" -> CompletionRequest.Endpoint.CHAT;
+            case "completions" -> CompletionRequest.Endpoint.COMPLETIONS;
+            default -> first.detectEndpoint(externalModel);
+        };
+        log.println("compare: external targets serve " + (externalModel != null ? externalModel : "(unknown model)") + ", endpoint "
+                + endpoint.path + (c.endpoint().equals("auto") ? " (auto)" : ""));
     }
 
     private void runTopology(String topology, Path model, String name, Checkpoint cp) {
@@ -113,11 +149,13 @@ public final class Compare {
                 for (String conn : c.connections()) {
                     if (stopReason != null) break;
                     boolean keep = conn.equals("keep-alive");
-                    List<Target> targets = lbUrl != null ? List.of(Target.http(new OpenAiClient(http, lbUrl, null, keep)))
+                    List<Target> targets = lbUrl != null ? List.of(Target.http(new OpenAiClient(http, lbUrl, null, keep), tokenizer))
                             : (topology.equals("http1") ? urls.subList(0, 1) : urls).stream()
-                            .map(u -> Target.http(new OpenAiClient(http, u, null, keep))).toList();
-                    runLegs(topology, conn, targets, c.externalTargets().isEmpty() ? name : null);
-                    if (keep) runSweep(topology, targets, c.externalTargets().isEmpty() ? name : null);
+                            .map(u -> Target.http(new OpenAiClient(http, u, null, keep), tokenizer)).toList();
+                    String served = c.externalTargets().isEmpty() ? name : externalModel;
+                    runLegs(topology, conn, targets, served);
+                    // a topology whose legs all failed has nothing to sweep
+                    if (keep && !failedLegs.contains(topology + "/" + conn)) runSweep(topology, targets, served);
                 }
             }
             default -> throw new IllegalArgumentException("unknown topology " + topology + " (expected inproc, http1, httpN, lb)");
@@ -161,13 +199,19 @@ public final class Compare {
 
     private void runLegs(String topology, String connection, List<Target> targets, String model) {
         // JIT and connection warm-up on every cell, unrecorded: a fresh server JVM is otherwise measured cold
+        String leg = topology + "/" + connection;
         for (int in : c.promptLens()) {
-            for (int out : c.outputLens()) measure(topology, connection, targets, workload(in, out, model, c.warmupPerCell()), c.warmupPerCell(), false);
+            for (int out : c.outputLens()) {
+                if (failedLegs.contains(leg)) break;
+                measure(topology, connection, targets, workload(in, out, model, c.warmupPerCell()), c.warmupPerCell(), false);
+            }
         }
         for (int in : c.promptLens()) {
             for (int out : c.outputLens()) {
                 if (stopReason != null) return;
+                // a leg that failed fast fails the same way in every cell: record one cell, say why once, move on
                 measure(topology, connection, targets, workload(in, out, model, c.requestsPerLeg()), c.requestsPerLeg(), true);
+                if (failedLegs.contains(leg)) return;
             }
         }
     }
@@ -195,7 +239,7 @@ public final class Compare {
     }
 
     private Workload workload(int in, int out, String model, int n) {
-        Workload w = Workload.synthetic(n, LengthDist.fixed(in), new Workload.Sampling(CompletionRequest.Endpoint.COMPLETIONS, model,
+        Workload w = Workload.synthetic(n, LengthDist.fixed(in), new Workload.Sampling(endpoint, model,
                 out, null, 1.0, 17L, 1, true, true), 1000, in * 31L + out);
         return new Workload("in=" + in + " out=" + out, w.requests());
     }
@@ -207,6 +251,10 @@ public final class Compare {
         if (stopReason != null) g.stop(stopReason);
         try {
             LoadGenerator.Run run = g.run();
+            if (run.failedFast()) {
+                failedLegs.add(topology + "/" + connection);
+                if (saidWhy.add(run.reason())) log.println("compare: " + topology + " " + connection + ": " + run.reason());
+            }
             if (!keep) return;
             records.addAll(run.records());
             summaries.add(run.summary());
@@ -263,6 +311,8 @@ public final class Compare {
         m.put("freshness_batch", c.freshnessBatch());
         m.put("group_size", c.groupSize());
         m.put("external_targets", c.externalTargets());
+        m.put("endpoint", endpoint == CompletionRequest.Endpoint.CHAT ? "chat" : "completions");
+        m.put("endpoint_flag", c.endpoint());
         return m;
     }
 }

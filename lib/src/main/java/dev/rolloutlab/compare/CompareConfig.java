@@ -24,6 +24,7 @@ public record CompareConfig(
         int freshnessBatch,
         int groupSize,
         List<String> externalTargets,
+        String endpoint,
         boolean quick) {
 
     public static final List<String> ALL_TOPOLOGIES = List.of("inproc", "http1", "httpN", "lb");
@@ -32,9 +33,9 @@ public record CompareConfig(
     public static CompareConfig defaults(boolean quick) {
         return quick
                 ? new CompareConfig(null, "tiny", ALL_TOPOLOGIES, 2, 4, 16, 48, List.of(8, 128), List.of(1, 16),
-                List.of("keep-alive", "close"), List.of(1, 2, 8), ALL_STRATEGIES, 2, 4, 2, List.of(), true)
+                List.of("keep-alive", "close"), List.of(1, 2, 8), ALL_STRATEGIES, 2, 4, 2, List.of(), "auto", true)
                 : new CompareConfig(null, "small", ALL_TOPOLOGIES, 4, 4, 24, 8, List.of(8, 128), List.of(1, 32),
-                List.of("keep-alive", "close"), List.of(1, 4, 16), ALL_STRATEGIES, 3, 8, 4, List.of(), false);
+                List.of("keep-alive", "close"), List.of(1, 4, 16), ALL_STRATEGIES, 3, 8, 4, List.of(), "auto", false);
     }
 
     public CompareConfig with(Path model, String shape, List<String> topologies, Integer numServers, Integer concurrency,
@@ -42,11 +43,19 @@ public record CompareConfig(
         return new CompareConfig(model != null ? model : this.model, shape != null ? shape : this.shape,
                 topologies != null ? topologies : this.topologies, numServers != null ? numServers : this.numServers,
                 concurrency != null ? concurrency : this.concurrency, requestsPerLeg, warmupPerCell, promptLens, outputLens, connections,
-                sweepConcurrency, strategies, freshnessSteps, freshnessBatch, groupSize, externalTargets != null ? externalTargets : this.externalTargets, quick);
+                sweepConcurrency, strategies, freshnessSteps, freshnessBatch, groupSize, externalTargets != null ? externalTargets : this.externalTargets,
+                endpoint, quick);
     }
 
     public CompareConfig withStrategies(List<String> s) {
         return new CompareConfig(model, shape, topologies, numServers, concurrency, requestsPerLeg, warmupPerCell, promptLens, outputLens,
-                connections, sweepConcurrency, s, freshnessSteps, freshnessBatch, groupSize, externalTargets, quick);
+                connections, sweepConcurrency, s, freshnessSteps, freshnessBatch, groupSize, externalTargets, endpoint, quick);
+    }
+
+    /** {@code completions}, {@code chat}, or {@code auto}: completions for our servers, probed once for external targets. */
+    public CompareConfig withEndpoint(String e) {
+        if (!List.of("completions", "chat", "auto").contains(e)) throw new IllegalArgumentException("--endpoint " + e + ": expected completions, chat or auto");
+        return new CompareConfig(model, shape, topologies, numServers, concurrency, requestsPerLeg, warmupPerCell, promptLens, outputLens,
+                connections, sweepConcurrency, strategies, freshnessSteps, freshnessBatch, groupSize, externalTargets, e, quick);
     }
 }

@@ -14,8 +14,9 @@ import java.util.concurrent.Future;
 import java.util.concurrent.ExecutorService;
 
 /**
- * Active health checks, all backends probed at once every interval: {@code /health} must answer 200 within the
- * probe timeout or the backend is down (no new requests) until a later probe passes. A backend marked mid-update
+ * Active health checks, all backends probed at once every interval: {@code /health} (or, where a server has none,
+ * {@code /v1/models}) must answer 200 within the probe timeout or the backend is down (no new requests) until a later
+ * probe passes. A backend marked mid-update
  * must also answer {@code /v1/models}; policies that read load get {@code /get_load}. Also refreshes the backend set.
  */
 final class HealthChecker implements AutoCloseable {
@@ -46,21 +47,24 @@ final class HealthChecker implements AutoCloseable {
     }
 
     private void probe(Backend b) {
-        boolean ok = ok(b, "/health");
+        int health = status(b, "/health");
+        // servers without /health (some OpenAI-compatible ones) are probed on the model list instead
+        boolean ok = health == 200 || health == 404 && status(b, "/v1/models") == 200;
         Health h = b.health;
         if (ok && h.updating && System.nanoTime() >= h.unavailableUntilNs) {
             // a backend mid-update answers /health; only a 200 from a model path says it serves again
-            if (ok(b, "/v1/models")) h.updating = false;
+            if (status(b, "/v1/models") == 200) h.updating = false;
         }
         h.probed(ok);
         if (ok && o.policy().usesReportedLoad()) h.reportedLoad = reportedLoad(b);
     }
 
-    private boolean ok(Backend b, String path) {
+    /** The probe's HTTP status, or -1 when the backend did not answer within the probe timeout. */
+    private int status(Backend b, String path) {
         try {
-            return Fetch.get(b.url + path, bearer(b), o.healthTimeout(), 1 << 16).status() == 200;
+            return Fetch.get(b.url + path, bearer(b), o.healthTimeout(), 1 << 16).status();
         } catch (IOException e) {
-            return false;
+            return -1;
         }
     }
 

@@ -95,6 +95,17 @@ public final class OpenAiClient {
         throw new IllegalArgumentException(baseUrl + " serves " + ids.size() + " models " + ids + "; choose one with --model");
     }
 
+    /**
+     * Which generation endpoint this server implements: completions unless it answers 404 or 405 there and not on
+     * chat. One tiny request each (max_tokens 1), so {@code --endpoint auto} costs two requests at most.
+     */
+    public CompletionRequest.Endpoint detectEndpoint(String model) {
+        Result c = complete(CompletionRequest.builder(CompletionRequest.Endpoint.COMPLETIONS).model(model).prompt("hi").maxTokens(1).build());
+        if (c.status() != 404 && c.status() != 405) return CompletionRequest.Endpoint.COMPLETIONS;
+        Result chat = complete(CompletionRequest.chat(model, "hi", 1, 1.0));
+        return chat.status() == 404 || chat.status() == 405 ? CompletionRequest.Endpoint.COMPLETIONS : CompletionRequest.Endpoint.CHAT;
+    }
+
     public String baseUrl() {
         return baseUrl;
     }
@@ -235,7 +246,10 @@ public final class OpenAiClient {
                 res = new Result(h.status(), backend, version, sent, -1, System.nanoTime(), 0, 0, new long[0], null, null,
                         "HTTP " + h.status() + ": " + text.substring(0, Math.min(300, text.length())), connect);
             } else {
-                res = r.stream() ? readStream(in, backend, version, sent, r, connect) : readWhole(in, backend, version, sent, r, connect);
+                // a server that ignores stream:true answers with one JSON body: measure that, with no TTFT to fake
+                String type = h.header("Content-Type");
+                boolean sse = type != null && type.toLowerCase(java.util.Locale.ROOT).contains("event-stream");
+                res = r.stream() && sse ? readStream(in, backend, version, sent, r, connect) : readWhole(in, backend, version, sent, r, connect);
             }
             if (keepAlive && in != null && in.complete() && h.keepAlive()) pool.release(c);
             else c.close();
@@ -264,8 +278,9 @@ public final class OpenAiClient {
         for (JsonNode c : choices) text.append(r.endpoint() == CompletionRequest.Endpoint.CHAT ? c.path("message").path("content").asText("") : c.path("text").asText(""));
         int[] ids = tokenIds(choices.get(0).path("token_ids"));
         JsonNode u = n.path("usage");
-        return new Result(200, backend, version, sent, end, end, u.path("prompt_tokens").asInt(0),
-                u.path("completion_tokens").asInt(0), new long[0], text.toString(), ids, null, connect);
+        // -1: the server did not say (no usage); the caller may count with a tokenizer
+        return new Result(200, backend, version, sent, r.stream() ? -1 : end, end, u.path("prompt_tokens").asInt(-1),
+                u.path("completion_tokens").asInt(-1), new long[0], text.toString(), ids, null, connect);
     }
 
     private Result readStream(HttpIn.Body in, String backend, long version, long sent, CompletionRequest r, long connect) throws IOException {
@@ -273,7 +288,7 @@ public final class OpenAiClient {
         long first = -1;
         long[] chunks = new long[Math.min(r.maxTokens() * r.n(), 4096) + 1];
         int nChunks = 0;
-        int prompt = 0, completion = 0;
+        int prompt = -1, completion = -1; // unknown until a usage chunk says
         StringBuilder text = new StringBuilder();
         boolean sawDone = false;
         boolean chat = r.endpoint() == CompletionRequest.Endpoint.CHAT;
@@ -301,8 +316,8 @@ public final class OpenAiClient {
             }
             JsonNode u = n.get("usage");
             if (u != null && !u.isNull()) {
-                prompt = u.path("prompt_tokens").asInt(0);
-                completion = u.path("completion_tokens").asInt(0);
+                prompt = u.path("prompt_tokens").asInt(-1);
+                completion = u.path("completion_tokens").asInt(-1);
             }
             for (JsonNode c : n.path("choices")) {
                 // a token chunk carries content (possibly "" mid-character); role and finish chunks do not

@@ -156,15 +156,19 @@ public final class Charts {
         chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideE);
         Table legs = d.legs();
         List<String> workloads = new ArrayList<>(new LinkedHashSet<>(legs.stringColumn("workload").asList()));
+        boolean any = false;
         for (String key : seriesKeys(legs)) {
             String[] tc = key.split("/");
             List<Double> ys = new ArrayList<>();
             for (String w : workloads) {
                 Double v = find(legs, tc[0], tc[1], w, column);
-                ys.add(v == null || Double.isNaN(v) ? 0.0 : v);
+                any |= v != null;
+                ys.add(v == null ? 0.0 : v);
             }
             chart.addSeries(key, workloads, ys);
         }
+        // an empty chart must say so, not pass for a row of zeros
+        if (!any) chart.setTitle(title + " (not measured: no successful request reported it)");
         return chart;
     }
 
@@ -177,7 +181,8 @@ public final class Charts {
     static Double find(Table legs, String topology, String connection, String workload, String column) {
         for (Row r : legs) {
             if (r.getString("topology").equals(topology) && r.getString("connection").equals(connection) && r.getString("workload").equals(workload)) {
-                return r.isMissing(column) ? Double.NaN : r.getNumber(column);
+                // a missing figure (not measured, or every request failed) gives no number to state a finding with
+                return r.isMissing(column) || Double.isNaN(r.getNumber(column)) ? null : r.getNumber(column);
             }
         }
         return null;

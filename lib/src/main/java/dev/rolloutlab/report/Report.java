@@ -55,6 +55,7 @@ public final class Report {
         sb.append("\n## Latency and throughput by topology\n\n");
         sb.append(table(d.legs(), List.of("topology", "connection", "workload", "completed", "failed", "request_throughput",
                 "output_throughput", "mean_ttft_ms", "mean_tpot_ms", "mean_e2el_ms", "p99_e2el_ms", "mean_connect_ms", "overhead_ms_per_request")));
+        sb.append(Limitations.markdown(d));
         d.sweep().ifPresent(sw -> {
             sb.append("\n## Throughput vs concurrency (keep-alive)\n\n");
             sb.append(table(sw, List.of("topology", "concurrency", "request_throughput", "output_throughput", "mean_e2el_ms", "p99_e2el_ms")));
@@ -106,10 +107,10 @@ public final class Report {
         Double tin = Charts.find(legs, "inproc", "none", longest, "output_throughput");
         if (t1 != null && tn != null) {
             int cores = d.run().map(r -> r.path("machine").path("cores").asInt(0)).orElse(0);
-            out.add(String.format(Locale.ROOT, "**HTTP fanout scales out** — on %s: one port %.1f tok/s, N ports with client fanout %.1f tok/s%s, in-process %.1f tok/s. "
+            out.add(String.format(Locale.ROOT, "**HTTP fanout scales out** — on %s: one port %.1f tok/s, N ports with client fanout %.1f tok/s%s%s. "
                             + "Here all servers share this machine's %d cores, so more ports add engines but no compute: scale-out needs more hosts, "
                             + "which this run cannot show.", longest, t1, tn, tlb == null ? "" : String.format(Locale.ROOT, ", behind the LB %.1f tok/s", tlb),
-                    tin == null ? Double.NaN : tin, cores));
+                    tin == null ? "" : String.format(Locale.ROOT, ", in-process %.1f tok/s", tin), cores));
         }
         d.freshness().ifPresent(f -> {
             StringBuilder lags = new StringBuilder();

@@ -37,7 +37,7 @@ public final class RunData {
         summary = csv(dir.resolve("summary.csv"), "summary");
         freshness = Files.exists(dir.resolve("freshness.csv")) ? csv(dir.resolve("freshness.csv"), "freshness") : null;
         sweep = Files.exists(dir.resolve("sweep.csv")) && lines(dir.resolve("sweep.csv")) > 1 ? csv(dir.resolve("sweep.csv"), "sweep") : null;
-        requests = jsonl(dir.resolve("requests.jsonl"), "requests", List.of("topology", "connection", "backend"),
+        requests = jsonl(dir.resolve("requests.jsonl"), "requests", List.of("topology", "connection", "backend", "endpoint", "tokens_from", "error"),
                 List.of("request_id", "prompt_tokens", "completion_tokens", "weights_version", "scheduled_ns", "sent_ns",
                         "first_token_ns", "end_ns", "connect_ns", "status"));
         staleness = Files.exists(dir.resolve("freshness.jsonl")) ? jsonl(dir.resolve("freshness.jsonl"), "staleness",
@@ -99,24 +99,18 @@ public final class RunData {
         return summary.where(summary.stringColumn("workload").isNotEqualTo("freshness"));
     }
 
+    /** Columns read as text; {@code incomplete} is a flag; every other column is a number, even when all of it is empty. */
+    private static final java.util.Set<String> TEXT = java.util.Set.of("topology", "connection", "workload", "strategy", "endpoint");
+
+    /**
+     * Reads a CSV with fixed types instead of Tablesaw's per-file guess: a column that failed in every row (all empty)
+     * must still be a number column, or every table and chart that reads it breaks.
+     */
     private static Table csv(Path f, String name) {
-        {
-            Table t = Table.read().csv(CsvReadOptions.builder(f.toFile()).tableName(name).missingValueIndicator("").build());
-            // Tablesaw guesses types per file; fix the text columns so every run reads the same way
-            for (String c : List.of("topology", "connection", "workload", "strategy")) {
-                if (t.containsColumn(c) && !(t.column(c) instanceof StringColumn)) {
-                    StringColumn s = t.column(c).asStringColumn().setName(c);
-                    t.replaceColumn(c, s);
-                }
-            }
-            for (String c : t.columnNames()) {
-                var col = t.column(c);
-                if (col instanceof tech.tablesaw.api.IntColumn ic && !c.equals("completed") && !c.equals("failed")) {
-                    t.replaceColumn(c, ic.asDoubleColumn().setName(c));
-                }
-            }
-            return t;
-        }
+        var types = (java.util.function.Function<String, Optional<tech.tablesaw.api.ColumnType>>) c ->
+                Optional.of(TEXT.contains(c) ? tech.tablesaw.api.ColumnType.STRING
+                        : c.equals("incomplete") ? tech.tablesaw.api.ColumnType.BOOLEAN : tech.tablesaw.api.ColumnType.DOUBLE);
+        return Table.read().csv(CsvReadOptions.builder(f.toFile()).tableName(name).missingValueIndicator("").columnTypesPartial(types).build());
     }
 
     private static Table jsonl(Path f, String name, List<String> text, List<String> numbers) {
