@@ -78,4 +78,21 @@ class LesserTargetsTest {
             assertEquals(0, rep.exit(), rep.err());
         }
     }
+
+    @Test
+    void benchAgainstA404TargetStopsFastAndItsFolderStillReportsAndPlots() throws Exception {
+        try (LesserOpenAiFixture nothing = new LesserOpenAiFixture(true)) {
+            Path out = TestModels.tempDir("lesser-bench-404").resolve("run");
+            Processes.Run r = Processes.run(120, "bench", "--target", nothing.url(), "--model", "m", "--concurrency", "2",
+                    "--num-prompts", "200", "--out", out.toString());
+            assertEquals(1, r.exit(), r.err());
+            assertTrue(r.err().contains("target answers 404 on /v1/completions") && r.err().contains("use --endpoint chat"), r.err());
+            long recorded = Files.readAllLines(out.resolve("requests.jsonl")).size();
+            assertTrue(recorded < 20, "stopped after the first few, not all 200: " + recorded);
+            Processes.Run rep = Processes.run(120, "report", out.toString());
+            assertEquals(0, rep.exit(), rep.err());
+            assertTrue(Files.readString(out.resolve("REPORT.md")).contains("## Failures"));
+            for (String png : dev.rolloutlab.report.Report.PLOTS) assertTrue(Files.exists(out.resolve("plots").resolve(png)), png);
+        }
+    }
 }
