@@ -9,6 +9,7 @@ import dev.rolloutlab.bench.Workload;
 import dev.rolloutlab.bench.LengthDist;
 import dev.rolloutlab.openai.CompletionRequest;
 import dev.rolloutlab.openai.OpenAiClient;
+import dev.rolloutlab.openai.ServerProbe;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -100,14 +101,14 @@ public final class BenchCommand implements Callable<Integer> {
         List<OpenAiClient> clients = urls.stream().map(u -> new OpenAiClient(http, u, apiKey, keepAlive)).toList();
         String m;
         try {
-            m = model != null ? model : clients.get(0).servedModel();
+            m = model != null ? model : ServerProbe.servedModel(clients.get(0));
         } catch (IllegalArgumentException e) {
             throw new Cli.UserError(e.getMessage(), 1);
         }
         CompletionRequest.Endpoint ep = switch (endpoint) {
             case "chat" -> CompletionRequest.Endpoint.CHAT;
             case "completions" -> CompletionRequest.Endpoint.COMPLETIONS;
-            default -> clients.get(0).detectEndpoint(m);
+            default -> ServerProbe.detectEndpoint(clients.get(0), m);
         };
         if (endpoint.equals("auto")) System.err.println("bench: endpoint " + ep.path + " (auto)");
         Workload.Sampling s = new Workload.Sampling(ep, m, maxTokens, outputLen == null ? null : LengthDist.parse(outputLen, "--output-len"),

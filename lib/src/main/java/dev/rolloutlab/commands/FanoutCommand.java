@@ -4,6 +4,7 @@ import dev.rolloutlab.bench.Fanout;
 import dev.rolloutlab.cluster.Registry;
 import dev.rolloutlab.openai.CompletionRequest;
 import dev.rolloutlab.openai.OpenAiClient;
+import dev.rolloutlab.openai.ServerProbe;
 import dev.rolloutlab.util.Json;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -48,7 +49,7 @@ public final class FanoutCommand implements Callable<Integer> {
         var http = OpenAiClient.http(workers, Duration.ofSeconds(timeoutSec));
         if (m == null) {
             try {
-                m = new OpenAiClient(http, OpenAiClient.normalize(list.get(0)), apiKey, true).servedModel();
+                m = ServerProbe.servedModel(new OpenAiClient(http, OpenAiClient.normalize(list.get(0)), apiKey, true));
             } catch (IllegalArgumentException e) {
                 throw new Cli.UserError(e.getMessage(), 1);
             }

@@ -15,6 +15,7 @@ import dev.rolloutlab.engine.EngineOptions;
 import dev.rolloutlab.engine.InProcessEngine;
 import dev.rolloutlab.openai.CompletionRequest;
 import dev.rolloutlab.openai.OpenAiClient;
+import dev.rolloutlab.openai.ServerProbe;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -118,14 +119,14 @@ public final class Compare {
         }
         OpenAiClient first = new OpenAiClient(http, c.externalTargets().get(0), null, true);
         try {
-            externalModel = first.servedModel();
+            externalModel = ServerProbe.servedModel(first);
         } catch (IllegalArgumentException e) {
             log.println("compare: " + e.getMessage() + "; requests go without a model name");
         }
         endpoint = switch (c.endpoint()) {
             case "chat" -> CompletionRequest.Endpoint.CHAT;
             case "completions" -> CompletionRequest.Endpoint.COMPLETIONS;
-            default -> first.detectEndpoint(externalModel);
+            default -> ServerProbe.detectEndpoint(first, externalModel);
         };
         log.println("compare: external targets serve " + (externalModel != null ? externalModel : "(unknown model)") + ", endpoint "
                 + endpoint.path + (c.endpoint().equals("auto") ? " (auto)" : ""));
