@@ -1,6 +1,6 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
 //JAVA 21+
-//DEPS dev.rolloutlab:rollout-lab:0.1.0-SNAPSHOT
+//SOURCES LibSources.java
 //JAVA_OPTIONS --add-modules jdk.incubator.vector -Djava.awt.headless=true
 //DESCRIPTION One in-process generation: prompt in, completion and token count out.
 

@@ -1,6 +1,6 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
 //JAVA 21+
-//DEPS dev.rolloutlab:rollout-lab:0.1.0-SNAPSHOT
+//SOURCES LibSources.java
 //DEPS io.github.padreati:rapaio-jupyter-kernel:3.0.1
 //JAVA_OPTIONS --add-modules jdk.incubator.vector -Djava.awt.headless=true
 //DESCRIPTION Install the Java Jupyter kernel with Rollout Lab on its classpath.

@@ -37,10 +37,18 @@ class CatalogTest {
             Path script = ROOT.resolve(e.path("script-ref").asText());
             assertTrue(Files.exists(script), a + ": " + script);
             String src = Files.readString(script);
-            assertTrue(src.contains("//DEPS dev.rolloutlab:rollout-lab:"), a + " gets the library through //DEPS");
+            assertTrue(src.contains("//SOURCES LibSources.java"), a + " gets the library as sources, so stock JBang needs nothing installed");
             assertTrue(src.lines().count() < 25, a + ": scripts stay thin; logic lives in lib/");
             assertNotNull(Main.command(a), a + " is known to dev.rolloutlab.commands.Main");
         }
+    }
+
+    @Test
+    void theLibrarysSourceListIsCurrent() throws Exception {
+        Process p = new ProcessBuilder(ROOT.resolve("tests/bin/update-lib-sources").toString(), "--check").redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(0, p.exitValue(), out);
     }
 
     @TestFactory
