@@ -83,6 +83,7 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/Seq.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/StopStrings.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/Tensor.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/engine/Timings.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/TokenListener.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/TokenRate.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/Tokenizer.java
@@ -121,6 +122,7 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/openai/OpenAiException.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/openai/RequestParser.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/openai/ServerProbe.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/openai/ServerTimings.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/openai/SseLines.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/openai/TransportError.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/openai/Wire.java
@@ -136,8 +138,10 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/server/ClientGone.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/server/Limits.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/server/Logprobs.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/server/OpenAiErrors.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/server/OpenAiServer.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/server/ServerGroup.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/server/ServerTiming.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/server/WeightAdmin.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/util/Await.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/util/HostPort.java

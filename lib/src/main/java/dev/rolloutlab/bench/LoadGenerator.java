@@ -195,7 +195,7 @@ public final class LoadGenerator {
                 tokens, res.weightsVersion(), scheduled - t0, res.sentNs() - t0,
                 res.firstTokenNs() < 0 ? -1 : res.firstTokenNs() - t0, res.endNs() - t0, res.connectNs(), res.status(),
                 res.error(), itl, req.endpoint() == CompletionRequest.Endpoint.CHAT ? "chat" : "completions",
-                res.chunkNs() != null && res.chunkNs().length > 0, from);
+                res.chunkNs() != null && res.chunkNs().length > 0, from, res.serverTimings());
         if (!rec.ok()) failed.incrementAndGet();
         records.add(rec);
         String why = failFast.observe(rec, req.endpoint().path);

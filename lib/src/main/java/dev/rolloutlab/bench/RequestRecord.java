@@ -23,7 +23,8 @@ public record RequestRecord(
         float[] itlMs,
         String endpoint,
         boolean streamed,
-        String tokensFrom) {
+        String tokensFrom,
+        dev.rolloutlab.openai.ServerTimings serverTiming) {
     /** Where {@code completionTokens} came from: the server's usage, our count with the model's tokenizer, or nowhere (-1). */
     public static final String USAGE = "usage", TOKENIZER = "tokenizer", UNKNOWN = "unknown";
 

@@ -214,6 +214,7 @@ public final class InProcessEngine implements Engine {
                     || prefill + len > options.maxPrefillTokensPerStep())) break;
             it.remove();
             admitted.add(j);
+            j.admittedNs = System.nanoTime();
             seqs += j.request.n();
             prefill += len;
             KvCache cache = new KvCache(config().numLayers(), config().kvDim(), len + Math.min(j.request.params().maxTokens(), 256));
@@ -260,6 +261,7 @@ public final class InProcessEngine implements Engine {
             Seq s = stepSeqs.get(i);
             picks[i] = sampler.pick(logits, stepRows[i] * vocab, s.job.request.params(), s.rng);
         });
+        for (Job j : admitted) j.prefilledNs = System.nanoTime(); // before emit: a 1-token request finishes in its prefill step
         active.clear();
         for (int i = 0; i < picks.length; i++) {
             Seq s = stepSeqs.get(i);

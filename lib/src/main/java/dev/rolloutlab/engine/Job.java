@@ -13,6 +13,8 @@ final class Job {
     Seq[] seqs;
     int unfinished;
     long seed;
+    final long submittedNs = System.nanoTime();
+    long admittedNs, prefilledNs;
 
     Job(GenerationRequest request, TokenListener listener) {
         this.request = request;
@@ -26,6 +28,8 @@ final class Job {
             samples.add(new Sample(q.index, Arrays.copyOf(q.tokens, q.count), Arrays.copyOf(q.logprobs, q.count),
                     Arrays.copyOf(q.versions, q.count), q.text.toString(), q.finish, List.copyOf(q.tops)));
         }
-        future.complete(new Completion(request.promptTokens().length, samples));
+        long now = System.nanoTime();
+        future.complete(new Completion(request.promptTokens().length, samples,
+                new Timings(admittedNs - submittedNs, prefilledNs - admittedNs, now - prefilledNs)));
     }
 }

@@ -65,6 +65,15 @@ public final class Head {
         return null;
     }
 
+    /** Every value of a header that may repeat, joined with ", " (how HTTP combines repeated fields), or null. */
+    public String headers(String name) {
+        String all = null;
+        for (int i = 0; i < count; i++) {
+            if (fields[2 * i].equalsIgnoreCase(name)) all = all == null ? fields[2 * i + 1] : all + ", " + fields[2 * i + 1];
+        }
+        return all;
+    }
+
     /**
      * {@code Content-Length}, or -1 when absent. Repeated or comma-listed values must agree (RFC 9112 §6.3): two
      * different lengths are how requests are smuggled past a proxy, so they are refused.

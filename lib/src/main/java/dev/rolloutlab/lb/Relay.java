@@ -61,6 +61,8 @@ final class Relay {
         final boolean keep;
         final byte[] buf;
         boolean bodySent;            // a streamed body was (partly) sent: no failover possible any more
+        final long startNs = System.nanoTime(); // the request head has been read
+        long sentNs;                 // the request went to the backend that answered
         String lastError = "unknown";
 
         Exchange(Head head, byte[] body, HttpIn.Body bodyIn, String forwardHeaders, String clientAuthorization, OutputStream out,
@@ -203,11 +205,13 @@ final class Relay {
                 .getBytes(StandardCharsets.ISO_8859_1);
         if (ex.body != null) {
             c.send(head, ex.body, ex.body.length);
+            ex.sentNs = System.nanoTime();
         } else {
             ex.bodySent = true;
             c.send(head, null, 0);
             try {
                 ex.bodyIn.transferTo(c.out());
+                ex.sentNs = System.nanoTime();
             } catch (IOException writeFailed) {
                 // the backend may have refused the body early (413) and closed: relay its answer, not a 502
                 try {
@@ -252,6 +256,10 @@ final class Relay {
                 sb.append(name).append(": ").append(rh.value(i)).append("\r\n");
             }
             sb.append("X-OpenAI-LB-Backend: ").append(b.label).append("\r\n");
+            // the balancer's own share: reading the request, picking, connecting and sending (failed attempts included)
+            long us = ex.sentNs > 0 ? (ex.sentNs - ex.startNs) / 1000 : -1;
+            if (us >= 0) sb.append("Server-Timing: lb;dur=").append(us / 1000).append('.').append((char) ('0' + us / 100 % 10))
+                    .append((char) ('0' + us / 10 % 10)).append((char) ('0' + us % 10)).append("\r\n");
             if (in.fixed()) sb.append("Content-Length: ").append(in.length()).append("\r\n");
             else if (!http10) sb.append("Transfer-Encoding: chunked\r\n");
             if (!keep) sb.append("Connection: close\r\n");

@@ -169,7 +169,18 @@ public final class OpenAiClient {
      */
     public record Result(int status, String backend, long weightsVersion, long sentNs, long firstTokenNs, long endNs,
                          int promptTokens, int completionTokens, long[] chunkNs, String text, int[] tokenIds, String error,
-                         long connectNs) {
+                         long connectNs, ServerTimings serverTimings) {
+        public Result(int status, String backend, long weightsVersion, long sentNs, long firstTokenNs, long endNs, int promptTokens,
+                      int completionTokens, long[] chunkNs, String text, int[] tokenIds, String error, long connectNs) {
+            this(status, backend, weightsVersion, sentNs, firstTokenNs, endNs, promptTokens, completionTokens, chunkNs, text, tokenIds,
+                    error, connectNs, ServerTimings.NONE);
+        }
+
+        public Result withServerTimings(ServerTimings t) {
+            return new Result(status, backend, weightsVersion, sentNs, firstTokenNs, endNs, promptTokens, completionTokens, chunkNs,
+                    text, tokenIds, error, connectNs, t);
+        }
+
         /** A failure before any response, e.g. a refused connection. */
         public static Result failed(long sentNs, String error) {
             return new Result(-1, "", -1, sentNs, -1, System.nanoTime(), 0, 0, new long[0], null, null, error, 0);
@@ -177,7 +188,7 @@ public final class OpenAiClient {
 
         public Result withConnectNs(long ns) {
             return new Result(status, backend, weightsVersion, sentNs, firstTokenNs, endNs, promptTokens, completionTokens,
-                    chunkNs, text, tokenIds, error, ns);
+                    chunkNs, text, tokenIds, error, ns, serverTimings);
         }
 
         public boolean ok() {
@@ -222,6 +233,8 @@ public final class OpenAiClient {
                 String type = h.header("Content-Type");
                 boolean sse = type != null && type.toLowerCase(java.util.Locale.ROOT).contains("event-stream");
                 res = r.stream() && sse ? readStream(in, backend, version, sent, r, connect) : readWhole(in, backend, version, sent, r, connect);
+                // serve's timings come in its header (or, for a stream, in its last chunk); the balancer adds its own header
+                res = res.withServerTimings(res.serverTimings().or(ServerTimings.parse(h.headers("Server-Timing"))));
             }
             if (keepAlive && in != null && in.complete() && h.keepAlive()) pool.release(c);
             else c.close();
@@ -261,6 +274,7 @@ public final class OpenAiClient {
         long[] chunks = new long[Math.min(r.maxTokens() * r.n(), 4096) + 1];
         int nChunks = 0;
         int prompt = -1, completion = -1; // unknown until a usage chunk says
+        ServerTimings streamed = ServerTimings.NONE;
         StringBuilder text = new StringBuilder();
         boolean sawDone = false;
         boolean chat = r.endpoint() == CompletionRequest.Endpoint.CHAT;
@@ -286,6 +300,8 @@ public final class OpenAiClient {
                 return new Result(200, backend, version, sent, first, now, prompt, completion, Arrays.copyOf(chunks, nChunks), text.toString(), null,
                         "bad SSE data: " + data.substring(0, Math.min(200, data.length())), connect);
             }
+            JsonNode st = n.get("server_timing");
+            if (st != null) streamed = ServerTimings.NONE.withStream(st);
             JsonNode u = n.get("usage");
             if (u != null && !u.isNull()) {
                 prompt = u.path("prompt_tokens").asInt(-1);
@@ -312,7 +328,7 @@ public final class OpenAiClient {
         long end = System.nanoTime();
         String error = cut != null ? cut : sawDone ? null : "stream ended without [DONE]";
         return new Result(200, backend, version, sent, first, end, prompt, completion, Arrays.copyOf(chunks, nChunks),
-                text.toString(), null, error, connect);
+                text.toString(), null, error, connect, streamed);
     }
 
     private static int[] tokenIds(JsonNode n) {

@@ -28,7 +28,9 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -66,7 +68,7 @@ public final class OpenAiServer implements AutoCloseable {
         this.options = options;
         this.template = new ChatTemplate(engine.tokenizer());
         this.logprobs = new Logprobs(engine.tokenizer());
-        this.app = Http.server(OpenAiServer::errorBody, cfg -> {
+        this.app = Http.server(OpenAiErrors::body, cfg -> {
             // pushed safetensors may be large; every route reads its body through Http.body with its own cap
             cfg.http.maxRequestSize = Math.max(options.limits().maxRequestBytes(), options.limits().maxUpdateBytes());
             cfg.routes.before(this::guard);
@@ -80,18 +82,6 @@ public final class OpenAiServer implements AutoCloseable {
             cfg.routes.exception(Exception.class, (e, ctx) -> json(ctx, 500,
                     new OpenAiException(500, String.valueOf(e.getMessage()), "internal_error", null, null).body()));
         });
-    }
-
-    /** OpenAI's error shape for every status, so a client parses any answer the same way. */
-    private static Object errorBody(int status, String message) {
-        String type = switch (status) {
-            case 401 -> "authentication_error";
-            case 404 -> "not_found_error";
-            case 405 -> "method_not_allowed";
-            case 413 -> "request_too_large";
-            default -> status >= 500 ? "internal_error" : "invalid_request_error";
-        };
-        return new OpenAiException(status, message, type, null, null).body();
     }
 
     public OpenAiServer start() {
@@ -214,15 +204,23 @@ public final class OpenAiServer implements AutoCloseable {
                         req.logprobs() ? logprobs.chat(s, 0, s.completionTokens()) : null, s.finishReason().openai,
                         req.returnTokenIds() ? s.tokenIds() : null));
             }
-            json(ctx, 200, new Wire.ChatCompletion(id, "chat.completion", created, model, choices, usage));
+            answer(ctx, c, new Wire.ChatCompletion(id, "chat.completion", created, model, choices, usage));
         } else {
             List<Wire.TextChoice> choices = new ArrayList<>();
             for (Sample s : c.samples()) {
                 choices.add(new Wire.TextChoice(s.index(), s.text(), req.logprobs() ? logprobs.text(s, req.topLogprobs()) : null,
                         s.finishReason().openai, req.returnTokenIds() ? s.tokenIds() : null));
             }
-            json(ctx, 200, new Wire.TextCompletion(id, "text_completion", created, model, choices, usage));
+            answer(ctx, c, new Wire.TextCompletion(id, "text_completion", created, model, choices, usage));
         }
+    }
+
+    /** The JSON answer, with the engine's timings and the time spent serialising it in {@code Server-Timing}. */
+    private static void answer(Context ctx, Completion c, Object body) {
+        long s0 = System.nanoTime();
+        byte[] bytes = Json.bytes(body);
+        ctx.header("Server-Timing", ServerTiming.header(c.timings(), System.nanoTime() - s0));
+        ctx.status(200).contentType("application/json; charset=utf-8").result(bytes);
     }
 
     private CompletableFuture<Completion> submit(GenerationRequest gen, TokenListener listener) {
@@ -268,10 +266,11 @@ public final class OpenAiServer implements AutoCloseable {
         res.setHeader("Cache-Control", "no-cache");
         res.setHeader("X-Weights-Version", String.valueOf(first.version()));
         OutputStream out = res.getOutputStream();
+        long[] serializeNs = {0};
         int[] counts = new int[gen.n()];
         if (chat) {
             for (int i = 0; i < gen.n(); i++) {
-                send(out, new Wire.ChatChunk(id, "chat.completion.chunk", created, model,
+                serializeNs[0] += send(out, new Wire.ChatChunk(id, "chat.completion.chunk", created, model,
                         List.of(new Wire.ChunkChoice(i, new Wire.Delta("assistant", ""), null, null, null)), null));
             }
         }
@@ -281,9 +280,9 @@ public final class OpenAiServer implements AutoCloseable {
             while (true) {
                 if (e.finish() != null) {
                     finished++;
-                    if (chat) send(out, new Wire.ChatChunk(id, "chat.completion.chunk", created, model,
+                    if (chat) serializeNs[0] += send(out, new Wire.ChatChunk(id, "chat.completion.chunk", created, model,
                             List.of(new Wire.ChunkChoice(e.sample(), new Wire.Delta(null, null), null, e.finish().openai, null)), null));
-                    else send(out, new Wire.TextCompletion(id, "text_completion", created, model,
+                    else serializeNs[0] += send(out, new Wire.TextCompletion(id, "text_completion", created, model,
                             List.of(new Wire.TextChoice(e.sample(), "", null, e.finish().openai, null)), null));
                     if (finished == gen.n()) break;
                 } else {
@@ -291,24 +290,37 @@ public final class OpenAiServer implements AutoCloseable {
                     int[] ids = req.returnTokenIds() ? new int[]{e.tokenId()} : null;
                     if (chat) {
                         Wire.ChatLogprobs lp = req.logprobs() ? new Wire.ChatLogprobs(List.of(logprobs.token(e.tokenId(), e.logprob(), List.of()))) : null;
-                        send(out, new Wire.ChatChunk(id, "chat.completion.chunk", created, model,
+                        serializeNs[0] += send(out, new Wire.ChatChunk(id, "chat.completion.chunk", created, model,
                                 List.of(new Wire.ChunkChoice(e.sample(), new Wire.Delta(null, e.text()), lp, null, ids)), null));
                     } else {
                         Wire.TextLogprobs lp = req.logprobs() ? new Wire.TextLogprobs(List.of(logprobs.tokenText(e.tokenId())),
                                 List.of((double) e.logprob()), null, null) : null;
-                        send(out, new Wire.TextCompletion(id, "text_completion", created, model,
+                        serializeNs[0] += send(out, new Wire.TextCompletion(id, "text_completion", created, model,
                                 List.of(new Wire.TextChoice(e.sample(), e.text(), lp, null, ids)), null));
                     }
                 }
                 e = events.take();
             }
+            // the last chunk: usage when asked for, and always the server timings (an extension field clients ignore)
+            Map<String, Object> last = new LinkedHashMap<>();
+            last.put("id", id);
+            last.put("object", chat ? "chat.completion.chunk" : "text_completion");
+            last.put("created", created);
+            last.put("model", model);
+            last.put("choices", List.of());
             if (req.includeUsage()) {
                 int total = 0;
                 for (int c : counts) total += c;
-                Wire.Usage usage = Wire.Usage.of(gen.promptTokens().length, total);
-                if (chat) send(out, new Wire.ChatChunk(id, "chat.completion.chunk", created, model, List.of(), usage));
-                else send(out, new Wire.TextCompletion(id, "text_completion", created, model, List.of(), usage));
+                last.put("usage", Wire.Usage.of(gen.promptTokens().length, total));
             }
+            Completion c;
+            try {
+                c = done.get(5, TimeUnit.SECONDS); // completes right after the last sample's finish event
+            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException notYet) {
+                c = null;
+            }
+            last.put("server_timing", ServerTiming.json(c != null ? c.timings() : dev.rolloutlab.engine.Timings.UNKNOWN, serializeNs[0]));
+            send(out, last);
             out.write("data: [DONE]\n\n".getBytes(StandardCharsets.US_ASCII));
             out.flush();
         } catch (IOException clientGone) {
@@ -316,11 +328,16 @@ public final class OpenAiServer implements AutoCloseable {
         }
     }
 
-    private static void send(OutputStream out, Object chunk) throws IOException {
+    /** Writes one SSE event; returns the nanoseconds spent serialising it (the server's own cost, apart from the socket). */
+    private static long send(OutputStream out, Object chunk) throws IOException {
+        long s0 = System.nanoTime();
+        byte[] json = Json.bytes(chunk);
+        long ns = System.nanoTime() - s0;
         out.write(DATA);
-        out.write(Json.bytes(chunk));
+        out.write(json);
         out.write(END);
         out.flush();
+        return ns;
     }
 
     private static final byte[] DATA = "data: ".getBytes(StandardCharsets.US_ASCII);

@@ -1,0 +1,58 @@
+package dev.rolloutlab.openai;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+/**
+ * What the servers on a request's path said about their own time, in milliseconds (NaN: not said): serve's queue,
+ * prefill, decode and serialisation (its {@code Server-Timing} header, or a stream's final {@code server_timing}
+ * chunk), and the balancer's own share ({@code lb}: picking a backend, connecting and sending the request).
+ */
+public record ServerTimings(double queueMs, double prefillMs, double decodeMs, double serializeMs, double lbMs) {
+    public static final ServerTimings NONE = new ServerTimings(Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN);
+
+    /** Reads {@code name;dur=ms} entries (comma-separated, from one or more headers); unknown names are ignored. */
+    public static ServerTimings parse(String header) {
+        if (header == null || header.isEmpty()) return NONE;
+        double q = Double.NaN, p = Double.NaN, d = Double.NaN, s = Double.NaN, lb = Double.NaN;
+        for (String entry : header.split(",")) {
+            String[] parts = entry.trim().split(";");
+            double dur = Double.NaN;
+            for (int i = 1; i < parts.length; i++) {
+                String kv = parts[i].trim();
+                if (kv.startsWith("dur=")) {
+                    try {
+                        dur = Double.parseDouble(kv.substring(4));
+                    } catch (NumberFormatException e) {
+                        dur = Double.NaN;
+                    }
+                }
+            }
+            switch (parts[0].trim()) {
+                case "queue" -> q = dur;
+                case "prefill" -> p = dur;
+                case "decode" -> d = dur;
+                case "serialize" -> s = dur;
+                case "lb" -> lb = dur;
+                default -> { }
+            }
+        }
+        return new ServerTimings(q, p, d, s, lb);
+    }
+
+    /** Each figure from this, or from {@code other} where this one is not known. */
+    public ServerTimings or(ServerTimings other) {
+        return new ServerTimings(pick(queueMs, other.queueMs), pick(prefillMs, other.prefillMs), pick(decodeMs, other.decodeMs),
+                pick(serializeMs, other.serializeMs), pick(lbMs, other.lbMs));
+    }
+
+    private static double pick(double a, double b) {
+        return Double.isNaN(a) ? b : a;
+    }
+
+    /** These timings with serve's own taken from a stream's final {@code server_timing} object. */
+    public ServerTimings withStream(JsonNode n) {
+        if (n == null || !n.isObject()) return this;
+        return new ServerTimings(n.path("queue_ms").asDouble(queueMs), n.path("prefill_ms").asDouble(prefillMs),
+                n.path("decode_ms").asDouble(decodeMs), n.path("serialize_ms").asDouble(serializeMs), lbMs);
+    }
+}
