@@ -10,10 +10,13 @@
 //DEPS info.picocli:picocli:4.7.7
 //DEPS tech.tablesaw:tablesaw-core:0.44.4
 //DEPS org.knowm.xchart:xchart:3.8.8
+//DEPS org.apache.commons:commons-statistics-distribution:1.1
+//SOURCES ../lib/src/main/java/dev/rolloutlab/bench/Confidence.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/bench/FailFast.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/bench/Fanout.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/bench/LengthDist.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/bench/LoadGenerator.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/bench/Provenance.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/bench/RequestRecord.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/bench/RunFolder.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/bench/Slo.java
@@ -132,6 +135,7 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/report/KernelInstaller.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/report/Limitations.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/report/Notebook.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/report/Pairs.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/report/Report.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/report/RunData.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/server/AdminRoutes.java

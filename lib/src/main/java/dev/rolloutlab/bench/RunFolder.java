@@ -113,6 +113,7 @@ public final class RunFolder {
         Map<String, Object> run = new LinkedHashMap<>();
         run.put("config", config);
         run.put("machine", machine());
+        run.put("provenance", Provenance.current());
         run.put("incomplete", incomplete);
         if (reason != null) run.put("incomplete_reason", reason);
         run.put("finished_at", java.time.Instant.now().toString());

@@ -1,6 +1,7 @@
 package dev.rolloutlab.report;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.rolloutlab.bench.Confidence;
 import tech.tablesaw.api.Row;
 import tech.tablesaw.api.Table;
 
@@ -86,8 +87,9 @@ public final class Report {
         Double ovLong = Charts.find(legs, "http1", "keep-alive", longest, "overhead_ms_per_request");
         Double inLong = Charts.find(legs, "inproc", "none", longest, "mean_e2el_ms");
         if (inShort != null && httpShort != null && ovShort != null) {
+            Confidence.Interval diff = Pairs.e2elDifference(d, "http1", "keep-alive", "inproc", "none", shortest);
             out.add(String.format(Locale.ROOT, "**In-process has lower per-request overhead** — %s: on %s, in-process %.2f ms vs one HTTP port %.2f ms (keep-alive), "
-                            + "i.e. %+.2f ms per request.", ovShort > 0 ? "confirmed" : "contradicted", shortest, inShort, httpShort, ovShort));
+                    + "i.e. %+.2f ms per request%s.", Pairs.verdict(diff), shortest, inShort, httpShort, ovShort, Pairs.describe(diff)));
         }
         if (ovShort != null && ovLong != null && inShort != null && inLong != null && !shortest.equals(longest)) {
             double relShort = ovShort / inShort * 100, relLong = ovLong / inLong * 100;
@@ -98,8 +100,9 @@ public final class Report {
         Double close = Charts.find(legs, "http1", "close", shortest, "mean_e2el_ms");
         Double conn = Charts.find(legs, "http1", "close", shortest, "mean_connect_ms");
         if (keep != null && close != null) {
-            out.add(String.format(Locale.ROOT, "**`Connection: close` costs more than keep-alive** — %s: %.2f ms vs %.2f ms on %s (%+.2f ms; %.3f ms of it opening connections).",
-                    close > keep ? "confirmed" : "contradicted", close, keep, shortest, close - keep, conn == null ? Double.NaN : conn));
+            Confidence.Interval diff = Pairs.e2elDifference(d, "http1", "close", "http1", "keep-alive", shortest);
+            out.add(String.format(Locale.ROOT, "**`Connection: close` costs more than keep-alive** — %s: %.2f ms vs %.2f ms on %s (%+.2f ms; %.3f ms of it opening connections)%s.",
+                    Pairs.verdict(diff), close, keep, shortest, close - keep, conn == null ? Double.NaN : conn, Pairs.describe(diff)));
         }
         Double t1 = Charts.find(legs, "http1", "keep-alive", longest, "output_throughput");
         Double tn = Charts.find(legs, "httpN", "keep-alive", longest, "output_throughput");

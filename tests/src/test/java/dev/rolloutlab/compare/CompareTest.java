@@ -65,6 +65,11 @@ class CompareTest {
         String md = Files.readString(out.resolve("REPORT.md"));
         assertTrue(md.contains("## Findings") && md.contains("cores"), md);
         assertFalse(Files.readString(out.resolve("run.json")).contains("\"incomplete\" : true"));
+        var provenance = dev.rolloutlab.util.Json.parse(Files.readString(out.resolve("run.json"))).path("provenance");
+        assertTrue(provenance.path("git_commit").asText().matches("[0-9a-f]{40}"), provenance.toString());
+        assertTrue(provenance.path("git_dirty").isBoolean(), provenance.toString());
+        assertTrue(provenance.path("command_line").asText().contains("compare --quick --out " + out), provenance.toString());
+        assertTrue(provenance.path("jvm_flags").toString().contains("jdk.incubator.vector"), provenance.toString());
         // nothing left listening: every child process ended with the run
         assertTrue(ProcessHandle.current().children().noneMatch(ProcessHandle::isAlive));
     }

@@ -58,6 +58,41 @@ class ReportTest {
         for (String png : Report.PLOTS) assertTrue(Files.size(a.resolve("plots").resolve(png)) > 1000, png);
     }
 
+    /** e2el of each completed request of one leg, by request id (the legs send the same prompts in the same order). */
+    static java.util.Map<Long, Double> e2el(Path dir, String topology, String connection, int in, int out) throws Exception {
+        java.util.Map<Long, Double> m = new java.util.TreeMap<>();
+        for (String line : Files.readAllLines(dir.resolve("requests.jsonl"))) {
+            var r = dev.rolloutlab.util.Json.parse(line);
+            if (r.path("topology").asText().equals(topology) && r.path("connection").asText().equals(connection)
+                    && r.path("prompt_tokens").asInt() == in && r.path("completion_tokens").asInt() == out && r.path("status").asInt() == 200) {
+                m.put(r.path("request_id").asLong(), (r.path("end_ns").asLong() - r.path("scheduled_ns").asLong()) / 1e6);
+            }
+        }
+        return m;
+    }
+
+    @Test
+    void aDifferenceWhoseIntervalCrossesZeroIsNotDistinguishable() throws Exception {
+        Path a = fixtureCopy();
+        String report = Files.readString(Report.write(a));
+        var close = e2el(a, "http1", "close", 8, 1);
+        var keep = e2el(a, "http1", "keep-alive", 8, 1);
+        assertEquals(16, close.size());
+        double sum = 0, ss = 0;
+        double[] d = new double[16];
+        int i = 0;
+        for (long id : close.keySet()) d[i++] = close.get(id) - keep.get(id);
+        for (double x : d) sum += x;
+        double mean = sum / d.length;
+        for (double x : d) ss += (x - mean) * (x - mean);
+        double half = 2.131449545559323 * Math.sqrt(ss / (d.length - 1)) / Math.sqrt(d.length); // scipy: t.ppf(0.975, 15)
+        String ci = String.format(java.util.Locale.ROOT, "95%% CI [%.2f, %.2f]", mean - half, mean + half);
+        String line = report.lines().filter(l -> l.contains("`Connection: close` costs more")).findFirst().orElseThrow();
+        assertTrue(line.contains(ci), "expected " + ci + " in " + line);
+        assertEquals(mean - half <= 0 && 0 <= mean + half, line.contains("not distinguishable at this run's noise"), line);
+        assertFalse(line.contains("confirmed") && mean - half <= 0, "never confirmed when the interval crosses zero: " + line);
+    }
+
     @Test
     void tablesAreReadWithStableTypes() throws Exception {
         RunData d = RunData.load(fixtureCopy());

@@ -1,0 +1,77 @@
+package dev.rolloutlab.bench;
+
+import org.apache.commons.statistics.distribution.TDistribution;
+
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.SplittableRandom;
+
+/**
+ * Uncertainty for the numbers a researcher decides by: a percentile bootstrap of a mean (over requests), a
+ * Student-t interval (over rounds), a paired difference, and the one rule that turns an interval into a verdict.
+ * The bootstrap is seeded, so the same data give the same interval on every run.
+ */
+public final class Confidence {
+    private Confidence() {
+    }
+
+    /** A point estimate and its interval at {@code level} (e.g. 0.95). */
+    public record Interval(double estimate, double low, double high, double level) {
+        public double halfWidth() {
+            return (high - low) / 2;
+        }
+    }
+
+    /** Percentile bootstrap of the mean of {@code xs}: {@code resamples} resamples with replacement, seeded. */
+    public static Interval bootstrapMean(double[] xs, int resamples, long seed, double level) {
+        if (xs.length == 0) return new Interval(Double.NaN, Double.NaN, Double.NaN, level);
+        SplittableRandom r = new SplittableRandom(seed);
+        double[] means = new double[resamples];
+        for (int b = 0; b < resamples; b++) {
+            double s = 0;
+            for (int i = 0; i < xs.length; i++) s += xs[r.nextInt(xs.length)];
+            means[b] = s / xs.length;
+        }
+        Arrays.sort(means);
+        double alpha = (1 - level) / 2;
+        return new Interval(mean(xs), Summary.pct(means, 100 * alpha), Summary.pct(means, 100 * (1 - alpha)), level);
+    }
+
+    /** Student-t interval of the mean of a few values (one per round): mean ± t(n−1) · s / √n. */
+    public static Interval tMean(double[] xs, double level) {
+        int n = xs.length;
+        double m = mean(xs);
+        if (n < 2) return new Interval(m, Double.NaN, Double.NaN, level);
+        double ss = 0;
+        for (double x : xs) ss += (x - m) * (x - m);
+        double sd = Math.sqrt(ss / (n - 1));
+        double t = TDistribution.of(n - 1).inverseCumulativeProbability(1 - (1 - level) / 2);
+        double h = t * sd / Math.sqrt(n);
+        return new Interval(m, m - h, m + h, level);
+    }
+
+    /** The paired difference a − b (same requests or same rounds, index by index), as a t interval of the differences. */
+    public static Interval pairedDifference(double[] a, double[] b, double level) {
+        if (a.length != b.length) throw new IllegalArgumentException("a paired difference needs pairs: " + a.length + " vs " + b.length);
+        double[] d = new double[a.length];
+        for (int i = 0; i < d.length; i++) d[i] = a[i] - b[i];
+        return tMean(d, level);
+    }
+
+    /**
+     * "confirmed" when the interval of a difference lies above zero, "contradicted" when below, and otherwise "not
+     * distinguishable at this run's noise (±x)": an interval that touches or crosses zero never confirms.
+     */
+    public static String verdict(Interval difference, String unit) {
+        if (Double.isNaN(difference.low()) || Double.isNaN(difference.high())) return "not distinguishable: too few samples for an interval";
+        if (difference.low() > 0) return "confirmed";
+        if (difference.high() < 0) return "contradicted";
+        return String.format(Locale.ROOT, "not distinguishable at this run's noise (±%.2f %s)", difference.halfWidth(), unit);
+    }
+
+    static double mean(double[] xs) {
+        double s = 0;
+        for (double x : xs) s += x;
+        return xs.length == 0 ? Double.NaN : s / xs.length;
+    }
+}

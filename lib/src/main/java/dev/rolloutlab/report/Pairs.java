@@ -1,0 +1,58 @@
+package dev.rolloutlab.report;
+
+import dev.rolloutlab.bench.Confidence;
+import tech.tablesaw.api.Row;
+
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Paired differences between two legs of one run: every topology is sent the same prompts in the same order (the
+ * workload is seeded by its cell), so request i of one leg pairs with request i of the other, and the difference of
+ * their end-to-end latencies gets a t interval. A finding is "confirmed" only when that interval excludes zero.
+ */
+final class Pairs {
+    private Pairs() {
+    }
+
+    /** a − b in ms over the requests both legs completed on {@code workload} ("in=8 out=1"); null when there are no pairs. */
+    static Confidence.Interval e2elDifference(RunData d, String topoA, String connA, String topoB, String connB, String workload) {
+        int in, out;
+        try {
+            String[] parts = workload.split(" ");
+            in = Integer.parseInt(parts[0].substring(3));
+            out = Integer.parseInt(parts[1].substring(4));
+        } catch (RuntimeException e) {
+            return null;
+        }
+        Map<Long, Double> a = leg(d, topoA, connA, in, out), b = leg(d, topoB, connB, in, out);
+        a.keySet().retainAll(b.keySet());
+        if (a.size() < 2) return null;
+        double[] xa = new double[a.size()], xb = new double[a.size()];
+        int i = 0;
+        for (var e : a.entrySet()) {
+            xa[i] = e.getValue();
+            xb[i++] = b.get(e.getKey());
+        }
+        return Confidence.pairedDifference(xa, xb, 0.95);
+    }
+
+    private static Map<Long, Double> leg(RunData d, String topology, String connection, int in, int out) {
+        Map<Long, Double> m = new HashMap<>();
+        for (Row r : d.requests()) {
+            if (!r.getBoolean("ok") || !r.getString("topology").equals(topology) || !r.getString("connection").equals(connection)) continue;
+            if ((int) r.getNumber("prompt_tokens") != in || (int) r.getNumber("completion_tokens") != out) continue;
+            m.put((long) r.getNumber("request_id"), r.getNumber("e2el_ms"));
+        }
+        return m;
+    }
+
+    static String verdict(Confidence.Interval diff) {
+        return diff == null ? "not distinguishable: no paired requests" : Confidence.verdict(diff, "ms");
+    }
+
+    static String describe(Confidence.Interval diff) {
+        return diff == null ? "" : String.format(Locale.ROOT, "; paired difference %+.2f ms, 95%% CI [%.2f, %.2f]", diff.estimate(), diff.low(), diff.high());
+    }
+}

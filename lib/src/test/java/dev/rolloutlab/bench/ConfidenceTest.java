@@ -1,0 +1,56 @@
+package dev.rolloutlab.bench;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** Intervals and verdicts against answers computed independently (scipy 1.x, by hand, or the normal approximation). */
+class ConfidenceTest {
+
+    @Test
+    void tIntervalMatchesScipy() {
+        // scipy: t.ppf(0.975, 4) = 2.7764451051977934; mean 3, sd 1.5811 -> [1.0367568385224428, 4.963243161477557]
+        Confidence.Interval i = Confidence.tMean(new double[]{1, 2, 3, 4, 5}, 0.95);
+        assertEquals(3.0, i.estimate(), 1e-12);
+        assertEquals(1.0367568385224428, i.low(), 1e-9);
+        assertEquals(4.963243161477557, i.high(), 1e-9);
+    }
+
+    @Test
+    void pairedDifferenceMatchesScipyAndIsNotDistinguishableWhenItCrossesZero() {
+        // differences 0.3, 1.4, 0.1, 0.5: mean 0.575, t.ppf(0.975, 3) = 3.182446305284263 -> [-0.3379332272927664, 1.4879332272927668]
+        Confidence.Interval d = Confidence.pairedDifference(new double[]{10.2, 11.5, 9.8, 10.9}, new double[]{9.9, 10.1, 9.7, 10.4}, 0.95);
+        assertEquals(0.575, d.estimate(), 1e-12);
+        assertEquals(-0.3379332272927664, d.low(), 1e-9);
+        assertEquals(1.4879332272927668, d.high(), 1e-9);
+        assertEquals("not distinguishable at this run's noise (±0.91 ms)", Confidence.verdict(d, "ms"));
+        assertThrows(IllegalArgumentException.class, () -> Confidence.pairedDifference(new double[]{1}, new double[]{1, 2}, 0.95));
+    }
+
+    @Test
+    void theVerdictRuleAtTheIntervalsEdge() {
+        assertEquals("confirmed", Confidence.verdict(new Confidence.Interval(1, 1e-9, 2, 0.95), "ms"));
+        assertTrue(Confidence.verdict(new Confidence.Interval(1, 0.0, 2, 0.95), "ms").startsWith("not distinguishable"),
+                "an interval that touches zero does not confirm");
+        assertEquals("contradicted", Confidence.verdict(new Confidence.Interval(-1, -2, -1e-9, 0.95), "ms"));
+        assertTrue(Confidence.verdict(new Confidence.Interval(-1, -2, 0.0, 0.95), "ms").startsWith("not distinguishable"));
+        assertTrue(Confidence.verdict(Confidence.tMean(new double[]{5}, 0.95), "ms").startsWith("not distinguishable: too few"));
+    }
+
+    @Test
+    void aSeededBootstrapIsRepeatableAndAgreesWithTheNormalApproximation() {
+        SplittableRandom r = new SplittableRandom(7);
+        double[] xs = new double[2000];
+        for (int i = 0; i < xs.length; i++) xs[i] = 10 + 2 * Math.sqrt(-2 * Math.log(1 - r.nextDouble())) * Math.cos(2 * Math.PI * r.nextDouble());
+        Confidence.Interval a = Confidence.bootstrapMean(xs, 2000, 42, 0.95), b = Confidence.bootstrapMean(xs, 2000, 42, 0.95);
+        assertEquals(a, b, "same data, same seed, same interval");
+        double m = Confidence.mean(xs), ss = 0;
+        for (double x : xs) ss += (x - m) * (x - m);
+        double normalHalf = 1.959963984540054 * Math.sqrt(ss / (xs.length - 1)) / Math.sqrt(xs.length);
+        assertTrue(a.low() < m && m < a.high());
+        assertEquals(normalHalf, a.halfWidth(), normalHalf * 0.15, "bootstrap half-width " + a.halfWidth() + " vs normal " + normalHalf);
+        assertEquals(m, (a.low() + a.high()) / 2, normalHalf * 0.2, "centred on the mean");
+    }
+}
