@@ -131,6 +131,7 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/openai/Wire.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/process/ChildJvm.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/process/ServeProcess.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/report/Breakdown.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/report/Charts.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/report/KernelInstaller.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/report/Limitations.java

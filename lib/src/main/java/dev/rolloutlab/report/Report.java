@@ -56,6 +56,7 @@ public final class Report {
         sb.append("\n## Latency and throughput by topology\n\n");
         sb.append(table(d.legs(), List.of("topology", "connection", "workload", "completed", "failed", "request_throughput",
                 "output_throughput", "mean_ttft_ms", "mean_tpot_ms", "mean_e2el_ms", "p99_e2el_ms", "mean_connect_ms", "overhead_ms_per_request")));
+        sb.append(Breakdown.markdown(d));
         sb.append(Limitations.markdown(d));
         d.sweep().ifPresent(sw -> {
             sb.append("\n## Throughput vs concurrency (keep-alive)\n\n");

@@ -39,7 +39,8 @@ public final class RunData {
         sweep = Files.exists(dir.resolve("sweep.csv")) && lines(dir.resolve("sweep.csv")) > 1 ? csv(dir.resolve("sweep.csv"), "sweep") : null;
         requests = jsonl(dir.resolve("requests.jsonl"), "requests", List.of("topology", "connection", "backend", "endpoint", "tokens_from", "error"),
                 List.of("request_id", "prompt_tokens", "completion_tokens", "weights_version", "scheduled_ns", "sent_ns",
-                        "first_token_ns", "end_ns", "connect_ns", "status"));
+                        "first_token_ns", "end_ns", "connect_ns", "status", "server_timing/queue_ms", "server_timing/prefill_ms",
+                        "server_timing/decode_ms", "server_timing/serialize_ms", "server_timing/lb_ms"));
         staleness = Files.exists(dir.resolve("freshness.jsonl")) ? jsonl(dir.resolve("freshness.jsonl"), "staleness",
                 List.of("strategy", "backend"), List.of("step", "trainer_version", "weights_version", "lag", "status")) : null;
         JsonNode r = null;
@@ -116,7 +117,8 @@ public final class RunData {
     private static Table jsonl(Path f, String name, List<String> text, List<String> numbers) {
         Table t = Table.create(name);
         StringColumn[] s = text.stream().map(StringColumn::create).toArray(StringColumn[]::new);
-        DoubleColumn[] d = numbers.stream().map(DoubleColumn::create).toArray(DoubleColumn[]::new);
+        // a nested field "a/b" is read by JSON pointer and becomes column "a_b"
+        DoubleColumn[] d = numbers.stream().map(c -> DoubleColumn.create(c.replace('/', '_'))).toArray(DoubleColumn[]::new);
         BooleanColumn ok = BooleanColumn.create("ok");
         if (Files.exists(f)) {
             try (Stream<String> lines = Files.lines(f)) {
@@ -125,9 +127,10 @@ public final class RunData {
                     JsonNode n = Json.parse(line);
                     for (int i = 0; i < s.length; i++) s[i].append(n.path(text.get(i)).asText(""));
                     for (int i = 0; i < d.length; i++) {
-                        JsonNode v = n.get(numbers.get(i));
-                        if (v == null || v.isNull()) d[i].appendMissing();
-                        else d[i].append(v.asDouble());
+                        JsonNode v = n.at("/" + numbers.get(i));
+                        double x = v.isMissingNode() || v.isNull() ? Double.NaN : v.asDouble(Double.NaN);
+                        if (Double.isNaN(x)) d[i].appendMissing();
+                        else d[i].append(x);
                     }
                     ok.append(n.path("status").asInt() == 200 && !n.hasNonNull("error"));
                 }

@@ -13,6 +13,7 @@ import java.awt.image.BufferedImage;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.*;
@@ -63,6 +64,18 @@ class CompareTest {
             assertTrue(img.getWidth() > 100 && img.getHeight() > 100);
         }
         String md = Files.readString(out.resolve("REPORT.md"));
+        // where the time goes: every topology has a row, its parts come from the servers' own timings
+        assertTrue(md.contains("## Where the time goes"), md);
+        String breakdown = md.substring(md.indexOf("## Where the time goes"));
+        breakdown = breakdown.substring(0, breakdown.indexOf("\n## ", 5) < 0 ? breakdown.length() : breakdown.indexOf("\n## ", 5));
+        String section = breakdown;
+        for (String leg : List.of("| inproc | none |", "| http1 | keep-alive |", "| httpN | close |", "| lb | keep-alive |")) {
+            String row = section.lines().filter(l -> l.startsWith(leg)).findFirst().orElseThrow(() -> new AssertionError(leg + " row missing:\n" + section));
+            String[] cells = row.split("\\|");
+            double e2el = Double.parseDouble(cells[4].trim()), prefill = Double.parseDouble(cells[6].trim()), decode = Double.parseDouble(cells[7].trim());
+            assertTrue(prefill > 0 && decode >= 0 && prefill + decode <= e2el, row);
+        }
+        assertTrue(section.lines().anyMatch(l -> l.startsWith("| lb | keep-alive |") && !l.split("\\|")[8].isBlank()), "the balancer's share is shown");
         assertTrue(md.contains("## Findings") && md.contains("cores"), md);
         assertFalse(Files.readString(out.resolve("run.json")).contains("\"incomplete\" : true"));
         var provenance = dev.rolloutlab.util.Json.parse(Files.readString(out.resolve("run.json"))).path("provenance");
