@@ -16,6 +16,7 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/bench/Fanout.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/bench/LengthDist.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/bench/LoadGenerator.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/bench/Percentiles.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/bench/Provenance.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/bench/RequestRecord.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/bench/RunFolder.java

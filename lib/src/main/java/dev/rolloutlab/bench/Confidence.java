@@ -34,7 +34,7 @@ public final class Confidence {
         }
         Arrays.sort(means);
         double alpha = (1 - level) / 2;
-        return new Interval(mean(xs), Summary.pct(means, 100 * alpha), Summary.pct(means, 100 * (1 - alpha)), level);
+        return new Interval(mean(xs), Percentiles.pct(means, 100 * alpha), Percentiles.pct(means, 100 * (1 - alpha)), level);
     }
 
     /** Student-t interval of the mean of a few values (one per round): mean ± t(n−1) · s / √n. */

@@ -20,6 +20,8 @@ public record Summary(
         double medianTtftMs,
         double p90TtftMs,
         double p99TtftMs,
+        double meanTtftMsCiLow,
+        double meanTtftMsCiHigh,
         double meanTpotMs,
         double medianTpotMs,
         double p90TpotMs,
@@ -32,6 +34,8 @@ public record Summary(
         double p50E2elMs,
         double p90E2elMs,
         double p99E2elMs,
+        double meanE2elMsCiLow,
+        double meanE2elMsCiHigh,
         double meanE2elFromDispatchMs,
         double meanConnectMs,
         double goodput,
@@ -58,10 +62,16 @@ public record Summary(
         long good = ok.stream().filter(slo::met).count();
         return builder(topology, connection, workload).completed(ok.size()).failed(records.size() - ok.size()).durationS(durationS)
                 .requestThroughput(ok.size() / d).outputThroughput(outTokens / d)
-                .meanTtftMs(mean(ttft)).medianTtftMs(pct(ttft, 50)).p90TtftMs(pct(ttft, 90)).p99TtftMs(pct(ttft, 99))
-                .meanTpotMs(mean(tpot)).medianTpotMs(pct(tpot, 50)).p90TpotMs(pct(tpot, 90)).p99TpotMs(pct(tpot, 99))
-                .meanItlMs(mean(itl)).medianItlMs(pct(itl, 50)).p90ItlMs(pct(itl, 90)).p99ItlMs(pct(itl, 99))
-                .meanE2elMs(mean(e2el)).p50E2elMs(pct(e2el, 50)).p90E2elMs(pct(e2el, 90)).p99E2elMs(pct(e2el, 99))
+                .meanTtftMs(Percentiles.mean(ttft)).medianTtftMs(Percentiles.reported(ttft, 50))
+                .p90TtftMs(Percentiles.reported(ttft, 90)).p99TtftMs(Percentiles.reported(ttft, 99))
+                .meanTtftMsCi(Confidence.bootstrapMean(ttft, Percentiles.BOOTSTRAP, 1, 0.95))
+                .meanTpotMs(Percentiles.mean(tpot)).medianTpotMs(Percentiles.reported(tpot, 50))
+                .p90TpotMs(Percentiles.reported(tpot, 90)).p99TpotMs(Percentiles.reported(tpot, 99))
+                .meanItlMs(Percentiles.mean(itl)).medianItlMs(Percentiles.reported(itl, 50))
+                .p90ItlMs(Percentiles.reported(itl, 90)).p99ItlMs(Percentiles.reported(itl, 99))
+                .meanE2elMs(Percentiles.mean(e2el)).p50E2elMs(Percentiles.reported(e2el, 50))
+                .p90E2elMs(Percentiles.reported(e2el, 90)).p99E2elMs(Percentiles.reported(e2el, 99))
+                .meanE2elMsCi(Confidence.bootstrapMean(e2el, Percentiles.BOOTSTRAP, 2, 0.95))
                 .meanE2elFromDispatchMs(ok.stream().mapToDouble(RequestRecord::e2elFromDispatchMs).average().orElse(Double.NaN))
                 .meanConnectMs(ok.stream().mapToDouble(r -> r.connectNs() / 1e6).average().orElse(Double.NaN))
                 .goodput(good / d).incomplete(incomplete).build();
@@ -98,6 +108,8 @@ public record Summary(
         private double medianTtftMs = Double.NaN;
         private double p90TtftMs = Double.NaN;
         private double p99TtftMs = Double.NaN;
+        private double meanTtftMsCiLow = Double.NaN;
+        private double meanTtftMsCiHigh = Double.NaN;
         private double meanTpotMs = Double.NaN;
         private double medianTpotMs = Double.NaN;
         private double p90TpotMs = Double.NaN;
@@ -110,6 +122,8 @@ public record Summary(
         private double p50E2elMs = Double.NaN;
         private double p90E2elMs = Double.NaN;
         private double p99E2elMs = Double.NaN;
+        private double meanE2elMsCiLow = Double.NaN;
+        private double meanE2elMsCiHigh = Double.NaN;
         private double meanE2elFromDispatchMs = Double.NaN;
         private double meanConnectMs = Double.NaN;
         private double goodput = Double.NaN;
@@ -136,6 +150,8 @@ public record Summary(
             this.medianTtftMs = s.medianTtftMs;
             this.p90TtftMs = s.p90TtftMs;
             this.p99TtftMs = s.p99TtftMs;
+            this.meanTtftMsCiLow = s.meanTtftMsCiLow;
+            this.meanTtftMsCiHigh = s.meanTtftMsCiHigh;
             this.meanTpotMs = s.meanTpotMs;
             this.medianTpotMs = s.medianTpotMs;
             this.p90TpotMs = s.p90TpotMs;
@@ -148,6 +164,8 @@ public record Summary(
             this.p50E2elMs = s.p50E2elMs;
             this.p90E2elMs = s.p90E2elMs;
             this.p99E2elMs = s.p99E2elMs;
+            this.meanE2elMsCiLow = s.meanE2elMsCiLow;
+            this.meanE2elMsCiHigh = s.meanE2elMsCiHigh;
             this.meanE2elFromDispatchMs = s.meanE2elFromDispatchMs;
             this.meanConnectMs = s.meanConnectMs;
             this.goodput = s.goodput;
@@ -291,23 +309,26 @@ public record Summary(
             return this;
         }
 
-        public Summary build() {
-            return new Summary(topology, connection, workload, completed, failed, durationS, requestThroughput, outputThroughput, meanTtftMs, medianTtftMs, p90TtftMs, p99TtftMs, meanTpotMs, medianTpotMs, p90TpotMs, p99TpotMs, meanItlMs, medianItlMs, p90ItlMs, p99ItlMs, meanE2elMs, p50E2elMs, p90E2elMs, p99E2elMs, meanE2elFromDispatchMs, meanConnectMs, goodput, overheadMsPerRequest, meanStalenessVersions, incomplete);
+        /** The 95 % interval of mean TTFT (bootstrap over requests). */
+        public Builder meanTtftMsCi(Confidence.Interval i) {
+            this.meanTtftMsCiLow = i.low();
+            this.meanTtftMsCiHigh = i.high();
+            return this;
         }
-    }
 
-    static double mean(double[] sorted) {
-        if (sorted.length == 0) return Double.NaN;
-        double s = 0;
-        for (double v : sorted) s += v;
-        return s / sorted.length;
-    }
+        /** The 95 % interval of mean end-to-end latency (bootstrap over requests). */
+        public Builder meanE2elMsCi(Confidence.Interval i) {
+            this.meanE2elMsCiLow = i.low();
+            this.meanE2elMsCiHigh = i.high();
+            return this;
+        }
 
-    /** Linear-interpolated percentile of a sorted array (numpy's default), NaN when empty. */
-    static double pct(double[] sorted, double p) {
-        if (sorted.length == 0) return Double.NaN;
-        double pos = p / 100.0 * (sorted.length - 1);
-        int lo = (int) Math.floor(pos), hi = (int) Math.ceil(pos);
-        return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
+        public Summary build() {
+            return new Summary(topology, connection, workload, completed, failed, durationS, requestThroughput, outputThroughput,
+                    meanTtftMs, medianTtftMs, p90TtftMs, p99TtftMs, meanTtftMsCiLow, meanTtftMsCiHigh,
+                    meanTpotMs, medianTpotMs, p90TpotMs, p99TpotMs, meanItlMs, medianItlMs, p90ItlMs, p99ItlMs,
+                    meanE2elMs, p50E2elMs, p90E2elMs, p99E2elMs, meanE2elMsCiLow, meanE2elMsCiHigh,
+                    meanE2elFromDispatchMs, meanConnectMs, goodput, overheadMsPerRequest, meanStalenessVersions, incomplete);
+        }
     }
 }

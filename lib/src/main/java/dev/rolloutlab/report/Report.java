@@ -55,7 +55,10 @@ public final class Report {
         for (String f : findings(d)) sb.append("- ").append(f).append('\n');
         sb.append("\n## Latency and throughput by topology\n\n");
         sb.append(table(d.legs(), List.of("topology", "connection", "workload", "completed", "failed", "request_throughput",
-                "output_throughput", "mean_ttft_ms", "mean_tpot_ms", "mean_e2el_ms", "p99_e2el_ms", "mean_connect_ms", "overhead_ms_per_request")));
+                "output_throughput", "mean_ttft_ms", "mean_tpot_ms", "mean_e2el_ms", "mean_e2el_ms_ci_low", "mean_e2el_ms_ci_high", "p99_e2el_ms",
+                "mean_connect_ms", "overhead_ms_per_request")));
+        sb.append("\nThe interval of mean e2el is a 95 % bootstrap over the cell's requests. A percentile is reported only when at least 10 "
+                + "requests lie beyond it (p99 needs 1,000 per cell, p90 100); an empty cell means too few requests, not zero.\n");
         sb.append(Breakdown.markdown(d));
         sb.append(Limitations.markdown(d));
         d.sweep().ifPresent(sw -> {

@@ -29,11 +29,22 @@ class PercentileTest {
                 Arguments.of(new double[]{2.5, 1.0, 9.75, 4.0, 6.5, 3.25, 8.0}, 10, 1.9000000000000001));
     }
 
+    @org.junit.jupiter.api.Test
+    void aPercentileIsReportedOnlyWithTenSamplesBeyondIt() {
+        double[] hundred = new double[100], thousand = new double[1000];
+        for (int i = 0; i < 1000; i++) thousand[i] = i;
+        for (int i = 0; i < 100; i++) hundred[i] = i;
+        assertEquals(Double.NaN, Percentiles.reported(hundred, 99));
+        assertEquals(89.1, Percentiles.reported(hundred, 90), 1e-9);
+        assertEquals(989.01, Percentiles.reported(thousand, 99), 1e-9);
+        assertEquals(Double.NaN, Percentiles.reported(new double[19], 50));
+    }
+
     @ParameterizedTest
     @MethodSource("numpy")
     void matchesNumpysLinearDefinition(double[] values, double p, double expected) {
         double[] sorted = values.clone();
         Arrays.sort(sorted);
-        assertEquals(expected, Summary.pct(sorted, p), 1e-12);
+        assertEquals(expected, Percentiles.pct(sorted, p), 1e-12);
     }
 }

@@ -34,7 +34,12 @@ class CompareTest {
         assertTrue(topologies.containsAll(CompareConfig.ALL_STRATEGIES), topologies.toString());
         Set<String> connections = new HashSet<>(d.legs().stringColumn("connection").asList());
         assertEquals(Set.of("none", "keep-alive", "close"), connections);
-        for (Row row : d.legs()) assertEquals(0, (int) row.getNumber("failed"), "no failed requests in " + row);
+        for (Row row : d.legs()) {
+            assertEquals(0, (int) row.getNumber("failed"), "no failed requests in " + row);
+            double m = row.getNumber("mean_e2el_ms");
+            assertTrue(row.getNumber("mean_e2el_ms_ci_low") <= m && m <= row.getNumber("mean_e2el_ms_ci_high"), "the interval holds the mean: " + row);
+            assertTrue(row.isMissing("p99_e2el_ms"), "16 requests cannot support a p99: " + row);
+        }
 
         // the shortest workload: in-process has the lowest per-request overhead
         String shortest = d.legs().stringColumn("workload").get(0);
