@@ -33,6 +33,11 @@ public final class Charts {
         XYChart chart = new XYChartBuilder().width(W).height(H).title("End-to-end latency CDF (" + shortest(d) + ")")
                 .xAxisTitle("latency (ms, log)").yAxisTitle("fraction of requests").build();
         chart.getStyler().setXAxisLogarithmic(true).setMarkerSize(0).setLegendPosition(Styler.LegendPosition.InsideSE);
+        // fixed, readable ticks: fractions to two decimals from 0 to 1, latencies as plain numbers
+        chart.getStyler().setYAxisMin(0.0);
+        chart.getStyler().setYAxisMax(1.0);
+        chart.getStyler().setYAxisDecimalPattern("0.00");
+        chart.getStyler().setXAxisDecimalPattern("#,##0.##");
         Table legs = d.legs();
         Table req = d.requests().where(d.requests().booleanColumn("ok").isTrue());
         if (req.isEmpty()) return chart;
@@ -193,10 +198,30 @@ public final class Charts {
         return w.isEmpty() ? "no legs" : w.get(0);
     }
 
+    /**
+     * Writes the chart as {@code png} and, beside it, the same chart as SVG for papers; white backgrounds, and each file
+     * moved into place whole, so a reader never sees half a plot.
+     */
     public static Path save(Chart<?, ?> chart, Path png) {
+        chart.getStyler().setChartBackgroundColor(java.awt.Color.WHITE).setPlotBackgroundColor(java.awt.Color.WHITE)
+                .setLegendBackgroundColor(java.awt.Color.WHITE);
         try {
-            Files.createDirectories(png.toAbsolutePath().getParent());
-            BitmapEncoder.saveBitmap(chart, png.toString(), BitmapEncoder.BitmapFormat.PNG);
+            Path dir = Files.createDirectories(png.toAbsolutePath().getParent());
+            String base = png.getFileName().toString().replaceFirst("\\.png$", "");
+            Path tmp = Files.createTempDirectory(dir, ".plot");
+            try {
+                BitmapEncoder.saveBitmap(chart, tmp.resolve(base).toString(), BitmapEncoder.BitmapFormat.PNG);
+                org.knowm.xchart.VectorGraphicsEncoder.saveVectorGraphic(chart, tmp.resolve(base).toString(),
+                        org.knowm.xchart.VectorGraphicsEncoder.VectorGraphicsFormat.SVG);
+                Files.move(tmp.resolve(base + ".png"), png, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+                Files.move(tmp.resolve(base + ".svg"), dir.resolve(base + ".svg"), java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                        java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            } finally {
+                try (var left = Files.list(tmp)) {
+                    for (Path f : left.toList()) Files.deleteIfExists(f);
+                }
+                Files.deleteIfExists(tmp);
+            }
             return png;
         } catch (IOException e) {
             throw new UncheckedIOException(e);

@@ -55,7 +55,11 @@ class ReportTest {
         long completed = count(a, "inproc", "none", 8, 1);
         assertEquals(16, completed);
         assertTrue(first.contains("| inproc | none | in=8 out=1 | " + completed + " | 0 |"), first);
-        for (String png : Report.PLOTS) assertTrue(Files.size(a.resolve("plots").resolve(png)) > 1000, png);
+        for (String png : Report.PLOTS) {
+            assertTrue(Files.size(a.resolve("plots").resolve(png)) > 1000, png);
+            String svg = Files.readString(a.resolve("plots").resolve(png.replace(".png", ".svg")));
+            assertTrue(svg.contains("<svg"), "an SVG beside " + png);
+        }
     }
 
     /** e2el of each completed request of one leg, by request id (the legs send the same prompts in the same order). */
