@@ -56,6 +56,7 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/commands/WeightsCommand.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/Compare.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/CompareConfig.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/compare/CpuMeter.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/FreshnessExperiment.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/InProcessTarget.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/QuickRun.java
@@ -131,6 +132,7 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/openai/TransportError.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/openai/Wire.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/process/ChildJvm.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/process/CpuTime.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/process/ServeProcess.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/report/Breakdown.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/report/Charts.java

@@ -95,6 +95,11 @@ public final class RunFolder {
         writeCsv("sweep.csv", type, points);
     }
 
+    /** Any table of records as {@code name} (a CSV), for the measurements a command adds beside the summary. */
+    public <T extends Record> void writeTable(String name, Class<T> type, List<T> rows) {
+        writeCsv(name, type, rows);
+    }
+
     /** A CSV whose columns are the record's components in snake_case, in declaration order, so no column list is kept by hand. */
     private <T> void writeCsv(String name, Class<T> type, List<T> rows) {
         Json.writeText(dir.resolve(name), Json.csv(type, rows));

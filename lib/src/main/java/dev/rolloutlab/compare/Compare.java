@@ -96,6 +96,7 @@ public final class Compare {
             results.writeRequests(records);
             results.writeSummaries(summaries);
             results.writeSweep(SweepPoint.class, sweep);
+            results.writeTable("cpu.csv", CpuMeter.Point.class, cpu);
         }
         return new Outcome(List.copyOf(summaries), fresh, stopReason != null, stopReason);
     }
@@ -165,6 +166,9 @@ public final class Compare {
 
     private List<String> serverUrls;
     private String lbUrl;
+    /** The processes on the HTTP paths, for CPU per request; -1 until started (or for external targets). */
+    private long servePid = -1, lbPid = -1;
+    private final List<CpuMeter.Point> cpu = new ArrayList<>();
 
     /** One serve process with N ports (one engine each) backs http1 (its first port), httpN and lb. */
     private List<String> servers(Path model) {
@@ -181,6 +185,7 @@ public final class Compare {
         ServeProcess serve = ServeProcess.start(List.of("--model", model.toString(), "--num-servers", String.valueOf(n), "--base-port", "0"),
                 results.dir().resolve("logs").resolve(topology + "-serve.log"), Duration.ofSeconds(120));
         running.add(serve);
+        servePid = serve.jvm().pid();
         return serve.urls();
     }
 
@@ -190,6 +195,7 @@ public final class Compare {
         ChildJvm lb = ChildJvm.start("lb", List.of("--listen-port", String.valueOf(port), "--backends", String.join(",", backends),
                 "--policy", "least-load", "--quiet"), logFile);
         running.add(lb);
+        lbPid = lb.pid();
         String url = "http://127.0.0.1:" + port;
         OpenAiClient probe = new OpenAiClient(http, url, null, true);
         if (!Await.until(() -> !lb.alive() || probe.get("/health").status() == 200, Duration.ofSeconds(60)) || !lb.alive()) {
@@ -250,6 +256,8 @@ public final class Compare {
                 .withRouting(LoadGenerator.Routing.LEAST_OUTSTANDING));
         current.set(g);
         if (stopReason != null) g.stop(stopReason);
+        boolean http = !topology.equals("inproc");
+        CpuMeter meter = new CpuMeter(http && c.externalTargets().isEmpty() ? servePid : -1, topology.equals("lb") ? lbPid : -1);
         try {
             LoadGenerator.Run run = g.run();
             if (run.failedFast()) {
@@ -259,6 +267,7 @@ public final class Compare {
             if (!keep) return;
             records.addAll(run.records());
             summaries.add(run.summary());
+            cpu.add(meter.stop(topology, connection, w.name(), run.records().size()));
             log.printf("  %-6s %-10s %-16s %3d ok %2d failed  e2el %8.2f ms  %7.1f tok/s%n", topology, connection, w.name(),
                     run.summary().completed(), run.summary().failed(), run.summary().meanE2elMs(), run.summary().outputThroughput());
         } catch (InterruptedException e) {

@@ -60,6 +60,13 @@ public final class Report {
         sb.append("\nThe interval of mean e2el is a 95 % bootstrap over the cell's requests. A percentile is reported only when at least 10 "
                 + "requests lie beyond it (p99 needs 1,000 per cell, p90 100); an empty cell means too few requests, not zero.\n");
         sb.append(Breakdown.markdown(d));
+        d.cpu().ifPresent(c -> {
+            sb.append("\n## CPU per request (ms)\n\nCPU time each process spent per request on the leg, read before and after it: ")
+                    .append("the client JVM (in-process: the client and the engine), the serve JVM, the balancer's JVM. Empty: not on the path. ")
+                    .append("Child processes are read from /proc in 10 ms ticks.\n\n");
+            sb.append(table(c, List.of("topology", "connection", "workload", "requests", "client_cpu_ms_per_request",
+                    "server_cpu_ms_per_request", "lb_cpu_ms_per_request")));
+        });
         sb.append(Limitations.markdown(d));
         d.sweep().ifPresent(sw -> {
             sb.append("\n## Throughput vs concurrency (keep-alive)\n\n");

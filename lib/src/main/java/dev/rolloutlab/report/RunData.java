@@ -26,6 +26,7 @@ public final class RunData {
     private final Table requests;
     private final Table freshness;
     private final Table sweep;
+    private final Table cpu;
     private final Table staleness;
     private final JsonNode run;
 
@@ -37,6 +38,7 @@ public final class RunData {
         summary = csv(dir.resolve("summary.csv"), "summary");
         freshness = Files.exists(dir.resolve("freshness.csv")) ? csv(dir.resolve("freshness.csv"), "freshness") : null;
         sweep = Files.exists(dir.resolve("sweep.csv")) && lines(dir.resolve("sweep.csv")) > 1 ? csv(dir.resolve("sweep.csv"), "sweep") : null;
+        cpu = Files.exists(dir.resolve("cpu.csv")) && lines(dir.resolve("cpu.csv")) > 1 ? csv(dir.resolve("cpu.csv"), "cpu") : null;
         requests = jsonl(dir.resolve("requests.jsonl"), "requests", List.of("topology", "connection", "backend", "endpoint", "tokens_from", "error"),
                 List.of("request_id", "prompt_tokens", "completion_tokens", "weights_version", "scheduled_ns", "sent_ns",
                         "first_token_ns", "end_ns", "connect_ns", "status", "server_timing/queue_ms", "server_timing/prefill_ms",
@@ -77,6 +79,11 @@ public final class RunData {
     /** Throughput vs concurrency per topology (compare runs only). */
     public Optional<Table> sweep() {
         return Optional.ofNullable(sweep);
+    }
+
+    /** CPU milliseconds per request per process on each leg's path (compare runs only). */
+    public Optional<Table> cpu() {
+        return Optional.ofNullable(cpu);
     }
 
     private static long lines(Path f) {

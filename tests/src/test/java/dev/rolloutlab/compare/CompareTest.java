@@ -69,6 +69,15 @@ class CompareTest {
             assertTrue(img.getWidth() > 100 && img.getHeight() > 100);
         }
         String md = Files.readString(out.resolve("REPORT.md"));
+        // CPU per request per process on the path: the serve JVM works on every HTTP leg, in-process there is none
+        tech.tablesaw.api.Table cpu = d.cpu().orElseThrow(() -> new AssertionError("cpu.csv missing"));
+        for (Row row : cpu) {
+            boolean inproc = row.getString("topology").equals("inproc");
+            assertEquals(inproc, row.isMissing("server_cpu_ms_per_request"), row.toString());
+            if (!inproc) assertTrue(row.getNumber("server_cpu_ms_per_request") > 0, "the engine's work shows in serve's CPU: " + row);
+            assertEquals(row.getString("topology").equals("lb"), !row.isMissing("lb_cpu_ms_per_request"), row.toString());
+        }
+        assertTrue(md.contains("## CPU per request (ms)"), md);
         // where the time goes: every topology has a row, its parts come from the servers' own timings
         assertTrue(md.contains("## Where the time goes"), md);
         String breakdown = md.substring(md.indexOf("## Where the time goes"));

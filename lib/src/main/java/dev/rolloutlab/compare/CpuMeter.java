@@ -1,0 +1,33 @@
+package dev.rolloutlab.compare;
+
+import dev.rolloutlab.process.CpuTime;
+
+/**
+ * CPU per request of one leg, per process on its path: this JVM (the client, and in-process also the engine), the
+ * serve JVM and the balancer's JVM. Read before and after the leg; a process not on the path reads NaN.
+ */
+final class CpuMeter {
+    /** One row of cpu.csv. */
+    record Point(String topology, String connection, String workload, int requests, double clientCpuMsPerRequest,
+                 double serverCpuMsPerRequest, double lbCpuMsPerRequest) {
+    }
+
+    private final long serverPid, lbPid;
+    private final double client0, server0, lb0;
+
+    /** Starts measuring; a pid of -1 means that process is not on this leg's path. */
+    CpuMeter(long serverPid, long lbPid) {
+        this.serverPid = serverPid;
+        this.lbPid = lbPid;
+        this.client0 = CpuTime.selfMs();
+        this.server0 = serverPid < 0 ? Double.NaN : CpuTime.ofMs(serverPid);
+        this.lb0 = lbPid < 0 ? Double.NaN : CpuTime.ofMs(lbPid);
+    }
+
+    Point stop(String topology, String connection, String workload, int requests) {
+        double n = Math.max(1, requests);
+        return new Point(topology, connection, workload, requests, (CpuTime.selfMs() - client0) / n,
+                serverPid < 0 ? Double.NaN : (CpuTime.ofMs(serverPid) - server0) / n,
+                lbPid < 0 ? Double.NaN : (CpuTime.ofMs(lbPid) - lb0) / n);
+    }
+}
