@@ -133,6 +133,7 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/openai/Wire.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/process/ChildJvm.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/process/CpuTime.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/process/MachineLoad.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/process/ServeProcess.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/report/Breakdown.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/report/Charts.java
@@ -142,6 +143,7 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/report/Pairs.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/report/Report.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/report/RunData.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/report/SelfChecks.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/server/AdminRoutes.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/server/ClientGone.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/server/Limits.java

@@ -1,7 +1,7 @@
 package dev.rolloutlab.bench;
 
 /** The summary's order statistics: means, numpy-style percentiles, and when a percentile may be reported at all. */
-final class Percentiles {
+public final class Percentiles {
     private Percentiles() {
     }
 
@@ -19,12 +19,12 @@ final class Percentiles {
      * A percentile only when at least 10 samples lie beyond it (p99 needs 1,000 requests, p90 100, the median 20);
      * with fewer it would be a single extreme request, so it is left empty rather than reported.
      */
-    static double reported(double[] sorted, double p) {
+    public static double reported(double[] sorted, double p) {
         return sorted.length * (100 - p) >= 1000 - 1e-9 ? pct(sorted, p) : Double.NaN; // percent points: 100 requests at p90 leave exactly 10 beyond
     }
 
     /** Linear-interpolated percentile of a sorted array (numpy's default), NaN when empty. */
-    static double pct(double[] sorted, double p) {
+    public static double pct(double[] sorted, double p) {
         if (sorted.length == 0) return Double.NaN;
         double pos = p / 100.0 * (sorted.length - 1);
         int lo = (int) Math.floor(pos), hi = (int) Math.ceil(pos);

@@ -73,6 +73,7 @@ public final class Compare {
             Checkpoint cp = Checkpoint.load(model);
             String name = model.getFileName().toString();
             settleEndpoint(cp);
+            calibrationBefore = dev.rolloutlab.process.MachineLoad.calibrationMs();
             for (String topology : c.topologies()) {
                 if (stopReason != null) break;
                 runTopology(topology, model, name, cp);
@@ -89,6 +90,7 @@ public final class Compare {
             log.println("compare: " + stopReason);
         } finally {
             closeAll();
+            if (!Double.isNaN(calibrationBefore)) calibrationAfter = dev.rolloutlab.process.MachineLoad.calibrationMs();
             if (stopReason == null && !failedLegs.isEmpty()) {
                 stopReason = failedLegs.size() + " leg(s) stopped early (" + String.join(", ", failedLegs) + "): " + saidWhy.iterator().next();
             }
@@ -169,6 +171,8 @@ public final class Compare {
     /** The processes on the HTTP paths, for CPU per request; -1 until started (or for external targets). */
     private long servePid = -1, lbPid = -1;
     private final List<CpuMeter.Point> cpu = new ArrayList<>();
+    /** A fixed computation timed before and after the run: if it moved, the machine changed under the run. */
+    private double calibrationBefore = Double.NaN, calibrationAfter = Double.NaN;
 
     /** One serve process with N ports (one engine each) backs http1 (its first port), httpN and lb. */
     private List<String> servers(Path model) {
@@ -323,6 +327,8 @@ public final class Compare {
         m.put("external_targets", c.externalTargets());
         m.put("endpoint", endpoint == CompletionRequest.Endpoint.CHAT ? "chat" : "completions");
         m.put("endpoint_flag", c.endpoint());
+        m.put("calibration_ms_before", calibrationBefore);
+        m.put("calibration_ms_after", calibrationAfter);
         return m;
     }
 }

@@ -1,19 +1,22 @@
 package dev.rolloutlab.compare;
 
 import dev.rolloutlab.process.CpuTime;
+import dev.rolloutlab.process.MachineLoad;
 
 /**
  * CPU per request of one leg, per process on its path: this JVM (the client, and in-process also the engine), the
- * serve JVM and the balancer's JVM. Read before and after the leg; a process not on the path reads NaN.
+ * serve JVM and the balancer's JVM. Read before and after the leg; a process not on the path reads NaN. The same
+ * readings carry the machine's load average and stolen CPU, so a leg run on a busy machine can be told apart.
  */
 final class CpuMeter {
     /** One row of cpu.csv. */
     record Point(String topology, String connection, String workload, int requests, double clientCpuMsPerRequest,
-                 double serverCpuMsPerRequest, double lbCpuMsPerRequest) {
+                 double serverCpuMsPerRequest, double lbCpuMsPerRequest, double loadAverageBefore, double loadAverageAfter,
+                 double stealMs) {
     }
 
     private final long serverPid, lbPid;
-    private final double client0, server0, lb0;
+    private final double client0, server0, lb0, load0, steal0;
 
     /** Starts measuring; a pid of -1 means that process is not on this leg's path. */
     CpuMeter(long serverPid, long lbPid) {
@@ -22,12 +25,14 @@ final class CpuMeter {
         this.client0 = CpuTime.selfMs();
         this.server0 = serverPid < 0 ? Double.NaN : CpuTime.ofMs(serverPid);
         this.lb0 = lbPid < 0 ? Double.NaN : CpuTime.ofMs(lbPid);
+        this.load0 = MachineLoad.loadAverage();
+        this.steal0 = MachineLoad.stealMs();
     }
 
     Point stop(String topology, String connection, String workload, int requests) {
         double n = Math.max(1, requests);
         return new Point(topology, connection, workload, requests, (CpuTime.selfMs() - client0) / n,
                 serverPid < 0 ? Double.NaN : (CpuTime.ofMs(serverPid) - server0) / n,
-                lbPid < 0 ? Double.NaN : (CpuTime.ofMs(lbPid) - lb0) / n);
+                lbPid < 0 ? Double.NaN : (CpuTime.ofMs(lbPid) - lb0) / n, load0, MachineLoad.loadAverage(), MachineLoad.stealMs() - steal0);
     }
 }

@@ -184,6 +184,7 @@ public final class Charts {
     }
 
     static Double find(Table legs, String topology, String connection, String workload, String column) {
+        if (!legs.containsColumn(column)) return null; // a bench run's summary has no compare columns
         for (Row r : legs) {
             if (r.getString("topology").equals(topology) && r.getString("connection").equals(connection) && r.getString("workload").equals(workload)) {
                 // a missing figure (not measured, or every request failed) gives no number to state a finding with

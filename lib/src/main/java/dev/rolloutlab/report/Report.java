@@ -63,11 +63,13 @@ public final class Report {
         d.cpu().ifPresent(c -> {
             sb.append("\n## CPU per request (ms)\n\nCPU time each process spent per request on the leg, read before and after it: ")
                     .append("the client JVM (in-process: the client and the engine), the serve JVM, the balancer's JVM. Empty: not on the path. ")
-                    .append("Child processes are read from /proc in 10 ms ticks.\n\n");
+                    .append("Child processes are read from /proc in 10 ms ticks. The machine's 1-minute load average before the leg and the CPU ")
+                    .append("time the hypervisor stole during it say whether something else was running.\n\n");
             sb.append(table(c, List.of("topology", "connection", "workload", "requests", "client_cpu_ms_per_request",
-                    "server_cpu_ms_per_request", "lb_cpu_ms_per_request")));
+                    "server_cpu_ms_per_request", "lb_cpu_ms_per_request", "load_average_before", "steal_ms")));
         });
         sb.append(Limitations.markdown(d));
+        sb.append(SelfChecks.markdown(d));
         d.sweep().ifPresent(sw -> {
             sb.append("\n## Throughput vs concurrency (keep-alive)\n\n");
             sb.append(table(sw, List.of("topology", "concurrency", "request_throughput", "output_throughput", "mean_e2el_ms", "p99_e2el_ms")));
@@ -91,6 +93,8 @@ public final class Report {
             out.add("No latency legs were measured.");
             return out;
         }
+        int flagged = SelfChecks.flags(d).size();
+        if (flagged > 0) out.add("**Read with care: the self-checks flagged " + flagged + " problem(s)** (see Self-checks below).");
         String shortest = workloads.get(0), longest = workloads.get(workloads.size() - 1);
         Double inShort = Charts.find(legs, "inproc", "none", shortest, "mean_e2el_ms");
         Double httpShort = Charts.find(legs, "http1", "keep-alive", shortest, "mean_e2el_ms");

@@ -58,8 +58,6 @@ public final class RunData {
         return new RunData(dir);
     }
 
-    /** The newest run under {@code root} (by folder name, which starts with a timestamp) that has a summary. */
-
     public Path dir() {
         return dir;
     }

@@ -91,6 +91,12 @@ class CompareTest {
         }
         assertTrue(section.lines().anyMatch(l -> l.startsWith("| lb | keep-alive |") && !l.split("\\|")[8].isBlank()), "the balancer's share is shown");
         assertTrue(md.contains("## Findings") && md.contains("cores"), md);
+        // self-checks: every leg's send lag is shown, and the calibration was timed before and after the run
+        String checks = md.substring(md.indexOf("## Self-checks"));
+        for (String leg : List.of("| inproc none |", "| http1 keep-alive |", "| lb close |")) assertTrue(checks.contains(leg), leg + " missing:\n" + checks);
+        var config = dev.rolloutlab.util.Json.parse(Files.readString(out.resolve("run.json"))).path("config");
+        assertTrue(config.path("calibration_ms_before").asDouble() > 0 && config.path("calibration_ms_after").asDouble() > 0, config.toString());
+        for (Row row : cpu) assertFalse(row.isMissing("load_average_before"), "load average read on Linux: " + row);
         assertFalse(Files.readString(out.resolve("run.json")).contains("\"incomplete\" : true"));
         var provenance = dev.rolloutlab.util.Json.parse(Files.readString(out.resolve("run.json"))).path("provenance");
         assertTrue(provenance.path("git_commit").asText().matches("[0-9a-f]{40}"), provenance.toString());

@@ -1,0 +1,52 @@
+package dev.rolloutlab.process;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * What else the machine was doing: the 1-minute load average and the CPU time stolen by the hypervisor, read from
+ * /proc (NaN elsewhere), and a fixed CPU calibration whose time moves when the machine is noisy.
+ */
+public final class MachineLoad {
+    private MachineLoad() {
+    }
+
+    public static double loadAverage() {
+        try {
+            return Double.parseDouble(Files.readString(Path.of("/proc/loadavg")).split(" ")[0]);
+        } catch (java.io.IOException | RuntimeException e) {
+            return Double.NaN;
+        }
+    }
+
+    /** Steal time of all CPUs so far, in ms (the 8th value of the "cpu" line of /proc/stat, in 10 ms ticks). */
+    public static double stealMs() {
+        try {
+            for (String l : Files.readAllLines(Path.of("/proc/stat"))) {
+                if (l.startsWith("cpu ")) return Long.parseLong(l.trim().split("\\s+")[8]) * 10.0;
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            // not Linux
+        }
+        return Double.NaN;
+    }
+
+    /** Milliseconds a fixed single-threaded computation takes (best of three, about 0.2 s each on a 2026 core). */
+    public static double calibrationMs() {
+        double best = Double.MAX_VALUE;
+        long sink = 0;
+        for (int round = 0; round < 3; round++) {
+            long t0 = System.nanoTime();
+            long x = 88172645463325252L;
+            for (int i = 0; i < 200_000_000; i++) { // xorshift: no memory traffic, no allocation, nothing to optimise away
+                x ^= x << 13;
+                x ^= x >>> 7;
+                x ^= x << 17;
+            }
+            sink += x;
+            best = Math.min(best, (System.nanoTime() - t0) / 1e6);
+        }
+        if (sink == 42) System.out.print(""); // keeps the loop's result alive
+        return best;
+    }
+}

@@ -1,0 +1,100 @@
+package dev.rolloutlab.report;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.rolloutlab.bench.Percentiles;
+import tech.tablesaw.api.Row;
+import tech.tablesaw.api.Table;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Whether the run measured the targets or itself: a load generator that fell behind its schedule sets the pace
+ * (client-bound), and a machine whose speed changed during the run (a fixed calibration timed before and after,
+ * CPU stolen by the hypervisor) makes legs run at different times incomparable.
+ */
+public final class SelfChecks {
+    /** Send lag above this means the client, not the target, decided when requests went out. */
+    public static final double CLIENT_BOUND_MS = 1.0;
+    /** A calibration that moved more than this fraction means the machine's speed changed under the run. */
+    public static final double CALIBRATION_DRIFT = 0.10;
+    /** Stolen CPU per leg above this is a noisy neighbour, not rounding. */
+    public static final double STEAL_MS = 100;
+
+    private SelfChecks() {
+    }
+
+    /** One line per problem found; empty when the run measured what it meant to. */
+    public static List<String> flags(RunData d) {
+        List<String> out = new ArrayList<>();
+        sendLag(d).forEach((leg, lag) -> {
+            if (lag[0] > CLIENT_BOUND_MS) out.add(String.format(Locale.ROOT, "client-bound: %s sent requests %.2f ms behind schedule (%s); "
+                    + "its latency includes that lag and its throughput is the client's, not the target's", leg, lag[0], label(lag[1])));
+        });
+        d.run().ifPresent(run -> {
+            double before = run.path("config").path("calibration_ms_before").asDouble(Double.NaN);
+            double after = run.path("config").path("calibration_ms_after").asDouble(Double.NaN);
+            if (before > 0 && after > 0 && Math.abs(after / before - 1) > CALIBRATION_DRIFT) {
+                out.add(String.format(Locale.ROOT, "machine noisy: a fixed computation took %.0f ms before the run and %.0f ms after (%+.0f %%); "
+                        + "legs run at different times are not comparable, repeat the run on a quiet machine", before, after, 100 * (after / before - 1)));
+            }
+        });
+        d.cpu().ifPresent(c -> {
+            if (!c.containsColumn("steal_ms")) return;
+            for (Row r : c) {
+                if (!r.isMissing("steal_ms") && r.getNumber("steal_ms") > STEAL_MS) {
+                    out.add(String.format(Locale.ROOT, "machine noisy: the hypervisor took %.0f ms of CPU during %s %s (%s)", r.getNumber("steal_ms"),
+                            r.getString("topology"), r.getString("connection"), r.getString("workload")));
+                }
+            }
+        });
+        return out;
+    }
+
+    static String markdown(RunData d) {
+        Map<String, double[]> lag = sendLag(d);
+        if (lag.isEmpty()) return "";
+        StringBuilder sb = new StringBuilder("\n## Self-checks\n\n");
+        List<String> flags = flags(d);
+        if (flags.isEmpty()) sb.append("No problems found: the client kept its schedule and the machine kept its speed.\n");
+        for (String f : flags) sb.append("- **").append(f).append("**\n");
+        sb.append(String.format(Locale.ROOT, "%nSend lag is the time from when a request was due to when it left the client; above %.0f ms the "
+                + "client is the bottleneck. Shown: the highest percentile the leg's requests support.%n%n", CLIENT_BOUND_MS));
+        sb.append("| leg | send lag (ms) | percentile |\n|---|---|---|\n");
+        lag.forEach((leg, v) -> sb.append(String.format(Locale.ROOT, "| %s | %.3f | %s |%n", leg, v[0], label(v[1]))));
+        d.run().map(r -> r.path("config")).filter(JsonNode::isObject).ifPresent(c -> {
+            if (c.has("calibration_ms_before")) sb.append(String.format(Locale.ROOT, "%nCalibration (a fixed single-threaded computation): "
+                    + "%.0f ms before the run, %.0f ms after.%n", c.path("calibration_ms_before").asDouble(Double.NaN), c.path("calibration_ms_after").asDouble(Double.NaN)));
+        });
+        return sb.toString();
+    }
+
+    /** Per leg: {send lag at the highest reportable percentile, that percentile}. */
+    private static Map<String, double[]> sendLag(RunData d) {
+        Map<String, List<Double>> byLeg = new LinkedHashMap<>();
+        for (Row r : d.requests()) {
+            if (r.isMissing("sent_ns") || r.isMissing("scheduled_ns")) continue;
+            byLeg.computeIfAbsent(r.getString("topology") + " " + r.getString("connection"), k -> new ArrayList<>())
+                    .add((r.getNumber("sent_ns") - r.getNumber("scheduled_ns")) / 1e6);
+        }
+        Map<String, double[]> out = new LinkedHashMap<>();
+        byLeg.forEach((leg, v) -> {
+            double[] a = v.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+            for (double p : new double[]{99, 90, 50}) {
+                double x = Percentiles.reported(a, p);
+                if (!Double.isNaN(x)) {
+                    out.put(leg, new double[]{x, p});
+                    return;
+                }
+            }
+        });
+        return out;
+    }
+
+    private static String label(double p) {
+        return "p" + (int) p;
+    }
+}

@@ -1,0 +1,63 @@
+package dev.rolloutlab.report;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** The self-checks on a results folder whose numbers are known: one leg kept its schedule, one fell 5 ms behind. */
+class SelfChecksTest {
+    @TempDir
+    Path dir;
+
+    private void write(double calibrationBefore, double calibrationAfter, double stealMs) throws Exception {
+        Files.writeString(dir.resolve("summary.csv"), "topology,connection,workload,completed,mean_e2el_ms\n"
+                + "http1,keep-alive,short,100,10\nlb,close,short,100,10\n");
+        StringBuilder req = new StringBuilder();
+        for (int i = 0; i < 100; i++) {
+            long scheduled = i * 10_000_000L;
+            req.append(line("http1", "keep-alive", scheduled, scheduled + 100_000));       // 0.1 ms
+            req.append(line("lb", "close", scheduled, scheduled + (i < 5 ? 0 : 5_000_000))); // 5 ms for 95 %
+        }
+        Files.writeString(dir.resolve("requests.jsonl"), req);
+        Files.writeString(dir.resolve("run.json"), "{\"config\":{\"calibration_ms_before\":" + calibrationBefore
+                + ",\"calibration_ms_after\":" + calibrationAfter + "}}");
+        Files.writeString(dir.resolve("cpu.csv"), "topology,connection,workload,requests,steal_ms\nlb,close,short,100," + stealMs + "\n");
+    }
+
+    private static String line(String topology, String connection, long scheduled, long sent) {
+        return "{\"topology\":\"" + topology + "\",\"connection\":\"" + connection + "\",\"status\":200,\"scheduled_ns\":" + scheduled
+                + ",\"sent_ns\":" + sent + ",\"end_ns\":" + (sent + 10_000_000) + "}\n";
+    }
+
+    @Test
+    void flagsTheClientBoundLegOnly() throws Exception {
+        write(200, 205, 0);
+        List<String> flags = SelfChecks.flags(RunData.load(dir));
+        assertEquals(1, flags.size(), flags.toString());
+        assertTrue(flags.get(0).startsWith("client-bound: lb close sent requests 5.00 ms behind schedule (p90)"), flags.get(0));
+        String md = Report.markdown(RunData.load(dir));
+        assertTrue(md.contains("| http1 keep-alive | 0.100 | p90 |"), md);
+        assertTrue(md.contains("self-checks flagged 1 problem(s)"), md);
+    }
+
+    @Test
+    void flagsAMachineWhoseSpeedChanged() throws Exception {
+        write(200, 260, 450);
+        List<String> flags = SelfChecks.flags(RunData.load(dir));
+        assertTrue(flags.stream().anyMatch(f -> f.startsWith("machine noisy: a fixed computation took 200 ms before the run and 260 ms after (+30 %)")), flags.toString());
+        assertTrue(flags.stream().anyMatch(f -> f.startsWith("machine noisy: the hypervisor took 450 ms of CPU during lb close")), flags.toString());
+    }
+
+    @Test
+    void aSteadyRunIsNotFlagged() throws Exception {
+        write(200, 190, 20);
+        Files.writeString(dir.resolve("requests.jsonl"), line("inproc", "none", 0, 1000).repeat(30));
+        assertEquals(List.of(), SelfChecks.flags(RunData.load(dir)));
+        assertTrue(Report.markdown(RunData.load(dir)).contains("No problems found"));
+    }
+}
