@@ -59,7 +59,7 @@ public final class Charts {
     }
 
     public static CategoryChart throughput(RunData d) {
-        return bars(d, "Output throughput by topology", "tokens/s", "output_throughput");
+        return bars(d, "Output throughput by topology", "tokens/s", "output_throughput", null);
     }
 
     /** Output throughput against requests in flight, one line per topology (keep-alive). */
@@ -79,8 +79,17 @@ public final class Charts {
         return chart;
     }
 
+    /**
+     * Overhead per request over in-process, with each bar's 95 % paired interval as an error bar: a bar whose whisker
+     * crosses zero is not distinguishable from in-process at this run's noise.
+     */
     public static CategoryChart overhead(RunData d) {
-        return bars(d, "Per-request overhead vs in-process, by prompt/output length", "ms per request", "overhead_ms_per_request");
+        return bars(d, "Per-request overhead vs in-process (whiskers: 95 % paired CI)", "ms per request", "overhead_ms_per_request",
+                (tc, w) -> {
+                    if (tc[0].equals("inproc")) return 0.0;
+                    var ci = Pairs.e2elDifference(d, tc[0], tc[1], "inproc", "none", w);
+                    return ci == null || Double.isNaN(ci.halfWidth()) ? 0.0 : ci.halfWidth();
+                });
     }
 
     /** Mean end-to-end latency with keep-alive and with Connection: close, per HTTP topology, on every workload. */
@@ -156,7 +165,9 @@ public final class Charts {
         return xs.stream().map(x -> x == null || Double.isNaN(x) ? 0.0 : x).toList();
     }
 
-    private static CategoryChart bars(RunData d, String title, String yTitle, String column) {
+    /** One bar per topology/connection per workload; {@code halfWidth}, when given, draws symmetric error bars. */
+    private static CategoryChart bars(RunData d, String title, String yTitle, String column,
+                                      java.util.function.BiFunction<String[], String, Double> halfWidth) {
         CategoryChart chart = new CategoryChartBuilder().width(W).height(H).title(title).xAxisTitle("workload").yAxisTitle(yTitle).build();
         chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideE);
         Table legs = d.legs();
@@ -164,13 +175,15 @@ public final class Charts {
         boolean any = false;
         for (String key : seriesKeys(legs)) {
             String[] tc = key.split("/");
-            List<Double> ys = new ArrayList<>();
+            List<Double> ys = new ArrayList<>(), errs = new ArrayList<>();
             for (String w : workloads) {
                 Double v = find(legs, tc[0], tc[1], w, column);
                 any |= v != null;
                 ys.add(v == null ? 0.0 : v);
+                if (halfWidth != null) errs.add(v == null ? 0.0 : halfWidth.apply(tc, w));
             }
-            chart.addSeries(key, workloads, ys);
+            if (halfWidth == null) chart.addSeries(key, workloads, ys);
+            else chart.addSeries(key, workloads, ys, errs);
         }
         // an empty chart must say so, not pass for a row of zeros
         if (!any) chart.setTitle(title + " (not measured: no successful request reported it)");

@@ -98,6 +98,25 @@ class ReportTest {
     }
 
     @Test
+    void theOverheadBarsCarryTheirPairedIntervals() throws Exception {
+        Path a = fixtureCopy();
+        var chart = Charts.overhead(RunData.load(a));
+        var http = e2el(a, "http1", "keep-alive", 8, 1);
+        var inproc = e2el(a, "inproc", "none", 8, 1);
+        double[] d = http.keySet().stream().mapToDouble(id -> http.get(id) - inproc.get(id)).toArray();
+        double mean = java.util.Arrays.stream(d).average().orElseThrow(), ss = 0;
+        for (double x : d) ss += (x - mean) * (x - mean);
+        double half = 2.131449545559323 * Math.sqrt(ss / (d.length - 1)) / Math.sqrt(d.length); // scipy: t.ppf(0.975, 15)
+        var series = chart.getSeriesMap().get("http1/keep-alive");
+        var whiskers = new java.util.ArrayList<Number>();
+        series.getExtraValues().forEach(whiskers::add);
+        assertEquals(half, whiskers.get(0).doubleValue(), 1e-9, "the whisker of in=8 out=1 is the paired 95 % half-width");
+        var inprocWhiskers = new java.util.ArrayList<Number>();
+        chart.getSeriesMap().get("inproc/none").getExtraValues().forEach(inprocWhiskers::add);
+        assertTrue(inprocWhiskers.stream().allMatch(x -> x.doubleValue() == 0), "in-process is the baseline: " + inprocWhiskers);
+    }
+
+    @Test
     void tablesAreReadWithStableTypes() throws Exception {
         RunData d = RunData.load(fixtureCopy());
         assertEquals(28, d.legs().rowCount());
