@@ -1,8 +1,13 @@
 package dev.rolloutlab.report;
 
+import org.knowm.xchart.CategoryChart;
+import org.knowm.xchart.CategoryChartBuilder;
+import org.knowm.xchart.style.Styler;
 import tech.tablesaw.api.Row;
 
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
@@ -12,16 +17,23 @@ import java.util.Map;
  * the transport and serialisation. In-process rows carry the engine's own timings, so the rest there is the
  * in-process overhead; the difference between the two rests is what HTTP adds around the same engine work.
  */
-final class Breakdown {
+public final class Breakdown {
+    /** Mean ms per request of one leg; {@code rest} = e2el minus every part a server reported, so the parts sum to e2el. */
+    record Leg(String topology, String connection, long requests, double e2el, double queue, double prefill, double decode,
+               double lb, boolean lbReported) {
+        double rest() {
+            return e2el - queue - prefill - decode - lb;
+        }
+    }
+
     private Breakdown() {
     }
 
-    /** Sums per leg: {n, e2el, queue, prefill, decode, lb, lbCount}. */
-    static String markdown(RunData d) {
-        Map<String, double[]> legs = new LinkedHashMap<>();
+    static List<Leg> legs(RunData d) {
+        Map<String, double[]> sums = new LinkedHashMap<>(); // {n, e2el, queue, prefill, decode, lb, lbCount}
         for (Row r : d.requests()) {
             if (!r.getBoolean("ok") || r.isMissing("server_timing_decode_ms")) continue;
-            double[] a = legs.computeIfAbsent(r.getString("topology") + " | " + r.getString("connection"), k -> new double[7]);
+            double[] a = sums.computeIfAbsent(r.getString("topology") + "|" + r.getString("connection"), k -> new double[7]);
             a[0]++;
             a[1] += r.getNumber("e2el_ms");
             a[2] += value(r, "server_timing_queue_ms");
@@ -32,18 +44,51 @@ final class Breakdown {
                 a[6]++;
             }
         }
+        List<Leg> out = new ArrayList<>();
+        sums.forEach((key, a) -> {
+            String[] tc = key.split("\\|");
+            double n = a[0];
+            out.add(new Leg(tc[0], tc[1], (long) n, a[1] / n, a[2] / n, a[3] / n, a[4] / n, a[6] > 0 ? a[5] / a[6] : 0, a[6] > 0));
+        });
+        return out;
+    }
+
+    static String markdown(RunData d) {
+        List<Leg> legs = legs(d);
         if (legs.isEmpty()) return "";
         StringBuilder sb = new StringBuilder("\n## Where the time goes\n\n")
                 .append("Mean per request, in ms, from the servers' own `Server-Timing` (engine queue, prefill, decode; the balancer's ")
                 .append("pick-connect-send) and the client's end-to-end latency; the rest is client, transport and serialisation.\n\n")
                 .append("| topology | connection | requests | e2el | engine queue | prefill | decode | lb | client + transport + serialisation |\n")
                 .append("|---|---|---|---|---|---|---|---|---|\n");
-        legs.forEach((leg, a) -> {
-            double n = a[0], e2el = a[1] / n, q = a[2] / n, p = a[3] / n, dec = a[4] / n, lb = a[6] > 0 ? a[5] / a[6] : 0;
-            sb.append(String.format(Locale.ROOT, "| %s | %d | %.2f | %.2f | %.2f | %.2f | %s | %.2f |%n", leg, (long) n, e2el, q, p, dec,
-                    a[6] > 0 ? String.format(Locale.ROOT, "%.2f", lb) : "", e2el - q - p - dec - lb));
-        });
+        for (Leg l : legs) {
+            sb.append(String.format(Locale.ROOT, "| %s | %s | %d | %.2f | %.2f | %.2f | %.2f | %s | %.2f |%n", l.topology(), l.connection(),
+                    l.requests(), l.e2el(), l.queue(), l.prefill(), l.decode(), l.lbReported() ? String.format(Locale.ROOT, "%.2f", l.lb()) : "", l.rest()));
+        }
         return sb.toString();
+    }
+
+    /** The same split as stacked bars, one bar per topology and connection; each bar's height is its mean e2el. */
+    public static CategoryChart chart(RunData d) {
+        CategoryChart chart = new CategoryChartBuilder().width(900).height(520).title("Where the time goes (mean per request, all workloads)")
+                .xAxisTitle("topology / connection").yAxisTitle("ms per request").build();
+        chart.getStyler().setStacked(true);
+        chart.getStyler().setXAxisLabelRotation(30);
+        chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideE);
+        List<Leg> legs = legs(d);
+        if (legs.isEmpty()) {
+            chart.setTitle("Where the time goes (not measured: no server reported Server-Timing)");
+            chart.addSeries("none", List.of("-"), List.of(0));
+            return chart;
+        }
+        List<String> cats = legs.stream().map(l -> l.topology() + "/" + l.connection()).toList();
+        chart.addSeries("engine queue", cats, legs.stream().map(Leg::queue).toList());
+        chart.addSeries("prefill", cats, legs.stream().map(Leg::prefill).toList());
+        chart.addSeries("decode", cats, legs.stream().map(Leg::decode).toList());
+        chart.addSeries("lb", cats, legs.stream().map(Leg::lb).toList());
+        // a negative rest (server clocks and client clock disagree by a little) cannot stack; it shows as zero
+        chart.addSeries("client + transport + serialisation", cats, legs.stream().map(l -> Math.max(0, l.rest())).toList());
+        return chart;
     }
 
     private static double value(Row r, String c) {

@@ -17,7 +17,8 @@ import java.util.Locale;
  */
 public final class Report {
     public static final List<String> PLOTS = List.of("latency_cdf.png", "throughput.png", "overhead.png",
-            "keepalive_vs_close.png", "staleness.png", "update_timeline.png", "throughput_vs_concurrency.png");
+            "keepalive_vs_close.png", "staleness.png", "update_timeline.png", "throughput_vs_concurrency.png",
+            "breakdown.png");
 
     private Report() {
     }
@@ -33,6 +34,7 @@ public final class Report {
         Charts.save(Charts.stalenessHistogram(d), plots.resolve(PLOTS.get(4)));
         Charts.save(Charts.updateTimeline(d), plots.resolve(PLOTS.get(5)));
         Charts.save(Charts.throughputVsConcurrency(d), plots.resolve(PLOTS.get(6)));
+        Charts.save(Breakdown.chart(d), plots.resolve(PLOTS.get(7)));
         Path md = dir.resolve("REPORT.md");
         dev.rolloutlab.util.Json.writeText(md, markdown(d));
         return md;

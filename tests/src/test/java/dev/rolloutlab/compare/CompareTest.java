@@ -90,6 +90,22 @@ class CompareTest {
             assertTrue(prefill > 0 && decode >= 0 && prefill + decode <= e2el, row);
         }
         assertTrue(section.lines().anyMatch(l -> l.startsWith("| lb | keep-alive |") && !l.split("\\|")[8].isBlank()), "the balancer's share is shown");
+        // the stacked chart: each bar's parts sum to that leg's mean e2el, computed here from the raw requests
+        var stacked = dev.rolloutlab.report.Breakdown.chart(d);
+        Table ok = d.requests().where(d.requests().booleanColumn("ok").isTrue().and(d.requests().doubleColumn("server_timing_decode_ms").isNotMissing()));
+        List<String> bars = new java.util.ArrayList<>();
+        stacked.getSeriesMap().values().iterator().next().getXData().forEach(x -> bars.add(x.toString()));
+        assertEquals(7, bars.size(), bars.toString());
+        for (int i = 0; i < bars.size(); i++) {
+            String[] tc = bars.get(i).split("/");
+            double mean = ok.where(ok.stringColumn("topology").isEqualTo(tc[0]).and(ok.stringColumn("connection").isEqualTo(tc[1])))
+                    .doubleColumn("e2el_ms").mean(), sum = 0;
+            for (var series : stacked.getSeriesMap().values()) {
+                var ys = new java.util.ArrayList<Number>(series.getYData());
+                sum += ys.get(i).doubleValue();
+            }
+            assertEquals(mean, sum, 1e-6, "the parts of " + bars.get(i) + " add up to its mean e2el");
+        }
         assertTrue(md.contains("## Findings") && md.contains("cores"), md);
         // self-checks: every leg's send lag is shown, and the calibration was timed before and after the run
         String checks = md.substring(md.indexOf("## Self-checks"));
