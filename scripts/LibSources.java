@@ -59,6 +59,7 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/CpuMeter.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/FreshnessExperiment.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/InProcessTarget.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/compare/Progress.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/QuickRun.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/ChatTemplate.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/Checkpoint.java

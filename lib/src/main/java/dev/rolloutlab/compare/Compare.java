@@ -74,6 +74,7 @@ public final class Compare {
             String name = model.getFileName().toString();
             settleEndpoint(cp);
             calibrationBefore = dev.rolloutlab.process.MachineLoad.calibrationMs();
+            progress = new Progress(log, Progress.planned(c));
             for (String topology : c.topologies()) {
                 if (stopReason != null) break;
                 runTopology(topology, model, name, cp);
@@ -171,6 +172,7 @@ public final class Compare {
     /** The processes on the HTTP paths, for CPU per request; -1 until started (or for external targets). */
     private long servePid = -1, lbPid = -1;
     private final List<CpuMeter.Point> cpu = new ArrayList<>();
+    private Progress progress;
     /** A fixed computation timed before and after the run: if it moved, the machine changed under the run. */
     private double calibrationBefore = Double.NaN, calibrationAfter = Double.NaN;
 
@@ -240,6 +242,7 @@ public final class Compare {
                 Summary s = g.run().summary();
                 sweep.add(new SweepPoint(topology, k, s.requestThroughput(), s.outputThroughput(), s.meanE2elMs(), s.p99E2elMs()));
                 log.printf("  %-6s sweep      concurrency %-3d %7.1f tok/s  e2el %8.2f ms%n", topology, k, s.outputThroughput(), s.meanE2elMs());
+                progress.step();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 stop("interrupted");
@@ -274,6 +277,7 @@ public final class Compare {
             cpu.add(meter.stop(topology, connection, w.name(), run.records().size()));
             log.printf("  %-6s %-10s %-16s %3d ok %2d failed  e2el %8.2f ms  %7.1f tok/s%n", topology, connection, w.name(),
                     run.summary().completed(), run.summary().failed(), run.summary().meanE2elMs(), run.summary().outputThroughput());
+            progress.step();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             stop("interrupted");

@@ -26,6 +26,11 @@ class CompareTest {
         Processes.Run r = Processes.run(300, "compare", "--quick", "--out", out.toString());
         assertEquals(0, r.exit(), r.err());
         assertTrue(r.out().contains("results: " + out), r.out());
+        // progress: one line per measured cell, counting up to exactly the cells planned
+        int planned = Progress.planned(CompareConfig.defaults(true));
+        List<String> progress = r.err().lines().filter(l -> l.trim().matches("\\[\\d+/\\d+ cells\\] \\d+ s elapsed, about \\d+ s left.*")).toList();
+        assertEquals(planned, progress.size(), r.err());
+        assertTrue(progress.get(planned - 1).trim().startsWith("[" + planned + "/" + planned + " cells]"), progress.toString());
 
         RunData d = RunData.load(out);
         Table s = d.summary();
