@@ -75,6 +75,15 @@ class ReportTest {
         return m;
     }
 
+    /** Mean of a − b over 16 paired requests and its 95 % t half-width, computed here (scipy: t.ppf(0.975, 15) = 2.1314...). */
+    static double[] pairedMeanAndHalfWidth(java.util.Map<Long, Double> a, java.util.Map<Long, Double> b) {
+        assertEquals(16, a.size(), "the t quantile below is for 16 pairs");
+        double[] d = a.keySet().stream().mapToDouble(id -> a.get(id) - b.get(id)).toArray();
+        double mean = java.util.Arrays.stream(d).average().orElseThrow(), ss = 0;
+        for (double x : d) ss += (x - mean) * (x - mean);
+        return new double[]{mean, 2.131449545559323 * Math.sqrt(ss / (d.length - 1)) / Math.sqrt(d.length)};
+    }
+
     @Test
     void aDifferenceWhoseIntervalCrossesZeroIsNotDistinguishable() throws Exception {
         Path a = fixtureCopy();
@@ -82,14 +91,8 @@ class ReportTest {
         var close = e2el(a, "http1", "close", 8, 1);
         var keep = e2el(a, "http1", "keep-alive", 8, 1);
         assertEquals(16, close.size());
-        double sum = 0, ss = 0;
-        double[] d = new double[16];
-        int i = 0;
-        for (long id : close.keySet()) d[i++] = close.get(id) - keep.get(id);
-        for (double x : d) sum += x;
-        double mean = sum / d.length;
-        for (double x : d) ss += (x - mean) * (x - mean);
-        double half = 2.131449545559323 * Math.sqrt(ss / (d.length - 1)) / Math.sqrt(d.length); // scipy: t.ppf(0.975, 15)
+        double[] mh = pairedMeanAndHalfWidth(close, keep);
+        double mean = mh[0], half = mh[1];
         String ci = String.format(java.util.Locale.ROOT, "95%% CI [%.2f, %.2f]", mean - half, mean + half);
         String line = report.lines().filter(l -> l.contains("`Connection: close` costs more")).findFirst().orElseThrow();
         assertTrue(line.contains(ci), "expected " + ci + " in " + line);
@@ -103,10 +106,7 @@ class ReportTest {
         var chart = Charts.overhead(RunData.load(a));
         var http = e2el(a, "http1", "keep-alive", 8, 1);
         var inproc = e2el(a, "inproc", "none", 8, 1);
-        double[] d = http.keySet().stream().mapToDouble(id -> http.get(id) - inproc.get(id)).toArray();
-        double mean = java.util.Arrays.stream(d).average().orElseThrow(), ss = 0;
-        for (double x : d) ss += (x - mean) * (x - mean);
-        double half = 2.131449545559323 * Math.sqrt(ss / (d.length - 1)) / Math.sqrt(d.length); // scipy: t.ppf(0.975, 15)
+        double half = pairedMeanAndHalfWidth(http, inproc)[1];
         var series = chart.getSeriesMap().get("http1/keep-alive");
         var whiskers = new java.util.ArrayList<Number>();
         series.getExtraValues().forEach(whiskers::add);
