@@ -92,32 +92,43 @@ public final class Charts {
                 });
     }
 
-    /** Mean end-to-end latency with keep-alive and with Connection: close, per HTTP topology, on every workload. */
+    /** Half the width of a leg's 95 % bootstrap interval of mean e2el (XChart draws symmetric whiskers); 0 when absent. */
+    private static double halfInterval(Table legs, String topology, String connection, String workload) {
+        Double lo = find(legs, topology, connection, workload, "mean_e2el_ms_ci_low");
+        Double hi = find(legs, topology, connection, workload, "mean_e2el_ms_ci_high");
+        return lo == null || hi == null ? 0.0 : (hi - lo) / 2;
+    }
+
+    /** Mean end-to-end latency with keep-alive and with Connection: close (whiskers: 95 % CI), per HTTP topology and workload. */
     public static CategoryChart keepAliveVsClose(RunData d) {
-        CategoryChart chart = new CategoryChartBuilder().width(W).height(H).title("Keep-alive vs Connection: close")
+        CategoryChart chart = new CategoryChartBuilder().width(W).height(H).title("Keep-alive vs Connection: close (whiskers: 95 % CI of the mean)")
                 .xAxisTitle("topology / workload").yAxisTitle("mean e2e latency (ms)").build();
         chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNW);
         chart.getStyler().setXAxisLabelRotation(30);
         Table legs = d.legs();
         List<String> cats = new ArrayList<>();
-        Map<String, List<Double>> series = new LinkedHashMap<>();
-        series.put("keep-alive", new ArrayList<>());
-        series.put("close", new ArrayList<>());
+        Map<String, List<Double>> series = new LinkedHashMap<>(), whiskers = new LinkedHashMap<>();
+        for (String conn : List.of("keep-alive", "close")) {
+            series.put(conn, new ArrayList<>());
+            whiskers.put(conn, new ArrayList<>());
+        }
         for (Row r : legs) {
             if (r.getString("connection").equals("keep-alive")) {
-                String cat = r.getString("topology") + " " + r.getString("workload");
-                Double close = find(legs, r.getString("topology"), "close", r.getString("workload"), "mean_e2el_ms");
-                if (close == null) continue;
-                cats.add(cat);
-                series.get("keep-alive").add(r.getDouble("mean_e2el_ms"));
-                series.get("close").add(close);
+                String t = r.getString("topology"), w = r.getString("workload");
+                if (find(legs, t, "close", w, "mean_e2el_ms") == null) continue;
+                cats.add(t + " " + w);
+                for (String conn : series.keySet()) {
+                    series.get(conn).add(find(legs, t, conn, w, "mean_e2el_ms"));
+                    whiskers.get(conn).add(halfInterval(legs, t, conn, w));
+                }
             }
         }
         if (cats.isEmpty()) {
             cats.add("no HTTP legs");
             series.values().forEach(l -> l.add(0.0));
+            whiskers.values().forEach(l -> l.add(0.0));
         }
-        series.forEach((k, v) -> chart.addSeries(k, cats, v));
+        series.forEach((k, v) -> chart.addSeries(k, cats, v, whiskers.get(k)));
         return chart;
     }
 

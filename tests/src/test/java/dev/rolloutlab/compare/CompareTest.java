@@ -73,6 +73,22 @@ class CompareTest {
             assertNotNull(img, png + " is not a valid image");
             assertTrue(img.getWidth() > 100 && img.getHeight() > 100);
         }
+        // keep-alive vs close: each bar's whisker is half its leg's 95 % interval of mean e2el from summary.csv
+        var kc = dev.rolloutlab.report.Charts.keepAliveVsClose(d);
+        for (String conn : List.of("keep-alive", "close")) {
+            var series = kc.getSeriesMap().get(conn);
+            List<Object> cats = new java.util.ArrayList<>(series.getXData());
+            List<Number> whiskers = new java.util.ArrayList<>(series.getExtraValues());
+            assertEquals(12, cats.size(), cats.toString());
+            for (int i = 0; i < cats.size(); i++) {
+                String[] tw = cats.get(i).toString().split(" ", 2);
+                Row leg = d.legs().where(d.legs().stringColumn("topology").isEqualTo(tw[0]).and(d.legs().stringColumn("connection").isEqualTo(conn))
+                        .and(d.legs().stringColumn("workload").isEqualTo(tw[1]))).row(0);
+                double half = (leg.getNumber("mean_e2el_ms_ci_high") - leg.getNumber("mean_e2el_ms_ci_low")) / 2;
+                assertTrue(half > 0);
+                assertEquals(half, whiskers.get(i).doubleValue(), 1e-9, conn + " " + cats.get(i));
+            }
+        }
         String md = Files.readString(out.resolve("REPORT.md"));
         // CPU per request per process on the path: the serve JVM works on every HTTP leg, in-process there is none
         tech.tablesaw.api.Table cpu = d.cpu().orElseThrow(() -> new AssertionError("cpu.csv missing"));
