@@ -59,6 +59,7 @@ public final class Agent implements AutoCloseable {
     private final ScheduledExecutorService heartbeat = Executors.newSingleThreadScheduledExecutor(
             Thread.ofPlatform().name("agent-heartbeat").daemon(true).factory());
     private final String host;
+    private volatile Runnable register; // set by registerWith; also run the moment a service starts
 
     public Agent(String host, int port, Path workdir, Config config) {
         this.host = host;
@@ -93,13 +94,14 @@ public final class Agent implements AutoCloseable {
     }
 
     /**
-     * Registers this agent's backends with a commander registry every {@code ttl/3}, so they expire if it dies. The
+     * Registers this agent's backends with a commander registry when a service starts and every {@code ttl/3}, so they
+     * expire if it dies. The
      * registry token is the agent token; the servers' API key goes along, and the registry shows it to token holders only.
      */
     public void registerWith(String registryUrl, String advertiseHost, Duration ttl) {
         OpenAiClient c = new OpenAiClient(OpenAiClient.http(1, Duration.ofSeconds(5)), registryUrl, config.token(), true);
         long every = Math.max(1, ttl.toMillis() / 3);
-        heartbeat.scheduleWithFixedDelay(() -> {
+        register = () -> {
             Service s = current();
             if (s == null || !s.alive()) return;
             List<String> backends = s.ports().stream().map(p -> advertiseHost + ":" + p).toList();
@@ -109,7 +111,9 @@ public final class Agent implements AutoCloseable {
             if (config.serverApiKey() != null) body.put("api_key", config.serverApiKey());
             var x = c.post("/register", body, Map.of());
             if (x.status() != 200) System.err.println("agent: registry " + registryUrl + " refused registration: " + (x.error() != null ? x.error() : x.status() + " " + x.body()));
-        }, 0, every, TimeUnit.MILLISECONDS);
+        };
+        // a new service registers at once, not up to ttl/3 later: the commander sees it as soon as its ports answer
+        heartbeat.scheduleWithFixedDelay(register, 0, every, TimeUnit.MILLISECONDS);
     }
 
     private synchronized Service current() {
@@ -162,6 +166,8 @@ public final class Agent implements AutoCloseable {
             }
             try {
                 service = starter.start();
+                Runnable r = register;
+                if (r != null) heartbeat.execute(r);
                 json(ctx, 200, service.startReply());
             } catch (RuntimeException e) {
                 json(ctx, 400, Map.of("ok", false, "error", String.valueOf(e.getMessage())));

@@ -99,7 +99,8 @@ class AgentSecurityTest {
         Agent.Config exposed = new Agent.Config(TOKEN, "0.0.0.0", key, LaunchTemplate.builtIns());
         try (RegistryServer reg = new RegistryServer("127.0.0.1", 0, "mock-model", List.of(), Duration.ofSeconds(30), TOKEN);
              Agent agent = new Agent("127.0.0.1", 0, TestModels.tempDir("agent-exposed"), exposed)) {
-            agent.registerWith(reg.url(), "127.0.0.1", Duration.ofSeconds(30));
+            // a 300 s TTL heartbeats every 100 s: only the registration a start triggers can meet the 10 s wait below
+            agent.registerWith(reg.url(), "127.0.0.1", Duration.ofSeconds(300));
             OpenAiClient auth = new OpenAiClient(HTTP, agent.url(), TOKEN, true);
             JsonNode r = auth.post("/admin/start", map("kind", "mock-openai", "num_servers", 2, "model_id", "mock-model"), Map.of()).json();
             List<String> backends = new ArrayList<>();
