@@ -59,8 +59,11 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/CpuMeter.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/FreshnessExperiment.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/InProcessTarget.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/compare/Pooling.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/Progress.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/QuickRun.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/compare/SweepPoint.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/compare/Topologies.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/ChatTemplate.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/Checkpoint.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/Completion.java
@@ -138,11 +141,14 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/process/ServeProcess.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/report/Breakdown.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/report/Charts.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/report/Findings.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/report/KernelInstaller.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/report/Limitations.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/report/Notebook.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/report/Overheads.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/report/Pairs.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/report/Report.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/report/Rounds.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/report/RunData.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/report/SelfChecks.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/server/AdminRoutes.java

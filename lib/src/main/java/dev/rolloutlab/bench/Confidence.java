@@ -37,6 +37,23 @@ public final class Confidence {
         return new Interval(mean(xs), Percentiles.pct(means, 100 * alpha), Percentiles.pct(means, 100 * (1 - alpha)), level);
     }
 
+    /** Percentile bootstrap of the median of {@code xs} (the estimate is the sample median), seeded like {@link #bootstrapMean}. */
+    public static Interval bootstrapMedian(double[] xs, int resamples, long seed, double level) {
+        if (xs.length == 0) return new Interval(Double.NaN, Double.NaN, Double.NaN, level);
+        SplittableRandom r = new SplittableRandom(seed);
+        double[] medians = new double[resamples], sample = new double[xs.length];
+        for (int b = 0; b < resamples; b++) {
+            for (int i = 0; i < xs.length; i++) sample[i] = xs[r.nextInt(xs.length)];
+            Arrays.sort(sample);
+            medians[b] = Percentiles.pct(sample, 50);
+        }
+        Arrays.sort(medians);
+        double[] sorted = xs.clone();
+        Arrays.sort(sorted);
+        double alpha = (1 - level) / 2;
+        return new Interval(Percentiles.pct(sorted, 50), Percentiles.pct(medians, 100 * alpha), Percentiles.pct(medians, 100 * (1 - alpha)), level);
+    }
+
     /** Student-t interval of the mean of a few values (one per round): mean ± t(n−1) · s / √n. */
     public static Interval tMean(double[] xs, double level) {
         int n = xs.length;

@@ -191,7 +191,7 @@ public final class LoadGenerator {
             tokens = targets.get(t).countTokens(res.text());
             from = tokens < 0 ? RequestRecord.UNKNOWN : RequestRecord.TOKENIZER;
         }
-        RequestRecord rec = new RequestRecord(o.topology(), o.connection(), backend, id, req.n(), res.promptTokens(),
+        RequestRecord rec = new RequestRecord(o.topology(), o.connection(), 0, backend, id, req.n(), res.promptTokens(),
                 tokens, res.weightsVersion(), scheduled - t0, res.sentNs() - t0,
                 res.firstTokenNs() < 0 ? -1 : res.firstTokenNs() - t0, res.endNs() - t0, res.connectNs(), res.status(),
                 res.error(), itl, req.endpoint() == CompletionRequest.Endpoint.CHAT ? "chat" : "completions",

@@ -7,6 +7,7 @@ package dev.rolloutlab.bench;
 public record RequestRecord(
         String topology,
         String connection,
+        int round,
         String backend,
         long requestId,
         int n,
@@ -28,6 +29,11 @@ public record RequestRecord(
     /** Where {@code completionTokens} came from: the server's usage, our count with the model's tokenizer, or nowhere (-1). */
     public static final String USAGE = "usage", TOKENIZER = "tokenizer", UNKNOWN = "unknown";
 
+    /** This record in round {@code r} of a repeated run (the load generator itself knows no rounds: 0). */
+    public RequestRecord withRound(int r) {
+        return new RequestRecord(topology, connection, r, backend, requestId, n, promptTokens, completionTokens, weightsVersion,
+                scheduledNs, sentNs, firstTokenNs, endNs, connectNs, status, error, itlMs, endpoint, streamed, tokensFrom, serverTiming);
+    }
 
     public boolean ok() {
         return status == 200 && error == null;

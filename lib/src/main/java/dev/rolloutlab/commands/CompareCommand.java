@@ -15,16 +15,32 @@ import java.util.concurrent.Callable;
 
 /** {@code compare}: the main job — HTTP fanout vs in-process on one engine and workload, then the report. */
 @Command(name = "compare", mixinStandardHelpOptions = true,
-        description = "Run one workload through inproc, http1, httpN and lb (keep-alive and close), then the weight-freshness "
-                + "experiment; write results/<run-id>/ with REPORT.md and plots. No flags = the embedded default.")
+        description = "Run one workload through inproc, inprocN, http1, httpN and lb (keep-alive and close) in interleaved rounds, "
+                + "then the weight-freshness experiment; write results/<run-id>/ with REPORT.md and plots. No flags = the embedded "
+                + "default (about 6 minutes on 2 cores).")
 public final class CompareCommand implements Callable<Integer> {
-    @Option(names = "--quick", description = "Tiny model, small grid: under a minute.")
+    @Option(names = "--quick", description = "Tiny model, small grid, 2 rounds: about a minute.")
     boolean quick;
-    @Option(names = "--topologies", split = ",", description = "Subset of inproc,http1,httpN,lb. Default: all.")
+    @Option(names = "--full", description = "The default plus in=512 and out=128, a sweep to concurrency 32, 40 requests per cell and 5 rounds.")
+    boolean full;
+    @Option(names = "--rounds", description = "Rounds every cell runs (legs interleaved, order rotating each round). Default: 3 (2 with --quick, 5 with --full).")
+    Integer rounds;
+    @Option(names = "--prompt-lens", split = ",", paramLabel = "N", description = "Prompt lengths of the grid, in tokens. Default: 8,128 (with --full 8,128,512).")
+    List<Integer> promptLens;
+    @Option(names = "--output-lens", split = ",", paramLabel = "N", description = "Output lengths (max_tokens) of the grid. Default: 1,32 (--quick 1,16; --full 1,32,128).")
+    List<Integer> outputLens;
+    @Option(names = "--until-ci", paramLabel = "PCT", description = "After --rounds, add rounds until every headline 95 %% interval "
+            + "(mean e2el, output throughput) is within ±PCT %% of its estimate, or --max-rounds is reached.")
+    Double untilCi;
+    @Option(names = "--max-rounds", defaultValue = "10", description = "Cap for --until-ci. Default: ${DEFAULT-VALUE}")
+    int maxRounds;
+    @Option(names = "--test-serve-delay-ms", hidden = true, description = "Test only: serve adds this delay to every request.")
+    int serveDelayMs;
+    @Option(names = "--topologies", split = ",", description = "Subset of inproc,inprocN,http1,httpN,lb. Default: all.")
     List<String> topologies;
     @Option(names = "--strategies", split = ",", description = "Weight-update strategies: inproc-swap,http-push-all,http-push-rolling,http-reload,http-restart, or none.")
     List<String> strategies;
-    @Option(names = "--num-servers", description = "Ports for httpN and lb. Default: 4 (2 with --quick).")
+    @Option(names = "--num-servers", description = "Engines for inprocN, and ports (one engine each) for httpN and lb. Default: 4 (2 with --quick).")
     Integer numServers;
     @Mixin
     ModelChoice model;
@@ -45,32 +61,48 @@ public final class CompareCommand implements Callable<Integer> {
                 if (!CompareConfig.ALL_TOPOLOGIES.contains(t)) throw new Cli.UserError("--topologies: unknown " + t + " (choose from " + CompareConfig.ALL_TOPOLOGIES + ")");
             }
         }
-        CompareConfig c = CompareConfig.defaults(quick).with(model.model, model.shape, topologies, numServers, concurrency, targets);
+        if (quick && full) throw new Cli.UserError("--quick and --full contradict each other; choose one");
+        CompareConfig.Builder b = (full ? CompareConfig.full() : CompareConfig.defaults(quick)).toBuilder();
+        if (model.model != null) b.model(model.model);
+        if (model.shape != null) b.shape(model.shape);
+        if (topologies != null) b.topologies(topologies);
+        if (numServers != null) b.numServers(numServers);
+        if (concurrency != null) b.concurrency(concurrency);
+        if (targets != null) b.externalTargets(targets);
+        if (rounds != null) b.rounds(rounds);
+        if (promptLens != null) b.promptLens(promptLens);
+        if (outputLens != null) b.outputLens(outputLens);
+        if (untilCi != null) {
+            if (!(untilCi > 0)) throw new Cli.UserError("--until-ci must be a percentage above 0, e.g. --until-ci 5");
+            b.untilCi(untilCi, maxRounds);
+        }
+        if (serveDelayMs < 0 || serveDelayMs > 10_000) throw new Cli.UserError("--test-serve-delay-ms must be in [0, 10000]");
+        b.serveDelayMs(serveDelayMs);
         if (strategies != null) {
             List<String> s = strategies.equals(List.of("none")) ? List.of() : strategies;
             for (String x : s) {
                 if (!CompareConfig.ALL_STRATEGIES.contains(x)) throw new Cli.UserError("--strategies: unknown " + x + " (choose from " + CompareConfig.ALL_STRATEGIES + " or none)");
             }
-            c = c.withStrategies(s);
+            b.strategies(s);
         } else if (targets != null) {
-            c = c.withStrategies(List.of("inproc-swap")); // external servers: we cannot push our weights into them
+            b.strategies(List.of("inproc-swap")); // external servers: we cannot push our weights into them
         }
+        CompareConfig c;
         try {
-            c = c.withEndpoint(endpoint);
+            c = b.endpoint(endpoint).build();
         } catch (IllegalArgumentException e) {
             throw new Cli.UserError(e.getMessage());
         }
-        if (c.numServers() < 1) throw new Cli.UserError("--num-servers must be at least 1");
         RunFolder results = RunFolder.create(out, "compare");
         Compare cmp = new Compare(c, results, System.err);
-        System.err.println("compare: " + (c.quick() ? "quick" : "default") + " run, model " + (c.model() != null ? c.model() : c.shape())
+        System.err.println("compare: " + c.grid() + " run, " + c.rounds() + " round(s), model " + (c.model() != null ? c.model() : c.shape())
                 + " -> " + results.dir());
         Interrupts.onInterrupt("compare", () -> cmp.stop("interrupted (Ctrl-C)"));
         long t0 = System.nanoTime();
         Compare.Outcome o = cmp.run();
         results.writeRun(cmp.describe(), o.incomplete(), o.reason());
         Path md = Report.write(results.dir());
-        System.out.println(SummaryText.render(o.summaries().stream().filter(s -> !s.workload().equals("freshness")).toList()));
+        System.out.println(SummaryText.render(o.summaries().stream().filter(s -> s.round() == 0 && !s.workload().equals("freshness")).toList()));
         System.out.printf("compare took %.0f s%s%n", (System.nanoTime() - t0) / 1e9, o.incomplete() ? " (INCOMPLETE: " + o.reason() + ")" : "");
         System.out.println("report: " + md);
         System.out.println("results: " + results.dir());

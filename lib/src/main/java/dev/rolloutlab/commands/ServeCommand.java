@@ -73,10 +73,13 @@ public final class ServeCommand implements Callable<Integer> {
     double reloadTimeoutSec;
     @Option(names = "--ready-file", description = "Write {\"ports\":[…],\"urls\":[…],\"pid\":…} here once listening (for scripts and tests).")
     Path readyFile;
+    @Option(names = "--test-delay-ms", hidden = true, defaultValue = "0", description = "Test only: every completion waits this long outside the engine.")
+    int testDelayMs;
 
     @Override
     public Integer call() throws Exception {
         if (numServers < 1) throw new Cli.UserError("--num-servers must be at least 1, got " + numServers);
+        if (testDelayMs < 0 || testDelayMs > 10_000) throw new Cli.UserError("--test-delay-ms must be in [0, 10000], got " + testDelayMs);
         List<Integer> chosen = new ArrayList<>();
         if (ports != null && !ports.isEmpty()) {
             if (ports.size() != numServers) {
@@ -104,7 +107,8 @@ public final class ServeCommand implements Callable<Integer> {
         long t0 = System.nanoTime();
         ServerGroup group = ServerGroup.start(ServerGroup.Spec.builder(dir).ports(chosen).host(host).engines(mode)
                 .backendIdBase(backendIdBase).servedModelName(name).apiKey(apiKey).weightAdmin(enableWeightReload ? token : null)
-                .idleTimeout(Duration.ofSeconds(idleTimeoutSec)).initialVersion(weightsVersion).limits(limits()).build());
+                .idleTimeout(Duration.ofSeconds(idleTimeoutSec)).initialVersion(weightsVersion).limits(limits())
+                .testDelay(Duration.ofMillis(testDelayMs)).build());
         CountDownLatch stopped = new CountDownLatch(1);
         Thread hook = new Thread(() -> {
             group.close();

@@ -5,14 +5,8 @@ import dev.rolloutlab.bench.LoadGenerator;
 import dev.rolloutlab.bench.RequestRecord;
 import dev.rolloutlab.bench.RunFolder;
 import dev.rolloutlab.bench.Summary;
-import dev.rolloutlab.bench.Target;
 import dev.rolloutlab.bench.Workload;
-import dev.rolloutlab.process.ChildJvm;
-import dev.rolloutlab.process.ServeProcess;
-import dev.rolloutlab.util.Await;
 import dev.rolloutlab.engine.Checkpoint;
-import dev.rolloutlab.engine.EngineOptions;
-import dev.rolloutlab.engine.InProcessEngine;
 import dev.rolloutlab.openai.CompletionRequest;
 import dev.rolloutlab.openai.OpenAiClient;
 import dev.rolloutlab.openai.ServerProbe;
@@ -25,19 +19,17 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Locale;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * Runs one workload grid through every topology — {@code inproc} (engine in this JVM), {@code http1} (one port in a
- * child process), {@code httpN} (N ports, client-side fanout), {@code lb} (N ports behind our balancer) — with
- * keep-alive and with {@code Connection: close}, then the weight-freshness experiment, and writes a results folder.
+ * Runs one workload grid through every topology — {@code inproc} (one engine in this JVM), {@code inprocN} (N engines
+ * in this JVM), {@code http1} (one port of a serve process), {@code httpN} (its N ports, client-side fanout), {@code lb}
+ * (the N ports behind our balancer) — with keep-alive and with {@code Connection: close}, in rounds: within a round every
+ * cell runs on every leg back to back, in an order that rotates each round, so drift hits all legs alike. Then the
+ * weight-freshness experiment; everything goes into a results folder.
  */
 public final class Compare {
-    /** Throughput at one concurrency on the sweep workload, keep-alive. */
-    public record SweepPoint(String topology, int concurrency, double requestThroughput, double outputThroughput,
-                             double meanE2elMs, double p99E2elMs) {
-    }
-
     /** What a run produced: its summary rows, and whether (and why) it stopped early. */
     public record Outcome(List<Summary> summaries, List<FreshnessExperiment.StrategySummary> freshness, boolean incomplete, String reason) {
     }
@@ -46,12 +38,15 @@ public final class Compare {
     private final RunFolder results;
     private final PrintStream log;
     private final List<RequestRecord> records = new ArrayList<>();
-    private final List<Summary> summaries = new ArrayList<>();
+    private final Map<String, List<RequestRecord>> byCell = new HashMap<>();
+    private final List<Summary> perRound = new ArrayList<>();
     private final List<SweepPoint> sweep = new ArrayList<>();
-    private final List<AutoCloseable> running = new ArrayList<>();
     private final AtomicReference<LoadGenerator> current = new AtomicReference<>();
     private volatile String stopReason;
     private final okhttp3.OkHttpClient http = OpenAiClient.http(128, Duration.ofSeconds(300));
+    private Topologies topologies;
+    private int roundsRun;
+    private Pooling.Widest widest;
 
     public Compare(CompareConfig config, RunFolder results, PrintStream log) {
         this.c = config;
@@ -69,39 +64,110 @@ public final class Compare {
     public Outcome run() {
         Path model = c.model() != null ? c.model() : dev.rolloutlab.engine.DefaultModels.ensure(c.shape());
         List<FreshnessExperiment.StrategySummary> fresh = List.of();
+        List<Summary> summaries = new ArrayList<>();
         try {
             Checkpoint cp = Checkpoint.load(model);
             String name = model.getFileName().toString();
             settleEndpoint(cp);
             calibrationBefore = dev.rolloutlab.process.MachineLoad.calibrationMs();
-            progress = new Progress(log, Progress.planned(c));
-            for (String topology : c.topologies()) {
-                if (stopReason != null) break;
-                runTopology(topology, model, name, cp);
-            }
-            closeAll(); // the topology servers are done; free the cores for the freshness servers
+            log.println("compare: starting the topologies " + c.topologies());
+            topologies = new Topologies(c, model, cp, results.dir().resolve("logs"), http, tokenizer);
+            served = c.externalTargets().isEmpty() ? name : externalModel;
+            List<Topologies.Leg> legs = topologies.legs();
+            progress = new Progress(log, Progress.perRound(c, legs) * c.rounds(), c.strategies().size());
+            warmUp(legs);
+            rounds(legs);
+            topologies.close(); // the topology servers are done; free the cores for the freshness servers
             if (stopReason == null && !c.strategies().isEmpty()) {
                 FreshnessExperiment fx = new FreshnessExperiment(c, model, results.dir(), log, http);
-                fresh = fx.run(() -> stopReason != null);
-                for (var s : fresh) summaries.add(s.asSummary());
+                fresh = fx.run(() -> stopReason != null, progress::strategyDone);
                 results.writeFreshness(fx.samples(), FreshnessExperiment.StrategySummary.class, fresh);
             }
         } catch (RuntimeException e) {
             if (stopReason == null) stopReason = "failed: " + e.getMessage();
             log.println("compare: " + stopReason);
         } finally {
-            closeAll();
+            if (topologies != null) topologies.close();
             if (!Double.isNaN(calibrationBefore)) calibrationAfter = dev.rolloutlab.process.MachineLoad.calibrationMs();
             if (stopReason == null && !failedLegs.isEmpty()) {
                 stopReason = failedLegs.size() + " leg(s) stopped early (" + String.join(", ", failedLegs) + "): " + saidWhy.iterator().next();
             }
-            addOverheads();
+            summaries.addAll(perRound);
+            summaries.addAll(Pooling.aggregate(perRound, byCell));
+            summaries = new ArrayList<>(Pooling.withOverheads(summaries));
+            for (var s : fresh) summaries.add(s.asSummary());
+            List<SweepPoint> sw = new ArrayList<>(sweep);
+            sw.addAll(Pooling.aggregateSweep(sweep));
             results.writeRequests(records);
             results.writeSummaries(summaries);
-            results.writeSweep(SweepPoint.class, sweep);
-            results.writeTable("cpu.csv", CpuMeter.Point.class, cpu);
+            results.writeSweep(SweepPoint.class, sw);
+            List<CpuMeter.Point> cpuRows = new ArrayList<>(cpu);
+            cpuRows.addAll(CpuMeter.pooled(cpu));
+            results.writeTable("cpu.csv", CpuMeter.Point.class, cpuRows);
         }
         return new Outcome(List.copyOf(summaries), fresh, stopReason != null, stopReason);
+    }
+
+    /** JIT and connection warm-up on every leg and cell, unrecorded: a fresh server JVM is otherwise measured cold. */
+    private void warmUp(List<Topologies.Leg> legs) {
+        log.println("compare: warming up every leg (" + c.jitWarmup() + " requests of the cheapest cell, then " + c.warmupPerCell()
+                + " per cell; not recorded)");
+        int cheapest = c.outputLens().stream().min(Integer::compare).orElseThrow();
+        for (Topologies.Leg leg : legs) {
+            if (stopReason != null || !measure(0, leg, workload(c.promptLens().get(0), cheapest, c.jitWarmup()), c.jitWarmup())) continue;
+            cells:
+            for (int in : c.promptLens()) {
+                for (int out : c.outputLens()) {
+                    // a leg that fails fast here fails in round 1 too, which records it once and says why
+                    if (stopReason != null || !measure(0, leg, workload(in, out, c.warmupPerCell()), c.warmupPerCell())) break cells;
+                }
+            }
+        }
+    }
+
+    /** {@code --rounds} rounds, then (with {@code --until-ci}) more until every headline interval is narrow enough. */
+    private void rounds(List<Topologies.Leg> legs) {
+        for (int r = 1; stopReason == null; r++) {
+            List<Topologies.Leg> order = new ArrayList<>(legs);
+            java.util.Collections.rotate(order, -(r - 1));
+            log.println("compare: round " + r + " (order " + order.stream().map(Topologies.Leg::key).toList() + ")");
+            round(r, order);
+            if (stopReason != null) return;
+            roundsRun = r;
+            if (r < c.rounds()) continue;
+            widest = Pooling.widest(Pooling.aggregate(perRound, byCell));
+            if (c.untilCiPct() <= 0) return;
+            if (widest.pct() <= c.untilCiPct()) {
+                log.println("compare: every headline interval is within ±" + c.untilCiPct() + " % after " + r + " rounds (widest " + Pooling.describe(widest) + ")");
+                return;
+            }
+            if (r >= c.maxRounds()) {
+                log.println("compare: --until-ci " + c.untilCiPct() + " % not reached after " + r + " rounds (the --max-rounds cap); widest " + Pooling.describe(widest));
+                return;
+            }
+            log.println("compare: widest interval " + Pooling.describe(widest) + " > ±" + c.untilCiPct() + " %: another round");
+            progress.addPlanned(Progress.perRound(c, legs));
+        }
+    }
+
+    private void round(int r, List<Topologies.Leg> order) {
+        for (int in : c.promptLens()) {
+            for (int out : c.outputLens()) {
+                for (Topologies.Leg leg : order) {
+                    if (stopReason != null) return;
+                    // a leg that failed fast fails the same way in every cell: it was recorded once and said why once
+                    if (failedLegs.contains(leg.key())) continue;
+                    measure(r, leg, workload(in, out, c.requestsPerLeg()), c.requestsPerLeg());
+                }
+            }
+        }
+        int in = c.promptLens().get(0), out = c.outputLens().get(c.outputLens().size() - 1);
+        for (int k : c.sweepConcurrency()) {
+            for (Topologies.Leg leg : order) {
+                if (stopReason != null) return;
+                if (leg.sweeps() && !failedLegs.contains(leg.key())) sweepPoint(r, leg, k, workload(in, out, Math.max(c.sweepRequests(), 2 * k)));
+            }
+        }
     }
 
     /** The endpoint every leg uses, and what the external targets serve; settled once per run. */
@@ -136,148 +202,64 @@ public final class Compare {
                 + endpoint.path + (c.endpoint().equals("auto") ? " (auto)" : ""));
     }
 
-    private void runTopology(String topology, Path model, String name, Checkpoint cp) {
-        log.println("compare: topology " + topology);
-        switch (topology) {
-            case "inproc" -> {
-                InProcessEngine engine = new InProcessEngine(cp, EngineOptions.DEFAULT);
-                try {
-                    runLegs(topology, "none", List.of(new InProcessTarget(engine)), name);
-                    runSweep(topology, List.of(new InProcessTarget(engine)), name);
-                } finally {
-                    close(engine);
-                }
-            }
-            case "http1", "httpN", "lb" -> {
-                List<String> urls = c.externalTargets().isEmpty() ? servers(model) : c.externalTargets();
-                String lbUrl = topology.equals("lb") ? lb(urls) : null;
-                for (String conn : c.connections()) {
-                    if (stopReason != null) break;
-                    boolean keep = conn.equals("keep-alive");
-                    List<Target> targets = lbUrl != null ? List.of(Target.http(new OpenAiClient(http, lbUrl, null, keep), tokenizer))
-                            : (topology.equals("http1") ? urls.subList(0, 1) : urls).stream()
-                            .map(u -> Target.http(new OpenAiClient(http, u, null, keep), tokenizer)).toList();
-                    String served = c.externalTargets().isEmpty() ? name : externalModel;
-                    runLegs(topology, conn, targets, served);
-                    // a topology whose legs all failed has nothing to sweep
-                    if (keep && !failedLegs.contains(topology + "/" + conn)) runSweep(topology, targets, served);
-                }
-            }
-            default -> throw new IllegalArgumentException("unknown topology " + topology + " (expected inproc, http1, httpN, lb)");
-        }
-    }
-
-    private List<String> serverUrls;
-    private String lbUrl;
-    /** The processes on the HTTP paths, for CPU per request; -1 until started (or for external targets). */
-    private long servePid = -1, lbPid = -1;
+    /** The processes on the HTTP paths, for CPU per request. */
     private final List<CpuMeter.Point> cpu = new ArrayList<>();
     private Progress progress;
+    private String served;
     /** A fixed computation timed before and after the run: if it moved, the machine changed under the run. */
     private double calibrationBefore = Double.NaN, calibrationAfter = Double.NaN;
 
-    /** One serve process with N ports (one engine each) backs http1 (its first port), httpN and lb. */
-    private List<String> servers(Path model) {
-        if (serverUrls == null) serverUrls = startServers("serve", model, c.numServers());
-        return serverUrls;
-    }
-
-    private String lb(List<String> urls) {
-        if (lbUrl == null) lbUrl = startLb(urls);
-        return lbUrl;
-    }
-
-    private List<String> startServers(String topology, Path model, int n) {
-        ServeProcess serve = ServeProcess.start(List.of("--model", model.toString(), "--num-servers", String.valueOf(n), "--base-port", "0"),
-                results.dir().resolve("logs").resolve(topology + "-serve.log"), Duration.ofSeconds(120));
-        running.add(serve);
-        servePid = serve.jvm().pid();
-        return serve.urls();
-    }
-
-    private String startLb(List<String> backends) {
-        Path logFile = results.dir().resolve("logs").resolve("lb.log");
-        int port = dev.rolloutlab.util.Ports.free();
-        ChildJvm lb = ChildJvm.start("lb", List.of("--listen-port", String.valueOf(port), "--backends", String.join(",", backends),
-                "--policy", "least-load", "--quiet"), logFile);
-        running.add(lb);
-        lbPid = lb.pid();
-        String url = "http://127.0.0.1:" + port;
-        OpenAiClient probe = new OpenAiClient(http, url, null, true);
-        if (!Await.until(() -> !lb.alive() || probe.get("/health").status() == 200, Duration.ofSeconds(60)) || !lb.alive()) {
-            throw new IllegalStateException("lb did not start:\n" + lb.tail(20));
-        }
-        return url;
-    }
-
-    private void runLegs(String topology, String connection, List<Target> targets, String model) {
-        // JIT and connection warm-up on every cell, unrecorded: a fresh server JVM is otherwise measured cold
-        String leg = topology + "/" + connection;
-        for (int in : c.promptLens()) {
-            for (int out : c.outputLens()) {
-                if (failedLegs.contains(leg)) break;
-                measure(topology, connection, targets, workload(in, out, model, c.warmupPerCell()), c.warmupPerCell(), false);
-            }
-        }
-        for (int in : c.promptLens()) {
-            for (int out : c.outputLens()) {
-                if (stopReason != null) return;
-                // a leg that failed fast fails the same way in every cell: record one cell, say why once, move on
-                measure(topology, connection, targets, workload(in, out, model, c.requestsPerLeg()), c.requestsPerLeg(), true);
-                if (failedLegs.contains(leg)) return;
-            }
-        }
-    }
-
-    /** Throughput vs concurrency on the shortest prompt and longest output, keep-alive only. */
-    private void runSweep(String topology, List<Target> targets, String model) {
-        int in = c.promptLens().get(0), out = c.outputLens().get(c.outputLens().size() - 1);
-        for (int k : c.sweepConcurrency()) {
-            if (stopReason != null) return;
-            int n = Math.max(c.quick() ? 8 : 12, 2 * k);
-            LoadGenerator g = new LoadGenerator(targets, workload(in, out, model, n), LoadGenerator.Options.closed(topology, "keep-alive", k, n)
-                    .withRouting(LoadGenerator.Routing.LEAST_OUTSTANDING));
-            current.set(g);
-            try {
-                Summary s = g.run().summary();
-                sweep.add(new SweepPoint(topology, k, s.requestThroughput(), s.outputThroughput(), s.meanE2elMs(), s.p99E2elMs()));
-                log.printf("  %-6s sweep      concurrency %-3d %7.1f tok/s  e2el %8.2f ms%n", topology, k, s.outputThroughput(), s.meanE2elMs());
-                progress.step();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                stop("interrupted");
-            } finally {
-                current.set(null);
-            }
-        }
-    }
-
-    private Workload workload(int in, int out, String model, int n) {
-        Workload w = Workload.synthetic(n, LengthDist.fixed(in), new Workload.Sampling(endpoint, model,
+    private Workload workload(int in, int out, int n) {
+        Workload w = Workload.synthetic(n, LengthDist.fixed(in), new Workload.Sampling(endpoint, served,
                 out, null, 1.0, 17L, 1, true, true), 1000, in * 31L + out);
         return new Workload("in=" + in + " out=" + out, w.requests());
     }
 
-    private void measure(String topology, String connection, List<Target> targets, Workload w, int n, boolean keep) {
-        LoadGenerator g = new LoadGenerator(targets, w, LoadGenerator.Options.closed(topology, connection, c.concurrency(), n)
+    /** One cell on one leg; round 0 is warm-up and is not recorded. False when the leg failed fast. */
+    private boolean measure(int round, Topologies.Leg leg, Workload w, int n) {
+        LoadGenerator g = new LoadGenerator(leg.targets(), w, LoadGenerator.Options.closed(leg.topology(), leg.connection(), c.concurrency(), n)
                 .withRouting(LoadGenerator.Routing.LEAST_OUTSTANDING));
         current.set(g);
         if (stopReason != null) g.stop(stopReason);
-        boolean http = !topology.equals("inproc");
-        CpuMeter meter = new CpuMeter(http && c.externalTargets().isEmpty() ? servePid : -1, topology.equals("lb") ? lbPid : -1);
+        boolean http = !leg.topology().startsWith("inproc");
+        CpuMeter meter = new CpuMeter(http && c.externalTargets().isEmpty() ? topologies.servePid() : -1,
+                leg.topology().equals("lb") ? topologies.lbPid() : -1);
         try {
             LoadGenerator.Run run = g.run();
+            if (round == 0) return !run.failedFast();
             if (run.failedFast()) {
-                failedLegs.add(topology + "/" + connection);
-                if (saidWhy.add(run.reason())) log.println("compare: " + topology + " " + connection + ": " + run.reason());
+                failedLegs.add(leg.key());
+                if (saidWhy.add(run.reason())) log.println("compare: " + leg.topology() + " " + leg.connection() + ": " + run.reason());
             }
-            if (!keep) return;
-            records.addAll(run.records());
-            summaries.add(run.summary());
-            cpu.add(meter.stop(topology, connection, w.name(), run.records().size()));
-            log.printf("  %-6s %-10s %-16s %3d ok %2d failed  e2el %8.2f ms  %7.1f tok/s%n", topology, connection, w.name(),
-                    run.summary().completed(), run.summary().failed(), run.summary().meanE2elMs(), run.summary().outputThroughput());
-            progress.step();
+            List<RequestRecord> recs = run.records().stream().map(x -> x.withRound(round)).toList();
+            records.addAll(recs);
+            byCell.computeIfAbsent(Pooling.key(leg.topology(), leg.connection(), w.name()), k -> new ArrayList<>()).addAll(recs);
+            Summary s = run.summary().withRound(round);
+            perRound.add(s);
+            cpu.add(meter.stop(leg.topology(), leg.connection(), w.name(), round, recs.size()));
+            progress.step(String.format(Locale.ROOT, "round %d %-7s %-10s %-16s %3d ok %2d failed  e2el %8.2f ms  %7.1f tok/s", round,
+                    leg.topology(), leg.connection(), w.name(), s.completed(), s.failed(), s.meanE2elMs(), s.outputThroughput()));
+            return !run.failedFast();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            stop("interrupted");
+            return false;
+        } finally {
+            current.set(null);
+        }
+    }
+
+    /** Throughput at concurrency {@code k} on the shortest prompt and longest output. */
+    private void sweepPoint(int round, Topologies.Leg leg, int k, Workload w) {
+        int n = w.requests().size();
+        LoadGenerator g = new LoadGenerator(leg.targets(), w, LoadGenerator.Options.closed(leg.topology(), leg.connection(), k, n)
+                .withRouting(LoadGenerator.Routing.LEAST_OUTSTANDING));
+        current.set(g);
+        try {
+            Summary s = g.run().summary();
+            sweep.add(new SweepPoint(leg.topology(), k, round, s.requestThroughput(), s.outputThroughput(), Double.NaN, Double.NaN, s.meanE2elMs(), s.p99E2elMs()));
+            progress.step(String.format(Locale.ROOT, "round %d %-7s sweep      concurrency %-3d %7.1f tok/s  e2el %8.2f ms", round, leg.topology(), k,
+                    s.outputThroughput(), s.meanE2elMs()));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             stop("interrupted");
@@ -286,40 +268,27 @@ public final class Compare {
         }
     }
 
-    /** overhead_ms_per_request: mean end-to-end latency minus the in-process mean on the same workload. */
-    private void addOverheads() {
-        Map<String, Double> base = new HashMap<>();
-        for (Summary s : summaries) if (s.topology().equals("inproc")) base.put(s.workload(), s.meanE2elMs());
-        for (int i = 0; i < summaries.size(); i++) {
-            Summary s = summaries.get(i);
-            Double b = base.get(s.workload());
-            if (b != null && !s.workload().equals("freshness")) summaries.set(i, s.withOverhead(s.meanE2elMs() - b));
-        }
-    }
-
-    private void closeAll() {
-        for (int i = running.size() - 1; i >= 0; i--) close(running.get(i));
-        running.clear();
-    }
-
-    private static void close(AutoCloseable a) {
-        try {
-            a.close();
-        } catch (Exception ignored) {
-            // best effort: we are tearing down
-        }
-    }
-
-
     public Map<String, Object> describe() {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("command", "compare");
+        m.put("grid", c.grid());
         m.put("quick", c.quick());
         m.put("model", c.model() != null ? c.model().toString() : "default " + c.shape());
         m.put("topologies", c.topologies());
         m.put("num_servers", c.numServers());
         m.put("concurrency", c.concurrency());
         m.put("requests_per_leg", c.requestsPerLeg());
+        m.put("rounds", c.rounds());
+        m.put("rounds_run", roundsRun);
+        m.put("until_ci_pct", c.untilCiPct());
+        m.put("max_rounds", c.maxRounds());
+        if (widest != null) m.put("widest_interval", Pooling.describe(widest));
+        m.put("warmup_per_cell", c.warmupPerCell());
+        m.put("jit_warmup", c.jitWarmup());
+        m.put("sweep_requests", c.sweepRequests());
+        m.put("baselines", Pooling.BASELINES);
+        if (topologies != null) m.put("compute", topologies.compute());
+        if (c.serveDelayMs() > 0) m.put("serve_test_delay_ms", c.serveDelayMs());
         m.put("prompt_lens", c.promptLens());
         m.put("output_lens", c.outputLens());
         m.put("connections", c.connections());

@@ -4,8 +4,17 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * What {@code compare} runs: the model, the topologies, the prompt × output length grid, the load, and the
- * weight-freshness experiment. {@link #defaults(boolean)} is the embedded default (and {@code --quick}).
+ * What {@code compare} runs: the model, the topologies, the prompt × output length grid, the load, how many rounds,
+ * and the weight-freshness experiment. {@link #defaults(boolean)} is the embedded default (and {@code --quick});
+ * {@link #full()} the larger grid {@code --full} adds. Change a field with {@link #toBuilder()}.
+ *
+ * @param requestsPerLeg requests per leg and cell in one round
+ * @param jitWarmup      requests of the cheapest cell each leg sends first, unrecorded, so the JIT has compiled the
+ *                       HTTP, JSON and engine paths before anything is measured (a few hundred are not enough)
+ * @param rounds         rounds every cell runs, topologies interleaved in an order that rotates each round
+ * @param untilCiPct     when &gt; 0, rounds are added (up to {@code maxRounds}) until every headline interval's
+ *                       half-width is below this percentage of its estimate
+ * @param serveDelayMs   test only: a fixed delay serve adds to every request, to check the breakdown finds it
  */
 public record CompareConfig(
         Path model,
@@ -15,47 +24,190 @@ public record CompareConfig(
         int concurrency,
         int requestsPerLeg,
         int warmupPerCell,
+        int jitWarmup,
         List<Integer> promptLens,
         List<Integer> outputLens,
         List<String> connections,
         List<Integer> sweepConcurrency,
+        int sweepRequests,
         List<String> strategies,
         int freshnessSteps,
         int freshnessBatch,
         int groupSize,
         List<String> externalTargets,
         String endpoint,
-        boolean quick) {
+        int rounds,
+        double untilCiPct,
+        int maxRounds,
+        int serveDelayMs,
+        String grid) {
 
-    public static final List<String> ALL_TOPOLOGIES = List.of("inproc", "http1", "httpN", "lb");
+    public static final List<String> ALL_TOPOLOGIES = List.of("inproc", "inprocN", "http1", "httpN", "lb");
     public static final List<String> ALL_STRATEGIES = List.of("inproc-swap", "http-push-all", "http-push-rolling", "http-reload", "http-restart");
 
+    public CompareConfig {
+        if (rounds < 1 || rounds > 100) throw new IllegalArgumentException("--rounds must be in [1, 100], got " + rounds);
+        if (untilCiPct < 0 || untilCiPct > 100) throw new IllegalArgumentException("--until-ci must be a percentage in (0, 100], got " + untilCiPct);
+        if (maxRounds < rounds) throw new IllegalArgumentException("--max-rounds (" + maxRounds + ") must be at least --rounds (" + rounds + ")");
+        if (numServers < 1 || numServers > 64) throw new IllegalArgumentException("--num-servers must be in [1, 64], got " + numServers);
+        if (concurrency < 1 || concurrency > 1024) throw new IllegalArgumentException("--concurrency must be in [1, 1024], got " + concurrency);
+        if (!List.of("completions", "chat", "auto").contains(endpoint)) throw new IllegalArgumentException("--endpoint " + endpoint + ": expected completions, chat or auto");
+        for (List<Integer> lens : List.of(promptLens, outputLens)) {
+            if (lens.isEmpty() || lens.stream().anyMatch(n -> n < 1 || n > 8192)) {
+                throw new IllegalArgumentException((lens == promptLens ? "--prompt-lens" : "--output-lens") + " must list token counts in [1, 8192], got " + lens);
+            }
+        }
+        topologies = List.copyOf(topologies);
+        strategies = List.copyOf(strategies);
+        externalTargets = List.copyOf(externalTargets);
+    }
+
+    /** The {@code quick} grid (tiny model, under a minute or two) or the default one (small model, about 6 minutes on 2 cores). */
     public static CompareConfig defaults(boolean quick) {
         return quick
-                ? new CompareConfig(null, "tiny", ALL_TOPOLOGIES, 2, 4, 16, 48, List.of(8, 128), List.of(1, 16),
-                List.of("keep-alive", "close"), List.of(1, 2, 8), ALL_STRATEGIES, 2, 4, 2, List.of(), "auto", true)
-                : new CompareConfig(null, "small", ALL_TOPOLOGIES, 4, 4, 24, 8, List.of(8, 128), List.of(1, 32),
-                List.of("keep-alive", "close"), List.of(1, 4, 16), ALL_STRATEGIES, 3, 8, 4, List.of(), "auto", false);
+                ? new Builder("tiny", "quick", 2, 16, 48, List.of(8, 128), List.of(1, 16), List.of(1, 2, 8), 8, 2, 4, 2).rounds(2).jitWarmup(1500).build()
+                : new Builder("small", "default", 4, 20, 8, List.of(8, 128), List.of(1, 32), List.of(1, 4, 16), 12, 3, 8, 4).build();
     }
 
-    public CompareConfig with(Path model, String shape, List<String> topologies, Integer numServers, Integer concurrency,
-                              List<String> externalTargets) {
-        return new CompareConfig(model != null ? model : this.model, shape != null ? shape : this.shape,
-                topologies != null ? topologies : this.topologies, numServers != null ? numServers : this.numServers,
-                concurrency != null ? concurrency : this.concurrency, requestsPerLeg, warmupPerCell, promptLens, outputLens, connections,
-                sweepConcurrency, strategies, freshnessSteps, freshnessBatch, groupSize, externalTargets != null ? externalTargets : this.externalTargets,
-                endpoint, quick);
+    /** {@code --full}: the default plus a longer prompt and output, a deeper sweep and five rounds. */
+    public static CompareConfig full() {
+        return new Builder("small", "full", 4, 40, 8, List.of(8, 128, 512), List.of(1, 32, 128), List.of(1, 4, 16, 32), 32, 5, 8, 4)
+                .rounds(5).build();
     }
 
-    public CompareConfig withStrategies(List<String> s) {
-        return new CompareConfig(model, shape, topologies, numServers, concurrency, requestsPerLeg, warmupPerCell, promptLens, outputLens,
-                connections, sweepConcurrency, s, freshnessSteps, freshnessBatch, groupSize, externalTargets, endpoint, quick);
+    public boolean quick() {
+        return grid.equals("quick");
     }
 
-    /** {@code completions}, {@code chat}, or {@code auto}: completions for our servers, probed once for external targets. */
-    public CompareConfig withEndpoint(String e) {
-        if (!List.of("completions", "chat", "auto").contains(e)) throw new IllegalArgumentException("--endpoint " + e + ": expected completions, chat or auto");
-        return new CompareConfig(model, shape, topologies, numServers, concurrency, requestsPerLeg, warmupPerCell, promptLens, outputLens,
-                connections, sweepConcurrency, strategies, freshnessSteps, freshnessBatch, groupSize, externalTargets, e, quick);
+    /** Engines behind a topology: one for inproc and http1, N for the rest. */
+    public int engines(String topology) {
+        return topology.equals("inproc") || topology.equals("http1") ? 1 : numServers;
+    }
+
+    public Builder toBuilder() {
+        return new Builder(this);
+    }
+
+    /** Names every field of a {@link CompareConfig}; built ones are checked. */
+    public static final class Builder {
+        private Path model;
+        private String shape, endpoint = "auto", grid;
+        private List<String> topologies = ALL_TOPOLOGIES, connections = List.of("keep-alive", "close"), strategies = ALL_STRATEGIES,
+                externalTargets = List.of();
+        private int numServers, concurrency = 4, requestsPerLeg, warmupPerCell, jitWarmup = 400, sweepRequests, freshnessSteps, freshnessBatch, groupSize,
+                rounds = 3, maxRounds = 10, serveDelayMs;
+        private List<Integer> promptLens, outputLens, sweepConcurrency;
+        private double untilCiPct;
+
+        private Builder(String shape, String grid, int numServers, int requestsPerLeg, int warmupPerCell, List<Integer> promptLens,
+                        List<Integer> outputLens, List<Integer> sweepConcurrency, int sweepRequests, int freshnessSteps, int freshnessBatch, int groupSize) {
+            this.shape = shape;
+            this.grid = grid;
+            this.numServers = numServers;
+            this.requestsPerLeg = requestsPerLeg;
+            this.warmupPerCell = warmupPerCell;
+            this.promptLens = promptLens;
+            this.outputLens = outputLens;
+            this.sweepConcurrency = sweepConcurrency;
+            this.sweepRequests = sweepRequests;
+            this.freshnessSteps = freshnessSteps;
+            this.freshnessBatch = freshnessBatch;
+            this.groupSize = groupSize;
+        }
+
+        private Builder(CompareConfig c) {
+            this(c.shape, c.grid, c.numServers, c.requestsPerLeg, c.warmupPerCell, c.promptLens, c.outputLens, c.sweepConcurrency,
+                    c.sweepRequests, c.freshnessSteps, c.freshnessBatch, c.groupSize);
+            model = c.model;
+            jitWarmup = c.jitWarmup;
+            endpoint = c.endpoint;
+            topologies = c.topologies;
+            connections = c.connections;
+            strategies = c.strategies;
+            externalTargets = c.externalTargets;
+            concurrency = c.concurrency;
+            rounds = c.rounds;
+            maxRounds = c.maxRounds;
+            untilCiPct = c.untilCiPct;
+            serveDelayMs = c.serveDelayMs;
+        }
+
+        public Builder model(Path p) {
+            model = p;
+            return this;
+        }
+
+        public Builder shape(String s) {
+            shape = s;
+            return this;
+        }
+
+        public Builder topologies(List<String> t) {
+            topologies = t;
+            return this;
+        }
+
+        public Builder numServers(int n) {
+            numServers = n;
+            return this;
+        }
+
+        public Builder concurrency(int n) {
+            concurrency = n;
+            return this;
+        }
+
+        public Builder strategies(List<String> s) {
+            strategies = s;
+            return this;
+        }
+
+        public Builder externalTargets(List<String> t) {
+            externalTargets = t;
+            return this;
+        }
+
+        public Builder endpoint(String e) {
+            endpoint = e;
+            return this;
+        }
+
+        public Builder promptLens(List<Integer> l) {
+            promptLens = l;
+            return this;
+        }
+
+        public Builder outputLens(List<Integer> l) {
+            outputLens = l;
+            return this;
+        }
+
+        public Builder rounds(int r) {
+            rounds = r;
+            return this;
+        }
+
+        /** Add rounds until every headline interval is narrower than {@code pct} % of its estimate, up to {@code max} rounds. */
+        public Builder untilCi(double pct, int max) {
+            untilCiPct = pct;
+            maxRounds = max;
+            return this;
+        }
+
+        public Builder jitWarmup(int n) {
+            jitWarmup = n;
+            return this;
+        }
+
+        public Builder serveDelayMs(int ms) {
+            serveDelayMs = ms;
+            return this;
+        }
+
+        public CompareConfig build() {
+            return new CompareConfig(model, shape, topologies, numServers, concurrency, requestsPerLeg, warmupPerCell, jitWarmup, promptLens, outputLens,
+                    connections, sweepConcurrency, sweepRequests, strategies, freshnessSteps, freshnessBatch, groupSize, externalTargets,
+                    endpoint, rounds, untilCiPct, untilCiPct > 0 ? maxRounds : Math.max(maxRounds, rounds), serveDelayMs, grid);
+        }
     }
 }

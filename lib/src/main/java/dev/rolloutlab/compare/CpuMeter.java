@@ -10,7 +10,7 @@ import dev.rolloutlab.process.MachineLoad;
  */
 final class CpuMeter {
     /** One row of cpu.csv. */
-    record Point(String topology, String connection, String workload, int requests, double clientCpuMsPerRequest,
+    record Point(String topology, String connection, String workload, int round, int requests, double clientCpuMsPerRequest,
                  double serverCpuMsPerRequest, double lbCpuMsPerRequest, double loadAverageBefore, double loadAverageAfter,
                  double stealMs) {
     }
@@ -29,10 +29,30 @@ final class CpuMeter {
         this.steal0 = MachineLoad.stealMs();
     }
 
-    Point stop(String topology, String connection, String workload, int requests) {
+    Point stop(String topology, String connection, String workload, int round, int requests) {
         double n = Math.max(1, requests);
-        return new Point(topology, connection, workload, requests, (CpuTime.selfMs() - client0) / n,
+        return new Point(topology, connection, workload, round, requests, (CpuTime.selfMs() - client0) / n,
                 serverPid < 0 ? Double.NaN : (CpuTime.ofMs(serverPid) - server0) / n,
                 lbPid < 0 ? Double.NaN : (CpuTime.ofMs(lbPid) - lb0) / n, load0, MachineLoad.loadAverage(), MachineLoad.stealMs() - steal0);
+    }
+
+    /** One round-0 row per leg and cell: CPU per request over every round's requests; load and steal averaged over the rounds. */
+    static java.util.List<Point> pooled(java.util.List<Point> rounds) {
+        java.util.Map<String, java.util.List<Point>> by = new java.util.LinkedHashMap<>();
+        for (Point p : rounds) by.computeIfAbsent(p.topology() + "|" + p.connection() + "|" + p.workload(), k -> new java.util.ArrayList<>()).add(p);
+        java.util.List<Point> out = new java.util.ArrayList<>();
+        by.values().forEach(ps -> {
+            int n = ps.stream().mapToInt(Point::requests).sum();
+            double d = Math.max(1, n);
+            Point f = ps.get(0);
+            out.add(new Point(f.topology(), f.connection(), f.workload(), 0, n,
+                    ps.stream().mapToDouble(p -> p.clientCpuMsPerRequest() * Math.max(1, p.requests())).sum() / d,
+                    ps.stream().mapToDouble(p -> p.serverCpuMsPerRequest() * Math.max(1, p.requests())).sum() / d,
+                    ps.stream().mapToDouble(p -> p.lbCpuMsPerRequest() * Math.max(1, p.requests())).sum() / d,
+                    ps.stream().mapToDouble(Point::loadAverageBefore).average().orElse(Double.NaN),
+                    ps.stream().mapToDouble(Point::loadAverageAfter).average().orElse(Double.NaN),
+                    ps.stream().mapToDouble(Point::stealMs).sum()));
+        });
+        return out;
     }
 }

@@ -69,13 +69,14 @@ public final class FreshnessExperiment {
         return samples;
     }
 
-    public List<StrategySummary> run(BooleanSupplier stopped) {
+    public List<StrategySummary> run(BooleanSupplier stopped, Runnable strategyDone) {
         List<StrategySummary> out = new ArrayList<>();
         try {
             for (String s : c.strategies()) {
                 if (stopped.getAsBoolean()) break;
                 log.println("compare: freshness " + s);
                 out.add(s.equals("inproc-swap") ? inproc() : http(s));
+                strategyDone.run();
             }
         } finally {
             if (shared != null) {

@@ -26,7 +26,7 @@ final class InProcessTarget implements Target {
 
     @Override
     public String name() {
-        return "inproc";
+        return engine.name();
     }
 
     @Override
@@ -48,7 +48,7 @@ final class InProcessTarget implements Target {
             long end = System.nanoTime();
             StringBuilder text = new StringBuilder();
             c.samples().forEach(s -> text.append(s.text()));
-            return new OpenAiClient.Result(200, "inproc", c.minVersion(), sent, r.stream() ? first[0] : end, end, c.promptTokens(),
+            return new OpenAiClient.Result(200, engine.name(), c.minVersion(), sent, r.stream() ? first[0] : end, end, c.promptTokens(),
                     c.completionTokens(), r.stream() ? Arrays.copyOf(chunks, count[0]) : new long[0], text.toString(),
                     c.samples().get(0).tokenIds(), null, 0, engineTimings(c.timings()));
         } catch (RuntimeException e) {
@@ -58,6 +58,6 @@ final class InProcessTarget implements Target {
 
     /** The engine's own share, in the same shape serve reports over HTTP, so the breakdown compares like with like. */
     private static dev.rolloutlab.openai.ServerTimings engineTimings(dev.rolloutlab.engine.Timings t) {
-        return new dev.rolloutlab.openai.ServerTimings(t.queueNs() / 1e6, t.prefillNs() / 1e6, t.decodeNs() / 1e6, 0, Double.NaN);
+        return new dev.rolloutlab.openai.ServerTimings(t.queueNs() / 1e6, t.prefillNs() / 1e6, t.decodeNs() / 1e6, 0, Double.NaN, Double.NaN);
     }
 }

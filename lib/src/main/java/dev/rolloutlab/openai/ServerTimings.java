@@ -4,16 +4,16 @@ import com.fasterxml.jackson.databind.JsonNode;
 
 /**
  * What the servers on a request's path said about their own time, in milliseconds (NaN: not said): serve's queue,
- * prefill, decode and serialisation (its {@code Server-Timing} header, or a stream's final {@code server_timing}
- * chunk), and the balancer's own share ({@code lb}: picking a backend, connecting and sending the request).
+ * prefill, decode, serialisation and total time in its handler (its {@code Server-Timing} header, or a stream's final
+ * {@code server_timing} chunk), and the balancer's own share ({@code lb}: picking a backend, connecting and sending the request).
  */
-public record ServerTimings(double queueMs, double prefillMs, double decodeMs, double serializeMs, double lbMs) {
-    public static final ServerTimings NONE = new ServerTimings(Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN);
+public record ServerTimings(double queueMs, double prefillMs, double decodeMs, double serializeMs, double totalMs, double lbMs) {
+    public static final ServerTimings NONE = new ServerTimings(Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN);
 
     /** Reads {@code name;dur=ms} entries (comma-separated, from one or more headers); unknown names are ignored. */
     public static ServerTimings parse(String header) {
         if (header == null || header.isEmpty()) return NONE;
-        double q = Double.NaN, p = Double.NaN, d = Double.NaN, s = Double.NaN, lb = Double.NaN;
+        double q = Double.NaN, p = Double.NaN, d = Double.NaN, s = Double.NaN, total = Double.NaN, lb = Double.NaN;
         for (String entry : header.split(",")) {
             String[] parts = entry.trim().split(";");
             double dur = Double.NaN;
@@ -32,17 +32,18 @@ public record ServerTimings(double queueMs, double prefillMs, double decodeMs, d
                 case "prefill" -> p = dur;
                 case "decode" -> d = dur;
                 case "serialize" -> s = dur;
+                case "total" -> total = dur;
                 case "lb" -> lb = dur;
                 default -> { }
             }
         }
-        return new ServerTimings(q, p, d, s, lb);
+        return new ServerTimings(q, p, d, s, total, lb);
     }
 
     /** Each figure from this, or from {@code other} where this one is not known. */
     public ServerTimings or(ServerTimings other) {
         return new ServerTimings(pick(queueMs, other.queueMs), pick(prefillMs, other.prefillMs), pick(decodeMs, other.decodeMs),
-                pick(serializeMs, other.serializeMs), pick(lbMs, other.lbMs));
+                pick(serializeMs, other.serializeMs), pick(totalMs, other.totalMs), pick(lbMs, other.lbMs));
     }
 
     private static double pick(double a, double b) {
@@ -53,6 +54,6 @@ public record ServerTimings(double queueMs, double prefillMs, double decodeMs, d
     public ServerTimings withStream(JsonNode n) {
         if (n == null || !n.isObject()) return this;
         return new ServerTimings(n.path("queue_ms").asDouble(queueMs), n.path("prefill_ms").asDouble(prefillMs),
-                n.path("decode_ms").asDouble(decodeMs), n.path("serialize_ms").asDouble(serializeMs), lbMs);
+                n.path("decode_ms").asDouble(decodeMs), n.path("serialize_ms").asDouble(serializeMs), n.path("total_ms").asDouble(totalMs), lbMs);
     }
 }

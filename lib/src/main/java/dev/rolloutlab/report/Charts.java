@@ -58,8 +58,11 @@ public final class Charts {
         return chart;
     }
 
+    /** Output throughput per leg and workload; whiskers: the 95 % interval across rounds (none with one round). */
     public static CategoryChart throughput(RunData d) {
-        return bars(d, "Output throughput by topology", "tokens/s", "output_throughput", null);
+        Table legs = d.legs();
+        return bars(d, "Output throughput by topology (whiskers: 95 % CI across rounds)", "output tokens/s", "output_throughput",
+                (tc, w) -> half(legs, tc[0], tc[1], w, "output_throughput"));
     }
 
     /** Output throughput against requests in flight, one line per topology (keep-alive). */
@@ -67,35 +70,49 @@ public final class Charts {
         XYChart chart = new XYChartBuilder().width(W).height(H).title("Throughput vs concurrency (keep-alive)")
                 .xAxisTitle("requests in flight").yAxisTitle("output tokens/s").build();
         chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNW);
+        chart.getStyler().setXAxisDecimalPattern("#,##0");
         Table s = d.sweep().orElse(null);
         if (s == null || s.isEmpty()) {
             chart.addSeries("no sweep in this run", new double[]{1}, new double[]{0});
             return chart;
         }
+        boolean ci = s.containsColumn("output_throughput_ci_low");
+        if (ci) chart.setTitle("Throughput vs concurrency (keep-alive; error bars: 95 % CI across rounds)");
         for (String t : new LinkedHashSet<>(s.stringColumn("topology").asList())) {
             Table part = s.where(s.stringColumn("topology").isEqualTo(t));
-            chart.addSeries(t, part.numberColumn("concurrency").asDoubleArray(), part.numberColumn("output_throughput").asDoubleArray());
+            double[] x = part.numberColumn("concurrency").asDoubleArray(), y = part.numberColumn("output_throughput").asDoubleArray();
+            if (!ci) {
+                chart.addSeries(t, x, y);
+                continue;
+            }
+            double[] err = new double[y.length];
+            for (int i = 0; i < y.length; i++) {
+                double lo = part.numberColumn("output_throughput_ci_low").getDouble(i), hi = part.numberColumn("output_throughput_ci_high").getDouble(i);
+                err[i] = Double.isNaN(lo) || Double.isNaN(hi) ? 0 : (hi - lo) / 2;
+            }
+            chart.addSeries(t, x, y, err);
         }
         return chart;
     }
 
     /**
-     * Overhead per request over in-process, with each bar's 95 % paired interval as an error bar: a bar whose whisker
-     * crosses zero is not distinguishable from in-process at this run's noise.
+     * Overhead per request over the in-process topology with the same engines, with each bar's 95 % paired interval as
+     * an error bar: a bar whose whisker crosses zero is not distinguishable from in-process at this run's noise.
      */
     public static CategoryChart overhead(RunData d) {
-        return bars(d, "Per-request overhead vs in-process (whiskers: 95 % paired CI)", "ms per request", "overhead_ms_per_request",
+        return bars(d, "Per-request overhead vs in-process, equal engines (whiskers: 95 % paired CI)", "ms per request", "overhead_ms_per_request",
                 (tc, w) -> {
-                    if (tc[0].equals("inproc")) return 0.0;
-                    var ci = Pairs.e2elDifference(d, tc[0], tc[1], "inproc", "none", w);
+                    String base = d.baseline(tc[0]);
+                    if (base == null) return 0.0;
+                    var ci = Pairs.e2elDifference(d, tc[0], tc[1], base, "none", w);
                     return ci == null || Double.isNaN(ci.halfWidth()) ? 0.0 : ci.halfWidth();
                 });
     }
 
-    /** Half the width of a leg's 95 % bootstrap interval of mean e2el (XChart draws symmetric whiskers); 0 when absent. */
-    private static double halfInterval(Table legs, String topology, String connection, String workload) {
-        Double lo = find(legs, topology, connection, workload, "mean_e2el_ms_ci_low");
-        Double hi = find(legs, topology, connection, workload, "mean_e2el_ms_ci_high");
+    /** Half the width of a leg's 95 % interval of {@code metric} (XChart draws symmetric whiskers); 0 when absent. */
+    private static double half(Table legs, String topology, String connection, String workload, String metric) {
+        Double lo = find(legs, topology, connection, workload, metric + "_ci_low");
+        Double hi = find(legs, topology, connection, workload, metric + "_ci_high");
         return lo == null || hi == null ? 0.0 : (hi - lo) / 2;
     }
 
@@ -119,7 +136,7 @@ public final class Charts {
                 cats.add(t + " " + w);
                 for (String conn : series.keySet()) {
                     series.get(conn).add(find(legs, t, conn, w, "mean_e2el_ms"));
-                    whiskers.get(conn).add(halfInterval(legs, t, conn, w));
+                    whiskers.get(conn).add(half(legs, t, conn, w, "mean_e2el_ms"));
                 }
             }
         }
@@ -187,17 +204,23 @@ public final class Charts {
         for (String key : seriesKeys(legs)) {
             String[] tc = key.split("/");
             List<Double> ys = new ArrayList<>(), errs = new ArrayList<>();
+            boolean has = false;
             for (String w : workloads) {
                 Double v = find(legs, tc[0], tc[1], w, column);
-                any |= v != null;
+                has |= v != null;
                 ys.add(v == null ? 0.0 : v);
                 if (halfWidth != null) errs.add(v == null ? 0.0 : halfWidth.apply(tc, w));
             }
+            if (!has) continue; // e.g. the in-process legs on the overhead chart: they are the baseline
+            any = true;
             if (halfWidth == null) chart.addSeries(key, workloads, ys);
             else chart.addSeries(key, workloads, ys, errs);
         }
         // an empty chart must say so, not pass for a row of zeros
-        if (!any) chart.setTitle(title + " (not measured: no successful request reported it)");
+        if (!any) {
+            chart.setTitle(title + " (not measured: no successful request reported it)");
+            chart.addSeries("none", workloads.isEmpty() ? List.of("-") : workloads, java.util.Collections.nCopies(Math.max(1, workloads.size()), 0.0));
+        }
         return chart;
     }
 

@@ -9,8 +9,9 @@ import java.util.Map;
 
 /**
  * Paired differences between two legs of one run: every topology is sent the same prompts in the same order (the
- * workload is seeded by its cell), so request i of one leg pairs with request i of the other, and the difference of
- * their end-to-end latencies gets a t interval. A finding is "confirmed" only when that interval excludes zero.
+ * workload is seeded by its cell), so request i of round r on one leg pairs with request i of round r on the other,
+ * and the difference of their end-to-end latencies gets a t interval; throughputs pair round by round. A finding is
+ * "confirmed" only when that interval excludes zero.
  */
 final class Pairs {
     private Pairs() {
@@ -43,7 +44,31 @@ final class Pairs {
         for (Row r : d.requests()) {
             if (!r.getBoolean("ok") || !r.getString("topology").equals(topology) || !r.getString("connection").equals(connection)) continue;
             if ((int) r.getNumber("prompt_tokens") != in || (int) r.getNumber("completion_tokens") != out) continue;
-            m.put((long) r.getNumber("request_id"), r.getNumber("e2el_ms"));
+            long round = r.isMissing("round") ? 0 : (long) r.getNumber("round");
+            m.put(round << 32 | (long) r.getNumber("request_id"), r.getNumber("e2el_ms"));
+        }
+        return m;
+    }
+
+    /** a − b in {@code column} (a throughput) on {@code workload}, paired round by round; null with fewer than two rounds. */
+    static Confidence.Interval roundDifference(RunData d, String topoA, String connA, String topoB, String connB, String workload, String column) {
+        Map<Integer, Double> a = rounds(d, topoA, connA, workload, column), b = rounds(d, topoB, connB, workload, column);
+        a.keySet().retainAll(b.keySet());
+        if (a.size() < 2) return null;
+        double[] xa = new double[a.size()], xb = new double[a.size()];
+        int i = 0;
+        for (var e : a.entrySet()) {
+            xa[i] = e.getValue();
+            xb[i++] = b.get(e.getKey());
+        }
+        return Confidence.pairedDifference(xa, xb, 0.95);
+    }
+
+    private static Map<Integer, Double> rounds(RunData d, String topology, String connection, String workload, String column) {
+        Map<Integer, Double> m = new java.util.TreeMap<>();
+        for (Row r : d.legRounds()) {
+            if (!r.getString("topology").equals(topology) || !r.getString("connection").equals(connection) || !r.getString("workload").equals(workload)) continue;
+            if (!r.isMissing(column) && !Double.isNaN(r.getNumber(column))) m.put((int) r.getNumber("round"), r.getNumber(column));
         }
         return m;
     }
@@ -53,6 +78,10 @@ final class Pairs {
     }
 
     static String describe(Confidence.Interval diff) {
-        return diff == null ? "" : String.format(Locale.ROOT, "; paired difference %+.2f ms, 95%% CI [%.2f, %.2f]", diff.estimate(), diff.low(), diff.high());
+        return describe(diff, "ms");
+    }
+
+    static String describe(Confidence.Interval diff, String unit) {
+        return diff == null ? "" : String.format(Locale.ROOT, "; paired difference %+.2f %s, 95%% CI [%.2f, %.2f]", diff.estimate(), unit, diff.low(), diff.high());
     }
 }

@@ -56,11 +56,14 @@ public final class Report {
         sb.append("## Findings\n\n");
         for (String f : findings(d)) sb.append("- ").append(f).append('\n');
         sb.append("\n## Latency and throughput by topology\n\n");
-        sb.append(table(d.legs(), List.of("topology", "connection", "workload", "completed", "failed", "request_throughput",
-                "output_throughput", "mean_ttft_ms", "mean_tpot_ms", "mean_e2el_ms", "mean_e2el_ms_ci_low", "mean_e2el_ms_ci_high", "p99_e2el_ms",
-                "mean_connect_ms", "overhead_ms_per_request")));
-        sb.append("\nThe interval of mean e2el is a 95 % bootstrap over the cell's requests. A percentile is reported only when at least 10 "
-                + "requests lie beyond it (p99 needs 1,000 per cell, p90 100); an empty cell means too few requests, not zero.\n");
+        sb.append(table(d.legs(), List.of("topology", "connection", "workload", "completed", "failed",
+                "output_throughput", "output_throughput_ci_low", "output_throughput_ci_high", "mean_ttft_ms", "mean_e2el_ms", "mean_e2el_ms_ci_low",
+                "mean_e2el_ms_ci_high", "p50_e2el_ms", "p50_e2el_ms_ci_low", "p50_e2el_ms_ci_high", "p90_e2el_ms", "p99_e2el_ms", "mean_connect_ms")));
+        sb.append("\nEvery round pooled. Latency intervals are 95 % bootstraps over the cell's requests (mean and median); throughput is the mean "
+                + "of the rounds with a t interval across them (empty with one round). A percentile is reported only when at least 10 requests "
+                + "lie beyond it (the median needs 20 per cell, p90 100, p99 1,000); an empty cell means too few requests, not zero.\n");
+        sb.append(Overheads.markdown(d));
+        sb.append(Rounds.markdown(d));
         sb.append(Breakdown.markdown(d));
         d.cpu().ifPresent(c -> {
             sb.append("\n## CPU per request (ms)\n\nCPU time each process spent per request on the leg, read before and after it: ")
@@ -74,7 +77,8 @@ public final class Report {
         sb.append(SelfChecks.markdown(d));
         d.sweep().ifPresent(sw -> {
             sb.append("\n## Throughput vs concurrency (keep-alive)\n\n");
-            sb.append(table(sw, List.of("topology", "concurrency", "request_throughput", "output_throughput", "mean_e2el_ms", "p99_e2el_ms")));
+            sb.append(table(sw, List.of("topology", "concurrency", "request_throughput", "output_throughput", "output_throughput_ci_low",
+                    "output_throughput_ci_high", "mean_e2el_ms", "p99_e2el_ms")));
         });
         d.freshness().ifPresent(f -> {
             sb.append("\n## Weight freshness\n\n");
@@ -87,64 +91,9 @@ public final class Report {
         return sb.toString();
     }
 
+    /** The findings, each with its verdict (see {@link Findings}). */
     public static List<String> findings(RunData d) {
-        List<String> out = new ArrayList<>();
-        Table legs = d.legs();
-        List<String> workloads = new ArrayList<>(new LinkedHashSet<>(legs.stringColumn("workload").asList()));
-        if (workloads.isEmpty()) {
-            out.add("No latency legs were measured.");
-            return out;
-        }
-        int flagged = SelfChecks.flags(d).size();
-        if (flagged > 0) out.add("**Read with care: the self-checks flagged " + flagged + " problem(s)** (see Self-checks below).");
-        String shortest = workloads.get(0), longest = workloads.get(workloads.size() - 1);
-        Double inShort = Charts.find(legs, "inproc", "none", shortest, "mean_e2el_ms");
-        Double httpShort = Charts.find(legs, "http1", "keep-alive", shortest, "mean_e2el_ms");
-        Double ovShort = Charts.find(legs, "http1", "keep-alive", shortest, "overhead_ms_per_request");
-        Double ovLong = Charts.find(legs, "http1", "keep-alive", longest, "overhead_ms_per_request");
-        Double inLong = Charts.find(legs, "inproc", "none", longest, "mean_e2el_ms");
-        if (inShort != null && httpShort != null && ovShort != null) {
-            Confidence.Interval diff = Pairs.e2elDifference(d, "http1", "keep-alive", "inproc", "none", shortest);
-            out.add(String.format(Locale.ROOT, "**In-process has lower per-request overhead** — %s: on %s, in-process %.2f ms vs one HTTP port %.2f ms (keep-alive), "
-                    + "i.e. %+.2f ms per request%s.", Pairs.verdict(diff), shortest, inShort, httpShort, ovShort, Pairs.describe(diff)));
-        }
-        if (ovShort != null && ovLong != null && inShort != null && inLong != null && !shortest.equals(longest)) {
-            double relShort = ovShort / inShort * 100, relLong = ovLong / inLong * 100;
-            out.add(String.format(Locale.ROOT, "**Overhead matters most for short prompts and completions** — %s: HTTP adds %.1f%% on %s but %.1f%% on %s "
-                    + "(%.2f ms vs %.2f ms absolute).", relShort > relLong ? "confirmed" : "contradicted", relShort, shortest, relLong, longest, ovShort, ovLong));
-        }
-        Double keep = Charts.find(legs, "http1", "keep-alive", shortest, "mean_e2el_ms");
-        Double close = Charts.find(legs, "http1", "close", shortest, "mean_e2el_ms");
-        Double conn = Charts.find(legs, "http1", "close", shortest, "mean_connect_ms");
-        if (keep != null && close != null) {
-            Confidence.Interval diff = Pairs.e2elDifference(d, "http1", "close", "http1", "keep-alive", shortest);
-            out.add(String.format(Locale.ROOT, "**`Connection: close` costs more than keep-alive** — %s: %.2f ms vs %.2f ms on %s (%+.2f ms; %.3f ms of it opening connections)%s.",
-                    Pairs.verdict(diff), close, keep, shortest, close - keep, conn == null ? Double.NaN : conn, Pairs.describe(diff)));
-        }
-        Double t1 = Charts.find(legs, "http1", "keep-alive", longest, "output_throughput");
-        Double tn = Charts.find(legs, "httpN", "keep-alive", longest, "output_throughput");
-        Double tlb = Charts.find(legs, "lb", "keep-alive", longest, "output_throughput");
-        Double tin = Charts.find(legs, "inproc", "none", longest, "output_throughput");
-        if (t1 != null && tn != null) {
-            int cores = d.run().map(r -> r.path("machine").path("cores").asInt(0)).orElse(0);
-            out.add(String.format(Locale.ROOT, "**HTTP fanout scales out** — on %s: one port %.1f tok/s, N ports with client fanout %.1f tok/s%s%s. "
-                            + "Here all servers share this machine's %d cores, so more ports add engines but no compute: scale-out needs more hosts, "
-                            + "which this run cannot show.", longest, t1, tn, tlb == null ? "" : String.format(Locale.ROOT, ", behind the LB %.1f tok/s", tlb),
-                    tin == null ? "" : String.format(Locale.ROOT, ", in-process %.1f tok/s", tin), cores));
-        }
-        d.freshness().ifPresent(f -> {
-            StringBuilder lags = new StringBuilder();
-            Double inLag = null;
-            for (Row r : f) {
-                double lag = r.isMissing("mean_lag") ? Double.NaN : r.getNumber("mean_lag");
-                if (r.getString("strategy").equals("inproc-swap")) inLag = lag;
-                lags.append(String.format(Locale.ROOT, "%s %.2f (max %d, propagation %.0f ms, lost %d); ", r.getString("strategy"), lag,
-                        (long) r.getNumber("max_lag"), r.isMissing("mean_propagation_ms") ? Double.NaN : r.getNumber("mean_propagation_ms"), (long) r.getNumber("lost")));
-            }
-            out.add("**In-process can be fully on-policy; HTTP fanout samples stale weights unless reloads are fast** — "
-                    + (inLag != null && inLag == 0 ? "confirmed" : "see numbers") + ": mean version lag per strategy: " + lags.toString().replaceAll("; $", "") + ".");
-        });
-        return out;
+        return Findings.of(d);
     }
 
     static String table(Table t, List<String> cols) {

@@ -42,12 +42,13 @@ public final class SelfChecks {
                         + "legs run at different times are not comparable, repeat the run on a quiet machine", before, after, 100 * (after / before - 1)));
             }
         });
-        d.cpu().ifPresent(c -> {
+        d.cpuRounds().ifPresent(c -> {
             if (!c.containsColumn("steal_ms")) return;
             for (Row r : c) {
                 if (!r.isMissing("steal_ms") && r.getNumber("steal_ms") > STEAL_MS) {
-                    out.add(String.format(Locale.ROOT, "machine noisy: the hypervisor took %.0f ms of CPU during %s %s (%s)", r.getNumber("steal_ms"),
-                            r.getString("topology"), r.getString("connection"), r.getString("workload")));
+                    out.add(String.format(Locale.ROOT, "machine noisy: the hypervisor took %.0f ms of CPU during %s %s (%s%s)", r.getNumber("steal_ms"),
+                            r.getString("topology"), r.getString("connection"), r.getString("workload"),
+                            c.containsColumn("round") ? ", round " + (long) r.getNumber("round") : ""));
                 }
             }
         });

@@ -44,7 +44,7 @@ import java.util.concurrent.TimeUnit;
 public final class OpenAiServer implements AutoCloseable {
     /** How one port is served. A null {@code apiKey} leaves the OpenAI paths open. */
     public record Options(String host, int port, int backendId, String servedModelName, String apiKey,
-                          String adminToken, boolean enableWeightReload, Duration idleTimeout, Limits limits) {
+                          String adminToken, boolean enableWeightReload, Duration idleTimeout, Limits limits, Duration testDelay) {
         public Options {
             if (enableWeightReload && (adminToken == null || adminToken.isBlank())) {
                 throw new IllegalArgumentException("--enable-weight-reload needs --admin-token (or --admin-token-file): "
@@ -155,6 +155,7 @@ public final class OpenAiServer implements AutoCloseable {
     // ---- completions ----
 
     private void complete(Context ctx, CompletionRequest.Endpoint endpoint) throws Exception {
+        long t0 = System.nanoTime();
         JsonNode body;
         try {
             body = Json.parse(new String(Http.body(ctx, options.limits().maxRequestBytes()), StandardCharsets.UTF_8));
@@ -177,8 +178,10 @@ public final class OpenAiServer implements AutoCloseable {
         String id = (endpoint == CompletionRequest.Endpoint.CHAT ? "chatcmpl-" : "cmpl-") + UUID.randomUUID().toString().replace("-", "").substring(0, 24);
         long created = System.currentTimeMillis() / 1000;
         ctx.header("X-Backend-Id", String.valueOf(options.backendId()));
+        // test only: a known cost outside the engine, which the client's breakdown must find in serve's total
+        if (!options.testDelay().isZero()) Thread.sleep(options.testDelay());
         if (req.stream()) {
-            stream(ctx, req, gen, id, created);
+            stream(ctx, req, gen, id, created, t0);
             return;
         }
         Completion c;
@@ -204,22 +207,23 @@ public final class OpenAiServer implements AutoCloseable {
                         req.logprobs() ? logprobs.chat(s, 0, s.completionTokens()) : null, s.finishReason().openai,
                         req.returnTokenIds() ? s.tokenIds() : null));
             }
-            answer(ctx, c, new Wire.ChatCompletion(id, "chat.completion", created, model, choices, usage));
+            answer(ctx, c, new Wire.ChatCompletion(id, "chat.completion", created, model, choices, usage), t0);
         } else {
             List<Wire.TextChoice> choices = new ArrayList<>();
             for (Sample s : c.samples()) {
                 choices.add(new Wire.TextChoice(s.index(), s.text(), req.logprobs() ? logprobs.text(s, req.topLogprobs()) : null,
                         s.finishReason().openai, req.returnTokenIds() ? s.tokenIds() : null));
             }
-            answer(ctx, c, new Wire.TextCompletion(id, "text_completion", created, model, choices, usage));
+            answer(ctx, c, new Wire.TextCompletion(id, "text_completion", created, model, choices, usage), t0);
         }
     }
 
     /** The JSON answer, with the engine's timings and the time spent serialising it in {@code Server-Timing}. */
-    private static void answer(Context ctx, Completion c, Object body) {
+    private static void answer(Context ctx, Completion c, Object body, long t0) {
         long s0 = System.nanoTime();
         byte[] bytes = Json.bytes(body);
-        ctx.header("Server-Timing", ServerTiming.header(c.timings(), System.nanoTime() - s0));
+        long end = System.nanoTime();
+        ctx.header("Server-Timing", ServerTiming.header(c.timings(), end - s0, end - t0));
         ctx.status(200).contentType("application/json; charset=utf-8").result(bytes);
     }
 
@@ -237,7 +241,7 @@ public final class OpenAiServer implements AutoCloseable {
     private record Event(int sample, int tokenId, float logprob, long version, String text, FinishReason finish) {
     }
 
-    private void stream(Context ctx, CompletionRequest req, GenerationRequest gen, String id, long created) throws Exception {
+    private void stream(Context ctx, CompletionRequest req, GenerationRequest gen, String id, long created, long t0) throws Exception {
         LinkedBlockingQueue<Event> events = new LinkedBlockingQueue<>();
         CompletableFuture<Completion> done = submit(gen, new TokenListener() {
             @Override
@@ -319,7 +323,7 @@ public final class OpenAiServer implements AutoCloseable {
             } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException notYet) {
                 c = null;
             }
-            last.put("server_timing", ServerTiming.json(c != null ? c.timings() : dev.rolloutlab.engine.Timings.UNKNOWN, serializeNs[0]));
+            last.put("server_timing", ServerTiming.json(c != null ? c.timings() : dev.rolloutlab.engine.Timings.UNKNOWN, serializeNs[0], System.nanoTime() - t0));
             send(out, last);
             out.write("data: [DONE]\n\n".getBytes(StandardCharsets.US_ASCII));
             out.flush();

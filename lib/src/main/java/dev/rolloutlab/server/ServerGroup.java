@@ -20,7 +20,7 @@ public final class ServerGroup implements AutoCloseable {
     /** Everything needed to start a group; {@code ports} of 0 pick free ports. Built with {@link #builder(Path)}. */
     public record Spec(Path model, List<Integer> ports, String host, Engines engines, int backendIdBase, String servedModelName,
                        String apiKey, String adminToken, boolean enableWeightReload, Duration idleTimeout, long initialVersion,
-                       Limits limits) {
+                       Limits limits, Duration testDelay) {
         /** One port on a free loopback port, one engine per port, no keys, no weight admin, the default limits. */
         public static Builder builder(Path model) {
             return new Builder(model);
@@ -41,6 +41,7 @@ public final class ServerGroup implements AutoCloseable {
         private Duration idleTimeout = Duration.ofSeconds(60);
         private long initialVersion;
         private Limits limits = Limits.DEFAULT;
+        private Duration testDelay = Duration.ZERO;
 
         private Builder(Path model) {
             this.model = model;
@@ -98,9 +99,15 @@ public final class ServerGroup implements AutoCloseable {
             return this;
         }
 
+        /** Test only: every completion waits this long inside serve, outside the engine (serve's hidden {@code --test-delay-ms}). */
+        public Builder testDelay(Duration d) {
+            this.testDelay = d;
+            return this;
+        }
+
         public Spec build() {
             return new Spec(model, ports, host, engines, backendIdBase, servedModelName != null ? servedModelName : model.getFileName().toString(),
-                    apiKey, adminToken, enableWeightReload, idleTimeout, initialVersion, limits);
+                    apiKey, adminToken, enableWeightReload, idleTimeout, initialVersion, limits, testDelay);
         }
     }
 
@@ -135,7 +142,7 @@ public final class ServerGroup implements AutoCloseable {
                 }
                 OpenAiServer.Options o = new OpenAiServer.Options(spec.host(), spec.ports().get(i), spec.backendIdBase() + i,
                         spec.servedModelName(), spec.apiKey(), spec.adminToken(), spec.enableWeightReload(), spec.idleTimeout(),
-                        spec.limits());
+                        spec.limits(), spec.testDelay());
                 OpenAiServer s = new OpenAiServer(e, a, o);
                 g.servers.add(s);
                 try {

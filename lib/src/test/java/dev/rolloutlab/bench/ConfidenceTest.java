@@ -53,4 +53,20 @@ class ConfidenceTest {
         assertEquals(normalHalf, a.halfWidth(), normalHalf * 0.15, "bootstrap half-width " + a.halfWidth() + " vs normal " + normalHalf);
         assertEquals(m, (a.low() + a.high()) / 2, normalHalf * 0.2, "centred on the mean");
     }
+
+    @Test
+    void theBootstrapOfTheMedianAgreesWithItsAsymptoticStandardError() {
+        // the sample median of n normal values has standard error sqrt(pi/2) * sigma / sqrt(n) (1.2533 * 2 / sqrt(2001))
+        SplittableRandom r = new SplittableRandom(11);
+        double[] xs = new double[2001];
+        for (int i = 0; i < xs.length; i++) xs[i] = 10 + 2 * Math.sqrt(-2 * Math.log(1 - r.nextDouble())) * Math.cos(2 * Math.PI * r.nextDouble());
+        Confidence.Interval i = Confidence.bootstrapMedian(xs, 2000, 5, 0.95);
+        double[] sorted = xs.clone();
+        java.util.Arrays.sort(sorted);
+        assertEquals(sorted[1000], i.estimate(), 1e-12, "the estimate is the sample median");
+        double half = 1.959963984540054 * Math.sqrt(Math.PI / 2) * 2 / Math.sqrt(xs.length);
+        assertTrue(i.low() < i.estimate() && i.estimate() < i.high(), i.toString());
+        assertEquals(half, i.halfWidth(), half * 0.25, "bootstrap half-width " + i.halfWidth() + " vs asymptotic " + half);
+        assertEquals(i, Confidence.bootstrapMedian(xs, 2000, 5, 0.95), "seeded: repeatable");
+    }
 }

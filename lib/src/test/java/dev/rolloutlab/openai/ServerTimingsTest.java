@@ -8,8 +8,8 @@ import static org.junit.jupiter.api.Assertions.*;
 class ServerTimingsTest {
     @Test
     void serveAndBalancerEntriesFromOneOrSeveralHeaders() {
-        ServerTimings t = ServerTimings.parse("queue;dur=0.250, prefill;dur=3.5, decode;dur=12.000, serialize;dur=0.040, lb;dur=0.110");
-        assertEquals(new ServerTimings(0.25, 3.5, 12.0, 0.04, 0.11), t);
+        ServerTimings t = ServerTimings.parse("queue;dur=0.250, prefill;dur=3.5, decode;dur=12.000, serialize;dur=0.040, total;dur=16.2, lb;dur=0.110");
+        assertEquals(new ServerTimings(0.25, 3.5, 12.0, 0.04, 16.2, 0.11), t);
     }
 
     @Test
@@ -23,8 +23,8 @@ class ServerTimingsTest {
     @Test
     void aStreamsLastChunkFillsServesFiguresAndTheHeaderKeepsTheBalancers() throws Exception {
         ServerTimings fromChunk = ServerTimings.NONE.withStream(dev.rolloutlab.util.Json.parse(
-                "{\"queue_ms\":0.5,\"prefill_ms\":4.0,\"decode_ms\":20.0,\"serialize_ms\":0.3}"));
+                "{\"queue_ms\":0.5,\"prefill_ms\":4.0,\"decode_ms\":20.0,\"serialize_ms\":0.3,\"total_ms\":25.5}"));
         ServerTimings merged = fromChunk.or(ServerTimings.parse("lb;dur=0.2"));
-        assertEquals(new ServerTimings(0.5, 4.0, 20.0, 0.3, 0.2), merged);
+        assertEquals(new ServerTimings(0.5, 4.0, 20.0, 0.3, 25.5, 0.2), merged);
     }
 }

@@ -28,7 +28,8 @@ class CompareInterruptTest {
                 .redirectOutput(dir.resolve("compare.out").toFile()).start();
         try {
             // the event: the first HTTP leg has been measured, so there is something to keep
-            assertTrue(Await.until(() -> Logs.read(log).contains("http1  keep-alive"), Duration.ofSeconds(120)), Logs.read(log));
+            assertTrue(Await.until(() -> Logs.read(log).lines().anyMatch(l -> l.trim().matches("round \\d+ http1 +keep-alive .*")),
+                    Duration.ofSeconds(120)), Logs.read(log));
             long t0 = System.nanoTime();
             new ProcessBuilder("kill", "-TERM", String.valueOf(p.pid())).start().waitFor();
             assertTrue(p.waitFor(10, TimeUnit.SECONDS), "still running 10 s after the signal:\n" + Logs.read(log));

@@ -26,16 +26,20 @@ class CompareTest {
         Processes.Run r = Processes.run(300, "compare", "--quick", "--out", out.toString());
         assertEquals(0, r.exit(), r.err());
         assertTrue(r.out().contains("results: " + out), r.out());
-        // progress: one line per measured cell, counting up to exactly the cells planned
-        int planned = Progress.planned(CompareConfig.defaults(true));
-        List<String> progress = r.err().lines().filter(l -> l.trim().matches("\\[\\d+/\\d+ cells\\] \\d+ s elapsed, about \\d+ s left.*")).toList();
+        // progress: one line per measured cell, counting up to exactly the cells planned: every round, every leg
+        // (inproc and inprocN once, each HTTP topology per connection) on every cell, plus the sweep on the legs that sweep
+        CompareConfig q = CompareConfig.defaults(true);
+        int legs = 2 + 3 * q.connections().size(), sweeping = 2 + 3;
+        int planned = q.rounds() * (legs * q.promptLens().size() * q.outputLens().size() + sweeping * q.sweepConcurrency().size());
+        List<String> progress = r.err().lines().filter(l -> l.trim().matches("round \\d+ .*\\[\\d+/\\d+ cells\\] \\d+ s elapsed, about \\d+ s left")).toList();
         assertEquals(planned, progress.size(), r.err());
-        assertTrue(progress.get(planned - 1).trim().startsWith("[" + planned + "/" + planned + " cells]"), progress.toString());
+        assertTrue(progress.get(planned - 1).contains("[" + planned + "/" + planned + " cells]"), progress.toString());
+        assertEquals(q.strategies().size(), r.err().lines().filter(l -> l.trim().startsWith("freshness strategy ")).count(), r.err());
 
         RunData d = RunData.load(out);
         Table s = d.summary();
         Set<String> topologies = new HashSet<>(s.stringColumn("topology").asList());
-        assertTrue(topologies.containsAll(Set.of("inproc", "http1", "httpN", "lb")), topologies.toString());
+        assertTrue(topologies.containsAll(Set.of("inproc", "inprocN", "http1", "httpN", "lb")), topologies.toString());
         assertTrue(topologies.containsAll(CompareConfig.ALL_STRATEGIES), topologies.toString());
         Set<String> connections = new HashSet<>(d.legs().stringColumn("connection").asList());
         assertEquals(Set.of("none", "keep-alive", "close"), connections);
@@ -46,14 +50,21 @@ class CompareTest {
             assertTrue(row.isMissing("p99_e2el_ms"), "16 requests cannot support a p99: " + row);
         }
 
-        // the shortest workload: in-process has the lowest per-request overhead
+        // the shortest workload: each HTTP leg's overhead is over the in-process topology with as many engines (its sign is
+        // a measurement, checked with a known delay in CompareAttributionTest)
         String shortest = d.legs().stringColumn("workload").get(0);
         for (Row row : d.legs()) {
             if (!row.getString("workload").equals(shortest)) continue;
-            double ov = row.getNumber("overhead_ms_per_request");
-            if (row.getString("topology").equals("inproc")) assertEquals(0.0, ov, 1e-9);
-            else assertTrue(ov > 0, row.getString("topology") + "/" + row.getString("connection") + " overhead " + ov);
+            String t = row.getString("topology");
+            if (t.startsWith("inproc")) {
+                assertTrue(row.isMissing("overhead_ms_per_request"), "the baselines have no overhead: " + row);
+                continue;
+            }
+            String base = t.equals("http1") ? "inproc" : "inprocN";
+            Row b = d.legs().where(d.legs().stringColumn("topology").isEqualTo(base).and(d.legs().stringColumn("workload").isEqualTo(shortest))).row(0);
+            assertEquals(row.getNumber("mean_e2el_ms") - b.getNumber("mean_e2el_ms"), row.getNumber("overhead_ms_per_request"), 1e-3, row.toString());
         }
+        checkRounds(d, q);
 
         Table f = d.freshness().orElseThrow();
         for (Row row : f) {
@@ -64,9 +75,12 @@ class CompareTest {
         }
         assertEquals(CompareConfig.ALL_STRATEGIES.size(), f.rowCount());
         Table sweep = d.sweep().orElseThrow();
-        assertEquals(Set.of("inproc", "http1", "httpN", "lb"), new HashSet<>(sweep.stringColumn("topology").asList()));
-        assertEquals(4 * CompareConfig.defaults(true).sweepConcurrency().size(), sweep.rowCount());
-        for (Row row : sweep) assertTrue(row.getNumber("output_throughput") > 0, row.toString());
+        assertEquals(Set.of("inproc", "inprocN", "http1", "httpN", "lb"), new HashSet<>(sweep.stringColumn("topology").asList()));
+        assertEquals(5 * q.sweepConcurrency().size(), sweep.rowCount());
+        for (Row row : sweep) {
+            double y = row.getNumber("output_throughput");
+            assertTrue(y > 0 && row.getNumber("output_throughput_ci_low") < y && y < row.getNumber("output_throughput_ci_high"), row.toString());
+        }
         for (String png : Report.PLOTS) {
             Path p = out.resolve("plots").resolve(png);
             BufferedImage img = ImageIO.read(p.toFile());
@@ -93,7 +107,7 @@ class CompareTest {
         // CPU per request per process on the path: the serve JVM works on every HTTP leg, in-process there is none
         tech.tablesaw.api.Table cpu = d.cpu().orElseThrow(() -> new AssertionError("cpu.csv missing"));
         for (Row row : cpu) {
-            boolean inproc = row.getString("topology").equals("inproc");
+            boolean inproc = row.getString("topology").startsWith("inproc");
             assertEquals(inproc, row.isMissing("server_cpu_ms_per_request"), row.toString());
             if (!inproc) assertTrue(row.getNumber("server_cpu_ms_per_request") > 0, "the engine's work shows in serve's CPU: " + row);
             assertEquals(row.getString("topology").equals("lb"), !row.isMissing("lb_cpu_ms_per_request"), row.toString());
@@ -110,13 +124,14 @@ class CompareTest {
             double e2el = Double.parseDouble(cells[4].trim()), prefill = Double.parseDouble(cells[6].trim()), decode = Double.parseDouble(cells[7].trim());
             assertTrue(prefill > 0 && decode >= 0 && prefill + decode <= e2el, row);
         }
-        assertTrue(section.lines().anyMatch(l -> l.startsWith("| lb | keep-alive |") && !l.split("\\|")[8].isBlank()), "the balancer's share is shown");
+        assertTrue(section.lines().anyMatch(l -> l.startsWith("| lb | keep-alive |") && !l.split("\\|")[9].isBlank()), "the balancer's share is shown");
+        assertTrue(section.lines().anyMatch(l -> l.startsWith("| http1 | keep-alive |") && !l.split("\\|")[8].isBlank()), "serve's own share is shown");
         // the stacked chart: each bar's parts sum to that leg's mean e2el, computed here from the raw requests
         var stacked = dev.rolloutlab.report.Breakdown.chart(d);
         Table ok = d.requests().where(d.requests().booleanColumn("ok").isTrue().and(d.requests().doubleColumn("server_timing_decode_ms").isNotMissing()));
         List<String> bars = new java.util.ArrayList<>();
         stacked.getSeriesMap().values().iterator().next().getXData().forEach(x -> bars.add(x.toString()));
-        assertEquals(7, bars.size(), bars.toString());
+        assertEquals(8, bars.size(), bars.toString());
         for (int i = 0; i < bars.size(); i++) {
             String[] tc = bars.get(i).split("/");
             double mean = ok.where(ok.stringColumn("topology").isEqualTo(tc[0]).and(ok.stringColumn("connection").isEqualTo(tc[1])))
@@ -144,10 +159,68 @@ class CompareTest {
         assertTrue(ProcessHandle.current().children().noneMatch(ProcessHandle::isAlive));
     }
 
+    /** Every leg and cell once per round plus one pooled row; throughput pooled across rounds; the order rotates each round. */
+    private static void checkRounds(RunData d, CompareConfig q) {
+        assertEquals(2, q.rounds(), "the t quantile below is for two rounds");
+        double t975df1 = 12.706204736174698; // scipy.stats.t.ppf(0.975, 1)
+        Table per = d.legRounds(), pooled = d.legs();
+        assertEquals(q.rounds() * pooled.rowCount(), per.rowCount());
+        for (Row row : pooled) {
+            Table mine = per.where(per.stringColumn("topology").isEqualTo(row.getString("topology"))
+                    .and(per.stringColumn("connection").isEqualTo(row.getString("connection"))).and(per.stringColumn("workload").isEqualTo(row.getString("workload"))));
+            assertEquals(Set.of(1.0, 2.0), new HashSet<>(mine.numberColumn("round").asList()), row.toString());
+            assertEquals(mine.numberColumn("completed").sum(), row.getNumber("completed"), 1e-9, "the pooled row holds every round's requests");
+            double a = mine.row(0).getNumber("output_throughput"), b = mine.row(1).getNumber("output_throughput");
+            double mean = (a + b) / 2, half = t975df1 * Math.abs(a - b) / Math.sqrt(2) / Math.sqrt(2);
+            // summary.csv keeps 4 decimals: the interval recomputed from rounded values may differ by t * 5e-5
+            assertEquals(mean, row.getNumber("output_throughput"), 1e-3, row.toString());
+            assertEquals(mean - half, row.getNumber("output_throughput_ci_low"), 1e-3, row.toString());
+            assertEquals(mean + half, row.getNumber("output_throughput_ci_high"), 1e-3, row.toString());
+        }
+        Table req = d.requests();
+        for (int r = 1; r <= q.rounds(); r++) {
+            int round = r;
+            assertEquals(pooled.numberColumn("completed").sum() / q.rounds(), req.where(req.doubleColumn("round").isEqualTo(round)).rowCount(), 1e-9,
+                    "round " + r + " recorded every leg's requests");
+        }
+        // cpu.csv rows follow the order legs were measured in: round 2's first cell starts one leg later than round 1's
+        Table cpu = d.cpuRounds().orElseThrow();
+        String first = pooled.stringColumn("workload").get(0);
+        List<List<String>> orders = new java.util.ArrayList<>();
+        for (int r = 1; r <= 2; r++) {
+            Table t = cpu.where(cpu.numberColumn("round").isEqualTo(r).and(cpu.stringColumn("workload").isEqualTo(first)));
+            List<String> order = new java.util.ArrayList<>();
+            for (Row row : t) order.add(row.getString("topology") + "/" + row.getString("connection"));
+            orders.add(order);
+        }
+        List<String> rotated = new java.util.ArrayList<>(orders.get(0));
+        java.util.Collections.rotate(rotated, -1);
+        assertEquals(8, rotated.size(), orders.toString());
+        assertEquals(rotated, orders.get(1), "round 2 runs the legs in round 1's order rotated by one");
+        // like against like: the compute behind each topology is stated, and the overhead table pairs each with its baseline
+        String md;
+        try {
+            md = Files.readString(d.dir().resolve("REPORT.md"));
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        for (String t : List.of("inproc", "inprocN", "http1", "httpN", "lb")) assertTrue(md.contains("\n| " + t + " | "), t + " compute row missing");
+        assertTrue(md.contains("## Compute behind each topology") && md.contains("| httpN | keep-alive | " + first + " | inprocN | "), md);
+        assertTrue(md.contains("## Rounds") && md.contains("| round 1 | round 2 | spread |"), md);
+    }
+
     @Test
     void badFlagsAreNamed() {
         Processes.Run r = Processes.run(60, "compare", "--topologies", "inproc,grpc");
         assertEquals(2, r.exit());
         assertTrue(r.err().contains("grpc"), r.err());
+        for (var bad : List.of(List.of("--rounds", "0", "--rounds"), List.of("--until-ci", "0", "--until-ci"), List.of("--prompt-lens", "0", "--prompt-lens"),
+                List.of("--quick", "--full", "--full"), List.of("--rounds", "5", "--until-ci", "5", "--max-rounds", "3", "--max-rounds"))) {
+            List<String> args = new java.util.ArrayList<>(List.of("compare"));
+            args.addAll(bad.subList(0, bad.size() - 1));
+            Processes.Run x = Processes.run(60, args.toArray(String[]::new));
+            assertEquals(2, x.exit(), bad + ": " + x.err());
+            assertTrue(x.err().contains(bad.get(bad.size() - 1)), bad + " names the flag: " + x.err());
+        }
     }
 }

@@ -49,7 +49,7 @@ class ReportTest {
         String first = Files.readString(Report.write(a));
         assertEquals(first, Files.readString(Report.write(b)), "the same results give the same report");
         double inproc = meanE2elMs(a, "inproc", "none", 8, 1), http1 = meanE2elMs(a, "http1", "keep-alive", 8, 1);
-        String finding = String.format(java.util.Locale.ROOT, "in-process %.2f ms vs one HTTP port %.2f ms", inproc, http1);
+        String finding = String.format(java.util.Locale.ROOT, "inproc %.2f ms vs one HTTP port %.2f ms", inproc, http1);
         assertTrue(first.contains(finding), "expected \"" + finding + "\" in\n" + first);
         assertTrue(first.contains(String.format(java.util.Locale.ROOT, "i.e. +%.2f ms per request", http1 - inproc)), first);
         long completed = count(a, "inproc", "none", 8, 1);

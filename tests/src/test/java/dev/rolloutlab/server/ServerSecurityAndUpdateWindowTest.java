@@ -36,7 +36,7 @@ class ServerSecurityAndUpdateWindowTest {
 
     @Test
     void weightReloadWithoutAnAdminTokenIsRefused() {
-        var e = assertThrows(IllegalArgumentException.class, () -> new OpenAiServer.Options("127.0.0.1", 0, 0, "m", null, null, true, Duration.ofSeconds(1), Limits.DEFAULT));
+        var e = assertThrows(IllegalArgumentException.class, () -> new OpenAiServer.Options("127.0.0.1", 0, 0, "m", null, null, true, Duration.ofSeconds(1), Limits.DEFAULT, Duration.ZERO));
         assertTrue(e.getMessage().contains("--admin-token"));
         Processes.Run r = Processes.run(60, "serve", "--model", TestModels.tiny().toString(), "--base-port", "0", "--enable-weight-reload", "--validate");
         assertEquals(2, r.exit());

@@ -1,0 +1,117 @@
+package dev.rolloutlab.compare;
+
+import dev.rolloutlab.bench.Confidence;
+import dev.rolloutlab.bench.RequestRecord;
+import dev.rolloutlab.bench.Slo;
+import dev.rolloutlab.bench.Summary;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Pools the rounds of a repeated run into one row per leg and cell: latencies over every request of every round
+ * (bootstrap intervals), throughputs as the mean of the rounds with a t interval across them, since a round is the
+ * unit that repeats. Also fills in each row's overhead over its equal-compute in-process baseline, and finds the
+ * widest headline interval for {@code --until-ci}.
+ */
+final class Pooling {
+    /** The in-process topology with the same engines as each HTTP topology; written to run.json for the report. */
+    static final Map<String, String> BASELINES = Map.of("http1", "inproc", "httpN", "inprocN", "lb", "inprocN");
+
+    /** The widest headline interval so far, as a percentage of its estimate, and which one it is. */
+    record Widest(String what, double pct) {
+    }
+
+    private Pooling() {
+    }
+
+    /** One round-0 row per leg and cell, in first-measured order; {@code records} is keyed like {@link #key(Summary)}. */
+    static List<Summary> aggregate(List<Summary> perRound, Map<String, List<RequestRecord>> records) {
+        Map<String, List<Summary>> byKey = new LinkedHashMap<>();
+        for (Summary s : perRound) byKey.computeIfAbsent(key(s), k -> new ArrayList<>()).add(s);
+        List<Summary> out = new ArrayList<>();
+        byKey.forEach((k, rounds) -> {
+            Summary first = rounds.get(0);
+            double duration = rounds.stream().mapToDouble(Summary::durationS).sum();
+            boolean incomplete = rounds.stream().anyMatch(Summary::incomplete);
+            Confidence.Interval req = Confidence.tMean(rounds.stream().mapToDouble(Summary::requestThroughput).toArray(), 0.95);
+            Confidence.Interval tok = Confidence.tMean(rounds.stream().mapToDouble(Summary::outputThroughput).toArray(), 0.95);
+            out.add(Summary.of(first.topology(), first.connection(), first.workload(), records.getOrDefault(k, List.of()), duration, Slo.NONE, incomplete)
+                    .toBuilder().round(0).requestThroughput(req.estimate()).requestThroughputCi(req)
+                    .outputThroughput(tok.estimate()).outputThroughputCi(tok).build());
+        });
+        return out;
+    }
+
+    static String key(Summary s) {
+        return key(s.topology(), s.connection(), s.workload());
+    }
+
+    static String key(String topology, String connection, String workload) {
+        return topology + "|" + connection + "|" + workload;
+    }
+
+    /** Each row with its mean e2el minus its baseline's on the same workload in the same round (or pooled). */
+    static List<Summary> withOverheads(List<Summary> rows) {
+        Map<String, Double> base = new HashMap<>();
+        for (Summary s : rows) if (s.topology().startsWith("inproc")) base.put(s.topology() + "|" + s.workload() + "|" + s.round(), s.meanE2elMs());
+        List<Summary> out = new ArrayList<>(rows.size());
+        for (Summary s : rows) {
+            String b = BASELINES.get(s.topology());
+            Double m = b == null ? null : base.get(b + "|" + s.workload() + "|" + s.round());
+            if (m == null && b != null) m = base.get(other(b) + "|" + s.workload() + "|" + s.round()); // the other one, if only one ran
+            out.add(m == null ? s : s.withOverhead(s.meanE2elMs() - m));
+        }
+        return out;
+    }
+
+    /** The baseline a topology is measured against: its equal-compute one when that ran, else the other in-process one. */
+    static String baselineOf(String topology, java.util.Collection<String> ran) {
+        String b = BASELINES.get(topology);
+        if (b == null) return null;
+        return ran.contains(b) ? b : ran.contains(other(b)) ? other(b) : null;
+    }
+
+    private static String other(String inproc) {
+        return inproc.equals("inproc") ? "inprocN" : "inproc";
+    }
+
+    /** Throughput per concurrency pooled like {@link #aggregate}: the mean of the rounds with its t interval. */
+    static List<SweepPoint> aggregateSweep(List<SweepPoint> perRound) {
+        Map<String, List<SweepPoint>> byKey = new LinkedHashMap<>();
+        for (SweepPoint p : perRound) byKey.computeIfAbsent(p.topology() + "|" + p.concurrency(), k -> new ArrayList<>()).add(p);
+        List<SweepPoint> out = new ArrayList<>();
+        byKey.forEach((k, ps) -> {
+            Confidence.Interval tok = Confidence.tMean(ps.stream().mapToDouble(SweepPoint::outputThroughput).toArray(), 0.95);
+            out.add(new SweepPoint(ps.get(0).topology(), ps.get(0).concurrency(), 0, ps.stream().mapToDouble(SweepPoint::requestThroughput).average().orElse(Double.NaN),
+                    tok.estimate(), tok.low(), tok.high(), ps.stream().mapToDouble(SweepPoint::meanE2elMs).average().orElse(Double.NaN),
+                    ps.stream().mapToDouble(SweepPoint::p99E2elMs).max().orElse(Double.NaN)));
+        });
+        return out;
+    }
+
+    /** The widest 95 % interval among the pooled rows' mean e2el and output throughput, relative to its estimate. */
+    static Widest widest(List<Summary> pooled) {
+        Widest w = new Widest("none", 0);
+        for (Summary s : pooled) {
+            String leg = s.topology() + " " + s.connection() + " " + s.workload();
+            w = wider(w, leg + " mean e2el", s.meanE2elMsCiLow(), s.meanE2elMsCiHigh(), s.meanE2elMs());
+            w = wider(w, leg + " output throughput", s.outputThroughputCiLow(), s.outputThroughputCiHigh(), s.outputThroughput());
+        }
+        return w;
+    }
+
+    private static Widest wider(Widest w, String what, double low, double high, double estimate) {
+        // an interval that could not be computed (one round) is as wide as it gets: more rounds are needed
+        double pct = Double.isNaN(low) || Double.isNaN(high) ? Double.POSITIVE_INFINITY : (high - low) / 2 / Math.abs(estimate) * 100;
+        return pct > w.pct() ? new Widest(what, pct) : w;
+    }
+
+    static String describe(Widest w) {
+        return Double.isInfinite(w.pct()) ? w.what() + " has no interval yet" : String.format(Locale.ROOT, "±%.1f %% (%s)", w.pct(), w.what());
+    }
+}

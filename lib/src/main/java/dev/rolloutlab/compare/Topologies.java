@@ -1,0 +1,146 @@
+package dev.rolloutlab.compare;
+
+import dev.rolloutlab.bench.Target;
+import dev.rolloutlab.engine.Checkpoint;
+import dev.rolloutlab.engine.EngineOptions;
+import dev.rolloutlab.engine.InProcessEngine;
+import dev.rolloutlab.openai.OpenAiClient;
+import dev.rolloutlab.process.ChildJvm;
+import dev.rolloutlab.process.ServeProcess;
+import dev.rolloutlab.util.Await;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.ToIntFunction;
+
+/**
+ * Everything the topologies under test need, started once before the first round so every round measures the same
+ * processes: the in-process engines in this JVM ({@code inproc} uses the first of {@code inprocN}'s N), one serve
+ * process with N ports and one engine per port ({@code http1} uses its first port), and the balancer in front of it.
+ * Hands out the legs (topology × connection) in a fixed order; closing stops them all.
+ */
+final class Topologies implements AutoCloseable {
+    /** One measured leg: a topology under one connection policy ({@code none} in-process), and where its requests go. */
+    record Leg(String topology, String connection, List<Target> targets) {
+        String key() {
+            return topology + "/" + connection;
+        }
+
+        /** Throughput sweeps run keep-alive (or in-process) only. */
+        boolean sweeps() {
+            return !connection.equals("close");
+        }
+    }
+
+    private final List<Leg> legs = new ArrayList<>();
+    private final List<AutoCloseable> running = new ArrayList<>();
+    private final Map<String, String> compute = new LinkedHashMap<>();
+    private long servePid = -1, lbPid = -1;
+
+    Topologies(CompareConfig c, Path model, Checkpoint cp, Path logs, okhttp3.OkHttpClient http, ToIntFunction<String> tokenizer) {
+        try {
+            List<Target> engines = new ArrayList<>();
+            boolean inprocN = c.topologies().contains("inprocN");
+            if (inprocN || c.topologies().contains("inproc")) {
+                for (int i = 0; i < (inprocN ? c.numServers() : 1); i++) {
+                    InProcessEngine e = new InProcessEngine(i == 0 ? cp : Checkpoint.load(model), EngineOptions.DEFAULT, "inproc" + i);
+                    running.add(e);
+                    engines.add(new InProcessTarget(e));
+                }
+            }
+            List<String> urls = List.of();
+            boolean anyHttp = c.topologies().stream().anyMatch(t -> t.startsWith("http") || t.equals("lb"));
+            if (anyHttp) urls = c.externalTargets().isEmpty() ? startServe(c, model, logs) : c.externalTargets();
+            String lbUrl = c.topologies().contains("lb") ? startLb(urls, logs, http) : null;
+            int cores = Runtime.getRuntime().availableProcessors();
+            for (String t : c.topologies()) {
+                switch (t) {
+                    case "inproc" -> legs.add(new Leg(t, "none", engines.subList(0, 1)));
+                    case "inprocN" -> legs.add(new Leg(t, "none", engines));
+                    case "http1", "httpN", "lb" -> {
+                        for (String conn : c.connections()) {
+                            boolean keep = conn.equals("keep-alive");
+                            List<String> to = t.equals("lb") ? List.of(lbUrl) : t.equals("http1") ? urls.subList(0, 1) : urls;
+                            legs.add(new Leg(t, conn, to.stream().map(u -> Target.http(new OpenAiClient(http, u, null, keep), tokenizer)).toList()));
+                        }
+                    }
+                    default -> throw new IllegalArgumentException("unknown topology " + t + " (expected one of " + CompareConfig.ALL_TOPOLOGIES + ")");
+                }
+                compute.put(t, describe(c, t, cores));
+            }
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    List<Leg> legs() {
+        return legs;
+    }
+
+    long servePid() {
+        return servePid;
+    }
+
+    long lbPid() {
+        return lbPid;
+    }
+
+    /** What computes behind each topology, in words for run.json and the report: engines, JVMs, threads, cores. */
+    Map<String, String> compute() {
+        return compute;
+    }
+
+    private static String describe(CompareConfig c, String t, int cores) {
+        int n = c.engines(t);
+        String engines = n + (n == 1 ? " engine" : " engines") + " (one scheduler thread each, sharing one kernel pool of "
+                + Math.max(1, cores - 1) + " worker(s) plus the caller)";
+        if (!c.externalTargets().isEmpty() && !t.startsWith("inproc")) return "external servers " + c.externalTargets() + (t.equals("lb") ? " behind our lb JVM" : "");
+        return switch (t) {
+            case "inproc", "inprocN" -> engines + " in the client JVM; " + cores + " cores shared with the load generator";
+            case "http1" -> "port 1 of the serve JVM: " + engines + "; " + cores + " cores shared by the client JVM and the serve JVM";
+            case "httpN" -> c.numServers() + " ports of the serve JVM: " + engines + "; " + cores + " cores shared by the client JVM and the serve JVM";
+            default -> "the lb JVM in front of the serve JVM's " + c.numServers() + " ports: " + engines + "; " + cores
+                    + " cores shared by the client, lb and serve JVMs";
+        };
+    }
+
+    private List<String> startServe(CompareConfig c, Path model, Path logs) {
+        List<String> args = new ArrayList<>(List.of("--model", model.toString(), "--num-servers", String.valueOf(c.numServers()), "--base-port", "0"));
+        if (c.serveDelayMs() > 0) args.addAll(List.of("--test-delay-ms", String.valueOf(c.serveDelayMs())));
+        ServeProcess serve = ServeProcess.start(args, logs.resolve("serve.log"), Duration.ofSeconds(120));
+        running.add(serve);
+        servePid = serve.jvm().pid();
+        return serve.urls();
+    }
+
+    private String startLb(List<String> backends, Path logs, okhttp3.OkHttpClient http) {
+        int port = dev.rolloutlab.util.Ports.free();
+        ChildJvm lb = ChildJvm.start("lb", List.of("--listen-port", String.valueOf(port), "--backends", String.join(",", backends),
+                "--policy", "least-load", "--quiet"), logs.resolve("lb.log"));
+        running.add(lb);
+        lbPid = lb.pid();
+        String url = "http://127.0.0.1:" + port;
+        OpenAiClient probe = new OpenAiClient(http, url, null, true);
+        if (!Await.until(() -> !lb.alive() || probe.get("/health").status() == 200, Duration.ofSeconds(60)) || !lb.alive()) {
+            throw new IllegalStateException("lb did not start:\n" + lb.tail(20));
+        }
+        return url;
+    }
+
+    @Override
+    public void close() {
+        for (int i = running.size() - 1; i >= 0; i--) {
+            try {
+                running.get(i).close();
+            } catch (Exception ignored) {
+                // best effort: we are tearing down
+            }
+        }
+        running.clear();
+    }
+}

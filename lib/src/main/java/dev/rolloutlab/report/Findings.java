@@ -1,0 +1,118 @@
+package dev.rolloutlab.report;
+
+import dev.rolloutlab.bench.Confidence;
+import tech.tablesaw.api.Row;
+import tech.tablesaw.api.Table;
+
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The source SOP's rules of thumb, each stated with this run's number and a verdict from a paired 95 % interval:
+ * "confirmed" only when the interval excludes zero, "not distinguishable at this run's noise (±x)" when it does not.
+ */
+final class Findings {
+    private Findings() {
+    }
+
+    static List<String> of(RunData d) {
+        List<String> out = new ArrayList<>();
+        Table legs = d.legs();
+        List<String> workloads = new ArrayList<>(new LinkedHashSet<>(legs.stringColumn("workload").asList()));
+        if (workloads.isEmpty()) {
+            out.add("No latency legs were measured.");
+            return out;
+        }
+        int flagged = SelfChecks.flags(d).size();
+        if (flagged > 0) out.add("**Read with care: the self-checks flagged " + flagged + " problem(s)** (see Self-checks below).");
+        String shortest = workloads.get(0), longest = workloads.get(workloads.size() - 1);
+        overhead(d, legs, shortest).ifPresent(out::add);
+        shortMatters(d, legs, shortest, longest).ifPresent(out::add);
+        pair(d, "**`Connection: close` costs more than keep-alive**", "http1", "close", "http1", "keep-alive", shortest,
+                String.format(Locale.ROOT, " (%.3f ms of the close leg went to opening connections)",
+                        orNaN(Charts.find(legs, "http1", "close", shortest, "mean_connect_ms")))).ifPresent(out::add);
+        pair(d, "**The load balancer adds latency over client-side fanout**", "lb", "keep-alive", "httpN", "keep-alive", shortest, "")
+                .ifPresent(out::add);
+        scaleOut(d, legs, longest).ifPresent(out::add);
+        d.freshness().ifPresent(f -> out.add(freshness(f)));
+        return out;
+    }
+
+    private static java.util.Optional<String> overhead(RunData d, Table legs, String w) {
+        String base = d.baseline("http1");
+        Double in = Charts.find(legs, base, "none", w, "mean_e2el_ms"), http = Charts.find(legs, "http1", "keep-alive", w, "mean_e2el_ms");
+        if (in == null || http == null) return java.util.Optional.empty();
+        Confidence.Interval diff = Pairs.e2elDifference(d, "http1", "keep-alive", base, "none", w);
+        StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "**In-process has lower per-request overhead** — %s: on %s, %s %.2f ms vs one "
+                + "HTTP port %.2f ms (keep-alive), i.e. %+.2f ms per request%s.", Pairs.verdict(diff), w, base, in, http, http - in, Pairs.describe(diff)));
+        String baseN = d.baseline("httpN");
+        Double inN = Charts.find(legs, baseN, "none", w, "mean_e2el_ms"), httpN = Charts.find(legs, "httpN", "keep-alive", w, "mean_e2el_ms");
+        if (inN != null && httpN != null && !baseN.equals(base)) {
+            Confidence.Interval dn = Pairs.e2elDifference(d, "httpN", "keep-alive", baseN, "none", w);
+            sb.append(String.format(Locale.ROOT, " With equal engines (N ports vs %s): %.2f ms vs %.2f ms — %s%s.", baseN, httpN, inN, Pairs.verdict(dn), Pairs.describe(dn)));
+        }
+        return java.util.Optional.of(sb.toString());
+    }
+
+    /** HTTP's overhead relative to in-process on the shortest vs the longest cell, each with its interval. */
+    private static java.util.Optional<String> shortMatters(RunData d, Table legs, String shortest, String longest) {
+        String base = d.baseline("http1");
+        Double inS = Charts.find(legs, base, "none", shortest, "mean_e2el_ms"), inL = Charts.find(legs, base, "none", longest, "mean_e2el_ms");
+        Confidence.Interval s = Pairs.e2elDifference(d, "http1", "keep-alive", base, "none", shortest);
+        Confidence.Interval l = Pairs.e2elDifference(d, "http1", "keep-alive", base, "none", longest);
+        if (inS == null || inL == null || s == null || l == null || shortest.equals(longest)) return java.util.Optional.empty();
+        double sLo = s.low() / inS * 100, sHi = s.high() / inS * 100, lLo = l.low() / inL * 100, lHi = l.high() / inL * 100;
+        String verdict = sLo > lHi ? "confirmed" : sHi < lLo ? "contradicted"
+                : String.format(Locale.ROOT, "not distinguishable at this run's noise (the intervals overlap)");
+        return java.util.Optional.of(String.format(Locale.ROOT, "**Overhead matters most for short prompts and completions** — %s: HTTP adds %.1f %% "
+                        + "(95 %% CI [%.1f, %.1f]) on %s but %.1f %% ([%.1f, %.1f]) on %s (%.2f ms vs %.2f ms absolute).", verdict,
+                s.estimate() / inS * 100, sLo, sHi, shortest, l.estimate() / inL * 100, lLo, lHi, longest, s.estimate(), l.estimate()));
+    }
+
+    private static java.util.Optional<String> pair(RunData d, String claim, String ta, String ca, String tb, String cb, String w, String extra) {
+        Double a = Charts.find(d.legs(), ta, ca, w, "mean_e2el_ms"), b = Charts.find(d.legs(), tb, cb, w, "mean_e2el_ms");
+        if (a == null || b == null) return java.util.Optional.empty();
+        Confidence.Interval diff = Pairs.e2elDifference(d, ta, ca, tb, cb, w);
+        return java.util.Optional.of(String.format(Locale.ROOT, "%s — %s: %s %s %.2f ms vs %s %s %.2f ms on %s (%+.2f ms)%s%s.", claim, Pairs.verdict(diff),
+                ta, ca, a, tb, cb, b, w, a - b, extra, Pairs.describe(diff)));
+    }
+
+    /** N ports against one port, and N ports against N in-process engines, on throughput paired round by round. */
+    private static java.util.Optional<String> scaleOut(RunData d, Table legs, String w) {
+        Double t1 = Charts.find(legs, "http1", "keep-alive", w, "output_throughput"), tn = Charts.find(legs, "httpN", "keep-alive", w, "output_throughput");
+        if (t1 == null || tn == null) return java.util.Optional.empty();
+        Confidence.Interval diff = Pairs.roundDifference(d, "httpN", "keep-alive", "http1", "keep-alive", w, "output_throughput");
+        int cores = d.run().map(r -> r.path("machine").path("cores").asInt(0)).orElse(0);
+        StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "**HTTP fanout scales out** — %s: on %s, N ports with client fanout %.1f tok/s vs one port %.1f tok/s%s.",
+                diff == null ? "not distinguishable: fewer than two rounds" : Confidence.verdict(diff, "tok/s"), w, tn, t1, Pairs.describe(diff, "tok/s")));
+        String baseN = d.baseline("httpN");
+        Double inN = Charts.find(legs, baseN, "none", w, "output_throughput");
+        if (inN != null) {
+            Confidence.Interval eq = Pairs.roundDifference(d, "httpN", "keep-alive", baseN, "none", w, "output_throughput");
+            sb.append(String.format(Locale.ROOT, " Against %s (the same engines in-process): %.1f tok/s, so HTTP gives %+.1f tok/s%s.", baseN, inN, tn - inN,
+                    Pairs.describe(eq, "tok/s")));
+        }
+        sb.append(String.format(Locale.ROOT, " Here every engine shares this machine's %d cores, so more ports add engines but no compute: "
+                + "scale-out needs more hosts, which this run cannot show.", cores));
+        return java.util.Optional.of(sb.toString());
+    }
+
+    private static String freshness(Table f) {
+        StringBuilder lags = new StringBuilder();
+        Double inLag = null;
+        for (Row r : f) {
+            double lag = r.isMissing("mean_lag") ? Double.NaN : r.getNumber("mean_lag");
+            if (r.getString("strategy").equals("inproc-swap")) inLag = lag;
+            lags.append(String.format(Locale.ROOT, "%s %.2f (max %d, propagation %.0f ms, lost %d); ", r.getString("strategy"), lag,
+                    (long) r.getNumber("max_lag"), r.isMissing("mean_propagation_ms") ? Double.NaN : r.getNumber("mean_propagation_ms"), (long) r.getNumber("lost")));
+        }
+        return "**In-process can be fully on-policy; HTTP fanout samples stale weights unless reloads are fast** — "
+                + (inLag != null && inLag == 0 ? "confirmed" : "see numbers") + ": mean version lag per strategy: " + lags.toString().replaceAll("; $", "") + ".";
+    }
+
+    private static double orNaN(Double x) {
+        return x == null ? Double.NaN : x;
+    }
+}
