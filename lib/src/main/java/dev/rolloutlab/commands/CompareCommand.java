@@ -21,7 +21,7 @@ import java.util.concurrent.Callable;
 public final class CompareCommand implements Callable<Integer> {
     @Option(names = "--quick", description = "Tiny model, small grid, 2 rounds: about a minute.")
     boolean quick;
-    @Option(names = "--full", description = "The default plus in=512 and out=128, a sweep to concurrency 32, 40 requests per cell and 5 rounds.")
+    @Option(names = "--full", description = "The default plus in=512 and out=128, a sweep at concurrency 1,4,16,32, 40 requests per cell and round (default 16) and 5 rounds.")
     boolean full;
     @Option(names = "--rounds", description = "Rounds every cell runs (legs interleaved, order rotating each round). Default: 3 (2 with --quick, 5 with --full).")
     Integer rounds;

@@ -76,6 +76,7 @@ public final class Compare {
             List<Topologies.Leg> legs = topologies.legs();
             progress = new Progress(log, Progress.perRound(c, legs) * c.rounds(), c.strategies().size());
             warmUp(legs);
+            progress.measuring();
             rounds(legs);
             topologies.close(); // the topology servers are done; free the cores for the freshness servers
             if (stopReason == null && !c.strategies().isEmpty()) {

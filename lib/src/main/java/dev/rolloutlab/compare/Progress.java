@@ -46,6 +46,11 @@ final class Progress {
         return legs.size() * cells + sweeping * c.sweepConcurrency().size();
     }
 
+    /** Warm-up is over: the first cell's time starts now, so the estimate is not inflated by the warm-up. */
+    void measuring() {
+        last = System.nanoTime();
+    }
+
     /** Another round was added ({@code --until-ci}). */
     void addPlanned(int cells) {
         planned += cells;

@@ -1,0 +1,46 @@
+package dev.rolloutlab.compare;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.rolloutlab.report.RunData;
+import dev.rolloutlab.testing.Processes;
+import dev.rolloutlab.testing.TestModels;
+import dev.rolloutlab.util.Json;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** {@code --until-ci}: rounds are added until every headline interval is narrow enough, and never past {@code --max-rounds}. */
+class UntilCiTest {
+
+    @Test
+    void anUnreachableTargetStopsAtTheCapAndSaysSo() throws Exception {
+        Path out = run("cap", "--rounds", "2", "--until-ci", "0.001", "--max-rounds", "3");
+        JsonNode config = Json.parse(Files.readString(out.resolve("run.json"))).path("config");
+        assertEquals(3, config.path("rounds_run").asInt(), config.toString());
+        assertEquals(3, RunData.load(out).rounds());
+        assertTrue(config.path("widest_interval").asText().contains("%"), config.toString());
+    }
+
+    @Test
+    void aGenerousTargetIsMetAfterTheFirstRounds() throws Exception {
+        Path out = run("met", "--rounds", "2", "--until-ci", "1000000", "--max-rounds", "6");
+        JsonNode config = Json.parse(Files.readString(out.resolve("run.json"))).path("config");
+        assertEquals(2, config.path("rounds_run").asInt(), config.toString());
+        assertEquals(2, RunData.load(out).rounds());
+    }
+
+    private static Path run(String name, String... flags) {
+        Path out = TestModels.tempDir("until-ci-" + name).resolve("run");
+        java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("compare", "--quick", "--topologies", "inproc",
+                "--strategies", "none", "--prompt-lens", "8", "--output-lens", "1", "--out", out.toString()));
+        args.addAll(java.util.List.of(flags));
+        Processes.Run r = Processes.run(300, args.toArray(String[]::new));
+        assertEquals(0, r.exit(), r.err());
+        String why = name.equals("cap") ? "not reached after 3 rounds" : "every headline interval is within";
+        assertTrue(r.err().contains(why), r.err());
+        return out;
+    }
+}
