@@ -28,6 +28,7 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/cluster/Agent.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/cluster/Commander.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/cluster/EchoOpenAiServer.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/cluster/FleetUpdate.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/cluster/Inventory.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/cluster/LaunchTemplate.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/cluster/Launcher.java
@@ -70,6 +71,7 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/ContextLengthException.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/DType.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/DefaultModels.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/engine/Emitter.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/Engine.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/EngineLoad.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/EngineOptions.java
@@ -90,6 +92,7 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/Sampler.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/SamplingParams.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/Seq.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/engine/SparseDelta.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/StopStrings.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/Tensor.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/Timings.java
@@ -100,6 +103,7 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/TopLogprob.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/Transformer.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/VectorOps.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/engine/VersionConflict.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/Weights.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/http1/Fetch.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/http1/Head.java
@@ -151,8 +155,10 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/report/Rounds.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/report/RunData.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/report/SelfChecks.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/server/Aborts.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/server/AdminRoutes.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/server/ClientGone.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/server/Guard.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/server/Limits.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/server/Logprobs.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/server/OpenAiErrors.java

@@ -4,6 +4,7 @@ import dev.rolloutlab.engine.Checkpoint;
 import dev.rolloutlab.engine.DType;
 import dev.rolloutlab.engine.Safetensors;
 import dev.rolloutlab.openai.OpenAiClient;
+import dev.rolloutlab.cluster.FleetUpdate;
 import dev.rolloutlab.cluster.Registry;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -122,17 +123,62 @@ public final class WeightsCommand implements Runnable {
         }
     }
 
-    @Command(name = "update", mixinStandardHelpOptions = true, description = "POST /admin/update_weights: push a local folder's tensors over HTTP.")
+    @Command(name = "update", mixinStandardHelpOptions = true, description = "Push a local folder's tensors to every server "
+            + "(POST /admin/update_weights), or with --atomic as a transaction: stage on all, commit only if all staged.")
     static final class Update implements Callable<Integer> {
         @ParentCommand
         WeightsCommand parent;
         @Option(names = "--from", required = true, description = "Local model folder whose *.safetensors are pushed.")
         Path from;
+        @Option(names = "--atomic", description = "Stage on every server (checksummed, old weights keep serving), then commit everywhere; "
+                + "a failed stage aborts everywhere and names the server.")
+        boolean atomic;
+        @Option(names = "--delta-from", paramLabel = "DIR", description = "Send only the elements that differ from this folder (the weights "
+                + "the servers hold now) as a sparse delta; a server on another version refuses it with 409.")
+        Path deltaFrom;
+        @Option(names = "--base-version", description = "The version the servers must be on (default: with --delta-from, the version they report).")
+        Long baseVersion;
 
         public Integer call() {
-            byte[] body = Safetensors.toBytes(Checkpoint.readTensors(from), DType.F32);
-            System.err.printf("pushing %.1f MB%n", body.length / 1e6);
-            return parent.each((c, h) -> c.postBytes("/admin/update_weights", body, "application/octet-stream", h));
+            var http = OpenAiClient.http(16, Duration.ofSeconds(parent.timeoutSec));
+            List<String> urls = parent.targets();
+            if (urls.isEmpty()) throw new Cli.UserError("no servers: the registry lists no backends");
+            Long base = baseVersion;
+            byte[] body;
+            if (deltaFrom != null) {
+                if (base == null) base = fleetVersion(http, urls);
+                dev.rolloutlab.engine.SparseDelta d = dev.rolloutlab.engine.SparseDelta.between(base, Checkpoint.readTensors(deltaFrom), Checkpoint.readTensors(from));
+                body = d.toBytes();
+                System.err.printf("pushing a sparse delta: %,d changed elements in %d tensors, %.1f MB, on version %d%n", d.elements(), d.tensors().size(), body.length / 1e6, base);
+            } else {
+                body = Safetensors.toBytes(Checkpoint.readTensors(from), DType.F32);
+                System.err.printf("pushing %.1f MB%n", body.length / 1e6);
+            }
+            FleetUpdate.Outcome o = atomic ? FleetUpdate.atomic(http, urls, body, base, parent.headers()) : FleetUpdate.plain(http, urls, body, base, parent.headers());
+            for (FleetUpdate.Server s : o.servers()) {
+                System.out.printf(java.util.Locale.ROOT, "%s %s version %d checksum %s pause %s%n", s.url(),
+                        s.stageStatus() == 0 ? "" : "stage " + s.stageStatus() + (s.stageError() != null ? " (" + s.stageError() + ")" : "") + ",",
+                        s.version(), Double.isNaN(s.checksum()) ? "?" : String.valueOf(s.checksum()),
+                        Double.isNaN(s.pauseMs()) ? "-" : String.format(java.util.Locale.ROOT, "%.2f ms", s.pauseMs())
+                                + (s.commitError() != null ? " (" + s.commitError() + ")" : ""));
+            }
+            System.out.printf(java.util.Locale.ROOT, "%s %d server(s): %.1f MB, %s%.0f ms wall%n", o.committed() ? "updated" : "NOT updated", o.servers().size(),
+                    o.bytes() / 1e6, atomic ? String.format(java.util.Locale.ROOT, "staged in %.0f ms, committed in %.0f ms, ", o.stageMs(), o.commitMs()) : "", o.wallMs());
+            if (!o.committed()) System.err.println("weights update: " + o.reason());
+            return o.committed() ? 0 : 1;
+        }
+
+        /** The version every server is on; a fleet that disagrees cannot take one delta. */
+        private Long fleetVersion(okhttp3.OkHttpClient http, List<String> urls) {
+            java.util.Set<Long> seen = new java.util.TreeSet<>();
+            for (String u : urls) {
+                OpenAiClient.Exchange x = new OpenAiClient(http, u, null, true).getWith("/admin/weights_checksum", parent.headers());
+                if (!x.ok()) throw new Cli.UserError(u + " did not report its version (" + x.status() + " " + (x.error() != null ? x.error() : x.body().trim())
+                        + "); give --base-version");
+                seen.add(x.json().path("version").asLong());
+            }
+            if (seen.size() != 1) throw new Cli.UserError("the servers are on different versions " + seen + ": one delta cannot fit them all; push full weights");
+            return seen.iterator().next();
         }
     }
 }

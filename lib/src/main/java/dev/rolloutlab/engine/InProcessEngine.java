@@ -26,6 +26,7 @@ public final class InProcessEngine implements Engine {
     private final Thread thread;
     private final Transformer model;
     private final Sampler sampler;
+    private final Emitter emitter;
     private final SplittableRandom seeds = new SplittableRandom();
     private volatile boolean running = true;
     private volatile EngineLoad load;
@@ -44,6 +45,7 @@ public final class InProcessEngine implements Engine {
         this.weights = new AtomicReference<>(w0);
         this.model = new Transformer(checkpoint.config());
         this.sampler = new Sampler(checkpoint.config().vocabSize());
+        this.emitter = new Emitter(checkpoint.config(), sampler, rate, defaultStopIds());
         this.load = new EngineLoad(0, 0, 0, 0, w0.version());
         thread = Thread.ofPlatform().name("engine-" + name).daemon(true).start(this::loop);
     }
@@ -119,6 +121,19 @@ public final class InProcessEngine implements Engine {
         return next.version();
     }
 
+    /**
+     * Installs weights prepared earlier (staged) from the serving ones with {@link Weights#withUpdates}: a pointer swap,
+     * refused with {@link VersionConflict} when the serving version is no longer the one they were prepared from.
+     */
+    public synchronized long install(Weights next) {
+        Weights cur = weights.get();
+        if (next.version() != cur.version() + 1 || next.config() != cur.config()) {
+            throw new VersionConflict("staged weights were prepared as version " + next.version() + " but version " + cur.version() + " is serving");
+        }
+        weights.set(next);
+        return next.version();
+    }
+
     /** The original tools' perturb: adds seeded Gaussian noise times {@code scale} to the first {@code numLeaves} tensors. */
     public synchronized PerturbResult perturb(long seed, double scale, Integer numLeaves) {
         long t0 = System.nanoTime();
@@ -133,6 +148,16 @@ public final class InProcessEngine implements Engine {
     }
 
 
+
+    /**
+     * Ends a request at the next scheduler step: its slots are freed and each unfinished sample ends with
+     * {@link FinishReason#ABORT}, keeping the tokens generated so far. False when the request already ended.
+     */
+    public boolean abort(CompletableFuture<Completion> request) {
+        if (!(request instanceof Job.Handle h) || request.isDone()) return false;
+        h.job.abort = true;
+        return true;
+    }
 
     @Override
     public void close() {
@@ -186,8 +211,16 @@ public final class InProcessEngine implements Engine {
     }
 
     private void step() {
-        // a caller that cancelled (a client that went away) frees its sequences at the next step
+        // a caller that cancelled (a client that went away) frees its sequences at the next step; an aborted request
+        // ends there too, but keeps and returns what it generated
         active.removeIf(s -> s.job.future.isCancelled());
+        for (Iterator<Seq> it = active.iterator(); it.hasNext(); ) {
+            Seq s = it.next();
+            if (s.job.abort) {
+                it.remove();
+                finish(s, FinishReason.ABORT);
+            }
+        }
         Weights w = weights.get();
         int n = 0;
         // decode rows first: one per running sequence
@@ -206,6 +239,11 @@ public final class InProcessEngine implements Engine {
             Job j = it.next();
             if (j.future.isDone()) { // cancelled by the caller before it started
                 it.remove();
+                continue;
+            }
+            if (j.abort) {
+                it.remove();
+                j.abortBeforeStart();
                 continue;
             }
             int len = j.request.promptTokens().length;
@@ -265,7 +303,8 @@ public final class InProcessEngine implements Engine {
         active.clear();
         for (int i = 0; i < picks.length; i++) {
             Seq s = stepSeqs.get(i);
-            emit(s, stepRows[i], picks[i], w.version());
+            FinishReason f = emitter.emit(s, logits, stepRows[i], picks[i], w.version());
+            if (f != null) finish(s, f);
             if (s.finish == null) active.add(s);
         }
         publishLoad();
@@ -280,58 +319,6 @@ public final class InProcessEngine implements Engine {
             logitRows = Arrays.copyOf(logitRows, cap);
         }
         return need;
-    }
-
-    /** Samples the next token of {@code s} from logits row {@code row}, records it and checks the stop rules. */
-    private void emit(Seq s, int row, Sampler.Pick pick, long version) {
-        SamplingParams p = s.job.request.params();
-        int off = row * config().vocabSize();
-        int tok = pick.token();
-        float lp = pick.logprob();
-        if (s.count == s.tokens.length) {
-            s.tokens = Arrays.copyOf(s.tokens, s.count * 2);
-            s.logprobs = Arrays.copyOf(s.logprobs, s.count * 2);
-            s.versions = Arrays.copyOf(s.versions, s.count * 2);
-        }
-        s.tokens[s.count] = tok;
-        s.logprobs[s.count] = lp;
-        s.versions[s.count] = version;
-        s.count++;
-        if (p.topLogprobs() > 0) s.tops.add(sampler.top(logits, off, logits[off + tok] - lp, p.topLogprobs()));
-        rate.count();
-        boolean eos = !p.ignoreEos() && (p.stopTokenIds().contains(tok) || (p.stopTokenIds().isEmpty() && isDefaultStop(tok)));
-        String piece = eos ? "" : s.decoder.next(tok);
-        FinishReason finish = eos ? FinishReason.STOP : null;
-        boolean cutByStop = false;
-        if (!piece.isEmpty() && !p.stop().isEmpty()) {
-            int before = s.text.length();
-            s.text.append(piece);
-            int cut = StopStrings.indexIn(s.text, p.stop(), Math.max(0, before - StopStrings.maxLength(p.stop())));
-            if (cut >= 0) {
-                piece = cut > before ? s.text.substring(before, cut) : "";
-                s.text.setLength(Math.max(cut, 0));
-                finish = FinishReason.STOP;
-                cutByStop = true;
-            }
-        } else {
-            s.text.append(piece);
-        }
-        if (finish == null && (s.count >= p.maxTokens() || s.pos >= config().maxPositions())) finish = FinishReason.LENGTH;
-        if (finish != null && !cutByStop) {
-            // bytes of an unfinished character at the very end still belong to the text, streamed or not
-            String tail = s.decoder.flush();
-            piece += tail;
-            s.text.append(tail);
-        }
-        s.job.listener.onToken(s.index, tok, lp, version, piece);
-        if (finish != null) finish(s, finish);
-    }
-
-    private final java.util.Set<Integer> defaultStops = new java.util.HashSet<>();
-
-    private boolean isDefaultStop(int tok) {
-        if (defaultStops.isEmpty()) defaultStops.addAll(defaultStopIds());
-        return defaultStops.contains(tok);
     }
 
     private void finish(Seq s, FinishReason reason) {

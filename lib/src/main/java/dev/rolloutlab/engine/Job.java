@@ -9,7 +9,9 @@ import java.util.concurrent.CompletableFuture;
 final class Job {
     final GenerationRequest request;
     final TokenListener listener;
-    final CompletableFuture<Completion> future = new CompletableFuture<>();
+    final Handle future = new Handle(this);
+    /** Set by {@link InProcessEngine#abort}: the scheduler ends the job at its next step, keeping what it generated. */
+    volatile boolean abort;
     Seq[] seqs;
     int unfinished;
     long seed;
@@ -19,6 +21,26 @@ final class Job {
     Job(GenerationRequest request, TokenListener listener) {
         this.request = request;
         this.listener = listener;
+    }
+
+    /** The future a caller holds; {@link InProcessEngine#abort} finds the job through it. */
+    static final class Handle extends CompletableFuture<Completion> {
+        final Job job;
+
+        Handle(Job job) {
+            this.job = job;
+        }
+    }
+
+    /** Aborted while still waiting: every sample ends empty with {@code abort}. */
+    void abortBeforeStart() {
+        List<Sample> samples = new ArrayList<>();
+        for (int i = 0; i < request.n(); i++) {
+            listener.onFinish(i, FinishReason.ABORT);
+            samples.add(new Sample(i, new int[0], new float[0], new long[0], "", FinishReason.ABORT, List.of()));
+        }
+        long now = System.nanoTime();
+        future.complete(new Completion(request.promptTokens().length, samples, new Timings(now - submittedNs, 0, 0)));
     }
 
     /** Completes the future with every sample, once the last one finished. */

@@ -15,6 +15,8 @@ import java.util.Map;
  * The balancer's own routes. {@code /health} is open (the original tools'). {@code /admin/*} needs the admin token, or the
  * API key when only that is set; with neither, the balancer is open and so are they (the original tools' local case).
  * {@code /metrics} needs the same unless {@code --public-metrics}. Drain needs the admin token itself.
+ * {@code POST /abort_request} (SGLang's shape) needs what a completion needs, and goes to every backend, since the one
+ * holding the request is whichever the relay picked; each frees the request's slot if it has it.
  */
 final class AdminApi {
     private final LbOptions o;
@@ -30,12 +32,16 @@ final class AdminApi {
     /** Whether this request is for one of our routes rather than a backend. */
     static boolean owns(String method, String path) {
         return method.equals("GET") && (path.equals("/health") || path.equals("/admin/backends") || path.equals("/metrics"))
-                || method.equals("POST") && (path.equals("/admin/drain") || path.equals("/admin/undrain"));
+                || method.equals("POST") && (path.equals("/admin/drain") || path.equals("/admin/undrain") || path.equals("/abort_request"));
     }
 
     void handle(Head h, String path, byte[] body, OutputStream out, boolean keep) throws IOException {
         switch (path) {
             case "/health" -> Responses.bytes(out, health(), null, new byte[0], keep);
+            case "/abort_request" -> {
+                if (o.apiKey() != null && !("Bearer " + o.apiKey()).equals(h.header("Authorization"))) denied(out, keep);
+                else Responses.json(out, 200, abort(h, body), keep);
+            }
             case "/admin/backends" -> {
                 if (authorized(h, false)) Responses.json(out, 200, backends(), keep);
                 else denied(out, keep);
@@ -60,6 +66,37 @@ final class AdminApi {
     private void denied(OutputStream out, boolean keep) throws IOException {
         Responses.error(out, 401, "this route needs the admin token (X-Admin-Token or Authorization: Bearer)"
                 + (o.apiKey() != null ? " or the API key" : ""), "unauthorized", keep);
+    }
+
+    /** Forwards the abort to every backend at once and adds up what they aborted. */
+    private Map<String, Object> abort(Head h, byte[] body) {
+        List<Backend> all = source.current();
+        String clientAuth = h.header("Authorization") == null ? null : "Authorization: " + h.header("Authorization") + "\r\n";
+        int aborted = 0, answered = 0;
+        List<String> failed = new ArrayList<>();
+        try (var pool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            List<java.util.concurrent.Future<dev.rolloutlab.http1.Fetch.Response>> fs = new ArrayList<>();
+            for (Backend b : all) {
+                String auth = b.authorizationLine != null ? b.authorizationLine : clientAuth;
+                fs.add(pool.submit(() -> dev.rolloutlab.http1.Fetch.postJson(b.url + "/abort_request", auth, body, java.time.Duration.ofSeconds(5), 64 << 10)));
+            }
+            for (int i = 0; i < fs.size(); i++) {
+                try {
+                    var r = fs.get(i).get();
+                    if (r.status() != 200) throw new IOException("status " + r.status());
+                    aborted += Json.parse(r.text()).path("aborted").asInt(0);
+                    answered++;
+                } catch (Exception e) {
+                    failed.add(all.get(i).label + " (" + (e.getCause() != null ? e.getCause().getMessage() : e.getMessage()) + ")");
+                }
+            }
+        }
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("ok", failed.isEmpty());
+        m.put("aborted", aborted);
+        m.put("backends", answered);
+        if (!failed.isEmpty()) m.put("failed", failed);
+        return m;
     }
 
     private int health() {

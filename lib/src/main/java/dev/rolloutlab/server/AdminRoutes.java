@@ -23,7 +23,19 @@ final class AdminRoutes {
         cfg.routes.get("/admin/weights_checksum", ctx -> json(ctx, 200, admin.checksum()));
         cfg.routes.post("/admin/perturb_weights", ctx -> perturb(ctx, admin));
         cfg.routes.post("/admin/reload_weights", ctx -> reload(ctx, admin));
-        cfg.routes.post("/admin/update_weights", ctx -> json(ctx, 200, admin.update(Http.body(ctx, limits.maxUpdateBytes()))));
+        cfg.routes.post("/admin/update_weights", ctx -> json(ctx, 200, admin.update(Http.body(ctx, limits.maxUpdateBytes()), baseVersion(ctx))));
+        cfg.routes.post("/admin/stage_weights", ctx -> {
+            String id = stageId(ctx.header("X-Stage-Id"), "X-Stage-Id header");
+            String sha = ctx.header("X-Payload-Sha256");
+            if (sha != null && !sha.matches("[0-9a-fA-F]{64}")) throw new AdminError(400, "X-Payload-Sha256 must be 64 hex digits");
+            json(ctx, 200, admin.stage(id, Http.body(ctx, limits.maxUpdateBytes()), sha, baseVersion(ctx)));
+        });
+        cfg.routes.post("/admin/commit_weights", ctx -> json(ctx, 200, admin.commit(stageId(adminBody(ctx).path("stage_id").asText(null), "stage_id"))));
+        cfg.routes.post("/admin/abort_weights", ctx -> {
+            String id = adminBody(ctx).path("stage_id").asText(null);
+            json(ctx, 200, admin.abort(id == null ? null : stageId(id, "stage_id")));
+        });
+        cfg.routes.exception(dev.rolloutlab.engine.VersionConflict.class, (e, ctx) -> json(ctx, 409, Map.of("ok", false, "error", e.getMessage())));
         cfg.routes.exception(AdminError.class, (e, ctx) -> json(ctx, e.status, Map.of("ok", false, "error", e.getMessage())));
         cfg.routes.exception(WeightAdmin.TimedOut.class, (e, ctx) -> json(ctx, 504, Map.of("ok", false, "error", e.getMessage())));
         cfg.routes.exception(ModelFormatException.class, (e, ctx) -> json(ctx, 400, Map.of("ok", false, "error", e.getMessage())));
@@ -36,6 +48,25 @@ final class AdminRoutes {
         AdminError(int status, String message) {
             super(message);
             this.status = status;
+        }
+    }
+
+    /** A client-chosen stage id: short and plain, since it is echoed and logged. */
+    private static String stageId(String id, String what) {
+        if (id == null || !id.matches("[A-Za-z0-9._-]{1,64}")) throw new AdminError(400, what + " must be 1-64 characters of A-Za-z0-9._-");
+        return id;
+    }
+
+    /** {@code X-Base-Version}: the version a change was made for; null when the client does not say. */
+    private static Long baseVersion(Context ctx) {
+        String v = ctx.header("X-Base-Version");
+        if (v == null) return null;
+        try {
+            long x = Long.parseLong(v.trim());
+            if (x < 0) throw new NumberFormatException();
+            return x;
+        } catch (NumberFormatException e) {
+            throw new AdminError(400, "X-Base-Version must be a non-negative integer, got " + v);
         }
     }
 

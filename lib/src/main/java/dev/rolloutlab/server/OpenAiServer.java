@@ -61,6 +61,7 @@ public final class OpenAiServer implements AutoCloseable {
     private final ChatTemplate template;
     private final Logprobs logprobs;
     private final Javalin app;
+    private final Aborts aborts;
 
     public OpenAiServer(InProcessEngine engine, WeightAdmin admin, Options options) {
         this.engine = engine;
@@ -68,13 +69,15 @@ public final class OpenAiServer implements AutoCloseable {
         this.options = options;
         this.template = new ChatTemplate(engine.tokenizer());
         this.logprobs = new Logprobs(engine.tokenizer());
+        this.aborts = new Aborts(engine, options);
         this.app = Http.server(OpenAiErrors::body, cfg -> {
             // pushed safetensors may be large; every route reads its body through Http.body with its own cap
             cfg.http.maxRequestSize = Math.max(options.limits().maxRequestBytes(), options.limits().maxUpdateBytes());
-            cfg.routes.before(this::guard);
+            cfg.routes.before(ctx -> Guard.check(ctx, options, admin));
             cfg.routes.get("/health", ctx -> ctx.status(200));
             cfg.routes.get("/v1/models", this::models);
             cfg.routes.get("/get_load", this::load);
+            cfg.routes.post("/abort_request", aborts::handle);
             cfg.routes.post("/v1/chat/completions", ctx -> complete(ctx, CompletionRequest.Endpoint.CHAT));
             cfg.routes.post("/v1/completions", ctx -> complete(ctx, CompletionRequest.Endpoint.COMPLETIONS));
             if (options.enableWeightReload()) AdminRoutes.add(cfg, admin, options.limits());
@@ -110,36 +113,6 @@ public final class OpenAiServer implements AutoCloseable {
         app.stop();
     }
 
-    // ---- request guard: auth and the update window ----
-
-    private void guard(Context ctx) {
-        String path = ctx.path();
-        if (path.startsWith("/admin/")) {
-            if (!options.enableWeightReload()) return; // unknown path: 404
-            String token = ctx.header("X-Admin-Token");
-            if (token == null) token = bearer(ctx);
-            if (!options.adminToken().equals(token)) {
-                throw new OpenAiException(401, "admin endpoints need the admin token (X-Admin-Token or Authorization: Bearer)",
-                        "authentication_error", null, "invalid_admin_token");
-            }
-            return;
-        }
-        if (path.equals("/health") || ctx.method().name().equals("OPTIONS")) return;
-        if (options.apiKey() != null && !options.apiKey().isEmpty() && !options.apiKey().equals(bearer(ctx))) {
-            throw new OpenAiException(401, "missing or wrong API key (Authorization: Bearer <key>)", "authentication_error",
-                    null, "invalid_api_key");
-        }
-        if (admin != null && admin.reloading()) {
-            ctx.header("Retry-After", "1");
-            throw new OpenAiException(503, "weights are being updated; retry shortly", "service_unavailable", null, "weights_updating");
-        }
-    }
-
-    private static String bearer(Context ctx) {
-        String a = ctx.header("Authorization");
-        return a != null && a.startsWith("Bearer ") ? a.substring(7).trim() : null;
-    }
-
     private void models(Context ctx) {
         String name = options.servedModelName();
         json(ctx, 200, new Wire.ModelList("list", List.of(new Wire.ModelCard(name, "model", 0, "rollout-lab", name,
@@ -163,6 +136,7 @@ public final class OpenAiServer implements AutoCloseable {
             throw OpenAiException.badRequest(null, "Invalid JSON: " + e.getOriginalMessage());
         }
         CompletionRequest req = RequestParser.parse(body, endpoint);
+        String rid = Aborts.rid(body);
         if (req.model() != null && !req.model().equals(options.servedModelName()) && !req.model().isEmpty()) {
             throw new OpenAiException(404, "The model `" + req.model() + "` does not exist; this server serves `"
                     + options.servedModelName() + "`", "invalid_request_error", "model", "model_not_found");
@@ -181,11 +155,11 @@ public final class OpenAiServer implements AutoCloseable {
         // test only: a known cost outside the engine, which the client's breakdown must find in serve's total
         if (!options.testDelay().isZero()) Thread.sleep(options.testDelay());
         if (req.stream()) {
-            stream(ctx, req, gen, id, created, t0);
+            stream(ctx, req, gen, id, created, t0, rid);
             return;
         }
         Completion c;
-        CompletableFuture<Completion> pending = submit(gen, TokenListener.NONE);
+        CompletableFuture<Completion> pending = aborts.track(rid, submit(gen, TokenListener.NONE));
         // the engine drops a cancelled request at its next step
         try (ClientGone watch = ClientGone.watch(ctx, () -> pending.cancel(false))) {
             c = pending.get();
@@ -241,9 +215,9 @@ public final class OpenAiServer implements AutoCloseable {
     private record Event(int sample, int tokenId, float logprob, long version, String text, FinishReason finish) {
     }
 
-    private void stream(Context ctx, CompletionRequest req, GenerationRequest gen, String id, long created, long t0) throws Exception {
+    private void stream(Context ctx, CompletionRequest req, GenerationRequest gen, String id, long created, long t0, String rid) throws Exception {
         LinkedBlockingQueue<Event> events = new LinkedBlockingQueue<>();
-        CompletableFuture<Completion> done = submit(gen, new TokenListener() {
+        CompletableFuture<Completion> done = aborts.track(rid, submit(gen, new TokenListener() {
             @Override
             public void onToken(int sample, int tokenId, float logprob, long version, String text) {
                 events.add(new Event(sample, tokenId, logprob, version, text, null));
@@ -253,7 +227,7 @@ public final class OpenAiServer implements AutoCloseable {
             public void onFinish(int sample, FinishReason reason) {
                 events.add(new Event(sample, -1, 0, -1, "", reason));
             }
-        });
+        }));
         boolean chat = req.endpoint() == CompletionRequest.Endpoint.CHAT;
         String model = options.servedModelName();
         // headers go out with the first token, so X-Weights-Version is the version that token was sampled under

@@ -5,7 +5,10 @@ import dev.rolloutlab.engine.InProcessEngine;
 import dev.rolloutlab.engine.PerturbResult;
 import dev.rolloutlab.engine.ModelFormatException;
 import dev.rolloutlab.engine.Safetensors;
+import dev.rolloutlab.engine.SparseDelta;
 import dev.rolloutlab.engine.Tensor;
+import dev.rolloutlab.engine.VersionConflict;
+import dev.rolloutlab.engine.Weights;
 
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
@@ -21,8 +24,9 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 
 /**
- * The weight endpoints of one engine: checksum, perturb, reload from a folder, update from pushed safetensors.
- * Changes run one at a time on their own thread; while one runs, {@link #reloading()} is true and the server
+ * The weight endpoints of one engine: checksum, perturb, reload from a folder, update from pushed safetensors or a
+ * sparse delta, and the two phases of a fleet transaction (stage while serving the old weights, then commit: a pointer
+ * swap). Changes run one at a time on their own thread; while one runs, {@link #reloading()} is true and the server
  * answers non-admin requests with 503. A rejected change, or one that misses its deadline, leaves the weights and
  * version as they were.
  */
@@ -34,6 +38,11 @@ final class WeightAdmin implements AutoCloseable {
     private ExecutorService worker;
     private volatile Map<String, Object> lastOk;
     private volatile String lastError;
+    /** Weights staged for a commit: prepared (parsed, checked, copied) from the serving version, not yet installed. */
+    private final AtomicReference<Staged> staged = new AtomicReference<>();
+
+    private record Staged(String id, Weights weights, int tensors, long bytes, String sha256, long atNs) {
+    }
 
     public WeightAdmin(InProcessEngine engine, Duration deadline) {
         this.engine = engine;
@@ -55,6 +64,8 @@ final class WeightAdmin implements AutoCloseable {
         m.put("last_ok", lastOk);
         m.put("last_error", lastError);
         m.put("weights_version", engine.weights().version());
+        Staged st = staged.get();
+        m.put("staged", st == null ? null : st.id());
         return m;
     }
 
@@ -99,18 +110,95 @@ final class WeightAdmin implements AutoCloseable {
         });
     }
 
-    /** Installs tensors pushed as a safetensors body; a partial set replaces only those tensors. */
-    public Map<String, Object> update(byte[] body) {
+    /**
+     * Installs tensors pushed as a safetensors body (a partial set replaces only those tensors) or as a sparse delta.
+     * With {@code baseVersion}, or always for a delta, the serving version must be the base: else 409, nothing changes.
+     */
+    public Map<String, Object> update(byte[] body, Long baseVersion) {
         return change("http_push", gate -> {
-            Map<String, Tensor> tensors = Safetensors.parse(body, "request body");
-            if (tensors.isEmpty()) throw new ModelFormatException("request body holds no tensors");
-            long v = gate.install(() -> engine.updateWeights(tensors));
+            Weights cur = engine.weights();
+            Map<String, Tensor> tensors = tensors(body, baseVersion, cur);
+            long v = gate.install(() -> engine.install(cur.withUpdates(tensors, cur.version() + 1)));
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("num_tensors", tensors.size());
+            m.put("format", SparseDelta.looksLike(body) ? "sparse_delta" : "safetensors");
+            m.put("bytes", body.length);
             m.put("version", v);
             m.put("checksum", engine.weights().checksum());
             return m;
         });
+    }
+
+    /** The full tensors a pushed body makes of the serving weights, after the base-version check. */
+    private static Map<String, Tensor> tensors(byte[] body, Long baseVersion, Weights cur) {
+        if (baseVersion != null && baseVersion != cur.version()) {
+            throw new VersionConflict("base version " + baseVersion + " is not the serving version " + cur.version() + "; nothing changed");
+        }
+        Map<String, Tensor> t = SparseDelta.looksLike(body) ? SparseDelta.parse(body, "request body").applyTo(cur) : Safetensors.parse(body, "request body");
+        if (t.isEmpty()) throw new ModelFormatException("request body holds no tensors");
+        return t;
+    }
+
+    /**
+     * Phase 1 of a fleet update: checks the payload against its SHA-256, parses and validates it against the serving
+     * weights and prepares the next version beside them, while this server keeps serving. A new stage replaces an
+     * older one. Nothing changes for clients until {@link #commit}.
+     */
+    public Map<String, Object> stage(String id, byte[] body, String sha256, Long baseVersion) {
+        String actual = sha256(body);
+        if (sha256 != null && !sha256.equalsIgnoreCase(actual)) {
+            throw new ModelFormatException("payload SHA-256 is " + actual + ", X-Payload-Sha256 says " + sha256 + ": corrupt or truncated; nothing staged");
+        }
+        Weights cur = engine.weights();
+        Map<String, Tensor> t = tensors(body, baseVersion, cur);
+        Weights next = cur.withUpdates(t, cur.version() + 1); // names, shapes and finiteness checked here
+        staged.set(new Staged(id, next, t.size(), body.length, actual, System.nanoTime()));
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("ok", true);
+        m.put("stage_id", id);
+        m.put("base_version", cur.version());
+        m.put("num_tensors", t.size());
+        m.put("bytes", body.length);
+        m.put("sha256", actual);
+        return m;
+    }
+
+    /** Phase 2: installs the staged weights (a pointer swap) if they are still based on the serving version; 409 otherwise. */
+    public Map<String, Object> commit(String id) {
+        Staged s = staged.get();
+        if (s == null || !s.id().equals(id)) throw new VersionConflict("nothing staged under id " + id + (s == null ? "" : " (staged: " + s.id() + ")"));
+        return change("stage " + id, gate -> {
+            long t0 = System.nanoTime();
+            long v = gate.install(() -> engine.install(s.weights()));
+            double pauseMs = (System.nanoTime() - t0) / 1e6;
+            staged.compareAndSet(s, null);
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("stage_id", id);
+            m.put("version", v);
+            m.put("checksum", engine.weights().checksum());
+            m.put("pause_ms", pauseMs);
+            m.put("staged_ms", (t0 - s.atNs()) / 1e6);
+            return m;
+        });
+    }
+
+    /** Drops the staged weights (all of them when {@code id} is null); idempotent, so an abort can go to every server. */
+    public Map<String, Object> abort(String id) {
+        Staged s = staged.get();
+        boolean dropped = s != null && (id == null || s.id().equals(id)) && staged.compareAndSet(s, null);
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("ok", true);
+        m.put("aborted", dropped);
+        m.put("version", engine.weights().version());
+        return m;
+    }
+
+    private static String sha256(byte[] b) {
+        try {
+            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(b));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** A weight change that timed out. */
