@@ -29,6 +29,9 @@ public final class CompareCommand implements Callable<Integer> {
     List<Integer> promptLens;
     @Option(names = "--output-lens", split = ",", paramLabel = "N", description = "Output lengths (max_tokens) of the grid. Default: 1,32 (--quick 1,16; --full 1,32,128).")
     List<Integer> outputLens;
+    @Option(names = "--cell-seconds", description = "Time each leg spends on a cell per round (from the warm-up's rate; cheap cells get more "
+            + "requests, up to 256, never fewer than the grid's minimum). 0: the minimum everywhere. Default: 1 (0.25 with --quick).")
+    Double cellSeconds;
     @Option(names = "--until-ci", paramLabel = "PCT", description = "After --rounds, add rounds until every headline 95 %% interval "
             + "(mean e2el, output throughput) is within ±PCT %% of its estimate, or --max-rounds is reached.")
     Double untilCi;
@@ -70,6 +73,7 @@ public final class CompareCommand implements Callable<Integer> {
         if (concurrency != null) b.concurrency(concurrency);
         if (targets != null) b.externalTargets(targets);
         if (rounds != null) b.rounds(rounds);
+        if (cellSeconds != null) b.cellSeconds(cellSeconds);
         if (promptLens != null) b.promptLens(promptLens);
         if (outputLens != null) b.outputLens(outputLens);
         if (untilCi != null) {

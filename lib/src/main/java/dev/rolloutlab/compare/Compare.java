@@ -114,16 +114,43 @@ public final class Compare {
         log.println("compare: warming up every leg (" + c.jitWarmup() + " requests of the cheapest cell, then " + c.warmupPerCell()
                 + " per cell; not recorded)");
         int cheapest = c.outputLens().stream().min(Integer::compare).orElseThrow();
+        cellRate.clear();
         for (Topologies.Leg leg : legs) {
             if (stopReason != null || !measure(0, leg, workload(c.promptLens().get(0), cheapest, c.jitWarmup()), c.jitWarmup())) continue;
             cells:
             for (int in : c.promptLens()) {
                 for (int out : c.outputLens()) {
                     // a leg that fails fast here fails in round 1 too, which records it once and says why
+                    long t0 = System.nanoTime();
                     if (stopReason != null || !measure(0, leg, workload(in, out, c.warmupPerCell()), c.warmupPerCell())) break cells;
+                    // the slowest leg sets the cell's rate: every leg of a cell gets the same prompts, so the same count
+                    double rate = c.warmupPerCell() / ((System.nanoTime() - t0) / 1e9);
+                    cellRate.merge(cell(in, out), rate, Math::min);
                 }
             }
         }
+    }
+
+    /** Warm-up rate per cell (requests/s of its slowest leg), and the requests each cell then gets per leg and round. */
+    private final Map<String, Double> cellRate = new HashMap<>();
+    private final Map<String, Integer> cellRequests = new LinkedHashMap<>();
+
+    private static String cell(int in, int out) {
+        return "in=" + in + " out=" + out;
+    }
+
+    /**
+     * Requests per leg and round on a cell: enough for about {@code --cell-seconds} on its slowest leg (cheap cells get
+     * many, which is what narrows their intervals), at least {@code requestsPerLeg}, at most {@code maxRequestsPerLeg},
+     * in whole blocks of {@code concurrency} (the unit the paired intervals average over).
+     */
+    private int requests(int in, int out) {
+        return cellRequests.computeIfAbsent(cell(in, out), k -> {
+            Double rate = cellRate.get(k);
+            int n = rate == null || c.cellSeconds() <= 0 ? c.requestsPerLeg() : (int) Math.ceil(rate * c.cellSeconds());
+            n = Math.max(c.requestsPerLeg(), Math.min(c.maxRequestsPerLeg(), n));
+            return (n + c.concurrency() - 1) / c.concurrency() * c.concurrency();
+        });
     }
 
     /** {@code --rounds} rounds, then (with {@code --until-ci}) more until every headline interval is narrow enough. */
@@ -158,7 +185,7 @@ public final class Compare {
                     if (stopReason != null) return;
                     // a leg that failed fast fails the same way in every cell: it was recorded once and said why once
                     if (failedLegs.contains(leg.key())) continue;
-                    measure(r, leg, workload(in, out, c.requestsPerLeg()), c.requestsPerLeg());
+                    measure(r, leg, workload(in, out, requests(in, out)), requests(in, out));
                 }
             }
         }
@@ -279,6 +306,9 @@ public final class Compare {
         m.put("num_servers", c.numServers());
         m.put("concurrency", c.concurrency());
         m.put("requests_per_leg", c.requestsPerLeg());
+        m.put("cell_seconds", c.cellSeconds());
+        m.put("max_requests_per_leg", c.maxRequestsPerLeg());
+        m.put("requests_per_cell", cellRequests);
         m.put("rounds", c.rounds());
         m.put("rounds_run", roundsRun);
         m.put("until_ci_pct", c.untilCiPct());

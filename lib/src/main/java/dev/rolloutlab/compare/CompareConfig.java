@@ -8,7 +8,10 @@ import java.util.List;
  * and the weight-freshness experiment. {@link #defaults(boolean)} is the embedded default (and {@code --quick});
  * {@link #full()} the larger grid {@code --full} adds. Change a field with {@link #toBuilder()}.
  *
- * @param requestsPerLeg requests per leg and cell in one round
+ * @param requestsPerLeg requests per leg and cell in one round, at least; a cheap cell gets more (see cellSeconds)
+ * @param cellSeconds    time each leg should spend on a cell per round, from the warm-up's rate: cheap cells then get
+ *                       many requests, which is what narrows their intervals (0: always requestsPerLeg)
+ * @param maxRequestsPerLeg the most requests a leg sends on a cell per round
  * @param jitWarmup      requests of the cheapest cell each leg sends first, unrecorded, so the JIT has compiled the
  *                       HTTP, JSON and engine paths before anything is measured (a few hundred are not enough)
  * @param rounds         rounds every cell runs, topologies interleaved in an order that rotates each round
@@ -23,6 +26,8 @@ public record CompareConfig(
         int numServers,
         int concurrency,
         int requestsPerLeg,
+        double cellSeconds,
+        int maxRequestsPerLeg,
         int warmupPerCell,
         int jitWarmup,
         List<Integer> promptLens,
@@ -46,6 +51,8 @@ public record CompareConfig(
     public static final List<String> ALL_STRATEGIES = List.of("inproc-swap", "http-push-all", "http-push-rolling", "http-reload", "http-restart");
 
     public CompareConfig {
+        if (cellSeconds < 0 || cellSeconds > 600) throw new IllegalArgumentException("--cell-seconds must be in [0, 600], got " + cellSeconds);
+        if (maxRequestsPerLeg < requestsPerLeg) throw new IllegalArgumentException("the most requests per cell (" + maxRequestsPerLeg + ") is below the least (" + requestsPerLeg + ")");
         if (rounds < 1 || rounds > 100) throw new IllegalArgumentException("--rounds must be in [1, 100], got " + rounds);
         if (untilCiPct < 0 || untilCiPct > 100) throw new IllegalArgumentException("--until-ci must be a percentage in (0, 100], got " + untilCiPct);
         if (maxRounds < rounds) throw new IllegalArgumentException("--max-rounds (" + maxRounds + ") must be at least --rounds (" + rounds + ")");
@@ -65,7 +72,7 @@ public record CompareConfig(
     /** The {@code quick} grid (tiny model, under a minute or two) or the default one (small model, about 6 minutes on 2 cores). */
     public static CompareConfig defaults(boolean quick) {
         return quick
-                ? new Builder("tiny", "quick", 2, 16, 48, List.of(8, 128), List.of(1, 16), List.of(1, 2, 8), 8, 2, 4, 2).rounds(2).jitWarmup(1500).build()
+                ? new Builder("tiny", "quick", 2, 16, 48, List.of(8, 128), List.of(1, 16), List.of(1, 2, 8), 8, 2, 4, 2).rounds(2).jitWarmup(1500).cellSeconds(0.25).build()
                 : new Builder("small", "default", 4, 16, 8, List.of(8, 128), List.of(1, 32), List.of(1, 16), 12, 3, 8, 4).jitWarmup(300).build();
     }
 
@@ -94,6 +101,8 @@ public record CompareConfig(
         private String shape, endpoint = "auto", grid;
         private List<String> topologies = ALL_TOPOLOGIES, connections = List.of("keep-alive", "close"), strategies = ALL_STRATEGIES,
                 externalTargets = List.of();
+        private double cellSeconds = 1.0;
+        private int maxRequestsPerLeg = 256;
         private int numServers, concurrency = 4, requestsPerLeg, warmupPerCell, jitWarmup = 400, sweepRequests, freshnessSteps, freshnessBatch, groupSize,
                 rounds = 3, maxRounds = 10, serveDelayMs;
         private List<Integer> promptLens, outputLens, sweepConcurrency;
@@ -120,6 +129,8 @@ public record CompareConfig(
                     c.sweepRequests, c.freshnessSteps, c.freshnessBatch, c.groupSize);
             model = c.model;
             jitWarmup = c.jitWarmup;
+            cellSeconds = c.cellSeconds;
+            maxRequestsPerLeg = c.maxRequestsPerLeg;
             endpoint = c.endpoint;
             topologies = c.topologies;
             connections = c.connections;
@@ -194,6 +205,11 @@ public record CompareConfig(
             return this;
         }
 
+        public Builder cellSeconds(double s) {
+            cellSeconds = s;
+            return this;
+        }
+
         public Builder jitWarmup(int n) {
             jitWarmup = n;
             return this;
@@ -205,7 +221,7 @@ public record CompareConfig(
         }
 
         public CompareConfig build() {
-            return new CompareConfig(model, shape, topologies, numServers, concurrency, requestsPerLeg, warmupPerCell, jitWarmup, promptLens, outputLens,
+            return new CompareConfig(model, shape, topologies, numServers, concurrency, requestsPerLeg, cellSeconds, maxRequestsPerLeg, warmupPerCell, jitWarmup, promptLens, outputLens,
                     connections, sweepConcurrency, sweepRequests, strategies, freshnessSteps, freshnessBatch, groupSize, externalTargets,
                     endpoint, rounds, untilCiPct, untilCiPct > 0 ? maxRounds : Math.max(maxRounds, rounds), serveDelayMs, grid);
         }

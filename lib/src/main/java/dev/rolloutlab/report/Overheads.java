@@ -34,7 +34,8 @@ final class Overheads {
         }
         if (rows.isEmpty()) return sb.toString();
         sb.append("\n## HTTP overhead over in-process (paired)\n\nMean e2el of the HTTP leg minus its in-process baseline, request by request ")
-                .append("over the same prompts in the same rounds, with the 95 % t interval of the differences.\n\n")
+                .append("over the same prompts in the same rounds. Requests in flight together share engine batches, so the differences ")
+                .append("are averaged over blocks of `concurrency` consecutive requests and the 95 % t interval is over those blocks.\n\n")
                 .append("| topology | connection | workload | baseline | overhead (ms) | 95 % CI | reading |\n|---|---|---|---|---|---|---|\n")
                 .append(rows);
         return sb.toString();

@@ -9,9 +9,10 @@ import java.util.Map;
 
 /**
  * Paired differences between two legs of one run: every topology is sent the same prompts in the same order (the
- * workload is seeded by its cell), so request i of round r on one leg pairs with request i of round r on the other,
- * and the difference of their end-to-end latencies gets a t interval; throughputs pair round by round. A finding is
- * "confirmed" only when that interval excludes zero.
+ * workload is seeded by its cell), so request i of round r on one leg pairs with request i of round r on the other.
+ * Requests in flight together share engine batches, so their latencies are not independent: the differences are
+ * averaged over blocks of {@code concurrency} consecutive requests (batch means), and the block means get a t
+ * interval. Throughputs pair round by round. A finding is "confirmed" only when the interval excludes zero.
  */
 final class Pairs {
     private Pairs() {
@@ -29,18 +30,20 @@ final class Pairs {
         }
         Map<Long, Double> a = leg(d, topoA, connA, in, out), b = leg(d, topoB, connB, in, out);
         a.keySet().retainAll(b.keySet());
-        if (a.size() < 2) return null;
-        double[] xa = new double[a.size()], xb = new double[a.size()];
-        int i = 0;
+        long block = Math.max(1, d.run().map(r -> r.path("config").path("concurrency").asLong(1)).orElse(1L));
+        Map<Long, double[]> blocks = new java.util.TreeMap<>(); // (round, request id / block) -> {sum of differences, count}
         for (var e : a.entrySet()) {
-            xa[i] = e.getValue();
-            xb[i++] = b.get(e.getKey());
+            long round = e.getKey() >>> 32, id = e.getKey() & 0xffffffffL;
+            double[] s = blocks.computeIfAbsent(round << 32 | id / block, k -> new double[2]);
+            s[0] += e.getValue() - b.get(e.getKey());
+            s[1]++;
         }
-        return Confidence.pairedDifference(xa, xb, 0.95);
+        if (blocks.size() < 2) return null;
+        return Confidence.tMean(blocks.values().stream().mapToDouble(s -> s[0] / s[1]).toArray(), 0.95);
     }
 
     private static Map<Long, Double> leg(RunData d, String topology, String connection, int in, int out) {
-        Map<Long, Double> m = new HashMap<>();
+        Map<Long, Double> m = new java.util.TreeMap<>();
         for (Row r : d.requests()) {
             if (!r.getBoolean("ok") || !r.getString("topology").equals(topology) || !r.getString("connection").equals(connection)) continue;
             if ((int) r.getNumber("prompt_tokens") != in || (int) r.getNumber("completion_tokens") != out) continue;
