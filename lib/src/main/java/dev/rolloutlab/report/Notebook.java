@@ -20,6 +20,11 @@ public final class Notebook {
         return t.printAll();
     }
 
+    /** {@code columns} of {@code t} as text, skipping those an older results folder does not have. */
+    public static String text(Table t, String... columns) {
+        return t.selectColumns(java.util.Arrays.stream(columns).filter(t::containsColumn).toArray(String[]::new)).printAll();
+    }
+
     /** The report's findings whose text mentions {@code topic}, as Markdown bullets. */
     public static String findings(RunData d, String topic) {
         StringBuilder sb = new StringBuilder();
