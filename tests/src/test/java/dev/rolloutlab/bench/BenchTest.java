@@ -131,7 +131,7 @@ class BenchTest {
         assertEquals("close", first.path("connection").asText());
         assertEquals(8, first.path("completion_tokens").asInt());
         String csv = Files.readString(out.resolve("summary.csv"));
-        assertTrue(csv.startsWith("topology,connection,workload,completed,failed"), csv);
+        assertTrue(csv.startsWith("topology,connection,workload,round,completed,failed"), csv);
         assertTrue(Files.readString(out.resolve("run.json")).contains("\"cores\""));
 
         Processes.Run again = Processes.run(60, "bench", "--target", group.urls().get(0), "--num-prompts", "1", "--concurrency", "1", "--out", out.toString());
