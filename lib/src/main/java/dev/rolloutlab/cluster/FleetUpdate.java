@@ -41,7 +41,7 @@ public final class FleetUpdate {
         String id = "u" + HexFormat.of().formatHex(java.nio.ByteBuffer.allocate(8).putLong(new java.security.SecureRandom().nextLong()).array());
         Map<String, String> h = new LinkedHashMap<>(admin);
         h.put("X-Stage-Id", id);
-        h.put("X-Payload-Sha256", sha256(payload));
+        h.put("X-Payload-Sha256", dev.rolloutlab.util.Sha256.hex(payload));
         if (baseVersion != null) h.put("X-Base-Version", String.valueOf(baseVersion));
         List<OpenAiClient.Exchange> staged = each(urls, u -> client(http, u).postBytes("/admin/stage_weights", payload, "application/octet-stream", h));
         double stageMs = (System.nanoTime() - t0) / 1e6;
@@ -126,14 +126,6 @@ public final class FleetUpdate {
                 }
             }
             return out;
-        }
-    }
-
-    static String sha256(byte[] b) {
-        try {
-            return HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(b));
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
         }
     }
 }

@@ -145,7 +145,7 @@ final class WeightAdmin implements AutoCloseable {
      * older one. Nothing changes for clients until {@link #commit}.
      */
     public Map<String, Object> stage(String id, byte[] body, String sha256, Long baseVersion) {
-        String actual = sha256(body);
+        String actual = dev.rolloutlab.util.Sha256.hex(body);
         if (sha256 != null && !sha256.equalsIgnoreCase(actual)) {
             throw new ModelFormatException("payload SHA-256 is " + actual + ", X-Payload-Sha256 says " + sha256 + ": corrupt or truncated; nothing staged");
         }
@@ -191,14 +191,6 @@ final class WeightAdmin implements AutoCloseable {
         m.put("aborted", dropped);
         m.put("version", engine.weights().version());
         return m;
-    }
-
-    private static String sha256(byte[] b) {
-        try {
-            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(b));
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 
     /** A weight change that timed out. */
