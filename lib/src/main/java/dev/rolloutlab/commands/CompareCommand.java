@@ -17,7 +17,7 @@ import java.util.concurrent.Callable;
 @Command(name = "compare", mixinStandardHelpOptions = true,
         description = "Run one workload through inproc, inprocN, http1, httpN and lb (keep-alive and close) in interleaved rounds, "
                 + "then the weight-freshness experiment; write results/<run-id>/ with REPORT.md and plots. No flags = the embedded "
-                + "default (about 6 minutes on 2 cores).")
+                + "default (about 5 minutes on 2 cores).")
 public final class CompareCommand implements Callable<Integer> {
     @Option(names = "--quick", description = "Tiny model, small grid, 2 rounds: about a minute.")
     boolean quick;
