@@ -76,6 +76,21 @@ public final class Confidence {
     }
 
     /**
+     * a − b over pairs that are not independent within a block (e.g. requests in flight together share engine
+     * batches): the mean difference of each block (blocks in key order), then a t interval over the block means.
+     */
+    public static Interval blockedDifference(long[] block, double[] a, double[] b, double level) {
+        if (a.length != b.length || a.length != block.length) throw new IllegalArgumentException("a blocked difference needs one block per pair");
+        java.util.TreeMap<Long, double[]> sums = new java.util.TreeMap<>();
+        for (int i = 0; i < a.length; i++) {
+            double[] s = sums.computeIfAbsent(block[i], k -> new double[2]);
+            s[0] += a[i] - b[i];
+            s[1]++;
+        }
+        return tMean(sums.values().stream().mapToDouble(s -> s[0] / s[1]).toArray(), level);
+    }
+
+    /**
      * "confirmed" when the interval of a difference lies above zero, "contradicted" when below, and otherwise "not
      * distinguishable at this run's noise (±x)": an interval that touches or crosses zero never confirms.
      */

@@ -49,6 +49,8 @@ public record Summary(
         double meanConnectMs,
         double goodput,
         double overheadMsPerRequest,
+        double overheadMsPerRequestCiLow,
+        double overheadMsPerRequestCiHigh,
         double meanStalenessVersions,
         boolean incomplete) {
 
@@ -89,6 +91,11 @@ public record Summary(
 
     public Summary withOverhead(double ms) {
         return toBuilder().overheadMsPerRequest(ms).build();
+    }
+
+    /** This row with its overhead over a baseline and that overhead's paired 95 % interval (null: no interval). */
+    public Summary withOverhead(double ms, Confidence.Interval ci) {
+        return toBuilder().overheadMsPerRequest(ms).overheadMsPerRequestCi(ci).build();
     }
 
     public Summary withStaleness(double versions) {
@@ -149,6 +156,8 @@ public record Summary(
         private double meanConnectMs = Double.NaN;
         private double goodput = Double.NaN;
         private double overheadMsPerRequest = Double.NaN;
+        private double overheadMsPerRequestCiLow = Double.NaN;
+        private double overheadMsPerRequestCiHigh = Double.NaN;
         private double meanStalenessVersions = Double.NaN;
         private boolean incomplete;
         private Builder(String topology, String connection, String workload) {
@@ -196,6 +205,8 @@ public record Summary(
             this.meanConnectMs = s.meanConnectMs;
             this.goodput = s.goodput;
             this.overheadMsPerRequest = s.overheadMsPerRequest;
+            this.overheadMsPerRequestCiLow = s.overheadMsPerRequestCiLow;
+            this.overheadMsPerRequestCiHigh = s.overheadMsPerRequestCiHigh;
             this.meanStalenessVersions = s.meanStalenessVersions;
             this.incomplete = s.incomplete;
         }
@@ -235,6 +246,10 @@ public record Summary(
         public Builder meanConnectMs(double v) { this.meanConnectMs = v; return this; }
         public Builder goodput(double v) { this.goodput = v; return this; }
         public Builder overheadMsPerRequest(double v) { this.overheadMsPerRequest = v; return this; }
+        public Builder overheadMsPerRequestCi(Confidence.Interval i) {
+            if (i != null) { overheadMsPerRequestCiLow = i.low(); overheadMsPerRequestCiHigh = i.high(); }
+            return this;
+        }
         public Builder meanStalenessVersions(double v) { this.meanStalenessVersions = v; return this; }
         public Builder incomplete(boolean v) { this.incomplete = v; return this; }
         /** Both ends of a 95 % interval; null leaves them NaN. */
@@ -260,7 +275,7 @@ public record Summary(
         }
 
         public Summary build() {
-            return new Summary(topology, connection, workload, round, completed, failed, durationS, requestThroughput, requestThroughputCiLow, requestThroughputCiHigh, outputThroughput, outputThroughputCiLow, outputThroughputCiHigh, meanTtftMs, medianTtftMs, p90TtftMs, p99TtftMs, meanTtftMsCiLow, meanTtftMsCiHigh, meanTpotMs, medianTpotMs, p90TpotMs, p99TpotMs, meanItlMs, medianItlMs, p90ItlMs, p99ItlMs, meanE2elMs, p50E2elMs, p50E2elMsCiLow, p50E2elMsCiHigh, p90E2elMs, p99E2elMs, meanE2elMsCiLow, meanE2elMsCiHigh, meanE2elFromDispatchMs, meanConnectMs, goodput, overheadMsPerRequest, meanStalenessVersions, incomplete);
+            return new Summary(topology, connection, workload, round, completed, failed, durationS, requestThroughput, requestThroughputCiLow, requestThroughputCiHigh, outputThroughput, outputThroughputCiLow, outputThroughputCiHigh, meanTtftMs, medianTtftMs, p90TtftMs, p99TtftMs, meanTtftMsCiLow, meanTtftMsCiHigh, meanTpotMs, medianTpotMs, p90TpotMs, p99TpotMs, meanItlMs, medianItlMs, p90ItlMs, p99ItlMs, meanE2elMs, p50E2elMs, p50E2elMsCiLow, p50E2elMsCiHigh, p90E2elMs, p99E2elMs, meanE2elMsCiLow, meanE2elMsCiHigh, meanE2elFromDispatchMs, meanConnectMs, goodput, overheadMsPerRequest, overheadMsPerRequestCiLow, overheadMsPerRequestCiHigh, meanStalenessVersions, incomplete);
         }
     }
 }

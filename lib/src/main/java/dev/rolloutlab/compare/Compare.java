@@ -95,7 +95,7 @@ public final class Compare {
             }
             summaries.addAll(perRound);
             summaries.addAll(Pooling.aggregate(perRound, byCell));
-            summaries = new ArrayList<>(Pooling.withOverheads(summaries));
+            summaries = new ArrayList<>(Pooling.withOverheads(summaries, byCell, c.concurrency()));
             for (var s : fresh) summaries.add(s.asSummary());
             List<SweepPoint> sw = new ArrayList<>(sweep);
             sw.addAll(Pooling.aggregateSweep(sweep));

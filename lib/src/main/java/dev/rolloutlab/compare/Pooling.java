@@ -55,18 +55,48 @@ final class Pooling {
         return topology + "|" + connection + "|" + workload;
     }
 
-    /** Each row with its mean e2el minus its baseline's on the same workload in the same round (or pooled). */
-    static List<Summary> withOverheads(List<Summary> rows) {
+    /**
+     * Each row with its mean e2el minus its baseline's on the same workload in the same round (or pooled), and that
+     * difference's paired interval: request i against request i, averaged over blocks of {@code concurrency}
+     * consecutive requests (requests in flight together share engine batches), t over the blocks.
+     */
+    static List<Summary> withOverheads(List<Summary> rows, Map<String, List<RequestRecord>> records, int concurrency) {
         Map<String, Double> base = new HashMap<>();
-        for (Summary s : rows) if (s.topology().startsWith("inproc")) base.put(s.topology() + "|" + s.workload() + "|" + s.round(), s.meanE2elMs());
+        java.util.Set<String> ran = new java.util.HashSet<>();
+        for (Summary s : rows) {
+            ran.add(s.topology());
+            if (s.topology().startsWith("inproc")) base.put(s.topology() + "|" + s.workload() + "|" + s.round(), s.meanE2elMs());
+        }
         List<Summary> out = new ArrayList<>(rows.size());
         for (Summary s : rows) {
-            String b = BASELINES.get(s.topology());
+            String b = baselineOf(s.topology(), ran);
             Double m = b == null ? null : base.get(b + "|" + s.workload() + "|" + s.round());
-            if (m == null && b != null) m = base.get(other(b) + "|" + s.workload() + "|" + s.round()); // the other one, if only one ran
-            out.add(m == null ? s : s.withOverhead(s.meanE2elMs() - m));
+            if (m == null) {
+                out.add(s);
+                continue;
+            }
+            Confidence.Interval ci = paired(records.getOrDefault(key(s), List.of()), records.getOrDefault(key(b, "none", s.workload()), List.of()),
+                    s.round(), concurrency);
+            out.add(s.withOverhead(s.meanE2elMs() - m, ci));
         }
         return out;
+    }
+
+    /** a − b over the requests both completed (in {@code round}, or every round for 0); null with fewer than two blocks. */
+    private static Confidence.Interval paired(List<RequestRecord> a, List<RequestRecord> b, int round, int concurrency) {
+        Map<Long, Double> bs = new HashMap<>();
+        for (RequestRecord r : b) if (r.ok() && (round == 0 || r.round() == round)) bs.put((long) r.round() << 32 | r.requestId(), r.e2elMs());
+        List<long[]> keys = new ArrayList<>();
+        List<double[]> pairs = new ArrayList<>();
+        for (RequestRecord r : a) {
+            Double y = r.ok() && (round == 0 || r.round() == round) ? bs.get((long) r.round() << 32 | r.requestId()) : null;
+            if (y == null) continue;
+            keys.add(new long[]{(long) r.round() << 32 | r.requestId() / Math.max(1, concurrency)});
+            pairs.add(new double[]{r.e2elMs(), y});
+        }
+        if (keys.stream().map(k -> k[0]).distinct().count() < 2) return null;
+        return Confidence.blockedDifference(keys.stream().mapToLong(k -> k[0]).toArray(), pairs.stream().mapToDouble(p -> p[0]).toArray(),
+                pairs.stream().mapToDouble(p -> p[1]).toArray(), 0.95);
     }
 
     /** The baseline a topology is measured against: its equal-compute one when that ran, else the other in-process one. */

@@ -30,16 +30,19 @@ final class Pairs {
         }
         Map<Long, Double> a = leg(d, topoA, connA, in, out), b = leg(d, topoB, connB, in, out);
         a.keySet().retainAll(b.keySet());
+        if (a.size() < 2) return null;
         long block = Math.max(1, d.run().map(r -> r.path("config").path("concurrency").asLong(1)).orElse(1L));
-        Map<Long, double[]> blocks = new java.util.TreeMap<>(); // (round, request id / block) -> {sum of differences, count}
+        long[] keys = new long[a.size()];
+        double[] xa = new double[a.size()], xb = new double[a.size()];
+        int i = 0;
         for (var e : a.entrySet()) {
             long round = e.getKey() >>> 32, id = e.getKey() & 0xffffffffL;
-            double[] s = blocks.computeIfAbsent(round << 32 | id / block, k -> new double[2]);
-            s[0] += e.getValue() - b.get(e.getKey());
-            s[1]++;
+            keys[i] = round << 32 | id / block;
+            xa[i] = e.getValue();
+            xb[i++] = b.get(e.getKey());
         }
-        if (blocks.size() < 2) return null;
-        return Confidence.tMean(blocks.values().stream().mapToDouble(s -> s[0] / s[1]).toArray(), 0.95);
+        if (java.util.Arrays.stream(keys).distinct().count() < 2) return null;
+        return Confidence.blockedDifference(keys, xa, xb, 0.95);
     }
 
     private static Map<Long, Double> leg(RunData d, String topology, String connection, int in, int out) {

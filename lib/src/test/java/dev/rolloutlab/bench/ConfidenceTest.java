@@ -69,4 +69,16 @@ class ConfidenceTest {
         assertEquals(half, i.halfWidth(), half * 0.25, "bootstrap half-width " + i.halfWidth() + " vs asymptotic " + half);
         assertEquals(i, Confidence.bootstrapMedian(xs, 2000, 5, 0.95), "seeded: repeatable");
     }
+
+    @Test
+    void aBlockedDifferenceAveragesEachBlockThenTakesTheTIntervalOverBlocks() {
+        // differences 1, 3 | 1, 5 -> block means 2 and 3: mean 2.5, sd 0.7071, t.ppf(0.975, 1) = 12.706204736174698
+        Confidence.Interval d = Confidence.blockedDifference(new long[]{7, 7, 9, 9}, new double[]{10, 12, 11, 15}, new double[]{9, 9, 10, 10}, 0.95);
+        assertEquals(2.5, d.estimate(), 1e-12);
+        assertEquals(2.5 - 6.353102368087349, d.low(), 1e-9);
+        assertEquals(2.5 + 6.353102368087349, d.high(), 1e-9);
+        // one block per pair is the ordinary paired difference
+        Confidence.Interval p = Confidence.pairedDifference(new double[]{10.2, 11.5, 9.8, 10.9}, new double[]{9.9, 10.1, 9.7, 10.4}, 0.95);
+        assertEquals(p, Confidence.blockedDifference(new long[]{0, 1, 2, 3}, new double[]{10.2, 11.5, 9.8, 10.9}, new double[]{9.9, 10.1, 9.7, 10.4}, 0.95));
+    }
 }

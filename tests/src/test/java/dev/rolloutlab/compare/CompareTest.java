@@ -63,6 +63,12 @@ class CompareTest {
             String base = t.equals("http1") ? "inproc" : "inprocN";
             Row b = d.legs().where(d.legs().stringColumn("topology").isEqualTo(base).and(d.legs().stringColumn("workload").isEqualTo(shortest))).row(0);
             assertEquals(row.getNumber("mean_e2el_ms") - b.getNumber("mean_e2el_ms"), row.getNumber("overhead_ms_per_request"), 1e-3, row.toString());
+            // summary.csv's interval is the report's paired one (one computation, bench.Confidence.blockedDifference)
+            String prefix = "| " + t + " | " + row.getString("connection") + " | " + shortest + " | " + base + " | ";
+            String line = Files.readString(out.resolve("REPORT.md")).lines().filter(l -> l.startsWith(prefix)).findFirst().orElseThrow(() -> new AssertionError(prefix));
+            String[] lohi = line.substring(line.indexOf('[') + 1, line.indexOf(']')).split(", ");
+            assertEquals(Double.parseDouble(lohi[0]), row.getNumber("overhead_ms_per_request_ci_low"), 0.0051, line);
+            assertEquals(Double.parseDouble(lohi[1]), row.getNumber("overhead_ms_per_request_ci_high"), 0.0051, line);
         }
         checkRounds(d, q);
 
