@@ -89,10 +89,6 @@ public record Summary(
                 .goodput(good / d).incomplete(incomplete).build();
     }
 
-    public Summary withOverhead(double ms) {
-        return toBuilder().overheadMsPerRequest(ms).build();
-    }
-
     /** This row with its overhead over a baseline and that overhead's paired 95 % interval (null: no interval). */
     public Summary withOverhead(double ms, Confidence.Interval ci) {
         return toBuilder().overheadMsPerRequest(ms).overheadMsPerRequestCi(ci).build();

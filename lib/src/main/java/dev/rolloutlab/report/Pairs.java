@@ -3,7 +3,6 @@ package dev.rolloutlab.report;
 import dev.rolloutlab.bench.Confidence;
 import tech.tablesaw.api.Row;
 
-import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
 

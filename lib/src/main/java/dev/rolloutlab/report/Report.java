@@ -1,13 +1,10 @@
 package dev.rolloutlab.report;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.rolloutlab.bench.Confidence;
 import tech.tablesaw.api.Row;
 import tech.tablesaw.api.Table;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 
