@@ -10,6 +10,7 @@ import io.javalin.http.Context;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
 
 import static dev.rolloutlab.util.Http.json;
 
@@ -39,16 +40,31 @@ final class Aborts {
         return r.asText();
     }
 
-    /** Remembers a submitted request until it ends; a second request with a rid already in flight is ended and refused. */
-    CompletableFuture<Completion> track(String rid, CompletableFuture<Completion> f) {
-        all.put(f, Boolean.TRUE);
-        f.whenComplete((c, e) -> all.remove(f));
-        if (rid == null) return f;
-        if (byRid.putIfAbsent(rid, f) != null) {
-            engine.abort(f);
+    /**
+     * Submits a request and remembers it until it ends. The rid is reserved before the engine sees the request, so a
+     * second request with a rid already in flight is refused without ever taking a slot.
+     */
+    CompletableFuture<Completion> track(String rid, Supplier<CompletableFuture<Completion>> submit) {
+        if (rid == null) return remember(submit.get());
+        CompletableFuture<Completion> reserved = new CompletableFuture<>();
+        if (byRid.putIfAbsent(rid, reserved) != null) {
             throw OpenAiException.badRequest("rid", "rid " + rid + " is already in flight; give each request its own");
         }
+        CompletableFuture<Completion> f;
+        try {
+            f = submit.get();
+        } catch (RuntimeException e) {
+            byRid.remove(rid, reserved);
+            throw e;
+        }
+        byRid.replace(rid, reserved, f);
         f.whenComplete((c, e) -> byRid.remove(rid, f));
+        return remember(f);
+    }
+
+    private CompletableFuture<Completion> remember(CompletableFuture<Completion> f) {
+        all.put(f, Boolean.TRUE);
+        f.whenComplete((c, e) -> all.remove(f));
         return f;
     }
 

@@ -159,7 +159,7 @@ public final class OpenAiServer implements AutoCloseable {
             return;
         }
         Completion c;
-        CompletableFuture<Completion> pending = aborts.track(rid, submit(gen, TokenListener.NONE));
+        CompletableFuture<Completion> pending = aborts.track(rid, () -> submit(gen, TokenListener.NONE));
         // the engine drops a cancelled request at its next step
         try (ClientGone watch = ClientGone.watch(ctx, () -> pending.cancel(false))) {
             c = pending.get();
@@ -217,7 +217,7 @@ public final class OpenAiServer implements AutoCloseable {
 
     private void stream(Context ctx, CompletionRequest req, GenerationRequest gen, String id, long created, long t0, String rid) throws Exception {
         LinkedBlockingQueue<Event> events = new LinkedBlockingQueue<>();
-        CompletableFuture<Completion> done = aborts.track(rid, submit(gen, new TokenListener() {
+        CompletableFuture<Completion> done = aborts.track(rid, () -> submit(gen, new TokenListener() {
             @Override
             public void onToken(int sample, int tokenId, float logprob, long version, String text) {
                 events.add(new Event(sample, tokenId, logprob, version, text, null));

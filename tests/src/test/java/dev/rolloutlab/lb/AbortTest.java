@@ -50,6 +50,7 @@ class AbortTest {
             var dup = c.post("/v1/completions", request("rid-1"), Map.of());
             assertEquals(400, dup.status(), dup.body());
             assertTrue(dup.body().contains("already in flight"), dup.body());
+            assertEquals(1, running(g.urls().get(0)), "the refused duplicate never took a slot");
             assertEquals(401, c.post("/abort_request", Map.of("abort_all", true), Map.of()).status(), "abort_all needs the admin token");
             assertEquals(400, c.post("/abort_request", Map.of("rid", "bad rid!"), Map.of()).status());
             JsonNode all = c.post("/abort_request", Map.of("abort_all", true), Map.of("X-Admin-Token", "admin-tok")).json();
