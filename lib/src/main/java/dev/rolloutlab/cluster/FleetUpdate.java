@@ -1,8 +1,10 @@
 package dev.rolloutlab.cluster;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.rolloutlab.engine.Drain;
 import dev.rolloutlab.openai.OpenAiClient;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
@@ -20,9 +22,12 @@ import java.util.function.Function;
  * why. {@link #plain} is the same push without the transaction, for comparison.
  */
 public final class FleetUpdate {
-    /** What one server did: its stage and commit answers, the version and checksum it ended on, and the pause it saw. */
+    /**
+     * What one server did: its stage and commit answers, the version and checksum it ended on, the pause it saw, and
+     * its drain (null without {@code --drain}).
+     */
     public record Server(String url, int stageStatus, String stageError, int commitStatus, String commitError, long version,
-                         double checksum, double pauseMs) {
+                         double checksum, double pauseMs, Drain drain) {
         boolean staged() {
             return stageStatus == 200;
         }
@@ -35,8 +40,12 @@ public final class FleetUpdate {
     private FleetUpdate() {
     }
 
-    /** Stage on all, then commit on all; any failed stage aborts everywhere. {@code baseVersion} null: each server's own. */
-    public static Outcome atomic(okhttp3.OkHttpClient http, List<String> urls, byte[] payload, Long baseVersion, Map<String, String> admin) {
+    /**
+     * Stage on all, then commit on all; any failed stage aborts everywhere. {@code baseVersion} null: each server's own.
+     * {@code drain} null: the commit swaps at once and requests in flight finish on the new weights.
+     */
+    public static Outcome atomic(okhttp3.OkHttpClient http, List<String> urls, byte[] payload, Long baseVersion, Duration drain,
+                                 Map<String, String> admin) {
         long t0 = System.nanoTime();
         String id = "u" + HexFormat.of().formatHex(java.nio.ByteBuffer.allocate(8).putLong(new java.security.SecureRandom().nextLong()).array());
         Map<String, String> h = new LinkedHashMap<>(admin);
@@ -56,7 +65,10 @@ public final class FleetUpdate {
                     + "; aborted everywhere, the fleet stays on its old weights", servers, stageMs, 0, (System.nanoTime() - t0) / 1e6, payload.length);
         }
         long t1 = System.nanoTime();
-        List<OpenAiClient.Exchange> committed = each(urls, u -> client(http, u).post("/admin/commit_weights", Map.of("stage_id", id), admin));
+        Map<String, Object> commit = new LinkedHashMap<>();
+        commit.put("stage_id", id);
+        if (drain != null) commit.put("drain_ms", drain.toMillis());
+        List<OpenAiClient.Exchange> committed = each(urls, u -> client(http, u).post("/admin/commit_weights", commit, admin));
         double commitMs = (System.nanoTime() - t1) / 1e6;
         List<Server> servers = new ArrayList<>();
         List<String> lost = new ArrayList<>();
@@ -70,10 +82,12 @@ public final class FleetUpdate {
     }
 
     /** Pushes to every server at once without staging: each installs when its push arrives, whatever the others do. */
-    public static Outcome plain(okhttp3.OkHttpClient http, List<String> urls, byte[] payload, Long baseVersion, Map<String, String> admin) {
+    public static Outcome plain(okhttp3.OkHttpClient http, List<String> urls, byte[] payload, Long baseVersion, Duration drain,
+                                Map<String, String> admin) {
         long t0 = System.nanoTime();
         Map<String, String> h = new LinkedHashMap<>(admin);
         if (baseVersion != null) h.put("X-Base-Version", String.valueOf(baseVersion));
+        if (drain != null) h.put("X-Drain-Ms", String.valueOf(drain.toMillis()));
         List<OpenAiClient.Exchange> pushed = each(urls, u -> client(http, u).postBytes("/admin/update_weights", payload, "application/octet-stream", h));
         List<Server> servers = new ArrayList<>();
         List<String> failed = new ArrayList<>();
@@ -98,8 +112,11 @@ public final class FleetUpdate {
             }
         }
         double pause = c == null ? Double.NaN : c.has("pause_ms") ? c.path("pause_ms").asDouble() : c.path("elapsed_sec").asDouble(Double.NaN) * 1000;
+        JsonNode d = c == null ? null : c.get("drain");
+        Drain drained = d == null ? null : new Drain(d.path("quiesce_ms").asDouble(), d.path("in_flight").asInt(), d.path("aborted").asInt(),
+                d.path("tokens_thrown_away").asLong());
         return new Server(url, stage == null ? 0 : stage.status(), stage == null || stage.ok() ? null : why(stage),
-                commit == null ? 0 : commit.status(), commit == null || commit.ok() ? null : why(commit), version, checksum, pause);
+                commit == null ? 0 : commit.status(), commit == null || commit.ok() ? null : why(commit), version, checksum, pause, drained);
     }
 
     private static OpenAiClient client(okhttp3.OkHttpClient http, String url) {

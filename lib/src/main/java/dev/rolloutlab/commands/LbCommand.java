@@ -58,6 +58,10 @@ public final class LbCommand implements Callable<Integer> {
     double breakerCooldownSec;
     @Option(names = "--max-connections", defaultValue = "2048", description = "Client connections served at once; more get a quick 503. Default: ${DEFAULT-VALUE}")
     int maxConnections;
+    @Option(names = "--version-consistent", description = "Route by weights version (X-Weights-Version): backends behind the newest "
+            + "version are out of rotation until they catch up, an answer spanning two versions is sent again, and all requests "
+            + "with one X-Group-Id are sampled under one version (409 group_version_unavailable when none serves it any more).")
+    boolean versionConsistent;
     @Option(names = "--quiet", description = "Print only the READY line.")
     boolean quiet;
 
@@ -77,7 +81,7 @@ public final class LbCommand implements Callable<Integer> {
                     .healthInterval(seconds(healthIntervalSec, "--health-interval-sec"))
                     .healthTimeout(seconds(healthTimeoutSec, "--health-timeout-sec"))
                     .breaker(breakerFailures, seconds(breakerCooldownSec, "--breaker-cooldown-sec"))
-                    .maxConnections(maxConnections).build();
+                    .maxConnections(maxConnections).versionConsistent(versionConsistent).build();
         } catch (IllegalArgumentException e) {
             throw new Cli.UserError(e.getMessage().startsWith("--") ? e.getMessage() : "--backends: " + e.getMessage());
         }

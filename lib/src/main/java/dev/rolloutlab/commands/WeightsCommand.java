@@ -138,12 +138,18 @@ public final class WeightsCommand implements Runnable {
         Path deltaFrom;
         @Option(names = "--base-version", description = "The version the servers must be on (default: with --delta-from, the version they report).")
         Long baseVersion;
+        @Option(names = "--drain", paramLabel = "MS", description = "Before each server swaps, let its requests in flight finish for up to MS "
+                + "milliseconds (it takes no new ones meanwhile), then abort the rest, so no request spans two versions. "
+                + "Reports the time to quiesce and the tokens thrown away.")
+        Long drainMs;
 
         public Integer call() {
             var http = OpenAiClient.http(16, Duration.ofSeconds(parent.timeoutSec));
             List<String> urls = parent.targets();
             if (urls.isEmpty()) throw new Cli.UserError("no servers: the registry lists no backends");
             Long base = baseVersion;
+            if (drainMs != null && drainMs < 0) throw new Cli.UserError("--drain must be 0 or more milliseconds, got " + drainMs);
+            Duration drain = drainMs == null ? null : Duration.ofMillis(drainMs);
             byte[] body;
             if (deltaFrom != null) {
                 if (base == null) base = fleetVersion(http, urls);
@@ -154,13 +160,16 @@ public final class WeightsCommand implements Runnable {
                 body = Safetensors.toBytes(Checkpoint.readTensors(from), DType.F32);
                 System.err.printf("pushing %.1f MB%n", body.length / 1e6);
             }
-            FleetUpdate.Outcome o = atomic ? FleetUpdate.atomic(http, urls, body, base, parent.headers()) : FleetUpdate.plain(http, urls, body, base, parent.headers());
+            FleetUpdate.Outcome o = atomic ? FleetUpdate.atomic(http, urls, body, base, drain, parent.headers())
+                    : FleetUpdate.plain(http, urls, body, base, drain, parent.headers());
             for (FleetUpdate.Server s : o.servers()) {
                 System.out.printf(java.util.Locale.ROOT, "%s %s version %d checksum %s pause %s%n", s.url(),
                         s.stageStatus() == 0 ? "" : "stage " + s.stageStatus() + (s.stageError() != null ? " (" + s.stageError() + ")" : "") + ",",
                         s.version(), Double.isNaN(s.checksum()) ? "?" : String.valueOf(s.checksum()),
                         Double.isNaN(s.pauseMs()) ? "-" : String.format(java.util.Locale.ROOT, "%.2f ms", s.pauseMs())
                                 + (s.commitError() != null ? " (" + s.commitError() + ")" : ""));
+                if (s.drain() != null) System.out.printf(java.util.Locale.ROOT, "  drain: quiet after %.1f ms, %d in flight, %d aborted, %d tokens thrown away%n",
+                        s.drain().quiesceMs(), s.drain().inFlight(), s.drain().aborted(), s.drain().tokensThrownAway());
             }
             System.out.printf(java.util.Locale.ROOT, "%s %d server(s): %.1f MB, %s%.0f ms wall%n", o.committed() ? "updated" : "NOT updated", o.servers().size(),
                     o.bytes() / 1e6, atomic ? String.format(java.util.Locale.ROOT, "staged in %.0f ms, committed in %.0f ms, ", o.stageMs(), o.commitMs()) : "", o.wallMs());

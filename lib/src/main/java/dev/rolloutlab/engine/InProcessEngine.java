@@ -23,6 +23,8 @@ public final class InProcessEngine implements Engine {
     private final EngineOptions options;
     private final AtomicReference<Weights> weights;
     private final LinkedBlockingQueue<Job> incoming = new LinkedBlockingQueue<>();
+    /** Every submitted request not yet answered, queued or running: what a drain waits for and abort_all ends. */
+    private final java.util.Set<CompletableFuture<Completion>> outstanding = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private final Thread thread;
     private final Transformer model;
     private final Sampler sampler;
@@ -106,6 +108,8 @@ public final class InProcessEngine implements Engine {
         }
         if (!running) throw new IllegalStateException("engine " + name + " is closed");
         Job job = new Job(request, listener == null ? TokenListener.NONE : listener);
+        outstanding.add(job.future);
+        job.future.whenComplete((c, e) -> outstanding.remove(job.future));
         incoming.add(job);
         return job.future;
     }
@@ -147,7 +151,10 @@ public final class InProcessEngine implements Engine {
         return new PerturbResult(n, before, after, v, (System.nanoTime() - t0) / 1e9);
     }
 
-
+    /** The requests submitted and not yet answered, at this moment. */
+    public List<CompletableFuture<Completion>> outstanding() {
+        return List.copyOf(outstanding);
+    }
 
     /**
      * Ends a request at the next scheduler step: its slots are freed and each unfinished sample ends with

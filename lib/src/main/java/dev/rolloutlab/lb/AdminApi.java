@@ -120,6 +120,7 @@ final class AdminApi {
             s.put("reported_load", b.health.reportedLoad);
             s.put("breaker", b.health.breakerState(now));
             s.put("draining", b.draining);
+            s.put("weights_version", b.version);
             s.put("updating", b.health.updating);
             s.put("requests", b.stats.requests.get());
             s.put("errors", b.stats.errors.get());

@@ -20,6 +20,8 @@ public final class Backend {
     final Stats stats = new Stats();
     final AtomicInteger inFlight = new AtomicInteger();
     volatile boolean draining;
+    /** The weights version it last reported ({@link Versions}); -1 until it has. */
+    volatile long version = -1;
 
     Backend(String url, String label, String hostHeader, Http1Pool pool, String apiKey) {
         this.url = url;

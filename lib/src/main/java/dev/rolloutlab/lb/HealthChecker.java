@@ -56,7 +56,7 @@ final class HealthChecker implements AutoCloseable {
             if (status(b, "/v1/models") == 200) h.updating = false;
         }
         h.probed(ok);
-        if (ok && o.policy().usesReportedLoad()) h.reportedLoad = reportedLoad(b);
+        if (ok && (o.policy().usesReportedLoad() || o.versionConsistent())) readLoad(b);
     }
 
     /** The probe's HTTP status, or -1 when the backend did not answer within the probe timeout. */
@@ -73,20 +73,25 @@ final class HealthChecker implements AutoCloseable {
         return o.apiKey();
     }
 
-    private int reportedLoad(Backend b) {
+    /** The queue and, where the server reports it (ours does), the weights version, from sglang's {@code /get_load}. */
+    private void readLoad(Backend b) {
+        int load = -1;
         try {
             Fetch.Response r = Fetch.get(b.url + "/get_load", bearer(b), o.healthTimeout(), 1 << 16);
-            if (r.status() != 200) return -1;
-            JsonNode n = Json.parse(r.text());
-            if (n.isArray()) {
-                int s = 0;
-                for (JsonNode e : n) s += e.path("num_reqs").asInt(0);
-                return s;
+            if (r.status() == 200) {
+                JsonNode n = Json.parse(r.text());
+                if (n.isArray()) {
+                    load = 0;
+                    for (JsonNode e : n) load += e.path("num_reqs").asInt(0);
+                } else {
+                    load = n.path("num_reqs").asInt(-1);
+                    if (n.path("weights_version").canConvertToLong()) b.version = n.path("weights_version").asLong();
+                }
             }
-            return n.path("num_reqs").asInt(-1);
         } catch (IOException | RuntimeException e) {
-            return -1;
+            load = -1;
         }
+        b.health.reportedLoad = load;
     }
 
     @Override

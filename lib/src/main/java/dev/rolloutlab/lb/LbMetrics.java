@@ -8,6 +8,11 @@ import java.util.concurrent.atomic.AtomicLong;
 final class LbMetrics {
     final AtomicLong allFailed = new AtomicLong();
     final AtomicLong refusedConnections = new AtomicLong();
+    final Versions versions;
+
+    LbMetrics(Versions versions) {
+        this.versions = versions;
+    }
 
     byte[] render(List<Backend> backends) {
         StringBuilder sb = new StringBuilder(4096);
@@ -21,6 +26,8 @@ final class LbMetrics {
         for (Backend b : backends) line(sb, "lb_in_flight", b, null, b.inFlight.get());
         sb.append("# TYPE lb_backend_healthy gauge\n");
         for (Backend b : backends) line(sb, "lb_backend_healthy", b, null, b.health.up ? 1 : 0);
+        sb.append("# TYPE lb_backend_weights_version gauge\n");
+        for (Backend b : backends) line(sb, "lb_backend_weights_version", b, null, b.version);
         sb.append("# TYPE lb_request_duration_seconds histogram\n");
         for (Backend b : backends) {
             long cum = 0;
@@ -34,6 +41,7 @@ final class LbMetrics {
         }
         sb.append("# TYPE lb_all_backends_failed_total counter\nlb_all_backends_failed_total ").append(allFailed.get()).append('\n');
         sb.append("# TYPE lb_refused_connections_total counter\nlb_refused_connections_total ").append(refusedConnections.get()).append('\n');
+        sb.append("# TYPE lb_version_rejections_total counter\nlb_version_rejections_total ").append(versions.rejected.get()).append('\n');
         return sb.toString().getBytes(StandardCharsets.UTF_8);
     }
 

@@ -11,7 +11,7 @@ import java.util.List;
 public record LbOptions(String listenHost, int listenPort, List<String> backends, String registryUrl, String registryToken,
                         Policy policy, String apiKey, String adminToken, boolean publicMetrics, Duration backendTimeout,
                         Duration firstByteTimeout, Duration healthInterval, Duration healthTimeout, int breakerFailures,
-                        Duration breakerCooldown, int maxConnections) {
+                        Duration breakerCooldown, int maxConnections, boolean versionConsistent) {
 
     public LbOptions {
         if (registryUrl == null && (backends == null || backends.isEmpty())) throw new IllegalArgumentException("backends must not be empty");
@@ -44,6 +44,7 @@ public record LbOptions(String listenHost, int listenPort, List<String> backends
         private int breakerFailures = 3;
         private Duration breakerCooldown = Duration.ofSeconds(5);
         private int maxConnections = 2048;
+        private boolean versionConsistent;
 
         public Builder listen(String host, int port) {
             this.listenHost = host;
@@ -114,11 +115,17 @@ public record LbOptions(String listenHost, int listenPort, List<String> backends
             return this;
         }
 
+        /** Route by weights version (see {@link Versions}). */
+        public Builder versionConsistent(boolean on) {
+            this.versionConsistent = on;
+            return this;
+        }
+
         public LbOptions build() {
             return new LbOptions(listenHost, listenPort, backends, registryUrl, registryToken, policy == null ? new RoundRobin() : policy,
                     apiKey == null || apiKey.isEmpty() ? null : apiKey, adminToken == null || adminToken.isEmpty() ? null : adminToken,
                     publicMetrics, backendTimeout, firstByteTimeout, healthInterval, healthTimeout, breakerFailures, breakerCooldown,
-                    maxConnections);
+                    maxConnections, versionConsistent);
         }
     }
 }

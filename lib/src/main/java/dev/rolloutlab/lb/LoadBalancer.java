@@ -43,7 +43,7 @@ public final class LoadBalancer implements AutoCloseable {
     private final LbOptions o;
     private final BackendSource source;
     private final HealthChecker health;
-    private final LbMetrics metrics = new LbMetrics();
+    private final LbMetrics metrics;
     private final Relay relay;
     private final AdminApi admin;
     private final ServerSocket server;
@@ -55,6 +55,7 @@ public final class LoadBalancer implements AutoCloseable {
     public LoadBalancer(LbOptions options) {
         this.o = options;
         this.source = new BackendSource(options);
+        this.metrics = new LbMetrics(new Versions(options.versionConsistent()));
         this.relay = new Relay(options, source, metrics);
         this.admin = new AdminApi(options, source, metrics);
         try {

@@ -21,6 +21,8 @@ final class Relay {
     static final int BUFFERED_BODY_LIMIT = 8 << 20;
     /** While waiting for a first byte the relay wakes this often to see whether the backend was marked down. */
     private static final int FIRST_BYTE_SLICE_MS = 100;
+    /** How long a request routed by version may wait for a backend on its version that is not mid-update. */
+    private static final long VERSION_WAIT_NS = 5_000_000_000L;
 
     /** Headers that describe one hop, plus the framing and host the relay sets itself; never copied across. */
     private static final String[] HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization",
@@ -60,13 +62,15 @@ final class Relay {
         final OutputStream out;
         final boolean keep;
         final byte[] buf;
+        final String group;          // X-Group-Id under --version-consistent, else null
         boolean bodySent;            // a streamed body was (partly) sent: no failover possible any more
+        boolean worthWaiting;          // a backend was skipped or refused for its version or an update: worth waiting for
         final long startNs = System.nanoTime(); // the request head has been read
         long sentNs;                 // the request went to the backend that answered
         String lastError = "unknown";
 
         Exchange(Head head, byte[] body, HttpIn.Body bodyIn, String forwardHeaders, String clientAuthorization, OutputStream out,
-                 boolean keep, byte[] buf) {
+                 boolean keep, byte[] buf, String group) {
             this.head = head;
             this.body = body;
             this.bodyIn = bodyIn;
@@ -75,6 +79,7 @@ final class Relay {
             this.out = out;
             this.keep = keep;
             this.buf = buf;
+            this.group = group;
         }
     }
 
@@ -93,6 +98,12 @@ final class Relay {
             Responses.error(out, 413, "request body too large: " + e.getMessage(), "request_too_large", false);
             return false;
         }
+        Versions versions = metrics.versions;
+        String group = versions.consistent() ? h.header("X-Group-Id") : null;
+        if (group != null && (group.isEmpty() || group.length() > Versions.MAX_GROUP_ID)) {
+            Responses.error(out, 400, "X-Group-Id must be 1-" + Versions.MAX_GROUP_ID + " characters", "invalid_group_id", keep && !large);
+            return keep && !large;
+        }
         List<Backend> list = source.current();
         if (list.isEmpty()) {
             Responses.json(out, 502, allFailed("no backends registered"), keep && !large);
@@ -103,25 +114,48 @@ final class Relay {
         boolean withLength = len > 0 || m.equals("POST") || m.equals("PUT") || m.equals("PATCH");
         StringBuilder clientAuth = new StringBuilder();
         Exchange ex = new Exchange(h, body, bodyIn, forwardHeaders(h, withLength ? len : -1, clientAuth), clientAuth.toString(), out,
-                keep, relayBuf);
+                keep, relayBuf, group);
 
         int[] order = new int[list.size()];
         o.policy().order(list, order);
         long now = System.nanoTime();
         // available backends first in policy order; then, as a last resort, those that are up but whose breaker is
-        // open or who are mid-update. A backend whose health probe failed, or that is draining, gets nothing.
-        for (int pass = 0; pass < 2 && !ex.bodySent; pass++) {
-            for (int idx : order) {
-                Backend b = list.get(idx);
-                boolean avail = b.available(now);
-                if ((pass == 0) != avail || (pass == 1 && (b.draining || !b.health.up))) continue;
-                Boolean keepClient = attempt(ex, b);
-                if (keepClient != null) return keepClient;
-                if (ex.bodySent) break;
+        // open or who are mid-update. A backend whose health probe failed, or that is draining, gets nothing; with
+        // --version-consistent neither does one on another version than the request must be served under.
+        // routing by version, a fleet mid-update may briefly have no backend on the right version that is not
+        // swapping: the request waits for one (up to VERSION_WAIT_NS) instead of failing
+        long waitUntil = now + (versions.consistent() ? VERSION_WAIT_NS : 0);
+        for (long pauseNs = 1_000_000; !ex.bodySent; pauseNs = Math.min(pauseNs * 2, 50_000_000)) {
+            ex.worthWaiting = false;
+            for (int pass = 0; pass < 2 && !ex.bodySent; pass++) {
+                for (int idx : order) {
+                    Backend b = list.get(idx);
+                    boolean avail = b.available(now);
+                    if ((pass == 0) != avail || (pass == 1 && (b.draining || !b.health.up))) continue;
+                    long target = versions.target(group, list);
+                    if (!versions.eligible(b, target)) {
+                        if (b.version < target) ex.worthWaiting = true; // behind: it may catch up; ahead: it never goes back
+                        continue;
+                    }
+                    Boolean keepClient = attempt(ex, b);
+                    if (keepClient != null) return keepClient;
+                    if (ex.bodySent) break;
+                }
             }
+            if (!ex.worthWaiting || System.nanoTime() + pauseNs > waitUntil) break;
+            java.util.concurrent.locks.LockSupport.parkNanos(pauseNs);
+            now = System.nanoTime();
+            if (group == null) o.policy().order(list, order);
         }
         metrics.allFailed.incrementAndGet();
         boolean k = keep && !large; // a large body may be partly unread: the connection cannot carry another request
+        Long pin = group == null ? null : versions.pin(group);
+        if (pin != null && !ex.bodySent) {
+            Responses.json(out, 409, Responses.error("group " + group + " was sampled under weights version " + pin + ", which no available "
+                    + "backend serves any more; sample the whole group again under a new X-Group-Id", "invalid_request_error",
+                    "group_version_unavailable", Map.of("detail", ex.lastError)), k);
+            return k;
+        }
         Responses.json(out, 502, allFailed(ex.lastError), k);
         return k;
     }
@@ -183,8 +217,16 @@ final class Relay {
             if (rh.status() == 503 && retryAfter != null && !ex.bodySent) {
                 // mid-update: this backend gets no new requests until a probe sees it serving again
                 b.health.markUpdating(parseSeconds(retryAfter));
+                ex.worthWaiting = true;
                 b.stats.retries.incrementAndGet();
                 ex.lastError = b.label + ": 503 Retry-After " + retryAfter;
+                c.close();
+                return null;
+            }
+            String wrongVersion = metrics.versions.check(b, rh, ex.group);
+            if (wrongVersion != null && !ex.bodySent) { // nothing relayed yet: drop this answer, try a backend on the right version
+                ex.lastError = b.label + ": " + wrongVersion;
+                ex.worthWaiting = true;
                 c.close();
                 return null;
             }

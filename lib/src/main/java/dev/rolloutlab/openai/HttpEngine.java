@@ -27,7 +27,8 @@ import java.util.concurrent.Executors;
 /**
  * The {@link Engine} interface over an OpenAI server: token-id prompts go to {@code /v1/completions} with
  * {@code return_token_ids} and logprobs, streamed, so a trainer or notebook can swap the in-process engine for a
- * server and get the same records back (token ids, logprobs, weights version from {@code X-Weights-Version}).
+ * server and get the same records back (token ids, logprobs, and each token's weights version: from
+ * {@code token_versions} where the server sends it, as ours does, else {@code X-Weights-Version}).
  * Token ids come back only from servers that return them (ours, vLLM with {@code return_token_ids}).
  */
 public final class HttpEngine implements Engine {
@@ -85,17 +86,22 @@ public final class HttpEngine implements Engine {
                 for (JsonNode c : n.path("choices")) {
                     SampleBuilder s = samples.get(c.path("index").asInt());
                     if (c.hasNonNull("finish_reason")) {
-                        s.finish = c.get("finish_reason").asText().equals("length") ? FinishReason.LENGTH : FinishReason.STOP;
+                        s.finish = switch (c.get("finish_reason").asText()) {
+                            case "length" -> FinishReason.LENGTH;
+                            case "abort" -> FinishReason.ABORT;
+                            default -> FinishReason.STOP;
+                        };
                         listener.onFinish(s.index, s.finish);
                         continue;
                     }
                     String text = c.path("text").asText("");
                     s.text.append(text);
-                    JsonNode ids = c.path("token_ids"), lps = c.path("logprobs").path("token_logprobs");
+                    JsonNode ids = c.path("token_ids"), lps = c.path("logprobs").path("token_logprobs"), vs = c.path("token_versions");
                     for (int k = 0; k < ids.size(); k++) {
                         float lp = (float) lps.path(k).asDouble(Double.NaN);
-                        s.add(ids.get(k).asInt(), lp, version);
-                        listener.onToken(s.index, ids.get(k).asInt(), lp, version, k == 0 ? text : "");
+                        long v = vs.path(k).asLong(version); // ours says per token; others only per response
+                        s.add(ids.get(k).asInt(), lp, v);
+                        listener.onToken(s.index, ids.get(k).asInt(), lp, v, k == 0 ? text : "");
                     }
                 }
             }

@@ -32,7 +32,7 @@ public final class Wire {
                                List<Integer> textOffset) {
     }
 
-    public record ChatChoice(int index, ChatMessage message, ChatLogprobs logprobs, String finishReason, int[] tokenIds) {
+    public record ChatChoice(int index, ChatMessage message, ChatLogprobs logprobs, String finishReason, int[] tokenIds, long[] tokenVersions) {
     }
 
     public record ChatCompletion(String id, String object, long created, String model, List<ChatChoice> choices, Usage usage) {
@@ -41,13 +41,13 @@ public final class Wire {
     public record Delta(String role, String content) {
     }
 
-    public record ChunkChoice(int index, Delta delta, ChatLogprobs logprobs, String finishReason, int[] tokenIds) {
+    public record ChunkChoice(int index, Delta delta, ChatLogprobs logprobs, String finishReason, int[] tokenIds, long[] tokenVersions) {
     }
 
     public record ChatChunk(String id, String object, long created, String model, List<ChunkChoice> choices, Usage usage) {
     }
 
-    public record TextChoice(int index, String text, TextLogprobs logprobs, String finishReason, int[] tokenIds) {
+    public record TextChoice(int index, String text, TextLogprobs logprobs, String finishReason, int[] tokenIds, long[] tokenVersions) {
     }
 
     public record TextCompletion(String id, String object, long created, String model, List<TextChoice> choices, Usage usage) {

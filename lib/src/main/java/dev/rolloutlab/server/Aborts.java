@@ -21,7 +21,6 @@ import static dev.rolloutlab.util.Http.json;
  */
 final class Aborts {
     private final ConcurrentHashMap<String, CompletableFuture<Completion>> byRid = new ConcurrentHashMap<>();
-    private final ConcurrentHashMap<CompletableFuture<Completion>, Boolean> all = new ConcurrentHashMap<>();
     private final InProcessEngine engine;
     private final OpenAiServer.Options options;
 
@@ -41,11 +40,11 @@ final class Aborts {
     }
 
     /**
-     * Submits a request and remembers it until it ends. The rid is reserved before the engine sees the request, so a
+     * Submits a request and remembers its rid until it ends. The rid is reserved before the engine sees the request, so a
      * second request with a rid already in flight is refused without ever taking a slot.
      */
     CompletableFuture<Completion> track(String rid, Supplier<CompletableFuture<Completion>> submit) {
-        if (rid == null) return remember(submit.get());
+        if (rid == null) return submit.get();
         CompletableFuture<Completion> reserved = new CompletableFuture<>();
         if (byRid.putIfAbsent(rid, reserved) != null) {
             throw OpenAiException.badRequest("rid", "rid " + rid + " is already in flight; give each request its own");
@@ -59,12 +58,6 @@ final class Aborts {
         }
         byRid.replace(rid, reserved, f);
         f.whenComplete((c, e) -> byRid.remove(rid, f));
-        return remember(f);
-    }
-
-    private CompletableFuture<Completion> remember(CompletableFuture<Completion> f) {
-        all.put(f, Boolean.TRUE);
-        f.whenComplete((c, e) -> all.remove(f));
         return f;
     }
 
@@ -74,7 +67,7 @@ final class Aborts {
         int n = 0;
         if (b.path("abort_all").asBoolean(false)) {
             if (!Guard.isAdmin(ctx, options)) throw new OpenAiException(401, "abort_all needs the admin token", "authentication_error", null, "invalid_admin_token");
-            for (CompletableFuture<Completion> f : all.keySet()) if (engine.abort(f)) n++;
+            for (CompletableFuture<Completion> f : engine.outstanding()) if (engine.abort(f)) n++;
         } else {
             String rid = rid(b);
             if (rid == null) throw OpenAiException.badRequest("rid", "rid is required (or abort_all with the admin token)");

@@ -23,14 +23,20 @@ final class AdminRoutes {
         cfg.routes.get("/admin/weights_checksum", ctx -> json(ctx, 200, admin.checksum()));
         cfg.routes.post("/admin/perturb_weights", ctx -> perturb(ctx, admin));
         cfg.routes.post("/admin/reload_weights", ctx -> reload(ctx, admin));
-        cfg.routes.post("/admin/update_weights", ctx -> json(ctx, 200, admin.update(Http.body(ctx, limits.maxUpdateBytes()), baseVersion(ctx))));
+        cfg.routes.post("/admin/update_weights", ctx -> json(ctx, 200, admin.update(Http.body(ctx, limits.maxUpdateBytes()), baseVersion(ctx),
+                drain(ctx.header("X-Drain-Ms"), "X-Drain-Ms header", admin))));
         cfg.routes.post("/admin/stage_weights", ctx -> {
             String id = stageId(ctx.header("X-Stage-Id"), "X-Stage-Id header");
             String sha = ctx.header("X-Payload-Sha256");
             if (sha != null && !sha.matches("[0-9a-fA-F]{64}")) throw new AdminError(400, "X-Payload-Sha256 must be 64 hex digits");
             json(ctx, 200, admin.stage(id, Http.body(ctx, limits.maxUpdateBytes()), sha, baseVersion(ctx)));
         });
-        cfg.routes.post("/admin/commit_weights", ctx -> json(ctx, 200, admin.commit(stageId(adminBody(ctx).path("stage_id").asText(null), "stage_id"))));
+        cfg.routes.post("/admin/commit_weights", ctx -> {
+            JsonNode b = adminBody(ctx);
+            JsonNode d = b.get("drain_ms");
+            json(ctx, 200, admin.commit(stageId(b.path("stage_id").asText(null), "stage_id"),
+                    drain(d == null || d.isNull() ? null : d.asText(), "drain_ms", admin)));
+        });
         cfg.routes.post("/admin/abort_weights", ctx -> {
             String id = adminBody(ctx).path("stage_id").asText(null);
             json(ctx, 200, admin.abort(id == null ? null : stageId(id, "stage_id")));
@@ -67,6 +73,19 @@ final class AdminRoutes {
             return x;
         } catch (NumberFormatException e) {
             throw new AdminError(400, "X-Base-Version must be a non-negative integer, got " + v);
+        }
+    }
+
+    /** How long a change may wait for requests in flight before it aborts them; null: no drain. */
+    private static java.time.Duration drain(String ms, String what, WeightAdmin admin) {
+        if (ms == null) return null;
+        long max = admin.maxDrain().toMillis();
+        try {
+            long x = Long.parseLong(ms.trim());
+            if (x < 0 || x > max) throw new NumberFormatException();
+            return java.time.Duration.ofMillis(x);
+        } catch (NumberFormatException e) {
+            throw new AdminError(400, what + " must be an integer from 0 to " + max + " (half the server's reload timeout), got " + ms);
         }
     }
 

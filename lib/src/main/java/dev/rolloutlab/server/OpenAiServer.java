@@ -179,14 +179,14 @@ public final class OpenAiServer implements AutoCloseable {
             for (Sample s : c.samples()) {
                 choices.add(new Wire.ChatChoice(s.index(), new Wire.ChatMessage("assistant", s.text()),
                         req.logprobs() ? logprobs.chat(s, 0, s.completionTokens()) : null, s.finishReason().openai,
-                        req.returnTokenIds() ? s.tokenIds() : null));
+                        req.returnTokenIds() ? s.tokenIds() : null, req.returnTokenIds() ? s.versions() : null));
             }
             answer(ctx, c, new Wire.ChatCompletion(id, "chat.completion", created, model, choices, usage), t0);
         } else {
             List<Wire.TextChoice> choices = new ArrayList<>();
             for (Sample s : c.samples()) {
                 choices.add(new Wire.TextChoice(s.index(), s.text(), req.logprobs() ? logprobs.text(s, req.topLogprobs()) : null,
-                        s.finishReason().openai, req.returnTokenIds() ? s.tokenIds() : null));
+                        s.finishReason().openai, req.returnTokenIds() ? s.tokenIds() : null, req.returnTokenIds() ? s.versions() : null));
             }
             answer(ctx, c, new Wire.TextCompletion(id, "text_completion", created, model, choices, usage), t0);
         }
@@ -249,7 +249,7 @@ public final class OpenAiServer implements AutoCloseable {
         if (chat) {
             for (int i = 0; i < gen.n(); i++) {
                 serializeNs[0] += send(out, new Wire.ChatChunk(id, "chat.completion.chunk", created, model,
-                        List.of(new Wire.ChunkChoice(i, new Wire.Delta("assistant", ""), null, null, null)), null));
+                        List.of(new Wire.ChunkChoice(i, new Wire.Delta("assistant", ""), null, null, null, null)), null));
             }
         }
         int finished = 0;
@@ -259,22 +259,23 @@ public final class OpenAiServer implements AutoCloseable {
                 if (e.finish() != null) {
                     finished++;
                     if (chat) serializeNs[0] += send(out, new Wire.ChatChunk(id, "chat.completion.chunk", created, model,
-                            List.of(new Wire.ChunkChoice(e.sample(), new Wire.Delta(null, null), null, e.finish().openai, null)), null));
+                            List.of(new Wire.ChunkChoice(e.sample(), new Wire.Delta(null, null), null, e.finish().openai, null, null)), null));
                     else serializeNs[0] += send(out, new Wire.TextCompletion(id, "text_completion", created, model,
-                            List.of(new Wire.TextChoice(e.sample(), "", null, e.finish().openai, null)), null));
+                            List.of(new Wire.TextChoice(e.sample(), "", null, e.finish().openai, null, null)), null));
                     if (finished == gen.n()) break;
                 } else {
                     counts[e.sample()]++;
                     int[] ids = req.returnTokenIds() ? new int[]{e.tokenId()} : null;
+                    long[] versions = req.returnTokenIds() ? new long[]{e.version()} : null;
                     if (chat) {
                         Wire.ChatLogprobs lp = req.logprobs() ? new Wire.ChatLogprobs(List.of(logprobs.token(e.tokenId(), e.logprob(), List.of()))) : null;
                         serializeNs[0] += send(out, new Wire.ChatChunk(id, "chat.completion.chunk", created, model,
-                                List.of(new Wire.ChunkChoice(e.sample(), new Wire.Delta(null, e.text()), lp, null, ids)), null));
+                                List.of(new Wire.ChunkChoice(e.sample(), new Wire.Delta(null, e.text()), lp, null, ids, versions)), null));
                     } else {
                         Wire.TextLogprobs lp = req.logprobs() ? new Wire.TextLogprobs(List.of(logprobs.tokenText(e.tokenId())),
                                 List.of((double) e.logprob()), null, null) : null;
                         serializeNs[0] += send(out, new Wire.TextCompletion(id, "text_completion", created, model,
-                                List.of(new Wire.TextChoice(e.sample(), e.text(), lp, null, ids)), null));
+                                List.of(new Wire.TextChoice(e.sample(), e.text(), lp, null, ids, versions)), null));
                     }
                 }
                 e = events.take();

@@ -1,6 +1,7 @@
 package dev.rolloutlab.server;
 
 import dev.rolloutlab.engine.Checkpoint;
+import dev.rolloutlab.engine.Drain;
 import dev.rolloutlab.engine.InProcessEngine;
 import dev.rolloutlab.engine.PerturbResult;
 import dev.rolloutlab.engine.ModelFormatException;
@@ -114,12 +115,14 @@ final class WeightAdmin implements AutoCloseable {
      * Installs tensors pushed as a safetensors body (a partial set replaces only those tensors) or as a sparse delta.
      * With {@code baseVersion}, or always for a delta, the serving version must be the base: else 409, nothing changes.
      */
-    public Map<String, Object> update(byte[] body, Long baseVersion) {
+    public Map<String, Object> update(byte[] body, Long baseVersion, Duration drain) {
         return change("http_push", gate -> {
             Weights cur = engine.weights();
             Map<String, Tensor> tensors = tensors(body, baseVersion, cur);
-            long v = gate.install(() -> engine.install(cur.withUpdates(tensors, cur.version() + 1)));
+            Weights next = cur.withUpdates(tensors, cur.version() + 1);
             Map<String, Object> m = new LinkedHashMap<>();
+            drain(drain, m);
+            long v = gate.install(() -> engine.install(next));
             m.put("num_tensors", tensors.size());
             m.put("format", SparseDelta.looksLike(body) ? "sparse_delta" : "safetensors");
             m.put("bytes", body.length);
@@ -163,16 +166,21 @@ final class WeightAdmin implements AutoCloseable {
         return m;
     }
 
-    /** Phase 2: installs the staged weights (a pointer swap) if they are still based on the serving version; 409 otherwise. */
-    public Map<String, Object> commit(String id) {
+    /**
+     * Phase 2: installs the staged weights (a pointer swap) if they are still based on the serving version; 409
+     * otherwise. With {@code drain}, requests in flight finish first (or are aborted at its end), so none spans the swap;
+     * the pause then includes the drain.
+     */
+    public Map<String, Object> commit(String id, Duration drain) {
         Staged s = staged.get();
         if (s == null || !s.id().equals(id)) throw new VersionConflict("nothing staged under id " + id + (s == null ? "" : " (staged: " + s.id() + ")"));
         return change("stage " + id, gate -> {
             long t0 = System.nanoTime();
+            Map<String, Object> m = new LinkedHashMap<>();
+            drain(drain, m);
             long v = gate.install(() -> engine.install(s.weights()));
             double pauseMs = (System.nanoTime() - t0) / 1e6;
             staged.compareAndSet(s, null);
-            Map<String, Object> m = new LinkedHashMap<>();
             m.put("stage_id", id);
             m.put("version", v);
             m.put("checksum", engine.weights().checksum());
@@ -180,6 +188,23 @@ final class WeightAdmin implements AutoCloseable {
             m.put("staged_ms", (t0 - s.atNs()) / 1e6);
             return m;
         });
+    }
+
+    /** The longest drain a change may ask for: it must end well inside the change's own deadline. */
+    Duration maxDrain() {
+        return deadline.dividedBy(2);
+    }
+
+    /** Runs while serve already refuses new requests (a change is in progress), so what is in flight only shrinks. */
+    private void drain(Duration drain, Map<String, Object> into) {
+        if (drain == null) return;
+        Drain d = Drain.of(engine, drain);
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("quiesce_ms", d.quiesceMs());
+        m.put("in_flight", d.inFlight());
+        m.put("aborted", d.aborted());
+        m.put("tokens_thrown_away", d.tokensThrownAway());
+        into.put("drain", m);
     }
 
     /** Drops the staged weights (all of them when {@code id} is null); idempotent, so an abort can go to every server. */

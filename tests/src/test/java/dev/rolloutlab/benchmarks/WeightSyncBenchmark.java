@@ -49,8 +49,8 @@ public final class WeightSyncBenchmark {
                 for (String v : variants) {
                     Map<String, Tensor> next = step(cur, fraction, r);
                     byte[] body = v.endsWith("delta") ? SparseDelta.between(version, cur, next).toBytes() : Safetensors.toBytes(next, DType.F32);
-                    FleetUpdate.Outcome o = v.startsWith("atomic") ? FleetUpdate.atomic(http, serve.urls(), body, version, admin)
-                            : FleetUpdate.plain(http, serve.urls(), body, version, admin);
+                    FleetUpdate.Outcome o = v.startsWith("atomic") ? FleetUpdate.atomic(http, serve.urls(), body, version, null, admin)
+                            : FleetUpdate.plain(http, serve.urls(), body, version, null, admin);
                     if (!o.committed()) throw new IllegalStateException(v + ": " + o.reason());
                     double pause = o.servers().stream().mapToDouble(FleetUpdate.Server::pauseMs).max().orElse(Double.NaN);
                     results.computeIfAbsent(v, k -> new ArrayList<>()).add(new double[]{o.wallMs(), body.length / 1e6, pause});
