@@ -76,6 +76,18 @@ public final class HttpIn {
         return shift;
     }
 
+    /**
+     * One read of whatever has arrived, kept in the buffer for the next message: how a proxy waiting on its upstream
+     * notices its client hang up (-1) without losing a pipelined request. Returns the bytes read, -1 at end of stream.
+     */
+    public int fill() throws IOException {
+        if (lim == buf.length) makeRoom();
+        if (lim == buf.length) return 0; // a full buffer is a next message waiting, not a hang-up
+        int n = in.read(buf, lim, buf.length - lim);
+        if (n > 0) lim += n;
+        return n;
+    }
+
     /** Reads up to {@code len} raw bytes: buffered ones first, else one read from the stream. -1 at its end. */
     int readRaw(byte[] b, int off, int len) throws IOException {
         if (pos < lim) {

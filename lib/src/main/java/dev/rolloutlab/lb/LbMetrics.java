@@ -8,6 +8,7 @@ import java.util.concurrent.atomic.AtomicLong;
 final class LbMetrics {
     final AtomicLong allFailed = new AtomicLong();
     final AtomicLong refusedConnections = new AtomicLong();
+    final AtomicLong clientsGone = new AtomicLong();
     final Versions versions;
 
     LbMetrics(Versions versions) {
@@ -41,6 +42,7 @@ final class LbMetrics {
         }
         sb.append("# TYPE lb_all_backends_failed_total counter\nlb_all_backends_failed_total ").append(allFailed.get()).append('\n');
         sb.append("# TYPE lb_refused_connections_total counter\nlb_refused_connections_total ").append(refusedConnections.get()).append('\n');
+        sb.append("# TYPE lb_client_gone_total counter\nlb_client_gone_total ").append(clientsGone.get()).append('\n');
         sb.append("# TYPE lb_version_rejections_total counter\nlb_version_rejections_total ").append(versions.rejected.get()).append('\n');
         return sb.toString().getBytes(StandardCharsets.UTF_8);
     }

@@ -151,10 +151,11 @@ public final class LoadBalancer implements AutoCloseable {
             HttpIn in = new HttpIn(s.getInputStream());
             OutputStream out = new BufferedOutputStream(s.getOutputStream(), 16 * 1024);
             byte[] relayBuf = new byte[16 * 1024]; // one per connection: requests on it run one at a time
+            ClientWatch watch = new ClientWatch(s, in);
             while (!closed) {
                 try {
                     Head h = in.readHead(true);
-                    if (h == null || !handle(h, in, out, relayBuf)) return;
+                    if (h == null || !handle(h, in, out, relayBuf, watch)) return;
                 } catch (ProtocolException e) {
                     // a malformed request line, header or framing: answer it, then close (the stream is out of step)
                     Responses.error(out, 400, "bad request: " + e.getMessage(), "bad_request", false);
@@ -170,7 +171,7 @@ public final class LoadBalancer implements AutoCloseable {
     }
 
     /** Handles one request; returns whether the client connection stays open. */
-    private boolean handle(Head h, HttpIn in, OutputStream out, byte[] relayBuf) throws IOException {
+    private boolean handle(Head h, HttpIn in, OutputStream out, byte[] relayBuf, ClientWatch watch) throws IOException {
         boolean keep = h.keepAlive();
         String target = h.target();
         int q = target.indexOf('?');
@@ -191,7 +192,7 @@ public final class LoadBalancer implements AutoCloseable {
             admin.handle(h, path, b, out, keep);
             return keep;
         }
-        return relay.proxy(h, body, out, keep, relayBuf);
+        return relay.proxy(h, body, out, keep, relayBuf, watch);
     }
 
     private static void closeQuietly(Socket s) {

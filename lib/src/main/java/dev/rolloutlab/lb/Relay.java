@@ -63,6 +63,7 @@ final class Relay {
         final boolean keep;
         final byte[] buf;
         final String group;          // X-Group-Id under --version-consistent, else null
+        final ClientWatch client;
         boolean bodySent;            // a streamed body was (partly) sent: no failover possible any more
         boolean worthWaiting;          // a backend was skipped or refused for its version or an update: worth waiting for
         final long startNs = System.nanoTime(); // the request head has been read
@@ -70,7 +71,7 @@ final class Relay {
         String lastError = "unknown";
 
         Exchange(Head head, byte[] body, HttpIn.Body bodyIn, String forwardHeaders, String clientAuthorization, OutputStream out,
-                 boolean keep, byte[] buf, String group) {
+                 boolean keep, byte[] buf, String group, ClientWatch client) {
             this.head = head;
             this.body = body;
             this.bodyIn = bodyIn;
@@ -80,11 +81,12 @@ final class Relay {
             this.keep = keep;
             this.buf = buf;
             this.group = group;
+            this.client = client;
         }
     }
 
     /** Proxies the request; returns whether the client connection stays open. */
-    boolean proxy(Head h, HttpIn.Body bodyIn, OutputStream out, boolean keep, byte[] relayBuf) throws IOException {
+    boolean proxy(Head h, HttpIn.Body bodyIn, OutputStream out, boolean keep, byte[] relayBuf, ClientWatch client) throws IOException {
         if (o.apiKey() != null && !("Bearer " + o.apiKey()).equals(h.header("Authorization"))) {
             boolean drained = drain(bodyIn);
             Responses.error(out, 401, "missing or wrong API key (Authorization: Bearer <key>)", "invalid_api_key", keep && drained);
@@ -114,7 +116,7 @@ final class Relay {
         boolean withLength = len > 0 || m.equals("POST") || m.equals("PUT") || m.equals("PATCH");
         StringBuilder clientAuth = new StringBuilder();
         Exchange ex = new Exchange(h, body, bodyIn, forwardHeaders(h, withLength ? len : -1, clientAuth), clientAuth.toString(), out,
-                keep, relayBuf, group);
+                keep, relayBuf, group, client);
 
         int[] order = new int[list.size()];
         o.policy().order(list, order);
@@ -189,6 +191,11 @@ final class Relay {
                 c = b.pool.acquire();
                 rh = exchange(ex, b, c, t0);
             } catch (IOException e) {
+                if (ex.client.left()) { // the client hung up: closing our side tells the backend to drop the generation
+                    if (c != null) c.close();
+                    metrics.clientsGone.incrementAndGet();
+                    throw new java.io.EOFException("the client closed the connection before the answer");
+                }
                 boolean stale = c != null && c.reused() && ex.body != null && !(e instanceof SocketTimeoutException);
                 if (c != null) c.close();
                 c = null;
@@ -264,7 +271,7 @@ final class Relay {
             }
         }
         long deadline = t0 + firstByte.nanos();
-        return c.readResponse(FIRST_BYTE_SLICE_MS, () -> !b.health.up || System.nanoTime() >= deadline);
+        return c.readResponse(FIRST_BYTE_SLICE_MS, () -> !b.health.up || System.nanoTime() >= deadline || (ex.body != null && ex.client.gone()));
     }
 
     private static String forwardHeaders(Head h, long contentLength, StringBuilder authorization) {

@@ -42,6 +42,32 @@ class AbortTest {
     }
 
     @Test
+    void aClientThatHangsUpOnTheBalancerFreesTheSlotOnTheBackend() throws Exception {
+        try (ServerGroup g = ServerGroup.start(ServerGroup.Spec.builder(TestModels.small()).servedModelName("small").build());
+             LoadBalancer lb = new LoadBalancer(LbOptions.builder().backends(g.urls()).build())) {
+            // 4 samples of 1,000 tokens: many seconds of work, unless the hang-up reaches the backend
+            okhttp3.Call call = HTTP.newCall(new okhttp3.Request.Builder().url(lb.url() + "/v1/completions").post(okhttp3.RequestBody.create(
+                    "{\"prompt\":[5,6,7,8],\"max_tokens\":1000,\"n\":4,\"ignore_eos\":true}", okhttp3.MediaType.get("application/json"))).build());
+            CompletableFuture<Void> sent = CompletableFuture.runAsync(() -> {
+                try (okhttp3.Response r = call.execute()) {
+                    r.body().string();
+                } catch (java.io.IOException cancelled) {
+                    // expected: the call is cancelled below
+                }
+            });
+            String backend = awaitRunning(g.urls());
+            long t0 = System.nanoTime();
+            call.cancel();
+            sent.get();
+            assertTrue(Await.until(() -> running(backend) == 0, Duration.ofSeconds(3)),
+                    "the backend dropped the generation within 3 s of the hang-up, not at its end");
+            System.err.printf("hang-up to free slot through the lb: %.0f ms%n", (System.nanoTime() - t0) / 1e6);
+            assertTrue(Await.until(() -> new OpenAiClient(HTTP, lb.url(), null, true).get("/metrics").body().contains("lb_client_gone_total 1"),
+                    Duration.ofSeconds(5)), "the lb counted the hang-up");
+        }
+    }
+
+    @Test
     void serveAbortsByRidRefusesDuplicatesAndKeepsAbortAllForTheAdmin() throws Exception {
         try (ServerGroup g = ServerGroup.start(ServerGroup.Spec.builder(TestModels.small()).servedModelName("small").weightAdmin("admin-tok").build())) {
             OpenAiClient c = new OpenAiClient(HTTP, g.urls().get(0), null, true);
