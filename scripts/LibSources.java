@@ -65,12 +65,15 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/QuickRun.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/SweepPoint.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/Topologies.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/compare/Trainer.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/compare/WeightPush.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/ChatTemplate.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/Checkpoint.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/Completion.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/ContextLengthException.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/DType.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/DefaultModels.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/engine/Drain.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/Emitter.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/Engine.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/EngineLoad.java
@@ -91,6 +94,7 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/Sample.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/Sampler.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/SamplingParams.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/engine/Scorer.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/Seq.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/SparseDelta.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/StopStrings.java
@@ -114,6 +118,7 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/lb/AdminApi.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/lb/Backend.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/lb/BackendSource.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/lb/ClientWatch.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/lb/FirstByteTimeout.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/lb/Health.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/lb/HealthChecker.java
@@ -128,6 +133,7 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/lb/Responses.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/lb/RoundRobin.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/lb/Stats.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/lb/Versions.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/openai/CompletionRequest.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/openai/HttpEngine.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/openai/NoDelaySockets.java
@@ -146,6 +152,7 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/report/Breakdown.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/report/Charts.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/report/Findings.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/report/FreshnessCharts.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/report/KernelInstaller.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/report/Limitations.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/report/Notebook.java

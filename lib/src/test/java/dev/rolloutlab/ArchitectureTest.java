@@ -32,10 +32,10 @@ class ArchitectureTest {
             Map.entry("process", Set.of("util")),
             Map.entry("openai", Set.of("engine", "http1", "util")),
             Map.entry("server", Set.of("engine", "openai", "util")),
-            Map.entry("cluster", Set.of("openai", "http1", "process", "util")),
+            Map.entry("cluster", Set.of("engine", "openai", "http1", "process", "util")),
             Map.entry("bench", Set.of("engine", "openai", "util")),
             Map.entry("lb", Set.of("cluster", "http1", "util")),
-            Map.entry("compare", Set.of("bench", "engine", "openai", "process", "util")),
+            Map.entry("compare", Set.of("bench", "cluster", "engine", "openai", "process", "util")),
             Map.entry("report", Set.of("bench", "util")),
             Map.entry("commands", Set.of("bench", "cluster", "compare", "engine", "http1", "lb", "openai", "process", "report", "server", "util")));
 

@@ -81,8 +81,13 @@ public final class Compare {
             topologies.close(); // the topology servers are done; free the cores for the freshness servers
             if (stopReason == null && !c.strategies().isEmpty()) {
                 FreshnessExperiment fx = new FreshnessExperiment(c, model, results.dir(), log, http);
-                fresh = fx.run(() -> stopReason != null, progress::strategyDone);
-                results.writeFreshness(fx.samples(), FreshnessExperiment.StrategySummary.class, fresh);
+                try {
+                    fx.run(() -> stopReason != null, progress::strategyDone);
+                } finally { // a strategy that failed keeps the ones measured before it
+                    fresh = fx.summaries();
+                    results.writeFreshness(fx.samples(), FreshnessExperiment.StrategySummary.class, fresh);
+                    results.writeTable("logprob_gap.csv", FreshnessExperiment.LogprobGap.class, fx.gaps());
+                }
             }
         } catch (RuntimeException e) {
             if (stopReason == null) stopReason = "failed: " + e.getMessage();
@@ -328,6 +333,7 @@ public final class Compare {
         m.put("freshness_steps", c.freshnessSteps());
         m.put("freshness_batch", c.freshnessBatch());
         m.put("group_size", c.groupSize());
+        m.put("changed_fraction", c.changedFraction());
         m.put("external_targets", c.externalTargets());
         m.put("endpoint", endpoint == CompletionRequest.Endpoint.CHAT ? "chat" : "completions");
         m.put("endpoint_flag", c.endpoint());

@@ -39,6 +39,7 @@ public record CompareConfig(
         int freshnessSteps,
         int freshnessBatch,
         int groupSize,
+        double changedFraction,
         List<String> externalTargets,
         String endpoint,
         int rounds,
@@ -48,7 +49,8 @@ public record CompareConfig(
         String grid) {
 
     public static final List<String> ALL_TOPOLOGIES = List.of("inproc", "inprocN", "http1", "httpN", "lb");
-    public static final List<String> ALL_STRATEGIES = List.of("inproc-swap", "http-push-all", "http-push-rolling", "http-reload", "http-restart");
+    public static final List<String> ALL_STRATEGIES = List.of("inproc-swap", "http-push-all", "http-push-atomic", "http-delta", "http-delta-atomic",
+            "http-push-rolling", "http-reload", "http-restart");
 
     public CompareConfig {
         if (cellSeconds < 0 || cellSeconds > 600) throw new IllegalArgumentException("--cell-seconds must be in [0, 600], got " + cellSeconds);
@@ -64,6 +66,7 @@ public record CompareConfig(
                 throw new IllegalArgumentException((lens == promptLens ? "--prompt-lens" : "--output-lens") + " must list token counts in [1, 8192], got " + lens);
             }
         }
+        if (!(changedFraction > 0 && changedFraction <= 1)) throw new IllegalArgumentException("--changed-fraction must be in (0, 1], got " + changedFraction);
         topologies = List.copyOf(topologies);
         strategies = List.copyOf(strategies);
         externalTargets = List.copyOf(externalTargets);
@@ -107,6 +110,7 @@ public record CompareConfig(
                 rounds = 3, maxRounds = 10, serveDelayMs;
         private List<Integer> promptLens, outputLens, sweepConcurrency;
         private double untilCiPct;
+        private double changedFraction = 0.045;
 
         private Builder(String shape, String grid, int numServers, int requestsPerLeg, int warmupPerCell, List<Integer> promptLens,
                         List<Integer> outputLens, List<Integer> sweepConcurrency, int sweepRequests, int freshnessSteps, int freshnessBatch, int groupSize) {
@@ -141,6 +145,7 @@ public record CompareConfig(
             maxRounds = c.maxRounds;
             untilCiPct = c.untilCiPct;
             serveDelayMs = c.serveDelayMs;
+            changedFraction = c.changedFraction;
         }
 
         public Builder model(Path p) {
@@ -215,6 +220,12 @@ public record CompareConfig(
             return this;
         }
 
+        /** The fraction of weight elements one simulated training step changes (default 4.5 %, as measured in vime #392). */
+        public Builder changedFraction(double f) {
+            changedFraction = f;
+            return this;
+        }
+
         public Builder serveDelayMs(int ms) {
             serveDelayMs = ms;
             return this;
@@ -222,7 +233,7 @@ public record CompareConfig(
 
         public CompareConfig build() {
             return new CompareConfig(model, shape, topologies, numServers, concurrency, requestsPerLeg, cellSeconds, maxRequestsPerLeg, warmupPerCell, jitWarmup, promptLens, outputLens,
-                    connections, sweepConcurrency, sweepRequests, strategies, freshnessSteps, freshnessBatch, groupSize, externalTargets,
+                    connections, sweepConcurrency, sweepRequests, strategies, freshnessSteps, freshnessBatch, groupSize, changedFraction, externalTargets,
                     endpoint, rounds, untilCiPct, untilCiPct > 0 ? maxRounds : Math.max(maxRounds, rounds), serveDelayMs, grid);
         }
     }

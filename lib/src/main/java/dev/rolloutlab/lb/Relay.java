@@ -153,9 +153,7 @@ final class Relay {
         boolean k = keep && !large; // a large body may be partly unread: the connection cannot carry another request
         Long pin = group == null ? null : versions.pin(group);
         if (pin != null && !ex.bodySent) {
-            Responses.json(out, 409, Responses.error("group " + group + " was sampled under weights version " + pin + ", which no available "
-                    + "backend serves any more; sample the whole group again under a new X-Group-Id", "invalid_request_error",
-                    "group_version_unavailable", Map.of("detail", ex.lastError)), k);
+            Responses.json(out, 409, Versions.groupGone(group, pin, ex.lastError), k);
             return k;
         }
         Responses.json(out, 502, allFailed(ex.lastError), k);

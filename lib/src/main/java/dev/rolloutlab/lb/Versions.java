@@ -88,6 +88,12 @@ final class Versions {
         }
     }
 
+    /** The 409 body for a group whose version no backend serves any more. */
+    static Map<String, Object> groupGone(String group, long pin, String detail) {
+        return Responses.error("group " + group + " was sampled under weights version " + pin + ", which no available backend serves any "
+                + "more; sample the whole group again under a new X-Group-Id", "invalid_request_error", "group_version_unavailable", Map.of("detail", detail));
+    }
+
     private String reject(String why) {
         rejected.incrementAndGet();
         return why;

@@ -23,7 +23,7 @@ import java.util.Map;
 
 /** The report's charts, built from {@link RunData}; notebooks display the same objects inline. */
 public final class Charts {
-    private static final int W = 900, H = 520;
+    static final int W = 900, H = 520;
 
     private Charts() {
     }
@@ -147,50 +147,6 @@ public final class Charts {
         }
         series.forEach((k, v) -> chart.addSeries(k, cats, v, whiskers.get(k)));
         return chart;
-    }
-
-    /** How many versions behind the trainer each sample was, per weight-update strategy. */
-    public static CategoryChart stalenessHistogram(RunData d) {
-        CategoryChart chart = new CategoryChartBuilder().width(W).height(H).title("Sample staleness by update strategy")
-                .xAxisTitle("versions behind the trainer").yAxisTitle("samples").build();
-        chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE);
-        Table s = d.staleness().orElse(null);
-        if (s == null || s.isEmpty()) {
-            chart.addSeries("no freshness run", List.of("0"), List.of(0));
-            return chart;
-        }
-        int max = (int) Math.max(1, s.doubleColumn("lag").max());
-        List<String> cats = new ArrayList<>();
-        for (int i = 0; i <= max; i++) cats.add(String.valueOf(i));
-        for (String strategy : new LinkedHashSet<>(s.stringColumn("strategy").asList())) {
-            List<Integer> counts = new ArrayList<>();
-            for (int i = 0; i <= max; i++) {
-                int lag = i;
-                counts.add(s.where(s.stringColumn("strategy").isEqualTo(strategy).and(s.doubleColumn("lag").isEqualTo(lag))).rowCount());
-            }
-            chart.addSeries(strategy, cats, counts);
-        }
-        return chart;
-    }
-
-    /** Trainer-side cost of an update and the time until every server serves the new weights, per strategy. */
-    public static CategoryChart updateTimeline(RunData d) {
-        CategoryChart chart = new CategoryChartBuilder().width(W).height(H).title("Weight update: trainer cost and time to propagate")
-                .xAxisTitle("strategy").yAxisTitle("ms").build();
-        chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNW);
-        Table f = d.freshness().orElse(null);
-        if (f == null || f.isEmpty()) {
-            chart.addSeries("no freshness run", List.of("-"), List.of(0));
-            return chart;
-        }
-        List<String> cats = f.stringColumn("strategy").asList();
-        chart.addSeries("trainer-side cost", cats, positive(f.doubleColumn("mean_update_ms").asList()));
-        chart.addSeries("until all serve it", cats, positive(f.doubleColumn("mean_propagation_ms").asList()));
-        return chart;
-    }
-
-    private static List<Double> positive(List<Double> xs) {
-        return xs.stream().map(x -> x == null || Double.isNaN(x) ? 0.0 : x).toList();
     }
 
     /** One bar per topology/connection per workload; {@code halfWidth}, when given, draws symmetric error bars. */

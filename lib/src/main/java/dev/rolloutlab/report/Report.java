@@ -15,7 +15,7 @@ import java.util.Locale;
 public final class Report {
     public static final List<String> PLOTS = List.of("latency_cdf.png", "throughput.png", "overhead.png",
             "keepalive_vs_close.png", "staleness.png", "update_timeline.png", "throughput_vs_concurrency.png",
-            "breakdown.png");
+            "breakdown.png", "logprob_gap.png", "kl.png");
 
     private Report() {
     }
@@ -28,10 +28,12 @@ public final class Report {
         Charts.save(Charts.throughput(d), plots.resolve(PLOTS.get(1)));
         Charts.save(Charts.overhead(d), plots.resolve(PLOTS.get(2)));
         Charts.save(Charts.keepAliveVsClose(d), plots.resolve(PLOTS.get(3)));
-        Charts.save(Charts.stalenessHistogram(d), plots.resolve(PLOTS.get(4)));
-        Charts.save(Charts.updateTimeline(d), plots.resolve(PLOTS.get(5)));
+        Charts.save(FreshnessCharts.stalenessHistogram(d), plots.resolve(PLOTS.get(4)));
+        Charts.save(FreshnessCharts.updateTimeline(d), plots.resolve(PLOTS.get(5)));
         Charts.save(Charts.throughputVsConcurrency(d), plots.resolve(PLOTS.get(6)));
         Charts.save(Breakdown.chart(d), plots.resolve(PLOTS.get(7)));
+        Charts.save(FreshnessCharts.logprobGap(d), plots.resolve(PLOTS.get(8)));
+        Charts.save(FreshnessCharts.klEstimate(d), plots.resolve(PLOTS.get(9)));
         Path md = dir.resolve("REPORT.md");
         dev.rolloutlab.util.Json.writeText(md, markdown(d));
         return md;
@@ -80,8 +82,13 @@ public final class Report {
         d.freshness().ifPresent(f -> {
             sb.append("\n## Weight freshness\n\n");
             sb.append("Each step generates a batch, then the trainer publishes new weights; the next batch starts at once. ")
-                    .append("Lag = trainer version when a request was sent minus the version it was sampled under.\n\n");
-            sb.append(table(f, List.of("strategy", "steps", "samples", "mean_update_ms", "mean_propagation_ms", "lost", "retried", "mean_lag", "max_lag")));
+                    .append("Lag = trainer version when a request was sent minus the version it was sampled under (mean_lag: each request's ")
+                    .append("oldest token; token_weighted_lag: every token). bytes_per_update: bytes moved to all servers per version. ")
+                    .append("The trainer recomputes the logprobs of the first sample of every group under its current weights: ")
+                    .append("mean_abs_logprob_gap is the mean |rollout − trainer| per token and kl_k3 the k3 estimate of KL(rollout ‖ trainer), ")
+                    .append("both in nats per token.\n\n");
+            sb.append(table(f, List.of("strategy", "steps", "samples", "mean_update_ms", "mean_propagation_ms", "bytes_per_update", "lost", "retried",
+                    "mean_lag", "max_lag", "token_weighted_lag", "mean_abs_logprob_gap", "kl_k3")));
         });
         sb.append("\n## Plots\n\n");
         for (String p : PLOTS) sb.append("![").append(p).append("](plots/").append(p).append(")\n");
@@ -107,7 +114,8 @@ public final class Report {
                 else if (t.column(c).type() == tech.tablesaw.api.ColumnType.BOOLEAN) v = String.valueOf(r.getBoolean(c));
                 else {
                     double x = r.getNumber(c);
-                    v = x == Math.rint(x) && Math.abs(x) < 1e9 ? String.valueOf((long) x) : String.format(Locale.ROOT, "%.2f", x);
+                    v = x == Math.rint(x) && Math.abs(x) < 1e9 ? String.valueOf((long) x)
+                            : Math.abs(x) < 0.01 ? String.format(Locale.ROOT, "%.2e", x) : String.format(Locale.ROOT, "%.2f", x);
                 }
                 sb.append(v).append(" | ");
             }

@@ -25,6 +25,7 @@ public final class RunData {
     private final Table summary;
     private final Table requests;
     private final Table freshness;
+    private final Table gaps;
     private final Table sweep;
     private final Table cpu;
     private final Table staleness;
@@ -37,6 +38,7 @@ public final class RunData {
         }
         summary = csv(dir.resolve("summary.csv"), "summary");
         freshness = Files.exists(dir.resolve("freshness.csv")) ? csv(dir.resolve("freshness.csv"), "freshness") : null;
+        gaps = Files.exists(dir.resolve("logprob_gap.csv")) && lines(dir.resolve("logprob_gap.csv")) > 1 ? csv(dir.resolve("logprob_gap.csv"), "logprob_gap") : null;
         sweep = Files.exists(dir.resolve("sweep.csv")) && lines(dir.resolve("sweep.csv")) > 1 ? csv(dir.resolve("sweep.csv"), "sweep") : null;
         cpu = Files.exists(dir.resolve("cpu.csv")) && lines(dir.resolve("cpu.csv")) > 1 ? csv(dir.resolve("cpu.csv"), "cpu") : null;
         requests = jsonl(dir.resolve("requests.jsonl"), "requests", List.of("topology", "connection", "backend", "endpoint", "tokens_from", "error"),
@@ -72,6 +74,11 @@ public final class RunData {
 
     public Optional<Table> freshness() {
         return Optional.ofNullable(freshness);
+    }
+
+    /** Trainer-vs-rollout logprobs of the freshness experiment's scored samples (logprob_gap.csv). */
+    public Optional<Table> logprobGaps() {
+        return Optional.ofNullable(gaps);
     }
 
     /** Throughput vs concurrency per topology, every round pooled (compare runs only). */

@@ -34,11 +34,13 @@ public final class Json {
         var m = new com.fasterxml.jackson.dataformat.csv.CsvMapper();
         m.enable(com.fasterxml.jackson.dataformat.csv.CsvGenerator.Feature.STRICT_CHECK_FOR_QUOTING); // quote only what needs it
         m.setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE);
+        // four decimals; figures below 0.01 (a KL per token, a logprob gap) keep four significant digits instead
         var fourDecimals = new com.fasterxml.jackson.databind.ser.std.StdSerializer<Double>(Double.class) {
             @Override
             public void serialize(Double v, com.fasterxml.jackson.core.JsonGenerator gen, com.fasterxml.jackson.databind.SerializerProvider p)
                     throws IOException {
                 if (v == null || v.isNaN() || v.isInfinite()) gen.writeNull();
+                else if (v != 0 && Math.abs(v) < 0.01) gen.writeNumber(String.format(java.util.Locale.ROOT, "%.4e", v));
                 else gen.writeNumber(String.format(java.util.Locale.ROOT, "%.4f", v));
             }
         };

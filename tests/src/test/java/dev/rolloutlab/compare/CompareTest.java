@@ -80,6 +80,19 @@ class CompareTest {
             else assertFalse(Double.isNaN(lag), row.getString("strategy") + " lag must be measured");
         }
         assertEquals(CompareConfig.ALL_STRATEGIES.size(), f.rowCount());
+        boolean staleSomewhere = false;
+        for (Row row : f) {
+            if (row.getString("strategy").equals("inproc-swap")) {
+                assertEquals(0.0, row.getNumber("token_weighted_lag"), 0.0, "every in-process token is on-policy");
+                assertTrue(row.getNumber("mean_abs_logprob_gap") < 1e-4 && row.getNumber("kl_k3") < 1e-8, "the trainer reproduces on-policy logprobs: " + row);
+            } else if (row.getNumber("token_weighted_lag") > 0) {
+                staleSomewhere = true;
+                assertTrue(row.getNumber("kl_k3") > 0 && row.getNumber("mean_abs_logprob_gap") > 1e-6, "stale tokens cost the trainer something: " + row);
+            }
+        }
+        assertTrue(staleSomewhere, "a pipelined trainer gets some stale tokens over HTTP");
+        assertTrue(bytes(f, "http-delta") < bytes(f, "http-push-all") / 4, "a 4.5 % step sent as a sparse delta is a fraction of the full push");
+        assertEquals(q.strategies().size() * q.freshnessSteps() * q.freshnessBatch(), d.logprobGaps().orElseThrow().rowCount(), "one scored sample per group");
         Table sweep = d.sweep().orElseThrow();
         assertEquals(Set.of("inproc", "inprocN", "http1", "httpN", "lb"), new HashSet<>(sweep.stringColumn("topology").asList()));
         assertEquals(5 * q.sweepConcurrency().size(), sweep.rowCount());
@@ -228,5 +241,9 @@ class CompareTest {
             assertEquals(2, x.exit(), bad + ": " + x.err());
             assertTrue(x.err().contains(bad.get(bad.size() - 1)), bad + " names the flag: " + x.err());
         }
+    }
+
+    private static double bytes(Table f, String strategy) {
+        return f.where(f.stringColumn("strategy").isEqualTo(strategy)).doubleColumn("bytes_per_update").get(0);
     }
 }

@@ -158,4 +158,22 @@ class EngineTest {
         f.get(60, TimeUnit.SECONDS);
         assertTrue(seen >= 3, "saw " + seen + " running sequences");
     }
+
+    @Test
+    void theTrainersScorerReproducesTheRolloutsLogprobsAndSeesAWeightChange() {
+        int[] prompt = prompt("The trainer scores");
+        Completion c = engine.generate(new GenerationRequest(prompt, 1, SamplingParams.of(24, 1.0, 99L).withIgnoreEos(true)));
+        Sample s = c.samples().get(0);
+        Scorer scorer = new Scorer(engine.config());
+        float[] same = scorer.logprobs(engine.weights(), prompt, s.tokenIds());
+        assertEquals(s.completionTokens(), same.length);
+        for (int i = 0; i < same.length; i++) {
+            assertEquals(s.logprobs()[i], same[i], 1e-4, "teacher forcing under the rollout's weights gives its logprob at token " + i);
+        }
+        Weights moved = engine.weights().withUpdates(Noise.added(new ArrayList<>(engine.weights().tensors().values()), 5, 1e-2), engine.weights().version() + 1);
+        float[] other = scorer.logprobs(moved, prompt, s.tokenIds());
+        double gap = 0;
+        for (int i = 0; i < other.length; i++) gap += Math.abs(other[i] - s.logprobs()[i]);
+        assertTrue(gap / other.length > 1e-3, "other weights give other logprobs: mean gap " + gap / other.length);
+    }
 }

@@ -42,4 +42,23 @@ class HttpEngineTest {
             assertTrue(e.getCause().getMessage().contains("HTTP 400"), e.getCause().getMessage());
         }
     }
+
+    @Test
+    void eachTokenCarriesTheVersionItWasSampledUnderAcrossAnUpdateMidStream() {
+        try (ServerGroup g = ServerGroup.start(ServerGroup.Spec.builder(TestModels.tiny()).servedModelName("tiny").weightAdmin("tok").build());
+             Engine remote = new HttpEngine(g.urls().get(0), null, "tiny")) {
+            OpenAiClient admin = new OpenAiClient(OpenAiClient.http(2, Duration.ofSeconds(30)), g.urls().get(0), null, true);
+            AtomicInteger seen = new AtomicInteger();
+            // the 20th token to arrive triggers an update while the server keeps generating
+            Completion c = remote.submit(new GenerationRequest(new int[]{5, 6, 7}, 1, SamplingParams.of(400, 1.0, 3L).withIgnoreEos(true)),
+                    (s, id, lp, v, t) -> {
+                        if (seen.incrementAndGet() == 20) assertEquals(200, admin.post("/admin/perturb_weights", java.util.Map.of("seed", 1), java.util.Map.of("X-Admin-Token", "tok")).status());
+                    }).join();
+            long[] v = c.samples().get(0).versions();
+            assertEquals(400, v.length);
+            assertEquals(0, v[0]);
+            assertEquals(1, v[v.length - 1], "tokens after the update carry its version");
+            for (int i = 1; i < v.length; i++) assertTrue(v[i] >= v[i - 1], "versions never go back");
+        }
+    }
 }

@@ -1,0 +1,146 @@
+package dev.rolloutlab.compare;
+
+import dev.rolloutlab.cluster.FleetUpdate;
+import dev.rolloutlab.engine.DType;
+import dev.rolloutlab.engine.Safetensors;
+import dev.rolloutlab.engine.SparseDelta;
+import dev.rolloutlab.engine.Tensor;
+import dev.rolloutlab.openai.OpenAiClient;
+import dev.rolloutlab.process.ServeProcess;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * How the trainer's new weights reach the HTTP servers, one class per freshness experiment: full pushes (all at once,
+ * rolling, or as an atomic stage-and-commit transaction), sparse deltas (plain or atomic), reload from a folder, or a
+ * restart. Each update reports the trainer-side cost (serialising or writing) and the bytes it moved.
+ */
+final class WeightPush implements AutoCloseable {
+    /** One update: what it cost the trainer before anything was sent, and the bytes moved to all servers together. */
+    record Cost(double trainerMs, long bytes) {
+    }
+
+    private final Path model;
+    private final Path work;
+    private final Path logs;
+    private final String token;
+    private final okhttp3.OkHttpClient http;
+    private final List<Integer> ports;
+    private ServeProcess serve;
+
+    WeightPush(Path model, Path work, Path logs, String token, okhttp3.OkHttpClient http, List<Integer> ports) {
+        this.model = model;
+        this.work = work;
+        this.logs = logs;
+        this.token = token;
+        this.http = http;
+        this.ports = ports;
+    }
+
+    List<String> urls() {
+        return ports.stream().map(p -> "http://127.0.0.1:" + p).toList();
+    }
+
+    /** Starts the servers on the checkpoint, at {@code version}. */
+    WeightPush start(long version) {
+        serve = startServe(model, version, logs.resolve("freshness-serve-" + version + ".log"));
+        return this;
+    }
+
+    /** Makes every server hold exactly {@code w}, untimed: each strategy starts with servers and trainer agreeing. */
+    long reset(Map<String, Tensor> w) {
+        FleetUpdate.Outcome o = FleetUpdate.plain(http, urls(), Safetensors.toBytes(w, DType.F32), null, null, admin());
+        if (!o.committed()) throw new IllegalStateException("could not reset the freshness servers: " + o.reason());
+        return o.servers().get(0).version();
+    }
+
+    /** Moves {@code next} (the trainer's {@code version}) to every server with {@code strategy}; {@code prev} is what they hold. */
+    Cost apply(String strategy, Map<String, Tensor> prev, Map<String, Tensor> next, long version) {
+        long t0 = System.nanoTime();
+        int n = ports.size();
+        switch (strategy) {
+            case "http-push-all", "http-push-atomic", "http-push-rolling" -> {
+                byte[] body = Safetensors.toBytes(next, DType.F32);
+                double ms = (System.nanoTime() - t0) / 1e6;
+                if (strategy.equals("http-push-rolling")) {
+                    for (String u : urls()) check(FleetUpdate.plain(http, List.of(u), body, null, null, admin()));
+                } else if (strategy.equals("http-push-atomic")) {
+                    check(FleetUpdate.atomic(http, urls(), body, null, null, admin()));
+                } else {
+                    check(FleetUpdate.plain(http, urls(), body, null, null, admin()));
+                }
+                return new Cost(ms, (long) body.length * n);
+            }
+            case "http-delta", "http-delta-atomic" -> {
+                byte[] body = SparseDelta.between(version - 1, prev, next).toBytes();
+                double ms = (System.nanoTime() - t0) / 1e6;
+                check(strategy.endsWith("atomic") ? FleetUpdate.atomic(http, urls(), body, version - 1, null, admin())
+                        : FleetUpdate.plain(http, urls(), body, version - 1, null, admin()));
+                return new Cost(ms, (long) body.length * n);
+            }
+            case "http-reload" -> {
+                Path dir = save(next, version);
+                double ms = (System.nanoTime() - t0) / 1e6;
+                urls().parallelStream().forEach(u -> {
+                    OpenAiClient.Exchange x = new OpenAiClient(http, u, null, true).post("/admin/reload_weights", Map.of("model_path", dir.toString()), admin());
+                    if (!x.ok()) throw new IllegalStateException("reload failed on " + u + ": " + x.status() + " " + x.body());
+                });
+                return new Cost(ms, size(dir) * n);
+            }
+            case "http-restart" -> {
+                Path dir = save(next, version);
+                double ms = (System.nanoTime() - t0) / 1e6;
+                serve.close();
+                serve = startServe(dir, version, logs.resolve("http-restart-" + version + ".log"));
+                return new Cost(ms, size(dir) * n);
+            }
+            default -> throw new IllegalArgumentException("unknown strategy " + strategy);
+        }
+    }
+
+    private Map<String, String> admin() {
+        return Map.of("X-Admin-Token", token);
+    }
+
+    private static void check(FleetUpdate.Outcome o) {
+        if (!o.committed()) throw new IllegalStateException("weight update failed: " + o.reason());
+    }
+
+    private ServeProcess startServe(Path dir, long version, Path logFile) {
+        return ServeProcess.start(List.of("--model", dir.toString(), "--num-servers", String.valueOf(ports.size()),
+                "--ports", String.join(",", ports.stream().map(String::valueOf).toList()), "--enable-weight-reload",
+                "--admin-token", token, "--weights-version", String.valueOf(version), "--served-model-name", "m"), logFile, Duration.ofSeconds(120));
+    }
+
+    private Path save(Map<String, Tensor> w, long version) {
+        try {
+            Path dir = work.resolve("step-" + version);
+            Files.createDirectories(dir);
+            for (String f : new String[]{"config.json", "tokenizer.json"}) Files.copy(model.resolve(f), dir.resolve(f), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            Safetensors.write(dir.resolve("model.safetensors"), w, DType.F32);
+            FreshnessExperiment.deleteTree(work.resolve("step-" + (version - 2))); // keep disk use flat
+            return dir;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static long size(Path dir) {
+        try {
+            return Files.size(dir.resolve("model.safetensors"));
+        } catch (IOException e) {
+            return -1;
+        }
+    }
+
+    @Override
+    public void close() {
+        if (serve != null) serve.close();
+    }
+}
