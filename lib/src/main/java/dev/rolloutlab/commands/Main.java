@@ -39,6 +39,7 @@ public final class Main {
         COMMANDS.put("compare", CompareCommand::new);
         COMMANDS.put("report", ReportCommand::new);
         COMMANDS.put("kernel", KernelCommand::new);
+        COMMANDS.put("sim", dev.rolloutlab.commands.SimCommand::new);
     }
 
     private Main() {

@@ -71,6 +71,12 @@ public final class ServeCommand implements Callable<Integer> {
     long maxUpdateBytes;
     @Option(names = "--reload-timeout-sec", defaultValue = "120", description = "A weight change still running after this is abandoned; the old weights keep serving. Default: ${DEFAULT-VALUE}")
     double reloadTimeoutSec;
+    @Option(names = "--engine", defaultValue = "real", description = "real (the transformer) or sim (steps take the time of "
+            + "--sim-profile; tokens are random, every request runs to max_tokens). Default: ${DEFAULT-VALUE}")
+    String engine;
+    @Option(names = "--sim-profile", defaultValue = "rollout-lab-small-2core", description = "Timing model for --engine sim: a shipped "
+            + "profile or a file from sim calibrate. Default: ${DEFAULT-VALUE}")
+    String simProfile;
     @Option(names = "--ready-file", description = "Write {\"ports\":[…],\"urls\":[…],\"pid\":…} here once listening (for scripts and tests).")
     Path readyFile;
     @Option(names = "--test-delay-ms", hidden = true, defaultValue = "0", description = "Test only: every completion waits this long outside the engine.")
@@ -98,6 +104,13 @@ public final class ServeCommand implements Callable<Integer> {
         if (enableWeightReload && (token == null || token.isBlank())) {
             throw new Cli.UserError("--enable-weight-reload needs --admin-token T or --admin-token-file F");
         }
+        if (!engine.equals("real") && !engine.equals("sim")) throw new Cli.UserError("--engine " + engine + ": expected real or sim");
+        dev.rolloutlab.engine.TimingModel timing;
+        try {
+            timing = engine.equals("sim") ? dev.rolloutlab.sim.Profile.load(simProfile).model() : null;
+        } catch (IllegalArgumentException e) {
+            throw new Cli.UserError(e.getMessage());
+        }
         Path dir = model.resolve("tiny");
         String name = servedModelName != null ? servedModelName : dir.getFileName().toString();
         if (!host.equals("127.0.0.1") && !host.equals("localhost") && !host.equals("::1")) {
@@ -108,7 +121,7 @@ public final class ServeCommand implements Callable<Integer> {
         ServerGroup group = ServerGroup.start(ServerGroup.Spec.builder(dir).ports(chosen).host(host).engines(mode)
                 .backendIdBase(backendIdBase).servedModelName(name).apiKey(apiKey).weightAdmin(enableWeightReload ? token : null)
                 .idleTimeout(Duration.ofSeconds(idleTimeoutSec)).initialVersion(weightsVersion).limits(limits())
-                .testDelay(Duration.ofMillis(testDelayMs)).build());
+                .testDelay(Duration.ofMillis(testDelayMs)).simulated(timing).build());
         CountDownLatch stopped = new CountDownLatch(1);
         Thread hook = new Thread(() -> {
             group.close();

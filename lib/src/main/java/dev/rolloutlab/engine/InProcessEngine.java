@@ -26,7 +26,7 @@ public final class InProcessEngine implements Engine {
     /** Every submitted request not yet answered, queued or running: what a drain waits for and abort_all ends. */
     private final java.util.Set<CompletableFuture<Completion>> outstanding = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private final Thread thread;
-    private final Transformer model;
+    private final Forward model;
     private final Sampler sampler;
     private final Emitter emitter;
     private final SplittableRandom seeds = new SplittableRandom();
@@ -45,7 +45,7 @@ public final class InProcessEngine implements Engine {
         Weights w0 = options.initialVersion() == checkpoint.weights().version() ? checkpoint.weights()
                 : Weights.of(checkpoint.config(), checkpoint.weights().tensors(), options.initialVersion());
         this.weights = new AtomicReference<>(w0);
-        this.model = new Transformer(checkpoint.config());
+        this.model = options.timing() == null ? new Transformer(checkpoint.config()) : new ClockForward(options.timing(), defaultStopIds());
         this.sampler = new Sampler(checkpoint.config().vocabSize());
         this.emitter = new Emitter(checkpoint.config(), sampler, rate, defaultStopIds());
         this.load = new EngineLoad(0, 0, 0, 0, w0.version());
@@ -151,6 +151,11 @@ public final class InProcessEngine implements Engine {
         return new PerturbResult(n, before, after, v, (System.nanoTime() - t0) / 1e9);
     }
 
+    /** Whether steps take a {@link TimingModel}'s time instead of computing ({@code serve --engine sim}). */
+    public boolean simulated() {
+        return options.timing() != null;
+    }
+
     /** The requests submitted and not yet answered, at this moment. */
     public List<CompletableFuture<Completion>> outstanding() {
         return List.copyOf(outstanding);
@@ -239,7 +244,7 @@ public final class InProcessEngine implements Engine {
             logitRows[n] = n;
             n++;
         }
-        int nLogits = n;
+        int nLogits = n, decodeRows = n;
         List<Job> admitted = new ArrayList<>();
         int prefill = 0, seqs = active.size();
         for (Iterator<Job> it = waiting.iterator(); it.hasNext(); ) {
@@ -280,7 +285,7 @@ public final class InProcessEngine implements Engine {
         if (n == 0) return;
         int vocab = config().vocabSize();
         if (logits.length < nLogits * vocab) logits = new float[nLogits * vocab];
-        model.forward(w, n, rowTokens, rowPos, rowCache, logitRows, nLogits, logits);
+        model.forward(w, n, decodeRows, rowTokens, rowPos, rowCache, logitRows, nLogits, logits);
 
         int li = 0;
         List<Seq> stepSeqs = new ArrayList<>(active.size() + seqs);

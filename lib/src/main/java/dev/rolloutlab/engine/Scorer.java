@@ -33,7 +33,7 @@ public final class Scorer {
         for (int i = 0; i < completion.length; i++) logitRows[i] = prompt.length - 1 + i;
         int vocab = config.vocabSize();
         float[] logits = new float[completion.length * vocab];
-        model.forward(w, n, tokens, positions, caches, logitRows, completion.length, logits);
+        model.forward(w, n, 0, tokens, positions, caches, logitRows, completion.length, logits);
         float[] out = new float[completion.length];
         for (int i = 0; i < completion.length; i++) out[i] = logits[i * vocab + completion[i]] - sampler.logZ(logits, i * vocab);
         return out;

@@ -5,7 +5,7 @@ package dev.rolloutlab.engine;
  * prompt rows (prefill) and single decode rows of many sequences, and every weight matrix is applied to all rows
  * at once. Not thread-safe: the scheduler owns one instance and reuses its scratch buffers.
  */
-final class Transformer {
+final class Transformer implements Forward {
     private final ModelConfig c;
     private final float[] cos;
     private final float[] sin;
@@ -48,8 +48,9 @@ final class Transformer {
      * Runs {@code n} rows through the model, appending their keys and values to their caches, and writes the
      * logits of rows {@code logitRows[0..nLogits)} to {@code logits} ([nLogits][vocab]).
      */
-    void forward(Weights w, int n, int[] tokens, int[] positions, KvCache[] caches,
-                 int[] logitRows, int nLogits, float[] logits) {
+    @Override
+    public void forward(Weights w, int n, int decodeRows, int[] tokens, int[] positions, KvCache[] caches,
+                        int[] logitRows, int nLogits, float[] logits) {
         int h = c.hiddenSize(), qd = c.qDim(), kvd = c.kvDim(), inter = c.intermediateSize();
         float eps = (float) c.rmsNormEps();
         ensureScratch(n, nLogits);

@@ -32,8 +32,14 @@ public final class ChildJvm implements AutoCloseable {
 
     /** The argv that runs {@code alias args…} in a child JVM with this JVM's classpath and module flags. */
     public static List<String> command(String alias, List<String> args) {
+        return command(List.of(), alias, args);
+    }
+
+    /** The same, with extra JVM flags (e.g. a small heap for a simulated host). */
+    public static List<String> command(List<String> jvmFlags, String alias, List<String> args) {
         List<String> cmd = new ArrayList<>();
         cmd.add(ProcessHandle.current().info().command().orElse("java"));
+        cmd.addAll(jvmFlags);
         if (ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()) {
             cmd.add("--add-modules");
             cmd.add("jdk.incubator.vector");
@@ -49,7 +55,13 @@ public final class ChildJvm implements AutoCloseable {
     }
 
     public static ChildJvm start(String alias, List<String> args, Path log) {
-        List<String> cmd = command(alias, args);
+        return start(List.of(), List.of(), alias, args, log);
+    }
+
+    /** Starts {@code prefix… java jvmFlags… Main alias args…}; a prefix such as {@code ip netns exec NS} runs it elsewhere. */
+    public static ChildJvm start(List<String> prefix, List<String> jvmFlags, String alias, List<String> args, Path log) {
+        List<String> cmd = new ArrayList<>(prefix);
+        cmd.addAll(command(jvmFlags, alias, args));
         try {
             Files.createDirectories(log.toAbsolutePath().getParent());
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();

@@ -10,11 +10,16 @@ public record ServeProcess(ChildJvm jvm, List<String> urls) implements AutoClose
 
     /** Starts {@code serve args…}, adding {@code --ready-file}, and returns once every port listens (or fails with the log tail). */
     public static ServeProcess start(List<String> serveArgs, Path logFile, Duration readyTimeout) {
+        return start(List.of(), List.of(), serveArgs, logFile, readyTimeout);
+    }
+
+    /** The same under a command prefix (e.g. {@code ip netns exec NS}) and with extra JVM flags. */
+    public static ServeProcess start(List<String> prefix, List<String> jvmFlags, List<String> serveArgs, Path logFile, Duration readyTimeout) {
         Path ready = logFile.resolveSibling(logFile.getFileName() + ".ready.json");
         List<String> args = new ArrayList<>(serveArgs);
         args.add("--ready-file");
         args.add(ready.toString());
-        ChildJvm jvm = ChildJvm.start("serve", args, logFile);
+        ChildJvm jvm = ChildJvm.start(prefix, jvmFlags, "serve", args, logFile);
         List<String> urls = new ArrayList<>();
         jvm.awaitReadyFile(ready, readyTimeout).path("urls").forEach(u -> urls.add(u.asText()));
         return new ServeProcess(jvm, List.copyOf(urls));

@@ -154,7 +154,7 @@ public final class RunData {
      * Reads a CSV with fixed types instead of Tablesaw's per-file guess: a column that failed in every row (all empty)
      * must still be a number column, or every table and chart that reads it breaks.
      */
-    private static Table csv(Path f, String name) {
+    static Table csv(Path f, String name) {
         var types = (java.util.function.Function<String, Optional<tech.tablesaw.api.ColumnType>>) c ->
                 Optional.of(TEXT.contains(c) ? tech.tablesaw.api.ColumnType.STRING
                         : c.equals("incomplete") ? tech.tablesaw.api.ColumnType.BOOLEAN : tech.tablesaw.api.ColumnType.DOUBLE);

@@ -25,6 +25,7 @@ final class AdminRoutes {
         cfg.routes.post("/admin/reload_weights", ctx -> reload(ctx, admin));
         cfg.routes.post("/admin/update_weights", ctx -> json(ctx, 200, admin.update(Http.body(ctx, limits.maxUpdateBytes()), baseVersion(ctx),
                 drain(ctx.header("X-Drain-Ms"), "X-Drain-Ms header", admin))));
+        cfg.routes.post("/admin/sim_weights", ctx -> json(ctx, 200, admin.simInstall(Http.body(ctx, limits.maxUpdateBytes()), ctx.header("X-Payload-Sha256"))));
         cfg.routes.post("/admin/stage_weights", ctx -> {
             String id = stageId(ctx.header("X-Stage-Id"), "X-Stage-Id header");
             String sha = ctx.header("X-Payload-Sha256");

@@ -20,7 +20,7 @@ public final class ServerGroup implements AutoCloseable {
     /** Everything needed to start a group; {@code ports} of 0 pick free ports. Built with {@link #builder(Path)}. */
     public record Spec(Path model, List<Integer> ports, String host, Engines engines, int backendIdBase, String servedModelName,
                        String apiKey, String adminToken, boolean enableWeightReload, Duration idleTimeout, long initialVersion,
-                       Limits limits, Duration testDelay) {
+                       Limits limits, Duration testDelay, dev.rolloutlab.engine.TimingModel timing) {
         /** One port on a free loopback port, one engine per port, no keys, no weight admin, the default limits. */
         public static Builder builder(Path model) {
             return new Builder(model);
@@ -42,6 +42,7 @@ public final class ServerGroup implements AutoCloseable {
         private long initialVersion;
         private Limits limits = Limits.DEFAULT;
         private Duration testDelay = Duration.ZERO;
+        private dev.rolloutlab.engine.TimingModel timing;
 
         private Builder(Path model) {
             this.model = model;
@@ -105,9 +106,15 @@ public final class ServerGroup implements AutoCloseable {
             return this;
         }
 
+        /** Simulated engines ({@code serve --engine sim}): steps take this model's time instead of computing. */
+        public Builder simulated(dev.rolloutlab.engine.TimingModel t) {
+            this.timing = t;
+            return this;
+        }
+
         public Spec build() {
             return new Spec(model, ports, host, engines, backendIdBase, servedModelName != null ? servedModelName : model.getFileName().toString(),
-                    apiKey, adminToken, enableWeightReload, idleTimeout, initialVersion, limits, testDelay);
+                    apiKey, adminToken, enableWeightReload, idleTimeout, initialVersion, limits, testDelay, timing);
         }
     }
 
@@ -133,7 +140,8 @@ public final class ServerGroup implements AutoCloseable {
                     a = sharedAdmin;
                 } else {
                     Checkpoint cp = i == 0 ? first : Checkpoint.load(spec.model());
-                    e = new InProcessEngine(cp, EngineOptions.DEFAULT.withInitialVersion(spec.initialVersion()), "port" + i);
+                    EngineOptions eo = EngineOptions.DEFAULT.withInitialVersion(spec.initialVersion());
+                    e = new InProcessEngine(cp, spec.timing() == null ? eo : eo.simulated(spec.timing()), "port" + i);
                     a = new WeightAdmin(e, spec.limits().reloadTimeout());
                     g.engines.add(e);
                     g.admins.add(a);

@@ -190,6 +190,26 @@ final class WeightAdmin implements AutoCloseable {
         });
     }
 
+    /**
+     * Simulated engines only: takes a pushed payload of any content (its bytes crossed the link; with {@code --bytes-scale}
+     * it is smaller than the real model by that factor) and moves to the next version, through the same change window
+     * as a real update.
+     */
+    public Map<String, Object> simInstall(byte[] body, String sha256) {
+        if (!engine.simulated()) throw new ModelFormatException("/admin/sim_weights is for serve --engine sim; push real weights to /admin/update_weights");
+        if (sha256 != null && !sha256.equalsIgnoreCase(dev.rolloutlab.util.Sha256.hex(body))) {
+            throw new ModelFormatException("payload SHA-256 does not match X-Payload-Sha256: corrupt or truncated; nothing changed");
+        }
+        return change("sim_push", gate -> {
+            Weights cur = engine.weights();
+            long v = gate.install(() -> engine.install(cur.withUpdates(Map.of(), cur.version() + 1)));
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("bytes", body.length);
+            m.put("version", v);
+            return m;
+        });
+    }
+
     /** The longest drain a change may ask for: it must end well inside the change's own deadline. */
     Duration maxDrain() {
         return deadline.dividedBy(2);

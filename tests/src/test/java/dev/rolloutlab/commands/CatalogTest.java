@@ -19,7 +19,7 @@ import static org.junit.jupiter.api.Assertions.*;
 class CatalogTest {
     static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
     static final Set<String> ALIASES = Set.of("model", "generate", "serve", "weights", "agent", "commander", "launch", "lb",
-            "fanout", "bench", "compare", "report", "kernel");
+            "fanout", "bench", "compare", "report", "kernel", "sim");
 
     static JsonNode catalog() throws Exception {
         return Json.parse(Files.readString(ROOT.resolve("jbang-catalog.json")));
