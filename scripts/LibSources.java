@@ -54,6 +54,7 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/commands/ModelCommand.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/commands/ReportCommand.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/commands/ServeCommand.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/commands/SimCommand.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/commands/WeightsCommand.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/Compare.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/CompareConfig.java
@@ -69,6 +70,7 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/WeightPush.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/ChatTemplate.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/Checkpoint.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/engine/ClockForward.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/Completion.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/ContextLengthException.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/DType.java
@@ -79,6 +81,7 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/EngineLoad.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/EngineOptions.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/FinishReason.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/engine/Forward.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/GenerationRequest.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/HfJson.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/InProcessEngine.java
@@ -99,6 +102,7 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/SparseDelta.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/StopStrings.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/Tensor.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/engine/TimingModel.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/Timings.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/TokenListener.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/TokenRate.java
@@ -162,6 +166,7 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/report/Rounds.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/report/RunData.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/report/SelfChecks.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/report/SimReport.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/server/Aborts.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/server/AdminRoutes.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/server/ClientGone.java
@@ -173,6 +178,15 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/server/ServerGroup.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/server/ServerTiming.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/server/WeightAdmin.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/sim/Calibrator.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/sim/DelayRelay.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/sim/LeastSquares.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/sim/LinkCheck.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/sim/LinkProfile.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/sim/NetnsFleet.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/sim/Profile.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/sim/SimHosts.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/sim/Sweep.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/util/Await.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/util/HostPort.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/util/Http.java

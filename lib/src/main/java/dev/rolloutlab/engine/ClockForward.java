@@ -1,0 +1,33 @@
+package dev.rolloutlab.engine;
+
+import java.util.Arrays;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * A forward pass that computes nothing and takes the time its {@link TimingModel} gives. Every token is equally likely
+ * except end-of-sequence, which never comes, so a simulated request always generates its {@code max_tokens}, as a
+ * benchmark with {@code ignore_eos} does. Logprobs are then {@code -ln(vocab - 1)}; versions and batching are real.
+ */
+final class ClockForward implements Forward {
+    private final TimingModel timing;
+    private final int[] neverSampled;
+
+    ClockForward(TimingModel timing, java.util.List<Integer> stopIds) {
+        this.timing = timing;
+        this.neverSampled = stopIds.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    @Override
+    public void forward(Weights w, int n, int decodeRows, int[] tokens, int[] positions, KvCache[] caches, int[] logitRows, int nLogits, float[] logits) {
+        long t0 = System.nanoTime();
+        double context = 0;
+        for (int r = 0; r < decodeRows; r++) context += positions[r] + 1;
+        long until = t0 + timing.stepNanos(n - decodeRows, decodeRows, decodeRows == 0 ? 0 : context / decodeRows);
+        int vocab = logits.length / Math.max(1, nLogits);
+        Arrays.fill(logits, 0, nLogits * vocab, 0f);
+        for (int i = 0; i < nLogits; i++) for (int stop : neverSampled) if (stop >= 0 && stop < vocab) logits[i * vocab + stop] = Float.NEGATIVE_INFINITY;
+        // park in slices: a single long park overshoots by the scheduler's tick, a spin would burn the cores we simulate on
+        long left;
+        while ((left = until - System.nanoTime()) > 0) LockSupport.parkNanos(Math.min(left, 200_000));
+    }
+}

@@ -1,0 +1,25 @@
+package dev.rolloutlab.engine;
+
+/**
+ * The step time of a simulated engine ({@code serve --engine sim}): a step that admits prompts costs
+ * {@code a + b·prompt_tokens}, a decode step over a batch costs {@code c + d·batch + e·context} (context: the mean
+ * tokens per sequence so far), and both add up when one step does both, as in continuous batching. Times in ms.
+ *
+ * @param maxBatch sequences decoded together at most; more wait for a slot
+ */
+public record TimingModel(double a, double b, double c, double d, double e, int maxBatch) {
+    public TimingModel {
+        for (double x : new double[]{a, b, c, d, e}) {
+            if (!(x >= 0) || x > 60_000) throw new IllegalArgumentException("timing model coefficients must be in [0, 60000] ms, got " + x);
+        }
+        if (maxBatch < 1 || maxBatch > 4096) throw new IllegalArgumentException("max_batch must be in [1, 4096], got " + maxBatch);
+    }
+
+    /** The modelled time of one scheduler step, in nanoseconds. */
+    public long stepNanos(int prefillTokens, int decodeRows, double meanContext) {
+        double ms = 0;
+        if (prefillTokens > 0) ms += a + b * prefillTokens;
+        if (decodeRows > 0) ms += c + d * decodeRows + e * meanContext;
+        return (long) (ms * 1e6);
+    }
+}

@@ -1,0 +1,100 @@
+package dev.rolloutlab.report;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.rolloutlab.util.Json;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYChartBuilder;
+import org.knowm.xchart.style.Styler;
+import org.knowm.xchart.style.lines.SeriesLines;
+import tech.tablesaw.api.Table;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+
+import static dev.rolloutlab.report.Charts.H;
+import static dev.rolloutlab.report.Charts.W;
+
+/**
+ * Plots and REPORT.md of a {@code sim sweep} folder: throughput, p99 and weight propagation against host count,
+ * with the assumptions and the link check the prediction rests on.
+ */
+public final class SimReport {
+    public static final List<String> PLOTS = List.of("sim_throughput.png", "sim_p99.png", "sim_weights.png");
+
+    private SimReport() {
+    }
+
+    public static Path write(Path dir) {
+        Table sweep = RunData.csv(dir.resolve("sim_sweep.csv"), "sim_sweep");
+        Table weights = RunData.csv(dir.resolve("sim_weights.csv"), "sim_weights");
+        Path plots = dir.resolve("plots");
+        Charts.save(byHosts(sweep, "topology", "output_throughput", "Predicted output throughput vs hosts", "output tokens/s"), plots.resolve(PLOTS.get(0)));
+        Charts.save(byHosts(sweep, "topology", "p99_e2el_ms", "Predicted p99 end-to-end latency vs hosts", "p99 latency (ms)"), plots.resolve(PLOTS.get(1)));
+        Charts.save(weightsChart(weights), plots.resolve(PLOTS.get(2)));
+        JsonNode run;
+        try {
+            run = Json.parse(Files.readString(dir.resolve("run.json")));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        JsonNode cfg = run.path("config");
+        StringBuilder sb = new StringBuilder("# Simulated fleet sweep\n\n");
+        if (run.path("incomplete").asBoolean()) sb.append("**Incomplete:** ").append(run.path("incomplete_reason").asText()).append("\n\n");
+        sb.append("A prediction, not a measurement of a pod: simulated engines on simulated hosts of this machine. ")
+                .append("Hosts ").append(cfg.path("hosts")).append(" × ").append(cfg.path("ports_per_host")).append(" ports, profile `")
+                .append(cfg.path("profile").asText()).append("` ").append(cfg.path("timing_model")).append(", link ").append(cfg.path("link"))
+                .append(", bytes scale ").append(cfg.path("bytes_scale")).append(", weight update ").append(cfg.path("model_gb")).append(" GB.\n\n");
+        sb.append("## Assumptions\n\n");
+        for (JsonNode a : cfg.path("assumptions")) sb.append("- ").append(a.asText()).append('\n');
+        JsonNode check = cfg.path("link_check");
+        if (!check.isMissingNode()) {
+            sb.append(String.format(java.util.Locale.ROOT, "%n## Link check%n%nMeasured before the run on host 1: round trip %.3f ms (profile %.3f ms), "
+                            + "rate %.1f Mbit/s (profile %.1f Mbit/s after scaling)%s.%n", check.path("rtt_ms").asDouble(), check.path("expected_rtt_ms").asDouble(),
+                    check.path("rate_mbit").asDouble(), check.path("expected_rate_mbit").asDouble(), check.path("failure").isTextual() ? ": " + check.path("failure").asText() : ""));
+        }
+        sb.append("\n## Throughput and latency\n\n").append(Report.table(sweep, List.of("hosts", "ports", "topology", "completed", "failed",
+                "request_throughput", "output_throughput", "mean_ttft_ms", "p50_e2el_ms", "p99_e2el_ms")));
+        sb.append("\n## Weight propagation\n\nwall_ms: until the last host serves the update; predicted_ms: bytes over the link rate (plus one round trip), ")
+                .append("per host for push-all, summed for rolling.\n\n")
+                .append(Report.table(weights, List.of("hosts", "strategy", "bytes_per_host", "real_bytes_per_host", "wall_ms", "predicted_ms")));
+        sb.append(String.format(java.util.Locale.ROOT, "%nThe sweep took %.0f s.%n%n## Plots%n%n", run.path("config").path("wall_s").asDouble(Double.NaN)));
+        for (String p : PLOTS) sb.append("![").append(p).append("](plots/").append(p).append(")\n");
+        Path md = dir.resolve("REPORT.md");
+        Json.writeText(md, sb.toString());
+        return md;
+    }
+
+    private static XYChart byHosts(Table t, String by, String column, String title, String yTitle) {
+        XYChart chart = new XYChartBuilder().width(W).height(H).title(title).xAxisTitle("hosts").yAxisTitle(yTitle).build();
+        chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNW);
+        chart.getStyler().setXAxisDecimalPattern("0");
+        chart.getStyler().setYAxisDecimalPattern("#,##0.#");
+        chart.getStyler().setYAxisMin(0.0);
+        if (t.isEmpty()) {
+            chart.addSeries("nothing measured", new double[]{0}, new double[]{0});
+            return chart;
+        }
+        for (String s : new LinkedHashSet<>(t.stringColumn(by).asList())) {
+            Table mine = t.where(t.stringColumn(by).isEqualTo(s));
+            chart.addSeries(s, mine.doubleColumn("hosts").asDoubleArray(), mine.doubleColumn(column).asDoubleArray());
+        }
+        return chart;
+    }
+
+    private static XYChart weightsChart(Table t) {
+        XYChart chart = byHosts(t, "strategy", "wall_ms", "Weight update: time until every host serves it", "time (ms)");
+        if (t.isEmpty()) return chart;
+        List<String> strategies = new ArrayList<>(new LinkedHashSet<>(t.stringColumn("strategy").asList()));
+        for (String s : strategies) {
+            Table mine = t.where(t.stringColumn("strategy").isEqualTo(s));
+            chart.addSeries(s + " (bytes / rate)", mine.doubleColumn("hosts").asDoubleArray(), mine.doubleColumn("predicted_ms").asDoubleArray())
+                    .setLineStyle(SeriesLines.DASH_DASH);
+        }
+        return chart;
+    }
+}

@@ -1,0 +1,135 @@
+package dev.rolloutlab.sim;
+
+import dev.rolloutlab.engine.TimingModel;
+import dev.rolloutlab.openai.CompletionRequest;
+import dev.rolloutlab.openai.OpenAiClient;
+
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+
+/**
+ * Fits a {@link TimingModel} to a running OpenAI server (ours, sglang-jax, vLLM): single streamed requests of growing
+ * prompts give the prefill line (time to first token against prompt tokens), and streams decoded together at growing
+ * batch sizes and two prompt lengths give the decode plane (median gap between tokens against batch and context).
+ * The prefill line uses the engine's own time where the server reports it ({@code Server-Timing}, ours); elsewhere
+ * what the client and the network add lands in {@code a}.
+ */
+public final class Calibrator {
+    /** One measured point of a fit. */
+    public record Point(String kind, int batch, int promptTokens, double x, double ms) {
+    }
+
+    /** The fitted profile and the points behind it. */
+    public record Result(Profile profile, List<Point> points) {
+    }
+
+    private final OpenAiClient client;
+    private final String target;
+    private final String model;
+    private final PrintStream log;
+
+    public Calibrator(OpenAiClient client, String target, String model, PrintStream log) {
+        this.client = client;
+        this.target = target;
+        this.model = model;
+        this.log = log;
+    }
+
+    /** Measures and fits; {@code maxContext} bounds the prompts, {@code maxBatch} the largest batch tried and the profile's cap. */
+    public Result run(String name, int maxContext, int maxBatch, int reps) {
+        List<Point> points = new ArrayList<>();
+        int top = Math.max(32, Math.min(512, maxContext - 64));
+        int[] lens = {16, top / 4, top / 2, 3 * top / 4, top};
+        warmUp();
+        for (int len : lens) {
+            double[] ttft = new double[reps];
+            boolean engineTimed = true;
+            for (int r = 0; r < reps; r++) {
+                OpenAiClient.Result x = one(len, 2, r);
+                // the engine's own prefill time where the server reports it (ours, in Server-Timing), else what the client
+                // sees: a simulated server adds its own HTTP time, so a client-side figure would count that twice
+                double engine = x.serverTimings().prefillMs();
+                engineTimed &= !Double.isNaN(engine);
+                ttft[r] = Double.isNaN(engine) ? ms(x.firstTokenNs() - x.sentNs()) : engine;
+            }
+            points.add(new Point(engineTimed ? "prefill" : "prefill-client", 1, len, len, median(ttft)));
+            log.printf("  prefill  %4d prompt tokens: %.2f ms (%s)%n", len, points.getLast().ms(),
+                    engineTimed ? "the server's Server-Timing" : "time to first token at the client");
+        }
+        List<Integer> batches = new ArrayList<>();
+        for (int b = 1; b <= maxBatch && b <= 32; b *= 2) batches.add(b);
+        try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (int len : new int[]{16, top / 2}) {
+                for (int b : batches) {
+                    List<Double> gaps = new ArrayList<>();
+                    for (int r = 0; r < reps; r++) gaps.addAll(batch(pool, b, len));
+                    double step = median(gaps.stream().mapToDouble(Double::doubleValue).toArray());
+                    points.add(new Point("decode", b, len, len + DECODE_TOKENS / 2.0, step));
+                    log.printf("  decode   batch %2d, %4d prompt tokens: %.2f ms per step%n", b, len, step);
+                }
+            }
+        }
+        double[][] px = points.stream().filter(p -> p.kind().startsWith("prefill")).map(p -> new double[]{1, p.x()}).toArray(double[][]::new);
+        double[] py = points.stream().filter(p -> p.kind().startsWith("prefill")).mapToDouble(Point::ms).toArray();
+        double[][] dx = points.stream().filter(p -> p.kind().equals("decode")).map(p -> new double[]{1, p.batch(), p.x()}).toArray(double[][]::new);
+        double[] dy = points.stream().filter(p -> p.kind().equals("decode")).mapToDouble(Point::ms).toArray();
+        LeastSquares.Fit pre = LeastSquares.fit(px, py), dec = LeastSquares.fit(dx, dy);
+        TimingModel m = new TimingModel(Math.max(0, pre.beta()[0]), Math.max(0, pre.beta()[1]), Math.max(0, dec.beta()[0]), Math.max(0, dec.beta()[1]),
+                Math.max(0, dec.beta()[2]), maxBatch);
+        Profile p = new Profile(name, m, pre.r2(), dec.r2(), "sim calibrate", target, java.time.Instant.now().toString());
+        return new Result(p, points);
+    }
+
+    private static final int DECODE_TOKENS = 32, WARMUP = 200;
+
+    /** A fresh server JVM answers its first hundreds of requests slower (JIT): that is not the engine's time. */
+    private void warmUp() {
+        for (int i = 0; i < WARMUP; i++) one(16, 1, i);
+    }
+
+    /** One streamed request alone. */
+    private OpenAiClient.Result one(int promptTokens, int maxTokens, int seed) {
+        OpenAiClient.Result r = client.complete(request(promptTokens, maxTokens, seed));
+        if (!r.ok()) throw new IllegalStateException("calibration request failed: " + r.status() + " " + r.error());
+        return r;
+    }
+
+    /** {@code b} streams started together; the gaps between their tokens, after the first. */
+    private List<Double> batch(ExecutorService pool, int b, int len) {
+        List<CompletableFuture<OpenAiClient.Result>> fs = new ArrayList<>();
+        for (int i = 0; i < b; i++) {
+            int seed = i;
+            fs.add(CompletableFuture.supplyAsync(() -> client.complete(request(len, DECODE_TOKENS, seed)), pool));
+        }
+        List<Double> gaps = new ArrayList<>();
+        for (var f : fs) {
+            OpenAiClient.Result r = f.join();
+            if (!r.ok()) throw new IllegalStateException("calibration request failed: " + r.status() + " " + r.error());
+            long[] t = r.chunkNs();
+            // the middle of the stream: all b sequences are decoding together there, none is still being admitted
+            for (int i = t.length / 4 + 1; i < 3 * t.length / 4; i++) gaps.add(ms(t[i] - t[i - 1]));
+        }
+        return gaps;
+    }
+
+    private CompletionRequest request(int promptTokens, int maxTokens, int seed) {
+        int[] ids = new int[promptTokens];
+        for (int i = 0; i < ids.length; i++) ids[i] = 10 + (i * 7 + seed) % 200;
+        return CompletionRequest.completion(model, ids, maxTokens, 1.0).withSampling(1, (long) seed, true).withStream(true, true);
+    }
+
+    private static double ms(long ns) {
+        return ns / 1e6;
+    }
+
+    private static double median(double[] xs) {
+        double[] s = xs.clone();
+        Arrays.sort(s);
+        return s.length == 0 ? Double.NaN : s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+    }
+}

@@ -1,0 +1,49 @@
+package dev.rolloutlab.sim;
+
+/** Ordinary least squares for the few coefficients of a timing model: y ≈ X·β, with R². */
+final class LeastSquares {
+    /** The fitted coefficients and the share of the variance of y they explain. */
+    record Fit(double[] beta, double r2) {
+    }
+
+    private LeastSquares() {
+    }
+
+    /** Solves the normal equations (XᵀX)β = Xᵀy; {@code x[i]} is row i of the design matrix. */
+    static Fit fit(double[][] x, double[] y) {
+        int k = x[0].length;
+        double[][] a = new double[k][k + 1];
+        for (int i = 0; i < x.length; i++) {
+            for (int r = 0; r < k; r++) {
+                for (int c = 0; c < k; c++) a[r][c] += x[i][r] * x[i][c];
+                a[r][k] += x[i][r] * y[i];
+            }
+        }
+        for (int p = 0; p < k; p++) { // Gauss-Jordan with partial pivoting
+            int best = p;
+            for (int r = p + 1; r < k; r++) if (Math.abs(a[r][p]) > Math.abs(a[best][p])) best = r;
+            double[] t = a[p];
+            a[p] = a[best];
+            a[best] = t;
+            if (Math.abs(a[p][p]) < 1e-12) throw new IllegalArgumentException("the measurements do not determine the model (vary the inputs more)");
+            for (int r = 0; r < k; r++) {
+                if (r == p) continue;
+                double f = a[r][p] / a[p][p];
+                for (int c = p; c <= k; c++) a[r][c] -= f * a[p][c];
+            }
+        }
+        double[] beta = new double[k];
+        for (int r = 0; r < k; r++) beta[r] = a[r][k] / a[r][r];
+        double mean = 0;
+        for (double v : y) mean += v;
+        mean /= y.length;
+        double ssRes = 0, ssTot = 0;
+        for (int i = 0; i < y.length; i++) {
+            double pred = 0;
+            for (int c = 0; c < k; c++) pred += x[i][c] * beta[c];
+            ssRes += (y[i] - pred) * (y[i] - pred);
+            ssTot += (y[i] - mean) * (y[i] - mean);
+        }
+        return new Fit(beta, ssTot == 0 ? 1 : 1 - ssRes / ssTot);
+    }
+}

@@ -1,0 +1,61 @@
+package dev.rolloutlab.sim;
+
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The link between the client side and each simulated host: round-trip time, jitter and rate. The rate is shaped in
+ * the kernel ({@code tc tbf} on both ends of the host's veth); the delay by a {@link DelayRelay} per port, since this
+ * machine's kernel has no {@code sch_netem} (and so no loss either: a TCP relay cannot drop packets). Named profiles
+ * cover the usual cases; {@code rtt=5,rate=1000} spells out a custom one.
+ *
+ * @param rttMs   round trip client to host (each direction gets half)
+ * @param rateMbit link rate per host and direction, before {@code --bytes-scale}; 0: unshaped
+ */
+public record LinkProfile(String name, double rttMs, double jitterMs, double rateMbit) {
+    static final Map<String, LinkProfile> NAMED = Map.of(
+            "loopback", new LinkProfile("loopback", 0, 0, 0),
+            "same-rack", new LinkProfile("same-rack", 0.2, 0.02, 25_000),
+            "cross-zone", new LinkProfile("cross-zone", 2, 0.2, 10_000),
+            "slow-link", new LinkProfile("slow-link", 20, 2, 100));
+
+    public LinkProfile {
+        if (!(rttMs >= 0 && rttMs <= 10_000)) throw new IllegalArgumentException("rtt must be in [0, 10000] ms, got " + rttMs);
+        if (!(jitterMs >= 0 && jitterMs <= rttMs)) throw new IllegalArgumentException("jitter must be in [0, rtt], got " + jitterMs);
+        if (!(rateMbit >= 0 && rateMbit <= 400_000)) throw new IllegalArgumentException("rate must be in [0, 400000] Mbit/s (0: unshaped), got " + rateMbit);
+    }
+
+    /** A named profile, or {@code rtt=MS[,jitter=MS][,rate=MBIT]}. */
+    public static LinkProfile parse(String s) {
+        LinkProfile named = NAMED.get(s);
+        if (named != null) return named;
+        double rtt = 0, jitter = 0, rate = 0;
+        for (String kv : s.split(",")) {
+            String[] p = kv.split("=", 2);
+            if (p.length != 2) throw new IllegalArgumentException("--link " + s + ": expected one of " + NAMED.keySet() + " or rtt=MS,rate=MBIT[,jitter=MS]");
+            double v;
+            try {
+                v = Double.parseDouble(p[1]);
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("--link " + s + ": " + p[0] + " must be a number, got " + p[1]);
+            }
+            switch (p[0].trim()) {
+                case "rtt" -> rtt = v;
+                case "jitter" -> jitter = v;
+                case "rate" -> rate = v;
+                case "loss" -> throw new IllegalArgumentException("--link " + s + ": loss cannot be simulated here (no sch_netem in this kernel; "
+                        + "the delay is a TCP relay, which cannot drop packets)");
+                default -> throw new IllegalArgumentException("--link " + s + ": unknown key " + p[0] + " (rtt, jitter, rate)");
+            }
+        }
+        return new LinkProfile("custom", rtt, jitter, rate);
+    }
+
+    /** The {@code tc tbf} arguments for one direction: the rate divided by {@code bytesScale}, a burst of 4 ms of it. */
+    List<String> tbf(double bytesScale) {
+        double kbit = rateMbit * 1000 / bytesScale;
+        long burstBytes = Math.max(64 << 10, (long) (kbit * 1000 / 8 * 0.004));
+        return List.of("tbf", "rate", String.format(Locale.ROOT, "%.0fkbit", kbit), "burst", String.valueOf(burstBytes), "latency", "200ms");
+    }
+}

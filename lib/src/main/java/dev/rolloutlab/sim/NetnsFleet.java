@@ -1,0 +1,182 @@
+package dev.rolloutlab.sim;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Simulated hosts as Linux network namespaces on this machine: {@code rlsim-h1…N}, each with one veth on the bridge
+ * {@code rlsim0}, at {@code 198.19.1.i} (the benchmark range 198.18.0.0/15). Both directions of every host's link
+ * are rate-limited with {@code tc tbf} from a {@link LinkProfile} (its delay is added by {@link DelayRelay}s, see
+ * there), so traffic between the client side (this namespace) and each host is real TCP over a shaped link. Needs root.
+ * Everything is removed by {@link #close} and on JVM exit (Ctrl-C), and leftovers of an earlier run are removed first.
+ */
+public final class NetnsFleet implements AutoCloseable {
+    static final String PREFIX = "rlsim";
+    static final String BRIDGE = PREFIX + "0";
+    public static final int MAX_HOSTS = 200;
+
+    private final int hosts;
+    private final LinkProfile link;
+    private final double bytesScale;
+    private final Thread hook = new Thread(this::teardown, "rlsim-teardown");
+    private volatile boolean closed;
+
+    private NetnsFleet(int hosts, LinkProfile link, double bytesScale) {
+        this.hosts = hosts;
+        this.link = link;
+        this.bytesScale = bytesScale;
+    }
+
+    /** Whether this process may create namespaces (root, with ip and tc); why not otherwise. */
+    public static String unsupportedReason() {
+        if (!"root".equals(System.getProperty("user.name"))) return "simulated hosts need root (network namespaces and tc); run as root, as CI does";
+        for (String tool : List.of("/usr/sbin/ip", "/usr/sbin/tc", "/sbin/ip", "/sbin/tc")) {
+            if (new java.io.File(tool).canExecute()) return null;
+        }
+        return "simulated hosts need the ip and tc tools (Debian package iproute2)";
+    }
+
+    /** Creates {@code hosts} namespaces with shaped links. */
+    public static NetnsFleet up(int hosts, LinkProfile link, double bytesScale) {
+        if (hosts < 1 || hosts > MAX_HOSTS) throw new IllegalArgumentException("hosts must be in [1, " + MAX_HOSTS + "], got " + hosts);
+        if (!(bytesScale >= 1 && bytesScale <= 1e6)) throw new IllegalArgumentException("--bytes-scale must be in [1, 1e6], got " + bytesScale);
+        String why = unsupportedReason();
+        if (why != null) throw new IllegalStateException(why);
+        removeLeftovers();
+        NetnsFleet f = new NetnsFleet(hosts, link, bytesScale);
+        Runtime.getRuntime().addShutdownHook(f.hook);
+        try {
+            run("ip", "link", "add", BRIDGE, "type", "bridge");
+            run("ip", "addr", "add", "198.19.0.1/16", "dev", BRIDGE);
+            run("ip", "link", "set", BRIDGE, "up");
+            for (int i = 1; i <= hosts; i++) {
+                String ns = namespace(i), veth = PREFIX + i;
+                run("ip", "netns", "add", ns);
+                run("ip", "link", "add", veth, "type", "veth", "peer", "name", "eth0", "netns", ns);
+                run("ip", "link", "set", veth, "master", BRIDGE, "up");
+                run("ip", "-n", ns, "addr", "add", address(i) + "/16", "dev", "eth0");
+                run("ip", "-n", ns, "link", "set", "eth0", "up");
+                run("ip", "-n", ns, "link", "set", "lo", "up");
+                if (link.rateMbit() > 0) {
+                    run(concat(List.of("tc", "qdisc", "add", "dev", veth, "root"), link.tbf(bytesScale)));
+                    run(concat(List.of("ip", "netns", "exec", ns, "tc", "qdisc", "add", "dev", "eth0", "root"), link.tbf(bytesScale)));
+                }
+            }
+            return f;
+        } catch (RuntimeException e) {
+            f.close();
+            throw e;
+        }
+    }
+
+    public int hosts() {
+        return hosts;
+    }
+
+    public LinkProfile link() {
+        return link;
+    }
+
+    public double bytesScale() {
+        return bytesScale;
+    }
+
+    /** Host {@code i}'s address (1-based). */
+    public static String address(int i) {
+        return "198.19." + (1 + (i - 1) / 250) + "." + (1 + (i - 1) % 250);
+    }
+
+    static String namespace(int i) {
+        return PREFIX + "-h" + i;
+    }
+
+    /** The prefix that runs a command inside host {@code i}. */
+    public List<String> inHost(int i) {
+        return List.of("ip", "netns", "exec", namespace(i));
+    }
+
+    /** Namespaces, links or qdiscs of ours still present: empty after {@link #close}. */
+    public static List<String> leftovers() {
+        List<String> out = new ArrayList<>();
+        for (String l : output("ip", "netns", "list").split("\n")) if (l.startsWith(PREFIX + "-")) out.add("netns " + l.split(" ")[0]);
+        for (String l : output("ip", "-o", "link", "show").split("\n")) {
+            String[] p = l.split(":\\s+");
+            if (p.length > 1 && p[1].startsWith(PREFIX)) out.add("link " + p[1].split("@")[0]);
+        }
+        return out;
+    }
+
+    @Override
+    public void close() {
+        teardown();
+        try {
+            Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException shuttingDown) {
+            // the hook is running or ran: nothing to remove
+        }
+    }
+
+    private synchronized void teardown() {
+        if (closed) return;
+        closed = true;
+        removeLeftovers();
+    }
+
+    /**
+     * Deleting a namespace deletes its veth pair and qdiscs, but the kernel finishes that after the command returns:
+     * the links are deleted by name too, and this waits until none is left. Processes in a namespace are the caller's.
+     */
+    private static void removeLeftovers() {
+        for (String l : output("ip", "netns", "list").split("\n")) {
+            if (l.startsWith(PREFIX + "-")) quietly("ip", "netns", "del", l.split(" ")[0]);
+        }
+        for (String l : leftovers()) if (l.startsWith("link ")) quietly("ip", "link", "del", l.substring(5));
+        dev.rolloutlab.util.Await.until(() -> leftovers().isEmpty(), java.time.Duration.ofSeconds(10));
+    }
+
+    private static List<String> concat(List<String> a, List<String> b) {
+        List<String> out = new ArrayList<>(a);
+        out.addAll(b);
+        return out;
+    }
+
+    private static void run(String... cmd) {
+        run(List.of(cmd));
+    }
+
+    private static void run(List<String> cmd) {
+        Result r = exec(cmd);
+        if (r.exit != 0) throw new IllegalStateException(String.join(" ", cmd) + " failed (" + r.exit + "): " + r.out.trim());
+    }
+
+    private static void quietly(String... cmd) {
+        exec(List.of(cmd));
+    }
+
+    private static String output(String... cmd) {
+        return exec(List.of(cmd)).out;
+    }
+
+    private record Result(int exit, String out) {
+    }
+
+    private static Result exec(List<String> cmd) {
+        try {
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (!p.waitFor(30, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                return new Result(-1, "timed out");
+            }
+            return new Result(p.exitValue(), out);
+        } catch (IOException e) {
+            return new Result(-1, e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return new Result(-1, "interrupted");
+        }
+    }
+}

@@ -1,0 +1,77 @@
+package dev.rolloutlab.sim;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.rolloutlab.engine.TimingModel;
+import dev.rolloutlab.util.Json;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A named {@link TimingModel} with where it came from and how well it fits: the file {@code sim calibrate} writes
+ * and {@code serve --engine sim --sim-profile} reads. Shipped profiles are found by name.
+ *
+ * @param r2Prefill R² of the prefill fit ({@code a + b·prompt_tokens} against time to first token)
+ * @param r2Decode  R² of the decode fit ({@code c + d·batch + e·context} against the step time)
+ */
+public record Profile(String name, TimingModel model, double r2Prefill, double r2Decode, String source, String target, String fittedAt) {
+    /** Profiles shipped with Rollout Lab, fitted from our engine on the machine named in each. */
+    public static final List<String> SHIPPED = List.of("rollout-lab-small-2core");
+
+    /** A shipped profile by name, or a profile file. */
+    public static Profile load(String nameOrPath) {
+        try {
+            if (SHIPPED.contains(nameOrPath)) {
+                try (InputStream in = Profile.class.getResourceAsStream(nameOrPath + ".json")) {
+                    return parse(Json.parse(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8)), nameOrPath);
+                }
+            }
+            Path p = Path.of(nameOrPath);
+            if (!Files.isRegularFile(p)) {
+                throw new IllegalArgumentException("--sim-profile " + nameOrPath + ": no such file and not a shipped profile (" + String.join(", ", SHIPPED)
+                        + "); make one with sim calibrate --target URL --out FILE");
+            }
+            return parse(Json.parse(Files.readString(p)), p.toString());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static Profile parse(JsonNode n, String where) {
+        JsonNode m = n.path("model");
+        for (String k : List.of("a_ms", "b_ms_per_prompt_token", "c_ms", "d_ms_per_sequence", "e_ms_per_context_token", "max_batch")) {
+            if (!m.path(k).isNumber()) throw new IllegalArgumentException(where + ": model." + k + " is missing or not a number");
+        }
+        TimingModel t = new TimingModel(m.path("a_ms").asDouble(), m.path("b_ms_per_prompt_token").asDouble(), m.path("c_ms").asDouble(),
+                m.path("d_ms_per_sequence").asDouble(), m.path("e_ms_per_context_token").asDouble(), m.path("max_batch").asInt());
+        return new Profile(n.path("name").asText(where), t, n.path("r2_prefill").asDouble(Double.NaN), n.path("r2_decode").asDouble(Double.NaN),
+                n.path("source").asText(""), n.path("target").asText(""), n.path("fitted_at").asText(""));
+    }
+
+    /** The profile as JSON, written atomically. */
+    public void write(Path file) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("a_ms", model.a());
+        m.put("b_ms_per_prompt_token", model.b());
+        m.put("c_ms", model.c());
+        m.put("d_ms_per_sequence", model.d());
+        m.put("e_ms_per_context_token", model.e());
+        m.put("max_batch", model.maxBatch());
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("name", name);
+        out.put("model", m);
+        out.put("r2_prefill", r2Prefill);
+        out.put("r2_decode", r2Decode);
+        out.put("source", source);
+        out.put("target", target);
+        out.put("fitted_at", fittedAt);
+        out.put("meaning", "prefill step = a + b*prompt_tokens; decode step = c + d*batch + e*mean_context_tokens; ms");
+        Json.writeFile(file, out);
+    }
+}

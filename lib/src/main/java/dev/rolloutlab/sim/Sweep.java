@@ -1,0 +1,156 @@
+package dev.rolloutlab.sim;
+
+import dev.rolloutlab.bench.LengthDist;
+import dev.rolloutlab.bench.LoadGenerator;
+import dev.rolloutlab.bench.RunFolder;
+import dev.rolloutlab.bench.Summary;
+import dev.rolloutlab.bench.Target;
+import dev.rolloutlab.bench.Workload;
+import dev.rolloutlab.lb.LbOptions;
+import dev.rolloutlab.lb.LoadBalancer;
+import dev.rolloutlab.lb.Policy;
+import dev.rolloutlab.openai.CompletionRequest;
+import dev.rolloutlab.openai.OpenAiClient;
+
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * {@code sim sweep}: the fleet at growing host counts on simulated hosts (namespaces, shaped links, simulated engines):
+ * throughput and latency through client fanout and through {@code lb}, and the time a weight update takes to reach
+ * every host, pushed to all at once or host by host. The hosts start once, at the largest count; smaller counts use
+ * the first hosts. Results go to a run folder: sim_sweep.csv, sim_weights.csv and run.json with every assumption.
+ */
+public final class Sweep {
+    /** What to sweep. {@code modelGb} is the real size of one weight update; {@code bytesScale} shrinks it and the link rate alike. */
+    public record Config(List<Integer> hosts, int ports, String profile, LinkProfile link, double bytesScale, double modelGb,
+                         int requestsPerPort, int concurrencyPerPort, int promptTokens, int outputTokens) {
+    }
+
+    /** One row of sim_sweep.csv. */
+    public record Point(int hosts, int ports, String topology, int completed, int failed, double requestThroughput, double outputThroughput,
+                        double meanTtftMs, double p50E2elMs, double p99E2elMs) {
+    }
+
+    /** One row of sim_weights.csv: a weight update to every host, measured and as bytes over the link rate predicts it. */
+    public record Push(int hosts, String strategy, long bytesPerHost, long realBytesPerHost, double wallMs, double predictedMs) {
+    }
+
+    private final Config c;
+    private final PrintStream log;
+
+    public Sweep(Config c, PrintStream log) {
+        this.c = c;
+        this.log = log;
+    }
+
+    public Path run(Path out) throws Exception {
+        RunFolder folder = RunFolder.create(out, "sim-sweep");
+        Path work = Files.createDirectories(folder.dir().resolve("sim-work"));
+        String token = UUID.randomUUID().toString();
+        Path tokenFile = Files.writeString(work.resolve("admin.token"), token);
+        int max = c.hosts().stream().mapToInt(Integer::intValue).max().orElseThrow();
+        List<Point> points = new ArrayList<>();
+        List<Push> pushes = new ArrayList<>();
+        Map<String, Object> run = config();
+        String stopped = null;
+        long t0 = System.nanoTime();
+        try (NetnsFleet fleet = NetnsFleet.up(max, c.link(), c.bytesScale())) {
+            log.printf("sim: %d hosts up (namespaces, %s links); starting %d simulated servers%n", max, c.link().name(), max);
+            try (SimHosts sim = SimHosts.start(fleet, max, c.ports(), c.profile(), tokenFile, folder.dir().resolve("logs"))) {
+                log.printf("sim: servers ready after %.0f s%n", (System.nanoTime() - t0) / 1e9);
+                var http = OpenAiClient.http(4096, Duration.ofSeconds(300));
+                LinkCheck check = LinkCheck.measure(new OpenAiClient(http, sim.hostUrls(1).get(0), null, true), sim.hostUrls(1).get(0), c.link(), c.bytesScale(), token);
+                run.put("link_check", check);
+                log.printf("sim: link check: round trip %.3f ms (profile %.3f), rate %.1f Mbit/s (profile %.1f after scaling)%n",
+                        check.rttMs(), check.expectedRttMs(), check.rateMbit(), check.expectedRateMbit());
+                if (!check.ok()) throw new IllegalStateException("link check failed: " + check.failure());
+                for (int h : c.hosts()) {
+                    for (String topology : List.of("fanout", "lb")) points.add(load(http, sim, h, topology));
+                    for (String strategy : List.of("push-all", "rolling")) pushes.add(push(http, sim.hostUrls(h), strategy, token));
+                    folder.writeTable("sim_sweep.csv", Point.class, points);
+                    folder.writeTable("sim_weights.csv", Push.class, pushes);
+                }
+            }
+        } catch (RuntimeException e) {
+            stopped = e.getMessage();
+            log.println("sim: stopped: " + stopped);
+        } finally {
+            run.put("wall_s", (System.nanoTime() - t0) / 1e9);
+            folder.writeTable("sim_sweep.csv", Point.class, points);
+            folder.writeTable("sim_weights.csv", Push.class, pushes);
+            folder.writeRun(run, stopped != null, stopped);
+        }
+        if (stopped != null) throw new IllegalStateException(stopped + " (what was measured is in " + folder.dir() + ")");
+        return folder.dir();
+    }
+
+    private Point load(okhttp3.OkHttpClient http, SimHosts sim, int hosts, String topology) throws InterruptedException {
+        List<String> urls = sim.urls(hosts);
+        int ports = urls.size(), n = ports * c.requestsPerPort(), conc = ports * c.concurrencyPerPort();
+        Workload w = Workload.synthetic(n, LengthDist.fixed(c.promptTokens()), new Workload.Sampling(CompletionRequest.Endpoint.COMPLETIONS, "sim",
+                c.outputTokens(), null, 1.0, 1L, 1, false, true), 1024, hosts);
+        LoadBalancer lb = topology.equals("lb") ? new LoadBalancer(LbOptions.builder().backends(urls).policy(Policy.parse("least-load")).build()) : null;
+        try {
+            List<Target> targets = lb == null ? urls.stream().map(u -> Target.http(new OpenAiClient(http, u, null, true))).toList()
+                    : List.of(Target.http(new OpenAiClient(http, lb.url(), null, true)));
+            Summary s = new LoadGenerator(targets, w, LoadGenerator.Options.closed(topology, "keep-alive", conc, n).withWarmup(Math.min(n, conc))).run().summary();
+            log.printf("  %3d hosts x %d ports  %-6s  %8.0f tok/s  p50 %7.1f ms  p99 %7.1f ms  failed %d%n", hosts, c.ports(), topology,
+                    s.outputThroughput(), s.p50E2elMs(), s.p99E2elMs(), s.failed());
+            return new Point(hosts, c.ports(), topology, s.completed(), s.failed(), s.requestThroughput(), s.outputThroughput(), s.meanTtftMs(),
+                    s.p50E2elMs(), s.p99E2elMs());
+        } finally {
+            if (lb != null) lb.close();
+        }
+    }
+
+    /** Pushes one scaled update to every host; the wall time is the time until the last host serves it. */
+    private Push push(okhttp3.OkHttpClient http, List<String> hostUrls, String strategy, String token) {
+        long real = (long) (c.modelGb() * 1e9);
+        byte[] payload = new byte[(int) Math.min(Integer.MAX_VALUE - 64, real / c.bytesScale())];
+        Map<String, String> admin = Map.of("X-Admin-Token", token);
+        long t0 = System.nanoTime();
+        java.util.function.Consumer<String> one = u -> {
+            OpenAiClient.Exchange x = new OpenAiClient(http, u, null, true).postBytes("/admin/sim_weights", payload, "application/octet-stream", admin);
+            if (!x.ok()) throw new IllegalStateException("weight push to " + u + " failed: " + x.status() + " " + x.body());
+        };
+        if (strategy.equals("rolling")) hostUrls.forEach(one);
+        else hostUrls.parallelStream().forEach(one);
+        double ms = (System.nanoTime() - t0) / 1e6;
+        double perHost = c.link().rateMbit() <= 0 ? 0 : payload.length * 8.0 / (c.link().rateMbit() / c.bytesScale() * 1e6) * 1000 + c.link().rttMs();
+        double predicted = strategy.equals("rolling") ? perHost * hostUrls.size() : perHost;
+        log.printf("  %3d hosts  %-8s  %.0f MB per host (%.1f GB real)  %8.0f ms (bytes / rate: %.0f ms)%n", hostUrls.size(), strategy,
+                payload.length / 1e6, real / 1e9, ms, predicted);
+        return new Push(hostUrls.size(), strategy, payload.length, real, ms, predicted);
+    }
+
+    /** The run's configuration and every assumption the prediction rests on. */
+    private Map<String, Object> config() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("hosts", c.hosts());
+        m.put("ports_per_host", c.ports());
+        m.put("profile", c.profile());
+        m.put("timing_model", Profile.load(c.profile()).model());
+        m.put("link", c.link());
+        m.put("bytes_scale", c.bytesScale());
+        m.put("model_gb", c.modelGb());
+        m.put("requests_per_port", c.requestsPerPort());
+        m.put("concurrency_per_port", c.concurrencyPerPort());
+        m.put("prompt_tokens", c.promptTokens());
+        m.put("output_tokens", c.outputTokens());
+        m.put("assumptions", List.of(
+                "each host runs one serve process whose ports share one simulated engine; a step takes the timing model's time",
+                "every host's link to the client side has the profile's delay, jitter, loss and rate in each direction; host to host crosses two links",
+                "the client, the load balancer and the trainer share this machine's unshaped side of the links: their own uplink is not limited",
+                "weight payloads and link rates are both divided by bytes_scale, so transfer times are the real ones",
+                "client, balancer and every simulated host share this machine's cores: a point where they are saturated shows this machine, not the pod"));
+        return m;
+    }
+}

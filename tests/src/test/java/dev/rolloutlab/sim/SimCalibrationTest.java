@@ -1,0 +1,47 @@
+package dev.rolloutlab.sim;
+
+import dev.rolloutlab.engine.TimingModel;
+import dev.rolloutlab.server.ServerGroup;
+import dev.rolloutlab.testing.Processes;
+import dev.rolloutlab.testing.TestModels;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * The calibration round trip: a simulated server with a known timing model, measured over HTTP by
+ * {@code sim calibrate}, gives back its a–e within 10 %. Holds only if both the simulated engine keeps time and the
+ * fit recovers it.
+ */
+class SimCalibrationTest {
+    @Test
+    void calibratingASimulatedServerRecoversItsTimingModel() throws Exception {
+        TimingModel truth = new TimingModel(20, 0.1, 10, 1.0, 0.02, 16);
+        Path out = TestModels.tempDir("sim-cal").resolve("fitted.json");
+        try (ServerGroup g = ServerGroup.start(ServerGroup.Spec.builder(TestModels.tiny()).servedModelName("sim").simulated(truth).build())) {
+            Processes.Run r = Processes.run(300, "sim", "calibrate", "--target", g.urls().get(0), "--out", out.toString(), "--max-batch", "16");
+            assertEquals(0, r.exit(), r.out() + r.err());
+            Profile p = Profile.load(out.toString());
+            TimingModel got = p.model();
+            String both = "fitted " + got + " from " + truth + "\n" + r.err();
+            assertEquals(truth.a(), got.a(), truth.a() * 0.10, both);
+            assertEquals(truth.b(), got.b(), truth.b() * 0.10, both);
+            assertEquals(truth.c(), got.c(), truth.c() * 0.10, both);
+            assertEquals(truth.d(), got.d(), truth.d() * 0.10, both);
+            assertEquals(truth.e(), got.e(), truth.e() * 0.10, both);
+            assertTrue(p.r2Prefill() > 0.99 && p.r2Decode() > 0.95, both);
+            assertEquals(16, got.maxBatch());
+        }
+    }
+
+    @Test
+    void aProfileThatIsNotThereIsNamedWithTheWayToMakeOne() throws Exception {
+        Processes.Run r = Processes.run(60, "serve", "--engine", "sim", "--sim-profile", "no-such-profile.json", "--num-servers", "1", "--base-port", "0");
+        assertNotEquals(0, r.exit());
+        assertTrue(r.err().contains("no-such-profile.json") && r.err().contains("sim calibrate"), r.err());
+        assertTrue(List.of(r.err().split("\n")).stream().noneMatch(l -> l.contains("Exception")), "a clear message, not a stack trace: " + r.err());
+    }
+}

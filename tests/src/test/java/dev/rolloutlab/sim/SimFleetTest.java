@@ -1,0 +1,95 @@
+package dev.rolloutlab.sim;
+
+import dev.rolloutlab.openai.CompletionRequest;
+import dev.rolloutlab.openai.OpenAiClient;
+import dev.rolloutlab.testing.TestModels;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * Simulated hosts in network namespaces with shaped links, end to end: the shaping shows in what clients measure, and
+ * nothing is left behind. These tests need root (CI runs as root); without it they are skipped with the reason.
+ */
+class SimFleetTest {
+    private static final okhttp3.OkHttpClient HTTP = OpenAiClient.http(16, Duration.ofSeconds(60));
+    private static Path dir, token, profile;
+
+    @BeforeAll
+    static void needsRoot() throws Exception {
+        String why = NetnsFleet.unsupportedReason();
+        Assumptions.assumeTrue(why == null, "skipped: " + why);
+        dir = TestModels.tempDir("sim-fleet");
+        token = Files.writeString(dir.resolve("admin.token"), "sim-admin");
+        profile = dir.resolve("fast.json");
+        new Profile("fast", new dev.rolloutlab.engine.TimingModel(2, 0.01, 2, 0.1, 0, 32), 1, 1, "test", "", "").write(profile);
+    }
+
+    @Test
+    void fourHostsBehindA5msLinkAnswer5msLaterThanBehindNone() {
+        double none = medianTtft(LinkProfile.parse("rtt=0"));
+        double slow = medianTtft(LinkProfile.parse("rtt=5"));
+        System.err.printf("median TTFT over 4 hosts: %.2f ms unshaped, %.2f ms at 5 ms RTT%n", none, slow);
+        assertEquals(5.0, slow - none, 1.0, "one round trip more per request: " + none + " vs " + slow);
+    }
+
+    @Test
+    void aPushOverA100MbitLinkTakesBytesOverRate() {
+        try (NetnsFleet f = NetnsFleet.up(1, LinkProfile.parse("rate=100"), 1);
+             SimHosts h = SimHosts.start(f, 1, 1, profile.toString(), token, TestModels.tempDir("sim-push"))) {
+            OpenAiClient c = new OpenAiClient(HTTP, h.hostUrls(1).get(0), null, true);
+            byte[] small = new byte[64 << 10], payload = new byte[10_000_000];
+            assertEquals(200, c.postBytes("/admin/sim_weights", small, "application/octet-stream", Map.of("X-Admin-Token", "sim-admin")).status());
+            long t0 = System.nanoTime();
+            var x = c.postBytes("/admin/sim_weights", payload, "application/octet-stream", Map.of("X-Admin-Token", "sim-admin"));
+            double ms = (System.nanoTime() - t0) / 1e6;
+            assertEquals(200, x.status(), x.body());
+            assertEquals(2, x.json().path("version").asLong(), "the push moved the simulated host to the next version");
+            double expected = payload.length * 8 / 100e6 * 1000;
+            System.err.printf("10 MB over 100 Mbit/s: %.1f ms, bytes / rate = %.1f ms%n", ms, expected);
+            assertEquals(expected, ms, expected * 0.15);
+        }
+        assertEquals(List.of(), NetnsFleet.leftovers());
+    }
+
+    @Test
+    void teardownLeavesNoNamespaceLinkQdiscOrProcess() {
+        List<Long> pids = new ArrayList<>();
+        try (NetnsFleet f = NetnsFleet.up(3, LinkProfile.parse("rtt=2,rate=1000"), 1);
+             SimHosts h = SimHosts.start(f, 3, 2, profile.toString(), token, TestModels.tempDir("sim-teardown"))) {
+            assertEquals(6, h.urls().size());
+            assertTrue(NetnsFleet.leftovers().size() >= 4, "3 namespaces and the bridge exist: " + NetnsFleet.leftovers());
+            h.pids().forEach(pids::add);
+        }
+        assertEquals(List.of(), NetnsFleet.leftovers());
+        for (long pid : pids) assertFalse(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false), "host process " + pid + " is gone");
+    }
+
+    /** Median time to first token of 40 single-token requests spread over 4 simulated hosts, on kept-alive connections. */
+    private static double medianTtft(LinkProfile link) {
+        try (NetnsFleet f = NetnsFleet.up(4, link, 1);
+             SimHosts h = SimHosts.start(f, 4, 1, profile.toString(), token, TestModels.tempDir("sim-ttft"))) {
+            List<OpenAiClient> cs = h.urls().stream().map(u -> new OpenAiClient(HTTP, u, null, true)).toList();
+            CompletionRequest req = CompletionRequest.completion("sim", new int[]{5, 6, 7}, 1, 0.0).withStream(true, false);
+            for (OpenAiClient c : cs) for (int i = 0; i < 3; i++) assertTrue(c.complete(req).ok()); // connections and JIT warm
+            double[] t = new double[40];
+            for (int i = 0; i < t.length; i++) {
+                OpenAiClient.Result r = cs.get(i % cs.size()).complete(req);
+                assertTrue(r.ok(), r.error());
+                t[i] = (r.firstTokenNs() - r.sentNs()) / 1e6;
+            }
+            Arrays.sort(t);
+            return (t[19] + t[20]) / 2;
+        }
+    }
+}
