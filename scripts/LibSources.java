@@ -194,6 +194,7 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/util/Ports.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/util/Sha256.java
 //FILES dev/rolloutlab/report/LoopThread.java.txt=../lib/src/main/resources/dev/rolloutlab/report/LoopThread.java.txt
+//FILES dev/rolloutlab/sim/rollout-lab-small-2core.json=../lib/src/main/resources/dev/rolloutlab/sim/rollout-lab-small-2core.json
 //FILES simplelogger.properties=../lib/src/main/resources/simplelogger.properties
 //COMPILE_OPTIONS --add-modules jdk.incubator.vector -Xlint:-incubating
 

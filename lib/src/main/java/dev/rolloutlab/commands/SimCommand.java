@@ -75,15 +75,17 @@ public final class SimCommand implements Callable<Integer> {
         int ports;
         @Option(names = "--profile", defaultValue = "rollout-lab-small-2core", description = "Engine timing profile. Default: ${DEFAULT-VALUE}")
         String profile;
-        @Option(names = "--link", defaultValue = "same-rack", description = "same-rack, cross-zone, slow-link, loopback or "
-                + "rtt=MS,rate=MBIT[,jitter=MS,loss=PCT]. Default: ${DEFAULT-VALUE}")
+        @Option(names = "--link", defaultValue = "cross-zone", description = "cross-zone (2 ms, 10 Gbit/s), slow-link (20 ms, 100 Mbit/s), "
+                + "same-rack (0.2 ms, 25 Gbit/s: below what the delay relays can add on a 2-core machine), loopback, or rtt=MS,rate=MBIT[,jitter=MS]. "
+                + "Default: ${DEFAULT-VALUE}")
         String link;
         @Option(names = "--bytes-scale", defaultValue = "1000", description = "Divide weight payloads and link rates by this, so a real-size "
                 + "update takes its true time without moving its bytes. Default: ${DEFAULT-VALUE}")
         double bytesScale;
         @Option(names = "--model-gb", defaultValue = "1", description = "Real size of one weight update in GB (16 for an 8B model in BF16). Default: ${DEFAULT-VALUE}")
         double modelGb;
-        @Option(names = "--requests-per-port", defaultValue = "8", description = "Default: ${DEFAULT-VALUE}")
+        @Option(names = "--requests-per-port", defaultValue = "16", description = "Requests per port and host count (p99 needs 1,000 in all: "
+                + "from 16 hosts x 4 ports up at the default). Default: ${DEFAULT-VALUE}")
         int requestsPerPort;
         @Option(names = "--concurrency-per-port", defaultValue = "4", description = "Default: ${DEFAULT-VALUE}")
         int concurrencyPerPort;

@@ -31,6 +31,23 @@ public final class MachineLoad {
         return Double.NaN;
     }
 
+    /** Busy and total CPU ticks of all CPUs so far, from /proc/stat ({busy, total}; {0, 0} off Linux); differences give busy %. */
+    public static long[] cpuTicks() {
+        try {
+            for (String l : Files.readAllLines(Path.of("/proc/stat"))) {
+                if (!l.startsWith("cpu ")) continue;
+                String[] f = l.trim().split("\\s+");
+                long total = 0;
+                for (int i = 1; i < f.length && i <= 8; i++) total += Long.parseLong(f[i]);
+                long idle = Long.parseLong(f[4]) + Long.parseLong(f[5]);
+                return new long[]{total - idle, total};
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            // not Linux
+        }
+        return new long[]{0, 0};
+    }
+
     /** Milliseconds a fixed single-threaded computation takes (best of three, about 0.2 s each on a 2026 core). */
     public static double calibrationMs() {
         double best = Double.MAX_VALUE;

@@ -57,8 +57,15 @@ public final class SimReport {
                             + "rate %.1f Mbit/s (profile %.1f Mbit/s after scaling)%s.%n", check.path("rtt_ms").asDouble(), check.path("expected_rtt_ms").asDouble(),
                     check.path("rate_mbit").asDouble(), check.path("expected_rate_mbit").asDouble(), check.path("failure").isTextual() ? ": " + check.path("failure").asText() : ""));
         }
-        sb.append("\n## Throughput and latency\n\n").append(Report.table(sweep, List.of("hosts", "ports", "topology", "completed", "failed",
-                "request_throughput", "output_throughput", "mean_ttft_ms", "p50_e2el_ms", "p99_e2el_ms")));
+        sb.append("\n## Throughput and latency\n\nmachine_cpu_busy_pct: this machine's CPU while the point ran; above 90 % the client, the ")
+                .append("balancer and the simulated hosts compete for its cores, and the point shows this machine, not the pod.\n\n")
+                .append(Report.table(sweep, List.of("hosts", "ports", "topology", "completed", "failed", "request_throughput", "output_throughput",
+                        "mean_ttft_ms", "p50_e2el_ms", "p99_e2el_ms", "machine_cpu_busy_pct")));
+        if (!sweep.isEmpty() && sweep.containsColumn("machine_cpu_busy_pct")) {
+            Table sat = sweep.where(sweep.doubleColumn("machine_cpu_busy_pct").isGreaterThan(90));
+            if (!sat.isEmpty()) sb.append("\n**Saturated points** (this machine's cores, not the pod): ").append(String.join(", ", sat.stream()
+                    .map(r -> (long) r.getDouble("hosts") + " hosts " + r.getString("topology")).toList())).append(".\n");
+        }
         sb.append("\n## Weight propagation\n\nwall_ms: until the last host serves the update; predicted_ms: bytes over the link rate (plus one round trip), ")
                 .append("per host for push-all, summed for rolling.\n\n")
                 .append(Report.table(weights, List.of("hosts", "strategy", "bytes_per_host", "real_bytes_per_host", "wall_ms", "predicted_ms")));

@@ -28,6 +28,8 @@ final class DelayRelay implements AutoCloseable {
     private final long oneWayNs;
     private final long jitterNs;
     private final Set<Socket> open = ConcurrentHashMap.newKeySet();
+    /** The relay's own one-way cost (thread hand-offs, timer slack), measured by {@link LinkCheck} and taken off the delay. */
+    private volatile long compensationNs;
 
     DelayRelay(InetSocketAddress upstream, double rttMs, double jitterMs) throws IOException {
         this.upstream = upstream;
@@ -35,6 +37,11 @@ final class DelayRelay implements AutoCloseable {
         this.jitterNs = (long) (jitterMs / 2 * 1e6);
         this.server = new ServerSocket(0, 1024, InetAddress.getLoopbackAddress());
         Thread.ofVirtual().name("relay-" + upstream).start(this::accept);
+    }
+
+    /** Takes {@code oneWayMs} of the relay's own cost off every delay from now on. */
+    void compensate(double oneWayMs) {
+        compensationNs = (long) (oneWayMs * 1e6);
     }
 
     String url() {
@@ -70,7 +77,8 @@ final class DelayRelay implements AutoCloseable {
             try (InputStream in = from.getInputStream()) {
                 int n;
                 while ((n = in.read(buf)) > 0) {
-                    long due = Math.max(lastDue, System.nanoTime() + oneWayNs + (jitterNs == 0 ? 0 : r.nextLong(-jitterNs, jitterNs + 1)));
+                    long delay = Math.max(0, oneWayNs - compensationNs + (jitterNs == 0 ? 0 : r.nextLong(-jitterNs, jitterNs + 1)));
+                    long due = Math.max(lastDue, System.nanoTime() + delay);
                     lastDue = due;
                     q.add(new Object[]{due, Arrays.copyOf(buf, n)});
                 }

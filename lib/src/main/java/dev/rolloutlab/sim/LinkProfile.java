@@ -52,10 +52,14 @@ public record LinkProfile(String name, double rttMs, double jitterMs, double rat
         return new LinkProfile("custom", rtt, jitter, rate);
     }
 
-    /** The {@code tc tbf} arguments for one direction: the rate divided by {@code bytesScale}, a burst of 4 ms of it. */
+    /** The {@code tc tbf} arguments for one direction: the rate divided by {@code bytesScale}, and its burst. */
     List<String> tbf(double bytesScale) {
-        double kbit = rateMbit * 1000 / bytesScale;
-        long burstBytes = Math.max(64 << 10, (long) (kbit * 1000 / 8 * 0.004));
-        return List.of("tbf", "rate", String.format(Locale.ROOT, "%.0fkbit", kbit), "burst", String.valueOf(burstBytes), "latency", "200ms");
+        return List.of("tbf", "rate", String.format(Locale.ROOT, "%.0fkbit", rateMbit * 1000 / bytesScale), "burst", String.valueOf(burstBytes(bytesScale)),
+                "latency", "200ms");
+    }
+
+    /** What tbf lets through at once: 4 ms of the rate (one kernel tick), at least 16 KiB; a rate probe must dwarf it. */
+    long burstBytes(double bytesScale) {
+        return Math.max(16 << 10, (long) (rateMbit * 1e6 / bytesScale / 8 * 0.004));
     }
 }

@@ -25,10 +25,13 @@ public final class SimHosts implements AutoCloseable {
     /** Per host, its ports as the client side reaches them: through a {@link DelayRelay}, also at zero delay, so paths compare. */
     private final List<List<String>> reach = new ArrayList<>();
     private final List<DelayRelay> relays = new ArrayList<>();
+    /** A stopped sweep (Ctrl-C) must not leave host processes behind: they outlive their namespaces otherwise. */
+    private final Thread hook = new Thread(this::stop, "sim-hosts-stop");
 
     private SimHosts(List<ServeProcess> hosts, int ports, LinkProfile link) {
         this.hosts = hosts;
         this.ports = ports;
+        Runtime.getRuntime().addShutdownHook(hook);
         try {
             for (ServeProcess h : hosts) {
                 List<String> urls = new ArrayList<>();
@@ -86,6 +89,16 @@ public final class SimHosts implements AutoCloseable {
         return urls().subList(0, n * ports);
     }
 
+    /** Takes a measured round-trip cost of the relays themselves off their delays (half each way). */
+    void compensate(double rttMs) {
+        relays.forEach(r -> r.compensate(rttMs / 2));
+    }
+
+    /** Host {@code i}'s first port straight, not through its link's relay (1-based): the baseline of the link check. */
+    public String directUrl(int i) {
+        return hosts.get(i - 1).urls().get(0);
+    }
+
     /** One URL per host (its first port): where its weights are pushed, since its ports share one engine. */
     public List<String> hostUrls(int n) {
         List<String> out = new ArrayList<>();
@@ -100,6 +113,15 @@ public final class SimHosts implements AutoCloseable {
 
     @Override
     public void close() {
+        stop();
+        try {
+            Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException shuttingDown) {
+            // the hook is running: it stops them
+        }
+    }
+
+    private void stop() {
         relays.forEach(DelayRelay::close);
         hosts.parallelStream().forEach(ServeProcess::close);
     }

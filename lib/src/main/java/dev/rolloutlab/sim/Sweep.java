@@ -36,7 +36,9 @@ public final class Sweep {
 
     /** One row of sim_sweep.csv. */
     public record Point(int hosts, int ports, String topology, int completed, int failed, double requestThroughput, double outputThroughput,
-                        double meanTtftMs, double p50E2elMs, double p99E2elMs) {
+                        double meanTtftMs, double p50E2elMs, double p99E2elMs, double machineCpuBusyPct) {
+        /** Above this, the point shows this machine's cores, not the simulated pod. */
+        public static final double SATURATED_PCT = 90;
     }
 
     /** One row of sim_weights.csv: a weight update to every host, measured and as bytes over the link rate predicts it. */
@@ -67,7 +69,8 @@ public final class Sweep {
             try (SimHosts sim = SimHosts.start(fleet, max, c.ports(), c.profile(), tokenFile, folder.dir().resolve("logs"))) {
                 log.printf("sim: servers ready after %.0f s%n", (System.nanoTime() - t0) / 1e9);
                 var http = OpenAiClient.http(4096, Duration.ofSeconds(300));
-                LinkCheck check = LinkCheck.measure(new OpenAiClient(http, sim.hostUrls(1).get(0), null, true), sim.hostUrls(1).get(0), c.link(), c.bytesScale(), token);
+                LinkCheck check = LinkCheck.measure(sim, new OpenAiClient(http, sim.hostUrls(1).get(0), null, true), new OpenAiClient(http, sim.directUrl(1), null, true),
+                        sim.hostUrls(1).get(0), c.link(), c.bytesScale(), token);
                 run.put("link_check", check);
                 log.printf("sim: link check: round trip %.3f ms (profile %.3f), rate %.1f Mbit/s (profile %.1f after scaling)%n",
                         check.rttMs(), check.expectedRttMs(), check.rateMbit(), check.expectedRateMbit());
@@ -101,11 +104,15 @@ public final class Sweep {
         try {
             List<Target> targets = lb == null ? urls.stream().map(u -> Target.http(new OpenAiClient(http, u, null, true))).toList()
                     : List.of(Target.http(new OpenAiClient(http, lb.url(), null, true)));
-            Summary s = new LoadGenerator(targets, w, LoadGenerator.Options.closed(topology, "keep-alive", conc, n).withWarmup(Math.min(n, conc))).run().summary();
-            log.printf("  %3d hosts x %d ports  %-6s  %8.0f tok/s  p50 %7.1f ms  p99 %7.1f ms  failed %d%n", hosts, c.ports(), topology,
-                    s.outputThroughput(), s.p50E2elMs(), s.p99E2elMs(), s.failed());
+            long[] cpu0 = dev.rolloutlab.process.MachineLoad.cpuTicks();
+            Summary s = new LoadGenerator(targets, w, LoadGenerator.Options.closed(topology, "keep-alive", conc, n).withWarmup(Math.min(n, 8))).run().summary();
+            long[] cpu1 = dev.rolloutlab.process.MachineLoad.cpuTicks();
+            double busy = cpu1[1] == cpu0[1] ? Double.NaN : 100.0 * (cpu1[0] - cpu0[0]) / (cpu1[1] - cpu0[1]);
+            log.printf("  %3d hosts x %d ports  %-6s  %8.0f tok/s  p50 %7.1f ms  p99 %7.1f ms  failed %d  this machine's CPU %3.0f %%%s%n", hosts,
+                    c.ports(), topology, s.outputThroughput(), s.p50E2elMs(), s.p99E2elMs(), s.failed(), busy,
+                    busy > Point.SATURATED_PCT ? " (saturated: this point shows this machine)" : "");
             return new Point(hosts, c.ports(), topology, s.completed(), s.failed(), s.requestThroughput(), s.outputThroughput(), s.meanTtftMs(),
-                    s.p50E2elMs(), s.p99E2elMs());
+                    s.p50E2elMs(), s.p99E2elMs(), busy);
         } finally {
             if (lb != null) lb.close();
         }
@@ -121,8 +128,21 @@ public final class Sweep {
             OpenAiClient.Exchange x = new OpenAiClient(http, u, null, true).postBytes("/admin/sim_weights", payload, "application/octet-stream", admin);
             if (!x.ok()) throw new IllegalStateException("weight push to " + u + " failed: " + x.status() + " " + x.body());
         };
-        if (strategy.equals("rolling")) hostUrls.forEach(one);
-        else hostUrls.parallelStream().forEach(one);
+        if (strategy.equals("rolling")) {
+            hostUrls.forEach(one);
+        } else { // one thread per host: a pool the size of the cores would push in waves
+            try (var pool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+                List<java.util.concurrent.Future<?>> fs = new ArrayList<>();
+                for (String u : hostUrls) fs.add(pool.submit(() -> one.accept(u)));
+                for (var f : fs) {
+                    try {
+                        f.get();
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e.getCause() != null ? e.getCause().getMessage() : e.toString(), e);
+                    }
+                }
+            }
+        }
         double ms = (System.nanoTime() - t0) / 1e6;
         double perHost = c.link().rateMbit() <= 0 ? 0 : payload.length * 8.0 / (c.link().rateMbit() / c.bytesScale() * 1e6) * 1000 + c.link().rttMs();
         double predicted = strategy.equals("rolling") ? perHost * hostUrls.size() : perHost;
@@ -147,7 +167,7 @@ public final class Sweep {
         m.put("output_tokens", c.outputTokens());
         m.put("assumptions", List.of(
                 "each host runs one serve process whose ports share one simulated engine; a step takes the timing model's time",
-                "every host's link to the client side has the profile's delay, jitter, loss and rate in each direction; host to host crosses two links",
+                "every host's link to the client side has the profile's rate in each direction (tc tbf) and its delay and jitter (a relay per port; this kernel has no netem, so no loss); host to host crosses two links",
                 "the client, the load balancer and the trainer share this machine's unshaped side of the links: their own uplink is not limited",
                 "weight payloads and link rates are both divided by bytes_scale, so transfer times are the real ones",
                 "client, balancer and every simulated host share this machine's cores: a point where they are saturated shows this machine, not the pod"));

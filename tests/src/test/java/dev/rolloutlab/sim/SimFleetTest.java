@@ -75,6 +75,27 @@ class SimFleetTest {
         for (long pid : pids) assertFalse(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false), "host process " + pid + " is gone");
     }
 
+    @Test
+    void aSmallSweepWritesItsFolderWithPlotsAssumptionsAndTheLinkCheck() throws Exception {
+        Path out = TestModels.tempDir("sim-sweep").resolve("run");
+        dev.rolloutlab.testing.Processes.Run r = dev.rolloutlab.testing.Processes.run(300, "sim", "sweep", "--hosts", "1,2", "--ports", "2",
+                "--profile", profile.toString(), "--link", "rtt=2,rate=2000", "--bytes-scale", "100", "--model-gb", "0.5", "--out", out.toString());
+        assertEquals(0, r.exit(), r.out() + r.err());
+        String report = Files.readString(out.resolve("REPORT.md"));
+        for (String must : List.of("## Assumptions", "## Link check", "bytes_scale", "push-all", "rolling", "fanout", "| lb |")) {
+            assertTrue(report.contains(must), "REPORT.md names " + must + ":\n" + report);
+        }
+        for (String png : dev.rolloutlab.report.SimReport.PLOTS) assertTrue(Files.size(out.resolve("plots").resolve(png)) > 10_000, png);
+        var sweep = Files.readAllLines(out.resolve("sim_sweep.csv"));
+        assertEquals(1 + 2 * 2, sweep.size(), "hosts 1 and 2, fanout and lb: " + sweep);
+        var run = dev.rolloutlab.util.Json.parse(Files.readString(out.resolve("run.json")));
+        assertEquals(2.0, run.path("config").path("link_check").path("rtt_ms").asDouble(), 0.2, run.toString());
+        assertEquals(20.0, run.path("config").path("link_check").path("rate_mbit").asDouble(), 2.0, "2 Gbit/s over a bytes scale of 100");
+        var pushes = Files.readAllLines(out.resolve("sim_weights.csv"));
+        assertEquals(1 + 2 * 2, pushes.size(), pushes.toString());
+        assertEquals(List.of(), NetnsFleet.leftovers());
+    }
+
     /** Median time to first token of 40 single-token requests spread over 4 simulated hosts, on kept-alive connections. */
     private static double medianTtft(LinkProfile link) {
         try (NetnsFleet f = NetnsFleet.up(4, link, 1);
