@@ -177,6 +177,7 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/server/OpenAiServer.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/server/ServerGroup.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/server/ServerTiming.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/server/SimWeights.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/server/WeightAdmin.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/sim/Calibrator.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/sim/DelayRelay.java

@@ -82,7 +82,8 @@ public final class SimCommand implements Callable<Integer> {
         @Option(names = "--bytes-scale", defaultValue = "1000", description = "Divide weight payloads and link rates by this, so a real-size "
                 + "update takes its true time without moving its bytes. Default: ${DEFAULT-VALUE}")
         double bytesScale;
-        @Option(names = "--model-gb", defaultValue = "1", description = "Real size of one weight update in GB (16 for an 8B model in BF16). Default: ${DEFAULT-VALUE}")
+        @Option(names = "--model-gb", defaultValue = "0.25", description = "Real size of one weight update in GB (0.25: a 125M model in BF16; 16: an 8B one). "
+                + "Transfers take their real time, so large updates to many hosts make a long sweep. Default: ${DEFAULT-VALUE}")
         double modelGb;
         @Option(names = "--requests-per-port", defaultValue = "16", description = "Requests per port and host count (p99 needs 1,000 in all: "
                 + "from 16 hosts x 4 ports up at the default). Default: ${DEFAULT-VALUE}")

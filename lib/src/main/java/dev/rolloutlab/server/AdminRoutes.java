@@ -18,14 +18,19 @@ final class AdminRoutes {
     private AdminRoutes() {
     }
 
-    static void add(JavalinConfig cfg, WeightAdmin admin, Limits limits) {
+    /** {@code sim}: the simulated engine's transfer routes, or null for a real engine. */
+    static void add(JavalinConfig cfg, WeightAdmin admin, Limits limits, SimWeights sim) {
         cfg.routes.get("/admin/reload_status", ctx -> json(ctx, 200, admin.status()));
         cfg.routes.get("/admin/weights_checksum", ctx -> json(ctx, 200, admin.checksum()));
         cfg.routes.post("/admin/perturb_weights", ctx -> perturb(ctx, admin));
         cfg.routes.post("/admin/reload_weights", ctx -> reload(ctx, admin));
         cfg.routes.post("/admin/update_weights", ctx -> json(ctx, 200, admin.update(Http.body(ctx, limits.maxUpdateBytes()), baseVersion(ctx),
                 drain(ctx.header("X-Drain-Ms"), "X-Drain-Ms header", admin))));
-        cfg.routes.post("/admin/sim_weights", ctx -> json(ctx, 200, admin.simInstall(Http.body(ctx, limits.maxUpdateBytes()), ctx.header("X-Payload-Sha256"))));
+        if (sim != null) {
+            cfg.routes.post("/admin/sim_weights", sim::push);
+            cfg.routes.post("/admin/sim_weights_pull", sim::pull);
+            cfg.routes.get("/admin/sim_blob", sim::blob);
+        }
         cfg.routes.post("/admin/stage_weights", ctx -> {
             String id = stageId(ctx.header("X-Stage-Id"), "X-Stage-Id header");
             String sha = ctx.header("X-Payload-Sha256");

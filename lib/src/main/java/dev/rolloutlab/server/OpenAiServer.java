@@ -80,7 +80,8 @@ public final class OpenAiServer implements AutoCloseable {
             cfg.routes.post("/abort_request", aborts::handle);
             cfg.routes.post("/v1/chat/completions", ctx -> complete(ctx, CompletionRequest.Endpoint.CHAT));
             cfg.routes.post("/v1/completions", ctx -> complete(ctx, CompletionRequest.Endpoint.COMPLETIONS));
-            if (options.enableWeightReload()) AdminRoutes.add(cfg, admin, options.limits());
+            if (options.enableWeightReload()) AdminRoutes.add(cfg, admin, options.limits(),
+                    engine.simulated() ? new SimWeights(admin, options, options.limits().maxUpdateBytes()) : null);
             cfg.routes.exception(OpenAiException.class, (e, ctx) -> json(ctx, e.status, e.body()));
             cfg.routes.exception(Exception.class, (e, ctx) -> json(ctx, 500,
                     new OpenAiException(500, String.valueOf(e.getMessage()), "internal_error", null, null).body()));

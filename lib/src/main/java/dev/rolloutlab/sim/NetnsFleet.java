@@ -52,6 +52,8 @@ public final class NetnsFleet implements AutoCloseable {
             run("ip", "link", "add", BRIDGE, "type", "bridge");
             run("ip", "addr", "add", "198.19.0.1/16", "dev", BRIDGE);
             run("ip", "link", "set", BRIDGE, "up");
+            // the client side's own uplink (the trainer's NIC) has the hosts' rate too: a push to all shares it
+            if (link.rateMbit() > 0) run(concat(List.of("tc", "qdisc", "add", "dev", BRIDGE, "root"), link.tbf(bytesScale)));
             for (int i = 1; i <= hosts; i++) {
                 String ns = namespace(i), veth = PREFIX + i;
                 run("ip", "netns", "add", ns);

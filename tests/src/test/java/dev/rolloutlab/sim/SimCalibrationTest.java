@@ -44,4 +44,24 @@ class SimCalibrationTest {
         assertTrue(r.err().contains("no-such-profile.json") && r.err().contains("sim calibrate"), r.err());
         assertTrue(List.of(r.err().split("\n")).stream().noneMatch(l -> l.contains("Exception")), "a clear message, not a stack trace: " + r.err());
     }
+
+    @Test
+    void aSimulatedServerForwardsWeightsOnlyInsideTheSimulationAndOnlyForTheAdmin() {
+        try (ServerGroup g = ServerGroup.start(ServerGroup.Spec.builder(TestModels.tiny()).servedModelName("sim").weightAdmin("tok")
+                .simulated(new TimingModel(1, 0, 1, 0, 0, 8)).build())) {
+            var c = new dev.rolloutlab.openai.OpenAiClient(dev.rolloutlab.openai.OpenAiClient.http(2, java.time.Duration.ofSeconds(30)), g.urls().get(0), null, true);
+            byte[] body = new byte[1000];
+            assertEquals(401, c.postBytes("/admin/sim_weights", body, "application/octet-stream", java.util.Map.of()).status());
+            for (String peer : List.of("http://127.0.0.1:22", "http://10.0.0.1:80", "file:///etc/passwd", "http://example.com:80")) {
+                var x = c.postBytes("/admin/sim_weights", body, "application/octet-stream", java.util.Map.of("X-Admin-Token", "tok", "X-Forward-To", peer));
+                assertEquals(400, x.status(), peer + ": " + x.body());
+                assertTrue(x.body().contains("198.18.0.0/15"), x.body());
+            }
+            var pull = c.post("/admin/sim_weights_pull", java.util.Map.of("from", "http://169.254.169.254:80/latest"), java.util.Map.of("X-Admin-Token", "tok"));
+            assertEquals(400, pull.status(), pull.body());
+            var ok = c.postBytes("/admin/sim_weights", body, "application/octet-stream", java.util.Map.of("X-Admin-Token", "tok"));
+            assertEquals(200, ok.status(), ok.body());
+            assertEquals(1, ok.json().path("version").asLong(), "the simulated host moved to the next version");
+        }
+    }
 }

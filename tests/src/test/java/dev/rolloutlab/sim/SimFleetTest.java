@@ -82,7 +82,7 @@ class SimFleetTest {
                 "--profile", profile.toString(), "--link", "rtt=2,rate=2000", "--bytes-scale", "100", "--model-gb", "0.5", "--out", out.toString());
         assertEquals(0, r.exit(), r.out() + r.err());
         String report = Files.readString(out.resolve("REPORT.md"));
-        for (String must : List.of("## Assumptions", "## Link check", "bytes_scale", "push-all", "rolling", "fanout", "| lb |")) {
+        for (String must : List.of("## Assumptions", "## Link check", "bytes_scale", "push-all", "rolling", "tree", "storage", "fanout", "| lb |")) {
             assertTrue(report.contains(must), "REPORT.md names " + must + ":\n" + report);
         }
         for (String png : dev.rolloutlab.report.SimReport.PLOTS) assertTrue(Files.size(out.resolve("plots").resolve(png)) > 10_000, png);
@@ -92,7 +92,12 @@ class SimFleetTest {
         assertEquals(2.0, run.path("config").path("link_check").path("rtt_ms").asDouble(), 0.2, run.toString());
         assertEquals(20.0, run.path("config").path("link_check").path("rate_mbit").asDouble(), 2.0, "2 Gbit/s over a bytes scale of 100");
         var pushes = Files.readAllLines(out.resolve("sim_weights.csv"));
-        assertEquals(1 + 2 * 2, pushes.size(), pushes.toString());
+        assertEquals(1 + 2 * 4, pushes.size(), "push-all, rolling, tree and storage at 1 and 2 hosts: " + pushes);
+        for (String row : pushes.subList(1, pushes.size())) {
+            String[] f = row.split(",");
+            double wall = Double.parseDouble(f[4]), predicted = Double.parseDouble(f[5]);
+            assertEquals(predicted, wall, predicted * 0.25, "measured against bytes over rates: " + row);
+        }
         assertEquals(List.of(), NetnsFleet.leftovers());
     }
 

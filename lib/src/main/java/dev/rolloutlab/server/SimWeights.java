@@ -1,0 +1,141 @@
+package dev.rolloutlab.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.rolloutlab.openai.OpenAiClient;
+import dev.rolloutlab.util.Http;
+import io.javalin.http.Context;
+
+import java.net.InetAddress;
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+import static dev.rolloutlab.util.Http.json;
+
+/**
+ * Weight transfer between simulated hosts ({@code serve --engine sim}), for the sweep's strategies: a push that the
+ * receiver passes on down a broadcast tree ({@code X-Forward-To}, split among {@code X-Fanout} children), a pull
+ * from a storage host, and the storage host's blob. Peers are reached only inside the simulation's address range
+ * 198.18.0.0/15, with this server's own admin token: a request names where to send weights, never anything else.
+ */
+final class SimWeights {
+    static final int MAX_FORWARD = 256, MAX_FANOUT = 16;
+
+    private final WeightAdmin admin;
+    private final OpenAiServer.Options options;
+    private final long maxBytes;
+    private final okhttp3.OkHttpClient http = OpenAiClient.http(32, Duration.ofMinutes(10));
+
+    SimWeights(WeightAdmin admin, OpenAiServer.Options options, long maxBytes) {
+        this.admin = admin;
+        this.options = options;
+        this.maxBytes = maxBytes;
+    }
+
+    /** {@code POST /admin/sim_weights}: install, then forward to this host's subtree and answer when all of it has it. */
+    void push(Context ctx) {
+        byte[] body = Http.body(ctx, maxBytes);
+        List<String> rest = peers(ctx.header("X-Forward-To"));
+        int fanout = fanout(ctx.header("X-Fanout"));
+        Map<String, Object> r = new java.util.LinkedHashMap<>(admin.simInstall(body, ctx.header("X-Payload-Sha256")));
+        long t0 = System.nanoTime();
+        if (!rest.isEmpty()) {
+            try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+                List<Future<OpenAiClient.Exchange>> fs = new ArrayList<>();
+                int per = (rest.size() + fanout - 1) / fanout;
+                for (int i = 0; i < rest.size(); i += per) {
+                    List<String> chunk = rest.subList(i, Math.min(rest.size(), i + per));
+                    fs.add(pool.submit(() -> forward(chunk.get(0), body, chunk.subList(1, chunk.size()), fanout)));
+                }
+                for (var f : fs) {
+                    OpenAiClient.Exchange x = f.get();
+                    if (!x.ok()) throw new AdminRoutes.AdminError(502, "forwarding failed: " + x.status() + " " + (x.error() != null ? x.error() : x.body()));
+                }
+            } catch (InterruptedException | java.util.concurrent.ExecutionException e) {
+                throw new AdminRoutes.AdminError(502, "forwarding failed: " + e);
+            }
+        }
+        r.put("forwarded_to", rest.size());
+        r.put("subtree_ms", (System.nanoTime() - t0) / 1e6);
+        json(ctx, 200, r);
+    }
+
+    /** {@code POST /admin/sim_weights_pull {"from": URL}}: fetch a blob from a storage host in the simulation, install it. */
+    void pull(Context ctx) {
+        JsonNode b = Http.jsonBody(ctx, 4096);
+        String from = b.path("from").asText("");
+        URI u = peer(from);
+        OpenAiClient c = new OpenAiClient(http, u.getScheme() + "://" + u.getAuthority(), null, true);
+        OpenAiClient.Exchange x = c.getWith(u.getRawPath() + (u.getRawQuery() == null ? "" : "?" + u.getRawQuery()), token());
+        if (!x.ok()) throw new AdminRoutes.AdminError(502, "pull from " + from + " failed: " + x.status() + " " + (x.error() != null ? x.error() : ""));
+        json(ctx, 200, admin.simInstall(x.body().getBytes(java.nio.charset.StandardCharsets.ISO_8859_1), null));
+    }
+
+    /** {@code GET /admin/sim_blob?bytes=N}: N bytes to pull, as a storage host serves a checkpoint. */
+    void blob(Context ctx) {
+        long n;
+        try {
+            n = Long.parseLong(ctx.queryParam("bytes"));
+        } catch (NumberFormatException e) {
+            throw new AdminRoutes.AdminError(400, "bytes must be an integer");
+        }
+        if (n < 0 || n > Math.min(maxBytes, Integer.MAX_VALUE - 64)) throw new AdminRoutes.AdminError(400, "bytes must be in [0, " + maxBytes + "]");
+        // a blob of zeros would be gzipped to nothing on the way: the bytes must cross the link
+        ctx.disableCompression().status(200).contentType("application/octet-stream").result(new byte[(int) n]);
+    }
+
+    private OpenAiClient.Exchange forward(String to, byte[] body, List<String> subtree, int fanout) {
+        Map<String, String> h = new java.util.LinkedHashMap<>(token());
+        if (!subtree.isEmpty()) {
+            h.put("X-Forward-To", String.join(",", subtree));
+            h.put("X-Fanout", String.valueOf(fanout));
+        }
+        return new OpenAiClient(http, to, null, true).postBytes("/admin/sim_weights", body, "application/octet-stream", h);
+    }
+
+    private Map<String, String> token() {
+        return Map.of("X-Admin-Token", options.adminToken());
+    }
+
+    private static int fanout(String s) {
+        if (s == null) return 2;
+        try {
+            int k = Integer.parseInt(s.trim());
+            if (k >= 1 && k <= MAX_FANOUT) return k;
+        } catch (NumberFormatException ignored) {
+            // refused below
+        }
+        throw new AdminRoutes.AdminError(400, "X-Fanout must be an integer in [1, " + MAX_FANOUT + "]");
+    }
+
+    private static List<String> peers(String header) {
+        if (header == null || header.isBlank()) return List.of();
+        String[] parts = header.split(",");
+        if (parts.length > MAX_FORWARD) throw new AdminRoutes.AdminError(400, "X-Forward-To names more than " + MAX_FORWARD + " peers");
+        List<String> out = new ArrayList<>();
+        for (String p : parts) {
+            URI u = peer(p.trim());
+            out.add(u.getScheme() + "://" + u.getAuthority());
+        }
+        return out;
+    }
+
+    /** A URL of a simulated host: http, an address in 198.18.0.0/15 (not a name, so nothing resolves elsewhere). */
+    private static URI peer(String s) {
+        try {
+            URI u = URI.create(s);
+            if (!"http".equals(u.getScheme()) || u.getHost() == null || u.getPort() < 1) throw new IllegalArgumentException();
+            if (!u.getHost().matches("\\d+\\.\\d+\\.\\d+\\.\\d+")) throw new IllegalArgumentException();
+            byte[] a = InetAddress.getByName(u.getHost()).getAddress();
+            if ((a[0] & 0xff) != 198 || ((a[1] & 0xff) != 18 && (a[1] & 0xff) != 19)) throw new IllegalArgumentException();
+            return u;
+        } catch (IllegalArgumentException | java.net.UnknownHostException e) {
+            throw new AdminRoutes.AdminError(400, "peer " + s + " is not http://A.B.C.D:PORT inside the simulation's range 198.18.0.0/15");
+        }
+    }
+}
