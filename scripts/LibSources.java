@@ -181,6 +181,7 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/server/WeightAdmin.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/sim/Calibrator.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/sim/DelayRelay.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/sim/Fleet.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/sim/LeastSquares.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/sim/LinkCheck.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/sim/LinkProfile.java

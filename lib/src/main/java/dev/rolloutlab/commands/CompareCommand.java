@@ -58,6 +58,13 @@ public final class CompareCommand implements Callable<Integer> {
     @Option(names = "--endpoint", defaultValue = "auto", description = "completions, chat or auto (completions for our servers; "
             + "for --targets, probe once and use chat when completions is missing). Default: ${DEFAULT-VALUE}")
     String endpoint;
+    @Option(names = "--fleet", description = "sim:HOSTSxPORTS: run the HTTP legs on simulated hosts (network namespaces, shaped links, "
+            + "serve --engine sim; needs root) and the in-process legs on the same timing model. Freshness is not run at scale yet.")
+    String fleet;
+    @Option(names = "--profile", defaultValue = "rollout-lab-small-2core", description = "Timing profile of --fleet. Default: ${DEFAULT-VALUE}")
+    String profile;
+    @Option(names = "--link", defaultValue = "cross-zone", description = "Link profile of --fleet (see sim sweep --help). Default: ${DEFAULT-VALUE}")
+    String link;
     @Option(names = "--out", description = "Results folder. Default: results/<timestamp>-compare.")
     Path out;
 
@@ -99,6 +106,31 @@ public final class CompareCommand implements Callable<Integer> {
         } else if (targets != null) {
             b.strategies(List.of("inproc-swap")); // external servers: we cannot push our weights into them
         }
+        dev.rolloutlab.sim.Fleet sim = null;
+        if (fleet != null) {
+            if (targets != null) throw new Cli.UserError("--fleet and --targets both name the servers; choose one");
+            String why = dev.rolloutlab.sim.NetnsFleet.unsupportedReason();
+            if (why != null) throw new Cli.UserError(why);
+            try {
+                int[] hp = dev.rolloutlab.sim.Fleet.parse(fleet);
+                var t = dev.rolloutlab.sim.Profile.load(profile).model();
+                var l = dev.rolloutlab.sim.LinkProfile.parse(link);
+                if (model.model != null) throw new Cli.UserError("--fleet serves a simulated model; --model does not apply");
+                b.fleet(fleet, t).numServers(hp[0] * hp[1]).strategies(List.of()).shape("tiny"); // ids inside the simulated hosts' vocabulary
+                if (topologies == null) b.topologies(List.of("inprocN", "httpN", "lb"));
+                b.build(); // refuse bad flags before any namespace exists
+                sim = dev.rolloutlab.sim.Fleet.start(fleet, profile, l, System.err);
+            } catch (IllegalArgumentException e) {
+                throw new Cli.UserError(e.getMessage());
+            }
+            b.externalTargets(sim.urls());
+        }
+        try (dev.rolloutlab.sim.Fleet ignored = sim) {
+            return run(b);
+        }
+    }
+
+    private int run(CompareConfig.Builder b) throws Exception {
         CompareConfig c;
         try {
             c = b.endpoint(endpoint).build();

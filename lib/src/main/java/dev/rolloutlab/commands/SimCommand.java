@@ -102,7 +102,10 @@ public final class SimCommand implements Callable<Integer> {
             for (int h : hosts) if (h < 1 || h > dev.rolloutlab.sim.NetnsFleet.MAX_HOSTS) throw new Cli.UserError("--hosts: each count must be in [1, 200], got " + h);
             if (ports < 1 || ports > 16) throw new Cli.UserError("--ports must be in [1, 16], got " + ports);
             if (!(modelGb > 0 && modelGb <= 2000)) throw new Cli.UserError("--model-gb must be in (0, 2000], got " + modelGb);
-            if (modelGb * 1e9 / bytesScale > 1.5e9) throw new Cli.UserError("--model-gb / --bytes-scale must stay under 1.5 GB per push; raise --bytes-scale");
+            if (modelGb * 1e9 / bytesScale > 64e6) {
+                throw new Cli.UserError("--model-gb / --bytes-scale is " + Math.round(modelGb * 1e9 / bytesScale / 1e6) + " MB per push; a simulated host "
+                        + "takes at most 64 MB: raise --bytes-scale (times stay true: rates shrink by the same factor)");
+            }
             if (requestsPerPort < 1 || requestsPerPort > 1000 || concurrencyPerPort < 1 || concurrencyPerPort > 256) {
                 throw new Cli.UserError("--requests-per-port must be in [1, 1000] and --concurrency-per-port in [1, 256]");
             }

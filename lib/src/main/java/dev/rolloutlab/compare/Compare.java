@@ -334,6 +334,7 @@ public final class Compare {
         m.put("freshness_batch", c.freshnessBatch());
         m.put("group_size", c.groupSize());
         m.put("changed_fraction", c.changedFraction());
+        if (c.fleet() != null) m.put("fleet", Map.of("spec", c.fleet(), "timing_model", c.timing()));
         m.put("external_targets", c.externalTargets());
         m.put("endpoint", endpoint == CompletionRequest.Endpoint.CHAT ? "chat" : "completions");
         m.put("endpoint_flag", c.endpoint());

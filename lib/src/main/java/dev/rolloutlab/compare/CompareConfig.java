@@ -18,6 +18,8 @@ import java.util.List;
  * @param untilCiPct     when &gt; 0, rounds are added (up to {@code maxRounds}) until every headline interval's
  *                       half-width is below this percentage of its estimate
  * @param serveDelayMs   test only: a fixed delay serve adds to every request, to check the breakdown finds it
+ * @param fleet          {@code sim:HxP} when the HTTP legs run on simulated hosts, else null
+ * @param timing         the timing model of a simulated fleet: the in-process engines take it too, as the baseline
  */
 public record CompareConfig(
         Path model,
@@ -46,6 +48,8 @@ public record CompareConfig(
         double untilCiPct,
         int maxRounds,
         int serveDelayMs,
+        String fleet,
+        dev.rolloutlab.engine.TimingModel timing,
         String grid) {
 
     public static final List<String> ALL_TOPOLOGIES = List.of("inproc", "inprocN", "http1", "httpN", "lb");
@@ -58,7 +62,8 @@ public record CompareConfig(
         if (rounds < 1 || rounds > 100) throw new IllegalArgumentException("--rounds must be in [1, 100], got " + rounds);
         if (untilCiPct < 0 || untilCiPct > 100) throw new IllegalArgumentException("--until-ci must be a percentage in (0, 100], got " + untilCiPct);
         if (maxRounds < rounds) throw new IllegalArgumentException("--max-rounds (" + maxRounds + ") must be at least --rounds (" + rounds + ")");
-        if (numServers < 1 || numServers > 64) throw new IllegalArgumentException("--num-servers must be in [1, 64], got " + numServers);
+        int maxServers = fleet == null ? 64 : 4096; // simulated engines cost no compute
+        if (numServers < 1 || numServers > maxServers) throw new IllegalArgumentException("--num-servers must be in [1, " + maxServers + "], got " + numServers);
         if (concurrency < 1 || concurrency > 1024) throw new IllegalArgumentException("--concurrency must be in [1, 1024], got " + concurrency);
         if (!List.of("completions", "chat", "auto").contains(endpoint)) throw new IllegalArgumentException("--endpoint " + endpoint + ": expected completions, chat or auto");
         for (List<Integer> lens : List.of(promptLens, outputLens)) {
@@ -111,6 +116,8 @@ public record CompareConfig(
         private List<Integer> promptLens, outputLens, sweepConcurrency;
         private double untilCiPct;
         private double changedFraction = 0.045;
+        private String fleet;
+        private dev.rolloutlab.engine.TimingModel timing;
 
         private Builder(String shape, String grid, int numServers, int requestsPerLeg, int warmupPerCell, List<Integer> promptLens,
                         List<Integer> outputLens, List<Integer> sweepConcurrency, int sweepRequests, int freshnessSteps, int freshnessBatch, int groupSize) {
@@ -146,6 +153,8 @@ public record CompareConfig(
             untilCiPct = c.untilCiPct;
             serveDelayMs = c.serveDelayMs;
             changedFraction = c.changedFraction;
+            fleet = c.fleet;
+            timing = c.timing;
         }
 
         public Builder model(Path p) {
@@ -226,6 +235,13 @@ public record CompareConfig(
             return this;
         }
 
+        /** HTTP legs on simulated hosts ({@code sim:HxP}), in-process engines on the same timing model. */
+        public Builder fleet(String spec, dev.rolloutlab.engine.TimingModel t) {
+            fleet = spec;
+            timing = t;
+            return this;
+        }
+
         public Builder serveDelayMs(int ms) {
             serveDelayMs = ms;
             return this;
@@ -234,7 +250,7 @@ public record CompareConfig(
         public CompareConfig build() {
             return new CompareConfig(model, shape, topologies, numServers, concurrency, requestsPerLeg, cellSeconds, maxRequestsPerLeg, warmupPerCell, jitWarmup, promptLens, outputLens,
                     connections, sweepConcurrency, sweepRequests, strategies, freshnessSteps, freshnessBatch, groupSize, changedFraction, externalTargets,
-                    endpoint, rounds, untilCiPct, untilCiPct > 0 ? maxRounds : Math.max(maxRounds, rounds), serveDelayMs, grid);
+                    endpoint, rounds, untilCiPct, untilCiPct > 0 ? maxRounds : Math.max(maxRounds, rounds), serveDelayMs, fleet, timing, grid);
         }
     }
 }

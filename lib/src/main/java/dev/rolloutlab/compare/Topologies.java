@@ -47,7 +47,9 @@ final class Topologies implements AutoCloseable {
             boolean inprocN = c.topologies().contains("inprocN");
             if (inprocN || c.topologies().contains("inproc")) {
                 for (int i = 0; i < (inprocN ? c.numServers() : 1); i++) {
-                    InProcessEngine e = new InProcessEngine(i == 0 ? cp : Checkpoint.load(model), EngineOptions.DEFAULT, "inproc" + i);
+                    // on a simulated fleet the in-process baseline runs the same timing model, without HTTP
+                    EngineOptions eo = c.timing() == null ? EngineOptions.DEFAULT : EngineOptions.DEFAULT.simulated(c.timing());
+                    InProcessEngine e = new InProcessEngine(i == 0 ? cp : Checkpoint.load(model), eo, "inproc" + i);
                     running.add(e);
                     engines.add(new InProcessTarget(e));
                 }
@@ -99,6 +101,8 @@ final class Topologies implements AutoCloseable {
         int n = c.engines(t);
         String engines = n + (n == 1 ? " engine" : " engines") + " (one scheduler thread each, sharing one kernel pool of "
                 + Math.max(1, cores - 1) + " worker(s) plus the caller)";
+        if (c.fleet() != null) return t.startsWith("inproc") ? n + " simulated engines in this JVM (the fleet's timing model, no HTTP)"
+                : "simulated fleet " + c.fleet() + " (network namespaces, one serve --engine sim per host)" + (t.equals("lb") ? " behind our lb JVM" : "");
         if (!c.externalTargets().isEmpty() && !t.startsWith("inproc")) return "external servers " + c.externalTargets() + (t.equals("lb") ? " behind our lb JVM" : "");
         return switch (t) {
             case "inproc", "inprocN" -> engines + " in the client JVM; " + cores + " cores shared with the load generator";

@@ -70,7 +70,8 @@ final class SimWeights {
         JsonNode b = Http.jsonBody(ctx, 4096);
         String from = b.path("from").asText("");
         URI u = peer(from);
-        OpenAiClient c = new OpenAiClient(http, u.getScheme() + "://" + u.getAuthority(), null, true);
+        // a new connection per transfer: a pooled one may have idled out on the peer between two updates
+        OpenAiClient c = new OpenAiClient(http, u.getScheme() + "://" + u.getAuthority(), null, false);
         OpenAiClient.Exchange x = c.getWith(u.getRawPath() + (u.getRawQuery() == null ? "" : "?" + u.getRawQuery()), token());
         if (!x.ok()) throw new AdminRoutes.AdminError(502, "pull from " + from + " failed: " + x.status() + " " + (x.error() != null ? x.error() : ""));
         json(ctx, 200, admin.simInstall(x.body().getBytes(java.nio.charset.StandardCharsets.ISO_8859_1), null));
@@ -95,7 +96,7 @@ final class SimWeights {
             h.put("X-Forward-To", String.join(",", subtree));
             h.put("X-Fanout", String.valueOf(fanout));
         }
-        return new OpenAiClient(http, to, null, true).postBytes("/admin/sim_weights", body, "application/octet-stream", h);
+        return new OpenAiClient(http, to, null, false).postBytes("/admin/sim_weights", body, "application/octet-stream", h);
     }
 
     private Map<String, String> token() {

@@ -101,6 +101,25 @@ class SimFleetTest {
         assertEquals(List.of(), NetnsFleet.leftovers());
     }
 
+    @Test
+    void compareOnASimulatedFleetRunsEveryTopologyAgainstTheSameTimingModel() throws Exception {
+        Path out = TestModels.tempDir("sim-compare").resolve("run");
+        dev.rolloutlab.testing.Processes.Run r = dev.rolloutlab.testing.Processes.run(300, "compare", "--quick", "--fleet", "sim:2x2", "--profile",
+                profile.toString(), "--link", "rtt=2,rate=2000", "--rounds", "1", "--prompt-lens", "8", "--output-lens", "8", "--out", out.toString());
+        assertEquals(0, r.exit(), r.out() + r.err());
+        var d = dev.rolloutlab.report.RunData.load(out);
+        var legs = d.legs();
+        assertEquals(java.util.Set.of("inprocN", "httpN", "lb"), new java.util.HashSet<>(legs.stringColumn("topology").asList()));
+        double inproc = legs.where(legs.stringColumn("topology").isEqualTo("inprocN")).doubleColumn("mean_e2el_ms").get(0);
+        double http = legs.where(legs.stringColumn("topology").isEqualTo("httpN").and(legs.stringColumn("connection").isEqualTo("keep-alive")))
+                .doubleColumn("mean_e2el_ms").get(0);
+        assertTrue(http > inproc + 1.5, "the same simulated engines, plus a 2 ms link: " + inproc + " vs " + http);
+        var run = dev.rolloutlab.util.Json.parse(Files.readString(out.resolve("run.json")));
+        assertEquals("sim:2x2", run.path("config").path("fleet").path("spec").asText(), run.toString());
+        assertTrue(Files.readString(out.resolve("REPORT.md")).contains("simulated fleet sim:2x2"));
+        assertEquals(List.of(), NetnsFleet.leftovers());
+    }
+
     /** Median time to first token of 40 single-token requests spread over 4 simulated hosts, on kept-alive connections. */
     private static double medianTtft(LinkProfile link) {
         try (NetnsFleet f = NetnsFleet.up(4, link, 1);
