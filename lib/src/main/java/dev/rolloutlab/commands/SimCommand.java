@@ -30,8 +30,9 @@ public final class SimCommand implements Callable<Integer> {
     static final class Calibrate implements Callable<Integer> {
         @ParentCommand
         SimCommand parent;
-        @Option(names = "--target", required = true, description = "Base URL of the server, e.g. http://127.0.0.1:31000.")
-        String target;
+        @Option(names = "--target", required = true, split = ",", description = "Base URL of the server, e.g. http://127.0.0.1:31000; "
+                + "several ports of one host, comma-separated, are measured together (their engines share the host's cores).")
+        java.util.List<String> target;
         @Option(names = "--out", required = true, description = "Profile file to write (JSON).")
         Path out;
         @Option(names = "--name", description = "Profile name. Default: the file name without .json.")
@@ -52,11 +53,12 @@ public final class SimCommand implements Callable<Integer> {
             if (maxContext < 96 || maxContext > 1 << 20) throw new Cli.UserError("--max-context must be in [96, 1048576], got " + maxContext);
             if (maxBatch < 1 || maxBatch > 4096) throw new Cli.UserError("--max-batch must be in [1, 4096], got " + maxBatch);
             if (reps < 1 || reps > 50) throw new Cli.UserError("--reps must be in [1, 50], got " + reps);
-            OpenAiClient c = new OpenAiClient(OpenAiClient.http(64, Duration.ofSeconds(120)), target, apiKey, true);
-            String m = model != null ? model : dev.rolloutlab.openai.ServerProbe.servedModel(c);
+            var http = OpenAiClient.http(256, Duration.ofSeconds(120));
+            java.util.List<OpenAiClient> cs = target.stream().map(t -> new OpenAiClient(http, t, apiKey, true)).toList();
+            String m = model != null ? model : dev.rolloutlab.openai.ServerProbe.servedModel(cs.get(0));
             String n = name != null ? name : out.getFileName().toString().replaceFirst("\\.json$", "");
-            System.err.println("sim calibrate: fitting " + target + " (model " + m + ")");
-            Calibrator.Result r = new Calibrator(c, target, m, System.err).run(n, maxContext, maxBatch, reps);
+            System.err.println("sim calibrate: fitting " + String.join(",", target) + " (model " + m + ")");
+            Calibrator.Result r = new Calibrator(cs, String.join(",", target), m, System.err).run(n, maxContext, maxBatch, reps);
             r.profile().write(out);
             Profile p = r.profile();
             System.out.printf(java.util.Locale.ROOT, "a=%.3f ms b=%.5f ms/token (R2 %.3f)  c=%.3f ms d=%.4f ms/seq e=%.6f ms/context token (R2 %.3f)  -> %s%n",

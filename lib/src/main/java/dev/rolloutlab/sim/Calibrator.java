@@ -28,13 +28,14 @@ public final class Calibrator {
     public record Result(Profile profile, List<Point> points) {
     }
 
-    private final OpenAiClient client;
+    private final List<OpenAiClient> clients;
     private final String target;
     private final String model;
     private final PrintStream log;
+    private final ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor();
 
-    public Calibrator(OpenAiClient client, String target, String model, PrintStream log) {
-        this.client = client;
+    public Calibrator(List<OpenAiClient> clients, String target, String model, PrintStream log) {
+        this.clients = clients;
         this.target = target;
         this.model = model;
         this.log = log;
@@ -47,27 +48,28 @@ public final class Calibrator {
         int[] lens = {16, top / 4, top / 2, 3 * top / 4, top};
         warmUp();
         for (int len : lens) {
-            double[] ttft = new double[reps];
+            List<Double> ttft = new ArrayList<>();
             boolean engineTimed = true;
             for (int r = 0; r < reps; r++) {
-                OpenAiClient.Result x = one(len, 2, r);
-                // the engine's own prefill time where the server reports it (ours, in Server-Timing), else what the client
-                // sees: a simulated server adds its own HTTP time, so a client-side figure would count that twice
-                double engine = x.serverTimings().prefillMs();
-                engineTimed &= !Double.isNaN(engine);
-                ttft[r] = Double.isNaN(engine) ? ms(x.firstTokenNs() - x.sentNs()) : engine;
+                for (OpenAiClient.Result x : one(len, 2, r)) {
+                    // the engine's own prefill time where the server reports it (ours, in Server-Timing), else what the client
+                    // sees: a simulated server adds its own HTTP time, so a client-side figure would count that twice
+                    double engine = x.serverTimings().prefillMs();
+                    engineTimed &= !Double.isNaN(engine);
+                    ttft.add(Double.isNaN(engine) ? ms(x.firstTokenNs() - x.sentNs()) : engine);
+                }
             }
-            points.add(new Point(engineTimed ? "prefill" : "prefill-client", 1, len, len, median(ttft)));
+            points.add(new Point(engineTimed ? "prefill" : "prefill-client", 1, len, len, median(ttft.stream().mapToDouble(Double::doubleValue).toArray())));
             log.printf("  prefill  %4d prompt tokens: %.2f ms (%s)%n", len, points.getLast().ms(),
                     engineTimed ? "the server's Server-Timing" : "time to first token at the client");
         }
         List<Integer> batches = new ArrayList<>();
         for (int b = 1; b <= maxBatch && b <= 32; b *= 2) batches.add(b);
-        try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+        try (pool) {
             for (int len : new int[]{16, top / 2}) {
                 for (int b : batches) {
                     List<Double> gaps = new ArrayList<>();
-                    for (int r = 0; r < reps; r++) gaps.addAll(batch(pool, b, len));
+                    for (int r = 0; r < reps; r++) gaps.addAll(batch(b, len));
                     double step = median(gaps.stream().mapToDouble(Double::doubleValue).toArray());
                     points.add(new Point("decode", b, len, len + DECODE_TOKENS / 2.0, step));
                     log.printf("  decode   batch %2d, %4d prompt tokens: %.2f ms per step%n", b, len, step);
@@ -92,19 +94,27 @@ public final class Calibrator {
         for (int i = 0; i < WARMUP; i++) one(16, 1, i);
     }
 
-    /** One streamed request alone. */
-    private OpenAiClient.Result one(int promptTokens, int maxTokens, int seed) {
-        OpenAiClient.Result r = client.complete(request(promptTokens, maxTokens, seed));
-        if (!r.ok()) throw new IllegalStateException("calibration request failed: " + r.status() + " " + r.error());
-        return r;
+    /** One streamed request on every port at once (alone on each engine). */
+    private List<OpenAiClient.Result> one(int promptTokens, int maxTokens, int seed) {
+        List<CompletableFuture<OpenAiClient.Result>> fs = new ArrayList<>();
+        for (OpenAiClient c : clients) fs.add(CompletableFuture.supplyAsync(() -> c.complete(request(promptTokens, maxTokens, seed)), pool));
+        List<OpenAiClient.Result> out = new ArrayList<>();
+        for (var f : fs) {
+            OpenAiClient.Result r = f.join();
+            if (!r.ok()) throw new IllegalStateException("calibration request failed: " + r.status() + " " + r.error());
+            out.add(r);
+        }
+        return out;
     }
 
-    /** {@code b} streams started together; the gaps between their tokens, after the first. */
-    private List<Double> batch(ExecutorService pool, int b, int len) {
+    /** {@code b} streams started together on every port; the gaps between their tokens, after the first. */
+    private List<Double> batch(int b, int len) {
         List<CompletableFuture<OpenAiClient.Result>> fs = new ArrayList<>();
-        for (int i = 0; i < b; i++) {
-            int seed = i;
-            fs.add(CompletableFuture.supplyAsync(() -> client.complete(request(len, DECODE_TOKENS, seed)), pool));
+        for (OpenAiClient c : clients) {
+            for (int i = 0; i < b; i++) {
+                int seed = i;
+                fs.add(CompletableFuture.supplyAsync(() -> c.complete(request(len, DECODE_TOKENS, seed)), pool));
+            }
         }
         List<Double> gaps = new ArrayList<>();
         for (var f : fs) {
