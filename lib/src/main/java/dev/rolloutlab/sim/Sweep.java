@@ -106,7 +106,7 @@ public final class Sweep {
             List<Target> targets = lb == null ? urls.stream().map(u -> Target.http(new OpenAiClient(http, u, null, true))).toList()
                     : List.of(Target.http(new OpenAiClient(http, lb.url(), null, true)));
             long[] cpu0 = dev.rolloutlab.process.MachineLoad.cpuTicks();
-            Summary s = new LoadGenerator(targets, w, LoadGenerator.Options.closed(topology, "keep-alive", conc, n).withWarmup(Math.min(n, 8))).run().summary();
+            Summary s = new LoadGenerator(targets, w, LoadGenerator.Options.closed(topology, "keep-alive", conc, n).withWarmup(Math.min(n, 2))).run().summary();
             long[] cpu1 = dev.rolloutlab.process.MachineLoad.cpuTicks();
             double busy = cpu1[1] == cpu0[1] ? Double.NaN : 100.0 * (cpu1[0] - cpu0[0]) / (cpu1[1] - cpu0[1]);
             log.printf("  %3d hosts x %d ports  %-6s  %8.0f tok/s  p50 %7.1f ms  p99 %7.1f ms  failed %d  this machine's CPU %3.0f %%%s%n", hosts,
