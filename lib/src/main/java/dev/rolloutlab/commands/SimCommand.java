@@ -87,8 +87,8 @@ public final class SimCommand implements Callable<Integer> {
         @Option(names = "--model-gb", defaultValue = "0.25", description = "Real size of one weight update in GB (0.25: a 125M model in BF16; 16: an 8B one). "
                 + "Transfers take their real time, so large updates to many hosts make a long sweep. Default: ${DEFAULT-VALUE}")
         double modelGb;
-        @Option(names = "--requests-per-port", defaultValue = "16", description = "Requests per port and host count (p99 needs 1,000 in all: "
-                + "from 16 hosts x 4 ports up at the default). Default: ${DEFAULT-VALUE}")
+        @Option(names = "--requests-per-port", defaultValue = "8", description = "Requests per port and host count (p99 needs 1,000 in all: "
+                + "from 32 hosts x 4 ports up at the default). Default: ${DEFAULT-VALUE}")
         int requestsPerPort;
         @Option(names = "--concurrency-per-port", defaultValue = "4", description = "Default: ${DEFAULT-VALUE}")
         int concurrencyPerPort;
