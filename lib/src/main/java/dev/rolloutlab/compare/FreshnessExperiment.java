@@ -34,7 +34,7 @@ import java.util.function.BooleanSupplier;
 public final class FreshnessExperiment {
     /** One sampled request (a GRPO group): its versions, how stale its tokens were, and whether it was lost or retried. */
     public record Sample(String strategy, int step, long trainerVersion, long weightsVersion, long lag, int tokens, double tokenLag,
-                         int status, String backend, boolean retried, String error) {
+                         boolean mixed, int status, String backend, boolean retried, String error) {
     }
 
     /** Trainer-vs-rollout logprobs of one scored sample (the first of each group). One row of logprob_gap.csv. */
@@ -43,7 +43,8 @@ public final class FreshnessExperiment {
 
     /** One row of freshness.csv. */
     public record StrategySummary(String strategy, int steps, int samples, double meanUpdateMs, double meanPropagationMs, double bytesPerUpdate,
-                                  int lost, int retried, double meanLag, long maxLag, double tokenWeightedLag, double meanAbsLogprobGap, double klK3) {
+                                  int lost, int retried, double meanLag, long maxLag, double tokenWeightedLag, int mixedRequests,
+                                  double meanAbsLogprobGap, double klK3) {
         Summary asSummary() {
             return Summary.builder(strategy, "keep-alive", "freshness").completed(samples - lost).failed(lost).durationS(0)
                     .meanStalenessVersions(tokenWeightedLag).build();
@@ -201,7 +202,7 @@ public final class FreshnessExperiment {
     /** Records one request's staleness and, for its first sample, the trainer-vs-rollout logprob gap. */
     private void record(String strategy, int step, long t, GenerationRequest r, Completion done, String backend, boolean retried, String error, Trainer trainer) {
         if (done == null) {
-            samples.add(new Sample(strategy, step, t, -1, -1, 0, Double.NaN, -1, backend, retried, error));
+            samples.add(new Sample(strategy, step, t, -1, -1, 0, Double.NaN, false, -1, backend, retried, error));
             return;
         }
         long lagSum = 0;
@@ -211,7 +212,8 @@ public final class FreshnessExperiment {
             tokens += s.versions().length;
         }
         long min = done.minVersion();
-        samples.add(new Sample(strategy, step, t, min, t - min, tokens, tokens == 0 ? Double.NaN : (double) lagSum / tokens, 200, backend, retried, null));
+        samples.add(new Sample(strategy, step, t, min, t - min, tokens, tokens == 0 ? Double.NaN : (double) lagSum / tokens,
+                done.maxVersion() != min, 200, backend, retried, null));
         dev.rolloutlab.engine.Sample first = Trainer.first(done);
         Trainer.Gap g = trainer.gap(r.promptTokens(), first);
         gaps.add(new LogprobGap(strategy, step, t, first.minVersion(), g.tokens(), g.meanAbs(), g.klK3()));
@@ -227,8 +229,9 @@ public final class FreshnessExperiment {
         double tokenLag = mine.stream().filter(s -> s.tokens() > 0).mapToDouble(s -> s.tokenLag() * s.tokens()).sum()
                 / Math.max(1, mine.stream().mapToInt(Sample::tokens).sum());
         double gap = weighted(myGaps, LogprobGap::meanAbsGap), kl = weighted(myGaps, LogprobGap::klK3);
+        int mixed = (int) mine.stream().filter(Sample::mixed).count(); // a request whose samples span two versions
         StrategySummary s = new StrategySummary(strategy, c.freshnessSteps(), mine.size(), mean(update), mean(propagation), bytes, lost, retried,
-                meanLag, maxLag, tokenLag, gap, kl);
+                meanLag, maxLag, tokenLag, mixed, gap, kl);
         log.printf("  %-18s update %8.1f ms  all serving after %8.1f ms  %7.1f MB/update  lost %d retried %d  token lag %.2f  |Δlogprob| %.2e  KL %.2e%n",
                 strategy, s.meanUpdateMs(), s.meanPropagationMs(), bytes / 1e6, lost, retried, tokenLag, gap, kl);
         return s;

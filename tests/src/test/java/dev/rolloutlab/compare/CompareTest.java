@@ -84,6 +84,7 @@ class CompareTest {
         for (Row row : f) {
             if (row.getString("strategy").equals("inproc-swap")) {
                 assertEquals(0.0, row.getNumber("token_weighted_lag"), 0.0, "every in-process token is on-policy");
+                assertEquals(0.0, row.getNumber("mixed_requests"), 0.0, "an in-memory swap between batches splits no request");
                 assertTrue(row.getNumber("mean_abs_logprob_gap") < 1e-4 && row.getNumber("kl_k3") < 1e-8, "the trainer reproduces on-policy logprobs: " + row);
             } else if (row.getNumber("token_weighted_lag") > 0) {
                 staleSomewhere = true;
