@@ -70,11 +70,21 @@ final class SimWeights {
         JsonNode b = Http.jsonBody(ctx, 4096);
         String from = b.path("from").asText("");
         URI u = peer(from);
-        // a new connection per transfer: a pooled one may have idled out on the peer between two updates
-        OpenAiClient c = new OpenAiClient(http, u.getScheme() + "://" + u.getAuthority(), null, false);
-        OpenAiClient.Exchange x = c.getWith(u.getRawPath() + (u.getRawQuery() == null ? "" : "?" + u.getRawQuery()), token());
-        if (!x.ok()) throw new AdminRoutes.AdminError(502, "pull from " + from + " failed: " + x.status() + " " + (x.error() != null ? x.error() : ""));
-        json(ctx, 200, admin.simInstall(x.body().getBytes(java.nio.charset.StandardCharsets.ISO_8859_1), null));
+        // the blob's bytes as they came (a text body would decode and re-encode them), on a new connection: a pooled
+        // one may have idled out on the storage host between two updates
+        okhttp3.Request req = new okhttp3.Request.Builder().url(u.toString()).header("X-Admin-Token", options.adminToken())
+                .header("Connection", "close").build();
+        byte[] blob;
+        try (okhttp3.Response resp = http.newCall(req).execute()) {
+            long len = resp.body().contentLength();
+            if (resp.code() != 200 || len > maxBytes) {
+                throw new AdminRoutes.AdminError(502, "pull from " + from + " failed: " + resp.code() + (len > maxBytes ? ", " + len + " bytes is over the limit" : ""));
+            }
+            blob = resp.body().bytes();
+        } catch (java.io.IOException e) {
+            throw new AdminRoutes.AdminError(502, "pull from " + from + " failed: " + e.getMessage());
+        }
+        json(ctx, 200, admin.simInstall(blob, null));
     }
 
     /** {@code GET /admin/sim_blob?bytes=N}: N bytes to pull, as a storage host serves a checkpoint. */
