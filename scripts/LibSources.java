@@ -64,6 +64,7 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/Pooling.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/Progress.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/QuickRun.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/compare/RemoteFleet.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/SweepPoint.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/Topologies.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/Trainer.java
@@ -187,6 +188,7 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/sim/LinkProfile.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/sim/NetnsFleet.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/sim/Profile.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/sim/Propagation.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/sim/SimHosts.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/sim/Sweep.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/util/Await.java

@@ -37,7 +37,7 @@ class ArchitectureTest {
             Map.entry("lb", Set.of("cluster", "http1", "util")),
             Map.entry("compare", Set.of("bench", "cluster", "engine", "openai", "process", "util")),
             Map.entry("report", Set.of("bench", "util")),
-            Map.entry("sim", Set.of("bench", "engine", "lb", "openai", "process", "util")),
+            Map.entry("sim", Set.of("bench", "compare", "engine", "lb", "openai", "process", "util")),
             Map.entry("commands", Set.of("bench", "cluster", "compare", "engine", "http1", "lb", "openai", "process", "report", "server", "sim", "util")));
 
     static final Pattern REF = Pattern.compile("\\bdev\\.rolloutlab\\.([a-z0-9]+)\\.");

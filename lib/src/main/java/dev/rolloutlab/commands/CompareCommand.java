@@ -10,6 +10,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 
@@ -58,9 +59,17 @@ public final class CompareCommand implements Callable<Integer> {
     @Option(names = "--endpoint", defaultValue = "auto", description = "completions, chat or auto (completions for our servers; "
             + "for --targets, probe once and use chat when completions is missing). Default: ${DEFAULT-VALUE}")
     String endpoint;
-    @Option(names = "--fleet", description = "sim:HOSTSxPORTS: run the HTTP legs on simulated hosts (network namespaces, shaped links, "
-            + "serve --engine sim; needs root) and the in-process legs on the same timing model. Freshness is not run at scale yet.")
+    @Option(names = "--fleet", description = "sim:HOSTSxPORTS: run the HTTP legs and the freshness experiment on simulated hosts (network "
+            + "namespaces, shaped links, serve --engine sim; needs root), the in-process legs on the same timing model. Strategies there: "
+            + "inproc-swap, push-all, rolling, tree, storage.")
     String fleet;
+    @Option(names = "--bytes-scale", defaultValue = "1000", description = "With --fleet: divide weight payloads and the weights' link rate by this "
+            + "(requests keep the real rate). Default: ${DEFAULT-VALUE}")
+    double bytesScale;
+    @Option(names = "--model-gb", defaultValue = "0.25", description = "With --fleet: real size of one weight update in GB. Default: ${DEFAULT-VALUE}")
+    double modelGb;
+    @Option(names = "--freshness-steps", description = "Training steps per freshness strategy. Default: 3 (2 with --quick, 5 with --full).")
+    Integer freshnessSteps;
     @Option(names = "--profile", defaultValue = "rollout-lab-small-2core", description = "Timing profile of --fleet. Default: ${DEFAULT-VALUE}")
     String profile;
     @Option(names = "--link", defaultValue = "cross-zone", description = "Link profile of --fleet (see sim sweep --help). Default: ${DEFAULT-VALUE}")
@@ -97,14 +106,20 @@ public final class CompareCommand implements Callable<Integer> {
             if (!(changedFraction > 0 && changedFraction <= 1)) throw new Cli.UserError("--changed-fraction must be in (0, 1], e.g. 0.045; got " + changedFraction);
             b.changedFraction(changedFraction);
         }
+        if (freshnessSteps != null) b.freshnessSteps(freshnessSteps);
+        List<String> known = new ArrayList<>(List.of("inproc-swap"));
+        known.addAll(fleet != null ? dev.rolloutlab.sim.Propagation.STRATEGIES : CompareConfig.ALL_STRATEGIES);
         if (strategies != null) {
             List<String> s = strategies.equals(List.of("none")) ? List.of() : strategies;
             for (String x : s) {
-                if (!CompareConfig.ALL_STRATEGIES.contains(x)) throw new Cli.UserError("--strategies: unknown " + x + " (choose from " + CompareConfig.ALL_STRATEGIES + " or none)");
+                if (!known.contains(x)) throw new Cli.UserError("--strategies: unknown " + x + (fleet != null ? " on a --fleet" : "") + " (choose from "
+                        + String.join(", ", new java.util.LinkedHashSet<>(known)) + " or none)");
             }
             b.strategies(s);
         } else if (targets != null) {
             b.strategies(List.of("inproc-swap")); // external servers: we cannot push our weights into them
+        } else if (fleet != null) {
+            b.strategies(List.copyOf(new java.util.LinkedHashSet<>(known)));
         }
         dev.rolloutlab.sim.Fleet sim = null;
         if (fleet != null) {
@@ -116,21 +131,25 @@ public final class CompareCommand implements Callable<Integer> {
                 var t = dev.rolloutlab.sim.Profile.load(profile).model();
                 var l = dev.rolloutlab.sim.LinkProfile.parse(link);
                 if (model.model != null) throw new Cli.UserError("--fleet serves a simulated model; --model does not apply");
-                b.fleet(fleet, t).numServers(hp[0] * hp[1]).strategies(List.of()).shape("tiny"); // ids inside the simulated hosts' vocabulary
+                if (!(bytesScale >= 1 && bytesScale <= 1e6)) throw new Cli.UserError("--bytes-scale must be in [1, 1000000], got " + bytesScale);
+                if (!(modelGb > 0 && modelGb <= 2000)) throw new Cli.UserError("--model-gb must be in (0, 2000], got " + modelGb);
+                // ids inside the simulated hosts' vocabulary; simulated servers are small C1 JVMs, a long JIT warm-up buys nothing
+                b.fleet(fleet, t).numServers(hp[0] * hp[1]).shape("tiny").jitWarmup(200);
                 if (topologies == null) b.topologies(List.of("inprocN", "httpN", "lb"));
-                b.build(); // refuse bad flags before any namespace exists
-                sim = dev.rolloutlab.sim.Fleet.start(fleet, profile, l, System.err);
+                CompareConfig c = b.build(); // refuse bad flags before any namespace exists
+                var spec = new dev.rolloutlab.sim.Fleet.Spec(hp[0], hp[1], profile, l, bytesScale, modelGb);
+                sim = dev.rolloutlab.sim.Fleet.start(spec, c.strategies().stream().anyMatch(x -> !x.equals("inproc-swap")), System.err);
             } catch (IllegalArgumentException e) {
                 throw new Cli.UserError(e.getMessage());
             }
             b.externalTargets(sim.urls());
         }
         try (dev.rolloutlab.sim.Fleet ignored = sim) {
-            return run(b);
+            return run(b, sim);
         }
     }
 
-    private int run(CompareConfig.Builder b) throws Exception {
+    private int run(CompareConfig.Builder b, dev.rolloutlab.sim.Fleet sim) throws Exception {
         CompareConfig c;
         try {
             c = b.endpoint(endpoint).build();
@@ -138,7 +157,7 @@ public final class CompareCommand implements Callable<Integer> {
             throw new Cli.UserError(e.getMessage());
         }
         RunFolder results = RunFolder.create(out, "compare");
-        Compare cmp = new Compare(c, results, System.err);
+        Compare cmp = new Compare(c, results, System.err).onFleet(sim);
         System.err.println("compare: " + c.grid() + " run, " + c.rounds() + " round(s), model " + (c.model() != null ? c.model() : c.shape())
                 + " -> " + results.dir());
         Interrupts.onInterrupt("compare", () -> cmp.stop("interrupted (Ctrl-C)"));

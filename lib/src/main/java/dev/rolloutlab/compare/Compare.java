@@ -48,10 +48,18 @@ public final class Compare {
     private int roundsRun;
     private Pooling.Widest widest;
 
+    private RemoteFleet fleet;
+
     public Compare(CompareConfig config, RunFolder results, PrintStream log) {
         this.c = config;
         this.results = results;
         this.log = log;
+    }
+
+    /** The servers of {@code --fleet}: the freshness experiment's HTTP strategies then run on them, at scale. */
+    public Compare onFleet(RemoteFleet f) {
+        fleet = f;
+        return this;
     }
 
     /** Stops the current leg and everything started; {@link #run()} then writes what it has, marked incomplete. */
@@ -80,7 +88,7 @@ public final class Compare {
             rounds(legs);
             topologies.close(); // the topology servers are done; free the cores for the freshness servers
             if (stopReason == null && !c.strategies().isEmpty()) {
-                FreshnessExperiment fx = new FreshnessExperiment(c, model, results.dir(), log, http);
+                FreshnessExperiment fx = new FreshnessExperiment(c, model, results.dir(), log, http, fleet);
                 try {
                     fx.run(() -> stopReason != null, progress::strategyDone);
                 } finally { // a strategy that failed keeps the ones measured before it
@@ -301,43 +309,16 @@ public final class Compare {
         }
     }
 
+    /** run.json's config: the run's settings and what it settled while running. */
     public Map<String, Object> describe() {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("command", "compare");
-        m.put("grid", c.grid());
-        m.put("quick", c.quick());
-        m.put("model", c.model() != null ? c.model().toString() : "default " + c.shape());
-        m.put("topologies", c.topologies());
-        m.put("num_servers", c.numServers());
-        m.put("concurrency", c.concurrency());
-        m.put("requests_per_leg", c.requestsPerLeg());
-        m.put("cell_seconds", c.cellSeconds());
-        m.put("max_requests_per_leg", c.maxRequestsPerLeg());
+        Map<String, Object> m = c.describe();
         m.put("requests_per_cell", cellRequests);
-        m.put("rounds", c.rounds());
         m.put("rounds_run", roundsRun);
-        m.put("until_ci_pct", c.untilCiPct());
-        m.put("max_rounds", c.maxRounds());
         if (widest != null) m.put("widest_interval", Pooling.describe(widest));
-        m.put("warmup_per_cell", c.warmupPerCell());
-        m.put("jit_warmup", c.jitWarmup());
-        m.put("sweep_requests", c.sweepRequests());
         m.put("baselines", Pooling.BASELINES);
         if (topologies != null) m.put("compute", topologies.compute());
-        if (c.serveDelayMs() > 0) m.put("serve_test_delay_ms", c.serveDelayMs());
-        m.put("prompt_lens", c.promptLens());
-        m.put("output_lens", c.outputLens());
-        m.put("connections", c.connections());
-        m.put("sweep_concurrency", c.sweepConcurrency());
-        m.put("strategies", c.strategies());
-        m.put("freshness_steps", c.freshnessSteps());
-        m.put("freshness_batch", c.freshnessBatch());
-        m.put("group_size", c.groupSize());
-        m.put("changed_fraction", c.changedFraction());
-        if (c.fleet() != null) m.put("fleet", Map.of("spec", c.fleet(), "timing_model", c.timing()));
-        m.put("external_targets", c.externalTargets());
+        if (fleet != null) m.put("fleet", Map.of("spec", c.fleet(), "timing_model", c.timing(), "assumptions", fleet.assumptions()));
         m.put("endpoint", endpoint == CompletionRequest.Endpoint.CHAT ? "chat" : "completions");
-        m.put("endpoint_flag", c.endpoint());
         m.put("calibration_ms_before", calibrationBefore);
         m.put("calibration_ms_after", calibrationAfter);
         return m;

@@ -72,6 +72,7 @@ public record CompareConfig(
             }
         }
         if (!(changedFraction > 0 && changedFraction <= 1)) throw new IllegalArgumentException("--changed-fraction must be in (0, 1], got " + changedFraction);
+        if (freshnessSteps < 1 || freshnessSteps > 1000) throw new IllegalArgumentException("--freshness-steps must be in [1, 1000], got " + freshnessSteps);
         topologies = List.copyOf(topologies);
         strategies = List.copyOf(strategies);
         externalTargets = List.copyOf(externalTargets);
@@ -97,6 +98,41 @@ public record CompareConfig(
     /** Engines behind a topology: one for inproc and http1, N for the rest. */
     public int engines(String topology) {
         return topology.equals("inproc") || topology.equals("http1") ? 1 : numServers;
+    }
+
+    /** The settings as run.json's config records them. */
+    public java.util.Map<String, Object> describe() {
+        java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();
+        m.put("command", "compare");
+        m.put("grid", grid);
+        m.put("quick", quick());
+        m.put("model", model != null ? model.toString() : "default " + shape);
+        m.put("topologies", topologies);
+        m.put("num_servers", numServers);
+        m.put("concurrency", concurrency);
+        m.put("requests_per_leg", requestsPerLeg);
+        m.put("cell_seconds", cellSeconds);
+        m.put("max_requests_per_leg", maxRequestsPerLeg);
+        m.put("rounds", rounds);
+        m.put("until_ci_pct", untilCiPct);
+        m.put("max_rounds", maxRounds);
+        m.put("warmup_per_cell", warmupPerCell);
+        m.put("jit_warmup", jitWarmup);
+        m.put("sweep_requests", sweepRequests);
+        if (serveDelayMs > 0) m.put("serve_test_delay_ms", serveDelayMs);
+        m.put("prompt_lens", promptLens);
+        m.put("output_lens", outputLens);
+        m.put("connections", connections);
+        m.put("sweep_concurrency", sweepConcurrency);
+        m.put("strategies", strategies);
+        m.put("freshness_steps", freshnessSteps);
+        m.put("freshness_batch", freshnessBatch);
+        m.put("group_size", groupSize);
+        m.put("changed_fraction", changedFraction);
+        if (fleet != null) m.put("fleet", java.util.Map.of("spec", fleet, "timing_model", timing));
+        m.put("external_targets", externalTargets);
+        m.put("endpoint_flag", endpoint);
+        return m;
     }
 
     public Builder toBuilder() {
@@ -232,6 +268,11 @@ public record CompareConfig(
         /** The fraction of weight elements one simulated training step changes (default 4.5 %, as measured in vime #392). */
         public Builder changedFraction(double f) {
             changedFraction = f;
+            return this;
+        }
+
+        public Builder freshnessSteps(int n) {
+            freshnessSteps = n;
             return this;
         }
 

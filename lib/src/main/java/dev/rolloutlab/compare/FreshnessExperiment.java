@@ -42,9 +42,9 @@ public final class FreshnessExperiment {
     }
 
     /** One row of freshness.csv. */
-    public record StrategySummary(String strategy, int steps, int samples, double meanUpdateMs, double meanPropagationMs, double bytesPerUpdate,
-                                  int lost, int retried, double meanLag, long maxLag, double tokenWeightedLag, int mixedRequests,
-                                  double meanAbsLogprobGap, double klK3) {
+    public record StrategySummary(String strategy, int steps, int samples, double meanUpdateMs, double meanPropagationMs,
+                                  double predictedPropagationMs, double bytesPerUpdate, int lost, int retried, double meanLag, long maxLag,
+                                  double tokenWeightedLag, int mixedRequests, double meanAbsLogprobGap, double klK3) {
         Summary asSummary() {
             return Summary.builder(strategy, "keep-alive", "freshness").completed(samples - lost).failed(lost).durationS(0)
                     .meanStalenessVersions(tokenWeightedLag).build();
@@ -60,9 +60,12 @@ public final class FreshnessExperiment {
     private final List<LogprobGap> gaps = new ArrayList<>();
     private final List<StrategySummary> summaries = new ArrayList<>();
     private final String token = UUID.randomUUID().toString();
+    private final RemoteFleet fleet;
 
-    public FreshnessExperiment(CompareConfig c, Path model, Path resultsDir, PrintStream log, okhttp3.OkHttpClient http) {
+    /** {@code fleet}: the servers of {@code compare --fleet}, which the HTTP strategies then use; null to start our own. */
+    public FreshnessExperiment(CompareConfig c, Path model, Path resultsDir, PrintStream log, okhttp3.OkHttpClient http, RemoteFleet fleet) {
         this.c = c;
+        this.fleet = fleet;
         this.model = model;
         this.work = resultsDir.resolve("freshness-work");
         this.log = log;
@@ -92,6 +95,11 @@ public final class FreshnessExperiment {
                 log.println("compare: freshness " + s);
                 if (s.equals("inproc-swap")) {
                     out.add(inproc());
+                } else if (fleet != null) {
+                    out.add(remote(s, fleet.urls(), fleet.model(), fleet.version(), null, (step, v) -> () -> {
+                        RemoteFleet.Update u = fleet.update(s);
+                        return new WeightPush.Cost(Double.NaN, u.realBytes(), u.predictedMs());
+                    }));
                 } else if (s.equals("http-restart")) {
                     try (WeightPush own = new WeightPush(model, work, logs, token, http, ports()).start(0)) {
                         out.add(http(s, own, 0));
@@ -109,10 +117,11 @@ public final class FreshnessExperiment {
         return out;
     }
 
-    private List<GenerationRequest> batch(int step) {
+    /** A step's groups: at least one per server, so a fleet's every port samples. */
+    private List<GenerationRequest> batch(int step, int servers) {
         List<GenerationRequest> reqs = new ArrayList<>();
         SplittableRandom r = new SplittableRandom(step);
-        for (int i = 0; i < c.freshnessBatch(); i++) {
+        for (int i = 0; i < Math.max(c.freshnessBatch(), servers); i++) {
             int[] ids = new int[16];
             for (int j = 0; j < ids.length; j++) ids[j] = 10 + r.nextInt(900);
             reqs.add(new GenerationRequest(ids, c.groupSize(), SamplingParams.of(16, 1.0, (long) step * 100 + i).withIgnoreEos(true)));
@@ -125,33 +134,53 @@ public final class FreshnessExperiment {
         Trainer trainer = new Trainer(cp, c.changedFraction());
         List<Double> update = new ArrayList<>();
         int before = samples.size(), gapsBefore = gaps.size();
-        try (InProcessEngine engine = new InProcessEngine(cp, EngineOptions.DEFAULT);
+        // on a simulated fleet the in-process side runs the fleet's timing model; its tokens are random, so not scored
+        boolean simulated = c.timing() != null;
+        try (InProcessEngine engine = new InProcessEngine(cp, simulated ? EngineOptions.DEFAULT.simulated(c.timing()) : EngineOptions.DEFAULT);
              ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
             for (int step = 0; step < c.freshnessSteps(); step++) {
-                List<GenerationRequest> reqs = batch(step);
+                List<GenerationRequest> reqs = batch(step, 1);
                 List<CompletableFuture<Completion>> fs = new ArrayList<>();
                 for (GenerationRequest r : reqs) fs.add(CompletableFuture.supplyAsync(() -> engine.generate(r), pool));
-                for (int i = 0; i < reqs.size(); i++) record("inproc-swap", step, step, reqs.get(i), fs.get(i).join(), "inproc", false, null, trainer);
+                for (int i = 0; i < reqs.size(); i++) {
+                    record("inproc-swap", step, step, reqs.get(i), fs.get(i).join(), "inproc", false, null, simulated ? null : trainer);
+                }
                 Map<String, Tensor> next = trainer.step(step + 1, step + 1);
                 long u0 = System.nanoTime();
                 engine.updateWeights(next);
                 update.add((System.nanoTime() - u0) / 1e6);
             }
         }
-        return summarize("inproc-swap", before, gapsBefore, update, update, 0);
+        return summarize("inproc-swap", before, gapsBefore, update, update, List.of(), 0);
     }
 
+    /** Our own servers, on real weights: the trainer makes each version and the strategy moves it. */
     private StrategySummary http(String strategy, WeightPush push, long base) {
         Trainer trainer = new Trainer(Checkpoint.load(model), c.changedFraction());
-        List<HttpEngine> engines = push.urls().stream().map(u -> new HttpEngine(u, null, "m")).toList();
-        List<Double> update = new ArrayList<>(), propagation = new ArrayList<>();
+        return remote(strategy, push.urls(), "m", base, trainer, (step, v) -> {
+            Map<String, Tensor> prev = trainer.tensors(), next = trainer.step(step, v);
+            return () -> push.apply(strategy, prev, next, v);
+        });
+    }
+
+    /** The trainer's side of a step: make version {@code v} now, and say how it reaches the servers (run in the background). */
+    private interface Publisher {
+        java.util.function.Supplier<WeightPush.Cost> next(int step, long v);
+    }
+
+    /** A pipelined loop over HTTP servers: each batch is sampled while the previous update is still propagating. {@code trainer} null: not scored. */
+    private StrategySummary remote(String strategy, List<String> urls, String modelName, long base, Trainer trainer, Publisher publisher) {
+        // one client for every server; idle connections are dropped before serve's idle timeout would close them
+        okhttp3.OkHttpClient shared = dev.rolloutlab.openai.OpenAiClient.http(Math.max(64, urls.size()), java.time.Duration.ofMinutes(10), java.time.Duration.ofSeconds(30));
+        List<HttpEngine> engines = urls.stream().map(u -> new HttpEngine(shared, u, null, modelName)).toList();
+        List<Double> update = new ArrayList<>(), propagation = new ArrayList<>(), predicted = new ArrayList<>();
         List<Long> bytes = new ArrayList<>();
         int before = samples.size(), gapsBefore = gaps.size();
         CompletableFuture<Void> pending = CompletableFuture.completedFuture(null);
         try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
             for (int step = 0; step < c.freshnessSteps(); step++) {
                 long t = base + step;
-                List<GenerationRequest> reqs = batch(step);
+                List<GenerationRequest> reqs = batch(step, engines.size());
                 List<CompletableFuture<Attempt>> fs = new ArrayList<>();
                 for (int i = 0; i < reqs.size(); i++) {
                     int k = i;
@@ -162,14 +191,14 @@ public final class FreshnessExperiment {
                     record(strategy, step, t, reqs.get(i), a.completion, a.backend, a.retried, a.error, trainer);
                 }
                 pending.join(); // at most one update in flight, as a trainer would have
-                Map<String, Tensor> prev = trainer.tensors();
-                Map<String, Tensor> next = trainer.step(step + 1, t + 1);
+                var move = publisher.next(step + 1, t + 1);
                 long u0 = System.nanoTime();
                 // the update proceeds in the background while the next batch is already being generated
                 pending = CompletableFuture.runAsync(() -> {
-                    WeightPush.Cost cost = push.apply(strategy, prev, next, t + 1);
+                    WeightPush.Cost cost = move.get();
                     propagation.add((System.nanoTime() - u0) / 1e6);
                     update.add(cost.trainerMs());
+                    predicted.add(cost.predictedMs());
                     bytes.add(cost.bytes());
                 }, pool);
             }
@@ -177,7 +206,7 @@ public final class FreshnessExperiment {
         } finally {
             engines.forEach(HttpEngine::close);
         }
-        return summarize(strategy, before, gapsBefore, update, propagation, bytes.stream().mapToLong(Long::longValue).average().orElse(Double.NaN));
+        return summarize(strategy, before, gapsBefore, update, propagation, predicted, bytes.stream().mapToLong(Long::longValue).average().orElse(Double.NaN));
     }
 
     /** An answer, or why there is none, after the retries a restarting fleet needs. */
@@ -214,12 +243,13 @@ public final class FreshnessExperiment {
         long min = done.minVersion();
         samples.add(new Sample(strategy, step, t, min, t - min, tokens, tokens == 0 ? Double.NaN : (double) lagSum / tokens,
                 done.maxVersion() != min, 200, backend, retried, null));
+        if (trainer == null) return;
         dev.rolloutlab.engine.Sample first = Trainer.first(done);
         Trainer.Gap g = trainer.gap(r.promptTokens(), first);
         gaps.add(new LogprobGap(strategy, step, t, first.minVersion(), g.tokens(), g.meanAbs(), g.klK3()));
     }
 
-    private StrategySummary summarize(String strategy, int from, int gapsFrom, List<Double> update, List<Double> propagation, double bytes) {
+    private StrategySummary summarize(String strategy, int from, int gapsFrom, List<Double> update, List<Double> propagation, List<Double> predicted, double bytes) {
         List<Sample> mine = samples.subList(from, samples.size());
         List<LogprobGap> myGaps = gaps.subList(gapsFrom, gaps.size());
         int lost = (int) mine.stream().filter(s -> s.status() != 200 || s.error() != null).count();
@@ -230,10 +260,11 @@ public final class FreshnessExperiment {
                 / Math.max(1, mine.stream().mapToInt(Sample::tokens).sum());
         double gap = weighted(myGaps, LogprobGap::meanAbsGap), kl = weighted(myGaps, LogprobGap::klK3);
         int mixed = (int) mine.stream().filter(Sample::mixed).count(); // a request whose samples span two versions
-        StrategySummary s = new StrategySummary(strategy, c.freshnessSteps(), mine.size(), mean(update), mean(propagation), bytes, lost, retried,
-                meanLag, maxLag, tokenLag, mixed, gap, kl);
-        log.printf("  %-18s update %8.1f ms  all serving after %8.1f ms  %7.1f MB/update  lost %d retried %d  token lag %.2f  |Δlogprob| %.2e  KL %.2e%n",
-                strategy, s.meanUpdateMs(), s.meanPropagationMs(), bytes / 1e6, lost, retried, tokenLag, gap, kl);
+        StrategySummary s = new StrategySummary(strategy, c.freshnessSteps(), mine.size(), mean(update), mean(propagation), mean(predicted), bytes,
+                lost, retried, meanLag, maxLag, tokenLag, mixed, gap, kl);
+        log.printf("  %-18s update %8s ms  all serving after %8.1f ms%s  %7.1f MB/update  lost %d retried %d  token lag %.2f  |Δlogprob| %.2e  KL %.2e%n",
+                strategy, Double.isNaN(s.meanUpdateMs()) ? "-" : String.format(java.util.Locale.ROOT, "%.1f", s.meanUpdateMs()), s.meanPropagationMs(), Double.isNaN(s.predictedPropagationMs()) ? ""
+                        : String.format(java.util.Locale.ROOT, " (bytes / rate %.1f)", s.predictedPropagationMs()), bytes / 1e6, lost, retried, tokenLag, gap, kl);
         return s;
     }
 

@@ -22,8 +22,11 @@ import java.util.Map;
  * restart. Each update reports the trainer-side cost (serialising or writing) and the bytes it moved.
  */
 final class WeightPush implements AutoCloseable {
-    /** One update: what it cost the trainer before anything was sent, and the bytes moved to all servers together. */
-    record Cost(double trainerMs, long bytes) {
+    /** One update: what it cost the trainer before anything was sent, the bytes moved to all servers together, and what bytes over rates predict (NaN: no model). */
+    record Cost(double trainerMs, long bytes, double predictedMs) {
+        Cost(double trainerMs, long bytes) {
+            this(trainerMs, bytes, Double.NaN);
+        }
     }
 
     private final Path model;

@@ -39,7 +39,12 @@ public final class HttpEngine implements Engine {
     private final ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor();
 
     public HttpEngine(String baseUrl, String apiKey, String model) {
-        this.http = OpenAiClient.http(64, Duration.ofMinutes(10));
+        this(OpenAiClient.http(64, Duration.ofMinutes(10)), baseUrl, apiKey, model);
+    }
+
+    /** Over a client shared with other engines: one per server of a large fleet would each keep a pool. */
+    public HttpEngine(OkHttpClient http, String baseUrl, String apiKey, String model) {
+        this.http = http;
         this.baseUrl = OpenAiClient.normalize(baseUrl);
         this.apiKey = apiKey;
         this.model = model;

@@ -64,11 +64,16 @@ public final class OpenAiClient {
 
     /** An OkHttp client for control-plane calls: a pool of {@code poolSize} idle connections, no retries. */
     public static OkHttpClient http(int poolSize, Duration timeout) {
+        return http(poolSize, timeout, Duration.ofMinutes(5));
+    }
+
+    /** {@code keepIdle} below the server's idle timeout (serve: 60 s) for callers that idle: nothing retries a closed connection. */
+    public static OkHttpClient http(int poolSize, Duration timeout, Duration keepIdle) {
         var dispatcher = new okhttp3.Dispatcher();
         dispatcher.setMaxRequests(Math.max(64, poolSize * 2));
         dispatcher.setMaxRequestsPerHost(Math.max(64, poolSize * 2));
         return new OkHttpClient.Builder()
-                .connectionPool(new ConnectionPool(Math.max(1, poolSize), 5, TimeUnit.MINUTES))
+                .connectionPool(new ConnectionPool(Math.max(1, poolSize), keepIdle.toMillis(), TimeUnit.MILLISECONDS))
                 .dispatcher(dispatcher)
                 .retryOnConnectionFailure(false)
                 .socketFactory(NoDelaySockets.INSTANCE)
@@ -82,20 +87,13 @@ public final class OpenAiClient {
         return baseUrl;
     }
 
-    public boolean keepAlive() {
-        return keepAlive;
-    }
-
     /** Normalises {@code host:port} or a URL to {@code http://host:port} without a trailing slash. */
     public static String normalize(String backend) {
         String b = backend.trim();
         if (!b.startsWith("http://") && !b.startsWith("https://")) {
             int colon = b.lastIndexOf(':');
-            if (colon <= 0 || colon == b.length() - 1) throw new IllegalArgumentException("Invalid backend: " + backend + " (expected host:port or a URL)");
-            try {
-                Integer.parseInt(b.substring(colon + 1));
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("Invalid backend: " + backend + " (port is not a number)");
+            if (colon <= 0 || colon == b.length() - 1 || !b.substring(colon + 1).chars().allMatch(Character::isDigit)) {
+                throw new IllegalArgumentException("Invalid backend: " + backend + " (expected host:port, the port a number, or a URL)");
             }
             b = "http://" + b;
         }

@@ -117,8 +117,9 @@ final class Findings {
         }
         return "**In-process can be fully on-policy; HTTP fanout samples stale weights unless reloads are fast** — "
                 + (inLag != null && inLag == 0 ? "confirmed" : "see numbers") + ": " + (tokens ? "token-weighted" : "mean") + " version lag per strategy: "
-                + lags.toString().replaceAll("; $", "") + ". A step here changes " + "the weights slightly (seeded noise of ±1e-3), so the KL figures "
-                + "show the order of the cost per stale token, not its size for a real optimiser step.";
+                + lags.toString().replaceAll("; $", "") + "." + (!tokens || f.doubleColumn("kl_k3").countMissing() == f.rowCount() ? ""
+                : " A step here changes the weights slightly (seeded noise of ±1e-3), so the KL figures show the order of the cost per stale token, "
+                + "not its size for a real optimiser step.");
     }
 
     private static double orNaN(Double x) {

@@ -77,7 +77,8 @@ public final class FreshnessCharts {
         chart.getStyler().setXAxisDecimalPattern("0");
         Table g = d.logprobGaps().orElse(null);
         if (g == null || g.isEmpty()) {
-            chart.addSeries("no freshness run", new double[]{0}, new double[]{0});
+            // a fleet's simulated engines sample random tokens: the freshness run has nothing to score
+            chart.addSeries(d.freshness().isPresent() ? "nothing scored (simulated engines)" : "no freshness run", new double[]{0}, new double[]{0});
             return chart;
         }
         Map<String, double[][]> series = new LinkedHashMap<>();

@@ -88,7 +88,14 @@ public final class Report {
                     .append("The trainer recomputes the logprobs of the first sample of every group under its current weights: ")
                     .append("mean_abs_logprob_gap is the mean |rollout − trainer| per token and kl_k3 the k3 estimate of KL(rollout ‖ trainer), ")
                     .append("both in nats per token.\n\n");
-            sb.append(table(f, List.of("strategy", "steps", "samples", "mean_update_ms", "mean_propagation_ms", "bytes_per_update", "lost", "retried",
+            d.run().map(r -> r.path("config").path("fleet").path("assumptions")).filter(a -> a.isArray() && !a.isEmpty()).ifPresent(a -> {
+                sb.append("On the simulated fleet: push-all, rolling, tree and storage move a scaled payload over the shaped links (see ")
+                        .append("`sop/sim-predict-a-pod.md`); predicted_propagation_ms is bytes over rates beside each measured mean_propagation_ms. ")
+                        .append("The trainer's own cost (mean_update_ms) is not simulated. Assumptions:\n\n");
+                a.forEach(x -> sb.append("- ").append(x.asText()).append('\n'));
+                sb.append('\n');
+            });
+            sb.append(table(f, List.of("strategy", "steps", "samples", "mean_update_ms", "mean_propagation_ms", "predicted_propagation_ms", "bytes_per_update", "lost", "retried",
                     "mean_lag", "max_lag", "token_weighted_lag", "mixed_requests", "mean_abs_logprob_gap", "kl_k3")));
         });
         sb.append("\n## Plots\n\n");

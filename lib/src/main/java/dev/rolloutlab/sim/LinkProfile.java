@@ -1,12 +1,10 @@
 package dev.rolloutlab.sim;
 
-import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 
 /**
  * The link between the client side and each simulated host: round-trip time, jitter and rate. The rate is shaped in
- * the kernel ({@code tc tbf} on both ends of the host's veth); the delay by a {@link DelayRelay} per port, since this
+ * the kernel ({@code tc htb} on both ends of the host's veth); the delay by a {@link DelayRelay} per port, since this
  * machine's kernel has no {@code sch_netem} (and so no loss either: a TCP relay cannot drop packets). Named profiles
  * cover the usual cases; {@code rtt=5,rate=1000} spells out a custom one.
  *
@@ -52,13 +50,17 @@ public record LinkProfile(String name, double rttMs, double jitterMs, double rat
         return new LinkProfile("custom", rtt, jitter, rate);
     }
 
-    /** The {@code tc tbf} arguments for one direction: the rate divided by {@code bytesScale}, and its burst. */
-    List<String> tbf(double bytesScale) {
-        return List.of("tbf", "rate", String.format(Locale.ROOT, "%.0fkbit", rateMbit * 1000 / bytesScale), "burst", String.valueOf(burstBytes(bytesScale)),
-                "latency", "200ms");
+    /** In words, for reports. */
+    public String describe() {
+        return String.format(java.util.Locale.ROOT, "%s: round trip %s ms (jitter %s ms), %s", name, num(rttMs), num(jitterMs),
+                rateMbit > 0 ? num(rateMbit) + " Mbit/s per host and direction" : "unshaped rate");
     }
 
-    /** What tbf lets through at once: 4 ms of the rate (one kernel tick), at least 16 KiB; a rate probe must dwarf it. */
+    private static String num(double x) {
+        return x == Math.rint(x) ? String.valueOf((long) x) : String.valueOf(x);
+    }
+
+    /** What the weights' class lets through at once: 4 ms of the rate (one kernel tick), at least 16 KiB; a rate probe must dwarf it. */
     long burstBytes(double bytesScale) {
         return Math.max(16 << 10, (long) (rateMbit * 1e6 / bytesScale / 8 * 0.004));
     }

@@ -9,14 +9,18 @@ import java.util.concurrent.TimeUnit;
 /**
  * Simulated hosts as Linux network namespaces on this machine: {@code rlsim-h1…N}, each with one veth on the bridge
  * {@code rlsim0}, at {@code 198.19.1.i} (the benchmark range 198.18.0.0/15). Both directions of every host's link
- * are rate-limited with {@code tc tbf} from a {@link LinkProfile} (its delay is added by {@link DelayRelay}s, see
- * there), so traffic between the client side (this namespace) and each host is real TCP over a shaped link. Needs root.
+ * are rate-limited with {@code tc htb} from a {@link LinkProfile} (its delay is added by {@link DelayRelay}s, see
+ * there), so traffic between the client side (this namespace) and each host is real TCP over a shaped link. Weight
+ * transfers (to or from {@link #WEIGHTS_PORT}) get the link's rate divided by {@code --bytes-scale}, as their payloads
+ * are; requests keep the real rate, so scaling the weights does not slow the rollouts. Needs root.
  * Everything is removed by {@link #close} and on JVM exit (Ctrl-C), and leftovers of an earlier run are removed first.
  */
 public final class NetnsFleet implements AutoCloseable {
     static final String PREFIX = "rlsim";
     static final String BRIDGE = PREFIX + "0";
     public static final int MAX_HOSTS = 200;
+    /** The port every simulated host takes weights on (and a storage host serves them from); the tc filters key on it. */
+    public static final int WEIGHTS_PORT = 31000;
 
     private final int hosts;
     private final LinkProfile link;
@@ -53,7 +57,7 @@ public final class NetnsFleet implements AutoCloseable {
             run("ip", "addr", "add", "198.19.0.1/16", "dev", BRIDGE);
             run("ip", "link", "set", BRIDGE, "up");
             // the client side's own uplink (the trainer's NIC) has the hosts' rate too: a push to all shares it
-            if (link.rateMbit() > 0) run(concat(List.of("tc", "qdisc", "add", "dev", BRIDGE, "root"), link.tbf(bytesScale)));
+            if (link.rateMbit() > 0) shape(List.of(), BRIDGE, link, bytesScale);
             for (int i = 1; i <= hosts; i++) {
                 String ns = namespace(i), veth = PREFIX + i;
                 run("ip", "netns", "add", ns);
@@ -63,8 +67,8 @@ public final class NetnsFleet implements AutoCloseable {
                 run("ip", "-n", ns, "link", "set", "eth0", "up");
                 run("ip", "-n", ns, "link", "set", "lo", "up");
                 if (link.rateMbit() > 0) {
-                    run(concat(List.of("tc", "qdisc", "add", "dev", veth, "root"), link.tbf(bytesScale)));
-                    run(concat(List.of("ip", "netns", "exec", ns, "tc", "qdisc", "add", "dev", "eth0", "root"), link.tbf(bytesScale)));
+                    shape(List.of(), veth, link, bytesScale);
+                    shape(List.of("ip", "netns", "exec", ns), "eth0", link, bytesScale);
                 }
             }
             return f;
@@ -72,6 +76,28 @@ public final class NetnsFleet implements AutoCloseable {
             f.close();
             throw e;
         }
+    }
+
+    /**
+     * One direction of a link: an htb class at the link's rate, split into requests (up to all of it) and weight
+     * transfers (the rate over {@code bytesScale}, told apart by {@link #WEIGHTS_PORT} either side), so at scale 1 the
+     * two share the link as they would on a real NIC.
+     */
+    private static void shape(List<String> in, String dev, LinkProfile link, double bytesScale) {
+        String real = kbit(link.rateMbit()), scaled = kbit(link.rateMbit() / bytesScale), burst = String.valueOf(link.burstBytes(bytesScale));
+        run(concat(in, List.of("tc", "qdisc", "add", "dev", dev, "root", "handle", "1:", "htb", "default", "10")));
+        run(concat(in, List.of("tc", "class", "add", "dev", dev, "parent", "1:", "classid", "1:1", "htb", "rate", real)));
+        run(concat(in, List.of("tc", "class", "add", "dev", dev, "parent", "1:1", "classid", "1:10", "htb", "rate", real, "quantum", "60000")));
+        run(concat(in, List.of("tc", "class", "add", "dev", dev, "parent", "1:1", "classid", "1:20", "htb", "rate", scaled, "ceil", scaled,
+                "burst", burst, "cburst", burst, "quantum", "60000")));
+        for (String side : List.of("sport", "dport")) {
+            run(concat(in, List.of("tc", "filter", "add", "dev", dev, "parent", "1:", "protocol", "ip", "prio", "1", "u32", "match", "ip", side,
+                    String.valueOf(WEIGHTS_PORT), "0xffff", "flowid", "1:20")));
+        }
+    }
+
+    private static String kbit(double mbit) {
+        return String.format(java.util.Locale.ROOT, "%.0fkbit", Math.max(8, mbit * 1000));
     }
 
     public int hosts() {

@@ -14,11 +14,11 @@ import java.util.concurrent.Future;
  * One {@code serve --engine sim} process per simulated host, inside its namespace, with {@code ports} ports sharing
  * one engine: the sglang-jax shape (one process per host, several ports). Small JVMs (C1 only, small heap), so 64
  * of them start on 2 cores in well under a minute. The client side reaches each port through a {@link DelayRelay}
- * (at zero delay too, so runs with and without a delay take the same path).
+ * (at zero delay too, so runs with and without a delay take the same path). One more port per host, on the same
+ * engine, takes weight transfers only ({@link NetnsFleet#WEIGHTS_PORT}): their links are shaped apart from requests.
  */
 public final class SimHosts implements AutoCloseable {
     static final List<String> JVM_FLAGS = List.of("-Xmx160m", "-Xss512k", "-XX:TieredStopAtLevel=1", "-XX:ActiveProcessorCount=2");
-    public static final int BASE_PORT = 31000;
 
     private final List<ServeProcess> hosts;
     private final int ports;
@@ -57,7 +57,7 @@ public final class SimHosts implements AutoCloseable {
             for (int i = 1; i <= n; i++) {
                 int host = i;
                 fs.add(pool.submit(() -> ServeProcess.start(fleet.inHost(host), JVM_FLAGS, List.of("--engine", "sim", "--sim-profile", profile,
-                        "--shape", "tiny", "--num-servers", String.valueOf(ports), "--base-port", String.valueOf(BASE_PORT), "--host", NetnsFleet.address(host),
+                        "--shape", "tiny", "--num-servers", String.valueOf(ports + 1), "--base-port", String.valueOf(NetnsFleet.WEIGHTS_PORT), "--host", NetnsFleet.address(host),
                         "--engines", "shared", "--served-model-name", "sim", "--enable-weight-reload", "--admin-token-file", adminTokenFile.toString()),
                         logs.resolve("sim-host-" + host + ".log"), Duration.ofSeconds(180))));
             }
@@ -77,10 +77,10 @@ public final class SimHosts implements AutoCloseable {
         return new SimHosts(started, ports, fleet.link());
     }
 
-    /** Every port of every host. */
+    /** Every request port of every host (not the weights ports). */
     public List<String> urls() {
         List<String> out = new ArrayList<>();
-        for (List<String> h : reach) out.addAll(h);
+        for (List<String> h : reach) out.addAll(h.subList(1, h.size()));
         return out;
     }
 
@@ -94,12 +94,12 @@ public final class SimHosts implements AutoCloseable {
         relays.forEach(r -> r.compensate(rttMs / 2));
     }
 
-    /** Host {@code i}'s first port straight, not through its link's relay (1-based): the baseline of the link check. */
+    /** Host {@code i}'s weights port straight, not through its link's relay (1-based): host to host, and the link check's baseline. */
     public String directUrl(int i) {
         return hosts.get(i - 1).urls().get(0);
     }
 
-    /** One URL per host (its first port): where its weights are pushed, since its ports share one engine. */
+    /** One URL per host (its weights port, through the link's relay): where its weights are pushed, since its ports share one engine. */
     public List<String> hostUrls(int n) {
         List<String> out = new ArrayList<>();
         for (int i = 0; i < n; i++) out.add(reach.get(i).get(0));

@@ -69,16 +69,17 @@ public final class Sweep {
             log.printf("sim: %d hosts and a storage host up (namespaces, %s links); starting the simulated servers%n", max, c.link().name());
             try (SimHosts sim = SimHosts.start(fleet, max + 1, c.ports(), c.profile(), tokenFile, folder.dir().resolve("logs"))) {
                 log.printf("sim: servers ready after %.0f s%n", (System.nanoTime() - t0) / 1e9);
-                var http = OpenAiClient.http(4096, Duration.ofSeconds(300));
+                var http = OpenAiClient.http(4096, Duration.ofSeconds(300), Duration.ofSeconds(30));
                 LinkCheck check = LinkCheck.measure(sim, new OpenAiClient(http, sim.hostUrls(1).get(0), null, true), new OpenAiClient(http, sim.directUrl(1), null, true),
                         sim.hostUrls(1).get(0), c.link(), c.bytesScale(), token, true);
                 run.put("link_check", check);
                 log.printf("sim: link check: round trip %.3f ms (profile %.3f), rate %.1f Mbit/s (profile %.1f after scaling)%n",
                         check.rttMs(), check.expectedRttMs(), check.rateMbit(), check.expectedRateMbit());
                 if (!check.ok()) throw new IllegalStateException("link check failed: " + check.failure());
+                Propagation propagation = new Propagation(sim, http, token, max + 1, c.link(), c.bytesScale());
                 for (int h : c.hosts()) {
                     for (String topology : List.of("fanout", "lb")) points.add(load(http, sim, h, topology));
-                    for (String strategy : STRATEGIES) pushes.add(push(http, sim, h, max + 1, strategy, token));
+                    for (String strategy : Propagation.STRATEGIES) pushes.add(push(propagation, h, strategy));
                     folder.writeTable("sim_sweep.csv", Point.class, points);
                     folder.writeTable("sim_weights.csv", Push.class, pushes);
                 }
@@ -119,80 +120,13 @@ public final class Sweep {
         }
     }
 
-    /** How a weight update reaches the hosts: the trainer pushes to all at once, host by host, down a binary tree, or each pulls from storage. */
-    static final List<String> STRATEGIES = List.of("push-all", "rolling", "tree", "storage");
-    static final int TREE_FANOUT = 2;
-
     /** One scaled update to the first {@code hosts} hosts; the wall time is until the last host serves it. */
-    private Push push(okhttp3.OkHttpClient http, SimHosts sim, int hosts, int storageHost, String strategy, String token) {
+    private Push push(Propagation p, int hosts, String strategy) {
         long real = (long) (c.modelGb() * 1e9);
         int bytes = (int) Math.min(Integer.MAX_VALUE - 64, real / c.bytesScale());
-        byte[] payload = new byte[bytes];
-        Map<String, String> admin = Map.of("X-Admin-Token", token);
-        List<String> urls = sim.hostUrls(hosts);
-        long t0 = System.nanoTime();
-        switch (strategy) {
-            case "rolling" -> urls.forEach(u -> check(new OpenAiClient(http, u, null, true).postBytes("/admin/sim_weights", payload, "application/octet-stream", admin), u));
-            case "push-all" -> each(urls, u -> check(new OpenAiClient(http, u, null, true).postBytes("/admin/sim_weights", payload, "application/octet-stream", admin), u));
-            case "tree" -> {
-                List<String> rest = new ArrayList<>();
-                for (int i = 2; i <= hosts; i++) rest.add(sim.directUrl(i)); // host to host: straight over the bridge
-                Map<String, String> h = new LinkedHashMap<>(admin);
-                if (!rest.isEmpty()) {
-                    h.put("X-Forward-To", String.join(",", rest));
-                    h.put("X-Fanout", String.valueOf(TREE_FANOUT));
-                }
-                check(new OpenAiClient(http, urls.get(0), null, true).postBytes("/admin/sim_weights", payload, "application/octet-stream", h), urls.get(0));
-            }
-            case "storage" -> {
-                String blob = sim.directUrl(storageHost) + "/admin/sim_blob?bytes=" + bytes;
-                each(urls, u -> check(new OpenAiClient(http, u, null, true).post("/admin/sim_weights_pull", Map.of("from", blob), admin), u));
-            }
-            default -> throw new IllegalArgumentException(strategy);
-        }
-        double ms = (System.nanoTime() - t0) / 1e6;
-        double predicted = predictedMs(strategy, hosts, bytes);
+        double ms = p.push(strategy, hosts, bytes), predicted = p.predictedMs(strategy, hosts, bytes);
         log.printf("  %3d hosts  %-8s  %.0f MB per host (%.1f GB real)  %8.0f ms (bytes / rate: %.0f ms)%n", hosts, strategy, bytes / 1e6, real / 1e9, ms, predicted);
         return new Push(hosts, strategy, bytes, real, ms, predicted);
-    }
-
-    /**
-     * Bytes over rates, every NIC at the link's rate: the trainer's (or the storage host's) uplink carries one copy per
-     * host for push-all, rolling and storage; down the tree each host's uplink carries one copy per child.
-     */
-    double predictedMs(String strategy, int hosts, long bytes) {
-        if (c.link().rateMbit() <= 0) return Double.NaN;
-        double copy = bytes * 8.0 / (c.link().rateMbit() / c.bytesScale() * 1e6) * 1000;
-        return switch (strategy) {
-            case "tree" -> copy + subtreeMs(hosts - 1, copy) + c.link().rttMs();
-            default -> hosts * copy + c.link().rttMs();
-        };
-    }
-
-    /** A host passing {@code n} more hosts down a tree: one copy per child over its own uplink, then the deepest child's subtree. */
-    private static double subtreeMs(int n, double copy) {
-        if (n <= 0) return 0;
-        int per = (n + TREE_FANOUT - 1) / TREE_FANOUT, children = (n + per - 1) / per;
-        return children * copy + subtreeMs(per - 1, copy);
-    }
-
-    private static void check(OpenAiClient.Exchange x, String u) {
-        if (!x.ok()) throw new IllegalStateException("weight transfer to " + u + " failed: " + x.status() + " " + (x.error() != null ? x.error() : x.body()));
-    }
-
-    /** One virtual thread per host: a pool the size of the cores would push in waves. */
-    private static void each(List<String> urls, java.util.function.Consumer<String> call) {
-        try (var pool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
-            List<java.util.concurrent.Future<?>> fs = new ArrayList<>();
-            for (String u : urls) fs.add(pool.submit(() -> call.accept(u)));
-            for (var f : fs) {
-                try {
-                    f.get();
-                } catch (Exception e) {
-                    throw new IllegalStateException(e.getCause() != null ? e.getCause().getMessage() : e.toString(), e);
-                }
-            }
-        }
     }
 
     /** The run's configuration and every assumption the prediction rests on. */
@@ -211,7 +145,8 @@ public final class Sweep {
         m.put("output_tokens", c.outputTokens());
         m.put("assumptions", List.of(
                 "each host runs one serve process whose ports share one simulated engine; a step takes the timing model's time",
-                "every host's link to the client side has the profile's rate in each direction (tc tbf) and its delay and jitter (a relay per port; this kernel has no netem, so no loss); host to host crosses two links",
+                "every host's link to the client side has the profile's rate in each direction (tc htb) and its delay and jitter (a relay per port; this kernel has no netem, so no loss); host to host crosses two links",
+                "requests cross the links at the profile's real rate; weight transfers (their own port) at the rate over bytes_scale, as their payloads are scaled; at bytes_scale 1 they share the link",
                 "the client side (client, load balancer, trainer) has one uplink at the link's rate, as each host has; the storage host too",
                 "predicted_ms counts bytes over those rates only: no protocol overhead, no disk, no parsing",
                 "weight payloads and link rates are both divided by bytes_scale, so transfer times are the real ones",

@@ -102,10 +102,12 @@ class SimFleetTest {
     }
 
     @Test
-    void compareOnASimulatedFleetRunsEveryTopologyAgainstTheSameTimingModel() throws Exception {
+    void compareOnASimulatedFleetRunsEveryTopologyAndTheFreshnessExperimentAgainstTheSameTimingModel() throws Exception {
         Path out = TestModels.tempDir("sim-compare").resolve("run");
+        // a 0.05 GB update over 2 Gbit/s scaled 100x: 200 ms per host copy, far longer than a batch of 16 tokens at 2-4 ms a step
         dev.rolloutlab.testing.Processes.Run r = dev.rolloutlab.testing.Processes.run(300, "compare", "--quick", "--fleet", "sim:2x2", "--profile",
-                profile.toString(), "--link", "rtt=2,rate=2000", "--rounds", "1", "--prompt-lens", "8", "--output-lens", "8", "--out", out.toString());
+                profile.toString(), "--link", "rtt=2,rate=2000", "--rounds", "1", "--prompt-lens", "8", "--output-lens", "8",
+                "--strategies", "inproc-swap,push-all,tree", "--freshness-steps", "3", "--bytes-scale", "100", "--model-gb", "0.05", "--out", out.toString());
         assertEquals(0, r.exit(), r.out() + r.err());
         var d = dev.rolloutlab.report.RunData.load(out);
         var legs = d.legs();
@@ -117,6 +119,26 @@ class SimFleetTest {
         var run = dev.rolloutlab.util.Json.parse(Files.readString(out.resolve("run.json")));
         assertEquals("sim:2x2", run.path("config").path("fleet").path("spec").asText(), run.toString());
         assertTrue(Files.readString(out.resolve("REPORT.md")).contains("simulated fleet sim:2x2"));
+        assertTrue(run.path("config").path("fleet").path("assumptions").size() >= 3, run.toString());
+
+        var f = d.freshness().orElseThrow();
+        assertEquals(List.of("inproc-swap", "push-all", "tree"), f.stringColumn("strategy").asList());
+        for (var row : f) {
+            String s = row.getString("strategy");
+            assertEquals(0, row.getNumber("lost"), s + " lost nothing");
+            assertEquals(3 * 4, row.getNumber("samples"), 0, s + ": 3 steps of 4 groups (at least one per port)");
+            if (s.equals("inproc-swap")) {
+                assertEquals(0, row.getNumber("max_lag"), "in-process swaps before the next batch");
+                continue;
+            }
+            // step 0 samples the version the hosts hold; steps 1 and 2 run while the push of the next one is on the links
+            assertEquals(2.0 / 3, row.getNumber("mean_lag"), 1e-3, s + ": every host serves one version, one behind while a push is under way");
+            assertEquals(1, row.getNumber("max_lag"), 0, s);
+            double measured = row.getNumber("mean_propagation_ms"), predicted = row.getNumber("predicted_propagation_ms");
+            assertEquals(predicted, measured, predicted * 0.25, s + ": the push crossed the shaped links at their scaled rate");
+            assertEquals(2 * 0.05e9, row.getNumber("bytes_per_update"), 1, s + ": the real bytes to both hosts");
+        }
+        assertTrue(Files.readString(out.resolve("REPORT.md")).contains("predicted_propagation_ms"));
         assertEquals(List.of(), NetnsFleet.leftovers());
     }
 
