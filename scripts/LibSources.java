@@ -100,6 +100,7 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/SamplingParams.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/Scorer.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/Seq.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/engine/SharedCores.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/SparseDelta.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/StopStrings.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/Tensor.java

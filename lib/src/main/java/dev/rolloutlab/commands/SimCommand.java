@@ -31,7 +31,7 @@ public final class SimCommand implements Callable<Integer> {
         @ParentCommand
         SimCommand parent;
         @Option(names = "--target", required = true, split = ",", description = "Base URL of the server, e.g. http://127.0.0.1:31000; "
-                + "several ports of one host, comma-separated, are measured together (their engines share the host's cores).")
+                + "several ports of one host, comma-separated: the first is fitted alone, then all decode at once to measure how many engines the host runs at full speed.")
         java.util.List<String> target;
         @Option(names = "--out", required = true, description = "Profile file to write (JSON).")
         Path out;
@@ -61,8 +61,9 @@ public final class SimCommand implements Callable<Integer> {
             Calibrator.Result r = new Calibrator(cs, String.join(",", target), m, System.err).run(n, maxContext, maxBatch, reps);
             r.profile().write(out);
             Profile p = r.profile();
-            System.out.printf(java.util.Locale.ROOT, "a=%.3f ms b=%.5f ms/token (R2 %.3f)  c=%.3f ms d=%.4f ms/seq e=%.6f ms/context token (R2 %.3f)  -> %s%n",
-                    p.model().a(), p.model().b(), p.r2Prefill(), p.model().c(), p.model().d(), p.model().e(), p.r2Decode(), out);
+            System.out.printf(java.util.Locale.ROOT, "a=%.3f ms b=%.5f ms/token (R2 %.3f)  c=%.3f ms d=%.4f ms/seq e=%.6f ms/context token (R2 %.3f)  "
+                    + "full-speed engines %s  -> %s%n", p.model().a(), p.model().b(), p.r2Prefill(), p.model().c(), p.model().d(), p.model().e(), p.r2Decode(),
+                    p.model().fullSpeedEngines() == 0 ? "any (no contention)" : String.format(java.util.Locale.ROOT, "%.2f", p.model().fullSpeedEngines()), out);
             return 0;
         }
     }

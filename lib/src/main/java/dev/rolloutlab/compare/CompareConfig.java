@@ -95,9 +95,10 @@ public record CompareConfig(
         return grid.equals("quick");
     }
 
-    /** Engines behind a topology: one for inproc and http1, N for the rest. */
+    /** Engines behind a topology: one for inproc and http1, N for the rest; on a fleet one per host (its ports share it). */
     public int engines(String topology) {
-        return topology.equals("inproc") || topology.equals("http1") ? 1 : numServers;
+        if (topology.equals("inproc") || topology.equals("http1")) return 1;
+        return fleet == null ? numServers : Integer.parseInt(fleet.substring("sim:".length(), fleet.indexOf('x')));
     }
 
     /** The settings as run.json's config records them. */

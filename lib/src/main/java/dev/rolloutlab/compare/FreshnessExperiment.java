@@ -136,7 +136,7 @@ public final class FreshnessExperiment {
         int before = samples.size(), gapsBefore = gaps.size();
         // on a simulated fleet the in-process side runs the fleet's timing model; its tokens are random, so not scored
         boolean simulated = c.timing() != null;
-        try (InProcessEngine engine = new InProcessEngine(cp, simulated ? EngineOptions.DEFAULT.simulated(c.timing()) : EngineOptions.DEFAULT);
+        try (InProcessEngine engine = new InProcessEngine(cp, simulated ? EngineOptions.DEFAULT.simulated(c.timing().alone()) : EngineOptions.DEFAULT);
              ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
             for (int step = 0; step < c.freshnessSteps(); step++) {
                 List<GenerationRequest> reqs = batch(step, 1);

@@ -46,9 +46,10 @@ final class Topologies implements AutoCloseable {
             List<Target> engines = new ArrayList<>();
             boolean inprocN = c.topologies().contains("inprocN");
             if (inprocN || c.topologies().contains("inproc")) {
-                for (int i = 0; i < (inprocN ? c.numServers() : 1); i++) {
-                    // on a simulated fleet the in-process baseline runs the same timing model, without HTTP
-                    EngineOptions eo = c.timing() == null ? EngineOptions.DEFAULT : EngineOptions.DEFAULT.simulated(c.timing());
+                for (int i = 0; i < c.engines(inprocN ? "inprocN" : "inproc"); i++) {
+                    // on a simulated fleet the in-process baseline runs the same timing model without HTTP, an engine per
+                    // host as the fleet has, each on its host's cores
+                    EngineOptions eo = c.timing() == null ? EngineOptions.DEFAULT : EngineOptions.DEFAULT.simulated(c.timing().alone());
                     InProcessEngine e = new InProcessEngine(i == 0 ? cp : Checkpoint.load(model), eo, "inproc" + i);
                     running.add(e);
                     engines.add(new InProcessTarget(e));

@@ -5,17 +5,31 @@ package dev.rolloutlab.engine;
  * {@code a + b·prompt_tokens}, a decode step over a batch costs {@code c + d·batch + e·context} (context: the mean
  * tokens per sequence so far), and both add up when one step does both, as in continuous batching. Times in ms.
  *
- * @param maxBatch sequences decoded together at most; more wait for a slot
+ * @param maxBatch         sequences decoded together at most; more wait for a slot
+ * @param fullSpeedEngines engines of one process that step at full speed at once: more share the cores (see
+ *                         {@link SharedCores}); 0 when they do not contend (one engine per host, or enough cores)
  */
-public record TimingModel(double a, double b, double c, double d, double e, int maxBatch) {
+public record TimingModel(double a, double b, double c, double d, double e, int maxBatch, double fullSpeedEngines) {
+    public TimingModel(double a, double b, double c, double d, double e, int maxBatch) {
+        this(a, b, c, d, e, maxBatch, 0);
+    }
+
     public TimingModel {
+        if (!(fullSpeedEngines == 0 || (fullSpeedEngines >= 1 && fullSpeedEngines <= 4096))) {
+            throw new IllegalArgumentException("full_speed_engines must be 0 (no contention) or in [1, 4096], got " + fullSpeedEngines);
+        }
         for (double x : new double[]{a, b, c, d, e}) {
             if (!(x >= 0) || x > 60_000) throw new IllegalArgumentException("timing model coefficients must be in [0, 60000] ms, got " + x);
         }
         if (maxBatch < 1 || maxBatch > 4096) throw new IllegalArgumentException("max_batch must be in [1, 4096], got " + maxBatch);
     }
 
-    /** The modelled time of one scheduler step, in nanoseconds. */
+    /** The same engine with a host of its own: no other engine contends for its cores. */
+    public TimingModel alone() {
+        return new TimingModel(a, b, c, d, e, maxBatch, 0);
+    }
+
+    /** The modelled time of one scheduler step alone, in nanoseconds. */
     public long stepNanos(int prefillTokens, int decodeRows, double meanContext) {
         double ms = 0;
         if (prefillTokens > 0) ms += a + b * prefillTokens;

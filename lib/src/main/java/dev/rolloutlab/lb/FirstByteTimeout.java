@@ -9,6 +9,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * it; otherwise derived from what was observed: four times the slowest of the last 256 first bytes, at least 2 s and
  * at most the backend timeout. Until 16 first bytes were seen there is no basis to cut a slow generation short, so
  * the backend timeout applies; a backend that hangs is still dropped as soon as its health probe fails.
+ * A timeout doubles the limit (up to the cap) for the next 256 first bytes, as TCP backs off its retransmission
+ * timer: a fleet that got busier than anything observed (non-streamed answers under a new wave of load) would
+ * otherwise have every request cut at the old limit and sent elsewhere to queue again, which collapsed throughput.
  */
 final class FirstByteTimeout {
     private static final int WINDOW = 256, MIN_SAMPLES = 16;
@@ -18,6 +21,8 @@ final class FirstByteTimeout {
     private final long capNs;
     private final AtomicLongArray recent = new AtomicLongArray(WINDOW);
     private final AtomicInteger seen = new AtomicInteger();
+    /** The backed-off limit, and the observation count until which it holds. */
+    private volatile long backoffNs, backoffUntil;
 
     FirstByteTimeout(Duration fixed, Duration cap) {
         this.fixedNs = fixed == null ? -1 : fixed.toNanos();
@@ -28,13 +33,21 @@ final class FirstByteTimeout {
         if (fixedNs < 0) recent.set(Math.floorMod(seen.getAndIncrement(), WINDOW), firstByteNs);
     }
 
+    /** A first byte did not come within {@link #nanos()}. */
+    void timedOut() {
+        if (fixedNs >= 0) return;
+        backoffNs = Math.min(capNs, 2 * nanos());
+        backoffUntil = seen.get() + WINDOW;
+    }
+
     long nanos() {
         if (fixedNs >= 0) return fixedNs;
-        int n = Math.min(seen.get(), WINDOW);
+        int seenNow = seen.get(), n = Math.min(seenNow, WINDOW);
         if (n < MIN_SAMPLES) return capNs;
         long max = 0;
         for (int i = 0; i < n; i++) max = Math.max(max, recent.get(i));
-        return Math.min(capNs, Math.max(FLOOR_NS, 4 * max));
+        long backoff = seenNow < backoffUntil ? backoffNs : 0;
+        return Math.min(capNs, Math.max(backoff, Math.max(FLOOR_NS, 4 * max)));
     }
 
     String describe() {

@@ -209,6 +209,7 @@ final class Relay {
                     }
                 }
                 if (c == null) {
+                    if (e instanceof SocketTimeoutException && b.health.up) firstByte.timedOut(); // slow, not down: the limit was too short
                     b.health.failure(o.breakerFailures(), o.breakerCooldown().toNanos());
                     b.stats.errors.incrementAndGet();
                     b.stats.retries.incrementAndGet();

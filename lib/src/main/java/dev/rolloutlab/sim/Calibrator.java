@@ -17,7 +17,8 @@ import java.util.concurrent.Executors;
  * prompts give the prefill line (time to first token against prompt tokens), and streams decoded together at growing
  * batch sizes and two prompt lengths give the decode plane (median gap between tokens against batch and context).
  * The prefill line uses the engine's own time where the server reports it ({@code Server-Timing}, ours); elsewhere
- * what the client and the network add lands in {@code a}.
+ * what the client and the network add lands in {@code a}. Both are measured on the first port alone; with several
+ * ports of one host, the same decode steps on all of them at once give how many engines the host runs at full speed.
  */
 public final class Calibrator {
     /** One measured point of a fit. */
@@ -51,7 +52,7 @@ public final class Calibrator {
             List<Double> ttft = new ArrayList<>();
             boolean engineTimed = true;
             for (int r = 0; r < reps; r++) {
-                for (OpenAiClient.Result x : one(len, 2, r)) {
+                for (OpenAiClient.Result x : one(clients.subList(0, 1), len, 2, r)) {
                     // the engine's own prefill time where the server reports it (ours, in Server-Timing), else what the client
                     // sees: a simulated server adds its own HTTP time, so a client-side figure would count that twice
                     double engine = x.serverTimings().prefillMs();
@@ -65,15 +66,13 @@ public final class Calibrator {
         }
         List<Integer> batches = new ArrayList<>();
         for (int b = 1; b <= maxBatch && b <= 32; b *= 2) batches.add(b);
-        try (pool) {
-            for (int len : new int[]{16, top / 2}) {
-                for (int b : batches) {
-                    List<Double> gaps = new ArrayList<>();
-                    for (int r = 0; r < reps; r++) gaps.addAll(batch(b, len));
-                    double step = median(gaps.stream().mapToDouble(Double::doubleValue).toArray());
-                    points.add(new Point("decode", b, len, len + DECODE_TOKENS / 2.0, step));
-                    log.printf("  decode   batch %2d, %4d prompt tokens: %.2f ms per step%n", b, len, step);
-                }
+        for (int len : new int[]{16, top / 2}) {
+            for (int b : batches) {
+                List<Double> gaps = new ArrayList<>();
+                for (int r = 0; r < reps; r++) gaps.addAll(batch(clients.subList(0, 1), b, len));
+                double step = median(gaps.stream().mapToDouble(Double::doubleValue).toArray());
+                points.add(new Point("decode", b, len, len + DECODE_TOKENS / 2.0, step));
+                log.printf("  decode   batch %2d, %4d prompt tokens: %.2f ms per step%n", b, len, step);
             }
         }
         double[][] px = points.stream().filter(p -> p.kind().startsWith("prefill")).map(p -> new double[]{1, p.x()}).toArray(double[][]::new);
@@ -81,23 +80,42 @@ public final class Calibrator {
         double[][] dx = points.stream().filter(p -> p.kind().equals("decode")).map(p -> new double[]{1, p.batch(), p.x()}).toArray(double[][]::new);
         double[] dy = points.stream().filter(p -> p.kind().equals("decode")).mapToDouble(Point::ms).toArray();
         LeastSquares.Fit pre = LeastSquares.fit(px, py), dec = LeastSquares.fit(dx, dy);
+        double fullSpeed = clients.size() > 1 ? fullSpeedEngines(points, reps, Math.min(4, batches.getLast())) : 0;
+        pool.close();
         TimingModel m = new TimingModel(Math.max(0, pre.beta()[0]), Math.max(0, pre.beta()[1]), Math.max(0, dec.beta()[0]), Math.max(0, dec.beta()[1]),
-                Math.max(0, dec.beta()[2]), maxBatch);
+                Math.max(0, dec.beta()[2]), maxBatch, fullSpeed);
         Profile p = new Profile(name, m, pre.r2(), dec.r2(), "sim calibrate", target, java.time.Instant.now().toString());
         return new Result(p, points);
+    }
+
+    /**
+     * Decode steps on every port at once against the same steps alone: n engines that slow each other by R run
+     * n / R at full speed. No measurable slowdown (under 10 %) means they do not contend (0).
+     */
+    private double fullSpeedEngines(List<Point> points, int reps, int b) {
+        int n = clients.size();
+        double alone = points.stream().filter(p -> p.kind().equals("decode") && p.batch() == b && p.promptTokens() == 16).mapToDouble(Point::ms).findFirst().orElseThrow();
+        List<Double> gaps = new ArrayList<>();
+        for (int r = 0; r < reps; r++) gaps.addAll(batch(clients, b, 16));
+        double together = median(gaps.stream().mapToDouble(Double::doubleValue).toArray()), slowdown = together / alone;
+        points.add(new Point("decode-all-ports", b, 16, 16 + DECODE_TOKENS / 2.0, together));
+        double k = slowdown < 1.1 ? 0 : Math.max(1, Math.min(n, n / slowdown)); // one engine alone runs at full speed by definition
+        log.printf("  decode   batch %2d on all %d ports at once: %.2f ms per step (%.2fx alone): %s%n", b, n, together, slowdown,
+                k == 0 ? "no contention" : String.format(java.util.Locale.ROOT, "%.2f engines at full speed", k));
+        return k;
     }
 
     private static final int DECODE_TOKENS = 32, WARMUP = 200;
 
     /** A fresh server JVM answers its first hundreds of requests slower (JIT): that is not the engine's time. */
     private void warmUp() {
-        for (int i = 0; i < WARMUP; i++) one(16, 1, i);
+        for (int i = 0; i < WARMUP; i++) one(clients, 16, 1, i);
     }
 
-    /** One streamed request on every port at once (alone on each engine). */
-    private List<OpenAiClient.Result> one(int promptTokens, int maxTokens, int seed) {
+    /** One streamed request on each of {@code on} at once (alone on each engine). */
+    private List<OpenAiClient.Result> one(List<OpenAiClient> on, int promptTokens, int maxTokens, int seed) {
         List<CompletableFuture<OpenAiClient.Result>> fs = new ArrayList<>();
-        for (OpenAiClient c : clients) fs.add(CompletableFuture.supplyAsync(() -> c.complete(request(promptTokens, maxTokens, seed)), pool));
+        for (OpenAiClient c : on) fs.add(CompletableFuture.supplyAsync(() -> c.complete(request(promptTokens, maxTokens, seed)), pool));
         List<OpenAiClient.Result> out = new ArrayList<>();
         for (var f : fs) {
             OpenAiClient.Result r = f.join();
@@ -107,10 +125,10 @@ public final class Calibrator {
         return out;
     }
 
-    /** {@code b} streams started together on every port; the gaps between their tokens, after the first. */
-    private List<Double> batch(int b, int len) {
+    /** {@code b} streams started together on each of {@code on}; the gaps between their tokens, after the first. */
+    private List<Double> batch(List<OpenAiClient> on, int b, int len) {
         List<CompletableFuture<OpenAiClient.Result>> fs = new ArrayList<>();
-        for (OpenAiClient c : clients) {
+        for (OpenAiClient c : on) {
             for (int i = 0; i < b; i++) {
                 int seed = i;
                 fs.add(CompletableFuture.supplyAsync(() -> c.complete(request(len, DECODE_TOKENS, seed)), pool));

@@ -49,7 +49,8 @@ public record Profile(String name, TimingModel model, double r2Prefill, double r
             if (!m.path(k).isNumber()) throw new IllegalArgumentException(where + ": model." + k + " is missing or not a number");
         }
         TimingModel t = new TimingModel(m.path("a_ms").asDouble(), m.path("b_ms_per_prompt_token").asDouble(), m.path("c_ms").asDouble(),
-                m.path("d_ms_per_sequence").asDouble(), m.path("e_ms_per_context_token").asDouble(), m.path("max_batch").asInt());
+                m.path("d_ms_per_sequence").asDouble(), m.path("e_ms_per_context_token").asDouble(), m.path("max_batch").asInt(),
+                m.path("full_speed_engines").asDouble(0)); // absent in profiles fitted before the term existed: no contention
         return new Profile(n.path("name").asText(where), t, n.path("r2_prefill").asDouble(Double.NaN), n.path("r2_decode").asDouble(Double.NaN),
                 n.path("source").asText(""), n.path("target").asText(""), n.path("fitted_at").asText(""));
     }
@@ -63,6 +64,7 @@ public record Profile(String name, TimingModel model, double r2Prefill, double r
         m.put("d_ms_per_sequence", model.d());
         m.put("e_ms_per_context_token", model.e());
         m.put("max_batch", model.maxBatch());
+        m.put("full_speed_engines", model.fullSpeedEngines());
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("name", name);
         out.put("model", m);
@@ -71,7 +73,8 @@ public record Profile(String name, TimingModel model, double r2Prefill, double r
         out.put("source", source);
         out.put("target", target);
         out.put("fitted_at", fittedAt);
-        out.put("meaning", "prefill step = a + b*prompt_tokens; decode step = c + d*batch + e*mean_context_tokens; ms");
+        out.put("meaning", "prefill step = a + b*prompt_tokens; decode step = c + d*batch + e*mean_context_tokens; ms, for an engine alone on its host; "
+                + "full_speed_engines: engines of one process that step at full speed at once, more share the cores (0: no contention)");
         Json.writeFile(file, out);
     }
 }

@@ -38,6 +38,23 @@ class SimCalibrationTest {
     }
 
     @Test
+    void calibratingFourPortsWhoseEnginesShareRoomForTwoFindsTwo() throws Exception {
+        TimingModel truth = new TimingModel(5, 0.05, 8, 0.5, 0.01, 16, 2);
+        Path out = TestModels.tempDir("sim-cal-shared").resolve("fitted.json");
+        List<Integer> ports = dev.rolloutlab.util.Ports.free(4);
+        try (ServerGroup g = ServerGroup.start(ServerGroup.Spec.builder(TestModels.tiny()).ports(ports).servedModelName("sim").simulated(truth).build())) {
+            Processes.Run r = Processes.run(300, "sim", "calibrate", "--target", String.join(",", g.urls()), "--out", out.toString(),
+                    "--max-batch", "8", "--reps", "2");
+            assertEquals(0, r.exit(), r.out() + r.err());
+            TimingModel got = Profile.load(out.toString()).model();
+            String both = "fitted " + got + " from " + truth + "\n" + r.err();
+            assertEquals(2.0, got.fullSpeedEngines(), 2.0 * 0.15, both);
+            assertEquals(truth.c(), got.c(), truth.c() * 0.10, "the step time alone comes from the first port alone: " + both);
+            assertTrue(r.out().contains("full-speed engines 2."), r.out());
+        }
+    }
+
+    @Test
     void aProfileThatIsNotThereIsNamedWithTheWayToMakeOne() throws Exception {
         Processes.Run r = Processes.run(60, "serve", "--engine", "sim", "--sim-profile", "no-such-profile.json", "--num-servers", "1", "--base-port", "0");
         assertNotEquals(0, r.exit());

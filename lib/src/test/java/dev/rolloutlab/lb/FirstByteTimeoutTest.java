@@ -1,0 +1,45 @@
+package dev.rolloutlab.lb;
+
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/** The automatic first-byte limit: derived from what was observed, and backed off when the fleet gets slower than that. */
+class FirstByteTimeoutTest {
+    private static final long MS = 1_000_000;
+
+    @Test
+    void fourTimesTheSlowestRecentFirstByteWithAFloorOf2s() {
+        FirstByteTimeout t = new FirstByteTimeout(null, Duration.ofSeconds(60));
+        for (int i = 0; i < 15; i++) t.observe(100 * MS);
+        assertEquals(60_000 * MS, t.nanos(), "fewer than 16 seen: no basis to cut anything short");
+        t.observe(900 * MS);
+        assertEquals(3_600 * MS, t.nanos());
+        for (int i = 0; i < 256; i++) t.observe(100 * MS);
+        assertEquals(2_000 * MS, t.nanos(), "the slow one left the window; the floor holds");
+    }
+
+    @Test
+    void aTimeoutDoublesTheLimitUntilAWindowOfFirstBytesWasSeenAtTheNewPace() {
+        FirstByteTimeout t = new FirstByteTimeout(null, Duration.ofSeconds(60));
+        for (int i = 0; i < 32; i++) t.observe(200 * MS); // a quiet fleet: 2 s
+        t.timedOut(); // a wave of load: answers now take 5 s
+        assertEquals(4_000 * MS, t.nanos());
+        t.timedOut();
+        assertEquals(8_000 * MS, t.nanos(), "backs off again: the 5 s answers now get through");
+        t.observe(5_000 * MS);
+        assertEquals(20_000 * MS, t.nanos(), "and once seen, four times them holds");
+        for (int i = 0; i < 40; i++) t.timedOut();
+        assertEquals(60_000 * MS, t.nanos(), "never past the backend timeout");
+    }
+
+    @Test
+    void aFixedLimitNeverMoves() {
+        FirstByteTimeout t = new FirstByteTimeout(Duration.ofSeconds(1), Duration.ofSeconds(60));
+        t.timedOut();
+        t.observe(30_000 * MS);
+        assertEquals(1_000 * MS, t.nanos());
+    }
+}
