@@ -45,7 +45,14 @@ public final class Backend {
     }
 
     /** What routing policies compare: requests we have in flight plus the queue the backend last reported. */
+    /**
+     * Load now: what the backend last reported, moved on by what this balancer sent or got back since. The report is up
+     * to a probe interval old and already counts our requests of that moment; adding our whole count to it (as before)
+     * counted them twice and steered a wave of requests by a stale number (the balancer then trailed client fanout at
+     * 32 simulated hosts by half). Where the backend reports nothing, our own count alone.
+     */
     int load() {
-        return inFlight.get() + Math.max(health.reportedLoad, 0);
+        int mine = inFlight.get(), reported = health.reportedLoad;
+        return reported < 0 ? mine : Math.max(mine, reported + mine - health.inFlightAtReport);
     }
 }

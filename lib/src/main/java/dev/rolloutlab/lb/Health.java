@@ -10,6 +10,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class Health {
     volatile boolean up = true;
     volatile int reportedLoad = -1;
+    /** This balancer's requests in flight on the backend when {@link #reportedLoad} arrived. */
+    volatile int inFlightAtReport;
     /** Set when the backend answered 503 + Retry-After (a weight update); cleared by a probe that sees it serve. */
     volatile boolean updating;
     volatile long unavailableUntilNs;

@@ -91,6 +91,7 @@ final class HealthChecker implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             load = -1;
         }
+        b.health.inFlightAtReport = b.inFlight.get();
         b.health.reportedLoad = load;
     }
 

@@ -3,24 +3,28 @@ package dev.rolloutlab.lb;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 
-/** The backend with the least load (in flight here plus reported queue); ties rotate so equal backends share work. */
+/**
+ * Backends by load (in flight here, or the reported queue moved on by it; see {@link Backend#load()}), least first,
+ * ties rotating so equal backends share work. Failover goes to the next least loaded, not to the neighbour: a block
+ * of backends that fail fast would otherwise pass every request down to the first one after it.
+ */
 final class LeastLoad implements Policy {
     private final AtomicLong counter = new AtomicLong();
+    /** Sort keys (load, then rotated index), one buffer per relay thread: no allocation per request. */
+    private final ThreadLocal<long[]> keys = ThreadLocal.withInitial(() -> new long[0]);
 
     @Override
     public void order(List<Backend> backends, int[] order) {
         int n = backends.size();
-        int best = (int) Math.floorMod(counter.getAndIncrement(), (long) n);
-        int bestLoad = backends.get(best).load();
-        for (int i = 1; i < n; i++) {
-            int j = (best + i) % n;
-            int l = backends.get(j).load();
-            if (l < bestLoad) {
-                best = j;
-                bestLoad = l;
-            }
+        int start = (int) Math.floorMod(counter.getAndIncrement(), (long) n);
+        long[] k = keys.get();
+        if (k.length < n) keys.set(k = new long[n]);
+        for (int i = 0; i < n; i++) {
+            int j = (start + i) % n;
+            k[i] = (long) Math.max(0, backends.get(j).load()) << 32 | i;
         }
-        Policy.walkFrom(best, order);
+        java.util.Arrays.sort(k, 0, n);
+        for (int i = 0; i < n; i++) order[i] = (start + (int) k[i]) % n;
     }
 
     @Override

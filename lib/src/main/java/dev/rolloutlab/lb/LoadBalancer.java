@@ -84,6 +84,23 @@ public final class LoadBalancer implements AutoCloseable {
         return source.current();
     }
 
+    /** Attempts on backends, and how many of them failed over or were retried; equal attempts and requests mean none did. */
+    public record Counters(long attempts, long retries, long errors, String firstByteTimeout, String lastError) {
+    }
+
+    /** Totals over the current backends, for a report to say where the balancer's time went. */
+    public Counters counters() {
+        long a = 0, r = 0, e = 0;
+        String last = null;
+        for (Backend b : backends()) {
+            a += b.stats.requests.get();
+            r += b.stats.retries.get();
+            e += b.stats.errors.get();
+            if (b.stats.lastError != null) last = b.stats.lastError;
+        }
+        return new Counters(a, r, e, relay.firstByte.describe(), last);
+    }
+
     /** Client connections open now. */
     public int openConnections() {
         return open.get();

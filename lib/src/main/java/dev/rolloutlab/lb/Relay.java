@@ -33,7 +33,7 @@ final class Relay {
     private final LbOptions o;
     private final BackendSource source;
     private final LbMetrics metrics;
-    private final FirstByteTimeout firstByte;
+    final FirstByteTimeout firstByte; // read by LoadBalancer.counters()
 
     Relay(LbOptions o, BackendSource source, LbMetrics metrics) {
         this.o = o;
@@ -213,7 +213,7 @@ final class Relay {
                     b.health.failure(o.breakerFailures(), o.breakerCooldown().toNanos());
                     b.stats.errors.incrementAndGet();
                     b.stats.retries.incrementAndGet();
-                    ex.lastError = b.label + ": " + (e instanceof SocketTimeoutException ? "no response within the first-byte timeout of "
+                    ex.lastError = b.stats.lastError = b.label + ": " + (e instanceof SocketTimeoutException ? "no response within the first-byte timeout of "
                             + firstByte.describe() + (b.health.up ? "" : " (marked down by its health check)") : e.toString());
                     return null;
                 }

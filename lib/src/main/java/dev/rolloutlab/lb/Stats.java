@@ -13,6 +13,8 @@ final class Stats {
     final AtomicLong retries = new AtomicLong();
     final AtomicLongArray buckets = new AtomicLongArray(BUCKETS.length + 1);
     final AtomicLong latencySumMicros = new AtomicLong();
+    /** Why the last failed attempt on this backend failed (transport or first-byte timeout), for operators and reports. */
+    volatile String lastError;
 
     void observe(long nanos) {
         double sec = nanos / 1e9;

@@ -109,6 +109,11 @@ public final class Sweep {
             long[] cpu0 = dev.rolloutlab.process.MachineLoad.cpuTicks();
             Summary s = new LoadGenerator(targets, w, LoadGenerator.Options.closed(topology, "keep-alive", conc, n).withWarmup(Math.min(n, 2))).run().summary();
             long[] cpu1 = dev.rolloutlab.process.MachineLoad.cpuTicks();
+            if (lb != null) {
+                LoadBalancer.Counters k = lb.counters();
+                log.printf("  %3d hosts  lb: %d attempts on backends for %d requests, %d retried, %d errors; first-byte timeout %s%s%n", hosts, k.attempts(),
+                        n + Math.min(n, 2), k.retries(), k.errors(), k.firstByteTimeout(), k.lastError() == null ? "" : "; last error: " + k.lastError());
+            }
             double busy = cpu1[1] == cpu0[1] ? Double.NaN : 100.0 * (cpu1[0] - cpu0[0]) / (cpu1[1] - cpu0[1]);
             log.printf("  %3d hosts x %d ports  %-6s  %8.0f tok/s  p50 %7.1f ms  p99 %7.1f ms  failed %d  this machine's CPU %3.0f %%%s%n", hosts,
                     c.ports(), topology, s.outputThroughput(), s.p50E2elMs(), s.p99E2elMs(), s.failed(), busy,
