@@ -79,7 +79,7 @@ public final class Calibrator {
         double[] py = points.stream().filter(p -> p.kind().startsWith("prefill")).mapToDouble(Point::ms).toArray();
         double[][] dx = points.stream().filter(p -> p.kind().equals("decode")).map(p -> new double[]{1, p.batch(), p.x()}).toArray(double[][]::new);
         double[] dy = points.stream().filter(p -> p.kind().equals("decode")).mapToDouble(Point::ms).toArray();
-        LeastSquares.Fit pre = LeastSquares.fit(px, py), dec = LeastSquares.fit(dx, dy);
+        LeastSquares.Fit pre = LeastSquares.fitRelative(px, py), dec = LeastSquares.fitRelative(dx, dy);
         double fullSpeed = clients.size() > 1 ? fullSpeedEngines(points, reps, Math.min(4, batches.getLast())) : 0;
         pool.close();
         TimingModel m = new TimingModel(Math.max(0, pre.beta()[0]), Math.max(0, pre.beta()[1]), Math.max(0, dec.beta()[0]), Math.max(0, dec.beta()[1]),

@@ -1,6 +1,11 @@
 package dev.rolloutlab.sim;
 
-/** Ordinary least squares for the few coefficients of a timing model: y ≈ X·β, with R². */
+/**
+ * Least squares for the few coefficients of a timing model: y ≈ X·β, with R². Every point is weighed by its relative
+ * error, so a step of 10 ms counts as much as one of 250 ms: measured step times bend (prefill of a
+ * short prompt costs relatively more), and an ordinary fit let the long prompts set the intercept, doubling the
+ * modelled time of a 16-token prefill.
+ */
 final class LeastSquares {
     /** The fitted coefficients and the share of the variance of y they explain. */
     record Fit(double[] beta, double r2) {
@@ -9,8 +14,22 @@ final class LeastSquares {
     private LeastSquares() {
     }
 
-    /** Solves the normal equations (XᵀX)β = Xᵀy; {@code x[i]} is row i of the design matrix. */
-    static Fit fit(double[][] x, double[] y) {
+    /** Least squares of the relative error (weights 1/y²); {@code x[i]} is row i of the design matrix; R² on y itself. */
+    static Fit fitRelative(double[][] x, double[] y) {
+        double[][] xs = new double[x.length][];
+        double[] ones = new double[y.length];
+        for (int i = 0; i < x.length; i++) {
+            if (!(y[i] > 0)) throw new IllegalArgumentException("a relative fit needs positive measurements, got " + y[i]);
+            xs[i] = new double[x[i].length];
+            for (int c = 0; c < x[i].length; c++) xs[i][c] = x[i][c] / y[i];
+            ones[i] = 1;
+        }
+        double[] beta = solve(xs, ones);
+        return new Fit(beta, r2(x, y, beta));
+    }
+
+    /** Solves the normal equations (XᵀX)β = Xᵀy. */
+    private static double[] solve(double[][] x, double[] y) {
         int k = x[0].length;
         double[][] a = new double[k][k + 1];
         for (int i = 0; i < x.length; i++) {
@@ -34,6 +53,11 @@ final class LeastSquares {
         }
         double[] beta = new double[k];
         for (int r = 0; r < k; r++) beta[r] = a[r][k] / a[r][r];
+        return beta;
+    }
+
+    private static double r2(double[][] x, double[] y, double[] beta) {
+        int k = beta.length;
         double mean = 0;
         for (double v : y) mean += v;
         mean /= y.length;
@@ -44,6 +68,6 @@ final class LeastSquares {
             ssRes += (y[i] - pred) * (y[i] - pred);
             ssTot += (y[i] - mean) * (y[i] - mean);
         }
-        return new Fit(beta, ssTot == 0 ? 1 : 1 - ssRes / ssTot);
+        return ssTot == 0 ? 1 : 1 - ssRes / ssTot;
     }
 }
