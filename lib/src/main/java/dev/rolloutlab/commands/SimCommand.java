@@ -62,9 +62,13 @@ public final class SimCommand implements Callable<Integer> {
             r.profile().write(out);
             Profile p = r.profile();
             System.out.printf(java.util.Locale.ROOT, "a=%.3f ms b=%.5f ms/token (R2 %.3f)  c=%.3f ms d=%.4f ms/seq e=%.6f ms/context token (R2 %.3f)  "
-                    + "full-speed engines %s  -> %s%n", p.model().a(), p.model().b(), p.r2Prefill(), p.model().c(), p.model().d(), p.model().e(), p.r2Decode(),
-                    p.model().fullSpeedEngines() == 0 ? "any (no contention)" : String.format(java.util.Locale.ROOT, "%.2f", p.model().fullSpeedEngines()), out);
+                    + "full speed at once: %s decodes, %s prefills  -> %s%n", p.model().a(), p.model().b(), p.r2Prefill(), p.model().c(), p.model().d(),
+                    p.model().e(), p.r2Decode(), atOnce(p.model().fullSpeedDecodes()), atOnce(p.model().fullSpeedPrefills()), out);
             return 0;
+        }
+
+        private static String atOnce(double k) {
+            return k == 0 ? "any" : String.format(java.util.Locale.ROOT, "%.2f", k);
         }
     }
 

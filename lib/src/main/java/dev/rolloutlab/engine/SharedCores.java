@@ -1,43 +1,33 @@
 package dev.rolloutlab.engine;
 
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * The cores the simulated engines of one process share. A step's modelled time is its time alone; while more steps
- * run at once than the host has room for ({@code capacity} engines at full speed), each progresses proportionally
- * slower (processor sharing, recomputed whenever a step starts or ends). Several engines on the same cores behave
- * so, and a per-engine step time alone cannot express it: it depends on what the other engines do at that moment.
+ * The cores the simulated engines of one process share. A step's modelled time is its time alone; each running step
+ * demands a share of the host ({@code 1/k} when k such steps fit at full speed), and while the demands add up past
+ * the whole host every step progresses proportionally slower (processor sharing, recomputed whenever a step starts
+ * or ends). Several engines on the same cores behave so, and a per-engine step time alone cannot express it: it
+ * depends on what the other engines do at that moment. Prefill and decode steps demand different shares.
  */
 final class SharedCores {
-    private static final Map<Double, SharedCores> BY_CAPACITY = new ConcurrentHashMap<>();
+    /** This process's cores: every engine in a process runs on the same ones. */
+    static final SharedCores PROCESS = new SharedCores();
 
-    private final double capacity;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
-    private int active;
+    private double demand;
     private long changes;
 
-    private SharedCores(double capacity) {
-        this.capacity = capacity;
-    }
-
-    /** This process's cores: one instance per capacity, since every engine in a process runs on the same cores. */
-    static SharedCores of(double capacity) {
-        return BY_CAPACITY.computeIfAbsent(capacity, SharedCores::new);
-    }
-
-    /** Blocks for a step of {@code soloNanos} of work, stretched while more than {@code capacity} steps run at once. */
-    void run(long soloNanos) {
+    /** Blocks for a step of {@code soloNanos} of work that demands {@code share} of the host, stretched while the running steps demand more than all of it. */
+    void run(long soloNanos, double share) {
         lock.lock();
         try {
-            enter();
+            enter(share);
             double remaining = soloNanos;
             long last = System.nanoTime();
             while (remaining > 0) {
-                double rate = Math.min(1.0, capacity / active);
+                double rate = Math.min(1.0, 1.0 / demand);
                 long seen = changes, wait = (long) Math.ceil(remaining / rate);
                 // one wait per change of the sharing, not slices: slices woke many engines thousands of times a second
                 while (wait > 0 && changes == seen) wait = changed.awaitNanos(wait);
@@ -48,15 +38,15 @@ final class SharedCores {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt(); // the engine is closing: the step ends here
         } finally {
-            active--;
+            demand -= share;
             changes++;
             changed.signalAll();
             lock.unlock();
         }
     }
 
-    private void enter() {
-        active++;
+    private void enter(double share) {
+        demand += share;
         changes++;
         changed.signalAll();
     }

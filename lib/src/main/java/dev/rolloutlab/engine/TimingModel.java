@@ -5,18 +5,19 @@ package dev.rolloutlab.engine;
  * {@code a + b·prompt_tokens}, a decode step over a batch costs {@code c + d·batch + e·context} (context: the mean
  * tokens per sequence so far), and both add up when one step does both, as in continuous batching. Times in ms.
  *
- * @param maxBatch         sequences decoded together at most; more wait for a slot
- * @param fullSpeedEngines engines of one process that step at full speed at once: more share the cores (see
- *                         {@link SharedCores}); 0 when they do not contend (one engine per host, or enough cores)
+ * @param maxBatch          sequences decoded together at most; more wait for a slot
+ * @param fullSpeedDecodes  decode steps of one process's engines that run at full speed at once: more share the
+ *                          cores (see {@link SharedCores}); 0 when they do not contend (one engine per host)
+ * @param fullSpeedPrefills the same for steps that prefill (their parallel efficiency differs)
  */
-public record TimingModel(double a, double b, double c, double d, double e, int maxBatch, double fullSpeedEngines) {
+public record TimingModel(double a, double b, double c, double d, double e, int maxBatch, double fullSpeedDecodes, double fullSpeedPrefills) {
     public TimingModel(double a, double b, double c, double d, double e, int maxBatch) {
-        this(a, b, c, d, e, maxBatch, 0);
+        this(a, b, c, d, e, maxBatch, 0, 0);
     }
 
     public TimingModel {
-        if (!(fullSpeedEngines == 0 || (fullSpeedEngines >= 1 && fullSpeedEngines <= 4096))) {
-            throw new IllegalArgumentException("full_speed_engines must be 0 (no contention) or in [1, 4096], got " + fullSpeedEngines);
+        for (double k : new double[]{fullSpeedDecodes, fullSpeedPrefills}) {
+            if (!(k == 0 || (k >= 1 && k <= 4096))) throw new IllegalArgumentException("full-speed steps must be 0 (no contention) or in [1, 4096], got " + k);
         }
         for (double x : new double[]{a, b, c, d, e}) {
             if (!(x >= 0) || x > 60_000) throw new IllegalArgumentException("timing model coefficients must be in [0, 60000] ms, got " + x);
@@ -26,7 +27,13 @@ public record TimingModel(double a, double b, double c, double d, double e, int 
 
     /** The same engine with a host of its own: no other engine contends for its cores. */
     public TimingModel alone() {
-        return new TimingModel(a, b, c, d, e, maxBatch, 0);
+        return new TimingModel(a, b, c, d, e, maxBatch, 0, 0);
+    }
+
+    /** The share of the host a step demands while it runs (0: none, its engine does not contend). */
+    double share(boolean prefills) {
+        double k = prefills ? fullSpeedPrefills : fullSpeedDecodes;
+        return k == 0 ? 0 : 1 / k;
     }
 
     /** The modelled time of one scheduler step alone, in nanoseconds. */

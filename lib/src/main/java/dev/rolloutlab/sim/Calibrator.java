@@ -80,10 +80,11 @@ public final class Calibrator {
         double[][] dx = points.stream().filter(p -> p.kind().equals("decode")).map(p -> new double[]{1, p.batch(), p.x()}).toArray(double[][]::new);
         double[] dy = points.stream().filter(p -> p.kind().equals("decode")).mapToDouble(Point::ms).toArray();
         LeastSquares.Fit pre = LeastSquares.fitRelative(px, py), dec = LeastSquares.fitRelative(dx, dy);
-        double fullSpeed = clients.size() > 1 ? fullSpeedEngines(points, reps, Math.min(4, batches.getLast())) : 0;
+        double decodes = clients.size() > 1 ? fullSpeedDecodes(points, reps, Math.min(4, batches.getLast())) : 0;
+        double prefills = clients.size() > 1 ? fullSpeedPrefills(points, reps, lens[1]) : 0;
         pool.close();
         TimingModel m = new TimingModel(Math.max(0, pre.beta()[0]), Math.max(0, pre.beta()[1]), Math.max(0, dec.beta()[0]), Math.max(0, dec.beta()[1]),
-                Math.max(0, dec.beta()[2]), maxBatch, fullSpeed);
+                Math.max(0, dec.beta()[2]), maxBatch, decodes, prefills);
         Profile p = new Profile(name, m, pre.r2(), dec.r2(), "sim calibrate", target, java.time.Instant.now().toString());
         return new Result(p, points);
     }
@@ -92,16 +93,36 @@ public final class Calibrator {
      * Decode steps on every port at once against the same steps alone: n engines that slow each other by R run
      * n / R at full speed. No measurable slowdown (under 10 %) means they do not contend (0).
      */
-    private double fullSpeedEngines(List<Point> points, int reps, int b) {
-        int n = clients.size();
+    private double fullSpeedDecodes(List<Point> points, int reps, int b) {
         double alone = points.stream().filter(p -> p.kind().equals("decode") && p.batch() == b && p.promptTokens() == 16).mapToDouble(Point::ms).findFirst().orElseThrow();
         List<Double> gaps = new ArrayList<>();
         for (int r = 0; r < reps; r++) gaps.addAll(batch(clients, b, 16));
-        double together = median(gaps.stream().mapToDouble(Double::doubleValue).toArray()), slowdown = together / alone;
+        double together = median(gaps.stream().mapToDouble(Double::doubleValue).toArray());
         points.add(new Point("decode-all-ports", b, 16, 16 + DECODE_TOKENS / 2.0, together));
+        return fullSpeed("decode   batch " + b, alone, together);
+    }
+
+    /** The same for prefills of {@code len} tokens: they parallelise differently from decode steps. */
+    private double fullSpeedPrefills(List<Point> points, int reps, int len) {
+        Point alone = points.stream().filter(p -> p.kind().startsWith("prefill") && p.promptTokens() == len).findFirst().orElseThrow();
+        List<Double> ms = new ArrayList<>();
+        for (int r = 0; r < reps; r++) {
+            for (OpenAiClient.Result x : one(clients, len, 2, r)) {
+                double engine = x.serverTimings().prefillMs();
+                ms.add(alone.kind().equals("prefill") && !Double.isNaN(engine) ? engine : ms(x.firstTokenNs() - x.sentNs()));
+            }
+        }
+        double together = median(ms.stream().mapToDouble(Double::doubleValue).toArray());
+        points.add(new Point(alone.kind() + "-all-ports", 1, len, len, together));
+        return fullSpeed("prefill  " + len + " tokens", alone.ms(), together);
+    }
+
+    private double fullSpeed(String what, double alone, double together) {
+        int n = clients.size();
+        double slowdown = together / alone;
         double k = slowdown < 1.1 ? 0 : Math.max(1, Math.min(n, n / slowdown)); // one engine alone runs at full speed by definition
-        log.printf("  decode   batch %2d on all %d ports at once: %.2f ms per step (%.2fx alone): %s%n", b, n, together, slowdown,
-                k == 0 ? "no contention" : String.format(java.util.Locale.ROOT, "%.2f engines at full speed", k));
+        log.printf("  %s on all %d ports at once: %.2f ms (%.2fx alone): %s%n", what, n, together, slowdown,
+                k == 0 ? "no contention" : String.format(java.util.Locale.ROOT, "%.2f at full speed at once", k));
         return k;
     }
 

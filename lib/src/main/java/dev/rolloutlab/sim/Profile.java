@@ -50,7 +50,7 @@ public record Profile(String name, TimingModel model, double r2Prefill, double r
         }
         TimingModel t = new TimingModel(m.path("a_ms").asDouble(), m.path("b_ms_per_prompt_token").asDouble(), m.path("c_ms").asDouble(),
                 m.path("d_ms_per_sequence").asDouble(), m.path("e_ms_per_context_token").asDouble(), m.path("max_batch").asInt(),
-                m.path("full_speed_engines").asDouble(0)); // absent in profiles fitted before the term existed: no contention
+                m.path("full_speed_decodes").asDouble(0), m.path("full_speed_prefills").asDouble(0)); // absent before the term existed: no contention
         return new Profile(n.path("name").asText(where), t, n.path("r2_prefill").asDouble(Double.NaN), n.path("r2_decode").asDouble(Double.NaN),
                 n.path("source").asText(""), n.path("target").asText(""), n.path("fitted_at").asText(""));
     }
@@ -64,7 +64,8 @@ public record Profile(String name, TimingModel model, double r2Prefill, double r
         m.put("d_ms_per_sequence", model.d());
         m.put("e_ms_per_context_token", model.e());
         m.put("max_batch", model.maxBatch());
-        m.put("full_speed_engines", model.fullSpeedEngines());
+        m.put("full_speed_decodes", model.fullSpeedDecodes());
+        m.put("full_speed_prefills", model.fullSpeedPrefills());
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("name", name);
         out.put("model", m);
@@ -74,7 +75,7 @@ public record Profile(String name, TimingModel model, double r2Prefill, double r
         out.put("target", target);
         out.put("fitted_at", fittedAt);
         out.put("meaning", "prefill step = a + b*prompt_tokens; decode step = c + d*batch + e*mean_context_tokens; ms, for an engine alone on its host; "
-                + "full_speed_engines: engines of one process that step at full speed at once, more share the cores (0: no contention)");
+                + "full_speed_decodes/prefills: steps of one process's engines that run at full speed at once, more share the cores (0: no contention)");
         Json.writeFile(file, out);
     }
 }

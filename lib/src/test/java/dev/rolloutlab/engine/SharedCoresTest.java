@@ -12,25 +12,25 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 class SharedCoresTest {
     @Test
     void fourStepsOnRoomForTwoTakeTwiceTheirTimeAndOnRoomForFourTheirOwn() throws Exception {
-        assertEquals(120, wallMs(SharedCores.of(2), 4, 60), 120 * 0.2, "4 steps of 60 ms, 2 at full speed: each runs at half speed");
-        assertEquals(60, wallMs(SharedCores.of(4), 4, 60), 60 * 0.25, "room for all four: no slowdown");
+        assertEquals(120, wallMs(4, 60, 0.5), 120 * 0.2, "4 steps of 60 ms, 2 at full speed: each runs at half speed");
+        assertEquals(60, wallMs(4, 60, 0.25), 60 * 0.25, "room for all four: no slowdown");
     }
 
     @Test
     void aStepSpeedsUpWhenTheOthersFinish() throws Exception {
         // one 100 ms step beside a 20 ms one on room for 1: both at half speed until 40 ms, when the short one is done;
         // the long one has 80 ms of work left then, at full speed: it ends at 120 ms
-        SharedCores cores = SharedCores.of(1);
+        SharedCores cores = SharedCores.PROCESS;
         CountDownLatch go = new CountDownLatch(1);
         Thread shortStep = Thread.ofPlatform().start(() -> {
             await(go);
-            cores.run(20_000_000);
+            cores.run(20_000_000, 1);
         });
         long[] took = new long[1];
         Thread longStep = Thread.ofPlatform().start(() -> {
             await(go);
             long t0 = System.nanoTime();
-            cores.run(100_000_000);
+            cores.run(100_000_000, 1);
             took[0] = (System.nanoTime() - t0) / 1_000_000;
         });
         go.countDown();
@@ -39,14 +39,14 @@ class SharedCoresTest {
         assertEquals(120, took[0], 120 * 0.15);
     }
 
-    /** Wall time until {@code n} steps of {@code ms}, started together, have all finished. */
-    private static long wallMs(SharedCores cores, int n, long ms) throws InterruptedException {
+    /** Wall time until {@code n} steps of {@code ms} demanding {@code share} each, started together, have all finished. */
+    private static long wallMs(int n, long ms, double share) throws InterruptedException {
         CountDownLatch go = new CountDownLatch(1);
         List<Thread> ts = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             ts.add(Thread.ofPlatform().start(() -> {
                 await(go);
-                cores.run(ms * 1_000_000);
+                SharedCores.PROCESS.run(ms * 1_000_000, share);
             }));
         }
         long t0 = System.nanoTime();

@@ -38,8 +38,8 @@ class SimCalibrationTest {
     }
 
     @Test
-    void calibratingFourPortsWhoseEnginesShareRoomForTwoFindsTwo() throws Exception {
-        TimingModel truth = new TimingModel(5, 0.05, 8, 0.5, 0.01, 16, 2);
+    void calibratingFourPortsWhoseEnginesShareTheirCoresFindsHowManyStepsRunAtFullSpeed() throws Exception {
+        TimingModel truth = new TimingModel(5, 0.05, 8, 0.5, 0.01, 16, 2, 1.5);
         Path out = TestModels.tempDir("sim-cal-shared").resolve("fitted.json");
         List<Integer> ports = dev.rolloutlab.util.Ports.free(4);
         try (ServerGroup g = ServerGroup.start(ServerGroup.Spec.builder(TestModels.tiny()).ports(ports).servedModelName("sim").simulated(truth).build())) {
@@ -48,9 +48,10 @@ class SimCalibrationTest {
             assertEquals(0, r.exit(), r.out() + r.err());
             TimingModel got = Profile.load(out.toString()).model();
             String both = "fitted " + got + " from " + truth + "\n" + r.err();
-            assertEquals(2.0, got.fullSpeedEngines(), 2.0 * 0.15, both);
+            assertEquals(2.0, got.fullSpeedDecodes(), 2.0 * 0.15, both);
+            assertEquals(1.5, got.fullSpeedPrefills(), 1.5 * 0.15, both);
             assertEquals(truth.c(), got.c(), truth.c() * 0.10, "the step time alone comes from the first port alone: " + both);
-            assertTrue(r.out().contains("full-speed engines 2."), r.out());
+            assertTrue(r.out().contains("full speed at once: 2."), r.out());
         }
     }
 
