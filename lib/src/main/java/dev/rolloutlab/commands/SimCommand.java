@@ -45,7 +45,7 @@ public final class SimCommand implements Callable<Integer> {
         int maxContext;
         @Option(names = "--max-batch", defaultValue = "16", description = "Largest batch measured, and the profile's batch cap. Default: ${DEFAULT-VALUE}")
         int maxBatch;
-        @Option(names = "--reps", defaultValue = "3", description = "Repetitions per point (medians are fitted). Default: ${DEFAULT-VALUE}")
+        @Option(names = "--reps", defaultValue = "5", description = "Repetitions per point (medians are fitted; on a busy 2-core machine 3 left c to vary 2.7x between runs). Default: ${DEFAULT-VALUE}")
         int reps;
 
         @Override

@@ -17,6 +17,7 @@ final class SharedCores {
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
     private double demand;
+    private int running;
     private long changes;
 
     /** Blocks for a step of {@code soloNanos} of work that demands {@code share} of the host, stretched while the running steps demand more than all of it. */
@@ -27,7 +28,9 @@ final class SharedCores {
             double remaining = soloNanos;
             long last = System.nanoTime();
             while (remaining > 0) {
-                double rate = Math.min(1.0, 1.0 / demand);
+                // a step alone runs at full speed by definition; together, steps may slow each other more than their
+                // number (threads of several engines on two cores): a share above 1/n
+                double rate = running == 1 ? 1.0 : Math.min(1.0, 1.0 / demand);
                 long seen = changes, wait = (long) Math.ceil(remaining / rate);
                 // one wait per change of the sharing, not slices: slices woke many engines thousands of times a second
                 while (wait > 0 && changes == seen) wait = changed.awaitNanos(wait);
@@ -39,6 +42,7 @@ final class SharedCores {
             Thread.currentThread().interrupt(); // the engine is closing: the step ends here
         } finally {
             demand -= share;
+            running--;
             changes++;
             changed.signalAll();
             lock.unlock();
@@ -47,6 +51,7 @@ final class SharedCores {
 
     private void enter(double share) {
         demand += share;
+        running++;
         changes++;
         changed.signalAll();
     }

@@ -17,7 +17,7 @@ public record TimingModel(double a, double b, double c, double d, double e, int 
 
     public TimingModel {
         for (double k : new double[]{fullSpeedDecodes, fullSpeedPrefills}) {
-            if (!(k == 0 || (k >= 1 && k <= 4096))) throw new IllegalArgumentException("full-speed steps must be 0 (no contention) or in [1, 4096], got " + k);
+            if (!(k == 0 || (k >= 0.1 && k <= 4096))) throw new IllegalArgumentException("full-speed steps must be 0 (no contention) or in [0.1, 4096], got " + k);
         }
         for (double x : new double[]{a, b, c, d, e}) {
             if (!(x >= 0) || x > 60_000) throw new IllegalArgumentException("timing model coefficients must be in [0, 60000] ms, got " + x);

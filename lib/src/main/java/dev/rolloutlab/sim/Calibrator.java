@@ -120,7 +120,8 @@ public final class Calibrator {
     private double fullSpeed(String what, double alone, double together) {
         int n = clients.size();
         double slowdown = together / alone;
-        double k = slowdown < 1.1 ? 0 : Math.max(1, Math.min(n, n / slowdown)); // one engine alone runs at full speed by definition
+        // below 1 when n steps together take more than n times as long as one (more threads than cores)
+        double k = slowdown < 1.1 ? 0 : Math.max(0.1, Math.min(n, n / slowdown));
         log.printf("  %s on all %d ports at once: %.2f ms (%.2fx alone): %s%n", what, n, together, slowdown,
                 k == 0 ? "no contention" : String.format(java.util.Locale.ROOT, "%.2f at full speed at once", k));
         return k;

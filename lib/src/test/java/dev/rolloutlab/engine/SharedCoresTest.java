@@ -17,6 +17,12 @@ class SharedCoresTest {
     }
 
     @Test
+    void stepsThatSlowEachOtherMoreThanTheirNumberStillRunAtFullSpeedAlone() throws Exception {
+        assertEquals(60, wallMs(1, 60, 1.5), 60 * 0.25, "alone: full speed, whatever its share");
+        assertEquals(180, wallMs(2, 60, 1.5), 180 * 0.2, "two together demand 3 hosts: a third of the speed each");
+    }
+
+    @Test
     void aStepSpeedsUpWhenTheOthersFinish() throws Exception {
         // one 100 ms step beside a 20 ms one on room for 1: both at half speed until 40 ms, when the short one is done;
         // the long one has 80 ms of work left then, at full speed: it ends at 120 ms
