@@ -90,6 +90,15 @@ public final class SimReport {
             Table mine = t.where(t.stringColumn(by).isEqualTo(s));
             chart.addSeries(s, mine.doubleColumn("hosts").asDoubleArray(), mine.doubleColumn(column).asDoubleArray());
         }
+        if (t.containsColumn("machine_cpu_busy_pct")) { // a reader must see which points show this machine, not the pod
+            Table sat = t.where(t.doubleColumn("machine_cpu_busy_pct").isGreaterThan(90).and(t.doubleColumn(column).isNotMissing()));
+            if (!sat.isEmpty()) {
+                chart.addSeries("CPU above 90 %: shows this machine", sat.doubleColumn("hosts").asDoubleArray(), sat.doubleColumn(column).asDoubleArray())
+                        .setXYSeriesRenderStyle(org.knowm.xchart.XYSeries.XYSeriesRenderStyle.Scatter).setMarker(org.knowm.xchart.style.markers.SeriesMarkers.CROSS)
+                        .setMarkerColor(new java.awt.Color(200, 0, 0));
+                chart.getStyler().setMarkerSize(11);
+            }
+        }
         return chart;
     }
 
