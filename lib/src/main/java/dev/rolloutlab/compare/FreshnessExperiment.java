@@ -42,7 +42,7 @@ public final class FreshnessExperiment {
     }
 
     /** One row of freshness.csv. */
-    public record StrategySummary(String strategy, int steps, int samples, double meanUpdateMs, double meanPropagationMs,
+    public record StrategySummary(String strategy, int steps, int samples, double meanStepMs, double meanUpdateMs, double meanPropagationMs,
                                   double predictedPropagationMs, double bytesPerUpdate, int lost, int retried, double meanLag, long maxLag,
                                   double tokenWeightedLag, int mixedRequests, double meanAbsLogprobGap, double klK3) {
         Summary asSummary() {
@@ -138,6 +138,7 @@ public final class FreshnessExperiment {
         boolean simulated = c.timing() != null;
         try (InProcessEngine engine = new InProcessEngine(cp, simulated ? EngineOptions.DEFAULT.simulated(c.timing().alone()) : EngineOptions.DEFAULT);
              ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+            loopStart = System.nanoTime();
             for (int step = 0; step < c.freshnessSteps(); step++) {
                 List<GenerationRequest> reqs = batch(step, 1);
                 List<CompletableFuture<Completion>> fs = new ArrayList<>();
@@ -178,6 +179,7 @@ public final class FreshnessExperiment {
         int before = samples.size(), gapsBefore = gaps.size();
         CompletableFuture<Void> pending = CompletableFuture.completedFuture(null);
         try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+            loopStart = System.nanoTime();
             for (int step = 0; step < c.freshnessSteps(); step++) {
                 long t = base + step;
                 List<GenerationRequest> reqs = batch(step, engines.size());
@@ -249,7 +251,11 @@ public final class FreshnessExperiment {
         gaps.add(new LogprobGap(strategy, step, t, first.minVersion(), g.tokens(), g.meanAbs(), g.klK3()));
     }
 
+    /** When the current strategy's training loop started: a step's wall time is what a trainer waits for, generation or the update. */
+    private long loopStart;
+
     private StrategySummary summarize(String strategy, int from, int gapsFrom, List<Double> update, List<Double> propagation, List<Double> predicted, double bytes) {
+        double stepMs = (System.nanoTime() - loopStart) / 1e6 / c.freshnessSteps();
         List<Sample> mine = samples.subList(from, samples.size());
         List<LogprobGap> myGaps = gaps.subList(gapsFrom, gaps.size());
         int lost = (int) mine.stream().filter(s -> s.status() != 200 || s.error() != null).count();
@@ -260,10 +266,10 @@ public final class FreshnessExperiment {
                 / Math.max(1, mine.stream().mapToInt(Sample::tokens).sum());
         double gap = weighted(myGaps, LogprobGap::meanAbsGap), kl = weighted(myGaps, LogprobGap::klK3);
         int mixed = (int) mine.stream().filter(Sample::mixed).count(); // a request whose samples span two versions
-        StrategySummary s = new StrategySummary(strategy, c.freshnessSteps(), mine.size(), mean(update), mean(propagation), mean(predicted), bytes,
+        StrategySummary s = new StrategySummary(strategy, c.freshnessSteps(), mine.size(), stepMs, mean(update), mean(propagation), mean(predicted), bytes,
                 lost, retried, meanLag, maxLag, tokenLag, mixed, gap, kl);
-        log.printf("  %-18s update %8s ms  all serving after %8.1f ms%s  %7.1f MB/update  lost %d retried %d  token lag %.2f  |Δlogprob| %.2e  KL %.2e%n",
-                strategy, Double.isNaN(s.meanUpdateMs()) ? "-" : String.format(java.util.Locale.ROOT, "%.1f", s.meanUpdateMs()), s.meanPropagationMs(), Double.isNaN(s.predictedPropagationMs()) ? ""
+        log.printf("  %-18s step %8.1f ms  update %8s ms  all serving after %8.1f ms%s  %7.1f MB/update  lost %d retried %d  token lag %.2f  |Δlogprob| %.2e  KL %.2e%n",
+                strategy, stepMs, Double.isNaN(s.meanUpdateMs()) ? "-" : String.format(java.util.Locale.ROOT, "%.1f", s.meanUpdateMs()), s.meanPropagationMs(), Double.isNaN(s.predictedPropagationMs()) ? ""
                         : String.format(java.util.Locale.ROOT, " (bytes / rate %.1f)", s.predictedPropagationMs()), bytes / 1e6, lost, retried, tokenLag, gap, kl);
         return s;
     }

@@ -84,7 +84,8 @@ public final class Report {
             sb.append("Each step generates a batch, then the trainer publishes new weights; the next batch starts at once. ")
                     .append("Lag = trainer version when a request was sent minus the version it was sampled under (mean_lag: each request's ")
                     .append("oldest token; token_weighted_lag: every token; mixed_requests: requests whose samples span two versions). ")
-                    .append("bytes_per_update: bytes moved to all servers per version. ")
+                    .append("bytes_per_update: bytes moved to all servers per version. mean_step_ms: wall time per training step, ")
+                    .append("the slower of generating a batch and the update before it (at most one update is in flight). ")
                     .append("The trainer recomputes the logprobs of the first sample of every group under its current weights: ")
                     .append("mean_abs_logprob_gap is the mean |rollout − trainer| per token and kl_k3 the k3 estimate of KL(rollout ‖ trainer), ")
                     .append("both in nats per token.\n\n");
@@ -95,7 +96,7 @@ public final class Report {
                 a.forEach(x -> sb.append("- ").append(x.asText()).append('\n'));
                 sb.append('\n');
             });
-            sb.append(table(f, List.of("strategy", "steps", "samples", "mean_update_ms", "mean_propagation_ms", "predicted_propagation_ms", "bytes_per_update", "lost", "retried",
+            sb.append(table(f, List.of("strategy", "steps", "samples", "mean_step_ms", "mean_update_ms", "mean_propagation_ms", "predicted_propagation_ms", "bytes_per_update", "lost", "retried",
                     "mean_lag", "max_lag", "token_weighted_lag", "mixed_requests", "mean_abs_logprob_gap", "kl_k3")));
         });
         sb.append("\n## Plots\n\n");

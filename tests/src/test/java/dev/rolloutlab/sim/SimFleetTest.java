@@ -137,6 +137,7 @@ class SimFleetTest {
             double measured = row.getNumber("mean_propagation_ms"), predicted = row.getNumber("predicted_propagation_ms");
             assertEquals(predicted, measured, predicted * 0.25, s + ": the push crossed the shaped links at their scaled rate");
             assertEquals(2 * 0.05e9, row.getNumber("bytes_per_update"), 1, s + ": the real bytes to both hosts");
+            assertTrue(row.getNumber("mean_step_ms") > 0.8 * measured, s + ": a step waits for the update before it: " + row.getNumber("mean_step_ms"));
         }
         assertTrue(Files.readString(out.resolve("REPORT.md")).contains("predicted_propagation_ms"));
         assertEquals(List.of(), NetnsFleet.leftovers());
