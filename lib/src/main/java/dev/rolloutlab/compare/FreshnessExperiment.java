@@ -129,28 +129,39 @@ public final class FreshnessExperiment {
         return reqs;
     }
 
+    /**
+     * In-process: generate, swap in memory, go on. On a simulated fleet, with the fleet's compute and work: an engine
+     * per host on its timing model, the same groups per step as the fleet's ports get (random tokens: not scored).
+     */
     private StrategySummary inproc() {
         Checkpoint cp = Checkpoint.load(model);
         Trainer trainer = new Trainer(cp, c.changedFraction());
         List<Double> update = new ArrayList<>();
         int before = samples.size(), gapsBefore = gaps.size();
-        // on a simulated fleet the in-process side runs the fleet's timing model; its tokens are random, so not scored
         boolean simulated = c.timing() != null;
-        try (InProcessEngine engine = new InProcessEngine(cp, simulated ? EngineOptions.DEFAULT.simulated(c.timing().alone()) : EngineOptions.DEFAULT);
-             ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+        EngineOptions eo = simulated ? EngineOptions.DEFAULT.simulated(c.timing().alone()) : EngineOptions.DEFAULT;
+        List<InProcessEngine> engines = new ArrayList<>();
+        try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (int i = 0; i < (simulated ? c.engines("inprocN") : 1); i++) engines.add(new InProcessEngine(i == 0 ? cp : Checkpoint.load(model), eo));
             loopStart = System.nanoTime();
             for (int step = 0; step < c.freshnessSteps(); step++) {
-                List<GenerationRequest> reqs = batch(step, 1);
+                List<GenerationRequest> reqs = batch(step, simulated ? c.numServers() : 1);
                 List<CompletableFuture<Completion>> fs = new ArrayList<>();
-                for (GenerationRequest r : reqs) fs.add(CompletableFuture.supplyAsync(() -> engine.generate(r), pool));
+                for (int i = 0; i < reqs.size(); i++) {
+                    GenerationRequest r = reqs.get(i);
+                    InProcessEngine e = engines.get(i % engines.size());
+                    fs.add(CompletableFuture.supplyAsync(() -> e.generate(r), pool));
+                }
                 for (int i = 0; i < reqs.size(); i++) {
                     record("inproc-swap", step, step, reqs.get(i), fs.get(i).join(), "inproc", false, null, simulated ? null : trainer);
                 }
                 Map<String, Tensor> next = trainer.step(step + 1, step + 1);
                 long u0 = System.nanoTime();
-                engine.updateWeights(next);
+                for (InProcessEngine e : engines) e.updateWeights(next);
                 update.add((System.nanoTime() - u0) / 1e6);
             }
+        } finally {
+            engines.forEach(InProcessEngine::close);
         }
         return summarize("inproc-swap", before, gapsBefore, update, update, List.of(), 0);
     }
