@@ -55,6 +55,7 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/commands/ReportCommand.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/commands/ServeCommand.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/commands/SimCommand.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/commands/WeightScale.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/commands/WeightsCommand.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/Compare.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/CompareConfig.java

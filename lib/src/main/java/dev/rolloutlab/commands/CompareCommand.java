@@ -63,11 +63,8 @@ public final class CompareCommand implements Callable<Integer> {
             + "namespaces, shaped links, serve --engine sim; needs root), the in-process legs on the same timing model. Strategies there: "
             + "inproc-swap, push-all, rolling, tree, storage.")
     String fleet;
-    @Option(names = "--bytes-scale", defaultValue = "1000", description = "With --fleet: divide weight payloads and the weights' link rate by this "
-            + "(requests keep the real rate). Default: ${DEFAULT-VALUE}")
-    double bytesScale;
-    @Option(names = "--model-gb", defaultValue = "0.25", description = "With --fleet: real size of one weight update in GB. Default: ${DEFAULT-VALUE}")
-    double modelGb;
+    @Mixin
+    WeightScale weights;
     @Option(names = "--freshness-steps", description = "Training steps per freshness strategy. Default: 3 (2 with --quick, 5 with --full).")
     Integer freshnessSteps;
     @Option(names = "--profile", defaultValue = "rollout-lab-small-2core", description = "Timing profile of --fleet. Default: ${DEFAULT-VALUE}")
@@ -131,13 +128,12 @@ public final class CompareCommand implements Callable<Integer> {
                 var t = dev.rolloutlab.sim.Profile.load(profile).model();
                 var l = dev.rolloutlab.sim.LinkProfile.parse(link);
                 if (model.model != null) throw new Cli.UserError("--fleet serves a simulated model; --model does not apply");
-                if (!(bytesScale >= 1 && bytesScale <= 1e6)) throw new Cli.UserError("--bytes-scale must be in [1, 1000000], got " + bytesScale);
-                if (!(modelGb > 0 && modelGb <= 2000)) throw new Cli.UserError("--model-gb must be in (0, 2000], got " + modelGb);
+                weights.check();
                 // ids inside the simulated hosts' vocabulary; simulated servers are small C1 JVMs, a long JIT warm-up buys nothing
                 b.fleet(fleet, t).numServers(hp[0] * hp[1]).shape("tiny").jitWarmup(200);
                 if (topologies == null) b.topologies(List.of("inprocN", "httpN", "lb"));
                 CompareConfig c = b.build(); // refuse bad flags before any namespace exists
-                var spec = new dev.rolloutlab.sim.Fleet.Spec(hp[0], hp[1], profile, l, bytesScale, modelGb);
+                var spec = new dev.rolloutlab.sim.Fleet.Spec(hp[0], hp[1], profile, l, weights.bytesScale, weights.modelGb);
                 sim = dev.rolloutlab.sim.Fleet.start(spec, c.strategies().stream().anyMatch(x -> !x.equals("inproc-swap")), System.err);
             } catch (IllegalArgumentException e) {
                 throw new Cli.UserError(e.getMessage());

@@ -86,12 +86,8 @@ public final class SimCommand implements Callable<Integer> {
                 + "same-rack (0.2 ms, 25 Gbit/s: below what the delay relays can add on a 2-core machine), loopback, or rtt=MS,rate=MBIT[,jitter=MS]. "
                 + "Default: ${DEFAULT-VALUE}")
         String link;
-        @Option(names = "--bytes-scale", defaultValue = "1000", description = "Divide weight payloads and link rates by this, so a real-size "
-                + "update takes its true time without moving its bytes. Default: ${DEFAULT-VALUE}")
-        double bytesScale;
-        @Option(names = "--model-gb", defaultValue = "0.25", description = "Real size of one weight update in GB (0.25: a 125M model in BF16; 16: an 8B one). "
-                + "Transfers take their real time, so large updates to many hosts make a long sweep. Default: ${DEFAULT-VALUE}")
-        double modelGb;
+        @picocli.CommandLine.Mixin
+        WeightScale weights;
         @Option(names = "--requests-per-port", defaultValue = "8", description = "Requests per port and host count (p99 needs 1,000 in all: "
                 + "from 32 hosts x 4 ports up at the default). Default: ${DEFAULT-VALUE}")
         int requestsPerPort;
@@ -108,11 +104,7 @@ public final class SimCommand implements Callable<Integer> {
         public Integer call() throws Exception {
             for (int h : hosts) if (h < 1 || h > dev.rolloutlab.sim.NetnsFleet.MAX_HOSTS) throw new Cli.UserError("--hosts: each count must be in [1, 200], got " + h);
             if (ports < 1 || ports > 16) throw new Cli.UserError("--ports must be in [1, 16], got " + ports);
-            if (!(modelGb > 0 && modelGb <= 2000)) throw new Cli.UserError("--model-gb must be in (0, 2000], got " + modelGb);
-            if (modelGb * 1e9 / bytesScale > 64e6) {
-                throw new Cli.UserError("--model-gb / --bytes-scale is " + Math.round(modelGb * 1e9 / bytesScale / 1e6) + " MB per push; a simulated host "
-                        + "takes at most 64 MB: raise --bytes-scale (times stay true: rates shrink by the same factor)");
-            }
+            weights.check();
             if (requestsPerPort < 1 || requestsPerPort > 1000 || concurrencyPerPort < 1 || concurrencyPerPort > 256) {
                 throw new Cli.UserError("--requests-per-port must be in [1, 1000] and --concurrency-per-port in [1, 256]");
             }
@@ -126,7 +118,7 @@ public final class SimCommand implements Callable<Integer> {
             } catch (IllegalArgumentException e) {
                 throw new Cli.UserError(e.getMessage());
             }
-            var cfg = new dev.rolloutlab.sim.Sweep.Config(hosts.stream().sorted().toList(), ports, profile, l, bytesScale, modelGb, requestsPerPort,
+            var cfg = new dev.rolloutlab.sim.Sweep.Config(hosts.stream().sorted().toList(), ports, profile, l, weights.bytesScale, weights.modelGb, requestsPerPort,
                     concurrencyPerPort, promptTokens, outputTokens);
             Path dir = new dev.rolloutlab.sim.Sweep(cfg, System.err).run(out);
             System.out.println("report: " + dev.rolloutlab.report.SimReport.write(dir));

@@ -143,6 +143,18 @@ class SimFleetTest {
         assertEquals(List.of(), NetnsFleet.leftovers());
     }
 
+    @Test
+    void aPushLargerThanASimulatedHostTakesIsRefusedBeforeAnythingStarts() throws Exception {
+        for (String[] cmd : List.of(new String[]{"compare", "--fleet", "sim:2x2"}, new String[]{"sim", "sweep", "--hosts", "2"})) {
+            List<String> args = new ArrayList<>(List.of(cmd));
+            args.addAll(List.of("--model-gb", "16", "--bytes-scale", "100"));
+            dev.rolloutlab.testing.Processes.Run r = dev.rolloutlab.testing.Processes.run(60, args.toArray(String[]::new));
+            assertNotEquals(0, r.exit(), r.out() + r.err());
+            assertTrue(r.err().contains("160 MB per push") && r.err().contains("raise --bytes-scale"), r.err());
+            assertEquals(List.of(), NetnsFleet.leftovers());
+        }
+    }
+
     /** Median time to first token of 40 single-token requests spread over 4 simulated hosts, on kept-alive connections. */
     private static double medianTtft(LinkProfile link) {
         try (NetnsFleet f = NetnsFleet.up(4, link, 1);
