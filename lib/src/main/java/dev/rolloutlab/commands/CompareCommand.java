@@ -10,7 +10,6 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 
@@ -104,19 +103,20 @@ public final class CompareCommand implements Callable<Integer> {
             b.changedFraction(changedFraction);
         }
         if (freshnessSteps != null) b.freshnessSteps(freshnessSteps);
-        List<String> known = new ArrayList<>(List.of("inproc-swap"));
-        known.addAll(fleet != null ? dev.rolloutlab.sim.Propagation.STRATEGIES : CompareConfig.ALL_STRATEGIES);
+        // on a fleet: in-process, or the ways weights reach simulated hosts
+        List<String> known = fleet == null ? CompareConfig.ALL_STRATEGIES
+                : java.util.stream.Stream.concat(java.util.stream.Stream.of("inproc-swap"), dev.rolloutlab.sim.Propagation.STRATEGIES.stream()).toList();
         if (strategies != null) {
             List<String> s = strategies.equals(List.of("none")) ? List.of() : strategies;
             for (String x : s) {
                 if (!known.contains(x)) throw new Cli.UserError("--strategies: unknown " + x + (fleet != null ? " on a --fleet" : "") + " (choose from "
-                        + String.join(", ", new java.util.LinkedHashSet<>(known)) + " or none)");
+                        + String.join(", ", known) + " or none)");
             }
             b.strategies(s);
         } else if (targets != null) {
             b.strategies(List.of("inproc-swap")); // external servers: we cannot push our weights into them
         } else if (fleet != null) {
-            b.strategies(List.copyOf(new java.util.LinkedHashSet<>(known)));
+            b.strategies(List.copyOf(known));
         }
         dev.rolloutlab.sim.Fleet sim = null;
         if (fleet != null) {

@@ -63,8 +63,7 @@ public final class Fleet implements RemoteFleet, AutoCloseable {
             log.printf("compare: %d simulated hosts x %d ports and a storage host (%s links, profile %s)%n", s.hosts(), s.ports(), s.link().name(), profile.name());
             SimHosts sim = SimHosts.start(net, s.hosts() + 1, s.ports(), s.profile(), tokenFile, work);
             var http = OpenAiClient.http(1024, Duration.ofSeconds(600), Duration.ofSeconds(30));
-            LinkCheck check = LinkCheck.measure(sim, new OpenAiClient(http, sim.hostUrls(1).get(0), null, true),
-                    new OpenAiClient(http, sim.directUrl(1), null, true), sim.hostUrls(1).get(0), s.link(), s.bytesScale(), token, weights);
+            LinkCheck check = LinkCheck.measure(sim, http, s.link(), s.bytesScale(), token, weights);
             if (!check.ok()) {
                 sim.close();
                 throw new IllegalStateException("link check failed: " + check.failure());

@@ -36,8 +36,10 @@ public record LinkCheck(double rttMs, double expectedRttMs, double rateMbit, dou
      * {@code requireRate} false: the rate is measured and recorded but does not stop the run (compare's requests use a
      * tiny share of any link; only weight transfers need it).
      */
-    static LinkCheck measure(SimHosts sim, OpenAiClient host, OpenAiClient direct, String url, LinkProfile link, double bytesScale, String adminToken,
-                             boolean requireRate) {
+    static LinkCheck measure(SimHosts sim, okhttp3.OkHttpClient http, LinkProfile link, double bytesScale, String adminToken, boolean requireRate) {
+        // host 1's weights port through its link, and straight: what the server and the client take cancels out
+        String url = sim.hostUrls(1).get(0);
+        OpenAiClient host = new OpenAiClient(http, url, null, true), direct = new OpenAiClient(http, sim.directUrl(1), null, true);
         for (int i = 0; i < 300; i++) { // the connections and the JIT warm up
             OpenAiClient.Exchange x = (i % 2 == 0 ? host : direct).get("/health");
             if (x.status() != 200) return new LinkCheck(Double.NaN, link.rttMs(), Double.NaN, 0, "cannot reach " + url + ": " + x.status() + " " + x.error());

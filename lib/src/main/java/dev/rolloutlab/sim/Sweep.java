@@ -70,8 +70,7 @@ public final class Sweep {
             try (SimHosts sim = SimHosts.start(fleet, max + 1, c.ports(), c.profile(), tokenFile, folder.dir().resolve("logs"))) {
                 log.printf("sim: servers ready after %.0f s%n", (System.nanoTime() - t0) / 1e9);
                 var http = OpenAiClient.http(4096, Duration.ofSeconds(300), Duration.ofSeconds(30));
-                LinkCheck check = LinkCheck.measure(sim, new OpenAiClient(http, sim.hostUrls(1).get(0), null, true), new OpenAiClient(http, sim.directUrl(1), null, true),
-                        sim.hostUrls(1).get(0), c.link(), c.bytesScale(), token, true);
+                LinkCheck check = LinkCheck.measure(sim, http, c.link(), c.bytesScale(), token, true);
                 run.put("link_check", check);
                 log.printf("sim: link check: round trip %.3f ms (profile %.3f), rate %.1f Mbit/s (profile %.1f after scaling)%n",
                         check.rttMs(), check.expectedRttMs(), check.rateMbit(), check.expectedRateMbit());
