@@ -31,7 +31,7 @@ public final class SimCommand implements Callable<Integer> {
         @ParentCommand
         SimCommand parent;
         @Option(names = "--target", required = true, split = ",", description = "Base URL of the server, e.g. http://127.0.0.1:31000; "
-                + "several ports of one host, comma-separated: the first is fitted alone, then all decode at once to measure how many engines the host runs at full speed.")
+                + "several ports of one host, comma-separated: the first is fitted alone, then all are loaded at once to measure how many engines the host runs at full speed.")
         java.util.List<String> target;
         @Option(names = "--out", required = true, description = "Profile file to write (JSON).")
         Path out;
@@ -41,7 +41,9 @@ public final class SimCommand implements Callable<Integer> {
         String model;
         @Option(names = "--api-key", description = "Bearer token the server requires.")
         String apiKey;
-        @Option(names = "--max-context", defaultValue = "512", description = "Longest prompt plus output to send. Default: ${DEFAULT-VALUE}")
+        @Option(names = "--max-context", defaultValue = "512", description = "Longest prompt plus output to send; prompts of 16 to this "
+                + "less 64 tokens are fitted. Fit the range you will simulate: the model's prefill is a line and an engine's is not (ours: 0.37 ms a "
+                + "token up to 128, 0.7 at 448). Default: ${DEFAULT-VALUE}")
         int maxContext;
         @Option(names = "--max-batch", defaultValue = "16", description = "Largest batch measured, and the profile's batch cap. Default: ${DEFAULT-VALUE}")
         int maxBatch;

@@ -147,8 +147,9 @@ public final class RunData {
         return ran.contains(b) || !ran.contains(other) ? b : other;
     }
 
-    /** Columns read as text; {@code incomplete} is a flag; every other column is a number, even when all of it is empty. */
-    private static final java.util.Set<String> TEXT = java.util.Set.of("topology", "connection", "workload", "strategy", "endpoint");
+    /** Columns read as text, columns that are flags; every other column is a number, even when all of it is empty. */
+    private static final java.util.Set<String> TEXT = java.util.Set.of("topology", "connection", "workload", "strategy", "endpoint"),
+            FLAGS = java.util.Set.of("incomplete", "shows_this_machine");
 
     /**
      * Reads a CSV with fixed types instead of Tablesaw's per-file guess: a column that failed in every row (all empty)
@@ -157,7 +158,7 @@ public final class RunData {
     static Table csv(Path f, String name) {
         var types = (java.util.function.Function<String, Optional<tech.tablesaw.api.ColumnType>>) c ->
                 Optional.of(TEXT.contains(c) ? tech.tablesaw.api.ColumnType.STRING
-                        : c.equals("incomplete") ? tech.tablesaw.api.ColumnType.BOOLEAN : tech.tablesaw.api.ColumnType.DOUBLE);
+                        : FLAGS.contains(c) ? tech.tablesaw.api.ColumnType.BOOLEAN : tech.tablesaw.api.ColumnType.DOUBLE);
         return Table.read().csv(CsvReadOptions.builder(f.toFile()).tableName(name).missingValueIndicator("").columnTypesPartial(types).build());
     }
 

@@ -58,12 +58,14 @@ public final class SimReport {
                     check.path("rate_mbit").asDouble(), check.path("expected_rate_mbit").asDouble(), check.path("failure").isTextual() ? ": " + check.path("failure").asText() : ""));
         }
         sb.append("\n## Throughput and latency\n\nmachine_cpu_busy_pct: this machine's CPU while the point ran; above 90 % the client, the ")
-                .append("balancer and the simulated hosts compete for its cores, and the point shows this machine, not the pod.\n\n")
+                .append("balancer and the simulated hosts compete for its cores, and the point shows this machine, not the pod; so does a point ")
+                .append("with failed requests, as the simulated hosts inject no failure (shows_this_machine).\n\n")
                 .append(Report.table(sweep, List.of("hosts", "ports", "topology", "completed", "failed", "request_throughput", "output_throughput",
-                        "mean_ttft_ms", "p50_e2el_ms", "p99_e2el_ms", "machine_cpu_busy_pct")));
+                        "mean_ttft_ms", "p50_e2el_ms", "p99_e2el_ms", "machine_cpu_busy_pct", "shows_this_machine")));
         if (!sweep.isEmpty() && sweep.containsColumn("machine_cpu_busy_pct")) {
-            Table sat = sweep.where(sweep.doubleColumn("machine_cpu_busy_pct").isGreaterThan(90));
-            if (!sat.isEmpty()) sb.append("\n**Saturated points** (this machine's cores, not the pod): ").append(String.join(", ", sat.stream()
+            Table sat = sweep.where(thisMachine(sweep));
+            if (!sat.isEmpty()) sb.append("\n**Not predictions** (this machine's cores above 90 %, or requests failed on simulated hosts that inject no ")
+                    .append("failure: both show this machine, not the pod): ").append(String.join(", ", sat.stream()
                     .map(r -> (long) r.getDouble("hosts") + " hosts " + r.getString("topology")).toList())).append(".\n");
         }
         sb.append("\n## Weight propagation\n\nwall_ms: until the last host serves the update; predicted_ms: bytes over the link rate (plus one round trip), ")
@@ -91,15 +93,21 @@ public final class SimReport {
             chart.addSeries(s, mine.doubleColumn("hosts").asDoubleArray(), mine.doubleColumn(column).asDoubleArray());
         }
         if (t.containsColumn("machine_cpu_busy_pct")) { // a reader must see which points show this machine, not the pod
-            Table sat = t.where(t.doubleColumn("machine_cpu_busy_pct").isGreaterThan(90).and(t.doubleColumn(column).isNotMissing()));
+            Table sat = t.where(thisMachine(t).and(t.doubleColumn(column).isNotMissing()));
             if (!sat.isEmpty()) {
-                chart.addSeries("CPU above 90 %: shows this machine", sat.doubleColumn("hosts").asDoubleArray(), sat.doubleColumn(column).asDoubleArray())
+                chart.addSeries("CPU above 90 % or failures: shows this machine", sat.doubleColumn("hosts").asDoubleArray(), sat.doubleColumn(column).asDoubleArray())
                         .setXYSeriesRenderStyle(org.knowm.xchart.XYSeries.XYSeriesRenderStyle.Scatter).setMarker(org.knowm.xchart.style.markers.SeriesMarkers.CROSS)
                         .setMarkerColor(new java.awt.Color(200, 0, 0));
                 chart.getStyler().setMarkerSize(11);
             }
         }
         return chart;
+    }
+
+    /** Points the sweep marked as showing this machine rather than the pod (folders from before the mark: CPU above 90 %). */
+    private static tech.tablesaw.selection.Selection thisMachine(Table t) {
+        return t.containsColumn("shows_this_machine") ? t.booleanColumn("shows_this_machine").isTrue()
+                : t.doubleColumn("machine_cpu_busy_pct").isGreaterThan(90);
     }
 
     private static XYChart weightsChart(Table t) {

@@ -34,11 +34,18 @@ public final class Sweep {
                          int requestsPerPort, int concurrencyPerPort, int promptTokens, int outputTokens) {
     }
 
-    /** One row of sim_sweep.csv. */
+    /**
+     * One row of sim_sweep.csv.
+     *
+     * @param showsThisMachine this machine's cores were above 90 % busy, or requests failed although the simulated
+     *                         hosts inject no failure: the point shows this machine, not the pod
+     */
     public record Point(int hosts, int ports, String topology, int completed, int failed, double requestThroughput, double outputThroughput,
-                        double meanTtftMs, double p50E2elMs, double p99E2elMs, double machineCpuBusyPct) {
-        /** Above this, the point shows this machine's cores, not the simulated pod. */
-        public static final double SATURATED_PCT = 90;
+                        double meanTtftMs, double p50E2elMs, double p99E2elMs, double machineCpuBusyPct, boolean showsThisMachine) {
+        Point(int hosts, int ports, String topology, Summary s, double busy) {
+            this(hosts, ports, topology, s.completed(), s.failed(), s.requestThroughput(), s.outputThroughput(), s.meanTtftMs(), s.p50E2elMs(),
+                    s.p99E2elMs(), busy, busy > 90 || s.failed() > 0);
+        }
     }
 
     /** One row of sim_weights.csv: a weight update to every host, measured and as bytes over the link rate predicts it. */
@@ -114,11 +121,11 @@ public final class Sweep {
                         n + Math.min(n, 2), k.retries(), k.errors(), k.firstByteTimeout(), k.lastError() == null ? "" : "; last error: " + k.lastError());
             }
             double busy = cpu1[1] == cpu0[1] ? Double.NaN : 100.0 * (cpu1[0] - cpu0[0]) / (cpu1[1] - cpu0[1]);
+            Point p = new Point(hosts, c.ports(), topology, s, busy);
             log.printf("  %3d hosts x %d ports  %-6s  %8.0f tok/s  p50 %7.1f ms  p99 %7.1f ms  failed %d  this machine's CPU %3.0f %%%s%n", hosts,
                     c.ports(), topology, s.outputThroughput(), s.p50E2elMs(), s.p99E2elMs(), s.failed(), busy,
-                    busy > Point.SATURATED_PCT ? " (saturated: this point shows this machine)" : "");
-            return new Point(hosts, c.ports(), topology, s.completed(), s.failed(), s.requestThroughput(), s.outputThroughput(), s.meanTtftMs(),
-                    s.p50E2elMs(), s.p99E2elMs(), busy);
+                    p.showsThisMachine() ? " (not a prediction: this point shows this machine)" : "");
+            return p;
         } finally {
             if (lb != null) lb.close();
         }
