@@ -50,9 +50,11 @@ public final class LbCommand implements Callable<Integer> {
     Double firstByteTimeoutSec;
     @Option(names = "--health-interval-sec", defaultValue = "1", description = "Active health checks. Default: ${DEFAULT-VALUE}")
     double healthIntervalSec;
-    @Option(names = "--health-timeout-sec", defaultValue = "2", description = "A probe (and a connect) slower than this fails. Default: ${DEFAULT-VALUE}")
+    @Option(names = "--health-timeout-sec", defaultValue = "2", description = "A probe (and a connect) slower than this is late; "
+            + "--breaker-failures late probes in a row take a backend out (a refused or failed probe at once). Default: ${DEFAULT-VALUE}")
     double healthTimeoutSec;
-    @Option(names = "--breaker-failures", defaultValue = "3", description = "Consecutive failures that open a backend's breaker. Default: ${DEFAULT-VALUE}")
+    @Option(names = "--breaker-failures", defaultValue = "3", description = "Consecutive failures that open a backend's breaker, "
+            + "and consecutive late health probes that take it out. Default: ${DEFAULT-VALUE}")
     int breakerFailures;
     @Option(names = "--breaker-cooldown-sec", defaultValue = "5", description = "How long an open breaker keeps a backend out. Default: ${DEFAULT-VALUE}")
     double breakerCooldownSec;

@@ -17,6 +17,8 @@ final class Health {
     volatile long unavailableUntilNs;
     volatile long breakerOpenUntilNs;
     private final AtomicInteger consecutiveFailures = new AtomicInteger();
+    /** Probes in a row that got no answer in time; only the health checker's thread writes it, one probe at a time. */
+    private volatile int slowProbes;
 
     boolean available(long now) {
         return up && !updating && now >= breakerOpenUntilNs;
@@ -40,11 +42,17 @@ final class Health {
 
     /** A probe's verdict: a pass closes the breaker, a failure takes the backend out until the next pass. */
     void probed(boolean ok) {
+        slowProbes = 0;
         up = ok;
         if (ok) {
             consecutiveFailures.set(0);
             breakerOpenUntilNs = 0;
         }
+    }
+
+    /** A probe that got no answer in time: a busy backend answers late, a hung one never; {@code threshold} in a row take it out. */
+    void probeTimedOut(int threshold) {
+        if (++slowProbes >= threshold) up = false;
     }
 
     void markUpdating(long retryAfterNs) {
