@@ -34,7 +34,7 @@ public final class SimReport {
         Table weights = RunData.csv(dir.resolve("sim_weights.csv"), "sim_weights");
         Path plots = dir.resolve("plots");
         Charts.save(byHosts(sweep, "topology", "output_throughput", "Predicted output throughput vs hosts", "output tokens/s"), plots.resolve(PLOTS.get(0)));
-        Charts.save(byHosts(sweep, "topology", "p99_e2el_ms", "Predicted p99 end-to-end latency vs hosts", "p99 latency (ms)"), plots.resolve(PLOTS.get(1)));
+        Charts.save(byHosts(sweep, "topology", "p99_e2el_ms", "Predicted p99 end-to-end latency vs hosts (a point needs 1,000 requests)", "p99 latency (ms)"), plots.resolve(PLOTS.get(1)));
         Charts.save(weightsChart(weights), plots.resolve(PLOTS.get(2)));
         JsonNode run;
         try {
@@ -80,7 +80,7 @@ public final class SimReport {
 
     private static XYChart byHosts(Table t, String by, String column, String title, String yTitle) {
         XYChart chart = new XYChartBuilder().width(W).height(H).title(title).xAxisTitle("hosts").yAxisTitle(yTitle).build();
-        chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNW);
+        chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideS); // inside, it covered the lines of a fleet that scales
         chart.getStyler().setXAxisDecimalPattern("0");
         chart.getStyler().setYAxisDecimalPattern("#,##0.#");
         chart.getStyler().setYAxisMin(0.0);
@@ -112,6 +112,7 @@ public final class SimReport {
 
     private static XYChart weightsChart(Table t) {
         XYChart chart = byHosts(t, "strategy", "wall_ms", "Weight update: time until every host serves it", "time (ms)");
+        chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNW); // eight entries below would squash the plot; the lines rise to the right
         if (t.isEmpty()) return chart;
         List<String> strategies = new ArrayList<>(new LinkedHashSet<>(t.stringColumn("strategy").asList()));
         for (String s : strategies) {
