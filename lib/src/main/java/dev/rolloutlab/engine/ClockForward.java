@@ -18,6 +18,11 @@ final class ClockForward implements Forward {
     }
 
     @Override
+    public boolean uniform() {
+        return true;
+    }
+
+    @Override
     public void forward(Weights w, int n, int decodeRows, int[] tokens, int[] positions, KvCache[] caches, int[] logitRows, int nLogits, float[] logits) {
         long t0 = System.nanoTime();
         double context = 0;

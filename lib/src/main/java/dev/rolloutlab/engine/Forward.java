@@ -7,4 +7,9 @@ package dev.rolloutlab.engine;
  */
 interface Forward {
     void forward(Weights w, int n, int decodeRows, int[] tokens, int[] positions, KvCache[] caches, int[] logitRows, int nLogits, float[] logits);
+
+    /** True when every row's logits are equal wherever they are finite (a simulated forward's): a token is then drawn without a pass over the vocabulary. */
+    default boolean uniform() {
+        return false;
+    }
 }

@@ -305,12 +305,7 @@ public final class InProcessEngine implements Engine {
                 stepSeqs.add(s);
             }
         }
-        // sampling is a pass over the vocabulary per sequence: run it on all cores, then record in order
-        Sampler.Pick[] picks = new Sampler.Pick[stepSeqs.size()];
-        Ops.parallelFor(picks.length, (long) picks.length * vocab * 8, i -> {
-            Seq s = stepSeqs.get(i);
-            picks[i] = sampler.pick(logits, stepRows[i] * vocab, s.job.request.params(), s.rng);
-        });
+        Sampler.Pick[] picks = sampler.pickAll(logits, stepSeqs, stepRows, model.uniform());
         for (Job j : admitted) j.prefilledNs = System.nanoTime(); // before emit: a 1-token request finishes in its prefill step
         active.clear();
         for (int i = 0; i < picks.length; i++) {

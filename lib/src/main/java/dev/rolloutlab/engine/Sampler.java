@@ -22,6 +22,35 @@ final class Sampler {
     record Pick(int token, float logprob) {
     }
 
+    /** The next token of each of {@code seqs}, whose logits are rows {@code rows} of {@code logits}. */
+    Pick[] pickAll(float[] logits, List<Seq> seqs, int[] rows, boolean uniform) {
+        Pick[] picks = new Pick[seqs.size()];
+        if (uniform) {
+            int allowed = 0;
+            for (int i = 0; i < vocab; i++) if (logits[i] != Float.NEGATIVE_INFINITY) allowed++;
+            for (int i = 0; i < picks.length; i++) picks[i] = pickUniform(logits, rows[i] * vocab, seqs.get(i).job.request.params(), seqs.get(i).rng, allowed);
+            return picks;
+        }
+        // sampling is a pass over the vocabulary per sequence: run it on all cores
+        Ops.parallelFor(picks.length, (long) picks.length * vocab * 8, i -> {
+            Seq s = seqs.get(i);
+            picks[i] = pick(logits, rows[i] * vocab, s.job.request.params(), s.rng);
+        });
+        return picks;
+    }
+
+    /**
+     * Logits equal wherever finite stay uniform over the {@code allowed} finite tokens at any temperature, so one draw
+     * replaces the passes over the vocabulary that took most of a simulated host's CPU (half its samples at 4 ports).
+     * Greedy and filtered sampling take the general path.
+     */
+    private Pick pickUniform(float[] logits, int off, SamplingParams p, SplittableRandom rng, int allowed) {
+        if (p.temperature() == 0 || p.topK() > 0 && p.topK() < vocab || p.topP() < 1) return pick(logits, off, p, rng);
+        int tok;
+        do tok = rng.nextInt(vocab); while (logits[off + tok] == Float.NEGATIVE_INFINITY);
+        return new Pick(tok, (float) -Math.log(allowed));
+    }
+
     Pick pick(float[] logits, int off, SamplingParams p, SplittableRandom rng) {
         boolean plain = p.temperature() == 1.0 && !(p.topK() > 0 && p.topK() < vocab) && p.topP() >= 1;
         if (!plain) {

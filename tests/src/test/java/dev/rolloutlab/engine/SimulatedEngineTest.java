@@ -1,0 +1,47 @@
+package dev.rolloutlab.engine;
+
+import dev.rolloutlab.testing.TestModels;
+import org.junit.jupiter.api.Test;
+
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * A simulated engine ({@code serve --engine sim}) samples without a pass over the vocabulary, and what it samples is
+ * still what its logits say: every token but end-of-sequence equally likely, with that logprob.
+ */
+class SimulatedEngineTest {
+    @Test
+    void tokensAreUniformOverTheVocabularyWithoutEndOfSequenceAndCarryTheirLogprob() {
+        TimingModel instant = new TimingModel(0, 0, 0, 0, 0, 64);
+        try (InProcessEngine e = new InProcessEngine(Checkpoint.load(TestModels.tiny()), new EngineOptions(64, 1024, 0, instant))) {
+            int vocab = e.config().vocabSize();
+            List<Integer> stops = e.defaultStopIds();
+            int allowed = vocab - (int) stops.stream().filter(t -> t >= 0 && t < vocab).count();
+            Completion c = e.generate(new GenerationRequest(e.tokenizer().encode("a simulated prompt"), 4,
+                    SamplingParams.of(500, 1.0, 7L).withIgnoreEos(true)));
+            Set<Integer> seen = new HashSet<>();
+            int total = 0;
+            for (Sample s : c.samples()) {
+                assertEquals(500, s.tokenIds().length, "a simulated request runs to max_tokens");
+                for (int i = 0; i < s.tokenIds().length; i++) {
+                    int t = s.tokenIds()[i];
+                    assertTrue(t >= 0 && t < vocab && !stops.contains(t), "token " + t);
+                    assertEquals(-Math.log(allowed), s.logprobs()[i], 1e-5, "uniform over the " + allowed + " tokens that are not end-of-sequence");
+                    seen.add(t);
+                    total++;
+                }
+            }
+            // 2,000 uniform draws over the tiny model's vocabulary: the expected number of distinct tokens is
+            // allowed * (1 - (1 - 1/allowed)^2000); a draw stuck on few tokens (or on the first) falls far below it
+            double expected = allowed * (1 - Math.pow(1 - 1.0 / allowed, total));
+            assertTrue(seen.size() > 0.9 * expected, seen.size() + " distinct tokens of " + total + ", expected about " + expected);
+            Completion greedy = e.generate(new GenerationRequest(e.tokenizer().encode("greedy"), 1, SamplingParams.of(20, 0.0, 1L).withIgnoreEos(true)));
+            assertEquals(1, new HashSet<>(java.util.Arrays.stream(greedy.samples().get(0).tokenIds()).boxed().toList()).size(),
+                    "greedy on equal logits takes one token every time (the general path)");
+        }
+    }
+}
