@@ -15,7 +15,7 @@ import java.util.concurrent.Executors;
 /**
  * Fits a {@link TimingModel} to a running OpenAI server (ours, sglang-jax, vLLM): single streamed requests of growing
  * prompts give the prefill line (time to first token against prompt tokens), and streams decoded together at growing
- * batch sizes and two prompt lengths give the decode plane (median gap between tokens against batch and context).
+ * batch sizes and two prompt lengths give the decode plane (time per token against batch and context).
  * Both are what the client sees, so a request's work outside the engine (HTTP, JSON, tokenising, sampling) is in
  * {@code a} and {@code c} and is shared like a step when engines contend, as it is on a real host; a simulated server
  * adds its own such work once more, uncontended (about 0.7 ms a request on the machine of docs/benchmarks.md).
@@ -88,8 +88,8 @@ public final class Calibrator {
      * full speed, and the model then reproduces this measurement. Whole streams, so the neighbours' prefills and the
      * growing context weigh as they do in a benchmark (the middle of each stream gave 12.6 ms a step where
      * {@code compare} measured 13.9 to 15.4). The prompts are short ones of the fitted range: a neighbour's longer
-     * prefill slows decoding more (64-token prompts gave 16.9 ms). One-shot bursts measured less contention than sustained load does (1.6
-     * against 1.0 engines at full speed for prefills here), so both are loops.
+     * prefill slows decoding more (64-token prompts gave 16.9 ms). One-shot bursts measured less contention than
+     * sustained load does (1.6 against 1.0 engines at full speed for prefills here), so both are loops.
      */
     private double fullSpeedDecodes(List<Point> points, int reps, int len, TimingModel alone) {
         double context = len + DECODE_TOKENS / 2.0;
