@@ -74,6 +74,7 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/Checkpoint.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/ClockForward.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/Completion.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/engine/Contention.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/ContextLengthException.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/DType.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/DefaultModels.java
@@ -185,6 +186,7 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/sim/Calibrator.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/sim/DelayRelay.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/sim/Fleet.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/sim/HostFit.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/sim/LeastSquares.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/sim/LinkCheck.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/sim/LinkProfile.java

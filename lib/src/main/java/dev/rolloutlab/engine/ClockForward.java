@@ -33,9 +33,8 @@ final class ClockForward implements Forward {
         for (int i = 0; i < nLogits; i++) for (int stop : neverSampled) if (stop >= 0 && stop < vocab) logits[i * vocab + stop] = Float.NEGATIVE_INFINITY;
         // one park for the whole step (it overshoots by the timer slack, about 0.05-0.1 ms here): parking in short
         // slices woke 64 simulated engines thousands of times a second and spent the cores in the kernel
-        double share = timing.share(n > decodeRows);
-        if (share > 0) {
-            SharedCores.PROCESS.run(solo - (System.nanoTime() - t0), share);
+        if (timing.contention().contends()) {
+            SharedCores.PROCESS.run(solo - (System.nanoTime() - t0), n > decodeRows, timing.contention());
             return;
         }
         long until = t0 + solo, left;

@@ -5,32 +5,32 @@ import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The cores the simulated engines of one process share. A step's modelled time is its time alone; each running step
- * demands a share of the host ({@code 1/k} when k such steps fit at full speed), and while the demands add up past
- * the whole host every step progresses proportionally slower (processor sharing, recomputed whenever a step starts
- * or ends). Several engines on the same cores behave so, and a per-engine step time alone cannot express it: it
- * depends on what the other engines do at that moment. Prefill and decode steps demand different shares.
+ * demands a share of the host ({@link Contention}), and while the demands add up past the whole host every step
+ * progresses proportionally slower (processor sharing, recomputed whenever a step starts or ends). Several engines on
+ * the same cores behave so, and a per-engine step time alone cannot express it: it depends on what the other engines
+ * do at that moment. A prefill beside decodes runs slower than its share by a further factor of its own.
  */
 final class SharedCores {
-    /** This process's cores: every engine in a process runs on the same ones. */
+    /** This process's cores: every engine in a process runs on the same ones (and the same profile). */
     static final SharedCores PROCESS = new SharedCores();
 
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
-    private double demand;
-    private int running;
+    private int prefills, decodes;
     private long changes;
 
-    /** Blocks for a step of {@code soloNanos} of work that demands {@code share} of the host, stretched while the running steps demand more than all of it. */
-    void run(long soloNanos, double share) {
+    /** Blocks for a step of {@code soloNanos} of work, stretched while the running steps demand more than the host. */
+    void run(long soloNanos, boolean prefill, Contention k) {
         lock.lock();
         try {
-            enter(share);
+            enter(prefill, +1);
             double remaining = soloNanos;
             long last = System.nanoTime();
             while (remaining > 0) {
                 // a step alone runs at full speed by definition; together, steps may slow each other more than their
                 // number (threads of several engines on two cores): a share above 1/n
-                double rate = running == 1 ? 1.0 : Math.min(1.0, 1.0 / demand);
+                double rate = prefills + decodes == 1 ? 1.0 : Math.min(1.0, 1.0 / (decodes * k.share(false) + prefills * k.share(true)));
+                if (prefill && decodes > 0) rate /= k.prefillBesideDecodes();
                 long seen = changes, wait = (long) Math.ceil(remaining / rate);
                 // one wait per change of the sharing, not slices: slices woke many engines thousands of times a second
                 while (wait > 0 && changes == seen) wait = changed.awaitNanos(wait);
@@ -41,17 +41,14 @@ final class SharedCores {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt(); // the engine is closing: the step ends here
         } finally {
-            demand -= share;
-            running--;
-            changes++;
-            changed.signalAll();
+            enter(prefill, -1);
             lock.unlock();
         }
     }
 
-    private void enter(double share) {
-        demand += share;
-        running++;
+    private void enter(boolean prefill, int delta) {
+        if (prefill) prefills += delta;
+        else decodes += delta;
         changes++;
         changed.signalAll();
     }

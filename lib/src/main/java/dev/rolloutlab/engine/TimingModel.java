@@ -5,20 +5,16 @@ package dev.rolloutlab.engine;
  * {@code a + b·prompt_tokens}, a decode step over a batch costs {@code c + d·batch + e·context} (context: the mean
  * tokens per sequence so far), and both add up when one step does both, as in continuous batching. Times in ms.
  *
- * @param maxBatch          sequences decoded together at most; more wait for a slot
- * @param fullSpeedDecodes  decode steps of one process's engines that run at full speed at once: more share the
- *                          cores (see {@link SharedCores}); 0 when they do not contend (one engine per host)
- * @param fullSpeedPrefills the same for steps that prefill (their parallel efficiency differs)
+ * @param maxBatch   sequences decoded together at most; more wait for a slot
+ * @param contention how the engines of one process slow each other ({@link Contention#NONE}: one engine per host)
  */
-public record TimingModel(double a, double b, double c, double d, double e, int maxBatch, double fullSpeedDecodes, double fullSpeedPrefills) {
+public record TimingModel(double a, double b, double c, double d, double e, int maxBatch, Contention contention) {
     public TimingModel(double a, double b, double c, double d, double e, int maxBatch) {
-        this(a, b, c, d, e, maxBatch, 0, 0);
+        this(a, b, c, d, e, maxBatch, Contention.NONE);
     }
 
     public TimingModel {
-        for (double k : new double[]{fullSpeedDecodes, fullSpeedPrefills}) {
-            if (!(k == 0 || (k >= 0.1 && k <= 4096))) throw new IllegalArgumentException("full-speed steps must be 0 (no contention) or in [0.1, 4096], got " + k);
-        }
+        java.util.Objects.requireNonNull(contention, "contention");
         for (double x : new double[]{a, b, c, d, e}) {
             if (!(x >= 0) || x > 60_000) throw new IllegalArgumentException("timing model coefficients must be in [0, 60000] ms, got " + x);
         }
@@ -27,13 +23,12 @@ public record TimingModel(double a, double b, double c, double d, double e, int 
 
     /** The same engine with a host of its own: no other engine contends for its cores. */
     public TimingModel alone() {
-        return new TimingModel(a, b, c, d, e, maxBatch, 0, 0);
+        return with(Contention.NONE);
     }
 
-    /** The share of the host a step demands while it runs (0: none, its engine does not contend). */
-    double share(boolean prefills) {
-        double k = prefills ? fullSpeedPrefills : fullSpeedDecodes;
-        return k == 0 ? 0 : 1 / k;
+    /** The same engine with another contention. */
+    public TimingModel with(Contention k) {
+        return new TimingModel(a, b, c, d, e, maxBatch, k);
     }
 
     /** The modelled time of one scheduler step alone, in nanoseconds. */

@@ -12,14 +12,26 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 class SharedCoresTest {
     @Test
     void fourStepsOnRoomForTwoTakeTwiceTheirTimeAndOnRoomForFourTheirOwn() throws Exception {
-        assertEquals(120, wallMs(4, 60, 0.5), 120 * 0.2, "4 steps of 60 ms, 2 at full speed: each runs at half speed");
-        assertEquals(60, wallMs(4, 60, 0.25), 60 * 0.25, "room for all four: no slowdown");
+        assertEquals(120, wallMs(4, 0, 60, decodes(2)), 120 * 0.2, "4 steps of 60 ms, 2 at full speed: each runs at half speed");
+        assertEquals(60, wallMs(4, 0, 60, decodes(4)), 60 * 0.25, "room for all four: no slowdown");
     }
 
     @Test
     void stepsThatSlowEachOtherMoreThanTheirNumberStillRunAtFullSpeedAlone() throws Exception {
-        assertEquals(60, wallMs(1, 60, 1.5), 60 * 0.25, "alone: full speed, whatever its share");
-        assertEquals(180, wallMs(2, 60, 1.5), 180 * 0.2, "two together demand 3 hosts: a third of the speed each");
+        assertEquals(60, wallMs(1, 0, 60, decodes(1 / 1.5)), 60 * 0.25, "alone: full speed, whatever its share");
+        assertEquals(180, wallMs(2, 0, 60, decodes(1 / 1.5)), 180 * 0.2, "two together demand 3 hosts: a third of the speed each");
+    }
+
+    @Test
+    void aPrefillBesideDecodesRunsSlowerThanItsShareAndTheDecodesDoNot() throws Exception {
+        Contention k = new Contention(2, 2, 3);
+        assertEquals(60, wallMs(0, 2, 60, k), 60 * 0.25, "two prefills, room for two: full speed");
+        // room for both, but the prefill runs at a third of its speed until the decode ends at 60 ms: 40 ms of its work
+        // are left, at full speed alone
+        assertEquals(100, wallMs(1, 1, 60, k), 100 * 0.2, "a prefill beside a decode, room for both: the prefill 3 times slower while it lasts");
+        long[] decode = new long[1];
+        wallMs(1, 1, 60, k, decode);
+        assertEquals(60, decode[0], 60 * 0.25, "the decode beside it at full speed");
     }
 
     @Test
@@ -30,13 +42,13 @@ class SharedCoresTest {
         CountDownLatch go = new CountDownLatch(1);
         Thread shortStep = Thread.ofPlatform().start(() -> {
             await(go);
-            cores.run(20_000_000, 1);
+            cores.run(20_000_000, false, decodes(1));
         });
         long[] took = new long[1];
         Thread longStep = Thread.ofPlatform().start(() -> {
             await(go);
             long t0 = System.nanoTime();
-            cores.run(100_000_000, 1);
+            cores.run(100_000_000, false, decodes(1));
             took[0] = (System.nanoTime() - t0) / 1_000_000;
         });
         go.countDown();
@@ -45,14 +57,26 @@ class SharedCoresTest {
         assertEquals(120, took[0], 120 * 0.15);
     }
 
-    /** Wall time until {@code n} steps of {@code ms} demanding {@code share} each, started together, have all finished. */
-    private static long wallMs(int n, long ms, double share) throws InterruptedException {
+    private static Contention decodes(double k) {
+        return new Contention(k, k, 1);
+    }
+
+    /** Wall time until {@code decodes} decode and {@code prefills} prefill steps of {@code ms} each, started together, have all finished. */
+    private static long wallMs(int decodes, int prefills, long ms, Contention k) throws InterruptedException {
+        return wallMs(decodes, prefills, ms, k, new long[1]);
+    }
+
+    /** The same; {@code lastDecodeMs[0]} gets the time the last decode step took. */
+    private static long wallMs(int decodes, int prefills, long ms, Contention k, long[] lastDecodeMs) throws InterruptedException {
         CountDownLatch go = new CountDownLatch(1);
         List<Thread> ts = new ArrayList<>();
-        for (int i = 0; i < n; i++) {
+        for (int i = 0; i < decodes + prefills; i++) {
+            boolean prefill = i >= decodes;
             ts.add(Thread.ofPlatform().start(() -> {
                 await(go);
-                SharedCores.PROCESS.run(ms * 1_000_000, share);
+                long t0 = System.nanoTime();
+                SharedCores.PROCESS.run(ms * 1_000_000, prefill, k);
+                if (!prefill) lastDecodeMs[0] = (System.nanoTime() - t0) / 1_000_000;
             }));
         }
         long t0 = System.nanoTime();
