@@ -34,7 +34,7 @@ final class ClockForward implements Forward {
         // one park for the whole step (it overshoots by the timer slack, about 0.05-0.1 ms here): parking in short
         // slices woke 64 simulated engines thousands of times a second and spent the cores in the kernel
         if (timing.contention().contends()) {
-            SharedCores.PROCESS.run(solo - (System.nanoTime() - t0), n > decodeRows, timing.contention());
+            SharedCores.PROCESS.run(solo - (System.nanoTime() - t0), n > decodeRows, timing.contention(), timing.stepCv());
             return;
         }
         long until = t0 + solo, left;

@@ -8,7 +8,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * demands a share of the host ({@link Contention}), and while the demands add up past the whole host every step
  * progresses proportionally slower (processor sharing, recomputed whenever a step starts or ends). Several engines on
  * the same cores behave so, and a per-engine step time alone cannot express it: it depends on what the other engines
- * do at that moment. A prefill beside decodes runs slower than its share by a further factor of its own.
+ * do at that moment. A prefill beside decodes runs slower than its share by a further factor of its own, and a step
+ * that shares the host varies in length (a log-normal factor of mean 1): sharing is not fair from step to step.
  */
 final class SharedCores {
     /** This process's cores: every engine in a process runs on the same ones (and the same profile). */
@@ -19,12 +20,15 @@ final class SharedCores {
     private int prefills, decodes;
     private long changes;
 
-    /** Blocks for a step of {@code soloNanos} of work, stretched while the running steps demand more than the host. */
-    void run(long soloNanos, boolean prefill, Contention k) {
+    /**
+     * Blocks for a step of {@code soloNanos} of work, stretched while the running steps demand more than the host;
+     * {@code cv}: how much the work varies when other steps run beside it.
+     */
+    void run(long soloNanos, boolean prefill, Contention k, double cv) {
         lock.lock();
         try {
             enter(prefill, +1);
-            double remaining = soloNanos;
+            double remaining = prefills + decodes > 1 ? soloNanos * jitter(cv) : soloNanos;
             long last = System.nanoTime();
             while (remaining > 0) {
                 // a step alone runs at full speed by definition; together, steps may slow each other more than their
@@ -44,6 +48,12 @@ final class SharedCores {
             enter(prefill, -1);
             lock.unlock();
         }
+    }
+
+    private static double jitter(double cv) {
+        if (cv == 0) return 1;
+        double sigma = Math.sqrt(Math.log(1 + cv * cv));
+        return Math.exp(sigma * java.util.concurrent.ThreadLocalRandom.current().nextGaussian() - sigma * sigma / 2);
     }
 
     private void enter(boolean prefill, int delta) {

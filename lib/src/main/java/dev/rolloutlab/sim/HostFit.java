@@ -27,11 +27,12 @@ import java.util.concurrent.ExecutorService;
  */
 final class HostFit {
     /**
-     * What one host measured, ms: alone on its first port, the time to first token and per token; then, with
-     * sustained loops on every port at once (NaN with one port), the time per token of whole streams, their time to
-     * first token (a prefill beside decoding engines), and that of single-token requests (beside prefills).
+     * What one host measured, ms: alone on its first port, the time to first token, per token, and how much the time
+     * between tokens varies within a stream (coefficient of variation); then, with sustained loops on every port at
+     * once (NaN with one port), the time per token of whole streams, their time to first token (a prefill beside
+     * decoding engines), that of single-token requests (beside prefills), and the variation between tokens.
      */
-    record Measured(double ttftAlone, double tpotAlone, double tpot, double ttftBesideDecodes, double ttftBesidePrefills) {
+    record Measured(double ttftAlone, double tpotAlone, double itlCvAlone, double tpot, double ttftBesideDecodes, double ttftBesidePrefills, double itlCv) {
         /** The largest relative difference to {@code real}. */
         double worstError(Measured real) {
             double[] mine = values(), theirs = real.values();
@@ -41,20 +42,20 @@ final class HostFit {
         }
 
         private double[] values() {
-            return new double[]{ttftAlone, tpotAlone, tpot, ttftBesideDecodes, ttftBesidePrefills};
+            return new double[]{ttftAlone, tpotAlone, tpot, ttftBesideDecodes, ttftBesidePrefills, itlCv};
         }
 
         @Override
         public String toString() {
-            String alone = String.format(Locale.ROOT, "alone %.2f ms to the first token, %.2f a token", ttftAlone, tpotAlone);
-            return Double.isNaN(tpot) ? alone : alone + String.format(Locale.ROOT, "; all ports: %.2f a token, %.2f to the first token beside decodes, %.2f "
-                    + "beside prefills", tpot, ttftBesideDecodes, ttftBesidePrefills);
+            String alone = String.format(Locale.ROOT, "alone %.2f ms to the first token, %.2f a token (cv %.2f)", ttftAlone, tpotAlone, itlCvAlone);
+            return Double.isNaN(tpot) ? alone : alone + String.format(Locale.ROOT, "; all ports: %.2f a token (cv %.2f), %.2f to the first token beside "
+                    + "decodes, %.2f beside prefills", tpot, itlCv, ttftBesideDecodes, ttftBesidePrefills);
         }
     }
 
     static final int STREAM_TOKENS = 32;
     private static final int MAX_ROUNDS = 4, WARMUP = 200;
-    private static final double CLOSE_ENOUGH = 0.03;
+    private static final double CLOSE_ENOUGH = 0.05;
 
     private final int len, count;
     private final ExecutorService pool;
@@ -81,7 +82,7 @@ final class HostFit {
             log.println("  no contention: the engines run at full speed together");
             return refine(fitted, real, n);
         }
-        return refine(fitted.with(closedForm(n, real, rd, rm, rp)), real, n);
+        return refine(fitted.with(closedForm(n, real, rd, rm, rp)).withStepCv(Math.min(3, real.itlCv)), real, n);
     }
 
     /**
@@ -117,8 +118,9 @@ final class HostFit {
                         k.prefills() * (sim.ttftBesidePrefills / sim.ttftAlone) / (real.ttftBesidePrefills / real.ttftAlone),
                         k.prefillBesideDecodes() * (real.ttftBesideDecodes / real.ttftAlone) / (sim.ttftBesideDecodes / sim.ttftAlone));
             }
+            double cv = k.contends() && sim.itlCv > 0 ? m.stepCv() * real.itlCv / sim.itlCv : m.stepCv();
             m = new TimingModel(Math.max(0, m.a() - (sim.ttftAlone - real.ttftAlone)), m.b(), Math.max(0, m.c() - (sim.tpotAlone - real.tpotAlone)), m.d(), m.e(),
-                    m.maxBatch(), k);
+                    m.maxBatch(), k, Math.min(3, cv));
         }
         log.printf(Locale.ROOT, "  kept %s: a simulated host within %.0f %% of this one%n", describe(best), 100 * bestError);
         return best;
@@ -126,7 +128,7 @@ final class HostFit {
 
     private static String describe(TimingModel m) {
         Contention k = m.contention();
-        return String.format(Locale.ROOT, "a=%.2f c=%.2f", m.a(), m.c()) + (k.contends() ? String.format(Locale.ROOT,
+        return String.format(Locale.ROOT, "a=%.2f c=%.2f step cv %.2f", m.a(), m.c(), m.stepCv()) + (k.contends() ? String.format(Locale.ROOT,
                 ", %.2f decodes and %.2f prefills at full speed, prefills %.2fx slower beside decodes", k.decodes(), k.prefills(), k.prefillBesideDecodes()) : "");
     }
 
@@ -168,11 +170,30 @@ final class HostFit {
     /** Alone on the first port, then both loops on every port at once (with more than one). */
     Measured measure(List<OpenAiClient> clients, String model) {
         List<OpenAiClient> first = clients.subList(0, 1);
-        double ttftAlone = Calibrator.median(Calibrator.ttft(loops(first, model, 1))), tpotAlone = Calibrator.median(tpot(loops(first, model, STREAM_TOKENS)));
-        if (clients.size() == 1) return new Measured(ttftAlone, tpotAlone, Double.NaN, Double.NaN, Double.NaN);
+        double ttftAlone = Calibrator.median(Calibrator.ttft(loops(first, model, 1)));
+        List<OpenAiClient.Result> alone = loops(first, model, STREAM_TOKENS);
+        double tpotAlone = Calibrator.median(tpot(alone)), cvAlone = Calibrator.median(itlCv(alone));
+        if (clients.size() == 1) return new Measured(ttftAlone, tpotAlone, cvAlone, Double.NaN, Double.NaN, Double.NaN, Double.NaN);
         List<OpenAiClient.Result> streams = loops(clients, model, STREAM_TOKENS);
         List<OpenAiClient.Result> singles = loops(clients, model, 1);
-        return new Measured(ttftAlone, tpotAlone, Calibrator.median(tpot(streams)), Calibrator.median(Calibrator.ttft(streams)), Calibrator.median(Calibrator.ttft(singles)));
+        return new Measured(ttftAlone, tpotAlone, cvAlone, Calibrator.median(tpot(streams)), Calibrator.median(Calibrator.ttft(streams)),
+                Calibrator.median(Calibrator.ttft(singles)), Calibrator.median(itlCv(streams)));
+    }
+
+    /** Each stream's coefficient of variation of the time between its tokens. */
+    private static double[] itlCv(List<OpenAiClient.Result> streams) {
+        return streams.stream().mapToDouble(r -> {
+            long[] t = r.chunkNs();
+            double sum = 0, sq = 0;
+            int k = t.length - 1;
+            for (int i = 1; i < t.length; i++) {
+                double g = t[i] - t[i - 1];
+                sum += g;
+                sq += g * g;
+            }
+            double mean = sum / k;
+            return k < 2 || mean <= 0 ? 0 : Math.sqrt(Math.max(0, sq / k - mean * mean)) / mean;
+        }).toArray();
     }
 
     private static double[] tpot(List<OpenAiClient.Result> streams) {

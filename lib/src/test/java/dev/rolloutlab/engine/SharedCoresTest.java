@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.concurrent.CountDownLatch;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Processor sharing among simulated engines of one process: steps beyond the host's room take proportionally longer. */
 class SharedCoresTest {
@@ -42,19 +43,53 @@ class SharedCoresTest {
         CountDownLatch go = new CountDownLatch(1);
         Thread shortStep = Thread.ofPlatform().start(() -> {
             await(go);
-            cores.run(20_000_000, false, decodes(1));
+            cores.run(20_000_000, false, decodes(1), 0);
         });
         long[] took = new long[1];
         Thread longStep = Thread.ofPlatform().start(() -> {
             await(go);
             long t0 = System.nanoTime();
-            cores.run(100_000_000, false, decodes(1));
+            cores.run(100_000_000, false, decodes(1), 0);
             took[0] = (System.nanoTime() - t0) / 1_000_000;
         });
         go.countDown();
         shortStep.join();
         longStep.join();
         assertEquals(120, took[0], 120 * 0.15);
+    }
+
+    @Test
+    void aStepThatSharesTheHostVariesByTheGivenCoefficientAndOneAloneDoesNot() throws Exception {
+        Contention room = decodes(2);
+        List<Double> alone = new ArrayList<>(), shared = new ArrayList<>();
+        for (int i = 0; i < 60; i++) alone.add((double) timed(() -> SharedCores.PROCESS.run(4_000_000, false, room, 0.5)) / 1e6);
+        CountDownLatch entered = new CountDownLatch(1);
+        // a long step beside them keeps the host shared (room for both: neither slows the other)
+        Thread beside = Thread.ofPlatform().start(() -> {
+            entered.countDown();
+            SharedCores.PROCESS.run(1_500_000_000L, false, room, 0);
+        });
+        entered.await();
+        while (shared.size() < 150) shared.add((double) timed(() -> SharedCores.PROCESS.run(4_000_000, false, room, 0.5)) / 1e6);
+        beside.join();
+        assertTrue(cv(alone) < 0.1, "alone, a step keeps its time: " + cv(alone));
+        assertEquals(4.0, mean(shared), 4.0 * 0.15, "sharing with room for both: the same time on average");
+        assertEquals(0.5, cv(shared), 0.15, "and varying by half of it");
+    }
+
+    private static long timed(Runnable r) {
+        long t0 = System.nanoTime();
+        r.run();
+        return System.nanoTime() - t0;
+    }
+
+    private static double mean(List<Double> xs) {
+        return xs.stream().mapToDouble(Double::doubleValue).average().orElseThrow();
+    }
+
+    private static double cv(List<Double> xs) {
+        double m = mean(xs);
+        return Math.sqrt(xs.stream().mapToDouble(x -> (x - m) * (x - m)).average().orElseThrow()) / m;
     }
 
     private static Contention decodes(double k) {
@@ -75,7 +110,7 @@ class SharedCoresTest {
             ts.add(Thread.ofPlatform().start(() -> {
                 await(go);
                 long t0 = System.nanoTime();
-                SharedCores.PROCESS.run(ms * 1_000_000, prefill, k);
+                SharedCores.PROCESS.run(ms * 1_000_000, prefill, k, 0);
                 if (!prefill) lastDecodeMs[0] = (System.nanoTime() - t0) / 1_000_000;
             }));
         }
