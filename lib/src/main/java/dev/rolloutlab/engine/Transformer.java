@@ -51,6 +51,15 @@ final class Transformer implements Forward {
     @Override
     public void forward(Weights w, int n, int decodeRows, int[] tokens, int[] positions, KvCache[] caches,
                         int[] logitRows, int nLogits, float[] logits) {
+        Ops.forwardStarted();
+        try {
+            rows(w, n, tokens, positions, caches, logitRows, nLogits, logits);
+        } finally {
+            Ops.forwardEnded();
+        }
+    }
+
+    private void rows(Weights w, int n, int[] tokens, int[] positions, KvCache[] caches, int[] logitRows, int nLogits, float[] logits) {
         int h = c.hiddenSize(), qd = c.qDim(), kvd = c.kvDim(), inter = c.intermediateSize();
         float eps = (float) c.rmsNormEps();
         ensureScratch(n, nLogits);
