@@ -63,9 +63,9 @@ public final class SimCommand implements Callable<Integer> {
             Profile p = new Calibrator(cs, String.join(",", target), m, System.err).run(n, maxContext, maxBatch, reps);
             p.write(out);
             System.out.printf(java.util.Locale.ROOT, "a=%.3f ms b=%.5f ms/token (R2 %.3f)  c=%.3f ms d=%.4f ms/seq e=%.6f ms/context token (R2 %.3f)  "
-                    + "full speed at once: %s decodes, %s prefills, prefills %.2fx slower beside decodes  -> %s%n", p.model().a(), p.model().b(), p.r2Prefill(),
+                    + "full speed at once: %s decodes, %s empty prefills (+%.4f share a prompt token), prefills %.2fx slower beside decodes  -> %s%n", p.model().a(), p.model().b(), p.r2Prefill(),
                     p.model().c(), p.model().d(), p.model().e(), p.r2Decode(), atOnce(p.model().contention().decodes()),
-                    atOnce(p.model().contention().prefills()), p.model().contention().prefillBesideDecodes(), out);
+                    atOnce(p.model().contention().prefills()), p.model().contention().prefillShareSlope(), p.model().contention().prefillBesideDecodes(), out);
             return 0;
         }
 

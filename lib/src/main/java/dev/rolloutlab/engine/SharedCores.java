@@ -18,23 +18,25 @@ final class SharedCores {
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
     private int prefills, decodes;
+    private double demand;
     private long changes;
 
     /**
-     * Blocks for a step of {@code soloNanos} of work, stretched while the running steps demand more than the host;
-     * {@code cv}: how much the work varies when other steps run beside it.
+     * Blocks for a step of {@code soloNanos} of work demanding {@code share} of the host, stretched while the running
+     * steps demand more than all of it; a prefill runs {@code besideDecodes} times slower still while decodes run, and
+     * {@code cv} is how much the work varies when other steps run beside it.
      */
-    void run(long soloNanos, boolean prefill, Contention k, double cv) {
+    void run(long soloNanos, boolean prefill, double share, double besideDecodes, double cv) {
         lock.lock();
         try {
-            enter(prefill, +1);
+            enter(prefill, share, 1);
             double remaining = prefills + decodes > 1 ? soloNanos * jitter(cv) : soloNanos;
             long last = System.nanoTime();
             while (remaining > 0) {
                 // a step alone runs at full speed by definition; together, steps may slow each other more than their
                 // number (threads of several engines on two cores): a share above 1/n
-                double rate = prefills + decodes == 1 ? 1.0 : Math.min(1.0, 1.0 / (decodes * k.share(false) + prefills * k.share(true)));
-                if (prefill && decodes > 0) rate /= k.prefillBesideDecodes();
+                double rate = prefills + decodes == 1 ? 1.0 : Math.min(1.0, 1.0 / demand);
+                if (prefill && decodes > 0) rate = Math.min(1.0, rate / besideDecodes);
                 long seen = changes, wait = (long) Math.ceil(remaining / rate);
                 // one wait per change of the sharing, not slices: slices woke many engines thousands of times a second
                 while (wait > 0 && changes == seen) wait = changed.awaitNanos(wait);
@@ -45,7 +47,7 @@ final class SharedCores {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt(); // the engine is closing: the step ends here
         } finally {
-            enter(prefill, -1);
+            enter(prefill, share, -1);
             lock.unlock();
         }
     }
@@ -56,9 +58,11 @@ final class SharedCores {
         return Math.exp(sigma * java.util.concurrent.ThreadLocalRandom.current().nextGaussian() - sigma * sigma / 2);
     }
 
-    private void enter(boolean prefill, int delta) {
+    /** A step of {@code share} starts ({@code delta} 1) or ends (-1). */
+    private void enter(boolean prefill, double share, int delta) {
         if (prefill) prefills += delta;
         else decodes += delta;
+        demand += delta * share;
         changes++;
         changed.signalAll();
     }

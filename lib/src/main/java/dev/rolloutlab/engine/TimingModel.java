@@ -41,6 +41,11 @@ public record TimingModel(double a, double b, double c, double d, double e, int 
         return new TimingModel(a, b, c, d, e, maxBatch, contention, cv);
     }
 
+    /** The share of the host a step demands while it runs beside others ({@link Contention#share}). */
+    double share(int prefillTokens, int decodeRows, double meanContext) {
+        return contention.share(prefillTokens, prefillTokens > 0 ? a + b * prefillTokens : 0, decodeRows > 0 ? c + d * decodeRows + e * meanContext : 0);
+    }
+
     /** The modelled time of one scheduler step alone, in nanoseconds. */
     public long stepNanos(int prefillTokens, int decodeRows, double meanContext) {
         double ms = 0;

@@ -30,9 +30,11 @@ final class HostFit {
      * What one host measured, ms: alone on its first port, the time to first token, per token, and how much the time
      * between tokens varies within a stream (coefficient of variation); then, with sustained loops on every port at
      * once (NaN with one port), the time per token of whole streams, their time to first token (a prefill beside
-     * decoding engines), that of single-token requests (beside prefills), and the variation between tokens.
+     * decoding engines), that of single-token requests (beside prefills) at the short prompt and at the long one, and
+     * the variation between tokens.
      */
-    record Measured(double ttftAlone, double tpotAlone, double itlCvAlone, double tpot, double ttftBesideDecodes, double ttftBesidePrefills, double itlCv) {
+    record Measured(double ttftAlone, double tpotAlone, double itlCvAlone, double tpot, double ttftBesideDecodes, double ttftBesidePrefills,
+                    double ttftLongBesidePrefills, double itlCv) {
         /** The largest relative difference to {@code real}. */
         double worstError(Measured real) {
             double[] mine = values(), theirs = real.values();
@@ -42,28 +44,29 @@ final class HostFit {
         }
 
         private double[] values() {
-            return new double[]{ttftAlone, tpotAlone, tpot, ttftBesideDecodes, ttftBesidePrefills, itlCv};
+            return new double[]{ttftAlone, tpotAlone, tpot, ttftBesideDecodes, ttftBesidePrefills, ttftLongBesidePrefills, itlCv};
         }
 
         @Override
         public String toString() {
             String alone = String.format(Locale.ROOT, "alone %.2f ms to the first token, %.2f a token (cv %.2f)", ttftAlone, tpotAlone, itlCvAlone);
             return Double.isNaN(tpot) ? alone : alone + String.format(Locale.ROOT, "; all ports: %.2f a token (cv %.2f), %.2f to the first token beside "
-                    + "decodes, %.2f beside prefills", tpot, itlCv, ttftBesideDecodes, ttftBesidePrefills);
+                    + "decodes, %.2f beside prefills, %.2f for the long prompt", tpot, itlCv, ttftBesideDecodes, ttftBesidePrefills, ttftLongBesidePrefills);
         }
     }
 
     static final int STREAM_TOKENS = 32;
-    private static final int MAX_ROUNDS = 4, WARMUP = 200;
+    private static final int MAX_ROUNDS = 3, WARMUP = 200;
     private static final double CLOSE_ENOUGH = 0.05;
 
-    private final int len, count;
+    private final int len, longLen, count;
     private final ExecutorService pool;
     private final PrintStream log;
 
-    /** Measures with {@code len}-token prompts, {@code count} requests one after another per port and loop. */
-    HostFit(int len, int count, ExecutorService pool, PrintStream log) {
+    /** Measures with {@code len}-token prompts (prefills also {@code longLen}), {@code count} requests one after another per port and loop. */
+    HostFit(int len, int longLen, int count, ExecutorService pool, PrintStream log) {
         this.len = len;
+        this.longLen = longLen;
         this.count = count;
         this.pool = pool;
         this.log = log;
@@ -75,26 +78,54 @@ final class HostFit {
         Measured real = measure(clients, model);
         log.printf("  %s%n", real);
         if (n == 1) return refine(fitted, real, n);
-        double decodeAlone = fitted.stepNanos(0, 1, len + STREAM_TOKENS / 2.0) / 1e6, prefillAlone = fitted.stepNanos(len, 0, 0) / 1e6;
-        double rd = real.tpot / decodeAlone, rm = real.ttftBesideDecodes / prefillAlone, rp = real.ttftBesidePrefills / prefillAlone;
-        log.printf(Locale.ROOT, "  on all %d ports at once: %.2fx, %.2fx and %.2fx the fit alone%n", n, rd, rm, rp);
-        if (rd < 1.1 && rp < 1.1) {
+        Ratios r = new Ratios(real, fitted);
+        log.printf(Locale.ROOT, "  on all %d ports at once: %.2fx a token, %.2fx to the first token beside decodes, %.2fx and %.2fx beside prefills%n",
+                n, r.decode, r.besideDecodes, r.prefill, r.longPrefill);
+        if (r.decode < 1.1 && r.prefill < 1.1 && r.longPrefill < 1.1) {
             log.println("  no contention: the engines run at full speed together");
             return refine(fitted, real, n);
         }
-        return refine(fitted.with(closedForm(n, real, rd, rm, rp)).withStepCv(Math.min(3, real.itlCv)), real, n);
+        return refine(fitted.with(closedForm(n, real, r)).withStepCv(Math.min(3, real.itlCv)), real, n);
+    }
+
+    /** Slowdowns on all ports against times alone: the fitted lines' for the first guess, a host's own for corrections. */
+    private final class Ratios {
+        final double decode, besideDecodes, prefill, longPrefill;
+
+        Ratios(Measured m, TimingModel alone) {
+            this(m, alone.stepNanos(0, 1, len + STREAM_TOKENS / 2.0) / 1e6, alone.stepNanos(len, 0, 0) / 1e6, alone.stepNanos(longLen, 0, 0) / 1e6);
+        }
+
+        /** Against the host's own times alone (the long prompt's scaled from the short one's by the model). */
+        Ratios(Measured m, TimingModel model, boolean own) {
+            this(m, m.tpotAlone, m.ttftAlone, m.ttftAlone * model.stepNanos(longLen, 0, 0) / model.stepNanos(len, 0, 0));
+        }
+
+        private Ratios(Measured m, double decodeAlone, double prefillAlone, double longAlone) {
+            decode = m.tpot / decodeAlone;
+            besideDecodes = m.ttftBesideDecodes / prefillAlone;
+            prefill = m.ttftBesidePrefills / prefillAlone;
+            longPrefill = m.ttftLongBesidePrefills / longAlone;
+        }
     }
 
     /**
-     * n prefills together demand {@code rp} hosts; a decode sees its own demand and its n-1 neighbours', each
-     * prefilling a fraction f of the time (two linear equations); what a prefill beside decodes loses beyond its
-     * share is its own factor.
+     * n prefills together demand n·share each: two prompt lengths give the share's line in tokens. A decode sees its
+     * own demand and its n-1 neighbours', each prefilling a fraction f of the time (two linear equations); what a
+     * prefill beside decodes takes beyond or short of its share is its own factor.
      */
-    private static Contention closedForm(int n, Measured real, double rd, double rm, double rp) {
+    private Contention closedForm(int n, Measured real, Ratios r) {
+        double shortShare = r.prefill / n, longShare = r.longPrefill / n;
         double f = real.ttftBesideDecodes / (real.ttftBesideDecodes + (STREAM_TOKENS - 1) * real.tpot);
-        double sp = rp / n;
-        double sd = Math.max(0.05 / n, (rd - (n - 1) * f * sp) / (1 + (n - 1) * (1 - f)));
-        return clamp(n, 1 / sd, 1 / sp, rm / Math.max(1, sp + (n - 1) * sd));
+        double sd = Math.max(0.05 / n, (r.decode - (n - 1) * f * shortShare) / (1 + (n - 1) * (1 - f)));
+        return prefillLine(n, 1 / sd, shortShare, longShare, r.besideDecodes / Math.max(1, shortShare + (n - 1) * sd));
+    }
+
+    /** The contention whose prefill share passes through {@code shortShare} at the short prompt and {@code longShare} at the long one. */
+    private Contention prefillLine(int n, double decodes, double shortShare, double longShare, double beside) {
+        double slope = Math.max(0, Math.min(1, (longShare - shortShare) / (longLen - len)));
+        double empty = Math.max(1.0 / Math.min(n, 4096), shortShare - slope * len);
+        return new Contention(Math.max(0.05, Math.min(n, decodes)), Math.max(0.05, Math.min(n, 1 / empty)), slope, Math.max(0.05, Math.min(100, beside)));
     }
 
     private TimingModel refine(TimingModel guess, Measured real, int n) {
@@ -108,28 +139,41 @@ final class HostFit {
                 best = m;
                 bestError = error;
             }
-            if (error < CLOSE_ENOUGH) break;
-            // the simulated server's own work is constant: shift a and c by it. A step's slowdown against its time alone
-            // grows with the demand, 1/k: scale k by how much more the simulated host slowed down (slowdowns, not
-            // times, so that the two corrections do not chase each other)
-            Contention k = m.contention();
-            if (k.contends()) {
-                k = clamp(n, k.decodes() * (sim.tpot / sim.tpotAlone) / (real.tpot / real.tpotAlone),
-                        k.prefills() * (sim.ttftBesidePrefills / sim.ttftAlone) / (real.ttftBesidePrefills / real.ttftAlone),
-                        k.prefillBesideDecodes() * (real.ttftBesideDecodes / real.ttftAlone) / (sim.ttftBesideDecodes / sim.ttftAlone));
-            }
-            double cv = k.contends() && sim.itlCv > 0 ? m.stepCv() * real.itlCv / sim.itlCv : m.stepCv();
-            m = new TimingModel(Math.max(0, m.a() - (sim.ttftAlone - real.ttftAlone)), m.b(), Math.max(0, m.c() - (sim.tpotAlone - real.tpotAlone)), m.d(), m.e(),
-                    m.maxBatch(), k, Math.min(3, cv));
+            if (error < CLOSE_ENOUGH || round == MAX_ROUNDS) break;
+            m = corrected(m, real, sim, n);
         }
         log.printf(Locale.ROOT, "  kept %s: a simulated host within %.0f %% of this one%n", describe(best), 100 * bestError);
         return best;
     }
 
+    /**
+     * The simulated server's own work is constant: a and c shift by the difference alone. Slowdowns against each
+     * host's own times alone (so the two corrections do not chase each other) scale the shares, halfway in log terms:
+     * each measurement has a few percent of noise, and full steps oscillated.
+     */
+    private TimingModel corrected(TimingModel m, Measured real, Measured sim, int n) {
+        Contention k = m.contention();
+        double cv = m.stepCv();
+        if (k.contends()) {
+            Ratios want = new Ratios(real, m, true), got = new Ratios(sim, m, true);
+            double shortShare = 1 / k.prefills() + k.prefillShareSlope() * len, longShare = 1 / k.prefills() + k.prefillShareSlope() * longLen;
+            k = prefillLine(n, k.decodes() * half(got.decode / want.decode), shortShare * half(want.prefill / got.prefill),
+                    longShare * half(want.longPrefill / got.longPrefill), k.prefillBesideDecodes() * half(want.besideDecodes / got.besideDecodes));
+            if (sim.itlCv > 0) cv = Math.min(3, cv * half(real.itlCv / sim.itlCv));
+        }
+        return new TimingModel(Math.max(0, m.a() - (sim.ttftAlone - real.ttftAlone)), m.b(), Math.max(0, m.c() - (sim.tpotAlone - real.tpotAlone)), m.d(), m.e(),
+                m.maxBatch(), k, cv);
+    }
+
+    private static double half(double ratio) {
+        return Math.sqrt(ratio);
+    }
+
     private static String describe(TimingModel m) {
         Contention k = m.contention();
         return String.format(Locale.ROOT, "a=%.2f c=%.2f step cv %.2f", m.a(), m.c(), m.stepCv()) + (k.contends() ? String.format(Locale.ROOT,
-                ", %.2f decodes and %.2f prefills at full speed, prefills %.2fx slower beside decodes", k.decodes(), k.prefills(), k.prefillBesideDecodes()) : "");
+                ", %.2f decodes and %.2f empty prefills at full speed (+%.4f share a token), prefills %.2fx slower beside decodes", k.decodes(), k.prefills(),
+                k.prefillShareSlope(), k.prefillBesideDecodes()) : "");
     }
 
     /** The same loops against a simulated host of {@code model} with {@code n} ports (a child JVM, as {@code serve --engine sim} runs). */
@@ -144,8 +188,8 @@ final class HostFit {
                     "--num-servers", String.valueOf(n), "--base-port", "0", "--served-model-name", "sim"), dir.resolve("serve.log"), Duration.ofSeconds(120))) {
                 List<OpenAiClient> ports = host.urls().stream().map(u -> new OpenAiClient(http, u, null, true)).toList();
                 // a fresh JVM answers its first hundreds of requests slower (JIT): 5 ms more a request here, as much as a small prefill
-                loops(ports, "sim", 1, WARMUP);
-                loops(ports, "sim", STREAM_TOKENS, WARMUP / 20);
+                loops(ports, "sim", len, 1, WARMUP);
+                loops(ports, "sim", len, STREAM_TOKENS, WARMUP / 20);
                 return measure(ports, "sim");
             }
         } catch (IOException e) {
@@ -163,21 +207,17 @@ final class HostFit {
         }
     }
 
-    private static Contention clamp(int n, double decodes, double prefills, double beside) {
-        return new Contention(Math.max(0.05, Math.min(n, decodes)), Math.max(0.05, Math.min(n, prefills)), Math.max(1, Math.min(100, beside)));
-    }
-
     /** Alone on the first port, then both loops on every port at once (with more than one). */
     Measured measure(List<OpenAiClient> clients, String model) {
         List<OpenAiClient> first = clients.subList(0, 1);
         double ttftAlone = Calibrator.median(Calibrator.ttft(loops(first, model, 1)));
         List<OpenAiClient.Result> alone = loops(first, model, STREAM_TOKENS);
         double tpotAlone = Calibrator.median(tpot(alone)), cvAlone = Calibrator.median(itlCv(alone));
-        if (clients.size() == 1) return new Measured(ttftAlone, tpotAlone, cvAlone, Double.NaN, Double.NaN, Double.NaN, Double.NaN);
+        if (clients.size() == 1) return new Measured(ttftAlone, tpotAlone, cvAlone, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN);
         List<OpenAiClient.Result> streams = loops(clients, model, STREAM_TOKENS);
-        List<OpenAiClient.Result> singles = loops(clients, model, 1);
-        return new Measured(ttftAlone, tpotAlone, cvAlone, Calibrator.median(tpot(streams)), Calibrator.median(Calibrator.ttft(streams)),
-                Calibrator.median(Calibrator.ttft(singles)), Calibrator.median(itlCv(streams)));
+        double singles = Calibrator.median(Calibrator.ttft(loops(clients, model, 1))), longSingles = Calibrator.median(Calibrator.ttft(loops(clients, model, longLen, 1, count)));
+        return new Measured(ttftAlone, tpotAlone, cvAlone, Calibrator.median(tpot(streams)), Calibrator.median(Calibrator.ttft(streams)), singles, longSingles,
+                Calibrator.median(itlCv(streams)));
     }
 
     /** Each stream's coefficient of variation of the time between its tokens. */
@@ -201,16 +241,16 @@ final class HostFit {
     }
 
     private List<OpenAiClient.Result> loops(List<OpenAiClient> on, String model, int maxTokens) {
-        return loops(on, model, maxTokens, count);
+        return loops(on, model, len, maxTokens, count);
     }
 
     /** Each of {@code on} sends {@code count} streamed requests one after another, all of them at once; the middle halves. */
-    private List<OpenAiClient.Result> loops(List<OpenAiClient> on, String model, int maxTokens, int count) {
+    private List<OpenAiClient.Result> loops(List<OpenAiClient> on, String model, int promptTokens, int maxTokens, int count) {
         List<CompletableFuture<List<OpenAiClient.Result>>> fs = new ArrayList<>();
         for (OpenAiClient c : on) {
             fs.add(CompletableFuture.supplyAsync(() -> {
                 List<OpenAiClient.Result> rs = new ArrayList<>();
-                for (int i = 0; i < count; i++) rs.add(Calibrator.checked(c.complete(Calibrator.request(model, len, maxTokens, i))));
+                for (int i = 0; i < count; i++) rs.add(Calibrator.checked(c.complete(Calibrator.request(model, promptTokens, maxTokens, i))));
                 return rs;
             }, pool));
         }

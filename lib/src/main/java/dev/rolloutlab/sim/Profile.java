@@ -51,7 +51,7 @@ public record Profile(String name, TimingModel model, double r2Prefill, double r
         }
         TimingModel t = new TimingModel(m.path("a_ms").asDouble(), m.path("b_ms_per_prompt_token").asDouble(), m.path("c_ms").asDouble(),
                 m.path("d_ms_per_sequence").asDouble(), m.path("e_ms_per_context_token").asDouble(), m.path("max_batch").asInt(),
-                new Contention(m.path("full_speed_decodes").asDouble(0), m.path("full_speed_prefills").asDouble(0),
+                new Contention(m.path("full_speed_decodes").asDouble(0), m.path("full_speed_prefills").asDouble(0), m.path("prefill_share_per_token").asDouble(0),
                         m.path("prefill_slowdown_beside_decodes").asDouble(1)), m.path("step_cv").asDouble(0)); // absent before the terms existed: none
         return new Profile(n.path("name").asText(where), t, n.path("r2_prefill").asDouble(Double.NaN), n.path("r2_decode").asDouble(Double.NaN),
                 n.path("source").asText(""), n.path("target").asText(""), n.path("fitted_at").asText(""));
@@ -68,6 +68,7 @@ public record Profile(String name, TimingModel model, double r2Prefill, double r
         m.put("max_batch", model.maxBatch());
         m.put("full_speed_decodes", model.contention().decodes());
         m.put("full_speed_prefills", model.contention().prefills());
+        m.put("prefill_share_per_token", model.contention().prefillShareSlope());
         m.put("prefill_slowdown_beside_decodes", model.contention().prefillBesideDecodes());
         m.put("step_cv", model.stepCv());
         Map<String, Object> out = new LinkedHashMap<>();
@@ -80,7 +81,7 @@ public record Profile(String name, TimingModel model, double r2Prefill, double r
         out.put("fitted_at", fittedAt);
         out.put("meaning", "prefill step = a + b*prompt_tokens; decode step = c + d*batch + e*mean_context_tokens; ms, for an engine alone on its host; "
                 + "full_speed_decodes/prefills: steps of one process's engines that run at full speed at once, more share the cores "
-                + "(0: no contention); prefill_slowdown_beside_decodes: how many times slower than its share a prefill runs while decodes run; "
+                + "(0: no contention; prefills: of an empty prompt, each prompt token adds prefill_share_per_token to a prefill's share); prefill_slowdown_beside_decodes: how many times slower than its share a prefill runs while decodes run; "
                 + "step_cv: how much a step's time varies (coefficient of variation, log-normal)");
         Json.writeFile(file, out);
     }

@@ -25,7 +25,7 @@ class SharedCoresTest {
 
     @Test
     void aPrefillBesideDecodesRunsSlowerThanItsShareAndTheDecodesDoNot() throws Exception {
-        Contention k = new Contention(2, 2, 3);
+        Contention k = new Contention(2, 2, 0, 3);
         assertEquals(60, wallMs(0, 2, 60, k), 60 * 0.25, "two prefills, room for two: full speed");
         // room for both, but the prefill runs at a third of its speed until the decode ends at 60 ms: 40 ms of its work
         // are left, at full speed alone
@@ -43,13 +43,13 @@ class SharedCoresTest {
         CountDownLatch go = new CountDownLatch(1);
         Thread shortStep = Thread.ofPlatform().start(() -> {
             await(go);
-            cores.run(20_000_000, false, decodes(1), 0);
+            cores.run(20_000_000, false, 1, 1, 0);
         });
         long[] took = new long[1];
         Thread longStep = Thread.ofPlatform().start(() -> {
             await(go);
             long t0 = System.nanoTime();
-            cores.run(100_000_000, false, decodes(1), 0);
+            cores.run(100_000_000, false, 1, 1, 0);
             took[0] = (System.nanoTime() - t0) / 1_000_000;
         });
         go.countDown();
@@ -60,17 +60,16 @@ class SharedCoresTest {
 
     @Test
     void aStepThatSharesTheHostVariesByTheGivenCoefficientAndOneAloneDoesNot() throws Exception {
-        Contention room = decodes(2);
         List<Double> alone = new ArrayList<>(), shared = new ArrayList<>();
-        for (int i = 0; i < 60; i++) alone.add((double) timed(() -> SharedCores.PROCESS.run(4_000_000, false, room, 0.5)) / 1e6);
+        for (int i = 0; i < 60; i++) alone.add((double) timed(() -> SharedCores.PROCESS.run(4_000_000, false, 0.5, 1, 0.5)) / 1e6);
         CountDownLatch entered = new CountDownLatch(1);
         // a long step beside them keeps the host shared (room for both: neither slows the other)
         Thread beside = Thread.ofPlatform().start(() -> {
             entered.countDown();
-            SharedCores.PROCESS.run(1_500_000_000L, false, room, 0);
+            SharedCores.PROCESS.run(1_500_000_000L, false, 0.5, 1, 0);
         });
         entered.await();
-        while (shared.size() < 150) shared.add((double) timed(() -> SharedCores.PROCESS.run(4_000_000, false, room, 0.5)) / 1e6);
+        while (shared.size() < 150) shared.add((double) timed(() -> SharedCores.PROCESS.run(4_000_000, false, 0.5, 1, 0.5)) / 1e6);
         beside.join();
         assertTrue(cv(alone) < 0.1, "alone, a step keeps its time: " + cv(alone));
         assertEquals(4.0, mean(shared), 4.0 * 0.15, "sharing with room for both: the same time on average");
@@ -93,7 +92,7 @@ class SharedCoresTest {
     }
 
     private static Contention decodes(double k) {
-        return new Contention(k, k, 1);
+        return new Contention(k, k, 0, 1);
     }
 
     /** Wall time until {@code decodes} decode and {@code prefills} prefill steps of {@code ms} each, started together, have all finished. */
@@ -110,7 +109,7 @@ class SharedCoresTest {
             ts.add(Thread.ofPlatform().start(() -> {
                 await(go);
                 long t0 = System.nanoTime();
-                SharedCores.PROCESS.run(ms * 1_000_000, prefill, k, 0);
+                SharedCores.PROCESS.run(ms * 1_000_000, prefill, prefill ? k.share(0, 1, 0) : k.share(0, 0, 1), k.prefillBesideDecodes(), 0);
                 if (!prefill) lastDecodeMs[0] = (System.nanoTime() - t0) / 1_000_000;
             }));
         }
