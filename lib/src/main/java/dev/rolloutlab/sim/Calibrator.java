@@ -69,7 +69,7 @@ public final class Calibrator {
         LeastSquares.Fit pre = LeastSquares.fitRelative(px, py), dec = LeastSquares.fitRelative(dx, dy);
         TimingModel alone = new TimingModel(Math.max(0, pre.beta()[0]), Math.max(0, pre.beta()[1]), Math.max(0, dec.beta()[0]), Math.max(0, dec.beta()[1]),
                 Math.max(0, dec.beta()[2]), maxBatch);
-        TimingModel m = new HostFit(lens[1], top, 4 * reps, pool, log).fit(clients, model, alone);
+        TimingModel m = new HostFit(lens[0], top, 4 * reps, pool, log).fit(clients, model, alone);
         pool.close();
         return new Profile(name, m, pre.r2(), dec.r2(), "sim calibrate", target, java.time.Instant.now().toString());
     }

@@ -40,8 +40,8 @@ class SimCalibrationTest {
 
     @Test
     void calibratingFourPortsWhoseEnginesShareTheirCoresFindsHowManyStepsRunAtFullSpeed() throws Exception {
-        // a prefill beside decodes runs slower than its share, as on our engine
-        TimingModel truth = new TimingModel(5, 0.05, 8, 0.5, 0.01, 16).with(new Contention(2, 1.5, 1.6));
+        // a prefill beside decodes runs slower than its share, and steps that share the host vary
+        TimingModel truth = new TimingModel(5, 0.05, 8, 0.5, 0.01, 16).with(new Contention(2, 1.5, 0, 1.6)).withStepCv(0.2);
         Path out = TestModels.tempDir("sim-cal-shared").resolve("fitted.json");
         List<Integer> ports = dev.rolloutlab.util.Ports.free(4);
         try (ServerGroup g = ServerGroup.start(ServerGroup.Spec.builder(TestModels.tiny()).ports(ports).servedModelName("sim").simulated(truth).build())) {
@@ -50,9 +50,14 @@ class SimCalibrationTest {
             assertEquals(0, r.exit(), r.out() + r.err());
             TimingModel got = Profile.load(out.toString()).model();
             String both = "fitted " + got + " from " + truth + "\n" + r.err();
-            assertEquals(2.0, got.contention().decodes(), 2.0 * 0.15, both);
-            assertEquals(1.5, got.contention().prefills(), 1.5 * 0.15, both);
-            assertEquals(1.6, got.contention().prefillBesideDecodes(), 1.6 * 0.15, both);
+            Contention k = got.contention();
+            assertEquals(2.0, k.decodes(), 2.0 * 0.15, both);
+            for (int prompt : new int[]{16, 448}) { // the contention loops' prompts with the default --max-context
+                assertEquals(1 / 1.5, 1 / k.prefills() + k.prefillShareSlope() * prompt, 1 / 1.5 * 0.15, "a " + prompt + "-token prefill's share: " + both);
+            }
+            assertEquals(1.6, k.prefillBesideDecodes(), 1.6 * 0.2, both);
+            assertEquals(0.2, got.stepCv(), 0.1, both);
+            assertTrue(r.err().contains("a simulated host within"), r.err());
             assertEquals(truth.c(), got.c(), truth.c() * 0.10, "the step time alone comes from the first port alone: " + both);
             assertTrue(r.out().contains("full speed at once: 2."), r.out());
         }
