@@ -41,7 +41,7 @@ public final class SimCommand implements Callable<Integer> {
         String model;
         @Option(names = "--api-key", description = "Bearer token the server requires.")
         String apiKey;
-        @Option(names = "--max-context", defaultValue = "512", description = "Longest prompt plus output to send; prompts of 16 to this "
+        @Option(names = "--max-context", defaultValue = "512", description = "Longest prompt plus output to send; prompts of 8 to this "
                 + "less 64 tokens are fitted. Fit the range you will simulate: the model's prefill is a line and an engine's is not (ours: 0.37 ms a "
                 + "token up to 128, 0.7 at 448). Default: ${DEFAULT-VALUE}")
         int maxContext;

@@ -52,7 +52,7 @@ class SimCalibrationTest {
             String both = "fitted " + got + " from " + truth + "\n" + r.err();
             Contention k = got.contention();
             assertEquals(2.0, k.decodes(), 2.0 * 0.15, both);
-            for (int prompt : new int[]{16, 448}) { // the contention loops' prompts with the default --max-context
+            for (int prompt : new int[]{8, 448}) { // the contention loops' prompts with the default --max-context
                 assertEquals(1 / 1.5, 1 / k.prefills() + k.prefillShareSlope() * prompt, 1 / 1.5 * 0.15, "a " + prompt + "-token prefill's share: " + both);
             }
             assertEquals(1.6, k.prefillBesideDecodes(), 1.6 * 0.2, both);
