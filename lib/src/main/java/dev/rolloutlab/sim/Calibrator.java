@@ -46,14 +46,16 @@ public final class Calibrator {
         int[] lens = {SHORTEST, top / 4, top / 2, 3 * top / 4, top};
         List<Integer> batches = new ArrayList<>();
         for (int b = 1; b <= maxBatch && b <= 32; b *= 2) batches.add(b);
-        warmUp(lens, batches, top / 2);
+        warmUp(lens, batches, top);
         for (int len : lens) {
             List<OpenAiClient.Result> rs = new ArrayList<>();
             for (int r = 0; r < 2 * reps; r++) rs.addAll(one(clients.subList(0, 1), len, 1, r)); // single requests are cheap: twice the repetitions steady a
             points.add(new Point("prefill", 1, len, len, median(ttft(rs))));
             log.printf("  prefill  %4d prompt tokens: %.2f ms to the first token%n", len, points.getLast().ms());
         }
-        for (int len : new int[]{16, top / 2}) {
+        // the context term is small beside the batch term: the widest prompt range measures it (16 and 64 tokens put
+        // e anywhere from 0 to 0.017 ms a token between calibrations, and contention multiplies it)
+        for (int len : new int[]{SHORTEST, top}) {
             for (int b : batches) {
                 List<OpenAiClient.Result> rs = new ArrayList<>();
                 for (int r = 0; r < reps; r++) rs.addAll(batch(clients.subList(0, 1), b, len));
@@ -89,7 +91,7 @@ public final class Calibrator {
     private void warmUp(int[] lens, List<Integer> batches, int topLen) {
         for (int i = 0; i < WARMUP; i++) one(clients, 16, 1, i);
         for (int len : lens) for (int i = 0; i < 5; i++) one(clients, len, 2, i);
-        for (int b : batches) for (int len : new int[]{16, topLen}) batch(clients.subList(0, 1), b, len);
+        for (int b : batches) for (int len : new int[]{SHORTEST, topLen}) batch(clients.subList(0, 1), b, len);
     }
 
     static double[] ttft(List<OpenAiClient.Result> rs) {
