@@ -8,7 +8,7 @@ package dev.rolloutlab.engine;
  * @param maxBatch   sequences decoded together at most; more wait for a slot
  * @param contention how the engines of one process slow each other ({@link Contention#NONE}: one engine per host)
  * @param stepCv     the coefficient of variation of a step's time while the engines of a process contend (0: a
- *                   clock). Our engine under load is far from a clock (time between tokens varied by 45 %, alone by
+ *                   clock). Our engine under load is far from a clock (time between tokens varied by 28 %, alone by
  *                   15 %), and engines that keep exact time fall into lockstep under closed-loop load: they prefill
  *                   together and never beside each other's decodes
  */
