@@ -78,10 +78,10 @@ final class HostFit {
         Measured real = measure(clients, model);
         log.printf("  %s%n", real);
         if (n == 1) return refine(fitted, real, n);
-        Ratios r = new Ratios(real, fitted);
+        Ratios r = againstFit(real, fitted);
         log.printf(Locale.ROOT, "  on all %d ports at once: %.2fx a token, %.2fx to the first token beside decodes, %.2fx and %.2fx beside prefills%n",
-                n, r.decode, r.besideDecodes, r.prefill, r.longPrefill);
-        if (r.decode < 1.1 && r.prefill < 1.1 && r.longPrefill < 1.1) {
+                n, r.decode(), r.besideDecodes(), r.prefill(), r.longPrefill());
+        if (r.decode() < 1.1 && r.prefill() < 1.1 && r.longPrefill() < 1.1) {
             log.println("  no contention: the engines run at full speed together");
             return refine(fitted, real, n);
         }
@@ -89,24 +89,19 @@ final class HostFit {
     }
 
     /** Slowdowns on all ports against times alone: the fitted lines' for the first guess, a host's own for corrections. */
-    private final class Ratios {
-        final double decode, besideDecodes, prefill, longPrefill;
-
-        Ratios(Measured m, TimingModel alone) {
-            this(m, alone.stepNanos(0, 1, len + STREAM_TOKENS / 2.0) / 1e6, alone.stepNanos(len, 0, 0) / 1e6, alone.stepNanos(longLen, 0, 0) / 1e6);
+    private record Ratios(double decode, double besideDecodes, double prefill, double longPrefill) {
+        static Ratios of(Measured m, double decodeAlone, double prefillAlone, double longAlone) {
+            return new Ratios(m.tpot / decodeAlone, m.ttftBesideDecodes / prefillAlone, m.ttftBesidePrefills / prefillAlone, m.ttftLongBesidePrefills / longAlone);
         }
+    }
 
-        /** Against the host's own times alone (the long prompt's scaled from the short one's by the model). */
-        Ratios(Measured m, TimingModel model, boolean own) {
-            this(m, m.tpotAlone, m.ttftAlone, m.ttftAlone * model.stepNanos(longLen, 0, 0) / model.stepNanos(len, 0, 0));
-        }
+    private Ratios againstFit(Measured m, TimingModel alone) {
+        return Ratios.of(m, alone.stepNanos(0, 1, len + STREAM_TOKENS / 2.0) / 1e6, alone.stepNanos(len, 0, 0) / 1e6, alone.stepNanos(longLen, 0, 0) / 1e6);
+    }
 
-        private Ratios(Measured m, double decodeAlone, double prefillAlone, double longAlone) {
-            decode = m.tpot / decodeAlone;
-            besideDecodes = m.ttftBesideDecodes / prefillAlone;
-            prefill = m.ttftBesidePrefills / prefillAlone;
-            longPrefill = m.ttftLongBesidePrefills / longAlone;
-        }
+    /** Against the host's own times alone (the long prompt's scaled from the short one's by the model). */
+    private Ratios againstOwn(Measured m, TimingModel model) {
+        return Ratios.of(m, m.tpotAlone, m.ttftAlone, m.ttftAlone * model.stepNanos(longLen, 0, 0) / model.stepNanos(len, 0, 0));
     }
 
     /**
@@ -115,10 +110,10 @@ final class HostFit {
      * prefill beside decodes takes beyond or short of its share is its own factor.
      */
     private Contention closedForm(int n, Measured real, Ratios r) {
-        double shortShare = r.prefill / n, longShare = r.longPrefill / n;
+        double shortShare = r.prefill() / n, longShare = r.longPrefill() / n;
         double f = real.ttftBesideDecodes / (real.ttftBesideDecodes + (STREAM_TOKENS - 1) * real.tpot);
-        double sd = Math.max(0.05 / n, (r.decode - (n - 1) * f * shortShare) / (1 + (n - 1) * (1 - f)));
-        return prefillLine(n, 1 / sd, shortShare, longShare, r.besideDecodes / Math.max(1, shortShare + (n - 1) * sd));
+        double sd = Math.max(0.05 / n, (r.decode() - (n - 1) * f * shortShare) / (1 + (n - 1) * (1 - f)));
+        return prefillLine(n, 1 / sd, shortShare, longShare, r.besideDecodes() / Math.max(1, shortShare + (n - 1) * sd));
     }
 
     /** The contention whose prefill share passes through {@code shortShare} at the short prompt and {@code longShare} at the long one. */
@@ -155,10 +150,10 @@ final class HostFit {
         Contention k = m.contention();
         double cv = m.stepCv();
         if (k.contends()) {
-            Ratios want = new Ratios(real, m, true), got = new Ratios(sim, m, true);
+            Ratios want = againstOwn(real, m), got = againstOwn(sim, m);
             double shortShare = 1 / k.prefills() + k.prefillShareSlope() * len, longShare = 1 / k.prefills() + k.prefillShareSlope() * longLen;
-            k = prefillLine(n, k.decodes() * half(got.decode / want.decode), shortShare * half(want.prefill / got.prefill),
-                    longShare * half(want.longPrefill / got.longPrefill), k.prefillBesideDecodes() * half(want.besideDecodes / got.besideDecodes));
+            k = prefillLine(n, k.decodes() * half(got.decode() / want.decode()), shortShare * half(want.prefill() / got.prefill()),
+                    longShare * half(want.longPrefill() / got.longPrefill()), k.prefillBesideDecodes() * half(want.besideDecodes() / got.besideDecodes()));
             if (sim.itlCv > 0) cv = Math.min(3, cv * half(real.itlCv / sim.itlCv));
         }
         return new TimingModel(Math.max(0, m.a() - (sim.ttftAlone - real.ttftAlone)), m.b(), Math.max(0, m.c() - (sim.tpotAlone - real.tpotAlone)), m.d(), m.e(),
