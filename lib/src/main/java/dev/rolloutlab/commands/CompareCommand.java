@@ -32,6 +32,9 @@ public final class CompareCommand implements Callable<Integer> {
     @Option(names = "--cell-seconds", description = "Time each leg spends on a cell per round (from the warm-up's rate; cheap cells get more "
             + "requests, up to 256, never fewer than the grid's minimum). 0: the minimum everywhere. Default: 1 (0.25 with --quick).")
     Double cellSeconds;
+    @Option(names = "--warmup-max-sec", description = "The first leg on each process (this JVM, serve, the LB) keeps warming until its throughput "
+            + "stops rising, for at most this long; 0: a fixed warm-up. Default: 60 (0 with --quick and --fleet).")
+    Double warmupMaxSec;
     @Option(names = "--until-ci", paramLabel = "PCT", description = "After --rounds, add rounds until every headline 95 %% interval "
             + "(mean e2el, output throughput) is within ±PCT %% of its estimate, or --max-rounds is reached.")
     Double untilCi;
@@ -90,6 +93,7 @@ public final class CompareCommand implements Callable<Integer> {
         if (targets != null) b.externalTargets(targets);
         if (rounds != null) b.rounds(rounds);
         if (cellSeconds != null) b.cellSeconds(cellSeconds);
+        if (warmupMaxSec != null) b.steadyWarmupSeconds(warmupMaxSec);
         if (promptLens != null) b.promptLens(promptLens);
         if (outputLens != null) b.outputLens(outputLens);
         if (untilCi != null) {
@@ -130,7 +134,7 @@ public final class CompareCommand implements Callable<Integer> {
                 if (model.model != null) throw new Cli.UserError("--fleet serves a simulated model; --model does not apply");
                 weights.check();
                 // ids inside the simulated hosts' vocabulary; simulated servers are small C1 JVMs, a long JIT warm-up buys nothing
-                b.fleet(fleet, t).numServers(hp[0] * hp[1]).shape("tiny").jitWarmup(200);
+                b.fleet(fleet, t).numServers(hp[0] * hp[1]).shape("tiny").jitWarmup(200).steadyWarmupSeconds(warmupMaxSec == null ? 0 : warmupMaxSec);
                 if (topologies == null) b.topologies(List.of("inprocN", "httpN", "lb"));
                 CompareConfig c = b.build(); // refuse bad flags before any namespace exists
                 var spec = new dev.rolloutlab.sim.Fleet.Spec(hp[0], hp[1], profile, l, weights.bytesScale, weights.modelGb);

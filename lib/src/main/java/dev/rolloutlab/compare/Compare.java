@@ -4,6 +4,7 @@ import dev.rolloutlab.bench.LengthDist;
 import dev.rolloutlab.bench.LoadGenerator;
 import dev.rolloutlab.bench.RequestRecord;
 import dev.rolloutlab.bench.RunFolder;
+import dev.rolloutlab.bench.SteadyState;
 import dev.rolloutlab.bench.Summary;
 import dev.rolloutlab.bench.Workload;
 import dev.rolloutlab.engine.Checkpoint;
@@ -124,12 +125,12 @@ public final class Compare {
 
     /** JIT and connection warm-up on every leg and cell, unrecorded: a fresh server JVM is otherwise measured cold. */
     private void warmUp(List<Topologies.Leg> legs) {
-        log.println("compare: warming up every leg (" + c.jitWarmup() + " requests of the cheapest cell, then " + c.warmupPerCell()
-                + " per cell; not recorded)");
+        log.println("compare: warming up every leg (" + c.jitWarmup() + " requests of the cheapest cell"
+                + (c.steadyWarmupSeconds() > 0 ? ", on each process's first leg more until steady" : "") + ", then " + c.warmupPerCell() + " per cell; not recorded)");
         int cheapest = c.outputLens().stream().min(Integer::compare).orElseThrow();
         cellRate.clear();
         for (Topologies.Leg leg : legs) {
-            if (stopReason != null || !measure(0, leg, workload(c.promptLens().get(0), cheapest, c.jitWarmup()), c.jitWarmup())) continue;
+            if (stopReason != null || !warmJit(leg, cheapest)) continue;
             cells:
             for (int in : c.promptLens()) {
                 for (int out : c.outputLens()) {
@@ -142,6 +143,23 @@ public final class Compare {
                 }
             }
         }
+    }
+
+    /** Per process, the throughput of each window of its warm-up until steady (run.json). */
+    private final Map<String, List<Double>> steadyWarmups = new LinkedHashMap<>();
+
+    /**
+     * The leg's JIT warm-up on the cheapest cell: the first leg on each process warms until its throughput stops
+     * rising (up to --warmup-max-sec), later legs on a warm process send --jit-warmup requests only.
+     */
+    private boolean warmJit(Topologies.Leg leg, int out) {
+        int in = c.promptLens().get(0);
+        String process = leg.topology().startsWith("inproc") ? "in-process" : leg.topology().equals("lb") ? "lb" : "serve";
+        if (c.steadyWarmupSeconds() <= 0 || steadyWarmups.containsKey(process)) return measure(0, leg, workload(in, out, c.jitWarmup()), c.jitWarmup());
+        SteadyState s = SteadyState.warm(c.jitWarmup(), 4 * c.concurrency(), 2.5, c.steadyWarmupSeconds(), n -> measure(0, leg, workload(in, out, n), n));
+        steadyWarmups.put(process, s.rates());
+        log.println("compare: " + process + " (" + leg.topology() + " " + leg.connection() + ") warm-up " + s);
+        return !s.stopped();
     }
 
     /** Warm-up rate per cell (requests/s of its slowest leg), and the requests each cell then gets per leg and round. */
@@ -314,6 +332,7 @@ public final class Compare {
         Map<String, Object> m = c.describe();
         m.put("requests_per_cell", cellRequests);
         m.put("rounds_run", roundsRun);
+        m.put("steady_warmup_req_per_s", steadyWarmups);
         if (widest != null) m.put("widest_interval", Pooling.describe(widest));
         m.put("baselines", Pooling.BASELINES);
         if (topologies != null) m.put("compute", topologies.compute());

@@ -14,6 +14,9 @@ import java.util.List;
  * @param maxRequestsPerLeg the most requests a leg sends on a cell per round
  * @param jitWarmup      requests of the cheapest cell each leg sends first, unrecorded, so the JIT has compiled the
  *                       HTTP, JSON and engine paths before anything is measured (a few hundred are not enough)
+ * @param steadyWarmupSeconds the longest the first leg on each process (this JVM, serve, the LB) keeps warming after
+ *                       {@code jitWarmup} until its throughput stops rising ({@link dev.rolloutlab.bench.SteadyState};
+ *                       0: jitWarmup only)
  * @param rounds         rounds every cell runs, topologies interleaved in an order that rotates each round
  * @param untilCiPct     when &gt; 0, rounds are added (up to {@code maxRounds}) until every headline interval's
  *                       half-width is below this percentage of its estimate
@@ -32,6 +35,7 @@ public record CompareConfig(
         int maxRequestsPerLeg,
         int warmupPerCell,
         int jitWarmup,
+        double steadyWarmupSeconds,
         List<Integer> promptLens,
         List<Integer> outputLens,
         List<String> connections,
@@ -59,6 +63,7 @@ public record CompareConfig(
     public CompareConfig {
         if (cellSeconds < 0 || cellSeconds > 600) throw new IllegalArgumentException("--cell-seconds must be in [0, 600], got " + cellSeconds);
         if (maxRequestsPerLeg < requestsPerLeg) throw new IllegalArgumentException("the most requests per cell (" + maxRequestsPerLeg + ") is below the least (" + requestsPerLeg + ")");
+        if (!(steadyWarmupSeconds >= 0 && steadyWarmupSeconds <= 600)) throw new IllegalArgumentException("--warmup-max-sec must be in [0, 600], got " + steadyWarmupSeconds);
         if (rounds < 1 || rounds > 100) throw new IllegalArgumentException("--rounds must be in [1, 100], got " + rounds);
         if (untilCiPct < 0 || untilCiPct > 100) throw new IllegalArgumentException("--until-ci must be a percentage in (0, 100], got " + untilCiPct);
         if (maxRounds < rounds) throw new IllegalArgumentException("--max-rounds (" + maxRounds + ") must be at least --rounds (" + rounds + ")");
@@ -81,7 +86,7 @@ public record CompareConfig(
     /** The {@code quick} grid (tiny model, under a minute or two) or the default one (small model, about 5 minutes on 2 cores; the budget is 6). */
     public static CompareConfig defaults(boolean quick) {
         return quick
-                ? new Builder("tiny", "quick", 2, 16, 48, List.of(8, 128), List.of(1, 16), List.of(1, 2, 8), 8, 2, 4, 2).rounds(2).jitWarmup(1500).cellSeconds(0.25).build()
+                ? new Builder("tiny", "quick", 2, 16, 48, List.of(8, 128), List.of(1, 16), List.of(1, 2, 8), 8, 2, 4, 2).rounds(2).jitWarmup(1500).steadyWarmupSeconds(0).cellSeconds(0.25).build()
                 : new Builder("small", "default", 4, 16, 8, List.of(8, 128), List.of(1, 32), List.of(1, 16), 12, 3, 8, 4).jitWarmup(300).build();
     }
 
@@ -119,6 +124,7 @@ public record CompareConfig(
         m.put("max_rounds", maxRounds);
         m.put("warmup_per_cell", warmupPerCell);
         m.put("jit_warmup", jitWarmup);
+        m.put("steady_warmup_max_s", steadyWarmupSeconds);
         m.put("sweep_requests", sweepRequests);
         if (serveDelayMs > 0) m.put("serve_test_delay_ms", serveDelayMs);
         m.put("prompt_lens", promptLens);
@@ -146,7 +152,7 @@ public record CompareConfig(
         private String shape, endpoint = "auto", grid;
         private List<String> topologies = ALL_TOPOLOGIES, connections = List.of("keep-alive", "close"), strategies = ALL_STRATEGIES,
                 externalTargets = List.of();
-        private double cellSeconds = 1.0;
+        private double cellSeconds = 1.0, steadyWarmupSeconds = 60;
         private int maxRequestsPerLeg = 256;
         private int numServers, concurrency = 4, requestsPerLeg, warmupPerCell, jitWarmup = 400, sweepRequests, freshnessSteps, freshnessBatch, groupSize,
                 rounds = 3, maxRounds = 10, serveDelayMs;
@@ -177,6 +183,7 @@ public record CompareConfig(
                     c.sweepRequests, c.freshnessSteps, c.freshnessBatch, c.groupSize);
             model = c.model;
             jitWarmup = c.jitWarmup;
+            steadyWarmupSeconds = c.steadyWarmupSeconds;
             cellSeconds = c.cellSeconds;
             maxRequestsPerLeg = c.maxRequestsPerLeg;
             endpoint = c.endpoint;
@@ -261,6 +268,11 @@ public record CompareConfig(
             return this;
         }
 
+        public Builder steadyWarmupSeconds(double s) {
+            steadyWarmupSeconds = s;
+            return this;
+        }
+
         public Builder jitWarmup(int n) {
             jitWarmup = n;
             return this;
@@ -290,7 +302,7 @@ public record CompareConfig(
         }
 
         public CompareConfig build() {
-            return new CompareConfig(model, shape, topologies, numServers, concurrency, requestsPerLeg, cellSeconds, maxRequestsPerLeg, warmupPerCell, jitWarmup, promptLens, outputLens,
+            return new CompareConfig(model, shape, topologies, numServers, concurrency, requestsPerLeg, cellSeconds, maxRequestsPerLeg, warmupPerCell, jitWarmup, steadyWarmupSeconds, promptLens, outputLens,
                     connections, sweepConcurrency, sweepRequests, strategies, freshnessSteps, freshnessBatch, groupSize, changedFraction, externalTargets,
                     endpoint, rounds, untilCiPct, untilCiPct > 0 ? maxRounds : Math.max(maxRounds, rounds), serveDelayMs, fleet, timing, grid);
         }

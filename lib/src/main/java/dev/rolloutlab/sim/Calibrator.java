@@ -46,7 +46,8 @@ public final class Calibrator {
         int[] lens = {SHORTEST, top / 4, top / 2, 3 * top / 4, top};
         List<Integer> batches = new ArrayList<>();
         for (int b = 1; b <= maxBatch && b <= 32; b *= 2) batches.add(b);
-        warmUp(lens, batches, top);
+        HostFit host = new HostFit(SHORTEST, top, 4 * reps, pool, log);
+        warmUp(host, lens, batches, top);
         for (int len : lens) {
             List<OpenAiClient.Result> rs = new ArrayList<>();
             for (int r = 0; r < 2 * reps; r++) rs.addAll(one(clients.subList(0, 1), len, 1, r)); // single requests are cheap: twice the repetitions steady a
@@ -71,7 +72,7 @@ public final class Calibrator {
         LeastSquares.Fit pre = LeastSquares.fitRelative(px, py), dec = LeastSquares.fitRelative(dx, dy);
         TimingModel alone = new TimingModel(Math.max(0, pre.beta()[0]), Math.max(0, pre.beta()[1]), Math.max(0, dec.beta()[0]), Math.max(0, dec.beta()[1]),
                 Math.max(0, dec.beta()[2]), maxBatch);
-        TimingModel m = new HostFit(lens[0], top, 4 * reps, pool, log).fit(clients, model, alone);
+        TimingModel m = host.fit(clients, model, alone);
         pool.close();
         return new Profile(name, m, pre.r2(), dec.r2(), "sim calibrate", target, java.time.Instant.now().toString());
     }
@@ -82,14 +83,15 @@ public final class Calibrator {
      * workload of 8-token prompts 20 % fast under contention).
      */
     private static final int SHORTEST = 8;
-    private static final int DECODE_TOKENS = HostFit.STREAM_TOKENS, WARMUP = 200;
+    private static final int DECODE_TOKENS = HostFit.STREAM_TOKENS;
+    private static final double WARMUP_MAX_SECONDS = 90;
 
     /**
-     * A fresh server JVM answers its first hundreds of requests slower (JIT), and a prompt length it has not seen yet
+     * A fresh server JVM answers its first thousands of requests slower (JIT), and a prompt length it has not seen yet
      * slower again (a 112-token prefill measured 77 ms cold and 53 ms warm): that is not the engine's time.
      */
-    private void warmUp(int[] lens, List<Integer> batches, int topLen) {
-        for (int i = 0; i < WARMUP; i++) one(clients, 16, 1, i);
+    private void warmUp(HostFit host, int[] lens, List<Integer> batches, int topLen) {
+        log.println("  warm-up " + host.warm(clients, model, WARMUP_MAX_SECONDS));
         for (int len : lens) for (int i = 0; i < 5; i++) one(clients, len, 2, i);
         for (int b : batches) for (int len : new int[]{SHORTEST, topLen}) batch(clients.subList(0, 1), b, len);
     }

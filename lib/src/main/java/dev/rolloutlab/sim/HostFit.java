@@ -1,5 +1,6 @@
 package dev.rolloutlab.sim;
 
+import dev.rolloutlab.bench.SteadyState;
 import dev.rolloutlab.engine.Contention;
 import dev.rolloutlab.engine.TimingModel;
 import dev.rolloutlab.openai.OpenAiClient;
@@ -56,7 +57,7 @@ final class HostFit {
     }
 
     static final int STREAM_TOKENS = 32;
-    private static final int MAX_ROUNDS = 3, WARMUP = 200;
+    private static final int MAX_ROUNDS = 5, WARMUP = 200;
     private static final double CLOSE_ENOUGH = 0.05;
 
     private final int len, longLen, count;
@@ -182,8 +183,7 @@ final class HostFit {
             try (ServeProcess host = ServeProcess.start(List.of("--engine", "sim", "--sim-profile", profile.toString(), "--shape", "tiny",
                     "--num-servers", String.valueOf(n), "--base-port", "0", "--served-model-name", "sim"), dir.resolve("serve.log"), Duration.ofSeconds(120))) {
                 List<OpenAiClient> ports = host.urls().stream().map(u -> new OpenAiClient(http, u, null, true)).toList();
-                // a fresh JVM answers its first hundreds of requests slower (JIT): 5 ms more a request here, as much as a small prefill
-                loops(ports, "sim", len, 1, WARMUP);
+                warm(ports, "sim", 60);
                 loops(ports, "sim", len, STREAM_TOKENS, WARMUP / 20);
                 return measure(ports, "sim");
             }
@@ -202,15 +202,30 @@ final class HostFit {
         }
     }
 
+    /**
+     * Single-token loops on every port until the host stops getting faster: a fresh server JVM answers its first
+     * thousands of requests slower (JIT; our engine's server 10 % over its first 25 s), and a host measured before it
+     * is warm makes a fit slower than the same server later (a calibrated sim then predicted a warm server 10-15 % fast).
+     */
+    SteadyState warm(List<OpenAiClient> ports, String model, double maxSeconds) {
+        int n = ports.size();
+        return SteadyState.warm(WARMUP * n, 4 * n, 2.5, maxSeconds, k -> {
+            loops(ports, model, len, 1, (k + n - 1) / n);
+            return true;
+        });
+    }
+
     /** Alone on the first port, then both loops on every port at once (with more than one). */
     Measured measure(List<OpenAiClient> clients, String model) {
         List<OpenAiClient> first = clients.subList(0, 1);
-        double ttftAlone = Calibrator.median(Calibrator.ttft(loops(first, model, 1)));
+        // single-token requests are cheap: four times the count, since their medians under contention varied by ±4 %
+        // between measurements of one host at the count of streams, and the corrections chased that noise
+        double ttftAlone = Calibrator.median(Calibrator.ttft(loops(first, model, len, 1, 4 * count)));
         List<OpenAiClient.Result> alone = loops(first, model, STREAM_TOKENS);
         double tpotAlone = Calibrator.median(tpot(alone)), cvAlone = Calibrator.median(itlCv(alone));
         if (clients.size() == 1) return new Measured(ttftAlone, tpotAlone, cvAlone, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN);
         List<OpenAiClient.Result> streams = loops(clients, model, STREAM_TOKENS);
-        double singles = Calibrator.median(Calibrator.ttft(loops(clients, model, 1))), longSingles = Calibrator.median(Calibrator.ttft(loops(clients, model, longLen, 1, count)));
+        double singles = Calibrator.median(Calibrator.ttft(loops(clients, model, len, 1, 4 * count))), longSingles = Calibrator.median(Calibrator.ttft(loops(clients, model, longLen, 1, count)));
         return new Measured(ttftAlone, tpotAlone, cvAlone, Calibrator.median(tpot(streams)), Calibrator.median(Calibrator.ttft(streams)), singles, longSingles,
                 Calibrator.median(itlCv(streams)));
     }
