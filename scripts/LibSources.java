@@ -21,6 +21,7 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/bench/RequestRecord.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/bench/RunFolder.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/bench/Slo.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/bench/SteadyState.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/bench/Summary.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/bench/SummaryText.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/bench/Target.java
