@@ -91,7 +91,7 @@ public final class Calibrator {
      * slower again (a 112-token prefill measured 77 ms cold and 53 ms warm): that is not the engine's time.
      */
     private void warmUp(HostFit host, int[] lens, List<Integer> batches, int topLen) {
-        log.println("  warm-up " + host.warm(clients, model, WARMUP_MAX_SECONDS));
+        log.println("  warm-up " + host.warm(clients, model, 2.5, WARMUP_MAX_SECONDS));
         for (int len : lens) for (int i = 0; i < 5; i++) one(clients, len, 2, i);
         for (int b : batches) for (int len : new int[]{SHORTEST, topLen}) batch(clients.subList(0, 1), b, len);
     }

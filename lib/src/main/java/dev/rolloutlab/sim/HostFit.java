@@ -22,7 +22,7 @@ import java.util.concurrent.ExecutorService;
  * What the engine's lines cannot say about a host, fitted by simulating it: the work a simulated server does itself
  * per request (it is in the measured lines once and a simulated server adds its own again: about 1–2 ms a request
  * here, 10–30 % of a small prefill), and how the engines of one host slow each other under sustained load on all its
- * ports ({@link Contention}). A closed form gives the first guess; then a simulated host with the guess is measured
+ * ports ({@link Contention}), including the context term under that load. A closed form gives the first guess; then a simulated host with the guess is measured
  * the same way and corrected until it reproduces the real one (the closed form assumes every neighbour busy all the
  * time; engines idle between steps and requests, and on a simulated host of known contention it was 23 % off).
  */
@@ -30,11 +30,11 @@ final class HostFit {
     /**
      * What one host measured, ms: alone on its first port, the time to first token, per token, and how much the time
      * between tokens varies within a stream (coefficient of variation); then, with sustained loops on every port at
-     * once (NaN with one port), the time per token of whole streams, their time to first token (a prefill beside
-     * decoding engines), that of single-token requests (beside prefills) at the short prompt and at the long one, and
-     * the variation between tokens.
+     * once (NaN with one port), the time per token of whole streams of the short prompt and of the long one, their
+     * time to first token (a prefill beside decoding engines), that of single-token requests (beside prefills) at the
+     * short prompt and at the long one, and the variation between tokens.
      */
-    record Measured(double ttftAlone, double tpotAlone, double itlCvAlone, double tpot, double ttftBesideDecodes, double ttftBesidePrefills,
+    record Measured(double ttftAlone, double tpotAlone, double itlCvAlone, double tpot, double tpotLong, double ttftBesideDecodes, double ttftBesidePrefills,
                     double ttftLongBesidePrefills, double itlCv) {
         /** The largest relative difference to {@code real}. */
         double worstError(Measured real) {
@@ -45,14 +45,15 @@ final class HostFit {
         }
 
         private double[] values() {
-            return new double[]{ttftAlone, tpotAlone, tpot, ttftBesideDecodes, ttftBesidePrefills, ttftLongBesidePrefills, itlCv};
+            return new double[]{ttftAlone, tpotAlone, tpot, tpotLong, ttftBesideDecodes, ttftBesidePrefills, ttftLongBesidePrefills, itlCv};
         }
 
         @Override
         public String toString() {
             String alone = String.format(Locale.ROOT, "alone %.2f ms to the first token, %.2f a token (cv %.2f)", ttftAlone, tpotAlone, itlCvAlone);
-            return Double.isNaN(tpot) ? alone : alone + String.format(Locale.ROOT, "; all ports: %.2f a token (cv %.2f), %.2f to the first token beside "
-                    + "decodes, %.2f beside prefills, %.2f for the long prompt", tpot, itlCv, ttftBesideDecodes, ttftBesidePrefills, ttftLongBesidePrefills);
+            return Double.isNaN(tpot) ? alone : alone + String.format(Locale.ROOT, "; all ports: %.2f a token (cv %.2f; %.2f after the long prompt), "
+                    + "%.2f to the first token beside decodes, %.2f beside prefills, %.2f for the long prompt", tpot, itlCv, tpotLong, ttftBesideDecodes,
+                    ttftBesidePrefills, ttftLongBesidePrefills);
         }
     }
 
@@ -127,15 +128,17 @@ final class HostFit {
     private TimingModel refine(TimingModel guess, Measured real, int n) {
         TimingModel m = guess, best = guess;
         double bestError = Double.POSITIVE_INFINITY;
-        for (int round = 1; round <= MAX_ROUNDS; round++) {
+        for (int round = 1, bestRound = 0; round <= MAX_ROUNDS; round++) {
             Measured sim = simulate(m, n);
             double error = sim.worstError(real);
             log.printf(Locale.ROOT, "  simulated with %s: %s (%.0f %% off at worst)%n", describe(m), sim, 100 * error);
             if (error < bestError) {
                 best = m;
                 bestError = error;
+                bestRound = round;
             }
-            if (error < CLOSE_ENOUGH || round == MAX_ROUNDS) break;
+            // two rounds without a better fit: what is left is noise, or a host the model cannot express (sub-ms steps)
+            if (error < CLOSE_ENOUGH || round == MAX_ROUNDS || round - bestRound >= 2) break;
             m = corrected(m, real, sim, n);
         }
         log.printf(Locale.ROOT, "  kept %s: a simulated host within %.0f %% of this one%n", describe(best), 100 * bestError);
@@ -157,8 +160,20 @@ final class HostFit {
                     longShare * half(want.longPrefill() / got.longPrefill()), k.prefillBesideDecodes() * half(want.besideDecodes() / got.besideDecodes()));
             if (sim.itlCv > 0) cv = Math.min(3, cv * half(real.itlCv / sim.itlCv));
         }
-        return new TimingModel(Math.max(0, m.a() - (sim.ttftAlone - real.ttftAlone)), m.b(), Math.max(0, m.c() - (sim.tpotAlone - real.tpotAlone)), m.d(), m.e(),
+        return new TimingModel(Math.max(0, m.a() - (sim.ttftAlone - real.ttftAlone)), m.b(), Math.max(0, m.c() - (sim.tpotAlone - real.tpotAlone)), m.d(),
+                contextTerm(m, real, sim),
                 m.maxBatch(), k, cv);
+    }
+
+    /**
+     * The context term from what streams after the long prompt take beyond those after the short one on the busy
+     * host: the simulated host's difference scaled by its own stretch under load (time per token on all ports over
+     * alone) gives e's error per context token.
+     */
+    private double contextTerm(TimingModel m, Measured real, Measured sim) {
+        if (Double.isNaN(real.tpotLong) || !(sim.tpotAlone > 0)) return m.e();
+        double stretch = sim.tpot / sim.tpotAlone, extra = (real.tpotLong - real.tpot) - (sim.tpotLong - sim.tpot);
+        return Math.max(0, Math.min(60_000, m.e() + extra / (stretch * (longLen - len))));
     }
 
     private static double half(double ratio) {
@@ -167,7 +182,7 @@ final class HostFit {
 
     private static String describe(TimingModel m) {
         Contention k = m.contention();
-        return String.format(Locale.ROOT, "a=%.2f c=%.2f step cv %.2f", m.a(), m.c(), m.stepCv()) + (k.contends() ? String.format(Locale.ROOT,
+        return String.format(Locale.ROOT, "a=%.2f c=%.2f e=%.4f step cv %.2f", m.a(), m.c(), m.e(), m.stepCv()) + (k.contends() ? String.format(Locale.ROOT,
                 ", %.2f decodes and %.2f empty prefills at full speed (+%.4f share a token), prefills %.2fx slower beside decodes", k.decodes(), k.prefills(),
                 k.prefillShareSlope(), k.prefillBesideDecodes()) : "");
     }
@@ -183,7 +198,8 @@ final class HostFit {
             try (ServeProcess host = ServeProcess.start(List.of("--engine", "sim", "--sim-profile", profile.toString(), "--shape", "tiny",
                     "--num-servers", String.valueOf(n), "--base-port", "0", "--served-model-name", "sim"), dir.resolve("serve.log"), Duration.ofSeconds(120))) {
                 List<OpenAiClient> ports = host.urls().stream().map(u -> new OpenAiClient(http, u, null, true)).toList();
-                warm(ports, "sim", 60);
+                // simulated servers are steady after about 800 requests: short windows keep the rounds short
+                warm(ports, "sim", 1, 20);
                 loops(ports, "sim", len, STREAM_TOKENS, WARMUP / 20);
                 return measure(ports, "sim");
             }
@@ -207,9 +223,9 @@ final class HostFit {
      * thousands of requests slower (JIT; our engine's server 10 % over its first 25 s), and a host measured before it
      * is warm makes a fit slower than the same server later (a calibrated sim then predicted a warm server 10-15 % fast).
      */
-    SteadyState warm(List<OpenAiClient> ports, String model, double maxSeconds) {
+    SteadyState warm(List<OpenAiClient> ports, String model, double windowSeconds, double maxSeconds) {
         int n = ports.size();
-        return SteadyState.warm(WARMUP * n, 4 * n, 2.5, maxSeconds, k -> {
+        return SteadyState.warm(WARMUP * n, 4 * n, windowSeconds, maxSeconds, k -> {
             loops(ports, model, len, 1, (k + n - 1) / n);
             return true;
         });
@@ -223,10 +239,13 @@ final class HostFit {
         double ttftAlone = Calibrator.median(Calibrator.ttft(loops(first, model, len, 1, 4 * count)));
         List<OpenAiClient.Result> alone = loops(first, model, STREAM_TOKENS);
         double tpotAlone = Calibrator.median(tpot(alone)), cvAlone = Calibrator.median(itlCv(alone));
-        if (clients.size() == 1) return new Measured(ttftAlone, tpotAlone, cvAlone, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN);
+        if (clients.size() == 1) return new Measured(ttftAlone, tpotAlone, cvAlone, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN);
         List<OpenAiClient.Result> streams = loops(clients, model, STREAM_TOKENS);
         double singles = Calibrator.median(Calibrator.ttft(loops(clients, model, len, 1, 4 * count))), longSingles = Calibrator.median(Calibrator.ttft(loops(clients, model, longLen, 1, count)));
-        return new Measured(ttftAlone, tpotAlone, cvAlone, Calibrator.median(tpot(streams)), Calibrator.median(Calibrator.ttft(streams)), singles, longSingles,
+        // streams after the long prompt: the context term under load (fitted alone, e varied 15-fold between calibrations
+        // and the long-prompt streams' prediction with it from 15 % fast to 23 % slow); half the count, they are long
+        double tpotLong = Calibrator.median(tpot(loops(clients, model, longLen, STREAM_TOKENS, Math.max(4, count / 2))));
+        return new Measured(ttftAlone, tpotAlone, cvAlone, Calibrator.median(tpot(streams)), tpotLong, Calibrator.median(Calibrator.ttft(streams)), singles, longSingles,
                 Calibrator.median(itlCv(streams)));
     }
 

@@ -229,13 +229,43 @@ class CompareTest {
         assertTrue(md.contains("## Rounds") && md.contains("| round 1 | round 2 | spread |"), md);
     }
 
+    /**
+     * The first leg on each process warms in windows until its throughput stops rising; a later leg on the same
+     * process (inprocN after inproc, httpN after http1) does not start another, and the windows are in run.json.
+     */
+    @Test
+    void theFirstLegOnEachProcessWarmsUntilSteady() throws Exception {
+        Path out = TestModels.tempDir("compare-steady").resolve("run");
+        Processes.Run r = Processes.run(300, "compare", "--quick", "--warmup-max-sec", "40", "--topologies", "inproc,inprocN,http1,httpN", "--strategies", "none",
+                "--rounds", "1", "--out", out.toString());
+        assertEquals(0, r.exit(), r.err());
+        var warmups = dev.rolloutlab.util.Json.parse(Files.readString(out.resolve("run.json"))).path("config").path("steady_warmup_req_per_s");
+        assertEquals(List.of("in-process", "serve"), names(warmups.fieldNames()), warmups.toString());
+        for (String process : List.of("in-process", "serve")) {
+            List<String> said = r.err().lines().filter(l -> l.startsWith("compare: " + process + " (")).toList();
+            assertEquals(1, said.size(), r.err());
+            int windows = warmups.path(process).size();
+            // steady needs two groups of three windows to compare; the time cap may end it sooner, and says so
+            if (said.getFirst().contains("warm-up steady after ")) assertTrue(windows >= 6, said + " " + warmups);
+            else assertTrue(said.getFirst().contains("still getting faster (the time cap)"), said.toString());
+            assertTrue(said.getFirst().contains("after " + windows + " windows"), said + " " + warmups);
+            for (var rate : warmups.path(process)) assertTrue(rate.asDouble() > 0, warmups.toString());
+        }
+    }
+
+    private static List<String> names(java.util.Iterator<String> it) {
+        List<String> out = new java.util.ArrayList<>();
+        it.forEachRemaining(out::add);
+        return out;
+    }
+
     @Test
     void badFlagsAreNamed() {
         Processes.Run r = Processes.run(60, "compare", "--topologies", "inproc,grpc");
         assertEquals(2, r.exit());
         assertTrue(r.err().contains("grpc"), r.err());
         for (var bad : List.of(List.of("--rounds", "0", "--rounds"), List.of("--until-ci", "0", "--until-ci"), List.of("--prompt-lens", "0", "--prompt-lens"),
-                List.of("--quick", "--full", "--full"), List.of("--rounds", "5", "--until-ci", "5", "--max-rounds", "3", "--max-rounds"))) {
+                List.of("--quick", "--full", "--full"), List.of("--warmup-max-sec", "-1", "--warmup-max-sec"), List.of("--rounds", "5", "--until-ci", "5", "--max-rounds", "3", "--max-rounds"))) {
             List<String> args = new java.util.ArrayList<>(List.of("compare"));
             args.addAll(bad.subList(0, bad.size() - 1));
             Processes.Run x = Processes.run(60, args.toArray(String[]::new));
