@@ -23,7 +23,7 @@ class SimCalibrationTest {
         TimingModel truth = new TimingModel(20, 0.1, 10, 1.0, 0.02, 16);
         Path out = TestModels.tempDir("sim-cal").resolve("fitted.json");
         try (ServerGroup g = ServerGroup.start(ServerGroup.Spec.builder(TestModels.tiny()).servedModelName("sim").simulated(truth).build())) {
-            Processes.Run r = Processes.run(300, "sim", "calibrate", "--target", g.urls().get(0), "--out", out.toString(), "--max-batch", "16");
+            Processes.Run r = Processes.run(600, "sim", "calibrate", "--target", g.urls().get(0), "--out", out.toString(), "--max-batch", "16");
             assertEquals(0, r.exit(), r.out() + r.err());
             Profile p = Profile.load(out.toString());
             TimingModel got = p.model();
@@ -45,7 +45,7 @@ class SimCalibrationTest {
         Path out = TestModels.tempDir("sim-cal-shared").resolve("fitted.json");
         List<Integer> ports = dev.rolloutlab.util.Ports.free(4);
         try (ServerGroup g = ServerGroup.start(ServerGroup.Spec.builder(TestModels.tiny()).ports(ports).servedModelName("sim").simulated(truth).build())) {
-            Processes.Run r = Processes.run(300, "sim", "calibrate", "--target", String.join(",", g.urls()), "--out", out.toString(),
+            Processes.Run r = Processes.run(600, "sim", "calibrate", "--target", String.join(",", g.urls()), "--out", out.toString(),
                     "--max-batch", "8", "--reps", "2");
             assertEquals(0, r.exit(), r.out() + r.err());
             TimingModel got = Profile.load(out.toString()).model();
