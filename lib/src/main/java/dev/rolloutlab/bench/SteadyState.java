@@ -11,7 +11,7 @@ import java.util.stream.Collectors;
  * windows of requests. A fixed warm-up is not enough for our engine's server: on 2 cores it gained 10 % over its first
  * 25 s (about 3,000 requests; its compiler threads share the cores with the matmuls), so a fixed count measured some
  * launches warmer than others. Steady: the last {@value #CONFIRM} windows together are no faster than the
- * {@value #CONFIRM} before them by more than {@value #TOLERANCE_PCT} % (means of three: a single window of 2.5 s
+ * {@value #CONFIRM} before them by more than {@value #TOLERANCE_PCT} % (means of three: a single window of 2-2.5 s
  * varies by about 3 %, and a rule on single windows stopped while the server was still gaining 0.5 % a second).
  */
 public final class SteadyState {
@@ -43,6 +43,13 @@ public final class SteadyState {
             if (s.add(rate) || s.seconds >= maxSeconds) break;
             n = Math.max(minWindow, (int) Math.min(1_000_000, Math.ceil(rate * windowSeconds)));
         }
+        return s;
+    }
+
+    /** A warm-up that measured these windows (as run.json keeps them), to judge it afterwards. */
+    public static SteadyState of(List<Double> rates) {
+        SteadyState s = new SteadyState();
+        rates.forEach(s::add);
         return s;
     }
 

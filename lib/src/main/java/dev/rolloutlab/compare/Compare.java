@@ -150,13 +150,18 @@ public final class Compare {
 
     /**
      * The leg's JIT warm-up on the cheapest cell: the first leg on each process warms until its throughput stops
-     * rising (up to --warmup-max-sec), later legs on a warm process send --jit-warmup requests only.
+     * rising (up to --warmup-max-sec); later legs on that warm process send a third of --jit-warmup (their own
+     * connection path is all that is cold), and without the steady warm-up every leg sends --jit-warmup.
      */
     private boolean warmJit(Topologies.Leg leg, int out) {
         int in = c.promptLens().get(0);
         String process = leg.topology().startsWith("inproc") ? "in-process" : leg.topology().equals("lb") ? "lb" : "serve";
-        if (c.steadyWarmupSeconds() <= 0 || steadyWarmups.containsKey(process)) return measure(0, leg, workload(in, out, c.jitWarmup()), c.jitWarmup());
-        SteadyState s = SteadyState.warm(c.jitWarmup(), 4 * c.concurrency(), 2.5, c.steadyWarmupSeconds(), n -> measure(0, leg, workload(in, out, n), n));
+        if (c.steadyWarmupSeconds() <= 0) return measure(0, leg, workload(in, out, c.jitWarmup()), c.jitWarmup());
+        if (steadyWarmups.containsKey(process)) {
+            int n = Math.max(4 * c.concurrency(), c.jitWarmup() / 3);
+            return measure(0, leg, workload(in, out, n), n);
+        }
+        SteadyState s = SteadyState.warm(c.jitWarmup(), 4 * c.concurrency(), 2.0, c.steadyWarmupSeconds(), n -> measure(0, leg, workload(in, out, n), n));
         steadyWarmups.put(process, s.rates());
         log.println("compare: " + process + " (" + leg.topology() + " " + leg.connection() + ") warm-up " + s);
         return !s.stopped();

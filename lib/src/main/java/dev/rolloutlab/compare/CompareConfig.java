@@ -87,7 +87,7 @@ public record CompareConfig(
     public static CompareConfig defaults(boolean quick) {
         return quick
                 ? new Builder("tiny", "quick", 2, 16, 48, List.of(8, 128), List.of(1, 16), List.of(1, 2, 8), 8, 2, 4, 2).rounds(2).jitWarmup(1500).steadyWarmupSeconds(0).cellSeconds(0.25).build()
-                : new Builder("small", "default", 4, 16, 8, List.of(8, 128), List.of(1, 32), List.of(1, 16), 12, 3, 8, 4).jitWarmup(300).build();
+                : new Builder("small", "default", 4, 16, 4, List.of(8, 128), List.of(1, 32), List.of(1, 16), 12, 3, 8, 4).jitWarmup(300).build();
     }
 
     /** {@code --full}: the default plus a longer prompt and output, more requests, a deeper sweep and five rounds. */

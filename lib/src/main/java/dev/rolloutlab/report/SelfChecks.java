@@ -2,6 +2,7 @@ package dev.rolloutlab.report;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rolloutlab.bench.Percentiles;
+import dev.rolloutlab.bench.SteadyState;
 import tech.tablesaw.api.Row;
 import tech.tablesaw.api.Table;
 
@@ -14,7 +15,8 @@ import java.util.Map;
 /**
  * Whether the run measured the targets or itself: a load generator that fell behind its schedule sets the pace
  * (client-bound), and a machine whose speed changed during the run (a fixed calibration timed before and after,
- * CPU stolen by the hypervisor) makes legs run at different times incomparable.
+ * CPU stolen by the hypervisor) makes legs run at different times incomparable, and a server measured while its JIT
+ * still sped it up (a warm-up that hit its time cap) reads slow in the first rounds.
  */
 public final class SelfChecks {
     /** Send lag above this means the client, not the target, decided when requests went out. */
@@ -37,6 +39,11 @@ public final class SelfChecks {
         d.run().ifPresent(run -> {
             double before = run.path("config").path("calibration_ms_before").asDouble(Double.NaN);
             double after = run.path("config").path("calibration_ms_after").asDouble(Double.NaN);
+            warmUps(run).forEach((process, w) -> {
+                if (!w.steady()) out.add(String.format(Locale.ROOT, "not warm: %s was still getting faster when its warm-up ended (%s); the first "
+                        + "rounds measured it still speeding up: raise --warmup-max-sec", process, w.rates().stream()
+                        .map(r -> String.format(Locale.ROOT, "%.0f", r)).collect(java.util.stream.Collectors.joining(" → ", "", " req/s"))));
+            });
             if (before > 0 && after > 0 && Math.abs(after / before - 1) > CALIBRATION_DRIFT) {
                 out.add(String.format(Locale.ROOT, "machine noisy: a fixed computation took %.0f ms before the run and %.0f ms after (%+.0f %%); "
                         + "legs run at different times are not comparable, repeat the run on a quiet machine", before, after, 100 * (after / before - 1)));
@@ -66,11 +73,25 @@ public final class SelfChecks {
                 + "client is the bottleneck. Shown: the highest percentile the leg's requests support.%n%n", CLIENT_BOUND_MS));
         sb.append("| leg | send lag (ms) | percentile |\n|---|---|---|\n");
         lag.forEach((leg, v) -> sb.append(String.format(Locale.ROOT, "| %s | %.3f | %s |%n", leg, v[0], label(v[1]))));
+        d.run().ifPresent(run -> warmUps(run).forEach((process, w) -> sb.append(String.format(Locale.ROOT,
+                "%nWarm-up of %s until its throughput stopped rising: %d windows, %.0f → %.0f req/s%s.%n", process, w.rates().size(), w.rates().getFirst(),
+                w.rates().getLast(), w.steady() ? "" : " (still rising at the time cap)"))));
         d.run().map(r -> r.path("config")).filter(JsonNode::isObject).ifPresent(c -> {
             if (c.has("calibration_ms_before")) sb.append(String.format(Locale.ROOT, "%nCalibration (a fixed single-threaded computation): "
                     + "%.0f ms before the run, %.0f ms after.%n", c.path("calibration_ms_before").asDouble(Double.NaN), c.path("calibration_ms_after").asDouble(Double.NaN)));
         });
         return sb.toString();
+    }
+
+    /** Each process's warm-up windows from run.json (compare's steady warm-up), judged by the rule that ended them. */
+    private static Map<String, SteadyState> warmUps(JsonNode run) {
+        Map<String, SteadyState> out = new LinkedHashMap<>();
+        run.path("config").path("steady_warmup_req_per_s").properties().forEach(e -> {
+            List<Double> rates = new ArrayList<>();
+            e.getValue().forEach(x -> rates.add(x.asDouble()));
+            if (!rates.isEmpty()) out.put(e.getKey(), SteadyState.of(rates));
+        });
+        return out;
     }
 
     /** Per leg: {send lag at the highest reportable percentile, that percentile}. */

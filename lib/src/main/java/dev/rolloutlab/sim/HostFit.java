@@ -22,9 +22,10 @@ import java.util.concurrent.ExecutorService;
  * What the engine's lines cannot say about a host, fitted by simulating it: the work a simulated server does itself
  * per request (it is in the measured lines once and a simulated server adds its own again: about 1–2 ms a request
  * here, 10–30 % of a small prefill), and how the engines of one host slow each other under sustained load on all its
- * ports ({@link Contention}), including the context term under that load. A closed form gives the first guess; then a simulated host with the guess is measured
- * the same way and corrected until it reproduces the real one (the closed form assumes every neighbour busy all the
- * time; engines idle between steps and requests, and on a simulated host of known contention it was 23 % off).
+ * ports ({@link Contention}), including the context term under that load. A closed form gives the first guess;
+ * then a simulated host with the guess is measured the same way and corrected until it reproduces the real one (the
+ * closed form assumes every neighbour busy all the time; engines idle between steps and requests, and on a simulated
+ * host of known contention it was 23 % off).
  */
 final class HostFit {
     /**

@@ -54,6 +54,20 @@ class SelfChecksTest {
     }
 
     @Test
+    void flagsAServerStillWarmingWhenItsWarmUpEndedAndShowsEveryWarmUp() throws Exception {
+        write(200, 205, 0);
+        Files.writeString(dir.resolve("requests.jsonl"), line("inproc", "none", 0, 1000).repeat(30));
+        Files.writeString(dir.resolve("run.json"), "{\"config\":{\"calibration_ms_before\":200,\"calibration_ms_after\":205,"
+                + "\"steady_warmup_req_per_s\":{\"in-process\":[190,196,195,197,194,196],\"serve\":[115,148,150,156,162,170]}}}");
+        List<String> flags = SelfChecks.flags(RunData.load(dir));
+        assertEquals(List.of("not warm: serve was still getting faster when its warm-up ended (115 → 148 → 150 → 156 → 162 → 170 req/s); the first "
+                + "rounds measured it still speeding up: raise --warmup-max-sec"), flags);
+        String md = Report.markdown(RunData.load(dir));
+        assertTrue(md.contains("Warm-up of in-process until its throughput stopped rising: 6 windows, 190 → 196 req/s."), md);
+        assertTrue(md.contains("Warm-up of serve until its throughput stopped rising: 6 windows, 115 → 170 req/s (still rising at the time cap)."), md);
+    }
+
+    @Test
     void aSteadyRunIsNotFlagged() throws Exception {
         write(200, 190, 20);
         Files.writeString(dir.resolve("requests.jsonl"), line("inproc", "none", 0, 1000).repeat(30));
