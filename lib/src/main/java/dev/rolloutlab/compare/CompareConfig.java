@@ -83,7 +83,7 @@ public record CompareConfig(
         externalTargets = List.copyOf(externalTargets);
     }
 
-    /** The {@code quick} grid (tiny model, under a minute or two) or the default one (small model, about 5 minutes on 2 cores; the budget is 6). */
+    /** The {@code quick} grid (tiny model, under a minute or two) or the default one (small model, 5:43 on 2 cores with the steady warm-ups; the budget is 6). */
     public static CompareConfig defaults(boolean quick) {
         return quick
                 ? new Builder("tiny", "quick", 2, 16, 48, List.of(8, 128), List.of(1, 16), List.of(1, 2, 8), 8, 2, 4, 2).rounds(2).jitWarmup(1500).steadyWarmupSeconds(0).cellSeconds(0.25).build()
