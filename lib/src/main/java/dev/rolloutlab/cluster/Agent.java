@@ -1,5 +1,6 @@
 package dev.rolloutlab.cluster;
 
+import dev.rolloutlab.util.Secrets;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rolloutlab.openai.OpenAiClient;
 import dev.rolloutlab.util.HostPort;
@@ -69,7 +70,7 @@ public final class Agent implements AutoCloseable {
         this.app = Http.server((status, message) -> Map.of("ok", false, "error", message), cfg -> {
             cfg.http.maxRequestSize = MAX_BODY;
             cfg.routes.before("/admin/*", ctx -> {
-                if (!("Bearer " + token).equals(ctx.header("Authorization"))) {
+                if (!Secrets.equal("Bearer " + token, ctx.header("Authorization"))) {
                     json(ctx, 401, Map.of("ok", false, "error", "unauthorized: Authorization: Bearer <agent token> required"));
                     ctx.skipRemainingHandlers();
                 }

@@ -1,5 +1,6 @@
 package dev.rolloutlab.cluster;
 
+import dev.rolloutlab.util.Secrets;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rolloutlab.util.Json;
 import io.javalin.Javalin;
@@ -28,7 +29,7 @@ public final class EchoOpenAiServer implements AutoCloseable {
         this.app = dev.rolloutlab.util.Http.server((status, message) -> Map.of("error", message), cfg -> {
             cfg.http.maxRequestSize = 1 << 20;
             cfg.routes.before(ctx -> {
-                if (this.apiKey != null && !("Bearer " + this.apiKey).equals(ctx.header("Authorization")) && !ctx.path().equals("/health")) {
+                if (this.apiKey != null && !Secrets.equal("Bearer " + this.apiKey, ctx.header("Authorization")) && !ctx.path().equals("/health")) {
                     ctx.status(401).json(Map.of("error", "unauthorized"));
                     ctx.skipRemainingHandlers();
                 }

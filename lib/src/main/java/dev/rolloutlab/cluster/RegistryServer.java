@@ -1,5 +1,6 @@
 package dev.rolloutlab.cluster;
 
+import dev.rolloutlab.util.Secrets;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rolloutlab.util.HostPort;
 import dev.rolloutlab.util.Http;
@@ -87,7 +88,7 @@ public final class RegistryServer implements AutoCloseable {
     }
 
     private boolean authorized(Context ctx) {
-        return token != null && ("Bearer " + token).equals(ctx.header("Authorization"));
+        return token != null && Secrets.equal("Bearer " + token, ctx.header("Authorization"));
     }
 
     private void backends(Context ctx) {

@@ -72,10 +72,24 @@ public final class Cli {
     public static String secret(String inline, java.nio.file.Path file, String fileFlag) {
         if (file == null) return inline;
         try {
-            return java.nio.file.Files.readString(file).trim();
+            String s = java.nio.file.Files.readString(file).trim();
+            if (s.isEmpty()) throw new UserError(fileFlag + " " + file + " is empty: write the secret into it");
+            return s;
         } catch (java.io.IOException e) {
             throw new UserError(fileFlag + " " + file + ": cannot read it (" + e.getMessage() + ")");
         }
+    }
+
+    /**
+     * An API key from {@code --api-key} or {@code --api-key-file}, or null for none. An empty key is refused: it
+     * reads as "protected" in a script but would serve without authentication.
+     */
+    static String apiKey(String inline, java.nio.file.Path file) {
+        if (inline != null && file != null) throw new UserError("give --api-key or --api-key-file, not both");
+        if (inline != null && inline.isBlank()) {
+            throw new UserError("--api-key is empty: give a key (better: --api-key-file F, which keeps it out of ps), or leave the flag out to serve without one");
+        }
+        return secret(inline, file, "--api-key-file");
     }
 
     /** A failure caused by the user's input; its message says what to change. */

@@ -35,8 +35,10 @@ public final class LbCommand implements Callable<Integer> {
     Path registryTokenFile;
     @Option(names = "--policy", defaultValue = "round-robin", description = "round-robin, least-load, p2c or random. Default: ${DEFAULT-VALUE}")
     String policy;
-    @Option(names = "--api-key", description = "Clients must send Authorization: Bearer KEY (passed through to backends).")
+    @Option(names = "--api-key", description = "Clients must send Authorization: Bearer KEY (passed through to backends; visible in ps: prefer --api-key-file).")
     String apiKey;
+    @Option(names = "--api-key-file", description = "File holding the API key (keeps it out of ps).")
+    Path apiKeyFile;
     @Option(names = "--admin-token", description = "Token for /admin/* (drain, undrain, backends).")
     String adminToken;
     @Option(names = "--admin-token-file", description = "File holding the admin token.")
@@ -69,6 +71,7 @@ public final class LbCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        apiKey = Cli.apiKey(apiKey, apiKeyFile);
         String token = Cli.secret(adminToken, adminTokenFile, "--admin-token-file");
         String registryToken = Cli.secret(null, registryTokenFile, "--registry-token-file");
         if (!listenHost.equals("127.0.0.1") && !listenHost.equals("localhost") && !quiet) {

@@ -41,8 +41,14 @@ public final class ServeCommand implements Callable<Integer> {
     String servedModelName;
     @Option(names = "--backend-id-base", defaultValue = "0", description = "X-Backend-Id of the first port; port i gets base+i. Default: ${DEFAULT-VALUE}")
     int backendIdBase;
-    @Option(names = "--api-key", description = "Require Authorization: Bearer KEY on every path but /health.")
+    @Option(names = "--api-key", description = "Require Authorization: Bearer KEY on every path but /health (visible in ps: prefer --api-key-file).")
     String apiKey;
+    @Option(names = "--api-key-file", description = "File holding the API key (keeps it out of ps).")
+    Path apiKeyFile;
+    @Option(names = "--max-connections", defaultValue = "2048", description = "Connections each port holds open; past it, new ones wait in the backlog. Default: ${DEFAULT-VALUE}")
+    int maxConnections;
+    @Option(names = "--engine-stall-sec", defaultValue = "20", description = "An engine with waiting work and no step for this long makes /health answer 503. Default: ${DEFAULT-VALUE}")
+    double engineStallSec;
     @Option(names = "--admin-token", description = "Token for the /admin/* weight endpoints.")
     String adminToken;
     @Option(names = "--admin-token-file", description = "File holding the admin token (keeps it out of ps).")
@@ -100,6 +106,7 @@ public final class ServeCommand implements Callable<Integer> {
             case "shared" -> ServerGroup.Engines.SHARED;
             default -> throw new Cli.UserError("--engines " + engines + ": expected per-port or shared");
         };
+        apiKey = Cli.apiKey(apiKey, apiKeyFile);
         String token = Cli.secret(adminToken, adminTokenFile, "--admin-token-file");
         if (enableWeightReload && (token == null || token.isBlank())) {
             throw new Cli.UserError("--enable-weight-reload needs --admin-token T or --admin-token-file F");
@@ -165,7 +172,9 @@ public final class ServeCommand implements Callable<Integer> {
 
     private Limits limits() {
         try {
-            return new Limits(maxRequestBytes, maxUpdateBytes, Duration.ofMillis((long) (reloadTimeoutSec * 1000)));
+            if (!(engineStallSec > 0 && engineStallSec <= 3600)) throw new Cli.UserError("--engine-stall-sec must be in (0, 3600], got " + engineStallSec);
+            return new Limits(maxRequestBytes, maxUpdateBytes, Duration.ofMillis((long) (reloadTimeoutSec * 1000)), maxConnections,
+                    Duration.ofMillis((long) (engineStallSec * 1000)));
         } catch (IllegalArgumentException e) {
             throw new Cli.UserError(e.getMessage());
         }

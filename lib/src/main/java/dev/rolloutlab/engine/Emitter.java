@@ -38,7 +38,7 @@ final class Emitter {
         s.count++;
         if (p.topLogprobs() > 0) s.tops.add(sampler.top(logits, off, logits[off + tok] - lp, p.topLogprobs()));
         rate.count();
-        boolean eos = !p.ignoreEos() && (p.stopTokenIds().contains(tok) || (p.stopTokenIds().isEmpty() && defaultStops.contains(tok)));
+        boolean eos = !p.ignoreEos() && (s.job.stopIds.get(tok) || (p.stopTokenIds().isEmpty() && defaultStops.contains(tok)));
         String piece = eos ? "" : s.decoder.next(tok);
         FinishReason finish = eos ? FinishReason.STOP : null;
         boolean cutByStop = false;

@@ -103,10 +103,17 @@ public final class InProcessEngine implements Engine {
         }
         for (int t : request.promptTokens()) {
             if (t < 0 || t >= config().vocabSize()) {
-                throw new IllegalArgumentException("prompt token id " + t + " is outside the vocabulary [0, " + config().vocabSize() + ")");
+                throw new InvalidRequestException("prompt", "prompt token id " + t + " is outside the vocabulary [0, " + config().vocabSize() + ")");
+            }
+        }
+        for (int t : request.params().stopTokenIds()) {
+            if (t < 0 || t >= config().vocabSize()) {
+                throw new InvalidRequestException("stop_token_ids", "stop token id " + t + " is outside the vocabulary [0, "
+                        + config().vocabSize() + ")");
             }
         }
         if (!running) throw new IllegalStateException("engine " + name + " is closed");
+        if (!thread.isAlive()) throw new IllegalStateException("engine " + name + ": its scheduler thread has stopped");
         Job job = new Job(request, listener == null ? TokenListener.NONE : listener);
         outstanding.add(job.future);
         job.future.whenComplete((c, e) -> outstanding.remove(job.future));
@@ -193,8 +200,26 @@ public final class InProcessEngine implements Engine {
     private float[] logits = new float[0];
     private final TokenRate rate = new TokenRate();
 
+    /** When the scheduler last finished a step or found nothing to do: the watchdog's heartbeat. */
+    private volatile long progressNs = System.nanoTime();
+
+    /**
+     * Why this engine cannot serve now, or null when it can: its scheduler thread died, or work is queued and no step
+     * ended within {@code limit} (a step stuck in a listener or a kernel). {@code /health} answers 503 with it.
+     */
+    public String stallReason(java.time.Duration limit) {
+        if (!running) return null;
+        if (!thread.isAlive()) return "the engine's scheduler thread has stopped";
+        long quiet = System.nanoTime() - progressNs;
+        if (!outstanding.isEmpty() && quiet > limit.toNanos()) {
+            return "no engine step for " + quiet / 1_000_000_000L + " s with " + outstanding.size() + " request(s) waiting";
+        }
+        return null;
+    }
+
     private void loop() {
         while (running) {
+            progressNs = System.nanoTime();
             try {
                 if (active.isEmpty() && waiting.isEmpty()) {
                     Job j = incoming.poll(100, TimeUnit.MILLISECONDS);

@@ -18,9 +18,13 @@ final class Job {
     final long submittedNs = System.nanoTime();
     long admittedNs, prefilledNs;
 
+    /** The request's stop token ids as a set: checked for every token of every sample, so not a list scan. */
+    final java.util.BitSet stopIds = new java.util.BitSet();
+
     Job(GenerationRequest request, TokenListener listener) {
         this.request = request;
         this.listener = listener;
+        for (int id : request.params().stopTokenIds()) if (id >= 0) stopIds.set(id);
     }
 
     /** The future a caller holds; {@link InProcessEngine#abort} finds the job through it. */

@@ -92,6 +92,8 @@ final class Sampler {
             probs[i] = e;
             sum += e;
         }
+        // NaN or infinite weights (a NaN logit) would leave nothing to draw from: greedy is the only defined answer
+        if (!(sum > 0 && sum < Double.POSITIVE_INFINITY)) return argmax(logits, off);
         boolean filter = p.topK() > 0 && p.topK() < vocab || p.topP() < 1;
         if (!filter) return draw(probs, vocab, sum, rng);
         int[] cand = candidates(probs, p, sum);
@@ -124,9 +126,11 @@ final class Sampler {
                 }
             }
             // the answer is a prefix of the sorted candidates once they hold top-k ids or top-p of the mass
-            if (n >= k || mass >= p.topP() * sum || threshold == 0) break;
+            // the threshold reaches 0 within a few rounds; a NaN one (a NaN weight) ends the search at once too
+            if (n >= k || mass >= p.topP() * sum || !(threshold > 0)) break;
             threshold = threshold < 1e-30f ? 0 : threshold * 1e-3f;
         }
+        if (n == 0) return new int[]{argmax(probs, 0)};
         int[] ids = new int[n];
         int j = 0;
         for (int i = 0; i < vocab; i++) if (probs[i] >= threshold) ids[j++] = i;

@@ -1,5 +1,6 @@
 package dev.rolloutlab.lb;
 
+import dev.rolloutlab.util.Secrets;
 import dev.rolloutlab.http1.Head;
 import dev.rolloutlab.util.Json;
 
@@ -39,7 +40,7 @@ final class AdminApi {
         switch (path) {
             case "/health" -> Responses.bytes(out, health(), null, new byte[0], keep);
             case "/abort_request" -> {
-                if (o.apiKey() != null && !("Bearer " + o.apiKey()).equals(h.header("Authorization"))) denied(out, keep);
+                if (o.apiKey() != null && !Secrets.equal("Bearer " + o.apiKey(), h.header("Authorization"))) denied(out, keep);
                 else Responses.json(out, 200, abort(h, body), keep);
             }
             case "/admin/backends" -> {
@@ -57,9 +58,9 @@ final class AdminApi {
     /** With {@code adminOnly}, only the admin token; otherwise the admin token or, when set, the API key. */
     private boolean authorized(Head h, boolean adminOnly) {
         String auth = h.header("Authorization"), admin = h.header("X-Admin-Token");
-        if (o.adminToken() != null && (o.adminToken().equals(admin) || ("Bearer " + o.adminToken()).equals(auth))) return true;
+        if (o.adminToken() != null && (Secrets.equal(o.adminToken(), admin) || Secrets.equal("Bearer " + o.adminToken(), auth))) return true;
         if (adminOnly) return false;
-        if (o.apiKey() != null) return ("Bearer " + o.apiKey()).equals(auth);
+        if (o.apiKey() != null) return Secrets.equal("Bearer " + o.apiKey(), auth);
         return o.adminToken() == null;
     }
 

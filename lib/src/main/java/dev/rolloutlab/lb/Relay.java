@@ -1,5 +1,6 @@
 package dev.rolloutlab.lb;
 
+import dev.rolloutlab.util.Secrets;
 import dev.rolloutlab.http1.Head;
 import dev.rolloutlab.http1.Http1Connection;
 import dev.rolloutlab.http1.HttpIn;
@@ -87,7 +88,7 @@ final class Relay {
 
     /** Proxies the request; returns whether the client connection stays open. */
     boolean proxy(Head h, HttpIn.Body bodyIn, OutputStream out, boolean keep, byte[] relayBuf, ClientWatch client) throws IOException {
-        if (o.apiKey() != null && !("Bearer " + o.apiKey()).equals(h.header("Authorization"))) {
+        if (o.apiKey() != null && !Secrets.equal("Bearer " + o.apiKey(), h.header("Authorization"))) {
             boolean drained = drain(bodyIn);
             Responses.error(out, 401, "missing or wrong API key (Authorization: Bearer <key>)", "invalid_api_key", keep && drained);
             return keep && drained;

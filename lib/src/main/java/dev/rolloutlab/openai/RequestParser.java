@@ -2,6 +2,7 @@ package dev.rolloutlab.openai;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rolloutlab.engine.ChatTemplate;
+import dev.rolloutlab.engine.SamplingParams;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -46,7 +47,10 @@ public final class RequestParser {
         String maxField = body.has("max_completion_tokens") && !body.get("max_completion_tokens").isNull() ? "max_completion_tokens" : "max_tokens";
         int maxTokens = intField(body, maxField, CompletionRequest.DEFAULT_MAX_TOKENS, 1, CompletionRequest.MAX_TOKENS_LIMIT);
         double temperature = numField(body, "temperature", 1.0);
-        if (temperature < 0 || temperature > 2) throw OpenAiException.badRequest("temperature", "temperature must be in [0, 2], got " + temperature);
+        if (!(temperature == 0 || temperature >= SamplingParams.MIN_TEMPERATURE && temperature <= 2)) {
+            throw OpenAiException.badRequest("temperature", "temperature must be 0 (greedy) or in [" + SamplingParams.MIN_TEMPERATURE
+                    + ", 2], got " + temperature);
+        }
         double topP = numField(body, "top_p", 1.0);
         if (!(topP > 0 && topP <= 1)) throw OpenAiException.badRequest("top_p", "top_p must be in (0, 1], got " + topP);
         int topK = intField(body, "top_k", 0, -1, 1 << 20);
@@ -62,13 +66,26 @@ public final class RequestParser {
                     stop.add(s.asText());
                 }
             } else throw OpenAiException.badRequest("stop", "stop must be a string or an array of strings");
+            if (stop.size() > SamplingParams.MAX_STOP_STRINGS) {
+                throw OpenAiException.badRequest("stop", "stop takes at most " + SamplingParams.MAX_STOP_STRINGS + " strings, got " + stop.size());
+            }
+            for (String s : stop) {
+                if (s.length() > SamplingParams.MAX_STOP_CHARS) {
+                    throw OpenAiException.badRequest("stop", "each stop string takes at most " + SamplingParams.MAX_STOP_CHARS
+                            + " characters, got " + s.length());
+                }
+            }
         }
         List<Integer> stopIds = new ArrayList<>();
         JsonNode sti = body.get("stop_token_ids");
         if (sti != null && !sti.isNull()) {
             if (!sti.isArray()) throw OpenAiException.badRequest("stop_token_ids", "stop_token_ids must be an array of integers");
+            if (sti.size() > SamplingParams.MAX_STOP_TOKEN_IDS) {
+                throw OpenAiException.badRequest("stop_token_ids", "stop_token_ids takes at most " + SamplingParams.MAX_STOP_TOKEN_IDS
+                        + " ids, got " + sti.size());
+            }
             for (JsonNode s : sti) {
-                if (!s.isInt()) throw OpenAiException.badRequest("stop_token_ids", "stop_token_ids must be an array of integers");
+                if (!s.isInt() || s.asInt() < 0) throw OpenAiException.badRequest("stop_token_ids", "stop_token_ids must be an array of token ids (integers >= 0)");
                 stopIds.add(s.asInt());
             }
         }

@@ -1,6 +1,7 @@
 package dev.rolloutlab.server;
 
 import dev.rolloutlab.openai.OpenAiException;
+import dev.rolloutlab.util.Secrets;
 import io.javalin.http.Context;
 
 /**
@@ -22,7 +23,7 @@ final class Guard {
             return;
         }
         if (path.equals("/health") || ctx.method().name().equals("OPTIONS")) return;
-        if (options.apiKey() != null && !options.apiKey().isEmpty() && !options.apiKey().equals(bearer(ctx))) {
+        if (options.apiKey() != null && !Secrets.equal(options.apiKey(), bearer(ctx))) {
             throw new OpenAiException(401, "missing or wrong API key (Authorization: Bearer <key>)", "authentication_error",
                     null, "invalid_api_key");
         }
@@ -36,7 +37,7 @@ final class Guard {
     static boolean isAdmin(Context ctx, OpenAiServer.Options options) {
         String token = ctx.header("X-Admin-Token");
         if (token == null) token = bearer(ctx);
-        return options.adminToken() != null && options.adminToken().equals(token);
+        return options.adminToken() != null && Secrets.equal(options.adminToken(), token);
     }
 
     private static String bearer(Context ctx) {

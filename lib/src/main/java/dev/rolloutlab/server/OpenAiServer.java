@@ -8,9 +8,11 @@ import dev.rolloutlab.engine.EngineLoad;
 import dev.rolloutlab.engine.FinishReason;
 import dev.rolloutlab.engine.GenerationRequest;
 import dev.rolloutlab.engine.InProcessEngine;
+import dev.rolloutlab.engine.InvalidRequestException;
 import dev.rolloutlab.engine.Sample;
 import dev.rolloutlab.engine.SamplingParams;
 import dev.rolloutlab.engine.TokenListener;
+import dev.rolloutlab.engine.Tokenizer;
 import dev.rolloutlab.openai.CompletionRequest;
 import dev.rolloutlab.openai.OpenAiException;
 import dev.rolloutlab.openai.RequestParser;
@@ -21,6 +23,7 @@ import static dev.rolloutlab.util.Http.json;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 import org.eclipse.jetty.server.Connector;
+import org.eclipse.jetty.server.NetworkConnectionLimit;
 import org.eclipse.jetty.server.ServerConnector;
 
 import java.io.IOException;
@@ -74,7 +77,8 @@ public final class OpenAiServer implements AutoCloseable {
             // pushed safetensors may be large; every route reads its body through Http.body with its own cap
             cfg.http.maxRequestSize = Math.max(options.limits().maxRequestBytes(), options.limits().maxUpdateBytes());
             cfg.routes.before(ctx -> Guard.check(ctx, options, admin));
-            cfg.routes.get("/health", ctx -> ctx.status(200));
+            cfg.jetty.modifyServer(server -> server.addBean(new NetworkConnectionLimit(options.limits().maxConnections(), server)));
+            cfg.routes.get("/health", this::health);
             cfg.routes.get("/v1/models", this::models);
             cfg.routes.get("/get_load", this::load);
             cfg.routes.post("/abort_request", aborts::handle);
@@ -114,6 +118,13 @@ public final class OpenAiServer implements AutoCloseable {
         app.stop();
     }
 
+    /** 200 while the engine makes progress; 503 naming why once it cannot, so balancers and registries stop routing here. */
+    private void health(Context ctx) {
+        String stalled = engine.stallReason(options.limits().engineStall());
+        if (stalled == null) ctx.status(200);
+        else json(ctx, 503, new OpenAiException(503, stalled, "service_unavailable", null, "engine_stalled").body());
+    }
+
     private void models(Context ctx) {
         String name = options.servedModelName();
         json(ctx, 200, new Wire.ModelList("list", List.of(new Wire.ModelCard(name, "model", 0, "rollout-lab", name,
@@ -142,13 +153,15 @@ public final class OpenAiServer implements AutoCloseable {
             throw new OpenAiException(404, "The model `" + req.model() + "` does not exist; this server serves `"
                     + options.servedModelName() + "`", "invalid_request_error", "model", "model_not_found");
         }
-        int[] prompt = switch (endpoint) {
-            case CHAT -> engine.tokenizer().encode(template.render(req.messages()));
-            case COMPLETIONS -> req.promptTokenIds() != null ? req.promptTokenIds() : engine.tokenizer().encode(req.prompt());
-        };
+        int[] prompt = tokenize(req, endpoint);
         if (prompt.length == 0) throw OpenAiException.badRequest(endpoint == CompletionRequest.Endpoint.CHAT ? "messages" : "prompt", "prompt is empty");
-        SamplingParams params = new SamplingParams(req.maxTokens(), req.temperature(), req.topP(), req.topK(), req.seed(),
-                req.stopTokenIds(), req.stop(), req.logprobs() ? Math.max(req.topLogprobs(), 0) : 0, req.ignoreEos());
+        SamplingParams params;
+        try {
+            params = new SamplingParams(req.maxTokens(), req.temperature(), req.topP(), req.topK(), req.seed(),
+                    req.stopTokenIds(), req.stop(), req.logprobs() ? Math.max(req.topLogprobs(), 0) : 0, req.ignoreEos());
+        } catch (IllegalArgumentException e) {
+            throw OpenAiException.badRequest(null, e.getMessage());
+        }
         GenerationRequest gen = new GenerationRequest(prompt, req.n(), params);
         String id = (endpoint == CompletionRequest.Endpoint.CHAT ? "chatcmpl-" : "cmpl-") + UUID.randomUUID().toString().replace("-", "").substring(0, 24);
         long created = System.currentTimeMillis() / 1000;
@@ -193,6 +206,24 @@ public final class OpenAiServer implements AutoCloseable {
         }
     }
 
+    /**
+     * The prompt's ids, refused as soon as they cannot fit the context beside {@code max_tokens}: tokenising stops
+     * there, so a huge prompt costs no more than one that fits, and it leaves nothing in the tokenizer's cache.
+     */
+    private int[] tokenize(CompletionRequest req, CompletionRequest.Endpoint endpoint) {
+        int context = engine.config().maxPositions();
+        int budget = Math.max(0, context - req.maxTokens());
+        String param = endpoint == CompletionRequest.Endpoint.CHAT ? "messages" : "prompt";
+        if (req.promptTokenIds() != null) return req.promptTokenIds();
+        try {
+            String text = endpoint == CompletionRequest.Endpoint.CHAT ? template.render(req.messages()) : req.prompt();
+            return engine.tokenizer().encode(text, budget);
+        } catch (Tokenizer.OverLimit e) {
+            throw OpenAiException.badRequest(param, "this model's maximum context length is " + context + " tokens; the prompt has more than "
+                    + e.limit + " (at least " + e.atLeast + "), which with max_tokens " + req.maxTokens() + " does not fit; shorten the prompt or lower max_tokens");
+        }
+    }
+
     /** The JSON answer, with the engine's timings and the time spent serialising it in {@code Server-Timing}. */
     private static void answer(Context ctx, Completion c, Object body, long t0) {
         long s0 = System.nanoTime();
@@ -207,8 +238,8 @@ public final class OpenAiServer implements AutoCloseable {
             return engine.submit(gen, listener);
         } catch (ContextLengthException e) {
             throw OpenAiException.badRequest("max_tokens", e.getMessage());
-        } catch (IllegalArgumentException e) {
-            throw OpenAiException.badRequest("prompt", e.getMessage());
+        } catch (InvalidRequestException e) {
+            throw OpenAiException.badRequest(e.param, e.getMessage());
         }
     }
 

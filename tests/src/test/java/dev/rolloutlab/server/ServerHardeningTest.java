@@ -37,7 +37,7 @@ class ServerHardeningTest {
     static void start() {
         group = ServerGroup.start(ServerGroup.Spec.builder(TestModels.tiny()).engines(ServerGroup.Engines.SHARED)
                 .servedModelName("tiny").weightAdmin("tok").idleTimeout(Duration.ofSeconds(30))
-                .limits(new Limits(64 << 10, 64L << 20, Duration.ofSeconds(20))).build());
+                .limits(Limits.of(64 << 10, 64L << 20, Duration.ofSeconds(20))).build());
         c = new OpenAiClient(HTTP, group.urls().get(0), null, true);
     }
 
