@@ -60,8 +60,18 @@ public final class LbCommand implements Callable<Integer> {
     int breakerFailures;
     @Option(names = "--breaker-cooldown-sec", defaultValue = "5", description = "How long an open breaker keeps a backend out. Default: ${DEFAULT-VALUE}")
     double breakerCooldownSec;
-    @Option(names = "--max-connections", defaultValue = "2048", description = "Client connections served at once; more get a quick 503. Default: ${DEFAULT-VALUE}")
+    @Option(names = "--max-connections", defaultValue = "2048", description = "Client connections served at once; more get a quick 503 "
+            + "(32 more are kept for /health, /metrics and /admin). Default: ${DEFAULT-VALUE}")
     int maxConnections;
+    @Option(names = "--max-connections-per-client", defaultValue = "1024", description = "Connections one client address may hold. Default: ${DEFAULT-VALUE}")
+    int maxConnectionsPerClient;
+    @Option(names = "--header-timeout-sec", defaultValue = "10", description = "A request head must arrive whole within this of its first byte "
+            + "(and a new connection's first request must start within it). Default: ${DEFAULT-VALUE}")
+    double headerTimeoutSec;
+    @Option(names = "--min-body-rate", defaultValue = "16384", description = "Slowest request body accepted, bytes/s, after one header timeout of grace. Default: ${DEFAULT-VALUE}")
+    long minBodyRate;
+    @Option(names = "--max-body-memory-mb", defaultValue = "512", description = "Memory for request bodies in flight; past it, 503. Default: ${DEFAULT-VALUE}")
+    long maxBodyMemoryMb;
     @Option(names = "--version-consistent", description = "Route by weights version (X-Weights-Version): backends behind the newest "
             + "version are out of rotation until they catch up, an answer spanning two versions is sent again, and all requests "
             + "with one X-Group-Id are sampled under one version (409 group_version_unavailable when none serves it any more).")
@@ -86,7 +96,9 @@ public final class LbCommand implements Callable<Integer> {
                     .healthInterval(seconds(healthIntervalSec, "--health-interval-sec"))
                     .healthTimeout(seconds(healthTimeoutSec, "--health-timeout-sec"))
                     .breaker(breakerFailures, seconds(breakerCooldownSec, "--breaker-cooldown-sec"))
-                    .maxConnections(maxConnections).versionConsistent(versionConsistent).build();
+                    .maxConnections(maxConnections).versionConsistent(versionConsistent)
+                    .clients(new LbOptions.ClientLimits(maxConnectionsPerClient, seconds(headerTimeoutSec, "--header-timeout-sec"),
+                            minBodyRate, maxBodyMemoryMb << 20)).build();
         } catch (IllegalArgumentException e) {
             throw new Cli.UserError(e.getMessage().startsWith("--") ? e.getMessage() : "--backends: " + e.getMessage());
         }

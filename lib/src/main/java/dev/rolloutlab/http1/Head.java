@@ -140,6 +140,7 @@ public final class Head {
                 break;
             }
             if (first == null) {
+                if (request) checkRequestLine(b, lineStart, lineEnd);
                 first = new String(b, lineStart, lineEnd - lineStart, StandardCharsets.ISO_8859_1);
             } else {
                 if (b[lineStart] == ' ' || b[lineStart] == '\t') throw new ProtocolException("obsolete header line folding");
@@ -148,6 +149,7 @@ public final class Head {
                 if (colon == lineEnd || colon == lineStart) {
                     throw new ProtocolException("bad header line: " + new String(b, lineStart, lineEnd - lineStart, StandardCharsets.ISO_8859_1));
                 }
+                if (request) checkField(b, lineStart, colon, lineEnd);
                 int vs = colon + 1, ve = lineEnd;
                 while (vs < ve && (b[vs] == ' ' || b[vs] == '\t')) vs++;
                 while (ve > vs && (b[ve - 1] == ' ' || b[ve - 1] == '\t')) ve--;
@@ -160,6 +162,69 @@ public final class Head {
         }
         if (first == null) throw new ProtocolException("empty head");
         return request ? requestLine(first, fields, count) : statusLine(first, fields, count);
+    }
+
+    /**
+     * A request line must be method, target and version split by single spaces, with no control bytes anywhere:
+     * a target with a space or CR in it reads differently to a lenient backend (RFC 9112 §3).
+     */
+    private static void checkRequestLine(byte[] b, int from, int to) throws ProtocolException {
+        int spaces = 0;
+        for (int i = from; i < to; i++) {
+            int c = b[i] & 0xff;
+            if (c == ' ') {
+                spaces++;
+                if (i == from || b[i - 1] == ' ') throw new ProtocolException("bad request line: more than one space between its parts");
+            } else if (c < 0x21 || c == 0x7f) {
+                throw new ProtocolException("bad request line: control byte 0x" + Integer.toHexString(c));
+            }
+        }
+        if (spaces != 2) throw new ProtocolException("bad request line: expected METHOD TARGET HTTP/1.x");
+    }
+
+    /**
+     * A request header's name must be a token (so no space before its colon) and its value free of control bytes but
+     * tab (so no bare CR or NUL): RFC 9112 §5.1 and §2.2 have a server refuse, not repair, either.
+     */
+    private static void checkField(byte[] b, int from, int colon, int to) throws ProtocolException {
+        for (int i = from; i < colon; i++) {
+            if (!TCHAR[b[i] & 0xff]) {
+                throw new ProtocolException(b[i] == ' ' || b[i] == '\t' ? "whitespace between a header name and its colon"
+                        : "bad byte 0x" + Integer.toHexString(b[i] & 0xff) + " in a header name");
+            }
+        }
+        for (int i = colon + 1; i < to; i++) {
+            int c = b[i] & 0xff;
+            if (c < 0x20 && c != '\t' || c == 0x7f) throw new ProtocolException("control byte 0x" + Integer.toHexString(c) + " in a header value");
+        }
+    }
+
+    private static final boolean[] TCHAR = new boolean[256];
+
+    static {
+        for (char c = '0'; c <= '9'; c++) TCHAR[c] = true;
+        for (char c = 'a'; c <= 'z'; c++) TCHAR[c] = true;
+        for (char c = 'A'; c <= 'Z'; c++) TCHAR[c] = true;
+        for (char c : "!#$%&'*+-.^_`|~".toCharArray()) TCHAR[c] = true;
+    }
+
+    /** Whether {@code name} is listed in this message's {@code Connection} header: a hop-by-hop header to drop. */
+    public boolean namedInConnection(String name) {
+        for (int i = 0; i < count; i++) {
+            if (!fields[2 * i].equalsIgnoreCase("Connection")) continue;
+            String v = fields[2 * i + 1];
+            int p = 0;
+            while (p < v.length()) {
+                int end = v.indexOf(',', p);
+                if (end < 0) end = v.length();
+                int a = p, z = end;
+                while (a < z && v.charAt(a) == ' ') a++;
+                while (z > a && v.charAt(z - 1) == ' ') z--;
+                if (z - a == name.length() && v.regionMatches(true, a, name, 0, name.length())) return true;
+                p = end + 1;
+            }
+        }
+        return false;
     }
 
     private static Head requestLine(String line, String[] fields, int count) throws ProtocolException {

@@ -14,12 +14,28 @@ public final class HttpIn {
     static final int MAX_HEAD = 64 * 1024;
 
     private final InputStream in;
+    private final ReadPace pace;
     private byte[] buf = new byte[8 * 1024];
     private int pos;
     private int lim;
+    private long bytesRead;
 
     public HttpIn(InputStream in) {
+        this(in, ReadPace.NONE);
+    }
+
+    /** A reader that asks {@code pace} before each blocking read (a server's header and body deadlines). */
+    public HttpIn(InputStream in, ReadPace pace) {
         this.in = in;
+        this.pace = pace;
+    }
+
+    /** Every blocking read goes through here, so the pace sees each one. */
+    private int read(byte[] b, int off, int len, boolean midMessage) throws IOException {
+        pace.beforeRead(midMessage, bytesRead);
+        int n = in.read(b, off, len);
+        if (n > 0) bytesRead += n;
+        return n;
     }
 
     /** Whether bytes of a next message are already buffered (a pipelining client, or a misbehaving server). */
@@ -44,7 +60,7 @@ public final class HttpIn {
             scan = Math.max(pos, lim - 3);
             int shift = makeRoom();
             scan -= shift;
-            int n = in.read(buf, lim, buf.length - lim);
+            int n = read(buf, lim, buf.length - lim, lim > pos);
             if (n < 0) {
                 if (lim == pos) return null;
                 throw new EOFException("connection closed in the middle of a head");
@@ -96,9 +112,9 @@ public final class HttpIn {
             pos += n;
             return n;
         }
-        if (len >= buf.length) return in.read(b, off, len);
+        if (len >= buf.length) return read(b, off, len, true);
         pos = lim = 0;
-        int n = in.read(buf, 0, buf.length);
+        int n = read(buf, 0, buf.length, true);
         if (n <= 0) return n;
         lim = n;
         return readRaw(b, off, len);
@@ -119,7 +135,7 @@ public final class HttpIn {
             if (lim - pos > 4096) throw new ProtocolException("line longer than 4 KiB in a chunked body");
             scan = lim;
             scan -= makeRoom();
-            int n = in.read(buf, lim, buf.length - lim);
+            int n = read(buf, lim, buf.length - lim, true);
             if (n < 0) throw new EOFException("connection closed inside a chunked body");
             lim += n;
         }
@@ -137,6 +153,10 @@ public final class HttpIn {
         // a request's length must be knowable: any other transfer coding as the last one cannot be framed (RFC 9112 §6.3)
         if (h.header("Transfer-Encoding") != null && !h.chunked()) {
             throw new ProtocolException("unsupported Transfer-Encoding: " + h.header("Transfer-Encoding"));
+        }
+        // both framings at once is how a request is smuggled past a proxy that reads the other one (RFC 9112 §6.1)
+        if (h.header("Transfer-Encoding") != null && h.header("Content-Length") != null) {
+            throw new ProtocolException("both Transfer-Encoding and Content-Length");
         }
         return body(h.chunked() ? -1 : h.contentLength(), h.chunked(), false);
     }
@@ -213,15 +233,7 @@ public final class HttpIn {
                             if (!src.readLine().isEmpty()) throw new ProtocolException("chunk not followed by CRLF");
                             chunkCrlfPending = false;
                         }
-                        String line = src.readLine();
-                        int semi = line.indexOf(';');
-                        long size;
-                        try {
-                            size = Long.parseLong((semi >= 0 ? line.substring(0, semi) : line).trim(), 16);
-                        } catch (NumberFormatException e) {
-                            throw new ProtocolException("bad chunk size: " + line);
-                        }
-                        if (size < 0) throw new ProtocolException("bad chunk size: " + line);
+                        long size = chunkSize(src.readLine());
                         if (size == 0) {
                             while (!src.readLine().isEmpty()) {
                                 // trailers are dropped
@@ -240,22 +252,72 @@ public final class HttpIn {
             }
         }
 
+        /**
+         * A chunk-size line: hex digits only (no sign, no {@code 0x}, at most 15 of them), then an optional extension.
+         * Lenient parsers that take {@code +3} or {@code -0} are where two readers of one stream disagree.
+         */
+        private static long chunkSize(String line) throws ProtocolException {
+            int end = line.indexOf(';');
+            if (end < 0) end = line.length();
+            while (end > 0 && (line.charAt(end - 1) == ' ' || line.charAt(end - 1) == '\t')) end--;
+            if (end == 0 || end > 15) throw new ProtocolException("bad chunk size: " + printable(line));
+            long size = 0;
+            for (int i = 0; i < end; i++) {
+                int d = Character.digit(line.charAt(i), 16);
+                if (d < 0 || line.charAt(i) > 'f') throw new ProtocolException("bad chunk size: " + printable(line));
+                size = size * 16 + d;
+            }
+            return size;
+        }
+
+        private static String printable(String s) {
+            String cut = s.length() > 40 ? s.substring(0, 40) + "…" : s;
+            return cut.replaceAll("[^\\x20-\\x7e]", "?");
+        }
+
         /** Reads the rest of the body into an array; {@code limit} guards memory. */
         public byte[] readAll(int limit) throws IOException {
-            if (mode == FIXED && remaining > limit) throw new ProtocolException("body of " + remaining + " bytes exceeds " + limit);
-            byte[] out = new byte[mode == FIXED ? (int) remaining : 1024];
+            return readAll(limit, Grant.ANY);
+        }
+
+        /**
+         * Reads the rest of the body into an array that grows as bytes arrive, never ahead of them: a declared length
+         * reserves nothing until the bytes come. Each growth is asked of {@code grant} first; past {@code limit},
+         * {@link BodyTooLarge}.
+         */
+        public byte[] readAll(int limit, Grant grant) throws IOException {
+            if (mode == FIXED && remaining > limit) throw new BodyTooLarge("body of " + remaining + " bytes exceeds " + limit);
+            int cap = mode == FIXED ? (int) Math.min(remaining, FIRST_BUFFER) : 1024;
+            grant.take(cap);
+            byte[] out = new byte[cap];
             int n = 0;
             while (true) {
                 if (n == out.length) {
-                    if (mode == FIXED) break;
-                    if (n >= limit) throw new ProtocolException("body exceeds " + limit + " bytes");
-                    out = Arrays.copyOf(out, Math.min(limit, n * 2));
+                    if (mode == FIXED && remaining == 0) break;
+                    if (mode != FIXED && n >= limit) throw new BodyTooLarge("body exceeds " + limit + " bytes");
+                    int next = mode == FIXED ? (int) Math.min((long) n + remaining, 2L * n) : Math.min(limit, 2 * n);
+                    grant.take(next);
+                    out = Arrays.copyOf(out, next);
                 }
                 int r = read(out, n, out.length - n);
                 if (r < 0) break;
                 n += r;
             }
             return n == out.length ? out : Arrays.copyOf(out, n);
+        }
+
+        /** Bytes allocated up front for a body of declared length; the rest grows as it arrives. */
+        static final int FIRST_BUFFER = 64 << 10;
+
+        /**
+         * Memory a body reader asks for before it allocates: a server's budget for bodies in flight. {@link #take}
+         * throws when the budget is spent; the caller gives the total back once the body is done with.
+         */
+        public interface Grant {
+            Grant ANY = bytes -> {
+            };
+
+            void take(long bytes) throws IOException;
         }
     }
 }

@@ -20,16 +20,37 @@ final class Health {
     /** Probes in a row that got no answer in time; only the health checker's thread writes it, one probe at a time. */
     private volatile int slowProbes;
 
+    /**
+     * Set when first bytes timed out {@code breakerFailures} times in a row: outlier ejection as Envoy does it. A
+     * passing health probe does not end it (a backend can answer {@code /health} and stall every completion); its
+     * cooldown does, and one more timeout then ejects it again.
+     */
+    volatile long ejectedUntilNs;
+    private final AtomicInteger consecutiveTimeouts = new AtomicInteger();
+
     boolean available(long now) {
-        return up && !updating && now >= breakerOpenUntilNs;
+        return up && !updating && now >= breakerOpenUntilNs && now >= ejectedUntilNs;
+    }
+
+    boolean ejected(long now) {
+        return now < ejectedUntilNs;
     }
 
     String breakerState(long now) {
-        return now < breakerOpenUntilNs ? "open" : "closed";
+        return now < ejectedUntilNs ? "ejected" : now < breakerOpenUntilNs ? "open" : "closed";
     }
 
     void success() {
         consecutiveFailures.set(0);
+        consecutiveTimeouts.set(0);
+    }
+
+    /** A first byte that did not come in time; after {@code threshold} in a row the backend is ejected for {@code cooldownNs}. */
+    void firstByteTimedOut(int threshold, long cooldownNs) {
+        if (consecutiveTimeouts.incrementAndGet() >= threshold) {
+            ejectedUntilNs = System.nanoTime() + cooldownNs;
+            consecutiveTimeouts.set(threshold - 1); // on probation: the next timeout ejects it again
+        }
     }
 
     /** Counts a transport failure; after {@code threshold} in a row the breaker opens and the backend counts as down. */

@@ -11,7 +11,26 @@ import java.util.List;
 public record LbOptions(String listenHost, int listenPort, List<String> backends, String registryUrl, String registryToken,
                         Policy policy, String apiKey, String adminToken, boolean publicMetrics, Duration backendTimeout,
                         Duration firstByteTimeout, Duration healthInterval, Duration healthTimeout, int breakerFailures,
-                        Duration breakerCooldown, int maxConnections, boolean versionConsistent) {
+                        Duration breakerCooldown, int maxConnections, boolean versionConsistent, ClientLimits clients) {
+
+    /**
+     * What one client may hold: connections from one address, the time from a request's first byte to the end of its
+     * head, the slowest body rate accepted once that grace has passed, and the memory for bodies in flight (all clients).
+     */
+    public record ClientLimits(int maxConnectionsPerClient, Duration headerTimeout, long minBodyBytesPerSec, long maxBodyMemory) {
+        public static final ClientLimits DEFAULT = new ClientLimits(1024, Duration.ofSeconds(10), 16 << 10, 512L << 20);
+
+        public ClientLimits {
+            if (maxConnectionsPerClient < 1) throw new IllegalArgumentException("--max-connections-per-client must be at least 1, got " + maxConnectionsPerClient);
+            if (headerTimeout.isNegative() || headerTimeout.isZero()) throw new IllegalArgumentException("--header-timeout-sec must be positive");
+            if (minBodyBytesPerSec < 1) throw new IllegalArgumentException("--min-body-rate must be at least 1 byte/s");
+            if (maxBodyMemory < (16L << 20)) throw new IllegalArgumentException("--max-body-memory-mb must be at least 16, got " + (maxBodyMemory >> 20));
+        }
+    }
+
+    long maxBodyMemory() {
+        return clients.maxBodyMemory();
+    }
 
     public LbOptions {
         if (registryUrl == null && (backends == null || backends.isEmpty())) throw new IllegalArgumentException("backends must not be empty");
@@ -45,6 +64,7 @@ public record LbOptions(String listenHost, int listenPort, List<String> backends
         private Duration breakerCooldown = Duration.ofSeconds(5);
         private int maxConnections = 2048;
         private boolean versionConsistent;
+        private ClientLimits clients = ClientLimits.DEFAULT;
 
         public Builder listen(String host, int port) {
             this.listenHost = host;
@@ -121,11 +141,17 @@ public record LbOptions(String listenHost, int listenPort, List<String> backends
             return this;
         }
 
+        /** Per-client connection cap, header deadline, body rate floor and body memory budget. */
+        public Builder clients(ClientLimits c) {
+            this.clients = c;
+            return this;
+        }
+
         public LbOptions build() {
             return new LbOptions(listenHost, listenPort, backends, registryUrl, registryToken, policy == null ? new RoundRobin() : policy,
                     apiKey == null || apiKey.isEmpty() ? null : apiKey, adminToken == null || adminToken.isEmpty() ? null : adminToken,
                     publicMetrics, backendTimeout, firstByteTimeout, healthInterval, healthTimeout, breakerFailures, breakerCooldown,
-                    maxConnections, versionConsistent);
+                    maxConnections, versionConsistent, clients);
         }
     }
 }

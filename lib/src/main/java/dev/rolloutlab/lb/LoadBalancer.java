@@ -1,5 +1,6 @@
 package dev.rolloutlab.lb;
 
+import dev.rolloutlab.http1.BodyTooLarge;
 import dev.rolloutlab.http1.Head;
 import dev.rolloutlab.http1.HttpIn;
 
@@ -26,6 +27,11 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class LoadBalancer implements AutoCloseable {
     /** A client connection idle this long between requests is closed. */
     private static final int CLIENT_IDLE_MS = 120_000;
+    /**
+     * Connections accepted past {@code maxConnections} for the balancer's own routes only (health, metrics, admin), each
+     * with one header timeout to ask: an operator can still see and drain a balancer whose slots a flood holds.
+     */
+    static final int RESERVED_CONNECTIONS = 32;
     /** Our own routes' request bodies (drain) are tiny. */
     private static final int ADMIN_BODY_LIMIT = 64 << 10;
     private static final byte[] BUSY = busy();
@@ -49,6 +55,7 @@ public final class LoadBalancer implements AutoCloseable {
     private final ServerSocket server;
     private final Set<Socket> clients = ConcurrentHashMap.newKeySet();
     private final AtomicInteger open = new AtomicInteger();
+    private final ConcurrentHashMap<InetAddress, AtomicInteger> perClient = new ConcurrentHashMap<>();
     private final AcceptBackoff backoff = new AcceptBackoff();
     private volatile boolean closed;
 
@@ -131,7 +138,9 @@ public final class LoadBalancer implements AutoCloseable {
                 backoff.failed(e);
                 continue;
             }
-            if (open.incrementAndGet() > o.maxConnections()) {
+            int now = open.incrementAndGet();
+            boolean reserved = now > o.maxConnections();
+            if (now > o.maxConnections() + RESERVED_CONNECTIONS || !admitFrom(s.getInetAddress())) {
                 open.decrementAndGet();
                 metrics.refusedConnections.incrementAndGet();
                 refuse(s);
@@ -142,13 +151,26 @@ public final class LoadBalancer implements AutoCloseable {
             // virtual thread is woken through the JDK's poller and a carrier, a hand-off that measured +100 µs p50
             // per proxied request on two busy cores (docs/benchmarks.md). Small stacks keep thousands affordable.
             try {
-                Thread.ofPlatform().name("lb-conn").daemon(true).stackSize(256 * 1024).start(() -> serve(s));
+                Thread.ofPlatform().name("lb-conn").daemon(true).stackSize(256 * 1024).start(() -> serve(s, reserved));
             } catch (OutOfMemoryError e) { // no native thread left: shed this connection, keep serving the others
                 clients.remove(s);
                 open.decrementAndGet();
+                leftFrom(s.getInetAddress());
                 refuse(s);
             }
         }
+    }
+
+    /** Counts a connection from {@code a}; false (nothing counted) when that address already holds its share. */
+    private boolean admitFrom(InetAddress a) {
+        AtomicInteger n = perClient.computeIfAbsent(a, k -> new AtomicInteger());
+        if (n.incrementAndGet() <= o.clients().maxConnectionsPerClient()) return true;
+        leftFrom(a);
+        return false;
+    }
+
+    private void leftFrom(InetAddress a) {
+        perClient.computeIfPresent(a, (k, n) -> n.decrementAndGet() <= 0 ? null : n);
     }
 
     private static void refuse(Socket s) {
@@ -160,19 +182,31 @@ public final class LoadBalancer implements AutoCloseable {
         }
     }
 
-    /** Serves one client connection: requests one after another until either side closes it. */
-    private void serve(Socket s) {
+    /**
+     * Serves one client connection: requests one after another until either side closes it. A connection on a
+     * {@code reserved} slot gets one request, for the balancer's own routes only.
+     */
+    private void serve(Socket s, boolean reserved) {
         try (s) {
             s.setTcpNoDelay(true);
-            s.setSoTimeout(CLIENT_IDLE_MS);
-            HttpIn in = new HttpIn(s.getInputStream());
+            ClientPace pace = new ClientPace(s, o.clients());
+            HttpIn in = new HttpIn(s.getInputStream(), pace);
             OutputStream out = new BufferedOutputStream(s.getOutputStream(), 16 * 1024);
             byte[] relayBuf = new byte[16 * 1024]; // one per connection: requests on it run one at a time
             ClientWatch watch = new ClientWatch(s, in);
+            // a new connection has one header timeout to start its first request; a kept-alive one may idle longer
+            int idle = (int) o.clients().headerTimeout().toMillis();
             while (!closed) {
                 try {
+                    pace.awaitHead(idle);
                     Head h = in.readHead(true);
-                    if (h == null || !handle(h, in, out, relayBuf, watch)) return;
+                    if (h == null) return;
+                    pace.bodyStarts();
+                    if (!handle(h, in, out, relayBuf, watch, reserved) || reserved) return;
+                    idle = CLIENT_IDLE_MS;
+                } catch (BodyTooLarge e) {
+                    Responses.error(out, 413, "request body too large: " + e.getMessage(), "request_too_large", false);
+                    return;
                 } catch (ProtocolException e) {
                     // a malformed request line, header or framing: answer it, then close (the stream is out of step)
                     Responses.error(out, 400, "bad request: " + e.getMessage(), "bad_request", false);
@@ -184,16 +218,22 @@ public final class LoadBalancer implements AutoCloseable {
         } finally {
             clients.remove(s);
             open.decrementAndGet();
+            leftFrom(s.getInetAddress());
         }
     }
 
     /** Handles one request; returns whether the client connection stays open. */
-    private boolean handle(Head h, HttpIn in, OutputStream out, byte[] relayBuf, ClientWatch watch) throws IOException {
+    private boolean handle(Head h, HttpIn in, OutputStream out, byte[] relayBuf, ClientWatch watch, boolean reserved) throws IOException {
         boolean keep = h.keepAlive();
         String target = h.target();
         int q = target.indexOf('?');
         String path = q < 0 ? target : target.substring(0, q);
         HttpIn.Body body = in.requestBody(h);
+        if (reserved && !AdminApi.owns(h.method(), path)) {
+            metrics.refusedConnections.incrementAndGet();
+            Responses.error(out, 503, "too many client connections; retry shortly", "busy", false);
+            return false;
+        }
         if ("100-continue".equalsIgnoreCase(h.header("Expect")) && !body.complete()) {
             out.write("HTTP/1.1 100 Continue\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
             out.flush();
@@ -202,7 +242,7 @@ public final class LoadBalancer implements AutoCloseable {
             byte[] b;
             try {
                 b = body.readAll(ADMIN_BODY_LIMIT);
-            } catch (ProtocolException e) {
+            } catch (BodyTooLarge e) {
                 Responses.error(out, 413, "request body too large for " + path, "request_too_large", false);
                 return false;
             }

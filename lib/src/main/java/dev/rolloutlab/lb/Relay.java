@@ -1,13 +1,13 @@
 package dev.rolloutlab.lb;
 
 import dev.rolloutlab.util.Secrets;
+import dev.rolloutlab.http1.BodyTooLarge;
 import dev.rolloutlab.http1.Head;
 import dev.rolloutlab.http1.Http1Connection;
 import dev.rolloutlab.http1.HttpIn;
 
 import java.io.IOException;
 import java.io.OutputStream;
-import java.net.ProtocolException;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -36,8 +36,11 @@ final class Relay {
     private final LbMetrics metrics;
     final FirstByteTimeout firstByte; // read by LoadBalancer.counters()
 
+    private final BodyMemory memory;
+
     Relay(LbOptions o, BackendSource source, LbMetrics metrics) {
         this.o = o;
+        this.memory = new BodyMemory(o.maxBodyMemory());
         this.source = source;
         this.metrics = metrics;
         this.firstByte = new FirstByteTimeout(o.firstByteTimeout(), o.backendTimeout());
@@ -94,13 +97,23 @@ final class Relay {
             return keep && drained;
         }
         boolean large = bodyIn.fixed() && bodyIn.length() > BUFFERED_BODY_LIMIT;
-        byte[] body;
-        try {
-            body = large ? null : bodyIn.readAll(BUFFERED_BODY_LIMIT);
-        } catch (ProtocolException e) {
-            Responses.error(out, 413, "request body too large: " + e.getMessage(), "request_too_large", false);
-            return false;
+        try (BodyMemory.Lease lease = memory.lease()) {
+            byte[] body;
+            try {
+                body = large ? null : bodyIn.readAll(BUFFERED_BODY_LIMIT, lease);
+            } catch (BodyTooLarge e) {
+                Responses.error(out, 413, "request body too large: " + e.getMessage(), "request_too_large", false);
+                return false;
+            } catch (BodyMemory.Spent e) {
+                Responses.error(out, 503, e.getMessage(), "busy", false);
+                return false;
+            }
+            return proxy(h, body, bodyIn, large, out, keep, relayBuf, client);
         }
+    }
+
+    private boolean proxy(Head h, byte[] body, HttpIn.Body bodyIn, boolean large, OutputStream out, boolean keep, byte[] relayBuf,
+                          ClientWatch client) throws IOException {
         Versions versions = metrics.versions;
         String group = versions.consistent() ? h.header("X-Group-Id") : null;
         if (group != null && (group.isEmpty() || group.length() > Versions.MAX_GROUP_ID)) {
@@ -134,7 +147,7 @@ final class Relay {
                 for (int idx : order) {
                     Backend b = list.get(idx);
                     boolean avail = b.available(now);
-                    if ((pass == 0) != avail || (pass == 1 && (b.draining || !b.health.up))) continue;
+                    if ((pass == 0) != avail || (pass == 1 && (b.draining || !b.health.up || b.health.ejected(now)))) continue;
                     long target = versions.target(group, list);
                     if (!versions.eligible(b, target)) {
                         if (b.version < target) ex.worthWaiting = true; // behind: it may catch up; ahead: it never goes back
@@ -210,7 +223,10 @@ final class Relay {
                     }
                 }
                 if (c == null) {
-                    if (e instanceof SocketTimeoutException && b.health.up) firstByte.timedOut(); // slow, not down: the limit was too short
+                    if (e instanceof SocketTimeoutException && b.health.up) { // slow, not down: this backend, or the limit
+                        firstByte.timedOut(b);
+                        b.health.firstByteTimedOut(o.breakerFailures(), o.breakerCooldown().toNanos());
+                    }
                     b.health.failure(o.breakerFailures(), o.breakerCooldown().toNanos());
                     b.stats.errors.incrementAndGet();
                     b.stats.retries.incrementAndGet();
@@ -276,9 +292,10 @@ final class Relay {
 
     private static String forwardHeaders(Head h, long contentLength, StringBuilder authorization) {
         StringBuilder sb = new StringBuilder(256);
+        boolean connectionNames = h.header("Connection") != null;
         for (int i = 0; i < h.size(); i++) {
             String name = h.name(i);
-            if (hopByHop(name)) continue;
+            if (hopByHop(name) || connectionNames && h.namedInConnection(name)) continue;
             StringBuilder to = isAuthorization(name) ? authorization : sb;
             to.append(name).append(": ").append(h.value(i)).append("\r\n");
         }
@@ -299,9 +316,10 @@ final class Relay {
             boolean keep = ex.keep && (in.fixed() || !http10) && (ex.body != null || ex.bodyIn.complete());
             StringBuilder sb = new StringBuilder(512).append("HTTP/1.1 ").append(rh.status()).append(' ')
                     .append(rh.reason().isEmpty() ? Responses.reason(rh.status()) : rh.reason()).append("\r\n");
+            boolean connectionNames = rh.header("Connection") != null;
             for (int i = 0; i < rh.size(); i++) {
                 String name = rh.name(i);
-                if (hopByHop(name)) continue;
+                if (hopByHop(name) || connectionNames && rh.namedInConnection(name)) continue;
                 sb.append(name).append(": ").append(rh.value(i)).append("\r\n");
             }
             sb.append("X-OpenAI-LB-Backend: ").append(b.label).append("\r\n");

@@ -29,4 +29,24 @@ class HealthTest {
         assertFalse(h.up);
         assertFalse(h.available(System.nanoTime()));
     }
+
+    @Test
+    void firstByteTimeoutsEjectABackendThatPassesItsProbesUntilTheCooldownEnds() throws Exception {
+        Health h = new Health();
+        long cooldown = 200_000_000L;
+        h.firstByteTimedOut(3, cooldown);
+        h.probed(true);
+        h.firstByteTimedOut(3, cooldown);
+        assertTrue(h.available(System.nanoTime()), "two timeouts: still in rotation");
+        h.firstByteTimedOut(3, cooldown);
+        assertFalse(h.available(System.nanoTime()), "three in a row: ejected");
+        h.probed(true);
+        assertFalse(h.available(System.nanoTime()), "a passing /health probe does not end an ejection");
+        assertEquals("ejected", h.breakerState(System.nanoTime()));
+        long end = h.ejectedUntilNs;
+        while (System.nanoTime() < end) Thread.onSpinWait();
+        assertTrue(h.available(System.nanoTime()), "back after its cooldown");
+        h.firstByteTimedOut(3, cooldown);
+        assertFalse(h.available(System.nanoTime()), "on probation: one more timeout ejects it again");
+    }
 }
