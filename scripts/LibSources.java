@@ -71,6 +71,8 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/Topologies.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/Trainer.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/WeightPush.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/engine/Admission.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/engine/BytePairMerges.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/ChatTemplate.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/Checkpoint.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/ClockForward.java
@@ -89,6 +91,7 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/GenerationRequest.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/HfJson.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/InProcessEngine.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/engine/InvalidRequestException.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/Job.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/KvCache.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/ModelConfig.java
@@ -118,19 +121,24 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/VectorOps.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/VersionConflict.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/Weights.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/http1/BodyTooLarge.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/http1/Fetch.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/http1/Head.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/http1/Http1Connection.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/http1/Http1Pool.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/http1/HttpIn.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/http1/ReadPace.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/lb/AcceptBackoff.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/lb/AdminApi.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/lb/Backend.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/lb/BackendSource.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/lb/BodyMemory.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/lb/ClientPace.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/lb/ClientWatch.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/lb/FirstByteTimeout.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/lb/Health.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/lb/HealthChecker.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/lb/Hops.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/lb/LbMetrics.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/lb/LbOptions.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/lb/LeastLoad.java
@@ -180,6 +188,7 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/server/Logprobs.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/server/OpenAiErrors.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/server/OpenAiServer.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/server/PromptTokens.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/server/ServerGroup.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/server/ServerTiming.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/server/SimWeights.java
@@ -201,6 +210,7 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/util/Http.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/util/Json.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/util/Ports.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/util/Secrets.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/util/Sha256.java
 //FILES dev/rolloutlab/report/LoopThread.java.txt=../lib/src/main/resources/dev/rolloutlab/report/LoopThread.java.txt
 //FILES dev/rolloutlab/sim/rollout-lab-small-2core.json=../lib/src/main/resources/dev/rolloutlab/sim/rollout-lab-small-2core.json

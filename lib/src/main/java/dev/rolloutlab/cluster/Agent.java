@@ -220,12 +220,9 @@ public final class Agent implements AutoCloseable {
         });
         Map<String, String> operator = new LinkedHashMap<>();
         if (t.params().containsKey("host")) operator.put("host", config.serverHost());
-        if (config.serverApiKey() != null) {
-            if (!t.params().containsKey("api_key")) {
-                throw new IllegalArgumentException("template " + kind + " has no api_key parameter, so its servers would serve "
-                        + config.serverHost() + " without the agent's key");
-            }
-            operator.put("api_key", config.serverApiKey());
+        if (config.serverApiKey() != null && !t.putApiKey(operator, config.serverApiKey(), workdir)) {
+            throw new IllegalArgumentException("template " + kind + " has no api_key_file or api_key parameter, so its servers would serve "
+                    + config.serverHost() + " without the agent's key");
         }
         LaunchTemplate.Expanded ex = t.expand(operator, request);
         if (ex.ports().contains(0)) throw new IllegalArgumentException("base_port 0 works only for mock-openai; give a port range");

@@ -101,8 +101,8 @@ public final class Commander implements AutoCloseable {
         Map<String, String> p = params();
         p.put("host", bind);
         p.put("python", o.python());
-        if (o.serverApiKey() != null) p.put("api_key", o.serverApiKey());
         p.keySet().retainAll(t.params().keySet());
+        if (o.serverApiKey() != null) t.putApiKey(p, o.serverApiKey(), o.workdir());
         return Service.process(t.expand(p), o.workdir(), o.workdir().resolve("commander_local_" + o.backendKind() + ".log"));
     }
 

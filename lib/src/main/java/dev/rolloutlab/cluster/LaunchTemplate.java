@@ -2,6 +2,8 @@ package dev.rolloutlab.cluster;
 
 import dev.rolloutlab.util.Json;
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.rolloutlab.engine.ModelConfig;
+import dev.rolloutlab.engine.ModelShape;
 import dev.rolloutlab.process.ChildJvm;
 
 import java.io.IOException;
@@ -39,12 +41,12 @@ public record LaunchTemplate(String name, String description, List<String> comma
         m.put("rollout-lab-serve", new LaunchTemplate("rollout-lab-serve", "Rollout Lab's serve (N OpenAI ports in one JVM)",
                 List.of("${java}", "--add-modules", "jdk.incubator.vector", "-cp", "${classpath}", ChildJvm.MAIN, "serve",
                         "--shape=${shape}", "--model=${model}", "--num-servers=${num_servers}", "--base-port=${base_port}", "--host=${host}",
-                        "--api-key=${api_key}", "--served-model-name=${served_model_name}", "--backend-id-base=${backend_id_base}"),
+                        "--api-key-file=${api_key_file}", "--served-model-name=${served_model_name}", "--backend-id-base=${backend_id_base}"),
                 params(TemplateParam.operator("java", java), TemplateParam.operator("classpath", cp),
-                        TemplateParam.text("shape", "tiny", "tiny|small|[0-9]{1,5}x[0-9]{1,3}x[0-9]{1,7}"),
+                        TemplateParam.text("shape", "tiny", "tiny|small|[0-9]{2,4}x[0-9]{1,3}x[0-9]{3,6}"),
                         TemplateParam.text("model", "", MODEL), TemplateParam.integer("num_servers", 4, 1, 64),
                         TemplateParam.integer("base_port", 31000, 1024, 65535), TemplateParam.operator("host", "127.0.0.1"),
-                        TemplateParam.operator("api_key", ""), TemplateParam.text("served_model_name", "", NAME),
+                        TemplateParam.operator("api_key_file", ""), TemplateParam.text("served_model_name", "", NAME),
                         TemplateParam.integer("backend_id_base", 0, 0, 1_000_000)),
                 "${base_port}:${num_servers}", "/v1/models"));
         m.put("sglang-jax", new LaunchTemplate("sglang-jax", "sgl_jax.launch_server, one engine over all local TPU devices",
@@ -74,6 +76,31 @@ public record LaunchTemplate(String name, String description, List<String> comma
                         TemplateParam.operator("api_key", "")),
                 "${base_port}:1", "/v1/models"));
         return m;
+    }
+
+    /**
+     * Gives this template's servers the API key {@code key}: as a file in {@code dir} (owner-only) when the template
+     * takes {@code api_key_file}, so the key never shows in {@code ps}; else as {@code api_key} for servers that only
+     * take a flag. False when the template takes neither.
+     */
+    public boolean putApiKey(Map<String, String> operator, String key, Path dir) {
+        if (params.containsKey("api_key_file")) {
+            Path file = dir.toAbsolutePath().resolve("server-api-key");
+            try {
+                Files.createDirectories(dir);
+                Files.deleteIfExists(file);
+                Files.createFile(file, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                        java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
+                Files.writeString(file, key);
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException("cannot write the servers' API key file in " + dir, e);
+            }
+            operator.put("api_key_file", file.toString());
+            return true;
+        }
+        if (!params.containsKey("api_key")) return false;
+        operator.put("api_key", key);
+        return true;
     }
 
     private static Map<String, TemplateParam> params(TemplateParam... ps) {
@@ -185,6 +212,13 @@ public record LaunchTemplate(String name, String description, List<String> comma
         for (String k : params.keySet()) {
             TemplateParam tp = params.get(k);
             if (given.containsKey(k) || tp.type() != TemplateParam.Type.STRING) expanded.put(k, tp.expand(given.getOrDefault(k, p.get(k))));
+        }
+        if (given.containsKey("shape") && command.contains("--shape=${shape}")) {
+            try { // our serve's shape: refused here, with its bounds, rather than by a server that dies on it
+                ModelShape.parse(expanded.get("shape"), ModelConfig.Architecture.LLAMA);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("parameter 'shape' of template " + name + ": " + e.getMessage().replace("--shape ", ""));
+            }
         }
         if (expanded.containsKey("model") && expanded.get("model").isEmpty() && !expanded.containsKey("shape")) {
             throw new IllegalArgumentException("template " + name + " needs a model (--set model=… or \"model\" in the request)");

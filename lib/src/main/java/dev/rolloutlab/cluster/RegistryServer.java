@@ -24,10 +24,12 @@ public final class RegistryServer implements AutoCloseable {
     /** Longest registration TTL a writer may ask for; a dead agent's entries are gone within this. */
     public static final double MAX_TTL_SEC = 300;
     static final int MAX_BACKENDS_PER_WRITE = 1024;
+    /** Entries in all, and entries one writer's address may hold: a pod is hundreds of ports, not tens of thousands. */
+    public static final int MAX_ENTRIES = 8192, MAX_ENTRIES_PER_WRITER = 4096;
     private static final long MAX_BODY = 256 << 10;
 
-    /** One registered backend: when it expires and the API key it wants (published only to token holders). */
-    private record Entry(long expiresNs, String apiKey) {
+    /** One registered backend: when it expires, the API key it wants (published only to token holders), who wrote it. */
+    private record Entry(long expiresNs, String apiKey, String writer) {
     }
 
     private final String model;
@@ -71,12 +73,13 @@ public final class RegistryServer implements AutoCloseable {
         return "http://" + h + ":" + port();
     }
 
+    /** Static backends, then registered ones still within their TTL, each once; linear in the entries. */
     public synchronized List<String> backendList() {
         long now = System.nanoTime();
         registered.values().removeIf(e -> e.expiresNs() < now);
-        List<String> all = new ArrayList<>(fixed);
-        for (String b : registered.keySet()) if (!all.contains(b)) all.add(b);
-        return all;
+        java.util.LinkedHashSet<String> all = new java.util.LinkedHashSet<>(fixed);
+        all.addAll(registered.keySet());
+        return new ArrayList<>(all);
     }
 
     private synchronized Map<String, String> apiKeys() {
@@ -98,7 +101,7 @@ public final class RegistryServer implements AutoCloseable {
         r.put("backends", backendList());
         if (authorized(ctx)) {
             Map<String, String> keys = apiKeys();
-            keys.keySet().retainAll(backendList());
+            keys.keySet().retainAll(new java.util.HashSet<>(backendList()));
             if (!keys.isEmpty()) r.put("api_keys", keys);
         }
         json(ctx, 200, r);
@@ -149,9 +152,22 @@ public final class RegistryServer implements AutoCloseable {
             }
             apiKey = b.get("api_key").asText().isEmpty() ? null : b.get("api_key").asText();
         }
+        String writer = ctx.ip();
         synchronized (this) {
+            if (add) {
+                long now = System.nanoTime();
+                registered.values().removeIf(e -> e.expiresNs() < now);
+                int fresh = 0, mine = 0;
+                for (String e : entries) if (!registered.containsKey(e)) fresh++;
+                for (Entry e : registered.values()) if (e.writer().equals(writer)) mine++;
+                if (fixed.size() + registered.size() + fresh > MAX_ENTRIES || mine + fresh > MAX_ENTRIES_PER_WRITER) {
+                    json(ctx, 429, Map.of("ok", false, "error", "registry full: at most " + MAX_ENTRIES + " entries in all and "
+                            + MAX_ENTRIES_PER_WRITER + " per writer; deregister some, or let their TTL expire"));
+                    return;
+                }
+            }
             for (String e : entries) {
-                if (add) registered.put(e, new Entry(System.nanoTime() + (long) (ttlSec * 1e9), apiKey));
+                if (add) registered.put(e, new Entry(System.nanoTime() + (long) (ttlSec * 1e9), apiKey, writer));
                 else {
                     registered.remove(e);
                     fixed.remove(e);

@@ -88,8 +88,9 @@ public final class LaunchCommand implements Callable<Integer> {
             throw new Cli.UserError(e.getMessage());
         }
         String bind = ex.params().getOrDefault("host", "127.0.0.1");
-        if (!HostPort.isLoopback(bind) && ex.params().getOrDefault("api_key", "").isEmpty()) {
-            System.err.println("warning: --set host=" + bind + " serves beyond loopback without a key; add --set api_key=…");
+        if (!HostPort.isLoopback(bind) && ex.params().getOrDefault("api_key", "").isEmpty() && ex.params().getOrDefault("api_key_file", "").isEmpty()) {
+            System.err.println("warning: --set host=" + bind + " serves beyond loopback without a key; add --set api_key_file=F (a file on each host)"
+                    + " or, for servers that only take a flag, --set api_key=…");
         }
         Launcher l = new Launcher(inv, ex, new Ssh(sshOptions, Duration.ofSeconds(60)), workdir);
         if (dryRun) {

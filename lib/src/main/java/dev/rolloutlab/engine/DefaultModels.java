@@ -24,8 +24,8 @@ public final class DefaultModels {
         Path dir = home().resolve("models").resolve(shape.toLowerCase() + "-llama-s0");
         if (Files.exists(dir.resolve("model.safetensors")) && Files.exists(dir.resolve("tokenizer.json"))) return dir;
         System.err.println("creating the default '" + shape + "' model in " + dir + " (first use only)");
+        Path tmp = dir.resolveSibling(dir.getFileName() + ".tmp-" + ProcessHandle.current().pid());
         try {
-            Path tmp = dir.resolveSibling(dir.getFileName() + ".tmp-" + ProcessHandle.current().pid());
             Checkpoint.init(config, tmp, 0, DType.F32);
             Files.createDirectories(dir.getParent());
             try {
@@ -35,8 +35,19 @@ public final class DefaultModels {
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        } finally {
+            deleteQuietly(tmp); // a failed or raced creation leaves no half-written folder behind
         }
         return dir;
+    }
+
+    private static void deleteQuietly(Path tree) {
+        if (!Files.exists(tree)) return;
+        try (var walk = Files.walk(tree)) {
+            walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException | UncheckedIOException ignored) {
+            // best effort: a leftover .tmp folder is named after its pid and harmless
+        }
     }
 
     /** {@code --model} if given, else the default folder for {@code --shape}. */

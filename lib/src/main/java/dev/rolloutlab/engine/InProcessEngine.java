@@ -96,22 +96,7 @@ public final class InProcessEngine implements Engine {
 
     @Override
     public CompletableFuture<Completion> submit(GenerationRequest request, TokenListener listener) {
-        int ctx = config().maxPositions();
-        int len = request.promptTokens().length;
-        if ((long) len + request.params().maxTokens() > ctx) { // long: a huge max_tokens must not wrap past the check
-            throw new ContextLengthException(len, request.params().maxTokens(), ctx);
-        }
-        for (int t : request.promptTokens()) {
-            if (t < 0 || t >= config().vocabSize()) {
-                throw new InvalidRequestException("prompt", "prompt token id " + t + " is outside the vocabulary [0, " + config().vocabSize() + ")");
-            }
-        }
-        for (int t : request.params().stopTokenIds()) {
-            if (t < 0 || t >= config().vocabSize()) {
-                throw new InvalidRequestException("stop_token_ids", "stop token id " + t + " is outside the vocabulary [0, "
-                        + config().vocabSize() + ")");
-            }
-        }
+        Admission.check(request, config());
         if (!running) throw new IllegalStateException("engine " + name + " is closed");
         if (!thread.isAlive()) throw new IllegalStateException("engine " + name + ": its scheduler thread has stopped");
         Job job = new Job(request, listener == null ? TokenListener.NONE : listener);
@@ -200,9 +185,7 @@ public final class InProcessEngine implements Engine {
     private float[] logits = new float[0];
     private final TokenRate rate = new TokenRate();
 
-    /** When the scheduler last finished a step or found nothing to do: the watchdog's heartbeat. */
-    private volatile long progressNs = System.nanoTime();
-
+    private volatile long progressNs = System.nanoTime(); // the last step's end, or the last idle poll
     /**
      * Why this engine cannot serve now, or null when it can: its scheduler thread died, or work is queued and no step
      * ended within {@code limit} (a step stuck in a listener or a kernel). {@code /health} answers 503 with it.

@@ -25,9 +25,6 @@ final class Relay {
     /** How long a request routed by version may wait for a backend on its version that is not mid-update. */
     private static final long VERSION_WAIT_NS = 5_000_000_000L;
 
-    /** Headers that describe one hop, plus the framing and host the relay sets itself; never copied across. */
-    private static final String[] HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization",
-            "te", "trailers", "trailer", "upgrade", "transfer-encoding", "content-length", "host", "expect", "proxy-connection"};
     private static final byte[] CRLF = {'\r', '\n'};
     private static final byte[] LAST_CHUNK = "0\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1);
 
@@ -44,16 +41,6 @@ final class Relay {
         this.source = source;
         this.metrics = metrics;
         this.firstByte = new FirstByteTimeout(o.firstByteTimeout(), o.backendTimeout());
-    }
-
-    /** Case-insensitive membership without allocating (this runs for every header of every request and response). */
-    private static boolean hopByHop(String name) {
-        for (String h : HOP_BY_HOP) if (h.length() == name.length() && h.equalsIgnoreCase(name)) return true;
-        return false;
-    }
-
-    private static boolean isAuthorization(String name) {
-        return name.length() == 13 && name.equalsIgnoreCase("authorization");
     }
 
     /** One client request on its way through the balancer. */
@@ -129,7 +116,7 @@ final class Relay {
         long len = large ? bodyIn.length() : body.length;
         boolean withLength = len > 0 || m.equals("POST") || m.equals("PUT") || m.equals("PATCH");
         StringBuilder clientAuth = new StringBuilder();
-        Exchange ex = new Exchange(h, body, bodyIn, forwardHeaders(h, withLength ? len : -1, clientAuth), clientAuth.toString(), out,
+        Exchange ex = new Exchange(h, body, bodyIn, Hops.forwardHeaders(h, withLength ? len : -1, clientAuth), clientAuth.toString(), out,
                 keep, relayBuf, group, client);
 
         int[] order = new int[list.size()];
@@ -290,19 +277,6 @@ final class Relay {
         return c.readResponse(FIRST_BYTE_SLICE_MS, () -> !b.health.up || System.nanoTime() >= deadline || (ex.body != null && ex.client.gone()));
     }
 
-    private static String forwardHeaders(Head h, long contentLength, StringBuilder authorization) {
-        StringBuilder sb = new StringBuilder(256);
-        boolean connectionNames = h.header("Connection") != null;
-        for (int i = 0; i < h.size(); i++) {
-            String name = h.name(i);
-            if (hopByHop(name) || connectionNames && h.namedInConnection(name)) continue;
-            StringBuilder to = isAuthorization(name) ? authorization : sb;
-            to.append(name).append(": ").append(h.value(i)).append("\r\n");
-        }
-        if (contentLength >= 0) sb.append("Content-Length: ").append(contentLength).append("\r\n");
-        return sb.append("\r\n").toString();
-    }
-
     /**
      * Copies status, headers and body to the client; after this starts nothing is retried. A body without a known
      * length goes out chunked, one chunk and one flush per read from the backend, so SSE events are not held back.
@@ -319,7 +293,7 @@ final class Relay {
             boolean connectionNames = rh.header("Connection") != null;
             for (int i = 0; i < rh.size(); i++) {
                 String name = rh.name(i);
-                if (hopByHop(name) || connectionNames && rh.namedInConnection(name)) continue;
+                if (Hops.dropped(rh, name, connectionNames)) continue;
                 sb.append(name).append(": ").append(rh.value(i)).append("\r\n");
             }
             sb.append("X-OpenAI-LB-Backend: ").append(b.label).append("\r\n");

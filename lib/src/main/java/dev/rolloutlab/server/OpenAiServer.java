@@ -12,7 +12,6 @@ import dev.rolloutlab.engine.InvalidRequestException;
 import dev.rolloutlab.engine.Sample;
 import dev.rolloutlab.engine.SamplingParams;
 import dev.rolloutlab.engine.TokenListener;
-import dev.rolloutlab.engine.Tokenizer;
 import dev.rolloutlab.openai.CompletionRequest;
 import dev.rolloutlab.openai.OpenAiException;
 import dev.rolloutlab.openai.RequestParser;
@@ -65,12 +64,14 @@ public final class OpenAiServer implements AutoCloseable {
     private final Logprobs logprobs;
     private final Javalin app;
     private final Aborts aborts;
+    private final PromptTokens prompts;
 
     public OpenAiServer(InProcessEngine engine, WeightAdmin admin, Options options) {
         this.engine = engine;
         this.admin = admin;
         this.options = options;
         this.template = new ChatTemplate(engine.tokenizer());
+        this.prompts = new PromptTokens(engine, template);
         this.logprobs = new Logprobs(engine.tokenizer());
         this.aborts = new Aborts(engine, options);
         this.app = Http.server(OpenAiErrors::body, cfg -> {
@@ -153,7 +154,7 @@ public final class OpenAiServer implements AutoCloseable {
             throw new OpenAiException(404, "The model `" + req.model() + "` does not exist; this server serves `"
                     + options.servedModelName() + "`", "invalid_request_error", "model", "model_not_found");
         }
-        int[] prompt = tokenize(req, endpoint);
+        int[] prompt = prompts.tokens(req);
         if (prompt.length == 0) throw OpenAiException.badRequest(endpoint == CompletionRequest.Endpoint.CHAT ? "messages" : "prompt", "prompt is empty");
         SamplingParams params;
         try {
@@ -203,24 +204,6 @@ public final class OpenAiServer implements AutoCloseable {
                         s.finishReason().openai, req.returnTokenIds() ? s.tokenIds() : null, req.returnTokenIds() ? s.versions() : null));
             }
             answer(ctx, c, new Wire.TextCompletion(id, "text_completion", created, model, choices, usage), t0);
-        }
-    }
-
-    /**
-     * The prompt's ids, refused as soon as they cannot fit the context beside {@code max_tokens}: tokenising stops
-     * there, so a huge prompt costs no more than one that fits, and it leaves nothing in the tokenizer's cache.
-     */
-    private int[] tokenize(CompletionRequest req, CompletionRequest.Endpoint endpoint) {
-        int context = engine.config().maxPositions();
-        int budget = Math.max(0, context - req.maxTokens());
-        String param = endpoint == CompletionRequest.Endpoint.CHAT ? "messages" : "prompt";
-        if (req.promptTokenIds() != null) return req.promptTokenIds();
-        try {
-            String text = endpoint == CompletionRequest.Endpoint.CHAT ? template.render(req.messages()) : req.prompt();
-            return engine.tokenizer().encode(text, budget);
-        } catch (Tokenizer.OverLimit e) {
-            throw OpenAiException.badRequest(param, "this model's maximum context length is " + context + " tokens; the prompt has more than "
-                    + e.limit + " (at least " + e.atLeast + "), which with max_tokens " + req.maxTokens() + " does not fit; shorten the prompt or lower max_tokens");
         }
     }
 

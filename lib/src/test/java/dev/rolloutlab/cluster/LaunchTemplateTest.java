@@ -25,7 +25,7 @@ class LaunchTemplateTest {
 
     @Test
     void requestsSetOnlyWhatTheTemplateDeclaresSettable() {
-        for (String op : List.of("java", "classpath", "host", "api_key")) {
+        for (String op : List.of("java", "classpath", "host", "api_key_file")) {
             var e = assertThrows(IllegalArgumentException.class, () -> SERVE.expand(Map.of(), Map.of(op, "x")));
             assertTrue(e.getMessage().contains("set by the agent's operator"), e.getMessage());
         }
@@ -50,12 +50,31 @@ class LaunchTemplateTest {
 
     @Test
     void operatorValuesComeFirstAndDefaultsBindLoopback() {
-        var ex = SERVE.expand(Map.of("host", "0.0.0.0", "api_key", "k"), Map.of("model", "/models/m", "num_servers", "2", "base_port", "32000"));
-        assertTrue(ex.argv().contains("--host=0.0.0.0") && ex.argv().contains("--api-key=k"), ex.argv().toString());
+        var ex = SERVE.expand(Map.of("host", "0.0.0.0", "api_key_file", "/keys/k"), Map.of("model", "/models/m", "num_servers", "2", "base_port", "32000"));
+        assertTrue(ex.argv().contains("--host=0.0.0.0") && ex.argv().contains("--api-key-file=/keys/k"), ex.argv().toString());
         assertEquals(List.of(32000, 32001), ex.ports());
         var dflt = SERVE.expand(Map.of(), Map.of());
         assertTrue(dflt.argv().contains("--host=127.0.0.1"), dflt.argv().toString());
         assertFalse(dflt.argv().stream().anyMatch(a -> a.startsWith("--api-key")), "no key given: the flag is dropped");
+    }
+
+    @Test
+    void theServersKeyGoesInAnOwnerOnlyFileNeverOnTheirCommandLine() throws IOException {
+        java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("key");
+        Map<String, String> operator = new java.util.HashMap<>();
+        assertTrue(SERVE.putApiKey(operator, "s3cret", dir));
+        var ex = SERVE.expand(operator, Map.of());
+        assertTrue(ex.argv().stream().noneMatch(a -> a.contains("s3cret")), ex.argv().toString());
+        java.nio.file.Path file = java.nio.file.Path.of(operator.get("api_key_file"));
+        assertEquals("s3cret", java.nio.file.Files.readString(file));
+        assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(java.nio.file.Files.getPosixFilePermissions(file)));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"99984x999x9999999", "8192x128x262144", "16x1x258", "17x2x300"})
+    void shapesPastTheirBoundsAreRefusedBeforeAnythingStarts(String shape) {
+        var e = assertThrows(IllegalArgumentException.class, () -> SERVE.expand(Map.of(), Map.of("shape", shape)));
+        assertTrue(e.getMessage().contains("shape"), e.getMessage());
     }
 
     @ParameterizedTest

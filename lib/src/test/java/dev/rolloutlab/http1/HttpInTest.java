@@ -48,8 +48,14 @@ class HttpInTest {
                 Arguments.of("Transfer-Encoding: CHUNKED\r\n", "5\r\nhello\r\n0\r\n\r\n", "hello"),
                 Arguments.of("Transfer-Encoding: gzip, chunked\r\n", "5\r\nhello\r\n0\r\n\r\n", "hello"),
                 Arguments.of("Transfer-Encoding: chunked\r\n", "5;ext=1\r\nhello\r\n0\r\nTrailer: x\r\n\r\n", "hello"),
-                // TE wins over CL, so a smuggled length cannot cut the body short
-                Arguments.of("Transfer-Encoding: chunked\r\nContent-Length: 3\r\n", "5\r\nhello\r\n0\r\n\r\n", "hello"),
+                // both framings: refused, so no reader downstream can take the other one and read a smuggled request
+                Arguments.of("Transfer-Encoding: chunked\r\nContent-Length: 3\r\n", "5\r\nhello\r\n0\r\n\r\n",
+                        "refused: both Transfer-Encoding and Content-Length"),
+                Arguments.of("Transfer-Encoding: chunked\r\n", "+5\r\nhello\r\n0\r\n\r\n", "refused: bad chunk size: +5"),
+                Arguments.of("Transfer-Encoding: chunked\r\n", "-0\r\n\r\n", "refused: bad chunk size: -0"),
+                Arguments.of("Transfer-Encoding: chunked\r\n", "0x5\r\nhello\r\n0\r\n\r\n", "refused: bad chunk size: 0x5"),
+                Arguments.of("Transfer-Encoding: chunked\r\n", "ffffffffffffffff\r\n", "refused: bad chunk size: ffffffffffffffff"),
+                Arguments.of("Transfer-Encoding: chunked\r\n", "5 \r\nhello\r\n0\r\n\r\n", "hello"),
                 Arguments.of("Transfer-Encoding: xchunked\r\n", "5\r\nhello\r\n0\r\n\r\n", "refused: unsupported Transfer-Encoding: xchunked"),
                 Arguments.of("Transfer-Encoding: chunked, gzip\r\n", "x", "refused: unsupported Transfer-Encoding: chunked, gzip"),
                 Arguments.of("Transfer-Encoding: chunkedx\r\n", "x", "refused: unsupported Transfer-Encoding: chunkedx"),
@@ -60,6 +66,40 @@ class HttpInTest {
     @MethodSource("framing")
     void framingOfRequestBodies(String headers, String rest, String expected) {
         assertEquals(expected, body(headers, rest));
+    }
+
+    static Stream<Arguments> malformedHeads() {
+        return Stream.of(
+                Arguments.of("POST /v1 HTTP/1.1\r\nTransfer-Encoding : chunked\r\n\r\n", "whitespace between a header name and its colon"),
+                Arguments.of("POST /v1 HTTP/1.1\r\nX-A: a\rb\r\n\r\n", "control byte 0xd in a header value"),
+                Arguments.of("POST /v1 HTTP/1.1\r\nX-A: a\u0000b\r\n\r\n", "control byte 0x0 in a header value"),
+                Arguments.of("POST /v1 HTTP/1.1\r\nX(A): 1\r\n\r\n", "bad byte 0x28 in a header name"),
+                Arguments.of("POST /v1 x HTTP/1.1\r\n\r\n", "bad request line: expected METHOD TARGET HTTP/1.x"),
+                Arguments.of("POST /v1\rx HTTP/1.1\r\n\r\n", "bad request line: control byte 0xd"),
+                Arguments.of("POST  /v1 HTTP/1.1\r\n\r\n", "bad request line: more than one space between its parts"));
+    }
+
+    @ParameterizedTest(name = "[{index}] {1}")
+    @MethodSource("malformedHeads")
+    void malformedRequestHeadsAreRefusedNotRepaired(String head, String why) {
+        var e = assertThrows(ProtocolException.class, () -> in(head).readHead(true));
+        assertEquals(why, e.getMessage());
+    }
+
+    @Test
+    void headersNamedInConnectionAreKnownAsHopByHop() throws Exception {
+        Head h = in("GET / HTTP/1.1\r\nConnection: keep-alive, X-Secret-Hop\r\nX-Secret-Hop: 1\r\nX-Kept: 2\r\n\r\n").readHead(true);
+        assertTrue(h.namedInConnection("x-secret-hop"));
+        assertFalse(h.namedInConnection("X-Kept"));
+    }
+
+    @Test
+    void aDeclaredLengthReservesNothingBeforeItsBytesArrive() throws Exception {
+        long[] taken = {0};
+        HttpIn r = in("POST / HTTP/1.1\r\nContent-Length: 8000000\r\n\r\nabc");
+        HttpIn.Body b = r.requestBody(r.readHead(true));
+        assertThrows(java.io.EOFException.class, () -> b.readAll(8 << 20, bytes -> taken[0] += bytes));
+        assertEquals(64 << 10, taken[0], "one first buffer for three bytes, not the 8 MB declared");
     }
 
     @Test
