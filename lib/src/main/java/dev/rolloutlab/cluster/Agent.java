@@ -1,5 +1,6 @@
 package dev.rolloutlab.cluster;
 
+import dev.rolloutlab.http1.Fetch;
 import dev.rolloutlab.util.Secrets;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rolloutlab.openai.OpenAiClient;
@@ -60,7 +61,8 @@ public final class Agent implements AutoCloseable {
     private final ScheduledExecutorService heartbeat = Executors.newSingleThreadScheduledExecutor(
             Thread.ofPlatform().name("agent-heartbeat").daemon(true).factory());
     private final String host;
-    private volatile Runnable register; // set by registerWith; also run the moment a service starts
+    private volatile Runnable register; // set by registerWith
+    private volatile Runnable registerWhenReady; // run when a service starts
 
     public Agent(String host, int port, Path workdir, Config config) {
         this.host = host;
@@ -105,16 +107,46 @@ public final class Agent implements AutoCloseable {
         register = () -> {
             Service s = current();
             if (s == null || !s.alive()) return;
-            List<String> backends = s.ports().stream().map(p -> advertiseHost + ":" + p).toList();
-            Map<String, Object> body = new LinkedHashMap<>();
-            body.put("backends", backends);
-            body.put("ttl_sec", ttl.toMillis() / 1000.0);
-            if (config.serverApiKey() != null) body.put("api_key", config.serverApiKey());
-            var x = c.post("/register", body, Map.of());
-            if (x.status() != 200) System.err.println("agent: registry " + registryUrl + " refused registration: " + (x.error() != null ? x.error() : x.status() + " " + x.body()));
+            // a port whose /health fails (an engine that stalled) is taken out at once, not left to its TTL
+            List<String> up = new java.util.ArrayList<>(), down = new java.util.ArrayList<>();
+            for (int p : s.ports()) (healthy(p) ? up : down).add(advertiseHost + ":" + p);
+            for (var change : List.of(Map.entry("/register", up), Map.entry("/deregister", down))) {
+                if (change.getValue().isEmpty()) continue;
+                Map<String, Object> body = new LinkedHashMap<>();
+                body.put("backends", change.getValue());
+                body.put("ttl_sec", ttl.toMillis() / 1000.0);
+                if (config.serverApiKey() != null) body.put("api_key", config.serverApiKey());
+                var x = c.post(change.getKey(), body, Map.of());
+                if (x.status() != 200) System.err.println("agent: registry " + registryUrl + " refused " + change.getKey() + ": "
+                        + (x.error() != null ? x.error() : x.status() + " " + x.body()));
+            }
         };
-        // a new service registers at once, not up to ttl/3 later: the commander sees it as soon as its ports answer
         heartbeat.scheduleWithFixedDelay(register, 0, every, TimeUnit.MILLISECONDS);
+        Runnable heartbeatOnce = register;
+        // a new service registers as soon as its ports answer, not up to ttl/3 later
+        registerWhenReady = () -> {
+            long until = System.nanoTime() + every * 1_000_000L;
+            Service s = current();
+            while (s != null && s.alive() && System.nanoTime() < until && !s.ports().stream().allMatch(this::healthy)) {
+                try {
+                    Thread.sleep(200);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+            heartbeatOnce.run();
+        };
+    }
+
+    /** Whether the local server on {@code port} answers {@code /health} 200 (servers without one: {@code /v1/models}). */
+    private boolean healthy(int port) {
+        String base = "http://" + (config.serverHost().equals("0.0.0.0") ? "127.0.0.1" : config.serverHost()) + ":" + port;
+        try {
+            int st = Fetch.get(base + "/health", config.serverApiKey(), Duration.ofSeconds(2), 1 << 16).status();
+            return st == 200 || st == 404 && Fetch.get(base + "/v1/models", config.serverApiKey(), Duration.ofSeconds(2), 1 << 20).status() == 200;
+        } catch (java.io.IOException e) {
+            return false;
+        }
     }
 
     private synchronized Service current() {
@@ -167,7 +199,7 @@ public final class Agent implements AutoCloseable {
             }
             try {
                 service = starter.start();
-                Runnable r = register;
+                Runnable r = registerWhenReady;
                 if (r != null) heartbeat.execute(r);
                 json(ctx, 200, service.startReply());
             } catch (RuntimeException e) {

@@ -74,15 +74,17 @@ public final class Safetensors {
         if (all.remaining() < 8) throw new ModelFormatException(where + ": not a safetensors file (shorter than 8 bytes)");
         long headerLen = all.getLong(0);
         if (headerLen <= 0 || headerLen > MAX_HEADER || 8 + headerLen > all.remaining()) {
-            throw new ModelFormatException(where + ": not a safetensors file (bad header length " + headerLen + ")");
+            // the number is the file's first 8 bytes: never echoed, they may be anybody's file
+            throw new ModelFormatException(where + ": not a safetensors file (its first 8 bytes are no header length)");
         }
         byte[] hb = new byte[(int) headerLen];
         all.get(8, hb);
         JsonNode header;
         try {
             header = JSON.readTree(new String(hb, StandardCharsets.UTF_8));
-        } catch (IOException e) {
-            throw new ModelFormatException(where + ": safetensors header is not JSON: " + e.getMessage(), e);
+        } catch (IOException e) { // Jackson's message quotes the bytes it choked on: say where, not what
+            long at = e instanceof com.fasterxml.jackson.core.JsonProcessingException j && j.getLocation() != null ? j.getLocation().getCharOffset() : -1;
+            throw new ModelFormatException(where + ": safetensors header is not JSON" + (at >= 0 ? " (at character " + at + ")" : ""));
         }
         if (header == null || !header.isObject()) throw new ModelFormatException(where + ": safetensors header is not a JSON object");
         long dataStart = 8 + headerLen;
@@ -100,10 +102,19 @@ public final class Safetensors {
                 throw new ModelFormatException(at + ": header entry needs dtype, shape and data_offsets");
             }
             DType dt = DType.parse(n.get("dtype").asText(), at);
-            int[] shape = new int[n.get("shape").size()];
-            for (int i = 0; i < shape.length; i++) shape[i] = n.get("shape").get(i).asInt();
-            long b = n.get("data_offsets").get(0).asLong(), e = n.get("data_offsets").get(1).asLong();
-            if (b < 0 || e < b || e > dataLen || (e - b) != Tensor.numel(shape) * dt.bytes) {
+            JsonNode sh = n.get("shape"), off = n.get("data_offsets");
+            if (!sh.isArray() || sh.size() > 8) throw new ModelFormatException(at + ": shape must be an array of at most 8 sizes");
+            if (!off.isArray() || off.size() != 2 || !off.get(0).canConvertToLong() || !off.get(1).canConvertToLong()) {
+                throw new ModelFormatException(at + ": data_offsets must be an array of two integers");
+            }
+            int[] shape = new int[sh.size()];
+            for (int i = 0; i < shape.length; i++) {
+                if (!sh.get(i).canConvertToInt() || sh.get(i).asInt() < 0) throw new ModelFormatException(at + ": shape must hold non-negative integers");
+                shape[i] = sh.get(i).asInt();
+            }
+            long b = off.get(0).asLong(), e = off.get(1).asLong();
+            long numel = Tensor.numel(shape);
+            if (b < 0 || e < b || e > dataLen || numel > Integer.MAX_VALUE - 8 || (e - b) != numel * dt.bytes) {
                 throw new ModelFormatException(at + ": data_offsets [" + b + "," + e + "] do not match shape "
                         + java.util.Arrays.toString(shape) + " of " + dt);
             }

@@ -13,9 +13,13 @@ public record Tensor(String name, int[] shape, float[] data) {
         }
     }
 
+    /** Elements of a tensor of {@code shape}; {@link Long#MAX_VALUE} when the product does not fit a long (no such tensor fits). */
     public static long numel(int[] shape) {
         long n = 1;
-        for (int d : shape) n *= d;
+        for (int d : shape) {
+            if (d != 0 && n > Long.MAX_VALUE / d) return Long.MAX_VALUE;
+            n *= d;
+        }
         return n;
     }
 

@@ -88,8 +88,11 @@ public final class OpenAiServer implements AutoCloseable {
             if (options.enableWeightReload()) AdminRoutes.add(cfg, admin, options.limits(),
                     engine.simulated() ? new SimWeights(admin, options, options.limits().maxUpdateBytes()) : null);
             cfg.routes.exception(OpenAiException.class, (e, ctx) -> json(ctx, e.status, e.body()));
-            cfg.routes.exception(Exception.class, (e, ctx) -> json(ctx, 500,
-                    new OpenAiException(500, String.valueOf(e.getMessage()), "internal_error", null, null).body()));
+            cfg.routes.exception(Exception.class, (e, ctx) -> { // a bug of ours: the log gets the details, the client an id
+                String ref = Long.toHexString(System.nanoTime());
+                System.err.println("serve: internal error " + ref + " on " + ctx.path() + ": " + e);
+                json(ctx, 500, new OpenAiException(500, "internal error (ref " + ref + " in the server's log)", "internal_error", null, null).body());
+            });
         });
     }
 

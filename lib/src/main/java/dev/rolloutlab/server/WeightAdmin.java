@@ -100,8 +100,13 @@ final class WeightAdmin implements AutoCloseable {
             throw new ModelFormatException("model_path is not a valid path: " + e.getReason());
         }
         return change(dir.toString(), gate -> {
-            if (!Files.isDirectory(dir)) throw new ModelFormatException("model_path " + dir + " is not a directory");
-            Map<String, Tensor> tensors = Checkpoint.readTensors(dir);
+            if (!Files.isDirectory(dir)) throw new ModelFormatException("model_path " + modelPath + " is not a directory");
+            Map<String, Tensor> tensors;
+            try {
+                tensors = Checkpoint.readTensors(dir);
+            } catch (ModelFormatException e) { // name files as the operator gave the folder, not by our working directory
+                throw new ModelFormatException(e.getMessage().replace(dir.toString(), modelPath));
+            }
             long v = gate.install(() -> engine.updateWeights(tensors));
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("model_path", dir.toString());
