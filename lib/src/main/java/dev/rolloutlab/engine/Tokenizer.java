@@ -133,6 +133,11 @@ public final class Tokenizer {
         throw new ModelFormatException(file + ": unsupported pre_tokenizer type " + type);
     }
 
+    /** Words held in the merge cache now (bounded; for tests and the curious). */
+    public int cachedWords() {
+        return cache.size();
+    }
+
     public int vocabSize() {
         return idToToken.length;
     }

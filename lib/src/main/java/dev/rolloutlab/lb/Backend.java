@@ -39,12 +39,16 @@ public final class Backend {
         return label;
     }
 
+    /** Whether its health checks pass now (a backend that is down gets no new requests). */
+    public boolean isUp() {
+        return health.up;
+    }
+
     /** Eligible for new requests: up, not draining, not mid-update, breaker closed. */
     boolean available(long now) {
         return !draining && health.available(now);
     }
 
-    /** What routing policies compare: requests we have in flight plus the queue the backend last reported. */
     /**
      * Load now: what the backend last reported, moved on by what this balancer sent or got back since. The report is up
      * to a probe interval old and already counts our requests of that moment; adding our whole count to it (as before)
