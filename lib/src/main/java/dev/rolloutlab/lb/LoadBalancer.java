@@ -108,6 +108,10 @@ public final class LoadBalancer implements AutoCloseable {
         return new Counters(a, r, e, relay.firstByte.describe(), last);
     }
 
+    Relay relay() {
+        return relay;
+    }
+
     /** Client connections open now. */
     public int openConnections() {
         return open.get();

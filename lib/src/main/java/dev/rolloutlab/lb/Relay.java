@@ -76,6 +76,11 @@ final class Relay {
         }
     }
 
+    /** Bytes that request bodies in flight hold now. */
+    long bodyMemoryHeld() {
+        return memory.held();
+    }
+
     /** Proxies the request; returns whether the client connection stays open. */
     boolean proxy(Head h, HttpIn.Body bodyIn, OutputStream out, boolean keep, byte[] relayBuf, ClientWatch client) throws IOException {
         if (o.apiKey() != null && !Secrets.equal("Bearer " + o.apiKey(), h.header("Authorization"))) {
@@ -210,11 +215,12 @@ final class Relay {
                     }
                 }
                 if (c == null) {
-                    if (e instanceof SocketTimeoutException && b.health.up) { // slow, not down: this backend, or the limit
-                        firstByte.timedOut(b);
+                    if (e instanceof SocketTimeoutException) { // slow, not refused: this backend's outlier count, or the limit
+                        if (b.health.up) firstByte.timedOut(b);
                         b.health.firstByteTimedOut(o.breakerFailures(), o.breakerCooldown().toNanos());
+                    } else {
+                        b.health.failure(o.breakerFailures(), o.breakerCooldown().toNanos());
                     }
-                    b.health.failure(o.breakerFailures(), o.breakerCooldown().toNanos());
                     b.stats.errors.incrementAndGet();
                     b.stats.retries.incrementAndGet();
                     ex.lastError = b.stats.lastError = b.label + ": " + (e instanceof SocketTimeoutException ? "no response within the first-byte timeout of "

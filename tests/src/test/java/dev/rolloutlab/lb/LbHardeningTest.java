@@ -97,7 +97,11 @@ class LbHardeningTest {
         try {
             for (int i = 0; i < 8; i++) idle.add(new Socket("127.0.0.1", lb.port()));
             assertTrue(Await.until(() -> lb.openConnections() == 8, Duration.ofSeconds(5)), "8 open: " + lb.openConnections());
-            try (Socket extra = new Socket("127.0.0.1", lb.port())) {
+            // past the limit, a kept slot serves the balancer's own routes and refuses completions at once
+            assertTrue(ask(lb, "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}").contains("\"code\":\"busy\""));
+            assertTrue(ask(lb, "GET /health HTTP/1.1\r\nHost: x\r\n\r\n").startsWith("HTTP/1.1 200"), "an operator can still see it");
+            for (int i = 0; i < LoadBalancer.RESERVED_CONNECTIONS; i++) idle.add(new Socket("127.0.0.1", lb.port()));
+            try (Socket extra = new Socket("127.0.0.1", lb.port())) { // past the kept slots too: 503 before a byte is sent
                 extra.setSoTimeout(5000);
                 String answer = new String(extra.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
                 assertTrue(answer.startsWith("HTTP/1.1 503"), answer);
@@ -108,6 +112,15 @@ class LbHardeningTest {
         }
         assertTrue(Await.until(() -> lb.openConnections() == 0, Duration.ofSeconds(5)));
         assertEquals(200, chat(new OpenAiClient(HTTP, lb.url(), null, true)).status(), "serving again once clients left");
+    }
+
+    /** One request on a new connection; the whole answer once the balancer closes it. */
+    static String ask(LoadBalancer lb, String request) throws Exception {
+        try (Socket s = new Socket("127.0.0.1", lb.port())) {
+            s.setSoTimeout(5000);
+            s.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
+            return new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+        }
     }
 
     @Test
