@@ -48,6 +48,8 @@ class AgentSecurityTest {
                     map("kind", "rollout-lab-serve", "model", "--help", "base_port", port),
                     map("kind", "rollout-lab-serve", "unknown_field", 1, "base_port", port),
                     map("kind", "rollout-lab-serve", "base_port", 80),
+                    map("kind", "rollout-lab-serve", "shape", "99984x999x9999999", "base_port", port),
+                    map("kind", "rollout-lab-serve", "shape", "8192x128x262144", "base_port", port),
                     map("kind", "mock-openai", "host", "0.0.0.0"),
                     map("kind", "mock-openai", "api_key", "x"),
                     map("kind", "mock-openai", "python", "/usr/bin/echo"));

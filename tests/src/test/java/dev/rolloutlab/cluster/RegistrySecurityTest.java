@@ -81,6 +81,32 @@ class RegistrySecurityTest {
     }
 
     @Test
+    void entriesAreCappedAndAFullRegistryStillListsInLinearTime() {
+        try (RegistryServer reg = new RegistryServer("127.0.0.1", 0, "m", List.of(), Duration.ofSeconds(30), TOKEN)) {
+            OpenAiClient auth = new OpenAiClient(HTTP, reg.url(), TOKEN, true);
+            int written = 0;
+            for (int port = 1024; written < RegistryServer.MAX_ENTRIES_PER_WRITER; port += 1024) {
+                List<String> batch = new java.util.ArrayList<>();
+                for (int i = 0; i < 1024; i++) batch.add("127.0.0." + (1 + port / 1024) + ":" + (1024 + i));
+                var x = auth.post("/register", Map.of("backends", batch, "ttl_sec", 60), Map.of());
+                assertEquals(200, x.status(), x.body());
+                written += batch.size();
+            }
+            var full = auth.post("/register", Map.of("backends", List.of("127.0.1.1:2000")), Map.of());
+            assertEquals(429, full.status(), full.body());
+            assertTrue(full.json().path("error").asText().contains("at most"), full.body());
+            assertEquals(RegistryServer.MAX_ENTRIES_PER_WRITER, reg.backendList().size());
+            assertEquals(200, auth.post("/register", Map.of("backends", List.of("127.0.0.2:1024")), Map.of()).status(),
+                    "re-registering a known entry (a heartbeat) is not a new one");
+            // listing was quadratic (61k entries took 15 s); 4,096 entries, listed 20 times, take milliseconds now
+            long t0 = System.nanoTime();
+            for (int i = 0; i < 20; i++) assertEquals(200, auth.get("/backends").status());
+            double sec = (System.nanoTime() - t0) / 1e9;
+            assertTrue(sec < 5, "20 listings of a full registry took " + sec + " s, the balancer's fetch timeout is 5 s each");
+        }
+    }
+
+    @Test
     void aRegistrationExpiresWithoutHeartbeats() {
         try (RegistryServer reg = new RegistryServer("127.0.0.1", 0, "m", List.of(), Duration.ofSeconds(30), TOKEN)) {
             OpenAiClient auth = new OpenAiClient(HTTP, reg.url(), TOKEN, true);
