@@ -55,4 +55,14 @@ class CliMessagesTest {
             assertOneReadableLine(Processes.run(60, "agent", "--port", port, "--token-file", token.toString()), "in use");
         }
     }
+
+    @Test
+    void anEmptyApiKeyIsRefusedNotServedWithoutAuthentication() throws IOException {
+        assertOneReadableLine(Processes.run(120, "serve", "--model", TestModels.tiny().toString(), "--num-servers", "1",
+                "--base-port", "0", "--api-key="), "--api-key is empty");
+        Path empty = TestModels.tempDir("cli-key").resolve("key");
+        Files.writeString(empty, "\n");
+        assertOneReadableLine(Processes.run(60, "lb", "--listen-port", "0", "--backends", "127.0.0.1:1", "--api-key-file", empty.toString()),
+                "is empty");
+    }
 }
