@@ -25,7 +25,9 @@ final class PromptTokens {
         int context = engine.config().maxPositions();
         try {
             String text = chat ? template.render(req.messages()) : req.prompt();
-            return engine.tokenizer().encode(text, Math.max(0, context - req.maxTokens()));
+            // max_tokens alone past the context is max_tokens' fault (the engine says so); the prompt is still bounded
+            int budget = req.maxTokens() < context ? context - req.maxTokens() : context;
+            return engine.tokenizer().encode(text, budget);
         } catch (Tokenizer.OverLimit e) {
             throw OpenAiException.badRequest(chat ? "messages" : "prompt", "this model's maximum context length is " + context
                     + " tokens; the prompt has more than " + e.limit + " (at least " + e.atLeast + "), which with max_tokens "
