@@ -28,9 +28,12 @@ public final class SimHosts implements AutoCloseable {
     /** A stopped sweep (Ctrl-C) must not leave host processes behind: they outlive their namespaces otherwise. */
     private final Thread hook = new Thread(this::stop, "sim-hosts-stop");
 
+    private final LinkProfile link;
+
     private SimHosts(List<ServeProcess> hosts, int ports, LinkProfile link) {
         this.hosts = hosts;
         this.ports = ports;
+        this.link = link;
         Runtime.getRuntime().addShutdownHook(hook);
         try {
             for (ServeProcess h : hosts) {
@@ -87,6 +90,11 @@ public final class SimHosts implements AutoCloseable {
     /** Every port of the first {@code n} hosts. */
     public List<String> urls(int n) {
         return urls().subList(0, n * ports);
+    }
+
+    /** The round trip the relays add before any compensation. */
+    double linkRttMs() {
+        return link.rttMs();
     }
 
     /** Takes a measured round-trip cost of the relays themselves off their delays (half each way). */

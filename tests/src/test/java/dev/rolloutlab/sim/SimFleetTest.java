@@ -35,12 +35,82 @@ class SimFleetTest {
         new Profile("fast", new dev.rolloutlab.engine.TimingModel(2, 0.01, 2, 0.1, 0, 32), 1, 1, "test", "", "").write(profile);
     }
 
+    /**
+     * One fleet, one set of processes and connections: blocks of requests alternate between the link's delay and the
+     * same relays at zero delay, so the difference of paired blocks is the delay alone; what separate fleets add (one
+     * launch's TTFT differs from the next by ±0.6 ms here) and the relay's own cost cancel. The tolerance is the paired
+     * differences' own 95 % interval half-width plus the timer's lateness (a parked thread wakes up to 0.25 ms late on
+     * a busy machine, measured by {@link #timerLatenessMs()}). A control pairs zero with zero: it must read about 0, and
+     * must not pass as 5, so the assertion can fail.
+     */
     @Test
-    void fourHostsBehindA5msLinkAnswer5msLaterThanBehindNone() {
-        double none = medianTtft(LinkProfile.parse("rtt=0"));
-        double slow = medianTtft(LinkProfile.parse("rtt=5"));
-        System.err.printf("median TTFT over 4 hosts: %.2f ms unshaped, %.2f ms at 5 ms RTT%n", none, slow);
-        assertEquals(5.0, slow - none, 1.0, "one round trip more per request: " + none + " vs " + slow);
+    void fourHostsBehindA5msLinkAnswer5msLaterThanTheSameRelaysAtZero() {
+        double rtt = 5;
+        try (NetnsFleet f = NetnsFleet.up(4, LinkProfile.parse("rtt=" + rtt), 1);
+             SimHosts h = SimHosts.start(f, 4, 1, profile.toString(), token, TestModels.tempDir("sim-ttft"))) {
+            List<OpenAiClient> cs = h.urls().stream().map(u -> new OpenAiClient(HTTP, u, null, true)).toList();
+            for (OpenAiClient c : cs) for (int i = 0; i < 5; i++) ttft(c); // connections and JIT warm
+            double[] delay = pairedDifferences(h, cs, rtt, 0);
+            double[] control = pairedDifferences(h, cs, 0, 0);
+            double late = timerLatenessMs();
+            double added = mean(delay), slack = halfWidth(delay) + late;
+            double zero = mean(control), controlSlack = halfWidth(control) + late;
+            System.err.printf("added by a %.0f ms link: %.2f ms ± %.2f; control %.2f ms ± %.2f (timer lateness %.2f ms)%n",
+                    rtt, added, slack, zero, controlSlack, late);
+            assertEquals(rtt, added, slack, "one round trip more per request, paired on the same fleet: " + Arrays.toString(delay));
+            assertEquals(0, zero, controlSlack, "the control reads the same relays at zero twice: " + Arrays.toString(control));
+            assertTrue(Math.abs(zero - rtt) > controlSlack, "the control could pass as " + rtt + " ms: the test could not fail");
+        }
+        assertEquals(List.of(), NetnsFleet.leftovers());
+    }
+
+    /** Per block pair: median TTFT with the relays at {@code rttA}, minus the same at {@code rttB}, blocks alternating. */
+    private static double[] pairedDifferences(SimHosts h, List<OpenAiClient> cs, double rttA, double rttB) {
+        double link = h.linkRttMs();
+        double[] d = new double[10];
+        for (int pair = 0; pair < d.length; pair++) {
+            double[] m = new double[2];
+            for (int half = 0; half < 2; half++) {
+                boolean a = (pair + half) % 2 == 0; // ABBA order: a drift in time cancels too
+                h.compensate(link - (a ? rttA : rttB));
+                double[] t = new double[12];
+                for (int i = 0; i < t.length; i++) t[i] = ttft(cs.get(i % cs.size()));
+                Arrays.sort(t);
+                m[a ? 0 : 1] = (t[5] + t[6]) / 2;
+            }
+            d[pair] = m[0] - m[1];
+        }
+        h.compensate(0);
+        return d;
+    }
+
+    private static double ttft(OpenAiClient c) {
+        OpenAiClient.Result r = c.complete(CompletionRequest.completion("sim", new int[]{5, 6, 7}, 1, 0.0).withStream(true, false));
+        assertTrue(r.ok(), r.error());
+        return (r.firstTokenNs() - r.sentNs()) / 1e6;
+    }
+
+    private static double mean(double[] x) {
+        return Arrays.stream(x).average().orElseThrow();
+    }
+
+    /** The 95 % t-interval's half-width of the mean of {@code x} (10 pairs: t = 2.26). */
+    private static double halfWidth(double[] x) {
+        double m = mean(x), ss = 0;
+        for (double v : x) ss += (v - m) * (v - m);
+        return 2.26 * Math.sqrt(ss / (x.length - 1) / x.length);
+    }
+
+    /** How late a thread parked for 2.5 ms wakes, median of 50, twice (each direction of the link parks once). */
+    private static double timerLatenessMs() {
+        double[] late = new double[50];
+        for (int i = 0; i < late.length; i++) {
+            long t0 = System.nanoTime();
+            java.util.concurrent.locks.LockSupport.parkNanos(2_500_000);
+            late[i] = (System.nanoTime() - t0 - 2_500_000) / 1e6;
+        }
+        Arrays.sort(late);
+        return 2 * Math.max(0, late[late.length / 2]);
     }
 
     @Test
@@ -152,24 +222,6 @@ class SimFleetTest {
             assertNotEquals(0, r.exit(), r.out() + r.err());
             assertTrue(r.err().contains("160 MB per push") && r.err().contains("raise --bytes-scale"), r.err());
             assertEquals(List.of(), NetnsFleet.leftovers());
-        }
-    }
-
-    /** Median time to first token of 40 single-token requests spread over 4 simulated hosts, on kept-alive connections. */
-    private static double medianTtft(LinkProfile link) {
-        try (NetnsFleet f = NetnsFleet.up(4, link, 1);
-             SimHosts h = SimHosts.start(f, 4, 1, profile.toString(), token, TestModels.tempDir("sim-ttft"))) {
-            List<OpenAiClient> cs = h.urls().stream().map(u -> new OpenAiClient(HTTP, u, null, true)).toList();
-            CompletionRequest req = CompletionRequest.completion("sim", new int[]{5, 6, 7}, 1, 0.0).withStream(true, false);
-            for (OpenAiClient c : cs) for (int i = 0; i < 3; i++) assertTrue(c.complete(req).ok()); // connections and JIT warm
-            double[] t = new double[40];
-            for (int i = 0; i < t.length; i++) {
-                OpenAiClient.Result r = cs.get(i % cs.size()).complete(req);
-                assertTrue(r.ok(), r.error());
-                t[i] = (r.firstTokenNs() - r.sentNs()) / 1e6;
-            }
-            Arrays.sort(t);
-            return (t[19] + t[20]) / 2;
         }
     }
 }
