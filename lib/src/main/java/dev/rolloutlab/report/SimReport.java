@@ -53,9 +53,11 @@ public final class SimReport {
         for (JsonNode a : cfg.path("assumptions")) sb.append("- ").append(a.asText()).append('\n');
         JsonNode check = cfg.path("link_check");
         if (!check.isMissingNode()) {
-            sb.append(String.format(java.util.Locale.ROOT, "%n## Link check%n%nMeasured before the run on host 1: round trip %.3f ms (profile %.3f ms), "
-                            + "rate %.1f Mbit/s (profile %.1f Mbit/s after scaling)%s.%n", check.path("rtt_ms").asDouble(), check.path("expected_rtt_ms").asDouble(),
-                    check.path("rate_mbit").asDouble(), check.path("expected_rate_mbit").asDouble(), check.path("failure").isTextual() ? ": " + check.path("failure").asText() : ""));
+            sb.append(String.format(java.util.Locale.ROOT, "%n## Link check%n%nMeasured before the run on host 1: round trip %.3f ms (profile %.3f ms ± %.3f, "
+                            + "after taking %.3f ms of the delay relays' own cost off), rate %.1f Mbit/s (profile %.1f Mbit/s after scaling)%s.%n",
+                    check.path("rtt_ms").asDouble(), check.path("expected_rtt_ms").asDouble(), check.path("tolerance_ms").asDouble(Double.NaN),
+                    check.path("relay_cost_ms").asDouble(Double.NaN), check.path("rate_mbit").asDouble(), check.path("expected_rate_mbit").asDouble(),
+                    check.path("failure").isTextual() ? ": " + check.path("failure").asText() : ""));
         }
         sb.append("\n## Throughput and latency\n\nmachine_cpu_busy_pct: this machine's CPU while the point ran; above 90 % the client, the ")
                 .append("balancer and the simulated hosts compete for its cores, and the point shows this machine, not the pod; so does a point ")

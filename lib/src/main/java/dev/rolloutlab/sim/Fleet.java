@@ -68,8 +68,8 @@ public final class Fleet implements RemoteFleet, AutoCloseable {
                 sim.close();
                 throw new IllegalStateException("link check failed: " + check.failure());
             }
-            log.printf("compare: link check: round trip %.3f ms (profile %.3f), weights' rate %.1f Mbit/s (profile %.1f after --bytes-scale %.0f)%n",
-                    check.rttMs(), check.expectedRttMs(), check.rateMbit(), check.expectedRateMbit(), s.bytesScale());
+            log.printf("compare: link check: round trip %.3f ms (profile %.3f ± %.3f), weights' rate %.1f Mbit/s (profile %.1f after --bytes-scale %.0f)%n",
+                    check.rttMs(), check.expectedRttMs(), check.toleranceMs(), check.rateMbit(), check.expectedRateMbit(), s.bytesScale());
             Fleet f = new Fleet(s, net, sim, profile, check, http, token);
             f.align();
             return f;

@@ -79,8 +79,8 @@ public final class Sweep {
                 var http = OpenAiClient.http(4096, Duration.ofSeconds(300), Duration.ofSeconds(30));
                 LinkCheck check = LinkCheck.measure(sim, http, c.link(), c.bytesScale(), token, true);
                 run.put("link_check", check);
-                log.printf("sim: link check: round trip %.3f ms (profile %.3f), rate %.1f Mbit/s (profile %.1f after scaling)%n",
-                        check.rttMs(), check.expectedRttMs(), check.rateMbit(), check.expectedRateMbit());
+                log.printf("sim: link check: round trip %.3f ms (profile %.3f ± %.3f), rate %.1f Mbit/s (profile %.1f after scaling)%n",
+                        check.rttMs(), check.expectedRttMs(), check.toleranceMs(), check.rateMbit(), check.expectedRateMbit());
                 if (!check.ok()) throw new IllegalStateException("link check failed: " + check.failure());
                 Propagation propagation = new Propagation(sim, http, token, max + 1, c.link(), c.bytesScale());
                 for (int h : c.hosts()) {
