@@ -29,4 +29,7 @@ public interface RemoteFleet {
 
     /** What the fleet's numbers rest on, in words for run.json and REPORT.md. */
     List<String> assumptions();
+
+    /** What was measured of the fleet's links before the run (a record, written to run.json as it is). */
+    Object linkCheck();
 }

@@ -147,7 +147,8 @@ public final class Fleet implements RemoteFleet, AutoCloseable {
         return profile;
     }
 
-    public LinkCheck check() {
+    @Override
+    public LinkCheck linkCheck() {
         return check;
     }
 

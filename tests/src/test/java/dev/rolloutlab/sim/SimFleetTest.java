@@ -189,8 +189,12 @@ class SimFleetTest {
         double inproc = legs.where(legs.stringColumn("topology").isEqualTo("inprocN")).doubleColumn("mean_e2el_ms").get(0);
         double http = legs.where(legs.stringColumn("topology").isEqualTo("httpN").and(legs.stringColumn("connection").isEqualTo("keep-alive")))
                 .doubleColumn("mean_e2el_ms").get(0);
-        assertTrue(http > inproc + 1.5, "the same simulated engines, plus a 2 ms link: " + inproc + " vs " + http);
         var run = dev.rolloutlab.util.Json.parse(Files.readString(out.resolve("run.json")));
+        var check = run.path("config").path("fleet").path("link_check");
+        // each request crosses the link once, there and back: at least the round trip the check measured, less its tolerance
+        double floor = check.path("rtt_ms").asDouble() - check.path("tolerance_ms").asDouble();
+        assertTrue(floor > 1, "the check measured a 2 ms link: " + check);
+        assertTrue(http > inproc + floor, "the same simulated engines, plus a 2 ms link: " + inproc + " vs " + http + ", link " + check);
         assertEquals("sim:2x2", run.path("config").path("fleet").path("spec").asText(), run.toString());
         assertTrue(Files.readString(out.resolve("REPORT.md")).contains("simulated fleet sim:2x2"));
         assertTrue(run.path("config").path("fleet").path("assumptions").size() >= 3, run.toString());
