@@ -73,6 +73,8 @@ public final class Calibrator {
         TimingModel alone = new TimingModel(Math.max(0, pre.beta()[0]), Math.max(0, pre.beta()[1]), Math.max(0, dec.beta()[0]), Math.max(0, dec.beta()[1]),
                 Math.max(0, dec.beta()[2]), maxBatch);
         TimingModel m = host.fit(clients, model, alone);
+        log.printf("  max batch %d: the --max-batch given, not measured (batches up to %d were); the host may take more%n", maxBatch,
+                batches.getLast());
         pool.close();
         return new Profile(name, m, pre.r2(), dec.r2(), "sim calibrate", target, java.time.Instant.now().toString());
     }

@@ -51,11 +51,18 @@ class SimCalibrationTest {
             TimingModel got = Profile.load(out.toString()).model();
             String both = "fitted " + got + " from " + truth + "\n" + r.err();
             Contention k = got.contention();
-            assertEquals(2.0, k.decodes(), 2.0 * 0.15, both);
+            // a fit cannot be closer than two measurements of the same host are to each other: the calibrator measures
+            // the host twice and says how far apart; the tolerance is the stated one or twice that, whichever is wider
+            java.util.regex.Matcher twice = java.util.regex.Pattern.compile("measured twice, (\\d+) % apart").matcher(r.err());
+            assertTrue(twice.find(), "the calibrator states its measurement's repeatability: " + r.err());
+            double noise = Integer.parseInt(twice.group(1)) / 100.0;
+            double shares = Math.max(0.15, 2 * noise), beside = Math.max(0.2, 2 * noise);
+            assertEquals(2.0, k.decodes(), 2.0 * shares, both);
             for (int prompt : new int[]{8, 448}) { // the contention loops' prompts with the default --max-context
-                assertEquals(1 / 1.5, 1 / k.prefills() + k.prefillShareSlope() * prompt, 1 / 1.5 * 0.15, "a " + prompt + "-token prefill's share: " + both);
+                assertEquals(1 / 1.5, 1 / k.prefills() + k.prefillShareSlope() * prompt, 1 / 1.5 * shares, "a " + prompt + "-token prefill's share: " + both);
             }
-            assertEquals(1.6, k.prefillBesideDecodes(), 1.6 * 0.2, both);
+            assertEquals(1.6, k.prefillBesideDecodes(), 1.6 * beside, both);
+            assertTrue(r.err().contains("max batch 8: the --max-batch given, not measured"), "says it did not measure the cap: " + r.err());
             assertEquals(0.2, got.stepCv(), 0.1, both);
             assertTrue(r.err().contains("a simulated host within"), r.err());
             assertEquals(truth.c(), got.c(), truth.c() * 0.10, "the step time alone comes from the first port alone: " + both);
