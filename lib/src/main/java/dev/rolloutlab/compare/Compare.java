@@ -341,8 +341,7 @@ public final class Compare {
         if (widest != null) m.put("widest_interval", Pooling.describe(widest));
         m.put("baselines", Pooling.BASELINES);
         if (topologies != null) m.put("compute", topologies.compute());
-        if (fleet != null) m.put("fleet", Map.of("spec", c.fleet(), "timing_model", c.timing(), "assumptions", fleet.assumptions(),
-                "link_check", fleet.linkCheck()));
+        if (fleet != null) m.put("fleet", Map.of("spec", c.fleet(), "timing_model", c.timing(), "assumptions", fleet.assumptions(), "link_check", fleet.linkCheck()));
         m.put("endpoint", endpoint == CompletionRequest.Endpoint.CHAT ? "chat" : "completions");
         m.put("calibration_ms_before", calibrationBefore);
         m.put("calibration_ms_after", calibrationAfter);
