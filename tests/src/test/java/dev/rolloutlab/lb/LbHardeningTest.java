@@ -2,12 +2,13 @@ package dev.rolloutlab.lb;
 
 import dev.rolloutlab.cluster.EchoOpenAiServer;
 import dev.rolloutlab.openai.OpenAiClient;
+import dev.rolloutlab.testing.Opened;
 import dev.rolloutlab.testing.Logs;
 import dev.rolloutlab.testing.CountingListener;
 import dev.rolloutlab.testing.TestModels;
 import dev.rolloutlab.util.Await;
 import dev.rolloutlab.util.Ports;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
 import java.net.Socket;
@@ -25,17 +26,8 @@ import static org.junit.jupiter.api.Assertions.*;
 /** The balancer as the probe stressed it: a backend that never answers, idle sockets by the thousand, open admin routes. */
 class LbHardeningTest {
     static final okhttp3.OkHttpClient HTTP = OpenAiClient.http(64, Duration.ofSeconds(90));
-    final List<AutoCloseable> open = new ArrayList<>();
-
-    @AfterEach
-    void closeAll() throws Exception {
-        for (int i = open.size() - 1; i >= 0; i--) open.get(i).close();
-    }
-
-    <T extends AutoCloseable> T keep(T c) {
-        open.add(c);
-        return c;
-    }
+    @AutoClose
+    final Opened open = new Opened();
 
     static OpenAiClient.Exchange chat(OpenAiClient c) {
         return c.post("/v1/chat/completions", Map.of("model", "m", "messages", List.of(Map.of("role", "user", "content", "hi"))), Map.of());
@@ -43,9 +35,9 @@ class LbHardeningTest {
 
     /** Two echo backends and one that accepts TCP but never answers, the hanging one first in the rotation. */
     List<String> backendsWithAHang() throws Exception {
-        CountingListener hang = keep(new CountingListener());
-        EchoOpenAiServer a = keep(new EchoOpenAiServer("127.0.0.1", 0, 1, "m", null));
-        EchoOpenAiServer b = keep(new EchoOpenAiServer("127.0.0.1", 0, 2, "m", null));
+        CountingListener hang = open.keep(new CountingListener());
+        EchoOpenAiServer a = open.keep(new EchoOpenAiServer("127.0.0.1", 0, 1, "m", null));
+        EchoOpenAiServer b = open.keep(new EchoOpenAiServer("127.0.0.1", 0, 2, "m", null));
         return List.of(hang.hostPort(), "127.0.0.1:" + a.port(), "127.0.0.1:" + b.port());
     }
 
@@ -57,7 +49,7 @@ class LbHardeningTest {
 
     @Test
     void noRequestWaitsLongerThanTheFirstByteTimeoutPlusOneRetry() throws Exception {
-        LoadBalancer lb = keep(new LoadBalancer(LbOptions.builder().backends(backendsWithAHang()).firstByteTimeout(Duration.ofSeconds(1))
+        LoadBalancer lb = open.keep(new LoadBalancer(LbOptions.builder().backends(backendsWithAHang()).firstByteTimeout(Duration.ofSeconds(1))
                 .healthInterval(Duration.ofSeconds(30)).build())); // no help from the health checker in this test
         OpenAiClient c = new OpenAiClient(HTTP, lb.url(), null, true);
         double budget = 1.0 + 1.0; // the timeout, plus one retry on a healthy backend (milliseconds) and slack for a busy machine
@@ -73,7 +65,7 @@ class LbHardeningTest {
     @Test
     void aBackendItsHealthCheckMarkedDownGetsNoNewRequestsAndWaitersFailOver() throws Exception {
         List<String> backends = backendsWithAHang();
-        LoadBalancer lb = keep(new LoadBalancer(LbOptions.builder().backends(backends).healthInterval(Duration.ofMillis(200))
+        LoadBalancer lb = open.keep(new LoadBalancer(LbOptions.builder().backends(backends).healthInterval(Duration.ofMillis(200))
                 .healthTimeout(Duration.ofMillis(500)).build())); // first-byte timeout auto: the 60 s backend timeout, nothing observed yet
         OpenAiClient c = new OpenAiClient(HTTP, lb.url(), null, true);
         Backend hung = lb.backends().get(0);
@@ -91,8 +83,8 @@ class LbHardeningTest {
 
     @Test
     void connectionsBeyondTheLimitGetAQuick503AndTheBalancerKeepsServing() throws Exception {
-        EchoOpenAiServer a = keep(new EchoOpenAiServer("127.0.0.1", 0, 1, "m", null));
-        LoadBalancer lb = keep(new LoadBalancer(LbOptions.builder().backends(List.of("127.0.0.1:" + a.port())).maxConnections(8).build()));
+        EchoOpenAiServer a = open.keep(new EchoOpenAiServer("127.0.0.1", 0, 1, "m", null));
+        LoadBalancer lb = open.keep(new LoadBalancer(LbOptions.builder().backends(List.of("127.0.0.1:" + a.port())).maxConnections(8).build()));
         List<Socket> idle = new ArrayList<>();
         try {
             for (int i = 0; i < 8; i++) idle.add(new Socket("127.0.0.1", lb.port()));
@@ -125,7 +117,7 @@ class LbHardeningTest {
 
     @Test
     void outOfFileDescriptorsTheAcceptLoopBacksOffAndLogsOncePerInterval() throws Exception {
-        EchoOpenAiServer a = keep(new EchoOpenAiServer("127.0.0.1", 0, 1, "m", null));
+        EchoOpenAiServer a = open.keep(new EchoOpenAiServer("127.0.0.1", 0, 1, "m", null));
         int port = Ports.free();
         Path err = TestModels.tempDir("lb-emfile").resolve("lb.err");
         List<String> cmd = new ArrayList<>(dev.rolloutlab.process.ChildJvm.command("lb", List.of("--listen-port", String.valueOf(port),
@@ -158,8 +150,8 @@ class LbHardeningTest {
 
     @Test
     void adminRoutesNeedTheKeyMetricsAreTheOperatorsChoiceAndBadFramingGetsJson() throws Exception {
-        EchoOpenAiServer a = keep(new EchoOpenAiServer("127.0.0.1", 0, 1, "m", "k"));
-        LoadBalancer lb = keep(new LoadBalancer(LbOptions.builder().backends(List.of("127.0.0.1:" + a.port())).apiKey("k").build()));
+        EchoOpenAiServer a = open.keep(new EchoOpenAiServer("127.0.0.1", 0, 1, "m", "k"));
+        LoadBalancer lb = open.keep(new LoadBalancer(LbOptions.builder().backends(List.of("127.0.0.1:" + a.port())).apiKey("k").build()));
         OpenAiClient anon = new OpenAiClient(HTTP, lb.url(), null, true), keyed = new OpenAiClient(HTTP, lb.url(), "k", true);
         assertEquals(401, anon.get("/admin/backends").status());
         assertEquals(401, anon.get("/metrics").status());
@@ -168,7 +160,7 @@ class LbHardeningTest {
         var unauthorized = chat(anon);
         assertEquals(401, unauthorized.status());
         assertEquals("invalid_api_key", unauthorized.json().path("error").path("code").asText(), unauthorized.body());
-        LoadBalancer pub = keep(new LoadBalancer(LbOptions.builder().backends(List.of("127.0.0.1:" + a.port())).apiKey("k").publicMetrics(true).build()));
+        LoadBalancer pub = open.keep(new LoadBalancer(LbOptions.builder().backends(List.of("127.0.0.1:" + a.port())).apiKey("k").publicMetrics(true).build()));
         assertEquals(200, new OpenAiClient(HTTP, pub.url(), null, true).get("/metrics").status());
         try (Socket s = new Socket("127.0.0.1", lb.port())) {
             s.getOutputStream().write("POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));

@@ -8,10 +8,11 @@ import dev.rolloutlab.bench.Target;
 import dev.rolloutlab.bench.Workload;
 import dev.rolloutlab.openai.CompletionRequest;
 import dev.rolloutlab.openai.OpenAiClient;
+import dev.rolloutlab.testing.Opened;
 import dev.rolloutlab.server.ServerGroup;
 import dev.rolloutlab.testing.TestModels;
 import dev.rolloutlab.util.Await;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;
@@ -30,12 +31,8 @@ import static org.junit.jupiter.api.Assertions.*;
 /** The seed's four scenarios plus streaming, kill-under-load, update windows and load-aware routing, on real servers. */
 class LoadBalancerTest {
     static final okhttp3.OkHttpClient HTTP = OpenAiClient.http(64, Duration.ofSeconds(60));
-    final List<AutoCloseable> open = new ArrayList<>();
-
-    @AfterEach
-    void closeAll() throws Exception {
-        for (int i = open.size() - 1; i >= 0; i--) open.get(i).close();
-    }
+    @AutoClose
+    final Opened open = new Opened();
 
     /** n single-port servers, backend ids 0..n-1, each closable on its own. */
     List<ServerGroup> servers(int n, Path model, String adminToken) {
@@ -43,7 +40,7 @@ class LoadBalancerTest {
         for (int i = 0; i < n; i++) {
             ServerGroup g = ServerGroup.start(ServerGroup.Spec.builder(model).engines(ServerGroup.Engines.SHARED).backendIdBase(i)
                     .servedModelName("m").weightAdmin(adminToken).idleTimeout(Duration.ofSeconds(30)).build());
-            open.add(g);
+            open.keep(g);
             gs.add(g);
         }
         return gs;
@@ -52,7 +49,7 @@ class LoadBalancerTest {
     LoadBalancer lb(List<ServerGroup> gs, Policy p) {
         LoadBalancer lb = new LoadBalancer(LbOptions.builder().backends(gs.stream().map(g -> g.urls().get(0)).toList()).policy(p)
                 .backendTimeout(Duration.ofSeconds(20)).healthInterval(Duration.ofMillis(200)).adminToken("lbtok").build());
-        open.add(lb);
+        open.keep(lb);
         return lb;
     }
 
@@ -226,7 +223,7 @@ class LoadBalancerTest {
                 Duration.ofSeconds(30), "regtok")) {
             LoadBalancer lb = new LoadBalancer(LbOptions.builder().registry(reg.url(), null).backendTimeout(Duration.ofSeconds(20))
                     .healthInterval(Duration.ofMillis(200)).build());
-            open.add(lb);
+            open.keep(lb);
             OpenAiClient c = new OpenAiClient(HTTP, lb.url(), null, true);
             assertEquals(List.of(a), lb.backends().stream().map(Backend::label).toList());
             new OpenAiClient(HTTP, reg.url(), "regtok", true).post("/register", Map.of("backends", List.of(b)), Map.of());
@@ -267,7 +264,7 @@ class LoadBalancerTest {
     void aBackendThatHangsAfterHeadersIsCutAtTheBackendTimeout() throws Exception {
         try (var hang = new dev.rolloutlab.testing.HangAfterHeadersFixture()) {
             LoadBalancer lb = new LoadBalancer(LbOptions.builder().backends(List.of(hang.url())).backendTimeout(Duration.ofSeconds(1)).build());
-            open.add(lb);
+            open.keep(lb);
             OpenAiClient c = new OpenAiClient(HTTP, lb.url(), null, true);
             long t0 = System.nanoTime();
             OpenAiClient.Result r = c.complete(CompletionRequest.completion(null, new int[]{5, 6}, 8, 0).withStream(true, true));

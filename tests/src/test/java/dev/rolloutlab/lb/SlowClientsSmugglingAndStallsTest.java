@@ -2,10 +2,11 @@ package dev.rolloutlab.lb;
 
 import dev.rolloutlab.cluster.EchoOpenAiServer;
 import dev.rolloutlab.openai.OpenAiClient;
+import dev.rolloutlab.testing.Opened;
 import dev.rolloutlab.server.ServerGroup;
 import dev.rolloutlab.testing.TestModels;
 import dev.rolloutlab.util.Await;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -33,21 +34,12 @@ import static org.junit.jupiter.api.Assertions.*;
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class SlowClientsSmugglingAndStallsTest {
     static final okhttp3.OkHttpClient HTTP = OpenAiClient.http(64, Duration.ofSeconds(90));
-    final List<AutoCloseable> open = new ArrayList<>();
-
-    @AfterEach
-    void closeAll() throws Exception {
-        for (int i = open.size() - 1; i >= 0; i--) open.get(i).close();
-    }
-
-    <T extends AutoCloseable> T keep(T c) {
-        open.add(c);
-        return c;
-    }
+    @AutoClose
+    final Opened open = new Opened();
 
     LoadBalancer echoLb(LbOptions.ClientLimits limits) {
-        EchoOpenAiServer a = keep(new EchoOpenAiServer("127.0.0.1", 0, 1, "m", null));
-        return keep(new LoadBalancer(LbOptions.builder().backends(List.of("127.0.0.1:" + a.port())).clients(limits).build()));
+        EchoOpenAiServer a = open.keep(new EchoOpenAiServer("127.0.0.1", 0, 1, "m", null));
+        return open.keep(new LoadBalancer(LbOptions.builder().backends(List.of("127.0.0.1:" + a.port())).clients(limits).build()));
     }
 
     static Socket connect(LoadBalancer lb, String from) throws Exception {
@@ -190,11 +182,11 @@ class SlowClientsSmugglingAndStallsTest {
 
     @Test
     void aBackendThatPassesHealthButStallsCompletionsHoldsNoRequestPastTheLimitPlusOneRetry() throws Exception {
-        ServerGroup good = keep(ServerGroup.start(ServerGroup.Spec.builder(TestModels.tiny()).ports(List.of(0)).servedModelName("m").build()));
-        ServerGroup stalled = keep(ServerGroup.start(ServerGroup.Spec.builder(TestModels.tiny()).ports(List.of(0)).servedModelName("m")
+        ServerGroup good = open.keep(ServerGroup.start(ServerGroup.Spec.builder(TestModels.tiny()).ports(List.of(0)).servedModelName("m").build()));
+        ServerGroup stalled = open.keep(ServerGroup.start(ServerGroup.Spec.builder(TestModels.tiny()).ports(List.of(0)).servedModelName("m")
                 .testDelay(Duration.ofMinutes(5)).build()));
         Duration limit = Duration.ofSeconds(1);
-        LoadBalancer lb = keep(new LoadBalancer(LbOptions.builder()
+        LoadBalancer lb = open.keep(new LoadBalancer(LbOptions.builder()
                 .backends(List.of(stalled.urls().get(0).substring(7), good.urls().get(0).substring(7)))
                 .firstByteTimeout(limit).healthInterval(Duration.ofMillis(200)).breaker(3, Duration.ofSeconds(60)).build()));
         OpenAiClient c = new OpenAiClient(HTTP, lb.url(), null, true);
