@@ -71,7 +71,10 @@ class SharedCoresTest {
         entered.await();
         while (shared.size() < 150) shared.add((double) timed(() -> SharedCores.PROCESS.run(4_000_000, false, 0.5, 1, 0.5)) / 1e6);
         beside.join();
-        assertTrue(cv(alone) < 0.1, "alone, a step keeps its time: " + cv(alone));
+        // alone the engine adds no variation; the timer adds late wake-ups on a busy machine (one 4 ms step took 6 here),
+        // outliers the plain coefficient counts in full: the robust one (from the median absolute deviation) reads the
+        // steps' own spread, about 0.01 alone against about 0.5 had the variation been applied (physical separation)
+        assertTrue(robustCv(alone) < 0.1, "alone, a step keeps its time: " + robustCv(alone) + " " + alone);
         assertEquals(4.0, mean(shared), 4.0 * 0.15, "sharing with room for both: the same time on average");
         assertEquals(0.5, cv(shared), 0.15, "and varying by half of it");
     }
@@ -84,6 +87,16 @@ class SharedCoresTest {
 
     private static double mean(List<Double> xs) {
         return xs.stream().mapToDouble(Double::doubleValue).average().orElseThrow();
+    }
+
+    private static double median(List<Double> xs) {
+        double[] a = xs.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+        return (a[(a.length - 1) / 2] + a[a.length / 2]) / 2;
+    }
+
+    private static double robustCv(List<Double> xs) {
+        double m = median(xs);
+        return 1.4826 * median(xs.stream().map(x -> Math.abs(x - m)).toList()) / m;
     }
 
     private static double cv(List<Double> xs) {
