@@ -1,15 +1,15 @@
 package dev.rolloutlab.cluster;
 
-import dev.rolloutlab.http1.Fetch;
-import dev.rolloutlab.util.Secrets;
+import static dev.rolloutlab.util.Http.json;
+
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.rolloutlab.http1.Fetch;
 import dev.rolloutlab.openai.OpenAiClient;
 import dev.rolloutlab.util.HostPort;
 import dev.rolloutlab.util.Http;
-import static dev.rolloutlab.util.Http.json;
+import dev.rolloutlab.util.Secrets;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
-
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -40,11 +40,12 @@ public final class Agent implements AutoCloseable {
      */
     public record Config(String token, String serverHost, String serverApiKey, Map<String, LaunchTemplate> templates) {
         public Config {
-            if (token == null || token.isBlank()) throw new IllegalArgumentException("the agent needs a token (--token-file)");
+            if (token == null || token.isBlank())
+                throw new IllegalArgumentException("the agent needs a token (--token-file)");
             if (serverApiKey != null && serverApiKey.isBlank()) serverApiKey = null;
             if (!HostPort.isLoopback(serverHost) && serverApiKey == null) {
-                throw new IllegalArgumentException("--server-host " + serverHost + " exposes started servers beyond loopback: "
-                        + "give them a key with --server-api-key-file");
+                throw new IllegalArgumentException("--server-host " + serverHost
+                        + " exposes started servers beyond loopback: " + "give them a key with --server-api-key-file");
             }
         }
 
@@ -73,7 +74,10 @@ public final class Agent implements AutoCloseable {
             cfg.http.maxRequestSize = MAX_BODY;
             cfg.routes.before("/admin/*", ctx -> {
                 if (!Secrets.equal("Bearer " + token, ctx.header("Authorization"))) {
-                    json(ctx, 401, Map.of("ok", false, "error", "unauthorized: Authorization: Bearer <agent token> required"));
+                    json(
+                            ctx,
+                            401,
+                            Map.of("ok", false, "error", "unauthorized: Authorization: Bearer <agent token> required"));
                     ctx.skipRemainingHandlers();
                 }
             });
@@ -102,7 +106,8 @@ public final class Agent implements AutoCloseable {
      * registry token is the agent token; the servers' API key goes along, and the registry shows it to token holders only.
      */
     public void registerWith(String registryUrl, String advertiseHost, Duration ttl) {
-        OpenAiClient c = new OpenAiClient(OpenAiClient.http(1, Duration.ofSeconds(5)), registryUrl, config.token(), true);
+        OpenAiClient c =
+                new OpenAiClient(OpenAiClient.http(1, Duration.ofSeconds(5)), registryUrl, config.token(), true);
         long every = Math.max(1, ttl.toMillis() / 3);
         register = () -> {
             Service s = current();
@@ -117,8 +122,9 @@ public final class Agent implements AutoCloseable {
                 body.put("ttl_sec", ttl.toMillis() / 1000.0);
                 if (config.serverApiKey() != null) body.put("api_key", config.serverApiKey());
                 var x = c.post(change.getKey(), body, Map.of());
-                if (x.status() != 200) System.err.println("agent: registry " + registryUrl + " refused " + change.getKey() + ": "
-                        + (x.error() != null ? x.error() : x.status() + " " + x.body()));
+                if (x.status() != 200)
+                    System.err.println("agent: registry " + registryUrl + " refused " + change.getKey() + ": "
+                            + (x.error() != null ? x.error() : x.status() + " " + x.body()));
             }
         };
         heartbeat.scheduleWithFixedDelay(register, 0, every, TimeUnit.MILLISECONDS);
@@ -127,7 +133,10 @@ public final class Agent implements AutoCloseable {
         registerWhenReady = () -> {
             long until = System.nanoTime() + every * 1_000_000L;
             Service s = current();
-            while (s != null && s.alive() && System.nanoTime() < until && !s.ports().stream().allMatch(this::healthy)) {
+            while (s != null
+                    && s.alive()
+                    && System.nanoTime() < until
+                    && !s.ports().stream().allMatch(this::healthy)) {
                 try {
                     Thread.sleep(200);
                 } catch (InterruptedException e) {
@@ -140,10 +149,16 @@ public final class Agent implements AutoCloseable {
 
     /** Whether the local server on {@code port} answers {@code /health} 200 (servers without one: {@code /v1/models}). */
     private boolean healthy(int port) {
-        String base = "http://" + (config.serverHost().equals("0.0.0.0") ? "127.0.0.1" : config.serverHost()) + ":" + port;
+        String base =
+                "http://" + (config.serverHost().equals("0.0.0.0") ? "127.0.0.1" : config.serverHost()) + ":" + port;
         try {
-            int st = Fetch.get(base + "/health", config.serverApiKey(), Duration.ofSeconds(2), 1 << 16).status();
-            return st == 200 || st == 404 && Fetch.get(base + "/v1/models", config.serverApiKey(), Duration.ofSeconds(2), 1 << 20).status() == 200;
+            int st = Fetch.get(base + "/health", config.serverApiKey(), Duration.ofSeconds(2), 1 << 16)
+                    .status();
+            return st == 200
+                    || st == 404
+                            && Fetch.get(base + "/v1/models", config.serverApiKey(), Duration.ofSeconds(2), 1 << 20)
+                                            .status()
+                                    == 200;
         } catch (java.io.IOException e) {
             return false;
         }
@@ -166,8 +181,15 @@ public final class Agent implements AutoCloseable {
         }
         for (String f : COMMAND_LIKE) {
             if (b.has(f)) {
-                json(ctx, 400, Map.of("ok", false, "error", "start requests name a template 'kind' and its parameters; they never carry a command ('"
-                        + f + "' refused)"));
+                json(
+                        ctx,
+                        400,
+                        Map.of(
+                                "ok",
+                                false,
+                                "error",
+                                "start requests name a template 'kind' and its parameters; they never carry a command ('"
+                                        + f + "' refused)"));
                 return;
             }
         }
@@ -217,19 +239,30 @@ public final class Agent implements AutoCloseable {
         for (var it = b.fieldNames(); it.hasNext(); ) {
             String f = it.next();
             if (!CONTROL.contains(f) && !MOCK_FIELDS.contains(f)) {
-                throw new IllegalArgumentException("mock-openai takes " + MOCK_FIELDS + "; '" + f + "' is not a request field"
-                        + (f.equals("host") || f.equals("api_key") ? " (the agent's operator sets it: --server-host, --server-api-key-file)" : ""));
+                throw new IllegalArgumentException(
+                        "mock-openai takes " + MOCK_FIELDS + "; '" + f + "' is not a request field"
+                                + (f.equals("host") || f.equals("api_key")
+                                        ? " (the agent's operator sets it: --server-host, --server-api-key-file)"
+                                        : ""));
             }
         }
         long n = intField(b, "num_servers", 0, 0, MAX_MOCK_SERVERS);
         long basePort = intField(b, "base_port", 0, 0, 65535);
         if (basePort != 0 && (basePort < 1024 || basePort + Math.max(n, 4) - 1 > 65535)) {
-            throw new IllegalArgumentException("base_port must be 0 (free ports) or leave room in 1024-65535, got " + basePort);
+            throw new IllegalArgumentException(
+                    "base_port must be 0 (free ports) or leave room in 1024-65535, got " + basePort);
         }
         String model = b.path("model_id").asText("mock-model");
-        if (!model.matches("[A-Za-z0-9._/@:-]{1,128}")) throw new IllegalArgumentException("model_id must be 1-128 characters of A-Za-z0-9._/@:-");
+        if (!model.matches("[A-Za-z0-9._/@:-]{1,128}"))
+            throw new IllegalArgumentException("model_id must be 1-128 characters of A-Za-z0-9._/@:-");
         int count = n > 0 ? (int) n : 4; // the original tools' quirk: a falsy number means the default
-        return () -> Service.mock(config.serverHost(), count, (int) basePort, model, config.serverApiKey() == null ? "" : config.serverApiKey(), 0);
+        return () -> Service.mock(
+                config.serverHost(),
+                count,
+                (int) basePort,
+                model,
+                config.serverApiKey() == null ? "" : config.serverApiKey(),
+                0);
     }
 
     private static long intField(JsonNode b, String f, long def, long min, long max) {
@@ -247,19 +280,23 @@ public final class Agent implements AutoCloseable {
         b.fields().forEachRemaining(e -> {
             if (CONTROL.contains(e.getKey())) return;
             JsonNode v = e.getValue();
-            if (!v.isValueNode() || v.isNull()) throw new IllegalArgumentException("parameter " + e.getKey() + " must be a string, number or boolean");
+            if (!v.isValueNode() || v.isNull())
+                throw new IllegalArgumentException("parameter " + e.getKey() + " must be a string, number or boolean");
             request.put(e.getKey(), v.asText());
         });
         Map<String, String> operator = new LinkedHashMap<>();
         if (t.params().containsKey("host")) operator.put("host", config.serverHost());
         if (config.serverApiKey() != null && !t.putApiKey(operator, config.serverApiKey(), workdir)) {
-            throw new IllegalArgumentException("template " + kind + " has no api_key_file or api_key parameter, so its servers would serve "
-                    + config.serverHost() + " without the agent's key");
+            throw new IllegalArgumentException(
+                    "template " + kind + " has no api_key_file or api_key parameter, so its servers would serve "
+                            + config.serverHost() + " without the agent's key");
         }
         LaunchTemplate.Expanded ex = t.expand(operator, request);
-        if (ex.ports().contains(0)) throw new IllegalArgumentException("base_port 0 works only for mock-openai; give a port range");
+        if (ex.ports().contains(0))
+            throw new IllegalArgumentException("base_port 0 works only for mock-openai; give a port range");
         String logName = b.path("log_name").asText("agent_" + kind + ".log");
-        if (!logName.matches("[A-Za-z0-9._-]{1,128}") || logName.startsWith(".")) throw new IllegalArgumentException("log_name must be a plain file name");
+        if (!logName.matches("[A-Za-z0-9._-]{1,128}") || logName.startsWith("."))
+            throw new IllegalArgumentException("log_name must be a plain file name");
         return () -> Service.process(ex, workdir, workdir.resolve(logName));
     }
 

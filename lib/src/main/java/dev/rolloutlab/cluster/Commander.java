@@ -1,10 +1,9 @@
 package dev.rolloutlab.cluster;
 
-import dev.rolloutlab.util.Await;
-import dev.rolloutlab.util.HostPort;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rolloutlab.openai.OpenAiClient;
-
+import dev.rolloutlab.util.Await;
+import dev.rolloutlab.util.HostPort;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -22,16 +21,34 @@ public final class Commander implements AutoCloseable {
      * The original tools' flags, plus the agent token, the registry token (writes are refused without one) and the API key
      * local servers require (mandatory when they bind beyond loopback).
      */
-    public record Options(String backendKind, String model, int numServersPerWorker, int basePort, String bindHost,
-                          String loadFormat, int contextLength, int maxTotalTokens, int maxPrefillTokens,
-                          boolean enableWeightReload, String python, List<String> remoteAgents, Duration startupTimeout,
-                          String registryHost, int registryPort, String advertiseHost, Path workdir, String agentToken,
-                          int remoteBasePort, String registryToken, String serverApiKey) {
+    public record Options(
+            String backendKind,
+            String model,
+            int numServersPerWorker,
+            int basePort,
+            String bindHost,
+            String loadFormat,
+            int contextLength,
+            int maxTotalTokens,
+            int maxPrefillTokens,
+            boolean enableWeightReload,
+            String python,
+            List<String> remoteAgents,
+            Duration startupTimeout,
+            String registryHost,
+            int registryPort,
+            String advertiseHost,
+            Path workdir,
+            String agentToken,
+            int remoteBasePort,
+            String registryToken,
+            String serverApiKey) {
         public Options {
             if (serverApiKey != null && serverApiKey.isBlank()) serverApiKey = null;
             if (numServersPerWorker > 0 && !HostPort.isLoopback(bindHost) && serverApiKey == null) {
-                throw new IllegalArgumentException("--bind-host " + bindHost + " exposes the local servers beyond loopback: "
-                        + "give them a key with --server-api-key-file");
+                throw new IllegalArgumentException(
+                        "--bind-host " + bindHost + " exposes the local servers beyond loopback: "
+                                + "give them a key with --server-api-key-file");
             }
         }
     }
@@ -70,21 +87,32 @@ public final class Commander implements AutoCloseable {
                 OpenAiClient.Exchange x = c.post("/admin/start", payload(), Map.of());
                 JsonNode r = x.status() > 0 ? safeJson(x) : null;
                 if (r == null || !r.path("ok").asBoolean(false)) {
-                    throw new IllegalStateException("remote start failed for " + agent + ": " + (x.error() != null ? x.error() : x.status() + " " + x.body()));
+                    throw new IllegalStateException("remote start failed for " + agent + ": "
+                            + (x.error() != null ? x.error() : x.status() + " " + x.body()));
                 }
                 started.add(agent);
                 List<Integer> ports = new ArrayList<>();
                 r.path("ports").forEach(p -> ports.add(p.asInt()));
-                if (ports.size() != o.numServersPerWorker()) throw new IllegalStateException("expected " + o.numServersPerWorker() + " ports from " + agent + ", got " + ports);
-                String agentHost = okhttp3.HttpUrl.parse(OpenAiClient.normalize(agent)).host();
+                if (ports.size() != o.numServersPerWorker())
+                    throw new IllegalStateException(
+                            "expected " + o.numServersPerWorker() + " ports from " + agent + ", got " + ports);
+                String agentHost =
+                        okhttp3.HttpUrl.parse(OpenAiClient.normalize(agent)).host();
                 for (int p : ports) backends.add(agentHost + ":" + p);
             }
             // 3. wait for each backend
             for (String b : backends) waitReady(b);
             // 4. registry
             Map<String, String> keys = new LinkedHashMap<>();
-            if (o.serverApiKey() != null && local != null) for (int p : local.ports()) keys.put(advertise + ":" + p, o.serverApiKey());
-            registry = new RegistryServer(o.registryHost(), o.registryPort(), o.model(), backends, keys, Duration.ofSeconds(30),
+            if (o.serverApiKey() != null && local != null)
+                for (int p : local.ports()) keys.put(advertise + ":" + p, o.serverApiKey());
+            registry = new RegistryServer(
+                    o.registryHost(),
+                    o.registryPort(),
+                    o.model(),
+                    backends,
+                    keys,
+                    Duration.ofSeconds(30),
                     o.registryToken() != null ? o.registryToken() : o.agentToken());
         } catch (RuntimeException e) {
             stop();
@@ -94,16 +122,25 @@ public final class Commander implements AutoCloseable {
 
     private Service startLocal(String bind) {
         if (o.backendKind().equals("mock-openai")) {
-            return Service.mock(bind, o.numServersPerWorker(), o.basePort(), o.model(), o.serverApiKey() == null ? "" : o.serverApiKey(), 1000);
+            return Service.mock(
+                    bind,
+                    o.numServersPerWorker(),
+                    o.basePort(),
+                    o.model(),
+                    o.serverApiKey() == null ? "" : o.serverApiKey(),
+                    1000);
         }
         LaunchTemplate t = LaunchTemplate.builtIns().get(o.backendKind());
-        if (t == null) throw new IllegalArgumentException("--backend-kind " + o.backendKind() + ": unknown (mock-openai, rollout-lab-serve, sglang-jax-multi-openai)");
+        if (t == null)
+            throw new IllegalArgumentException("--backend-kind " + o.backendKind()
+                    + ": unknown (mock-openai, rollout-lab-serve, sglang-jax-multi-openai)");
         Map<String, String> p = params();
         p.put("host", bind);
         p.put("python", o.python());
         p.keySet().retainAll(t.params().keySet());
         if (o.serverApiKey() != null) t.putApiKey(p, o.serverApiKey(), o.workdir());
-        return Service.process(t.expand(p), o.workdir(), o.workdir().resolve("commander_local_" + o.backendKind() + ".log"));
+        return Service.process(
+                t.expand(p), o.workdir(), o.workdir().resolve("commander_local_" + o.backendKind() + ".log"));
     }
 
     /** The template values a commander may ask for, locally or from an agent (never host, executable or key). */
@@ -151,14 +188,17 @@ public final class Commander implements AutoCloseable {
     private void waitReady(String backend) {
         OpenAiClient c = new OpenAiClient(http, OpenAiClient.normalize(backend), o.serverApiKey(), true);
         String[] last = {""};
-        boolean up = Await.until(() -> {
-            OpenAiClient.Exchange x = c.get("/v1/models");
-            // 401: serving, behind a key its agent's operator set
-            if (x.status() == 200 || x.status() == 401) return true;
-            last[0] = x.error() != null ? x.error() : "HTTP " + x.status();
-            if (local != null && !local.alive()) throw new IllegalStateException("local " + o.backendKind() + " exited: " + local.status());
-            return false;
-        }, o.startupTimeout());
+        boolean up = Await.until(
+                () -> {
+                    OpenAiClient.Exchange x = c.get("/v1/models");
+                    // 401: serving, behind a key its agent's operator set
+                    if (x.status() == 200 || x.status() == 401) return true;
+                    last[0] = x.error() != null ? x.error() : "HTTP " + x.status();
+                    if (local != null && !local.alive())
+                        throw new IllegalStateException("local " + o.backendKind() + " exited: " + local.status());
+                    return false;
+                },
+                o.startupTimeout());
         if (up) return;
         throw new IllegalStateException(backend + " not ready: " + last[0]);
     }
@@ -169,7 +209,8 @@ public final class Commander implements AutoCloseable {
             registry.close();
             registry = null;
         }
-        for (String agent : started) new OpenAiClient(http, agent, o.agentToken(), true).post("/admin/stop", Map.of(), Map.of());
+        for (String agent : started)
+            new OpenAiClient(http, agent, o.agentToken(), true).post("/admin/stop", Map.of(), Map.of());
         started.clear();
         if (local != null) {
             local.stop(30);

@@ -1,11 +1,10 @@
 package dev.rolloutlab.cluster;
 
-import dev.rolloutlab.util.Secrets;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rolloutlab.util.Json;
+import dev.rolloutlab.util.Secrets;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
-
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -29,13 +28,18 @@ public final class EchoOpenAiServer implements AutoCloseable {
         this.app = dev.rolloutlab.util.Http.server((status, message) -> Map.of("error", message), cfg -> {
             cfg.http.maxRequestSize = 1 << 20;
             cfg.routes.before(ctx -> {
-                if (this.apiKey != null && !Secrets.equal("Bearer " + this.apiKey, ctx.header("Authorization")) && !ctx.path().equals("/health")) {
+                if (this.apiKey != null
+                        && !Secrets.equal("Bearer " + this.apiKey, ctx.header("Authorization"))
+                        && !ctx.path().equals("/health")) {
                     ctx.status(401).json(Map.of("error", "unauthorized"));
                     ctx.skipRemainingHandlers();
                 }
             });
             cfg.routes.get("/health", ctx -> ctx.status(200));
-            cfg.routes.get("/v1/models", ctx -> json(ctx, Map.of("object", "list", "data", List.of(Map.of("id", modelId, "object", "model")))));
+            cfg.routes.get(
+                    "/v1/models",
+                    ctx -> json(
+                            ctx, Map.of("object", "list", "data", List.of(Map.of("id", modelId, "object", "model")))));
             cfg.routes.get("/admin/weights_checksum", ctx -> json(ctx, state()));
             cfg.routes.post("/admin/perturb_weights", ctx -> {
                 int delta = body(ctx).path("delta").asInt(0);
@@ -65,7 +69,9 @@ public final class EchoOpenAiServer implements AutoCloseable {
     }
 
     private void json(Context ctx, Object body) {
-        ctx.header("X-Backend-Id", String.valueOf(backendId)).contentType("application/json; charset=utf-8").result(Json.bytes(body));
+        ctx.header("X-Backend-Id", String.valueOf(backendId))
+                .contentType("application/json; charset=utf-8")
+                .result(Json.bytes(body));
     }
 
     private void chat(Context ctx) throws Exception {
@@ -78,10 +84,30 @@ public final class EchoOpenAiServer implements AutoCloseable {
             v = version;
         }
         ctx.header("X-Weights-Version", String.valueOf(v));
-        json(ctx, Map.of("id", "mockcmpl-" + UUID.randomUUID().toString().replace("-", "").substring(0, 12), "object", "chat.completion",
-                "created", System.currentTimeMillis() / 1000, "model", modelId,
-                "choices", List.of(Map.of("index", 0, "message", Map.of("role", "assistant",
-                        "content", ("[backend=" + backendId + " version=" + v + "] " + content).trim()), "finish_reason", "stop"))));
+        json(
+                ctx,
+                Map.of(
+                        "id",
+                        "mockcmpl-"
+                                + UUID.randomUUID().toString().replace("-", "").substring(0, 12),
+                        "object",
+                        "chat.completion",
+                        "created",
+                        System.currentTimeMillis() / 1000,
+                        "model",
+                        modelId,
+                        "choices",
+                        List.of(Map.of(
+                                "index",
+                                0,
+                                "message",
+                                Map.of(
+                                        "role",
+                                        "assistant",
+                                        "content",
+                                        ("[backend=" + backendId + " version=" + v + "] " + content).trim()),
+                                "finish_reason",
+                                "stop"))));
     }
 
     public int port() {

@@ -1,13 +1,13 @@
 package dev.rolloutlab.cluster;
 
-import dev.rolloutlab.util.Secrets;
+import static dev.rolloutlab.util.Http.json;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rolloutlab.util.HostPort;
 import dev.rolloutlab.util.Http;
-import static dev.rolloutlab.util.Http.json;
+import dev.rolloutlab.util.Secrets;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
-
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -23,20 +23,22 @@ import java.util.Map;
 public final class RegistryServer implements AutoCloseable {
     /** Longest registration TTL a writer may ask for; a dead agent's entries are gone within this. */
     public static final double MAX_TTL_SEC = 300;
+
     static final int MAX_BACKENDS_PER_WRITE = 1024;
     /** Entries in all, and entries one writer's address may hold: a pod is hundreds of ports, not tens of thousands. */
     public static final int MAX_ENTRIES = 8192, MAX_ENTRIES_PER_WRITER = 4096;
+
     private static final long MAX_BODY = 256 << 10;
 
     /** One registered backend: when it expires, the API key it wants (published only to token holders), who wrote it. */
-    private record Entry(long expiresNs, String apiKey, String writer) {
-    }
+    private record Entry(long expiresNs, String apiKey, String writer) {}
 
     private final String model;
     private final List<String> fixed = new ArrayList<>();
     private final Map<String, String> fixedKeys;
     /** backend → entry; insertion order is registration order. */
     private final Map<String, Entry> registered = new LinkedHashMap<>();
+
     private final Duration ttl;
     private final String token;
     private final Javalin app;
@@ -47,7 +49,14 @@ public final class RegistryServer implements AutoCloseable {
     }
 
     /** {@code apiKeys} maps static backends to the key they require; it is shown only to callers with the token. */
-    public RegistryServer(String host, int port, String model, List<String> backends, Map<String, String> apiKeys, Duration ttl, String token) {
+    public RegistryServer(
+            String host,
+            int port,
+            String model,
+            List<String> backends,
+            Map<String, String> apiKeys,
+            Duration ttl,
+            String token) {
         this.model = model;
         for (String b : backends) fixed.add(HostPort.check(b));
         this.fixedKeys = Map.copyOf(apiKeys);
@@ -109,25 +118,47 @@ public final class RegistryServer implements AutoCloseable {
 
     private void change(Context ctx, boolean add) {
         if (token == null) {
-            json(ctx, 403, Map.of("ok", false, "error", "registry writes are disabled: this registry has no token "
-                    + "(start the commander with --registry-token-file or --agent-token-file)"));
+            json(
+                    ctx,
+                    403,
+                    Map.of(
+                            "ok",
+                            false,
+                            "error",
+                            "registry writes are disabled: this registry has no token "
+                                    + "(start the commander with --registry-token-file or --agent-token-file)"));
             return;
         }
         if (!authorized(ctx)) {
-            json(ctx, 401, Map.of("ok", false, "error", "unauthorized: registry writes need Authorization: Bearer <registry token>"));
+            json(
+                    ctx,
+                    401,
+                    Map.of(
+                            "ok",
+                            false,
+                            "error",
+                            "unauthorized: registry writes need Authorization: Bearer <registry token>"));
             return;
         }
         JsonNode b = Http.jsonBody(ctx, MAX_BODY);
         JsonNode list = b.path("backends");
         if (!list.isArray() || list.isEmpty() || list.size() > MAX_BACKENDS_PER_WRITE) {
-            json(ctx, 400, Map.of("ok", false, "error", "backends must be an array of 1 to " + MAX_BACKENDS_PER_WRITE + " host:port strings"));
+            json(
+                    ctx,
+                    400,
+                    Map.of(
+                            "ok",
+                            false,
+                            "error",
+                            "backends must be an array of 1 to " + MAX_BACKENDS_PER_WRITE + " host:port strings"));
             return;
         }
         List<String> entries = new ArrayList<>();
         for (int i = 0; i < list.size(); i++) {
             JsonNode n = list.get(i);
             try {
-                if (!n.isTextual()) throw new IllegalArgumentException("expected a host:port string, got " + n.getNodeType());
+                if (!n.isTextual())
+                    throw new IllegalArgumentException("expected a host:port string, got " + n.getNodeType());
                 entries.add(HostPort.check(n.asText()));
             } catch (IllegalArgumentException e) {
                 // nothing of a write with a bad entry is applied, so one bad entry never changes the list
@@ -139,7 +170,14 @@ public final class RegistryServer implements AutoCloseable {
         if (b.has("ttl_sec")) {
             JsonNode t = b.get("ttl_sec");
             if (!t.isNumber() || !(t.asDouble() > 0) || t.asDouble() > MAX_TTL_SEC) {
-                json(ctx, 400, Map.of("ok", false, "error", "ttl_sec must be a number in (0, " + (int) MAX_TTL_SEC + "], got " + t));
+                json(
+                        ctx,
+                        400,
+                        Map.of(
+                                "ok",
+                                false,
+                                "error",
+                                "ttl_sec must be a number in (0, " + (int) MAX_TTL_SEC + "], got " + t));
                 return;
             }
             ttlSec = t.asDouble();
@@ -150,7 +188,9 @@ public final class RegistryServer implements AutoCloseable {
                 json(ctx, 400, Map.of("ok", false, "error", "api_key must be a string of at most 512 characters"));
                 return;
             }
-            apiKey = b.get("api_key").asText().isEmpty() ? null : b.get("api_key").asText();
+            apiKey = b.get("api_key").asText().isEmpty()
+                    ? null
+                    : b.get("api_key").asText();
         }
         String writer = ctx.ip();
         synchronized (this) {
@@ -161,8 +201,16 @@ public final class RegistryServer implements AutoCloseable {
                 for (String e : entries) if (!registered.containsKey(e)) fresh++;
                 for (Entry e : registered.values()) if (e.writer().equals(writer)) mine++;
                 if (fixed.size() + registered.size() + fresh > MAX_ENTRIES || mine + fresh > MAX_ENTRIES_PER_WRITER) {
-                    json(ctx, 429, Map.of("ok", false, "error", "registry full: at most " + MAX_ENTRIES + " entries in all and "
-                            + MAX_ENTRIES_PER_WRITER + " per writer; deregister some, or let their TTL expire"));
+                    json(
+                            ctx,
+                            429,
+                            Map.of(
+                                    "ok",
+                                    false,
+                                    "error",
+                                    "registry full: at most " + MAX_ENTRIES + " entries in all and "
+                                            + MAX_ENTRIES_PER_WRITER
+                                            + " per writer; deregister some, or let their TTL expire"));
                     return;
                 }
             }

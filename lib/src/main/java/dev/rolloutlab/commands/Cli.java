@@ -1,8 +1,7 @@
 package dev.rolloutlab.commands;
 
-import picocli.CommandLine;
-
 import java.io.PrintWriter;
+import picocli.CommandLine;
 
 /**
  * Runs a picocli command the way every Rollout Lab script does: usage errors name the flag and exit 2, failures
@@ -12,8 +11,7 @@ public final class Cli {
     public static final int USAGE = 2;
     public static final int FAILURE = 1;
 
-    private Cli() {
-    }
+    private Cli() {}
 
     public static CommandLine commandLine(Object command) {
         CommandLine cl = new CommandLine(command);
@@ -43,8 +41,12 @@ public final class Cli {
      */
     static String describe(Throwable ex) {
         for (Throwable t = ex; t != null; t = t.getCause()) {
-            if (t instanceof java.net.BindException || t.getClass().getSimpleName().equals("JavalinBindException")) {
-                String outer = ex.getMessage() != null && ex != t && !ex.getMessage().contains("Exception") ? ex.getMessage() : null;
+            if (t instanceof java.net.BindException
+                    || t.getClass().getSimpleName().equals("JavalinBindException")) {
+                String outer =
+                        ex.getMessage() != null && ex != t && !ex.getMessage().contains("Exception")
+                                ? ex.getMessage()
+                                : null;
                 return outer != null ? outer : "the port is already in use: pick another port, or 0 for a free one";
             }
         }
@@ -52,7 +54,8 @@ public final class Cli {
         while (t.getMessage() == null && t.getCause() != null) t = t.getCause();
         if (t instanceof java.io.UncheckedIOException && t.getCause() != null) t = t.getCause();
         String m = t.getMessage();
-        if (m == null) return "unexpected " + t.getClass().getSimpleName() + " (run with ROLLOUT_LAB_DEBUG=1 for the stack trace)";
+        if (m == null)
+            return "unexpected " + t.getClass().getSimpleName() + " (run with ROLLOUT_LAB_DEBUG=1 for the stack trace)";
         if (t instanceof java.nio.file.NoSuchFileException) return m + ": no such file or folder";
         if (t instanceof java.nio.file.AccessDeniedException) return m + ": permission denied";
         if (t instanceof java.nio.file.FileAlreadyExistsException || t instanceof java.nio.file.NotDirectoryException) {
@@ -87,7 +90,8 @@ public final class Cli {
     static String apiKey(String inline, java.nio.file.Path file) {
         if (inline != null && file != null) throw new UserError("give --api-key or --api-key-file, not both");
         if (inline != null && inline.isBlank()) {
-            throw new UserError("--api-key is empty: give a key (better: --api-key-file F, which keeps it out of ps), or leave the flag out to serve without one");
+            throw new UserError(
+                    "--api-key is empty: give a key (better: --api-key-file F, which keeps it out of ps), or leave the flag out to serve without one");
         }
         return secret(inline, file, "--api-key-file");
     }

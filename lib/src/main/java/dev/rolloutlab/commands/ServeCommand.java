@@ -1,16 +1,12 @@
 package dev.rolloutlab.commands;
 
-import dev.rolloutlab.server.ServerGroup;
-import dev.rolloutlab.server.Limits;
 import dev.rolloutlab.bench.Fanout;
 import dev.rolloutlab.openai.CompletionRequest;
 import dev.rolloutlab.openai.OpenAiClient;
+import dev.rolloutlab.server.Limits;
+import dev.rolloutlab.server.ServerGroup;
 import dev.rolloutlab.util.Await;
 import dev.rolloutlab.util.Json;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
-
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -20,82 +16,183 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /** {@code serve}: N OpenAI-compatible ports in one process, with optional weight admin and the original tools' validation. */
-@Command(name = "serve", mixinStandardHelpOptions = true,
+@Command(
+        name = "serve",
+        mixinStandardHelpOptions = true,
         description = "Serve the reference engine on N OpenAI-compatible ports in one process.")
 public final class ServeCommand implements Callable<Integer> {
     @Mixin
     ModelChoice model;
+
     @Option(names = "--num-servers", defaultValue = "4", description = "Number of ports. Default: ${DEFAULT-VALUE}")
     int numServers;
-    @Option(names = "--base-port", defaultValue = "31000", description = "Ports are base..base+N-1; 0 picks free ports. Default: ${DEFAULT-VALUE}")
+
+    @Option(
+            names = "--base-port",
+            defaultValue = "31000",
+            description = "Ports are base..base+N-1; 0 picks free ports. Default: ${DEFAULT-VALUE}")
     int basePort;
-    @Option(names = "--ports", split = ",", description = "Explicit ports (overrides --base-port); the count must equal --num-servers.")
+
+    @Option(
+            names = "--ports",
+            split = ",",
+            description = "Explicit ports (overrides --base-port); the count must equal --num-servers.")
     List<Integer> ports;
+
     @Option(names = "--host", defaultValue = "127.0.0.1", description = "Bind address. Default: ${DEFAULT-VALUE}")
     String host;
-    @Option(names = "--engines", defaultValue = "per-port", description = "per-port (one engine per port, the original tools' design) or shared. Default: ${DEFAULT-VALUE}")
+
+    @Option(
+            names = "--engines",
+            defaultValue = "per-port",
+            description =
+                    "per-port (one engine per port, the original tools' design) or shared. Default: ${DEFAULT-VALUE}")
     String engines;
+
     @Option(names = "--served-model-name", description = "Model id in /v1/models. Default: the model folder's name.")
     String servedModelName;
-    @Option(names = "--backend-id-base", defaultValue = "0", description = "X-Backend-Id of the first port; port i gets base+i. Default: ${DEFAULT-VALUE}")
+
+    @Option(
+            names = "--backend-id-base",
+            defaultValue = "0",
+            description = "X-Backend-Id of the first port; port i gets base+i. Default: ${DEFAULT-VALUE}")
     int backendIdBase;
-    @Option(names = "--api-key", description = "Require Authorization: Bearer KEY on every path but /health (visible in ps: prefer --api-key-file).")
+
+    @Option(
+            names = "--api-key",
+            description =
+                    "Require Authorization: Bearer KEY on every path but /health (visible in ps: prefer --api-key-file).")
     String apiKey;
+
     @Option(names = "--api-key-file", description = "File holding the API key (keeps it out of ps).")
     Path apiKeyFile;
-    @Option(names = "--max-connections", defaultValue = "2048", description = "Connections each port holds open; past it, new ones wait in the backlog. Default: ${DEFAULT-VALUE}")
+
+    @Option(
+            names = "--max-connections",
+            defaultValue = "2048",
+            description =
+                    "Connections each port holds open; past it, new ones wait in the backlog. Default: ${DEFAULT-VALUE}")
     int maxConnections;
-    @Option(names = "--engine-stall-sec", defaultValue = "20", description = "An engine with waiting work and no step for this long makes /health answer 503. Default: ${DEFAULT-VALUE}")
+
+    @Option(
+            names = "--engine-stall-sec",
+            defaultValue = "20",
+            description =
+                    "An engine with waiting work and no step for this long makes /health answer 503. Default: ${DEFAULT-VALUE}")
     double engineStallSec;
+
     @Option(names = "--admin-token", description = "Token for the /admin/* weight endpoints.")
     String adminToken;
+
     @Option(names = "--admin-token-file", description = "File holding the admin token (keeps it out of ps).")
     Path adminTokenFile;
+
     @Option(names = "--enable-weight-reload", description = "Expose /admin/* weight endpoints (needs an admin token).")
     boolean enableWeightReload;
-    @Option(names = "--idle-timeout-sec", defaultValue = "60", description = "Close kept-alive connections idle this long. Default: ${DEFAULT-VALUE}")
+
+    @Option(
+            names = "--idle-timeout-sec",
+            defaultValue = "60",
+            description = "Close kept-alive connections idle this long. Default: ${DEFAULT-VALUE}")
     int idleTimeoutSec;
-    @Option(names = "--validate", description = "Wait for every port, send one chat to each at once, print READY/RESP/DONE; exit 0 only if all answer 200.")
+
+    @Option(
+            names = "--validate",
+            description =
+                    "Wait for every port, send one chat to each at once, print READY/RESP/DONE; exit 0 only if all answer 200.")
     boolean validate;
+
     @Option(names = "--keep-running", description = "Keep serving after --validate until Ctrl-C.")
     boolean keepRunning;
+
     @Option(names = "--prompt", defaultValue = "1+1=?", description = "Validation prompt. Default: ${DEFAULT-VALUE}")
     String prompt;
-    @Option(names = "--max-new-tokens", defaultValue = "1", description = "Validation max_tokens. Default: ${DEFAULT-VALUE}")
+
+    @Option(
+            names = "--max-new-tokens",
+            defaultValue = "1",
+            description = "Validation max_tokens. Default: ${DEFAULT-VALUE}")
     int maxNewTokens;
-    @Option(names = "--startup-timeout", defaultValue = "900", description = "Seconds to wait for ports in --validate. Default: ${DEFAULT-VALUE}")
+
+    @Option(
+            names = "--startup-timeout",
+            defaultValue = "900",
+            description = "Seconds to wait for ports in --validate. Default: ${DEFAULT-VALUE}")
     int startupTimeout;
-    @Option(names = "--request-timeout", defaultValue = "120", description = "Seconds per validation request. Default: ${DEFAULT-VALUE}")
+
+    @Option(
+            names = "--request-timeout",
+            defaultValue = "120",
+            description = "Seconds per validation request. Default: ${DEFAULT-VALUE}")
     int requestTimeout;
-    @Option(names = "--weights-version", defaultValue = "0", description = "Version number of the weights loaded at start (keeps a trainer's numbering across restarts). Default: ${DEFAULT-VALUE}")
+
+    @Option(
+            names = "--weights-version",
+            defaultValue = "0",
+            description =
+                    "Version number of the weights loaded at start (keeps a trainer's numbering across restarts). Default: ${DEFAULT-VALUE}")
     long weightsVersion;
-    @Option(names = "--max-request-bytes", defaultValue = "4194304", description = "Largest completion request body; larger ones get 413. Default: ${DEFAULT-VALUE}")
+
+    @Option(
+            names = "--max-request-bytes",
+            defaultValue = "4194304",
+            description = "Largest completion request body; larger ones get 413. Default: ${DEFAULT-VALUE}")
     long maxRequestBytes;
-    @Option(names = "--max-update-bytes", defaultValue = "2147483648", description = "Largest body pushed to /admin/update_weights. Default: ${DEFAULT-VALUE}")
+
+    @Option(
+            names = "--max-update-bytes",
+            defaultValue = "2147483648",
+            description = "Largest body pushed to /admin/update_weights. Default: ${DEFAULT-VALUE}")
     long maxUpdateBytes;
-    @Option(names = "--reload-timeout-sec", defaultValue = "120", description = "A weight change still running after this is abandoned; the old weights keep serving. Default: ${DEFAULT-VALUE}")
+
+    @Option(
+            names = "--reload-timeout-sec",
+            defaultValue = "120",
+            description =
+                    "A weight change still running after this is abandoned; the old weights keep serving. Default: ${DEFAULT-VALUE}")
     double reloadTimeoutSec;
-    @Option(names = "--engine", defaultValue = "real", description = "real (the transformer) or sim (steps take the time of "
-            + "--sim-profile; tokens are random, every request runs to max_tokens). Default: ${DEFAULT-VALUE}")
+
+    @Option(
+            names = "--engine",
+            defaultValue = "real",
+            description = "real (the transformer) or sim (steps take the time of "
+                    + "--sim-profile; tokens are random, every request runs to max_tokens). Default: ${DEFAULT-VALUE}")
     String engine;
-    @Option(names = "--sim-profile", defaultValue = "rollout-lab-small-2core", description = "Timing model for --engine sim: a shipped "
-            + "profile or a file from sim calibrate. Default: ${DEFAULT-VALUE}")
+
+    @Option(
+            names = "--sim-profile",
+            defaultValue = "rollout-lab-small-2core",
+            description = "Timing model for --engine sim: a shipped "
+                    + "profile or a file from sim calibrate. Default: ${DEFAULT-VALUE}")
     String simProfile;
-    @Option(names = "--ready-file", description = "Write {\"ports\":[…],\"urls\":[…],\"pid\":…} here once listening (for scripts and tests).")
+
+    @Option(
+            names = "--ready-file",
+            description = "Write {\"ports\":[…],\"urls\":[…],\"pid\":…} here once listening (for scripts and tests).")
     Path readyFile;
-    @Option(names = "--test-delay-ms", hidden = true, defaultValue = "0", description = "Test only: every completion waits this long outside the engine.")
+
+    @Option(
+            names = "--test-delay-ms",
+            hidden = true,
+            defaultValue = "0",
+            description = "Test only: every completion waits this long outside the engine.")
     int testDelayMs;
 
     @Override
     public Integer call() throws Exception {
         if (numServers < 1) throw new Cli.UserError("--num-servers must be at least 1, got " + numServers);
-        if (testDelayMs < 0 || testDelayMs > 10_000) throw new Cli.UserError("--test-delay-ms must be in [0, 10000], got " + testDelayMs);
+        if (testDelayMs < 0 || testDelayMs > 10_000)
+            throw new Cli.UserError("--test-delay-ms must be in [0, 10000], got " + testDelayMs);
         List<Integer> chosen = new ArrayList<>();
         if (ports != null && !ports.isEmpty()) {
             if (ports.size() != numServers) {
-                throw new Cli.UserError("--ports lists " + ports.size() + " ports but --num-servers is " + numServers + "; make them agree");
+                throw new Cli.UserError("--ports lists " + ports.size() + " ports but --num-servers is " + numServers
+                        + "; make them agree");
             }
             chosen.addAll(ports);
         } else {
@@ -111,24 +208,38 @@ public final class ServeCommand implements Callable<Integer> {
         if (enableWeightReload && (token == null || token.isBlank())) {
             throw new Cli.UserError("--enable-weight-reload needs --admin-token T or --admin-token-file F");
         }
-        if (!engine.equals("real") && !engine.equals("sim")) throw new Cli.UserError("--engine " + engine + ": expected real or sim");
+        if (!engine.equals("real") && !engine.equals("sim"))
+            throw new Cli.UserError("--engine " + engine + ": expected real or sim");
         dev.rolloutlab.engine.TimingModel timing;
         try {
-            timing = engine.equals("sim") ? dev.rolloutlab.sim.Profile.load(simProfile).model() : null;
+            timing = engine.equals("sim")
+                    ? dev.rolloutlab.sim.Profile.load(simProfile).model()
+                    : null;
         } catch (IllegalArgumentException e) {
             throw new Cli.UserError(e.getMessage());
         }
         Path dir = model.resolve("tiny");
-        String name = servedModelName != null ? servedModelName : dir.getFileName().toString();
+        String name =
+                servedModelName != null ? servedModelName : dir.getFileName().toString();
         if (!host.equals("127.0.0.1") && !host.equals("localhost") && !host.equals("::1")) {
             System.err.println("warning: listening on " + host + ": every host that can reach it can use these ports"
                     + (apiKey == null ? " (no --api-key set)" : ""));
         }
         long t0 = System.nanoTime();
-        ServerGroup group = ServerGroup.start(ServerGroup.Spec.builder(dir).ports(chosen).host(host).engines(mode)
-                .backendIdBase(backendIdBase).servedModelName(name).apiKey(apiKey).weightAdmin(enableWeightReload ? token : null)
-                .idleTimeout(Duration.ofSeconds(idleTimeoutSec)).initialVersion(weightsVersion).limits(limits())
-                .testDelay(Duration.ofMillis(testDelayMs)).simulated(timing).build());
+        ServerGroup group = ServerGroup.start(ServerGroup.Spec.builder(dir)
+                .ports(chosen)
+                .host(host)
+                .engines(mode)
+                .backendIdBase(backendIdBase)
+                .servedModelName(name)
+                .apiKey(apiKey)
+                .weightAdmin(enableWeightReload ? token : null)
+                .idleTimeout(Duration.ofSeconds(idleTimeoutSec))
+                .initialVersion(weightsVersion)
+                .limits(limits())
+                .testDelay(Duration.ofMillis(testDelayMs))
+                .simulated(timing)
+                .build());
         CountDownLatch stopped = new CountDownLatch(1);
         Thread hook = new Thread(() -> {
             group.close();
@@ -172,8 +283,13 @@ public final class ServeCommand implements Callable<Integer> {
 
     private Limits limits() {
         try {
-            if (!(engineStallSec > 0 && engineStallSec <= 3600)) throw new Cli.UserError("--engine-stall-sec must be in (0, 3600], got " + engineStallSec);
-            return new Limits(maxRequestBytes, maxUpdateBytes, Duration.ofMillis((long) (reloadTimeoutSec * 1000)), maxConnections,
+            if (!(engineStallSec > 0 && engineStallSec <= 3600))
+                throw new Cli.UserError("--engine-stall-sec must be in (0, 3600], got " + engineStallSec);
+            return new Limits(
+                    maxRequestBytes,
+                    maxUpdateBytes,
+                    Duration.ofMillis((long) (reloadTimeoutSec * 1000)),
+                    maxConnections,
                     Duration.ofMillis((long) (engineStallSec * 1000)));
         } catch (IllegalArgumentException e) {
             throw new Cli.UserError(e.getMessage());
@@ -181,23 +297,41 @@ public final class ServeCommand implements Callable<Integer> {
     }
 
     private int validate(ServerGroup group, String name) throws InterruptedException {
-        List<OpenAiClient> clients = group.urls().stream().map(u -> new OpenAiClient(OpenAiClient.http(1, Duration.ofSeconds(5)), u, apiKey, true)).toList();
+        List<OpenAiClient> clients = group.urls().stream()
+                .map(u -> new OpenAiClient(OpenAiClient.http(1, Duration.ofSeconds(5)), u, apiKey, true))
+                .toList();
         for (int i = 0; i < clients.size(); i++) {
             OpenAiClient c = clients.get(i);
             if (!Await.until(() -> c.get("/v1/models").status() == 200, Duration.ofSeconds(startupTimeout))) {
-                throw new IllegalStateException("Server on port " + group.ports().get(i) + " did not become ready.");
+                throw new IllegalStateException(
+                        "Server on port " + group.ports().get(i) + " did not become ready.");
             }
         }
         System.out.println("READY: servers=" + clients.size() + " ports=" + group.ports());
         long w0 = System.nanoTime();
-        List<Fanout.Reply> replies = Fanout.send(group.urls(), CompletionRequest.chat(name, prompt, maxNewTokens, 0.0), apiKey,
-                group.urls().size(), Duration.ofSeconds(requestTimeout), r -> {
-                    System.out.println(String.format(Locale.ROOT, "RESP: port=%s status=%d sec=%.3f", r.backend().substring(r.backend().lastIndexOf(':') + 1),
-                            r.status(), r.seconds()) + (r.error() != null ? " error=" + r.error() : ""));
+        List<Fanout.Reply> replies = Fanout.send(
+                group.urls(),
+                CompletionRequest.chat(name, prompt, maxNewTokens, 0.0),
+                apiKey,
+                group.urls().size(),
+                Duration.ofSeconds(requestTimeout),
+                r -> {
+                    System.out.println(String.format(
+                                    Locale.ROOT,
+                                    "RESP: port=%s status=%d sec=%.3f",
+                                    r.backend().substring(r.backend().lastIndexOf(':') + 1),
+                                    r.status(),
+                                    r.seconds())
+                            + (r.error() != null ? " error=" + r.error() : ""));
                     System.out.flush();
                 });
         double max = replies.stream().mapToDouble(Fanout.Reply::seconds).max().orElse(0);
-        System.out.printf(Locale.ROOT, "DONE: servers=%d wall_sec=%.3f max_req_sec=%.3f%n", replies.size(), (System.nanoTime() - w0) / 1e9, max);
+        System.out.printf(
+                Locale.ROOT,
+                "DONE: servers=%d wall_sec=%.3f max_req_sec=%.3f%n",
+                replies.size(),
+                (System.nanoTime() - w0) / 1e9,
+                max);
         System.out.flush();
         return replies.stream().allMatch(r -> r.status() == 200) ? 0 : 1;
     }

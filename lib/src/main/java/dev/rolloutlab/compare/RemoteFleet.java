@@ -24,8 +24,7 @@ public interface RemoteFleet {
     Update update(String strategy);
 
     /** One update: the real bytes moved to all hosts together, and what bytes over rates predict for its wall time. */
-    record Update(long realBytes, double predictedMs) {
-    }
+    record Update(long realBytes, double predictedMs) {}
 
     /** What the fleet's numbers rest on, in words for run.json and REPORT.md. */
     List<String> assumptions();

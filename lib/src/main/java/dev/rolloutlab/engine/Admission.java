@@ -5,8 +5,7 @@ package dev.rolloutlab.engine;
  * past the context, and token ids (prompt or stop) outside the vocabulary.
  */
 final class Admission {
-    private Admission() {
-    }
+    private Admission() {}
 
     static void check(GenerationRequest request, ModelConfig config) {
         int ctx = config.maxPositions();
@@ -16,13 +15,16 @@ final class Admission {
         }
         for (int t : request.promptTokens()) {
             if (t < 0 || t >= config.vocabSize()) {
-                throw new InvalidRequestException("prompt", "prompt token id " + t + " is outside the vocabulary [0, " + config.vocabSize() + ")");
+                throw new InvalidRequestException(
+                        "prompt",
+                        "prompt token id " + t + " is outside the vocabulary [0, " + config.vocabSize() + ")");
             }
         }
         for (int t : request.params().stopTokenIds()) {
             if (t < 0 || t >= config.vocabSize()) {
-                throw new InvalidRequestException("stop_token_ids", "stop token id " + t + " is outside the vocabulary [0, "
-                        + config.vocabSize() + ")");
+                throw new InvalidRequestException(
+                        "stop_token_ids",
+                        "stop token id " + t + " is outside the vocabulary [0, " + config.vocabSize() + ")");
             }
         }
     }

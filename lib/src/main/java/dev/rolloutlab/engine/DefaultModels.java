@@ -10,8 +10,7 @@ import java.nio.file.Path;
  * ({@code ~/.rollout-lab} by default), so every alias that takes {@code --shape} reuses one folder per shape.
  */
 public final class DefaultModels {
-    private DefaultModels() {
-    }
+    private DefaultModels() {}
 
     public static Path home() {
         String env = System.getenv("ROLLOUT_LAB_HOME");
@@ -24,7 +23,8 @@ public final class DefaultModels {
         Path dir = home().resolve("models").resolve(shape.toLowerCase() + "-llama-s0");
         if (Files.exists(dir.resolve("model.safetensors")) && Files.exists(dir.resolve("tokenizer.json"))) return dir;
         System.err.println("creating the default '" + shape + "' model in " + dir + " (first use only)");
-        Path tmp = dir.resolveSibling(dir.getFileName() + ".tmp-" + ProcessHandle.current().pid());
+        Path tmp = dir.resolveSibling(
+                dir.getFileName() + ".tmp-" + ProcessHandle.current().pid());
         try {
             Checkpoint.init(config, tmp, 0, DType.F32);
             Files.createDirectories(dir.getParent());
@@ -44,7 +44,8 @@ public final class DefaultModels {
     private static void deleteQuietly(Path tree) {
         if (!Files.exists(tree)) return;
         try (var walk = Files.walk(tree)) {
-            walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            walk.sorted(java.util.Comparator.reverseOrder())
+                    .forEach(p -> p.toFile().delete());
         } catch (IOException | UncheckedIOException ignored) {
             // best effort: a leftover .tmp folder is named after its pid and harmless
         }

@@ -38,7 +38,8 @@ final class Emitter {
         s.count++;
         if (p.topLogprobs() > 0) s.tops.add(sampler.top(logits, off, logits[off + tok] - lp, p.topLogprobs()));
         rate.count();
-        boolean eos = !p.ignoreEos() && (s.job.stopIds.get(tok) || (p.stopTokenIds().isEmpty() && defaultStops.contains(tok)));
+        boolean eos = !p.ignoreEos()
+                && (s.job.stopIds.get(tok) || (p.stopTokenIds().isEmpty() && defaultStops.contains(tok)));
         String piece = eos ? "" : s.decoder.next(tok);
         FinishReason finish = eos ? FinishReason.STOP : null;
         boolean cutByStop = false;
@@ -55,7 +56,8 @@ final class Emitter {
         } else {
             s.text.append(piece);
         }
-        if (finish == null && (s.count >= p.maxTokens() || s.pos >= config.maxPositions())) finish = FinishReason.LENGTH;
+        if (finish == null && (s.count >= p.maxTokens() || s.pos >= config.maxPositions()))
+            finish = FinishReason.LENGTH;
         if (finish != null && !cutByStop) {
             // bytes of an unfinished character at the very end still belong to the text, streamed or not
             String tail = s.decoder.flush();

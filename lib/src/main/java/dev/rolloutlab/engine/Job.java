@@ -12,6 +12,7 @@ final class Job {
     final Handle future = new Handle(this);
     /** Set by {@link InProcessEngine#abort}: the scheduler ends the job at its next step, keeping what it generated. */
     volatile boolean abort;
+
     Seq[] seqs;
     int unfinished;
     long seed;
@@ -51,11 +52,19 @@ final class Job {
     void complete() {
         List<Sample> samples = new ArrayList<>(seqs.length);
         for (Seq q : seqs) {
-            samples.add(new Sample(q.index, Arrays.copyOf(q.tokens, q.count), Arrays.copyOf(q.logprobs, q.count),
-                    Arrays.copyOf(q.versions, q.count), q.text.toString(), q.finish, List.copyOf(q.tops)));
+            samples.add(new Sample(
+                    q.index,
+                    Arrays.copyOf(q.tokens, q.count),
+                    Arrays.copyOf(q.logprobs, q.count),
+                    Arrays.copyOf(q.versions, q.count),
+                    q.text.toString(),
+                    q.finish,
+                    List.copyOf(q.tops)));
         }
         long now = System.nanoTime();
-        future.complete(new Completion(request.promptTokens().length, samples,
+        future.complete(new Completion(
+                request.promptTokens().length,
+                samples,
                 new Timings(admittedNs - submittedNs, prefilledNs - admittedNs, now - prefilledNs)));
     }
 }

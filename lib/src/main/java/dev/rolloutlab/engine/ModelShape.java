@@ -7,8 +7,7 @@ import java.util.List;
  * (hidden 288, 6 layers, 6 heads, vocab 32000), or {@code HxLxV} (hidden x layers x vocab).
  */
 public final class ModelShape {
-    private ModelShape() {
-    }
+    private ModelShape() {}
 
     public static ModelConfig parse(String shape, ModelConfig.Architecture arch) {
         String s = shape.trim().toLowerCase();
@@ -29,15 +28,16 @@ public final class ModelShape {
                 }
                 int hd = h % 64 == 0 ? 64 : h % 48 == 0 ? 48 : h % 32 == 0 ? 32 : h % 16 == 0 ? 16 : -1;
                 if (hd < 0 || h > MAX_HIDDEN || l < 1 || l > MAX_LAYERS || v < 259 || v > MAX_VOCAB) {
-                    throw new IllegalArgumentException("--shape " + shape + ": hidden must be a multiple of 16 up to " + MAX_HIDDEN
-                            + ", layers 1-" + MAX_LAYERS + ", vocab 259-" + MAX_VOCAB);
+                    throw new IllegalArgumentException("--shape " + shape + ": hidden must be a multiple of 16 up to "
+                            + MAX_HIDDEN + ", layers 1-" + MAX_LAYERS + ", vocab 259-" + MAX_VOCAB);
                 }
                 int inter = ((h * 8 / 3) + 15) / 16 * 16;
                 // counted in longs: the product of in-range dimensions still overflows an int
                 long params = 2L * v * h + (long) l * (4L * h * h + 3L * h * inter);
                 if (params > MAX_PARAMS) {
-                    throw new IllegalArgumentException("--shape " + shape + ": " + params + " parameters; random checkpoints are capped at "
-                            + MAX_PARAMS + " (" + (MAX_PARAMS * 4 >> 30) + " GiB in F32)");
+                    throw new IllegalArgumentException(
+                            "--shape " + shape + ": " + params + " parameters; random checkpoints are capped at "
+                                    + MAX_PARAMS + " (" + (MAX_PARAMS * 4 >> 30) + " GiB in F32)");
                 }
                 yield config(arch, h, l, h / hd, h / hd, inter, v, 1024);
             }
@@ -46,17 +46,37 @@ public final class ModelShape {
 
     /** Bounds of an {@code HxLxV} shape: past them a random checkpoint is no longer a test model. */
     public static final int MAX_HIDDEN = 8192, MAX_LAYERS = 128, MAX_VOCAB = 262_144;
+
     public static final long MAX_PARAMS = 1L << 30;
 
     private static IllegalArgumentException badShape(String shape) {
         return new IllegalArgumentException("--shape " + shape + ": expected tiny, small or HxLxV such as 288x6x32000");
     }
 
-    private static ModelConfig config(ModelConfig.Architecture arch, int hidden, int layers, int heads, int kvHeads,
-                                      int inter, int vocab, int ctx) {
+    private static ModelConfig config(
+            ModelConfig.Architecture arch,
+            int hidden,
+            int layers,
+            int heads,
+            int kvHeads,
+            int inter,
+            int vocab,
+            int ctx) {
         int imEnd = vocab - 1; // TokenizerBuilder puts <|endoftext|>, <|im_start|>, <|im_end|> last
-        return new ModelConfig(arch, hidden, inter, layers, heads, kvHeads, hidden / heads, vocab, ctx,
-                arch == ModelConfig.Architecture.QWEN2 ? 1_000_000.0 : 10_000.0, 1e-5,
-                arch == ModelConfig.Architecture.QWEN2, vocab - 3, List.of(imEnd));
+        return new ModelConfig(
+                arch,
+                hidden,
+                inter,
+                layers,
+                heads,
+                kvHeads,
+                hidden / heads,
+                vocab,
+                ctx,
+                arch == ModelConfig.Architecture.QWEN2 ? 1_000_000.0 : 10_000.0,
+                1e-5,
+                arch == ModelConfig.Architecture.QWEN2,
+                vocab - 3,
+                List.of(imEnd));
     }
 }

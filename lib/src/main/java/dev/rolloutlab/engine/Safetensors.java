@@ -3,7 +3,6 @@ package dev.rolloutlab.engine;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -27,8 +26,7 @@ public final class Safetensors {
     private static final ObjectMapper JSON = HfJson.MAPPER;
     private static final long MAX_HEADER = 100L << 20;
 
-    private Safetensors() {
-    }
+    private Safetensors() {}
 
     public static Map<String, Tensor> read(Path file) {
         // a FIFO or device would block the reader forever (or stream without end); checkpoints are regular files
@@ -56,9 +54,12 @@ public final class Safetensors {
             ByteBuffer hb = ByteBuffer.allocate((int) n);
             ch.read(hb, 8);
             java.util.Set<DType> out = new java.util.TreeSet<>();
-            JSON.readTree(new String(hb.array(), StandardCharsets.UTF_8)).fields().forEachRemaining(e -> {
-                if (!e.getKey().equals("__metadata__")) out.add(DType.parse(e.getValue().path("dtype").asText(), file.toString()));
-            });
+            JSON.readTree(new String(hb.array(), StandardCharsets.UTF_8))
+                    .fields()
+                    .forEachRemaining(e -> {
+                        if (!e.getKey().equals("__metadata__"))
+                            out.add(DType.parse(e.getValue().path("dtype").asText(), file.toString()));
+                    });
             return out;
         } catch (IOException e) {
             throw new ModelFormatException(file + ": cannot read: " + e.getMessage(), e);
@@ -71,7 +72,8 @@ public final class Safetensors {
     }
 
     static Map<String, Tensor> parse(ByteBuffer all, String where) {
-        if (all.remaining() < 8) throw new ModelFormatException(where + ": not a safetensors file (shorter than 8 bytes)");
+        if (all.remaining() < 8)
+            throw new ModelFormatException(where + ": not a safetensors file (shorter than 8 bytes)");
         long headerLen = all.getLong(0);
         if (headerLen <= 0 || headerLen > MAX_HEADER || 8 + headerLen > all.remaining()) {
             // the number is the file's first 8 bytes: never echoed, they may be anybody's file
@@ -83,14 +85,17 @@ public final class Safetensors {
         try {
             header = JSON.readTree(new String(hb, StandardCharsets.UTF_8));
         } catch (IOException e) { // Jackson's message quotes the bytes it choked on: say where, not what
-            long at = e instanceof com.fasterxml.jackson.core.JsonProcessingException j && j.getLocation() != null ? j.getLocation().getCharOffset() : -1;
-            throw new ModelFormatException(where + ": safetensors header is not JSON" + (at >= 0 ? " (at character " + at + ")" : ""));
+            long at = e instanceof com.fasterxml.jackson.core.JsonProcessingException j && j.getLocation() != null
+                    ? j.getLocation().getCharOffset()
+                    : -1;
+            throw new ModelFormatException(
+                    where + ": safetensors header is not JSON" + (at >= 0 ? " (at character " + at + ")" : ""));
         }
-        if (header == null || !header.isObject()) throw new ModelFormatException(where + ": safetensors header is not a JSON object");
+        if (header == null || !header.isObject())
+            throw new ModelFormatException(where + ": safetensors header is not a JSON object");
         long dataStart = 8 + headerLen;
         long dataLen = all.capacity() - dataStart;
-        record Entry(String name, DType dtype, int[] shape, long begin, long end) {
-        }
+        record Entry(String name, DType dtype, int[] shape, long begin, long end) {}
         List<Entry> entries = new ArrayList<>();
         for (Iterator<Map.Entry<String, JsonNode>> it = header.fields(); it.hasNext(); ) {
             var f = it.next();
@@ -103,13 +108,18 @@ public final class Safetensors {
             }
             DType dt = DType.parse(n.get("dtype").asText(), at);
             JsonNode sh = n.get("shape"), off = n.get("data_offsets");
-            if (!sh.isArray() || sh.size() > 8) throw new ModelFormatException(at + ": shape must be an array of at most 8 sizes");
-            if (!off.isArray() || off.size() != 2 || !off.get(0).canConvertToLong() || !off.get(1).canConvertToLong()) {
+            if (!sh.isArray() || sh.size() > 8)
+                throw new ModelFormatException(at + ": shape must be an array of at most 8 sizes");
+            if (!off.isArray()
+                    || off.size() != 2
+                    || !off.get(0).canConvertToLong()
+                    || !off.get(1).canConvertToLong()) {
                 throw new ModelFormatException(at + ": data_offsets must be an array of two integers");
             }
             int[] shape = new int[sh.size()];
             for (int i = 0; i < shape.length; i++) {
-                if (!sh.get(i).canConvertToInt() || sh.get(i).asInt() < 0) throw new ModelFormatException(at + ": shape must hold non-negative integers");
+                if (!sh.get(i).canConvertToInt() || sh.get(i).asInt() < 0)
+                    throw new ModelFormatException(at + ": shape must hold non-negative integers");
                 shape[i] = sh.get(i).asInt();
             }
             long b = off.get(0).asLong(), e = off.get(1).asLong();
@@ -124,7 +134,8 @@ public final class Safetensors {
         Map<String, Tensor> out = new LinkedHashMap<>();
         for (Entry e : entries) {
             float[] data = new float[(int) Tensor.numel(e.shape)];
-            ByteBuffer slice = all.slice((int) (dataStart + e.begin), (int) (e.end - e.begin)).order(ByteOrder.LITTLE_ENDIAN);
+            ByteBuffer slice = all.slice((int) (dataStart + e.begin), (int) (e.end - e.begin))
+                    .order(ByteOrder.LITTLE_ENDIAN);
             e.dtype.read(slice, data);
             out.put(e.name, new Tensor(e.name, e.shape, data));
         }
@@ -135,7 +146,11 @@ public final class Safetensors {
         byte[] bytes = toBytes(tensors, dtype);
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
         Files.write(tmp, bytes);
-        Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        Files.move(
+                tmp,
+                file,
+                java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
     }
 
     /** Serialises tensors in map order; used for files and for pushing weights over HTTP. */
@@ -159,7 +174,8 @@ public final class Safetensors {
         buf.putLong(headerLen).put(hb);
         for (int i = 0; i < pad; i++) buf.put((byte) ' ');
         for (Tensor t : tensors.values()) {
-            ByteBuffer slice = buf.slice(buf.position(), t.data().length * dtype.bytes).order(ByteOrder.LITTLE_ENDIAN);
+            ByteBuffer slice =
+                    buf.slice(buf.position(), t.data().length * dtype.bytes).order(ByteOrder.LITTLE_ENDIAN);
             dtype.write(slice, t.data());
             buf.position(buf.position() + t.data().length * dtype.bytes);
         }

@@ -19,8 +19,7 @@ final class Sampler {
     }
 
     /** The chosen token and its logprob under the unscaled distribution. */
-    record Pick(int token, float logprob) {
-    }
+    record Pick(int token, float logprob) {}
 
     /** The next token of each of {@code seqs}, whose logits are rows {@code rows} of {@code logits}. */
     Pick[] pickAll(float[] logits, List<Seq> seqs, int[] rows, boolean uniform) {
@@ -28,7 +27,9 @@ final class Sampler {
         if (uniform) {
             int allowed = 0;
             for (int i = 0; i < vocab; i++) if (logits[i] != Float.NEGATIVE_INFINITY) allowed++;
-            for (int i = 0; i < picks.length; i++) picks[i] = pickUniform(logits, rows[i] * vocab, seqs.get(i).job.request.params(), seqs.get(i).rng, allowed);
+            for (int i = 0; i < picks.length; i++)
+                picks[i] = pickUniform(
+                        logits, rows[i] * vocab, seqs.get(i).job.request.params(), seqs.get(i).rng, allowed);
             return picks;
         }
         // sampling is a pass over the vocabulary per sequence: run it on all cores
@@ -47,7 +48,8 @@ final class Sampler {
     private Pick pickUniform(float[] logits, int off, SamplingParams p, SplittableRandom rng, int allowed) {
         if (p.temperature() == 0 || p.topK() > 0 && p.topK() < vocab || p.topP() < 1) return pick(logits, off, p, rng);
         int tok;
-        do tok = rng.nextInt(vocab); while (logits[off + tok] == Float.NEGATIVE_INFINITY);
+        do tok = rng.nextInt(vocab);
+        while (logits[off + tok] == Float.NEGATIVE_INFINITY);
         return new Pick(tok, (float) -Math.log(allowed));
     }
 
@@ -130,7 +132,7 @@ final class Sampler {
             if (n >= k || mass >= p.topP() * sum || !(threshold > 0)) break;
             threshold = threshold < 1e-30f ? 0 : threshold * 1e-3f;
         }
-        if (n == 0) return new int[]{argmax(probs, 0)};
+        if (n == 0) return new int[] {argmax(probs, 0)};
         int[] ids = new int[n];
         int j = 0;
         for (int i = 0; i < vocab; i++) if (probs[i] >= threshold) ids[j++] = i;

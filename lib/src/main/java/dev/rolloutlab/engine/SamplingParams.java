@@ -36,19 +36,25 @@ public record SamplingParams(
                     + (int) MAX_TEMPERATURE + "], got " + temperature);
         }
         if (!(topP > 0 && topP <= 1)) throw new IllegalArgumentException("top_p must be in (0, 1], got " + topP);
-        if (topK < -1) throw new IllegalArgumentException("top_k must be -1 or 0 (off) or a positive count, got " + topK);
+        if (topK < -1)
+            throw new IllegalArgumentException("top_k must be -1 or 0 (off) or a positive count, got " + topK);
         if (stop != null && stop.size() > MAX_STOP_STRINGS) {
-            throw new IllegalArgumentException("stop takes at most " + MAX_STOP_STRINGS + " strings, got " + stop.size());
+            throw new IllegalArgumentException(
+                    "stop takes at most " + MAX_STOP_STRINGS + " strings, got " + stop.size());
         }
-        if (stop != null) for (String s : stop) {
-            if (s.length() > MAX_STOP_CHARS) {
-                throw new IllegalArgumentException("each stop string takes at most " + MAX_STOP_CHARS + " characters, got " + s.length());
+        if (stop != null)
+            for (String s : stop) {
+                if (s.length() > MAX_STOP_CHARS) {
+                    throw new IllegalArgumentException(
+                            "each stop string takes at most " + MAX_STOP_CHARS + " characters, got " + s.length());
+                }
             }
-        }
         if (stopTokenIds != null && stopTokenIds.size() > MAX_STOP_TOKEN_IDS) {
-            throw new IllegalArgumentException("stop_token_ids takes at most " + MAX_STOP_TOKEN_IDS + " ids, got " + stopTokenIds.size());
+            throw new IllegalArgumentException(
+                    "stop_token_ids takes at most " + MAX_STOP_TOKEN_IDS + " ids, got " + stopTokenIds.size());
         }
-        if (topLogprobs < 0 || topLogprobs > 20) throw new IllegalArgumentException("top_logprobs must be in [0, 20], got " + topLogprobs);
+        if (topLogprobs < 0 || topLogprobs > 20)
+            throw new IllegalArgumentException("top_logprobs must be in [0, 20], got " + topLogprobs);
         stopTokenIds = stopTokenIds == null ? List.of() : List.copyOf(stopTokenIds);
         stop = stop == null ? List.of() : List.copyOf(stop);
     }

@@ -8,8 +8,8 @@ public record Tensor(String name, int[] shape, float[] data) {
     public Tensor {
         long n = numel(shape);
         if (n != data.length) {
-            throw new IllegalArgumentException("tensor " + name + ": shape " + Arrays.toString(shape)
-                    + " needs " + n + " elements, got " + data.length);
+            throw new IllegalArgumentException("tensor " + name + ": shape " + Arrays.toString(shape) + " needs " + n
+                    + " elements, got " + data.length);
         }
     }
 

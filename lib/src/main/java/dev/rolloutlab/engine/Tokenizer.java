@@ -1,7 +1,6 @@
 package dev.rolloutlab.engine;
 
 import com.fasterxml.jackson.databind.JsonNode;
-
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -55,6 +54,7 @@ public final class Tokenizer {
      * at most {@link #CACHED_WORDS} of them (a few MB); a long word is cheap to merge again and rarely repeats.
      */
     private final Map<String, int[]> cache = new ConcurrentHashMap<>();
+
     private static final int CACHED_WORD_CHARS = 32, CACHED_WORDS = 1 << 16;
     /** The most characters one token stands for: a text longer than limit times this has more than limit tokens. */
     private final int maxTokenChars;
@@ -83,7 +83,8 @@ public final class Tokenizer {
         } else {
             List<String> keys = new ArrayList<>(added.keySet());
             keys.sort(Comparator.comparingInt(String::length).reversed());
-            addedPattern = Pattern.compile(String.join("|", keys.stream().map(Pattern::quote).toList()));
+            addedPattern = Pattern.compile(
+                    String.join("|", keys.stream().map(Pattern::quote).toList()));
         }
     }
 
@@ -101,19 +102,23 @@ public final class Tokenizer {
             throw new ModelFormatException(file + ": model.type must be BPE with a vocab (byte-level BPE only)");
         }
         Map<String, Integer> vocab = new LinkedHashMap<>();
-        model.get("vocab").fields().forEachRemaining(e -> vocab.put(e.getKey(), e.getValue().asInt()));
+        model.get("vocab")
+                .fields()
+                .forEachRemaining(e -> vocab.put(e.getKey(), e.getValue().asInt()));
         List<String[]> merges = new ArrayList<>();
         for (JsonNode m : model.path("merges")) {
-            if (m.isArray()) merges.add(new String[]{m.get(0).asText(), m.get(1).asText()});
+            if (m.isArray())
+                merges.add(new String[] {m.get(0).asText(), m.get(1).asText()});
             else {
                 String s = m.asText();
                 int sp = s.indexOf(' ', 1);
                 if (sp < 0) throw new ModelFormatException(file + ": bad merge entry '" + s + "'");
-                merges.add(new String[]{s.substring(0, sp), s.substring(sp + 1)});
+                merges.add(new String[] {s.substring(0, sp), s.substring(sp + 1)});
             }
         }
         Map<String, Integer> added = new LinkedHashMap<>();
-        for (JsonNode a : root.path("added_tokens")) added.put(a.path("content").asText(), a.path("id").asInt());
+        for (JsonNode a : root.path("added_tokens"))
+            added.put(a.path("content").asText(), a.path("id").asInt());
         return new Tokenizer(vocab, merges, patternOf(root.path("pre_tokenizer"), file), added);
     }
 
@@ -121,7 +126,8 @@ public final class Tokenizer {
         if (pre.isMissingNode() || pre.isNull()) return GPT2_PATTERN;
         String type = pre.path("type").asText();
         if (type.equals("ByteLevel")) return GPT2_PATTERN;
-        if (type.equals("Split") && pre.path("pattern").has("Regex")) return pre.path("pattern").path("Regex").asText();
+        if (type.equals("Split") && pre.path("pattern").has("Regex"))
+            return pre.path("pattern").path("Regex").asText();
         if (type.equals("Sequence")) {
             for (JsonNode p : pre.path("pretokenizers")) {
                 if (p.path("type").asText().equals("Split") && p.path("pattern").has("Regex")) {
@@ -162,7 +168,8 @@ public final class Tokenizer {
      */
     public int[] encode(String text, int limit) {
         // a token stands for at most maxTokenChars characters (UTF-16 units are never more than UTF-8 bytes)
-        if ((long) text.length() > (long) limit * maxTokenChars) throw new OverLimit(limit, (int) Math.min(Integer.MAX_VALUE, (long) text.length() / maxTokenChars));
+        if ((long) text.length() > (long) limit * maxTokenChars)
+            throw new OverLimit(limit, (int) Math.min(Integer.MAX_VALUE, (long) text.length() / maxTokenChars));
         Encoding e = new Encoding(limit, Math.min(text.length() / 3 + 4, limit + 1));
         if (addedPattern == null) {
             encodeOrdinary(text, e);

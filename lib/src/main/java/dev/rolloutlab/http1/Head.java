@@ -69,7 +69,8 @@ public final class Head {
     public String headers(String name) {
         String all = null;
         for (int i = 0; i < count; i++) {
-            if (fields[2 * i].equalsIgnoreCase(name)) all = all == null ? fields[2 * i + 1] : all + ", " + fields[2 * i + 1];
+            if (fields[2 * i].equalsIgnoreCase(name))
+                all = all == null ? fields[2 * i + 1] : all + ", " + fields[2 * i + 1];
         }
         return all;
     }
@@ -98,7 +99,8 @@ public final class Head {
                     if (c < '0' || c > '9') throw new ProtocolException("bad Content-Length: " + v);
                     x = x * 10 + (c - '0');
                 }
-                if (n >= 0 && x != n) throw new ProtocolException("conflicting Content-Length values: " + n + " and " + x);
+                if (n >= 0 && x != n)
+                    throw new ProtocolException("conflicting Content-Length values: " + n + " and " + x);
                 n = x;
                 p = end + 1;
             }
@@ -143,11 +145,13 @@ public final class Head {
                 if (request) checkRequestLine(b, lineStart, lineEnd);
                 first = new String(b, lineStart, lineEnd - lineStart, StandardCharsets.ISO_8859_1);
             } else {
-                if (b[lineStart] == ' ' || b[lineStart] == '\t') throw new ProtocolException("obsolete header line folding");
+                if (b[lineStart] == ' ' || b[lineStart] == '\t')
+                    throw new ProtocolException("obsolete header line folding");
                 int colon = lineStart;
                 while (colon < lineEnd && b[colon] != ':') colon++;
                 if (colon == lineEnd || colon == lineStart) {
-                    throw new ProtocolException("bad header line: " + new String(b, lineStart, lineEnd - lineStart, StandardCharsets.ISO_8859_1));
+                    throw new ProtocolException("bad header line: "
+                            + new String(b, lineStart, lineEnd - lineStart, StandardCharsets.ISO_8859_1));
                 }
                 if (request) checkField(b, lineStart, colon, lineEnd);
                 int vs = colon + 1, ve = lineEnd;
@@ -174,7 +178,8 @@ public final class Head {
             int c = b[i] & 0xff;
             if (c == ' ') {
                 spaces++;
-                if (i == from || b[i - 1] == ' ') throw new ProtocolException("bad request line: more than one space between its parts");
+                if (i == from || b[i - 1] == ' ')
+                    throw new ProtocolException("bad request line: more than one space between its parts");
             } else if (c < 0x21 || c == 0x7f) {
                 throw new ProtocolException("bad request line: control byte 0x" + Integer.toHexString(c));
             }
@@ -189,13 +194,16 @@ public final class Head {
     private static void checkField(byte[] b, int from, int colon, int to) throws ProtocolException {
         for (int i = from; i < colon; i++) {
             if (!TCHAR[b[i] & 0xff]) {
-                throw new ProtocolException(b[i] == ' ' || b[i] == '\t' ? "whitespace between a header name and its colon"
-                        : "bad byte 0x" + Integer.toHexString(b[i] & 0xff) + " in a header name");
+                throw new ProtocolException(
+                        b[i] == ' ' || b[i] == '\t'
+                                ? "whitespace between a header name and its colon"
+                                : "bad byte 0x" + Integer.toHexString(b[i] & 0xff) + " in a header name");
             }
         }
         for (int i = colon + 1; i < to; i++) {
             int c = b[i] & 0xff;
-            if (c < 0x20 && c != '\t' || c == 0x7f) throw new ProtocolException("control byte 0x" + Integer.toHexString(c) + " in a header value");
+            if (c < 0x20 && c != '\t' || c == 0x7f)
+                throw new ProtocolException("control byte 0x" + Integer.toHexString(c) + " in a header value");
         }
     }
 
@@ -232,11 +240,13 @@ public final class Head {
         if (a <= 0 || z <= a) throw new ProtocolException("bad request line: " + line);
         String version = line.substring(z + 1);
         if (!version.startsWith("HTTP/1.")) throw new ProtocolException("unsupported protocol: " + line);
-        return new Head(line.substring(0, a), line.substring(a + 1, z), 0, null, version.equals("HTTP/1.0"), fields, count);
+        return new Head(
+                line.substring(0, a), line.substring(a + 1, z), 0, null, version.equals("HTTP/1.0"), fields, count);
     }
 
     private static Head statusLine(String line, String[] fields, int count) throws ProtocolException {
-        if (!line.startsWith("HTTP/1.") || line.length() < 12 || line.charAt(8) != ' ') throw new ProtocolException("not an HTTP/1.x response: " + line);
+        if (!line.startsWith("HTTP/1.") || line.length() < 12 || line.charAt(8) != ' ')
+            throw new ProtocolException("not an HTTP/1.x response: " + line);
         int status;
         try {
             status = Integer.parseInt(line.substring(9, 12));

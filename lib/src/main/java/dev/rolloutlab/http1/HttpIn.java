@@ -150,7 +150,8 @@ public final class HttpIn {
 
     /** The body of a request with this head (requests without framing have none). */
     public Body requestBody(Head h) throws ProtocolException {
-        // a request's length must be knowable: any other transfer coding as the last one cannot be framed (RFC 9112 §6.3)
+        // a request's length must be knowable: any other transfer coding as the last one cannot be framed (RFC 9112
+        // §6.3)
         if (h.header("Transfer-Encoding") != null && !h.chunked()) {
             throw new ProtocolException("unsupported Transfer-Encoding: " + h.header("Transfer-Encoding"));
         }
@@ -217,7 +218,8 @@ public final class HttpIn {
             switch (mode) {
                 case FIXED -> {
                     int n = src.readRaw(b, off, (int) Math.min(len, remaining));
-                    if (n < 0) throw new EOFException("connection closed with " + remaining + " body bytes still to come");
+                    if (n < 0)
+                        throw new EOFException("connection closed with " + remaining + " body bytes still to come");
                     remaining -= n;
                     if (remaining == 0) done = true;
                     return n;
@@ -286,7 +288,8 @@ public final class HttpIn {
          * {@link BodyTooLarge}.
          */
         public byte[] readAll(int limit, Grant grant) throws IOException {
-            if (mode == FIXED && remaining > limit) throw new BodyTooLarge("body of " + remaining + " bytes exceeds " + limit);
+            if (mode == FIXED && remaining > limit)
+                throw new BodyTooLarge("body of " + remaining + " bytes exceeds " + limit);
             int cap = mode == FIXED ? (int) Math.min(remaining, FIRST_BUFFER) : 1024;
             grant.take(cap);
             byte[] out = new byte[cap];
@@ -314,8 +317,7 @@ public final class HttpIn {
          * throws when the budget is spent; the caller gives the total back once the body is done with.
          */
         public interface Grant {
-            Grant ANY = bytes -> {
-            };
+            Grant ANY = bytes -> {};
 
             void take(long bytes) throws IOException;
         }

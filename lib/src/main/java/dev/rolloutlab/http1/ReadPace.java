@@ -8,8 +8,7 @@ import java.io.IOException;
  * bytes is told apart from a slow network.
  */
 public interface ReadPace {
-    ReadPace NONE = (midMessage, bytesRead) -> {
-    };
+    ReadPace NONE = (midMessage, bytesRead) -> {};
 
     /**
      * @param midMessage whether bytes of the current message have arrived (a head under way, or its body)

@@ -1,9 +1,8 @@
 package dev.rolloutlab.lb;
 
-import dev.rolloutlab.util.Secrets;
 import dev.rolloutlab.http1.Head;
 import dev.rolloutlab.util.Json;
-
+import dev.rolloutlab.util.Secrets;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -32,15 +31,20 @@ final class AdminApi {
 
     /** Whether this request is for one of our routes rather than a backend. */
     static boolean owns(String method, String path) {
-        return method.equals("GET") && (path.equals("/health") || path.equals("/admin/backends") || path.equals("/metrics"))
-                || method.equals("POST") && (path.equals("/admin/drain") || path.equals("/admin/undrain") || path.equals("/abort_request"));
+        return method.equals("GET")
+                        && (path.equals("/health") || path.equals("/admin/backends") || path.equals("/metrics"))
+                || method.equals("POST")
+                        && (path.equals("/admin/drain")
+                                || path.equals("/admin/undrain")
+                                || path.equals("/abort_request"));
     }
 
     void handle(Head h, String path, byte[] body, OutputStream out, boolean keep) throws IOException {
         switch (path) {
             case "/health" -> Responses.bytes(out, health(), null, new byte[0], keep);
             case "/abort_request" -> {
-                if (o.apiKey() != null && !Secrets.equal("Bearer " + o.apiKey(), h.header("Authorization"))) denied(out, keep);
+                if (o.apiKey() != null && !Secrets.equal("Bearer " + o.apiKey(), h.header("Authorization")))
+                    denied(out, keep);
                 else Responses.json(out, 200, abort(h, body), keep);
             }
             case "/admin/backends" -> {
@@ -48,7 +52,8 @@ final class AdminApi {
                 else denied(out, keep);
             }
             case "/metrics" -> {
-                if (o.publicMetrics() || authorized(h, false)) Responses.bytes(out, 200, "text/plain; version=0.0.4", metrics.render(source.current()), keep);
+                if (o.publicMetrics() || authorized(h, false))
+                    Responses.bytes(out, 200, "text/plain; version=0.0.4", metrics.render(source.current()), keep);
                 else denied(out, keep);
             }
             default -> drain(h, body, path.equals("/admin/drain"), out, keep);
@@ -58,28 +63,37 @@ final class AdminApi {
     /** With {@code adminOnly}, only the admin token; otherwise the admin token or, when set, the API key. */
     private boolean authorized(Head h, boolean adminOnly) {
         String auth = h.header("Authorization"), admin = h.header("X-Admin-Token");
-        if (o.adminToken() != null && (Secrets.equal(o.adminToken(), admin) || Secrets.equal("Bearer " + o.adminToken(), auth))) return true;
+        if (o.adminToken() != null
+                && (Secrets.equal(o.adminToken(), admin) || Secrets.equal("Bearer " + o.adminToken(), auth)))
+            return true;
         if (adminOnly) return false;
         if (o.apiKey() != null) return Secrets.equal("Bearer " + o.apiKey(), auth);
         return o.adminToken() == null;
     }
 
     private void denied(OutputStream out, boolean keep) throws IOException {
-        Responses.error(out, 401, "this route needs the admin token (X-Admin-Token or Authorization: Bearer)"
-                + (o.apiKey() != null ? " or the API key" : ""), "unauthorized", keep);
+        Responses.error(
+                out,
+                401,
+                "this route needs the admin token (X-Admin-Token or Authorization: Bearer)"
+                        + (o.apiKey() != null ? " or the API key" : ""),
+                "unauthorized",
+                keep);
     }
 
     /** Forwards the abort to every backend at once and adds up what they aborted. */
     private Map<String, Object> abort(Head h, byte[] body) {
         List<Backend> all = source.current();
-        String clientAuth = h.header("Authorization") == null ? null : "Authorization: " + h.header("Authorization") + "\r\n";
+        String clientAuth =
+                h.header("Authorization") == null ? null : "Authorization: " + h.header("Authorization") + "\r\n";
         int aborted = 0, answered = 0;
         List<String> failed = new ArrayList<>();
         try (var pool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
             List<java.util.concurrent.Future<dev.rolloutlab.http1.Fetch.Response>> fs = new ArrayList<>();
             for (Backend b : all) {
                 String auth = b.authorizationLine != null ? b.authorizationLine : clientAuth;
-                fs.add(pool.submit(() -> dev.rolloutlab.http1.Fetch.postJson(b.url + "/abort_request", auth, body, java.time.Duration.ofSeconds(5), 64 << 10)));
+                fs.add(pool.submit(() -> dev.rolloutlab.http1.Fetch.postJson(
+                        b.url + "/abort_request", auth, body, java.time.Duration.ofSeconds(5), 64 << 10)));
             }
             for (int i = 0; i < fs.size(); i++) {
                 try {
@@ -88,7 +102,8 @@ final class AdminApi {
                     aborted += Json.parse(r.text()).path("aborted").asInt(0);
                     answered++;
                 } catch (Exception e) {
-                    failed.add(all.get(i).label + " (" + (e.getCause() != null ? e.getCause().getMessage() : e.getMessage()) + ")");
+                    failed.add(all.get(i).label + " ("
+                            + (e.getCause() != null ? e.getCause().getMessage() : e.getMessage()) + ")");
                 }
             }
         }
@@ -137,11 +152,17 @@ final class AdminApi {
 
     private void drain(Head h, byte[] body, boolean on, OutputStream out, boolean keep) throws IOException {
         if (o.adminToken() == null) {
-            Responses.error(out, 403, "drain is disabled: start the lb with --admin-token-file", "admin_disabled", keep);
+            Responses.error(
+                    out, 403, "drain is disabled: start the lb with --admin-token-file", "admin_disabled", keep);
             return;
         }
         if (!authorized(h, true)) {
-            Responses.error(out, 401, "drain needs the admin token (X-Admin-Token or Authorization: Bearer)", "unauthorized", keep);
+            Responses.error(
+                    out,
+                    401,
+                    "drain needs the admin token (X-Admin-Token or Authorization: Bearer)",
+                    "unauthorized",
+                    keep);
             return;
         }
         String which;
@@ -155,7 +176,11 @@ final class AdminApi {
         for (Backend b : source.current()) {
             if (b.label.equals(which) || b.url.equals(which)) {
                 b.draining = on;
-                Responses.json(out, 200, Map.of("ok", true, "backend", b.label, "draining", on, "in_flight", b.inFlight.get()), keep);
+                Responses.json(
+                        out,
+                        200,
+                        Map.of("ok", true, "backend", b.label, "draining", on, "in_flight", b.inFlight.get()),
+                        keep);
                 return;
             }
         }

@@ -1,7 +1,6 @@
 package dev.rolloutlab.lb;
 
 import dev.rolloutlab.http1.Http1Pool;
-
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -13,9 +12,11 @@ public final class Backend {
     final String label;
     /** The {@code Host} header value and the idle keep-alive connections to this backend. */
     final String hostHeader;
+
     final Http1Pool pool;
     /** An {@code Authorization} line this backend requires (from the registry), replacing the client's; null keeps the client's. */
     final String authorizationLine;
+
     final Health health = new Health();
     final Stats stats = new Stats();
     final AtomicInteger inFlight = new AtomicInteger();

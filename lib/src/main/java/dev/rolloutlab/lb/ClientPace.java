@@ -1,7 +1,6 @@
 package dev.rolloutlab.lb;
 
 import dev.rolloutlab.http1.ReadPace;
-
 import java.io.IOException;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
@@ -56,7 +55,8 @@ final class ClientPace implements ReadPace {
         } else if (midMessage) {
             if (headStartNs < 0) headStartNs = now;
             left = headerNs - (now - headStartNs);
-            if (left <= 0) throw new SocketTimeoutException("request head not complete within " + headerNs / 1_000_000 + " ms");
+            if (left <= 0)
+                throw new SocketTimeoutException("request head not complete within " + headerNs / 1_000_000 + " ms");
         } else {
             setTimeout(idleMs);
             return;

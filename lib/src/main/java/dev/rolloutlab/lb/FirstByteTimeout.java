@@ -1,8 +1,8 @@
 package dev.rolloutlab.lb;
 
 import java.time.Duration;
-import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
  * How long the relay waits for a backend's first response byte before it fails over. Fixed when the operator sets
@@ -59,6 +59,8 @@ final class FirstByteTimeout {
     }
 
     String describe() {
-        return fixedNs >= 0 ? Duration.ofNanos(fixedNs).toMillis() + " ms" : "auto (now " + Duration.ofNanos(nanos()).toMillis() + " ms)";
+        return fixedNs >= 0
+                ? Duration.ofNanos(fixedNs).toMillis() + " ms"
+                : "auto (now " + Duration.ofNanos(nanos()).toMillis() + " ms)";
     }
 }

@@ -14,6 +14,7 @@ final class Health {
     volatile int inFlightAtReport;
     /** Set when the backend answered 503 + Retry-After (a weight update); cleared by a probe that sees it serve. */
     volatile boolean updating;
+
     volatile long unavailableUntilNs;
     volatile long breakerOpenUntilNs;
     private final AtomicInteger consecutiveFailures = new AtomicInteger();
@@ -26,6 +27,7 @@ final class Health {
      * cooldown does, and one more timeout then ejects it again.
      */
     volatile long ejectedUntilNs;
+
     private final AtomicInteger consecutiveTimeouts = new AtomicInteger();
 
     boolean available(long now) {

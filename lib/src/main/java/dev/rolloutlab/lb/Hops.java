@@ -7,12 +7,24 @@ import dev.rolloutlab.http1.Head;
  * writes itself, and whatever a message's {@code Connection} header names (RFC 9110 §7.6.1).
  */
 final class Hops {
-    private Hops() {
-    }
+    private Hops() {}
 
     /** Headers that describe one hop, plus the framing and host the relay sets itself; never copied across. */
-    private static final String[] HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization",
-            "te", "trailers", "trailer", "upgrade", "transfer-encoding", "content-length", "host", "expect", "proxy-connection"};
+    private static final String[] HOP_BY_HOP = {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "te",
+        "trailers",
+        "trailer",
+        "upgrade",
+        "transfer-encoding",
+        "content-length",
+        "host",
+        "expect",
+        "proxy-connection"
+    };
 
     /** Case-insensitive membership without allocating (this runs for every header of every request and response). */
     private static boolean hopByHop(String name) {
@@ -39,7 +51,8 @@ final class Hops {
             StringBuilder to = isAuthorization(name) ? authorization : sb;
             to.append(name).append(": ").append(h.value(i)).append("\r\n");
         }
-        if (contentLength >= 0) sb.append("Content-Length: ").append(contentLength).append("\r\n");
+        if (contentLength >= 0)
+            sb.append("Content-Length: ").append(contentLength).append("\r\n");
         return sb.append("\r\n").toString();
     }
 }

@@ -8,23 +8,44 @@ import java.util.List;
  * A null {@code registryUrl} means {@code backends} is the fixed set; a null {@code firstByteTimeout} means "auto"
  * (see {@link FirstByteTimeout}).
  */
-public record LbOptions(String listenHost, int listenPort, List<String> backends, String registryUrl, String registryToken,
-                        Policy policy, String apiKey, String adminToken, boolean publicMetrics, Duration backendTimeout,
-                        Duration firstByteTimeout, Duration healthInterval, Duration healthTimeout, int breakerFailures,
-                        Duration breakerCooldown, int maxConnections, boolean versionConsistent, ClientLimits clients) {
+public record LbOptions(
+        String listenHost,
+        int listenPort,
+        List<String> backends,
+        String registryUrl,
+        String registryToken,
+        Policy policy,
+        String apiKey,
+        String adminToken,
+        boolean publicMetrics,
+        Duration backendTimeout,
+        Duration firstByteTimeout,
+        Duration healthInterval,
+        Duration healthTimeout,
+        int breakerFailures,
+        Duration breakerCooldown,
+        int maxConnections,
+        boolean versionConsistent,
+        ClientLimits clients) {
 
     /**
      * What one client may hold: connections from one address, the time from a request's first byte to the end of its
      * head, the slowest body rate accepted once that grace has passed, and the memory for bodies in flight (all clients).
      */
-    public record ClientLimits(int maxConnectionsPerClient, Duration headerTimeout, long minBodyBytesPerSec, long maxBodyMemory) {
+    public record ClientLimits(
+            int maxConnectionsPerClient, Duration headerTimeout, long minBodyBytesPerSec, long maxBodyMemory) {
         public static final ClientLimits DEFAULT = new ClientLimits(1024, Duration.ofSeconds(10), 16 << 10, 512L << 20);
 
         public ClientLimits {
-            if (maxConnectionsPerClient < 1) throw new IllegalArgumentException("--max-connections-per-client must be at least 1, got " + maxConnectionsPerClient);
-            if (headerTimeout.isNegative() || headerTimeout.isZero()) throw new IllegalArgumentException("--header-timeout-sec must be positive");
+            if (maxConnectionsPerClient < 1)
+                throw new IllegalArgumentException(
+                        "--max-connections-per-client must be at least 1, got " + maxConnectionsPerClient);
+            if (headerTimeout.isNegative() || headerTimeout.isZero())
+                throw new IllegalArgumentException("--header-timeout-sec must be positive");
             if (minBodyBytesPerSec < 1) throw new IllegalArgumentException("--min-body-rate must be at least 1 byte/s");
-            if (maxBodyMemory < (16L << 20)) throw new IllegalArgumentException("--max-body-memory-mb must be at least 16, got " + (maxBodyMemory >> 20));
+            if (maxBodyMemory < (16L << 20))
+                throw new IllegalArgumentException(
+                        "--max-body-memory-mb must be at least 16, got " + (maxBodyMemory >> 20));
         }
     }
 
@@ -33,11 +54,15 @@ public record LbOptions(String listenHost, int listenPort, List<String> backends
     }
 
     public LbOptions {
-        if (registryUrl == null && (backends == null || backends.isEmpty())) throw new IllegalArgumentException("backends must not be empty");
-        if (maxConnections < 1) throw new IllegalArgumentException("--max-connections must be at least 1, got " + maxConnections);
-        if (breakerFailures < 1) throw new IllegalArgumentException("--breaker-failures must be at least 1, got " + breakerFailures);
-        for (Duration d : new Duration[]{backendTimeout, healthInterval, healthTimeout, breakerCooldown}) {
-            if (d.isNegative() || d.isZero()) throw new IllegalArgumentException("timeouts and intervals must be positive, got " + d);
+        if (registryUrl == null && (backends == null || backends.isEmpty()))
+            throw new IllegalArgumentException("backends must not be empty");
+        if (maxConnections < 1)
+            throw new IllegalArgumentException("--max-connections must be at least 1, got " + maxConnections);
+        if (breakerFailures < 1)
+            throw new IllegalArgumentException("--breaker-failures must be at least 1, got " + breakerFailures);
+        for (Duration d : new Duration[] {backendTimeout, healthInterval, healthTimeout, breakerCooldown}) {
+            if (d.isNegative() || d.isZero())
+                throw new IllegalArgumentException("timeouts and intervals must be positive, got " + d);
         }
     }
 
@@ -148,10 +173,25 @@ public record LbOptions(String listenHost, int listenPort, List<String> backends
         }
 
         public LbOptions build() {
-            return new LbOptions(listenHost, listenPort, backends, registryUrl, registryToken, policy == null ? new RoundRobin() : policy,
-                    apiKey == null || apiKey.isEmpty() ? null : apiKey, adminToken == null || adminToken.isEmpty() ? null : adminToken,
-                    publicMetrics, backendTimeout, firstByteTimeout, healthInterval, healthTimeout, breakerFailures, breakerCooldown,
-                    maxConnections, versionConsistent, clients);
+            return new LbOptions(
+                    listenHost,
+                    listenPort,
+                    backends,
+                    registryUrl,
+                    registryToken,
+                    policy == null ? new RoundRobin() : policy,
+                    apiKey == null || apiKey.isEmpty() ? null : apiKey,
+                    adminToken == null || adminToken.isEmpty() ? null : adminToken,
+                    publicMetrics,
+                    backendTimeout,
+                    firstByteTimeout,
+                    healthInterval,
+                    healthTimeout,
+                    breakerFailures,
+                    breakerCooldown,
+                    maxConnections,
+                    versionConsistent,
+                    clients);
         }
     }
 }

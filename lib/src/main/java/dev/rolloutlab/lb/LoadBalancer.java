@@ -3,7 +3,6 @@ package dev.rolloutlab.lb;
 import dev.rolloutlab.http1.BodyTooLarge;
 import dev.rolloutlab.http1.Head;
 import dev.rolloutlab.http1.HttpIn;
-
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -34,13 +33,15 @@ public final class LoadBalancer implements AutoCloseable {
     static final int RESERVED_CONNECTIONS = 32;
     /** Our own routes' request bodies (drain) are tiny. */
     private static final int ADMIN_BODY_LIMIT = 64 << 10;
+
     private static final byte[] BUSY = busy();
 
     private static byte[] busy() {
-        byte[] body = dev.rolloutlab.util.Json.bytes(Responses.error("too many client connections; retry shortly", "service_unavailable",
-                "busy", java.util.Map.of()));
-        String head = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\nConnection: close\r\n"
-                + "Content-Length: " + body.length + "\r\n\r\n";
+        byte[] body = dev.rolloutlab.util.Json.bytes(Responses.error(
+                "too many client connections; retry shortly", "service_unavailable", "busy", java.util.Map.of()));
+        String head =
+                "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\nConnection: close\r\n"
+                        + "Content-Length: " + body.length + "\r\n\r\n";
         byte[] all = java.util.Arrays.copyOf(head.getBytes(StandardCharsets.ISO_8859_1), head.length() + body.length);
         System.arraycopy(body, 0, all, head.length(), body.length);
         return all;
@@ -71,8 +72,12 @@ public final class LoadBalancer implements AutoCloseable {
             server.bind(new InetSocketAddress(InetAddress.getByName(options.listenHost()), options.listenPort()), 1024);
         } catch (IOException e) {
             source.close();
-            throw new IllegalStateException("lb cannot listen on " + options.listenHost() + ":" + options.listenPort() + ": " + e.getMessage()
-                    + (e instanceof java.net.BindException ? " (is the port in use? pick another --listen-port, or 0 for a free one)" : ""), e);
+            throw new IllegalStateException(
+                    "lb cannot listen on " + options.listenHost() + ":" + options.listenPort() + ": " + e.getMessage()
+                            + (e instanceof java.net.BindException
+                                    ? " (is the port in use? pick another --listen-port, or 0 for a free one)"
+                                    : ""),
+                    e);
         }
         this.health = new HealthChecker(options, source);
         Thread.ofPlatform().name("lb-accept").daemon(true).start(this::acceptLoop);
@@ -92,8 +97,7 @@ public final class LoadBalancer implements AutoCloseable {
     }
 
     /** Attempts on backends, and how many of them failed over or were retried; equal attempts and requests mean none did. */
-    public record Counters(long attempts, long retries, long errors, String firstByteTimeout, String lastError) {
-    }
+    public record Counters(long attempts, long retries, long errors, String firstByteTimeout, String lastError) {}
 
     /** Totals over the current backends, for a report to say where the balancer's time went. */
     public Counters counters() {
@@ -155,7 +159,11 @@ public final class LoadBalancer implements AutoCloseable {
             // virtual thread is woken through the JDK's poller and a carrier, a hand-off that measured +100 µs p50
             // per proxied request on two busy cores (docs/benchmarks.md). Small stacks keep thousands affordable.
             try {
-                Thread.ofPlatform().name("lb-conn").daemon(true).stackSize(256 * 1024).start(() -> serve(s, reserved));
+                Thread.ofPlatform()
+                        .name("lb-conn")
+                        .daemon(true)
+                        .stackSize(256 * 1024)
+                        .start(() -> serve(s, reserved));
             } catch (OutOfMemoryError e) { // no native thread left: shed this connection, keep serving the others
                 clients.remove(s);
                 open.decrementAndGet();
@@ -227,7 +235,8 @@ public final class LoadBalancer implements AutoCloseable {
     }
 
     /** Handles one request; returns whether the client connection stays open. */
-    private boolean handle(Head h, HttpIn in, OutputStream out, byte[] relayBuf, ClientWatch watch, boolean reserved) throws IOException {
+    private boolean handle(Head h, HttpIn in, OutputStream out, byte[] relayBuf, ClientWatch watch, boolean reserved)
+            throws IOException {
         boolean keep = h.keepAlive();
         String target = h.target();
         int q = target.indexOf('?');

@@ -32,12 +32,13 @@ final class Relay {
     private final BackendSource source;
     private final LbMetrics metrics;
     final FirstByteTimeout firstByte; // read by LoadBalancer.counters()
-
     private final BodyMemory memory;
+    private final String expectedAuthorization; // built once: checked on every request
 
     Relay(LbOptions o, BackendSource source, LbMetrics metrics) {
         this.o = o;
         this.memory = new BodyMemory(o.maxBodyMemory());
+        this.expectedAuthorization = o.apiKey() == null ? null : "Bearer " + o.apiKey();
         this.source = source;
         this.metrics = metrics;
         this.firstByte = new FirstByteTimeout(o.firstByteTimeout(), o.backendTimeout());
@@ -83,7 +84,7 @@ final class Relay {
 
     /** Proxies the request; returns whether the client connection stays open. */
     boolean proxy(Head h, HttpIn.Body bodyIn, OutputStream out, boolean keep, byte[] relayBuf, ClientWatch client) throws IOException {
-        if (o.apiKey() != null && !Secrets.equal("Bearer " + o.apiKey(), h.header("Authorization"))) {
+        if (expectedAuthorization != null && !Secrets.equal(expectedAuthorization, h.header("Authorization"))) {
             boolean drained = drain(bodyIn);
             Responses.error(out, 401, "missing or wrong API key (Authorization: Bearer <key>)", "invalid_api_key", keep && drained);
             return keep && drained;

@@ -11,22 +11,25 @@ import java.util.List;
  * (OpenAI's {@code param}) and says what it must be, so a bad request is a 400 and never a 5xx or a wrapped value.
  */
 public final class RequestParser {
-    private RequestParser() {
-    }
+    private RequestParser() {}
 
     public static CompletionRequest parse(JsonNode body, CompletionRequest.Endpoint endpoint) {
-        if (body == null || !body.isObject()) throw OpenAiException.badRequest(null, "request body must be a JSON object");
+        if (body == null || !body.isObject())
+            throw OpenAiException.badRequest(null, "request body must be a JSON object");
         String model = optText(body, "model");
         List<ChatTemplate.Message> messages = null;
         String prompt = null;
         int[] ids = null;
         if (endpoint == CompletionRequest.Endpoint.CHAT) {
             JsonNode m = body.get("messages");
-            if (m == null || !m.isArray() || m.isEmpty()) throw OpenAiException.badRequest("messages", "messages must be a non-empty array");
+            if (m == null || !m.isArray() || m.isEmpty())
+                throw OpenAiException.badRequest("messages", "messages must be a non-empty array");
             messages = new ArrayList<>();
             for (int i = 0; i < m.size(); i++) {
                 JsonNode e = m.get(i);
-                if (!e.isObject()) throw OpenAiException.badRequest("messages[" + i + "]", "each message must be an object with role and content");
+                if (!e.isObject())
+                    throw OpenAiException.badRequest(
+                            "messages[" + i + "]", "each message must be an object with role and content");
                 String role = e.path("role").asText("");
                 if (role.isEmpty()) throw OpenAiException.badRequest("messages[" + i + "].role", "role is required");
                 messages.add(new ChatTemplate.Message(role, contentText(e.get("content"), i)));
@@ -38,18 +41,28 @@ public final class RequestParser {
             else if (p.isArray() && !p.isEmpty() && p.get(0).isInt()) {
                 ids = new int[p.size()];
                 for (int i = 0; i < ids.length; i++) {
-                    if (!p.get(i).isInt()) throw OpenAiException.badRequest("prompt", "a token prompt must be an array of integers");
+                    if (!p.get(i).isInt())
+                        throw OpenAiException.badRequest("prompt", "a token prompt must be an array of integers");
                     ids[i] = p.get(i).asInt();
                 }
-            } else if (p.isArray() && p.size() == 1 && p.get(0).isTextual()) prompt = p.get(0).asText();
-            else throw OpenAiException.badRequest("prompt", "prompt must be a string, a one-string array, or an array of token ids");
+            } else if (p.isArray() && p.size() == 1 && p.get(0).isTextual())
+                prompt = p.get(0).asText();
+            else
+                throw OpenAiException.badRequest(
+                        "prompt", "prompt must be a string, a one-string array, or an array of token ids");
         }
-        String maxField = body.has("max_completion_tokens") && !body.get("max_completion_tokens").isNull() ? "max_completion_tokens" : "max_tokens";
-        int maxTokens = intField(body, maxField, CompletionRequest.DEFAULT_MAX_TOKENS, 1, CompletionRequest.MAX_TOKENS_LIMIT);
+        String maxField = body.has("max_completion_tokens")
+                        && !body.get("max_completion_tokens").isNull()
+                ? "max_completion_tokens"
+                : "max_tokens";
+        int maxTokens =
+                intField(body, maxField, CompletionRequest.DEFAULT_MAX_TOKENS, 1, CompletionRequest.MAX_TOKENS_LIMIT);
         double temperature = numField(body, "temperature", 1.0);
         if (!(temperature == 0 || temperature >= SamplingParams.MIN_TEMPERATURE && temperature <= 2)) {
-            throw OpenAiException.badRequest("temperature", "temperature must be 0 (greedy) or in [" + SamplingParams.MIN_TEMPERATURE
-                    + ", 2], got " + temperature);
+            throw OpenAiException.badRequest(
+                    "temperature",
+                    "temperature must be 0 (greedy) or in [" + SamplingParams.MIN_TEMPERATURE + ", 2], got "
+                            + temperature);
         }
         double topP = numField(body, "top_p", 1.0);
         if (!(topP > 0 && topP <= 1)) throw OpenAiException.badRequest("top_p", "top_p must be in (0, 1], got " + topP);
@@ -62,30 +75,40 @@ public final class RequestParser {
             if (st.isTextual()) stop.add(st.asText());
             else if (st.isArray()) {
                 for (JsonNode s : st) {
-                    if (!s.isTextual()) throw OpenAiException.badRequest("stop", "stop must be a string or an array of strings");
+                    if (!s.isTextual())
+                        throw OpenAiException.badRequest("stop", "stop must be a string or an array of strings");
                     stop.add(s.asText());
                 }
             } else throw OpenAiException.badRequest("stop", "stop must be a string or an array of strings");
             if (stop.size() > SamplingParams.MAX_STOP_STRINGS) {
-                throw OpenAiException.badRequest("stop", "stop takes at most " + SamplingParams.MAX_STOP_STRINGS + " strings, got " + stop.size());
+                throw OpenAiException.badRequest(
+                        "stop",
+                        "stop takes at most " + SamplingParams.MAX_STOP_STRINGS + " strings, got " + stop.size());
             }
             for (String s : stop) {
                 if (s.length() > SamplingParams.MAX_STOP_CHARS) {
-                    throw OpenAiException.badRequest("stop", "each stop string takes at most " + SamplingParams.MAX_STOP_CHARS
-                            + " characters, got " + s.length());
+                    throw OpenAiException.badRequest(
+                            "stop",
+                            "each stop string takes at most " + SamplingParams.MAX_STOP_CHARS + " characters, got "
+                                    + s.length());
                 }
             }
         }
         List<Integer> stopIds = new ArrayList<>();
         JsonNode sti = body.get("stop_token_ids");
         if (sti != null && !sti.isNull()) {
-            if (!sti.isArray()) throw OpenAiException.badRequest("stop_token_ids", "stop_token_ids must be an array of integers");
+            if (!sti.isArray())
+                throw OpenAiException.badRequest("stop_token_ids", "stop_token_ids must be an array of integers");
             if (sti.size() > SamplingParams.MAX_STOP_TOKEN_IDS) {
-                throw OpenAiException.badRequest("stop_token_ids", "stop_token_ids takes at most " + SamplingParams.MAX_STOP_TOKEN_IDS
-                        + " ids, got " + sti.size());
+                throw OpenAiException.badRequest(
+                        "stop_token_ids",
+                        "stop_token_ids takes at most " + SamplingParams.MAX_STOP_TOKEN_IDS + " ids, got "
+                                + sti.size());
             }
             for (JsonNode s : sti) {
-                if (!s.isInt() || s.asInt() < 0) throw OpenAiException.badRequest("stop_token_ids", "stop_token_ids must be an array of token ids (integers >= 0)");
+                if (!s.isInt() || s.asInt() < 0)
+                    throw OpenAiException.badRequest(
+                            "stop_token_ids", "stop_token_ids must be an array of token ids (integers >= 0)");
                 stopIds.add(s.asInt());
             }
         }
@@ -108,13 +131,31 @@ public final class RequestParser {
                 top = intField(body, "logprobs", 0, 0, 20);
             } else throw OpenAiException.badRequest("logprobs", "logprobs must be an integer");
         }
-        if (top < 0 || top > 20) throw OpenAiException.badRequest(endpoint == CompletionRequest.Endpoint.CHAT ? "top_logprobs" : "logprobs", "must be in [0, 20]");
+        if (top < 0 || top > 20)
+            throw OpenAiException.badRequest(
+                    endpoint == CompletionRequest.Endpoint.CHAT ? "top_logprobs" : "logprobs", "must be in [0, 20]");
         boolean stream = boolField(body, "stream", false);
         boolean includeUsage = body.path("stream_options").path("include_usage").asBoolean(false);
-        return CompletionRequest.builder(endpoint).model(model).messages(messages).prompt(prompt).promptTokenIds(ids).maxTokens(maxTokens)
-                .temperature(temperature).topP(topP).topK(topK < 0 ? 0 : topK).n(n).seed(seed).stop(stop).stopTokenIds(stopIds)
-                .logprobs(logprobs).topLogprobs(top).stream(stream).includeUsage(includeUsage).ignoreEos(boolField(body, "ignore_eos", false))
-                .returnTokenIds(boolField(body, "return_token_ids", false)).build();
+        return CompletionRequest.builder(endpoint)
+                .model(model)
+                .messages(messages)
+                .prompt(prompt)
+                .promptTokenIds(ids)
+                .maxTokens(maxTokens)
+                .temperature(temperature)
+                .topP(topP)
+                .topK(topK < 0 ? 0 : topK)
+                .n(n)
+                .seed(seed)
+                .stop(stop)
+                .stopTokenIds(stopIds)
+                .logprobs(logprobs)
+                .topLogprobs(top)
+                .stream(stream)
+                .includeUsage(includeUsage)
+                .ignoreEos(boolField(body, "ignore_eos", false))
+                .returnTokenIds(boolField(body, "return_token_ids", false))
+                .build();
     }
 
     private static String contentText(JsonNode c, int i) {
@@ -124,13 +165,15 @@ public final class RequestParser {
             StringBuilder sb = new StringBuilder();
             for (JsonNode part : c) {
                 if (!"text".equals(part.path("type").asText())) {
-                    throw OpenAiException.badRequest("messages[" + i + "].content", "only text content parts are supported");
+                    throw OpenAiException.badRequest(
+                            "messages[" + i + "].content", "only text content parts are supported");
                 }
                 sb.append(part.path("text").asText());
             }
             return sb.toString();
         }
-        throw OpenAiException.badRequest("messages[" + i + "].content", "content must be a string or an array of text parts");
+        throw OpenAiException.badRequest(
+                "messages[" + i + "].content", "content must be a string or an array of text parts");
     }
 
     private static String optText(JsonNode body, String f) {
@@ -144,15 +187,18 @@ public final class RequestParser {
     private static int intField(JsonNode body, String f, int def, int min, int max) {
         JsonNode v = body.get(f);
         if (v == null || v.isNull()) return def;
-        if (!v.isIntegralNumber() || !v.canConvertToLong()) throw OpenAiException.badRequest(f, f + " must be an integer in [" + min + ", " + max + "], got " + v);
+        if (!v.isIntegralNumber() || !v.canConvertToLong())
+            throw OpenAiException.badRequest(f, f + " must be an integer in [" + min + ", " + max + "], got " + v);
         long x = v.asLong();
-        if (x < min || x > max) throw OpenAiException.badRequest(f, f + " must be in [" + min + ", " + max + "], got " + v);
+        if (x < min || x > max)
+            throw OpenAiException.badRequest(f, f + " must be in [" + min + ", " + max + "], got " + v);
         return (int) x;
     }
 
     private static long intLike(JsonNode body, String f) {
         JsonNode v = body.get(f);
-        if (!v.isIntegralNumber() || !v.canConvertToLong()) throw OpenAiException.badRequest(f, f + " must be an integer, got " + v);
+        if (!v.isIntegralNumber() || !v.canConvertToLong())
+            throw OpenAiException.badRequest(f, f + " must be an integer, got " + v);
         return v.asLong();
     }
 

@@ -9,27 +9,35 @@ import io.javalin.http.Context;
  * {@code /health}), and the update window, during which completions get 503 with {@code Retry-After}.
  */
 final class Guard {
-    private Guard() {
-    }
+    private Guard() {}
 
     static void check(Context ctx, OpenAiServer.Options options, WeightAdmin admin) {
         String path = ctx.path();
         if (path.startsWith("/admin/")) {
             if (!options.enableWeightReload()) return; // unknown path: 404
             if (!isAdmin(ctx, options)) {
-                throw new OpenAiException(401, "admin endpoints need the admin token (X-Admin-Token or Authorization: Bearer)",
-                        "authentication_error", null, "invalid_admin_token");
+                throw new OpenAiException(
+                        401,
+                        "admin endpoints need the admin token (X-Admin-Token or Authorization: Bearer)",
+                        "authentication_error",
+                        null,
+                        "invalid_admin_token");
             }
             return;
         }
         if (path.equals("/health") || ctx.method().name().equals("OPTIONS")) return;
         if (options.apiKey() != null && !Secrets.equal(options.apiKey(), bearer(ctx))) {
-            throw new OpenAiException(401, "missing or wrong API key (Authorization: Bearer <key>)", "authentication_error",
-                    null, "invalid_api_key");
+            throw new OpenAiException(
+                    401,
+                    "missing or wrong API key (Authorization: Bearer <key>)",
+                    "authentication_error",
+                    null,
+                    "invalid_api_key");
         }
         if (admin != null && admin.reloading() && !path.equals("/abort_request")) {
             ctx.header("Retry-After", "1");
-            throw new OpenAiException(503, "weights are being updated; retry shortly", "service_unavailable", null, "weights_updating");
+            throw new OpenAiException(
+                    503, "weights are being updated; retry shortly", "service_unavailable", null, "weights_updating");
         }
     }
 

@@ -29,9 +29,12 @@ final class PromptTokens {
             int budget = req.maxTokens() < context ? context - req.maxTokens() : context;
             return engine.tokenizer().encode(text, budget);
         } catch (Tokenizer.OverLimit e) {
-            throw OpenAiException.badRequest(chat ? "messages" : "prompt", "this model's maximum context length is " + context
-                    + " tokens; the prompt has more than " + e.limit + " (at least " + e.atLeast + "), which with max_tokens "
-                    + req.maxTokens() + " does not fit; shorten the prompt or lower max_tokens");
+            throw OpenAiException.badRequest(
+                    chat ? "messages" : "prompt",
+                    "this model's maximum context length is " + context
+                            + " tokens; the prompt has more than " + e.limit + " (at least " + e.atLeast
+                            + "), which with max_tokens "
+                            + req.maxTokens() + " does not fit; shorten the prompt or lower max_tokens");
         }
     }
 }

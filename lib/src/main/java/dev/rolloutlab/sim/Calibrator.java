@@ -3,7 +3,6 @@ package dev.rolloutlab.sim;
 import dev.rolloutlab.engine.TimingModel;
 import dev.rolloutlab.openai.CompletionRequest;
 import dev.rolloutlab.openai.OpenAiClient;
-
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -23,8 +22,7 @@ import java.util.concurrent.Executors;
  */
 public final class Calibrator {
     /** One measured point of a fit. */
-    private record Point(String kind, int batch, int promptTokens, double x, double ms) {
-    }
+    private record Point(String kind, int batch, int promptTokens, double x, double ms) {}
 
     private final List<OpenAiClient> clients;
     private final String target;
@@ -50,13 +48,17 @@ public final class Calibrator {
         warmUp(host, lens, batches, top);
         for (int len : lens) {
             List<OpenAiClient.Result> rs = new ArrayList<>();
-            for (int r = 0; r < 2 * reps; r++) rs.addAll(one(clients.subList(0, 1), len, 1, r)); // single requests are cheap: twice the repetitions steady a
+            for (int r = 0; r < 2 * reps; r++)
+                rs.addAll(one(
+                        clients.subList(0, 1), len, 1, r)); // single requests are cheap: twice the repetitions steady a
             points.add(new Point("prefill", 1, len, len, median(ttft(rs))));
-            log.printf("  prefill  %4d prompt tokens: %.2f ms to the first token%n", len, points.getLast().ms());
+            log.printf(
+                    "  prefill  %4d prompt tokens: %.2f ms to the first token%n",
+                    len, points.getLast().ms());
         }
         // the context term is small beside the batch term: the widest prompt range measures it (16 and 64 tokens put
         // e anywhere from 0 to 0.017 ms a token between calibrations, and contention multiplies it)
-        for (int len : new int[]{SHORTEST, top}) {
+        for (int len : new int[] {SHORTEST, top}) {
             for (int b : batches) {
                 List<OpenAiClient.Result> rs = new ArrayList<>();
                 for (int r = 0; r < reps; r++) rs.addAll(batch(clients.subList(0, 1), b, len));
@@ -65,18 +67,43 @@ public final class Calibrator {
                 log.printf("  decode   batch %2d, %4d prompt tokens: %.2f ms per step%n", b, len, step);
             }
         }
-        double[][] px = points.stream().filter(p -> p.kind().startsWith("prefill")).map(p -> new double[]{1, p.x()}).toArray(double[][]::new);
-        double[] py = points.stream().filter(p -> p.kind().startsWith("prefill")).mapToDouble(Point::ms).toArray();
-        double[][] dx = points.stream().filter(p -> p.kind().equals("decode")).map(p -> new double[]{1, p.batch(), p.x()}).toArray(double[][]::new);
-        double[] dy = points.stream().filter(p -> p.kind().equals("decode")).mapToDouble(Point::ms).toArray();
+        double[][] px = points.stream()
+                .filter(p -> p.kind().startsWith("prefill"))
+                .map(p -> new double[] {1, p.x()})
+                .toArray(double[][]::new);
+        double[] py = points.stream()
+                .filter(p -> p.kind().startsWith("prefill"))
+                .mapToDouble(Point::ms)
+                .toArray();
+        double[][] dx = points.stream()
+                .filter(p -> p.kind().equals("decode"))
+                .map(p -> new double[] {1, p.batch(), p.x()})
+                .toArray(double[][]::new);
+        double[] dy = points.stream()
+                .filter(p -> p.kind().equals("decode"))
+                .mapToDouble(Point::ms)
+                .toArray();
         LeastSquares.Fit pre = LeastSquares.fitRelative(px, py), dec = LeastSquares.fitRelative(dx, dy);
-        TimingModel alone = new TimingModel(Math.max(0, pre.beta()[0]), Math.max(0, pre.beta()[1]), Math.max(0, dec.beta()[0]), Math.max(0, dec.beta()[1]),
-                Math.max(0, dec.beta()[2]), maxBatch);
+        TimingModel alone = new TimingModel(
+                Math.max(0, pre.beta()[0]),
+                Math.max(0, pre.beta()[1]),
+                Math.max(0, dec.beta()[0]),
+                Math.max(0, dec.beta()[1]),
+                Math.max(0, dec.beta()[2]),
+                maxBatch);
         TimingModel m = host.fit(clients, model, alone);
-        log.printf("  max batch %d: the --max-batch given, not measured (batches up to %d were); the host may take more%n", maxBatch,
-                batches.getLast());
+        log.printf(
+                "  max batch %d: the --max-batch given, not measured (batches up to %d were); the host may take more%n",
+                maxBatch, batches.getLast());
         pool.close();
-        return new Profile(name, m, pre.r2(), dec.r2(), "sim calibrate", target, java.time.Instant.now().toString());
+        return new Profile(
+                name,
+                m,
+                pre.r2(),
+                dec.r2(),
+                "sim calibrate",
+                target,
+                java.time.Instant.now().toString());
     }
 
     /**
@@ -85,6 +112,7 @@ public final class Calibrator {
      * workload of 8-token prompts 20 % fast under contention).
      */
     private static final int SHORTEST = 8;
+
     private static final int DECODE_TOKENS = HostFit.STREAM_TOKENS;
     private static final double WARMUP_MAX_SECONDS = 90;
 
@@ -95,7 +123,7 @@ public final class Calibrator {
     private void warmUp(HostFit host, int[] lens, List<Integer> batches, int topLen) {
         log.println("  warm-up " + host.warm(clients, model, 2.5, WARMUP_MAX_SECONDS));
         for (int len : lens) for (int i = 0; i < 5; i++) one(clients, len, 2, i);
-        for (int b : batches) for (int len : new int[]{SHORTEST, topLen}) batch(clients.subList(0, 1), b, len);
+        for (int b : batches) for (int len : new int[] {SHORTEST, topLen}) batch(clients.subList(0, 1), b, len);
     }
 
     static double[] ttft(List<OpenAiClient.Result> rs) {
@@ -108,11 +136,13 @@ public final class Calibrator {
      * and the median of gaps put 4 contending engines at 12.8 ms a step where requests took 15.
      */
     private static double[] steps(List<OpenAiClient.Result> rs) {
-        return rs.stream().mapToDouble(r -> {
-            long[] t = r.chunkNs();
-            int lo = t.length / 4, hi = 3 * t.length / 4;
-            return ms(t[hi] - t[lo]) / (hi - lo);
-        }).toArray();
+        return rs.stream()
+                .mapToDouble(r -> {
+                    long[] t = r.chunkNs();
+                    int lo = t.length / 4, hi = 3 * t.length / 4;
+                    return ms(t[hi] - t[lo]) / (hi - lo);
+                })
+                .toArray();
     }
 
     static OpenAiClient.Result checked(OpenAiClient.Result r) {
@@ -123,7 +153,8 @@ public final class Calibrator {
     /** One streamed request on each of {@code on} at once (alone on each engine). */
     private List<OpenAiClient.Result> one(List<OpenAiClient> on, int promptTokens, int maxTokens, int seed) {
         List<CompletableFuture<OpenAiClient.Result>> fs = new ArrayList<>();
-        for (OpenAiClient c : on) fs.add(CompletableFuture.supplyAsync(() -> c.complete(request(promptTokens, maxTokens, seed)), pool));
+        for (OpenAiClient c : on)
+            fs.add(CompletableFuture.supplyAsync(() -> c.complete(request(promptTokens, maxTokens, seed)), pool));
         List<OpenAiClient.Result> out = new ArrayList<>();
         for (var f : fs) out.add(checked(f.join()));
         return out;
@@ -150,7 +181,9 @@ public final class Calibrator {
     static CompletionRequest request(String model, int promptTokens, int maxTokens, int seed) {
         int[] ids = new int[promptTokens];
         for (int i = 0; i < ids.length; i++) ids[i] = 10 + (i * 7 + seed) % 200;
-        return CompletionRequest.completion(model, ids, maxTokens, 1.0).withSampling(1, (long) seed, true).withStream(true, true);
+        return CompletionRequest.completion(model, ids, maxTokens, 1.0)
+                .withSampling(1, (long) seed, true)
+                .withStream(true, true);
     }
 
     static double ms(long ns) {
@@ -160,6 +193,8 @@ public final class Calibrator {
     static double median(double[] xs) {
         double[] s = xs.clone();
         Arrays.sort(s);
-        return s.length == 0 ? Double.NaN : s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+        return s.length == 0
+                ? Double.NaN
+                : s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
     }
 }

@@ -27,7 +27,8 @@ final class DelayRelay implements AutoCloseable {
      * waits for a carrier, which on two busy cores added tenths of a millisecond to every hop of a link that must be
      * accurate to a tenth; a platform thread wakes on its own futex. Small stacks keep a fleet's thousands affordable.
      */
-    private static final Thread.Builder PIPES = Thread.ofPlatform().name("relay-pipe").daemon(true).stackSize(128 << 10);
+    private static final Thread.Builder PIPES =
+            Thread.ofPlatform().name("relay-pipe").daemon(true).stackSize(128 << 10);
 
     private final ServerSocket server;
     private final InetSocketAddress upstream;
@@ -60,7 +61,7 @@ final class DelayRelay implements AutoCloseable {
                 Socket client = server.accept();
                 Socket up = new Socket();
                 up.connect(upstream, 10_000);
-                for (Socket s : new Socket[]{client, up}) {
+                for (Socket s : new Socket[] {client, up}) {
                     s.setTcpNoDelay(true);
                     open.add(s);
                 }
@@ -83,19 +84,21 @@ final class DelayRelay implements AutoCloseable {
             try (InputStream in = from.getInputStream()) {
                 int n;
                 while ((n = in.read(buf)) > 0) {
-                    long delay = Math.max(0, oneWayNs - compensationNs + (jitterNs == 0 ? 0 : r.nextLong(-jitterNs, jitterNs + 1)));
+                    long delay = Math.max(
+                            0, oneWayNs - compensationNs + (jitterNs == 0 ? 0 : r.nextLong(-jitterNs, jitterNs + 1)));
                     long due = Math.max(lastDue, System.nanoTime() + delay);
                     lastDue = due;
-                    q.add(new Object[]{due, Arrays.copyOf(buf, n)});
+                    q.add(new Object[] {due, Arrays.copyOf(buf, n)});
                 }
             } catch (IOException e) {
                 // the peer went away: pass the end on
             }
-            q.add(new Object[]{lastDue, EOF});
+            q.add(new Object[] {lastDue, EOF});
         });
         PIPES.start(() -> {
             try {
-                OutputStream out = to.getOutputStream(); // closing it would close the socket, and the other direction with it
+                OutputStream out =
+                        to.getOutputStream(); // closing it would close the socket, and the other direction with it
                 while (true) {
                     Object[] item = q.take();
                     long wait;
@@ -115,7 +118,7 @@ final class DelayRelay implements AutoCloseable {
     }
 
     private void close(Socket a, Socket b) {
-        for (Socket s : new Socket[]{a, b}) {
+        for (Socket s : new Socket[] {a, b}) {
             open.remove(s);
             try {
                 s.close();

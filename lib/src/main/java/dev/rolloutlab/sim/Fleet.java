@@ -2,7 +2,6 @@ package dev.rolloutlab.sim;
 
 import dev.rolloutlab.compare.RemoteFleet;
 import dev.rolloutlab.openai.OpenAiClient;
-
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,8 +17,7 @@ import java.util.UUID;
  */
 public final class Fleet implements RemoteFleet, AutoCloseable {
     /** A fleet's shape and its weights: {@code modelGb} is the real update size, moved scaled down by {@code bytesScale}. */
-    public record Spec(int hosts, int ports, String profile, LinkProfile link, double bytesScale, double modelGb) {
-    }
+    public record Spec(int hosts, int ports, String profile, LinkProfile link, double bytesScale, double modelGb) {}
 
     private final Spec spec;
     private final NetnsFleet net;
@@ -31,7 +29,14 @@ public final class Fleet implements RemoteFleet, AutoCloseable {
     private final OpenAiClient first;
     private final String token;
 
-    private Fleet(Spec spec, NetnsFleet net, SimHosts sim, Profile profile, LinkCheck check, okhttp3.OkHttpClient http, String token) {
+    private Fleet(
+            Spec spec,
+            NetnsFleet net,
+            SimHosts sim,
+            Profile profile,
+            LinkCheck check,
+            okhttp3.OkHttpClient http,
+            String token) {
         this.spec = spec;
         this.net = net;
         this.sim = sim;
@@ -46,10 +51,12 @@ public final class Fleet implements RemoteFleet, AutoCloseable {
     /** The hosts and ports of {@code sim:HxP}; a clear error for anything else. */
     public static int[] parse(String spec) {
         var m = java.util.regex.Pattern.compile("sim:(\\d{1,3})x(\\d{1,2})").matcher(spec == null ? "" : spec);
-        if (!m.matches()) throw new IllegalArgumentException("--fleet " + spec + ": expected sim:HOSTSxPORTS, e.g. sim:8x4");
+        if (!m.matches())
+            throw new IllegalArgumentException("--fleet " + spec + ": expected sim:HOSTSxPORTS, e.g. sim:8x4");
         int h = Integer.parseInt(m.group(1)), p = Integer.parseInt(m.group(2));
-        if (h < 1 || h >= NetnsFleet.MAX_HOSTS || p < 1 || p > 16) throw new IllegalArgumentException("--fleet " + spec + ": hosts must be in [1, 199], ports in [1, 16]");
-        return new int[]{h, p};
+        if (h < 1 || h >= NetnsFleet.MAX_HOSTS || p < 1 || p > 16)
+            throw new IllegalArgumentException("--fleet " + spec + ": hosts must be in [1, 199], ports in [1, 16]");
+        return new int[] {h, p};
     }
 
     /** Starts the hosts and a storage host, and checks a link: the weights' rate too when {@code weights} will move. */
@@ -60,7 +67,9 @@ public final class Fleet implements RemoteFleet, AutoCloseable {
             Path work = Files.createTempDirectory("rollout-lab-fleet");
             String token = UUID.randomUUID().toString();
             Path tokenFile = Files.writeString(work.resolve("admin.token"), token);
-            log.printf("compare: %d simulated hosts x %d ports and a storage host (%s links, profile %s)%n", s.hosts(), s.ports(), s.link().name(), profile.name());
+            log.printf(
+                    "compare: %d simulated hosts x %d ports and a storage host (%s links, profile %s)%n",
+                    s.hosts(), s.ports(), s.link().name(), profile.name());
             SimHosts sim = SimHosts.start(net, s.hosts() + 1, s.ports(), s.profile(), tokenFile, work);
             var http = OpenAiClient.http(1024, Duration.ofSeconds(600), Duration.ofSeconds(30));
             LinkCheck check = LinkCheck.measure(sim, http, s.link(), s.bytesScale(), token, weights);
@@ -68,8 +77,14 @@ public final class Fleet implements RemoteFleet, AutoCloseable {
                 sim.close();
                 throw new IllegalStateException("link check failed: " + check.failure());
             }
-            log.printf("compare: link check: round trip %.3f ms (profile %.3f ± %.3f), weights' rate %.1f Mbit/s (profile %.1f after --bytes-scale %.0f)%n",
-                    check.rttMs(), check.expectedRttMs(), check.toleranceMs(), check.rateMbit(), check.expectedRateMbit(), s.bytesScale());
+            log.printf(
+                    "compare: link check: round trip %.3f ms (profile %.3f ± %.3f), weights' rate %.1f Mbit/s (profile %.1f after --bytes-scale %.0f)%n",
+                    check.rttMs(),
+                    check.expectedRttMs(),
+                    check.toleranceMs(),
+                    check.rateMbit(),
+                    check.expectedRateMbit(),
+                    s.bytesScale());
             Fleet f = new Fleet(s, net, sim, profile, check, http, token);
             f.align();
             return f;
@@ -109,15 +124,20 @@ public final class Fleet implements RemoteFleet, AutoCloseable {
         for (String u : urls) {
             OpenAiClient c = new OpenAiClient(http, u, null, true);
             for (long v = versionOf(c); v < target; v = versionOf(c)) {
-                OpenAiClient.Exchange x = c.postBytes("/admin/sim_weights", new byte[0], "application/octet-stream", admin());
-                if (!x.ok()) throw new IllegalStateException("cannot align " + u + "'s version: " + x.status() + " " + x.error());
+                OpenAiClient.Exchange x =
+                        c.postBytes("/admin/sim_weights", new byte[0], "application/octet-stream", admin());
+                if (!x.ok())
+                    throw new IllegalStateException(
+                            "cannot align " + u + "'s version: " + x.status() + " " + x.error());
             }
         }
     }
 
     private long versionOf(OpenAiClient c) {
         OpenAiClient.Exchange x = c.getWith("/admin/reload_status", admin());
-        if (x.status() != 200) throw new IllegalStateException("cannot read " + c.baseUrl() + "'s version: " + x.status() + " " + x.error());
+        if (x.status() != 200)
+            throw new IllegalStateException(
+                    "cannot read " + c.baseUrl() + "'s version: " + x.status() + " " + x.error());
         return x.json().path("weights_version").asLong();
     }
 
@@ -135,10 +155,15 @@ public final class Fleet implements RemoteFleet, AutoCloseable {
 
     @Override
     public List<String> assumptions() {
-        return List.of("the HTTP servers are " + spec.hosts() + " simulated hosts x " + spec.ports() + " ports (network namespaces, one serve --engine sim per host, "
-                        + "ports sharing one engine) on the timing model of profile " + profile.name() + "; their tokens are random, so no logprob gap is scored",
-                "links: " + spec.link().describe() + "; requests at the real rate, weight transfers at the rate over bytes_scale " + spec.bytesScale()
-                        + " with payloads scaled alike, so a " + spec.modelGb() + " GB update takes its real time",
+        return List.of(
+                "the HTTP servers are " + spec.hosts() + " simulated hosts x " + spec.ports()
+                        + " ports (network namespaces, one serve --engine sim per host, "
+                        + "ports sharing one engine) on the timing model of profile " + profile.name()
+                        + "; their tokens are random, so no logprob gap is scored",
+                "links: " + spec.link().describe()
+                        + "; requests at the real rate, weight transfers at the rate over bytes_scale "
+                        + spec.bytesScale() + " with payloads scaled alike, so a " + spec.modelGb()
+                        + " GB update takes its real time",
                 "bytes_per_update counts the real bytes to all hosts; predicted_propagation_ms is bytes over rates (every NIC at the link's rate)",
                 "client, trainer and every simulated host share this machine's cores");
     }

@@ -1,7 +1,6 @@
 package dev.rolloutlab.sim;
 
 import dev.rolloutlab.openai.OpenAiClient;
-
 import java.util.Arrays;
 import java.util.Map;
 
@@ -14,16 +13,22 @@ import java.util.Map;
  * round trip or 0.15 ms, or, on a machine too noisy for that, the spread measured here; a link whose spread exceeds
  * half its round trip cannot be told apart from none and fails.
  */
-public record LinkCheck(double rttMs, double expectedRttMs, double rateMbit, double expectedRateMbit, double toleranceMs,
-                        double relayCostMs, String failure) {
+public record LinkCheck(
+        double rttMs,
+        double expectedRttMs,
+        double rateMbit,
+        double expectedRateMbit,
+        double toleranceMs,
+        double relayCostMs,
+        String failure) {
     static final double RTT_SLACK_MS = 0.15;
     /** A simulated host has a small heap (see {@link SimHosts}): probes and pushes stay under this. */
     static final long MAX_PROBE = 32L << 20;
+
     private static final int PAIRS = 10, BLOCK = 11;
 
     /** A paired round-trip measurement: mean of the block differences and the 95 % interval's half-width. */
-    private record Rtt(double mean, double halfWidth) {
-    }
+    private record Rtt(double mean, double halfWidth) {}
 
     private static double blockMedian(OpenAiClient c) {
         double[] t = new double[BLOCK];
@@ -45,7 +50,8 @@ public record LinkCheck(double rttMs, double expectedRttMs, double rateMbit, dou
         }
         double mean = Arrays.stream(d).average().orElseThrow(), ss = 0;
         for (double x : d) ss += (x - mean) * (x - mean);
-        double t = org.apache.commons.statistics.distribution.TDistribution.of(PAIRS - 1).inverseSurvivalProbability(0.025);
+        double t = org.apache.commons.statistics.distribution.TDistribution.of(PAIRS - 1)
+                .inverseSurvivalProbability(0.025);
         return new Rtt(mean, t * Math.sqrt(ss / (PAIRS - 1) / PAIRS));
     }
 
@@ -62,18 +68,35 @@ public record LinkCheck(double rttMs, double expectedRttMs, double rateMbit, dou
      * {@code requireRate} false: the rate is measured and recorded but does not stop the run (compare's requests use a
      * tiny share of any link; only weight transfers need it).
      */
-    static LinkCheck measure(SimHosts sim, okhttp3.OkHttpClient http, LinkProfile link, double bytesScale, String adminToken, boolean requireRate) {
+    static LinkCheck measure(
+            SimHosts sim,
+            okhttp3.OkHttpClient http,
+            LinkProfile link,
+            double bytesScale,
+            String adminToken,
+            boolean requireRate) {
         // host 1's weights port through its link, and straight: what the server and the client take cancels out
         String url = sim.hostUrls(1).get(0);
-        OpenAiClient host = new OpenAiClient(http, url, null, true), direct = new OpenAiClient(http, sim.directUrl(1), null, true);
+        OpenAiClient host = new OpenAiClient(http, url, null, true),
+                direct = new OpenAiClient(http, sim.directUrl(1), null, true);
         for (int i = 0; i < 300; i++) { // the connections and the JIT warm up
             OpenAiClient.Exchange x = (i % 2 == 0 ? host : direct).get("/health");
-            if (x.status() != 200) return new LinkCheck(Double.NaN, link.rttMs(), Double.NaN, 0, Double.NaN, 0, "cannot reach " + url + ": " + x.status() + " " + x.error());
+            if (x.status() != 200)
+                return new LinkCheck(
+                        Double.NaN,
+                        link.rttMs(),
+                        Double.NaN,
+                        0,
+                        Double.NaN,
+                        0,
+                        "cannot reach " + url + ": " + x.status() + " " + x.error());
         }
         // what the relays add by themselves is taken off their delays; each round measures again, at most five
         Rtt m = roundTrip(host, direct);
         double own = 0;
-        for (int round = 0; round < 5 && link.rttMs() > 0 && Math.abs(m.mean() - link.rttMs()) > tolerance(link, m); round++) {
+        for (int round = 0;
+                round < 5 && link.rttMs() > 0 && Math.abs(m.mean() - link.rttMs()) > tolerance(link, m);
+                round++) {
             own = Math.max(0, Math.min(link.rttMs(), own + m.mean() - link.rttMs()));
             sim.compensate(own);
             m = roundTrip(host, direct);
@@ -91,25 +114,47 @@ public record LinkCheck(double rttMs, double expectedRttMs, double rateMbit, dou
             // the shaper is a ceiling: a busy machine only slows a push, so the fastest of three is the link's rate
             for (int push = 0; push < 3; push++) {
                 long t0 = System.nanoTime();
-                OpenAiClient.Exchange x = host.postBytes("/admin/sim_weights", new byte[bytes], "application/octet-stream", admin);
+                OpenAiClient.Exchange x =
+                        host.postBytes("/admin/sim_weights", new byte[bytes], "application/octet-stream", admin);
                 double sec = (System.nanoTime() - t0) / 1e9 - medianRtt / 1e3;
-                if (!x.ok()) return new LinkCheck(medianRtt, link.rttMs(), Double.NaN, expectedRate, tolerance, own, "the rate probe failed: " + x.status() + " " + x.body());
+                if (!x.ok())
+                    return new LinkCheck(
+                            medianRtt,
+                            link.rttMs(),
+                            Double.NaN,
+                            expectedRate,
+                            tolerance,
+                            own,
+                            "the rate probe failed: " + x.status() + " " + x.body());
                 double r = (bytes - burst) * 8 / sec / 1e6;
                 rate = Double.isNaN(rate) ? r : Math.max(rate, r);
             }
         }
         String why = null;
         if (link.rttMs() > 0 && tolerance > link.rttMs() / 2) {
-            why = String.format(java.util.Locale.ROOT, "the round trip's measurement spreads ±%.3f ms on this machine now, more than half the profile's "
-                    + "%.3f ms: a link this short cannot be told apart from none here; use a profile with a longer round trip, or a quieter machine",
-                    tolerance, link.rttMs());
+            why = String.format(
+                    java.util.Locale.ROOT,
+                    "the round trip's measurement spreads ±%.3f ms on this machine now, more than half the profile's "
+                            + "%.3f ms: a link this short cannot be told apart from none here; use a profile with a longer round trip, or a quieter machine",
+                    tolerance,
+                    link.rttMs());
         } else if (Math.abs(medianRtt - link.rttMs()) > tolerance) {
-            why = String.format(java.util.Locale.ROOT, "measured round trip %.3f ms, profile %.3f ms ± %.3f, after taking %.3f ms of the delay relays' own "
-                    + "cost off: a round trip this short cannot be simulated on this machine now; use a profile with a longer one, or a quieter machine",
-                    medianRtt, link.rttMs(), tolerance, own);
+            why = String.format(
+                    java.util.Locale.ROOT,
+                    "measured round trip %.3f ms, profile %.3f ms ± %.3f, after taking %.3f ms of the delay relays' own "
+                            + "cost off: a round trip this short cannot be simulated on this machine now; use a profile with a longer one, or a quieter machine",
+                    medianRtt,
+                    link.rttMs(),
+                    tolerance,
+                    own);
         } else if (requireRate && link.rateMbit() > 0 && Math.abs(rate - expectedRate) > 0.10 * expectedRate) {
-            why = String.format(java.util.Locale.ROOT, "measured rate %.1f Mbit/s, profile %.1f Mbit/s (after --bytes-scale %.0f): this machine cannot move "
-                    + "that much through a namespace; raise --bytes-scale", rate, expectedRate, bytesScale);
+            why = String.format(
+                    java.util.Locale.ROOT,
+                    "measured rate %.1f Mbit/s, profile %.1f Mbit/s (after --bytes-scale %.0f): this machine cannot move "
+                            + "that much through a namespace; raise --bytes-scale",
+                    rate,
+                    expectedRate,
+                    bytesScale);
         }
         return new LinkCheck(medianRtt, link.rttMs(), rate, expectedRate, tolerance, own, why);
     }

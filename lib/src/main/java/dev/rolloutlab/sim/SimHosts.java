@@ -1,7 +1,6 @@
 package dev.rolloutlab.sim;
 
 import dev.rolloutlab.process.ServeProcess;
-
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -18,12 +17,14 @@ import java.util.concurrent.Future;
  * engine, takes weight transfers only ({@link NetnsFleet#WEIGHTS_PORT}): their links are shaped apart from requests.
  */
 public final class SimHosts implements AutoCloseable {
-    static final List<String> JVM_FLAGS = List.of("-Xmx160m", "-Xss512k", "-XX:TieredStopAtLevel=1", "-XX:ActiveProcessorCount=2");
+    static final List<String> JVM_FLAGS =
+            List.of("-Xmx160m", "-Xss512k", "-XX:TieredStopAtLevel=1", "-XX:ActiveProcessorCount=2");
 
     private final List<ServeProcess> hosts;
     private final int ports;
     /** Per host, its ports as the client side reaches them: through a {@link DelayRelay}, also at zero delay, so paths compare. */
     private final List<List<String>> reach = new ArrayList<>();
+
     private final List<DelayRelay> relays = new ArrayList<>();
     /** A stopped sweep (Ctrl-C) must not leave host processes behind: they outlive their namespaces otherwise. */
     private final Thread hook = new Thread(this::stop, "sim-hosts-stop");
@@ -40,7 +41,10 @@ public final class SimHosts implements AutoCloseable {
                 List<String> urls = new ArrayList<>();
                 for (String u : h.urls()) {
                     java.net.URI uri = java.net.URI.create(u);
-                    DelayRelay d = new DelayRelay(new java.net.InetSocketAddress(uri.getHost(), uri.getPort()), link.rttMs(), link.jitterMs());
+                    DelayRelay d = new DelayRelay(
+                            new java.net.InetSocketAddress(uri.getHost(), uri.getPort()),
+                            link.rttMs(),
+                            link.jitterMs());
                     relays.add(d);
                     urls.add(d.url());
                 }
@@ -59,17 +63,42 @@ public final class SimHosts implements AutoCloseable {
         try (ExecutorService pool = Executors.newFixedThreadPool(4)) { // 4 at a time: more only fight over 2 cores
             for (int i = 1; i <= n; i++) {
                 int host = i;
-                fs.add(pool.submit(() -> ServeProcess.start(fleet.inHost(host), JVM_FLAGS, List.of("--engine", "sim", "--sim-profile", profile,
-                        "--shape", "tiny", "--num-servers", String.valueOf(ports + 1), "--base-port", String.valueOf(NetnsFleet.WEIGHTS_PORT), "--host", NetnsFleet.address(host),
-                        "--engines", "shared", "--served-model-name", "sim", "--enable-weight-reload", "--admin-token-file", adminTokenFile.toString()),
-                        logs.resolve("sim-host-" + host + ".log"), Duration.ofSeconds(180))));
+                fs.add(pool.submit(() -> ServeProcess.start(
+                        fleet.inHost(host),
+                        JVM_FLAGS,
+                        List.of(
+                                "--engine",
+                                "sim",
+                                "--sim-profile",
+                                profile,
+                                "--shape",
+                                "tiny",
+                                "--num-servers",
+                                String.valueOf(ports + 1),
+                                "--base-port",
+                                String.valueOf(NetnsFleet.WEIGHTS_PORT),
+                                "--host",
+                                NetnsFleet.address(host),
+                                "--engines",
+                                "shared",
+                                "--served-model-name",
+                                "sim",
+                                "--enable-weight-reload",
+                                "--admin-token-file",
+                                adminTokenFile.toString()),
+                        logs.resolve("sim-host-" + host + ".log"),
+                        Duration.ofSeconds(180))));
             }
             RuntimeException failed = null;
             for (var f : fs) {
                 try {
                     started.add(f.get());
                 } catch (Exception e) {
-                    if (failed == null) failed = new IllegalStateException("a simulated host did not start: " + (e.getCause() != null ? e.getCause().getMessage() : e), e);
+                    if (failed == null)
+                        failed = new IllegalStateException(
+                                "a simulated host did not start: "
+                                        + (e.getCause() != null ? e.getCause().getMessage() : e),
+                                e);
                 }
             }
             if (failed != null) {

@@ -11,7 +11,6 @@ import dev.rolloutlab.lb.LoadBalancer;
 import dev.rolloutlab.lb.Policy;
 import dev.rolloutlab.openai.CompletionRequest;
 import dev.rolloutlab.openai.OpenAiClient;
-
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,9 +29,17 @@ import java.util.UUID;
  */
 public final class Sweep {
     /** What to sweep. {@code modelGb} is the real size of one weight update; {@code bytesScale} shrinks it and the link rate alike. */
-    public record Config(List<Integer> hosts, int ports, String profile, LinkProfile link, double bytesScale, double modelGb,
-                         int requestsPerPort, int concurrencyPerPort, int promptTokens, int outputTokens) {
-    }
+    public record Config(
+            List<Integer> hosts,
+            int ports,
+            String profile,
+            LinkProfile link,
+            double bytesScale,
+            double modelGb,
+            int requestsPerPort,
+            int concurrencyPerPort,
+            int promptTokens,
+            int outputTokens) {}
 
     /**
      * One row of sim_sweep.csv.
@@ -40,17 +47,39 @@ public final class Sweep {
      * @param showsThisMachine this machine's cores were above 90 % busy, or requests failed although the simulated
      *                         hosts inject no failure: the point shows this machine, not the pod
      */
-    public record Point(int hosts, int ports, String topology, int completed, int failed, double requestThroughput, double outputThroughput,
-                        double meanTtftMs, double p50E2elMs, double p99E2elMs, double machineCpuBusyPct, boolean showsThisMachine) {
+    public record Point(
+            int hosts,
+            int ports,
+            String topology,
+            int completed,
+            int failed,
+            double requestThroughput,
+            double outputThroughput,
+            double meanTtftMs,
+            double p50E2elMs,
+            double p99E2elMs,
+            double machineCpuBusyPct,
+            boolean showsThisMachine) {
         Point(int hosts, int ports, String topology, Summary s, double busy) {
-            this(hosts, ports, topology, s.completed(), s.failed(), s.requestThroughput(), s.outputThroughput(), s.meanTtftMs(), s.p50E2elMs(),
-                    s.p99E2elMs(), busy, busy > 90 || s.failed() > 0);
+            this(
+                    hosts,
+                    ports,
+                    topology,
+                    s.completed(),
+                    s.failed(),
+                    s.requestThroughput(),
+                    s.outputThroughput(),
+                    s.meanTtftMs(),
+                    s.p50E2elMs(),
+                    s.p99E2elMs(),
+                    busy,
+                    busy > 90 || s.failed() > 0);
         }
     }
 
     /** One row of sim_weights.csv: a weight update to every host, measured and as bytes over the link rate predicts it. */
-    public record Push(int hosts, String strategy, long bytesPerHost, long realBytesPerHost, double wallMs, double predictedMs) {
-    }
+    public record Push(
+            int hosts, String strategy, long bytesPerHost, long realBytesPerHost, double wallMs, double predictedMs) {}
 
     private final Config c;
     private final PrintStream log;
@@ -73,14 +102,27 @@ public final class Sweep {
         long t0 = System.nanoTime();
         // one host more than the largest count: the storage host the "storage" strategy pulls from
         try (NetnsFleet fleet = NetnsFleet.up(max + 1, c.link(), c.bytesScale())) {
-            log.printf("sim: %d hosts and a storage host up (namespaces, %s links); starting the simulated servers%n", max, c.link().name());
-            try (SimHosts sim = SimHosts.start(fleet, max + 1, c.ports(), c.profile(), tokenFile, folder.dir().resolve("logs"))) {
+            log.printf(
+                    "sim: %d hosts and a storage host up (namespaces, %s links); starting the simulated servers%n",
+                    max, c.link().name());
+            try (SimHosts sim = SimHosts.start(
+                    fleet,
+                    max + 1,
+                    c.ports(),
+                    c.profile(),
+                    tokenFile,
+                    folder.dir().resolve("logs"))) {
                 log.printf("sim: servers ready after %.0f s%n", (System.nanoTime() - t0) / 1e9);
                 var http = OpenAiClient.http(4096, Duration.ofSeconds(300), Duration.ofSeconds(30));
                 LinkCheck check = LinkCheck.measure(sim, http, c.link(), c.bytesScale(), token, true);
                 run.put("link_check", check);
-                log.printf("sim: link check: round trip %.3f ms (profile %.3f ± %.3f), rate %.1f Mbit/s (profile %.1f after scaling)%n",
-                        check.rttMs(), check.expectedRttMs(), check.toleranceMs(), check.rateMbit(), check.expectedRateMbit());
+                log.printf(
+                        "sim: link check: round trip %.3f ms (profile %.3f ± %.3f), rate %.1f Mbit/s (profile %.1f after scaling)%n",
+                        check.rttMs(),
+                        check.expectedRttMs(),
+                        check.toleranceMs(),
+                        check.rateMbit(),
+                        check.expectedRateMbit());
                 if (!check.ok()) throw new IllegalStateException("link check failed: " + check.failure());
                 Propagation propagation = new Propagation(sim, http, token, max + 1, c.link(), c.bytesScale());
                 for (int h : c.hosts()) {
@@ -99,31 +141,67 @@ public final class Sweep {
             folder.writeTable("sim_weights.csv", Push.class, pushes);
             folder.writeRun(run, stopped != null, stopped);
         }
-        if (stopped != null) throw new IllegalStateException(stopped + " (what was measured is in " + folder.dir() + ")");
+        if (stopped != null)
+            throw new IllegalStateException(stopped + " (what was measured is in " + folder.dir() + ")");
         return folder.dir();
     }
 
-    private Point load(okhttp3.OkHttpClient http, SimHosts sim, int hosts, String topology) throws InterruptedException {
+    private Point load(okhttp3.OkHttpClient http, SimHosts sim, int hosts, String topology)
+            throws InterruptedException {
         List<String> urls = sim.urls(hosts);
         int ports = urls.size(), n = ports * c.requestsPerPort(), conc = ports * c.concurrencyPerPort();
-        Workload w = Workload.synthetic(n, LengthDist.fixed(c.promptTokens()), new Workload.Sampling(CompletionRequest.Endpoint.COMPLETIONS, "sim",
-                c.outputTokens(), null, 1.0, 1L, 1, false, true), 1024, hosts);
-        LoadBalancer lb = topology.equals("lb") ? new LoadBalancer(LbOptions.builder().backends(urls).policy(Policy.parse("least-load")).build()) : null;
+        Workload w = Workload.synthetic(
+                n,
+                LengthDist.fixed(c.promptTokens()),
+                new Workload.Sampling(
+                        CompletionRequest.Endpoint.COMPLETIONS, "sim", c.outputTokens(), null, 1.0, 1L, 1, false, true),
+                1024,
+                hosts);
+        LoadBalancer lb = topology.equals("lb")
+                ? new LoadBalancer(LbOptions.builder()
+                        .backends(urls)
+                        .policy(Policy.parse("least-load"))
+                        .build())
+                : null;
         try {
-            List<Target> targets = lb == null ? urls.stream().map(u -> Target.http(new OpenAiClient(http, u, null, true))).toList()
+            List<Target> targets = lb == null
+                    ? urls.stream()
+                            .map(u -> Target.http(new OpenAiClient(http, u, null, true)))
+                            .toList()
                     : List.of(Target.http(new OpenAiClient(http, lb.url(), null, true)));
             long[] cpu0 = dev.rolloutlab.process.MachineLoad.cpuTicks();
-            Summary s = new LoadGenerator(targets, w, LoadGenerator.Options.closed(topology, "keep-alive", conc, n).withWarmup(Math.min(n, 2))).run().summary();
+            Summary s = new LoadGenerator(
+                            targets,
+                            w,
+                            LoadGenerator.Options.closed(topology, "keep-alive", conc, n)
+                                    .withWarmup(Math.min(n, 2)))
+                    .run()
+                    .summary();
             long[] cpu1 = dev.rolloutlab.process.MachineLoad.cpuTicks();
             if (lb != null) {
                 LoadBalancer.Counters k = lb.counters();
-                log.printf("  %3d hosts  lb: %d attempts on backends for %d requests, %d retried, %d errors; first-byte timeout %s%s%n", hosts, k.attempts(),
-                        n + Math.min(n, 2), k.retries(), k.errors(), k.firstByteTimeout(), k.lastError() == null ? "" : "; last error: " + k.lastError());
+                log.printf(
+                        "  %3d hosts  lb: %d attempts on backends for %d requests, %d retried, %d errors; first-byte timeout %s%s%n",
+                        hosts,
+                        k.attempts(),
+                        n + Math.min(n, 2),
+                        k.retries(),
+                        k.errors(),
+                        k.firstByteTimeout(),
+                        k.lastError() == null ? "" : "; last error: " + k.lastError());
             }
             double busy = cpu1[1] == cpu0[1] ? Double.NaN : 100.0 * (cpu1[0] - cpu0[0]) / (cpu1[1] - cpu0[1]);
             Point p = new Point(hosts, c.ports(), topology, s, busy);
-            log.printf("  %3d hosts x %d ports  %-6s  %8.0f tok/s  p50 %7.1f ms  p99 %7.1f ms  failed %d  this machine's CPU %3.0f %%%s%n", hosts,
-                    c.ports(), topology, s.outputThroughput(), s.p50E2elMs(), s.p99E2elMs(), s.failed(), busy,
+            log.printf(
+                    "  %3d hosts x %d ports  %-6s  %8.0f tok/s  p50 %7.1f ms  p99 %7.1f ms  failed %d  this machine's CPU %3.0f %%%s%n",
+                    hosts,
+                    c.ports(),
+                    topology,
+                    s.outputThroughput(),
+                    s.p50E2elMs(),
+                    s.p99E2elMs(),
+                    s.failed(),
+                    busy,
                     p.showsThisMachine() ? " (not a prediction: this point shows this machine)" : "");
             return p;
         } finally {
@@ -136,7 +214,9 @@ public final class Sweep {
         long real = (long) (c.modelGb() * 1e9);
         int bytes = (int) Math.min(Integer.MAX_VALUE - 64, real / c.bytesScale());
         double ms = p.push(strategy, hosts, bytes), predicted = p.predictedMs(strategy, hosts, bytes);
-        log.printf("  %3d hosts  %-8s  %.0f MB per host (%.1f GB real)  %8.0f ms (bytes / rate: %.0f ms)%n", hosts, strategy, bytes / 1e6, real / 1e9, ms, predicted);
+        log.printf(
+                "  %3d hosts  %-8s  %.0f MB per host (%.1f GB real)  %8.0f ms (bytes / rate: %.0f ms)%n",
+                hosts, strategy, bytes / 1e6, real / 1e9, ms, predicted);
         return new Push(hosts, strategy, bytes, real, ms, predicted);
     }
 
@@ -154,14 +234,16 @@ public final class Sweep {
         m.put("concurrency_per_port", c.concurrencyPerPort());
         m.put("prompt_tokens", c.promptTokens());
         m.put("output_tokens", c.outputTokens());
-        m.put("assumptions", List.of(
-                "each host runs one serve process whose ports share one simulated engine; a step takes the timing model's time",
-                "every host's link to the client side has the profile's rate in each direction (tc htb) and its delay and jitter (a relay per port; this kernel has no netem, so no loss); host to host crosses two links",
-                "requests cross the links at the profile's real rate; weight transfers (their own port) at the rate over bytes_scale, as their payloads are scaled; at bytes_scale 1 they share the link",
-                "the client side (client, load balancer, trainer) has one uplink at the link's rate, as each host has; the storage host too",
-                "predicted_ms counts bytes over those rates only: no protocol overhead, no disk, no parsing",
-                "weight payloads and link rates are both divided by bytes_scale, so transfer times are the real ones",
-                "client, balancer and every simulated host share this machine's cores: a point where they are saturated shows this machine, not the pod"));
+        m.put(
+                "assumptions",
+                List.of(
+                        "each host runs one serve process whose ports share one simulated engine; a step takes the timing model's time",
+                        "every host's link to the client side has the profile's rate in each direction (tc htb) and its delay and jitter (a relay per port; this kernel has no netem, so no loss); host to host crosses two links",
+                        "requests cross the links at the profile's real rate; weight transfers (their own port) at the rate over bytes_scale, as their payloads are scaled; at bytes_scale 1 they share the link",
+                        "the client side (client, load balancer, trainer) has one uplink at the link's rate, as each host has; the storage host too",
+                        "predicted_ms counts bytes over those rates only: no protocol overhead, no disk, no parsing",
+                        "weight payloads and link rates are both divided by bytes_scale, so transfer times are the real ones",
+                        "client, balancer and every simulated host share this machine's cores: a point where they are saturated shows this machine, not the pod"));
         return m;
     }
 }

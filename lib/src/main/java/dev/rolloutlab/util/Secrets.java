@@ -5,8 +5,7 @@ import java.security.MessageDigest;
 
 /** Comparing tokens and keys in time that does not depend on where they first differ, so timing cannot guess them. */
 public final class Secrets {
-    private Secrets() {
-    }
+    private Secrets() {}
 
     /** Whether {@code given} is the {@code expected} secret; a null on either side never matches. */
     public static boolean equal(String expected, String given) {
