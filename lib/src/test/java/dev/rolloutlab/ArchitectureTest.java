@@ -29,16 +29,17 @@ class ArchitectureTest {
             Map.entry("util", Set.of()),
             Map.entry("engine", Set.of()),
             Map.entry("http1", Set.of()),
+            Map.entry("results", Set.of("util")),
             Map.entry("process", Set.of("util")),
             Map.entry("openai", Set.of("engine", "http1", "util")),
             Map.entry("server", Set.of("engine", "openai", "util")),
             Map.entry("cluster", Set.of("engine", "openai", "http1", "process", "util")),
-            Map.entry("bench", Set.of("engine", "openai", "util")),
+            Map.entry("bench", Set.of("engine", "openai", "results", "util")),
             Map.entry("lb", Set.of("cluster", "http1", "util")),
-            Map.entry("compare", Set.of("bench", "cluster", "engine", "openai", "process", "util")),
-            Map.entry("report", Set.of("bench", "util")),
-            Map.entry("sim", Set.of("bench", "compare", "engine", "lb", "openai", "process", "util")),
-            Map.entry("commands", Set.of("bench", "cluster", "compare", "engine", "http1", "lb", "openai", "process", "report", "server", "sim", "util")));
+            Map.entry("compare", Set.of("bench", "cluster", "engine", "openai", "process", "results", "util")),
+            Map.entry("report", Set.of("bench", "results", "util")),
+            Map.entry("sim", Set.of("bench", "compare", "engine", "lb", "openai", "process", "results", "util")),
+            Map.entry("commands", Set.of("bench", "cluster", "compare", "engine", "http1", "lb", "openai", "process", "report", "results", "server", "sim", "util")));
 
     static final Pattern REF = Pattern.compile("\\bdev\\.rolloutlab\\.([a-z0-9]+)\\.");
 

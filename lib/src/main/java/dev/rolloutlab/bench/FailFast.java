@@ -1,5 +1,6 @@
 package dev.rolloutlab.bench;
 
+import dev.rolloutlab.results.RequestRecord;
 import java.util.ArrayList;
 import java.util.List;
 

@@ -1,5 +1,8 @@
 package dev.rolloutlab.bench;
 
+import dev.rolloutlab.results.RequestRecord;
+import dev.rolloutlab.results.Summary;
+import dev.rolloutlab.results.Slo;
 import dev.rolloutlab.openai.CompletionRequest;
 import dev.rolloutlab.openai.OpenAiClient;
 

@@ -1,4 +1,4 @@
 /**
- * The load generator, workloads, per-request records, summaries and the results folder layout; may import engine, openai and util.
+ * The load generator, workloads, targets and the fanout client; may import engine, openai, results and util.
  */
 package dev.rolloutlab.bench;

@@ -1,8 +1,8 @@
 package dev.rolloutlab.commands;
 
-import dev.rolloutlab.bench.Slo;
-import dev.rolloutlab.bench.SummaryText;
-import dev.rolloutlab.bench.RunFolder;
+import dev.rolloutlab.results.Slo;
+import dev.rolloutlab.results.SummaryText;
+import dev.rolloutlab.results.RunFolder;
 import dev.rolloutlab.bench.Target;
 import dev.rolloutlab.bench.LoadGenerator;
 import dev.rolloutlab.bench.Workload;

@@ -2,8 +2,8 @@ package dev.rolloutlab.commands;
 
 import dev.rolloutlab.compare.Compare;
 import dev.rolloutlab.compare.CompareConfig;
-import dev.rolloutlab.bench.RunFolder;
-import dev.rolloutlab.bench.SummaryText;
+import dev.rolloutlab.results.RunFolder;
+import dev.rolloutlab.results.SummaryText;
 import dev.rolloutlab.report.Report;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;

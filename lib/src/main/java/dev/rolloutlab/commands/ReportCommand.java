@@ -1,6 +1,6 @@
 package dev.rolloutlab.commands;
 
-import dev.rolloutlab.bench.RunFolder;
+import dev.rolloutlab.results.RunFolder;
 import dev.rolloutlab.report.Report;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;

@@ -1,11 +1,12 @@
 package dev.rolloutlab.compare;
 
+import dev.rolloutlab.results.SweepPoint;
 import dev.rolloutlab.bench.LengthDist;
 import dev.rolloutlab.bench.LoadGenerator;
-import dev.rolloutlab.bench.RequestRecord;
-import dev.rolloutlab.bench.RunFolder;
+import dev.rolloutlab.results.RequestRecord;
+import dev.rolloutlab.results.RunFolder;
 import dev.rolloutlab.bench.SteadyState;
-import dev.rolloutlab.bench.Summary;
+import dev.rolloutlab.results.Summary;
 import dev.rolloutlab.bench.Workload;
 import dev.rolloutlab.engine.Checkpoint;
 import dev.rolloutlab.openai.CompletionRequest;

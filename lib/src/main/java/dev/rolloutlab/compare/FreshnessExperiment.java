@@ -1,6 +1,6 @@
 package dev.rolloutlab.compare;
 
-import dev.rolloutlab.bench.Summary;
+import dev.rolloutlab.results.Summary;
 import dev.rolloutlab.engine.Checkpoint;
 import dev.rolloutlab.engine.Completion;
 import dev.rolloutlab.engine.Engine;

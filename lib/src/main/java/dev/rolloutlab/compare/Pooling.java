@@ -1,9 +1,10 @@
 package dev.rolloutlab.compare;
 
-import dev.rolloutlab.bench.Confidence;
-import dev.rolloutlab.bench.RequestRecord;
-import dev.rolloutlab.bench.Slo;
-import dev.rolloutlab.bench.Summary;
+import dev.rolloutlab.results.SweepPoint;
+import dev.rolloutlab.results.Confidence;
+import dev.rolloutlab.results.RequestRecord;
+import dev.rolloutlab.results.Slo;
+import dev.rolloutlab.results.Summary;
 
 import java.util.ArrayList;
 import java.util.HashMap;

@@ -1,6 +1,6 @@
 package dev.rolloutlab.compare;
 
-import dev.rolloutlab.bench.RunFolder;
+import dev.rolloutlab.results.RunFolder;
 
 import java.io.PrintStream;
 import java.nio.file.Path;

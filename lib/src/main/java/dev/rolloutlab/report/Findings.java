@@ -1,6 +1,6 @@
 package dev.rolloutlab.report;
 
-import dev.rolloutlab.bench.Confidence;
+import dev.rolloutlab.results.Confidence;
 import tech.tablesaw.api.Row;
 import tech.tablesaw.api.Table;
 

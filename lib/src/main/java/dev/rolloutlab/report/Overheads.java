@@ -1,7 +1,7 @@
 package dev.rolloutlab.report;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.rolloutlab.bench.Confidence;
+import dev.rolloutlab.results.Confidence;
 import tech.tablesaw.api.Row;
 
 import java.util.Locale;

@@ -1,7 +1,7 @@
 package dev.rolloutlab.report;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.rolloutlab.bench.Percentiles;
+import dev.rolloutlab.results.Percentiles;
 import dev.rolloutlab.bench.SteadyState;
 import tech.tablesaw.api.Row;
 import tech.tablesaw.api.Table;

@@ -2,8 +2,8 @@ package dev.rolloutlab.sim;
 
 import dev.rolloutlab.bench.LengthDist;
 import dev.rolloutlab.bench.LoadGenerator;
-import dev.rolloutlab.bench.RunFolder;
-import dev.rolloutlab.bench.Summary;
+import dev.rolloutlab.results.RunFolder;
+import dev.rolloutlab.results.Summary;
 import dev.rolloutlab.bench.Target;
 import dev.rolloutlab.bench.Workload;
 import dev.rolloutlab.lb.LbOptions;

@@ -1,5 +1,8 @@
 package dev.rolloutlab.bench;
 
+import dev.rolloutlab.results.RequestRecord;
+import dev.rolloutlab.results.Summary;
+import dev.rolloutlab.results.Slo;
 import dev.rolloutlab.util.Await;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rolloutlab.openai.CompletionRequest;

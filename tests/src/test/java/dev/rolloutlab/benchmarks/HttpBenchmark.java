@@ -2,8 +2,8 @@ package dev.rolloutlab.benchmarks;
 
 import dev.rolloutlab.bench.LengthDist;
 import dev.rolloutlab.bench.LoadGenerator;
-import dev.rolloutlab.bench.Slo;
-import dev.rolloutlab.bench.Summary;
+import dev.rolloutlab.results.Slo;
+import dev.rolloutlab.results.Summary;
 import dev.rolloutlab.bench.Target;
 import dev.rolloutlab.bench.Workload;
 import dev.rolloutlab.process.ChildJvm;

@@ -3,7 +3,7 @@ package dev.rolloutlab.lb;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rolloutlab.bench.LengthDist;
 import dev.rolloutlab.bench.LoadGenerator;
-import dev.rolloutlab.bench.RequestRecord;
+import dev.rolloutlab.results.RequestRecord;
 import dev.rolloutlab.bench.Target;
 import dev.rolloutlab.bench.Workload;
 import dev.rolloutlab.openai.CompletionRequest;

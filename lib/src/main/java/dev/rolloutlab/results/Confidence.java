@@ -1,4 +1,4 @@
-package dev.rolloutlab.bench;
+package dev.rolloutlab.results;
 
 import org.apache.commons.statistics.distribution.TDistribution;
 

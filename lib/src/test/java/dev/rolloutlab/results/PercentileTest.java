@@ -1,4 +1,4 @@
-package dev.rolloutlab.bench;
+package dev.rolloutlab.results;
 
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;

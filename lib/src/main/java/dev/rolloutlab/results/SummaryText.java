@@ -1,4 +1,4 @@
-package dev.rolloutlab.bench;
+package dev.rolloutlab.results;
 
 import java.util.List;
 import java.util.Locale;

@@ -1,4 +1,4 @@
-package dev.rolloutlab.bench;
+package dev.rolloutlab.results;
 
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;

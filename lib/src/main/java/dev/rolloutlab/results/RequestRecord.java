@@ -1,4 +1,4 @@
-package dev.rolloutlab.bench;
+package dev.rolloutlab.results;
 
 /**
  * One request as {@code requests.jsonl} stores it. Times are nanoseconds since the run started; latency is taken

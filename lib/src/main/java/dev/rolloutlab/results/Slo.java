@@ -1,4 +1,4 @@
-package dev.rolloutlab.bench;
+package dev.rolloutlab.results;
 
 /** SLOs for goodput: a request counts when its TTFT and TPOT are both within the limits (NaN = no limit). */
 public record Slo(double ttftMs, double tpotMs) {

@@ -1,4 +1,4 @@
-package dev.rolloutlab.bench;
+package dev.rolloutlab.results;
 
 /** The summary's order statistics: means, numpy-style percentiles, and when a percentile may be reported at all. */
 public final class Percentiles {

@@ -1,4 +1,4 @@
-package dev.rolloutlab.compare;
+package dev.rolloutlab.results;
 
 /**
  * One row of {@code sweep.csv}: throughput at one concurrency on the sweep workload, keep-alive, in one round (0: all
