@@ -29,7 +29,7 @@ class ArchitectureTest {
             Map.entry("util", Set.of()),
             Map.entry("engine", Set.of()),
             Map.entry("http1", Set.of()),
-            Map.entry("results", Set.of("util")),
+            Map.entry("results", Set.of("openai", "util")),
             Map.entry("process", Set.of("util")),
             Map.entry("openai", Set.of("engine", "http1", "util")),
             Map.entry("server", Set.of("engine", "openai", "util")),

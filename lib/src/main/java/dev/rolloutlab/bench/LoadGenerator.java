@@ -1,6 +1,8 @@
 package dev.rolloutlab.bench;
 
+import dev.rolloutlab.results.Connection;
 import dev.rolloutlab.results.RequestRecord;
+import dev.rolloutlab.results.Topology;
 import dev.rolloutlab.results.Summary;
 import dev.rolloutlab.results.Slo;
 import dev.rolloutlab.openai.CompletionRequest;
@@ -34,15 +36,15 @@ public final class LoadGenerator {
     public enum Arrivals { POISSON, CONSTANT }
 
     /** How to drive the load. {@code concurrency > 0} is closed loop; otherwise {@code rate} requests/s, open loop. */
-    public record Options(String topology, String connection, int concurrency, double rate, Arrivals arrivals,
+    public record Options(Topology topology, Connection connection, int concurrency, double rate, Arrivals arrivals,
                           int maxConcurrency, int numRequests, Duration duration, int warmup, long seed, Routing routing,
                           Slo slo, PrintStream progress) {
-        public static Options closed(String topology, String connection, int concurrency, int numRequests) {
+        public static Options closed(Topology topology, Connection connection, int concurrency, int numRequests) {
             return new Options(topology, connection, concurrency, 0, Arrivals.POISSON, 0, numRequests, null, 0, 0,
                     Routing.ROUND_ROBIN, Slo.NONE, null);
         }
 
-        public static Options open(String topology, String connection, double rate, int numRequests) {
+        public static Options open(Topology topology, Connection connection, double rate, int numRequests) {
             return new Options(topology, connection, 0, rate, Arrivals.POISSON, 0, numRequests, null, 0, 0,
                     Routing.ROUND_ROBIN, Slo.NONE, null);
         }
@@ -51,9 +53,6 @@ public final class LoadGenerator {
             return new Options(topology, connection, concurrency, rate, arrivals, maxConcurrency, numRequests, duration, n, seed, routing, slo, progress);
         }
 
-        public Options withProgress(PrintStream p) {
-            return new Options(topology, connection, concurrency, rate, arrivals, maxConcurrency, numRequests, duration, warmup, seed, routing, slo, p);
-        }
 
         public Options withRouting(Routing r) {
             return new Options(topology, connection, concurrency, rate, arrivals, maxConcurrency, numRequests, duration, warmup, seed, r, slo, progress);

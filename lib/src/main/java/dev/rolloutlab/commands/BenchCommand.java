@@ -1,5 +1,7 @@
 package dev.rolloutlab.commands;
 
+import dev.rolloutlab.results.Topology;
+import dev.rolloutlab.results.Connection;
 import dev.rolloutlab.results.Slo;
 import dev.rolloutlab.results.SummaryText;
 import dev.rolloutlab.results.RunFolder;
@@ -84,8 +86,9 @@ public final class BenchCommand implements Callable<Integer> {
     int timeoutSec;
     @Option(names = "--goodput", description = "SLOs for goodput, e.g. ttft:500,tpot:50 (ms).")
     String goodput;
-    @Option(names = "--topology", defaultValue = "http", description = "Label written into the records. Default: ${DEFAULT-VALUE}")
-    String topology;
+    @Option(names = "--topology", description = "What the targets are, written into the records: http1 (one server), httpN (this client "
+            + "spreads requests over several) or lb (a balancer). Default: http1 for one target, httpN for several.")
+    Topology topology;
     @Option(names = "--out", description = "Results folder. Default: results/<timestamp>-bench.")
     Path out;
 
@@ -115,8 +118,10 @@ public final class BenchCommand implements Callable<Integer> {
                 temperature, seed, nSamples, stream, ignoreEos);
         Workload w = dataset != null ? Workload.fromJsonl(dataset, s)
                 : Workload.synthetic(Math.max(numPrompts, 1), LengthDist.parse(inputLen, "--input-len"), s, vocabSize, seed);
-        String connection = keepAlive ? "keep-alive" : "close";
-        LoadGenerator.Options o = new LoadGenerator.Options(topology, connection, concurrency == null ? 0 : concurrency,
+        Connection connection = keepAlive ? Connection.KEEP_ALIVE : Connection.CLOSE;
+        if (topology != null && topology.inProcess()) throw new Cli.UserError("--topology " + topology + ": bench sends HTTP; use http1, httpN or lb");
+        Topology t = topology != null ? topology : urls.size() == 1 ? Topology.HTTP1 : Topology.HTTP_N;
+        LoadGenerator.Options o = new LoadGenerator.Options(t, connection, concurrency == null ? 0 : concurrency,
                 rate == null ? 0 : rate, arrivals.equals("constant") ? LoadGenerator.Arrivals.CONSTANT : LoadGenerator.Arrivals.POISSON,
                 maxConcurrency, numPrompts, durationSec == null ? null : Duration.ofMillis((long) (durationSec * 1000)), warmup, seed,
                 routing.equals("least-outstanding") ? LoadGenerator.Routing.LEAST_OUTSTANDING : LoadGenerator.Routing.ROUND_ROBIN,

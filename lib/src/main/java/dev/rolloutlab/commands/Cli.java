@@ -1,5 +1,7 @@
 package dev.rolloutlab.commands;
 
+import dev.rolloutlab.results.Topology;
+import dev.rolloutlab.results.Strategy;
 import java.io.PrintWriter;
 import picocli.CommandLine;
 
@@ -16,6 +18,8 @@ public final class Cli {
     public static CommandLine commandLine(Object command) {
         CommandLine cl = new CommandLine(command);
         cl.setCaseInsensitiveEnumValuesAllowed(true);
+        cl.registerConverter(Topology.class, Topology::parse);
+        cl.registerConverter(Strategy.class, Cli::strategy);
         cl.setParameterExceptionHandler((ex, args) -> {
             PrintWriter err = ex.getCommandLine().getErr();
             String m = String.valueOf(ex.getMessage());
@@ -62,6 +66,15 @@ public final class Cli {
             return m + ": exists and is not a folder we can write to";
         }
         return m;
+    }
+
+    /** A strategy by name; a name an earlier release used still works for now, with a line saying the new one. */
+    static Strategy strategy(String name) {
+        Strategy s = Strategy.parse(name);
+        if (Strategy.isFormerName(name)) {
+            System.err.println("warning: strategy '" + name + "' is now called '" + s.wire() + "'; the old name goes in the next release");
+        }
+        return s;
     }
 
     public static int run(Object command, String... args) {

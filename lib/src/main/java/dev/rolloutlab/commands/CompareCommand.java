@@ -1,5 +1,8 @@
 package dev.rolloutlab.commands;
 
+import java.util.ArrayList;
+import dev.rolloutlab.results.Topology;
+import dev.rolloutlab.results.Strategy;
 import dev.rolloutlab.compare.Compare;
 import dev.rolloutlab.compare.CompareConfig;
 import dev.rolloutlab.results.RunFolder;
@@ -42,10 +45,11 @@ public final class CompareCommand implements Callable<Integer> {
     int maxRounds;
     @Option(names = "--test-serve-delay-ms", hidden = true, description = "Test only: serve adds this delay to every request.")
     int serveDelayMs;
-    @Option(names = "--topologies", split = ",", description = "Subset of inproc,inprocN,http1,httpN,lb. Default: all.")
-    List<String> topologies;
+    @Option(names = "--topologies", split = ",", description = "Subset of ${COMPLETION-CANDIDATES}. Default: all.")
+    List<Topology> topologies;
     @Option(names = "--strategies", split = ",", description = "Weight-update strategies: inproc-swap, http-push-all, http-push-atomic "
-            + "(stage everywhere, then commit), http-delta, http-delta-atomic (sparse deltas), http-push-rolling, http-reload, http-restart, or none. Default: all.")
+            + "(stage everywhere, then commit), http-delta, http-delta-atomic (sparse deltas), http-push-rolling, http-reload, http-restart; "
+            + "on a --fleet: inproc-swap, http-push-all, http-push-rolling, http-push-tree, http-storage-pull; or none. Default: all that run.")
     List<String> strategies;
     @Option(names = "--changed-fraction", description = "Fraction of weight elements one simulated training step changes; deltas pay "
             + "when it is small. Default: 0.045 (4.5 %, as measured in RL runs, vime #392).")
@@ -62,8 +66,7 @@ public final class CompareCommand implements Callable<Integer> {
             + "for --targets, probe once and use chat when completions is missing). Default: ${DEFAULT-VALUE}")
     String endpoint;
     @Option(names = "--fleet", description = "sim:HOSTSxPORTS: run the HTTP legs and the freshness experiment on simulated hosts (network "
-            + "namespaces, shaped links, serve --engine sim; needs root), the in-process legs on the same timing model. Strategies there: "
-            + "inproc-swap, push-all, rolling, tree, storage.")
+            + "namespaces, shaped links, serve --engine sim; needs root), the in-process legs on the same timing model.")
     String fleet;
     @Mixin
     WeightScale weights;
@@ -78,11 +81,6 @@ public final class CompareCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (topologies != null) {
-            for (String t : topologies) {
-                if (!CompareConfig.ALL_TOPOLOGIES.contains(t)) throw new Cli.UserError("--topologies: unknown " + t + " (choose from " + CompareConfig.ALL_TOPOLOGIES + ")");
-            }
-        }
         if (quick && full) throw new Cli.UserError("--quick and --full contradict each other; choose one");
         CompareConfig.Builder b = (full ? CompareConfig.full() : CompareConfig.defaults(quick)).toBuilder();
         if (model.model != null) b.model(model.model);
@@ -108,17 +106,23 @@ public final class CompareCommand implements Callable<Integer> {
         }
         if (freshnessSteps != null) b.freshnessSteps(freshnessSteps);
         // on a fleet: in-process, or the ways weights reach simulated hosts
-        List<String> known = fleet == null ? CompareConfig.ALL_STRATEGIES
-                : java.util.stream.Stream.concat(java.util.stream.Stream.of("inproc-swap"), dev.rolloutlab.sim.Propagation.STRATEGIES.stream()).toList();
+        List<Strategy> known = fleet == null ? Strategy.ownServers() : Strategy.fleet();
         if (strategies != null) {
-            List<String> s = strategies.equals(List.of("none")) ? List.of() : strategies;
-            for (String x : s) {
-                if (!known.contains(x)) throw new Cli.UserError("--strategies: unknown " + x + (fleet != null ? " on a --fleet" : "") + " (choose from "
-                        + String.join(", ", known) + " or none)");
+            List<Strategy> s = new ArrayList<>();
+            for (String x : strategies.equals(List.of("none")) ? List.<String>of() : strategies) {
+                Strategy one;
+                try {
+                    one = Cli.strategy(x);
+                } catch (IllegalArgumentException e) {
+                    throw new Cli.UserError("--strategies: " + e.getMessage() + " or none");
+                }
+                if (!known.contains(one)) throw new Cli.UserError("--strategies: " + one + " does not run " + (fleet != null ? "on a --fleet" : "on compare's own servers")
+                        + " (choose from " + known.stream().map(Strategy::wire).toList() + " or none)");
+                s.add(one);
             }
             b.strategies(s);
         } else if (targets != null) {
-            b.strategies(List.of("inproc-swap")); // external servers: we cannot push our weights into them
+            b.strategies(List.of(Strategy.INPROC_SWAP)); // external servers: we cannot push our weights into them
         } else if (fleet != null) {
             b.strategies(List.copyOf(known));
         }
@@ -135,10 +139,10 @@ public final class CompareCommand implements Callable<Integer> {
                 weights.check();
                 // ids inside the simulated hosts' vocabulary; simulated servers are small C1 JVMs, a long JIT warm-up buys nothing
                 b.fleet(fleet, t).numServers(hp[0] * hp[1]).shape("tiny").jitWarmup(200).steadyWarmupSeconds(warmupMaxSec == null ? 0 : warmupMaxSec);
-                if (topologies == null) b.topologies(List.of("inprocN", "httpN", "lb"));
+                if (topologies == null) b.topologies(List.of(Topology.INPROC_N, Topology.HTTP_N, Topology.LB));
                 CompareConfig c = b.build(); // refuse bad flags before any namespace exists
                 var spec = new dev.rolloutlab.sim.Fleet.Spec(hp[0], hp[1], profile, l, weights.bytesScale, weights.modelGb);
-                sim = dev.rolloutlab.sim.Fleet.start(spec, c.strategies().stream().anyMatch(x -> !x.equals("inproc-swap")), System.err);
+                sim = dev.rolloutlab.sim.Fleet.start(spec, c.strategies().stream().anyMatch(x -> !x.inProcess()), System.err);
             } catch (IllegalArgumentException e) {
                 throw new Cli.UserError(e.getMessage());
             }

@@ -1,5 +1,6 @@
 package dev.rolloutlab.compare;
 
+import dev.rolloutlab.results.Topology;
 import dev.rolloutlab.results.SweepPoint;
 import dev.rolloutlab.bench.LengthDist;
 import dev.rolloutlab.bench.LoadGenerator;
@@ -111,7 +112,6 @@ public final class Compare {
             summaries.addAll(perRound);
             summaries.addAll(Pooling.aggregate(perRound, byCell));
             summaries = new ArrayList<>(Pooling.withOverheads(summaries, byCell, c.concurrency()));
-            for (var s : fresh) summaries.add(s.asSummary());
             List<SweepPoint> sw = new ArrayList<>(sweep);
             sw.addAll(Pooling.aggregateSweep(sweep));
             results.writeRequests(records);
@@ -156,7 +156,7 @@ public final class Compare {
      */
     private boolean warmJit(Topologies.Leg leg, int out) {
         int in = c.promptLens().get(0);
-        String process = leg.topology().startsWith("inproc") ? "in-process" : leg.topology().equals("lb") ? "lb" : "serve";
+        String process = leg.topology().inProcess() ? "in-process" : leg.topology() == Topology.LB ? "lb" : "serve";
         if (c.steadyWarmupSeconds() <= 0) return measure(0, leg, workload(in, out, c.jitWarmup()), c.jitWarmup());
         if (steadyWarmups.containsKey(process)) {
             int n = Math.max(4 * c.concurrency(), c.jitWarmup() / 3);
@@ -286,9 +286,9 @@ public final class Compare {
                 .withRouting(LoadGenerator.Routing.LEAST_OUTSTANDING));
         current.set(g);
         if (stopReason != null) g.stop(stopReason);
-        boolean http = !leg.topology().startsWith("inproc");
+        boolean http = !leg.topology().inProcess();
         CpuMeter meter = new CpuMeter(http && c.externalTargets().isEmpty() ? topologies.servePid() : -1,
-                leg.topology().equals("lb") ? topologies.lbPid() : -1);
+                leg.topology() == Topology.LB ? topologies.lbPid() : -1);
         try {
             LoadGenerator.Run run = g.run();
             if (round == 0) return !run.failedFast();
@@ -340,7 +340,7 @@ public final class Compare {
         m.put("rounds_run", roundsRun);
         m.put("steady_warmup_req_per_s", steadyWarmups);
         if (widest != null) m.put("widest_interval", Pooling.describe(widest));
-        m.put("baselines", Pooling.BASELINES);
+        m.put("baselines", Topology.baselines());
         if (topologies != null) m.put("compute", topologies.compute());
         if (fleet != null) m.put("fleet", Map.of("spec", c.fleet(), "timing_model", c.timing(), "assumptions", fleet.assumptions(), "link_check", fleet.linkCheck()));
         m.put("endpoint", endpoint == CompletionRequest.Endpoint.CHAT ? "chat" : "completions");

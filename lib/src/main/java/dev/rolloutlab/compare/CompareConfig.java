@@ -1,5 +1,8 @@
 package dev.rolloutlab.compare;
 
+import dev.rolloutlab.results.Connection;
+import dev.rolloutlab.results.Strategy;
+import dev.rolloutlab.results.Topology;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -27,7 +30,7 @@ import java.util.List;
 public record CompareConfig(
         Path model,
         String shape,
-        List<String> topologies,
+        List<Topology> topologies,
         int numServers,
         int concurrency,
         int requestsPerLeg,
@@ -38,10 +41,10 @@ public record CompareConfig(
         double steadyWarmupSeconds,
         List<Integer> promptLens,
         List<Integer> outputLens,
-        List<String> connections,
+        List<Connection> connections,
         List<Integer> sweepConcurrency,
         int sweepRequests,
-        List<String> strategies,
+        List<Strategy> strategies,
         int freshnessSteps,
         int freshnessBatch,
         int groupSize,
@@ -56,9 +59,6 @@ public record CompareConfig(
         dev.rolloutlab.engine.TimingModel timing,
         String grid) {
 
-    public static final List<String> ALL_TOPOLOGIES = List.of("inproc", "inprocN", "http1", "httpN", "lb");
-    public static final List<String> ALL_STRATEGIES = List.of("inproc-swap", "http-push-all", "http-push-atomic", "http-delta", "http-delta-atomic",
-            "http-push-rolling", "http-reload", "http-restart");
 
     public CompareConfig {
         if (cellSeconds < 0 || cellSeconds > 600) throw new IllegalArgumentException("--cell-seconds must be in [0, 600], got " + cellSeconds);
@@ -101,8 +101,8 @@ public record CompareConfig(
     }
 
     /** Engines behind a topology: one for inproc and http1, N for the rest; on a fleet one per host (its ports share it). */
-    public int engines(String topology) {
-        if (topology.equals("inproc") || topology.equals("http1")) return 1;
+    public int engines(Topology topology) {
+        if (topology.oneEngine()) return 1;
         return fleet == null ? numServers : Integer.parseInt(fleet.substring("sim:".length(), fleet.indexOf('x')));
     }
 
@@ -150,8 +150,10 @@ public record CompareConfig(
     public static final class Builder {
         private Path model;
         private String shape, endpoint = "auto", grid;
-        private List<String> topologies = ALL_TOPOLOGIES, connections = List.of("keep-alive", "close"), strategies = ALL_STRATEGIES,
-                externalTargets = List.of();
+        private List<Topology> topologies = List.of(Topology.values());
+        private List<Connection> connections = List.of(Connection.KEEP_ALIVE, Connection.CLOSE);
+        private List<Strategy> strategies = Strategy.ownServers();
+        private List<String> externalTargets = List.of();
         private double cellSeconds = 1.0, steadyWarmupSeconds = 60;
         private int maxRequestsPerLeg = 256;
         private int numServers, concurrency = 4, requestsPerLeg, warmupPerCell, jitWarmup = 400, sweepRequests, freshnessSteps, freshnessBatch, groupSize,
@@ -211,7 +213,7 @@ public record CompareConfig(
             return this;
         }
 
-        public Builder topologies(List<String> t) {
+        public Builder topologies(List<Topology> t) {
             topologies = t;
             return this;
         }
@@ -226,7 +228,7 @@ public record CompareConfig(
             return this;
         }
 
-        public Builder strategies(List<String> s) {
+        public Builder strategies(List<Strategy> s) {
             strategies = s;
             return this;
         }

@@ -1,5 +1,8 @@
 package dev.rolloutlab.compare;
 
+import dev.rolloutlab.results.Connection;
+import dev.rolloutlab.results.Topology;
+
 import dev.rolloutlab.process.CpuTime;
 import dev.rolloutlab.process.MachineLoad;
 
@@ -10,7 +13,7 @@ import dev.rolloutlab.process.MachineLoad;
  */
 final class CpuMeter {
     /** One row of cpu.csv. */
-    record Point(String topology, String connection, String workload, int round, int requests, double clientCpuMsPerRequest,
+    record Point(Topology topology, Connection connection, String workload, int round, int requests, double clientCpuMsPerRequest,
                  double serverCpuMsPerRequest, double lbCpuMsPerRequest, double loadAverageBefore, double loadAverageAfter,
                  double stealMs) {
     }
@@ -29,7 +32,7 @@ final class CpuMeter {
         this.steal0 = MachineLoad.stealMs();
     }
 
-    Point stop(String topology, String connection, String workload, int round, int requests) {
+    Point stop(Topology topology, Connection connection, String workload, int round, int requests) {
         double n = Math.max(1, requests);
         return new Point(topology, connection, workload, round, requests, (CpuTime.selfMs() - client0) / n,
                 serverPid < 0 ? Double.NaN : (CpuTime.ofMs(serverPid) - server0) / n,

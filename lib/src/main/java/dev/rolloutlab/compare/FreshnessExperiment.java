@@ -1,6 +1,7 @@
 package dev.rolloutlab.compare;
 
-import dev.rolloutlab.results.Summary;
+import dev.rolloutlab.results.Strategy;
+import dev.rolloutlab.results.Topology;
 import dev.rolloutlab.engine.Checkpoint;
 import dev.rolloutlab.engine.Completion;
 import dev.rolloutlab.engine.Engine;
@@ -33,22 +34,18 @@ import java.util.function.BooleanSupplier;
  */
 public final class FreshnessExperiment {
     /** One sampled request (a GRPO group): its versions, how stale its tokens were, and whether it was lost or retried. */
-    public record Sample(String strategy, int step, long trainerVersion, long weightsVersion, long lag, int tokens, double tokenLag,
+    public record Sample(Strategy strategy, int step, long trainerVersion, long weightsVersion, long lag, int tokens, double tokenLag,
                          boolean mixed, int status, String backend, boolean retried, String error) {
     }
 
     /** Trainer-vs-rollout logprobs of one scored sample (the first of each group). One row of logprob_gap.csv. */
-    public record LogprobGap(String strategy, int step, long trainerVersion, long weightsVersion, int tokens, double meanAbsGap, double klK3) {
+    public record LogprobGap(Strategy strategy, int step, long trainerVersion, long weightsVersion, int tokens, double meanAbsGap, double klK3) {
     }
 
     /** One row of freshness.csv. */
-    public record StrategySummary(String strategy, int steps, int samples, double meanStepMs, double meanUpdateMs, double meanPropagationMs,
+    public record StrategySummary(Strategy strategy, int steps, int samples, double meanStepMs, double meanUpdateMs, double meanPropagationMs,
                                   double predictedPropagationMs, double bytesPerUpdate, int lost, int retried, double meanLag, long maxLag,
                                   double tokenWeightedLag, int mixedRequests, double meanAbsLogprobGap, double klK3) {
-        Summary asSummary() {
-            return Summary.builder(strategy, "keep-alive", "freshness").completed(samples - lost).failed(lost).durationS(0)
-                    .meanStalenessVersions(tokenWeightedLag).build();
-        }
     }
 
     private final CompareConfig c;
@@ -90,17 +87,17 @@ public final class FreshnessExperiment {
         Path logs = work.getParent().resolve("logs");
         WeightPush shared = null; // the push and reload strategies share one server process, reset between them
         try {
-            for (String s : c.strategies()) {
+            for (Strategy s : c.strategies()) {
                 if (stopped.getAsBoolean()) break;
                 log.println("compare: freshness " + s);
-                if (s.equals("inproc-swap")) {
+                if (s == Strategy.INPROC_SWAP) {
                     out.add(inproc());
                 } else if (fleet != null) {
                     out.add(remote(s, fleet.urls(), fleet.model(), fleet.version(), null, (step, v) -> () -> {
                         RemoteFleet.Update u = fleet.update(s);
                         return new WeightPush.Cost(Double.NaN, u.realBytes(), u.predictedMs());
                     }));
-                } else if (s.equals("http-restart")) {
+                } else if (s == Strategy.RESTART) {
                     try (WeightPush own = new WeightPush(model, work, logs, token, http, ports()).start(0)) {
                         out.add(http(s, own, 0));
                     }
@@ -142,7 +139,7 @@ public final class FreshnessExperiment {
         EngineOptions eo = simulated ? EngineOptions.DEFAULT.simulated(c.timing().alone()) : EngineOptions.DEFAULT;
         List<InProcessEngine> engines = new ArrayList<>();
         try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
-            for (int i = 0; i < (simulated ? c.engines("inprocN") : 1); i++) engines.add(new InProcessEngine(i == 0 ? cp : Checkpoint.load(model), eo));
+            for (int i = 0; i < (simulated ? c.engines(Topology.INPROC_N) : 1); i++) engines.add(new InProcessEngine(i == 0 ? cp : Checkpoint.load(model), eo));
             loopStart = System.nanoTime();
             for (int step = 0; step < c.freshnessSteps(); step++) {
                 List<GenerationRequest> reqs = batch(step, simulated ? c.numServers() : 1);
@@ -153,7 +150,7 @@ public final class FreshnessExperiment {
                     fs.add(CompletableFuture.supplyAsync(() -> e.generate(r), pool));
                 }
                 for (int i = 0; i < reqs.size(); i++) {
-                    record("inproc-swap", step, step, reqs.get(i), fs.get(i).join(), "inproc", false, null, simulated ? null : trainer);
+                    record(Strategy.INPROC_SWAP, step, step, reqs.get(i), fs.get(i).join(), Topology.INPROC.wire(), false, null, simulated ? null : trainer);
                 }
                 Map<String, Tensor> next = trainer.step(step + 1, step + 1);
                 long u0 = System.nanoTime();
@@ -163,11 +160,11 @@ public final class FreshnessExperiment {
         } finally {
             engines.forEach(InProcessEngine::close);
         }
-        return summarize("inproc-swap", before, gapsBefore, update, update, List.of(), 0);
+        return summarize(Strategy.INPROC_SWAP, before, gapsBefore, update, update, List.of(), 0);
     }
 
     /** Our own servers, on real weights: the trainer makes each version and the strategy moves it. */
-    private StrategySummary http(String strategy, WeightPush push, long base) {
+    private StrategySummary http(Strategy strategy, WeightPush push, long base) {
         Trainer trainer = new Trainer(Checkpoint.load(model), c.changedFraction());
         return remote(strategy, push.urls(), "m", base, trainer, (step, v) -> {
             Map<String, Tensor> prev = trainer.tensors(), next = trainer.step(step, v);
@@ -181,7 +178,7 @@ public final class FreshnessExperiment {
     }
 
     /** A pipelined loop over HTTP servers: each batch is sampled while the previous update is still propagating. {@code trainer} null: not scored. */
-    private StrategySummary remote(String strategy, List<String> urls, String modelName, long base, Trainer trainer, Publisher publisher) {
+    private StrategySummary remote(Strategy strategy, List<String> urls, String modelName, long base, Trainer trainer, Publisher publisher) {
         // one client for every server; idle connections are dropped before serve's idle timeout would close them
         okhttp3.OkHttpClient shared = dev.rolloutlab.openai.OpenAiClient.http(Math.max(64, urls.size()), java.time.Duration.ofMinutes(10), java.time.Duration.ofSeconds(30));
         List<HttpEngine> engines = urls.stream().map(u -> new HttpEngine(shared, u, null, modelName)).toList();
@@ -242,7 +239,7 @@ public final class FreshnessExperiment {
     }
 
     /** Records one request's staleness and, for its first sample, the trainer-vs-rollout logprob gap. */
-    private void record(String strategy, int step, long t, GenerationRequest r, Completion done, String backend, boolean retried, String error, Trainer trainer) {
+    private void record(Strategy strategy, int step, long t, GenerationRequest r, Completion done, String backend, boolean retried, String error, Trainer trainer) {
         if (done == null) {
             samples.add(new Sample(strategy, step, t, -1, -1, 0, Double.NaN, false, -1, backend, retried, error));
             return;
@@ -265,7 +262,7 @@ public final class FreshnessExperiment {
     /** When the current strategy's training loop started: a step's wall time is what a trainer waits for, generation or the update. */
     private long loopStart;
 
-    private StrategySummary summarize(String strategy, int from, int gapsFrom, List<Double> update, List<Double> propagation, List<Double> predicted, double bytes) {
+    private StrategySummary summarize(Strategy strategy, int from, int gapsFrom, List<Double> update, List<Double> propagation, List<Double> predicted, double bytes) {
         double stepMs = (System.nanoTime() - loopStart) / 1e6 / c.freshnessSteps();
         List<Sample> mine = samples.subList(from, samples.size());
         List<LogprobGap> myGaps = gaps.subList(gapsFrom, gaps.size());

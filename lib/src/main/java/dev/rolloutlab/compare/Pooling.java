@@ -6,7 +6,11 @@ import dev.rolloutlab.results.RequestRecord;
 import dev.rolloutlab.results.Slo;
 import dev.rolloutlab.results.Summary;
 
+import dev.rolloutlab.results.Connection;
+import dev.rolloutlab.results.Topology;
 import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.Set;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -20,9 +24,6 @@ import java.util.Map;
  * widest headline interval for {@code --until-ci}.
  */
 final class Pooling {
-    /** The in-process topology with the same engines as each HTTP topology; written to run.json for the report. */
-    static final Map<String, String> BASELINES = Map.of("http1", "inproc", "httpN", "inprocN", "lb", "inprocN");
-
     /** The widest headline interval so far, as a percentage of its estimate, and which one it is. */
     record Widest(String what, double pct) {
     }
@@ -52,7 +53,7 @@ final class Pooling {
         return key(s.topology(), s.connection(), s.workload());
     }
 
-    static String key(String topology, String connection, String workload) {
+    static String key(Topology topology, Connection connection, String workload) {
         return topology + "|" + connection + "|" + workload;
     }
 
@@ -63,20 +64,20 @@ final class Pooling {
      */
     static List<Summary> withOverheads(List<Summary> rows, Map<String, List<RequestRecord>> records, int concurrency) {
         Map<String, Double> base = new HashMap<>();
-        java.util.Set<String> ran = new java.util.HashSet<>();
+        Set<Topology> ran = EnumSet.noneOf(Topology.class);
         for (Summary s : rows) {
             ran.add(s.topology());
-            if (s.topology().startsWith("inproc")) base.put(s.topology() + "|" + s.workload() + "|" + s.round(), s.meanE2elMs());
+            if (s.topology().inProcess()) base.put(s.topology() + "|" + s.workload() + "|" + s.round(), s.meanE2elMs());
         }
         List<Summary> out = new ArrayList<>(rows.size());
         for (Summary s : rows) {
-            String b = baselineOf(s.topology(), ran);
+            Topology b = s.topology().baselineAmong(ran).orElse(null);
             Double m = b == null ? null : base.get(b + "|" + s.workload() + "|" + s.round());
             if (m == null) {
                 out.add(s);
                 continue;
             }
-            Confidence.Interval ci = paired(records.getOrDefault(key(s), List.of()), records.getOrDefault(key(b, "none", s.workload()), List.of()),
+            Confidence.Interval ci = paired(records.getOrDefault(key(s), List.of()), records.getOrDefault(key(b, Connection.NONE, s.workload()), List.of()),
                     s.round(), concurrency);
             out.add(s.withOverhead(s.meanE2elMs() - m, ci));
         }
@@ -98,17 +99,6 @@ final class Pooling {
         if (keys.stream().map(k -> k[0]).distinct().count() < 2) return null;
         return Confidence.blockedDifference(keys.stream().mapToLong(k -> k[0]).toArray(), pairs.stream().mapToDouble(p -> p[0]).toArray(),
                 pairs.stream().mapToDouble(p -> p[1]).toArray(), 0.95);
-    }
-
-    /** The baseline a topology is measured against: its equal-compute one when that ran, else the other in-process one. */
-    static String baselineOf(String topology, java.util.Collection<String> ran) {
-        String b = BASELINES.get(topology);
-        if (b == null) return null;
-        return ran.contains(b) ? b : ran.contains(other(b)) ? other(b) : null;
-    }
-
-    private static String other(String inproc) {
-        return inproc.equals("inproc") ? "inprocN" : "inproc";
     }
 
     /** Throughput per concurrency pooled like {@link #aggregate}: the mean of the rounds with its t interval. */

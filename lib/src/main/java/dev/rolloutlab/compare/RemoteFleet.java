@@ -1,5 +1,6 @@
 package dev.rolloutlab.compare;
 
+import dev.rolloutlab.results.Strategy;
 import java.util.List;
 
 /**
@@ -15,13 +16,13 @@ public interface RemoteFleet {
     String model();
 
     /** The ways new weights can reach the hosts, by name. */
-    List<String> strategies();
+    List<Strategy> strategies();
 
     /** The version every host serves now. */
     long version();
 
     /** Moves every host to its next version with {@code strategy}; returns when the last one serves it. */
-    Update update(String strategy);
+    Update update(Strategy strategy);
 
     /** One update: the real bytes moved to all hosts together, and what bytes over rates predict for its wall time. */
     record Update(long realBytes, double predictedMs) {}

@@ -7,6 +7,8 @@ import dev.rolloutlab.engine.InProcessEngine;
 import dev.rolloutlab.openai.OpenAiClient;
 import dev.rolloutlab.process.ChildJvm;
 import dev.rolloutlab.process.ServeProcess;
+import dev.rolloutlab.results.Connection;
+import dev.rolloutlab.results.Topology;
 import dev.rolloutlab.util.Await;
 
 import java.nio.file.Path;
@@ -25,14 +27,14 @@ import java.util.function.ToIntFunction;
  */
 final class Topologies implements AutoCloseable {
     /** One measured leg: a topology under one connection policy ({@code none} in-process), and where its requests go. */
-    record Leg(String topology, String connection, List<Target> targets) {
+    record Leg(Topology topology, Connection connection, List<Target> targets) {
         String key() {
             return topology + "/" + connection;
         }
 
         /** Throughput sweeps run keep-alive (or in-process) only. */
         boolean sweeps() {
-            return !connection.equals("close");
+            return connection != Connection.CLOSE;
         }
     }
 
@@ -44,36 +46,35 @@ final class Topologies implements AutoCloseable {
     Topologies(CompareConfig c, Path model, Checkpoint cp, Path logs, okhttp3.OkHttpClient http, ToIntFunction<String> tokenizer) {
         try {
             List<Target> engines = new ArrayList<>();
-            boolean inprocN = c.topologies().contains("inprocN");
-            if (inprocN || c.topologies().contains("inproc")) {
-                for (int i = 0; i < c.engines(inprocN ? "inprocN" : "inproc"); i++) {
+            boolean inprocN = c.topologies().contains(Topology.INPROC_N);
+            if (inprocN || c.topologies().contains(Topology.INPROC)) {
+                for (int i = 0; i < c.engines(inprocN ? Topology.INPROC_N : Topology.INPROC); i++) {
                     // on a simulated fleet the in-process baseline runs the same timing model without HTTP, an engine per
                     // host as the fleet has, each on its host's cores
                     EngineOptions eo = c.timing() == null ? EngineOptions.DEFAULT : EngineOptions.DEFAULT.simulated(c.timing().alone());
-                    InProcessEngine e = new InProcessEngine(i == 0 ? cp : Checkpoint.load(model), eo, "inproc" + i);
+                    InProcessEngine e = new InProcessEngine(i == 0 ? cp : Checkpoint.load(model), eo, Topology.INPROC.wire() + i);
                     running.add(e);
                     engines.add(new InProcessTarget(e));
                 }
             }
             List<String> urls = List.of();
-            boolean anyHttp = c.topologies().stream().anyMatch(t -> t.startsWith("http") || t.equals("lb"));
+            boolean anyHttp = c.topologies().stream().anyMatch(t -> !t.inProcess());
             if (anyHttp) urls = c.externalTargets().isEmpty() ? startServe(c, model, logs) : c.externalTargets();
-            String lbUrl = c.topologies().contains("lb") ? startLb(urls, logs, http) : null;
+            String lbUrl = c.topologies().contains(Topology.LB) ? startLb(urls, logs, http) : null;
             int cores = Runtime.getRuntime().availableProcessors();
-            for (String t : c.topologies()) {
+            for (Topology t : c.topologies()) {
                 switch (t) {
-                    case "inproc" -> legs.add(new Leg(t, "none", engines.subList(0, 1)));
-                    case "inprocN" -> legs.add(new Leg(t, "none", engines));
-                    case "http1", "httpN", "lb" -> {
-                        for (String conn : c.connections()) {
-                            boolean keep = conn.equals("keep-alive");
-                            List<String> to = t.equals("lb") ? List.of(lbUrl) : t.equals("http1") ? urls.subList(0, 1) : urls;
+                    case INPROC -> legs.add(new Leg(t, Connection.NONE, engines.subList(0, 1)));
+                    case INPROC_N -> legs.add(new Leg(t, Connection.NONE, engines));
+                    case HTTP1, HTTP_N, LB -> {
+                        for (Connection conn : c.connections()) {
+                            boolean keep = conn == Connection.KEEP_ALIVE;
+                            List<String> to = t == Topology.LB ? List.of(lbUrl) : t == Topology.HTTP1 ? urls.subList(0, 1) : urls;
                             legs.add(new Leg(t, conn, to.stream().map(u -> Target.http(new OpenAiClient(http, u, null, keep), tokenizer)).toList()));
                         }
                     }
-                    default -> throw new IllegalArgumentException("unknown topology " + t + " (expected one of " + CompareConfig.ALL_TOPOLOGIES + ")");
                 }
-                compute.put(t, describe(c, t, cores));
+                compute.put(t.wire(), describe(c, t, cores));
             }
         } catch (RuntimeException e) {
             close();
@@ -98,18 +99,18 @@ final class Topologies implements AutoCloseable {
         return compute;
     }
 
-    private static String describe(CompareConfig c, String t, int cores) {
+    private static String describe(CompareConfig c, Topology t, int cores) {
         int n = c.engines(t);
         String engines = n + (n == 1 ? " engine" : " engines") + " (one scheduler thread each, sharing one kernel pool of "
                 + Math.max(1, cores - 1) + " worker(s) plus the caller)";
-        if (c.fleet() != null) return t.startsWith("inproc") ? n + " simulated engines in this JVM (the fleet's timing model, no HTTP)"
-                : "simulated fleet " + c.fleet() + " (network namespaces, one serve --engine sim per host)" + (t.equals("lb") ? " behind our lb JVM" : "");
-        if (!c.externalTargets().isEmpty() && !t.startsWith("inproc")) return "external servers " + c.externalTargets() + (t.equals("lb") ? " behind our lb JVM" : "");
+        if (c.fleet() != null) return t.inProcess() ? n + " simulated engines in this JVM (the fleet's timing model, no HTTP)"
+                : "simulated fleet " + c.fleet() + " (network namespaces, one serve --engine sim per host)" + (t == Topology.LB ? " behind our lb JVM" : "");
+        if (!c.externalTargets().isEmpty() && !t.inProcess()) return "external servers " + c.externalTargets() + (t == Topology.LB ? " behind our lb JVM" : "");
         return switch (t) {
-            case "inproc", "inprocN" -> engines + " in the client JVM; " + cores + " cores shared with the load generator";
-            case "http1" -> "port 1 of the serve JVM: " + engines + "; " + cores + " cores shared by the client JVM and the serve JVM";
-            case "httpN" -> c.numServers() + " ports of the serve JVM: " + engines + "; " + cores + " cores shared by the client JVM and the serve JVM";
-            default -> "the lb JVM in front of the serve JVM's " + c.numServers() + " ports: " + engines + "; " + cores
+            case INPROC, INPROC_N -> engines + " in the client JVM; " + cores + " cores shared with the load generator";
+            case HTTP1 -> "port 1 of the serve JVM: " + engines + "; " + cores + " cores shared by the client JVM and the serve JVM";
+            case HTTP_N -> c.numServers() + " ports of the serve JVM: " + engines + "; " + cores + " cores shared by the client JVM and the serve JVM";
+            case LB -> "the lb JVM in front of the serve JVM's " + c.numServers() + " ports: " + engines + "; " + cores
                     + " cores shared by the client, lb and serve JVMs";
         };
     }

@@ -1,5 +1,6 @@
 package dev.rolloutlab.compare;
 
+import dev.rolloutlab.results.Strategy;
 import dev.rolloutlab.cluster.FleetUpdate;
 import dev.rolloutlab.engine.DType;
 import dev.rolloutlab.engine.Safetensors;
@@ -64,30 +65,30 @@ final class WeightPush implements AutoCloseable {
     }
 
     /** Moves {@code next} (the trainer's {@code version}) to every server with {@code strategy}; {@code prev} is what they hold. */
-    Cost apply(String strategy, Map<String, Tensor> prev, Map<String, Tensor> next, long version) {
+    Cost apply(Strategy strategy, Map<String, Tensor> prev, Map<String, Tensor> next, long version) {
         long t0 = System.nanoTime();
         int n = ports.size();
         switch (strategy) {
-            case "http-push-all", "http-push-atomic", "http-push-rolling" -> {
+            case PUSH_ALL, PUSH_ATOMIC, PUSH_ROLLING -> {
                 byte[] body = Safetensors.toBytes(next, DType.F32);
                 double ms = (System.nanoTime() - t0) / 1e6;
-                if (strategy.equals("http-push-rolling")) {
+                if (strategy == Strategy.PUSH_ROLLING) {
                     for (String u : urls()) check(FleetUpdate.plain(http, List.of(u), body, null, null, admin()));
-                } else if (strategy.equals("http-push-atomic")) {
+                } else if (strategy == Strategy.PUSH_ATOMIC) {
                     check(FleetUpdate.atomic(http, urls(), body, null, null, admin()));
                 } else {
                     check(FleetUpdate.plain(http, urls(), body, null, null, admin()));
                 }
                 return new Cost(ms, (long) body.length * n);
             }
-            case "http-delta", "http-delta-atomic" -> {
+            case DELTA, DELTA_ATOMIC -> {
                 byte[] body = SparseDelta.between(version - 1, prev, next).toBytes();
                 double ms = (System.nanoTime() - t0) / 1e6;
-                check(strategy.endsWith("atomic") ? FleetUpdate.atomic(http, urls(), body, version - 1, null, admin())
+                check(strategy == Strategy.DELTA_ATOMIC ? FleetUpdate.atomic(http, urls(), body, version - 1, null, admin())
                         : FleetUpdate.plain(http, urls(), body, version - 1, null, admin()));
                 return new Cost(ms, (long) body.length * n);
             }
-            case "http-reload" -> {
+            case RELOAD -> {
                 Path dir = save(next, version);
                 double ms = (System.nanoTime() - t0) / 1e6;
                 urls().parallelStream().forEach(u -> {
@@ -96,14 +97,14 @@ final class WeightPush implements AutoCloseable {
                 });
                 return new Cost(ms, size(dir) * n);
             }
-            case "http-restart" -> {
+            case RESTART -> {
                 Path dir = save(next, version);
                 double ms = (System.nanoTime() - t0) / 1e6;
                 serve.close();
-                serve = startServe(dir, version, logs.resolve("http-restart-" + version + ".log"));
+                serve = startServe(dir, version, logs.resolve(Strategy.RESTART.wire() + "-" + version + ".log"));
                 return new Cost(ms, size(dir) * n);
             }
-            default -> throw new IllegalArgumentException("unknown strategy " + strategy);
+            default -> throw new IllegalArgumentException(strategy + " does not run on compare's own servers");
         }
     }
 

@@ -1,5 +1,7 @@
 package dev.rolloutlab.report;
 
+import dev.rolloutlab.results.Connection;
+import dev.rolloutlab.results.Topology;
 import org.knowm.xchart.CategoryChart;
 import org.knowm.xchart.CategoryChartBuilder;
 import org.knowm.xchart.style.Styler;
@@ -104,8 +106,8 @@ public final class Breakdown {
 
     /** Names the parts that make up one HTTP port's extra time over one in-process engine (http1 keep-alive vs inproc). */
     static String difference(List<Leg> legs) {
-        Leg in = legs.stream().filter(l -> l.topology().equals("inproc")).findFirst().orElse(null);
-        Leg http = legs.stream().filter(l -> l.topology().equals("http1") && l.connection().equals("keep-alive")).findFirst().orElse(null);
+        Leg in = legs.stream().filter(l -> l.topology().equals(Topology.INPROC.wire())).findFirst().orElse(null);
+        Leg http = legs.stream().filter(l -> l.topology().equals(Topology.HTTP1.wire()) && l.connection().equals(Connection.KEEP_ALIVE.wire())).findFirst().orElse(null);
         if (in == null || http == null) return "";
         double[] parts = {http.queue() - in.queue(), http.prefill() + http.decode() - in.prefill() - in.decode(), http.serve() - in.serve(),
                 http.rest() - in.rest()};

@@ -1,5 +1,6 @@
 package dev.rolloutlab.report;
 
+import dev.rolloutlab.results.Connection;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.CategoryChart;
 import org.knowm.xchart.CategoryChartBuilder;
@@ -104,7 +105,7 @@ public final class Charts {
                 (tc, w) -> {
                     String base = d.baseline(tc[0]);
                     if (base == null) return 0.0;
-                    var ci = Pairs.e2elDifference(d, tc[0], tc[1], base, "none", w);
+                    var ci = Pairs.e2elDifference(d, tc[0], tc[1], base, Connection.NONE.wire(), w);
                     return ci == null || Double.isNaN(ci.halfWidth()) ? 0.0 : ci.halfWidth();
                 });
     }
@@ -125,14 +126,14 @@ public final class Charts {
         Table legs = d.legs();
         List<String> cats = new ArrayList<>();
         Map<String, List<Double>> series = new LinkedHashMap<>(), whiskers = new LinkedHashMap<>();
-        for (String conn : List.of("keep-alive", "close")) {
+        for (String conn : List.of(Connection.KEEP_ALIVE.wire(), Connection.CLOSE.wire())) {
             series.put(conn, new ArrayList<>());
             whiskers.put(conn, new ArrayList<>());
         }
         for (Row r : legs) {
-            if (r.getString("connection").equals("keep-alive")) {
+            if (r.getString("connection").equals(Connection.KEEP_ALIVE.wire())) {
                 String t = r.getString("topology"), w = r.getString("workload");
-                if (find(legs, t, "close", w, "mean_e2el_ms") == null) continue;
+                if (find(legs, t, Connection.CLOSE.wire(), w, "mean_e2el_ms") == null) continue;
                 cats.add(t + " " + w);
                 for (String conn : series.keySet()) {
                     series.get(conn).add(find(legs, t, conn, w, "mean_e2el_ms"));

@@ -1,5 +1,8 @@
 package dev.rolloutlab.report;
 
+import dev.rolloutlab.results.Strategy;
+import dev.rolloutlab.results.Connection;
+import dev.rolloutlab.results.Topology;
 import dev.rolloutlab.results.Confidence;
 import tech.tablesaw.api.Row;
 import tech.tablesaw.api.Table;
@@ -30,10 +33,10 @@ final class Findings {
         String shortest = workloads.get(0), longest = workloads.get(workloads.size() - 1);
         overhead(d, legs, shortest).ifPresent(out::add);
         shortMatters(d, legs, shortest, longest).ifPresent(out::add);
-        pair(d, "**`Connection: close` costs more than keep-alive**", "http1", "close", "http1", "keep-alive", shortest,
+        pair(d, "**`Connection: close` costs more than keep-alive**", Topology.HTTP1.wire(), Connection.CLOSE.wire(), Topology.HTTP1.wire(), Connection.KEEP_ALIVE.wire(), shortest,
                 String.format(Locale.ROOT, " (%.3f ms of the close leg went to opening connections)",
-                        orNaN(Charts.find(legs, "http1", "close", shortest, "mean_connect_ms")))).ifPresent(out::add);
-        pair(d, "**The load balancer adds latency over client-side fanout**", "lb", "keep-alive", "httpN", "keep-alive", shortest, "")
+                        orNaN(Charts.find(legs, Topology.HTTP1.wire(), Connection.CLOSE.wire(), shortest, "mean_connect_ms")))).ifPresent(out::add);
+        pair(d, "**The load balancer adds latency over client-side fanout**", Topology.LB.wire(), Connection.KEEP_ALIVE.wire(), Topology.HTTP_N.wire(), Connection.KEEP_ALIVE.wire(), shortest, "")
                 .ifPresent(out::add);
         scaleOut(d, legs, longest).ifPresent(out::add);
         d.freshness().ifPresent(f -> out.add(freshness(f)));
@@ -41,16 +44,16 @@ final class Findings {
     }
 
     private static java.util.Optional<String> overhead(RunData d, Table legs, String w) {
-        String base = d.baseline("http1");
-        Double in = Charts.find(legs, base, "none", w, "mean_e2el_ms"), http = Charts.find(legs, "http1", "keep-alive", w, "mean_e2el_ms");
+        String base = d.baseline(Topology.HTTP1.wire());
+        Double in = Charts.find(legs, base, Connection.NONE.wire(), w, "mean_e2el_ms"), http = Charts.find(legs, Topology.HTTP1.wire(), Connection.KEEP_ALIVE.wire(), w, "mean_e2el_ms");
         if (in == null || http == null) return java.util.Optional.empty();
-        Confidence.Interval diff = Pairs.e2elDifference(d, "http1", "keep-alive", base, "none", w);
+        Confidence.Interval diff = Pairs.e2elDifference(d, Topology.HTTP1.wire(), Connection.KEEP_ALIVE.wire(), base, Connection.NONE.wire(), w);
         StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "**In-process has lower per-request overhead** — %s: on %s, %s %.2f ms vs one "
                 + "HTTP port %.2f ms (keep-alive), i.e. %+.2f ms per request%s.", Pairs.verdict(diff), w, base, in, http, http - in, Pairs.describe(diff)));
-        String baseN = d.baseline("httpN");
-        Double inN = Charts.find(legs, baseN, "none", w, "mean_e2el_ms"), httpN = Charts.find(legs, "httpN", "keep-alive", w, "mean_e2el_ms");
+        String baseN = d.baseline(Topology.HTTP_N.wire());
+        Double inN = Charts.find(legs, baseN, Connection.NONE.wire(), w, "mean_e2el_ms"), httpN = Charts.find(legs, Topology.HTTP_N.wire(), Connection.KEEP_ALIVE.wire(), w, "mean_e2el_ms");
         if (inN != null && httpN != null && !baseN.equals(base)) {
-            Confidence.Interval dn = Pairs.e2elDifference(d, "httpN", "keep-alive", baseN, "none", w);
+            Confidence.Interval dn = Pairs.e2elDifference(d, Topology.HTTP_N.wire(), Connection.KEEP_ALIVE.wire(), baseN, Connection.NONE.wire(), w);
             sb.append(String.format(Locale.ROOT, " With equal engines (N ports vs %s): %.2f ms vs %.2f ms — %s%s.", baseN, httpN, inN, Pairs.verdict(dn), Pairs.describe(dn)));
         }
         return java.util.Optional.of(sb.toString());
@@ -58,10 +61,10 @@ final class Findings {
 
     /** HTTP's overhead relative to in-process on the shortest vs the longest cell, each with its interval. */
     private static java.util.Optional<String> shortMatters(RunData d, Table legs, String shortest, String longest) {
-        String base = d.baseline("http1");
-        Double inS = Charts.find(legs, base, "none", shortest, "mean_e2el_ms"), inL = Charts.find(legs, base, "none", longest, "mean_e2el_ms");
-        Confidence.Interval s = Pairs.e2elDifference(d, "http1", "keep-alive", base, "none", shortest);
-        Confidence.Interval l = Pairs.e2elDifference(d, "http1", "keep-alive", base, "none", longest);
+        String base = d.baseline(Topology.HTTP1.wire());
+        Double inS = Charts.find(legs, base, Connection.NONE.wire(), shortest, "mean_e2el_ms"), inL = Charts.find(legs, base, Connection.NONE.wire(), longest, "mean_e2el_ms");
+        Confidence.Interval s = Pairs.e2elDifference(d, Topology.HTTP1.wire(), Connection.KEEP_ALIVE.wire(), base, Connection.NONE.wire(), shortest);
+        Confidence.Interval l = Pairs.e2elDifference(d, Topology.HTTP1.wire(), Connection.KEEP_ALIVE.wire(), base, Connection.NONE.wire(), longest);
         if (inS == null || inL == null || s == null || l == null || shortest.equals(longest)) return java.util.Optional.empty();
         double sLo = s.low() / inS * 100, sHi = s.high() / inS * 100, lLo = l.low() / inL * 100, lHi = l.high() / inL * 100;
         // the two cells are measured independently: the difference of their relative overheads has a half-width of
@@ -85,16 +88,16 @@ final class Findings {
 
     /** N ports against one port, and N ports against N in-process engines, on throughput paired round by round. */
     private static java.util.Optional<String> scaleOut(RunData d, Table legs, String w) {
-        Double t1 = Charts.find(legs, "http1", "keep-alive", w, "output_throughput"), tn = Charts.find(legs, "httpN", "keep-alive", w, "output_throughput");
+        Double t1 = Charts.find(legs, Topology.HTTP1.wire(), Connection.KEEP_ALIVE.wire(), w, "output_throughput"), tn = Charts.find(legs, Topology.HTTP_N.wire(), Connection.KEEP_ALIVE.wire(), w, "output_throughput");
         if (t1 == null || tn == null) return java.util.Optional.empty();
-        Confidence.Interval diff = Pairs.roundDifference(d, "httpN", "keep-alive", "http1", "keep-alive", w, "output_throughput");
+        Confidence.Interval diff = Pairs.roundDifference(d, Topology.HTTP_N.wire(), Connection.KEEP_ALIVE.wire(), Topology.HTTP1.wire(), Connection.KEEP_ALIVE.wire(), w, "output_throughput");
         int cores = d.run().map(r -> r.path("machine").path("cores").asInt(0)).orElse(0);
         StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "**HTTP fanout scales out** — %s: on %s, N ports with client fanout %.1f tok/s vs one port %.1f tok/s%s.",
                 diff == null ? "not distinguishable: fewer than two rounds" : Confidence.verdict(diff, "tok/s"), w, tn, t1, Pairs.describe(diff, "tok/s")));
-        String baseN = d.baseline("httpN");
-        Double inN = Charts.find(legs, baseN, "none", w, "output_throughput");
+        String baseN = d.baseline(Topology.HTTP_N.wire());
+        Double inN = Charts.find(legs, baseN, Connection.NONE.wire(), w, "output_throughput");
         if (inN != null) {
-            Confidence.Interval eq = Pairs.roundDifference(d, "httpN", "keep-alive", baseN, "none", w, "output_throughput");
+            Confidence.Interval eq = Pairs.roundDifference(d, Topology.HTTP_N.wire(), Connection.KEEP_ALIVE.wire(), baseN, Connection.NONE.wire(), w, "output_throughput");
             sb.append(String.format(Locale.ROOT, " Against %s (the same engines in-process): %.1f tok/s, so HTTP gives %+.1f tok/s%s.", baseN, inN, tn - inN,
                     Pairs.describe(eq, "tok/s")));
         }
@@ -110,7 +113,7 @@ final class Findings {
         String lagColumn = tokens ? "token_weighted_lag" : "mean_lag";
         for (Row r : f) {
             double lag = r.isMissing(lagColumn) ? Double.NaN : r.getNumber(lagColumn);
-            if (r.getString("strategy").equals("inproc-swap")) inLag = lag;
+            if (r.getString("strategy").equals(Strategy.INPROC_SWAP.wire())) inLag = lag;
             lags.append(String.format(Locale.ROOT, "%s %.2f (max %d, propagation %.0f ms, lost %d%s); ", r.getString("strategy"), lag,
                     (long) r.getNumber("max_lag"), r.isMissing("mean_propagation_ms") ? Double.NaN : r.getNumber("mean_propagation_ms"), (long) r.getNumber("lost"),
                     tokens && !r.isMissing("kl_k3") ? String.format(Locale.ROOT, ", KL %.1e nats/token", r.getNumber("kl_k3")) : ""));

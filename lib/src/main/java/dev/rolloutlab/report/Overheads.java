@@ -1,5 +1,6 @@
 package dev.rolloutlab.report;
 
+import dev.rolloutlab.results.Connection;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rolloutlab.results.Confidence;
 import tech.tablesaw.api.Row;
@@ -27,7 +28,7 @@ final class Overheads {
         for (Row r : d.legs()) {
             String t = r.getString("topology"), c = r.getString("connection"), w = r.getString("workload"), base = d.baseline(t);
             if (base == null || r.isMissing("mean_e2el_ms")) continue;
-            Confidence.Interval ci = Pairs.e2elDifference(d, t, c, base, "none", w);
+            Confidence.Interval ci = Pairs.e2elDifference(d, t, c, base, Connection.NONE.wire(), w);
             if (ci == null) continue;
             rows.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %+.2f | [%.2f, %.2f] | %s |%n", t, c, w, base, ci.estimate(), ci.low(), ci.high(),
                     explain(ci)));

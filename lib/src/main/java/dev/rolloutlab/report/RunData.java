@@ -1,5 +1,6 @@
 package dev.rolloutlab.report;
 
+import dev.rolloutlab.results.Topology;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rolloutlab.util.Json;
 import tech.tablesaw.api.BooleanColumn;
@@ -135,16 +136,14 @@ public final class RunData {
     }
 
     /**
-     * The in-process topology an HTTP topology is measured against: the one with as many engines (run.json's
-     * {@code baselines}; {@code inproc} for runs from before inprocN), or the other one when only that ran.
+     * The in-process topology an HTTP topology is measured against ({@link Topology#baselineAmong}, the rule compare
+     * used when it wrote the run), as written in the results; null for an in-process one, a label of a foreign run,
+     * or when no in-process topology ran.
      */
     public String baseline(String topology) {
-        String b = run == null ? null : run.path("config").path("baselines").path(topology).asText(null);
-        if (b == null) b = topology.startsWith("inproc") ? null : "inproc";
-        if (b == null) return null;
-        List<String> ran = legs().stringColumn("topology").asList();
-        String other = b.equals("inproc") ? "inprocN" : "inproc";
-        return ran.contains(b) || !ran.contains(other) ? b : other;
+        java.util.Set<Topology> ran = java.util.EnumSet.noneOf(Topology.class);
+        for (String t : legs().stringColumn("topology").asList()) Topology.find(t).ifPresent(ran::add);
+        return Topology.find(topology).flatMap(t -> t.baselineAmong(ran)).map(Topology::wire).orElse(null);
     }
 
     /** Columns read as text, columns that are flags; every other column is a number, even when all of it is empty. */

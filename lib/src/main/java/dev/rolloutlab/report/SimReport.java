@@ -130,7 +130,7 @@ public final class SimReport {
         }
         sb.append(
                         "\n## Weight propagation\n\nwall_ms: until the last host serves the update; predicted_ms: bytes over the link rate (plus one round trip), ")
-                .append("per host for push-all, summed for rolling.\n\n")
+                .append("per host for http-push-all, summed for http-push-rolling.\n\n")
                 .append(Report.table(
                         weights,
                         List.of(

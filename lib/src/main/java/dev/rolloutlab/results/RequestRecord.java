@@ -5,8 +5,8 @@ package dev.rolloutlab.results;
  * from {@code scheduledNs} (when the request should have been sent), so a slow client cannot hide queueing.
  */
 public record RequestRecord(
-        String topology,
-        String connection,
+        Topology topology,
+        Connection connection,
         int round,
         String backend,
         long requestId,

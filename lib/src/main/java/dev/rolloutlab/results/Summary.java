@@ -6,12 +6,12 @@ import java.util.List;
 /**
  * One row of {@code summary.csv}: a topology under one connection policy, with vLLM's benchmark names.
  * {@code round} is the round of a repeated run (0: a run without rounds, or the row that pools every round, whose
- * throughput intervals are then across rounds). {@code overheadMsPerRequest} and {@code meanStalenessVersions} are
- * filled in by {@code compare}.
+ * throughput intervals are then across rounds). {@code overheadMsPerRequest} is filled
+ * in by {@code compare}.
  */
 public record Summary(
-        String topology,
-        String connection,
+        Topology topology,
+        Connection connection,
         String workload,
         int round,
         int completed,
@@ -51,10 +51,9 @@ public record Summary(
         double overheadMsPerRequest,
         double overheadMsPerRequestCiLow,
         double overheadMsPerRequestCiHigh,
-        double meanStalenessVersions,
         boolean incomplete) {
 
-    public static Summary of(String topology, String connection, String workload, List<RequestRecord> records,
+    public static Summary of(Topology topology, Connection connection, String workload, List<RequestRecord> records,
                              double durationS, Slo slo, boolean incomplete) {
         List<RequestRecord> ok = records.stream().filter(RequestRecord::ok).toList();
         // requests whose token count is unknown (no usage, no tokenizer) cannot count towards output throughput
@@ -94,11 +93,8 @@ public record Summary(
         return toBuilder().overheadMsPerRequest(ms).overheadMsPerRequestCi(ci).build();
     }
 
-    public Summary withStaleness(double versions) {
-        return toBuilder().meanStalenessVersions(versions).build();
-    }
 
-    /** A builder starting from this row, for the values {@code compare} adds later (overhead, staleness). */
+    /** A builder starting from this row, for the values {@code compare} adds later (the overhead). */
     public Builder toBuilder() {
         return new Builder(this);
     }
@@ -107,14 +103,14 @@ public record Summary(
         return toBuilder().round(r).build();
     }
 
-    public static Builder builder(String topology, String connection, String workload) {
+    public static Builder builder(Topology topology, Connection connection, String workload) {
         return new Builder(topology, connection, workload);
     }
 
     /** Names every value; unset statistics stay NaN (no data), counts 0. */
     public static final class Builder {
-        private String topology;
-        private String connection;
+        private Topology topology;
+        private Connection connection;
         private String workload;
         private int round;
         private int completed;
@@ -154,9 +150,8 @@ public record Summary(
         private double overheadMsPerRequest = Double.NaN;
         private double overheadMsPerRequestCiLow = Double.NaN;
         private double overheadMsPerRequestCiHigh = Double.NaN;
-        private double meanStalenessVersions = Double.NaN;
         private boolean incomplete;
-        private Builder(String topology, String connection, String workload) {
+        private Builder(Topology topology, Connection connection, String workload) {
             this.topology = topology;
             this.connection = connection;
             this.workload = workload;
@@ -203,7 +198,6 @@ public record Summary(
             this.overheadMsPerRequest = s.overheadMsPerRequest;
             this.overheadMsPerRequestCiLow = s.overheadMsPerRequestCiLow;
             this.overheadMsPerRequestCiHigh = s.overheadMsPerRequestCiHigh;
-            this.meanStalenessVersions = s.meanStalenessVersions;
             this.incomplete = s.incomplete;
         }
         public Builder round(int v) { this.round = v; return this; }
@@ -246,7 +240,6 @@ public record Summary(
             if (i != null) { overheadMsPerRequestCiLow = i.low(); overheadMsPerRequestCiHigh = i.high(); }
             return this;
         }
-        public Builder meanStalenessVersions(double v) { this.meanStalenessVersions = v; return this; }
         public Builder incomplete(boolean v) { this.incomplete = v; return this; }
         /** Both ends of a 95 % interval; null leaves them NaN. */
         public Builder meanTtftMsCi(Confidence.Interval i) {
@@ -271,7 +264,7 @@ public record Summary(
         }
 
         public Summary build() {
-            return new Summary(topology, connection, workload, round, completed, failed, durationS, requestThroughput, requestThroughputCiLow, requestThroughputCiHigh, outputThroughput, outputThroughputCiLow, outputThroughputCiHigh, meanTtftMs, medianTtftMs, p90TtftMs, p99TtftMs, meanTtftMsCiLow, meanTtftMsCiHigh, meanTpotMs, medianTpotMs, p90TpotMs, p99TpotMs, meanItlMs, medianItlMs, p90ItlMs, p99ItlMs, meanE2elMs, p50E2elMs, p50E2elMsCiLow, p50E2elMsCiHigh, p90E2elMs, p99E2elMs, meanE2elMsCiLow, meanE2elMsCiHigh, meanE2elFromDispatchMs, meanConnectMs, goodput, overheadMsPerRequest, overheadMsPerRequestCiLow, overheadMsPerRequestCiHigh, meanStalenessVersions, incomplete);
+            return new Summary(topology, connection, workload, round, completed, failed, durationS, requestThroughput, requestThroughputCiLow, requestThroughputCiHigh, outputThroughput, outputThroughputCiLow, outputThroughputCiHigh, meanTtftMs, medianTtftMs, p90TtftMs, p99TtftMs, meanTtftMsCiLow, meanTtftMsCiHigh, meanTpotMs, medianTpotMs, p90TpotMs, p99TpotMs, meanItlMs, medianItlMs, p90ItlMs, p99ItlMs, meanE2elMs, p50E2elMs, p50E2elMsCiLow, p50E2elMsCiHigh, p90E2elMs, p99E2elMs, meanE2elMsCiLow, meanE2elMsCiHigh, meanE2elFromDispatchMs, meanConnectMs, goodput, overheadMsPerRequest, overheadMsPerRequestCiLow, overheadMsPerRequestCiHigh, incomplete);
         }
     }
 }

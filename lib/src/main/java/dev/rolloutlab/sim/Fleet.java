@@ -1,5 +1,6 @@
 package dev.rolloutlab.sim;
 
+import dev.rolloutlab.results.Strategy;
 import dev.rolloutlab.compare.RemoteFleet;
 import dev.rolloutlab.openai.OpenAiClient;
 import java.io.PrintStream;
@@ -108,7 +109,7 @@ public final class Fleet implements RemoteFleet, AutoCloseable {
     }
 
     @Override
-    public List<String> strategies() {
+    public List<Strategy> strategies() {
         return Propagation.STRATEGIES;
     }
 
@@ -146,7 +147,7 @@ public final class Fleet implements RemoteFleet, AutoCloseable {
     }
 
     @Override
-    public Update update(String strategy) {
+    public Update update(Strategy strategy) {
         long real = (long) (spec.modelGb() * 1e9);
         int bytes = (int) Math.min(Integer.MAX_VALUE - 64, real / spec.bytesScale());
         propagation.push(strategy, spec.hosts(), bytes);

@@ -1,5 +1,6 @@
 package dev.rolloutlab.sim;
 
+import dev.rolloutlab.results.Strategy;
 import dev.rolloutlab.openai.OpenAiClient;
 
 import java.util.ArrayList;
@@ -17,7 +18,9 @@ import java.util.concurrent.Future;
  * of the weights' class (see {@link NetnsFleet}), so the times are the real ones.
  */
 public final class Propagation {
-    public static final List<String> STRATEGIES = List.of("push-all", "rolling", "tree", "storage");
+    /** The ways weights reach simulated hosts over HTTP. */
+    public static final List<Strategy> STRATEGIES =
+            Strategy.fleet().stream().filter(s -> !s.inProcess()).toList();
     static final int TREE_FANOUT = 2;
 
     private final SimHosts sim;
@@ -38,14 +41,14 @@ public final class Propagation {
     }
 
     /** Moves the first {@code hosts} hosts to their next version with {@code bytes} (already scaled); the wall time until the last one serves it. */
-    public double push(String strategy, int hosts, int bytes) {
+    public double push(Strategy strategy, int hosts, int bytes) {
         byte[] payload = new byte[bytes];
         List<String> urls = sim.hostUrls(hosts);
         long t0 = System.nanoTime();
         switch (strategy) {
-            case "rolling" -> urls.forEach(u -> send(u, payload, admin));
-            case "push-all" -> each(urls, u -> send(u, payload, admin));
-            case "tree" -> {
+            case PUSH_ROLLING -> urls.forEach(u -> send(u, payload, admin));
+            case PUSH_ALL -> each(urls, u -> send(u, payload, admin));
+            case PUSH_TREE -> {
                 List<String> rest = new ArrayList<>();
                 for (int i = 2; i <= hosts; i++) rest.add(sim.directUrl(i)); // host to host: straight over the bridge
                 Map<String, String> h = new LinkedHashMap<>(admin);
@@ -55,11 +58,11 @@ public final class Propagation {
                 }
                 send(urls.get(0), payload, h);
             }
-            case "storage" -> {
+            case STORAGE_PULL -> {
                 String blob = sim.directUrl(storageHost) + "/admin/sim_blob?bytes=" + bytes;
                 each(urls, u -> check(new OpenAiClient(http, u, null, false).post("/admin/sim_weights_pull", Map.of("from", blob), admin), u));
             }
-            default -> throw new IllegalArgumentException("unknown strategy " + strategy + " (expected one of " + STRATEGIES + ")");
+            default -> throw new IllegalArgumentException(strategy + " does not run on a simulated fleet (expected one of " + STRATEGIES + ")");
         }
         return (System.nanoTime() - t0) / 1e6;
     }
@@ -68,15 +71,15 @@ public final class Propagation {
      * Bytes over rates, every NIC at the link's rate: the trainer's (or the storage host's) uplink carries one copy per
      * host for push-all, rolling and storage; down the tree each host's uplink carries one copy per child.
      */
-    public double predictedMs(String strategy, int hosts, long bytes) {
+    public double predictedMs(Strategy strategy, int hosts, long bytes) {
         return predictedMs(link, bytesScale, strategy, hosts, bytes);
     }
 
-    static double predictedMs(LinkProfile link, double bytesScale, String strategy, int hosts, long bytes) {
+    static double predictedMs(LinkProfile link, double bytesScale, Strategy strategy, int hosts, long bytes) {
         if (link.rateMbit() <= 0) return Double.NaN;
         double copy = bytes * 8.0 / (link.rateMbit() / bytesScale * 1e6) * 1000;
         return switch (strategy) {
-            case "tree" -> copy + subtreeMs(hosts - 1, copy) + link.rttMs();
+            case PUSH_TREE -> copy + subtreeMs(hosts - 1, copy) + link.rttMs();
             default -> hosts * copy + link.rttMs();
         };
     }

@@ -1,5 +1,8 @@
 package dev.rolloutlab.sim;
 
+import dev.rolloutlab.results.Topology;
+import dev.rolloutlab.results.Strategy;
+import dev.rolloutlab.results.Connection;
 import dev.rolloutlab.bench.LengthDist;
 import dev.rolloutlab.bench.LoadGenerator;
 import dev.rolloutlab.results.RunFolder;
@@ -50,7 +53,7 @@ public final class Sweep {
     public record Point(
             int hosts,
             int ports,
-            String topology,
+            Topology topology,
             int completed,
             int failed,
             double requestThroughput,
@@ -60,7 +63,7 @@ public final class Sweep {
             double p99E2elMs,
             double machineCpuBusyPct,
             boolean showsThisMachine) {
-        Point(int hosts, int ports, String topology, Summary s, double busy) {
+        Point(int hosts, int ports, Topology topology, Summary s, double busy) {
             this(
                     hosts,
                     ports,
@@ -79,7 +82,7 @@ public final class Sweep {
 
     /** One row of sim_weights.csv: a weight update to every host, measured and as bytes over the link rate predicts it. */
     public record Push(
-            int hosts, String strategy, long bytesPerHost, long realBytesPerHost, double wallMs, double predictedMs) {}
+            int hosts, Strategy strategy, long bytesPerHost, long realBytesPerHost, double wallMs, double predictedMs) {}
 
     private final Config c;
     private final PrintStream log;
@@ -100,7 +103,7 @@ public final class Sweep {
         Map<String, Object> run = config();
         String stopped = null;
         long t0 = System.nanoTime();
-        // one host more than the largest count: the storage host the "storage" strategy pulls from
+        // one host more than the largest count: the storage host that storage pulls pull from
         try (NetnsFleet fleet = NetnsFleet.up(max + 1, c.link(), c.bytesScale())) {
             log.printf(
                     "sim: %d hosts and a storage host up (namespaces, %s links); starting the simulated servers%n",
@@ -126,8 +129,8 @@ public final class Sweep {
                 if (!check.ok()) throw new IllegalStateException("link check failed: " + check.failure());
                 Propagation propagation = new Propagation(sim, http, token, max + 1, c.link(), c.bytesScale());
                 for (int h : c.hosts()) {
-                    for (String topology : List.of("fanout", "lb")) points.add(load(http, sim, h, topology));
-                    for (String strategy : Propagation.STRATEGIES) pushes.add(push(propagation, h, strategy));
+                    for (Topology topology : List.of(Topology.HTTP_N, Topology.LB)) points.add(load(http, sim, h, topology));
+                    for (Strategy strategy : Propagation.STRATEGIES) pushes.add(push(propagation, h, strategy));
                     folder.writeTable("sim_sweep.csv", Point.class, points);
                     folder.writeTable("sim_weights.csv", Push.class, pushes);
                 }
@@ -146,7 +149,7 @@ public final class Sweep {
         return folder.dir();
     }
 
-    private Point load(okhttp3.OkHttpClient http, SimHosts sim, int hosts, String topology)
+    private Point load(okhttp3.OkHttpClient http, SimHosts sim, int hosts, Topology topology)
             throws InterruptedException {
         List<String> urls = sim.urls(hosts);
         int ports = urls.size(), n = ports * c.requestsPerPort(), conc = ports * c.concurrencyPerPort();
@@ -157,7 +160,7 @@ public final class Sweep {
                         CompletionRequest.Endpoint.COMPLETIONS, "sim", c.outputTokens(), null, 1.0, 1L, 1, false, true),
                 1024,
                 hosts);
-        LoadBalancer lb = topology.equals("lb")
+        LoadBalancer lb = topology == Topology.LB
                 ? new LoadBalancer(LbOptions.builder()
                         .backends(urls)
                         .policy(Policy.parse("least-load"))
@@ -173,7 +176,7 @@ public final class Sweep {
             Summary s = new LoadGenerator(
                             targets,
                             w,
-                            LoadGenerator.Options.closed(topology, "keep-alive", conc, n)
+                            LoadGenerator.Options.closed(topology, Connection.KEEP_ALIVE, conc, n)
                                     .withWarmup(Math.min(n, 2)))
                     .run()
                     .summary();
@@ -210,12 +213,12 @@ public final class Sweep {
     }
 
     /** One scaled update to the first {@code hosts} hosts; the wall time is until the last host serves it. */
-    private Push push(Propagation p, int hosts, String strategy) {
+    private Push push(Propagation p, int hosts, Strategy strategy) {
         long real = (long) (c.modelGb() * 1e9);
         int bytes = (int) Math.min(Integer.MAX_VALUE - 64, real / c.bytesScale());
         double ms = p.push(strategy, hosts, bytes), predicted = p.predictedMs(strategy, hosts, bytes);
         log.printf(
-                "  %3d hosts  %-8s  %.0f MB per host (%.1f GB real)  %8.0f ms (bytes / rate: %.0f ms)%n",
+                "  %3d hosts  %-17s  %.0f MB per host (%.1f GB real)  %8.0f ms (bytes / rate: %.0f ms)%n",
                 hosts, strategy, bytes / 1e6, real / 1e9, ms, predicted);
         return new Push(hosts, strategy, bytes, real, ms, predicted);
     }

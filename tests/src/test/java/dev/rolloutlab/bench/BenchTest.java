@@ -1,5 +1,7 @@
 package dev.rolloutlab.bench;
 
+import dev.rolloutlab.results.Topology;
+import dev.rolloutlab.results.Connection;
 import dev.rolloutlab.results.RequestRecord;
 import dev.rolloutlab.results.Summary;
 import dev.rolloutlab.results.Slo;
@@ -54,7 +56,7 @@ class BenchTest {
 
         Workload w = Workload.synthetic(24, LengthDist.fixed(20), sampling(8, 3, true), 1000, 7);
         List<Target> targets = group.urls().stream().map(u -> Target.http(new OpenAiClient(http, u, null, true))).toList();
-        LoadGenerator.Run run = new LoadGenerator(targets, w, LoadGenerator.Options.closed("http", "keep-alive", 4, 24)).run();
+        LoadGenerator.Run run = new LoadGenerator(targets, w, LoadGenerator.Options.closed(Topology.HTTP1, Connection.KEEP_ALIVE, 4, 24)).run();
         assertEquals(24, run.records().size());
         assertEquals(24, run.summary().completed());
         for (RequestRecord r : run.records()) {
@@ -75,7 +77,7 @@ class BenchTest {
         try (FixedDelayOpenAiFixture f = new FixedDelayOpenAiFixture(20)) {
             List<Target> t = List.of(Target.http(new OpenAiClient(http, f.url(), null, true)));
             Workload w = Workload.synthetic(10, LengthDist.fixed(4), sampling(1, 1, false), 1000, 1);
-            var o = new LoadGenerator.Options("fixture", "keep-alive", 0, 50, LoadGenerator.Arrivals.CONSTANT, 0, 100, null, 0, 3,
+            var o = new LoadGenerator.Options(Topology.HTTP1, Connection.KEEP_ALIVE, 0, 50, LoadGenerator.Arrivals.CONSTANT, 0, 100, null, 0, 3,
                     LoadGenerator.Routing.ROUND_ROBIN, Slo.NONE, null);
             LoadGenerator.Run run = new LoadGenerator(t, w, o).run();
             List<RequestRecord> rs = run.records();
@@ -89,7 +91,7 @@ class BenchTest {
 
             // slow the server and cap concurrency: requests queue in the client, so latency from the schedule grows
             f.setDelayMs(100);
-            var capped = new LoadGenerator.Options("fixture", "keep-alive", 0, 50, LoadGenerator.Arrivals.CONSTANT, 2, 60, null, 0, 3,
+            var capped = new LoadGenerator.Options(Topology.HTTP1, Connection.KEEP_ALIVE, 0, 50, LoadGenerator.Arrivals.CONSTANT, 2, 60, null, 0, 3,
                     LoadGenerator.Routing.ROUND_ROBIN, Slo.NONE, null);
             LoadGenerator.Run slow = new LoadGenerator(t, w, capped).run();
             Summary s = slow.summary();
@@ -109,7 +111,7 @@ class BenchTest {
             List<Target> t = List.of(Target.http(new OpenAiClient(http, "http://127.0.0.1:" + port, null, true)),
                     Target.http(new OpenAiClient(http, group.urls().get(0), "wrong-key-is-ignored-without-api-key", true)));
             Workload w = Workload.synthetic(4, LengthDist.fixed(4), sampling(2, 1, true), 1000, 1);
-            LoadGenerator.Run run = new LoadGenerator(t, w, LoadGenerator.Options.closed("x", "keep-alive", 2, 8)).run();
+            LoadGenerator.Run run = new LoadGenerator(t, w, LoadGenerator.Options.closed(Topology.HTTP1, Connection.KEEP_ALIVE, 2, 8)).run();
             assertEquals(4, run.summary().failed());
             assertEquals(4, run.summary().completed());
             assertTrue(run.records().stream().filter(r -> !r.ok()).allMatch(r -> r.error().contains("ConnectException")), run.records().toString());
@@ -117,7 +119,7 @@ class BenchTest {
         // 4xx: a model the server does not serve
         Workload bad = new Workload("bad", List.of(CompletionRequest.completion("nope", new int[]{5, 6}, 2, 0)));
         LoadGenerator.Run r = new LoadGenerator(List.of(Target.http(new OpenAiClient(http, group.urls().get(0), null, true))), bad,
-                LoadGenerator.Options.closed("x", "keep-alive", 1, 2)).run();
+                LoadGenerator.Options.closed(Topology.HTTP1, Connection.KEEP_ALIVE, 1, 2)).run();
         assertEquals(2, r.summary().failed());
         assertTrue(r.records().get(0).error().startsWith("HTTP 404"), r.records().get(0).error());
     }

@@ -1,5 +1,7 @@
 package dev.rolloutlab.benchmarks;
 
+import dev.rolloutlab.results.Topology;
+import dev.rolloutlab.results.Connection;
 import dev.rolloutlab.bench.LengthDist;
 import dev.rolloutlab.bench.LoadGenerator;
 import dev.rolloutlab.results.Slo;
@@ -176,15 +178,15 @@ public final class HttpBenchmark {
         Target t = Target.http(new OpenAiClient(http, nginx, null, true));
         Workload wl = Workload.synthetic(100, LengthDist.fixed(8), new Workload.Sampling(CompletionRequest.Endpoint.COMPLETIONS, null, 1,
                 null, 0.0, null, 1, false, true), 1000, 1);
-        new LoadGenerator(List.of(t), wl, LoadGenerator.Options.closed("nginx", "keep-alive", 64, 20000)).run(); // warm-up
-        Summary s = new LoadGenerator(List.of(t), wl, new LoadGenerator.Options("nginx", "keep-alive", 64, 0, LoadGenerator.Arrivals.POISSON,
+        new LoadGenerator(List.of(t), wl, LoadGenerator.Options.closed(Topology.HTTP1, Connection.KEEP_ALIVE, 64, 20000)).run(); // warm-up
+        Summary s = new LoadGenerator(List.of(t), wl, new LoadGenerator.Options(Topology.HTTP1, Connection.KEEP_ALIVE, 64, 0, LoadGenerator.Arrivals.POISSON,
                 0, 0, Duration.ofSeconds(10), 0, 0, LoadGenerator.Routing.ROUND_ROBIN, Slo.NONE, null)).run().summary();
         System.out.printf("rollout-lab bench: %.0f req/s (%.0f%% of wrk), p50 %.3f ms, p99 %.3f ms, failed %d%n", s.requestThroughput(),
                 100 * s.requestThroughput() / w.rps(), s.p50E2elMs(), s.p99E2elMs(), s.failed());
         var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
         clientCost(nginx, os);
         long cpu0 = os.getProcessCpuTime();
-        Summary open = new LoadGenerator(List.of(t), wl, new LoadGenerator.Options("nginx", "keep-alive", 0, 1000, LoadGenerator.Arrivals.POISSON,
+        Summary open = new LoadGenerator(List.of(t), wl, new LoadGenerator.Options(Topology.HTTP1, Connection.KEEP_ALIVE, 0, 1000, LoadGenerator.Arrivals.POISSON,
                 0, 10000, null, 0, 1, LoadGenerator.Routing.ROUND_ROBIN, Slo.NONE, null)).run().summary();
         long cpu = os.getProcessCpuTime() - cpu0;
         System.out.printf("open loop at 1000 req/s: achieved %.0f req/s, generator CPU %.1f us per request (%.2f cores)%n",

@@ -1,5 +1,7 @@
 package dev.rolloutlab.lb;
 
+import dev.rolloutlab.results.Topology;
+import dev.rolloutlab.results.Connection;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rolloutlab.bench.LengthDist;
 import dev.rolloutlab.bench.LoadGenerator;
@@ -131,7 +133,7 @@ class LoadBalancerTest {
                 null, 24, null, 1.0, 1L, 1, true, true), 1000, 1);
         // a closed loop keeps new requests arriving after the kill, so some must fail over; enough of them that a busy
         // machine, slow to stop the victim, cannot have finished them all by then
-        LoadGenerator gen = new LoadGenerator(List.of(Target.http(c)), w, LoadGenerator.Options.closed("lb", "keep-alive", 12, 400));
+        LoadGenerator gen = new LoadGenerator(List.of(Target.http(c)), w, LoadGenerator.Options.closed(Topology.LB, Connection.KEEP_ALIVE, 12, 400));
         var run = CompletableFuture.supplyAsync(() -> {
             try {
                 return gen.run();
@@ -209,7 +211,7 @@ class LoadBalancerTest {
         OpenAiClient c = new OpenAiClient(HTTP, lb.url(), null, true);
         Workload w = Workload.synthetic(60, LengthDist.fixed(16), new Workload.Sampling(CompletionRequest.Endpoint.COMPLETIONS,
                 null, 16, null, 1.0, 1L, 1, false, true), 1000, 2);
-        var run = new LoadGenerator(List.of(Target.http(c)), w, LoadGenerator.Options.closed(p.name(), "keep-alive", 8, 60)).run();
+        var run = new LoadGenerator(List.of(Target.http(c)), w, LoadGenerator.Options.closed(Topology.LB, Connection.KEEP_ALIVE, 8, 60)).run();
         assertEquals(60, run.summary().completed());
         String slow = lb.backends().get(0).label();
         return (int) run.records().stream().filter(r -> r.backend().equals(slow)).count();

@@ -152,12 +152,12 @@ class SimFleetTest {
                 "--profile", profile.toString(), "--link", "rtt=2,rate=2000", "--bytes-scale", "100", "--model-gb", "0.5", "--out", out.toString());
         assertEquals(0, r.exit(), r.out() + r.err());
         String report = Files.readString(out.resolve("REPORT.md"));
-        for (String must : List.of("## Assumptions", "## Link check", "bytes_scale", "push-all", "rolling", "tree", "storage", "fanout", "| lb |")) {
+        for (String must : List.of("## Assumptions", "## Link check", "bytes_scale", "http-push-all", "http-push-rolling", "http-push-tree", "http-storage-pull", "| httpN |", "| lb |")) {
             assertTrue(report.contains(must), "REPORT.md names " + must + ":\n" + report);
         }
         for (String png : dev.rolloutlab.report.SimReport.PLOTS) assertTrue(Files.size(out.resolve("plots").resolve(png)) > 10_000, png);
         var sweep = Files.readAllLines(out.resolve("sim_sweep.csv"));
-        assertEquals(1 + 2 * 2, sweep.size(), "hosts 1 and 2, fanout and lb: " + sweep);
+        assertEquals(1 + 2 * 2, sweep.size(), "hosts 1 and 2, httpN and lb: " + sweep);
         var run = dev.rolloutlab.util.Json.parse(Files.readString(out.resolve("run.json")));
         var check = run.path("config").path("link_check");
         // within the tolerance the check derived from its own measured spread, and that tolerance tells a link from none
@@ -166,7 +166,7 @@ class SimFleetTest {
         assertTrue(check.path("relay_cost_ms").asDouble() >= 0, run.toString());
         assertEquals(20.0, run.path("config").path("link_check").path("rate_mbit").asDouble(), 2.0, "2 Gbit/s over a bytes scale of 100");
         var pushes = Files.readAllLines(out.resolve("sim_weights.csv"));
-        assertEquals(1 + 2 * 4, pushes.size(), "push-all, rolling, tree and storage at 1 and 2 hosts: " + pushes);
+        assertEquals(1 + 2 * 4, pushes.size(), "the four fleet strategies at 1 and 2 hosts: " + pushes);
         for (String row : pushes.subList(1, pushes.size())) {
             String[] f = row.split(",");
             double wall = Double.parseDouble(f[4]), predicted = Double.parseDouble(f[5]);
@@ -181,8 +181,9 @@ class SimFleetTest {
         // a 0.05 GB update over 2 Gbit/s scaled 100x: 200 ms per host copy, far longer than a batch of 16 tokens at 2-4 ms a step
         dev.rolloutlab.testing.Processes.Run r = dev.rolloutlab.testing.Processes.run(300, "compare", "--quick", "--fleet", "sim:2x2", "--profile",
                 profile.toString(), "--link", "rtt=2,rate=2000", "--rounds", "1", "--prompt-lens", "8", "--output-lens", "8",
-                "--strategies", "inproc-swap,push-all,tree", "--freshness-steps", "3", "--bytes-scale", "100", "--model-gb", "0.05", "--out", out.toString());
+                "--strategies", "inproc-swap,http-push-all,tree", "--freshness-steps", "3", "--bytes-scale", "100", "--model-gb", "0.05", "--out", out.toString());
         assertEquals(0, r.exit(), r.out() + r.err());
+        assertTrue(r.err().contains("strategy 'tree' is now called 'http-push-tree'"), "a former name works, and says its new one: " + r.err());
         var d = dev.rolloutlab.report.RunData.load(out);
         var legs = d.legs();
         assertEquals(java.util.Set.of("inprocN", "httpN", "lb"), new java.util.HashSet<>(legs.stringColumn("topology").asList()));
@@ -200,7 +201,7 @@ class SimFleetTest {
         assertTrue(run.path("config").path("fleet").path("assumptions").size() >= 3, run.toString());
 
         var f = d.freshness().orElseThrow();
-        assertEquals(List.of("inproc-swap", "push-all", "tree"), f.stringColumn("strategy").asList());
+        assertEquals(List.of("inproc-swap", "http-push-all", "http-push-tree"), f.stringColumn("strategy").asList());
         for (var row : f) {
             String s = row.getString("strategy");
             assertEquals(0, row.getNumber("lost"), s + " lost nothing");
