@@ -172,14 +172,17 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/report/SelfChecks.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/report/SimReport.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/results/Confidence.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/results/Connection.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/results/Percentiles.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/results/Provenance.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/results/RequestRecord.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/results/RunFolder.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/results/Slo.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/results/Strategy.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/results/Summary.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/results/SummaryText.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/results/SweepPoint.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/results/Topology.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/server/Aborts.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/server/AdminRoutes.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/server/ClientGone.java

@@ -39,11 +39,13 @@ final class FailFast {
         String said = msg.length() > 160 ? msg.substring(0, 160) + "…" : msg;
         if (r.status() < 0) return "cannot reach the target (" + said + "); check the URL and that the server is up";
         String fix = switch (r.status()) {
-            case 404, 405 -> path.endsWith("/chat/completions") ? "use --endpoint completions" : "use --endpoint chat (or auto)";
+            case 404, 405 ->
+                path.endsWith("/chat/completions") ? "use --endpoint completions" : "use --endpoint chat (or auto)";
             case 401, 403 -> "pass the server's key with --api-key";
             case 400 -> "the server refused the request; check --model and the sampling flags";
             default -> "see the server's log";
         };
-        return "target answers " + r.status() + " on " + path + ": " + said.replaceFirst("^HTTP \\d+: ", "") + "; " + fix;
+        return "target answers " + r.status() + " on " + path + ": " + said.replaceFirst("^HTTP \\d+: ", "") + "; "
+                + fix;
     }
 }

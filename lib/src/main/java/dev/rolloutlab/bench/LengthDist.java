@@ -28,7 +28,8 @@ public record LengthDist(String kind, double a, double b) {
                 }
             };
         } catch (RuntimeException e) {
-            throw new IllegalArgumentException(flag + " " + spec + ": expected N, uniform:A:B (1 <= A <= B) or normal:MEAN:STD");
+            throw new IllegalArgumentException(
+                    flag + " " + spec + ": expected N, uniform:A:B (1 <= A <= B) or normal:MEAN:STD");
         }
     }
 

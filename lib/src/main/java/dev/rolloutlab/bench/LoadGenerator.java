@@ -1,13 +1,12 @@
 package dev.rolloutlab.bench;
 
-import dev.rolloutlab.results.Connection;
-import dev.rolloutlab.results.RequestRecord;
-import dev.rolloutlab.results.Topology;
-import dev.rolloutlab.results.Summary;
-import dev.rolloutlab.results.Slo;
 import dev.rolloutlab.openai.CompletionRequest;
 import dev.rolloutlab.openai.OpenAiClient;
-
+import dev.rolloutlab.results.Connection;
+import dev.rolloutlab.results.RequestRecord;
+import dev.rolloutlab.results.Slo;
+import dev.rolloutlab.results.Summary;
+import dev.rolloutlab.results.Topology;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -31,31 +30,97 @@ import java.util.concurrent.locks.LockSupport;
  * Requests run on virtual threads; the per-request path allocates only its record.
  */
 public final class LoadGenerator {
-    public enum Routing { ROUND_ROBIN, LEAST_OUTSTANDING }
+    public enum Routing {
+        ROUND_ROBIN,
+        LEAST_OUTSTANDING
+    }
 
-    public enum Arrivals { POISSON, CONSTANT }
+    public enum Arrivals {
+        POISSON,
+        CONSTANT
+    }
 
     /** How to drive the load. {@code concurrency > 0} is closed loop; otherwise {@code rate} requests/s, open loop. */
-    public record Options(Topology topology, Connection connection, int concurrency, double rate, Arrivals arrivals,
-                          int maxConcurrency, int numRequests, Duration duration, int warmup, long seed, Routing routing,
-                          Slo slo, PrintStream progress) {
+    public record Options(
+            Topology topology,
+            Connection connection,
+            int concurrency,
+            double rate,
+            Arrivals arrivals,
+            int maxConcurrency,
+            int numRequests,
+            Duration duration,
+            int warmup,
+            long seed,
+            Routing routing,
+            Slo slo,
+            PrintStream progress) {
         public static Options closed(Topology topology, Connection connection, int concurrency, int numRequests) {
-            return new Options(topology, connection, concurrency, 0, Arrivals.POISSON, 0, numRequests, null, 0, 0,
-                    Routing.ROUND_ROBIN, Slo.NONE, null);
+            return new Options(
+                    topology,
+                    connection,
+                    concurrency,
+                    0,
+                    Arrivals.POISSON,
+                    0,
+                    numRequests,
+                    null,
+                    0,
+                    0,
+                    Routing.ROUND_ROBIN,
+                    Slo.NONE,
+                    null);
         }
 
         public static Options open(Topology topology, Connection connection, double rate, int numRequests) {
-            return new Options(topology, connection, 0, rate, Arrivals.POISSON, 0, numRequests, null, 0, 0,
-                    Routing.ROUND_ROBIN, Slo.NONE, null);
+            return new Options(
+                    topology,
+                    connection,
+                    0,
+                    rate,
+                    Arrivals.POISSON,
+                    0,
+                    numRequests,
+                    null,
+                    0,
+                    0,
+                    Routing.ROUND_ROBIN,
+                    Slo.NONE,
+                    null);
         }
 
         public Options withWarmup(int n) {
-            return new Options(topology, connection, concurrency, rate, arrivals, maxConcurrency, numRequests, duration, n, seed, routing, slo, progress);
+            return new Options(
+                    topology,
+                    connection,
+                    concurrency,
+                    rate,
+                    arrivals,
+                    maxConcurrency,
+                    numRequests,
+                    duration,
+                    n,
+                    seed,
+                    routing,
+                    slo,
+                    progress);
         }
 
-
         public Options withRouting(Routing r) {
-            return new Options(topology, connection, concurrency, rate, arrivals, maxConcurrency, numRequests, duration, warmup, seed, r, slo, progress);
+            return new Options(
+                    topology,
+                    connection,
+                    concurrency,
+                    rate,
+                    arrivals,
+                    maxConcurrency,
+                    numRequests,
+                    duration,
+                    warmup,
+                    seed,
+                    r,
+                    slo,
+                    progress);
         }
     }
 
@@ -80,8 +145,10 @@ public final class LoadGenerator {
 
     public LoadGenerator(List<Target> targets, Workload workload, Options options) {
         if (targets.isEmpty()) throw new IllegalArgumentException("no targets");
-        if (options.concurrency() <= 0 && !(options.rate() > 0)) throw new IllegalArgumentException("give --concurrency C or --rate R");
-        if (options.numRequests() <= 0 && options.duration() == null) throw new IllegalArgumentException("give --num-prompts or --duration");
+        if (options.concurrency() <= 0 && !(options.rate() > 0))
+            throw new IllegalArgumentException("give --concurrency C or --rate R");
+        if (options.numRequests() <= 0 && options.duration() == null)
+            throw new IllegalArgumentException("give --num-prompts or --duration");
         this.targets = targets;
         this.workload = workload;
         this.o = options;
@@ -99,7 +166,8 @@ public final class LoadGenerator {
         t0 = System.nanoTime();
         long end = o.duration() == null ? Long.MAX_VALUE : t0 + o.duration().toNanos();
         int total = o.numRequests() > 0 ? o.numRequests() : Integer.MAX_VALUE;
-        Thread progress = o.progress() == null ? null : Thread.ofPlatform().daemon(true).start(() -> report(total));
+        Thread progress =
+                o.progress() == null ? null : Thread.ofPlatform().daemon(true).start(() -> report(total));
         try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
             if (o.concurrency() > 0) closedLoop(pool, reqs, total, end);
             else openLoop(pool, reqs, total, end);
@@ -115,8 +183,15 @@ public final class LoadGenerator {
         boolean incomplete = stopReason != null;
         Summary s = Summary.of(o.topology(), o.connection(), workload.name(), list, duration, o.slo(), incomplete);
         if (o.progress() != null) {
-            o.progress().printf("[%s/%s] done: %d ok, %d failed in %.1f s%s%n", o.topology(), o.connection(), s.completed(), s.failed(),
-                    duration, incomplete ? " (incomplete: " + stopReason + ")" : "");
+            o.progress()
+                    .printf(
+                            "[%s/%s] done: %d ok, %d failed in %.1f s%s%n",
+                            o.topology(),
+                            o.connection(),
+                            s.completed(),
+                            s.failed(),
+                            duration,
+                            incomplete ? " (incomplete: " + stopReason + ")" : "");
         }
         return new Run(list, s, incomplete, stopReason);
     }
@@ -135,7 +210,8 @@ public final class LoadGenerator {
         }
     }
 
-    private void openLoop(ExecutorService pool, List<CompletionRequest> reqs, int total, long end) throws InterruptedException {
+    private void openLoop(ExecutorService pool, List<CompletionRequest> reqs, int total, long end)
+            throws InterruptedException {
         SplittableRandom r = new SplittableRandom(o.seed());
         Semaphore slots = o.maxConcurrency() > 0 ? new Semaphore(o.maxConcurrency()) : null;
         double meanGapNs = 1e9 / o.rate();
@@ -186,18 +262,37 @@ public final class LoadGenerator {
             itl = new float[c.length - 1];
             for (int i = 1; i < c.length; i++) itl[i - 1] = (c[i] - c[i - 1]) / 1e6f;
         }
-        String backend = res.backend() == null || res.backend().isEmpty() ? targets.get(t).name() : res.backend();
+        String backend = res.backend() == null || res.backend().isEmpty()
+                ? targets.get(t).name()
+                : res.backend();
         int tokens = res.completionTokens();
         String from = RequestRecord.USAGE;
         if (tokens < 0 && res.ok()) {
             tokens = targets.get(t).countTokens(res.text());
             from = tokens < 0 ? RequestRecord.UNKNOWN : RequestRecord.TOKENIZER;
         }
-        RequestRecord rec = new RequestRecord(o.topology(), o.connection(), 0, backend, id, req.n(), res.promptTokens(),
-                tokens, res.weightsVersion(), scheduled - t0, res.sentNs() - t0,
-                res.firstTokenNs() < 0 ? -1 : res.firstTokenNs() - t0, res.endNs() - t0, res.connectNs(), res.status(),
-                res.error(), itl, req.endpoint() == CompletionRequest.Endpoint.CHAT ? "chat" : "completions",
-                res.chunkNs() != null && res.chunkNs().length > 0, from, res.serverTimings());
+        RequestRecord rec = new RequestRecord(
+                o.topology(),
+                o.connection(),
+                0,
+                backend,
+                id,
+                req.n(),
+                res.promptTokens(),
+                tokens,
+                res.weightsVersion(),
+                scheduled - t0,
+                res.sentNs() - t0,
+                res.firstTokenNs() < 0 ? -1 : res.firstTokenNs() - t0,
+                res.endNs() - t0,
+                res.connectNs(),
+                res.status(),
+                res.error(),
+                itl,
+                req.endpoint() == CompletionRequest.Endpoint.CHAT ? "chat" : "completions",
+                res.chunkNs() != null && res.chunkNs().length > 0,
+                from,
+                res.serverTimings());
         if (!rec.ok()) failed.incrementAndGet();
         records.add(rec);
         String why = failFast.observe(rec, req.endpoint().path);
@@ -210,8 +305,16 @@ public final class LoadGenerator {
                 Thread.sleep(2000);
                 double sec = (System.nanoTime() - t0) / 1e9;
                 int n = records.size();
-                o.progress().printf("[%s/%s] %d%s requests, %d failed, %.1f req/s, %.0f s%n", o.topology(), o.connection(), n,
-                        total == Integer.MAX_VALUE ? "" : "/" + total, failed.get(), n / sec, sec);
+                o.progress()
+                        .printf(
+                                "[%s/%s] %d%s requests, %d failed, %.1f req/s, %.0f s%n",
+                                o.topology(),
+                                o.connection(),
+                                n,
+                                total == Integer.MAX_VALUE ? "" : "/" + total,
+                                failed.get(),
+                                n / sec,
+                                sec);
             }
         } catch (InterruptedException done) {
             // run finished

@@ -27,7 +27,8 @@ public final class SteadyState {
      * warming, something failed) until steady or {@code maxSeconds} have passed. The first window has {@code first}
      * requests; later ones about {@code windowSeconds} at the last window's rate, at least {@code minWindow}.
      */
-    public static SteadyState warm(int first, int minWindow, double windowSeconds, double maxSeconds, IntPredicate window) {
+    public static SteadyState warm(
+            int first, int minWindow, double windowSeconds, double maxSeconds, IntPredicate window) {
         if (first < 1 || minWindow < 1) throw new IllegalArgumentException("warm-up windows need at least one request");
         SteadyState s = new SteadyState();
         long start = System.nanoTime();
@@ -67,7 +68,10 @@ public final class SteadyState {
     }
 
     private double mean(int from, int to) {
-        return rates.subList(from, to).stream().mapToDouble(Double::doubleValue).average().orElseThrow();
+        return rates.subList(from, to).stream()
+                .mapToDouble(Double::doubleValue)
+                .average()
+                .orElseThrow();
     }
 
     /** Whether a window failed and the warm-up stopped early. */
@@ -83,8 +87,14 @@ public final class SteadyState {
     /** For logs: "steady after 8 windows in 31.2 s (req/s: 115 148 …)" or why not. */
     @Override
     public String toString() {
-        String state = stopped ? "stopped by a failed window" : steady() ? "steady" : "still getting faster (the time cap)";
-        return String.format(Locale.ROOT, "%s after %d windows in %.1f s (req/s: %s)", state, rates.size(), seconds,
+        String state =
+                stopped ? "stopped by a failed window" : steady() ? "steady" : "still getting faster (the time cap)";
+        return String.format(
+                Locale.ROOT,
+                "%s after %d windows in %.1f s (req/s: %s)",
+                state,
+                rates.size(),
+                seconds,
                 rates.stream().map(r -> String.format(Locale.ROOT, "%.0f", r)).collect(Collectors.joining(" ")));
     }
 }

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.rolloutlab.engine.ChatTemplate;
 import dev.rolloutlab.openai.CompletionRequest;
 import dev.rolloutlab.util.Json;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,13 +17,22 @@ import java.util.SplittableRandom;
  */
 public record Workload(String name, List<CompletionRequest> requests) {
 
-    private static final String[] WORDS = ("the model rollout trainer weights sample token prompt reward policy batch step "
-            + "server client request latency update fresh stale engine cluster host port story little time once upon").split(" ");
+    private static final String[] WORDS =
+            ("the model rollout trainer weights sample token prompt reward policy batch step "
+                            + "server client request latency update fresh stale engine cluster host port story little time once upon")
+                    .split(" ");
 
     /** Settings shared by every request of a workload. */
-    public record Sampling(CompletionRequest.Endpoint endpoint, String model, int maxTokens, LengthDist outputLen,
-                           double temperature, Long seed, int nSamples, boolean stream, boolean ignoreEos) {
-    }
+    public record Sampling(
+            CompletionRequest.Endpoint endpoint,
+            String model,
+            int maxTokens,
+            LengthDist outputLen,
+            double temperature,
+            Long seed,
+            int nSamples,
+            boolean stream,
+            boolean ignoreEos) {}
 
     /**
      * {@code numPrompts} synthetic prompts; for completions the ids are drawn from [10, vocab) so they are valid for
@@ -49,7 +57,8 @@ public record Workload(String name, List<CompletionRequest> requests) {
             }
             out.add(req.withSampling(s.nSamples(), reqSeed, s.ignoreEos()).withStream(s.stream(), s.stream()));
         }
-        return new Workload("synthetic in=" + inputLen + " out=" + (s.outputLen() != null ? s.outputLen() : s.maxTokens()), out);
+        return new Workload(
+                "synthetic in=" + inputLen + " out=" + (s.outputLen() != null ? s.outputLen() : s.maxTokens()), out);
     }
 
     /**
@@ -71,17 +80,29 @@ public record Workload(String name, List<CompletionRequest> requests) {
             CompletionRequest req;
             if (n.has("messages")) {
                 List<ChatTemplate.Message> msgs = new ArrayList<>();
-                for (JsonNode m : n.get("messages")) msgs.add(new ChatTemplate.Message(m.path("role").asText("user"), m.path("content").asText("")));
-                req = CompletionRequest.builder(CompletionRequest.Endpoint.CHAT).model(s.model()).messages(msgs).maxTokens(s.maxTokens())
-                        .temperature(s.temperature()).build();
+                for (JsonNode m : n.get("messages"))
+                    msgs.add(new ChatTemplate.Message(
+                            m.path("role").asText("user"), m.path("content").asText("")));
+                req = CompletionRequest.builder(CompletionRequest.Endpoint.CHAT)
+                        .model(s.model())
+                        .messages(msgs)
+                        .maxTokens(s.maxTokens())
+                        .temperature(s.temperature())
+                        .build();
             } else if (n.has("prompt") && n.get("prompt").isArray()) {
                 int[] ids = new int[n.get("prompt").size()];
-                for (int j = 0; j < ids.length; j++) ids[j] = n.get("prompt").get(j).asInt();
+                for (int j = 0; j < ids.length; j++)
+                    ids[j] = n.get("prompt").get(j).asInt();
                 req = CompletionRequest.completion(s.model(), ids, s.maxTokens(), s.temperature());
             } else if (n.has("prompt")) {
-                req = s.endpoint() == CompletionRequest.Endpoint.CHAT ? CompletionRequest.chat(s.model(), n.get("prompt").asText(), s.maxTokens(), s.temperature())
-                        : CompletionRequest.builder(CompletionRequest.Endpoint.COMPLETIONS).model(s.model()).prompt(n.get("prompt").asText())
-                        .maxTokens(s.maxTokens()).temperature(s.temperature()).build();
+                req = s.endpoint() == CompletionRequest.Endpoint.CHAT
+                        ? CompletionRequest.chat(s.model(), n.get("prompt").asText(), s.maxTokens(), s.temperature())
+                        : CompletionRequest.builder(CompletionRequest.Endpoint.COMPLETIONS)
+                                .model(s.model())
+                                .prompt(n.get("prompt").asText())
+                                .maxTokens(s.maxTokens())
+                                .temperature(s.temperature())
+                                .build();
             } else {
                 throw new IllegalArgumentException(file + " line " + (i + 1) + ": needs \"prompt\" or \"messages\"");
             }

@@ -3,7 +3,6 @@ package dev.rolloutlab.cluster;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rolloutlab.engine.Drain;
 import dev.rolloutlab.openai.OpenAiClient;
-
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
@@ -26,49 +25,81 @@ public final class FleetUpdate {
      * What one server did: its stage and commit answers, the version and checksum it ended on, the pause it saw, and
      * its drain (null without {@code --drain}).
      */
-    public record Server(String url, int stageStatus, String stageError, int commitStatus, String commitError, long version,
-                         double checksum, double pauseMs, Drain drain) {
+    public record Server(
+            String url,
+            int stageStatus,
+            String stageError,
+            int commitStatus,
+            String commitError,
+            long version,
+            double checksum,
+            double pauseMs,
+            Drain drain) {
         boolean staged() {
             return stageStatus == 200;
         }
     }
 
     /** The update as a whole: whether it committed, why not, each server, and the time each phase took. */
-    public record Outcome(boolean committed, String reason, List<Server> servers, double stageMs, double commitMs, double wallMs, long bytes) {
-    }
+    public record Outcome(
+            boolean committed,
+            String reason,
+            List<Server> servers,
+            double stageMs,
+            double commitMs,
+            double wallMs,
+            long bytes) {}
 
-    private FleetUpdate() {
-    }
+    private FleetUpdate() {}
 
     /**
      * Stage on all, then commit on all; any failed stage aborts everywhere. {@code baseVersion} null: each server's own.
      * {@code drain} null: the commit swaps at once and requests in flight finish on the new weights.
      */
-    public static Outcome atomic(okhttp3.OkHttpClient http, List<String> urls, byte[] payload, Long baseVersion, Duration drain,
-                                 Map<String, String> admin) {
+    public static Outcome atomic(
+            okhttp3.OkHttpClient http,
+            List<String> urls,
+            byte[] payload,
+            Long baseVersion,
+            Duration drain,
+            Map<String, String> admin) {
         long t0 = System.nanoTime();
-        String id = "u" + HexFormat.of().formatHex(java.nio.ByteBuffer.allocate(8).putLong(new java.security.SecureRandom().nextLong()).array());
+        String id = "u"
+                + HexFormat.of()
+                        .formatHex(java.nio.ByteBuffer.allocate(8)
+                                .putLong(new java.security.SecureRandom().nextLong())
+                                .array());
         Map<String, String> h = new LinkedHashMap<>(admin);
         h.put("X-Stage-Id", id);
         h.put("X-Payload-Sha256", dev.rolloutlab.util.Sha256.hex(payload));
         if (baseVersion != null) h.put("X-Base-Version", String.valueOf(baseVersion));
-        List<OpenAiClient.Exchange> staged = each(urls, u -> client(http, u).postBytes("/admin/stage_weights", payload, "application/octet-stream", h));
+        List<OpenAiClient.Exchange> staged = each(
+                urls, u -> client(http, u).postBytes("/admin/stage_weights", payload, "application/octet-stream", h));
         double stageMs = (System.nanoTime() - t0) / 1e6;
         List<String> failed = new ArrayList<>();
-        for (int i = 0; i < urls.size(); i++) if (!staged.get(i).ok()) failed.add(urls.get(i) + " (" + why(staged.get(i)) + ")");
+        for (int i = 0; i < urls.size(); i++)
+            if (!staged.get(i).ok()) failed.add(urls.get(i) + " (" + why(staged.get(i)) + ")");
         if (!failed.isEmpty()) {
             // abort everywhere, also where staging failed: a server may have staged and then lost the answer
             each(urls, u -> client(http, u).post("/admin/abort_weights", Map.of("stage_id", id), admin));
             List<Server> servers = new ArrayList<>();
             for (int i = 0; i < urls.size(); i++) servers.add(server(urls.get(i), staged.get(i), null, http, admin));
-            return new Outcome(false, "staging failed on " + failed.size() + " of " + urls.size() + " server(s): " + String.join("; ", failed)
-                    + "; aborted everywhere, the fleet stays on its old weights", servers, stageMs, 0, (System.nanoTime() - t0) / 1e6, payload.length);
+            return new Outcome(
+                    false,
+                    "staging failed on " + failed.size() + " of " + urls.size() + " server(s): "
+                            + String.join("; ", failed) + "; aborted everywhere, the fleet stays on its old weights",
+                    servers,
+                    stageMs,
+                    0,
+                    (System.nanoTime() - t0) / 1e6,
+                    payload.length);
         }
         long t1 = System.nanoTime();
         Map<String, Object> commit = new LinkedHashMap<>();
         commit.put("stage_id", id);
         if (drain != null) commit.put("drain_ms", drain.toMillis());
-        List<OpenAiClient.Exchange> committed = each(urls, u -> client(http, u).post("/admin/commit_weights", commit, admin));
+        List<OpenAiClient.Exchange> committed =
+                each(urls, u -> client(http, u).post("/admin/commit_weights", commit, admin));
         double commitMs = (System.nanoTime() - t1) / 1e6;
         List<Server> servers = new ArrayList<>();
         List<String> lost = new ArrayList<>();
@@ -76,19 +107,28 @@ public final class FleetUpdate {
             servers.add(server(urls.get(i), staged.get(i), committed.get(i), http, admin));
             if (!committed.get(i).ok()) lost.add(urls.get(i) + " (" + why(committed.get(i)) + ")");
         }
-        String reason = lost.isEmpty() ? null : "every server staged, but the commit failed on " + String.join("; ", lost)
-                + ": those servers keep their old weights until updated again";
-        return new Outcome(lost.isEmpty(), reason, servers, stageMs, commitMs, (System.nanoTime() - t0) / 1e6, payload.length);
+        String reason = lost.isEmpty()
+                ? null
+                : "every server staged, but the commit failed on " + String.join("; ", lost)
+                        + ": those servers keep their old weights until updated again";
+        return new Outcome(
+                lost.isEmpty(), reason, servers, stageMs, commitMs, (System.nanoTime() - t0) / 1e6, payload.length);
     }
 
     /** Pushes to every server at once without staging: each installs when its push arrives, whatever the others do. */
-    public static Outcome plain(okhttp3.OkHttpClient http, List<String> urls, byte[] payload, Long baseVersion, Duration drain,
-                                Map<String, String> admin) {
+    public static Outcome plain(
+            okhttp3.OkHttpClient http,
+            List<String> urls,
+            byte[] payload,
+            Long baseVersion,
+            Duration drain,
+            Map<String, String> admin) {
         long t0 = System.nanoTime();
         Map<String, String> h = new LinkedHashMap<>(admin);
         if (baseVersion != null) h.put("X-Base-Version", String.valueOf(baseVersion));
         if (drain != null) h.put("X-Drain-Ms", String.valueOf(drain.toMillis()));
-        List<OpenAiClient.Exchange> pushed = each(urls, u -> client(http, u).postBytes("/admin/update_weights", payload, "application/octet-stream", h));
+        List<OpenAiClient.Exchange> pushed = each(
+                urls, u -> client(http, u).postBytes("/admin/update_weights", payload, "application/octet-stream", h));
         List<Server> servers = new ArrayList<>();
         List<String> failed = new ArrayList<>();
         for (int i = 0; i < urls.size(); i++) {
@@ -96,11 +136,25 @@ public final class FleetUpdate {
             if (!pushed.get(i).ok()) failed.add(urls.get(i) + " (" + why(pushed.get(i)) + ")");
         }
         double ms = (System.nanoTime() - t0) / 1e6;
-        return new Outcome(failed.isEmpty(), failed.isEmpty() ? null : "the update failed on " + String.join("; ", failed)
-                + " while the others installed it: the fleet serves mixed versions", servers, 0, ms, ms, payload.length);
+        return new Outcome(
+                failed.isEmpty(),
+                failed.isEmpty()
+                        ? null
+                        : "the update failed on " + String.join("; ", failed)
+                                + " while the others installed it: the fleet serves mixed versions",
+                servers,
+                0,
+                ms,
+                ms,
+                payload.length);
     }
 
-    private static Server server(String url, OpenAiClient.Exchange stage, OpenAiClient.Exchange commit, okhttp3.OkHttpClient http, Map<String, String> admin) {
+    private static Server server(
+            String url,
+            OpenAiClient.Exchange stage,
+            OpenAiClient.Exchange commit,
+            okhttp3.OkHttpClient http,
+            Map<String, String> admin) {
         JsonNode c = commit != null && commit.ok() ? commit.json() : null;
         long version = c != null ? c.path("version").asLong(-1) : -1;
         double checksum = c != null ? c.path("checksum").asDouble(Double.NaN) : Double.NaN;
@@ -111,12 +165,29 @@ public final class FleetUpdate {
                 checksum = now.json().path("checksum").asDouble(Double.NaN);
             }
         }
-        double pause = c == null ? Double.NaN : c.has("pause_ms") ? c.path("pause_ms").asDouble() : c.path("elapsed_sec").asDouble(Double.NaN) * 1000;
+        double pause = c == null
+                ? Double.NaN
+                : c.has("pause_ms")
+                        ? c.path("pause_ms").asDouble()
+                        : c.path("elapsed_sec").asDouble(Double.NaN) * 1000;
         JsonNode d = c == null ? null : c.get("drain");
-        Drain drained = d == null ? null : new Drain(d.path("quiesce_ms").asDouble(), d.path("in_flight").asInt(), d.path("aborted").asInt(),
-                d.path("tokens_thrown_away").asLong());
-        return new Server(url, stage == null ? 0 : stage.status(), stage == null || stage.ok() ? null : why(stage),
-                commit == null ? 0 : commit.status(), commit == null || commit.ok() ? null : why(commit), version, checksum, pause, drained);
+        Drain drained = d == null
+                ? null
+                : new Drain(
+                        d.path("quiesce_ms").asDouble(),
+                        d.path("in_flight").asInt(),
+                        d.path("aborted").asInt(),
+                        d.path("tokens_thrown_away").asLong());
+        return new Server(
+                url,
+                stage == null ? 0 : stage.status(),
+                stage == null || stage.ok() ? null : why(stage),
+                commit == null ? 0 : commit.status(),
+                commit == null || commit.ok() ? null : why(commit),
+                version,
+                checksum,
+                pause,
+                drained);
     }
 
     private static OpenAiClient client(okhttp3.OkHttpClient http, String url) {
@@ -139,7 +210,8 @@ public final class FleetUpdate {
                 try {
                     out.add(f.get());
                 } catch (Exception e) {
-                    out.add(new OpenAiClient.Exchange(0, "", Map.of(), String.valueOf(e.getCause() != null ? e.getCause() : e)));
+                    out.add(new OpenAiClient.Exchange(
+                            0, "", Map.of(), String.valueOf(e.getCause() != null ? e.getCause() : e)));
                 }
             }
             return out;

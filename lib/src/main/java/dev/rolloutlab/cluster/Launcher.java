@@ -2,7 +2,6 @@ package dev.rolloutlab.cluster;
 
 import dev.rolloutlab.openai.OpenAiClient;
 import dev.rolloutlab.util.Await;
-
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -19,8 +18,7 @@ import java.util.stream.Collectors;
  */
 public final class Launcher {
     /** One host × port line of the table {@code launch} prints. */
-    public record PortState(String host, String address, int port, String state, String detail) {
-    }
+    public record PortState(String host, String address, int port, String state, String detail) {}
 
     private final Inventory inventory;
     private final LaunchTemplate.Expanded expanded;
@@ -55,18 +53,26 @@ public final class Launcher {
     /** The remote shell command that starts the server detached and records its pid. */
     public String upCommand(Inventory.Host h) {
         StringBuilder env = new StringBuilder();
-        h.env().forEach((k, v) -> env.append("export ").append(k).append('=').append(Ssh.quote(v)).append("; "));
+        h.env()
+                .forEach((k, v) -> env.append("export ")
+                        .append(k)
+                        .append('=')
+                        .append(Ssh.quote(v))
+                        .append("; "));
         String cmd = expanded.argv().stream().map(Ssh::quote).collect(Collectors.joining(" "));
         String wd = shellPath(workdir(h));
         String pid = name() + ".pid", log = name() + ".log";
         return "mkdir -p " + wd + " && cd " + wd + " && "
-                + "if [ -f " + pid + " ] && kill -0 \"$(cat " + pid + ")\" 2>/dev/null; then echo \"ALREADY_RUNNING $(cat " + pid + ")\" >&2; exit 3; fi; "
-                + env + "setsid nohup " + cmd + " > " + log + " 2>&1 < /dev/null & echo $! > " + pid + "; echo \"STARTED $!\"";
+                + "if [ -f " + pid + " ] && kill -0 \"$(cat " + pid
+                + ")\" 2>/dev/null; then echo \"ALREADY_RUNNING $(cat " + pid + ")\" >&2; exit 3; fi; "
+                + env + "setsid nohup " + cmd + " > " + log + " 2>&1 < /dev/null & echo $! > " + pid
+                + "; echo \"STARTED $!\"";
     }
 
     public String statusCommand(Inventory.Host h) {
         String pid = name() + ".pid";
-        return base(h) + "if [ -f " + pid + " ] && kill -0 \"$(cat " + pid + ")\" 2>/dev/null; then echo \"RUNNING $(cat " + pid + ")\"; else echo STOPPED; fi";
+        return base(h) + "if [ -f " + pid + " ] && kill -0 \"$(cat " + pid
+                + ")\" 2>/dev/null; then echo \"RUNNING $(cat " + pid + ")\"; else echo STOPPED; fi";
     }
 
     public String logsCommand(Inventory.Host h, int lines, boolean follow) {
@@ -75,21 +81,26 @@ public final class Launcher {
 
     public String downCommand(Inventory.Host h, int graceSec) {
         String pid = name() + ".pid";
-        return base(h) + "if [ -f " + pid + " ]; then P=$(cat " + pid + "); kill -TERM -- -$P 2>/dev/null || kill -TERM $P 2>/dev/null; "
-                + "i=0; while kill -0 $P 2>/dev/null && [ $i -lt " + (graceSec * 10) + " ]; do sleep 0.1; i=$((i+1)); done; "
-                + "if kill -0 $P 2>/dev/null; then kill -KILL -- -$P 2>/dev/null; echo \"KILLED $P\"; else echo \"STOPPED $P\"; fi; rm -f " + pid + "; "
+        return base(h) + "if [ -f " + pid + " ]; then P=$(cat " + pid
+                + "); kill -TERM -- -$P 2>/dev/null || kill -TERM $P 2>/dev/null; "
+                + "i=0; while kill -0 $P 2>/dev/null && [ $i -lt " + (graceSec * 10)
+                + " ]; do sleep 0.1; i=$((i+1)); done; "
+                + "if kill -0 $P 2>/dev/null; then kill -KILL -- -$P 2>/dev/null; echo \"KILLED $P\"; else echo \"STOPPED $P\"; fi; rm -f "
+                + pid + "; "
                 + "else echo NOT_RUNNING; fi";
     }
 
     public List<List<String>> dryRun(String action) {
         List<List<String>> out = new ArrayList<>();
         for (Inventory.Host h : inventory.hosts()) {
-            out.add(ssh.argv(h, switch (action) {
-                case "up" -> upCommand(h);
-                case "status" -> statusCommand(h);
-                case "down" -> downCommand(h, 10);
-                default -> logsCommand(h, 100, false);
-            }));
+            out.add(ssh.argv(
+                    h,
+                    switch (action) {
+                        case "up" -> upCommand(h);
+                        case "status" -> statusCommand(h);
+                        case "down" -> downCommand(h, 10);
+                        default -> logsCommand(h, 100, false);
+                    }));
         }
         return out;
     }
@@ -98,7 +109,12 @@ public final class Launcher {
     public List<PortState> up(Duration timeout) {
         return perHost(h -> {
             Ssh.Result r = ssh.run(h, upCommand(h));
-            if (!r.ok()) return failed(h, r.exit() == 3 ? "already running: " + r.errTail() : "ssh exit " + r.exit() + ": " + r.errTail());
+            if (!r.ok())
+                return failed(
+                        h,
+                        r.exit() == 3
+                                ? "already running: " + r.errTail()
+                                : "ssh exit " + r.exit() + ": " + r.errTail());
             return awaitReady(h, timeout);
         });
     }
@@ -111,7 +127,12 @@ public final class Launcher {
             List<PortState> out = new ArrayList<>();
             for (int p : expanded.ports()) {
                 boolean ready = ready(h, p);
-                out.add(new PortState(h.name(), h.address(), p, ready ? "up" : running ? "starting" : "stopped", r.out().strip()));
+                out.add(new PortState(
+                        h.name(),
+                        h.address(),
+                        p,
+                        ready ? "up" : running ? "starting" : "stopped",
+                        r.out().strip()));
             }
             return out;
         });
@@ -122,8 +143,11 @@ public final class Launcher {
             Ssh.Result r = ssh.run(h, downCommand(h, graceSec));
             if (!r.ok()) return failed(h, "ssh exit " + r.exit() + ": " + r.errTail());
             String what = r.out().strip();
-            String state = what.startsWith("KILLED") ? "killed" : what.startsWith("STOPPED") ? "stopped" : "not-running";
-            return expanded.ports().stream().map(p -> new PortState(h.name(), h.address(), p, state, what)).toList();
+            String state =
+                    what.startsWith("KILLED") ? "killed" : what.startsWith("STOPPED") ? "stopped" : "not-running";
+            return expanded.ports().stream()
+                    .map(p -> new PortState(h.name(), h.address(), p, state, what))
+                    .toList();
         });
     }
 
@@ -134,7 +158,9 @@ public final class Launcher {
     }
 
     private List<PortState> failed(Inventory.Host h, String why) {
-        return expanded.ports().stream().map(p -> new PortState(h.name(), h.address(), p, "failed", why)).toList();
+        return expanded.ports().stream()
+                .map(p -> new PortState(h.name(), h.address(), p, "failed", why))
+                .toList();
     }
 
     private List<PortState> awaitReady(Inventory.Host h, Duration timeout) {
@@ -142,16 +168,25 @@ public final class Launcher {
         long deadline = System.nanoTime() + timeout.toNanos();
         for (int p : expanded.ports()) {
             boolean[] died = {false};
-            boolean ok = Await.until(() -> {
-                if (ready(h, p)) return true;
-                Ssh.Result st = ssh.run(h, statusCommand(h));
-                died[0] = st.ok() && st.out().startsWith("STOPPED"); // it died: no point waiting
-                return died[0];
-            }, Duration.ofNanos(Math.max(0, deadline - System.nanoTime()))) && !died[0];
+            boolean ok = Await.until(
+                            () -> {
+                                if (ready(h, p)) return true;
+                                Ssh.Result st = ssh.run(h, statusCommand(h));
+                                died[0] = st.ok() && st.out().startsWith("STOPPED"); // it died: no point waiting
+                                return died[0];
+                            },
+                            Duration.ofNanos(Math.max(0, deadline - System.nanoTime())))
+                    && !died[0];
             if (ok) out.add(new PortState(h.name(), h.address(), p, "up", ""));
             else {
                 Ssh.Result tail = ssh.run(h, logsCommand(h, 15, false));
-                out.add(new PortState(h.name(), h.address(), p, "failed", "not ready on " + expanded.readyPath() + "; log tail: " + tail.out().strip()));
+                out.add(new PortState(
+                        h.name(),
+                        h.address(),
+                        p,
+                        "failed",
+                        "not ready on " + expanded.readyPath() + "; log tail: "
+                                + tail.out().strip()));
             }
         }
         return out;
@@ -161,25 +196,31 @@ public final class Launcher {
 
     private boolean ready(Inventory.Host h, int port) {
         String host = h.address().contains(":") ? "[" + h.address() + "]" : h.address();
-        return new OpenAiClient(http, "http://" + host + ":" + port, null, true).get(expanded.readyPath()).status() == 200;
+        return new OpenAiClient(http, "http://" + host + ":" + port, null, true)
+                        .get(expanded.readyPath())
+                        .status()
+                == 200;
     }
 
     private List<PortState> perHost(java.util.function.Function<Inventory.Host, List<PortState>> f) {
         try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
             List<CompletableFuture<List<PortState>>> fs = inventory.hosts().stream()
-                    .map(h -> CompletableFuture.supplyAsync(() -> f.apply(h), pool)).toList();
+                    .map(h -> CompletableFuture.supplyAsync(() -> f.apply(h), pool))
+                    .toList();
             List<PortState> out = new ArrayList<>();
             fs.forEach(x -> out.addAll(x.join()));
             return out;
         }
     }
 
-
     public static String table(List<PortState> rows) {
-        StringBuilder sb = new StringBuilder(String.format("%-16s %-16s %6s  %-10s %s%n", "host", "address", "port", "state", "detail"));
+        StringBuilder sb = new StringBuilder(
+                String.format("%-16s %-16s %6s  %-10s %s%n", "host", "address", "port", "state", "detail"));
         for (PortState r : rows) {
             String d = r.detail().replace('\n', ' ');
-            sb.append(String.format("%-16s %-16s %6d  %-10s %s%n", r.host(), r.address(), r.port(), r.state(), d.length() > 160 ? d.substring(0, 160) + "…" : d));
+            sb.append(String.format(
+                    "%-16s %-16s %6d  %-10s %s%n",
+                    r.host(), r.address(), r.port(), r.state(), d.length() > 160 ? d.substring(0, 160) + "…" : d));
         }
         return sb.toString().stripTrailing();
     }

@@ -34,12 +34,14 @@ final class Service implements AutoCloseable {
     public static Service mock(String host, int n, int basePort, String modelId, String apiKey, int idBase) {
         List<EchoOpenAiServer> ms = new ArrayList<>();
         try {
-            for (int i = 0; i < n; i++) ms.add(new EchoOpenAiServer(host, basePort == 0 ? 0 : basePort + i, idBase + i, modelId, apiKey));
+            for (int i = 0; i < n; i++)
+                ms.add(new EchoOpenAiServer(host, basePort == 0 ? 0 : basePort + i, idBase + i, modelId, apiKey));
         } catch (RuntimeException e) {
             ms.forEach(EchoOpenAiServer::close);
             throw new IllegalArgumentException("cannot start mock-openai on " + host + ": " + e.getMessage());
         }
-        return new Service("mock-openai", ms.stream().map(EchoOpenAiServer::port).toList(), null, ms, null);
+        return new Service(
+                "mock-openai", ms.stream().map(EchoOpenAiServer::port).toList(), null, ms, null);
     }
 
     /** Runs an expanded template in its own session (so stop reaches every child), appending output to {@code log}. */
@@ -49,8 +51,11 @@ final class Service implements AutoCloseable {
             List<String> argv = new ArrayList<>();
             argv.add("setsid");
             argv.addAll(ex.argv());
-            Process p = new ProcessBuilder(argv).directory(workdir.toFile()).redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+            Process p = new ProcessBuilder(argv)
+                    .directory(workdir.toFile())
+                    .redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+                    .start();
             return new Service(ex.template(), ex.ports(), p, List.of(), log);
         } catch (IOException e) {
             throw new IllegalArgumentException("cannot start " + ex.template() + ": " + e.getMessage());
@@ -82,7 +87,9 @@ final class Service implements AutoCloseable {
             process.descendants().forEach(d -> pids.add(d.pid()));
         }
         m.put("pids", pids);
-        m.put("log_paths", log == null ? List.of() : List.of(log.toAbsolutePath().toString()));
+        m.put(
+                "log_paths",
+                log == null ? List.of() : List.of(log.toAbsolutePath().toString()));
         if (process != null && !process.isAlive()) m.put("exit_code", process.exitValue());
         return m;
     }
@@ -119,10 +126,14 @@ final class Service implements AutoCloseable {
 
     private static void signalGroup(String sig, long pid) {
         try {
-            new ProcessBuilder("kill", sig, "--", "-" + pid).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD)
-                    .start().waitFor(5, TimeUnit.SECONDS);
+            new ProcessBuilder("kill", sig, "--", "-" + pid)
+                    .redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                    .start()
+                    .waitFor(5, TimeUnit.SECONDS);
         } catch (IOException | InterruptedException e) {
-            ProcessHandle.of(pid).ifPresent(sig.equals("-KILL") ? ProcessHandle::destroyForcibly : ProcessHandle::destroy);
+            ProcessHandle.of(pid)
+                    .ifPresent(sig.equals("-KILL") ? ProcessHandle::destroyForcibly : ProcessHandle::destroy);
         }
     }
 

@@ -58,7 +58,9 @@ public final class Ssh {
 
     public Result run(Inventory.Host host, String command) {
         try {
-            Process p = new ProcessBuilder(argv(host, command)).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+            Process p = new ProcessBuilder(argv(host, command))
+                    .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                    .start();
             var out = p.getInputStream();
             var err = p.getErrorStream();
             var outF = java.util.concurrent.CompletableFuture.supplyAsync(() -> read(out));

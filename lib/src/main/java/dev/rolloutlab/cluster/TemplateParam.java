@@ -7,16 +7,28 @@ import java.util.regex.Pattern;
  * Executables, classpaths, bind hosts and keys are never request-settable: only the operator's configuration
  * (template file, agent flags, {@code launch --set}) chooses them.
  */
-public record TemplateParam(String name, String defaultValue, boolean requestSettable, Type type, long min, long max, Pattern pattern,
-                            String flag) {
+public record TemplateParam(
+        String name,
+        String defaultValue,
+        boolean requestSettable,
+        Type type,
+        long min,
+        long max,
+        Pattern pattern,
+        String flag) {
     /** A value's type: text checked by a pattern, an integer in a range, or a switch that adds {@code flag} when true. */
-    public enum Type { STRING, INT, FLAG }
+    public enum Type {
+        STRING,
+        INT,
+        FLAG
+    }
 
     /** Values of any parameter: no spaces, quotes or shell syntax, whatever the transport. */
     static final Pattern SAFE_VALUE = Pattern.compile("[A-Za-z0-9._:/@+=,%-]{0,512}");
 
     public TemplateParam {
-        if (type == Type.FLAG && (flag == null || flag.isBlank())) throw new IllegalArgumentException("parameter " + name + ": a flag needs its flag text");
+        if (type == Type.FLAG && (flag == null || flag.isBlank()))
+            throw new IllegalArgumentException("parameter " + name + ": a flag needs its flag text");
         if (pattern == null) pattern = SAFE_VALUE;
     }
 
@@ -54,7 +66,8 @@ public record TemplateParam(String name, String defaultValue, boolean requestSet
                 } catch (NumberFormatException e) {
                     throw new IllegalArgumentException(where + ": expected an integer in [" + min + ", " + max + "]");
                 }
-                if (v < min || v > max) throw new IllegalArgumentException(where + ": expected an integer in [" + min + ", " + max + "]");
+                if (v < min || v > max)
+                    throw new IllegalArgumentException(where + ": expected an integer in [" + min + ", " + max + "]");
                 return Long.toString(v);
             }
             case FLAG -> {
@@ -63,8 +76,10 @@ public record TemplateParam(String name, String defaultValue, boolean requestSet
                 throw new IllegalArgumentException(where + ": expected true or false");
             }
             default -> {
-                if (!SAFE_VALUE.matcher(value).matches() || !pattern.matcher(value).matches()) {
-                    throw new IllegalArgumentException(where + ": has characters or a form this parameter does not allow ("
+                if (!SAFE_VALUE.matcher(value).matches()
+                        || !pattern.matcher(value).matches()) {
+                    throw new IllegalArgumentException(where
+                            + ": has characters or a form this parameter does not allow ("
                             + (pattern == SAFE_VALUE ? "letters, digits and ._:/@+=,%-" : pattern.pattern()) + ")");
                 }
                 return value;

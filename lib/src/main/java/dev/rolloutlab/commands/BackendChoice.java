@@ -2,18 +2,19 @@ package dev.rolloutlab.commands;
 
 import dev.rolloutlab.cluster.Registry;
 import dev.rolloutlab.openai.OpenAiClient;
-import picocli.CommandLine.Option;
-
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import picocli.CommandLine.Option;
 
 /** Where requests go, exactly one of three (a picocli argument group): one URL, a list, or a commander registry. */
 final class BackendChoice {
     @Option(names = "--target", description = "One OpenAI base URL (our serve, the LB, sglang-jax, vLLM, …).")
     String target;
+
     @Option(names = "--backends", split = ",", description = "Several base URLs or host:port.")
     List<String> backends;
+
     @Option(names = "--registry-url", description = "A commander registry; its GET /backends lists the servers.")
     String registryUrl;
 
@@ -37,7 +38,8 @@ final class BackendChoice {
             r.backends().forEach(b -> urls.add(OpenAiClient.normalize(b)));
             model = r.model();
         }
-        if (urls.isEmpty()) throw new Cli.UserError(registryUrl != null ? "the registry lists no backends" : "no backends to send to");
+        if (urls.isEmpty())
+            throw new Cli.UserError(registryUrl != null ? "the registry lists no backends" : "no backends to send to");
         return new Registry.BackendList(true, model, urls, java.util.Map.of());
     }
 

@@ -1,64 +1,119 @@
 package dev.rolloutlab.commands;
 
-import dev.rolloutlab.results.Topology;
-import dev.rolloutlab.results.Connection;
-import dev.rolloutlab.results.Slo;
-import dev.rolloutlab.results.SummaryText;
-import dev.rolloutlab.results.RunFolder;
-import dev.rolloutlab.bench.Target;
-import dev.rolloutlab.bench.LoadGenerator;
-import dev.rolloutlab.bench.Workload;
 import dev.rolloutlab.bench.LengthDist;
+import dev.rolloutlab.bench.LoadGenerator;
+import dev.rolloutlab.bench.Target;
+import dev.rolloutlab.bench.Workload;
 import dev.rolloutlab.openai.CompletionRequest;
 import dev.rolloutlab.openai.OpenAiClient;
 import dev.rolloutlab.openai.ServerProbe;
-import picocli.CommandLine.ArgGroup;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-
+import dev.rolloutlab.results.Connection;
+import dev.rolloutlab.results.RunFolder;
+import dev.rolloutlab.results.Slo;
+import dev.rolloutlab.results.SummaryText;
+import dev.rolloutlab.results.Topology;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /** {@code bench}: an OpenAI load generator with vLLM's metrics, writing a results folder. */
-@Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(
+        name = "bench",
+        mixinStandardHelpOptions = true,
+        sortOptions = false,
         description = "Load-test OpenAI-compatible endpoints; writes requests.jsonl, summary.csv/json and run.json.")
 public final class BenchCommand implements Callable<Integer> {
     @ArgGroup(exclusive = true, multiplicity = "1")
     BackendChoice where;
-    @Option(names = "--routing", defaultValue = "round-robin", description = "Client-side spread over --backends: round-robin or least-outstanding. Default: ${DEFAULT-VALUE}")
+
+    @Option(
+            names = "--routing",
+            defaultValue = "round-robin",
+            description =
+                    "Client-side spread over --backends: round-robin or least-outstanding. Default: ${DEFAULT-VALUE}")
     String routing;
+
     @Option(names = "--api-key", description = "Bearer key for the targets.")
     String apiKey;
-    @Option(names = "--model", description = "Model name to send. Default: the one model the first target serves (/v1/models).")
+
+    @Option(
+            names = "--model",
+            description = "Model name to send. Default: the one model the first target serves (/v1/models).")
     String model;
-    @Option(names = "--endpoint", defaultValue = "completions", description = "completions, chat or auto (probe once; chat when completions is missing). Default: ${DEFAULT-VALUE}")
+
+    @Option(
+            names = "--endpoint",
+            defaultValue = "completions",
+            description =
+                    "completions, chat or auto (probe once; chat when completions is missing). Default: ${DEFAULT-VALUE}")
     String endpoint;
-    @Option(names = "--dataset", description = "JSONL of {\"prompt\":…} or {\"messages\":[…]} lines instead of synthetic prompts.")
+
+    @Option(
+            names = "--dataset",
+            description = "JSONL of {\"prompt\":…} or {\"messages\":[…]} lines instead of synthetic prompts.")
     Path dataset;
-    @Option(names = "--num-prompts", defaultValue = "100", description = "Requests to send (0 with --duration: until time is up). Default: ${DEFAULT-VALUE}")
+
+    @Option(
+            names = "--num-prompts",
+            defaultValue = "100",
+            description = "Requests to send (0 with --duration: until time is up). Default: ${DEFAULT-VALUE}")
     int numPrompts;
+
     @Option(names = "--duration", description = "Stop scheduling after this many seconds.")
     Double durationSec;
-    @Option(names = "--input-len", defaultValue = "64", description = "Synthetic prompt length: N, uniform:A:B or normal:MEAN:STD. Default: ${DEFAULT-VALUE}")
+
+    @Option(
+            names = "--input-len",
+            defaultValue = "64",
+            description = "Synthetic prompt length: N, uniform:A:B or normal:MEAN:STD. Default: ${DEFAULT-VALUE}")
     String inputLen;
-    @Option(names = "--max-tokens", defaultValue = "32", description = "max_tokens per request. Default: ${DEFAULT-VALUE}")
+
+    @Option(
+            names = "--max-tokens",
+            defaultValue = "32",
+            description = "max_tokens per request. Default: ${DEFAULT-VALUE}")
     int maxTokens;
-    @Option(names = "--output-len", description = "Draw max_tokens per request from N, uniform:A:B or normal:MEAN:STD instead.")
+
+    @Option(
+            names = "--output-len",
+            description = "Draw max_tokens per request from N, uniform:A:B or normal:MEAN:STD instead.")
     String outputLen;
-    @Option(names = "--n-samples", defaultValue = "1", description = "Samples per prompt (n), as one GRPO group. Default: ${DEFAULT-VALUE}")
+
+    @Option(
+            names = "--n-samples",
+            defaultValue = "1",
+            description = "Samples per prompt (n), as one GRPO group. Default: ${DEFAULT-VALUE}")
     int nSamples;
+
     @Option(names = "--temperature", defaultValue = "1.0", description = "Default: ${DEFAULT-VALUE}")
     double temperature;
-    @Option(names = "--seed", defaultValue = "0", description = "Seeds prompts, arrivals and per-request sampling seeds. Default: ${DEFAULT-VALUE}")
+
+    @Option(
+            names = "--seed",
+            defaultValue = "0",
+            description = "Seeds prompts, arrivals and per-request sampling seeds. Default: ${DEFAULT-VALUE}")
     long seed;
-    @Option(names = "--ignore-eos", negatable = true, defaultValue = "true", fallbackValue = "true", description = "Generate exactly max_tokens (default on).")
+
+    @Option(
+            names = "--ignore-eos",
+            negatable = true,
+            defaultValue = "true",
+            fallbackValue = "true",
+            description = "Generate exactly max_tokens (default on).")
     boolean ignoreEos;
-    @Option(names = "--vocab-size", defaultValue = "1000", description = "Synthetic completions prompts use token ids below this. Default: ${DEFAULT-VALUE}")
+
+    @Option(
+            names = "--vocab-size",
+            defaultValue = "1000",
+            description = "Synthetic completions prompts use token ids below this. Default: ${DEFAULT-VALUE}")
     int vocabSize;
+
     @ArgGroup(exclusive = true, multiplicity = "1")
     LoadShape load;
 
@@ -66,42 +121,85 @@ public final class BenchCommand implements Callable<Integer> {
     static final class LoadShape {
         @Option(names = "--concurrency", description = "Closed loop: keep C requests in flight.")
         Integer concurrency;
+
         @Option(names = "--rate", description = "Open loop: R requests per second.")
         Double rate;
     }
-    @Option(names = "--arrivals", defaultValue = "poisson", description = "Open-loop arrivals: poisson or constant. Default: ${DEFAULT-VALUE}")
+
+    @Option(
+            names = "--arrivals",
+            defaultValue = "poisson",
+            description = "Open-loop arrivals: poisson or constant. Default: ${DEFAULT-VALUE}")
     String arrivals;
-    @Option(names = "--max-concurrency", defaultValue = "0", description = "Open loop: cap on requests in flight (0 = none). Default: ${DEFAULT-VALUE}")
+
+    @Option(
+            names = "--max-concurrency",
+            defaultValue = "0",
+            description = "Open loop: cap on requests in flight (0 = none). Default: ${DEFAULT-VALUE}")
     int maxConcurrency;
-    @Option(names = "--warmup", defaultValue = "2", description = "Unrecorded requests sent first. Default: ${DEFAULT-VALUE}")
+
+    @Option(
+            names = "--warmup",
+            defaultValue = "2",
+            description = "Unrecorded requests sent first. Default: ${DEFAULT-VALUE}")
     int warmup;
-    @Option(names = "--stream", negatable = true, defaultValue = "true", fallbackValue = "true", description = "Stream (SSE) for TTFT and ITL (default on).")
+
+    @Option(
+            names = "--stream",
+            negatable = true,
+            defaultValue = "true",
+            fallbackValue = "true",
+            description = "Stream (SSE) for TTFT and ITL (default on).")
     boolean stream;
-    @Option(names = "--keep-alive", negatable = true, defaultValue = "true", fallbackValue = "true",
-            description = "Pooled keep-alive connections (default), or --no-keep-alive: Connection: close, a new connection per request.")
+
+    @Option(
+            names = "--keep-alive",
+            negatable = true,
+            defaultValue = "true",
+            fallbackValue = "true",
+            description =
+                    "Pooled keep-alive connections (default), or --no-keep-alive: Connection: close, a new connection per request.")
     boolean keepAlive;
-    @Option(names = "--pool-size", defaultValue = "64", description = "Idle connections kept per client. Default: ${DEFAULT-VALUE}")
+
+    @Option(
+            names = "--pool-size",
+            defaultValue = "64",
+            description = "Idle connections kept per client. Default: ${DEFAULT-VALUE}")
     int poolSize;
-    @Option(names = "--timeout-sec", defaultValue = "300", description = "Per-request timeout. Default: ${DEFAULT-VALUE}")
+
+    @Option(
+            names = "--timeout-sec",
+            defaultValue = "300",
+            description = "Per-request timeout. Default: ${DEFAULT-VALUE}")
     int timeoutSec;
+
     @Option(names = "--goodput", description = "SLOs for goodput, e.g. ttft:500,tpot:50 (ms).")
     String goodput;
-    @Option(names = "--topology", description = "What the targets are, written into the records: http1 (one server), httpN (this client "
-            + "spreads requests over several) or lb (a balancer). Default: http1 for one target, httpN for several.")
+
+    @Option(
+            names = "--topology",
+            description =
+                    "What the targets are, written into the records: http1 (one server), httpN (this client "
+                            + "spreads requests over several) or lb (a balancer). Default: http1 for one target, httpN for several.")
     Topology topology;
+
     @Option(names = "--out", description = "Results folder. Default: results/<timestamp>-bench.")
     Path out;
 
     @Override
     public Integer call() throws Exception {
-        if (load.concurrency != null && load.concurrency < 1) throw new Cli.UserError("--concurrency must be at least 1");
+        if (load.concurrency != null && load.concurrency < 1)
+            throw new Cli.UserError("--concurrency must be at least 1");
         if (load.rate != null && !(load.rate > 0)) throw new Cli.UserError("--rate must be > 0");
         Integer concurrency = load.concurrency;
         Double rate = load.rate;
-        if (!List.of("chat", "completions", "auto").contains(endpoint)) throw new Cli.UserError("--endpoint " + endpoint + ": expected completions, chat or auto");
+        if (!List.of("chat", "completions", "auto").contains(endpoint))
+            throw new Cli.UserError("--endpoint " + endpoint + ": expected completions, chat or auto");
         List<String> urls = where.resolve().backends();
         var http = OpenAiClient.http(poolSize, Duration.ofSeconds(timeoutSec));
-        List<OpenAiClient> clients = urls.stream().map(u -> new OpenAiClient(http, u, apiKey, keepAlive)).toList();
+        List<OpenAiClient> clients = urls.stream()
+                .map(u -> new OpenAiClient(http, u, apiKey, keepAlive))
+                .toList();
         String m;
         try {
             m = model != null ? model : ServerProbe.servedModel(clients.get(0));
@@ -114,23 +212,50 @@ public final class BenchCommand implements Callable<Integer> {
             default -> ServerProbe.detectEndpoint(clients.get(0), m);
         };
         if (endpoint.equals("auto")) System.err.println("bench: endpoint " + ep.path + " (auto)");
-        Workload.Sampling s = new Workload.Sampling(ep, m, maxTokens, outputLen == null ? null : LengthDist.parse(outputLen, "--output-len"),
-                temperature, seed, nSamples, stream, ignoreEos);
-        Workload w = dataset != null ? Workload.fromJsonl(dataset, s)
-                : Workload.synthetic(Math.max(numPrompts, 1), LengthDist.parse(inputLen, "--input-len"), s, vocabSize, seed);
+        Workload.Sampling s = new Workload.Sampling(
+                ep,
+                m,
+                maxTokens,
+                outputLen == null ? null : LengthDist.parse(outputLen, "--output-len"),
+                temperature,
+                seed,
+                nSamples,
+                stream,
+                ignoreEos);
+        Workload w = dataset != null
+                ? Workload.fromJsonl(dataset, s)
+                : Workload.synthetic(
+                        Math.max(numPrompts, 1), LengthDist.parse(inputLen, "--input-len"), s, vocabSize, seed);
         Connection connection = keepAlive ? Connection.KEEP_ALIVE : Connection.CLOSE;
-        if (topology != null && topology.inProcess()) throw new Cli.UserError("--topology " + topology + ": bench sends HTTP; use http1, httpN or lb");
+        if (topology != null && topology.inProcess())
+            throw new Cli.UserError("--topology " + topology + ": bench sends HTTP; use http1, httpN or lb");
         Topology t = topology != null ? topology : urls.size() == 1 ? Topology.HTTP1 : Topology.HTTP_N;
-        LoadGenerator.Options o = new LoadGenerator.Options(t, connection, concurrency == null ? 0 : concurrency,
-                rate == null ? 0 : rate, arrivals.equals("constant") ? LoadGenerator.Arrivals.CONSTANT : LoadGenerator.Arrivals.POISSON,
-                maxConcurrency, numPrompts, durationSec == null ? null : Duration.ofMillis((long) (durationSec * 1000)), warmup, seed,
-                routing.equals("least-outstanding") ? LoadGenerator.Routing.LEAST_OUTSTANDING : LoadGenerator.Routing.ROUND_ROBIN,
-                goodput == null ? Slo.NONE : Slo.parse(goodput), System.err);
+        LoadGenerator.Options o = new LoadGenerator.Options(
+                t,
+                connection,
+                concurrency == null ? 0 : concurrency,
+                rate == null ? 0 : rate,
+                arrivals.equals("constant") ? LoadGenerator.Arrivals.CONSTANT : LoadGenerator.Arrivals.POISSON,
+                maxConcurrency,
+                numPrompts,
+                durationSec == null ? null : Duration.ofMillis((long) (durationSec * 1000)),
+                warmup,
+                seed,
+                routing.equals("least-outstanding")
+                        ? LoadGenerator.Routing.LEAST_OUTSTANDING
+                        : LoadGenerator.Routing.ROUND_ROBIN,
+                goodput == null ? Slo.NONE : Slo.parse(goodput),
+                System.err);
         LoadGenerator gen = new LoadGenerator(clients.stream().map(Target::http).toList(), w, o);
         RunFolder results = RunFolder.create(out, "bench");
         Interrupts.onInterrupt("bench", () -> gen.stop("interrupted (Ctrl-C)"));
-        System.err.printf("bench: %d target(s), %s, %s, %s -> %s%n", urls.size(), w.name(),
-                concurrency != null ? "concurrency " + concurrency : "rate " + rate + "/s", connection, results.dir());
+        System.err.printf(
+                "bench: %d target(s), %s, %s, %s -> %s%n",
+                urls.size(),
+                w.name(),
+                concurrency != null ? "concurrency " + concurrency : "rate " + rate + "/s",
+                connection,
+                results.dir());
 
         LoadGenerator.Run run = gen.run();
         results.writeRequests(run.records());

@@ -1,7 +1,7 @@
 package dev.rolloutlab.commands;
 
-import dev.rolloutlab.results.Topology;
 import dev.rolloutlab.results.Strategy;
+import dev.rolloutlab.results.Topology;
 import java.io.PrintWriter;
 import picocli.CommandLine;
 
@@ -72,7 +72,8 @@ public final class Cli {
     static Strategy strategy(String name) {
         Strategy s = Strategy.parse(name);
         if (Strategy.isFormerName(name)) {
-            System.err.println("warning: strategy '" + name + "' is now called '" + s.wire() + "'; the old name goes in the next release");
+            System.err.println("warning: strategy '" + name + "' is now called '" + s.wire()
+                    + "'; the old name goes in the next release");
         }
         return s;
     }

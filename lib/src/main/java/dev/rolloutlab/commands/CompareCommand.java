@@ -1,81 +1,158 @@
 package dev.rolloutlab.commands;
 
-import java.util.ArrayList;
-import dev.rolloutlab.results.Topology;
-import dev.rolloutlab.results.Strategy;
 import dev.rolloutlab.compare.Compare;
 import dev.rolloutlab.compare.CompareConfig;
-import dev.rolloutlab.results.RunFolder;
-import dev.rolloutlab.results.SummaryText;
 import dev.rolloutlab.report.Report;
+import dev.rolloutlab.results.RunFolder;
+import dev.rolloutlab.results.Strategy;
+import dev.rolloutlab.results.SummaryText;
+import dev.rolloutlab.results.Topology;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-import java.nio.file.Path;
-import java.util.List;
-import java.util.concurrent.Callable;
-
 /** {@code compare}: the main job — HTTP fanout vs in-process on one engine and workload, then the report. */
-@Command(name = "compare", mixinStandardHelpOptions = true,
-        description = "Run one workload through inproc, inprocN, http1, httpN and lb (keep-alive and close) in interleaved rounds, "
-                + "then the weight-freshness experiment; write results/<run-id>/ with REPORT.md and plots. No flags = the embedded "
-                + "default (about 5 minutes on 2 cores).")
+@Command(
+        name = "compare",
+        mixinStandardHelpOptions = true,
+        description =
+                "Run one workload through inproc, inprocN, http1, httpN and lb (keep-alive and close) in interleaved rounds, "
+                        + "then the weight-freshness experiment; write results/<run-id>/ with REPORT.md and plots. No flags = the embedded "
+                        + "default (about 5 minutes on 2 cores).")
 public final class CompareCommand implements Callable<Integer> {
     @Option(names = "--quick", description = "Tiny model, small grid, 2 rounds: about a minute.")
     boolean quick;
-    @Option(names = "--full", description = "The default plus in=512 and out=128, a sweep at concurrency 1,4,16,32, 40 requests per cell and round (default 16) and 5 rounds.")
+
+    @Option(
+            names = "--full",
+            description =
+                    "The default plus in=512 and out=128, a sweep at concurrency 1,4,16,32, 40 requests per cell and round (default 16) and 5 rounds.")
     boolean full;
-    @Option(names = "--rounds", description = "Rounds every cell runs (legs interleaved, order rotating each round). Default: 3 (2 with --quick, 5 with --full).")
+
+    @Option(
+            names = "--rounds",
+            description =
+                    "Rounds every cell runs (legs interleaved, order rotating each round). Default: 3 (2 with --quick, 5 with --full).")
     Integer rounds;
-    @Option(names = "--prompt-lens", split = ",", paramLabel = "N", description = "Prompt lengths of the grid, in tokens. Default: 8,128 (with --full 8,128,512).")
+
+    @Option(
+            names = "--prompt-lens",
+            split = ",",
+            paramLabel = "N",
+            description = "Prompt lengths of the grid, in tokens. Default: 8,128 (with --full 8,128,512).")
     List<Integer> promptLens;
-    @Option(names = "--output-lens", split = ",", paramLabel = "N", description = "Output lengths (max_tokens) of the grid. Default: 1,32 (--quick 1,16; --full 1,32,128).")
+
+    @Option(
+            names = "--output-lens",
+            split = ",",
+            paramLabel = "N",
+            description = "Output lengths (max_tokens) of the grid. Default: 1,32 (--quick 1,16; --full 1,32,128).")
     List<Integer> outputLens;
-    @Option(names = "--cell-seconds", description = "Time each leg spends on a cell per round (from the warm-up's rate; cheap cells get more "
-            + "requests, up to 256, never fewer than the grid's minimum). 0: the minimum everywhere. Default: 1 (0.25 with --quick).")
+
+    @Option(
+            names = "--cell-seconds",
+            description =
+                    "Time each leg spends on a cell per round (from the warm-up's rate; cheap cells get more "
+                            + "requests, up to 256, never fewer than the grid's minimum). 0: the minimum everywhere. Default: 1 (0.25 with --quick).")
     Double cellSeconds;
-    @Option(names = "--warmup-max-sec", description = "The first leg on each process (this JVM, serve, the LB) keeps warming until its throughput "
-            + "stops rising, for at most this long; 0: a fixed warm-up. Default: 60 (0 with --quick and --fleet).")
+
+    @Option(
+            names = "--warmup-max-sec",
+            description =
+                    "The first leg on each process (this JVM, serve, the LB) keeps warming until its throughput "
+                            + "stops rising, for at most this long; 0: a fixed warm-up. Default: 60 (0 with --quick and --fleet).")
     Double warmupMaxSec;
-    @Option(names = "--until-ci", paramLabel = "PCT", description = "After --rounds, add rounds until every headline 95 %% interval "
-            + "(mean e2el, output throughput) is within ±PCT %% of its estimate, or --max-rounds is reached.")
+
+    @Option(
+            names = "--until-ci",
+            paramLabel = "PCT",
+            description = "After --rounds, add rounds until every headline 95 %% interval "
+                    + "(mean e2el, output throughput) is within ±PCT %% of its estimate, or --max-rounds is reached.")
     Double untilCi;
+
     @Option(names = "--max-rounds", defaultValue = "10", description = "Cap for --until-ci. Default: ${DEFAULT-VALUE}")
     int maxRounds;
-    @Option(names = "--test-serve-delay-ms", hidden = true, description = "Test only: serve adds this delay to every request.")
+
+    @Option(
+            names = "--test-serve-delay-ms",
+            hidden = true,
+            description = "Test only: serve adds this delay to every request.")
     int serveDelayMs;
+
     @Option(names = "--topologies", split = ",", description = "Subset of ${COMPLETION-CANDIDATES}. Default: all.")
     List<Topology> topologies;
-    @Option(names = "--strategies", split = ",", description = "Weight-update strategies: inproc-swap, http-push-all, http-push-atomic "
-            + "(stage everywhere, then commit), http-delta, http-delta-atomic (sparse deltas), http-push-rolling, http-reload, http-restart; "
-            + "on a --fleet: inproc-swap, http-push-all, http-push-rolling, http-push-tree, http-storage-pull; or none. Default: all that run.")
+
+    @Option(
+            names = "--strategies",
+            split = ",",
+            description =
+                    "Weight-update strategies: inproc-swap, http-push-all, http-push-atomic "
+                            + "(stage everywhere, then commit), http-delta, http-delta-atomic (sparse deltas), http-push-rolling, http-reload, http-restart; "
+                            + "on a --fleet: inproc-swap, http-push-all, http-push-rolling, http-push-tree, http-storage-pull; or none. Default: all that run.")
     List<String> strategies;
-    @Option(names = "--changed-fraction", description = "Fraction of weight elements one simulated training step changes; deltas pay "
-            + "when it is small. Default: 0.045 (4.5 %, as measured in RL runs, vime #392).")
+
+    @Option(
+            names = "--changed-fraction",
+            description = "Fraction of weight elements one simulated training step changes; deltas pay "
+                    + "when it is small. Default: 0.045 (4.5 %, as measured in RL runs, vime #392).")
     Double changedFraction;
-    @Option(names = "--num-servers", description = "Engines for inprocN, and ports (one engine each) for httpN and lb. Default: 4 (2 with --quick).")
+
+    @Option(
+            names = "--num-servers",
+            description =
+                    "Engines for inprocN, and ports (one engine each) for httpN and lb. Default: 4 (2 with --quick).")
     Integer numServers;
+
     @Mixin
     ModelChoice model;
+
     @Option(names = "--concurrency", description = "Requests in flight per leg. Default: 4.")
     Integer concurrency;
-    @Option(names = "--targets", split = ",", description = "Run the HTTP legs against these external OpenAI servers instead of starting our own.")
+
+    @Option(
+            names = "--targets",
+            split = ",",
+            description = "Run the HTTP legs against these external OpenAI servers instead of starting our own.")
     List<String> targets;
-    @Option(names = "--endpoint", defaultValue = "auto", description = "completions, chat or auto (completions for our servers; "
-            + "for --targets, probe once and use chat when completions is missing). Default: ${DEFAULT-VALUE}")
+
+    @Option(
+            names = "--endpoint",
+            defaultValue = "auto",
+            description = "completions, chat or auto (completions for our servers; "
+                    + "for --targets, probe once and use chat when completions is missing). Default: ${DEFAULT-VALUE}")
     String endpoint;
-    @Option(names = "--fleet", description = "sim:HOSTSxPORTS: run the HTTP legs and the freshness experiment on simulated hosts (network "
-            + "namespaces, shaped links, serve --engine sim; needs root), the in-process legs on the same timing model.")
+
+    @Option(
+            names = "--fleet",
+            description =
+                    "sim:HOSTSxPORTS: run the HTTP legs and the freshness experiment on simulated hosts (network "
+                            + "namespaces, shaped links, serve --engine sim; needs root), the in-process legs on the same timing model.")
     String fleet;
+
     @Mixin
     WeightScale weights;
-    @Option(names = "--freshness-steps", description = "Training steps per freshness strategy. Default: 3 (2 with --quick, 5 with --full).")
+
+    @Option(
+            names = "--freshness-steps",
+            description = "Training steps per freshness strategy. Default: 3 (2 with --quick, 5 with --full).")
     Integer freshnessSteps;
-    @Option(names = "--profile", defaultValue = "rollout-lab-small-2core", description = "Timing profile of --fleet. Default: ${DEFAULT-VALUE}")
+
+    @Option(
+            names = "--profile",
+            defaultValue = "rollout-lab-small-2core",
+            description = "Timing profile of --fleet. Default: ${DEFAULT-VALUE}")
     String profile;
-    @Option(names = "--link", defaultValue = "cross-zone", description = "Link profile of --fleet (see sim sweep --help). Default: ${DEFAULT-VALUE}")
+
+    @Option(
+            names = "--link",
+            defaultValue = "cross-zone",
+            description = "Link profile of --fleet (see sim sweep --help). Default: ${DEFAULT-VALUE}")
     String link;
+
     @Option(names = "--out", description = "Results folder. Default: results/<timestamp>-compare.")
     Path out;
 
@@ -98,10 +175,12 @@ public final class CompareCommand implements Callable<Integer> {
             if (!(untilCi > 0)) throw new Cli.UserError("--until-ci must be a percentage above 0, e.g. --until-ci 5");
             b.untilCi(untilCi, maxRounds);
         }
-        if (serveDelayMs < 0 || serveDelayMs > 10_000) throw new Cli.UserError("--test-serve-delay-ms must be in [0, 10000]");
+        if (serveDelayMs < 0 || serveDelayMs > 10_000)
+            throw new Cli.UserError("--test-serve-delay-ms must be in [0, 10000]");
         b.serveDelayMs(serveDelayMs);
         if (changedFraction != null) {
-            if (!(changedFraction > 0 && changedFraction <= 1)) throw new Cli.UserError("--changed-fraction must be in (0, 1], e.g. 0.045; got " + changedFraction);
+            if (!(changedFraction > 0 && changedFraction <= 1))
+                throw new Cli.UserError("--changed-fraction must be in (0, 1], e.g. 0.045; got " + changedFraction);
             b.changedFraction(changedFraction);
         }
         if (freshnessSteps != null) b.freshnessSteps(freshnessSteps);
@@ -116,8 +195,10 @@ public final class CompareCommand implements Callable<Integer> {
                 } catch (IllegalArgumentException e) {
                     throw new Cli.UserError("--strategies: " + e.getMessage() + " or none");
                 }
-                if (!known.contains(one)) throw new Cli.UserError("--strategies: " + one + " does not run " + (fleet != null ? "on a --fleet" : "on compare's own servers")
-                        + " (choose from " + known.stream().map(Strategy::wire).toList() + " or none)");
+                if (!known.contains(one))
+                    throw new Cli.UserError("--strategies: " + one + " does not run "
+                            + (fleet != null ? "on a --fleet" : "on compare's own servers") + " (choose from "
+                            + known.stream().map(Strategy::wire).toList() + " or none)");
                 s.add(one);
             }
             b.strategies(s);
@@ -135,14 +216,22 @@ public final class CompareCommand implements Callable<Integer> {
                 int[] hp = dev.rolloutlab.sim.Fleet.parse(fleet);
                 var t = dev.rolloutlab.sim.Profile.load(profile).model();
                 var l = dev.rolloutlab.sim.LinkProfile.parse(link);
-                if (model.model != null) throw new Cli.UserError("--fleet serves a simulated model; --model does not apply");
+                if (model.model != null)
+                    throw new Cli.UserError("--fleet serves a simulated model; --model does not apply");
                 weights.check();
-                // ids inside the simulated hosts' vocabulary; simulated servers are small C1 JVMs, a long JIT warm-up buys nothing
-                b.fleet(fleet, t).numServers(hp[0] * hp[1]).shape("tiny").jitWarmup(200).steadyWarmupSeconds(warmupMaxSec == null ? 0 : warmupMaxSec);
+                // ids inside the simulated hosts' vocabulary; simulated servers are small C1 JVMs, a long JIT warm-up
+                // buys nothing
+                b.fleet(fleet, t)
+                        .numServers(hp[0] * hp[1])
+                        .shape("tiny")
+                        .jitWarmup(200)
+                        .steadyWarmupSeconds(warmupMaxSec == null ? 0 : warmupMaxSec);
                 if (topologies == null) b.topologies(List.of(Topology.INPROC_N, Topology.HTTP_N, Topology.LB));
                 CompareConfig c = b.build(); // refuse bad flags before any namespace exists
-                var spec = new dev.rolloutlab.sim.Fleet.Spec(hp[0], hp[1], profile, l, weights.bytesScale, weights.modelGb);
-                sim = dev.rolloutlab.sim.Fleet.start(spec, c.strategies().stream().anyMatch(x -> !x.inProcess()), System.err);
+                var spec = new dev.rolloutlab.sim.Fleet.Spec(
+                        hp[0], hp[1], profile, l, weights.bytesScale, weights.modelGb);
+                sim = dev.rolloutlab.sim.Fleet.start(
+                        spec, c.strategies().stream().anyMatch(x -> !x.inProcess()), System.err);
             } catch (IllegalArgumentException e) {
                 throw new Cli.UserError(e.getMessage());
             }
@@ -162,15 +251,19 @@ public final class CompareCommand implements Callable<Integer> {
         }
         RunFolder results = RunFolder.create(out, "compare");
         Compare cmp = new Compare(c, results, System.err).onFleet(sim);
-        System.err.println("compare: " + c.grid() + " run, " + c.rounds() + " round(s), model " + (c.model() != null ? c.model() : c.shape())
-                + " -> " + results.dir());
+        System.err.println("compare: " + c.grid() + " run, " + c.rounds() + " round(s), model "
+                + (c.model() != null ? c.model() : c.shape()) + " -> " + results.dir());
         Interrupts.onInterrupt("compare", () -> cmp.stop("interrupted (Ctrl-C)"));
         long t0 = System.nanoTime();
         Compare.Outcome o = cmp.run();
         results.writeRun(cmp.describe(), o.incomplete(), o.reason());
         Path md = Report.write(results.dir());
-        System.out.println(SummaryText.render(o.summaries().stream().filter(s -> s.round() == 0 && !s.workload().equals("freshness")).toList()));
-        System.out.printf("compare took %.0f s%s%n", (System.nanoTime() - t0) / 1e9, o.incomplete() ? " (INCOMPLETE: " + o.reason() + ")" : "");
+        System.out.println(SummaryText.render(o.summaries().stream()
+                .filter(s -> s.round() == 0 && !s.workload().equals("freshness"))
+                .toList()));
+        System.out.printf(
+                "compare took %.0f s%s%n",
+                (System.nanoTime() - t0) / 1e9, o.incomplete() ? " (INCOMPLETE: " + o.reason() + ")" : "");
         System.out.println("report: " + md);
         System.out.println("results: " + results.dir());
         return o.incomplete() ? (o.reason().startsWith("interrupted") ? Interrupts.EXIT_CODE : 1) : 0;

@@ -6,37 +6,53 @@ import dev.rolloutlab.openai.CompletionRequest;
 import dev.rolloutlab.openai.OpenAiClient;
 import dev.rolloutlab.openai.ServerProbe;
 import dev.rolloutlab.util.Json;
-import picocli.CommandLine.ArgGroup;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /** {@code fanout}: the original fanout client's job — one chat to every backend in parallel, printed in completion order. */
-@Command(name = "fanout", mixinStandardHelpOptions = true,
+@Command(
+        name = "fanout",
+        mixinStandardHelpOptions = true,
         description = "Send one chat request to every backend of a registry (or --backends) in parallel.")
 public final class FanoutCommand implements Callable<Integer> {
     @ArgGroup(exclusive = true, multiplicity = "1")
     BackendChoice where;
+
     @Option(names = "--prompt", defaultValue = "你是谁", description = "Default: ${DEFAULT-VALUE}")
     String prompt;
-    @Option(names = "--model", defaultValue = "", description = "Model name. Default: the registry's model, else the one the first backend serves (/v1/models).")
+
+    @Option(
+            names = "--model",
+            defaultValue = "",
+            description =
+                    "Model name. Default: the registry's model, else the one the first backend serves (/v1/models).")
     String model;
+
     @Option(names = "--max-tokens", defaultValue = "32", description = "Default: ${DEFAULT-VALUE}")
     int maxTokens;
+
     @Option(names = "--temperature", defaultValue = "0.0", description = "Default: ${DEFAULT-VALUE}")
     double temperature;
+
     @Option(names = "--timeout-sec", defaultValue = "120", description = "Default: ${DEFAULT-VALUE}")
     int timeoutSec;
-    @Option(names = "--workers", defaultValue = "8", description = "Requests in flight at once. Default: ${DEFAULT-VALUE}")
+
+    @Option(
+            names = "--workers",
+            defaultValue = "8",
+            description = "Requests in flight at once. Default: ${DEFAULT-VALUE}")
     int workers;
+
     @Option(names = "--api-key", description = "Bearer key for the backends.")
     String apiKey;
+
     @Option(names = "--json", description = "Print one JSON object per backend instead of RESP lines.")
     boolean json;
 
@@ -66,13 +82,17 @@ public final class FanoutCommand implements Callable<Integer> {
                 o.put("error", r.error());
                 System.out.println(Json.write(o));
             } else {
-                System.out.println("RESP backend=" + r.backend() + " status=" + r.status() + String.format(Locale.ROOT, " sec=%.3f", r.seconds())
-                        + " content=" + trim(r.text() != null ? r.text() : r.error()));
+                System.out.println("RESP backend=" + r.backend() + " status=" + r.status()
+                        + String.format(Locale.ROOT, " sec=%.3f", r.seconds()) + " content="
+                        + trim(r.text() != null ? r.text() : r.error()));
             }
             System.out.flush();
         });
-        if (!json) System.out.printf(Locale.ROOT, "DONE backends=%d wall_sec=%.3f%n", list.size(), (System.nanoTime() - w0) / 1e9);
-        List<String> failed = replies.stream().filter(r -> !r.ok()).map(Fanout.Reply::backend).toList();
+        if (!json)
+            System.out.printf(
+                    Locale.ROOT, "DONE backends=%d wall_sec=%.3f%n", list.size(), (System.nanoTime() - w0) / 1e9);
+        List<String> failed =
+                replies.stream().filter(r -> !r.ok()).map(Fanout.Reply::backend).toList();
         if (!failed.isEmpty()) {
             System.err.println("FAILED backends=" + failed);
             return 1;

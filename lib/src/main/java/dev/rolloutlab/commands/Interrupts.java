@@ -1,8 +1,7 @@
 package dev.rolloutlab.commands;
 
-import sun.misc.Signal;
-
 import java.util.concurrent.atomic.AtomicInteger;
+import sun.misc.Signal;
 
 /**
  * Ctrl-C (SIGINT) and SIGTERM for runs that must keep what they measured. The first signal asks the run to stop and
@@ -14,15 +13,15 @@ final class Interrupts {
     /** Exit code of a run stopped by a signal, as a shell reports it (128 + SIGINT). */
     public static final int EXIT_CODE = 130;
 
-    private Interrupts() {
-    }
+    private Interrupts() {}
 
     /** Installs the handlers; {@code stop} runs once, on its own thread, at the first signal. */
     public static void onInterrupt(String what, Runnable stop) {
         AtomicInteger count = new AtomicInteger();
         var handler = (sun.misc.SignalHandler) sig -> {
             if (count.incrementAndGet() == 1) {
-                System.err.println(what + ": stopping on SIG" + sig.getName() + "; writing what was measured (again to quit at once)");
+                System.err.println(what + ": stopping on SIG" + sig.getName()
+                        + "; writing what was measured (again to quit at once)");
                 Thread.ofPlatform().name("interrupt").start(stop);
             } else {
                 Runtime.getRuntime().halt(EXIT_CODE);

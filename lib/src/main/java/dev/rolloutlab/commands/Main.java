@@ -1,18 +1,5 @@
 package dev.rolloutlab.commands;
 
-import dev.rolloutlab.commands.KernelCommand;
-import dev.rolloutlab.commands.ReportCommand;
-import dev.rolloutlab.commands.CompareCommand;
-import dev.rolloutlab.commands.LaunchCommand;
-import dev.rolloutlab.commands.CommanderCommand;
-import dev.rolloutlab.commands.AgentCommand;
-import dev.rolloutlab.commands.LbCommand;
-import dev.rolloutlab.commands.FanoutCommand;
-import dev.rolloutlab.commands.BenchCommand;
-import dev.rolloutlab.commands.WeightsCommand;
-import dev.rolloutlab.commands.ServeCommand;
-import dev.rolloutlab.commands.GenerateCommand;
-import dev.rolloutlab.commands.ModelCommand;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -42,8 +29,7 @@ public final class Main {
         COMMANDS.put("sim", dev.rolloutlab.commands.SimCommand::new);
     }
 
-    private Main() {
-    }
+    private Main() {}
 
     public static void main(String[] args) {
         if (args.length == 0 || !COMMANDS.containsKey(args[0])) {

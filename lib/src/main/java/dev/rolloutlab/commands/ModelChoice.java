@@ -1,14 +1,16 @@
 package dev.rolloutlab.commands;
 
 import dev.rolloutlab.engine.DefaultModels;
-import picocli.CommandLine.Option;
-
 import java.nio.file.Path;
+import picocli.CommandLine.Option;
 
 /** The model an in-process engine loads: a folder, or a built-in shape created on first use. Shared by serve, generate, compare. */
 final class ModelChoice {
-    @Option(names = "--model", description = "Model folder (Hugging Face layout). Default: the built-in model of --shape.")
+    @Option(
+            names = "--model",
+            description = "Model folder (Hugging Face layout). Default: the built-in model of --shape.")
     Path model;
+
     @Option(names = "--shape", description = "Built-in model shape when --model is not given: tiny, small or HxLxV.")
     String shape;
 

@@ -1,20 +1,21 @@
 package dev.rolloutlab.commands;
 
-import dev.rolloutlab.engine.Safetensors;
 import dev.rolloutlab.engine.Checkpoint;
-import dev.rolloutlab.engine.ModelShape;
-import dev.rolloutlab.engine.ModelConfig;
 import dev.rolloutlab.engine.DType;
+import dev.rolloutlab.engine.ModelConfig;
+import dev.rolloutlab.engine.ModelShape;
+import dev.rolloutlab.engine.Safetensors;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.concurrent.Callable;
-
 /** {@code model init|inspect}: create a random-weight checkpoint, or describe one. */
-@Command(name = "model", mixinStandardHelpOptions = true,
+@Command(
+        name = "model",
+        mixinStandardHelpOptions = true,
         description = "Create a random-weight Hugging Face checkpoint, or inspect one.",
         subcommands = {ModelCommand.Init.class, ModelCommand.Inspect.class})
 public final class ModelCommand implements Runnable {
@@ -26,19 +27,35 @@ public final class ModelCommand implements Runnable {
         throw new picocli.CommandLine.ParameterException(spec.commandLine(), "name a subcommand: init or inspect");
     }
 
-    @Command(name = "init", mixinStandardHelpOptions = true,
+    @Command(
+            name = "init",
+            mixinStandardHelpOptions = true,
             description = "Write config.json, model.safetensors and tokenizer.json with random weights.")
     static final class Init implements Callable<Integer> {
-        @Option(names = "--shape", defaultValue = "tiny", description = "tiny, small (stories15M-like) or HxLxV. Default: ${DEFAULT-VALUE}")
+        @Option(
+                names = "--shape",
+                defaultValue = "tiny",
+                description = "tiny, small (stories15M-like) or HxLxV. Default: ${DEFAULT-VALUE}")
         String shape;
+
         @Option(names = "--out", required = true, description = "Folder to write (created if missing).")
         Path out;
-        @Option(names = "--seed", defaultValue = "0", description = "Random seed; the same seed writes the same weights. Default: ${DEFAULT-VALUE}")
+
+        @Option(
+                names = "--seed",
+                defaultValue = "0",
+                description = "Random seed; the same seed writes the same weights. Default: ${DEFAULT-VALUE}")
         long seed;
-        @Option(names = "--arch", defaultValue = "llama", description = "llama or qwen2 (adds q/k/v biases). Default: ${DEFAULT-VALUE}")
+
+        @Option(
+                names = "--arch",
+                defaultValue = "llama",
+                description = "llama or qwen2 (adds q/k/v biases). Default: ${DEFAULT-VALUE}")
         String arch;
+
         @Option(names = "--dtype", defaultValue = "F32", description = "F32, BF16 or F16. Default: ${DEFAULT-VALUE}")
         DType dtype;
+
         @Option(names = "--force", description = "Overwrite a folder that already holds a model.")
         boolean force;
 
@@ -47,21 +64,26 @@ public final class ModelCommand implements Runnable {
             ModelConfig.Architecture a = switch (arch.toLowerCase()) {
                 case "llama" -> ModelConfig.Architecture.LLAMA;
                 case "qwen2" -> ModelConfig.Architecture.QWEN2;
-                default -> throw new dev.rolloutlab.commands.Cli.UserError("--arch " + arch + ": expected llama or qwen2");
+                default ->
+                    throw new dev.rolloutlab.commands.Cli.UserError("--arch " + arch + ": expected llama or qwen2");
             };
             ModelConfig config = ModelShape.parse(shape, a);
             if (Files.exists(out.resolve("config.json")) && !force) {
-                throw new dev.rolloutlab.commands.Cli.UserError(out + " already holds a model; pass --force to overwrite it");
+                throw new dev.rolloutlab.commands.Cli.UserError(
+                        out + " already holds a model; pass --force to overwrite it");
             }
             long t0 = System.nanoTime();
             Checkpoint.init(config, out, seed, dtype);
-            System.err.printf("wrote %s (%s, shape %s, seed %d, %s) in %.1f s%n", out, a.hfName, shape, seed, dtype,
-                    (System.nanoTime() - t0) / 1e9);
+            System.err.printf(
+                    "wrote %s (%s, shape %s, seed %d, %s) in %.1f s%n",
+                    out, a.hfName, shape, seed, dtype, (System.nanoTime() - t0) / 1e9);
             return 0;
         }
     }
 
-    @Command(name = "inspect", mixinStandardHelpOptions = true,
+    @Command(
+            name = "inspect",
+            mixinStandardHelpOptions = true,
             description = "Print architecture, parameter count, dtype and the weights checksum.")
     static final class Inspect implements Callable<Integer> {
         @Parameters(paramLabel = "DIR", description = "A model folder.")
@@ -72,9 +94,16 @@ public final class ModelCommand implements Runnable {
             Checkpoint c = Checkpoint.load(dir);
             ModelConfig m = c.config();
             System.out.println("architecture: " + m.architecture().hfName);
-            System.out.printf("shape: hidden=%d layers=%d heads=%d kv_heads=%d head_dim=%d intermediate=%d vocab=%d context=%d%n",
-                    m.hiddenSize(), m.numLayers(), m.numHeads(), m.numKvHeads(), m.headDim(), m.intermediateSize(),
-                    m.vocabSize(), m.maxPositions());
+            System.out.printf(
+                    "shape: hidden=%d layers=%d heads=%d kv_heads=%d head_dim=%d intermediate=%d vocab=%d context=%d%n",
+                    m.hiddenSize(),
+                    m.numLayers(),
+                    m.numHeads(),
+                    m.numKvHeads(),
+                    m.headDim(),
+                    m.intermediateSize(),
+                    m.vocabSize(),
+                    m.maxPositions());
             System.out.println("tied_embeddings: " + m.tieWordEmbeddings());
             System.out.println("parameters: " + c.weights().parameterCount());
             System.out.println("dtype: " + storedDtype(dir));
@@ -85,8 +114,11 @@ public final class ModelCommand implements Runnable {
 
         private static String storedDtype(Path dir) {
             try (var files = Files.list(dir)) {
-                return files.filter(p -> p.toString().endsWith(".safetensors")).sorted()
-                        .flatMap(p -> Safetensors.dtypes(p).stream()).distinct().map(Enum::name)
+                return files.filter(p -> p.toString().endsWith(".safetensors"))
+                        .sorted()
+                        .flatMap(p -> Safetensors.dtypes(p).stream())
+                        .distinct()
+                        .map(Enum::name)
                         .collect(java.util.stream.Collectors.joining(","));
             } catch (java.io.IOException e) {
                 return "unknown";

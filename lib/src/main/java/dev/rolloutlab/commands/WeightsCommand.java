@@ -1,28 +1,35 @@
 package dev.rolloutlab.commands;
 
+import dev.rolloutlab.cluster.FleetUpdate;
+import dev.rolloutlab.cluster.Registry;
 import dev.rolloutlab.engine.Checkpoint;
 import dev.rolloutlab.engine.DType;
 import dev.rolloutlab.engine.Safetensors;
 import dev.rolloutlab.openai.OpenAiClient;
-import dev.rolloutlab.cluster.FleetUpdate;
-import dev.rolloutlab.cluster.Registry;
-import picocli.CommandLine.ArgGroup;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.ParentCommand;
-
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
 
 /** {@code weights}: the admin client for the weight endpoints of one server or of every backend in a registry. */
-@Command(name = "weights", mixinStandardHelpOptions = true,
-        description = "Weight admin client: checksum, status, perturb, reload, update, against --base-url or every backend of --registry-url.",
-        subcommands = {WeightsCommand.Checksum.class, WeightsCommand.Status.class, WeightsCommand.Perturb.class,
-                WeightsCommand.Reload.class, WeightsCommand.Update.class})
+@Command(
+        name = "weights",
+        mixinStandardHelpOptions = true,
+        description =
+                "Weight admin client: checksum, status, perturb, reload, update, against --base-url or every backend of --registry-url.",
+        subcommands = {
+            WeightsCommand.Checksum.class,
+            WeightsCommand.Status.class,
+            WeightsCommand.Perturb.class,
+            WeightsCommand.Reload.class,
+            WeightsCommand.Update.class
+        })
 public final class WeightsCommand implements Runnable {
     @ArgGroup(exclusive = true, multiplicity = "1")
     Servers servers;
@@ -31,26 +38,39 @@ public final class WeightsCommand implements Runnable {
     static final class Servers {
         @Option(names = "--base-url", description = "One server, e.g. http://127.0.0.1:31000.")
         String baseUrl;
-        @Option(names = "--registry-url", description = "A commander registry; the command runs on every backend it lists.")
+
+        @Option(
+                names = "--registry-url",
+                description = "A commander registry; the command runs on every backend it lists.")
         String registryUrl;
     }
+
     @Option(names = "--admin-token", description = "Admin token of the servers.")
     String adminToken;
+
     @Option(names = "--admin-token-file", description = "File holding the admin token.")
     Path adminTokenFile;
-    @Option(names = "--timeout-sec", defaultValue = "600", description = "Per-request timeout. Default: ${DEFAULT-VALUE}")
+
+    @Option(
+            names = "--timeout-sec",
+            defaultValue = "600",
+            description = "Per-request timeout. Default: ${DEFAULT-VALUE}")
     int timeoutSec;
+
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
     @Override
     public void run() {
-        throw new picocli.CommandLine.ParameterException(spec.commandLine(), "name a subcommand: checksum, status, perturb, reload or update");
+        throw new picocli.CommandLine.ParameterException(
+                spec.commandLine(), "name a subcommand: checksum, status, perturb, reload or update");
     }
 
     List<String> targets() {
         if (servers.baseUrl != null) return List.of(OpenAiClient.normalize(servers.baseUrl));
-        return Registry.fetchBackends(servers.registryUrl, Duration.ofSeconds(10)).backends().stream().map(OpenAiClient::normalize).toList();
+        return Registry.fetchBackends(servers.registryUrl, Duration.ofSeconds(10)).backends().stream()
+                .map(OpenAiClient::normalize)
+                .toList();
     }
 
     Map<String, String> headers() {
@@ -66,7 +86,8 @@ public final class WeightsCommand implements Runnable {
         for (String url : targets()) {
             OpenAiClient.Exchange x = call.apply(new OpenAiClient(http, url, null, true), h);
             ok &= x.ok();
-            System.out.println(url + " " + x.status() + " " + (x.error() != null ? x.error() : x.body().trim()));
+            System.out.println(url + " " + x.status() + " "
+                    + (x.error() != null ? x.error() : x.body().trim()));
         }
         return ok ? 0 : 1;
     }
@@ -91,14 +112,20 @@ public final class WeightsCommand implements Runnable {
         }
     }
 
-    @Command(name = "perturb", mixinStandardHelpOptions = true, description = "POST /admin/perturb_weights: seeded noise on the first tensors.")
+    @Command(
+            name = "perturb",
+            mixinStandardHelpOptions = true,
+            description = "POST /admin/perturb_weights: seeded noise on the first tensors.")
     static final class Perturb implements Callable<Integer> {
         @ParentCommand
         WeightsCommand parent;
+
         @Option(names = "--seed", defaultValue = "0")
         long seed;
+
         @Option(names = "--scale", defaultValue = "1e-3")
         double scale;
+
         @Option(names = "--num-leaves", description = "How many tensors, in checkpoint order. Default: all.")
         Integer numLeaves;
 
@@ -111,10 +138,14 @@ public final class WeightsCommand implements Runnable {
         }
     }
 
-    @Command(name = "reload", mixinStandardHelpOptions = true, description = "POST /admin/reload_weights: load weights from a folder on the server's host.")
+    @Command(
+            name = "reload",
+            mixinStandardHelpOptions = true,
+            description = "POST /admin/reload_weights: load weights from a folder on the server's host.")
     static final class Reload implements Callable<Integer> {
         @ParentCommand
         WeightsCommand parent;
+
         @Option(names = "--model-path", required = true, description = "Model folder as the server sees it.")
         String modelPath;
 
@@ -123,24 +154,44 @@ public final class WeightsCommand implements Runnable {
         }
     }
 
-    @Command(name = "update", mixinStandardHelpOptions = true, description = "Push a local folder's tensors to every server "
-            + "(POST /admin/update_weights), or with --atomic as a transaction: stage on all, commit only if all staged.")
+    @Command(
+            name = "update",
+            mixinStandardHelpOptions = true,
+            description =
+                    "Push a local folder's tensors to every server "
+                            + "(POST /admin/update_weights), or with --atomic as a transaction: stage on all, commit only if all staged.")
     static final class Update implements Callable<Integer> {
         @ParentCommand
         WeightsCommand parent;
+
         @Option(names = "--from", required = true, description = "Local model folder whose *.safetensors are pushed.")
         Path from;
-        @Option(names = "--atomic", description = "Stage on every server (checksummed, old weights keep serving), then commit everywhere; "
-                + "a failed stage aborts everywhere and names the server.")
+
+        @Option(
+                names = "--atomic",
+                description = "Stage on every server (checksummed, old weights keep serving), then commit everywhere; "
+                        + "a failed stage aborts everywhere and names the server.")
         boolean atomic;
-        @Option(names = "--delta-from", paramLabel = "DIR", description = "Send only the elements that differ from this folder (the weights "
-                + "the servers hold now) as a sparse delta; a server on another version refuses it with 409.")
+
+        @Option(
+                names = "--delta-from",
+                paramLabel = "DIR",
+                description = "Send only the elements that differ from this folder (the weights "
+                        + "the servers hold now) as a sparse delta; a server on another version refuses it with 409.")
         Path deltaFrom;
-        @Option(names = "--base-version", description = "The version the servers must be on (default: with --delta-from, the version they report).")
+
+        @Option(
+                names = "--base-version",
+                description =
+                        "The version the servers must be on (default: with --delta-from, the version they report).")
         Long baseVersion;
-        @Option(names = "--drain", paramLabel = "MS", description = "Before each server swaps, let its requests in flight finish for up to MS "
-                + "milliseconds (it takes no new ones meanwhile), then abort the rest, so no request spans two versions. "
-                + "Reports the time to quiesce and the tokens thrown away.")
+
+        @Option(
+                names = "--drain",
+                paramLabel = "MS",
+                description = "Before each server swaps, let its requests in flight finish for up to MS "
+                        + "milliseconds (it takes no new ones meanwhile), then abort the rest, so no request spans two versions. "
+                        + "Reports the time to quiesce and the tokens thrown away.")
         Long drainMs;
 
         public Integer call() {
@@ -148,31 +199,63 @@ public final class WeightsCommand implements Runnable {
             List<String> urls = parent.targets();
             if (urls.isEmpty()) throw new Cli.UserError("no servers: the registry lists no backends");
             Long base = baseVersion;
-            if (drainMs != null && drainMs < 0) throw new Cli.UserError("--drain must be 0 or more milliseconds, got " + drainMs);
+            if (drainMs != null && drainMs < 0)
+                throw new Cli.UserError("--drain must be 0 or more milliseconds, got " + drainMs);
             Duration drain = drainMs == null ? null : Duration.ofMillis(drainMs);
             byte[] body;
             if (deltaFrom != null) {
                 if (base == null) base = fleetVersion(http, urls);
-                dev.rolloutlab.engine.SparseDelta d = dev.rolloutlab.engine.SparseDelta.between(base, Checkpoint.readTensors(deltaFrom), Checkpoint.readTensors(from));
+                dev.rolloutlab.engine.SparseDelta d = dev.rolloutlab.engine.SparseDelta.between(
+                        base, Checkpoint.readTensors(deltaFrom), Checkpoint.readTensors(from));
                 body = d.toBytes();
-                System.err.printf("pushing a sparse delta: %,d changed elements in %d tensors, %.1f MB, on version %d%n", d.elements(), d.tensors().size(), body.length / 1e6, base);
+                System.err.printf(
+                        "pushing a sparse delta: %,d changed elements in %d tensors, %.1f MB, on version %d%n",
+                        d.elements(), d.tensors().size(), body.length / 1e6, base);
             } else {
                 body = Safetensors.toBytes(Checkpoint.readTensors(from), DType.F32);
                 System.err.printf("pushing %.1f MB%n", body.length / 1e6);
             }
-            FleetUpdate.Outcome o = atomic ? FleetUpdate.atomic(http, urls, body, base, drain, parent.headers())
+            FleetUpdate.Outcome o = atomic
+                    ? FleetUpdate.atomic(http, urls, body, base, drain, parent.headers())
                     : FleetUpdate.plain(http, urls, body, base, drain, parent.headers());
             for (FleetUpdate.Server s : o.servers()) {
-                System.out.printf(java.util.Locale.ROOT, "%s %s version %d checksum %s pause %s%n", s.url(),
-                        s.stageStatus() == 0 ? "" : "stage " + s.stageStatus() + (s.stageError() != null ? " (" + s.stageError() + ")" : "") + ",",
-                        s.version(), Double.isNaN(s.checksum()) ? "?" : String.valueOf(s.checksum()),
-                        Double.isNaN(s.pauseMs()) ? "-" : String.format(java.util.Locale.ROOT, "%.2f ms", s.pauseMs())
-                                + (s.commitError() != null ? " (" + s.commitError() + ")" : ""));
-                if (s.drain() != null) System.out.printf(java.util.Locale.ROOT, "  drain: quiet after %.1f ms, %d in flight, %d aborted, %d tokens thrown away%n",
-                        s.drain().quiesceMs(), s.drain().inFlight(), s.drain().aborted(), s.drain().tokensThrownAway());
+                System.out.printf(
+                        java.util.Locale.ROOT,
+                        "%s %s version %d checksum %s pause %s%n",
+                        s.url(),
+                        s.stageStatus() == 0
+                                ? ""
+                                : "stage " + s.stageStatus()
+                                        + (s.stageError() != null ? " (" + s.stageError() + ")" : "") + ",",
+                        s.version(),
+                        Double.isNaN(s.checksum()) ? "?" : String.valueOf(s.checksum()),
+                        Double.isNaN(s.pauseMs())
+                                ? "-"
+                                : String.format(java.util.Locale.ROOT, "%.2f ms", s.pauseMs())
+                                        + (s.commitError() != null ? " (" + s.commitError() + ")" : ""));
+                if (s.drain() != null)
+                    System.out.printf(
+                            java.util.Locale.ROOT,
+                            "  drain: quiet after %.1f ms, %d in flight, %d aborted, %d tokens thrown away%n",
+                            s.drain().quiesceMs(),
+                            s.drain().inFlight(),
+                            s.drain().aborted(),
+                            s.drain().tokensThrownAway());
             }
-            System.out.printf(java.util.Locale.ROOT, "%s %d server(s): %.1f MB, %s%.0f ms wall%n", o.committed() ? "updated" : "NOT updated", o.servers().size(),
-                    o.bytes() / 1e6, atomic ? String.format(java.util.Locale.ROOT, "staged in %.0f ms, committed in %.0f ms, ", o.stageMs(), o.commitMs()) : "", o.wallMs());
+            System.out.printf(
+                    java.util.Locale.ROOT,
+                    "%s %d server(s): %.1f MB, %s%.0f ms wall%n",
+                    o.committed() ? "updated" : "NOT updated",
+                    o.servers().size(),
+                    o.bytes() / 1e6,
+                    atomic
+                            ? String.format(
+                                    java.util.Locale.ROOT,
+                                    "staged in %.0f ms, committed in %.0f ms, ",
+                                    o.stageMs(),
+                                    o.commitMs())
+                            : "",
+                    o.wallMs());
             if (!o.committed()) System.err.println("weights update: " + o.reason());
             return o.committed() ? 0 : 1;
         }
@@ -181,12 +264,16 @@ public final class WeightsCommand implements Runnable {
         private Long fleetVersion(okhttp3.OkHttpClient http, List<String> urls) {
             java.util.Set<Long> seen = new java.util.TreeSet<>();
             for (String u : urls) {
-                OpenAiClient.Exchange x = new OpenAiClient(http, u, null, true).getWith("/admin/weights_checksum", parent.headers());
-                if (!x.ok()) throw new Cli.UserError(u + " did not report its version (" + x.status() + " " + (x.error() != null ? x.error() : x.body().trim())
-                        + "); give --base-version");
+                OpenAiClient.Exchange x =
+                        new OpenAiClient(http, u, null, true).getWith("/admin/weights_checksum", parent.headers());
+                if (!x.ok())
+                    throw new Cli.UserError(u + " did not report its version (" + x.status() + " "
+                            + (x.error() != null ? x.error() : x.body().trim()) + "); give --base-version");
                 seen.add(x.json().path("version").asLong());
             }
-            if (seen.size() != 1) throw new Cli.UserError("the servers are on different versions " + seen + ": one delta cannot fit them all; push full weights");
+            if (seen.size() != 1)
+                throw new Cli.UserError("the servers are on different versions " + seen
+                        + ": one delta cannot fit them all; push full weights");
             return seen.iterator().next();
         }
     }

@@ -1,19 +1,18 @@
 package dev.rolloutlab.compare;
 
-import dev.rolloutlab.results.Topology;
-import dev.rolloutlab.results.SweepPoint;
 import dev.rolloutlab.bench.LengthDist;
 import dev.rolloutlab.bench.LoadGenerator;
-import dev.rolloutlab.results.RequestRecord;
-import dev.rolloutlab.results.RunFolder;
 import dev.rolloutlab.bench.SteadyState;
-import dev.rolloutlab.results.Summary;
 import dev.rolloutlab.bench.Workload;
 import dev.rolloutlab.engine.Checkpoint;
 import dev.rolloutlab.openai.CompletionRequest;
 import dev.rolloutlab.openai.OpenAiClient;
 import dev.rolloutlab.openai.ServerProbe;
-
+import dev.rolloutlab.results.RequestRecord;
+import dev.rolloutlab.results.RunFolder;
+import dev.rolloutlab.results.Summary;
+import dev.rolloutlab.results.SweepPoint;
+import dev.rolloutlab.results.Topology;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -21,8 +20,8 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -34,8 +33,11 @@ import java.util.concurrent.atomic.AtomicReference;
  */
 public final class Compare {
     /** What a run produced: its summary rows, and whether (and why) it stopped early. */
-    public record Outcome(List<Summary> summaries, List<FreshnessExperiment.StrategySummary> freshness, boolean incomplete, String reason) {
-    }
+    public record Outcome(
+            List<Summary> summaries,
+            List<FreshnessExperiment.StrategySummary> freshness,
+            boolean incomplete,
+            String reason) {}
 
     private final CompareConfig c;
     private final RunFolder results;
@@ -85,7 +87,8 @@ public final class Compare {
             topologies = new Topologies(c, model, cp, results.dir().resolve("logs"), http, tokenizer);
             served = c.externalTargets().isEmpty() ? name : externalModel;
             List<Topologies.Leg> legs = topologies.legs();
-            progress = new Progress(log, Progress.perRound(c, legs) * c.rounds(), c.strategies().size());
+            progress = new Progress(
+                    log, Progress.perRound(c, legs) * c.rounds(), c.strategies().size());
             warmUp(legs);
             progress.measuring();
             rounds(legs);
@@ -107,7 +110,8 @@ public final class Compare {
             if (topologies != null) topologies.close();
             if (!Double.isNaN(calibrationBefore)) calibrationAfter = dev.rolloutlab.process.MachineLoad.calibrationMs();
             if (stopReason == null && !failedLegs.isEmpty()) {
-                stopReason = failedLegs.size() + " leg(s) stopped early (" + String.join(", ", failedLegs) + "): " + saidWhy.iterator().next();
+                stopReason = failedLegs.size() + " leg(s) stopped early (" + String.join(", ", failedLegs) + "): "
+                        + saidWhy.iterator().next();
             }
             summaries.addAll(perRound);
             summaries.addAll(Pooling.aggregate(perRound, byCell));
@@ -127,7 +131,8 @@ public final class Compare {
     /** JIT and connection warm-up on every leg and cell, unrecorded: a fresh server JVM is otherwise measured cold. */
     private void warmUp(List<Topologies.Leg> legs) {
         log.println("compare: warming up every leg (" + c.jitWarmup() + " requests of the cheapest cell"
-                + (c.steadyWarmupSeconds() > 0 ? ", on each process's first leg more until steady" : "") + ", then " + c.warmupPerCell() + " per cell; not recorded)");
+                + (c.steadyWarmupSeconds() > 0 ? ", on each process's first leg more until steady" : "") + ", then "
+                + c.warmupPerCell() + " per cell; not recorded)");
         int cheapest = c.outputLens().stream().min(Integer::compare).orElseThrow();
         cellRate.clear();
         for (Topologies.Leg leg : legs) {
@@ -137,8 +142,10 @@ public final class Compare {
                 for (int out : c.outputLens()) {
                     // a leg that fails fast here fails in round 1 too, which records it once and says why
                     long t0 = System.nanoTime();
-                    if (stopReason != null || !measure(0, leg, workload(in, out, c.warmupPerCell()), c.warmupPerCell())) break cells;
-                    // the slowest leg sets the cell's rate: every leg of a cell gets the same prompts, so the same count
+                    if (stopReason != null || !measure(0, leg, workload(in, out, c.warmupPerCell()), c.warmupPerCell()))
+                        break cells;
+                    // the slowest leg sets the cell's rate: every leg of a cell gets the same prompts, so the same
+                    // count
                     double rate = c.warmupPerCell() / ((System.nanoTime() - t0) / 1e9);
                     cellRate.merge(cell(in, out), rate, Math::min);
                 }
@@ -162,7 +169,12 @@ public final class Compare {
             int n = Math.max(4 * c.concurrency(), c.jitWarmup() / 3);
             return measure(0, leg, workload(in, out, n), n);
         }
-        SteadyState s = SteadyState.warm(c.jitWarmup(), 4 * c.concurrency(), 2.0, c.steadyWarmupSeconds(), n -> measure(0, leg, workload(in, out, n), n));
+        SteadyState s = SteadyState.warm(
+                c.jitWarmup(),
+                4 * c.concurrency(),
+                2.0,
+                c.steadyWarmupSeconds(),
+                n -> measure(0, leg, workload(in, out, n), n));
         steadyWarmups.put(process, s.rates());
         log.println("compare: " + process + " (" + leg.topology() + " " + leg.connection() + ") warm-up " + s);
         return !s.stopped();
@@ -170,6 +182,7 @@ public final class Compare {
 
     /** Warm-up rate per cell (requests/s of its slowest leg), and the requests each cell then gets per leg and round. */
     private final Map<String, Double> cellRate = new HashMap<>();
+
     private final Map<String, Integer> cellRequests = new LinkedHashMap<>();
 
     private static String cell(int in, int out) {
@@ -195,7 +208,8 @@ public final class Compare {
         for (int r = 1; stopReason == null; r++) {
             List<Topologies.Leg> order = new ArrayList<>(legs);
             java.util.Collections.rotate(order, -(r - 1));
-            log.println("compare: round " + r + " (order " + order.stream().map(Topologies.Leg::key).toList() + ")");
+            log.println("compare: round " + r + " (order "
+                    + order.stream().map(Topologies.Leg::key).toList() + ")");
             round(r, order);
             if (stopReason != null) return;
             roundsRun = r;
@@ -203,14 +217,17 @@ public final class Compare {
             widest = Pooling.widest(Pooling.aggregate(perRound, byCell));
             if (c.untilCiPct() <= 0) return;
             if (widest.pct() <= c.untilCiPct()) {
-                log.println("compare: every headline interval is within ±" + c.untilCiPct() + " % after " + r + " rounds (widest " + Pooling.describe(widest) + ")");
+                log.println("compare: every headline interval is within ±" + c.untilCiPct() + " % after " + r
+                        + " rounds (widest " + Pooling.describe(widest) + ")");
                 return;
             }
             if (r >= c.maxRounds()) {
-                log.println("compare: --until-ci " + c.untilCiPct() + " % not reached after " + r + " rounds (the --max-rounds cap); widest " + Pooling.describe(widest));
+                log.println("compare: --until-ci " + c.untilCiPct() + " % not reached after " + r
+                        + " rounds (the --max-rounds cap); widest " + Pooling.describe(widest));
                 return;
             }
-            log.println("compare: widest interval " + Pooling.describe(widest) + " > ±" + c.untilCiPct() + " %: another round");
+            log.println("compare: widest interval " + Pooling.describe(widest) + " > ±" + c.untilCiPct()
+                    + " %: another round");
             progress.addPlanned(Progress.perRound(c, legs));
         }
     }
@@ -230,17 +247,20 @@ public final class Compare {
         for (int k : c.sweepConcurrency()) {
             for (Topologies.Leg leg : order) {
                 if (stopReason != null) return;
-                if (leg.sweeps() && !failedLegs.contains(leg.key())) sweepPoint(r, leg, k, workload(in, out, Math.max(c.sweepRequests(), 2 * k)));
+                if (leg.sweeps() && !failedLegs.contains(leg.key()))
+                    sweepPoint(r, leg, k, workload(in, out, Math.max(c.sweepRequests(), 2 * k)));
             }
         }
     }
 
     /** The endpoint every leg uses, and what the external targets serve; settled once per run. */
     private CompletionRequest.Endpoint endpoint = CompletionRequest.Endpoint.COMPLETIONS;
+
     private String externalModel;
     private java.util.function.ToIntFunction<String> tokenizer;
     /** Topology/connection pairs whose legs stopped early, and the distinct reasons already printed. */
-    private final java.util.Set<String> failedLegs = new java.util.TreeSet<>(), saidWhy = new java.util.LinkedHashSet<>();
+    private final java.util.Set<String> failedLegs = new java.util.TreeSet<>(),
+            saidWhy = new java.util.LinkedHashSet<>();
 
     /**
      * For external targets: which model they serve, which endpoint they implement (under {@code auto}), and how to
@@ -263,47 +283,68 @@ public final class Compare {
             case "completions" -> CompletionRequest.Endpoint.COMPLETIONS;
             default -> ServerProbe.detectEndpoint(first, externalModel);
         };
-        log.println("compare: external targets serve " + (externalModel != null ? externalModel : "(unknown model)") + ", endpoint "
-                + endpoint.path + (c.endpoint().equals("auto") ? " (auto)" : ""));
+        log.println("compare: external targets serve " + (externalModel != null ? externalModel : "(unknown model)")
+                + ", endpoint " + endpoint.path + (c.endpoint().equals("auto") ? " (auto)" : ""));
     }
 
     /** The processes on the HTTP paths, for CPU per request. */
     private final List<CpuMeter.Point> cpu = new ArrayList<>();
+
     private Progress progress;
     private String served;
     /** A fixed computation timed before and after the run: if it moved, the machine changed under the run. */
     private double calibrationBefore = Double.NaN, calibrationAfter = Double.NaN;
 
     private Workload workload(int in, int out, int n) {
-        Workload w = Workload.synthetic(n, LengthDist.fixed(in), new Workload.Sampling(endpoint, served,
-                out, null, 1.0, 17L, 1, true, true), 1000, in * 31L + out);
+        Workload w = Workload.synthetic(
+                n,
+                LengthDist.fixed(in),
+                new Workload.Sampling(endpoint, served, out, null, 1.0, 17L, 1, true, true),
+                1000,
+                in * 31L + out);
         return new Workload("in=" + in + " out=" + out, w.requests());
     }
 
     /** One cell on one leg; round 0 is warm-up and is not recorded. False when the leg failed fast. */
     private boolean measure(int round, Topologies.Leg leg, Workload w, int n) {
-        LoadGenerator g = new LoadGenerator(leg.targets(), w, LoadGenerator.Options.closed(leg.topology(), leg.connection(), c.concurrency(), n)
-                .withRouting(LoadGenerator.Routing.LEAST_OUTSTANDING));
+        LoadGenerator g = new LoadGenerator(
+                leg.targets(),
+                w,
+                LoadGenerator.Options.closed(leg.topology(), leg.connection(), c.concurrency(), n)
+                        .withRouting(LoadGenerator.Routing.LEAST_OUTSTANDING));
         current.set(g);
         if (stopReason != null) g.stop(stopReason);
         boolean http = !leg.topology().inProcess();
-        CpuMeter meter = new CpuMeter(http && c.externalTargets().isEmpty() ? topologies.servePid() : -1,
+        CpuMeter meter = new CpuMeter(
+                http && c.externalTargets().isEmpty() ? topologies.servePid() : -1,
                 leg.topology() == Topology.LB ? topologies.lbPid() : -1);
         try {
             LoadGenerator.Run run = g.run();
             if (round == 0) return !run.failedFast();
             if (run.failedFast()) {
                 failedLegs.add(leg.key());
-                if (saidWhy.add(run.reason())) log.println("compare: " + leg.topology() + " " + leg.connection() + ": " + run.reason());
+                if (saidWhy.add(run.reason()))
+                    log.println("compare: " + leg.topology() + " " + leg.connection() + ": " + run.reason());
             }
-            List<RequestRecord> recs = run.records().stream().map(x -> x.withRound(round)).toList();
+            List<RequestRecord> recs =
+                    run.records().stream().map(x -> x.withRound(round)).toList();
             records.addAll(recs);
-            byCell.computeIfAbsent(Pooling.key(leg.topology(), leg.connection(), w.name()), k -> new ArrayList<>()).addAll(recs);
+            byCell.computeIfAbsent(Pooling.key(leg.topology(), leg.connection(), w.name()), k -> new ArrayList<>())
+                    .addAll(recs);
             Summary s = run.summary().withRound(round);
             perRound.add(s);
             cpu.add(meter.stop(leg.topology(), leg.connection(), w.name(), round, recs.size()));
-            progress.step(String.format(Locale.ROOT, "round %d %-7s %-10s %-16s %3d ok %2d failed  e2el %8.2f ms  %7.1f tok/s", round,
-                    leg.topology(), leg.connection(), w.name(), s.completed(), s.failed(), s.meanE2elMs(), s.outputThroughput()));
+            progress.step(String.format(
+                    Locale.ROOT,
+                    "round %d %-7s %-10s %-16s %3d ok %2d failed  e2el %8.2f ms  %7.1f tok/s",
+                    round,
+                    leg.topology(),
+                    leg.connection(),
+                    w.name(),
+                    s.completed(),
+                    s.failed(),
+                    s.meanE2elMs(),
+                    s.outputThroughput()));
             return !run.failedFast();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -317,14 +358,32 @@ public final class Compare {
     /** Throughput at concurrency {@code k} on the shortest prompt and longest output. */
     private void sweepPoint(int round, Topologies.Leg leg, int k, Workload w) {
         int n = w.requests().size();
-        LoadGenerator g = new LoadGenerator(leg.targets(), w, LoadGenerator.Options.closed(leg.topology(), leg.connection(), k, n)
-                .withRouting(LoadGenerator.Routing.LEAST_OUTSTANDING));
+        LoadGenerator g = new LoadGenerator(
+                leg.targets(),
+                w,
+                LoadGenerator.Options.closed(leg.topology(), leg.connection(), k, n)
+                        .withRouting(LoadGenerator.Routing.LEAST_OUTSTANDING));
         current.set(g);
         try {
             Summary s = g.run().summary();
-            sweep.add(new SweepPoint(leg.topology(), k, round, s.requestThroughput(), s.outputThroughput(), Double.NaN, Double.NaN, s.meanE2elMs(), s.p99E2elMs()));
-            progress.step(String.format(Locale.ROOT, "round %d %-7s sweep      concurrency %-3d %7.1f tok/s  e2el %8.2f ms", round, leg.topology(), k,
-                    s.outputThroughput(), s.meanE2elMs()));
+            sweep.add(new SweepPoint(
+                    leg.topology(),
+                    k,
+                    round,
+                    s.requestThroughput(),
+                    s.outputThroughput(),
+                    Double.NaN,
+                    Double.NaN,
+                    s.meanE2elMs(),
+                    s.p99E2elMs()));
+            progress.step(String.format(
+                    Locale.ROOT,
+                    "round %d %-7s sweep      concurrency %-3d %7.1f tok/s  e2el %8.2f ms",
+                    round,
+                    leg.topology(),
+                    k,
+                    s.outputThroughput(),
+                    s.meanE2elMs()));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             stop("interrupted");
@@ -342,7 +401,18 @@ public final class Compare {
         if (widest != null) m.put("widest_interval", Pooling.describe(widest));
         m.put("baselines", Topology.baselines());
         if (topologies != null) m.put("compute", topologies.compute());
-        if (fleet != null) m.put("fleet", Map.of("spec", c.fleet(), "timing_model", c.timing(), "assumptions", fleet.assumptions(), "link_check", fleet.linkCheck()));
+        if (fleet != null)
+            m.put(
+                    "fleet",
+                    Map.of(
+                            "spec",
+                            c.fleet(),
+                            "timing_model",
+                            c.timing(),
+                            "assumptions",
+                            fleet.assumptions(),
+                            "link_check",
+                            fleet.linkCheck()));
         m.put("endpoint", endpoint == CompletionRequest.Endpoint.CHAT ? "chat" : "completions");
         m.put("calibration_ms_before", calibrationBefore);
         m.put("calibration_ms_after", calibrationAfter);

@@ -59,25 +59,38 @@ public record CompareConfig(
         dev.rolloutlab.engine.TimingModel timing,
         String grid) {
 
-
     public CompareConfig {
-        if (cellSeconds < 0 || cellSeconds > 600) throw new IllegalArgumentException("--cell-seconds must be in [0, 600], got " + cellSeconds);
-        if (maxRequestsPerLeg < requestsPerLeg) throw new IllegalArgumentException("the most requests per cell (" + maxRequestsPerLeg + ") is below the least (" + requestsPerLeg + ")");
-        if (!(steadyWarmupSeconds >= 0 && steadyWarmupSeconds <= 600)) throw new IllegalArgumentException("--warmup-max-sec must be in [0, 600], got " + steadyWarmupSeconds);
-        if (rounds < 1 || rounds > 100) throw new IllegalArgumentException("--rounds must be in [1, 100], got " + rounds);
-        if (untilCiPct < 0 || untilCiPct > 100) throw new IllegalArgumentException("--until-ci must be a percentage in (0, 100], got " + untilCiPct);
-        if (maxRounds < rounds) throw new IllegalArgumentException("--max-rounds (" + maxRounds + ") must be at least --rounds (" + rounds + ")");
+        if (cellSeconds < 0 || cellSeconds > 600)
+            throw new IllegalArgumentException("--cell-seconds must be in [0, 600], got " + cellSeconds);
+        if (maxRequestsPerLeg < requestsPerLeg)
+            throw new IllegalArgumentException("the most requests per cell (" + maxRequestsPerLeg
+                    + ") is below the least (" + requestsPerLeg + ")");
+        if (!(steadyWarmupSeconds >= 0 && steadyWarmupSeconds <= 600))
+            throw new IllegalArgumentException("--warmup-max-sec must be in [0, 600], got " + steadyWarmupSeconds);
+        if (rounds < 1 || rounds > 100)
+            throw new IllegalArgumentException("--rounds must be in [1, 100], got " + rounds);
+        if (untilCiPct < 0 || untilCiPct > 100)
+            throw new IllegalArgumentException("--until-ci must be a percentage in (0, 100], got " + untilCiPct);
+        if (maxRounds < rounds)
+            throw new IllegalArgumentException(
+                    "--max-rounds (" + maxRounds + ") must be at least --rounds (" + rounds + ")");
         int maxServers = fleet == null ? 64 : 4096; // simulated engines cost no compute
-        if (numServers < 1 || numServers > maxServers) throw new IllegalArgumentException("--num-servers must be in [1, " + maxServers + "], got " + numServers);
-        if (concurrency < 1 || concurrency > 1024) throw new IllegalArgumentException("--concurrency must be in [1, 1024], got " + concurrency);
-        if (!List.of("completions", "chat", "auto").contains(endpoint)) throw new IllegalArgumentException("--endpoint " + endpoint + ": expected completions, chat or auto");
+        if (numServers < 1 || numServers > maxServers)
+            throw new IllegalArgumentException("--num-servers must be in [1, " + maxServers + "], got " + numServers);
+        if (concurrency < 1 || concurrency > 1024)
+            throw new IllegalArgumentException("--concurrency must be in [1, 1024], got " + concurrency);
+        if (!List.of("completions", "chat", "auto").contains(endpoint))
+            throw new IllegalArgumentException("--endpoint " + endpoint + ": expected completions, chat or auto");
         for (List<Integer> lens : List.of(promptLens, outputLens)) {
             if (lens.isEmpty() || lens.stream().anyMatch(n -> n < 1 || n > 8192)) {
-                throw new IllegalArgumentException((lens == promptLens ? "--prompt-lens" : "--output-lens") + " must list token counts in [1, 8192], got " + lens);
+                throw new IllegalArgumentException((lens == promptLens ? "--prompt-lens" : "--output-lens")
+                        + " must list token counts in [1, 8192], got " + lens);
             }
         }
-        if (!(changedFraction > 0 && changedFraction <= 1)) throw new IllegalArgumentException("--changed-fraction must be in (0, 1], got " + changedFraction);
-        if (freshnessSteps < 1 || freshnessSteps > 1000) throw new IllegalArgumentException("--freshness-steps must be in [1, 1000], got " + freshnessSteps);
+        if (!(changedFraction > 0 && changedFraction <= 1))
+            throw new IllegalArgumentException("--changed-fraction must be in (0, 1], got " + changedFraction);
+        if (freshnessSteps < 1 || freshnessSteps > 1000)
+            throw new IllegalArgumentException("--freshness-steps must be in [1, 1000], got " + freshnessSteps);
         topologies = List.copyOf(topologies);
         strategies = List.copyOf(strategies);
         externalTargets = List.copyOf(externalTargets);
@@ -86,14 +99,46 @@ public record CompareConfig(
     /** The {@code quick} grid (tiny model, under a minute or two) or the default one (small model, 5:43 on 2 cores with the steady warm-ups; the budget is 6). */
     public static CompareConfig defaults(boolean quick) {
         return quick
-                ? new Builder("tiny", "quick", 2, 16, 48, List.of(8, 128), List.of(1, 16), List.of(1, 2, 8), 8, 2, 4, 2).rounds(2).jitWarmup(1500).steadyWarmupSeconds(0).cellSeconds(0.25).build()
-                : new Builder("small", "default", 4, 16, 4, List.of(8, 128), List.of(1, 32), List.of(1, 16), 12, 3, 8, 4).jitWarmup(300).build();
+                ? new Builder("tiny", "quick", 2, 16, 48, List.of(8, 128), List.of(1, 16), List.of(1, 2, 8), 8, 2, 4, 2)
+                        .rounds(2)
+                        .jitWarmup(1500)
+                        .steadyWarmupSeconds(0)
+                        .cellSeconds(0.25)
+                        .build()
+                : new Builder(
+                                "small",
+                                "default",
+                                4,
+                                16,
+                                4,
+                                List.of(8, 128),
+                                List.of(1, 32),
+                                List.of(1, 16),
+                                12,
+                                3,
+                                8,
+                                4)
+                        .jitWarmup(300)
+                        .build();
     }
 
     /** {@code --full}: the default plus a longer prompt and output, more requests, a deeper sweep and five rounds. */
     public static CompareConfig full() {
-        return new Builder("small", "full", 4, 40, 8, List.of(8, 128, 512), List.of(1, 32, 128), List.of(1, 4, 16, 32), 32, 5, 8, 4)
-                .rounds(5).build();
+        return new Builder(
+                        "small",
+                        "full",
+                        4,
+                        40,
+                        8,
+                        List.of(8, 128, 512),
+                        List.of(1, 32, 128),
+                        List.of(1, 4, 16, 32),
+                        32,
+                        5,
+                        8,
+                        4)
+                .rounds(5)
+                .build();
     }
 
     public boolean quick() {
@@ -156,16 +201,37 @@ public record CompareConfig(
         private List<String> externalTargets = List.of();
         private double cellSeconds = 1.0, steadyWarmupSeconds = 60;
         private int maxRequestsPerLeg = 256;
-        private int numServers, concurrency = 4, requestsPerLeg, warmupPerCell, jitWarmup = 400, sweepRequests, freshnessSteps, freshnessBatch, groupSize,
-                rounds = 3, maxRounds = 10, serveDelayMs;
+        private int numServers,
+                concurrency = 4,
+                requestsPerLeg,
+                warmupPerCell,
+                jitWarmup = 400,
+                sweepRequests,
+                freshnessSteps,
+                freshnessBatch,
+                groupSize,
+                rounds = 3,
+                maxRounds = 10,
+                serveDelayMs;
         private List<Integer> promptLens, outputLens, sweepConcurrency;
         private double untilCiPct;
         private double changedFraction = 0.045;
         private String fleet;
         private dev.rolloutlab.engine.TimingModel timing;
 
-        private Builder(String shape, String grid, int numServers, int requestsPerLeg, int warmupPerCell, List<Integer> promptLens,
-                        List<Integer> outputLens, List<Integer> sweepConcurrency, int sweepRequests, int freshnessSteps, int freshnessBatch, int groupSize) {
+        private Builder(
+                String shape,
+                String grid,
+                int numServers,
+                int requestsPerLeg,
+                int warmupPerCell,
+                List<Integer> promptLens,
+                List<Integer> outputLens,
+                List<Integer> sweepConcurrency,
+                int sweepRequests,
+                int freshnessSteps,
+                int freshnessBatch,
+                int groupSize) {
             this.shape = shape;
             this.grid = grid;
             this.numServers = numServers;
@@ -181,8 +247,19 @@ public record CompareConfig(
         }
 
         private Builder(CompareConfig c) {
-            this(c.shape, c.grid, c.numServers, c.requestsPerLeg, c.warmupPerCell, c.promptLens, c.outputLens, c.sweepConcurrency,
-                    c.sweepRequests, c.freshnessSteps, c.freshnessBatch, c.groupSize);
+            this(
+                    c.shape,
+                    c.grid,
+                    c.numServers,
+                    c.requestsPerLeg,
+                    c.warmupPerCell,
+                    c.promptLens,
+                    c.outputLens,
+                    c.sweepConcurrency,
+                    c.sweepRequests,
+                    c.freshnessSteps,
+                    c.freshnessBatch,
+                    c.groupSize);
             model = c.model;
             jitWarmup = c.jitWarmup;
             steadyWarmupSeconds = c.steadyWarmupSeconds;
@@ -304,9 +381,37 @@ public record CompareConfig(
         }
 
         public CompareConfig build() {
-            return new CompareConfig(model, shape, topologies, numServers, concurrency, requestsPerLeg, cellSeconds, maxRequestsPerLeg, warmupPerCell, jitWarmup, steadyWarmupSeconds, promptLens, outputLens,
-                    connections, sweepConcurrency, sweepRequests, strategies, freshnessSteps, freshnessBatch, groupSize, changedFraction, externalTargets,
-                    endpoint, rounds, untilCiPct, untilCiPct > 0 ? maxRounds : Math.max(maxRounds, rounds), serveDelayMs, fleet, timing, grid);
+            return new CompareConfig(
+                    model,
+                    shape,
+                    topologies,
+                    numServers,
+                    concurrency,
+                    requestsPerLeg,
+                    cellSeconds,
+                    maxRequestsPerLeg,
+                    warmupPerCell,
+                    jitWarmup,
+                    steadyWarmupSeconds,
+                    promptLens,
+                    outputLens,
+                    connections,
+                    sweepConcurrency,
+                    sweepRequests,
+                    strategies,
+                    freshnessSteps,
+                    freshnessBatch,
+                    groupSize,
+                    changedFraction,
+                    externalTargets,
+                    endpoint,
+                    rounds,
+                    untilCiPct,
+                    untilCiPct > 0 ? maxRounds : Math.max(maxRounds, rounds),
+                    serveDelayMs,
+                    fleet,
+                    timing,
+                    grid);
         }
     }
 }

@@ -1,10 +1,9 @@
 package dev.rolloutlab.compare;
 
-import dev.rolloutlab.results.Connection;
-import dev.rolloutlab.results.Topology;
-
 import dev.rolloutlab.process.CpuTime;
 import dev.rolloutlab.process.MachineLoad;
+import dev.rolloutlab.results.Connection;
+import dev.rolloutlab.results.Topology;
 
 /**
  * CPU per request of one leg, per process on its path: this JVM (the client, and in-process also the engine), the
@@ -13,10 +12,18 @@ import dev.rolloutlab.process.MachineLoad;
  */
 final class CpuMeter {
     /** One row of cpu.csv. */
-    record Point(Topology topology, Connection connection, String workload, int round, int requests, double clientCpuMsPerRequest,
-                 double serverCpuMsPerRequest, double lbCpuMsPerRequest, double loadAverageBefore, double loadAverageAfter,
-                 double stealMs) {
-    }
+    record Point(
+            Topology topology,
+            Connection connection,
+            String workload,
+            int round,
+            int requests,
+            double clientCpuMsPerRequest,
+            double serverCpuMsPerRequest,
+            double lbCpuMsPerRequest,
+            double loadAverageBefore,
+            double loadAverageAfter,
+            double stealMs) {}
 
     private final long serverPid, lbPid;
     private final double client0, server0, lb0, load0, steal0;
@@ -34,24 +41,50 @@ final class CpuMeter {
 
     Point stop(Topology topology, Connection connection, String workload, int round, int requests) {
         double n = Math.max(1, requests);
-        return new Point(topology, connection, workload, round, requests, (CpuTime.selfMs() - client0) / n,
+        return new Point(
+                topology,
+                connection,
+                workload,
+                round,
+                requests,
+                (CpuTime.selfMs() - client0) / n,
                 serverPid < 0 ? Double.NaN : (CpuTime.ofMs(serverPid) - server0) / n,
-                lbPid < 0 ? Double.NaN : (CpuTime.ofMs(lbPid) - lb0) / n, load0, MachineLoad.loadAverage(), MachineLoad.stealMs() - steal0);
+                lbPid < 0 ? Double.NaN : (CpuTime.ofMs(lbPid) - lb0) / n,
+                load0,
+                MachineLoad.loadAverage(),
+                MachineLoad.stealMs() - steal0);
     }
 
     /** One round-0 row per leg and cell: CPU per request over every round's requests; load and steal averaged over the rounds. */
     static java.util.List<Point> pooled(java.util.List<Point> rounds) {
         java.util.Map<String, java.util.List<Point>> by = new java.util.LinkedHashMap<>();
-        for (Point p : rounds) by.computeIfAbsent(p.topology() + "|" + p.connection() + "|" + p.workload(), k -> new java.util.ArrayList<>()).add(p);
+        for (Point p : rounds)
+            by.computeIfAbsent(
+                            p.topology() + "|" + p.connection() + "|" + p.workload(), k -> new java.util.ArrayList<>())
+                    .add(p);
         java.util.List<Point> out = new java.util.ArrayList<>();
         by.values().forEach(ps -> {
             int n = ps.stream().mapToInt(Point::requests).sum();
             double d = Math.max(1, n);
             Point f = ps.get(0);
-            out.add(new Point(f.topology(), f.connection(), f.workload(), 0, n,
-                    ps.stream().mapToDouble(p -> p.clientCpuMsPerRequest() * Math.max(1, p.requests())).sum() / d,
-                    ps.stream().mapToDouble(p -> p.serverCpuMsPerRequest() * Math.max(1, p.requests())).sum() / d,
-                    ps.stream().mapToDouble(p -> p.lbCpuMsPerRequest() * Math.max(1, p.requests())).sum() / d,
+            out.add(new Point(
+                    f.topology(),
+                    f.connection(),
+                    f.workload(),
+                    0,
+                    n,
+                    ps.stream()
+                                    .mapToDouble(p -> p.clientCpuMsPerRequest() * Math.max(1, p.requests()))
+                                    .sum()
+                            / d,
+                    ps.stream()
+                                    .mapToDouble(p -> p.serverCpuMsPerRequest() * Math.max(1, p.requests()))
+                                    .sum()
+                            / d,
+                    ps.stream()
+                                    .mapToDouble(p -> p.lbCpuMsPerRequest() * Math.max(1, p.requests()))
+                                    .sum()
+                            / d,
                     ps.stream().mapToDouble(Point::loadAverageBefore).average().orElse(Double.NaN),
                     ps.stream().mapToDouble(Point::loadAverageAfter).average().orElse(Double.NaN),
                     ps.stream().mapToDouble(Point::stealMs).sum()));

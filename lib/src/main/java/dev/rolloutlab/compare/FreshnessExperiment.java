@@ -1,17 +1,15 @@
 package dev.rolloutlab.compare;
 
-import dev.rolloutlab.results.Strategy;
-import dev.rolloutlab.results.Topology;
 import dev.rolloutlab.engine.Checkpoint;
 import dev.rolloutlab.engine.Completion;
-import dev.rolloutlab.engine.Engine;
 import dev.rolloutlab.engine.EngineOptions;
 import dev.rolloutlab.engine.GenerationRequest;
 import dev.rolloutlab.engine.InProcessEngine;
 import dev.rolloutlab.engine.SamplingParams;
 import dev.rolloutlab.engine.Tensor;
 import dev.rolloutlab.openai.HttpEngine;
-
+import dev.rolloutlab.results.Strategy;
+import dev.rolloutlab.results.Topology;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -34,19 +32,48 @@ import java.util.function.BooleanSupplier;
  */
 public final class FreshnessExperiment {
     /** One sampled request (a GRPO group): its versions, how stale its tokens were, and whether it was lost or retried. */
-    public record Sample(Strategy strategy, int step, long trainerVersion, long weightsVersion, long lag, int tokens, double tokenLag,
-                         boolean mixed, int status, String backend, boolean retried, String error) {
-    }
+    public record Sample(
+            Strategy strategy,
+            int step,
+            long trainerVersion,
+            long weightsVersion,
+            long lag,
+            int tokens,
+            double tokenLag,
+            boolean mixed,
+            int status,
+            String backend,
+            boolean retried,
+            String error) {}
 
     /** Trainer-vs-rollout logprobs of one scored sample (the first of each group). One row of logprob_gap.csv. */
-    public record LogprobGap(Strategy strategy, int step, long trainerVersion, long weightsVersion, int tokens, double meanAbsGap, double klK3) {
-    }
+    public record LogprobGap(
+            Strategy strategy,
+            int step,
+            long trainerVersion,
+            long weightsVersion,
+            int tokens,
+            double meanAbsGap,
+            double klK3) {}
 
     /** One row of freshness.csv. */
-    public record StrategySummary(Strategy strategy, int steps, int samples, double meanStepMs, double meanUpdateMs, double meanPropagationMs,
-                                  double predictedPropagationMs, double bytesPerUpdate, int lost, int retried, double meanLag, long maxLag,
-                                  double tokenWeightedLag, int mixedRequests, double meanAbsLogprobGap, double klK3) {
-    }
+    public record StrategySummary(
+            Strategy strategy,
+            int steps,
+            int samples,
+            double meanStepMs,
+            double meanUpdateMs,
+            double meanPropagationMs,
+            double predictedPropagationMs,
+            double bytesPerUpdate,
+            int lost,
+            int retried,
+            double meanLag,
+            long maxLag,
+            double tokenWeightedLag,
+            int mixedRequests,
+            double meanAbsLogprobGap,
+            double klK3) {}
 
     private final CompareConfig c;
     private final Path model;
@@ -60,7 +87,13 @@ public final class FreshnessExperiment {
     private final RemoteFleet fleet;
 
     /** {@code fleet}: the servers of {@code compare --fleet}, which the HTTP strategies then use; null to start our own. */
-    public FreshnessExperiment(CompareConfig c, Path model, Path resultsDir, PrintStream log, okhttp3.OkHttpClient http, RemoteFleet fleet) {
+    public FreshnessExperiment(
+            CompareConfig c,
+            Path model,
+            Path resultsDir,
+            PrintStream log,
+            okhttp3.OkHttpClient http,
+            RemoteFleet fleet) {
         this.c = c;
         this.fleet = fleet;
         this.model = model;
@@ -103,7 +136,10 @@ public final class FreshnessExperiment {
                     }
                 } else {
                     if (shared == null) shared = new WeightPush(model, work, logs, token, http, ports()).start(0);
-                    out.add(http(s, shared, shared.reset(Checkpoint.load(model).weights().tensors())));
+                    out.add(http(
+                            s,
+                            shared,
+                            shared.reset(Checkpoint.load(model).weights().tensors())));
                 }
                 strategyDone.run();
             }
@@ -121,7 +157,10 @@ public final class FreshnessExperiment {
         for (int i = 0; i < Math.max(c.freshnessBatch(), servers); i++) {
             int[] ids = new int[16];
             for (int j = 0; j < ids.length; j++) ids[j] = 10 + r.nextInt(900);
-            reqs.add(new GenerationRequest(ids, c.groupSize(), SamplingParams.of(16, 1.0, (long) step * 100 + i).withIgnoreEos(true)));
+            reqs.add(new GenerationRequest(
+                    ids,
+                    c.groupSize(),
+                    SamplingParams.of(16, 1.0, (long) step * 100 + i).withIgnoreEos(true)));
         }
         return reqs;
     }
@@ -136,10 +175,12 @@ public final class FreshnessExperiment {
         List<Double> update = new ArrayList<>();
         int before = samples.size(), gapsBefore = gaps.size();
         boolean simulated = c.timing() != null;
-        EngineOptions eo = simulated ? EngineOptions.DEFAULT.simulated(c.timing().alone()) : EngineOptions.DEFAULT;
+        EngineOptions eo =
+                simulated ? EngineOptions.DEFAULT.simulated(c.timing().alone()) : EngineOptions.DEFAULT;
         List<InProcessEngine> engines = new ArrayList<>();
         try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
-            for (int i = 0; i < (simulated ? c.engines(Topology.INPROC_N) : 1); i++) engines.add(new InProcessEngine(i == 0 ? cp : Checkpoint.load(model), eo));
+            for (int i = 0; i < (simulated ? c.engines(Topology.INPROC_N) : 1); i++)
+                engines.add(new InProcessEngine(i == 0 ? cp : Checkpoint.load(model), eo));
             loopStart = System.nanoTime();
             for (int step = 0; step < c.freshnessSteps(); step++) {
                 List<GenerationRequest> reqs = batch(step, simulated ? c.numServers() : 1);
@@ -150,7 +191,16 @@ public final class FreshnessExperiment {
                     fs.add(CompletableFuture.supplyAsync(() -> e.generate(r), pool));
                 }
                 for (int i = 0; i < reqs.size(); i++) {
-                    record(Strategy.INPROC_SWAP, step, step, reqs.get(i), fs.get(i).join(), Topology.INPROC.wire(), false, null, simulated ? null : trainer);
+                    record(
+                            Strategy.INPROC_SWAP,
+                            step,
+                            step,
+                            reqs.get(i),
+                            fs.get(i).join(),
+                            Topology.INPROC.wire(),
+                            false,
+                            null,
+                            simulated ? null : trainer);
                 }
                 Map<String, Tensor> next = trainer.step(step + 1, step + 1);
                 long u0 = System.nanoTime();
@@ -178,10 +228,14 @@ public final class FreshnessExperiment {
     }
 
     /** A pipelined loop over HTTP servers: each batch is sampled while the previous update is still propagating. {@code trainer} null: not scored. */
-    private StrategySummary remote(Strategy strategy, List<String> urls, String modelName, long base, Trainer trainer, Publisher publisher) {
+    private StrategySummary remote(
+            Strategy strategy, List<String> urls, String modelName, long base, Trainer trainer, Publisher publisher) {
         // one client for every server; idle connections are dropped before serve's idle timeout would close them
-        okhttp3.OkHttpClient shared = dev.rolloutlab.openai.OpenAiClient.http(Math.max(64, urls.size()), java.time.Duration.ofMinutes(10), java.time.Duration.ofSeconds(30));
-        List<HttpEngine> engines = urls.stream().map(u -> new HttpEngine(shared, u, null, modelName)).toList();
+        okhttp3.OkHttpClient shared = dev.rolloutlab.openai.OpenAiClient.http(
+                Math.max(64, urls.size()), java.time.Duration.ofMinutes(10), java.time.Duration.ofSeconds(30));
+        List<HttpEngine> engines = urls.stream()
+                .map(u -> new HttpEngine(shared, u, null, modelName))
+                .toList();
         List<Double> update = new ArrayList<>(), propagation = new ArrayList<>(), predicted = new ArrayList<>();
         List<Long> bytes = new ArrayList<>();
         int before = samples.size(), gapsBefore = gaps.size();
@@ -204,24 +258,32 @@ public final class FreshnessExperiment {
                 var move = publisher.next(step + 1, t + 1);
                 long u0 = System.nanoTime();
                 // the update proceeds in the background while the next batch is already being generated
-                pending = CompletableFuture.runAsync(() -> {
-                    WeightPush.Cost cost = move.get();
-                    propagation.add((System.nanoTime() - u0) / 1e6);
-                    update.add(cost.trainerMs());
-                    predicted.add(cost.predictedMs());
-                    bytes.add(cost.bytes());
-                }, pool);
+                pending = CompletableFuture.runAsync(
+                        () -> {
+                            WeightPush.Cost cost = move.get();
+                            propagation.add((System.nanoTime() - u0) / 1e6);
+                            update.add(cost.trainerMs());
+                            predicted.add(cost.predictedMs());
+                            bytes.add(cost.bytes());
+                        },
+                        pool);
             }
             pending.join();
         } finally {
             engines.forEach(HttpEngine::close);
         }
-        return summarize(strategy, before, gapsBefore, update, propagation, predicted, bytes.stream().mapToLong(Long::longValue).average().orElse(Double.NaN));
+        return summarize(
+                strategy,
+                before,
+                gapsBefore,
+                update,
+                propagation,
+                predicted,
+                bytes.stream().mapToLong(Long::longValue).average().orElse(Double.NaN));
     }
 
     /** An answer, or why there is none, after the retries a restarting fleet needs. */
-    private record Attempt(Completion completion, String backend, boolean retried, String error) {
-    }
+    private record Attempt(Completion completion, String backend, boolean retried, String error) {}
 
     private static Attempt sendWithRetry(GenerationRequest r, List<HttpEngine> engines, int k) {
         String error = null;
@@ -239,7 +301,16 @@ public final class FreshnessExperiment {
     }
 
     /** Records one request's staleness and, for its first sample, the trainer-vs-rollout logprob gap. */
-    private void record(Strategy strategy, int step, long t, GenerationRequest r, Completion done, String backend, boolean retried, String error, Trainer trainer) {
+    private void record(
+            Strategy strategy,
+            int step,
+            long t,
+            GenerationRequest r,
+            Completion done,
+            String backend,
+            boolean retried,
+            String error,
+            Trainer trainer) {
         if (done == null) {
             samples.add(new Sample(strategy, step, t, -1, -1, 0, Double.NaN, false, -1, backend, retried, error));
             return;
@@ -251,8 +322,19 @@ public final class FreshnessExperiment {
             tokens += s.versions().length;
         }
         long min = done.minVersion();
-        samples.add(new Sample(strategy, step, t, min, t - min, tokens, tokens == 0 ? Double.NaN : (double) lagSum / tokens,
-                done.maxVersion() != min, 200, backend, retried, null));
+        samples.add(new Sample(
+                strategy,
+                step,
+                t,
+                min,
+                t - min,
+                tokens,
+                tokens == 0 ? Double.NaN : (double) lagSum / tokens,
+                done.maxVersion() != min,
+                200,
+                backend,
+                retried,
+                null));
         if (trainer == null) return;
         dev.rolloutlab.engine.Sample first = Trainer.first(done);
         Trainer.Gap g = trainer.gap(r.promptTokens(), first);
@@ -262,23 +344,66 @@ public final class FreshnessExperiment {
     /** When the current strategy's training loop started: a step's wall time is what a trainer waits for, generation or the update. */
     private long loopStart;
 
-    private StrategySummary summarize(Strategy strategy, int from, int gapsFrom, List<Double> update, List<Double> propagation, List<Double> predicted, double bytes) {
+    private StrategySummary summarize(
+            Strategy strategy,
+            int from,
+            int gapsFrom,
+            List<Double> update,
+            List<Double> propagation,
+            List<Double> predicted,
+            double bytes) {
         double stepMs = (System.nanoTime() - loopStart) / 1e6 / c.freshnessSteps();
         List<Sample> mine = samples.subList(from, samples.size());
         List<LogprobGap> myGaps = gaps.subList(gapsFrom, gaps.size());
-        int lost = (int) mine.stream().filter(s -> s.status() != 200 || s.error() != null).count();
+        int lost = (int) mine.stream()
+                .filter(s -> s.status() != 200 || s.error() != null)
+                .count();
         int retried = (int) mine.stream().filter(Sample::retried).count();
-        double meanLag = mine.stream().filter(s -> s.lag() >= 0).mapToLong(Sample::lag).average().orElse(Double.NaN);
+        double meanLag = mine.stream()
+                .filter(s -> s.lag() >= 0)
+                .mapToLong(Sample::lag)
+                .average()
+                .orElse(Double.NaN);
         long maxLag = mine.stream().mapToLong(Sample::lag).max().orElse(0);
-        double tokenLag = mine.stream().filter(s -> s.tokens() > 0).mapToDouble(s -> s.tokenLag() * s.tokens()).sum()
+        double tokenLag = mine.stream()
+                        .filter(s -> s.tokens() > 0)
+                        .mapToDouble(s -> s.tokenLag() * s.tokens())
+                        .sum()
                 / Math.max(1, mine.stream().mapToInt(Sample::tokens).sum());
         double gap = weighted(myGaps, LogprobGap::meanAbsGap), kl = weighted(myGaps, LogprobGap::klK3);
         int mixed = (int) mine.stream().filter(Sample::mixed).count(); // a request whose samples span two versions
-        StrategySummary s = new StrategySummary(strategy, c.freshnessSteps(), mine.size(), stepMs, mean(update), mean(propagation), mean(predicted), bytes,
-                lost, retried, meanLag, maxLag, tokenLag, mixed, gap, kl);
-        log.printf("  %-18s step %8.1f ms  update %8s ms  all serving after %8.1f ms%s  %7.1f MB/update  lost %d retried %d  token lag %.2f  |Δlogprob| %.2e  KL %.2e%n",
-                strategy, stepMs, Double.isNaN(s.meanUpdateMs()) ? "-" : String.format(java.util.Locale.ROOT, "%.1f", s.meanUpdateMs()), s.meanPropagationMs(), Double.isNaN(s.predictedPropagationMs()) ? ""
-                        : String.format(java.util.Locale.ROOT, " (bytes / rate %.1f)", s.predictedPropagationMs()), bytes / 1e6, lost, retried, tokenLag, gap, kl);
+        StrategySummary s = new StrategySummary(
+                strategy,
+                c.freshnessSteps(),
+                mine.size(),
+                stepMs,
+                mean(update),
+                mean(propagation),
+                mean(predicted),
+                bytes,
+                lost,
+                retried,
+                meanLag,
+                maxLag,
+                tokenLag,
+                mixed,
+                gap,
+                kl);
+        log.printf(
+                "  %-18s step %8.1f ms  update %8s ms  all serving after %8.1f ms%s  %7.1f MB/update  lost %d retried %d  token lag %.2f  |Δlogprob| %.2e  KL %.2e%n",
+                strategy,
+                stepMs,
+                Double.isNaN(s.meanUpdateMs()) ? "-" : String.format(java.util.Locale.ROOT, "%.1f", s.meanUpdateMs()),
+                s.meanPropagationMs(),
+                Double.isNaN(s.predictedPropagationMs())
+                        ? ""
+                        : String.format(java.util.Locale.ROOT, " (bytes / rate %.1f)", s.predictedPropagationMs()),
+                bytes / 1e6,
+                lost,
+                retried,
+                tokenLag,
+                gap,
+                kl);
         return s;
     }
 
@@ -314,7 +439,8 @@ public final class FreshnessExperiment {
     static void deleteTree(Path p) {
         if (!Files.exists(p)) return;
         try (var s = Files.walk(p)) {
-            s.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+            s.sorted(java.util.Comparator.reverseOrder())
+                    .forEach(f -> f.toFile().delete());
         } catch (IOException ignored) {
             // leftovers in a results folder are harmless
         }

@@ -1,21 +1,20 @@
 package dev.rolloutlab.compare;
 
-import dev.rolloutlab.results.SweepPoint;
 import dev.rolloutlab.results.Confidence;
+import dev.rolloutlab.results.Connection;
 import dev.rolloutlab.results.RequestRecord;
 import dev.rolloutlab.results.Slo;
 import dev.rolloutlab.results.Summary;
-
-import dev.rolloutlab.results.Connection;
+import dev.rolloutlab.results.SweepPoint;
 import dev.rolloutlab.results.Topology;
 import java.util.ArrayList;
 import java.util.EnumSet;
-import java.util.Set;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Pools the rounds of a repeated run into one row per leg and cell: latencies over every request of every round
@@ -25,26 +24,39 @@ import java.util.Map;
  */
 final class Pooling {
     /** The widest headline interval so far, as a percentage of its estimate, and which one it is. */
-    record Widest(String what, double pct) {
-    }
+    record Widest(String what, double pct) {}
 
-    private Pooling() {
-    }
+    private Pooling() {}
 
     /** One round-0 row per leg and cell, in first-measured order; {@code records} is keyed like {@link #key(Summary)}. */
     static List<Summary> aggregate(List<Summary> perRound, Map<String, List<RequestRecord>> records) {
         Map<String, List<Summary>> byKey = new LinkedHashMap<>();
-        for (Summary s : perRound) byKey.computeIfAbsent(key(s), k -> new ArrayList<>()).add(s);
+        for (Summary s : perRound)
+            byKey.computeIfAbsent(key(s), k -> new ArrayList<>()).add(s);
         List<Summary> out = new ArrayList<>();
         byKey.forEach((k, rounds) -> {
             Summary first = rounds.get(0);
             double duration = rounds.stream().mapToDouble(Summary::durationS).sum();
             boolean incomplete = rounds.stream().anyMatch(Summary::incomplete);
-            Confidence.Interval req = Confidence.tMean(rounds.stream().mapToDouble(Summary::requestThroughput).toArray(), 0.95);
-            Confidence.Interval tok = Confidence.tMean(rounds.stream().mapToDouble(Summary::outputThroughput).toArray(), 0.95);
-            out.add(Summary.of(first.topology(), first.connection(), first.workload(), records.getOrDefault(k, List.of()), duration, Slo.NONE, incomplete)
-                    .toBuilder().round(0).requestThroughput(req.estimate()).requestThroughputCi(req)
-                    .outputThroughput(tok.estimate()).outputThroughputCi(tok).build());
+            Confidence.Interval req = Confidence.tMean(
+                    rounds.stream().mapToDouble(Summary::requestThroughput).toArray(), 0.95);
+            Confidence.Interval tok = Confidence.tMean(
+                    rounds.stream().mapToDouble(Summary::outputThroughput).toArray(), 0.95);
+            out.add(Summary.of(
+                            first.topology(),
+                            first.connection(),
+                            first.workload(),
+                            records.getOrDefault(k, List.of()),
+                            duration,
+                            Slo.NONE,
+                            incomplete)
+                    .toBuilder()
+                    .round(0)
+                    .requestThroughput(req.estimate())
+                    .requestThroughputCi(req)
+                    .outputThroughput(tok.estimate())
+                    .outputThroughputCi(tok)
+                    .build());
         });
         return out;
     }
@@ -77,39 +89,63 @@ final class Pooling {
                 out.add(s);
                 continue;
             }
-            Confidence.Interval ci = paired(records.getOrDefault(key(s), List.of()), records.getOrDefault(key(b, Connection.NONE, s.workload()), List.of()),
-                    s.round(), concurrency);
+            Confidence.Interval ci = paired(
+                    records.getOrDefault(key(s), List.of()),
+                    records.getOrDefault(key(b, Connection.NONE, s.workload()), List.of()),
+                    s.round(),
+                    concurrency);
             out.add(s.withOverhead(s.meanE2elMs() - m, ci));
         }
         return out;
     }
 
     /** a − b over the requests both completed (in {@code round}, or every round for 0); null with fewer than two blocks. */
-    private static Confidence.Interval paired(List<RequestRecord> a, List<RequestRecord> b, int round, int concurrency) {
+    private static Confidence.Interval paired(
+            List<RequestRecord> a, List<RequestRecord> b, int round, int concurrency) {
         Map<Long, Double> bs = new HashMap<>();
-        for (RequestRecord r : b) if (r.ok() && (round == 0 || r.round() == round)) bs.put((long) r.round() << 32 | r.requestId(), r.e2elMs());
+        for (RequestRecord r : b)
+            if (r.ok() && (round == 0 || r.round() == round))
+                bs.put((long) r.round() << 32 | r.requestId(), r.e2elMs());
         List<long[]> keys = new ArrayList<>();
         List<double[]> pairs = new ArrayList<>();
         for (RequestRecord r : a) {
-            Double y = r.ok() && (round == 0 || r.round() == round) ? bs.get((long) r.round() << 32 | r.requestId()) : null;
+            Double y = r.ok() && (round == 0 || r.round() == round)
+                    ? bs.get((long) r.round() << 32 | r.requestId())
+                    : null;
             if (y == null) continue;
-            keys.add(new long[]{(long) r.round() << 32 | r.requestId() / Math.max(1, concurrency)});
-            pairs.add(new double[]{r.e2elMs(), y});
+            keys.add(new long[] {(long) r.round() << 32 | r.requestId() / Math.max(1, concurrency)});
+            pairs.add(new double[] {r.e2elMs(), y});
         }
         if (keys.stream().map(k -> k[0]).distinct().count() < 2) return null;
-        return Confidence.blockedDifference(keys.stream().mapToLong(k -> k[0]).toArray(), pairs.stream().mapToDouble(p -> p[0]).toArray(),
-                pairs.stream().mapToDouble(p -> p[1]).toArray(), 0.95);
+        return Confidence.blockedDifference(
+                keys.stream().mapToLong(k -> k[0]).toArray(),
+                pairs.stream().mapToDouble(p -> p[0]).toArray(),
+                pairs.stream().mapToDouble(p -> p[1]).toArray(),
+                0.95);
     }
 
     /** Throughput per concurrency pooled like {@link #aggregate}: the mean of the rounds with its t interval. */
     static List<SweepPoint> aggregateSweep(List<SweepPoint> perRound) {
         Map<String, List<SweepPoint>> byKey = new LinkedHashMap<>();
-        for (SweepPoint p : perRound) byKey.computeIfAbsent(p.topology() + "|" + p.concurrency(), k -> new ArrayList<>()).add(p);
+        for (SweepPoint p : perRound)
+            byKey.computeIfAbsent(p.topology() + "|" + p.concurrency(), k -> new ArrayList<>())
+                    .add(p);
         List<SweepPoint> out = new ArrayList<>();
         byKey.forEach((k, ps) -> {
-            Confidence.Interval tok = Confidence.tMean(ps.stream().mapToDouble(SweepPoint::outputThroughput).toArray(), 0.95);
-            out.add(new SweepPoint(ps.get(0).topology(), ps.get(0).concurrency(), 0, ps.stream().mapToDouble(SweepPoint::requestThroughput).average().orElse(Double.NaN),
-                    tok.estimate(), tok.low(), tok.high(), ps.stream().mapToDouble(SweepPoint::meanE2elMs).average().orElse(Double.NaN),
+            Confidence.Interval tok = Confidence.tMean(
+                    ps.stream().mapToDouble(SweepPoint::outputThroughput).toArray(), 0.95);
+            out.add(new SweepPoint(
+                    ps.get(0).topology(),
+                    ps.get(0).concurrency(),
+                    0,
+                    ps.stream()
+                            .mapToDouble(SweepPoint::requestThroughput)
+                            .average()
+                            .orElse(Double.NaN),
+                    tok.estimate(),
+                    tok.low(),
+                    tok.high(),
+                    ps.stream().mapToDouble(SweepPoint::meanE2elMs).average().orElse(Double.NaN),
                     ps.stream().mapToDouble(SweepPoint::p99E2elMs).max().orElse(Double.NaN)));
         });
         return out;
@@ -121,18 +157,27 @@ final class Pooling {
         for (Summary s : pooled) {
             String leg = s.topology() + " " + s.connection() + " " + s.workload();
             w = wider(w, leg + " mean e2el", s.meanE2elMsCiLow(), s.meanE2elMsCiHigh(), s.meanE2elMs());
-            w = wider(w, leg + " output throughput", s.outputThroughputCiLow(), s.outputThroughputCiHigh(), s.outputThroughput());
+            w = wider(
+                    w,
+                    leg + " output throughput",
+                    s.outputThroughputCiLow(),
+                    s.outputThroughputCiHigh(),
+                    s.outputThroughput());
         }
         return w;
     }
 
     private static Widest wider(Widest w, String what, double low, double high, double estimate) {
         // an interval that could not be computed (one round) is as wide as it gets: more rounds are needed
-        double pct = Double.isNaN(low) || Double.isNaN(high) ? Double.POSITIVE_INFINITY : (high - low) / 2 / Math.abs(estimate) * 100;
+        double pct = Double.isNaN(low) || Double.isNaN(high)
+                ? Double.POSITIVE_INFINITY
+                : (high - low) / 2 / Math.abs(estimate) * 100;
         return pct > w.pct() ? new Widest(what, pct) : w;
     }
 
     static String describe(Widest w) {
-        return Double.isInfinite(w.pct()) ? w.what() + " has no interval yet" : String.format(Locale.ROOT, "±%.1f %% (%s)", w.pct(), w.what());
+        return Double.isInfinite(w.pct())
+                ? w.what() + " has no interval yet"
+                : String.format(Locale.ROOT, "±%.1f %% (%s)", w.pct(), w.what());
     }
 }

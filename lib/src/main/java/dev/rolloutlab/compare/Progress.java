@@ -79,9 +79,11 @@ final class Progress {
     /** {@code [done/planned cells] N s elapsed, about M s left}. */
     String status() {
         double elapsed = (System.nanoTime() - t0) / 1e9;
-        double perCell = done == 0 ? 0 : cellsS / done, perStrategy = strategiesDone == 0 ? STRATEGY_GUESS_S : strategiesS / strategiesDone;
+        double perCell = done == 0 ? 0 : cellsS / done,
+                perStrategy = strategiesDone == 0 ? STRATEGY_GUESS_S : strategiesS / strategiesDone;
         double left = perCell * Math.max(0, planned - done) + perStrategy * Math.max(0, strategies - strategiesDone);
-        return String.format(Locale.ROOT, "[%d/%d cells] %.0f s elapsed, about %.0f s left", done, planned, elapsed, left);
+        return String.format(
+                Locale.ROOT, "[%d/%d cells] %.0f s elapsed, about %.0f s left", done, planned, elapsed, left);
     }
 
     private void show(String line) {

@@ -10,7 +10,6 @@ import dev.rolloutlab.process.ServeProcess;
 import dev.rolloutlab.results.Connection;
 import dev.rolloutlab.results.Topology;
 import dev.rolloutlab.util.Await;
-
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -43,16 +42,26 @@ final class Topologies implements AutoCloseable {
     private final Map<String, String> compute = new LinkedHashMap<>();
     private long servePid = -1, lbPid = -1;
 
-    Topologies(CompareConfig c, Path model, Checkpoint cp, Path logs, okhttp3.OkHttpClient http, ToIntFunction<String> tokenizer) {
+    Topologies(
+            CompareConfig c,
+            Path model,
+            Checkpoint cp,
+            Path logs,
+            okhttp3.OkHttpClient http,
+            ToIntFunction<String> tokenizer) {
         try {
             List<Target> engines = new ArrayList<>();
             boolean inprocN = c.topologies().contains(Topology.INPROC_N);
             if (inprocN || c.topologies().contains(Topology.INPROC)) {
                 for (int i = 0; i < c.engines(inprocN ? Topology.INPROC_N : Topology.INPROC); i++) {
-                    // on a simulated fleet the in-process baseline runs the same timing model without HTTP, an engine per
+                    // on a simulated fleet the in-process baseline runs the same timing model without HTTP, an engine
+                    // per
                     // host as the fleet has, each on its host's cores
-                    EngineOptions eo = c.timing() == null ? EngineOptions.DEFAULT : EngineOptions.DEFAULT.simulated(c.timing().alone());
-                    InProcessEngine e = new InProcessEngine(i == 0 ? cp : Checkpoint.load(model), eo, Topology.INPROC.wire() + i);
+                    EngineOptions eo = c.timing() == null
+                            ? EngineOptions.DEFAULT
+                            : EngineOptions.DEFAULT.simulated(c.timing().alone());
+                    InProcessEngine e =
+                            new InProcessEngine(i == 0 ? cp : Checkpoint.load(model), eo, Topology.INPROC.wire() + i);
                     running.add(e);
                     engines.add(new InProcessTarget(e));
                 }
@@ -69,8 +78,14 @@ final class Topologies implements AutoCloseable {
                     case HTTP1, HTTP_N, LB -> {
                         for (Connection conn : c.connections()) {
                             boolean keep = conn == Connection.KEEP_ALIVE;
-                            List<String> to = t == Topology.LB ? List.of(lbUrl) : t == Topology.HTTP1 ? urls.subList(0, 1) : urls;
-                            legs.add(new Leg(t, conn, to.stream().map(u -> Target.http(new OpenAiClient(http, u, null, keep), tokenizer)).toList()));
+                            List<String> to =
+                                    t == Topology.LB ? List.of(lbUrl) : t == Topology.HTTP1 ? urls.subList(0, 1) : urls;
+                            legs.add(new Leg(
+                                    t,
+                                    conn,
+                                    to.stream()
+                                            .map(u -> Target.http(new OpenAiClient(http, u, null, keep), tokenizer))
+                                            .toList()));
                         }
                     }
                 }
@@ -101,22 +116,33 @@ final class Topologies implements AutoCloseable {
 
     private static String describe(CompareConfig c, Topology t, int cores) {
         int n = c.engines(t);
-        String engines = n + (n == 1 ? " engine" : " engines") + " (one scheduler thread each, sharing one kernel pool of "
-                + Math.max(1, cores - 1) + " worker(s) plus the caller)";
-        if (c.fleet() != null) return t.inProcess() ? n + " simulated engines in this JVM (the fleet's timing model, no HTTP)"
-                : "simulated fleet " + c.fleet() + " (network namespaces, one serve --engine sim per host)" + (t == Topology.LB ? " behind our lb JVM" : "");
-        if (!c.externalTargets().isEmpty() && !t.inProcess()) return "external servers " + c.externalTargets() + (t == Topology.LB ? " behind our lb JVM" : "");
+        String engines =
+                n + (n == 1 ? " engine" : " engines") + " (one scheduler thread each, sharing one kernel pool of "
+                        + Math.max(1, cores - 1) + " worker(s) plus the caller)";
+        if (c.fleet() != null)
+            return t.inProcess()
+                    ? n + " simulated engines in this JVM (the fleet's timing model, no HTTP)"
+                    : "simulated fleet " + c.fleet() + " (network namespaces, one serve --engine sim per host)"
+                            + (t == Topology.LB ? " behind our lb JVM" : "");
+        if (!c.externalTargets().isEmpty() && !t.inProcess())
+            return "external servers " + c.externalTargets() + (t == Topology.LB ? " behind our lb JVM" : "");
         return switch (t) {
             case INPROC, INPROC_N -> engines + " in the client JVM; " + cores + " cores shared with the load generator";
-            case HTTP1 -> "port 1 of the serve JVM: " + engines + "; " + cores + " cores shared by the client JVM and the serve JVM";
-            case HTTP_N -> c.numServers() + " ports of the serve JVM: " + engines + "; " + cores + " cores shared by the client JVM and the serve JVM";
-            case LB -> "the lb JVM in front of the serve JVM's " + c.numServers() + " ports: " + engines + "; " + cores
-                    + " cores shared by the client, lb and serve JVMs";
+            case HTTP1 ->
+                "port 1 of the serve JVM: " + engines + "; " + cores
+                        + " cores shared by the client JVM and the serve JVM";
+            case HTTP_N ->
+                c.numServers() + " ports of the serve JVM: " + engines + "; " + cores
+                        + " cores shared by the client JVM and the serve JVM";
+            case LB ->
+                "the lb JVM in front of the serve JVM's " + c.numServers() + " ports: " + engines + "; " + cores
+                        + " cores shared by the client, lb and serve JVMs";
         };
     }
 
     private List<String> startServe(CompareConfig c, Path model, Path logs) {
-        List<String> args = new ArrayList<>(List.of("--model", model.toString(), "--num-servers", String.valueOf(c.numServers()), "--base-port", "0"));
+        List<String> args = new ArrayList<>(List.of(
+                "--model", model.toString(), "--num-servers", String.valueOf(c.numServers()), "--base-port", "0"));
         if (c.serveDelayMs() > 0) args.addAll(List.of("--test-delay-ms", String.valueOf(c.serveDelayMs())));
         ServeProcess serve = ServeProcess.start(args, logs.resolve("serve.log"), Duration.ofSeconds(120));
         running.add(serve);
@@ -126,13 +152,23 @@ final class Topologies implements AutoCloseable {
 
     private String startLb(List<String> backends, Path logs, okhttp3.OkHttpClient http) {
         int port = dev.rolloutlab.util.Ports.free();
-        ChildJvm lb = ChildJvm.start("lb", List.of("--listen-port", String.valueOf(port), "--backends", String.join(",", backends),
-                "--policy", "least-load", "--quiet"), logs.resolve("lb.log"));
+        ChildJvm lb = ChildJvm.start(
+                "lb",
+                List.of(
+                        "--listen-port",
+                        String.valueOf(port),
+                        "--backends",
+                        String.join(",", backends),
+                        "--policy",
+                        "least-load",
+                        "--quiet"),
+                logs.resolve("lb.log"));
         running.add(lb);
         lbPid = lb.pid();
         String url = "http://127.0.0.1:" + port;
         OpenAiClient probe = new OpenAiClient(http, url, null, true);
-        if (!Await.until(() -> !lb.alive() || probe.get("/health").status() == 200, Duration.ofSeconds(60)) || !lb.alive()) {
+        if (!Await.until(() -> !lb.alive() || probe.get("/health").status() == 200, Duration.ofSeconds(60))
+                || !lb.alive()) {
             throw new IllegalStateException("lb did not start:\n" + lb.tail(20));
         }
         return url;

@@ -6,7 +6,6 @@ import dev.rolloutlab.engine.Sample;
 import dev.rolloutlab.engine.Scorer;
 import dev.rolloutlab.engine.Tensor;
 import dev.rolloutlab.engine.Weights;
-
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -19,8 +18,7 @@ import java.util.SplittableRandom;
  */
 final class Trainer {
     /** Per-token logprob gap of one sample: mean |rollout − trainer| and the k3 estimate of KL(rollout ‖ trainer). */
-    record Gap(int tokens, double meanAbs, double klK3) {
-    }
+    record Gap(int tokens, double meanAbs, double klK3) {}
 
     private final Checkpoint checkpoint;
     private final double changedFraction;
@@ -50,7 +48,8 @@ final class Trainer {
         for (Tensor t : tensors.values()) {
             float[] d = t.data().clone();
             for (int i = 0; i < d.length; i++) {
-                if (changedFraction >= 1 || r.nextDouble() < changedFraction) d[i] += (float) ((r.nextDouble() - 0.5) * 2e-3);
+                if (changedFraction >= 1 || r.nextDouble() < changedFraction)
+                    d[i] += (float) ((r.nextDouble() - 0.5) * 2e-3);
             }
             next.put(t.name(), new Tensor(t.name(), t.shape(), d));
         }

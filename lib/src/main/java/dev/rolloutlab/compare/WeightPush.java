@@ -1,6 +1,5 @@
 package dev.rolloutlab.compare;
 
-import dev.rolloutlab.results.Strategy;
 import dev.rolloutlab.cluster.FleetUpdate;
 import dev.rolloutlab.engine.DType;
 import dev.rolloutlab.engine.Safetensors;
@@ -8,7 +7,7 @@ import dev.rolloutlab.engine.SparseDelta;
 import dev.rolloutlab.engine.Tensor;
 import dev.rolloutlab.openai.OpenAiClient;
 import dev.rolloutlab.process.ServeProcess;
-
+import dev.rolloutlab.results.Strategy;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -84,16 +83,20 @@ final class WeightPush implements AutoCloseable {
             case DELTA, DELTA_ATOMIC -> {
                 byte[] body = SparseDelta.between(version - 1, prev, next).toBytes();
                 double ms = (System.nanoTime() - t0) / 1e6;
-                check(strategy == Strategy.DELTA_ATOMIC ? FleetUpdate.atomic(http, urls(), body, version - 1, null, admin())
-                        : FleetUpdate.plain(http, urls(), body, version - 1, null, admin()));
+                check(
+                        strategy == Strategy.DELTA_ATOMIC
+                                ? FleetUpdate.atomic(http, urls(), body, version - 1, null, admin())
+                                : FleetUpdate.plain(http, urls(), body, version - 1, null, admin()));
                 return new Cost(ms, (long) body.length * n);
             }
             case RELOAD -> {
                 Path dir = save(next, version);
                 double ms = (System.nanoTime() - t0) / 1e6;
                 urls().parallelStream().forEach(u -> {
-                    OpenAiClient.Exchange x = new OpenAiClient(http, u, null, true).post("/admin/reload_weights", Map.of("model_path", dir.toString()), admin());
-                    if (!x.ok()) throw new IllegalStateException("reload failed on " + u + ": " + x.status() + " " + x.body());
+                    OpenAiClient.Exchange x = new OpenAiClient(http, u, null, true)
+                            .post("/admin/reload_weights", Map.of("model_path", dir.toString()), admin());
+                    if (!x.ok())
+                        throw new IllegalStateException("reload failed on " + u + ": " + x.status() + " " + x.body());
                 });
                 return new Cost(ms, size(dir) * n);
             }
@@ -117,16 +120,31 @@ final class WeightPush implements AutoCloseable {
     }
 
     private ServeProcess startServe(Path dir, long version, Path logFile) {
-        return ServeProcess.start(List.of("--model", dir.toString(), "--num-servers", String.valueOf(ports.size()),
-                "--ports", String.join(",", ports.stream().map(String::valueOf).toList()), "--enable-weight-reload",
-                "--admin-token", token, "--weights-version", String.valueOf(version), "--served-model-name", "m"), logFile, Duration.ofSeconds(120));
+        return ServeProcess.start(
+                List.of(
+                        "--model",
+                        dir.toString(),
+                        "--num-servers",
+                        String.valueOf(ports.size()),
+                        "--ports",
+                        String.join(",", ports.stream().map(String::valueOf).toList()),
+                        "--enable-weight-reload",
+                        "--admin-token",
+                        token,
+                        "--weights-version",
+                        String.valueOf(version),
+                        "--served-model-name",
+                        "m"),
+                logFile,
+                Duration.ofSeconds(120));
     }
 
     private Path save(Map<String, Tensor> w, long version) {
         try {
             Path dir = work.resolve("step-" + version);
             Files.createDirectories(dir);
-            for (String f : new String[]{"config.json", "tokenizer.json"}) Files.copy(model.resolve(f), dir.resolve(f), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            for (String f : new String[] {"config.json", "tokenizer.json"})
+                Files.copy(model.resolve(f), dir.resolve(f), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
             Safetensors.write(dir.resolve("model.safetensors"), w, DType.F32);
             FreshnessExperiment.deleteTree(work.resolve("step-" + (version - 2))); // keep disk use flat
             return dir;

@@ -12,8 +12,7 @@ public final class ChatTemplate {
             + "{{ '<|im_start|>assistant\\n' }}{% endif %}";
 
     /** One chat message. */
-    public record Message(String role, String content) {
-    }
+    public record Message(String role, String content) {}
 
     private final boolean chatml;
 
@@ -24,7 +23,12 @@ public final class ChatTemplate {
     public String render(List<Message> messages) {
         StringBuilder sb = new StringBuilder();
         for (Message m : messages) {
-            if (chatml) sb.append("<|im_start|>").append(m.role()).append('\n').append(m.content()).append("<|im_end|>\n");
+            if (chatml)
+                sb.append("<|im_start|>")
+                        .append(m.role())
+                        .append('\n')
+                        .append(m.content())
+                        .append("<|im_end|>\n");
             else sb.append(m.role()).append(": ").append(m.content()).append('\n');
         }
         sb.append(chatml ? "<|im_start|>assistant\n" : "assistant: ");

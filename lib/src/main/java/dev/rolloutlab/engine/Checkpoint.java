@@ -15,7 +15,8 @@ public record Checkpoint(Path dir, ModelConfig config, Tokenizer tokenizer, Weig
     /** Loads a folder, validating everything before returning, so a bad folder never yields a half-loaded model. */
     public static Checkpoint load(Path dir) {
         if (!Files.isDirectory(dir)) {
-            throw new ModelFormatException(dir + ": not a directory (create one with: model init --shape tiny --out " + dir + ")");
+            throw new ModelFormatException(
+                    dir + ": not a directory (create one with: model init --shape tiny --out " + dir + ")");
         }
         ModelConfig config = ModelConfig.read(dir);
         Tokenizer tok = Tokenizer.read(dir);
@@ -31,7 +32,9 @@ public record Checkpoint(Path dir, ModelConfig config, Tokenizer tokenizer, Weig
     public static Map<String, Tensor> readTensors(Path dir) {
         List<Path> files;
         try (Stream<Path> s = Files.list(dir)) {
-            files = s.filter(p -> p.getFileName().toString().endsWith(".safetensors")).sorted().toList();
+            files = s.filter(p -> p.getFileName().toString().endsWith(".safetensors"))
+                    .sorted()
+                    .toList();
         } catch (IOException e) {
             throw new ModelFormatException(dir + ": cannot list: " + e.getMessage(), e);
         }
@@ -54,7 +57,8 @@ public record Checkpoint(Path dir, ModelConfig config, Tokenizer tokenizer, Weig
         config.write(out);
         TokenizerBuilder.write(out, config.vocabSize());
         Safetensors.write(out.resolve("model.safetensors"), tensors, dtype);
-        Files.writeString(out.resolve("generation_config.json"),
+        Files.writeString(
+                out.resolve("generation_config.json"),
                 "{\"bos_token_id\": " + config.bosTokenId() + ", \"eos_token_id\": " + config.eosTokenIds() + "}\n");
     }
 

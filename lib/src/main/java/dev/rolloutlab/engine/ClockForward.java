@@ -23,7 +23,16 @@ final class ClockForward implements Forward {
     }
 
     @Override
-    public void forward(Weights w, int n, int decodeRows, int[] tokens, int[] positions, KvCache[] caches, int[] logitRows, int nLogits, float[] logits) {
+    public void forward(
+            Weights w,
+            int n,
+            int decodeRows,
+            int[] tokens,
+            int[] positions,
+            KvCache[] caches,
+            int[] logitRows,
+            int nLogits,
+            float[] logits) {
         long t0 = System.nanoTime();
         double context = 0;
         for (int r = 0; r < decodeRows; r++) context += positions[r] + 1;
@@ -31,12 +40,18 @@ final class ClockForward implements Forward {
         long solo = timing.stepNanos(n - decodeRows, decodeRows, meanContext);
         int vocab = logits.length / Math.max(1, nLogits);
         Arrays.fill(logits, 0, nLogits * vocab, 0f);
-        for (int i = 0; i < nLogits; i++) for (int stop : neverSampled) if (stop >= 0 && stop < vocab) logits[i * vocab + stop] = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < nLogits; i++)
+            for (int stop : neverSampled)
+                if (stop >= 0 && stop < vocab) logits[i * vocab + stop] = Float.NEGATIVE_INFINITY;
         // one park for the whole step (it overshoots by the timer slack, about 0.05-0.1 ms here): parking in short
         // slices woke 64 simulated engines thousands of times a second and spent the cores in the kernel
         if (timing.contention().contends()) {
-            SharedCores.PROCESS.run(solo - (System.nanoTime() - t0), n > decodeRows, timing.share(n - decodeRows, decodeRows, meanContext),
-                    timing.contention().prefillBesideDecodes(), timing.stepCv());
+            SharedCores.PROCESS.run(
+                    solo - (System.nanoTime() - t0),
+                    n > decodeRows,
+                    timing.share(n - decodeRows, decodeRows, meanContext),
+                    timing.contention().prefillBesideDecodes(),
+                    timing.stepCv());
             return;
         }
         long until = t0 + solo, left;

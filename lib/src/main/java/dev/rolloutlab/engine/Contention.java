@@ -18,12 +18,17 @@ public record Contention(double decodes, double prefills, double prefillShareSlo
     public static final Contention NONE = new Contention(0, 0, 0, 1);
 
     public Contention {
-        for (double k : new double[]{decodes, prefills}) {
-            if (!(k == 0 || (k >= 0.05 && k <= 4096))) throw new IllegalArgumentException("full-speed steps must be 0 (no contention) or in [0.05, 4096], got " + k);
+        for (double k : new double[] {decodes, prefills}) {
+            if (!(k == 0 || (k >= 0.05 && k <= 4096)))
+                throw new IllegalArgumentException(
+                        "full-speed steps must be 0 (no contention) or in [0.05, 4096], got " + k);
         }
-        if (!(prefillShareSlope >= 0 && prefillShareSlope <= 1)) throw new IllegalArgumentException("prefill share slope must be in [0, 1] per token, got " + prefillShareSlope);
+        if (!(prefillShareSlope >= 0 && prefillShareSlope <= 1))
+            throw new IllegalArgumentException(
+                    "prefill share slope must be in [0, 1] per token, got " + prefillShareSlope);
         if (!(prefillBesideDecodes >= 0.05 && prefillBesideDecodes <= 100)) {
-            throw new IllegalArgumentException("a prefill's slowdown beside decodes must be in [0.05, 100], got " + prefillBesideDecodes);
+            throw new IllegalArgumentException(
+                    "a prefill's slowdown beside decodes must be in [0.05, 100], got " + prefillBesideDecodes);
         }
     }
 

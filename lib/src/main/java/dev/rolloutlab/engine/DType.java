@@ -4,7 +4,9 @@ import java.nio.ByteBuffer;
 
 /** Floating-point storage types a safetensors file may use, with conversion to and from float32. */
 public enum DType {
-    F32(4), BF16(2), F16(2);
+    F32(4),
+    BF16(2),
+    F16(2);
 
     public final int bytes;
 
@@ -17,8 +19,8 @@ public enum DType {
             case "F32", "FLOAT32" -> F32;
             case "BF16", "BFLOAT16" -> BF16;
             case "F16", "FLOAT16" -> F16;
-            default -> throw new ModelFormatException(where + ": unsupported dtype " + name
-                    + " (supported: F32, BF16, F16)");
+            default ->
+                throw new ModelFormatException(where + ": unsupported dtype " + name + " (supported: F32, BF16, F16)");
         };
     }
 

@@ -25,7 +25,8 @@ public record Drain(double quiesceMs, int inFlight, int aborted, long tokensThro
         long t0 = System.nanoTime();
         List<CompletableFuture<Completion>> in = engine.outstanding();
         try {
-            CompletableFuture.allOf(in.toArray(CompletableFuture[]::new)).get(deadline.toMillis(), TimeUnit.MILLISECONDS);
+            CompletableFuture.allOf(in.toArray(CompletableFuture[]::new))
+                    .get(deadline.toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException | ExecutionException e) {
             // past the deadline (or one failed): abort whatever still runs
         } catch (InterruptedException e) {

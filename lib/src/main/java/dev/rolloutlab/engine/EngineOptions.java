@@ -4,7 +4,8 @@ package dev.rolloutlab.engine;
  * Scheduler limits of an {@link InProcessEngine}: sequences decoded together, prompt tokens admitted per step, first
  * weights version, and, for a simulated engine, the {@link TimingModel} that replaces the forward pass (null: real).
  */
-public record EngineOptions(int maxRunningSequences, int maxPrefillTokensPerStep, long initialVersion, TimingModel timing) {
+public record EngineOptions(
+        int maxRunningSequences, int maxPrefillTokensPerStep, long initialVersion, TimingModel timing) {
     public static final EngineOptions DEFAULT = new EngineOptions(64, 1024, 0, null);
 
     /** Start numbering weights at {@code v}: a restarted server keeps the trainer's version numbers. */

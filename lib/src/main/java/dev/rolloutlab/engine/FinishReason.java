@@ -2,7 +2,9 @@ package dev.rolloutlab.engine;
 
 /** Why a sample ended, spelled as OpenAI's {@code finish_reason}. */
 public enum FinishReason {
-    STOP("stop"), LENGTH("length"), ABORT("abort");
+    STOP("stop"),
+    LENGTH("length"),
+    ABORT("abort");
 
     public final String openai;
 

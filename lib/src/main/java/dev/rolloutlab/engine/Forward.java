@@ -6,7 +6,16 @@ package dev.rolloutlab.engine;
  * laptop. The first {@code decodeRows} rows are single decode tokens, the rest prompt tokens being prefilled.
  */
 interface Forward {
-    void forward(Weights w, int n, int decodeRows, int[] tokens, int[] positions, KvCache[] caches, int[] logitRows, int nLogits, float[] logits);
+    void forward(
+            Weights w,
+            int n,
+            int decodeRows,
+            int[] tokens,
+            int[] positions,
+            KvCache[] caches,
+            int[] logitRows,
+            int nLogits,
+            float[] logits);
 
     /** True when every row's logits are equal wherever they are finite (a simulated forward's): a token is then drawn without a pass over the vocabulary. */
     default boolean uniform() {

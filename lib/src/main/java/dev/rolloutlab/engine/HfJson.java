@@ -9,6 +9,5 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 final class HfJson {
     static final ObjectMapper MAPPER = new ObjectMapper();
 
-    private HfJson() {
-    }
+    private HfJson() {}
 }

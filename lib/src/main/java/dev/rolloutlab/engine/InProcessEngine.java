@@ -24,7 +24,9 @@ public final class InProcessEngine implements Engine {
     private final AtomicReference<Weights> weights;
     private final LinkedBlockingQueue<Job> incoming = new LinkedBlockingQueue<>();
     /** Every submitted request not yet answered, queued or running: what a drain waits for and abort_all ends. */
-    private final java.util.Set<CompletableFuture<Completion>> outstanding = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final java.util.Set<CompletableFuture<Completion>> outstanding =
+            java.util.concurrent.ConcurrentHashMap.newKeySet();
+
     private final Thread thread;
     private final Forward model;
     private final Sampler sampler;
@@ -42,10 +44,13 @@ public final class InProcessEngine implements Engine {
         this.checkpoint = checkpoint;
         this.options = options;
         this.name = name;
-        Weights w0 = options.initialVersion() == checkpoint.weights().version() ? checkpoint.weights()
+        Weights w0 = options.initialVersion() == checkpoint.weights().version()
+                ? checkpoint.weights()
                 : Weights.of(checkpoint.config(), checkpoint.weights().tensors(), options.initialVersion());
         this.weights = new AtomicReference<>(w0);
-        this.model = options.timing() == null ? new Transformer(checkpoint.config()) : new ClockForward(options.timing(), defaultStopIds());
+        this.model = options.timing() == null
+                ? new Transformer(checkpoint.config())
+                : new ClockForward(options.timing(), defaultStopIds());
         this.sampler = new Sampler(checkpoint.config().vocabSize());
         this.emitter = new Emitter(checkpoint.config(), sampler, rate, defaultStopIds());
         this.load = new EngineLoad(0, 0, 0, 0, w0.version());
@@ -124,7 +129,8 @@ public final class InProcessEngine implements Engine {
     public synchronized long install(Weights next) {
         Weights cur = weights.get();
         if (next.version() != cur.version() + 1 || next.config() != cur.config()) {
-            throw new VersionConflict("staged weights were prepared as version " + next.version() + " but version " + cur.version() + " is serving");
+            throw new VersionConflict("staged weights were prepared as version " + next.version() + " but version "
+                    + cur.version() + " is serving");
         }
         weights.set(next);
         return next.version();
@@ -173,7 +179,8 @@ public final class InProcessEngine implements Engine {
             Thread.currentThread().interrupt();
         }
         Job j;
-        while ((j = incoming.poll()) != null) j.future.completeExceptionally(new IllegalStateException("engine closed"));
+        while ((j = incoming.poll()) != null)
+            j.future.completeExceptionally(new IllegalStateException("engine closed"));
     }
 
     // ---- scheduler ----
@@ -195,7 +202,8 @@ public final class InProcessEngine implements Engine {
         if (!thread.isAlive()) return "the engine's scheduler thread has stopped";
         long quiet = System.nanoTime() - progressNs;
         if (!outstanding.isEmpty() && quiet > limit.toNanos()) {
-            return "no engine step for " + quiet / 1_000_000_000L + " s with " + outstanding.size() + " request(s) waiting";
+            return "no engine step for " + quiet / 1_000_000_000L + " s with " + outstanding.size()
+                    + " request(s) waiting";
         }
         return null;
     }
@@ -268,14 +276,18 @@ public final class InProcessEngine implements Engine {
             }
             int len = j.request.promptTokens().length;
             boolean first = admitted.isEmpty() && active.isEmpty();
-            if (!first && (seqs + j.request.n() > options.maxRunningSequences()
-                    || prefill + len > options.maxPrefillTokensPerStep())) break;
+            if (!first
+                    && (seqs + j.request.n() > options.maxRunningSequences()
+                            || prefill + len > options.maxPrefillTokensPerStep())) break;
             it.remove();
             admitted.add(j);
             j.admittedNs = System.nanoTime();
             seqs += j.request.n();
             prefill += len;
-            KvCache cache = new KvCache(config().numLayers(), config().kvDim(), len + Math.min(j.request.params().maxTokens(), 256));
+            KvCache cache = new KvCache(
+                    config().numLayers(),
+                    config().kvDim(),
+                    len + Math.min(j.request.params().maxTokens(), 256));
             long seed = j.request.params().seed() != null ? j.request.params().seed() : seeds.nextLong();
             j.seed = seed;
             j.seqs = new Seq[j.request.n()];
@@ -307,14 +319,16 @@ public final class InProcessEngine implements Engine {
             int row = li++;
             Seq s0 = j.seqs[0];
             // the other samples share the prompt's prefill: copy its keys and values instead of recomputing them
-            for (int i = 1; i < j.seqs.length; i++) j.seqs[i] = new Seq(j, i, s0.cache.fork(s0.pos), s0.pos, j.seed, tokenizer().new Decoder(true));
+            for (int i = 1; i < j.seqs.length; i++)
+                j.seqs[i] = new Seq(j, i, s0.cache.fork(s0.pos), s0.pos, j.seed, tokenizer().new Decoder(true));
             for (Seq s : j.seqs) {
                 stepRows[stepSeqs.size()] = row;
                 stepSeqs.add(s);
             }
         }
         Sampler.Pick[] picks = sampler.pickAll(logits, stepSeqs, stepRows, model.uniform());
-        for (Job j : admitted) j.prefilledNs = System.nanoTime(); // before emit: a 1-token request finishes in its prefill step
+        for (Job j : admitted)
+            j.prefilledNs = System.nanoTime(); // before emit: a 1-token request finishes in its prefill step
         active.clear();
         for (int i = 0; i < picks.length; i++) {
             Seq s = stepSeqs.get(i);
@@ -345,6 +359,11 @@ public final class InProcessEngine implements Engine {
     private void publishLoad() {
         long kv = 0;
         for (Seq s : active) kv += s.cache.bytes();
-        load = new EngineLoad(active.size(), waiting.size() + incoming.size(), rate.perSecond(), kv, weights.get().version());
+        load = new EngineLoad(
+                active.size(),
+                waiting.size() + incoming.size(),
+                rate.perSecond(),
+                kv,
+                weights.get().version());
     }
 }

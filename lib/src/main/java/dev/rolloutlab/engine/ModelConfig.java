@@ -3,7 +3,6 @@ package dev.rolloutlab.engine;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -46,14 +45,20 @@ public record ModelConfig(
     private static final ObjectMapper JSON = HfJson.MAPPER;
 
     public ModelConfig {
-        if (hiddenSize <= 0 || numLayers <= 0 || numHeads <= 0 || numKvHeads <= 0 || vocabSize <= 0 || intermediateSize <= 0) {
+        if (hiddenSize <= 0
+                || numLayers <= 0
+                || numHeads <= 0
+                || numKvHeads <= 0
+                || vocabSize <= 0
+                || intermediateSize <= 0) {
             throw new ModelFormatException("config.json: sizes must be positive");
         }
         if (numHeads % numKvHeads != 0) {
             throw new ModelFormatException("config.json: num_attention_heads (" + numHeads
                     + ") must be a multiple of num_key_value_heads (" + numKvHeads + ")");
         }
-        if (headDim % 2 != 0) throw new ModelFormatException("config.json: head_dim must be even for RoPE, got " + headDim);
+        if (headDim % 2 != 0)
+            throw new ModelFormatException("config.json: head_dim must be even for RoPE, got " + headDim);
         eosTokenIds = List.copyOf(eosTokenIds);
     }
 
@@ -68,7 +73,8 @@ public record ModelConfig(
     public static ModelConfig read(Path dir) {
         Path file = dir.resolve("config.json");
         if (!Files.isRegularFile(file)) {
-            throw new ModelFormatException(file + ": missing (a model folder needs config.json, *.safetensors and tokenizer.json)");
+            throw new ModelFormatException(
+                    file + ": missing (a model folder needs config.json, *.safetensors and tokenizer.json)");
         }
         JsonNode n;
         try {
@@ -84,11 +90,15 @@ public record ModelConfig(
         JsonNode e = n.get("eos_token_id");
         if (e != null && e.isArray()) e.forEach(x -> eos.add(x.asInt()));
         else if (e != null && e.isNumber()) eos.add(e.asInt());
-        return new ModelConfig(arch, hidden,
+        return new ModelConfig(
+                arch,
+                hidden,
                 required(n, "intermediate_size", file),
                 required(n, "num_hidden_layers", file),
                 heads,
-                n.hasNonNull("num_key_value_heads") ? n.get("num_key_value_heads").asInt() : heads,
+                n.hasNonNull("num_key_value_heads")
+                        ? n.get("num_key_value_heads").asInt()
+                        : heads,
                 headDim,
                 required(n, "vocab_size", file),
                 n.path("max_position_embeddings").asInt(2048),
@@ -101,7 +111,9 @@ public record ModelConfig(
 
     private static Architecture architectureOf(JsonNode n, Path file) {
         JsonNode archs = n.get("architectures");
-        String name = archs != null && archs.isArray() && !archs.isEmpty() ? archs.get(0).asText() : null;
+        String name = archs != null && archs.isArray() && !archs.isEmpty()
+                ? archs.get(0).asText()
+                : null;
         String type = n.path("model_type").asText("");
         for (Architecture a : Architecture.values()) {
             if (a.hfName.equals(name) || (name == null && a.modelType.equals(type))) return a;
@@ -112,7 +124,8 @@ public record ModelConfig(
 
     private static int required(JsonNode n, String field, Path file) {
         JsonNode v = n.get(field);
-        if (v == null || !v.canConvertToInt()) throw new ModelFormatException(file + ": field " + field + " is missing or not an integer");
+        if (v == null || !v.canConvertToInt())
+            throw new ModelFormatException(file + ": field " + field + " is missing or not an integer");
         return v.asInt();
     }
 

@@ -7,8 +7,7 @@ import java.util.SplittableRandom;
 
 /** Seeded Gaussian noise: random checkpoints and the perturbation that stands in for a training step. */
 final class Noise {
-    private Noise() {
-    }
+    private Noise() {}
 
     /** A standard normal draw (Box-Muller), reproducible from the generator's state. */
     static double gaussian(SplittableRandom r) {

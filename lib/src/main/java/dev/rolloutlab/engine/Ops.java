@@ -8,10 +8,12 @@ import java.util.concurrent.ForkJoinTask;
  * {@code --add-modules jdk.incubator.vector} and a scalar loop otherwise; matmul splits output rows across cores.
  */
 final class Ops {
-    static final boolean VECTOR = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()
-            && !Boolean.getBoolean("rolloutlab.scalar");
+    static final boolean VECTOR =
+            ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()
+                    && !Boolean.getBoolean("rolloutlab.scalar");
     /** Below this many multiply-adds a matmul runs on the calling thread: forking costs more than it saves. */
     private static final long PARALLEL_WORK = 1L << 18;
+
     private static final int PARTS = Runtime.getRuntime().availableProcessors();
     /**
      * Forward passes running in this process now. They divide the cores among themselves rather than each splitting
@@ -19,21 +21,24 @@ final class Ops {
      * 2 cores: a prefill beside decoding engines starved (mean time to first token 72 ms, 27 ms after) and the time
      * between tokens varied by 45 % within a stream (28 % after), at throughput not distinguishable.
      */
-    private static final java.util.concurrent.atomic.AtomicInteger RUNNING = new java.util.concurrent.atomic.AtomicInteger();
+    private static final java.util.concurrent.atomic.AtomicInteger RUNNING =
+            new java.util.concurrent.atomic.AtomicInteger();
     /**
      * Workers for all cores but the caller's, which computes a share itself. Not the common pool: engine kernels
      * must not queue behind unrelated parallel streams.
      */
-    private static final ForkJoinPool POOL = new ForkJoinPool(Math.max(1, Runtime.getRuntime().availableProcessors() - 1),
+    private static final ForkJoinPool POOL = new ForkJoinPool(
+            Math.max(1, Runtime.getRuntime().availableProcessors() - 1),
             pool -> {
                 var t = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(pool);
                 t.setName("engine-kernel-" + t.getPoolIndex());
                 t.setDaemon(true);
                 return t;
-            }, null, false);
+            },
+            null,
+            false);
 
-    private Ops() {
-    }
+    private Ops() {}
 
     /** Whether every value is finite (no NaN, no infinity), in one pass: SIMD where available. */
     static boolean allFinite(float[] d) {
@@ -98,7 +103,8 @@ final class Ops {
         for (ForkJoinTask<?> t : others) t.join();
     }
 
-    private static void matmulRange(float[] x, int rows, int in, float[] w, float[] bias, int out, float[] y, int from, int to) {
+    private static void matmulRange(
+            float[] x, int rows, int in, float[] w, float[] bias, int out, float[] y, int from, int to) {
         float[] four = new float[4];
         for (int o = from; o < to; o++) {
             int wo = o * in;

@@ -6,8 +6,14 @@ import java.util.List;
  * One finished completion. {@code versions[i]} is the weights version token i was sampled under, so the staleness
  * of every token is exact; {@code topLogprobs} is empty unless requested.
  */
-public record Sample(int index, int[] tokenIds, float[] logprobs, long[] versions, String text,
-                     FinishReason finishReason, List<List<TopLogprob>> topLogprobs) {
+public record Sample(
+        int index,
+        int[] tokenIds,
+        float[] logprobs,
+        long[] versions,
+        String text,
+        FinishReason finishReason,
+        List<List<TopLogprob>> topLogprobs) {
 
     public int completionTokens() {
         return tokenIds.length;

@@ -21,7 +21,8 @@ public final class Scorer {
         if (prompt.length == 0) throw new IllegalArgumentException("the prompt is empty");
         if (completion.length == 0) return new float[0];
         int n = prompt.length + completion.length - 1; // the last completion token is predicted, never fed
-        if (n + 1 > config.maxPositions()) throw new IllegalArgumentException(n + 1 + " tokens exceed the context of " + config.maxPositions());
+        if (n + 1 > config.maxPositions())
+            throw new IllegalArgumentException(n + 1 + " tokens exceed the context of " + config.maxPositions());
         int[] tokens = new int[n], positions = new int[n], logitRows = new int[completion.length];
         KvCache cache = new KvCache(config.numLayers(), config.kvDim(), n);
         KvCache[] caches = new KvCache[n];
@@ -35,7 +36,8 @@ public final class Scorer {
         float[] logits = new float[completion.length * vocab];
         model.forward(w, n, 0, tokens, positions, caches, logitRows, completion.length, logits);
         float[] out = new float[completion.length];
-        for (int i = 0; i < completion.length; i++) out[i] = logits[i * vocab + completion[i]] - sampler.logZ(logits, i * vocab);
+        for (int i = 0; i < completion.length; i++)
+            out[i] = logits[i * vocab + completion[i]] - sampler.logZ(logits, i * vocab);
         return out;
     }
 }

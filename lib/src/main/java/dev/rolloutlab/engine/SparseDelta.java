@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -31,7 +30,8 @@ public record SparseDelta(long baseVersion, Map<String, Entry> tensors) {
     /** One tensor's changed elements: ascending flat indices and the values they take. */
     public record Entry(int[] indices, float[] values) {
         public Entry {
-            if (indices.length != values.length) throw new IllegalArgumentException("indices and values differ in length");
+            if (indices.length != values.length)
+                throw new IllegalArgumentException("indices and values differ in length");
         }
     }
 
@@ -40,7 +40,8 @@ public record SparseDelta(long baseVersion, Map<String, Entry> tensors) {
         Map<String, Entry> out = new LinkedHashMap<>();
         for (var e : next.entrySet()) {
             Tensor b = base.get(e.getKey());
-            if (b == null || !b.sameShape(e.getValue())) throw new ModelFormatException("delta: tensor " + e.getKey() + " is not in the base with that shape");
+            if (b == null || !b.sameShape(e.getValue()))
+                throw new ModelFormatException("delta: tensor " + e.getKey() + " is not in the base with that shape");
             float[] x = b.data(), y = e.getValue().data();
             int n = 0;
             for (int i = 0; i < y.length; i++) if (Float.floatToRawIntBits(x[i]) != Float.floatToRawIntBits(y[i])) n++;
@@ -68,7 +69,8 @@ public record SparseDelta(long baseVersion, Map<String, Entry> tensors) {
         ArrayNode list = h.putArray("tensors");
         tensors.forEach((name, e) -> list.addObject().put("name", name).put("count", e.indices().length));
         byte[] header = h.toString().getBytes(StandardCharsets.UTF_8);
-        ByteBuffer b = ByteBuffer.allocate(Math.toIntExact(MAGIC.length + 4 + header.length + 8 * elements())).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer b = ByteBuffer.allocate(Math.toIntExact(MAGIC.length + 4 + header.length + 8 * elements()))
+                .order(ByteOrder.LITTLE_ENDIAN);
         b.put(MAGIC).putInt(header.length).put(header);
         for (Entry e : tensors.values()) {
             for (int i : e.indices()) b.putInt(i);
@@ -88,7 +90,8 @@ public record SparseDelta(long baseVersion, Map<String, Entry> tensors) {
         ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).position(MAGIC.length);
         if (b.remaining() < 4) throw new ModelFormatException(where + ": truncated before the header length");
         int hl = b.getInt();
-        if (hl <= 0 || hl > MAX_HEADER || hl > b.remaining()) throw new ModelFormatException(where + ": bad header length " + hl + " (truncated?)");
+        if (hl <= 0 || hl > MAX_HEADER || hl > b.remaining())
+            throw new ModelFormatException(where + ": bad header length " + hl + " (truncated?)");
         JsonNode h;
         try {
             byte[] hb = new byte[hl];
@@ -97,19 +100,23 @@ public record SparseDelta(long baseVersion, Map<String, Entry> tensors) {
         } catch (java.io.IOException e) {
             throw new ModelFormatException(where + ": delta header is not JSON: " + e.getMessage(), e);
         }
-        if (h == null || !h.path("base_version").canConvertToLong() || !h.path("tensors").isArray()) {
+        if (h == null
+                || !h.path("base_version").canConvertToLong()
+                || !h.path("tensors").isArray()) {
             throw new ModelFormatException(where + ": delta header needs base_version and tensors");
         }
         List<String> names = new ArrayList<>();
         long total = 0;
         for (JsonNode t : h.get("tensors")) {
             long k = t.path("count").asLong(-1);
-            if (!t.path("name").isTextual() || k < 0 || k > Integer.MAX_VALUE) throw new ModelFormatException(where + ": bad tensor entry " + t);
+            if (!t.path("name").isTextual() || k < 0 || k > Integer.MAX_VALUE)
+                throw new ModelFormatException(where + ": bad tensor entry " + t);
             names.add(t.get("name").asText());
             total += k;
         }
         if (b.remaining() != 8 * total) {
-            throw new ModelFormatException(where + ": body holds " + b.remaining() + " bytes of elements, the header promises " + 8 * total + " (truncated or corrupt)");
+            throw new ModelFormatException(where + ": body holds " + b.remaining()
+                    + " bytes of elements, the header promises " + 8 * total + " (truncated or corrupt)");
         }
         Map<String, Entry> out = new LinkedHashMap<>();
         int i = 0;
@@ -119,7 +126,9 @@ public record SparseDelta(long baseVersion, Map<String, Entry> tensors) {
             float[] val = new float[k];
             for (int j = 0; j < k; j++) idx[j] = b.getInt();
             for (int j = 0; j < k; j++) val[j] = b.getFloat();
-            if (out.put(names.get(i++), new Entry(idx, val)) != null) throw new ModelFormatException(where + ": tensor " + t.get("name").asText() + " appears twice");
+            if (out.put(names.get(i++), new Entry(idx, val)) != null)
+                throw new ModelFormatException(
+                        where + ": tensor " + t.get("name").asText() + " appears twice");
         }
         return new SparseDelta(h.get("base_version").asLong(), out);
     }
@@ -127,7 +136,8 @@ public record SparseDelta(long baseVersion, Map<String, Entry> tensors) {
     /** The full tensors this delta makes of {@code base}: changed tensors copied and patched, checked index by index. */
     public Map<String, Tensor> applyTo(Weights base) {
         if (base.version() != baseVersion) {
-            throw new VersionConflict("the delta applies to version " + baseVersion + ", but version " + base.version() + " is serving");
+            throw new VersionConflict(
+                    "the delta applies to version " + baseVersion + ", but version " + base.version() + " is serving");
         }
         Map<String, Tensor> out = new LinkedHashMap<>();
         tensors.forEach((name, e) -> {
@@ -137,7 +147,9 @@ public record SparseDelta(long baseVersion, Map<String, Entry> tensors) {
             int prev = -1;
             for (int j = 0; j < e.indices().length; j++) {
                 int i = e.indices()[j];
-                if (i <= prev || i >= d.length) throw new ModelFormatException("delta for " + name + ": index " + i + " out of order or outside [0, " + d.length + ")");
+                if (i <= prev || i >= d.length)
+                    throw new ModelFormatException(
+                            "delta for " + name + ": index " + i + " out of order or outside [0, " + d.length + ")");
                 d[i] = e.values()[j];
                 prev = i;
             }

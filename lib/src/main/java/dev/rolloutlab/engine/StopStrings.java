@@ -4,8 +4,7 @@ import java.util.List;
 
 /** Where a stop string first appears in generated text; only the tail a new token can complete is searched. */
 final class StopStrings {
-    private StopStrings() {
-    }
+    private StopStrings() {}
 
     static int maxLength(List<String> stops) {
         int m = 0;

@@ -12,18 +12,22 @@ package dev.rolloutlab.engine;
  *                   15 %), and engines that keep exact time fall into lockstep under closed-loop load: they prefill
  *                   together and never beside each other's decodes
  */
-public record TimingModel(double a, double b, double c, double d, double e, int maxBatch, Contention contention, double stepCv) {
+public record TimingModel(
+        double a, double b, double c, double d, double e, int maxBatch, Contention contention, double stepCv) {
     public TimingModel(double a, double b, double c, double d, double e, int maxBatch) {
         this(a, b, c, d, e, maxBatch, Contention.NONE, 0);
     }
 
     public TimingModel {
         java.util.Objects.requireNonNull(contention, "contention");
-        if (!(stepCv >= 0 && stepCv <= 3)) throw new IllegalArgumentException("step_cv must be in [0, 3], got " + stepCv);
-        for (double x : new double[]{a, b, c, d, e}) {
-            if (!(x >= 0) || x > 60_000) throw new IllegalArgumentException("timing model coefficients must be in [0, 60000] ms, got " + x);
+        if (!(stepCv >= 0 && stepCv <= 3))
+            throw new IllegalArgumentException("step_cv must be in [0, 3], got " + stepCv);
+        for (double x : new double[] {a, b, c, d, e}) {
+            if (!(x >= 0) || x > 60_000)
+                throw new IllegalArgumentException("timing model coefficients must be in [0, 60000] ms, got " + x);
         }
-        if (maxBatch < 1 || maxBatch > 4096) throw new IllegalArgumentException("max_batch must be in [1, 4096], got " + maxBatch);
+        if (maxBatch < 1 || maxBatch > 4096)
+            throw new IllegalArgumentException("max_batch must be in [1, 4096], got " + maxBatch);
     }
 
     /** The same engine with a host of its own: no other engine contends for its cores. */
@@ -43,7 +47,10 @@ public record TimingModel(double a, double b, double c, double d, double e, int 
 
     /** The share of the host a step demands while it runs beside others ({@link Contention#share}). */
     double share(int prefillTokens, int decodeRows, double meanContext) {
-        return contention.share(prefillTokens, prefillTokens > 0 ? a + b * prefillTokens : 0, decodeRows > 0 ? c + d * decodeRows + e * meanContext : 0);
+        return contention.share(
+                prefillTokens,
+                prefillTokens > 0 ? a + b * prefillTokens : 0,
+                decodeRows > 0 ? c + d * decodeRows + e * meanContext : 0);
     }
 
     /** The modelled time of one scheduler step alone, in nanoseconds. */

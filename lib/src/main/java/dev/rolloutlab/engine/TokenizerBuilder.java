@@ -3,7 +3,6 @@ package dev.rolloutlab.engine;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -43,15 +42,14 @@ final class TokenizerBuilder {
             wrong. The teacher gave it a reward when the answer was right, and slowly the model became better.
             """;
 
-    private TokenizerBuilder() {
-    }
+    private TokenizerBuilder() {}
 
     /** Writes {@code tokenizer.json} and {@code tokenizer_config.json} with exactly {@code vocabSize} ids. */
     public static void write(Path dir, int vocabSize) throws IOException {
         int ordinary = vocabSize - SPECIAL_TOKENS.size();
         if (ordinary < 256) {
-            throw new IllegalArgumentException("vocab size " + vocabSize + " is too small: byte-level BPE needs at least "
-                    + (256 + SPECIAL_TOKENS.size()));
+            throw new IllegalArgumentException("vocab size " + vocabSize
+                    + " is too small: byte-level BPE needs at least " + (256 + SPECIAL_TOKENS.size()));
         }
         Map<String, Integer> vocab = new LinkedHashMap<>();
         for (int b = 0; b < 256; b++) vocab.put(String.valueOf(Tokenizer.byteChar(b)), b);
@@ -123,7 +121,8 @@ final class TokenizerBuilder {
         Matcher mt = Pattern.compile(Tokenizer.QWEN2_PATTERN).matcher(CORPUS.replace('\n', ' '));
         while (mt.find()) {
             List<String> parts = new ArrayList<>();
-            for (byte b : mt.group().getBytes(StandardCharsets.UTF_8)) parts.add(String.valueOf(Tokenizer.byteChar(b & 0xff)));
+            for (byte b : mt.group().getBytes(StandardCharsets.UTF_8))
+                parts.add(String.valueOf(Tokenizer.byteChar(b & 0xff)));
             words.merge(parts, 1, Integer::sum);
         }
         List<List<String>> ws = new ArrayList<>();
@@ -136,13 +135,15 @@ final class TokenizerBuilder {
             Map<String, Integer> pairs = new HashMap<>();
             for (int i = 0; i < ws.size(); i++) {
                 List<String> w = ws.get(i);
-                for (int j = 0; j + 1 < w.size(); j++) pairs.merge(w.get(j) + " " + w.get(j + 1), counts.get(i), Integer::sum);
+                for (int j = 0; j + 1 < w.size(); j++)
+                    pairs.merge(w.get(j) + " " + w.get(j + 1), counts.get(i), Integer::sum);
             }
             String best = null;
             int bestCount = 1;
             for (var e : pairs.entrySet()) {
                 int c = e.getValue();
-                if (c > bestCount || (c == bestCount && best != null && e.getKey().compareTo(best) < 0)) {
+                if (c > bestCount
+                        || (c == bestCount && best != null && e.getKey().compareTo(best) < 0)) {
                     best = e.getKey();
                     bestCount = c;
                 }
@@ -150,7 +151,7 @@ final class TokenizerBuilder {
             if (best == null) return;
             int sp = best.indexOf(' ', 1);
             String a = best.substring(0, sp), b = best.substring(sp + 1), ab = a + b;
-            merges.add(new String[]{a, b});
+            merges.add(new String[] {a, b});
             vocab.putIfAbsent(ab, vocab.size());
             for (List<String> w : ws) {
                 for (int j = 0; j + 1 < w.size(); j++) {
@@ -170,7 +171,7 @@ final class TokenizerBuilder {
             String a = tokens.get(rnd.nextInt(tokens.size())), b = tokens.get(rnd.nextInt(tokens.size()));
             String ab = a + b;
             if (ab.length() > 16 || vocab.containsKey(ab)) continue;
-            merges.add(new String[]{a, b});
+            merges.add(new String[] {a, b});
             vocab.put(ab, vocab.size());
             tokens.add(ab);
         }

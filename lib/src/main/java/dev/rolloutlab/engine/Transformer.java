@@ -49,8 +49,16 @@ final class Transformer implements Forward {
      * logits of rows {@code logitRows[0..nLogits)} to {@code logits} ([nLogits][vocab]).
      */
     @Override
-    public void forward(Weights w, int n, int decodeRows, int[] tokens, int[] positions, KvCache[] caches,
-                        int[] logitRows, int nLogits, float[] logits) {
+    public void forward(
+            Weights w,
+            int n,
+            int decodeRows,
+            int[] tokens,
+            int[] positions,
+            KvCache[] caches,
+            int[] logitRows,
+            int nLogits,
+            float[] logits) {
         Ops.forwardStarted();
         try {
             rows(w, n, tokens, positions, caches, logitRows, nLogits, logits);
@@ -59,7 +67,15 @@ final class Transformer implements Forward {
         }
     }
 
-    private void rows(Weights w, int n, int[] tokens, int[] positions, KvCache[] caches, int[] logitRows, int nLogits, float[] logits) {
+    private void rows(
+            Weights w,
+            int n,
+            int[] tokens,
+            int[] positions,
+            KvCache[] caches,
+            int[] logitRows,
+            int nLogits,
+            float[] logits) {
         int h = c.hiddenSize(), qd = c.qDim(), kvd = c.kvDim(), inter = c.intermediateSize();
         float eps = (float) c.rmsNormEps();
         ensureScratch(n, nLogits);
@@ -68,7 +84,8 @@ final class Transformer implements Forward {
                 throw new IllegalArgumentException("token id " + tokens[r] + " outside vocab of " + c.vocabSize());
             }
             if (positions[r] >= c.maxPositions()) {
-                throw new IllegalArgumentException("position " + positions[r] + " beyond max_position_embeddings " + c.maxPositions());
+                throw new IllegalArgumentException(
+                        "position " + positions[r] + " beyond max_position_embeddings " + c.maxPositions());
             }
             System.arraycopy(w.embed, tokens[r] * h, x, r * h, h);
             caches[r].ensure(positions[r] + 1);

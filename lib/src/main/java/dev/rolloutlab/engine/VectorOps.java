@@ -8,14 +8,14 @@ final class VectorOps {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
 
-    private VectorOps() {
-    }
+    private VectorOps() {}
 
     /** Whether every value is finite: {@code x * 0} is 0 for finite x and NaN otherwise, summed lane-wise. */
     static boolean allFinite(float[] d) {
         FloatVector acc = FloatVector.zero(S);
         int i = 0;
-        for (; i <= d.length - L; i += L) acc = FloatVector.fromArray(S, d, i).mul(0f).add(acc);
+        for (; i <= d.length - L; i += L)
+            acc = FloatVector.fromArray(S, d, i).mul(0f).add(acc);
         float r = acc.reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
         for (; i < d.length; i++) r += d[i] * 0f;
         return r == 0f;
@@ -82,7 +82,9 @@ final class VectorOps {
         FloatVector sv = FloatVector.broadcast(S, s);
         int i = 0;
         for (; i <= n - L; i += L) {
-            FloatVector.fromArray(S, x, xo + i).fma(sv, FloatVector.fromArray(S, y, yo + i)).intoArray(y, yo + i);
+            FloatVector.fromArray(S, x, xo + i)
+                    .fma(sv, FloatVector.fromArray(S, y, yo + i))
+                    .intoArray(y, yo + i);
         }
         for (; i < n; i++) y[yo + i] += s * x[xo + i];
     }

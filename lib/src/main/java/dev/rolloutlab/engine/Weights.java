@@ -12,10 +12,19 @@ import java.util.Map;
  */
 public final class Weights {
     /** Per-layer references, resolved once so the forward pass does no map lookups. */
-    record Layer(float[] attnNorm, float[] q, float[] k, float[] v, float[] o,
-                 float[] qBias, float[] kBias, float[] vBias,
-                 float[] mlpNorm, float[] gate, float[] up, float[] down) {
-    }
+    record Layer(
+            float[] attnNorm,
+            float[] q,
+            float[] k,
+            float[] v,
+            float[] o,
+            float[] qBias,
+            float[] kBias,
+            float[] vBias,
+            float[] mlpNorm,
+            float[] gate,
+            float[] up,
+            float[] down) {}
 
     private final long version;
     private final ModelConfig config;
@@ -49,13 +58,19 @@ public final class Weights {
         boolean bias = config.architecture().qkvBias;
         for (int i = 0; i < layers.length; i++) {
             String p = "model.layers." + i + ".";
-            layers[i] = new Layer(get(p + "input_layernorm.weight"),
-                    get(p + "self_attn.q_proj.weight"), get(p + "self_attn.k_proj.weight"),
-                    get(p + "self_attn.v_proj.weight"), get(p + "self_attn.o_proj.weight"),
-                    bias ? get(p + "self_attn.q_proj.bias") : null, bias ? get(p + "self_attn.k_proj.bias") : null,
+            layers[i] = new Layer(
+                    get(p + "input_layernorm.weight"),
+                    get(p + "self_attn.q_proj.weight"),
+                    get(p + "self_attn.k_proj.weight"),
+                    get(p + "self_attn.v_proj.weight"),
+                    get(p + "self_attn.o_proj.weight"),
+                    bias ? get(p + "self_attn.q_proj.bias") : null,
+                    bias ? get(p + "self_attn.k_proj.bias") : null,
                     bias ? get(p + "self_attn.v_proj.bias") : null,
                     get(p + "post_attention_layernorm.weight"),
-                    get(p + "mlp.gate_proj.weight"), get(p + "mlp.up_proj.weight"), get(p + "mlp.down_proj.weight"));
+                    get(p + "mlp.gate_proj.weight"),
+                    get(p + "mlp.up_proj.weight"),
+                    get(p + "mlp.down_proj.weight"));
         }
     }
 
@@ -65,8 +80,8 @@ public final class Weights {
         if (Ops.allFinite(d)) return;
         for (int j = 0; j < d.length; j++) {
             if (!Float.isFinite(d[j])) {
-                throw new ModelFormatException("tensor " + t.name() + " holds a non-finite value (" + d[j] + ") at element " + j
-                        + "; weights must be finite");
+                throw new ModelFormatException("tensor " + t.name() + " holds a non-finite value (" + d[j]
+                        + ") at element " + j + "; weights must be finite");
             }
         }
     }
@@ -84,26 +99,26 @@ public final class Weights {
     public static Map<String, int[]> expectedShapes(ModelConfig c) {
         Map<String, int[]> m = new LinkedHashMap<>();
         int h = c.hiddenSize();
-        m.put("model.embed_tokens.weight", new int[]{c.vocabSize(), h});
+        m.put("model.embed_tokens.weight", new int[] {c.vocabSize(), h});
         for (int i = 0; i < c.numLayers(); i++) {
             String p = "model.layers." + i + ".";
-            m.put(p + "input_layernorm.weight", new int[]{h});
-            m.put(p + "self_attn.q_proj.weight", new int[]{c.qDim(), h});
-            m.put(p + "self_attn.k_proj.weight", new int[]{c.kvDim(), h});
-            m.put(p + "self_attn.v_proj.weight", new int[]{c.kvDim(), h});
+            m.put(p + "input_layernorm.weight", new int[] {h});
+            m.put(p + "self_attn.q_proj.weight", new int[] {c.qDim(), h});
+            m.put(p + "self_attn.k_proj.weight", new int[] {c.kvDim(), h});
+            m.put(p + "self_attn.v_proj.weight", new int[] {c.kvDim(), h});
             if (c.architecture().qkvBias) {
-                m.put(p + "self_attn.q_proj.bias", new int[]{c.qDim()});
-                m.put(p + "self_attn.k_proj.bias", new int[]{c.kvDim()});
-                m.put(p + "self_attn.v_proj.bias", new int[]{c.kvDim()});
+                m.put(p + "self_attn.q_proj.bias", new int[] {c.qDim()});
+                m.put(p + "self_attn.k_proj.bias", new int[] {c.kvDim()});
+                m.put(p + "self_attn.v_proj.bias", new int[] {c.kvDim()});
             }
-            m.put(p + "self_attn.o_proj.weight", new int[]{h, c.qDim()});
-            m.put(p + "post_attention_layernorm.weight", new int[]{h});
-            m.put(p + "mlp.gate_proj.weight", new int[]{c.intermediateSize(), h});
-            m.put(p + "mlp.up_proj.weight", new int[]{c.intermediateSize(), h});
-            m.put(p + "mlp.down_proj.weight", new int[]{h, c.intermediateSize()});
+            m.put(p + "self_attn.o_proj.weight", new int[] {h, c.qDim()});
+            m.put(p + "post_attention_layernorm.weight", new int[] {h});
+            m.put(p + "mlp.gate_proj.weight", new int[] {c.intermediateSize(), h});
+            m.put(p + "mlp.up_proj.weight", new int[] {c.intermediateSize(), h});
+            m.put(p + "mlp.down_proj.weight", new int[] {h, c.intermediateSize()});
         }
-        m.put("model.norm.weight", new int[]{h});
-        if (!c.tieWordEmbeddings()) m.put("lm_head.weight", new int[]{c.vocabSize(), h});
+        m.put("model.norm.weight", new int[] {h});
+        if (!c.tieWordEmbeddings()) m.put("lm_head.weight", new int[] {c.vocabSize(), h});
         return m;
     }
 
@@ -118,8 +133,8 @@ public final class Weights {
             Tensor old = tensors.get(e.getKey());
             if (old == null) throw new ModelFormatException("update names unknown tensor " + e.getKey());
             if (!old.sameShape(e.getValue())) {
-                throw new ModelFormatException("update of tensor " + e.getKey() + " has shape " + e.getValue().shapeString()
-                        + ", expected " + old.shapeString());
+                throw new ModelFormatException("update of tensor " + e.getKey() + " has shape "
+                        + e.getValue().shapeString() + ", expected " + old.shapeString());
             }
             Tensor t = new Tensor(e.getKey(), old.shape(), e.getValue().data());
             next.put(e.getKey(), t);

@@ -1,12 +1,12 @@
 package dev.rolloutlab.http1;
 
-import javax.net.ssl.SSLSocket;
-import javax.net.ssl.SSLSocketFactory;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.SSLSocketFactory;
 
 /**
  * One client connection to an HTTP/1.1 server: a socket with Nagle off, a {@link HttpIn} and a raw output stream.
@@ -30,7 +30,8 @@ public final class Http1Connection implements Closeable {
     }
 
     /** Connects (and for TLS, handshakes) within {@code connectTimeoutMs}; reads time out after {@code readTimeoutMs}. */
-    public static Http1Connection open(String host, int port, boolean tls, int connectTimeoutMs, int readTimeoutMs) throws IOException {
+    public static Http1Connection open(String host, int port, boolean tls, int connectTimeoutMs, int readTimeoutMs)
+            throws IOException {
         long t0 = System.nanoTime();
         Socket s = new Socket();
         try {
@@ -38,7 +39,8 @@ public final class Http1Connection implements Closeable {
             s.connect(new InetSocketAddress(host, port), connectTimeoutMs);
             s.setSoTimeout(readTimeoutMs);
             if (tls) {
-                SSLSocket ssl = (SSLSocket) ((SSLSocketFactory) SSLSocketFactory.getDefault()).createSocket(s, host, port, true);
+                SSLSocket ssl = (SSLSocket)
+                        ((SSLSocketFactory) SSLSocketFactory.getDefault()).createSocket(s, host, port, true);
                 ssl.startHandshake();
                 s = ssl;
             }

@@ -19,7 +19,8 @@ public final class Http1Pool implements AutoCloseable {
     private final ConcurrentLinkedDeque<Http1Connection> idle = new ConcurrentLinkedDeque<>();
     private volatile boolean closed;
 
-    public Http1Pool(String host, int port, boolean tls, Duration connectTimeout, Duration readTimeout, Duration maxIdle) {
+    public Http1Pool(
+            String host, int port, boolean tls, Duration connectTimeout, Duration readTimeout, Duration maxIdle) {
         this.host = host;
         this.port = port;
         this.tls = tls;

@@ -21,7 +21,8 @@ final class AcceptBackoff {
         if (now - lastLogNs >= LOG_EVERY_NS) {
             System.err.println("lb: accept failed " + failures + " time(s) since the last report: " + e.getMessage()
                     + (String.valueOf(e.getMessage()).contains("Too many open files")
-                    ? " (raise ulimit -n, or lower --max-connections)" : ""));
+                            ? " (raise ulimit -n, or lower --max-connections)"
+                            : ""));
             lastLogNs = now;
             failures = 0;
         }

@@ -3,7 +3,6 @@ package dev.rolloutlab.lb;
 import dev.rolloutlab.cluster.Registry;
 import dev.rolloutlab.http1.Http1Pool;
 import dev.rolloutlab.util.HostPort;
-
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -78,12 +77,17 @@ final class BackendSource implements AutoCloseable {
                 } else next.add(fresh);
                 logOnce("entry " + s, null);
             } catch (IllegalArgumentException e) {
-                logOnce("entry " + s, "lb: registry " + o.registryUrl() + " lists a bad entry, skipped: " + e.getMessage());
+                logOnce(
+                        "entry " + s,
+                        "lb: registry " + o.registryUrl() + " lists a bad entry, skipped: " + e.getMessage());
             }
         }
         backends = List.copyOf(next);
         for (Backend b : old.values()) if (!next.contains(b)) b.pool.close();
-        if (next.isEmpty()) logOnce("empty", "lb: registry " + o.registryUrl() + " lists no usable backend; answering 502 until one registers");
+        if (next.isEmpty())
+            logOnce(
+                    "empty",
+                    "lb: registry " + o.registryUrl() + " lists no usable backend; answering 502 until one registers");
         else logOnce("empty", null);
     }
 

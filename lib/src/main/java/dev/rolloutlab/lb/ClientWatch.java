@@ -1,7 +1,6 @@
 package dev.rolloutlab.lb;
 
 import dev.rolloutlab.http1.HttpIn;
-
 import java.io.IOException;
 import java.net.Socket;
 import java.net.SocketTimeoutException;

@@ -1,17 +1,16 @@
 package dev.rolloutlab.lb;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.rolloutlab.http1.Fetch;
 import dev.rolloutlab.util.Json;
-import com.fasterxml.jackson.databind.JsonNode;
-
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.Future;
-import java.util.concurrent.ExecutorService;
 
 /**
  * Active health checks, all backends probed at once every interval: {@code /health} (or, where a server has none,
@@ -70,7 +69,8 @@ final class HealthChecker implements AutoCloseable {
     /** The probe's HTTP status, -1 when the connection was refused or broken, {@link #TIMED_OUT} when no answer came in time. */
     private int status(Backend b, String path) {
         try {
-            return Fetch.get(b.url + path, bearer(b), o.healthTimeout(), 1 << 16).status();
+            return Fetch.get(b.url + path, bearer(b), o.healthTimeout(), 1 << 16)
+                    .status();
         } catch (java.net.SocketTimeoutException e) {
             return TIMED_OUT;
         } catch (IOException e) {
@@ -79,7 +79,10 @@ final class HealthChecker implements AutoCloseable {
     }
 
     private String bearer(Backend b) {
-        if (b.authorizationLine != null) return b.authorizationLine.substring("Authorization: Bearer ".length()).trim();
+        if (b.authorizationLine != null)
+            return b.authorizationLine
+                    .substring("Authorization: Bearer ".length())
+                    .trim();
         return o.apiKey();
     }
 
@@ -95,7 +98,8 @@ final class HealthChecker implements AutoCloseable {
                     for (JsonNode e : n) load += e.path("num_reqs").asInt(0);
                 } else {
                     load = n.path("num_reqs").asInt(-1);
-                    if (n.path("weights_version").canConvertToLong()) b.version = n.path("weights_version").asLong();
+                    if (n.path("weights_version").canConvertToLong())
+                        b.version = n.path("weights_version").asLong();
                 }
             }
         } catch (IOException | RuntimeException e) {

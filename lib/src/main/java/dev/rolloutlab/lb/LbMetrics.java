@@ -34,16 +34,32 @@ final class LbMetrics {
             long cum = 0;
             for (int i = 0; i <= Stats.BUCKETS.length; i++) {
                 cum += b.stats.buckets.get(i);
-                line(sb, "lb_request_duration_seconds_bucket", b, i < Stats.BUCKETS.length ? String.valueOf(Stats.BUCKETS[i]) : "+Inf", cum);
+                line(
+                        sb,
+                        "lb_request_duration_seconds_bucket",
+                        b,
+                        i < Stats.BUCKETS.length ? String.valueOf(Stats.BUCKETS[i]) : "+Inf",
+                        cum);
             }
-            sb.append("lb_request_duration_seconds_sum{backend=\"").append(b.label).append("\"} ")
-                    .append(b.stats.latencySumMicros.get() / 1e6).append('\n');
+            sb.append("lb_request_duration_seconds_sum{backend=\"")
+                    .append(b.label)
+                    .append("\"} ")
+                    .append(b.stats.latencySumMicros.get() / 1e6)
+                    .append('\n');
             line(sb, "lb_request_duration_seconds_count", b, null, cum);
         }
-        sb.append("# TYPE lb_all_backends_failed_total counter\nlb_all_backends_failed_total ").append(allFailed.get()).append('\n');
-        sb.append("# TYPE lb_refused_connections_total counter\nlb_refused_connections_total ").append(refusedConnections.get()).append('\n');
-        sb.append("# TYPE lb_client_gone_total counter\nlb_client_gone_total ").append(clientsGone.get()).append('\n');
-        sb.append("# TYPE lb_version_rejections_total counter\nlb_version_rejections_total ").append(versions.rejected.get()).append('\n');
+        sb.append("# TYPE lb_all_backends_failed_total counter\nlb_all_backends_failed_total ")
+                .append(allFailed.get())
+                .append('\n');
+        sb.append("# TYPE lb_refused_connections_total counter\nlb_refused_connections_total ")
+                .append(refusedConnections.get())
+                .append('\n');
+        sb.append("# TYPE lb_client_gone_total counter\nlb_client_gone_total ")
+                .append(clientsGone.get())
+                .append('\n');
+        sb.append("# TYPE lb_version_rejections_total counter\nlb_version_rejections_total ")
+                .append(versions.rejected.get())
+                .append('\n');
         return sb.toString().getBytes(StandardCharsets.UTF_8);
     }
 

@@ -14,8 +14,7 @@ public interface Policy {
     String name();
 
     /** The original tools' {@code /health} takes a turn of the round-robin counter; other policies have no turn to take. */
-    default void skipTurn() {
-    }
+    default void skipTurn() {}
 
     /** Whether the policy reads the load backends report on {@code /get_load} (the health checker then fetches it). */
     default boolean usesReportedLoad() {
@@ -28,7 +27,9 @@ public interface Policy {
             case "least-load" -> new LeastLoad();
             case "p2c" -> new PowerOfTwoChoices();
             case "random" -> new RandomChoice();
-            default -> throw new IllegalArgumentException("--policy " + s + ": expected round-robin, least-load, p2c or random");
+            default ->
+                throw new IllegalArgumentException(
+                        "--policy " + s + ": expected round-robin, least-load, p2c or random");
         };
     }
 

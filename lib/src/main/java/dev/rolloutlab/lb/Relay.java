@@ -1,11 +1,10 @@
 package dev.rolloutlab.lb;
 
-import dev.rolloutlab.util.Secrets;
 import dev.rolloutlab.http1.BodyTooLarge;
 import dev.rolloutlab.http1.Head;
 import dev.rolloutlab.http1.Http1Connection;
 import dev.rolloutlab.http1.HttpIn;
-
+import dev.rolloutlab.util.Secrets;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.SocketTimeoutException;
@@ -47,23 +46,32 @@ final class Relay {
     /** One client request on its way through the balancer. */
     private static final class Exchange {
         final Head head;
-        final byte[] body;           // null when the body is too large to keep: it streams from {@code bodyIn}
+        final byte[] body; // null when the body is too large to keep: it streams from {@code bodyIn}
         final HttpIn.Body bodyIn;
         final String forwardHeaders; // header lines after Host and Authorization, ending with the blank line
         final String clientAuthorization; // the client's Authorization line, or ""
         final OutputStream out;
         final boolean keep;
         final byte[] buf;
-        final String group;          // X-Group-Id under --version-consistent, else null
+        final String group; // X-Group-Id under --version-consistent, else null
         final ClientWatch client;
-        boolean bodySent;            // a streamed body was (partly) sent: no failover possible any more
-        boolean worthWaiting;          // a backend was skipped or refused for its version or an update: worth waiting for
+        boolean bodySent; // a streamed body was (partly) sent: no failover possible any more
+        boolean worthWaiting; // a backend was skipped or refused for its version or an update: worth waiting for
         final long startNs = System.nanoTime(); // the request head has been read
-        long sentNs;                 // the request went to the backend that answered
+        long sentNs; // the request went to the backend that answered
         String lastError = "unknown";
 
-        Exchange(Head head, byte[] body, HttpIn.Body bodyIn, String forwardHeaders, String clientAuthorization, OutputStream out,
-                 boolean keep, byte[] buf, String group, ClientWatch client) {
+        Exchange(
+                Head head,
+                byte[] body,
+                HttpIn.Body bodyIn,
+                String forwardHeaders,
+                String clientAuthorization,
+                OutputStream out,
+                boolean keep,
+                byte[] buf,
+                String group,
+                ClientWatch client) {
             this.head = head;
             this.body = body;
             this.bodyIn = bodyIn;
@@ -83,10 +91,16 @@ final class Relay {
     }
 
     /** Proxies the request; returns whether the client connection stays open. */
-    boolean proxy(Head h, HttpIn.Body bodyIn, OutputStream out, boolean keep, byte[] relayBuf, ClientWatch client) throws IOException {
+    boolean proxy(Head h, HttpIn.Body bodyIn, OutputStream out, boolean keep, byte[] relayBuf, ClientWatch client)
+            throws IOException {
         if (expectedAuthorization != null && !Secrets.equal(expectedAuthorization, h.header("Authorization"))) {
             boolean drained = drain(bodyIn);
-            Responses.error(out, 401, "missing or wrong API key (Authorization: Bearer <key>)", "invalid_api_key", keep && drained);
+            Responses.error(
+                    out,
+                    401,
+                    "missing or wrong API key (Authorization: Bearer <key>)",
+                    "invalid_api_key",
+                    keep && drained);
             return keep && drained;
         }
         boolean large = bodyIn.fixed() && bodyIn.length() > BUFFERED_BODY_LIMIT;
@@ -105,12 +119,25 @@ final class Relay {
         }
     }
 
-    private boolean proxy(Head h, byte[] body, HttpIn.Body bodyIn, boolean large, OutputStream out, boolean keep, byte[] relayBuf,
-                          ClientWatch client) throws IOException {
+    private boolean proxy(
+            Head h,
+            byte[] body,
+            HttpIn.Body bodyIn,
+            boolean large,
+            OutputStream out,
+            boolean keep,
+            byte[] relayBuf,
+            ClientWatch client)
+            throws IOException {
         Versions versions = metrics.versions;
         String group = versions.consistent() ? h.header("X-Group-Id") : null;
         if (group != null && (group.isEmpty() || group.length() > Versions.MAX_GROUP_ID)) {
-            Responses.error(out, 400, "X-Group-Id must be 1-" + Versions.MAX_GROUP_ID + " characters", "invalid_group_id", keep && !large);
+            Responses.error(
+                    out,
+                    400,
+                    "X-Group-Id must be 1-" + Versions.MAX_GROUP_ID + " characters",
+                    "invalid_group_id",
+                    keep && !large);
             return keep && !large;
         }
         List<Backend> list = source.current();
@@ -122,8 +149,17 @@ final class Relay {
         long len = large ? bodyIn.length() : body.length;
         boolean withLength = len > 0 || m.equals("POST") || m.equals("PUT") || m.equals("PATCH");
         StringBuilder clientAuth = new StringBuilder();
-        Exchange ex = new Exchange(h, body, bodyIn, Hops.forwardHeaders(h, withLength ? len : -1, clientAuth), clientAuth.toString(), out,
-                keep, relayBuf, group, client);
+        Exchange ex = new Exchange(
+                h,
+                body,
+                bodyIn,
+                Hops.forwardHeaders(h, withLength ? len : -1, clientAuth),
+                clientAuth.toString(),
+                out,
+                keep,
+                relayBuf,
+                group,
+                client);
 
         int[] order = new int[list.size()];
         o.policy().order(list, order);
@@ -140,10 +176,12 @@ final class Relay {
                 for (int idx : order) {
                     Backend b = list.get(idx);
                     boolean avail = b.available(now);
-                    if ((pass == 0) != avail || (pass == 1 && (b.draining || !b.health.up || b.health.ejected(now)))) continue;
+                    if ((pass == 0) != avail || (pass == 1 && (b.draining || !b.health.up || b.health.ejected(now))))
+                        continue;
                     long target = versions.target(group, list);
                     if (!versions.eligible(b, target)) {
-                        if (b.version < target) ex.worthWaiting = true; // behind: it may catch up; ahead: it never goes back
+                        if (b.version < target)
+                            ex.worthWaiting = true; // behind: it may catch up; ahead: it never goes back
                         continue;
                     }
                     Boolean keepClient = attempt(ex, b);
@@ -168,7 +206,11 @@ final class Relay {
     }
 
     private static Map<String, Object> allFailed(String detail) {
-        return Responses.error("all backends failed: " + detail, "service_unavailable", "all_backends_failed", Map.of("detail", detail));
+        return Responses.error(
+                "all backends failed: " + detail,
+                "service_unavailable",
+                "all_backends_failed",
+                Map.of("detail", detail));
     }
 
     /** Reads and drops a small request body so the connection can carry the next request; false if it is too large. */
@@ -216,16 +258,23 @@ final class Relay {
                     }
                 }
                 if (c == null) {
-                    if (e instanceof SocketTimeoutException) { // slow, not refused: this backend's outlier count, or the limit
+                    if (e
+                            instanceof
+                            SocketTimeoutException) { // slow, not refused: this backend's outlier count, or the limit
                         if (b.health.up) firstByte.timedOut(b);
-                        b.health.firstByteTimedOut(o.breakerFailures(), o.breakerCooldown().toNanos());
+                        b.health.firstByteTimedOut(
+                                o.breakerFailures(), o.breakerCooldown().toNanos());
                     } else {
-                        b.health.failure(o.breakerFailures(), o.breakerCooldown().toNanos());
+                        b.health.failure(
+                                o.breakerFailures(), o.breakerCooldown().toNanos());
                     }
                     b.stats.errors.incrementAndGet();
                     b.stats.retries.incrementAndGet();
-                    ex.lastError = b.stats.lastError = b.label + ": " + (e instanceof SocketTimeoutException ? "no response within the first-byte timeout of "
-                            + firstByte.describe() + (b.health.up ? "" : " (marked down by its health check)") : e.toString());
+                    ex.lastError = b.stats.lastError = b.label + ": "
+                            + (e instanceof SocketTimeoutException
+                                    ? "no response within the first-byte timeout of " + firstByte.describe()
+                                            + (b.health.up ? "" : " (marked down by its health check)")
+                                    : e.toString());
                     return null;
                 }
             }
@@ -241,7 +290,8 @@ final class Relay {
                 return null;
             }
             String wrongVersion = metrics.versions.check(b, rh, ex.group);
-            if (wrongVersion != null && !ex.bodySent) { // nothing relayed yet: drop this answer, try a backend on the right version
+            if (wrongVersion != null
+                    && !ex.bodySent) { // nothing relayed yet: drop this answer, try a backend on the right version
                 ex.lastError = b.label + ": " + wrongVersion;
                 ex.worthWaiting = true;
                 c.close();
@@ -260,7 +310,8 @@ final class Relay {
     private Head exchange(Exchange ex, Backend b, Http1Connection c, long t0) throws IOException {
         Head h = ex.head;
         String auth = b.authorizationLine != null ? b.authorizationLine : ex.clientAuthorization;
-        byte[] head = (h.method() + " " + h.target() + " HTTP/1.1\r\nHost: " + b.hostHeader + "\r\n" + auth + ex.forwardHeaders)
+        byte[] head = (h.method() + " " + h.target() + " HTTP/1.1\r\nHost: " + b.hostHeader + "\r\n" + auth
+                        + ex.forwardHeaders)
                 .getBytes(StandardCharsets.ISO_8859_1);
         if (ex.body != null) {
             c.send(head, ex.body, ex.body.length);
@@ -281,7 +332,9 @@ final class Relay {
             }
         }
         long deadline = t0 + firstByte.nanos();
-        return c.readResponse(FIRST_BYTE_SLICE_MS, () -> !b.health.up || System.nanoTime() >= deadline || (ex.body != null && ex.client.gone()));
+        return c.readResponse(
+                FIRST_BYTE_SLICE_MS,
+                () -> !b.health.up || System.nanoTime() >= deadline || (ex.body != null && ex.client.gone()));
     }
 
     /**
@@ -295,8 +348,12 @@ final class Relay {
             boolean http10 = ex.head.http10();
             // a streamed request body the backend did not read to its end leaves the client stream out of step
             boolean keep = ex.keep && (in.fixed() || !http10) && (ex.body != null || ex.bodyIn.complete());
-            StringBuilder sb = new StringBuilder(512).append("HTTP/1.1 ").append(rh.status()).append(' ')
-                    .append(rh.reason().isEmpty() ? Responses.reason(rh.status()) : rh.reason()).append("\r\n");
+            StringBuilder sb = new StringBuilder(512)
+                    .append("HTTP/1.1 ")
+                    .append(rh.status())
+                    .append(' ')
+                    .append(rh.reason().isEmpty() ? Responses.reason(rh.status()) : rh.reason())
+                    .append("\r\n");
             boolean connectionNames = rh.header("Connection") != null;
             for (int i = 0; i < rh.size(); i++) {
                 String name = rh.name(i);
@@ -306,8 +363,14 @@ final class Relay {
             sb.append("X-OpenAI-LB-Backend: ").append(b.label).append("\r\n");
             // the balancer's own share: reading the request, picking, connecting and sending (failed attempts included)
             long us = ex.sentNs > 0 ? (ex.sentNs - ex.startNs) / 1000 : -1;
-            if (us >= 0) sb.append("Server-Timing: lb;dur=").append(us / 1000).append('.').append((char) ('0' + us / 100 % 10))
-                    .append((char) ('0' + us / 10 % 10)).append((char) ('0' + us % 10)).append("\r\n");
+            if (us >= 0)
+                sb.append("Server-Timing: lb;dur=")
+                        .append(us / 1000)
+                        .append('.')
+                        .append((char) ('0' + us / 100 % 10))
+                        .append((char) ('0' + us / 10 % 10))
+                        .append((char) ('0' + us % 10))
+                        .append("\r\n");
             if (in.fixed()) sb.append("Content-Length: ").append(in.length()).append("\r\n");
             else if (!http10) sb.append("Transfer-Encoding: chunked\r\n");
             if (!keep) sb.append("Connection: close\r\n");

@@ -1,7 +1,6 @@
 package dev.rolloutlab.lb;
 
 import dev.rolloutlab.util.Json;
-
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -10,8 +9,7 @@ import java.util.Map;
 
 /** The balancer's own answers: OpenAI-style JSON errors and small JSON or text bodies, written in one pass. */
 final class Responses {
-    private Responses() {
-    }
+    private Responses() {}
 
     /** {@code {"error":{"message","type","param","code"}}}, plus any extra top-level fields (the original tools' 502 "detail"). */
     static Map<String, Object> error(String message, String type, String code, Map<String, Object> extra) {
@@ -43,7 +41,12 @@ final class Responses {
     }
 
     static void bytes(OutputStream out, int status, String contentType, byte[] body, boolean keep) throws IOException {
-        StringBuilder sb = new StringBuilder(128).append("HTTP/1.1 ").append(status).append(' ').append(reason(status)).append("\r\n");
+        StringBuilder sb = new StringBuilder(128)
+                .append("HTTP/1.1 ")
+                .append(status)
+                .append(' ')
+                .append(reason(status))
+                .append("\r\n");
         if (contentType != null) sb.append("Content-Type: ").append(contentType).append("\r\n");
         sb.append("Content-Length: ").append(body.length).append("\r\n");
         if (!keep) sb.append("Connection: close\r\n");

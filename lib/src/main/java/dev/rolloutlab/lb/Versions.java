@@ -1,7 +1,6 @@
 package dev.rolloutlab.lb;
 
 import dev.rolloutlab.http1.Head;
-
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -17,6 +16,7 @@ import java.util.concurrent.atomic.AtomicLong;
 final class Versions {
     /** Groups remembered at once; the oldest pin is forgotten first, long after its group has finished. */
     static final int MAX_GROUPS = 65_536;
+
     static final int MAX_GROUP_ID = 128;
 
     private final boolean consistent;
@@ -78,7 +78,9 @@ final class Versions {
         synchronized (pins) {
             pin = pins.putIfAbsent(group, version);
         }
-        return pin == null || pin == version ? null : reject("group " + group + " is pinned to version " + pin + ", the answer has " + version);
+        return pin == null || pin == version
+                ? null
+                : reject("group " + group + " is pinned to version " + pin + ", the answer has " + version);
     }
 
     /** The pin of a group, or null: for the refusal when no backend serves it any more. */
@@ -90,8 +92,13 @@ final class Versions {
 
     /** The 409 body for a group whose version no backend serves any more. */
     static Map<String, Object> groupGone(String group, long pin, String detail) {
-        return Responses.error("group " + group + " was sampled under weights version " + pin + ", which no available backend serves any "
-                + "more; sample the whole group again under a new X-Group-Id", "invalid_request_error", "group_version_unavailable", Map.of("detail", detail));
+        return Responses.error(
+                "group " + group + " was sampled under weights version " + pin
+                        + ", which no available backend serves any "
+                        + "more; sample the whole group again under a new X-Group-Id",
+                "invalid_request_error",
+                "group_version_unavailable",
+                Map.of("detail", detail));
     }
 
     private String reject(String why) {

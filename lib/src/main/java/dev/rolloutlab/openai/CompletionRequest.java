@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rolloutlab.engine.ChatTemplate;
 import dev.rolloutlab.util.Json;
-
 import java.util.List;
 
 /**
@@ -34,7 +33,8 @@ public record CompletionRequest(
 
     /** The two generation endpoints. */
     public enum Endpoint {
-        CHAT("/v1/chat/completions"), COMPLETIONS("/v1/completions");
+        CHAT("/v1/chat/completions"),
+        COMPLETIONS("/v1/completions");
 
         public final String path;
 
@@ -48,12 +48,21 @@ public record CompletionRequest(
     public static final int MAX_TOKENS_LIMIT = 1 << 20;
 
     public static CompletionRequest chat(String model, String userContent, int maxTokens, double temperature) {
-        return builder(Endpoint.CHAT).model(model).messages(List.of(new ChatTemplate.Message("user", userContent))).maxTokens(maxTokens)
-                .temperature(temperature).build();
+        return builder(Endpoint.CHAT)
+                .model(model)
+                .messages(List.of(new ChatTemplate.Message("user", userContent)))
+                .maxTokens(maxTokens)
+                .temperature(temperature)
+                .build();
     }
 
     public static CompletionRequest completion(String model, int[] promptTokenIds, int maxTokens, double temperature) {
-        return builder(Endpoint.COMPLETIONS).model(model).promptTokenIds(promptTokenIds).maxTokens(maxTokens).temperature(temperature).build();
+        return builder(Endpoint.COMPLETIONS)
+                .model(model)
+                .promptTokenIds(promptTokenIds)
+                .maxTokens(maxTokens)
+                .temperature(temperature)
+                .build();
     }
 
     public CompletionRequest withStream(boolean stream, boolean includeUsage) {
@@ -216,7 +225,26 @@ public record CompletionRequest(
         }
 
         public CompletionRequest build() {
-            return new CompletionRequest(endpoint, model, messages, prompt, promptTokenIds, maxTokens, temperature, topP, topK, n, seed, stop, stopTokenIds, logprobs, topLogprobs, stream, includeUsage, ignoreEos, returnTokenIds);
+            return new CompletionRequest(
+                    endpoint,
+                    model,
+                    messages,
+                    prompt,
+                    promptTokenIds,
+                    maxTokens,
+                    temperature,
+                    topP,
+                    topK,
+                    n,
+                    seed,
+                    stop,
+                    stopTokenIds,
+                    logprobs,
+                    topLogprobs,
+                    stream,
+                    includeUsage,
+                    ignoreEos,
+                    returnTokenIds);
         }
     }
 
@@ -225,7 +253,8 @@ public record CompletionRequest(
         if (model != null) o.put("model", model);
         if (endpoint == Endpoint.CHAT) {
             ArrayNode m = o.putArray("messages");
-            for (ChatTemplate.Message msg : messages) m.addObject().put("role", msg.role()).put("content", msg.content());
+            for (ChatTemplate.Message msg : messages)
+                m.addObject().put("role", msg.role()).put("content", msg.content());
         } else if (promptTokenIds != null) {
             ArrayNode p = o.putArray("prompt");
             for (int t : promptTokenIds) p.add(t);

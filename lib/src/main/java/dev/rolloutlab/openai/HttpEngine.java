@@ -9,12 +9,6 @@ import dev.rolloutlab.engine.Sample;
 import dev.rolloutlab.engine.SamplingParams;
 import dev.rolloutlab.engine.TokenListener;
 import dev.rolloutlab.util.Json;
-import okhttp3.OkHttpClient;
-import okhttp3.Request;
-import okhttp3.RequestBody;
-import okhttp3.Response;
-import okio.BufferedSource;
-
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -23,6 +17,11 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import okhttp3.OkHttpClient;
+import okhttp3.Request;
+import okhttp3.RequestBody;
+import okhttp3.Response;
+import okio.BufferedSource;
 
 /**
  * The {@link Engine} interface over an OpenAI server: token-id prompts go to {@code /v1/completions} with
@@ -57,28 +56,46 @@ public final class HttpEngine implements Engine {
 
     @Override
     public CompletableFuture<Completion> submit(GenerationRequest request, TokenListener listener) {
-        return CompletableFuture.supplyAsync(() -> {
-            try {
-                return run(request, listener == null ? TokenListener.NONE : listener);
-            } catch (IOException e) {
-                throw new IllegalStateException(baseUrl + ": " + e.getMessage(), e);
-            }
-        }, pool);
+        return CompletableFuture.supplyAsync(
+                () -> {
+                    try {
+                        return run(request, listener == null ? TokenListener.NONE : listener);
+                    } catch (IOException e) {
+                        throw new IllegalStateException(baseUrl + ": " + e.getMessage(), e);
+                    }
+                },
+                pool);
     }
 
     private Completion run(GenerationRequest g, TokenListener listener) throws IOException {
         SamplingParams p = g.params();
-        CompletionRequest req = CompletionRequest.builder(CompletionRequest.Endpoint.COMPLETIONS).model(model).promptTokenIds(g.promptTokens())
-                .maxTokens(p.maxTokens()).temperature(p.temperature()).topP(p.topP()).topK(p.topK()).n(g.n()).seed(p.seed()).stop(p.stop())
-                .stopTokenIds(p.stopTokenIds()).logprobs(true).stream(true).includeUsage(true).ignoreEos(p.ignoreEos()).returnTokenIds(true).build();
-        Request.Builder b = new Request.Builder().url(baseUrl + req.endpoint().path)
+        CompletionRequest req = CompletionRequest.builder(CompletionRequest.Endpoint.COMPLETIONS)
+                .model(model)
+                .promptTokenIds(g.promptTokens())
+                .maxTokens(p.maxTokens())
+                .temperature(p.temperature())
+                .topP(p.topP())
+                .topK(p.topK())
+                .n(g.n())
+                .seed(p.seed())
+                .stop(p.stop())
+                .stopTokenIds(p.stopTokenIds())
+                .logprobs(true)
+                .stream(true)
+                .includeUsage(true)
+                .ignoreEos(p.ignoreEos())
+                .returnTokenIds(true)
+                .build();
+        Request.Builder b = new Request.Builder()
+                .url(baseUrl + req.endpoint().path)
                 .post(RequestBody.create(Json.bytes(req.toJson()), OpenAiClient.JSON));
         if (apiKey != null) b.header("Authorization", "Bearer " + apiKey);
         List<SampleBuilder> samples = new ArrayList<>();
         for (int i = 0; i < g.n(); i++) samples.add(new SampleBuilder(i));
         int promptTokens = g.promptTokens().length;
         try (Response resp = http.newCall(b.build()).execute()) {
-            if (resp.code() != 200) throw new IOException("HTTP " + resp.code() + ": " + resp.body().string());
+            if (resp.code() != 200)
+                throw new IOException("HTTP " + resp.code() + ": " + resp.body().string());
             long version = parse(resp.header("X-Weights-Version"));
             BufferedSource src = resp.body().source();
             String line;
@@ -87,7 +104,8 @@ public final class HttpEngine implements Engine {
                 String data = line.substring(5).trim();
                 if (data.equals("[DONE]")) break;
                 JsonNode n = Json.parse(data);
-                if (n.hasNonNull("usage")) promptTokens = n.path("usage").path("prompt_tokens").asInt(promptTokens);
+                if (n.hasNonNull("usage"))
+                    promptTokens = n.path("usage").path("prompt_tokens").asInt(promptTokens);
                 for (JsonNode c : n.path("choices")) {
                     SampleBuilder s = samples.get(c.path("index").asInt());
                     if (c.hasNonNull("finish_reason")) {
@@ -101,7 +119,9 @@ public final class HttpEngine implements Engine {
                     }
                     String text = c.path("text").asText("");
                     s.text.append(text);
-                    JsonNode ids = c.path("token_ids"), lps = c.path("logprobs").path("token_logprobs"), vs = c.path("token_versions");
+                    JsonNode ids = c.path("token_ids"),
+                            lps = c.path("logprobs").path("token_logprobs"),
+                            vs = c.path("token_versions");
                     for (int k = 0; k < ids.size(); k++) {
                         float lp = (float) lps.path(k).asDouble(Double.NaN);
                         long v = vs.path(k).asLong(version); // ours says per token; others only per response
@@ -150,7 +170,14 @@ public final class HttpEngine implements Engine {
         }
 
         Sample build() {
-            return new Sample(index, Arrays.copyOf(ids, n), Arrays.copyOf(lps, n), Arrays.copyOf(versions, n), text.toString(), finish, List.of());
+            return new Sample(
+                    index,
+                    Arrays.copyOf(ids, n),
+                    Arrays.copyOf(lps, n),
+                    Arrays.copyOf(versions, n),
+                    text.toString(),
+                    finish,
+                    List.of());
         }
     }
 

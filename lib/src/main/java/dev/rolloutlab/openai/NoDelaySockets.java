@@ -1,9 +1,9 @@
 package dev.rolloutlab.openai;
 
-import javax.net.SocketFactory;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.Socket;
+import javax.net.SocketFactory;
 
 /**
  * Sockets with Nagle's algorithm off. A request is written as headers then body; with Nagle on, the second write can
@@ -12,8 +12,7 @@ import java.net.Socket;
 final class NoDelaySockets extends SocketFactory {
     public static final NoDelaySockets INSTANCE = new NoDelaySockets();
 
-    private NoDelaySockets() {
-    }
+    private NoDelaySockets() {}
 
     private static Socket noDelay(Socket s) throws IOException {
         s.setTcpNoDelay(true);

@@ -1,7 +1,17 @@
 package dev.rolloutlab.openai;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.rolloutlab.http1.Head;
+import dev.rolloutlab.http1.Http1Connection;
+import dev.rolloutlab.http1.Http1Pool;
+import dev.rolloutlab.http1.HttpIn;
 import dev.rolloutlab.util.Json;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import okhttp3.ConnectionPool;
 import okhttp3.MediaType;
 import okhttp3.OkHttpClient;
@@ -9,17 +19,6 @@ import okhttp3.Request;
 import okhttp3.RequestBody;
 import okhttp3.Response;
 import okhttp3.ResponseBody;
-import dev.rolloutlab.http1.Head;
-import dev.rolloutlab.http1.Http1Connection;
-import dev.rolloutlab.http1.Http1Pool;
-import dev.rolloutlab.http1.HttpIn;
-
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.time.Duration;
-import java.util.Arrays;
-import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 /**
  * An OpenAI client for measurement: one call sends one request and returns what happened and when (send, first
@@ -35,6 +34,7 @@ public final class OpenAiClient {
     private final boolean keepAlive;
     /** Completions, the measured path, go over a lean HTTP/1.1 pool; OkHttp costs ~100 µs of CPU per call here. */
     private final Http1Pool pool;
+
     private final String pathPrefix;
     private final String headTail;
 
@@ -49,11 +49,17 @@ public final class OpenAiClient {
         this.keepAlive = keepAlive;
         okhttp3.HttpUrl u = okhttp3.HttpUrl.parse(this.baseUrl);
         if (u == null) throw new IllegalArgumentException("not an http(s) URL: " + baseUrl);
-        this.pool = new Http1Pool(u.host(), u.port(), u.isHttps(), Duration.ofMillis(http.connectTimeoutMillis()),
-                Duration.ofMillis(http.readTimeoutMillis() == 0 ? Integer.MAX_VALUE : http.readTimeoutMillis()), MAX_IDLE);
+        this.pool = new Http1Pool(
+                u.host(),
+                u.port(),
+                u.isHttps(),
+                Duration.ofMillis(http.connectTimeoutMillis()),
+                Duration.ofMillis(http.readTimeoutMillis() == 0 ? Integer.MAX_VALUE : http.readTimeoutMillis()),
+                MAX_IDLE);
         this.pathPrefix = stripSlash(u.encodedPath());
         boolean defaultPort = u.port() == okhttp3.HttpUrl.defaultPort(u.scheme());
-        this.headTail = " HTTP/1.1\r\nHost: " + u.host() + (defaultPort ? "" : ":" + u.port()) + "\r\nUser-Agent: rollout-lab\r\n"
+        this.headTail = " HTTP/1.1\r\nHost: " + u.host() + (defaultPort ? "" : ":" + u.port())
+                + "\r\nUser-Agent: rollout-lab\r\n"
                 + "Accept: */*\r\nContent-Type: application/json\r\n"
                 + (this.apiKey != null ? "Authorization: Bearer " + this.apiKey + "\r\n" : "")
                 + (keepAlive ? "" : "Connection: close\r\n") + "Content-Length: ";
@@ -92,8 +98,11 @@ public final class OpenAiClient {
         String b = backend.trim();
         if (!b.startsWith("http://") && !b.startsWith("https://")) {
             int colon = b.lastIndexOf(':');
-            if (colon <= 0 || colon == b.length() - 1 || !b.substring(colon + 1).chars().allMatch(Character::isDigit)) {
-                throw new IllegalArgumentException("Invalid backend: " + backend + " (expected host:port, the port a number, or a URL)");
+            if (colon <= 0
+                    || colon == b.length() - 1
+                    || !b.substring(colon + 1).chars().allMatch(Character::isDigit)) {
+                throw new IllegalArgumentException(
+                        "Invalid backend: " + backend + " (expected host:port, the port a number, or a URL)");
             }
             b = "http://" + b;
         }
@@ -165,18 +174,68 @@ public final class OpenAiClient {
      * What one completion request did. Times are {@link System#nanoTime()}; {@code chunkNs} holds the arrival of each
      * streamed content chunk (one per token on our server), so inter-token latency is their differences.
      */
-    public record Result(int status, String backend, long weightsVersion, long sentNs, long firstTokenNs, long endNs,
-                         int promptTokens, int completionTokens, long[] chunkNs, String text, int[] tokenIds, String error,
-                         long connectNs, ServerTimings serverTimings) {
-        public Result(int status, String backend, long weightsVersion, long sentNs, long firstTokenNs, long endNs, int promptTokens,
-                      int completionTokens, long[] chunkNs, String text, int[] tokenIds, String error, long connectNs) {
-            this(status, backend, weightsVersion, sentNs, firstTokenNs, endNs, promptTokens, completionTokens, chunkNs, text, tokenIds,
-                    error, connectNs, ServerTimings.NONE);
+    public record Result(
+            int status,
+            String backend,
+            long weightsVersion,
+            long sentNs,
+            long firstTokenNs,
+            long endNs,
+            int promptTokens,
+            int completionTokens,
+            long[] chunkNs,
+            String text,
+            int[] tokenIds,
+            String error,
+            long connectNs,
+            ServerTimings serverTimings) {
+        public Result(
+                int status,
+                String backend,
+                long weightsVersion,
+                long sentNs,
+                long firstTokenNs,
+                long endNs,
+                int promptTokens,
+                int completionTokens,
+                long[] chunkNs,
+                String text,
+                int[] tokenIds,
+                String error,
+                long connectNs) {
+            this(
+                    status,
+                    backend,
+                    weightsVersion,
+                    sentNs,
+                    firstTokenNs,
+                    endNs,
+                    promptTokens,
+                    completionTokens,
+                    chunkNs,
+                    text,
+                    tokenIds,
+                    error,
+                    connectNs,
+                    ServerTimings.NONE);
         }
 
         public Result withServerTimings(ServerTimings t) {
-            return new Result(status, backend, weightsVersion, sentNs, firstTokenNs, endNs, promptTokens, completionTokens, chunkNs,
-                    text, tokenIds, error, connectNs, t);
+            return new Result(
+                    status,
+                    backend,
+                    weightsVersion,
+                    sentNs,
+                    firstTokenNs,
+                    endNs,
+                    promptTokens,
+                    completionTokens,
+                    chunkNs,
+                    text,
+                    tokenIds,
+                    error,
+                    connectNs,
+                    t);
         }
 
         /** A failure before any response, e.g. a refused connection. */
@@ -185,8 +244,21 @@ public final class OpenAiClient {
         }
 
         public Result withConnectNs(long ns) {
-            return new Result(status, backend, weightsVersion, sentNs, firstTokenNs, endNs, promptTokens, completionTokens,
-                    chunkNs, text, tokenIds, error, ns, serverTimings);
+            return new Result(
+                    status,
+                    backend,
+                    weightsVersion,
+                    sentNs,
+                    firstTokenNs,
+                    endNs,
+                    promptTokens,
+                    completionTokens,
+                    chunkNs,
+                    text,
+                    tokenIds,
+                    error,
+                    ns,
+                    serverTimings);
         }
 
         public boolean ok() {
@@ -201,7 +273,8 @@ public final class OpenAiClient {
     public Result complete(CompletionRequest req) {
         CompletionRequest r = req.stream() && !req.includeUsage() ? req.withStream(true, true) : req;
         byte[] body = Json.bytes(r.toJson());
-        byte[] head = ("POST " + pathPrefix + r.endpoint().path + headTail + body.length + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1);
+        byte[] head = ("POST " + pathPrefix + r.endpoint().path + headTail + body.length + "\r\n\r\n")
+                .getBytes(StandardCharsets.ISO_8859_1);
         long sent = System.nanoTime();
         Http1Connection c = null;
         long connect = 0;
@@ -224,14 +297,30 @@ public final class OpenAiClient {
                     text = "(body cut: " + TransportError.describe(e) + ")";
                     in = null;
                 }
-                res = new Result(h.status(), backend, version, sent, -1, System.nanoTime(), 0, 0, new long[0], null, null,
-                        "HTTP " + h.status() + ": " + text.substring(0, Math.min(300, text.length())), connect);
+                res = new Result(
+                        h.status(),
+                        backend,
+                        version,
+                        sent,
+                        -1,
+                        System.nanoTime(),
+                        0,
+                        0,
+                        new long[0],
+                        null,
+                        null,
+                        "HTTP " + h.status() + ": " + text.substring(0, Math.min(300, text.length())),
+                        connect);
             } else {
                 // a server that ignores stream:true answers with one JSON body: measure that, with no TTFT to fake
                 String type = h.header("Content-Type");
-                boolean sse = type != null && type.toLowerCase(java.util.Locale.ROOT).contains("event-stream");
-                res = r.stream() && sse ? readStream(in, backend, version, sent, r, connect) : readWhole(in, backend, version, sent, r, connect);
-                // serve's timings come in its header (or, for a stream, in its last chunk); the balancer adds its own header
+                boolean sse =
+                        type != null && type.toLowerCase(java.util.Locale.ROOT).contains("event-stream");
+                res = r.stream() && sse
+                        ? readStream(in, backend, version, sent, r, connect)
+                        : readWhole(in, backend, version, sent, r, connect);
+                // serve's timings come in its header (or, for a stream, in its last chunk); the balancer adds its own
+                // header
                 res = res.withServerTimings(res.serverTimings().or(ServerTimings.parse(h.headers("Server-Timing"))));
             }
             if (keepAlive && in != null && in.complete() && h.keepAlive()) pool.release(c);
@@ -243,7 +332,8 @@ public final class OpenAiClient {
         }
     }
 
-    private Result readWhole(HttpIn.Body in, String backend, long version, long sent, CompletionRequest r, long connect) throws IOException {
+    private Result readWhole(HttpIn.Body in, String backend, long version, long sent, CompletionRequest r, long connect)
+            throws IOException {
         byte[] body = in.readAll(64 << 20);
         long end = System.nanoTime();
         JsonNode n;
@@ -251,22 +341,66 @@ public final class OpenAiClient {
             n = Json.MAPPER.readTree(body);
         } catch (IOException e) {
             String text = new String(body, 0, Math.min(200, body.length), StandardCharsets.UTF_8);
-            return new Result(200, backend, version, sent, -1, end, 0, 0, new long[0], null, null, "not an OpenAI response: " + text, connect);
+            return new Result(
+                    200,
+                    backend,
+                    version,
+                    sent,
+                    -1,
+                    end,
+                    0,
+                    0,
+                    new long[0],
+                    null,
+                    null,
+                    "not an OpenAI response: " + text,
+                    connect);
         }
         JsonNode choices = n.path("choices");
         if (!choices.isArray() || choices.isEmpty()) {
-            return new Result(200, backend, version, sent, -1, end, 0, 0, new long[0], null, null, "response has no choices", connect);
+            return new Result(
+                    200,
+                    backend,
+                    version,
+                    sent,
+                    -1,
+                    end,
+                    0,
+                    0,
+                    new long[0],
+                    null,
+                    null,
+                    "response has no choices",
+                    connect);
         }
         StringBuilder text = new StringBuilder();
-        for (JsonNode c : choices) text.append(r.endpoint() == CompletionRequest.Endpoint.CHAT ? c.path("message").path("content").asText("") : c.path("text").asText(""));
+        for (JsonNode c : choices)
+            text.append(
+                    r.endpoint() == CompletionRequest.Endpoint.CHAT
+                            ? c.path("message").path("content").asText("")
+                            : c.path("text").asText(""));
         int[] ids = tokenIds(choices.get(0).path("token_ids"));
         JsonNode u = n.path("usage");
         // -1: the server did not say (no usage); the caller may count with a tokenizer
-        return new Result(200, backend, version, sent, r.stream() ? -1 : end, end, u.path("prompt_tokens").asInt(-1),
-                u.path("completion_tokens").asInt(-1), new long[0], text.toString(), ids, null, connect);
+        return new Result(
+                200,
+                backend,
+                version,
+                sent,
+                r.stream() ? -1 : end,
+                end,
+                u.path("prompt_tokens").asInt(-1),
+                u.path("completion_tokens").asInt(-1),
+                new long[0],
+                text.toString(),
+                ids,
+                null,
+                connect);
     }
 
-    private Result readStream(HttpIn.Body in, String backend, long version, long sent, CompletionRequest r, long connect) throws IOException {
+    private Result readStream(
+            HttpIn.Body in, String backend, long version, long sent, CompletionRequest r, long connect)
+            throws IOException {
         SseLines src = new SseLines(in);
         long first = -1;
         long[] chunks = new long[Math.min(r.maxTokens() * r.n(), 4096) + 1];
@@ -295,8 +429,20 @@ public final class OpenAiClient {
             try {
                 n = Json.parse(data);
             } catch (IOException e) {
-                return new Result(200, backend, version, sent, first, now, prompt, completion, Arrays.copyOf(chunks, nChunks), text.toString(), null,
-                        "bad SSE data: " + data.substring(0, Math.min(200, data.length())), connect);
+                return new Result(
+                        200,
+                        backend,
+                        version,
+                        sent,
+                        first,
+                        now,
+                        prompt,
+                        completion,
+                        Arrays.copyOf(chunks, nChunks),
+                        text.toString(),
+                        null,
+                        "bad SSE data: " + data.substring(0, Math.min(200, data.length())),
+                        connect);
             }
             JsonNode st = n.get("server_timing");
             if (st != null) streamed = ServerTimings.NONE.withStream(st);
@@ -307,13 +453,19 @@ public final class OpenAiClient {
             }
             for (JsonNode c : n.path("choices")) {
                 // a token chunk carries content (possibly "" mid-character); role and finish chunks do not
-                boolean token = !c.hasNonNull("finish_reason") && (!chat || c.path("delta").has("content") && !c.path("delta").has("role"));
+                boolean token = !c.hasNonNull("finish_reason")
+                        && (!chat
+                                || c.path("delta").has("content")
+                                        && !c.path("delta").has("role"));
                 if (token) {
                     if (first < 0) first = now;
                     if (nChunks == chunks.length) chunks = Arrays.copyOf(chunks, nChunks * 2);
                     chunks[nChunks++] = now;
                 }
-                text.append(chat ? c.path("delta").path("content").asText("") : c.path("text").asText(""));
+                text.append(
+                        chat
+                                ? c.path("delta").path("content").asText("")
+                                : c.path("text").asText(""));
             }
         }
         if (sawDone) {
@@ -325,8 +477,21 @@ public final class OpenAiClient {
         }
         long end = System.nanoTime();
         String error = cut != null ? cut : sawDone ? null : "stream ended without [DONE]";
-        return new Result(200, backend, version, sent, first, end, prompt, completion, Arrays.copyOf(chunks, nChunks),
-                text.toString(), null, error, connect, streamed);
+        return new Result(
+                200,
+                backend,
+                version,
+                sent,
+                first,
+                end,
+                prompt,
+                completion,
+                Arrays.copyOf(chunks, nChunks),
+                text.toString(),
+                null,
+                error,
+                connect,
+                streamed);
     }
 
     private static int[] tokenIds(JsonNode n) {

@@ -7,8 +7,10 @@ import com.fasterxml.jackson.databind.JsonNode;
  * prefill, decode, serialisation and total time in its handler (its {@code Server-Timing} header, or a stream's final
  * {@code server_timing} chunk), and the balancer's own share ({@code lb}: picking a backend, connecting and sending the request).
  */
-public record ServerTimings(double queueMs, double prefillMs, double decodeMs, double serializeMs, double totalMs, double lbMs) {
-    public static final ServerTimings NONE = new ServerTimings(Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN);
+public record ServerTimings(
+        double queueMs, double prefillMs, double decodeMs, double serializeMs, double totalMs, double lbMs) {
+    public static final ServerTimings NONE =
+            new ServerTimings(Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN);
 
     /** Reads {@code name;dur=ms} entries (comma-separated, from one or more headers); unknown names are ignored. */
     public static ServerTimings parse(String header) {
@@ -34,7 +36,7 @@ public record ServerTimings(double queueMs, double prefillMs, double decodeMs, d
                 case "serialize" -> s = dur;
                 case "total" -> total = dur;
                 case "lb" -> lb = dur;
-                default -> { }
+                default -> {}
             }
         }
         return new ServerTimings(q, p, d, s, total, lb);
@@ -42,8 +44,13 @@ public record ServerTimings(double queueMs, double prefillMs, double decodeMs, d
 
     /** Each figure from this, or from {@code other} where this one is not known. */
     public ServerTimings or(ServerTimings other) {
-        return new ServerTimings(pick(queueMs, other.queueMs), pick(prefillMs, other.prefillMs), pick(decodeMs, other.decodeMs),
-                pick(serializeMs, other.serializeMs), pick(totalMs, other.totalMs), pick(lbMs, other.lbMs));
+        return new ServerTimings(
+                pick(queueMs, other.queueMs),
+                pick(prefillMs, other.prefillMs),
+                pick(decodeMs, other.decodeMs),
+                pick(serializeMs, other.serializeMs),
+                pick(totalMs, other.totalMs),
+                pick(lbMs, other.lbMs));
     }
 
     private static double pick(double a, double b) {
@@ -53,7 +60,12 @@ public record ServerTimings(double queueMs, double prefillMs, double decodeMs, d
     /** These timings with serve's own taken from a stream's final {@code server_timing} object. */
     public ServerTimings withStream(JsonNode n) {
         if (n == null || !n.isObject()) return this;
-        return new ServerTimings(n.path("queue_ms").asDouble(queueMs), n.path("prefill_ms").asDouble(prefillMs),
-                n.path("decode_ms").asDouble(decodeMs), n.path("serialize_ms").asDouble(serializeMs), n.path("total_ms").asDouble(totalMs), lbMs);
+        return new ServerTimings(
+                n.path("queue_ms").asDouble(queueMs),
+                n.path("prefill_ms").asDouble(prefillMs),
+                n.path("decode_ms").asDouble(decodeMs),
+                n.path("serialize_ms").asDouble(serializeMs),
+                n.path("total_ms").asDouble(totalMs),
+                lbMs);
     }
 }

@@ -26,7 +26,12 @@ final class SseLines {
                 if (buf[i] != '\n') continue;
                 int s = pos, e = i > pos && buf[i - 1] == '\r' ? i - 1 : i;
                 pos = i + 1;
-                if (e - s >= 5 && buf[s] == 'd' && buf[s + 1] == 'a' && buf[s + 2] == 't' && buf[s + 3] == 'a' && buf[s + 4] == ':') {
+                if (e - s >= 5
+                        && buf[s] == 'd'
+                        && buf[s + 1] == 'a'
+                        && buf[s + 2] == 't'
+                        && buf[s + 3] == 'a'
+                        && buf[s + 4] == ':') {
                     return new String(buf, s + 5, e - s - 5, StandardCharsets.UTF_8).trim();
                 }
                 i = pos - 1;

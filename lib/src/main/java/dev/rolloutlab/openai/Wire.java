@@ -5,8 +5,7 @@ import java.util.Map;
 
 /** OpenAI response bodies as records; {@link dev.rolloutlab.util.Json} writes them in snake_case without nulls. */
 public final class Wire {
-    private Wire() {
-    }
+    private Wire() {}
 
     public record Usage(int promptTokens, int completionTokens, int totalTokens) {
         public static Usage of(int prompt, int completion) {
@@ -14,53 +13,57 @@ public final class Wire {
         }
     }
 
-    public record ChatMessage(String role, String content) {
-    }
+    public record ChatMessage(String role, String content) {}
 
     /** Chat logprobs: {@code {"content":[{"token","logprob","bytes","top_logprobs":[…]}]}}. */
-    public record ChatLogprobs(List<TokenLogprob> content) {
-    }
+    public record ChatLogprobs(List<TokenLogprob> content) {}
 
-    public record TokenLogprob(String token, double logprob, int[] bytes, List<TopToken> topLogprobs) {
-    }
+    public record TokenLogprob(String token, double logprob, int[] bytes, List<TopToken> topLogprobs) {}
 
-    public record TopToken(String token, double logprob, int[] bytes) {
-    }
+    public record TopToken(String token, double logprob, int[] bytes) {}
 
     /** Completions logprobs: parallel arrays, and one {token: logprob} map per position for the alternatives. */
-    public record TextLogprobs(List<String> tokens, List<Double> tokenLogprobs, List<Map<String, Double>> topLogprobs,
-                               List<Integer> textOffset) {
-    }
+    public record TextLogprobs(
+            List<String> tokens,
+            List<Double> tokenLogprobs,
+            List<Map<String, Double>> topLogprobs,
+            List<Integer> textOffset) {}
 
-    public record ChatChoice(int index, ChatMessage message, ChatLogprobs logprobs, String finishReason, int[] tokenIds, long[] tokenVersions) {
-    }
+    public record ChatChoice(
+            int index,
+            ChatMessage message,
+            ChatLogprobs logprobs,
+            String finishReason,
+            int[] tokenIds,
+            long[] tokenVersions) {}
 
-    public record ChatCompletion(String id, String object, long created, String model, List<ChatChoice> choices, Usage usage) {
-    }
+    public record ChatCompletion(
+            String id, String object, long created, String model, List<ChatChoice> choices, Usage usage) {}
 
-    public record Delta(String role, String content) {
-    }
+    public record Delta(String role, String content) {}
 
-    public record ChunkChoice(int index, Delta delta, ChatLogprobs logprobs, String finishReason, int[] tokenIds, long[] tokenVersions) {
-    }
+    public record ChunkChoice(
+            int index, Delta delta, ChatLogprobs logprobs, String finishReason, int[] tokenIds, long[] tokenVersions) {}
 
-    public record ChatChunk(String id, String object, long created, String model, List<ChunkChoice> choices, Usage usage) {
-    }
+    public record ChatChunk(
+            String id, String object, long created, String model, List<ChunkChoice> choices, Usage usage) {}
 
-    public record TextChoice(int index, String text, TextLogprobs logprobs, String finishReason, int[] tokenIds, long[] tokenVersions) {
-    }
+    public record TextChoice(
+            int index, String text, TextLogprobs logprobs, String finishReason, int[] tokenIds, long[] tokenVersions) {}
 
-    public record TextCompletion(String id, String object, long created, String model, List<TextChoice> choices, Usage usage) {
-    }
+    public record TextCompletion(
+            String id, String object, long created, String model, List<TextChoice> choices, Usage usage) {}
 
-    public record ModelCard(String id, String object, long created, String ownedBy, String root, int maxModelLen) {
-    }
+    public record ModelCard(String id, String object, long created, String ownedBy, String root, int maxModelLen) {}
 
-    public record ModelList(String object, List<ModelCard> data) {
-    }
+    public record ModelList(String object, List<ModelCard> data) {}
 
     /** sglang-style {@code /get_load}, plus the weights version. */
-    public record Load(int numReqs, int numRunningReqs, int numWaitingReqs, double tokensPerSecond, long kvCacheBytes,
-                       long weightsVersion) {
-    }
+    public record Load(
+            int numReqs,
+            int numRunningReqs,
+            int numWaitingReqs,
+            double tokensPerSecond,
+            long kvCacheBytes,
+            long weightsVersion) {}
 }

@@ -2,7 +2,6 @@ package dev.rolloutlab.process;
 
 import dev.rolloutlab.util.Await;
 import dev.rolloutlab.util.Json;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -59,12 +58,16 @@ public final class ChildJvm implements AutoCloseable {
     }
 
     /** Starts {@code prefix… java jvmFlags… Main alias args…}; a prefix such as {@code ip netns exec NS} runs it elsewhere. */
-    public static ChildJvm start(List<String> prefix, List<String> jvmFlags, String alias, List<String> args, Path log) {
+    public static ChildJvm start(
+            List<String> prefix, List<String> jvmFlags, String alias, List<String> args, Path log) {
         List<String> cmd = new ArrayList<>(prefix);
         cmd.addAll(command(jvmFlags, alias, args));
         try {
             Files.createDirectories(log.toAbsolutePath().getParent());
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+            Process p = new ProcessBuilder(cmd)
+                    .redirectErrorStream(true)
+                    .redirectOutput(log.toFile())
+                    .start();
             return new ChildJvm(p, log, alias);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start " + alias + ": " + e.getMessage(), e);
@@ -76,7 +79,8 @@ public final class ChildJvm implements AutoCloseable {
         com.fasterxml.jackson.databind.JsonNode[] ready = {null};
         Await.until(() -> !process.isAlive() || (ready[0] = readJson(file)) != null, timeout);
         if (ready[0] != null) return ready[0];
-        if (!process.isAlive()) throw new IllegalStateException(alias + " exited with " + process.exitValue() + ":\n" + tail(20));
+        if (!process.isAlive())
+            throw new IllegalStateException(alias + " exited with " + process.exitValue() + ":\n" + tail(20));
         close();
         throw new IllegalStateException(alias + " not ready after " + timeout.toSeconds() + " s:\n" + tail(20));
     }

@@ -12,11 +12,12 @@ import java.nio.file.Path;
 public final class CpuTime {
     private static final double TICK_MS = 10; // USER_HZ is 100 on every Linux this runs on (getconf CLK_TCK)
 
-    private CpuTime() {
-    }
+    private CpuTime() {}
 
     public static double selfMs() {
-        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime() / 1e6;
+        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+                        .getProcessCpuTime()
+                / 1e6;
     }
 
     /** NaN when the process is gone or /proc is not there. */

@@ -8,8 +8,7 @@ import java.nio.file.Path;
  * /proc (NaN elsewhere), and a fixed CPU calibration whose time moves when the machine is noisy.
  */
 public final class MachineLoad {
-    private MachineLoad() {
-    }
+    private MachineLoad() {}
 
     public static double loadAverage() {
         try {
@@ -40,12 +39,12 @@ public final class MachineLoad {
                 long total = 0;
                 for (int i = 1; i < f.length && i <= 8; i++) total += Long.parseLong(f[i]);
                 long idle = Long.parseLong(f[4]) + Long.parseLong(f[5]);
-                return new long[]{total - idle, total};
+                return new long[] {total - idle, total};
             }
         } catch (java.io.IOException | RuntimeException e) {
             // not Linux
         }
-        return new long[]{0, 0};
+        return new long[] {0, 0};
     }
 
     /** Milliseconds a fixed single-threaded computation takes (best of three, about 0.2 s each on a 2026 core). */
@@ -55,7 +54,9 @@ public final class MachineLoad {
         for (int round = 0; round < 3; round++) {
             long t0 = System.nanoTime();
             long x = 88172645463325252L;
-            for (int i = 0; i < 200_000_000; i++) { // xorshift: no memory traffic, no allocation, nothing to optimise away
+            for (int i = 0;
+                    i < 200_000_000;
+                    i++) { // xorshift: no memory traffic, no allocation, nothing to optimise away
                 x ^= x << 13;
                 x ^= x >>> 7;
                 x ^= x << 17;

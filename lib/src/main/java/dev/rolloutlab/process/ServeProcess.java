@@ -14,7 +14,8 @@ public record ServeProcess(ChildJvm jvm, List<String> urls) implements AutoClose
     }
 
     /** The same under a command prefix (e.g. {@code ip netns exec NS}) and with extra JVM flags. */
-    public static ServeProcess start(List<String> prefix, List<String> jvmFlags, List<String> serveArgs, Path logFile, Duration readyTimeout) {
+    public static ServeProcess start(
+            List<String> prefix, List<String> jvmFlags, List<String> serveArgs, Path logFile, Duration readyTimeout) {
         Path ready = logFile.resolveSibling(logFile.getFileName() + ".ready.json");
         try {
             java.nio.file.Files.deleteIfExists(ready); // an earlier run's file would pass for this one's

@@ -1,16 +1,6 @@
 package dev.rolloutlab.report;
 
 import dev.rolloutlab.results.Connection;
-import org.knowm.xchart.BitmapEncoder;
-import org.knowm.xchart.CategoryChart;
-import org.knowm.xchart.CategoryChartBuilder;
-import org.knowm.xchart.XYChart;
-import org.knowm.xchart.XYChartBuilder;
-import org.knowm.xchart.internal.chartpart.Chart;
-import org.knowm.xchart.style.Styler;
-import tech.tablesaw.api.Row;
-import tech.tablesaw.api.Table;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -21,18 +11,31 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.CategoryChart;
+import org.knowm.xchart.CategoryChartBuilder;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYChartBuilder;
+import org.knowm.xchart.internal.chartpart.Chart;
+import org.knowm.xchart.style.Styler;
+import tech.tablesaw.api.Row;
+import tech.tablesaw.api.Table;
 
 /** The report's charts, built from {@link RunData}; notebooks display the same objects inline. */
 public final class Charts {
     static final int W = 900, H = 520;
 
-    private Charts() {
-    }
+    private Charts() {}
 
     /** CDF of end-to-end latency (from the scheduled time) per topology and connection, on the shortest workload. */
     public static XYChart latencyCdf(RunData d) {
-        XYChart chart = new XYChartBuilder().width(W).height(H).title("End-to-end latency CDF (" + shortest(d) + ")")
-                .xAxisTitle("latency (ms, log)").yAxisTitle("fraction of requests").build();
+        XYChart chart = new XYChartBuilder()
+                .width(W)
+                .height(H)
+                .title("End-to-end latency CDF (" + shortest(d) + ")")
+                .xAxisTitle("latency (ms, log)")
+                .yAxisTitle("fraction of requests")
+                .build();
         chart.getStyler().setXAxisLogarithmic(true).setMarkerSize(0).setLegendPosition(Styler.LegendPosition.InsideSE);
         // fixed, readable ticks: fractions to two decimals from 0 to 1, latencies as plain numbers
         chart.getStyler().setYAxisMin(0.0);
@@ -43,12 +46,18 @@ public final class Charts {
         Table req = d.requests().where(d.requests().booleanColumn("ok").isTrue());
         if (req.isEmpty()) return chart;
         // only the shortest workload: the requests with the smallest prompt and output
-        double minIn = req.doubleColumn("prompt_tokens").min(), minOut = req.doubleColumn("completion_tokens").min();
-        req = req.where(req.doubleColumn("prompt_tokens").isEqualTo(minIn).and(req.doubleColumn("completion_tokens").isEqualTo(minOut)));
+        double minIn = req.doubleColumn("prompt_tokens").min(),
+                minOut = req.doubleColumn("completion_tokens").min();
+        req = req.where(req.doubleColumn("prompt_tokens")
+                .isEqualTo(minIn)
+                .and(req.doubleColumn("completion_tokens").isEqualTo(minOut)));
         for (String key : seriesKeys(legs)) {
             String[] tc = key.split("/");
-            double[] lat = req.where(req.stringColumn("topology").isEqualTo(tc[0]).and(req.stringColumn("connection").isEqualTo(tc[1])))
-                    .doubleColumn("e2el_ms").asDoubleArray();
+            double[] lat = req.where(req.stringColumn("topology")
+                            .isEqualTo(tc[0])
+                            .and(req.stringColumn("connection").isEqualTo(tc[1])))
+                    .doubleColumn("e2el_ms")
+                    .asDoubleArray();
             if (lat.length == 0) continue;
             Arrays.sort(lat);
             double[] y = new double[lat.length];
@@ -62,33 +71,44 @@ public final class Charts {
     /** Output throughput per leg and workload; whiskers: the 95 % interval across rounds (none with one round). */
     public static CategoryChart throughput(RunData d) {
         Table legs = d.legs();
-        return bars(d, "Output throughput by topology (whiskers: 95 % CI across rounds)", "output tokens/s", "output_throughput",
+        return bars(
+                d,
+                "Output throughput by topology (whiskers: 95 % CI across rounds)",
+                "output tokens/s",
+                "output_throughput",
                 (tc, w) -> half(legs, tc[0], tc[1], w, "output_throughput"));
     }
 
     /** Output throughput against requests in flight, one line per topology (keep-alive). */
     public static XYChart throughputVsConcurrency(RunData d) {
-        XYChart chart = new XYChartBuilder().width(W).height(H).title("Throughput vs concurrency (keep-alive)")
-                .xAxisTitle("requests in flight").yAxisTitle("output tokens/s").build();
+        XYChart chart = new XYChartBuilder()
+                .width(W)
+                .height(H)
+                .title("Throughput vs concurrency (keep-alive)")
+                .xAxisTitle("requests in flight")
+                .yAxisTitle("output tokens/s")
+                .build();
         chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNW);
         chart.getStyler().setXAxisDecimalPattern("#,##0");
         Table s = d.sweep().orElse(null);
         if (s == null || s.isEmpty()) {
-            chart.addSeries("no sweep in this run", new double[]{1}, new double[]{0});
+            chart.addSeries("no sweep in this run", new double[] {1}, new double[] {0});
             return chart;
         }
         boolean ci = s.containsColumn("output_throughput_ci_low");
         if (ci) chart.setTitle("Throughput vs concurrency (keep-alive; error bars: 95 % CI across rounds)");
         for (String t : new LinkedHashSet<>(s.stringColumn("topology").asList())) {
             Table part = s.where(s.stringColumn("topology").isEqualTo(t));
-            double[] x = part.numberColumn("concurrency").asDoubleArray(), y = part.numberColumn("output_throughput").asDoubleArray();
+            double[] x = part.numberColumn("concurrency").asDoubleArray(),
+                    y = part.numberColumn("output_throughput").asDoubleArray();
             if (!ci) {
                 chart.addSeries(t, x, y);
                 continue;
             }
             double[] err = new double[y.length];
             for (int i = 0; i < y.length; i++) {
-                double lo = part.numberColumn("output_throughput_ci_low").getDouble(i), hi = part.numberColumn("output_throughput_ci_high").getDouble(i);
+                double lo = part.numberColumn("output_throughput_ci_low").getDouble(i),
+                        hi = part.numberColumn("output_throughput_ci_high").getDouble(i);
                 err[i] = Double.isNaN(lo) || Double.isNaN(hi) ? 0 : (hi - lo) / 2;
             }
             chart.addSeries(t, x, y, err);
@@ -101,7 +121,11 @@ public final class Charts {
      * an error bar: a bar whose whisker crosses zero is not distinguishable from in-process at this run's noise.
      */
     public static CategoryChart overhead(RunData d) {
-        return bars(d, "Per-request overhead vs in-process, equal engines (whiskers: 95 % paired CI)", "ms per request", "overhead_ms_per_request",
+        return bars(
+                d,
+                "Per-request overhead vs in-process, equal engines (whiskers: 95 % paired CI)",
+                "ms per request",
+                "overhead_ms_per_request",
                 (tc, w) -> {
                     String base = d.baseline(tc[0]);
                     if (base == null) return 0.0;
@@ -119,8 +143,13 @@ public final class Charts {
 
     /** Mean end-to-end latency with keep-alive and with Connection: close (whiskers: 95 % CI), per HTTP topology and workload. */
     public static CategoryChart keepAliveVsClose(RunData d) {
-        CategoryChart chart = new CategoryChartBuilder().width(W).height(H).title("Keep-alive vs Connection: close (whiskers: 95 % CI of the mean)")
-                .xAxisTitle("topology / workload").yAxisTitle("mean e2e latency (ms)").build();
+        CategoryChart chart = new CategoryChartBuilder()
+                .width(W)
+                .height(H)
+                .title("Keep-alive vs Connection: close (whiskers: 95 % CI of the mean)")
+                .xAxisTitle("topology / workload")
+                .yAxisTitle("mean e2e latency (ms)")
+                .build();
         chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNW);
         chart.getStyler().setXAxisLabelRotation(30);
         Table legs = d.legs();
@@ -151,12 +180,23 @@ public final class Charts {
     }
 
     /** One bar per topology/connection per workload; {@code halfWidth}, when given, draws symmetric error bars. */
-    private static CategoryChart bars(RunData d, String title, String yTitle, String column,
-                                      java.util.function.BiFunction<String[], String, Double> halfWidth) {
-        CategoryChart chart = new CategoryChartBuilder().width(W).height(H).title(title).xAxisTitle("workload").yAxisTitle(yTitle).build();
+    private static CategoryChart bars(
+            RunData d,
+            String title,
+            String yTitle,
+            String column,
+            java.util.function.BiFunction<String[], String, Double> halfWidth) {
+        CategoryChart chart = new CategoryChartBuilder()
+                .width(W)
+                .height(H)
+                .title(title)
+                .xAxisTitle("workload")
+                .yAxisTitle(yTitle)
+                .build();
         chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideE);
         Table legs = d.legs();
-        List<String> workloads = new ArrayList<>(new LinkedHashSet<>(legs.stringColumn("workload").asList()));
+        List<String> workloads = new ArrayList<>(
+                new LinkedHashSet<>(legs.stringColumn("workload").asList()));
         boolean any = false;
         for (String key : seriesKeys(legs)) {
             String[] tc = key.split("/");
@@ -176,7 +216,10 @@ public final class Charts {
         // an empty chart must say so, not pass for a row of zeros
         if (!any) {
             chart.setTitle(title + " (not measured: no successful request reported it)");
-            chart.addSeries("none", workloads.isEmpty() ? List.of("-") : workloads, java.util.Collections.nCopies(Math.max(1, workloads.size()), 0.0));
+            chart.addSeries(
+                    "none",
+                    workloads.isEmpty() ? List.of("-") : workloads,
+                    java.util.Collections.nCopies(Math.max(1, workloads.size()), 0.0));
         }
         return chart;
     }
@@ -190,7 +233,9 @@ public final class Charts {
     static Double find(Table legs, String topology, String connection, String workload, String column) {
         if (!legs.containsColumn(column)) return null; // a bench run's summary has no compare columns
         for (Row r : legs) {
-            if (r.getString("topology").equals(topology) && r.getString("connection").equals(connection) && r.getString("workload").equals(workload)) {
+            if (r.getString("topology").equals(topology)
+                    && r.getString("connection").equals(connection)
+                    && r.getString("workload").equals(workload)) {
                 // a missing figure (not measured, or every request failed) gives no number to state a finding with
                 return r.isMissing(column) || Double.isNaN(r.getNumber(column)) ? null : r.getNumber(column);
             }
@@ -208,7 +253,9 @@ public final class Charts {
      * moved into place whole, so a reader never sees half a plot.
      */
     public static Path save(Chart<?, ?> chart, Path png) {
-        chart.getStyler().setChartBackgroundColor(java.awt.Color.WHITE).setPlotBackgroundColor(java.awt.Color.WHITE)
+        chart.getStyler()
+                .setChartBackgroundColor(java.awt.Color.WHITE)
+                .setPlotBackgroundColor(java.awt.Color.WHITE)
                 .setLegendBackgroundColor(java.awt.Color.WHITE);
         try {
             Path dir = Files.createDirectories(png.toAbsolutePath().getParent());
@@ -216,10 +263,19 @@ public final class Charts {
             Path tmp = Files.createTempDirectory(dir, ".plot");
             try {
                 BitmapEncoder.saveBitmap(chart, tmp.resolve(base).toString(), BitmapEncoder.BitmapFormat.PNG);
-                org.knowm.xchart.VectorGraphicsEncoder.saveVectorGraphic(chart, tmp.resolve(base).toString(),
+                org.knowm.xchart.VectorGraphicsEncoder.saveVectorGraphic(
+                        chart,
+                        tmp.resolve(base).toString(),
                         org.knowm.xchart.VectorGraphicsEncoder.VectorGraphicsFormat.SVG);
-                Files.move(tmp.resolve(base + ".png"), png, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-                Files.move(tmp.resolve(base + ".svg"), dir.resolve(base + ".svg"), java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                Files.move(
+                        tmp.resolve(base + ".png"),
+                        png,
+                        java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                        java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+                Files.move(
+                        tmp.resolve(base + ".svg"),
+                        dir.resolve(base + ".svg"),
+                        java.nio.file.StandardCopyOption.REPLACE_EXISTING,
                         java.nio.file.StandardCopyOption.ATOMIC_MOVE);
             } finally {
                 try (var left = Files.list(tmp)) {

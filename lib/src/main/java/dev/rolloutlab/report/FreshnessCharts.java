@@ -1,5 +1,13 @@
 package dev.rolloutlab.report;
 
+import static dev.rolloutlab.report.Charts.H;
+import static dev.rolloutlab.report.Charts.W;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
 import org.knowm.xchart.CategoryChart;
 import org.knowm.xchart.CategoryChartBuilder;
 import org.knowm.xchart.XYChart;
@@ -7,24 +15,19 @@ import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.style.Styler;
 import tech.tablesaw.api.Table;
 
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
-import java.util.List;
-import java.util.Map;
-
-import static dev.rolloutlab.report.Charts.H;
-import static dev.rolloutlab.report.Charts.W;
-
 /** The weight-freshness experiment's charts: staleness, update cost, and what staleness costs the trainer. */
 public final class FreshnessCharts {
-    private FreshnessCharts() {
-    }
+    private FreshnessCharts() {}
 
     /** How many versions behind the trainer each request was (its oldest token), per weight-update strategy. */
     public static CategoryChart stalenessHistogram(RunData d) {
-        CategoryChart chart = new CategoryChartBuilder().width(W).height(H).title("Sample staleness by update strategy")
-                .xAxisTitle("versions behind the trainer").yAxisTitle("samples").build();
+        CategoryChart chart = new CategoryChartBuilder()
+                .width(W)
+                .height(H)
+                .title("Sample staleness by update strategy")
+                .xAxisTitle("versions behind the trainer")
+                .yAxisTitle("samples")
+                .build();
         chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE);
         Table s = d.staleness().orElse(null);
         if (s == null || s.isEmpty()) {
@@ -38,7 +41,10 @@ public final class FreshnessCharts {
             List<Integer> counts = new ArrayList<>();
             for (int i = 0; i <= max; i++) {
                 int lag = i;
-                counts.add(s.where(s.stringColumn("strategy").isEqualTo(strategy).and(s.doubleColumn("lag").isEqualTo(lag))).rowCount());
+                counts.add(s.where(s.stringColumn("strategy")
+                                .isEqualTo(strategy)
+                                .and(s.doubleColumn("lag").isEqualTo(lag)))
+                        .rowCount());
             }
             chart.addSeries(strategy, cats, counts);
         }
@@ -47,8 +53,13 @@ public final class FreshnessCharts {
 
     /** Trainer-side cost of an update and the time until every server serves the new weights, per strategy. */
     public static CategoryChart updateTimeline(RunData d) {
-        CategoryChart chart = new CategoryChartBuilder().width(W).height(H).title("Weight update: trainer cost and time to propagate")
-                .xAxisTitle("strategy").yAxisTitle("ms").build();
+        CategoryChart chart = new CategoryChartBuilder()
+                .width(W)
+                .height(H)
+                .title("Weight update: trainer cost and time to propagate")
+                .xAxisTitle("strategy")
+                .yAxisTitle("ms")
+                .build();
         chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNW);
         Table f = d.freshness().orElse(null);
         if (f == null || f.isEmpty()) {
@@ -56,29 +67,49 @@ public final class FreshnessCharts {
             return chart;
         }
         List<String> cats = f.stringColumn("strategy").asList();
-        chart.addSeries("trainer-side cost", cats, positive(f.doubleColumn("mean_update_ms").asList()));
-        chart.addSeries("until all serve it", cats, positive(f.doubleColumn("mean_propagation_ms").asList()));
+        chart.addSeries(
+                "trainer-side cost",
+                cats,
+                positive(f.doubleColumn("mean_update_ms").asList()));
+        chart.addSeries(
+                "until all serve it",
+                cats,
+                positive(f.doubleColumn("mean_propagation_ms").asList()));
         return chart;
     }
 
     /** Mean |rollout − trainer| logprob per token, per strategy and training step: the price of staleness. */
     public static XYChart logprobGap(RunData d) {
-        return perStep(d, "Trainer vs rollout: mean |Δ logprob| per token", "mean |Δ logprob| (nats per token)", "mean_abs_gap");
+        return perStep(
+                d,
+                "Trainer vs rollout: mean |Δ logprob| per token",
+                "mean |Δ logprob| (nats per token)",
+                "mean_abs_gap");
     }
 
     /** The k3 estimate of KL(rollout ‖ trainer) per token, per strategy and training step. */
     public static XYChart klEstimate(RunData d) {
-        return perStep(d, "Trainer vs rollout: KL estimate (k3) per token", "KL(rollout ‖ trainer) (nats per token)", "kl_k3");
+        return perStep(
+                d, "Trainer vs rollout: KL estimate (k3) per token", "KL(rollout ‖ trainer) (nats per token)", "kl_k3");
     }
 
     private static XYChart perStep(RunData d, String title, String yTitle, String column) {
-        XYChart chart = new XYChartBuilder().width(W).height(H).title(title).xAxisTitle("training step").yAxisTitle(yTitle).build();
+        XYChart chart = new XYChartBuilder()
+                .width(W)
+                .height(H)
+                .title(title)
+                .xAxisTitle("training step")
+                .yAxisTitle(yTitle)
+                .build();
         chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideE);
         chart.getStyler().setXAxisDecimalPattern("0");
         Table g = d.logprobGaps().orElse(null);
         if (g == null || g.isEmpty()) {
             // a fleet's simulated engines sample random tokens: the freshness run has nothing to score
-            chart.addSeries(d.freshness().isPresent() ? "nothing scored (simulated engines)" : "no freshness run", new double[]{0}, new double[]{0});
+            chart.addSeries(
+                    d.freshness().isPresent() ? "nothing scored (simulated engines)" : "no freshness run",
+                    new double[] {0},
+                    new double[] {0});
             return chart;
         }
         Map<String, double[][]> series = new LinkedHashMap<>();
@@ -90,7 +121,8 @@ public final class FreshnessCharts {
                 Table at = mine.where(mine.doubleColumn("step").isEqualTo(step));
                 double sum = 0, n = 0;
                 for (int i = 0; i < at.rowCount(); i++) {
-                    double tokens = at.doubleColumn("tokens").getDouble(i), v = at.doubleColumn(column).getDouble(i);
+                    double tokens = at.doubleColumn("tokens").getDouble(i),
+                            v = at.doubleColumn(column).getDouble(i);
                     if (tokens > 0 && !Double.isNaN(v)) {
                         sum += v * tokens;
                         n += tokens;
@@ -101,9 +133,14 @@ public final class FreshnessCharts {
                 ys.add(sum / n); // token-weighted, as the summary table
                 max = Math.max(max, sum / n);
             }
-            if (!xs.isEmpty()) series.put(strategy, new double[][]{xs.stream().mapToDouble(Double::doubleValue).toArray(), ys.stream().mapToDouble(Double::doubleValue).toArray()});
+            if (!xs.isEmpty())
+                series.put(strategy, new double[][] {
+                    xs.stream().mapToDouble(Double::doubleValue).toArray(),
+                    ys.stream().mapToDouble(Double::doubleValue).toArray()
+                });
         }
-        // XChart draws no ticks for a range as small as a per-token KL (1e-6 nats): plot in milli- or micro-nats instead
+        // XChart draws no ticks for a range as small as a per-token KL (1e-6 nats): plot in milli- or micro-nats
+        // instead
         double scale = max >= 1e-1 || max == 0 ? 1 : max >= 1e-4 ? 1e3 : 1e6;
         String unit = scale == 1 ? "nats" : scale == 1e3 ? "millinats" : "micronats";
         chart.setYAxisTitle(yTitle.replace("nats", unit));
@@ -120,5 +157,4 @@ public final class FreshnessCharts {
     private static List<Double> positive(List<Double> xs) {
         return xs.stream().map(x -> x == null || Double.isNaN(x) ? 0.0 : x).toList();
     }
-
 }

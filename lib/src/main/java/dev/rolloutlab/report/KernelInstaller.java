@@ -1,10 +1,7 @@
 package dev.rolloutlab.report;
 
 import dev.rolloutlab.util.Json;
-
 import java.io.File;
-import javax.tools.JavaCompiler;
-import javax.tools.ToolProvider;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -16,6 +13,8 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import javax.tools.JavaCompiler;
+import javax.tools.ToolProvider;
 
 /**
  * Installs rapaio-jupyter-kernel (from Maven Central) as a Jupyter kernel whose JShell sees this library, so a
@@ -25,13 +24,14 @@ import java.util.Map;
 public final class KernelInstaller {
     public static final String RAPAIO = "rapaio-jupyter-kernel";
 
-    private KernelInstaller() {
-    }
+    private KernelInstaller() {}
 
     /** Default kernels folder: {@code $JUPYTER_DATA_DIR/kernels}, else {@code ~/.local/share/jupyter/kernels}. */
     public static Path defaultKernelsDir() {
         String d = System.getenv("JUPYTER_DATA_DIR");
-        return d != null && !d.isBlank() ? Path.of(d, "kernels") : Path.of(System.getProperty("user.home"), ".local", "share", "jupyter", "kernels");
+        return d != null && !d.isBlank()
+                ? Path.of(d, "kernels")
+                : Path.of(System.getProperty("user.home"), ".local", "share", "jupyter", "kernels");
     }
 
     /**
@@ -39,9 +39,14 @@ public final class KernelInstaller {
      * with its dependencies; {@code java} is the JDK's java binary the kernel runs on.
      */
     public static Path install(String name, String classpath, Path kernelsDir, String java) {
-        List<String> entries = Arrays.stream(classpath.split(File.pathSeparator)).filter(s -> !s.isBlank()).toList();
-        String rapaio = entries.stream().filter(e -> Path.of(e).getFileName().toString().startsWith(RAPAIO)).findFirst()
-                .orElseThrow(() -> new IllegalArgumentException("the classpath has no " + RAPAIO + " jar (the kernel alias brings it)"));
+        List<String> entries = Arrays.stream(classpath.split(File.pathSeparator))
+                .filter(s -> !s.isBlank())
+                .toList();
+        String rapaio = entries.stream()
+                .filter(e -> Path.of(e).getFileName().toString().startsWith(RAPAIO))
+                .findFirst()
+                .orElseThrow(() -> new IllegalArgumentException(
+                        "the classpath has no " + RAPAIO + " jar (the kernel alias brings it)"));
         Path dir = kernelsDir.resolve(name);
         Path patch = dir.resolve("patch");
         try {
@@ -49,8 +54,16 @@ public final class KernelInstaller {
             compileFix(patch, rapaio);
             List<String> rest = entries.stream().filter(e -> !e.equals(rapaio)).toList();
             String kernelCp = patch + File.pathSeparator + String.join(File.pathSeparator, entries);
-            List<String> argv = new ArrayList<>(List.of(java, "--add-modules", "jdk.incubator.vector", "-Djava.awt.headless=true",
-                    "-Xmx4g", "-cp", kernelCp, "org.rapaio.jupyter.kernel.MainApp", "{connection_file}"));
+            List<String> argv = new ArrayList<>(List.of(
+                    java,
+                    "--add-modules",
+                    "jdk.incubator.vector",
+                    "-Djava.awt.headless=true",
+                    "-Xmx4g",
+                    "-cp",
+                    kernelCp,
+                    "org.rapaio.jupyter.kernel.MainApp",
+                    "{connection_file}"));
             Map<String, Object> kernel = new LinkedHashMap<>();
             kernel.put("argv", argv);
             kernel.put("display_name", "Java (Rollout Lab)");

@@ -1,10 +1,9 @@
 package dev.rolloutlab.report;
 
 import dev.rolloutlab.results.Confidence;
-import tech.tablesaw.api.Row;
-
 import java.util.Locale;
 import java.util.Map;
+import tech.tablesaw.api.Row;
 
 /**
  * Paired differences between two legs of one run: every topology is sent the same prompts in the same order (the
@@ -14,11 +13,11 @@ import java.util.Map;
  * interval. Throughputs pair round by round. A finding is "confirmed" only when the interval excludes zero.
  */
 final class Pairs {
-    private Pairs() {
-    }
+    private Pairs() {}
 
     /** a − b in ms over the requests both legs completed on {@code workload} ("in=8 out=1"); null when there are no pairs. */
-    static Confidence.Interval e2elDifference(RunData d, String topoA, String connA, String topoB, String connB, String workload) {
+    static Confidence.Interval e2elDifference(
+            RunData d, String topoA, String connA, String topoB, String connB, String workload) {
         int in, out;
         try {
             String[] parts = workload.split(" ");
@@ -30,7 +29,9 @@ final class Pairs {
         Map<Long, Double> a = leg(d, topoA, connA, in, out), b = leg(d, topoB, connB, in, out);
         a.keySet().retainAll(b.keySet());
         if (a.size() < 2) return null;
-        long block = Math.max(1, d.run().map(r -> r.path("config").path("concurrency").asLong(1)).orElse(1L));
+        long block = Math.max(
+                1,
+                d.run().map(r -> r.path("config").path("concurrency").asLong(1)).orElse(1L));
         long[] keys = new long[a.size()];
         double[] xa = new double[a.size()], xb = new double[a.size()];
         int i = 0;
@@ -47,7 +48,9 @@ final class Pairs {
     private static Map<Long, Double> leg(RunData d, String topology, String connection, int in, int out) {
         Map<Long, Double> m = new java.util.TreeMap<>();
         for (Row r : d.requests()) {
-            if (!r.getBoolean("ok") || !r.getString("topology").equals(topology) || !r.getString("connection").equals(connection)) continue;
+            if (!r.getBoolean("ok")
+                    || !r.getString("topology").equals(topology)
+                    || !r.getString("connection").equals(connection)) continue;
             if ((int) r.getNumber("prompt_tokens") != in || (int) r.getNumber("completion_tokens") != out) continue;
             long round = r.isMissing("round") ? 0 : (long) r.getNumber("round");
             m.put(round << 32 | (long) r.getNumber("request_id"), r.getNumber("e2el_ms"));
@@ -56,8 +59,10 @@ final class Pairs {
     }
 
     /** a − b in {@code column} (a throughput) on {@code workload}, paired round by round; null with fewer than two rounds. */
-    static Confidence.Interval roundDifference(RunData d, String topoA, String connA, String topoB, String connB, String workload, String column) {
-        Map<Integer, Double> a = rounds(d, topoA, connA, workload, column), b = rounds(d, topoB, connB, workload, column);
+    static Confidence.Interval roundDifference(
+            RunData d, String topoA, String connA, String topoB, String connB, String workload, String column) {
+        Map<Integer, Double> a = rounds(d, topoA, connA, workload, column),
+                b = rounds(d, topoB, connB, workload, column);
         a.keySet().retainAll(b.keySet());
         if (a.size() < 2) return null;
         double[] xa = new double[a.size()], xb = new double[a.size()];
@@ -69,11 +74,15 @@ final class Pairs {
         return Confidence.pairedDifference(xa, xb, 0.95);
     }
 
-    private static Map<Integer, Double> rounds(RunData d, String topology, String connection, String workload, String column) {
+    private static Map<Integer, Double> rounds(
+            RunData d, String topology, String connection, String workload, String column) {
         Map<Integer, Double> m = new java.util.TreeMap<>();
         for (Row r : d.legRounds()) {
-            if (!r.getString("topology").equals(topology) || !r.getString("connection").equals(connection) || !r.getString("workload").equals(workload)) continue;
-            if (!r.isMissing(column) && !Double.isNaN(r.getNumber(column))) m.put((int) r.getNumber("round"), r.getNumber(column));
+            if (!r.getString("topology").equals(topology)
+                    || !r.getString("connection").equals(connection)
+                    || !r.getString("workload").equals(workload)) continue;
+            if (!r.isMissing(column) && !Double.isNaN(r.getNumber(column)))
+                m.put((int) r.getNumber("round"), r.getNumber(column));
         }
         return m;
     }
@@ -87,6 +96,14 @@ final class Pairs {
     }
 
     static String describe(Confidence.Interval diff, String unit) {
-        return diff == null ? "" : String.format(Locale.ROOT, "; paired difference %+.2f %s, 95%% CI [%.2f, %.2f]", diff.estimate(), unit, diff.low(), diff.high());
+        return diff == null
+                ? ""
+                : String.format(
+                        Locale.ROOT,
+                        "; paired difference %+.2f %s, 95%% CI [%.2f, %.2f]",
+                        diff.estimate(),
+                        unit,
+                        diff.low(),
+                        diff.high());
     }
 }

@@ -1,24 +1,30 @@
 package dev.rolloutlab.report;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import tech.tablesaw.api.Row;
-import tech.tablesaw.api.Table;
-
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
+import tech.tablesaw.api.Row;
+import tech.tablesaw.api.Table;
 
 /**
  * Turns a results folder into {@code plots/*.png} and {@code REPORT.md}: each rule of thumb from the source SOP,
  * stated with the number from this run that confirms or contradicts it. Deterministic for a given folder.
  */
 public final class Report {
-    public static final List<String> PLOTS = List.of("latency_cdf.png", "throughput.png", "overhead.png",
-            "keepalive_vs_close.png", "staleness.png", "update_timeline.png", "throughput_vs_concurrency.png",
-            "breakdown.png", "logprob_gap.png", "kl.png");
+    public static final List<String> PLOTS = List.of(
+            "latency_cdf.png",
+            "throughput.png",
+            "overhead.png",
+            "keepalive_vs_close.png",
+            "staleness.png",
+            "update_timeline.png",
+            "throughput_vs_concurrency.png",
+            "breakdown.png",
+            "logprob_gap.png",
+            "kl.png");
 
-    private Report() {
-    }
+    private Report() {}
 
     /** Writes the plots and REPORT.md into {@code dir}; returns the REPORT.md path. */
     public static Path write(Path dir) {
@@ -44,63 +50,144 @@ public final class Report {
         sb.append("# Rollout Lab report: HTTP fanout vs in-process\n\n");
         d.run().ifPresent(run -> {
             JsonNode m = run.path("machine");
-            sb.append("Machine: ").append(m.path("cores").asText("?")).append(" cores (").append(m.path("cpu").asText("?"))
-                    .append("), ").append(m.path("memory_gib").asText("?")).append(" GiB, ").append(m.path("java").asText("?"))
-                    .append(", vector API ").append(m.path("vector_api").asText("?")).append(".\n\n");
+            sb.append("Machine: ")
+                    .append(m.path("cores").asText("?"))
+                    .append(" cores (")
+                    .append(m.path("cpu").asText("?"))
+                    .append("), ")
+                    .append(m.path("memory_gib").asText("?"))
+                    .append(" GiB, ")
+                    .append(m.path("java").asText("?"))
+                    .append(", vector API ")
+                    .append(m.path("vector_api").asText("?"))
+                    .append(".\n\n");
             sb.append("Config: `").append(run.path("config").toString()).append("`\n\n");
             if (run.path("incomplete").asBoolean()) {
-                sb.append("**This run is incomplete:** ").append(run.path("incomplete_reason").asText()).append(". The numbers below cover what was measured.\n\n");
+                sb.append("**This run is incomplete:** ")
+                        .append(run.path("incomplete_reason").asText())
+                        .append(". The numbers below cover what was measured.\n\n");
             }
         });
         sb.append("## Findings\n\n");
         for (String f : findings(d)) sb.append("- ").append(f).append('\n');
         sb.append("\n## Latency and throughput by topology\n\n");
-        sb.append(table(d.legs(), List.of("topology", "connection", "workload", "completed", "failed",
-                "output_throughput", "output_throughput_ci_low", "output_throughput_ci_high", "mean_ttft_ms", "mean_e2el_ms", "mean_e2el_ms_ci_low",
-                "mean_e2el_ms_ci_high", "p50_e2el_ms", "p50_e2el_ms_ci_low", "p50_e2el_ms_ci_high", "p90_e2el_ms", "p99_e2el_ms", "mean_connect_ms")));
-        sb.append("\nEvery round pooled. Latency intervals are 95 % bootstraps over the cell's requests (mean and median); throughput is the mean "
-                + "of the rounds with a t interval across them (empty with one round). A percentile is reported only when at least 10 requests "
-                + "lie beyond it (the median needs 20 per cell, p90 100, p99 1,000); an empty cell means too few requests, not zero.\n");
+        sb.append(table(
+                d.legs(),
+                List.of(
+                        "topology",
+                        "connection",
+                        "workload",
+                        "completed",
+                        "failed",
+                        "output_throughput",
+                        "output_throughput_ci_low",
+                        "output_throughput_ci_high",
+                        "mean_ttft_ms",
+                        "mean_e2el_ms",
+                        "mean_e2el_ms_ci_low",
+                        "mean_e2el_ms_ci_high",
+                        "p50_e2el_ms",
+                        "p50_e2el_ms_ci_low",
+                        "p50_e2el_ms_ci_high",
+                        "p90_e2el_ms",
+                        "p99_e2el_ms",
+                        "mean_connect_ms")));
+        sb.append(
+                "\nEvery round pooled. Latency intervals are 95 % bootstraps over the cell's requests (mean and median); throughput is the mean "
+                        + "of the rounds with a t interval across them (empty with one round). A percentile is reported only when at least 10 requests "
+                        + "lie beyond it (the median needs 20 per cell, p90 100, p99 1,000); an empty cell means too few requests, not zero.\n");
         sb.append(Overheads.markdown(d));
         sb.append(Rounds.markdown(d));
         sb.append(Breakdown.markdown(d));
         d.cpu().ifPresent(c -> {
-            sb.append("\n## CPU per request (ms)\n\nCPU time each process spent per request on the leg, read before and after it: ")
-                    .append("the client JVM (in-process: the client and the engine), the serve JVM, the balancer's JVM. Empty: not on the path. ")
-                    .append("Child processes are read from /proc in 10 ms ticks. The machine's 1-minute load average before the leg and the CPU ")
+            sb.append(
+                            "\n## CPU per request (ms)\n\nCPU time each process spent per request on the leg, read before and after it: ")
+                    .append(
+                            "the client JVM (in-process: the client and the engine), the serve JVM, the balancer's JVM. Empty: not on the path. ")
+                    .append(
+                            "Child processes are read from /proc in 10 ms ticks. The machine's 1-minute load average before the leg and the CPU ")
                     .append("time the hypervisor stole during it say whether something else was running.\n\n");
-            sb.append(table(c, List.of("topology", "connection", "workload", "requests", "client_cpu_ms_per_request",
-                    "server_cpu_ms_per_request", "lb_cpu_ms_per_request", "load_average_before", "steal_ms")));
+            sb.append(table(
+                    c,
+                    List.of(
+                            "topology",
+                            "connection",
+                            "workload",
+                            "requests",
+                            "client_cpu_ms_per_request",
+                            "server_cpu_ms_per_request",
+                            "lb_cpu_ms_per_request",
+                            "load_average_before",
+                            "steal_ms")));
         });
         sb.append(Limitations.markdown(d));
         sb.append(SelfChecks.markdown(d));
         d.sweep().ifPresent(sw -> {
             sb.append("\n## Throughput vs concurrency (keep-alive)\n\n");
-            sb.append(table(sw, List.of("topology", "concurrency", "request_throughput", "output_throughput", "output_throughput_ci_low",
-                    "output_throughput_ci_high", "mean_e2el_ms", "p99_e2el_ms")));
+            sb.append(table(
+                    sw,
+                    List.of(
+                            "topology",
+                            "concurrency",
+                            "request_throughput",
+                            "output_throughput",
+                            "output_throughput_ci_low",
+                            "output_throughput_ci_high",
+                            "mean_e2el_ms",
+                            "p99_e2el_ms")));
         });
         d.freshness().ifPresent(f -> {
             sb.append("\n## Weight freshness\n\n");
-            sb.append("Each step generates a batch, then the trainer publishes new weights; the next batch starts at once. ")
-                    .append("Lag = trainer version when a request was sent minus the version it was sampled under (mean_lag: each request's ")
-                    .append("oldest token; token_weighted_lag: every token; mixed_requests: requests whose samples span two versions). ")
-                    .append("bytes_per_update: bytes moved to all servers per version. mean_step_ms: wall time per training step, ")
-                    .append("the slower of generating a batch and the update before it (at most one update is in flight). ")
-                    .append("The trainer recomputes the logprobs of the first sample of every group under its current weights: ")
-                    .append("mean_abs_logprob_gap is the mean |rollout − trainer| per token and kl_k3 the k3 estimate of KL(rollout ‖ trainer), ")
+            sb.append(
+                            "Each step generates a batch, then the trainer publishes new weights; the next batch starts at once. ")
+                    .append(
+                            "Lag = trainer version when a request was sent minus the version it was sampled under (mean_lag: each request's ")
+                    .append(
+                            "oldest token; token_weighted_lag: every token; mixed_requests: requests whose samples span two versions). ")
+                    .append(
+                            "bytes_per_update: bytes moved to all servers per version. mean_step_ms: wall time per training step, ")
+                    .append(
+                            "the slower of generating a batch and the update before it (at most one update is in flight). ")
+                    .append(
+                            "The trainer recomputes the logprobs of the first sample of every group under its current weights: ")
+                    .append(
+                            "mean_abs_logprob_gap is the mean |rollout − trainer| per token and kl_k3 the k3 estimate of KL(rollout ‖ trainer), ")
                     .append("both in nats per token.\n\n");
-            d.run().map(r -> r.path("config").path("fleet").path("assumptions")).filter(a -> a.isArray() && !a.isEmpty()).ifPresent(a -> {
-                sb.append("On the simulated fleet: push-all, rolling, tree and storage move a scaled payload over the shaped links (see ")
-                        .append("`sop/sim-predict-a-pod.md`); predicted_propagation_ms is bytes over rates beside each measured mean_propagation_ms. ")
-                        .append("The trainer's own cost (mean_update_ms) is not simulated. Assumptions:\n\n");
-                a.forEach(x -> sb.append("- ").append(x.asText()).append('\n'));
-                sb.append('\n');
-            });
-            sb.append(table(f, List.of("strategy", "steps", "samples", "mean_step_ms", "mean_update_ms", "mean_propagation_ms", "predicted_propagation_ms", "bytes_per_update", "lost", "retried",
-                    "mean_lag", "max_lag", "token_weighted_lag", "mixed_requests", "mean_abs_logprob_gap", "kl_k3")));
+            d.run()
+                    .map(r -> r.path("config").path("fleet").path("assumptions"))
+                    .filter(a -> a.isArray() && !a.isEmpty())
+                    .ifPresent(a -> {
+                        sb.append(
+                                        "On the simulated fleet: push-all, rolling, tree and storage move a scaled payload over the shaped links (see ")
+                                .append(
+                                        "`sop/sim-predict-a-pod.md`); predicted_propagation_ms is bytes over rates beside each measured mean_propagation_ms. ")
+                                .append("The trainer's own cost (mean_update_ms) is not simulated. Assumptions:\n\n");
+                        a.forEach(x -> sb.append("- ").append(x.asText()).append('\n'));
+                        sb.append('\n');
+                    });
+            sb.append(table(
+                    f,
+                    List.of(
+                            "strategy",
+                            "steps",
+                            "samples",
+                            "mean_step_ms",
+                            "mean_update_ms",
+                            "mean_propagation_ms",
+                            "predicted_propagation_ms",
+                            "bytes_per_update",
+                            "lost",
+                            "retried",
+                            "mean_lag",
+                            "max_lag",
+                            "token_weighted_lag",
+                            "mixed_requests",
+                            "mean_abs_logprob_gap",
+                            "kl_k3")));
         });
         sb.append("\n## Plots\n\n");
-        for (String p : PLOTS) sb.append("![").append(p).append("](plots/").append(p).append(")\n");
+        for (String p : PLOTS)
+            sb.append("![").append(p).append("](plots/").append(p).append(")\n");
         return sb.toString();
     }
 
@@ -111,7 +198,8 @@ public final class Report {
 
     static String table(Table t, List<String> cols) {
         List<String> present = cols.stream().filter(t::containsColumn).toList();
-        StringBuilder sb = new StringBuilder("| ").append(String.join(" | ", present)).append(" |\n|");
+        StringBuilder sb =
+                new StringBuilder("| ").append(String.join(" | ", present)).append(" |\n|");
         present.forEach(c -> sb.append("---|"));
         sb.append('\n');
         for (Row r : t) {
@@ -120,11 +208,15 @@ public final class Report {
                 String v;
                 if (r.isMissing(c)) v = "";
                 else if (t.column(c).type() == tech.tablesaw.api.ColumnType.STRING) v = r.getString(c);
-                else if (t.column(c).type() == tech.tablesaw.api.ColumnType.BOOLEAN) v = String.valueOf(r.getBoolean(c));
+                else if (t.column(c).type() == tech.tablesaw.api.ColumnType.BOOLEAN)
+                    v = String.valueOf(r.getBoolean(c));
                 else {
                     double x = r.getNumber(c);
-                    v = x == Math.rint(x) && Math.abs(x) < 1e9 ? String.valueOf((long) x)
-                            : Math.abs(x) < 0.01 ? String.format(Locale.ROOT, "%.2e", x) : String.format(Locale.ROOT, "%.2f", x);
+                    v = x == Math.rint(x) && Math.abs(x) < 1e9
+                            ? String.valueOf((long) x)
+                            : Math.abs(x) < 0.01
+                                    ? String.format(Locale.ROOT, "%.2e", x)
+                                    : String.format(Locale.ROOT, "%.2f", x);
                 }
                 sb.append(v).append(" | ");
             }

@@ -1,14 +1,8 @@
 package dev.rolloutlab.report;
 
-import dev.rolloutlab.results.Topology;
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.rolloutlab.results.Topology;
 import dev.rolloutlab.util.Json;
-import tech.tablesaw.api.BooleanColumn;
-import tech.tablesaw.api.DoubleColumn;
-import tech.tablesaw.api.StringColumn;
-import tech.tablesaw.api.Table;
-import tech.tablesaw.io.csv.CsvReadOptions;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -16,6 +10,11 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 import java.util.stream.Stream;
+import tech.tablesaw.api.BooleanColumn;
+import tech.tablesaw.api.DoubleColumn;
+import tech.tablesaw.api.StringColumn;
+import tech.tablesaw.api.Table;
+import tech.tablesaw.io.csv.CsvReadOptions;
 
 /**
  * A results folder as Tablesaw tables: {@code summary}, {@code requests}, {@code freshness} and {@code staleness}
@@ -35,19 +34,49 @@ public final class RunData {
     private RunData(Path dir) {
         this.dir = dir;
         if (!Files.exists(dir.resolve("summary.csv"))) {
-            throw new IllegalArgumentException(dir + " has no summary.csv: not a results folder (run compare or bench first)");
+            throw new IllegalArgumentException(
+                    dir + " has no summary.csv: not a results folder (run compare or bench first)");
         }
         summary = csv(dir.resolve("summary.csv"), "summary");
         freshness = Files.exists(dir.resolve("freshness.csv")) ? csv(dir.resolve("freshness.csv"), "freshness") : null;
-        gaps = Files.exists(dir.resolve("logprob_gap.csv")) && lines(dir.resolve("logprob_gap.csv")) > 1 ? csv(dir.resolve("logprob_gap.csv"), "logprob_gap") : null;
-        sweep = Files.exists(dir.resolve("sweep.csv")) && lines(dir.resolve("sweep.csv")) > 1 ? csv(dir.resolve("sweep.csv"), "sweep") : null;
-        cpu = Files.exists(dir.resolve("cpu.csv")) && lines(dir.resolve("cpu.csv")) > 1 ? csv(dir.resolve("cpu.csv"), "cpu") : null;
-        requests = jsonl(dir.resolve("requests.jsonl"), "requests", List.of("topology", "connection", "backend", "endpoint", "tokens_from", "error"),
-                List.of("round", "request_id", "prompt_tokens", "completion_tokens", "weights_version", "scheduled_ns", "sent_ns",
-                        "first_token_ns", "end_ns", "connect_ns", "status", "server_timing/queue_ms", "server_timing/prefill_ms",
-                        "server_timing/decode_ms", "server_timing/serialize_ms", "server_timing/total_ms", "server_timing/lb_ms"));
-        staleness = Files.exists(dir.resolve("freshness.jsonl")) ? jsonl(dir.resolve("freshness.jsonl"), "staleness",
-                List.of("strategy", "backend"), List.of("step", "trainer_version", "weights_version", "lag", "status")) : null;
+        gaps = Files.exists(dir.resolve("logprob_gap.csv")) && lines(dir.resolve("logprob_gap.csv")) > 1
+                ? csv(dir.resolve("logprob_gap.csv"), "logprob_gap")
+                : null;
+        sweep = Files.exists(dir.resolve("sweep.csv")) && lines(dir.resolve("sweep.csv")) > 1
+                ? csv(dir.resolve("sweep.csv"), "sweep")
+                : null;
+        cpu = Files.exists(dir.resolve("cpu.csv")) && lines(dir.resolve("cpu.csv")) > 1
+                ? csv(dir.resolve("cpu.csv"), "cpu")
+                : null;
+        requests = jsonl(
+                dir.resolve("requests.jsonl"),
+                "requests",
+                List.of("topology", "connection", "backend", "endpoint", "tokens_from", "error"),
+                List.of(
+                        "round",
+                        "request_id",
+                        "prompt_tokens",
+                        "completion_tokens",
+                        "weights_version",
+                        "scheduled_ns",
+                        "sent_ns",
+                        "first_token_ns",
+                        "end_ns",
+                        "connect_ns",
+                        "status",
+                        "server_timing/queue_ms",
+                        "server_timing/prefill_ms",
+                        "server_timing/decode_ms",
+                        "server_timing/serialize_ms",
+                        "server_timing/total_ms",
+                        "server_timing/lb_ms"));
+        staleness = Files.exists(dir.resolve("freshness.jsonl"))
+                ? jsonl(
+                        dir.resolve("freshness.jsonl"),
+                        "staleness",
+                        List.of("strategy", "backend"),
+                        List.of("step", "trainer_version", "weights_version", "lag", "status"))
+                : null;
         JsonNode r = null;
         try {
             if (Files.exists(dir.resolve("run.json"))) r = Json.parse(Files.readString(dir.resolve("run.json")));
@@ -94,7 +123,10 @@ public final class RunData {
 
     /** cpu.csv one row per leg, cell and round (the self-checks judge each round's load and steal). */
     public Optional<Table> cpuRounds() {
-        return Optional.ofNullable(cpu).map(t -> t.containsColumn("round") ? t.where(t.numberColumn("round").isGreaterThan(0)) : t);
+        return Optional.ofNullable(cpu)
+                .map(t -> t.containsColumn("round")
+                        ? t.where(t.numberColumn("round").isGreaterThan(0))
+                        : t);
     }
 
     private static long lines(Path f) {
@@ -142,12 +174,17 @@ public final class RunData {
      */
     public String baseline(String topology) {
         java.util.Set<Topology> ran = java.util.EnumSet.noneOf(Topology.class);
-        for (String t : legs().stringColumn("topology").asList()) Topology.find(t).ifPresent(ran::add);
-        return Topology.find(topology).flatMap(t -> t.baselineAmong(ran)).map(Topology::wire).orElse(null);
+        for (String t : legs().stringColumn("topology").asList())
+            Topology.find(t).ifPresent(ran::add);
+        return Topology.find(topology)
+                .flatMap(t -> t.baselineAmong(ran))
+                .map(Topology::wire)
+                .orElse(null);
     }
 
     /** Columns read as text, columns that are flags; every other column is a number, even when all of it is empty. */
-    private static final java.util.Set<String> TEXT = java.util.Set.of("topology", "connection", "workload", "strategy", "endpoint"),
+    private static final java.util.Set<String>
+            TEXT = java.util.Set.of("topology", "connection", "workload", "strategy", "endpoint"),
             FLAGS = java.util.Set.of("incomplete", "shows_this_machine");
 
     /**
@@ -155,24 +192,35 @@ public final class RunData {
      * must still be a number column, or every table and chart that reads it breaks.
      */
     static Table csv(Path f, String name) {
-        var types = (java.util.function.Function<String, Optional<tech.tablesaw.api.ColumnType>>) c ->
-                Optional.of(TEXT.contains(c) ? tech.tablesaw.api.ColumnType.STRING
-                        : FLAGS.contains(c) ? tech.tablesaw.api.ColumnType.BOOLEAN : tech.tablesaw.api.ColumnType.DOUBLE);
-        return Table.read().csv(CsvReadOptions.builder(f.toFile()).tableName(name).missingValueIndicator("").columnTypesPartial(types).build());
+        var types = (java.util.function.Function<String, Optional<tech.tablesaw.api.ColumnType>>) c -> Optional.of(
+                TEXT.contains(c)
+                        ? tech.tablesaw.api.ColumnType.STRING
+                        : FLAGS.contains(c)
+                                ? tech.tablesaw.api.ColumnType.BOOLEAN
+                                : tech.tablesaw.api.ColumnType.DOUBLE);
+        return Table.read()
+                .csv(CsvReadOptions.builder(f.toFile())
+                        .tableName(name)
+                        .missingValueIndicator("")
+                        .columnTypesPartial(types)
+                        .build());
     }
 
     private static Table jsonl(Path f, String name, List<String> text, List<String> numbers) {
         Table t = Table.create(name);
         StringColumn[] s = text.stream().map(StringColumn::create).toArray(StringColumn[]::new);
         // a nested field "a/b" is read by JSON pointer and becomes column "a_b"
-        DoubleColumn[] d = numbers.stream().map(c -> DoubleColumn.create(c.replace('/', '_'))).toArray(DoubleColumn[]::new);
+        DoubleColumn[] d = numbers.stream()
+                .map(c -> DoubleColumn.create(c.replace('/', '_')))
+                .toArray(DoubleColumn[]::new);
         BooleanColumn ok = BooleanColumn.create("ok");
         if (Files.exists(f)) {
             try (Stream<String> lines = Files.lines(f)) {
                 for (String line : (Iterable<String>) lines::iterator) {
                     if (line.isBlank()) continue;
                     JsonNode n = Json.parse(line);
-                    for (int i = 0; i < s.length; i++) s[i].append(n.path(text.get(i)).asText(""));
+                    for (int i = 0; i < s.length; i++)
+                        s[i].append(n.path(text.get(i)).asText(""));
                     for (int i = 0; i < d.length; i++) {
                         JsonNode v = n.at("/" + numbers.get(i));
                         double x = v.isMissingNode() || v.isNull() ? Double.NaN : v.asDouble(Double.NaN);
@@ -189,7 +237,10 @@ public final class RunData {
         t.addColumns(d);
         t.addColumns(ok);
         if (t.containsColumn("end_ns") && t.containsColumn("scheduled_ns")) {
-            t.addColumns(t.doubleColumn("end_ns").subtract(t.doubleColumn("scheduled_ns")).divide(1e6).setName("e2el_ms"));
+            t.addColumns(t.doubleColumn("end_ns")
+                    .subtract(t.doubleColumn("scheduled_ns"))
+                    .divide(1e6)
+                    .setName("e2el_ms"));
         }
         return t;
     }

@@ -1,16 +1,14 @@
 package dev.rolloutlab.report;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.rolloutlab.results.Percentiles;
 import dev.rolloutlab.bench.SteadyState;
-import tech.tablesaw.api.Row;
-import tech.tablesaw.api.Table;
-
+import dev.rolloutlab.results.Percentiles;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import tech.tablesaw.api.Row;
 
 /**
  * Whether the run measured the targets or itself: a load generator that fell behind its schedule sets the pace
@@ -26,35 +24,56 @@ public final class SelfChecks {
     /** Stolen CPU per leg above this is a noisy neighbour, not rounding. */
     public static final double STEAL_MS = 100;
 
-    private SelfChecks() {
-    }
+    private SelfChecks() {}
 
     /** One line per problem found; empty when the run measured what it meant to. */
     public static List<String> flags(RunData d) {
         List<String> out = new ArrayList<>();
         sendLag(d).forEach((leg, lag) -> {
-            if (lag[0] > CLIENT_BOUND_MS) out.add(String.format(Locale.ROOT, "client-bound: %s sent requests %.2f ms behind schedule (%s); "
-                    + "its latency includes that lag and its throughput is the client's, not the target's", leg, lag[0], label(lag[1])));
+            if (lag[0] > CLIENT_BOUND_MS)
+                out.add(String.format(
+                        Locale.ROOT,
+                        "client-bound: %s sent requests %.2f ms behind schedule (%s); "
+                                + "its latency includes that lag and its throughput is the client's, not the target's",
+                        leg,
+                        lag[0],
+                        label(lag[1])));
         });
         d.run().ifPresent(run -> {
             double before = run.path("config").path("calibration_ms_before").asDouble(Double.NaN);
             double after = run.path("config").path("calibration_ms_after").asDouble(Double.NaN);
             warmUps(run).forEach((process, w) -> {
-                if (!w.steady()) out.add(String.format(Locale.ROOT, "not warm: %s was still getting faster when its warm-up ended (%s); the first "
-                        + "rounds measured it still speeding up: raise --warmup-max-sec", process, w.rates().stream()
-                        .map(r -> String.format(Locale.ROOT, "%.0f", r)).collect(java.util.stream.Collectors.joining(" → ", "", " req/s"))));
+                if (!w.steady())
+                    out.add(String.format(
+                            Locale.ROOT,
+                            "not warm: %s was still getting faster when its warm-up ended (%s); the first "
+                                    + "rounds measured it still speeding up: raise --warmup-max-sec",
+                            process,
+                            w.rates().stream()
+                                    .map(r -> String.format(Locale.ROOT, "%.0f", r))
+                                    .collect(java.util.stream.Collectors.joining(" → ", "", " req/s"))));
             });
             if (before > 0 && after > 0 && Math.abs(after / before - 1) > CALIBRATION_DRIFT) {
-                out.add(String.format(Locale.ROOT, "machine noisy: a fixed computation took %.0f ms before the run and %.0f ms after (%+.0f %%); "
-                        + "legs run at different times are not comparable, repeat the run on a quiet machine", before, after, 100 * (after / before - 1)));
+                out.add(String.format(
+                        Locale.ROOT,
+                        "machine noisy: a fixed computation took %.0f ms before the run and %.0f ms after (%+.0f %%); "
+                                + "legs run at different times are not comparable, repeat the run on a quiet machine",
+                        before,
+                        after,
+                        100 * (after / before - 1)));
             }
         });
         d.cpuRounds().ifPresent(c -> {
             if (!c.containsColumn("steal_ms")) return;
             for (Row r : c) {
                 if (!r.isMissing("steal_ms") && r.getNumber("steal_ms") > STEAL_MS) {
-                    out.add(String.format(Locale.ROOT, "machine noisy: the hypervisor took %.0f ms of CPU during %s %s (%s%s)", r.getNumber("steal_ms"),
-                            r.getString("topology"), r.getString("connection"), r.getString("workload"),
+                    out.add(String.format(
+                            Locale.ROOT,
+                            "machine noisy: the hypervisor took %.0f ms of CPU during %s %s (%s%s)",
+                            r.getNumber("steal_ms"),
+                            r.getString("topology"),
+                            r.getString("connection"),
+                            r.getString("workload"),
                             c.containsColumn("round") ? ", round " + (long) r.getNumber("round") : ""));
                 }
             }
@@ -67,18 +86,34 @@ public final class SelfChecks {
         if (lag.isEmpty()) return "";
         StringBuilder sb = new StringBuilder("\n## Self-checks\n\n");
         List<String> flags = flags(d);
-        if (flags.isEmpty()) sb.append("No problems found: the client kept its schedule and the machine kept its speed.\n");
+        if (flags.isEmpty())
+            sb.append("No problems found: the client kept its schedule and the machine kept its speed.\n");
         for (String f : flags) sb.append("- **").append(f).append("**\n");
-        sb.append(String.format(Locale.ROOT, "%nSend lag is the time from when a request was due to when it left the client; above %.0f ms the "
-                + "client is the bottleneck. Shown: the highest percentile the leg's requests support.%n%n", CLIENT_BOUND_MS));
+        sb.append(String.format(
+                Locale.ROOT,
+                "%nSend lag is the time from when a request was due to when it left the client; above %.0f ms the "
+                        + "client is the bottleneck. Shown: the highest percentile the leg's requests support.%n%n",
+                CLIENT_BOUND_MS));
         sb.append("| leg | send lag (ms) | percentile |\n|---|---|---|\n");
         lag.forEach((leg, v) -> sb.append(String.format(Locale.ROOT, "| %s | %.3f | %s |%n", leg, v[0], label(v[1]))));
-        d.run().ifPresent(run -> warmUps(run).forEach((process, w) -> sb.append(String.format(Locale.ROOT,
-                "%nWarm-up of %s until its throughput stopped rising: %d windows, %.0f → %.0f req/s%s.%n", process, w.rates().size(), w.rates().getFirst(),
-                w.rates().getLast(), w.steady() ? "" : " (still rising at the time cap)"))));
+        d.run()
+                .ifPresent(run -> warmUps(run)
+                        .forEach((process, w) -> sb.append(String.format(
+                                Locale.ROOT,
+                                "%nWarm-up of %s until its throughput stopped rising: %d windows, %.0f → %.0f req/s%s.%n",
+                                process,
+                                w.rates().size(),
+                                w.rates().getFirst(),
+                                w.rates().getLast(),
+                                w.steady() ? "" : " (still rising at the time cap)"))));
         d.run().map(r -> r.path("config")).filter(JsonNode::isObject).ifPresent(c -> {
-            if (c.has("calibration_ms_before")) sb.append(String.format(Locale.ROOT, "%nCalibration (a fixed single-threaded computation): "
-                    + "%.0f ms before the run, %.0f ms after.%n", c.path("calibration_ms_before").asDouble(Double.NaN), c.path("calibration_ms_after").asDouble(Double.NaN)));
+            if (c.has("calibration_ms_before"))
+                sb.append(String.format(
+                        Locale.ROOT,
+                        "%nCalibration (a fixed single-threaded computation): "
+                                + "%.0f ms before the run, %.0f ms after.%n",
+                        c.path("calibration_ms_before").asDouble(Double.NaN),
+                        c.path("calibration_ms_after").asDouble(Double.NaN)));
         });
         return sb.toString();
     }
@@ -105,10 +140,10 @@ public final class SelfChecks {
         Map<String, double[]> out = new LinkedHashMap<>();
         byLeg.forEach((leg, v) -> {
             double[] a = v.stream().mapToDouble(Double::doubleValue).sorted().toArray();
-            for (double p : new double[]{99, 90, 50}) {
+            for (double p : new double[] {99, 90, 50}) {
                 double x = Percentiles.reported(a, p);
                 if (!Double.isNaN(x)) {
-                    out.put(leg, new double[]{x, p});
+                    out.put(leg, new double[] {x, p});
                     return;
                 }
             }

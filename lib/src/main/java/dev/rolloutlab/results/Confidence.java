@@ -1,10 +1,9 @@
 package dev.rolloutlab.results;
 
-import org.apache.commons.statistics.distribution.TDistribution;
-
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.SplittableRandom;
+import org.apache.commons.statistics.distribution.TDistribution;
 
 /**
  * Uncertainty for the numbers a researcher decides by: a percentile bootstrap of a mean (over requests), a
@@ -12,8 +11,7 @@ import java.util.SplittableRandom;
  * The bootstrap is seeded, so the same data give the same interval on every run.
  */
 public final class Confidence {
-    private Confidence() {
-    }
+    private Confidence() {}
 
     /** A point estimate and its interval at {@code level} (e.g. 0.95). */
     public record Interval(double estimate, double low, double high, double level) {
@@ -34,7 +32,8 @@ public final class Confidence {
         }
         Arrays.sort(means);
         double alpha = (1 - level) / 2;
-        return new Interval(mean(xs), Percentiles.pct(means, 100 * alpha), Percentiles.pct(means, 100 * (1 - alpha)), level);
+        return new Interval(
+                mean(xs), Percentiles.pct(means, 100 * alpha), Percentiles.pct(means, 100 * (1 - alpha)), level);
     }
 
     /** Percentile bootstrap of the median of {@code xs} (the estimate is the sample median), seeded like {@link #bootstrapMean}. */
@@ -51,7 +50,11 @@ public final class Confidence {
         double[] sorted = xs.clone();
         Arrays.sort(sorted);
         double alpha = (1 - level) / 2;
-        return new Interval(Percentiles.pct(sorted, 50), Percentiles.pct(medians, 100 * alpha), Percentiles.pct(medians, 100 * (1 - alpha)), level);
+        return new Interval(
+                Percentiles.pct(sorted, 50),
+                Percentiles.pct(medians, 100 * alpha),
+                Percentiles.pct(medians, 100 * (1 - alpha)),
+                level);
     }
 
     /** Student-t interval of the mean of a few values (one per round): mean ± t(n−1) · s / √n. */
@@ -69,7 +72,8 @@ public final class Confidence {
 
     /** The paired difference a − b (same requests or same rounds, index by index), as a t interval of the differences. */
     public static Interval pairedDifference(double[] a, double[] b, double level) {
-        if (a.length != b.length) throw new IllegalArgumentException("a paired difference needs pairs: " + a.length + " vs " + b.length);
+        if (a.length != b.length)
+            throw new IllegalArgumentException("a paired difference needs pairs: " + a.length + " vs " + b.length);
         double[] d = new double[a.length];
         for (int i = 0; i < d.length; i++) d[i] = a[i] - b[i];
         return tMean(d, level);
@@ -80,7 +84,8 @@ public final class Confidence {
      * batches): the mean difference of each block (blocks in key order), then a t interval over the block means.
      */
     public static Interval blockedDifference(long[] block, double[] a, double[] b, double level) {
-        if (a.length != b.length || a.length != block.length) throw new IllegalArgumentException("a blocked difference needs one block per pair");
+        if (a.length != b.length || a.length != block.length)
+            throw new IllegalArgumentException("a blocked difference needs one block per pair");
         java.util.TreeMap<Long, double[]> sums = new java.util.TreeMap<>();
         for (int i = 0; i < a.length; i++) {
             double[] s = sums.computeIfAbsent(block[i], k -> new double[2]);
@@ -95,10 +100,12 @@ public final class Confidence {
      * distinguishable at this run's noise (±x)": an interval that touches or crosses zero never confirms.
      */
     public static String verdict(Interval difference, String unit) {
-        if (Double.isNaN(difference.low()) || Double.isNaN(difference.high())) return "not distinguishable: too few samples for an interval";
+        if (Double.isNaN(difference.low()) || Double.isNaN(difference.high()))
+            return "not distinguishable: too few samples for an interval";
         if (difference.low() > 0) return "confirmed";
         if (difference.high() < 0) return "contradicted";
-        return String.format(Locale.ROOT, "not distinguishable at this run's noise (±%.2f %s)", difference.halfWidth(), unit);
+        return String.format(
+                Locale.ROOT, "not distinguishable at this run's noise (±%.2f %s)", difference.halfWidth(), unit);
     }
 
     static double mean(double[] xs) {

@@ -2,8 +2,7 @@ package dev.rolloutlab.results;
 
 /** The summary's order statistics: means, numpy-style percentiles, and when a percentile may be reported at all. */
 public final class Percentiles {
-    private Percentiles() {
-    }
+    private Percentiles() {}
 
     static double mean(double[] sorted) {
         if (sorted.length == 0) return Double.NaN;
@@ -20,7 +19,9 @@ public final class Percentiles {
      * with fewer it would be a single extreme request, so it is left empty rather than reported.
      */
     public static double reported(double[] sorted, double p) {
-        return sorted.length * (100 - p) >= 1000 - 1e-9 ? pct(sorted, p) : Double.NaN; // percent points: 100 requests at p90 leave exactly 10 beyond
+        return sorted.length * (100 - p) >= 1000 - 1e-9
+                ? pct(sorted, p)
+                : Double.NaN; // percent points: 100 requests at p90 leave exactly 10 beyond
     }
 
     /** Linear-interpolated percentile of a sorted array (numpy's default), NaN when empty. */

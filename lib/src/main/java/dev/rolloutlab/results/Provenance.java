@@ -13,8 +13,7 @@ import java.util.concurrent.TimeUnit;
  * the exact command line, and the JVM's flags. A run started from a catalog URL has no checkout; it says so.
  */
 final class Provenance {
-    private Provenance() {
-    }
+    private Provenance() {}
 
     static Map<String, Object> current() {
         Map<String, Object> m = new LinkedHashMap<>();

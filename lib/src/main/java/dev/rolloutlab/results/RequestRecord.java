@@ -31,8 +31,28 @@ public record RequestRecord(
 
     /** This record in round {@code r} of a repeated run (the load generator itself knows no rounds: 0). */
     public RequestRecord withRound(int r) {
-        return new RequestRecord(topology, connection, r, backend, requestId, n, promptTokens, completionTokens, weightsVersion,
-                scheduledNs, sentNs, firstTokenNs, endNs, connectNs, status, error, itlMs, endpoint, streamed, tokensFrom, serverTiming);
+        return new RequestRecord(
+                topology,
+                connection,
+                r,
+                backend,
+                requestId,
+                n,
+                promptTokens,
+                completionTokens,
+                weightsVersion,
+                scheduledNs,
+                sentNs,
+                firstTokenNs,
+                endNs,
+                connectNs,
+                status,
+                error,
+                itlMs,
+                endpoint,
+                streamed,
+                tokensFrom,
+                serverTiming);
     }
 
     public boolean ok() {

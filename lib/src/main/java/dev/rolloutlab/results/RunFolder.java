@@ -1,20 +1,19 @@
 package dev.rolloutlab.results;
 
 import dev.rolloutlab.util.Json;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.stream.Stream;
-import java.util.Comparator;
-import java.util.Optional;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Stream;
 
 /**
  * A results folder, {@code results/<run-id>/}: {@code requests.jsonl}, {@code summary.csv}, {@code summary.json} and
@@ -47,7 +46,8 @@ public final class RunFolder {
     public static Optional<Path> latest(Path root) {
         if (!Files.isDirectory(root)) return Optional.empty();
         try (Stream<Path> s = Files.list(root)) {
-            return s.filter(p -> Files.exists(p.resolve("summary.csv"))).max(Comparator.comparing(p -> p.getFileName().toString()));
+            return s.filter(p -> Files.exists(p.resolve("summary.csv")))
+                    .max(Comparator.comparing(p -> p.getFileName().toString()));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -58,10 +58,12 @@ public final class RunFolder {
             Path d;
             if (out != null) {
                 if (Files.exists(out) && !Files.isDirectory(out)) {
-                    throw new IllegalArgumentException("--out " + out + " is a file; give a folder for the results (it is created if missing)");
+                    throw new IllegalArgumentException(
+                            "--out " + out + " is a file; give a folder for the results (it is created if missing)");
                 }
                 if (Files.exists(out.resolve("summary.csv"))) {
-                    throw new IllegalArgumentException("--out " + out + " already holds a run; choose a new folder (runs are never overwritten)");
+                    throw new IllegalArgumentException(
+                            "--out " + out + " already holds a run; choose a new folder (runs are never overwritten)");
                 }
                 d = out;
             } else {
@@ -70,12 +72,18 @@ public final class RunFolder {
                 for (int i = 2; Files.exists(d); i++) d = Path.of("results", stamp + "-" + kind + "-" + i);
             }
             Files.createDirectories(d);
-            if (!Files.isWritable(d)) throw new IllegalArgumentException("--out " + d + ": the folder is not writable; choose another");
+            if (!Files.isWritable(d))
+                throw new IllegalArgumentException("--out " + d + ": the folder is not writable; choose another");
             return new RunFolder(d);
         } catch (IOException e) {
-            throw new IllegalArgumentException("--out " + (out != null ? out : "results/") + ": cannot create the results folder ("
-                    + e.getClass().getSimpleName().replace("Exception", "").replaceAll("([a-z])([A-Z])", "$1 $2").toLowerCase()
-                    + (e.getMessage() != null ? ": " + e.getMessage() : "") + "); choose another folder");
+            throw new IllegalArgumentException(
+                    "--out " + (out != null ? out : "results/") + ": cannot create the results folder ("
+                            + e.getClass()
+                                    .getSimpleName()
+                                    .replace("Exception", "")
+                                    .replaceAll("([a-z])([A-Z])", "$1 $2")
+                                    .toLowerCase()
+                            + (e.getMessage() != null ? ": " + e.getMessage() : "") + "); choose another folder");
         }
     }
 
@@ -128,12 +136,17 @@ public final class RunFolder {
     public static Map<String, Object> machine() {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("cores", Runtime.getRuntime().availableProcessors());
-        m.put("memory_gib", Math.round(((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
-                .getTotalMemorySize() / (1024.0 * 1024 * 1024)));
+        m.put(
+                "memory_gib",
+                Math.round(((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+                                .getTotalMemorySize()
+                        / (1024.0 * 1024 * 1024)));
         m.put("cpu", cpuModel());
         m.put("os", System.getProperty("os.name") + " " + System.getProperty("os.version"));
         m.put("java", System.getProperty("java.vendor") + " " + System.getProperty("java.version"));
-        m.put("vector_api", ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent());
+        m.put(
+                "vector_api",
+                ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent());
         m.put("rollout_lab", "0.1.0-SNAPSHOT");
         return m;
     }
@@ -141,7 +154,8 @@ public final class RunFolder {
     private static String cpuModel() {
         try {
             for (String l : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
-                if (l.startsWith("model name")) return l.substring(l.indexOf(':') + 1).trim();
+                if (l.startsWith("model name"))
+                    return l.substring(l.indexOf(':') + 1).trim();
             }
         } catch (IOException | RuntimeException ignored) {
             // not Linux

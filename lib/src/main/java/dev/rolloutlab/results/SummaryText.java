@@ -5,18 +5,45 @@ import java.util.Locale;
 
 /** The terminal table printed at the end of a run: one line per topology and connection policy. */
 public final class SummaryText {
-    private SummaryText() {
-    }
+    private SummaryText() {}
 
     public static String render(List<Summary> rows) {
         StringBuilder sb = new StringBuilder();
-        sb.append(String.format(Locale.ROOT, "%-12s %-10s %-16s %5s %6s %9s %9s %9s %9s %9s %9s %9s %10s%n", "topology", "connection", "workload",
-                "ok", "failed", "req/s", "tok/s", "ttft_ms", "tpot_ms", "e2el_ms", "p99_e2el", "connect", "overhead"));
+        sb.append(String.format(
+                Locale.ROOT,
+                "%-12s %-10s %-16s %5s %6s %9s %9s %9s %9s %9s %9s %9s %10s%n",
+                "topology",
+                "connection",
+                "workload",
+                "ok",
+                "failed",
+                "req/s",
+                "tok/s",
+                "ttft_ms",
+                "tpot_ms",
+                "e2el_ms",
+                "p99_e2el",
+                "connect",
+                "overhead"));
         for (Summary s : rows) {
-            sb.append(String.format(Locale.ROOT, "%-12s %-10s %-16s %5d %6d %9.2f %9.1f %9.2f %9.2f %9.2f %9.2f %9.3f %10s%n",
-                    s.topology(), s.connection(), s.workload(), s.completed(), s.failed(), s.requestThroughput(), s.outputThroughput(),
-                    s.meanTtftMs(), s.meanTpotMs(), s.meanE2elMs(), s.p99E2elMs(), s.meanConnectMs(),
-                    Double.isNaN(s.overheadMsPerRequest()) ? "-" : String.format(Locale.ROOT, "%.3f", s.overheadMsPerRequest())));
+            sb.append(String.format(
+                    Locale.ROOT,
+                    "%-12s %-10s %-16s %5d %6d %9.2f %9.1f %9.2f %9.2f %9.2f %9.2f %9.3f %10s%n",
+                    s.topology(),
+                    s.connection(),
+                    s.workload(),
+                    s.completed(),
+                    s.failed(),
+                    s.requestThroughput(),
+                    s.outputThroughput(),
+                    s.meanTtftMs(),
+                    s.meanTpotMs(),
+                    s.meanE2elMs(),
+                    s.p99E2elMs(),
+                    s.meanConnectMs(),
+                    Double.isNaN(s.overheadMsPerRequest())
+                            ? "-"
+                            : String.format(Locale.ROOT, "%.3f", s.overheadMsPerRequest())));
         }
         return sb.toString().stripTrailing();
     }

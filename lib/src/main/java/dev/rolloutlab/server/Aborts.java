@@ -1,18 +1,17 @@
 package dev.rolloutlab.server;
 
+import static dev.rolloutlab.util.Http.json;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rolloutlab.engine.Completion;
 import dev.rolloutlab.engine.InProcessEngine;
 import dev.rolloutlab.openai.OpenAiException;
 import dev.rolloutlab.util.Http;
 import io.javalin.http.Context;
-
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
-
-import static dev.rolloutlab.util.Http.json;
 
 /**
  * Requests in flight by the {@code rid} their client gave them, so {@code POST /abort_request} (SGLang's shape,
@@ -63,14 +62,18 @@ final class Aborts {
 
     void handle(Context ctx) {
         JsonNode b = Http.jsonBody(ctx, 64 << 10);
-        if (!b.isObject()) throw OpenAiException.badRequest(null, "the body must be a JSON object with rid (or abort_all)");
+        if (!b.isObject())
+            throw OpenAiException.badRequest(null, "the body must be a JSON object with rid (or abort_all)");
         int n = 0;
         if (b.path("abort_all").asBoolean(false)) {
-            if (!Guard.isAdmin(ctx, options)) throw new OpenAiException(401, "abort_all needs the admin token", "authentication_error", null, "invalid_admin_token");
+            if (!Guard.isAdmin(ctx, options))
+                throw new OpenAiException(
+                        401, "abort_all needs the admin token", "authentication_error", null, "invalid_admin_token");
             for (CompletableFuture<Completion> f : engine.outstanding()) if (engine.abort(f)) n++;
         } else {
             String rid = rid(b);
-            if (rid == null) throw OpenAiException.badRequest("rid", "rid is required (or abort_all with the admin token)");
+            if (rid == null)
+                throw OpenAiException.badRequest("rid", "rid is required (or abort_all with the admin token)");
             CompletableFuture<Completion> f = byRid.get(rid);
             if (f != null && engine.abort(f)) n++;
         }

@@ -1,22 +1,20 @@
 package dev.rolloutlab.server;
 
+import static dev.rolloutlab.util.Http.json;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rolloutlab.engine.ModelFormatException;
 import dev.rolloutlab.util.Http;
 import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
-
 import java.util.Map;
-
-import static dev.rolloutlab.util.Http.json;
 
 /**
  * The weight endpoints of one port ({@code --enable-weight-reload}), answered in the original tools' admin shape
  * {@code {"ok":…}}; the server's guard has already checked the admin token.
  */
 final class AdminRoutes {
-    private AdminRoutes() {
-    }
+    private AdminRoutes() {}
 
     /** {@code sim}: the simulated engine's transfer routes, or null for a real engine. */
     static void add(JavalinConfig cfg, WeightAdmin admin, Limits limits, SimWeights sim) {
@@ -24,8 +22,15 @@ final class AdminRoutes {
         cfg.routes.get("/admin/weights_checksum", ctx -> json(ctx, 200, admin.checksum()));
         cfg.routes.post("/admin/perturb_weights", ctx -> perturb(ctx, admin));
         cfg.routes.post("/admin/reload_weights", ctx -> reload(ctx, admin));
-        cfg.routes.post("/admin/update_weights", ctx -> json(ctx, 200, admin.update(Http.body(ctx, limits.maxUpdateBytes()), baseVersion(ctx),
-                drain(ctx.header("X-Drain-Ms"), "X-Drain-Ms header", admin))));
+        cfg.routes.post(
+                "/admin/update_weights",
+                ctx -> json(
+                        ctx,
+                        200,
+                        admin.update(
+                                Http.body(ctx, limits.maxUpdateBytes()),
+                                baseVersion(ctx),
+                                drain(ctx.header("X-Drain-Ms"), "X-Drain-Ms header", admin))));
         if (sim != null) {
             cfg.routes.post("/admin/sim_weights", sim::push);
             cfg.routes.post("/admin/sim_weights_pull", sim::pull);
@@ -34,23 +39,33 @@ final class AdminRoutes {
         cfg.routes.post("/admin/stage_weights", ctx -> {
             String id = stageId(ctx.header("X-Stage-Id"), "X-Stage-Id header");
             String sha = ctx.header("X-Payload-Sha256");
-            if (sha != null && !sha.matches("[0-9a-fA-F]{64}")) throw new AdminError(400, "X-Payload-Sha256 must be 64 hex digits");
+            if (sha != null && !sha.matches("[0-9a-fA-F]{64}"))
+                throw new AdminError(400, "X-Payload-Sha256 must be 64 hex digits");
             json(ctx, 200, admin.stage(id, Http.body(ctx, limits.maxUpdateBytes()), sha, baseVersion(ctx)));
         });
         cfg.routes.post("/admin/commit_weights", ctx -> {
             JsonNode b = adminBody(ctx);
             JsonNode d = b.get("drain_ms");
-            json(ctx, 200, admin.commit(stageId(b.path("stage_id").asText(null), "stage_id"),
-                    drain(d == null || d.isNull() ? null : d.asText(), "drain_ms", admin)));
+            json(
+                    ctx,
+                    200,
+                    admin.commit(
+                            stageId(b.path("stage_id").asText(null), "stage_id"),
+                            drain(d == null || d.isNull() ? null : d.asText(), "drain_ms", admin)));
         });
         cfg.routes.post("/admin/abort_weights", ctx -> {
             String id = adminBody(ctx).path("stage_id").asText(null);
             json(ctx, 200, admin.abort(id == null ? null : stageId(id, "stage_id")));
         });
-        cfg.routes.exception(dev.rolloutlab.engine.VersionConflict.class, (e, ctx) -> json(ctx, 409, Map.of("ok", false, "error", e.getMessage())));
-        cfg.routes.exception(AdminError.class, (e, ctx) -> json(ctx, e.status, Map.of("ok", false, "error", e.getMessage())));
-        cfg.routes.exception(WeightAdmin.TimedOut.class, (e, ctx) -> json(ctx, 504, Map.of("ok", false, "error", e.getMessage())));
-        cfg.routes.exception(ModelFormatException.class, (e, ctx) -> json(ctx, 400, Map.of("ok", false, "error", e.getMessage())));
+        cfg.routes.exception(
+                dev.rolloutlab.engine.VersionConflict.class,
+                (e, ctx) -> json(ctx, 409, Map.of("ok", false, "error", e.getMessage())));
+        cfg.routes.exception(
+                AdminError.class, (e, ctx) -> json(ctx, e.status, Map.of("ok", false, "error", e.getMessage())));
+        cfg.routes.exception(
+                WeightAdmin.TimedOut.class, (e, ctx) -> json(ctx, 504, Map.of("ok", false, "error", e.getMessage())));
+        cfg.routes.exception(
+                ModelFormatException.class, (e, ctx) -> json(ctx, 400, Map.of("ok", false, "error", e.getMessage())));
     }
 
     /** An admin failure answered in the original tools' shape {@code {"ok":false,"error":…}}. */
@@ -65,7 +80,8 @@ final class AdminRoutes {
 
     /** A client-chosen stage id: short and plain, since it is echoed and logged. */
     private static String stageId(String id, String what) {
-        if (id == null || !id.matches("[A-Za-z0-9._-]{1,64}")) throw new AdminError(400, what + " must be 1-64 characters of A-Za-z0-9._-");
+        if (id == null || !id.matches("[A-Za-z0-9._-]{1,64}"))
+            throw new AdminError(400, what + " must be 1-64 characters of A-Za-z0-9._-");
         return id;
     }
 
@@ -91,7 +107,9 @@ final class AdminRoutes {
             if (x < 0 || x > max) throw new NumberFormatException();
             return java.time.Duration.ofMillis(x);
         } catch (NumberFormatException e) {
-            throw new AdminError(400, what + " must be an integer from 0 to " + max + " (half the server's reload timeout), got " + ms);
+            throw new AdminError(
+                    400,
+                    what + " must be an integer from 0 to " + max + " (half the server's reload timeout), got " + ms);
         }
     }
 
@@ -106,18 +124,25 @@ final class AdminRoutes {
     private static void perturb(Context ctx, WeightAdmin admin) {
         JsonNode b = adminBody(ctx);
         JsonNode nl = b.get("num_leaves");
-        if (nl != null && !nl.isNull() && !nl.canConvertToInt()) throw new AdminError(400, "num_leaves must be an integer or null");
+        if (nl != null && !nl.isNull() && !nl.canConvertToInt())
+            throw new AdminError(400, "num_leaves must be an integer or null");
         if (b.has("scale") && !b.get("scale").isNumber()) throw new AdminError(400, "scale must be a number");
         if (b.has("seed") && !b.get("seed").canConvertToLong()) throw new AdminError(400, "seed must be an integer");
-        json(ctx, 200, admin.perturb(b.path("seed").asLong(0), b.path("scale").asDouble(1e-3),
-                nl == null || nl.isNull() ? null : nl.asInt()));
+        json(
+                ctx,
+                200,
+                admin.perturb(
+                        b.path("seed").asLong(0),
+                        b.path("scale").asDouble(1e-3),
+                        nl == null || nl.isNull() ? null : nl.asInt()));
     }
 
     private static void reload(Context ctx, WeightAdmin admin) {
         JsonNode b = adminBody(ctx);
         String path = b.path("model_path").asText("");
         if (path.isBlank()) throw new AdminError(400, "model_path is required");
-        if (path.length() > 4096 || path.indexOf('\0') >= 0) throw new AdminError(400, "model_path must be a path of at most 4096 characters without NUL");
+        if (path.length() > 4096 || path.indexOf('\0') >= 0)
+            throw new AdminError(400, "model_path must be a path of at most 4096 characters without NUL");
         json(ctx, 200, admin.reload(path));
     }
 }

@@ -1,13 +1,12 @@
 package dev.rolloutlab.server;
 
 import io.javalin.http.Context;
+import java.nio.ByteBuffer;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.eclipse.jetty.ee10.servlet.ServletContextRequest;
 import org.eclipse.jetty.io.AbstractEndPoint;
 import org.eclipse.jetty.io.EndPoint;
 import org.eclipse.jetty.util.Callback;
-
-import java.nio.ByteBuffer;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Watches a connection while a non-streamed answer is computed, so a generation nobody will read is cancelled
@@ -28,7 +27,8 @@ final class ClientGone implements AutoCloseable {
     /** Starts watching; {@code onGone} runs once if the client closes before {@link #close()}. */
     static ClientGone watch(Context ctx, Runnable onGone) {
         ServletContextRequest r = ServletContextRequest.getServletContextRequest(ctx.req());
-        EndPoint ep = r == null ? null : r.getConnectionMetaData().getConnection().getEndPoint();
+        EndPoint ep =
+                r == null ? null : r.getConnectionMetaData().getConnection().getEndPoint();
         ClientGone w = new ClientGone(ep);
         if (ep != null) w.arm(onGone);
         return w;
@@ -36,20 +36,22 @@ final class ClientGone implements AutoCloseable {
 
     private void arm(Runnable onGone) {
         if (!watching.get()) return;
-        endPoint.tryFillInterested(Callback.from(() -> {
-            if (!watching.get()) return;
-            try {
-                ByteBuffer one = ByteBuffer.allocate(1).limit(0); // Jetty fills from limit to capacity
-                int n = endPoint.fill(one);
-                if (n < 0) onGone.run();
-                else if (n > 0) consumedBytes = true;
-                else arm(onGone);
-            } catch (Exception e) {
-                onGone.run();
-            }
-        }, failure -> {
-            if (watching.get()) onGone.run();
-        }));
+        endPoint.tryFillInterested(Callback.from(
+                () -> {
+                    if (!watching.get()) return;
+                    try {
+                        ByteBuffer one = ByteBuffer.allocate(1).limit(0); // Jetty fills from limit to capacity
+                        int n = endPoint.fill(one);
+                        if (n < 0) onGone.run();
+                        else if (n > 0) consumedBytes = true;
+                        else arm(onGone);
+                    } catch (Exception e) {
+                        onGone.run();
+                    }
+                },
+                failure -> {
+                    if (watching.get()) onGone.run();
+                }));
     }
 
     /** Whether this connection must close after the answer (the watcher swallowed bytes of a pipelined request). */
@@ -61,7 +63,9 @@ final class ClientGone implements AutoCloseable {
     @Override
     public void close() {
         if (watching.compareAndSet(true, false) && endPoint instanceof AbstractEndPoint a) {
-            a.getFillInterest().onFail(new java.util.concurrent.CancellationException("answer ready")); // ignored: no longer watching
+            a.getFillInterest()
+                    .onFail(new java.util.concurrent.CancellationException(
+                            "answer ready")); // ignored: no longer watching
         }
     }
 }

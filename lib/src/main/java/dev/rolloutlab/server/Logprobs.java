@@ -4,7 +4,6 @@ import dev.rolloutlab.engine.Sample;
 import dev.rolloutlab.engine.Tokenizer;
 import dev.rolloutlab.engine.TopLogprob;
 import dev.rolloutlab.openai.Wire;
-
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -42,7 +41,10 @@ final class Logprobs {
     Wire.ChatLogprobs chat(Sample s, int from, int to) {
         List<Wire.TokenLogprob> content = new ArrayList<>();
         for (int i = from; i < to; i++) {
-            content.add(token(s.tokenIds()[i], s.logprobs()[i], s.topLogprobs().isEmpty() ? List.of() : s.topLogprobs().get(i)));
+            content.add(token(
+                    s.tokenIds()[i],
+                    s.logprobs()[i],
+                    s.topLogprobs().isEmpty() ? List.of() : s.topLogprobs().get(i)));
         }
         return new Wire.ChatLogprobs(content);
     }
@@ -61,7 +63,8 @@ final class Logprobs {
             off += t.length();
             if (tops != null) {
                 Map<String, Double> m = new LinkedHashMap<>();
-                for (TopLogprob tl : s.topLogprobs().get(i)) m.putIfAbsent(tokenText(tl.tokenId()), (double) tl.logprob());
+                for (TopLogprob tl : s.topLogprobs().get(i))
+                    m.putIfAbsent(tokenText(tl.tokenId()), (double) tl.logprob());
                 tops.add(m);
             }
         }

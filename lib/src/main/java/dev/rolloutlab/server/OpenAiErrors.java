@@ -4,8 +4,7 @@ import dev.rolloutlab.openai.OpenAiException;
 
 /** Every error serve answers, in OpenAI's shape {@code {"error":{"message","type","param","code"}}}. */
 final class OpenAiErrors {
-    private OpenAiErrors() {
-    }
+    private OpenAiErrors() {}
 
     /** OpenAI's error shape for every status, so a client parses any answer the same way. */
     static Object body(int status, String message) {

@@ -1,5 +1,7 @@
 package dev.rolloutlab.server;
 
+import static dev.rolloutlab.util.Http.json;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rolloutlab.engine.ChatTemplate;
 import dev.rolloutlab.engine.Completion;
@@ -16,15 +18,10 @@ import dev.rolloutlab.openai.CompletionRequest;
 import dev.rolloutlab.openai.OpenAiException;
 import dev.rolloutlab.openai.RequestParser;
 import dev.rolloutlab.openai.Wire;
-import dev.rolloutlab.util.Json;
 import dev.rolloutlab.util.Http;
-import static dev.rolloutlab.util.Http.json;
+import dev.rolloutlab.util.Json;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
-import org.eclipse.jetty.server.Connector;
-import org.eclipse.jetty.server.NetworkConnectionLimit;
-import org.eclipse.jetty.server.ServerConnector;
-
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -37,6 +34,9 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import org.eclipse.jetty.server.Connector;
+import org.eclipse.jetty.server.NetworkConnectionLimit;
+import org.eclipse.jetty.server.ServerConnector;
 
 /**
  * One OpenAI-compatible port in front of an {@link InProcessEngine}: chat and text completions (streaming
@@ -45,12 +45,22 @@ import java.util.concurrent.TimeUnit;
  */
 public final class OpenAiServer implements AutoCloseable {
     /** How one port is served. A null {@code apiKey} leaves the OpenAI paths open. */
-    public record Options(String host, int port, int backendId, String servedModelName, String apiKey,
-                          String adminToken, boolean enableWeightReload, Duration idleTimeout, Limits limits, Duration testDelay) {
+    public record Options(
+            String host,
+            int port,
+            int backendId,
+            String servedModelName,
+            String apiKey,
+            String adminToken,
+            boolean enableWeightReload,
+            Duration idleTimeout,
+            Limits limits,
+            Duration testDelay) {
         public Options {
             if (enableWeightReload && (adminToken == null || adminToken.isBlank())) {
-                throw new IllegalArgumentException("--enable-weight-reload needs --admin-token (or --admin-token-file): "
-                        + "the weight endpoints change what every client receives");
+                throw new IllegalArgumentException(
+                        "--enable-weight-reload needs --admin-token (or --admin-token-file): "
+                                + "the weight endpoints change what every client receives");
             }
         }
     }
@@ -76,30 +86,50 @@ public final class OpenAiServer implements AutoCloseable {
         this.aborts = new Aborts(engine, options);
         this.app = Http.server(OpenAiErrors::body, cfg -> {
             // pushed safetensors may be large; every route reads its body through Http.body with its own cap
-            cfg.http.maxRequestSize = Math.max(options.limits().maxRequestBytes(), options.limits().maxUpdateBytes());
+            cfg.http.maxRequestSize = Math.max(
+                    options.limits().maxRequestBytes(), options.limits().maxUpdateBytes());
             cfg.routes.before(ctx -> Guard.check(ctx, options, admin));
-            cfg.jetty.modifyServer(server -> server.addBean(new NetworkConnectionLimit(options.limits().maxConnections(), server)));
+            cfg.jetty.modifyServer(server ->
+                    server.addBean(new NetworkConnectionLimit(options.limits().maxConnections(), server)));
             cfg.routes.get("/health", this::health);
             cfg.routes.get("/v1/models", this::models);
             cfg.routes.get("/get_load", this::load);
             cfg.routes.post("/abort_request", aborts::handle);
             cfg.routes.post("/v1/chat/completions", ctx -> complete(ctx, CompletionRequest.Endpoint.CHAT));
             cfg.routes.post("/v1/completions", ctx -> complete(ctx, CompletionRequest.Endpoint.COMPLETIONS));
-            if (options.enableWeightReload()) AdminRoutes.add(cfg, admin, options.limits(),
-                    engine.simulated() ? new SimWeights(admin, options, options.limits().maxUpdateBytes()) : null);
+            if (options.enableWeightReload())
+                AdminRoutes.add(
+                        cfg,
+                        admin,
+                        options.limits(),
+                        engine.simulated()
+                                ? new SimWeights(
+                                        admin, options, options.limits().maxUpdateBytes())
+                                : null);
             cfg.routes.exception(OpenAiException.class, (e, ctx) -> json(ctx, e.status, e.body()));
-            cfg.routes.exception(Exception.class, (e, ctx) -> { // a bug of ours: the log gets the details, the client an id
-                String ref = Long.toHexString(System.nanoTime());
-                System.err.println("serve: internal error " + ref + " on " + ctx.path() + ": " + e);
-                json(ctx, 500, new OpenAiException(500, "internal error (ref " + ref + " in the server's log)", "internal_error", null, null).body());
-            });
+            cfg.routes.exception(
+                    Exception.class, (e, ctx) -> { // a bug of ours: the log gets the details, the client an id
+                        String ref = Long.toHexString(System.nanoTime());
+                        System.err.println("serve: internal error " + ref + " on " + ctx.path() + ": " + e);
+                        json(
+                                ctx,
+                                500,
+                                new OpenAiException(
+                                                500,
+                                                "internal error (ref " + ref + " in the server's log)",
+                                                "internal_error",
+                                                null,
+                                                null)
+                                        .body());
+                    });
         });
     }
 
     public OpenAiServer start() {
         app.start(options.host(), options.port());
         for (Connector c : app.jettyServer().server().getConnectors()) {
-            if (c instanceof ServerConnector sc) sc.setIdleTimeout(options.idleTimeout().toMillis());
+            if (c instanceof ServerConnector sc)
+                sc.setIdleTimeout(options.idleTimeout().toMillis());
         }
         return this;
     }
@@ -131,14 +161,32 @@ public final class OpenAiServer implements AutoCloseable {
 
     private void models(Context ctx) {
         String name = options.servedModelName();
-        json(ctx, 200, new Wire.ModelList("list", List.of(new Wire.ModelCard(name, "model", 0, "rollout-lab", name,
-                engine.config().maxPositions()))));
+        json(
+                ctx,
+                200,
+                new Wire.ModelList(
+                        "list",
+                        List.of(new Wire.ModelCard(
+                                name,
+                                "model",
+                                0,
+                                "rollout-lab",
+                                name,
+                                engine.config().maxPositions()))));
     }
 
     private void load(Context ctx) {
         EngineLoad l = engine.load();
-        json(ctx, 200, new Wire.Load(l.runningSequences() + l.waitingRequests(), l.runningSequences(), l.waitingRequests(),
-                l.tokensPerSecond(), l.kvCacheBytes(), l.weightsVersion()));
+        json(
+                ctx,
+                200,
+                new Wire.Load(
+                        l.runningSequences() + l.waitingRequests(),
+                        l.runningSequences(),
+                        l.waitingRequests(),
+                        l.tokensPerSecond(),
+                        l.kvCacheBytes(),
+                        l.weightsVersion()));
     }
 
     // ---- completions ----
@@ -153,21 +201,39 @@ public final class OpenAiServer implements AutoCloseable {
         }
         CompletionRequest req = RequestParser.parse(body, endpoint);
         String rid = Aborts.rid(body);
-        if (req.model() != null && !req.model().equals(options.servedModelName()) && !req.model().isEmpty()) {
-            throw new OpenAiException(404, "The model `" + req.model() + "` does not exist; this server serves `"
-                    + options.servedModelName() + "`", "invalid_request_error", "model", "model_not_found");
+        if (req.model() != null
+                && !req.model().equals(options.servedModelName())
+                && !req.model().isEmpty()) {
+            throw new OpenAiException(
+                    404,
+                    "The model `" + req.model() + "` does not exist; this server serves `" + options.servedModelName()
+                            + "`",
+                    "invalid_request_error",
+                    "model",
+                    "model_not_found");
         }
         int[] prompt = prompts.tokens(req);
-        if (prompt.length == 0) throw OpenAiException.badRequest(endpoint == CompletionRequest.Endpoint.CHAT ? "messages" : "prompt", "prompt is empty");
+        if (prompt.length == 0)
+            throw OpenAiException.badRequest(
+                    endpoint == CompletionRequest.Endpoint.CHAT ? "messages" : "prompt", "prompt is empty");
         SamplingParams params;
         try {
-            params = new SamplingParams(req.maxTokens(), req.temperature(), req.topP(), req.topK(), req.seed(),
-                    req.stopTokenIds(), req.stop(), req.logprobs() ? Math.max(req.topLogprobs(), 0) : 0, req.ignoreEos());
+            params = new SamplingParams(
+                    req.maxTokens(),
+                    req.temperature(),
+                    req.topP(),
+                    req.topK(),
+                    req.seed(),
+                    req.stopTokenIds(),
+                    req.stop(),
+                    req.logprobs() ? Math.max(req.topLogprobs(), 0) : 0,
+                    req.ignoreEos());
         } catch (IllegalArgumentException e) {
             throw OpenAiException.badRequest(null, e.getMessage());
         }
         GenerationRequest gen = new GenerationRequest(prompt, req.n(), params);
-        String id = (endpoint == CompletionRequest.Endpoint.CHAT ? "chatcmpl-" : "cmpl-") + UUID.randomUUID().toString().replace("-", "").substring(0, 24);
+        String id = (endpoint == CompletionRequest.Endpoint.CHAT ? "chatcmpl-" : "cmpl-")
+                + UUID.randomUUID().toString().replace("-", "").substring(0, 24);
         long created = System.currentTimeMillis() / 1000;
         ctx.header("X-Backend-Id", String.valueOf(options.backendId()));
         // test only: a known cost outside the engine, which the client's breakdown must find in serve's total
@@ -184,7 +250,8 @@ public final class OpenAiServer implements AutoCloseable {
             watch.close();
             if (watch.mustClose()) ctx.header("Connection", "close");
         } catch (java.util.concurrent.CancellationException e) {
-            throw new OpenAiException(499, "client closed the connection; generation cancelled", "cancelled", null, null);
+            throw new OpenAiException(
+                    499, "client closed the connection; generation cancelled", "cancelled", null, null);
         } catch (java.util.concurrent.ExecutionException e) {
             throw new OpenAiException(500, "generation failed: " + e.getCause(), "internal_error", null, null);
         }
@@ -195,16 +262,25 @@ public final class OpenAiServer implements AutoCloseable {
         if (endpoint == CompletionRequest.Endpoint.CHAT) {
             List<Wire.ChatChoice> choices = new ArrayList<>();
             for (Sample s : c.samples()) {
-                choices.add(new Wire.ChatChoice(s.index(), new Wire.ChatMessage("assistant", s.text()),
-                        req.logprobs() ? logprobs.chat(s, 0, s.completionTokens()) : null, s.finishReason().openai,
-                        req.returnTokenIds() ? s.tokenIds() : null, req.returnTokenIds() ? s.versions() : null));
+                choices.add(new Wire.ChatChoice(
+                        s.index(),
+                        new Wire.ChatMessage("assistant", s.text()),
+                        req.logprobs() ? logprobs.chat(s, 0, s.completionTokens()) : null,
+                        s.finishReason().openai,
+                        req.returnTokenIds() ? s.tokenIds() : null,
+                        req.returnTokenIds() ? s.versions() : null));
             }
             answer(ctx, c, new Wire.ChatCompletion(id, "chat.completion", created, model, choices, usage), t0);
         } else {
             List<Wire.TextChoice> choices = new ArrayList<>();
             for (Sample s : c.samples()) {
-                choices.add(new Wire.TextChoice(s.index(), s.text(), req.logprobs() ? logprobs.text(s, req.topLogprobs()) : null,
-                        s.finishReason().openai, req.returnTokenIds() ? s.tokenIds() : null, req.returnTokenIds() ? s.versions() : null));
+                choices.add(new Wire.TextChoice(
+                        s.index(),
+                        s.text(),
+                        req.logprobs() ? logprobs.text(s, req.topLogprobs()) : null,
+                        s.finishReason().openai,
+                        req.returnTokenIds() ? s.tokenIds() : null,
+                        req.returnTokenIds() ? s.versions() : null));
             }
             answer(ctx, c, new Wire.TextCompletion(id, "text_completion", created, model, choices, usage), t0);
         }
@@ -230,22 +306,25 @@ public final class OpenAiServer implements AutoCloseable {
     }
 
     /** One event from the engine thread to the HTTP thread. */
-    private record Event(int sample, int tokenId, float logprob, long version, String text, FinishReason finish) {
-    }
+    private record Event(int sample, int tokenId, float logprob, long version, String text, FinishReason finish) {}
 
-    private void stream(Context ctx, CompletionRequest req, GenerationRequest gen, String id, long created, long t0, String rid) throws Exception {
+    private void stream(
+            Context ctx, CompletionRequest req, GenerationRequest gen, String id, long created, long t0, String rid)
+            throws Exception {
         LinkedBlockingQueue<Event> events = new LinkedBlockingQueue<>();
-        CompletableFuture<Completion> done = aborts.track(rid, () -> submit(gen, new TokenListener() {
-            @Override
-            public void onToken(int sample, int tokenId, float logprob, long version, String text) {
-                events.add(new Event(sample, tokenId, logprob, version, text, null));
-            }
+        CompletableFuture<Completion> done = aborts.track(
+                rid,
+                () -> submit(gen, new TokenListener() {
+                    @Override
+                    public void onToken(int sample, int tokenId, float logprob, long version, String text) {
+                        events.add(new Event(sample, tokenId, logprob, version, text, null));
+                    }
 
-            @Override
-            public void onFinish(int sample, FinishReason reason) {
-                events.add(new Event(sample, -1, 0, -1, "", reason));
-            }
-        }));
+                    @Override
+                    public void onFinish(int sample, FinishReason reason) {
+                        events.add(new Event(sample, -1, 0, -1, "", reason));
+                    }
+                }));
         boolean chat = req.endpoint() == CompletionRequest.Endpoint.CHAT;
         String model = options.servedModelName();
         // headers go out with the first token, so X-Weights-Version is the version that token was sampled under
@@ -266,8 +345,16 @@ public final class OpenAiServer implements AutoCloseable {
         int[] counts = new int[gen.n()];
         if (chat) {
             for (int i = 0; i < gen.n(); i++) {
-                serializeNs[0] += send(out, new Wire.ChatChunk(id, "chat.completion.chunk", created, model,
-                        List.of(new Wire.ChunkChoice(i, new Wire.Delta("assistant", ""), null, null, null, null)), null));
+                serializeNs[0] += send(
+                        out,
+                        new Wire.ChatChunk(
+                                id,
+                                "chat.completion.chunk",
+                                created,
+                                model,
+                                List.of(new Wire.ChunkChoice(
+                                        i, new Wire.Delta("assistant", ""), null, null, null, null)),
+                                null));
             }
         }
         int finished = 0;
@@ -276,24 +363,69 @@ public final class OpenAiServer implements AutoCloseable {
             while (true) {
                 if (e.finish() != null) {
                     finished++;
-                    if (chat) serializeNs[0] += send(out, new Wire.ChatChunk(id, "chat.completion.chunk", created, model,
-                            List.of(new Wire.ChunkChoice(e.sample(), new Wire.Delta(null, null), null, e.finish().openai, null, null)), null));
-                    else serializeNs[0] += send(out, new Wire.TextCompletion(id, "text_completion", created, model,
-                            List.of(new Wire.TextChoice(e.sample(), "", null, e.finish().openai, null, null)), null));
+                    if (chat)
+                        serializeNs[0] += send(
+                                out,
+                                new Wire.ChatChunk(
+                                        id,
+                                        "chat.completion.chunk",
+                                        created,
+                                        model,
+                                        List.of(new Wire.ChunkChoice(
+                                                e.sample(),
+                                                new Wire.Delta(null, null),
+                                                null,
+                                                e.finish().openai,
+                                                null,
+                                                null)),
+                                        null));
+                    else
+                        serializeNs[0] += send(
+                                out,
+                                new Wire.TextCompletion(
+                                        id,
+                                        "text_completion",
+                                        created,
+                                        model,
+                                        List.of(new Wire.TextChoice(
+                                                e.sample(), "", null, e.finish().openai, null, null)),
+                                        null));
                     if (finished == gen.n()) break;
                 } else {
                     counts[e.sample()]++;
-                    int[] ids = req.returnTokenIds() ? new int[]{e.tokenId()} : null;
-                    long[] versions = req.returnTokenIds() ? new long[]{e.version()} : null;
+                    int[] ids = req.returnTokenIds() ? new int[] {e.tokenId()} : null;
+                    long[] versions = req.returnTokenIds() ? new long[] {e.version()} : null;
                     if (chat) {
-                        Wire.ChatLogprobs lp = req.logprobs() ? new Wire.ChatLogprobs(List.of(logprobs.token(e.tokenId(), e.logprob(), List.of()))) : null;
-                        serializeNs[0] += send(out, new Wire.ChatChunk(id, "chat.completion.chunk", created, model,
-                                List.of(new Wire.ChunkChoice(e.sample(), new Wire.Delta(null, e.text()), lp, null, ids, versions)), null));
+                        Wire.ChatLogprobs lp = req.logprobs()
+                                ? new Wire.ChatLogprobs(List.of(logprobs.token(e.tokenId(), e.logprob(), List.of())))
+                                : null;
+                        serializeNs[0] += send(
+                                out,
+                                new Wire.ChatChunk(
+                                        id,
+                                        "chat.completion.chunk",
+                                        created,
+                                        model,
+                                        List.of(new Wire.ChunkChoice(
+                                                e.sample(), new Wire.Delta(null, e.text()), lp, null, ids, versions)),
+                                        null));
                     } else {
-                        Wire.TextLogprobs lp = req.logprobs() ? new Wire.TextLogprobs(List.of(logprobs.tokenText(e.tokenId())),
-                                List.of((double) e.logprob()), null, null) : null;
-                        serializeNs[0] += send(out, new Wire.TextCompletion(id, "text_completion", created, model,
-                                List.of(new Wire.TextChoice(e.sample(), e.text(), lp, null, ids, versions)), null));
+                        Wire.TextLogprobs lp = req.logprobs()
+                                ? new Wire.TextLogprobs(
+                                        List.of(logprobs.tokenText(e.tokenId())),
+                                        List.of((double) e.logprob()),
+                                        null,
+                                        null)
+                                : null;
+                        serializeNs[0] += send(
+                                out,
+                                new Wire.TextCompletion(
+                                        id,
+                                        "text_completion",
+                                        created,
+                                        model,
+                                        List.of(new Wire.TextChoice(e.sample(), e.text(), lp, null, ids, versions)),
+                                        null));
                     }
                 }
                 e = events.take();
@@ -316,7 +448,12 @@ public final class OpenAiServer implements AutoCloseable {
             } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException notYet) {
                 c = null;
             }
-            last.put("server_timing", ServerTiming.json(c != null ? c.timings() : dev.rolloutlab.engine.Timings.UNKNOWN, serializeNs[0], System.nanoTime() - t0));
+            last.put(
+                    "server_timing",
+                    ServerTiming.json(
+                            c != null ? c.timings() : dev.rolloutlab.engine.Timings.UNKNOWN,
+                            serializeNs[0],
+                            System.nanoTime() - t0));
             send(out, last);
             out.write("data: [DONE]\n\n".getBytes(StandardCharsets.US_ASCII));
             out.flush();

@@ -3,7 +3,6 @@ package dev.rolloutlab.server;
 import dev.rolloutlab.engine.Checkpoint;
 import dev.rolloutlab.engine.EngineOptions;
 import dev.rolloutlab.engine.InProcessEngine;
-
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -15,12 +14,27 @@ import java.util.List;
  */
 public final class ServerGroup implements AutoCloseable {
     /** Whether each port gets its own engine. */
-    public enum Engines { PER_PORT, SHARED }
+    public enum Engines {
+        PER_PORT,
+        SHARED
+    }
 
     /** Everything needed to start a group; {@code ports} of 0 pick free ports. Built with {@link #builder(Path)}. */
-    public record Spec(Path model, List<Integer> ports, String host, Engines engines, int backendIdBase, String servedModelName,
-                       String apiKey, String adminToken, boolean enableWeightReload, Duration idleTimeout, long initialVersion,
-                       Limits limits, Duration testDelay, dev.rolloutlab.engine.TimingModel timing) {
+    public record Spec(
+            Path model,
+            List<Integer> ports,
+            String host,
+            Engines engines,
+            int backendIdBase,
+            String servedModelName,
+            String apiKey,
+            String adminToken,
+            boolean enableWeightReload,
+            Duration idleTimeout,
+            long initialVersion,
+            Limits limits,
+            Duration testDelay,
+            dev.rolloutlab.engine.TimingModel timing) {
         /** One port on a free loopback port, one engine per port, no keys, no weight admin, the default limits. */
         public static Builder builder(Path model) {
             return new Builder(model);
@@ -113,8 +127,23 @@ public final class ServerGroup implements AutoCloseable {
         }
 
         public Spec build() {
-            return new Spec(model, ports, host, engines, backendIdBase, servedModelName != null ? servedModelName : model.getFileName().toString(),
-                    apiKey, adminToken, enableWeightReload, idleTimeout, initialVersion, limits, testDelay, timing);
+            return new Spec(
+                    model,
+                    ports,
+                    host,
+                    engines,
+                    backendIdBase,
+                    servedModelName != null
+                            ? servedModelName
+                            : model.getFileName().toString(),
+                    apiKey,
+                    adminToken,
+                    enableWeightReload,
+                    idleTimeout,
+                    initialVersion,
+                    limits,
+                    testDelay,
+                    timing);
         }
     }
 
@@ -122,8 +151,7 @@ public final class ServerGroup implements AutoCloseable {
     private final List<InProcessEngine> engines = new ArrayList<>();
     private final List<WeightAdmin> admins = new ArrayList<>();
 
-    private ServerGroup() {
-    }
+    private ServerGroup() {}
 
     /** Starts every port; if one fails (a port in use), the ones already started are stopped before it throws. */
     public static ServerGroup start(Spec spec) {
@@ -148,16 +176,27 @@ public final class ServerGroup implements AutoCloseable {
                     shared = e;
                     sharedAdmin = a;
                 }
-                OpenAiServer.Options o = new OpenAiServer.Options(spec.host(), spec.ports().get(i), spec.backendIdBase() + i,
-                        spec.servedModelName(), spec.apiKey(), spec.adminToken(), spec.enableWeightReload(), spec.idleTimeout(),
-                        spec.limits(), spec.testDelay());
+                OpenAiServer.Options o = new OpenAiServer.Options(
+                        spec.host(),
+                        spec.ports().get(i),
+                        spec.backendIdBase() + i,
+                        spec.servedModelName(),
+                        spec.apiKey(),
+                        spec.adminToken(),
+                        spec.enableWeightReload(),
+                        spec.idleTimeout(),
+                        spec.limits(),
+                        spec.testDelay());
                 OpenAiServer s = new OpenAiServer(e, a, o);
                 g.servers.add(s);
                 try {
                     s.start();
                 } catch (RuntimeException ex) {
-                    throw new IllegalStateException("cannot listen on " + spec.host() + ":" + spec.ports().get(i) + ": "
-                            + rootMessage(ex) + " (is the port in use? pick another --base-port or use 0 for free ports)", ex);
+                    throw new IllegalStateException(
+                            "cannot listen on " + spec.host() + ":"
+                                    + spec.ports().get(i) + ": " + rootMessage(ex)
+                                    + " (is the port in use? pick another --base-port or use 0 for free ports)",
+                            ex);
                 }
             }
             return g;

@@ -1,7 +1,6 @@
 package dev.rolloutlab.server;
 
 import dev.rolloutlab.engine.Timings;
-
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -14,8 +13,7 @@ import java.util.Map;
  * {@code "server_timing": {"queue_ms", "prefill_ms", "decode_ms", "serialize_ms", "total_ms"}}.
  */
 final class ServerTiming {
-    private ServerTiming() {
-    }
+    private ServerTiming() {}
 
     static String header(Timings t, long serializeNs, long totalNs) {
         StringBuilder sb = new StringBuilder(112);

@@ -1,10 +1,11 @@
 package dev.rolloutlab.server;
 
+import static dev.rolloutlab.util.Http.json;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rolloutlab.openai.OpenAiClient;
 import dev.rolloutlab.util.Http;
 import io.javalin.http.Context;
-
 import java.net.InetAddress;
 import java.net.URI;
 import java.time.Duration;
@@ -14,8 +15,6 @@ import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-
-import static dev.rolloutlab.util.Http.json;
 
 /**
  * Weight transfer between simulated hosts ({@code serve --engine sim}), for the sweep's strategies: a push that the
@@ -54,7 +53,10 @@ final class SimWeights {
                 }
                 for (var f : fs) {
                     OpenAiClient.Exchange x = f.get();
-                    if (!x.ok()) throw new AdminRoutes.AdminError(502, "forwarding failed: " + x.status() + " " + (x.error() != null ? x.error() : x.body()));
+                    if (!x.ok())
+                        throw new AdminRoutes.AdminError(
+                                502,
+                                "forwarding failed: " + x.status() + " " + (x.error() != null ? x.error() : x.body()));
                 }
             } catch (InterruptedException | java.util.concurrent.ExecutionException e) {
                 throw new AdminRoutes.AdminError(502, "forwarding failed: " + e);
@@ -72,13 +74,19 @@ final class SimWeights {
         URI u = peer(from);
         // the blob's bytes as they came (a text body would decode and re-encode them), on a new connection: a pooled
         // one may have idled out on the storage host between two updates
-        okhttp3.Request req = new okhttp3.Request.Builder().url(u.toString()).header("X-Admin-Token", options.adminToken())
-                .header("Connection", "close").build();
+        okhttp3.Request req = new okhttp3.Request.Builder()
+                .url(u.toString())
+                .header("X-Admin-Token", options.adminToken())
+                .header("Connection", "close")
+                .build();
         byte[] blob;
         try (okhttp3.Response resp = http.newCall(req).execute()) {
             long len = resp.body().contentLength();
             if (resp.code() != 200 || len > maxBytes) {
-                throw new AdminRoutes.AdminError(502, "pull from " + from + " failed: " + resp.code() + (len > maxBytes ? ", " + len + " bytes is over the limit" : ""));
+                throw new AdminRoutes.AdminError(
+                        502,
+                        "pull from " + from + " failed: " + resp.code()
+                                + (len > maxBytes ? ", " + len + " bytes is over the limit" : ""));
             }
             blob = resp.body().bytes();
         } catch (java.io.IOException e) {
@@ -95,9 +103,13 @@ final class SimWeights {
         } catch (NumberFormatException e) {
             throw new AdminRoutes.AdminError(400, "bytes must be an integer");
         }
-        if (n < 0 || n > Math.min(maxBytes, Integer.MAX_VALUE - 64)) throw new AdminRoutes.AdminError(400, "bytes must be in [0, " + maxBytes + "]");
+        if (n < 0 || n > Math.min(maxBytes, Integer.MAX_VALUE - 64))
+            throw new AdminRoutes.AdminError(400, "bytes must be in [0, " + maxBytes + "]");
         // a blob of zeros would be gzipped to nothing on the way: the bytes must cross the link
-        ctx.disableCompression().status(200).contentType("application/octet-stream").result(new byte[(int) n]);
+        ctx.disableCompression()
+                .status(200)
+                .contentType("application/octet-stream")
+                .result(new byte[(int) n]);
     }
 
     private OpenAiClient.Exchange forward(String to, byte[] body, List<String> subtree, int fanout) {
@@ -106,7 +118,8 @@ final class SimWeights {
             h.put("X-Forward-To", String.join(",", subtree));
             h.put("X-Fanout", String.valueOf(fanout));
         }
-        return new OpenAiClient(http, to, null, false).postBytes("/admin/sim_weights", body, "application/octet-stream", h);
+        return new OpenAiClient(http, to, null, false)
+                .postBytes("/admin/sim_weights", body, "application/octet-stream", h);
     }
 
     private Map<String, String> token() {
@@ -127,7 +140,8 @@ final class SimWeights {
     private static List<String> peers(String header) {
         if (header == null || header.isBlank()) return List.of();
         String[] parts = header.split(",");
-        if (parts.length > MAX_FORWARD) throw new AdminRoutes.AdminError(400, "X-Forward-To names more than " + MAX_FORWARD + " peers");
+        if (parts.length > MAX_FORWARD)
+            throw new AdminRoutes.AdminError(400, "X-Forward-To names more than " + MAX_FORWARD + " peers");
         List<String> out = new ArrayList<>();
         for (String p : parts) {
             URI u = peer(p.trim());
@@ -140,13 +154,16 @@ final class SimWeights {
     private static URI peer(String s) {
         try {
             URI u = URI.create(s);
-            if (!"http".equals(u.getScheme()) || u.getHost() == null || u.getPort() < 1) throw new IllegalArgumentException();
+            if (!"http".equals(u.getScheme()) || u.getHost() == null || u.getPort() < 1)
+                throw new IllegalArgumentException();
             if (!u.getHost().matches("\\d+\\.\\d+\\.\\d+\\.\\d+")) throw new IllegalArgumentException();
             byte[] a = InetAddress.getByName(u.getHost()).getAddress();
-            if ((a[0] & 0xff) != 198 || ((a[1] & 0xff) != 18 && (a[1] & 0xff) != 19)) throw new IllegalArgumentException();
+            if ((a[0] & 0xff) != 198 || ((a[1] & 0xff) != 18 && (a[1] & 0xff) != 19))
+                throw new IllegalArgumentException();
             return u;
         } catch (IllegalArgumentException | java.net.UnknownHostException e) {
-            throw new AdminRoutes.AdminError(400, "peer " + s + " is not http://A.B.C.D:PORT inside the simulation's range 198.18.0.0/15");
+            throw new AdminRoutes.AdminError(
+                    400, "peer " + s + " is not http://A.B.C.D:PORT inside the simulation's range 198.18.0.0/15");
         }
     }
 }

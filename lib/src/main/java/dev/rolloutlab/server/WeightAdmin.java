@@ -3,14 +3,13 @@ package dev.rolloutlab.server;
 import dev.rolloutlab.engine.Checkpoint;
 import dev.rolloutlab.engine.Drain;
 import dev.rolloutlab.engine.InProcessEngine;
-import dev.rolloutlab.engine.PerturbResult;
 import dev.rolloutlab.engine.ModelFormatException;
+import dev.rolloutlab.engine.PerturbResult;
 import dev.rolloutlab.engine.Safetensors;
 import dev.rolloutlab.engine.SparseDelta;
 import dev.rolloutlab.engine.Tensor;
 import dev.rolloutlab.engine.VersionConflict;
 import dev.rolloutlab.engine.Weights;
-
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
@@ -36,14 +35,14 @@ final class WeightAdmin implements AutoCloseable {
     private final Duration deadline;
     /** The change in progress, or null; a late finisher must not clear the mark of a newer change. */
     private final AtomicReference<Gate> current = new AtomicReference<>();
+
     private ExecutorService worker;
     private volatile Map<String, Object> lastOk;
     private volatile String lastError;
     /** Weights staged for a commit: prepared (parsed, checked, copied) from the serving version, not yet installed. */
     private final AtomicReference<Staged> staged = new AtomicReference<>();
 
-    private record Staged(String id, Weights weights, int tensors, long bytes, String sha256, long atNs) {
-    }
+    private record Staged(String id, Weights weights, int tensors, long bytes, String sha256, long atNs) {}
 
     public WeightAdmin(InProcessEngine engine, Duration deadline) {
         this.engine = engine;
@@ -52,7 +51,10 @@ final class WeightAdmin implements AutoCloseable {
     }
 
     private ExecutorService newWorker() {
-        return Executors.newSingleThreadExecutor(Thread.ofPlatform().name("weights-" + engine.name()).daemon(true).factory());
+        return Executors.newSingleThreadExecutor(Thread.ofPlatform()
+                .name("weights-" + engine.name())
+                .daemon(true)
+                .factory());
     }
 
     public boolean reloading() {
@@ -100,11 +102,14 @@ final class WeightAdmin implements AutoCloseable {
             throw new ModelFormatException("model_path is not a valid path: " + e.getReason());
         }
         return change(dir.toString(), gate -> {
-            if (!Files.isDirectory(dir)) throw new ModelFormatException("model_path " + modelPath + " is not a directory");
+            if (!Files.isDirectory(dir))
+                throw new ModelFormatException("model_path " + modelPath + " is not a directory");
             Map<String, Tensor> tensors;
             try {
                 tensors = Checkpoint.readTensors(dir);
-            } catch (ModelFormatException e) { // name files as the operator gave the folder, not by our working directory
+            } catch (
+                    ModelFormatException
+                            e) { // name files as the operator gave the folder, not by our working directory
                 throw new ModelFormatException(e.getMessage().replace(dir.toString(), modelPath));
             }
             long v = gate.install(() -> engine.updateWeights(tensors));
@@ -140,9 +145,12 @@ final class WeightAdmin implements AutoCloseable {
     /** The full tensors a pushed body makes of the serving weights, after the base-version check. */
     private static Map<String, Tensor> tensors(byte[] body, Long baseVersion, Weights cur) {
         if (baseVersion != null && baseVersion != cur.version()) {
-            throw new VersionConflict("base version " + baseVersion + " is not the serving version " + cur.version() + "; nothing changed");
+            throw new VersionConflict("base version " + baseVersion + " is not the serving version " + cur.version()
+                    + "; nothing changed");
         }
-        Map<String, Tensor> t = SparseDelta.looksLike(body) ? SparseDelta.parse(body, "request body").applyTo(cur) : Safetensors.parse(body, "request body");
+        Map<String, Tensor> t = SparseDelta.looksLike(body)
+                ? SparseDelta.parse(body, "request body").applyTo(cur)
+                : Safetensors.parse(body, "request body");
         if (t.isEmpty()) throw new ModelFormatException("request body holds no tensors");
         return t;
     }
@@ -155,7 +163,8 @@ final class WeightAdmin implements AutoCloseable {
     public Map<String, Object> stage(String id, byte[] body, String sha256, Long baseVersion) {
         String actual = dev.rolloutlab.util.Sha256.hex(body);
         if (sha256 != null && !sha256.equalsIgnoreCase(actual)) {
-            throw new ModelFormatException("payload SHA-256 is " + actual + ", X-Payload-Sha256 says " + sha256 + ": corrupt or truncated; nothing staged");
+            throw new ModelFormatException("payload SHA-256 is " + actual + ", X-Payload-Sha256 says " + sha256
+                    + ": corrupt or truncated; nothing staged");
         }
         Weights cur = engine.weights();
         Map<String, Tensor> t = tensors(body, baseVersion, cur);
@@ -178,7 +187,8 @@ final class WeightAdmin implements AutoCloseable {
      */
     public Map<String, Object> commit(String id, Duration drain) {
         Staged s = staged.get();
-        if (s == null || !s.id().equals(id)) throw new VersionConflict("nothing staged under id " + id + (s == null ? "" : " (staged: " + s.id() + ")"));
+        if (s == null || !s.id().equals(id))
+            throw new VersionConflict("nothing staged under id " + id + (s == null ? "" : " (staged: " + s.id() + ")"));
         return change("stage " + id, gate -> {
             long t0 = System.nanoTime();
             Map<String, Object> m = new LinkedHashMap<>();
@@ -201,9 +211,12 @@ final class WeightAdmin implements AutoCloseable {
      * as a real update.
      */
     public Map<String, Object> simInstall(byte[] body, String sha256) {
-        if (!engine.simulated()) throw new ModelFormatException("/admin/sim_weights is for serve --engine sim; push real weights to /admin/update_weights");
+        if (!engine.simulated())
+            throw new ModelFormatException(
+                    "/admin/sim_weights is for serve --engine sim; push real weights to /admin/update_weights");
         if (sha256 != null && !sha256.equalsIgnoreCase(dev.rolloutlab.util.Sha256.hex(body))) {
-            throw new ModelFormatException("payload SHA-256 does not match X-Payload-Sha256: corrupt or truncated; nothing changed");
+            throw new ModelFormatException(
+                    "payload SHA-256 does not match X-Payload-Sha256: corrupt or truncated; nothing changed");
         }
         return change("sim_push", gate -> {
             Weights cur = engine.weights();
@@ -306,8 +319,8 @@ final class WeightAdmin implements AutoCloseable {
         } catch (TimeoutException e) {
             if (!gate.close()) return join(f); // installed already: it is finishing, not stuck
             abandon(f, gate);
-            String msg = "weight change from " + source + " did not finish within " + deadline.toSeconds() + " s; abandoned, version "
-                    + engine.weights().version() + " keeps serving";
+            String msg = "weight change from " + source + " did not finish within " + deadline.toSeconds()
+                    + " s; abandoned, version " + engine.weights().version() + " keeps serving";
             lastError = msg;
             throw new TimedOut(msg);
         } catch (java.util.concurrent.ExecutionException | InterruptedException e) {

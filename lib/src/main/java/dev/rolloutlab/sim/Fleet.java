@@ -1,8 +1,8 @@
 package dev.rolloutlab.sim;
 
-import dev.rolloutlab.results.Strategy;
 import dev.rolloutlab.compare.RemoteFleet;
 import dev.rolloutlab.openai.OpenAiClient;
+import dev.rolloutlab.results.Strategy;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -5,7 +5,6 @@ import dev.rolloutlab.engine.Contention;
 import dev.rolloutlab.engine.TimingModel;
 import dev.rolloutlab.openai.OpenAiClient;
 import dev.rolloutlab.process.ServeProcess;
-
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
@@ -35,33 +34,73 @@ final class HostFit {
      * time to first token (a prefill beside decoding engines), that of single-token requests (beside prefills) at the
      * short prompt and at the long one, and the variation between tokens.
      */
-    record Measured(double ttftAlone, double tpotAlone, double itlCvAlone, double tpot, double tpotLong, double ttftBesideDecodes, double ttftBesidePrefills,
-                    double ttftLongBesidePrefills, double itlCv) {
+    record Measured(
+            double ttftAlone,
+            double tpotAlone,
+            double itlCvAlone,
+            double tpot,
+            double tpotLong,
+            double ttftBesideDecodes,
+            double ttftBesidePrefills,
+            double ttftLongBesidePrefills,
+            double itlCv) {
         /** Field by field, the mean of this measurement and {@code o}. */
         Measured meanWith(Measured o) {
-            return new Measured((ttftAlone + o.ttftAlone) / 2, (tpotAlone + o.tpotAlone) / 2, (itlCvAlone + o.itlCvAlone) / 2, (tpot + o.tpot) / 2,
-                    (tpotLong + o.tpotLong) / 2, (ttftBesideDecodes + o.ttftBesideDecodes) / 2, (ttftBesidePrefills + o.ttftBesidePrefills) / 2,
-                    (ttftLongBesidePrefills + o.ttftLongBesidePrefills) / 2, (itlCv + o.itlCv) / 2);
+            return new Measured(
+                    (ttftAlone + o.ttftAlone) / 2,
+                    (tpotAlone + o.tpotAlone) / 2,
+                    (itlCvAlone + o.itlCvAlone) / 2,
+                    (tpot + o.tpot) / 2,
+                    (tpotLong + o.tpotLong) / 2,
+                    (ttftBesideDecodes + o.ttftBesideDecodes) / 2,
+                    (ttftBesidePrefills + o.ttftBesidePrefills) / 2,
+                    (ttftLongBesidePrefills + o.ttftLongBesidePrefills) / 2,
+                    (itlCv + o.itlCv) / 2);
         }
 
         /** The largest relative difference to {@code real}. */
         double worstError(Measured real) {
             double[] mine = values(), theirs = real.values();
             double worst = 0;
-            for (int i = 0; i < mine.length; i++) if (!Double.isNaN(theirs[i])) worst = Math.max(worst, Math.abs(mine[i] / theirs[i] - 1));
+            for (int i = 0; i < mine.length; i++)
+                if (!Double.isNaN(theirs[i])) worst = Math.max(worst, Math.abs(mine[i] / theirs[i] - 1));
             return worst;
         }
 
         private double[] values() {
-            return new double[]{ttftAlone, tpotAlone, tpot, tpotLong, ttftBesideDecodes, ttftBesidePrefills, ttftLongBesidePrefills, itlCv};
+            return new double[] {
+                ttftAlone,
+                tpotAlone,
+                tpot,
+                tpotLong,
+                ttftBesideDecodes,
+                ttftBesidePrefills,
+                ttftLongBesidePrefills,
+                itlCv
+            };
         }
 
         @Override
         public String toString() {
-            String alone = String.format(Locale.ROOT, "alone %.2f ms to the first token, %.2f a token (cv %.2f)", ttftAlone, tpotAlone, itlCvAlone);
-            return Double.isNaN(tpot) ? alone : alone + String.format(Locale.ROOT, "; all ports: %.2f a token (cv %.2f; %.2f after the long prompt), "
-                    + "%.2f to the first token beside decodes, %.2f beside prefills, %.2f for the long prompt", tpot, itlCv, tpotLong, ttftBesideDecodes,
-                    ttftBesidePrefills, ttftLongBesidePrefills);
+            String alone = String.format(
+                    Locale.ROOT,
+                    "alone %.2f ms to the first token, %.2f a token (cv %.2f)",
+                    ttftAlone,
+                    tpotAlone,
+                    itlCvAlone);
+            return Double.isNaN(tpot)
+                    ? alone
+                    : alone
+                            + String.format(
+                                    Locale.ROOT,
+                                    "; all ports: %.2f a token (cv %.2f; %.2f after the long prompt), "
+                                            + "%.2f to the first token beside decodes, %.2f beside prefills, %.2f for the long prompt",
+                                    tpot,
+                                    itlCv,
+                                    tpotLong,
+                                    ttftBesideDecodes,
+                                    ttftBesidePrefills,
+                                    ttftLongBesidePrefills);
         }
     }
 
@@ -88,13 +127,23 @@ final class HostFit {
         Measured real = measure(clients, model);
         log.printf("  %s%n", real);
         if (n == 1) return refine(fitted, real, n);
-        // measured twice: how far two measurements of the same host lie apart bounds how well anything is fitted to them
+        // measured twice: how far two measurements of the same host lie apart bounds how well anything is fitted to
+        // them
         Measured again = measure(clients, model);
-        log.printf(Locale.ROOT, "  measured twice, %.0f %% apart at worst: the contention is recovered to about that%n", 100 * again.worstError(real));
+        log.printf(
+                Locale.ROOT,
+                "  measured twice, %.0f %% apart at worst: the contention is recovered to about that%n",
+                100 * again.worstError(real));
         real = real.meanWith(again);
         Ratios r = againstFit(real, fitted);
-        log.printf(Locale.ROOT, "  on all %d ports at once: %.2fx a token, %.2fx to the first token beside decodes, %.2fx and %.2fx beside prefills%n",
-                n, r.decode(), r.besideDecodes(), r.prefill(), r.longPrefill());
+        log.printf(
+                Locale.ROOT,
+                "  on all %d ports at once: %.2fx a token, %.2fx to the first token beside decodes, %.2fx and %.2fx beside prefills%n",
+                n,
+                r.decode(),
+                r.besideDecodes(),
+                r.prefill(),
+                r.longPrefill());
         if (r.decode() < 1.1 && r.prefill() < 1.1 && r.longPrefill() < 1.1) {
             log.println("  no contention: the engines run at full speed together");
             return refine(fitted, real, n);
@@ -105,17 +154,26 @@ final class HostFit {
     /** Slowdowns on all ports against times alone: the fitted lines' for the first guess, a host's own for corrections. */
     private record Ratios(double decode, double besideDecodes, double prefill, double longPrefill) {
         static Ratios of(Measured m, double decodeAlone, double prefillAlone, double longAlone) {
-            return new Ratios(m.tpot / decodeAlone, m.ttftBesideDecodes / prefillAlone, m.ttftBesidePrefills / prefillAlone, m.ttftLongBesidePrefills / longAlone);
+            return new Ratios(
+                    m.tpot / decodeAlone,
+                    m.ttftBesideDecodes / prefillAlone,
+                    m.ttftBesidePrefills / prefillAlone,
+                    m.ttftLongBesidePrefills / longAlone);
         }
     }
 
     private Ratios againstFit(Measured m, TimingModel alone) {
-        return Ratios.of(m, alone.stepNanos(0, 1, len + STREAM_TOKENS / 2.0) / 1e6, alone.stepNanos(len, 0, 0) / 1e6, alone.stepNanos(longLen, 0, 0) / 1e6);
+        return Ratios.of(
+                m,
+                alone.stepNanos(0, 1, len + STREAM_TOKENS / 2.0) / 1e6,
+                alone.stepNanos(len, 0, 0) / 1e6,
+                alone.stepNanos(longLen, 0, 0) / 1e6);
     }
 
     /** Against the host's own times alone (the long prompt's scaled from the short one's by the model). */
     private Ratios againstOwn(Measured m, TimingModel model) {
-        return Ratios.of(m, m.tpotAlone, m.ttftAlone, m.ttftAlone * model.stepNanos(longLen, 0, 0) / model.stepNanos(len, 0, 0));
+        return Ratios.of(
+                m, m.tpotAlone, m.ttftAlone, m.ttftAlone * model.stepNanos(longLen, 0, 0) / model.stepNanos(len, 0, 0));
     }
 
     /**
@@ -127,14 +185,19 @@ final class HostFit {
         double shortShare = r.prefill() / n, longShare = r.longPrefill() / n;
         double f = real.ttftBesideDecodes / (real.ttftBesideDecodes + (STREAM_TOKENS - 1) * real.tpot);
         double sd = Math.max(0.05 / n, (r.decode() - (n - 1) * f * shortShare) / (1 + (n - 1) * (1 - f)));
-        return prefillLine(n, 1 / sd, shortShare, longShare, r.besideDecodes() / Math.max(1, shortShare + (n - 1) * sd));
+        return prefillLine(
+                n, 1 / sd, shortShare, longShare, r.besideDecodes() / Math.max(1, shortShare + (n - 1) * sd));
     }
 
     /** The contention whose prefill share passes through {@code shortShare} at the short prompt and {@code longShare} at the long one. */
     private Contention prefillLine(int n, double decodes, double shortShare, double longShare, double beside) {
         double slope = Math.max(0, Math.min(1, (longShare - shortShare) / (longLen - len)));
         double empty = Math.max(1.0 / Math.min(n, 4096), shortShare - slope * len);
-        return new Contention(Math.max(0.05, Math.min(n, decodes)), Math.max(0.05, Math.min(n, 1 / empty)), slope, Math.max(0.05, Math.min(100, beside)));
+        return new Contention(
+                Math.max(0.05, Math.min(n, decodes)),
+                Math.max(0.05, Math.min(n, 1 / empty)),
+                slope,
+                Math.max(0.05, Math.min(100, beside)));
     }
 
     private TimingModel refine(TimingModel guess, Measured real, int n) {
@@ -153,7 +216,11 @@ final class HostFit {
             if (error < CLOSE_ENOUGH || round == MAX_ROUNDS || round - bestRound >= 2) break;
             m = corrected(m, real, sim, n);
         }
-        log.printf(Locale.ROOT, "  kept %s: a simulated host within %.0f %% of this one%n", describe(best), 100 * bestError);
+        log.printf(
+                Locale.ROOT,
+                "  kept %s: a simulated host within %.0f %% of this one%n",
+                describe(best),
+                100 * bestError);
         return best;
     }
 
@@ -167,14 +234,25 @@ final class HostFit {
         double cv = m.stepCv();
         if (k.contends()) {
             Ratios want = againstOwn(real, m), got = againstOwn(sim, m);
-            double shortShare = 1 / k.prefills() + k.prefillShareSlope() * len, longShare = 1 / k.prefills() + k.prefillShareSlope() * longLen;
-            k = prefillLine(n, k.decodes() * half(got.decode() / want.decode()), shortShare * half(want.prefill() / got.prefill()),
-                    longShare * half(want.longPrefill() / got.longPrefill()), k.prefillBesideDecodes() * half(want.besideDecodes() / got.besideDecodes()));
+            double shortShare = 1 / k.prefills() + k.prefillShareSlope() * len,
+                    longShare = 1 / k.prefills() + k.prefillShareSlope() * longLen;
+            k = prefillLine(
+                    n,
+                    k.decodes() * half(got.decode() / want.decode()),
+                    shortShare * half(want.prefill() / got.prefill()),
+                    longShare * half(want.longPrefill() / got.longPrefill()),
+                    k.prefillBesideDecodes() * half(want.besideDecodes() / got.besideDecodes()));
             if (sim.itlCv > 0) cv = Math.min(3, cv * half(real.itlCv / sim.itlCv));
         }
-        return new TimingModel(Math.max(0, m.a() - (sim.ttftAlone - real.ttftAlone)), m.b(), Math.max(0, m.c() - (sim.tpotAlone - real.tpotAlone)), m.d(),
+        return new TimingModel(
+                Math.max(0, m.a() - (sim.ttftAlone - real.ttftAlone)),
+                m.b(),
+                Math.max(0, m.c() - (sim.tpotAlone - real.tpotAlone)),
+                m.d(),
                 contextTerm(m, real, sim),
-                m.maxBatch(), k, cv);
+                m.maxBatch(),
+                k,
+                cv);
     }
 
     /**
@@ -194,9 +272,16 @@ final class HostFit {
 
     private static String describe(TimingModel m) {
         Contention k = m.contention();
-        return String.format(Locale.ROOT, "a=%.2f c=%.2f e=%.4f step cv %.2f", m.a(), m.c(), m.e(), m.stepCv()) + (k.contends() ? String.format(Locale.ROOT,
-                ", %.2f decodes and %.2f empty prefills at full speed (+%.4f share a token), prefills %.2fx slower beside decodes", k.decodes(), k.prefills(),
-                k.prefillShareSlope(), k.prefillBesideDecodes()) : "");
+        return String.format(Locale.ROOT, "a=%.2f c=%.2f e=%.4f step cv %.2f", m.a(), m.c(), m.e(), m.stepCv())
+                + (k.contends()
+                        ? String.format(
+                                Locale.ROOT,
+                                ", %.2f decodes and %.2f empty prefills at full speed (+%.4f share a token), prefills %.2fx slower beside decodes",
+                                k.decodes(),
+                                k.prefills(),
+                                k.prefillShareSlope(),
+                                k.prefillBesideDecodes())
+                        : "");
     }
 
     /** The same loops against a simulated host of {@code model} with {@code n} ports (a child JVM, as {@code serve --engine sim} runs). */
@@ -205,11 +290,28 @@ final class HostFit {
         try {
             dir = Files.createTempDirectory("rollout-lab-calibrate");
             Path profile = dir.resolve("profile.json");
-            new Profile("calibrating", model, Double.NaN, Double.NaN, "sim calibrate, fitting contention", "", "").write(profile);
+            new Profile("calibrating", model, Double.NaN, Double.NaN, "sim calibrate, fitting contention", "", "")
+                    .write(profile);
             var http = OpenAiClient.http(64, Duration.ofSeconds(120));
-            try (ServeProcess host = ServeProcess.start(List.of("--engine", "sim", "--sim-profile", profile.toString(), "--shape", "tiny",
-                    "--num-servers", String.valueOf(n), "--base-port", "0", "--served-model-name", "sim"), dir.resolve("serve.log"), Duration.ofSeconds(120))) {
-                List<OpenAiClient> ports = host.urls().stream().map(u -> new OpenAiClient(http, u, null, true)).toList();
+            try (ServeProcess host = ServeProcess.start(
+                    List.of(
+                            "--engine",
+                            "sim",
+                            "--sim-profile",
+                            profile.toString(),
+                            "--shape",
+                            "tiny",
+                            "--num-servers",
+                            String.valueOf(n),
+                            "--base-port",
+                            "0",
+                            "--served-model-name",
+                            "sim"),
+                    dir.resolve("serve.log"),
+                    Duration.ofSeconds(120))) {
+                List<OpenAiClient> ports = host.urls().stream()
+                        .map(u -> new OpenAiClient(http, u, null, true))
+                        .toList();
                 // simulated servers are steady after about 800 requests: short windows keep the rounds short
                 warm(ports, "sim", 1, 20);
                 loops(ports, "sim", len, STREAM_TOKENS, WARMUP / 20);
@@ -224,7 +326,8 @@ final class HostFit {
 
     private static void deleteQuietly(Path dir) {
         try (var files = Files.walk(dir)) {
-            files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+            files.sorted(java.util.Comparator.reverseOrder())
+                    .forEach(f -> f.toFile().delete());
         } catch (IOException ignored) {
             // a temporary folder left behind is harmless
         }
@@ -251,34 +354,59 @@ final class HostFit {
         double ttftAlone = Calibrator.median(Calibrator.ttft(loops(first, model, len, 1, 4 * count)));
         List<OpenAiClient.Result> alone = loops(first, model, STREAM_TOKENS);
         double tpotAlone = Calibrator.median(tpot(alone)), cvAlone = Calibrator.median(itlCv(alone));
-        if (clients.size() == 1) return new Measured(ttftAlone, tpotAlone, cvAlone, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN);
+        if (clients.size() == 1)
+            return new Measured(
+                    ttftAlone,
+                    tpotAlone,
+                    cvAlone,
+                    Double.NaN,
+                    Double.NaN,
+                    Double.NaN,
+                    Double.NaN,
+                    Double.NaN,
+                    Double.NaN);
         List<OpenAiClient.Result> streams = loops(clients, model, STREAM_TOKENS);
-        double singles = Calibrator.median(Calibrator.ttft(loops(clients, model, len, 1, 4 * count))), longSingles = Calibrator.median(Calibrator.ttft(loops(clients, model, longLen, 1, count)));
-        // streams after the long prompt: the context term under load (fitted alone, e varied 15-fold between calibrations
+        double singles = Calibrator.median(Calibrator.ttft(loops(clients, model, len, 1, 4 * count))),
+                longSingles = Calibrator.median(Calibrator.ttft(loops(clients, model, longLen, 1, count)));
+        // streams after the long prompt: the context term under load (fitted alone, e varied 15-fold between
+        // calibrations
         // and the long-prompt streams' prediction with it from 15 % fast to 23 % slow); half the count, they are long
-        double tpotLong = Calibrator.median(tpot(loops(clients, model, longLen, STREAM_TOKENS, Math.max(4, count / 2))));
-        return new Measured(ttftAlone, tpotAlone, cvAlone, Calibrator.median(tpot(streams)), tpotLong, Calibrator.median(Calibrator.ttft(streams)), singles, longSingles,
+        double tpotLong =
+                Calibrator.median(tpot(loops(clients, model, longLen, STREAM_TOKENS, Math.max(4, count / 2))));
+        return new Measured(
+                ttftAlone,
+                tpotAlone,
+                cvAlone,
+                Calibrator.median(tpot(streams)),
+                tpotLong,
+                Calibrator.median(Calibrator.ttft(streams)),
+                singles,
+                longSingles,
                 Calibrator.median(itlCv(streams)));
     }
 
     /** Each stream's coefficient of variation of the time between its tokens. */
     private static double[] itlCv(List<OpenAiClient.Result> streams) {
-        return streams.stream().mapToDouble(r -> {
-            long[] t = r.chunkNs();
-            double sum = 0, sq = 0;
-            int k = t.length - 1;
-            for (int i = 1; i < t.length; i++) {
-                double g = t[i] - t[i - 1];
-                sum += g;
-                sq += g * g;
-            }
-            double mean = sum / k;
-            return k < 2 || mean <= 0 ? 0 : Math.sqrt(Math.max(0, sq / k - mean * mean)) / mean;
-        }).toArray();
+        return streams.stream()
+                .mapToDouble(r -> {
+                    long[] t = r.chunkNs();
+                    double sum = 0, sq = 0;
+                    int k = t.length - 1;
+                    for (int i = 1; i < t.length; i++) {
+                        double g = t[i] - t[i - 1];
+                        sum += g;
+                        sq += g * g;
+                    }
+                    double mean = sum / k;
+                    return k < 2 || mean <= 0 ? 0 : Math.sqrt(Math.max(0, sq / k - mean * mean)) / mean;
+                })
+                .toArray();
     }
 
     private static double[] tpot(List<OpenAiClient.Result> streams) {
-        return streams.stream().mapToDouble(r -> Calibrator.ms(r.endNs() - r.firstTokenNs()) / (r.completionTokens() - 1)).toArray();
+        return streams.stream()
+                .mapToDouble(r -> Calibrator.ms(r.endNs() - r.firstTokenNs()) / (r.completionTokens() - 1))
+                .toArray();
     }
 
     private List<OpenAiClient.Result> loops(List<OpenAiClient> on, String model, int maxTokens) {
@@ -286,14 +414,19 @@ final class HostFit {
     }
 
     /** Each of {@code on} sends {@code count} streamed requests one after another, all of them at once; the middle halves. */
-    private List<OpenAiClient.Result> loops(List<OpenAiClient> on, String model, int promptTokens, int maxTokens, int count) {
+    private List<OpenAiClient.Result> loops(
+            List<OpenAiClient> on, String model, int promptTokens, int maxTokens, int count) {
         List<CompletableFuture<List<OpenAiClient.Result>>> fs = new ArrayList<>();
         for (OpenAiClient c : on) {
-            fs.add(CompletableFuture.supplyAsync(() -> {
-                List<OpenAiClient.Result> rs = new ArrayList<>();
-                for (int i = 0; i < count; i++) rs.add(Calibrator.checked(c.complete(Calibrator.request(model, promptTokens, maxTokens, i))));
-                return rs;
-            }, pool));
+            fs.add(CompletableFuture.supplyAsync(
+                    () -> {
+                        List<OpenAiClient.Result> rs = new ArrayList<>();
+                        for (int i = 0; i < count; i++)
+                            rs.add(Calibrator.checked(
+                                    c.complete(Calibrator.request(model, promptTokens, maxTokens, i))));
+                        return rs;
+                    },
+                    pool));
         }
         List<OpenAiClient.Result> out = new ArrayList<>();
         for (var f : fs) {

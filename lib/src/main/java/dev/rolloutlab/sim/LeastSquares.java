@@ -8,18 +8,17 @@ package dev.rolloutlab.sim;
  */
 final class LeastSquares {
     /** The fitted coefficients and the share of the variance of y they explain. */
-    record Fit(double[] beta, double r2) {
-    }
+    record Fit(double[] beta, double r2) {}
 
-    private LeastSquares() {
-    }
+    private LeastSquares() {}
 
     /** Least squares of the relative error (weights 1/y²); {@code x[i]} is row i of the design matrix; R² on y itself. */
     static Fit fitRelative(double[][] x, double[] y) {
         double[][] xs = new double[x.length][];
         double[] ones = new double[y.length];
         for (int i = 0; i < x.length; i++) {
-            if (!(y[i] > 0)) throw new IllegalArgumentException("a relative fit needs positive measurements, got " + y[i]);
+            if (!(y[i] > 0))
+                throw new IllegalArgumentException("a relative fit needs positive measurements, got " + y[i]);
             xs[i] = new double[x[i].length];
             for (int c = 0; c < x[i].length; c++) xs[i][c] = x[i][c] / y[i];
             ones[i] = 1;
@@ -44,7 +43,9 @@ final class LeastSquares {
             double[] t = a[p];
             a[p] = a[best];
             a[best] = t;
-            if (Math.abs(a[p][p]) < 1e-12) throw new IllegalArgumentException("the measurements do not determine the model (vary the inputs more)");
+            if (Math.abs(a[p][p]) < 1e-12)
+                throw new IllegalArgumentException(
+                        "the measurements do not determine the model (vary the inputs more)");
             for (int r = 0; r < k; r++) {
                 if (r == p) continue;
                 double f = a[r][p] / a[p][p];

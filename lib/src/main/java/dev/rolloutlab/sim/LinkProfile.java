@@ -19,9 +19,12 @@ public record LinkProfile(String name, double rttMs, double jitterMs, double rat
             "slow-link", new LinkProfile("slow-link", 20, 2, 100));
 
     public LinkProfile {
-        if (!(rttMs >= 0 && rttMs <= 10_000)) throw new IllegalArgumentException("rtt must be in [0, 10000] ms, got " + rttMs);
-        if (!(jitterMs >= 0 && jitterMs <= rttMs)) throw new IllegalArgumentException("jitter must be in [0, rtt], got " + jitterMs);
-        if (!(rateMbit >= 0 && rateMbit <= 400_000)) throw new IllegalArgumentException("rate must be in [0, 400000] Mbit/s (0: unshaped), got " + rateMbit);
+        if (!(rttMs >= 0 && rttMs <= 10_000))
+            throw new IllegalArgumentException("rtt must be in [0, 10000] ms, got " + rttMs);
+        if (!(jitterMs >= 0 && jitterMs <= rttMs))
+            throw new IllegalArgumentException("jitter must be in [0, rtt], got " + jitterMs);
+        if (!(rateMbit >= 0 && rateMbit <= 400_000))
+            throw new IllegalArgumentException("rate must be in [0, 400000] Mbit/s (0: unshaped), got " + rateMbit);
     }
 
     /** A named profile, or {@code rtt=MS[,jitter=MS][,rate=MBIT]}. */
@@ -31,7 +34,9 @@ public record LinkProfile(String name, double rttMs, double jitterMs, double rat
         double rtt = 0, jitter = 0, rate = 0;
         for (String kv : s.split(",")) {
             String[] p = kv.split("=", 2);
-            if (p.length != 2) throw new IllegalArgumentException("--link " + s + ": expected one of " + NAMED.keySet() + " or rtt=MS,rate=MBIT[,jitter=MS]");
+            if (p.length != 2)
+                throw new IllegalArgumentException(
+                        "--link " + s + ": expected one of " + NAMED.keySet() + " or rtt=MS,rate=MBIT[,jitter=MS]");
             double v;
             try {
                 v = Double.parseDouble(p[1]);
@@ -42,9 +47,13 @@ public record LinkProfile(String name, double rttMs, double jitterMs, double rat
                 case "rtt" -> rtt = v;
                 case "jitter" -> jitter = v;
                 case "rate" -> rate = v;
-                case "loss" -> throw new IllegalArgumentException("--link " + s + ": loss cannot be simulated here (no sch_netem in this kernel; "
-                        + "the delay is a TCP relay, which cannot drop packets)");
-                default -> throw new IllegalArgumentException("--link " + s + ": unknown key " + p[0] + " (rtt, jitter, rate)");
+                case "loss" ->
+                    throw new IllegalArgumentException(
+                            "--link " + s + ": loss cannot be simulated here (no sch_netem in this kernel; "
+                                    + "the delay is a TCP relay, which cannot drop packets)");
+                default ->
+                    throw new IllegalArgumentException(
+                            "--link " + s + ": unknown key " + p[0] + " (rtt, jitter, rate)");
             }
         }
         return new LinkProfile("custom", rtt, jitter, rate);
@@ -52,7 +61,12 @@ public record LinkProfile(String name, double rttMs, double jitterMs, double rat
 
     /** In words, for reports. */
     public String describe() {
-        return String.format(java.util.Locale.ROOT, "%s: round trip %s ms (jitter %s ms), %s", name, num(rttMs), num(jitterMs),
+        return String.format(
+                java.util.Locale.ROOT,
+                "%s: round trip %s ms (jitter %s ms), %s",
+                name,
+                num(rttMs),
+                num(jitterMs),
                 rateMbit > 0 ? num(rateMbit) + " Mbit/s per host and direction" : "unshaped rate");
     }
 

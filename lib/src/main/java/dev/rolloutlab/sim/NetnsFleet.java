@@ -36,7 +36,8 @@ public final class NetnsFleet implements AutoCloseable {
 
     /** Whether this process may create namespaces (root, with ip and tc); why not otherwise. */
     public static String unsupportedReason() {
-        if (!"root".equals(System.getProperty("user.name"))) return "simulated hosts need root (network namespaces and tc); run as root, as CI does";
+        if (!"root".equals(System.getProperty("user.name")))
+            return "simulated hosts need root (network namespaces and tc); run as root, as CI does";
         for (String tool : List.of("/usr/sbin/ip", "/usr/sbin/tc", "/sbin/ip", "/sbin/tc")) {
             if (new java.io.File(tool).canExecute()) return null;
         }
@@ -45,8 +46,10 @@ public final class NetnsFleet implements AutoCloseable {
 
     /** Creates {@code hosts} namespaces with shaped links. */
     public static NetnsFleet up(int hosts, LinkProfile link, double bytesScale) {
-        if (hosts < 1 || hosts > MAX_HOSTS) throw new IllegalArgumentException("hosts must be in [1, " + MAX_HOSTS + "], got " + hosts);
-        if (!(bytesScale >= 1 && bytesScale <= 1e6)) throw new IllegalArgumentException("--bytes-scale must be in [1, 1e6], got " + bytesScale);
+        if (hosts < 1 || hosts > MAX_HOSTS)
+            throw new IllegalArgumentException("hosts must be in [1, " + MAX_HOSTS + "], got " + hosts);
+        if (!(bytesScale >= 1 && bytesScale <= 1e6))
+            throw new IllegalArgumentException("--bytes-scale must be in [1, 1e6], got " + bytesScale);
         String why = unsupportedReason();
         if (why != null) throw new IllegalStateException(why);
         removeLeftovers();
@@ -84,15 +87,45 @@ public final class NetnsFleet implements AutoCloseable {
      * two share the link as they would on a real NIC.
      */
     private static void shape(List<String> in, String dev, LinkProfile link, double bytesScale) {
-        String real = kbit(link.rateMbit()), scaled = kbit(link.rateMbit() / bytesScale), burst = String.valueOf(link.burstBytes(bytesScale));
+        String real = kbit(link.rateMbit()),
+                scaled = kbit(link.rateMbit() / bytesScale),
+                burst = String.valueOf(link.burstBytes(bytesScale));
         run(concat(in, List.of("tc", "qdisc", "add", "dev", dev, "root", "handle", "1:", "htb", "default", "10")));
-        run(concat(in, List.of("tc", "class", "add", "dev", dev, "parent", "1:", "classid", "1:1", "htb", "rate", real)));
-        run(concat(in, List.of("tc", "class", "add", "dev", dev, "parent", "1:1", "classid", "1:10", "htb", "rate", real, "quantum", "60000")));
-        run(concat(in, List.of("tc", "class", "add", "dev", dev, "parent", "1:1", "classid", "1:20", "htb", "rate", scaled, "ceil", scaled,
-                "burst", burst, "cburst", burst, "quantum", "60000")));
+        run(concat(
+                in, List.of("tc", "class", "add", "dev", dev, "parent", "1:", "classid", "1:1", "htb", "rate", real)));
+        run(concat(
+                in,
+                List.of(
+                        "tc", "class", "add", "dev", dev, "parent", "1:1", "classid", "1:10", "htb", "rate", real,
+                        "quantum", "60000")));
+        run(concat(
+                in,
+                List.of(
+                        "tc", "class", "add", "dev", dev, "parent", "1:1", "classid", "1:20", "htb", "rate", scaled,
+                        "ceil", scaled, "burst", burst, "cburst", burst, "quantum", "60000")));
         for (String side : List.of("sport", "dport")) {
-            run(concat(in, List.of("tc", "filter", "add", "dev", dev, "parent", "1:", "protocol", "ip", "prio", "1", "u32", "match", "ip", side,
-                    String.valueOf(WEIGHTS_PORT), "0xffff", "flowid", "1:20")));
+            run(concat(
+                    in,
+                    List.of(
+                            "tc",
+                            "filter",
+                            "add",
+                            "dev",
+                            dev,
+                            "parent",
+                            "1:",
+                            "protocol",
+                            "ip",
+                            "prio",
+                            "1",
+                            "u32",
+                            "match",
+                            "ip",
+                            side,
+                            String.valueOf(WEIGHTS_PORT),
+                            "0xffff",
+                            "flowid",
+                            "1:20")));
         }
     }
 
@@ -129,7 +162,8 @@ public final class NetnsFleet implements AutoCloseable {
     /** Namespaces, links or qdiscs of ours still present: empty after {@link #close}. */
     public static List<String> leftovers() {
         List<String> out = new ArrayList<>();
-        for (String l : output("ip", "netns", "list").split("\n")) if (l.startsWith(PREFIX + "-")) out.add("netns " + l.split(" ")[0]);
+        for (String l : output("ip", "netns", "list").split("\n"))
+            if (l.startsWith(PREFIX + "-")) out.add("netns " + l.split(" ")[0]);
         for (String l : output("ip", "-o", "link", "show").split("\n")) {
             String[] p = l.split(":\\s+");
             if (p.length > 1 && p[1].startsWith(PREFIX)) out.add("link " + p[1].split("@")[0]);
@@ -177,7 +211,8 @@ public final class NetnsFleet implements AutoCloseable {
 
     private static void run(List<String> cmd) {
         Result r = exec(cmd);
-        if (r.exit != 0) throw new IllegalStateException(String.join(" ", cmd) + " failed (" + r.exit + "): " + r.out.trim());
+        if (r.exit != 0)
+            throw new IllegalStateException(String.join(" ", cmd) + " failed (" + r.exit + "): " + r.out.trim());
     }
 
     private static void quietly(String... cmd) {
@@ -188,8 +223,7 @@ public final class NetnsFleet implements AutoCloseable {
         return exec(List.of(cmd)).out;
     }
 
-    private record Result(int exit, String out) {
-    }
+    private record Result(int exit, String out) {}
 
     private static Result exec(List<String> cmd) {
         try {

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.rolloutlab.engine.Contention;
 import dev.rolloutlab.engine.TimingModel;
 import dev.rolloutlab.util.Json;
-
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -21,7 +20,14 @@ import java.util.Map;
  * @param r2Prefill R² of the prefill fit ({@code a + b·prompt_tokens} against time to first token)
  * @param r2Decode  R² of the decode fit ({@code c + d·batch + e·context} against the step time)
  */
-public record Profile(String name, TimingModel model, double r2Prefill, double r2Decode, String source, String target, String fittedAt) {
+public record Profile(
+        String name,
+        TimingModel model,
+        double r2Prefill,
+        double r2Decode,
+        String source,
+        String target,
+        String fittedAt) {
     /** Profiles shipped with Rollout Lab, fitted from our engine on the machine named in each. */
     public static final List<String> SHIPPED = List.of("rollout-lab-small-2core");
 
@@ -30,12 +36,15 @@ public record Profile(String name, TimingModel model, double r2Prefill, double r
         try {
             if (SHIPPED.contains(nameOrPath)) {
                 try (InputStream in = Profile.class.getResourceAsStream(nameOrPath + ".json")) {
-                    return parse(Json.parse(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8)), nameOrPath);
+                    return parse(
+                            Json.parse(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8)),
+                            nameOrPath);
                 }
             }
             Path p = Path.of(nameOrPath);
             if (!Files.isRegularFile(p)) {
-                throw new IllegalArgumentException("--sim-profile " + nameOrPath + ": no such file and not a shipped profile (" + String.join(", ", SHIPPED)
+                throw new IllegalArgumentException("--sim-profile " + nameOrPath
+                        + ": no such file and not a shipped profile (" + String.join(", ", SHIPPED)
                         + "); make one with sim calibrate --target URL --out FILE");
             }
             return parse(Json.parse(Files.readString(p)), p.toString());
@@ -46,15 +55,32 @@ public record Profile(String name, TimingModel model, double r2Prefill, double r
 
     private static Profile parse(JsonNode n, String where) {
         JsonNode m = n.path("model");
-        for (String k : List.of("a_ms", "b_ms_per_prompt_token", "c_ms", "d_ms_per_sequence", "e_ms_per_context_token", "max_batch")) {
-            if (!m.path(k).isNumber()) throw new IllegalArgumentException(where + ": model." + k + " is missing or not a number");
+        for (String k : List.of(
+                "a_ms", "b_ms_per_prompt_token", "c_ms", "d_ms_per_sequence", "e_ms_per_context_token", "max_batch")) {
+            if (!m.path(k).isNumber())
+                throw new IllegalArgumentException(where + ": model." + k + " is missing or not a number");
         }
-        TimingModel t = new TimingModel(m.path("a_ms").asDouble(), m.path("b_ms_per_prompt_token").asDouble(), m.path("c_ms").asDouble(),
-                m.path("d_ms_per_sequence").asDouble(), m.path("e_ms_per_context_token").asDouble(), m.path("max_batch").asInt(),
-                new Contention(m.path("full_speed_decodes").asDouble(0), m.path("full_speed_prefills").asDouble(0), m.path("prefill_share_per_token").asDouble(0),
-                        m.path("prefill_slowdown_beside_decodes").asDouble(1)), m.path("step_cv").asDouble(0)); // absent before the terms existed: none
-        return new Profile(n.path("name").asText(where), t, n.path("r2_prefill").asDouble(Double.NaN), n.path("r2_decode").asDouble(Double.NaN),
-                n.path("source").asText(""), n.path("target").asText(""), n.path("fitted_at").asText(""));
+        TimingModel t = new TimingModel(
+                m.path("a_ms").asDouble(),
+                m.path("b_ms_per_prompt_token").asDouble(),
+                m.path("c_ms").asDouble(),
+                m.path("d_ms_per_sequence").asDouble(),
+                m.path("e_ms_per_context_token").asDouble(),
+                m.path("max_batch").asInt(),
+                new Contention(
+                        m.path("full_speed_decodes").asDouble(0),
+                        m.path("full_speed_prefills").asDouble(0),
+                        m.path("prefill_share_per_token").asDouble(0),
+                        m.path("prefill_slowdown_beside_decodes").asDouble(1)),
+                m.path("step_cv").asDouble(0)); // absent before the terms existed: none
+        return new Profile(
+                n.path("name").asText(where),
+                t,
+                n.path("r2_prefill").asDouble(Double.NaN),
+                n.path("r2_decode").asDouble(Double.NaN),
+                n.path("source").asText(""),
+                n.path("target").asText(""),
+                n.path("fitted_at").asText(""));
     }
 
     /** The profile as JSON, written atomically. */
@@ -79,10 +105,12 @@ public record Profile(String name, TimingModel model, double r2Prefill, double r
         out.put("source", source);
         out.put("target", target);
         out.put("fitted_at", fittedAt);
-        out.put("meaning", "prefill step = a + b*prompt_tokens; decode step = c + d*batch + e*mean_context_tokens; ms, for an engine alone on its host; "
-                + "full_speed_decodes/prefills: steps of one process's engines that run at full speed at once, more share the cores "
-                + "(0: no contention; prefills: of an empty prompt, each prompt token adds prefill_share_per_token to a prefill's share); prefill_slowdown_beside_decodes: how many times slower than its share a prefill runs while decodes run; "
-                + "step_cv: how much a step's time varies (coefficient of variation, log-normal)");
+        out.put(
+                "meaning",
+                "prefill step = a + b*prompt_tokens; decode step = c + d*batch + e*mean_context_tokens; ms, for an engine alone on its host; "
+                        + "full_speed_decodes/prefills: steps of one process's engines that run at full speed at once, more share the cores "
+                        + "(0: no contention; prefills: of an empty prompt, each prompt token adds prefill_share_per_token to a prefill's share); prefill_slowdown_beside_decodes: how many times slower than its share a prefill runs while decodes run; "
+                        + "step_cv: how much a step's time varies (coefficient of variation, log-normal)");
         Json.writeFile(file, out);
     }
 }

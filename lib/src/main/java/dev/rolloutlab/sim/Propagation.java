@@ -1,8 +1,7 @@
 package dev.rolloutlab.sim;
 
-import dev.rolloutlab.results.Strategy;
 import dev.rolloutlab.openai.OpenAiClient;
-
+import dev.rolloutlab.results.Strategy;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -21,6 +20,7 @@ public final class Propagation {
     /** The ways weights reach simulated hosts over HTTP. */
     public static final List<Strategy> STRATEGIES =
             Strategy.fleet().stream().filter(s -> !s.inProcess()).toList();
+
     static final int TREE_FANOUT = 2;
 
     private final SimHosts sim;
@@ -31,7 +31,13 @@ public final class Propagation {
     private final double bytesScale;
 
     /** {@code storageHost}: the 1-based host that serves blobs for {@code storage}; it takes no requests. */
-    public Propagation(SimHosts sim, okhttp3.OkHttpClient http, String adminToken, int storageHost, LinkProfile link, double bytesScale) {
+    public Propagation(
+            SimHosts sim,
+            okhttp3.OkHttpClient http,
+            String adminToken,
+            int storageHost,
+            LinkProfile link,
+            double bytesScale) {
         this.sim = sim;
         this.http = http;
         this.admin = Map.of("X-Admin-Token", adminToken);
@@ -60,9 +66,16 @@ public final class Propagation {
             }
             case STORAGE_PULL -> {
                 String blob = sim.directUrl(storageHost) + "/admin/sim_blob?bytes=" + bytes;
-                each(urls, u -> check(new OpenAiClient(http, u, null, false).post("/admin/sim_weights_pull", Map.of("from", blob), admin), u));
+                each(
+                        urls,
+                        u -> check(
+                                new OpenAiClient(http, u, null, false)
+                                        .post("/admin/sim_weights_pull", Map.of("from", blob), admin),
+                                u));
             }
-            default -> throw new IllegalArgumentException(strategy + " does not run on a simulated fleet (expected one of " + STRATEGIES + ")");
+            default ->
+                throw new IllegalArgumentException(
+                        strategy + " does not run on a simulated fleet (expected one of " + STRATEGIES + ")");
         }
         return (System.nanoTime() - t0) / 1e6;
     }
@@ -96,11 +109,16 @@ public final class Propagation {
      * the last transfer (a push to 64 hosts at once leaves them inflated), and rolling pushes then ran 2.4x bytes/rate.
      */
     private void send(String url, byte[] payload, Map<String, String> headers) {
-        check(new OpenAiClient(http, url, null, false).postBytes("/admin/sim_weights", payload, "application/octet-stream", headers), url);
+        check(
+                new OpenAiClient(http, url, null, false)
+                        .postBytes("/admin/sim_weights", payload, "application/octet-stream", headers),
+                url);
     }
 
     private static void check(OpenAiClient.Exchange x, String u) {
-        if (!x.ok()) throw new IllegalStateException("weight transfer to " + u + " failed: " + x.status() + " " + (x.error() != null ? x.error() : x.body()));
+        if (!x.ok())
+            throw new IllegalStateException("weight transfer to " + u + " failed: " + x.status() + " "
+                    + (x.error() != null ? x.error() : x.body()));
     }
 
     /** One virtual thread per host: a pool the size of the cores would push in waves. */
@@ -112,7 +130,8 @@ public final class Propagation {
                 try {
                     f.get();
                 } catch (Exception e) {
-                    throw new IllegalStateException(e.getCause() != null ? e.getCause().getMessage() : e.toString(), e);
+                    throw new IllegalStateException(
+                            e.getCause() != null ? e.getCause().getMessage() : e.toString(), e);
                 }
             }
         }

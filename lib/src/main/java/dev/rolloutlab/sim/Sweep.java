@@ -1,12 +1,7 @@
 package dev.rolloutlab.sim;
 
-import dev.rolloutlab.results.Topology;
-import dev.rolloutlab.results.Strategy;
-import dev.rolloutlab.results.Connection;
 import dev.rolloutlab.bench.LengthDist;
 import dev.rolloutlab.bench.LoadGenerator;
-import dev.rolloutlab.results.RunFolder;
-import dev.rolloutlab.results.Summary;
 import dev.rolloutlab.bench.Target;
 import dev.rolloutlab.bench.Workload;
 import dev.rolloutlab.lb.LbOptions;
@@ -14,6 +9,11 @@ import dev.rolloutlab.lb.LoadBalancer;
 import dev.rolloutlab.lb.Policy;
 import dev.rolloutlab.openai.CompletionRequest;
 import dev.rolloutlab.openai.OpenAiClient;
+import dev.rolloutlab.results.Connection;
+import dev.rolloutlab.results.RunFolder;
+import dev.rolloutlab.results.Strategy;
+import dev.rolloutlab.results.Summary;
+import dev.rolloutlab.results.Topology;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -82,7 +82,12 @@ public final class Sweep {
 
     /** One row of sim_weights.csv: a weight update to every host, measured and as bytes over the link rate predicts it. */
     public record Push(
-            int hosts, Strategy strategy, long bytesPerHost, long realBytesPerHost, double wallMs, double predictedMs) {}
+            int hosts,
+            Strategy strategy,
+            long bytesPerHost,
+            long realBytesPerHost,
+            double wallMs,
+            double predictedMs) {}
 
     private final Config c;
     private final PrintStream log;
@@ -129,7 +134,8 @@ public final class Sweep {
                 if (!check.ok()) throw new IllegalStateException("link check failed: " + check.failure());
                 Propagation propagation = new Propagation(sim, http, token, max + 1, c.link(), c.bytesScale());
                 for (int h : c.hosts()) {
-                    for (Topology topology : List.of(Topology.HTTP_N, Topology.LB)) points.add(load(http, sim, h, topology));
+                    for (Topology topology : List.of(Topology.HTTP_N, Topology.LB))
+                        points.add(load(http, sim, h, topology));
                     for (Strategy strategy : Propagation.STRATEGIES) pushes.add(push(propagation, h, strategy));
                     folder.writeTable("sim_sweep.csv", Point.class, points);
                     folder.writeTable("sim_weights.csv", Push.class, pushes);

@@ -5,8 +5,7 @@ import java.util.function.BooleanSupplier;
 
 /** The one way to wait for a condition another thread or process makes true: poll it, backing off from 1 ms to 50 ms. */
 public final class Await {
-    private Await() {
-    }
+    private Await() {}
 
     /** Returns true as soon as {@code condition} holds, false if it still does not after {@code timeout}. */
     public static boolean until(BooleanSupplier condition, Duration timeout) {

@@ -4,27 +4,34 @@ import java.util.regex.Pattern;
 
 /** The one check of a backend address as registries and balancers accept it: {@code host:port} or {@code http(s)://host:port}. */
 public final class HostPort {
-    private static final Pattern HOST = Pattern.compile("[A-Za-z0-9]([A-Za-z0-9.-]{0,252}[A-Za-z0-9])?|\\[[0-9A-Fa-f:.]{2,45}]");
+    private static final Pattern HOST =
+            Pattern.compile("[A-Za-z0-9]([A-Za-z0-9.-]{0,252}[A-Za-z0-9])?|\\[[0-9A-Fa-f:.]{2,45}]");
 
-    private HostPort() {
-    }
+    private HostPort() {}
 
     /** Returns {@code spec} when it is a valid backend address; otherwise throws with what is wrong and the expected form. */
     public static String check(String spec) {
-        if (spec == null || spec.isEmpty()) throw new IllegalArgumentException("empty backend address; expected host:port");
-        String s = spec.startsWith("http://") ? spec.substring(7) : spec.startsWith("https://") ? spec.substring(8) : spec;
+        if (spec == null || spec.isEmpty())
+            throw new IllegalArgumentException("empty backend address; expected host:port");
+        String s =
+                spec.startsWith("http://") ? spec.substring(7) : spec.startsWith("https://") ? spec.substring(8) : spec;
         if (s.endsWith("/")) s = s.substring(0, s.length() - 1);
         int colon = s.lastIndexOf(':');
-        if (colon <= 0 || s.length() > 300) throw new IllegalArgumentException("'" + abbreviate(spec) + "' is not host:port");
+        if (colon <= 0 || s.length() > 300)
+            throw new IllegalArgumentException("'" + abbreviate(spec) + "' is not host:port");
         String host = s.substring(0, colon), port = s.substring(colon + 1);
-        if (!HOST.matcher(host).matches()) throw new IllegalArgumentException("'" + abbreviate(spec) + "': '" + abbreviate(host) + "' is not a host name or address");
+        if (!HOST.matcher(host).matches())
+            throw new IllegalArgumentException(
+                    "'" + abbreviate(spec) + "': '" + abbreviate(host) + "' is not a host name or address");
         int p;
         try {
             p = Integer.parseInt(port);
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("'" + abbreviate(spec) + "': port '" + abbreviate(port) + "' is not a number");
+            throw new IllegalArgumentException(
+                    "'" + abbreviate(spec) + "': port '" + abbreviate(port) + "' is not a number");
         }
-        if (p < 1 || p > 65535) throw new IllegalArgumentException("'" + abbreviate(spec) + "': port " + p + " is outside 1-65535");
+        if (p < 1 || p > 65535)
+            throw new IllegalArgumentException("'" + abbreviate(spec) + "': port " + p + " is outside 1-65535");
         return spec;
     }
 

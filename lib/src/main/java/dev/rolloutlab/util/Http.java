@@ -3,6 +3,11 @@ package dev.rolloutlab.util;
 import io.javalin.Javalin;
 import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.util.function.BiFunction;
+import java.util.function.Consumer;
 import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.server.Request;
@@ -10,19 +15,12 @@ import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.server.handler.ErrorHandler;
 import org.eclipse.jetty.util.Callback;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.nio.ByteBuffer;
-import java.util.function.BiFunction;
-import java.util.function.Consumer;
-
 /**
  * The one set-up of our Javalin servers and the one way they answer with JSON: every error, down to Jetty's own
  * answer to a malformed request line, is a JSON body in the server's error shape, and bodies are read with a cap.
  */
 public final class Http {
-    private Http() {
-    }
+    private Http() {}
 
     /** An error to answer with {@code status}; each server renders it in its own error shape. */
     public static final class Error extends RuntimeException {
@@ -49,11 +47,18 @@ public final class Http {
             cfg.http.prefer405over404 = true;
             cfg.jetty.modifyServer(s -> s.setErrorHandler(new JsonErrorHandler(errorBody)));
             routes.accept(cfg);
-            cfg.routes.exception(Error.class, (e, ctx) -> json(ctx, e.status, errorBody.apply(e.status, e.getMessage())));
+            cfg.routes.exception(
+                    Error.class, (e, ctx) -> json(ctx, e.status, errorBody.apply(e.status, e.getMessage())));
             cfg.routes.error(404, ctx -> {
-                if (!isJson(ctx)) json(ctx, 404, errorBody.apply(404, "unknown path: " + ctx.path())); // a handler's own 404 stays
+                if (!isJson(ctx))
+                    json(ctx, 404, errorBody.apply(404, "unknown path: " + ctx.path())); // a handler's own 404 stays
             });
-            cfg.routes.error(405, ctx -> json(ctx, 405, errorBody.apply(405, "method " + ctx.method() + " is not allowed on " + ctx.path())));
+            cfg.routes.error(
+                    405,
+                    ctx -> json(
+                            ctx,
+                            405,
+                            errorBody.apply(405, "method " + ctx.method() + " is not allowed on " + ctx.path())));
         });
     }
 
@@ -89,7 +94,10 @@ public final class Http {
     }
 
     private static Error tooLarge(long declared, long limit) {
-        return new Error(413, "request body " + (declared >= 0 ? "of " + declared + " bytes " : "") + "exceeds the limit of " + limit + " bytes");
+        return new Error(
+                413,
+                "request body " + (declared >= 0 ? "of " + declared + " bytes " : "") + "exceeds the limit of " + limit
+                        + " bytes");
     }
 
     /** Jetty's errors (bad request line, header too large, …) in the server's JSON shape instead of an HTML page. */
@@ -101,9 +109,13 @@ public final class Http {
         }
 
         @Override
-        protected void generateResponse(Request request, Response response, int code, String message, Throwable cause, Callback callback) {
+        protected void generateResponse(
+                Request request, Response response, int code, String message, Throwable cause, Callback callback) {
             response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json; charset=utf-8");
-            response.write(true, ByteBuffer.wrap(Json.bytes(body.apply(code, message == null ? "HTTP " + code : message))), callback);
+            response.write(
+                    true,
+                    ByteBuffer.wrap(Json.bytes(body.apply(code, message == null ? "HTTP " + code : message))),
+                    callback);
         }
 
         @Override

@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.SerializationFeature;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -32,19 +31,25 @@ public final class Json {
 
     private static com.fasterxml.jackson.dataformat.csv.CsvMapper csvMapper() {
         var m = new com.fasterxml.jackson.dataformat.csv.CsvMapper();
-        m.enable(com.fasterxml.jackson.dataformat.csv.CsvGenerator.Feature.STRICT_CHECK_FOR_QUOTING); // quote only what needs it
+        m.enable(
+                com.fasterxml.jackson.dataformat.csv.CsvGenerator.Feature
+                        .STRICT_CHECK_FOR_QUOTING); // quote only what needs it
         m.setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE);
         // four decimals; figures below 0.01 (a KL per token, a logprob gap) keep four significant digits instead
         var fourDecimals = new com.fasterxml.jackson.databind.ser.std.StdSerializer<Double>(Double.class) {
             @Override
-            public void serialize(Double v, com.fasterxml.jackson.core.JsonGenerator gen, com.fasterxml.jackson.databind.SerializerProvider p)
+            public void serialize(
+                    Double v,
+                    com.fasterxml.jackson.core.JsonGenerator gen,
+                    com.fasterxml.jackson.databind.SerializerProvider p)
                     throws IOException {
                 if (v == null || v.isNaN() || v.isInfinite()) gen.writeNull();
                 else if (v != 0 && Math.abs(v) < 0.01) gen.writeNumber(String.format(java.util.Locale.ROOT, "%.4e", v));
                 else gen.writeNumber(String.format(java.util.Locale.ROOT, "%.4f", v));
             }
         };
-        m.registerModule(new com.fasterxml.jackson.databind.module.SimpleModule().addSerializer(Double.class, fourDecimals)
+        m.registerModule(new com.fasterxml.jackson.databind.module.SimpleModule()
+                .addSerializer(Double.class, fourDecimals)
                 .addSerializer(double.class, fourDecimals));
         return m;
     }
@@ -53,7 +58,9 @@ public final class Json {
     public static <T> String csv(Class<T> type, java.util.List<T> rows) {
         var schema = CSV.schemaFor(type).withHeader();
         var ordered = com.fasterxml.jackson.dataformat.csv.CsvSchema.builder().setUseHeader(true);
-        for (var c : type.getRecordComponents()) ordered.addColumn(schema.column(((PropertyNamingStrategies.NamingBase) PropertyNamingStrategies.SNAKE_CASE).translate(c.getName())));
+        for (var c : type.getRecordComponents())
+            ordered.addColumn(schema.column(((PropertyNamingStrategies.NamingBase) PropertyNamingStrategies.SNAKE_CASE)
+                    .translate(c.getName())));
         try {
             return CSV.writer(ordered.build()).writeValueAsString(rows);
         } catch (IOException e) {
@@ -61,8 +68,7 @@ public final class Json {
         }
     }
 
-    private Json() {
-    }
+    private Json() {}
 
     public static String write(Object value) {
         try {

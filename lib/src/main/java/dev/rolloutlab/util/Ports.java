@@ -9,8 +9,7 @@ import java.util.List;
 
 /** Free loopback ports for servers we are about to start (the usual small race: bind soon after asking). */
 public final class Ports {
-    private Ports() {
-    }
+    private Ports() {}
 
     public static List<Integer> free(int n) {
         List<ServerSocket> held = new ArrayList<>();
@@ -53,7 +52,8 @@ public final class Ports {
             }
             if (free) out.add(base);
         }
-        if (out.size() < n) throw new IllegalStateException("not enough free port blocks of " + size + " in 20000-32767");
+        if (out.size() < n)
+            throw new IllegalStateException("not enough free port blocks of " + size + " in 20000-32767");
         return out;
     }
 }

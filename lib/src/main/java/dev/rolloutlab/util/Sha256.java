@@ -6,8 +6,7 @@ import java.util.HexFormat;
 
 /** The SHA-256 of a payload as lowercase hex: what a fleet update sends in {@code X-Payload-Sha256} and serve checks. */
 public final class Sha256 {
-    private Sha256() {
-    }
+    private Sha256() {}
 
     public static String hex(byte[] bytes) {
         try {

@@ -1,13 +1,12 @@
 package dev.rolloutlab.bench;
 
-import org.junit.jupiter.api.Test;
-
-import java.util.ArrayList;
-import java.util.List;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
 
 class SteadyStateTest {
     /** The windows of our engine's server on its first 10 × 800 requests (4 ports, 2 cores), req/s. */
@@ -25,7 +24,7 @@ class SteadyStateTest {
     @Test
     void aServerWarmFromTheStartIsSteadyAfterSixWindows() {
         SteadyState s = new SteadyState();
-        for (double r : new double[]{100, 102, 99, 101, 104}) assertFalse(s.add(r));
+        for (double r : new double[] {100, 102, 99, 101, 104}) assertFalse(s.add(r));
         assertTrue(s.add(98));
     }
 

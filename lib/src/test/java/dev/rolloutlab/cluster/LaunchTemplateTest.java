@@ -1,15 +1,14 @@
 package dev.rolloutlab.cluster;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import static org.junit.jupiter.api.Assertions.*;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** Template expansion and SSH quoting: what a request or an operator can make a template run. */
 class LaunchTemplateTest {
@@ -17,7 +16,21 @@ class LaunchTemplateTest {
     static final LaunchTemplate MULTI = LaunchTemplate.builtIns().get("sglang-jax-multi-openai");
 
     @ParameterizedTest
-    @ValueSource(strings = {"m; touch /tmp/x", "$(id)", "`id`", "a b", "m'q", "m\"q", "m\nq", "--help", "${java}", "a|b", "a&b", "~root"})
+    @ValueSource(
+            strings = {
+                "m; touch /tmp/x",
+                "$(id)",
+                "`id`",
+                "a b",
+                "m'q",
+                "m\"q",
+                "m\nq",
+                "--help",
+                "${java}",
+                "a|b",
+                "a&b",
+                "~root"
+            })
     void unsafeModelValuesAreRefused(String value) {
         var e = assertThrows(IllegalArgumentException.class, () -> SERVE.expand(Map.of(), Map.of("model", value)));
         assertTrue(e.getMessage().startsWith("parameter model="), e.getMessage());
@@ -31,7 +44,9 @@ class LaunchTemplateTest {
         }
         var unknown = assertThrows(IllegalArgumentException.class, () -> SERVE.expand(Map.of(), Map.of("extra", "1")));
         assertTrue(unknown.getMessage().contains("no parameter 'extra'"), unknown.getMessage());
-        assertEquals(List.of("shape", "model", "num_servers", "base_port", "served_model_name", "backend_id_base"), SERVE.settable());
+        assertEquals(
+                List.of("shape", "model", "num_servers", "base_port", "served_model_name", "backend_id_base"),
+                SERVE.settable());
     }
 
     @Test
@@ -39,19 +54,27 @@ class LaunchTemplateTest {
         assertThrows(IllegalArgumentException.class, () -> SERVE.expand(Map.of(), Map.of("num_servers", "100000")));
         assertThrows(IllegalArgumentException.class, () -> SERVE.expand(Map.of(), Map.of("base_port", "80")));
         assertThrows(IllegalArgumentException.class, () -> SERVE.expand(Map.of(), Map.of("num_servers", "4x")));
-        assertThrows(IllegalArgumentException.class, () -> MULTI.expand(Map.of(), Map.of("model", "m", "enable_weight_reload", "--python=/bin/sh")));
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> MULTI.expand(Map.of(), Map.of("model", "m", "enable_weight_reload", "--python=/bin/sh")));
         var on = MULTI.expand(Map.of(), Map.of("model", "m", "enable_weight_reload", "true"));
         assertTrue(on.argv().contains("--enable-weight-reload"), on.argv().toString());
         var off = MULTI.expand(Map.of(), Map.of("model", "m"));
         assertFalse(off.argv().contains("--enable-weight-reload"));
-        assertFalse(off.argv().stream().anyMatch(a -> a.startsWith("--context-length")), "an empty optional flag is dropped: " + off.argv());
+        assertFalse(
+                off.argv().stream().anyMatch(a -> a.startsWith("--context-length")),
+                "an empty optional flag is dropped: " + off.argv());
         assertEquals(List.of(31000, 31001, 31002, 31003), off.ports());
     }
 
     @Test
     void operatorValuesComeFirstAndDefaultsBindLoopback() {
-        var ex = SERVE.expand(Map.of("host", "0.0.0.0", "api_key_file", "/keys/k"), Map.of("model", "/models/m", "num_servers", "2", "base_port", "32000"));
-        assertTrue(ex.argv().contains("--host=0.0.0.0") && ex.argv().contains("--api-key-file=/keys/k"), ex.argv().toString());
+        var ex = SERVE.expand(
+                Map.of("host", "0.0.0.0", "api_key_file", "/keys/k"),
+                Map.of("model", "/models/m", "num_servers", "2", "base_port", "32000"));
+        assertTrue(
+                ex.argv().contains("--host=0.0.0.0") && ex.argv().contains("--api-key-file=/keys/k"),
+                ex.argv().toString());
         assertEquals(List.of(32000, 32001), ex.ports());
         var dflt = SERVE.expand(Map.of(), Map.of());
         assertTrue(dflt.argv().contains("--host=127.0.0.1"), dflt.argv().toString());
@@ -64,10 +87,15 @@ class LaunchTemplateTest {
         Map<String, String> operator = new java.util.HashMap<>();
         assertTrue(SERVE.putApiKey(operator, "s3cret", dir));
         var ex = SERVE.expand(operator, Map.of());
-        assertTrue(ex.argv().stream().noneMatch(a -> a.contains("s3cret")), ex.argv().toString());
+        assertTrue(
+                ex.argv().stream().noneMatch(a -> a.contains("s3cret")),
+                ex.argv().toString());
         java.nio.file.Path file = java.nio.file.Path.of(operator.get("api_key_file"));
         assertEquals("s3cret", java.nio.file.Files.readString(file));
-        assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(java.nio.file.Files.getPosixFilePermissions(file)));
+        assertEquals(
+                "rw-------",
+                java.nio.file.attribute.PosixFilePermissions.toString(
+                        java.nio.file.Files.getPosixFilePermissions(file)));
     }
 
     @ParameterizedTest
@@ -78,7 +106,20 @@ class LaunchTemplateTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"plain", "with space", "it's", "$(id)", "`id`", "a\"b", "semi;colon", "new\nline", "", "*", "back\\slash"})
+    @ValueSource(
+            strings = {
+                "plain",
+                "with space",
+                "it's",
+                "$(id)",
+                "`id`",
+                "a\"b",
+                "semi;colon",
+                "new\nline",
+                "",
+                "*",
+                "back\\slash"
+            })
     void sshQuotingRoundTripsThroughAShell(String value) throws IOException, InterruptedException {
         Process p = new ProcessBuilder("bash", "-c", "printf %s " + Ssh.quote(value)).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

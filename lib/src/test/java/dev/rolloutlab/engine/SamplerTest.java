@@ -1,13 +1,12 @@
 package dev.rolloutlab.engine;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
+import static org.junit.jupiter.api.Assertions.*;
 
 import java.util.Arrays;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /** The sampler on rows no sane request produces: it must answer, never loop. */
 class SamplerTest {
@@ -26,7 +25,8 @@ class SamplerTest {
     @Test
     void temperaturesBetweenGreedyAndTheStatedMinimumAreRefused() {
         assertThrows(IllegalArgumentException.class, () -> SamplingParams.of(2, 1e-300, 1L));
-        assertThrows(IllegalArgumentException.class, () -> SamplingParams.of(2, SamplingParams.MIN_TEMPERATURE / 2, 1L));
+        assertThrows(
+                IllegalArgumentException.class, () -> SamplingParams.of(2, SamplingParams.MIN_TEMPERATURE / 2, 1L));
         assertThrows(IllegalArgumentException.class, () -> SamplingParams.of(2, Double.NaN, 1L));
         assertEquals(0, SamplingParams.of(2, 0, 1L).temperature());
     }

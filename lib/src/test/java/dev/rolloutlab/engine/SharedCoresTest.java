@@ -1,26 +1,33 @@
 package dev.rolloutlab.engine;
 
-import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
 
 /** Processor sharing among simulated engines of one process: steps beyond the host's room take proportionally longer. */
 class SharedCoresTest {
     @Test
     void fourStepsOnRoomForTwoTakeTwiceTheirTimeAndOnRoomForFourTheirOwn() throws Exception {
-        assertEquals(120, wallMs(4, 0, 60, decodes(2)), 120 * 0.2, "4 steps of 60 ms, 2 at full speed: each runs at half speed");
+        assertEquals(
+                120,
+                wallMs(4, 0, 60, decodes(2)),
+                120 * 0.2,
+                "4 steps of 60 ms, 2 at full speed: each runs at half speed");
         assertEquals(60, wallMs(4, 0, 60, decodes(4)), 60 * 0.25, "room for all four: no slowdown");
     }
 
     @Test
     void stepsThatSlowEachOtherMoreThanTheirNumberStillRunAtFullSpeedAlone() throws Exception {
         assertEquals(60, wallMs(1, 0, 60, decodes(1 / 1.5)), 60 * 0.25, "alone: full speed, whatever its share");
-        assertEquals(180, wallMs(2, 0, 60, decodes(1 / 1.5)), 180 * 0.2, "two together demand 3 hosts: a third of the speed each");
+        assertEquals(
+                180,
+                wallMs(2, 0, 60, decodes(1 / 1.5)),
+                180 * 0.2,
+                "two together demand 3 hosts: a third of the speed each");
     }
 
     @Test
@@ -29,7 +36,11 @@ class SharedCoresTest {
         assertEquals(60, wallMs(0, 2, 60, k), 60 * 0.25, "two prefills, room for two: full speed");
         // room for both, but the prefill runs at a third of its speed until the decode ends at 60 ms: 40 ms of its work
         // are left, at full speed alone
-        assertEquals(100, wallMs(1, 1, 60, k), 100 * 0.2, "a prefill beside a decode, room for both: the prefill 3 times slower while it lasts");
+        assertEquals(
+                100,
+                wallMs(1, 1, 60, k),
+                100 * 0.2,
+                "a prefill beside a decode, room for both: the prefill 3 times slower while it lasts");
         long[] decode = new long[1];
         wallMs(1, 1, 60, k, decode);
         assertEquals(60, decode[0], 60 * 0.25, "the decode beside it at full speed");
@@ -61,7 +72,8 @@ class SharedCoresTest {
     @Test
     void aStepThatSharesTheHostVariesByTheGivenCoefficientAndOneAloneDoesNot() throws Exception {
         List<Double> alone = new ArrayList<>(), shared = new ArrayList<>();
-        for (int i = 0; i < 60; i++) alone.add((double) timed(() -> SharedCores.PROCESS.run(4_000_000, false, 0.5, 1, 0.5)) / 1e6);
+        for (int i = 0; i < 60; i++)
+            alone.add((double) timed(() -> SharedCores.PROCESS.run(4_000_000, false, 0.5, 1, 0.5)) / 1e6);
         CountDownLatch entered = new CountDownLatch(1);
         // a long step beside them keeps the host shared (room for both: neither slows the other)
         Thread beside = Thread.ofPlatform().start(() -> {
@@ -69,9 +81,11 @@ class SharedCoresTest {
             SharedCores.PROCESS.run(1_500_000_000L, false, 0.5, 1, 0);
         });
         entered.await();
-        while (shared.size() < 150) shared.add((double) timed(() -> SharedCores.PROCESS.run(4_000_000, false, 0.5, 1, 0.5)) / 1e6);
+        while (shared.size() < 150)
+            shared.add((double) timed(() -> SharedCores.PROCESS.run(4_000_000, false, 0.5, 1, 0.5)) / 1e6);
         beside.join();
-        // alone the engine adds no variation; the timer adds late wake-ups on a busy machine (one 4 ms step took 6 here),
+        // alone the engine adds no variation; the timer adds late wake-ups on a busy machine (one 4 ms step took 6
+        // here),
         // outliers the plain coefficient counts in full: the robust one (from the median absolute deviation) reads the
         // steps' own spread, about 0.01 alone against about 0.5 had the variation been applied (physical separation)
         assertTrue(robustCv(alone) < 0.1, "alone, a step keeps its time: " + robustCv(alone) + " " + alone);
@@ -101,7 +115,11 @@ class SharedCoresTest {
 
     private static double cv(List<Double> xs) {
         double m = mean(xs);
-        return Math.sqrt(xs.stream().mapToDouble(x -> (x - m) * (x - m)).average().orElseThrow()) / m;
+        return Math.sqrt(xs.stream()
+                        .mapToDouble(x -> (x - m) * (x - m))
+                        .average()
+                        .orElseThrow())
+                / m;
     }
 
     private static Contention decodes(double k) {
@@ -114,7 +132,8 @@ class SharedCoresTest {
     }
 
     /** The same; {@code lastDecodeMs[0]} gets the time the last decode step took. */
-    private static long wallMs(int decodes, int prefills, long ms, Contention k, long[] lastDecodeMs) throws InterruptedException {
+    private static long wallMs(int decodes, int prefills, long ms, Contention k, long[] lastDecodeMs)
+            throws InterruptedException {
         CountDownLatch go = new CountDownLatch(1);
         List<Thread> ts = new ArrayList<>();
         for (int i = 0; i < decodes + prefills; i++) {
@@ -122,7 +141,12 @@ class SharedCoresTest {
             ts.add(Thread.ofPlatform().start(() -> {
                 await(go);
                 long t0 = System.nanoTime();
-                SharedCores.PROCESS.run(ms * 1_000_000, prefill, prefill ? k.share(0, 1, 0) : k.share(0, 0, 1), k.prefillBesideDecodes(), 0);
+                SharedCores.PROCESS.run(
+                        ms * 1_000_000,
+                        prefill,
+                        prefill ? k.share(0, 1, 0) : k.share(0, 0, 1),
+                        k.prefillBesideDecodes(),
+                        0);
                 if (!prefill) lastDecodeMs[0] = (System.nanoTime() - t0) / 1_000_000;
             }));
         }

@@ -1,17 +1,16 @@
 package dev.rolloutlab.http1;
 
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.Arguments;
-import org.junit.jupiter.params.provider.MethodSource;
-import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.*;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.net.ProtocolException;
 import java.nio.charset.StandardCharsets;
 import java.util.stream.Stream;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /** The codec's framing decisions, one row per case: lengths, transfer codings, folding, oversized heads, chunked bodies. */
 class HttpInTest {
@@ -38,27 +37,48 @@ class HttpInTest {
                 Arguments.of("Content-Length: 5\r\n", "hello", "hello"),
                 Arguments.of("Content-Length: 5\r\nContent-Length: 5\r\n", "hello", "hello"),
                 Arguments.of("Content-Length: 5, 5\r\n", "hello", "hello"),
-                Arguments.of("Content-Length: 5\r\nContent-Length: 4\r\n", "hello", "refused: conflicting Content-Length values: 5 and 4"),
-                Arguments.of("Content-Length: 5, 6\r\n", "hello", "refused: conflicting Content-Length values: 5 and 6"),
+                Arguments.of(
+                        "Content-Length: 5\r\nContent-Length: 4\r\n",
+                        "hello",
+                        "refused: conflicting Content-Length values: 5 and 4"),
+                Arguments.of(
+                        "Content-Length: 5, 6\r\n", "hello", "refused: conflicting Content-Length values: 5 and 6"),
                 Arguments.of("Content-Length: abc\r\n", "hello", "refused: bad Content-Length: abc"),
                 Arguments.of("Content-Length: -1\r\n", "hello", "refused: bad Content-Length: -1"),
                 Arguments.of("Content-Length: +5\r\n", "hello", "refused: bad Content-Length: +5"),
-                Arguments.of("Content-Length: 99999999999999999999\r\n", "", "refused: bad Content-Length: 99999999999999999999"),
+                Arguments.of(
+                        "Content-Length: 99999999999999999999\r\n",
+                        "",
+                        "refused: bad Content-Length: 99999999999999999999"),
                 Arguments.of("Transfer-Encoding: chunked\r\n", "5\r\nhello\r\n0\r\n\r\n", "hello"),
                 Arguments.of("Transfer-Encoding: CHUNKED\r\n", "5\r\nhello\r\n0\r\n\r\n", "hello"),
                 Arguments.of("Transfer-Encoding: gzip, chunked\r\n", "5\r\nhello\r\n0\r\n\r\n", "hello"),
                 Arguments.of("Transfer-Encoding: chunked\r\n", "5;ext=1\r\nhello\r\n0\r\nTrailer: x\r\n\r\n", "hello"),
                 // both framings: refused, so no reader downstream can take the other one and read a smuggled request
-                Arguments.of("Transfer-Encoding: chunked\r\nContent-Length: 3\r\n", "5\r\nhello\r\n0\r\n\r\n",
+                Arguments.of(
+                        "Transfer-Encoding: chunked\r\nContent-Length: 3\r\n",
+                        "5\r\nhello\r\n0\r\n\r\n",
                         "refused: both Transfer-Encoding and Content-Length"),
-                Arguments.of("Transfer-Encoding: chunked\r\n", "+5\r\nhello\r\n0\r\n\r\n", "refused: bad chunk size: +5"),
+                Arguments.of(
+                        "Transfer-Encoding: chunked\r\n", "+5\r\nhello\r\n0\r\n\r\n", "refused: bad chunk size: +5"),
                 Arguments.of("Transfer-Encoding: chunked\r\n", "-0\r\n\r\n", "refused: bad chunk size: -0"),
-                Arguments.of("Transfer-Encoding: chunked\r\n", "0x5\r\nhello\r\n0\r\n\r\n", "refused: bad chunk size: 0x5"),
-                Arguments.of("Transfer-Encoding: chunked\r\n", "ffffffffffffffff\r\n", "refused: bad chunk size: ffffffffffffffff"),
+                Arguments.of(
+                        "Transfer-Encoding: chunked\r\n", "0x5\r\nhello\r\n0\r\n\r\n", "refused: bad chunk size: 0x5"),
+                Arguments.of(
+                        "Transfer-Encoding: chunked\r\n",
+                        "ffffffffffffffff\r\n",
+                        "refused: bad chunk size: ffffffffffffffff"),
                 Arguments.of("Transfer-Encoding: chunked\r\n", "5 \r\nhello\r\n0\r\n\r\n", "hello"),
-                Arguments.of("Transfer-Encoding: xchunked\r\n", "5\r\nhello\r\n0\r\n\r\n", "refused: unsupported Transfer-Encoding: xchunked"),
-                Arguments.of("Transfer-Encoding: chunked, gzip\r\n", "x", "refused: unsupported Transfer-Encoding: chunked, gzip"),
-                Arguments.of("Transfer-Encoding: chunkedx\r\n", "x", "refused: unsupported Transfer-Encoding: chunkedx"),
+                Arguments.of(
+                        "Transfer-Encoding: xchunked\r\n",
+                        "5\r\nhello\r\n0\r\n\r\n",
+                        "refused: unsupported Transfer-Encoding: xchunked"),
+                Arguments.of(
+                        "Transfer-Encoding: chunked, gzip\r\n",
+                        "x",
+                        "refused: unsupported Transfer-Encoding: chunked, gzip"),
+                Arguments.of(
+                        "Transfer-Encoding: chunkedx\r\n", "x", "refused: unsupported Transfer-Encoding: chunkedx"),
                 Arguments.of("", "", ""));
     }
 
@@ -70,7 +90,9 @@ class HttpInTest {
 
     static Stream<Arguments> malformedHeads() {
         return Stream.of(
-                Arguments.of("POST /v1 HTTP/1.1\r\nTransfer-Encoding : chunked\r\n\r\n", "whitespace between a header name and its colon"),
+                Arguments.of(
+                        "POST /v1 HTTP/1.1\r\nTransfer-Encoding : chunked\r\n\r\n",
+                        "whitespace between a header name and its colon"),
                 Arguments.of("POST /v1 HTTP/1.1\r\nX-A: a\rb\r\n\r\n", "control byte 0xd in a header value"),
                 Arguments.of("POST /v1 HTTP/1.1\r\nX-A: a\u0000b\r\n\r\n", "control byte 0x0 in a header value"),
                 Arguments.of("POST /v1 HTTP/1.1\r\nX(A): 1\r\n\r\n", "bad byte 0x28 in a header name"),
@@ -88,7 +110,8 @@ class HttpInTest {
 
     @Test
     void headersNamedInConnectionAreKnownAsHopByHop() throws Exception {
-        Head h = in("GET / HTTP/1.1\r\nConnection: keep-alive, X-Secret-Hop\r\nX-Secret-Hop: 1\r\nX-Kept: 2\r\n\r\n").readHead(true);
+        Head h = in("GET / HTTP/1.1\r\nConnection: keep-alive, X-Secret-Hop\r\nX-Secret-Hop: 1\r\nX-Kept: 2\r\n\r\n")
+                .readHead(true);
         assertTrue(h.namedInConnection("x-secret-hop"));
         assertFalse(h.namedInConnection("X-Kept"));
     }
@@ -104,7 +127,9 @@ class HttpInTest {
 
     @Test
     void obsoleteLineFoldingIsRefused() {
-        var e = assertThrows(ProtocolException.class, () -> in("GET / HTTP/1.1\r\nX-A: 1\r\n  continued\r\n\r\n").readHead(true));
+        var e = assertThrows(
+                ProtocolException.class,
+                () -> in("GET / HTTP/1.1\r\nX-A: 1\r\n  continued\r\n\r\n").readHead(true));
         assertEquals("obsolete header line folding", e.getMessage());
     }
 
@@ -135,6 +160,9 @@ class HttpInTest {
         HttpIn.Body b = in.responseBody(h, "GET");
         assertTrue(b.untilClose());
         assertEquals("all of it", new String(b.readAll(100), StandardCharsets.ISO_8859_1));
-        assertEquals(0, in.responseBody(in("HTTP/1.1 204 No Content\r\n\r\n").readHead(false), "GET").length());
+        assertEquals(
+                0,
+                in.responseBody(in("HTTP/1.1 204 No Content\r\n\r\n").readHead(false), "GET")
+                        .length());
     }
 }

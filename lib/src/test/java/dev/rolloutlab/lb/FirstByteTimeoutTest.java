@@ -1,10 +1,9 @@
 package dev.rolloutlab.lb;
 
-import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.time.Duration;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
+import org.junit.jupiter.api.Test;
 
 /** The automatic first-byte limit: derived from what was observed, and backed off when the fleet gets slower than that. */
 class FirstByteTimeoutTest {
@@ -42,7 +41,8 @@ class FirstByteTimeoutTest {
         FirstByteTimeout t = new FirstByteTimeout(null, Duration.ofSeconds(60));
         for (int i = 0; i < 32; i++) t.observe(200 * MS);
         for (int i = 0; i < 50; i++) t.timedOut("stalled");
-        assertEquals(2_000 * MS, t.nanos(), "a backend that stalls must not raise every other request's limit to the cap");
+        assertEquals(
+                2_000 * MS, t.nanos(), "a backend that stalls must not raise every other request's limit to the cap");
     }
 
     @Test

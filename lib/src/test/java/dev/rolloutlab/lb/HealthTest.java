@@ -1,8 +1,8 @@
 package dev.rolloutlab.lb;
 
-import org.junit.jupiter.api.Test;
-
 import static org.junit.jupiter.api.Assertions.*;
+
+import org.junit.jupiter.api.Test;
 
 /** What a probe's outcome does to a backend: a refusal takes it out at once, late answers only several in a row. */
 class HealthTest {

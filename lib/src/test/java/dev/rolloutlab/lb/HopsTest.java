@@ -1,13 +1,12 @@
 package dev.rolloutlab.lb;
 
+import static org.junit.jupiter.api.Assertions.*;
+
 import dev.rolloutlab.http1.Head;
 import dev.rolloutlab.http1.HttpIn;
-import org.junit.jupiter.api.Test;
-
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.junit.jupiter.api.Test;
 
 /** What the relay forwards of a request's headers. */
 class HopsTest {
@@ -17,8 +16,9 @@ class HopsTest {
 
     @Test
     void headersTheConnectionHeaderNamesStayOnTheirHop() throws Exception {
-        Head h = head("POST /v1 HTTP/1.1\r\nHost: a\r\nConnection: keep-alive, X-Hop\r\nX-Hop: secret\r\nX-Group-Id: g\r\n"
-                + "Authorization: Bearer k\r\nContent-Length: 2\r\n\r\n");
+        Head h = head(
+                "POST /v1 HTTP/1.1\r\nHost: a\r\nConnection: keep-alive, X-Hop\r\nX-Hop: secret\r\nX-Group-Id: g\r\n"
+                        + "Authorization: Bearer k\r\nContent-Length: 2\r\n\r\n");
         StringBuilder auth = new StringBuilder();
         String forwarded = Hops.forwardHeaders(h, 2, auth);
         assertEquals("X-Group-Id: g\r\nContent-Length: 2\r\n\r\n", forwarded);

@@ -1,16 +1,15 @@
 package dev.rolloutlab.lb;
 
-import dev.rolloutlab.http1.Http1Pool;
-import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.*;
 
+import dev.rolloutlab.http1.Http1Pool;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.junit.jupiter.api.Test;
 
 /** Each routing policy on backends with set loads: the first choice, and that the rest is a failover walk. */
 class PolicyTest {
@@ -18,8 +17,18 @@ class PolicyTest {
         List<Backend> bs = new ArrayList<>();
         for (int i = 0; i < inFlight.length; i++) {
             // a pool that is never used: policies only read the load
-            Backend b = new Backend("http://127.0.0.1:" + (1000 + i), "b" + i, "127.0.0.1:" + (1000 + i),
-                    new Http1Pool("127.0.0.1", 1000 + i, false, Duration.ofSeconds(1), Duration.ofSeconds(1), Duration.ofSeconds(1)), null);
+            Backend b = new Backend(
+                    "http://127.0.0.1:" + (1000 + i),
+                    "b" + i,
+                    "127.0.0.1:" + (1000 + i),
+                    new Http1Pool(
+                            "127.0.0.1",
+                            1000 + i,
+                            false,
+                            Duration.ofSeconds(1),
+                            Duration.ofSeconds(1),
+                            Duration.ofSeconds(1)),
+                    null);
             b.inFlight.set(inFlight[i]);
             bs.add(b);
         }
@@ -33,17 +42,18 @@ class PolicyTest {
     }
 
     static void assertWalk(int[] o) {
-        for (int i = 1; i < o.length; i++) assertEquals((o[0] + i) % o.length, o[i], "failover walks on cyclically: " + Arrays.toString(o));
+        for (int i = 1; i < o.length; i++)
+            assertEquals((o[0] + i) % o.length, o[i], "failover walks on cyclically: " + Arrays.toString(o));
     }
 
     @Test
     void roundRobinKeepsTheOriginalOrderAndHealthTakesATurn() {
         Policy rr = Policy.parse("round-robin");
         List<Backend> bs = backends(0, 0, 0);
-        assertArrayEquals(new int[]{0, 1, 2}, order(rr, bs));
-        assertArrayEquals(new int[]{1, 2, 0}, order(rr, bs));
+        assertArrayEquals(new int[] {0, 1, 2}, order(rr, bs));
+        assertArrayEquals(new int[] {1, 2, 0}, order(rr, bs));
         rr.skipTurn();
-        assertArrayEquals(new int[]{0, 1, 2}, order(rr, bs), "request k starts at k mod N, /health included");
+        assertArrayEquals(new int[] {0, 1, 2}, order(rr, bs), "request k starts at k mod N, /health included");
         assertEquals("round-robin", Policy.parse("rr").name());
     }
 
@@ -51,7 +61,7 @@ class PolicyTest {
     void leastLoadPicksTheLeastLoadedAndRotatesTies() {
         Policy ll = Policy.parse("least-load");
         int[] o = order(ll, backends(5, 2, 7, 3));
-        assertArrayEquals(new int[]{1, 3, 0, 2}, o, "least loaded first, failover to the next least loaded");
+        assertArrayEquals(new int[] {1, 3, 0, 2}, o, "least loaded first, failover to the next least loaded");
         Set<Integer> firsts = new HashSet<>();
         List<Backend> equal = backends(1, 1, 1);
         for (int i = 0; i < 3; i++) firsts.add(order(ll, equal)[0]);
@@ -66,7 +76,8 @@ class PolicyTest {
     void aStaleReportIsMovedOnByWhatTheBalancerSentAndGotBackSince() {
         Policy ll = Policy.parse("least-load");
         List<Backend> bs = backends(2, 5);
-        // a reported 10 while we had 10 there; 8 of them have finished since. b was idle at its report; we sent it 5 since
+        // a reported 10 while we had 10 there; 8 of them have finished since. b was idle at its report; we sent it 5
+        // since
         bs.get(0).health.reportedLoad = 10;
         bs.get(0).health.inFlightAtReport = 10;
         bs.get(1).health.reportedLoad = 0;

@@ -1,14 +1,15 @@
 package dev.rolloutlab.openai;
 
-import org.junit.jupiter.api.Test;
-
 import static org.junit.jupiter.api.Assertions.*;
+
+import org.junit.jupiter.api.Test;
 
 /** Reading W3C Server-Timing as serve and the balancer write it, and as other servers might. */
 class ServerTimingsTest {
     @Test
     void serveAndBalancerEntriesFromOneOrSeveralHeaders() {
-        ServerTimings t = ServerTimings.parse("queue;dur=0.250, prefill;dur=3.5, decode;dur=12.000, serialize;dur=0.040, total;dur=16.2, lb;dur=0.110");
+        ServerTimings t = ServerTimings.parse(
+                "queue;dur=0.250, prefill;dur=3.5, decode;dur=12.000, serialize;dur=0.040, total;dur=16.2, lb;dur=0.110");
         assertEquals(new ServerTimings(0.25, 3.5, 12.0, 0.04, 16.2, 0.11), t);
     }
 

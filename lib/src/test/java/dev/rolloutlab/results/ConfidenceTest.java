@@ -1,10 +1,9 @@
 package dev.rolloutlab.results;
 
-import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.*;
 
 import java.util.SplittableRandom;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.junit.jupiter.api.Test;
 
 /** Intervals and verdicts against answers computed independently (scipy 1.x, by hand, or the normal approximation). */
 class ConfidenceTest {
@@ -12,7 +11,7 @@ class ConfidenceTest {
     @Test
     void tIntervalMatchesScipy() {
         // scipy: t.ppf(0.975, 4) = 2.7764451051977934; mean 3, sd 1.5811 -> [1.0367568385224428, 4.963243161477557]
-        Confidence.Interval i = Confidence.tMean(new double[]{1, 2, 3, 4, 5}, 0.95);
+        Confidence.Interval i = Confidence.tMean(new double[] {1, 2, 3, 4, 5}, 0.95);
         assertEquals(3.0, i.estimate(), 1e-12);
         assertEquals(1.0367568385224428, i.low(), 1e-9);
         assertEquals(4.963243161477557, i.high(), 1e-9);
@@ -20,65 +19,90 @@ class ConfidenceTest {
 
     @Test
     void pairedDifferenceMatchesScipyAndIsNotDistinguishableWhenItCrossesZero() {
-        // differences 0.3, 1.4, 0.1, 0.5: mean 0.575, t.ppf(0.975, 3) = 3.182446305284263 -> [-0.3379332272927664, 1.4879332272927668]
-        Confidence.Interval d = Confidence.pairedDifference(new double[]{10.2, 11.5, 9.8, 10.9}, new double[]{9.9, 10.1, 9.7, 10.4}, 0.95);
+        // differences 0.3, 1.4, 0.1, 0.5: mean 0.575, t.ppf(0.975, 3) = 3.182446305284263 -> [-0.3379332272927664,
+        // 1.4879332272927668]
+        Confidence.Interval d = Confidence.pairedDifference(
+                new double[] {10.2, 11.5, 9.8, 10.9}, new double[] {9.9, 10.1, 9.7, 10.4}, 0.95);
         assertEquals(0.575, d.estimate(), 1e-12);
         assertEquals(-0.3379332272927664, d.low(), 1e-9);
         assertEquals(1.4879332272927668, d.high(), 1e-9);
         assertEquals("not distinguishable at this run's noise (±0.91 ms)", Confidence.verdict(d, "ms"));
-        assertThrows(IllegalArgumentException.class, () -> Confidence.pairedDifference(new double[]{1}, new double[]{1, 2}, 0.95));
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> Confidence.pairedDifference(new double[] {1}, new double[] {1, 2}, 0.95));
     }
 
     @Test
     void theVerdictRuleAtTheIntervalsEdge() {
         assertEquals("confirmed", Confidence.verdict(new Confidence.Interval(1, 1e-9, 2, 0.95), "ms"));
-        assertTrue(Confidence.verdict(new Confidence.Interval(1, 0.0, 2, 0.95), "ms").startsWith("not distinguishable"),
+        assertTrue(
+                Confidence.verdict(new Confidence.Interval(1, 0.0, 2, 0.95), "ms")
+                        .startsWith("not distinguishable"),
                 "an interval that touches zero does not confirm");
         assertEquals("contradicted", Confidence.verdict(new Confidence.Interval(-1, -2, -1e-9, 0.95), "ms"));
-        assertTrue(Confidence.verdict(new Confidence.Interval(-1, -2, 0.0, 0.95), "ms").startsWith("not distinguishable"));
-        assertTrue(Confidence.verdict(Confidence.tMean(new double[]{5}, 0.95), "ms").startsWith("not distinguishable: too few"));
+        assertTrue(Confidence.verdict(new Confidence.Interval(-1, -2, 0.0, 0.95), "ms")
+                .startsWith("not distinguishable"));
+        assertTrue(Confidence.verdict(Confidence.tMean(new double[] {5}, 0.95), "ms")
+                .startsWith("not distinguishable: too few"));
     }
 
     @Test
     void aSeededBootstrapIsRepeatableAndAgreesWithTheNormalApproximation() {
         SplittableRandom r = new SplittableRandom(7);
         double[] xs = new double[2000];
-        for (int i = 0; i < xs.length; i++) xs[i] = 10 + 2 * Math.sqrt(-2 * Math.log(1 - r.nextDouble())) * Math.cos(2 * Math.PI * r.nextDouble());
-        Confidence.Interval a = Confidence.bootstrapMean(xs, 2000, 42, 0.95), b = Confidence.bootstrapMean(xs, 2000, 42, 0.95);
+        for (int i = 0; i < xs.length; i++)
+            xs[i] = 10 + 2 * Math.sqrt(-2 * Math.log(1 - r.nextDouble())) * Math.cos(2 * Math.PI * r.nextDouble());
+        Confidence.Interval a = Confidence.bootstrapMean(xs, 2000, 42, 0.95),
+                b = Confidence.bootstrapMean(xs, 2000, 42, 0.95);
         assertEquals(a, b, "same data, same seed, same interval");
         double m = Confidence.mean(xs), ss = 0;
         for (double x : xs) ss += (x - m) * (x - m);
         double normalHalf = 1.959963984540054 * Math.sqrt(ss / (xs.length - 1)) / Math.sqrt(xs.length);
         assertTrue(a.low() < m && m < a.high());
-        assertEquals(normalHalf, a.halfWidth(), normalHalf * 0.15, "bootstrap half-width " + a.halfWidth() + " vs normal " + normalHalf);
+        assertEquals(
+                normalHalf,
+                a.halfWidth(),
+                normalHalf * 0.15,
+                "bootstrap half-width " + a.halfWidth() + " vs normal " + normalHalf);
         assertEquals(m, (a.low() + a.high()) / 2, normalHalf * 0.2, "centred on the mean");
     }
 
     @Test
     void theBootstrapOfTheMedianAgreesWithItsAsymptoticStandardError() {
-        // the sample median of n normal values has standard error sqrt(pi/2) * sigma / sqrt(n) (1.2533 * 2 / sqrt(2001))
+        // the sample median of n normal values has standard error sqrt(pi/2) * sigma / sqrt(n) (1.2533 * 2 /
+        // sqrt(2001))
         SplittableRandom r = new SplittableRandom(11);
         double[] xs = new double[2001];
-        for (int i = 0; i < xs.length; i++) xs[i] = 10 + 2 * Math.sqrt(-2 * Math.log(1 - r.nextDouble())) * Math.cos(2 * Math.PI * r.nextDouble());
+        for (int i = 0; i < xs.length; i++)
+            xs[i] = 10 + 2 * Math.sqrt(-2 * Math.log(1 - r.nextDouble())) * Math.cos(2 * Math.PI * r.nextDouble());
         Confidence.Interval i = Confidence.bootstrapMedian(xs, 2000, 5, 0.95);
         double[] sorted = xs.clone();
         java.util.Arrays.sort(sorted);
         assertEquals(sorted[1000], i.estimate(), 1e-12, "the estimate is the sample median");
         double half = 1.959963984540054 * Math.sqrt(Math.PI / 2) * 2 / Math.sqrt(xs.length);
         assertTrue(i.low() < i.estimate() && i.estimate() < i.high(), i.toString());
-        assertEquals(half, i.halfWidth(), half * 0.25, "bootstrap half-width " + i.halfWidth() + " vs asymptotic " + half);
+        assertEquals(
+                half, i.halfWidth(), half * 0.25, "bootstrap half-width " + i.halfWidth() + " vs asymptotic " + half);
         assertEquals(i, Confidence.bootstrapMedian(xs, 2000, 5, 0.95), "seeded: repeatable");
     }
 
     @Test
     void aBlockedDifferenceAveragesEachBlockThenTakesTheTIntervalOverBlocks() {
         // differences 1, 3 | 1, 5 -> block means 2 and 3: mean 2.5, sd 0.7071, t.ppf(0.975, 1) = 12.706204736174698
-        Confidence.Interval d = Confidence.blockedDifference(new long[]{7, 7, 9, 9}, new double[]{10, 12, 11, 15}, new double[]{9, 9, 10, 10}, 0.95);
+        Confidence.Interval d = Confidence.blockedDifference(
+                new long[] {7, 7, 9, 9}, new double[] {10, 12, 11, 15}, new double[] {9, 9, 10, 10}, 0.95);
         assertEquals(2.5, d.estimate(), 1e-12);
         assertEquals(2.5 - 6.353102368087349, d.low(), 1e-9);
         assertEquals(2.5 + 6.353102368087349, d.high(), 1e-9);
         // one block per pair is the ordinary paired difference
-        Confidence.Interval p = Confidence.pairedDifference(new double[]{10.2, 11.5, 9.8, 10.9}, new double[]{9.9, 10.1, 9.7, 10.4}, 0.95);
-        assertEquals(p, Confidence.blockedDifference(new long[]{0, 1, 2, 3}, new double[]{10.2, 11.5, 9.8, 10.9}, new double[]{9.9, 10.1, 9.7, 10.4}, 0.95));
+        Confidence.Interval p = Confidence.pairedDifference(
+                new double[] {10.2, 11.5, 9.8, 10.9}, new double[] {9.9, 10.1, 9.7, 10.4}, 0.95);
+        assertEquals(
+                p,
+                Confidence.blockedDifference(
+                        new long[] {0, 1, 2, 3},
+                        new double[] {10.2, 11.5, 9.8, 10.9},
+                        new double[] {9.9, 10.1, 9.7, 10.4},
+                        0.95));
     }
 }

@@ -1,9 +1,9 @@
 package dev.rolloutlab.sim;
 
-import org.junit.jupiter.api.Test;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
 
 /** The timing model's fit: exact on a line, and right in relative terms at the short end of a bent curve. */
 class LeastSquaresTest {
@@ -21,10 +21,11 @@ class LeastSquaresTest {
 
     @Test
     void aShortPromptIsModelledWithinAThirdOfWhatItTook() {
-        // prefill times our small model took on 2 cores (sim calibrate, 2026-11-26): they bend, and the 336-token point is low
+        // prefill times our small model took on 2 cores (sim calibrate, 2026-11-26): they bend, and the 336-token point
+        // is low
         double[] prompt = {16, 112, 224, 336, 448}, ms = {10.61, 79.98, 150.39, 167.48, 247.63};
         double[][] x = new double[prompt.length][];
-        for (int i = 0; i < prompt.length; i++) x[i] = new double[]{1, prompt[i]};
+        for (int i = 0; i < prompt.length; i++) x[i] = new double[] {1, prompt[i]};
         LeastSquares.Fit f = LeastSquares.fitRelative(x, ms);
         double at16 = f.beta()[0] + 16 * f.beta()[1];
         assertEquals(10.61, at16, 10.61 / 3, "an unweighted fit gave 22.5 ms here");

@@ -1,31 +1,30 @@
 package dev.rolloutlab.bench;
 
-import dev.rolloutlab.results.Topology;
-import dev.rolloutlab.results.Connection;
-import dev.rolloutlab.results.RequestRecord;
-import dev.rolloutlab.results.Summary;
-import dev.rolloutlab.results.Slo;
-import dev.rolloutlab.util.Await;
+import static org.junit.jupiter.api.Assertions.*;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rolloutlab.openai.CompletionRequest;
 import dev.rolloutlab.openai.OpenAiClient;
+import dev.rolloutlab.results.Connection;
+import dev.rolloutlab.results.RequestRecord;
+import dev.rolloutlab.results.Slo;
+import dev.rolloutlab.results.Summary;
+import dev.rolloutlab.results.Topology;
 import dev.rolloutlab.server.ServerGroup;
-import dev.rolloutlab.testing.Logs;
 import dev.rolloutlab.testing.FixedDelayOpenAiFixture;
+import dev.rolloutlab.testing.Logs;
 import dev.rolloutlab.testing.Processes;
 import dev.rolloutlab.testing.TestModels;
+import dev.rolloutlab.util.Await;
 import dev.rolloutlab.util.Json;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 
 class BenchTest {
     static ServerGroup group;
@@ -33,8 +32,12 @@ class BenchTest {
 
     @BeforeAll
     static void start() {
-        group = ServerGroup.start(ServerGroup.Spec.builder(TestModels.tiny()).ports(List.of(0, 0)).servedModelName("tiny")
-                .weightAdmin("tok").idleTimeout(Duration.ofSeconds(30)).build());
+        group = ServerGroup.start(ServerGroup.Spec.builder(TestModels.tiny())
+                .ports(List.of(0, 0))
+                .servedModelName("tiny")
+                .weightAdmin("tok")
+                .idleTimeout(Duration.ofSeconds(30))
+                .build());
     }
 
     @AfterAll
@@ -43,20 +46,28 @@ class BenchTest {
     }
 
     static Workload.Sampling sampling(int max, int n, boolean stream) {
-        return new Workload.Sampling(CompletionRequest.Endpoint.COMPLETIONS, "tiny", max, null, 1.0, 1L, n, stream, true);
+        return new Workload.Sampling(
+                CompletionRequest.Endpoint.COMPLETIONS, "tiny", max, null, 1.0, 1L, n, stream, true);
     }
 
     @Test
     void recordsMatchWhatTheServerProduced() throws Exception {
         // move port 1 to weights version 1, so the records must carry the right version per backend
         OpenAiClient admin = new OpenAiClient(http, group.urls().get(1), null, true);
-        var p = admin.post("/admin/perturb_weights", Map.of("seed", 1, "scale", 0.001, "num_leaves", 1), Map.of("X-Admin-Token", "tok"));
+        var p = admin.post(
+                "/admin/perturb_weights",
+                Map.of("seed", 1, "scale", 0.001, "num_leaves", 1),
+                Map.of("X-Admin-Token", "tok"));
         assertEquals(200, p.status(), p.body());
         long v1 = p.json().path("version").asLong();
 
         Workload w = Workload.synthetic(24, LengthDist.fixed(20), sampling(8, 3, true), 1000, 7);
-        List<Target> targets = group.urls().stream().map(u -> Target.http(new OpenAiClient(http, u, null, true))).toList();
-        LoadGenerator.Run run = new LoadGenerator(targets, w, LoadGenerator.Options.closed(Topology.HTTP1, Connection.KEEP_ALIVE, 4, 24)).run();
+        List<Target> targets = group.urls().stream()
+                .map(u -> Target.http(new OpenAiClient(http, u, null, true)))
+                .toList();
+        LoadGenerator.Run run = new LoadGenerator(
+                        targets, w, LoadGenerator.Options.closed(Topology.HTTP1, Connection.KEEP_ALIVE, 4, 24))
+                .run();
         assertEquals(24, run.records().size());
         assertEquals(24, run.summary().completed());
         for (RequestRecord r : run.records()) {
@@ -69,7 +80,8 @@ class BenchTest {
         }
         assertEquals(24.0 * 24 / run.summary().durationS(), run.summary().outputThroughput(), 1e-6);
         assertTrue(run.summary().meanTpotMs() > 0 && run.summary().meanItlMs() > 0);
-        assertEquals(2, run.records().stream().map(RequestRecord::backend).distinct().count());
+        assertEquals(
+                2, run.records().stream().map(RequestRecord::backend).distinct().count());
     }
 
     @Test
@@ -77,27 +89,60 @@ class BenchTest {
         try (FixedDelayOpenAiFixture f = new FixedDelayOpenAiFixture(20)) {
             List<Target> t = List.of(Target.http(new OpenAiClient(http, f.url(), null, true)));
             Workload w = Workload.synthetic(10, LengthDist.fixed(4), sampling(1, 1, false), 1000, 1);
-            var o = new LoadGenerator.Options(Topology.HTTP1, Connection.KEEP_ALIVE, 0, 50, LoadGenerator.Arrivals.CONSTANT, 0, 100, null, 0, 3,
-                    LoadGenerator.Routing.ROUND_ROBIN, Slo.NONE, null);
+            var o = new LoadGenerator.Options(
+                    Topology.HTTP1,
+                    Connection.KEEP_ALIVE,
+                    0,
+                    50,
+                    LoadGenerator.Arrivals.CONSTANT,
+                    0,
+                    100,
+                    null,
+                    0,
+                    3,
+                    LoadGenerator.Routing.ROUND_ROBIN,
+                    Slo.NONE,
+                    null);
             LoadGenerator.Run run = new LoadGenerator(t, w, o).run();
             List<RequestRecord> rs = run.records();
             assertEquals(100, run.summary().completed());
-            double sentRate = (rs.size() - 1) / ((rs.get(rs.size() - 1).sentNs() - rs.get(0).sentNs()) / 1e9);
-            // the schedule is exact and only the first and last sends set the measured rate: 5 % is 50 ms of lateness at
+            double sentRate = (rs.size() - 1)
+                    / ((rs.get(rs.size() - 1).sentNs() - rs.get(0).sentNs()) / 1e9);
+            // the schedule is exact and only the first and last sends set the measured rate: 5 % is 50 ms of lateness
+            // at
             // either end over the 2 s run (margin for a busy machine)
             assertEquals(50, sentRate, 2.5, "measured rate within 5% of --rate");
-            // the fixture's 20 ms is a physical floor; 15 ms above or below covers a loopback request on a busy machine (margin)
+            // the fixture's 20 ms is a physical floor; 15 ms above or below covers a loopback request on a busy machine
+            // (margin)
             assertEquals(20, run.summary().meanE2elFromDispatchMs(), 15);
 
             // slow the server and cap concurrency: requests queue in the client, so latency from the schedule grows
             f.setDelayMs(100);
-            var capped = new LoadGenerator.Options(Topology.HTTP1, Connection.KEEP_ALIVE, 0, 50, LoadGenerator.Arrivals.CONSTANT, 2, 60, null, 0, 3,
-                    LoadGenerator.Routing.ROUND_ROBIN, Slo.NONE, null);
+            var capped = new LoadGenerator.Options(
+                    Topology.HTTP1,
+                    Connection.KEEP_ALIVE,
+                    0,
+                    50,
+                    LoadGenerator.Arrivals.CONSTANT,
+                    2,
+                    60,
+                    null,
+                    0,
+                    3,
+                    LoadGenerator.Routing.ROUND_ROBIN,
+                    Slo.NONE,
+                    null);
             LoadGenerator.Run slow = new LoadGenerator(t, w, capped).run();
             Summary s = slow.summary();
-            assertEquals(100, s.meanE2elFromDispatchMs(), 30, "latency from dispatch stays the service time"); // 100 ms floor, 30 % margin
-            assertTrue(s.meanE2elMs() > 3 * s.meanE2elFromDispatchMs(), "scheduled-time latency " + s.meanE2elMs()
-                    + " must include the queueing that dispatch latency " + s.meanE2elFromDispatchMs() + " hides");
+            assertEquals(
+                    100,
+                    s.meanE2elFromDispatchMs(),
+                    30,
+                    "latency from dispatch stays the service time"); // 100 ms floor, 30 % margin
+            assertTrue(
+                    s.meanE2elMs() > 3 * s.meanE2elFromDispatchMs(),
+                    "scheduled-time latency " + s.meanE2elMs() + " must include the queueing that dispatch latency "
+                            + s.meanE2elFromDispatchMs() + " hides");
             List<RequestRecord> r2 = slow.records();
             assertTrue(r2.get(r2.size() - 1).e2elMs() > r2.get(5).e2elMs() * 3, "queueing delay grows through the run");
         }
@@ -108,48 +153,97 @@ class BenchTest {
         try (var dead = new java.net.ServerSocket(0)) {
             int port = dead.getLocalPort();
             dead.close();
-            List<Target> t = List.of(Target.http(new OpenAiClient(http, "http://127.0.0.1:" + port, null, true)),
-                    Target.http(new OpenAiClient(http, group.urls().get(0), "wrong-key-is-ignored-without-api-key", true)));
+            List<Target> t = List.of(
+                    Target.http(new OpenAiClient(http, "http://127.0.0.1:" + port, null, true)),
+                    Target.http(
+                            new OpenAiClient(http, group.urls().get(0), "wrong-key-is-ignored-without-api-key", true)));
             Workload w = Workload.synthetic(4, LengthDist.fixed(4), sampling(2, 1, true), 1000, 1);
-            LoadGenerator.Run run = new LoadGenerator(t, w, LoadGenerator.Options.closed(Topology.HTTP1, Connection.KEEP_ALIVE, 2, 8)).run();
+            LoadGenerator.Run run = new LoadGenerator(
+                            t, w, LoadGenerator.Options.closed(Topology.HTTP1, Connection.KEEP_ALIVE, 2, 8))
+                    .run();
             assertEquals(4, run.summary().failed());
             assertEquals(4, run.summary().completed());
-            assertTrue(run.records().stream().filter(r -> !r.ok()).allMatch(r -> r.error().contains("ConnectException")), run.records().toString());
+            assertTrue(
+                    run.records().stream()
+                            .filter(r -> !r.ok())
+                            .allMatch(r -> r.error().contains("ConnectException")),
+                    run.records().toString());
         }
         // 4xx: a model the server does not serve
-        Workload bad = new Workload("bad", List.of(CompletionRequest.completion("nope", new int[]{5, 6}, 2, 0)));
-        LoadGenerator.Run r = new LoadGenerator(List.of(Target.http(new OpenAiClient(http, group.urls().get(0), null, true))), bad,
-                LoadGenerator.Options.closed(Topology.HTTP1, Connection.KEEP_ALIVE, 1, 2)).run();
+        Workload bad = new Workload("bad", List.of(CompletionRequest.completion("nope", new int[] {5, 6}, 2, 0)));
+        LoadGenerator.Run r = new LoadGenerator(
+                        List.of(Target.http(new OpenAiClient(http, group.urls().get(0), null, true))),
+                        bad,
+                        LoadGenerator.Options.closed(Topology.HTTP1, Connection.KEEP_ALIVE, 1, 2))
+                .run();
         assertEquals(2, r.summary().failed());
-        assertTrue(r.records().get(0).error().startsWith("HTTP 404"), r.records().get(0).error());
+        assertTrue(
+                r.records().get(0).error().startsWith("HTTP 404"),
+                r.records().get(0).error());
     }
 
     @Test
     void benchCliWritesAResultsFolderAndNamesBadFlags() throws Exception {
         Path out = TestModels.tempDir("bench").resolve("run");
-        Processes.Run ok = Processes.run(120, "bench", "--target", group.urls().get(0), "--num-prompts", "12", "--concurrency", "3",
-                "--max-tokens", "4", "--n-samples", "2", "--no-keep-alive", "--out", out.toString());
+        Processes.Run ok = Processes.run(
+                120,
+                "bench",
+                "--target",
+                group.urls().get(0),
+                "--num-prompts",
+                "12",
+                "--concurrency",
+                "3",
+                "--max-tokens",
+                "4",
+                "--n-samples",
+                "2",
+                "--no-keep-alive",
+                "--out",
+                out.toString());
         assertEquals(0, ok.exit(), ok.err());
         assertTrue(ok.out().contains("results: " + out), ok.out());
         List<String> lines = Files.readAllLines(out.resolve("requests.jsonl"));
         assertEquals(12, lines.size());
         JsonNode first = Json.parse(lines.get(0));
-        for (String f : List.of("topology", "backend", "request_id", "prompt_tokens", "completion_tokens", "weights_version",
-                "scheduled_ns", "sent_ns", "first_token_ns", "end_ns", "status")) assertTrue(first.has(f), "field " + f);
+        for (String f : List.of(
+                "topology",
+                "backend",
+                "request_id",
+                "prompt_tokens",
+                "completion_tokens",
+                "weights_version",
+                "scheduled_ns",
+                "sent_ns",
+                "first_token_ns",
+                "end_ns",
+                "status")) assertTrue(first.has(f), "field " + f);
         assertEquals("close", first.path("connection").asText());
         assertEquals(8, first.path("completion_tokens").asInt());
         String csv = Files.readString(out.resolve("summary.csv"));
         assertTrue(csv.startsWith("topology,connection,workload,round,completed,failed"), csv);
         assertTrue(Files.readString(out.resolve("run.json")).contains("\"cores\""));
 
-        Processes.Run again = Processes.run(60, "bench", "--target", group.urls().get(0), "--num-prompts", "1", "--concurrency", "1", "--out", out.toString());
+        Processes.Run again = Processes.run(
+                60,
+                "bench",
+                "--target",
+                group.urls().get(0),
+                "--num-prompts",
+                "1",
+                "--concurrency",
+                "1",
+                "--out",
+                out.toString());
         assertNotEquals(0, again.exit());
         assertTrue(again.err().contains("never overwritten"), again.err());
 
-        Processes.Run badFlag = Processes.run(60, "bench", "--target", group.urls().get(0), "--concurency", "3");
+        Processes.Run badFlag =
+                Processes.run(60, "bench", "--target", group.urls().get(0), "--concurency", "3");
         assertEquals(2, badFlag.exit());
         assertTrue(badFlag.err().contains("--concurency"), badFlag.err());
-        Processes.Run both = Processes.run(60, "bench", "--target", group.urls().get(0), "--concurrency", "3", "--rate", "2");
+        Processes.Run both =
+                Processes.run(60, "bench", "--target", group.urls().get(0), "--concurrency", "3", "--rate", "2");
         assertEquals(2, both.exit());
         assertTrue(both.err().contains("--concurrency") && both.err().contains("--rate"), both.err());
         Processes.Run badUrl = Processes.run(60, "bench", "--target", "not a url", "--concurrency", "1");
@@ -160,12 +254,30 @@ class BenchTest {
     @Test
     void anInterruptedRunKeepsWhatItMeasuredAndSaysSo() throws Exception {
         Path out = TestModels.tempDir("interrupt").resolve("run");
-        Process p = Processes.builder("bench", "--target", group.urls().get(0), "--num-prompts", "0", "--duration", "60", "--concurrency", "2",
-                "--max-tokens", "4", "--out", out.toString()).redirectError(out.resolveSibling("bench.err").toFile())
-                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        Process p = Processes.builder(
+                        "bench",
+                        "--target",
+                        group.urls().get(0),
+                        "--num-prompts",
+                        "0",
+                        "--duration",
+                        "60",
+                        "--concurrency",
+                        "2",
+                        "--max-tokens",
+                        "4",
+                        "--out",
+                        out.toString())
+                .redirectError(out.resolveSibling("bench.err").toFile())
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .start();
         // the event: a progress line reports requests done, so there is something to keep
         java.util.regex.Pattern served = java.util.regex.Pattern.compile("\\] [1-9][0-9]* requests");
-        assertTrue(Await.until(() -> served.matcher(Logs.read(out.resolveSibling("bench.err"))).find(), Duration.ofSeconds(60)),
+        assertTrue(
+                Await.until(
+                        () -> served.matcher(Logs.read(out.resolveSibling("bench.err")))
+                                .find(),
+                        Duration.ofSeconds(60)),
                 Logs.read(out.resolveSibling("bench.err")));
         p.destroy(); // SIGTERM: the same stop path as Ctrl-C
         assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS));
@@ -174,5 +286,4 @@ class BenchTest {
         assertTrue(run.path("incomplete_reason").asText().contains("interrupted"));
         assertTrue(Files.readAllLines(out.resolve("requests.jsonl")).size() > 0);
     }
-
 }

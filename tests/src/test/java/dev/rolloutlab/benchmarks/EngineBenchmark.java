@@ -5,7 +5,6 @@ import com.github.tjake.jlama.model.ModelSupport;
 import com.github.tjake.jlama.tensor.AbstractTensor;
 import com.github.tjake.jlama.tensor.KvBufferCache;
 import dev.rolloutlab.engine.*;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -26,30 +25,38 @@ public final class EngineBenchmark {
         if (!Files.exists(dir.resolve("model.safetensors"))) {
             Checkpoint.init(ModelShape.parse(shape, ModelConfig.Architecture.LLAMA), dir, 0, DType.F32);
         }
-        System.out.printf("machine: %d cores, java %s, vector API %s%n", Runtime.getRuntime().availableProcessors(),
-                System.getProperty("java.version"), ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent());
+        System.out.printf(
+                "machine: %d cores, java %s, vector API %s%n",
+                Runtime.getRuntime().availableProcessors(),
+                System.getProperty("java.version"),
+                ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent());
         Checkpoint cp = Checkpoint.load(dir);
         int[] prompt = cp.tokenizer().encode("Once upon a time there was a little model");
         int tokens = 200;
         if (what.equals("all") || what.equals("single")) {
             try (InProcessEngine e = new InProcessEngine(cp, EngineOptions.DEFAULT)) {
-                for (int i = 0; i < 3; i++) e.generate(new GenerationRequest(prompt, 1, SamplingParams.greedy(tokens).withIgnoreEos(true)));
+                for (int i = 0; i < 3; i++)
+                    e.generate(new GenerationRequest(
+                            prompt, 1, SamplingParams.greedy(tokens).withIgnoreEos(true)));
                 double best = 0;
                 for (int i = 0; i < 3; i++) {
                     long t0 = System.nanoTime();
-                    e.generate(new GenerationRequest(prompt, 1, SamplingParams.greedy(tokens).withIgnoreEos(true)));
+                    e.generate(new GenerationRequest(
+                            prompt, 1, SamplingParams.greedy(tokens).withIgnoreEos(true)));
                     best = Math.max(best, tokens / ((System.nanoTime() - t0) / 1e9));
                 }
-                System.out.printf("single-stream rollout-lab: %.1f tok/s (%s, %d tokens, best of 3)%n", best, shape, tokens);
+                System.out.printf(
+                        "single-stream rollout-lab: %.1f tok/s (%s, %d tokens, best of 3)%n", best, shape, tokens);
             }
-            for (String provider : new String[]{"native", "panama"}) {
-                System.out.printf("single-stream jlama-%s: %.1f tok/s%n", provider, jlama(dir, prompt, tokens, provider));
+            for (String provider : new String[] {"native", "panama"}) {
+                System.out.printf(
+                        "single-stream jlama-%s: %.1f tok/s%n", provider, jlama(dir, prompt, tokens, provider));
             }
         }
         if (what.equals("all") || what.equals("batch")) {
             try (InProcessEngine e = new InProcessEngine(cp, EngineOptions.DEFAULT)) {
                 double base = 0;
-                for (int batch : new int[]{1, 4, 16, 32}) {
+                for (int batch : new int[] {1, 4, 16, 32}) {
                     run(e, prompt, batch, 64); // warm-up
                     long t0 = System.nanoTime();
                     int n = run(e, prompt, batch, 128);
@@ -66,15 +73,22 @@ public final class EngineBenchmark {
                 for (int i = 0; i < 5; i++) {
                     long t0 = System.nanoTime();
                     Map<String, Tensor> copy = new LinkedHashMap<>();
-                    for (Tensor t : fresh.values()) copy.put(t.name(), new Tensor(t.name(), t.shape(), t.data().clone()));
+                    for (Tensor t : fresh.values())
+                        copy.put(
+                                t.name(),
+                                new Tensor(t.name(), t.shape(), t.data().clone()));
                     bestCopy = Math.min(bestCopy, System.nanoTime() - t0);
                     // what a trainer hands over is a fresh map of arrays; the engine validates and installs it
                     t0 = System.nanoTime();
                     e.updateWeights(copy);
                     bestUpdate = Math.min(bestUpdate, System.nanoTime() - t0);
                 }
-                System.out.printf("weight update (full, %d params): install %.3f ms, one copy of the weights %.3f ms, ratio %.3f%n",
-                        cp.weights().parameterCount(), bestUpdate / 1e6, bestCopy / 1e6, (double) bestUpdate / bestCopy);
+                System.out.printf(
+                        "weight update (full, %d params): install %.3f ms, one copy of the weights %.3f ms, ratio %.3f%n",
+                        cp.weights().parameterCount(),
+                        bestUpdate / 1e6,
+                        bestCopy / 1e6,
+                        (double) bestUpdate / bestCopy);
             }
         }
         System.exit(0);
@@ -83,7 +97,10 @@ public final class EngineBenchmark {
     static int run(InProcessEngine e, int[] prompt, int batch, int tokens) {
         List<CompletableFuture<Completion>> fs = new ArrayList<>();
         for (int i = 0; i < batch; i++) {
-            fs.add(e.submit(new GenerationRequest(prompt, 1, SamplingParams.of(tokens, 1.0, (long) i).withIgnoreEos(true)), TokenListener.NONE));
+            fs.add(e.submit(
+                    new GenerationRequest(
+                            prompt, 1, SamplingParams.of(tokens, 1.0, (long) i).withIgnoreEos(true)),
+                    TokenListener.NONE));
         }
         int n = 0;
         for (var f : fs) n += f.join().completionTokens();
@@ -94,13 +111,21 @@ public final class EngineBenchmark {
         // the provider is chosen once per JVM, so each provider runs in its own child JVM
         if (!provider.equals(System.getProperty("bench.jlama"))) {
             try {
-                List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java")));
-                cmd.addAll(java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments());
+                List<String> cmd = new ArrayList<>(
+                        List.of(ProcessHandle.current().info().command().orElse("java")));
+                cmd.addAll(java.lang.management.ManagementFactory.getRuntimeMXBean()
+                        .getInputArguments());
                 cmd.add("-Dbench.jlama=" + provider);
                 if (provider.equals("panama")) cmd.add("-Djlama.force_panama_tensor_operations=true");
-                cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), JlamaOnly.class.getName(), dir.toString(),
+                cmd.addAll(List.of(
+                        "-cp",
+                        System.getProperty("java.class.path"),
+                        JlamaOnly.class.getName(),
+                        dir.toString(),
                         String.valueOf(tokens)));
-                Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+                Process p = new ProcessBuilder(cmd)
+                        .redirectError(ProcessBuilder.Redirect.DISCARD)
+                        .start();
                 String out = new String(p.getInputStream().readAllBytes()).trim();
                 p.waitFor();
                 String[] lines = out.split("\n");
@@ -119,7 +144,9 @@ public final class EngineBenchmark {
             int tokens = Integer.parseInt(args[1]);
             Checkpoint cp = Checkpoint.load(dir);
             int[] prompt = cp.tokenizer().encode("Once upon a time there was a little model");
-            AbstractModel m = ModelSupport.loadModel(dir.toFile(), com.github.tjake.jlama.safetensors.DType.F32,
+            AbstractModel m = ModelSupport.loadModel(
+                    dir.toFile(),
+                    com.github.tjake.jlama.safetensors.DType.F32,
                     com.github.tjake.jlama.safetensors.DType.F32);
             double best = 0;
             for (int r = 0; r < 6; r++) {

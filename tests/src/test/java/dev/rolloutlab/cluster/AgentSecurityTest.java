@@ -1,5 +1,7 @@
 package dev.rolloutlab.cluster;
 
+import static org.junit.jupiter.api.Assertions.*;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rolloutlab.lb.LbOptions;
 import dev.rolloutlab.lb.LoadBalancer;
@@ -8,8 +10,6 @@ import dev.rolloutlab.testing.ListeningSockets;
 import dev.rolloutlab.testing.Processes;
 import dev.rolloutlab.testing.TestModels;
 import dev.rolloutlab.util.Await;
-import org.junit.jupiter.api.Test;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -17,8 +17,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.junit.jupiter.api.Test;
 
 /** The agent as the probe attacked it: requests that choose executables, bind addresses or sizes. */
 class AgentSecurityTest {
@@ -38,12 +37,28 @@ class AgentSecurityTest {
         try (Agent agent = new Agent("127.0.0.1", 0, wd, Agent.Config.loopback(TOKEN))) {
             OpenAiClient auth = new OpenAiClient(HTTP, agent.url(), TOKEN, true);
             List<Map<String, Object>> attacks = List.of(
-                    map("kind", "vllm", "model", "m", "python", "/usr/bin/echo", "base_port", port), // the probe's reproduction
+                    map(
+                            "kind",
+                            "vllm",
+                            "model",
+                            "m",
+                            "python",
+                            "/usr/bin/echo",
+                            "base_port",
+                            port), // the probe's reproduction
                     map("kind", "rollout-lab-serve", "java", "/bin/sh", "base_port", port),
                     map("kind", "rollout-lab-serve", "classpath", "/tmp/evil.jar", "base_port", port),
                     map("kind", "rollout-lab-serve", "host", "0.0.0.0", "base_port", port),
                     map("kind", "rollout-lab-serve", "api_key", "", "base_port", port),
-                    map("kind", "sglang-jax-multi-openai", "model", "m", "enable_weight_reload", "--python=/bin/sh", "base_port", port),
+                    map(
+                            "kind",
+                            "sglang-jax-multi-openai",
+                            "model",
+                            "m",
+                            "enable_weight_reload",
+                            "--python=/bin/sh",
+                            "base_port",
+                            port),
                     map("kind", "rollout-lab-serve", "num_servers", "4; touch /tmp/x", "base_port", port),
                     map("kind", "rollout-lab-serve", "model", "--help", "base_port", port),
                     map("kind", "rollout-lab-serve", "unknown_field", 1, "base_port", port),
@@ -58,7 +73,10 @@ class AgentSecurityTest {
                 assertEquals(400, x.status(), a + " -> " + x.body());
                 assertFalse(auth.get("/admin/status").json().path("running").asBoolean(), "nothing runs after " + a);
             }
-            String why = auth.post("/admin/start", attacks.get(0), Map.of()).json().path("error").asText();
+            String why = auth.post("/admin/start", attacks.get(0), Map.of())
+                    .json()
+                    .path("error")
+                    .asText();
             assertTrue(why.contains("'python'") && why.contains("operator"), why);
             try (var files = Files.list(wd)) {
                 assertEquals(0, files.count(), "no process was started, so no log was written");
@@ -74,8 +92,14 @@ class AgentSecurityTest {
             var x = auth.post("/admin/start", map("kind", "mock-openai", "num_servers", 100000), Map.of());
             double sec = (System.nanoTime() - t0) / 1e9;
             assertEquals(400, x.status(), x.body());
-            assertTrue(x.json().path("error").asText().contains("num_servers must be an integer in [0, " + Agent.MAX_MOCK_SERVERS + "]"), x.body());
-            // a refusal takes milliseconds, starting 100,000 servers minutes: 2 s separates them on a busy machine (margin)
+            assertTrue(
+                    x.json()
+                            .path("error")
+                            .asText()
+                            .contains("num_servers must be an integer in [0, " + Agent.MAX_MOCK_SERVERS + "]"),
+                    x.body());
+            // a refusal takes milliseconds, starting 100,000 servers minutes: 2 s separates them on a busy machine
+            // (margin)
             assertTrue(sec < 2, "refused at once, not after starting servers (" + sec + " s)");
             assertFalse(auth.get("/admin/status").json().path("running").asBoolean());
         }
@@ -85,13 +109,18 @@ class AgentSecurityTest {
     void startedServersBindLoopbackUnlessTheOperatorSaysOtherwise() {
         try (Agent agent = new Agent("127.0.0.1", 0, TestModels.tempDir("agent-bind"), Agent.Config.loopback(TOKEN))) {
             OpenAiClient auth = new OpenAiClient(HTTP, agent.url(), TOKEN, true);
-            JsonNode r = auth.post("/admin/start", map("kind", "mock-openai", "num_servers", 2), Map.of()).json();
+            JsonNode r = auth.post("/admin/start", map("kind", "mock-openai", "num_servers", 2), Map.of())
+                    .json();
             assertTrue(r.path("ok").asBoolean(), r.toString());
-            for (JsonNode p : r.path("ports")) assertEquals(List.of("127.0.0.1"), ListeningSockets.addresses(p.asInt()), "port " + p);
+            for (JsonNode p : r.path("ports"))
+                assertEquals(List.of("127.0.0.1"), ListeningSockets.addresses(p.asInt()), "port " + p);
         }
-        var e = assertThrows(IllegalArgumentException.class, () -> new Agent.Config(TOKEN, "0.0.0.0", null, LaunchTemplate.builtIns()));
+        var e = assertThrows(
+                IllegalArgumentException.class,
+                () -> new Agent.Config(TOKEN, "0.0.0.0", null, LaunchTemplate.builtIns()));
         assertTrue(e.getMessage().contains("--server-api-key-file"), e.getMessage());
-        Processes.Run cli = Processes.run(60, "agent", "--port", "0", "--token-file", tokenFile().toString(), "--server-host", "0.0.0.0");
+        Processes.Run cli = Processes.run(
+                60, "agent", "--port", "0", "--token-file", tokenFile().toString(), "--server-host", "0.0.0.0");
         assertEquals(2, cli.exit(), cli.err());
         assertTrue(cli.err().contains("--server-api-key-file"), cli.err());
     }
@@ -100,28 +129,56 @@ class AgentSecurityTest {
     void serversExposedBeyondLoopbackRequireTheOperatorsKeyWhichOnlyTokenHoldersLearn() throws Exception {
         String key = "server-key-abcdef";
         Agent.Config exposed = new Agent.Config(TOKEN, "0.0.0.0", key, LaunchTemplate.builtIns());
-        try (RegistryServer reg = new RegistryServer("127.0.0.1", 0, "mock-model", List.of(), Duration.ofSeconds(30), TOKEN);
-             Agent agent = new Agent("127.0.0.1", 0, TestModels.tempDir("agent-exposed"), exposed)) {
+        try (RegistryServer reg =
+                        new RegistryServer("127.0.0.1", 0, "mock-model", List.of(), Duration.ofSeconds(30), TOKEN);
+                Agent agent = new Agent("127.0.0.1", 0, TestModels.tempDir("agent-exposed"), exposed)) {
             // a 300 s TTL heartbeats every 100 s: only the registration a start triggers can meet the 10 s wait below
             agent.registerWith(reg.url(), "127.0.0.1", Duration.ofSeconds(300));
             OpenAiClient auth = new OpenAiClient(HTTP, agent.url(), TOKEN, true);
-            JsonNode r = auth.post("/admin/start", map("kind", "mock-openai", "num_servers", 2, "model_id", "mock-model"), Map.of()).json();
+            JsonNode r = auth.post(
+                            "/admin/start",
+                            map("kind", "mock-openai", "num_servers", 2, "model_id", "mock-model"),
+                            Map.of())
+                    .json();
             List<String> backends = new ArrayList<>();
             for (JsonNode p : r.path("ports")) {
                 assertEquals(List.of("0.0.0.0"), ListeningSockets.addresses(p.asInt()), "the operator chose 0.0.0.0");
                 backends.add("127.0.0.1:" + p.asInt());
                 String url = "http://127.0.0.1:" + p.asInt();
-                assertEquals(401, new OpenAiClient(HTTP, url, null, true).get("/v1/models").status(), "no key, no answer");
-                assertEquals(200, new OpenAiClient(HTTP, url, key, true).get("/v1/models").status());
+                assertEquals(
+                        401,
+                        new OpenAiClient(HTTP, url, null, true)
+                                .get("/v1/models")
+                                .status(),
+                        "no key, no answer");
+                assertEquals(
+                        200,
+                        new OpenAiClient(HTTP, url, key, true).get("/v1/models").status());
             }
-            assertTrue(Await.until(() -> reg.backendList().equals(backends), Duration.ofSeconds(10)), reg.backendList().toString());
-            assertFalse(new OpenAiClient(HTTP, reg.url(), null, true).get("/backends").json().has("api_keys"));
-            JsonNode keys = new OpenAiClient(HTTP, reg.url(), TOKEN, true).get("/backends").json().path("api_keys");
+            assertTrue(
+                    Await.until(() -> reg.backendList().equals(backends), Duration.ofSeconds(10)),
+                    reg.backendList().toString());
+            assertFalse(new OpenAiClient(HTTP, reg.url(), null, true)
+                    .get("/backends")
+                    .json()
+                    .has("api_keys"));
+            JsonNode keys = new OpenAiClient(HTTP, reg.url(), TOKEN, true)
+                    .get("/backends")
+                    .json()
+                    .path("api_keys");
             for (String b : backends) assertEquals(key, keys.path(b).asText(), keys.toString());
             // an lb holding the registry token authenticates to those backends itself
-            try (LoadBalancer lb = new LoadBalancer(LbOptions.builder().registry(reg.url(), TOKEN).build())) {
-                var x = new OpenAiClient(HTTP, lb.url(), null, true).post("/v1/chat/completions",
-                        Map.of("model", "mock-model", "messages", List.of(Map.of("role", "user", "content", "hi"))), Map.of());
+            try (LoadBalancer lb = new LoadBalancer(
+                    LbOptions.builder().registry(reg.url(), TOKEN).build())) {
+                var x = new OpenAiClient(HTTP, lb.url(), null, true)
+                        .post(
+                                "/v1/chat/completions",
+                                Map.of(
+                                        "model",
+                                        "mock-model",
+                                        "messages",
+                                        List.of(Map.of("role", "user", "content", "hi"))),
+                                Map.of());
                 assertEquals(200, x.status(), x.body());
             }
         }

@@ -1,5 +1,7 @@
 package dev.rolloutlab.cluster;
 
+import static org.junit.jupiter.api.Assertions.*;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rolloutlab.engine.Checkpoint;
 import dev.rolloutlab.engine.DType;
@@ -11,8 +13,6 @@ import dev.rolloutlab.openai.OpenAiClient;
 import dev.rolloutlab.process.ServeProcess;
 import dev.rolloutlab.testing.Processes;
 import dev.rolloutlab.testing.TestModels;
-import org.junit.jupiter.api.Test;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -22,8 +22,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.junit.jupiter.api.Test;
 
 /**
  * Fleet weight updates on real serve processes: a transaction that commits everywhere or nowhere, a sparse delta that
@@ -38,10 +37,21 @@ class FleetUpdateTest {
         Path dir = TestModels.tempDir("fleet-ok");
         Path tokenFile = token(dir);
         Path v1 = perturbed(TestModels.tiny(), dir.resolve("v1"), 1), v2 = perturbed(v1, dir.resolve("v2"), 2);
-        try (ServeProcess a = serve(dir, "a", tokenFile); ServeProcess b = serve(dir, "b", tokenFile);
-             RegistryServer reg = new RegistryServer("127.0.0.1", 0, "tiny", List.of(hostPort(a), hostPort(b)), Duration.ofSeconds(30), TOKEN)) {
-            Processes.Run r = Processes.run(120, "weights", "--registry-url", reg.url(), "--admin-token-file", tokenFile.toString(),
-                    "update", "--from", v1.toString(), "--atomic");
+        try (ServeProcess a = serve(dir, "a", tokenFile);
+                ServeProcess b = serve(dir, "b", tokenFile);
+                RegistryServer reg = new RegistryServer(
+                        "127.0.0.1", 0, "tiny", List.of(hostPort(a), hostPort(b)), Duration.ofSeconds(30), TOKEN)) {
+            Processes.Run r = Processes.run(
+                    120,
+                    "weights",
+                    "--registry-url",
+                    reg.url(),
+                    "--admin-token-file",
+                    tokenFile.toString(),
+                    "update",
+                    "--from",
+                    v1.toString(),
+                    "--atomic");
             assertEquals(0, r.exit(), r.out() + r.err());
             assertTrue(r.out().contains("updated 2 server(s)") && r.out().contains("staged in"), r.out());
             assertEquals(checksum(a), checksum(b));
@@ -49,23 +59,58 @@ class FleetUpdateTest {
             assertEquals(1, version(b));
 
             // v1 -> v2: a full push to a, a sparse delta to b; both end on the same weights
-            Processes.Run full = Processes.run(120, "weights", "--base-url", url(a), "--admin-token-file", tokenFile.toString(), "update", "--from", v2.toString());
+            Processes.Run full = Processes.run(
+                    120,
+                    "weights",
+                    "--base-url",
+                    url(a),
+                    "--admin-token-file",
+                    tokenFile.toString(),
+                    "update",
+                    "--from",
+                    v2.toString());
             assertEquals(0, full.exit(), full.out() + full.err());
-            Processes.Run delta = Processes.run(120, "weights", "--base-url", url(b), "--admin-token-file", tokenFile.toString(), "update",
-                    "--from", v2.toString(), "--delta-from", v1.toString(), "--atomic");
+            Processes.Run delta = Processes.run(
+                    120,
+                    "weights",
+                    "--base-url",
+                    url(b),
+                    "--admin-token-file",
+                    tokenFile.toString(),
+                    "update",
+                    "--from",
+                    v2.toString(),
+                    "--delta-from",
+                    v1.toString(),
+                    "--atomic");
             assertEquals(0, delta.exit(), delta.out() + delta.err());
             assertTrue(delta.err().contains("sparse delta"), delta.err());
             assertEquals(2, version(a));
             assertEquals(2, version(b));
             assertEquals(checksum(a), checksum(b), "the delta gives the full update's checksum");
-            CompletionRequest req = CompletionRequest.completion(null, new int[]{5, 6, 7, 8}, 12, 0.0).withSampling(1, null, true);
-            assertEquals(new OpenAiClient(HTTP, url(a), null, true).complete(req).text(), new OpenAiClient(HTTP, url(b), null, true).complete(req).text(),
+            CompletionRequest req = CompletionRequest.completion(null, new int[] {5, 6, 7, 8}, 12, 0.0)
+                    .withSampling(1, null, true);
+            assertEquals(
+                    new OpenAiClient(HTTP, url(a), null, true).complete(req).text(),
+                    new OpenAiClient(HTTP, url(b), null, true).complete(req).text(),
                     "and the same greedy completion");
 
             // a delta for another base is refused with 409 and nothing changes
             double before = checksum(b);
-            Processes.Run stale = Processes.run(120, "weights", "--base-url", url(b), "--admin-token-file", tokenFile.toString(), "update",
-                    "--from", v2.toString(), "--delta-from", v1.toString(), "--base-version", "1");
+            Processes.Run stale = Processes.run(
+                    120,
+                    "weights",
+                    "--base-url",
+                    url(b),
+                    "--admin-token-file",
+                    tokenFile.toString(),
+                    "update",
+                    "--from",
+                    v2.toString(),
+                    "--delta-from",
+                    v1.toString(),
+                    "--base-version",
+                    "1");
             assertEquals(1, stale.exit(), stale.out());
             assertTrue(stale.out().contains("409") || stale.err().contains("409"), stale.out() + stale.err());
             assertEquals(2, version(b));
@@ -78,19 +123,38 @@ class FleetUpdateTest {
         Path dir = TestModels.tempDir("fleet-fault");
         Path tokenFile = token(dir);
         Path v1 = perturbed(TestModels.tiny(), dir.resolve("v1"), 3);
-        try (ServeProcess a = serve(dir, "a", tokenFile); ServeProcess b = serve(dir, "b", tokenFile);
-             RegistryServer reg = new RegistryServer("127.0.0.1", 0, "tiny", List.of(hostPort(a), hostPort(b)), Duration.ofSeconds(30), TOKEN)) {
+        try (ServeProcess a = serve(dir, "a", tokenFile);
+                ServeProcess b = serve(dir, "b", tokenFile);
+                RegistryServer reg = new RegistryServer(
+                        "127.0.0.1", 0, "tiny", List.of(hostPort(a), hostPort(b)), Duration.ofSeconds(30), TOKEN)) {
             double before = checksum(a);
             b.close(); // b dies before it can answer its stage
-            Processes.Run r = Processes.run(120, "weights", "--registry-url", reg.url(), "--admin-token-file", tokenFile.toString(),
-                    "update", "--from", v1.toString(), "--atomic");
+            Processes.Run r = Processes.run(
+                    120,
+                    "weights",
+                    "--registry-url",
+                    reg.url(),
+                    "--admin-token-file",
+                    tokenFile.toString(),
+                    "update",
+                    "--from",
+                    v1.toString(),
+                    "--atomic");
             assertEquals(1, r.exit(), r.out() + r.err());
-            assertTrue(r.err().contains("staging failed on 1 of 2") && r.err().contains(url(b)) && r.err().contains("aborted everywhere"), r.err());
+            assertTrue(
+                    r.err().contains("staging failed on 1 of 2")
+                            && r.err().contains(url(b))
+                            && r.err().contains("aborted everywhere"),
+                    r.err());
             assertTrue(r.out().contains("NOT updated"), r.out());
             assertEquals(0, version(a), "a stays on the old version");
             assertEquals(before, checksum(a));
-            JsonNode status = admin(a).getWith("/admin/reload_status", Map.of("X-Admin-Token", TOKEN)).json();
-            assertTrue(status.path("staged").isMissingNode() || status.path("staged").isNull(), "a's staged copy was dropped: " + status);
+            JsonNode status = admin(a).getWith("/admin/reload_status", Map.of("X-Admin-Token", TOKEN))
+                    .json();
+            assertTrue(
+                    status.path("staged").isMissingNode()
+                            || status.path("staged").isNull(),
+                    "a's staged copy was dropped: " + status);
         }
     }
 
@@ -107,19 +171,37 @@ class FleetUpdateTest {
             var wrongSum = admin(a).postBytes("/admin/stage_weights", full, "application/octet-stream", h);
             assertEquals(400, wrongSum.status(), wrongSum.body());
             assertTrue(wrongSum.body().contains("corrupt or truncated"), wrongSum.body());
-            byte[] delta = SparseDelta.between(0, Checkpoint.readTensors(TestModels.tiny()), Checkpoint.readTensors(v1)).toBytes();
-            var truncated = admin(a).postBytes("/admin/update_weights", Arrays.copyOf(delta, delta.length - 5), "application/octet-stream", Map.of("X-Admin-Token", TOKEN));
+            byte[] delta = SparseDelta.between(0, Checkpoint.readTensors(TestModels.tiny()), Checkpoint.readTensors(v1))
+                    .toBytes();
+            var truncated = admin(a).postBytes(
+                            "/admin/update_weights",
+                            Arrays.copyOf(delta, delta.length - 5),
+                            "application/octet-stream",
+                            Map.of("X-Admin-Token", TOKEN));
             assertEquals(400, truncated.status(), truncated.body());
-            var cut = admin(a).postBytes("/admin/update_weights", Arrays.copyOf(full, full.length / 2), "application/octet-stream", Map.of("X-Admin-Token", TOKEN));
+            var cut = admin(a).postBytes(
+                            "/admin/update_weights",
+                            Arrays.copyOf(full, full.length / 2),
+                            "application/octet-stream",
+                            Map.of("X-Admin-Token", TOKEN));
             assertEquals(400, cut.status(), cut.body());
-            var nothing = admin(a).post("/admin/commit_weights", Map.of("stage_id", "s1"), Map.of("X-Admin-Token", TOKEN));
+            var nothing =
+                    admin(a).post("/admin/commit_weights", Map.of("stage_id", "s1"), Map.of("X-Admin-Token", TOKEN));
             assertEquals(409, nothing.status(), "nothing was staged: " + nothing.body());
             for (String path : List.of("/admin/stage_weights", "/admin/commit_weights", "/admin/abort_weights")) {
-                assertEquals(401, admin(a).postBytes(path, full, "application/octet-stream", Map.of("X-Stage-Id", "s2")).status(), path + " needs the token");
+                assertEquals(
+                        401,
+                        admin(a).postBytes(path, full, "application/octet-stream", Map.of("X-Stage-Id", "s2"))
+                                .status(),
+                        path + " needs the token");
             }
             assertEquals(0, version(a));
             assertEquals(before, checksum(a), "the old weights keep serving");
-            assertEquals(200, new OpenAiClient(HTTP, url(a), null, true).complete(CompletionRequest.completion(null, new int[]{5, 6}, 2, 0.0)).status());
+            assertEquals(
+                    200,
+                    new OpenAiClient(HTTP, url(a), null, true)
+                            .complete(CompletionRequest.completion(null, new int[] {5, 6}, 2, 0.0))
+                            .status());
         }
     }
 
@@ -138,8 +220,19 @@ class FleetUpdateTest {
     }
 
     private static ServeProcess serve(Path dir, String name, Path tokenFile) {
-        return ServeProcess.start(new ArrayList<>(List.of("--model", TestModels.tiny().toString(), "--num-servers", "1", "--base-port", "0",
-                "--enable-weight-reload", "--admin-token-file", tokenFile.toString())), dir.resolve(name + ".log"), Duration.ofSeconds(120));
+        return ServeProcess.start(
+                new ArrayList<>(List.of(
+                        "--model",
+                        TestModels.tiny().toString(),
+                        "--num-servers",
+                        "1",
+                        "--base-port",
+                        "0",
+                        "--enable-weight-reload",
+                        "--admin-token-file",
+                        tokenFile.toString())),
+                dir.resolve(name + ".log"),
+                Duration.ofSeconds(120));
     }
 
     private static Path token(Path dir) throws Exception {

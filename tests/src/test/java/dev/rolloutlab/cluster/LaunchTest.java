@@ -1,21 +1,20 @@
 package dev.rolloutlab.cluster;
 
-import dev.rolloutlab.util.Await;
+import static org.junit.jupiter.api.Assertions.*;
+
 import dev.rolloutlab.openai.OpenAiClient;
 import dev.rolloutlab.testing.FakeHosts;
 import dev.rolloutlab.testing.Processes;
 import dev.rolloutlab.testing.Sshd;
 import dev.rolloutlab.testing.TestModels;
-import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.Test;
-
+import dev.rolloutlab.util.Await;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
 
 /** launch over a real OpenSSH sshd: on loopback, and across network-namespace hosts with one broken. */
 class LaunchTest {
@@ -48,9 +47,25 @@ class LaunchTest {
         int base = freeBase(2);
         Path wd = TestModels.tempDir("launch-wd");
         try (Sshd sshd = Sshd.start("loopback", "127.0.0.1", sshPort, null)) {
-            List<String> common = new ArrayList<>(List.of("--hosts", "root@127.0.0.1:" + sshPort, "--identity-file", Sshd.userKey().toString(),
-                    "--template", "rollout-lab-serve", "--set", "num_servers=2", "--set", "base_port=" + base, "--set", "host=127.0.0.1",
-                    "--set", "model=" + TestModels.tiny(), "--workdir", wd.toString(), "--timeout-sec", "120"));
+            List<String> common = new ArrayList<>(List.of(
+                    "--hosts",
+                    "root@127.0.0.1:" + sshPort,
+                    "--identity-file",
+                    Sshd.userKey().toString(),
+                    "--template",
+                    "rollout-lab-serve",
+                    "--set",
+                    "num_servers=2",
+                    "--set",
+                    "base_port=" + base,
+                    "--set",
+                    "host=127.0.0.1",
+                    "--set",
+                    "model=" + TestModels.tiny(),
+                    "--workdir",
+                    wd.toString(),
+                    "--timeout-sec",
+                    "120"));
             common.addAll(sshArgs());
 
             Processes.Run dry = Processes.run(60, launch("up", common, "--dry-run"));
@@ -60,9 +75,19 @@ class LaunchTest {
 
             Processes.Run up = Processes.run(180, launch("up", common));
             assertEquals(0, up.exit(), up.out() + up.err());
-            assertEquals(2, up.out().lines().filter(l -> l.contains(" up ") || l.matches(".*\\d+\\s+up\\s*.*")).count(), up.out());
+            assertEquals(
+                    2,
+                    up.out()
+                            .lines()
+                            .filter(l -> l.contains(" up ") || l.matches(".*\\d+\\s+up\\s*.*"))
+                            .count(),
+                    up.out());
             for (int p : List.of(base, base + 1)) {
-                assertEquals(200, new OpenAiClient(HTTP, "http://127.0.0.1:" + p, null, true).get("/v1/models").status());
+                assertEquals(
+                        200,
+                        new OpenAiClient(HTTP, "http://127.0.0.1:" + p, null, true)
+                                .get("/v1/models")
+                                .status());
             }
             assertTrue(Files.exists(wd.resolve("rollout-lab-serve.pid")));
 
@@ -79,14 +104,22 @@ class LaunchTest {
             Processes.Run down = Processes.run(60, launch("down", common));
             assertEquals(0, down.exit(), down.out() + down.err());
             assertTrue(down.out().contains("stopped"), down.out());
-            assertTrue(Await.until(() -> new OpenAiClient(HTTP, "http://127.0.0.1:" + base, null, true).get("/v1/models").status() == -1,
-                    Duration.ofSeconds(10)), "nothing left listening");
+            assertTrue(
+                    Await.until(
+                            () -> new OpenAiClient(HTTP, "http://127.0.0.1:" + base, null, true)
+                                            .get("/v1/models")
+                                            .status()
+                                    == -1,
+                            Duration.ofSeconds(10)),
+                    "nothing left listening");
         }
     }
 
     @Test
     void threeHostsOneBrokenReportsTwoUpAndOneFailed() throws Exception {
-        Assumptions.assumeTrue(Sshd.available() && (Files.isExecutable(Path.of("/usr/sbin/ip")) || Files.isExecutable(Path.of("/sbin/ip"))),
+        Assumptions.assumeTrue(
+                Sshd.available()
+                        && (Files.isExecutable(Path.of("/usr/sbin/ip")) || Files.isExecutable(Path.of("/sbin/ip"))),
                 "needs root, sshd and iproute2");
         Path wd = TestModels.tempDir("launch-multi");
         try (FakeHosts hosts = new FakeHosts(3, 3)) {
@@ -99,10 +132,23 @@ class LaunchTest {
                       - {name: h1, address: %s, workdir: %s/h1}
                       - {name: h2, address: %s, workdir: %s/h2}
                       - {name: h3, address: %s, workdir: %s/h3}
-                    """.formatted(Sshd.userKey(), FakeHosts.address(1), wd, FakeHosts.address(2), wd, FakeHosts.address(3), wd));
-            List<String> common = new ArrayList<>(List.of("--inventory", inv.toString(), "--template", "rollout-lab-serve",
-                    "--set", "num_servers=1", "--set", "base_port=31000", "--set", "model=" + TestModels.tiny(), "--set", "host=0.0.0.0",
-                    "--timeout-sec", "120"));
+                    """.formatted(
+                    Sshd.userKey(), FakeHosts.address(1), wd, FakeHosts.address(2), wd, FakeHosts.address(3), wd));
+            List<String> common = new ArrayList<>(List.of(
+                    "--inventory",
+                    inv.toString(),
+                    "--template",
+                    "rollout-lab-serve",
+                    "--set",
+                    "num_servers=1",
+                    "--set",
+                    "base_port=31000",
+                    "--set",
+                    "model=" + TestModels.tiny(),
+                    "--set",
+                    "host=0.0.0.0",
+                    "--timeout-sec",
+                    "120"));
             common.addAll(sshArgs());
             try {
                 Processes.Run up = Processes.run(240, launch("up", common));
@@ -110,9 +156,17 @@ class LaunchTest {
                 List<String> rows = up.out().lines().toList();
                 assertTrue(rows.stream().anyMatch(l -> l.startsWith("h1 ") && l.contains(" up")), up.out());
                 assertTrue(rows.stream().anyMatch(l -> l.startsWith("h2 ") && l.contains(" up")), up.out());
-                assertTrue(rows.stream().anyMatch(l -> l.startsWith("h3 ") && l.contains("failed") && l.contains("ssh exit 255")), up.out());
+                assertTrue(
+                        rows.stream()
+                                .anyMatch(
+                                        l -> l.startsWith("h3 ") && l.contains("failed") && l.contains("ssh exit 255")),
+                        up.out());
                 assertTrue(up.err().contains("2 host(s) up, 1 failed"), up.err());
-                assertEquals(200, new OpenAiClient(HTTP, "http://" + FakeHosts.address(1) + ":31000", null, true).get("/v1/models").status());
+                assertEquals(
+                        200,
+                        new OpenAiClient(HTTP, "http://" + FakeHosts.address(1) + ":31000", null, true)
+                                .get("/v1/models")
+                                .status());
             } finally {
                 Processes.Run down = Processes.run(120, launch("down", common));
                 assertTrue(down.out().contains("stopped") || down.out().contains("killed"), down.out());
@@ -144,9 +198,14 @@ class LaunchTest {
     void gcloudDescribeJsonYieldsEveryWorker() throws Exception {
         Path f = Path.of("src/test/resources/fixtures/tpu-vm-describe-v4-16.json");
         Inventory inv = Inventory.read(f);
-        assertEquals(List.of("10.130.0.21", "10.130.0.20"), inv.hosts().stream().map(Inventory.Host::address).toList());
+        assertEquals(
+                List.of("10.130.0.21", "10.130.0.20"),
+                inv.hosts().stream().map(Inventory.Host::address).toList());
         assertEquals("root", inv.hosts().get(0).user());
-        Inventory ext = Inventory.fromGcloud(dev.rolloutlab.util.Json.parse(Files.readString(f)), "root", 22, null, true);
-        assertEquals(List.of("34.56.78.90", "34.56.78.91"), ext.hosts().stream().map(Inventory.Host::address).toList());
+        Inventory ext =
+                Inventory.fromGcloud(dev.rolloutlab.util.Json.parse(Files.readString(f)), "root", 22, null, true);
+        assertEquals(
+                List.of("34.56.78.90", "34.56.78.91"),
+                ext.hosts().stream().map(Inventory.Host::address).toList());
     }
 }

@@ -1,25 +1,37 @@
 package dev.rolloutlab.commands;
 
+import static org.junit.jupiter.api.Assertions.*;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rolloutlab.util.Json;
-import org.junit.jupiter.api.DynamicTest;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestFactory;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestFactory;
 
 /** The JBang catalog: the aliases DESIGN names, each a thin script that answers --help through ./jbang. */
 class CatalogTest {
     static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
-    static final Set<String> ALIASES = Set.of("model", "generate", "serve", "weights", "agent", "commander", "launch", "lb",
-            "fanout", "bench", "compare", "report", "kernel", "sim");
+    static final Set<String> ALIASES = Set.of(
+            "model",
+            "generate",
+            "serve",
+            "weights",
+            "agent",
+            "commander",
+            "launch",
+            "lb",
+            "fanout",
+            "bench",
+            "compare",
+            "report",
+            "kernel",
+            "sim");
 
     static JsonNode catalog() throws Exception {
         return Json.parse(Files.readString(ROOT.resolve("jbang-catalog.json")));
@@ -37,7 +49,9 @@ class CatalogTest {
             Path script = ROOT.resolve(e.path("script-ref").asText());
             assertTrue(Files.exists(script), a + ": " + script);
             String src = Files.readString(script);
-            assertTrue(src.contains("//SOURCES LibSources.java"), a + " gets the library as sources, so stock JBang needs nothing installed");
+            assertTrue(
+                    src.contains("//SOURCES LibSources.java"),
+                    a + " gets the library as sources, so stock JBang needs nothing installed");
             assertTrue(src.lines().count() < 25, a + ": scripts stay thin; logic lives in lib/");
             assertNotNull(Main.command(a), a + " is known to dev.rolloutlab.commands.Main");
         }
@@ -45,7 +59,10 @@ class CatalogTest {
 
     @Test
     void theLibrarysSourceListIsCurrent() throws Exception {
-        Process p = new ProcessBuilder(ROOT.resolve("tests/bin/update-lib-sources").toString(), "--check").redirectErrorStream(true).start();
+        Process p = new ProcessBuilder(
+                        ROOT.resolve("tests/bin/update-lib-sources").toString(), "--check")
+                .redirectErrorStream(true)
+                .start();
         String out = new String(p.getInputStream().readAllBytes());
         assertTrue(p.waitFor(60, TimeUnit.SECONDS));
         assertEquals(0, p.exitValue(), out);
@@ -53,17 +70,21 @@ class CatalogTest {
 
     @TestFactory
     Stream<DynamicTest> everyAliasAnswersHelpThroughJbang() {
-        return ALIASES.stream().sorted().map(a -> DynamicTest.dynamicTest(a, () -> {
-            Path log = Files.createTempFile(Path.of("target", "tmp").toAbsolutePath(), "help-" + a, ".log");
-            ProcessBuilder pb = new ProcessBuilder(ROOT.resolve("jbang").toString(), a + "@.", "--help").directory(ROOT.toFile())
-                    .redirectErrorStream(true).redirectOutput(log.toFile());
-            pb.environment().put("ROLLOUT_LAB_SKIP_INSTALL", "1");
-            Process p = pb.start();
-            assertTrue(p.waitFor(240, TimeUnit.SECONDS), a + " --help timed out");
-            String out = Files.readString(log);
-            assertEquals(0, p.exitValue(), out);
-            assertTrue(out.contains("Usage: " + a), a + ": " + out);
-            assertTrue(out.contains("-h, --help"), out);
-        }));
+        return ALIASES.stream()
+                .sorted()
+                .map(a -> DynamicTest.dynamicTest(a, () -> {
+                    Path log = Files.createTempFile(Path.of("target", "tmp").toAbsolutePath(), "help-" + a, ".log");
+                    ProcessBuilder pb = new ProcessBuilder(ROOT.resolve("jbang").toString(), a + "@.", "--help")
+                            .directory(ROOT.toFile())
+                            .redirectErrorStream(true)
+                            .redirectOutput(log.toFile());
+                    pb.environment().put("ROLLOUT_LAB_SKIP_INSTALL", "1");
+                    Process p = pb.start();
+                    assertTrue(p.waitFor(240, TimeUnit.SECONDS), a + " --help timed out");
+                    String out = Files.readString(log);
+                    assertEquals(0, p.exitValue(), out);
+                    assertTrue(out.contains("Usage: " + a), a + ": " + out);
+                    assertTrue(out.contains("-h, --help"), out);
+                }));
     }
 }

@@ -1,11 +1,9 @@
 package dev.rolloutlab.commands;
 
+import static org.junit.jupiter.api.Assertions.*;
+
 import com.sun.net.httpserver.HttpServer;
 import com.sun.net.httpserver.SimpleFileServer;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
-
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -15,8 +13,9 @@ import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
 
 /**
  * The official JBang (jbang-cli, the version pinned in scripts/jbang.version, as ./jbang fetches it), with an empty
@@ -30,9 +29,13 @@ class StockJbangTest {
 
     @org.junit.jupiter.api.AfterAll
     void theProjectsCatalogIsUntouchedAndTheScratchFolderGone() throws IOException {
-        assertEquals(catalogBefore, Files.readString(ROOT.resolve("jbang-catalog.json")), "no test may rewrite the project's catalog");
+        assertEquals(
+                catalogBefore,
+                Files.readString(ROOT.resolve("jbang-catalog.json")),
+                "no test may rewrite the project's catalog");
         try (var s = Files.walk(work)) {
-            s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            s.sorted(java.util.Comparator.reverseOrder())
+                    .forEach(p -> p.toFile().delete());
         }
     }
 
@@ -44,8 +47,10 @@ class StockJbangTest {
         assertEquals(0, fetch.exit, fetch.out);
         jbangJar = Path.of(System.getProperty("user.home"), ".rollout-lab", "jbang-" + version, "jbang.jar");
         assertTrue(Files.exists(jbangJar), jbangJar.toString());
-        // outside the checkout: JBang's catalog commands write to the nearest jbang-catalog.json above the working folder
-        work = Files.createTempDirectory(Path.of(System.getenv().getOrDefault("TMPDIR", "/tmp")), "rollout-lab-stock-jbang");
+        // outside the checkout: JBang's catalog commands write to the nearest jbang-catalog.json above the working
+        // folder
+        work = Files.createTempDirectory(
+                Path.of(System.getenv().getOrDefault("TMPDIR", "/tmp")), "rollout-lab-stock-jbang");
         catalogBefore = Files.readString(ROOT.resolve("jbang-catalog.json"));
         jbangDir = Files.createDirectories(work.resolve("jbang-home"));
         repo = Files.createDirectories(work.resolve("m2"));
@@ -53,13 +58,16 @@ class StockJbangTest {
         Path bin = Files.createDirectories(jbangDir.resolve("bin"));
         Files.copy(ROOT.resolve("tests/bin/stock-jbang"), bin.resolve("jbang"));
         assertTrue(bin.resolve("jbang").toFile().setExecutable(true));
-        String jdk = ProcessHandle.current().info().command().map(c -> Path.of(c).getParent().getParent().toString()).orElseThrow();
+        String jdk = ProcessHandle.current()
+                .info()
+                .command()
+                .map(c -> Path.of(c).getParent().getParent().toString())
+                .orElseThrow();
         Run link = jbang(work, 120, "jdk", "install", "25", jdk); // the local JDK, not a download
         assertEquals(0, link.exit, link.out);
     }
 
-    record Run(int exit, String out) {
-    }
+    record Run(int exit, String out) {}
 
     Run jbang(Path dir, long timeoutSec, String... args) throws Exception {
         List<String> cmd = new ArrayList<>(List.of(jbangDir.resolve("bin/jbang").toString()));
@@ -69,14 +77,24 @@ class StockJbangTest {
 
     Run run(Path dir, long timeoutSec, List<String> cmd) throws Exception {
         Path log = Files.createTempFile(Path.of("target", "tmp").toAbsolutePath(), "jbang", ".log");
-        ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true).redirectOutput(log.toFile());
+        ProcessBuilder pb = new ProcessBuilder(cmd)
+                .directory(dir.toFile())
+                .redirectErrorStream(true)
+                .redirectOutput(log.toFile());
         if (jbangJar != null) {
             pb.environment().put("JBANG_JAR", jbangJar.toString());
             pb.environment().put("JBANG_DIR", jbangDir.toString());
             pb.environment().put("JBANG_REPO", repo.toString());
             pb.environment().put("PATH", jbangDir.resolve("bin") + java.io.File.pathSeparator + System.getenv("PATH"));
         }
-        pb.environment().put("JAVA_HOME", ProcessHandle.current().info().command().map(c -> Path.of(c).getParent().getParent().toString()).orElseThrow());
+        pb.environment()
+                .put(
+                        "JAVA_HOME",
+                        ProcessHandle.current()
+                                .info()
+                                .command()
+                                .map(c -> Path.of(c).getParent().getParent().toString())
+                                .orElseThrow());
         Process p = pb.start();
         boolean done = p.waitFor(timeoutSec, TimeUnit.SECONDS);
         if (!done) p.destroyForcibly();
@@ -93,7 +111,8 @@ class StockJbangTest {
             assertTrue(r.out.contains("Usage: " + a), a + ": " + r.out);
         }
         Path out = work.resolve("serve-validate");
-        Run serve = jbang(ROOT, 300, "serve@.", "--shape", "tiny", "--num-servers", "2", "--base-port", "0", "--validate");
+        Run serve =
+                jbang(ROOT, 300, "serve@.", "--shape", "tiny", "--num-servers", "2", "--base-port", "0", "--validate");
         assertEquals(0, serve.exit, serve.out);
         assertTrue(serve.out.contains("DONE: servers=2"), serve.out);
         // a second run starts from JBang's cache: the compiled jar is reused, not rebuilt
@@ -101,20 +120,51 @@ class StockJbangTest {
         FileTime built = Files.getLastModifiedTime(jar);
         Run again = jbang(ROOT, 300, "serve@.", "--help");
         assertEquals(0, again.exit, again.out);
-        assertEquals(built, Files.getLastModifiedTime(cachedJar("Serve.java")), "the second run reused the cached build");
+        assertEquals(
+                built, Files.getLastModifiedTime(cachedJar("Serve.java")), "the second run reused the cached build");
         // fanout and bench against a running server, without --model: they ask its /v1/models
-        try (var g = dev.rolloutlab.server.ServerGroup.start(dev.rolloutlab.server.ServerGroup.Spec.builder(dev.rolloutlab.testing.TestModels.tiny())
-                .ports(List.of(0, 0)).build())) {
+        try (var g = dev.rolloutlab.server.ServerGroup.start(
+                dev.rolloutlab.server.ServerGroup.Spec.builder(dev.rolloutlab.testing.TestModels.tiny())
+                        .ports(List.of(0, 0))
+                        .build())) {
             Run fanout = jbang(ROOT, 300, "fanout@.", "--backends", String.join(",", g.urls()), "--max-tokens", "4");
             assertEquals(0, fanout.exit, fanout.out);
-            assertEquals(2, fanout.out.lines().filter(l -> l.startsWith("RESP backend=") && l.contains("status=200")).count(), fanout.out);
-            Run bench = jbang(ROOT, 300, "bench@.", "--target", g.urls().get(0), "--concurrency", "2", "--num-prompts", "6",
-                    "--max-tokens", "4", "--out", out.resolve("bench").toString());
+            assertEquals(
+                    2,
+                    fanout.out
+                            .lines()
+                            .filter(l -> l.startsWith("RESP backend=") && l.contains("status=200"))
+                            .count(),
+                    fanout.out);
+            Run bench = jbang(
+                    ROOT,
+                    300,
+                    "bench@.",
+                    "--target",
+                    g.urls().get(0),
+                    "--concurrency",
+                    "2",
+                    "--num-prompts",
+                    "6",
+                    "--max-tokens",
+                    "4",
+                    "--out",
+                    out.resolve("bench").toString());
             assertEquals(0, bench.exit, bench.out);
-            assertTrue(Files.readString(out.resolve("bench/run.json")).contains("\"model\" : \"tiny-llama-s0-f32\""),
+            assertTrue(
+                    Files.readString(out.resolve("bench/run.json")).contains("\"model\" : \"tiny-llama-s0-f32\""),
                     Files.readString(out.resolve("bench/run.json")));
         }
-        Run compare = jbang(ROOT, 600, "compare@.", "--quick", "--topologies", "inproc,http1", "--strategies", "none", "--out",
+        Run compare = jbang(
+                ROOT,
+                600,
+                "compare@.",
+                "--quick",
+                "--topologies",
+                "inproc,http1",
+                "--strategies",
+                "none",
+                "--out",
                 out.resolve("compare").toString());
         assertEquals(0, compare.exit, compare.out);
         assertTrue(Files.exists(out.resolve("compare/REPORT.md")));
@@ -122,8 +172,8 @@ class StockJbangTest {
 
     @Test
     void aCatalogAddedByUrlResolvesFromItsLocationAndMavenCentralAlone() throws Exception {
-        HttpServer files = SimpleFileServer.createFileServer(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), ROOT,
-                SimpleFileServer.OutputLevel.NONE);
+        HttpServer files = SimpleFileServer.createFileServer(
+                new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), ROOT, SimpleFileServer.OutputLevel.NONE);
         files.start();
         try {
             String base = "http://127.0.0.1:" + files.getAddress().getPort() + "/";
@@ -133,7 +183,8 @@ class StockJbangTest {
             Run help = jbang(work, 600, "fanout@rl", "--help");
             assertEquals(0, help.exit, help.out);
             assertTrue(help.out.contains("Usage: fanout"), help.out);
-            Run serve = jbang(work, 600, "serve@rl", "--shape", "tiny", "--num-servers", "1", "--base-port", "0", "--validate");
+            Run serve = jbang(
+                    work, 600, "serve@rl", "--shape", "tiny", "--num-servers", "1", "--base-port", "0", "--validate");
             assertEquals(0, serve.exit, serve.out);
             assertTrue(serve.out.contains("DONE: servers=1"), serve.out);
         } finally {
@@ -149,7 +200,10 @@ class StockJbangTest {
         Path bin = jbangDir.resolve("bin").resolve("serve");
         assertTrue(Files.isExecutable(bin), install.out);
         Path elsewhere = Files.createDirectories(work.resolve("elsewhere"));
-        Run r = run(elsewhere, 600, List.of(bin.toString(), "--shape", "tiny", "--num-servers", "1", "--base-port", "0", "--validate"));
+        Run r = run(
+                elsewhere,
+                600,
+                List.of(bin.toString(), "--shape", "tiny", "--num-servers", "1", "--base-port", "0", "--validate"));
         assertEquals(0, r.exit, r.out);
         assertTrue(r.out.contains("DONE: servers=1"), r.out);
     }
@@ -157,7 +211,9 @@ class StockJbangTest {
     Path cachedJar(String script) throws IOException {
         try (var s = Files.walk(jbangDir.resolve("cache").resolve("jars"))) {
             return s.filter(p -> p.getFileName().toString().equals(script.replace(".java", ".jar"))
-                    && p.getParent().getFileName().toString().startsWith(script)).findFirst().orElseThrow();
+                            && p.getParent().getFileName().toString().startsWith(script))
+                    .findFirst()
+                    .orElseThrow();
         }
     }
 }

@@ -1,5 +1,7 @@
 package dev.rolloutlab.compare;
 
+import static org.junit.jupiter.api.Assertions.*;
+
 import dev.rolloutlab.benchmarks.HttpBenchmark;
 import dev.rolloutlab.engine.DefaultModels;
 import dev.rolloutlab.process.ServeProcess;
@@ -7,16 +9,13 @@ import dev.rolloutlab.report.Breakdown;
 import dev.rolloutlab.report.RunData;
 import dev.rolloutlab.testing.Processes;
 import dev.rolloutlab.testing.TestModels;
-import org.junit.jupiter.api.Test;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.junit.jupiter.api.Test;
 
 /**
  * The breakdown finds a cost where it was put: serve's test-only delay of 5 ms per request must show up as serve's
@@ -31,9 +30,18 @@ class CompareAttributionTest {
     void aKnownServeDelayIsAttributedToServeAndConfirmsTheOverhead() throws Exception {
         Path plain = compare("plain", 0), delayed = compare("delayed", 5);
         Map<String, Double> p = part(plain, "http1/keep-alive"), d = part(delayed, "http1/keep-alive");
-        assertEquals(5.0, d.get(SERVE) - p.get(SERVE), 1.0, "the delay is serve's own time: plain " + p + ", delayed " + d);
-        assertEquals(0.0, d.get(REST) - p.get(REST), 1.0, "and not the client's or the transport's: plain " + p + ", delayed " + d);
-        assertEquals(0.0, d.get("engine queue") - p.get("engine queue"), 1.0, "one request at a time never queues: " + p + " / " + d);
+        assertEquals(
+                5.0, d.get(SERVE) - p.get(SERVE), 1.0, "the delay is serve's own time: plain " + p + ", delayed " + d);
+        assertEquals(
+                0.0,
+                d.get(REST) - p.get(REST),
+                1.0,
+                "and not the client's or the transport's: plain " + p + ", delayed " + d);
+        assertEquals(
+                0.0,
+                d.get("engine queue") - p.get("engine queue"),
+                1.0,
+                "one request at a time never queues: " + p + " / " + d);
         String md = Files.readString(delayed.resolve("REPORT.md"));
         assertTrue(md.contains("**In-process has lower per-request overhead** — confirmed"), md);
 
@@ -42,18 +50,38 @@ class CompareAttributionTest {
         double rest = p.get(REST) - part(plain, "inproc/none").get(REST);
         double bench;
         Path model = DefaultModels.ensure("tiny");
-        try (ServeProcess serve = ServeProcess.start(List.of("--model", model.toString(), "--num-servers", "1", "--base-port", "0"),
-                TestModels.tempDir("attr-bench").resolve("serve.log"), Duration.ofSeconds(120))) {
-            bench = HttpBenchmark.overhead(model, serve.urls().get(0), 300, 3000).keepAliveAddsMs();
+        try (ServeProcess serve = ServeProcess.start(
+                List.of("--model", model.toString(), "--num-servers", "1", "--base-port", "0"),
+                TestModels.tempDir("attr-bench").resolve("serve.log"),
+                Duration.ofSeconds(120))) {
+            bench = HttpBenchmark.overhead(model, serve.urls().get(0), 300, 3000)
+                    .keepAliveAddsMs();
         }
-        assertTrue(rest > 0 && rest <= 3 * bench, "client + transport " + rest + " ms vs the benchmark's " + bench + " ms");
+        assertTrue(
+                rest > 0 && rest <= 3 * bench,
+                "client + transport " + rest + " ms vs the benchmark's " + bench + " ms");
     }
 
     private static Path compare(String name, int delayMs) {
         Path out = TestModels.tempDir("attr-" + name).resolve("run");
-        Processes.Run r = Processes.run(300, "compare", "--quick", "--topologies", "inproc,http1", "--strategies", "none",
-                "--prompt-lens", "8", "--output-lens", "1", "--concurrency", "1", "--test-serve-delay-ms", String.valueOf(delayMs),
-                "--out", out.toString());
+        Processes.Run r = Processes.run(
+                300,
+                "compare",
+                "--quick",
+                "--topologies",
+                "inproc,http1",
+                "--strategies",
+                "none",
+                "--prompt-lens",
+                "8",
+                "--output-lens",
+                "1",
+                "--concurrency",
+                "1",
+                "--test-serve-delay-ms",
+                String.valueOf(delayMs),
+                "--out",
+                out.toString());
         assertEquals(0, r.exit(), r.err());
         return out;
     }

@@ -1,23 +1,22 @@
 package dev.rolloutlab.compare;
 
-import dev.rolloutlab.results.Strategy;
+import static org.junit.jupiter.api.Assertions.*;
+
 import dev.rolloutlab.report.Report;
 import dev.rolloutlab.report.RunData;
+import dev.rolloutlab.results.Strategy;
 import dev.rolloutlab.testing.Processes;
 import dev.rolloutlab.testing.TestModels;
-import org.junit.jupiter.api.Test;
-import tech.tablesaw.api.Row;
-import tech.tablesaw.api.Table;
-
-import javax.imageio.ImageIO;
 import java.awt.image.BufferedImage;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-
-import static org.junit.jupiter.api.Assertions.*;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.Test;
+import tech.tablesaw.api.Row;
+import tech.tablesaw.api.Table;
 
 class CompareTest {
 
@@ -28,29 +27,48 @@ class CompareTest {
         assertEquals(0, r.exit(), r.err());
         assertTrue(r.out().contains("results: " + out), r.out());
         // progress: one line per measured cell, counting up to exactly the cells planned: every round, every leg
-        // (inproc and inprocN once, each HTTP topology per connection) on every cell, plus the sweep on the legs that sweep
+        // (inproc and inprocN once, each HTTP topology per connection) on every cell, plus the sweep on the legs that
+        // sweep
         CompareConfig q = CompareConfig.defaults(true);
         int legs = 2 + 3 * q.connections().size(), sweeping = 2 + 3;
-        int planned = q.rounds() * (legs * q.promptLens().size() * q.outputLens().size() + sweeping * q.sweepConcurrency().size());
-        List<String> progress = r.err().lines().filter(l -> l.trim().matches("round \\d+ .*\\[\\d+/\\d+ cells\\] \\d+ s elapsed, about \\d+ s left")).toList();
+        int planned = q.rounds()
+                * (legs * q.promptLens().size() * q.outputLens().size()
+                        + sweeping * q.sweepConcurrency().size());
+        List<String> progress = r.err()
+                .lines()
+                .filter(l -> l.trim().matches("round \\d+ .*\\[\\d+/\\d+ cells\\] \\d+ s elapsed, about \\d+ s left"))
+                .toList();
         assertEquals(planned, progress.size(), r.err());
         assertTrue(progress.get(planned - 1).contains("[" + planned + "/" + planned + " cells]"), progress.toString());
-        assertEquals(q.strategies().size(), r.err().lines().filter(l -> l.trim().startsWith("freshness strategy ")).count(), r.err());
+        assertEquals(
+                q.strategies().size(),
+                r.err()
+                        .lines()
+                        .filter(l -> l.trim().startsWith("freshness strategy "))
+                        .count(),
+                r.err());
 
         RunData d = RunData.load(out);
         Table s = d.summary();
         Set<String> topologies = new HashSet<>(s.stringColumn("topology").asList());
-        assertEquals(Set.of("inproc", "inprocN", "http1", "httpN", "lb"), topologies, "the summary holds legs only; strategies are in freshness.csv");
-        Set<String> connections = new HashSet<>(d.legs().stringColumn("connection").asList());
+        assertEquals(
+                Set.of("inproc", "inprocN", "http1", "httpN", "lb"),
+                topologies,
+                "the summary holds legs only; strategies are in freshness.csv");
+        Set<String> connections =
+                new HashSet<>(d.legs().stringColumn("connection").asList());
         assertEquals(Set.of("none", "keep-alive", "close"), connections);
         for (Row row : d.legs()) {
             assertEquals(0, (int) row.getNumber("failed"), "no failed requests in " + row);
             double m = row.getNumber("mean_e2el_ms");
-            assertTrue(row.getNumber("mean_e2el_ms_ci_low") <= m && m <= row.getNumber("mean_e2el_ms_ci_high"), "the interval holds the mean: " + row);
+            assertTrue(
+                    row.getNumber("mean_e2el_ms_ci_low") <= m && m <= row.getNumber("mean_e2el_ms_ci_high"),
+                    "the interval holds the mean: " + row);
             assertTrue(row.isMissing("p99_e2el_ms"), "16 requests cannot support a p99: " + row);
         }
 
-        // the shortest workload: each HTTP leg's overhead is over the in-process topology with as many engines (its sign is
+        // the shortest workload: each HTTP leg's overhead is over the in-process topology with as many engines (its
+        // sign is
         // a measurement, checked with a known delay in CompareAttributionTest)
         String shortest = d.legs().stringColumn("workload").get(0);
         for (Row row : d.legs()) {
@@ -61,12 +79,26 @@ class CompareTest {
                 continue;
             }
             String base = t.equals("http1") ? "inproc" : "inprocN";
-            Row b = d.legs().where(d.legs().stringColumn("topology").isEqualTo(base).and(d.legs().stringColumn("workload").isEqualTo(shortest))).row(0);
-            assertEquals(row.getNumber("mean_e2el_ms") - b.getNumber("mean_e2el_ms"), row.getNumber("overhead_ms_per_request"), 1e-3, row.toString());
+            Row b = d.legs()
+                    .where(d.legs()
+                            .stringColumn("topology")
+                            .isEqualTo(base)
+                            .and(d.legs().stringColumn("workload").isEqualTo(shortest)))
+                    .row(0);
+            assertEquals(
+                    row.getNumber("mean_e2el_ms") - b.getNumber("mean_e2el_ms"),
+                    row.getNumber("overhead_ms_per_request"),
+                    1e-3,
+                    row.toString());
             // summary.csv's interval is the report's paired one (one computation, bench.Confidence.blockedDifference)
             String prefix = "| " + t + " | " + row.getString("connection") + " | " + shortest + " | " + base + " | ";
-            String line = Files.readString(out.resolve("REPORT.md")).lines().filter(l -> l.startsWith(prefix)).findFirst().orElseThrow(() -> new AssertionError(prefix));
-            String[] lohi = line.substring(line.indexOf('[') + 1, line.indexOf(']')).split(", ");
+            String line = Files.readString(out.resolve("REPORT.md"))
+                    .lines()
+                    .filter(l -> l.startsWith(prefix))
+                    .findFirst()
+                    .orElseThrow(() -> new AssertionError(prefix));
+            String[] lohi =
+                    line.substring(line.indexOf('[') + 1, line.indexOf(']')).split(", ");
             assertEquals(Double.parseDouble(lohi[0]), row.getNumber("overhead_ms_per_request_ci_low"), 0.0051, line);
             assertEquals(Double.parseDouble(lohi[1]), row.getNumber("overhead_ms_per_request_ci_high"), 0.0051, line);
         }
@@ -76,30 +108,52 @@ class CompareTest {
         for (Row row : f) {
             assertTrue(row.getNumber("samples") > 0);
             double lag = row.getNumber("mean_lag");
-            if (row.getString("strategy").equals("inproc-swap")) assertEquals(0.0, lag, 0.0, "in-memory swap is on-policy");
+            if (row.getString("strategy").equals("inproc-swap"))
+                assertEquals(0.0, lag, 0.0, "in-memory swap is on-policy");
             else assertFalse(Double.isNaN(lag), row.getString("strategy") + " lag must be measured");
         }
-        assertEquals(Strategy.ownServers().stream().map(Strategy::wire).toList(), f.stringColumn("strategy").asList());
+        assertEquals(
+                Strategy.ownServers().stream().map(Strategy::wire).toList(),
+                f.stringColumn("strategy").asList());
         boolean staleSomewhere = false;
         for (Row row : f) {
             if (row.getString("strategy").equals("inproc-swap")) {
                 assertEquals(0.0, row.getNumber("token_weighted_lag"), 0.0, "every in-process token is on-policy");
-                assertEquals(0.0, row.getNumber("mixed_requests"), 0.0, "an in-memory swap between batches splits no request");
-                assertTrue(row.getNumber("mean_abs_logprob_gap") < 1e-4 && row.getNumber("kl_k3") < 1e-8, "the trainer reproduces on-policy logprobs: " + row);
+                assertEquals(
+                        0.0,
+                        row.getNumber("mixed_requests"),
+                        0.0,
+                        "an in-memory swap between batches splits no request");
+                assertTrue(
+                        row.getNumber("mean_abs_logprob_gap") < 1e-4 && row.getNumber("kl_k3") < 1e-8,
+                        "the trainer reproduces on-policy logprobs: " + row);
             } else if (row.getNumber("token_weighted_lag") > 0) {
                 staleSomewhere = true;
-                assertTrue(row.getNumber("kl_k3") > 0 && row.getNumber("mean_abs_logprob_gap") > 1e-6, "stale tokens cost the trainer something: " + row);
+                assertTrue(
+                        row.getNumber("kl_k3") > 0 && row.getNumber("mean_abs_logprob_gap") > 1e-6,
+                        "stale tokens cost the trainer something: " + row);
             }
         }
         assertTrue(staleSomewhere, "a pipelined trainer gets some stale tokens over HTTP");
-        assertTrue(bytes(f, "http-delta") < bytes(f, "http-push-all") / 4, "a 4.5 % step sent as a sparse delta is a fraction of the full push");
-        assertEquals(q.strategies().size() * q.freshnessSteps() * q.freshnessBatch(), d.logprobGaps().orElseThrow().rowCount(), "one scored sample per group");
+        assertTrue(
+                bytes(f, "http-delta") < bytes(f, "http-push-all") / 4,
+                "a 4.5 % step sent as a sparse delta is a fraction of the full push");
+        assertEquals(
+                q.strategies().size() * q.freshnessSteps() * q.freshnessBatch(),
+                d.logprobGaps().orElseThrow().rowCount(),
+                "one scored sample per group");
         Table sweep = d.sweep().orElseThrow();
-        assertEquals(Set.of("inproc", "inprocN", "http1", "httpN", "lb"), new HashSet<>(sweep.stringColumn("topology").asList()));
+        assertEquals(
+                Set.of("inproc", "inprocN", "http1", "httpN", "lb"),
+                new HashSet<>(sweep.stringColumn("topology").asList()));
         assertEquals(5 * q.sweepConcurrency().size(), sweep.rowCount());
         for (Row row : sweep) {
             double y = row.getNumber("output_throughput");
-            assertTrue(y > 0 && row.getNumber("output_throughput_ci_low") < y && y < row.getNumber("output_throughput_ci_high"), row.toString());
+            assertTrue(
+                    y > 0
+                            && row.getNumber("output_throughput_ci_low") < y
+                            && y < row.getNumber("output_throughput_ci_high"),
+                    row.toString());
         }
         for (String png : Report.PLOTS) {
             Path p = out.resolve("plots").resolve(png);
@@ -116,8 +170,13 @@ class CompareTest {
             assertEquals(12, cats.size(), cats.toString());
             for (int i = 0; i < cats.size(); i++) {
                 String[] tw = cats.get(i).toString().split(" ", 2);
-                Row leg = d.legs().where(d.legs().stringColumn("topology").isEqualTo(tw[0]).and(d.legs().stringColumn("connection").isEqualTo(conn))
-                        .and(d.legs().stringColumn("workload").isEqualTo(tw[1]))).row(0);
+                Row leg = d.legs()
+                        .where(d.legs()
+                                .stringColumn("topology")
+                                .isEqualTo(tw[0])
+                                .and(d.legs().stringColumn("connection").isEqualTo(conn))
+                                .and(d.legs().stringColumn("workload").isEqualTo(tw[1])))
+                        .row(0);
                 double half = (leg.getNumber("mean_e2el_ms_ci_high") - leg.getNumber("mean_e2el_ms_ci_low")) / 2;
                 assertTrue(half > 0);
                 assertEquals(half, whiskers.get(i).doubleValue(), 1e-9, conn + " " + cats.get(i));
@@ -129,33 +188,60 @@ class CompareTest {
         for (Row row : cpu) {
             boolean inproc = row.getString("topology").startsWith("inproc");
             assertEquals(inproc, row.isMissing("server_cpu_ms_per_request"), row.toString());
-            if (!inproc) assertTrue(row.getNumber("server_cpu_ms_per_request") > 0, "the engine's work shows in serve's CPU: " + row);
-            assertEquals(row.getString("topology").equals("lb"), !row.isMissing("lb_cpu_ms_per_request"), row.toString());
+            if (!inproc)
+                assertTrue(
+                        row.getNumber("server_cpu_ms_per_request") > 0,
+                        "the engine's work shows in serve's CPU: " + row);
+            assertEquals(
+                    row.getString("topology").equals("lb"), !row.isMissing("lb_cpu_ms_per_request"), row.toString());
         }
         assertTrue(md.contains("## CPU per request (ms)"), md);
         // where the time goes: every topology has a row, its parts come from the servers' own timings
         assertTrue(md.contains("## Where the time goes"), md);
         String breakdown = md.substring(md.indexOf("## Where the time goes"));
-        breakdown = breakdown.substring(0, breakdown.indexOf("\n## ", 5) < 0 ? breakdown.length() : breakdown.indexOf("\n## ", 5));
+        breakdown = breakdown.substring(
+                0, breakdown.indexOf("\n## ", 5) < 0 ? breakdown.length() : breakdown.indexOf("\n## ", 5));
         String section = breakdown;
-        for (String leg : List.of("| inproc | none |", "| http1 | keep-alive |", "| httpN | close |", "| lb | keep-alive |")) {
-            String row = section.lines().filter(l -> l.startsWith(leg)).findFirst().orElseThrow(() -> new AssertionError(leg + " row missing:\n" + section));
+        for (String leg :
+                List.of("| inproc | none |", "| http1 | keep-alive |", "| httpN | close |", "| lb | keep-alive |")) {
+            String row = section.lines()
+                    .filter(l -> l.startsWith(leg))
+                    .findFirst()
+                    .orElseThrow(() -> new AssertionError(leg + " row missing:\n" + section));
             String[] cells = row.split("\\|");
-            double e2el = Double.parseDouble(cells[4].trim()), prefill = Double.parseDouble(cells[6].trim()), decode = Double.parseDouble(cells[7].trim());
+            double e2el = Double.parseDouble(cells[4].trim()),
+                    prefill = Double.parseDouble(cells[6].trim()),
+                    decode = Double.parseDouble(cells[7].trim());
             assertTrue(prefill > 0 && decode >= 0 && prefill + decode <= e2el, row);
         }
-        assertTrue(section.lines().anyMatch(l -> l.startsWith("| lb | keep-alive |") && !l.split("\\|")[9].isBlank()), "the balancer's share is shown");
-        assertTrue(section.lines().anyMatch(l -> l.startsWith("| http1 | keep-alive |") && !l.split("\\|")[8].isBlank()), "serve's own share is shown");
+        assertTrue(
+                section.lines().anyMatch(l -> l.startsWith("| lb | keep-alive |") && !l.split("\\|")[9].isBlank()),
+                "the balancer's share is shown");
+        assertTrue(
+                section.lines().anyMatch(l -> l.startsWith("| http1 | keep-alive |") && !l.split("\\|")[8].isBlank()),
+                "serve's own share is shown");
         // the stacked chart: each bar's parts sum to that leg's mean e2el, computed here from the raw requests
         var stacked = dev.rolloutlab.report.Breakdown.chart(d);
-        Table ok = d.requests().where(d.requests().booleanColumn("ok").isTrue().and(d.requests().doubleColumn("server_timing_decode_ms").isNotMissing()));
+        Table ok = d.requests()
+                .where(d.requests()
+                        .booleanColumn("ok")
+                        .isTrue()
+                        .and(d.requests()
+                                .doubleColumn("server_timing_decode_ms")
+                                .isNotMissing()));
         List<String> bars = new java.util.ArrayList<>();
         stacked.getSeriesMap().values().iterator().next().getXData().forEach(x -> bars.add(x.toString()));
         assertEquals(8, bars.size(), bars.toString());
         for (int i = 0; i < bars.size(); i++) {
             String[] tc = bars.get(i).split("/");
-            double mean = ok.where(ok.stringColumn("topology").isEqualTo(tc[0]).and(ok.stringColumn("connection").isEqualTo(tc[1])))
-                    .doubleColumn("e2el_ms").mean(), sum = 0;
+            double
+                    mean =
+                            ok.where(ok.stringColumn("topology")
+                                            .isEqualTo(tc[0])
+                                            .and(ok.stringColumn("connection").isEqualTo(tc[1])))
+                                    .doubleColumn("e2el_ms")
+                                    .mean(),
+                    sum = 0;
             for (var series : stacked.getSeriesMap().values()) {
                 var ys = new java.util.ArrayList<Number>(series.getYData());
                 sum += ys.get(i).doubleValue();
@@ -165,15 +251,23 @@ class CompareTest {
         assertTrue(md.contains("## Findings") && md.contains("cores"), md);
         // self-checks: every leg's send lag is shown, and the calibration was timed before and after the run
         String checks = md.substring(md.indexOf("## Self-checks"));
-        for (String leg : List.of("| inproc none |", "| http1 keep-alive |", "| lb close |")) assertTrue(checks.contains(leg), leg + " missing:\n" + checks);
-        var config = dev.rolloutlab.util.Json.parse(Files.readString(out.resolve("run.json"))).path("config");
-        assertTrue(config.path("calibration_ms_before").asDouble() > 0 && config.path("calibration_ms_after").asDouble() > 0, config.toString());
+        for (String leg : List.of("| inproc none |", "| http1 keep-alive |", "| lb close |"))
+            assertTrue(checks.contains(leg), leg + " missing:\n" + checks);
+        var config = dev.rolloutlab.util.Json.parse(Files.readString(out.resolve("run.json")))
+                .path("config");
+        assertTrue(
+                config.path("calibration_ms_before").asDouble() > 0
+                        && config.path("calibration_ms_after").asDouble() > 0,
+                config.toString());
         for (Row row : cpu) assertFalse(row.isMissing("load_average_before"), "load average read on Linux: " + row);
         assertFalse(Files.readString(out.resolve("run.json")).contains("\"incomplete\" : true"));
-        var provenance = dev.rolloutlab.util.Json.parse(Files.readString(out.resolve("run.json"))).path("provenance");
+        var provenance = dev.rolloutlab.util.Json.parse(Files.readString(out.resolve("run.json")))
+                .path("provenance");
         assertTrue(provenance.path("git_commit").asText().matches("[0-9a-f]{40}"), provenance.toString());
         assertTrue(provenance.path("git_dirty").isBoolean(), provenance.toString());
-        assertTrue(provenance.path("command_line").asText().contains("compare --quick --out " + out), provenance.toString());
+        assertTrue(
+                provenance.path("command_line").asText().contains("compare --quick --out " + out),
+                provenance.toString());
         assertTrue(provenance.path("jvm_flags").toString().contains("jdk.incubator.vector"), provenance.toString());
         // nothing left listening: every child process ended with the run
         assertTrue(ProcessHandle.current().children().noneMatch(ProcessHandle::isAlive));
@@ -186,11 +280,19 @@ class CompareTest {
         Table per = d.legRounds(), pooled = d.legs();
         assertEquals(q.rounds() * pooled.rowCount(), per.rowCount());
         for (Row row : pooled) {
-            Table mine = per.where(per.stringColumn("topology").isEqualTo(row.getString("topology"))
-                    .and(per.stringColumn("connection").isEqualTo(row.getString("connection"))).and(per.stringColumn("workload").isEqualTo(row.getString("workload"))));
-            assertEquals(Set.of(1.0, 2.0), new HashSet<>(mine.numberColumn("round").asList()), row.toString());
-            assertEquals(mine.numberColumn("completed").sum(), row.getNumber("completed"), 1e-9, "the pooled row holds every round's requests");
-            double a = mine.row(0).getNumber("output_throughput"), b = mine.row(1).getNumber("output_throughput");
+            Table mine = per.where(per.stringColumn("topology")
+                    .isEqualTo(row.getString("topology"))
+                    .and(per.stringColumn("connection").isEqualTo(row.getString("connection")))
+                    .and(per.stringColumn("workload").isEqualTo(row.getString("workload"))));
+            assertEquals(
+                    Set.of(1.0, 2.0), new HashSet<>(mine.numberColumn("round").asList()), row.toString());
+            assertEquals(
+                    mine.numberColumn("completed").sum(),
+                    row.getNumber("completed"),
+                    1e-9,
+                    "the pooled row holds every round's requests");
+            double a = mine.row(0).getNumber("output_throughput"),
+                    b = mine.row(1).getNumber("output_throughput");
             double mean = (a + b) / 2, half = t975df1 * Math.abs(a - b) / Math.sqrt(2) / Math.sqrt(2);
             // summary.csv keeps 4 decimals: the interval recomputed from rounded values may differ by t * 5e-5
             assertEquals(mean, row.getNumber("output_throughput"), 1e-3, row.toString());
@@ -200,7 +302,10 @@ class CompareTest {
         Table req = d.requests();
         for (int r = 1; r <= q.rounds(); r++) {
             int round = r;
-            assertEquals(pooled.numberColumn("completed").sum() / q.rounds(), req.where(req.doubleColumn("round").isEqualTo(round)).rowCount(), 1e-9,
+            assertEquals(
+                    pooled.numberColumn("completed").sum() / q.rounds(),
+                    req.where(req.doubleColumn("round").isEqualTo(round)).rowCount(),
+                    1e-9,
                     "round " + r + " recorded every leg's requests");
         }
         // cpu.csv rows follow the order legs were measured in: round 2's first cell starts one leg later than round 1's
@@ -208,7 +313,9 @@ class CompareTest {
         String first = pooled.stringColumn("workload").get(0);
         List<List<String>> orders = new java.util.ArrayList<>();
         for (int r = 1; r <= 2; r++) {
-            Table t = cpu.where(cpu.numberColumn("round").isEqualTo(r).and(cpu.stringColumn("workload").isEqualTo(first)));
+            Table t = cpu.where(cpu.numberColumn("round")
+                    .isEqualTo(r)
+                    .and(cpu.stringColumn("workload").isEqualTo(first)));
             List<String> order = new java.util.ArrayList<>();
             for (Row row : t) order.add(row.getString("topology") + "/" + row.getString("connection"));
             orders.add(order);
@@ -217,15 +324,20 @@ class CompareTest {
         java.util.Collections.rotate(rotated, -1);
         assertEquals(8, rotated.size(), orders.toString());
         assertEquals(rotated, orders.get(1), "round 2 runs the legs in round 1's order rotated by one");
-        // like against like: the compute behind each topology is stated, and the overhead table pairs each with its baseline
+        // like against like: the compute behind each topology is stated, and the overhead table pairs each with its
+        // baseline
         String md;
         try {
             md = Files.readString(d.dir().resolve("REPORT.md"));
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
-        for (String t : List.of("inproc", "inprocN", "http1", "httpN", "lb")) assertTrue(md.contains("\n| " + t + " | "), t + " compute row missing");
-        assertTrue(md.contains("## Compute behind each topology") && md.contains("| httpN | keep-alive | " + first + " | inprocN | "), md);
+        for (String t : List.of("inproc", "inprocN", "http1", "httpN", "lb"))
+            assertTrue(md.contains("\n| " + t + " | "), t + " compute row missing");
+        assertTrue(
+                md.contains("## Compute behind each topology")
+                        && md.contains("| httpN | keep-alive | " + first + " | inprocN | "),
+                md);
         assertTrue(md.contains("## Rounds") && md.contains("| round 1 | round 2 | spread |"), md);
     }
 
@@ -236,13 +348,30 @@ class CompareTest {
     @Test
     void theFirstLegOnEachProcessWarmsUntilSteady() throws Exception {
         Path out = TestModels.tempDir("compare-steady").resolve("run");
-        Processes.Run r = Processes.run(300, "compare", "--quick", "--warmup-max-sec", "40", "--topologies", "inproc,inprocN,http1,httpN", "--strategies", "none",
-                "--rounds", "1", "--out", out.toString());
+        Processes.Run r = Processes.run(
+                300,
+                "compare",
+                "--quick",
+                "--warmup-max-sec",
+                "40",
+                "--topologies",
+                "inproc,inprocN,http1,httpN",
+                "--strategies",
+                "none",
+                "--rounds",
+                "1",
+                "--out",
+                out.toString());
         assertEquals(0, r.exit(), r.err());
-        var warmups = dev.rolloutlab.util.Json.parse(Files.readString(out.resolve("run.json"))).path("config").path("steady_warmup_req_per_s");
+        var warmups = dev.rolloutlab.util.Json.parse(Files.readString(out.resolve("run.json")))
+                .path("config")
+                .path("steady_warmup_req_per_s");
         assertEquals(List.of("in-process", "serve"), names(warmups.fieldNames()), warmups.toString());
         for (String process : List.of("in-process", "serve")) {
-            List<String> said = r.err().lines().filter(l -> l.startsWith("compare: " + process + " (")).toList();
+            List<String> said = r.err()
+                    .lines()
+                    .filter(l -> l.startsWith("compare: " + process + " ("))
+                    .toList();
             assertEquals(1, said.size(), r.err());
             int windows = warmups.path(process).size();
             // steady needs two groups of three windows to compare; the time cap may end it sooner, and says so
@@ -264,8 +393,13 @@ class CompareTest {
         Processes.Run r = Processes.run(60, "compare", "--topologies", "inproc,grpc");
         assertEquals(2, r.exit());
         assertTrue(r.err().contains("grpc"), r.err());
-        for (var bad : List.of(List.of("--rounds", "0", "--rounds"), List.of("--until-ci", "0", "--until-ci"), List.of("--prompt-lens", "0", "--prompt-lens"),
-                List.of("--quick", "--full", "--full"), List.of("--warmup-max-sec", "-1", "--warmup-max-sec"), List.of("--rounds", "5", "--until-ci", "5", "--max-rounds", "3", "--max-rounds"))) {
+        for (var bad : List.of(
+                List.of("--rounds", "0", "--rounds"),
+                List.of("--until-ci", "0", "--until-ci"),
+                List.of("--prompt-lens", "0", "--prompt-lens"),
+                List.of("--quick", "--full", "--full"),
+                List.of("--warmup-max-sec", "-1", "--warmup-max-sec"),
+                List.of("--rounds", "5", "--until-ci", "5", "--max-rounds", "3", "--max-rounds"))) {
             List<String> args = new java.util.ArrayList<>(List.of("compare"));
             args.addAll(bad.subList(0, bad.size() - 1));
             Processes.Run x = Processes.run(60, args.toArray(String[]::new));
@@ -275,6 +409,8 @@ class CompareTest {
     }
 
     private static double bytes(Table f, String strategy) {
-        return f.where(f.stringColumn("strategy").isEqualTo(strategy)).doubleColumn("bytes_per_update").get(0);
+        return f.where(f.stringColumn("strategy").isEqualTo(strategy))
+                .doubleColumn("bytes_per_update")
+                .get(0);
     }
 }

@@ -1,16 +1,15 @@
 package dev.rolloutlab.compare;
 
+import static org.junit.jupiter.api.Assertions.*;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rolloutlab.report.RunData;
 import dev.rolloutlab.testing.Processes;
 import dev.rolloutlab.testing.TestModels;
 import dev.rolloutlab.util.Json;
-import org.junit.jupiter.api.Test;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.junit.jupiter.api.Test;
 
 /** {@code --until-ci}: rounds are added until every headline interval is narrow enough, and never past {@code --max-rounds}. */
 class UntilCiTest {
@@ -31,14 +30,26 @@ class UntilCiTest {
         int rounds = config.path("rounds_run").asInt();
         assertTrue(rounds >= 2 && rounds < 8, config.toString());
         assertEquals(rounds, RunData.load(out).rounds());
-        double widest = Double.parseDouble(config.path("widest_interval").asText().replaceAll("^±([0-9.]+) %.*", "$1"));
+        double widest =
+                Double.parseDouble(config.path("widest_interval").asText().replaceAll("^±([0-9.]+) %.*", "$1"));
         assertTrue(widest <= 100, config.toString());
     }
 
     private static Path run(String name, String... flags) {
         Path out = TestModels.tempDir("until-ci-" + name).resolve("run");
-        java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("compare", "--quick", "--topologies", "inproc",
-                "--strategies", "none", "--prompt-lens", "8", "--output-lens", "1", "--out", out.toString()));
+        java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of(
+                "compare",
+                "--quick",
+                "--topologies",
+                "inproc",
+                "--strategies",
+                "none",
+                "--prompt-lens",
+                "8",
+                "--output-lens",
+                "1",
+                "--out",
+                out.toString()));
         args.addAll(java.util.List.of(flags));
         Processes.Run r = Processes.run(300, args.toArray(String[]::new));
         assertEquals(0, r.exit(), r.err());

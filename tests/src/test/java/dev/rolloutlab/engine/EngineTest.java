@@ -1,18 +1,17 @@
 package dev.rolloutlab.engine;
 
-import dev.rolloutlab.testing.TestModels;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.*;
 
+import dev.rolloutlab.testing.TestModels;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 
 class EngineTest {
     static InProcessEngine engine;
@@ -38,14 +37,21 @@ class EngineTest {
 
         List<CompletableFuture<Completion>> noise = new ArrayList<>();
         for (int i = 0; i < 12; i++) {
-            noise.add(engine.submit(new GenerationRequest(prompt("noise request " + i + " with other text"), 2,
-                    SamplingParams.of(60, 1.0, null).withIgnoreEos(true)), TokenListener.NONE));
+            noise.add(engine.submit(
+                    new GenerationRequest(
+                            prompt("noise request " + i + " with other text"),
+                            2,
+                            SamplingParams.of(60, 1.0, null).withIgnoreEos(true)),
+                    TokenListener.NONE));
         }
-        Completion busy = engine.submit(new GenerationRequest(prompt("The rollout phase"), 1, p), TokenListener.NONE).join();
+        Completion busy = engine.submit(new GenerationRequest(prompt("The rollout phase"), 1, p), TokenListener.NONE)
+                .join();
         noise.forEach(CompletableFuture::join);
 
-        assertArrayEquals(alone.samples().get(0).tokenIds(), busy.samples().get(0).tokenIds());
-        assertArrayEquals(alone.samples().get(0).logprobs(), busy.samples().get(0).logprobs(), 0f);
+        assertArrayEquals(
+                alone.samples().get(0).tokenIds(), busy.samples().get(0).tokenIds());
+        assertArrayEquals(
+                alone.samples().get(0).logprobs(), busy.samples().get(0).logprobs(), 0f);
         assertEquals(40, alone.samples().get(0).completionTokens());
     }
 
@@ -55,17 +61,24 @@ class EngineTest {
         Completion c = engine.generate(new GenerationRequest(prompt("Once upon a time"), 4, p));
         assertEquals(4, c.samples().size());
         for (int i = 0; i < 4; i++) assertEquals(i, c.samples().get(i).index());
-        assertNotEquals(List.of(c.samples().get(0).tokenIds()), List.of(c.samples().get(1).tokenIds()));
+        assertNotEquals(
+                List.of(c.samples().get(0).tokenIds()),
+                List.of(c.samples().get(1).tokenIds()));
         // sample i of a seeded request is reproducible on its own
         Completion again = engine.generate(new GenerationRequest(prompt("Once upon a time"), 4, p));
-        for (int i = 0; i < 4; i++) assertArrayEquals(c.samples().get(i).tokenIds(), again.samples().get(i).tokenIds());
+        for (int i = 0; i < 4; i++)
+            assertArrayEquals(
+                    c.samples().get(i).tokenIds(), again.samples().get(i).tokenIds());
         Completion other = engine.generate(new GenerationRequest(prompt("Once upon a time"), 1, p.withSeed(8L)));
-        assertFalse(java.util.Arrays.equals(c.samples().get(0).tokenIds(), other.samples().get(0).tokenIds()));
+        assertFalse(java.util.Arrays.equals(
+                c.samples().get(0).tokenIds(), other.samples().get(0).tokenIds()));
     }
 
     @Test
     void greedyLogprobsAreOfTheArgmaxAndNegative() {
-        Completion c = engine.generate(new GenerationRequest(prompt("hello"), 1,
+        Completion c = engine.generate(new GenerationRequest(
+                prompt("hello"),
+                1,
                 SamplingParams.greedy(10).withIgnoreEos(true).withTopLogprobs(3)));
         Sample s = c.samples().get(0);
         for (int i = 0; i < s.completionTokens(); i++) {
@@ -82,8 +95,10 @@ class EngineTest {
     void weightUpdateMidGenerationMarksLaterTokensOnly() throws Exception {
         CountDownLatch tenTokens = new CountDownLatch(10);
         long v0 = engine.weights().version();
-        var future = engine.submit(new GenerationRequest(prompt("a long story"), 1,
-                SamplingParams.greedy(200).withIgnoreEos(true)), (sample, id, lp, version, text) -> tenTokens.countDown());
+        var future = engine.submit(
+                new GenerationRequest(
+                        prompt("a long story"), 1, SamplingParams.greedy(200).withIgnoreEos(true)),
+                (sample, id, lp, version, text) -> tenTokens.countDown());
         assertTrue(tenTokens.await(30, TimeUnit.SECONDS));
         Tensor first = engine.weights().tensors().values().iterator().next();
         float[] changed = first.data().clone();
@@ -103,12 +118,16 @@ class EngineTest {
         long v = engine.weights().version();
         double sum = engine.weights().checksum();
         Tensor first = engine.weights().tensors().values().iterator().next();
-        var bad = new Tensor(first.name(), new int[]{first.shape()[0] + 1, first.shape()[1]},
+        var bad = new Tensor(
+                first.name(),
+                new int[] {first.shape()[0] + 1, first.shape()[1]},
                 new float[(first.shape()[0] + 1) * first.shape()[1]]);
         var e = assertThrows(ModelFormatException.class, () -> engine.updateWeights(Map.of(first.name(), bad)));
         assertTrue(e.getMessage().contains(first.name()), e.getMessage());
-        var e2 = assertThrows(ModelFormatException.class,
-                () -> engine.updateWeights(Map.of("nope.weight", new Tensor("nope.weight", new int[]{1}, new float[1]))));
+        var e2 = assertThrows(
+                ModelFormatException.class,
+                () -> engine.updateWeights(
+                        Map.of("nope.weight", new Tensor("nope.weight", new int[] {1}, new float[1]))));
         assertTrue(e2.getMessage().contains("nope.weight"));
         assertEquals(v, engine.weights().version());
         assertEquals(sum, engine.weights().checksum());
@@ -117,20 +136,29 @@ class EngineTest {
     @Test
     void promptsLongerThanTheContextAreRefusedWithTheLimit() {
         int ctx = engine.config().maxPositions();
-        var e = assertThrows(ContextLengthException.class, () -> engine.submit(
-                new GenerationRequest(new int[ctx], 1, SamplingParams.greedy(1)), TokenListener.NONE));
+        var e = assertThrows(
+                ContextLengthException.class,
+                () -> engine.submit(
+                        new GenerationRequest(new int[ctx], 1, SamplingParams.greedy(1)), TokenListener.NONE));
         assertTrue(e.getMessage().contains(String.valueOf(ctx)), e.getMessage());
     }
 
     @Test
     void stopStringsCutTheTextAndMaxTokensEndsWithLength() {
-        Sample free = engine.generate(new GenerationRequest(prompt("x"), 1, SamplingParams.greedy(20).withIgnoreEos(true))).samples().get(0);
+        Sample free = engine.generate(new GenerationRequest(
+                        prompt("x"), 1, SamplingParams.greedy(20).withIgnoreEos(true)))
+                .samples()
+                .get(0);
         assertEquals(FinishReason.LENGTH, free.finishReason());
         String text = free.text();
         assertTrue(text.length() > 4, text);
         String stop = text.substring(2, 4);
-        Sample cut = engine.generate(new GenerationRequest(prompt("x"), 1,
-                SamplingParams.greedy(20).withIgnoreEos(true).withStop(List.of(stop)))).samples().get(0);
+        Sample cut = engine.generate(new GenerationRequest(
+                        prompt("x"),
+                        1,
+                        SamplingParams.greedy(20).withIgnoreEos(true).withStop(List.of(stop))))
+                .samples()
+                .get(0);
         assertEquals(FinishReason.STOP, cut.finishReason());
         assertEquals(text.substring(0, text.indexOf(stop)), cut.text());
     }
@@ -138,18 +166,32 @@ class EngineTest {
     @Test
     void topPAndTopKRestrictChoices() {
         // top_k = 1 is greedy whatever the temperature
-        Sample greedy = engine.generate(new GenerationRequest(prompt("abc"), 1, SamplingParams.greedy(15).withIgnoreEos(true))).samples().get(0);
-        Sample k1 = engine.generate(new GenerationRequest(prompt("abc"), 1,
-                SamplingParams.of(15, 1.5, 3L).withTopK(1).withIgnoreEos(true))).samples().get(0);
+        Sample greedy = engine.generate(new GenerationRequest(
+                        prompt("abc"), 1, SamplingParams.greedy(15).withIgnoreEos(true)))
+                .samples()
+                .get(0);
+        Sample k1 = engine.generate(new GenerationRequest(
+                        prompt("abc"),
+                        1,
+                        SamplingParams.of(15, 1.5, 3L).withTopK(1).withIgnoreEos(true)))
+                .samples()
+                .get(0);
         assertArrayEquals(greedy.tokenIds(), k1.tokenIds());
-        Sample p0 = engine.generate(new GenerationRequest(prompt("abc"), 1,
-                SamplingParams.of(15, 1.5, 3L).withTopP(1e-9).withIgnoreEos(true))).samples().get(0);
+        Sample p0 = engine.generate(new GenerationRequest(
+                        prompt("abc"),
+                        1,
+                        SamplingParams.of(15, 1.5, 3L).withTopP(1e-9).withIgnoreEos(true)))
+                .samples()
+                .get(0);
         assertArrayEquals(greedy.tokenIds(), p0.tokenIds());
     }
 
     @Test
     void loadReportsRunningSequences() throws Exception {
-        var f = engine.submit(new GenerationRequest(prompt("busy"), 3, SamplingParams.greedy(150).withIgnoreEos(true)), TokenListener.NONE);
+        var f = engine.submit(
+                new GenerationRequest(
+                        prompt("busy"), 3, SamplingParams.greedy(150).withIgnoreEos(true)),
+                TokenListener.NONE);
         int seen = 0;
         for (int i = 0; i < 200 && !f.isDone(); i++) {
             seen = Math.max(seen, engine.load().runningSequences());
@@ -162,15 +204,23 @@ class EngineTest {
     @Test
     void theTrainersScorerReproducesTheRolloutsLogprobsAndSeesAWeightChange() {
         int[] prompt = prompt("The trainer scores");
-        Completion c = engine.generate(new GenerationRequest(prompt, 1, SamplingParams.of(24, 1.0, 99L).withIgnoreEos(true)));
+        Completion c = engine.generate(
+                new GenerationRequest(prompt, 1, SamplingParams.of(24, 1.0, 99L).withIgnoreEos(true)));
         Sample s = c.samples().get(0);
         Scorer scorer = new Scorer(engine.config());
         float[] same = scorer.logprobs(engine.weights(), prompt, s.tokenIds());
         assertEquals(s.completionTokens(), same.length);
         for (int i = 0; i < same.length; i++) {
-            assertEquals(s.logprobs()[i], same[i], 1e-4, "teacher forcing under the rollout's weights gives its logprob at token " + i);
+            assertEquals(
+                    s.logprobs()[i],
+                    same[i],
+                    1e-4,
+                    "teacher forcing under the rollout's weights gives its logprob at token " + i);
         }
-        Weights moved = engine.weights().withUpdates(Noise.added(new ArrayList<>(engine.weights().tensors().values()), 5, 1e-2), engine.weights().version() + 1);
+        Weights moved = engine.weights()
+                .withUpdates(
+                        Noise.added(new ArrayList<>(engine.weights().tensors().values()), 5, 1e-2),
+                        engine.weights().version() + 1);
         float[] other = scorer.logprobs(moved, prompt, s.tokenIds());
         double gap = 0;
         for (int i = 0; i < other.length; i++) gap += Math.abs(other[i] - s.logprobs()[i]);

@@ -1,16 +1,15 @@
 package dev.rolloutlab.engine;
 
+import static org.junit.jupiter.api.Assertions.*;
+
 import com.github.tjake.jlama.model.AbstractModel;
 import com.github.tjake.jlama.model.ModelSupport;
 import com.github.tjake.jlama.tensor.AbstractTensor;
 import com.github.tjake.jlama.tensor.KvBufferCache;
 import dev.rolloutlab.testing.TestModels;
+import java.nio.file.Path;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-
-import java.nio.file.Path;
-
-import static org.junit.jupiter.api.Assertions.*;
 
 /**
  * Greedy decoding against Jlama 0.8.4 on the same random checkpoints: tokens must match exactly and logprobs agree
@@ -19,6 +18,7 @@ import static org.junit.jupiter.api.Assertions.*;
 class JlamaReferenceTest {
     /** Both engines compute in float32 but in different orders; 2e-3 nats covers that drift over 24 steps. */
     static final double LOGPROB_TOLERANCE = 2e-3;
+
     static final int STEPS = 24;
 
     static {
@@ -31,16 +31,22 @@ class JlamaReferenceTest {
     @ParameterizedTest(name = "{0} {1}")
     @CsvSource({"tiny, llama", "small, llama", "tiny, qwen2", "96x3x2048, qwen2"})
     void greedyTokensAndLogprobsMatchJlama(String shape, String arch) {
-        ModelConfig.Architecture a = arch.equals("qwen2") ? ModelConfig.Architecture.QWEN2 : ModelConfig.Architecture.LLAMA;
+        ModelConfig.Architecture a =
+                arch.equals("qwen2") ? ModelConfig.Architecture.QWEN2 : ModelConfig.Architecture.LLAMA;
         Path dir = TestModels.model(shape, a, 11, DType.F32);
         int[] prompt;
         Sample ours;
         try (InProcessEngine engine = new InProcessEngine(Checkpoint.load(dir), EngineOptions.DEFAULT)) {
             prompt = engine.tokenizer().encode("Once upon a time there was a model that wanted to learn.");
-            ours = engine.generate(new GenerationRequest(prompt, 1, SamplingParams.greedy(STEPS).withIgnoreEos(true))).samples().get(0);
+            ours = engine.generate(new GenerationRequest(
+                            prompt, 1, SamplingParams.greedy(STEPS).withIgnoreEos(true)))
+                    .samples()
+                    .get(0);
         }
 
-        AbstractModel jlama = ModelSupport.loadModel(dir.toFile(), com.github.tjake.jlama.safetensors.DType.F32,
+        AbstractModel jlama = ModelSupport.loadModel(
+                dir.toFile(),
+                com.github.tjake.jlama.safetensors.DType.F32,
                 com.github.tjake.jlama.safetensors.DType.F32);
         try (KvBufferCache cache = new KvBufferCache(jlama)) {
             KvBufferCache.KvBuffer kv = cache.getEphemeralKvBuffer();

@@ -46,7 +46,8 @@ final class NaiveReference {
                     }
                     double z = 0;
                     for (int u = 0; u <= t; u++) z += (s[u] = Math.exp(s[u] - max));
-                    for (int u = 0; u <= t; u++) for (int i = 0; i < hd; i++) att[hh * hd + i] += s[u] / z * v[u][kv * hd + i];
+                    for (int u = 0; u <= t; u++)
+                        for (int i = 0; i < hd; i++) att[hh * hd + i] += s[u] / z * v[u][kv * hd + i];
                 }
                 double[] o = linear(p + "self_attn.o_proj", att);
                 for (int i = 0; i < h; i++) x[t][i] += o[i];

@@ -1,10 +1,10 @@
 package dev.rolloutlab.engine;
 
+import static org.junit.jupiter.api.Assertions.*;
+
 import dev.rolloutlab.testing.TestModels;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-
-import static org.junit.jupiter.api.Assertions.*;
 
 /** The engine's greedy tokens and logprobs against {@link NaiveReference}, recomputed from scratch at every step. */
 class NaiveReferenceTest {
@@ -13,13 +13,17 @@ class NaiveReferenceTest {
     @ParameterizedTest(name = "{0} {1}")
     @CsvSource({"tiny, llama", "tiny, qwen2", "small, llama", "144x2x2048, llama"})
     void greedyDecodingMatchesAPlainDoublePrecisionForwardPass(String shape, String arch) {
-        ModelConfig.Architecture a = arch.equals("qwen2") ? ModelConfig.Architecture.QWEN2 : ModelConfig.Architecture.LLAMA;
+        ModelConfig.Architecture a =
+                arch.equals("qwen2") ? ModelConfig.Architecture.QWEN2 : ModelConfig.Architecture.LLAMA;
         Checkpoint cp = Checkpoint.load(TestModels.model(shape, a, 11, DType.F32));
         NaiveReference ref = new NaiveReference(cp);
         int steps = shape.equals("small") ? 6 : 12;
         try (InProcessEngine engine = new InProcessEngine(cp, EngineOptions.DEFAULT)) {
             int[] prompt = engine.tokenizer().encode("Once upon a time there was");
-            Sample s = engine.generate(new GenerationRequest(prompt, 1, SamplingParams.greedy(steps).withIgnoreEos(true))).samples().get(0);
+            Sample s = engine.generate(new GenerationRequest(
+                            prompt, 1, SamplingParams.greedy(steps).withIgnoreEos(true)))
+                    .samples()
+                    .get(0);
             int[] seq = java.util.Arrays.copyOf(prompt, prompt.length + steps);
             for (int i = 0; i < steps; i++) {
                 double[] logits = ref.logits(java.util.Arrays.copyOf(seq, prompt.length + i));

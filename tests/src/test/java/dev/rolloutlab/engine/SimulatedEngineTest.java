@@ -1,13 +1,12 @@
 package dev.rolloutlab.engine;
 
-import dev.rolloutlab.testing.TestModels;
-import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.*;
 
+import dev.rolloutlab.testing.TestModels;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.junit.jupiter.api.Test;
 
 /**
  * A simulated engine ({@code serve --engine sim}) samples without a pass over the vocabulary, and what it samples is
@@ -17,11 +16,15 @@ class SimulatedEngineTest {
     @Test
     void tokensAreUniformOverTheVocabularyWithoutEndOfSequenceAndCarryTheirLogprob() {
         TimingModel instant = new TimingModel(0, 0, 0, 0, 0, 64);
-        try (InProcessEngine e = new InProcessEngine(Checkpoint.load(TestModels.tiny()), new EngineOptions(64, 1024, 0, instant))) {
+        try (InProcessEngine e =
+                new InProcessEngine(Checkpoint.load(TestModels.tiny()), new EngineOptions(64, 1024, 0, instant))) {
             int vocab = e.config().vocabSize();
             List<Integer> stops = e.defaultStopIds();
-            int allowed = vocab - (int) stops.stream().filter(t -> t >= 0 && t < vocab).count();
-            Completion c = e.generate(new GenerationRequest(e.tokenizer().encode("a simulated prompt"), 4,
+            int allowed = vocab
+                    - (int) stops.stream().filter(t -> t >= 0 && t < vocab).count();
+            Completion c = e.generate(new GenerationRequest(
+                    e.tokenizer().encode("a simulated prompt"),
+                    4,
                     SamplingParams.of(500, 1.0, 7L).withIgnoreEos(true)));
             Set<Integer> seen = new HashSet<>();
             int total = 0;
@@ -30,7 +33,11 @@ class SimulatedEngineTest {
                 for (int i = 0; i < s.tokenIds().length; i++) {
                     int t = s.tokenIds()[i];
                     assertTrue(t >= 0 && t < vocab && !stops.contains(t), "token " + t);
-                    assertEquals(-Math.log(allowed), s.logprobs()[i], 1e-5, "uniform over the " + allowed + " tokens that are not end-of-sequence");
+                    assertEquals(
+                            -Math.log(allowed),
+                            s.logprobs()[i],
+                            1e-5,
+                            "uniform over the " + allowed + " tokens that are not end-of-sequence");
                     seen.add(t);
                     total++;
                 }
@@ -38,9 +45,20 @@ class SimulatedEngineTest {
             // 2,000 uniform draws over the tiny model's vocabulary: the expected number of distinct tokens is
             // allowed * (1 - (1 - 1/allowed)^2000); a draw stuck on few tokens (or on the first) falls far below it
             double expected = allowed * (1 - Math.pow(1 - 1.0 / allowed, total));
-            assertTrue(seen.size() > 0.9 * expected, seen.size() + " distinct tokens of " + total + ", expected about " + expected);
-            Completion greedy = e.generate(new GenerationRequest(e.tokenizer().encode("greedy"), 1, SamplingParams.of(20, 0.0, 1L).withIgnoreEos(true)));
-            assertEquals(1, new HashSet<>(java.util.Arrays.stream(greedy.samples().get(0).tokenIds()).boxed().toList()).size(),
+            assertTrue(
+                    seen.size() > 0.9 * expected,
+                    seen.size() + " distinct tokens of " + total + ", expected about " + expected);
+            Completion greedy = e.generate(new GenerationRequest(
+                    e.tokenizer().encode("greedy"),
+                    1,
+                    SamplingParams.of(20, 0.0, 1L).withIgnoreEos(true)));
+            assertEquals(
+                    1,
+                    new HashSet<>(java.util.Arrays.stream(
+                                            greedy.samples().get(0).tokenIds())
+                                    .boxed()
+                                    .toList())
+                            .size(),
                     "greedy on equal logits takes one token every time (the general path)");
         }
     }

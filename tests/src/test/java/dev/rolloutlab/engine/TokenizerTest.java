@@ -1,10 +1,9 @@
 package dev.rolloutlab.engine;
 
-import dev.rolloutlab.testing.TestModels;
-import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.*;
 
 import com.fasterxml.jackson.databind.JsonNode;
-
+import dev.rolloutlab.testing.TestModels;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -12,15 +11,16 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.junit.jupiter.api.Test;
 
 class TokenizerTest {
     final Tokenizer tok = Tokenizer.read(TestModels.tiny());
 
     @Test
     void roundTripsUnicodeAndSpecialTokens() {
-        for (String s : new String[]{"hello world", "你是谁", "emoji 🎉 and tabs\tand\nnewlines", "  leading spaces", "It's 2026!"}) {
+        for (String s :
+                new String[] {"hello world", "你是谁", "emoji 🎉 and tabs\tand\nnewlines", "  leading spaces", "It's 2026!"
+                }) {
             assertEquals(s, tok.decode(tok.encode(s), false), s);
         }
         int[] ids = tok.encode("<|im_start|>user\nhi<|im_end|>");
@@ -51,13 +51,19 @@ class TokenizerTest {
 
     @Test
     void heapMergingGivesTheSamePiecesAsTheTextbookLoop() throws Exception {
-        JsonNode model = HfJson.MAPPER.readTree(TestModels.tiny().resolve("tokenizer.json").toFile()).path("model");
+        JsonNode model = HfJson.MAPPER
+                .readTree(TestModels.tiny().resolve("tokenizer.json").toFile())
+                .path("model");
         Map<String, Integer> vocab = new LinkedHashMap<>();
-        model.get("vocab").fields().forEachRemaining(e -> vocab.put(e.getKey(), e.getValue().asInt()));
+        model.get("vocab")
+                .fields()
+                .forEachRemaining(e -> vocab.put(e.getKey(), e.getValue().asInt()));
         List<String[]> merges = new ArrayList<>();
         Map<String, Integer> ranks = new HashMap<>();
         for (JsonNode m : model.path("merges")) {
-            String[] pair = m.isArray() ? new String[]{m.get(0).asText(), m.get(1).asText()} : m.asText().split(" ", 2);
+            String[] pair = m.isArray()
+                    ? new String[] {m.get(0).asText(), m.get(1).asText()}
+                    : m.asText().split(" ", 2);
             ranks.putIfAbsent(pair[0] + " " + pair[1], merges.size());
             merges.add(pair);
         }
@@ -67,9 +73,12 @@ class TokenizerTest {
         for (int n = 0; n < 2000; n++) {
             StringBuilder w = new StringBuilder();
             int len = 1 + rng.nextInt(40);
-            for (int i = 0; i < len; i++) w.appendCodePoint(alphabet.codePointAt(alphabet.offsetByCodePoints(0, rng.nextInt(alphabet.codePointCount(0, alphabet.length())))));
+            for (int i = 0; i < len; i++)
+                w.appendCodePoint(alphabet.codePointAt(
+                        alphabet.offsetByCodePoints(0, rng.nextInt(alphabet.codePointCount(0, alphabet.length())))));
             String word = w.toString();
-            int[] expected = naiveMerge(word, ranks).stream().mapToInt(vocab::get).toArray();
+            int[] expected =
+                    naiveMerge(word, ranks).stream().mapToInt(vocab::get).toArray();
             assertArrayEquals(expected, heap.apply(word), word);
         }
     }

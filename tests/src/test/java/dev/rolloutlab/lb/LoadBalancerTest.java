@@ -1,22 +1,21 @@
 package dev.rolloutlab.lb;
 
-import dev.rolloutlab.results.Topology;
-import dev.rolloutlab.results.Connection;
+import static org.junit.jupiter.api.Assertions.*;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rolloutlab.bench.LengthDist;
 import dev.rolloutlab.bench.LoadGenerator;
-import dev.rolloutlab.results.RequestRecord;
 import dev.rolloutlab.bench.Target;
 import dev.rolloutlab.bench.Workload;
 import dev.rolloutlab.openai.CompletionRequest;
 import dev.rolloutlab.openai.OpenAiClient;
-import dev.rolloutlab.testing.Opened;
+import dev.rolloutlab.results.Connection;
+import dev.rolloutlab.results.RequestRecord;
+import dev.rolloutlab.results.Topology;
 import dev.rolloutlab.server.ServerGroup;
+import dev.rolloutlab.testing.Opened;
 import dev.rolloutlab.testing.TestModels;
 import dev.rolloutlab.util.Await;
-import org.junit.jupiter.api.AutoClose;
-import org.junit.jupiter.api.Test;
-
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -27,12 +26,13 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.junit.jupiter.api.AutoClose;
+import org.junit.jupiter.api.Test;
 
 /** The seed's four scenarios plus streaming, kill-under-load, update windows and load-aware routing, on real servers. */
 class LoadBalancerTest {
     static final okhttp3.OkHttpClient HTTP = OpenAiClient.http(64, Duration.ofSeconds(60));
+
     @AutoClose
     final Opened open = new Opened();
 
@@ -40,8 +40,13 @@ class LoadBalancerTest {
     List<ServerGroup> servers(int n, Path model, String adminToken) {
         List<ServerGroup> gs = new ArrayList<>();
         for (int i = 0; i < n; i++) {
-            ServerGroup g = ServerGroup.start(ServerGroup.Spec.builder(model).engines(ServerGroup.Engines.SHARED).backendIdBase(i)
-                    .servedModelName("m").weightAdmin(adminToken).idleTimeout(Duration.ofSeconds(30)).build());
+            ServerGroup g = ServerGroup.start(ServerGroup.Spec.builder(model)
+                    .engines(ServerGroup.Engines.SHARED)
+                    .backendIdBase(i)
+                    .servedModelName("m")
+                    .weightAdmin(adminToken)
+                    .idleTimeout(Duration.ofSeconds(30))
+                    .build());
             open.keep(g);
             gs.add(g);
         }
@@ -49,14 +54,22 @@ class LoadBalancerTest {
     }
 
     LoadBalancer lb(List<ServerGroup> gs, Policy p) {
-        LoadBalancer lb = new LoadBalancer(LbOptions.builder().backends(gs.stream().map(g -> g.urls().get(0)).toList()).policy(p)
-                .backendTimeout(Duration.ofSeconds(20)).healthInterval(Duration.ofMillis(200)).adminToken("lbtok").build());
+        LoadBalancer lb = new LoadBalancer(LbOptions.builder()
+                .backends(gs.stream().map(g -> g.urls().get(0)).toList())
+                .policy(p)
+                .backendTimeout(Duration.ofSeconds(20))
+                .healthInterval(Duration.ofMillis(200))
+                .adminToken("lbtok")
+                .build());
         open.keep(lb);
         return lb;
     }
 
     static OpenAiClient.Exchange ping(OpenAiClient c) {
-        return c.post("/v1/chat/completions", Map.of("messages", List.of(Map.of("role", "user", "content", "ping")), "max_tokens", 2), Map.of());
+        return c.post(
+                "/v1/chat/completions",
+                Map.of("messages", List.of(Map.of("role", "user", "content", "ping")), "max_tokens", 2),
+                Map.of());
     }
 
     @Test
@@ -116,11 +129,15 @@ class LoadBalancerTest {
     void streamedChunksArriveBeforeTheBackendFinishes() {
         LoadBalancer lb = lb(servers(1, TestModels.tiny(), null), Policy.parse("round-robin"));
         OpenAiClient c = new OpenAiClient(HTTP, lb.url(), null, true);
-        var r = c.complete(CompletionRequest.chat(null, "tell me a story", 300, 1.0).withSampling(1, 3L, true).withStream(true, true));
+        var r = c.complete(CompletionRequest.chat(null, "tell me a story", 300, 1.0)
+                .withSampling(1, 3L, true)
+                .withStream(true, true));
         assertTrue(r.ok(), r.error());
         assertEquals(300, r.chunkNs().length);
         double spreadMs = (r.chunkNs()[r.chunkNs().length - 1] - r.chunkNs()[0]) / 1e6;
-        assertTrue(spreadMs > 30, "chunks must trickle through as generated, not arrive in one burst (spread " + spreadMs + " ms)");
+        assertTrue(
+                spreadMs > 30,
+                "chunks must trickle through as generated, not arrive in one burst (spread " + spreadMs + " ms)");
         assertTrue(r.firstTokenNs() < r.endNs() - 20_000_000L);
     }
 
@@ -129,11 +146,16 @@ class LoadBalancerTest {
         List<ServerGroup> gs = servers(3, TestModels.tiny(), null);
         LoadBalancer lb = lb(gs, Policy.parse("round-robin"));
         OpenAiClient c = new OpenAiClient(HTTP, lb.url(), null, true);
-        Workload w = Workload.synthetic(400, LengthDist.fixed(8), new Workload.Sampling(CompletionRequest.Endpoint.COMPLETIONS,
-                null, 24, null, 1.0, 1L, 1, true, true), 1000, 1);
+        Workload w = Workload.synthetic(
+                400,
+                LengthDist.fixed(8),
+                new Workload.Sampling(CompletionRequest.Endpoint.COMPLETIONS, null, 24, null, 1.0, 1L, 1, true, true),
+                1000,
+                1);
         // a closed loop keeps new requests arriving after the kill, so some must fail over; enough of them that a busy
         // machine, slow to stop the victim, cannot have finished them all by then
-        LoadGenerator gen = new LoadGenerator(List.of(Target.http(c)), w, LoadGenerator.Options.closed(Topology.LB, Connection.KEEP_ALIVE, 12, 400));
+        LoadGenerator gen = new LoadGenerator(
+                List.of(Target.http(c)), w, LoadGenerator.Options.closed(Topology.LB, Connection.KEEP_ALIVE, 12, 400));
         var run = CompletableFuture.supplyAsync(() -> {
             try {
                 return gen.run();
@@ -142,16 +164,22 @@ class LoadBalancerTest {
             }
         });
         Backend victim = lb.backends().get(1);
-        assertTrue(Await.until(() -> victim.stats.requests.get() >= 10, Duration.ofSeconds(30)), "the backend took its share before the kill");
+        assertTrue(
+                Await.until(() -> victim.stats.requests.get() >= 10, Duration.ofSeconds(30)),
+                "the backend took its share before the kill");
         gs.get(1).close();
         List<RequestRecord> records = run.get().records();
         assertEquals(400, records.size());
         for (RequestRecord r : records) {
-            if (!r.ok()) assertTrue(r.firstTokenNs() >= 0 || r.status() == 200,
-                    "request " + r.requestId() + " failed before receiving a byte: " + r.error());
+            if (!r.ok())
+                assertTrue(
+                        r.firstTokenNs() >= 0 || r.status() == 200,
+                        "request " + r.requestId() + " failed before receiving a byte: " + r.error());
         }
         assertTrue(victim.stats.retries.get() > 0, "requests sent to the killed backend after the kill failed over");
-        long served = lb.backends().stream().mapToLong(b -> b.stats.requests.get() - b.stats.retries.get()).sum();
+        long served = lb.backends().stream()
+                .mapToLong(b -> b.stats.requests.get() - b.stats.retries.get())
+                .sum();
         assertEquals(400, served, "every client request was relayed from exactly one backend");
         assertTrue(records.stream().filter(RequestRecord::ok).count() >= 300);
     }
@@ -169,7 +197,10 @@ class LoadBalancerTest {
         var reload = CompletableFuture.supplyAsync(() -> {
             OpenAiClient.Exchange last = null;
             for (int i = 0; i < 6; i++) {
-                last = admin.post("/admin/reload_weights", Map.of("model_path", TestModels.small().toString()), Map.of("X-Admin-Token", "tok"));
+                last = admin.post(
+                        "/admin/reload_weights",
+                        Map.of("model_path", TestModels.small().toString()),
+                        Map.of("X-Admin-Token", "tok"));
                 if (last.status() != 200) return last;
             }
             return last;
@@ -185,13 +216,19 @@ class LoadBalancerTest {
                 sawUpdating = true;
                 var y = ping(c);
                 assertEquals(200, y.status());
-                if (b.health.updating) assertNotEquals(slowLabel, y.headers().get("X-OpenAI-LB-Backend"), "no new requests to a backend mid-update");
+                if (b.health.updating)
+                    assertNotEquals(
+                            slowLabel,
+                            y.headers().get("X-OpenAI-LB-Backend"),
+                            "no new requests to a backend mid-update");
             }
         }
         assertEquals(200, reload.get().status());
         assertTrue(sawUpdating, "the LB never saw the 503 window (" + n + " requests)");
         // after recovery the backend takes requests again
-        assertTrue(Await.until(() -> !lb.backends().get(0).health.updating, Duration.ofSeconds(10)), "a probe saw it serve again");
+        assertTrue(
+                Await.until(() -> !lb.backends().get(0).health.updating, Duration.ofSeconds(10)),
+                "a probe saw it serve again");
         Set<String> seen = new HashSet<>();
         for (int i = 0; i < 4; i++) seen.add(ping(c).headers().get("X-OpenAI-LB-Backend"));
         assertTrue(seen.contains(slowLabel), seen.toString());
@@ -209,32 +246,48 @@ class LoadBalancerTest {
     private int countToFirst(List<ServerGroup> gs, Policy p) throws Exception {
         LoadBalancer lb = lb(gs, p);
         OpenAiClient c = new OpenAiClient(HTTP, lb.url(), null, true);
-        Workload w = Workload.synthetic(60, LengthDist.fixed(16), new Workload.Sampling(CompletionRequest.Endpoint.COMPLETIONS,
-                null, 16, null, 1.0, 1L, 1, false, true), 1000, 2);
-        var run = new LoadGenerator(List.of(Target.http(c)), w, LoadGenerator.Options.closed(Topology.LB, Connection.KEEP_ALIVE, 8, 60)).run();
+        Workload w = Workload.synthetic(
+                60,
+                LengthDist.fixed(16),
+                new Workload.Sampling(CompletionRequest.Endpoint.COMPLETIONS, null, 16, null, 1.0, 1L, 1, false, true),
+                1000,
+                2);
+        var run = new LoadGenerator(
+                        List.of(Target.http(c)),
+                        w,
+                        LoadGenerator.Options.closed(Topology.LB, Connection.KEEP_ALIVE, 8, 60))
+                .run();
         assertEquals(60, run.summary().completed());
         String slow = lb.backends().get(0).label();
-        return (int) run.records().stream().filter(r -> r.backend().equals(slow)).count();
+        return (int)
+                run.records().stream().filter(r -> r.backend().equals(slow)).count();
     }
 
     @Test
     void theBackendSetFollowsTheRegistry() throws Exception {
         List<ServerGroup> gs = servers(2, TestModels.tiny(), null);
-        String a = "127.0.0.1:" + gs.get(0).ports().get(0), b = "127.0.0.1:" + gs.get(1).ports().get(0);
-        try (dev.rolloutlab.cluster.RegistryServer reg = new dev.rolloutlab.cluster.RegistryServer("127.0.0.1", 0, "m", List.of(a),
-                Duration.ofSeconds(30), "regtok")) {
-            LoadBalancer lb = new LoadBalancer(LbOptions.builder().registry(reg.url(), null).backendTimeout(Duration.ofSeconds(20))
-                    .healthInterval(Duration.ofMillis(200)).build());
+        String a = "127.0.0.1:" + gs.get(0).ports().get(0),
+                b = "127.0.0.1:" + gs.get(1).ports().get(0);
+        try (dev.rolloutlab.cluster.RegistryServer reg = new dev.rolloutlab.cluster.RegistryServer(
+                "127.0.0.1", 0, "m", List.of(a), Duration.ofSeconds(30), "regtok")) {
+            LoadBalancer lb = new LoadBalancer(LbOptions.builder()
+                    .registry(reg.url(), null)
+                    .backendTimeout(Duration.ofSeconds(20))
+                    .healthInterval(Duration.ofMillis(200))
+                    .build());
             open.keep(lb);
             OpenAiClient c = new OpenAiClient(HTTP, lb.url(), null, true);
             assertEquals(List.of(a), lb.backends().stream().map(Backend::label).toList());
-            new OpenAiClient(HTTP, reg.url(), "regtok", true).post("/register", Map.of("backends", List.of(b)), Map.of());
+            new OpenAiClient(HTTP, reg.url(), "regtok", true)
+                    .post("/register", Map.of("backends", List.of(b)), Map.of());
             Await.until(() -> lb.backends().size() == 2, Duration.ofSeconds(8));
-            assertEquals(List.of(a, b), lb.backends().stream().map(Backend::label).toList(), "a registered backend joins");
+            assertEquals(
+                    List.of(a, b), lb.backends().stream().map(Backend::label).toList(), "a registered backend joins");
             Set<String> seen = new HashSet<>();
             for (int i = 0; i < 4; i++) seen.add(ping(c).headers().get("X-OpenAI-LB-Backend"));
             assertEquals(Set.of(a, b), seen);
-            new OpenAiClient(HTTP, reg.url(), "regtok", true).post("/deregister", Map.of("backends", List.of(a)), Map.of());
+            new OpenAiClient(HTTP, reg.url(), "regtok", true)
+                    .post("/deregister", Map.of("backends", List.of(a)), Map.of());
             Await.until(() -> lb.backends().size() == 1, Duration.ofSeconds(8));
             assertEquals(List.of(b), lb.backends().stream().map(Backend::label).toList(), "a removed backend leaves");
             for (int i = 0; i < 3; i++) assertEquals(b, ping(c).headers().get("X-OpenAI-LB-Backend"));
@@ -247,33 +300,47 @@ class LoadBalancerTest {
         List<ServerGroup> gs = servers(1, TestModels.small(), null);
         LoadBalancer lb = lb(gs, Policy.parse("round-robin"));
         var engine = gs.get(0).engines().get(0);
-        okhttp3.Request req = new okhttp3.Request.Builder().url(lb.url() + "/v1/completions").post(okhttp3.RequestBody.create(
-                "{\"prompt\":\"go\",\"max_tokens\":1000,\"ignore_eos\":true,\"stream\":true}", OpenAiClient.JSON)).build();
+        okhttp3.Request req = new okhttp3.Request.Builder()
+                .url(lb.url() + "/v1/completions")
+                .post(okhttp3.RequestBody.create(
+                        "{\"prompt\":\"go\",\"max_tokens\":1000,\"ignore_eos\":true,\"stream\":true}",
+                        OpenAiClient.JSON))
+                .build();
         okhttp3.Call call = HTTP.newCall(req);
         try (okhttp3.Response resp = call.execute()) {
             assertEquals(200, resp.code());
             assertNotNull(resp.body().source().readUtf8Line(), "the stream started");
             // the engine publishes its load at the end of a step, so the first token can arrive before the count does
-            assertTrue(Await.until(() -> engine.load().runningSequences() == 1, Duration.ofSeconds(5)), "the backend is generating");
+            assertTrue(
+                    Await.until(() -> engine.load().runningSequences() == 1, Duration.ofSeconds(5)),
+                    "the backend is generating");
             call.cancel(); // the client goes away mid-stream
         } catch (java.io.IOException expected) {
             // closing a cancelled stream may throw; the point is what the backend does next
         }
-        assertTrue(Await.until(() -> engine.load().runningSequences() == 0, Duration.ofSeconds(3)), "the backend dropped the abandoned generation");
+        assertTrue(
+                Await.until(() -> engine.load().runningSequences() == 0, Duration.ofSeconds(3)),
+                "the backend dropped the abandoned generation");
     }
 
     @Test
     void aBackendThatHangsAfterHeadersIsCutAtTheBackendTimeout() throws Exception {
         try (var hang = new dev.rolloutlab.testing.HangAfterHeadersFixture()) {
-            LoadBalancer lb = new LoadBalancer(LbOptions.builder().backends(List.of(hang.url())).backendTimeout(Duration.ofSeconds(1)).build());
+            LoadBalancer lb = new LoadBalancer(LbOptions.builder()
+                    .backends(List.of(hang.url()))
+                    .backendTimeout(Duration.ofSeconds(1))
+                    .build());
             open.keep(lb);
             OpenAiClient c = new OpenAiClient(HTTP, lb.url(), null, true);
             long t0 = System.nanoTime();
-            OpenAiClient.Result r = c.complete(CompletionRequest.completion(null, new int[]{5, 6}, 8, 0).withStream(true, true));
+            OpenAiClient.Result r = c.complete(
+                    CompletionRequest.completion(null, new int[] {5, 6}, 8, 0).withStream(true, true));
             double sec = (System.nanoTime() - t0) / 1e9;
             assertFalse(r.ok(), "a stream that never finished is not a success");
             assertEquals(1, r.chunkNs().length, "the event sent before the hang was relayed");
-            assertTrue(sec < 10, "cut after about the 1 s backend timeout, not the backend's 60 s hang (took " + sec + " s)");
+            assertTrue(
+                    sec < 10,
+                    "cut after about the 1 s backend timeout, not the backend's 60 s hang (took " + sec + " s)");
         }
     }
 
@@ -284,17 +351,28 @@ class LoadBalancerTest {
         OpenAiClient c = new OpenAiClient(HTTP, lb.url(), null, true);
         assertEquals(401, c.get("/admin/backends").status(), "with an admin token set, the backend list needs it");
         assertEquals(401, c.get("/metrics").status(), "so do the metrics, unless --public-metrics");
-        JsonNode st = c.getWith("/admin/backends", Map.of("X-Admin-Token", "lbtok")).json();
+        JsonNode st =
+                c.getWith("/admin/backends", Map.of("X-Admin-Token", "lbtok")).json();
         assertTrue(st.path("ok").asBoolean());
         assertEquals(2, st.path("backends").size());
         assertEquals("closed", st.path("state").get(0).path("breaker").asText());
         String first = st.path("backends").get(0).asText();
-        assertEquals(401, c.post("/admin/drain", Map.of("backend", first), Map.of()).status());
-        assertEquals(200, c.post("/admin/drain", Map.of("backend", first), Map.of("X-Admin-Token", "lbtok")).status());
-        for (int i = 0; i < 6; i++) assertNotEquals(first, ping(c).headers().get("X-OpenAI-LB-Backend"), "drained backends get no new requests");
-        assertEquals(200, c.post("/admin/undrain", Map.of("backend", first), Map.of("X-Admin-Token", "lbtok")).status());
+        assertEquals(
+                401, c.post("/admin/drain", Map.of("backend", first), Map.of()).status());
+        assertEquals(
+                200,
+                c.post("/admin/drain", Map.of("backend", first), Map.of("X-Admin-Token", "lbtok"))
+                        .status());
+        for (int i = 0; i < 6; i++)
+            assertNotEquals(
+                    first, ping(c).headers().get("X-OpenAI-LB-Backend"), "drained backends get no new requests");
+        assertEquals(
+                200,
+                c.post("/admin/undrain", Map.of("backend", first), Map.of("X-Admin-Token", "lbtok"))
+                        .status());
         assertEquals(200, c.get("/health").status());
-        String metrics = c.getWith("/metrics", Map.of("Authorization", "Bearer lbtok")).body();
+        String metrics =
+                c.getWith("/metrics", Map.of("Authorization", "Bearer lbtok")).body();
         assertTrue(metrics.contains("lb_requests_total{backend=\"" + first + "\"}"), metrics);
         assertTrue(metrics.contains("lb_request_duration_seconds_bucket{backend="), metrics);
         // a malformed request is the backend's to judge

@@ -1,11 +1,9 @@
 package dev.rolloutlab.lb;
 
+import static org.junit.jupiter.api.Assertions.*;
+
 import dev.rolloutlab.server.ServerGroup;
 import dev.rolloutlab.testing.TestModels;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -14,8 +12,9 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 
 /**
  * The relay's HTTP/1.1 handling as a client sees it on the wire (raw sockets against the real balancer in front of a
@@ -29,9 +28,15 @@ class RelayWireTest {
 
     @BeforeAll
     static void start() {
-        server = ServerGroup.start(ServerGroup.Spec.builder(TestModels.tiny()).engines(ServerGroup.Engines.SHARED)
-                .servedModelName("m").idleTimeout(Duration.ofSeconds(30)).build());
-        lb = new LoadBalancer(LbOptions.builder().backends(List.of(server.urls().get(0))).backendTimeout(Duration.ofSeconds(20)).build());
+        server = ServerGroup.start(ServerGroup.Spec.builder(TestModels.tiny())
+                .engines(ServerGroup.Engines.SHARED)
+                .servedModelName("m")
+                .idleTimeout(Duration.ofSeconds(30))
+                .build());
+        lb = new LoadBalancer(LbOptions.builder()
+                .backends(List.of(server.urls().get(0)))
+                .backendTimeout(Duration.ofSeconds(20))
+                .build());
     }
 
     @AfterAll
@@ -76,7 +81,8 @@ class RelayWireTest {
         while ((l = line(in)) != null && !l.isEmpty()) {
             h.append(l).append('\n');
             String lower = l.toLowerCase();
-            if (lower.startsWith("content-length:")) len = Long.parseLong(l.substring(15).trim());
+            if (lower.startsWith("content-length:"))
+                len = Long.parseLong(l.substring(15).trim());
             if (lower.startsWith("transfer-encoding:") && lower.contains("chunked")) chunked = true;
         }
         ByteArrayOutputStream body = new ByteArrayOutputStream();
@@ -102,7 +108,8 @@ class RelayWireTest {
 
     static byte[] post(String extraHeaders, String body) {
         return ("POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" + extraHeaders
-                + "Content-Length: " + body.getBytes(StandardCharsets.UTF_8).length + "\r\n\r\n" + body).getBytes(StandardCharsets.UTF_8);
+                        + "Content-Length: " + body.getBytes(StandardCharsets.UTF_8).length + "\r\n\r\n" + body)
+                .getBytes(StandardCharsets.UTF_8);
     }
 
     @Test
@@ -131,9 +138,10 @@ class RelayWireTest {
     void chunkedRequestBodyWithExtensionsAndTrailersIsForwardedWhole() throws Exception {
         try (Socket s = connect()) {
             String half1 = BODY.substring(0, 10), half2 = BODY.substring(10);
-            String req = "POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
-                    + Integer.toHexString(half1.length()) + ";ext=1\r\n" + half1 + "\r\n"
-                    + Integer.toHexString(half2.length()) + "\r\n" + half2 + "\r\n0\r\nX-Trailer: t\r\n\r\n";
+            String req =
+                    "POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+                            + Integer.toHexString(half1.length()) + ";ext=1\r\n" + half1 + "\r\n"
+                            + Integer.toHexString(half2.length()) + "\r\n" + half2 + "\r\n0\r\nX-Trailer: t\r\n\r\n";
             s.getOutputStream().write(req.getBytes(StandardCharsets.UTF_8));
             Resp r = read(s.getInputStream());
             assertEquals(200, r.status(), r.body());
@@ -145,8 +153,11 @@ class RelayWireTest {
     void expectContinueGetsAn100BeforeTheBody() throws Exception {
         try (Socket s = connect()) {
             byte[] body = BODY.getBytes(StandardCharsets.UTF_8);
-            s.getOutputStream().write(("POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nExpect: 100-continue\r\n"
-                    + "Content-Length: " + body.length + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+            s.getOutputStream()
+                    .write(
+                            ("POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nExpect: 100-continue\r\n"
+                                            + "Content-Length: " + body.length + "\r\n\r\n")
+                                    .getBytes(StandardCharsets.ISO_8859_1));
             InputStream in = s.getInputStream();
             assertEquals("HTTP/1.1 100 Continue", line(in));
             assertEquals("", line(in));
@@ -168,9 +179,12 @@ class RelayWireTest {
         }
         try (Socket s = connect()) {
             String body = BODY.replace("\"temperature\":0", "\"temperature\":0,\"stream\":true");
-            s.getOutputStream().write(("POST /v1/completions HTTP/1.0\r\nContent-Type: application/json\r\nContent-Length: "
-                    + body.length() + "\r\n\r\n" + body).getBytes(StandardCharsets.ISO_8859_1));
-            Resp r = read(s.getInputStream()); // a stream to an HTTP/1.0 client cannot be chunked: it ends with the connection
+            s.getOutputStream()
+                    .write(("POST /v1/completions HTTP/1.0\r\nContent-Type: application/json\r\nContent-Length: "
+                                    + body.length() + "\r\n\r\n" + body)
+                            .getBytes(StandardCharsets.ISO_8859_1));
+            Resp r = read(s.getInputStream()); // a stream to an HTTP/1.0 client cannot be chunked: it ends with the
+            // connection
             assertEquals(200, r.status());
             assertFalse(r.has("Transfer-Encoding"), r.headers());
             assertTrue(r.body().contains("data: [DONE]"), r.body());
@@ -182,20 +196,24 @@ class RelayWireTest {
         int size = Relay.BUFFERED_BODY_LIMIT + 1024;
         try (Socket s = connect()) {
             OutputStream out = s.getOutputStream();
-            out.write(("POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: " + size + "\r\n\r\n")
+            out.write(("POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: "
+                            + size + "\r\n\r\n")
                     .getBytes(StandardCharsets.ISO_8859_1));
             Thread writer = Thread.ofVirtual().start(() -> {
                 try {
                     byte[] junk = new byte[64 * 1024];
                     java.util.Arrays.fill(junk, (byte) 'x');
-                    for (int left = size; left > 0; left -= junk.length) out.write(junk, 0, Math.min(left, junk.length));
+                    for (int left = size; left > 0; left -= junk.length)
+                        out.write(junk, 0, Math.min(left, junk.length));
                 } catch (IOException ignored) {
                     // the backend may answer and close before reading it all
                 }
             });
             Resp r = read(s.getInputStream());
             writer.join(20_000);
-            assertTrue(r.has("X-OpenAI-LB-Backend:"), "the backend answered, not the balancer: " + r.statusLine() + " " + r.body());
+            assertTrue(
+                    r.has("X-OpenAI-LB-Backend:"),
+                    "the backend answered, not the balancer: " + r.statusLine() + " " + r.body());
             assertTrue(r.status() >= 400 && r.status() < 500, r.statusLine());
         }
     }

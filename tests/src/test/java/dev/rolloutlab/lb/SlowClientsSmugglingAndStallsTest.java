@@ -1,15 +1,13 @@
 package dev.rolloutlab.lb;
 
+import static org.junit.jupiter.api.Assertions.*;
+
 import dev.rolloutlab.cluster.EchoOpenAiServer;
 import dev.rolloutlab.openai.OpenAiClient;
-import dev.rolloutlab.testing.Opened;
 import dev.rolloutlab.server.ServerGroup;
+import dev.rolloutlab.testing.Opened;
 import dev.rolloutlab.testing.TestModels;
 import dev.rolloutlab.util.Await;
-import org.junit.jupiter.api.AutoClose;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
-
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
@@ -23,8 +21,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.junit.jupiter.api.AutoClose;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * The balancer against the second probe: sockets that trickle a header byte at a time, one client holding every
@@ -34,12 +33,16 @@ import static org.junit.jupiter.api.Assertions.*;
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class SlowClientsSmugglingAndStallsTest {
     static final okhttp3.OkHttpClient HTTP = OpenAiClient.http(64, Duration.ofSeconds(90));
+
     @AutoClose
     final Opened open = new Opened();
 
     LoadBalancer echoLb(LbOptions.ClientLimits limits) {
         EchoOpenAiServer a = open.keep(new EchoOpenAiServer("127.0.0.1", 0, 1, "m", null));
-        return open.keep(new LoadBalancer(LbOptions.builder().backends(List.of("127.0.0.1:" + a.port())).clients(limits).build()));
+        return open.keep(new LoadBalancer(LbOptions.builder()
+                .backends(List.of("127.0.0.1:" + a.port()))
+                .clients(limits)
+                .build()));
     }
 
     static Socket connect(LoadBalancer lb, String from) throws Exception {
@@ -73,7 +76,8 @@ class SlowClientsSmugglingAndStallsTest {
             }
             double sec = (System.nanoTime() - t0) / 1e9;
             assertTrue(cut, "still open after " + sec + " s of trickling");
-            // the deadline runs from the head's first byte; a trickle byte arrives within 200 ms, so 1 s + 0.2 s + scheduling
+            // the deadline runs from the head's first byte; a trickle byte arrives within 200 ms, so 1 s + 0.2 s +
+            // scheduling
             assertTrue(sec < header.toMillis() / 1000.0 + 1.0, "cut after " + sec + " s, header timeout " + header);
         }
         assertTrue(Await.until(() -> lb.openConnections() == 0, Duration.ofSeconds(5)));
@@ -94,8 +98,11 @@ class SlowClientsSmugglingAndStallsTest {
             // another address (loopback is a /8) is another client, with its own share
             try (Socket other = connect(lb, "127.0.0.2")) {
                 other.setSoTimeout(5000);
-                other.getOutputStream().write(("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 57\r\n\r\n"
-                        + "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}").getBytes(StandardCharsets.ISO_8859_1));
+                other.getOutputStream()
+                        .write(
+                                ("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 57\r\n\r\n"
+                                                + "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}")
+                                        .getBytes(StandardCharsets.ISO_8859_1));
                 String answer = new String(other.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
                 assertTrue(answer.startsWith("HTTP/1.1 200"), answer);
             }
@@ -113,20 +120,23 @@ class SlowClientsSmugglingAndStallsTest {
             for (int i = 0; i < 100; i++) {
                 Socket s = connect(lb, "127.0.0.1");
                 declared.add(s);
-                s.getOutputStream().write("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 8000000\r\n\r\n{"
-                        .getBytes(StandardCharsets.ISO_8859_1));
+                s.getOutputStream()
+                        .write("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 8000000\r\n\r\n{"
+                                .getBytes(StandardCharsets.ISO_8859_1));
             }
             long firstBuffer = 64 << 10;
             // each holds one first buffer, not the 8 MB it declared: 6.4 MB in all, where the old reader held 800 MB
-            assertTrue(Await.until(() -> relay.bodyMemoryHeld() == 100 * firstBuffer, Duration.ofSeconds(10)),
+            assertTrue(
+                    Await.until(() -> relay.bodyMemoryHeld() == 100 * firstBuffer, Duration.ofSeconds(10)),
                     "held " + relay.bodyMemoryHeld());
             // past the budget a body is refused with 503 and the balancer keeps serving
             List<Socket> more = new ArrayList<>();
             for (int i = 0; i < 200; i++) {
                 Socket s = connect(lb, "127.0.0.1");
                 more.add(s);
-                s.getOutputStream().write("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 8000000\r\n\r\n{"
-                        .getBytes(StandardCharsets.ISO_8859_1));
+                s.getOutputStream()
+                        .write("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 8000000\r\n\r\n{"
+                                .getBytes(StandardCharsets.ISO_8859_1));
             }
             declared.addAll(more);
             assertTrue(relay.bodyMemoryHeld() <= 16L << 20, "over the budget: " + relay.bodyMemoryHeld());
@@ -144,9 +154,21 @@ class SlowClientsSmugglingAndStallsTest {
         } finally {
             for (Socket s : declared) s.close();
         }
-        assertTrue(Await.until(() -> relay.bodyMemoryHeld() == 0, Duration.ofSeconds(15)), "given back: " + relay.bodyMemoryHeld());
-        assertEquals(200, new OpenAiClient(HTTP, lb.url(), null, true).post("/v1/chat/completions",
-                Map.of("model", "m", "messages", List.of(Map.of("role", "user", "content", "x".repeat(900 << 10)))), Map.of()).status());
+        assertTrue(
+                Await.until(() -> relay.bodyMemoryHeld() == 0, Duration.ofSeconds(15)),
+                "given back: " + relay.bodyMemoryHeld());
+        assertEquals(
+                200,
+                new OpenAiClient(HTTP, lb.url(), null, true)
+                        .post(
+                                "/v1/chat/completions",
+                                Map.of(
+                                        "model",
+                                        "m",
+                                        "messages",
+                                        List.of(Map.of("role", "user", "content", "x".repeat(900 << 10)))),
+                                Map.of())
+                        .status());
     }
 
     static String exchange(LoadBalancer lb, String raw) throws Exception {
@@ -163,57 +185,87 @@ class SlowClientsSmugglingAndStallsTest {
         LoadBalancer lb = echoLb(LbOptions.ClientLimits.DEFAULT);
         String body = "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
         List<String> smuggles = List.of(
-                "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nTransfer-Encoding : chunked\r\nContent-Length: " + body.length() + "\r\n\r\n" + body,
-                "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: " + body.length() + "\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
+                "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nTransfer-Encoding : chunked\r\nContent-Length: "
+                        + body.length() + "\r\n\r\n" + body,
+                "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: " + body.length()
+                        + "\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
                         + "GET /v1/models HTTP/1.1\r\nHost: x\r\n\r\n",
-                "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nX-A: a\rb\r\nContent-Length: " + body.length() + "\r\n\r\n" + body,
-                "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nX-A: a\u0000b\r\nContent-Length: " + body.length() + "\r\n\r\n" + body,
-                "POST /v1/chat/completions x HTTP/1.1\r\nHost: x\r\nContent-Length: " + body.length() + "\r\n\r\n" + body,
-                "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n+3b\r\n" + body + "\r\n0\r\n\r\n",
+                "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nX-A: a\rb\r\nContent-Length: " + body.length()
+                        + "\r\n\r\n" + body,
+                "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nX-A: a\u0000b\r\nContent-Length: " + body.length()
+                        + "\r\n\r\n" + body,
+                "POST /v1/chat/completions x HTTP/1.1\r\nHost: x\r\nContent-Length: " + body.length() + "\r\n\r\n"
+                        + body,
+                "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n+3b\r\n" + body
+                        + "\r\n0\r\n\r\n",
                 "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n");
         for (String raw : smuggles) {
             String answer = exchange(lb, raw);
             assertTrue(answer.startsWith("HTTP/1.1 400"), raw.replace("\r\n", "\\r\\n") + " -> " + answer);
             assertEquals(1, answer.split("HTTP/1.1 ", -1).length - 1, "one answer, then close: " + answer);
         }
-        assertTrue(exchange(lb, "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: " + body.length()
-                + "\r\n\r\n" + body).startsWith("HTTP/1.1 200"), "a well-formed request still passes");
+        assertTrue(
+                exchange(
+                                lb,
+                                "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: "
+                                        + body.length() + "\r\n\r\n" + body)
+                        .startsWith("HTTP/1.1 200"),
+                "a well-formed request still passes");
     }
 
     @Test
     void aBackendThatPassesHealthButStallsCompletionsHoldsNoRequestPastTheLimitPlusOneRetry() throws Exception {
-        ServerGroup good = open.keep(ServerGroup.start(ServerGroup.Spec.builder(TestModels.tiny()).ports(List.of(0)).servedModelName("m").build()));
-        ServerGroup stalled = open.keep(ServerGroup.start(ServerGroup.Spec.builder(TestModels.tiny()).ports(List.of(0)).servedModelName("m")
-                .testDelay(Duration.ofMinutes(5)).build()));
+        ServerGroup good = open.keep(ServerGroup.start(ServerGroup.Spec.builder(TestModels.tiny())
+                .ports(List.of(0))
+                .servedModelName("m")
+                .build()));
+        ServerGroup stalled = open.keep(ServerGroup.start(ServerGroup.Spec.builder(TestModels.tiny())
+                .ports(List.of(0))
+                .servedModelName("m")
+                .testDelay(Duration.ofMinutes(5))
+                .build()));
         Duration limit = Duration.ofSeconds(1);
         LoadBalancer lb = open.keep(new LoadBalancer(LbOptions.builder()
-                .backends(List.of(stalled.urls().get(0).substring(7), good.urls().get(0).substring(7)))
-                .firstByteTimeout(limit).healthInterval(Duration.ofMillis(200)).breaker(3, Duration.ofSeconds(60)).build()));
+                .backends(List.of(
+                        stalled.urls().get(0).substring(7), good.urls().get(0).substring(7)))
+                .firstByteTimeout(limit)
+                .healthInterval(Duration.ofMillis(200))
+                .breaker(3, Duration.ofSeconds(60))
+                .build()));
         OpenAiClient c = new OpenAiClient(HTTP, lb.url(), null, true);
         assertTrue(Await.until(() -> lb.backends().stream().allMatch(Backend::isUp), Duration.ofSeconds(10)));
         // the healthy backend's own time, measured here: the retry's share of the worst case
         long g0 = System.nanoTime();
-        assertEquals(200, new OpenAiClient(HTTP, good.urls().get(0), null, true).post("/v1/completions",
-                Map.of("prompt", "hi", "max_tokens", 2), Map.of()).status());
+        assertEquals(
+                200,
+                new OpenAiClient(HTTP, good.urls().get(0), null, true)
+                        .post("/v1/completions", Map.of("prompt", "hi", "max_tokens", 2), Map.of())
+                        .status());
         double retrySec = (System.nanoTime() - g0) / 1e9;
         int concurrency = 6;
         List<CompletableFuture<Double>> runs = new ArrayList<>();
         var pool = java.util.concurrent.Executors.newFixedThreadPool(concurrency);
         try {
             for (int i = 0; i < 30; i++) {
-                runs.add(CompletableFuture.supplyAsync(() -> {
-                    long t0 = System.nanoTime();
-                    var x = c.post("/v1/completions", Map.of("prompt", "hi", "max_tokens", 2), Map.of());
-                    assertEquals(200, x.status(), x.body());
-                    return (System.nanoTime() - t0) / 1e9;
-                }, pool));
+                runs.add(CompletableFuture.supplyAsync(
+                        () -> {
+                            long t0 = System.nanoTime();
+                            var x = c.post("/v1/completions", Map.of("prompt", "hi", "max_tokens", 2), Map.of());
+                            assertEquals(200, x.status(), x.body());
+                            return (System.nanoTime() - t0) / 1e9;
+                        },
+                        pool));
             }
             List<Double> secs = runs.stream().map(CompletableFuture::join).toList();
             double worst = secs.stream().mapToDouble(d -> d).max().orElseThrow();
-            // the stated worst case: the first-byte limit plus one retry on a healthy backend, with 1 s for two busy cores
+            // the stated worst case: the first-byte limit plus one retry on a healthy backend, with 1 s for two busy
+            // cores
             assertTrue(worst < limit.toMillis() / 1000.0 + retrySec + 1.0, "worst " + worst + " s; all: " + secs);
-            long slow = secs.stream().filter(d -> d > limit.toMillis() / 1000.0 * 0.9).count();
-            // only requests sent before the third timeout ejected it can wait the limit: three, plus those in flight then
+            long slow = secs.stream()
+                    .filter(d -> d > limit.toMillis() / 1000.0 * 0.9)
+                    .count();
+            // only requests sent before the third timeout ejected it can wait the limit: three, plus those in flight
+            // then
             assertTrue(slow <= 3 + concurrency, slow + " requests waited the limit: " + secs);
         } finally {
             pool.shutdownNow();

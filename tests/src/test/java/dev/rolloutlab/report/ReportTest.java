@@ -1,13 +1,12 @@
 package dev.rolloutlab.report;
 
-import dev.rolloutlab.testing.TestModels;
-import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.*;
 
+import dev.rolloutlab.testing.TestModels;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.stream.Stream;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.junit.jupiter.api.Test;
 
 /** The report of a stored results fixture (a --quick run), checked against numbers computed here from its raw requests. */
 class ReportTest {
@@ -21,13 +20,16 @@ class ReportTest {
     }
 
     /** Mean end-to-end latency (ms, from the scheduled send) of one leg, computed here from requests.jsonl, not by the report. */
-    static double meanE2elMs(Path dir, String topology, String connection, int promptTokens, int completionTokens) throws Exception {
+    static double meanE2elMs(Path dir, String topology, String connection, int promptTokens, int completionTokens)
+            throws Exception {
         double sum = 0;
         int n = 0;
         for (String line : Files.readAllLines(dir.resolve("requests.jsonl"))) {
             var r = dev.rolloutlab.util.Json.parse(line);
-            if (r.path("topology").asText().equals(topology) && r.path("connection").asText().equals(connection)
-                    && r.path("prompt_tokens").asInt() == promptTokens && r.path("completion_tokens").asInt() == completionTokens
+            if (r.path("topology").asText().equals(topology)
+                    && r.path("connection").asText().equals(connection)
+                    && r.path("prompt_tokens").asInt() == promptTokens
+                    && r.path("completion_tokens").asInt() == completionTokens
                     && r.path("status").asInt() == 200) {
                 sum += (r.path("end_ns").asLong() - r.path("scheduled_ns").asLong()) / 1e6;
                 n++;
@@ -37,10 +39,15 @@ class ReportTest {
         return sum / n;
     }
 
-    static long count(Path dir, String topology, String connection, int promptTokens, int completionTokens) throws Exception {
-        return Files.readAllLines(dir.resolve("requests.jsonl")).stream().filter(l -> l.contains("\"topology\":\"" + topology + "\"")
-                && l.contains("\"connection\":\"" + connection + "\"") && l.contains("\"prompt_tokens\":" + promptTokens + ",")
-                && l.contains("\"completion_tokens\":" + completionTokens + ",") && l.contains("\"status\":200")).count();
+    static long count(Path dir, String topology, String connection, int promptTokens, int completionTokens)
+            throws Exception {
+        return Files.readAllLines(dir.resolve("requests.jsonl")).stream()
+                .filter(l -> l.contains("\"topology\":\"" + topology + "\"")
+                        && l.contains("\"connection\":\"" + connection + "\"")
+                        && l.contains("\"prompt_tokens\":" + promptTokens + ",")
+                        && l.contains("\"completion_tokens\":" + completionTokens + ",")
+                        && l.contains("\"status\":200"))
+                .count();
     }
 
     @Test
@@ -51,7 +58,9 @@ class ReportTest {
         double inproc = meanE2elMs(a, "inproc", "none", 8, 1), http1 = meanE2elMs(a, "http1", "keep-alive", 8, 1);
         String finding = String.format(java.util.Locale.ROOT, "inproc %.2f ms vs one HTTP port %.2f ms", inproc, http1);
         assertTrue(first.contains(finding), "expected \"" + finding + "\" in\n" + first);
-        assertTrue(first.contains(String.format(java.util.Locale.ROOT, "i.e. +%.2f ms per request", http1 - inproc)), first);
+        assertTrue(
+                first.contains(String.format(java.util.Locale.ROOT, "i.e. +%.2f ms per request", http1 - inproc)),
+                first);
         long completed = count(a, "inproc", "none", 8, 1);
         assertEquals(16, completed);
         assertTrue(first.contains("| inproc | none | in=8 out=1 | " + completed + " | 0 |"), first);
@@ -63,13 +72,19 @@ class ReportTest {
     }
 
     /** e2el of each completed request of one leg, by request id (the legs send the same prompts in the same order). */
-    static java.util.Map<Long, Double> e2el(Path dir, String topology, String connection, int in, int out) throws Exception {
+    static java.util.Map<Long, Double> e2el(Path dir, String topology, String connection, int in, int out)
+            throws Exception {
         java.util.Map<Long, Double> m = new java.util.TreeMap<>();
         for (String line : Files.readAllLines(dir.resolve("requests.jsonl"))) {
             var r = dev.rolloutlab.util.Json.parse(line);
-            if (r.path("topology").asText().equals(topology) && r.path("connection").asText().equals(connection)
-                    && r.path("prompt_tokens").asInt() == in && r.path("completion_tokens").asInt() == out && r.path("status").asInt() == 200) {
-                m.put(r.path("request_id").asLong(), (r.path("end_ns").asLong() - r.path("scheduled_ns").asLong()) / 1e6);
+            if (r.path("topology").asText().equals(topology)
+                    && r.path("connection").asText().equals(connection)
+                    && r.path("prompt_tokens").asInt() == in
+                    && r.path("completion_tokens").asInt() == out
+                    && r.path("status").asInt() == 200) {
+                m.put(
+                        r.path("request_id").asLong(),
+                        (r.path("end_ns").asLong() - r.path("scheduled_ns").asLong()) / 1e6);
             }
         }
         return m;
@@ -85,7 +100,7 @@ class ReportTest {
         for (long id : a.keySet()) blocks[(int) (id / 4)] += (a.get(id) - b.get(id)) / 4;
         double mean = java.util.Arrays.stream(blocks).average().orElseThrow(), ss = 0;
         for (double x : blocks) ss += (x - mean) * (x - mean);
-        return new double[]{mean, 3.182446305284263 * Math.sqrt(ss / (blocks.length - 1)) / Math.sqrt(blocks.length)};
+        return new double[] {mean, 3.182446305284263 * Math.sqrt(ss / (blocks.length - 1)) / Math.sqrt(blocks.length)};
     }
 
     @Test
@@ -98,10 +113,16 @@ class ReportTest {
         double[] mh = pairedMeanAndHalfWidth(close, keep);
         double mean = mh[0], half = mh[1];
         String ci = String.format(java.util.Locale.ROOT, "95%% CI [%.2f, %.2f]", mean - half, mean + half);
-        String line = report.lines().filter(l -> l.contains("`Connection: close` costs more")).findFirst().orElseThrow();
+        String line = report.lines()
+                .filter(l -> l.contains("`Connection: close` costs more"))
+                .findFirst()
+                .orElseThrow();
         assertTrue(line.contains(ci), "expected " + ci + " in " + line);
-        assertEquals(mean - half <= 0 && 0 <= mean + half, line.contains("not distinguishable at this run's noise"), line);
-        assertFalse(line.contains("confirmed") && mean - half <= 0, "never confirmed when the interval crosses zero: " + line);
+        assertEquals(
+                mean - half <= 0 && 0 <= mean + half, line.contains("not distinguishable at this run's noise"), line);
+        assertFalse(
+                line.contains("confirmed") && mean - half <= 0,
+                "never confirmed when the interval crosses zero: " + line);
     }
 
     @Test
@@ -114,10 +135,13 @@ class ReportTest {
         var series = chart.getSeriesMap().get("http1/keep-alive");
         var whiskers = new java.util.ArrayList<Number>();
         series.getExtraValues().forEach(whiskers::add);
-        assertEquals(half, whiskers.get(0).doubleValue(), 1e-9, "the whisker of in=8 out=1 is the paired 95 % half-width");
+        assertEquals(
+                half, whiskers.get(0).doubleValue(), 1e-9, "the whisker of in=8 out=1 is the paired 95 % half-width");
         var inprocWhiskers = new java.util.ArrayList<Number>();
         chart.getSeriesMap().get("inproc/none").getExtraValues().forEach(inprocWhiskers::add);
-        assertTrue(inprocWhiskers.stream().allMatch(x -> x.doubleValue() == 0), "in-process is the baseline: " + inprocWhiskers);
+        assertTrue(
+                inprocWhiskers.stream().allMatch(x -> x.doubleValue() == 0),
+                "in-process is the baseline: " + inprocWhiskers);
     }
 
     @Test
@@ -127,8 +151,16 @@ class ReportTest {
         assertEquals(5, d.freshness().orElseThrow().rowCount());
         assertTrue(d.requests().rowCount() > 400);
         assertTrue(d.requests().doubleColumn("e2el_ms").min() > 0);
-        assertEquals(0, d.staleness().orElseThrow().where(d.staleness().orElseThrow().stringColumn("strategy").isEqualTo("inproc-swap"))
-                .doubleColumn("lag").sum());
+        assertEquals(
+                0,
+                d.staleness()
+                        .orElseThrow()
+                        .where(d.staleness()
+                                .orElseThrow()
+                                .stringColumn("strategy")
+                                .isEqualTo("inproc-swap"))
+                        .doubleColumn("lag")
+                        .sum());
     }
 
     @Test

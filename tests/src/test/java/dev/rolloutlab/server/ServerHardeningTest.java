@@ -1,5 +1,7 @@
 package dev.rolloutlab.server;
 
+import static org.junit.jupiter.api.Assertions.*;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rolloutlab.engine.Checkpoint;
 import dev.rolloutlab.engine.DType;
@@ -8,10 +10,6 @@ import dev.rolloutlab.engine.Tensor;
 import dev.rolloutlab.openai.OpenAiClient;
 import dev.rolloutlab.testing.TestModels;
 import dev.rolloutlab.util.Await;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.Socket;
@@ -23,8 +21,9 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 
 /** serve as the probe abused it: huge bodies, NaN weights, wrapped integers, NUL paths, FIFOs, abandoned requests, non-JSON errors. */
 class ServerHardeningTest {
@@ -35,9 +34,13 @@ class ServerHardeningTest {
 
     @BeforeAll
     static void start() {
-        group = ServerGroup.start(ServerGroup.Spec.builder(TestModels.tiny()).engines(ServerGroup.Engines.SHARED)
-                .servedModelName("tiny").weightAdmin("tok").idleTimeout(Duration.ofSeconds(30))
-                .limits(Limits.of(64 << 10, 64L << 20, Duration.ofSeconds(20))).build());
+        group = ServerGroup.start(ServerGroup.Spec.builder(TestModels.tiny())
+                .engines(ServerGroup.Engines.SHARED)
+                .servedModelName("tiny")
+                .weightAdmin("tok")
+                .idleTimeout(Duration.ofSeconds(30))
+                .limits(Limits.of(64 << 10, 64L << 20, Duration.ofSeconds(20)))
+                .build());
         c = new OpenAiClient(HTTP, group.urls().get(0), null, true);
     }
 
@@ -47,7 +50,10 @@ class ServerHardeningTest {
     }
 
     static long version() {
-        return c.getWith("/admin/weights_checksum", ADMIN).json().path("version").asLong();
+        return c.getWith("/admin/weights_checksum", ADMIN)
+                .json()
+                .path("version")
+                .asLong();
     }
 
     static OpenAiClient.Exchange chat(Object maxTokens) {
@@ -60,14 +66,17 @@ class ServerHardeningTest {
 
     @Test
     void bodiesPastTheCapGet413WhetherDeclaredOrChunked() throws Exception {
-        byte[] big = ("{\"prompt\":\"" + "a".repeat(100 << 10) + "\",\"max_tokens\":1}").getBytes(StandardCharsets.UTF_8);
+        byte[] big =
+                ("{\"prompt\":\"" + "a".repeat(100 << 10) + "\",\"max_tokens\":1}").getBytes(StandardCharsets.UTF_8);
         var declared = c.postBytes("/v1/completions", big, "application/json", Map.of());
         assertEquals(413, declared.status(), declared.body());
-        assertEquals("request_too_large", declared.json().path("error").path("type").asText(), declared.body());
+        assertEquals(
+                "request_too_large", declared.json().path("error").path("type").asText(), declared.body());
         try (Socket s = new Socket("127.0.0.1", group.ports().get(0))) {
             OutputStream out = s.getOutputStream();
-            out.write("POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
-                    .getBytes(StandardCharsets.ISO_8859_1));
+            out.write(
+                    "POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+                            .getBytes(StandardCharsets.ISO_8859_1));
             for (int off = 0; off < big.length; off += 8192) {
                 int n = Math.min(8192, big.length - off);
                 out.write((Integer.toHexString(n) + "\r\n").getBytes(StandardCharsets.ISO_8859_1));
@@ -100,7 +109,8 @@ class ServerHardeningTest {
     void nonFiniteWeightsAreRefusedOnReloadUpdateAndPerturb() throws Exception {
         long v0 = version();
         Path nan = TestModels.tempDir("nan-model");
-        for (String f : List.of("config.json", "tokenizer.json", "generation_config.json")) Files.copy(TestModels.tiny().resolve(f), nan.resolve(f));
+        for (String f : List.of("config.json", "tokenizer.json", "generation_config.json"))
+            Files.copy(TestModels.tiny().resolve(f), nan.resolve(f));
         Map<String, Tensor> tensors = new LinkedHashMap<>();
         for (var e : Checkpoint.readTensors(TestModels.tiny()).entrySet()) {
             float[] d = new float[e.getValue().data().length];
@@ -111,13 +121,21 @@ class ServerHardeningTest {
         var reload = c.post("/admin/reload_weights", Map.of("model_path", nan.toString()), ADMIN);
         assertEquals(400, reload.status(), reload.body());
         assertTrue(reload.json().path("error").asText().contains("non-finite"), reload.body());
-        var update = c.postBytes("/admin/update_weights", Safetensors.toBytes(Map.of("model.norm.weight", tensors.get("model.norm.weight")), DType.F32),
-                "application/octet-stream", ADMIN);
+        var update = c.postBytes(
+                "/admin/update_weights",
+                Safetensors.toBytes(Map.of("model.norm.weight", tensors.get("model.norm.weight")), DType.F32),
+                "application/octet-stream",
+                ADMIN);
         assertEquals(400, update.status(), update.body());
         var perturb = c.post("/admin/perturb_weights", Map.of("scale", 1e39, "num_leaves", 1), ADMIN);
         assertEquals(400, perturb.status(), perturb.body());
         assertEquals(v0, version(), "nothing was installed");
-        JsonNode lp = chat(3).json().path("choices").get(0).path("logprobs").path("content").get(0);
+        JsonNode lp = chat(3).json()
+                .path("choices")
+                .get(0)
+                .path("logprobs")
+                .path("content")
+                .get(0);
         assertTrue(Double.isFinite(lp.path("logprob").asDouble()), lp.toString());
     }
 
@@ -126,15 +144,19 @@ class ServerHardeningTest {
         var nul = c.post("/admin/reload_weights", Map.of("model_path", "/tmp/a\u0000b"), ADMIN);
         assertEquals(400, nul.status(), nul.body());
         Path fifoModel = TestModels.tempDir("fifo-model");
-        for (String f : List.of("config.json", "tokenizer.json")) Files.copy(TestModels.tiny().resolve(f), fifoModel.resolve(f));
-        Process mk = new ProcessBuilder("mkfifo", fifoModel.resolve("model.safetensors").toString()).start();
+        for (String f : List.of("config.json", "tokenizer.json"))
+            Files.copy(TestModels.tiny().resolve(f), fifoModel.resolve(f));
+        Process mk = new ProcessBuilder(
+                        "mkfifo", fifoModel.resolve("model.safetensors").toString())
+                .start();
         assertEquals(0, mk.waitFor());
         long t0 = System.nanoTime();
         var fifo = c.post("/admin/reload_weights", Map.of("model_path", fifoModel.toString()), ADMIN);
         double sec = (System.nanoTime() - t0) / 1e9;
         assertEquals(400, fifo.status(), fifo.body());
         assertTrue(fifo.json().path("error").asText().contains("not a regular file"), fifo.body());
-        // a refusal takes milliseconds; a read of the FIFO would block forever: 5 s separates them on any machine (margin)
+        // a refusal takes milliseconds; a read of the FIFO would block forever: 5 s separates them on any machine
+        // (margin)
         assertTrue(sec < 5, "refused at once (" + sec + " s)");
         assertEquals(200, chat(2).status(), "the port serves right after");
     }
@@ -142,11 +164,18 @@ class ServerHardeningTest {
     @Test
     void aReloadPastItsDeadlineIsAbandonedAndTheOldWeightsKeepServing() throws Exception {
         // reading the small model's 98 MB takes far longer than 1 ms: the deadline is certain to pass
-        try (ServerGroup g = ServerGroup.start(ServerGroup.Spec.builder(TestModels.small()).engines(ServerGroup.Engines.SHARED)
-                .servedModelName("small").weightAdmin("tok").idleTimeout(Duration.ofSeconds(30))
-                .limits(Limits.DEFAULT.withReloadTimeout(Duration.ofMillis(1))).build())) {
+        try (ServerGroup g = ServerGroup.start(ServerGroup.Spec.builder(TestModels.small())
+                .engines(ServerGroup.Engines.SHARED)
+                .servedModelName("small")
+                .weightAdmin("tok")
+                .idleTimeout(Duration.ofSeconds(30))
+                .limits(Limits.DEFAULT.withReloadTimeout(Duration.ofMillis(1)))
+                .build())) {
             OpenAiClient s = new OpenAiClient(HTTP, g.urls().get(0), null, true);
-            var r = s.post("/admin/reload_weights", Map.of("model_path", TestModels.small().toString()), ADMIN);
+            var r = s.post(
+                    "/admin/reload_weights",
+                    Map.of("model_path", TestModels.small().toString()),
+                    ADMIN);
             assertEquals(504, r.status(), r.body());
             assertTrue(r.json().path("error").asText().contains("did not finish within"), r.body());
             assertEquals(200, s.get("/v1/models").status(), "no 503 window left open");
@@ -158,28 +187,53 @@ class ServerHardeningTest {
 
     @Test
     void aNonStreamedRequestWhoseClientLeftIsCancelled() throws Exception {
-        try (ServerGroup g = ServerGroup.start(ServerGroup.Spec.builder(TestModels.small()).engines(ServerGroup.Engines.SHARED)
-                .servedModelName("small").idleTimeout(Duration.ofSeconds(30)).build())) {
+        try (ServerGroup g = ServerGroup.start(ServerGroup.Spec.builder(TestModels.small())
+                .engines(ServerGroup.Engines.SHARED)
+                .servedModelName("small")
+                .idleTimeout(Duration.ofSeconds(30))
+                .build())) {
             var engine = g.engines().get(0);
-            byte[] body = "{\"prompt\":\"go\",\"max_tokens\":1000,\"n\":8,\"ignore_eos\":true}".getBytes(StandardCharsets.UTF_8);
+            byte[] body = "{\"prompt\":\"go\",\"max_tokens\":1000,\"n\":8,\"ignore_eos\":true}"
+                    .getBytes(StandardCharsets.UTF_8);
             try (Socket s = new Socket("127.0.0.1", g.ports().get(0))) {
-                s.getOutputStream().write(("POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: "
-                        + body.length + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+                s.getOutputStream()
+                        .write(
+                                ("POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: "
+                                                + body.length + "\r\n\r\n")
+                                        .getBytes(StandardCharsets.ISO_8859_1));
                 s.getOutputStream().write(body);
-                assertTrue(Await.until(() -> engine.load().runningSequences() == 8, Duration.ofSeconds(10)), "generating");
+                assertTrue(
+                        Await.until(() -> engine.load().runningSequences() == 8, Duration.ofSeconds(10)), "generating");
             } // the client leaves
-            assertTrue(Await.until(() -> engine.load().runningSequences() == 0, Duration.ofSeconds(3)),
-                    "the abandoned generation was cancelled, not run to 1000 tokens (running " + engine.load().runningSequences() + ")");
+            assertTrue(
+                    Await.until(() -> engine.load().runningSequences() == 0, Duration.ofSeconds(3)),
+                    "the abandoned generation was cancelled, not run to 1000 tokens (running "
+                            + engine.load().runningSequences() + ")");
             // and keep-alive still works for the next client on a reused connection
             OpenAiClient k = new OpenAiClient(HTTP, g.urls().get(0), null, true);
-            for (int i = 0; i < 3; i++) assertEquals(200, k.post("/v1/completions", Map.of("prompt", "x", "max_tokens", 1), Map.of()).status());
+            for (int i = 0; i < 3; i++)
+                assertEquals(
+                        200,
+                        k.post("/v1/completions", Map.of("prompt", "x", "max_tokens", 1), Map.of())
+                                .status());
         }
     }
 
     @Test
     void malformedBodiesAllGetA4xxInJsonNeverA5xx() {
-        List<String> bodies = List.of("", "{", "[]", "null", "42", "\"text\"", "{\"messages\":null}", "{\"messages\":[]}",
-                "{\"messages\":\"hi\"}", "{\"messages\":[1]}", "{\"messages\":[{}]}", "{\"messages\":[{\"role\":\"user\",\"content\":{}}]}",
+        List<String> bodies = List.of(
+                "",
+                "{",
+                "[]",
+                "null",
+                "42",
+                "\"text\"",
+                "{\"messages\":null}",
+                "{\"messages\":[]}",
+                "{\"messages\":\"hi\"}",
+                "{\"messages\":[1]}",
+                "{\"messages\":[{}]}",
+                "{\"messages\":[{\"role\":\"user\",\"content\":{}}]}",
                 "{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"image\"}]}]}",
                 "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"max_tokens\":-1}",
                 "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"max_tokens\":1.5}",
@@ -194,11 +248,17 @@ class ServerHardeningTest {
                 "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"top_logprobs\":99}",
                 "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"model\":\"other\"}");
         for (String b : bodies) {
-            var x = c.postBytes("/v1/chat/completions", b.getBytes(StandardCharsets.UTF_8), "application/json", Map.of());
+            var x = c.postBytes(
+                    "/v1/chat/completions", b.getBytes(StandardCharsets.UTF_8), "application/json", Map.of());
             assertTrue(x.status() >= 400 && x.status() < 500, b + " -> " + x.status() + " " + x.body());
             assertFalse(x.json().path("error").path("message").asText().isEmpty(), b + " -> " + x.body());
         }
-        for (String p : List.of("{\"prompt\":[-1]}", "{\"prompt\":[99999999]}", "{\"prompt\":{}}", "{\"prompt\":\"\"}", "{\"prompt\":\"x\",\"logprobs\":21}")) {
+        for (String p : List.of(
+                "{\"prompt\":[-1]}",
+                "{\"prompt\":[99999999]}",
+                "{\"prompt\":{}}",
+                "{\"prompt\":\"\"}",
+                "{\"prompt\":\"x\",\"logprobs\":21}")) {
             var x = c.postBytes("/v1/completions", p.getBytes(StandardCharsets.UTF_8), "application/json", Map.of());
             assertTrue(x.status() >= 400 && x.status() < 500, p + " -> " + x.status() + " " + x.body());
         }

@@ -1,5 +1,7 @@
 package dev.rolloutlab.server;
 
+import static org.junit.jupiter.api.Assertions.*;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rolloutlab.engine.Checkpoint;
 import dev.rolloutlab.engine.DType;
@@ -9,10 +11,6 @@ import dev.rolloutlab.openai.CompletionRequest;
 import dev.rolloutlab.openai.OpenAiClient;
 import dev.rolloutlab.testing.TestModels;
 import dev.rolloutlab.util.Json;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -22,8 +20,9 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 
 class ServerTest {
     static final String ADMIN = "admin-secret";
@@ -33,9 +32,15 @@ class ServerTest {
 
     @BeforeAll
     static void start() {
-        group = ServerGroup.start(ServerGroup.Spec.builder(TestModels.tiny()).ports(List.of(0, 0)).servedModelName("tiny")
-                .weightAdmin(ADMIN).idleTimeout(Duration.ofSeconds(30)).build());
-        clients = group.urls().stream().map(u -> new OpenAiClient(http, u, null, true)).toList();
+        group = ServerGroup.start(ServerGroup.Spec.builder(TestModels.tiny())
+                .ports(List.of(0, 0))
+                .servedModelName("tiny")
+                .weightAdmin(ADMIN)
+                .idleTimeout(Duration.ofSeconds(30))
+                .build());
+        clients = group.urls().stream()
+                .map(u -> new OpenAiClient(http, u, null, true))
+                .toList();
     }
 
     @AfterAll
@@ -61,8 +66,14 @@ class ServerTest {
             assertEquals(20, streamed.chunkNs().length, "one chunk per token");
             assertTrue(streamed.firstTokenNs() > streamed.sentNs() && streamed.firstTokenNs() <= streamed.endNs());
 
-            CompletionRequest text = CompletionRequest.builder(CompletionRequest.Endpoint.COMPLETIONS).model("tiny").prompt("Once upon a time")
-                    .maxTokens(12).temperature(0.0).ignoreEos(true).returnTokenIds(true).build();
+            CompletionRequest text = CompletionRequest.builder(CompletionRequest.Endpoint.COMPLETIONS)
+                    .model("tiny")
+                    .prompt("Once upon a time")
+                    .maxTokens(12)
+                    .temperature(0.0)
+                    .ignoreEos(true)
+                    .returnTokenIds(true)
+                    .build();
             OpenAiClient.Result t = c.complete(text);
             assertTrue(t.ok(), t.error());
             assertEquals(promptLen, t.promptTokens());
@@ -83,8 +94,12 @@ class ServerTest {
             assertNotNull(x.headers().get("X-Weights-Version"));
             JsonNode n = x.json();
             assertEquals("chat.completion", n.path("object").asText());
-            assertEquals("assistant", n.path("choices").get(0).path("message").path("role").asText());
-            assertEquals(n.path("usage").path("prompt_tokens").asInt() + 2, n.path("usage").path("total_tokens").asInt());
+            assertEquals(
+                    "assistant",
+                    n.path("choices").get(0).path("message").path("role").asText());
+            assertEquals(
+                    n.path("usage").path("prompt_tokens").asInt() + 2,
+                    n.path("usage").path("total_tokens").asInt());
         }
     }
 
@@ -95,7 +110,8 @@ class ServerTest {
             for (int i = 0; i < 50; i++) {
                 OpenAiClient c = clients.get(i % clients.size());
                 int k = i;
-                fs.add(CompletableFuture.supplyAsync(() -> c.complete(chat("request " + k, 8).withStream(k % 2 == 0, true)), pool));
+                fs.add(CompletableFuture.supplyAsync(
+                        () -> c.complete(chat("request " + k, 8).withStream(k % 2 == 0, true)), pool));
             }
             Set<String> backends = new HashSet<>();
             for (var f : fs) {
@@ -106,7 +122,11 @@ class ServerTest {
             }
             assertEquals(Set.of("0", "1"), backends);
         }
-        var x = clients.get(0).post("/v1/chat/completions", chat("group", 6).withSampling(4, 9L, true).toJson(), Map.of());
+        var x = clients.get(0)
+                .post(
+                        "/v1/chat/completions",
+                        chat("group", 6).withSampling(4, 9L, true).toJson(),
+                        Map.of());
         JsonNode choices = x.json().path("choices");
         assertEquals(4, choices.size());
         for (int i = 0; i < 4; i++) assertEquals(i, choices.get(i).path("index").asInt());
@@ -118,12 +138,28 @@ class ServerTest {
         var body = chat("hi", 3).toJson();
         body.put("logprobs", true);
         body.put("top_logprobs", 2);
-        JsonNode content = clients.get(0).post("/v1/chat/completions", body, Map.of()).json().path("choices").get(0).path("logprobs").path("content");
+        JsonNode content = clients.get(0)
+                .post("/v1/chat/completions", body, Map.of())
+                .json()
+                .path("choices")
+                .get(0)
+                .path("logprobs")
+                .path("content");
         assertEquals(3, content.size());
         assertTrue(content.get(0).path("logprob").asDouble() <= 0);
         assertEquals(2, content.get(0).path("top_logprobs").size());
-        var text = Json.MAPPER.createObjectNode().put("prompt", "abc").put("max_tokens", 4).put("logprobs", 1).put("ignore_eos", true);
-        JsonNode lp = clients.get(1).post("/v1/completions", text, Map.of()).json().path("choices").get(0).path("logprobs");
+        var text = Json.MAPPER
+                .createObjectNode()
+                .put("prompt", "abc")
+                .put("max_tokens", 4)
+                .put("logprobs", 1)
+                .put("ignore_eos", true);
+        JsonNode lp = clients.get(1)
+                .post("/v1/completions", text, Map.of())
+                .json()
+                .path("choices")
+                .get(0)
+                .path("logprobs");
         assertEquals(4, lp.path("tokens").size());
         assertEquals(4, lp.path("token_logprobs").size());
     }
@@ -135,14 +171,24 @@ class ServerTest {
         assertEquals(400, bad.status());
         assertTrue(bad.json().path("error").path("message").asText().startsWith("Invalid JSON"), bad.body());
 
-        var wrongType = c.post("/v1/chat/completions", Map.of("messages", List.of(Map.of("role", "user", "content", "x")), "max_tokens", "ten"), Map.of());
+        var wrongType = c.post(
+                "/v1/chat/completions",
+                Map.of("messages", List.of(Map.of("role", "user", "content", "x")), "max_tokens", "ten"),
+                Map.of());
         assertEquals(400, wrongType.status());
         assertEquals("max_tokens", wrongType.json().path("error").path("param").asText());
-        assertEquals("invalid_request_error", wrongType.json().path("error").path("type").asText());
+        assertEquals(
+                "invalid_request_error",
+                wrongType.json().path("error").path("type").asText());
 
-        var unknownModel = c.post("/v1/chat/completions", Map.of("model", "gpt-9", "messages", List.of(Map.of("role", "user", "content", "x"))), Map.of());
+        var unknownModel = c.post(
+                "/v1/chat/completions",
+                Map.of("model", "gpt-9", "messages", List.of(Map.of("role", "user", "content", "x"))),
+                Map.of());
         assertEquals(404, unknownModel.status());
-        assertEquals("model_not_found", unknownModel.json().path("error").path("code").asText());
+        assertEquals(
+                "model_not_found",
+                unknownModel.json().path("error").path("code").asText());
 
         var tooLong = c.post("/v1/completions", Map.of("prompt", "x", "max_tokens", 100000), Map.of());
         assertEquals(400, tooLong.status());
@@ -160,11 +206,18 @@ class ServerTest {
     void adminNeedsTheTokenAndPerturbChangesChecksumAndVersion() {
         OpenAiClient c = clients.get(1);
         assertEquals(401, c.get("/admin/weights_checksum").status());
-        assertEquals(401, c.getWith("/admin/weights_checksum", Map.of("X-Admin-Token", "wrong")).status());
+        assertEquals(
+                401,
+                c.getWith("/admin/weights_checksum", Map.of("X-Admin-Token", "wrong"))
+                        .status());
         Map<String, String> h = Map.of("X-Admin-Token", ADMIN);
         JsonNode before = c.getWith("/admin/weights_checksum", h).json();
         long v0 = before.path("version").asLong();
-        assertEquals(String.valueOf(v0), c.post("/v1/chat/completions", chat("x", 1).toJson(), Map.of()).headers().get("X-Weights-Version"));
+        assertEquals(
+                String.valueOf(v0),
+                c.post("/v1/chat/completions", chat("x", 1).toJson(), Map.of())
+                        .headers()
+                        .get("X-Weights-Version"));
 
         Map<String, Object> p = new LinkedHashMap<>();
         p.put("seed", 0);
@@ -173,21 +226,33 @@ class ServerTest {
         JsonNode r = c.post("/admin/perturb_weights", p, h).json();
         assertTrue(r.path("ok").asBoolean(), r.toString());
         assertEquals(4, r.path("num_leaves").asInt());
-        assertNotEquals(r.path("checksum_before").asDouble(), r.path("checksum_after").asDouble());
+        assertNotEquals(
+                r.path("checksum_before").asDouble(), r.path("checksum_after").asDouble());
         JsonNode after = c.getWith("/admin/weights_checksum", h).json();
         assertEquals(r.path("checksum_after").asDouble(), after.path("checksum").asDouble());
         assertEquals(v0 + 1, after.path("version").asLong());
-        assertEquals(String.valueOf(v0 + 1), c.post("/v1/chat/completions", chat("x", 1).toJson(), Map.of()).headers().get("X-Weights-Version"));
+        assertEquals(
+                String.valueOf(v0 + 1),
+                c.post("/v1/chat/completions", chat("x", 1).toJson(), Map.of())
+                        .headers()
+                        .get("X-Weights-Version"));
 
         // reload from the folder restores the original checksum (as a new version)
-        JsonNode rl = c.post("/admin/reload_weights", Map.of("model_path", TestModels.tiny().toString()), h).json();
+        JsonNode rl = c.post(
+                        "/admin/reload_weights",
+                        Map.of("model_path", TestModels.tiny().toString()),
+                        h)
+                .json();
         assertTrue(rl.path("ok").asBoolean(), rl.toString());
         JsonNode restored = c.getWith("/admin/weights_checksum", h).json();
-        assertEquals(before.path("checksum").asDouble(), restored.path("checksum").asDouble());
+        assertEquals(
+                before.path("checksum").asDouble(), restored.path("checksum").asDouble());
         assertEquals(v0 + 2, restored.path("version").asLong());
         JsonNode st = c.getWith("/admin/reload_status", h).json();
         assertFalse(st.path("reloading").asBoolean());
-        assertEquals(TestModels.tiny().toString(), st.path("last_ok").path("model_path").asText());
+        assertEquals(
+                TestModels.tiny().toString(),
+                st.path("last_ok").path("model_path").asText());
     }
 
     @Test
@@ -200,15 +265,24 @@ class ServerTest {
         float[] d = emb.data().clone();
         d[0] += 1.0f;
         byte[] good = Safetensors.toBytes(Map.of(emb.name(), new Tensor(emb.name(), emb.shape(), d)), DType.F32);
-        JsonNode ok = c.postBytes("/admin/update_weights", good, "application/octet-stream", h).json();
+        JsonNode ok = c.postBytes("/admin/update_weights", good, "application/octet-stream", h)
+                .json();
         assertTrue(ok.path("ok").asBoolean(), ok.toString());
         assertEquals(1, ok.path("num_tensors").asInt());
         long v1 = ok.path("version").asLong();
         assertEquals(before.path("version").asLong() + 1, v1);
-        assertEquals(before.path("checksum").asDouble() + 1.0, ok.path("checksum").asDouble(), 1e-3);
+        assertEquals(
+                before.path("checksum").asDouble() + 1.0, ok.path("checksum").asDouble(), 1e-3);
 
-        Tensor bad = new Tensor(emb.name(), new int[]{emb.shape()[0] - 1, emb.shape()[1]}, new float[(emb.shape()[0] - 1) * emb.shape()[1]]);
-        var rejected = c.postBytes("/admin/update_weights", Safetensors.toBytes(Map.of(bad.name(), bad), DType.F32), "application/octet-stream", h);
+        Tensor bad = new Tensor(
+                emb.name(),
+                new int[] {emb.shape()[0] - 1, emb.shape()[1]},
+                new float[(emb.shape()[0] - 1) * emb.shape()[1]]);
+        var rejected = c.postBytes(
+                "/admin/update_weights",
+                Safetensors.toBytes(Map.of(bad.name(), bad), DType.F32),
+                "application/octet-stream",
+                h);
         assertEquals(400, rejected.status());
         assertTrue(rejected.body().contains("model.embed_tokens.weight"), rejected.body());
         var garbage = c.postBytes("/admin/update_weights", "hello".getBytes(), "application/octet-stream", h);

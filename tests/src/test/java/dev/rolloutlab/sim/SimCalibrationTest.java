@@ -1,16 +1,15 @@
 package dev.rolloutlab.sim;
 
+import static org.junit.jupiter.api.Assertions.*;
+
 import dev.rolloutlab.engine.Contention;
 import dev.rolloutlab.engine.TimingModel;
 import dev.rolloutlab.server.ServerGroup;
 import dev.rolloutlab.testing.Processes;
 import dev.rolloutlab.testing.TestModels;
-import org.junit.jupiter.api.Test;
-
 import java.nio.file.Path;
 import java.util.List;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.junit.jupiter.api.Test;
 
 /**
  * The calibration round trip: a simulated server with a known timing model, measured over HTTP by
@@ -22,8 +21,12 @@ class SimCalibrationTest {
     void calibratingASimulatedServerRecoversItsTimingModel() throws Exception {
         TimingModel truth = new TimingModel(20, 0.1, 10, 1.0, 0.02, 16);
         Path out = TestModels.tempDir("sim-cal").resolve("fitted.json");
-        try (ServerGroup g = ServerGroup.start(ServerGroup.Spec.builder(TestModels.tiny()).servedModelName("sim").simulated(truth).build())) {
-            Processes.Run r = Processes.run(600, "sim", "calibrate", "--target", g.urls().get(0), "--out", out.toString(), "--max-batch", "16");
+        try (ServerGroup g = ServerGroup.start(ServerGroup.Spec.builder(TestModels.tiny())
+                .servedModelName("sim")
+                .simulated(truth)
+                .build())) {
+            Processes.Run r = Processes.run(
+                    600, "sim", "calibrate", "--target", g.urls().get(0), "--out", out.toString(), "--max-batch", "16");
             assertEquals(0, r.exit(), r.out() + r.err());
             Profile p = Profile.load(out.toString());
             TimingModel got = p.model();
@@ -41,58 +44,118 @@ class SimCalibrationTest {
     @Test
     void calibratingFourPortsWhoseEnginesShareTheirCoresFindsHowManyStepsRunAtFullSpeed() throws Exception {
         // a prefill beside decodes runs slower than its share, and steps that share the host vary
-        TimingModel truth = new TimingModel(5, 0.05, 8, 0.5, 0.01, 16).with(new Contention(2, 1.5, 0, 1.6)).withStepCv(0.2);
+        TimingModel truth = new TimingModel(5, 0.05, 8, 0.5, 0.01, 16)
+                .with(new Contention(2, 1.5, 0, 1.6))
+                .withStepCv(0.2);
         Path out = TestModels.tempDir("sim-cal-shared").resolve("fitted.json");
         List<Integer> ports = dev.rolloutlab.util.Ports.free(4);
-        try (ServerGroup g = ServerGroup.start(ServerGroup.Spec.builder(TestModels.tiny()).ports(ports).servedModelName("sim").simulated(truth).build())) {
-            Processes.Run r = Processes.run(600, "sim", "calibrate", "--target", String.join(",", g.urls()), "--out", out.toString(),
-                    "--max-batch", "8", "--reps", "2");
+        try (ServerGroup g = ServerGroup.start(ServerGroup.Spec.builder(TestModels.tiny())
+                .ports(ports)
+                .servedModelName("sim")
+                .simulated(truth)
+                .build())) {
+            Processes.Run r = Processes.run(
+                    600,
+                    "sim",
+                    "calibrate",
+                    "--target",
+                    String.join(",", g.urls()),
+                    "--out",
+                    out.toString(),
+                    "--max-batch",
+                    "8",
+                    "--reps",
+                    "2");
             assertEquals(0, r.exit(), r.out() + r.err());
             TimingModel got = Profile.load(out.toString()).model();
             String both = "fitted " + got + " from " + truth + "\n" + r.err();
             Contention k = got.contention();
             // a fit cannot be closer than two measurements of the same host are to each other: the calibrator measures
             // the host twice and says how far apart; the tolerance is the stated one or twice that, whichever is wider
-            java.util.regex.Matcher twice = java.util.regex.Pattern.compile("measured twice, (\\d+) % apart").matcher(r.err());
+            java.util.regex.Matcher twice = java.util.regex.Pattern.compile("measured twice, (\\d+) % apart")
+                    .matcher(r.err());
             assertTrue(twice.find(), "the calibrator states its measurement's repeatability: " + r.err());
             double noise = Integer.parseInt(twice.group(1)) / 100.0;
             double shares = Math.max(0.15, 2 * noise), beside = Math.max(0.2, 2 * noise);
             assertEquals(2.0, k.decodes(), 2.0 * shares, both);
-            for (int prompt : new int[]{8, 448}) { // the contention loops' prompts with the default --max-context
-                assertEquals(1 / 1.5, 1 / k.prefills() + k.prefillShareSlope() * prompt, 1 / 1.5 * shares, "a " + prompt + "-token prefill's share: " + both);
+            for (int prompt : new int[] {8, 448}) { // the contention loops' prompts with the default --max-context
+                assertEquals(
+                        1 / 1.5,
+                        1 / k.prefills() + k.prefillShareSlope() * prompt,
+                        1 / 1.5 * shares,
+                        "a " + prompt + "-token prefill's share: " + both);
             }
             assertEquals(1.6, k.prefillBesideDecodes(), 1.6 * beside, both);
-            assertTrue(r.err().contains("max batch 8: the --max-batch given, not measured"), "says it did not measure the cap: " + r.err());
+            assertTrue(
+                    r.err().contains("max batch 8: the --max-batch given, not measured"),
+                    "says it did not measure the cap: " + r.err());
             assertEquals(0.2, got.stepCv(), 0.1, both);
             assertTrue(r.err().contains("a simulated host within"), r.err());
-            assertEquals(truth.c(), got.c(), truth.c() * 0.10, "the step time alone comes from the first port alone: " + both);
-            assertTrue(r.out().contains("full speed at once: ") && r.out().contains("slower beside decodes"), "the summary names the contention: " + r.out());
+            assertEquals(
+                    truth.c(),
+                    got.c(),
+                    truth.c() * 0.10,
+                    "the step time alone comes from the first port alone: " + both);
+            assertTrue(
+                    r.out().contains("full speed at once: ") && r.out().contains("slower beside decodes"),
+                    "the summary names the contention: " + r.out());
         }
     }
 
     @Test
     void aProfileThatIsNotThereIsNamedWithTheWayToMakeOne() throws Exception {
-        Processes.Run r = Processes.run(60, "serve", "--engine", "sim", "--sim-profile", "no-such-profile.json", "--num-servers", "1", "--base-port", "0");
+        Processes.Run r = Processes.run(
+                60,
+                "serve",
+                "--engine",
+                "sim",
+                "--sim-profile",
+                "no-such-profile.json",
+                "--num-servers",
+                "1",
+                "--base-port",
+                "0");
         assertNotEquals(0, r.exit());
         assertTrue(r.err().contains("no-such-profile.json") && r.err().contains("sim calibrate"), r.err());
-        assertTrue(List.of(r.err().split("\n")).stream().noneMatch(l -> l.contains("Exception")), "a clear message, not a stack trace: " + r.err());
+        assertTrue(
+                List.of(r.err().split("\n")).stream().noneMatch(l -> l.contains("Exception")),
+                "a clear message, not a stack trace: " + r.err());
     }
 
     @Test
     void aSimulatedServerForwardsWeightsOnlyInsideTheSimulationAndOnlyForTheAdmin() {
-        try (ServerGroup g = ServerGroup.start(ServerGroup.Spec.builder(TestModels.tiny()).servedModelName("sim").weightAdmin("tok")
-                .simulated(new TimingModel(1, 0, 1, 0, 0, 8)).build())) {
-            var c = new dev.rolloutlab.openai.OpenAiClient(dev.rolloutlab.openai.OpenAiClient.http(2, java.time.Duration.ofSeconds(30)), g.urls().get(0), null, true);
+        try (ServerGroup g = ServerGroup.start(ServerGroup.Spec.builder(TestModels.tiny())
+                .servedModelName("sim")
+                .weightAdmin("tok")
+                .simulated(new TimingModel(1, 0, 1, 0, 0, 8))
+                .build())) {
+            var c = new dev.rolloutlab.openai.OpenAiClient(
+                    dev.rolloutlab.openai.OpenAiClient.http(2, java.time.Duration.ofSeconds(30)),
+                    g.urls().get(0),
+                    null,
+                    true);
             byte[] body = new byte[1000];
-            assertEquals(401, c.postBytes("/admin/sim_weights", body, "application/octet-stream", java.util.Map.of()).status());
-            for (String peer : List.of("http://127.0.0.1:22", "http://10.0.0.1:80", "file:///etc/passwd", "http://example.com:80")) {
-                var x = c.postBytes("/admin/sim_weights", body, "application/octet-stream", java.util.Map.of("X-Admin-Token", "tok", "X-Forward-To", peer));
+            assertEquals(
+                    401,
+                    c.postBytes("/admin/sim_weights", body, "application/octet-stream", java.util.Map.of())
+                            .status());
+            for (String peer : List.of(
+                    "http://127.0.0.1:22", "http://10.0.0.1:80", "file:///etc/passwd", "http://example.com:80")) {
+                var x = c.postBytes(
+                        "/admin/sim_weights",
+                        body,
+                        "application/octet-stream",
+                        java.util.Map.of("X-Admin-Token", "tok", "X-Forward-To", peer));
                 assertEquals(400, x.status(), peer + ": " + x.body());
                 assertTrue(x.body().contains("198.18.0.0/15"), x.body());
             }
-            var pull = c.post("/admin/sim_weights_pull", java.util.Map.of("from", "http://169.254.169.254:80/latest"), java.util.Map.of("X-Admin-Token", "tok"));
+            var pull = c.post(
+                    "/admin/sim_weights_pull",
+                    java.util.Map.of("from", "http://169.254.169.254:80/latest"),
+                    java.util.Map.of("X-Admin-Token", "tok"));
             assertEquals(400, pull.status(), pull.body());
-            var ok = c.postBytes("/admin/sim_weights", body, "application/octet-stream", java.util.Map.of("X-Admin-Token", "tok"));
+            var ok = c.postBytes(
+                    "/admin/sim_weights", body, "application/octet-stream", java.util.Map.of("X-Admin-Token", "tok"));
             assertEquals(200, ok.status(), ok.body());
             assertEquals(1, ok.json().path("version").asLong(), "the simulated host moved to the next version");
         }

@@ -1,12 +1,10 @@
 package dev.rolloutlab.sim;
 
+import static org.junit.jupiter.api.Assertions.*;
+
 import dev.rolloutlab.openai.CompletionRequest;
 import dev.rolloutlab.openai.OpenAiClient;
 import dev.rolloutlab.testing.TestModels;
-import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -14,8 +12,9 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 
 /**
  * Simulated hosts in network namespaces with shaped links, end to end: the shaping shows in what clients measure, and
@@ -32,7 +31,8 @@ class SimFleetTest {
         dir = TestModels.tempDir("sim-fleet");
         token = Files.writeString(dir.resolve("admin.token"), "sim-admin");
         profile = dir.resolve("fast.json");
-        new Profile("fast", new dev.rolloutlab.engine.TimingModel(2, 0.01, 2, 0.1, 0, 32), 1, 1, "test", "", "").write(profile);
+        new Profile("fast", new dev.rolloutlab.engine.TimingModel(2, 0.01, 2, 0.1, 0, 32), 1, 1, "test", "", "")
+                .write(profile);
     }
 
     /**
@@ -47,19 +47,32 @@ class SimFleetTest {
     void fourHostsBehindA5msLinkAnswer5msLaterThanTheSameRelaysAtZero() {
         double rtt = 5;
         try (NetnsFleet f = NetnsFleet.up(4, LinkProfile.parse("rtt=" + rtt), 1);
-             SimHosts h = SimHosts.start(f, 4, 1, profile.toString(), token, TestModels.tempDir("sim-ttft"))) {
-            List<OpenAiClient> cs = h.urls().stream().map(u -> new OpenAiClient(HTTP, u, null, true)).toList();
+                SimHosts h = SimHosts.start(f, 4, 1, profile.toString(), token, TestModels.tempDir("sim-ttft"))) {
+            List<OpenAiClient> cs = h.urls().stream()
+                    .map(u -> new OpenAiClient(HTTP, u, null, true))
+                    .toList();
             for (OpenAiClient c : cs) for (int i = 0; i < 5; i++) ttft(c); // connections and JIT warm
             double[] delay = pairedDifferences(h, cs, rtt, 0);
             double[] control = pairedDifferences(h, cs, 0, 0);
             double late = timerLatenessMs();
             double added = mean(delay), slack = halfWidth(delay) + late;
             double zero = mean(control), controlSlack = halfWidth(control) + late;
-            System.err.printf("added by a %.0f ms link: %.2f ms ± %.2f; control %.2f ms ± %.2f (timer lateness %.2f ms)%n",
+            System.err.printf(
+                    "added by a %.0f ms link: %.2f ms ± %.2f; control %.2f ms ± %.2f (timer lateness %.2f ms)%n",
                     rtt, added, slack, zero, controlSlack, late);
-            assertEquals(rtt, added, slack, "one round trip more per request, paired on the same fleet: " + Arrays.toString(delay));
-            assertEquals(0, zero, controlSlack, "the control reads the same relays at zero twice: " + Arrays.toString(control));
-            assertTrue(Math.abs(zero - rtt) > controlSlack, "the control could pass as " + rtt + " ms: the test could not fail");
+            assertEquals(
+                    rtt,
+                    added,
+                    slack,
+                    "one round trip more per request, paired on the same fleet: " + Arrays.toString(delay));
+            assertEquals(
+                    0,
+                    zero,
+                    controlSlack,
+                    "the control reads the same relays at zero twice: " + Arrays.toString(control));
+            assertTrue(
+                    Math.abs(zero - rtt) > controlSlack,
+                    "the control could pass as " + rtt + " ms: the test could not fail");
         }
         assertEquals(List.of(), NetnsFleet.leftovers());
     }
@@ -85,7 +98,8 @@ class SimFleetTest {
     }
 
     private static double ttft(OpenAiClient c) {
-        OpenAiClient.Result r = c.complete(CompletionRequest.completion("sim", new int[]{5, 6, 7}, 1, 0.0).withStream(true, false));
+        OpenAiClient.Result r = c.complete(
+                CompletionRequest.completion("sim", new int[] {5, 6, 7}, 1, 0.0).withStream(true, false));
         assertTrue(r.ok(), r.error());
         return (r.firstTokenNs() - r.sentNs()) / 1e6;
     }
@@ -116,12 +130,20 @@ class SimFleetTest {
     @Test
     void aPushOverA100MbitLinkTakesBytesOverRate() {
         try (NetnsFleet f = NetnsFleet.up(1, LinkProfile.parse("rate=100"), 1);
-             SimHosts h = SimHosts.start(f, 1, 1, profile.toString(), token, TestModels.tempDir("sim-push"))) {
+                SimHosts h = SimHosts.start(f, 1, 1, profile.toString(), token, TestModels.tempDir("sim-push"))) {
             OpenAiClient c = new OpenAiClient(HTTP, h.hostUrls(1).get(0), null, true);
             byte[] small = new byte[64 << 10], payload = new byte[10_000_000];
-            assertEquals(200, c.postBytes("/admin/sim_weights", small, "application/octet-stream", Map.of("X-Admin-Token", "sim-admin")).status());
+            assertEquals(
+                    200,
+                    c.postBytes(
+                                    "/admin/sim_weights",
+                                    small,
+                                    "application/octet-stream",
+                                    Map.of("X-Admin-Token", "sim-admin"))
+                            .status());
             long t0 = System.nanoTime();
-            var x = c.postBytes("/admin/sim_weights", payload, "application/octet-stream", Map.of("X-Admin-Token", "sim-admin"));
+            var x = c.postBytes(
+                    "/admin/sim_weights", payload, "application/octet-stream", Map.of("X-Admin-Token", "sim-admin"));
             double ms = (System.nanoTime() - t0) / 1e6;
             assertEquals(200, x.status(), x.body());
             assertEquals(2, x.json().path("version").asLong(), "the push moved the simulated host to the next version");
@@ -136,35 +158,71 @@ class SimFleetTest {
     void teardownLeavesNoNamespaceLinkQdiscOrProcess() {
         List<Long> pids = new ArrayList<>();
         try (NetnsFleet f = NetnsFleet.up(3, LinkProfile.parse("rtt=2,rate=1000"), 1);
-             SimHosts h = SimHosts.start(f, 3, 2, profile.toString(), token, TestModels.tempDir("sim-teardown"))) {
+                SimHosts h = SimHosts.start(f, 3, 2, profile.toString(), token, TestModels.tempDir("sim-teardown"))) {
             assertEquals(6, h.urls().size());
-            assertTrue(NetnsFleet.leftovers().size() >= 4, "3 namespaces and the bridge exist: " + NetnsFleet.leftovers());
+            assertTrue(
+                    NetnsFleet.leftovers().size() >= 4, "3 namespaces and the bridge exist: " + NetnsFleet.leftovers());
             h.pids().forEach(pids::add);
         }
         assertEquals(List.of(), NetnsFleet.leftovers());
-        for (long pid : pids) assertFalse(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false), "host process " + pid + " is gone");
+        for (long pid : pids)
+            assertFalse(
+                    ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false),
+                    "host process " + pid + " is gone");
     }
 
     @Test
     void aSmallSweepWritesItsFolderWithPlotsAssumptionsAndTheLinkCheck() throws Exception {
         Path out = TestModels.tempDir("sim-sweep").resolve("run");
-        dev.rolloutlab.testing.Processes.Run r = dev.rolloutlab.testing.Processes.run(300, "sim", "sweep", "--hosts", "1,2", "--ports", "2",
-                "--profile", profile.toString(), "--link", "rtt=2,rate=2000", "--bytes-scale", "100", "--model-gb", "0.5", "--out", out.toString());
+        dev.rolloutlab.testing.Processes.Run r = dev.rolloutlab.testing.Processes.run(
+                300,
+                "sim",
+                "sweep",
+                "--hosts",
+                "1,2",
+                "--ports",
+                "2",
+                "--profile",
+                profile.toString(),
+                "--link",
+                "rtt=2,rate=2000",
+                "--bytes-scale",
+                "100",
+                "--model-gb",
+                "0.5",
+                "--out",
+                out.toString());
         assertEquals(0, r.exit(), r.out() + r.err());
         String report = Files.readString(out.resolve("REPORT.md"));
-        for (String must : List.of("## Assumptions", "## Link check", "bytes_scale", "http-push-all", "http-push-rolling", "http-push-tree", "http-storage-pull", "| httpN |", "| lb |")) {
+        for (String must : List.of(
+                "## Assumptions",
+                "## Link check",
+                "bytes_scale",
+                "http-push-all",
+                "http-push-rolling",
+                "http-push-tree",
+                "http-storage-pull",
+                "| httpN |",
+                "| lb |")) {
             assertTrue(report.contains(must), "REPORT.md names " + must + ":\n" + report);
         }
-        for (String png : dev.rolloutlab.report.SimReport.PLOTS) assertTrue(Files.size(out.resolve("plots").resolve(png)) > 10_000, png);
+        for (String png : dev.rolloutlab.report.SimReport.PLOTS)
+            assertTrue(Files.size(out.resolve("plots").resolve(png)) > 10_000, png);
         var sweep = Files.readAllLines(out.resolve("sim_sweep.csv"));
         assertEquals(1 + 2 * 2, sweep.size(), "hosts 1 and 2, httpN and lb: " + sweep);
         var run = dev.rolloutlab.util.Json.parse(Files.readString(out.resolve("run.json")));
         var check = run.path("config").path("link_check");
-        // within the tolerance the check derived from its own measured spread, and that tolerance tells a link from none
-        assertEquals(2.0, check.path("rtt_ms").asDouble(), check.path("tolerance_ms").asDouble(), run.toString());
+        // within the tolerance the check derived from its own measured spread, and that tolerance tells a link from
+        // none
+        assertEquals(
+                2.0, check.path("rtt_ms").asDouble(), check.path("tolerance_ms").asDouble(), run.toString());
         assertTrue(check.path("tolerance_ms").asDouble() <= 1.0, run.toString());
         assertTrue(check.path("relay_cost_ms").asDouble() >= 0, run.toString());
-        assertEquals(20.0, run.path("config").path("link_check").path("rate_mbit").asDouble(), 2.0, "2 Gbit/s over a bytes scale of 100");
+        assertEquals(
+                20.0,
+                run.path("config").path("link_check").path("rate_mbit").asDouble(),
+                2.0,
+                "2 Gbit/s over a bytes scale of 100");
         var pushes = Files.readAllLines(out.resolve("sim_weights.csv"));
         assertEquals(1 + 2 * 4, pushes.size(), "the four fleet strategies at 1 and 2 hosts: " + pushes);
         for (String row : pushes.subList(1, pushes.size())) {
@@ -176,32 +234,72 @@ class SimFleetTest {
     }
 
     @Test
-    void compareOnASimulatedFleetRunsEveryTopologyAndTheFreshnessExperimentAgainstTheSameTimingModel() throws Exception {
+    void compareOnASimulatedFleetRunsEveryTopologyAndTheFreshnessExperimentAgainstTheSameTimingModel()
+            throws Exception {
         Path out = TestModels.tempDir("sim-compare").resolve("run");
-        // a 0.05 GB update over 2 Gbit/s scaled 100x: 200 ms per host copy, far longer than a batch of 16 tokens at 2-4 ms a step
-        dev.rolloutlab.testing.Processes.Run r = dev.rolloutlab.testing.Processes.run(300, "compare", "--quick", "--fleet", "sim:2x2", "--profile",
-                profile.toString(), "--link", "rtt=2,rate=2000", "--rounds", "1", "--prompt-lens", "8", "--output-lens", "8",
-                "--strategies", "inproc-swap,http-push-all,tree", "--freshness-steps", "3", "--bytes-scale", "100", "--model-gb", "0.05", "--out", out.toString());
+        // a 0.05 GB update over 2 Gbit/s scaled 100x: 200 ms per host copy, far longer than a batch of 16 tokens at 2-4
+        // ms a step
+        dev.rolloutlab.testing.Processes.Run r = dev.rolloutlab.testing.Processes.run(
+                300,
+                "compare",
+                "--quick",
+                "--fleet",
+                "sim:2x2",
+                "--profile",
+                profile.toString(),
+                "--link",
+                "rtt=2,rate=2000",
+                "--rounds",
+                "1",
+                "--prompt-lens",
+                "8",
+                "--output-lens",
+                "8",
+                "--strategies",
+                "inproc-swap,http-push-all,tree",
+                "--freshness-steps",
+                "3",
+                "--bytes-scale",
+                "100",
+                "--model-gb",
+                "0.05",
+                "--out",
+                out.toString());
         assertEquals(0, r.exit(), r.out() + r.err());
-        assertTrue(r.err().contains("strategy 'tree' is now called 'http-push-tree'"), "a former name works, and says its new one: " + r.err());
+        assertTrue(
+                r.err().contains("strategy 'tree' is now called 'http-push-tree'"),
+                "a former name works, and says its new one: " + r.err());
         var d = dev.rolloutlab.report.RunData.load(out);
         var legs = d.legs();
-        assertEquals(java.util.Set.of("inprocN", "httpN", "lb"), new java.util.HashSet<>(legs.stringColumn("topology").asList()));
-        double inproc = legs.where(legs.stringColumn("topology").isEqualTo("inprocN")).doubleColumn("mean_e2el_ms").get(0);
-        double http = legs.where(legs.stringColumn("topology").isEqualTo("httpN").and(legs.stringColumn("connection").isEqualTo("keep-alive")))
-                .doubleColumn("mean_e2el_ms").get(0);
+        assertEquals(
+                java.util.Set.of("inprocN", "httpN", "lb"),
+                new java.util.HashSet<>(legs.stringColumn("topology").asList()));
+        double inproc = legs.where(legs.stringColumn("topology").isEqualTo("inprocN"))
+                .doubleColumn("mean_e2el_ms")
+                .get(0);
+        double http = legs.where(legs.stringColumn("topology")
+                        .isEqualTo("httpN")
+                        .and(legs.stringColumn("connection").isEqualTo("keep-alive")))
+                .doubleColumn("mean_e2el_ms")
+                .get(0);
         var run = dev.rolloutlab.util.Json.parse(Files.readString(out.resolve("run.json")));
         var check = run.path("config").path("fleet").path("link_check");
-        // each request crosses the link once, there and back: at least the round trip the check measured, less its tolerance
-        double floor = check.path("rtt_ms").asDouble() - check.path("tolerance_ms").asDouble();
+        // each request crosses the link once, there and back: at least the round trip the check measured, less its
+        // tolerance
+        double floor =
+                check.path("rtt_ms").asDouble() - check.path("tolerance_ms").asDouble();
         assertTrue(floor > 1, "the check measured a 2 ms link: " + check);
-        assertTrue(http > inproc + floor, "the same simulated engines, plus a 2 ms link: " + inproc + " vs " + http + ", link " + check);
+        assertTrue(
+                http > inproc + floor,
+                "the same simulated engines, plus a 2 ms link: " + inproc + " vs " + http + ", link " + check);
         assertEquals("sim:2x2", run.path("config").path("fleet").path("spec").asText(), run.toString());
         assertTrue(Files.readString(out.resolve("REPORT.md")).contains("simulated fleet sim:2x2"));
         assertTrue(run.path("config").path("fleet").path("assumptions").size() >= 3, run.toString());
 
         var f = d.freshness().orElseThrow();
-        assertEquals(List.of("inproc-swap", "http-push-all", "http-push-tree"), f.stringColumn("strategy").asList());
+        assertEquals(
+                List.of("inproc-swap", "http-push-all", "http-push-tree"),
+                f.stringColumn("strategy").asList());
         for (var row : f) {
             String s = row.getString("strategy");
             assertEquals(0, row.getNumber("lost"), s + " lost nothing");
@@ -210,13 +308,25 @@ class SimFleetTest {
                 assertEquals(0, row.getNumber("max_lag"), "in-process swaps before the next batch");
                 continue;
             }
-            // step 0 samples the version the hosts hold; steps 1 and 2 run while the push of the next one is on the links
-            assertEquals(2.0 / 3, row.getNumber("mean_lag"), 1e-3, s + ": every host serves one version, one behind while a push is under way");
+            // step 0 samples the version the hosts hold; steps 1 and 2 run while the push of the next one is on the
+            // links
+            assertEquals(
+                    2.0 / 3,
+                    row.getNumber("mean_lag"),
+                    1e-3,
+                    s + ": every host serves one version, one behind while a push is under way");
             assertEquals(1, row.getNumber("max_lag"), 0, s);
-            double measured = row.getNumber("mean_propagation_ms"), predicted = row.getNumber("predicted_propagation_ms");
-            assertEquals(predicted, measured, predicted * 0.25, s + ": the push crossed the shaped links at their scaled rate");
+            double measured = row.getNumber("mean_propagation_ms"),
+                    predicted = row.getNumber("predicted_propagation_ms");
+            assertEquals(
+                    predicted,
+                    measured,
+                    predicted * 0.25,
+                    s + ": the push crossed the shaped links at their scaled rate");
             assertEquals(2 * 0.05e9, row.getNumber("bytes_per_update"), 1, s + ": the real bytes to both hosts");
-            assertTrue(row.getNumber("mean_step_ms") > 0.8 * measured, s + ": a step waits for the update before it: " + row.getNumber("mean_step_ms"));
+            assertTrue(
+                    row.getNumber("mean_step_ms") > 0.8 * measured,
+                    s + ": a step waits for the update before it: " + row.getNumber("mean_step_ms"));
         }
         assertTrue(Files.readString(out.resolve("REPORT.md")).contains("predicted_propagation_ms"));
         assertEquals(List.of(), NetnsFleet.leftovers());
@@ -224,10 +334,12 @@ class SimFleetTest {
 
     @Test
     void aPushLargerThanASimulatedHostTakesIsRefusedBeforeAnythingStarts() throws Exception {
-        for (String[] cmd : List.of(new String[]{"compare", "--fleet", "sim:2x2"}, new String[]{"sim", "sweep", "--hosts", "2"})) {
+        for (String[] cmd : List.of(
+                new String[] {"compare", "--fleet", "sim:2x2"}, new String[] {"sim", "sweep", "--hosts", "2"})) {
             List<String> args = new ArrayList<>(List.of(cmd));
             args.addAll(List.of("--model-gb", "16", "--bytes-scale", "100"));
-            dev.rolloutlab.testing.Processes.Run r = dev.rolloutlab.testing.Processes.run(60, args.toArray(String[]::new));
+            dev.rolloutlab.testing.Processes.Run r =
+                    dev.rolloutlab.testing.Processes.run(60, args.toArray(String[]::new));
             assertNotEquals(0, r.exit(), r.out() + r.err());
             assertTrue(r.err().contains("160 MB per push") && r.err().contains("raise --bytes-scale"), r.err());
             assertEquals(List.of(), NetnsFleet.leftovers());

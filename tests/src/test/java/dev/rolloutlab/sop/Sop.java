@@ -15,8 +15,7 @@ import java.util.regex.Pattern;
  * next {@code ```text} block holds the regular expressions its output must match, one per line.
  */
 record Sop(Path file, List<Step> steps) {
-    record Step(int number, String command, String run, Map<String, String> attrs, List<String> expect) {
-    }
+    record Step(int number, String command, String run, Map<String, String> attrs, List<String> expect) {}
 
     private static final Pattern FENCE = Pattern.compile("^\\s*```(\\w+)\\s*(\\{(.*)})?\\s*$");
     private static final Pattern ATTR = Pattern.compile("(\\w+)=(\"([^\"]*)\"|\\S+)");
@@ -32,7 +31,8 @@ record Sop(Path file, List<Step> steps) {
             while (a.find()) attrs.put(a.group(1), a.group(3) != null ? a.group(3) : a.group(2));
             StringBuilder cmd = new StringBuilder();
             int j = i + 1;
-            for (; j < lines.size() && !lines.get(j).trim().equals("```"); j++) cmd.append(lines.get(j).trim()).append('\n');
+            for (; j < lines.size() && !lines.get(j).trim().equals("```"); j++)
+                cmd.append(lines.get(j).trim()).append('\n');
             List<String> expect = new ArrayList<>();
             for (int k = j + 1; k < lines.size(); k++) {
                 Matcher n = FENCE.matcher(lines.get(k));
@@ -44,7 +44,8 @@ record Sop(Path file, List<Step> steps) {
                     break;
                 }
             }
-            steps.add(new Step(steps.size() + 1, cmd.toString().trim(), attrs.getOrDefault("run", "local"), attrs, expect));
+            steps.add(new Step(
+                    steps.size() + 1, cmd.toString().trim(), attrs.getOrDefault("run", "local"), attrs, expect));
             i = j;
         }
         return new Sop(file, steps);

@@ -1,12 +1,9 @@
 package dev.rolloutlab.sop;
 
+import static org.junit.jupiter.api.Assertions.*;
+
 import dev.rolloutlab.commands.Main;
 import dev.rolloutlab.util.Json;
-import org.junit.jupiter.api.DynamicTest;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestFactory;
-import picocli.CommandLine;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -19,8 +16,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestFactory;
+import picocli.CommandLine;
 
 /**
  * Every SOP: its aliases and flags exist (for every step, local or remote), and its locally runnable steps run in
@@ -41,27 +40,42 @@ class SopTest {
     void theRequiredSopsExistWithTheirSections() throws Exception {
         Set<String> names = new HashSet<>();
         for (Path p : sops()) names.add(p.getFileName().toString());
-        for (String n : List.of("compare-http-vs-inprocess.md", "local-4-ports-load-balancer.md", "multi-port-server.md", "weight-reload.md",
-                "in-process-hot-update.md", "pod-2-hosts-8-servers.md", "scaling-rollouts.md", "notebook-analysis.md")) {
+        for (String n : List.of(
+                "compare-http-vs-inprocess.md",
+                "local-4-ports-load-balancer.md",
+                "multi-port-server.md",
+                "weight-reload.md",
+                "in-process-hot-update.md",
+                "pod-2-hosts-8-servers.md",
+                "scaling-rollouts.md",
+                "notebook-analysis.md")) {
             assertTrue(names.contains(n), "missing sop/" + n);
         }
         for (Path p : sops()) {
             String text = Files.readString(p);
-            for (String section : List.of("# SOP:", "## Prerequisites", "## Steps", "## Troubleshooting", "## References")) {
+            for (String section :
+                    List.of("# SOP:", "## Prerequisites", "## Steps", "## Troubleshooting", "## References")) {
                 assertTrue(text.contains(section), p.getFileName() + " lacks " + section);
             }
             Sop sop = Sop.read(p);
             assertFalse(sop.steps().isEmpty(), p + " has no steps");
             for (Sop.Step s : sop.steps()) {
-                assertEquals(1, s.command().lines().count(), p.getFileName() + " step " + s.number() + " is not a one-liner: " + s.command());
-                if (s.run().equals("remote")) assertTrue(s.attrs().containsKey("reason"), p.getFileName() + " step " + s.number() + " is remote-only without a reason");
+                assertEquals(
+                        1,
+                        s.command().lines().count(),
+                        p.getFileName() + " step " + s.number() + " is not a one-liner: " + s.command());
+                if (s.run().equals("remote"))
+                    assertTrue(
+                            s.attrs().containsKey("reason"),
+                            p.getFileName() + " step " + s.number() + " is remote-only without a reason");
             }
         }
     }
 
     @Test
     void everyAliasAndFlagInEverySopExists() throws Exception {
-        Map<String, Object> catalog = Json.MAPPER.readValue(Files.readString(ROOT.resolve("jbang-catalog.json")), Map.class);
+        Map<String, Object> catalog =
+                Json.MAPPER.readValue(Files.readString(ROOT.resolve("jbang-catalog.json")), Map.class);
         Set<String> aliases = ((Map<String, Object>) catalog.get("aliases")).keySet();
         for (Path p : sops()) {
             for (Sop.Step s : Sop.read(p).steps()) {
@@ -74,13 +88,16 @@ class SopTest {
                 // walk subcommands, then check every --flag against the command it belongs to
                 CommandLine cur = cl;
                 for (String w : words) {
-                    if (!w.startsWith("-") && cur.getSubcommands().containsKey(w)) cur = cur.getSubcommands().get(w);
+                    if (!w.startsWith("-") && cur.getSubcommands().containsKey(w))
+                        cur = cur.getSubcommands().get(w);
                 }
                 for (String w : words) {
                     if (!w.startsWith("--")) continue;
                     String flag = w.contains("=") ? w.substring(0, w.indexOf('=')) : w;
-                    boolean known = cur.getCommandSpec().findOption(flag) != null || cl.getCommandSpec().findOption(flag) != null
-                            || (flag.startsWith("--no-") && cur.getCommandSpec().findOption("--" + flag.substring(5)) != null);
+                    boolean known = cur.getCommandSpec().findOption(flag) != null
+                            || cl.getCommandSpec().findOption(flag) != null
+                            || (flag.startsWith("--no-")
+                                    && cur.getCommandSpec().findOption("--" + flag.substring(5)) != null);
                     assertTrue(known, where + ": " + m.group(1) + " has no flag " + flag);
                 }
             }
@@ -103,7 +120,8 @@ class SopTest {
         Sop sop = Sop.read(file);
         if (sop.steps().stream().noneMatch(s -> !s.run().equals("remote"))) return;
         Path dir = Files.createTempDirectory(Path.of("target", "tmp").toAbsolutePath(), "sop-");
-        for (String link : List.of("jbang", "jbang-catalog.json", "scripts", "notebooks", "mvnw", ".mvn", "pom.xml", "lib")) {
+        for (String link :
+                List.of("jbang", "jbang-catalog.json", "scripts", "notebooks", "mvnw", ".mvn", "pom.xml", "lib")) {
             Files.createSymbolicLink(dir.resolve(link), ROOT.resolve(link));
         }
         Map<String, String> env = new LinkedHashMap<>();
@@ -123,7 +141,9 @@ class SopTest {
                 if (s.run().equals("remote")) continue;
                 String where = file.getFileName() + " step " + s.number() + " (" + s.command() + ")";
                 Path log = dir.resolve("step-" + s.number() + ".log");
-                ProcessBuilder pb = new ProcessBuilder("bash", "-c", s.command()).directory(dir.toFile()).redirectErrorStream(true)
+                ProcessBuilder pb = new ProcessBuilder("bash", "-c", s.command())
+                        .directory(dir.toFile())
+                        .redirectErrorStream(true)
                         .redirectOutput(log.toFile());
                 pb.environment().putAll(env);
                 Process proc = pb.start();
@@ -133,17 +153,23 @@ class SopTest {
                     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
                     while (!ready.matcher(Files.readString(log)).find()) {
                         assertTrue(proc.isAlive(), where + " exited early:\n" + Files.readString(log));
-                        assertTrue(System.nanoTime() < deadline, where + " never printed " + ready + ":\n" + Files.readString(log));
+                        assertTrue(
+                                System.nanoTime() < deadline,
+                                where + " never printed " + ready + ":\n" + Files.readString(log));
                         Thread.sleep(200);
                     }
                 } else {
-                    assertTrue(proc.waitFor(Long.parseLong(s.attrs().getOrDefault("timeout", "300")), TimeUnit.SECONDS), where + " timed out");
+                    assertTrue(
+                            proc.waitFor(Long.parseLong(s.attrs().getOrDefault("timeout", "300")), TimeUnit.SECONDS),
+                            where + " timed out");
                     int want = Integer.parseInt(s.attrs().getOrDefault("exit", "0"));
                     assertEquals(want, proc.exitValue(), where + " exit code; output:\n" + Files.readString(log));
                 }
                 String out = Files.readString(log);
                 for (String e : s.expect()) {
-                    assertTrue(Pattern.compile(e, Pattern.MULTILINE).matcher(out).find(), where + ": expected /" + e + "/ in:\n" + out);
+                    assertTrue(
+                            Pattern.compile(e, Pattern.MULTILINE).matcher(out).find(),
+                            where + ": expected /" + e + "/ in:\n" + out);
                 }
             }
         } finally {

@@ -2,7 +2,6 @@ package dev.rolloutlab.testing;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
-
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
@@ -25,12 +24,19 @@ public final class LesserOpenAiFixture implements AutoCloseable {
             try (ex) {
                 ex.getRequestBody().readAllBytes();
                 String path = ex.getRequestURI().getPath();
-                if (!notFound && path.equals("/v1/models") && ex.getRequestMethod().equals("GET")) {
+                if (!notFound
+                        && path.equals("/v1/models")
+                        && ex.getRequestMethod().equals("GET")) {
                     send(ex, 200, "{\"object\":\"list\",\"data\":[{\"id\":\"lesser-model\",\"object\":\"model\"}]}");
-                } else if (!notFound && path.equals("/v1/chat/completions") && ex.getRequestMethod().equals("POST")) {
-                    send(ex, 200, "{\"id\":\"chatcmpl-1\",\"object\":\"chat.completion\",\"created\":1,\"model\":\"lesser-model\","
-                            + "\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"hello there, friend of mine\"},"
-                            + "\"finish_reason\":\"stop\"}]}");
+                } else if (!notFound
+                        && path.equals("/v1/chat/completions")
+                        && ex.getRequestMethod().equals("POST")) {
+                    send(
+                            ex,
+                            200,
+                            "{\"id\":\"chatcmpl-1\",\"object\":\"chat.completion\",\"created\":1,\"model\":\"lesser-model\","
+                                    + "\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"hello there, friend of mine\"},"
+                                    + "\"finish_reason\":\"stop\"}]}");
                 } else {
                     send(ex, 404, "{\"error\": \"unknown path: " + path + "\"}");
                 }

@@ -8,8 +8,7 @@ import java.util.concurrent.TimeUnit;
 
 /** What a port is bound to, read from the kernel's socket table ({@code ss -ltn}), never by connecting to other addresses. */
 public final class ListeningSockets {
-    private ListeningSockets() {
-    }
+    private ListeningSockets() {}
 
     /** An IPv4-mapped address in its IPv4 form, and every wildcard ({@code *}, {@code [::]}) as {@code 0.0.0.0}. */
     static String normalize(String a) {
@@ -21,7 +20,9 @@ public final class ListeningSockets {
     /** The local addresses listening on {@code port}, e.g. {@code ["127.0.0.1"]} or {@code ["0.0.0.0"]} for any. */
     public static List<String> addresses(int port) {
         try {
-            Process p = new ProcessBuilder("ss", "-ltnH", "sport = :" + port).redirectErrorStream(true).start();
+            Process p = new ProcessBuilder("ss", "-ltnH", "sport = :" + port)
+                    .redirectErrorStream(true)
+                    .start();
             String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             if (!p.waitFor(10, TimeUnit.SECONDS) || p.exitValue() != 0) throw new AssertionError("ss failed: " + out);
             List<String> addrs = new ArrayList<>();

@@ -6,8 +6,7 @@ import java.nio.file.Path;
 
 /** Reading a child process's log while it runs: the text so far, or empty before the file exists. */
 public final class Logs {
-    private Logs() {
-    }
+    private Logs() {}
 
     public static String read(Path f) {
         try {

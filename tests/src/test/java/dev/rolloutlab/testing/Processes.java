@@ -7,22 +7,24 @@ import java.util.concurrent.TimeUnit;
 
 /** Runs Rollout Lab commands in child JVMs, with this JVM's classpath, exactly as {@code dev.rolloutlab.commands.Main}. */
 public final class Processes {
-    private Processes() {
-    }
+    private Processes() {}
 
     public static ProcessBuilder builder(String... aliasAndArgs) {
-        return new ProcessBuilder(dev.rolloutlab.process.ChildJvm.command(aliasAndArgs[0],
-                List.of(aliasAndArgs).subList(1, aliasAndArgs.length)));
+        return new ProcessBuilder(dev.rolloutlab.process.ChildJvm.command(
+                aliasAndArgs[0], List.of(aliasAndArgs).subList(1, aliasAndArgs.length)));
     }
 
     /** The finished process's exit code, stdout and stderr. */
-    public record Run(int exit, String out, String err) {
-    }
+    public record Run(int exit, String out, String err) {}
 
     public static Run run(long timeoutSec, String... aliasAndArgs) {
         try {
-            Path outF = java.nio.file.Files.createTempFile("out", ".txt"), errF = java.nio.file.Files.createTempFile("err", ".txt");
-            Process p = builder(aliasAndArgs).redirectOutput(outF.toFile()).redirectError(errF.toFile()).start();
+            Path outF = java.nio.file.Files.createTempFile("out", ".txt"),
+                    errF = java.nio.file.Files.createTempFile("err", ".txt");
+            Process p = builder(aliasAndArgs)
+                    .redirectOutput(outF.toFile())
+                    .redirectError(errF.toFile())
+                    .start();
             if (!p.waitFor(timeoutSec, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
                 throw new AssertionError("timed out after " + timeoutSec + " s: " + String.join(" ", aliasAndArgs)

@@ -54,17 +54,35 @@ public final class Sshd implements AutoCloseable {
             Path auth = dir.resolve("authorized_keys");
             Files.copy(Path.of(userKey() + ".pub"), auth, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
             Path cfg = dir.resolve("sshd_config");
-            Files.writeString(cfg, String.join("\n",
-                    "Port " + port, "ListenAddress " + address, "HostKey " + hostKey, "PidFile " + dir.resolve("sshd.pid"),
-                    "AuthorizedKeysFile " + auth, "PermitRootLogin prohibit-password", "PasswordAuthentication no",
-                    "KbdInteractiveAuthentication no", "UsePAM no", "StrictModes no", "LogLevel ERROR", "") + "\n");
-            List<String> cmd = netns == null ? List.of(SSHD.toString(), "-D", "-e", "-f", cfg.toString())
+            Files.writeString(
+                    cfg,
+                    String.join(
+                                    "\n",
+                                    "Port " + port,
+                                    "ListenAddress " + address,
+                                    "HostKey " + hostKey,
+                                    "PidFile " + dir.resolve("sshd.pid"),
+                                    "AuthorizedKeysFile " + auth,
+                                    "PermitRootLogin prohibit-password",
+                                    "PasswordAuthentication no",
+                                    "KbdInteractiveAuthentication no",
+                                    "UsePAM no",
+                                    "StrictModes no",
+                                    "LogLevel ERROR",
+                                    "")
+                            + "\n");
+            List<String> cmd = netns == null
+                    ? List.of(SSHD.toString(), "-D", "-e", "-f", cfg.toString())
                     : List.of("ip", "netns", "exec", netns, SSHD.toString(), "-D", "-e", "-f", cfg.toString());
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve("sshd.log").toFile()).start();
+            Process p = new ProcessBuilder(cmd)
+                    .redirectErrorStream(true)
+                    .redirectOutput(dir.resolve("sshd.log").toFile())
+                    .start();
             Sshd s = new Sshd(p, dir, address, port);
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
             while (System.nanoTime() < deadline) {
-                if (!p.isAlive()) throw new IllegalStateException("sshd exited: " + Files.readString(dir.resolve("sshd.log")));
+                if (!p.isAlive())
+                    throw new IllegalStateException("sshd exited: " + Files.readString(dir.resolve("sshd.log")));
                 try (Socket sock = new Socket(address, port)) {
                     return s;
                 } catch (IOException notYet) {

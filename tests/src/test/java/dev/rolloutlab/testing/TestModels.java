@@ -4,7 +4,6 @@ import dev.rolloutlab.engine.Checkpoint;
 import dev.rolloutlab.engine.DType;
 import dev.rolloutlab.engine.ModelConfig;
 import dev.rolloutlab.engine.ModelShape;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -14,8 +13,7 @@ import java.nio.file.Path;
 public final class TestModels {
     private static final Path ROOT = Path.of("target", "models").toAbsolutePath();
 
-    private TestModels() {
-    }
+    private TestModels() {}
 
     public static Path tiny() {
         return model("tiny", ModelConfig.Architecture.LLAMA, 0, DType.F32);
@@ -30,7 +28,8 @@ public final class TestModels {
     }
 
     public static synchronized Path model(String shape, ModelConfig.Architecture arch, long seed, DType dtype) {
-        Path dir = ROOT.resolve(shape + "-" + arch.modelType + "-s" + seed + "-" + dtype.name().toLowerCase());
+        Path dir = ROOT.resolve(
+                shape + "-" + arch.modelType + "-s" + seed + "-" + dtype.name().toLowerCase());
         if (!Files.exists(dir.resolve("model.safetensors"))) {
             try {
                 Checkpoint.init(ModelShape.parse(shape, arch), dir, seed, dtype);
