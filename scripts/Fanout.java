@@ -2,7 +2,7 @@
 //JAVA 21+
 //SOURCES LibSources.java
 //JAVA_OPTIONS --add-modules jdk.incubator.vector -Djava.awt.headless=true
-//DESCRIPTION One chat request to every backend of a registry in parallel (the original tools' fanout client).
+//DESCRIPTION One chat request to every backend of a registry in parallel (as fanout_client does).
 
 import dev.rolloutlab.commands.Cli;
 import dev.rolloutlab.commands.FanoutCommand;

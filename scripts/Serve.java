@@ -2,7 +2,7 @@
 //JAVA 21+
 //SOURCES LibSources.java
 //JAVA_OPTIONS --add-modules jdk.incubator.vector -Djava.awt.headless=true
-//DESCRIPTION Serve the reference engine on N OpenAI-compatible ports in one process (--validate reproduces the original tools' check).
+//DESCRIPTION Serve the reference engine on N OpenAI-compatible ports in one process (--validate runs run_multi_openai_servers' check).
 
 import dev.rolloutlab.commands.Cli;
 import dev.rolloutlab.commands.ServeCommand;

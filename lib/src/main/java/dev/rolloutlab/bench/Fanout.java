@@ -2,6 +2,7 @@ package dev.rolloutlab.bench;
 
 import dev.rolloutlab.openai.CompletionRequest;
 import dev.rolloutlab.openai.OpenAiClient;
+import dev.rolloutlab.util.HostPort;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -13,7 +14,7 @@ import java.util.concurrent.Executors;
 import java.util.function.Consumer;
 
 /**
- * One request to every backend at once, answers in the order they arrive: the original fanout client's job, and
+ * One request to every backend at once, answers in the order they arrive: {@code fanout_client}'s job, and
  * {@code serve --validate}'s check that every port answers.
  */
 public final class Fanout {
@@ -46,7 +47,7 @@ public final class Fanout {
             ExecutorCompletionService<Reply> done = new ExecutorCompletionService<>(pool);
             for (String b : backends) {
                 done.submit(() -> {
-                    String url = OpenAiClient.normalize(b);
+                    String url = HostPort.url(b);
                     OpenAiClient.Result r = new OpenAiClient(http, url, apiKey, true).complete(request);
                     return new Reply(
                             hostPort(url),

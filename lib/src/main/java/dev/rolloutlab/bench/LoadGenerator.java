@@ -148,7 +148,7 @@ public final class LoadGenerator {
         if (options.concurrency() <= 0 && !(options.rate() > 0))
             throw new IllegalArgumentException("give --concurrency C or --rate R");
         if (options.numRequests() <= 0 && options.duration() == null)
-            throw new IllegalArgumentException("give --num-prompts or --duration");
+            throw new IllegalArgumentException("give --num-prompts or --duration-sec");
         this.targets = targets;
         this.workload = workload;
         this.o = options;

@@ -21,7 +21,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The worker agent: the original tools' endpoints ({@code /health}, {@code /admin/status|start|stop}), but every admin call
+ * The worker agent: {@code worker_agent}'s endpoints ({@code /health}, {@code /admin/status|start|stop}), but every admin call
  * needs the bearer token, and a start names a template from the agent's own configuration with values for the
  * parameters that template declares request-settable: never a command, an executable, a classpath, a bind address
  * or a key. Servers bind where the operator said ({@link Config#serverHost()}), with the operator's API key when
@@ -255,7 +255,7 @@ public final class Agent implements AutoCloseable {
         String model = b.path("model_id").asText("mock-model");
         if (!model.matches("[A-Za-z0-9._/@:-]{1,128}"))
             throw new IllegalArgumentException("model_id must be 1-128 characters of A-Za-z0-9._/@:-");
-        int count = n > 0 ? (int) n : 4; // the original tools' quirk: a falsy number means the default
+        int count = n > 0 ? (int) n : 4; // worker_agent's quirk: a falsy number means the default
         return () -> Service.mock(
                 config.serverHost(),
                 count,

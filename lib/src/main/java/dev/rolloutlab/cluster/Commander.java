@@ -12,13 +12,13 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The original tools' pod commander: start local services, start remote ones through agents (in list order), wait until
- * every backend answers {@code /v1/models}, then publish the registry. Unlike the original, a failed start stops
+ * The pod commander ({@code pod_commander}): start local services, start remote ones through agents (in list order), wait until
+ * every backend answers {@code /v1/models}, then publish the registry. Unlike {@code pod_commander}, a failed start stops
  * everything it had already started before it reports the error.
  */
 public final class Commander implements AutoCloseable {
     /**
-     * The original tools' flags, plus the agent token, the registry token (writes are refused without one) and the API key
+     * {@code pod_commander}'s flags, plus the agent token, the registry token (writes are refused without one) and the API key
      * local servers require (mandatory when they bind beyond loopback).
      */
     public record Options(
@@ -96,8 +96,7 @@ public final class Commander implements AutoCloseable {
                 if (ports.size() != o.numServersPerWorker())
                     throw new IllegalStateException(
                             "expected " + o.numServersPerWorker() + " ports from " + agent + ", got " + ports);
-                String agentHost =
-                        okhttp3.HttpUrl.parse(OpenAiClient.normalize(agent)).host();
+                String agentHost = okhttp3.HttpUrl.parse(HostPort.url(agent)).host();
                 for (int p : ports) backends.add(agentHost + ":" + p);
             }
             // 3. wait for each backend
@@ -186,7 +185,7 @@ public final class Commander implements AutoCloseable {
     }
 
     private void waitReady(String backend) {
-        OpenAiClient c = new OpenAiClient(http, OpenAiClient.normalize(backend), o.serverApiKey(), true);
+        OpenAiClient c = new OpenAiClient(http, HostPort.url(backend), o.serverApiKey(), true);
         String[] last = {""};
         boolean up = Await.until(
                 () -> {

@@ -105,7 +105,7 @@ public record LaunchTemplate(
                 "sglang-jax-multi-openai",
                 new LaunchTemplate(
                         "sglang-jax-multi-openai",
-                        "the original tools' multi-port runner: one process, one engine per port",
+                        "sglang-jax's multi-port runner: one process, one engine per port",
                         List.of(
                                 "${python}",
                                 "-u",

@@ -2,8 +2,8 @@ package dev.rolloutlab.cluster;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rolloutlab.http1.Fetch;
-import dev.rolloutlab.openai.OpenAiClient;
 import dev.rolloutlab.openai.TransportError;
+import dev.rolloutlab.util.HostPort;
 import dev.rolloutlab.util.Json;
 import java.io.IOException;
 import java.time.Duration;
@@ -16,7 +16,7 @@ import java.util.Map;
 public final class Registry {
     private Registry() {}
 
-    /** The registry's answer, in the original tools' order (local backends first, then each agent's); keys only for token holders. */
+    /** The registry's answer, in {@code pod_commander}'s order (local backends first, then each agent's); keys only for token holders. */
     public record BackendList(boolean ok, String model, List<String> backends, Map<String, String> apiKeys) {}
 
     public static BackendList fetchBackends(String registryUrl, Duration timeout) {
@@ -25,7 +25,7 @@ public final class Registry {
 
     /** With the registry token the answer also carries the API keys that backends require. */
     public static BackendList fetchBackends(String registryUrl, String token, Duration timeout) {
-        String base = OpenAiClient.normalize(registryUrl);
+        String base = HostPort.url(registryUrl);
         Fetch.Response x;
         try {
             x = Fetch.get(base + "/backends", token, timeout, 4 << 20);

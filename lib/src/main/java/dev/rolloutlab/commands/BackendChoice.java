@@ -1,7 +1,7 @@
 package dev.rolloutlab.commands;
 
 import dev.rolloutlab.cluster.Registry;
-import dev.rolloutlab.openai.OpenAiClient;
+import dev.rolloutlab.util.HostPort;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,8 +23,8 @@ final class BackendChoice {
         List<String> urls = new ArrayList<>();
         String model = null;
         try {
-            if (target != null) urls.add(OpenAiClient.normalize(target));
-            if (backends != null) for (String b : backends) urls.add(OpenAiClient.normalize(b));
+            if (target != null) urls.add(HostPort.url(target));
+            if (backends != null) for (String b : backends) urls.add(HostPort.url(b));
         } catch (IllegalArgumentException e) {
             throw new Cli.UserError(e.getMessage() + " (flag " + (target != null ? "--target" : "--backends") + ")");
         }
@@ -35,7 +35,7 @@ final class BackendChoice {
             } catch (IllegalStateException e) {
                 throw new Cli.UserError(e.getMessage() + " (flag --registry-url)", 1);
             }
-            r.backends().forEach(b -> urls.add(OpenAiClient.normalize(b)));
+            r.backends().forEach(b -> urls.add(HostPort.url(b)));
             model = r.model();
         }
         if (urls.isEmpty())

@@ -20,7 +20,9 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code bench}: an OpenAI load generator with vLLM's metrics, writing a results folder. */
 @Command(
@@ -31,6 +33,9 @@ import picocli.CommandLine.Option;
 public final class BenchCommand implements Callable<Integer> {
     @ArgGroup(exclusive = true, multiplicity = "1")
     BackendChoice where;
+
+    @Spec
+    CommandSpec spec;
 
     @Option(
             names = "--routing",
@@ -65,7 +70,9 @@ public final class BenchCommand implements Callable<Integer> {
             description = "Requests to send (0 with --duration: until time is up). Default: ${DEFAULT-VALUE}")
     int numPrompts;
 
-    @Option(names = "--duration", description = "Stop scheduling after this many seconds.")
+    @Option(
+            names = {"--duration-sec", "--duration"},
+            description = "Stop scheduling after this many seconds.")
     Double durationSec;
 
     @Option(
@@ -188,6 +195,7 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        Cli.warnFormer(spec, "--duration", "--duration-sec");
         if (load.concurrency != null && load.concurrency < 1)
             throw new Cli.UserError("--concurrency must be at least 1");
         if (load.rate != null && !(load.rate > 0)) throw new Cli.UserError("--rate must be > 0");

@@ -68,6 +68,17 @@ public final class Cli {
         return m;
     }
 
+    /**
+     * Prints a deprecation line when the command line used {@code former}, a flag's name from an earlier release that
+     * still works beside {@code now} for one more release.
+     */
+    static void warnFormer(CommandLine.Model.CommandSpec spec, String former, String now) {
+        if (spec.commandLine().getParseResult().originalArgs().stream()
+                .anyMatch(a -> a.equals(former) || a.startsWith(former + "="))) {
+            System.err.println("warning: " + former + " is now " + now + "; the old name goes in the next release");
+        }
+    }
+
     /** A strategy by name; a name an earlier release used still works for now, with a line saying the new one. */
     static Strategy strategy(String name) {
         Strategy s = Strategy.parse(name);

@@ -10,7 +10,7 @@ import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code commander}: the original tools' pod commander flags and flow, plus the agent token and clean failure. */
+/** {@code commander}: {@code pod_commander}'s flags and flow, plus the agent token and clean failure. */
 @Command(
         name = "commander",
         mixinStandardHelpOptions = true,
@@ -39,7 +39,7 @@ public final class CommanderCommand implements Callable<Integer> {
     @Option(
             names = "--bind-host",
             defaultValue = "127.0.0.1",
-            description = "Default: ${DEFAULT-VALUE} (the original tools used 0.0.0.0)")
+            description = "Default: ${DEFAULT-VALUE} (pod_commander binds 0.0.0.0)")
     String bindHost;
 
     @Option(names = "--load-format", defaultValue = "auto")

@@ -13,7 +13,9 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code compare}: the main job — HTTP fanout vs in-process on one engine and workload, then the report. */
 @Command(
@@ -24,6 +26,9 @@ import picocli.CommandLine.Option;
                         + "then the weight-freshness experiment; write results/<run-id>/ with REPORT.md and plots. No flags = the embedded "
                         + "default (about 5 minutes on 2 cores).")
 public final class CompareCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
     @Option(names = "--quick", description = "Tiny model, small grid, 2 rounds: about a minute.")
     boolean quick;
 
@@ -54,7 +59,7 @@ public final class CompareCommand implements Callable<Integer> {
     List<Integer> outputLens;
 
     @Option(
-            names = "--cell-seconds",
+            names = {"--cell-sec", "--cell-seconds"},
             description =
                     "Time each leg spends on a cell per round (from the warm-up's rate; cheap cells get more "
                             + "requests, up to 256, never fewer than the grid's minimum). 0: the minimum everywhere. Default: 1 (0.25 with --quick).")
@@ -98,7 +103,7 @@ public final class CompareCommand implements Callable<Integer> {
     @Option(
             names = "--changed-fraction",
             description = "Fraction of weight elements one simulated training step changes; deltas pay "
-                    + "when it is small. Default: 0.045 (4.5 %, as measured in RL runs, vime #392).")
+                    + "when it is small. Default: 0.045 (4.5 %, as measured in RL fine-tuning runs).")
     Double changedFraction;
 
     @Option(
@@ -158,6 +163,7 @@ public final class CompareCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        Cli.warnFormer(spec, "--cell-seconds", "--cell-sec");
         if (quick && full) throw new Cli.UserError("--quick and --full contradict each other; choose one");
         CompareConfig.Builder b = (full ? CompareConfig.full() : CompareConfig.defaults(quick)).toBuilder();
         if (model.model != null) b.model(model.model);
@@ -168,7 +174,7 @@ public final class CompareCommand implements Callable<Integer> {
         if (targets != null) b.externalTargets(targets);
         if (rounds != null) b.rounds(rounds);
         if (cellSeconds != null) b.cellSeconds(cellSeconds);
-        if (warmupMaxSec != null) b.steadyWarmupSeconds(warmupMaxSec);
+        if (warmupMaxSec != null) b.warmupMaxSec(warmupMaxSec);
         if (promptLens != null) b.promptLens(promptLens);
         if (outputLens != null) b.outputLens(outputLens);
         if (untilCi != null) {
@@ -225,7 +231,7 @@ public final class CompareCommand implements Callable<Integer> {
                         .numServers(hp[0] * hp[1])
                         .shape("tiny")
                         .jitWarmup(200)
-                        .steadyWarmupSeconds(warmupMaxSec == null ? 0 : warmupMaxSec);
+                        .warmupMaxSec(warmupMaxSec == null ? 0 : warmupMaxSec);
                 if (topologies == null) b.topologies(List.of(Topology.INPROC_N, Topology.HTTP_N, Topology.LB));
                 CompareConfig c = b.build(); // refuse bad flags before any namespace exists
                 var spec = new dev.rolloutlab.sim.Fleet.Spec(

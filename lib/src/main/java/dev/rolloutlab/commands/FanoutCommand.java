@@ -5,6 +5,7 @@ import dev.rolloutlab.cluster.Registry;
 import dev.rolloutlab.openai.CompletionRequest;
 import dev.rolloutlab.openai.OpenAiClient;
 import dev.rolloutlab.openai.ServerProbe;
+import dev.rolloutlab.util.HostPort;
 import dev.rolloutlab.util.Json;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -16,7 +17,7 @@ import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code fanout}: the original fanout client's job — one chat to every backend in parallel, printed in completion order. */
+/** {@code fanout}: {@code fanout_client}'s job — one chat to every backend in parallel, printed in completion order. */
 @Command(
         name = "fanout",
         mixinStandardHelpOptions = true,
@@ -65,7 +66,7 @@ public final class FanoutCommand implements Callable<Integer> {
         var http = OpenAiClient.http(workers, Duration.ofSeconds(timeoutSec));
         if (m == null) {
             try {
-                m = ServerProbe.servedModel(new OpenAiClient(http, OpenAiClient.normalize(list.get(0)), apiKey, true));
+                m = ServerProbe.servedModel(new OpenAiClient(http, HostPort.url(list.get(0)), apiKey, true));
             } catch (IllegalArgumentException e) {
                 throw new Cli.UserError(e.getMessage(), 1);
             }

@@ -6,6 +6,7 @@ import dev.rolloutlab.openai.OpenAiClient;
 import dev.rolloutlab.server.Limits;
 import dev.rolloutlab.server.ServerGroup;
 import dev.rolloutlab.util.Await;
+import dev.rolloutlab.util.HostPort;
 import dev.rolloutlab.util.Json;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -18,9 +19,11 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
-/** {@code serve}: N OpenAI-compatible ports in one process, with optional weight admin and the original tools' validation. */
+/** {@code serve}: N OpenAI-compatible ports in one process, with optional weight admin and {@code run_multi_openai_servers}' validation. */
 @Command(
         name = "serve",
         mixinStandardHelpOptions = true,
@@ -28,6 +31,9 @@ import picocli.CommandLine.Option;
 public final class ServeCommand implements Callable<Integer> {
     @Mixin
     ModelChoice model;
+
+    @Spec
+    CommandSpec spec;
 
     @Option(names = "--num-servers", defaultValue = "4", description = "Number of ports. Default: ${DEFAULT-VALUE}")
     int numServers;
@@ -48,10 +54,10 @@ public final class ServeCommand implements Callable<Integer> {
     String host;
 
     @Option(
-            names = "--engines",
+            names = {"--engine-sharing", "--engines"},
             defaultValue = "per-port",
             description =
-                    "per-port (one engine per port, the original tools' design) or shared. Default: ${DEFAULT-VALUE}")
+                    "per-port (one engine per port, as sglang-jax's multi-port server runs) or shared (one engine behind every port). Default: ${DEFAULT-VALUE}")
     String engines;
 
     @Option(names = "--served-model-name", description = "Model id in /v1/models. Default: the model folder's name.")
@@ -120,13 +126,13 @@ public final class ServeCommand implements Callable<Integer> {
     int maxNewTokens;
 
     @Option(
-            names = "--startup-timeout",
+            names = {"--startup-timeout-sec", "--startup-timeout"},
             defaultValue = "900",
             description = "Seconds to wait for ports in --validate. Default: ${DEFAULT-VALUE}")
     int startupTimeout;
 
     @Option(
-            names = "--request-timeout",
+            names = {"--request-timeout-sec", "--request-timeout"},
             defaultValue = "120",
             description = "Seconds per validation request. Default: ${DEFAULT-VALUE}")
     int requestTimeout;
@@ -185,6 +191,9 @@ public final class ServeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        Cli.warnFormer(spec, "--engines", "--engine-sharing");
+        Cli.warnFormer(spec, "--startup-timeout", "--startup-timeout-sec");
+        Cli.warnFormer(spec, "--request-timeout", "--request-timeout-sec");
         if (numServers < 1) throw new Cli.UserError("--num-servers must be at least 1, got " + numServers);
         if (testDelayMs < 0 || testDelayMs > 10_000)
             throw new Cli.UserError("--test-delay-ms must be in [0, 10000], got " + testDelayMs);
@@ -201,7 +210,7 @@ public final class ServeCommand implements Callable<Integer> {
         ServerGroup.Engines mode = switch (engines.toLowerCase()) {
             case "per-port" -> ServerGroup.Engines.PER_PORT;
             case "shared" -> ServerGroup.Engines.SHARED;
-            default -> throw new Cli.UserError("--engines " + engines + ": expected per-port or shared");
+            default -> throw new Cli.UserError("--engine-sharing " + engines + ": expected per-port or shared");
         };
         apiKey = Cli.apiKey(apiKey, apiKeyFile);
         String token = Cli.secret(adminToken, adminTokenFile, "--admin-token-file");
@@ -221,7 +230,7 @@ public final class ServeCommand implements Callable<Integer> {
         Path dir = model.resolve("tiny");
         String name =
                 servedModelName != null ? servedModelName : dir.getFileName().toString();
-        if (!host.equals("127.0.0.1") && !host.equals("localhost") && !host.equals("::1")) {
+        if (!HostPort.isLoopback(host)) {
             System.err.println("warning: listening on " + host + ": every host that can reach it can use these ports"
                     + (apiKey == null ? " (no --api-key set)" : ""));
         }

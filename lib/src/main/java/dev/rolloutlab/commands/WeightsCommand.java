@@ -6,6 +6,7 @@ import dev.rolloutlab.engine.Checkpoint;
 import dev.rolloutlab.engine.DType;
 import dev.rolloutlab.engine.Safetensors;
 import dev.rolloutlab.openai.OpenAiClient;
+import dev.rolloutlab.util.HostPort;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -67,9 +68,9 @@ public final class WeightsCommand implements Runnable {
     }
 
     List<String> targets() {
-        if (servers.baseUrl != null) return List.of(OpenAiClient.normalize(servers.baseUrl));
+        if (servers.baseUrl != null) return List.of(HostPort.url(servers.baseUrl));
         return Registry.fetchBackends(servers.registryUrl, Duration.ofSeconds(10)).backends().stream()
-                .map(OpenAiClient::normalize)
+                .map(HostPort::url)
                 .toList();
     }
 

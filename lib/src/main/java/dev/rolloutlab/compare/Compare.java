@@ -131,7 +131,7 @@ public final class Compare {
     /** JIT and connection warm-up on every leg and cell, unrecorded: a fresh server JVM is otherwise measured cold. */
     private void warmUp(List<Topologies.Leg> legs) {
         log.println("compare: warming up every leg (" + c.jitWarmup() + " requests of the cheapest cell"
-                + (c.steadyWarmupSeconds() > 0 ? ", on each process's first leg more until steady" : "") + ", then "
+                + (c.warmupMaxSec() > 0 ? ", on each process's first leg more until steady" : "") + ", then "
                 + c.warmupPerCell() + " per cell; not recorded)");
         int cheapest = c.outputLens().stream().min(Integer::compare).orElseThrow();
         cellRate.clear();
@@ -164,7 +164,7 @@ public final class Compare {
     private boolean warmJit(Topologies.Leg leg, int out) {
         int in = c.promptLens().get(0);
         String process = leg.topology().inProcess() ? "in-process" : leg.topology() == Topology.LB ? "lb" : "serve";
-        if (c.steadyWarmupSeconds() <= 0) return measure(0, leg, workload(in, out, c.jitWarmup()), c.jitWarmup());
+        if (c.warmupMaxSec() <= 0) return measure(0, leg, workload(in, out, c.jitWarmup()), c.jitWarmup());
         if (steadyWarmups.containsKey(process)) {
             int n = Math.max(4 * c.concurrency(), c.jitWarmup() / 3);
             return measure(0, leg, workload(in, out, n), n);
@@ -173,7 +173,7 @@ public final class Compare {
                 c.jitWarmup(),
                 4 * c.concurrency(),
                 2.0,
-                c.steadyWarmupSeconds(),
+                c.warmupMaxSec(),
                 n -> measure(0, leg, workload(in, out, n), n));
         steadyWarmups.put(process, s.rates());
         log.println("compare: " + process + " (" + leg.topology() + " " + leg.connection() + ") warm-up " + s);
@@ -190,7 +190,7 @@ public final class Compare {
     }
 
     /**
-     * Requests per leg and round on a cell: enough for about {@code --cell-seconds} on its slowest leg (cheap cells get
+     * Requests per leg and round on a cell: enough for about {@code --cell-sec} on its slowest leg (cheap cells get
      * many, which is what narrows their intervals), at least {@code requestsPerLeg}, at most {@code maxRequestsPerLeg},
      * in whole blocks of {@code concurrency} (the unit the paired intervals average over).
      */

@@ -17,7 +17,7 @@ import java.util.List;
  * @param maxRequestsPerLeg the most requests a leg sends on a cell per round
  * @param jitWarmup      requests of the cheapest cell each leg sends first, unrecorded, so the JIT has compiled the
  *                       HTTP, JSON and engine paths before anything is measured (a few hundred are not enough)
- * @param steadyWarmupSeconds the longest the first leg on each process (this JVM, serve, the LB) keeps warming after
+ * @param warmupMaxSec the longest the first leg on each process (this JVM, serve, the LB) keeps warming after
  *                       {@code jitWarmup} until its throughput stops rising ({@link dev.rolloutlab.bench.SteadyState};
  *                       0: jitWarmup only)
  * @param rounds         rounds every cell runs, topologies interleaved in an order that rotates each round
@@ -38,7 +38,7 @@ public record CompareConfig(
         int maxRequestsPerLeg,
         int warmupPerCell,
         int jitWarmup,
-        double steadyWarmupSeconds,
+        double warmupMaxSec,
         List<Integer> promptLens,
         List<Integer> outputLens,
         List<Connection> connections,
@@ -61,12 +61,12 @@ public record CompareConfig(
 
     public CompareConfig {
         if (cellSeconds < 0 || cellSeconds > 600)
-            throw new IllegalArgumentException("--cell-seconds must be in [0, 600], got " + cellSeconds);
+            throw new IllegalArgumentException("--cell-sec must be in [0, 600], got " + cellSeconds);
         if (maxRequestsPerLeg < requestsPerLeg)
             throw new IllegalArgumentException("the most requests per cell (" + maxRequestsPerLeg
                     + ") is below the least (" + requestsPerLeg + ")");
-        if (!(steadyWarmupSeconds >= 0 && steadyWarmupSeconds <= 600))
-            throw new IllegalArgumentException("--warmup-max-sec must be in [0, 600], got " + steadyWarmupSeconds);
+        if (!(warmupMaxSec >= 0 && warmupMaxSec <= 600))
+            throw new IllegalArgumentException("--warmup-max-sec must be in [0, 600], got " + warmupMaxSec);
         if (rounds < 1 || rounds > 100)
             throw new IllegalArgumentException("--rounds must be in [1, 100], got " + rounds);
         if (untilCiPct < 0 || untilCiPct > 100)
@@ -102,7 +102,7 @@ public record CompareConfig(
                 ? new Builder("tiny", "quick", 2, 16, 48, List.of(8, 128), List.of(1, 16), List.of(1, 2, 8), 8, 2, 4, 2)
                         .rounds(2)
                         .jitWarmup(1500)
-                        .steadyWarmupSeconds(0)
+                        .warmupMaxSec(0)
                         .cellSeconds(0.25)
                         .build()
                 : new Builder(
@@ -169,7 +169,7 @@ public record CompareConfig(
         m.put("max_rounds", maxRounds);
         m.put("warmup_per_cell", warmupPerCell);
         m.put("jit_warmup", jitWarmup);
-        m.put("steady_warmup_max_s", steadyWarmupSeconds);
+        m.put("steady_warmup_max_s", warmupMaxSec);
         m.put("sweep_requests", sweepRequests);
         if (serveDelayMs > 0) m.put("serve_test_delay_ms", serveDelayMs);
         m.put("prompt_lens", promptLens);
@@ -199,7 +199,7 @@ public record CompareConfig(
         private List<Connection> connections = List.of(Connection.KEEP_ALIVE, Connection.CLOSE);
         private List<Strategy> strategies = Strategy.ownServers();
         private List<String> externalTargets = List.of();
-        private double cellSeconds = 1.0, steadyWarmupSeconds = 60;
+        private double cellSeconds = 1.0, warmupMaxSec = 60;
         private int maxRequestsPerLeg = 256;
         private int numServers,
                 concurrency = 4,
@@ -262,7 +262,7 @@ public record CompareConfig(
                     c.groupSize);
             model = c.model;
             jitWarmup = c.jitWarmup;
-            steadyWarmupSeconds = c.steadyWarmupSeconds;
+            warmupMaxSec = c.warmupMaxSec;
             cellSeconds = c.cellSeconds;
             maxRequestsPerLeg = c.maxRequestsPerLeg;
             endpoint = c.endpoint;
@@ -347,8 +347,8 @@ public record CompareConfig(
             return this;
         }
 
-        public Builder steadyWarmupSeconds(double s) {
-            steadyWarmupSeconds = s;
+        public Builder warmupMaxSec(double s) {
+            warmupMaxSec = s;
             return this;
         }
 
@@ -357,7 +357,7 @@ public record CompareConfig(
             return this;
         }
 
-        /** The fraction of weight elements one simulated training step changes (default 4.5 %, as measured in vime #392). */
+        /** The fraction of weight elements one simulated training step changes (default 4.5 %, as measured in RL fine-tuning runs). */
         public Builder changedFraction(double f) {
             changedFraction = f;
             return this;
@@ -392,7 +392,7 @@ public record CompareConfig(
                     maxRequestsPerLeg,
                     warmupPerCell,
                     jitWarmup,
-                    steadyWarmupSeconds,
+                    warmupMaxSec,
                     promptLens,
                     outputLens,
                     connections,

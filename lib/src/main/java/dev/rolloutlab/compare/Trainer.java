@@ -40,7 +40,7 @@ final class Trainer {
 
     /**
      * One optimiser step: each element moves with probability {@code changedFraction}, by seeded noise. Sparse steps
-     * are what make delta pushes pay (about 4.5 % of elements change per step in the RL runs behind vime #392).
+     * are what make delta pushes pay (about 4.5 % of elements change per step in the RL fine-tuning runs that measured it).
      */
     Map<String, Tensor> step(int step, long version) {
         Map<String, Tensor> next = new LinkedHashMap<>();

@@ -136,7 +136,7 @@ public final class InProcessEngine implements Engine {
         return next.version();
     }
 
-    /** The original tools' perturb: adds seeded Gaussian noise times {@code scale} to the first {@code numLeaves} tensors. */
+    /** The perturb of sglang-jax's weight tooling: adds seeded Gaussian noise times {@code scale} to the first {@code numLeaves} tensors. */
     public synchronized PerturbResult perturb(long seed, double scale, Integer numLeaves) {
         long t0 = System.nanoTime();
         Weights cur = weights.get();

@@ -67,10 +67,6 @@ public record SamplingParams(
         return new SamplingParams(maxTokens, temperature, 1, 0, seed, null, null, 0, false);
     }
 
-    public SamplingParams withMaxTokens(int v) {
-        return new SamplingParams(v, temperature, topP, topK, seed, stopTokenIds, stop, topLogprobs, ignoreEos);
-    }
-
     public SamplingParams withSeed(Long v) {
         return new SamplingParams(maxTokens, temperature, topP, topK, v, stopTokenIds, stop, topLogprobs, ignoreEos);
     }

@@ -162,7 +162,7 @@ public final class Weights {
         return n;
     }
 
-    /** The original tools' checksum: float32 sum of the first 1024 elements of each of the first 4 tensors, in checkpoint order. */
+    /** The checksum sglang-jax's weight tooling reports: float32 sum of the first 1024 elements of each of the first 4 tensors, in checkpoint order. */
     public double checksum() {
         return checksum(new ArrayList<>(tensors.values()));
     }

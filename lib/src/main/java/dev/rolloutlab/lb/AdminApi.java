@@ -12,8 +12,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The balancer's own routes. {@code /health} is open (the original tools'). {@code /admin/*} needs the admin token, or the
- * API key when only that is set; with neither, the balancer is open and so are they (the original tools' local case).
+ * The balancer's own routes. {@code /health} is open, as in {@code openai_load_balancer}. {@code /admin/*} needs the admin token, or the
+ * API key when only that is set; with neither, the balancer is open and so are they (the local case {@code openai_load_balancer} serves).
  * {@code /metrics} needs the same unless {@code --public-metrics}. Drain needs the admin token itself.
  * {@code POST /abort_request} (SGLang's shape) needs what a completion needs, and goes to every backend, since the one
  * holding the request is whichever the relay picked; each frees the request's slot if it has it.
@@ -116,7 +116,7 @@ final class AdminApi {
     }
 
     private int health() {
-        o.policy().skipTurn(); // the original tools' /health takes a round-robin turn too
+        o.policy().skipTurn(); // openai_load_balancer's /health takes a round-robin turn too
         long now = System.nanoTime();
         for (Backend b : source.current()) if (b.health.up && now >= b.health.breakerOpenUntilNs) return 200;
         return 503;

@@ -13,7 +13,7 @@ public interface Policy {
     /** The name {@code --policy} takes. */
     String name();
 
-    /** The original tools' {@code /health} takes a turn of the round-robin counter; other policies have no turn to take. */
+    /** {@code openai_load_balancer}'s {@code /health} takes a turn of the round-robin counter; other policies have no turn to take. */
     default void skipTurn() {}
 
     /** Whether the policy reads the load backends report on {@code /get_load} (the health checker then fetches it). */
@@ -33,7 +33,7 @@ public interface Policy {
         };
     }
 
-    /** Fills {@code order} with {@code start, start+1, …} cyclically: the original tools' failover walk. */
+    /** Fills {@code order} with {@code start, start+1, …} cyclically: {@code openai_load_balancer}'s failover walk. */
     static void walkFrom(int start, int[] order) {
         int n = order.length;
         for (int i = 0; i < n; i++) order[i] = (start + i) % n;

@@ -8,6 +8,7 @@ import dev.rolloutlab.engine.GenerationRequest;
 import dev.rolloutlab.engine.Sample;
 import dev.rolloutlab.engine.SamplingParams;
 import dev.rolloutlab.engine.TokenListener;
+import dev.rolloutlab.util.HostPort;
 import dev.rolloutlab.util.Json;
 import java.io.IOException;
 import java.time.Duration;
@@ -44,7 +45,7 @@ public final class HttpEngine implements Engine {
     /** Over a client shared with other engines: one per server of a large fleet would each keep a pool. */
     public HttpEngine(OkHttpClient http, String baseUrl, String apiKey, String model) {
         this.http = http;
-        this.baseUrl = OpenAiClient.normalize(baseUrl);
+        this.baseUrl = HostPort.url(baseUrl);
         this.apiKey = apiKey;
         this.model = model;
     }

@@ -5,6 +5,7 @@ import dev.rolloutlab.http1.Head;
 import dev.rolloutlab.http1.Http1Connection;
 import dev.rolloutlab.http1.Http1Pool;
 import dev.rolloutlab.http1.HttpIn;
+import dev.rolloutlab.util.HostPort;
 import dev.rolloutlab.util.Json;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -44,7 +45,7 @@ public final class OpenAiClient {
      */
     public OpenAiClient(OkHttpClient http, String baseUrl, String apiKey, boolean keepAlive) {
         this.http = http;
-        this.baseUrl = stripSlash(baseUrl);
+        this.baseUrl = HostPort.url(baseUrl);
         this.apiKey = apiKey == null || apiKey.isEmpty() ? null : apiKey;
         this.keepAlive = keepAlive;
         okhttp3.HttpUrl u = okhttp3.HttpUrl.parse(this.baseUrl);
@@ -56,7 +57,8 @@ public final class OpenAiClient {
                 Duration.ofMillis(http.connectTimeoutMillis()),
                 Duration.ofMillis(http.readTimeoutMillis() == 0 ? Integer.MAX_VALUE : http.readTimeoutMillis()),
                 MAX_IDLE);
-        this.pathPrefix = stripSlash(u.encodedPath());
+        String path = u.encodedPath();
+        this.pathPrefix = path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
         boolean defaultPort = u.port() == okhttp3.HttpUrl.defaultPort(u.scheme());
         this.headTail = " HTTP/1.1\r\nHost: " + u.host() + (defaultPort ? "" : ":" + u.port())
                 + "\r\nUser-Agent: rollout-lab\r\n"
@@ -91,28 +93,6 @@ public final class OpenAiClient {
 
     public String baseUrl() {
         return baseUrl;
-    }
-
-    /** Normalises {@code host:port} or a URL to {@code http://host:port} without a trailing slash. */
-    public static String normalize(String backend) {
-        String b = backend.trim();
-        if (!b.startsWith("http://") && !b.startsWith("https://")) {
-            int colon = b.lastIndexOf(':');
-            if (colon <= 0
-                    || colon == b.length() - 1
-                    || !b.substring(colon + 1).chars().allMatch(Character::isDigit)) {
-                throw new IllegalArgumentException(
-                        "Invalid backend: " + backend + " (expected host:port, the port a number, or a URL)");
-            }
-            b = "http://" + b;
-        }
-        okhttp3.HttpUrl url = okhttp3.HttpUrl.parse(b);
-        if (url == null) throw new IllegalArgumentException("Invalid backend: " + backend + " (not a URL)");
-        return stripSlash(b);
-    }
-
-    private static String stripSlash(String s) {
-        return s.endsWith("/") ? s.substring(0, s.length() - 1) : s;
     }
 
     private Request.Builder request(String path) {

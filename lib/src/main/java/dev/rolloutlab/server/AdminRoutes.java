@@ -10,7 +10,7 @@ import io.javalin.http.Context;
 import java.util.Map;
 
 /**
- * The weight endpoints of one port ({@code --enable-weight-reload}), answered in the original tools' admin shape
+ * The weight endpoints of one port ({@code --enable-weight-reload}), answered in the admin shape of sglang-jax's weight tooling
  * {@code {"ok":…}}; the server's guard has already checked the admin token.
  */
 final class AdminRoutes {
@@ -68,7 +68,7 @@ final class AdminRoutes {
                 ModelFormatException.class, (e, ctx) -> json(ctx, 400, Map.of("ok", false, "error", e.getMessage())));
     }
 
-    /** An admin failure answered in the original tools' shape {@code {"ok":false,"error":…}}. */
+    /** An admin failure in the weight tooling's shape {@code {"ok":false,"error":…}}. */
     static final class AdminError extends RuntimeException {
         final int status;
 

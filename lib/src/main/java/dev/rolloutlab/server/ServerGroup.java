@@ -9,7 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * N OpenAI ports in one JVM, as the original tools' multi-port runner: one engine per port (the default, like one TPU device
+ * N OpenAI ports in one JVM, as sglang-jax's multi-port runner ({@code run_multi_openai_servers}): one engine per port (the default, like one TPU device
  * per engine) or one engine shared by every port. Closing the group stops the ports, then the engines.
  */
 public final class ServerGroup implements AutoCloseable {

@@ -79,7 +79,7 @@ public final class SimHosts implements AutoCloseable {
                                 String.valueOf(NetnsFleet.WEIGHTS_PORT),
                                 "--host",
                                 NetnsFleet.address(host),
-                                "--engines",
+                                "--engine-sharing",
                                 "shared",
                                 "--served-model-name",
                                 "sim",

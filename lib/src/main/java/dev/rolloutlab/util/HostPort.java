@@ -35,6 +35,27 @@ public final class HostPort {
         return spec;
     }
 
+    /**
+     * A base URL from {@code host:port} ({@code http://} added) or from a URL, which may name a path and, with its
+     * scheme, may leave the port to it; without a trailing slash. Checked as {@link #check} checks an address.
+     */
+    public static String url(String spec) {
+        String s = spec == null ? "" : spec.trim();
+        boolean scheme = s.startsWith("http://") || s.startsWith("https://");
+        String rest = scheme ? s.substring(s.indexOf("//") + 2) : s;
+        int slash = rest.indexOf('/');
+        String authority = slash < 0 ? rest : rest.substring(0, slash);
+        boolean hasPort = authority.lastIndexOf(':') > authority.lastIndexOf(']');
+        if (scheme && !hasPort) {
+            if (!HOST.matcher(authority).matches())
+                throw new IllegalArgumentException("'" + abbreviate(spec) + "' names no valid host");
+        } else {
+            check(authority);
+        }
+        String u = scheme ? s : "http://" + s;
+        return u.endsWith("/") ? u.substring(0, u.length() - 1) : u;
+    }
+
     /** Whether a bind address keeps a server on this machine. */
     public static boolean isLoopback(String host) {
         return host.equals("127.0.0.1") || host.equals("localhost") || host.equals("::1") || host.startsWith("127.");

@@ -248,7 +248,7 @@ class BenchTest {
         assertTrue(both.err().contains("--concurrency") && both.err().contains("--rate"), both.err());
         Processes.Run badUrl = Processes.run(60, "bench", "--target", "not a url", "--concurrency", "1");
         assertEquals(2, badUrl.exit());
-        assertTrue(badUrl.err().contains("Invalid backend"), badUrl.err());
+        assertTrue(badUrl.err().contains("'not a url' is not host:port"), badUrl.err());
     }
 
     @Test
@@ -260,7 +260,7 @@ class BenchTest {
                         group.urls().get(0),
                         "--num-prompts",
                         "0",
-                        "--duration",
+                        "--duration-sec",
                         "60",
                         "--concurrency",
                         "2",

@@ -78,7 +78,6 @@ class CatalogTest {
                             .directory(ROOT.toFile())
                             .redirectErrorStream(true)
                             .redirectOutput(log.toFile());
-                    pb.environment().put("ROLLOUT_LAB_SKIP_INSTALL", "1");
                     Process p = pb.start();
                     assertTrue(p.waitFor(240, TimeUnit.SECONDS), a + " --help timed out");
                     String out = Files.readString(log);

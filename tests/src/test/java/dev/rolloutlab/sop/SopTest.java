@@ -133,7 +133,6 @@ class SopTest {
         env.put("REGISTRY_PORT", String.valueOf(bases.get(10)));
         env.put("AGENT_PORT", String.valueOf(bases.get(11)));
         env.put("TMP", dir.resolve("tmp").toString());
-        env.put("ROLLOUT_LAB_SKIP_INSTALL", "1"); // lib/ was installed by this build already
         Files.createDirectories(dir.resolve("tmp"));
         List<Process> background = new ArrayList<>();
         try {
