@@ -277,7 +277,7 @@ public final class Agent implements AutoCloseable {
     private Starter process(String kind, JsonNode b) {
         LaunchTemplate t = config.templates().get(kind);
         Map<String, String> request = new LinkedHashMap<>();
-        b.fields().forEachRemaining(e -> {
+        b.properties().forEach(e -> {
             if (CONTROL.contains(e.getKey())) return;
             JsonNode v = e.getValue();
             if (!v.isValueNode() || v.isNull())

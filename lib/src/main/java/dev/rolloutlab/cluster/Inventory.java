@@ -111,11 +111,11 @@ public record Inventory(List<Host> hosts) {
             }
             Map<String, String> env = new LinkedHashMap<>();
             defaults.path("env")
-                    .fields()
-                    .forEachRemaining(e -> env.put(e.getKey(), e.getValue().asText()));
+                    .properties()
+                    .forEach(e -> env.put(e.getKey(), e.getValue().asText()));
             h.path("env")
-                    .fields()
-                    .forEachRemaining(e -> env.put(e.getKey(), e.getValue().asText()));
+                    .properties()
+                    .forEach(e -> env.put(e.getKey(), e.getValue().asText()));
             hosts.add(new Host(
                     text(h, "name", address),
                     address,

@@ -210,7 +210,7 @@ public record LaunchTemplate(
         JsonNode ts = root == null ? null : root.get("templates");
         if (ts == null || !ts.isObject())
             throw new IllegalArgumentException("templates " + file + ": expected a mapping 'templates'");
-        ts.fields().forEachRemaining(e -> {
+        ts.properties().forEach(e -> {
             JsonNode t = e.getValue();
             String where = "templates " + file + ": " + e.getKey();
             if (!t.path("command").isArray() || t.path("command").isEmpty()) {
@@ -219,7 +219,7 @@ public record LaunchTemplate(
             List<String> cmd = new ArrayList<>();
             t.get("command").forEach(c -> cmd.add(c.asText()));
             Map<String, TemplateParam> ps = new LinkedHashMap<>();
-            t.path("params").fields().forEachRemaining(p -> ps.put(p.getKey(), param(where, p.getKey(), p.getValue())));
+            t.path("params").properties().forEach(p -> ps.put(p.getKey(), param(where, p.getKey(), p.getValue())));
             for (String used : placeholders(cmd)) {
                 if (!ps.containsKey(used))
                     throw new IllegalArgumentException(

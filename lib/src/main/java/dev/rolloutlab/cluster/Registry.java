@@ -47,8 +47,8 @@ public final class Registry {
         for (JsonNode b : n.path("backends")) backends.add(b.asText());
         Map<String, String> keys = new LinkedHashMap<>();
         n.path("api_keys")
-                .fields()
-                .forEachRemaining(e -> keys.put(e.getKey(), e.getValue().asText()));
+                .properties()
+                .forEach(e -> keys.put(e.getKey(), e.getValue().asText()));
         String model = n.hasNonNull("model") ? n.get("model").asText() : null;
         return new BackendList(n.path("ok").asBoolean(false), model, backends, keys);
     }

@@ -103,7 +103,7 @@ public final class CompareCommand implements Callable<Integer> {
     @Option(
             names = "--changed-fraction",
             description = "Fraction of weight elements one simulated training step changes; deltas pay "
-                    + "when it is small. Default: 0.045 (4.5 %, as measured in RL fine-tuning runs).")
+                    + "when it is small. Default: 0.045 (4.5 %%, as measured in RL fine-tuning runs).")
     Double changedFraction;
 
     @Option(

@@ -26,7 +26,7 @@ public final class Main {
         COMMANDS.put("compare", CompareCommand::new);
         COMMANDS.put("report", ReportCommand::new);
         COMMANDS.put("kernel", KernelCommand::new);
-        COMMANDS.put("sim", dev.rolloutlab.commands.SimCommand::new);
+        COMMANDS.put("sim", SimCommand::new);
     }
 
     private Main() {}
@@ -37,6 +37,11 @@ public final class Main {
             System.exit(Cli.USAGE);
         }
         System.exit(Cli.run(COMMANDS.get(args[0]).get(), Arrays.copyOfRange(args, 1, args.length)));
+    }
+
+    /** The aliases, in the order the catalog lists them. */
+    public static java.util.Set<String> aliases() {
+        return java.util.Collections.unmodifiableSet(COMMANDS.keySet());
     }
 
     public static Object command(String alias) {

@@ -32,7 +32,9 @@ import picocli.CommandLine.ParentCommand;
             WeightsCommand.Update.class
         })
 public final class WeightsCommand implements Runnable {
-    @ArgGroup(exclusive = true, multiplicity = "1")
+    // optional to picocli, so that a subcommand's --help works alone; targets() asks for it when a request is to be
+    // sent
+    @ArgGroup(exclusive = true, multiplicity = "0..1")
     Servers servers;
 
     /** One server or every server of a registry, exactly one. */
@@ -68,6 +70,10 @@ public final class WeightsCommand implements Runnable {
     }
 
     List<String> targets() {
+        if (servers == null) {
+            throw new Cli.UserError(
+                    "name the servers: --base-url URL (one server) or --registry-url URL (every backend it lists)");
+        }
         if (servers.baseUrl != null) return List.of(HostPort.url(servers.baseUrl));
         return Registry.fetchBackends(servers.registryUrl, Duration.ofSeconds(10)).backends().stream()
                 .map(HostPort::url)

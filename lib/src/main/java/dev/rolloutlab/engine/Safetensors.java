@@ -13,7 +13,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -55,8 +54,8 @@ public final class Safetensors {
             ch.read(hb, 8);
             java.util.Set<DType> out = new java.util.TreeSet<>();
             JSON.readTree(new String(hb.array(), StandardCharsets.UTF_8))
-                    .fields()
-                    .forEachRemaining(e -> {
+                    .properties()
+                    .forEach(e -> {
                         if (!e.getKey().equals("__metadata__"))
                             out.add(DType.parse(e.getValue().path("dtype").asText(), file.toString()));
                     });
@@ -97,8 +96,7 @@ public final class Safetensors {
         long dataLen = all.capacity() - dataStart;
         record Entry(String name, DType dtype, int[] shape, long begin, long end) {}
         List<Entry> entries = new ArrayList<>();
-        for (Iterator<Map.Entry<String, JsonNode>> it = header.fields(); it.hasNext(); ) {
-            var f = it.next();
+        for (var f : header.properties()) {
             if (f.getKey().equals("__metadata__")) continue;
             String name = f.getKey();
             JsonNode n = f.getValue();

@@ -103,8 +103,8 @@ public final class Tokenizer {
         }
         Map<String, Integer> vocab = new LinkedHashMap<>();
         model.get("vocab")
-                .fields()
-                .forEachRemaining(e -> vocab.put(e.getKey(), e.getValue().asInt()));
+                .properties()
+                .forEach(e -> vocab.put(e.getKey(), e.getValue().asInt()));
         List<String[]> merges = new ArrayList<>();
         for (JsonNode m : model.path("merges")) {
             if (m.isArray())

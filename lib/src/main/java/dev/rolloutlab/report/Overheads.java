@@ -22,8 +22,8 @@ final class Overheads {
                 .ifPresent(c -> {
                     sb.append(
                             "\n## Compute behind each topology\n\n| topology | engines, JVMs, threads, cores |\n|---|---|\n");
-                    c.fields()
-                            .forEachRemaining(e -> sb.append("| ")
+                    c.properties()
+                            .forEach(e -> sb.append("| ")
                                     .append(e.getKey())
                                     .append(" | ")
                                     .append(e.getValue().asText())

@@ -57,7 +57,8 @@ class OrchestrationTest {
             assertEquals("mock-model", b.path("model").asText());
             assertEquals(8, b.path("backends").size());
             for (JsonNode backend : b.path("backends")) {
-                OpenAiClient.Result r = new OpenAiClient(HTTP, dev.rolloutlab.util.HostPort.url(backend.asText()), null, true)
+                OpenAiClient.Result r = new OpenAiClient(
+                                HTTP, dev.rolloutlab.util.HostPort.url(backend.asText()), null, true)
                         .complete(CompletionRequest.chat("mock-model", "你是谁", 8, 0));
                 assertEquals(200, r.status(), r.error());
                 assertTrue(r.text().contains("你是谁"), r.text());

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.rolloutlab.util.Json;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
@@ -66,6 +67,31 @@ class CatalogTest {
         String out = new String(p.getInputStream().readAllBytes());
         assertTrue(p.waitFor(60, TimeUnit.SECONDS));
         assertEquals(0, p.exitValue(), out);
+    }
+
+    /**
+     * A first run compiles the library from source; the scripts share those sources, so one alias on an empty JBang
+     * cache shows what every alias's first run prints: besides JBang's own lines, only the JVM's incubator line.
+     */
+    @Test
+    void aFirstRunPrintsNoCompilerOrPicocliWarnings() throws Exception {
+        Path cache = Files.createTempDirectory(Path.of("target", "tmp").toAbsolutePath(), "jbang-cache");
+        Path log = cache.resolveSibling(cache.getFileName() + ".log");
+        ProcessBuilder pb = new ProcessBuilder(ROOT.resolve("jbang").toString(), "compare@.", "--help")
+                .directory(ROOT.toFile())
+                .redirectErrorStream(true)
+                .redirectOutput(log.toFile());
+        pb.environment().put("JBANG_CACHE_DIR", cache.toString());
+        Process p = pb.start();
+        assertTrue(p.waitFor(300, TimeUnit.SECONDS), "compare --help on an empty cache timed out");
+        String out = Files.readString(log);
+        assertEquals(0, p.exitValue(), out);
+        assertTrue(out.contains("Building jar"), "the cache was empty, so the sources were compiled: " + out);
+        List<String> noise = out.lines()
+                .filter(l -> !l.startsWith("[jbang]") && !l.contains("Using incubator modules"))
+                .filter(l -> l.toLowerCase(java.util.Locale.ROOT).contains("warn") || l.startsWith("Note:"))
+                .toList();
+        assertEquals(List.of(), noise, out);
     }
 
     @TestFactory
