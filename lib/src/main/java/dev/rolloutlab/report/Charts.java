@@ -1,6 +1,8 @@
 package dev.rolloutlab.report;
 
 import dev.rolloutlab.results.Connection;
+import dev.rolloutlab.results.Topology;
+import java.awt.Color;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -10,6 +12,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.CategoryChart;
@@ -18,6 +21,8 @@ import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.internal.chartpart.Chart;
 import org.knowm.xchart.style.Styler;
+import org.knowm.xchart.style.lines.SeriesLines;
+import org.knowm.xchart.style.markers.SeriesMarkers;
 import tech.tablesaw.api.Row;
 import tech.tablesaw.api.Table;
 
@@ -36,12 +41,7 @@ public final class Charts {
                 .xAxisTitle("latency (ms, log)")
                 .yAxisTitle("fraction of requests")
                 .build();
-        chart.getStyler().setXAxisLogarithmic(true).setMarkerSize(0).setLegendPosition(Styler.LegendPosition.InsideSE);
-        // fixed, readable ticks: fractions to two decimals from 0 to 1, latencies as plain numbers
-        chart.getStyler().setYAxisMin(0.0);
-        chart.getStyler().setYAxisMax(1.0);
-        chart.getStyler().setYAxisDecimalPattern("0.00");
-        chart.getStyler().setXAxisDecimalPattern("#,##0.##");
+        latencyCdfStyle(chart);
         Table legs = d.legs();
         Table req = d.requests().where(d.requests().booleanColumn("ok").isTrue());
         if (req.isEmpty()) return chart;
@@ -63,8 +63,38 @@ public final class Charts {
             double[] y = new double[lat.length];
             for (int i = 0; i < lat.length; i++) y[i] = (i + 1.0) / lat.length;
             for (int i = 0; i < lat.length; i++) lat[i] = Math.max(lat[i], 1e-3);
-            chart.addSeries(key, lat, y);
+            var series = chart.addSeries(key, lat, y);
+            series.setLineColor(color(tc[0]));
+            // keep-alive solid, Connection: close dashed: the pair of one topology reads as a pair
+            if (key.endsWith("/" + Connection.CLOSE.wire())) series.setLineStyle(SeriesLines.DASH_DASH);
         }
+        return chart;
+    }
+
+    /** Okabe and Ito's colour-blind-safe palette, one colour per topology in its declared order. */
+    private static final Color[] PALETTE = {
+        new Color(0x0072B2),
+        new Color(0x56B4E9),
+        new Color(0xE69F00),
+        new Color(0x009E73),
+        new Color(0xD55E00),
+        new Color(0xCC79A7)
+    };
+
+    /** The colour of a topology in every chart; a label of a foreign run gets the last one. */
+    static Color color(String topology) {
+        return PALETTE[Topology.find(topology).map(Topology::ordinal).orElse(PALETTE.length - 1)];
+    }
+
+    /** The latency CDF's axes: log latency with numbers inside each decade, fractions with a tick every tenth. */
+    public static XYChart latencyCdfStyle(XYChart chart) {
+        chart.getStyler().setXAxisLogarithmic(true).setMarkerSize(0).setLegendPosition(Styler.LegendPosition.OutsideE);
+        // a tick every tenth of the requests; on the log axis a labelled tick at every 1..9 x 10^k, so a reader can
+        // place a latency between decades (XChart's label function would turn the log axis linear, hence a pattern)
+        chart.getStyler().setYAxisMin(0.0).setYAxisMax(1.0).setYAxisTickMarkSpacingHint(36);
+        chart.getStyler().setyAxisTickLabelsFormattingFunction(v -> String.format(Locale.ROOT, "%.1f", v));
+        chart.getStyler().setXAxisLogarithmicDecadeOnly(false);
+        chart.getStyler().setXAxisDecimalPattern("#,##0.###");
         return chart;
     }
 
@@ -88,7 +118,7 @@ public final class Charts {
                 .xAxisTitle("requests in flight")
                 .yAxisTitle("output tokens/s")
                 .build();
-        chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNW);
+        chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideE);
         chart.getStyler().setXAxisDecimalPattern("#,##0");
         Table s = d.sweep().orElse(null);
         if (s == null || s.isEmpty()) {
@@ -96,22 +126,37 @@ public final class Charts {
             return chart;
         }
         boolean ci = s.containsColumn("output_throughput_ci_low");
-        if (ci) chart.setTitle("Throughput vs concurrency (keep-alive; error bars: 95 % CI across rounds)");
-        for (String t : new LinkedHashSet<>(s.stringColumn("topology").asList())) {
+        chart.setTitle("Throughput vs concurrency (keep-alive" + (ci ? "; error bars: 95 % CI across rounds" : "")
+                + "; points set apart sideways)");
+        // concurrency doubles from point to point: a log axis spaces them evenly; lines that overlap stay apart by
+        // their colour, marker and a small sideways offset per topology
+        chart.getStyler().setXAxisLogarithmic(true).setXAxisLogarithmicDecadeOnly(false);
+        List<String> topologies =
+                new ArrayList<>(new LinkedHashSet<>(s.stringColumn("topology").asList()));
+        var markers = new org.knowm.xchart.style.markers.Marker[] {
+            SeriesMarkers.CIRCLE,
+            SeriesMarkers.SQUARE,
+            SeriesMarkers.DIAMOND,
+            SeriesMarkers.TRIANGLE_UP,
+            SeriesMarkers.TRIANGLE_DOWN
+        };
+        for (int k = 0; k < topologies.size(); k++) {
+            String t = topologies.get(k);
             Table part = s.where(s.stringColumn("topology").isEqualTo(t));
             double[] x = part.numberColumn("concurrency").asDoubleArray(),
                     y = part.numberColumn("output_throughput").asDoubleArray();
-            if (!ci) {
-                chart.addSeries(t, x, y);
-                continue;
-            }
+            double apart = Math.pow(1.04, k - (topologies.size() - 1) / 2.0);
+            for (int i = 0; i < x.length; i++) x[i] *= apart;
             double[] err = new double[y.length];
-            for (int i = 0; i < y.length; i++) {
+            for (int i = 0; ci && i < y.length; i++) {
                 double lo = part.numberColumn("output_throughput_ci_low").getDouble(i),
                         hi = part.numberColumn("output_throughput_ci_high").getDouble(i);
                 err[i] = Double.isNaN(lo) || Double.isNaN(hi) ? 0 : (hi - lo) / 2;
             }
-            chart.addSeries(t, x, y, err);
+            var series = ci ? chart.addSeries(t, x, y, err) : chart.addSeries(t, x, y);
+            series.setLineColor(color(t));
+            series.setMarkerColor(color(t));
+            series.setMarker(markers[k % markers.length]);
         }
         return chart;
     }
@@ -150,7 +195,7 @@ public final class Charts {
                 .xAxisTitle("topology / workload")
                 .yAxisTitle("mean e2e latency (ms)")
                 .build();
-        chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNW);
+        chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideE);
         chart.getStyler().setXAxisLabelRotation(30);
         Table legs = d.legs();
         List<String> cats = new ArrayList<>();

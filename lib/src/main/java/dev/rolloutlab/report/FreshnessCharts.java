@@ -28,7 +28,7 @@ public final class FreshnessCharts {
                 .xAxisTitle("versions behind the trainer")
                 .yAxisTitle("samples")
                 .build();
-        chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE);
+        chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideE);
         Table s = d.staleness().orElse(null);
         if (s == null || s.isEmpty()) {
             chart.addSeries("no freshness run", List.of("0"), List.of(0));
@@ -60,7 +60,7 @@ public final class FreshnessCharts {
                 .xAxisTitle("strategy")
                 .yAxisTitle("ms")
                 .build();
-        chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNW);
+        chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideE);
         Table f = d.freshness().orElse(null);
         if (f == null || f.isEmpty()) {
             chart.addSeries("no freshness run", List.of("-"), List.of(0));
