@@ -82,12 +82,6 @@ public final class CompareCommand implements Callable<Integer> {
     @Option(names = "--max-rounds", defaultValue = "10", description = "Cap for --until-ci. Default: ${DEFAULT-VALUE}")
     int maxRounds;
 
-    @Option(
-            names = "--test-serve-delay-ms",
-            hidden = true,
-            description = "Test only: serve adds this delay to every request.")
-    int serveDelayMs;
-
     @Option(names = "--topologies", split = ",", description = "Subset of ${COMPLETION-CANDIDATES}. Default: all.")
     List<Topology> topologies;
 
@@ -181,9 +175,6 @@ public final class CompareCommand implements Callable<Integer> {
             if (!(untilCi > 0)) throw new Cli.UserError("--until-ci must be a percentage above 0, e.g. --until-ci 5");
             b.untilCi(untilCi, maxRounds);
         }
-        if (serveDelayMs < 0 || serveDelayMs > 10_000)
-            throw new Cli.UserError("--test-serve-delay-ms must be in [0, 10000]");
-        b.serveDelayMs(serveDelayMs);
         if (changedFraction != null) {
             if (!(changedFraction > 0 && changedFraction <= 1))
                 throw new Cli.UserError("--changed-fraction must be in (0, 1], e.g. 0.045; got " + changedFraction);

@@ -182,21 +182,13 @@ public final class ServeCommand implements Callable<Integer> {
             description = "Write {\"ports\":[…],\"urls\":[…],\"pid\":…} here once listening (for scripts and tests).")
     Path readyFile;
 
-    @Option(
-            names = "--test-delay-ms",
-            hidden = true,
-            defaultValue = "0",
-            description = "Test only: every completion waits this long outside the engine.")
-    int testDelayMs;
-
     @Override
     public Integer call() throws Exception {
         Cli.warnFormer(spec, "--engines", "--engine-sharing");
         Cli.warnFormer(spec, "--startup-timeout", "--startup-timeout-sec");
         Cli.warnFormer(spec, "--request-timeout", "--request-timeout-sec");
         if (numServers < 1) throw new Cli.UserError("--num-servers must be at least 1, got " + numServers);
-        if (testDelayMs < 0 || testDelayMs > 10_000)
-            throw new Cli.UserError("--test-delay-ms must be in [0, 10000], got " + testDelayMs);
+        Duration testDelay = ServerGroup.testDelayFromEnvironment();
         List<Integer> chosen = new ArrayList<>();
         if (ports != null && !ports.isEmpty()) {
             if (ports.size() != numServers) {
@@ -246,7 +238,7 @@ public final class ServeCommand implements Callable<Integer> {
                 .idleTimeout(Duration.ofSeconds(idleTimeoutSec))
                 .initialVersion(weightsVersion)
                 .limits(limits())
-                .testDelay(Duration.ofMillis(testDelayMs))
+                .testDelay(testDelay)
                 .simulated(timing)
                 .build());
         CountDownLatch stopped = new CountDownLatch(1);

@@ -23,7 +23,6 @@ import java.util.List;
  * @param rounds         rounds every cell runs, topologies interleaved in an order that rotates each round
  * @param untilCiPct     when &gt; 0, rounds are added (up to {@code maxRounds}) until every headline interval's
  *                       half-width is below this percentage of its estimate
- * @param serveDelayMs   test only: a fixed delay serve adds to every request, to check the breakdown finds it
  * @param fleet          {@code sim:HxP} when the HTTP legs run on simulated hosts, else null
  * @param timing         the timing model of a simulated fleet: the in-process engines take it too, as the baseline
  */
@@ -54,7 +53,6 @@ public record CompareConfig(
         int rounds,
         double untilCiPct,
         int maxRounds,
-        int serveDelayMs,
         String fleet,
         dev.rolloutlab.engine.TimingModel timing,
         String grid) {
@@ -171,7 +169,6 @@ public record CompareConfig(
         m.put("jit_warmup", jitWarmup);
         m.put("steady_warmup_max_s", warmupMaxSec);
         m.put("sweep_requests", sweepRequests);
-        if (serveDelayMs > 0) m.put("serve_test_delay_ms", serveDelayMs);
         m.put("prompt_lens", promptLens);
         m.put("output_lens", outputLens);
         m.put("connections", connections);
@@ -211,8 +208,7 @@ public record CompareConfig(
                 freshnessBatch,
                 groupSize,
                 rounds = 3,
-                maxRounds = 10,
-                serveDelayMs;
+                maxRounds = 10;
         private List<Integer> promptLens, outputLens, sweepConcurrency;
         private double untilCiPct;
         private double changedFraction = 0.045;
@@ -274,7 +270,6 @@ public record CompareConfig(
             rounds = c.rounds;
             maxRounds = c.maxRounds;
             untilCiPct = c.untilCiPct;
-            serveDelayMs = c.serveDelayMs;
             changedFraction = c.changedFraction;
             fleet = c.fleet;
             timing = c.timing;
@@ -375,11 +370,6 @@ public record CompareConfig(
             return this;
         }
 
-        public Builder serveDelayMs(int ms) {
-            serveDelayMs = ms;
-            return this;
-        }
-
         public CompareConfig build() {
             return new CompareConfig(
                     model,
@@ -408,7 +398,6 @@ public record CompareConfig(
                     rounds,
                     untilCiPct,
                     untilCiPct > 0 ? maxRounds : Math.max(maxRounds, rounds),
-                    serveDelayMs,
                     fleet,
                     timing,
                     grid);

@@ -143,7 +143,6 @@ final class Topologies implements AutoCloseable {
     private List<String> startServe(CompareConfig c, Path model, Path logs) {
         List<String> args = new ArrayList<>(List.of(
                 "--model", model.toString(), "--num-servers", String.valueOf(c.numServers()), "--base-port", "0"));
-        if (c.serveDelayMs() > 0) args.addAll(List.of("--test-delay-ms", String.valueOf(c.serveDelayMs())));
         ServeProcess serve = ServeProcess.start(args, logs.resolve("serve.log"), Duration.ofSeconds(120));
         running.add(serve);
         servePid = serve.jvm().pid();

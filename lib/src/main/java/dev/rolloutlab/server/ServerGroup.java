@@ -13,6 +13,22 @@ import java.util.List;
  * per engine) or one engine shared by every port. Closing the group stops the ports, then the engines.
  */
 public final class ServerGroup implements AutoCloseable {
+    /** The environment variable a test sets on a process whose serve children then wait this many ms per completion. */
+    public static final String TEST_DELAY_ENV = "ROLLOUT_LAB_TEST_SERVE_DELAY_MS";
+
+    /** {@link #TEST_DELAY_ENV}'s delay, zero when unset; a value outside 0..10000 ms is refused, naming the variable. */
+    public static Duration testDelayFromEnvironment() {
+        String v = System.getenv(TEST_DELAY_ENV);
+        if (v == null || v.isBlank()) return Duration.ZERO;
+        try {
+            int ms = Integer.parseInt(v.trim());
+            if (ms >= 0 && ms <= 10_000) return Duration.ofMillis(ms);
+        } catch (NumberFormatException ignored) {
+            // refused below with the variable's name
+        }
+        throw new IllegalArgumentException(TEST_DELAY_ENV + " must be a number of ms in [0, 10000], got " + v);
+    }
+
     /** Whether each port gets its own engine. */
     public enum Engines {
         PER_PORT,
@@ -114,7 +130,10 @@ public final class ServerGroup implements AutoCloseable {
             return this;
         }
 
-        /** Test only: every completion waits this long inside serve, outside the engine (serve's hidden {@code --test-delay-ms}). */
+        /**
+         * Test only: every completion waits this long inside serve, outside the engine, a known cost the client's
+         * breakdown must find. The one seam for it: this call in-process, {@link #TEST_DELAY_ENV} in a child serve.
+         */
         public Builder testDelay(Duration d) {
             this.testDelay = d;
             return this;

@@ -17,9 +17,11 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** The agent as the probe attacked it: requests that choose executables, bind addresses or sizes. */
+@Tag("fast") // the edit loop: tests/run --fast
 class AgentSecurityTest {
     static final okhttp3.OkHttpClient HTTP = OpenAiClient.http(16, Duration.ofSeconds(30));
     static final String TOKEN = "agent-token-0123456789";

@@ -12,9 +12,11 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** The seed's orchestration scenario, agent security, and cleanup after a failed start. */
+@Tag("fast") // the edit loop: tests/run --fast
 class OrchestrationTest {
     static final String TOKEN = "agent-token-0123456789";
     static final okhttp3.OkHttpClient HTTP = OpenAiClient.http(16, Duration.ofSeconds(30));

@@ -16,9 +16,11 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** Registry poisoning, as the probe found it: writes without a token, bad entries, unbounded TTLs, keys shown to anyone. */
+@Tag("fast") // the edit loop: tests/run --fast
 class RegistrySecurityTest {
     static final okhttp3.OkHttpClient HTTP = OpenAiClient.http(16, Duration.ofSeconds(30));
     static final String TOKEN = "registry-token-0123456789";

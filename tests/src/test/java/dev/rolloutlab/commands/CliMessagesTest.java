@@ -11,9 +11,11 @@ import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** A careless user's mistakes each get one line that says what was wrong and what to do, never an exception's class name. */
+@Tag("fast") // the edit loop: tests/run --fast
 class CliMessagesTest {
 
     /** stderr without the JVM's own warnings about incubator modules and Unsafe. */

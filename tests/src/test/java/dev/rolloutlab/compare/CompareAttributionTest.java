@@ -65,6 +65,7 @@ class CompareAttributionTest {
     private static Path compare(String name, int delayMs) {
         Path out = TestModels.tempDir("attr-" + name).resolve("run");
         Processes.Run r = Processes.run(
+                java.util.Map.of(dev.rolloutlab.server.ServerGroup.TEST_DELAY_ENV, String.valueOf(delayMs)),
                 300,
                 "compare",
                 "--quick",
@@ -78,8 +79,6 @@ class CompareAttributionTest {
                 "1",
                 "--concurrency",
                 "1",
-                "--test-serve-delay-ms",
-                String.valueOf(delayMs),
                 "--out",
                 out.toString());
         assertEquals(0, r.exit(), r.err());

@@ -11,8 +11,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
+@Tag("fast") // the edit loop: tests/run --fast
 class TokenizerTest {
     final Tokenizer tok = Tokenizer.read(TestModels.tiny());
 

@@ -27,9 +27,11 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import org.junit.jupiter.api.AutoClose;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** The seed's four scenarios plus streaming, kill-under-load, update windows and load-aware routing, on real servers. */
+@Tag("fast") // the edit loop: tests/run --fast
 class LoadBalancerTest {
     static final okhttp3.OkHttpClient HTTP = OpenAiClient.http(64, Duration.ofSeconds(60));
 

@@ -6,9 +6,11 @@ import dev.rolloutlab.testing.TestModels;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** The report of a stored results fixture (a --quick run), checked against numbers computed here from its raw requests. */
+@Tag("fast") // the edit loop: tests/run --fast
 class ReportTest {
     static Path fixtureCopy() throws Exception {
         Path src = Path.of("src/test/resources/fixtures/results-quick");

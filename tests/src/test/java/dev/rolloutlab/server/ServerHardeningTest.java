@@ -23,9 +23,11 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** serve as the probe abused it: huge bodies, NaN weights, wrapped integers, NUL paths, FIFOs, abandoned requests, non-JSON errors. */
+@Tag("fast") // the edit loop: tests/run --fast
 class ServerHardeningTest {
     static final okhttp3.OkHttpClient HTTP = OpenAiClient.http(8, Duration.ofSeconds(60));
     static final Map<String, String> ADMIN = Map.of("X-Admin-Token", "tok");

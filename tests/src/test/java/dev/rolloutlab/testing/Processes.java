@@ -18,13 +18,18 @@ public final class Processes {
     public record Run(int exit, String out, String err) {}
 
     public static Run run(long timeoutSec, String... aliasAndArgs) {
+        return run(java.util.Map.of(), timeoutSec, aliasAndArgs);
+    }
+
+    /** As {@link #run(long, String...)}, with {@code env} added to the child's environment (and its children's). */
+    public static Run run(java.util.Map<String, String> env, long timeoutSec, String... aliasAndArgs) {
         try {
             Path outF = java.nio.file.Files.createTempFile("out", ".txt"),
                     errF = java.nio.file.Files.createTempFile("err", ".txt");
-            Process p = builder(aliasAndArgs)
-                    .redirectOutput(outF.toFile())
-                    .redirectError(errF.toFile())
-                    .start();
+            ProcessBuilder pb =
+                    builder(aliasAndArgs).redirectOutput(outF.toFile()).redirectError(errF.toFile());
+            pb.environment().putAll(env);
+            Process p = pb.start();
             if (!p.waitFor(timeoutSec, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
                 throw new AssertionError("timed out after " + timeoutSec + " s: " + String.join(" ", aliasAndArgs)
