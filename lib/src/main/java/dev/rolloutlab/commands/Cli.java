@@ -18,8 +18,8 @@ public final class Cli {
     public static CommandLine commandLine(Object command) {
         CommandLine cl = new CommandLine(command);
         cl.setCaseInsensitiveEnumValuesAllowed(true);
-        cl.registerConverter(Topology.class, Topology::parse);
-        cl.registerConverter(Strategy.class, Cli::strategy);
+        cl.registerConverter(Topology.class, s -> converted(s, Topology::parse));
+        cl.registerConverter(Strategy.class, s -> converted(s, Cli::strategy));
         cl.setParameterExceptionHandler((ex, args) -> {
             PrintWriter err = ex.getCommandLine().getErr();
             String m = String.valueOf(ex.getMessage());
@@ -76,6 +76,15 @@ public final class Cli {
         if (spec.commandLine().getParseResult().originalArgs().stream()
                 .anyMatch(a -> a.equals(former) || a.startsWith(former + "="))) {
             System.err.println("warning: " + former + " is now " + now + "; the old name goes in the next release");
+        }
+    }
+
+    /** A domain word parsed by its own rule; its message, not an exception's class name, reaches the user. */
+    private static <T> T converted(String s, java.util.function.Function<String, T> parse) {
+        try {
+            return parse.apply(s);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.TypeConversionException(e.getMessage());
         }
     }
 

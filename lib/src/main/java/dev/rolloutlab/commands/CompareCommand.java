@@ -7,6 +7,7 @@ import dev.rolloutlab.results.RunFolder;
 import dev.rolloutlab.results.Strategy;
 import dev.rolloutlab.results.SummaryText;
 import dev.rolloutlab.results.Topology;
+import dev.rolloutlab.sim.Fleet;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -159,93 +160,56 @@ public final class CompareCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Cli.warnFormer(spec, "--cell-seconds", "--cell-sec");
         if (quick && full) throw new Cli.UserError("--quick and --full contradict each other; choose one");
-        CompareConfig.Builder b = (full ? CompareConfig.full() : CompareConfig.defaults(quick)).toBuilder();
-        if (model.model != null) b.model(model.model);
-        if (model.shape != null) b.shape(model.shape);
-        if (topologies != null) b.topologies(topologies);
-        if (numServers != null) b.numServers(numServers);
-        if (concurrency != null) b.concurrency(concurrency);
-        if (targets != null) b.externalTargets(targets);
-        if (rounds != null) b.rounds(rounds);
-        if (cellSeconds != null) b.cellSeconds(cellSeconds);
-        if (warmupMaxSec != null) b.warmupMaxSec(warmupMaxSec);
-        if (promptLens != null) b.promptLens(promptLens);
-        if (outputLens != null) b.outputLens(outputLens);
-        if (untilCi != null) {
-            if (!(untilCi > 0)) throw new Cli.UserError("--until-ci must be a percentage above 0, e.g. --until-ci 5");
-            b.untilCi(untilCi, maxRounds);
-        }
-        if (changedFraction != null) {
-            if (!(changedFraction > 0 && changedFraction <= 1))
-                throw new Cli.UserError("--changed-fraction must be in (0, 1], e.g. 0.045; got " + changedFraction);
-            b.changedFraction(changedFraction);
-        }
-        if (freshnessSteps != null) b.freshnessSteps(freshnessSteps);
-        // on a fleet: in-process, or the ways weights reach simulated hosts
-        List<Strategy> known = fleet == null ? Strategy.ownServers() : Strategy.fleet();
-        if (strategies != null) {
-            List<Strategy> s = new ArrayList<>();
-            for (String x : strategies.equals(List.of("none")) ? List.<String>of() : strategies) {
-                Strategy one;
-                try {
-                    one = Cli.strategy(x);
-                } catch (IllegalArgumentException e) {
-                    throw new Cli.UserError("--strategies: " + e.getMessage() + " or none");
-                }
-                if (!known.contains(one))
-                    throw new Cli.UserError("--strategies: " + one + " does not run "
-                            + (fleet != null ? "on a --fleet" : "on compare's own servers") + " (choose from "
-                            + known.stream().map(Strategy::wire).toList() + " or none)");
-                s.add(one);
-            }
-            b.strategies(s);
-        } else if (targets != null) {
-            b.strategies(List.of(Strategy.INPROC_SWAP)); // external servers: we cannot push our weights into them
-        } else if (fleet != null) {
-            b.strategies(List.copyOf(known));
-        }
-        dev.rolloutlab.sim.Fleet sim = null;
-        if (fleet != null) {
-            if (targets != null) throw new Cli.UserError("--fleet and --targets both name the servers; choose one");
-            String why = dev.rolloutlab.sim.NetnsFleet.unsupportedReason();
-            if (why != null) throw new Cli.UserError(why);
-            try {
-                int[] hp = dev.rolloutlab.sim.Fleet.parse(fleet);
-                var t = dev.rolloutlab.sim.Profile.load(profile).model();
-                var l = dev.rolloutlab.sim.LinkProfile.parse(link);
-                if (model.model != null)
-                    throw new Cli.UserError("--fleet serves a simulated model; --model does not apply");
+        if (fleet != null && targets != null)
+            throw new Cli.UserError("--fleet and --targets both name the servers; choose one");
+        CompareConfig.Builder b;
+        CompareConfig c;
+        Fleet.Plan plan = null;
+        try {
+            b = full ? CompareConfig.full() : CompareConfig.defaults(quick);
+            if (fleet != null) {
                 weights.check();
-                // ids inside the simulated hosts' vocabulary; simulated servers are small C1 JVMs, a long JIT warm-up
-                // buys nothing
-                b.fleet(fleet, t)
-                        .numServers(hp[0] * hp[1])
-                        .shape("tiny")
-                        .jitWarmup(200)
-                        .warmupMaxSec(warmupMaxSec == null ? 0 : warmupMaxSec);
-                if (topologies == null) b.topologies(List.of(Topology.INPROC_N, Topology.HTTP_N, Topology.LB));
-                CompareConfig c = b.build(); // refuse bad flags before any namespace exists
-                var spec = new dev.rolloutlab.sim.Fleet.Spec(
-                        hp[0], hp[1], profile, l, weights.bytesScale, weights.modelGb);
-                sim = dev.rolloutlab.sim.Fleet.start(
-                        spec, c.strategies().stream().anyMatch(x -> !x.inProcess()), System.err);
-            } catch (IllegalArgumentException e) {
-                throw new Cli.UserError(e.getMessage());
+                plan = Fleet.Plan.of(fleet, profile, link, weights.bytesScale, weights.modelGb);
+                b.fleet(plan.spec().hosts(), plan.spec().ports(), plan.timing());
             }
-            b.externalTargets(sim.urls());
+            if (model.model != null) b.model(model.model);
+            if (model.shape != null) b.shape(model.shape);
+            if (topologies != null) b.topologies(topologies);
+            if (numServers != null) b.numServers(numServers);
+            if (concurrency != null) b.concurrency(concurrency);
+            if (targets != null) b.externalTargets(targets);
+            if (rounds != null) b.rounds(rounds);
+            if (cellSeconds != null) b.cellSeconds(cellSeconds);
+            if (warmupMaxSec != null) b.warmupMaxSec(warmupMaxSec);
+            if (promptLens != null) b.promptLens(promptLens);
+            if (outputLens != null) b.outputLens(outputLens);
+            if (untilCi != null) b.untilCi(untilCi, maxRounds);
+            if (changedFraction != null) b.changedFraction(changedFraction);
+            if (freshnessSteps != null) b.freshnessSteps(freshnessSteps);
+            if (strategies != null) b.strategies(strategies());
+            c = b.endpoint(endpoint).build(); // bad flags are refused before any namespace exists
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            throw new Cli.UserError(e.getMessage());
         }
-        try (dev.rolloutlab.sim.Fleet ignored = sim) {
-            return run(b, sim);
+        try (Fleet sim = plan == null ? null : plan.start(c, System.err)) {
+            return run(sim == null ? c : b.externalTargets(sim.urls()).build(), sim);
         }
     }
 
-    private int run(CompareConfig.Builder b, dev.rolloutlab.sim.Fleet sim) throws Exception {
-        CompareConfig c;
-        try {
-            c = b.endpoint(endpoint).build();
-        } catch (IllegalArgumentException e) {
-            throw new Cli.UserError(e.getMessage());
+    /** {@code --strategies} by name ({@code none}: no freshness experiment), former names with a warning. */
+    private List<Strategy> strategies() {
+        List<Strategy> out = new ArrayList<>();
+        for (String x : strategies.equals(List.of("none")) ? List.<String>of() : strategies) {
+            try {
+                out.add(Cli.strategy(x));
+            } catch (IllegalArgumentException e) {
+                throw new Cli.UserError("--strategies: " + e.getMessage() + ", or none");
+            }
         }
+        return out;
+    }
+
+    private int run(CompareConfig c, Fleet sim) throws Exception {
         RunFolder results = RunFolder.create(out, "compare");
         Compare cmp = new Compare(c, results, System.err).onFleet(sim);
         System.err.println("compare: " + c.grid() + " run, " + c.rounds() + " round(s), model "

@@ -9,7 +9,8 @@ import java.util.List;
 /**
  * What {@code compare} runs: the model, the topologies, the prompt × output length grid, the load, how many rounds,
  * and the weight-freshness experiment. {@link #defaults(boolean)} is the embedded default (and {@code --quick});
- * {@link #full()} the larger grid {@code --full} adds. Change a field with {@link #toBuilder()}.
+ * {@link #full()} the larger grid {@code --full} adds; both are builders, so a flag changes a field before the
+ * defaults that depend on where the run happens are settled.
  *
  * @param requestsPerLeg requests per leg and cell in one round, at least; a cheap cell gets more (see cellSeconds)
  * @param cellSeconds    time each leg should spend on a cell per round, from the warm-up's rate: cheap cells then get
@@ -89,20 +90,44 @@ public record CompareConfig(
             throw new IllegalArgumentException("--changed-fraction must be in (0, 1], got " + changedFraction);
         if (freshnessSteps < 1 || freshnessSteps > 1000)
             throw new IllegalArgumentException("--freshness-steps must be in [1, 1000], got " + freshnessSteps);
+        if (fleet != null && model != null)
+            throw new IllegalArgumentException("--fleet serves a simulated model; --model does not apply");
+        if (fleet != null && !shape.equals("tiny"))
+            throw new IllegalArgumentException("--fleet serves a simulated tiny model; --shape does not apply");
+        if (fleet != null
+                && numServers != fleetHosts(fleet) * Integer.parseInt(fleet.substring(fleet.indexOf('x') + 1)))
+            throw new IllegalArgumentException("--num-servers does not apply to --fleet: " + fleet + " sets the ports");
+        for (Strategy s : strategies) {
+            boolean runs = fleet != null
+                    ? s.onFleet()
+                    : externalTargets.isEmpty() ? s.onOwnServers() : s.inProcess(); // foreign servers take no pushes
+            if (!runs) {
+                List<String> ok = (fleet != null
+                                ? Strategy.fleet()
+                                : externalTargets.isEmpty() ? Strategy.ownServers() : List.of(Strategy.INPROC_SWAP))
+                        .stream().map(Strategy::wire).toList();
+                throw new IllegalArgumentException("--strategies: " + s + " does not run "
+                        + (fleet != null
+                                ? "on a --fleet"
+                                : externalTargets.isEmpty()
+                                        ? "on compare's own servers"
+                                        : "on --targets (we cannot push our weights into them)")
+                        + "; choose from " + ok + " or none");
+            }
+        }
         topologies = List.copyOf(topologies);
         strategies = List.copyOf(strategies);
         externalTargets = List.copyOf(externalTargets);
     }
 
     /** The {@code quick} grid (tiny model, under a minute or two) or the default one (small model, 5:43 on 2 cores with the steady warm-ups; the budget is 6). */
-    public static CompareConfig defaults(boolean quick) {
+    public static Builder defaults(boolean quick) {
         return quick
                 ? new Builder("tiny", "quick", 2, 16, 48, List.of(8, 128), List.of(1, 16), List.of(1, 2, 8), 8, 2, 4, 2)
                         .rounds(2)
                         .jitWarmup(1500)
                         .warmupMaxSec(0)
                         .cellSeconds(0.25)
-                        .build()
                 : new Builder(
                                 "small",
                                 "default",
@@ -116,12 +141,11 @@ public record CompareConfig(
                                 3,
                                 8,
                                 4)
-                        .jitWarmup(300)
-                        .build();
+                        .jitWarmup(300);
     }
 
     /** {@code --full}: the default plus a longer prompt and output, more requests, a deeper sweep and five rounds. */
-    public static CompareConfig full() {
+    public static Builder full() {
         return new Builder(
                         "small",
                         "full",
@@ -135,8 +159,7 @@ public record CompareConfig(
                         5,
                         8,
                         4)
-                .rounds(5)
-                .build();
+                .rounds(5);
     }
 
     public boolean quick() {
@@ -146,7 +169,11 @@ public record CompareConfig(
     /** Engines behind a topology: one for inproc and http1, N for the rest; on a fleet one per host (its ports share it). */
     public int engines(Topology topology) {
         if (topology.oneEngine()) return 1;
-        return fleet == null ? numServers : Integer.parseInt(fleet.substring("sim:".length(), fleet.indexOf('x')));
+        return fleet == null ? numServers : fleetHosts(fleet);
+    }
+
+    private static int fleetHosts(String fleet) {
+        return Integer.parseInt(fleet.substring("sim:".length(), fleet.indexOf('x')));
     }
 
     /** The settings as run.json's config records them. */
@@ -184,17 +211,13 @@ public record CompareConfig(
         return m;
     }
 
-    public Builder toBuilder() {
-        return new Builder(this);
-    }
-
     /** Names every field of a {@link CompareConfig}; built ones are checked. */
     public static final class Builder {
         private Path model;
         private String shape, endpoint = "auto", grid;
         private List<Topology> topologies = List.of(Topology.values());
         private List<Connection> connections = List.of(Connection.KEEP_ALIVE, Connection.CLOSE);
-        private List<Strategy> strategies = Strategy.ownServers();
+        private List<Strategy> strategies; // null: every strategy that runs where this run's servers are
         private List<String> externalTargets = List.of();
         private double cellSeconds = 1.0, warmupMaxSec = 60;
         private int maxRequestsPerLeg = 256;
@@ -240,39 +263,6 @@ public record CompareConfig(
             this.freshnessSteps = freshnessSteps;
             this.freshnessBatch = freshnessBatch;
             this.groupSize = groupSize;
-        }
-
-        private Builder(CompareConfig c) {
-            this(
-                    c.shape,
-                    c.grid,
-                    c.numServers,
-                    c.requestsPerLeg,
-                    c.warmupPerCell,
-                    c.promptLens,
-                    c.outputLens,
-                    c.sweepConcurrency,
-                    c.sweepRequests,
-                    c.freshnessSteps,
-                    c.freshnessBatch,
-                    c.groupSize);
-            model = c.model;
-            jitWarmup = c.jitWarmup;
-            warmupMaxSec = c.warmupMaxSec;
-            cellSeconds = c.cellSeconds;
-            maxRequestsPerLeg = c.maxRequestsPerLeg;
-            endpoint = c.endpoint;
-            topologies = c.topologies;
-            connections = c.connections;
-            strategies = c.strategies;
-            externalTargets = c.externalTargets;
-            concurrency = c.concurrency;
-            rounds = c.rounds;
-            maxRounds = c.maxRounds;
-            untilCiPct = c.untilCiPct;
-            changedFraction = c.changedFraction;
-            fleet = c.fleet;
-            timing = c.timing;
         }
 
         public Builder model(Path p) {
@@ -332,6 +322,8 @@ public record CompareConfig(
 
         /** Add rounds until every headline interval is narrower than {@code pct} % of its estimate, up to {@code max} rounds. */
         public Builder untilCi(double pct, int max) {
+            if (!(pct > 0))
+                throw new IllegalArgumentException("--until-ci must be a percentage above 0, e.g. --until-ci 5");
             untilCiPct = pct;
             maxRounds = max;
             return this;
@@ -364,13 +356,25 @@ public record CompareConfig(
         }
 
         /** HTTP legs on simulated hosts ({@code sim:HxP}), in-process engines on the same timing model. */
-        public Builder fleet(String spec, dev.rolloutlab.engine.TimingModel t) {
-            fleet = spec;
+        public Builder fleet(int hosts, int ports, dev.rolloutlab.engine.TimingModel t) {
+            fleet = "sim:" + hosts + "x" + ports;
             timing = t;
+            // a fleet's defaults, before the flags that override them: every port of every host, ids inside the
+            // simulated vocabulary, and no long JIT warm-up (simulated servers are small C1 JVMs: it buys nothing)
+            numServers = hosts * ports;
+            shape = "tiny";
+            jitWarmup = 200;
+            warmupMaxSec = 0;
+            topologies = List.of(Topology.INPROC_N, Topology.HTTP_N, Topology.LB);
             return this;
         }
 
         public CompareConfig build() {
+            List<Strategy> strategies = this.strategies != null
+                    ? this.strategies
+                    : fleet != null
+                            ? Strategy.fleet()
+                            : externalTargets.isEmpty() ? Strategy.ownServers() : List.of(Strategy.INPROC_SWAP);
             return new CompareConfig(
                     model,
                     shape,

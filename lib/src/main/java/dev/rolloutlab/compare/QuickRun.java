@@ -17,7 +17,8 @@ public final class QuickRun {
                     root.resolve(
                             LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")) + "-compare"),
                     "compare");
-            Compare c = new Compare(CompareConfig.defaults(true), r, new PrintStream(PrintStream.nullOutputStream()));
+            Compare c = new Compare(
+                    CompareConfig.defaults(true).build(), r, new PrintStream(PrintStream.nullOutputStream()));
             Compare.Outcome o = c.run();
             r.writeRun(c.describe(), o.incomplete(), o.reason());
             return r.dir();

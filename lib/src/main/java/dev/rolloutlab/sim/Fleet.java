@@ -49,6 +49,27 @@ public final class Fleet implements RemoteFleet, AutoCloseable {
         this.first = new OpenAiClient(http, sim.hostUrls(1).get(0), null, true);
     }
 
+    /**
+     * A fleet about to be started for {@code compare --fleet}: its size, links and timing model, checked before any
+     * namespace exists, so a bad flag costs nothing.
+     */
+    public record Plan(Spec spec, dev.rolloutlab.engine.TimingModel timing) {
+        /** Parses {@code sim:HxP} and loads the profile and link; says why when this machine cannot simulate. */
+        public static Plan of(String fleet, String profile, String link, double bytesScale, double modelGb) {
+            String why = NetnsFleet.unsupportedReason();
+            if (why != null) throw new IllegalStateException(why);
+            int[] hp = parse(fleet);
+            return new Plan(
+                    new Spec(hp[0], hp[1], profile, LinkProfile.parse(link), bytesScale, modelGb),
+                    Profile.load(profile).model());
+        }
+
+        /** Starts the fleet a built config needs: the weight links are checked only when an HTTP strategy will run. */
+        public Fleet start(dev.rolloutlab.compare.CompareConfig c, PrintStream log) {
+            return Fleet.start(spec, c.strategies().stream().anyMatch(x -> !x.inProcess()), log);
+        }
+    }
+
     /** The hosts and ports of {@code sim:HxP}; a clear error for anything else. */
     public static int[] parse(String spec) {
         var m = java.util.regex.Pattern.compile("sim:(\\d{1,3})x(\\d{1,2})").matcher(spec == null ? "" : spec);

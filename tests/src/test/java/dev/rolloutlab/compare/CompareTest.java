@@ -29,7 +29,7 @@ class CompareTest {
         // progress: one line per measured cell, counting up to exactly the cells planned: every round, every leg
         // (inproc and inprocN once, each HTTP topology per connection) on every cell, plus the sweep on the legs that
         // sweep
-        CompareConfig q = CompareConfig.defaults(true);
+        CompareConfig q = CompareConfig.defaults(true).build();
         int legs = 2 + 3 * q.connections().size(), sweeping = 2 + 3;
         int planned = q.rounds()
                 * (legs * q.promptLens().size() * q.outputLens().size()
