@@ -185,7 +185,9 @@ class SimFleetTest {
                 "--profile",
                 profile.toString(),
                 "--link",
-                "rtt=2,rate=2000",
+                // the folder is under test, not the link: a round trip the check confirms on a loaded 2-core VM,
+                // where its measurement spread reached ±1.2 ms (a 2 ms link was refused there, rightly)
+                "rtt=10,rate=2000",
                 "--bytes-scale",
                 "100",
                 "--model-gb",
@@ -215,8 +217,8 @@ class SimFleetTest {
         // within the tolerance the check derived from its own measured spread, and that tolerance tells a link from
         // none
         assertEquals(
-                2.0, check.path("rtt_ms").asDouble(), check.path("tolerance_ms").asDouble(), run.toString());
-        assertTrue(check.path("tolerance_ms").asDouble() <= 1.0, run.toString());
+                10.0, check.path("rtt_ms").asDouble(), check.path("tolerance_ms").asDouble(), run.toString());
+        assertTrue(check.path("tolerance_ms").asDouble() < 10.0 / 2, run.toString());
         assertTrue(check.path("relay_cost_ms").asDouble() >= 0, run.toString());
         assertEquals(
                 20.0,
@@ -248,7 +250,7 @@ class SimFleetTest {
                 "--profile",
                 profile.toString(),
                 "--link",
-                "rtt=2,rate=2000",
+                "rtt=10,rate=2000", // confirmed by the link check even on a loaded VM (see the sweep test)
                 "--rounds",
                 "1",
                 "--prompt-lens",
@@ -288,10 +290,10 @@ class SimFleetTest {
         // tolerance
         double floor =
                 check.path("rtt_ms").asDouble() - check.path("tolerance_ms").asDouble();
-        assertTrue(floor > 1, "the check measured a 2 ms link: " + check);
+        assertTrue(floor > 5, "the check measured a 10 ms link: " + check);
         assertTrue(
                 http > inproc + floor,
-                "the same simulated engines, plus a 2 ms link: " + inproc + " vs " + http + ", link " + check);
+                "the same simulated engines, plus a 10 ms link: " + inproc + " vs " + http + ", link " + check);
         assertEquals("sim:2x2", run.path("config").path("fleet").path("spec").asText(), run.toString());
         assertTrue(Files.readString(out.resolve("REPORT.md")).contains("simulated fleet sim:2x2"));
         assertTrue(run.path("config").path("fleet").path("assumptions").size() >= 3, run.toString());
