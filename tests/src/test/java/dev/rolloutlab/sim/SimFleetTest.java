@@ -217,7 +217,10 @@ class SimFleetTest {
         // within the tolerance the check derived from its own measured spread, and that tolerance tells a link from
         // none
         assertEquals(
-                10.0, check.path("rtt_ms").asDouble(), check.path("tolerance_ms").asDouble(), run.toString());
+                10.0,
+                check.path("rtt_ms").asDouble(),
+                check.path("tolerance_ms").asDouble(),
+                run.toString());
         assertTrue(check.path("tolerance_ms").asDouble() < 10.0 / 2, run.toString());
         assertTrue(check.path("relay_cost_ms").asDouble() >= 0, run.toString());
         assertEquals(
