@@ -68,7 +68,6 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/Checkpoint.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/ClockForward.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/Completion.java
-//SOURCES ../lib/src/main/java/dev/rolloutlab/engine/Contention.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/ContextLengthException.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/DType.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/DefaultModels.java
@@ -97,11 +96,10 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/SamplingParams.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/Scorer.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/Seq.java
-//SOURCES ../lib/src/main/java/dev/rolloutlab/engine/SharedCores.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/SparseDelta.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/engine/StepClock.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/StopStrings.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/Tensor.java
-//SOURCES ../lib/src/main/java/dev/rolloutlab/engine/TimingModel.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/Timings.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/TokenListener.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/TokenRate.java
@@ -197,6 +195,7 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/server/SimWeights.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/server/WeightAdmin.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/sim/Calibrator.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/sim/Contention.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/sim/DelayRelay.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/sim/Fleet.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/sim/HostFit.java
@@ -206,8 +205,10 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/sim/NetnsFleet.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/sim/Profile.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/sim/Propagation.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/sim/SharedCores.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/sim/SimHosts.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/sim/Sweep.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/sim/TimingModel.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/util/Await.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/util/HostPort.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/util/Http.java

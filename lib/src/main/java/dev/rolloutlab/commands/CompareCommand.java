@@ -170,7 +170,7 @@ public final class CompareCommand implements Callable<Integer> {
             if (fleet != null) {
                 weights.check();
                 plan = Fleet.Plan.of(fleet, profile, link, weights.bytesScale, weights.modelGb);
-                b.fleet(plan.spec().hosts(), plan.spec().ports(), plan.timing());
+                b.fleet(plan.spec().hosts(), plan.spec().ports(), plan.inProcessClock());
             }
             if (model.model != null) b.model(model.model);
             if (model.shape != null) b.shape(model.shape);

@@ -211,7 +211,7 @@ public final class ServeCommand implements Callable<Integer> {
         }
         if (!engine.equals("real") && !engine.equals("sim"))
             throw new Cli.UserError("--engine " + engine + ": expected real or sim");
-        dev.rolloutlab.engine.TimingModel timing;
+        dev.rolloutlab.sim.TimingModel timing;
         try {
             timing = engine.equals("sim")
                     ? dev.rolloutlab.sim.Profile.load(simProfile).model()

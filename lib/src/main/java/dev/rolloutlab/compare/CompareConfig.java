@@ -25,7 +25,8 @@ import java.util.List;
  * @param untilCiPct     when &gt; 0, rounds are added (up to {@code maxRounds}) until every headline interval's
  *                       half-width is below this percentage of its estimate
  * @param fleet          {@code sim:HxP} when the HTTP legs run on simulated hosts, else null
- * @param timing         the timing model of a simulated fleet: the in-process engines take it too, as the baseline
+ * @param timing         the clock of the in-process engines on a simulated fleet: the fleet's timing model, each engine on
+ *                       cores of its own, so the baseline has the fleet's compute without HTTP
  */
 public record CompareConfig(
         Path model,
@@ -55,7 +56,7 @@ public record CompareConfig(
         double untilCiPct,
         int maxRounds,
         String fleet,
-        dev.rolloutlab.engine.TimingModel timing,
+        dev.rolloutlab.engine.StepClock timing,
         String grid) {
 
     public CompareConfig {
@@ -236,7 +237,7 @@ public record CompareConfig(
         private double untilCiPct;
         private double changedFraction = 0.045;
         private String fleet;
-        private dev.rolloutlab.engine.TimingModel timing;
+        private dev.rolloutlab.engine.StepClock timing;
 
         private Builder(
                 String shape,
@@ -355,8 +356,8 @@ public record CompareConfig(
             return this;
         }
 
-        /** HTTP legs on simulated hosts ({@code sim:HxP}), in-process engines on the same timing model. */
-        public Builder fleet(int hosts, int ports, dev.rolloutlab.engine.TimingModel t) {
+        /** HTTP legs on simulated hosts ({@code sim:HxP}); {@code t} is the in-process engines' clock (see {@code timing}). */
+        public Builder fleet(int hosts, int ports, dev.rolloutlab.engine.StepClock t) {
             fleet = "sim:" + hosts + "x" + ports;
             timing = t;
             // a fleet's defaults, before the flags that override them: every port of every host, ids inside the

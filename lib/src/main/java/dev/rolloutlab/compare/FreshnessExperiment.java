@@ -175,8 +175,7 @@ public final class FreshnessExperiment {
         List<Double> update = new ArrayList<>();
         int before = samples.size(), gapsBefore = gaps.size();
         boolean simulated = c.timing() != null;
-        EngineOptions eo =
-                simulated ? EngineOptions.DEFAULT.simulated(c.timing().alone()) : EngineOptions.DEFAULT;
+        EngineOptions eo = simulated ? EngineOptions.DEFAULT.simulated(c.timing()) : EngineOptions.DEFAULT;
         List<InProcessEngine> engines = new ArrayList<>();
         try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
             for (int i = 0; i < (simulated ? c.engines(Topology.INPROC_N) : 1); i++)

@@ -57,9 +57,8 @@ final class Topologies implements AutoCloseable {
                     // on a simulated fleet the in-process baseline runs the same timing model without HTTP, an engine
                     // per
                     // host as the fleet has, each on its host's cores
-                    EngineOptions eo = c.timing() == null
-                            ? EngineOptions.DEFAULT
-                            : EngineOptions.DEFAULT.simulated(c.timing().alone());
+                    EngineOptions eo =
+                            c.timing() == null ? EngineOptions.DEFAULT : EngineOptions.DEFAULT.simulated(c.timing());
                     InProcessEngine e =
                             new InProcessEngine(i == 0 ? cp : Checkpoint.load(model), eo, Topology.INPROC.wire() + i);
                     running.add(e);

@@ -1,19 +1,18 @@
 package dev.rolloutlab.engine;
 
 import java.util.Arrays;
-import java.util.concurrent.locks.LockSupport;
 
 /**
- * A forward pass that computes nothing and takes the time its {@link TimingModel} gives. Every token is equally likely
+ * A forward pass that computes nothing and takes the time its {@link StepClock} gives. Every token is equally likely
  * except end-of-sequence, which never comes, so a simulated request always generates its {@code max_tokens}, as a
  * benchmark with {@code ignore_eos} does. Logprobs are then {@code -ln(vocab - 1)}; versions and batching are real.
  */
 final class ClockForward implements Forward {
-    private final TimingModel timing;
+    private final StepClock clock;
     private final int[] neverSampled;
 
-    ClockForward(TimingModel timing, java.util.List<Integer> stopIds) {
-        this.timing = timing;
+    ClockForward(StepClock clock, java.util.List<Integer> stopIds) {
+        this.clock = clock;
         this.neverSampled = stopIds.stream().mapToInt(Integer::intValue).toArray();
     }
 
@@ -37,24 +36,11 @@ final class ClockForward implements Forward {
         double context = 0;
         for (int r = 0; r < decodeRows; r++) context += positions[r] + 1;
         double meanContext = decodeRows == 0 ? 0 : context / decodeRows;
-        long solo = timing.stepNanos(n - decodeRows, decodeRows, meanContext);
         int vocab = logits.length / Math.max(1, nLogits);
         Arrays.fill(logits, 0, nLogits * vocab, 0f);
         for (int i = 0; i < nLogits; i++)
             for (int stop : neverSampled)
                 if (stop >= 0 && stop < vocab) logits[i * vocab + stop] = Float.NEGATIVE_INFINITY;
-        // one park for the whole step (it overshoots by the timer slack, about 0.05-0.1 ms here): parking in short
-        // slices woke 64 simulated engines thousands of times a second and spent the cores in the kernel
-        if (timing.contention().contends()) {
-            SharedCores.PROCESS.run(
-                    solo - (System.nanoTime() - t0),
-                    n > decodeRows,
-                    timing.share(n - decodeRows, decodeRows, meanContext),
-                    timing.contention().prefillBesideDecodes(),
-                    timing.stepCv());
-            return;
-        }
-        long until = t0 + solo, left;
-        while ((left = until - System.nanoTime()) > 0) LockSupport.parkNanos(left);
+        clock.step(t0, n - decodeRows, decodeRows, meanContext);
     }
 }

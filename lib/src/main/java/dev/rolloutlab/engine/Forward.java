@@ -2,7 +2,7 @@ package dev.rolloutlab.engine;
 
 /**
  * One scheduler step's model call: rows in, logits of some rows out. {@link Transformer} computes them;
- * {@link ClockForward} only takes the time a {@link TimingModel} says, so hundreds of simulated servers fit on a
+ * {@link ClockForward} only takes the time a {@link StepClock} says, so hundreds of simulated servers fit on a
  * laptop. The first {@code decodeRows} rows are single decode tokens, the rest prompt tokens being prefilled.
  */
 interface Forward {

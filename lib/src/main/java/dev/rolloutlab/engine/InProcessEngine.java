@@ -48,9 +48,9 @@ public final class InProcessEngine implements Engine {
                 ? checkpoint.weights()
                 : Weights.of(checkpoint.config(), checkpoint.weights().tensors(), options.initialVersion());
         this.weights = new AtomicReference<>(w0);
-        this.model = options.timing() == null
+        this.model = options.clock() == null
                 ? new Transformer(checkpoint.config())
-                : new ClockForward(options.timing(), defaultStopIds());
+                : new ClockForward(options.clock(), defaultStopIds());
         this.sampler = new Sampler(checkpoint.config().vocabSize());
         this.emitter = new Emitter(checkpoint.config(), sampler, rate, defaultStopIds());
         this.load = new EngineLoad(0, 0, 0, 0, w0.version());
@@ -149,9 +149,9 @@ public final class InProcessEngine implements Engine {
         return new PerturbResult(n, before, after, v, (System.nanoTime() - t0) / 1e9);
     }
 
-    /** Whether steps take a {@link TimingModel}'s time instead of computing ({@code serve --engine sim}). */
+    /** Whether steps take a {@link StepClock}'s time instead of computing ({@code serve --engine sim}). */
     public boolean simulated() {
-        return options.timing() != null;
+        return options.clock() != null;
     }
 
     /** The requests submitted and not yet answered, at this moment. */

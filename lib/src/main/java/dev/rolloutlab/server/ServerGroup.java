@@ -50,7 +50,7 @@ public final class ServerGroup implements AutoCloseable {
             long initialVersion,
             Limits limits,
             Duration testDelay,
-            dev.rolloutlab.engine.TimingModel timing) {
+            dev.rolloutlab.engine.StepClock timing) {
         /** One port on a free loopback port, one engine per port, no keys, no weight admin, the default limits. */
         public static Builder builder(Path model) {
             return new Builder(model);
@@ -72,7 +72,7 @@ public final class ServerGroup implements AutoCloseable {
         private long initialVersion;
         private Limits limits = Limits.DEFAULT;
         private Duration testDelay = Duration.ZERO;
-        private dev.rolloutlab.engine.TimingModel timing;
+        private dev.rolloutlab.engine.StepClock timing;
 
         private Builder(Path model) {
             this.model = model;
@@ -140,7 +140,7 @@ public final class ServerGroup implements AutoCloseable {
         }
 
         /** Simulated engines ({@code serve --engine sim}): steps take this model's time instead of computing. */
-        public Builder simulated(dev.rolloutlab.engine.TimingModel t) {
+        public Builder simulated(dev.rolloutlab.engine.StepClock t) {
             this.timing = t;
             return this;
         }

@@ -1,6 +1,5 @@
 package dev.rolloutlab.sim;
 
-import dev.rolloutlab.engine.TimingModel;
 import dev.rolloutlab.openai.CompletionRequest;
 import dev.rolloutlab.openai.OpenAiClient;
 import java.io.PrintStream;

@@ -53,7 +53,7 @@ public final class Fleet implements RemoteFleet, AutoCloseable {
      * A fleet about to be started for {@code compare --fleet}: its size, links and timing model, checked before any
      * namespace exists, so a bad flag costs nothing.
      */
-    public record Plan(Spec spec, dev.rolloutlab.engine.TimingModel timing) {
+    public record Plan(Spec spec, TimingModel timing) {
         /** Parses {@code sim:HxP} and loads the profile and link; says why when this machine cannot simulate. */
         public static Plan of(String fleet, String profile, String link, double bytesScale, double modelGb) {
             String why = NetnsFleet.unsupportedReason();
@@ -62,6 +62,11 @@ public final class Fleet implements RemoteFleet, AutoCloseable {
             return new Plan(
                     new Spec(hp[0], hp[1], profile, LinkProfile.parse(link), bytesScale, modelGb),
                     Profile.load(profile).model());
+        }
+
+        /** The clock of compare's in-process engines: the hosts' timing model, each engine on cores of its own. */
+        public TimingModel inProcessClock() {
+            return timing.alone();
         }
 
         /** Starts the fleet a built config needs: the weight links are checked only when an HTTP strategy will run. */

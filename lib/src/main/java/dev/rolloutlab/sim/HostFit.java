@@ -1,8 +1,6 @@
 package dev.rolloutlab.sim;
 
 import dev.rolloutlab.bench.SteadyState;
-import dev.rolloutlab.engine.Contention;
-import dev.rolloutlab.engine.TimingModel;
 import dev.rolloutlab.openai.OpenAiClient;
 import dev.rolloutlab.process.ServeProcess;
 import java.io.IOException;

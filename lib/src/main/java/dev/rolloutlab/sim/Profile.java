@@ -1,8 +1,6 @@
 package dev.rolloutlab.sim;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.rolloutlab.engine.Contention;
-import dev.rolloutlab.engine.TimingModel;
 import dev.rolloutlab.util.Json;
 import java.io.IOException;
 import java.io.InputStream;

@@ -4,9 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.rolloutlab.engine.TimingModel;
 import dev.rolloutlab.results.Strategy;
 import dev.rolloutlab.results.Topology;
+import dev.rolloutlab.sim.TimingModel;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;

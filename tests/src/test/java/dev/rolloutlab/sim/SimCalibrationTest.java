@@ -2,8 +2,6 @@ package dev.rolloutlab.sim;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-import dev.rolloutlab.engine.Contention;
-import dev.rolloutlab.engine.TimingModel;
 import dev.rolloutlab.server.ServerGroup;
 import dev.rolloutlab.testing.Processes;
 import dev.rolloutlab.testing.TestModels;

@@ -31,7 +31,7 @@ class SimFleetTest {
         dir = TestModels.tempDir("sim-fleet");
         token = Files.writeString(dir.resolve("admin.token"), "sim-admin");
         profile = dir.resolve("fast.json");
-        new Profile("fast", new dev.rolloutlab.engine.TimingModel(2, 0.01, 2, 0.1, 0, 32), 1, 1, "test", "", "")
+        new Profile("fast", new dev.rolloutlab.sim.TimingModel(2, 0.01, 2, 0.1, 0, 32), 1, 1, "test", "", "")
                 .write(profile);
     }
 

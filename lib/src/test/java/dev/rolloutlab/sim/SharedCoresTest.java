@@ -1,4 +1,4 @@
-package dev.rolloutlab.engine;
+package dev.rolloutlab.sim;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -1,4 +1,4 @@
-package dev.rolloutlab.engine;
+package dev.rolloutlab.sim;
 
 /**
  * How the simulated engines of one process slow each other: how many steps of each kind run at full speed at once

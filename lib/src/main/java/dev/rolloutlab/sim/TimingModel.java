@@ -1,4 +1,7 @@
-package dev.rolloutlab.engine;
+package dev.rolloutlab.sim;
+
+import dev.rolloutlab.engine.StepClock;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * The step time of a simulated engine ({@code serve --engine sim}): a step that admits prompts costs
@@ -13,7 +16,8 @@ package dev.rolloutlab.engine;
  *                   together and never beside each other's decodes
  */
 public record TimingModel(
-        double a, double b, double c, double d, double e, int maxBatch, Contention contention, double stepCv) {
+        double a, double b, double c, double d, double e, int maxBatch, Contention contention, double stepCv)
+        implements StepClock {
     public TimingModel(double a, double b, double c, double d, double e, int maxBatch) {
         this(a, b, c, d, e, maxBatch, Contention.NONE, 0);
     }
@@ -51,6 +55,27 @@ public record TimingModel(
                 prefillTokens,
                 prefillTokens > 0 ? a + b * prefillTokens : 0,
                 decodeRows > 0 ? c + d * decodeRows + e * meanContext : 0);
+    }
+
+    /**
+     * Waits out one step from {@code startNanos}: alone, one park for the whole step (it overshoots by the timer slack,
+     * about 0.05-0.1 ms here; parking in short slices woke 64 simulated engines thousands of times a second and spent
+     * the cores in the kernel); beside the process's other engines, on their shared cores.
+     */
+    @Override
+    public void step(long startNanos, int prefillTokens, int decodeRows, double meanContext) {
+        long solo = stepNanos(prefillTokens, decodeRows, meanContext);
+        if (contention.contends()) {
+            SharedCores.PROCESS.run(
+                    solo - (System.nanoTime() - startNanos),
+                    prefillTokens > 0,
+                    share(prefillTokens, decodeRows, meanContext),
+                    contention.prefillBesideDecodes(),
+                    stepCv);
+            return;
+        }
+        long until = startNanos + solo, left;
+        while ((left = until - System.nanoTime()) > 0) LockSupport.parkNanos(left);
     }
 
     /** The modelled time of one scheduler step alone, in nanoseconds. */
