@@ -289,7 +289,7 @@ public final class LoadGenerator {
                 res.status(),
                 res.error(),
                 itl,
-                req.endpoint() == CompletionRequest.Endpoint.CHAT ? "chat" : "completions",
+                req.endpoint(),
                 res.chunkNs() != null && res.chunkNs().length > 0,
                 from,
                 res.serverTimings());

@@ -57,7 +57,7 @@ public final class BenchCommand implements Callable<Integer> {
             defaultValue = "completions",
             description =
                     "completions, chat or auto (probe once; chat when completions is missing). Default: ${DEFAULT-VALUE}")
-    String endpoint;
+    CompletionRequest.Endpoint endpoint;
 
     @Option(
             names = "--dataset",
@@ -201,8 +201,6 @@ public final class BenchCommand implements Callable<Integer> {
         if (load.rate != null && !(load.rate > 0)) throw new Cli.UserError("--rate must be > 0");
         Integer concurrency = load.concurrency;
         Double rate = load.rate;
-        if (!List.of("chat", "completions", "auto").contains(endpoint))
-            throw new Cli.UserError("--endpoint " + endpoint + ": expected completions, chat or auto");
         List<String> urls = where.resolve().backends();
         var http = OpenAiClient.http(poolSize, Duration.ofSeconds(timeoutSec));
         List<OpenAiClient> clients = urls.stream()
@@ -214,12 +212,8 @@ public final class BenchCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new Cli.UserError(e.getMessage(), 1);
         }
-        CompletionRequest.Endpoint ep = switch (endpoint) {
-            case "chat" -> CompletionRequest.Endpoint.CHAT;
-            case "completions" -> CompletionRequest.Endpoint.COMPLETIONS;
-            default -> ServerProbe.detectEndpoint(clients.get(0), m);
-        };
-        if (endpoint.equals("auto")) System.err.println("bench: endpoint " + ep.path + " (auto)");
+        CompletionRequest.Endpoint ep = endpoint != null ? endpoint : ServerProbe.detectEndpoint(clients.get(0), m);
+        if (endpoint == null) System.err.println("bench: endpoint " + ep.path + " (auto)");
         Workload.Sampling s = new Workload.Sampling(
                 ep,
                 m,
@@ -274,7 +268,7 @@ public final class BenchCommand implements Callable<Integer> {
         config.put("backends_flag", where.given());
         config.put("model", m);
         config.put("workload", w.name());
-        config.put("endpoint", ep == CompletionRequest.Endpoint.CHAT ? "chat" : "completions");
+        config.put("endpoint", ep.wire());
         config.put("n_samples", nSamples);
         config.put("max_tokens", maxTokens);
         config.put("concurrency", concurrency);

@@ -1,5 +1,6 @@
 package dev.rolloutlab.commands;
 
+import dev.rolloutlab.openai.CompletionRequest;
 import dev.rolloutlab.results.Strategy;
 import dev.rolloutlab.results.Topology;
 import java.io.PrintWriter;
@@ -20,6 +21,8 @@ public final class Cli {
         cl.setCaseInsensitiveEnumValuesAllowed(true);
         cl.registerConverter(Topology.class, s -> converted(s, Topology::parse));
         cl.registerConverter(Strategy.class, s -> converted(s, Cli::strategy));
+        cl.registerConverter(
+                CompletionRequest.Endpoint.class, s -> converted(s, CompletionRequest.Endpoint::parseOrAuto));
         cl.setParameterExceptionHandler((ex, args) -> {
             PrintWriter err = ex.getCommandLine().getErr();
             String m = String.valueOf(ex.getMessage());

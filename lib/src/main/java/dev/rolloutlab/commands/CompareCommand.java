@@ -2,6 +2,7 @@ package dev.rolloutlab.commands;
 
 import dev.rolloutlab.compare.Compare;
 import dev.rolloutlab.compare.CompareConfig;
+import dev.rolloutlab.openai.CompletionRequest;
 import dev.rolloutlab.report.Report;
 import dev.rolloutlab.results.RunFolder;
 import dev.rolloutlab.results.Strategy;
@@ -124,7 +125,7 @@ public final class CompareCommand implements Callable<Integer> {
             defaultValue = "auto",
             description = "completions, chat or auto (completions for our servers; "
                     + "for --targets, probe once and use chat when completions is missing). Default: ${DEFAULT-VALUE}")
-    String endpoint;
+    CompletionRequest.Endpoint endpoint;
 
     @Option(
             names = "--fleet",

@@ -269,7 +269,7 @@ public final class Compare {
     private void settleEndpoint(Checkpoint cp) {
         if (c.model() != null) tokenizer = text -> cp.tokenizer().encode(text).length;
         if (c.externalTargets().isEmpty()) {
-            if (c.endpoint().equals("chat")) endpoint = CompletionRequest.Endpoint.CHAT;
+            if (c.endpoint() != null) endpoint = c.endpoint();
             return;
         }
         OpenAiClient first = new OpenAiClient(http, c.externalTargets().get(0), null, true);
@@ -278,13 +278,9 @@ public final class Compare {
         } catch (IllegalArgumentException e) {
             log.println("compare: " + e.getMessage() + "; requests go without a model name");
         }
-        endpoint = switch (c.endpoint()) {
-            case "chat" -> CompletionRequest.Endpoint.CHAT;
-            case "completions" -> CompletionRequest.Endpoint.COMPLETIONS;
-            default -> ServerProbe.detectEndpoint(first, externalModel);
-        };
+        endpoint = c.endpoint() != null ? c.endpoint() : ServerProbe.detectEndpoint(first, externalModel);
         log.println("compare: external targets serve " + (externalModel != null ? externalModel : "(unknown model)")
-                + ", endpoint " + endpoint.path + (c.endpoint().equals("auto") ? " (auto)" : ""));
+                + ", endpoint " + endpoint.path + (c.endpoint() == null ? " (auto)" : ""));
     }
 
     /** The processes on the HTTP paths, for CPU per request. */
@@ -413,7 +409,7 @@ public final class Compare {
                             fleet.assumptions(),
                             "link_check",
                             fleet.linkCheck()));
-        m.put("endpoint", endpoint == CompletionRequest.Endpoint.CHAT ? "chat" : "completions");
+        m.put("endpoint", endpoint.wire());
         m.put("calibration_ms_before", calibrationBefore);
         m.put("calibration_ms_after", calibrationAfter);
         return m;

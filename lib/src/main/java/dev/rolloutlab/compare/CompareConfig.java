@@ -1,5 +1,6 @@
 package dev.rolloutlab.compare;
 
+import dev.rolloutlab.openai.CompletionRequest;
 import dev.rolloutlab.results.Connection;
 import dev.rolloutlab.results.Strategy;
 import dev.rolloutlab.results.Topology;
@@ -51,7 +52,7 @@ public record CompareConfig(
         int groupSize,
         double changedFraction,
         List<String> externalTargets,
-        String endpoint,
+        CompletionRequest.Endpoint endpoint,
         int rounds,
         double untilCiPct,
         int maxRounds,
@@ -79,8 +80,6 @@ public record CompareConfig(
             throw new IllegalArgumentException("--num-servers must be in [1, " + maxServers + "], got " + numServers);
         if (concurrency < 1 || concurrency > 1024)
             throw new IllegalArgumentException("--concurrency must be in [1, 1024], got " + concurrency);
-        if (!List.of("completions", "chat", "auto").contains(endpoint))
-            throw new IllegalArgumentException("--endpoint " + endpoint + ": expected completions, chat or auto");
         for (List<Integer> lens : List.of(promptLens, outputLens)) {
             if (lens.isEmpty() || lens.stream().anyMatch(n -> n < 1 || n > 8192)) {
                 throw new IllegalArgumentException((lens == promptLens ? "--prompt-lens" : "--output-lens")
@@ -208,14 +207,15 @@ public record CompareConfig(
         m.put("changed_fraction", changedFraction);
         if (fleet != null) m.put("fleet", java.util.Map.of("spec", fleet, "timing_model", timing));
         m.put("external_targets", externalTargets);
-        m.put("endpoint_flag", endpoint);
+        m.put("endpoint_flag", endpoint == null ? "auto" : endpoint.wire());
         return m;
     }
 
     /** Names every field of a {@link CompareConfig}; built ones are checked. */
     public static final class Builder {
         private Path model;
-        private String shape, endpoint = "auto", grid;
+        private String shape, grid;
+        private CompletionRequest.Endpoint endpoint; // null: auto
         private List<Topology> topologies = List.of(Topology.values());
         private List<Connection> connections = List.of(Connection.KEEP_ALIVE, Connection.CLOSE);
         private List<Strategy> strategies; // null: every strategy that runs where this run's servers are
@@ -301,7 +301,7 @@ public record CompareConfig(
             return this;
         }
 
-        public Builder endpoint(String e) {
+        public Builder endpoint(CompletionRequest.Endpoint e) {
             endpoint = e;
             return this;
         }

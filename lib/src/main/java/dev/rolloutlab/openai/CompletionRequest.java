@@ -31,15 +31,38 @@ public record CompletionRequest(
         boolean ignoreEos,
         boolean returnTokenIds) {
 
-    /** The two generation endpoints. */
+    /** The two generation endpoints, named in flags and results as {@code chat} and {@code completions}. */
     public enum Endpoint {
-        CHAT("/v1/chat/completions"),
-        COMPLETIONS("/v1/completions");
+        CHAT("chat", "/v1/chat/completions"),
+        COMPLETIONS("completions", "/v1/completions");
 
         public final String path;
+        private final String wire;
 
-        Endpoint(String path) {
+        Endpoint(String wire, String path) {
+            this.wire = wire;
             this.path = path;
+        }
+
+        @com.fasterxml.jackson.annotation.JsonValue
+        public String wire() {
+            return wire;
+        }
+
+        @com.fasterxml.jackson.annotation.JsonCreator
+        public static Endpoint parse(String s) {
+            for (Endpoint e : values()) if (e.wire.equals(s)) return e;
+            throw new IllegalArgumentException("unknown endpoint '" + s + "': expected completions, chat or auto");
+        }
+
+        /** A flag's value: an endpoint, or null for {@code auto} (probe the server once). */
+        public static Endpoint parseOrAuto(String s) {
+            return "auto".equals(s) ? null : parse(s);
+        }
+
+        @Override
+        public String toString() {
+            return wire;
         }
     }
 

@@ -1,5 +1,7 @@
 package dev.rolloutlab.results;
 
+import dev.rolloutlab.openai.CompletionRequest;
+
 /**
  * One request as {@code requests.jsonl} stores it. Times are nanoseconds since the run started; latency is taken
  * from {@code scheduledNs} (when the request should have been sent), so a slow client cannot hide queueing.
@@ -22,7 +24,7 @@ public record RequestRecord(
         int status,
         String error,
         float[] itlMs,
-        String endpoint,
+        CompletionRequest.Endpoint endpoint,
         boolean streamed,
         String tokensFrom,
         dev.rolloutlab.openai.ServerTimings serverTiming) {

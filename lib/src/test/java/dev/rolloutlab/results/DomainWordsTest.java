@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.rolloutlab.openai.CompletionRequest;
 import dev.rolloutlab.util.Json;
 import java.util.EnumSet;
 import java.util.List;
@@ -32,6 +33,8 @@ class DomainWordsTest {
         assertEquals("\"httpN\"", Json.write(Topology.HTTP_N));
         assertEquals(Topology.HTTP_N, Topology.parse("fanout"));
         assertEquals("\"keep-alive\"", Json.write(Connection.KEEP_ALIVE));
+        assertEquals("\"chat\"", Json.write(CompletionRequest.Endpoint.CHAT));
+        assertEquals(null, CompletionRequest.Endpoint.parseOrAuto("auto"), "auto: probe the server");
         assertEquals(Optional.empty(), Topology.find("http"), "a label of a foreign run is no topology");
         var e = assertThrows(IllegalArgumentException.class, () -> Topology.parse("grpc"));
         assertTrue(e.getMessage().contains("inproc,inprocN,http1,httpN,lb"), e.getMessage());
