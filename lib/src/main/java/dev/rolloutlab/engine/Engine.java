@@ -22,7 +22,7 @@ public interface Engine extends AutoCloseable {
         }
     }
 
-    /** A short name for results: "inproc", or the base URL of a server. */
+    /** A short name for results: the engine's own name in this process, or the base URL of a server. */
     String name();
 
     @Override

@@ -37,7 +37,7 @@ public final class InProcessEngine implements Engine {
     private final String name;
 
     public InProcessEngine(Checkpoint checkpoint, EngineOptions options) {
-        this(checkpoint, options, "inproc");
+        this(checkpoint, options, "in-process");
     }
 
     public InProcessEngine(Checkpoint checkpoint, EngineOptions options, String name) {
