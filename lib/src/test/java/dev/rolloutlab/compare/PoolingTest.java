@@ -1,0 +1,87 @@
+package dev.rolloutlab.compare;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.rolloutlab.openai.CompletionRequest;
+import dev.rolloutlab.openai.ServerTimings;
+import dev.rolloutlab.results.Connection;
+import dev.rolloutlab.results.RequestRecord;
+import dev.rolloutlab.results.Slo;
+import dev.rolloutlab.results.Summary;
+import dev.rolloutlab.results.Topology;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** Pooling rounds into one row per leg and cell, and each HTTP row's overhead over its equal-compute baseline. */
+class PoolingTest {
+    static final String CELL = "in=8 out=1";
+
+    @Test
+    void anHttpRowsOverheadIsItsMeanMinusItsEqualComputeBaselinesWithAPairedInterval() {
+        // http1 is exactly 2 ms slower than inproc on every request; httpN has no inprocN, so it falls back to inproc
+        List<RequestRecord> in = records(Topology.INPROC, Connection.NONE, 0),
+                http = records(Topology.HTTP1, Connection.KEEP_ALIVE, 2);
+        List<RequestRecord> n = records(Topology.HTTP_N, Connection.KEEP_ALIVE, 5);
+        Map<String, List<RequestRecord>> byCell = Map.of(
+                Pooling.key(Topology.INPROC, Connection.NONE, CELL), in,
+                Pooling.key(Topology.HTTP1, Connection.KEEP_ALIVE, CELL), http,
+                Pooling.key(Topology.HTTP_N, Connection.KEEP_ALIVE, CELL), n);
+        List<Summary> rows = List.of(
+                row(Topology.INPROC, Connection.NONE, in),
+                row(Topology.HTTP1, Connection.KEEP_ALIVE, http),
+                row(Topology.HTTP_N, Connection.KEEP_ALIVE, n));
+        List<Summary> out = Pooling.withOverheads(rows, byCell, 4);
+        assertTrue(Double.isNaN(out.get(0).overheadMsPerRequest()), "a baseline has no overhead over itself");
+        assertEquals(2.0, out.get(1).overheadMsPerRequest(), 1e-9);
+        assertEquals(2.0, out.get(1).overheadMsPerRequestCiLow(), 1e-9, "every pair differs by exactly 2 ms");
+        assertEquals(5.0, out.get(2).overheadMsPerRequest(), 1e-9, "httpN against inproc when inprocN did not run");
+    }
+
+    @Test
+    void theWidestIntervalIsNamedAndAnUncomputableOneIsInfinite() {
+        Summary oneRound =
+                row(Topology.HTTP1, Connection.KEEP_ALIVE, records(Topology.HTTP1, Connection.KEEP_ALIVE, 0));
+        Pooling.Widest w = Pooling.widest(List.of(oneRound));
+        assertEquals(
+                Double.POSITIVE_INFINITY, w.pct(), "one round gives no throughput interval: more rounds are needed");
+        assertTrue(Pooling.describe(w).contains("has no interval yet"), Pooling.describe(w));
+    }
+
+    /** 16 requests of 10 + i ms (+ {@code extraMs}), the same ids on every leg so they pair. */
+    private static List<RequestRecord> records(Topology t, Connection c, double extraMs) {
+        List<RequestRecord> out = new ArrayList<>();
+        for (int i = 0; i < 16; i++) {
+            long end = (long) ((10 + i + extraMs) * 1e6);
+            out.add(new RequestRecord(
+                    t,
+                    c,
+                    1,
+                    "b",
+                    i,
+                    1,
+                    8,
+                    1,
+                    0,
+                    0,
+                    0,
+                    end / 2,
+                    end,
+                    0,
+                    200,
+                    null,
+                    null,
+                    CompletionRequest.Endpoint.COMPLETIONS,
+                    false,
+                    RequestRecord.USAGE,
+                    ServerTimings.NONE));
+        }
+        return out;
+    }
+
+    private static Summary row(Topology t, Connection c, List<RequestRecord> r) {
+        return Summary.of(t, c, CELL, r, 1.0, Slo.NONE, false).withRound(0);
+    }
+}
