@@ -171,6 +171,8 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/report/SimReport.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/results/Confidence.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/results/Connection.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/results/Latency.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/results/Leg.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/results/Percentiles.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/results/Provenance.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/results/RequestRecord.java
@@ -178,8 +180,10 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/results/Slo.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/results/Strategy.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/results/Summary.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/results/SummaryRow.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/results/SummaryText.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/results/SweepPoint.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/results/Throughput.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/results/Topology.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/server/Aborts.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/server/AdminRoutes.java

@@ -339,8 +339,8 @@ public final class Compare {
                     w.name(),
                     s.completed(),
                     s.failed(),
-                    s.meanE2elMs(),
-                    s.outputThroughput()));
+                    s.e2el().mean().estimate(),
+                    s.throughput().outputTokens().estimate()));
             return !run.failedFast();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -366,20 +366,20 @@ public final class Compare {
                     leg.topology(),
                     k,
                     round,
-                    s.requestThroughput(),
-                    s.outputThroughput(),
+                    s.throughput().requests().estimate(),
+                    s.throughput().outputTokens().estimate(),
                     Double.NaN,
                     Double.NaN,
-                    s.meanE2elMs(),
-                    s.p99E2elMs()));
+                    s.e2el().mean().estimate(),
+                    s.e2el().p99()));
             progress.step(String.format(
                     Locale.ROOT,
                     "round %d %-7s sweep      concurrency %-3d %7.1f tok/s  e2el %8.2f ms",
                     round,
                     leg.topology(),
                     k,
-                    s.outputThroughput(),
-                    s.meanE2elMs()));
+                    s.throughput().outputTokens().estimate(),
+                    s.e2el().mean().estimate()));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             stop("interrupted");

@@ -6,6 +6,7 @@ import dev.rolloutlab.results.RequestRecord;
 import dev.rolloutlab.results.Slo;
 import dev.rolloutlab.results.Summary;
 import dev.rolloutlab.results.SweepPoint;
+import dev.rolloutlab.results.Throughput;
 import dev.rolloutlab.results.Topology;
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -39,24 +40,25 @@ final class Pooling {
             double duration = rounds.stream().mapToDouble(Summary::durationS).sum();
             boolean incomplete = rounds.stream().anyMatch(Summary::incomplete);
             Confidence.Interval req = Confidence.tMean(
-                    rounds.stream().mapToDouble(Summary::requestThroughput).toArray(), 0.95);
+                    rounds.stream()
+                            .mapToDouble(r -> r.throughput().requests().estimate())
+                            .toArray(),
+                    0.95);
             Confidence.Interval tok = Confidence.tMean(
-                    rounds.stream().mapToDouble(Summary::outputThroughput).toArray(), 0.95);
-            out.add(Summary.of(
-                            first.topology(),
-                            first.connection(),
-                            first.workload(),
-                            records.getOrDefault(k, List.of()),
-                            duration,
-                            Slo.NONE,
-                            incomplete)
-                    .toBuilder()
-                    .round(0)
-                    .requestThroughput(req.estimate())
-                    .requestThroughputCi(req)
-                    .outputThroughput(tok.estimate())
-                    .outputThroughputCi(tok)
-                    .build());
+                    rounds.stream()
+                            .mapToDouble(r -> r.throughput().outputTokens().estimate())
+                            .toArray(),
+                    0.95);
+            Summary pooled = Summary.of(
+                    first.topology(),
+                    first.connection(),
+                    first.workload(),
+                    records.getOrDefault(k, List.of()),
+                    duration,
+                    Slo.NONE,
+                    incomplete);
+            out.add(pooled.withThroughput(
+                    new Throughput(req, tok, pooled.throughput().goodput())));
         });
         return out;
     }
@@ -79,7 +81,10 @@ final class Pooling {
         Set<Topology> ran = EnumSet.noneOf(Topology.class);
         for (Summary s : rows) {
             ran.add(s.topology());
-            if (s.topology().inProcess()) base.put(s.topology() + "|" + s.workload() + "|" + s.round(), s.meanE2elMs());
+            if (s.topology().inProcess())
+                base.put(
+                        s.topology() + "|" + s.workload() + "|" + s.round(),
+                        s.e2el().mean().estimate());
         }
         List<Summary> out = new ArrayList<>(rows.size());
         for (Summary s : rows) {
@@ -94,7 +99,7 @@ final class Pooling {
                     records.getOrDefault(key(b, Connection.NONE, s.workload()), List.of()),
                     s.round(),
                     concurrency);
-            out.add(s.withOverhead(s.meanE2elMs() - m, ci));
+            out.add(s.withOverhead(s.e2el().mean().estimate() - m, ci));
         }
         return out;
     }
@@ -156,13 +161,18 @@ final class Pooling {
         Widest w = new Widest("none", 0);
         for (Summary s : pooled) {
             String leg = s.topology() + " " + s.connection() + " " + s.workload();
-            w = wider(w, leg + " mean e2el", s.meanE2elMsCiLow(), s.meanE2elMsCiHigh(), s.meanE2elMs());
+            w = wider(
+                    w,
+                    leg + " mean e2el",
+                    s.e2el().mean().low(),
+                    s.e2el().mean().high(),
+                    s.e2el().mean().estimate());
             w = wider(
                     w,
                     leg + " output throughput",
-                    s.outputThroughputCiLow(),
-                    s.outputThroughputCiHigh(),
-                    s.outputThroughput());
+                    s.throughput().outputTokens().low(),
+                    s.throughput().outputTokens().high(),
+                    s.throughput().outputTokens().estimate());
         }
         return w;
     }

@@ -15,6 +15,14 @@ public final class Confidence {
 
     /** A point estimate and its interval at {@code level} (e.g. 0.95). */
     public record Interval(double estimate, double low, double high, double level) {
+        /** No figure at all: nothing was measured. */
+        public static final Interval NONE = new Interval(Double.NaN, Double.NaN, Double.NaN, 0.95);
+
+        /** A figure without an interval (too few data for one). */
+        public static Interval point(double estimate) {
+            return new Interval(estimate, Double.NaN, Double.NaN, 0.95);
+        }
+
         public double halfWidth() {
             return (high - low) / 2;
         }

@@ -93,9 +93,10 @@ public final class RunFolder {
         Json.writeText(dir.resolve("requests.jsonl"), sb.toString());
     }
 
-    public void writeSummaries(List<Summary> rows) {
+    public void writeSummaries(List<Summary> summaries) {
+        List<SummaryRow> rows = summaries.stream().map(SummaryRow::of).toList();
         Json.writeFile(dir.resolve("summary.json"), rows);
-        writeCsv("summary.csv", Summary.class, rows);
+        writeCsv("summary.csv", SummaryRow.class, rows);
     }
 
     /** sweep.csv: throughput and latency per topology and concurrency. */

@@ -34,16 +34,16 @@ public final class SummaryText {
                     s.workload(),
                     s.completed(),
                     s.failed(),
-                    s.requestThroughput(),
-                    s.outputThroughput(),
-                    s.meanTtftMs(),
-                    s.meanTpotMs(),
-                    s.meanE2elMs(),
-                    s.p99E2elMs(),
+                    s.throughput().requests().estimate(),
+                    s.throughput().outputTokens().estimate(),
+                    s.ttft().mean().estimate(),
+                    s.tpot().mean().estimate(),
+                    s.e2el().mean().estimate(),
+                    s.e2el().p99(),
                     s.meanConnectMs(),
-                    Double.isNaN(s.overheadMsPerRequest())
+                    Double.isNaN(s.overhead().estimate())
                             ? "-"
-                            : String.format(Locale.ROOT, "%.3f", s.overheadMsPerRequest())));
+                            : String.format(Locale.ROOT, "%.3f", s.overhead().estimate())));
         }
         return sb.toString().stripTrailing();
     }

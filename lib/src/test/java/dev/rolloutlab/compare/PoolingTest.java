@@ -34,10 +34,10 @@ class PoolingTest {
                 row(Topology.HTTP1, Connection.KEEP_ALIVE, http),
                 row(Topology.HTTP_N, Connection.KEEP_ALIVE, n));
         List<Summary> out = Pooling.withOverheads(rows, byCell, 4);
-        assertTrue(Double.isNaN(out.get(0).overheadMsPerRequest()), "a baseline has no overhead over itself");
-        assertEquals(2.0, out.get(1).overheadMsPerRequest(), 1e-9);
-        assertEquals(2.0, out.get(1).overheadMsPerRequestCiLow(), 1e-9, "every pair differs by exactly 2 ms");
-        assertEquals(5.0, out.get(2).overheadMsPerRequest(), 1e-9, "httpN against inproc when inprocN did not run");
+        assertTrue(Double.isNaN(out.get(0).overhead().estimate()), "a baseline has no overhead over itself");
+        assertEquals(2.0, out.get(1).overhead().estimate(), 1e-9);
+        assertEquals(2.0, out.get(1).overhead().low(), 1e-9, "every pair differs by exactly 2 ms");
+        assertEquals(5.0, out.get(2).overhead().estimate(), 1e-9, "httpN against inproc when inprocN did not run");
     }
 
     @Test

@@ -78,8 +78,12 @@ class BenchTest {
             assertTrue(r.ttftMs() < r.e2elMs(), "TTFT before the end of a streamed request");
             assertTrue(r.scheduledNs() <= r.sentNs() && r.sentNs() < r.firstTokenNs() && r.firstTokenNs() <= r.endNs());
         }
-        assertEquals(24.0 * 24 / run.summary().durationS(), run.summary().outputThroughput(), 1e-6);
-        assertTrue(run.summary().meanTpotMs() > 0 && run.summary().meanItlMs() > 0);
+        assertEquals(
+                24.0 * 24 / run.summary().durationS(),
+                run.summary().throughput().outputTokens().estimate(),
+                1e-6);
+        assertTrue(run.summary().tpot().mean().estimate() > 0
+                && run.summary().itl().mean().estimate() > 0);
         assertEquals(
                 2, run.records().stream().map(RequestRecord::backend).distinct().count());
     }
@@ -140,9 +144,10 @@ class BenchTest {
                     30,
                     "latency from dispatch stays the service time"); // 100 ms floor, 30 % margin
             assertTrue(
-                    s.meanE2elMs() > 3 * s.meanE2elFromDispatchMs(),
-                    "scheduled-time latency " + s.meanE2elMs() + " must include the queueing that dispatch latency "
-                            + s.meanE2elFromDispatchMs() + " hides");
+                    s.e2el().mean().estimate() > 3 * s.meanE2elFromDispatchMs(),
+                    "scheduled-time latency " + s.e2el().mean().estimate()
+                            + " must include the queueing that dispatch latency " + s.meanE2elFromDispatchMs()
+                            + " hides");
             List<RequestRecord> r2 = slow.records();
             assertTrue(r2.get(r2.size() - 1).e2elMs() > r2.get(5).e2elMs() * 3, "queueing delay grows through the run");
         }

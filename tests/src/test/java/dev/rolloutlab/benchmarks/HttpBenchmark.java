@@ -240,7 +240,11 @@ public final class HttpBenchmark {
                 .summary();
         System.out.printf(
                 "rollout-lab bench: %.0f req/s (%.0f%% of wrk), p50 %.3f ms, p99 %.3f ms, failed %d%n",
-                s.requestThroughput(), 100 * s.requestThroughput() / w.rps(), s.p50E2elMs(), s.p99E2elMs(), s.failed());
+                s.throughput().requests().estimate(),
+                100 * s.throughput().requests().estimate() / w.rps(),
+                s.e2el().median().estimate(),
+                s.e2el().p99(),
+                s.failed());
         var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
         clientCost(nginx, os);
         long cpu0 = os.getProcessCpuTime();
@@ -266,7 +270,9 @@ public final class HttpBenchmark {
         long cpu = os.getProcessCpuTime() - cpu0;
         System.out.printf(
                 "open loop at 1000 req/s: achieved %.0f req/s, generator CPU %.1f us per request (%.2f cores)%n",
-                open.requestThroughput(), cpu / 1e3 / Math.max(1, open.completed()), cpu / 1e9 / open.durationS());
+                open.throughput().requests().estimate(),
+                cpu / 1e3 / Math.max(1, open.completed()),
+                cpu / 1e9 / open.durationS());
     }
 
     /** CPU per request, one at a time: our client's complete() vs a bare OkHttp call with a pre-built body. */
