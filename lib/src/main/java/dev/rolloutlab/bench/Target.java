@@ -2,6 +2,7 @@ package dev.rolloutlab.bench;
 
 import dev.rolloutlab.openai.CompletionRequest;
 import dev.rolloutlab.openai.OpenAiClient;
+import java.util.function.ToIntFunction;
 
 /**
  * Where the load generator sends one request, measured: an OpenAI server over HTTP, or (in {@code compare}) the
@@ -27,7 +28,7 @@ public interface Target {
     }
 
     /** An HTTP target whose missing usage is counted with {@code tokenizer} (null: left unknown). */
-    static Target http(OpenAiClient client, java.util.function.ToIntFunction<String> tokenizer) {
+    static Target http(OpenAiClient client, ToIntFunction<String> tokenizer) {
         return new Target() {
             @Override
             public int countTokens(String text) {

@@ -10,8 +10,10 @@ import dev.rolloutlab.util.Http;
 import dev.rolloutlab.util.Secrets;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -113,7 +115,7 @@ public final class Agent implements AutoCloseable {
             Service s = current();
             if (s == null || !s.alive()) return;
             // a port whose /health fails (an engine that stalled) is taken out at once, not left to its TTL
-            List<String> up = new java.util.ArrayList<>(), down = new java.util.ArrayList<>();
+            List<String> up = new ArrayList<>(), down = new ArrayList<>();
             for (int p : s.ports()) (healthy(p) ? up : down).add(advertiseHost + ":" + p);
             for (var change : List.of(Map.entry("/register", up), Map.entry("/deregister", down))) {
                 if (change.getValue().isEmpty()) continue;
@@ -159,7 +161,7 @@ public final class Agent implements AutoCloseable {
                             && Fetch.get(base + "/v1/models", config.serverApiKey(), Duration.ofSeconds(2), 1 << 20)
                                             .status()
                                     == 200;
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             return false;
         }
     }

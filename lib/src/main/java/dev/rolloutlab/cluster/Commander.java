@@ -10,6 +10,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import okhttp3.HttpUrl;
+import okhttp3.OkHttpClient;
 
 /**
  * The pod commander ({@code pod_commander}): start local services, start remote ones through agents (in list order), wait until
@@ -57,7 +59,7 @@ public final class Commander implements AutoCloseable {
     private final List<String> started = new ArrayList<>(); // agents with a service we started
     private Service local;
     private RegistryServer registry;
-    private final okhttp3.OkHttpClient http = OpenAiClient.http(8, Duration.ofSeconds(30));
+    private final OkHttpClient http = OpenAiClient.http(8, Duration.ofSeconds(30));
 
     public Commander(Options options) {
         this.o = options;
@@ -96,7 +98,7 @@ public final class Commander implements AutoCloseable {
                 if (ports.size() != o.numServersPerWorker())
                     throw new IllegalStateException(
                             "expected " + o.numServersPerWorker() + " ports from " + agent + ", got " + ports);
-                String agentHost = okhttp3.HttpUrl.parse(HostPort.url(agent)).host();
+                String agentHost = HttpUrl.parse(HostPort.url(agent)).host();
                 for (int p : ports) backends.add(agentHost + ":" + p);
             }
             // 3. wait for each backend

@@ -1,6 +1,7 @@
 package dev.rolloutlab.cluster;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.rolloutlab.util.Http;
 import dev.rolloutlab.util.Json;
 import dev.rolloutlab.util.Secrets;
 import io.javalin.Javalin;
@@ -25,7 +26,7 @@ public final class EchoOpenAiServer implements AutoCloseable {
         this.backendId = backendId;
         this.modelId = modelId;
         this.apiKey = apiKey == null || apiKey.isEmpty() ? null : apiKey;
-        this.app = dev.rolloutlab.util.Http.server((status, message) -> Map.of("error", message), cfg -> {
+        this.app = Http.server((status, message) -> Map.of("error", message), cfg -> {
             cfg.http.maxRequestSize = 1 << 20;
             cfg.routes.before(ctx -> {
                 if (this.apiKey != null

@@ -3,6 +3,7 @@ package dev.rolloutlab.cluster;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rolloutlab.engine.Drain;
 import dev.rolloutlab.openai.OpenAiClient;
+import dev.rolloutlab.util.Sha256;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
@@ -13,6 +14,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.function.Function;
+import okhttp3.OkHttpClient;
 
 /**
  * A weight update across a fleet as a transaction. Phase 1 stages the payload on every server, checksummed, while they
@@ -57,7 +59,7 @@ public final class FleetUpdate {
      * {@code drain} null: the commit swaps at once and requests in flight finish on the new weights.
      */
     public static Outcome atomic(
-            okhttp3.OkHttpClient http,
+            OkHttpClient http,
             List<String> urls,
             byte[] payload,
             Long baseVersion,
@@ -71,7 +73,7 @@ public final class FleetUpdate {
                                 .array());
         Map<String, String> h = new LinkedHashMap<>(admin);
         h.put("X-Stage-Id", id);
-        h.put("X-Payload-Sha256", dev.rolloutlab.util.Sha256.hex(payload));
+        h.put("X-Payload-Sha256", Sha256.hex(payload));
         if (baseVersion != null) h.put("X-Base-Version", String.valueOf(baseVersion));
         List<OpenAiClient.Exchange> staged = each(
                 urls, u -> client(http, u).postBytes("/admin/stage_weights", payload, "application/octet-stream", h));
@@ -117,7 +119,7 @@ public final class FleetUpdate {
 
     /** Pushes to every server at once without staging: each installs when its push arrives, whatever the others do. */
     public static Outcome plain(
-            okhttp3.OkHttpClient http,
+            OkHttpClient http,
             List<String> urls,
             byte[] payload,
             Long baseVersion,
@@ -153,7 +155,7 @@ public final class FleetUpdate {
             String url,
             OpenAiClient.Exchange stage,
             OpenAiClient.Exchange commit,
-            okhttp3.OkHttpClient http,
+            OkHttpClient http,
             Map<String, String> admin) {
         JsonNode c = commit != null && commit.ok() ? commit.json() : null;
         long version = c != null ? c.path("version").asLong(-1) : -1;
@@ -190,7 +192,7 @@ public final class FleetUpdate {
                 drained);
     }
 
-    private static OpenAiClient client(okhttp3.OkHttpClient http, String url) {
+    private static OpenAiClient client(OkHttpClient http, String url) {
         return new OpenAiClient(http, url, null, true);
     }
 

@@ -6,8 +6,10 @@ import dev.rolloutlab.engine.ModelShape;
 import dev.rolloutlab.process.ChildJvm;
 import dev.rolloutlab.util.Json;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -172,12 +174,10 @@ public record LaunchTemplate(
                 Files.createDirectories(dir);
                 Files.deleteIfExists(file);
                 Files.createFile(
-                        file,
-                        java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
-                                java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
+                        file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
                 Files.writeString(file, key);
             } catch (IOException e) {
-                throw new java.io.UncheckedIOException("cannot write the servers' API key file in " + dir, e);
+                throw new UncheckedIOException("cannot write the servers' API key file in " + dir, e);
             }
             operator.put("api_key_file", file.toString());
             return true;

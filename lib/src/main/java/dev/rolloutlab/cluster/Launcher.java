@@ -4,12 +4,15 @@ import dev.rolloutlab.openai.OpenAiClient;
 import dev.rolloutlab.util.Await;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.function.Function;
 import java.util.stream.Collectors;
+import okhttp3.OkHttpClient;
 
 /**
  * Starts, checks, tails and stops a template on every host of an inventory over SSH, in parallel. A started
@@ -152,7 +155,7 @@ public final class Launcher {
     }
 
     public Map<String, Ssh.Result> logs(int lines) {
-        Map<String, Ssh.Result> out = new java.util.LinkedHashMap<>();
+        Map<String, Ssh.Result> out = new LinkedHashMap<>();
         for (Inventory.Host h : inventory.hosts()) out.put(h.name(), ssh.run(h, logsCommand(h, lines, false)));
         return out;
     }
@@ -192,7 +195,7 @@ public final class Launcher {
         return out;
     }
 
-    private final okhttp3.OkHttpClient http = OpenAiClient.http(8, Duration.ofSeconds(3));
+    private final OkHttpClient http = OpenAiClient.http(8, Duration.ofSeconds(3));
 
     private boolean ready(Inventory.Host h, int port) {
         String host = h.address().contains(":") ? "[" + h.address() + "]" : h.address();
@@ -202,7 +205,7 @@ public final class Launcher {
                 == 200;
     }
 
-    private List<PortState> perHost(java.util.function.Function<Inventory.Host, List<PortState>> f) {
+    private List<PortState> perHost(Function<Inventory.Host, List<PortState>> f) {
         try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
             List<CompletableFuture<List<PortState>>> fs = inventory.hosts().stream()
                     .map(h -> CompletableFuture.supplyAsync(() -> f.apply(h), pool))

@@ -10,7 +10,9 @@ import io.javalin.Javalin;
 import io.javalin.http.Context;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 
@@ -86,7 +88,7 @@ public final class RegistryServer implements AutoCloseable {
     public synchronized List<String> backendList() {
         long now = System.nanoTime();
         registered.values().removeIf(e -> e.expiresNs() < now);
-        java.util.LinkedHashSet<String> all = new java.util.LinkedHashSet<>(fixed);
+        LinkedHashSet<String> all = new LinkedHashSet<>(fixed);
         all.addAll(registered.keySet());
         return new ArrayList<>(all);
     }
@@ -110,7 +112,7 @@ public final class RegistryServer implements AutoCloseable {
         r.put("backends", backendList());
         if (authorized(ctx)) {
             Map<String, String> keys = apiKeys();
-            keys.keySet().retainAll(new java.util.HashSet<>(backendList()));
+            keys.keySet().retainAll(new HashSet<>(backendList()));
             if (!keys.isEmpty()) r.put("api_keys", keys);
         }
         json(ctx, 200, r);

@@ -1,10 +1,13 @@
 package dev.rolloutlab.cluster;
 
+import java.io.File;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -59,12 +62,12 @@ public final class Ssh {
     public Result run(Inventory.Host host, String command) {
         try {
             Process p = new ProcessBuilder(argv(host, command))
-                    .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                    .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                     .start();
             var out = p.getInputStream();
             var err = p.getErrorStream();
-            var outF = java.util.concurrent.CompletableFuture.supplyAsync(() -> read(out));
-            var errF = java.util.concurrent.CompletableFuture.supplyAsync(() -> read(err));
+            var outF = CompletableFuture.supplyAsync(() -> read(out));
+            var errF = CompletableFuture.supplyAsync(() -> read(err));
             if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
                 p.destroyForcibly();
                 return new Result(255, "", "ssh timed out after " + timeout.toSeconds() + " s");
@@ -83,7 +86,7 @@ public final class Ssh {
         return new ProcessBuilder(argv(host, command)).inheritIO().start();
     }
 
-    private static String read(java.io.InputStream in) {
+    private static String read(InputStream in) {
         try {
             return new String(in.readAllBytes(), StandardCharsets.UTF_8);
         } catch (IOException e) {

@@ -5,6 +5,7 @@ import dev.rolloutlab.util.HostPort;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import picocli.CommandLine.Option;
 
 /** Where requests go, exactly one of three (a picocli argument group): one URL, a list, or a commander registry. */
@@ -40,7 +41,7 @@ final class BackendChoice {
         }
         if (urls.isEmpty())
             throw new Cli.UserError(registryUrl != null ? "the registry lists no backends" : "no backends to send to");
-        return new Registry.BackendList(true, model, urls, java.util.Map.of());
+        return new Registry.BackendList(true, model, urls, Map.of());
     }
 
     /** The flags as given (for run.json). */

@@ -3,7 +3,17 @@ package dev.rolloutlab.commands;
 import dev.rolloutlab.openai.CompletionRequest;
 import dev.rolloutlab.results.Strategy;
 import dev.rolloutlab.results.Topology;
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.net.BindException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.NotDirectoryException;
+import java.nio.file.Path;
+import java.util.function.Function;
 import picocli.CommandLine;
 
 /**
@@ -48,8 +58,7 @@ public final class Cli {
      */
     static String describe(Throwable ex) {
         for (Throwable t = ex; t != null; t = t.getCause()) {
-            if (t instanceof java.net.BindException
-                    || t.getClass().getSimpleName().equals("JavalinBindException")) {
+            if (t instanceof BindException || t.getClass().getSimpleName().equals("JavalinBindException")) {
                 String outer =
                         ex.getMessage() != null && ex != t && !ex.getMessage().contains("Exception")
                                 ? ex.getMessage()
@@ -59,13 +68,13 @@ public final class Cli {
         }
         Throwable t = ex;
         while (t.getMessage() == null && t.getCause() != null) t = t.getCause();
-        if (t instanceof java.io.UncheckedIOException && t.getCause() != null) t = t.getCause();
+        if (t instanceof UncheckedIOException && t.getCause() != null) t = t.getCause();
         String m = t.getMessage();
         if (m == null)
             return "unexpected " + t.getClass().getSimpleName() + " (run with ROLLOUT_LAB_DEBUG=1 for the stack trace)";
-        if (t instanceof java.nio.file.NoSuchFileException) return m + ": no such file or folder";
-        if (t instanceof java.nio.file.AccessDeniedException) return m + ": permission denied";
-        if (t instanceof java.nio.file.FileAlreadyExistsException || t instanceof java.nio.file.NotDirectoryException) {
+        if (t instanceof NoSuchFileException) return m + ": no such file or folder";
+        if (t instanceof AccessDeniedException) return m + ": permission denied";
+        if (t instanceof FileAlreadyExistsException || t instanceof NotDirectoryException) {
             return m + ": exists and is not a folder we can write to";
         }
         return m;
@@ -83,7 +92,7 @@ public final class Cli {
     }
 
     /** A domain word parsed by its own rule; its message, not an exception's class name, reaches the user. */
-    private static <T> T converted(String s, java.util.function.Function<String, T> parse) {
+    private static <T> T converted(String s, Function<String, T> parse) {
         try {
             return parse.apply(s);
         } catch (IllegalArgumentException e) {
@@ -109,13 +118,13 @@ public final class Cli {
      * A secret given inline or, preferably, in a file (kept out of {@code ps}); the file wins. A missing or unreadable
      * file is a usage error naming the flag.
      */
-    public static String secret(String inline, java.nio.file.Path file, String fileFlag) {
+    public static String secret(String inline, Path file, String fileFlag) {
         if (file == null) return inline;
         try {
-            String s = java.nio.file.Files.readString(file).trim();
+            String s = Files.readString(file).trim();
             if (s.isEmpty()) throw new UserError(fileFlag + " " + file + " is empty: write the secret into it");
             return s;
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             throw new UserError(fileFlag + " " + file + ": cannot read it (" + e.getMessage() + ")");
         }
     }
@@ -124,7 +133,7 @@ public final class Cli {
      * An API key from {@code --api-key} or {@code --api-key-file}, or null for none. An empty key is refused: it
      * reads as "protected" in a script but would serve without authentication.
      */
-    static String apiKey(String inline, java.nio.file.Path file) {
+    static String apiKey(String inline, Path file) {
         if (inline != null && file != null) throw new UserError("give --api-key or --api-key-file, not both");
         if (inline != null && inline.isBlank()) {
             throw new UserError(

@@ -5,6 +5,7 @@ import dev.rolloutlab.engine.Completion;
 import dev.rolloutlab.engine.InProcessEngine;
 import dev.rolloutlab.engine.Sample;
 import dev.rolloutlab.engine.SamplingParams;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -53,8 +54,7 @@ public final class GenerateCommand implements Callable<Integer> {
     public Integer call() {
         try (InProcessEngine engine = InProcessEngine.open(model.resolve("small"))) {
             String text = chat
-                    ? new ChatTemplate(engine.tokenizer())
-                            .render(java.util.List.of(new ChatTemplate.Message("user", prompt)))
+                    ? new ChatTemplate(engine.tokenizer()).render(List.of(new ChatTemplate.Message("user", prompt)))
                     : prompt;
             SamplingParams p = new SamplingParams(maxTokens, temperature, topP, topK, seed, null, null, 0, ignoreEos);
             long t0 = System.nanoTime();

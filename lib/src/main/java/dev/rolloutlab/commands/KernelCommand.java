@@ -27,8 +27,7 @@ public final class KernelCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (!action.equals("install"))
-            throw new dev.rolloutlab.commands.Cli.UserError("ACTION " + action + ": expected install");
+        if (!action.equals("install")) throw new Cli.UserError("ACTION " + action + ": expected install");
         String java = ProcessHandle.current().info().command().orElse("java");
         Path dir = KernelInstaller.install(
                 name,

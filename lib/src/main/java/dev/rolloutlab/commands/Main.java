@@ -1,8 +1,10 @@
 package dev.rolloutlab.commands;
 
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Supplier;
 
 /**
@@ -40,8 +42,8 @@ public final class Main {
     }
 
     /** The aliases, in the order the catalog lists them. */
-    public static java.util.Set<String> aliases() {
-        return java.util.Collections.unmodifiableSet(COMMANDS.keySet());
+    public static Set<String> aliases() {
+        return Collections.unmodifiableSet(COMMANDS.keySet());
     }
 
     public static Object command(String alias) {

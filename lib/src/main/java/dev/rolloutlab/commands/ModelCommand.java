@@ -5,9 +5,11 @@ import dev.rolloutlab.engine.DType;
 import dev.rolloutlab.engine.ModelConfig;
 import dev.rolloutlab.engine.ModelShape;
 import dev.rolloutlab.engine.Safetensors;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -64,13 +66,11 @@ public final class ModelCommand implements Runnable {
             ModelConfig.Architecture a = switch (arch.toLowerCase()) {
                 case "llama" -> ModelConfig.Architecture.LLAMA;
                 case "qwen2" -> ModelConfig.Architecture.QWEN2;
-                default ->
-                    throw new dev.rolloutlab.commands.Cli.UserError("--arch " + arch + ": expected llama or qwen2");
+                default -> throw new Cli.UserError("--arch " + arch + ": expected llama or qwen2");
             };
             ModelConfig config = ModelShape.parse(shape, a);
             if (Files.exists(out.resolve("config.json")) && !force) {
-                throw new dev.rolloutlab.commands.Cli.UserError(
-                        out + " already holds a model; pass --force to overwrite it");
+                throw new Cli.UserError(out + " already holds a model; pass --force to overwrite it");
             }
             long t0 = System.nanoTime();
             Checkpoint.init(config, out, seed, dtype);
@@ -119,8 +119,8 @@ public final class ModelCommand implements Runnable {
                         .flatMap(p -> Safetensors.dtypes(p).stream())
                         .distinct()
                         .map(Enum::name)
-                        .collect(java.util.stream.Collectors.joining(","));
-            } catch (java.io.IOException e) {
+                        .collect(Collectors.joining(","));
+            } catch (IOException e) {
                 return "unknown";
             }
         }

@@ -21,8 +21,8 @@ public final class ReportCommand implements Callable<Integer> {
         Path d = dir != null
                 ? dir
                 : RunFolder.latest(RunFolder.root())
-                        .orElseThrow(() -> new dev.rolloutlab.commands.Cli.UserError(
-                                "no results folder under results/; run compare first or name one"));
+                        .orElseThrow(() ->
+                                new Cli.UserError("no results folder under results/; run compare first or name one"));
         Path md = Report.write(d);
         System.out.println(md);
         return 0;

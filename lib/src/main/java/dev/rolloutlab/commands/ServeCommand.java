@@ -5,6 +5,8 @@ import dev.rolloutlab.openai.CompletionRequest;
 import dev.rolloutlab.openai.OpenAiClient;
 import dev.rolloutlab.server.Limits;
 import dev.rolloutlab.server.ServerGroup;
+import dev.rolloutlab.sim.Profile;
+import dev.rolloutlab.sim.TimingModel;
 import dev.rolloutlab.util.Await;
 import dev.rolloutlab.util.HostPort;
 import dev.rolloutlab.util.Json;
@@ -211,11 +213,9 @@ public final class ServeCommand implements Callable<Integer> {
         }
         if (!engine.equals("real") && !engine.equals("sim"))
             throw new Cli.UserError("--engine " + engine + ": expected real or sim");
-        dev.rolloutlab.sim.TimingModel timing;
+        TimingModel timing;
         try {
-            timing = engine.equals("sim")
-                    ? dev.rolloutlab.sim.Profile.load(simProfile).model()
-                    : null;
+            timing = engine.equals("sim") ? Profile.load(simProfile).model() : null;
         } catch (IllegalArgumentException e) {
             throw new Cli.UserError(e.getMessage());
         }

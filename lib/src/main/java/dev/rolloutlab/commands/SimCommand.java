@@ -1,10 +1,17 @@
 package dev.rolloutlab.commands;
 
 import dev.rolloutlab.openai.OpenAiClient;
+import dev.rolloutlab.openai.ServerProbe;
+import dev.rolloutlab.report.SimReport;
 import dev.rolloutlab.sim.Calibrator;
+import dev.rolloutlab.sim.LinkProfile;
+import dev.rolloutlab.sim.NetnsFleet;
 import dev.rolloutlab.sim.Profile;
+import dev.rolloutlab.sim.Sweep;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -44,7 +51,7 @@ public final class SimCommand implements Callable<Integer> {
                 description =
                         "Base URL of the server, e.g. http://127.0.0.1:31000; "
                                 + "several ports of one host, comma-separated: the first is fitted alone, then all are loaded at once to measure how many engines the host runs at full speed.")
-        java.util.List<String> target;
+        List<String> target;
 
         @Option(names = "--out", required = true, description = "Profile file to write (JSON).")
         Path out;
@@ -87,16 +94,16 @@ public final class SimCommand implements Callable<Integer> {
                 throw new Cli.UserError("--max-batch must be in [1, 4096], got " + maxBatch);
             if (reps < 1 || reps > 50) throw new Cli.UserError("--reps must be in [1, 50], got " + reps);
             var http = OpenAiClient.http(256, Duration.ofSeconds(120));
-            java.util.List<OpenAiClient> cs = target.stream()
+            List<OpenAiClient> cs = target.stream()
                     .map(t -> new OpenAiClient(http, t, apiKey, true))
                     .toList();
-            String m = model != null ? model : dev.rolloutlab.openai.ServerProbe.servedModel(cs.get(0));
+            String m = model != null ? model : ServerProbe.servedModel(cs.get(0));
             String n = name != null ? name : out.getFileName().toString().replaceFirst("\\.json$", "");
             System.err.println("sim calibrate: fitting " + String.join(",", target) + " (model " + m + ")");
             Profile p = new Calibrator(cs, String.join(",", target), m, System.err).run(n, maxContext, maxBatch, reps);
             p.write(out);
             System.out.printf(
-                    java.util.Locale.ROOT,
+                    Locale.ROOT,
                     "a=%.3f ms b=%.5f ms/token (R2 %.3f)  c=%.3f ms d=%.4f ms/seq e=%.6f ms/context token (R2 %.3f)  "
                             + "full speed at once: %s decodes, %s empty prefills (+%.4f share a prompt token), prefills %.2fx slower beside decodes  -> %s%n",
                     p.model().a(),
@@ -115,7 +122,7 @@ public final class SimCommand implements Callable<Integer> {
         }
 
         private static String atOnce(double k) {
-            return k == 0 ? "any" : String.format(java.util.Locale.ROOT, "%.2f", k);
+            return k == 0 ? "any" : String.format(Locale.ROOT, "%.2f", k);
         }
     }
 
@@ -131,7 +138,7 @@ public final class SimCommand implements Callable<Integer> {
                 split = ",",
                 defaultValue = "8,16,32,64",
                 description = "Host counts. Default: ${DEFAULT-VALUE}")
-        java.util.List<Integer> hosts;
+        List<Integer> hosts;
 
         @Option(
                 names = "--ports",
@@ -178,7 +185,7 @@ public final class SimCommand implements Callable<Integer> {
         @Override
         public Integer call() throws Exception {
             for (int h : hosts)
-                if (h < 1 || h > dev.rolloutlab.sim.NetnsFleet.MAX_HOSTS)
+                if (h < 1 || h > NetnsFleet.MAX_HOSTS)
                     throw new Cli.UserError("--hosts: each count must be in [1, 200], got " + h);
             if (ports < 1 || ports > 16) throw new Cli.UserError("--ports must be in [1, 16], got " + ports);
             weights.check();
@@ -188,16 +195,16 @@ public final class SimCommand implements Callable<Integer> {
             }
             if (promptTokens < 1 || outputTokens < 1 || promptTokens + outputTokens > 500)
                 throw new Cli.UserError("--prompt-tokens + --output-tokens must be at most 500");
-            String why = dev.rolloutlab.sim.NetnsFleet.unsupportedReason();
+            String why = NetnsFleet.unsupportedReason();
             if (why != null) throw new Cli.UserError(why);
-            dev.rolloutlab.sim.LinkProfile l;
+            LinkProfile l;
             try {
-                l = dev.rolloutlab.sim.LinkProfile.parse(link);
+                l = LinkProfile.parse(link);
                 Profile.load(profile);
             } catch (IllegalArgumentException e) {
                 throw new Cli.UserError(e.getMessage());
             }
-            var cfg = new dev.rolloutlab.sim.Sweep.Config(
+            var cfg = new Sweep.Config(
                     hosts.stream().sorted().toList(),
                     ports,
                     profile,
@@ -208,8 +215,8 @@ public final class SimCommand implements Callable<Integer> {
                     concurrencyPerPort,
                     promptTokens,
                     outputTokens);
-            Path dir = new dev.rolloutlab.sim.Sweep(cfg, System.err).run(out);
-            System.out.println("report: " + dev.rolloutlab.report.SimReport.write(dir));
+            Path dir = new Sweep(cfg, System.err).run(out);
+            System.out.println("report: " + SimReport.write(dir));
             System.out.println("results: " + dir);
             return 0;
         }

@@ -5,14 +5,20 @@ import dev.rolloutlab.cluster.Registry;
 import dev.rolloutlab.engine.Checkpoint;
 import dev.rolloutlab.engine.DType;
 import dev.rolloutlab.engine.Safetensors;
+import dev.rolloutlab.engine.SparseDelta;
 import dev.rolloutlab.openai.OpenAiClient;
 import dev.rolloutlab.util.HostPort;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.Callable;
+import java.util.function.BiFunction;
+import okhttp3.OkHttpClient;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -86,7 +92,7 @@ public final class WeightsCommand implements Runnable {
     }
 
     /** Runs one request per target, prints {@code <url> <status> <body>} lines, exits 0 only if all were 2xx. */
-    int each(java.util.function.BiFunction<OpenAiClient, Map<String, String>, OpenAiClient.Exchange> call) {
+    int each(BiFunction<OpenAiClient, Map<String, String>, OpenAiClient.Exchange> call) {
         var http = OpenAiClient.http(4, Duration.ofSeconds(timeoutSec));
         Map<String, String> h = headers();
         boolean ok = true;
@@ -212,8 +218,8 @@ public final class WeightsCommand implements Runnable {
             byte[] body;
             if (deltaFrom != null) {
                 if (base == null) base = fleetVersion(http, urls);
-                dev.rolloutlab.engine.SparseDelta d = dev.rolloutlab.engine.SparseDelta.between(
-                        base, Checkpoint.readTensors(deltaFrom), Checkpoint.readTensors(from));
+                SparseDelta d =
+                        SparseDelta.between(base, Checkpoint.readTensors(deltaFrom), Checkpoint.readTensors(from));
                 body = d.toBytes();
                 System.err.printf(
                         "pushing a sparse delta: %,d changed elements in %d tensors, %.1f MB, on version %d%n",
@@ -227,7 +233,7 @@ public final class WeightsCommand implements Runnable {
                     : FleetUpdate.plain(http, urls, body, base, drain, parent.headers());
             for (FleetUpdate.Server s : o.servers()) {
                 System.out.printf(
-                        java.util.Locale.ROOT,
+                        Locale.ROOT,
                         "%s %s version %d checksum %s pause %s%n",
                         s.url(),
                         s.stageStatus() == 0
@@ -238,11 +244,11 @@ public final class WeightsCommand implements Runnable {
                         Double.isNaN(s.checksum()) ? "?" : String.valueOf(s.checksum()),
                         Double.isNaN(s.pauseMs())
                                 ? "-"
-                                : String.format(java.util.Locale.ROOT, "%.2f ms", s.pauseMs())
+                                : String.format(Locale.ROOT, "%.2f ms", s.pauseMs())
                                         + (s.commitError() != null ? " (" + s.commitError() + ")" : ""));
                 if (s.drain() != null)
                     System.out.printf(
-                            java.util.Locale.ROOT,
+                            Locale.ROOT,
                             "  drain: quiet after %.1f ms, %d in flight, %d aborted, %d tokens thrown away%n",
                             s.drain().quiesceMs(),
                             s.drain().inFlight(),
@@ -250,17 +256,14 @@ public final class WeightsCommand implements Runnable {
                             s.drain().tokensThrownAway());
             }
             System.out.printf(
-                    java.util.Locale.ROOT,
+                    Locale.ROOT,
                     "%s %d server(s): %.1f MB, %s%.0f ms wall%n",
                     o.committed() ? "updated" : "NOT updated",
                     o.servers().size(),
                     o.bytes() / 1e6,
                     atomic
                             ? String.format(
-                                    java.util.Locale.ROOT,
-                                    "staged in %.0f ms, committed in %.0f ms, ",
-                                    o.stageMs(),
-                                    o.commitMs())
+                                    Locale.ROOT, "staged in %.0f ms, committed in %.0f ms, ", o.stageMs(), o.commitMs())
                             : "",
                     o.wallMs());
             if (!o.committed()) System.err.println("weights update: " + o.reason());
@@ -268,8 +271,8 @@ public final class WeightsCommand implements Runnable {
         }
 
         /** The version every server is on; a fleet that disagrees cannot take one delta. */
-        private Long fleetVersion(okhttp3.OkHttpClient http, List<String> urls) {
-            java.util.Set<Long> seen = new java.util.TreeSet<>();
+        private Long fleetVersion(OkHttpClient http, List<String> urls) {
+            Set<Long> seen = new TreeSet<>();
             for (String u : urls) {
                 OpenAiClient.Exchange x =
                         new OpenAiClient(http, u, null, true).getWith("/admin/weights_checksum", parent.headers());

@@ -5,9 +5,11 @@ import dev.rolloutlab.bench.LoadGenerator;
 import dev.rolloutlab.bench.SteadyState;
 import dev.rolloutlab.bench.Workload;
 import dev.rolloutlab.engine.Checkpoint;
+import dev.rolloutlab.engine.DefaultModels;
 import dev.rolloutlab.openai.CompletionRequest;
 import dev.rolloutlab.openai.OpenAiClient;
 import dev.rolloutlab.openai.ServerProbe;
+import dev.rolloutlab.process.MachineLoad;
 import dev.rolloutlab.results.RequestRecord;
 import dev.rolloutlab.results.RunFolder;
 import dev.rolloutlab.results.Summary;
@@ -17,12 +19,18 @@ import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.ToIntFunction;
+import okhttp3.OkHttpClient;
 
 /**
  * Runs one workload grid through every topology — {@code inproc} (one engine in this JVM), {@code inprocN} (N engines
@@ -48,7 +56,7 @@ public final class Compare {
     private final List<SweepPoint> sweep = new ArrayList<>();
     private final AtomicReference<LoadGenerator> current = new AtomicReference<>();
     private volatile String stopReason;
-    private final okhttp3.OkHttpClient http = OpenAiClient.http(128, Duration.ofSeconds(300));
+    private final OkHttpClient http = OpenAiClient.http(128, Duration.ofSeconds(300));
     private Topologies topologies;
     private int roundsRun;
     private Pooling.Widest widest;
@@ -75,14 +83,14 @@ public final class Compare {
     }
 
     public Outcome run() {
-        Path model = c.model() != null ? c.model() : dev.rolloutlab.engine.DefaultModels.ensure(c.shape());
+        Path model = c.model() != null ? c.model() : DefaultModels.ensure(c.shape());
         List<FreshnessExperiment.StrategySummary> fresh = List.of();
         List<Summary> summaries = new ArrayList<>();
         try {
             Checkpoint cp = Checkpoint.load(model);
             String name = model.getFileName().toString();
             settleEndpoint(cp);
-            calibrationBefore = dev.rolloutlab.process.MachineLoad.calibrationMs();
+            calibrationBefore = MachineLoad.calibrationMs();
             log.println("compare: starting the topologies " + c.topologies());
             topologies = new Topologies(c, model, cp, results.dir().resolve("logs"), http, tokenizer);
             served = c.externalTargets().isEmpty() ? name : externalModel;
@@ -108,7 +116,7 @@ public final class Compare {
             log.println("compare: " + stopReason);
         } finally {
             if (topologies != null) topologies.close();
-            if (!Double.isNaN(calibrationBefore)) calibrationAfter = dev.rolloutlab.process.MachineLoad.calibrationMs();
+            if (!Double.isNaN(calibrationBefore)) calibrationAfter = MachineLoad.calibrationMs();
             if (stopReason == null && !failedLegs.isEmpty()) {
                 stopReason = failedLegs.size() + " leg(s) stopped early (" + String.join(", ", failedLegs) + "): "
                         + saidWhy.iterator().next();
@@ -207,7 +215,7 @@ public final class Compare {
     private void rounds(List<Topologies.Leg> legs) {
         for (int r = 1; stopReason == null; r++) {
             List<Topologies.Leg> order = new ArrayList<>(legs);
-            java.util.Collections.rotate(order, -(r - 1));
+            Collections.rotate(order, -(r - 1));
             log.println("compare: round " + r + " (order "
                     + order.stream().map(Topologies.Leg::key).toList() + ")");
             round(r, order);
@@ -257,10 +265,9 @@ public final class Compare {
     private CompletionRequest.Endpoint endpoint = CompletionRequest.Endpoint.COMPLETIONS;
 
     private String externalModel;
-    private java.util.function.ToIntFunction<String> tokenizer;
+    private ToIntFunction<String> tokenizer;
     /** Topology/connection pairs whose legs stopped early, and the distinct reasons already printed. */
-    private final java.util.Set<String> failedLegs = new java.util.TreeSet<>(),
-            saidWhy = new java.util.LinkedHashSet<>();
+    private final Set<String> failedLegs = new TreeSet<>(), saidWhy = new LinkedHashSet<>();
 
     /**
      * For external targets: which model they serve, which endpoint they implement (under {@code auto}), and how to

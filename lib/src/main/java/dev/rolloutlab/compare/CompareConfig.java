@@ -1,11 +1,14 @@
 package dev.rolloutlab.compare;
 
+import dev.rolloutlab.engine.StepClock;
 import dev.rolloutlab.openai.CompletionRequest;
 import dev.rolloutlab.results.Connection;
 import dev.rolloutlab.results.Strategy;
 import dev.rolloutlab.results.Topology;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * What {@code compare} runs: the model, the topologies, the prompt × output length grid, the load, how many rounds,
@@ -57,7 +60,7 @@ public record CompareConfig(
         double untilCiPct,
         int maxRounds,
         String fleet,
-        dev.rolloutlab.engine.StepClock timing,
+        StepClock timing,
         String grid) {
 
     public CompareConfig {
@@ -177,8 +180,8 @@ public record CompareConfig(
     }
 
     /** The settings as run.json's config records them. */
-    public java.util.Map<String, Object> describe() {
-        java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();
+    public Map<String, Object> describe() {
+        Map<String, Object> m = new LinkedHashMap<>();
         m.put("command", "compare");
         m.put("grid", grid);
         m.put("quick", quick());
@@ -205,7 +208,7 @@ public record CompareConfig(
         m.put("freshness_batch", freshnessBatch);
         m.put("group_size", groupSize);
         m.put("changed_fraction", changedFraction);
-        if (fleet != null) m.put("fleet", java.util.Map.of("spec", fleet, "timing_model", timing));
+        if (fleet != null) m.put("fleet", Map.of("spec", fleet, "timing_model", timing));
         m.put("external_targets", externalTargets);
         m.put("endpoint_flag", endpoint == null ? "auto" : endpoint.wire());
         return m;
@@ -237,7 +240,7 @@ public record CompareConfig(
         private double untilCiPct;
         private double changedFraction = 0.045;
         private String fleet;
-        private dev.rolloutlab.engine.StepClock timing;
+        private StepClock timing;
 
         private Builder(
                 String shape,
@@ -357,7 +360,7 @@ public record CompareConfig(
         }
 
         /** HTTP legs on simulated hosts ({@code sim:HxP}); {@code t} is the in-process engines' clock (see {@code timing}). */
-        public Builder fleet(int hosts, int ports, dev.rolloutlab.engine.StepClock t) {
+        public Builder fleet(int hosts, int ports, StepClock t) {
             fleet = "sim:" + hosts + "x" + ports;
             timing = t;
             // a fleet's defaults, before the flags that override them: every port of every host, ids inside the

@@ -4,6 +4,10 @@ import dev.rolloutlab.process.CpuTime;
 import dev.rolloutlab.process.MachineLoad;
 import dev.rolloutlab.results.Connection;
 import dev.rolloutlab.results.Topology;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 
 /**
  * CPU per request of one leg, per process on its path: this JVM (the client, and in-process also the engine), the
@@ -56,13 +60,12 @@ final class CpuMeter {
     }
 
     /** One round-0 row per leg and cell: CPU per request over every round's requests; load and steal averaged over the rounds. */
-    static java.util.List<Point> pooled(java.util.List<Point> rounds) {
-        java.util.Map<String, java.util.List<Point>> by = new java.util.LinkedHashMap<>();
+    static List<Point> pooled(List<Point> rounds) {
+        Map<String, List<Point>> by = new LinkedHashMap<>();
         for (Point p : rounds)
-            by.computeIfAbsent(
-                            p.topology() + "|" + p.connection() + "|" + p.workload(), k -> new java.util.ArrayList<>())
+            by.computeIfAbsent(p.topology() + "|" + p.connection() + "|" + p.workload(), k -> new ArrayList<>())
                     .add(p);
-        java.util.List<Point> out = new java.util.ArrayList<>();
+        List<Point> out = new ArrayList<>();
         by.values().forEach(ps -> {
             int n = ps.stream().mapToInt(Point::requests).sum();
             double d = Math.max(1, n);

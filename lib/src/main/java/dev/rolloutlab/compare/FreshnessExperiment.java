@@ -8,14 +8,19 @@ import dev.rolloutlab.engine.InProcessEngine;
 import dev.rolloutlab.engine.SamplingParams;
 import dev.rolloutlab.engine.Tensor;
 import dev.rolloutlab.openai.HttpEngine;
+import dev.rolloutlab.openai.OpenAiClient;
 import dev.rolloutlab.results.Strategy;
 import dev.rolloutlab.results.Topology;
+import dev.rolloutlab.util.Ports;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.UUID;
@@ -23,6 +28,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
+import java.util.function.ToDoubleFunction;
+import okhttp3.OkHttpClient;
 
 /**
  * A simulated training loop: every step generates a batch of GRPO groups, then the trainer produces new weights and
@@ -79,7 +87,7 @@ public final class FreshnessExperiment {
     private final Path model;
     private final Path work;
     private final PrintStream log;
-    private final okhttp3.OkHttpClient http;
+    private final OkHttpClient http;
     private final List<Sample> samples = new ArrayList<>();
     private final List<LogprobGap> gaps = new ArrayList<>();
     private final List<StrategySummary> summaries = new ArrayList<>();
@@ -88,12 +96,7 @@ public final class FreshnessExperiment {
 
     /** {@code fleet}: the servers of {@code compare --fleet}, which the HTTP strategies then use; null to start our own. */
     public FreshnessExperiment(
-            CompareConfig c,
-            Path model,
-            Path resultsDir,
-            PrintStream log,
-            okhttp3.OkHttpClient http,
-            RemoteFleet fleet) {
+            CompareConfig c, Path model, Path resultsDir, PrintStream log, OkHttpClient http, RemoteFleet fleet) {
         this.c = c;
         this.fleet = fleet;
         this.model = model;
@@ -223,15 +226,15 @@ public final class FreshnessExperiment {
 
     /** The trainer's side of a step: make version {@code v} now, and say how it reaches the servers (run in the background). */
     private interface Publisher {
-        java.util.function.Supplier<WeightPush.Cost> next(int step, long v);
+        Supplier<WeightPush.Cost> next(int step, long v);
     }
 
     /** A pipelined loop over HTTP servers: each batch is sampled while the previous update is still propagating. {@code trainer} null: not scored. */
     private StrategySummary remote(
             Strategy strategy, List<String> urls, String modelName, long base, Trainer trainer, Publisher publisher) {
         // one client for every server; idle connections are dropped before serve's idle timeout would close them
-        okhttp3.OkHttpClient shared = dev.rolloutlab.openai.OpenAiClient.http(
-                Math.max(64, urls.size()), java.time.Duration.ofMinutes(10), java.time.Duration.ofSeconds(30));
+        OkHttpClient shared =
+                OpenAiClient.http(Math.max(64, urls.size()), Duration.ofMinutes(10), Duration.ofSeconds(30));
         List<HttpEngine> engines = urls.stream()
                 .map(u -> new HttpEngine(shared, u, null, modelName))
                 .toList();
@@ -392,11 +395,11 @@ public final class FreshnessExperiment {
                 "  %-18s step %8.1f ms  update %8s ms  all serving after %8.1f ms%s  %7.1f MB/update  lost %d retried %d  token lag %.2f  |Δlogprob| %.2e  KL %.2e%n",
                 strategy,
                 stepMs,
-                Double.isNaN(s.meanUpdateMs()) ? "-" : String.format(java.util.Locale.ROOT, "%.1f", s.meanUpdateMs()),
+                Double.isNaN(s.meanUpdateMs()) ? "-" : String.format(Locale.ROOT, "%.1f", s.meanUpdateMs()),
                 s.meanPropagationMs(),
                 Double.isNaN(s.predictedPropagationMs())
                         ? ""
-                        : String.format(java.util.Locale.ROOT, " (bytes / rate %.1f)", s.predictedPropagationMs()),
+                        : String.format(Locale.ROOT, " (bytes / rate %.1f)", s.predictedPropagationMs()),
                 bytes / 1e6,
                 lost,
                 retried,
@@ -407,7 +410,7 @@ public final class FreshnessExperiment {
     }
 
     /** Token-weighted mean of a per-sample figure. */
-    private static double weighted(List<LogprobGap> gs, java.util.function.ToDoubleFunction<LogprobGap> f) {
+    private static double weighted(List<LogprobGap> gs, ToDoubleFunction<LogprobGap> f) {
         double sum = 0;
         int n = 0;
         for (LogprobGap g : gs) {
@@ -424,7 +427,7 @@ public final class FreshnessExperiment {
 
     /** Two servers show propagation across a fleet; more only repeat it on two cores. */
     private List<Integer> ports() {
-        return dev.rolloutlab.util.Ports.free(Math.min(2, c.numServers()));
+        return Ports.free(Math.min(2, c.numServers()));
     }
 
     private static void sleepQuietly(long ms) {
@@ -438,8 +441,7 @@ public final class FreshnessExperiment {
     static void deleteTree(Path p) {
         if (!Files.exists(p)) return;
         try (var s = Files.walk(p)) {
-            s.sorted(java.util.Comparator.reverseOrder())
-                    .forEach(f -> f.toFile().delete());
+            s.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
         } catch (IOException ignored) {
             // leftovers in a results folder are harmless
         }

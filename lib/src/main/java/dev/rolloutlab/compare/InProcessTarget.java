@@ -6,8 +6,10 @@ import dev.rolloutlab.engine.Completion;
 import dev.rolloutlab.engine.GenerationRequest;
 import dev.rolloutlab.engine.InProcessEngine;
 import dev.rolloutlab.engine.SamplingParams;
+import dev.rolloutlab.engine.Timings;
 import dev.rolloutlab.openai.CompletionRequest;
 import dev.rolloutlab.openai.OpenAiClient;
+import dev.rolloutlab.openai.ServerTimings;
 import java.util.Arrays;
 
 /**
@@ -80,8 +82,7 @@ final class InProcessTarget implements Target {
     }
 
     /** The engine's own share, in the same shape serve reports over HTTP, so the breakdown compares like with like. */
-    private static dev.rolloutlab.openai.ServerTimings engineTimings(dev.rolloutlab.engine.Timings t) {
-        return new dev.rolloutlab.openai.ServerTimings(
-                t.queueNs() / 1e6, t.prefillNs() / 1e6, t.decodeNs() / 1e6, 0, Double.NaN, Double.NaN);
+    private static ServerTimings engineTimings(Timings t) {
+        return new ServerTimings(t.queueNs() / 1e6, t.prefillNs() / 1e6, t.decodeNs() / 1e6, 0, Double.NaN, Double.NaN);
     }
 }

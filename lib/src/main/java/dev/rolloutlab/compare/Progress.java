@@ -1,5 +1,6 @@
 package dev.rolloutlab.compare;
 
+import java.io.Console;
 import java.io.PrintStream;
 import java.util.List;
 import java.util.Locale;
@@ -30,10 +31,10 @@ final class Progress {
 
     /** Console.isTerminal() appeared in Java 22 (before it, a console meant a terminal); we compile for 21. */
     private static boolean isTerminal() {
-        java.io.Console c = System.console();
+        Console c = System.console();
         if (c == null) return false;
         try {
-            return (boolean) java.io.Console.class.getMethod("isTerminal").invoke(c);
+            return (boolean) Console.class.getMethod("isTerminal").invoke(c);
         } catch (ReflectiveOperationException e) {
             return true;
         }

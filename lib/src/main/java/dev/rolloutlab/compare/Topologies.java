@@ -10,6 +10,7 @@ import dev.rolloutlab.process.ServeProcess;
 import dev.rolloutlab.results.Connection;
 import dev.rolloutlab.results.Topology;
 import dev.rolloutlab.util.Await;
+import dev.rolloutlab.util.Ports;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -17,6 +18,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.ToIntFunction;
+import okhttp3.OkHttpClient;
 
 /**
  * Everything the topologies under test need, started once before the first round so every round measures the same
@@ -43,12 +45,7 @@ final class Topologies implements AutoCloseable {
     private long servePid = -1, lbPid = -1;
 
     Topologies(
-            CompareConfig c,
-            Path model,
-            Checkpoint cp,
-            Path logs,
-            okhttp3.OkHttpClient http,
-            ToIntFunction<String> tokenizer) {
+            CompareConfig c, Path model, Checkpoint cp, Path logs, OkHttpClient http, ToIntFunction<String> tokenizer) {
         try {
             List<Target> engines = new ArrayList<>();
             boolean inprocN = c.topologies().contains(Topology.INPROC_N);
@@ -148,8 +145,8 @@ final class Topologies implements AutoCloseable {
         return serve.urls();
     }
 
-    private String startLb(List<String> backends, Path logs, okhttp3.OkHttpClient http) {
-        int port = dev.rolloutlab.util.Ports.free();
+    private String startLb(List<String> backends, Path logs, OkHttpClient http) {
+        int port = Ports.free();
         ChildJvm lb = ChildJvm.start(
                 "lb",
                 List.of(

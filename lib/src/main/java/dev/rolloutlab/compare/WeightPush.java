@@ -12,9 +12,11 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import okhttp3.OkHttpClient;
 
 /**
  * How the trainer's new weights reach the HTTP servers, one class per freshness experiment: full pushes (all at once,
@@ -33,11 +35,11 @@ final class WeightPush implements AutoCloseable {
     private final Path work;
     private final Path logs;
     private final String token;
-    private final okhttp3.OkHttpClient http;
+    private final OkHttpClient http;
     private final List<Integer> ports;
     private ServeProcess serve;
 
-    WeightPush(Path model, Path work, Path logs, String token, okhttp3.OkHttpClient http, List<Integer> ports) {
+    WeightPush(Path model, Path work, Path logs, String token, OkHttpClient http, List<Integer> ports) {
         this.model = model;
         this.work = work;
         this.logs = logs;
@@ -144,7 +146,7 @@ final class WeightPush implements AutoCloseable {
             Path dir = work.resolve("step-" + version);
             Files.createDirectories(dir);
             for (String f : new String[] {"config.json", "tokenizer.json"})
-                Files.copy(model.resolve(f), dir.resolve(f), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                Files.copy(model.resolve(f), dir.resolve(f), StandardCopyOption.REPLACE_EXISTING);
             Safetensors.write(dir.resolve("model.safetensors"), w, DType.F32);
             FreshnessExperiment.deleteTree(work.resolve("step-" + (version - 2))); // keep disk use flat
             return dir;

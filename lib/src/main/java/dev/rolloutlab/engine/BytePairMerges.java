@@ -4,6 +4,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.PriorityQueue;
 
 /** The ranked merges of a byte-level BPE vocabulary, applied to one pre-tokenised word at a time. Thread-safe. */
 final class BytePairMerges {
@@ -32,7 +33,7 @@ final class BytePairMerges {
             prev[i] = i - 1;
         }
         // a candidate is (rank << 32 | left position); it is stale once either piece changed, checked when popped
-        java.util.PriorityQueue<Long> heap = new java.util.PriorityQueue<>();
+        PriorityQueue<Long> heap = new PriorityQueue<>();
         for (int i = 0; i + 1 < n; i++) push(heap, piece, i, i + 1);
         int count = n;
         while (!heap.isEmpty()) {
@@ -60,7 +61,7 @@ final class BytePairMerges {
         return ids;
     }
 
-    private void push(java.util.PriorityQueue<Long> heap, String[] piece, int left, int right) {
+    private void push(PriorityQueue<Long> heap, String[] piece, int left, int right) {
         Integer r = mergeRanks.get(piece[left] + " " + piece[right]);
         if (r != null) heap.add(((long) r << 32) | left);
     }

@@ -1,6 +1,7 @@
 package dev.rolloutlab.engine;
 
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * A forward pass that computes nothing and takes the time its {@link StepClock} gives. Every token is equally likely
@@ -11,7 +12,7 @@ final class ClockForward implements Forward {
     private final StepClock clock;
     private final int[] neverSampled;
 
-    ClockForward(StepClock clock, java.util.List<Integer> stopIds) {
+    ClockForward(StepClock clock, List<Integer> stopIds) {
         this.clock = clock;
         this.neverSampled = stopIds.stream().mapToInt(Integer::intValue).toArray();
     }

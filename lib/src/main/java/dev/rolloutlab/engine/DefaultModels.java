@@ -2,8 +2,12 @@ package dev.rolloutlab.engine;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Comparator;
 
 /**
  * Where random checkpoints made on demand live: {@code $ROLLOUT_LAB_HOME/models/<shape>-<arch>-s<seed>}
@@ -29,8 +33,8 @@ public final class DefaultModels {
             Checkpoint.init(config, tmp, 0, DType.F32);
             Files.createDirectories(dir.getParent());
             try {
-                Files.move(tmp, dir, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-            } catch (java.nio.file.FileAlreadyExistsException | java.nio.file.DirectoryNotEmptyException raced) {
+                Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
+            } catch (FileAlreadyExistsException | DirectoryNotEmptyException raced) {
                 // another process made it first; theirs is identical (same shape, same seed)
             }
         } catch (IOException e) {
@@ -44,8 +48,7 @@ public final class DefaultModels {
     private static void deleteQuietly(Path tree) {
         if (!Files.exists(tree)) return;
         try (var walk = Files.walk(tree)) {
-            walk.sorted(java.util.Comparator.reverseOrder())
-                    .forEach(p -> p.toFile().delete());
+            walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         } catch (IOException | UncheckedIOException ignored) {
             // best effort: a leftover .tmp folder is named after its pid and harmless
         }

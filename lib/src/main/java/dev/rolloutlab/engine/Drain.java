@@ -3,6 +3,7 @@ package dev.rolloutlab.engine;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -38,7 +39,7 @@ public record Drain(double quiesceMs, int inFlight, int aborted, long tokensThro
         for (CompletableFuture<Completion> f : cut) {
             try {
                 tokens += f.get(ABORT_WAIT_MS, TimeUnit.MILLISECONDS).completionTokens();
-            } catch (TimeoutException | ExecutionException | java.util.concurrent.CancellationException e) {
+            } catch (TimeoutException | ExecutionException | CancellationException e) {
                 // a request that failed or was cancelled meanwhile threw nothing away that we can count
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();

@@ -1,14 +1,17 @@
 package dev.rolloutlab.engine;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -24,8 +27,7 @@ public final class InProcessEngine implements Engine {
     private final AtomicReference<Weights> weights;
     private final LinkedBlockingQueue<Job> incoming = new LinkedBlockingQueue<>();
     /** Every submitted request not yet answered, queued or running: what a drain waits for and abort_all ends. */
-    private final java.util.Set<CompletableFuture<Completion>> outstanding =
-            java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final Set<CompletableFuture<Completion>> outstanding = ConcurrentHashMap.newKeySet();
 
     private final Thread thread;
     private final Forward model;
@@ -197,7 +199,7 @@ public final class InProcessEngine implements Engine {
      * Why this engine cannot serve now, or null when it can: its scheduler thread died, or work is queued and no step
      * ended within {@code limit} (a step stuck in a listener or a kernel). {@code /health} answers 503 with it.
      */
-    public String stallReason(java.time.Duration limit) {
+    public String stallReason(Duration limit) {
         if (!running) return null;
         if (!thread.isAlive()) return "the engine's scheduler thread has stopped";
         long quiet = System.nanoTime() - progressNs;

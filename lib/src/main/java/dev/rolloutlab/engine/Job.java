@@ -2,6 +2,7 @@ package dev.rolloutlab.engine;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.BitSet;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
@@ -20,7 +21,7 @@ final class Job {
     long admittedNs, prefilledNs;
 
     /** The request's stop token ids as a set: checked for every token of every sample, so not a list scan. */
-    final java.util.BitSet stopIds = new java.util.BitSet();
+    final BitSet stopIds = new BitSet();
 
     Job(GenerationRequest request, TokenListener listener) {
         this.request = request;

@@ -2,6 +2,8 @@ package dev.rolloutlab.engine;
 
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.ForkJoinTask;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntConsumer;
 
 /**
  * The numeric operations of the forward pass. {@code dot} uses the JDK Vector API when the JVM was started with
@@ -21,8 +23,7 @@ final class Ops {
      * 2 cores: a prefill beside decoding engines starved (mean time to first token 72 ms, 27 ms after) and the time
      * between tokens varied by 45 % within a stream (28 % after), at throughput not distinguishable.
      */
-    private static final java.util.concurrent.atomic.AtomicInteger RUNNING =
-            new java.util.concurrent.atomic.AtomicInteger();
+    private static final AtomicInteger RUNNING = new AtomicInteger();
     /**
      * Workers for all cores but the caller's, which computes a share itself. Not the common pool: engine kernels
      * must not queue behind unrelated parallel streams.
@@ -124,7 +125,7 @@ final class Ops {
     }
 
     /** Runs body(i) for i in [0, n), split across cores (the caller takes a share) when {@code work} pays for it. */
-    static void parallelFor(int n, long work, java.util.function.IntConsumer body) {
+    static void parallelFor(int n, long work, IntConsumer body) {
         int parts = Math.min(parts(), n);
         if (n <= 1 || work < PARALLEL_WORK || parts < 2) {
             for (int i = 0; i < n; i++) body.accept(i);

@@ -10,12 +10,16 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * Reads and writes the safetensors format: an 8-byte little-endian header length, a JSON header, then raw data.
@@ -29,7 +33,7 @@ public final class Safetensors {
 
     public static Map<String, Tensor> read(Path file) {
         // a FIFO or device would block the reader forever (or stream without end); checkpoints are regular files
-        if (!java.nio.file.Files.isRegularFile(file)) throw new ModelFormatException(file + ": not a regular file");
+        if (!Files.isRegularFile(file)) throw new ModelFormatException(file + ": not a regular file");
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = ch.size();
             if (size > Integer.MAX_VALUE) {
@@ -44,7 +48,7 @@ public final class Safetensors {
     }
 
     /** The storage dtypes a file uses, read from its header only. */
-    public static java.util.Set<DType> dtypes(Path file) {
+    public static Set<DType> dtypes(Path file) {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
             ch.read(len, 0);
@@ -52,7 +56,7 @@ public final class Safetensors {
             if (n <= 0 || n > MAX_HEADER) throw new ModelFormatException(file + ": not a safetensors file");
             ByteBuffer hb = ByteBuffer.allocate((int) n);
             ch.read(hb, 8);
-            java.util.Set<DType> out = new java.util.TreeSet<>();
+            Set<DType> out = new TreeSet<>();
             JSON.readTree(new String(hb.array(), StandardCharsets.UTF_8))
                     .properties()
                     .forEach(e -> {
@@ -124,7 +128,7 @@ public final class Safetensors {
             long numel = Tensor.numel(shape);
             if (b < 0 || e < b || e > dataLen || numel > Integer.MAX_VALUE - 8 || (e - b) != numel * dt.bytes) {
                 throw new ModelFormatException(at + ": data_offsets [" + b + "," + e + "] do not match shape "
-                        + java.util.Arrays.toString(shape) + " of " + dt);
+                        + Arrays.toString(shape) + " of " + dt);
             }
             entries.add(new Entry(name, dt, shape, b, e));
         }
@@ -144,11 +148,7 @@ public final class Safetensors {
         byte[] bytes = toBytes(tensors, dtype);
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
         Files.write(tmp, bytes);
-        Files.move(
-                tmp,
-                file,
-                java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 
     /** Serialises tensors in map order; used for files and for pushing weights over HTTP. */

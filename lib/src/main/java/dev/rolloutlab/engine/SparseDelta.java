@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -97,7 +98,7 @@ public record SparseDelta(long baseVersion, Map<String, Entry> tensors) {
             byte[] hb = new byte[hl];
             b.get(hb);
             h = JSON.readTree(new String(hb, StandardCharsets.UTF_8));
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             throw new ModelFormatException(where + ": delta header is not JSON: " + e.getMessage(), e);
         }
         if (h == null

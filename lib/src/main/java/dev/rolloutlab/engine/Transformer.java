@@ -1,5 +1,7 @@
 package dev.rolloutlab.engine;
 
+import java.util.Arrays;
+
 /**
  * The decoder forward pass over a batch of rows. A row is one token of one sequence at one position; a step mixes
  * prompt rows (prefill) and single decode rows of many sequences, and every weight matrix is applied to all rows
@@ -155,7 +157,7 @@ final class Transformer implements Forward {
                 sum += scores[t];
             }
             float inv = 1f / sum;
-            java.util.Arrays.fill(att, qo, qo + hd, 0f);
+            Arrays.fill(att, qo, qo + hd, 0f);
             for (int t = 0; t <= pos; t++) Ops.axpy(scores[t] * inv, vals, t * kvd + kvo, att, qo, hd);
         }
     }

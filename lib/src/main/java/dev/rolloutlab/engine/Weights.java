@@ -1,6 +1,7 @@
 package dev.rolloutlab.engine;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -46,9 +47,9 @@ public final class Weights {
                 if (e.getKey().equals("lm_head.weight") && config.tieWordEmbeddings()) continue;
                 throw new ModelFormatException("tensor " + e.getKey() + " is missing");
             }
-            if (!java.util.Arrays.equals(t.shape(), e.getValue())) {
+            if (!Arrays.equals(t.shape(), e.getValue())) {
                 throw new ModelFormatException("tensor " + e.getKey() + " has shape " + t.shapeString() + ", expected "
-                        + java.util.Arrays.toString(e.getValue()));
+                        + Arrays.toString(e.getValue()));
             }
         }
         embed = get("model.embed_tokens.weight");

@@ -3,6 +3,7 @@ package dev.rolloutlab.http1;
 import java.net.ProtocolException;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.Locale;
 
 /** The head of one HTTP/1.x request or response: start line and header fields in wire order. */
 public final class Head {
@@ -120,7 +121,7 @@ public final class Head {
     public boolean keepAlive() {
         String c = header("Connection");
         if (c == null) return !http10;
-        String l = c.toLowerCase(java.util.Locale.ROOT);
+        String l = c.toLowerCase(Locale.ROOT);
         return http10 ? l.contains("keep-alive") : !l.contains("close");
     }
 

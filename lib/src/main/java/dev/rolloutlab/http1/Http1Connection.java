@@ -1,10 +1,13 @@
 package dev.rolloutlab.http1;
 
 import java.io.Closeable;
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.util.function.BooleanSupplier;
 import javax.net.ssl.SSLSocket;
 import javax.net.ssl.SSLSocketFactory;
 
@@ -92,14 +95,14 @@ public final class Http1Connection implements Closeable {
      * to stop waiting (then a {@link java.net.SocketTimeoutException} is thrown). Partial bytes are kept across
      * wake-ups, so a slow head is never corrupted; the socket's read timeout is restored after.
      */
-    public Head readResponse(int sliceMs, java.util.function.BooleanSupplier giveUp) throws IOException {
+    public Head readResponse(int sliceMs, BooleanSupplier giveUp) throws IOException {
         int normal = socket.getSoTimeout();
         socket.setSoTimeout(sliceMs);
         try {
             while (true) {
                 try {
                     return readResponse();
-                } catch (java.net.SocketTimeoutException e) {
+                } catch (SocketTimeoutException e) {
                     if (giveUp.getAsBoolean()) throw e;
                 }
             }
@@ -112,7 +115,7 @@ public final class Http1Connection implements Closeable {
     public Head readResponse() throws IOException {
         while (true) {
             Head h = in.readHead(false);
-            if (h == null) throw new java.io.EOFException("server closed the connection before responding");
+            if (h == null) throw new EOFException("server closed the connection before responding");
             if (h.status() / 100 != 1 || h.status() == 101) return h;
         }
     }

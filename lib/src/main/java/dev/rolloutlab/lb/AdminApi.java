@@ -1,15 +1,19 @@
 package dev.rolloutlab.lb;
 
+import dev.rolloutlab.http1.Fetch;
 import dev.rolloutlab.http1.Head;
 import dev.rolloutlab.util.Json;
 import dev.rolloutlab.util.Secrets;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 
 /**
  * The balancer's own routes. {@code /health} is open, as in {@code openai_load_balancer}. {@code /admin/*} needs the admin token, or the
@@ -88,12 +92,12 @@ final class AdminApi {
                 h.header("Authorization") == null ? null : "Authorization: " + h.header("Authorization") + "\r\n";
         int aborted = 0, answered = 0;
         List<String> failed = new ArrayList<>();
-        try (var pool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
-            List<java.util.concurrent.Future<dev.rolloutlab.http1.Fetch.Response>> fs = new ArrayList<>();
+        try (var pool = Executors.newVirtualThreadPerTaskExecutor()) {
+            List<Future<Fetch.Response>> fs = new ArrayList<>();
             for (Backend b : all) {
                 String auth = b.authorizationLine != null ? b.authorizationLine : clientAuth;
-                fs.add(pool.submit(() -> dev.rolloutlab.http1.Fetch.postJson(
-                        b.url + "/abort_request", auth, body, java.time.Duration.ofSeconds(5), 64 << 10)));
+                fs.add(pool.submit(
+                        () -> Fetch.postJson(b.url + "/abort_request", auth, body, Duration.ofSeconds(5), 64 << 10)));
             }
             for (int i = 0; i < fs.size(); i++) {
                 try {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.rolloutlab.http1.Fetch;
 import dev.rolloutlab.util.Json;
 import java.io.IOException;
+import java.net.SocketTimeoutException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
@@ -71,7 +72,7 @@ final class HealthChecker implements AutoCloseable {
         try {
             return Fetch.get(b.url + path, bearer(b), o.healthTimeout(), 1 << 16)
                     .status();
-        } catch (java.net.SocketTimeoutException e) {
+        } catch (SocketTimeoutException e) {
             return TIMED_OUT;
         } catch (IOException e) {
             return -1;

@@ -1,5 +1,6 @@
 package dev.rolloutlab.lb;
 
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -23,7 +24,7 @@ final class LeastLoad implements Policy {
             int j = (start + i) % n;
             k[i] = (long) Math.max(0, backends.get(j).load()) << 32 | i;
         }
-        java.util.Arrays.sort(k, 0, n);
+        Arrays.sort(k, 0, n);
         for (int i = 0; i < n; i++) order[i] = (start + (int) k[i]) % n;
     }
 

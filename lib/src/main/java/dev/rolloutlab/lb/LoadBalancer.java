@@ -3,16 +3,20 @@ package dev.rolloutlab.lb;
 import dev.rolloutlab.http1.BodyTooLarge;
 import dev.rolloutlab.http1.Head;
 import dev.rolloutlab.http1.HttpIn;
+import dev.rolloutlab.util.Json;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.net.BindException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ProtocolException;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -37,12 +41,12 @@ public final class LoadBalancer implements AutoCloseable {
     private static final byte[] BUSY = busy();
 
     private static byte[] busy() {
-        byte[] body = dev.rolloutlab.util.Json.bytes(Responses.error(
-                "too many client connections; retry shortly", "service_unavailable", "busy", java.util.Map.of()));
+        byte[] body = Json.bytes(
+                Responses.error("too many client connections; retry shortly", "service_unavailable", "busy", Map.of()));
         String head =
                 "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\nConnection: close\r\n"
                         + "Content-Length: " + body.length + "\r\n\r\n";
-        byte[] all = java.util.Arrays.copyOf(head.getBytes(StandardCharsets.ISO_8859_1), head.length() + body.length);
+        byte[] all = Arrays.copyOf(head.getBytes(StandardCharsets.ISO_8859_1), head.length() + body.length);
         System.arraycopy(body, 0, all, head.length(), body.length);
         return all;
     }
@@ -74,7 +78,7 @@ public final class LoadBalancer implements AutoCloseable {
             source.close();
             throw new IllegalStateException(
                     "lb cannot listen on " + options.listenHost() + ":" + options.listenPort() + ": " + e.getMessage()
-                            + (e instanceof java.net.BindException
+                            + (e instanceof BindException
                                     ? " (is the port in use? pick another --listen-port, or 0 for a free one)"
                                     : ""),
                     e);

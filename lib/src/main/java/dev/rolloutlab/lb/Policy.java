@@ -1,6 +1,7 @@
 package dev.rolloutlab.lb;
 
 import java.util.List;
+import java.util.Locale;
 
 /**
  * Orders the backends to try for one request: the first is the choice, the rest are failover in order. One class
@@ -22,7 +23,7 @@ public interface Policy {
     }
 
     static Policy parse(String s) {
-        return switch (s.toLowerCase(java.util.Locale.ROOT)) {
+        return switch (s.toLowerCase(Locale.ROOT)) {
             case "round-robin", "rr" -> new RoundRobin();
             case "least-load" -> new LeastLoad();
             case "p2c" -> new PowerOfTwoChoices();

@@ -5,12 +5,14 @@ import dev.rolloutlab.http1.Head;
 import dev.rolloutlab.http1.Http1Connection;
 import dev.rolloutlab.http1.HttpIn;
 import dev.rolloutlab.util.Secrets;
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * Proxies one client request: the policy's order, failover only before the first response byte (so no request is
@@ -190,7 +192,7 @@ final class Relay {
                 }
             }
             if (!ex.worthWaiting || System.nanoTime() + pauseNs > waitUntil) break;
-            java.util.concurrent.locks.LockSupport.parkNanos(pauseNs);
+            LockSupport.parkNanos(pauseNs);
             now = System.nanoTime();
             if (group == null) o.policy().order(list, order);
         }
@@ -241,7 +243,7 @@ final class Relay {
                 if (ex.client.left()) { // the client hung up: closing our side tells the backend to drop the generation
                     if (c != null) c.close();
                     metrics.clientsGone.incrementAndGet();
-                    throw new java.io.EOFException("the client closed the connection before the answer");
+                    throw new EOFException("the client closed the connection before the answer");
                 }
                 boolean stale = c != null && c.reused() && ex.body != null && !(e instanceof SocketTimeoutException);
                 if (c != null) c.close();

@@ -11,9 +11,13 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.Locale;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import okhttp3.ConnectionPool;
+import okhttp3.Dispatcher;
+import okhttp3.HttpUrl;
 import okhttp3.MediaType;
 import okhttp3.OkHttpClient;
 import okhttp3.Request;
@@ -48,7 +52,7 @@ public final class OpenAiClient {
         this.baseUrl = HostPort.url(baseUrl);
         this.apiKey = apiKey == null || apiKey.isEmpty() ? null : apiKey;
         this.keepAlive = keepAlive;
-        okhttp3.HttpUrl u = okhttp3.HttpUrl.parse(this.baseUrl);
+        HttpUrl u = HttpUrl.parse(this.baseUrl);
         if (u == null) throw new IllegalArgumentException("not an http(s) URL: " + baseUrl);
         this.pool = new Http1Pool(
                 u.host(),
@@ -59,7 +63,7 @@ public final class OpenAiClient {
                 MAX_IDLE);
         String path = u.encodedPath();
         this.pathPrefix = path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
-        boolean defaultPort = u.port() == okhttp3.HttpUrl.defaultPort(u.scheme());
+        boolean defaultPort = u.port() == HttpUrl.defaultPort(u.scheme());
         this.headTail = " HTTP/1.1\r\nHost: " + u.host() + (defaultPort ? "" : ":" + u.port())
                 + "\r\nUser-Agent: rollout-lab\r\n"
                 + "Accept: */*\r\nContent-Type: application/json\r\n"
@@ -77,7 +81,7 @@ public final class OpenAiClient {
 
     /** {@code keepIdle} below the server's idle timeout (serve: 60 s) for callers that idle: nothing retries a closed connection. */
     public static OkHttpClient http(int poolSize, Duration timeout, Duration keepIdle) {
-        var dispatcher = new okhttp3.Dispatcher();
+        var dispatcher = new Dispatcher();
         dispatcher.setMaxRequests(Math.max(64, poolSize * 2));
         dispatcher.setMaxRequestsPerHost(Math.max(64, poolSize * 2));
         return new OkHttpClient.Builder()
@@ -142,7 +146,7 @@ public final class OpenAiClient {
     private Exchange exchange(Request r) {
         try (Response resp = http.newCall(r).execute()) {
             ResponseBody body = resp.body();
-            Map<String, String> h = new java.util.TreeMap<>(String.CASE_INSENSITIVE_ORDER);
+            Map<String, String> h = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
             for (String name : resp.headers().names()) h.put(name, resp.header(name));
             return new Exchange(resp.code(), body.string(), h, null);
         } catch (IOException e) {
@@ -294,8 +298,7 @@ public final class OpenAiClient {
             } else {
                 // a server that ignores stream:true answers with one JSON body: measure that, with no TTFT to fake
                 String type = h.header("Content-Type");
-                boolean sse =
-                        type != null && type.toLowerCase(java.util.Locale.ROOT).contains("event-stream");
+                boolean sse = type != null && type.toLowerCase(Locale.ROOT).contains("event-stream");
                 res = r.stream() && sse
                         ? readStream(in, backend, version, sent, r, connect)
                         : readWhole(in, backend, version, sent, r, connect);

@@ -1,5 +1,8 @@
 package dev.rolloutlab.openai;
 
+import java.util.ArrayList;
+import java.util.List;
+
 /** What an OpenAI-compatible server offers, asked of it directly: the model it serves and the endpoint it implements. */
 public final class ServerProbe {
     private ServerProbe() {}
@@ -15,7 +18,7 @@ public final class ServerProbe {
                     + (x.error() != null ? TransportError.plain(x.error()) : "HTTP " + x.status())
                     + "); check the server is up, or pass --model");
         }
-        java.util.List<String> ids = new java.util.ArrayList<>();
+        List<String> ids = new ArrayList<>();
         x.json().path("data").forEach(m -> ids.add(m.path("id").asText()));
         if (ids.size() == 1) return ids.get(0);
         if (ids.isEmpty()) throw new IllegalArgumentException(c.baseUrl() + "/v1/models lists no model; pass --model");

@@ -1,5 +1,6 @@
 package dev.rolloutlab.process;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -13,7 +14,7 @@ public final class MachineLoad {
     public static double loadAverage() {
         try {
             return Double.parseDouble(Files.readString(Path.of("/proc/loadavg")).split(" ")[0]);
-        } catch (java.io.IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException e) {
             return Double.NaN;
         }
     }
@@ -24,7 +25,7 @@ public final class MachineLoad {
             for (String l : Files.readAllLines(Path.of("/proc/stat"))) {
                 if (l.startsWith("cpu ")) return Long.parseLong(l.trim().split("\\s+")[8]) * 10.0;
             }
-        } catch (java.io.IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException e) {
             // not Linux
         }
         return Double.NaN;
@@ -41,7 +42,7 @@ public final class MachineLoad {
                 long idle = Long.parseLong(f[4]) + Long.parseLong(f[5]);
                 return new long[] {total - idle, total};
             }
-        } catch (java.io.IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException e) {
             // not Linux
         }
         return new long[] {0, 0};

@@ -1,5 +1,8 @@
 package dev.rolloutlab.process;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -18,9 +21,9 @@ public record ServeProcess(ChildJvm jvm, List<String> urls) implements AutoClose
             List<String> prefix, List<String> jvmFlags, List<String> serveArgs, Path logFile, Duration readyTimeout) {
         Path ready = logFile.resolveSibling(logFile.getFileName() + ".ready.json");
         try {
-            java.nio.file.Files.deleteIfExists(ready); // an earlier run's file would pass for this one's
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException("cannot clear " + ready + ": " + e.getMessage(), e);
+            Files.deleteIfExists(ready); // an earlier run's file would pass for this one's
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot clear " + ready + ": " + e.getMessage(), e);
         }
         List<String> args = new ArrayList<>(serveArgs);
         args.add("--ready-file");

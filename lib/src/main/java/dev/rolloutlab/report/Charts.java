@@ -7,13 +7,16 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.BiFunction;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.CategoryChart;
 import org.knowm.xchart.CategoryChartBuilder;
@@ -226,11 +229,7 @@ public final class Charts {
 
     /** One bar per topology/connection per workload; {@code halfWidth}, when given, draws symmetric error bars. */
     private static CategoryChart bars(
-            RunData d,
-            String title,
-            String yTitle,
-            String column,
-            java.util.function.BiFunction<String[], String, Double> halfWidth) {
+            RunData d, String title, String yTitle, String column, BiFunction<String[], String, Double> halfWidth) {
         CategoryChart chart = new CategoryChartBuilder()
                 .width(W)
                 .height(H)
@@ -264,7 +263,7 @@ public final class Charts {
             chart.addSeries(
                     "none",
                     workloads.isEmpty() ? List.of("-") : workloads,
-                    java.util.Collections.nCopies(Math.max(1, workloads.size()), 0.0));
+                    Collections.nCopies(Math.max(1, workloads.size()), 0.0));
         }
         return chart;
     }
@@ -315,13 +314,13 @@ public final class Charts {
                 Files.move(
                         tmp.resolve(base + ".png"),
                         png,
-                        java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-                        java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+                        StandardCopyOption.REPLACE_EXISTING,
+                        StandardCopyOption.ATOMIC_MOVE);
                 Files.move(
                         tmp.resolve(base + ".svg"),
                         dir.resolve(base + ".svg"),
-                        java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-                        java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+                        StandardCopyOption.REPLACE_EXISTING,
+                        StandardCopyOption.ATOMIC_MOVE);
             } finally {
                 try (var left = Files.list(tmp)) {
                     for (Path f : left.toList()) Files.deleteIfExists(f);

@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import tech.tablesaw.api.Row;
 import tech.tablesaw.api.Table;
 
@@ -66,11 +67,11 @@ final class Findings {
         return out;
     }
 
-    private static java.util.Optional<String> overhead(RunData d, Table legs, String w) {
+    private static Optional<String> overhead(RunData d, Table legs, String w) {
         String base = d.baseline(Topology.HTTP1.wire());
         Double in = Charts.find(legs, base, Connection.NONE.wire(), w, "mean_e2el_ms"),
                 http = Charts.find(legs, Topology.HTTP1.wire(), Connection.KEEP_ALIVE.wire(), w, "mean_e2el_ms");
-        if (in == null || http == null) return java.util.Optional.empty();
+        if (in == null || http == null) return Optional.empty();
         Confidence.Interval diff = Pairs.e2elDifference(
                 d, Topology.HTTP1.wire(), Connection.KEEP_ALIVE.wire(), base, Connection.NONE.wire(), w);
         StringBuilder sb = new StringBuilder(String.format(
@@ -99,11 +100,11 @@ final class Findings {
                     Pairs.verdict(dn),
                     Pairs.describe(dn)));
         }
-        return java.util.Optional.of(sb.toString());
+        return Optional.of(sb.toString());
     }
 
     /** HTTP's overhead relative to in-process on the shortest vs the longest cell, each with its interval. */
-    private static java.util.Optional<String> shortMatters(RunData d, Table legs, String shortest, String longest) {
+    private static Optional<String> shortMatters(RunData d, Table legs, String shortest, String longest) {
         String base = d.baseline(Topology.HTTP1.wire());
         Double inS = Charts.find(legs, base, Connection.NONE.wire(), shortest, "mean_e2el_ms"),
                 inL = Charts.find(legs, base, Connection.NONE.wire(), longest, "mean_e2el_ms");
@@ -111,8 +112,7 @@ final class Findings {
                 d, Topology.HTTP1.wire(), Connection.KEEP_ALIVE.wire(), base, Connection.NONE.wire(), shortest);
         Confidence.Interval l = Pairs.e2elDifference(
                 d, Topology.HTTP1.wire(), Connection.KEEP_ALIVE.wire(), base, Connection.NONE.wire(), longest);
-        if (inS == null || inL == null || s == null || l == null || shortest.equals(longest))
-            return java.util.Optional.empty();
+        if (inS == null || inL == null || s == null || l == null || shortest.equals(longest)) return Optional.empty();
         double sLo = s.low() / inS * 100,
                 sHi = s.high() / inS * 100,
                 lLo = l.low() / inL * 100,
@@ -122,7 +122,7 @@ final class Findings {
         double relS = s.estimate() / inS * 100, relL = l.estimate() / inL * 100, gap = relS - relL;
         double half = Math.hypot((sHi - sLo) / 2, (lHi - lLo) / 2);
         Confidence.Interval diff = new Confidence.Interval(gap, gap - half, gap + half, 0.95);
-        return java.util.Optional.of(String.format(
+        return Optional.of(String.format(
                 Locale.ROOT,
                 "**Overhead matters most for short prompts and completions** — %s: HTTP adds %.1f %% "
                         + "(95 %% CI [%.1f, %.1f]) on %s but %.1f %% ([%.1f, %.1f]) on %s (%.2f ms vs %.2f ms absolute); difference %+.1f points, "
@@ -143,13 +143,13 @@ final class Findings {
                 diff.high()));
     }
 
-    private static java.util.Optional<String> pair(
+    private static Optional<String> pair(
             RunData d, String claim, String ta, String ca, String tb, String cb, String w, String extra) {
         Double a = Charts.find(d.legs(), ta, ca, w, "mean_e2el_ms"),
                 b = Charts.find(d.legs(), tb, cb, w, "mean_e2el_ms");
-        if (a == null || b == null) return java.util.Optional.empty();
+        if (a == null || b == null) return Optional.empty();
         Confidence.Interval diff = Pairs.e2elDifference(d, ta, ca, tb, cb, w);
-        return java.util.Optional.of(String.format(
+        return Optional.of(String.format(
                 Locale.ROOT,
                 "%s — %s: %s %s %.2f ms vs %s %s %.2f ms on %s (%+.2f ms)%s%s.",
                 claim,
@@ -167,10 +167,10 @@ final class Findings {
     }
 
     /** N ports against one port, and N ports against N in-process engines, on throughput paired round by round. */
-    private static java.util.Optional<String> scaleOut(RunData d, Table legs, String w) {
+    private static Optional<String> scaleOut(RunData d, Table legs, String w) {
         Double t1 = Charts.find(legs, Topology.HTTP1.wire(), Connection.KEEP_ALIVE.wire(), w, "output_throughput"),
                 tn = Charts.find(legs, Topology.HTTP_N.wire(), Connection.KEEP_ALIVE.wire(), w, "output_throughput");
-        if (t1 == null || tn == null) return java.util.Optional.empty();
+        if (t1 == null || tn == null) return Optional.empty();
         Confidence.Interval diff = Pairs.roundDifference(
                 d,
                 Topology.HTTP_N.wire(),
@@ -212,7 +212,7 @@ final class Findings {
                 " Here every engine shares this machine's %d cores, so more ports add engines but no compute: "
                         + "scale-out needs more hosts, which this run cannot show.",
                 cores));
-        return java.util.Optional.of(sb.toString());
+        return Optional.of(sb.toString());
     }
 
     private static String freshness(Table f) {

@@ -8,6 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeSet;
 import org.knowm.xchart.CategoryChart;
 import org.knowm.xchart.CategoryChartBuilder;
 import org.knowm.xchart.XYChart;
@@ -117,7 +118,7 @@ public final class FreshnessCharts {
         for (String strategy : new LinkedHashSet<>(g.stringColumn("strategy").asList())) {
             Table mine = g.where(g.stringColumn("strategy").isEqualTo(strategy));
             List<Double> xs = new ArrayList<>(), ys = new ArrayList<>();
-            for (double step : new java.util.TreeSet<>(mine.doubleColumn("step").asList())) {
+            for (double step : new TreeSet<>(mine.doubleColumn("step").asList())) {
                 Table at = mine.where(mine.doubleColumn("step").isEqualTo(step));
                 double sum = 0, n = 0;
                 for (int i = 0; i < at.rowCount(); i++) {

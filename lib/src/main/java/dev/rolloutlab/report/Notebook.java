@@ -1,6 +1,7 @@
 package dev.rolloutlab.report;
 
 import java.awt.image.BufferedImage;
+import java.util.Arrays;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.internal.chartpart.Chart;
 import tech.tablesaw.api.Table;
@@ -20,9 +21,7 @@ public final class Notebook {
 
     /** {@code columns} of {@code t} as text, skipping those an older results folder does not have. */
     public static String text(Table t, String... columns) {
-        return t.selectColumns(java.util.Arrays.stream(columns)
-                        .filter(t::containsColumn)
-                        .toArray(String[]::new))
+        return t.selectColumns(Arrays.stream(columns).filter(t::containsColumn).toArray(String[]::new))
                 .printAll();
     }
 

@@ -1,8 +1,10 @@
 package dev.rolloutlab.report;
 
 import dev.rolloutlab.results.Confidence;
+import java.util.Arrays;
 import java.util.Locale;
 import java.util.Map;
+import java.util.TreeMap;
 import tech.tablesaw.api.Row;
 
 /**
@@ -41,12 +43,12 @@ final class Pairs {
             xa[i] = e.getValue();
             xb[i++] = b.get(e.getKey());
         }
-        if (java.util.Arrays.stream(keys).distinct().count() < 2) return null;
+        if (Arrays.stream(keys).distinct().count() < 2) return null;
         return Confidence.blockedDifference(keys, xa, xb, 0.95);
     }
 
     private static Map<Long, Double> leg(RunData d, String topology, String connection, int in, int out) {
-        Map<Long, Double> m = new java.util.TreeMap<>();
+        Map<Long, Double> m = new TreeMap<>();
         for (Row r : d.requests()) {
             if (!r.getBoolean("ok")
                     || !r.getString("topology").equals(topology)
@@ -76,7 +78,7 @@ final class Pairs {
 
     private static Map<Integer, Double> rounds(
             RunData d, String topology, String connection, String workload, String column) {
-        Map<Integer, Double> m = new java.util.TreeMap<>();
+        Map<Integer, Double> m = new TreeMap<>();
         for (Row r : d.legRounds()) {
             if (!r.getString("topology").equals(topology)
                     || !r.getString("connection").equals(connection)

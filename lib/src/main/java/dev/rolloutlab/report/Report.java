@@ -1,6 +1,7 @@
 package dev.rolloutlab.report;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.rolloutlab.util.Json;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
@@ -41,7 +42,7 @@ public final class Report {
         Charts.save(FreshnessCharts.logprobGap(d), plots.resolve(PLOTS.get(8)));
         Charts.save(FreshnessCharts.klEstimate(d), plots.resolve(PLOTS.get(9)));
         Path md = dir.resolve("REPORT.md");
-        dev.rolloutlab.util.Json.writeText(md, markdown(d));
+        Json.writeText(md, markdown(d));
         return md;
     }
 

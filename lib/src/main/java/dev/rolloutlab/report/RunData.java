@@ -7,8 +7,11 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.function.Function;
 import java.util.stream.Stream;
 import tech.tablesaw.api.BooleanColumn;
 import tech.tablesaw.api.DoubleColumn;
@@ -173,7 +176,7 @@ public final class RunData {
      * or when no in-process topology ran.
      */
     public String baseline(String topology) {
-        java.util.Set<Topology> ran = java.util.EnumSet.noneOf(Topology.class);
+        Set<Topology> ran = EnumSet.noneOf(Topology.class);
         for (String t : legs().stringColumn("topology").asList())
             Topology.find(t).ifPresent(ran::add);
         return Topology.find(topology)
@@ -183,16 +186,15 @@ public final class RunData {
     }
 
     /** Columns read as text, columns that are flags; every other column is a number, even when all of it is empty. */
-    private static final java.util.Set<String>
-            TEXT = java.util.Set.of("topology", "connection", "workload", "strategy", "endpoint"),
-            FLAGS = java.util.Set.of("incomplete", "shows_this_machine");
+    private static final Set<String> TEXT = Set.of("topology", "connection", "workload", "strategy", "endpoint"),
+            FLAGS = Set.of("incomplete", "shows_this_machine");
 
     /**
      * Reads a CSV with fixed types instead of Tablesaw's per-file guess: a column that failed in every row (all empty)
      * must still be a number column, or every table and chart that reads it breaks.
      */
     static Table csv(Path f, String name) {
-        var types = (java.util.function.Function<String, Optional<tech.tablesaw.api.ColumnType>>) c -> Optional.of(
+        var types = (Function<String, Optional<tech.tablesaw.api.ColumnType>>) c -> Optional.of(
                 TEXT.contains(c)
                         ? tech.tablesaw.api.ColumnType.STRING
                         : FLAGS.contains(c)

@@ -8,6 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.stream.Collectors;
 import tech.tablesaw.api.Row;
 
 /**
@@ -51,7 +52,7 @@ public final class SelfChecks {
                             process,
                             w.rates().stream()
                                     .map(r -> String.format(Locale.ROOT, "%.0f", r))
-                                    .collect(java.util.stream.Collectors.joining(" → ", "", " req/s"))));
+                                    .collect(Collectors.joining(" → ", "", " req/s"))));
             });
             if (before > 0 && after > 0 && Math.abs(after / before - 1) > CALIBRATION_DRIFT) {
                 out.add(String.format(

@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.style.Styler;
@@ -82,7 +83,7 @@ public final class SimReport {
         JsonNode check = cfg.path("link_check");
         if (!check.isMissingNode()) {
             sb.append(String.format(
-                    java.util.Locale.ROOT,
+                    Locale.ROOT,
                     "%n## Link check%n%nMeasured before the run on host 1: round trip %.3f ms (profile %.3f ms ± %.3f, "
                             + "after taking %.3f ms of the delay relays' own cost off), rate %.1f Mbit/s (profile %.1f Mbit/s after scaling)%s.%n",
                     check.path("rtt_ms").asDouble(),
@@ -141,7 +142,7 @@ public final class SimReport {
                                 "wall_ms",
                                 "predicted_ms")));
         sb.append(String.format(
-                java.util.Locale.ROOT,
+                Locale.ROOT,
                 "%nThe sweep took %.0f s.%n%n## Plots%n%n",
                 run.path("config").path("wall_s").asDouble(Double.NaN)));
         for (String p : PLOTS)

@@ -3,6 +3,7 @@ package dev.rolloutlab.results;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.SplittableRandom;
+import java.util.TreeMap;
 import org.apache.commons.statistics.distribution.TDistribution;
 
 /**
@@ -94,7 +95,7 @@ public final class Confidence {
     public static Interval blockedDifference(long[] block, double[] a, double[] b, double level) {
         if (a.length != b.length || a.length != block.length)
             throw new IllegalArgumentException("a blocked difference needs one block per pair");
-        java.util.TreeMap<Long, double[]> sums = new java.util.TreeMap<>();
+        TreeMap<Long, double[]> sums = new TreeMap<>();
         for (int i = 0; i < a.length; i++) {
             double[] s = sums.computeIfAbsent(block[i], k -> new double[2]);
             s[0] += a[i] - b[i];

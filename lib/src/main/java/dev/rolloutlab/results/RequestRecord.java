@@ -1,6 +1,7 @@
 package dev.rolloutlab.results;
 
 import dev.rolloutlab.openai.CompletionRequest;
+import dev.rolloutlab.openai.ServerTimings;
 
 /**
  * One request as {@code requests.jsonl} stores it. Times are nanoseconds since the run started; latency is taken
@@ -27,7 +28,7 @@ public record RequestRecord(
         CompletionRequest.Endpoint endpoint,
         boolean streamed,
         String tokensFrom,
-        dev.rolloutlab.openai.ServerTimings serverTiming) {
+        ServerTimings serverTiming) {
     /** Where {@code completionTokens} came from: the server's usage, our count with the model's tokenizer, or nowhere (-1). */
     public static final String USAGE = "usage", TOKENIZER = "tokenizer", UNKNOWN = "unknown";
 

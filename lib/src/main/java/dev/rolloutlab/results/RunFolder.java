@@ -6,6 +6,7 @@ import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.Comparator;
@@ -130,7 +131,7 @@ public final class RunFolder {
         run.put("provenance", Provenance.current());
         run.put("incomplete", incomplete);
         if (reason != null) run.put("incomplete_reason", reason);
-        run.put("finished_at", java.time.Instant.now().toString());
+        run.put("finished_at", Instant.now().toString());
         Json.writeFile(dir.resolve("run.json"), run);
     }
 

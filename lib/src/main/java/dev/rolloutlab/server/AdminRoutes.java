@@ -4,9 +4,11 @@ import static dev.rolloutlab.util.Http.json;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rolloutlab.engine.ModelFormatException;
+import dev.rolloutlab.engine.VersionConflict;
 import dev.rolloutlab.util.Http;
 import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
+import java.time.Duration;
 import java.util.Map;
 
 /**
@@ -58,8 +60,7 @@ final class AdminRoutes {
             json(ctx, 200, admin.abort(id == null ? null : stageId(id, "stage_id")));
         });
         cfg.routes.exception(
-                dev.rolloutlab.engine.VersionConflict.class,
-                (e, ctx) -> json(ctx, 409, Map.of("ok", false, "error", e.getMessage())));
+                VersionConflict.class, (e, ctx) -> json(ctx, 409, Map.of("ok", false, "error", e.getMessage())));
         cfg.routes.exception(
                 AdminError.class, (e, ctx) -> json(ctx, e.status, Map.of("ok", false, "error", e.getMessage())));
         cfg.routes.exception(
@@ -99,13 +100,13 @@ final class AdminRoutes {
     }
 
     /** How long a change may wait for requests in flight before it aborts them; null: no drain. */
-    private static java.time.Duration drain(String ms, String what, WeightAdmin admin) {
+    private static Duration drain(String ms, String what, WeightAdmin admin) {
         if (ms == null) return null;
         long max = admin.maxDrain().toMillis();
         try {
             long x = Long.parseLong(ms.trim());
             if (x < 0 || x > max) throw new NumberFormatException();
-            return java.time.Duration.ofMillis(x);
+            return Duration.ofMillis(x);
         } catch (NumberFormatException e) {
             throw new AdminError(
                     400,

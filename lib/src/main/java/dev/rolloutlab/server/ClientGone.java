@@ -2,6 +2,7 @@ package dev.rolloutlab.server;
 
 import io.javalin.http.Context;
 import java.nio.ByteBuffer;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.eclipse.jetty.ee10.servlet.ServletContextRequest;
 import org.eclipse.jetty.io.AbstractEndPoint;
@@ -63,9 +64,7 @@ final class ClientGone implements AutoCloseable {
     @Override
     public void close() {
         if (watching.compareAndSet(true, false) && endPoint instanceof AbstractEndPoint a) {
-            a.getFillInterest()
-                    .onFail(new java.util.concurrent.CancellationException(
-                            "answer ready")); // ignored: no longer watching
+            a.getFillInterest().onFail(new CancellationException("answer ready")); // ignored: no longer watching
         }
     }
 }

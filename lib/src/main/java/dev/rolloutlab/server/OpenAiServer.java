@@ -13,6 +13,7 @@ import dev.rolloutlab.engine.InProcessEngine;
 import dev.rolloutlab.engine.InvalidRequestException;
 import dev.rolloutlab.engine.Sample;
 import dev.rolloutlab.engine.SamplingParams;
+import dev.rolloutlab.engine.Timings;
 import dev.rolloutlab.engine.TokenListener;
 import dev.rolloutlab.openai.CompletionRequest;
 import dev.rolloutlab.openai.OpenAiException;
@@ -31,9 +32,12 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.eclipse.jetty.server.Connector;
 import org.eclipse.jetty.server.NetworkConnectionLimit;
 import org.eclipse.jetty.server.ServerConnector;
@@ -249,10 +253,10 @@ public final class OpenAiServer implements AutoCloseable {
             c = pending.get();
             watch.close();
             if (watch.mustClose()) ctx.header("Connection", "close");
-        } catch (java.util.concurrent.CancellationException e) {
+        } catch (CancellationException e) {
             throw new OpenAiException(
                     499, "client closed the connection; generation cancelled", "cancelled", null, null);
-        } catch (java.util.concurrent.ExecutionException e) {
+        } catch (ExecutionException e) {
             throw new OpenAiException(500, "generation failed: " + e.getCause(), "internal_error", null, null);
         }
         ctx.header("X-Weights-Version", String.valueOf(c.minVersion()));
@@ -445,15 +449,13 @@ public final class OpenAiServer implements AutoCloseable {
             Completion c;
             try {
                 c = done.get(5, TimeUnit.SECONDS); // completes right after the last sample's finish event
-            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException notYet) {
+            } catch (ExecutionException | TimeoutException notYet) {
                 c = null;
             }
             last.put(
                     "server_timing",
                     ServerTiming.json(
-                            c != null ? c.timings() : dev.rolloutlab.engine.Timings.UNKNOWN,
-                            serializeNs[0],
-                            System.nanoTime() - t0));
+                            c != null ? c.timings() : Timings.UNKNOWN, serializeNs[0], System.nanoTime() - t0));
             send(out, last);
             out.write("data: [DONE]\n\n".getBytes(StandardCharsets.US_ASCII));
             out.flush();

@@ -3,6 +3,7 @@ package dev.rolloutlab.server;
 import dev.rolloutlab.engine.Checkpoint;
 import dev.rolloutlab.engine.EngineOptions;
 import dev.rolloutlab.engine.InProcessEngine;
+import dev.rolloutlab.engine.StepClock;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -50,7 +51,7 @@ public final class ServerGroup implements AutoCloseable {
             long initialVersion,
             Limits limits,
             Duration testDelay,
-            dev.rolloutlab.engine.StepClock timing) {
+            StepClock timing) {
         /** One port on a free loopback port, one engine per port, no keys, no weight admin, the default limits. */
         public static Builder builder(Path model) {
             return new Builder(model);
@@ -72,7 +73,7 @@ public final class ServerGroup implements AutoCloseable {
         private long initialVersion;
         private Limits limits = Limits.DEFAULT;
         private Duration testDelay = Duration.ZERO;
-        private dev.rolloutlab.engine.StepClock timing;
+        private StepClock timing;
 
         private Builder(Path model) {
             this.model = model;
@@ -140,7 +141,7 @@ public final class ServerGroup implements AutoCloseable {
         }
 
         /** Simulated engines ({@code serve --engine sim}): steps take this model's time instead of computing. */
-        public Builder simulated(dev.rolloutlab.engine.StepClock t) {
+        public Builder simulated(StepClock t) {
             this.timing = t;
             return this;
         }

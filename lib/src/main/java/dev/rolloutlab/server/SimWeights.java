@@ -6,15 +6,22 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.rolloutlab.openai.OpenAiClient;
 import dev.rolloutlab.util.Http;
 import io.javalin.http.Context;
+import java.io.IOException;
 import java.net.InetAddress;
 import java.net.URI;
+import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import okhttp3.OkHttpClient;
+import okhttp3.Request;
+import okhttp3.Response;
 
 /**
  * Weight transfer between simulated hosts ({@code serve --engine sim}), for the sweep's strategies: a push that the
@@ -28,7 +35,7 @@ final class SimWeights {
     private final WeightAdmin admin;
     private final OpenAiServer.Options options;
     private final long maxBytes;
-    private final okhttp3.OkHttpClient http = OpenAiClient.http(32, Duration.ofMinutes(10));
+    private final OkHttpClient http = OpenAiClient.http(32, Duration.ofMinutes(10));
 
     SimWeights(WeightAdmin admin, OpenAiServer.Options options, long maxBytes) {
         this.admin = admin;
@@ -41,7 +48,7 @@ final class SimWeights {
         byte[] body = Http.body(ctx, maxBytes);
         List<String> rest = peers(ctx.header("X-Forward-To"));
         int fanout = fanout(ctx.header("X-Fanout"));
-        Map<String, Object> r = new java.util.LinkedHashMap<>(admin.simInstall(body, ctx.header("X-Payload-Sha256")));
+        Map<String, Object> r = new LinkedHashMap<>(admin.simInstall(body, ctx.header("X-Payload-Sha256")));
         long t0 = System.nanoTime();
         if (!rest.isEmpty()) {
             try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
@@ -58,7 +65,7 @@ final class SimWeights {
                                 502,
                                 "forwarding failed: " + x.status() + " " + (x.error() != null ? x.error() : x.body()));
                 }
-            } catch (InterruptedException | java.util.concurrent.ExecutionException e) {
+            } catch (InterruptedException | ExecutionException e) {
                 throw new AdminRoutes.AdminError(502, "forwarding failed: " + e);
             }
         }
@@ -74,13 +81,13 @@ final class SimWeights {
         URI u = peer(from);
         // the blob's bytes as they came (a text body would decode and re-encode them), on a new connection: a pooled
         // one may have idled out on the storage host between two updates
-        okhttp3.Request req = new okhttp3.Request.Builder()
+        Request req = new Request.Builder()
                 .url(u.toString())
                 .header("X-Admin-Token", options.adminToken())
                 .header("Connection", "close")
                 .build();
         byte[] blob;
-        try (okhttp3.Response resp = http.newCall(req).execute()) {
+        try (Response resp = http.newCall(req).execute()) {
             long len = resp.body().contentLength();
             if (resp.code() != 200 || len > maxBytes) {
                 throw new AdminRoutes.AdminError(
@@ -89,7 +96,7 @@ final class SimWeights {
                                 + (len > maxBytes ? ", " + len + " bytes is over the limit" : ""));
             }
             blob = resp.body().bytes();
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             throw new AdminRoutes.AdminError(502, "pull from " + from + " failed: " + e.getMessage());
         }
         json(ctx, 200, admin.simInstall(blob, null));
@@ -113,7 +120,7 @@ final class SimWeights {
     }
 
     private OpenAiClient.Exchange forward(String to, byte[] body, List<String> subtree, int fanout) {
-        Map<String, String> h = new java.util.LinkedHashMap<>(token());
+        Map<String, String> h = new LinkedHashMap<>(token());
         if (!subtree.isEmpty()) {
             h.put("X-Forward-To", String.join(",", subtree));
             h.put("X-Fanout", String.valueOf(fanout));
@@ -161,7 +168,7 @@ final class SimWeights {
             if ((a[0] & 0xff) != 198 || ((a[1] & 0xff) != 18 && (a[1] & 0xff) != 19))
                 throw new IllegalArgumentException();
             return u;
-        } catch (IllegalArgumentException | java.net.UnknownHostException e) {
+        } catch (IllegalArgumentException | UnknownHostException e) {
             throw new AdminRoutes.AdminError(
                     400, "peer " + s + " is not http://A.B.C.D:PORT inside the simulation's range 198.18.0.0/15");
         }

@@ -10,15 +10,18 @@ import dev.rolloutlab.engine.SparseDelta;
 import dev.rolloutlab.engine.Tensor;
 import dev.rolloutlab.engine.VersionConflict;
 import dev.rolloutlab.engine.Weights;
+import dev.rolloutlab.util.Sha256;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
@@ -161,7 +164,7 @@ final class WeightAdmin implements AutoCloseable {
      * older one. Nothing changes for clients until {@link #commit}.
      */
     public Map<String, Object> stage(String id, byte[] body, String sha256, Long baseVersion) {
-        String actual = dev.rolloutlab.util.Sha256.hex(body);
+        String actual = Sha256.hex(body);
         if (sha256 != null && !sha256.equalsIgnoreCase(actual)) {
             throw new ModelFormatException("payload SHA-256 is " + actual + ", X-Payload-Sha256 says " + sha256
                     + ": corrupt or truncated; nothing staged");
@@ -214,7 +217,7 @@ final class WeightAdmin implements AutoCloseable {
         if (!engine.simulated())
             throw new ModelFormatException(
                     "/admin/sim_weights is for serve --engine sim; push real weights to /admin/update_weights");
-        if (sha256 != null && !sha256.equalsIgnoreCase(dev.rolloutlab.util.Sha256.hex(body))) {
+        if (sha256 != null && !sha256.equalsIgnoreCase(Sha256.hex(body))) {
             throw new ModelFormatException(
                     "payload SHA-256 does not match X-Payload-Sha256: corrupt or truncated; nothing changed");
         }
@@ -315,7 +318,7 @@ final class WeightAdmin implements AutoCloseable {
             });
         }
         try {
-            return f.get(deadline.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+            return f.get(deadline.toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
             if (!gate.close()) return join(f); // installed already: it is finishing, not stuck
             abandon(f, gate);
@@ -323,7 +326,7 @@ final class WeightAdmin implements AutoCloseable {
                     + " s; abandoned, version " + engine.weights().version() + " keeps serving";
             lastError = msg;
             throw new TimedOut(msg);
-        } catch (java.util.concurrent.ExecutionException | InterruptedException e) {
+        } catch (ExecutionException | InterruptedException e) {
             throw unwrap(e);
         }
     }
@@ -339,7 +342,7 @@ final class WeightAdmin implements AutoCloseable {
     private static Map<String, Object> join(Future<Map<String, Object>> f) {
         try {
             return f.get();
-        } catch (java.util.concurrent.ExecutionException | InterruptedException e) {
+        } catch (ExecutionException | InterruptedException e) {
             throw unwrap(e);
         }
     }

@@ -3,6 +3,7 @@ package dev.rolloutlab.sim;
 import dev.rolloutlab.openai.CompletionRequest;
 import dev.rolloutlab.openai.OpenAiClient;
 import java.io.PrintStream;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -102,7 +103,7 @@ public final class Calibrator {
                 dec.r2(),
                 "sim calibrate",
                 target,
-                java.time.Instant.now().toString());
+                Instant.now().toString());
     }
 
     /**

@@ -12,6 +12,7 @@ import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -65,7 +66,7 @@ final class DelayRelay implements AutoCloseable {
                     s.setTcpNoDelay(true);
                     open.add(s);
                 }
-                java.util.concurrent.atomic.AtomicInteger directions = new java.util.concurrent.atomic.AtomicInteger(2);
+                AtomicInteger directions = new AtomicInteger(2);
                 pipe(client, up, directions);
                 pipe(up, client, directions);
             } catch (IOException e) {
@@ -75,7 +76,7 @@ final class DelayRelay implements AutoCloseable {
     }
 
     /** Copies {@code from} to {@code to}, each chunk leaving one-way-delay after it arrived, never reordered. */
-    private void pipe(Socket from, Socket to, java.util.concurrent.atomic.AtomicInteger directions) {
+    private void pipe(Socket from, Socket to, AtomicInteger directions) {
         LinkedBlockingQueue<Object[]> q = new LinkedBlockingQueue<>();
         SplittableRandom r = new SplittableRandom();
         PIPES.start(() -> {

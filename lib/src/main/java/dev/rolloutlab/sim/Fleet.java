@@ -1,15 +1,20 @@
 package dev.rolloutlab.sim;
 
+import dev.rolloutlab.compare.CompareConfig;
 import dev.rolloutlab.compare.RemoteFleet;
 import dev.rolloutlab.openai.OpenAiClient;
 import dev.rolloutlab.results.Strategy;
+import java.io.IOException;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.regex.Pattern;
+import okhttp3.OkHttpClient;
 
 /**
  * {@code compare --fleet sim:HOSTSxPORTS}: simulated hosts (namespaces, shaped links, one simulated serve per host, and
@@ -26,7 +31,7 @@ public final class Fleet implements RemoteFleet, AutoCloseable {
     private final Profile profile;
     private final LinkCheck check;
     private final Propagation propagation;
-    private final okhttp3.OkHttpClient http;
+    private final OkHttpClient http;
     private final OpenAiClient first;
     private final String token;
 
@@ -36,7 +41,7 @@ public final class Fleet implements RemoteFleet, AutoCloseable {
             SimHosts sim,
             Profile profile,
             LinkCheck check,
-            okhttp3.OkHttpClient http,
+            OkHttpClient http,
             String token) {
         this.spec = spec;
         this.net = net;
@@ -70,14 +75,14 @@ public final class Fleet implements RemoteFleet, AutoCloseable {
         }
 
         /** Starts the fleet a built config needs: the weight links are checked only when an HTTP strategy will run. */
-        public Fleet start(dev.rolloutlab.compare.CompareConfig c, PrintStream log) {
+        public Fleet start(CompareConfig c, PrintStream log) {
             return Fleet.start(spec, c.strategies().stream().anyMatch(x -> !x.inProcess()), log);
         }
     }
 
     /** The hosts and ports of {@code sim:HxP}; a clear error for anything else. */
     public static int[] parse(String spec) {
-        var m = java.util.regex.Pattern.compile("sim:(\\d{1,3})x(\\d{1,2})").matcher(spec == null ? "" : spec);
+        var m = Pattern.compile("sim:(\\d{1,3})x(\\d{1,2})").matcher(spec == null ? "" : spec);
         if (!m.matches())
             throw new IllegalArgumentException("--fleet " + spec + ": expected sim:HOSTSxPORTS, e.g. sim:8x4");
         int h = Integer.parseInt(m.group(1)), p = Integer.parseInt(m.group(2));
@@ -115,9 +120,9 @@ public final class Fleet implements RemoteFleet, AutoCloseable {
             Fleet f = new Fleet(s, net, sim, profile, check, http, token);
             f.align();
             return f;
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             net.close();
-            throw new java.io.UncheckedIOException(e);
+            throw new UncheckedIOException(e);
         } catch (RuntimeException e) {
             net.close();
             throw e;

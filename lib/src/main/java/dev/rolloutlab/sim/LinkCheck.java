@@ -2,7 +2,9 @@ package dev.rolloutlab.sim;
 
 import dev.rolloutlab.openai.OpenAiClient;
 import java.util.Arrays;
+import java.util.Locale;
 import java.util.Map;
+import okhttp3.OkHttpClient;
 
 /**
  * Measures one simulated host's link before a run. The round trip: blocks of {@code GET /health} alternate (ABBA)
@@ -70,7 +72,7 @@ public record LinkCheck(
      */
     static LinkCheck measure(
             SimHosts sim,
-            okhttp3.OkHttpClient http,
+            OkHttpClient http,
             LinkProfile link,
             double bytesScale,
             String adminToken,
@@ -133,14 +135,14 @@ public record LinkCheck(
         String why = null;
         if (link.rttMs() > 0 && tolerance > link.rttMs() / 2) {
             why = String.format(
-                    java.util.Locale.ROOT,
+                    Locale.ROOT,
                     "the round trip's measurement spreads ±%.3f ms on this machine now, more than half the profile's "
                             + "%.3f ms: a link this short cannot be told apart from none here; use a profile with a longer round trip, or a quieter machine",
                     tolerance,
                     link.rttMs());
         } else if (Math.abs(medianRtt - link.rttMs()) > tolerance) {
             why = String.format(
-                    java.util.Locale.ROOT,
+                    Locale.ROOT,
                     "measured round trip %.3f ms, profile %.3f ms ± %.3f, after taking %.3f ms of the delay relays' own "
                             + "cost off: a round trip this short cannot be simulated on this machine now; use a profile with a longer one, or a quieter machine",
                     medianRtt,
@@ -149,7 +151,7 @@ public record LinkCheck(
                     own);
         } else if (requireRate && link.rateMbit() > 0 && Math.abs(rate - expectedRate) > 0.10 * expectedRate) {
             why = String.format(
-                    java.util.Locale.ROOT,
+                    Locale.ROOT,
                     "measured rate %.1f Mbit/s, profile %.1f Mbit/s (after --bytes-scale %.0f): this machine cannot move "
                             + "that much through a namespace; raise --bytes-scale",
                     rate,

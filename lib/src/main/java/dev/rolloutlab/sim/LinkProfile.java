@@ -1,5 +1,6 @@
 package dev.rolloutlab.sim;
 
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -62,7 +63,7 @@ public record LinkProfile(String name, double rttMs, double jitterMs, double rat
     /** In words, for reports. */
     public String describe() {
         return String.format(
-                java.util.Locale.ROOT,
+                Locale.ROOT,
                 "%s: round trip %s ms (jitter %s ms), %s",
                 name,
                 num(rttMs),

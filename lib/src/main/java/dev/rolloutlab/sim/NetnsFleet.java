@@ -1,9 +1,13 @@
 package dev.rolloutlab.sim;
 
+import dev.rolloutlab.util.Await;
+import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -39,7 +43,7 @@ public final class NetnsFleet implements AutoCloseable {
         if (!"root".equals(System.getProperty("user.name")))
             return "simulated hosts need root (network namespaces and tc); run as root, as CI does";
         for (String tool : List.of("/usr/sbin/ip", "/usr/sbin/tc", "/sbin/ip", "/sbin/tc")) {
-            if (new java.io.File(tool).canExecute()) return null;
+            if (new File(tool).canExecute()) return null;
         }
         return "simulated hosts need the ip and tc tools (Debian package iproute2)";
     }
@@ -130,7 +134,7 @@ public final class NetnsFleet implements AutoCloseable {
     }
 
     private static String kbit(double mbit) {
-        return String.format(java.util.Locale.ROOT, "%.0fkbit", Math.max(8, mbit * 1000));
+        return String.format(Locale.ROOT, "%.0fkbit", Math.max(8, mbit * 1000));
     }
 
     public int hosts() {
@@ -196,7 +200,7 @@ public final class NetnsFleet implements AutoCloseable {
             if (l.startsWith(PREFIX + "-")) quietly("ip", "netns", "del", l.split(" ")[0]);
         }
         for (String l : leftovers()) if (l.startsWith("link ")) quietly("ip", "link", "del", l.substring(5));
-        dev.rolloutlab.util.Await.until(() -> leftovers().isEmpty(), java.time.Duration.ofSeconds(10));
+        Await.until(() -> leftovers().isEmpty(), Duration.ofSeconds(10));
     }
 
     private static List<String> concat(List<String> a, List<String> b) {

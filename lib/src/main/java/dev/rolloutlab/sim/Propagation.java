@@ -9,6 +9,8 @@ import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.function.Consumer;
+import okhttp3.OkHttpClient;
 
 /**
  * How one weight update reaches simulated hosts, and what bytes over rates predict for it: the trainer pushes to all
@@ -24,7 +26,7 @@ public final class Propagation {
     static final int TREE_FANOUT = 2;
 
     private final SimHosts sim;
-    private final okhttp3.OkHttpClient http;
+    private final OkHttpClient http;
     private final Map<String, String> admin;
     private final int storageHost;
     private final LinkProfile link;
@@ -32,12 +34,7 @@ public final class Propagation {
 
     /** {@code storageHost}: the 1-based host that serves blobs for {@code storage}; it takes no requests. */
     public Propagation(
-            SimHosts sim,
-            okhttp3.OkHttpClient http,
-            String adminToken,
-            int storageHost,
-            LinkProfile link,
-            double bytesScale) {
+            SimHosts sim, OkHttpClient http, String adminToken, int storageHost, LinkProfile link, double bytesScale) {
         this.sim = sim;
         this.http = http;
         this.admin = Map.of("X-Admin-Token", adminToken);
@@ -122,7 +119,7 @@ public final class Propagation {
     }
 
     /** One virtual thread per host: a pool the size of the cores would push in waves. */
-    private static void each(List<String> urls, java.util.function.Consumer<String> call) {
+    private static void each(List<String> urls, Consumer<String> call) {
         try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
             List<Future<?>> fs = new ArrayList<>();
             for (String u : urls) fs.add(pool.submit(() -> call.accept(u)));

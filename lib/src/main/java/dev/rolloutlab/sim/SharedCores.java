@@ -1,5 +1,6 @@
 package dev.rolloutlab.sim;
 
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -55,7 +56,7 @@ final class SharedCores {
     private static double jitter(double cv) {
         if (cv == 0) return 1;
         double sigma = Math.sqrt(Math.log(1 + cv * cv));
-        return Math.exp(sigma * java.util.concurrent.ThreadLocalRandom.current().nextGaussian() - sigma * sigma / 2);
+        return Math.exp(sigma * ThreadLocalRandom.current().nextGaussian() - sigma * sigma / 2);
     }
 
     /** A step of {@code share} starts ({@code delta} 1) or ends (-1). */

@@ -1,6 +1,10 @@
 package dev.rolloutlab.sim;
 
 import dev.rolloutlab.process.ServeProcess;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -40,19 +44,17 @@ public final class SimHosts implements AutoCloseable {
             for (ServeProcess h : hosts) {
                 List<String> urls = new ArrayList<>();
                 for (String u : h.urls()) {
-                    java.net.URI uri = java.net.URI.create(u);
+                    URI uri = URI.create(u);
                     DelayRelay d = new DelayRelay(
-                            new java.net.InetSocketAddress(uri.getHost(), uri.getPort()),
-                            link.rttMs(),
-                            link.jitterMs());
+                            new InetSocketAddress(uri.getHost(), uri.getPort()), link.rttMs(), link.jitterMs());
                     relays.add(d);
                     urls.add(d.url());
                 }
                 reach.add(urls);
             }
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             close();
-            throw new java.io.UncheckedIOException("cannot open a delay relay: " + e.getMessage(), e);
+            throw new UncheckedIOException("cannot open a delay relay: " + e.getMessage(), e);
         }
     }
 

@@ -9,6 +9,7 @@ import dev.rolloutlab.lb.LoadBalancer;
 import dev.rolloutlab.lb.Policy;
 import dev.rolloutlab.openai.CompletionRequest;
 import dev.rolloutlab.openai.OpenAiClient;
+import dev.rolloutlab.process.MachineLoad;
 import dev.rolloutlab.results.Connection;
 import dev.rolloutlab.results.RunFolder;
 import dev.rolloutlab.results.Strategy;
@@ -23,6 +24,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import okhttp3.OkHttpClient;
 
 /**
  * {@code sim sweep}: the fleet at growing host counts on simulated hosts (namespaces, shaped links, simulated engines):
@@ -155,8 +157,7 @@ public final class Sweep {
         return folder.dir();
     }
 
-    private Point load(okhttp3.OkHttpClient http, SimHosts sim, int hosts, Topology topology)
-            throws InterruptedException {
+    private Point load(OkHttpClient http, SimHosts sim, int hosts, Topology topology) throws InterruptedException {
         List<String> urls = sim.urls(hosts);
         int ports = urls.size(), n = ports * c.requestsPerPort(), conc = ports * c.concurrencyPerPort();
         Workload w = Workload.synthetic(
@@ -178,7 +179,7 @@ public final class Sweep {
                             .map(u -> Target.http(new OpenAiClient(http, u, null, true)))
                             .toList()
                     : List.of(Target.http(new OpenAiClient(http, lb.url(), null, true)));
-            long[] cpu0 = dev.rolloutlab.process.MachineLoad.cpuTicks();
+            long[] cpu0 = MachineLoad.cpuTicks();
             Summary s = new LoadGenerator(
                             targets,
                             w,
@@ -186,7 +187,7 @@ public final class Sweep {
                                     .withWarmup(Math.min(n, 2)))
                     .run()
                     .summary();
-            long[] cpu1 = dev.rolloutlab.process.MachineLoad.cpuTicks();
+            long[] cpu1 = MachineLoad.cpuTicks();
             if (lb != null) {
                 LoadBalancer.Counters k = lb.counters();
                 log.printf(

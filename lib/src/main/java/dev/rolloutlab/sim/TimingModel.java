@@ -1,6 +1,7 @@
 package dev.rolloutlab.sim;
 
 import dev.rolloutlab.engine.StepClock;
+import java.util.Objects;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -23,7 +24,7 @@ public record TimingModel(
     }
 
     public TimingModel {
-        java.util.Objects.requireNonNull(contention, "contention");
+        Objects.requireNonNull(contention, "contention");
         if (!(stepCv >= 0 && stepCv <= 3))
             throw new IllegalArgumentException("step_cv must be in [0, 3], got " + stepCv);
         for (double x : new double[] {a, b, c, d, e}) {

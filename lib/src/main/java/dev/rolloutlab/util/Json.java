@@ -11,6 +11,8 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.List;
+import java.util.Locale;
 
 /**
  * The JSON (and YAML) mappers outside the engine: {@link #MAPPER} is snake_case on the wire (records keep camelCase),
@@ -44,8 +46,8 @@ public final class Json {
                     com.fasterxml.jackson.databind.SerializerProvider p)
                     throws IOException {
                 if (v == null || v.isNaN() || v.isInfinite()) gen.writeNull();
-                else if (v != 0 && Math.abs(v) < 0.01) gen.writeNumber(String.format(java.util.Locale.ROOT, "%.4e", v));
-                else gen.writeNumber(String.format(java.util.Locale.ROOT, "%.4f", v));
+                else if (v != 0 && Math.abs(v) < 0.01) gen.writeNumber(String.format(Locale.ROOT, "%.4e", v));
+                else gen.writeNumber(String.format(Locale.ROOT, "%.4f", v));
             }
         };
         m.registerModule(new com.fasterxml.jackson.databind.module.SimpleModule()
@@ -55,7 +57,7 @@ public final class Json {
     }
 
     /** Rows of one record type as CSV text with a header; columns follow the record's component order. */
-    public static <T> String csv(Class<T> type, java.util.List<T> rows) {
+    public static <T> String csv(Class<T> type, List<T> rows) {
         var schema = CSV.schemaFor(type).withHeader();
         var ordered = com.fasterxml.jackson.dataformat.csv.CsvSchema.builder().setUseHeader(true);
         for (var c : type.getRecordComponents())

@@ -6,6 +6,7 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Random;
 
 /** Free loopback ports for servers we are about to start (the usual small race: bind soon after asking). */
 public final class Ports {
@@ -39,7 +40,7 @@ public final class Ports {
      */
     public static List<Integer> freeBlocks(int n, int size) {
         List<Integer> out = new ArrayList<>();
-        int base = 20000 + new java.util.Random().nextInt(400) * 16;
+        int base = 20000 + new Random().nextInt(400) * 16;
         for (int tries = 0; out.size() < n && tries < 2000; tries++, base += size * 2) {
             if (base + size > 32767) base = 20000 + (base % 97);
             boolean free = true;

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
 
 class SteadyStateTest {
@@ -69,6 +70,6 @@ class SteadyStateTest {
 
     private static void sleepPerRequest(int n, long nanos) {
         long until = System.nanoTime() + n * nanos;
-        while (System.nanoTime() < until) java.util.concurrent.locks.LockSupport.parkNanos(until - System.nanoTime());
+        while (System.nanoTime() < until) LockSupport.parkNanos(until - System.nanoTime());
     }
 }

@@ -4,6 +4,10 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -83,19 +87,16 @@ class LaunchTemplateTest {
 
     @Test
     void theServersKeyGoesInAnOwnerOnlyFileNeverOnTheirCommandLine() throws IOException {
-        java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("key");
-        Map<String, String> operator = new java.util.HashMap<>();
+        Path dir = Files.createTempDirectory("key");
+        Map<String, String> operator = new HashMap<>();
         assertTrue(SERVE.putApiKey(operator, "s3cret", dir));
         var ex = SERVE.expand(operator, Map.of());
         assertTrue(
                 ex.argv().stream().noneMatch(a -> a.contains("s3cret")),
                 ex.argv().toString());
-        java.nio.file.Path file = java.nio.file.Path.of(operator.get("api_key_file"));
-        assertEquals("s3cret", java.nio.file.Files.readString(file));
-        assertEquals(
-                "rw-------",
-                java.nio.file.attribute.PosixFilePermissions.toString(
-                        java.nio.file.Files.getPosixFilePermissions(file)));
+        Path file = Path.of(operator.get("api_key_file"));
+        assertEquals("s3cret", Files.readString(file));
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(file)));
     }
 
     @ParameterizedTest

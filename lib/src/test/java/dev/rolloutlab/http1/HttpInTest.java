@@ -3,6 +3,7 @@ package dev.rolloutlab.http1;
 import static org.junit.jupiter.api.Assertions.*;
 
 import java.io.ByteArrayInputStream;
+import java.io.EOFException;
 import java.io.IOException;
 import java.net.ProtocolException;
 import java.nio.charset.StandardCharsets;
@@ -121,7 +122,7 @@ class HttpInTest {
         long[] taken = {0};
         HttpIn r = in("POST / HTTP/1.1\r\nContent-Length: 8000000\r\n\r\nabc");
         HttpIn.Body b = r.requestBody(r.readHead(true));
-        assertThrows(java.io.EOFException.class, () -> b.readAll(8 << 20, bytes -> taken[0] += bytes));
+        assertThrows(EOFException.class, () -> b.readAll(8 << 20, bytes -> taken[0] += bytes));
         assertEquals(64 << 10, taken[0], "one first buffer for three bytes, not the 8 MB declared");
     }
 

@@ -2,6 +2,7 @@ package dev.rolloutlab.openai;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+import dev.rolloutlab.util.Json;
 import org.junit.jupiter.api.Test;
 
 /** Reading W3C Server-Timing as serve and the balancer write it, and as other servers might. */
@@ -23,7 +24,7 @@ class ServerTimingsTest {
 
     @Test
     void aStreamsLastChunkFillsServesFiguresAndTheHeaderKeepsTheBalancers() throws Exception {
-        ServerTimings fromChunk = ServerTimings.NONE.withStream(dev.rolloutlab.util.Json.parse(
+        ServerTimings fromChunk = ServerTimings.NONE.withStream(Json.parse(
                 "{\"queue_ms\":0.5,\"prefill_ms\":4.0,\"decode_ms\":20.0,\"serialize_ms\":0.3,\"total_ms\":25.5}"));
         ServerTimings merged = fromChunk.or(ServerTimings.parse("lb;dur=0.2"));
         assertEquals(new ServerTimings(0.5, 4.0, 20.0, 0.3, 25.5, 0.2), merged);

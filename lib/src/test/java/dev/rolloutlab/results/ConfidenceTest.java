@@ -2,6 +2,7 @@ package dev.rolloutlab.results;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+import java.util.Arrays;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
@@ -77,7 +78,7 @@ class ConfidenceTest {
             xs[i] = 10 + 2 * Math.sqrt(-2 * Math.log(1 - r.nextDouble())) * Math.cos(2 * Math.PI * r.nextDouble());
         Confidence.Interval i = Confidence.bootstrapMedian(xs, 2000, 5, 0.95);
         double[] sorted = xs.clone();
-        java.util.Arrays.sort(sorted);
+        Arrays.sort(sorted);
         assertEquals(sorted[1000], i.estimate(), 1e-12, "the estimate is the sample median");
         double half = 1.959963984540054 * Math.sqrt(Math.PI / 2) * 2 / Math.sqrt(xs.length);
         assertTrue(i.low() < i.estimate() && i.estimate() < i.high(), i.toString());

@@ -17,18 +17,22 @@ import dev.rolloutlab.testing.Processes;
 import dev.rolloutlab.testing.TestModels;
 import dev.rolloutlab.util.Await;
 import dev.rolloutlab.util.Json;
+import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+import okhttp3.OkHttpClient;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 class BenchTest {
     static ServerGroup group;
-    static okhttp3.OkHttpClient http = OpenAiClient.http(32, Duration.ofSeconds(60));
+    static OkHttpClient http = OpenAiClient.http(32, Duration.ofSeconds(60));
 
     @BeforeAll
     static void start() {
@@ -155,7 +159,7 @@ class BenchTest {
 
     @Test
     void failuresAreCountedWithTheirErrorNeverACrash() throws Exception {
-        try (var dead = new java.net.ServerSocket(0)) {
+        try (var dead = new ServerSocket(0)) {
             int port = dead.getLocalPort();
             dead.close();
             List<Target> t = List.of(
@@ -277,7 +281,7 @@ class BenchTest {
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD)
                 .start();
         // the event: a progress line reports requests done, so there is something to keep
-        java.util.regex.Pattern served = java.util.regex.Pattern.compile("\\] [1-9][0-9]* requests");
+        Pattern served = Pattern.compile("\\] [1-9][0-9]* requests");
         assertTrue(
                 Await.until(
                         () -> served.matcher(Logs.read(out.resolveSibling("bench.err")))
@@ -285,7 +289,7 @@ class BenchTest {
                         Duration.ofSeconds(60)),
                 Logs.read(out.resolveSibling("bench.err")));
         p.destroy(); // SIGTERM: the same stop path as Ctrl-C
-        assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS));
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
         JsonNode run = Json.parse(Files.readString(out.resolve("run.json")));
         assertTrue(run.path("incomplete").asBoolean(), run.toString());
         assertTrue(run.path("incomplete_reason").asText().contains("interrupted"));

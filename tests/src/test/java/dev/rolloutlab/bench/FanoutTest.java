@@ -6,6 +6,7 @@ import dev.rolloutlab.cluster.RegistryServer;
 import dev.rolloutlab.server.ServerGroup;
 import dev.rolloutlab.testing.Processes;
 import dev.rolloutlab.testing.TestModels;
+import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -40,7 +41,7 @@ class FanoutTest {
             assertTrue(r.out().lines().anyMatch(l -> l.matches("DONE backends=4 wall_sec=\\d+\\.\\d{3}")), r.out());
 
             int dead;
-            try (var s = new java.net.ServerSocket(0)) {
+            try (var s = new ServerSocket(0)) {
                 dead = s.getLocalPort();
             }
             List<String> withDead = new ArrayList<>(reg.backendList());

@@ -5,12 +5,14 @@ import com.github.tjake.jlama.model.ModelSupport;
 import com.github.tjake.jlama.tensor.AbstractTensor;
 import com.github.tjake.jlama.tensor.KvBufferCache;
 import dev.rolloutlab.engine.*;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -113,8 +115,7 @@ public final class EngineBenchmark {
             try {
                 List<String> cmd = new ArrayList<>(
                         List.of(ProcessHandle.current().info().command().orElse("java")));
-                cmd.addAll(java.lang.management.ManagementFactory.getRuntimeMXBean()
-                        .getInputArguments());
+                cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
                 cmd.add("-Dbench.jlama=" + provider);
                 if (provider.equals("panama")) cmd.add("-Djlama.force_panama_tensor_operations=true");
                 cmd.addAll(List.of(
@@ -160,7 +161,7 @@ public final class EngineBenchmark {
                         float[] probs = m.getLogits(last);
                         int next = 0;
                         for (int j = 1; j < probs.length; j++) if (probs[j] > probs[next]) next = j;
-                        last = m.forward(next, pos++, kv, java.util.Optional.empty());
+                        last = m.forward(next, pos++, kv, Optional.empty());
                     }
                     if (r >= 3) best = Math.max(best, tokens / ((System.nanoTime() - t0) / 1e9));
                 }

@@ -15,6 +15,8 @@ import dev.rolloutlab.results.Connection;
 import dev.rolloutlab.results.Slo;
 import dev.rolloutlab.results.Summary;
 import dev.rolloutlab.results.Topology;
+import dev.rolloutlab.util.Json;
+import dev.rolloutlab.util.Ports;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,6 +26,9 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import okhttp3.Request;
+import okhttp3.RequestBody;
+import okhttp3.Response;
 
 /**
  * HTTP-side benchmarks for docs/benchmarks.md (not a test). {@code tests/bench http}: per-request HTTP overhead vs
@@ -39,7 +44,7 @@ public final class HttpBenchmark {
                 "machine: %d cores, java %s%n",
                 Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"));
         Path model = DefaultModels.ensure("tiny");
-        List<Integer> ports = dev.rolloutlab.util.Ports.free(8);
+        List<Integer> ports = Ports.free(8);
         Files.writeString(
                 work.resolve("post.lua"),
                 "wrk.method = \"POST\"\nwrk.body = '" + BODY
@@ -281,9 +286,9 @@ public final class HttpBenchmark {
         OpenAiClient c = new OpenAiClient(http, nginx, null, true);
         CompletionRequest req = CompletionRequest.completion(null, new int[] {20, 21, 22, 23, 24, 25, 26, 27}, 1, 0.0)
                 .withSampling(1, null, true);
-        okhttp3.Request raw = new okhttp3.Request.Builder()
+        Request raw = new Request.Builder()
                 .url(nginx + "/v1/completions")
-                .post(okhttp3.RequestBody.create(dev.rolloutlab.util.Json.bytes(req.toJson()), OpenAiClient.JSON))
+                .post(RequestBody.create(Json.bytes(req.toJson()), OpenAiClient.JSON))
                 .build();
         int n = 20000;
         for (int i = 0; i < n; i++) c.complete(req);
@@ -291,12 +296,12 @@ public final class HttpBenchmark {
         for (int i = 0; i < n; i++) c.complete(req);
         long c1 = os.getProcessCpuTime();
         for (int i = 0; i < n; i++) {
-            try (okhttp3.Response r = http.newCall(raw).execute()) {
+            try (Response r = http.newCall(raw).execute()) {
                 r.body().string();
             }
         }
         long c2 = os.getProcessCpuTime();
-        for (int i = 0; i < n; i++) dev.rolloutlab.util.Json.bytes(req.toJson());
+        for (int i = 0; i < n; i++) Json.bytes(req.toJson());
         long c3 = os.getProcessCpuTime();
         System.out.printf(
                 "client CPU per request, one at a time: complete() %.1f us, bare OkHttp call %.1f us, JSON body %.1f us%n",
@@ -407,7 +412,7 @@ public final class HttpBenchmark {
 
     static double median(double[] v) {
         double[] c = v.clone();
-        java.util.Arrays.sort(c);
+        Arrays.sort(c);
         return c.length % 2 == 1 ? c[c.length / 2] : (c[c.length / 2 - 1] + c[c.length / 2]) / 2;
     }
 

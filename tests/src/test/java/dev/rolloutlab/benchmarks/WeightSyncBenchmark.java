@@ -9,6 +9,7 @@ import dev.rolloutlab.engine.SparseDelta;
 import dev.rolloutlab.engine.Tensor;
 import dev.rolloutlab.openai.OpenAiClient;
 import dev.rolloutlab.process.ServeProcess;
+import dev.rolloutlab.util.Await;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -18,6 +19,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import okhttp3.OkHttpClient;
 
 /**
  * Fleet weight sync on this machine: one serve JVM with N ports (one engine each), the default model; each step a
@@ -97,7 +101,7 @@ public final class WeightSyncBenchmark {
      * update whose servers drain for at most D ms first. D = 0 aborts at once; a long D lets everything finish.
      */
     static void drain(
-            okhttp3.OkHttpClient http,
+            OkHttpClient http,
             List<String> urls,
             Map<String, String> admin,
             Map<String, Tensor> cur,
@@ -109,10 +113,10 @@ public final class WeightSyncBenchmark {
         long[] deadlines = {0, 250, 30_000};
         Map<Long, List<double[]>> out =
                 new LinkedHashMap<>(); // {max quiesce ms, aborted, tokens thrown away, update wall ms}
-        try (var pool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+        try (var pool = Executors.newVirtualThreadPerTaskExecutor()) {
             for (int s = 0; s < steps; s++) {
                 for (long d : deadlines) {
-                    List<java.util.concurrent.Future<?>> inFlight = new ArrayList<>();
+                    List<Future<?>> inFlight = new ArrayList<>();
                     for (String u : urls) {
                         for (int k = 0; k < 2; k++) {
                             inFlight.add(pool.submit(() -> new OpenAiClient(http, u, null, true)
@@ -131,7 +135,7 @@ public final class WeightSyncBenchmark {
                         }
                     }
                     for (String u : urls) {
-                        dev.rolloutlab.util.Await.until(
+                        Await.until(
                                 () -> new OpenAiClient(http, u, null, true)
                                                 .get("/get_load")
                                                 .json()

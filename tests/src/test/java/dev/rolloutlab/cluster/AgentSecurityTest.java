@@ -10,6 +10,8 @@ import dev.rolloutlab.testing.ListeningSockets;
 import dev.rolloutlab.testing.Processes;
 import dev.rolloutlab.testing.TestModels;
 import dev.rolloutlab.util.Await;
+import dev.rolloutlab.util.Ports;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -17,13 +19,14 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import okhttp3.OkHttpClient;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** The agent as the probe attacked it: requests that choose executables, bind addresses or sizes. */
 @Tag("fast") // the edit loop: tests/run --fast
 class AgentSecurityTest {
-    static final okhttp3.OkHttpClient HTTP = OpenAiClient.http(16, Duration.ofSeconds(30));
+    static final OkHttpClient HTTP = OpenAiClient.http(16, Duration.ofSeconds(30));
     static final String TOKEN = "agent-token-0123456789";
 
     static Map<String, Object> map(Object... kv) {
@@ -35,7 +38,7 @@ class AgentSecurityTest {
     @Test
     void aRequestNeverChoosesTheExecutableTheClasspathOrAFreeArgument() throws Exception {
         Path wd = TestModels.tempDir("agent-exec");
-        int port = dev.rolloutlab.util.Ports.free();
+        int port = Ports.free();
         try (Agent agent = new Agent("127.0.0.1", 0, wd, Agent.Config.loopback(TOKEN))) {
             OpenAiClient auth = new OpenAiClient(HTTP, agent.url(), TOKEN, true);
             List<Map<String, Object>> attacks = List.of(
@@ -191,7 +194,7 @@ class AgentSecurityTest {
             Path f = TestModels.tempDir("agent-tok").resolve("token");
             Files.writeString(f, TOKEN);
             return f;
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             throw new RuntimeException(e);
         }
     }

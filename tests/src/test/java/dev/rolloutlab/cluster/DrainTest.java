@@ -19,6 +19,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import okhttp3.OkHttpClient;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -28,7 +29,7 @@ import org.junit.jupiter.api.Test;
  */
 class DrainTest {
     private static final String TOKEN = "drain-admin-token";
-    private static final okhttp3.OkHttpClient HTTP = OpenAiClient.http(8, Duration.ofSeconds(120));
+    private static final OkHttpClient HTTP = OpenAiClient.http(8, Duration.ofSeconds(120));
 
     @Test
     void aDrainPastItsDeadlineAbortsWhatRunsAndAShortOneLetsItFinishOnTheOldVersion() throws Exception {

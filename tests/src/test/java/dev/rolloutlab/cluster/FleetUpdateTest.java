@@ -22,6 +22,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import okhttp3.OkHttpClient;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -30,7 +31,7 @@ import org.junit.jupiter.api.Test;
  */
 class FleetUpdateTest {
     private static final String TOKEN = "fleet-admin-token";
-    private static final okhttp3.OkHttpClient HTTP = OpenAiClient.http(8, Duration.ofSeconds(60));
+    private static final OkHttpClient HTTP = OpenAiClient.http(8, Duration.ofSeconds(60));
 
     @Test
     void anAtomicUpdateCommitsEverywhereAndADeltaLandsOnTheFullUpdatesWeights() throws Exception {

@@ -8,20 +8,23 @@ import dev.rolloutlab.testing.Processes;
 import dev.rolloutlab.testing.Sshd;
 import dev.rolloutlab.testing.TestModels;
 import dev.rolloutlab.util.Await;
+import dev.rolloutlab.util.Json;
+import dev.rolloutlab.util.Ports;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import okhttp3.OkHttpClient;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 /** launch over a real OpenSSH sshd: on loopback, and across network-namespace hosts with one broken. */
 class LaunchTest {
-    static final okhttp3.OkHttpClient HTTP = OpenAiClient.http(4, Duration.ofSeconds(5));
+    static final OkHttpClient HTTP = OpenAiClient.http(4, Duration.ofSeconds(5));
 
     static int freeBase(int n) {
-        return dev.rolloutlab.util.Ports.freeBlocks(1, n).get(0);
+        return Ports.freeBlocks(1, n).get(0);
     }
 
     static List<String> sshArgs() {
@@ -43,7 +46,7 @@ class LaunchTest {
     @Test
     void upStatusLogsDownOnALoopbackSshd() throws Exception {
         Assumptions.assumeTrue(Sshd.available(), "needs root and /usr/sbin/sshd (tests/bin/provision installs it)");
-        int sshPort = dev.rolloutlab.util.Ports.free(1).get(0);
+        int sshPort = Ports.free(1).get(0);
         int base = freeBase(2);
         Path wd = TestModels.tempDir("launch-wd");
         try (Sshd sshd = Sshd.start("loopback", "127.0.0.1", sshPort, null)) {
@@ -202,8 +205,7 @@ class LaunchTest {
                 List.of("10.130.0.21", "10.130.0.20"),
                 inv.hosts().stream().map(Inventory.Host::address).toList());
         assertEquals("root", inv.hosts().get(0).user());
-        Inventory ext =
-                Inventory.fromGcloud(dev.rolloutlab.util.Json.parse(Files.readString(f)), "root", 22, null, true);
+        Inventory ext = Inventory.fromGcloud(Json.parse(Files.readString(f)), "root", 22, null, true);
         assertEquals(
                 List.of("34.56.78.90", "34.56.78.91"),
                 ext.hosts().stream().map(Inventory.Host::address).toList());

@@ -5,13 +5,18 @@ import static org.junit.jupiter.api.Assertions.*;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rolloutlab.openai.CompletionRequest;
 import dev.rolloutlab.openai.OpenAiClient;
+import dev.rolloutlab.testing.ListeningSockets;
 import dev.rolloutlab.testing.TestModels;
 import dev.rolloutlab.util.Await;
+import dev.rolloutlab.util.HostPort;
+import dev.rolloutlab.util.Ports;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import okhttp3.OkHttpClient;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
@@ -19,7 +24,7 @@ import org.junit.jupiter.api.Test;
 @Tag("fast") // the edit loop: tests/run --fast
 class OrchestrationTest {
     static final String TOKEN = "agent-token-0123456789";
-    static final okhttp3.OkHttpClient HTTP = OpenAiClient.http(16, Duration.ofSeconds(30));
+    static final OkHttpClient HTTP = OpenAiClient.http(16, Duration.ofSeconds(30));
 
     static Commander.Options options(List<String> agents, String kind, String model) {
         return new Commander.Options(
@@ -59,8 +64,7 @@ class OrchestrationTest {
             assertEquals("mock-model", b.path("model").asText());
             assertEquals(8, b.path("backends").size());
             for (JsonNode backend : b.path("backends")) {
-                OpenAiClient.Result r = new OpenAiClient(
-                                HTTP, dev.rolloutlab.util.HostPort.url(backend.asText()), null, true)
+                OpenAiClient.Result r = new OpenAiClient(HTTP, HostPort.url(backend.asText()), null, true)
                         .complete(CompletionRequest.chat("mock-model", "你是谁", 8, 0));
                 assertEquals(200, r.status(), r.error());
                 assertTrue(r.text().contains("你是谁"), r.text());
@@ -111,7 +115,7 @@ class OrchestrationTest {
 
     @Test
     void agentRunsARealServeTemplateAndStopsItsProcessGroup() throws Exception {
-        int base = dev.rolloutlab.util.Ports.free(1).get(0);
+        int base = Ports.free(1).get(0);
         try (Agent agent = new Agent("127.0.0.1", 0, TestModels.tempDir("agent-serve"), Agent.Config.loopback(TOKEN))) {
             OpenAiClient auth = new OpenAiClient(HTTP, agent.url(), TOKEN, true);
             var r = auth.post(
@@ -133,10 +137,7 @@ class OrchestrationTest {
             assertTrue(
                     Await.until(() -> server.get("/v1/models").status() == 200, Duration.ofSeconds(60)),
                     "the server came up");
-            assertEquals(
-                    List.of("127.0.0.1"),
-                    dev.rolloutlab.testing.ListeningSockets.addresses(base),
-                    "bound to loopback only");
+            assertEquals(List.of("127.0.0.1"), ListeningSockets.addresses(base), "bound to loopback only");
             JsonNode st = auth.get("/admin/status").json();
             assertTrue(st.path("running").asBoolean());
             assertTrue(st.path("log_paths").get(0).asText().endsWith("agent_rollout-lab-serve.log"));
@@ -148,7 +149,7 @@ class OrchestrationTest {
 
     @Test
     void aFailedStartStopsWhatWasAlreadyStarted() throws Exception {
-        int dead = dev.rolloutlab.util.Ports.free(1).get(0);
+        int dead = Ports.free(1).get(0);
         try (Agent agent = new Agent("127.0.0.1", 0, TestModels.tempDir("agent-fail"), Agent.Config.loopback(TOKEN))) {
             Commander c = new Commander(
                     options(List.of(agent.url(), "http://127.0.0.1:" + dead), "mock-openai", "mock-model"));
@@ -172,7 +173,7 @@ class OrchestrationTest {
             OpenAiClient auth = new OpenAiClient(HTTP, agent.url(), TOKEN, true);
             JsonNode started = auth.post("/admin/start", Map.of("kind", "mock-openai", "num_servers", 2), Map.of())
                     .json();
-            List<String> expected = new java.util.ArrayList<>();
+            List<String> expected = new ArrayList<>();
             started.path("ports").forEach(p -> expected.add("127.0.0.1:" + p.asInt()));
             assertTrue(
                     Await.until(() -> reg.backendList().equals(expected), Duration.ofSeconds(5)),

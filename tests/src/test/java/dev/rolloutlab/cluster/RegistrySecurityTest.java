@@ -3,6 +3,7 @@ package dev.rolloutlab.cluster;
 import static org.junit.jupiter.api.Assertions.*;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.rolloutlab.lb.Backend;
 import dev.rolloutlab.lb.LbOptions;
 import dev.rolloutlab.lb.LoadBalancer;
 import dev.rolloutlab.openai.OpenAiClient;
@@ -14,15 +15,17 @@ import dev.rolloutlab.util.Await;
 import io.javalin.Javalin;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import okhttp3.OkHttpClient;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** Registry poisoning, as the probe found it: writes without a token, bad entries, unbounded TTLs, keys shown to anyone. */
 @Tag("fast") // the edit loop: tests/run --fast
 class RegistrySecurityTest {
-    static final okhttp3.OkHttpClient HTTP = OpenAiClient.http(16, Duration.ofSeconds(30));
+    static final OkHttpClient HTTP = OpenAiClient.http(16, Duration.ofSeconds(30));
     static final String TOKEN = "registry-token-0123456789";
 
     @Test
@@ -147,7 +150,7 @@ class RegistrySecurityTest {
             OpenAiClient auth = new OpenAiClient(HTTP, reg.url(), TOKEN, true);
             int written = 0;
             for (int port = 1024; written < RegistryServer.MAX_ENTRIES_PER_WRITER; port += 1024) {
-                List<String> batch = new java.util.ArrayList<>();
+                List<String> batch = new ArrayList<>();
                 for (int i = 0; i < 1024; i++) batch.add("127.0.0." + (1 + port / 1024) + ":" + (1024 + i));
                 var x = auth.post("/register", Map.of("backends", batch, "ttl_sec", 60), Map.of());
                 assertEquals(200, x.status(), x.body());
@@ -229,9 +232,7 @@ class RegistrySecurityTest {
                         .build())) {
                     assertEquals(
                             List.of(good),
-                            lb.backends().stream()
-                                    .map(dev.rolloutlab.lb.Backend::label)
-                                    .toList(),
+                            lb.backends().stream().map(Backend::label).toList(),
                             "one bad entry never empties the list");
                     assertEquals(
                             200,

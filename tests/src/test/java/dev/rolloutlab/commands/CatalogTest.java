@@ -7,6 +7,7 @@ import dev.rolloutlab.util.Json;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
@@ -89,7 +90,7 @@ class CatalogTest {
         assertTrue(out.contains("Building jar"), "the cache was empty, so the sources were compiled: " + out);
         List<String> noise = out.lines()
                 .filter(l -> !l.startsWith("[jbang]") && !l.contains("Using incubator modules"))
-                .filter(l -> l.toLowerCase(java.util.Locale.ROOT).contains("warn") || l.startsWith("Note:"))
+                .filter(l -> l.toLowerCase(Locale.ROOT).contains("warn") || l.startsWith("Note:"))
                 .toList();
         assertEquals(List.of(), noise, out);
     }

@@ -4,6 +4,9 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import com.sun.net.httpserver.HttpServer;
 import com.sun.net.httpserver.SimpleFileServer;
+import dev.rolloutlab.server.ServerGroup;
+import dev.rolloutlab.testing.TestModels;
+import java.io.File;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -11,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
@@ -34,8 +38,7 @@ class StockJbangTest {
                 Files.readString(ROOT.resolve("jbang-catalog.json")),
                 "no test may rewrite the project's catalog");
         try (var s = Files.walk(work)) {
-            s.sorted(java.util.Comparator.reverseOrder())
-                    .forEach(p -> p.toFile().delete());
+            s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         }
     }
 
@@ -85,7 +88,7 @@ class StockJbangTest {
             pb.environment().put("JBANG_JAR", jbangJar.toString());
             pb.environment().put("JBANG_DIR", jbangDir.toString());
             pb.environment().put("JBANG_REPO", repo.toString());
-            pb.environment().put("PATH", jbangDir.resolve("bin") + java.io.File.pathSeparator + System.getenv("PATH"));
+            pb.environment().put("PATH", jbangDir.resolve("bin") + File.pathSeparator + System.getenv("PATH"));
         }
         pb.environment()
                 .put(
@@ -123,10 +126,8 @@ class StockJbangTest {
         assertEquals(
                 built, Files.getLastModifiedTime(cachedJar("Serve.java")), "the second run reused the cached build");
         // fanout and bench against a running server, without --model: they ask its /v1/models
-        try (var g = dev.rolloutlab.server.ServerGroup.start(
-                dev.rolloutlab.server.ServerGroup.Spec.builder(dev.rolloutlab.testing.TestModels.tiny())
-                        .ports(List.of(0, 0))
-                        .build())) {
+        try (var g = ServerGroup.start(
+                ServerGroup.Spec.builder(TestModels.tiny()).ports(List.of(0, 0)).build())) {
             Run fanout = jbang(ROOT, 300, "fanout@.", "--backends", String.join(",", g.urls()), "--max-tokens", "4");
             assertEquals(0, fanout.exit, fanout.out);
             assertEquals(

@@ -7,12 +7,14 @@ import dev.rolloutlab.engine.DefaultModels;
 import dev.rolloutlab.process.ServeProcess;
 import dev.rolloutlab.report.Breakdown;
 import dev.rolloutlab.report.RunData;
+import dev.rolloutlab.server.ServerGroup;
 import dev.rolloutlab.testing.Processes;
 import dev.rolloutlab.testing.TestModels;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -78,7 +80,7 @@ class CompareAttributionTest {
     private static Path compare(String name, int delayMs) {
         Path out = TestModels.tempDir("attr-" + name).resolve("run");
         Processes.Run r = Processes.run(
-                java.util.Map.of(dev.rolloutlab.server.ServerGroup.TEST_DELAY_ENV, String.valueOf(delayMs)),
+                Map.of(ServerGroup.TEST_DELAY_ENV, String.valueOf(delayMs)),
                 300,
                 "compare",
                 "--quick",
@@ -101,7 +103,7 @@ class CompareAttributionTest {
     /** Each part of one bar of the stacked breakdown chart, by series name. */
     private static Map<String, Double> part(Path run, String bar) {
         var chart = Breakdown.chart(RunData.load(run));
-        Map<String, Double> out = new java.util.LinkedHashMap<>();
+        Map<String, Double> out = new LinkedHashMap<>();
         chart.getSeriesMap().forEach((name, s) -> {
             List<Object> xs = new ArrayList<>(s.getXData());
             List<Number> ys = new ArrayList<>(s.getYData());

@@ -2,15 +2,23 @@ package dev.rolloutlab.compare;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+import dev.rolloutlab.report.Breakdown;
+import dev.rolloutlab.report.Charts;
 import dev.rolloutlab.report.Report;
 import dev.rolloutlab.report.RunData;
 import dev.rolloutlab.results.Strategy;
 import dev.rolloutlab.testing.Processes;
 import dev.rolloutlab.testing.TestModels;
+import dev.rolloutlab.util.Json;
 import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashSet;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Set;
 import javax.imageio.ImageIO;
@@ -162,11 +170,11 @@ class CompareTest {
             assertTrue(img.getWidth() > 100 && img.getHeight() > 100);
         }
         // keep-alive vs close: each bar's whisker is half its leg's 95 % interval of mean e2el from summary.csv
-        var kc = dev.rolloutlab.report.Charts.keepAliveVsClose(d);
+        var kc = Charts.keepAliveVsClose(d);
         for (String conn : List.of("keep-alive", "close")) {
             var series = kc.getSeriesMap().get(conn);
-            List<Object> cats = new java.util.ArrayList<>(series.getXData());
-            List<Number> whiskers = new java.util.ArrayList<>(series.getExtraValues());
+            List<Object> cats = new ArrayList<>(series.getXData());
+            List<Number> whiskers = new ArrayList<>(series.getExtraValues());
             assertEquals(12, cats.size(), cats.toString());
             for (int i = 0; i < cats.size(); i++) {
                 String[] tw = cats.get(i).toString().split(" ", 2);
@@ -221,7 +229,7 @@ class CompareTest {
                 section.lines().anyMatch(l -> l.startsWith("| http1 | keep-alive |") && !l.split("\\|")[8].isBlank()),
                 "serve's own share is shown");
         // the stacked chart: each bar's parts sum to that leg's mean e2el, computed here from the raw requests
-        var stacked = dev.rolloutlab.report.Breakdown.chart(d);
+        var stacked = Breakdown.chart(d);
         Table ok = d.requests()
                 .where(d.requests()
                         .booleanColumn("ok")
@@ -229,7 +237,7 @@ class CompareTest {
                         .and(d.requests()
                                 .doubleColumn("server_timing_decode_ms")
                                 .isNotMissing()));
-        List<String> bars = new java.util.ArrayList<>();
+        List<String> bars = new ArrayList<>();
         stacked.getSeriesMap().values().iterator().next().getXData().forEach(x -> bars.add(x.toString()));
         assertEquals(8, bars.size(), bars.toString());
         for (int i = 0; i < bars.size(); i++) {
@@ -243,7 +251,7 @@ class CompareTest {
                                     .mean(),
                     sum = 0;
             for (var series : stacked.getSeriesMap().values()) {
-                var ys = new java.util.ArrayList<Number>(series.getYData());
+                var ys = new ArrayList<Number>(series.getYData());
                 sum += ys.get(i).doubleValue();
             }
             assertEquals(mean, sum, 1e-6, "the parts of " + bars.get(i) + " add up to its mean e2el");
@@ -253,16 +261,14 @@ class CompareTest {
         String checks = md.substring(md.indexOf("## Self-checks"));
         for (String leg : List.of("| inproc none |", "| http1 keep-alive |", "| lb close |"))
             assertTrue(checks.contains(leg), leg + " missing:\n" + checks);
-        var config = dev.rolloutlab.util.Json.parse(Files.readString(out.resolve("run.json")))
-                .path("config");
+        var config = Json.parse(Files.readString(out.resolve("run.json"))).path("config");
         assertTrue(
                 config.path("calibration_ms_before").asDouble() > 0
                         && config.path("calibration_ms_after").asDouble() > 0,
                 config.toString());
         for (Row row : cpu) assertFalse(row.isMissing("load_average_before"), "load average read on Linux: " + row);
         assertFalse(Files.readString(out.resolve("run.json")).contains("\"incomplete\" : true"));
-        var provenance = dev.rolloutlab.util.Json.parse(Files.readString(out.resolve("run.json")))
-                .path("provenance");
+        var provenance = Json.parse(Files.readString(out.resolve("run.json"))).path("provenance");
         assertTrue(provenance.path("git_commit").asText().matches("[0-9a-f]{40}"), provenance.toString());
         assertTrue(provenance.path("git_dirty").isBoolean(), provenance.toString());
         assertTrue(
@@ -311,17 +317,17 @@ class CompareTest {
         // cpu.csv rows follow the order legs were measured in: round 2's first cell starts one leg later than round 1's
         Table cpu = d.cpuRounds().orElseThrow();
         String first = pooled.stringColumn("workload").get(0);
-        List<List<String>> orders = new java.util.ArrayList<>();
+        List<List<String>> orders = new ArrayList<>();
         for (int r = 1; r <= 2; r++) {
             Table t = cpu.where(cpu.numberColumn("round")
                     .isEqualTo(r)
                     .and(cpu.stringColumn("workload").isEqualTo(first)));
-            List<String> order = new java.util.ArrayList<>();
+            List<String> order = new ArrayList<>();
             for (Row row : t) order.add(row.getString("topology") + "/" + row.getString("connection"));
             orders.add(order);
         }
-        List<String> rotated = new java.util.ArrayList<>(orders.get(0));
-        java.util.Collections.rotate(rotated, -1);
+        List<String> rotated = new ArrayList<>(orders.get(0));
+        Collections.rotate(rotated, -1);
         assertEquals(8, rotated.size(), orders.toString());
         assertEquals(rotated, orders.get(1), "round 2 runs the legs in round 1's order rotated by one");
         // like against like: the compute behind each topology is stated, and the overhead table pairs each with its
@@ -329,8 +335,8 @@ class CompareTest {
         String md;
         try {
             md = Files.readString(d.dir().resolve("REPORT.md"));
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
         for (String t : List.of("inproc", "inprocN", "http1", "httpN", "lb"))
             assertTrue(md.contains("\n| " + t + " | "), t + " compute row missing");
@@ -363,7 +369,7 @@ class CompareTest {
                 "--out",
                 out.toString());
         assertEquals(0, r.exit(), r.err());
-        var warmups = dev.rolloutlab.util.Json.parse(Files.readString(out.resolve("run.json")))
+        var warmups = Json.parse(Files.readString(out.resolve("run.json")))
                 .path("config")
                 .path("steady_warmup_req_per_s");
         assertEquals(List.of("in-process", "serve"), names(warmups.fieldNames()), warmups.toString());
@@ -382,8 +388,8 @@ class CompareTest {
         }
     }
 
-    private static List<String> names(java.util.Iterator<String> it) {
-        List<String> out = new java.util.ArrayList<>();
+    private static List<String> names(Iterator<String> it) {
+        List<String> out = new ArrayList<>();
         it.forEachRemaining(out::add);
         return out;
     }
@@ -400,7 +406,7 @@ class CompareTest {
                 List.of("--quick", "--full", "--full"),
                 List.of("--warmup-max-sec", "-1", "--warmup-max-sec"),
                 List.of("--rounds", "5", "--until-ci", "5", "--max-rounds", "3", "--max-rounds"))) {
-            List<String> args = new java.util.ArrayList<>(List.of("compare"));
+            List<String> args = new ArrayList<>(List.of("compare"));
             args.addAll(bad.subList(0, bad.size() - 1));
             Processes.Run x = Processes.run(60, args.toArray(String[]::new));
             assertEquals(2, x.exit(), bad + ": " + x.err());

@@ -2,6 +2,7 @@ package dev.rolloutlab.compare;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+import dev.rolloutlab.report.Report;
 import dev.rolloutlab.report.RunData;
 import dev.rolloutlab.testing.LesserOpenAiFixture;
 import dev.rolloutlab.testing.Processes;
@@ -158,7 +159,7 @@ class LesserTargetsTest {
             Processes.Run rep = Processes.run(120, "report", out.toString());
             assertEquals(0, rep.exit(), rep.err());
             assertTrue(Files.readString(out.resolve("REPORT.md")).contains("## Failures"));
-            for (String png : dev.rolloutlab.report.Report.PLOTS)
+            for (String png : Report.PLOTS)
                 assertTrue(Files.exists(out.resolve("plots").resolve(png)), png);
         }
     }

@@ -9,6 +9,8 @@ import dev.rolloutlab.testing.TestModels;
 import dev.rolloutlab.util.Json;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** {@code --until-ci}: rounds are added until every headline interval is narrow enough, and never past {@code --max-rounds}. */
@@ -47,7 +49,7 @@ class UntilCiTest {
 
     private static Path run(String name, String... flags) {
         Path out = TestModels.tempDir("until-ci-" + name).resolve("run");
-        java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of(
+        List<String> args = new ArrayList<>(List.of(
                 "compare",
                 "--quick",
                 "--topologies",
@@ -60,7 +62,7 @@ class UntilCiTest {
                 "1",
                 "--out",
                 out.toString()));
-        args.addAll(java.util.List.of(flags));
+        args.addAll(List.of(flags));
         Processes.Run r = Processes.run(300, args.toArray(String[]::new));
         assertEquals(0, r.exit(), r.err());
         String why = name.equals("cap") ? "not reached after 3 rounds" : "every headline interval is within";

@@ -9,6 +9,8 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -47,7 +49,7 @@ class CheckpointTest {
         run("init", "--shape", "tiny", "--out", c.toString(), "--seed", "4", "--force");
         assertArrayEquals(
                 Files.readAllBytes(a.resolve("model.safetensors")), Files.readAllBytes(b.resolve("model.safetensors")));
-        assertFalse(java.util.Arrays.equals(
+        assertFalse(Arrays.equals(
                 Files.readAllBytes(a.resolve("model.safetensors")),
                 Files.readAllBytes(c.resolve("model.safetensors"))));
     }
@@ -106,7 +108,7 @@ class CheckpointTest {
         Path wrong = TestModels.tempDir("shape");
         for (String f : new String[] {"config.json", "tokenizer.json"})
             Files.copy(TestModels.tiny().resolve(f), wrong.resolve(f));
-        Map<String, Tensor> t = new java.util.LinkedHashMap<>(Checkpoint.readTensors(TestModels.tiny()));
+        Map<String, Tensor> t = new LinkedHashMap<>(Checkpoint.readTensors(TestModels.tiny()));
         Tensor down = t.get("model.layers.1.mlp.down_proj.weight");
         t.put(down.name(), new Tensor(down.name(), new int[] {down.shape()[1], down.shape()[0]}, down.data()));
         Safetensors.write(wrong.resolve("model.safetensors"), t, DType.F32);

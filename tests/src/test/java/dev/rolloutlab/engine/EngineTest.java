@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import dev.rolloutlab.testing.TestModels;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -70,7 +71,7 @@ class EngineTest {
             assertArrayEquals(
                     c.samples().get(i).tokenIds(), again.samples().get(i).tokenIds());
         Completion other = engine.generate(new GenerationRequest(prompt("Once upon a time"), 1, p.withSeed(8L)));
-        assertFalse(java.util.Arrays.equals(
+        assertFalse(Arrays.equals(
                 c.samples().get(0).tokenIds(), other.samples().get(0).tokenIds()));
     }
 

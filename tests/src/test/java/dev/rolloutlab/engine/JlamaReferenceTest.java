@@ -8,6 +8,7 @@ import com.github.tjake.jlama.tensor.AbstractTensor;
 import com.github.tjake.jlama.tensor.KvBufferCache;
 import dev.rolloutlab.testing.TestModels;
 import java.nio.file.Path;
+import java.util.Optional;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -61,7 +62,7 @@ class JlamaReferenceTest {
                 double lp = Math.log(probs[next]);
                 assertEquals(next, ours.tokenIds()[i], shape + "/" + arch + ": token " + i + " differs from Jlama");
                 assertEquals(lp, ours.logprobs()[i], LOGPROB_TOLERANCE, shape + "/" + arch + ": logprob of token " + i);
-                last = jlama.forward(next, pos++, kv, java.util.Optional.empty());
+                last = jlama.forward(next, pos++, kv, Optional.empty());
             }
         } finally {
             jlama.close();

@@ -3,6 +3,7 @@ package dev.rolloutlab.engine;
 import static org.junit.jupiter.api.Assertions.*;
 
 import dev.rolloutlab.testing.TestModels;
+import java.util.Arrays;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -24,9 +25,9 @@ class NaiveReferenceTest {
                             prompt, 1, SamplingParams.greedy(steps).withIgnoreEos(true)))
                     .samples()
                     .get(0);
-            int[] seq = java.util.Arrays.copyOf(prompt, prompt.length + steps);
+            int[] seq = Arrays.copyOf(prompt, prompt.length + steps);
             for (int i = 0; i < steps; i++) {
-                double[] logits = ref.logits(java.util.Arrays.copyOf(seq, prompt.length + i));
+                double[] logits = ref.logits(Arrays.copyOf(seq, prompt.length + i));
                 int best = 0;
                 for (int j = 1; j < logits.length; j++) if (logits[j] > logits[best]) best = j;
                 double m = logits[best], z = 0;

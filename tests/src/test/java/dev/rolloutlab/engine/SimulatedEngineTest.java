@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import dev.rolloutlab.sim.TimingModel;
 import dev.rolloutlab.testing.TestModels;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -55,8 +56,7 @@ class SimulatedEngineTest {
                     SamplingParams.of(20, 0.0, 1L).withIgnoreEos(true)));
             assertEquals(
                     1,
-                    new HashSet<>(java.util.Arrays.stream(
-                                            greedy.samples().get(0).tokenIds())
+                    new HashSet<>(Arrays.stream(greedy.samples().get(0).tokenIds())
                                     .boxed()
                                     .toList())
                             .size(),

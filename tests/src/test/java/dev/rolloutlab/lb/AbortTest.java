@@ -7,10 +7,17 @@ import dev.rolloutlab.openai.OpenAiClient;
 import dev.rolloutlab.server.ServerGroup;
 import dev.rolloutlab.testing.TestModels;
 import dev.rolloutlab.util.Await;
+import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import okhttp3.Call;
+import okhttp3.MediaType;
+import okhttp3.OkHttpClient;
+import okhttp3.Request;
+import okhttp3.RequestBody;
+import okhttp3.Response;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -20,7 +27,7 @@ import org.junit.jupiter.api.Test;
  * is aborted, so this test fails.
  */
 class AbortTest {
-    private static final okhttp3.OkHttpClient HTTP = OpenAiClient.http(8, Duration.ofSeconds(120));
+    private static final OkHttpClient HTTP = OpenAiClient.http(8, Duration.ofSeconds(120));
     private static final int LONG = 900;
 
     @Test
@@ -62,16 +69,16 @@ class AbortTest {
                 LoadBalancer lb =
                         new LoadBalancer(LbOptions.builder().backends(g.urls()).build())) {
             // 4 samples of 1,000 tokens: many seconds of work, unless the hang-up reaches the backend
-            okhttp3.Call call = HTTP.newCall(new okhttp3.Request.Builder()
+            Call call = HTTP.newCall(new Request.Builder()
                     .url(lb.url() + "/v1/completions")
-                    .post(okhttp3.RequestBody.create(
+                    .post(RequestBody.create(
                             "{\"prompt\":[5,6,7,8],\"max_tokens\":1000,\"n\":4,\"ignore_eos\":true}",
-                            okhttp3.MediaType.get("application/json")))
+                            MediaType.get("application/json")))
                     .build());
             CompletableFuture<Void> sent = CompletableFuture.runAsync(() -> {
-                try (okhttp3.Response r = call.execute()) {
+                try (Response r = call.execute()) {
                     r.body().string();
-                } catch (java.io.IOException cancelled) {
+                } catch (IOException cancelled) {
                     // expected: the call is cancelled below
                 }
             });

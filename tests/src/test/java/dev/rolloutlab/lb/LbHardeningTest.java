@@ -4,12 +4,14 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import dev.rolloutlab.cluster.EchoOpenAiServer;
 import dev.rolloutlab.openai.OpenAiClient;
+import dev.rolloutlab.process.ChildJvm;
 import dev.rolloutlab.testing.CountingListener;
 import dev.rolloutlab.testing.Logs;
 import dev.rolloutlab.testing.Opened;
 import dev.rolloutlab.testing.TestModels;
 import dev.rolloutlab.util.Await;
 import dev.rolloutlab.util.Ports;
+import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -19,12 +21,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import okhttp3.OkHttpClient;
 import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
 /** The balancer as the probe stressed it: a backend that never answers, idle sockets by the thousand, open admin routes. */
 class LbHardeningTest {
-    static final okhttp3.OkHttpClient HTTP = OpenAiClient.http(64, Duration.ofSeconds(90));
+    static final OkHttpClient HTTP = OpenAiClient.http(64, Duration.ofSeconds(90));
 
     @AutoClose
     final Opened open = new Opened();
@@ -146,7 +149,7 @@ class LbHardeningTest {
         EchoOpenAiServer a = open.keep(new EchoOpenAiServer("127.0.0.1", 0, 1, "m", null));
         int port = Ports.free();
         Path err = TestModels.tempDir("lb-emfile").resolve("lb.err");
-        List<String> cmd = new ArrayList<>(dev.rolloutlab.process.ChildJvm.command(
+        List<String> cmd = new ArrayList<>(ChildJvm.command(
                 "lb",
                 List.of(
                         "--listen-port",
@@ -167,7 +170,7 @@ class LbHardeningTest {
             assertTrue(Await.until(() -> c.get("/health").status() == 200, Duration.ofSeconds(60)), "lb up");
             for (int i = 0; i < 400; i++) {
                 Socket s = new Socket();
-                s.connect(new java.net.InetSocketAddress("127.0.0.1", port), 2000);
+                s.connect(new InetSocketAddress("127.0.0.1", port), 2000);
                 flood.add(s); // the kernel completes the handshake; the lb runs out of descriptors accepting them
             }
             assertTrue(

@@ -7,15 +7,18 @@ import dev.rolloutlab.bench.LengthDist;
 import dev.rolloutlab.bench.LoadGenerator;
 import dev.rolloutlab.bench.Target;
 import dev.rolloutlab.bench.Workload;
+import dev.rolloutlab.cluster.RegistryServer;
 import dev.rolloutlab.openai.CompletionRequest;
 import dev.rolloutlab.openai.OpenAiClient;
 import dev.rolloutlab.results.Connection;
 import dev.rolloutlab.results.RequestRecord;
 import dev.rolloutlab.results.Topology;
 import dev.rolloutlab.server.ServerGroup;
+import dev.rolloutlab.testing.HangAfterHeadersFixture;
 import dev.rolloutlab.testing.Opened;
 import dev.rolloutlab.testing.TestModels;
 import dev.rolloutlab.util.Await;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -26,6 +29,11 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import okhttp3.Call;
+import okhttp3.OkHttpClient;
+import okhttp3.Request;
+import okhttp3.RequestBody;
+import okhttp3.Response;
 import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -33,7 +41,7 @@ import org.junit.jupiter.api.Test;
 /** The seed's four scenarios plus streaming, kill-under-load, update windows and load-aware routing, on real servers. */
 @Tag("fast") // the edit loop: tests/run --fast
 class LoadBalancerTest {
-    static final okhttp3.OkHttpClient HTTP = OpenAiClient.http(64, Duration.ofSeconds(60));
+    static final OkHttpClient HTTP = OpenAiClient.http(64, Duration.ofSeconds(60));
 
     @AutoClose
     final Opened open = new Opened();
@@ -270,8 +278,8 @@ class LoadBalancerTest {
         List<ServerGroup> gs = servers(2, TestModels.tiny(), null);
         String a = "127.0.0.1:" + gs.get(0).ports().get(0),
                 b = "127.0.0.1:" + gs.get(1).ports().get(0);
-        try (dev.rolloutlab.cluster.RegistryServer reg = new dev.rolloutlab.cluster.RegistryServer(
-                "127.0.0.1", 0, "m", List.of(a), Duration.ofSeconds(30), "regtok")) {
+        try (RegistryServer reg =
+                new RegistryServer("127.0.0.1", 0, "m", List.of(a), Duration.ofSeconds(30), "regtok")) {
             LoadBalancer lb = new LoadBalancer(LbOptions.builder()
                     .registry(reg.url(), null)
                     .backendTimeout(Duration.ofSeconds(20))
@@ -302,14 +310,14 @@ class LoadBalancerTest {
         List<ServerGroup> gs = servers(1, TestModels.small(), null);
         LoadBalancer lb = lb(gs, Policy.parse("round-robin"));
         var engine = gs.get(0).engines().get(0);
-        okhttp3.Request req = new okhttp3.Request.Builder()
+        Request req = new Request.Builder()
                 .url(lb.url() + "/v1/completions")
-                .post(okhttp3.RequestBody.create(
+                .post(RequestBody.create(
                         "{\"prompt\":\"go\",\"max_tokens\":1000,\"ignore_eos\":true,\"stream\":true}",
                         OpenAiClient.JSON))
                 .build();
-        okhttp3.Call call = HTTP.newCall(req);
-        try (okhttp3.Response resp = call.execute()) {
+        Call call = HTTP.newCall(req);
+        try (Response resp = call.execute()) {
             assertEquals(200, resp.code());
             assertNotNull(resp.body().source().readUtf8Line(), "the stream started");
             // the engine publishes its load at the end of a step, so the first token can arrive before the count does
@@ -317,7 +325,7 @@ class LoadBalancerTest {
                     Await.until(() -> engine.load().runningSequences() == 1, Duration.ofSeconds(5)),
                     "the backend is generating");
             call.cancel(); // the client goes away mid-stream
-        } catch (java.io.IOException expected) {
+        } catch (IOException expected) {
             // closing a cancelled stream may throw; the point is what the backend does next
         }
         assertTrue(
@@ -327,7 +335,7 @@ class LoadBalancerTest {
 
     @Test
     void aBackendThatHangsAfterHeadersIsCutAtTheBackendTimeout() throws Exception {
-        try (var hang = new dev.rolloutlab.testing.HangAfterHeadersFixture()) {
+        try (var hang = new HangAfterHeadersFixture()) {
             LoadBalancer lb = new LoadBalancer(LbOptions.builder()
                     .backends(List.of(hang.url()))
                     .backendTimeout(Duration.ofSeconds(1))

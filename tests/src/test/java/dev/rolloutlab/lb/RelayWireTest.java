@@ -11,6 +11,7 @@ import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -202,7 +203,7 @@ class RelayWireTest {
             Thread writer = Thread.ofVirtual().start(() -> {
                 try {
                     byte[] junk = new byte[64 * 1024];
-                    java.util.Arrays.fill(junk, (byte) 'x');
+                    Arrays.fill(junk, (byte) 'x');
                     for (int left = size; left > 0; left -= junk.length)
                         out.write(junk, 0, Math.min(left, junk.length));
                 } catch (IOException ignored) {

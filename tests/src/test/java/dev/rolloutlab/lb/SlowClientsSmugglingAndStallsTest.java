@@ -8,6 +8,7 @@ import dev.rolloutlab.server.ServerGroup;
 import dev.rolloutlab.testing.Opened;
 import dev.rolloutlab.testing.TestModels;
 import dev.rolloutlab.util.Await;
+import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
@@ -20,7 +21,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import okhttp3.OkHttpClient;
 import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -32,7 +35,7 @@ import org.junit.jupiter.api.Timeout;
  */
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class SlowClientsSmugglingAndStallsTest {
-    static final okhttp3.OkHttpClient HTTP = OpenAiClient.http(64, Duration.ofSeconds(90));
+    static final OkHttpClient HTTP = OpenAiClient.http(64, Duration.ofSeconds(90));
 
     @AutoClose
     final Opened open = new Opened();
@@ -70,7 +73,7 @@ class SlowClientsSmugglingAndStallsTest {
                     cut = s.getInputStream().read() < 0;
                 } catch (SocketTimeoutException stillOpen) {
                     // not cut yet
-                } catch (java.io.IOException reset) {
+                } catch (IOException reset) {
                     cut = true;
                 }
             }
@@ -244,7 +247,7 @@ class SlowClientsSmugglingAndStallsTest {
         double retrySec = (System.nanoTime() - g0) / 1e9;
         int concurrency = 6;
         List<CompletableFuture<Double>> runs = new ArrayList<>();
-        var pool = java.util.concurrent.Executors.newFixedThreadPool(concurrency);
+        var pool = Executors.newFixedThreadPool(concurrency);
         try {
             for (int i = 0; i < 30; i++) {
                 runs.add(CompletableFuture.supplyAsync(

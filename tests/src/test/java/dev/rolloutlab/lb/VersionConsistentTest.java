@@ -12,6 +12,7 @@ import dev.rolloutlab.process.ServeProcess;
 import dev.rolloutlab.server.ServerGroup;
 import dev.rolloutlab.testing.TestModels;
 import dev.rolloutlab.util.Await;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -25,8 +26,11 @@ import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+import okhttp3.OkHttpClient;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -36,7 +40,7 @@ import org.junit.jupiter.api.Test;
  */
 class VersionConsistentTest {
     private static final String TOKEN = "vc-admin-token";
-    private static final okhttp3.OkHttpClient HTTP = OpenAiClient.http(64, Duration.ofSeconds(120));
+    private static final OkHttpClient HTTP = OpenAiClient.http(64, Duration.ofSeconds(120));
     private static final Map<String, String> ADMIN = Map.of("X-Admin-Token", TOKEN);
 
     @Test
@@ -67,14 +71,14 @@ class VersionConsistentTest {
                                 assertEquals(200, x.status(), x.body());
                                 updates.incrementAndGet();
                             }
-                            java.util.concurrent.locks.LockSupport.parkNanos(100_000_000L);
+                            LockSupport.parkNanos(100_000_000L);
                         }
                     },
                     pool);
             try {
                 OpenAiClient viaLb = new OpenAiClient(HTTP, lb.url(), null, true);
                 List<CompletableFuture<List<OpenAiClient.Exchange>>> all = new ArrayList<>();
-                java.util.concurrent.Semaphore inFlight = new java.util.concurrent.Semaphore(8);
+                Semaphore inFlight = new Semaphore(8);
                 for (int i = 0; i < groups; i++) {
                     String group = "grp-" + i;
                     inFlight.acquire();
@@ -145,7 +149,7 @@ class VersionConsistentTest {
         Map<String, Tensor> v0 = Checkpoint.readTensors(TestModels.small()), v1 = changed(v0);
         byte[] delta = SparseDelta.between(0, v0, v1).toBytes();
         ServeProcess b = serve(dir, "b", tokenFile, 0);
-        int bPort = java.net.URI.create(b.urls().get(0)).getPort();
+        int bPort = URI.create(b.urls().get(0)).getPort();
         try (ServeProcess a = serve(dir, "a", tokenFile, 0);
                 LoadBalancer lb = new LoadBalancer(LbOptions.builder()
                         .backends(List.of(a.urls().get(0), b.urls().get(0)))

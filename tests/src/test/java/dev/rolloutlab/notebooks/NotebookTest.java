@@ -7,10 +7,12 @@ import dev.rolloutlab.report.KernelInstaller;
 import dev.rolloutlab.testing.TestModels;
 import dev.rolloutlab.util.Await;
 import dev.rolloutlab.util.Json;
+import java.io.File;
 import java.net.URL;
 import java.net.URLClassLoader;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -32,17 +34,14 @@ class NotebookTest {
                 Files.isExecutable(Path.of("/usr/bin/jupyter")),
                 "needs Debian's jupyter (tests/bin/provision installs it)");
         String cp = Files.readString(Path.of("target/runtime.cp")).trim()
-                + java.io.File.pathSeparator
+                + File.pathSeparator
                 + Files.readString(Path.of("target/kernel.cp")).trim();
         String libClasses =
                 Path.of("../lib/target/classes").toAbsolutePath().normalize().toString();
         jupyterData = TestModels.tempDir("jupyter");
         String javaBin = ProcessHandle.current().info().command().orElseThrow();
         Path dir = kernelDir = KernelInstaller.install(
-                "rollout-lab-test",
-                libClasses + java.io.File.pathSeparator + cp,
-                jupyterData.resolve("kernels"),
-                javaBin);
+                "rollout-lab-test", libClasses + File.pathSeparator + cp, jupyterData.resolve("kernels"), javaBin);
         JsonNode k = Json.parse(Files.readString(dir.resolve("kernel.json")));
         assertTrue(k.path("argv").toString().contains("org.rapaio.jupyter.kernel.MainApp"));
         assertTrue(
@@ -61,7 +60,7 @@ class NotebookTest {
     @Test
     void patchedKernelLoopSurvivesAFailingBody() throws Exception {
         String rapaio = Arrays.stream(
-                        Files.readString(Path.of("target/kernel.cp")).trim().split(java.io.File.pathSeparator))
+                        Files.readString(Path.of("target/kernel.cp")).trim().split(File.pathSeparator))
                 .filter(e -> Path.of(e).getFileName().toString().startsWith(KernelInstaller.RAPAIO))
                 .findFirst()
                 .orElseThrow();
@@ -83,7 +82,7 @@ class NotebookTest {
                     .newInstance("Shell-test", 1L, body);
             t.start();
             assertTrue(
-                    Await.until(() -> calls.get() >= 3, java.time.Duration.ofSeconds(5)),
+                    Await.until(() -> calls.get() >= 3, Duration.ofSeconds(5)),
                     "loop stopped after the failing body: " + calls.get() + " calls");
             assertTrue(t.isAlive());
             loop.getMethod("shutdown").invoke(t);

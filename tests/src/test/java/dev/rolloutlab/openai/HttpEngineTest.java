@@ -11,6 +11,8 @@ import dev.rolloutlab.engine.TokenListener;
 import dev.rolloutlab.server.ServerGroup;
 import dev.rolloutlab.testing.TestModels;
 import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
@@ -47,7 +49,7 @@ class HttpEngineTest {
             assertEquals(remote.name(), g.urls().get(0));
             var bad = remote.submit(
                     new GenerationRequest(new int[] {1}, 1, SamplingParams.greedy(100000)), TokenListener.NONE);
-            var e = assertThrows(java.util.concurrent.CompletionException.class, bad::join);
+            var e = assertThrows(CompletionException.class, bad::join);
             assertTrue(
                     e.getCause().getMessage().contains("HTTP 400"), e.getCause().getMessage());
         }
@@ -75,8 +77,8 @@ class HttpEngineTest {
                                             200,
                                             admin.post(
                                                             "/admin/perturb_weights",
-                                                            java.util.Map.of("seed", 1),
-                                                            java.util.Map.of("X-Admin-Token", "tok"))
+                                                            Map.of("seed", 1),
+                                                            Map.of("X-Admin-Token", "tok"))
                                                     .status());
                             })
                     .join();

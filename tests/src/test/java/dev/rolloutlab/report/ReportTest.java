@@ -3,8 +3,14 @@ package dev.rolloutlab.report;
 import static org.junit.jupiter.api.Assertions.*;
 
 import dev.rolloutlab.testing.TestModels;
+import dev.rolloutlab.util.Json;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -27,7 +33,7 @@ class ReportTest {
         double sum = 0;
         int n = 0;
         for (String line : Files.readAllLines(dir.resolve("requests.jsonl"))) {
-            var r = dev.rolloutlab.util.Json.parse(line);
+            var r = Json.parse(line);
             if (r.path("topology").asText().equals(topology)
                     && r.path("connection").asText().equals(connection)
                     && r.path("prompt_tokens").asInt() == promptTokens
@@ -58,11 +64,9 @@ class ReportTest {
         String first = Files.readString(Report.write(a));
         assertEquals(first, Files.readString(Report.write(b)), "the same results give the same report");
         double inproc = meanE2elMs(a, "inproc", "none", 8, 1), http1 = meanE2elMs(a, "http1", "keep-alive", 8, 1);
-        String finding = String.format(java.util.Locale.ROOT, "inproc %.2f ms vs one HTTP port %.2f ms", inproc, http1);
+        String finding = String.format(Locale.ROOT, "inproc %.2f ms vs one HTTP port %.2f ms", inproc, http1);
         assertTrue(first.contains(finding), "expected \"" + finding + "\" in\n" + first);
-        assertTrue(
-                first.contains(String.format(java.util.Locale.ROOT, "i.e. +%.2f ms per request", http1 - inproc)),
-                first);
+        assertTrue(first.contains(String.format(Locale.ROOT, "i.e. +%.2f ms per request", http1 - inproc)), first);
         long completed = count(a, "inproc", "none", 8, 1);
         assertEquals(16, completed);
         assertTrue(first.contains("| inproc | none | in=8 out=1 | " + completed + " | 0 |"), first);
@@ -74,11 +78,10 @@ class ReportTest {
     }
 
     /** e2el of each completed request of one leg, by request id (the legs send the same prompts in the same order). */
-    static java.util.Map<Long, Double> e2el(Path dir, String topology, String connection, int in, int out)
-            throws Exception {
-        java.util.Map<Long, Double> m = new java.util.TreeMap<>();
+    static Map<Long, Double> e2el(Path dir, String topology, String connection, int in, int out) throws Exception {
+        Map<Long, Double> m = new TreeMap<>();
         for (String line : Files.readAllLines(dir.resolve("requests.jsonl"))) {
-            var r = dev.rolloutlab.util.Json.parse(line);
+            var r = Json.parse(line);
             if (r.path("topology").asText().equals(topology)
                     && r.path("connection").asText().equals(connection)
                     && r.path("prompt_tokens").asInt() == in
@@ -96,11 +99,11 @@ class ReportTest {
      * Mean of a − b over 16 paired requests and its 95 % t half-width over batch means: the fixture ran at concurrency
      * 4, so requests 0-3, 4-7, 8-11 and 12-15 form the 4 blocks (scipy: t.ppf(0.975, 3) = 3.182446305284263).
      */
-    static double[] pairedMeanAndHalfWidth(java.util.Map<Long, Double> a, java.util.Map<Long, Double> b) {
+    static double[] pairedMeanAndHalfWidth(Map<Long, Double> a, Map<Long, Double> b) {
         assertEquals(16, a.size(), "the blocks below are for 16 pairs");
         double[] blocks = new double[4];
         for (long id : a.keySet()) blocks[(int) (id / 4)] += (a.get(id) - b.get(id)) / 4;
-        double mean = java.util.Arrays.stream(blocks).average().orElseThrow(), ss = 0;
+        double mean = Arrays.stream(blocks).average().orElseThrow(), ss = 0;
         for (double x : blocks) ss += (x - mean) * (x - mean);
         return new double[] {mean, 3.182446305284263 * Math.sqrt(ss / (blocks.length - 1)) / Math.sqrt(blocks.length)};
     }
@@ -114,7 +117,7 @@ class ReportTest {
         assertEquals(16, close.size());
         double[] mh = pairedMeanAndHalfWidth(close, keep);
         double mean = mh[0], half = mh[1];
-        String ci = String.format(java.util.Locale.ROOT, "95%% CI [%.2f, %.2f]", mean - half, mean + half);
+        String ci = String.format(Locale.ROOT, "95%% CI [%.2f, %.2f]", mean - half, mean + half);
         String line = report.lines()
                 .filter(l -> l.contains("`Connection: close` costs more"))
                 .findFirst()
@@ -135,11 +138,11 @@ class ReportTest {
         var inproc = e2el(a, "inproc", "none", 8, 1);
         double half = pairedMeanAndHalfWidth(http, inproc)[1];
         var series = chart.getSeriesMap().get("http1/keep-alive");
-        var whiskers = new java.util.ArrayList<Number>();
+        var whiskers = new ArrayList<Number>();
         series.getExtraValues().forEach(whiskers::add);
         assertEquals(
                 half, whiskers.get(0).doubleValue(), 1e-9, "the whisker of in=8 out=1 is the paired 95 % half-width");
-        var inprocWhiskers = new java.util.ArrayList<Number>();
+        var inprocWhiskers = new ArrayList<Number>();
         chart.getSeriesMap().get("inproc/none").getExtraValues().forEach(inprocWhiskers::add);
         assertTrue(
                 inprocWhiskers.stream().allMatch(x -> x.doubleValue() == 0),

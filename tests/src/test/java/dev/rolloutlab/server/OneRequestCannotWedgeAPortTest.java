@@ -25,6 +25,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import okhttp3.OkHttpClient;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -37,7 +38,7 @@ import org.junit.jupiter.api.Timeout;
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class OneRequestCannotWedgeAPortTest {
-    static final okhttp3.OkHttpClient HTTP = OpenAiClient.http(8, Duration.ofSeconds(30));
+    static final OkHttpClient HTTP = OpenAiClient.http(8, Duration.ofSeconds(30));
     /** One second of stall before /health says so: short for the test, well above a tiny model's longest step (ms). */
     static final Duration STALL = Duration.ofSeconds(1);
 

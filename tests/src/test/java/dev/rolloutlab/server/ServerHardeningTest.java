@@ -13,6 +13,7 @@ import dev.rolloutlab.util.Await;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.Socket;
+import java.net.SocketException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,6 +22,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import okhttp3.OkHttpClient;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
@@ -29,7 +31,7 @@ import org.junit.jupiter.api.Test;
 /** serve as the probe abused it: huge bodies, NaN weights, wrapped integers, NUL paths, FIFOs, abandoned requests, non-JSON errors. */
 @Tag("fast") // the edit loop: tests/run --fast
 class ServerHardeningTest {
-    static final okhttp3.OkHttpClient HTTP = OpenAiClient.http(8, Duration.ofSeconds(60));
+    static final OkHttpClient HTTP = OpenAiClient.http(8, Duration.ofSeconds(60));
     static final Map<String, String> ADMIN = Map.of("X-Admin-Token", "tok");
     static ServerGroup group;
     static OpenAiClient c;
@@ -89,7 +91,7 @@ class ServerHardeningTest {
             s.setSoTimeout(10_000);
             String head = new String(s.getInputStream().readNBytes(12), StandardCharsets.ISO_8859_1);
             assertEquals("HTTP/1.1 413", head);
-        } catch (java.net.SocketException resetAfterAnswer) {
+        } catch (SocketException resetAfterAnswer) {
             // the server may close while we still write; the declared case above already showed the 413
         }
         assertEquals(200, chat(2).status(), "a normal request still works");

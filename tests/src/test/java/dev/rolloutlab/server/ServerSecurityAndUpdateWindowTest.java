@@ -2,18 +2,22 @@ package dev.rolloutlab.server;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+import dev.rolloutlab.openai.CompletionRequest;
 import dev.rolloutlab.openai.OpenAiClient;
 import dev.rolloutlab.testing.Processes;
 import dev.rolloutlab.testing.TestModels;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
+import okhttp3.OkHttpClient;
 import org.junit.jupiter.api.Test;
 
 class ServerSecurityAndUpdateWindowTest {
-    static final okhttp3.OkHttpClient HTTP = OpenAiClient.http(8, Duration.ofSeconds(60));
+    static final OkHttpClient HTTP = OpenAiClient.http(8, Duration.ofSeconds(60));
 
     @Test
     void apiKeyGuardsEverythingButHealth() {
@@ -36,12 +40,10 @@ class ServerSecurityAndUpdateWindowTest {
             assertEquals(200, keyed.get("/v1/models").status());
             assertEquals(
                     401,
-                    anon.complete(dev.rolloutlab.openai.CompletionRequest.chat("tiny", "x", 1, 0))
-                            .status());
+                    anon.complete(CompletionRequest.chat("tiny", "x", 1, 0)).status());
             assertEquals(
                     200,
-                    keyed.complete(dev.rolloutlab.openai.CompletionRequest.chat("tiny", "x", 1, 0))
-                            .status());
+                    keyed.complete(CompletionRequest.chat("tiny", "x", 1, 0)).status());
             assertEquals(
                     404,
                     keyed.get("/admin/weights_checksum").status(),
@@ -110,9 +112,7 @@ class ServerSecurityAndUpdateWindowTest {
             assertEquals("1", retryAfter[0]);
             assertEquals(200, c.get("/v1/models").status(), "serving again after the update");
             assertEquals(
-                    200,
-                    c.complete(dev.rolloutlab.openai.CompletionRequest.chat("small", "x", 2, 0))
-                            .status());
+                    200, c.complete(CompletionRequest.chat("small", "x", 2, 0)).status());
         }
     }
 
@@ -145,7 +145,7 @@ class ServerSecurityAndUpdateWindowTest {
 
     @Test
     void aPortInUseIsReportedAndNothingIsLeftListening() throws Exception {
-        try (var blocker = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+        try (var blocker = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             int taken = blocker.getLocalPort();
             var e = assertThrows(
                     IllegalStateException.class,

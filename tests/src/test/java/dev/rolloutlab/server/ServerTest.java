@@ -20,6 +20,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
+import okhttp3.OkHttpClient;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
@@ -29,7 +30,7 @@ import org.junit.jupiter.api.Test;
 class ServerTest {
     static final String ADMIN = "admin-secret";
     static ServerGroup group;
-    static okhttp3.OkHttpClient http = OpenAiClient.http(64, Duration.ofSeconds(60));
+    static OkHttpClient http = OpenAiClient.http(64, Duration.ofSeconds(60));
     static List<OpenAiClient> clients;
 
     @BeforeAll

@@ -10,13 +10,14 @@ import dev.rolloutlab.openai.ServerTimings;
 import dev.rolloutlab.testing.TestModels;
 import java.time.Duration;
 import java.util.List;
+import okhttp3.OkHttpClient;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** serve says where a request's time went (Server-Timing, or a stream's last chunk); the balancer adds its own share. */
 class ServerTimingTest {
-    static final okhttp3.OkHttpClient HTTP = OpenAiClient.http(8, Duration.ofSeconds(60));
+    static final OkHttpClient HTTP = OpenAiClient.http(8, Duration.ofSeconds(60));
     static ServerGroup group;
     static LoadBalancer lb;
 

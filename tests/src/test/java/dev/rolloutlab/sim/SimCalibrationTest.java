@@ -2,11 +2,17 @@ package dev.rolloutlab.sim;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+import dev.rolloutlab.openai.OpenAiClient;
 import dev.rolloutlab.server.ServerGroup;
 import dev.rolloutlab.testing.Processes;
 import dev.rolloutlab.testing.TestModels;
+import dev.rolloutlab.util.Ports;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -46,7 +52,7 @@ class SimCalibrationTest {
                 .with(new Contention(2, 1.5, 0, 1.6))
                 .withStepCv(0.2);
         Path out = TestModels.tempDir("sim-cal-shared").resolve("fitted.json");
-        List<Integer> ports = dev.rolloutlab.util.Ports.free(4);
+        List<Integer> ports = Ports.free(4);
         try (ServerGroup g = ServerGroup.start(ServerGroup.Spec.builder(TestModels.tiny())
                 .ports(ports)
                 .servedModelName("sim")
@@ -70,8 +76,7 @@ class SimCalibrationTest {
             Contention k = got.contention();
             // a fit cannot be closer than two measurements of the same host are to each other: the calibrator measures
             // the host twice and says how far apart; the tolerance is the stated one or twice that, whichever is wider
-            java.util.regex.Matcher twice = java.util.regex.Pattern.compile("measured twice, (\\d+) % apart")
-                    .matcher(r.err());
+            Matcher twice = Pattern.compile("measured twice, (\\d+) % apart").matcher(r.err());
             assertTrue(twice.find(), "the calibrator states its measurement's repeatability: " + r.err());
             double noise = Integer.parseInt(twice.group(1)) / 100.0;
             double shares = Math.max(0.15, 2 * noise), beside = Math.max(0.2, 2 * noise);
@@ -127,15 +132,12 @@ class SimCalibrationTest {
                 .weightAdmin("tok")
                 .simulated(new TimingModel(1, 0, 1, 0, 0, 8))
                 .build())) {
-            var c = new dev.rolloutlab.openai.OpenAiClient(
-                    dev.rolloutlab.openai.OpenAiClient.http(2, java.time.Duration.ofSeconds(30)),
-                    g.urls().get(0),
-                    null,
-                    true);
+            var c = new OpenAiClient(
+                    OpenAiClient.http(2, Duration.ofSeconds(30)), g.urls().get(0), null, true);
             byte[] body = new byte[1000];
             assertEquals(
                     401,
-                    c.postBytes("/admin/sim_weights", body, "application/octet-stream", java.util.Map.of())
+                    c.postBytes("/admin/sim_weights", body, "application/octet-stream", Map.of())
                             .status());
             for (String peer : List.of(
                     "http://127.0.0.1:22", "http://10.0.0.1:80", "file:///etc/passwd", "http://example.com:80")) {
@@ -143,17 +145,17 @@ class SimCalibrationTest {
                         "/admin/sim_weights",
                         body,
                         "application/octet-stream",
-                        java.util.Map.of("X-Admin-Token", "tok", "X-Forward-To", peer));
+                        Map.of("X-Admin-Token", "tok", "X-Forward-To", peer));
                 assertEquals(400, x.status(), peer + ": " + x.body());
                 assertTrue(x.body().contains("198.18.0.0/15"), x.body());
             }
             var pull = c.post(
                     "/admin/sim_weights_pull",
-                    java.util.Map.of("from", "http://169.254.169.254:80/latest"),
-                    java.util.Map.of("X-Admin-Token", "tok"));
+                    Map.of("from", "http://169.254.169.254:80/latest"),
+                    Map.of("X-Admin-Token", "tok"));
             assertEquals(400, pull.status(), pull.body());
-            var ok = c.postBytes(
-                    "/admin/sim_weights", body, "application/octet-stream", java.util.Map.of("X-Admin-Token", "tok"));
+            var ok =
+                    c.postBytes("/admin/sim_weights", body, "application/octet-stream", Map.of("X-Admin-Token", "tok"));
             assertEquals(200, ok.status(), ok.body());
             assertEquals(1, ok.json().path("version").asLong(), "the simulated host moved to the next version");
         }

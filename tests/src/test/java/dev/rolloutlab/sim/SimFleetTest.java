@@ -4,14 +4,22 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import dev.rolloutlab.openai.CompletionRequest;
 import dev.rolloutlab.openai.OpenAiClient;
+import dev.rolloutlab.report.RunData;
+import dev.rolloutlab.report.SimReport;
+import dev.rolloutlab.testing.Processes;
 import dev.rolloutlab.testing.TestModels;
+import dev.rolloutlab.util.Json;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.locks.LockSupport;
+import okhttp3.OkHttpClient;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -21,7 +29,7 @@ import org.junit.jupiter.api.Test;
  * nothing is left behind. These tests need root (CI runs as root); without it they are skipped with the reason.
  */
 class SimFleetTest {
-    private static final okhttp3.OkHttpClient HTTP = OpenAiClient.http(16, Duration.ofSeconds(60));
+    private static final OkHttpClient HTTP = OpenAiClient.http(16, Duration.ofSeconds(60));
     private static Path dir, token, profile;
 
     @BeforeAll
@@ -31,8 +39,7 @@ class SimFleetTest {
         dir = TestModels.tempDir("sim-fleet");
         token = Files.writeString(dir.resolve("admin.token"), "sim-admin");
         profile = dir.resolve("fast.json");
-        new Profile("fast", new dev.rolloutlab.sim.TimingModel(2, 0.01, 2, 0.1, 0, 32), 1, 1, "test", "", "")
-                .write(profile);
+        new Profile("fast", new TimingModel(2, 0.01, 2, 0.1, 0, 32), 1, 1, "test", "", "").write(profile);
     }
 
     /**
@@ -120,7 +127,7 @@ class SimFleetTest {
         double[] late = new double[50];
         for (int i = 0; i < late.length; i++) {
             long t0 = System.nanoTime();
-            java.util.concurrent.locks.LockSupport.parkNanos(2_500_000);
+            LockSupport.parkNanos(2_500_000);
             late[i] = (System.nanoTime() - t0 - 2_500_000) / 1e6;
         }
         Arrays.sort(late);
@@ -174,7 +181,7 @@ class SimFleetTest {
     @Test
     void aSmallSweepWritesItsFolderWithPlotsAssumptionsAndTheLinkCheck() throws Exception {
         Path out = TestModels.tempDir("sim-sweep").resolve("run");
-        dev.rolloutlab.testing.Processes.Run r = dev.rolloutlab.testing.Processes.run(
+        Processes.Run r = Processes.run(
                 300,
                 "sim",
                 "sweep",
@@ -208,11 +215,11 @@ class SimFleetTest {
                 "| lb |")) {
             assertTrue(report.contains(must), "REPORT.md names " + must + ":\n" + report);
         }
-        for (String png : dev.rolloutlab.report.SimReport.PLOTS)
+        for (String png : SimReport.PLOTS)
             assertTrue(Files.size(out.resolve("plots").resolve(png)) > 10_000, png);
         var sweep = Files.readAllLines(out.resolve("sim_sweep.csv"));
         assertEquals(1 + 2 * 2, sweep.size(), "hosts 1 and 2, httpN and lb: " + sweep);
-        var run = dev.rolloutlab.util.Json.parse(Files.readString(out.resolve("run.json")));
+        var run = Json.parse(Files.readString(out.resolve("run.json")));
         var check = run.path("config").path("link_check");
         // within the tolerance the check derived from its own measured spread, and that tolerance tells a link from
         // none
@@ -244,7 +251,7 @@ class SimFleetTest {
         Path out = TestModels.tempDir("sim-compare").resolve("run");
         // a 0.05 GB update over 2 Gbit/s scaled 100x: 200 ms per host copy, far longer than a batch of 16 tokens at 2-4
         // ms a step
-        dev.rolloutlab.testing.Processes.Run r = dev.rolloutlab.testing.Processes.run(
+        Processes.Run r = Processes.run(
                 300,
                 "compare",
                 "--quick",
@@ -274,11 +281,11 @@ class SimFleetTest {
         assertTrue(
                 r.err().contains("strategy 'tree' is now called 'http-push-tree'"),
                 "a former name works, and says its new one: " + r.err());
-        var d = dev.rolloutlab.report.RunData.load(out);
+        var d = RunData.load(out);
         var legs = d.legs();
         assertEquals(
-                java.util.Set.of("inprocN", "httpN", "lb"),
-                new java.util.HashSet<>(legs.stringColumn("topology").asList()));
+                Set.of("inprocN", "httpN", "lb"),
+                new HashSet<>(legs.stringColumn("topology").asList()));
         double inproc = legs.where(legs.stringColumn("topology").isEqualTo("inprocN"))
                 .doubleColumn("mean_e2el_ms")
                 .get(0);
@@ -287,7 +294,7 @@ class SimFleetTest {
                         .and(legs.stringColumn("connection").isEqualTo("keep-alive")))
                 .doubleColumn("mean_e2el_ms")
                 .get(0);
-        var run = dev.rolloutlab.util.Json.parse(Files.readString(out.resolve("run.json")));
+        var run = Json.parse(Files.readString(out.resolve("run.json")));
         var check = run.path("config").path("fleet").path("link_check");
         // each request crosses the link once, there and back: at least the round trip the check measured, less its
         // tolerance
@@ -343,8 +350,7 @@ class SimFleetTest {
                 new String[] {"compare", "--fleet", "sim:2x2"}, new String[] {"sim", "sweep", "--hosts", "2"})) {
             List<String> args = new ArrayList<>(List.of(cmd));
             args.addAll(List.of("--model-gb", "16", "--bytes-scale", "100"));
-            dev.rolloutlab.testing.Processes.Run r =
-                    dev.rolloutlab.testing.Processes.run(60, args.toArray(String[]::new));
+            Processes.Run r = Processes.run(60, args.toArray(String[]::new));
             assertNotEquals(0, r.exit(), r.out() + r.err());
             assertTrue(r.err().contains("160 MB per push") && r.err().contains("raise --bytes-scale"), r.err());
             assertEquals(List.of(), NetnsFleet.leftovers());

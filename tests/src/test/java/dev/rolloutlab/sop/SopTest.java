@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import dev.rolloutlab.commands.Main;
 import dev.rolloutlab.util.Json;
+import dev.rolloutlab.util.Ports;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -127,7 +128,7 @@ class SopTest {
         Map<String, String> env = new LinkedHashMap<>();
         // SOPs use $PORT1..$PORT1+7 as ranges: give every variable its own block of 8 free ports, outside the
         // ephemeral range so later client connections cannot take them
-        List<Integer> bases = dev.rolloutlab.util.Ports.freeBlocks(12, 8);
+        List<Integer> bases = Ports.freeBlocks(12, 8);
         for (int i = 1; i <= 9; i++) env.put("PORT" + i, String.valueOf(bases.get(i - 1)));
         env.put("LB_PORT", String.valueOf(bases.get(9)));
         env.put("REGISTRY_PORT", String.valueOf(bases.get(10)));

@@ -5,6 +5,9 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -14,7 +17,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class CountingListener implements AutoCloseable {
     private final ServerSocket server;
     private final AtomicInteger accepted = new AtomicInteger();
-    private final java.util.List<Socket> held = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+    private final List<Socket> held = Collections.synchronizedList(new ArrayList<>());
 
     public CountingListener() throws IOException {
         server = new ServerSocket();

@@ -5,6 +5,7 @@ import java.io.UncheckedIOException;
 import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -52,7 +53,7 @@ public final class Sshd implements AutoCloseable {
             Path hostKey = dir.resolve("hostkey");
             if (!Files.exists(hostKey)) run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", hostKey.toString());
             Path auth = dir.resolve("authorized_keys");
-            Files.copy(Path.of(userKey() + ".pub"), auth, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            Files.copy(Path.of(userKey() + ".pub"), auth, StandardCopyOption.REPLACE_EXISTING);
             Path cfg = dir.resolve("sshd_config");
             Files.writeString(
                     cfg,
