@@ -18,7 +18,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The arrows of DESIGN §1, read from the sources: {@code commands → features → (openai, http1, engine, util)}, no
- * cycle, the engine free of our other packages, nothing below the command layer importing it, and every long file reviewed.
+ * cycle, the engine free of our other packages, nothing below the command layer importing it, and every long file
+ * reviewed.
  */
 class ArchitectureTest {
     static final Path SRC = Path.of("src/main/java/dev/rolloutlab");
@@ -111,8 +112,8 @@ class ArchitectureTest {
     }
 
     /**
-     * Files past {@link #REVIEW_LINES} formatted lines, each with what a review found: one concept that reads whole, or the
-     * split it is waiting for. A file that grows past the mark without an entry fails, so the review happens.
+     * Files past {@link #REVIEW_LINES} formatted lines, each with what a review found: one concept that reads whole, or
+     * the split it is waiting for. A file that grows past the mark without an entry fails, so the review happens.
      */
     static final int REVIEW_LINES = 400;
 

@@ -14,8 +14,8 @@ import java.util.concurrent.Executors;
 import java.util.function.Consumer;
 
 /**
- * One request to every backend at once, answers in the order they arrive: {@code fanout_client}'s job, and
- * {@code serve --validate}'s check that every port answers.
+ * One request to every backend at once, answers in the order they arrive: {@code fanout_client}'s job, and {@code serve
+ * --validate}'s check that every port answers.
  */
 public final class Fanout {
     private Fanout() {}
@@ -28,8 +28,8 @@ public final class Fanout {
     }
 
     /**
-     * Sends {@code request} to every backend with at most {@code workers} in flight; {@code onReply} sees each answer as
-     * it arrives. Returns all replies in arrival order.
+     * Sends {@code request} to every backend with at most {@code workers} in flight; {@code onReply} sees each answer
+     * as it arrives. Returns all replies in arrival order.
      */
     public static List<Reply> send(
             List<String> backends,

@@ -24,10 +24,10 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * Sends a workload to one or more targets and records every request. Closed loop keeps {@code concurrency}
- * requests in flight; open loop sends at {@code rate} per second (Poisson or constant arrivals) whatever the
- * targets do, so latency measured from the scheduled time includes any queueing (no coordinated omission).
- * Requests run on virtual threads; the per-request path allocates only its record.
+ * Sends a workload to one or more targets and records every request. Closed loop keeps {@code concurrency} requests in
+ * flight; open loop sends at {@code rate} per second (Poisson or constant arrivals) whatever the targets do, so latency
+ * measured from the scheduled time includes any queueing (no coordinated omission). Requests run on virtual threads;
+ * the per-request path allocates only its record.
  */
 public final class LoadGenerator {
     public enum Routing {

@@ -7,9 +7,9 @@ import java.util.function.IntPredicate;
 import java.util.stream.Collectors;
 
 /**
- * A warm-up that runs until the server under it stops getting faster, judged from the throughput of successive
- * windows of requests. A fixed warm-up is not enough for our engine's server: on 2 cores it gained 10 % over its first
- * 25 s (about 3,000 requests; its compiler threads share the cores with the matmuls), so a fixed count measured some
+ * A warm-up that runs until the server under it stops getting faster, judged from the throughput of successive windows
+ * of requests. A fixed warm-up is not enough for our engine's server: on 2 cores it gained 10 % over its first 25 s
+ * (about 3,000 requests; its compiler threads share the cores with the matmuls), so a fixed count measured some
  * launches warmer than others. Steady: the last {@value #CONFIRM} windows together are no faster than the
  * {@value #CONFIRM} before them by more than {@value #TOLERANCE_PCT} % (means of three: a single window of 2-2.5 s
  * varies by about 3 %, and a rule on single windows stopped while the server was still gaining 0.5 % a second).

@@ -5,8 +5,8 @@ import dev.rolloutlab.openai.OpenAiClient;
 import java.util.function.ToIntFunction;
 
 /**
- * Where the load generator sends one request, measured: an OpenAI server over HTTP, or (in {@code compare}) the
- * engine in this JVM. Implementations never throw for a failed request; they return a failed result.
+ * Where the load generator sends one request, measured: an OpenAI server over HTTP, or (in {@code compare}) the engine
+ * in this JVM. Implementations never throw for a failed request; they return a failed result.
  */
 public interface Target {
     String name();

@@ -12,8 +12,8 @@ import java.util.List;
 import java.util.SplittableRandom;
 
 /**
- * The prompts of a run, each already an OpenAI request. Synthetic prompts are token ids for {@code completions}
- * (exact lengths on our server) or words for {@code chat}; a JSONL file gives real prompts or chat messages.
+ * The prompts of a run, each already an OpenAI request. Synthetic prompts are token ids for {@code completions} (exact
+ * lengths on our server) or words for {@code chat}; a JSONL file gives real prompts or chat messages.
  */
 public record Workload(String name, List<CompletionRequest> requests) {
 
@@ -62,8 +62,8 @@ public record Workload(String name, List<CompletionRequest> requests) {
     }
 
     /**
-     * Reads a JSONL file: each line {@code {"prompt": "…"}}, {@code {"prompt": [ids…]}} or {@code {"messages": […]}}.
-     * A bad line is reported with its number.
+     * Reads a JSONL file: each line {@code {"prompt": "…"}}, {@code {"prompt": [ids…]}} or {@code {"messages": […]}}. A
+     * bad line is reported with its number.
      */
     public static Workload fromJsonl(Path file, Sampling s) throws IOException {
         List<CompletionRequest> out = new ArrayList<>();

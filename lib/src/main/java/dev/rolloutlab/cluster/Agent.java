@@ -23,11 +23,11 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The worker agent: {@code worker_agent}'s endpoints ({@code /health}, {@code /admin/status|start|stop}), but every admin call
- * needs the bearer token, and a start names a template from the agent's own configuration with values for the
- * parameters that template declares request-settable: never a command, an executable, a classpath, a bind address
- * or a key. Servers bind where the operator said ({@link Config#serverHost()}), with the operator's API key when
- * that is beyond loopback. It runs at most one service and stops it when it stops.
+ * The worker agent: {@code worker_agent}'s endpoints ({@code /health}, {@code /admin/status|start|stop}), but every
+ * admin call needs the bearer token, and a start names a template from the agent's own configuration with values for
+ * the parameters that template declares request-settable: never a command, an executable, a classpath, a bind address
+ * or a key. Servers bind where the operator said ({@link Config#serverHost()}), with the operator's API key when that
+ * is beyond loopback. It runs at most one service and stops it when it stops.
  */
 public final class Agent implements AutoCloseable {
     private static final Set<String> CONTROL = Set.of("kind", "force", "log_name");
@@ -104,8 +104,8 @@ public final class Agent implements AutoCloseable {
 
     /**
      * Registers this agent's backends with a commander registry when a service starts and every {@code ttl/3}, so they
-     * expire if it dies. The
-     * registry token is the agent token; the servers' API key goes along, and the registry shows it to token holders only.
+     * expire if it dies. The registry token is the agent token; the servers' API key goes along, and the registry shows
+     * it to token holders only.
      */
     public void registerWith(String registryUrl, String advertiseHost, Duration ttl) {
         OpenAiClient c =
@@ -149,7 +149,9 @@ public final class Agent implements AutoCloseable {
         };
     }
 
-    /** Whether the local server on {@code port} answers {@code /health} 200 (servers without one: {@code /v1/models}). */
+    /**
+     * Whether the local server on {@code port} answers {@code /health} 200 (servers without one: {@code /v1/models}).
+     */
     private boolean healthy(int port) {
         String base =
                 "http://" + (config.serverHost().equals("0.0.0.0") ? "127.0.0.1" : config.serverHost()) + ":" + port;

@@ -14,14 +14,14 @@ import okhttp3.HttpUrl;
 import okhttp3.OkHttpClient;
 
 /**
- * The pod commander ({@code pod_commander}): start local services, start remote ones through agents (in list order), wait until
- * every backend answers {@code /v1/models}, then publish the registry. Unlike {@code pod_commander}, a failed start stops
- * everything it had already started before it reports the error.
+ * The pod commander ({@code pod_commander}): start local services, start remote ones through agents (in list order),
+ * wait until every backend answers {@code /v1/models}, then publish the registry. Unlike {@code pod_commander}, a
+ * failed start stops everything it had already started before it reports the error.
  */
 public final class Commander implements AutoCloseable {
     /**
-     * {@code pod_commander}'s flags, plus the agent token, the registry token (writes are refused without one) and the API key
-     * local servers require (mandatory when they bind beyond loopback).
+     * {@code pod_commander}'s flags, plus the agent token, the registry token (writes are refused without one) and the
+     * API key local servers require (mandatory when they bind beyond loopback).
      */
     public record Options(
             String backendKind,

@@ -11,9 +11,9 @@ import java.util.Map;
 import java.util.UUID;
 
 /**
- * The {@code mock-openai} backend of {@code mock_openai_server}, kept for compatibility with its commander and tests: chat answers echo
- * the last message as {@code "[backend=<id> version=<v>] <content>"}, and {@code /admin/*} bump a version counter.
- * It runs no model; use {@code rollout-lab-serve} for real rollouts.
+ * The {@code mock-openai} backend of {@code mock_openai_server}, kept for compatibility with its commander and tests:
+ * chat answers echo the last message as {@code "[backend=<id> version=<v>] <content>"}, and {@code /admin/*} bump a
+ * version counter. It runs no model; use {@code rollout-lab-serve} for real rollouts.
  */
 public final class EchoOpenAiServer implements AutoCloseable {
     private final int backendId;

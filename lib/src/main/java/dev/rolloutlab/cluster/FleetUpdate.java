@@ -18,9 +18,9 @@ import okhttp3.OkHttpClient;
 
 /**
  * A weight update across a fleet as a transaction. Phase 1 stages the payload on every server, checksummed, while they
- * keep serving the old weights; phase 2 commits everywhere only when every server staged. A server that fails
- * staging aborts the update everywhere, so the fleet stays on its old version, and the outcome names who failed and
- * why. {@link #plain} is the same push without the transaction, for comparison.
+ * keep serving the old weights; phase 2 commits everywhere only when every server staged. A server that fails staging
+ * aborts the update everywhere, so the fleet stays on its old version, and the outcome names who failed and why.
+ * {@link #plain} is the same push without the transaction, for comparison.
  */
 public final class FleetUpdate {
     /**
@@ -55,8 +55,8 @@ public final class FleetUpdate {
     private FleetUpdate() {}
 
     /**
-     * Stage on all, then commit on all; any failed stage aborts everywhere. {@code baseVersion} null: each server's own.
-     * {@code drain} null: the commit swaps at once and requests in flight finish on the new weights.
+     * Stage on all, then commit on all; any failed stage aborts everywhere. {@code baseVersion} null: each server's
+     * own. {@code drain} null: the commit swaps at once and requests in flight finish on the new weights.
      */
     public static Outcome atomic(
             OkHttpClient http,

@@ -129,7 +129,10 @@ public record Inventory(List<Host> hosts) {
         return new Inventory(hosts);
     }
 
-    /** Every worker of a TPU VM from {@code tpu-vm describe --format=json}: internal IPs, or external with {@code external}. */
+    /**
+     * Every worker of a TPU VM from {@code tpu-vm describe --format=json}: internal IPs, or external with
+     * {@code external}.
+     */
     public static Inventory fromGcloud(JsonNode describe, String user, int port, String identityFile) {
         return fromGcloud(describe, user, port, identityFile, false);
     }

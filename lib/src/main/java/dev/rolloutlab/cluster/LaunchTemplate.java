@@ -19,8 +19,8 @@ import java.util.regex.Pattern;
 
 /**
  * A named way to start a server: an argv with {@code ${param}} placeholders, the declared parameters (see
- * {@link TemplateParam}), the ports it serves ({@code "${base_port}:${num_servers}"} = a range) and its readiness
- * path. An argv element whose placeholders are all empty is dropped, so optional flags are written
+ * {@link TemplateParam}), the ports it serves ({@code "${base_port}:${num_servers}"} = a range) and its readiness path.
+ * An argv element whose placeholders are all empty is dropped, so optional flags are written
  * {@code --api-key=${api_key}}. Templates are the only commands the agent and {@code launch} run.
  */
 public record LaunchTemplate(
@@ -194,9 +194,9 @@ public record LaunchTemplate(
     }
 
     /**
-     * Built-ins plus the templates of a YAML/JSON file:
-     * {@code templates: {name: {command: [...], params: {p: {default, settable, type: string|int|flag, min, max, pattern, flag}},
-     * ports, ready_path}}}. Parameters are operator-only unless {@code settable: true}.
+     * Built-ins plus the templates of a YAML/JSON file: {@code templates: {name: {command: [...], params: {p: {default,
+     * settable, type: string|int|flag, min, max, pattern, flag}}, ports, ready_path}}}. Parameters are operator-only
+     * unless {@code settable: true}.
      */
     public static Map<String, LaunchTemplate> load(Path file) {
         Map<String, LaunchTemplate> all = builtIns();
@@ -279,7 +279,10 @@ public record LaunchTemplate(
                 .toList();
     }
 
-    /** Expands with values from the operator (a {@code launch --set}, the commander's own flags): any declared parameter. */
+    /**
+     * Expands with values from the operator (a {@code launch --set}, the commander's own flags): any declared
+     * parameter.
+     */
     public Expanded expand(Map<String, String> values) {
         return expand(values, Map.of());
     }

@@ -15,9 +15,9 @@ import java.util.stream.Collectors;
 import okhttp3.OkHttpClient;
 
 /**
- * Starts, checks, tails and stops a template on every host of an inventory over SSH, in parallel. A started
- * server is detached ({@code setsid nohup}) with a pid file and a log in the host's work directory, so it outlives
- * the SSH session; failures are reported per host and never stop the other hosts.
+ * Starts, checks, tails and stops a template on every host of an inventory over SSH, in parallel. A started server is
+ * detached ({@code setsid nohup}) with a pid file and a log in the host's work directory, so it outlives the SSH
+ * session; failures are reported per host and never stop the other hosts.
  */
 public final class Launcher {
     /** One host × port line of the table {@code launch} prints. */

@@ -12,11 +12,16 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** Client side of the commander's registry, over the same small HTTP/1.1 codec as the balancer: {@code GET /backends}. */
+/**
+ * Client side of the commander's registry, over the same small HTTP/1.1 codec as the balancer: {@code GET /backends}.
+ */
 public final class Registry {
     private Registry() {}
 
-    /** The registry's answer, in {@code pod_commander}'s order (local backends first, then each agent's); keys only for token holders. */
+    /**
+     * The registry's answer, in {@code pod_commander}'s order (local backends first, then each agent's); keys only for
+     * token holders.
+     */
     public record BackendList(boolean ok, String model, List<String> backends, Map<String, String> apiKeys) {}
 
     public static BackendList fetchBackends(String registryUrl, Duration timeout) {

@@ -18,9 +18,9 @@ import java.util.Map;
 
 /**
  * The commander's registry: {@code GET /backends} lists the static backends (in start order) followed by those that
- * registered themselves and are still within their heartbeat TTL. Writes ({@code /register}, {@code /deregister})
- * need the registry token and are refused outright when the registry has none: whoever writes here chooses where
- * every balancer that follows it sends prompts and API keys.
+ * registered themselves and are still within their heartbeat TTL. Writes ({@code /register}, {@code /deregister}) need
+ * the registry token and are refused outright when the registry has none: whoever writes here chooses where every
+ * balancer that follows it sends prompts and API keys.
  */
 public final class RegistryServer implements AutoCloseable {
     /** Longest registration TTL a writer may ask for; a dead agent's entries are gone within this. */
@@ -32,7 +32,9 @@ public final class RegistryServer implements AutoCloseable {
 
     private static final long MAX_BODY = 256 << 10;
 
-    /** One registered backend: when it expires, the API key it wants (published only to token holders), who wrote it. */
+    /**
+     * One registered backend: when it expires, the API key it wants (published only to token holders), who wrote it.
+     */
     private record Entry(long expiresNs, String apiKey, String writer) {}
 
     private final String model;

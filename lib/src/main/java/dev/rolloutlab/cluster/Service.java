@@ -10,9 +10,9 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A set of servers started from one template: either a process group (the template's argv under {@code setsid},
- * output appended to a log) or, for {@code mock-openai}, echo servers in this JVM. Used by the agent and by the
- * commander's local start.
+ * A set of servers started from one template: either a process group (the template's argv under {@code setsid}, output
+ * appended to a log) or, for {@code mock-openai}, echo servers in this JVM. Used by the agent and by the commander's
+ * local start.
  */
 final class Service implements AutoCloseable {
     private final String kind;

@@ -11,8 +11,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Runs shell commands on hosts with the system OpenSSH client, so the user's {@code ~/.ssh/config}, agent and
- * jump hosts apply. Never prompts ({@code BatchMode=yes}); extra {@code -o} options come from the caller.
+ * Runs shell commands on hosts with the system OpenSSH client, so the user's {@code ~/.ssh/config}, agent and jump
+ * hosts apply. Never prompts ({@code BatchMode=yes}); extra {@code -o} options come from the caller.
  */
 public final class Ssh {
     private final List<String> options;

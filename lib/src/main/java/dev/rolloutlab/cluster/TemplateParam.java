@@ -4,8 +4,8 @@ import java.util.regex.Pattern;
 
 /**
  * One placeholder of a {@link LaunchTemplate}: its default, its type and check, and whether a start request may set it.
- * Executables, classpaths, bind hosts and keys are never request-settable: only the operator's configuration
- * (template file, agent flags, {@code launch --set}) chooses them.
+ * Executables, classpaths, bind hosts and keys are never request-settable: only the operator's configuration (template
+ * file, agent flags, {@code launch --set}) chooses them.
  */
 public record TemplateParam(
         String name,
@@ -16,7 +16,9 @@ public record TemplateParam(
         long max,
         Pattern pattern,
         String flag) {
-    /** A value's type: text checked by a pattern, an integer in a range, or a switch that adds {@code flag} when true. */
+    /**
+     * A value's type: text checked by a pattern, an integer in a range, or a switch that adds {@code flag} when true.
+     */
     public enum Type {
         STRING,
         INT,

@@ -17,8 +17,8 @@ import java.util.function.Function;
 import picocli.CommandLine;
 
 /**
- * Runs a picocli command the way every Rollout Lab script does: usage errors name the flag and exit 2, failures
- * print one readable line (the stack trace only with {@code ROLLOUT_LAB_DEBUG=1}) and exit 1.
+ * Runs a picocli command the way every Rollout Lab script does: usage errors name the flag and exit 2, failures print
+ * one readable line (the stack trace only with {@code ROLLOUT_LAB_DEBUG=1}) and exit 1.
  */
 public final class Cli {
     public static final int USAGE = 2;
@@ -130,8 +130,8 @@ public final class Cli {
     }
 
     /**
-     * An API key from {@code --api-key} or {@code --api-key-file}, or null for none. An empty key is refused: it
-     * reads as "protected" in a script but would serve without authentication.
+     * An API key from {@code --api-key} or {@code --api-key-file}, or null for none. An empty key is refused: it reads
+     * as "protected" in a script but would serve without authentication.
      */
     static String apiKey(String inline, Path file) {
         if (inline != null && file != null) throw new UserError("give --api-key or --api-key-file, not both");

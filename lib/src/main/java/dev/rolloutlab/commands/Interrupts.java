@@ -5,10 +5,10 @@ import java.lang.reflect.Proxy;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Ctrl-C (SIGINT) and SIGTERM for runs that must keep what they measured. The first signal asks the run to stop and
- * the JVM keeps running, so the run writes its files and report normally (a shutdown hook could not: the JVM refuses
- * new hooks and threads there, and report code that starts AWT fails with "Shutdown in progress"). A second signal
- * quits at once.
+ * Ctrl-C (SIGINT) and SIGTERM for runs that must keep what they measured. The first signal asks the run to stop and the
+ * JVM keeps running, so the run writes its files and report normally (a shutdown hook could not: the JVM refuses new
+ * hooks and threads there, and report code that starts AWT fails with "Shutdown in progress"). A second signal quits at
+ * once.
  *
  * <p>The JDK's only way to handle a signal is {@code sun.misc.Signal} in {@code jdk.unsupported}; it is reached by
  * reflection so that compiling a script prints no warning about internal API.

@@ -8,8 +8,8 @@ import java.util.Set;
 import java.util.function.Supplier;
 
 /**
- * One entry point for every alias, so lib can start its own tools in child processes
- * ({@code java -cp … dev.rolloutlab.commands.Main serve --shape tiny …}) exactly as the JBang scripts run them.
+ * One entry point for every alias, so lib can start its own tools in child processes ({@code java -cp …
+ * dev.rolloutlab.commands.Main serve --shape tiny …}) exactly as the JBang scripts run them.
  */
 public final class Main {
     private static final Map<String, Supplier<Object>> COMMANDS = new LinkedHashMap<>();

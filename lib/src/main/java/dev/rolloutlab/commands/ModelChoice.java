@@ -4,7 +4,10 @@ import dev.rolloutlab.engine.DefaultModels;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
-/** The model an in-process engine loads: a folder, or a built-in shape created on first use. Shared by serve, generate, compare. */
+/**
+ * The model an in-process engine loads: a folder, or a built-in shape created on first use. Shared by serve, generate,
+ * compare.
+ */
 final class ModelChoice {
     @Option(
             names = "--model",

@@ -25,7 +25,10 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** {@code serve}: N OpenAI-compatible ports in one process, with optional weight admin and {@code run_multi_openai_servers}' validation. */
+/**
+ * {@code serve}: N OpenAI-compatible ports in one process, with optional weight admin and
+ * {@code run_multi_openai_servers}' validation.
+ */
 @Command(
         name = "serve",
         mixinStandardHelpOptions = true,

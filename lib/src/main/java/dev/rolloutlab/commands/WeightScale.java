@@ -2,7 +2,10 @@ package dev.rolloutlab.commands;
 
 import picocli.CommandLine.Option;
 
-/** A simulated weight update's real size, and how far payloads and the weights' link rate are scaled down. Shared by sim sweep and compare --fleet. */
+/**
+ * A simulated weight update's real size, and how far payloads and the weights' link rate are scaled down. Shared by sim
+ * sweep and compare --fleet.
+ */
 final class WeightScale {
     /** What one simulated host takes in one push (its small heap). */
     private static final double MAX_PUSH_BYTES = 64e6;

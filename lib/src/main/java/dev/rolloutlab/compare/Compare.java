@@ -34,10 +34,10 @@ import okhttp3.OkHttpClient;
 
 /**
  * Runs one workload grid through every topology — {@code inproc} (one engine in this JVM), {@code inprocN} (N engines
- * in this JVM), {@code http1} (one port of a serve process), {@code httpN} (its N ports, client-side fanout), {@code lb}
- * (the N ports behind our balancer) — with keep-alive and with {@code Connection: close}, in rounds: within a round every
- * cell runs on every leg back to back, in an order that rotates each round, so drift hits all legs alike. Then the
- * weight-freshness experiment; everything goes into a results folder.
+ * in this JVM), {@code http1} (one port of a serve process), {@code httpN} (its N ports, client-side fanout),
+ * {@code lb} (the N ports behind our balancer) — with keep-alive and with {@code Connection: close}, in rounds: within
+ * a round every cell runs on every leg back to back, in an order that rotates each round, so drift hits all legs alike.
+ * Then the weight-freshness experiment; everything goes into a results folder.
  */
 public final class Compare {
     /** What a run produced: its summary rows, and whether (and why) it stopped early. */
@@ -165,9 +165,9 @@ public final class Compare {
     private final Map<String, List<Double>> steadyWarmups = new LinkedHashMap<>();
 
     /**
-     * The leg's JIT warm-up on the cheapest cell: the first leg on each process warms until its throughput stops
-     * rising (up to --warmup-max-sec); later legs on that warm process send a third of --jit-warmup (their own
-     * connection path is all that is cold), and without the steady warm-up every leg sends --jit-warmup.
+     * The leg's JIT warm-up on the cheapest cell: the first leg on each process warms until its throughput stops rising
+     * (up to --warmup-max-sec); later legs on that warm process send a third of --jit-warmup (their own connection path
+     * is all that is cold), and without the steady warm-up every leg sends --jit-warmup.
      */
     private boolean warmJit(Topologies.Leg leg, int out) {
         int in = c.promptLens().get(0);
@@ -188,7 +188,9 @@ public final class Compare {
         return !s.stopped();
     }
 
-    /** Warm-up rate per cell (requests/s of its slowest leg), and the requests each cell then gets per leg and round. */
+    /**
+     * Warm-up rate per cell (requests/s of its slowest leg), and the requests each cell then gets per leg and round.
+     */
     private final Map<String, Double> cellRate = new HashMap<>();
 
     private final Map<String, Integer> cellRequests = new LinkedHashMap<>();

@@ -11,26 +11,25 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * What {@code compare} runs: the model, the topologies, the prompt × output length grid, the load, how many rounds,
- * and the weight-freshness experiment. {@link #defaults(boolean)} is the embedded default (and {@code --quick});
- * {@link #full()} the larger grid {@code --full} adds; both are builders, so a flag changes a field before the
- * defaults that depend on where the run happens are settled.
+ * What {@code compare} runs: the model, the topologies, the prompt × output length grid, the load, how many rounds, and
+ * the weight-freshness experiment. {@link #defaults(boolean)} is the embedded default (and {@code --quick});
+ * {@link #full()} the larger grid {@code --full} adds; both are builders, so a flag changes a field before the defaults
+ * that depend on where the run happens are settled.
  *
  * @param requestsPerLeg requests per leg and cell in one round, at least; a cheap cell gets more (see cellSeconds)
- * @param cellSeconds    time each leg should spend on a cell per round, from the warm-up's rate: cheap cells then get
- *                       many requests, which is what narrows their intervals (0: always requestsPerLeg)
+ * @param cellSeconds time each leg should spend on a cell per round, from the warm-up's rate: cheap cells then get many
+ *     requests, which is what narrows their intervals (0: always requestsPerLeg)
  * @param maxRequestsPerLeg the most requests a leg sends on a cell per round
- * @param jitWarmup      requests of the cheapest cell each leg sends first, unrecorded, so the JIT has compiled the
- *                       HTTP, JSON and engine paths before anything is measured (a few hundred are not enough)
+ * @param jitWarmup requests of the cheapest cell each leg sends first, unrecorded, so the JIT has compiled the HTTP,
+ *     JSON and engine paths before anything is measured (a few hundred are not enough)
  * @param warmupMaxSec the longest the first leg on each process (this JVM, serve, the LB) keeps warming after
- *                       {@code jitWarmup} until its throughput stops rising ({@link dev.rolloutlab.bench.SteadyState};
- *                       0: jitWarmup only)
- * @param rounds         rounds every cell runs, topologies interleaved in an order that rotates each round
- * @param untilCiPct     when &gt; 0, rounds are added (up to {@code maxRounds}) until every headline interval's
- *                       half-width is below this percentage of its estimate
- * @param fleet          {@code sim:HxP} when the HTTP legs run on simulated hosts, else null
- * @param timing         the clock of the in-process engines on a simulated fleet: the fleet's timing model, each engine on
- *                       cores of its own, so the baseline has the fleet's compute without HTTP
+ *     {@code jitWarmup} until its throughput stops rising ({@link dev.rolloutlab.bench.SteadyState}; 0: jitWarmup only)
+ * @param rounds rounds every cell runs, topologies interleaved in an order that rotates each round
+ * @param untilCiPct when &gt; 0, rounds are added (up to {@code maxRounds}) until every headline interval's half-width
+ *     is below this percentage of its estimate
+ * @param fleet {@code sim:HxP} when the HTTP legs run on simulated hosts, else null
+ * @param timing the clock of the in-process engines on a simulated fleet: the fleet's timing model, each engine on
+ *     cores of its own, so the baseline has the fleet's compute without HTTP
  */
 public record CompareConfig(
         Path model,
@@ -123,7 +122,10 @@ public record CompareConfig(
         externalTargets = List.copyOf(externalTargets);
     }
 
-    /** The {@code quick} grid (tiny model, under a minute or two) or the default one (small model, 5:43 on 2 cores with the steady warm-ups; the budget is 6). */
+    /**
+     * The {@code quick} grid (tiny model, under a minute or two) or the default one (small model, 5:43 on 2 cores with
+     * the steady warm-ups; the budget is 6).
+     */
     public static Builder defaults(boolean quick) {
         return quick
                 ? new Builder("tiny", "quick", 2, 16, 48, List.of(8, 128), List.of(1, 16), List.of(1, 2, 8), 8, 2, 4, 2)
@@ -169,7 +171,10 @@ public record CompareConfig(
         return grid.equals("quick");
     }
 
-    /** Engines behind a topology: one for inproc and http1, N for the rest; on a fleet one per host (its ports share it). */
+    /**
+     * Engines behind a topology: one for inproc and http1, N for the rest; on a fleet one per host (its ports share
+     * it).
+     */
     public int engines(Topology topology) {
         if (topology.oneEngine()) return 1;
         return fleet == null ? numServers : fleetHosts(fleet);
@@ -324,7 +329,10 @@ public record CompareConfig(
             return this;
         }
 
-        /** Add rounds until every headline interval is narrower than {@code pct} % of its estimate, up to {@code max} rounds. */
+        /**
+         * Add rounds until every headline interval is narrower than {@code pct} % of its estimate, up to {@code max}
+         * rounds.
+         */
         public Builder untilCi(double pct, int max) {
             if (!(pct > 0))
                 throw new IllegalArgumentException("--until-ci must be a percentage above 0, e.g. --until-ci 5");
@@ -348,7 +356,10 @@ public record CompareConfig(
             return this;
         }
 
-        /** The fraction of weight elements one simulated training step changes (default 4.5 %, as measured in RL fine-tuning runs). */
+        /**
+         * The fraction of weight elements one simulated training step changes (default 4.5 %, as measured in RL
+         * fine-tuning runs).
+         */
         public Builder changedFraction(double f) {
             changedFraction = f;
             return this;
@@ -359,7 +370,10 @@ public record CompareConfig(
             return this;
         }
 
-        /** HTTP legs on simulated hosts ({@code sim:HxP}); {@code t} is the in-process engines' clock (see {@code timing}). */
+        /**
+         * HTTP legs on simulated hosts ({@code sim:HxP}); {@code t} is the in-process engines' clock (see
+         * {@code timing}).
+         */
         public Builder fleet(int hosts, int ports, StepClock t) {
             fleet = "sim:" + hosts + "x" + ports;
             timing = t;

@@ -10,9 +10,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * CPU per request of one leg, per process on its path: this JVM (the client, and in-process also the engine), the
- * serve JVM and the balancer's JVM. Read before and after the leg; a process not on the path reads NaN. The same
- * readings carry the machine's load average and stolen CPU, so a leg run on a busy machine can be told apart.
+ * CPU per request of one leg, per process on its path: this JVM (the client, and in-process also the engine), the serve
+ * JVM and the balancer's JVM. Read before and after the leg; a process not on the path reads NaN. The same readings
+ * carry the machine's load average and stolen CPU, so a leg run on a busy machine can be told apart.
  */
 final class CpuMeter {
     /** One row of cpu.csv. */
@@ -59,7 +59,10 @@ final class CpuMeter {
                 MachineLoad.stealMs() - steal0);
     }
 
-    /** One round-0 row per leg and cell: CPU per request over every round's requests; load and steal averaged over the rounds. */
+    /**
+     * One round-0 row per leg and cell: CPU per request over every round's requests; load and steal averaged over the
+     * rounds.
+     */
     static List<Point> pooled(List<Point> rounds) {
         Map<String, List<Point>> by = new LinkedHashMap<>();
         for (Point p : rounds)

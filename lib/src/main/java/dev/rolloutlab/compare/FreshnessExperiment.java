@@ -34,12 +34,14 @@ import okhttp3.OkHttpClient;
 
 /**
  * A simulated training loop: every step generates a batch of GRPO groups, then the trainer produces new weights and
- * hands them to the rollout side with one strategy. The next batch starts at once (a pipelined trainer does not
- * wait), so every token's version lag — trainer version minus the version it was sampled under — shows how fresh
- * each strategy keeps the rollouts, and the trainer's own logprobs of those tokens show what the lag costs.
+ * hands them to the rollout side with one strategy. The next batch starts at once (a pipelined trainer does not wait),
+ * so every token's version lag — trainer version minus the version it was sampled under — shows how fresh each strategy
+ * keeps the rollouts, and the trainer's own logprobs of those tokens show what the lag costs.
  */
 public final class FreshnessExperiment {
-    /** One sampled request (a GRPO group): its versions, how stale its tokens were, and whether it was lost or retried. */
+    /**
+     * One sampled request (a GRPO group): its versions, how stale its tokens were, and whether it was lost or retried.
+     */
     public record Sample(
             Strategy strategy,
             int step,
@@ -94,7 +96,9 @@ public final class FreshnessExperiment {
     private final String token = UUID.randomUUID().toString();
     private final RemoteFleet fleet;
 
-    /** {@code fleet}: the servers of {@code compare --fleet}, which the HTTP strategies then use; null to start our own. */
+    /**
+     * {@code fleet}: the servers of {@code compare --fleet}, which the HTTP strategies then use; null to start our own.
+     */
     public FreshnessExperiment(
             CompareConfig c, Path model, Path resultsDir, PrintStream log, OkHttpClient http, RemoteFleet fleet) {
         this.c = c;
@@ -224,12 +228,18 @@ public final class FreshnessExperiment {
         });
     }
 
-    /** The trainer's side of a step: make version {@code v} now, and say how it reaches the servers (run in the background). */
+    /**
+     * The trainer's side of a step: make version {@code v} now, and say how it reaches the servers (run in the
+     * background).
+     */
     private interface Publisher {
         Supplier<WeightPush.Cost> next(int step, long v);
     }
 
-    /** A pipelined loop over HTTP servers: each batch is sampled while the previous update is still propagating. {@code trainer} null: not scored. */
+    /**
+     * A pipelined loop over HTTP servers: each batch is sampled while the previous update is still propagating.
+     * {@code trainer} null: not scored.
+     */
     private StrategySummary remote(
             Strategy strategy, List<String> urls, String modelName, long base, Trainer trainer, Publisher publisher) {
         // one client for every server; idle connections are dropped before serve's idle timeout would close them
@@ -343,7 +353,10 @@ public final class FreshnessExperiment {
         gaps.add(new LogprobGap(strategy, step, t, first.minVersion(), g.tokens(), g.meanAbs(), g.klK3()));
     }
 
-    /** When the current strategy's training loop started: a step's wall time is what a trainer waits for, generation or the update. */
+    /**
+     * When the current strategy's training loop started: a step's wall time is what a trainer waits for, generation or
+     * the update.
+     */
     private long loopStart;
 
     private StrategySummary summarize(

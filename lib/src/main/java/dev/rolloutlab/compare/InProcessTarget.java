@@ -13,8 +13,8 @@ import dev.rolloutlab.openai.ServerTimings;
 import java.util.Arrays;
 
 /**
- * The in-process topology as a load-generator target: the same request, handed to the engine in this JVM with no
- * HTTP or JSON. Times are taken exactly where the HTTP client takes them, so the two are comparable.
+ * The in-process topology as a load-generator target: the same request, handed to the engine in this JVM with no HTTP
+ * or JSON. Times are taken exactly where the HTTP client takes them, so the two are comparable.
  */
 final class InProcessTarget implements Target {
     private final InProcessEngine engine;

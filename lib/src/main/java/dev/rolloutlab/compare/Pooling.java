@@ -19,9 +19,9 @@ import java.util.Set;
 
 /**
  * Pools the rounds of a repeated run into one row per leg and cell: latencies over every request of every round
- * (bootstrap intervals), throughputs as the mean of the rounds with a t interval across them, since a round is the
- * unit that repeats. Also fills in each row's overhead over its equal-compute in-process baseline, and finds the
- * widest headline interval for {@code --until-ci}.
+ * (bootstrap intervals), throughputs as the mean of the rounds with a t interval across them, since a round is the unit
+ * that repeats. Also fills in each row's overhead over its equal-compute in-process baseline, and finds the widest
+ * headline interval for {@code --until-ci}.
  */
 final class Pooling {
     /** The widest headline interval so far, as a percentage of its estimate, and which one it is. */
@@ -29,7 +29,9 @@ final class Pooling {
 
     private Pooling() {}
 
-    /** One round-0 row per leg and cell, in first-measured order; {@code records} is keyed like {@link #key(Summary)}. */
+    /**
+     * One round-0 row per leg and cell, in first-measured order; {@code records} is keyed like {@link #key(Summary)}.
+     */
     static List<Summary> aggregate(List<Summary> perRound, Map<String, List<RequestRecord>> records) {
         Map<String, List<Summary>> byKey = new LinkedHashMap<>();
         for (Summary s : perRound)
@@ -104,7 +106,9 @@ final class Pooling {
         return out;
     }
 
-    /** a − b over the requests both completed (in {@code round}, or every round for 0); null with fewer than two blocks. */
+    /**
+     * a − b over the requests both completed (in {@code round}, or every round for 0); null with fewer than two blocks.
+     */
     private static Confidence.Interval paired(
             List<RequestRecord> a, List<RequestRecord> b, int round, int concurrency) {
         Map<Long, Double> bs = new HashMap<>();

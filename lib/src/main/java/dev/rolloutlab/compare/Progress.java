@@ -6,12 +6,14 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * Progress on stderr: each measured cell as a line, with cells done of those planned, time elapsed and time left —
- * the mean cell so far times the cells left, plus the freshness experiment (its strategies' mean once one has run,
- * a guess before). On a terminal a bar under the lines is redrawn in place; elsewhere (logs, CI) plain lines only.
+ * Progress on stderr: each measured cell as a line, with cells done of those planned, time elapsed and time left — the
+ * mean cell so far times the cells left, plus the freshness experiment (its strategies' mean once one has run, a guess
+ * before). On a terminal a bar under the lines is redrawn in place; elsewhere (logs, CI) plain lines only.
  */
 final class Progress {
-    /** Seconds one freshness strategy takes before any has been timed: about what the default grid's take on 2 cores. */
+    /**
+     * Seconds one freshness strategy takes before any has been timed: about what the default grid's take on 2 cores.
+     */
     private static final double STRATEGY_GUESS_S = 12;
 
     private final PrintStream log;

@@ -6,7 +6,10 @@ import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 
-/** What a notebook analyses: the newest run under {@link RunFolder#root()}, or a fresh {@code compare --quick} when there is none. */
+/**
+ * What a notebook analyses: the newest run under {@link RunFolder#root()}, or a fresh {@code compare --quick} when
+ * there is none.
+ */
 public final class QuickRun {
     private QuickRun() {}
 

@@ -27,7 +27,9 @@ import okhttp3.OkHttpClient;
  * Hands out the legs (topology × connection) in a fixed order; closing stops them all.
  */
 final class Topologies implements AutoCloseable {
-    /** One measured leg: a topology under one connection policy ({@code none} in-process), and where its requests go. */
+    /**
+     * One measured leg: a topology under one connection policy ({@code none} in-process), and where its requests go.
+     */
     record Leg(Topology topology, Connection connection, List<Target> targets) {
         String key() {
             return topology + "/" + connection;

@@ -11,10 +11,10 @@ import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
- * The trainer side of the freshness experiment: it makes each step's new weights (a seeded optimiser step that moves
- * a given fraction of the elements) and, for the samples it consumes, recomputes their logprobs under its own
- * current weights, as a policy-gradient loss does. The gap to the logprobs the rollout reported is what staleness
- * costs in RL's units.
+ * The trainer side of the freshness experiment: it makes each step's new weights (a seeded optimiser step that moves a
+ * given fraction of the elements) and, for the samples it consumes, recomputes their logprobs under its own current
+ * weights, as a policy-gradient loss does. The gap to the logprobs the rollout reported is what staleness costs in RL's
+ * units.
  */
 final class Trainer {
     /** Per-token logprob gap of one sample: mean |rollout − trainer| and the k3 estimate of KL(rollout ‖ trainer). */
@@ -40,7 +40,8 @@ final class Trainer {
 
     /**
      * One optimiser step: each element moves with probability {@code changedFraction}, by seeded noise. Sparse steps
-     * are what make delta pushes pay (about 4.5 % of elements change per step in the RL fine-tuning runs that measured it).
+     * are what make delta pushes pay (about 4.5 % of elements change per step in the RL fine-tuning runs that measured
+     * it).
      */
     Map<String, Tensor> step(int step, long version) {
         Map<String, Tensor> next = new LinkedHashMap<>();
@@ -74,7 +75,10 @@ final class Trainer {
         return n == 0 ? new Gap(0, Double.NaN, Double.NaN) : new Gap(n, abs / n, k3 / n);
     }
 
-    /** The first sample of an answer: one per request (a GRPO group) is scored, enough for the mean and cheap on 2 cores. */
+    /**
+     * The first sample of an answer: one per request (a GRPO group) is scored, enough for the mean and cheap on 2
+     * cores.
+     */
     static Sample first(Completion c) {
         return c.samples().get(0);
     }

@@ -24,7 +24,10 @@ import okhttp3.OkHttpClient;
  * restart. Each update reports the trainer-side cost (serialising or writing) and the bytes it moved.
  */
 final class WeightPush implements AutoCloseable {
-    /** One update: what it cost the trainer before anything was sent, the bytes moved to all servers together, and what bytes over rates predict (NaN: no model). */
+    /**
+     * One update: what it cost the trainer before anything was sent, the bytes moved to all servers together, and what
+     * bytes over rates predict (NaN: no model).
+     */
     record Cost(double trainerMs, long bytes, double predictedMs) {
         Cost(double trainerMs, long bytes) {
             this(trainerMs, bytes, Double.NaN);
@@ -65,7 +68,10 @@ final class WeightPush implements AutoCloseable {
         return o.servers().get(0).version();
     }
 
-    /** Moves {@code next} (the trainer's {@code version}) to every server with {@code strategy}; {@code prev} is what they hold. */
+    /**
+     * Moves {@code next} (the trainer's {@code version}) to every server with {@code strategy}; {@code prev} is what
+     * they hold.
+     */
     Cost apply(Strategy strategy, Map<String, Tensor> prev, Map<String, Tensor> next, long version) {
         long t0 = System.nanoTime();
         int n = ports.size();

@@ -18,8 +18,8 @@ final class BytePairMerges {
     }
 
     /**
-     * Byte-level BPE of one word, merging the lowest-ranked adjacent pair first (leftmost among equals) as Hugging
-     * Face does, with a heap of candidate pairs over a linked list of pieces: O(n log n) in the word's bytes, where
+     * Byte-level BPE of one word, merging the lowest-ranked adjacent pair first (leftmost among equals) as Hugging Face
+     * does, with a heap of candidate pairs over a linked list of pieces: O(n log n) in the word's bytes, where
      * rescanning every pair after each merge was quadratic (a 12k-character word took 2.2 s).
      */
     int[] apply(String word) {

@@ -10,12 +10,12 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * Quiescing an engine before a weight swap, so no request spans two versions: wait for the requests in flight up to
- * a deadline, then abort the rest. The caller stops new requests first (serve answers 503 during a change).
+ * Quiescing an engine before a weight swap, so no request spans two versions: wait for the requests in flight up to a
+ * deadline, then abort the rest. The caller stops new requests first (serve answers 503 during a change).
  *
- * @param quiesceMs        from the start of the drain until nothing was running
- * @param inFlight         requests in flight when the drain began
- * @param aborted          of those, how many the deadline cut short
+ * @param quiesceMs from the start of the drain until nothing was running
+ * @param inFlight requests in flight when the drain began
+ * @param aborted of those, how many the deadline cut short
  * @param tokensThrownAway tokens the aborted requests had generated: work an RL trainer discards
  */
 public record Drain(double quiesceMs, int inFlight, int aborted, long tokensThrownAway) {

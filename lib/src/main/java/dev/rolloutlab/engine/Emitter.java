@@ -21,7 +21,10 @@ final class Emitter {
         this.defaultStops = Set.copyOf(defaultStops);
     }
 
-    /** Takes {@code pick} as the next token of {@code s} (logits row {@code row}); returns why {@code s} ends now, or null. */
+    /**
+     * Takes {@code pick} as the next token of {@code s} (logits row {@code row}); returns why {@code s} ends now, or
+     * null.
+     */
     FinishReason emit(Seq s, float[] logits, int row, Sampler.Pick pick, long version) {
         SamplingParams p = s.job.request.params();
         int off = row * config.vocabSize();

@@ -4,9 +4,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 
 /**
- * Something that turns prompts into sampled completions. Two implementations matter: {@link InProcessEngine}
- * (the model in this JVM) and {@code dev.rolloutlab.openai.HttpEngine} (an OpenAI server), so one workload can be
- * run through either and compared.
+ * Something that turns prompts into sampled completions. Two implementations matter: {@link InProcessEngine} (the model
+ * in this JVM) and {@code dev.rolloutlab.openai.HttpEngine} (an OpenAI server), so one workload can be run through
+ * either and compared.
  */
 public interface Engine extends AutoCloseable {
 

@@ -2,7 +2,8 @@ package dev.rolloutlab.engine;
 
 /**
  * Scheduler limits of an {@link InProcessEngine}: sequences decoded together, prompt tokens admitted per step, first
- * weights version, and, for a simulated engine, the {@link StepClock} whose time replaces the forward pass (null: real).
+ * weights version, and, for a simulated engine, the {@link StepClock} whose time replaces the forward pass (null:
+ * real).
  */
 public record EngineOptions(
         int maxRunningSequences, int maxPrefillTokensPerStep, long initialVersion, StepClock clock) {

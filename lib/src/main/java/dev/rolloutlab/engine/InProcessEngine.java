@@ -17,9 +17,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * The reference engine as a library: one scheduler thread runs continuous batching over the model. Requests join
- * and leave between steps; each step is one batched forward pass over every running sequence plus the prompts
- * admitted in it. Weights are swapped between steps by {@link #updateWeights}.
+ * The reference engine as a library: one scheduler thread runs continuous batching over the model. Requests join and
+ * leave between steps; each step is one batched forward pass over every running sequence plus the prompts admitted in
+ * it. Weights are swapped between steps by {@link #updateWeights}.
  */
 public final class InProcessEngine implements Engine {
     private final Checkpoint checkpoint;
@@ -114,8 +114,8 @@ public final class InProcessEngine implements Engine {
     }
 
     /**
-     * Installs new values for some or all tensors (same names and shapes) as the next version, effective from the
-     * next scheduler step. A rejected update throws and leaves the current weights and version in place.
+     * Installs new values for some or all tensors (same names and shapes) as the next version, effective from the next
+     * scheduler step. A rejected update throws and leaves the current weights and version in place.
      */
     public synchronized long updateWeights(Map<String, Tensor> tensors) {
         Weights cur = weights.get();
@@ -125,8 +125,8 @@ public final class InProcessEngine implements Engine {
     }
 
     /**
-     * Installs weights prepared earlier (staged) from the serving ones with {@link Weights#withUpdates}: a pointer swap,
-     * refused with {@link VersionConflict} when the serving version is no longer the one they were prepared from.
+     * Installs weights prepared earlier (staged) from the serving ones with {@link Weights#withUpdates}: a pointer
+     * swap, refused with {@link VersionConflict} when the serving version is no longer the one they were prepared from.
      */
     public synchronized long install(Weights next) {
         Weights cur = weights.get();
@@ -138,7 +138,10 @@ public final class InProcessEngine implements Engine {
         return next.version();
     }
 
-    /** The perturb of sglang-jax's weight tooling: adds seeded Gaussian noise times {@code scale} to the first {@code numLeaves} tensors. */
+    /**
+     * The perturb of sglang-jax's weight tooling: adds seeded Gaussian noise times {@code scale} to the first
+     * {@code numLeaves} tensors.
+     */
     public synchronized PerturbResult perturb(long seed, double scale, Integer numLeaves) {
         long t0 = System.nanoTime();
         Weights cur = weights.get();

@@ -3,8 +3,8 @@ package dev.rolloutlab.engine;
 import java.util.List;
 
 /**
- * Named model sizes for random checkpoints: {@code tiny} for fast tests, {@code small} like stories15M
- * (hidden 288, 6 layers, 6 heads, vocab 32000), or {@code HxLxV} (hidden x layers x vocab).
+ * Named model sizes for random checkpoints: {@code tiny} for fast tests, {@code small} like stories15M (hidden 288, 6
+ * layers, 6 heads, vocab 32000), or {@code HxLxV} (hidden x layers x vocab).
  */
 public final class ModelShape {
     private ModelShape() {}

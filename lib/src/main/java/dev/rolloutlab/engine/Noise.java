@@ -15,7 +15,10 @@ final class Noise {
         return Math.sqrt(-2 * Math.log(1 - u1)) * Math.cos(2 * Math.PI * u2);
     }
 
-    /** Copies of {@code tensors} with noise times {@code scale} added; tensor i draws from its own stream of {@code seed}. */
+    /**
+     * Copies of {@code tensors} with noise times {@code scale} added; tensor i draws from its own stream of
+     * {@code seed}.
+     */
     static Map<String, Tensor> added(List<Tensor> tensors, long seed, double scale) {
         Map<String, Tensor> out = new LinkedHashMap<>();
         for (int i = 0; i < tensors.size(); i++) {

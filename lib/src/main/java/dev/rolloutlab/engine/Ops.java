@@ -19,14 +19,14 @@ final class Ops {
     private static final int PARTS = Runtime.getRuntime().availableProcessors();
     /**
      * Forward passes running in this process now. They divide the cores among themselves rather than each splitting
-     * across all of them: four engines of one {@code serve} on 2 cores, each splitting in two, kept 6 threads busy on
-     * 2 cores: a prefill beside decoding engines starved (mean time to first token 72 ms, 27 ms after) and the time
+     * across all of them: four engines of one {@code serve} on 2 cores, each splitting in two, kept 6 threads busy on 2
+     * cores: a prefill beside decoding engines starved (mean time to first token 72 ms, 27 ms after) and the time
      * between tokens varied by 45 % within a stream (28 % after), at throughput not distinguishable.
      */
     private static final AtomicInteger RUNNING = new AtomicInteger();
     /**
-     * Workers for all cores but the caller's, which computes a share itself. Not the common pool: engine kernels
-     * must not queue behind unrelated parallel streams.
+     * Workers for all cores but the caller's, which computes a share itself. Not the common pool: engine kernels must
+     * not queue behind unrelated parallel streams.
      */
     private static final ForkJoinPool POOL = new ForkJoinPool(
             Math.max(1, Runtime.getRuntime().availableProcessors() - 1),
@@ -74,7 +74,9 @@ final class Ops {
     }
 
     /** y[b][o] = sum_i x[b][i] * w[o][i] + bias[o], for {@code rows} input rows; w is [out][in] as in HF Linear. */
-    /** Marks a forward pass running until {@link #forwardEnded()}: while others run too, each gets a share of the cores. */
+    /**
+     * Marks a forward pass running until {@link #forwardEnded()}: while others run too, each gets a share of the cores.
+     */
     static void forwardStarted() {
         RUNNING.incrementAndGet();
     }

@@ -22,8 +22,8 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * Reads and writes the safetensors format: an 8-byte little-endian header length, a JSON header, then raw data.
- * Tensors come back in data-offset order, which is the "checkpoint order" the weight checksum uses.
+ * Reads and writes the safetensors format: an 8-byte little-endian header length, a JSON header, then raw data. Tensors
+ * come back in data-offset order, which is the "checkpoint order" the weight checksum uses.
  */
 public final class Safetensors {
     private static final ObjectMapper JSON = HfJson.MAPPER;

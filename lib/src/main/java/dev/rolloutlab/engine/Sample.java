@@ -3,8 +3,8 @@ package dev.rolloutlab.engine;
 import java.util.List;
 
 /**
- * One finished completion. {@code versions[i]} is the weights version token i was sampled under, so the staleness
- * of every token is exact; {@code topLogprobs} is empty unless requested.
+ * One finished completion. {@code versions[i]} is the weights version token i was sampled under, so the staleness of
+ * every token is exact; {@code topLogprobs} is empty unless requested.
  */
 public record Sample(
         int index,

@@ -3,8 +3,8 @@ package dev.rolloutlab.engine;
 import java.util.List;
 
 /**
- * How to sample one completion. {@code temperature == 0} is greedy; {@code topK <= 0} and {@code topP >= 1}
- * disable those filters; a null {@code seed} draws a fresh one. Logprobs are always of the unscaled distribution.
+ * How to sample one completion. {@code temperature == 0} is greedy; {@code topK <= 0} and {@code topP >= 1} disable
+ * those filters; a null {@code seed} draws a fresh one. Logprobs are always of the unscaled distribution.
  */
 public record SamplingParams(
         int maxTokens,

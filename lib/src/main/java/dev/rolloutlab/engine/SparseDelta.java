@@ -134,7 +134,9 @@ public record SparseDelta(long baseVersion, Map<String, Entry> tensors) {
         return new SparseDelta(h.get("base_version").asLong(), out);
     }
 
-    /** The full tensors this delta makes of {@code base}: changed tensors copied and patched, checked index by index. */
+    /**
+     * The full tensors this delta makes of {@code base}: changed tensors copied and patched, checked index by index.
+     */
     public Map<String, Tensor> applyTo(Weights base) {
         if (base.version() != baseVersion) {
             throw new VersionConflict(

@@ -8,6 +8,8 @@ public interface StepClock {
     /** Sequences decoded together at most; more wait for a slot. */
     int maxBatch();
 
-    /** Blocks until one step of these rows, begun at {@code startNanos} ({@link System#nanoTime()}), has taken its time. */
+    /**
+     * Blocks until one step of these rows, begun at {@code startNanos} ({@link System#nanoTime()}), has taken its time.
+     */
     void step(long startNanos, int prefillTokens, int decodeRows, double meanContext);
 }

@@ -13,7 +13,10 @@ public record Tensor(String name, int[] shape, float[] data) {
         }
     }
 
-    /** Elements of a tensor of {@code shape}; {@link Long#MAX_VALUE} when the product does not fit a long (no such tensor fits). */
+    /**
+     * Elements of a tensor of {@code shape}; {@link Long#MAX_VALUE} when the product does not fit a long (no such
+     * tensor fits).
+     */
     public static long numel(int[] shape) {
         long n = 1;
         for (int d : shape) {

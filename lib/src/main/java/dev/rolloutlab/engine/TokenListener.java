@@ -1,8 +1,8 @@
 package dev.rolloutlab.engine;
 
 /**
- * Receives tokens as they are sampled. Called on the engine's scheduler thread: implementations must not block
- * (hand the token to a queue instead), or every sequence in the batch waits.
+ * Receives tokens as they are sampled. Called on the engine's scheduler thread: implementations must not block (hand
+ * the token to a queue instead), or every sequence in the batch waits.
  */
 public interface TokenListener {
     TokenListener NONE = (sample, tokenId, logprob, version, text) -> {};

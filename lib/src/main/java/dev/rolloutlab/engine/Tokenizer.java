@@ -18,8 +18,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Byte-level BPE as in Hugging Face {@code tokenizer.json} (GPT-2, Llama 3, Qwen2 families): added tokens are
- * split out first, then a pre-tokenizer regex, the GPT-2 byte-to-unicode map and ranked merges. Thread-safe.
+ * Byte-level BPE as in Hugging Face {@code tokenizer.json} (GPT-2, Llama 3, Qwen2 families): added tokens are split out
+ * first, then a pre-tokenizer regex, the GPT-2 byte-to-unicode map and ranked merges. Thread-safe.
  */
 public final class Tokenizer {
     /** GPT-2's pre-tokenizer, used by {@code ByteLevel} with {@code use_regex: true}. */
@@ -163,9 +163,9 @@ public final class Tokenizer {
     }
 
     /**
-     * The ids of {@code text}, refusing it with {@link OverLimit} as soon as it is known to have more than {@code limit}
-     * tokens: at once when its length alone says so, else when the count passes the limit. The work is bounded by the
-     * limit, not by the text, and a refused text leaves nothing in the cache.
+     * The ids of {@code text}, refusing it with {@link OverLimit} as soon as it is known to have more than
+     * {@code limit} tokens: at once when its length alone says so, else when the count passes the limit. The work is
+     * bounded by the limit, not by the text, and a refused text leaves nothing in the cache.
      */
     public int[] encode(String text, int limit) {
         // a token stands for at most maxTokenChars characters (UTF-16 units are never more than UTF-8 bytes)

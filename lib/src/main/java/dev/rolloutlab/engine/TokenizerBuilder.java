@@ -17,8 +17,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Writes a byte-level BPE {@code tokenizer.json} of an exact vocabulary size for random checkpoints: merges are
- * learned from a small built-in English corpus, then filled up with deterministic concatenations.
+ * Writes a byte-level BPE {@code tokenizer.json} of an exact vocabulary size for random checkpoints: merges are learned
+ * from a small built-in English corpus, then filled up with deterministic concatenations.
  */
 final class TokenizerBuilder {
     public static final List<String> SPECIAL_TOKENS = List.of("<|endoftext|>", "<|im_start|>", "<|im_end|>");

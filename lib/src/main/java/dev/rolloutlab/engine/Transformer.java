@@ -4,8 +4,8 @@ import java.util.Arrays;
 
 /**
  * The decoder forward pass over a batch of rows. A row is one token of one sequence at one position; a step mixes
- * prompt rows (prefill) and single decode rows of many sequences, and every weight matrix is applied to all rows
- * at once. Not thread-safe: the scheduler owns one instance and reuses its scratch buffers.
+ * prompt rows (prefill) and single decode rows of many sequences, and every weight matrix is applied to all rows at
+ * once. Not thread-safe: the scheduler owns one instance and reuses its scratch buffers.
  */
 final class Transformer implements Forward {
     private final ModelConfig c;
@@ -47,8 +47,8 @@ final class Transformer implements Forward {
     }
 
     /**
-     * Runs {@code n} rows through the model, appending their keys and values to their caches, and writes the
-     * logits of rows {@code logitRows[0..nLogits)} to {@code logits} ([nLogits][vocab]).
+     * Runs {@code n} rows through the model, appending their keys and values to their caches, and writes the logits of
+     * rows {@code logitRows[0..nLogits)} to {@code logits} ([nLogits][vocab]).
      */
     @Override
     public void forward(

@@ -75,7 +75,9 @@ public final class Weights {
         }
     }
 
-    /** A NaN or infinite weight poisons every logit downstream; refuse it where it enters, naming the first bad element. */
+    /**
+     * A NaN or infinite weight poisons every logit downstream; refuse it where it enters, naming the first bad element.
+     */
     private static void requireFinite(Tensor t) {
         float[] d = t.data();
         if (Ops.allFinite(d)) return;
@@ -124,8 +126,8 @@ public final class Weights {
     }
 
     /**
-     * A new snapshot with some tensors replaced (same names, same shapes), as version {@code newVersion}.
-     * Unchanged tensors are shared, so a partial update costs only what it replaces.
+     * A new snapshot with some tensors replaced (same names, same shapes), as version {@code newVersion}. Unchanged
+     * tensors are shared, so a partial update costs only what it replaces.
      */
     public Weights withUpdates(Map<String, Tensor> updates, long newVersion) {
         Map<String, Tensor> next = new LinkedHashMap<>(tensors);
@@ -163,7 +165,10 @@ public final class Weights {
         return n;
     }
 
-    /** The checksum sglang-jax's weight tooling reports: float32 sum of the first 1024 elements of each of the first 4 tensors, in checkpoint order. */
+    /**
+     * The checksum sglang-jax's weight tooling reports: float32 sum of the first 1024 elements of each of the first 4
+     * tensors, in checkpoint order.
+     */
     public double checksum() {
         return checksum(new ArrayList<>(tensors.values()));
     }

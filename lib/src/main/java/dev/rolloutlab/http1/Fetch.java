@@ -7,7 +7,8 @@ import java.time.Duration;
 
 /**
  * One small control-plane request on a fresh connection, over the same codec as the hot paths: health probes, load
- * reports, registry reads, forwarded aborts. The body is bounded, and the connect and every read are bounded by one timeout.
+ * reports, registry reads, forwarded aborts. The body is bounded, and the connect and every read are bounded by one
+ * timeout.
  */
 public final class Fetch {
     private Fetch() {}

@@ -109,7 +109,9 @@ public final class Head {
         return n;
     }
 
-    /** Whether the body is chunked: the last transfer coding is exactly {@code chunked} (not a substring of another). */
+    /**
+     * Whether the body is chunked: the last transfer coding is exactly {@code chunked} (not a substring of another).
+     */
     public boolean chunked() {
         String v = header("Transfer-Encoding");
         if (v == null) return false;
@@ -117,7 +119,9 @@ public final class Head {
         return codings[codings.length - 1].trim().equalsIgnoreCase("chunked");
     }
 
-    /** Whether the connection stays open after this message (HTTP/1.1 unless {@code close}; 1.0 only with keep-alive). */
+    /**
+     * Whether the connection stays open after this message (HTTP/1.1 unless {@code close}; 1.0 only with keep-alive).
+     */
     public boolean keepAlive() {
         String c = header("Connection");
         if (c == null) return !http10;
@@ -170,8 +174,8 @@ public final class Head {
     }
 
     /**
-     * A request line must be method, target and version split by single spaces, with no control bytes anywhere:
-     * a target with a space or CR in it reads differently to a lenient backend (RFC 9112 §3).
+     * A request line must be method, target and version split by single spaces, with no control bytes anywhere: a
+     * target with a space or CR in it reads differently to a lenient backend (RFC 9112 §3).
      */
     private static void checkRequestLine(byte[] b, int from, int to) throws ProtocolException {
         int spaces = 0;

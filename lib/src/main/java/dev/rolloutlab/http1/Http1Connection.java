@@ -12,8 +12,8 @@ import javax.net.ssl.SSLSocket;
 import javax.net.ssl.SSLSocketFactory;
 
 /**
- * One client connection to an HTTP/1.1 server: a socket with Nagle off, a {@link HttpIn} and a raw output stream.
- * A request is written with one write call where it fits, so a small request is one TCP segment.
+ * One client connection to an HTTP/1.1 server: a socket with Nagle off, a {@link HttpIn} and a raw output stream. A
+ * request is written with one write call where it fits, so a small request is one TCP segment.
  */
 public final class Http1Connection implements Closeable {
     private static final int COALESCE = 64 * 1024;
@@ -32,7 +32,9 @@ public final class Http1Connection implements Closeable {
         this.connectNs = connectNs;
     }
 
-    /** Connects (and for TLS, handshakes) within {@code connectTimeoutMs}; reads time out after {@code readTimeoutMs}. */
+    /**
+     * Connects (and for TLS, handshakes) within {@code connectTimeoutMs}; reads time out after {@code readTimeoutMs}.
+     */
     public static Http1Connection open(String host, int port, boolean tls, int connectTimeoutMs, int readTimeoutMs)
             throws IOException {
         long t0 = System.nanoTime();
@@ -91,9 +93,9 @@ public final class Http1Connection implements Closeable {
     }
 
     /**
-     * Reads the response head, waking every {@code sliceMs} while no head has arrived to ask {@code giveUp} whether
-     * to stop waiting (then a {@link java.net.SocketTimeoutException} is thrown). Partial bytes are kept across
-     * wake-ups, so a slow head is never corrupted; the socket's read timeout is restored after.
+     * Reads the response head, waking every {@code sliceMs} while no head has arrived to ask {@code giveUp} whether to
+     * stop waiting (then a {@link java.net.SocketTimeoutException} is thrown). Partial bytes are kept across wake-ups,
+     * so a slow head is never corrupted; the socket's read timeout is restored after.
      */
     public Head readResponse(int sliceMs, BooleanSupplier giveUp) throws IOException {
         int normal = socket.getSoTimeout();

@@ -7,8 +7,8 @@ import java.net.ProtocolException;
 import java.util.Arrays;
 
 /**
- * Buffered reads of HTTP/1.x messages from one connection: heads, then bodies decoded by their framing
- * (Content-Length, chunked, or until the connection closes). Not thread-safe; one reader per connection.
+ * Buffered reads of HTTP/1.x messages from one connection: heads, then bodies decoded by their framing (Content-Length,
+ * chunked, or until the connection closes). Not thread-safe; one reader per connection.
  */
 public final class HttpIn {
     static final int MAX_HEAD = 64 * 1024;

@@ -16,11 +16,11 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
 /**
- * The balancer's own routes. {@code /health} is open, as in {@code openai_load_balancer}. {@code /admin/*} needs the admin token, or the
- * API key when only that is set; with neither, the balancer is open and so are they (the local case {@code openai_load_balancer} serves).
- * {@code /metrics} needs the same unless {@code --public-metrics}. Drain needs the admin token itself.
- * {@code POST /abort_request} (SGLang's shape) needs what a completion needs, and goes to every backend, since the one
- * holding the request is whichever the relay picked; each frees the request's slot if it has it.
+ * The balancer's own routes. {@code /health} is open, as in {@code openai_load_balancer}. {@code /admin/*} needs the
+ * admin token, or the API key when only that is set; with neither, the balancer is open and so are they (the local case
+ * {@code openai_load_balancer} serves). {@code /metrics} needs the same unless {@code --public-metrics}. Drain needs
+ * the admin token itself. {@code POST /abort_request} (SGLang's shape) needs what a completion needs, and goes to every
+ * backend, since the one holding the request is whichever the relay picked; each frees the request's slot if it has it.
  */
 final class AdminApi {
     private final LbOptions o;

@@ -14,7 +14,10 @@ public final class Backend {
     final String hostHeader;
 
     final Http1Pool pool;
-    /** An {@code Authorization} line this backend requires (from the registry), replacing the client's; null keeps the client's. */
+    /**
+     * An {@code Authorization} line this backend requires (from the registry), replacing the client's; null keeps the
+     * client's.
+     */
     final String authorizationLine;
 
     final Health health = new Health();

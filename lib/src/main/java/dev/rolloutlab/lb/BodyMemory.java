@@ -5,9 +5,9 @@ import java.io.IOException;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The balancer's budget for request bodies in flight. Bodies are read as their bytes arrive, and each buffer is
- * taken from this budget first: sockets that declare 8 MiB and send one byte hold 64 KiB each, and past the budget a
- * request gets a 503 instead of the balancer running out of heap.
+ * The balancer's budget for request bodies in flight. Bodies are read as their bytes arrive, and each buffer is taken
+ * from this budget first: sockets that declare 8 MiB and send one byte hold 64 KiB each, and past the budget a request
+ * gets a 503 instead of the balancer running out of heap.
  */
 final class BodyMemory {
     private final long budget;

@@ -6,10 +6,10 @@ import java.net.Socket;
 import java.net.SocketTimeoutException;
 
 /**
- * The deadlines one client connection lives under, as nginx's {@code client_header_timeout} and a body rate floor:
- * an idle wait for the next request, then the whole head within the header timeout of its first byte, then the body at
- * no less than the floor rate after a grace of the same length. A socket trickling a byte a minute holds its slot
- * for one header timeout, not for as long as it likes.
+ * The deadlines one client connection lives under, as nginx's {@code client_header_timeout} and a body rate floor: an
+ * idle wait for the next request, then the whole head within the header timeout of its first byte, then the body at no
+ * less than the floor rate after a grace of the same length. A socket trickling a byte a minute holds its slot for one
+ * header timeout, not for as long as it likes.
  */
 final class ClientPace implements ReadPace {
     private final Socket socket;

@@ -7,8 +7,8 @@ import java.net.SocketTimeoutException;
 
 /**
  * Notices a client that hung up while the relay still waits for the backend's first byte (a long non-streamed
- * generation), so the relay can close the backend connection and the backend drops the generation instead of
- * finishing it for nobody. Streams need no watch: their next write fails.
+ * generation), so the relay can close the backend connection and the backend drops the generation instead of finishing
+ * it for nobody. Streams need no watch: their next write fails.
  */
 final class ClientWatch {
     private final Socket socket;

@@ -5,15 +5,15 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
- * How long the relay waits for a backend's first response byte before it fails over. Fixed when the operator sets
- * it; otherwise derived from what was observed: four times the slowest of the last 256 first bytes, at least 2 s and
- * at most the backend timeout. Until 16 first bytes were seen there is no basis to cut a slow generation short, so
- * the backend timeout applies; a backend that hangs is still dropped as soon as its health probe fails.
- * Timeouts on two different backends in a row double the limit (up to the cap) for the next 256 first bytes, as TCP
- * backs off its retransmission timer: a fleet that got busier than anything observed (non-streamed answers under a
- * new wave of load) would otherwise have every request cut at the old limit and sent elsewhere to queue again, which
- * collapsed throughput. Timeouts on one backend alone say that backend is failing, not that the fleet is slow: they
- * leave the limit alone, and {@link Health#firstByteTimedOut} ejects that backend.
+ * How long the relay waits for a backend's first response byte before it fails over. Fixed when the operator sets it;
+ * otherwise derived from what was observed: four times the slowest of the last 256 first bytes, at least 2 s and at
+ * most the backend timeout. Until 16 first bytes were seen there is no basis to cut a slow generation short, so the
+ * backend timeout applies; a backend that hangs is still dropped as soon as its health probe fails. Timeouts on two
+ * different backends in a row double the limit (up to the cap) for the next 256 first bytes, as TCP backs off its
+ * retransmission timer: a fleet that got busier than anything observed (non-streamed answers under a new wave of load)
+ * would otherwise have every request cut at the old limit and sent elsewhere to queue again, which collapsed
+ * throughput. Timeouts on one backend alone say that backend is failing, not that the fleet is slow: they leave the
+ * limit alone, and {@link Health#firstByteTimedOut} ejects that backend.
  */
 final class FirstByteTimeout {
     private static final int WINDOW = 256, MIN_SAMPLES = 16;

@@ -3,9 +3,9 @@ package dev.rolloutlab.lb;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * What the balancer knows of one backend's health: the last probe's verdict, the passive circuit breaker, the
- * update mark (503 + Retry-After) and the load it last reported. Written by the {@link HealthChecker} and the relay;
- * a backend whose probe failed gets no new requests until a probe passes again.
+ * What the balancer knows of one backend's health: the last probe's verdict, the passive circuit breaker, the update
+ * mark (503 + Retry-After) and the load it last reported. Written by the {@link HealthChecker} and the relay; a backend
+ * whose probe failed gets no new requests until a probe passes again.
  */
 final class Health {
     volatile boolean up = true;
@@ -47,7 +47,10 @@ final class Health {
         consecutiveTimeouts.set(0);
     }
 
-    /** A first byte that did not come in time; after {@code threshold} in a row the backend is ejected for {@code cooldownNs}. */
+    /**
+     * A first byte that did not come in time; after {@code threshold} in a row the backend is ejected for
+     * {@code cooldownNs}.
+     */
     void firstByteTimedOut(int threshold, long cooldownNs) {
         if (consecutiveTimeouts.incrementAndGet() >= threshold) {
             ejectedUntilNs = System.nanoTime() + cooldownNs;
@@ -55,7 +58,9 @@ final class Health {
         }
     }
 
-    /** Counts a transport failure; after {@code threshold} in a row the breaker opens and the backend counts as down. */
+    /**
+     * Counts a transport failure; after {@code threshold} in a row the breaker opens and the backend counts as down.
+     */
     void failure(int threshold, long cooldownNs) {
         if (consecutiveFailures.incrementAndGet() >= threshold) {
             breakerOpenUntilNs = System.nanoTime() + cooldownNs;
@@ -73,7 +78,10 @@ final class Health {
         }
     }
 
-    /** A probe that got no answer in time: a busy backend answers late, a hung one never; {@code threshold} in a row take it out. */
+    /**
+     * A probe that got no answer in time: a busy backend answers late, a hung one never; {@code threshold} in a row
+     * take it out.
+     */
     void probeTimedOut(int threshold) {
         if (++slowProbes >= threshold) up = false;
     }

@@ -17,9 +17,9 @@ import java.util.concurrent.TimeUnit;
  * Active health checks, all backends probed at once every interval: {@code /health} (or, where a server has none,
  * {@code /v1/models}) must answer 200, or the backend is down (no new requests) until a later probe passes. A probe
  * that gets no answer within the probe timeout takes it down only after {@code breakerFailures} such probes in a row:
- * an overloaded backend answers late, and taking it out moves its load onto the others until they answer late too
- * (a simulated 32-host fleet on a saturated machine lost 598 of 1,026 requests so). A backend marked mid-update
- * must also answer {@code /v1/models}; policies that read load get {@code /get_load}. Also refreshes the backend set.
+ * an overloaded backend answers late, and taking it out moves its load onto the others until they answer late too (a
+ * simulated 32-host fleet on a saturated machine lost 598 of 1,026 requests so). A backend marked mid-update must also
+ * answer {@code /v1/models}; policies that read load get {@code /get_load}. Also refreshes the backend set.
  */
 final class HealthChecker implements AutoCloseable {
     private final LbOptions o;
@@ -67,7 +67,10 @@ final class HealthChecker implements AutoCloseable {
 
     private static final int TIMED_OUT = -2;
 
-    /** The probe's HTTP status, -1 when the connection was refused or broken, {@link #TIMED_OUT} when no answer came in time. */
+    /**
+     * The probe's HTTP status, -1 when the connection was refused or broken, {@link #TIMED_OUT} when no answer came in
+     * time.
+     */
     private int status(Backend b, String path) {
         try {
             return Fetch.get(b.url + path, bearer(b), o.healthTimeout(), 1 << 16)

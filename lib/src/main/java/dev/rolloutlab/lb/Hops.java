@@ -36,12 +36,17 @@ final class Hops {
         return name.length() == 13 && name.equalsIgnoreCase("authorization");
     }
 
-    /** Whether header {@code name} of {@code h} ends at this hop; {@code connectionNames}: {@code h} has a Connection header. */
+    /**
+     * Whether header {@code name} of {@code h} ends at this hop; {@code connectionNames}: {@code h} has a Connection
+     * header.
+     */
     static boolean dropped(Head h, String name, boolean connectionNames) {
         return hopByHop(name) || connectionNames && h.namedInConnection(name);
     }
 
-    /** The request's end-to-end header lines for a backend, its Authorization line apart, ending with the blank line. */
+    /**
+     * The request's end-to-end header lines for a backend, its Authorization line apart, ending with the blank line.
+     */
     static String forwardHeaders(Head h, long contentLength, StringBuilder authorization) {
         StringBuilder sb = new StringBuilder(256);
         boolean connectionNames = h.header("Connection") != null;

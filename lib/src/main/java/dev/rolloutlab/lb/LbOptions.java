@@ -4,9 +4,9 @@ import java.time.Duration;
 import java.util.List;
 
 /**
- * How a {@link LoadBalancer} runs. Built with {@link #builder()}; every field has the default {@code lb} uses.
- * A null {@code registryUrl} means {@code backends} is the fixed set; a null {@code firstByteTimeout} means "auto"
- * (see {@link FirstByteTimeout}).
+ * How a {@link LoadBalancer} runs. Built with {@link #builder()}; every field has the default {@code lb} uses. A null
+ * {@code registryUrl} means {@code backends} is the fixed set; a null {@code firstByteTimeout} means "auto" (see
+ * {@link FirstByteTimeout}).
  */
 public record LbOptions(
         String listenHost,
@@ -30,7 +30,8 @@ public record LbOptions(
 
     /**
      * What one client may hold: connections from one address, the time from a request's first byte to the end of its
-     * head, the slowest body rate accepted once that grace has passed, and the memory for bodies in flight (all clients).
+     * head, the slowest body rate accepted once that grace has passed, and the memory for bodies in flight (all
+     * clients).
      */
     public record ClientLimits(
             int maxConnectionsPerClient, Duration headerTimeout, long minBodyBytesPerSec, long maxBodyMemory) {
@@ -70,7 +71,9 @@ public record LbOptions(
         return new Builder();
     }
 
-    /** Defaults: loopback, any free port, round robin, 60 s backend timeout, auto first-byte timeout, 2,048 connections. */
+    /**
+     * Defaults: loopback, any free port, round robin, 60 s backend timeout, auto first-byte timeout, 2,048 connections.
+     */
     public static final class Builder {
         private String listenHost = "127.0.0.1";
         private int listenPort;
@@ -102,7 +105,9 @@ public record LbOptions(
             return this;
         }
 
-        /** Follow a registry instead of a fixed list; with its token the balancer also learns the backends' API keys. */
+        /**
+         * Follow a registry instead of a fixed list; with its token the balancer also learns the backends' API keys.
+         */
         public Builder registry(String url, String token) {
             this.registryUrl = url;
             this.registryToken = token;

@@ -6,8 +6,8 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Backends by load (in flight here, or the reported queue moved on by it; see {@link Backend#load()}), least first,
- * ties rotating so equal backends share work. Failover goes to the next least loaded, not to the neighbour: a block
- * of backends that fail fast would otherwise pass every request down to the first one after it.
+ * ties rotating so equal backends share work. Failover goes to the next least loaded, not to the neighbour: a block of
+ * backends that fail fast would otherwise pass every request down to the first one after it.
  */
 final class LeastLoad implements Policy {
     private final AtomicLong counter = new AtomicLong();

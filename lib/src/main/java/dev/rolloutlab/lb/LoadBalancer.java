@@ -31,8 +31,8 @@ public final class LoadBalancer implements AutoCloseable {
     /** A client connection idle this long between requests is closed. */
     private static final int CLIENT_IDLE_MS = 120_000;
     /**
-     * Connections accepted past {@code maxConnections} for the balancer's own routes only (health, metrics, admin), each
-     * with one header timeout to ask: an operator can still see and drain a balancer whose slots a flood holds.
+     * Connections accepted past {@code maxConnections} for the balancer's own routes only (health, metrics, admin),
+     * each with one header timeout to ask: an operator can still see and drain a balancer whose slots a flood holds.
      */
     static final int RESERVED_CONNECTIONS = 32;
     /** Our own routes' request bodies (drain) are tiny. */
@@ -100,7 +100,10 @@ public final class LoadBalancer implements AutoCloseable {
         return source.current();
     }
 
-    /** Attempts on backends, and how many of them failed over or were retried; equal attempts and requests mean none did. */
+    /**
+     * Attempts on backends, and how many of them failed over or were retried; equal attempts and requests mean none
+     * did.
+     */
     public record Counters(long attempts, long retries, long errors, String firstByteTimeout, String lastError) {}
 
     /** Totals over the current backends, for a report to say where the balancer's time went. */

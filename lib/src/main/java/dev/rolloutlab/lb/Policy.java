@@ -4,8 +4,8 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * Orders the backends to try for one request: the first is the choice, the rest are failover in order. One class
- * per policy; {@link #parse} maps the {@code --policy} names.
+ * Orders the backends to try for one request: the first is the choice, the rest are failover in order. One class per
+ * policy; {@link #parse} maps the {@code --policy} names.
  */
 public interface Policy {
     /** Fills {@code order} (length = backends) with indexes into {@code backends}. */
@@ -14,7 +14,10 @@ public interface Policy {
     /** The name {@code --policy} takes. */
     String name();
 
-    /** {@code openai_load_balancer}'s {@code /health} takes a turn of the round-robin counter; other policies have no turn to take. */
+    /**
+     * {@code openai_load_balancer}'s {@code /health} takes a turn of the round-robin counter; other policies have no
+     * turn to take.
+     */
     default void skipTurn() {}
 
     /** Whether the policy reads the load backends report on {@code /get_load} (the health checker then fetches it). */

@@ -226,8 +226,8 @@ final class Relay {
     }
 
     /**
-     * Tries one backend. Returns whether the client connection stays open once the response was relayed, or null
-     * when this backend failed before its first response byte (then the caller fails over).
+     * Tries one backend. Returns whether the client connection stays open once the response was relayed, or null when
+     * this backend failed before its first response byte (then the caller fails over).
      */
     private Boolean attempt(Exchange ex, Backend b) throws IOException {
         b.stats.requests.incrementAndGet();
@@ -308,7 +308,10 @@ final class Relay {
         }
     }
 
-    /** Sends the request to {@code b} on {@code c} and waits for the response head, giving up at the first-byte deadline. */
+    /**
+     * Sends the request to {@code b} on {@code c} and waits for the response head, giving up at the first-byte
+     * deadline.
+     */
     private Head exchange(Exchange ex, Backend b, Http1Connection c, long t0) throws IOException {
         Head h = ex.head;
         String auth = b.authorizationLine != null ? b.authorizationLine : ex.clientAuthorization;
@@ -341,8 +344,8 @@ final class Relay {
 
     /**
      * Copies status, headers and body to the client; after this starts nothing is retried. A body without a known
-     * length goes out chunked, one chunk and one flush per read from the backend, so SSE events are not held back.
-     * Any failure aborts both connections: the backend sees its connection close and drops the generation.
+     * length goes out chunked, one chunk and one flush per read from the backend, so SSE events are not held back. Any
+     * failure aborts both connections: the backend sees its connection close and drops the generation.
      */
     private boolean relay(Exchange ex, Backend b, Http1Connection c, Head rh) throws IOException {
         try {

@@ -11,7 +11,10 @@ import java.util.Map;
 final class Responses {
     private Responses() {}
 
-    /** {@code {"error":{"message","type","param","code"}}}, plus any extra top-level fields ({@code openai_load_balancer}'s 502 "detail"). */
+    /**
+     * {@code {"error":{"message","type","param","code"}}}, plus any extra top-level fields
+     * ({@code openai_load_balancer}'s 502 "detail").
+     */
     static Map<String, Object> error(String message, String type, String code, Map<String, Object> extra) {
         Map<String, Object> e = new LinkedHashMap<>();
         e.put("message", message);

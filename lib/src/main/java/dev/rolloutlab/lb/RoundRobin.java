@@ -3,7 +3,10 @@ package dev.rolloutlab.lb;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 
-/** The round robin of {@code openai_load_balancer}: request k starts at backend k mod N and fails over cyclically from there. */
+/**
+ * The round robin of {@code openai_load_balancer}: request k starts at backend k mod N and fails over cyclically from
+ * there.
+ */
 final class RoundRobin implements Policy {
     private final AtomicLong counter = new AtomicLong();
 

@@ -8,10 +8,10 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * What the balancer knows of weight versions: each backend's, learned from {@code X-Weights-Version} on its answers and
- * from {@code /get_load}. With {@code --version-consistent} it also routes by them: a backend behind the newest
- * version served is out of rotation until it catches up (a server that restarted on old weights), a request whose
- * answer spans two versions is discarded and sent again, and every request of one group ({@code X-Group-Id}, e.g. the
- * n samples of a GRPO prompt sent as separate requests) is sampled under the version its first answer had.
+ * from {@code /get_load}. With {@code --version-consistent} it also routes by them: a backend behind the newest version
+ * served is out of rotation until it catches up (a server that restarted on old weights), a request whose answer spans
+ * two versions is discarded and sent again, and every request of one group ({@code X-Group-Id}, e.g. the n samples of a
+ * GRPO prompt sent as separate requests) is sampled under the version its first answer had.
  */
 final class Versions {
     /** Groups remembered at once; the oldest pin is forgotten first, long after its group has finished. */
@@ -36,7 +36,10 @@ final class Versions {
         return consistent;
     }
 
-    /** The version a request may be served under: its group's pin, else the newest any backend that is up serves; -1: any. */
+    /**
+     * The version a request may be served under: its group's pin, else the newest any backend that is up serves; -1:
+     * any.
+     */
     long target(String group, List<Backend> backends) {
         if (!consistent) return -1;
         if (group != null) {

@@ -7,8 +7,8 @@ import dev.rolloutlab.util.Json;
 import java.util.List;
 
 /**
- * A validated {@code /v1/chat/completions} or {@code /v1/completions} request. The server parses one from JSON
- * (errors name the field); clients build one and send {@link #toJson()}, so both sides share one definition.
+ * A validated {@code /v1/chat/completions} or {@code /v1/completions} request. The server parses one from JSON (errors
+ * name the field); clients build one and send {@link #toJson()}, so both sides share one definition.
  */
 public record CompletionRequest(
         Endpoint endpoint,

@@ -26,10 +26,10 @@ import okio.BufferedSource;
 
 /**
  * The {@link Engine} interface over an OpenAI server: token-id prompts go to {@code /v1/completions} with
- * {@code return_token_ids} and logprobs, streamed, so a trainer or notebook can swap the in-process engine for a
- * server and get the same records back (token ids, logprobs, and each token's weights version: from
- * {@code token_versions} where the server sends it, as ours does, else {@code X-Weights-Version}).
- * Token ids come back only from servers that return them (ours, vLLM with {@code return_token_ids}).
+ * {@code return_token_ids} and logprobs, streamed, so a trainer or notebook can swap the in-process engine for a server
+ * and get the same records back (token ids, logprobs, and each token's weights version: from {@code token_versions}
+ * where the server sends it, as ours does, else {@code X-Weights-Version}). Token ids come back only from servers that
+ * return them (ours, vLLM with {@code return_token_ids}).
  */
 public final class HttpEngine implements Engine {
     private final OkHttpClient http;

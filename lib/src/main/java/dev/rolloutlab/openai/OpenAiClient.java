@@ -26,9 +26,9 @@ import okhttp3.Response;
 import okhttp3.ResponseBody;
 
 /**
- * An OpenAI client for measurement: one call sends one request and returns what happened and when (send, first
- * token, end, chunk times) as a {@link Result}, never throwing for HTTP or transport failures. Keep-alive is a
- * per-client choice: pooled connections, or {@code Connection: close} and a fresh connection per request.
+ * An OpenAI client for measurement: one call sends one request and returns what happened and when (send, first token,
+ * end, chunk times) as a {@link Result}, never throwing for HTTP or transport failures. Keep-alive is a per-client
+ * choice: pooled connections, or {@code Connection: close} and a fresh connection per request.
  */
 public final class OpenAiClient {
     public static final MediaType JSON = MediaType.get("application/json");
@@ -44,8 +44,8 @@ public final class OpenAiClient {
     private final String headTail;
 
     /**
-     * A client of one server. {@code http} carries control-plane calls and gives the timeouts of the completion
-     * path, which has its own connections to this server.
+     * A client of one server. {@code http} carries control-plane calls and gives the timeouts of the completion path,
+     * which has its own connections to this server.
      */
     public OpenAiClient(OkHttpClient http, String baseUrl, String apiKey, boolean keepAlive) {
         this.http = http;
@@ -79,7 +79,10 @@ public final class OpenAiClient {
         return http(poolSize, timeout, Duration.ofMinutes(5));
     }
 
-    /** {@code keepIdle} below the server's idle timeout (serve: 60 s) for callers that idle: nothing retries a closed connection. */
+    /**
+     * {@code keepIdle} below the server's idle timeout (serve: 60 s) for callers that idle: nothing retries a closed
+     * connection.
+     */
     public static OkHttpClient http(int poolSize, Duration timeout, Duration keepIdle) {
         var dispatcher = new Dispatcher();
         dispatcher.setMaxRequests(Math.max(64, poolSize * 2));
@@ -251,8 +254,8 @@ public final class OpenAiClient {
     }
 
     /**
-     * Sends a completion request (streaming or not, as the request says) and measures it. A kept-alive connection
-     * the server has closed counts as a failed request, as it would for any client that does not retry.
+     * Sends a completion request (streaming or not, as the request says) and measures it. A kept-alive connection the
+     * server has closed counts as a failed request, as it would for any client that does not retry.
      */
     public Result complete(CompletionRequest req) {
         CompletionRequest r = req.stream() && !req.includeUsage() ? req.withStream(true, true) : req;

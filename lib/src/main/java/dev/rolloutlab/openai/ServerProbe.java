@@ -3,7 +3,9 @@ package dev.rolloutlab.openai;
 import java.util.ArrayList;
 import java.util.List;
 
-/** What an OpenAI-compatible server offers, asked of it directly: the model it serves and the endpoint it implements. */
+/**
+ * What an OpenAI-compatible server offers, asked of it directly: the model it serves and the endpoint it implements.
+ */
 public final class ServerProbe {
     private ServerProbe() {}
 
@@ -27,8 +29,8 @@ public final class ServerProbe {
     }
 
     /**
-     * Which generation endpoint this server implements: completions unless it answers 404 or 405 there and not on
-     * chat. One tiny request each (max_tokens 1), so {@code --endpoint auto} costs two requests at most.
+     * Which generation endpoint this server implements: completions unless it answers 404 or 405 there and not on chat.
+     * One tiny request each (max_tokens 1), so {@code --endpoint auto} costs two requests at most.
      */
     public static CompletionRequest.Endpoint detectEndpoint(OpenAiClient c, String model) {
         OpenAiClient.Result first = c.complete(CompletionRequest.builder(CompletionRequest.Endpoint.COMPLETIONS)

@@ -5,7 +5,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 /**
  * What the servers on a request's path said about their own time, in milliseconds (NaN: not said): serve's queue,
  * prefill, decode, serialisation and total time in its handler (its {@code Server-Timing} header, or a stream's final
- * {@code server_timing} chunk), and the balancer's own share ({@code lb}: picking a backend, connecting and sending the request).
+ * {@code server_timing} chunk), and the balancer's own share ({@code lb}: picking a backend, connecting and sending the
+ * request).
  */
 public record ServerTimings(
         double queueMs, double prefillMs, double decodeMs, double serializeMs, double totalMs, double lbMs) {

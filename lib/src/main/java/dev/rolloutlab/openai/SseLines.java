@@ -6,8 +6,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 /**
- * Reads the {@code data:} lines of a server-sent event stream as they arrive, one read per available batch of bytes,
- * so a line's arrival time is when its bytes came off the socket.
+ * Reads the {@code data:} lines of a server-sent event stream as they arrive, one read per available batch of bytes, so
+ * a line's arrival time is when its bytes came off the socket.
  */
 final class SseLines {
     private final InputStream in;

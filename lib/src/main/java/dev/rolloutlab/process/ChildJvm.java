@@ -57,7 +57,10 @@ public final class ChildJvm implements AutoCloseable {
         return start(List.of(), List.of(), alias, args, log);
     }
 
-    /** Starts {@code prefix… java jvmFlags… Main alias args…}; a prefix such as {@code ip netns exec NS} runs it elsewhere. */
+    /**
+     * Starts {@code prefix… java jvmFlags… Main alias args…}; a prefix such as {@code ip netns exec NS} runs it
+     * elsewhere.
+     */
     public static ChildJvm start(
             List<String> prefix, List<String> jvmFlags, String alias, List<String> args, Path log) {
         List<String> cmd = new ArrayList<>(prefix);

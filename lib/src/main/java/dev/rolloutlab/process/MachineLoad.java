@@ -5,8 +5,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * What else the machine was doing: the 1-minute load average and the CPU time stolen by the hypervisor, read from
- * /proc (NaN elsewhere), and a fixed CPU calibration whose time moves when the machine is noisy.
+ * What else the machine was doing: the 1-minute load average and the CPU time stolen by the hypervisor, read from /proc
+ * (NaN elsewhere), and a fixed CPU calibration whose time moves when the machine is noisy.
  */
 public final class MachineLoad {
     private MachineLoad() {}
@@ -31,7 +31,10 @@ public final class MachineLoad {
         return Double.NaN;
     }
 
-    /** Busy and total CPU ticks of all CPUs so far, from /proc/stat ({busy, total}; {0, 0} off Linux); differences give busy %. */
+    /**
+     * Busy and total CPU ticks of all CPUs so far, from /proc/stat ({busy, total}; {0, 0} off Linux); differences give
+     * busy %.
+     */
     public static long[] cpuTicks() {
         try {
             for (String l : Files.readAllLines(Path.of("/proc/stat"))) {

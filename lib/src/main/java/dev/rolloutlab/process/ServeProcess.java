@@ -11,7 +11,10 @@ import java.util.List;
 /** A {@code serve} in a child JVM, started and waited for: the one way experiments start their own servers. */
 public record ServeProcess(ChildJvm jvm, List<String> urls) implements AutoCloseable {
 
-    /** Starts {@code serve args…}, adding {@code --ready-file}, and returns once every port listens (or fails with the log tail). */
+    /**
+     * Starts {@code serve args…}, adding {@code --ready-file}, and returns once every port listens (or fails with the
+     * log tail).
+     */
     public static ServeProcess start(List<String> serveArgs, Path logFile, Duration readyTimeout) {
         return start(List.of(), List.of(), serveArgs, logFile, readyTimeout);
     }

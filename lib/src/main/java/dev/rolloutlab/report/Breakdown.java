@@ -13,14 +13,16 @@ import org.knowm.xchart.style.Styler;
 import tech.tablesaw.api.Row;
 
 /**
- * Where the time goes, per topology and connection: the mean end-to-end latency split into what the servers said
- * about themselves (the engine's queue, prefill and decode; serve's own time around the engine — parsing, tokenising,
+ * Where the time goes, per topology and connection: the mean end-to-end latency split into what the servers said about
+ * themselves (the engine's queue, prefill and decode; serve's own time around the engine — parsing, tokenising,
  * serialising — from its total; the balancer's share) and the rest, which is the client and the transport. In-process
  * rows carry the engine's own timings, so the rest there is the in-process overhead; the difference between the two
  * rests is what HTTP adds around the same engine work.
  */
 public final class Breakdown {
-    /** Mean ms per request of one leg; {@code rest} = e2el minus every part a server reported, so the parts sum to e2el. */
+    /**
+     * Mean ms per request of one leg; {@code rest} = e2el minus every part a server reported, so the parts sum to e2el.
+     */
     record Leg(
             String topology,
             String connection,
@@ -142,7 +144,9 @@ public final class Breakdown {
         return chart;
     }
 
-    /** Names the parts that make up one HTTP port's extra time over one in-process engine (http1 keep-alive vs inproc). */
+    /**
+     * Names the parts that make up one HTTP port's extra time over one in-process engine (http1 keep-alive vs inproc).
+     */
     static String difference(List<Leg> legs) {
         Leg in = legs.stream()
                 .filter(l -> l.topology().equals(Topology.INPROC.wire()))

@@ -189,7 +189,10 @@ public final class Charts {
         return lo == null || hi == null ? 0.0 : (hi - lo) / 2;
     }
 
-    /** Mean end-to-end latency with keep-alive and with Connection: close (whiskers: 95 % CI), per HTTP topology and workload. */
+    /**
+     * Mean end-to-end latency with keep-alive and with Connection: close (whiskers: 95 % CI), per HTTP topology and
+     * workload.
+     */
     public static CategoryChart keepAliveVsClose(RunData d) {
         CategoryChart chart = new CategoryChartBuilder()
                 .width(W)
@@ -293,8 +296,8 @@ public final class Charts {
     }
 
     /**
-     * Writes the chart as {@code png} and, beside it, the same chart as SVG for papers; white backgrounds, and each file
-     * moved into place whole, so a reader never sees half a plot.
+     * Writes the chart as {@code png} and, beside it, the same chart as SVG for papers; white backgrounds, and each
+     * file moved into place whole, so a reader never sees half a plot.
      */
     public static Path save(Chart<?, ?> chart, Path png) {
         chart.getStyler()

@@ -17,9 +17,9 @@ import javax.tools.JavaCompiler;
 import javax.tools.ToolProvider;
 
 /**
- * Installs rapaio-jupyter-kernel (from Maven Central) as a Jupyter kernel whose JShell sees this library, so a
- * notebook can {@code import dev.rolloutlab.*} at once. It also compiles a fixed {@code LoopThread} ahead of the
- * kernel jar: rapaio 3.0.1 has a start-up race that hangs about one start in four.
+ * Installs rapaio-jupyter-kernel (from Maven Central) as a Jupyter kernel whose JShell sees this library, so a notebook
+ * can {@code import dev.rolloutlab.*} at once. It also compiles a fixed {@code LoopThread} ahead of the kernel jar:
+ * rapaio 3.0.1 has a start-up race that hangs about one start in four.
  */
 public final class KernelInstaller {
     public static final String RAPAIO = "rapaio-jupyter-kernel";
@@ -35,8 +35,8 @@ public final class KernelInstaller {
     }
 
     /**
-     * Writes {@code kernels/<name>/kernel.json}. {@code classpath} must hold the rapaio kernel jar and Rollout Lab
-     * with its dependencies; {@code java} is the JDK's java binary the kernel runs on.
+     * Writes {@code kernels/<name>/kernel.json}. {@code classpath} must hold the rapaio kernel jar and Rollout Lab with
+     * its dependencies; {@code java} is the JDK's java binary the kernel runs on.
      */
     public static Path install(String name, String classpath, Path kernelsDir, String java) {
         List<String> entries = Arrays.stream(classpath.split(File.pathSeparator))

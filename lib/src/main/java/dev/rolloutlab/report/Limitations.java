@@ -8,8 +8,8 @@ import tech.tablesaw.api.Table;
 
 /**
  * The report's honesty sections, read from requests.jsonl: which legs failed and with what first error, and what a
- * target could not report (TTFT when it ignored {@code stream}, token counts when it sent no {@code usage}) and how
- * the run filled in or left out each figure.
+ * target could not report (TTFT when it ignored {@code stream}, token counts when it sent no {@code usage}) and how the
+ * run filled in or left out each figure.
  */
 final class Limitations {
     private Limitations() {}

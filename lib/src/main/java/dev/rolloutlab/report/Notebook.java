@@ -6,7 +6,10 @@ import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.internal.chartpart.Chart;
 import tech.tablesaw.api.Table;
 
-/** Small helpers the notebooks call: render charts as images, print tables, quote the findings. Finding a run is {@code compare.QuickRun}. */
+/**
+ * Small helpers the notebooks call: render charts as images, print tables, quote the findings. Finding a run is
+ * {@code compare.QuickRun}.
+ */
 public final class Notebook {
     private Notebook() {}
 

@@ -7,9 +7,9 @@ import java.util.Locale;
 import tech.tablesaw.api.Row;
 
 /**
- * Like against like: what computes behind each topology, and each HTTP leg's overhead over the in-process topology
- * with the same engines, as a paired difference with its interval. A negative overhead is shown with the reason it
- * can happen, never as a bare number.
+ * Like against like: what computes behind each topology, and each HTTP leg's overhead over the in-process topology with
+ * the same engines, as a paired difference with its interval. A negative overhead is shown with the reason it can
+ * happen, never as a bare number.
  */
 final class Overheads {
     private Overheads() {}

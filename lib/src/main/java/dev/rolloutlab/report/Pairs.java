@@ -11,13 +11,16 @@ import tech.tablesaw.api.Row;
  * Paired differences between two legs of one run: every topology is sent the same prompts in the same order (the
  * workload is seeded by its cell), so request i of round r on one leg pairs with request i of round r on the other.
  * Requests in flight together share engine batches, so their latencies are not independent: the differences are
- * averaged over blocks of {@code concurrency} consecutive requests (batch means), and the block means get a t
- * interval. Throughputs pair round by round. A finding is "confirmed" only when the interval excludes zero.
+ * averaged over blocks of {@code concurrency} consecutive requests (batch means), and the block means get a t interval.
+ * Throughputs pair round by round. A finding is "confirmed" only when the interval excludes zero.
  */
 final class Pairs {
     private Pairs() {}
 
-    /** a − b in ms over the requests both legs completed on {@code workload} ("in=8 out=1"); null when there are no pairs. */
+    /**
+     * a − b in ms over the requests both legs completed on {@code workload} ("in=8 out=1"); null when there are no
+     * pairs.
+     */
     static Confidence.Interval e2elDifference(
             RunData d, String topoA, String connA, String topoB, String connB, String workload) {
         int in, out;
@@ -60,7 +63,10 @@ final class Pairs {
         return m;
     }
 
-    /** a − b in {@code column} (a throughput) on {@code workload}, paired round by round; null with fewer than two rounds. */
+    /**
+     * a − b in {@code column} (a throughput) on {@code workload}, paired round by round; null with fewer than two
+     * rounds.
+     */
     static Confidence.Interval roundDifference(
             RunData d, String topoA, String connA, String topoB, String connB, String workload, String column) {
         Map<Integer, Double> a = rounds(d, topoA, connA, workload, column),

@@ -9,8 +9,8 @@ import tech.tablesaw.api.Row;
 import tech.tablesaw.api.Table;
 
 /**
- * Turns a results folder into {@code plots/*.png} and {@code REPORT.md}: each rule of thumb from the source SOP,
- * stated with the number from this run that confirms or contradicts it. Deterministic for a given folder.
+ * Turns a results folder into {@code plots/*.png} and {@code REPORT.md}: each rule of thumb from the source SOP, stated
+ * with the number from this run that confirms or contradicts it. Deterministic for a given folder.
  */
 public final class Report {
     public static final List<String> PLOTS = List.of(

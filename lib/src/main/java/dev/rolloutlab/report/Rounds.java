@@ -8,8 +8,8 @@ import tech.tablesaw.api.Row;
 import tech.tablesaw.api.Table;
 
 /**
- * How the run repeated itself: the rounds, the rotating order of the legs within each, and each cell's mean e2el
- * round by round with its spread, so a reader sees at a glance whether a number held from one round to the next.
+ * How the run repeated itself: the rounds, the rotating order of the legs within each, and each cell's mean e2el round
+ * by round with its spread, so a reader sees at a glance whether a number held from one round to the next.
  */
 final class Rounds {
     private Rounds() {}

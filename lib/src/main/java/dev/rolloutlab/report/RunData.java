@@ -20,8 +20,8 @@ import tech.tablesaw.api.Table;
 import tech.tablesaw.io.csv.CsvReadOptions;
 
 /**
- * A results folder as Tablesaw tables: {@code summary}, {@code requests}, {@code freshness} and {@code staleness}
- * (one row per freshness sample). Notebooks and {@link Report} read results only through this class.
+ * A results folder as Tablesaw tables: {@code summary}, {@code requests}, {@code freshness} and {@code staleness} (one
+ * row per freshness sample). Notebooks and {@link Report} read results only through this class.
  */
 public final class RunData {
     private final Path dir;
@@ -172,8 +172,8 @@ public final class RunData {
 
     /**
      * The in-process topology an HTTP topology is measured against ({@link Topology#baselineAmong}, the rule compare
-     * used when it wrote the run), as written in the results; null for an in-process one, a label of a foreign run,
-     * or when no in-process topology ran.
+     * used when it wrote the run), as written in the results; null for an in-process one, a label of a foreign run, or
+     * when no in-process topology ran.
      */
     public String baseline(String topology) {
         Set<Topology> ran = EnumSet.noneOf(Topology.class);

@@ -13,9 +13,9 @@ import tech.tablesaw.api.Row;
 
 /**
  * Whether the run measured the targets or itself: a load generator that fell behind its schedule sets the pace
- * (client-bound), and a machine whose speed changed during the run (a fixed calibration timed before and after,
- * CPU stolen by the hypervisor) makes legs run at different times incomparable, and a server measured while its JIT
- * still sped it up (a warm-up that hit its time cap) reads slow in the first rounds.
+ * (client-bound), and a machine whose speed changed during the run (a fixed calibration timed before and after, CPU
+ * stolen by the hypervisor) makes legs run at different times incomparable, and a server measured while its JIT still
+ * sped it up (a warm-up that hit its time cap) reads slow in the first rounds.
  */
 public final class SelfChecks {
     /** Send lag above this means the client, not the target, decided when requests went out. */

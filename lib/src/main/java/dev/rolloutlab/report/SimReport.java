@@ -20,8 +20,8 @@ import org.knowm.xchart.style.lines.SeriesLines;
 import tech.tablesaw.api.Table;
 
 /**
- * Plots and REPORT.md of a {@code sim sweep} folder: throughput, p99 and weight propagation against host count,
- * with the assumptions and the link check the prediction rests on.
+ * Plots and REPORT.md of a {@code sim sweep} folder: throughput, p99 and weight propagation against host count, with
+ * the assumptions and the link check the prediction rests on.
  */
 public final class SimReport {
     public static final List<String> PLOTS = List.of("sim_throughput.png", "sim_p99.png", "sim_weights.png");
@@ -193,7 +193,10 @@ public final class SimReport {
         return chart;
     }
 
-    /** Points the sweep marked as showing this machine rather than the pod (folders from before the mark: CPU above 90 %). */
+    /**
+     * Points the sweep marked as showing this machine rather than the pod (folders from before the mark: CPU above 90
+     * %).
+     */
     private static tech.tablesaw.selection.Selection thisMachine(Table t) {
         return t.containsColumn("shows_this_machine")
                 ? t.booleanColumn("shows_this_machine").isTrue()

@@ -7,9 +7,9 @@ import java.util.TreeMap;
 import org.apache.commons.statistics.distribution.TDistribution;
 
 /**
- * Uncertainty for the numbers a researcher decides by: a percentile bootstrap of a mean (over requests), a
- * Student-t interval (over rounds), a paired difference, and the one rule that turns an interval into a verdict.
- * The bootstrap is seeded, so the same data give the same interval on every run.
+ * Uncertainty for the numbers a researcher decides by: a percentile bootstrap of a mean (over requests), a Student-t
+ * interval (over rounds), a paired difference, and the one rule that turns an interval into a verdict. The bootstrap is
+ * seeded, so the same data give the same interval on every run.
  */
 public final class Confidence {
     private Confidence() {}
@@ -45,7 +45,10 @@ public final class Confidence {
                 mean(xs), Percentiles.pct(means, 100 * alpha), Percentiles.pct(means, 100 * (1 - alpha)), level);
     }
 
-    /** Percentile bootstrap of the median of {@code xs} (the estimate is the sample median), seeded like {@link #bootstrapMean}. */
+    /**
+     * Percentile bootstrap of the median of {@code xs} (the estimate is the sample median), seeded like
+     * {@link #bootstrapMean}.
+     */
     public static Interval bootstrapMedian(double[] xs, int resamples, long seed, double level) {
         if (xs.length == 0) return new Interval(Double.NaN, Double.NaN, Double.NaN, level);
         SplittableRandom r = new SplittableRandom(seed);
@@ -79,7 +82,9 @@ public final class Confidence {
         return new Interval(m, m - h, m + h, level);
     }
 
-    /** The paired difference a − b (same requests or same rounds, index by index), as a t interval of the differences. */
+    /**
+     * The paired difference a − b (same requests or same rounds, index by index), as a t interval of the differences.
+     */
     public static Interval pairedDifference(double[] a, double[] b, double level) {
         if (a.length != b.length)
             throw new IllegalArgumentException("a paired difference needs pairs: " + a.length + " vs " + b.length);
@@ -89,8 +94,8 @@ public final class Confidence {
     }
 
     /**
-     * a − b over pairs that are not independent within a block (e.g. requests in flight together share engine
-     * batches): the mean difference of each block (blocks in key order), then a t interval over the block means.
+     * a − b over pairs that are not independent within a block (e.g. requests in flight together share engine batches):
+     * the mean difference of each block (blocks in key order), then a t interval over the block means.
      */
     public static Interval blockedDifference(long[] block, double[] a, double[] b, double level) {
         if (a.length != b.length || a.length != block.length)

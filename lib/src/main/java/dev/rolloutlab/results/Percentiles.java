@@ -15,8 +15,8 @@ public final class Percentiles {
     static final int BOOTSTRAP = 1000;
 
     /**
-     * A percentile only when at least 10 samples lie beyond it (p99 needs 1,000 requests, p90 100, the median 20);
-     * with fewer it would be a single extreme request, so it is left empty rather than reported.
+     * A percentile only when at least 10 samples lie beyond it (p99 needs 1,000 requests, p90 100, the median 20); with
+     * fewer it would be a single extreme request, so it is left empty rather than reported.
      */
     public static double reported(double[] sorted, double p) {
         return sorted.length * (100 - p) >= 1000 - 1e-9

@@ -10,8 +10,8 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Where a run's numbers came from, for run.json: the commit of the checkout and whether it had uncommitted changes,
- * the exact command line, and the JVM's flags. A run started from a catalog URL has no checkout; it says so.
+ * Where a run's numbers came from, for run.json: the commit of the checkout and whether it had uncommitted changes, the
+ * exact command line, and the JVM's flags. A run started from a catalog URL has no checkout; it says so.
  */
 final class Provenance {
     private Provenance() {}

@@ -4,8 +4,8 @@ import dev.rolloutlab.openai.CompletionRequest;
 import dev.rolloutlab.openai.ServerTimings;
 
 /**
- * One request as {@code requests.jsonl} stores it. Times are nanoseconds since the run started; latency is taken
- * from {@code scheduledNs} (when the request should have been sent), so a slow client cannot hide queueing.
+ * One request as {@code requests.jsonl} stores it. Times are nanoseconds since the run started; latency is taken from
+ * {@code scheduledNs} (when the request should have been sent), so a slow client cannot hide queueing.
  */
 public record RequestRecord(
         Topology topology,
@@ -29,7 +29,10 @@ public record RequestRecord(
         boolean streamed,
         String tokensFrom,
         ServerTimings serverTiming) {
-    /** Where {@code completionTokens} came from: the server's usage, our count with the model's tokenizer, or nowhere (-1). */
+    /**
+     * Where {@code completionTokens} came from: the server's usage, our count with the model's tokenizer, or nowhere
+     * (-1).
+     */
     public static final String USAGE = "usage", TOKENIZER = "tokenizer", UNKNOWN = "unknown";
 
     /** This record in round {@code r} of a repeated run (the load generator itself knows no rounds: 0). */

@@ -33,7 +33,10 @@ public final class RunFolder {
     }
 
     /** {@code out} if given (it must not hold a run yet), else {@code results/<timestamp>-<kind>} made unique. */
-    /** Where runs go by default: {@code $ROLLOUT_LAB_RESULTS}, else {@code results/} at the checkout root above the working directory. */
+    /**
+     * Where runs go by default: {@code $ROLLOUT_LAB_RESULTS}, else {@code results/} at the checkout root above the
+     * working directory.
+     */
     public static Path root() {
         String env = System.getenv("ROLLOUT_LAB_RESULTS");
         if (env != null && !env.isBlank()) return Path.of(env);
@@ -110,7 +113,10 @@ public final class RunFolder {
         writeCsv(name, type, rows);
     }
 
-    /** A CSV whose columns are the record's components in snake_case, in declaration order, so no column list is kept by hand. */
+    /**
+     * A CSV whose columns are the record's components in snake_case, in declaration order, so no column list is kept by
+     * hand.
+     */
     private <T> void writeCsv(String name, Class<T> type, List<T> rows) {
         Json.writeText(dir.resolve(name), Json.csv(type, rows));
     }

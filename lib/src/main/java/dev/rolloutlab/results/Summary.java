@@ -38,7 +38,9 @@ public record Summary(
         return leg.workload();
     }
 
-    /** The figures of {@code records}, sent over {@code durationS}; goodput counts the requests that met {@code slo}. */
+    /**
+     * The figures of {@code records}, sent over {@code durationS}; goodput counts the requests that met {@code slo}.
+     */
     public static Summary of(
             Topology topology,
             Connection connection,

@@ -16,7 +16,8 @@ import java.util.function.Supplier;
 /**
  * Requests in flight by the {@code rid} their client gave them, so {@code POST /abort_request} (SGLang's shape,
  * {@code {"rid": …}}) can end one: the engine frees its slot at the next step and the request answers with the tokens
- * generated so far, {@code finish_reason: "abort"}. {@code {"abort_all": true}} ends every request and needs the admin token.
+ * generated so far, {@code finish_reason: "abort"}. {@code {"abort_all": true}} ends every request and needs the admin
+ * token.
  */
 final class Aborts {
     private final ConcurrentHashMap<String, CompletableFuture<Completion>> byRid = new ConcurrentHashMap<>();
@@ -39,8 +40,8 @@ final class Aborts {
     }
 
     /**
-     * Submits a request and remembers its rid until it ends. The rid is reserved before the engine sees the request, so a
-     * second request with a rid already in flight is refused without ever taking a slot.
+     * Submits a request and remembers its rid until it ends. The rid is reserved before the engine sees the request, so
+     * a second request with a rid already in flight is refused without ever taking a slot.
      */
     CompletableFuture<Completion> track(String rid, Supplier<CompletableFuture<Completion>> submit) {
         if (rid == null) return submit.get();

@@ -12,8 +12,8 @@ import java.time.Duration;
 import java.util.Map;
 
 /**
- * The weight endpoints of one port ({@code --enable-weight-reload}), answered in the admin shape of sglang-jax's weight tooling
- * {@code {"ok":…}}; the server's guard has already checked the admin token.
+ * The weight endpoints of one port ({@code --enable-weight-reload}), answered in the admin shape of sglang-jax's weight
+ * tooling {@code {"ok":…}}; the server's guard has already checked the admin token.
  */
 final class AdminRoutes {
     private AdminRoutes() {}

@@ -10,11 +10,11 @@ import org.eclipse.jetty.io.EndPoint;
 import org.eclipse.jetty.util.Callback;
 
 /**
- * Watches a connection while a non-streamed answer is computed, so a generation nobody will read is cancelled
- * instead of holding the engine (streams notice on their next write). Jetty reads nothing while a handler runs,
- * so a client's close goes unseen; this asks for read readiness and reads: end of stream means the client left.
- * Bytes instead mean the client pipelined a request after a POST (RFC 9112 says it should not): they cannot be
- * handed back to Jetty, so the connection is closed after this answer and the client resends.
+ * Watches a connection while a non-streamed answer is computed, so a generation nobody will read is cancelled instead
+ * of holding the engine (streams notice on their next write). Jetty reads nothing while a handler runs, so a client's
+ * close goes unseen; this asks for read readiness and reads: end of stream means the client left. Bytes instead mean
+ * the client pipelined a request after a POST (RFC 9112 says it should not): they cannot be handed back to Jetty, so
+ * the connection is closed after this answer and the client resends.
  */
 final class ClientGone implements AutoCloseable {
     private final EndPoint endPoint;

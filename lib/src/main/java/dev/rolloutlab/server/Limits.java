@@ -3,9 +3,9 @@ package dev.rolloutlab.server;
 import java.time.Duration;
 
 /**
- * What one {@code serve} port accepts: the largest completion request body, the largest pushed weight update, how
- * long a weight change may take before it is abandoned with the old weights still serving, how many connections it
- * holds open, and how long its engine may go without a step while work waits before {@code /health} says it is down.
+ * What one {@code serve} port accepts: the largest completion request body, the largest pushed weight update, how long
+ * a weight change may take before it is abandoned with the old weights still serving, how many connections it holds
+ * open, and how long its engine may go without a step while work waits before {@code /health} says it is down.
  */
 public record Limits(
         long maxRequestBytes, long maxUpdateBytes, Duration reloadTimeout, int maxConnections, Duration engineStall) {

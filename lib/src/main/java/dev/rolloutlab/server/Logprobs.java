@@ -10,7 +10,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** Per-token logprobs in OpenAI's two shapes: chat ({@code content[]} with bytes and top alternatives) and text completions. */
+/**
+ * Per-token logprobs in OpenAI's two shapes: chat ({@code content[]} with bytes and top alternatives) and text
+ * completions.
+ */
 final class Logprobs {
     private final Tokenizer tokenizer;
 

@@ -43,9 +43,9 @@ import org.eclipse.jetty.server.NetworkConnectionLimit;
 import org.eclipse.jetty.server.ServerConnector;
 
 /**
- * One OpenAI-compatible port in front of an {@link InProcessEngine}: chat and text completions (streaming
- * included), models, sglang's {@code /get_load}, and, when enabled, the token-protected weight endpoints.
- * Every completion carries {@code X-Backend-Id} and {@code X-Weights-Version}.
+ * One OpenAI-compatible port in front of an {@link InProcessEngine}: chat and text completions (streaming included),
+ * models, sglang's {@code /get_load}, and, when enabled, the token-protected weight endpoints. Every completion carries
+ * {@code X-Backend-Id} and {@code X-Weights-Version}.
  */
 public final class OpenAiServer implements AutoCloseable {
     /** How one port is served. A null {@code apiKey} leaves the OpenAI paths open. */
@@ -156,7 +156,10 @@ public final class OpenAiServer implements AutoCloseable {
         app.stop();
     }
 
-    /** 200 while the engine makes progress; 503 naming why once it cannot, so balancers and registries stop routing here. */
+    /**
+     * 200 while the engine makes progress; 503 naming why once it cannot, so balancers and registries stop routing
+     * here.
+     */
     private void health(Context ctx) {
         String stalled = engine.stallReason(options.limits().engineStall());
         if (stalled == null) ctx.status(200);
@@ -464,7 +467,10 @@ public final class OpenAiServer implements AutoCloseable {
         }
     }
 
-    /** Writes one SSE event; returns the nanoseconds spent serialising it (the server's own cost, apart from the socket). */
+    /**
+     * Writes one SSE event; returns the nanoseconds spent serialising it (the server's own cost, apart from the
+     * socket).
+     */
     private static long send(OutputStream out, Object chunk) throws IOException {
         long s0 = System.nanoTime();
         byte[] json = Json.bytes(chunk);

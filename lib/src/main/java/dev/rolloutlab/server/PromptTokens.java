@@ -7,8 +7,8 @@ import dev.rolloutlab.openai.CompletionRequest;
 import dev.rolloutlab.openai.OpenAiException;
 
 /**
- * A request's prompt as token ids, refused as soon as they cannot fit the context beside {@code max_tokens}:
- * tokenising stops there, so a huge prompt costs no more than one that fits, and it leaves nothing in the cache.
+ * A request's prompt as token ids, refused as soon as they cannot fit the context beside {@code max_tokens}: tokenising
+ * stops there, so a huge prompt costs no more than one that fits, and it leaves nothing in the cache.
  */
 final class PromptTokens {
     private final InProcessEngine engine;

@@ -10,14 +10,17 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * N OpenAI ports in one JVM, as sglang-jax's multi-port runner ({@code run_multi_openai_servers}): one engine per port (the default, like one TPU device
- * per engine) or one engine shared by every port. Closing the group stops the ports, then the engines.
+ * N OpenAI ports in one JVM, as sglang-jax's multi-port runner ({@code run_multi_openai_servers}): one engine per port
+ * (the default, like one TPU device per engine) or one engine shared by every port. Closing the group stops the ports,
+ * then the engines.
  */
 public final class ServerGroup implements AutoCloseable {
     /** The environment variable a test sets on a process whose serve children then wait this many ms per completion. */
     public static final String TEST_DELAY_ENV = "ROLLOUT_LAB_TEST_SERVE_DELAY_MS";
 
-    /** {@link #TEST_DELAY_ENV}'s delay, zero when unset; a value outside 0..10000 ms is refused, naming the variable. */
+    /**
+     * {@link #TEST_DELAY_ENV}'s delay, zero when unset; a value outside 0..10000 ms is refused, naming the variable.
+     */
     public static Duration testDelayFromEnvironment() {
         String v = System.getenv(TEST_DELAY_ENV);
         if (v == null || v.isBlank()) return Duration.ZERO;

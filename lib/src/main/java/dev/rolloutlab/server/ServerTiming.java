@@ -7,10 +7,10 @@ import java.util.Map;
 
 /**
  * Where a request's time went inside serve, as the W3C {@code Server-Timing} header ({@code queue;dur=…, prefill;dur=…,
- * decode;dur=…, serialize;dur=…, total;dur=…}, milliseconds; {@code total} runs from the handler's first byte of work to
- * the answer's last, so total minus the engine's parts is serve's own overhead: parsing, tokenising, serialising).
- * A stream cannot add headers at its end, so its last data chunk carries the same figures as
- * {@code "server_timing": {"queue_ms", "prefill_ms", "decode_ms", "serialize_ms", "total_ms"}}.
+ * decode;dur=…, serialize;dur=…, total;dur=…}, milliseconds; {@code total} runs from the handler's first byte of work
+ * to the answer's last, so total minus the engine's parts is serve's own overhead: parsing, tokenising, serialising). A
+ * stream cannot add headers at its end, so its last data chunk carries the same figures as {@code "server_timing":
+ * {"queue_ms", "prefill_ms", "decode_ms", "serialize_ms", "total_ms"}}.
  */
 final class ServerTiming {
     private ServerTiming() {}

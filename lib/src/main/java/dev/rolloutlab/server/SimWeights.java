@@ -25,8 +25,8 @@ import okhttp3.Response;
 
 /**
  * Weight transfer between simulated hosts ({@code serve --engine sim}), for the sweep's strategies: a push that the
- * receiver passes on down a broadcast tree ({@code X-Forward-To}, split among {@code X-Fanout} children), a pull
- * from a storage host, and the storage host's blob. Peers are reached only inside the simulation's address range
+ * receiver passes on down a broadcast tree ({@code X-Forward-To}, split among {@code X-Fanout} children), a pull from a
+ * storage host, and the storage host's blob. Peers are reached only inside the simulation's address range
  * 198.18.0.0/15, with this server's own admin token: a request names where to send weights, never anything else.
  */
 final class SimWeights {
@@ -43,7 +43,9 @@ final class SimWeights {
         this.maxBytes = maxBytes;
     }
 
-    /** {@code POST /admin/sim_weights}: install, then forward to this host's subtree and answer when all of it has it. */
+    /**
+     * {@code POST /admin/sim_weights}: install, then forward to this host's subtree and answer when all of it has it.
+     */
     void push(Context ctx) {
         byte[] body = Http.body(ctx, maxBytes);
         List<String> rest = peers(ctx.header("X-Forward-To"));
@@ -74,7 +76,10 @@ final class SimWeights {
         json(ctx, 200, r);
     }
 
-    /** {@code POST /admin/sim_weights_pull {"from": URL}}: fetch a blob from a storage host in the simulation, install it. */
+    /**
+     * {@code POST /admin/sim_weights_pull {"from": URL}}: fetch a blob from a storage host in the simulation, install
+     * it.
+     */
     void pull(Context ctx) {
         JsonNode b = Http.jsonBody(ctx, 4096);
         String from = b.path("from").asText("");

@@ -96,7 +96,10 @@ final class WeightAdmin implements AutoCloseable {
         });
     }
 
-    /** Loads every tensor from a model folder (regular files only, validated against the running model) and installs them. */
+    /**
+     * Loads every tensor from a model folder (regular files only, validated against the running model) and installs
+     * them.
+     */
     public Map<String, Object> reload(String modelPath) {
         Path dir;
         try {
@@ -160,8 +163,8 @@ final class WeightAdmin implements AutoCloseable {
 
     /**
      * Phase 1 of a fleet update: checks the payload against its SHA-256, parses and validates it against the serving
-     * weights and prepares the next version beside them, while this server keeps serving. A new stage replaces an
-     * older one. Nothing changes for clients until {@link #commit}.
+     * weights and prepares the next version beside them, while this server keeps serving. A new stage replaces an older
+     * one. Nothing changes for clients until {@link #commit}.
      */
     public Map<String, Object> stage(String id, byte[] body, String sha256, Long baseVersion) {
         String actual = Sha256.hex(body);
@@ -185,8 +188,8 @@ final class WeightAdmin implements AutoCloseable {
 
     /**
      * Phase 2: installs the staged weights (a pointer swap) if they are still based on the serving version; 409
-     * otherwise. With {@code drain}, requests in flight finish first (or are aborted at its end), so none spans the swap;
-     * the pause then includes the drain.
+     * otherwise. With {@code drain}, requests in flight finish first (or are aborted at its end), so none spans the
+     * swap; the pause then includes the drain.
      */
     public Map<String, Object> commit(String id, Duration drain) {
         Staged s = staged.get();
@@ -209,9 +212,9 @@ final class WeightAdmin implements AutoCloseable {
     }
 
     /**
-     * Simulated engines only: takes a pushed payload of any content (its bytes crossed the link; with {@code --bytes-scale}
-     * it is smaller than the real model by that factor) and moves to the next version, through the same change window
-     * as a real update.
+     * Simulated engines only: takes a pushed payload of any content (its bytes crossed the link; with
+     * {@code --bytes-scale} it is smaller than the real model by that factor) and moves to the next version, through
+     * the same change window as a real update.
      */
     public Map<String, Object> simInstall(byte[] body, String sha256) {
         if (!engine.simulated())
@@ -248,7 +251,9 @@ final class WeightAdmin implements AutoCloseable {
         into.put("drain", m);
     }
 
-    /** Drops the staged weights (all of them when {@code id} is null); idempotent, so an abort can go to every server. */
+    /**
+     * Drops the staged weights (all of them when {@code id} is null); idempotent, so an abort can go to every server.
+     */
     public Map<String, Object> abort(String id) {
         Staged s = staged.get();
         boolean dropped = s != null && (id == null || s.id().equals(id)) && staged.compareAndSet(s, null);

@@ -14,11 +14,11 @@ import java.util.concurrent.Executors;
 /**
  * Fits a {@link TimingModel} to a running OpenAI server (ours, sglang-jax, vLLM): single streamed requests of growing
  * prompts give the prefill line (time to first token against prompt tokens), and streams decoded together at growing
- * batch sizes and two prompt lengths give the decode plane (time per token against batch and context).
- * Both are what the client sees, so a request's work outside the engine (HTTP, JSON, tokenising, sampling) is in
- * {@code a} and {@code c} and is shared like a step when engines contend, as it is on a real host. Both lines are
- * measured on the first port alone; then {@link HostFit} takes out what a simulated server adds itself and, with
- * several ports of one host, fits how their engines slow each other, until a simulated host reproduces this one.
+ * batch sizes and two prompt lengths give the decode plane (time per token against batch and context). Both are what
+ * the client sees, so a request's work outside the engine (HTTP, JSON, tokenising, sampling) is in {@code a} and
+ * {@code c} and is shared like a step when engines contend, as it is on a real host. Both lines are measured on the
+ * first port alone; then {@link HostFit} takes out what a simulated server adds itself and, with several ports of one
+ * host, fits how their engines slow each other, until a simulated host reproduces this one.
  */
 public final class Calibrator {
     /** One measured point of a fit. */
@@ -37,7 +37,10 @@ public final class Calibrator {
         this.log = log;
     }
 
-    /** Measures and fits; {@code maxContext} bounds the prompts, {@code maxBatch} the largest batch tried and the profile's cap. */
+    /**
+     * Measures and fits; {@code maxContext} bounds the prompts, {@code maxBatch} the largest batch tried and the
+     * profile's cap.
+     */
     public Profile run(String name, int maxContext, int maxBatch, int reps) {
         List<Point> points = new ArrayList<>();
         int top = Math.max(32, Math.min(512, maxContext - 64));
@@ -107,9 +110,9 @@ public final class Calibrator {
     }
 
     /**
-     * The shortest prompt fitted, and the one contention is measured at: the shortest prefills are mostly the
-     * request's fixed work, which contends differently from the work per token (fitting from 16 tokens put a
-     * workload of 8-token prompts 20 % fast under contention).
+     * The shortest prompt fitted, and the one contention is measured at: the shortest prefills are mostly the request's
+     * fixed work, which contends differently from the work per token (fitting from 16 tokens put a workload of 8-token
+     * prompts 20 % fast under contention).
      */
     private static final int SHORTEST = 8;
 
@@ -131,9 +134,9 @@ public final class Calibrator {
     }
 
     /**
-     * Each stream's mean time per token over its middle half, where every sequence of a batch is decoding. A mean,
-     * not the median gap: the occasional long gap (another engine's prefill, a collection) costs throughput too,
-     * and the median of gaps put 4 contending engines at 12.8 ms a step where requests took 15.
+     * Each stream's mean time per token over its middle half, where every sequence of a batch is decoding. A mean, not
+     * the median gap: the occasional long gap (another engine's prefill, a collection) costs throughput too, and the
+     * median of gaps put 4 contending engines at 12.8 ms a step where requests took 15.
      */
     private static double[] steps(List<OpenAiClient.Result> rs) {
         return rs.stream()

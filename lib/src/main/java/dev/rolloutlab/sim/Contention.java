@@ -1,17 +1,18 @@
 package dev.rolloutlab.sim;
 
 /**
- * How the simulated engines of one process slow each other: how many steps of each kind run at full speed at once
- * (more share the cores, see {@link SharedCores}; 0 when the engines do not contend, one per host), and how much
- * slower or faster than its share a prefill runs beside decoding engines. Longer prefills contend more: on our engine 4
- * prefills at once on 2 cores took 2.8 times their time alone at 8 tokens, 2.9 at 32 and 3.9 at 128, and one share
- * for all put the longer prompts' time to first token 28 % low; a prefill's share grows by {@code prefillShareSlope}
- * per prompt token.
+ * How the simulated engines of one process slow each other: how many steps of each kind run at full speed at once (more
+ * share the cores, see {@link SharedCores}; 0 when the engines do not contend, one per host), and how much slower or
+ * faster than its share a prefill runs beside decoding engines. Longer prefills contend more: on our engine 4 prefills
+ * at once on 2 cores took 2.8 times their time alone at 8 tokens, 2.9 at 32 and 3.9 at 128, and one share for all put
+ * the longer prompts' time to first token 28 % low; a prefill's share grows by {@code prefillShareSlope} per prompt
+ * token.
  *
- * @param decodes              decode steps at full speed at once
- * @param prefills             prefills at full speed at once, for an empty prompt
- * @param prefillShareSlope    the share of the host a prefill demands grows by this much per prompt token
- * @param prefillBesideDecodes how many times slower than its share a prefill runs while decode steps run (1: as its share)
+ * @param decodes decode steps at full speed at once
+ * @param prefills prefills at full speed at once, for an empty prompt
+ * @param prefillShareSlope the share of the host a prefill demands grows by this much per prompt token
+ * @param prefillBesideDecodes how many times slower than its share a prefill runs while decode steps run (1: as its
+ *     share)
  */
 public record Contention(double decodes, double prefills, double prefillShareSlope, double prefillBesideDecodes) {
     /** Engines that do not share their cores. */
@@ -37,7 +38,10 @@ public record Contention(double decodes, double prefills, double prefillShareSlo
         return decodes > 0 || prefills > 0;
     }
 
-    /** The share of the host a step demands while it runs: a prefill's and a decode's, weighted by their time alone (0: none). */
+    /**
+     * The share of the host a step demands while it runs: a prefill's and a decode's, weighted by their time alone (0:
+     * none).
+     */
     double share(int prefillTokens, double prefillMs, double decodeMs) {
         double total = prefillMs + decodeMs;
         if (!contends() || total <= 0) return 0;

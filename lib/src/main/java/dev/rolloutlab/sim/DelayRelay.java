@@ -36,7 +36,10 @@ final class DelayRelay implements AutoCloseable {
     private final long oneWayNs;
     private final long jitterNs;
     private final Set<Socket> open = ConcurrentHashMap.newKeySet();
-    /** The relay's own one-way cost (thread hand-offs, timer slack), measured by {@link LinkCheck} and taken off the delay. */
+    /**
+     * The relay's own one-way cost (thread hand-offs, timer slack), measured by {@link LinkCheck} and taken off the
+     * delay.
+     */
     private volatile long compensationNs;
 
     DelayRelay(InetSocketAddress upstream, double rttMs, double jitterMs) throws IOException {

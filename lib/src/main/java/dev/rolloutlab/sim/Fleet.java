@@ -22,7 +22,10 @@ import okhttp3.OkHttpClient;
  * use and torn down after.
  */
 public final class Fleet implements RemoteFleet, AutoCloseable {
-    /** A fleet's shape and its weights: {@code modelGb} is the real update size, moved scaled down by {@code bytesScale}. */
+    /**
+     * A fleet's shape and its weights: {@code modelGb} is the real update size, moved scaled down by
+     * {@code bytesScale}.
+     */
     public record Spec(int hosts, int ports, String profile, LinkProfile link, double bytesScale, double modelGb) {}
 
     private final Spec spec;

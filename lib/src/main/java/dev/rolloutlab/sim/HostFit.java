@@ -17,21 +17,21 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 
 /**
- * What the engine's lines cannot say about a host, fitted by simulating it: the work a simulated server does itself
- * per request (it is in the measured lines once and a simulated server adds its own again: about 1–2 ms a request
- * here, 10–30 % of a small prefill), and how the engines of one host slow each other under sustained load on all its
- * ports ({@link Contention}), including the context term under that load. A closed form gives the first guess;
- * then a simulated host with the guess is measured the same way and corrected until it reproduces the real one (the
- * closed form assumes every neighbour busy all the time; engines idle between steps and requests, and on a simulated
- * host of known contention it was 23 % off).
+ * What the engine's lines cannot say about a host, fitted by simulating it: the work a simulated server does itself per
+ * request (it is in the measured lines once and a simulated server adds its own again: about 1–2 ms a request here,
+ * 10–30 % of a small prefill), and how the engines of one host slow each other under sustained load on all its ports
+ * ({@link Contention}), including the context term under that load. A closed form gives the first guess; then a
+ * simulated host with the guess is measured the same way and corrected until it reproduces the real one (the closed
+ * form assumes every neighbour busy all the time; engines idle between steps and requests, and on a simulated host of
+ * known contention it was 23 % off).
  */
 final class HostFit {
     /**
      * What one host measured, ms: alone on its first port, the time to first token, per token, and how much the time
      * between tokens varies within a stream (coefficient of variation); then, with sustained loops on every port at
-     * once (NaN with one port), the time per token of whole streams of the short prompt and of the long one, their
-     * time to first token (a prefill beside decoding engines), that of single-token requests (beside prefills) at the
-     * short prompt and at the long one, and the variation between tokens.
+     * once (NaN with one port), the time per token of whole streams of the short prompt and of the long one, their time
+     * to first token (a prefill beside decoding engines), that of single-token requests (beside prefills) at the short
+     * prompt and at the long one, and the variation between tokens.
      */
     record Measured(
             double ttftAlone,
@@ -111,7 +111,10 @@ final class HostFit {
     private final ExecutorService pool;
     private final PrintStream log;
 
-    /** Measures with {@code len}-token prompts (prefills also {@code longLen}), {@code count} requests one after another per port and loop. */
+    /**
+     * Measures with {@code len}-token prompts (prefills also {@code longLen}), {@code count} requests one after another
+     * per port and loop.
+     */
     HostFit(int len, int longLen, int count, ExecutorService pool, PrintStream log) {
         this.len = len;
         this.longLen = longLen;
@@ -120,7 +123,10 @@ final class HostFit {
         this.log = log;
     }
 
-    /** Measures {@code clients} (the ports of one host) and returns {@code fitted} corrected so a simulated host reproduces them. */
+    /**
+     * Measures {@code clients} (the ports of one host) and returns {@code fitted} corrected so a simulated host
+     * reproduces them.
+     */
     TimingModel fit(List<OpenAiClient> clients, String model, TimingModel fitted) {
         int n = clients.size();
         Measured real = measure(clients, model);
@@ -150,7 +156,9 @@ final class HostFit {
         return refine(fitted.with(closedForm(n, real, r)).withStepCv(Math.min(3, real.itlCv)), real, n);
     }
 
-    /** Slowdowns on all ports against times alone: the fitted lines' for the first guess, a host's own for corrections. */
+    /**
+     * Slowdowns on all ports against times alone: the fitted lines' for the first guess, a host's own for corrections.
+     */
     private record Ratios(double decode, double besideDecodes, double prefill, double longPrefill) {
         static Ratios of(Measured m, double decodeAlone, double prefillAlone, double longAlone) {
             return new Ratios(
@@ -188,7 +196,10 @@ final class HostFit {
                 n, 1 / sd, shortShare, longShare, r.besideDecodes() / Math.max(1, shortShare + (n - 1) * sd));
     }
 
-    /** The contention whose prefill share passes through {@code shortShare} at the short prompt and {@code longShare} at the long one. */
+    /**
+     * The contention whose prefill share passes through {@code shortShare} at the short prompt and {@code longShare} at
+     * the long one.
+     */
     private Contention prefillLine(int n, double decodes, double shortShare, double longShare, double beside) {
         double slope = Math.max(0, Math.min(1, (longShare - shortShare) / (longLen - len)));
         double empty = Math.max(1.0 / Math.min(n, 4096), shortShare - slope * len);
@@ -224,9 +235,9 @@ final class HostFit {
     }
 
     /**
-     * The simulated server's own work is constant: a and c shift by the difference alone. Slowdowns against each
-     * host's own times alone (so the two corrections do not chase each other) scale the shares, halfway in log terms:
-     * each measurement has a few percent of noise, and full steps oscillated.
+     * The simulated server's own work is constant: a and c shift by the difference alone. Slowdowns against each host's
+     * own times alone (so the two corrections do not chase each other) scale the shares, halfway in log terms: each
+     * measurement has a few percent of noise, and full steps oscillated.
      */
     private TimingModel corrected(TimingModel m, Measured real, Measured sim, int n) {
         Contention k = m.contention();
@@ -255,9 +266,9 @@ final class HostFit {
     }
 
     /**
-     * The context term from what streams after the long prompt take beyond those after the short one on the busy
-     * host: the simulated host's difference scaled by its own stretch under load (time per token on all ports over
-     * alone) gives e's error per context token.
+     * The context term from what streams after the long prompt take beyond those after the short one on the busy host:
+     * the simulated host's difference scaled by its own stretch under load (time per token on all ports over alone)
+     * gives e's error per context token.
      */
     private double contextTerm(TimingModel m, Measured real, Measured sim) {
         if (Double.isNaN(real.tpotLong) || !(sim.tpotAlone > 0)) return m.e();
@@ -283,7 +294,10 @@ final class HostFit {
                         : "");
     }
 
-    /** The same loops against a simulated host of {@code model} with {@code n} ports (a child JVM, as {@code serve --engine sim} runs). */
+    /**
+     * The same loops against a simulated host of {@code model} with {@code n} ports (a child JVM, as {@code serve
+     * --engine sim} runs).
+     */
     private Measured simulate(TimingModel model, int n) {
         Path dir = null;
         try {
@@ -334,7 +348,8 @@ final class HostFit {
     /**
      * Single-token loops on every port until the host stops getting faster: a fresh server JVM answers its first
      * thousands of requests slower (JIT; our engine's server 10 % over its first 25 s), and a host measured before it
-     * is warm makes a fit slower than the same server later (a calibrated sim then predicted a warm server 10-15 % fast).
+     * is warm makes a fit slower than the same server later (a calibrated sim then predicted a warm server 10-15 %
+     * fast).
      */
     SteadyState warm(List<OpenAiClient> ports, String model, double windowSeconds, double maxSeconds) {
         int n = ports.size();
@@ -411,7 +426,10 @@ final class HostFit {
         return loops(on, model, len, maxTokens, count);
     }
 
-    /** Each of {@code on} sends {@code count} streamed requests one after another, all of them at once; the middle halves. */
+    /**
+     * Each of {@code on} sends {@code count} streamed requests one after another, all of them at once; the middle
+     * halves.
+     */
     private List<OpenAiClient.Result> loops(
             List<OpenAiClient> on, String model, int promptTokens, int maxTokens, int count) {
         List<CompletableFuture<List<OpenAiClient.Result>>> fs = new ArrayList<>();

@@ -2,9 +2,9 @@ package dev.rolloutlab.sim;
 
 /**
  * Least squares for the few coefficients of a timing model: y ≈ X·β, with R². Every point is weighed by its relative
- * error, so a step of 10 ms counts as much as one of 250 ms: measured step times bend (prefill of a
- * short prompt costs relatively more), and an ordinary fit let the long prompts set the intercept, doubling the
- * modelled time of a 16-token prefill.
+ * error, so a step of 10 ms counts as much as one of 250 ms: measured step times bend (prefill of a short prompt costs
+ * relatively more), and an ordinary fit let the long prompts set the intercept, doubling the modelled time of a
+ * 16-token prefill.
  */
 final class LeastSquares {
     /** The fitted coefficients and the share of the variance of y they explain. */
@@ -12,7 +12,9 @@ final class LeastSquares {
 
     private LeastSquares() {}
 
-    /** Least squares of the relative error (weights 1/y²); {@code x[i]} is row i of the design matrix; R² on y itself. */
+    /**
+     * Least squares of the relative error (weights 1/y²); {@code x[i]} is row i of the design matrix; R² on y itself.
+     */
     static Fit fitRelative(double[][] x, double[] y) {
         double[][] xs = new double[x.length][];
         double[] ones = new double[y.length];

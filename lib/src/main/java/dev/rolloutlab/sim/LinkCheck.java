@@ -8,11 +8,11 @@ import okhttp3.OkHttpClient;
 
 /**
  * Measures one simulated host's link before a run. The round trip: blocks of {@code GET /health} alternate (ABBA)
- * between the link's relay and the host straight, and the mean of the paired block differences is the link (what
- * the server and the client take cancels out, and so does a drift in time); its 95 % interval is the measurement's
- * own spread. The relays' own cost, measured so, is taken off their delays. The rate: the fastest of three payloads
- * pushed through the link. A link not within its tolerance of the profile stops the run and says why. The tolerance is 10 % of the
- * round trip or 0.15 ms, or, on a machine too noisy for that, the spread measured here; a link whose spread exceeds
+ * between the link's relay and the host straight, and the mean of the paired block differences is the link (what the
+ * server and the client take cancels out, and so does a drift in time); its 95 % interval is the measurement's own
+ * spread. The relays' own cost, measured so, is taken off their delays. The rate: the fastest of three payloads pushed
+ * through the link. A link not within its tolerance of the profile stops the run and says why. The tolerance is 10 % of
+ * the round trip or 0.15 ms, or, on a machine too noisy for that, the spread measured here; a link whose spread exceeds
  * half its round trip cannot be told apart from none and fails.
  */
 public record LinkCheck(

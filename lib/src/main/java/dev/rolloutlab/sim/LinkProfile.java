@@ -4,12 +4,12 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * The link between the client side and each simulated host: round-trip time, jitter and rate. The rate is shaped in
- * the kernel ({@code tc htb} on both ends of the host's veth); the delay by a {@link DelayRelay} per port, since this
+ * The link between the client side and each simulated host: round-trip time, jitter and rate. The rate is shaped in the
+ * kernel ({@code tc htb} on both ends of the host's veth); the delay by a {@link DelayRelay} per port, since this
  * machine's kernel has no {@code sch_netem} (and so no loss either: a TCP relay cannot drop packets). Named profiles
  * cover the usual cases; {@code rtt=5,rate=1000} spells out a custom one.
  *
- * @param rttMs   round trip client to host (each direction gets half)
+ * @param rttMs round trip client to host (each direction gets half)
  * @param rateMbit link rate per host and direction, before {@code --bytes-scale}; 0: unshaped
  */
 public record LinkProfile(String name, double rttMs, double jitterMs, double rateMbit) {
@@ -75,7 +75,10 @@ public record LinkProfile(String name, double rttMs, double jitterMs, double rat
         return x == Math.rint(x) ? String.valueOf((long) x) : String.valueOf(x);
     }
 
-    /** What the weights' class lets through at once: 4 ms of the rate (one kernel tick), at least 16 KiB; a rate probe must dwarf it. */
+    /**
+     * What the weights' class lets through at once: 4 ms of the rate (one kernel tick), at least 16 KiB; a rate probe
+     * must dwarf it.
+     */
     long burstBytes(double bytesScale) {
         return Math.max(16 << 10, (long) (rateMbit * 1e6 / bytesScale / 8 * 0.004));
     }

@@ -12,18 +12,20 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Simulated hosts as Linux network namespaces on this machine: {@code rlsim-h1…N}, each with one veth on the bridge
- * {@code rlsim0}, at {@code 198.19.1.i} (the benchmark range 198.18.0.0/15). Both directions of every host's link
- * are rate-limited with {@code tc htb} from a {@link LinkProfile} (its delay is added by {@link DelayRelay}s, see
- * there), so traffic between the client side (this namespace) and each host is real TCP over a shaped link. Weight
- * transfers (to or from {@link #WEIGHTS_PORT}) get the link's rate divided by {@code --bytes-scale}, as their payloads
- * are; requests keep the real rate, so scaling the weights does not slow the rollouts. Needs root.
- * Everything is removed by {@link #close} and on JVM exit (Ctrl-C), and leftovers of an earlier run are removed first.
+ * {@code rlsim0}, at {@code 198.19.1.i} (the benchmark range 198.18.0.0/15). Both directions of every host's link are
+ * rate-limited with {@code tc htb} from a {@link LinkProfile} (its delay is added by {@link DelayRelay}s, see there),
+ * so traffic between the client side (this namespace) and each host is real TCP over a shaped link. Weight transfers
+ * (to or from {@link #WEIGHTS_PORT}) get the link's rate divided by {@code --bytes-scale}, as their payloads are;
+ * requests keep the real rate, so scaling the weights does not slow the rollouts. Needs root. Everything is removed by
+ * {@link #close} and on JVM exit (Ctrl-C), and leftovers of an earlier run are removed first.
  */
 public final class NetnsFleet implements AutoCloseable {
     static final String PREFIX = "rlsim";
     static final String BRIDGE = PREFIX + "0";
     public static final int MAX_HOSTS = 200;
-    /** The port every simulated host takes weights on (and a storage host serves them from); the tc filters key on it. */
+    /**
+     * The port every simulated host takes weights on (and a storage host serves them from); the tc filters key on it.
+     */
     public static final int WEIGHTS_PORT = 31000;
 
     private final int hosts;

@@ -12,11 +12,11 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A named {@link TimingModel} with where it came from and how well it fits: the file {@code sim calibrate} writes
- * and {@code serve --engine sim --sim-profile} reads. Shipped profiles are found by name.
+ * A named {@link TimingModel} with where it came from and how well it fits: the file {@code sim calibrate} writes and
+ * {@code serve --engine sim --sim-profile} reads. Shipped profiles are found by name.
  *
  * @param r2Prefill R² of the prefill fit ({@code a + b·prompt_tokens} against time to first token)
- * @param r2Decode  R² of the decode fit ({@code c + d·batch + e·context} against the step time)
+ * @param r2Decode R² of the decode fit ({@code c + d·batch + e·context} against the step time)
  */
 public record Profile(
         String name,

@@ -13,10 +13,10 @@ import java.util.function.Consumer;
 import okhttp3.OkHttpClient;
 
 /**
- * How one weight update reaches simulated hosts, and what bytes over rates predict for it: the trainer pushes to all
- * at once, host by host ({@code rolling}), down a binary broadcast tree (each host forwards to its children over its
- * own uplink), or every host pulls from a storage host with its own uplink. Payloads are scaled like the link rates
- * of the weights' class (see {@link NetnsFleet}), so the times are the real ones.
+ * How one weight update reaches simulated hosts, and what bytes over rates predict for it: the trainer pushes to all at
+ * once, host by host ({@code rolling}), down a binary broadcast tree (each host forwards to its children over its own
+ * uplink), or every host pulls from a storage host with its own uplink. Payloads are scaled like the link rates of the
+ * weights' class (see {@link NetnsFleet}), so the times are the real ones.
  */
 public final class Propagation {
     /** The ways weights reach simulated hosts over HTTP. */
@@ -43,7 +43,10 @@ public final class Propagation {
         this.bytesScale = bytesScale;
     }
 
-    /** Moves the first {@code hosts} hosts to their next version with {@code bytes} (already scaled); the wall time until the last one serves it. */
+    /**
+     * Moves the first {@code hosts} hosts to their next version with {@code bytes} (already scaled); the wall time
+     * until the last one serves it.
+     */
     public double push(Strategy strategy, int hosts, int bytes) {
         byte[] payload = new byte[bytes];
         List<String> urls = sim.hostUrls(hosts);
@@ -94,7 +97,10 @@ public final class Propagation {
         };
     }
 
-    /** A host passing {@code n} more hosts down a tree: one copy per child over its own uplink, then the deepest child's subtree. */
+    /**
+     * A host passing {@code n} more hosts down a tree: one copy per child over its own uplink, then the deepest child's
+     * subtree.
+     */
     private static double subtreeMs(int n, double copy) {
         if (n <= 0) return 0;
         int per = (n + TREE_FANOUT - 1) / TREE_FANOUT, children = (n + per - 1) / per;

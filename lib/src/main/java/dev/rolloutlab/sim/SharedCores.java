@@ -8,9 +8,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * The cores the simulated engines of one process share. A step's modelled time is its time alone; each running step
  * demands a share of the host ({@link Contention}), and while the demands add up past the whole host every step
  * progresses proportionally slower (processor sharing, recomputed whenever a step starts or ends). Several engines on
- * the same cores behave so, and a per-engine step time alone cannot express it: it depends on what the other engines
- * do at that moment. A prefill beside decodes runs slower than its share by a further factor of its own, and a step
- * that shares the host varies in length (a log-normal factor of mean 1): sharing is not fair from step to step.
+ * the same cores behave so, and a per-engine step time alone cannot express it: it depends on what the other engines do
+ * at that moment. A prefill beside decodes runs slower than its share by a further factor of its own, and a step that
+ * shares the host varies in length (a log-normal factor of mean 1): sharing is not fair from step to step.
  */
 final class SharedCores {
     /** This process's cores: every engine in a process runs on the same ones (and the same profile). */

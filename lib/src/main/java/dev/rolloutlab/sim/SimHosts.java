@@ -14,11 +14,11 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
 /**
- * One {@code serve --engine sim} process per simulated host, inside its namespace, with {@code ports} ports sharing
- * one engine: the sglang-jax shape (one process per host, several ports). Small JVMs (C1 only, small heap), so 64
- * of them start on 2 cores in well under a minute. The client side reaches each port through a {@link DelayRelay}
- * (at zero delay too, so runs with and without a delay take the same path). One more port per host, on the same
- * engine, takes weight transfers only ({@link NetnsFleet#WEIGHTS_PORT}): their links are shaped apart from requests.
+ * One {@code serve --engine sim} process per simulated host, inside its namespace, with {@code ports} ports sharing one
+ * engine: the sglang-jax shape (one process per host, several ports). Small JVMs (C1 only, small heap), so 64 of them
+ * start on 2 cores in well under a minute. The client side reaches each port through a {@link DelayRelay} (at zero
+ * delay too, so runs with and without a delay take the same path). One more port per host, on the same engine, takes
+ * weight transfers only ({@link NetnsFleet#WEIGHTS_PORT}): their links are shaped apart from requests.
  */
 public final class SimHosts implements AutoCloseable {
     static final List<String> JVM_FLAGS =
@@ -26,7 +26,10 @@ public final class SimHosts implements AutoCloseable {
 
     private final List<ServeProcess> hosts;
     private final int ports;
-    /** Per host, its ports as the client side reaches them: through a {@link DelayRelay}, also at zero delay, so paths compare. */
+    /**
+     * Per host, its ports as the client side reaches them: through a {@link DelayRelay}, also at zero delay, so paths
+     * compare.
+     */
     private final List<List<String>> reach = new ArrayList<>();
 
     private final List<DelayRelay> relays = new ArrayList<>();
@@ -58,7 +61,9 @@ public final class SimHosts implements AutoCloseable {
         }
     }
 
-    /** Starts hosts 1…n of {@code fleet}, all at once; if one fails, the others are stopped and its log tail is thrown. */
+    /**
+     * Starts hosts 1…n of {@code fleet}, all at once; if one fails, the others are stopped and its log tail is thrown.
+     */
     public static SimHosts start(NetnsFleet fleet, int n, int ports, String profile, Path adminTokenFile, Path logs) {
         List<Future<ServeProcess>> fs = new ArrayList<>();
         List<ServeProcess> started = new ArrayList<>();
@@ -133,12 +138,18 @@ public final class SimHosts implements AutoCloseable {
         relays.forEach(r -> r.compensate(rttMs / 2));
     }
 
-    /** Host {@code i}'s weights port straight, not through its link's relay (1-based): host to host, and the link check's baseline. */
+    /**
+     * Host {@code i}'s weights port straight, not through its link's relay (1-based): host to host, and the link
+     * check's baseline.
+     */
     public String directUrl(int i) {
         return hosts.get(i - 1).urls().get(0);
     }
 
-    /** One URL per host (its weights port, through the link's relay): where its weights are pushed, since its ports share one engine. */
+    /**
+     * One URL per host (its weights port, through the link's relay): where its weights are pushed, since its ports
+     * share one engine.
+     */
     public List<String> hostUrls(int n) {
         List<String> out = new ArrayList<>();
         for (int i = 0; i < n; i++) out.add(reach.get(i).get(0));

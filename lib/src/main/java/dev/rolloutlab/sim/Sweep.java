@@ -29,11 +29,14 @@ import okhttp3.OkHttpClient;
 /**
  * {@code sim sweep}: the fleet at growing host counts on simulated hosts (namespaces, shaped links, simulated engines):
  * throughput and latency through client fanout and through {@code lb}, and the time a weight update takes to reach
- * every host, pushed to all at once or host by host. The hosts start once, at the largest count; smaller counts use
- * the first hosts. Results go to a run folder: sim_sweep.csv, sim_weights.csv and run.json with every assumption.
+ * every host, pushed to all at once or host by host. The hosts start once, at the largest count; smaller counts use the
+ * first hosts. Results go to a run folder: sim_sweep.csv, sim_weights.csv and run.json with every assumption.
  */
 public final class Sweep {
-    /** What to sweep. {@code modelGb} is the real size of one weight update; {@code bytesScale} shrinks it and the link rate alike. */
+    /**
+     * What to sweep. {@code modelGb} is the real size of one weight update; {@code bytesScale} shrinks it and the link
+     * rate alike.
+     */
     public record Config(
             List<Integer> hosts,
             int ports,
@@ -50,7 +53,7 @@ public final class Sweep {
      * One row of sim_sweep.csv.
      *
      * @param showsThisMachine this machine's cores were above 90 % busy, or requests failed although the simulated
-     *                         hosts inject no failure: the point shows this machine, not the pod
+     *     hosts inject no failure: the point shows this machine, not the pod
      */
     public record Point(
             int hosts,
@@ -82,7 +85,9 @@ public final class Sweep {
         }
     }
 
-    /** One row of sim_weights.csv: a weight update to every host, measured and as bytes over the link rate predicts it. */
+    /**
+     * One row of sim_weights.csv: a weight update to every host, measured and as bytes over the link rate predicts it.
+     */
     public record Push(
             int hosts,
             Strategy strategy,

@@ -5,16 +5,15 @@ import java.util.Objects;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * The step time of a simulated engine ({@code serve --engine sim}): a step that admits prompts costs
- * {@code a + b·prompt_tokens}, a decode step over a batch costs {@code c + d·batch + e·context} (context: the mean
- * tokens per sequence so far), and both add up when one step does both, as in continuous batching. Times in ms.
+ * The step time of a simulated engine ({@code serve --engine sim}): a step that admits prompts costs {@code a +
+ * b·prompt_tokens}, a decode step over a batch costs {@code c + d·batch + e·context} (context: the mean tokens per
+ * sequence so far), and both add up when one step does both, as in continuous batching. Times in ms.
  *
- * @param maxBatch   sequences decoded together at most; more wait for a slot
+ * @param maxBatch sequences decoded together at most; more wait for a slot
  * @param contention how the engines of one process slow each other ({@link Contention#NONE}: one engine per host)
- * @param stepCv     the coefficient of variation of a step's time while the engines of a process contend (0: a
- *                   clock). Our engine under load is far from a clock (time between tokens varied by 28 %, alone by
- *                   15 %), and engines that keep exact time fall into lockstep under closed-loop load: they prefill
- *                   together and never beside each other's decodes
+ * @param stepCv the coefficient of variation of a step's time while the engines of a process contend (0: a clock). Our
+ *     engine under load is far from a clock (time between tokens varied by 28 %, alone by 15 %), and engines that keep
+ *     exact time fall into lockstep under closed-loop load: they prefill together and never beside each other's decodes
  */
 public record TimingModel(
         double a, double b, double c, double d, double e, int maxBatch, Contention contention, double stepCv)

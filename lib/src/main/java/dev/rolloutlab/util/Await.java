@@ -3,7 +3,9 @@ package dev.rolloutlab.util;
 import java.time.Duration;
 import java.util.function.BooleanSupplier;
 
-/** The one way to wait for a condition another thread or process makes true: poll it, backing off from 1 ms to 50 ms. */
+/**
+ * The one way to wait for a condition another thread or process makes true: poll it, backing off from 1 ms to 50 ms.
+ */
 public final class Await {
     private Await() {}
 

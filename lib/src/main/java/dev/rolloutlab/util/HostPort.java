@@ -2,14 +2,20 @@ package dev.rolloutlab.util;
 
 import java.util.regex.Pattern;
 
-/** The one check of a backend address as registries and balancers accept it: {@code host:port} or {@code http(s)://host:port}. */
+/**
+ * The one check of a backend address as registries and balancers accept it: {@code host:port} or
+ * {@code http(s)://host:port}.
+ */
 public final class HostPort {
     private static final Pattern HOST =
             Pattern.compile("[A-Za-z0-9]([A-Za-z0-9.-]{0,252}[A-Za-z0-9])?|\\[[0-9A-Fa-f:.]{2,45}]");
 
     private HostPort() {}
 
-    /** Returns {@code spec} when it is a valid backend address; otherwise throws with what is wrong and the expected form. */
+    /**
+     * Returns {@code spec} when it is a valid backend address; otherwise throws with what is wrong and the expected
+     * form.
+     */
     public static String check(String spec) {
         if (spec == null || spec.isEmpty())
             throw new IllegalArgumentException("empty backend address; expected host:port");

@@ -16,8 +16,8 @@ import org.eclipse.jetty.server.handler.ErrorHandler;
 import org.eclipse.jetty.util.Callback;
 
 /**
- * The one set-up of our Javalin servers and the one way they answer with JSON: every error, down to Jetty's own
- * answer to a malformed request line, is a JSON body in the server's error shape, and bodies are read with a cap.
+ * The one set-up of our Javalin servers and the one way they answer with JSON: every error, down to Jetty's own answer
+ * to a malformed request line, is a JSON body in the server's error shape, and bodies are read with a cap.
  */
 public final class Http {
     private Http() {}
@@ -38,7 +38,8 @@ public final class Http {
 
     /**
      * A Javalin app with virtual threads, no banner, 405 for a known path with the wrong method, and JSON bodies from
-     * {@code errorBody(status, message)} for 404, 405, {@link Error} and protocol errors. Routes come from {@code routes}.
+     * {@code errorBody(status, message)} for 404, 405, {@link Error} and protocol errors. Routes come from
+     * {@code routes}.
      */
     public static Javalin server(BiFunction<Integer, String, Object> errorBody, Consumer<JavalinConfig> routes) {
         return Javalin.create(cfg -> {
@@ -68,8 +69,8 @@ public final class Http {
     }
 
     /**
-     * The request body, refused with 413 past {@code limit} bytes whether the client declared its length or streams
-     * it chunked; nothing past the limit is buffered.
+     * The request body, refused with 413 past {@code limit} bytes whether the client declared its length or streams it
+     * chunked; nothing past the limit is buffered.
      */
     public static byte[] body(Context ctx, long limit) {
         long declared = ctx.req().getContentLengthLong();

@@ -4,7 +4,9 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 
-/** The SHA-256 of a payload as lowercase hex: what a fleet update sends in {@code X-Payload-Sha256} and serve checks. */
+/**
+ * The SHA-256 of a payload as lowercase hex: what a fleet update sends in {@code X-Payload-Sha256} and serve checks.
+ */
 public final class Sha256 {
     private Sha256() {}
 

@@ -13,7 +13,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
-/** The codec's framing decisions, one row per case: lengths, transfer codings, folding, oversized heads, chunked bodies. */
+/**
+ * The codec's framing decisions, one row per case: lengths, transfer codings, folding, oversized heads, chunked bodies.
+ */
 class HttpInTest {
 
     static HttpIn in(String raw) {

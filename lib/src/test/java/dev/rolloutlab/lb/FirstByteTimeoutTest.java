@@ -5,7 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
-/** The automatic first-byte limit: derived from what was observed, and backed off when the fleet gets slower than that. */
+/**
+ * The automatic first-byte limit: derived from what was observed, and backed off when the fleet gets slower than that.
+ */
 class FirstByteTimeoutTest {
     private static final long MS = 1_000_000;
 

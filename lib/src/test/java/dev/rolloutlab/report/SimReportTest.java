@@ -7,7 +7,9 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** A sweep folder whose points are known: the report names exactly the points the sweep marked as showing this machine. */
+/**
+ * A sweep folder whose points are known: the report names exactly the points the sweep marked as showing this machine.
+ */
 class SimReportTest {
     @TempDir
     Path dir;

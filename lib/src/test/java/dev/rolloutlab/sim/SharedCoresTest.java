@@ -8,7 +8,9 @@ import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import org.junit.jupiter.api.Test;
 
-/** Processor sharing among simulated engines of one process: steps beyond the host's room take proportionally longer. */
+/**
+ * Processor sharing among simulated engines of one process: steps beyond the host's room take proportionally longer.
+ */
 class SharedCoresTest {
     @Test
     void fourStepsOnRoomForTwoTakeTwiceTheirTimeAndOnRoomForFourTheirOwn() throws Exception {
@@ -126,7 +128,10 @@ class SharedCoresTest {
         return new Contention(k, k, 0, 1);
     }
 
-    /** Wall time until {@code decodes} decode and {@code prefills} prefill steps of {@code ms} each, started together, have all finished. */
+    /**
+     * Wall time until {@code decodes} decode and {@code prefills} prefill steps of {@code ms} each, started together,
+     * have all finished.
+     */
     private static long wallMs(int decodes, int prefills, long ms, Contention k) throws InterruptedException {
         return wallMs(decodes, prefills, ms, k, new long[1]);
     }

@@ -16,8 +16,8 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * Engine benchmarks for docs/benchmarks.md (not a test). Run with {@code tests/bench engine [shape]}:
- * single-stream decode vs Jlama on the same checkpoint, batched throughput, and full weight-update time.
+ * Engine benchmarks for docs/benchmarks.md (not a test). Run with {@code tests/bench engine [shape]}: single-stream
+ * decode vs Jlama on the same checkpoint, batched throughput, and full weight-update time.
  */
 public final class EngineBenchmark {
     public static void main(String[] args) throws Exception {

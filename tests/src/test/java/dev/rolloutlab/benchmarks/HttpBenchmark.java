@@ -32,7 +32,8 @@ import okhttp3.Response;
 
 /**
  * HTTP-side benchmarks for docs/benchmarks.md (not a test). {@code tests/bench http}: per-request HTTP overhead vs
- * in-process, serve under wrk, the load generator's ceiling and CPU cost against nginx, and LB vs direct vs nginx proxy.
+ * in-process, serve under wrk, the load generator's ceiling and CPU cost against nginx, and LB vs direct vs nginx
+ * proxy.
  */
 public final class HttpBenchmark {
     static final String BODY = "{\"prompt\":[20,21,22,23,24,25,26,27],\"max_tokens\":1}";
@@ -107,7 +108,10 @@ public final class HttpBenchmark {
         }
     }
 
-    /** p50 and p99 (us) of one max_tokens=1 request, one at a time: in this JVM's engine, over HTTP keep-alive, and with close. */
+    /**
+     * p50 and p99 (us) of one max_tokens=1 request, one at a time: in this JVM's engine, over HTTP keep-alive, and with
+     * close.
+     */
     public record Overhead(double[] inproc, double[] keepAlive, double[] close) {
         /** What HTTP keep-alive adds at the median, in ms: the transport, the client and serve's own work. */
         public double keepAliveAddsMs() {

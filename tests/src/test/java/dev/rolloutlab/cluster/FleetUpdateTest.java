@@ -27,7 +27,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Fleet weight updates on real serve processes: a transaction that commits everywhere or nowhere, a sparse delta that
- * lands on exactly the weights of the full update, and the refusals (wrong base, corrupt or truncated payloads, no token).
+ * lands on exactly the weights of the full update, and the refusals (wrong base, corrupt or truncated payloads, no
+ * token).
  */
 class FleetUpdateTest {
     private static final String TOKEN = "fleet-admin-token";

@@ -22,7 +22,9 @@ import okhttp3.OkHttpClient;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
-/** Registry poisoning, as the probe found it: writes without a token, bad entries, unbounded TTLs, keys shown to anyone. */
+/**
+ * Registry poisoning, as the probe found it: writes without a token, bad entries, unbounded TTLs, keys shown to anyone.
+ */
 @Tag("fast") // the edit loop: tests/run --fast
 class RegistrySecurityTest {
     static final OkHttpClient HTTP = OpenAiClient.http(16, Duration.ofSeconds(30));
@@ -192,8 +194,8 @@ class RegistrySecurityTest {
     }
 
     /**
-     * Named fixture: a seed-style registry that lists whatever it is told, as a registry written elsewhere might.
-     * Ours refuses bad entries, so only a foreign registry can show the lb one.
+     * Named fixture: a seed-style registry that lists whatever it is told, as a registry written elsewhere might. Ours
+     * refuses bad entries, so only a foreign registry can show the lb one.
      */
     @Test
     void theLbSkipsABadEntryAndSaysWhy() throws Exception {

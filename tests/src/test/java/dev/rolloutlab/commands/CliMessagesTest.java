@@ -14,7 +14,10 @@ import java.util.List;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
-/** A careless user's mistakes each get one line that says what was wrong and what to do, never an exception's class name. */
+/**
+ * A careless user's mistakes each get one line that says what was wrong and what to do, never an exception's class
+ * name.
+ */
 @Tag("fast") // the edit loop: tests/run --fast
 class CliMessagesTest {
 

@@ -23,7 +23,8 @@ import org.junit.jupiter.api.TestInstance;
 
 /**
  * The official JBang (jbang-cli, the version pinned in scripts/jbang.version, as ./jbang fetches it), with an empty
- * local Maven repository and an empty JBang cache: from this clone, from a catalog added by URL, and as an installed app.
+ * local Maven repository and an empty JBang cache: from this clone, from a catalog added by URL, and as an installed
+ * app.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class StockJbangTest {
@@ -193,7 +194,10 @@ class StockJbangTest {
         }
     }
 
-    /** JBang 0.132.1 writes the catalog reference into the app as given, so the app names the checkout by its absolute path. */
+    /**
+     * JBang 0.132.1 writes the catalog reference into the app as given, so the app names the checkout by its absolute
+     * path.
+     */
     @Test
     void anInstalledAppWorksFromAnotherFolder() throws Exception {
         Run install = jbang(ROOT, 600, "app", "install", "--force", "serve@" + ROOT);

@@ -20,10 +20,10 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
- * The breakdown finds a cost where it was put: serve's test-only delay of 5 ms per request must show up as serve's
- * own time (total minus the engine's parts) and nowhere else, and must turn the HTTP − in-process verdict into
- * "confirmed". Without the delay, what the breakdown calls client + transport stays near what the HTTP benchmark
- * measures for the whole HTTP round trip.
+ * The breakdown finds a cost where it was put: serve's test-only delay of 5 ms per request must show up as serve's own
+ * time (total minus the engine's parts) and nowhere else, and must turn the HTTP − in-process verdict into "confirmed".
+ * Without the delay, what the breakdown calls client + transport stays near what the HTTP benchmark measures for the
+ * whole HTTP round trip.
  */
 class CompareAttributionTest {
     private static final String SERVE = "serve (parse, serialise)", REST = "client + transport";

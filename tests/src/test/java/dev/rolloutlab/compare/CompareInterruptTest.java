@@ -13,8 +13,8 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
- * Stopping {@code compare} mid-run: it exits within 10 s and keeps what it measured, with a REPORT.md marked incomplete.
- * The test sends SIGTERM, which {@code compare} handles exactly as Ctrl-C's SIGINT: a JVM started from a
+ * Stopping {@code compare} mid-run: it exits within 10 s and keeps what it measured, with a REPORT.md marked
+ * incomplete. The test sends SIGTERM, which {@code compare} handles exactly as Ctrl-C's SIGINT: a JVM started from a
  * non-interactive shell may inherit SIGINT as ignored, and then no handler can be installed for it.
  */
 class CompareInterruptTest {

@@ -279,7 +279,10 @@ class CompareTest {
         assertTrue(ProcessHandle.current().children().noneMatch(ProcessHandle::isAlive));
     }
 
-    /** Every leg and cell once per round plus one pooled row; throughput pooled across rounds; the order rotates each round. */
+    /**
+     * Every leg and cell once per round plus one pooled row; throughput pooled across rounds; the order rotates each
+     * round.
+     */
     private static void checkRounds(RunData d, CompareConfig q) {
         assertEquals(2, q.rounds(), "the t quantile below is for two rounds");
         double t975df1 = 12.706204736174698; // scipy.stats.t.ppf(0.975, 1)
@@ -348,8 +351,8 @@ class CompareTest {
     }
 
     /**
-     * The first leg on each process warms in windows until its throughput stops rising; a later leg on the same
-     * process (inprocN after inproc, httpN after http1) does not start another, and the windows are in run.json.
+     * The first leg on each process warms in windows until its throughput stops rising; a later leg on the same process
+     * (inprocN after inproc, httpN after http1) does not start another, and the windows are in run.json.
      */
     @Test
     void theFirstLegOnEachProcessWarmsUntilSteady() throws Exception {

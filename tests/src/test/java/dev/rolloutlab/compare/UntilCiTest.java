@@ -13,7 +13,10 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** {@code --until-ci}: rounds are added until every headline interval is narrow enough, and never past {@code --max-rounds}. */
+/**
+ * {@code --until-ci}: rounds are added until every headline interval is narrow enough, and never past
+ * {@code --max-rounds}.
+ */
 class UntilCiTest {
 
     @Test

@@ -3,9 +3,9 @@ package dev.rolloutlab.engine;
 import java.util.Map;
 
 /**
- * A deliberately plain, double-precision Llama/Qwen2 forward pass written straight from the Hugging Face modeling
- * code (rotate-half RoPE, repeat_kv grouping, RMSNorm, SwiGLU), with no batching, caching or SIMD. It shares no
- * code with the engine's Transformer, so agreement between the two checks the kernels and the batching.
+ * A deliberately plain, double-precision Llama/Qwen2 forward pass written straight from the Hugging Face modeling code
+ * (rotate-half RoPE, repeat_kv grouping, RMSNorm, SwiGLU), with no batching, caching or SIMD. It shares no code with
+ * the engine's Transformer, so agreement between the two checks the kernels and the batching.
  */
 final class NaiveReference {
     private final ModelConfig c;

@@ -31,7 +31,10 @@ class TokenizerTest {
         assertEquals("user\nhi", tok.decode(ids, true));
     }
 
-    /** The textbook merge loop: rescan every pair, merge the lowest-ranked leftmost one, repeat (quadratic, obviously right). */
+    /**
+     * The textbook merge loop: rescan every pair, merge the lowest-ranked leftmost one, repeat (quadratic, obviously
+     * right).
+     */
     static List<String> naiveMerge(String word, Map<String, Integer> ranks) {
         List<String> parts = new ArrayList<>();
         for (byte b : word.getBytes(StandardCharsets.UTF_8)) parts.add(String.valueOf(Tokenizer.byteChar(b & 0xff)));

@@ -23,8 +23,8 @@ import org.junit.jupiter.api.Test;
 /**
  * {@code POST /abort_request} (SGLang's shape): serve ends the request at its next step, frees its slot and answers it
  * with the tokens generated so far, {@code finish_reason: "abort"}; the balancer forwards the abort to the backend that
- * holds the request. Without the forwarding, a least-load balancer relays the abort to the idle backend and nothing
- * is aborted, so this test fails.
+ * holds the request. Without the forwarding, a least-load balancer relays the abort to the idle backend and nothing is
+ * aborted, so this test fails.
  */
 class AbortTest {
     private static final OkHttpClient HTTP = OpenAiClient.http(8, Duration.ofSeconds(120));

@@ -25,7 +25,9 @@ import okhttp3.OkHttpClient;
 import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
-/** The balancer as the probe stressed it: a backend that never answers, idle sockets by the thousand, open admin routes. */
+/**
+ * The balancer as the probe stressed it: a backend that never answers, idle sockets by the thousand, open admin routes.
+ */
 class LbHardeningTest {
     static final OkHttpClient HTTP = OpenAiClient.http(64, Duration.ofSeconds(90));
 

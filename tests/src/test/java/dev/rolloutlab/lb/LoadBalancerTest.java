@@ -38,7 +38,9 @@ import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
-/** The seed's four scenarios plus streaming, kill-under-load, update windows and load-aware routing, on real servers. */
+/**
+ * The seed's four scenarios plus streaming, kill-under-load, update windows and load-aware routing, on real servers.
+ */
 @Tag("fast") // the edit loop: tests/run --fast
 class LoadBalancerTest {
     static final OkHttpClient HTTP = OpenAiClient.http(64, Duration.ofSeconds(60));

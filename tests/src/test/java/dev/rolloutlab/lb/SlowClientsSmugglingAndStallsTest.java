@@ -29,9 +29,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * The balancer against the second probe: sockets that trickle a header byte at a time, one client holding every
- * slot, bodies declared large and never sent, request heads a lenient backend would read differently, and a backend
- * whose /health passes while every completion stalls.
+ * The balancer against the second probe: sockets that trickle a header byte at a time, one client holding every slot,
+ * bodies declared large and never sent, request heads a lenient backend would read differently, and a backend whose
+ * /health passes while every completion stalls.
  */
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class SlowClientsSmugglingAndStallsTest {

@@ -15,7 +15,9 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
-/** The report of a stored results fixture (a --quick run), checked against numbers computed here from its raw requests. */
+/**
+ * The report of a stored results fixture (a --quick run), checked against numbers computed here from its raw requests.
+ */
 @Tag("fast") // the edit loop: tests/run --fast
 class ReportTest {
     static Path fixtureCopy() throws Exception {
@@ -27,7 +29,10 @@ class ReportTest {
         return dst;
     }
 
-    /** Mean end-to-end latency (ms, from the scheduled send) of one leg, computed here from requests.jsonl, not by the report. */
+    /**
+     * Mean end-to-end latency (ms, from the scheduled send) of one leg, computed here from requests.jsonl, not by the
+     * report.
+     */
     static double meanE2elMs(Path dir, String topology, String connection, int promptTokens, int completionTokens)
             throws Exception {
         double sum = 0;

@@ -33,8 +33,8 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * The second probe's findings against serve: single requests that used to hang a port's engine, burn its CPU for a
- * minute, grow its heap without bound or slow every other user, each refused with a 400 naming the field, and the
- * same port answering a normal request within a second after; and a /health that says 503 once the engine stalls.
+ * minute, grow its heap without bound or slow every other user, each refused with a 400 naming the field, and the same
+ * port answering a normal request within a second after; and a /health that says 503 once the engine stalls.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class OneRequestCannotWedgeAPortTest {

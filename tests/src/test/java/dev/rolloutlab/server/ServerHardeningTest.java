@@ -28,7 +28,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
-/** serve as the probe abused it: huge bodies, NaN weights, wrapped integers, NUL paths, FIFOs, abandoned requests, non-JSON errors. */
+/**
+ * serve as the probe abused it: huge bodies, NaN weights, wrapped integers, NUL paths, FIFOs, abandoned requests,
+ * non-JSON errors.
+ */
 @Tag("fast") // the edit loop: tests/run --fast
 class ServerHardeningTest {
     static final OkHttpClient HTTP = OpenAiClient.http(8, Duration.ofSeconds(60));

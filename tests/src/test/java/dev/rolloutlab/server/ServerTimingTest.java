@@ -15,7 +15,9 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** serve says where a request's time went (Server-Timing, or a stream's last chunk); the balancer adds its own share. */
+/**
+ * serve says where a request's time went (Server-Timing, or a stream's last chunk); the balancer adds its own share.
+ */
 class ServerTimingTest {
     static final OkHttpClient HTTP = OpenAiClient.http(8, Duration.ofSeconds(60));
     static ServerGroup group;
@@ -35,7 +37,10 @@ class ServerTimingTest {
         group.close();
     }
 
-    /** The engine's parts fit inside what the client saw; serialising a stream overlaps decoding, so it is not added then. */
+    /**
+     * The engine's parts fit inside what the client saw; serialising a stream overlaps decoding, so it is not added
+     * then.
+     */
     static void assertAddsUp(OpenAiClient.Result r, boolean stream) {
         assertTrue(r.ok(), r.error());
         ServerTimings t = r.serverTimings();

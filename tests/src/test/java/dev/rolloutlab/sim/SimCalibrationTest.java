@@ -16,9 +16,9 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
- * The calibration round trip: a simulated server with a known timing model, measured over HTTP by
- * {@code sim calibrate}, gives back its a–e within 10 %. Holds only if both the simulated engine keeps time and the
- * fit recovers it.
+ * The calibration round trip: a simulated server with a known timing model, measured over HTTP by {@code sim
+ * calibrate}, gives back its a–e within 10 %. Holds only if both the simulated engine keeps time and the fit recovers
+ * it.
  */
 class SimCalibrationTest {
     @Test

@@ -47,8 +47,8 @@ class SimFleetTest {
      * same relays at zero delay, so the difference of paired blocks is the delay alone; what separate fleets add (one
      * launch's TTFT differs from the next by ±0.6 ms here) and the relay's own cost cancel. The tolerance is the paired
      * differences' own 95 % interval half-width plus the timer's lateness (a parked thread wakes up to 0.25 ms late on
-     * a busy machine, measured by {@link #timerLatenessMs()}). A control pairs zero with zero: it must read about 0, and
-     * must not pass as 5, so the assertion can fail.
+     * a busy machine, measured by {@link #timerLatenessMs()}). A control pairs zero with zero: it must read about 0,
+     * and must not pass as 5, so the assertion can fail.
      */
     @Test
     void fourHostsBehindA5msLinkAnswer5msLaterThanTheSameRelaysAtZero() {
@@ -84,7 +84,9 @@ class SimFleetTest {
         assertEquals(List.of(), NetnsFleet.leftovers());
     }
 
-    /** Per block pair: median TTFT with the relays at {@code rttA}, minus the same at {@code rttB}, blocks alternating. */
+    /**
+     * Per block pair: median TTFT with the relays at {@code rttA}, minus the same at {@code rttB}, blocks alternating.
+     */
     private static double[] pairedDifferences(SimHosts h, List<OpenAiClient> cs, double rttA, double rttB) {
         double link = h.linkRttMs();
         double[] d = new double[10];

@@ -11,8 +11,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * An SOP file read as steps: each {@code ```bash {run=local|background|remote …}} block is one command, and the
- * next {@code ```text} block holds the regular expressions its output must match, one per line.
+ * An SOP file read as steps: each {@code ```bash {run=local|background|remote …}} block is one command, and the next
+ * {@code ```text} block holds the regular expressions its output must match, one per line.
  */
 record Sop(Path file, List<Step> steps) {
     record Step(int number, String command, String run, Map<String, String> attrs, List<String> expect) {}

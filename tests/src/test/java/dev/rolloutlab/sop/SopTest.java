@@ -23,9 +23,9 @@ import org.junit.jupiter.api.TestFactory;
 import picocli.CommandLine;
 
 /**
- * Every SOP: its aliases and flags exist (for every step, local or remote), and its locally runnable steps run in
- * order in a fresh folder with free ports, each expected line found in the step's output. Background steps are
- * stopped at the end.
+ * Every SOP: its aliases and flags exist (for every step, local or remote), and its locally runnable steps run in order
+ * in a fresh folder with free ports, each expected line found in the step's output. Background steps are stopped at the
+ * end.
  */
 class SopTest {
     static final Path ROOT = Path.of("..").toAbsolutePath().normalize();

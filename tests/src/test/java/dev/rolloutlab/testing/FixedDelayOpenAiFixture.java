@@ -10,9 +10,9 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * A named fake backend: answers every completion after exactly {@code delayMs}, with a fixed one-token body.
- * It exists for the load generator's timing tests, which need a server whose service time is known and can be
- * changed on purpose; the real engine's latency varies with the machine. Nothing else may use it.
+ * A named fake backend: answers every completion after exactly {@code delayMs}, with a fixed one-token body. It exists
+ * for the load generator's timing tests, which need a server whose service time is known and can be changed on purpose;
+ * the real engine's latency varies with the machine. Nothing else may use it.
  */
 public final class FixedDelayOpenAiFixture implements AutoCloseable {
     private final HttpServer server;

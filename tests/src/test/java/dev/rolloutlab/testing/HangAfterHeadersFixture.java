@@ -9,8 +9,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.concurrent.Executors;
 
 /**
- * A named fake backend for one failure our real server never shows: it sends response headers and one SSE event,
- * then hangs. The load balancer must cut such a backend at its timeout instead of holding the client forever.
+ * A named fake backend for one failure our real server never shows: it sends response headers and one SSE event, then
+ * hangs. The load balancer must cut such a backend at its timeout instead of holding the client forever.
  */
 public final class HangAfterHeadersFixture implements AutoCloseable {
     private final HttpServer server;

@@ -10,9 +10,9 @@ import java.nio.charset.StandardCharsets;
 import java.util.concurrent.Executors;
 
 /**
- * Named fixture: an OpenAI-compatible server that does less than ours, as many written elsewhere do — chat only
- * (404 on {@code /v1/completions}), no {@code /health}, {@code stream} ignored (always one JSON body), no
- * {@code usage}. With {@code notFound} it answers 404 to everything. Our own serve cannot be made to lack these.
+ * Named fixture: an OpenAI-compatible server that does less than ours, as many written elsewhere do — chat only (404 on
+ * {@code /v1/completions}), no {@code /health}, {@code stream} ignored (always one JSON body), no {@code usage}. With
+ * {@code notFound} it answers 404 to everything. Our own serve cannot be made to lack these.
  */
 public final class LesserOpenAiFixture implements AutoCloseable {
     private final HttpServer server;

@@ -6,7 +6,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-/** What a port is bound to, read from the kernel's socket table ({@code ss -ltn}), never by connecting to other addresses. */
+/**
+ * What a port is bound to, read from the kernel's socket table ({@code ss -ltn}), never by connecting to other
+ * addresses.
+ */
 public final class ListeningSockets {
     private ListeningSockets() {}
 

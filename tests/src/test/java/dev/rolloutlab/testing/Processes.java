@@ -8,7 +8,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
-/** Runs Rollout Lab commands in child JVMs, with this JVM's classpath, exactly as {@code dev.rolloutlab.commands.Main}. */
+/**
+ * Runs Rollout Lab commands in child JVMs, with this JVM's classpath, exactly as {@code dev.rolloutlab.commands.Main}.
+ */
 public final class Processes {
     private Processes() {}
 

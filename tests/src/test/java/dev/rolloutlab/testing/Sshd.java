@@ -10,8 +10,8 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A real OpenSSH server for tests: its own host key, key-only login for the current user (root in CI), listening
- * on a loopback port or inside a network namespace. Installed by tests/bin/provision from Debian's openssh-server.
+ * A real OpenSSH server for tests: its own host key, key-only login for the current user (root in CI), listening on a
+ * loopback port or inside a network namespace. Installed by tests/bin/provision from Debian's openssh-server.
  */
 public final class Sshd implements AutoCloseable {
     public static final Path SSHD = Path.of("/usr/sbin/sshd");
