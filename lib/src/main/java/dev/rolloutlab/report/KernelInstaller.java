@@ -54,16 +54,12 @@ public final class KernelInstaller {
             compileFix(patch, rapaio);
             List<String> rest = entries.stream().filter(e -> !e.equals(rapaio)).toList();
             String kernelCp = patch + File.pathSeparator + String.join(File.pathSeparator, entries);
-            List<String> argv = new ArrayList<>(List.of(
-                    java,
-                    "--add-modules",
-                    "jdk.incubator.vector",
-                    "-Djava.awt.headless=true",
-                    "-Xmx4g",
-                    "-cp",
-                    kernelCp,
-                    "org.rapaio.jupyter.kernel.MainApp",
-                    "{connection_file}"));
+            List<String> argv = new ArrayList<>(
+                    List.of(java, "--add-modules", "jdk.incubator.vector", "-Djava.awt.headless=true", "-Xmx4g"));
+            // the same JDK as this one: from 23 on, let Tablesaw's classgraph unmap files without a warning per
+            // notebook
+            if (Runtime.version().feature() >= 23) argv.add("--sun-misc-unsafe-memory-access=allow");
+            argv.addAll(List.of("-cp", kernelCp, "org.rapaio.jupyter.kernel.MainApp", "{connection_file}"));
             Map<String, Object> kernel = new LinkedHashMap<>();
             kernel.put("argv", argv);
             kernel.put("display_name", "Java (Rollout Lab)");
