@@ -21,7 +21,11 @@ import org.junit.jupiter.api.Test;
 @Tag("fast") // the edit loop: tests/run --fast
 class ReportTest {
     static Path fixtureCopy() throws Exception {
-        Path src = Path.of("src/test/resources/fixtures/results-quick");
+        return fixtureCopy("results-quick");
+    }
+
+    static Path fixtureCopy(String name) throws Exception {
+        Path src = Path.of("src/test/resources/fixtures").resolve(name);
         Path dst = TestModels.tempDir("report");
         try (Stream<Path> s = Files.list(src)) {
             for (Path p : s.toList()) Files.copy(p, dst.resolve(p.getFileName()));
@@ -177,5 +181,36 @@ class ReportTest {
     void aFolderWithoutResultsIsRefusedClearly() {
         var e = assertThrows(IllegalArgumentException.class, () -> RunData.load(TestModels.tempDir("empty")));
         assertTrue(e.getMessage().contains("summary.csv"));
+    }
+
+    /**
+     * A folder written before the result words became types (a `compare --fleet` run of 2026-12-02): the freshness
+     * strategies stand in summary.csv as rows under their former fleet names, with a staleness column. It still opens:
+     * the legs leave those rows out, the baselines follow the one rule, and every chart the notebooks draw is drawn.
+     */
+    @Test
+    void aFolderFromBeforeTheTypedWordsStillOpensInTheReportAndTheNotebooksCharts() throws Exception {
+        Path dir = fixtureCopy("results-before-typed-words");
+        RunData d = RunData.load(dir);
+        assertEquals(
+                java.util.Set.of("inprocN", "httpN", "lb"),
+                new java.util.HashSet<>(d.legs().stringColumn("topology").asList()),
+                "freshness rows are not legs");
+        assertEquals("inprocN", d.baseline("httpN"));
+        assertEquals("inprocN", d.baseline("lb"));
+        assertEquals(
+                java.util.List.of("inproc-swap", "push-all", "tree"),
+                d.freshness().orElseThrow().stringColumn("strategy").asList(),
+                "the former names are read as written");
+        Path md = Report.write(dir);
+        String report = Files.readString(md);
+        assertTrue(report.contains("## Latency and throughput by topology"), report);
+        assertTrue(report.contains("| lb | keep-alive |"), report);
+        for (String png : Report.PLOTS)
+            assertTrue(Files.size(dir.resolve("plots").resolve(png)) > 5_000, png);
+        // what the notebooks call on a folder
+        assertTrue(Charts.latencyCdf(d).getSeriesMap().size() >= 3);
+        assertTrue(FreshnessCharts.stalenessHistogram(d).getSeriesMap().containsKey("tree"));
+        Charts.throughputVsConcurrency(d);
     }
 }
