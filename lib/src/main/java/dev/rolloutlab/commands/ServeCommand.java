@@ -12,7 +12,6 @@ import dev.rolloutlab.util.HostPort;
 import dev.rolloutlab.util.Json;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -192,23 +191,15 @@ public final class ServeCommand implements Callable<Integer> {
         Cli.warnFormer(spec, "--engines", "--engine-sharing");
         Cli.warnFormer(spec, "--startup-timeout", "--startup-timeout-sec");
         Cli.warnFormer(spec, "--request-timeout", "--request-timeout-sec");
-        if (numServers < 1) throw new Cli.UserError("--num-servers must be at least 1, got " + numServers);
         Duration testDelay = ServerGroup.testDelayFromEnvironment();
-        List<Integer> chosen = new ArrayList<>();
-        if (ports != null && !ports.isEmpty()) {
-            if (ports.size() != numServers) {
-                throw new Cli.UserError("--ports lists " + ports.size() + " ports but --num-servers is " + numServers
-                        + "; make them agree");
-            }
-            chosen.addAll(ports);
-        } else {
-            for (int i = 0; i < numServers; i++) chosen.add(basePort == 0 ? 0 : basePort + i);
+        List<Integer> chosen;
+        ServerGroup.Engines mode;
+        try {
+            chosen = ServerGroup.ports(numServers, basePort, ports);
+            mode = ServerGroup.Engines.parse(engines);
+        } catch (IllegalArgumentException e) {
+            throw new Cli.UserError(e.getMessage());
         }
-        ServerGroup.Engines mode = switch (engines.toLowerCase()) {
-            case "per-port" -> ServerGroup.Engines.PER_PORT;
-            case "shared" -> ServerGroup.Engines.SHARED;
-            default -> throw new Cli.UserError("--engine-sharing " + engines + ": expected per-port or shared");
-        };
         apiKey = Cli.apiKey(apiKey, apiKeyFile);
         String token = Cli.secret(adminToken, adminTokenFile, "--admin-token-file");
         if (enableWeightReload && (token == null || token.isBlank())) {

@@ -36,7 +36,34 @@ public final class ServerGroup implements AutoCloseable {
     /** Whether each port gets its own engine. */
     public enum Engines {
         PER_PORT,
-        SHARED
+        SHARED;
+
+        /** {@code per-port} or {@code shared}, as {@code serve --engine-sharing} takes it. */
+        public static Engines parse(String s) {
+            return switch (s.toLowerCase(java.util.Locale.ROOT)) {
+                case "per-port" -> PER_PORT;
+                case "shared" -> SHARED;
+                default ->
+                    throw new IllegalArgumentException("--engine-sharing " + s + ": expected per-port or shared");
+            };
+        }
+    }
+
+    /**
+     * The ports of {@code n} servers: {@code listed} when given (as many as {@code n}), else {@code base}, base+1, …
+     * (0: free ports); refused, naming the flags, when they disagree.
+     */
+    public static List<Integer> ports(int n, int base, List<Integer> listed) {
+        if (n < 1) throw new IllegalArgumentException("--num-servers must be at least 1, got " + n);
+        if (listed != null && !listed.isEmpty()) {
+            if (listed.size() != n)
+                throw new IllegalArgumentException(
+                        "--ports lists " + listed.size() + " ports but --num-servers is " + n + "; make them agree");
+            return List.copyOf(listed);
+        }
+        List<Integer> out = new java.util.ArrayList<>();
+        for (int i = 0; i < n; i++) out.add(base == 0 ? 0 : base + i);
+        return out;
     }
 
     /** Everything needed to start a group; {@code ports} of 0 pick free ports. Built with {@link #builder(Path)}. */
