@@ -146,11 +146,15 @@ class LoadBalancerTest {
                 .withStream(true, true));
         assertTrue(r.ok(), r.error());
         assertEquals(300, r.chunkNs().length);
+        // relative to the request's own length, not a fixed number of ms (300 tiny-model tokens decoded in 27 ms on
+        // one run, and a cold first request spends most of its time before the first token): a relay that buffered
+        // would deliver every chunk together at the end, parsed within about a millisecond, spanning none of it
+        double totalMs = (r.endNs() - r.sentNs()) / 1e6;
         double spreadMs = (r.chunkNs()[r.chunkNs().length - 1] - r.chunkNs()[0]) / 1e6;
         assertTrue(
-                spreadMs > 30,
-                "chunks must trickle through as generated, not arrive in one burst (spread " + spreadMs + " ms)");
-        assertTrue(r.firstTokenNs() < r.endNs() - 20_000_000L);
+                spreadMs > 0.1 * totalMs,
+                "chunks must trickle through as generated, not arrive in one burst (spread " + spreadMs + " of "
+                        + totalMs + " ms)");
     }
 
     @Test
