@@ -19,7 +19,8 @@ public record Workload(String name, List<CompletionRequest> requests) {
 
     private static final String[] WORDS =
             ("the model rollout trainer weights sample token prompt reward policy batch step "
-                            + "server client request latency update fresh stale engine cluster host port story little time once upon")
+                            + "server client request latency update fresh stale engine cluster host port "
+                            + "story little time once upon")
                     .split(" ");
 
     /** Settings shared by every request of a workload. */

@@ -192,7 +192,8 @@ public final class Agent implements AutoCloseable {
                                 "ok",
                                 false,
                                 "error",
-                                "start requests name a template 'kind' and its parameters; they never carry a command ('"
+                                "start requests name a template 'kind' and its parameters; they never carry a "
+                                        + "command ('"
                                         + f + "' refused)"));
                 return;
             }

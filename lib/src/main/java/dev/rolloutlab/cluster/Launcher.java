@@ -88,7 +88,8 @@ public final class Launcher {
                 + "); kill -TERM -- -$P 2>/dev/null || kill -TERM $P 2>/dev/null; "
                 + "i=0; while kill -0 $P 2>/dev/null && [ $i -lt " + (graceSec * 10)
                 + " ]; do sleep 0.1; i=$((i+1)); done; "
-                + "if kill -0 $P 2>/dev/null; then kill -KILL -- -$P 2>/dev/null; echo \"KILLED $P\"; else echo \"STOPPED $P\"; fi; rm -f "
+                + "if kill -0 $P 2>/dev/null; then kill -KILL -- -$P 2>/dev/null; echo \"KILLED $P\"; else "
+                + "echo \"STOPPED $P\"; fi; rm -f "
                 + pid + "; "
                 + "else echo NOT_RUNNING; fi";
     }

@@ -20,8 +20,8 @@ public final class AgentCommand implements Callable<Integer> {
     @Option(
             names = "--host",
             defaultValue = "127.0.0.1",
-            description =
-                    "Bind address of the agent itself (0.0.0.0 to accept a remote commander). Default: ${DEFAULT-VALUE}")
+            description = "Bind address of the agent itself (0.0.0.0 to accept a remote commander). Default: "
+                    + "${DEFAULT-VALUE}")
     String host;
 
     @Option(names = "--port", defaultValue = "9010", description = "Default: ${DEFAULT-VALUE}")
@@ -42,8 +42,8 @@ public final class AgentCommand implements Callable<Integer> {
     @Option(
             names = "--server-host",
             defaultValue = "127.0.0.1",
-            description =
-                    "Where started servers bind; beyond loopback needs --server-api-key-file. Default: ${DEFAULT-VALUE}")
+            description = "Where started servers bind; beyond loopback needs --server-api-key-file. Default: "
+                    + "${DEFAULT-VALUE}")
     String serverHost;
 
     @Option(

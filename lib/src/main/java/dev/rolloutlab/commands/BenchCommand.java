@@ -55,8 +55,8 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(
             names = "--endpoint",
             defaultValue = "completions",
-            description =
-                    "completions, chat or auto (probe once; chat when completions is missing). Default: ${DEFAULT-VALUE}")
+            description = "completions, chat or auto (probe once; chat when completions is missing). Default: "
+                    + "${DEFAULT-VALUE}")
     CompletionRequest.Endpoint endpoint;
 
     @Option(
@@ -164,8 +164,8 @@ public final class BenchCommand implements Callable<Integer> {
             negatable = true,
             defaultValue = "true",
             fallbackValue = "true",
-            description =
-                    "Pooled keep-alive connections (default), or --no-keep-alive: Connection: close, a new connection per request.")
+            description = "Pooled keep-alive connections (default), or --no-keep-alive: Connection: close, a new "
+                    + "connection per request.")
     boolean keepAlive;
 
     @Option(
@@ -185,9 +185,9 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Option(
             names = "--topology",
-            description =
-                    "What the targets are, written into the records: http1 (one server), httpN (this client "
-                            + "spreads requests over several) or lb (a balancer). Default: http1 for one target, httpN for several.")
+            description = "What the targets are, written into the records: http1 (one server), httpN (this client "
+                    + "spreads requests over several) or lb (a balancer). Default: http1 for one "
+                    + "target, httpN for several.")
     Topology topology;
 
     @Option(names = "--out", description = "Results folder. Default: results/<timestamp>-bench.")

@@ -137,7 +137,8 @@ public final class Cli {
         if (inline != null && file != null) throw new UserError("give --api-key or --api-key-file, not both");
         if (inline != null && inline.isBlank()) {
             throw new UserError(
-                    "--api-key is empty: give a key (better: --api-key-file F, which keeps it out of ps), or leave the flag out to serve without one");
+                    "--api-key is empty: give a key (better: --api-key-file F, which keeps it out of ps), or "
+                            + "leave the flag out to serve without one");
         }
         return secret(inline, file, "--api-key-file");
     }

@@ -68,8 +68,8 @@ public final class CommanderCommand implements Callable<Integer> {
 
     @Option(
             names = "--registry-token-file",
-            description =
-                    "Token registry writes (/register, /deregister) must carry. Default: the agent token; with neither, writes are refused.")
+            description = "Token registry writes (/register, /deregister) must carry. Default: the agent token; "
+                    + "with neither, writes are refused.")
     Path registryTokenFile;
 
     @Option(

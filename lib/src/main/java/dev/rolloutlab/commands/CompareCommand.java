@@ -23,10 +23,11 @@ import picocli.CommandLine.Spec;
 @Command(
         name = "compare",
         mixinStandardHelpOptions = true,
-        description =
-                "Run one workload through inproc, inprocN, http1, httpN and lb (keep-alive and close) in interleaved rounds, "
-                        + "then the weight-freshness experiment; write results/<run-id>/ with REPORT.md and plots. No flags = the embedded "
-                        + "default (about 5 minutes on 2 cores).")
+        description = "Run one workload through inproc, inprocN, http1, httpN and lb (keep-alive and close) in "
+                + "interleaved rounds, "
+                + "then the weight-freshness experiment; write results/<run-id>/ with REPORT.md and "
+                + "plots. No flags = the embedded "
+                + "default (about 5 minutes on 2 cores).")
 public final class CompareCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -36,14 +37,14 @@ public final class CompareCommand implements Callable<Integer> {
 
     @Option(
             names = "--full",
-            description =
-                    "The default plus in=512 and out=128, a sweep at concurrency 1,4,16,32, 40 requests per cell and round (default 16) and 5 rounds.")
+            description = "The default plus in=512 and out=128, a sweep at concurrency 1,4,16,32, 40 requests per "
+                    + "cell and round (default 16) and 5 rounds.")
     boolean full;
 
     @Option(
             names = "--rounds",
-            description =
-                    "Rounds every cell runs (legs interleaved, order rotating each round). Default: 3 (2 with --quick, 5 with --full).")
+            description = "Rounds every cell runs (legs interleaved, order rotating each round). Default: 3 (2 with "
+                    + "--quick, 5 with --full).")
     Integer rounds;
 
     @Option(
@@ -62,16 +63,16 @@ public final class CompareCommand implements Callable<Integer> {
 
     @Option(
             names = {"--cell-sec", "--cell-seconds"},
-            description =
-                    "Time each leg spends on a cell per round (from the warm-up's rate; cheap cells get more "
-                            + "requests, up to 256, never fewer than the grid's minimum). 0: the minimum everywhere. Default: 1 (0.25 with --quick).")
+            description = "Time each leg spends on a cell per round (from the warm-up's rate; cheap cells get more "
+                    + "requests, up to 256, never fewer than the grid's minimum). 0: the minimum "
+                    + "everywhere. Default: 1 (0.25 with --quick).")
     Double cellSeconds;
 
     @Option(
             names = "--warmup-max-sec",
-            description =
-                    "The first leg on each process (this JVM, serve, the LB) keeps warming until its throughput "
-                            + "stops rising, for at most this long; 0: a fixed warm-up. Default: 60 (0 with --quick and --fleet).")
+            description = "The first leg on each process (this JVM, serve, the LB) keeps warming until its throughput "
+                    + "stops rising, for at most this long; 0: a fixed warm-up. Default: 60 (0 with "
+                    + "--quick and --fleet).")
     Double warmupMaxSec;
 
     @Option(
@@ -90,10 +91,11 @@ public final class CompareCommand implements Callable<Integer> {
     @Option(
             names = "--strategies",
             split = ",",
-            description =
-                    "Weight-update strategies: inproc-swap, http-push-all, http-push-atomic "
-                            + "(stage everywhere, then commit), http-delta, http-delta-atomic (sparse deltas), http-push-rolling, http-reload, http-restart; "
-                            + "on a --fleet: inproc-swap, http-push-all, http-push-rolling, http-push-tree, http-storage-pull; or none. Default: all that run.")
+            description = "Weight-update strategies: inproc-swap, http-push-all, http-push-atomic "
+                    + "(stage everywhere, then commit), http-delta, http-delta-atomic (sparse "
+                    + "deltas), http-push-rolling, http-reload, http-restart; "
+                    + "on a --fleet: inproc-swap, http-push-all, http-push-rolling, http-push-tree, "
+                    + "http-storage-pull; or none. Default: all that run.")
     List<String> strategies;
 
     @Option(
@@ -129,9 +131,9 @@ public final class CompareCommand implements Callable<Integer> {
 
     @Option(
             names = "--fleet",
-            description =
-                    "sim:HOSTSxPORTS: run the HTTP legs and the freshness experiment on simulated hosts (network "
-                            + "namespaces, shaped links, serve --engine sim; needs root), the in-process legs on the same timing model.")
+            description = "sim:HOSTSxPORTS: run the HTTP legs and the freshness experiment on simulated hosts (network "
+                    + "namespaces, shaped links, serve --engine sim; needs root), the in-process legs "
+                    + "on the same timing model.")
     String fleet;
 
     @Mixin

@@ -21,8 +21,8 @@ public final class KernelCommand implements Callable<Integer> {
 
     @Option(
             names = "--kernels-dir",
-            description =
-                    "Where Jupyter looks for kernels. Default: $JUPYTER_DATA_DIR/kernels or ~/.local/share/jupyter/kernels.")
+            description = "Where Jupyter looks for kernels. Default: $JUPYTER_DATA_DIR/kernels or "
+                    + "~/.local/share/jupyter/kernels.")
     Path kernelsDir;
 
     @Override

@@ -50,8 +50,8 @@ public final class LbCommand implements Callable<Integer> {
 
     @Option(
             names = "--api-key",
-            description =
-                    "Clients must send Authorization: Bearer KEY (passed through to backends; visible in ps: prefer --api-key-file).")
+            description = "Clients must send Authorization: Bearer KEY (passed through to backends; visible in ps: "
+                    + "prefer --api-key-file).")
     String apiKey;
 
     @Option(names = "--api-key-file", description = "File holding the API key (keeps it out of ps).")
@@ -71,15 +71,15 @@ public final class LbCommand implements Callable<Integer> {
     @Option(
             names = "--backend-timeout-sec",
             defaultValue = "60",
-            description =
-                    "Longest wait for any read from a backend (a stream's gap between events). Default: ${DEFAULT-VALUE}")
+            description = "Longest wait for any read from a backend (a stream's gap between events). Default: "
+                    + "${DEFAULT-VALUE}")
     double backendTimeoutSec;
 
     @Option(
             names = "--first-byte-timeout-sec",
-            description =
-                    "Fail over when a backend sends no response byte within this. Default: auto "
-                            + "(4x the slowest first byte of the last 256, 2 s at least; the backend timeout until 16 were seen).")
+            description = "Fail over when a backend sends no response byte within this. Default: auto "
+                    + "(4x the slowest first byte of the last 256, 2 s at least; the backend timeout "
+                    + "until 16 were seen).")
     Double firstByteTimeoutSec;
 
     @Option(
@@ -91,9 +91,9 @@ public final class LbCommand implements Callable<Integer> {
     @Option(
             names = "--health-timeout-sec",
             defaultValue = "2",
-            description =
-                    "A probe (and a connect) slower than this is late; "
-                            + "--breaker-failures late probes in a row take a backend out (a refused or failed probe at once). Default: ${DEFAULT-VALUE}")
+            description = "A probe (and a connect) slower than this is late; "
+                    + "--breaker-failures late probes in a row take a backend out (a refused or "
+                    + "failed probe at once). Default: ${DEFAULT-VALUE}")
     double healthTimeoutSec;
 
     @Option(
@@ -132,8 +132,8 @@ public final class LbCommand implements Callable<Integer> {
     @Option(
             names = "--min-body-rate",
             defaultValue = "16384",
-            description =
-                    "Slowest request body accepted, bytes/s, after one header timeout of grace. Default: ${DEFAULT-VALUE}")
+            description = "Slowest request body accepted, bytes/s, after one header timeout of grace. Default: "
+                    + "${DEFAULT-VALUE}")
     long minBodyRate;
 
     @Option(
@@ -144,10 +144,11 @@ public final class LbCommand implements Callable<Integer> {
 
     @Option(
             names = "--version-consistent",
-            description =
-                    "Route by weights version (X-Weights-Version): backends behind the newest "
-                            + "version are out of rotation until they catch up, an answer spanning two versions is sent again, and all requests "
-                            + "with one X-Group-Id are sampled under one version (409 group_version_unavailable when none serves it any more).")
+            description = "Route by weights version (X-Weights-Version): backends behind the newest "
+                    + "version are out of rotation until they catch up, an answer spanning two "
+                    + "versions is sent again, and all requests "
+                    + "with one X-Group-Id are sampled under one version (409 "
+                    + "group_version_unavailable when none serves it any more).")
     boolean versionConsistent;
 
     @Option(names = "--quiet", description = "Print only the READY line.")

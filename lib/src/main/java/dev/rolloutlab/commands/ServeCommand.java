@@ -60,8 +60,8 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(
             names = {"--engine-sharing", "--engines"},
             defaultValue = "per-port",
-            description =
-                    "per-port (one engine per port, as sglang-jax's multi-port server runs) or shared (one engine behind every port). Default: ${DEFAULT-VALUE}")
+            description = "per-port (one engine per port, as sglang-jax's multi-port server runs) or shared (one "
+                    + "engine behind every port). Default: ${DEFAULT-VALUE}")
     String engines;
 
     @Option(names = "--served-model-name", description = "Model id in /v1/models. Default: the model folder's name.")
@@ -75,8 +75,8 @@ public final class ServeCommand implements Callable<Integer> {
 
     @Option(
             names = "--api-key",
-            description =
-                    "Require Authorization: Bearer KEY on every path but /health (visible in ps: prefer --api-key-file).")
+            description = "Require Authorization: Bearer KEY on every path but /health (visible in ps: prefer "
+                    + "--api-key-file).")
     String apiKey;
 
     @Option(names = "--api-key-file", description = "File holding the API key (keeps it out of ps).")
@@ -85,15 +85,15 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(
             names = "--max-connections",
             defaultValue = "2048",
-            description =
-                    "Connections each port holds open; past it, new ones wait in the backlog. Default: ${DEFAULT-VALUE}")
+            description = "Connections each port holds open; past it, new ones wait in the backlog. Default: "
+                    + "${DEFAULT-VALUE}")
     int maxConnections;
 
     @Option(
             names = "--engine-stall-sec",
             defaultValue = "20",
-            description =
-                    "An engine with waiting work and no step for this long makes /health answer 503. Default: ${DEFAULT-VALUE}")
+            description = "An engine with waiting work and no step for this long makes /health answer 503. Default: "
+                    + "${DEFAULT-VALUE}")
     double engineStallSec;
 
     @Option(names = "--admin-token", description = "Token for the /admin/* weight endpoints.")
@@ -113,8 +113,8 @@ public final class ServeCommand implements Callable<Integer> {
 
     @Option(
             names = "--validate",
-            description =
-                    "Wait for every port, send one chat to each at once, print READY/RESP/DONE; exit 0 only if all answer 200.")
+            description = "Wait for every port, send one chat to each at once, print READY/RESP/DONE; exit 0 only "
+                    + "if all answer 200.")
     boolean validate;
 
     @Option(names = "--keep-running", description = "Keep serving after --validate until Ctrl-C.")
@@ -144,8 +144,8 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(
             names = "--weights-version",
             defaultValue = "0",
-            description =
-                    "Version number of the weights loaded at start (keeps a trainer's numbering across restarts). Default: ${DEFAULT-VALUE}")
+            description = "Version number of the weights loaded at start (keeps a trainer's numbering across "
+                    + "restarts). Default: ${DEFAULT-VALUE}")
     long weightsVersion;
 
     @Option(
@@ -163,8 +163,8 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(
             names = "--reload-timeout-sec",
             defaultValue = "120",
-            description =
-                    "A weight change still running after this is abandoned; the old weights keep serving. Default: ${DEFAULT-VALUE}")
+            description = "A weight change still running after this is abandoned; the old weights keep serving. "
+                    + "Default: ${DEFAULT-VALUE}")
     double reloadTimeoutSec;
 
     @Option(

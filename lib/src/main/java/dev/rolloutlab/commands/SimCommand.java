@@ -24,7 +24,8 @@ import picocli.CommandLine.ParentCommand;
         subcommands = {SimCommand.Calibrate.class, SimCommand.SweepHosts.class},
         description =
                 "Pod-scale prediction with simulated engines: calibrate fits a timing model (prefill a + b*prompt, "
-                        + "decode step c + d*batch + e*context) to a real server and writes it as a profile for serve --engine sim; sweep runs "
+                        + "decode step c + d*batch + e*context) to a real server and writes it as a profile "
+                        + "for serve --engine sim; sweep runs "
                         + "simulated hosts (network namespaces with shaped links, needs root) at growing host counts.")
 public final class SimCommand implements Callable<Integer> {
     @picocli.CommandLine.Spec
@@ -48,9 +49,9 @@ public final class SimCommand implements Callable<Integer> {
                 names = "--target",
                 required = true,
                 split = ",",
-                description =
-                        "Base URL of the server, e.g. http://127.0.0.1:31000; "
-                                + "several ports of one host, comma-separated: the first is fitted alone, then all are loaded at once to measure how many engines the host runs at full speed.")
+                description = "Base URL of the server, e.g. http://127.0.0.1:31000; "
+                        + "several ports of one host, comma-separated: the first is fitted alone, "
+                        + "then all are loaded at once to measure how many engines the host runs at full speed.")
         List<String> target;
 
         @Option(names = "--out", required = true, description = "Profile file to write (JSON).")
@@ -69,7 +70,8 @@ public final class SimCommand implements Callable<Integer> {
                 names = "--max-context",
                 defaultValue = "512",
                 description = "Longest prompt plus output to send; prompts of 8 to this "
-                        + "less 64 tokens are fitted. Fit the range you will simulate: the model's prefill is a line and an engine's is not (ours: 0.37 ms a "
+                        + "less 64 tokens are fitted. Fit the range you will simulate: the model's prefill is "
+                        + "a line and an engine's is not (ours: 0.37 ms a "
                         + "token up to 128, 0.7 at 448). Default: ${DEFAULT-VALUE}")
         int maxContext;
 
@@ -82,8 +84,8 @@ public final class SimCommand implements Callable<Integer> {
         @Option(
                 names = "--reps",
                 defaultValue = "5",
-                description =
-                        "Repetitions per point (medians are fitted; on a busy 2-core machine 3 left c to vary 2.7x between runs). Default: ${DEFAULT-VALUE}")
+                description = "Repetitions per point (medians are fitted; on a busy 2-core machine 3 left c to vary "
+                        + "2.7x between runs). Default: ${DEFAULT-VALUE}")
         int reps;
 
         @Override
@@ -105,7 +107,8 @@ public final class SimCommand implements Callable<Integer> {
             System.out.printf(
                     Locale.ROOT,
                     "a=%.3f ms b=%.5f ms/token (R2 %.3f)  c=%.3f ms d=%.4f ms/seq e=%.6f ms/context token (R2 %.3f)  "
-                            + "full speed at once: %s decodes, %s empty prefills (+%.4f share a prompt token), prefills %.2fx slower beside decodes  -> %s%n",
+                            + "full speed at once: %s decodes, %s empty prefills (+%.4f share a prompt "
+                            + "token), prefills %.2fx slower beside decodes  -> %s%n",
                     p.model().a(),
                     p.model().b(),
                     p.r2Prefill(),
@@ -130,7 +133,8 @@ public final class SimCommand implements Callable<Integer> {
             name = "sweep",
             mixinStandardHelpOptions = true,
             description = "Throughput, p99 and weight propagation against host count, "
-                    + "on simulated hosts (network namespaces with tc-shaped links, simulated engines); needs root. Writes a results folder with "
+                    + "on simulated hosts (network namespaces with tc-shaped links, simulated engines); needs "
+                    + "root. Writes a results folder with "
                     + "sim_sweep.csv, sim_weights.csv, plots and REPORT.md.")
     static final class SweepHosts implements Callable<Integer> {
         @Option(
@@ -156,7 +160,8 @@ public final class SimCommand implements Callable<Integer> {
                 names = "--link",
                 defaultValue = "cross-zone",
                 description = "cross-zone (2 ms, 10 Gbit/s), slow-link (20 ms, 100 Mbit/s), "
-                        + "same-rack (0.2 ms, 25 Gbit/s: below what the delay relays can add on a 2-core machine), loopback, or rtt=MS,rate=MBIT[,jitter=MS]. "
+                        + "same-rack (0.2 ms, 25 Gbit/s: below what the delay relays can add on a 2-core "
+                        + "machine), loopback, or rtt=MS,rate=MBIT[,jitter=MS]. "
                         + "Default: ${DEFAULT-VALUE}")
         String link;
 

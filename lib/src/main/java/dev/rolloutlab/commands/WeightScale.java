@@ -13,17 +13,17 @@ final class WeightScale {
     @Option(
             names = "--bytes-scale",
             defaultValue = "1000",
-            description =
-                    "Divide weight payloads and the weights' link rate by this (requests keep "
-                            + "the real rate), so a real-size update takes its true time without moving its bytes. Default: ${DEFAULT-VALUE}")
+            description = "Divide weight payloads and the weights' link rate by this (requests keep "
+                    + "the real rate), so a real-size update takes its true time without moving its "
+                    + "bytes. Default: ${DEFAULT-VALUE}")
     double bytesScale;
 
     @Option(
             names = "--model-gb",
             defaultValue = "0.25",
-            description =
-                    "Real size of one weight update in GB (0.25: a 125M model in BF16; 16: an 8B "
-                            + "one). Transfers take their real time, so large updates to many hosts make long runs. Default: ${DEFAULT-VALUE}")
+            description = "Real size of one weight update in GB (0.25: a 125M model in BF16; 16: an 8B "
+                    + "one). Transfers take their real time, so large updates to many hosts make long "
+                    + "runs. Default: ${DEFAULT-VALUE}")
     double modelGb;
 
     /** Refuses sizes out of range, and pushes larger than a simulated host takes. */

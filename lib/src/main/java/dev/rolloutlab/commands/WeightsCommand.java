@@ -28,8 +28,8 @@ import picocli.CommandLine.ParentCommand;
 @Command(
         name = "weights",
         mixinStandardHelpOptions = true,
-        description =
-                "Weight admin client: checksum, status, perturb, reload, update, against --base-url or every backend of --registry-url.",
+        description = "Weight admin client: checksum, status, perturb, reload, update, against --base-url or every "
+                + "backend of --registry-url.",
         subcommands = {
             WeightsCommand.Checksum.class,
             WeightsCommand.Status.class,
@@ -170,9 +170,9 @@ public final class WeightsCommand implements Runnable {
     @Command(
             name = "update",
             mixinStandardHelpOptions = true,
-            description =
-                    "Push a local folder's tensors to every server "
-                            + "(POST /admin/update_weights), or with --atomic as a transaction: stage on all, commit only if all staged.")
+            description = "Push a local folder's tensors to every server "
+                    + "(POST /admin/update_weights), or with --atomic as a transaction: stage on all, "
+                    + "commit only if all staged.")
     static final class Update implements Callable<Integer> {
         @ParentCommand
         WeightsCommand parent;
@@ -203,7 +203,8 @@ public final class WeightsCommand implements Runnable {
                 names = "--drain",
                 paramLabel = "MS",
                 description = "Before each server swaps, let its requests in flight finish for up to MS "
-                        + "milliseconds (it takes no new ones meanwhile), then abort the rest, so no request spans two versions. "
+                        + "milliseconds (it takes no new ones meanwhile), then abort the rest, so no request "
+                        + "spans two versions. "
                         + "Reports the time to quiesce and the tokens thrown away.")
         Long drainMs;
 

@@ -405,7 +405,8 @@ public final class FreshnessExperiment {
                 gap,
                 kl);
         log.printf(
-                "  %-18s step %8.1f ms  update %8s ms  all serving after %8.1f ms%s  %7.1f MB/update  lost %d retried %d  token lag %.2f  |Δlogprob| %.2e  KL %.2e%n",
+                "  %-18s step %8.1f ms  update %8s ms  all serving after %8.1f ms%s  %7.1f MB/update  lost %d "
+                        + "retried %d  token lag %.2f  |Δlogprob| %.2e  KL %.2e%n",
                 strategy,
                 stepMs,
                 Double.isNaN(s.meanUpdateMs()) ? "-" : String.format(Locale.ROOT, "%.1f", s.meanUpdateMs()),

@@ -43,9 +43,9 @@ public final class LoadBalancer implements AutoCloseable {
     private static byte[] busy() {
         byte[] body = Json.bytes(
                 Responses.error("too many client connections; retry shortly", "service_unavailable", "busy", Map.of()));
-        String head =
-                "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\nConnection: close\r\n"
-                        + "Content-Length: " + body.length + "\r\n\r\n";
+        String head = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: "
+                + "1\r\nConnection: close\r\n"
+                + "Content-Length: " + body.length + "\r\n\r\n";
         byte[] all = Arrays.copyOf(head.getBytes(StandardCharsets.ISO_8859_1), head.length() + body.length);
         System.arraycopy(body, 0, all, head.length(), body.length);
         return all;

@@ -82,14 +82,14 @@ public final class Breakdown {
         List<Leg> legs = legs(d);
         if (legs.isEmpty()) return "";
         StringBuilder sb = new StringBuilder("\n## Where the time goes\n\n")
-                .append(
-                        "Mean per request, in ms, from the servers' own `Server-Timing` (engine queue, prefill, decode; serve's own time ")
-                .append(
-                        "around the engine: its total minus the engine's parts, i.e. parsing, tokenising, serialising; the balancer's ")
-                .append(
-                        "pick-connect-send) and the client's end-to-end latency; the rest is the client and the transport.\n\n")
-                .append(
-                        "| topology | connection | requests | e2el | engine queue | prefill | decode | serve (parse, serialise) | lb | client + transport |\n")
+                .append("Mean per request, in ms, from the servers' own `Server-Timing` (engine queue, "
+                        + "prefill, decode; serve's own time ")
+                .append("around the engine: its total minus the engine's parts, i.e. parsing, tokenising, "
+                        + "serialising; the balancer's ")
+                .append("pick-connect-send) and the client's end-to-end latency; the rest is the client and "
+                        + "the transport.\n\n")
+                .append("| topology | connection | requests | e2el | engine queue | prefill | decode | serve "
+                        + "(parse, serialise) | lb | client + transport |\n")
                 .append("|---|---|---|---|---|---|---|---|---|---|\n");
         for (Leg l : legs) {
             sb.append(String.format(

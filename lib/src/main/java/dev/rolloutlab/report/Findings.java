@@ -125,7 +125,8 @@ final class Findings {
         return Optional.of(String.format(
                 Locale.ROOT,
                 "**Overhead matters most for short prompts and completions** — %s: HTTP adds %.1f %% "
-                        + "(95 %% CI [%.1f, %.1f]) on %s but %.1f %% ([%.1f, %.1f]) on %s (%.2f ms vs %.2f ms absolute); difference %+.1f points, "
+                        + "(95 %% CI [%.1f, %.1f]) on %s but %.1f %% ([%.1f, %.1f]) on %s (%.2f ms vs %.2f ms "
+                        + "absolute); difference %+.1f points, "
                         + "95 %% CI [%.1f, %.1f].",
                 Confidence.verdict(diff, "points"),
                 relS,
@@ -182,7 +183,8 @@ final class Findings {
         int cores = d.run().map(r -> r.path("machine").path("cores").asInt(0)).orElse(0);
         StringBuilder sb = new StringBuilder(String.format(
                 Locale.ROOT,
-                "**HTTP fanout scales out** — %s: on %s, N ports with client fanout %.1f tok/s vs one port %.1f tok/s%s.",
+                "**HTTP fanout scales out** — %s: on %s, N ports with client fanout %.1f tok/s vs one port "
+                        + "%.1f tok/s%s.",
                 diff == null ? "not distinguishable: fewer than two rounds" : Confidence.verdict(diff, "tok/s"),
                 w,
                 tn,
@@ -241,7 +243,8 @@ final class Findings {
                 + lags.toString().replaceAll("; $", "") + "."
                 + (!tokens || f.doubleColumn("kl_k3").countMissing() == f.rowCount()
                         ? ""
-                        : " A step here changes the weights slightly (seeded noise of ±1e-3), so the KL figures show the order of the cost per stale token, "
+                        : " A step here changes the weights slightly (seeded noise of ±1e-3), so the KL "
+                                + "figures show the order of the cost per stale token, "
                                 + "not its size for a real optimiser step.");
     }
 

@@ -51,15 +51,16 @@ final class Limitations {
                             f[1],
                             firstError.get(leg).replace("|", "\\|").replace("\n", " ")));
             });
-            sb.append(
-                    "\nA leg whose first requests all failed the same way was stopped early; its other cells were not run.\n");
+            sb.append("\nA leg whose first requests all failed the same way was stopped early; its other cells "
+                    + "were not run.\n");
         }
         if (!noTtft.isEmpty() || !counted.isEmpty() || !unknown.isEmpty()) {
             sb.append("\n## What this target could not report\n\n");
             noTtft.forEach((leg, n) -> sb.append(String.format(
                     Locale.ROOT,
                     "- %s: TTFT not measured for %d request(s): the target answered "
-                            + "`stream: true` with one JSON body, so there is no first token to time (TTFT and TPOT are left empty, not taken from e2el).%n",
+                            + "`stream: true` with one JSON body, so there is no first token to time (TTFT "
+                            + "and TPOT are left empty, not taken from e2el).%n",
                     leg,
                     n[0])));
             counted.forEach((leg, n) -> sb.append(String.format(
@@ -70,7 +71,8 @@ final class Limitations {
             unknown.forEach((leg, n) -> sb.append(String.format(
                     Locale.ROOT,
                     "- %s: no `usage` in %d answer(s) and no tokenizer for the served "
-                            + "model (pass --model DIR): completion tokens unknown, so output throughput and TPOT are left empty.%n",
+                            + "model (pass --model DIR): completion tokens unknown, so output throughput and "
+                            + "TPOT are left empty.%n",
                     leg,
                     n[0])));
         }

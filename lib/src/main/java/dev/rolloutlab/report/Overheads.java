@@ -20,16 +20,16 @@ final class Overheads {
                 .map(r -> r.path("config").path("compute"))
                 .filter(JsonNode::isObject)
                 .ifPresent(c -> {
-                    sb.append(
-                            "\n## Compute behind each topology\n\n| topology | engines, JVMs, threads, cores |\n|---|---|\n");
+                    sb.append("\n## Compute behind each topology\n\n| topology | engines, JVMs, threads, cores "
+                            + "|\n|---|---|\n");
                     c.properties()
                             .forEach(e -> sb.append("| ")
                                     .append(e.getKey())
                                     .append(" | ")
                                     .append(e.getValue().asText())
                                     .append(" |\n"));
-                    sb.append(
-                                    "\nEach HTTP topology is compared with the in-process one running as many engines: http1 with inproc, httpN and lb ")
+                    sb.append("\nEach HTTP topology is compared with the in-process one running as many "
+                                    + "engines: http1 with inproc, httpN and lb ")
                             .append("with inprocN.\n");
                 });
         StringBuilder rows = new StringBuilder();
@@ -54,14 +54,14 @@ final class Overheads {
                     explain(ci)));
         }
         if (rows.isEmpty()) return sb.toString();
-        sb.append(
-                        "\n## HTTP overhead over in-process (paired)\n\nMean e2el of the HTTP leg minus its in-process baseline, request by request ")
-                .append(
-                        "over the same prompts in the same rounds. Requests in flight together share engine batches, so the differences ")
-                .append(
-                        "are averaged over blocks of `concurrency` consecutive requests and the 95 % t interval is over those blocks.\n\n")
-                .append(
-                        "| topology | connection | workload | baseline | overhead (ms) | 95 % CI | reading |\n|---|---|---|---|---|---|---|\n")
+        sb.append("\n## HTTP overhead over in-process (paired)\n\nMean e2el of the HTTP leg minus its "
+                        + "in-process baseline, request by request ")
+                .append("over the same prompts in the same rounds. Requests in flight together share engine "
+                        + "batches, so the differences ")
+                .append("are averaged over blocks of `concurrency` consecutive requests and the 95 % t "
+                        + "interval is over those blocks.\n\n")
+                .append("| topology | connection | workload | baseline | overhead (ms) | 95 % CI | reading "
+                        + "|\n|---|---|---|---|---|---|---|\n")
                 .append(rows);
         return sb.toString();
     }

@@ -93,20 +93,22 @@ public final class Report {
                         "p90_e2el_ms",
                         "p99_e2el_ms",
                         "mean_connect_ms")));
-        sb.append(
-                "\nEvery round pooled. Latency intervals are 95 % bootstraps over the cell's requests (mean and median); throughput is the mean "
-                        + "of the rounds with a t interval across them (empty with one round). A percentile is reported only when at least 10 requests "
-                        + "lie beyond it (the median needs 20 per cell, p90 100, p99 1,000); an empty cell means too few requests, not zero.\n");
+        sb.append("\nEvery round pooled. Latency intervals are 95 % bootstraps over the cell's requests (mean "
+                + "and median); throughput is the mean "
+                + "of the rounds with a t interval across them (empty with one round). A percentile "
+                + "is reported only when at least 10 requests "
+                + "lie beyond it (the median needs 20 per cell, p90 100, p99 1,000); an empty cell "
+                + "means too few requests, not zero.\n");
         sb.append(Overheads.markdown(d));
         sb.append(Rounds.markdown(d));
         sb.append(Breakdown.markdown(d));
         d.cpu().ifPresent(c -> {
-            sb.append(
-                            "\n## CPU per request (ms)\n\nCPU time each process spent per request on the leg, read before and after it: ")
-                    .append(
-                            "the client JVM (in-process: the client and the engine), the serve JVM, the balancer's JVM. Empty: not on the path. ")
-                    .append(
-                            "Child processes are read from /proc in 10 ms ticks. The machine's 1-minute load average before the leg and the CPU ")
+            sb.append("\n## CPU per request (ms)\n\nCPU time each process spent per request on the leg, "
+                            + "read before and after it: ")
+                    .append("the client JVM (in-process: the client and the engine), the serve JVM, the "
+                            + "balancer's JVM. Empty: not on the path. ")
+                    .append("Child processes are read from /proc in 10 ms ticks. The machine's 1-minute load "
+                            + "average before the leg and the CPU ")
                     .append("time the hypervisor stole during it say whether something else was running.\n\n");
             sb.append(table(
                     c,
@@ -139,29 +141,29 @@ public final class Report {
         });
         d.freshness().ifPresent(f -> {
             sb.append("\n## Weight freshness\n\n");
-            sb.append(
-                            "Each step generates a batch, then the trainer publishes new weights; the next batch starts at once. ")
-                    .append(
-                            "Lag = trainer version when a request was sent minus the version it was sampled under (mean_lag: each request's ")
-                    .append(
-                            "oldest token; token_weighted_lag: every token; mixed_requests: requests whose samples span two versions). ")
-                    .append(
-                            "bytes_per_update: bytes moved to all servers per version. mean_step_ms: wall time per training step, ")
-                    .append(
-                            "the slower of generating a batch and the update before it (at most one update is in flight). ")
-                    .append(
-                            "The trainer recomputes the logprobs of the first sample of every group under its current weights: ")
-                    .append(
-                            "mean_abs_logprob_gap is the mean |rollout − trainer| per token and kl_k3 the k3 estimate of KL(rollout ‖ trainer), ")
+            sb.append("Each step generates a batch, then the trainer publishes new weights; the next "
+                            + "batch starts at once. ")
+                    .append("Lag = trainer version when a request was sent minus the version it was sampled "
+                            + "under (mean_lag: each request's ")
+                    .append("oldest token; token_weighted_lag: every token; mixed_requests: requests whose "
+                            + "samples span two versions). ")
+                    .append("bytes_per_update: bytes moved to all servers per version. mean_step_ms: wall "
+                            + "time per training step, ")
+                    .append("the slower of generating a batch and the update before it (at most one update is "
+                            + "in flight). ")
+                    .append("The trainer recomputes the logprobs of the first sample of every group under its "
+                            + "current weights: ")
+                    .append("mean_abs_logprob_gap is the mean |rollout − trainer| per token and kl_k3 the k3 "
+                            + "estimate of KL(rollout ‖ trainer), ")
                     .append("both in nats per token.\n\n");
             d.run()
                     .map(r -> r.path("config").path("fleet").path("assumptions"))
                     .filter(a -> a.isArray() && !a.isEmpty())
                     .ifPresent(a -> {
-                        sb.append(
-                                        "On the simulated fleet: push-all, rolling, tree and storage move a scaled payload over the shaped links (see ")
-                                .append(
-                                        "`sop/sim-predict-a-pod.md`); predicted_propagation_ms is bytes over rates beside each measured mean_propagation_ms. ")
+                        sb.append("On the simulated fleet: push-all, rolling, tree and storage move a "
+                                        + "scaled payload over the shaped links (see ")
+                                .append("`sop/sim-predict-a-pod.md`); predicted_propagation_ms is bytes over "
+                                        + "rates beside each measured mean_propagation_ms. ")
                                 .append("The trainer's own cost (mean_update_ms) is not simulated. Assumptions:\n\n");
                         a.forEach(x -> sb.append("- ").append(x.asText()).append('\n'));
                         sb.append('\n');

@@ -21,10 +21,10 @@ final class Rounds {
         StringBuilder sb = new StringBuilder("\n## Rounds\n\n")
                 .append(n)
                 .append(" round(s) after an unrecorded warm-up. Within a round every ")
-                .append(
-                        "cell ran on every leg back to back, and the order of the legs rotated by one each round, so drift in the machine ")
-                .append(
-                        "hits every leg alike. Mean e2el (ms) per round; spread = (max − min) / median of the rounds.\n\n");
+                .append("cell ran on every leg back to back, and the order of the legs rotated by one each "
+                        + "round, so drift in the machine ")
+                .append("hits every leg alike. Mean e2el (ms) per round; spread = (max − min) / median of the "
+                        + "rounds.\n\n");
         sb.append("| topology | connection | workload |");
         for (int r = 1; r <= n; r++) sb.append(" round ").append(r).append(" |");
         sb.append(" spread |\n|---|---|---|").append("---|".repeat(n + 1)).append('\n');

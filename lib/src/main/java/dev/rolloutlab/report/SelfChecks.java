@@ -101,7 +101,8 @@ public final class SelfChecks {
                 .ifPresent(run -> warmUps(run)
                         .forEach((process, w) -> sb.append(String.format(
                                 Locale.ROOT,
-                                "%nWarm-up of %s until its throughput stopped rising: %d windows, %.0f → %.0f req/s%s.%n",
+                                "%nWarm-up of %s until its throughput stopped rising: %d windows, %.0f → %.0f "
+                                        + "req/s%s.%n",
                                 process,
                                 w.rates().size(),
                                 w.rates().getFirst(),

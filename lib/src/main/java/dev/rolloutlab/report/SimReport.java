@@ -85,7 +85,8 @@ public final class SimReport {
             sb.append(String.format(
                     Locale.ROOT,
                     "%n## Link check%n%nMeasured before the run on host 1: round trip %.3f ms (profile %.3f ms ± %.3f, "
-                            + "after taking %.3f ms of the delay relays' own cost off), rate %.1f Mbit/s (profile %.1f Mbit/s after scaling)%s.%n",
+                            + "after taking %.3f ms of the delay relays' own cost off), rate %.1f Mbit/s "
+                            + "(profile %.1f Mbit/s after scaling)%s.%n",
                     check.path("rtt_ms").asDouble(),
                     check.path("expected_rtt_ms").asDouble(),
                     check.path("tolerance_ms").asDouble(Double.NaN),
@@ -96,10 +97,10 @@ public final class SimReport {
                             ? ": " + check.path("failure").asText()
                             : ""));
         }
-        sb.append(
-                        "\n## Throughput and latency\n\nmachine_cpu_busy_pct: this machine's CPU while the point ran; above 90 % the client, the ")
-                .append(
-                        "balancer and the simulated hosts compete for its cores, and the point shows this machine, not the pod; so does a point ")
+        sb.append("\n## Throughput and latency\n\nmachine_cpu_busy_pct: this machine's CPU while the "
+                        + "point ran; above 90 % the client, the ")
+                .append("balancer and the simulated hosts compete for its cores, and the point shows this "
+                        + "machine, not the pod; so does a point ")
                 .append("with failed requests, as the simulated hosts inject no failure (shows_this_machine).\n\n")
                 .append(Report.table(
                         sweep,
@@ -119,8 +120,8 @@ public final class SimReport {
         if (!sweep.isEmpty() && sweep.containsColumn("machine_cpu_busy_pct")) {
             Table sat = sweep.where(thisMachine(sweep));
             if (!sat.isEmpty())
-                sb.append(
-                                "\n**Not predictions** (this machine's cores above 90 %, or requests failed on simulated hosts that inject no ")
+                sb.append("\n**Not predictions** (this machine's cores above 90 %, or requests failed "
+                                + "on simulated hosts that inject no ")
                         .append("failure: both show this machine, not the pod): ")
                         .append(String.join(
                                 ", ",
@@ -129,8 +130,8 @@ public final class SimReport {
                                         .toList()))
                         .append(".\n");
         }
-        sb.append(
-                        "\n## Weight propagation\n\nwall_ms: until the last host serves the update; predicted_ms: bytes over the link rate (plus one round trip), ")
+        sb.append("\n## Weight propagation\n\nwall_ms: until the last host serves the update; "
+                        + "predicted_ms: bytes over the link rate (plus one round trip), ")
                 .append("per host for http-push-all, summed for http-push-rolling.\n\n")
                 .append(Report.table(
                         weights,

@@ -113,7 +113,8 @@ public final class Fleet implements RemoteFleet, AutoCloseable {
                 throw new IllegalStateException("link check failed: " + check.failure());
             }
             log.printf(
-                    "compare: link check: round trip %.3f ms (profile %.3f ± %.3f), weights' rate %.1f Mbit/s (profile %.1f after --bytes-scale %.0f)%n",
+                    "compare: link check: round trip %.3f ms (profile %.3f ± %.3f), weights' rate %.1f Mbit/s "
+                            + "(profile %.1f after --bytes-scale %.0f)%n",
                     check.rttMs(),
                     check.expectedRttMs(),
                     check.toleranceMs(),
@@ -199,7 +200,8 @@ public final class Fleet implements RemoteFleet, AutoCloseable {
                         + "; requests at the real rate, weight transfers at the rate over bytes_scale "
                         + spec.bytesScale() + " with payloads scaled alike, so a " + spec.modelGb()
                         + " GB update takes its real time",
-                "bytes_per_update counts the real bytes to all hosts; predicted_propagation_ms is bytes over rates (every NIC at the link's rate)",
+                "bytes_per_update counts the real bytes to all hosts; predicted_propagation_ms is bytes over "
+                        + "rates (every NIC at the link's rate)",
                 "client, trainer and every simulated host share this machine's cores");
     }
 

@@ -93,7 +93,8 @@ final class HostFit {
                             + String.format(
                                     Locale.ROOT,
                                     "; all ports: %.2f a token (cv %.2f; %.2f after the long prompt), "
-                                            + "%.2f to the first token beside decodes, %.2f beside prefills, %.2f for the long prompt",
+                                            + "%.2f to the first token beside decodes, %.2f beside prefills, "
+                                            + "%.2f for the long prompt",
                                     tpot,
                                     itlCv,
                                     tpotLong,
@@ -143,7 +144,8 @@ final class HostFit {
         Ratios r = againstFit(real, fitted);
         log.printf(
                 Locale.ROOT,
-                "  on all %d ports at once: %.2fx a token, %.2fx to the first token beside decodes, %.2fx and %.2fx beside prefills%n",
+                "  on all %d ports at once: %.2fx a token, %.2fx to the first token beside decodes, %.2fx and "
+                        + "%.2fx beside prefills%n",
                 n,
                 r.decode(),
                 r.besideDecodes(),
@@ -286,7 +288,8 @@ final class HostFit {
                 + (k.contends()
                         ? String.format(
                                 Locale.ROOT,
-                                ", %.2f decodes and %.2f empty prefills at full speed (+%.4f share a token), prefills %.2fx slower beside decodes",
+                                ", %.2f decodes and %.2f empty prefills at full speed (+%.4f share a token), "
+                                        + "prefills %.2fx slower beside decodes",
                                 k.decodes(),
                                 k.prefills(),
                                 k.prefillShareSlope(),

@@ -137,14 +137,17 @@ public record LinkCheck(
             why = String.format(
                     Locale.ROOT,
                     "the round trip's measurement spreads ±%.3f ms on this machine now, more than half the profile's "
-                            + "%.3f ms: a link this short cannot be told apart from none here; use a profile with a longer round trip, or a quieter machine",
+                            + "%.3f ms: a link this short cannot be told apart from none here; use a profile "
+                            + "with a longer round trip, or a quieter machine",
                     tolerance,
                     link.rttMs());
         } else if (Math.abs(medianRtt - link.rttMs()) > tolerance) {
             why = String.format(
                     Locale.ROOT,
-                    "measured round trip %.3f ms, profile %.3f ms ± %.3f, after taking %.3f ms of the delay relays' own "
-                            + "cost off: a round trip this short cannot be simulated on this machine now; use a profile with a longer one, or a quieter machine",
+                    "measured round trip %.3f ms, profile %.3f ms ± %.3f, after taking %.3f ms of the delay "
+                            + "relays' own "
+                            + "cost off: a round trip this short cannot be simulated on this machine now; use "
+                            + "a profile with a longer one, or a quieter machine",
                     medianRtt,
                     link.rttMs(),
                     tolerance,
@@ -152,7 +155,8 @@ public record LinkCheck(
         } else if (requireRate && link.rateMbit() > 0 && Math.abs(rate - expectedRate) > 0.10 * expectedRate) {
             why = String.format(
                     Locale.ROOT,
-                    "measured rate %.1f Mbit/s, profile %.1f Mbit/s (after --bytes-scale %.0f): this machine cannot move "
+                    "measured rate %.1f Mbit/s, profile %.1f Mbit/s (after --bytes-scale %.0f): this machine "
+                            + "cannot move "
                             + "that much through a namespace; raise --bytes-scale",
                     rate,
                     expectedRate,

@@ -132,7 +132,8 @@ public final class Sweep {
                 LinkCheck check = LinkCheck.measure(sim, http, c.link(), c.bytesScale(), token, true);
                 run.put("link_check", check);
                 log.printf(
-                        "sim: link check: round trip %.3f ms (profile %.3f ± %.3f), rate %.1f Mbit/s (profile %.1f after scaling)%n",
+                        "sim: link check: round trip %.3f ms (profile %.3f ± %.3f), rate %.1f Mbit/s (profile "
+                                + "%.1f after scaling)%n",
                         check.rttMs(),
                         check.expectedRttMs(),
                         check.toleranceMs(),
@@ -196,7 +197,8 @@ public final class Sweep {
             if (lb != null) {
                 LoadBalancer.Counters k = lb.counters();
                 log.printf(
-                        "  %3d hosts  lb: %d attempts on backends for %d requests, %d retried, %d errors; first-byte timeout %s%s%n",
+                        "  %3d hosts  lb: %d attempts on backends for %d requests, %d retried, %d errors; "
+                                + "first-byte timeout %s%s%n",
                         hosts,
                         k.attempts(),
                         n + Math.min(n, 2),
@@ -208,7 +210,8 @@ public final class Sweep {
             double busy = cpu1[1] == cpu0[1] ? Double.NaN : 100.0 * (cpu1[0] - cpu0[0]) / (cpu1[1] - cpu0[1]);
             Point p = new Point(hosts, c.ports(), topology, s, busy);
             log.printf(
-                    "  %3d hosts x %d ports  %-6s  %8.0f tok/s  p50 %7.1f ms  p99 %7.1f ms  failed %d  this machine's CPU %3.0f %%%s%n",
+                    "  %3d hosts x %d ports  %-6s  %8.0f tok/s  p50 %7.1f ms  p99 %7.1f ms  failed %d  this "
+                            + "machine's CPU %3.0f %%%s%n",
                     hosts,
                     c.ports(),
                     topology,
@@ -252,13 +255,19 @@ public final class Sweep {
         m.put(
                 "assumptions",
                 List.of(
-                        "each host runs one serve process whose ports share one simulated engine; a step takes the timing model's time",
-                        "every host's link to the client side has the profile's rate in each direction (tc htb) and its delay and jitter (a relay per port; this kernel has no netem, so no loss); host to host crosses two links",
-                        "requests cross the links at the profile's real rate; weight transfers (their own port) at the rate over bytes_scale, as their payloads are scaled; at bytes_scale 1 they share the link",
-                        "the client side (client, load balancer, trainer) has one uplink at the link's rate, as each host has; the storage host too",
+                        "each host runs one serve process whose ports share one simulated engine; a step "
+                                + "takes the timing model's time",
+                        "every host's link to the client side has the profile's rate in each direction (tc "
+                                + "htb) and its delay and jitter (a relay per port; this kernel has no netem, so no loss); host to host crosses two links",
+                        "requests cross the links at the profile's real rate; weight transfers (their own "
+                                + "port) at the rate over bytes_scale, as their payloads are scaled; at bytes_scale 1 they share the link",
+                        "the client side (client, load balancer, trainer) has one uplink at the link's rate, "
+                                + "as each host has; the storage host too",
                         "predicted_ms counts bytes over those rates only: no protocol overhead, no disk, no parsing",
-                        "weight payloads and link rates are both divided by bytes_scale, so transfer times are the real ones",
-                        "client, balancer and every simulated host share this machine's cores: a point where they are saturated shows this machine, not the pod"));
+                        "weight payloads and link rates are both divided by bytes_scale, so transfer times "
+                                + "are the real ones",
+                        "client, balancer and every simulated host share this machine's cores: a point where "
+                                + "they are saturated shows this machine, not the pod"));
         return m;
     }
 }
