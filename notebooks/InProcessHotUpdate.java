@@ -7,6 +7,8 @@
 // Run: ./jbang notebooks/InProcessHotUpdate.java [model-dir]   (default: the built-in tiny model)
 
 import dev.rolloutlab.engine.*;
+import dev.rolloutlab.engine.kernels.Tensor;
+import dev.rolloutlab.engine.model.DefaultModels;
 
 import java.nio.file.Path;
 import java.util.LinkedHashMap;

@@ -111,6 +111,39 @@ class ArchitectureTest {
         }
     }
 
+    /** The engine's layers, each using only those after it: scheduler, model, tokenizer, checkpoint files, kernels. */
+    static final Map<String, Set<String>> ENGINE_LAYERS = Map.of(
+            "engine", Set.of("engine.model", "engine.tokenizer", "engine.checkpoint", "engine.kernels"),
+            "engine.model", Set.of("engine.tokenizer", "engine.checkpoint", "engine.kernels"),
+            "engine.tokenizer", Set.of("engine.checkpoint"),
+            "engine.checkpoint", Set.of("engine.kernels"),
+            "engine.kernels", Set.of());
+
+    static final Pattern ENGINE_REF = Pattern.compile("\\bdev\\.rolloutlab\\.(engine(?:\\.[a-z0-9]+)?)\\.[A-Z]");
+
+    @Test
+    void theEngineIsLayered() throws IOException {
+        List<String> wrong = new ArrayList<>();
+        Path engine = SRC.resolve("engine");
+        try (Stream<Path> files = Files.walk(engine)) {
+            for (Path f : files.filter(p -> p.toString().endsWith(".java")).toList()) {
+                String pkg = SRC.relativize(f.getParent()).toString().replace('/', '.');
+                Set<String> ok = ENGINE_LAYERS.get(pkg);
+                if (ok == null) {
+                    wrong.add(pkg + " is a new engine layer: add it to ENGINE_LAYERS with the layers it may use");
+                    continue;
+                }
+                Matcher m = ENGINE_REF.matcher(code(Files.readString(f)));
+                while (m.find()) {
+                    String used = m.group(1);
+                    if (!used.equals(pkg) && !ok.contains(used))
+                        wrong.add(f.getFileName() + ": " + pkg + " -> " + used);
+                }
+            }
+        }
+        assertEquals(List.of(), wrong);
+    }
+
     /**
      * Files past {@link #REVIEW_LINES} formatted lines, each with what a review found: one concept that reads whole, or
      * the split it is waiting for. A file that grows past the mark without an entry fails, so the review happens.
@@ -131,10 +164,11 @@ class ArchitectureTest {
     @Test
     void everyPackageSaysWhatItOwnsAndEveryLongFileWasReviewed() throws IOException {
         List<String> problems = new ArrayList<>();
-        try (Stream<Path> dirs = Files.list(SRC)) {
-            for (Path d : dirs.filter(Files::isDirectory).toList()) {
+        try (Stream<Path> dirs = Files.walk(SRC)) {
+            for (Path d :
+                    dirs.filter(p -> Files.isDirectory(p) && !p.equals(SRC)).toList()) {
                 if (!Files.exists(d.resolve("package-info.java")))
-                    problems.add(d.getFileName() + " has no package-info.java");
+                    problems.add(SRC.relativize(d) + " has no package-info.java");
             }
         }
         try (Stream<Path> files = Files.walk(SRC)) {

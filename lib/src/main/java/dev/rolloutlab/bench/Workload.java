@@ -1,7 +1,7 @@
 package dev.rolloutlab.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.rolloutlab.engine.ChatTemplate;
+import dev.rolloutlab.engine.tokenizer.ChatTemplate;
 import dev.rolloutlab.openai.CompletionRequest;
 import dev.rolloutlab.util.Json;
 import java.io.IOException;

@@ -1,8 +1,8 @@
 package dev.rolloutlab.cluster;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.rolloutlab.engine.ModelConfig;
-import dev.rolloutlab.engine.ModelShape;
+import dev.rolloutlab.engine.checkpoint.ModelConfig;
+import dev.rolloutlab.engine.model.ModelShape;
 import dev.rolloutlab.process.ChildJvm;
 import dev.rolloutlab.util.Json;
 import java.io.IOException;

@@ -1,10 +1,10 @@
 package dev.rolloutlab.commands;
 
-import dev.rolloutlab.engine.ChatTemplate;
 import dev.rolloutlab.engine.Completion;
 import dev.rolloutlab.engine.InProcessEngine;
 import dev.rolloutlab.engine.Sample;
 import dev.rolloutlab.engine.SamplingParams;
+import dev.rolloutlab.engine.tokenizer.ChatTemplate;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;

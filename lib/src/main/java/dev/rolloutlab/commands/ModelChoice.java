@@ -1,6 +1,6 @@
 package dev.rolloutlab.commands;
 
-import dev.rolloutlab.engine.DefaultModels;
+import dev.rolloutlab.engine.model.DefaultModels;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
 

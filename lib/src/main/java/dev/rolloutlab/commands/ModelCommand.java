@@ -1,10 +1,10 @@
 package dev.rolloutlab.commands;
 
-import dev.rolloutlab.engine.Checkpoint;
-import dev.rolloutlab.engine.DType;
-import dev.rolloutlab.engine.ModelConfig;
-import dev.rolloutlab.engine.ModelShape;
-import dev.rolloutlab.engine.Safetensors;
+import dev.rolloutlab.engine.checkpoint.DType;
+import dev.rolloutlab.engine.checkpoint.ModelConfig;
+import dev.rolloutlab.engine.checkpoint.Safetensors;
+import dev.rolloutlab.engine.model.Checkpoint;
+import dev.rolloutlab.engine.model.ModelShape;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -2,10 +2,10 @@ package dev.rolloutlab.commands;
 
 import dev.rolloutlab.cluster.FleetUpdate;
 import dev.rolloutlab.cluster.Registry;
-import dev.rolloutlab.engine.Checkpoint;
-import dev.rolloutlab.engine.DType;
-import dev.rolloutlab.engine.Safetensors;
-import dev.rolloutlab.engine.SparseDelta;
+import dev.rolloutlab.engine.checkpoint.DType;
+import dev.rolloutlab.engine.checkpoint.Safetensors;
+import dev.rolloutlab.engine.model.Checkpoint;
+import dev.rolloutlab.engine.model.SparseDelta;
 import dev.rolloutlab.openai.OpenAiClient;
 import dev.rolloutlab.util.HostPort;
 import java.nio.file.Path;

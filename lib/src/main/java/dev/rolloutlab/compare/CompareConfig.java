@@ -1,6 +1,6 @@
 package dev.rolloutlab.compare;
 
-import dev.rolloutlab.engine.StepClock;
+import dev.rolloutlab.engine.model.StepClock;
 import dev.rolloutlab.openai.CompletionRequest;
 import dev.rolloutlab.results.Connection;
 import dev.rolloutlab.results.Strategy;

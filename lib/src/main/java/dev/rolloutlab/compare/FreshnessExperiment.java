@@ -1,12 +1,12 @@
 package dev.rolloutlab.compare;
 
-import dev.rolloutlab.engine.Checkpoint;
 import dev.rolloutlab.engine.Completion;
 import dev.rolloutlab.engine.EngineOptions;
 import dev.rolloutlab.engine.GenerationRequest;
 import dev.rolloutlab.engine.InProcessEngine;
 import dev.rolloutlab.engine.SamplingParams;
-import dev.rolloutlab.engine.Tensor;
+import dev.rolloutlab.engine.kernels.Tensor;
+import dev.rolloutlab.engine.model.Checkpoint;
 import dev.rolloutlab.openai.HttpEngine;
 import dev.rolloutlab.openai.OpenAiClient;
 import dev.rolloutlab.results.Strategy;

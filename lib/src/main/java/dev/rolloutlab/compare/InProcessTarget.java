@@ -1,12 +1,12 @@
 package dev.rolloutlab.compare;
 
 import dev.rolloutlab.bench.Target;
-import dev.rolloutlab.engine.ChatTemplate;
 import dev.rolloutlab.engine.Completion;
 import dev.rolloutlab.engine.GenerationRequest;
 import dev.rolloutlab.engine.InProcessEngine;
 import dev.rolloutlab.engine.SamplingParams;
 import dev.rolloutlab.engine.Timings;
+import dev.rolloutlab.engine.tokenizer.ChatTemplate;
 import dev.rolloutlab.openai.CompletionRequest;
 import dev.rolloutlab.openai.OpenAiClient;
 import dev.rolloutlab.openai.ServerTimings;

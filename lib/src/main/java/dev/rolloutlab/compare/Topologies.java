@@ -1,9 +1,9 @@
 package dev.rolloutlab.compare;
 
 import dev.rolloutlab.bench.Target;
-import dev.rolloutlab.engine.Checkpoint;
 import dev.rolloutlab.engine.EngineOptions;
 import dev.rolloutlab.engine.InProcessEngine;
+import dev.rolloutlab.engine.model.Checkpoint;
 import dev.rolloutlab.openai.OpenAiClient;
 import dev.rolloutlab.process.ChildJvm;
 import dev.rolloutlab.process.ServeProcess;

@@ -1,11 +1,11 @@
 package dev.rolloutlab.compare;
 
-import dev.rolloutlab.engine.Checkpoint;
 import dev.rolloutlab.engine.Completion;
 import dev.rolloutlab.engine.Sample;
 import dev.rolloutlab.engine.Scorer;
-import dev.rolloutlab.engine.Tensor;
-import dev.rolloutlab.engine.Weights;
+import dev.rolloutlab.engine.kernels.Tensor;
+import dev.rolloutlab.engine.model.Checkpoint;
+import dev.rolloutlab.engine.model.Weights;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.SplittableRandom;

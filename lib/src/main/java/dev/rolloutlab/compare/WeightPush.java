@@ -1,10 +1,10 @@
 package dev.rolloutlab.compare;
 
 import dev.rolloutlab.cluster.FleetUpdate;
-import dev.rolloutlab.engine.DType;
-import dev.rolloutlab.engine.Safetensors;
-import dev.rolloutlab.engine.SparseDelta;
-import dev.rolloutlab.engine.Tensor;
+import dev.rolloutlab.engine.checkpoint.DType;
+import dev.rolloutlab.engine.checkpoint.Safetensors;
+import dev.rolloutlab.engine.kernels.Tensor;
+import dev.rolloutlab.engine.model.SparseDelta;
 import dev.rolloutlab.openai.OpenAiClient;
 import dev.rolloutlab.process.ServeProcess;
 import dev.rolloutlab.results.Strategy;

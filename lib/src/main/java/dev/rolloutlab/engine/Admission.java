@@ -1,5 +1,7 @@
 package dev.rolloutlab.engine;
 
+import dev.rolloutlab.engine.checkpoint.ModelConfig;
+
 /**
  * What the engine refuses before it queues a request, each with the field at fault: a prompt and {@code max_tokens}
  * past the context, and token ids (prompt or stop) outside the vocabulary.

@@ -1,5 +1,6 @@
 package dev.rolloutlab.engine;
 
+import dev.rolloutlab.engine.checkpoint.ModelConfig;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Set;

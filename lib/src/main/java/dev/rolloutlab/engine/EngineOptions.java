@@ -1,5 +1,7 @@
 package dev.rolloutlab.engine;
 
+import dev.rolloutlab.engine.model.StepClock;
+
 /**
  * Scheduler limits of an {@link InProcessEngine}: sequences decoded together, prompt tokens admitted per step, first
  * weights version, and, for a simulated engine, the {@link StepClock} whose time replaces the forward pass (null:

@@ -1,5 +1,16 @@
 package dev.rolloutlab.engine;
 
+import dev.rolloutlab.engine.checkpoint.ModelConfig;
+import dev.rolloutlab.engine.kernels.Tensor;
+import dev.rolloutlab.engine.model.Checkpoint;
+import dev.rolloutlab.engine.model.ClockForward;
+import dev.rolloutlab.engine.model.Forward;
+import dev.rolloutlab.engine.model.KvCache;
+import dev.rolloutlab.engine.model.Noise;
+import dev.rolloutlab.engine.model.Transformer;
+import dev.rolloutlab.engine.model.VersionConflict;
+import dev.rolloutlab.engine.model.Weights;
+import dev.rolloutlab.engine.tokenizer.Tokenizer;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;

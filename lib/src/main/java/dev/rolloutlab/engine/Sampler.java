@@ -1,5 +1,6 @@
 package dev.rolloutlab.engine;
 
+import dev.rolloutlab.engine.kernels.Ops;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;

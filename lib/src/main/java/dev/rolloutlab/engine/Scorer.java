@@ -1,5 +1,10 @@
 package dev.rolloutlab.engine;
 
+import dev.rolloutlab.engine.checkpoint.ModelConfig;
+import dev.rolloutlab.engine.model.KvCache;
+import dev.rolloutlab.engine.model.Transformer;
+import dev.rolloutlab.engine.model.Weights;
+
 /**
  * Teacher-forced logprobs of given completion tokens under given weights: what a trainer computes for its loss. Set
  * beside the logprobs the rollout reported, it prices staleness in RL's own units (logprob gap, KL). Not thread-safe;

@@ -1,5 +1,7 @@
 package dev.rolloutlab.engine;
 
+import dev.rolloutlab.engine.model.KvCache;
+import dev.rolloutlab.engine.tokenizer.Tokenizer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;

@@ -2,7 +2,7 @@ package dev.rolloutlab.openai;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.rolloutlab.engine.ChatTemplate;
+import dev.rolloutlab.engine.tokenizer.ChatTemplate;
 import dev.rolloutlab.util.Json;
 import java.util.List;
 

@@ -1,8 +1,8 @@
 package dev.rolloutlab.openai;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.rolloutlab.engine.ChatTemplate;
 import dev.rolloutlab.engine.SamplingParams;
+import dev.rolloutlab.engine.tokenizer.ChatTemplate;
 import java.util.ArrayList;
 import java.util.List;
 

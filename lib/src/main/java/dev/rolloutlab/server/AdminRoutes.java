@@ -3,8 +3,8 @@ package dev.rolloutlab.server;
 import static dev.rolloutlab.util.Http.json;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.rolloutlab.engine.ModelFormatException;
-import dev.rolloutlab.engine.VersionConflict;
+import dev.rolloutlab.engine.checkpoint.ModelFormatException;
+import dev.rolloutlab.engine.model.VersionConflict;
 import dev.rolloutlab.util.Http;
 import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;

@@ -1,8 +1,8 @@
 package dev.rolloutlab.server;
 
 import dev.rolloutlab.engine.Sample;
-import dev.rolloutlab.engine.Tokenizer;
 import dev.rolloutlab.engine.TopLogprob;
+import dev.rolloutlab.engine.tokenizer.Tokenizer;
 import dev.rolloutlab.openai.Wire;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;

@@ -3,7 +3,6 @@ package dev.rolloutlab.server;
 import static dev.rolloutlab.util.Http.json;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.rolloutlab.engine.ChatTemplate;
 import dev.rolloutlab.engine.Completion;
 import dev.rolloutlab.engine.ContextLengthException;
 import dev.rolloutlab.engine.EngineLoad;
@@ -15,6 +14,7 @@ import dev.rolloutlab.engine.Sample;
 import dev.rolloutlab.engine.SamplingParams;
 import dev.rolloutlab.engine.Timings;
 import dev.rolloutlab.engine.TokenListener;
+import dev.rolloutlab.engine.tokenizer.ChatTemplate;
 import dev.rolloutlab.openai.CompletionRequest;
 import dev.rolloutlab.openai.OpenAiException;
 import dev.rolloutlab.openai.RequestParser;

@@ -1,8 +1,8 @@
 package dev.rolloutlab.server;
 
-import dev.rolloutlab.engine.ChatTemplate;
 import dev.rolloutlab.engine.InProcessEngine;
-import dev.rolloutlab.engine.Tokenizer;
+import dev.rolloutlab.engine.tokenizer.ChatTemplate;
+import dev.rolloutlab.engine.tokenizer.Tokenizer;
 import dev.rolloutlab.openai.CompletionRequest;
 import dev.rolloutlab.openai.OpenAiException;
 

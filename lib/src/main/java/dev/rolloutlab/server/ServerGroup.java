@@ -1,9 +1,9 @@
 package dev.rolloutlab.server;
 
-import dev.rolloutlab.engine.Checkpoint;
 import dev.rolloutlab.engine.EngineOptions;
 import dev.rolloutlab.engine.InProcessEngine;
-import dev.rolloutlab.engine.StepClock;
+import dev.rolloutlab.engine.model.Checkpoint;
+import dev.rolloutlab.engine.model.StepClock;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;

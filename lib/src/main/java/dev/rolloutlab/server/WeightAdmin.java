@@ -1,15 +1,15 @@
 package dev.rolloutlab.server;
 
-import dev.rolloutlab.engine.Checkpoint;
 import dev.rolloutlab.engine.Drain;
 import dev.rolloutlab.engine.InProcessEngine;
-import dev.rolloutlab.engine.ModelFormatException;
 import dev.rolloutlab.engine.PerturbResult;
-import dev.rolloutlab.engine.Safetensors;
-import dev.rolloutlab.engine.SparseDelta;
-import dev.rolloutlab.engine.Tensor;
-import dev.rolloutlab.engine.VersionConflict;
-import dev.rolloutlab.engine.Weights;
+import dev.rolloutlab.engine.checkpoint.ModelFormatException;
+import dev.rolloutlab.engine.checkpoint.Safetensors;
+import dev.rolloutlab.engine.kernels.Tensor;
+import dev.rolloutlab.engine.model.Checkpoint;
+import dev.rolloutlab.engine.model.SparseDelta;
+import dev.rolloutlab.engine.model.VersionConflict;
+import dev.rolloutlab.engine.model.Weights;
 import dev.rolloutlab.util.Sha256;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;

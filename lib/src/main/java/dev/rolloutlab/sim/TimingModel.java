@@ -1,6 +1,6 @@
 package dev.rolloutlab.sim;
 
-import dev.rolloutlab.engine.StepClock;
+import dev.rolloutlab.engine.model.StepClock;
 import java.util.Objects;
 import java.util.concurrent.locks.LockSupport;
 

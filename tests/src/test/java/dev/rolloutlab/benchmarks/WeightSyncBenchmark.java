@@ -1,12 +1,12 @@
 package dev.rolloutlab.benchmarks;
 
 import dev.rolloutlab.cluster.FleetUpdate;
-import dev.rolloutlab.engine.Checkpoint;
-import dev.rolloutlab.engine.DType;
-import dev.rolloutlab.engine.DefaultModels;
-import dev.rolloutlab.engine.Safetensors;
-import dev.rolloutlab.engine.SparseDelta;
-import dev.rolloutlab.engine.Tensor;
+import dev.rolloutlab.engine.checkpoint.DType;
+import dev.rolloutlab.engine.checkpoint.Safetensors;
+import dev.rolloutlab.engine.kernels.Tensor;
+import dev.rolloutlab.engine.model.Checkpoint;
+import dev.rolloutlab.engine.model.DefaultModels;
+import dev.rolloutlab.engine.model.SparseDelta;
 import dev.rolloutlab.openai.OpenAiClient;
 import dev.rolloutlab.process.ServeProcess;
 import dev.rolloutlab.util.Await;

@@ -3,7 +3,7 @@ package dev.rolloutlab.compare;
 import static org.junit.jupiter.api.Assertions.*;
 
 import dev.rolloutlab.benchmarks.HttpBenchmark;
-import dev.rolloutlab.engine.DefaultModels;
+import dev.rolloutlab.engine.model.DefaultModels;
 import dev.rolloutlab.process.ServeProcess;
 import dev.rolloutlab.report.Breakdown;
 import dev.rolloutlab.report.RunData;

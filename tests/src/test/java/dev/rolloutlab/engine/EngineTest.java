@@ -2,6 +2,10 @@ package dev.rolloutlab.engine;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+import dev.rolloutlab.engine.checkpoint.ModelFormatException;
+import dev.rolloutlab.engine.kernels.Tensor;
+import dev.rolloutlab.engine.model.Noise;
+import dev.rolloutlab.engine.model.Weights;
 import dev.rolloutlab.testing.TestModels;
 import java.util.ArrayList;
 import java.util.Arrays;

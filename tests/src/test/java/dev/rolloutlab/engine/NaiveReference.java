@@ -1,5 +1,8 @@
 package dev.rolloutlab.engine;
 
+import dev.rolloutlab.engine.checkpoint.ModelConfig;
+import dev.rolloutlab.engine.kernels.Tensor;
+import dev.rolloutlab.engine.model.Checkpoint;
 import java.util.Map;
 
 /**

@@ -2,6 +2,9 @@ package dev.rolloutlab.engine;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+import dev.rolloutlab.engine.checkpoint.DType;
+import dev.rolloutlab.engine.checkpoint.ModelConfig;
+import dev.rolloutlab.engine.model.Checkpoint;
 import dev.rolloutlab.testing.TestModels;
 import java.util.Arrays;
 import org.junit.jupiter.params.ParameterizedTest;

@@ -2,6 +2,7 @@ package dev.rolloutlab.engine;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+import dev.rolloutlab.engine.model.Checkpoint;
 import dev.rolloutlab.sim.TimingModel;
 import dev.rolloutlab.testing.TestModels;
 import java.util.Arrays;

@@ -4,9 +4,9 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rolloutlab.cluster.FleetUpdate;
-import dev.rolloutlab.engine.Checkpoint;
-import dev.rolloutlab.engine.SparseDelta;
-import dev.rolloutlab.engine.Tensor;
+import dev.rolloutlab.engine.kernels.Tensor;
+import dev.rolloutlab.engine.model.Checkpoint;
+import dev.rolloutlab.engine.model.SparseDelta;
 import dev.rolloutlab.openai.OpenAiClient;
 import dev.rolloutlab.process.ServeProcess;
 import dev.rolloutlab.server.ServerGroup;

@@ -3,10 +3,10 @@ package dev.rolloutlab.server;
 import static org.junit.jupiter.api.Assertions.*;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.rolloutlab.engine.Checkpoint;
-import dev.rolloutlab.engine.DType;
-import dev.rolloutlab.engine.Safetensors;
-import dev.rolloutlab.engine.Tensor;
+import dev.rolloutlab.engine.checkpoint.DType;
+import dev.rolloutlab.engine.checkpoint.Safetensors;
+import dev.rolloutlab.engine.kernels.Tensor;
+import dev.rolloutlab.engine.model.Checkpoint;
 import dev.rolloutlab.openai.OpenAiClient;
 import dev.rolloutlab.testing.TestModels;
 import dev.rolloutlab.util.Await;

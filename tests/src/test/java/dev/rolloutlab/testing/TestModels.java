@@ -1,9 +1,9 @@
 package dev.rolloutlab.testing;
 
-import dev.rolloutlab.engine.Checkpoint;
-import dev.rolloutlab.engine.DType;
-import dev.rolloutlab.engine.ModelConfig;
-import dev.rolloutlab.engine.ModelShape;
+import dev.rolloutlab.engine.checkpoint.DType;
+import dev.rolloutlab.engine.checkpoint.ModelConfig;
+import dev.rolloutlab.engine.model.Checkpoint;
+import dev.rolloutlab.engine.model.ModelShape;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;

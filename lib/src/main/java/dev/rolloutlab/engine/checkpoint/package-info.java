@@ -1,0 +1,5 @@
+/**
+ * The Hugging Face files a checkpoint folder holds, read and checked: config.json as a {@code ModelConfig}, safetensors
+ * headers and dtypes, and the one JSON mapper and format error they share.
+ */
+package dev.rolloutlab.engine.checkpoint;

@@ -1,0 +1,15 @@
+package dev.rolloutlab.engine.model;
+
+/**
+ * The time a simulated engine's steps take instead of computing them ({@code serve --engine sim}). The engine knows
+ * nothing of how that time is modelled; {@code sim} supplies it. Called once per scheduler step, on its thread.
+ */
+public interface StepClock {
+    /** Sequences decoded together at most; more wait for a slot. */
+    int maxBatch();
+
+    /**
+     * Blocks until one step of these rows, begun at {@code startNanos} ({@link System#nanoTime()}), has taken its time.
+     */
+    void step(long startNanos, int prefillTokens, int decodeRows, double meanContext);
+}
