@@ -186,6 +186,8 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/results/Throughput.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/results/Topology.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/server/Aborts.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/server/AdminError.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/server/AdminExtension.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/server/AdminRoutes.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/server/ClientGone.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/server/Guard.java
@@ -196,7 +198,6 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/server/PromptTokens.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/server/ServerGroup.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/server/ServerTiming.java
-//SOURCES ../lib/src/main/java/dev/rolloutlab/server/SimWeights.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/server/WeightAdmin.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/sim/Calibrator.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/sim/Contention.java
@@ -211,6 +212,7 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/sim/Propagation.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/sim/SharedCores.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/sim/SimHosts.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/sim/SimWeights.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/sim/Sweep.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/sim/TimingModel.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/util/Await.java

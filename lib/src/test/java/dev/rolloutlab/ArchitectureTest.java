@@ -38,7 +38,9 @@ class ArchitectureTest {
             Map.entry("lb", Set.of("cluster", "http1", "util")),
             Map.entry("compare", Set.of("bench", "cluster", "engine", "openai", "process", "results", "util")),
             Map.entry("report", Set.of("bench", "results", "util")),
-            Map.entry("sim", Set.of("bench", "compare", "engine", "lb", "openai", "process", "results", "util")),
+            Map.entry(
+                    "sim",
+                    Set.of("bench", "compare", "engine", "lb", "openai", "process", "results", "server", "util")),
             Map.entry(
                     "commands",
                     Set.of(

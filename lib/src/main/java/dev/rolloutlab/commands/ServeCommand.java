@@ -6,6 +6,7 @@ import dev.rolloutlab.openai.OpenAiClient;
 import dev.rolloutlab.server.Limits;
 import dev.rolloutlab.server.ServerGroup;
 import dev.rolloutlab.sim.Profile;
+import dev.rolloutlab.sim.SimWeights;
 import dev.rolloutlab.sim.TimingModel;
 import dev.rolloutlab.util.Await;
 import dev.rolloutlab.util.HostPort;
@@ -233,7 +234,7 @@ public final class ServeCommand implements Callable<Integer> {
                 .initialVersion(weightsVersion)
                 .limits(limits())
                 .testDelay(testDelay)
-                .simulated(timing)
+                .simulated(timing, timing != null ? SimWeights.ROUTES : null)
                 .build());
         CountDownLatch stopped = new CountDownLatch(1);
         Thread hook = new Thread(() -> {

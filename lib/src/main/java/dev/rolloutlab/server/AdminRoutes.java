@@ -18,8 +18,8 @@ import java.util.Map;
 final class AdminRoutes {
     private AdminRoutes() {}
 
-    /** {@code sim}: the simulated engine's transfer routes, or null for a real engine. */
-    static void add(JavalinConfig cfg, WeightAdmin admin, Limits limits, SimWeights sim) {
+    /** {@code extension}: a feature's own admin routes for this port (behind {@code adminToken}), or null. */
+    static void add(JavalinConfig cfg, WeightAdmin admin, Limits limits, String adminToken, AdminExtension extension) {
         cfg.routes.get("/admin/reload_status", ctx -> json(ctx, 200, admin.status()));
         cfg.routes.get("/admin/weights_checksum", ctx -> json(ctx, 200, admin.checksum()));
         cfg.routes.post("/admin/perturb_weights", ctx -> perturb(ctx, admin));
@@ -33,10 +33,23 @@ final class AdminRoutes {
                                 Http.body(ctx, limits.maxUpdateBytes()),
                                 baseVersion(ctx),
                                 drain(ctx.header("X-Drain-Ms"), "X-Drain-Ms header", admin))));
-        if (sim != null) {
-            cfg.routes.post("/admin/sim_weights", sim::push);
-            cfg.routes.post("/admin/sim_weights_pull", sim::pull);
-            cfg.routes.get("/admin/sim_blob", sim::blob);
+        if (extension != null) {
+            extension.addRoutes(cfg, new AdminExtension.Port() {
+                @Override
+                public Map<String, Object> installSimulated(byte[] body, String sha256) {
+                    return admin.simInstall(body, sha256);
+                }
+
+                @Override
+                public String adminToken() {
+                    return adminToken;
+                }
+
+                @Override
+                public long maxBytes() {
+                    return limits.maxUpdateBytes();
+                }
+            });
         }
         cfg.routes.post("/admin/stage_weights", ctx -> {
             String id = stageId(ctx.header("X-Stage-Id"), "X-Stage-Id header");
@@ -67,16 +80,6 @@ final class AdminRoutes {
                 WeightAdmin.TimedOut.class, (e, ctx) -> json(ctx, 504, Map.of("ok", false, "error", e.getMessage())));
         cfg.routes.exception(
                 ModelFormatException.class, (e, ctx) -> json(ctx, 400, Map.of("ok", false, "error", e.getMessage())));
-    }
-
-    /** An admin failure in the weight tooling's shape {@code {"ok":false,"error":…}}. */
-    static final class AdminError extends RuntimeException {
-        final int status;
-
-        AdminError(int status, String message) {
-            super(message);
-            this.status = status;
-        }
     }
 
     /** A client-chosen stage id: short and plain, since it is echoed and logged. */

@@ -48,7 +48,10 @@ import org.eclipse.jetty.server.ServerConnector;
  * {@code X-Backend-Id} and {@code X-Weights-Version}.
  */
 public final class OpenAiServer implements AutoCloseable {
-    /** How one port is served. A null {@code apiKey} leaves the OpenAI paths open. */
+    /**
+     * How one port is served. A null {@code apiKey} leaves the OpenAI paths open; a null {@code adminExtension} adds no
+     * admin routes beyond the weight endpoints.
+     */
     public record Options(
             String host,
             int port,
@@ -59,7 +62,8 @@ public final class OpenAiServer implements AutoCloseable {
             boolean enableWeightReload,
             Duration idleTimeout,
             Limits limits,
-            Duration testDelay) {
+            Duration testDelay,
+            AdminExtension adminExtension) {
         public Options {
             if (enableWeightReload && (adminToken == null || adminToken.isBlank())) {
                 throw new IllegalArgumentException(
@@ -102,14 +106,7 @@ public final class OpenAiServer implements AutoCloseable {
             cfg.routes.post("/v1/chat/completions", ctx -> complete(ctx, CompletionRequest.Endpoint.CHAT));
             cfg.routes.post("/v1/completions", ctx -> complete(ctx, CompletionRequest.Endpoint.COMPLETIONS));
             if (options.enableWeightReload())
-                AdminRoutes.add(
-                        cfg,
-                        admin,
-                        options.limits(),
-                        engine.simulated()
-                                ? new SimWeights(
-                                        admin, options, options.limits().maxUpdateBytes())
-                                : null);
+                AdminRoutes.add(cfg, admin, options.limits(), options.adminToken(), options.adminExtension());
             cfg.routes.exception(OpenAiException.class, (e, ctx) -> json(ctx, e.status, e.body()));
             cfg.routes.exception(
                     Exception.class, (e, ctx) -> { // a bug of ours: the log gets the details, the client an id

@@ -81,7 +81,8 @@ public final class ServerGroup implements AutoCloseable {
             long initialVersion,
             Limits limits,
             Duration testDelay,
-            StepClock timing) {
+            StepClock timing,
+            AdminExtension adminExtension) {
         /** One port on a free loopback port, one engine per port, no keys, no weight admin, the default limits. */
         public static Builder builder(Path model) {
             return new Builder(model);
@@ -104,6 +105,7 @@ public final class ServerGroup implements AutoCloseable {
         private Limits limits = Limits.DEFAULT;
         private Duration testDelay = Duration.ZERO;
         private StepClock timing;
+        private AdminExtension adminExtension;
 
         private Builder(Path model) {
             this.model = model;
@@ -170,9 +172,13 @@ public final class ServerGroup implements AutoCloseable {
             return this;
         }
 
-        /** Simulated engines ({@code serve --engine sim}): steps take this model's time instead of computing. */
-        public Builder simulated(StepClock t) {
+        /**
+         * Simulated engines ({@code serve --engine sim}): steps take this model's time instead of computing, and each
+         * port adds {@code routes} (the simulation's weight transfer) to its weight endpoints.
+         */
+        public Builder simulated(StepClock t, AdminExtension routes) {
             this.timing = t;
+            this.adminExtension = routes;
             return this;
         }
 
@@ -193,7 +199,8 @@ public final class ServerGroup implements AutoCloseable {
                     initialVersion,
                     limits,
                     testDelay,
-                    timing);
+                    timing,
+                    adminExtension);
         }
     }
 
@@ -236,7 +243,8 @@ public final class ServerGroup implements AutoCloseable {
                         spec.enableWeightReload(),
                         spec.idleTimeout(),
                         spec.limits(),
-                        spec.testDelay());
+                        spec.testDelay(),
+                        spec.adminExtension());
                 OpenAiServer s = new OpenAiServer(e, a, o);
                 g.servers.add(s);
                 try {

@@ -65,7 +65,8 @@ class ServerSecurityAndUpdateWindowTest {
                         true,
                         Duration.ofSeconds(1),
                         Limits.DEFAULT,
-                        Duration.ZERO));
+                        Duration.ZERO,
+                        null));
         assertTrue(e.getMessage().contains("--admin-token"));
         Processes.Run r = Processes.run(
                 60,

@@ -27,7 +27,7 @@ class SimCalibrationTest {
         Path out = TestModels.tempDir("sim-cal").resolve("fitted.json");
         try (ServerGroup g = ServerGroup.start(ServerGroup.Spec.builder(TestModels.tiny())
                 .servedModelName("sim")
-                .simulated(truth)
+                .simulated(truth, null)
                 .build())) {
             Processes.Run r = Processes.run(
                     600, "sim", "calibrate", "--target", g.urls().get(0), "--out", out.toString(), "--max-batch", "16");
@@ -56,7 +56,7 @@ class SimCalibrationTest {
         try (ServerGroup g = ServerGroup.start(ServerGroup.Spec.builder(TestModels.tiny())
                 .ports(ports)
                 .servedModelName("sim")
-                .simulated(truth)
+                .simulated(truth, null)
                 .build())) {
             Processes.Run r = Processes.run(
                     600,
@@ -130,7 +130,7 @@ class SimCalibrationTest {
         try (ServerGroup g = ServerGroup.start(ServerGroup.Spec.builder(TestModels.tiny())
                 .servedModelName("sim")
                 .weightAdmin("tok")
-                .simulated(new TimingModel(1, 0, 1, 0, 0, 8))
+                .simulated(new TimingModel(1, 0, 1, 0, 0, 8), SimWeights.ROUTES)
                 .build())) {
             var c = new OpenAiClient(
                     OpenAiClient.http(2, Duration.ofSeconds(30)), g.urls().get(0), null, true);

@@ -1,10 +1,13 @@
-package dev.rolloutlab.server;
+package dev.rolloutlab.sim;
 
 import static dev.rolloutlab.util.Http.json;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rolloutlab.openai.OpenAiClient;
+import dev.rolloutlab.server.AdminError;
+import dev.rolloutlab.server.AdminExtension;
 import dev.rolloutlab.util.Http;
+import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -29,28 +32,35 @@ import okhttp3.Response;
  * storage host, and the storage host's blob. Peers are reached only inside the simulation's address range
  * 198.18.0.0/15, with this server's own admin token: a request names where to send weights, never anything else.
  */
-final class SimWeights {
+public final class SimWeights {
     static final int MAX_FORWARD = 256, MAX_FANOUT = 16;
 
-    private final WeightAdmin admin;
-    private final OpenAiServer.Options options;
+    /** The routes, added to each port of a simulated {@code serve}. */
+    public static final AdminExtension ROUTES = (cfg, port) -> new SimWeights(port).addTo(cfg);
+
+    private final AdminExtension.Port port;
     private final long maxBytes;
     private final OkHttpClient http = OpenAiClient.http(32, Duration.ofMinutes(10));
 
-    SimWeights(WeightAdmin admin, OpenAiServer.Options options, long maxBytes) {
-        this.admin = admin;
-        this.options = options;
-        this.maxBytes = maxBytes;
+    private SimWeights(AdminExtension.Port port) {
+        this.port = port;
+        this.maxBytes = port.maxBytes();
+    }
+
+    private void addTo(JavalinConfig cfg) {
+        cfg.routes.post("/admin/sim_weights", this::push);
+        cfg.routes.post("/admin/sim_weights_pull", this::pull);
+        cfg.routes.get("/admin/sim_blob", this::blob);
     }
 
     /**
      * {@code POST /admin/sim_weights}: install, then forward to this host's subtree and answer when all of it has it.
      */
-    void push(Context ctx) {
+    private void push(Context ctx) {
         byte[] body = Http.body(ctx, maxBytes);
         List<String> rest = peers(ctx.header("X-Forward-To"));
         int fanout = fanout(ctx.header("X-Fanout"));
-        Map<String, Object> r = new LinkedHashMap<>(admin.simInstall(body, ctx.header("X-Payload-Sha256")));
+        Map<String, Object> r = new LinkedHashMap<>(port.installSimulated(body, ctx.header("X-Payload-Sha256")));
         long t0 = System.nanoTime();
         if (!rest.isEmpty()) {
             try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
@@ -63,12 +73,12 @@ final class SimWeights {
                 for (var f : fs) {
                     OpenAiClient.Exchange x = f.get();
                     if (!x.ok())
-                        throw new AdminRoutes.AdminError(
+                        throw new AdminError(
                                 502,
                                 "forwarding failed: " + x.status() + " " + (x.error() != null ? x.error() : x.body()));
                 }
             } catch (InterruptedException | ExecutionException e) {
-                throw new AdminRoutes.AdminError(502, "forwarding failed: " + e);
+                throw new AdminError(502, "forwarding failed: " + e);
             }
         }
         r.put("forwarded_to", rest.size());
@@ -80,7 +90,7 @@ final class SimWeights {
      * {@code POST /admin/sim_weights_pull {"from": URL}}: fetch a blob from a storage host in the simulation, install
      * it.
      */
-    void pull(Context ctx) {
+    private void pull(Context ctx) {
         JsonNode b = Http.jsonBody(ctx, 4096);
         String from = b.path("from").asText("");
         URI u = peer(from);
@@ -88,35 +98,35 @@ final class SimWeights {
         // one may have idled out on the storage host between two updates
         Request req = new Request.Builder()
                 .url(u.toString())
-                .header("X-Admin-Token", options.adminToken())
+                .header("X-Admin-Token", port.adminToken())
                 .header("Connection", "close")
                 .build();
         byte[] blob;
         try (Response resp = http.newCall(req).execute()) {
             long len = resp.body().contentLength();
             if (resp.code() != 200 || len > maxBytes) {
-                throw new AdminRoutes.AdminError(
+                throw new AdminError(
                         502,
                         "pull from " + from + " failed: " + resp.code()
                                 + (len > maxBytes ? ", " + len + " bytes is over the limit" : ""));
             }
             blob = resp.body().bytes();
         } catch (IOException e) {
-            throw new AdminRoutes.AdminError(502, "pull from " + from + " failed: " + e.getMessage());
+            throw new AdminError(502, "pull from " + from + " failed: " + e.getMessage());
         }
-        json(ctx, 200, admin.simInstall(blob, null));
+        json(ctx, 200, port.installSimulated(blob, null));
     }
 
     /** {@code GET /admin/sim_blob?bytes=N}: N bytes to pull, as a storage host serves a checkpoint. */
-    void blob(Context ctx) {
+    private void blob(Context ctx) {
         long n;
         try {
             n = Long.parseLong(ctx.queryParam("bytes"));
         } catch (NumberFormatException e) {
-            throw new AdminRoutes.AdminError(400, "bytes must be an integer");
+            throw new AdminError(400, "bytes must be an integer");
         }
         if (n < 0 || n > Math.min(maxBytes, Integer.MAX_VALUE - 64))
-            throw new AdminRoutes.AdminError(400, "bytes must be in [0, " + maxBytes + "]");
+            throw new AdminError(400, "bytes must be in [0, " + maxBytes + "]");
         // a blob of zeros would be gzipped to nothing on the way: the bytes must cross the link
         ctx.disableCompression()
                 .status(200)
@@ -135,7 +145,7 @@ final class SimWeights {
     }
 
     private Map<String, String> token() {
-        return Map.of("X-Admin-Token", options.adminToken());
+        return Map.of("X-Admin-Token", port.adminToken());
     }
 
     private static int fanout(String s) {
@@ -146,14 +156,14 @@ final class SimWeights {
         } catch (NumberFormatException ignored) {
             // refused below
         }
-        throw new AdminRoutes.AdminError(400, "X-Fanout must be an integer in [1, " + MAX_FANOUT + "]");
+        throw new AdminError(400, "X-Fanout must be an integer in [1, " + MAX_FANOUT + "]");
     }
 
     private static List<String> peers(String header) {
         if (header == null || header.isBlank()) return List.of();
         String[] parts = header.split(",");
         if (parts.length > MAX_FORWARD)
-            throw new AdminRoutes.AdminError(400, "X-Forward-To names more than " + MAX_FORWARD + " peers");
+            throw new AdminError(400, "X-Forward-To names more than " + MAX_FORWARD + " peers");
         List<String> out = new ArrayList<>();
         for (String p : parts) {
             URI u = peer(p.trim());
@@ -174,7 +184,7 @@ final class SimWeights {
                 throw new IllegalArgumentException();
             return u;
         } catch (IllegalArgumentException | UnknownHostException e) {
-            throw new AdminRoutes.AdminError(
+            throw new AdminError(
                     400, "peer " + s + " is not http://A.B.C.D:PORT inside the simulation's range 198.18.0.0/15");
         }
     }
