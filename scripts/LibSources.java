@@ -185,6 +185,7 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/results/SweepPoint.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/results/Throughput.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/results/Topology.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/results/Verdict.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/server/Aborts.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/server/AdminError.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/server/AdminExtension.java

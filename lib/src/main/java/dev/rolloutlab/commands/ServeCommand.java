@@ -192,7 +192,7 @@ public final class ServeCommand implements Callable<Integer> {
         Cli.warnFormer(spec, "--engines", "--engine-sharing");
         Cli.warnFormer(spec, "--startup-timeout", "--startup-timeout-sec");
         Cli.warnFormer(spec, "--request-timeout", "--request-timeout-sec");
-        Duration testDelay = ServerGroup.testDelayFromEnvironment();
+        ServerGroup.TestDelays testDelays = ServerGroup.TestDelays.fromEnvironment();
         List<Integer> chosen;
         ServerGroup.Engines mode;
         try {
@@ -233,7 +233,7 @@ public final class ServeCommand implements Callable<Integer> {
                 .idleTimeout(Duration.ofSeconds(idleTimeoutSec))
                 .initialVersion(weightsVersion)
                 .limits(limits())
-                .testDelay(testDelay)
+                .testDelays(testDelays)
                 .simulated(timing, timing != null ? SimWeights.ROUTES : null)
                 .build());
         CountDownLatch stopped = new CountDownLatch(1);

@@ -26,6 +26,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * The reference engine as a library: one scheduler thread runs continuous batching over the model. Requests join and
@@ -322,6 +323,7 @@ public final class InProcessEngine implements Engine {
         int vocab = config().vocabSize();
         if (logits.length < nLogits * vocab) logits = new float[nLogits * vocab];
         model.forward(w, n, decodeRows, rowTokens, rowPos, rowCache, logitRows, nLogits, logits);
+        if (!options.testStepDelay().isZero()) waitTestStepDelay();
 
         int li = 0;
         List<Seq> stepSeqs = new ArrayList<>(active.size() + seqs);
@@ -353,6 +355,12 @@ public final class InProcessEngine implements Engine {
             if (s.finish == null) active.add(s);
         }
         publishLoad();
+    }
+
+    /** The whole test delay, never less: a park may return early. */
+    private void waitTestStepDelay() {
+        long until = System.nanoTime() + options.testStepDelay().toNanos();
+        for (long left; (left = until - System.nanoTime()) > 0; ) LockSupport.parkNanos(left);
     }
 
     private int grow(int need) {

@@ -43,6 +43,15 @@ public record ServerTimings(
         return new ServerTimings(q, p, d, s, total, lb);
     }
 
+    /**
+     * The engine's own time for the request, as the engine measured it: queue + prefill + decode (an unreported queue
+     * or prefill counts 0); NaN when the engine said nothing.
+     */
+    public double engineMs() {
+        if (Double.isNaN(decodeMs)) return Double.NaN;
+        return (Double.isNaN(queueMs) ? 0 : queueMs) + (Double.isNaN(prefillMs) ? 0 : prefillMs) + decodeMs;
+    }
+
     /** Each figure from this, or from {@code other} where this one is not known. */
     public ServerTimings or(ServerTimings other) {
         return new ServerTimings(

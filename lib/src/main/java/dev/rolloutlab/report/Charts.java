@@ -165,21 +165,17 @@ public final class Charts {
     }
 
     /**
-     * Overhead per request over the in-process topology with the same engines, with each bar's 95 % paired interval as
-     * an error bar: a bar whose whisker crosses zero is not distinguishable from in-process at this run's noise.
+     * Each leg's tax per request, e2el minus the engine's own queue, prefill and decode, with its 95 % interval as
+     * whiskers: the HTTP legs' cost beside the in-process path's own, free of the engine's compute noise.
      */
     public static CategoryChart overhead(RunData d) {
+        Table legs = d.legs();
         return bars(
                 d,
-                "Per-request overhead vs in-process, equal engines (whiskers: 95 % paired CI)",
+                "Tax per request: e2el minus the engine's own time (whiskers: 95 % CI)",
                 "ms per request",
-                "overhead_ms_per_request",
-                (tc, w) -> {
-                    String base = d.baseline(tc[0]);
-                    if (base == null) return 0.0;
-                    var ci = Pairs.e2elDifference(d, tc[0], tc[1], base, Connection.NONE.wire(), w);
-                    return ci == null || Double.isNaN(ci.halfWidth()) ? 0.0 : ci.halfWidth();
-                });
+                "http_tax_ms",
+                (tc, w) -> half(legs, tc[0], tc[1], w, "http_tax_ms"));
     }
 
     /** Half the width of a leg's 95 % interval of {@code metric} (XChart draws symmetric whiskers); 0 when absent. */

@@ -1,7 +1,8 @@
 package dev.rolloutlab.report;
 
 import dev.rolloutlab.results.Confidence;
-import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
@@ -17,48 +18,98 @@ import tech.tablesaw.api.Row;
 final class Pairs {
     private Pairs() {}
 
+    /** A per-request figure in ms, read from a row of {@code requests.jsonl}; NaN where the row lacks it. */
+    enum Metric {
+        /** End-to-end latency: moves with the engine's compute noise as much as with the path around it. */
+        E2EL,
+        /** e2el minus the engine's own queue, prefill and decode: the path's cost, which compute noise cannot move. */
+        TAX,
+        /** The engine's own queueing: set by how requests arrive, not by the transport. */
+        ENGINE_QUEUE;
+
+        double of(Row r) {
+            double e2el = r.getNumber("e2el_ms");
+            return switch (this) {
+                case E2EL -> e2el;
+                case TAX ->
+                    r.isMissing("server_timing_decode_ms")
+                            ? Double.NaN
+                            : e2el
+                                    - zero(r, "server_timing_queue_ms")
+                                    - zero(r, "server_timing_prefill_ms")
+                                    - r.getNumber("server_timing_decode_ms");
+                case ENGINE_QUEUE ->
+                    r.isMissing("server_timing_decode_ms") ? Double.NaN : zero(r, "server_timing_queue_ms");
+            };
+        }
+
+        private static double zero(Row r, String column) {
+            return r.isMissing(column) ? 0 : r.getNumber(column);
+        }
+    }
+
     /**
      * a − b in ms over the requests both legs completed on {@code workload} ("in=8 out=1"); null when there are no
      * pairs.
      */
     static Confidence.Interval e2elDifference(
             RunData d, String topoA, String connA, String topoB, String connB, String workload) {
-        int in, out;
-        try {
-            String[] parts = workload.split(" ");
-            in = Integer.parseInt(parts[0].substring(3));
-            out = Integer.parseInt(parts[1].substring(4));
-        } catch (RuntimeException e) {
-            return null;
-        }
-        Map<Long, Double> a = leg(d, topoA, connA, in, out), b = leg(d, topoB, connB, in, out);
+        return difference(d, Metric.E2EL, topoA, connA, topoB, connB, workload);
+    }
+
+    /**
+     * a − b of {@code metric} in ms over the requests both legs completed, on {@code workload} ("in=8 out=1") or, when
+     * it is null, on every workload of the run; null with fewer than two blocks of pairs.
+     */
+    static Confidence.Interval difference(
+            RunData d, Metric metric, String topoA, String connA, String topoB, String connB, String workload) {
+        Map<Pair, Double> a = leg(d, metric, topoA, connA, workload), b = leg(d, metric, topoB, connB, workload);
         a.keySet().retainAll(b.keySet());
         if (a.size() < 2) return null;
         long block = Math.max(
                 1,
                 d.run().map(r -> r.path("config").path("concurrency").asLong(1)).orElse(1L));
+        Map<Pair, Long> blocks = new HashMap<>();
         long[] keys = new long[a.size()];
         double[] xa = new double[a.size()], xb = new double[a.size()];
         int i = 0;
         for (var e : a.entrySet()) {
-            long round = e.getKey() >>> 32, id = e.getKey() & 0xffffffffL;
-            keys[i] = round << 32 | id / block;
+            Pair p = e.getKey();
+            keys[i] = blocks.computeIfAbsent(new Pair(p.cell, p.round, p.id / block), k -> (long) blocks.size());
             xa[i] = e.getValue();
-            xb[i++] = b.get(e.getKey());
+            xb[i++] = b.get(p);
         }
-        if (Arrays.stream(keys).distinct().count() < 2) return null;
+        if (blocks.size() < 2) return null;
         return Confidence.blockedDifference(keys, xa, xb, 0.95);
     }
 
-    private static Map<Long, Double> leg(RunData d, String topology, String connection, int in, int out) {
-        Map<Long, Double> m = new TreeMap<>();
+    /** The mean of {@code metric} over a leg's completed requests, on {@code workload} or (null) on every one. */
+    static double mean(RunData d, Metric metric, String topology, String connection, String workload) {
+        return leg(d, metric, topology, connection, workload).values().stream()
+                .mapToDouble(Double::doubleValue)
+                .average()
+                .orElse(Double.NaN);
+    }
+
+    static double mean(RunData d, Metric metric, String topology, String connection) {
+        return mean(d, metric, topology, connection, null);
+    }
+
+    /** What pairs two legs' requests: the same cell, round and request id. */
+    private record Pair(String cell, long round, long id) {}
+
+    private static Map<Pair, Double> leg(RunData d, Metric metric, String topology, String connection, String w) {
+        Map<Pair, Double> m = new LinkedHashMap<>();
         for (Row r : d.requests()) {
             if (!r.getBoolean("ok")
                     || !r.getString("topology").equals(topology)
                     || !r.getString("connection").equals(connection)) continue;
-            if ((int) r.getNumber("prompt_tokens") != in || (int) r.getNumber("completion_tokens") != out) continue;
+            String cell = "in=" + (int) r.getNumber("prompt_tokens") + " out=" + (int) r.getNumber("completion_tokens");
+            if (w != null && !w.equals(cell)) continue;
+            double x = metric.of(r);
+            if (Double.isNaN(x)) continue;
             long round = r.isMissing("round") ? 0 : (long) r.getNumber("round");
-            m.put(round << 32 | (long) r.getNumber("request_id"), r.getNumber("e2el_ms"));
+            m.put(new Pair(cell, round, (long) r.getNumber("request_id")), x);
         }
         return m;
     }
@@ -93,10 +144,6 @@ final class Pairs {
                 m.put((int) r.getNumber("round"), r.getNumber(column));
         }
         return m;
-    }
-
-    static String verdict(Confidence.Interval diff) {
-        return diff == null ? "not distinguishable: no paired requests" : Confidence.verdict(diff, "ms");
     }
 
     static String describe(Confidence.Interval diff) {

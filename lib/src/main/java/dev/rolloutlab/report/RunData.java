@@ -1,6 +1,8 @@
 package dev.rolloutlab.report;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.rolloutlab.results.Confidence;
+import dev.rolloutlab.results.Summary;
 import dev.rolloutlab.results.Topology;
 import dev.rolloutlab.util.Json;
 import java.io.IOException;
@@ -15,6 +17,7 @@ import java.util.function.Function;
 import java.util.stream.Stream;
 import tech.tablesaw.api.BooleanColumn;
 import tech.tablesaw.api.DoubleColumn;
+import tech.tablesaw.api.Row;
 import tech.tablesaw.api.StringColumn;
 import tech.tablesaw.api.Table;
 import tech.tablesaw.io.csv.CsvReadOptions;
@@ -27,6 +30,7 @@ public final class RunData {
     private final Path dir;
     private final Table summary;
     private final Table requests;
+    private final boolean engineTimings;
     private final Table freshness;
     private final Table gaps;
     private final Table sweep;
@@ -73,6 +77,8 @@ public final class RunData {
                         "server_timing/serialize_ms",
                         "server_timing/total_ms",
                         "server_timing/lb_ms"));
+        engineTimings = requests.doubleColumn("server_timing_decode_ms").countMissing() < requests.rowCount();
+        if (!summary.containsColumn("http_tax_ms")) addTax(summary, requests);
         staleness = Files.exists(dir.resolve("freshness.jsonl"))
                 ? jsonl(
                         dir.resolve("freshness.jsonl"),
@@ -91,6 +97,49 @@ public final class RunData {
 
     public static RunData load(Path dir) {
         return new RunData(dir);
+    }
+
+    /**
+     * Whether the engine reported its own queue, prefill and decode times per request, so each request's tax (e2el
+     * minus them) is known; folders written before servers reported them have none.
+     */
+    public boolean hasEngineTimings() {
+        return engineTimings;
+    }
+
+    /**
+     * A folder written before summary.csv had {@code http_tax_ms} gets it here, from its requests as {@code compare}
+     * computes it now (a round-0 row pools every round); empty where the requests carry no engine timings.
+     */
+    private static void addTax(Table summary, Table requests) {
+        DoubleColumn tax = DoubleColumn.create("http_tax_ms"),
+                low = DoubleColumn.create("http_tax_ms_ci_low"),
+                high = DoubleColumn.create("http_tax_ms_ci_high");
+        for (Row row : summary) {
+            double[] xs = requests.stream()
+                    .filter(r -> r.getBoolean("ok")
+                            && r.getString("topology").equals(row.getString("topology"))
+                            && r.getString("connection").equals(row.getString("connection"))
+                            && ("in=" + (int) r.getNumber("prompt_tokens") + " out="
+                                            + (int) r.getNumber("completion_tokens"))
+                                    .equals(row.getString("workload"))
+                            && (!summary.containsColumn("round")
+                                    || row.getNumber("round") == 0
+                                    || r.getNumber("round") == row.getNumber("round")))
+                    .mapToDouble(Pairs.Metric.TAX::of)
+                    .filter(x -> !Double.isNaN(x))
+                    .toArray();
+            Confidence.Interval ci = Summary.taxOf(xs);
+            append(tax, ci.estimate());
+            append(low, ci.low());
+            append(high, ci.high());
+        }
+        summary.addColumns(tax, low, high);
+    }
+
+    private static void append(DoubleColumn c, double x) {
+        if (Double.isNaN(x)) c.appendMissing();
+        else c.append(x);
     }
 
     public Path dir() {

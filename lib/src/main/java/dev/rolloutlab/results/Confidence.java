@@ -1,14 +1,13 @@
 package dev.rolloutlab.results;
 
 import java.util.Arrays;
-import java.util.Locale;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
 import org.apache.commons.statistics.distribution.TDistribution;
 
 /**
  * Uncertainty for the numbers a researcher decides by: a percentile bootstrap of a mean (over requests), a Student-t
- * interval (over rounds), a paired difference, and the one rule that turns an interval into a verdict. The bootstrap is
+ * interval (over rounds) and a paired difference; {@link Verdict} turns an interval into a verdict. The bootstrap is
  * seeded, so the same data give the same interval on every run.
  */
 public final class Confidence {
@@ -107,19 +106,6 @@ public final class Confidence {
             s[1]++;
         }
         return tMean(sums.values().stream().mapToDouble(s -> s[0] / s[1]).toArray(), level);
-    }
-
-    /**
-     * "confirmed" when the interval of a difference lies above zero, "contradicted" when below, and otherwise "not
-     * distinguishable at this run's noise (±x)": an interval that touches or crosses zero never confirms.
-     */
-    public static String verdict(Interval difference, String unit) {
-        if (Double.isNaN(difference.low()) || Double.isNaN(difference.high()))
-            return "not distinguishable: too few samples for an interval";
-        if (difference.low() > 0) return "confirmed";
-        if (difference.high() < 0) return "contradicted";
-        return String.format(
-                Locale.ROOT, "not distinguishable at this run's noise (±%.2f %s)", difference.halfWidth(), unit);
     }
 
     static double mean(double[] xs) {

@@ -69,6 +69,15 @@ public record RequestRecord(
         return (endNs - scheduledNs) / 1e6;
     }
 
+    /**
+     * What the path around the engine cost this request: e2el minus the engine's own queue, prefill and decode, which
+     * both modes measure with the same engine code. The engine's compute noise cancels out of it, so it is the HTTP tax
+     * on an HTTP leg and the in-process path's own cost on an in-process one; NaN when the engine said nothing.
+     */
+    public double taxMs() {
+        return e2elMs() - (serverTiming == null ? Double.NaN : serverTiming.engineMs());
+    }
+
     public double e2elFromDispatchMs() {
         return (endNs - sentNs) / 1e6;
     }

@@ -7,7 +7,8 @@ import java.util.List;
 /**
  * A leg's figures on one workload in one round, in vLLM's benchmark terms. {@code round} 0 is a run without rounds, or
  * the row that pools every round (its throughput intervals are then across rounds). {@code overhead}, the mean e2el
- * over the equal-compute in-process baseline with its paired interval, is filled in by {@code compare}.
+ * over the equal-compute in-process baseline with its paired interval, is filled in by {@code compare}; {@code tax} is
+ * the mean of {@link RequestRecord#taxMs()}, what the path around the engine cost, with its bootstrap interval.
  * {@link SummaryRow} is its line in {@code summary.csv}.
  */
 public record Summary(
@@ -24,6 +25,7 @@ public record Summary(
         double meanE2elFromDispatchMs,
         double meanConnectMs,
         Interval overhead,
+        Interval tax,
         boolean incomplete) {
 
     public Topology topology() {
@@ -83,7 +85,20 @@ public record Summary(
                         .orElse(Double.NaN),
                 ok.stream().mapToDouble(r -> r.connectNs() / 1e6).average().orElse(Double.NaN),
                 Interval.NONE,
+                tax(ok),
                 incomplete);
+    }
+
+    private static Interval tax(List<RequestRecord> ok) {
+        return taxOf(ok.stream()
+                .mapToDouble(RequestRecord::taxMs)
+                .filter(x -> !Double.isNaN(x))
+                .toArray());
+    }
+
+    /** The mean tax of a leg's requests with its seeded bootstrap interval; {@link Interval#NONE} for none. */
+    public static Interval taxOf(double[] taxesMs) {
+        return taxesMs.length == 0 ? Interval.NONE : Confidence.bootstrapMean(taxesMs, Percentiles.BOOTSTRAP, 4, 0.95);
     }
 
     /** The known values of {@code xs}, sorted. */
@@ -107,6 +122,7 @@ public record Summary(
                 meanE2elFromDispatchMs,
                 meanConnectMs,
                 overhead,
+                tax,
                 incomplete);
     }
 
@@ -126,6 +142,7 @@ public record Summary(
                 meanE2elFromDispatchMs,
                 meanConnectMs,
                 overhead,
+                tax,
                 incomplete);
     }
 
@@ -146,6 +163,7 @@ public record Summary(
                 meanE2elFromDispatchMs,
                 meanConnectMs,
                 o,
+                tax,
                 incomplete);
     }
 }

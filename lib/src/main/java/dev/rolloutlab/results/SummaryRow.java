@@ -2,7 +2,8 @@ package dev.rolloutlab.results;
 
 /**
  * One line of {@code summary.csv} and {@code summary.json}: a {@link Summary} flattened under vLLM's benchmark names,
- * the columns readers and notebooks rely on, in this order.
+ * the columns readers and notebooks rely on, in this order; {@code http_tax_ms} is e2el minus the engine's own time (on
+ * an in-process row: the in-process path's own cost).
  */
 public record SummaryRow(
         Topology topology,
@@ -46,6 +47,9 @@ public record SummaryRow(
         double overheadMsPerRequest,
         double overheadMsPerRequestCiLow,
         double overheadMsPerRequestCiHigh,
+        double httpTaxMs,
+        double httpTaxMsCiLow,
+        double httpTaxMsCiHigh,
         boolean incomplete) {
     public static SummaryRow of(Summary s) {
         return new SummaryRow(
@@ -90,6 +94,9 @@ public record SummaryRow(
                 s.overhead().estimate(),
                 s.overhead().low(),
                 s.overhead().high(),
+                s.tax().estimate(),
+                s.tax().low(),
+                s.tax().high(),
                 s.incomplete());
     }
 }

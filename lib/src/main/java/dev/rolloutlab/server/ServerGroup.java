@@ -15,22 +15,32 @@ import java.util.List;
  * then the engines.
  */
 public final class ServerGroup implements AutoCloseable {
-    /** The environment variable a test sets on a process whose serve children then wait this many ms per completion. */
-    public static final String TEST_DELAY_ENV = "ROLLOUT_LAB_TEST_SERVE_DELAY_MS";
-
     /**
-     * {@link #TEST_DELAY_ENV}'s delay, zero when unset; a value outside 0..10000 ms is refused, naming the variable.
+     * Test only: waits a test adds where it knows the cost must land, set on a process whose serve children inherit
+     * them: {@code serve} per completion, outside the engine (the path's cost), and {@code engineStep} per engine step,
+     * inside the engine's own time (compute).
      */
-    public static Duration testDelayFromEnvironment() {
-        String v = System.getenv(TEST_DELAY_ENV);
-        if (v == null || v.isBlank()) return Duration.ZERO;
-        try {
-            int ms = Integer.parseInt(v.trim());
-            if (ms >= 0 && ms <= 10_000) return Duration.ofMillis(ms);
-        } catch (NumberFormatException ignored) {
-            // refused below with the variable's name
+    public record TestDelays(Duration serve, Duration engineStep) {
+        public static final TestDelays NONE = new TestDelays(Duration.ZERO, Duration.ZERO);
+        public static final String SERVE_ENV = "ROLLOUT_LAB_TEST_SERVE_DELAY_MS",
+                ENGINE_STEP_ENV = "ROLLOUT_LAB_TEST_ENGINE_STEP_DELAY_MS";
+
+        /** The delays in this process's environment, zero where unset; a value outside 0..10000 ms is refused. */
+        public static TestDelays fromEnvironment() {
+            return new TestDelays(ms(SERVE_ENV), ms(ENGINE_STEP_ENV));
         }
-        throw new IllegalArgumentException(TEST_DELAY_ENV + " must be a number of ms in [0, 10000], got " + v);
+
+        private static Duration ms(String variable) {
+            String v = System.getenv(variable);
+            if (v == null || v.isBlank()) return Duration.ZERO;
+            try {
+                int ms = Integer.parseInt(v.trim());
+                if (ms >= 0 && ms <= 10_000) return Duration.ofMillis(ms);
+            } catch (NumberFormatException ignored) {
+                // refused below with the variable's name
+            }
+            throw new IllegalArgumentException(variable + " must be a number of ms in [0, 10000], got " + v);
+        }
     }
 
     /** Whether each port gets its own engine. */
@@ -80,7 +90,7 @@ public final class ServerGroup implements AutoCloseable {
             Duration idleTimeout,
             long initialVersion,
             Limits limits,
-            Duration testDelay,
+            TestDelays testDelays,
             StepClock timing,
             AdminExtension adminExtension) {
         /** One port on a free loopback port, one engine per port, no keys, no weight admin, the default limits. */
@@ -103,7 +113,7 @@ public final class ServerGroup implements AutoCloseable {
         private Duration idleTimeout = Duration.ofSeconds(60);
         private long initialVersion;
         private Limits limits = Limits.DEFAULT;
-        private Duration testDelay = Duration.ZERO;
+        private TestDelays testDelays = TestDelays.NONE;
         private StepClock timing;
         private AdminExtension adminExtension;
 
@@ -164,11 +174,11 @@ public final class ServerGroup implements AutoCloseable {
         }
 
         /**
-         * Test only: every completion waits this long inside serve, outside the engine, a known cost the client's
-         * breakdown must find. The one seam for it: this call in-process, {@link #TEST_DELAY_ENV} in a child serve.
+         * Test only: the waits a test adds, in serve and in the engine's steps. The one seam for them: this call
+         * in-process, {@link TestDelays#fromEnvironment()} in a child serve.
          */
-        public Builder testDelay(Duration d) {
-            this.testDelay = d;
+        public Builder testDelays(TestDelays d) {
+            this.testDelays = d;
             return this;
         }
 
@@ -198,7 +208,7 @@ public final class ServerGroup implements AutoCloseable {
                     idleTimeout,
                     initialVersion,
                     limits,
-                    testDelay,
+                    testDelays,
                     timing,
                     adminExtension);
         }
@@ -225,7 +235,9 @@ public final class ServerGroup implements AutoCloseable {
                     a = sharedAdmin;
                 } else {
                     Checkpoint cp = i == 0 ? first : Checkpoint.load(spec.model());
-                    EngineOptions eo = EngineOptions.DEFAULT.withInitialVersion(spec.initialVersion());
+                    EngineOptions eo = EngineOptions.DEFAULT
+                            .withInitialVersion(spec.initialVersion())
+                            .withTestStepDelay(spec.testDelays().engineStep());
                     e = new InProcessEngine(cp, spec.timing() == null ? eo : eo.simulated(spec.timing()), "port" + i);
                     a = new WeightAdmin(e, spec.limits().reloadTimeout());
                     g.engines.add(e);
@@ -243,7 +255,7 @@ public final class ServerGroup implements AutoCloseable {
                         spec.enableWeightReload(),
                         spec.idleTimeout(),
                         spec.limits(),
-                        spec.testDelay(),
+                        spec.testDelays().serve(),
                         spec.adminExtension());
                 OpenAiServer s = new OpenAiServer(e, a, o);
                 g.servers.add(s);

@@ -87,11 +87,14 @@ class SharedCoresTest {
             shared.add((double) timed(() -> SharedCores.PROCESS.run(4_000_000, false, 0.5, 1, 0.5)) / 1e6);
         beside.join();
         // alone the engine adds no variation; the timer adds late wake-ups on a busy machine (one 4 ms step took 6
-        // here),
-        // outliers the plain coefficient counts in full: the robust one (from the median absolute deviation) reads the
-        // steps' own spread, about 0.01 alone against about 0.5 had the variation been applied (physical separation)
+        // here), outliers the plain coefficient counts in full: the robust one (from the median absolute deviation)
+        // reads the steps' own spread, about 0.01 alone against about 0.5 had the variation been applied (physical
+        // separation). The shared steps' mean is held to the steps alone, measured just before on this machine, so
+        // both carry the same wake-up lateness; 15 % is a stated margin for the mean of 150 steps of CV 0.5 (its
+        // standard error is 4 %)
         assertTrue(robustCv(alone) < 0.1, "alone, a step keeps its time: " + robustCv(alone) + " " + alone);
-        assertEquals(4.0, mean(shared), 4.0 * 0.15, "sharing with room for both: the same time on average");
+        assertEquals(
+                mean(alone), mean(shared), mean(alone) * 0.15, "sharing with room for both: the same time on average");
         assertEquals(0.5, cv(shared), 0.15, "and varying by half of it");
     }
 

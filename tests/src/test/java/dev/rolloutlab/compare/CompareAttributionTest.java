@@ -14,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -28,10 +29,12 @@ import tech.tablesaw.api.Row;
  */
 class CompareAttributionTest {
     private static final String SERVE = "serve (parse, serialise)", REST = "client + transport";
+    private static final String SERVE_DELAY = ServerGroup.TestDelays.SERVE_ENV,
+            ENGINE_STEP_DELAY = ServerGroup.TestDelays.ENGINE_STEP_ENV;
 
     @Test
     void aKnownServeDelayIsAttributedToServeAndConfirmsTheOverhead() throws Exception {
-        Path plain = compare("plain", 0), delayed = compare("delayed", 5);
+        Path plain = compare("plain", Map.of(), 1), delayed = compare("delayed", Map.of(SERVE_DELAY, "5"), 1);
         Map<String, Double> p = part(plain, "http1/keep-alive"), d = part(delayed, "http1/keep-alive");
         // a sleep never ends early, and on a loaded machine ends late: the upper bound is the lateness of 5 ms sleeps
         // measured here and now (its mean over 200), plus the 1 ms margin the other parts get
@@ -110,10 +113,60 @@ class CompareAttributionTest {
         return (System.nanoTime() - t0) / 1e6 / n - ms;
     }
 
-    private static Path compare(String name, int delayMs) {
+    /**
+     * The tax does not move when only the HTTP leg's engine is slowed: 2 ms more per engine step, 8 steps per request,
+     * lands in the engine's own time, so the e2el difference between the legs grows by at least 16 ms while the tax
+     * difference stays where it was.
+     */
+    @Test
+    void slowingOneLegsEngineMovesTheE2elDifferenceButNotTheTax() throws Exception {
+        Path plain = compare("tax-plain", Map.of(), 8),
+                slowed = compare("tax-slowed", Map.of(ENGINE_STEP_DELAY, "2"), 8);
+        double[] p = legs(plain), s = legs(slowed);
+        // sleeps never end early: 8 steps of at least 2 ms each
+        double e2elMoved = (s[1] - s[0]) - (p[1] - p[0]);
+        assertTrue(e2elMoved >= 16.0, "the e2el difference grows by the slowed steps: +" + e2elMoved + " ms");
+        // the tax difference may move by four standard errors of the difference of the two runs' HTTP taxes, plus the
+        // lateness of a client woken after ~30 ms blocked (the slowed requests keep it waiting that long), measured
+        // here
+        double late = sleepLatenessMs(30, 60);
+        double margin = Math.max(0.25, late + 4 * Math.hypot(restStandardError(plain), restStandardError(slowed)));
+        assertTrue(margin < 8, "the runs are too noisy to tell 16 ms apart: ±" + margin + " ms");
+        double taxMoved = (s[3] - s[2]) - (p[3] - p[2]);
+        assertEquals(
+                0.0,
+                taxMoved,
+                margin,
+                "the tax (e2el minus the engine's own time) does not see the slower engine: plain " + Arrays.toString(p)
+                        + ", slowed " + Arrays.toString(s));
+        String md = Files.readString(slowed.resolve("REPORT.md"));
+        assertTrue(md.contains("**In-process has lower per-request overhead** — confirmed"), md);
+    }
+
+    /** Mean e2el of inproc and http1 keep-alive, then their mean tax (e2el minus queue, prefill and decode). */
+    private static double[] legs(Path run) {
+        double[] sum = new double[4], n = new double[2];
+        for (Row r : RunData.load(run).requests()) {
+            if (!r.getBoolean("ok") || r.isMissing("server_timing_decode_ms")) continue;
+            int leg = r.getString("topology").equals("inproc")
+                    ? 0
+                    : r.getString("topology").equals("http1") ? 1 : -1;
+            if (leg < 0 || (leg == 1 && !r.getString("connection").equals("keep-alive"))) continue;
+            double engine = (r.isMissing("server_timing_queue_ms") ? 0 : r.getNumber("server_timing_queue_ms"))
+                    + (r.isMissing("server_timing_prefill_ms") ? 0 : r.getNumber("server_timing_prefill_ms"))
+                    + r.getNumber("server_timing_decode_ms");
+            sum[leg] += r.getNumber("e2el_ms");
+            sum[2 + leg] += r.getNumber("e2el_ms") - engine;
+            n[leg]++;
+        }
+        assertTrue(n[0] >= 30 && n[1] >= 30, "both legs measured: " + Arrays.toString(n));
+        return new double[] {sum[0] / n[0], sum[1] / n[1], sum[2] / n[0], sum[3] / n[1]};
+    }
+
+    private static Path compare(String name, Map<String, String> env, int outputLen) {
         Path out = TestModels.tempDir("attr-" + name).resolve("run");
         Processes.Run r = Processes.run(
-                Map.of(ServerGroup.TEST_DELAY_ENV, String.valueOf(delayMs)),
+                env,
                 300,
                 "compare",
                 "--quick",
@@ -124,7 +177,7 @@ class CompareAttributionTest {
                 "--prompt-lens",
                 "8",
                 "--output-lens",
-                "1",
+                String.valueOf(outputLen),
                 "--concurrency",
                 "1",
                 "--out",

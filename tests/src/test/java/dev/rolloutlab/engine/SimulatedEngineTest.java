@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.*;
 import dev.rolloutlab.engine.model.Checkpoint;
 import dev.rolloutlab.sim.TimingModel;
 import dev.rolloutlab.testing.TestModels;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
@@ -19,8 +20,8 @@ class SimulatedEngineTest {
     @Test
     void tokensAreUniformOverTheVocabularyWithoutEndOfSequenceAndCarryTheirLogprob() {
         TimingModel instant = new TimingModel(0, 0, 0, 0, 0, 64);
-        try (InProcessEngine e =
-                new InProcessEngine(Checkpoint.load(TestModels.tiny()), new EngineOptions(64, 1024, 0, instant))) {
+        try (InProcessEngine e = new InProcessEngine(
+                Checkpoint.load(TestModels.tiny()), new EngineOptions(64, 1024, 0, instant, Duration.ZERO))) {
             int vocab = e.config().vocabSize();
             List<Integer> stops = e.defaultStopIds();
             int allowed = vocab

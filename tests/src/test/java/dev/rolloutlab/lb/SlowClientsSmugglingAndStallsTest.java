@@ -225,7 +225,7 @@ class SlowClientsSmugglingAndStallsTest {
         ServerGroup stalled = open.keep(ServerGroup.start(ServerGroup.Spec.builder(TestModels.tiny())
                 .ports(List.of(0))
                 .servedModelName("m")
-                .testDelay(Duration.ofMinutes(5))
+                .testDelays(new ServerGroup.TestDelays(Duration.ofMinutes(5), Duration.ZERO))
                 .build()));
         Duration limit = Duration.ofSeconds(1);
         LoadBalancer lb = open.keep(new LoadBalancer(LbOptions.builder()

@@ -2,12 +2,15 @@ package dev.rolloutlab.report;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+import dev.rolloutlab.results.Confidence;
+import dev.rolloutlab.results.Verdict;
 import dev.rolloutlab.testing.TestModels;
 import dev.rolloutlab.util.Json;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
@@ -117,8 +120,13 @@ class ReportTest {
         return new double[] {mean, 3.182446305284263 * Math.sqrt(ss / (blocks.length - 1)) / Math.sqrt(blocks.length)};
     }
 
+    /**
+     * The fixture's requests carry no engine timings, so the finding compares e2el, paired, and reads its verdict
+     * against T = the larger of 1 ms and 2 % of the keep-alive leg's mean e2el; here its interval is computed from the
+     * raw requests.
+     */
     @Test
-    void aDifferenceWhoseIntervalCrossesZeroIsNotDistinguishable() throws Exception {
+    void theCloseFindingStatesItsPairedIntervalAndTheVerdictOfItsThreshold() throws Exception {
         Path a = fixtureCopy();
         String report = Files.readString(Report.write(a));
         var close = e2el(a, "http1", "close", 8, 1);
@@ -126,36 +134,85 @@ class ReportTest {
         assertEquals(16, close.size());
         double[] mh = pairedMeanAndHalfWidth(close, keep);
         double mean = mh[0], half = mh[1];
-        String ci = String.format(Locale.ROOT, "95%% CI [%.2f, %.2f]", mean - half, mean + half);
+        String ci = String.format(Locale.ROOT, "95 %% CI [%.2f, %.2f] ms", mean - half, mean + half);
         String line = report.lines()
                 .filter(l -> l.contains("`Connection: close` costs more"))
                 .findFirst()
                 .orElseThrow();
         assertTrue(line.contains(ci), "expected " + ci + " in " + line);
-        assertEquals(
-                mean - half <= 0 && 0 <= mean + half, line.contains("not distinguishable at this run's noise"), line);
-        assertFalse(
-                line.contains("confirmed") && mean - half <= 0,
-                "never confirmed when the interval crosses zero: " + line);
+        double t = Verdict.latencyThresholdMs(meanE2elMs(a, "http1", "keep-alive", 8, 1));
+        Verdict v = Verdict.of(new Confidence.Interval(mean, mean - half, mean + half, 0.95), t);
+        assertTrue(line.contains("— " + v.word() + " ("), v + " expected in " + line);
+        assertTrue(line.contains("e2el difference (with the engine's compute variation)"), line);
+    }
+
+    /** Each request's tax, e2el minus its engine's queue, prefill and decode, computed here from requests.jsonl. */
+    static List<Double> taxes(Path dir, String topology, String connection, String workload) throws Exception {
+        List<Double> out = new ArrayList<>();
+        for (String line : Files.readAllLines(dir.resolve("requests.jsonl"))) {
+            var r = Json.parse(line);
+            var st = r.path("server_timing");
+            if (!r.path("topology").asText().equals(topology)
+                    || !r.path("connection").asText().equals(connection)
+                    || r.path("status").asInt() != 200
+                    || !st.path("decode_ms").isNumber()) continue;
+            String cell = "in=" + r.path("prompt_tokens").asInt() + " out="
+                    + r.path("completion_tokens").asInt();
+            if (workload != null && !workload.equals(cell)) continue;
+            double e2el = (r.path("end_ns").asLong() - r.path("scheduled_ns").asLong()) / 1e6;
+            out.add(e2el
+                    - st.path("queue_ms").asDouble(0)
+                    - st.path("prefill_ms").asDouble(0)
+                    - st.path("decode_ms").asDouble());
+        }
+        assertFalse(out.isEmpty(), "no timed requests for " + topology + " " + connection);
+        return out;
+    }
+
+    static double mean(List<Double> xs) {
+        return xs.stream().mapToDouble(Double::doubleValue).average().orElseThrow();
     }
 
     @Test
-    void theOverheadBarsCarryTheirPairedIntervals() throws Exception {
-        Path a = fixtureCopy();
-        var chart = Charts.overhead(RunData.load(a));
-        var http = e2el(a, "http1", "keep-alive", 8, 1);
-        var inproc = e2el(a, "inproc", "none", 8, 1);
-        double half = pairedMeanAndHalfWidth(http, inproc)[1];
-        var series = chart.getSeriesMap().get("http1/keep-alive");
-        var whiskers = new ArrayList<Number>();
-        series.getExtraValues().forEach(whiskers::add);
-        assertEquals(
-                half, whiskers.get(0).doubleValue(), 1e-9, "the whisker of in=8 out=1 is the paired 95 % half-width");
-        var inprocWhiskers = new ArrayList<Number>();
-        chart.getSeriesMap().get("inproc/none").getExtraValues().forEach(inprocWhiskers::add);
+    void theOverheadFindingStatesTheTaxOfItsRequestsNotTheirE2el() throws Exception {
+        Path a = fixtureCopy("results-engine-timings");
+        String report = Files.readString(Report.write(a));
+        String finding = String.format(
+                Locale.ROOT,
+                "is %.2f ms per request on one HTTP port with keep-alive and %.2f ms in-process (inproc)",
+                mean(taxes(a, "http1", "keep-alive", null)),
+                mean(taxes(a, "inproc", "none", null)));
+        String line = report.lines()
+                .filter(l -> l.contains("**In-process has lower per-request overhead**"))
+                .findFirst()
+                .orElseThrow();
+        assertTrue(line.contains(finding), "expected \"" + finding + "\" in\n" + line);
+        assertTrue(line.matches(".*— (confirmed|contradicted|negligible|undecided at this run's noise) \\(.*"), line);
+        assertTrue(report.contains("**Requests wait longer in the engine's queue over HTTP**"), report);
         assertTrue(
-                inprocWhiskers.stream().allMatch(x -> x.doubleValue() == 0),
-                "in-process is the baseline: " + inprocWhiskers);
+                report.contains("| tax difference (ms), 95 % CI | reading | e2el difference (ms, includes compute"),
+                report);
+    }
+
+    @Test
+    void theTaxBarsAreEachLegsMeanTaxWithItsInterval() throws Exception {
+        Path a = fixtureCopy("results-engine-timings");
+        RunData d = RunData.load(a);
+        var chart = Charts.overhead(d);
+        for (String leg : List.of("http1/keep-alive", "inproc/none")) {
+            String[] tc = leg.split("/");
+            var series = chart.getSeriesMap().get(leg);
+            List<Number> ys = new ArrayList<>(), whiskers = new ArrayList<>();
+            series.getYData().forEach(ys::add);
+            series.getExtraValues().forEach(whiskers::add);
+            // the pooled row's tax is over every round's requests of the cell (summary.csv keeps 4 decimals)
+            assertEquals(mean(taxes(a, tc[0], tc[1], "in=8 out=1")), ys.get(0).doubleValue(), 1e-3, leg);
+            double lo = Charts.find(d.legs(), tc[0], tc[1], "in=8 out=1", "http_tax_ms_ci_low"),
+                    hi = Charts.find(d.legs(), tc[0], tc[1], "in=8 out=1", "http_tax_ms_ci_high");
+            assertEquals(
+                    (hi - lo) / 2, whiskers.get(0).doubleValue(), 1e-9, leg + ": the whisker is the 95 % half-width");
+            assertTrue(hi > lo, leg);
+        }
     }
 
     @Test
@@ -198,6 +255,11 @@ class ReportTest {
                 "freshness rows are not legs");
         assertEquals("inprocN", d.baseline("httpN"));
         assertEquals("inprocN", d.baseline("lb"));
+        assertEquals(
+                mean(taxes(dir, "lb", "keep-alive", "in=8 out=8")),
+                Charts.find(d.legs(), "lb", "keep-alive", "in=8 out=8", "http_tax_ms"),
+                1e-9,
+                "a folder from before summary.csv had the tax gets it from its requests");
         assertEquals(
                 java.util.List.of("inproc-swap", "push-all", "tree"),
                 d.freshness().orElseThrow().stringColumn("strategy").asList(),
