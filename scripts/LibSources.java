@@ -157,6 +157,7 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/process/ServeProcess.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/report/Breakdown.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/report/Charts.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/report/Control.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/report/Findings.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/report/FreshnessCharts.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/report/KernelInstaller.java
@@ -225,6 +226,7 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/util/Sha256.java
 //FILES dev/rolloutlab/report/LoopThread.java.txt=../lib/src/main/resources/dev/rolloutlab/report/LoopThread.java.txt
 //FILES dev/rolloutlab/sim/rollout-lab-small-2core.json=../lib/src/main/resources/dev/rolloutlab/sim/rollout-lab-small-2core.json
+//FILES dev/rolloutlab/sim/zero-compute.json=../lib/src/main/resources/dev/rolloutlab/sim/zero-compute.json
 //FILES simplelogger.properties=../lib/src/main/resources/simplelogger.properties
 //COMPILE_OPTIONS --add-modules jdk.incubator.vector -Xlint:-incubating
 

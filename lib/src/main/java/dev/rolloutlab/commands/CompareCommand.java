@@ -9,6 +9,7 @@ import dev.rolloutlab.results.Strategy;
 import dev.rolloutlab.results.SummaryText;
 import dev.rolloutlab.results.Topology;
 import dev.rolloutlab.sim.Fleet;
+import dev.rolloutlab.sim.Profile;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -156,6 +157,15 @@ public final class CompareCommand implements Callable<Integer> {
             description = "Link profile of --fleet (see sim sweep --help). Default: ${DEFAULT-VALUE}")
     String link;
 
+    @Option(
+            names = "--control",
+            negatable = true,
+            description = "After the grid, run it again on clock engines whose steps take no time (serve --engine sim "
+                    + "--sim-profile zero-compute, and the same clock in-process): the pure HTTP tax, written to "
+                    + "<out>/control and shown in REPORT.md as the zero-compute control. Default: on, off with "
+                    + "--quick; own servers only.")
+    Boolean control;
+
     @Option(names = "--out", description = "Results folder. Default: results/<timestamp>-compare.")
     Path out;
 
@@ -221,6 +231,22 @@ public final class CompareCommand implements Callable<Integer> {
         long t0 = System.nanoTime();
         Compare.Outcome o = cmp.run();
         results.writeRun(cmp.describe(), o.incomplete(), o.reason());
+        boolean ownServers = sim == null && c.externalTargets().isEmpty();
+        if (control != null && control && !ownServers)
+            System.err.println("compare: --control runs on compare's own servers only; skipped");
+        else if (!o.incomplete() && (control != null ? control : !quick) && ownServers) {
+            RunFolder cr = RunFolder.create(results.dir().resolve("control"), "control");
+            Compare cc = new Compare(
+                    c.control(Profile.load(Profile.ZERO_COMPUTE).model(), Profile.ZERO_COMPUTE), cr, System.err);
+            System.err.println("compare: the zero-compute control (the same grid on clock engines) -> " + cr.dir());
+            Interrupts.onInterrupt("compare", () -> cc.stop("interrupted (Ctrl-C)"));
+            Compare.Outcome co = cc.run();
+            cr.writeRun(cc.describe(), co.incomplete(), co.reason());
+            if (co.incomplete()) {
+                System.err.println("compare: the control stopped early, the grid is complete: " + co.reason());
+                if (co.reason().startsWith("interrupted")) return Interrupts.EXIT_CODE;
+            }
+        }
         Path md = Report.write(results.dir());
         System.out.println(SummaryText.render(o.summaries().stream()
                 .filter(s -> s.round() == 0 && !s.workload().equals("freshness"))

@@ -29,7 +29,10 @@ import java.util.Map;
  *     is below this percentage of its estimate
  * @param fleet {@code sim:HxP} when the HTTP legs run on simulated hosts, else null
  * @param timing the clock of the in-process engines on a simulated fleet: the fleet's timing model, each engine on
- *     cores of its own, so the baseline has the fleet's compute without HTTP
+ *     cores of its own, so the baseline has the fleet's compute without HTTP; in the zero-compute control, a clock
+ *     whose steps take no time
+ * @param simProfile the profile compare's own serve runs its simulated engines on ({@code serve --engine sim
+ *     --sim-profile}), in the zero-compute control; null: the real engine
  */
 public record CompareConfig(
         Path model,
@@ -60,6 +63,7 @@ public record CompareConfig(
         int maxRounds,
         String fleet,
         StepClock timing,
+        String simProfile,
         String grid) {
 
     public CompareConfig {
@@ -184,6 +188,47 @@ public record CompareConfig(
         return Integer.parseInt(fleet.substring("sim:".length(), fleet.indexOf('x')));
     }
 
+    /**
+     * The zero-compute control of this run: the same grid, topologies and connections on engines whose steps take no
+     * time — {@code clock} in this JVM, {@code serve --engine sim --sim-profile profile} over HTTP — and no freshness
+     * experiment or concurrency sweep, so what is left of each request is the path around the engine.
+     */
+    public CompareConfig control(StepClock clock, String profile) {
+        if (fleet != null || !externalTargets.isEmpty())
+            throw new IllegalStateException("the zero-compute control runs on compare's own servers only");
+        return new CompareConfig(
+                model,
+                shape,
+                topologies,
+                numServers,
+                concurrency,
+                requestsPerLeg,
+                cellSeconds,
+                maxRequestsPerLeg,
+                warmupPerCell,
+                jitWarmup,
+                0,
+                promptLens,
+                outputLens,
+                connections,
+                List.of(),
+                sweepRequests,
+                List.of(),
+                freshnessSteps,
+                freshnessBatch,
+                groupSize,
+                changedFraction,
+                externalTargets,
+                endpoint,
+                rounds,
+                0,
+                rounds,
+                null,
+                clock,
+                profile,
+                grid + ", zero-compute control");
+    }
+
     /** The settings as run.json's config records them. */
     public Map<String, Object> describe() {
         Map<String, Object> m = new LinkedHashMap<>();
@@ -214,6 +259,7 @@ public record CompareConfig(
         m.put("group_size", groupSize);
         m.put("changed_fraction", changedFraction);
         if (fleet != null) m.put("fleet", Map.of("spec", fleet, "timing_model", timing));
+        if (simProfile != null) m.put("control", Map.of("sim_profile", simProfile, "timing_model", timing));
         m.put("external_targets", externalTargets);
         m.put("endpoint_flag", endpoint == null ? "auto" : endpoint.wire());
         return m;
@@ -422,6 +468,7 @@ public record CompareConfig(
                     untilCiPct > 0 ? maxRounds : Math.max(maxRounds, rounds),
                     fleet,
                     timing,
+                    null,
                     grid);
         }
     }

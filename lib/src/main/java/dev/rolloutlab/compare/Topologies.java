@@ -54,8 +54,7 @@ final class Topologies implements AutoCloseable {
             if (inprocN || c.topologies().contains(Topology.INPROC)) {
                 for (int i = 0; i < c.engines(inprocN ? Topology.INPROC_N : Topology.INPROC); i++) {
                     // on a simulated fleet the in-process baseline runs the same timing model without HTTP, an engine
-                    // per
-                    // host as the fleet has, each on its host's cores
+                    // per host as the fleet has, each on its host's cores; in the zero-compute control, no time
                     EngineOptions eo =
                             c.timing() == null ? EngineOptions.DEFAULT : EngineOptions.DEFAULT.simulated(c.timing());
                     InProcessEngine e =
@@ -122,6 +121,11 @@ final class Topologies implements AutoCloseable {
                     ? n + " simulated engines in this JVM (the fleet's timing model, no HTTP)"
                     : "simulated fleet " + c.fleet() + " (network namespaces, one serve --engine sim per host)"
                             + (t == Topology.LB ? " behind our lb JVM" : "");
+        if (c.simProfile() != null)
+            return (t.inProcess()
+                            ? n + " clock engines in the client JVM"
+                            : "serve --engine sim --sim-profile " + c.simProfile() + " (" + n + " clock engines)")
+                    + ": steps take no time (zero-compute control)";
         if (!c.externalTargets().isEmpty() && !t.inProcess())
             return "external servers " + c.externalTargets() + (t == Topology.LB ? " behind our lb JVM" : "");
         return switch (t) {
@@ -141,6 +145,7 @@ final class Topologies implements AutoCloseable {
     private List<String> startServe(CompareConfig c, Path model, Path logs) {
         List<String> args = new ArrayList<>(List.of(
                 "--model", model.toString(), "--num-servers", String.valueOf(c.numServers()), "--base-port", "0"));
+        if (c.simProfile() != null) args.addAll(List.of("--engine", "sim", "--sim-profile", c.simProfile()));
         ServeProcess serve = ServeProcess.start(args, logs.resolve("serve.log"), Duration.ofSeconds(120));
         running.add(serve);
         servePid = serve.jvm().pid();

@@ -124,6 +124,20 @@ final class Findings {
                     baseN,
                     lb.estimate(),
                     Verdict.describe(lb, threshold(d, legs, Topology.LB.wire(), shortest), "ms")));
+        Control.of(d)
+                .map(z -> Pairs.difference(
+                        z,
+                        Pairs.Metric.TAX,
+                        Topology.HTTP1.wire(),
+                        Connection.KEEP_ALIVE.wire(),
+                        z.baseline(Topology.HTTP1.wire()),
+                        Connection.NONE.wire(),
+                        null))
+                .ifPresent(z -> sb.append(String.format(
+                        Locale.ROOT,
+                        " On the zero-compute control (the same grid on clock engines, no compute to vary) the same "
+                                + "difference is %s ms.",
+                        Overheads.interval(z))));
         sb.append(" The e2el differences, which also carry the engine's compute variation between legs, are in "
                 + "\"HTTP's tax over in-process\" below.");
         return Optional.of(sb.toString());

@@ -73,7 +73,8 @@ final class Overheads {
         return sb.toString();
     }
 
-    private static String interval(Confidence.Interval ci) {
+    /** "+1.23 [0.98, 1.48]", or empty for no interval. */
+    static String interval(Confidence.Interval ci) {
         return ci == null ? "" : String.format(Locale.ROOT, "%+.2f [%.2f, %.2f]", ci.estimate(), ci.low(), ci.high());
     }
 }

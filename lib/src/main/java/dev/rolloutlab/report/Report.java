@@ -100,6 +100,7 @@ public final class Report {
                 + "lie beyond it (the median needs 20 per cell, p90 100, p99 1,000); an empty cell "
                 + "means too few requests, not zero.\n");
         sb.append(Overheads.markdown(d));
+        sb.append(Control.markdown(d));
         sb.append(Rounds.markdown(d));
         sb.append(Breakdown.markdown(d));
         d.cpu().ifPresent(c -> {

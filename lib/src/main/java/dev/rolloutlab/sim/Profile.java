@@ -26,8 +26,14 @@ public record Profile(
         String source,
         String target,
         String fittedAt) {
-    /** Profiles shipped with Rollout Lab, fitted from our engine on the machine named in each. */
-    public static final List<String> SHIPPED = List.of("rollout-lab-small-2core");
+    /**
+     * The stated profile of compare's zero-compute control: every step takes no time, so what a request costs beyond
+     * its engine's scheduling is the path around the engine.
+     */
+    public static final String ZERO_COMPUTE = "zero-compute";
+
+    /** Profiles shipped with Rollout Lab: fitted from our engine on the machine named in each, or stated. */
+    public static final List<String> SHIPPED = List.of("rollout-lab-small-2core", ZERO_COMPUTE);
 
     /** A shipped profile by name, or a profile file. */
     public static Profile load(String nameOrPath) {
