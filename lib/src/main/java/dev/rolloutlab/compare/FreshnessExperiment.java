@@ -9,6 +9,7 @@ import dev.rolloutlab.engine.kernels.Tensor;
 import dev.rolloutlab.engine.model.Checkpoint;
 import dev.rolloutlab.openai.HttpEngine;
 import dev.rolloutlab.openai.OpenAiClient;
+import dev.rolloutlab.results.Confidence;
 import dev.rolloutlab.results.Strategy;
 import dev.rolloutlab.results.Topology;
 import dev.rolloutlab.util.Ports;
@@ -23,6 +24,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
@@ -30,6 +32,7 @@ import java.util.concurrent.Executors;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import java.util.function.ToDoubleFunction;
+import java.util.function.ToIntFunction;
 import okhttp3.OkHttpClient;
 
 /**
@@ -83,7 +86,13 @@ public final class FreshnessExperiment {
             double tokenWeightedLag,
             int mixedRequests,
             double meanAbsLogprobGap,
-            double klK3) {}
+            double klK3,
+            double tokenWeightedLagCiLow,
+            double tokenWeightedLagCiHigh,
+            double meanPropagationMsCiLow,
+            double meanPropagationMsCiHigh,
+            double klK3CiLow,
+            double klK3CiHigh) {}
 
     private final CompareConfig c;
     private final Path model;
@@ -387,6 +396,17 @@ public final class FreshnessExperiment {
                 / Math.max(1, mine.stream().mapToInt(Sample::tokens).sum());
         double gap = weighted(myGaps, LogprobGap::meanAbsGap), kl = weighted(myGaps, LogprobGap::klK3);
         int mixed = (int) mine.stream().filter(Sample::mixed).count(); // a request whose samples span two versions
+        // intervals across the steps (each step one batch under one update), not the samples: the samples of a step
+        // share its update's timing, so they are not independent
+        Confidence.Interval
+                lagCi = Confidence.tMean(perStep(mine, Sample::step, Sample::tokens, Sample::tokenLag), 0.95),
+                propagationCi =
+                        Confidence.tMean(
+                                propagation.stream()
+                                        .mapToDouble(Double::doubleValue)
+                                        .toArray(),
+                                0.95),
+                klCi = Confidence.tMean(perStep(myGaps, LogprobGap::step, LogprobGap::tokens, LogprobGap::klK3), 0.95);
         StrategySummary s = new StrategySummary(
                 strategy,
                 c.freshnessSteps(),
@@ -403,7 +423,13 @@ public final class FreshnessExperiment {
                 tokenLag,
                 mixed,
                 gap,
-                kl);
+                kl,
+                lagCi.low(),
+                lagCi.high(),
+                propagationCi.low(),
+                propagationCi.high(),
+                klCi.low(),
+                klCi.high());
         log.printf(
                 "  %-18s step %8.1f ms  update %8s ms  all serving after %8.1f ms%s  %7.1f MB/update  lost %d "
                         + "retried %d  token lag %.2f  |Δlogprob| %.2e  KL %.2e%n",
@@ -421,6 +447,21 @@ public final class FreshnessExperiment {
                 gap,
                 kl);
         return s;
+    }
+
+    /** The token-weighted mean of {@code value} in each step, in step order (steps without tokens are left out). */
+    private static <T> double[] perStep(
+            List<T> rows, ToIntFunction<T> step, ToIntFunction<T> tokens, ToDoubleFunction<T> value) {
+        Map<Integer, double[]> sums = new TreeMap<>();
+        for (T r : rows) {
+            int n = tokens.applyAsInt(r);
+            double v = value.applyAsDouble(r);
+            if (n <= 0 || Double.isNaN(v)) continue;
+            double[] a = sums.computeIfAbsent(step.applyAsInt(r), k -> new double[2]);
+            a[0] += v * n;
+            a[1] += n;
+        }
+        return sums.values().stream().mapToDouble(a -> a[0] / a[1]).toArray();
     }
 
     /** Token-weighted mean of a per-sample figure. */

@@ -16,12 +16,16 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import javax.imageio.ImageIO;
+import org.apache.commons.statistics.distribution.TDistribution;
 import org.junit.jupiter.api.Test;
 import tech.tablesaw.api.Row;
 import tech.tablesaw.api.Table;
@@ -105,8 +109,9 @@ class CompareTest {
                     .filter(l -> l.startsWith(prefix))
                     .findFirst()
                     .orElseThrow(() -> new AssertionError(prefix));
-            String[] lohi =
-                    line.substring(line.indexOf('[') + 1, line.indexOf(']')).split(", ");
+            // the last interval on the line is the e2el difference's (the first is the tax's)
+            String[] lohi = line.substring(line.lastIndexOf('[') + 1, line.lastIndexOf(']'))
+                    .split(", ");
             assertEquals(Double.parseDouble(lohi[0]), row.getNumber("overhead_ms_per_request_ci_low"), 0.0051, line);
             assertEquals(Double.parseDouble(lohi[1]), row.getNumber("overhead_ms_per_request_ci_high"), 0.0051, line);
         }
@@ -143,6 +148,20 @@ class CompareTest {
             }
         }
         assertTrue(staleSomewhere, "a pipelined trainer gets some stale tokens over HTTP");
+        // each strategy's lag interval is a t interval over its steps' token-weighted lags, computed here from the
+        // samples in freshness.jsonl
+        for (Row row : f) {
+            double[] perStep = stepLags(out, row.getString("strategy"));
+            if (perStep.length < 2) continue; // a step with no token sampled (all lost) gives no interval
+            double m = Arrays.stream(perStep).average().orElseThrow(), ss = 0;
+            for (double x : perStep) ss += (x - m) * (x - m);
+            double half = TDistribution.of(perStep.length - 1).inverseCumulativeProbability(0.975)
+                    * Math.sqrt(ss / (perStep.length - 1) / perStep.length);
+            assertEquals(m - half, row.getNumber("token_weighted_lag_ci_low"), 1e-3, row.toString());
+            assertEquals(m + half, row.getNumber("token_weighted_lag_ci_high"), 1e-3, row.toString());
+        }
+        assertTrue(
+                Files.readString(out.resolve("REPORT.md")).contains("version lag per strategy (95 % CI across steps)"));
         assertTrue(
                 bytes(f, "http-delta") < bytes(f, "http-push-all") / 4,
                 "a 4.5 % step sent as a sparse delta is a fraction of the full push");
@@ -415,6 +434,20 @@ class CompareTest {
             assertEquals(2, x.exit(), bad + ": " + x.err());
             assertTrue(x.err().contains(bad.get(bad.size() - 1)), bad + " names the flag: " + x.err());
         }
+    }
+
+    /** A strategy's token-weighted lag in each step, from the samples of freshness.jsonl. */
+    private static double[] stepLags(Path run, String strategy) throws IOException {
+        Map<Integer, double[]> sums = new TreeMap<>();
+        for (String line : Files.readAllLines(run.resolve("freshness.jsonl"))) {
+            var n = Json.parse(line);
+            if (!n.path("strategy").asText().equals(strategy)
+                    || n.path("tokens").asInt() <= 0) continue;
+            double[] a = sums.computeIfAbsent(n.path("step").asInt(), k -> new double[2]);
+            a[0] += n.path("token_lag").asDouble() * n.path("tokens").asInt();
+            a[1] += n.path("tokens").asInt();
+        }
+        return sums.values().stream().mapToDouble(a -> a[0] / a[1]).toArray();
     }
 
     private static double bytes(Table f, String strategy) {

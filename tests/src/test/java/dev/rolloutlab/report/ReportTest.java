@@ -215,6 +215,36 @@ class ReportTest {
         }
     }
 
+    /**
+     * Strategies are ranked by the verdict on each neighbour's difference in lag, not by their point estimates: only a
+     * difference whose interval (the two half-widths in quadrature) clears a tenth of a version orders two strategies.
+     */
+    @Test
+    void strategiesAreRankedByAVerdictOnTheirLagIntervals() throws Exception {
+        Path a = fixtureCopy();
+        Files.writeString(a.resolve("freshness.csv"), """
+                strategy,steps,samples,mean_update_ms,mean_propagation_ms,lost,retried,mean_lag,max_lag,\
+                mean_lag_ci_low,mean_lag_ci_high
+                inproc-swap,2,8,0.39,0.39,0,0,0.0,0,0.0,0.0
+                http-push-all,2,8,48.7,102.6,0,0,0.9,1,0.85,0.95
+                http-push-rolling,2,8,5.0,53.2,0,0,0.375,1,0.1,0.65
+                http-reload,2,8,21.0,73.9,0,0,0.5,1,0.3,0.7
+                http-restart,2,8,11.2,2184.3,0,3,0.125,1,-0.5,0.75
+                """);
+        String line = Files.readString(Report.write(a))
+                .lines()
+                .filter(l -> l.contains("Ranked by lag: "))
+                .findFirst()
+                .orElseThrow();
+        // reload -> push-all: 0.4 apart, half-width hypot(0.2, 0.05) = 0.21, so the interval [0.19, 0.61] clears 0.1
+        assertTrue(
+                line.contains(
+                        "Ranked by lag: inproc-swap ≈ http-restart ≈ http-push-rolling ≈ http-reload < http-push-all"),
+                line);
+        assertTrue(line.contains("http-push-all 0.90 [0.85, 0.95]"), line);
+        assertFalse(line.contains("more --freshness-steps"), "one pair was told apart: " + line);
+    }
+
     @Test
     void tablesAreReadWithStableTypes() throws Exception {
         RunData d = RunData.load(fixtureCopy());
