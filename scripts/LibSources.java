@@ -55,6 +55,7 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/CpuMeter.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/FreshnessExperiment.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/InProcessTarget.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/compare/MeasuredProcess.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/Pooling.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/Progress.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/QuickRun.java
@@ -153,6 +154,7 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/openai/Wire.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/process/ChildJvm.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/process/CpuTime.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/process/JvmFlags.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/process/MachineLoad.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/process/ServeProcess.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/report/Breakdown.java

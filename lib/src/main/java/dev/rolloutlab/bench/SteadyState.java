@@ -66,12 +66,20 @@ public final class SteadyState {
 
     /** Whether the last windows show no rising trend that matters (see the class's rule). */
     public boolean steady() {
+        return rates.size() >= MIN_WINDOWS && !rising();
+    }
+
+    /**
+     * Whether the last windows show a rising trend that matters, on as many as there are (at least three): what a
+     * warm-up cut short by its time cap is judged by, since too few windows to call it steady are not a rise.
+     */
+    public boolean rising() {
         int n = rates.size();
-        if (n < MIN_WINDOWS) return false;
+        if (n < 3) return false;
         double[] w = rates.subList(Math.max(0, n - TREND_WINDOWS), n).stream()
                 .mapToDouble(Double::doubleValue)
                 .toArray();
-        return mannKendallZ(w) <= Z_RISING && senSlope(w) < SLOPE_PCT / 100.0 * median(w);
+        return mannKendallZ(w) > Z_RISING || senSlope(w) >= SLOPE_PCT / 100.0 * median(w);
     }
 
     /** The Mann–Kendall statistic as a normal z with continuity correction (no tie correction: rates are reals). */
@@ -110,8 +118,11 @@ public final class SteadyState {
     /** For logs: "steady after 8 windows in 31.2 s (req/s: 115 148 …)" or why not. */
     @Override
     public String toString() {
-        String state =
-                stopped ? "stopped by a failed window" : steady() ? "steady" : "still getting faster (the time cap)";
+        String state = stopped
+                ? "stopped by a failed window"
+                : steady()
+                        ? "steady"
+                        : rising() ? "still getting faster (the time cap)" : "too few windows to judge (the time cap)";
         return String.format(
                 Locale.ROOT,
                 "%s after %d windows in %.1f s (req/s: %s)",

@@ -405,7 +405,10 @@ public final class Compare {
         m.put("steady_warmup_req_per_s", steadyWarmups);
         if (widest != null) m.put("widest_interval", Pooling.describe(widest));
         m.put("baselines", Topology.baselines());
-        if (topologies != null) m.put("compute", topologies.compute());
+        if (topologies != null) {
+            m.put("compute", topologies.compute());
+            m.put("processes", topologies.processes());
+        }
         if (fleet != null)
             m.put(
                     "fleet",

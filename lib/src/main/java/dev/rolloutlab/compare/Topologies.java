@@ -6,6 +6,7 @@ import dev.rolloutlab.engine.InProcessEngine;
 import dev.rolloutlab.engine.model.Checkpoint;
 import dev.rolloutlab.openai.OpenAiClient;
 import dev.rolloutlab.process.ChildJvm;
+import dev.rolloutlab.process.JvmFlags;
 import dev.rolloutlab.process.ServeProcess;
 import dev.rolloutlab.results.Connection;
 import dev.rolloutlab.results.Topology;
@@ -45,6 +46,7 @@ final class Topologies implements AutoCloseable {
     private final List<AutoCloseable> running = new ArrayList<>();
     private final Map<String, String> compute = new LinkedHashMap<>();
     private long servePid = -1, lbPid = -1;
+    private final List<MeasuredProcess> processes = new ArrayList<>();
 
     Topologies(
             CompareConfig c, Path model, Checkpoint cp, Path logs, OkHttpClient http, ToIntFunction<String> tokenizer) {
@@ -63,6 +65,9 @@ final class Topologies implements AutoCloseable {
                     engines.add(new InProcessTarget(e));
                 }
             }
+            if (!engines.isEmpty())
+                processes.add(new MeasuredProcess(
+                        MeasuredProcess.IN_PROCESS, ProcessHandle.current().pid(), JvmFlags.current()));
             List<String> urls = List.of();
             boolean anyHttp = c.topologies().stream().anyMatch(t -> !t.inProcess());
             if (anyHttp) urls = c.externalTargets().isEmpty() ? startServe(c, model, logs) : c.externalTargets();
@@ -100,6 +105,11 @@ final class Topologies implements AutoCloseable {
 
     long servePid() {
         return servePid;
+    }
+
+    /** Every process this run measures, with the flags it was started with. */
+    List<MeasuredProcess> processes() {
+        return processes;
     }
 
     long lbPid() {
@@ -149,6 +159,7 @@ final class Topologies implements AutoCloseable {
         ServeProcess serve = ServeProcess.start(args, logs.resolve("serve.log"), Duration.ofSeconds(120));
         running.add(serve);
         servePid = serve.jvm().pid();
+        processes.add(new MeasuredProcess("serve", servePid, serve.jvm().jvmFlags()));
         return serve.urls();
     }
 
@@ -167,6 +178,7 @@ final class Topologies implements AutoCloseable {
                 logs.resolve("lb.log"));
         running.add(lb);
         lbPid = lb.pid();
+        processes.add(new MeasuredProcess("lb", lbPid, lb.jvmFlags()));
         String url = "http://127.0.0.1:" + port;
         OpenAiClient probe = new OpenAiClient(http, url, null, true);
         if (!Await.until(() -> !lb.alive() || probe.get("/health").status() == 200, Duration.ofSeconds(60))

@@ -22,11 +22,13 @@ public final class ChildJvm implements AutoCloseable {
     private final Process process;
     private final Path log;
     private final String alias;
+    private final List<String> jvmFlags;
 
-    private ChildJvm(Process process, Path log, String alias) {
+    private ChildJvm(Process process, Path log, String alias, List<String> jvmFlags) {
         this.process = process;
         this.log = log;
         this.alias = alias;
+        this.jvmFlags = jvmFlags;
     }
 
     /** The argv that runs {@code alias args…} in a child JVM with this JVM's classpath and module flags. */
@@ -64,14 +66,15 @@ public final class ChildJvm implements AutoCloseable {
     public static ChildJvm start(
             List<String> prefix, List<String> jvmFlags, String alias, List<String> args, Path log) {
         List<String> cmd = new ArrayList<>(prefix);
-        cmd.addAll(command(jvmFlags, alias, args));
+        List<String> java = command(jvmFlags, alias, args);
+        cmd.addAll(java);
         try {
             Files.createDirectories(log.toAbsolutePath().getParent());
             Process p = new ProcessBuilder(cmd)
                     .redirectErrorStream(true)
                     .redirectOutput(log.toFile())
                     .start();
-            return new ChildJvm(p, log, alias);
+            return new ChildJvm(p, log, alias, JvmFlags.ofArguments(java.subList(1, java.size())));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start " + alias + ": " + e.getMessage(), e);
         }
@@ -95,6 +98,11 @@ public final class ChildJvm implements AutoCloseable {
         } catch (IOException e) {
             return null;
         }
+    }
+
+    /** The flags it was started with ({@link JvmFlags}). */
+    public List<String> jvmFlags() {
+        return jvmFlags;
     }
 
     public boolean alive() {

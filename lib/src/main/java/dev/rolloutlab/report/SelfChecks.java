@@ -8,6 +8,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
+import java.util.TreeSet;
 import java.util.stream.Collectors;
 import tech.tablesaw.api.Row;
 
@@ -27,6 +29,26 @@ public final class SelfChecks {
 
     private SelfChecks() {}
 
+    /**
+     * The in-process engines' JVM against serve's: equal engines are equal processes only when the flags that set their
+     * speed (collector, heap, vector module) are the same.
+     */
+    static Optional<String> unalike(JsonNode processes) {
+        List<String> in = null, serve = null;
+        for (JsonNode p : processes) {
+            List<String> flags = new ArrayList<>();
+            p.path("jvm_flags").forEach(f -> flags.add(f.asText()));
+            if (p.path("role").asText().startsWith("in-process")) in = flags;
+            else if (p.path("role").asText().equals("serve")) serve = flags;
+        }
+        if (in == null || serve == null || new TreeSet<>(in).equals(new TreeSet<>(serve))) return Optional.empty();
+        List<String> onlyIn = new ArrayList<>(in), onlyServe = new ArrayList<>(serve);
+        onlyIn.removeAll(serve);
+        onlyServe.removeAll(in);
+        return Optional.of("processes not started alike: the in-process engines' JVM runs with " + onlyIn
+                + " where serve's runs with " + onlyServe + "; equal engines in unequal JVMs differ in more than HTTP");
+    }
+
     /** One line per problem found; empty when the run measured what it meant to. */
     public static List<String> flags(RunData d) {
         List<String> out = new ArrayList<>();
@@ -44,7 +66,7 @@ public final class SelfChecks {
             double before = run.path("config").path("calibration_ms_before").asDouble(Double.NaN);
             double after = run.path("config").path("calibration_ms_after").asDouble(Double.NaN);
             warmUps(run).forEach((process, w) -> {
-                if (!w.steady())
+                if (w.rising())
                     out.add(String.format(
                             Locale.ROOT,
                             "not warm: %s was still getting faster when its warm-up ended (%s); the first "
@@ -54,6 +76,7 @@ public final class SelfChecks {
                                     .map(r -> String.format(Locale.ROOT, "%.0f", r))
                                     .collect(Collectors.joining(" → ", "", " req/s"))));
             });
+            unalike(run.path("config").path("processes")).ifPresent(out::add);
             if (before > 0 && after > 0 && Math.abs(after / before - 1) > CALIBRATION_DRIFT) {
                 out.add(String.format(
                         Locale.ROOT,
@@ -107,7 +130,7 @@ public final class SelfChecks {
                                 w.rates().size(),
                                 w.rates().getFirst(),
                                 w.rates().getLast(),
-                                w.steady() ? "" : " (still rising at the time cap)"))));
+                                w.rising() ? " (still rising at the time cap)" : ""))));
         d.run().map(r -> r.path("config")).filter(JsonNode::isObject).ifPresent(c -> {
             if (c.has("calibration_ms_before"))
                 sb.append(String.format(

@@ -2,6 +2,7 @@ package dev.rolloutlab.report;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+import dev.rolloutlab.util.Json;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -102,5 +103,23 @@ class SelfChecksTest {
                 dir.resolve("requests.jsonl"), line("inproc", "none", 0, 1000).repeat(30));
         assertEquals(List.of(), SelfChecks.flags(RunData.load(dir)));
         assertTrue(Report.markdown(RunData.load(dir)).contains("No problems found"));
+    }
+
+    @Test
+    void processesStartedWithDifferentCollectorsAreFlaggedAndAlikeOnesAreNot() throws Exception {
+        var unalike = Json.parse("""
+                [{"role": "in-process engines and the load generator (the compare JVM)", "pid": 1,
+                  "jvm_flags": ["--add-modules=jdk.incubator.vector", "-XX:+UseG1GC"]},
+                 {"role": "serve", "pid": 2, "jvm_flags": ["--add-modules=jdk.incubator.vector", "-XX:+UseSerialGC"]},
+                 {"role": "lb", "pid": 3, "jvm_flags": ["-XX:+UseZGC"]}]
+                """);
+        String flag = SelfChecks.unalike(unalike).orElseThrow();
+        assertTrue(flag.contains("[-XX:+UseG1GC]") && flag.contains("[-XX:+UseSerialGC]"), flag);
+        var alike = Json.parse("""
+                [{"role": "in-process engines and the load generator (the compare JVM)", "pid": 1,
+                  "jvm_flags": ["-XX:+UseSerialGC", "--add-modules=jdk.incubator.vector"]},
+                 {"role": "serve", "pid": 2, "jvm_flags": ["--add-modules=jdk.incubator.vector", "-XX:+UseSerialGC"]}]
+                """);
+        assertTrue(SelfChecks.unalike(alike).isEmpty(), "the lb is not compared with the engines");
     }
 }
