@@ -76,7 +76,8 @@ final class Control {
                 + "reads the real engine's tax minus the control's (intervals in quadrature) against the findings' "
                 + "threshold: larger means the engine's compute and the HTTP path slow each other on the shared cores; "
                 + "smaller means the path's per-token work (serialising and parsing each streamed token) ran while "
-                + "the engine decoded the next one, hidden in its time.\n\n| topology | connection | workload | control: tax over in-process (ms), 95 % CI | real "
+                + "the engine decoded the next one, hidden in its time.\n\n"
+                + "| topology | connection | workload | control: tax over in-process (ms), 95 % CI | real "
                 + "engine: tax over in-process (ms), 95 % CI | real − control |\n|---|---|---|---|---|---|\n"
                 + rows;
     }

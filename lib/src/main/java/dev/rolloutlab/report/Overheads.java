@@ -66,9 +66,9 @@ final class Overheads {
                 .append("sign on long cells whatever HTTP costs: read HTTP's cost from the tax. Requests in flight "
                         + "together share engine batches, so differences are averaged over blocks of `concurrency` ")
                 .append("consecutive requests and the 95 % t interval is over those blocks.\n\n")
-                .append(
-                        "| topology | connection | workload | baseline | tax difference (ms), 95 % CI | reading | "
-                                + "e2el difference (ms, includes compute variation), 95 % CI |\n|---|---|---|---|---|---|---|\n")
+                .append("| topology | connection | workload | baseline | tax difference (ms), 95 % CI | reading | "
+                        + "e2el difference (ms, includes compute variation), 95 % CI |\n"
+                        + "|---|---|---|---|---|---|---|\n")
                 .append(rows);
         return sb.toString();
     }

@@ -114,24 +114,25 @@ class CompareAttributionTest {
     }
 
     /**
-     * The tax does not move when only the HTTP leg's engine is slowed: 2 ms more per engine step, 8 steps per request,
-     * lands in the engine's own time, so the e2el difference between the legs grows by at least 16 ms while the tax
-     * difference stays where it was.
+     * The tax does not move when only the HTTP leg's engine is slowed: 10 ms more per engine step lands in the engine's
+     * own time, so the e2el difference between the legs grows by at least 10 ms while the tax difference stays where it
+     * was. One token per request: with many, serve's and the client's per-token work would overlap a slower engine's
+     * next step and hide in its time, a real effect the zero-compute control shows, not this test's subject.
      */
     @Test
     void slowingOneLegsEngineMovesTheE2elDifferenceButNotTheTax() throws Exception {
-        Path plain = compare("tax-plain", Map.of(), 8),
-                slowed = compare("tax-slowed", Map.of(ENGINE_STEP_DELAY, "2"), 8);
+        Path plain = compare("tax-plain", Map.of(), 1),
+                slowed = compare("tax-slowed", Map.of(ENGINE_STEP_DELAY, "10"), 1);
         double[] p = legs(plain), s = legs(slowed);
-        // sleeps never end early: 8 steps of at least 2 ms each
+        // the wait never ends early: one step of at least 10 ms more
         double e2elMoved = (s[1] - s[0]) - (p[1] - p[0]);
-        assertTrue(e2elMoved >= 16.0, "the e2el difference grows by the slowed steps: +" + e2elMoved + " ms");
+        assertTrue(e2elMoved >= 10.0, "the e2el difference grows by the slowed step: +" + e2elMoved + " ms");
         // the tax difference may move by four standard errors of the difference of the two runs' HTTP taxes, plus the
-        // lateness of a client woken after ~30 ms blocked (the slowed requests keep it waiting that long), measured
+        // lateness of a client woken after ~12 ms blocked (the slowed requests keep it waiting that long), measured
         // here
-        double late = sleepLatenessMs(30, 60);
+        double late = sleepLatenessMs(12, 100);
         double margin = Math.max(0.25, late + 4 * Math.hypot(restStandardError(plain), restStandardError(slowed)));
-        assertTrue(margin < 8, "the runs are too noisy to tell 16 ms apart: ±" + margin + " ms");
+        assertTrue(margin < 5, "the runs are too noisy to tell 10 ms apart: ±" + margin + " ms");
         double taxMoved = (s[3] - s[2]) - (p[3] - p[2]);
         assertEquals(
                 0.0,
