@@ -62,6 +62,7 @@ public final class Compare {
     private Pooling.Widest widest;
 
     private RemoteFleet fleet;
+    private List<Pooling.WarmingRound> warming = List.of();
 
     public Compare(CompareConfig config, RunFolder results, PrintStream log) {
         this.c = config;
@@ -121,9 +122,21 @@ public final class Compare {
                 stopReason = failedLegs.size() + " leg(s) stopped early (" + String.join(", ", failedLegs) + "): "
                         + saidWhy.iterator().next();
             }
+            // a first round still warming is shown round by round but not pooled, nor paired (run.json says which)
+            warming = Pooling.warmingFirstRounds(perRound);
+            for (Pooling.WarmingRound w : warming)
+                log.printf(
+                        Locale.ROOT,
+                        "compare: %s %s %s: round 1 left out, still warming (%.1f ms against %.1f ms at most later)%n",
+                        w.topology(),
+                        w.connection(),
+                        w.workload(),
+                        w.meanE2elMs(),
+                        w.laterMaxMs());
+            Map<String, List<RequestRecord>> counted = Pooling.withoutRecords(byCell, warming);
             summaries.addAll(perRound);
-            summaries.addAll(Pooling.aggregate(perRound, byCell));
-            summaries = new ArrayList<>(Pooling.withOverheads(summaries, byCell, c.concurrency()));
+            summaries.addAll(Pooling.aggregate(Pooling.without(perRound, warming), counted));
+            summaries = new ArrayList<>(Pooling.withOverheads(summaries, counted, c.concurrency()));
             List<SweepPoint> sw = new ArrayList<>(sweep);
             sw.addAll(Pooling.aggregateSweep(sweep));
             results.writeRequests(records);
@@ -405,6 +418,7 @@ public final class Compare {
         m.put("steady_warmup_req_per_s", steadyWarmups);
         if (widest != null) m.put("widest_interval", Pooling.describe(widest));
         m.put("baselines", Topology.baselines());
+        m.put("first_rounds_left_out", warming);
         if (topologies != null) {
             m.put("compute", topologies.compute());
             m.put("processes", topologies.processes());

@@ -9,6 +9,7 @@ import dev.rolloutlab.results.SweepPoint;
 import dev.rolloutlab.results.Throughput;
 import dev.rolloutlab.results.Topology;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -27,7 +28,77 @@ final class Pooling {
     /** The widest headline interval so far, as a percentage of its estimate, and which one it is. */
     record Widest(String what, double pct) {}
 
+    /**
+     * A leg's first round on a cell that was still warming up, left out of the pooled row and the paired findings: its
+     * mean e2el exceeds the slowest later round's by more than twice the later rounds' own range and by more than
+     * {@value #WARMING_PCT} %. A first round as noisy as a cloud VM's rounds (±25 %) stays in; only one that stands
+     * apart from every later round is out (one seen at 657 ms against 245 and 197 ms after it).
+     */
+    record WarmingRound(
+            Topology topology,
+            Connection connection,
+            String workload,
+            int round,
+            double meanE2elMs,
+            double laterMaxMs,
+            double laterRangeMs) {}
+
+    static final int WARMING_PCT = 50;
+
     private Pooling() {}
+
+    /** The first rounds of legs and cells that were still warming (at least three rounds are needed to tell). */
+    static List<WarmingRound> warmingFirstRounds(List<Summary> perRound) {
+        Map<String, List<Summary>> byKey = new LinkedHashMap<>();
+        for (Summary s : perRound)
+            byKey.computeIfAbsent(key(s), k -> new ArrayList<>()).add(s);
+        List<WarmingRound> out = new ArrayList<>();
+        byKey.forEach((k, rounds) -> {
+            Summary first =
+                    rounds.stream().filter(r -> r.round() == 1).findFirst().orElse(null);
+            double[] later = rounds.stream()
+                    .filter(r -> r.round() > 1)
+                    .mapToDouble(r -> r.e2el().mean().estimate())
+                    .filter(x -> !Double.isNaN(x))
+                    .toArray();
+            if (first == null || later.length < 2) return;
+            double max = Arrays.stream(later).max().orElseThrow(),
+                    min = Arrays.stream(later).min().orElseThrow();
+            double r1 = first.e2el().mean().estimate();
+            if (r1 > max + 2 * (max - min) && r1 > max * (1 + WARMING_PCT / 100.0))
+                out.add(new WarmingRound(
+                        first.topology(), first.connection(), first.workload(), 1, r1, max, max - min));
+        });
+        return out;
+    }
+
+    /** {@code rows} without the rounds in {@code left}. */
+    static List<Summary> without(List<Summary> rows, List<WarmingRound> left) {
+        return rows.stream()
+                .filter(s -> left.stream()
+                        .noneMatch(
+                                w -> matches(w, s.topology(), s.connection(), s.workload()) && w.round() == s.round()))
+                .toList();
+    }
+
+    /** {@code byCell}'s records without those of the rounds in {@code left}. */
+    static Map<String, List<RequestRecord>> withoutRecords(
+            Map<String, List<RequestRecord>> byCell, List<WarmingRound> left) {
+        Map<String, List<RequestRecord>> out = new HashMap<>();
+        byCell.forEach((k, recs) -> out.put(
+                k,
+                recs.stream()
+                        .filter(r -> left.stream()
+                                .noneMatch(w -> key(w.topology(), w.connection(), w.workload())
+                                                .equals(k)
+                                        && w.round() == r.round()))
+                        .toList()));
+        return out;
+    }
+
+    private static boolean matches(WarmingRound w, Topology t, Connection c, String workload) {
+        return w.topology() == t && w.connection() == c && w.workload().equals(workload);
+    }
 
     /**
      * One round-0 row per leg and cell, in first-measured order; {@code records} is keyed like {@link #key(Summary)}.

@@ -1,5 +1,6 @@
 package dev.rolloutlab.report;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -25,6 +26,24 @@ final class Rounds {
                         + "round, so drift in the machine ")
                 .append("hits every leg alike. Mean e2el (ms) per round; spread = (max − min) / median of the "
                         + "rounds.\n\n");
+        JsonNode warming =
+                d.run().map(r -> r.path("config").path("first_rounds_left_out")).orElse(null);
+        if (warming != null && warming.isArray() && !warming.isEmpty()) {
+            sb.append("Left out as still warming (its first round's mean e2el above every later round's by more than "
+                    + "twice their range and by more than 50 %; shown here, not pooled or paired):");
+            for (JsonNode w : warming)
+                sb.append(String.format(
+                        Locale.ROOT,
+                        " %s %s %s round %d (%.1f ms against at most %.1f ms later);",
+                        w.path("topology").asText(),
+                        w.path("connection").asText(),
+                        w.path("workload").asText(),
+                        w.path("round").asInt(),
+                        w.path("mean_e2el_ms").asDouble(),
+                        w.path("later_max_ms").asDouble()));
+            sb.setLength(sb.length() - 1);
+            sb.append(".\n\n");
+        }
         sb.append("| topology | connection | workload |");
         for (int r = 1; r <= n; r++) sb.append(" round ").append(r).append(" |");
         sb.append(" spread |\n|---|---|---|").append("---|".repeat(n + 1)).append('\n');

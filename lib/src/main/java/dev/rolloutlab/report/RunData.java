@@ -21,6 +21,7 @@ import tech.tablesaw.api.Row;
 import tech.tablesaw.api.StringColumn;
 import tech.tablesaw.api.Table;
 import tech.tablesaw.io.csv.CsvReadOptions;
+import tech.tablesaw.selection.Selection;
 
 /**
  * A results folder as Tablesaw tables: {@code summary}, {@code requests}, {@code freshness} and {@code staleness} (one
@@ -44,6 +45,13 @@ public final class RunData {
             throw new IllegalArgumentException(
                     dir + " has no summary.csv: not a results folder (run compare or bench first)");
         }
+        JsonNode r = null;
+        try {
+            if (Files.exists(dir.resolve("run.json"))) r = Json.parse(Files.readString(dir.resolve("run.json")));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        run = r;
         summary = csv(dir.resolve("summary.csv"), "summary");
         freshness = Files.exists(dir.resolve("freshness.csv")) ? csv(dir.resolve("freshness.csv"), "freshness") : null;
         gaps = Files.exists(dir.resolve("logprob_gap.csv")) && lines(dir.resolve("logprob_gap.csv")) > 1
@@ -55,7 +63,7 @@ public final class RunData {
         cpu = Files.exists(dir.resolve("cpu.csv")) && lines(dir.resolve("cpu.csv")) > 1
                 ? csv(dir.resolve("cpu.csv"), "cpu")
                 : null;
-        requests = jsonl(
+        Table all = jsonl(
                 dir.resolve("requests.jsonl"),
                 "requests",
                 List.of("topology", "connection", "backend", "endpoint", "tokens_from", "error"),
@@ -77,6 +85,7 @@ public final class RunData {
                         "server_timing/serialize_ms",
                         "server_timing/total_ms",
                         "server_timing/lb_ms"));
+        requests = leftOut(all, run == null ? null : run.path("config").path("first_rounds_left_out"));
         engineTimings = requests.doubleColumn("server_timing_decode_ms").countMissing() < requests.rowCount();
         if (!summary.containsColumn("http_tax_ms")) addTax(summary, requests);
         staleness = Files.exists(dir.resolve("freshness.jsonl"))
@@ -86,17 +95,36 @@ public final class RunData {
                         List.of("strategy", "backend"),
                         List.of("step", "trainer_version", "weights_version", "lag", "status"))
                 : null;
-        JsonNode r = null;
-        try {
-            if (Files.exists(dir.resolve("run.json"))) r = Json.parse(Files.readString(dir.resolve("run.json")));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        run = r;
     }
 
     public static RunData load(Path dir) {
         return new RunData(dir);
+    }
+
+    /**
+     * The requests without the first rounds compare left out as still warming (run.json's
+     * {@code first_rounds_left_out}), so every table, chart and finding counts what the pooled rows count.
+     */
+    private static Table leftOut(Table requests, JsonNode warming) {
+        if (warming == null || !warming.isArray() || warming.isEmpty()) return requests;
+        Selection out = Selection.with();
+        for (JsonNode w : warming) {
+            for (int i = 0; i < requests.rowCount(); i++) {
+                String cell = "in="
+                        + (int) requests.doubleColumn("prompt_tokens").getDouble(i) + " out="
+                        + (int) requests.doubleColumn("completion_tokens").getDouble(i);
+                if (requests.stringColumn("topology")
+                                .get(i)
+                                .equals(w.path("topology").asText())
+                        && requests.stringColumn("connection")
+                                .get(i)
+                                .equals(w.path("connection").asText())
+                        && requests.doubleColumn("round").getDouble(i)
+                                == w.path("round").asInt()
+                        && cell.equals(w.path("workload").asText())) out.add(i);
+            }
+        }
+        return requests.dropRows(out.toArray());
     }
 
     /**

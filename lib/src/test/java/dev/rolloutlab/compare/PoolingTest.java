@@ -13,6 +13,7 @@ import dev.rolloutlab.results.Topology;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /** Pooling rounds into one row per leg and cell, and each HTTP row's overhead over its equal-compute baseline. */
@@ -48,6 +49,47 @@ class PoolingTest {
         assertEquals(
                 Double.POSITIVE_INFINITY, w.pct(), "one round gives no throughput interval: more rounds are needed");
         assertTrue(Pooling.describe(w).contains("has no interval yet"), Pooling.describe(w));
+    }
+
+    @Test
+    void aFirstRoundThatStandsApartFromEveryLaterRoundIsLeftOutAndANoisyOneIsNot() {
+        // round means of 657, 245 and 197 ms (seen on a cloud VM): round 1 is 2.7x the slowest later one
+        List<Summary> warming = rounds(Topology.LB, Connection.CLOSE, 657 - 17.5, 245 - 17.5, 197 - 17.5);
+        // ±25 % between rounds, the first the slowest: noise, not a warm-up
+        List<Summary> noisy = rounds(Topology.HTTP1, Connection.KEEP_ALIVE, 125 - 17.5, 100 - 17.5, 80 - 17.5);
+        List<Summary> all = new ArrayList<>(warming);
+        all.addAll(noisy);
+        List<Pooling.WarmingRound> out = Pooling.warmingFirstRounds(all);
+        assertEquals(1, out.size(), out.toString());
+        assertEquals(Topology.LB, out.get(0).topology());
+        assertEquals(657, out.get(0).meanE2elMs(), 1e-9);
+        assertEquals(245, out.get(0).laterMaxMs(), 1e-9);
+        List<Summary> kept = Pooling.without(all, out);
+        assertEquals(5, kept.size(), "only the warming round is left out");
+        assertTrue(kept.stream().noneMatch(x -> x.topology() == Topology.LB && x.round() == 1));
+        Map<String, List<RequestRecord>> byCell = Map.of(
+                Pooling.key(Topology.LB, Connection.CLOSE, CELL),
+                warming.stream()
+                        .flatMap(x -> recordsOfRound(Topology.LB, Connection.CLOSE, x.round()))
+                        .toList());
+        assertEquals(
+                32,
+                Pooling.withoutRecords(byCell, out)
+                        .get(Pooling.key(Topology.LB, Connection.CLOSE, CELL))
+                        .size(),
+                "rounds 2 and 3 keep their 16 requests each");
+    }
+
+    /** One row per round whose requests take 10..25 ms plus {@code offsets[r - 1]}: a mean of 17.5 + offset. */
+    private static List<Summary> rounds(Topology t, Connection c, double... offsets) {
+        List<Summary> out = new ArrayList<>();
+        for (int r = 1; r <= offsets.length; r++)
+            out.add(row(t, c, records(t, c, offsets[r - 1])).withRound(r));
+        return out;
+    }
+
+    private static Stream<RequestRecord> recordsOfRound(Topology t, Connection c, int round) {
+        return records(t, c, 0).stream().map(x -> x.withRound(round));
     }
 
     /** 16 requests of 10 + i ms (+ {@code extraMs}), the same ids on every leg so they pair. */

@@ -2,6 +2,7 @@ package dev.rolloutlab.report;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rolloutlab.results.Confidence;
 import dev.rolloutlab.results.Verdict;
 import dev.rolloutlab.testing.TestModels;
@@ -243,6 +244,32 @@ class ReportTest {
                 line);
         assertTrue(line.contains("http-push-all 0.90 [0.85, 0.95]"), line);
         assertFalse(line.contains("more --freshness-steps"), "one pair was told apart: " + line);
+    }
+
+    /** A first round compare left out as still warming is out of every request-level table, and the report says so. */
+    @Test
+    void aFirstRoundLeftOutAsWarmingIsNotCountedAndTheRoundsTableSaysSo() throws Exception {
+        Path a = fixtureCopy("results-engine-timings");
+        int before = taxes(a, "http1", "keep-alive", "in=8 out=1").size();
+        var run = (ObjectNode) Json.parse(Files.readString(a.resolve("run.json")));
+        ((ObjectNode) run.path("config")).set("first_rounds_left_out", Json.parse("""
+                                [{"topology": "http1", "connection": "keep-alive", "workload": "in=8 out=1", "round": 1,
+                                  "mean_e2el_ms": 30.0, "later_max_ms": 9.0, "later_range_ms": 0.0}]
+                                """));
+        Files.writeString(a.resolve("run.json"), run.toString());
+        RunData d = RunData.load(a);
+        long round1 = 0, rest = 0;
+        for (var r : d.requests()) {
+            if (!r.getString("topology").equals("http1")
+                    || !r.getString("connection").equals("keep-alive")) continue;
+            if ((int) r.getNumber("completion_tokens") != 1) continue;
+            if (r.getNumber("round") == 1) round1++;
+            else rest++;
+        }
+        assertEquals(0, round1, "round 1 of the warming cell is not counted");
+        assertTrue(rest > 0 && rest < before, rest + " of " + before);
+        String md = Files.readString(Report.write(a));
+        assertTrue(md.contains("Left out as still warming") && md.contains("http1 keep-alive in=8 out=1 round 1"), md);
     }
 
     @Test
