@@ -63,6 +63,7 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/Topologies.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/Trainer.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/WeightPush.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/compare/ZeroComputeControl.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/Admission.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/Completion.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/ContextLengthException.java
@@ -162,6 +163,7 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/report/Control.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/report/Findings.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/report/FreshnessCharts.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/report/FreshnessFinding.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/report/KernelInstaller.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/report/Limitations.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/report/Notebook.java

@@ -10,6 +10,8 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -115,6 +117,25 @@ public final class FleetUpdate {
                         + ": those servers keep their old weights until updated again";
         return new Outcome(
                 lost.isEmpty(), reason, servers, stageMs, commitMs, (System.nanoTime() - t0) / 1e6, payload.length);
+    }
+
+    /**
+     * The one weights version every server is on, for a delta that must fit them all; refused (naming the server or the
+     * versions seen) when one does not answer or they disagree.
+     */
+    public static long commonVersion(OkHttpClient http, List<String> urls, Map<String, String> headers) {
+        Set<Long> seen = new TreeSet<>();
+        for (String u : urls) {
+            OpenAiClient.Exchange x = new OpenAiClient(http, u, null, true).getWith("/admin/weights_checksum", headers);
+            if (!x.ok())
+                throw new IllegalStateException(u + " did not report its version (" + x.status() + " "
+                        + (x.error() != null ? x.error() : x.body().trim()) + "); give --base-version");
+            seen.add(x.json().path("version").asLong());
+        }
+        if (seen.size() != 1)
+            throw new IllegalStateException("the servers are on different versions " + seen
+                    + ": one delta cannot fit them all; push full weights");
+        return seen.iterator().next();
     }
 
     /** Pushes to every server at once without staging: each installs when its push arrives, whatever the others do. */

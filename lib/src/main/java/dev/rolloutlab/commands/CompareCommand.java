@@ -2,6 +2,7 @@ package dev.rolloutlab.commands;
 
 import dev.rolloutlab.compare.Compare;
 import dev.rolloutlab.compare.CompareConfig;
+import dev.rolloutlab.compare.ZeroComputeControl;
 import dev.rolloutlab.openai.CompletionRequest;
 import dev.rolloutlab.report.Report;
 import dev.rolloutlab.results.RunFolder;
@@ -231,21 +232,18 @@ public final class CompareCommand implements Callable<Integer> {
         long t0 = System.nanoTime();
         Compare.Outcome o = cmp.run();
         results.writeRun(cmp.describe(), o.incomplete(), o.reason());
-        boolean ownServers = sim == null && c.externalTargets().isEmpty();
-        if (control != null && control && !ownServers)
+        boolean withControl = control != null ? control : ZeroComputeControl.byDefault(c);
+        if (withControl && !ZeroComputeControl.ownServers(c)) {
             System.err.println("compare: --control runs on compare's own servers only; skipped");
-        else if (!o.incomplete() && (control != null ? control : !quick) && ownServers) {
-            RunFolder cr = RunFolder.create(results.dir().resolve("control"), "control");
-            Compare cc = new Compare(
-                    c.control(Profile.load(Profile.ZERO_COMPUTE).model(), Profile.ZERO_COMPUTE), cr, System.err);
-            System.err.println("compare: the zero-compute control (the same grid on clock engines) -> " + cr.dir());
-            Interrupts.onInterrupt("compare", () -> cc.stop("interrupted (Ctrl-C)"));
-            Compare.Outcome co = cc.run();
-            cr.writeRun(cc.describe(), co.incomplete(), co.reason());
-            if (co.incomplete()) {
-                System.err.println("compare: the control stopped early, the grid is complete: " + co.reason());
-                if (co.reason().startsWith("interrupted")) return Interrupts.EXIT_CODE;
-            }
+        } else if (withControl && !o.incomplete()) {
+            Compare.Outcome co = ZeroComputeControl.run(
+                    c,
+                    Profile.load(Profile.ZERO_COMPUTE).model(),
+                    Profile.ZERO_COMPUTE,
+                    results.dir(),
+                    System.err,
+                    cc -> Interrupts.onInterrupt("compare", () -> cc.stop("interrupted (Ctrl-C)")));
+            if (co.incomplete() && co.reason().startsWith("interrupted")) return Interrupts.EXIT_CODE;
         }
         Path md = Report.write(results.dir());
         System.out.println(SummaryText.render(o.summaries().stream()

@@ -14,11 +14,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
-import java.util.TreeSet;
 import java.util.concurrent.Callable;
 import java.util.function.BiFunction;
-import okhttp3.OkHttpClient;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -218,7 +215,13 @@ public final class WeightsCommand implements Runnable {
             Duration drain = drainMs == null ? null : Duration.ofMillis(drainMs);
             byte[] body;
             if (deltaFrom != null) {
-                if (base == null) base = fleetVersion(http, urls);
+                if (base == null) {
+                    try {
+                        base = FleetUpdate.commonVersion(http, urls, parent.headers());
+                    } catch (IllegalStateException e) {
+                        throw new Cli.UserError(e.getMessage());
+                    }
+                }
                 SparseDelta d =
                         SparseDelta.between(base, Checkpoint.readTensors(deltaFrom), Checkpoint.readTensors(from));
                 body = d.toBytes();
@@ -269,23 +272,6 @@ public final class WeightsCommand implements Runnable {
                     o.wallMs());
             if (!o.committed()) System.err.println("weights update: " + o.reason());
             return o.committed() ? 0 : 1;
-        }
-
-        /** The version every server is on; a fleet that disagrees cannot take one delta. */
-        private Long fleetVersion(OkHttpClient http, List<String> urls) {
-            Set<Long> seen = new TreeSet<>();
-            for (String u : urls) {
-                OpenAiClient.Exchange x =
-                        new OpenAiClient(http, u, null, true).getWith("/admin/weights_checksum", parent.headers());
-                if (!x.ok())
-                    throw new Cli.UserError(u + " did not report its version (" + x.status() + " "
-                            + (x.error() != null ? x.error() : x.body().trim()) + "); give --base-version");
-                seen.add(x.json().path("version").asLong());
-            }
-            if (seen.size() != 1)
-                throw new Cli.UserError("the servers are on different versions " + seen
-                        + ": one delta cannot fit them all; push full weights");
-            return seen.iterator().next();
         }
     }
 }
