@@ -4,6 +4,7 @@ import dev.rolloutlab.lb.Backend;
 import dev.rolloutlab.lb.LbOptions;
 import dev.rolloutlab.lb.LoadBalancer;
 import dev.rolloutlab.lb.Policy;
+import dev.rolloutlab.util.HostPort;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -159,7 +160,7 @@ public final class LbCommand implements Callable<Integer> {
         apiKey = Cli.apiKey(apiKey, apiKeyFile);
         String token = Cli.secret(adminToken, adminTokenFile, "--admin-token-file");
         String registryToken = Cli.secret(null, registryTokenFile, "--registry-token-file");
-        if (!listenHost.equals("127.0.0.1") && !listenHost.equals("localhost") && !quiet) {
+        if (!HostPort.isLoopback(listenHost) && !quiet) {
             System.err.println("warning: listening on " + listenHost + (apiKey == null ? " without --api-key" : ""));
         }
         LbOptions options;
