@@ -1,7 +1,6 @@
 package dev.rolloutlab.report;
 
 import dev.rolloutlab.results.Confidence;
-import dev.rolloutlab.results.Connection;
 import dev.rolloutlab.results.Verdict;
 import java.nio.file.Files;
 import java.util.Locale;
@@ -46,10 +45,8 @@ final class Control {
             String t = r.getString("topology"), c = r.getString("connection"), w = r.getString("workload");
             String base = z.baseline(t);
             if (base == null) continue;
-            Confidence.Interval zero = Pairs.difference(z, Pairs.Metric.TAX, t, c, base, Connection.NONE.wire(), w);
-            Confidence.Interval real = d.hasEngineTimings()
-                    ? Pairs.difference(d, Pairs.Metric.TAX, t, c, d.baseline(t), Connection.NONE.wire(), w)
-                    : null;
+            Confidence.Interval zero = Pairs.overBaseline(z, Pairs.Metric.TAX, t, c, w);
+            Confidence.Interval real = d.hasEngineTimings() ? Pairs.overBaseline(d, Pairs.Metric.TAX, t, c, w) : null;
             if (zero == null) continue;
             Confidence.Interval gap = real == null
                     ? null

@@ -82,14 +82,8 @@ final class Findings {
         String base = d.baseline(Topology.HTTP1.wire());
         if (base == null) return Optional.empty();
         if (!d.hasEngineTimings()) return e2elOnly(d, legs, base, shortest);
-        Confidence.Interval diff = Pairs.difference(
-                d,
-                Pairs.Metric.TAX,
-                Topology.HTTP1.wire(),
-                Connection.KEEP_ALIVE.wire(),
-                base,
-                Connection.NONE.wire(),
-                null);
+        Confidence.Interval diff =
+                Pairs.overBaseline(d, Pairs.Metric.TAX, Topology.HTTP1.wire(), Connection.KEEP_ALIVE.wire(), null);
         if (diff == null) return Optional.empty();
         double t = threshold(d, legs, Topology.HTTP1.wire(), shortest);
         StringBuilder sb = new StringBuilder(String.format(
@@ -107,14 +101,7 @@ final class Findings {
         String baseN = d.baseline(Topology.LB.wire());
         Confidence.Interval lb = baseN == null
                 ? null
-                : Pairs.difference(
-                        d,
-                        Pairs.Metric.TAX,
-                        Topology.LB.wire(),
-                        Connection.KEEP_ALIVE.wire(),
-                        baseN,
-                        Connection.NONE.wire(),
-                        null);
+                : Pairs.overBaseline(d, Pairs.Metric.TAX, Topology.LB.wire(), Connection.KEEP_ALIVE.wire(), null);
         if (lb != null)
             sb.append(String.format(
                     Locale.ROOT,
@@ -123,14 +110,8 @@ final class Findings {
                     lb.estimate(),
                     Verdict.describe(lb, threshold(d, legs, Topology.LB.wire(), shortest), "ms")));
         Control.of(d)
-                .map(z -> Pairs.difference(
-                        z,
-                        Pairs.Metric.TAX,
-                        Topology.HTTP1.wire(),
-                        Connection.KEEP_ALIVE.wire(),
-                        z.baseline(Topology.HTTP1.wire()),
-                        Connection.NONE.wire(),
-                        null))
+                .map(z -> Pairs.overBaseline(
+                        z, Pairs.Metric.TAX, Topology.HTTP1.wire(), Connection.KEEP_ALIVE.wire(), null))
                 .ifPresent(z -> sb.append(String.format(
                         Locale.ROOT,
                         " On the zero-compute control (the same grid on clock engines, no compute to vary) the same "
@@ -205,14 +186,8 @@ final class Findings {
     private static Optional<String> engineQueue(RunData d, Table legs, String shortest) {
         String base = d.baseline(Topology.HTTP1.wire());
         if (base == null || !d.hasEngineTimings()) return Optional.empty();
-        Confidence.Interval q = Pairs.difference(
-                d,
-                Pairs.Metric.ENGINE_QUEUE,
-                Topology.HTTP1.wire(),
-                Connection.KEEP_ALIVE.wire(),
-                base,
-                Connection.NONE.wire(),
-                null);
+        Confidence.Interval q = Pairs.overBaseline(
+                d, Pairs.Metric.ENGINE_QUEUE, Topology.HTTP1.wire(), Connection.KEEP_ALIVE.wire(), null);
         if (q == null) return Optional.empty();
         return Optional.of(String.format(
                 Locale.ROOT,
@@ -231,22 +206,9 @@ final class Findings {
         if (base == null || shortest.equals(longest)) return Optional.empty();
         Double inS = Charts.find(legs, base, Connection.NONE.wire(), shortest, "mean_e2el_ms"),
                 inL = Charts.find(legs, base, Connection.NONE.wire(), longest, "mean_e2el_ms");
-        Confidence.Interval s = Pairs.difference(
-                d,
-                Pairs.Metric.TAX,
-                Topology.HTTP1.wire(),
-                Connection.KEEP_ALIVE.wire(),
-                base,
-                Connection.NONE.wire(),
-                shortest);
-        Confidence.Interval l = Pairs.difference(
-                d,
-                Pairs.Metric.TAX,
-                Topology.HTTP1.wire(),
-                Connection.KEEP_ALIVE.wire(),
-                base,
-                Connection.NONE.wire(),
-                longest);
+        Confidence.Interval
+                s = Pairs.overBaseline(d, cost(d), Topology.HTTP1.wire(), Connection.KEEP_ALIVE.wire(), shortest),
+                l = Pairs.overBaseline(d, cost(d), Topology.HTTP1.wire(), Connection.KEEP_ALIVE.wire(), longest);
         if (inS == null || inL == null || s == null || l == null) return Optional.empty();
         double sLo = s.low() / inS * 100,
                 sHi = s.high() / inS * 100,

@@ -42,7 +42,7 @@ final class Overheads {
                     w = r.getString("workload"),
                     base = d.baseline(t);
             if (base == null || r.isMissing("mean_e2el_ms")) continue;
-            Confidence.Interval tax = Pairs.difference(d, Pairs.Metric.TAX, t, c, base, Connection.NONE.wire(), w);
+            Confidence.Interval tax = Pairs.overBaseline(d, Pairs.Metric.TAX, t, c, w);
             Confidence.Interval e2el = Pairs.e2elDifference(d, t, c, base, Connection.NONE.wire(), w);
             if (tax == null && e2el == null) continue;
             rows.append(String.format(

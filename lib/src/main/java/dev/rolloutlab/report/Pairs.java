@@ -1,6 +1,7 @@
 package dev.rolloutlab.report;
 
 import dev.rolloutlab.results.Confidence;
+import dev.rolloutlab.results.Connection;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -93,6 +94,18 @@ final class Pairs {
 
     static double mean(RunData d, Metric metric, String topology, String connection) {
         return mean(d, metric, topology, connection, null);
+    }
+
+    /**
+     * The leg's {@code metric} minus its in-process baseline's ({@link RunData#baseline}), paired; null without a
+     * baseline or pairs.
+     */
+    static Confidence.Interval overBaseline(
+            RunData d, Metric metric, String topology, String connection, String workload) {
+        String base = d.baseline(topology);
+        return base == null
+                ? null
+                : difference(d, metric, topology, connection, base, Connection.NONE.wire(), workload);
     }
 
     /** What pairs two legs' requests: the same cell, round and request id. */
