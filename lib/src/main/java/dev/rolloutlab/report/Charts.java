@@ -14,7 +14,6 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.function.BiFunction;
 import org.knowm.xchart.BitmapEncoder;
@@ -22,6 +21,7 @@ import org.knowm.xchart.CategoryChart;
 import org.knowm.xchart.CategoryChartBuilder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
+import org.knowm.xchart.XYSeries;
 import org.knowm.xchart.internal.chartpart.Chart;
 import org.knowm.xchart.style.Styler;
 import org.knowm.xchart.style.lines.SeriesLines;
@@ -62,11 +62,7 @@ public final class Charts {
                     .doubleColumn("e2el_ms")
                     .asDoubleArray();
             if (lat.length == 0) continue;
-            Arrays.sort(lat);
-            double[] y = new double[lat.length];
-            for (int i = 0; i < lat.length; i++) y[i] = (i + 1.0) / lat.length;
-            for (int i = 0; i < lat.length; i++) lat[i] = Math.max(lat[i], 1e-3);
-            var series = chart.addSeries(key, lat, y);
+            var series = addCdf(chart, key, lat);
             series.setLineColor(color(tc[0]));
             // keep-alive solid, Connection: close dashed: the pair of one topology reads as a pair
             if (key.endsWith("/" + Connection.CLOSE.wire())) series.setLineStyle(SeriesLines.DASH_DASH);
@@ -89,13 +85,31 @@ public final class Charts {
         return PALETTE[Topology.find(topology).map(Topology::ordinal).orElse(PALETTE.length - 1)];
     }
 
+    /**
+     * Adds the distribution of {@code latenciesMs} as a CDF, at midpoint plotting positions (i + 0.5) / n from a first
+     * point at 0. XChart puts the ticks of a value axis whose values are equally spaced (i / n is) at those values — a
+     * tick every few n-ths, which a rounded label then misplaces; these values are not equally spaced, so the fraction
+     * axis keeps its tenths.
+     */
+    public static XYSeries addCdf(XYChart chart, String name, double[] latenciesMs) {
+        double[] lat = latenciesMs.clone();
+        Arrays.sort(lat);
+        double[] x = new double[lat.length + 1], y = new double[lat.length + 1];
+        x[0] = Math.max(lat[0], 1e-3); // a log axis has no 0
+        for (int i = 0; i < lat.length; i++) {
+            x[i + 1] = Math.max(lat[i], 1e-3);
+            y[i + 1] = (i + 0.5) / lat.length;
+        }
+        return chart.addSeries(name, x, y);
+    }
+
     /** The latency CDF's axes: log latency with numbers inside each decade, fractions with a tick every tenth. */
     public static XYChart latencyCdfStyle(XYChart chart) {
         chart.getStyler().setXAxisLogarithmic(true).setMarkerSize(0).setLegendPosition(Styler.LegendPosition.OutsideE);
         // a tick every tenth of the requests; on the log axis a labelled tick at every 1..9 x 10^k, so a reader can
         // place a latency between decades (XChart's label function would turn the log axis linear, hence a pattern)
         chart.getStyler().setYAxisMin(0.0).setYAxisMax(1.0).setYAxisTickMarkSpacingHint(36);
-        chart.getStyler().setyAxisTickLabelsFormattingFunction(v -> String.format(Locale.ROOT, "%.1f", v));
+        chart.getStyler().setYAxisDecimalPattern("0.0");
         chart.getStyler().setXAxisLogarithmicDecadeOnly(false);
         chart.getStyler().setXAxisDecimalPattern("#,##0.###");
         return chart;
