@@ -116,7 +116,8 @@ public record Profile(
                         + "full_speed_decodes/prefills: steps of one process's engines that run at full speed "
                         + "at once, more share the cores "
                         + "(0: no contention; prefills: of an empty prompt, each prompt token adds "
-                        + "prefill_share_per_token to a prefill's share); prefill_slowdown_beside_decodes: how many times slower than its share a prefill runs while decodes run; "
+                        + "prefill_share_per_token to a prefill's share); prefill_slowdown_beside_decodes: how many "
+                        + "times slower than its share a prefill runs while decodes run; "
                         + "step_cv: how much a step's time varies (coefficient of variation, log-normal)");
         Json.writeFile(file, out);
     }

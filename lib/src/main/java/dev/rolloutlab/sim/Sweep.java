@@ -258,9 +258,13 @@ public final class Sweep {
                         "each host runs one serve process whose ports share one simulated engine; a step "
                                 + "takes the timing model's time",
                         "every host's link to the client side has the profile's rate in each direction (tc "
-                                + "htb) and its delay and jitter (a relay per port; this kernel has no netem, so no loss); host to host crosses two links",
+                                + "htb) and its delay and jitter (a relay per port; this kernel has no netem, "
+                                + "so no loss); "
+                                + "host to host crosses two links",
                         "requests cross the links at the profile's real rate; weight transfers (their own "
-                                + "port) at the rate over bytes_scale, as their payloads are scaled; at bytes_scale 1 they share the link",
+                                + "port) at the rate over bytes_scale, as their payloads are scaled; "
+                                + "at bytes_scale 1 they "
+                                + "share the link",
                         "the client side (client, load balancer, trainer) has one uplink at the link's rate, "
                                 + "as each host has; the storage host too",
                         "predicted_ms counts bytes over those rates only: no protocol overhead, no disk, no parsing",
