@@ -206,7 +206,7 @@ public final class CompareCommand implements Callable<Integer> {
             throw new Cli.UserError(e.getMessage());
         }
         try (Fleet sim = plan == null ? null : plan.start(c, System.err)) {
-            return run(sim == null ? c : b.externalTargets(sim.urls()).build(), sim);
+            return run(sim == null ? c : b.externalTargets(sim.urls()).build(), b, sim);
         }
     }
 
@@ -223,7 +223,8 @@ public final class CompareCommand implements Callable<Integer> {
         return out;
     }
 
-    private int run(CompareConfig c, Fleet sim) throws Exception {
+    /** Runs {@code c}, then its zero-compute control from {@code builder} (the builder {@code c} came from). */
+    private int run(CompareConfig c, CompareConfig.Builder builder, Fleet sim) throws Exception {
         RunFolder results = RunFolder.create(out, "compare");
         Compare cmp = new Compare(c, results, System.err).onFleet(sim);
         System.err.println("compare: " + c.grid() + " run, " + c.rounds() + " round(s), model "
@@ -237,9 +238,8 @@ public final class CompareCommand implements Callable<Integer> {
             System.err.println("compare: --control runs on compare's own servers only; skipped");
         } else if (withControl && !o.incomplete()) {
             Compare.Outcome co = ZeroComputeControl.run(
-                    c,
-                    Profile.load(Profile.ZERO_COMPUTE).model(),
-                    Profile.ZERO_COMPUTE,
+                    builder.control(Profile.load(Profile.ZERO_COMPUTE).model(), Profile.ZERO_COMPUTE)
+                            .build(),
                     results.dir(),
                     System.err,
                     cc -> Interrupts.onInterrupt("compare", () -> cc.stop("interrupted (Ctrl-C)")));

@@ -188,47 +188,6 @@ public record CompareConfig(
         return Integer.parseInt(fleet.substring("sim:".length(), fleet.indexOf('x')));
     }
 
-    /**
-     * The zero-compute control of this run: the same grid, topologies and connections on engines whose steps take no
-     * time — {@code clock} in this JVM, {@code serve --engine sim --sim-profile profile} over HTTP — and no freshness
-     * experiment or concurrency sweep, so what is left of each request is the path around the engine.
-     */
-    public CompareConfig control(StepClock clock, String profile) {
-        if (fleet != null || !externalTargets.isEmpty())
-            throw new IllegalStateException("the zero-compute control runs on compare's own servers only");
-        return new CompareConfig(
-                model,
-                shape,
-                topologies,
-                numServers,
-                concurrency,
-                requestsPerLeg,
-                cellSeconds,
-                maxRequestsPerLeg,
-                warmupPerCell,
-                jitWarmup,
-                0,
-                promptLens,
-                outputLens,
-                connections,
-                List.of(),
-                sweepRequests,
-                List.of(),
-                freshnessSteps,
-                freshnessBatch,
-                groupSize,
-                changedFraction,
-                externalTargets,
-                endpoint,
-                rounds,
-                0,
-                rounds,
-                null,
-                clock,
-                profile,
-                grid + ", zero-compute control");
-    }
-
     /** The settings as run.json's config records them. */
     public Map<String, Object> describe() {
         Map<String, Object> m = new LinkedHashMap<>();
@@ -291,6 +250,7 @@ public record CompareConfig(
         private double untilCiPct;
         private double changedFraction = 0.045;
         private String fleet;
+        private String simProfile;
         private StepClock timing;
 
         private Builder(
@@ -433,6 +393,25 @@ public record CompareConfig(
             return this;
         }
 
+        /**
+         * The zero-compute control of the run this builder made: the same grid, topologies and connections on engines
+         * whose steps take no time — {@code clock} in this JVM, {@code serve --engine sim --sim-profile profile} over
+         * HTTP — and no freshness experiment, concurrency sweep or steady warm-up, so what is left of each request is
+         * the path around the engine. Own servers only.
+         */
+        public Builder control(StepClock clock, String profile) {
+            if (fleet != null || !externalTargets.isEmpty())
+                throw new IllegalStateException("the zero-compute control runs on compare's own servers only");
+            timing = clock;
+            simProfile = profile;
+            strategies = List.of();
+            sweepConcurrency = List.of();
+            warmupMaxSec = 0;
+            untilCiPct = 0;
+            grid = grid + ", zero-compute control";
+            return this;
+        }
+
         public CompareConfig build() {
             List<Strategy> strategies = this.strategies != null
                     ? this.strategies
@@ -468,7 +447,7 @@ public record CompareConfig(
                     untilCiPct > 0 ? maxRounds : Math.max(maxRounds, rounds),
                     fleet,
                     timing,
-                    null,
+                    simProfile,
                     grid);
         }
     }

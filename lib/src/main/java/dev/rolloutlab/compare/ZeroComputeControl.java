@@ -1,6 +1,5 @@
 package dev.rolloutlab.compare;
 
-import dev.rolloutlab.engine.model.StepClock;
 import dev.rolloutlab.results.RunFolder;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -24,17 +23,16 @@ public final class ZeroComputeControl {
     }
 
     /**
-     * Runs the control of {@code c} on {@code clock} ({@code profile}: the same clock's shipped name, for serve) into
-     * {@code runDir}/control; {@code started} gets the run before it starts, so it can be stopped.
+     * Runs {@code control} (built with {@link CompareConfig.Builder#control}) into {@code runDir}/control;
+     * {@code started} gets the run before it starts, so it can be stopped.
      */
-    public static Compare.Outcome run(
-            CompareConfig c, StepClock clock, String profile, Path runDir, PrintStream log, Consumer<Compare> started) {
+    public static Compare.Outcome run(CompareConfig control, Path runDir, PrintStream log, Consumer<Compare> started) {
         RunFolder folder = RunFolder.create(runDir.resolve("control"), "control");
-        Compare control = new Compare(c.control(clock, profile), folder, log);
+        Compare run = new Compare(control, folder, log);
         log.println("compare: the zero-compute control (the same grid on clock engines) -> " + folder.dir());
-        started.accept(control);
-        Compare.Outcome o = control.run();
-        folder.writeRun(control.describe(), o.incomplete(), o.reason());
+        started.accept(run);
+        Compare.Outcome o = run.run();
+        folder.writeRun(run.describe(), o.incomplete(), o.reason());
         if (o.incomplete()) log.println("compare: the control stopped early, the grid is complete: " + o.reason());
         return o;
     }
