@@ -60,6 +60,9 @@ class HttpEngineTest {
         try (ServerGroup g = ServerGroup.start(ServerGroup.Spec.builder(TestModels.tiny())
                         .servedModelName("tiny")
                         .weightAdmin("tok")
+                        // 5 ms per step keeps the 380 steps after the update's trigger ~1.9 s long: the margin
+                        // by which the update (milliseconds on tiny) must land before the stream ends
+                        .testDelays(new ServerGroup.TestDelays(Duration.ZERO, Duration.ofMillis(5)))
                         .build());
                 Engine remote = new HttpEngine(g.urls().get(0), null, "tiny")) {
             OpenAiClient admin = new OpenAiClient(
