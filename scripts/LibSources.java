@@ -198,6 +198,7 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/server/ClientGone.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/server/Guard.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/server/Limits.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/server/LinkDelay.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/server/Logprobs.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/server/OpenAiErrors.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/server/OpenAiServer.java
@@ -207,7 +208,6 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/server/WeightAdmin.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/sim/Calibrator.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/sim/Contention.java
-//SOURCES ../lib/src/main/java/dev/rolloutlab/sim/DelayRelay.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/sim/Fleet.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/sim/HostFit.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/sim/LeastSquares.java

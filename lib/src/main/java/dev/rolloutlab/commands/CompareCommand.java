@@ -4,6 +4,7 @@ import dev.rolloutlab.compare.Compare;
 import dev.rolloutlab.compare.CompareConfig;
 import dev.rolloutlab.compare.ZeroComputeControl;
 import dev.rolloutlab.openai.CompletionRequest;
+import dev.rolloutlab.process.ChildJvm;
 import dev.rolloutlab.report.Report;
 import dev.rolloutlab.results.RunFolder;
 import dev.rolloutlab.results.Strategy;
@@ -170,9 +171,15 @@ public final class CompareCommand implements Callable<Integer> {
     @Option(names = "--out", description = "Results folder. Default: results/<timestamp>-compare.")
     Path out;
 
+    /** Set on the child JVM that measures; the JVM a user starts only checks the flags and launches it. */
+    @Option(names = MEASURING, hidden = true)
+    boolean measuring;
+
+    private static final String MEASURING = "--measuring-jvm";
+
     @Override
     public Integer call() throws Exception {
-        Cli.warnFormer(spec, "--cell-seconds", "--cell-sec");
+        if (!measuring) Cli.warnFormer(spec, "--cell-seconds", "--cell-sec");
         if (quick && full) throw new Cli.UserError("--quick and --full contradict each other; choose one");
         if (fleet != null && targets != null)
             throw new Cli.UserError("--fleet and --targets both name the servers; choose one");
@@ -205,9 +212,23 @@ public final class CompareCommand implements Callable<Integer> {
         } catch (IllegalArgumentException | IllegalStateException e) {
             throw new Cli.UserError(e.getMessage());
         }
+        if (!measuring) return measureInAChildJvm();
         try (Fleet sim = plan == null ? null : plan.start(c, System.err)) {
             return run(sim == null ? c : b.externalTargets(sim.urls()).build(), b, sim);
         }
+    }
+
+    /**
+     * The run itself goes to a child JVM started by the same code and flags as serve (collector, heap, vector module),
+     * so the in-process engines and the load generator live in a process like the one they are compared with, not in
+     * whatever JVM the user's launcher chose. This JVM measures nothing; it passes signals on and waits.
+     */
+    private int measureInAChildJvm() throws InterruptedException {
+        List<String> args = new ArrayList<>(spec.commandLine().getParseResult().originalArgs());
+        args.add(MEASURING);
+        Process child = ChildJvm.attached("compare", args);
+        Interrupts.forwardTo("compare", child);
+        return child.waitFor();
     }
 
     /** {@code --strategies} by name ({@code none}: no freshness experiment), former names with a warning. */
@@ -230,6 +251,10 @@ public final class CompareCommand implements Callable<Integer> {
         System.err.println("compare: " + c.grid() + " run, " + c.rounds() + " round(s), model "
                 + (c.model() != null ? c.model() : c.shape()) + " -> " + results.dir());
         Interrupts.onInterrupt("compare", () -> cmp.stop("interrupted (Ctrl-C)"));
+        // the launching JVM gone (killed, its terminal closed): stop as on Ctrl-C rather than run on unseen
+        ProcessHandle.current()
+                .parent()
+                .ifPresent(p -> p.onExit().thenRun(() -> cmp.stop("interrupted (the launching JVM exited)")));
         long t0 = System.nanoTime();
         Compare.Outcome o = cmp.run();
         results.writeRun(cmp.describe(), o.incomplete(), o.reason());

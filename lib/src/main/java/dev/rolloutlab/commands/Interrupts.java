@@ -3,6 +3,7 @@ package dev.rolloutlab.commands;
 import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 
 /**
  * Ctrl-C (SIGINT) and SIGTERM for runs that must keep what they measured. The first signal asks the run to stop and the
@@ -22,20 +23,34 @@ final class Interrupts {
     /** Installs the handlers; {@code stop} runs once, on its own thread, at the first signal. */
     public static void onInterrupt(String what, Runnable stop) {
         AtomicInteger count = new AtomicInteger();
+        install(what, signal -> {
+            if (count.incrementAndGet() == 1) {
+                System.err.println(
+                        what + ": stopping on SIG" + signal + "; writing what was measured (again to quit at once)");
+                Thread.ofPlatform().name("interrupt").start(stop);
+            } else {
+                Runtime.getRuntime().halt(EXIT_CODE);
+            }
+        });
+    }
+
+    /**
+     * Passes every signal on to {@code child} as SIGTERM, which it handles as Ctrl-C: the first stops it with what it
+     * measured, a second quits it at once. This JVM then ends when the child does, with its exit code.
+     */
+    public static void forwardTo(String what, Process child) {
+        install(what, signal -> child.destroy());
+    }
+
+    private static void install(String what, Consumer<String> onSignal) {
         try {
             Class<?> signal = Class.forName("sun.misc.Signal");
             Class<?> handlerType = Class.forName("sun.misc.SignalHandler");
             Method getName = signal.getMethod("getName");
             Object handler = Proxy.newProxyInstance(
                     Interrupts.class.getClassLoader(), new Class<?>[] {handlerType}, (proxy, m, args) -> {
-                        if (!m.getName().equals("handle")) return m.invoke(count, args); // Object's methods
-                        if (count.incrementAndGet() == 1) {
-                            System.err.println(what + ": stopping on SIG" + getName.invoke(args[0])
-                                    + "; writing what was measured (again to quit at once)");
-                            Thread.ofPlatform().name("interrupt").start(stop);
-                        } else {
-                            Runtime.getRuntime().halt(EXIT_CODE);
-                        }
+                        if (!m.getName().equals("handle")) return m.invoke(onSignal, args); // Object's methods
+                        onSignal.accept((String) getName.invoke(args[0]));
                         return null;
                     });
             Method handle = signal.getMethod("handle", signal, handlerType);

@@ -160,8 +160,9 @@ public final class SimCommand implements Callable<Integer> {
                 names = "--link",
                 defaultValue = "cross-zone",
                 description = "cross-zone (2 ms, 10 Gbit/s), slow-link (20 ms, 100 Mbit/s), "
-                        + "same-rack (0.2 ms, 25 Gbit/s: below what the delay relays can add on a 2-core "
-                        + "machine), loopback, or rtt=MS,rate=MBIT[,jitter=MS]. "
+                        + "same-rack (0.2 ms, 25 Gbit/s), loopback, or rtt=MS,rate=MBIT[,jitter=MS][,loss=PCT]; "
+                        + "the delay by tc netem where the kernel has it, else inside each host's server "
+                        + "(no loss then). "
                         + "Default: ${DEFAULT-VALUE}")
         String link;
 

@@ -190,10 +190,11 @@ public final class Compare {
             int n = Math.max(4 * c.concurrency(), c.jitWarmup() / 3);
             return measure(0, leg, workload(in, out, n), n);
         }
+        // 1 s windows: the trend rule needs 8 of them at least, and it is built for windows as noisy as these
         SteadyState s = SteadyState.warm(
                 c.jitWarmup(),
                 4 * c.concurrency(),
-                2.0,
+                1.0,
                 c.warmupMaxSec(),
                 n -> measure(0, leg, workload(in, out, n), n));
         steadyWarmups.put(process, s.rates());

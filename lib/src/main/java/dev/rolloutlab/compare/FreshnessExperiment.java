@@ -306,9 +306,16 @@ public final class FreshnessExperiment {
     /** An answer, or why there is none, after the retries a restarting fleet needs. */
     private record Attempt(Completion completion, String backend, boolean retried, String error) {}
 
+    /**
+     * How long a request keeps trying while servers restart: serve's own start-up bound, so a request is lost only when
+     * a server could not have come back, not when a loaded machine restarts it slowly.
+     */
+    private static final Duration RETRY_FOR = Duration.ofSeconds(120);
+
     private static Attempt sendWithRetry(GenerationRequest r, List<HttpEngine> engines, int k) {
         String error = null;
-        for (int attempt = 0; attempt <= 20; attempt++) {
+        long deadline = System.nanoTime() + RETRY_FOR.toNanos();
+        for (int attempt = 0; attempt == 0 || System.nanoTime() < deadline; attempt++) {
             // a restarting server refuses connections; the client tries the others, then waits and tries again
             if (attempt > engines.size()) sleepQuietly(250);
             HttpEngine e = engines.get((k + attempt) % engines.size());

@@ -7,6 +7,7 @@ import java.util.List;
  * started with, so a reader can see whether the processes compared were started alike.
  */
 public record MeasuredProcess(String role, long pid, List<String> jvmFlags) {
-    /** The role of this JVM when it hosts the in-process engines and the load generator. */
-    public static final String IN_PROCESS = "in-process engines and the load generator (the compare JVM)";
+    /** The role of the JVM that hosts the in-process engines and the load generator: compare's measuring child. */
+    public static final String IN_PROCESS =
+            "in-process engines and the load generator (compare's measuring JVM, started like serve)";
 }

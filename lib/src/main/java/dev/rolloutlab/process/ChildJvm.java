@@ -80,6 +80,22 @@ public final class ChildJvm implements AutoCloseable {
         }
     }
 
+    /**
+     * Starts {@code alias args…} in a child JVM that shares this one's terminal (stdin, stdout, stderr) but not its
+     * session, so a Ctrl-C at the terminal reaches only this JVM, which decides what the child hears.
+     */
+    public static Process attached(String alias, List<String> args) {
+        List<String> cmd = new ArrayList<>();
+        // setsid (util-linux) runs the child in a session of its own; without it the child shares our signals
+        if (Files.isExecutable(Path.of("/usr/bin/setsid"))) cmd.add("/usr/bin/setsid");
+        cmd.addAll(command(alias, args));
+        try {
+            return new ProcessBuilder(cmd).inheritIO().start();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot start " + alias + ": " + e.getMessage(), e);
+        }
+    }
+
     /** Waits for a JSON file the child writes when ready (e.g. {@code serve --ready-file}); fails with the log tail. */
     public com.fasterxml.jackson.databind.JsonNode awaitReadyFile(Path file, Duration timeout) {
         com.fasterxml.jackson.databind.JsonNode[] ready = {null};

@@ -84,13 +84,19 @@ public final class SimReport {
         if (!check.isMissingNode()) {
             sb.append(String.format(
                     Locale.ROOT,
-                    "%n## Link check%n%nMeasured before the run on host 1: round trip %.3f ms (profile %.3f ms ± %.3f, "
-                            + "after taking %.3f ms of the delay relays' own cost off), rate %.1f Mbit/s "
+                    "%n## Link check%n%nMeasured before the run on host 1: round trip %.3f ms (profile %.3f ms ± %.3f; "
+                            + "delay added %s, %.3f ms of its own cost taken off the setting; its timer ended "
+                            + "waits %.0f µs late at the median, %.0f µs at p99), rate %.1f Mbit/s "
                             + "(profile %.1f Mbit/s after scaling)%s.%n",
                     check.path("rtt_ms").asDouble(),
                     check.path("expected_rtt_ms").asDouble(),
                     check.path("tolerance_ms").asDouble(Double.NaN),
-                    check.path("relay_cost_ms").asDouble(Double.NaN),
+                    check.path("delay").asText().equals("NETEM")
+                            ? "by tc netem"
+                            : "inside each host's server (no sch_netem here)",
+                    check.path("compensation_ms").asDouble(Double.NaN),
+                    check.path("timer_late_median_us").asDouble(Double.NaN),
+                    check.path("timer_late_p99_us").asDouble(Double.NaN),
                     check.path("rate_mbit").asDouble(),
                     check.path("expected_rate_mbit").asDouble(),
                     check.path("failure").isTextual()

@@ -18,8 +18,42 @@ import java.util.Map;
 final class AdminRoutes {
     private AdminRoutes() {}
 
-    /** {@code extension}: a feature's own admin routes for this port (behind {@code adminToken}), or null. */
-    static void add(JavalinConfig cfg, WeightAdmin admin, Limits limits, String adminToken, AdminExtension extension) {
+    /**
+     * {@code extension}: a feature's own admin routes for this port (behind {@code adminToken}), or null; {@code link}:
+     * a simulated host's link, which {@code /admin/sim_link} reads and sets, or null.
+     */
+    private static Map<String, Object> linkState(LinkDelay link) {
+        LinkDelay.TimerError t = link.timerError();
+        return Map.of(
+                "ok", true,
+                "rtt_ms", link.rttMs(),
+                "jitter_ms", link.jitterMs(),
+                "timer_waits", t.waits(),
+                "timer_late_median_us", t.medianUs(),
+                "timer_late_p99_us", t.p99Us());
+    }
+
+    static void add(
+            JavalinConfig cfg,
+            WeightAdmin admin,
+            Limits limits,
+            String adminToken,
+            AdminExtension extension,
+            LinkDelay link) {
+        if (link != null) {
+            cfg.routes.get("/admin/sim_link", ctx -> json(ctx, 200, linkState(link)));
+            cfg.routes.post("/admin/sim_link", ctx -> {
+                JsonNode b = adminBody(ctx);
+                try {
+                    link.set(
+                            b.path("rtt_ms").asDouble(Double.NaN),
+                            b.path("jitter_ms").asDouble(0));
+                } catch (IllegalArgumentException e) {
+                    throw new AdminError(400, e.getMessage());
+                }
+                json(ctx, 200, linkState(link));
+            });
+        }
         cfg.routes.get("/admin/reload_status", ctx -> json(ctx, 200, admin.status()));
         cfg.routes.get("/admin/weights_checksum", ctx -> json(ctx, 200, admin.checksum()));
         cfg.routes.post("/admin/perturb_weights", ctx -> perturb(ctx, admin));

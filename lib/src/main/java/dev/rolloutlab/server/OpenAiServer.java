@@ -50,7 +50,7 @@ import org.eclipse.jetty.server.ServerConnector;
 public final class OpenAiServer implements AutoCloseable {
     /**
      * How one port is served. A null {@code apiKey} leaves the OpenAI paths open; a null {@code adminExtension} adds no
-     * admin routes beyond the weight endpoints.
+     * admin routes beyond the weight endpoints; a non-null {@code link} is a simulated host's link, applied here.
      */
     public record Options(
             String host,
@@ -63,7 +63,8 @@ public final class OpenAiServer implements AutoCloseable {
             Duration idleTimeout,
             Limits limits,
             Duration testDelay,
-            AdminExtension adminExtension) {
+            AdminExtension adminExtension,
+            LinkDelay link) {
         public Options {
             if (enableWeightReload && (adminToken == null || adminToken.isBlank())) {
                 throw new IllegalArgumentException(
@@ -74,6 +75,8 @@ public final class OpenAiServer implements AutoCloseable {
     }
 
     private static final long KEEPALIVE_POLL_MS = 1000;
+    /** Marks a streamed response: its chunks took the link's delay one by one, so the end takes none. */
+    private static final String STREAMED = "rolloutlab.streamed";
 
     private final InProcessEngine engine;
     private final WeightAdmin admin;
@@ -96,6 +99,13 @@ public final class OpenAiServer implements AutoCloseable {
             // pushed safetensors may be large; every route reads its body through Http.body with its own cap
             cfg.http.maxRequestSize = Math.max(
                     options.limits().maxRequestBytes(), options.limits().maxUpdateBytes());
+            if (options.link() != null) {
+                // the link first: a request reaches the guard, like everything else, one way later
+                cfg.routes.before(ctx -> options.link().holdFrom(System.nanoTime()));
+                cfg.routes.after(ctx -> {
+                    if (ctx.attribute(STREAMED) == null) options.link().holdFrom(System.nanoTime());
+                });
+            }
             cfg.routes.before(ctx -> Guard.check(ctx, options, admin));
             cfg.jetty.modifyServer(server ->
                     server.addBean(new NetworkConnectionLimit(options.limits().maxConnections(), server)));
@@ -106,7 +116,8 @@ public final class OpenAiServer implements AutoCloseable {
             cfg.routes.post("/v1/chat/completions", ctx -> complete(ctx, CompletionRequest.Endpoint.CHAT));
             cfg.routes.post("/v1/completions", ctx -> complete(ctx, CompletionRequest.Endpoint.COMPLETIONS));
             if (options.enableWeightReload())
-                AdminRoutes.add(cfg, admin, options.limits(), options.adminToken(), options.adminExtension());
+                AdminRoutes.add(
+                        cfg, admin, options.limits(), options.adminToken(), options.adminExtension(), options.link());
             cfg.routes.exception(OpenAiException.class, (e, ctx) -> json(ctx, e.status, e.body()));
             cfg.routes.exception(
                     Exception.class, (e, ctx) -> { // a bug of ours: the log gets the details, the client an id
@@ -310,7 +321,9 @@ public final class OpenAiServer implements AutoCloseable {
     }
 
     /** One event from the engine thread to the HTTP thread. */
-    private record Event(int sample, int tokenId, float logprob, long version, String text, FinishReason finish) {}
+    /** One token or finish from the engine, and when it was produced (the link's delay counts from then). */
+    private record Event(
+            int sample, int tokenId, float logprob, long version, String text, FinishReason finish, long atNs) {}
 
     private void stream(
             Context ctx, CompletionRequest req, GenerationRequest gen, String id, long created, long t0, String rid)
@@ -321,12 +334,12 @@ public final class OpenAiServer implements AutoCloseable {
                 () -> submit(gen, new TokenListener() {
                     @Override
                     public void onToken(int sample, int tokenId, float logprob, long version, String text) {
-                        events.add(new Event(sample, tokenId, logprob, version, text, null));
+                        events.add(new Event(sample, tokenId, logprob, version, text, null, System.nanoTime()));
                     }
 
                     @Override
                     public void onFinish(int sample, FinishReason reason) {
-                        events.add(new Event(sample, -1, 0, -1, "", reason));
+                        events.add(new Event(sample, -1, 0, -1, "", reason, System.nanoTime()));
                     }
                 }));
         boolean chat = req.endpoint() == CompletionRequest.Endpoint.CHAT;
@@ -345,6 +358,11 @@ public final class OpenAiServer implements AutoCloseable {
         res.setHeader("Cache-Control", "no-cache");
         res.setHeader("X-Weights-Version", String.valueOf(first.version()));
         OutputStream out = res.getOutputStream();
+        LinkDelay link = options.link() != null && options.link().active() ? options.link() : null;
+        if (link != null) {
+            ctx.attribute(STREAMED, true);
+            link.holdFrom(first.atNs());
+        }
         long[] serializeNs = {0};
         int[] counts = new int[gen.n()];
         if (chat) {
@@ -365,6 +383,7 @@ public final class OpenAiServer implements AutoCloseable {
         Event e = first;
         try {
             while (true) {
+                if (link != null) link.holdFrom(e.atNs());
                 if (e.finish() != null) {
                     finished++;
                     if (chat)

@@ -217,6 +217,8 @@ public final class ServerGroup implements AutoCloseable {
     private final List<OpenAiServer> servers = new ArrayList<>();
     private final List<InProcessEngine> engines = new ArrayList<>();
     private final List<WeightAdmin> admins = new ArrayList<>();
+    /** A simulated host's link, shared by its ports as a host's NIC is (zero until the fleet sets it). */
+    private final LinkDelay link = new LinkDelay();
 
     private ServerGroup() {}
 
@@ -256,7 +258,8 @@ public final class ServerGroup implements AutoCloseable {
                         spec.idleTimeout(),
                         spec.limits(),
                         spec.testDelays().serve(),
-                        spec.adminExtension());
+                        spec.adminExtension(),
+                        spec.timing() != null ? g.link : null);
                 OpenAiServer s = new OpenAiServer(e, a, o);
                 g.servers.add(s);
                 try {

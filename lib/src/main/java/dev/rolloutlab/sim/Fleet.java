@@ -196,7 +196,7 @@ public final class Fleet implements RemoteFleet, AutoCloseable {
                         + " ports (network namespaces, one serve --engine sim per host, "
                         + "ports sharing one engine) on the timing model of profile " + profile.name()
                         + "; their tokens are random, so no logprob gap is scored",
-                "links: " + spec.link().describe()
+                "links: " + spec.link().describe() + "; the delay added " + net.delay().description
                         + "; requests at the real rate, weight transfers at the rate over bytes_scale "
                         + spec.bytesScale() + " with payloads scaled alike, so a " + spec.modelGb()
                         + " GB update takes its real time",

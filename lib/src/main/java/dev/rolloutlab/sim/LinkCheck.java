@@ -7,13 +7,18 @@ import java.util.Map;
 import okhttp3.OkHttpClient;
 
 /**
- * Measures one simulated host's link before a run. The round trip: blocks of {@code GET /health} alternate (ABBA)
- * between the link's relay and the host straight, and the mean of the paired block differences is the link (what the
- * server and the client take cancels out, and so does a drift in time); its 95 % interval is the measurement's own
- * spread. The relays' own cost, measured so, is taken off their delays. The rate: the fastest of three payloads pushed
- * through the link. A link not within its tolerance of the profile stops the run and says why. The tolerance is 10 % of
- * the round trip or 0.15 ms, or, on a machine too noisy for that, the spread measured here; a link whose spread exceeds
- * half its round trip cannot be told apart from none and fails.
+ * Measures one simulated host's link before a run. The round trip: blocks of {@code GET /health} to host 1 alternate
+ * (ABBA) between the link at its profile and the link at zero, and the mean of the paired block differences is the link
+ * (what the server and the client take cancels out, and so does a drift in time); its 95 % interval is the
+ * measurement's own spread. What the delay mechanism adds beyond its setting (its timer waking late) is measured so and
+ * taken off the setting. The rate: the fastest of three payloads pushed through the link. A link not within its
+ * tolerance of the profile stops the run and says by how much it missed. The tolerance comes from this machine: the
+ * larger of 10 % of the round trip, the measurement's spread, and the mechanism's floor (twice the timer's median
+ * lateness, one wait each way); a link whose tolerance exceeds half its round trip cannot be told apart from none.
+ *
+ * @param compensationMs the round trip taken off the setting for the mechanism's own cost
+ * @param timerLateMedianUs how late the link's waits ended, median (NaN under netem, whose timer is the kernel's)
+ * @param delay where the delay was added ({@link NetnsFleet.Delay})
  */
 public record LinkCheck(
         double rttMs,
@@ -21,9 +26,11 @@ public record LinkCheck(
         double rateMbit,
         double expectedRateMbit,
         double toleranceMs,
-        double relayCostMs,
+        double compensationMs,
+        double timerLateMedianUs,
+        double timerLateP99Us,
+        String delay,
         String failure) {
-    static final double RTT_SLACK_MS = 0.15;
     /** A simulated host has a small heap (see {@link SimHosts}): probes and pushes stay under this. */
     static final long MAX_PROBE = 32L << 20;
 
@@ -43,13 +50,20 @@ public record LinkCheck(
         return t[t.length / 2];
     }
 
-    private static Rtt roundTrip(OpenAiClient link, OpenAiClient direct) {
+    /**
+     * Paired blocks with the link set to {@code settingMs} and to zero, in ABBA order; the link is left at the setting.
+     */
+    private static Rtt roundTrip(SimHosts sim, OpenAiClient host, double settingMs) {
         double[] d = new double[PAIRS];
         for (int p = 0; p < PAIRS; p++) {
             boolean linkFirst = p % 2 == 0;
-            double first = blockMedian(linkFirst ? link : direct), second = blockMedian(linkFirst ? direct : link);
+            sim.setLink(linkFirst ? settingMs : 0);
+            double first = blockMedian(host);
+            sim.setLink(linkFirst ? 0 : settingMs);
+            double second = blockMedian(host);
             d[p] = linkFirst ? first - second : second - first;
         }
+        sim.setLink(settingMs);
         double mean = Arrays.stream(d).average().orElseThrow(), ss = 0;
         for (double x : d) ss += (x - mean) * (x - mean);
         double t = org.apache.commons.statistics.distribution.TDistribution.of(PAIRS - 1)
@@ -61,9 +75,10 @@ public record LinkCheck(
         return failure == null;
     }
 
-    /** 10 % of the round trip or 0.15 ms, or the measurement's own spread where the machine is noisier than that. */
-    private static double tolerance(LinkProfile link, Rtt m) {
-        return Math.max(Math.max(0.10 * link.rttMs(), RTT_SLACK_MS), m.halfWidth());
+    /** The larger of 10 % of the round trip, the measurement's spread and the mechanism's floor (see the class). */
+    private static double tolerance(LinkProfile link, Rtt m, double[] lateUs) {
+        double floor = Double.isNaN(lateUs[0]) ? 0 : 2 * lateUs[0] / 1e3;
+        return Math.max(Math.max(0.10 * link.rttMs(), floor), m.halfWidth());
     }
 
     /**
@@ -77,12 +92,10 @@ public record LinkCheck(
             double bytesScale,
             String adminToken,
             boolean requireRate) {
-        // host 1's weights port through its link, and straight: what the server and the client take cancels out
         String url = sim.hostUrls(1).get(0);
-        OpenAiClient host = new OpenAiClient(http, url, null, true),
-                direct = new OpenAiClient(http, sim.directUrl(1), null, true);
-        for (int i = 0; i < 300; i++) { // the connections and the JIT warm up
-            OpenAiClient.Exchange x = (i % 2 == 0 ? host : direct).get("/health");
+        OpenAiClient host = new OpenAiClient(http, url, null, true);
+        for (int i = 0; i < 300; i++) { // the connection and the JIT warm up
+            OpenAiClient.Exchange x = host.get("/health");
             if (x.status() != 200)
                 return new LinkCheck(
                         Double.NaN,
@@ -91,19 +104,23 @@ public record LinkCheck(
                         0,
                         Double.NaN,
                         0,
+                        Double.NaN,
+                        Double.NaN,
+                        sim.delay().name(),
                         "cannot reach " + url + ": " + x.status() + " " + x.error());
         }
-        // what the relays add by themselves is taken off their delays; each round measures again, at most five
-        Rtt m = roundTrip(host, direct);
+        // what the mechanism adds beyond its setting is taken off the setting; each round measures again, at most five
         double own = 0;
+        Rtt m = roundTrip(sim, host, link.rttMs());
+        double[] late = sim.timerLateUs();
         for (int round = 0;
-                round < 5 && link.rttMs() > 0 && Math.abs(m.mean() - link.rttMs()) > tolerance(link, m);
+                round < 5 && link.rttMs() > 0 && Math.abs(m.mean() - link.rttMs()) > tolerance(link, m, late);
                 round++) {
             own = Math.max(0, Math.min(link.rttMs(), own + m.mean() - link.rttMs()));
-            sim.compensate(own);
-            m = roundTrip(host, direct);
+            m = roundTrip(sim, host, link.rttMs() - own);
+            late = sim.timerLateUs();
         }
-        double medianRtt = m.mean(), tolerance = tolerance(link, m);
+        double medianRtt = m.mean(), tolerance = tolerance(link, m, late);
         double expectedRate = link.rateMbit() / bytesScale;
         double rate = Double.NaN;
         if (link.rateMbit() > 0) {
@@ -127,6 +144,9 @@ public record LinkCheck(
                             expectedRate,
                             tolerance,
                             own,
+                            late[0],
+                            late[1],
+                            sim.delay().name(),
                             "the rate probe failed: " + x.status() + " " + x.body());
                 double r = (bytes - burst) * 8 / sec / 1e6;
                 rate = Double.isNaN(rate) ? r : Math.max(rate, r);
@@ -136,21 +156,25 @@ public record LinkCheck(
         if (link.rttMs() > 0 && tolerance > link.rttMs() / 2) {
             why = String.format(
                     Locale.ROOT,
-                    "the round trip's measurement spreads ±%.3f ms on this machine now, more than half the profile's "
-                            + "%.3f ms: a link this short cannot be told apart from none here; use a profile "
-                            + "with a longer round trip, or a quieter machine",
-                    tolerance,
-                    link.rttMs());
-        } else if (Math.abs(medianRtt - link.rttMs()) > tolerance) {
-            why = String.format(
-                    Locale.ROOT,
-                    "measured round trip %.3f ms, profile %.3f ms ± %.3f, after taking %.3f ms of the delay "
-                            + "relays' own "
-                            + "cost off: a round trip this short cannot be simulated on this machine now; use "
-                            + "a profile with a longer one, or a quieter machine",
+                    "measured round trip %.3f ms against the profile's %.3f ms, but this machine's tolerance is "
+                            + "±%.3f ms now (spread ±%.3f, timer floor %.3f), more than half the profile: a link this "
+                            + "short cannot be told apart from none here; use a profile with a longer round trip, or "
+                            + "a quieter machine",
                     medianRtt,
                     link.rttMs(),
                     tolerance,
+                    m.halfWidth(),
+                    Double.isNaN(late[0]) ? 0 : 2 * late[0] / 1e3);
+        } else if (Math.abs(medianRtt - link.rttMs()) > tolerance) {
+            why = String.format(
+                    Locale.ROOT,
+                    "measured round trip %.3f ms, profile %.3f ms ± %.3f (missed by %.3f ms), after taking %.3f ms "
+                            + "of the delay's own cost off the setting: this machine cannot simulate the link now; "
+                            + "use a profile with a longer round trip, or a quieter machine",
+                    medianRtt,
+                    link.rttMs(),
+                    tolerance,
+                    Math.abs(medianRtt - link.rttMs()) - tolerance,
                     own);
         } else if (requireRate && link.rateMbit() > 0 && Math.abs(rate - expectedRate) > 0.10 * expectedRate) {
             why = String.format(
@@ -162,6 +186,16 @@ public record LinkCheck(
                     expectedRate,
                     bytesScale);
         }
-        return new LinkCheck(medianRtt, link.rttMs(), rate, expectedRate, tolerance, own, why);
+        return new LinkCheck(
+                medianRtt,
+                link.rttMs(),
+                rate,
+                expectedRate,
+                tolerance,
+                own,
+                late[0],
+                late[1],
+                sim.delay().name(),
+                why);
     }
 }

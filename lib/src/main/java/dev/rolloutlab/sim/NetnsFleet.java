@@ -13,11 +13,13 @@ import java.util.concurrent.TimeUnit;
 /**
  * Simulated hosts as Linux network namespaces on this machine: {@code rlsim-h1…N}, each with one veth on the bridge
  * {@code rlsim0}, at {@code 198.19.1.i} (the benchmark range 198.18.0.0/15). Both directions of every host's link are
- * rate-limited with {@code tc htb} from a {@link LinkProfile} (its delay is added by {@link DelayRelay}s, see there),
- * so traffic between the client side (this namespace) and each host is real TCP over a shaped link. Weight transfers
- * (to or from {@link #WEIGHTS_PORT}) get the link's rate divided by {@code --bytes-scale}, as their payloads are;
- * requests keep the real rate, so scaling the weights does not slow the rollouts. Needs root. Everything is removed by
- * {@link #close} and on JVM exit (Ctrl-C), and leftovers of an earlier run are removed first.
+ * rate-limited with {@code tc htb} from a {@link LinkProfile}, so traffic between the client side (this namespace) and
+ * each host is real TCP over a shaped link. The link's delay, jitter and loss come from {@code tc netem} on both ends
+ * of the veth where the kernel has {@code sch_netem}; without it the hosts' own servers hold each direction's bytes
+ * ({@link Delay#ENDPOINTS}), and loss is refused. Weight transfers (to or from {@link #WEIGHTS_PORT}) get the link's
+ * rate divided by {@code --bytes-scale}, as their payloads are; requests keep the real rate, so scaling the weights
+ * does not slow the rollouts. Needs root. Everything is removed by {@link #close} and on JVM exit (Ctrl-C), and
+ * leftovers of an earlier run are removed first.
  */
 public final class NetnsFleet implements AutoCloseable {
     static final String PREFIX = "rlsim";
@@ -28,15 +30,37 @@ public final class NetnsFleet implements AutoCloseable {
      */
     public static final int WEIGHTS_PORT = 31000;
 
+    /** Where a link's delay is added. */
+    public enum Delay {
+        /** {@code tc netem} on both ends of each host's veth: the kernel's timer, and loss. */
+        NETEM("tc netem on each host's veth"),
+        /**
+         * Inside each host's own server ({@code serve --engine sim}, {@code POST /admin/sim_link}): this kernel has no
+         * sch_netem.
+         */
+        ENDPOINTS("inside each host's server (this kernel has no sch_netem): requests and response chunks held for "
+                + "the one-way delay on a parked-then-spinning timer");
+
+        public final String description;
+
+        Delay(String description) {
+            this.description = description;
+        }
+    }
+
+    private static volatile Boolean netem;
+
     private final int hosts;
     private final LinkProfile link;
+    private final Delay delay;
     private final double bytesScale;
     private final Thread hook = new Thread(this::teardown, "rlsim-teardown");
     private volatile boolean closed;
 
-    private NetnsFleet(int hosts, LinkProfile link, double bytesScale) {
+    private NetnsFleet(int hosts, LinkProfile link, double bytesScale, Delay delay) {
         this.hosts = hosts;
         this.link = link;
+        this.delay = delay;
         this.bytesScale = bytesScale;
     }
 
@@ -59,7 +83,12 @@ public final class NetnsFleet implements AutoCloseable {
         String why = unsupportedReason();
         if (why != null) throw new IllegalStateException(why);
         removeLeftovers();
-        NetnsFleet f = new NetnsFleet(hosts, link, bytesScale);
+        Delay delay = netemAvailable() ? Delay.NETEM : Delay.ENDPOINTS;
+        if (link.lossPct() > 0 && delay != Delay.NETEM)
+            throw new IllegalStateException("--link " + link.name() + ": loss needs tc netem, and this kernel has no "
+                    + "sch_netem (the delay is added inside the hosts' servers, which cannot drop packets); "
+                    + "drop loss=, or run on a kernel with netem (modprobe sch_netem)");
+        NetnsFleet f = new NetnsFleet(hosts, link, bytesScale, delay);
         Runtime.getRuntime().addShutdownHook(f.hook);
         try {
             run("ip", "link", "add", BRIDGE, "type", "bridge");
@@ -78,6 +107,9 @@ public final class NetnsFleet implements AutoCloseable {
                 if (link.rateMbit() > 0) {
                     shape(List.of(), veth, link, bytesScale);
                     shape(List.of("ip", "netns", "exec", ns), "eth0", link, bytesScale);
+                }
+                if (delay == Delay.NETEM) {
+                    f.netem(i, "add", link.rttMs());
                 }
             }
             return f;
@@ -133,6 +165,58 @@ public final class NetnsFleet implements AutoCloseable {
                             "flowid",
                             "1:20")));
         }
+    }
+
+    /**
+     * Whether this kernel has {@code sch_netem}: a netem qdisc tried on the loopback of a namespace made for the probe
+     * (so nothing of the machine's own is touched); asked once per JVM.
+     */
+    public static boolean netemAvailable() {
+        Boolean known = netem;
+        if (known != null) return known;
+        String ns = PREFIX + "-probe";
+        quietly("ip", "netns", "del", ns);
+        boolean ok = exec(List.of("ip", "netns", "add", ns)).exit == 0
+                && exec(List.of(
+                                        "ip", "netns", "exec", ns, "tc", "qdisc", "add", "dev", "lo", "root", "netem",
+                                        "delay", "1ms"))
+                                .exit
+                        == 0;
+        quietly("ip", "netns", "del", ns);
+        netem = ok;
+        return ok;
+    }
+
+    /** Where this fleet's links get their delay. */
+    public Delay delay() {
+        return delay;
+    }
+
+    /** Under {@link Delay#NETEM}: every host's link now adds {@code rttMs} (the profile's jitter and loss stay). */
+    void setNetem(double rttMs) {
+        if (delay != Delay.NETEM) throw new IllegalStateException("this fleet's delay is " + delay + ", not netem");
+        for (int i = 1; i <= hosts; i++) netem(i, "change", rttMs);
+    }
+
+    /**
+     * Host {@code i}'s netem on both ends of its veth, half the round trip each way: under the htb classes where the
+     * link is rate-shaped, at the root otherwise.
+     */
+    private void netem(int i, String verb, double rttMs) {
+        List<String> args = new ArrayList<>(List.of("netem", "delay", ms(rttMs / 2), ms(link.jitterMs() / 2)));
+        if (link.lossPct() > 0) args.addAll(List.of("loss", link.lossPct() + "%"));
+        for (List<String> in : List.of(List.<String>of(), inHost(i))) {
+            String dev = in.isEmpty() ? PREFIX + i : "eth0";
+            List<List<String>> parents = link.rateMbit() > 0
+                    ? List.of(List.of("parent", "1:10", "handle", "10:"), List.of("parent", "1:20", "handle", "20:"))
+                    : List.of(List.of("root", "handle", "1:"));
+            for (List<String> parent : parents)
+                run(concat(concat(in, List.of("tc", "qdisc", verb, "dev", dev)), concat(parent, args)));
+        }
+    }
+
+    private static String ms(double ms) {
+        return String.format(Locale.ROOT, "%.3fms", ms);
     }
 
     private static String kbit(double mbit) {

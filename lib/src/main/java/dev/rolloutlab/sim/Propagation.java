@@ -56,7 +56,7 @@ public final class Propagation {
             case PUSH_ALL -> each(urls, u -> send(u, payload, admin));
             case PUSH_TREE -> {
                 List<String> rest = new ArrayList<>();
-                for (int i = 2; i <= hosts; i++) rest.add(sim.directUrl(i)); // host to host: straight over the bridge
+                for (int i = 2; i <= hosts; i++) rest.add(sim.hostUrl(i)); // host to host, over the bridge
                 Map<String, String> h = new LinkedHashMap<>(admin);
                 if (!rest.isEmpty()) {
                     h.put("X-Forward-To", String.join(",", rest));
@@ -65,7 +65,7 @@ public final class Propagation {
                 send(urls.get(0), payload, h);
             }
             case STORAGE_PULL -> {
-                String blob = sim.directUrl(storageHost) + "/admin/sim_blob?bytes=" + bytes;
+                String blob = sim.hostUrl(storageHost) + "/admin/sim_blob?bytes=" + bytes;
                 each(
                         urls,
                         u -> check(

@@ -1,24 +1,30 @@
 package dev.rolloutlab.sim;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.rolloutlab.openai.OpenAiClient;
 import dev.rolloutlab.process.ServeProcess;
+import dev.rolloutlab.util.Json;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetSocketAddress;
-import java.net.URI;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import okhttp3.OkHttpClient;
 
 /**
  * One {@code serve --engine sim} process per simulated host, inside its namespace, with {@code ports} ports sharing one
  * engine: the sglang-jax shape (one process per host, several ports). Small JVMs (C1 only, small heap), so 64 of them
- * start on 2 cores in well under a minute. The client side reaches each port through a {@link DelayRelay} (at zero
- * delay too, so runs with and without a delay take the same path). One more port per host, on the same engine, takes
- * weight transfers only ({@link NetnsFleet#WEIGHTS_PORT}): their links are shaped apart from requests.
+ * start on 2 cores in well under a minute. The link's round trip is added where {@link NetnsFleet#delay()} says: by
+ * {@code tc netem} on the host's veth, or inside each host's own server ({@code POST /admin/sim_link}), which holds
+ * each request and each response chunk for the one-way delay. One more port per host, on the same engine, takes weight
+ * transfers only ({@link NetnsFleet#WEIGHTS_PORT}): their links are shaped apart from requests.
  */
 public final class SimHosts implements AutoCloseable {
     static final List<String> JVM_FLAGS =
@@ -26,38 +32,23 @@ public final class SimHosts implements AutoCloseable {
 
     private final List<ServeProcess> hosts;
     private final int ports;
-    /**
-     * Per host, its ports as the client side reaches them: through a {@link DelayRelay}, also at zero delay, so paths
-     * compare.
-     */
-    private final List<List<String>> reach = new ArrayList<>();
-
-    private final List<DelayRelay> relays = new ArrayList<>();
+    private final NetnsFleet net;
+    private final String adminToken;
+    private final OkHttpClient http = OpenAiClient.http(8, Duration.ofSeconds(30));
     /** A stopped sweep (Ctrl-C) must not leave host processes behind: they outlive their namespaces otherwise. */
     private final Thread hook = new Thread(this::stop, "sim-hosts-stop");
 
-    private final LinkProfile link;
-
-    private SimHosts(List<ServeProcess> hosts, int ports, LinkProfile link) {
+    private SimHosts(List<ServeProcess> hosts, int ports, NetnsFleet net, String adminToken) {
         this.hosts = hosts;
         this.ports = ports;
-        this.link = link;
+        this.net = net;
+        this.adminToken = adminToken;
         Runtime.getRuntime().addShutdownHook(hook);
         try {
-            for (ServeProcess h : hosts) {
-                List<String> urls = new ArrayList<>();
-                for (String u : h.urls()) {
-                    URI uri = URI.create(u);
-                    DelayRelay d = new DelayRelay(
-                            new InetSocketAddress(uri.getHost(), uri.getPort()), link.rttMs(), link.jitterMs());
-                    relays.add(d);
-                    urls.add(d.url());
-                }
-                reach.add(urls);
-            }
-        } catch (IOException e) {
+            setLink(net.link().rttMs());
+        } catch (RuntimeException e) {
             close();
-            throw new UncheckedIOException("cannot open a delay relay: " + e.getMessage(), e);
+            throw e;
         }
     }
 
@@ -113,13 +104,19 @@ public final class SimHosts implements AutoCloseable {
                 throw failed;
             }
         }
-        return new SimHosts(started, ports, fleet.link());
+        try {
+            return new SimHosts(
+                    started, ports, fleet, Files.readString(adminTokenFile).trim());
+        } catch (IOException e) {
+            started.forEach(ServeProcess::close);
+            throw new UncheckedIOException("cannot read " + adminTokenFile + ": " + e.getMessage(), e);
+        }
     }
 
     /** Every request port of every host (not the weights ports). */
     public List<String> urls() {
         List<String> out = new ArrayList<>();
-        for (List<String> h : reach) out.addAll(h.subList(1, h.size()));
+        for (ServeProcess h : hosts) out.addAll(h.urls().subList(1, h.urls().size()));
         return out;
     }
 
@@ -128,31 +125,66 @@ public final class SimHosts implements AutoCloseable {
         return urls().subList(0, n * ports);
     }
 
-    /** The round trip the relays add before any compensation. */
-    double linkRttMs() {
-        return link.rttMs();
+    /** Where the links' delay is added. */
+    NetnsFleet.Delay delay() {
+        return net.delay();
     }
 
-    /** Takes a measured round-trip cost of the relays themselves off their delays (half each way). */
-    void compensate(double rttMs) {
-        relays.forEach(r -> r.compensate(rttMs / 2));
+    /** The link's profile: the round trip every host's link should add. */
+    LinkProfile link() {
+        return net.link();
     }
 
     /**
-     * Host {@code i}'s weights port straight, not through its link's relay (1-based): host to host, and the link
-     * check's baseline.
+     * Sets the round trip every host's link adds from now on (the profile's jitter stays), by the fleet's mechanism:
+     * what the link check and the tests move to compare a link with none, and to take a mechanism's own cost off.
      */
-    public String directUrl(int i) {
+    void setLink(double rttMs) {
+        if (net.delay() == NetnsFleet.Delay.NETEM) {
+            net.setNetem(rttMs);
+            return;
+        }
+        Map<String, String> admin = Map.of("X-Admin-Token", adminToken);
+        double jitter = Math.min(rttMs, net.link().jitterMs());
+        hosts.parallelStream().forEach(h -> {
+            OpenAiClient.Exchange x = new OpenAiClient(http, h.urls().get(0), null, true)
+                    .post("/admin/sim_link", Map.of("rtt_ms", rttMs, "jitter_ms", jitter), admin);
+            if (x.status() != 200)
+                throw new IllegalStateException(
+                        "cannot set the link of " + h.urls().get(0) + ": " + x.status() + " " + x.body());
+        });
+    }
+
+    /**
+     * How late host 1's link timer ended its waits (median and 99th percentile, µs) since the last {@link #setLink};
+     * NaN under netem, whose timer is the kernel's.
+     */
+    double[] timerLateUs() {
+        if (net.delay() == NetnsFleet.Delay.NETEM) return new double[] {Double.NaN, Double.NaN};
+        var x = new OpenAiClient(http, hosts.get(0).urls().get(0), null, true)
+                .getWith("/admin/sim_link", Map.of("X-Admin-Token", adminToken));
+        if (x.status() != 200) return new double[] {Double.NaN, Double.NaN};
+        JsonNode j;
+        try {
+            j = Json.parse(x.body());
+        } catch (JsonProcessingException e) {
+            return new double[] {Double.NaN, Double.NaN};
+        }
+        return new double[] {
+            j.path("timer_late_median_us").asDouble(Double.NaN),
+            j.path("timer_late_p99_us").asDouble(Double.NaN)
+        };
+    }
+
+    /** Host {@code i}'s weights port (1-based): where its weights go, from the trainer or from another host. */
+    public String hostUrl(int i) {
         return hosts.get(i - 1).urls().get(0);
     }
 
-    /**
-     * One URL per host (its weights port, through the link's relay): where its weights are pushed, since its ports
-     * share one engine.
-     */
+    /** One URL per host (its weights port): where its weights are pushed, since its ports share one engine. */
     public List<String> hostUrls(int n) {
         List<String> out = new ArrayList<>();
-        for (int i = 0; i < n; i++) out.add(reach.get(i).get(0));
+        for (int i = 0; i < n; i++) out.add(hosts.get(i).urls().get(0));
         return out;
     }
 
@@ -172,7 +204,6 @@ public final class SimHosts implements AutoCloseable {
     }
 
     private void stop() {
-        relays.forEach(DelayRelay::close);
         hosts.parallelStream().forEach(ServeProcess::close);
     }
 }

@@ -258,9 +258,11 @@ public final class Sweep {
                         "each host runs one serve process whose ports share one simulated engine; a step "
                                 + "takes the timing model's time",
                         "every host's link to the client side has the profile's rate in each direction (tc "
-                                + "htb) and its delay and jitter (a relay per port; this kernel has no netem, "
-                                + "so no loss); "
-                                + "host to host crosses two links",
+                                + "htb) and its delay and jitter: by tc netem on the host's veth where the kernel "
+                                + "has sch_netem (host to host then crosses two links), otherwise inside each "
+                                + "host's server, which holds requests and response chunks for the one-way delay "
+                                + "(host to host then carries the receiving host's link once, and loss is "
+                                + "refused); link_check.delay says which",
                         "requests cross the links at the profile's real rate; weight transfers (their own "
                                 + "port) at the rate over bytes_scale, as their payloads are scaled; "
                                 + "at bytes_scale 1 they "

@@ -18,12 +18,14 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import javax.imageio.ImageIO;
 import org.apache.commons.statistics.distribution.TDistribution;
 import org.junit.jupiter.api.Test;
@@ -35,7 +37,9 @@ class CompareTest {
     @Test
     void quickCompareEndToEnd() throws Exception {
         Path out = TestModels.tempDir("compare").resolve("run");
-        Processes.Run r = Processes.run(300, "compare", "--quick", "--out", out.toString());
+        // the launching JVM gets a heap flag serve does not: a run measured in it would show that flag
+        Processes.Run r =
+                Processes.run(List.of("-Xmx1g"), Map.of(), 300, "compare", "--quick", "--out", out.toString());
         assertEquals(0, r.exit(), r.err());
         assertTrue(r.out().contains("results: " + out), r.out());
         // progress: one line per measured cell, counting up to exactly the cells planned: every round, every leg
@@ -294,8 +298,27 @@ class CompareTest {
                 provenance.path("command_line").asText().contains("compare --quick --out " + out),
                 provenance.toString());
         assertTrue(provenance.path("jvm_flags").toString().contains("jdk.incubator.vector"), provenance.toString());
-        // nothing left listening: every child process ended with the run
-        assertTrue(ProcessHandle.current().children().noneMatch(ProcessHandle::isAlive));
+        // the in-process engines and the load generator ran in a child JVM started like serve, not in the launcher
+        Map<String, Set<String>> flags = new HashMap<>();
+        config.path("processes").forEach(p -> {
+            Set<String> fs = new TreeSet<>();
+            p.path("jvm_flags").forEach(x -> fs.add(x.asText()));
+            flags.put(
+                    p.path("role").asText().startsWith("in-process")
+                            ? "in-process"
+                            : p.path("role").asText(),
+                    fs);
+        });
+        assertEquals(
+                Set.of("in-process", "serve", "lb"),
+                flags.keySet(),
+                config.path("processes").toString());
+        assertEquals(flags.get("serve"), flags.get("in-process"), "the measuring JVM's flags are serve's");
+        assertEquals(flags.get("serve"), flags.get("lb"));
+        assertFalse(flags.get("in-process").contains("-Xmx1g"), "the launcher's own flag: " + flags);
+        assertFalse(md.contains("processes not started alike"), md);
+        // nothing left running: every process the run started ended with it
+        assertTrue(ProcessHandle.current().descendants().noneMatch(ProcessHandle::isAlive));
     }
 
     /**

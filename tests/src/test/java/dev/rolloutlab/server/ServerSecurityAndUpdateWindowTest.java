@@ -66,6 +66,7 @@ class ServerSecurityAndUpdateWindowTest {
                         Duration.ofSeconds(1),
                         Limits.DEFAULT,
                         Duration.ZERO,
+                        null,
                         null));
         assertTrue(e.getMessage().contains("--admin-token"));
         Processes.Run r = Processes.run(

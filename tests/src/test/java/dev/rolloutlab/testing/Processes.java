@@ -28,10 +28,17 @@ public final class Processes {
 
     /** As {@link #run(long, String...)}, with {@code env} added to the child's environment (and its children's). */
     public static Run run(Map<String, String> env, long timeoutSec, String... aliasAndArgs) {
+        return run(List.of(), env, timeoutSec, aliasAndArgs);
+    }
+
+    /** As {@link #run(Map, long, String...)}, the command's own JVM started with {@code jvmFlags} added. */
+    public static Run run(List<String> jvmFlags, Map<String, String> env, long timeoutSec, String... aliasAndArgs) {
         try {
             Path outF = Files.createTempFile("out", ".txt"), errF = Files.createTempFile("err", ".txt");
-            ProcessBuilder pb =
-                    builder(aliasAndArgs).redirectOutput(outF.toFile()).redirectError(errF.toFile());
+            List<String> args = List.of(aliasAndArgs).subList(1, aliasAndArgs.length);
+            ProcessBuilder pb = new ProcessBuilder(ChildJvm.command(jvmFlags, aliasAndArgs[0], args))
+                    .redirectOutput(outF.toFile())
+                    .redirectError(errF.toFile());
             pb.environment().putAll(env);
             Process p = pb.start();
             if (!p.waitFor(timeoutSec, TimeUnit.SECONDS)) {
