@@ -256,6 +256,7 @@ public final class CompareCommand implements Callable<Integer> {
                 .parent()
                 .ifPresent(p -> p.onExit().thenRun(() -> cmp.stop("interrupted (the launching JVM exited)")));
         long t0 = System.nanoTime();
+        Report.preload(); // before anything is measured
         Compare.Outcome o = cmp.run();
         results.writeRun(cmp.describe(), o.incomplete(), o.reason());
         boolean withControl = control != null ? control : ZeroComputeControl.byDefault(c);

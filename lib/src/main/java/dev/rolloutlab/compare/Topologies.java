@@ -188,13 +188,25 @@ final class Topologies implements AutoCloseable {
         return url;
     }
 
+    /** Stops everything at once: each child JVM may take seconds to drain, and a stopped run waits for them all. */
     @Override
     public void close() {
-        for (int i = running.size() - 1; i >= 0; i--) {
+        List<Thread> closing = new ArrayList<>();
+        for (AutoCloseable r : running) {
+            closing.add(Thread.ofPlatform().name("close").start(() -> {
+                try {
+                    r.close();
+                } catch (Exception ignored) {
+                    // best effort: we are tearing down
+                }
+            }));
+        }
+        for (Thread t : closing) {
             try {
-                running.get(i).close();
-            } catch (Exception ignored) {
-                // best effort: we are tearing down
+                t.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
             }
         }
         running.clear();

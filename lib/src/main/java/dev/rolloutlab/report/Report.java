@@ -28,6 +28,18 @@ public final class Report {
     private Report() {}
 
     /** Writes the plots and REPORT.md into {@code dir}; returns the REPORT.md path. */
+    /**
+     * Loads the report's libraries now (Tablesaw scans the classpath for its readers once per JVM, and AWT loads its
+     * fonts for the first chart: seconds each), so a run stopped by Ctrl-C writes its report within a few seconds.
+     */
+    public static void preload() {
+        Table.create("preload");
+        // and the first chart: AWT and its fonts load on first use, another second or two
+        var chart = new org.knowm.xchart.XYChartBuilder().width(64).height(48).build();
+        chart.addSeries("preload", new double[] {0, 1}, new double[] {0, 1});
+        org.knowm.xchart.BitmapEncoder.getBufferedImage(chart);
+    }
+
     public static Path write(Path dir) {
         RunData d = RunData.load(dir);
         Path plots = dir.resolve("plots");

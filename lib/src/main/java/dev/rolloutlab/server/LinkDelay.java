@@ -17,7 +17,7 @@ import java.util.concurrent.locks.LockSupport;
  */
 public final class LinkDelay {
     /** The spin that follows a park: a parked thread wakes up to tenths of a millisecond late on a busy 2-core VM. */
-    static final long SPIN_US = 100;
+    static final long SPIN_US = 300;
 
     static final int KEPT = 4096;
     /** The most one way can be: far beyond any data centre link, small enough that a typo cannot hang a fleet. */
@@ -55,11 +55,12 @@ public final class LinkDelay {
 
     /**
      * Holds the calling thread until one-way delay (plus this way's jitter) after {@code sinceNs}, a
-     * {@link System#nanoTime()}; returns at once past it.
+     * {@link System#nanoTime()}; returns at once past it. Returns the delay applied, in ns: the network's share of what
+     * follows, which a server's own timings leave out.
      */
-    public void holdFrom(long sinceNs) {
+    public long holdFrom(long sinceNs) {
         long d = oneWayNs;
-        if (d <= 0) return;
+        if (d <= 0) return 0;
         long j = jitterNs;
         if (j > 0) {
             synchronized (random) {
@@ -68,10 +69,11 @@ public final class LinkDelay {
         }
         long due = sinceNs + d, spin = SPIN_US * 1000;
         long left = due - System.nanoTime();
-        if (left <= 0) return; // already due (the writer was behind): no wait, and nothing to say of the timer
+        if (left <= 0) return d; // already due (the writer was behind): no wait, and nothing to say of the timer
         for (; left > spin; left = due - System.nanoTime()) LockSupport.parkNanos(left - spin);
         while (System.nanoTime() < due) Thread.onSpinWait();
         record(System.nanoTime() - due);
+        return d;
     }
 
     private synchronized void record(long late) {

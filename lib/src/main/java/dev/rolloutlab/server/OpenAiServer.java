@@ -359,9 +359,11 @@ public final class OpenAiServer implements AutoCloseable {
         res.setHeader("X-Weights-Version", String.valueOf(first.version()));
         OutputStream out = res.getOutputStream();
         LinkDelay link = options.link() != null && options.link().active() ? options.link() : null;
+        // the link's delay of the last chunk written: the network's, left out of serve's own total
+        long linkNs = 0;
         if (link != null) {
             ctx.attribute(STREAMED, true);
-            link.holdFrom(first.atNs());
+            linkNs = link.holdFrom(first.atNs());
         }
         long[] serializeNs = {0};
         int[] counts = new int[gen.n()];
@@ -383,7 +385,7 @@ public final class OpenAiServer implements AutoCloseable {
         Event e = first;
         try {
             while (true) {
-                if (link != null) link.holdFrom(e.atNs());
+                if (link != null) linkNs = link.holdFrom(e.atNs());
                 if (e.finish() != null) {
                     finished++;
                     if (chat)
@@ -474,7 +476,9 @@ public final class OpenAiServer implements AutoCloseable {
             last.put(
                     "server_timing",
                     ServerTiming.json(
-                            c != null ? c.timings() : Timings.UNKNOWN, serializeNs[0], System.nanoTime() - t0));
+                            c != null ? c.timings() : Timings.UNKNOWN,
+                            serializeNs[0],
+                            System.nanoTime() - t0 - linkNs));
             send(out, last);
             out.write("data: [DONE]\n\n".getBytes(StandardCharsets.US_ASCII));
             out.flush();

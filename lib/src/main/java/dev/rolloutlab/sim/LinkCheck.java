@@ -34,7 +34,8 @@ public record LinkCheck(
     /** A simulated host has a small heap (see {@link SimHosts}): probes and pushes stay under this. */
     static final long MAX_PROBE = 32L << 20;
 
-    private static final int PAIRS = 10, BLOCK = 11;
+    /** 30 pairs: on a loaded 2-core VM block medians swing by ±2 ms, and the interval narrows as √pairs. */
+    private static final int PAIRS = 30, BLOCK = 11;
 
     /** A paired round-trip measurement: mean of the block differences and the 95 % interval's half-width. */
     private record Rtt(double mean, double halfWidth) {}

@@ -4,8 +4,6 @@ import dev.rolloutlab.engine.checkpoint.DType;
 import dev.rolloutlab.engine.checkpoint.ModelConfig;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.DirectoryNotEmptyException;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -27,7 +25,7 @@ public final class DefaultModels {
     public static synchronized Path ensure(String shape) {
         ModelConfig config = ModelShape.parse(shape, ModelConfig.Architecture.LLAMA);
         Path dir = home().resolve("models").resolve(shape.toLowerCase() + "-llama-s0");
-        if (Files.exists(dir.resolve("model.safetensors")) && Files.exists(dir.resolve("tokenizer.json"))) return dir;
+        if (complete(dir)) return dir;
         System.err.println("creating the default '" + shape + "' model in " + dir + " (first use only)");
         Path tmp = dir.resolveSibling(
                 dir.getFileName() + ".tmp-" + ProcessHandle.current().pid());
@@ -36,8 +34,10 @@ public final class DefaultModels {
             Files.createDirectories(dir.getParent());
             try {
                 Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
-            } catch (FileAlreadyExistsException | DirectoryNotEmptyException raced) {
-                // another process made it first; theirs is identical (same shape, same seed)
+            } catch (IOException raced) {
+                // another process made it first (Linux reports a rename onto its folder as "Directory not empty",
+                // not always as DirectoryNotEmptyException); theirs is identical (same shape, same seed)
+                if (!complete(dir)) throw raced;
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -45,6 +45,10 @@ public final class DefaultModels {
             deleteQuietly(tmp); // a failed or raced creation leaves no half-written folder behind
         }
         return dir;
+    }
+
+    private static boolean complete(Path dir) {
+        return Files.exists(dir.resolve("model.safetensors")) && Files.exists(dir.resolve("tokenizer.json"));
     }
 
     private static void deleteQuietly(Path tree) {
