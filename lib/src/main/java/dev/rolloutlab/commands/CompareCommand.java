@@ -30,7 +30,7 @@ import picocli.CommandLine.Spec;
                 + "interleaved rounds, "
                 + "then the weight-freshness experiment; write results/<run-id>/ with REPORT.md and "
                 + "plots. No flags = the embedded "
-                + "default (about 7 minutes on 2 cores: 397-428 s measured).")
+                + "default (about 11 minutes on 2 cores: 657 s measured on a fresh machine).")
 public final class CompareCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
