@@ -2,9 +2,9 @@ package dev.rolloutlab.commands;
 
 import dev.rolloutlab.compare.Compare;
 import dev.rolloutlab.compare.CompareConfig;
+import dev.rolloutlab.compare.MeasuringJvm;
 import dev.rolloutlab.compare.ZeroComputeControl;
 import dev.rolloutlab.openai.CompletionRequest;
-import dev.rolloutlab.process.ChildJvm;
 import dev.rolloutlab.report.Report;
 import dev.rolloutlab.results.RunFolder;
 import dev.rolloutlab.results.Strategy;
@@ -226,7 +226,7 @@ public final class CompareCommand implements Callable<Integer> {
     private int measureInAChildJvm() throws InterruptedException {
         List<String> args = new ArrayList<>(spec.commandLine().getParseResult().originalArgs());
         args.add(MEASURING);
-        Process child = ChildJvm.attached("compare", args);
+        Process child = MeasuringJvm.start(args);
         Interrupts.forwardTo("compare", child);
         return child.waitFor();
     }

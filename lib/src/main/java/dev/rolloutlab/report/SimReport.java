@@ -84,7 +84,8 @@ public final class SimReport {
         if (!check.isMissingNode()) {
             sb.append(String.format(
                     Locale.ROOT,
-                    "%n## Link check%n%nMeasured before the run on host 1: round trip %.3f ms (profile %.3f ms ± %.3f; "
+                    "%n## Link check%n%nMeasured before the run on host 1: round trip %.3f ms "
+                            + "(profile %.3f ms ± %.3f; "
                             + "delay added %s, %.3f ms of its own cost taken off the setting; its timer ended "
                             + "waits %.0f µs late at the median, %.0f µs at p99), rate %.1f Mbit/s "
                             + "(profile %.1f Mbit/s after scaling)%s.%n",

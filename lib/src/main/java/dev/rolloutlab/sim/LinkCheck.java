@@ -158,7 +158,8 @@ public record LinkCheck(
             why = String.format(
                     Locale.ROOT,
                     "measured round trip %.3f ms against the profile's %.3f ms, but this machine's tolerance is "
-                            + "±%.3f ms now (spread ±%.3f, timer floor %.3f), more than half the profile: a link this "
+                            + "±%.3f ms now (spread ±%.3f, timer floor %.3f), more than half the profile: "
+                            + "a link this "
                             + "short cannot be told apart from none here; use a profile with a longer round trip, or "
                             + "a quieter machine",
                     medianRtt,
