@@ -37,7 +37,10 @@ public final class EngineBenchmark {
                 Runtime.getRuntime().availableProcessors(),
                 System.getProperty("java.version"),
                 ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent());
+        MachineLimits limits = MachineLimits.measure();
+        System.out.println(limits.describe());
         Checkpoint cp = Checkpoint.load(dir);
+        long weightBytes = 4L * cp.weights().parameterCount();
         int[] prompt = cp.tokenizer().encode("Once upon a time there was a little model");
         int tokens = 200;
         if (what.equals("all") || what.equals("single")) {
@@ -52,8 +55,11 @@ public final class EngineBenchmark {
                             prompt, 1, SamplingParams.greedy(tokens).withIgnoreEos(true)));
                     best = Math.max(best, tokens / ((System.nanoTime() - t0) / 1e9));
                 }
+                double bound = limits.tokensPerSecondBound(weightBytes);
                 System.out.printf(
-                        "single-stream rollout-lab: %.1f tok/s (%s, %d tokens, best of 3)%n", best, shape, tokens);
+                        "single-stream rollout-lab: %.1f tok/s (%s, %d tokens, best of 3): %.0f %% of the read bound"
+                                + " %.1f tok/s (%.1f MB of weights per token)%n",
+                        best, shape, tokens, 100 * best / bound, bound, weightBytes / 1e6);
             }
             for (String provider : new String[] {"native", "panama"}) {
                 System.out.printf(
@@ -69,8 +75,32 @@ public final class EngineBenchmark {
                     int n = run(e, prompt, batch, 128);
                     double tps = n / ((System.nanoTime() - t0) / 1e9);
                     if (batch == 1) base = tps;
-                    System.out.printf("batched batch=%d: %.1f tok/s (%.2fx batch 1)%n", batch, tps, tps / base);
+                    double gflops = tps * flopsPerRow(cp.config(), prompt.length + 64) / 1e9;
+                    System.out.printf(
+                            "batched batch=%d: %.1f tok/s (%.2fx batch 1), %.1f GFLOP/s = %.0f %% of peak FMA%n",
+                            batch, tps, tps / base, gflops, 100 * gflops / limits.peakGflops());
                 }
+            }
+        }
+        if (what.equals("all") || what.equals("prefill")) {
+            try (InProcessEngine e = new InProcessEngine(cp, EngineOptions.DEFAULT)) {
+                int len = 128;
+                int[] long128 = new int[len];
+                for (int i = 0; i < len; i++) long128[i] = prompt[i % prompt.length];
+                long best = Long.MAX_VALUE;
+                for (int i = 0; i < 8; i++) {
+                    long t0 = System.nanoTime();
+                    e.generate(new GenerationRequest(
+                            long128, 1, SamplingParams.greedy(1).withIgnoreEos(true)));
+                    if (i >= 3) best = Math.min(best, System.nanoTime() - t0);
+                }
+                double flops = 0;
+                for (int p = 0; p < len; p++) flops += flopsPerRow(cp.config(), p) - lmHeadFlops(cp.config());
+                flops += lmHeadFlops(cp.config());
+                double gflops = flops / (best / 1e9) / 1e9;
+                System.out.printf(
+                        "prefill %d tokens: %.1f ms (%.0f tok/s), %.1f GFLOP/s = %.0f %% of peak FMA (best of 5)%n",
+                        len, best / 1e6, len / (best / 1e9), gflops, 100 * gflops / limits.peakGflops());
             }
         }
         if (what.equals("all") || what.equals("update")) {
@@ -99,6 +129,18 @@ public final class EngineBenchmark {
             }
         }
         System.exit(0);
+    }
+
+    /** Floating-point operations of one row (token) at position {@code pos}: every matrix, attention, the head. */
+    static double flopsPerRow(ModelConfig c, int pos) {
+        long h = c.hiddenSize(),
+                layer = h * c.qDim() + 2L * h * c.kvDim() + c.qDim() * h + 3L * h * c.intermediateSize();
+        long attention = 2L * (pos + 1) * c.qDim();
+        return 2.0 * c.numLayers() * (layer + attention) + lmHeadFlops(c);
+    }
+
+    static double lmHeadFlops(ModelConfig c) {
+        return 2.0 * c.hiddenSize() * c.vocabSize();
     }
 
     static int run(InProcessEngine e, int[] prompt, int batch, int tokens) {

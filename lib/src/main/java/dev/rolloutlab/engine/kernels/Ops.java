@@ -73,7 +73,6 @@ public final class Ops {
         return (s0 + s1) + (s2 + s3);
     }
 
-    /** y[b][o] = sum_i x[b][i] * w[o][i] + bias[o], for {@code rows} input rows; w is [out][in] as in HF Linear. */
     /**
      * Marks a forward pass running until {@link #forwardEnded()}: while others run too, each gets a share of the cores.
      */
@@ -89,40 +88,48 @@ public final class Ops {
         return Math.max(1, PARTS / Math.max(1, RUNNING.get()));
     }
 
-    public static void matmul(float[] x, int rows, int in, float[] w, float[] bias, int out, float[] y) {
-        long work = (long) rows * in * out;
-        int parts = parts();
+    /**
+     * y[r][o] = sum_i x[r][i] * w[o][i] + bias[o] for {@code rows} rows of x ([rows][in]), as one GEMM. The work is
+     * tiles of four rows by one panel of outputs, split across cores in contiguous runs. Each output is one FMA chain
+     * over i in order, so a row's result is the same bits whichever rows share its batch.
+     */
+    public static void matmul(float[] x, int rows, PackedMatrix w, float[] y) {
+        int blocks = (rows + 3) / 4, tiles = PackedMatrix.panelCount(w.out) * blocks;
+        long work = (long) rows * w.in * w.out;
+        int parts = Math.min(parts(), tiles);
         if (work < PARALLEL_WORK || parts < 2) {
-            matmulRange(x, rows, in, w, bias, out, y, 0, out);
+            tiles(x, rows, w, y, 0, tiles);
             return;
         }
-        // the caller computes the first slice itself while pool workers take the others: one wake-up per core
+        // the caller computes the first run itself while pool workers take the others: one wake-up per core
         ForkJoinTask<?>[] others = new ForkJoinTask<?>[parts - 1];
         for (int p = 1; p < parts; p++) {
-            int from = (int) ((long) out * p / parts), to = (int) ((long) out * (p + 1) / parts);
-            others[p - 1] = POOL.submit(() -> matmulRange(x, rows, in, w, bias, out, y, from, to));
+            int from = (int) ((long) tiles * p / parts), to = (int) ((long) tiles * (p + 1) / parts);
+            others[p - 1] = POOL.submit(() -> tiles(x, rows, w, y, from, to));
         }
-        matmulRange(x, rows, in, w, bias, out, y, 0, (int) ((long) out / parts));
+        tiles(x, rows, w, y, 0, tiles / parts);
         for (ForkJoinTask<?> t : others) t.join();
     }
 
-    private static void matmulRange(
-            float[] x, int rows, int in, float[] w, float[] bias, int out, float[] y, int from, int to) {
-        float[] four = new float[4];
-        for (int o = from; o < to; o++) {
-            int wo = o * in;
-            float bo = bias == null ? 0f : bias[o];
-            int r = 0;
-            if (VECTOR) {
-                for (; r + 3 < rows; r += 4) {
-                    VectorOps.dot4(w, wo, x, r * in, (r + 1) * in, (r + 2) * in, (r + 3) * in, in, four);
-                    y[r * out + o] = four[0] + bo;
-                    y[(r + 1) * out + o] = four[1] + bo;
-                    y[(r + 2) * out + o] = four[2] + bo;
-                    y[(r + 3) * out + o] = four[3] + bo;
+    private static void tiles(float[] x, int rows, PackedMatrix w, float[] y, int from, int to) {
+        if (VECTOR) VectorOps.tiles(x, rows, w, y, from, to);
+        else scalarTiles(x, rows, w, y, from, to);
+    }
+
+    /** The same FMA chains as the vector kernel, one output at a time. */
+    static void scalarTiles(float[] x, int rows, PackedMatrix w, float[] y, int from, int to) {
+        int blocks = (rows + 3) / 4, in = w.in, width = PackedMatrix.PANEL;
+        for (int t = from; t < to; t++) {
+            int panel = t / blocks, r0 = (t % blocks) * 4, o0 = panel * width, base = o0 * in;
+            for (int r = r0; r < Math.min(rows, r0 + 4); r++) {
+                for (int o = o0; o < Math.min(w.out, o0 + width); o++) {
+                    float acc = 0f;
+                    for (int i = 0, wi = base + o - o0; i < in; i++, wi += width) {
+                        acc = Math.fma(w.panels[wi], x[r * in + i], acc);
+                    }
+                    y[r * w.out + o] = w.bias == null ? acc : acc + w.bias[o];
                 }
             }
-            for (; r < rows; r++) y[r * out + o] = dot(w, wo, x, r * in, in) + bo;
         }
     }
 

@@ -36,39 +36,86 @@ final class VectorOps {
         return finish(acc0.add(acc1), a, ao, b, bo, i, n);
     }
 
-    /**
-     * Four dot products of one weight row against four input rows, loading the weight row once. Each row's sum is
-     * accumulated exactly as {@link #dot} does, so a row's result does not depend on which rows share its batch.
-     */
-    static void dot4(float[] w, int wo, float[] x, int x0, int x1, int x2, int x3, int n, float[] out) {
-        FloatVector a0 = FloatVector.zero(S), b0 = FloatVector.zero(S);
-        FloatVector a1 = FloatVector.zero(S), b1 = FloatVector.zero(S);
-        FloatVector a2 = FloatVector.zero(S), b2 = FloatVector.zero(S);
-        FloatVector a3 = FloatVector.zero(S), b3 = FloatVector.zero(S);
-        int i = 0;
-        int bound2 = n - 2 * L;
-        for (; i <= bound2; i += 2 * L) {
-            FloatVector wa = FloatVector.fromArray(S, w, wo + i), wb = FloatVector.fromArray(S, w, wo + i + L);
-            a0 = wa.fma(FloatVector.fromArray(S, x, x0 + i), a0);
-            b0 = wb.fma(FloatVector.fromArray(S, x, x0 + i + L), b0);
-            a1 = wa.fma(FloatVector.fromArray(S, x, x1 + i), a1);
-            b1 = wb.fma(FloatVector.fromArray(S, x, x1 + i + L), b1);
-            a2 = wa.fma(FloatVector.fromArray(S, x, x2 + i), a2);
-            b2 = wb.fma(FloatVector.fromArray(S, x, x2 + i + L), b2);
-            a3 = wa.fma(FloatVector.fromArray(S, x, x3 + i), a3);
-            b3 = wb.fma(FloatVector.fromArray(S, x, x3 + i + L), b3);
+    /** Outputs per panel of a {@link PackedMatrix}: four vectors, sixteen accumulators for a tile of four rows. */
+    static final int PANEL = 4 * L;
+
+    /** Tiles {@code [from, to)} of {@link Ops#matmul}, panel-major so a panel stays in cache across its row blocks. */
+    static void tiles(float[] x, int rows, PackedMatrix w, float[] y, int from, int to) {
+        int blocks = (rows + 3) / 4;
+        for (int t = from; t < to; t++) {
+            int panel = t / blocks, r0 = (t % blocks) * 4;
+            if (r0 + 4 <= rows) tile4(x, r0, w, y, panel * PANEL);
+            else for (int r = r0; r < rows; r++) tile1(x, r, w, y, panel * PANEL);
         }
-        for (; i <= n - L; i += L) {
-            FloatVector wa = FloatVector.fromArray(S, w, wo + i);
-            a0 = wa.fma(FloatVector.fromArray(S, x, x0 + i), a0);
-            a1 = wa.fma(FloatVector.fromArray(S, x, x1 + i), a1);
-            a2 = wa.fma(FloatVector.fromArray(S, x, x2 + i), a2);
-            a3 = wa.fma(FloatVector.fromArray(S, x, x3 + i), a3);
+    }
+
+    private static void tile4(float[] x, int r0, PackedMatrix w, float[] y, int o0) {
+        int in = w.in;
+        float[] p = w.panels;
+        FloatVector c00 = FloatVector.zero(S), c01 = c00, c02 = c00, c03 = c00;
+        FloatVector c10 = c00, c11 = c00, c12 = c00, c13 = c00;
+        FloatVector c20 = c00, c21 = c00, c22 = c00, c23 = c00;
+        FloatVector c30 = c00, c31 = c00, c32 = c00, c33 = c00;
+        int x0 = r0 * in, x1 = x0 + in, x2 = x1 + in, x3 = x2 + in;
+        for (int i = 0, wi = o0 * in; i < in; i++, wi += PANEL) {
+            FloatVector w0 = FloatVector.fromArray(S, p, wi), w1 = FloatVector.fromArray(S, p, wi + L);
+            FloatVector w2 = FloatVector.fromArray(S, p, wi + 2 * L), w3 = FloatVector.fromArray(S, p, wi + 3 * L);
+            FloatVector b = FloatVector.broadcast(S, x[x0 + i]);
+            c00 = w0.fma(b, c00);
+            c01 = w1.fma(b, c01);
+            c02 = w2.fma(b, c02);
+            c03 = w3.fma(b, c03);
+            b = FloatVector.broadcast(S, x[x1 + i]);
+            c10 = w0.fma(b, c10);
+            c11 = w1.fma(b, c11);
+            c12 = w2.fma(b, c12);
+            c13 = w3.fma(b, c13);
+            b = FloatVector.broadcast(S, x[x2 + i]);
+            c20 = w0.fma(b, c20);
+            c21 = w1.fma(b, c21);
+            c22 = w2.fma(b, c22);
+            c23 = w3.fma(b, c23);
+            b = FloatVector.broadcast(S, x[x3 + i]);
+            c30 = w0.fma(b, c30);
+            c31 = w1.fma(b, c31);
+            c32 = w2.fma(b, c32);
+            c33 = w3.fma(b, c33);
         }
-        out[0] = finish(a0.add(b0), w, wo, x, x0, i, n);
-        out[1] = finish(a1.add(b1), w, wo, x, x1, i, n);
-        out[2] = finish(a2.add(b2), w, wo, x, x2, i, n);
-        out[3] = finish(a3.add(b3), w, wo, x, x3, i, n);
+        store4(c00, c01, c02, c03, w, y, r0, o0);
+        store4(c10, c11, c12, c13, w, y, r0 + 1, o0);
+        store4(c20, c21, c22, c23, w, y, r0 + 2, o0);
+        store4(c30, c31, c32, c33, w, y, r0 + 3, o0);
+    }
+
+    private static void tile1(float[] x, int r, PackedMatrix w, float[] y, int o0) {
+        int in = w.in, xr = r * in;
+        float[] p = w.panels;
+        FloatVector c0 = FloatVector.zero(S), c1 = c0, c2 = c0, c3 = c0;
+        for (int i = 0, wi = o0 * in; i < in; i++, wi += PANEL) {
+            FloatVector b = FloatVector.broadcast(S, x[xr + i]);
+            c0 = FloatVector.fromArray(S, p, wi).fma(b, c0);
+            c1 = FloatVector.fromArray(S, p, wi + L).fma(b, c1);
+            c2 = FloatVector.fromArray(S, p, wi + 2 * L).fma(b, c2);
+            c3 = FloatVector.fromArray(S, p, wi + 3 * L).fma(b, c3);
+        }
+        store4(c0, c1, c2, c3, w, y, r, o0);
+    }
+
+    private static void store4(
+            FloatVector a, FloatVector b, FloatVector c, FloatVector d, PackedMatrix w, float[] y, int r, int o0) {
+        int yo = r * w.out;
+        store(a, w, y, yo, o0);
+        store(b, w, y, yo, o0 + L);
+        store(c, w, y, yo, o0 + 2 * L);
+        store(d, w, y, yo, o0 + 3 * L);
+    }
+
+    private static void store(FloatVector acc, PackedMatrix w, float[] y, int yo, int o) {
+        int valid = w.out - o;
+        if (valid <= 0) return;
+        if (w.bias != null) acc = acc.add(FloatVector.fromArray(S, w.bias, o));
+        if (valid >= L) acc.intoArray(y, yo + o);
+        else acc.intoArray(y, yo + o, S.indexInRange(0, valid));
     }
 
     private static float finish(FloatVector acc, float[] a, int ao, float[] b, int bo, int i, int n) {

@@ -100,9 +100,9 @@ public final class Transformer implements Forward {
         for (int l = 0; l < c.numLayers(); l++) {
             Weights.Layer L = w.layers[l];
             for (int r = 0; r < n; r++) Ops.rmsnorm(x, r * h, L.attnNorm(), eps, xn, r * h, h);
-            Ops.matmul(xn, n, h, L.q(), L.qBias(), qd, q);
-            Ops.matmul(xn, n, h, L.k(), L.kBias(), kvd, k);
-            Ops.matmul(xn, n, h, L.v(), L.vBias(), kvd, v);
+            Ops.matmul(xn, n, L.q(), q);
+            Ops.matmul(xn, n, L.k(), k);
+            Ops.matmul(xn, n, L.v(), v);
             for (int r = 0; r < n; r++) {
                 int pos = positions[r];
                 for (int hh = 0; hh < c.numHeads(); hh++) rope(q, r * qd + hh * c.headDim(), pos);
@@ -112,20 +112,20 @@ public final class Transformer implements Forward {
             }
             final int layer = l;
             Ops.parallelFor(n, attnWorkF, r -> attend(layer, r, positions[r], caches[r]));
-            Ops.matmul(att, n, qd, L.o(), null, h, tmp);
+            Ops.matmul(att, n, L.o(), tmp);
             for (int i = 0; i < n * h; i++) x[i] += tmp[i];
             for (int r = 0; r < n; r++) Ops.rmsnorm(x, r * h, L.mlpNorm(), eps, xn, r * h, h);
-            Ops.matmul(xn, n, h, L.gate(), null, inter, gate);
-            Ops.matmul(xn, n, h, L.up(), null, inter, up);
+            Ops.matmul(xn, n, L.gate(), gate);
+            Ops.matmul(xn, n, L.up(), up);
             for (int i = 0; i < n * inter; i++) {
                 float g = gate[i];
                 gate[i] = g / (1f + (float) Math.exp(-g)) * up[i];
             }
-            Ops.matmul(gate, n, inter, L.down(), null, h, tmp);
+            Ops.matmul(gate, n, L.down(), tmp);
             for (int i = 0; i < n * h; i++) x[i] += tmp[i];
         }
         for (int i = 0; i < nLogits; i++) Ops.rmsnorm(x, logitRows[i] * h, w.finalNorm, eps, fin, i * h, h);
-        Ops.matmul(fin, nLogits, h, w.lmHead, null, c.vocabSize(), logits);
+        Ops.matmul(fin, nLogits, w.lmHead, logits);
     }
 
     private void rope(float[] a, int off, int pos) {

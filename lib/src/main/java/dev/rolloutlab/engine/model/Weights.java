@@ -3,43 +3,62 @@ package dev.rolloutlab.engine.model;
 import dev.rolloutlab.engine.checkpoint.ModelConfig;
 import dev.rolloutlab.engine.checkpoint.ModelFormatException;
 import dev.rolloutlab.engine.kernels.Ops;
+import dev.rolloutlab.engine.kernels.PackedMatrix;
 import dev.rolloutlab.engine.kernels.Tensor;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.Collections;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * An immutable, versioned snapshot of a model's tensors. The scheduler reads one snapshot per step, so an update
  * becomes visible at the next step boundary and never halfway through a forward pass.
  */
 public final class Weights {
-    /** Per-layer references, resolved once so the forward pass does no map lookups. */
+    /**
+     * Per-layer references, resolved once so the forward pass does no map lookups; the matrices packed for the GEMM
+     * kernel (the biases inside them).
+     */
     record Layer(
             float[] attnNorm,
-            float[] q,
-            float[] k,
-            float[] v,
-            float[] o,
-            float[] qBias,
-            float[] kBias,
-            float[] vBias,
+            PackedMatrix q,
+            PackedMatrix k,
+            PackedMatrix v,
+            PackedMatrix o,
             float[] mlpNorm,
-            float[] gate,
-            float[] up,
-            float[] down) {}
+            PackedMatrix gate,
+            PackedMatrix up,
+            PackedMatrix down) {}
 
     private final long version;
     private final ModelConfig config;
     private final Map<String, Tensor> tensors;
     final float[] embed;
     final float[] finalNorm;
-    final float[] lmHead;
+    final PackedMatrix lmHead;
     final Layer[] layers;
+    /**
+     * Packed copies by weight tensor name. They double the weights' memory: the checkpoint layout stays for checksums,
+     * deltas and export, and the kernel's layout is what a step reads.
+     */
+    private final Map<String, PackedMatrix> packed = new HashMap<>();
 
-    private Weights(long version, ModelConfig config, Map<String, Tensor> tensors, Iterable<Tensor> toCheck) {
+    /**
+     * @param previous the snapshot this one updates, whose packed matrices are reused where neither the weight nor its
+     *     bias is in {@code toCheck}; null for a first snapshot
+     */
+    private Weights(
+            long version,
+            ModelConfig config,
+            Map<String, Tensor> tensors,
+            Collection<Tensor> toCheck,
+            Weights previous) {
         for (Tensor t : toCheck) requireFinite(t);
         this.version = version;
         this.config = config;
@@ -58,25 +77,41 @@ public final class Weights {
         }
         embed = get("model.embed_tokens.weight");
         finalNorm = get("model.norm.weight");
-        lmHead = tensors.containsKey("lm_head.weight") && !config.tieWordEmbeddings() ? get("lm_head.weight") : embed;
+        Set<String> changed = new HashSet<>();
+        for (Tensor t : toCheck) changed.add(t.name());
+        Packer packer = (weight, bias) -> {
+            PackedMatrix reused = previous == null ? null : previous.packed.get(weight);
+            if (reused == null || changed.contains(weight) || (bias != null && changed.contains(bias))) {
+                int[] shape = tensors.get(weight).shape();
+                reused = PackedMatrix.pack(get(weight), bias == null ? null : get(bias), shape[0], shape[1]);
+            }
+            packed.put(weight, reused);
+            return reused;
+        };
+        lmHead = packer.pack(
+                tensors.containsKey("lm_head.weight") && !config.tieWordEmbeddings()
+                        ? "lm_head.weight"
+                        : "model.embed_tokens.weight",
+                null);
         layers = new Layer[config.numLayers()];
         boolean bias = config.architecture().qkvBias;
         for (int i = 0; i < layers.length; i++) {
-            String p = "model.layers." + i + ".";
+            String p = "model.layers." + i + ".", attn = p + "self_attn.";
             layers[i] = new Layer(
                     get(p + "input_layernorm.weight"),
-                    get(p + "self_attn.q_proj.weight"),
-                    get(p + "self_attn.k_proj.weight"),
-                    get(p + "self_attn.v_proj.weight"),
-                    get(p + "self_attn.o_proj.weight"),
-                    bias ? get(p + "self_attn.q_proj.bias") : null,
-                    bias ? get(p + "self_attn.k_proj.bias") : null,
-                    bias ? get(p + "self_attn.v_proj.bias") : null,
+                    packer.pack(attn + "q_proj.weight", bias ? attn + "q_proj.bias" : null),
+                    packer.pack(attn + "k_proj.weight", bias ? attn + "k_proj.bias" : null),
+                    packer.pack(attn + "v_proj.weight", bias ? attn + "v_proj.bias" : null),
+                    packer.pack(attn + "o_proj.weight", null),
                     get(p + "post_attention_layernorm.weight"),
-                    get(p + "mlp.gate_proj.weight"),
-                    get(p + "mlp.up_proj.weight"),
-                    get(p + "mlp.down_proj.weight"));
+                    packer.pack(p + "mlp.gate_proj.weight", null),
+                    packer.pack(p + "mlp.up_proj.weight", null),
+                    packer.pack(p + "mlp.down_proj.weight", null));
         }
+    }
+
+    private interface Packer {
+        PackedMatrix pack(String weight, String bias);
     }
 
     /**
@@ -99,7 +134,7 @@ public final class Weights {
 
     /** Validates tensors against the config and wraps them as version {@code version}. */
     public static Weights of(ModelConfig config, Map<String, Tensor> tensors, long version) {
-        return new Weights(version, config, new LinkedHashMap<>(tensors), tensors.values());
+        return new Weights(version, config, new LinkedHashMap<>(tensors), tensors.values(), null);
     }
 
     /** The tensor names and shapes a checkpoint of this config must have, in a canonical order. */
@@ -147,7 +182,7 @@ public final class Weights {
             next.put(e.getKey(), t);
             changed.add(t);
         }
-        return new Weights(newVersion, config, next, changed);
+        return new Weights(newVersion, config, next, changed, this);
     }
 
     public long version() {
