@@ -60,7 +60,7 @@ public final class InProcessEngine implements Engine {
         this.name = name;
         Weights w0 = options.initialVersion() == checkpoint.weights().version()
                 ? checkpoint.weights()
-                : Weights.of(checkpoint.config(), checkpoint.weights().tensors(), options.initialVersion());
+                : checkpoint.weights().relabeled(options.initialVersion());
         this.weights = new AtomicReference<>(w0);
         this.model = options.clock() == null
                 ? new Transformer(checkpoint.config())

@@ -47,6 +47,8 @@ public final class ChildJvm implements AutoCloseable {
         }
         cmd.add("-Djava.awt.headless=true");
         cmd.add("-XX:+UseSerialGC");
+        // Tablesaw's classpath scan calls sun.misc.Unsafe; a child that writes a report would warn on JDK 23+
+        if (Runtime.version().feature() >= 23) cmd.add("--sun-misc-unsafe-memory-access=allow");
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
         cmd.add(MAIN);

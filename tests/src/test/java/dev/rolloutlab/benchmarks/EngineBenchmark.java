@@ -22,15 +22,17 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * Engine benchmarks for docs/benchmarks.md (not a test). Run with {@code tests/bench engine [shape]}: single-stream
- * decode vs Jlama on the same checkpoint, batched throughput, and full weight-update time.
+ * decode vs Jlama on the same checkpoint, batched throughput, a 128-token prefill and full weight-update time, each as
+ * a fraction of the machine's limits measured in the same run. A third argument (F32, BF16) sets the dtype.
  */
 public final class EngineBenchmark {
     public static void main(String[] args) throws Exception {
         String shape = args.length > 0 ? args[0] : "small";
         String what = args.length > 1 ? args[1] : "all";
-        Path dir = Path.of("target", "models", "bench-" + shape);
+        DType dtype = DType.parse(args.length > 2 ? args[2] : "F32", "dtype (third argument)");
+        Path dir = Path.of("target", "models", "bench-" + shape + "-" + dtype.torchName);
         if (!Files.exists(dir.resolve("model.safetensors"))) {
-            Checkpoint.init(ModelShape.parse(shape, ModelConfig.Architecture.LLAMA), dir, 0, DType.F32);
+            Checkpoint.init(ModelShape.parse(shape, ModelConfig.Architecture.LLAMA), dir, 0, dtype);
         }
         System.out.printf(
                 "machine: %d cores, java %s, vector API %s%n",
@@ -40,7 +42,7 @@ public final class EngineBenchmark {
         MachineLimits limits = MachineLimits.measure();
         System.out.println(limits.describe());
         Checkpoint cp = Checkpoint.load(dir);
-        long weightBytes = 4L * cp.weights().parameterCount();
+        long weightBytes = cp.weights().matrixBytes(); // what a decode step reads; embeddings are one row per token
         int[] prompt = cp.tokenizer().encode("Once upon a time there was a little model");
         int tokens = 200;
         if (what.equals("all") || what.equals("single")) {
@@ -57,11 +59,11 @@ public final class EngineBenchmark {
                 }
                 double bound = limits.tokensPerSecondBound(weightBytes);
                 System.out.printf(
-                        "single-stream rollout-lab: %.1f tok/s (%s, %d tokens, best of 3): %.0f %% of the read bound"
+                        "single-stream rollout-lab: %.1f tok/s (%s %s, %d tokens, best of 3): %.0f %% of the read bound"
                                 + " %.1f tok/s (%.1f MB of weights per token)%n",
-                        best, shape, tokens, 100 * best / bound, bound, weightBytes / 1e6);
+                        best, shape, dtype, tokens, 100 * best / bound, bound, weightBytes / 1e6);
             }
-            for (String provider : new String[] {"native", "panama"}) {
+            for (String provider : dtype == DType.F32 ? new String[] {"native", "panama"} : new String[0]) {
                 System.out.printf(
                         "single-stream jlama-%s: %.1f tok/s%n", provider, jlama(dir, prompt, tokens, provider));
             }

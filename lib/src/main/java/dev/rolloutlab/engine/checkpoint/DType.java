@@ -4,14 +4,17 @@ import java.nio.ByteBuffer;
 
 /** Floating-point storage types a safetensors file may use, with conversion to and from float32. */
 public enum DType {
-    F32(4),
-    BF16(2),
-    F16(2);
+    F32(4, "float32"),
+    BF16(2, "bfloat16"),
+    F16(2, "float16");
 
     public final int bytes;
+    /** The name config.json's {@code torch_dtype} uses. */
+    public final String torchName;
 
-    DType(int bytes) {
+    DType(int bytes, String torchName) {
         this.bytes = bytes;
+        this.torchName = torchName;
     }
 
     public static DType parse(String name, String where) {

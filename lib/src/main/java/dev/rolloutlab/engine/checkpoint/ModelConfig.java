@@ -24,7 +24,8 @@ public record ModelConfig(
         double rmsNormEps,
         boolean tieWordEmbeddings,
         int bosTokenId,
-        List<Integer> eosTokenIds) {
+        List<Integer> eosTokenIds,
+        DType dtype) {
 
     /** The decoder families the engine implements; Qwen2 differs from Llama only by biases on q, k and v. */
     public enum Architecture {
@@ -106,7 +107,33 @@ public record ModelConfig(
                 n.path("rms_norm_eps").asDouble(1e-6),
                 n.path("tie_word_embeddings").asBoolean(false),
                 n.path("bos_token_id").asInt(-1),
-                eos);
+                eos,
+                n.hasNonNull("torch_dtype")
+                        ? DType.parse(n.get("torch_dtype").asText(), file + ": torch_dtype")
+                        : DType.F32);
+    }
+
+    /**
+     * The same model stored as {@code d}: config.json's {@code torch_dtype}, which is also the precision the engine
+     * holds the weights in ({@code auto} in vLLM's terms), F16 held as float32.
+     */
+    public ModelConfig withDtype(DType d) {
+        return new ModelConfig(
+                architecture,
+                hiddenSize,
+                intermediateSize,
+                numLayers,
+                numHeads,
+                numKvHeads,
+                headDim,
+                vocabSize,
+                maxPositions,
+                ropeTheta,
+                rmsNormEps,
+                tieWordEmbeddings,
+                bosTokenId,
+                eosTokenIds,
+                d);
     }
 
     private static Architecture architectureOf(JsonNode n, Path file) {
@@ -145,7 +172,7 @@ public record ModelConfig(
         n.put("rms_norm_eps", rmsNormEps);
         n.put("tie_word_embeddings", tieWordEmbeddings);
         n.put("hidden_act", "silu");
-        n.put("torch_dtype", "float32");
+        n.put("torch_dtype", dtype.torchName);
         n.put("bos_token_id", bosTokenId);
         if (eosTokenIds.size() == 1) n.put("eos_token_id", eosTokenIds.get(0));
         else eosTokenIds.forEach(n.withArray("eos_token_id")::add);

@@ -125,7 +125,7 @@ public final class Ops {
                 for (int o = o0; o < Math.min(w.out, o0 + width); o++) {
                     float acc = 0f;
                     for (int i = 0, wi = base + o - o0; i < in; i++, wi += width) {
-                        acc = Math.fma(w.panels[wi], x[r * in + i], acc);
+                        acc = Math.fma(w.weight(wi), x[r * in + i], acc);
                     }
                     y[r * w.out + o] = w.bias == null ? acc : acc + w.bias[o];
                 }

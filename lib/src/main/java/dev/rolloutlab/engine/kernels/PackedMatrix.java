@@ -3,7 +3,8 @@ package dev.rolloutlab.engine.kernels;
 /**
  * A weight matrix in HF Linear's layout ([out][in]) repacked once for {@link Ops#matmul}: panels of {@link #PANEL}
  * outputs, each stored input-major ([in][PANEL]), so the kernel streams a panel front to back and vectorises along
- * outputs with no horizontal sum. The last panel and the bias are padded with zeros.
+ * outputs with no horizontal sum. The last panel and the bias are padded with zeros. Panels hold float32, or bfloat16
+ * that the kernel widens in registers: half the bytes a memory-bound decode step reads.
  */
 public final class PackedMatrix {
     /** Outputs per panel: four vectors of the machine's preferred width, or 16 on the scalar path. */
@@ -11,18 +12,31 @@ public final class PackedMatrix {
 
     final int out;
     final int in;
+    /** float32 panels, or null when the panels are {@link #bf16}. */
     final float[] panels;
+    /** bfloat16 panels (the upper half of a float32's bits), or null. */
+    final short[] bf16;
+
     final float[] bias;
 
-    private PackedMatrix(int out, int in, float[] panels, float[] bias) {
+    private PackedMatrix(int out, int in, float[] panels, short[] bf16, float[] bias) {
         this.out = out;
         this.in = in;
         this.panels = panels;
+        this.bf16 = bf16;
         this.bias = bias;
     }
 
-    /** Packs {@code w} ([out][in], row-major) and its optional {@code bias} ([out]); the arrays are not kept. */
+    /** Packs {@code w} ([out][in], row-major) and its optional {@code bias} ([out]) as float32; nothing is kept. */
     public static PackedMatrix pack(float[] w, float[] bias, int out, int in) {
+        return pack(w, bias, out, in, false);
+    }
+
+    /**
+     * The same, with the weights rounded to bfloat16 (to nearest, ties to even) when {@code bf16}; the bias stays
+     * float32, as it does in the engines that serve bfloat16.
+     */
+    public static PackedMatrix pack(float[] w, float[] bias, int out, int in, boolean bf16) {
         if ((long) out * in != w.length) {
             throw new IllegalArgumentException("matrix of " + w.length + " elements is not " + out + " x " + in);
         }
@@ -41,7 +55,25 @@ public final class PackedMatrix {
             b = new float[count * PANEL];
             System.arraycopy(bias, 0, b, 0, out);
         }
-        return new PackedMatrix(out, in, p, b);
+        if (!bf16) return new PackedMatrix(out, in, p, null, b);
+        short[] h = new short[p.length];
+        for (int i = 0; i < p.length; i++) h[i] = toBf16(p[i]);
+        return new PackedMatrix(out, in, null, h, b);
+    }
+
+    static short toBf16(float f) {
+        int bits = Float.floatToRawIntBits(f); // finite: Weights refuses NaN and infinity before packing
+        return (short) ((bits + 0x7fff + ((bits >>> 16) & 1)) >>> 16);
+    }
+
+    /** The weight at panel index {@code i}, widened to float32 when held as bfloat16 (exactly). */
+    float weight(int i) {
+        return panels != null ? panels[i] : Float.intBitsToFloat(bf16[i] << 16);
+    }
+
+    /** Bytes a pass over the weights reads. */
+    public long bytes() {
+        return panels != null ? 4L * panels.length : 2L * bf16.length;
     }
 
     static int panelCount(int out) {

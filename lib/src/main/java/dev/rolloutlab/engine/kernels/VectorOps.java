@@ -1,12 +1,19 @@
 package dev.rolloutlab.engine.kernels;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /** SIMD versions of the hot loops; only loaded when the incubator module is present (see {@link Ops#VECTOR}). */
 final class VectorOps {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
+    private static final VectorSpecies<Short> HALF =
+            VectorSpecies.of(short.class, VectorShape.forBitSize(S.vectorBitSize() / 2));
+    private static final VectorSpecies<Integer> INT = VectorSpecies.of(int.class, S.vectorShape());
 
     private VectorOps() {}
 
@@ -16,7 +23,7 @@ final class VectorOps {
         int i = 0;
         for (; i <= d.length - L; i += L)
             acc = FloatVector.fromArray(S, d, i).mul(0f).add(acc);
-        float r = acc.reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
+        float r = acc.reduceLanes(VectorOperators.ADD);
         for (; i < d.length; i++) r += d[i] * 0f;
         return r == 0f;
     }
@@ -51,15 +58,14 @@ final class VectorOps {
 
     private static void tile4(float[] x, int r0, PackedMatrix w, float[] y, int o0) {
         int in = w.in;
-        float[] p = w.panels;
         FloatVector c00 = FloatVector.zero(S), c01 = c00, c02 = c00, c03 = c00;
         FloatVector c10 = c00, c11 = c00, c12 = c00, c13 = c00;
         FloatVector c20 = c00, c21 = c00, c22 = c00, c23 = c00;
         FloatVector c30 = c00, c31 = c00, c32 = c00, c33 = c00;
         int x0 = r0 * in, x1 = x0 + in, x2 = x1 + in, x3 = x2 + in;
         for (int i = 0, wi = o0 * in; i < in; i++, wi += PANEL) {
-            FloatVector w0 = FloatVector.fromArray(S, p, wi), w1 = FloatVector.fromArray(S, p, wi + L);
-            FloatVector w2 = FloatVector.fromArray(S, p, wi + 2 * L), w3 = FloatVector.fromArray(S, p, wi + 3 * L);
+            FloatVector w0 = weights(w, wi), w1 = weights(w, wi + L);
+            FloatVector w2 = weights(w, wi + 2 * L), w3 = weights(w, wi + 3 * L);
             FloatVector b = FloatVector.broadcast(S, x[x0 + i]);
             c00 = w0.fma(b, c00);
             c01 = w1.fma(b, c01);
@@ -89,16 +95,26 @@ final class VectorOps {
 
     private static void tile1(float[] x, int r, PackedMatrix w, float[] y, int o0) {
         int in = w.in, xr = r * in;
-        float[] p = w.panels;
         FloatVector c0 = FloatVector.zero(S), c1 = c0, c2 = c0, c3 = c0;
         for (int i = 0, wi = o0 * in; i < in; i++, wi += PANEL) {
             FloatVector b = FloatVector.broadcast(S, x[xr + i]);
-            c0 = FloatVector.fromArray(S, p, wi).fma(b, c0);
-            c1 = FloatVector.fromArray(S, p, wi + L).fma(b, c1);
-            c2 = FloatVector.fromArray(S, p, wi + 2 * L).fma(b, c2);
-            c3 = FloatVector.fromArray(S, p, wi + 3 * L).fma(b, c3);
+            c0 = weights(w, wi).fma(b, c0);
+            c1 = weights(w, wi + L).fma(b, c1);
+            c2 = weights(w, wi + 2 * L).fma(b, c2);
+            c3 = weights(w, wi + 3 * L).fma(b, c3);
         }
         store4(c0, c1, c2, c3, w, y, r, o0);
+    }
+
+    /**
+     * One vector of a panel from {@code i}: float32 loaded as is, or bfloat16 widened in registers (sign-extended to
+     * int, shifted into a float32's upper half). The test is loop-invariant, so the compiler unswitches the loop.
+     */
+    private static FloatVector weights(PackedMatrix w, int i) {
+        if (w.panels != null) return FloatVector.fromArray(S, w.panels, i);
+        return ((IntVector) ShortVector.fromArray(HALF, w.bf16, i).convertShape(VectorOperators.S2I, INT, 0))
+                .lanewise(VectorOperators.LSHL, 16)
+                .reinterpretAsFloats();
     }
 
     private static void store4(

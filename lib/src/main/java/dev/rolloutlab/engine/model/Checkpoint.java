@@ -61,7 +61,7 @@ public record Checkpoint(Path dir, ModelConfig config, Tokenizer tokenizer, Weig
     public static void init(ModelConfig config, Path out, long seed, DType dtype) throws IOException {
         Files.createDirectories(out);
         Map<String, Tensor> tensors = randomTensors(config, seed);
-        config.write(out);
+        config.withDtype(dtype).write(out);
         TokenizerBuilder.write(out, config.vocabSize());
         Safetensors.write(out.resolve("model.safetensors"), tensors, dtype);
         Files.writeString(

@@ -10,8 +10,9 @@ import java.nio.file.StandardCopyOption;
 import java.util.Comparator;
 
 /**
- * Where random checkpoints made on demand live: {@code $ROLLOUT_LAB_HOME/models/<shape>-<arch>-s<seed>}
- * ({@code ~/.rollout-lab} by default), so every alias that takes {@code --shape} reuses one folder per shape.
+ * Where random checkpoints made on demand live: {@code $ROLLOUT_LAB_HOME/models/<shape>-llama-s0-bf16}
+ * ({@code ~/.rollout-lab} by default), so every alias that takes {@code --shape} reuses one folder per shape. They are
+ * bfloat16, the precision RL rollouts are served in, and the engine holds them so.
  */
 public final class DefaultModels {
     private DefaultModels() {}
@@ -24,13 +25,13 @@ public final class DefaultModels {
     /** The folder for a shape, created (with progress on stderr) the first time it is asked for. */
     public static synchronized Path ensure(String shape) {
         ModelConfig config = ModelShape.parse(shape, ModelConfig.Architecture.LLAMA);
-        Path dir = home().resolve("models").resolve(shape.toLowerCase() + "-llama-s0");
+        Path dir = home().resolve("models").resolve(shape.toLowerCase() + "-llama-s0-bf16");
         if (complete(dir)) return dir;
         System.err.println("creating the default '" + shape + "' model in " + dir + " (first use only)");
         Path tmp = dir.resolveSibling(
                 dir.getFileName() + ".tmp-" + ProcessHandle.current().pid());
         try {
-            Checkpoint.init(config, tmp, 0, DType.F32);
+            Checkpoint.init(config, tmp, 0, DType.BF16);
             Files.createDirectories(dir.getParent());
             try {
                 Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);

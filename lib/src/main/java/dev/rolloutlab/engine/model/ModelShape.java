@@ -1,5 +1,6 @@
 package dev.rolloutlab.engine.model;
 
+import dev.rolloutlab.engine.checkpoint.DType;
 import dev.rolloutlab.engine.checkpoint.ModelConfig;
 import java.util.List;
 
@@ -78,6 +79,7 @@ public final class ModelShape {
                 1e-5,
                 arch == ModelConfig.Architecture.QWEN2,
                 vocab - 3,
-                List.of(imEnd));
+                List.of(imEnd),
+                DType.F32);
     }
 }

@@ -1,5 +1,6 @@
 package dev.rolloutlab.engine.model;
 
+import dev.rolloutlab.engine.checkpoint.DType;
 import dev.rolloutlab.engine.checkpoint.ModelConfig;
 import dev.rolloutlab.engine.checkpoint.ModelFormatException;
 import dev.rolloutlab.engine.kernels.Ops;
@@ -77,13 +78,15 @@ public final class Weights {
         }
         embed = get("model.embed_tokens.weight");
         finalNorm = get("model.norm.weight");
+        // the checkpoint's dtype is the precision it is served in; float16 is widened, the Vector API has no half type
+        boolean bf16 = config.dtype() == DType.BF16;
         Set<String> changed = new HashSet<>();
         for (Tensor t : toCheck) changed.add(t.name());
         Packer packer = (weight, bias) -> {
             PackedMatrix reused = previous == null ? null : previous.packed.get(weight);
             if (reused == null || changed.contains(weight) || (bias != null && changed.contains(bias))) {
                 int[] shape = tensors.get(weight).shape();
-                reused = PackedMatrix.pack(get(weight), bias == null ? null : get(bias), shape[0], shape[1]);
+                reused = PackedMatrix.pack(get(weight), bias == null ? null : get(bias), shape[0], shape[1], bf16);
             }
             packed.put(weight, reused);
             return reused;
@@ -196,6 +199,18 @@ public final class Weights {
     /** All tensors in checkpoint order. */
     public Map<String, Tensor> tensors() {
         return tensors;
+    }
+
+    /** Bytes of the packed matrices a forward pass reads (the norms aside), in the precision they are held in. */
+    public long matrixBytes() {
+        long n = 0;
+        for (PackedMatrix m : packed.values()) n += m.bytes();
+        return n;
+    }
+
+    /** The same tensors and packed matrices as version {@code v}: nothing is copied. */
+    public Weights relabeled(long v) {
+        return new Weights(v, config, new LinkedHashMap<>(tensors), List.of(), this);
     }
 
     public long parameterCount() {

@@ -52,6 +52,25 @@ class MatmulTest {
         assertArrayEquals(scalar, y, "the scalar path runs the same FMA chains as the vector one");
     }
 
+    @ParameterizedTest(name = "out {0}, in {1}, rows {2}")
+    @CsvSource({"5, 3, 3", "65, 33, 17", "130, 288, 1"})
+    void bf16PanelsComputeWithTheRoundedWeightsExactlyAsFloat32PanelsWould(int out, int in, int rows) {
+        Random rnd = new Random(out + 1000L * in);
+        float[] w = random(rnd, out * in), x = random(rnd, rows * in), bias = random(rnd, out);
+        float[] rounded = new float[w.length];
+        for (int i = 0; i < w.length; i++) rounded[i] = Float.intBitsToFloat(PackedMatrix.toBf16(w[i]) << 16);
+        float[] y16 = new float[rows * out], y32 = new float[rows * out];
+        PackedMatrix half = PackedMatrix.pack(w, bias, out, in, true);
+        Ops.matmul(x, rows, half, y16);
+        Ops.matmul(x, rows, PackedMatrix.pack(rounded, bias, out, in), y32);
+        assertArrayEquals(y32, y16, "widening in registers is exact");
+        assertEquals(PackedMatrix.pack(w, bias, out, in).bytes(), 2 * half.bytes(), "bf16 panels take half the bytes");
+        for (int i = 0; i < w.length; i++) {
+            // nearest bfloat16: within half a unit in the last of its 8 significant bits
+            assertEquals(w[i], rounded[i], Math.abs(w[i]) * 0x1p-8, "rounding of " + w[i]);
+        }
+    }
+
     @ParameterizedTest(name = "{0} x {1}")
     @CsvSource({"4, 3", "1, 5"})
     void refusesAMatrixWhoseSizeIsNotItsShape(int out, int in) {
