@@ -55,7 +55,12 @@ public final class ModelCommand implements Runnable {
                 description = "llama or qwen2 (adds q/k/v biases). Default: ${DEFAULT-VALUE}")
         String arch;
 
-        @Option(names = "--dtype", defaultValue = "F32", description = "F32, BF16 or F16. Default: ${DEFAULT-VALUE}")
+        @Option(
+                names = "--dtype",
+                defaultValue = "F32",
+                description =
+                        "F32, BF16 or F16, written to config.json's torch_dtype: the engine holds BF16 as bfloat16 "
+                                + "and F16 as float32. Default: ${DEFAULT-VALUE}")
         DType dtype;
 
         @Option(names = "--force", description = "Overwrite a folder that already holds a model.")
