@@ -127,8 +127,8 @@ public record CompareConfig(
     }
 
     /**
-     * The {@code quick} grid (tiny model, under a minute or two) or the default one (small model, 5:43 on 2 cores with
-     * the steady warm-ups; the budget is 6).
+     * The {@code quick} grid (tiny model, under a minute or two) or the default one (small model in bfloat16, about 5
+     * minutes on 2 cores with the steady warm-ups; the budget is 6).
      */
     public static Builder defaults(boolean quick) {
         return quick
@@ -406,7 +406,8 @@ public record CompareConfig(
             simProfile = profile;
             strategies = List.of();
             sweepConcurrency = List.of();
-            warmupMaxSec = 0;
+            // the control keeps the run's steady warm-up: its serve and lb are new JVMs, and without it their tax
+            // fell round by round (2.0, 1.6, 0.9 ms) and one run's control read twice another's
             untilCiPct = 0;
             grid = grid + ", zero-compute control";
             return this;

@@ -112,10 +112,18 @@ public final class HttpBenchmark {
      * p50 and p99 (us) of one max_tokens=1 request, one at a time: in this JVM's engine, over HTTP keep-alive, and with
      * close.
      */
-    public record Overhead(double[] inproc, double[] keepAlive, double[] close) {
+    public record Overhead(double[] inproc, double[] keepAlive, double[] close, double[] keepAliveOutsideServer) {
         /** What HTTP keep-alive adds at the median, in ms: the transport, the client and serve's own work. */
         public double keepAliveAddsMs() {
             return (keepAlive[0] - inproc[0]) / 1000;
+        }
+
+        /**
+         * The median keep-alive round trip less the server's own total (its Server-Timing), in ms: the client and the
+         * transport alone, with no engine time in it, so two JVMs computing at different speeds cannot move it.
+         */
+        public double keepAliveOutsideServerMs() {
+            return keepAliveOutsideServer[0] / 1000;
         }
     }
 
@@ -135,6 +143,7 @@ public final class HttpBenchmark {
         }
         var http = OpenAiClient.http(4, Duration.ofSeconds(30));
         long[][] results = new long[2][n];
+        long[] outside = new long[n];
         for (int k = 0; k < 2; k++) {
             OpenAiClient c = new OpenAiClient(http, url, null, k == 0);
             CompletionRequest req = CompletionRequest.completion(
@@ -145,9 +154,11 @@ public final class HttpBenchmark {
                 OpenAiClient.Result res = c.complete(req);
                 if (!res.ok()) throw new IllegalStateException(res.error());
                 results[k][i] = res.endNs() - res.sentNs();
+                if (k == 0)
+                    outside[i] = results[k][i] - Math.round(res.serverTimings().totalMs() * 1e6);
             }
         }
-        return new Overhead(pcts(inproc), pcts(results[0]), pcts(results[1]));
+        return new Overhead(pcts(inproc), pcts(results[0]), pcts(results[1]), pcts(outside));
     }
 
     static double[] pcts(long[] ns) {
