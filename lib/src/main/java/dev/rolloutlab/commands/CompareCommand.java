@@ -30,7 +30,7 @@ import picocli.CommandLine.Spec;
                 + "interleaved rounds, "
                 + "then the weight-freshness experiment; write results/<run-id>/ with REPORT.md and "
                 + "plots. No flags = the embedded "
-                + "default (about 5 minutes on 2 cores: 278-313 s measured from a fresh clone).")
+                + "default (about 7 to 8 minutes on 2 cores: 428-458 s measured).")
 public final class CompareCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
