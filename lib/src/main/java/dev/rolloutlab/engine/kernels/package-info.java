@@ -1,5 +1,6 @@
 /**
- * The engine's compute kernels: dense tensors and the matrix, attention and normalisation operations a forward pass is
- * made of, scalar and SIMD (the Vector API); no notion of a model, a request or a file.
+ * The engine's compute kernels: dense tensors, weight matrices packed once for the GEMM (float32 or bfloat16), and the
+ * matrix, attention and normalisation operations a forward pass is made of, scalar and SIMD (the Vector API); no notion
+ * of a model, a request or a file.
  */
 package dev.rolloutlab.engine.kernels;
