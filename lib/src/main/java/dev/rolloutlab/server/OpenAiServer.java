@@ -251,8 +251,13 @@ public final class OpenAiServer implements AutoCloseable {
                 + UUID.randomUUID().toString().replace("-", "").substring(0, 24);
         long created = System.currentTimeMillis() / 1000;
         ctx.header("X-Backend-Id", String.valueOf(options.backendId()));
-        // test only: a known cost outside the engine, which the client's breakdown must find in serve's total
-        if (!options.testDelay().isZero()) Thread.sleep(options.testDelay());
+        // test only: a known cost outside the engine, which the client's breakdown must find in serve's total; spent on
+        // the CPU like serve's own parsing and serialising (a sleep would add the wake-ups of idle threads, which
+        // serve's real work does not pay)
+        if (!options.testDelay().isZero()) {
+            long end = System.nanoTime() + options.testDelay().toNanos();
+            while (System.nanoTime() < end) Thread.onSpinWait();
+        }
         if (req.stream()) {
             stream(ctx, req, gen, id, created, t0, rid);
             return;
