@@ -90,6 +90,7 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/TokenRate.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/TopLogprob.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/checkpoint/DType.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/engine/checkpoint/Gguf.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/checkpoint/HfJson.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/checkpoint/ModelConfig.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/checkpoint/ModelFormatException.java

@@ -162,10 +162,10 @@ public final class CompareCommand implements Callable<Integer> {
     @Option(
             names = "--control",
             negatable = true,
-            description = "After the grid, run it again on clock engines whose steps take no time (serve --engine sim "
-                    + "--sim-profile zero-compute, and the same clock in-process): the pure HTTP tax, written to "
-                    + "<out>/control and shown in REPORT.md as the zero-compute control. Default: on, off with "
-                    + "--quick; own servers only.")
+            description = "After the grid, run it again on clock engines whose steps take no time, in the same serve "
+                    + "and lb JVMs (serve's --zero-compute-twins, and the same clock in-process): the pure HTTP tax, "
+                    + "written to <out>/control and shown in REPORT.md as the zero-compute control. Default: on, off "
+                    + "with --quick; own servers only.")
     Boolean control;
 
     @Option(names = "--out", description = "Results folder. Default: results/<timestamp>-compare.")
@@ -244,10 +244,16 @@ public final class CompareCommand implements Callable<Integer> {
         return out;
     }
 
-    /** Runs {@code c}, then its zero-compute control from {@code builder} (the builder {@code c} came from). */
+    /** Runs {@code c} with its zero-compute control from {@code builder} (the builder {@code c} came from). */
     private int run(CompareConfig c, CompareConfig.Builder builder, Fleet sim) throws Exception {
         RunFolder results = RunFolder.create(out, "compare");
         Compare cmp = new Compare(c, results, System.err).onFleet(sim);
+        boolean withControl = control != null ? control : ZeroComputeControl.byDefault(c);
+        if (withControl && !ZeroComputeControl.ownServers(c))
+            System.err.println("compare: --control runs on compare's own servers only; skipped");
+        else if (withControl)
+            cmp.withControl(builder.control(Profile.load(Profile.ZERO_COMPUTE).model(), Profile.ZERO_COMPUTE)
+                    .build());
         System.err.println("compare: " + c.grid() + " run, " + c.rounds() + " round(s), model "
                 + (c.model() != null ? c.model() : c.shape()) + " -> " + results.dir());
         Interrupts.onInterrupt("compare", () -> cmp.stop("interrupted (Ctrl-C)"));
@@ -259,18 +265,6 @@ public final class CompareCommand implements Callable<Integer> {
         Report.preload(); // before anything is measured
         Compare.Outcome o = cmp.run();
         results.writeRun(cmp.describe(), o.incomplete(), o.reason());
-        boolean withControl = control != null ? control : ZeroComputeControl.byDefault(c);
-        if (withControl && !ZeroComputeControl.ownServers(c)) {
-            System.err.println("compare: --control runs on compare's own servers only; skipped");
-        } else if (withControl && !o.incomplete()) {
-            Compare.Outcome co = ZeroComputeControl.run(
-                    builder.control(Profile.load(Profile.ZERO_COMPUTE).model(), Profile.ZERO_COMPUTE)
-                            .build(),
-                    results.dir(),
-                    System.err,
-                    cc -> Interrupts.onInterrupt("compare", () -> cc.stop("interrupted (Ctrl-C)")));
-            if (co.incomplete() && co.reason().startsWith("interrupted")) return Interrupts.EXIT_CODE;
-        }
         Path md = Report.write(results.dir());
         System.out.println(SummaryText.render(o.summaries().stream()
                 .filter(s -> s.round() == 0 && !s.workload().equals("freshness"))

@@ -1,6 +1,8 @@
 package dev.rolloutlab.commands;
 
 import dev.rolloutlab.engine.checkpoint.DType;
+import dev.rolloutlab.engine.checkpoint.Gguf;
+import dev.rolloutlab.engine.checkpoint.HfJson;
 import dev.rolloutlab.engine.checkpoint.ModelConfig;
 import dev.rolloutlab.engine.checkpoint.Safetensors;
 import dev.rolloutlab.engine.model.Checkpoint;
@@ -14,19 +16,20 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code model init|inspect}: create a random-weight checkpoint, or describe one. */
+/** {@code model init|inspect|export-gguf}: create a random-weight checkpoint, describe one, or write it as GGUF. */
 @Command(
         name = "model",
         mixinStandardHelpOptions = true,
-        description = "Create a random-weight Hugging Face checkpoint, or inspect one.",
-        subcommands = {ModelCommand.Init.class, ModelCommand.Inspect.class})
+        description = "Create a random-weight Hugging Face checkpoint, inspect one, or write it as GGUF for llama.cpp.",
+        subcommands = {ModelCommand.Init.class, ModelCommand.Inspect.class, ModelCommand.ExportGguf.class})
 public final class ModelCommand implements Runnable {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
     @Override
     public void run() {
-        throw new picocli.CommandLine.ParameterException(spec.commandLine(), "name a subcommand: init or inspect");
+        throw new picocli.CommandLine.ParameterException(
+                spec.commandLine(), "name a subcommand: init, inspect or export-gguf");
     }
 
     @Command(
@@ -128,6 +131,47 @@ public final class ModelCommand implements Runnable {
             } catch (IOException e) {
                 return "unknown";
             }
+        }
+    }
+
+    @Command(
+            name = "export-gguf",
+            mixinStandardHelpOptions = true,
+            description =
+                    "Write a model folder as one GGUF file (tokenizer included) that llama.cpp loads, to run both "
+                            + "engines on the same weights.")
+    static final class ExportGguf implements Callable<Integer> {
+        @Parameters(paramLabel = "DIR", description = "A model folder (config.json, *.safetensors, tokenizer.json).")
+        Path dir;
+
+        @Option(names = "--out", required = true, description = "The .gguf file to write (replaced atomically).")
+        Path out;
+
+        @Option(
+                names = "--type",
+                defaultValue = "F32",
+                description =
+                        "Type of the 2-D weights: F32, F16 or BF16 (norms stay float32). Default: ${DEFAULT-VALUE}")
+        Gguf.Type type;
+
+        @Override
+        public Integer call() throws IOException {
+            ModelConfig config = ModelConfig.read(dir);
+            Path tokenizer = dir.resolve("tokenizer.json");
+            if (!Files.isRegularFile(tokenizer))
+                throw new Cli.UserError(tokenizer + ": missing; GGUF carries the tokenizer, export needs it");
+            long t0 = System.nanoTime();
+            Gguf.write(
+                    config,
+                    Checkpoint.readTensors(dir),
+                    HfJson.MAPPER.readTree(tokenizer.toFile()),
+                    dir.toAbsolutePath().getFileName().toString(),
+                    type,
+                    out);
+            System.err.printf(
+                    "wrote %s (%s, %.1f MB) in %.1f s%n",
+                    out, type, Files.size(out) / 1e6, (System.nanoTime() - t0) / 1e9);
+            return 0;
         }
     }
 }

@@ -13,6 +13,7 @@ import dev.rolloutlab.util.HostPort;
 import dev.rolloutlab.util.Json;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -183,6 +184,14 @@ public final class ServeCommand implements Callable<Integer> {
     String simProfile;
 
     @Option(
+            names = "--zero-compute-twins",
+            description =
+                    "Also serve a zero-compute twin of each port, on free ports: the same HTTP stack, model name "
+                            + "and limits on a clock engine whose steps take no time, so the path around the engine can be "
+                            + "measured in this very JVM (compare's zero-compute control). Listed in --ready-file as twin_urls.")
+    boolean zeroComputeTwins;
+
+    @Option(
             names = "--ready-file",
             description = "Write {\"ports\":[…],\"urls\":[…],\"pid\":…} here once listening (for scripts and tests).")
     Path readyFile;
@@ -222,22 +231,31 @@ public final class ServeCommand implements Callable<Integer> {
                     + (apiKey == null ? " (no --api-key set)" : ""));
         }
         long t0 = System.nanoTime();
-        ServerGroup group = ServerGroup.start(ServerGroup.Spec.builder(dir)
-                .ports(chosen)
+        ServerGroup.Builder spec = ServerGroup.Spec.builder(dir)
                 .host(host)
                 .engines(mode)
-                .backendIdBase(backendIdBase)
                 .servedModelName(name)
                 .apiKey(apiKey)
-                .weightAdmin(enableWeightReload ? token : null)
                 .idleTimeout(Duration.ofSeconds(idleTimeoutSec))
-                .initialVersion(weightsVersion)
                 .limits(limits())
-                .testDelays(testDelays)
+                .testDelays(testDelays);
+        ServerGroup group = ServerGroup.start(spec.ports(chosen)
+                .backendIdBase(backendIdBase)
+                .weightAdmin(enableWeightReload ? token : null)
+                .initialVersion(weightsVersion)
                 .simulated(timing, timing != null ? SimWeights.ROUTES : null)
                 .build());
+        // the twins take no weight updates: they have no weights to keep fresh
+        ServerGroup twins = zeroComputeTwins
+                ? ServerGroup.start(spec.ports(Collections.nCopies(chosen.size(), 0))
+                        .backendIdBase(backendIdBase + chosen.size())
+                        .weightAdmin(null)
+                        .simulated(Profile.load(Profile.ZERO_COMPUTE).model(), null)
+                        .build())
+                : null;
         CountDownLatch stopped = new CountDownLatch(1);
         Thread hook = new Thread(() -> {
+            if (twins != null) twins.close();
             group.close();
             System.err.println("STOPPED: servers=" + numServers);
             stopped.countDown();
@@ -248,6 +266,7 @@ public final class ServeCommand implements Callable<Integer> {
             Map<String, Object> r = new LinkedHashMap<>();
             r.put("ports", group.ports());
             r.put("urls", group.urls());
+            if (twins != null) r.put("twin_urls", twins.urls());
             r.put("pid", ProcessHandle.current().pid());
             r.put("model", name);
             Json.writeFile(readyFile, r);
@@ -263,6 +282,7 @@ public final class ServeCommand implements Callable<Integer> {
             code = validate(group, name);
         } catch (RuntimeException e) {
             Runtime.getRuntime().removeShutdownHook(hook);
+            if (twins != null) twins.close();
             group.close();
             throw e;
         }
@@ -272,6 +292,7 @@ public final class ServeCommand implements Callable<Integer> {
             stopped.await();
         } else {
             Runtime.getRuntime().removeShutdownHook(hook);
+            if (twins != null) twins.close();
             group.close();
         }
         return code;

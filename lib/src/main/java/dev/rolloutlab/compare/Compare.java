@@ -76,11 +76,24 @@ public final class Compare {
         return this;
     }
 
+    /**
+     * Before the real legs, the zero-compute control: {@code control} (built with
+     * {@link CompareConfig.Builder#control}) on serve's zero-compute twins, this run's balancer switched to them and
+     * clock engines in this JVM, so HTTP's cost alone is measured in the same processes as the real engine's tax;
+     * written to the run's {@code control/}.
+     */
+    public Compare withControl(CompareConfig control) {
+        this.control = control;
+        return this;
+    }
+
     /** Stops the current leg and everything started; {@link #run()} then writes what it has, marked incomplete. */
     public void stop(String reason) {
         stopReason = reason;
         LoadGenerator g = current.get();
         if (g != null) g.stop(reason);
+        Compare twin = controlRun;
+        if (twin != null) twin.stop(reason);
     }
 
     public Outcome run() {
@@ -93,8 +106,13 @@ public final class Compare {
             settleEndpoint(cp);
             calibrationBefore = MachineLoad.calibrationMs();
             log.println("compare: starting the topologies " + c.topologies());
-            topologies = new Topologies(c, model, cp, results.dir().resolve("logs"), http, tokenizer);
+            if (topologies == null)
+                topologies =
+                        new Topologies(c, model, cp, results.dir().resolve("logs"), http, tokenizer, control != null);
             served = c.externalTargets().isEmpty() ? name : externalModel;
+            // the control first: its thousands of requests a second through the same serve, lb and load generator
+            // also bring their HTTP path to its steady state before the real legs warm their engines and count
+            if (control != null && stopReason == null) runControl(model, cp);
             List<Topologies.Leg> legs = topologies.legs();
             progress = new Progress(
                     log, Progress.perRound(c, legs) * c.rounds(), c.strategies().size());
@@ -147,6 +165,36 @@ public final class Compare {
             results.writeTable("cpu.csv", CpuMeter.Point.class, cpuRows);
         }
         return new Outcome(List.copyOf(summaries), fresh, stopReason != null, stopReason);
+    }
+
+    private CompareConfig control;
+    private volatile Compare controlRun;
+
+    /**
+     * The control in this run's processes, into {@code control/}; a control that fails or stops early says so and
+     * leaves the run's own results as they are.
+     */
+    private void runControl(Path model, Checkpoint cp) {
+        RunFolder folder = RunFolder.create(results.dir().resolve("control"), "control");
+        log.println("compare: the zero-compute control (the same grid on clock engines, in the same serve and lb "
+                + "JVMs) -> " + folder.dir());
+        Compare twin = new Compare(control, folder, log);
+        Outcome o;
+        try {
+            twin.topologies = topologies.twins(control, model, cp, http, tokenizer);
+            topologies.routeLbToTwins(true);
+            controlRun = twin;
+            if (stopReason != null) twin.stop(stopReason);
+            o = twin.run();
+        } catch (RuntimeException e) {
+            log.println("compare: the control could not run: " + e.getMessage());
+            return;
+        } finally {
+            controlRun = null;
+            topologies.routeLbToTwins(false);
+        }
+        folder.writeRun(twin.describe(), o.incomplete(), o.reason());
+        if (o.incomplete()) log.println("compare: the control stopped early, its grid is incomplete: " + o.reason());
     }
 
     /** JIT and connection warm-up on every leg and cell, unrecorded: a fresh server JVM is otherwise measured cold. */

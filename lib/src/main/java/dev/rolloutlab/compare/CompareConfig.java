@@ -406,8 +406,10 @@ public record CompareConfig(
             simProfile = profile;
             strategies = List.of();
             sweepConcurrency = List.of();
-            // the control keeps the run's steady warm-up: its serve and lb are new JVMs, and without it their tax
-            // fell round by round (2.0, 1.6, 0.9 ms) and one run's control read twice another's
+            // the control keeps the run's steady warm-up: its serve and lb JVMs are the run's own, warm from the real
+            // legs, but at zero compute they carry twenty times the requests per second, and its clock engines are
+            // new code; in new JVMs its tax fell round by round (2.0, 1.6, 0.9 ms) without it. The trend rule ends
+            // the warm-up once the windows are flat.
             untilCiPct = 0;
             grid = grid + ", zero-compute control";
             return this;

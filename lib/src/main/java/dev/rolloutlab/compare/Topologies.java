@@ -12,12 +12,17 @@ import dev.rolloutlab.results.Connection;
 import dev.rolloutlab.results.Topology;
 import dev.rolloutlab.util.Await;
 import dev.rolloutlab.util.Ports;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.function.ToIntFunction;
 import okhttp3.OkHttpClient;
 
@@ -47,55 +52,126 @@ final class Topologies implements AutoCloseable {
     private final Map<String, String> compute = new LinkedHashMap<>();
     private long servePid = -1, lbPid = -1;
     private final List<MeasuredProcess> processes = new ArrayList<>();
+    /** serve's zero-compute twins and the balancer, kept for {@link #twins}. */
+    private List<String> twinUrls = List.of(), urls = List.of();
 
+    private String lbUrl;
+    private OpenAiClient lbAdmin;
+    private final String lbToken = UUID.randomUUID().toString();
+
+    /**
+     * Starts the processes of {@code c}; with {@code withTwins} serve also runs a zero-compute twin of each port and
+     * the balancer knows them (drained), so {@link #twins} can measure the control in these same, warm processes.
+     */
     Topologies(
-            CompareConfig c, Path model, Checkpoint cp, Path logs, OkHttpClient http, ToIntFunction<String> tokenizer) {
+            CompareConfig c,
+            Path model,
+            Checkpoint cp,
+            Path logs,
+            OkHttpClient http,
+            ToIntFunction<String> tokenizer,
+            boolean withTwins) {
         try {
-            List<Target> engines = new ArrayList<>();
-            boolean inprocN = c.topologies().contains(Topology.INPROC_N);
-            if (inprocN || c.topologies().contains(Topology.INPROC)) {
-                for (int i = 0; i < c.engines(inprocN ? Topology.INPROC_N : Topology.INPROC); i++) {
-                    // on a simulated fleet the in-process baseline runs the same timing model without HTTP, an engine
-                    // per host as the fleet has, each on its host's cores; in the zero-compute control, no time
-                    EngineOptions eo =
-                            c.timing() == null ? EngineOptions.DEFAULT : EngineOptions.DEFAULT.simulated(c.timing());
-                    InProcessEngine e =
-                            new InProcessEngine(i == 0 ? cp : Checkpoint.load(model), eo, Topology.INPROC.wire() + i);
-                    running.add(e);
-                    engines.add(new InProcessTarget(e));
-                }
-            }
-            if (!engines.isEmpty())
-                processes.add(new MeasuredProcess(
-                        MeasuredProcess.IN_PROCESS, ProcessHandle.current().pid(), JvmFlags.current()));
-            List<String> urls = List.of();
+            List<Target> engines = inProcessEngines(c, model, cp);
             boolean anyHttp = c.topologies().stream().anyMatch(t -> !t.inProcess());
-            if (anyHttp) urls = c.externalTargets().isEmpty() ? startServe(c, model, logs) : c.externalTargets();
-            String lbUrl = c.topologies().contains(Topology.LB) ? startLb(urls, logs, http) : null;
-            int cores = Runtime.getRuntime().availableProcessors();
-            for (Topology t : c.topologies()) {
-                switch (t) {
-                    case INPROC -> legs.add(new Leg(t, Connection.NONE, engines.subList(0, 1)));
-                    case INPROC_N -> legs.add(new Leg(t, Connection.NONE, engines));
-                    case HTTP1, HTTP_N, LB -> {
-                        for (Connection conn : c.connections()) {
-                            boolean keep = conn == Connection.KEEP_ALIVE;
-                            List<String> to =
-                                    t == Topology.LB ? List.of(lbUrl) : t == Topology.HTTP1 ? urls.subList(0, 1) : urls;
-                            legs.add(new Leg(
-                                    t,
-                                    conn,
-                                    to.stream()
-                                            .map(u -> Target.http(new OpenAiClient(http, u, null, keep), tokenizer))
-                                            .toList()));
-                        }
-                    }
-                }
-                compute.put(t.wire(), describe(c, t, cores));
-            }
+            if (anyHttp)
+                urls = c.externalTargets().isEmpty() ? startServe(c, model, logs, withTwins) : c.externalTargets();
+            lbUrl = c.topologies().contains(Topology.LB) ? startLb(urls, twinUrls, logs, http) : null;
+            addLegs(c, engines, urls, http, tokenizer);
         } catch (RuntimeException e) {
             close();
             throw e;
+        }
+    }
+
+    private Topologies(
+            Topologies real,
+            CompareConfig control,
+            Path model,
+            Checkpoint cp,
+            OkHttpClient http,
+            ToIntFunction<String> tokenizer) {
+        servePid = real.servePid;
+        lbPid = real.lbPid;
+        processes.addAll(real.processes);
+        try {
+            List<Target> engines = inProcessEngines(control, model, cp);
+            lbUrl = real.lbUrl;
+            addLegs(control, engines, real.twinUrls, http, tokenizer);
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    /**
+     * The zero-compute control's topologies in these same processes: serve's twins, this balancer (once
+     * {@link #routeLbToTwins} switched it) and clock engines in this JVM. Closing them closes only those engines.
+     */
+    Topologies twins(
+            CompareConfig control, Path model, Checkpoint cp, OkHttpClient http, ToIntFunction<String> tokenizer) {
+        if (twinUrls.isEmpty() && urls.size() > 0)
+            throw new IllegalStateException("serve was started without its zero-compute twins");
+        return new Topologies(this, control, model, cp, http, tokenizer);
+    }
+
+    /**
+     * Puts the balancer in front of serve's twins ({@code true}: the real ports drain) or back in front of the real
+     * ports; a request already on its way finishes where it went.
+     */
+    void routeLbToTwins(boolean twins) {
+        if (lbUrl == null) return;
+        for (String u : urls) drain(u, twins);
+        for (String u : twinUrls) drain(u, !twins);
+    }
+
+    private List<Target> inProcessEngines(CompareConfig c, Path model, Checkpoint cp) {
+        List<Target> engines = new ArrayList<>();
+        boolean inprocN = c.topologies().contains(Topology.INPROC_N);
+        if (inprocN || c.topologies().contains(Topology.INPROC)) {
+            for (int i = 0; i < c.engines(inprocN ? Topology.INPROC_N : Topology.INPROC); i++) {
+                // on a simulated fleet the in-process baseline runs the same timing model without HTTP, an engine
+                // per host as the fleet has, each on its host's cores; in the zero-compute control, no time
+                EngineOptions eo =
+                        c.timing() == null ? EngineOptions.DEFAULT : EngineOptions.DEFAULT.simulated(c.timing());
+                InProcessEngine e =
+                        new InProcessEngine(i == 0 ? cp : Checkpoint.load(model), eo, Topology.INPROC.wire() + i);
+                running.add(e);
+                engines.add(new InProcessTarget(e));
+            }
+        }
+        if (!engines.isEmpty() && processes.stream().noneMatch(p -> p.role().equals(MeasuredProcess.IN_PROCESS)))
+            processes.add(new MeasuredProcess(
+                    MeasuredProcess.IN_PROCESS, ProcessHandle.current().pid(), JvmFlags.current()));
+        return engines;
+    }
+
+    private void addLegs(
+            CompareConfig c,
+            List<Target> engines,
+            List<String> urls,
+            OkHttpClient http,
+            ToIntFunction<String> tokenizer) {
+        int cores = Runtime.getRuntime().availableProcessors();
+        for (Topology t : c.topologies()) {
+            switch (t) {
+                case INPROC -> legs.add(new Leg(t, Connection.NONE, engines.subList(0, 1)));
+                case INPROC_N -> legs.add(new Leg(t, Connection.NONE, engines));
+                case HTTP1, HTTP_N, LB -> {
+                    for (Connection conn : c.connections()) {
+                        boolean keep = conn == Connection.KEEP_ALIVE;
+                        List<String> to =
+                                t == Topology.LB ? List.of(lbUrl) : t == Topology.HTTP1 ? urls.subList(0, 1) : urls;
+                        legs.add(new Leg(
+                                t,
+                                conn,
+                                to.stream()
+                                        .map(u -> Target.http(new OpenAiClient(http, u, null, keep), tokenizer))
+                                        .toList()));
+                    }
+                }
+            }
+            compute.put(t.wire(), describe(c, t, cores));
         }
     }
 
@@ -134,7 +210,9 @@ final class Topologies implements AutoCloseable {
         if (c.simProfile() != null)
             return (t.inProcess()
                             ? n + " clock engines in the client JVM"
-                            : "serve --engine sim --sim-profile " + c.simProfile() + " (" + n + " clock engines)")
+                            : "the zero-compute twins of the serve JVM's ports (" + n + " clock engines"
+                                    + (t == Topology.LB ? ", behind the same lb JVM" : "")
+                                    + "; the JVMs that served the real legs)")
                     + ": steps take no time (zero-compute control)";
         if (!c.externalTargets().isEmpty() && !t.inProcess())
             return "external servers " + c.externalTargets() + (t == Topology.LB ? " behind our lb JVM" : "");
@@ -152,30 +230,37 @@ final class Topologies implements AutoCloseable {
         };
     }
 
-    private List<String> startServe(CompareConfig c, Path model, Path logs) {
+    private List<String> startServe(CompareConfig c, Path model, Path logs, boolean withTwins) {
         List<String> args = new ArrayList<>(List.of(
                 "--model", model.toString(), "--num-servers", String.valueOf(c.numServers()), "--base-port", "0"));
         if (c.simProfile() != null) args.addAll(List.of("--engine", "sim", "--sim-profile", c.simProfile()));
+        if (withTwins) args.add("--zero-compute-twins");
         ServeProcess serve = ServeProcess.start(args, logs.resolve("serve.log"), Duration.ofSeconds(120));
         running.add(serve);
         servePid = serve.jvm().pid();
+        twinUrls = serve.twinUrls();
         processes.add(new MeasuredProcess("serve", servePid, serve.jvm().jvmFlags()));
         return serve.urls();
     }
 
-    private String startLb(List<String> backends, Path logs, OkHttpClient http) {
+    /**
+     * The balancer in front of {@code backends}, and of {@code twins} drained until {@link #twins} switches to them.
+     */
+    private String startLb(List<String> backends, List<String> twins, Path logs, OkHttpClient http) {
         int port = Ports.free();
-        ChildJvm lb = ChildJvm.start(
-                "lb",
-                List.of(
-                        "--listen-port",
-                        String.valueOf(port),
-                        "--backends",
-                        String.join(",", backends),
-                        "--policy",
-                        "least-load",
-                        "--quiet"),
-                logs.resolve("lb.log"));
+        List<String> all = new ArrayList<>(backends);
+        all.addAll(twins);
+        List<String> args = new ArrayList<>(List.of(
+                "--listen-port",
+                String.valueOf(port),
+                "--backends",
+                String.join(",", all),
+                "--policy",
+                "least-load",
+                "--quiet"));
+        if (!twins.isEmpty())
+            args.addAll(List.of("--admin-token-file", tokenFile(logs).toString()));
+        ChildJvm lb = ChildJvm.start("lb", args, logs.resolve("lb.log"));
         running.add(lb);
         lbPid = lb.pid();
         processes.add(new MeasuredProcess("lb", lbPid, lb.jvmFlags()));
@@ -185,7 +270,39 @@ final class Topologies implements AutoCloseable {
                 || !lb.alive()) {
             throw new IllegalStateException("lb did not start:\n" + lb.tail(20));
         }
+        lbUrl = url;
+        lbAdmin = probe;
+        for (String t : twins) drain(t, true);
         return url;
+    }
+
+    /** The balancer's admin token, in a file only this user can read (a command line is visible to every user). */
+    private Path tokenFile(Path logs) {
+        try {
+            Files.createDirectories(logs);
+            Path f = Files.createTempFile(
+                    logs,
+                    "lb-admin",
+                    ".token",
+                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            Files.writeString(f, lbToken);
+            f.toFile().deleteOnExit();
+            return f;
+        } catch (IOException e) {
+            throw new UncheckedIOException(
+                    "cannot write the lb's admin token under " + logs + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Drains (or undrains) one of the balancer's backends through its token-protected admin endpoint. */
+    private void drain(String backendUrl, boolean on) {
+        OpenAiClient.Exchange r = lbAdmin.post(
+                on ? "/admin/drain" : "/admin/undrain",
+                Map.of("backend", backendUrl),
+                Map.of("X-Admin-Token", lbToken));
+        if (!r.ok())
+            throw new IllegalStateException("lb refused to " + (on ? "drain " : "undrain ") + backendUrl + ": HTTP "
+                    + r.status() + " " + (r.error() != null ? r.error() : r.body()));
     }
 
     /** Stops everything at once: each child JVM may take seconds to drain, and a stopped run waits for them all. */

@@ -8,8 +8,11 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
-/** A {@code serve} in a child JVM, started and waited for: the one way experiments start their own servers. */
-public record ServeProcess(ChildJvm jvm, List<String> urls) implements AutoCloseable {
+/**
+ * A {@code serve} in a child JVM, started and waited for: the one way experiments start their own servers.
+ * {@code twinUrls} are its zero-compute twins' ports ({@code serve --zero-compute-twins}), empty without them.
+ */
+public record ServeProcess(ChildJvm jvm, List<String> urls, List<String> twinUrls) implements AutoCloseable {
 
     /**
      * Starts {@code serve args…}, adding {@code --ready-file}, and returns once every port listens (or fails with the
@@ -32,9 +35,11 @@ public record ServeProcess(ChildJvm jvm, List<String> urls) implements AutoClose
         args.add("--ready-file");
         args.add(ready.toString());
         ChildJvm jvm = ChildJvm.start(prefix, jvmFlags, "serve", args, logFile);
-        List<String> urls = new ArrayList<>();
-        jvm.awaitReadyFile(ready, readyTimeout).path("urls").forEach(u -> urls.add(u.asText()));
-        return new ServeProcess(jvm, List.copyOf(urls));
+        List<String> urls = new ArrayList<>(), twins = new ArrayList<>();
+        var r = jvm.awaitReadyFile(ready, readyTimeout);
+        r.path("urls").forEach(u -> urls.add(u.asText()));
+        r.path("twin_urls").forEach(u -> twins.add(u.asText()));
+        return new ServeProcess(jvm, List.copyOf(urls), List.copyOf(twins));
     }
 
     @Override

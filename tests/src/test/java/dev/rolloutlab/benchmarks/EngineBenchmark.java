@@ -6,10 +6,12 @@ import com.github.tjake.jlama.tensor.AbstractTensor;
 import com.github.tjake.jlama.tensor.KvBufferCache;
 import dev.rolloutlab.engine.*;
 import dev.rolloutlab.engine.checkpoint.DType;
+import dev.rolloutlab.engine.checkpoint.Gguf;
 import dev.rolloutlab.engine.checkpoint.ModelConfig;
 import dev.rolloutlab.engine.kernels.Tensor;
 import dev.rolloutlab.engine.model.Checkpoint;
 import dev.rolloutlab.engine.model.ModelShape;
+import dev.rolloutlab.testing.LlamaCpp;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,7 +25,8 @@ import java.util.concurrent.CompletableFuture;
 /**
  * Engine benchmarks for docs/benchmarks.md (not a test). Run with {@code tests/bench engine [shape]}: single-stream
  * decode vs Jlama on the same checkpoint, batched throughput, a 128-token prefill and full weight-update time, each as
- * a fraction of the machine's limits measured in the same run. A third argument (F32, BF16) sets the dtype.
+ * a fraction of the machine's limits measured in the same run, then llama.cpp on the same weights beside ours
+ * ({@code llama}). A third argument (F32, BF16) sets the dtype.
  */
 public final class EngineBenchmark {
     public static void main(String[] args) throws Exception {
@@ -45,6 +48,7 @@ public final class EngineBenchmark {
         long weightBytes = cp.weights().matrixBytes(); // what a decode step reads; embeddings are one row per token
         int[] prompt = cp.tokenizer().encode("Once upon a time there was a little model");
         int tokens = 200;
+        Map<String, Double> ours = new LinkedHashMap<>();
         if (what.equals("all") || what.equals("single")) {
             try (InProcessEngine e = new InProcessEngine(cp, EngineOptions.DEFAULT)) {
                 for (int i = 0; i < 3; i++)
@@ -58,6 +62,7 @@ public final class EngineBenchmark {
                     best = Math.max(best, tokens / ((System.nanoTime() - t0) / 1e9));
                 }
                 double bound = limits.tokensPerSecondBound(weightBytes);
+                ours.put("single-stream tok/s", best);
                 System.out.printf(
                         "single-stream rollout-lab: %.1f tok/s (%s %s, %d tokens, best of 3): %.0f %% of the read bound"
                                 + " %.1f tok/s (%.1f MB of weights per token)%n",
@@ -77,6 +82,7 @@ public final class EngineBenchmark {
                     int n = run(e, prompt, batch, 128);
                     double tps = n / ((System.nanoTime() - t0) / 1e9);
                     if (batch == 1) base = tps;
+                    if (batch == 16) ours.put("batch 16 tok/s", tps);
                     double gflops = tps * flopsPerRow(cp.config(), prompt.length + 64) / 1e9;
                     System.out.printf(
                             "batched batch=%d: %.1f tok/s (%.2fx batch 1), %.1f GFLOP/s = %.0f %% of peak FMA%n",
@@ -100,11 +106,13 @@ public final class EngineBenchmark {
                 for (int p = 0; p < len; p++) flops += flopsPerRow(cp.config(), p) - lmHeadFlops(cp.config());
                 flops += lmHeadFlops(cp.config());
                 double gflops = flops / (best / 1e9) / 1e9;
+                ours.put("prefill 128 tok/s", len / (best / 1e9));
                 System.out.printf(
                         "prefill %d tokens: %.1f ms (%.0f tok/s), %.1f GFLOP/s = %.0f %% of peak FMA (best of 5)%n",
                         len, best / 1e6, len / (best / 1e9), gflops, 100 * gflops / limits.peakGflops());
             }
         }
+        if (what.equals("all") || what.equals("llama")) llamaCpp(dir, dtype, prompt, ours);
         if (what.equals("all") || what.equals("update")) {
             try (InProcessEngine e = new InProcessEngine(cp, EngineOptions.DEFAULT)) {
                 Map<String, Tensor> fresh = Checkpoint.randomTensors(cp.config(), 99);
@@ -131,6 +139,49 @@ public final class EngineBenchmark {
             }
         }
         System.exit(0);
+    }
+
+    /**
+     * llama.cpp (node-llama-cpp) on the same checkpoint written as GGUF in the same type (float32 or bfloat16), on the
+     * same cores: its single-stream, batch-16 and 128-token prefill rates beside ours.
+     */
+    static void llamaCpp(Path dir, DType dtype, int[] prompt, Map<String, Double> ours) {
+        Path work = Path.of("target", "tmp", "llama-bench");
+        try {
+            Files.createDirectories(work);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        Gguf.Type type = dtype == DType.F32 ? Gguf.Type.F32 : Gguf.Type.BF16;
+        Path gguf = LlamaCpp.export(dir, type, work.resolve(dir.getFileName() + ".gguf"));
+        Map<String, Object> req = new LinkedHashMap<>();
+        req.put("model", gguf.toAbsolutePath().toString());
+        req.put("threads", Runtime.getRuntime().availableProcessors());
+        req.put("prompts", List.of(prompt));
+        req.put("max_tokens", 1);
+        req.put(
+                "bench",
+                Map.of("single_tokens", 200, "batch", 16, "batch_tokens", 128, "prefill_tokens", 128, "reps", 3));
+        var r = LlamaCpp.run(req, work, java.time.Duration.ofMinutes(10));
+        Map<String, Double> theirs = Map.of(
+                "single-stream tok/s", r.path("single_tok_s").asDouble(),
+                "batch 16 tok/s", r.path("batch_tok_s").asDouble(),
+                "prefill 128 tok/s", r.path("prefill_tok_s").asDouble());
+        System.out.printf(
+                "llama.cpp %s (node-llama-cpp 3.21.1, GGUF %s, %d threads), best of 3:%n",
+                r.path("llama_cpp").asText("?"), type, r.path("threads").asInt());
+        System.out.println("| figure | rollout-lab " + dtype + " | llama.cpp " + type + " | ratio |");
+        System.out.println("|---|---|---|---|");
+        for (String k : theirs.keySet().stream().sorted().toList()) {
+            Double o = ours.get(k);
+            double t = theirs.get(k);
+            System.out.printf(
+                    "| %s | %s | %.1f | %s |%n",
+                    k,
+                    o == null ? "(not run)" : String.format("%.1f", o),
+                    t,
+                    o == null ? "" : String.format("%.2f", o / t));
+        }
     }
 
     /** Floating-point operations of one row (token) at position {@code pos}: every matrix, attention, the head. */

@@ -8,12 +8,16 @@ import dev.rolloutlab.testing.TestModels;
 import dev.rolloutlab.util.Json;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Collections;
+import java.util.Set;
+import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
 import tech.tablesaw.api.Row;
 
 /**
  * The zero-compute control runs the grid again on clock engines whose steps take no time, in serve and in-process
- * alike, and the report shows its tax beside the real engine's.
+ * alike, in the run's own serve and lb JVMs (serve's twins, the balancer switched to them), and the report shows its
+ * tax beside the real engine's.
  */
 class ZeroComputeControlTest {
     @Test
@@ -25,7 +29,7 @@ class ZeroComputeControlTest {
                 "--quick",
                 "--control",
                 "--topologies",
-                "inproc,http1",
+                "inproc,http1,lb",
                 "--strategies",
                 "none",
                 "--prompt-lens",
@@ -53,8 +57,19 @@ class ZeroComputeControlTest {
                 "the clock engine's time " + zeroEngine + " ms vs the real engine's " + realEngine + " ms");
         assertTrue(engineMs(z, "inproc") < 0.25 * engineMs(real, "inproc"), "in-process too");
         assertTrue(
-                config.path("compute").path("http1").asText().contains("serve --engine sim --sim-profile zero-compute"),
+                config.path("compute").path("http1").asText().contains("zero-compute twins of the serve JVM's ports"),
                 config.path("compute").toString());
+        // the same processes measured both: the serve and lb JVMs of the real legs, the measuring JVM
+        var realProcesses = Json.parse(Files.readString(out.resolve("run.json")))
+                .path("config")
+                .path("processes");
+        assertEquals(3, realProcesses.size(), realProcesses.toString());
+        assertEquals(realProcesses, config.path("processes"), "the control ran in the run's own processes");
+        // and the balancer switched: its control requests went to the twins, none of the real backends
+        Set<String> realLb = backends(real, "lb"), controlLb = backends(z, "lb");
+        assertFalse(realLb.isEmpty() || controlLb.isEmpty(), realLb + " / " + controlLb);
+        assertTrue(Collections.disjoint(realLb, controlLb), "real " + realLb + ", control " + controlLb);
+        assertEquals(0.0, engineMs(z, "lb"), 0.25 * engineMs(real, "lb"), "behind lb the twins computed nothing");
         String md = Files.readString(out.resolve("REPORT.md"));
         assertTrue(md.contains("## Zero-compute control"), md);
         assertTrue(md.contains("| http1 | keep-alive | in=8 out=1 | +"), md);
@@ -77,6 +92,13 @@ class ZeroComputeControlTest {
                 quick.toString());
         assertEquals(0, q.exit(), q.err());
         assertFalse(Files.exists(quick.resolve("control")), "--quick runs no control unless asked");
+    }
+
+    /** The backends that answered a leg's requests. */
+    private static Set<String> backends(RunData d, String topology) {
+        Set<String> out = new TreeSet<>();
+        for (Row r : d.requests()) if (r.getString("topology").equals(topology)) out.add(r.getString("backend"));
+        return out;
     }
 
     /** The mean prefill + decode the engine reported on a leg, over its completed requests. */
