@@ -168,8 +168,8 @@ public final class EngineBenchmark {
                 "batch 16 tok/s", r.path("batch_tok_s").asDouble(),
                 "prefill 128 tok/s", r.path("prefill_tok_s").asDouble());
         System.out.printf(
-                "llama.cpp %s (node-llama-cpp 3.21.1, GGUF %s, %d threads), best of 3:%n",
-                r.path("llama_cpp").asText("?"), type, r.path("threads").asInt());
+                "llama.cpp (node-llama-cpp 3.21.1, GGUF %s, %d threads), best of 3:%n",
+                type, r.path("threads").asInt());
         System.out.println("| figure | rollout-lab " + dtype + " | llama.cpp " + type + " | ratio |");
         System.out.println("|---|---|---|---|");
         for (String k : theirs.keySet().stream().sorted().toList()) {
