@@ -2,7 +2,6 @@ package dev.rolloutlab.commands;
 
 import dev.rolloutlab.engine.checkpoint.DType;
 import dev.rolloutlab.engine.checkpoint.Gguf;
-import dev.rolloutlab.engine.checkpoint.HfJson;
 import dev.rolloutlab.engine.checkpoint.ModelConfig;
 import dev.rolloutlab.engine.checkpoint.Safetensors;
 import dev.rolloutlab.engine.model.Checkpoint;
@@ -156,18 +155,8 @@ public final class ModelCommand implements Runnable {
 
         @Override
         public Integer call() throws IOException {
-            ModelConfig config = ModelConfig.read(dir);
-            Path tokenizer = dir.resolve("tokenizer.json");
-            if (!Files.isRegularFile(tokenizer))
-                throw new Cli.UserError(tokenizer + ": missing; GGUF carries the tokenizer, export needs it");
             long t0 = System.nanoTime();
-            Gguf.write(
-                    config,
-                    Checkpoint.readTensors(dir),
-                    HfJson.MAPPER.readTree(tokenizer.toFile()),
-                    dir.toAbsolutePath().getFileName().toString(),
-                    type,
-                    out);
+            Checkpoint.exportGguf(dir, type, out);
             System.err.printf(
                     "wrote %s (%s, %.1f MB) in %.1f s%n",
                     out, type, Files.size(out) / 1e6, (System.nanoTime() - t0) / 1e9);

@@ -2,8 +2,6 @@ package dev.rolloutlab.testing;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rolloutlab.engine.checkpoint.Gguf;
-import dev.rolloutlab.engine.checkpoint.HfJson;
-import dev.rolloutlab.engine.checkpoint.ModelConfig;
 import dev.rolloutlab.engine.model.Checkpoint;
 import dev.rolloutlab.util.Json;
 import java.io.IOException;
@@ -27,13 +25,7 @@ public final class LlamaCpp {
     /** Writes {@code modelDir} as GGUF to {@code out}, the way {@code model export-gguf} does. */
     public static Path export(Path modelDir, Gguf.Type type, Path out) {
         try {
-            Gguf.write(
-                    ModelConfig.read(modelDir),
-                    Checkpoint.readTensors(modelDir),
-                    HfJson.MAPPER.readTree(modelDir.resolve("tokenizer.json").toFile()),
-                    modelDir.getFileName().toString(),
-                    type,
-                    out);
+            Checkpoint.exportGguf(modelDir, type, out);
             return out;
         } catch (IOException e) {
             throw new UncheckedIOException(e);

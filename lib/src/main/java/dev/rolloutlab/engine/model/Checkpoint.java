@@ -1,6 +1,8 @@
 package dev.rolloutlab.engine.model;
 
 import dev.rolloutlab.engine.checkpoint.DType;
+import dev.rolloutlab.engine.checkpoint.Gguf;
+import dev.rolloutlab.engine.checkpoint.HfJson;
 import dev.rolloutlab.engine.checkpoint.ModelConfig;
 import dev.rolloutlab.engine.checkpoint.ModelFormatException;
 import dev.rolloutlab.engine.checkpoint.Safetensors;
@@ -33,6 +35,23 @@ public record Checkpoint(Path dir, ModelConfig config, Tokenizer tokenizer, Weig
         }
         Weights w = Weights.of(config, readTensors(dir), 0);
         return new Checkpoint(dir, config, tok, w);
+    }
+
+    /**
+     * Writes the checkpoint in {@code dir} as one GGUF file that llama.cpp loads, its 2-D weights in {@code type}, its
+     * tokenizer included; {@code out} is replaced atomically.
+     */
+    public static void exportGguf(Path dir, Gguf.Type type, Path out) throws IOException {
+        Path tokenizer = dir.resolve("tokenizer.json");
+        if (!Files.isRegularFile(tokenizer))
+            throw new ModelFormatException(tokenizer + ": missing; GGUF carries the tokenizer, the export needs it");
+        Gguf.write(
+                ModelConfig.read(dir),
+                readTensors(dir),
+                HfJson.MAPPER.readTree(tokenizer.toFile()),
+                dir.toAbsolutePath().getFileName().toString(),
+                type,
+                out);
     }
 
     /** All tensors of all {@code *.safetensors} files in a folder, files in name order. */
