@@ -99,23 +99,27 @@ public final class Compare {
     public Outcome run() {
         Path model = c.model() != null ? c.model() : DefaultModels.ensure(c.shape());
         List<FreshnessExperiment.StrategySummary> fresh = List.of();
-        List<Summary> summaries = new ArrayList<>();
+        List<Summary> summaries = List.of();
         try {
             Checkpoint cp = Checkpoint.load(model);
             String name = model.getFileName().toString();
             settleEndpoint(cp);
             calibrationBefore = MachineLoad.calibrationMs();
             log.println("compare: starting the topologies " + c.topologies());
-            if (topologies == null)
-                topologies =
-                        new Topologies(c, model, cp, results.dir().resolve("logs"), http, tokenizer, control != null);
+            topologies = new Topologies(c, model, cp, results.dir().resolve("logs"), http, tokenizer, control != null);
             served = c.externalTargets().isEmpty() ? name : externalModel;
-            // the control first: its thousands of requests a second through the same serve, lb and load generator
-            // also bring their HTTP path to its steady state before the real legs warm their engines and count
-            if (control != null && stopReason == null) runControl(model, cp);
+            // the control warms first: its thousands of requests a second through the same serve, lb and load
+            // generator also bring their HTTP path to its steady state before the real legs warm their engines
+            if (control != null && stopReason == null) startControl(model, cp);
             List<Topologies.Leg> legs = topologies.legs();
+            Compare twin = controlRun;
             progress = new Progress(
-                    log, Progress.perRound(c, legs) * c.rounds(), c.strategies().size());
+                    log,
+                    (Progress.perRound(c, legs)
+                                    + (twin == null ? 0 : Progress.perRound(control, twin.topologies.legs())))
+                            * c.rounds(),
+                    c.strategies().size());
+            if (twin != null) twin.progress = progress;
             warmUp(legs);
             progress.measuring();
             rounds(legs);
@@ -136,65 +140,118 @@ public final class Compare {
         } finally {
             if (topologies != null) topologies.close();
             if (!Double.isNaN(calibrationBefore)) calibrationAfter = MachineLoad.calibrationMs();
-            if (stopReason == null && !failedLegs.isEmpty()) {
-                stopReason = failedLegs.size() + " leg(s) stopped early (" + String.join(", ", failedLegs) + "): "
-                        + saidWhy.iterator().next();
-            }
-            // a first round still warming is shown round by round but not pooled, nor paired (run.json says which)
-            warming = Pooling.warmingFirstRounds(perRound);
-            for (Pooling.WarmingRound w : warming)
-                log.printf(
-                        Locale.ROOT,
-                        "compare: %s %s %s: round 1 left out, still warming (%.1f ms against %.1f ms at most later)%n",
-                        w.topology(),
-                        w.connection(),
-                        w.workload(),
-                        w.meanE2elMs(),
-                        w.laterMaxMs());
-            Map<String, List<RequestRecord>> counted = Pooling.withoutRecords(byCell, warming);
-            summaries.addAll(perRound);
-            summaries.addAll(Pooling.aggregate(Pooling.without(perRound, warming), counted));
-            summaries = new ArrayList<>(Pooling.withOverheads(summaries, counted, c.concurrency()));
-            List<SweepPoint> sw = new ArrayList<>(sweep);
-            sw.addAll(Pooling.aggregateSweep(sweep));
-            results.writeRequests(records);
-            results.writeSummaries(summaries);
-            results.writeSweep(SweepPoint.class, sw);
-            List<CpuMeter.Point> cpuRows = new ArrayList<>(cpu);
-            cpuRows.addAll(CpuMeter.pooled(cpu));
-            results.writeTable("cpu.csv", CpuMeter.Point.class, cpuRows);
+            summaries = writeResults();
+            finishControl();
         }
         return new Outcome(List.copyOf(summaries), fresh, stopReason != null, stopReason);
     }
 
+    /** Pools the rounds and writes requests, summaries, the sweep and cpu.csv; what a stopped run has, too. */
+    private List<Summary> writeResults() {
+        if (stopReason == null && !failedLegs.isEmpty()) {
+            stopReason = failedLegs.size() + " leg(s) stopped early (" + String.join(", ", failedLegs) + "): "
+                    + saidWhy.iterator().next();
+        }
+        // a first round still warming is shown round by round but not pooled, nor paired (run.json says which)
+        warming = Pooling.warmingFirstRounds(perRound);
+        for (Pooling.WarmingRound w : warming)
+            log.printf(
+                    Locale.ROOT,
+                    "compare: %s%s %s %s: round 1 left out, still warming (%.1f ms against %.1f ms at most later)%n",
+                    who(),
+                    w.topology(),
+                    w.connection(),
+                    w.workload(),
+                    w.meanE2elMs(),
+                    w.laterMaxMs());
+        Map<String, List<RequestRecord>> counted = Pooling.withoutRecords(byCell, warming);
+        List<Summary> summaries = new ArrayList<>(perRound);
+        summaries.addAll(Pooling.aggregate(Pooling.without(perRound, warming), counted));
+        summaries = new ArrayList<>(Pooling.withOverheads(summaries, counted, c.concurrency()));
+        List<SweepPoint> sw = new ArrayList<>(sweep);
+        sw.addAll(Pooling.aggregateSweep(sweep));
+        results.writeRequests(records);
+        results.writeSummaries(summaries);
+        results.writeSweep(SweepPoint.class, sw);
+        List<CpuMeter.Point> cpuRows = new ArrayList<>(cpu);
+        cpuRows.addAll(CpuMeter.pooled(cpu));
+        results.writeTable("cpu.csv", CpuMeter.Point.class, cpuRows);
+        return summaries;
+    }
+
     private CompareConfig control;
+    /** The control's own run: its legs, warm-up and results; this run drives its cells. */
     private volatile Compare controlRun;
+    /** In a control's own run, the run that drives it. */
+    private Compare controlOf;
+
+    /** How this run's lines start: the control's say so. */
+    private String who() {
+        return controlOf != null ? "control: " : "";
+    }
 
     /**
-     * The control in this run's processes, into {@code control/}; a control that fails or stops early says so and
-     * leaves the run's own results as they are.
+     * The control's legs in this run's processes, warmed until steady; its cells then run interleaved with this run's
+     * (each cell on every real leg, then on every control leg), so a slow spell of the machine meets both alike. A
+     * control that cannot start says so and leaves the run as it is.
      */
-    private void runControl(Path model, Checkpoint cp) {
+    private void startControl(Path model, Checkpoint cp) {
         RunFolder folder = RunFolder.create(results.dir().resolve("control"), "control");
         log.println("compare: the zero-compute control (the same grid on clock engines, in the same serve and lb "
-                + "JVMs) -> " + folder.dir());
+                + "JVMs, its cells interleaved with the real ones) -> " + folder.dir());
         Compare twin = new Compare(control, folder, log);
-        Outcome o;
+        twin.controlOf = this;
+        twin.endpoint = endpoint;
+        twin.served = served;
+        twin.calibrationBefore = calibrationBefore;
         try {
             twin.topologies = topologies.twins(control, model, cp, http, tokenizer);
-            topologies.routeLbToTwins(true);
             controlRun = twin;
             if (stopReason != null) twin.stop(stopReason);
-            o = twin.run();
+            topologies.routeLbToTwins(true);
+            try {
+                twin.warmUp(twin.topologies.legs());
+            } finally {
+                topologies.routeLbToTwins(false);
+            }
         } catch (RuntimeException e) {
-            log.println("compare: the control could not run: " + e.getMessage());
-            return;
-        } finally {
             controlRun = null;
+            if (twin.topologies != null) twin.topologies.close();
+            log.println("compare: the control could not start: " + e.getMessage());
+        }
+    }
+
+    /** The control's cell {@code in}/{@code out} of round {@code r} on each of its legs, the balancer on the twins. */
+    private void controlCell(int r, int in, int out) {
+        Compare twin = controlRun;
+        if (twin == null || stopReason != null) return;
+        List<Topologies.Leg> order = new ArrayList<>(twin.topologies.legs());
+        Collections.rotate(order, -(r - 1));
+        topologies.routeLbToTwins(true);
+        try {
+            for (Topologies.Leg leg : order) {
+                if (stopReason != null) return;
+                if (twin.failedLegs.contains(leg.key())) continue;
+                int n = twin.requests(in, out);
+                twin.measure(r, leg, twin.workload(in, out, n), n);
+            }
+        } finally {
             topologies.routeLbToTwins(false);
         }
-        folder.writeRun(twin.describe(), o.incomplete(), o.reason());
-        if (o.incomplete()) log.println("compare: the control stopped early, its grid is incomplete: " + o.reason());
+        twin.roundsRun = r;
+    }
+
+    /** Writes the control's results into {@code control/}, and says if it stopped early. */
+    private void finishControl() {
+        Compare twin = controlRun;
+        if (twin == null) return;
+        twin.topologies.close();
+        twin.calibrationAfter = calibrationAfter;
+        if (stopReason != null && twin.stopReason == null) twin.stopReason = stopReason;
+        twin.writeResults();
+        twin.results.writeRun(twin.describe(), twin.stopReason != null, twin.stopReason);
+        if (twin.stopReason != null)
+            log.println("compare: the control stopped early, its grid is incomplete: " + twin.stopReason);
     }
 
     /** JIT and connection warm-up on every leg and cell, unrecorded: a fresh server JVM is otherwise measured cold. */
@@ -246,7 +303,7 @@ public final class Compare {
                 c.warmupMaxSec(),
                 n -> measure(0, leg, workload(in, out, n), n));
         steadyWarmups.put(process, s.rates());
-        log.println("compare: " + process + " (" + leg.topology() + " " + leg.connection() + ") warm-up " + s);
+        log.println("compare: " + who() + process + " (" + leg.topology() + " " + leg.connection() + ") warm-up " + s);
         return !s.stopped();
     }
 
@@ -313,6 +370,7 @@ public final class Compare {
                     if (failedLegs.contains(leg.key())) continue;
                     measure(r, leg, workload(in, out, requests(in, out)), requests(in, out));
                 }
+                controlCell(r, in, out);
             }
         }
         int in = c.promptLens().get(0), out = c.outputLens().get(c.outputLens().size() - 1);
@@ -403,7 +461,8 @@ public final class Compare {
             cpu.add(meter.stop(leg.topology(), leg.connection(), w.name(), round, recs.size()));
             progress.step(String.format(
                     Locale.ROOT,
-                    "round %d %-7s %-10s %-16s %3d ok %2d failed  e2el %8.2f ms  %7.1f tok/s",
+                    "%sround %d %-7s %-10s %-16s %3d ok %2d failed  e2el %8.2f ms  %7.1f tok/s",
+                    who(),
                     round,
                     leg.topology(),
                     leg.connection(),
