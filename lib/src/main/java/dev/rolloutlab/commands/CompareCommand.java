@@ -30,7 +30,7 @@ import picocli.CommandLine.Spec;
                 + "interleaved rounds, "
                 + "then the weight-freshness experiment; write results/<run-id>/ with REPORT.md and "
                 + "plots. No flags = the embedded "
-                + "default (about 7 minutes on 2 cores: 396-445 s measured).")
+                + "default (about 5 to 7.5 minutes on 2 cores: 270-445 s measured).")
 public final class CompareCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -162,8 +162,8 @@ public final class CompareCommand implements Callable<Integer> {
     @Option(
             names = "--control",
             negatable = true,
-            description = "Before the grid, run it on clock engines whose steps take no time, in the same serve and "
-                    + "lb JVMs (serve's --zero-compute-twins, and the same clock in-process): the pure HTTP tax, "
+            description = "Run each cell also on clock engines whose steps take no time, in the same serve and lb "
+                    + "JVMs (serve's --zero-compute-twins, and the same clock in-process): the pure HTTP tax, "
                     + "written to <out>/control and shown in REPORT.md as the zero-compute control. Default: on, off "
                     + "with --quick; own servers only.")
     Boolean control;
