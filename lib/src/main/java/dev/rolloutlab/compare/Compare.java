@@ -77,9 +77,9 @@ public final class Compare {
     }
 
     /**
-     * Before the real legs, the zero-compute control: {@code control} (built with
-     * {@link CompareConfig.Builder#control}) on serve's zero-compute twins, this run's balancer switched to them and
-     * clock engines in this JVM, so HTTP's cost alone is measured in the same processes as the real engine's tax;
+     * With the zero-compute control: {@code control} (built with {@link CompareConfig.Builder#control}) on serve's
+     * zero-compute twins, this run's balancer switched to them and clock engines in this JVM, its cells interleaved
+     * with this run's, so HTTP's cost alone is measured in the same processes and moments as the real engine's tax;
      * written to the run's {@code control/}.
      */
     public Compare withControl(CompareConfig control) {
@@ -182,12 +182,12 @@ public final class Compare {
     private CompareConfig control;
     /** The control's own run: its legs, warm-up and results; this run drives its cells. */
     private volatile Compare controlRun;
-    /** In a control's own run, the run that drives it. */
-    private Compare controlOf;
+    /** Whether this is a control's own run, driven by another. */
+    private boolean isControl;
 
     /** How this run's lines start: the control's say so. */
     private String who() {
-        return controlOf != null ? "control: " : "";
+        return isControl ? "control: " : "";
     }
 
     /**
@@ -200,7 +200,7 @@ public final class Compare {
         log.println("compare: the zero-compute control (the same grid on clock engines, in the same serve and lb "
                 + "JVMs, its cells interleaved with the real ones) -> " + folder.dir());
         Compare twin = new Compare(control, folder, log);
-        twin.controlOf = this;
+        twin.isControl = true;
         twin.endpoint = endpoint;
         twin.served = served;
         twin.calibrationBefore = calibrationBefore;
