@@ -63,7 +63,8 @@ if (b) {
     // a context of B sequences decodes them in one batch per step, as our engine's continuous batching does
     // each sequence holds its prompt and every generated token: no context shift inside the measurement
     const perSequence = prompt.length + b.batch_tokens + 8;
-    const bctx = await model.createContext({contextSize: b.batch * perSequence, sequences: b.batch, threads, batchSize: 512});
+    const bctx = await model.createContext(
+        {contextSize: b.batch * perSequence, sequences: b.batch, threads, batchSize: 512});
     const seqs = Array.from({length: b.batch}, () => bctx.getSequence());
     for (let r = 0; r < reps; r++) {
         await Promise.all(seqs.map(s => s.clearHistory()));
