@@ -9,15 +9,18 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.stream.Collectors;
 import tech.tablesaw.api.Row;
+import tech.tablesaw.api.Table;
 
 /**
  * Whether the run measured the targets or itself: a load generator that fell behind its schedule sets the pace
  * (client-bound), and a machine whose speed changed during the run (a fixed calibration timed before and after, CPU
- * stolen by the hypervisor) makes legs run at different times incomparable, and a server measured while its JIT still
- * sped it up (a warm-up that hit its time cap) reads slow in the first rounds.
+ * stolen by the hypervisor) makes legs run at different times incomparable, a server measured while its JIT still sped
+ * it up (a warm-up that hit its time cap) reads slow in the first rounds, and equal engines that computed at different
+ * speeds make e2el differences say more than HTTP.
  */
 public final class SelfChecks {
     /** Send lag above this means the client, not the target, decided when requests went out. */
@@ -26,6 +29,11 @@ public final class SelfChecks {
     public static final double CALIBRATION_DRIFT = 0.10;
     /** Stolen CPU per leg above this is a noisy neighbour, not rounding. */
     public static final double STEAL_MS = 100;
+    /**
+     * Equal engines whose own time (median prefill + decode on the same cell) differs by more than this factor computed
+     * unequally: more than the ±25 % a cloud VM's windows vary by, so a process, not the window, made the difference.
+     */
+    public static final double ENGINE_RATIO = 1.5;
 
     private SelfChecks() {}
 
@@ -49,9 +57,57 @@ public final class SelfChecks {
                 + " where serve's runs with " + onlyServe + "; equal engines in unequal JVMs differ in more than HTTP");
     }
 
+    /**
+     * The in-process engine against serve's first port, cell by cell: the same engine code on the same model and
+     * prompts, so their own time should agree; where it does not, e2el differences carry the gap (HTTP's tax does not).
+     */
+    static List<String> enginesUnalike(RunData d) {
+        Table t = d.requests();
+        if (!t.containsColumn("server_timing_prefill_ms") || !t.containsColumn("prompt_tokens")) return List.of();
+        Map<String, List<Double>> in = new TreeMap<>(), http = new TreeMap<>();
+        for (Row r : t) {
+            if (!r.getBoolean("ok")
+                    || r.isMissing("server_timing_prefill_ms")
+                    || r.isMissing("server_timing_decode_ms")) continue;
+            Map<String, List<Double>> side = switch (r.getString("topology")) {
+                case "inproc" -> in;
+                case "http1" -> http;
+                default -> null;
+            };
+            if (side == null) continue;
+            String cell =
+                    "in=" + (long) r.getNumber("prompt_tokens") + " out=" + (long) r.getNumber("completion_tokens");
+            side.computeIfAbsent(cell, k -> new ArrayList<>())
+                    .add(r.getNumber("server_timing_prefill_ms") + r.getNumber("server_timing_decode_ms"));
+        }
+        List<String> out = new ArrayList<>();
+        in.forEach((cell, xs) -> {
+            List<Double> ys = http.get(cell);
+            if (ys == null || xs.size() < 20 || ys.size() < 20) return; // a median needs 20 (Percentiles.reported)
+            double a = median(xs), b = median(ys);
+            if (a > ENGINE_RATIO * b || b > ENGINE_RATIO * a)
+                out.add(String.format(
+                        Locale.ROOT,
+                        "engines unalike: on %s the in-process engine computed for %.2f ms (median prefill + decode) "
+                                + "where serve's took %.2f ms (%.1f×); e2el differences there carry that gap, HTTP's "
+                                + "tax does not",
+                        cell,
+                        a,
+                        b,
+                        a / b));
+        });
+        return out;
+    }
+
+    private static double median(List<Double> xs) {
+        return Percentiles.pct(
+                xs.stream().mapToDouble(Double::doubleValue).sorted().toArray(), 50);
+    }
+
     /** One line per problem found; empty when the run measured what it meant to. */
     public static List<String> flags(RunData d) {
         List<String> out = new ArrayList<>();
+        out.addAll(enginesUnalike(d));
         sendLag(d).forEach((leg, lag) -> {
             if (lag[0] > CLIENT_BOUND_MS)
                 out.add(String.format(

@@ -122,4 +122,34 @@ class SelfChecksTest {
                 """);
         assertTrue(SelfChecks.unalike(alike).isEmpty(), "the lb is not compared with the engines");
     }
+
+    @Test
+    void equalEnginesThatComputedAtDifferentSpeedsAreFlaggedCellByCell() throws Exception {
+        write(200, 205, 0);
+        StringBuilder req = new StringBuilder();
+        for (int i = 0; i < 40; i++) {
+            // in=8: in-process 14.2 ms against serve's 5.2 (2.7x, flagged); in=128: 40 against 36 ms (1.1x, not)
+            req.append(timed("inproc", 8, 13.9 + i % 3 * 0.1));
+            req.append(timed("http1", 8, 4.9 + i % 3 * 0.1));
+            req.append(timed("inproc", 128, 40));
+            req.append(timed("http1", 128, 36));
+        }
+        Files.writeString(dir.resolve("requests.jsonl"), req);
+        List<String> flags = SelfChecks.flags(RunData.load(dir));
+        assertEquals(1, flags.size(), flags.toString());
+        assertTrue(
+                flags.get(0)
+                        .startsWith("engines unalike: on in=8 out=1 the in-process engine computed for 14.20 ms "
+                                + "(median prefill + decode) where serve's took 5.20 ms (2.7×)"),
+                flags.get(0));
+    }
+
+    private static String timed(String topology, int promptTokens, double prefillMs) {
+        return "{\"topology\":\"" + topology + "\",\"connection\":\""
+                + (topology.equals("inproc") ? "none" : "keep-alive")
+                + "\",\"status\":200,\"scheduled_ns\":0,\"sent_ns\":0,\"end_ns\":50000000,\"prompt_tokens\":"
+                + promptTokens + ",\"completion_tokens\":1,\"server_timing\":{\"queue_ms\":0,\"prefill_ms\":"
+                + prefillMs
+                + ",\"decode_ms\":0.2}}\n";
+    }
 }
