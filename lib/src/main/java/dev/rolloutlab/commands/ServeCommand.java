@@ -185,10 +185,10 @@ public final class ServeCommand implements Callable<Integer> {
 
     @Option(
             names = "--zero-compute-twins",
-            description =
-                    "Also serve a zero-compute twin of each port, on free ports: the same HTTP stack, model name "
-                            + "and limits on a clock engine whose steps take no time, so the path around the engine can be "
-                            + "measured in this very JVM (compare's zero-compute control). Listed in --ready-file as twin_urls.")
+            description = "Also serve a zero-compute twin of each port, on free ports: the same HTTP stack, model "
+                    + "name and limits on a clock engine whose steps take no time, so the path around the engine "
+                    + "can be measured in this very JVM (compare's zero-compute control). Listed in --ready-file "
+                    + "as twin_urls.")
     boolean zeroComputeTwins;
 
     @Option(
