@@ -48,6 +48,9 @@ import org.eclipse.jetty.server.ServerConnector;
  * {@code X-Backend-Id} and {@code X-Weights-Version}.
  */
 public final class OpenAiServer implements AutoCloseable {
+    /** Test delays up to this long are spent on the CPU (a cost); longer ones wait (a stall). */
+    static final Duration TEST_DELAY_SPIN_LIMIT = Duration.ofMillis(100);
+
     /**
      * How one port is served. A null {@code apiKey} leaves the OpenAI paths open; a null {@code adminExtension} adds no
      * admin routes beyond the weight endpoints; a non-null {@code link} is a simulated host's link, applied here.
@@ -251,11 +254,13 @@ public final class OpenAiServer implements AutoCloseable {
                 + UUID.randomUUID().toString().replace("-", "").substring(0, 24);
         long created = System.currentTimeMillis() / 1000;
         ctx.header("X-Backend-Id", String.valueOf(options.backendId()));
-        // test only: a known cost outside the engine, which the client's breakdown must find in serve's total; spent on
-        // the CPU like serve's own parsing and serialising (a sleep would add the wake-ups of idle threads, which
-        // serve's real work does not pay)
-        if (!options.testDelay().isZero()) {
-            long end = System.nanoTime() + options.testDelay().toNanos();
+        // test only: a known cost outside the engine, which the client's breakdown must find in serve's total. A short
+        // one is spent on the CPU like serve's own parsing and serialising (a sleep would add the wake-ups of idle
+        // threads, which serve's real work does not pay); a long one is a stall, which waits without holding a core
+        Duration delay = options.testDelay();
+        if (delay.compareTo(TEST_DELAY_SPIN_LIMIT) > 0) Thread.sleep(delay);
+        else if (!delay.isZero()) {
+            long end = System.nanoTime() + delay.toNanos();
             while (System.nanoTime() < end) Thread.onSpinWait();
         }
         if (req.stream()) {

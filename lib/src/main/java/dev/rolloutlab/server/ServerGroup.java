@@ -17,8 +17,8 @@ import java.util.List;
 public final class ServerGroup implements AutoCloseable {
     /**
      * Test only: costs a test adds where it knows they must land, set on a process whose serve children inherit them:
-     * {@code serve} per completion, outside the engine (the path's cost, spent on the CPU), and {@code engineStep} per
-     * engine step, inside the engine's own time (compute).
+     * {@code serve} per completion, outside the engine (the path's cost: spent on the CPU up to 100 ms, a stall that
+     * waits beyond), and {@code engineStep} per engine step, inside the engine's own time (compute).
      */
     public record TestDelays(Duration serve, Duration engineStep) {
         public static final TestDelays NONE = new TestDelays(Duration.ZERO, Duration.ZERO);
