@@ -51,19 +51,19 @@ class CompareAttributionTest {
                 1.0,
                 "one request at a time never queues: " + p + " / " + d);
 
-        // per request, the medians (which preemptions' tails do not move) say how much: serve spends the delay on
-        // the CPU, so its part grows by 5 ms within four standard errors of the difference of the two runs' medians,
-        // from their requests' own spread; client + transport by no more than a woken thread's lateness (with the
-        // delay the client's read blocks 5 ms longer), measured here as the median lateness of 5 ms sleeps
+        // per request, the medians (which preemptions' tails do not move) say how much: serve spends the delay on the
+        // CPU and a spin never ends early, so its part grows by at least 5 ms less four standard errors of the
+        // difference of the two runs' medians, from their requests' own spread (a spin can end late: a hypervisor
+        // descheduled a spinning vCPU for +0.56 ms in one suite run, so the upper side is the chart's 5 + 2.5 above);
+        // client + transport moves by no more than a woken thread's lateness (with the delay the client's read blocks
+        // 5 ms longer), measured here as the median lateness of 5 ms sleeps
         Lateness late = sleepLateness(5, 200);
         Median serveP = median(plain, "http1", SERVE_PART), serveD = median(delayed, "http1", SERVE_PART);
         Median restP = median(plain, "http1", REST_PART), restD = median(delayed, "http1", REST_PART);
         double serveMargin = 4 * Math.hypot(serveP.standardErrorMs(), serveD.standardErrorMs());
-        assertEquals(
-                5.0,
-                serveD.ms() - serveP.ms(),
-                serveMargin,
-                "serve's median part grows by the delay (±" + serveMargin + " ms from the runs' spread): " + serveP
+        assertTrue(
+                serveD.ms() - serveP.ms() >= 5.0 - serveMargin,
+                "serve's median part grows by the delay (less ±" + serveMargin + " ms from the runs' spread): " + serveP
                         + " -> " + serveD);
         double restMargin =
                 Math.max(0.25, late.medianMs() + 4 * Math.hypot(restP.standardErrorMs(), restD.standardErrorMs()));
