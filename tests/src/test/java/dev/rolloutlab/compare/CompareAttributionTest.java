@@ -53,8 +53,8 @@ class CompareAttributionTest {
 
         // per request, the medians (which preemptions' tails do not move) say how much: serve spends the delay on the
         // CPU and a spin never ends early, so its part grows by at least 5 ms less four standard errors of the
-        // difference of the two runs' medians, from their requests' own spread (a spin can end late: a hypervisor
-        // descheduled a spinning vCPU for +0.56 ms in one suite run, so the upper side is the chart's 5 + 2.5 above);
+        // difference of the two runs' medians, from their requests' own spread (a spin can end late: +0.56 ms in one
+        // suite run, the vCPU likely descheduled while it spun, so the upper side is the chart's 5 + 2.5 above);
         // client + transport moves by no more than a woken thread's lateness (with the delay the client's read blocks
         // 5 ms longer), measured here as the median lateness of 5 ms sleeps
         Lateness late = sleepLateness(5, 200);
