@@ -6,10 +6,10 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * A simulated host's network link, applied inside its own server instead of by a relay: each request is held for the
- * one-way delay before it is handled, and each response byte (each streamed chunk) leaves one-way delay after it was
- * produced, so a client sees the link's round trip and nothing of a relay's thread hand-offs or extra hops. One per
- * {@code serve --engine sim} process (a host), set at run time by the fleet ({@code POST /admin/sim_link}); zero until
- * then.
+ * one-way delay before it is handled, and each response byte (each streamed chunk) arrives one-way delay after a real
+ * server would have written it, so a client sees the link's round trip and nothing of a relay's thread hand-offs or
+ * extra hops. One per {@code serve --engine sim} process (a host), set at run time by the fleet ({@code POST
+ * /admin/sim_link}); zero until then.
  *
  * <p>The waits park the handling thread and spin out the last {@value #SPIN_US} µs, so they end within a few µs of
  * their deadline unless the machine withholds the core; each wait's lateness is kept (the last {@value #KEPT}), and

@@ -330,8 +330,7 @@ public final class OpenAiServer implements AutoCloseable {
         }
     }
 
-    /** One event from the engine thread to the HTTP thread. */
-    /** One token or finish from the engine, and when it was produced (the link's delay counts from then). */
+    /** One token or finish from the engine thread to the HTTP thread, and when it was produced. */
     private record Event(
             int sample, int tokenId, float logprob, long version, String text, FinishReason finish, long atNs) {}
 
@@ -356,6 +355,7 @@ public final class OpenAiServer implements AutoCloseable {
         String model = options.servedModelName();
         // headers go out with the first token, so X-Weights-Version is the version that token was sampled under
         Event first = null;
+        long waitingSince = System.nanoTime();
         while (first == null) {
             first = events.poll(KEEPALIVE_POLL_MS, TimeUnit.MILLISECONDS);
             if (first == null && done.isCompletedExceptionally()) {
@@ -371,9 +371,13 @@ public final class OpenAiServer implements AutoCloseable {
         LinkDelay link = options.link() != null && options.link().active() ? options.link() : null;
         // the link's delay of the last chunk written: the network's, left out of serve's own total
         long linkNs = 0;
+        // A chunk enters the link when a real server would have written it: when this thread took it, if it was
+        // waiting, else (still holding earlier chunks) its production plus the last such wake-up. Counting from
+        // production instead let the wake-up (~0.1 ms here) hide inside a short link's delay.
+        long wakeNs = Math.max(0, System.nanoTime() - Math.max(first.atNs(), waitingSince));
         if (link != null) {
             ctx.attribute(STREAMED, true);
-            linkNs = link.holdFrom(first.atNs());
+            linkNs = link.holdFrom(first.atNs() + wakeNs);
         }
         long[] serializeNs = {0};
         int[] counts = new int[gen.n()];
@@ -395,7 +399,7 @@ public final class OpenAiServer implements AutoCloseable {
         Event e = first;
         try {
             while (true) {
-                if (link != null) linkNs = link.holdFrom(e.atNs());
+                if (link != null) linkNs = link.holdFrom(e.atNs() + wakeNs);
                 if (e.finish() != null) {
                     finished++;
                     if (chat)
@@ -463,7 +467,9 @@ public final class OpenAiServer implements AutoCloseable {
                                         null));
                     }
                 }
+                waitingSince = System.nanoTime();
                 e = events.take();
+                if (e.atNs() >= waitingSince) wakeNs = System.nanoTime() - e.atNs();
             }
             // the last chunk: usage when asked for, and always the server timings (an extension field clients ignore)
             Map<String, Object> last = new LinkedHashMap<>();
