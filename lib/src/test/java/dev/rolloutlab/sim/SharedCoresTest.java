@@ -88,11 +88,12 @@ class SharedCoresTest {
         beside.join();
         // alone the engine adds no variation; the timer adds late wake-ups on a busy machine (one 4 ms step took 6
         // here), outliers the plain coefficient counts in full: the robust one (from the median absolute deviation)
-        // reads the steps' own spread, about 0.01 alone against about 0.5 had the variation been applied (physical
-        // separation). The shared steps' mean is held to the steps alone, measured just before on this machine, so
-        // both carry the same wake-up lateness; 15 % is a stated margin for the mean of 150 steps of CV 0.5 (its
-        // standard error is 4 %)
-        assertTrue(robustCv(alone) < 0.1, "alone, a step keeps its time: " + robustCv(alone) + " " + alone);
+        // reads the steps' own spread, about 0.01 alone on a quiet machine against 0.5 had the variation been applied.
+        // A loaded VM's wake-ups spread a run of steps too (0.18 in one suite run, its steps 4.1 to 11.6 ms), so the
+        // bound is the decision boundary between none and the coefficient, half of it. The shared steps' mean is held
+        // to the steps alone, measured just before on this machine, so both carry the same wake-up lateness; 15 % is a
+        // stated margin for the mean of 150 steps of CV 0.5 (its standard error is 4 %)
+        assertTrue(robustCv(alone) < 0.5 / 2, "alone, a step keeps its time: " + robustCv(alone) + " " + alone);
         assertEquals(
                 mean(alone), mean(shared), mean(alone) * 0.15, "sharing with room for both: the same time on average");
         assertEquals(0.5, cv(shared), 0.15, "and varying by half of it");
