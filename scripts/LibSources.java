@@ -106,6 +106,7 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/model/KvCache.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/model/ModelShape.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/model/Noise.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/engine/model/PrefixCache.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/model/SparseDelta.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/model/StepClock.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/model/Transformer.java

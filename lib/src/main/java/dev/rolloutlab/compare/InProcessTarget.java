@@ -83,6 +83,13 @@ final class InProcessTarget implements Target {
 
     /** The engine's own share, in the same shape serve reports over HTTP, so the breakdown compares like with like. */
     private static ServerTimings engineTimings(Timings t) {
-        return new ServerTimings(t.queueNs() / 1e6, t.prefillNs() / 1e6, t.decodeNs() / 1e6, 0, Double.NaN, Double.NaN);
+        return new ServerTimings(
+                t.queueNs() / 1e6,
+                t.prefillNs() / 1e6,
+                t.decodeNs() / 1e6,
+                0,
+                Double.NaN,
+                Double.NaN,
+                t.cachedTokens() < 0 ? Double.NaN : t.cachedTokens());
     }
 }

@@ -7,6 +7,7 @@ import dev.rolloutlab.engine.model.ClockForward;
 import dev.rolloutlab.engine.model.Forward;
 import dev.rolloutlab.engine.model.KvCache;
 import dev.rolloutlab.engine.model.Noise;
+import dev.rolloutlab.engine.model.PrefixCache;
 import dev.rolloutlab.engine.model.Transformer;
 import dev.rolloutlab.engine.model.VersionConflict;
 import dev.rolloutlab.engine.model.Weights;
@@ -16,6 +17,7 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -49,6 +51,8 @@ public final class InProcessEngine implements Engine {
     private volatile boolean running = true;
     private volatile EngineLoad load;
     private final String name;
+    /** Keys and values of prefixes computed before, shared across requests; null when off. */
+    private final PrefixCache prefix;
 
     public InProcessEngine(Checkpoint checkpoint, EngineOptions options) {
         this(checkpoint, options, "in-process");
@@ -67,7 +71,12 @@ public final class InProcessEngine implements Engine {
                 : new ClockForward(options.clock(), defaultStopIds());
         this.sampler = new Sampler(checkpoint.config().vocabSize());
         this.emitter = new Emitter(checkpoint.config(), sampler, rate, defaultStopIds());
-        this.load = new EngineLoad(0, 0, 0, 0, w0.version());
+        long cap = options.prefixCacheCap();
+        this.prefix = cap > 0
+                ? new PrefixCache(
+                        checkpoint.config().numLayers(), checkpoint.config().kvDim(), cap, options.clock() == null)
+                : null;
+        this.load = new EngineLoad(0, 0, 0, 0, w0.version(), PrefixCache.Stats.NONE);
         thread = Thread.ofPlatform().name("engine-" + name).daemon(true).start(this::loop);
     }
 
@@ -207,6 +216,9 @@ public final class InProcessEngine implements Engine {
     private int[] rowTokens = new int[64], rowPos = new int[64], logitRows = new int[64];
     private KvCache[] rowCache = new KvCache[64];
     private float[] logits = new float[0];
+    /** Block hashes the prompts admitted in this step compute: a prompt that needs one waits for the next step. */
+    private final HashSet<Long> pending = new HashSet<>();
+
     private final TokenRate rate = new TokenRate();
 
     private volatile long progressNs = System.nanoTime(); // the last step's end, or the last idle poll
@@ -270,6 +282,7 @@ public final class InProcessEngine implements Engine {
         int n = 0;
         // decode rows first: one per running sequence
         for (Seq s : active) {
+            if (s.kvVersion != w.version()) s.kvVersion = -1; // its keys and values now mix two versions
             n = grow(n + 1) - 1;
             rowTokens[n] = s.last();
             rowPos[n] = s.pos;
@@ -280,6 +293,7 @@ public final class InProcessEngine implements Engine {
         int nLogits = n, decodeRows = n;
         List<Job> admitted = new ArrayList<>();
         int prefill = 0, seqs = active.size();
+        pending.clear();
         for (Iterator<Job> it = waiting.iterator(); it.hasNext(); ) {
             Job j = it.next();
             if (j.future.isDone()) { // cancelled by the caller before it started
@@ -291,28 +305,42 @@ public final class InProcessEngine implements Engine {
                 j.abortBeforeStart();
                 continue;
             }
-            int len = j.request.promptTokens().length;
+            int[] prompt = j.request.promptTokens();
+            int len = prompt.length, cached = 0;
+            if (prefix != null) {
+                if (j.blockHashes == null) j.blockHashes = PrefixCache.hashes(prompt, len);
+                cached = prefix.peek(j.blockHashes, prompt, w.version());
+                // a prompt whose next block another prompt of this step is computing waits one step and reuses it:
+                // a GRPO group sent as separate requests computes its prompt once
+                int next = cached / PrefixCache.BLOCK;
+                if (next < j.blockHashes.length && pending.contains(j.blockHashes[next])) continue;
+            }
             boolean first = admitted.isEmpty() && active.isEmpty();
             if (!first
                     && (seqs + j.request.n() > options.maxRunningSequences()
-                            || prefill + len > options.maxPrefillTokensPerStep())) break;
+                            || prefill + len - cached > options.maxPrefillTokensPerStep())) break;
             it.remove();
             admitted.add(j);
             j.admittedNs = System.nanoTime();
             seqs += j.request.n();
-            prefill += len;
+            prefill += len - cached;
             KvCache cache = new KvCache(
                     config().numLayers(),
                     config().kvDim(),
                     len + Math.min(j.request.params().maxTokens(), 256));
+            if (prefix != null) {
+                j.cachedTokens = prefix.restore(j.blockHashes, prompt, w.version(), cache);
+                for (int b = j.cachedTokens / PrefixCache.BLOCK; b < j.blockHashes.length; b++)
+                    pending.add(j.blockHashes[b]);
+            }
             long seed = j.request.params().seed() != null ? j.request.params().seed() : seeds.nextLong();
             j.seed = seed;
             j.seqs = new Seq[j.request.n()];
-            j.seqs[0] = new Seq(j, 0, cache, len, seed, tokenizer().new Decoder(true));
+            j.seqs[0] = new Seq(j, 0, cache, len, seed, tokenizer().new Decoder(true), w.version());
             j.unfinished = j.request.n();
-            n = grow(n + len) - len;
-            for (int p = 0; p < len; p++) {
-                rowTokens[n] = j.request.promptTokens()[p];
+            n = grow(n + len - j.cachedTokens) - (len - j.cachedTokens);
+            for (int p = j.cachedTokens; p < len; p++) {
+                rowTokens[n] = prompt[p];
                 rowPos[n] = p;
                 rowCache[n] = cache;
                 n++;
@@ -324,6 +352,11 @@ public final class InProcessEngine implements Engine {
         if (logits.length < nLogits * vocab) logits = new float[nLogits * vocab];
         model.forward(w, n, decodeRows, rowTokens, rowPos, rowCache, logitRows, nLogits, logits);
         if (!options.testStepDelay().isZero()) waitTestStepDelay();
+        if (prefix != null)
+            for (Job j : admitted) {
+                int[] prompt = j.request.promptTokens();
+                prefix.store(prompt, prompt.length, j.blockHashes, w.version(), j.seqs[0].cache);
+            }
 
         int li = 0;
         List<Seq> stepSeqs = new ArrayList<>(active.size() + seqs);
@@ -338,7 +371,8 @@ public final class InProcessEngine implements Engine {
             Seq s0 = j.seqs[0];
             // the other samples share the prompt's prefill: copy its keys and values instead of recomputing them
             for (int i = 1; i < j.seqs.length; i++)
-                j.seqs[i] = new Seq(j, i, s0.cache.fork(s0.pos), s0.pos, j.seed, tokenizer().new Decoder(true));
+                j.seqs[i] = new Seq(
+                        j, i, s0.cache.fork(s0.pos), s0.pos, j.seed, tokenizer().new Decoder(true), s0.kvVersion);
             for (Seq s : j.seqs) {
                 stepRows[stepSeqs.size()] = row;
                 stepSeqs.add(s);
@@ -376,8 +410,22 @@ public final class InProcessEngine implements Engine {
 
     private void finish(Seq s, FinishReason reason) {
         s.finish = reason;
+        if (prefix != null && s.kvVersion >= 0) remember(s);
         s.job.listener.onFinish(s.index, reason);
         if (--s.job.unfinished == 0) s.job.complete();
+    }
+
+    /**
+     * Keeps a finished sample's prompt and answer for the prefix cache: the next turn of a multi-turn session resends
+     * both. Its keys and values cover every position but the last token's, which was never fed back.
+     */
+    private void remember(Seq s) {
+        int[] prompt = s.job.request.promptTokens();
+        int len = s.pos;
+        if (len / PrefixCache.BLOCK <= prompt.length / PrefixCache.BLOCK) return; // no block beyond the prompt's
+        int[] all = Arrays.copyOf(prompt, len);
+        System.arraycopy(s.tokens, 0, all, prompt.length, len - prompt.length);
+        prefix.store(all, len, PrefixCache.hashes(all, len), s.kvVersion, s.cache);
     }
 
     private void publishLoad() {
@@ -388,6 +436,7 @@ public final class InProcessEngine implements Engine {
                 waiting.size() + incoming.size(),
                 rate.perSecond(),
                 kv,
-                weights.get().version());
+                weights.get().version(),
+                prefix == null ? PrefixCache.Stats.NONE : prefix.stats());
     }
 }

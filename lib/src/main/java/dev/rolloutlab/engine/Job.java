@@ -19,6 +19,10 @@ final class Job {
     long seed;
     final long submittedNs = System.nanoTime();
     long admittedNs, prefilledNs;
+    /** The prompt's block hashes for the prefix cache (null until first looked up), and the tokens it served. */
+    long[] blockHashes;
+
+    int cachedTokens;
 
     /** The request's stop token ids as a set: checked for every token of every sample, so not a list scan. */
     final BitSet stopIds = new BitSet();
@@ -46,7 +50,8 @@ final class Job {
             samples.add(new Sample(i, new int[0], new float[0], new long[0], "", FinishReason.ABORT, List.of()));
         }
         long now = System.nanoTime();
-        future.complete(new Completion(request.promptTokens().length, samples, new Timings(now - submittedNs, 0, 0)));
+        future.complete(
+                new Completion(request.promptTokens().length, samples, new Timings(now - submittedNs, 0, 0, 0)));
     }
 
     /** Completes the future with every sample, once the last one finished. */
@@ -66,6 +71,6 @@ final class Job {
         future.complete(new Completion(
                 request.promptTokens().length,
                 samples,
-                new Timings(admittedNs - submittedNs, prefilledNs - admittedNs, now - prefilledNs)));
+                new Timings(admittedNs - submittedNs, prefilledNs - admittedNs, now - prefilledNs, cachedTokens)));
     }
 }

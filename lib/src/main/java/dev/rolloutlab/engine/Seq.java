@@ -20,10 +20,14 @@ final class Seq {
     List<List<TopLogprob>> tops;
     int count;
     int pos;
+    /** The weights version all of this sample's keys and values were computed under; -1 once they mix versions. */
+    long kvVersion;
+
     FinishReason finish;
 
-    Seq(Job job, int index, KvCache cache, int pos, long seed, Tokenizer.Decoder decoder) {
+    Seq(Job job, int index, KvCache cache, int pos, long seed, Tokenizer.Decoder decoder, long kvVersion) {
         this.job = job;
+        this.kvVersion = kvVersion;
         this.index = index;
         this.cache = cache;
         this.pos = pos;

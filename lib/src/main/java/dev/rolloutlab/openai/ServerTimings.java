@@ -5,30 +5,41 @@ import com.fasterxml.jackson.databind.JsonNode;
 /**
  * What the servers on a request's path said about their own time, in milliseconds (NaN: not said): serve's queue,
  * prefill, decode, serialisation and total time in its handler (its {@code Server-Timing} header, or a stream's final
- * {@code server_timing} chunk), and the balancer's own share ({@code lb}: picking a backend, connecting and sending the
- * request).
+ * {@code server_timing} chunk), the balancer's own share ({@code lb}: picking a backend, connecting and sending the
+ * request), and the prompt tokens serve's prefix cache served ({@code cached_tokens}, a count).
  */
 public record ServerTimings(
-        double queueMs, double prefillMs, double decodeMs, double serializeMs, double totalMs, double lbMs) {
+        double queueMs,
+        double prefillMs,
+        double decodeMs,
+        double serializeMs,
+        double totalMs,
+        double lbMs,
+        double cachedTokens) {
     public static final ServerTimings NONE =
-            new ServerTimings(Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN);
+            new ServerTimings(Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN);
 
-    /** Reads {@code name;dur=ms} entries (comma-separated, from one or more headers); unknown names are ignored. */
+    /** Timings without a cache count. */
+    public ServerTimings(
+            double queueMs, double prefillMs, double decodeMs, double serializeMs, double totalMs, double lbMs) {
+        this(queueMs, prefillMs, decodeMs, serializeMs, totalMs, lbMs, Double.NaN);
+    }
+
+    /**
+     * Reads {@code name;dur=ms} entries and {@code cached_tokens;desc=N} (comma-separated, from one or more headers);
+     * unknown names are ignored.
+     */
     public static ServerTimings parse(String header) {
         if (header == null || header.isEmpty()) return NONE;
         double q = Double.NaN, p = Double.NaN, d = Double.NaN, s = Double.NaN, total = Double.NaN, lb = Double.NaN;
+        double cached = Double.NaN;
         for (String entry : header.split(",")) {
             String[] parts = entry.trim().split(";");
-            double dur = Double.NaN;
+            double dur = Double.NaN, desc = Double.NaN;
             for (int i = 1; i < parts.length; i++) {
                 String kv = parts[i].trim();
-                if (kv.startsWith("dur=")) {
-                    try {
-                        dur = Double.parseDouble(kv.substring(4));
-                    } catch (NumberFormatException e) {
-                        dur = Double.NaN;
-                    }
-                }
+                if (kv.startsWith("dur=")) dur = number(kv.substring(4));
+                else if (kv.startsWith("desc=")) desc = number(kv.substring(5));
             }
             switch (parts[0].trim()) {
                 case "queue" -> q = dur;
@@ -37,10 +48,19 @@ public record ServerTimings(
                 case "serialize" -> s = dur;
                 case "total" -> total = dur;
                 case "lb" -> lb = dur;
+                case "cached_tokens" -> cached = desc;
                 default -> {}
             }
         }
-        return new ServerTimings(q, p, d, s, total, lb);
+        return new ServerTimings(q, p, d, s, total, lb, cached);
+    }
+
+    private static double number(String s) {
+        try {
+            return Double.parseDouble(s);
+        } catch (NumberFormatException e) {
+            return Double.NaN;
+        }
     }
 
     /**
@@ -60,7 +80,8 @@ public record ServerTimings(
                 pick(decodeMs, other.decodeMs),
                 pick(serializeMs, other.serializeMs),
                 pick(totalMs, other.totalMs),
-                pick(lbMs, other.lbMs));
+                pick(lbMs, other.lbMs),
+                pick(cachedTokens, other.cachedTokens));
     }
 
     private static double pick(double a, double b) {
@@ -76,6 +97,7 @@ public record ServerTimings(
                 n.path("decode_ms").asDouble(decodeMs),
                 n.path("serialize_ms").asDouble(serializeMs),
                 n.path("total_ms").asDouble(totalMs),
-                lbMs);
+                lbMs,
+                n.path("cached_tokens").asDouble(cachedTokens));
     }
 }

@@ -7,11 +7,22 @@ import java.util.Map;
 public final class Wire {
     private Wire() {}
 
-    public record Usage(int promptTokens, int completionTokens, int totalTokens) {
+    /** Token counts; {@code prompt_tokens_details.cached_tokens} is what the prefix cache served, as OpenAI says it. */
+    public record Usage(
+            int promptTokens, int completionTokens, int totalTokens, PromptTokensDetails promptTokensDetails) {
+        /** Counts without cache details (unknown: left out). */
         public static Usage of(int prompt, int completion) {
-            return new Usage(prompt, completion, prompt + completion);
+            return new Usage(prompt, completion, prompt + completion, null);
+        }
+
+        /** Counts with the prompt tokens the prefix cache served ({@code cached < 0}: unknown, left out). */
+        public static Usage of(int prompt, int completion, int cached) {
+            return new Usage(
+                    prompt, completion, prompt + completion, cached < 0 ? null : new PromptTokensDetails(cached));
         }
     }
+
+    public record PromptTokensDetails(int cachedTokens) {}
 
     public record ChatMessage(String role, String content) {}
 
@@ -65,5 +76,10 @@ public final class Wire {
             int numWaitingReqs,
             double tokensPerSecond,
             long kvCacheBytes,
-            long weightsVersion) {}
+            long weightsVersion,
+            PrefixCacheLoad prefixCache) {}
+
+    /** The engine's prefix cache in {@code /get_load}: lookups, hits, prompt tokens looked up and served, its size. */
+    public record PrefixCacheLoad(
+            long queries, long hits, long queriedTokens, long cachedTokens, int blocks, long bytes, long evictions) {}
 }

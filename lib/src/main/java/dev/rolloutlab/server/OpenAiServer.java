@@ -204,7 +204,15 @@ public final class OpenAiServer implements AutoCloseable {
                         l.waitingRequests(),
                         l.tokensPerSecond(),
                         l.kvCacheBytes(),
-                        l.weightsVersion()));
+                        l.weightsVersion(),
+                        new Wire.PrefixCacheLoad(
+                                l.prefixCache().queries(),
+                                l.prefixCache().hits(),
+                                l.prefixCache().queriedTokens(),
+                                l.prefixCache().hitTokens(),
+                                l.prefixCache().blocks(),
+                                l.prefixCache().bytes(),
+                                l.prefixCache().evictions())));
     }
 
     // ---- completions ----
@@ -282,7 +290,8 @@ public final class OpenAiServer implements AutoCloseable {
         }
         ctx.header("X-Weights-Version", String.valueOf(c.minVersion()));
         if (c.maxVersion() != c.minVersion()) ctx.header("X-Weights-Version-Max", String.valueOf(c.maxVersion()));
-        Wire.Usage usage = Wire.Usage.of(c.promptTokens(), c.completionTokens());
+        Wire.Usage usage = Wire.Usage.of(
+                c.promptTokens(), c.completionTokens(), c.timings().cachedTokens());
         String model = options.servedModelName();
         if (endpoint == CompletionRequest.Endpoint.CHAT) {
             List<Wire.ChatChoice> choices = new ArrayList<>();
@@ -478,16 +487,21 @@ public final class OpenAiServer implements AutoCloseable {
             last.put("created", created);
             last.put("model", model);
             last.put("choices", List.of());
-            if (req.includeUsage()) {
-                int total = 0;
-                for (int c : counts) total += c;
-                last.put("usage", Wire.Usage.of(gen.promptTokens().length, total));
-            }
             Completion c;
             try {
                 c = done.get(5, TimeUnit.SECONDS); // completes right after the last sample's finish event
             } catch (ExecutionException | TimeoutException notYet) {
                 c = null;
+            }
+            if (req.includeUsage()) {
+                int total = 0;
+                for (int n : counts) total += n;
+                last.put(
+                        "usage",
+                        Wire.Usage.of(
+                                gen.promptTokens().length,
+                                total,
+                                c == null ? -1 : c.timings().cachedTokens()));
             }
             last.put(
                     "server_timing",

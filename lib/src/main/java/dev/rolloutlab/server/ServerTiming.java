@@ -8,9 +8,10 @@ import java.util.Map;
 /**
  * Where a request's time went inside serve, as the W3C {@code Server-Timing} header ({@code queue;dur=…, prefill;dur=…,
  * decode;dur=…, serialize;dur=…, total;dur=…}, milliseconds; {@code total} runs from the handler's first byte of work
- * to the answer's last, so total minus the engine's parts is serve's own overhead: parsing, tokenising, serialising). A
- * stream cannot add headers at its end, so its last data chunk carries the same figures as {@code "server_timing":
- * {"queue_ms", "prefill_ms", "decode_ms", "serialize_ms", "total_ms"}}.
+ * to the answer's last, so total minus the engine's parts is serve's own overhead: parsing, tokenising, serialising),
+ * and the prompt tokens the prefix cache served ({@code cached_tokens;desc=N}), which prefill did not compute. A stream
+ * cannot add headers at its end, so its last data chunk carries the same figures as {@code "server_timing":
+ * {"queue_ms", "prefill_ms", "decode_ms", "serialize_ms", "total_ms", "cached_tokens"}}.
  */
 final class ServerTiming {
     private ServerTiming() {}
@@ -22,6 +23,7 @@ final class ServerTiming {
         add(sb, "decode", t.decodeNs());
         add(sb, "serialize", serializeNs);
         add(sb, "total", totalNs);
+        if (t.cachedTokens() >= 0) sb.append(", cached_tokens;desc=").append(t.cachedTokens());
         return sb.toString();
     }
 
@@ -33,6 +35,7 @@ final class ServerTiming {
 
     static Map<String, Double> json(Timings t, long serializeNs, long totalNs) {
         Map<String, Double> m = new LinkedHashMap<>();
+        if (t.cachedTokens() >= 0) m.put("cached_tokens", (double) t.cachedTokens());
         if (t.queueNs() >= 0) m.put("queue_ms", t.queueNs() / 1e6);
         if (t.prefillNs() >= 0) m.put("prefill_ms", t.prefillNs() / 1e6);
         if (t.decodeNs() >= 0) m.put("decode_ms", t.decodeNs() / 1e6);

@@ -21,7 +21,8 @@ class SimulatedEngineTest {
     void tokensAreUniformOverTheVocabularyWithoutEndOfSequenceAndCarryTheirLogprob() {
         TimingModel instant = new TimingModel(0, 0, 0, 0, 0, 64);
         try (InProcessEngine e = new InProcessEngine(
-                Checkpoint.load(TestModels.tiny()), new EngineOptions(64, 1024, 0, instant, Duration.ZERO))) {
+                Checkpoint.load(TestModels.tiny()),
+                new EngineOptions(64, 1024, 0, instant, EngineOptions.AUTO_PREFIX_CACHE, Duration.ZERO))) {
             int vocab = e.config().vocabSize();
             List<Integer> stops = e.defaultStopIds();
             int allowed = vocab

@@ -32,6 +32,15 @@ public final class KvCache {
         return new KvCache(this, length);
     }
 
+    /** Copies positions {@code [pos, pos + len)} of every layer from {@code src}, growing this cache to hold them. */
+    void copyFrom(KvCache src, int pos, int len) {
+        ensure(pos + len);
+        for (int l = 0; l < k.length; l++) {
+            System.arraycopy(src.k[l], pos * kvDim, k[l], pos * kvDim, len * kvDim);
+            System.arraycopy(src.v[l], pos * kvDim, v[l], pos * kvDim, len * kvDim);
+        }
+    }
+
     void ensure(int positions) {
         if (positions <= capacity) return;
         int next = Math.max(positions, capacity * 2);
