@@ -1,6 +1,7 @@
 package dev.rolloutlab.commands;
 
 import dev.rolloutlab.bench.Fanout;
+import dev.rolloutlab.engine.EngineOptions;
 import dev.rolloutlab.openai.CompletionRequest;
 import dev.rolloutlab.openai.OpenAiClient;
 import dev.rolloutlab.server.Limits;
@@ -192,6 +193,13 @@ public final class ServeCommand implements Callable<Integer> {
     boolean zeroComputeTwins;
 
     @Option(
+            names = "--prefix-cache-mb",
+            description = "Each engine's prefix cache (keys and values of prompts and answers already computed, reused "
+                    + "by requests that share a prefix, dropped on every weights update), in MiB; 0 turns it off. "
+                    + "Default: an eighth of the heap, at most 512.")
+    Long prefixCacheMb;
+
+    @Option(
             names = "--ready-file",
             description = "Write {\"ports\":[…],\"urls\":[…],\"pid\":…} here once listening (for scripts and tests).")
     Path readyFile;
@@ -223,6 +231,8 @@ public final class ServeCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new Cli.UserError(e.getMessage());
         }
+        if (prefixCacheMb != null && (prefixCacheMb < 0 || prefixCacheMb > 1 << 20))
+            throw new Cli.UserError("--prefix-cache-mb " + prefixCacheMb + ": expected 0 (off) to 1048576 MiB");
         Path dir = model.resolve("tiny");
         String name =
                 servedModelName != null ? servedModelName : dir.getFileName().toString();
@@ -238,6 +248,7 @@ public final class ServeCommand implements Callable<Integer> {
                 .apiKey(apiKey)
                 .idleTimeout(Duration.ofSeconds(idleTimeoutSec))
                 .limits(limits())
+                .prefixCache(prefixCacheMb == null ? EngineOptions.AUTO_PREFIX_CACHE : prefixCacheMb << 20)
                 .testDelays(testDelays);
         ServerGroup group = ServerGroup.start(spec.ports(chosen)
                 .backendIdBase(backendIdBase)

@@ -125,6 +125,12 @@ final class Topologies implements AutoCloseable {
         for (String u : twinUrls) drain(u, !twins);
     }
 
+    /**
+     * The main grid's engines keep no prefix cache: its cells send the same prompts in every round and on every leg, so
+     * a cache would turn its prefill into lookups, on whichever engines happened to see a prompt before.
+     */
+    static final long MAIN_GRID_PREFIX_CACHE = 0;
+
     private List<Target> inProcessEngines(CompareConfig c, Path model, Checkpoint cp) {
         List<Target> engines = new ArrayList<>();
         boolean inprocN = c.topologies().contains(Topology.INPROC_N);
@@ -132,8 +138,10 @@ final class Topologies implements AutoCloseable {
             for (int i = 0; i < c.engines(inprocN ? Topology.INPROC_N : Topology.INPROC); i++) {
                 // on a simulated fleet the in-process baseline runs the same timing model without HTTP, an engine
                 // per host as the fleet has, each on its host's cores; in the zero-compute control, no time
-                EngineOptions eo =
-                        c.timing() == null ? EngineOptions.DEFAULT : EngineOptions.DEFAULT.simulated(c.timing());
+                EngineOptions eo = (c.timing() == null
+                                ? EngineOptions.DEFAULT
+                                : EngineOptions.DEFAULT.simulated(c.timing()))
+                        .withPrefixCache(MAIN_GRID_PREFIX_CACHE);
                 InProcessEngine e =
                         new InProcessEngine(i == 0 ? cp : Checkpoint.load(model), eo, Topology.INPROC.wire() + i);
                 running.add(e);
@@ -235,6 +243,7 @@ final class Topologies implements AutoCloseable {
                 "--model", model.toString(), "--num-servers", String.valueOf(c.numServers()), "--base-port", "0"));
         if (c.simProfile() != null) args.addAll(List.of("--engine", "sim", "--sim-profile", c.simProfile()));
         if (withTwins) args.add("--zero-compute-twins");
+        args.addAll(List.of("--prefix-cache-mb", "0")); // see MAIN_GRID_PREFIX_CACHE
         ServeProcess serve = ServeProcess.start(args, logs.resolve("serve.log"), Duration.ofSeconds(120));
         running.add(serve);
         servePid = serve.jvm().pid();

@@ -92,7 +92,8 @@ public final class ServerGroup implements AutoCloseable {
             Limits limits,
             TestDelays testDelays,
             StepClock timing,
-            AdminExtension adminExtension) {
+            AdminExtension adminExtension,
+            long prefixCacheBytes) {
         /** One port on a free loopback port, one engine per port, no keys, no weight admin, the default limits. */
         public static Builder builder(Path model) {
             return new Builder(model);
@@ -116,6 +117,7 @@ public final class ServerGroup implements AutoCloseable {
         private TestDelays testDelays = TestDelays.NONE;
         private StepClock timing;
         private AdminExtension adminExtension;
+        private long prefixCacheBytes = EngineOptions.AUTO_PREFIX_CACHE;
 
         private Builder(Path model) {
             this.model = model;
@@ -168,6 +170,12 @@ public final class ServerGroup implements AutoCloseable {
             return this;
         }
 
+        /** Each engine's prefix cache cap in bytes (0: off; {@link EngineOptions#AUTO_PREFIX_CACHE}: from the heap). */
+        public Builder prefixCache(long bytes) {
+            this.prefixCacheBytes = bytes;
+            return this;
+        }
+
         public Builder limits(Limits l) {
             this.limits = l;
             return this;
@@ -210,7 +218,8 @@ public final class ServerGroup implements AutoCloseable {
                     limits,
                     testDelays,
                     timing,
-                    adminExtension);
+                    adminExtension,
+                    prefixCacheBytes);
         }
     }
 
@@ -239,6 +248,7 @@ public final class ServerGroup implements AutoCloseable {
                     Checkpoint cp = i == 0 ? first : Checkpoint.load(spec.model());
                     EngineOptions eo = EngineOptions.DEFAULT
                             .withInitialVersion(spec.initialVersion())
+                            .withPrefixCache(spec.prefixCacheBytes())
                             .withTestStepDelay(spec.testDelays().engineStep());
                     e = new InProcessEngine(cp, spec.timing() == null ? eo : eo.simulated(spec.timing()), "port" + i);
                     a = new WeightAdmin(e, spec.limits().reloadTimeout());

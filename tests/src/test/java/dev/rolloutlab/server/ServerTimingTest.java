@@ -2,6 +2,7 @@ package dev.rolloutlab.server;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+import dev.rolloutlab.engine.model.PrefixCache;
 import dev.rolloutlab.lb.LbOptions;
 import dev.rolloutlab.lb.LoadBalancer;
 import dev.rolloutlab.openai.CompletionRequest;
@@ -10,6 +11,7 @@ import dev.rolloutlab.openai.ServerTimings;
 import dev.rolloutlab.testing.TestModels;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import okhttp3.OkHttpClient;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -67,6 +69,54 @@ class ServerTimingTest {
         OpenAiClient.Result streamed = direct.complete(req.withStream(true, true));
         assertAddsUp(streamed, true);
         assertTrue(Double.isNaN(streamed.serverTimings().lbMs()), "no balancer on this path");
+    }
+
+    /**
+     * The prefix cache's share, three ways a client may read it: Server-Timing, a stream's last chunk, and usage's
+     * {@code prompt_tokens_details.cached_tokens} as OpenAI and vLLM report it.
+     */
+    @Test
+    void aRepeatedPromptSaysHowManyOfItsTokensTheCacheServed() {
+        OpenAiClient direct = new OpenAiClient(HTTP, group.urls().get(0), null, true);
+        int[] prompt = new int[70];
+        for (int i = 0; i < prompt.length; i++) prompt[i] = 100 + 7 * i;
+        var body = Map.of("model", "small", "prompt", prompt, "max_tokens", 2, "temperature", 0);
+        OpenAiClient.Exchange first = direct.post("/v1/completions", body, Map.of());
+        assertEquals(
+                0,
+                first.json()
+                        .path("usage")
+                        .path("prompt_tokens_details")
+                        .path("cached_tokens")
+                        .asInt(-1));
+        OpenAiClient.Exchange again = direct.post("/v1/completions", body, Map.of());
+        int blocks = (prompt.length - 1) / PrefixCache.BLOCK;
+        int cached = blocks * PrefixCache.BLOCK;
+        assertEquals(
+                cached,
+                again.json()
+                        .path("usage")
+                        .path("prompt_tokens_details")
+                        .path("cached_tokens")
+                        .asInt(-1));
+        assertEquals(70, again.json().path("usage").path("prompt_tokens").asInt());
+        assertEquals(
+                cached,
+                ServerTimings.parse(header(again, "Server-Timing")).cachedTokens(),
+                0,
+                again.headers().toString());
+        OpenAiClient.Result streamed = direct.complete(
+                CompletionRequest.completion("small", prompt, 2, 0).withStream(true, true));
+        assertTrue(streamed.ok(), streamed.error());
+        assertEquals(cached, streamed.serverTimings().cachedTokens(), 0, "a stream's last chunk says it too");
+    }
+
+    private static String header(OpenAiClient.Exchange x, String name) {
+        return x.headers().entrySet().stream()
+                .filter(e -> e.getKey().equalsIgnoreCase(name))
+                .map(Map.Entry::getValue)
+                .findFirst()
+                .orElse(null);
     }
 
     @Test
