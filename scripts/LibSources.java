@@ -128,6 +128,7 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/lb/Backend.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/lb/BackendSource.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/lb/BodyMemory.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/lb/CacheAware.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/lb/ClientPace.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/lb/ClientWatch.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/lb/FirstByteTimeout.java
@@ -144,7 +145,9 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/lb/Relay.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/lb/Responses.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/lb/RoundRobin.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/lb/RouteHint.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/lb/Stats.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/lb/Sticky.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/lb/Versions.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/openai/CompletionRequest.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/openai/HttpEngine.java

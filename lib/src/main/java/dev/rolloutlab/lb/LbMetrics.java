@@ -15,8 +15,9 @@ final class LbMetrics {
         this.versions = versions;
     }
 
-    byte[] render(List<Backend> backends) {
+    byte[] render(List<Backend> backends, Policy policy) {
         StringBuilder sb = new StringBuilder(4096);
+        policy.appendMetrics(sb);
         sb.append("# TYPE lb_requests_total counter\n");
         for (Backend b : backends) line(sb, "lb_requests_total", b, null, b.stats.requests.get());
         sb.append("# TYPE lb_errors_total counter\n");

@@ -15,7 +15,7 @@ final class LeastLoad implements Policy {
     private final ThreadLocal<long[]> keys = ThreadLocal.withInitial(() -> new long[0]);
 
     @Override
-    public void order(List<Backend> backends, int[] order) {
+    public void order(List<Backend> backends, RouteHint hint, int[] order) {
         int n = backends.size();
         int start = (int) Math.floorMod(counter.getAndIncrement(), (long) n);
         long[] k = keys.get();

@@ -8,8 +8,14 @@ import java.util.Locale;
  * policy; {@link #parse} maps the {@code --policy} names.
  */
 public interface Policy {
-    /** Fills {@code order} (length = backends) with indexes into {@code backends}. */
-    void order(List<Backend> backends, int[] order);
+    /**
+     * Fills {@code order} (length = backends) with indexes into {@code backends}, for the request {@code hint}
+     * describes.
+     */
+    void order(List<Backend> backends, RouteHint hint, int[] order);
+
+    /** Appends the policy's own counters to {@code /metrics} (Prometheus text); most policies have none. */
+    default void appendMetrics(StringBuilder sb) {}
 
     /** The name {@code --policy} takes. */
     String name();
@@ -31,9 +37,11 @@ public interface Policy {
             case "least-load" -> new LeastLoad();
             case "p2c" -> new PowerOfTwoChoices();
             case "random" -> new RandomChoice();
+            case "cache-aware" -> new CacheAware();
+            case "sticky" -> new Sticky();
             default ->
                 throw new IllegalArgumentException(
-                        "--policy " + s + ": expected round-robin, least-load, p2c or random");
+                        "--policy " + s + ": expected round-robin, least-load, p2c, random, cache-aware or sticky");
         };
     }
 

@@ -6,7 +6,7 @@ import java.util.concurrent.ThreadLocalRandom;
 /** Two distinct backends at random, the less loaded one first: near least-load balance without a global scan. */
 final class PowerOfTwoChoices implements Policy {
     @Override
-    public void order(List<Backend> backends, int[] order) {
+    public void order(List<Backend> backends, RouteHint hint, int[] order) {
         int n = backends.size();
         ThreadLocalRandom r = ThreadLocalRandom.current();
         int a = r.nextInt(n), b = n > 1 ? r.nextInt(n - 1) : 0;

@@ -142,6 +142,18 @@ final class Relay {
                     keep && !large);
             return keep && !large;
         }
+        String affinity = h.header("X-Session-Id");
+        if (affinity == null) affinity = h.header("X-Group-Id");
+        if (affinity != null && (affinity.isEmpty() || affinity.length() > RouteHint.MAX_AFFINITY)) {
+            Responses.error(
+                    out,
+                    400,
+                    "X-Session-Id and X-Group-Id must be 1-" + RouteHint.MAX_AFFINITY + " characters",
+                    "invalid_affinity_key",
+                    keep && !large);
+            return keep && !large;
+        }
+        RouteHint hint = new RouteHint(affinity, body);
         List<Backend> list = source.current();
         if (list.isEmpty()) {
             Responses.json(out, 502, allFailed("no backends registered"), keep && !large);
@@ -164,7 +176,7 @@ final class Relay {
                 client);
 
         int[] order = new int[list.size()];
-        o.policy().order(list, order);
+        o.policy().order(list, hint, order);
         long now = System.nanoTime();
         // available backends first in policy order; then, as a last resort, those that are up but whose breaker is
         // open or who are mid-update. A backend whose health probe failed, or that is draining, gets nothing; with
@@ -194,7 +206,7 @@ final class Relay {
             if (!ex.worthWaiting || System.nanoTime() + pauseNs > waitUntil) break;
             LockSupport.parkNanos(pauseNs);
             now = System.nanoTime();
-            if (group == null) o.policy().order(list, order);
+            if (group == null) o.policy().order(list, hint, order);
         }
         metrics.allFailed.incrementAndGet();
         boolean k = keep && !large; // a large body may be partly unread: the connection cannot carry another request

@@ -11,7 +11,7 @@ final class RoundRobin implements Policy {
     private final AtomicLong counter = new AtomicLong();
 
     @Override
-    public void order(List<Backend> backends, int[] order) {
+    public void order(List<Backend> backends, RouteHint hint, int[] order) {
         Policy.walkFrom((int) Math.floorMod(counter.getAndIncrement(), (long) backends.size()), order);
     }
 

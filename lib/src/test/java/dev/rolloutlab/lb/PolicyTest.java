@@ -37,7 +37,7 @@ class PolicyTest {
 
     static int[] order(Policy p, List<Backend> bs) {
         int[] o = new int[bs.size()];
-        p.order(bs, o);
+        p.order(bs, RouteHint.NONE, o);
         return o;
     }
 
@@ -122,6 +122,7 @@ class PolicyTest {
     @Test
     void unknownPolicyNamesTheChoices() {
         var e = assertThrows(IllegalArgumentException.class, () -> Policy.parse("fastest"));
-        assertTrue(e.getMessage().contains("round-robin, least-load, p2c or random"), e.getMessage());
+        assertTrue(
+                e.getMessage().contains("round-robin, least-load, p2c, random, cache-aware or sticky"), e.getMessage());
     }
 }
