@@ -162,14 +162,15 @@ public final class LoadGenerator {
 
     public Run run() throws InterruptedException {
         List<CompletionRequest> reqs = workload.requests();
-        for (int i = 0; i < o.warmup(); i++) send(reqs.get(i % reqs.size()), pick());
+        for (int i = 0; i < o.warmup(); i++) send(Workload.unshared(reqs.get(i % reqs.size())), pick());
         t0 = System.nanoTime();
         long end = o.duration() == null ? Long.MAX_VALUE : t0 + o.duration().toNanos();
         int total = o.numRequests() > 0 ? o.numRequests() : Integer.MAX_VALUE;
         Thread progress =
                 o.progress() == null ? null : Thread.ofPlatform().daemon(true).start(() -> report(total));
         try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
-            if (o.concurrency() > 0) closedLoop(pool, reqs, total, end);
+            if (o.concurrency() > 0 && workload.turns() != null) sessions(pool, reqs, workload.turns(), total, end);
+            else if (o.concurrency() > 0) closedLoop(pool, reqs, total, end);
             else openLoop(pool, reqs, total, end);
             pool.shutdown();
             while (!pool.awaitTermination(1, TimeUnit.SECONDS)) {
@@ -205,6 +206,40 @@ public final class LoadGenerator {
                     if (i >= total || System.nanoTime() >= end) return;
                     long scheduled = System.nanoTime();
                     record(i, scheduled, reqs.get(i % reqs.size()));
+                }
+            });
+        }
+    }
+
+    /**
+     * Closed loop over multi-turn sessions: each of {@code concurrency} workers runs one session at a time, its turns
+     * one after another, each turn's prompt the last one's plus its answer and a tool result, sent after the tool's
+     * time. Requests are numbered session by session, turn by turn; a failed turn ends its session.
+     */
+    private void sessions(
+            ExecutorService pool, List<CompletionRequest> reqs, Workload.Turns turns, int total, long end) {
+        AtomicInteger next = new AtomicInteger();
+        long toolNs = (long) (turns.toolMs() * 1e6);
+        for (int w = 0; w < o.concurrency(); w++) {
+            pool.submit(() -> {
+                while (stopReason == null) {
+                    int s = next.getAndIncrement();
+                    if ((long) s * turns.turns() >= total || System.nanoTime() >= end) return;
+                    CompletionRequest req = reqs.get(s % reqs.size())
+                            .withSessionId("session-" + s)
+                            .withReturnTokenIds(true);
+                    for (int t = 0; t < turns.turns() && stopReason == null; t++) {
+                        long id = (long) s * turns.turns() + t;
+                        if (id >= total || System.nanoTime() >= end) return;
+                        OpenAiClient.Result r = record(id, System.nanoTime(), req);
+                        if (!r.ok() || r.tokenIds() == null) break;
+                        req = req.toBuilder()
+                                .promptTokenIds(turns.next(req.promptTokenIds(), r.tokenIds(), id))
+                                .build();
+                        // the tool runs: think time, not latency
+                        for (long until = System.nanoTime() + toolNs, left; (left = until - System.nanoTime()) > 0; )
+                            LockSupport.parkNanos(left);
+                    }
                 }
             });
         }
@@ -253,7 +288,7 @@ public final class LoadGenerator {
         }
     }
 
-    private void record(long id, long scheduled, CompletionRequest req) {
+    private OpenAiClient.Result record(long id, long scheduled, CompletionRequest req) {
         int t = pick();
         OpenAiClient.Result res = send(req, t);
         float[] itl = null;
@@ -297,6 +332,7 @@ public final class LoadGenerator {
         records.add(rec);
         String why = failFast.observe(rec, req.endpoint().path);
         if (why != null) stop(why);
+        return res;
     }
 
     private void report(int total) {

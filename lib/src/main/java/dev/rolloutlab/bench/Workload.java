@@ -8,14 +8,120 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 
 /**
  * The prompts of a run, each already an OpenAI request. Synthetic prompts are token ids for {@code completions} (exact
- * lengths on our server) or words for {@code chat}; a JSONL file gives real prompts or chat messages.
+ * lengths on our server) or words for {@code chat}; a JSONL file gives real prompts or chat messages. With
+ * {@link Turns}, each request opens a multi-turn session instead of standing alone.
  */
-public record Workload(String name, List<CompletionRequest> requests) {
+public record Workload(String name, List<CompletionRequest> requests, Turns turns) {
+
+    public Workload(String name, List<CompletionRequest> requests) {
+        this(name, requests, null);
+    }
+
+    /**
+     * Multi-turn sessions, as an agent's rollout runs them: each turn resends the whole conversation, the answer and a
+     * synthetic tool result of {@code toolTokens} appended, after the tool's {@code toolMs} (think time, not latency).
+     */
+    public record Turns(int turns, int toolTokens, double toolMs, int vocab) {
+        public Turns {
+            if (turns < 1 || turns > 1000)
+                throw new IllegalArgumentException("--turns must be in [1, 1000], got " + turns);
+            if (toolTokens < 0 || toolTokens > 100_000)
+                throw new IllegalArgumentException("--tool-tokens must be in [0, 100000], got " + toolTokens);
+            if (!(toolMs >= 0 && toolMs <= 600_000))
+                throw new IllegalArgumentException("--tool-ms must be in [0, 600000], got " + toolMs);
+        }
+
+        /** The next turn's prompt: this one's, the answer, and the tool's result (ids from [10, vocab), seeded). */
+        public int[] next(int[] prompt, int[] answer, long seed) {
+            int[] p = Arrays.copyOf(prompt, prompt.length + answer.length + toolTokens);
+            System.arraycopy(answer, 0, p, prompt.length, answer.length);
+            SplittableRandom r = new SplittableRandom(seed);
+            for (int i = prompt.length + answer.length; i < p.length; i++)
+                p[i] = 10 + r.nextInt(Math.max(1, vocab - 13));
+            return p;
+        }
+    }
+
+    /** How a GRPO group of n samples of one prompt is sent: n requests of one sample, or one request asking for n. */
+    public enum GroupMode {
+        SEPARATE,
+        N;
+
+        public static GroupMode parse(String s) {
+            return switch (s) {
+                case "separate" -> SEPARATE;
+                case "n" -> N;
+                default -> throw new IllegalArgumentException("--group-mode " + s + ": expected separate or n");
+            };
+        }
+    }
+
+    /**
+     * Each prompt as a GRPO group of {@code size}: {@link GroupMode#SEPARATE} sends {@code size} one-sample requests
+     * one after another (carrying the group as {@code X-Session-Id}, which a sticky balancer keeps together),
+     * {@link GroupMode#N} one request with {@code n = size}.
+     */
+    public Workload grouped(int size, GroupMode mode) {
+        if (size < 1 || size > 1024)
+            throw new IllegalArgumentException("--group-size must be in [1, 1024], got " + size);
+        if (size == 1) return this;
+        List<CompletionRequest> out = new ArrayList<>();
+        for (int g = 0; g < requests.size(); g++) {
+            CompletionRequest r = requests.get(g);
+            if (mode == GroupMode.N) out.add(r.withSampling(size, r.seed(), r.ignoreEos()));
+            else
+                for (int i = 0; i < size; i++)
+                    out.add(r.withSampling(1, r.seed() == null ? null : r.seed() * 1024 + i, r.ignoreEos())
+                            .withSessionId("group-" + g));
+        }
+        return new Workload(name + " groups of " + size + " (" + mode.name().toLowerCase() + ")", out, turns);
+    }
+
+    /**
+     * A request as long as {@code r} whose prompt shares no prefix with it: token ids reversed, text or messages behind
+     * a marker. A warm-up request then warms connections and code without filling a prefix cache with the very prompts
+     * the run then measures.
+     */
+    public static CompletionRequest unshared(CompletionRequest r) {
+        if (r.promptTokenIds() != null) {
+            int[] ids = r.promptTokenIds().clone();
+            for (int i = 0, j = ids.length - 1; i < j; i++, j--) {
+                int t = ids[i];
+                ids[i] = ids[j];
+                ids[j] = t;
+            }
+            if (ids.length > 0 && Arrays.equals(ids, r.promptTokenIds())) ids[0] = ids[0] == 10 ? 11 : 10;
+            return r.toBuilder().promptTokenIds(ids).sessionId(null).build();
+        }
+        if (r.prompt() != null)
+            return r.toBuilder()
+                    .prompt("warm-up. " + r.prompt())
+                    .sessionId(null)
+                    .build();
+        List<ChatTemplate.Message> m = new ArrayList<>();
+        m.add(new ChatTemplate.Message("system", "warm-up"));
+        m.addAll(r.messages());
+        return r.toBuilder().messages(m).sessionId(null).build();
+    }
+
+    /** These prompts as openings of multi-turn sessions; needs token-id prompts ({@code completions}). */
+    public Workload inSessions(Turns t) {
+        for (CompletionRequest r : requests)
+            if (r.promptTokenIds() == null)
+                throw new IllegalArgumentException(
+                        "sessions resend token ids: use --endpoint completions without " + "--dataset of text prompts");
+        return new Workload(
+                name + " sessions of " + t.turns() + " turns (+" + t.toolTokens() + " tool tokens, " + t.toolMs()
+                        + " ms)",
+                requests,
+                t);
+    }
 
     private static final String[] WORDS =
             ("the model rollout trainer weights sample token prompt reward policy batch step "

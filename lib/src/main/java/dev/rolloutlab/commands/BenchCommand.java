@@ -98,6 +98,43 @@ public final class BenchCommand implements Callable<Integer> {
             description = "Samples per prompt (n), as one GRPO group. Default: ${DEFAULT-VALUE}")
     int nSamples;
 
+    @Option(
+            names = "--group-size",
+            defaultValue = "1",
+            description = "Send each prompt as a GRPO group of this many samples (see --group-mode). "
+                    + "Default: ${DEFAULT-VALUE}")
+    int groupSize;
+
+    @Option(
+            names = "--group-mode",
+            defaultValue = "separate",
+            description = "separate: the group as that many one-sample requests, one after another, carrying "
+                    + "X-Session-Id (what a prefix cache and a sticky balancer can keep together); n: one request "
+                    + "with n. Default: ${DEFAULT-VALUE}")
+    String groupMode;
+
+    @Option(
+            names = "--sessions",
+            description = "Run multi-turn sessions instead of single requests: this many sessions of --turns turns, "
+                    + "each turn resending the conversation plus its answer and a tool result (completions only).")
+    Integer sessions;
+
+    @Option(names = "--turns", defaultValue = "4", description = "Turns per session. Default: ${DEFAULT-VALUE}")
+    int turns;
+
+    @Option(
+            names = "--tool-tokens",
+            defaultValue = "32",
+            description = "Tokens of the synthetic tool result appended after each answer. Default: ${DEFAULT-VALUE}")
+    int toolTokens;
+
+    @Option(
+            names = {"--tool-ms"},
+            defaultValue = "0",
+            description = "The tool's time before the next turn (think time, not counted as latency). "
+                    + "Default: ${DEFAULT-VALUE}")
+    double toolMs;
+
     @Option(names = "--temperature", defaultValue = "1.0", description = "Default: ${DEFAULT-VALUE}")
     double temperature;
 
@@ -224,10 +261,27 @@ public final class BenchCommand implements Callable<Integer> {
                 nSamples,
                 stream,
                 ignoreEos);
-        Workload w = dataset != null
-                ? Workload.fromJsonl(dataset, s)
-                : Workload.synthetic(
-                        Math.max(numPrompts, 1), LengthDist.parse(inputLen, "--input-len"), s, vocabSize, seed);
+        Workload w;
+        try {
+            w = dataset != null
+                    ? Workload.fromJsonl(dataset, s)
+                    : Workload.synthetic(
+                            Math.max(sessions != null ? sessions : numPrompts, 1),
+                            LengthDist.parse(inputLen, "--input-len"),
+                            s,
+                            vocabSize,
+                            seed);
+            w = w.grouped(groupSize, Workload.GroupMode.parse(groupMode));
+            if (sessions != null) {
+                if (sessions < 1) throw new IllegalArgumentException("--sessions must be at least 1");
+                if (load.concurrency == null)
+                    throw new IllegalArgumentException("--sessions runs a closed loop: give --concurrency, not --rate");
+                w = w.inSessions(new Workload.Turns(turns, toolTokens, toolMs, vocabSize));
+                numPrompts = sessions * turns;
+            } else if (groupSize > 1 && groupMode.equals("separate")) numPrompts *= groupSize;
+        } catch (IllegalArgumentException e) {
+            throw new Cli.UserError(e.getMessage());
+        }
         Connection connection = keepAlive ? Connection.KEEP_ALIVE : Connection.CLOSE;
         if (topology != null && topology.inProcess())
             throw new Cli.UserError("--topology " + topology + ": bench sends HTTP; use http1, httpN or lb");
@@ -270,6 +324,12 @@ public final class BenchCommand implements Callable<Integer> {
         config.put("workload", w.name());
         config.put("endpoint", ep.wire());
         config.put("n_samples", nSamples);
+        config.put("group_size", groupSize);
+        config.put("group_mode", groupMode);
+        if (sessions != null)
+            config.put(
+                    "sessions",
+                    Map.of("sessions", sessions, "turns", turns, "tool_tokens", toolTokens, "tool_ms", toolMs));
         config.put("max_tokens", maxTokens);
         config.put("concurrency", concurrency);
         config.put("rate", rate);

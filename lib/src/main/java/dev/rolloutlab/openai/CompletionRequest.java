@@ -29,7 +29,8 @@ public record CompletionRequest(
         boolean stream,
         boolean includeUsage,
         boolean ignoreEos,
-        boolean returnTokenIds) {
+        boolean returnTokenIds,
+        String sessionId) {
 
     /** The two generation endpoints, named in flags and results as {@code chat} and {@code completions}. */
     public enum Endpoint {
@@ -100,6 +101,14 @@ public record CompletionRequest(
         return toBuilder().returnTokenIds(v).build();
     }
 
+    /**
+     * This request as part of a session or GRPO group: sent with {@code X-Session-Id: id}, outside the body, which a
+     * balancer's sticky policy keeps on one backend (null: none).
+     */
+    public CompletionRequest withSessionId(String id) {
+        return toBuilder().sessionId(id).build();
+    }
+
     /** A request for {@code endpoint} with OpenAI's defaults (16 tokens, temperature 1, top-p 1, n 1). */
     public static Builder builder(Endpoint endpoint) {
         return new Builder(endpoint);
@@ -130,6 +139,7 @@ public record CompletionRequest(
         private boolean includeUsage;
         private boolean ignoreEos;
         private boolean returnTokenIds;
+        private String sessionId;
 
         private Builder(Endpoint endpoint) {
             this.endpoint = endpoint;
@@ -155,6 +165,7 @@ public record CompletionRequest(
             this.includeUsage = r.includeUsage;
             this.ignoreEos = r.ignoreEos;
             this.returnTokenIds = r.returnTokenIds;
+            this.sessionId = r.sessionId;
         }
 
         public Builder model(String v) {
@@ -242,6 +253,14 @@ public record CompletionRequest(
             return this;
         }
 
+        /** 1 to 256 visible ASCII characters, or null; anything else could not travel as a header. */
+        public Builder sessionId(String id) {
+            if (id != null && (id.isEmpty() || id.length() > 256 || !id.chars().allMatch(ch -> ch > 32 && ch < 127)))
+                throw new IllegalArgumentException("a session id must be 1-256 visible ASCII characters: " + id);
+            this.sessionId = id;
+            return this;
+        }
+
         public Builder returnTokenIds(boolean v) {
             this.returnTokenIds = v;
             return this;
@@ -267,7 +286,8 @@ public record CompletionRequest(
                     stream,
                     includeUsage,
                     ignoreEos,
-                    returnTokenIds);
+                    returnTokenIds,
+                    sessionId);
         }
     }
 

@@ -260,7 +260,10 @@ public final class OpenAiClient {
     public Result complete(CompletionRequest req) {
         CompletionRequest r = req.stream() && !req.includeUsage() ? req.withStream(true, true) : req;
         byte[] body = Json.bytes(r.toJson());
-        byte[] head = ("POST " + pathPrefix + r.endpoint().path + headTail + body.length + "\r\n\r\n")
+        String tail = r.sessionId() == null
+                ? headTail
+                : " HTTP/1.1\r\nX-Session-Id: " + r.sessionId() + headTail.substring(" HTTP/1.1".length());
+        byte[] head = ("POST " + pathPrefix + r.endpoint().path + tail + body.length + "\r\n\r\n")
                 .getBytes(StandardCharsets.ISO_8859_1);
         long sent = System.nanoTime();
         Http1Connection c = null;
@@ -394,6 +397,9 @@ public final class OpenAiClient {
         int prompt = -1, completion = -1; // unknown until a usage chunk says
         ServerTimings streamed = ServerTimings.NONE;
         StringBuilder text = new StringBuilder();
+        // token ids of sample 0, when the request asked for them (a session's next turn resends them)
+        int[] ids = r.returnTokenIds() ? new int[Math.min(r.maxTokens(), 4096)] : null;
+        int nIds = 0;
         boolean sawDone = false;
         boolean chat = r.endpoint() == CompletionRequest.Endpoint.CHAT;
         String data;
@@ -447,6 +453,11 @@ public final class OpenAiClient {
                     if (first < 0) first = now;
                     if (nChunks == chunks.length) chunks = Arrays.copyOf(chunks, nChunks * 2);
                     chunks[nChunks++] = now;
+                    if (ids != null && c.path("index").asInt() == 0)
+                        for (JsonNode id : c.path("token_ids")) {
+                            if (nIds == ids.length) ids = Arrays.copyOf(ids, nIds * 2 + 1);
+                            ids[nIds++] = id.asInt();
+                        }
                 }
                 text.append(
                         chat
@@ -474,7 +485,7 @@ public final class OpenAiClient {
                 completion,
                 Arrays.copyOf(chunks, nChunks),
                 text.toString(),
-                null,
+                ids == null ? null : Arrays.copyOf(ids, nIds),
                 error,
                 connect,
                 streamed);

@@ -54,6 +54,93 @@ class BenchTest {
                 CompletionRequest.Endpoint.COMPLETIONS, "tiny", max, null, 1.0, 1L, n, stream, true);
     }
 
+    /**
+     * Multi-turn sessions: every turn resends the conversation, its answer and a tool result, so turn t's prompt is
+     * turn t-1's plus the answer and the tool tokens, and the engine's prefix cache serves the history.
+     */
+    @Test
+    void sessionsResendTheConversationAndTheEngineReusesTheHistory() throws Exception {
+        Path out = TestModels.tempDir("bench-sessions").resolve("run");
+        Processes.Run r = Processes.run(
+                120,
+                "bench",
+                "--target",
+                group.urls().get(0),
+                "--endpoint",
+                "completions",
+                "--seed",
+                "101", // prompts no other test of this class sent: the engines keep what they saw
+                "--sessions",
+                "3",
+                "--turns",
+                "3",
+                "--tool-tokens",
+                "20",
+                "--tool-ms",
+                "5",
+                "--input-len",
+                "50",
+                "--max-tokens",
+                "12",
+                "--concurrency",
+                "3",
+                "--out",
+                out.toString());
+        assertEquals(0, r.exit(), r.err());
+        List<JsonNode> recs = records(out);
+        assertEquals(9, recs.size(), "3 sessions of 3 turns");
+        for (JsonNode n : recs) {
+            int turn = n.path("request_id").asInt() % 3;
+            assertEquals(200, n.path("status").asInt(), n.toString());
+            assertEquals(50 + turn * (12 + 20), n.path("prompt_tokens").asInt(), "turn " + turn + ": " + n);
+            int history = turn == 0 ? 0 : 50 + (turn - 1) * 32 + 12 - 1; // the last answer token was never fed back
+            int cached = n.path("server_timing").path("cached_tokens").asInt(-1);
+            assertEquals(history / 16 * 16, cached, "turn " + turn + " reuses its history in whole blocks: " + n);
+        }
+    }
+
+    @Test
+    void aGroupSentAsSeparateRequestsComputesItsPromptOnce() throws Exception {
+        Path out = TestModels.tempDir("bench-groups").resolve("run");
+        Processes.Run r = Processes.run(
+                120,
+                "bench",
+                "--target",
+                group.urls().get(1),
+                "--endpoint",
+                "completions",
+                "--num-prompts",
+                "2",
+                "--seed",
+                "202",
+                "--group-size",
+                "8",
+                "--input-len",
+                "100",
+                "--max-tokens",
+                "4",
+                "--concurrency",
+                "8",
+                "--out",
+                out.toString());
+        assertEquals(0, r.exit(), r.err());
+        List<JsonNode> recs = records(out);
+        assertEquals(16, recs.size(), "2 groups of 8");
+        int computed = 0;
+        for (JsonNode n : recs)
+            computed += n.path("prompt_tokens").asInt()
+                    - n.path("server_timing").path("cached_tokens").asInt();
+        assertEquals(2 * (100 + 7 * (100 - 96)), computed, "each group's prompt once, then only the tail");
+    }
+
+    /** requests.jsonl, in request order. */
+    private static List<JsonNode> records(Path run) throws Exception {
+        List<JsonNode> recs = new java.util.ArrayList<>();
+        for (String line : Files.readAllLines(run.resolve("requests.jsonl"))) recs.add(Json.parse(line));
+        recs.sort(java.util.Comparator.comparingLong(n -> n.path("request_id").asLong()));
+        return recs;
+    }
+
     @Test
     void recordsMatchWhatTheServerProduced() throws Exception {
         // move port 1 to weights version 1, so the records must carry the right version per backend
