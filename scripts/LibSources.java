@@ -58,6 +58,7 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/MeasuredProcess.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/MeasuringJvm.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/Pooling.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/compare/PrefixExperiment.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/Progress.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/QuickRun.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/RemoteFleet.java
@@ -176,6 +177,7 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/report/Notebook.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/report/Overheads.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/report/Pairs.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/report/PrefixReport.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/report/Report.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/report/Rounds.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/report/RunData.java

@@ -30,9 +30,15 @@ import java.util.concurrent.locks.LockSupport;
  * the per-request path allocates only its record.
  */
 public final class LoadGenerator {
+    /**
+     * How a request picks its target: in turn, the one with fewest in flight, or by its session (a GRPO group's or a
+     * conversation's {@code X-Session-Id}, hashed, so all of it lands on one target; requests without one by fewest in
+     * flight).
+     */
     public enum Routing {
         ROUND_ROBIN,
-        LEAST_OUTSTANDING
+        LEAST_OUTSTANDING,
+        AFFINITY
     }
 
     public enum Arrivals {
@@ -162,7 +168,7 @@ public final class LoadGenerator {
 
     public Run run() throws InterruptedException {
         List<CompletionRequest> reqs = workload.requests();
-        for (int i = 0; i < o.warmup(); i++) send(Workload.unshared(reqs.get(i % reqs.size())), pick());
+        for (int i = 0; i < o.warmup(); i++) send(Workload.unshared(reqs.get(i % reqs.size())), pick(null));
         t0 = System.nanoTime();
         long end = o.duration() == null ? Long.MAX_VALUE : t0 + o.duration().toNanos();
         int total = o.numRequests() > 0 ? o.numRequests() : Integer.MAX_VALUE;
@@ -269,9 +275,11 @@ public final class LoadGenerator {
         }
     }
 
-    private int pick() {
+    private int pick(CompletionRequest req) {
         if (targets.size() == 1) return 0;
-        if (o.routing() == Routing.LEAST_OUTSTANDING) {
+        if (o.routing() == Routing.AFFINITY && req != null && req.sessionId() != null)
+            return Math.floorMod(req.sessionId().hashCode() * 0x9E3779B9, targets.size());
+        if (o.routing() != Routing.ROUND_ROBIN) {
             int best = 0;
             for (int i = 1; i < targets.size(); i++) if (inFlight.get(i) < inFlight.get(best)) best = i;
             return best;
@@ -289,7 +297,7 @@ public final class LoadGenerator {
     }
 
     private OpenAiClient.Result record(long id, long scheduled, CompletionRequest req) {
-        int t = pick();
+        int t = pick(req);
         OpenAiClient.Result res = send(req, t);
         float[] itl = null;
         long[] c = res.chunkNs();

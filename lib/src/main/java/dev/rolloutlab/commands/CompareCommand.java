@@ -3,8 +3,10 @@ package dev.rolloutlab.commands;
 import dev.rolloutlab.compare.Compare;
 import dev.rolloutlab.compare.CompareConfig;
 import dev.rolloutlab.compare.MeasuringJvm;
+import dev.rolloutlab.compare.PrefixExperiment;
 import dev.rolloutlab.compare.ZeroComputeControl;
 import dev.rolloutlab.openai.CompletionRequest;
+import dev.rolloutlab.report.PrefixReport;
 import dev.rolloutlab.report.Report;
 import dev.rolloutlab.results.RunFolder;
 import dev.rolloutlab.results.Strategy;
@@ -168,6 +170,15 @@ public final class CompareCommand implements Callable<Integer> {
                     + "with --quick; own servers only.")
     Boolean control;
 
+    @Option(
+            names = "--workload",
+            defaultValue = "grid",
+            description = "grid: the main job (prompt and output lengths, every topology, freshness). groups: GRPO "
+                    + "groups of 8 samples of a 512-token prompt sent as separate requests; sessions: 4 multi-turn "
+                    + "sessions of 8 turns; both with prefix caches on, through in-process engines, client fanout and "
+                    + "the balancer under each policy. Default: ${DEFAULT-VALUE}")
+    String workload;
+
     @Option(names = "--out", description = "Results folder. Default: results/<timestamp>-compare.")
     Path out;
 
@@ -231,6 +242,40 @@ public final class CompareCommand implements Callable<Integer> {
         return child.waitFor();
     }
 
+    /** {@code --workload groups|sessions}: the shared-prefix experiment on compare's own servers. */
+    private int runPrefix(CompareConfig c) throws Exception {
+        PrefixExperiment.Spec spec;
+        try {
+            if (!c.externalTargets().isEmpty())
+                throw new IllegalArgumentException(
+                        "--workload " + workload + " runs on compare's own servers: drop " + "--targets and --fleet");
+            var kind = PrefixExperiment.Kind.parse(workload);
+            var config = c.model() != null
+                    ? dev.rolloutlab.engine.model.Checkpoint.load(c.model()).config()
+                    : dev.rolloutlab.engine.model.ModelShape.parse(
+                            c.shape(), dev.rolloutlab.engine.checkpoint.ModelConfig.Architecture.LLAMA);
+            spec = PrefixExperiment.Spec.defaults(kind, config.maxPositions(), Math.min(c.rounds(), 5));
+        } catch (IllegalArgumentException e) {
+            throw new Cli.UserError(e.getMessage());
+        }
+        RunFolder results = RunFolder.create(out, "compare-" + workload);
+        PrefixExperiment x = new PrefixExperiment(c, spec, results, System.err);
+        Interrupts.onInterrupt("compare", () -> x.stop("interrupted (Ctrl-C)"));
+        System.err.println("compare: " + workload + ", " + spec + " -> " + results.dir());
+        long t0 = System.nanoTime();
+        x.run();
+        results.writeRun(x.describe(), x.stopReason() != null, x.stopReason());
+        Path md = PrefixReport.write(
+                results.dir(),
+                "Shared prefixes: " + workload + " in-process, over client fanout and through the balancer");
+        System.out.printf(
+                "compare took %.0f s%s%n",
+                (System.nanoTime() - t0) / 1e9, x.stopReason() != null ? " (INCOMPLETE: " + x.stopReason() + ")" : "");
+        System.out.println("report: " + md);
+        System.out.println("results: " + results.dir());
+        return x.stopReason() != null ? (x.stopReason().startsWith("interrupted") ? Interrupts.EXIT_CODE : 1) : 0;
+    }
+
     /** {@code --strategies} by name ({@code none}: no freshness experiment), former names with a warning. */
     private List<Strategy> strategies() {
         List<Strategy> out = new ArrayList<>();
@@ -246,6 +291,7 @@ public final class CompareCommand implements Callable<Integer> {
 
     /** Runs {@code c} with its zero-compute control from {@code builder} (the builder {@code c} came from). */
     private int run(CompareConfig c, CompareConfig.Builder builder, Fleet sim) throws Exception {
+        if (!workload.equals("grid")) return runPrefix(c);
         RunFolder results = RunFolder.create(out, "compare");
         Compare cmp = new Compare(c, results, System.err).onFleet(sim);
         boolean withControl = control != null ? control : ZeroComputeControl.byDefault(c);

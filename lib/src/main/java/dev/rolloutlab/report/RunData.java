@@ -263,7 +263,8 @@ public final class RunData {
     }
 
     /** Columns read as text, columns that are flags; every other column is a number, even when all of it is empty. */
-    private static final Set<String> TEXT = Set.of("topology", "connection", "workload", "strategy", "endpoint"),
+    private static final Set<String>
+            TEXT = Set.of("topology", "connection", "workload", "strategy", "endpoint", "leg", "routing"),
             FLAGS = Set.of("incomplete", "shows_this_machine");
 
     /**

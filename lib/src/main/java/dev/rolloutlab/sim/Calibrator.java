@@ -7,9 +7,11 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Fits a {@link TimingModel} to a running OpenAI server (ours, sglang-jax, vLLM): single streamed requests of growing
@@ -181,9 +183,17 @@ public final class Calibrator {
         return request(model, promptTokens, maxTokens, seed);
     }
 
+    /** Numbers every calibration prompt, so no two share a prefix. */
+    private static final AtomicLong PROMPTS = new AtomicLong();
+
+    /**
+     * A streamed request of {@code promptTokens} ids no earlier calibration request began with: a server's prefix cache
+     * would otherwise serve the repeats, and the fit would read its lookups as prefill.
+     */
     static CompletionRequest request(String model, int promptTokens, int maxTokens, int seed) {
         int[] ids = new int[promptTokens];
-        for (int i = 0; i < ids.length; i++) ids[i] = 10 + (i * 7 + seed) % 200;
+        SplittableRandom r = new SplittableRandom(PROMPTS.incrementAndGet() * 0x9E3779B97F4A7C15L);
+        for (int i = 0; i < ids.length; i++) ids[i] = 10 + r.nextInt(200);
         return CompletionRequest.completion(model, ids, maxTokens, 1.0)
                 .withSampling(1, (long) seed, true)
                 .withStream(true, true);

@@ -81,6 +81,10 @@ public final class SimHosts implements AutoCloseable {
                                 "shared",
                                 "--served-model-name",
                                 "sim",
+                                // the sweeps and the grid resend their prompts every round: a cache would turn
+                                // their prefill into lookups
+                                "--prefix-cache-mb",
+                                "0",
                                 "--enable-weight-reload",
                                 "--admin-token-file",
                                 adminTokenFile.toString()),

@@ -1,0 +1,348 @@
+package dev.rolloutlab.compare;
+
+import dev.rolloutlab.bench.LengthDist;
+import dev.rolloutlab.bench.LoadGenerator;
+import dev.rolloutlab.bench.Target;
+import dev.rolloutlab.bench.Workload;
+import dev.rolloutlab.engine.EngineOptions;
+import dev.rolloutlab.engine.InProcessEngine;
+import dev.rolloutlab.engine.model.Checkpoint;
+import dev.rolloutlab.engine.model.DefaultModels;
+import dev.rolloutlab.openai.CompletionRequest;
+import dev.rolloutlab.openai.OpenAiClient;
+import dev.rolloutlab.process.ChildJvm;
+import dev.rolloutlab.process.ServeProcess;
+import dev.rolloutlab.results.Confidence;
+import dev.rolloutlab.results.Connection;
+import dev.rolloutlab.results.RequestRecord;
+import dev.rolloutlab.results.RunFolder;
+import dev.rolloutlab.results.Topology;
+import dev.rolloutlab.util.Await;
+import dev.rolloutlab.util.Ports;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import okhttp3.OkHttpClient;
+
+/**
+ * GRPO groups or multi-turn sessions through every way of sending them, with prefix caches on: in-process (one engine,
+ * and N engines with a group or session kept on one), client-side fanout over the serve ports (round robin, or by
+ * session), and the balancer with each routing policy. What decides is how much prompt each sample still has to compute
+ * once caches and routing have done their part, and what that does to throughput and latency. Every leg of every round
+ * gets prompts no engine has seen, so no leg profits from another's cache.
+ */
+public final class PrefixExperiment {
+    /** Which shared-prefix workload. */
+    public enum Kind {
+        GROUPS,
+        SESSIONS;
+
+        public static Kind parse(String s) {
+            return switch (s) {
+                case "groups" -> GROUPS;
+                case "sessions" -> SESSIONS;
+                default ->
+                    throw new IllegalArgumentException("--workload " + s + ": expected grid, groups or sessions");
+            };
+        }
+    }
+
+    /**
+     * The workload's sizes: per leg and round, {@code units} groups of {@code groupSize} samples of a
+     * {@code promptLen}-token prompt, or {@code units} sessions of {@code turns} turns (each appending its answer and
+     * {@code toolTokens}), every answer {@code outputLen} tokens.
+     */
+    public record Spec(
+            Kind kind, int units, int groupSize, int promptLen, int outputLen, int turns, int toolTokens, int rounds) {
+        public static Spec defaults(Kind kind, int maxPositions, int rounds) {
+            if (kind == Kind.GROUPS)
+                return new Spec(kind, 4, 8, Math.min(512, maxPositions / 2 - 32), 32, 1, 0, rounds);
+            int prompt = Math.min(128, maxPositions / 8);
+            return new Spec(kind, 4, 1, prompt, 32, 8, Math.min(32, maxPositions / 32), rounds);
+        }
+
+        /** Requests in flight: a whole group at once, or every session. */
+        int concurrency() {
+            return kind == Kind.GROUPS ? groupSize : units;
+        }
+
+        /** The longest prompt a session reaches. */
+        int longestPrompt() {
+            return promptLen + (turns - 1) * (outputLen + toolTokens);
+        }
+    }
+
+    /** One leg: a topology, how requests are routed on it, and where they go. */
+    record Leg(String name, Topology topology, String routing, List<Target> targets, LoadGenerator.Routing client) {}
+
+    /** One leg in one round. */
+    public record Round(
+            String leg,
+            String routing,
+            int round,
+            int requests,
+            int failed,
+            double outputTokPerSec,
+            double meanTtftMs,
+            double meanE2elMs,
+            double computedPrefillPerSample,
+            double cacheHitRate) {}
+
+    /** One leg over the rounds: each figure's mean with its 95 % t-interval over rounds. */
+    public record Figure(
+            String leg,
+            String routing,
+            int rounds,
+            double outputTokPerSec,
+            double outputTokPerSecLow,
+            double outputTokPerSecHigh,
+            double computedPrefillPerSample,
+            double computedPrefillLow,
+            double computedPrefillHigh,
+            double cacheHitRate,
+            double meanTtftMs,
+            double meanTtftLow,
+            double meanTtftHigh,
+            double meanE2elMs) {}
+
+    private final CompareConfig c;
+    private final Spec spec;
+    private final RunFolder results;
+    private final PrintStream log;
+    private final List<AutoCloseable> running = new ArrayList<>();
+    private volatile LoadGenerator current;
+    private volatile String stopReason;
+
+    public PrefixExperiment(CompareConfig c, Spec spec, RunFolder results, PrintStream log) {
+        this.c = c;
+        this.spec = spec;
+        this.results = results;
+        this.log = log;
+    }
+
+    /** Stops scheduling; the rounds measured so far are kept and written. */
+    public void stop(String reason) {
+        stopReason = reason;
+        LoadGenerator g = current;
+        if (g != null) g.stop(reason);
+    }
+
+    /** Runs every leg for every round; returns the figures, written to {@code prefix.csv} beside the rounds. */
+    public List<Figure> run() throws Exception {
+        Path model = c.model() != null ? c.model() : DefaultModels.ensure(c.shape());
+        Checkpoint cp = Checkpoint.load(model);
+        if (spec.longestPrompt() + spec.outputLen() > cp.config().maxPositions())
+            throw new IllegalArgumentException("a session grows to " + (spec.longestPrompt() + spec.outputLen())
+                    + " tokens, beyond the model's " + cp.config().maxPositions() + "; use fewer turns");
+        List<Round> rounds = new ArrayList<>();
+        try {
+            List<Leg> legs = start(model, cp);
+            for (int r = 0; r <= spec.rounds() && stopReason == null; r++) {
+                for (int i = 0; i < legs.size() && stopReason == null; i++) {
+                    Leg leg = legs.get(i);
+                    Round x = measure(leg, r, 1000L * r + i);
+                    // round 0 warms code, connections and the JIT; its prompts, like every round's, are new to all
+                    if (r > 0) rounds.add(x);
+                    log.printf(
+                            Locale.ROOT,
+                            "prefix: round %d/%d %-18s %6.0f tok/s, TTFT %7.1f ms, %5.0f prompt tokens computed per"
+                                    + " sample, cache hit %3.0f %%%s%n",
+                            r,
+                            spec.rounds(),
+                            leg.name(),
+                            x.outputTokPerSec(),
+                            x.meanTtftMs(),
+                            x.computedPrefillPerSample(),
+                            100 * x.cacheHitRate(),
+                            r == 0 ? " (warm-up, not counted)" : "");
+                }
+            }
+        } finally {
+            for (int i = running.size() - 1; i >= 0; i--) {
+                try {
+                    running.get(i).close();
+                } catch (Exception e) {
+                    log.println("prefix: stopping " + running.get(i) + ": " + e.getMessage());
+                }
+            }
+        }
+        List<Figure> figures = figures(rounds);
+        results.writeTable("prefix_rounds.csv", Round.class, rounds);
+        results.writeTable("prefix.csv", Figure.class, figures);
+        return figures;
+    }
+
+    /** The incomplete run's reason, or null. */
+    public String stopReason() {
+        return stopReason;
+    }
+
+    private List<Leg> start(Path model, Checkpoint cp) {
+        OkHttpClient http = OpenAiClient.http(64, Duration.ofSeconds(300));
+        List<Leg> legs = new ArrayList<>();
+        InProcessEngine one = new InProcessEngine(cp, EngineOptions.DEFAULT, "inproc0");
+        running.add(one);
+        legs.add(new Leg(
+                "inproc",
+                Topology.INPROC,
+                "one engine",
+                List.of(new InProcessTarget(one)),
+                LoadGenerator.Routing.AFFINITY));
+        List<Target> engines = new ArrayList<>();
+        for (int i = 0; i < c.numServers(); i++) {
+            InProcessEngine e = new InProcessEngine(Checkpoint.load(model), EngineOptions.DEFAULT, "inprocN" + i);
+            running.add(e);
+            engines.add(new InProcessTarget(e));
+        }
+        legs.add(new Leg("inprocN/affinity", Topology.INPROC_N, "affinity", engines, LoadGenerator.Routing.AFFINITY));
+        Path logs = results.dir().resolve("logs");
+        ServeProcess serve = ServeProcess.start(
+                List.of(
+                        "--model",
+                        model.toString(),
+                        "--num-servers",
+                        String.valueOf(c.numServers()),
+                        "--base-port",
+                        "0"),
+                logs.resolve("serve.log"),
+                Duration.ofSeconds(120));
+        running.add(serve);
+        List<Target> ports = serve.urls().stream()
+                .map(u -> Target.http(new OpenAiClient(http, u, null, true)))
+                .toList();
+        legs.add(
+                new Leg("httpN/round-robin", Topology.HTTP_N, "round-robin", ports, LoadGenerator.Routing.ROUND_ROBIN));
+        legs.add(new Leg("httpN/affinity", Topology.HTTP_N, "affinity", ports, LoadGenerator.Routing.AFFINITY));
+        for (String policy : List.of("round-robin", "least-load", "cache-aware", "sticky")) {
+            String url = startLb(serve.urls(), policy, logs, http);
+            legs.add(new Leg(
+                    "lb/" + policy,
+                    Topology.LB,
+                    policy,
+                    List.of(Target.http(new OpenAiClient(http, url, null, true))),
+                    LoadGenerator.Routing.ROUND_ROBIN));
+        }
+        return legs;
+    }
+
+    private String startLb(List<String> backends, String policy, Path logs, OkHttpClient http) {
+        int port = Ports.free();
+        ChildJvm lb = ChildJvm.start(
+                "lb",
+                List.of(
+                        "--listen-port",
+                        String.valueOf(port),
+                        "--backends",
+                        String.join(",", backends),
+                        "--policy",
+                        policy,
+                        "--quiet"),
+                logs.resolve("lb-" + policy + ".log"));
+        running.add(lb);
+        String url = "http://127.0.0.1:" + port;
+        OpenAiClient probe = new OpenAiClient(http, url, null, true);
+        if (!Await.until(() -> !lb.alive() || probe.get("/health").status() == 200, Duration.ofSeconds(60))
+                || !lb.alive())
+            throw new IllegalStateException("lb --policy " + policy + " did not start:\n" + lb.tail(20));
+        return url;
+    }
+
+    /** One leg, one round: prompts seeded by {@code seed}, so no other leg or round sent them. */
+    private Round measure(Leg leg, int round, long seed) throws InterruptedException {
+        Workload w = workload(seed);
+        int n = w.requests().size() * (spec.kind() == Kind.SESSIONS ? spec.turns() : 1);
+        LoadGenerator g = new LoadGenerator(
+                leg.targets(),
+                w,
+                LoadGenerator.Options.closed(leg.topology(), Connection.KEEP_ALIVE, spec.concurrency(), n)
+                        .withRouting(leg.client()));
+        current = g;
+        if (stopReason != null) g.stop(stopReason);
+        LoadGenerator.Run run = g.run();
+        current = null;
+        long prompt = 0, cached = 0, samples = 0;
+        for (RequestRecord r : run.records()) {
+            if (!r.ok()) continue;
+            prompt += r.promptTokens();
+            double ct = r.serverTiming() == null ? Double.NaN : r.serverTiming().cachedTokens();
+            cached += Double.isNaN(ct) ? 0 : (long) ct;
+            samples += r.n();
+        }
+        var s = run.summary();
+        return new Round(
+                leg.name(),
+                leg.routing(),
+                round,
+                run.records().size(),
+                s.failed(),
+                s.throughput().outputTokens().estimate(),
+                s.ttft().mean().estimate(),
+                s.e2el().mean().estimate(),
+                samples == 0 ? Double.NaN : (double) (prompt - cached) / samples,
+                prompt == 0 ? Double.NaN : (double) cached / prompt);
+    }
+
+    private Workload workload(long seed) {
+        Workload.Sampling s = new Workload.Sampling(
+                CompletionRequest.Endpoint.COMPLETIONS, null, spec.outputLen(), null, 1.0, seed, 1, true, true);
+        Workload w = Workload.synthetic(spec.units(), LengthDist.fixed(spec.promptLen()), s, 1000, seed);
+        return spec.kind() == Kind.GROUPS
+                ? w.grouped(spec.groupSize(), Workload.GroupMode.SEPARATE)
+                : w.inSessions(new Workload.Turns(spec.turns(), spec.toolTokens(), 0, 1000));
+    }
+
+    private static List<Figure> figures(List<Round> rounds) {
+        Map<String, List<Round>> byLeg = new LinkedHashMap<>();
+        for (Round r : rounds)
+            byLeg.computeIfAbsent(r.leg(), k -> new ArrayList<>()).add(r);
+        List<Figure> out = new ArrayList<>();
+        for (List<Round> rs : byLeg.values()) {
+            var tok = Confidence.tMean(column(rs, Round::outputTokPerSec), 0.95);
+            var pre = Confidence.tMean(column(rs, Round::computedPrefillPerSample), 0.95);
+            var ttft = Confidence.tMean(column(rs, Round::meanTtftMs), 0.95);
+            out.add(new Figure(
+                    rs.get(0).leg(),
+                    rs.get(0).routing(),
+                    rs.size(),
+                    tok.estimate(),
+                    tok.low(),
+                    tok.high(),
+                    pre.estimate(),
+                    pre.low(),
+                    pre.high(),
+                    mean(column(rs, Round::cacheHitRate)),
+                    ttft.estimate(),
+                    ttft.low(),
+                    ttft.high(),
+                    mean(column(rs, Round::meanE2elMs))));
+        }
+        return out;
+    }
+
+    private static double[] column(List<Round> rs, java.util.function.ToDoubleFunction<Round> f) {
+        return rs.stream().mapToDouble(f).toArray();
+    }
+
+    private static double mean(double[] x) {
+        double s = 0;
+        for (double v : x) s += v;
+        return x.length == 0 ? Double.NaN : s / x.length;
+    }
+
+    /** The run's configuration for run.json. */
+    public Map<String, Object> describe() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("command", "compare");
+        m.put("workload", spec.kind().name().toLowerCase(Locale.ROOT));
+        m.put("spec", spec);
+        m.put("model", c.model() != null ? c.model().toString() : c.shape());
+        m.put("num_servers", c.numServers());
+        m.put("prefix_cache", "on, the engines' default cap");
+        return m;
+    }
+}

@@ -1,0 +1,173 @@
+package dev.rolloutlab.report;
+
+import dev.rolloutlab.results.Confidence;
+import dev.rolloutlab.results.Verdict;
+import dev.rolloutlab.util.Json;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import org.knowm.xchart.CategoryChart;
+import org.knowm.xchart.CategoryChartBuilder;
+import org.knowm.xchart.CategorySeries;
+import org.knowm.xchart.style.Styler;
+import tech.tablesaw.api.Row;
+import tech.tablesaw.api.Table;
+
+/**
+ * The report of a shared-prefix run ({@code compare --workload groups|sessions}): per leg, the prompt tokens each
+ * sample still computed, the cache's hit rate, throughput and TTFT with their intervals over rounds, a verdict on each
+ * way of sending against in-process with N engines, and a plot of throughput and computed prefill with in-process as
+ * the reference line.
+ */
+public final class PrefixReport {
+    /** The leg every other is held to: N in-process engines, each group or session kept on one. */
+    public static final String REFERENCE = "inprocN/affinity";
+    /** Within this fraction of the reference's throughput, a way of sending is as good as in-process. */
+    public static final double THRESHOLD = 0.15;
+
+    public static final String THROUGHPUT_PLOT = "prefix_throughput.png", PREFILL_PLOT = "prefix_prefill.png";
+
+    private PrefixReport() {}
+
+    /** Reads {@code prefix.csv} and {@code prefix_rounds.csv} in {@code dir}; writes REPORT.md and the plot. */
+    public static Path write(Path dir, String title) {
+        Table figures = read(dir.resolve("prefix.csv")), rounds = read(dir.resolve("prefix_rounds.csv"));
+        StringBuilder md = new StringBuilder();
+        md.append("# ").append(title).append("\n\n");
+        md.append("Prefix caches on in every engine. Every leg of every round sent prompts no engine had seen, so no "
+                + "leg profited from another's cache; round 0 warmed up and is not counted. Intervals: 95 % t over "
+                + "rounds.\n\n");
+        md.append("| leg | routing | rounds | output tok/s | prompt tokens computed per sample | cache hit rate "
+                + "| mean TTFT ms | mean e2el ms |\n|---|---|---|---|---|---|---|---|\n");
+        for (Row r : figures) {
+            md.append(String.format(
+                    Locale.ROOT,
+                    "| %s | %s | %d | %s | %s | %.0f %% | %s | %.1f |%n",
+                    r.getString("leg"),
+                    r.getString("routing"),
+                    (int) r.getDouble("rounds"),
+                    withCi(r, "output_tok_per_sec", "output_tok_per_sec_low", "output_tok_per_sec_high", "%.0f"),
+                    withCi(r, "computed_prefill_per_sample", "computed_prefill_low", "computed_prefill_high", "%.1f"),
+                    100 * r.getDouble("cache_hit_rate"),
+                    withCi(r, "mean_ttft_ms", "mean_ttft_low", "mean_ttft_high", "%.1f"),
+                    r.getDouble("mean_e2el_ms")));
+        }
+        md.append("\n## Against in-process\n\n");
+        md.append("Each leg's throughput deficit against ")
+                .append(REFERENCE)
+                .append(" (paired by round), with the "
+                        + "threshold T = " + Math.round(100 * THRESHOLD)
+                        + " % of in-process: \"negligible\" means within it, "
+                        + "\"confirmed\" means slower by more.\n\n");
+        double[] ref = column(rounds, REFERENCE, "output_tok_per_sec");
+        for (Row r : figures) {
+            String leg = r.getString("leg");
+            if (leg.equals(REFERENCE) || ref.length == 0) continue;
+            double[] x = column(rounds, leg, "output_tok_per_sec");
+            if (x.length != ref.length) continue;
+            Confidence.Interval deficit = Confidence.pairedDifference(ref, x, 0.95);
+            double t = THRESHOLD * mean(ref);
+            md.append("- ")
+                    .append(leg)
+                    .append(" slower than in-process: ")
+                    .append(Verdict.describe(deficit, t, "tok/s"))
+                    .append('\n');
+        }
+        md.append("\n![output throughput per leg](plots/")
+                .append(THROUGHPUT_PLOT)
+                .append(")\n");
+        md.append("\n![prompt tokens computed per sample, per leg](plots/")
+                .append(PREFILL_PLOT)
+                .append(")\n");
+        Path plots = dir.resolve("plots");
+        Charts.save(
+                chart(
+                        figures,
+                        "Output throughput per way of sending",
+                        "output tokens / s",
+                        "output_tok_per_sec",
+                        "output_tok_per_sec_low",
+                        "output_tok_per_sec_high"),
+                plots.resolve(THROUGHPUT_PLOT));
+        Charts.save(
+                chart(
+                        figures,
+                        "Prompt tokens still computed per sample, after caches and routing",
+                        "prompt tokens computed per sample",
+                        "computed_prefill_per_sample",
+                        "computed_prefill_low",
+                        "computed_prefill_high"),
+                plots.resolve(PREFILL_PLOT));
+        Path out = dir.resolve("REPORT.md");
+        Json.writeText(out, md.toString());
+        return out;
+    }
+
+    /**
+     * One bar per leg of {@code metric} (whiskers: its 95 % CI over rounds), and the in-process reference's value as a
+     * line across every leg.
+     */
+    public static CategoryChart chart(
+            Table figures, String title, String yTitle, String metric, String low, String high) {
+        CategoryChart chart = new CategoryChartBuilder()
+                .width(1000)
+                .height(520)
+                .title(title)
+                .xAxisTitle("leg (topology / routing)")
+                .yAxisTitle(yTitle)
+                .build();
+        List<String> legs = new ArrayList<>();
+        List<Double> ys = new ArrayList<>(), errors = new ArrayList<>();
+        double reference = Double.NaN;
+        for (Row r : figures) {
+            legs.add(r.getString("leg"));
+            ys.add(r.getDouble(metric));
+            errors.add(half(r, low, high));
+            if (r.getString("leg").equals(REFERENCE)) reference = r.getDouble(metric);
+        }
+        chart.addSeries("per leg (whiskers: 95 % CI over rounds)", legs, ys, errors);
+        if (!Double.isNaN(reference)) {
+            List<Double> line = new ArrayList<>();
+            for (int i = 0; i < legs.size(); i++) line.add(reference);
+            chart.addSeries("in-process, N engines (" + REFERENCE + ")", legs, line)
+                    .setChartCategorySeriesRenderStyle(CategorySeries.CategorySeriesRenderStyle.Line)
+                    .setMarker(org.knowm.xchart.style.markers.SeriesMarkers.NONE);
+        }
+        chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideS);
+        chart.getStyler().setXAxisLabelRotation(20);
+        chart.getStyler().setYAxisDecimalPattern("#,##0");
+        chart.getStyler().setOverlapped(true);
+        return chart;
+    }
+
+    /** {@code estimate [low, high]}, or the estimate alone where one round gave no interval. */
+    private static String withCi(Row r, String estimate, String low, String high, String format) {
+        String e = String.format(Locale.ROOT, format, r.getDouble(estimate));
+        if (Double.isNaN(r.getDouble(low))) return e + " (one round: no CI)";
+        return e + String.format(Locale.ROOT, " [" + format + ", " + format + "]", r.getDouble(low), r.getDouble(high));
+    }
+
+    private static double half(Row r, String low, String high) {
+        double w = (r.getDouble(high) - r.getDouble(low)) / 2;
+        return Double.isNaN(w) ? 0 : w;
+    }
+
+    private static double[] column(Table rounds, String leg, String metric) {
+        Table t = rounds.where(rounds.stringColumn("leg").isEqualTo(leg)).sortAscendingOn("round");
+        return t.numberColumn(metric).asDoubleArray();
+    }
+
+    private static double mean(double[] x) {
+        double s = 0;
+        for (double v : x) s += v;
+        return s / x.length;
+    }
+
+    private static Table read(Path csv) {
+        if (!Files.exists(csv))
+            throw new IllegalArgumentException(csv + ": missing; was this a compare --workload run?");
+        return RunData.csv(csv, csv.getFileName().toString());
+    }
+}

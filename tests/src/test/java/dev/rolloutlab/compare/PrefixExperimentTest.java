@@ -1,0 +1,67 @@
+package dev.rolloutlab.compare;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import dev.rolloutlab.report.PrefixReport;
+import dev.rolloutlab.testing.Processes;
+import dev.rolloutlab.testing.TestModels;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code compare --workload groups} end to end on real engines: every way of sending a GRPO group runs, and the prompt
+ * tokens each sample computed show what the caches and the routing did: in-process and the prefix-keeping policies
+ * compute a group's prompt once, round robin over four ports up to four times.
+ */
+class PrefixExperimentTest {
+    @Test
+    void groupsThroughEveryWayOfSendingShowWhatRoutingCostsInComputedPrefill() throws Exception {
+        Path out = TestModels.tempDir("prefix-groups").resolve("run");
+        Processes.Run r = Processes.run(
+                600, "compare", "--quick", "--workload", "groups", "--rounds", "1", "--out", out.toString());
+        assertEquals(0, r.exit(), r.out() + r.err());
+        List<String> csv = Files.readAllLines(out.resolve("prefix.csv"));
+        Map<String, Double> computed = new HashMap<>();
+        List<String> header = List.of(csv.get(0).split(","));
+        int leg = header.indexOf("leg"), pre = header.indexOf("computed_prefill_per_sample");
+        for (String line : csv.subList(1, csv.size())) {
+            String[] f = line.split(",");
+            computed.put(f[leg], Double.parseDouble(f[pre]));
+        }
+        assertEquals(
+                List.of(
+                        "inproc",
+                        "inprocN/affinity",
+                        "httpN/round-robin",
+                        "httpN/affinity",
+                        "lb/round-robin",
+                        "lb/least-load",
+                        "lb/cache-aware",
+                        "lb/sticky"),
+                csv.subList(1, csv.size()).stream().map(l -> l.split(",")[leg]).toList());
+        // a group over one engine computes its prompt once and each other sample the tail past its last whole block;
+        // round robin over the N ports computes it on each
+        var spec = dev.rolloutlab.util.Json.parse(Files.readString(out.resolve("run.json")))
+                .path("config");
+        int p = spec.path("spec").path("prompt_len").asInt(),
+                g = spec.path("spec").path("group_size").asInt();
+        int ports = spec.path("num_servers").asInt(), tail = p - (p - 1) / 16 * 16;
+        double once = (p + (g - 1) * tail) / (double) g, scatteredOnN = (ports * p + (g - ports) * tail) / (double) g;
+        assertTrue(ports > 1 && p > 2 * tail, spec.toString());
+        for (String kept : List.of("inproc", "inprocN/affinity", "httpN/affinity", "lb/cache-aware", "lb/sticky"))
+            assertEquals(once, computed.get(kept), 1e-9, kept + " keeps a group on one engine: " + computed);
+        for (String scattered : List.of("httpN/round-robin", "lb/round-robin"))
+            assertEquals(
+                    scatteredOnN, computed.get(scattered), 1e-9, scattered + " computes it on every port: " + computed);
+        String report = Files.readString(out.resolve("REPORT.md"));
+        assertTrue(
+                report.contains("## Against in-process") && report.contains("lb/cache-aware slower than in-process"),
+                report);
+        for (String png : List.of(PrefixReport.THROUGHPUT_PLOT, PrefixReport.PREFILL_PLOT))
+            assertTrue(Files.size(out.resolve("plots").resolve(png)) > 10_000, png);
+    }
+}
