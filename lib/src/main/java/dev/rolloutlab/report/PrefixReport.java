@@ -31,9 +31,36 @@ public final class PrefixReport {
 
     private PrefixReport() {}
 
-    /** Reads {@code prefix.csv} and {@code prefix_rounds.csv} in {@code dir}; writes REPORT.md and the plot. */
+    /** A shared-prefix run's figures per leg ({@code prefix.csv}). */
+    public static Table figures(Path dir) {
+        return read(dir.resolve("prefix.csv"));
+    }
+
+    /** Output throughput per leg, in-process with N engines as the line. */
+    public static CategoryChart throughputChart(Table figures) {
+        return chart(
+                figures,
+                "Output throughput per way of sending",
+                "output tokens / s",
+                "output_tok_per_sec",
+                "output_tok_per_sec_low",
+                "output_tok_per_sec_high");
+    }
+
+    /** Prompt tokens each sample still computed per leg, in-process with N engines as the line. */
+    public static CategoryChart prefillChart(Table figures) {
+        return chart(
+                figures,
+                "Prompt tokens still computed per sample, after caches and routing",
+                "prompt tokens computed per sample",
+                "computed_prefill_per_sample",
+                "computed_prefill_low",
+                "computed_prefill_high");
+    }
+
+    /** Reads {@code prefix.csv} and {@code prefix_rounds.csv} in {@code dir}; writes REPORT.md and the plots. */
     public static Path write(Path dir, String title) {
-        Table figures = read(dir.resolve("prefix.csv")), rounds = read(dir.resolve("prefix_rounds.csv"));
+        Table figures = figures(dir), rounds = read(dir.resolve("prefix_rounds.csv"));
         StringBuilder md = new StringBuilder();
         md.append("# ").append(title).append("\n\n");
         md.append("Prefix caches on in every engine. Every leg of every round sent prompts no engine had seen, so no "
@@ -82,24 +109,8 @@ public final class PrefixReport {
                 .append(PREFILL_PLOT)
                 .append(")\n");
         Path plots = dir.resolve("plots");
-        Charts.save(
-                chart(
-                        figures,
-                        "Output throughput per way of sending",
-                        "output tokens / s",
-                        "output_tok_per_sec",
-                        "output_tok_per_sec_low",
-                        "output_tok_per_sec_high"),
-                plots.resolve(THROUGHPUT_PLOT));
-        Charts.save(
-                chart(
-                        figures,
-                        "Prompt tokens still computed per sample, after caches and routing",
-                        "prompt tokens computed per sample",
-                        "computed_prefill_per_sample",
-                        "computed_prefill_low",
-                        "computed_prefill_high"),
-                plots.resolve(PREFILL_PLOT));
+        Charts.save(throughputChart(figures), plots.resolve(THROUGHPUT_PLOT));
+        Charts.save(prefillChart(figures), plots.resolve(PREFILL_PLOT));
         Path out = dir.resolve("REPORT.md");
         Json.writeText(out, md.toString());
         return out;

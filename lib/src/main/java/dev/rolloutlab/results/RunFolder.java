@@ -48,9 +48,14 @@ public final class RunFolder {
 
     /** The newest finished run under {@code root} (one with a summary), by folder name. */
     public static Optional<Path> latest(Path root) {
+        return latestWith(root, "summary.csv");
+    }
+
+    /** The newest finished run under {@code root} holding {@code file} (e.g. a shared-prefix run's prefix.csv). */
+    public static Optional<Path> latestWith(Path root, String file) {
         if (!Files.isDirectory(root)) return Optional.empty();
         try (Stream<Path> s = Files.list(root)) {
-            return s.filter(p -> Files.exists(p.resolve("summary.csv")))
+            return s.filter(p -> Files.exists(p.resolve(file)))
                     .max(Comparator.comparing(p -> p.getFileName().toString()));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -65,7 +70,7 @@ public final class RunFolder {
                     throw new IllegalArgumentException(
                             "--out " + out + " is a file; give a folder for the results (it is created if missing)");
                 }
-                if (Files.exists(out.resolve("summary.csv"))) {
+                if (Files.exists(out.resolve("summary.csv")) || Files.exists(out.resolve("prefix.csv"))) {
                     throw new IllegalArgumentException(
                             "--out " + out + " already holds a run; choose a new folder (runs are never overwritten)");
                 }

@@ -54,6 +54,11 @@ class NotebookTest {
         try (Stream<Path> s = Files.list(Path.of("src/test/resources/fixtures/results-quick"))) {
             for (Path p : s.toList()) Files.copy(p, run.resolve(p.getFileName()));
         }
+        // and a stored quick sessions run (compare --quick --workload sessions) for the shared-prefix notebook
+        Path sessions = Files.createDirectories(results.resolve("20260101-000000-compare-sessions"));
+        try (Stream<Path> s = Files.list(Path.of("src/test/resources/fixtures/results-sessions"))) {
+            for (Path p : s.toList()) Files.copy(p, sessions.resolve(p.getFileName()));
+        }
     }
 
     /** rapaio binds the shell socket before its handlers exist; the patched loop must outlive a body that throws. */
@@ -92,7 +97,13 @@ class NotebookTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"01-http-vs-inprocess.ipynb", "02-fanout-scaling.ipynb", "03-weight-freshness.ipynb"})
+    @ValueSource(
+            strings = {
+                "01-http-vs-inprocess.ipynb",
+                "02-fanout-scaling.ipynb",
+                "03-weight-freshness.ipynb",
+                "04-sessions-and-groups.ipynb"
+            })
     void notebookRunsHeadlessAndProducesImages(String name) throws Exception {
         Path src = Path.of("../notebooks", name).toAbsolutePath().normalize();
         Path out = TestModels.tempDir("nb-out");
