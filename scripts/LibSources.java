@@ -80,6 +80,7 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/InvalidRequestException.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/Job.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/PerturbResult.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/engine/PrefixSharing.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/Sample.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/Sampler.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/SamplingParams.java

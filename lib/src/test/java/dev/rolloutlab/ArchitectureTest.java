@@ -161,7 +161,10 @@ class ArchitectureTest {
             Map.entry("sim/HostFit.java", "to split: the measurements apart from the fit"),
             Map.entry("compare/FreshnessExperiment.java", "to split: in-process, own servers and fleet each a class"),
             Map.entry("server/OpenAiServer.java", "to split: the two endpoints' handlers apart from the port set-up"),
-            Map.entry("openai/OpenAiClient.java", "to split: the streaming reader apart from the exchange"));
+            Map.entry("openai/OpenAiClient.java", "to split: the streaming reader apart from the exchange"),
+            Map.entry(
+                    "engine/InProcessEngine.java",
+                    "to split: the scheduler (admission, step, finish) apart from the API and the weight swaps"));
 
     @Test
     void everyPackageSaysWhatItOwnsAndEveryLongFileWasReviewed() throws IOException {

@@ -17,7 +17,6 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -51,8 +50,8 @@ public final class InProcessEngine implements Engine {
     private volatile boolean running = true;
     private volatile EngineLoad load;
     private final String name;
-    /** Keys and values of prefixes computed before, shared across requests; null when off. */
-    private final PrefixCache prefix;
+    /** Keys and values of prefixes computed before, shared across requests. */
+    private final PrefixSharing prefix;
 
     public InProcessEngine(Checkpoint checkpoint, EngineOptions options) {
         this(checkpoint, options, "in-process");
@@ -72,10 +71,14 @@ public final class InProcessEngine implements Engine {
         this.sampler = new Sampler(checkpoint.config().vocabSize());
         this.emitter = new Emitter(checkpoint.config(), sampler, rate, defaultStopIds());
         long cap = options.prefixCacheCap();
-        this.prefix = cap > 0
-                ? new PrefixCache(
-                        checkpoint.config().numLayers(), checkpoint.config().kvDim(), cap, options.clock() == null)
-                : null;
+        this.prefix = new PrefixSharing(
+                cap > 0
+                        ? new PrefixCache(
+                                checkpoint.config().numLayers(),
+                                checkpoint.config().kvDim(),
+                                cap,
+                                options.clock() == null)
+                        : null);
         this.load = new EngineLoad(0, 0, 0, 0, w0.version(), PrefixCache.Stats.NONE);
         thread = Thread.ofPlatform().name("engine-" + name).daemon(true).start(this::loop);
     }
@@ -216,8 +219,6 @@ public final class InProcessEngine implements Engine {
     private int[] rowTokens = new int[64], rowPos = new int[64], logitRows = new int[64];
     private KvCache[] rowCache = new KvCache[64];
     private float[] logits = new float[0];
-    /** Block hashes the prompts admitted in this step compute: a prompt that needs one waits for the next step. */
-    private final HashSet<Long> pending = new HashSet<>();
 
     private final TokenRate rate = new TokenRate();
 
@@ -293,7 +294,7 @@ public final class InProcessEngine implements Engine {
         int nLogits = n, decodeRows = n;
         List<Job> admitted = new ArrayList<>();
         int prefill = 0, seqs = active.size();
-        pending.clear();
+        prefix.newStep();
         for (Iterator<Job> it = waiting.iterator(); it.hasNext(); ) {
             Job j = it.next();
             if (j.future.isDone()) { // cancelled by the caller before it started
@@ -306,15 +307,8 @@ public final class InProcessEngine implements Engine {
                 continue;
             }
             int[] prompt = j.request.promptTokens();
-            int len = prompt.length, cached = 0;
-            if (prefix != null) {
-                if (j.blockHashes == null) j.blockHashes = PrefixCache.hashes(prompt, len);
-                cached = prefix.peek(j.blockHashes, prompt, w.version());
-                // a prompt whose next block another prompt of this step is computing waits one step and reuses it:
-                // a GRPO group sent as separate requests computes its prompt once
-                int next = cached / PrefixCache.BLOCK;
-                if (next < j.blockHashes.length && pending.contains(j.blockHashes[next])) continue;
-            }
+            int len = prompt.length, cached = prefix.cached(j, w.version());
+            if (prefix.waitsForPending(j, cached)) continue;
             boolean first = admitted.isEmpty() && active.isEmpty();
             if (!first
                     && (seqs + j.request.n() > options.maxRunningSequences()
@@ -328,11 +322,7 @@ public final class InProcessEngine implements Engine {
                     config().numLayers(),
                     config().kvDim(),
                     len + Math.min(j.request.params().maxTokens(), 256));
-            if (prefix != null) {
-                j.cachedTokens = prefix.restore(j.blockHashes, prompt, w.version(), cache);
-                for (int b = j.cachedTokens / PrefixCache.BLOCK; b < j.blockHashes.length; b++)
-                    pending.add(j.blockHashes[b]);
-            }
+            j.cachedTokens = prefix.restore(j, w.version(), cache);
             long seed = j.request.params().seed() != null ? j.request.params().seed() : seeds.nextLong();
             j.seed = seed;
             j.seqs = new Seq[j.request.n()];
@@ -352,11 +342,7 @@ public final class InProcessEngine implements Engine {
         if (logits.length < nLogits * vocab) logits = new float[nLogits * vocab];
         model.forward(w, n, decodeRows, rowTokens, rowPos, rowCache, logitRows, nLogits, logits);
         if (!options.testStepDelay().isZero()) waitTestStepDelay();
-        if (prefix != null)
-            for (Job j : admitted) {
-                int[] prompt = j.request.promptTokens();
-                prefix.store(prompt, prompt.length, j.blockHashes, w.version(), j.seqs[0].cache);
-            }
+        for (Job j : admitted) prefix.keepPrompt(j, w.version(), j.seqs[0].cache);
 
         int li = 0;
         List<Seq> stepSeqs = new ArrayList<>(active.size() + seqs);
@@ -410,22 +396,9 @@ public final class InProcessEngine implements Engine {
 
     private void finish(Seq s, FinishReason reason) {
         s.finish = reason;
-        if (prefix != null && s.kvVersion >= 0) remember(s);
+        prefix.keepAnswer(s);
         s.job.listener.onFinish(s.index, reason);
         if (--s.job.unfinished == 0) s.job.complete();
-    }
-
-    /**
-     * Keeps a finished sample's prompt and answer for the prefix cache: the next turn of a multi-turn session resends
-     * both. Its keys and values cover every position but the last token's, which was never fed back.
-     */
-    private void remember(Seq s) {
-        int[] prompt = s.job.request.promptTokens();
-        int len = s.pos;
-        if (len / PrefixCache.BLOCK <= prompt.length / PrefixCache.BLOCK) return; // no block beyond the prompt's
-        int[] all = Arrays.copyOf(prompt, len);
-        System.arraycopy(s.tokens, 0, all, prompt.length, len - prompt.length);
-        prefix.store(all, len, PrefixCache.hashes(all, len), s.kvVersion, s.cache);
     }
 
     private void publishLoad() {
@@ -437,6 +410,6 @@ public final class InProcessEngine implements Engine {
                 rate.perSecond(),
                 kv,
                 weights.get().version(),
-                prefix == null ? PrefixCache.Stats.NONE : prefix.stats());
+                prefix.stats());
     }
 }
