@@ -112,18 +112,19 @@ final class CacheAware implements Policy {
 
     @Override
     public void appendMetrics(StringBuilder sb) {
-        sb.append("# HELP lb_routed_by_prefix_total Requests sent where their prompt's prefix went before.\n")
-                .append("# TYPE lb_routed_by_prefix_total counter\nlb_routed_by_prefix_total ")
-                .append(byPrefix.get())
-                .append("\n# HELP lb_routed_by_load_total Requests sent to the least loaded backend instead.\n")
-                .append("# TYPE lb_routed_by_load_total counter\nlb_routed_by_load_total ")
-                .append(byLoad.get())
-                .append("\n# HELP lb_prefix_blocks_total Prompt blocks looked up, and those the chosen backend was sent"
-                        + " before.\n# TYPE lb_prefix_blocks_total counter\nlb_prefix_blocks_total ")
-                .append(promptBlocks.get())
-                .append("\n# TYPE lb_prefix_matched_blocks_total counter\nlb_prefix_matched_blocks_total ")
-                .append(matchedBlocks.get())
-                .append('\n');
+        Policy.counter(
+                sb,
+                "lb_routed_by_prefix_total",
+                "Requests sent where their prompt's prefix went before.",
+                byPrefix.get());
+        Policy.counter(
+                sb, "lb_routed_by_load_total", "Requests sent to the least loaded backend instead.", byLoad.get());
+        Policy.counter(sb, "lb_prefix_blocks_total", "Prompt blocks looked up.", promptBlocks.get());
+        Policy.counter(
+                sb,
+                "lb_prefix_matched_blocks_total",
+                "Prompt blocks the chosen backend was sent before.",
+                matchedBlocks.get());
     }
 
     @Override

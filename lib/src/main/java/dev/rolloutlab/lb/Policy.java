@@ -17,6 +17,18 @@ public interface Policy {
     /** Appends the policy's own counters to {@code /metrics} (Prometheus text); most policies have none. */
     default void appendMetrics(StringBuilder sb) {}
 
+    /** One Prometheus counter with its help line. */
+    static void counter(StringBuilder sb, String name, String help, long value) {
+        sb.append("# HELP ").append(name).append(' ').append(help).append('\n');
+        sb.append("# TYPE ")
+                .append(name)
+                .append(" counter\n")
+                .append(name)
+                .append(' ')
+                .append(value)
+                .append('\n');
+    }
+
     /** The name {@code --policy} takes. */
     String name();
 

@@ -95,16 +95,13 @@ final class Sticky implements Policy {
 
     @Override
     public void appendMetrics(StringBuilder sb) {
-        sb.append("# HELP lb_affinity_routed_total Keyed requests sent to their key's backend.\n")
-                .append("# TYPE lb_affinity_routed_total counter\nlb_affinity_routed_total ")
-                .append(keyed.get())
-                .append("\n# HELP lb_affinity_spilled_total Keyed requests sent past their key's backend, over the"
-                        + " load bound.\n# TYPE lb_affinity_spilled_total counter\nlb_affinity_spilled_total ")
-                .append(spilled.get())
-                .append("\n# HELP lb_affinity_unkeyed_total Requests without a key, sent by load.\n")
-                .append("# TYPE lb_affinity_unkeyed_total counter\nlb_affinity_unkeyed_total ")
-                .append(unkeyed.get())
-                .append('\n');
+        Policy.counter(sb, "lb_affinity_routed_total", "Keyed requests sent to their key's backend.", keyed.get());
+        Policy.counter(
+                sb,
+                "lb_affinity_spilled_total",
+                "Keyed requests sent past their key's backend, over the load bound.",
+                spilled.get());
+        Policy.counter(sb, "lb_affinity_unkeyed_total", "Requests without a key, sent by load.", unkeyed.get());
     }
 
     @Override
