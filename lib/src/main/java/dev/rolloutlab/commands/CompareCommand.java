@@ -265,9 +265,7 @@ public final class CompareCommand implements Callable<Integer> {
         long t0 = System.nanoTime();
         x.run();
         results.writeRun(x.describe(), x.stopReason() != null, x.stopReason());
-        Path md = PrefixReport.write(
-                results.dir(),
-                "Shared prefixes: " + workload + " in-process, over client fanout and through the balancer");
+        Path md = PrefixReport.write(results.dir());
         System.out.printf(
                 "compare took %.0f s%s%n",
                 (System.nanoTime() - t0) / 1e9, x.stopReason() != null ? " (INCOMPLETE: " + x.stopReason() + ")" : "");

@@ -1,5 +1,6 @@
 package dev.rolloutlab.commands;
 
+import dev.rolloutlab.report.PrefixReport;
 import dev.rolloutlab.report.Report;
 import dev.rolloutlab.results.RunFolder;
 import java.nio.file.Path;
@@ -23,7 +24,7 @@ public final class ReportCommand implements Callable<Integer> {
                 : RunFolder.latest(RunFolder.root())
                         .orElseThrow(() ->
                                 new Cli.UserError("no results folder under results/; run compare first or name one"));
-        Path md = Report.write(d);
+        Path md = java.nio.file.Files.exists(d.resolve("prefix.csv")) ? PrefixReport.write(d) : Report.write(d);
         System.out.println(md);
         return 0;
     }

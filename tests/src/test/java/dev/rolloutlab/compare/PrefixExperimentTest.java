@@ -59,7 +59,8 @@ class PrefixExperimentTest {
                     scatteredOnN, computed.get(scattered), 1e-9, scattered + " computes it on every port: " + computed);
         String report = Files.readString(out.resolve("REPORT.md"));
         assertTrue(
-                report.contains("## Against in-process") && report.contains("lb/cache-aware slower than in-process"),
+                report.contains("## Against in-process")
+                        && report.contains("lb/round-robin computes more prompt per sample than in-process"),
                 report);
         for (String png : List.of(PrefixReport.THROUGHPUT_PLOT, PrefixReport.PREFILL_PLOT))
             assertTrue(Files.size(out.resolve("plots").resolve(png)) > 10_000, png);
