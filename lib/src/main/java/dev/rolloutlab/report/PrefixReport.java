@@ -164,6 +164,7 @@ public final class PrefixReport {
         chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideS);
         chart.getStyler().setXAxisLabelRotation(20);
         chart.getStyler().setYAxisDecimalPattern("#,##0");
+        chart.getStyler().setYAxisMin(0.0); // both figures are counts: a whisker below zero says only "wide"
         chart.getStyler().setOverlapped(true);
         return chart;
     }
