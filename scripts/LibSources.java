@@ -15,6 +15,7 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/bench/Fanout.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/bench/LengthDist.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/bench/LoadGenerator.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/bench/MooncakeTrace.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/bench/SteadyState.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/bench/Target.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/bench/Workload.java
@@ -238,6 +239,7 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/util/Ports.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/util/Secrets.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/util/Sha256.java
+//FILES dev/rolloutlab/bench/synthetic-mooncake-trace.jsonl=../lib/src/main/resources/dev/rolloutlab/bench/synthetic-mooncake-trace.jsonl
 //FILES dev/rolloutlab/report/LoopThread.java.txt=../lib/src/main/resources/dev/rolloutlab/report/LoopThread.java.txt
 //FILES dev/rolloutlab/sim/rollout-lab-small-2core.json=../lib/src/main/resources/dev/rolloutlab/sim/rollout-lab-small-2core.json
 //FILES dev/rolloutlab/sim/zero-compute.json=../lib/src/main/resources/dev/rolloutlab/sim/zero-compute.json

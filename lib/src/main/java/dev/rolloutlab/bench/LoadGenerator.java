@@ -140,6 +140,9 @@ public final class LoadGenerator {
 
     private final List<Target> targets;
     private final Workload workload;
+    /** A trace's send times, ms from the start (null: arrivals from the options). */
+    private final double[] atMs;
+
     private final Options o;
     private final ConcurrentLinkedQueue<RequestRecord> records = new ConcurrentLinkedQueue<>();
     private final AtomicInteger failed = new AtomicInteger();
@@ -150,13 +153,26 @@ public final class LoadGenerator {
     private long t0;
 
     public LoadGenerator(List<Target> targets, Workload workload, Options options) {
+        this(targets, workload, null, options);
+    }
+
+    /**
+     * A trace's replay: open loop, each request scheduled at its time in the trace, whatever {@code options}' rate;
+     * latency counts from that time.
+     */
+    public LoadGenerator(List<Target> targets, MooncakeTrace.Replay trace, Options options) {
+        this(targets, trace.workload(), trace.atMs(), options);
+    }
+
+    private LoadGenerator(List<Target> targets, Workload workload, double[] atMs, Options options) {
         if (targets.isEmpty()) throw new IllegalArgumentException("no targets");
-        if (options.concurrency() <= 0 && !(options.rate() > 0))
+        if (atMs == null && options.concurrency() <= 0 && !(options.rate() > 0))
             throw new IllegalArgumentException("give --concurrency C or --rate R");
         if (options.numRequests() <= 0 && options.duration() == null)
             throw new IllegalArgumentException("give --num-prompts or --duration-sec");
         this.targets = targets;
         this.workload = workload;
+        this.atMs = atMs;
         this.o = options;
         this.inFlight = new AtomicIntegerArray(targets.size());
     }
@@ -175,7 +191,9 @@ public final class LoadGenerator {
         Thread progress =
                 o.progress() == null ? null : Thread.ofPlatform().daemon(true).start(() -> report(total));
         try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
-            if (o.concurrency() > 0 && workload.turns() != null) sessions(pool, reqs, workload.turns(), total, end);
+            if (atMs != null) openLoop(pool, reqs, Math.min(total, reqs.size()), end);
+            else if (o.concurrency() > 0 && workload.turns() != null)
+                sessions(pool, reqs, workload.turns(), total, end);
             else if (o.concurrency() > 0) closedLoop(pool, reqs, total, end);
             else openLoop(pool, reqs, total, end);
             pool.shutdown();
@@ -255,9 +273,10 @@ public final class LoadGenerator {
             throws InterruptedException {
         SplittableRandom r = new SplittableRandom(o.seed());
         Semaphore slots = o.maxConcurrency() > 0 ? new Semaphore(o.maxConcurrency()) : null;
-        double meanGapNs = 1e9 / o.rate();
+        double meanGapNs = atMs != null ? 0 : 1e9 / o.rate();
         double offset = 0;
         for (int i = 0; i < total && stopReason == null; i++) {
+            if (atMs != null) offset = atMs[i] * 1e6;
             long scheduled = t0 + (long) offset;
             if (scheduled >= end) break;
             long wait;

@@ -2,6 +2,7 @@ package dev.rolloutlab.commands;
 
 import dev.rolloutlab.bench.LengthDist;
 import dev.rolloutlab.bench.LoadGenerator;
+import dev.rolloutlab.bench.MooncakeTrace;
 import dev.rolloutlab.bench.Target;
 import dev.rolloutlab.bench.Workload;
 import dev.rolloutlab.openai.CompletionRequest;
@@ -99,6 +100,20 @@ public final class BenchCommand implements Callable<Integer> {
     int nSamples;
 
     @Option(
+            names = "--trace",
+            description = "Replay a request trace in Mooncake's format (JSONL: timestamp ms, input_length, "
+                    + "output_length, hash_ids; equal ids are equal 512-token blocks) at its own times, open loop; "
+                    + "'synthetic' names a small synthetic trace shipped with Rollout Lab (made up, not recorded).")
+    String trace;
+
+    @Option(
+            names = "--trace-block-tokens",
+            defaultValue = "512",
+            description = "Tokens each trace block becomes (input lengths scale with it), to fit a trace to a small "
+                    + "model's context. Default: ${DEFAULT-VALUE}")
+    int traceBlockTokens;
+
+    @Option(
             names = "--group-size",
             defaultValue = "1",
             description = "Send each prompt as a GRPO group of this many samples (see --group-mode). "
@@ -158,7 +173,7 @@ public final class BenchCommand implements Callable<Integer> {
             description = "Synthetic completions prompts use token ids below this. Default: ${DEFAULT-VALUE}")
     int vocabSize;
 
-    @ArgGroup(exclusive = true, multiplicity = "1")
+    @ArgGroup(exclusive = true, multiplicity = "0..1")
     LoadShape load;
 
     /** Closed loop or open loop, exactly one. */
@@ -233,6 +248,11 @@ public final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Cli.warnFormer(spec, "--duration", "--duration-sec");
+        if (load == null && trace == null)
+            throw new Cli.UserError("give --concurrency C (closed loop), --rate R (open loop) or --trace FILE");
+        if (load != null && trace != null)
+            throw new Cli.UserError("--trace sends at the trace's own times: drop --concurrency and --rate");
+        if (load == null) load = new LoadShape();
         if (load.concurrency != null && load.concurrency < 1)
             throw new Cli.UserError("--concurrency must be at least 1");
         if (load.rate != null && !(load.rate > 0)) throw new Cli.UserError("--rate must be > 0");
@@ -262,15 +282,25 @@ public final class BenchCommand implements Callable<Integer> {
                 stream,
                 ignoreEos);
         Workload w;
+        MooncakeTrace.Replay replay = null;
         try {
-            w = dataset != null
-                    ? Workload.fromJsonl(dataset, s)
-                    : Workload.synthetic(
-                            Math.max(sessions != null ? sessions : numPrompts, 1),
-                            LengthDist.parse(inputLen, "--input-len"),
-                            s,
-                            vocabSize,
-                            seed);
+            if (trace != null) {
+                if (sessions != null || groupSize > 1 || dataset != null)
+                    throw new IllegalArgumentException(
+                            "--trace is its own workload: drop --sessions, --group-size and" + " --dataset");
+                replay = MooncakeTrace.read(trace, s, traceBlockTokens, vocabSize);
+                numPrompts = replay.workload().requests().size();
+            }
+            w = replay != null
+                    ? replay.workload()
+                    : dataset != null
+                            ? Workload.fromJsonl(dataset, s)
+                            : Workload.synthetic(
+                                    Math.max(sessions != null ? sessions : numPrompts, 1),
+                                    LengthDist.parse(inputLen, "--input-len"),
+                                    s,
+                                    vocabSize,
+                                    seed);
             w = w.grouped(groupSize, Workload.GroupMode.parse(groupMode));
             if (sessions != null) {
                 if (sessions < 1) throw new IllegalArgumentException("--sessions must be at least 1");
@@ -279,8 +309,11 @@ public final class BenchCommand implements Callable<Integer> {
                 w = w.inSessions(new Workload.Turns(turns, toolTokens, toolMs, vocabSize));
                 numPrompts = sessions * turns;
             } else if (groupSize > 1 && groupMode.equals("separate")) numPrompts *= groupSize;
-        } catch (IllegalArgumentException e) {
-            throw new Cli.UserError(e.getMessage());
+        } catch (IllegalArgumentException | java.nio.file.NoSuchFileException e) {
+            throw new Cli.UserError(
+                    e instanceof java.nio.file.NoSuchFileException
+                            ? "--trace " + trace + ": no such file"
+                            : e.getMessage());
         }
         Connection connection = keepAlive ? Connection.KEEP_ALIVE : Connection.CLOSE;
         if (topology != null && topology.inProcess())
@@ -302,14 +335,17 @@ public final class BenchCommand implements Callable<Integer> {
                         : LoadGenerator.Routing.ROUND_ROBIN,
                 goodput == null ? Slo.NONE : Slo.parse(goodput),
                 System.err);
-        LoadGenerator gen = new LoadGenerator(clients.stream().map(Target::http).toList(), w, o);
+        List<Target> targets = clients.stream().map(Target::http).toList();
+        LoadGenerator gen = replay != null ? new LoadGenerator(targets, replay, o) : new LoadGenerator(targets, w, o);
         RunFolder results = RunFolder.create(out, "bench");
         Interrupts.onInterrupt("bench", () -> gen.stop("interrupted (Ctrl-C)"));
         System.err.printf(
                 "bench: %d target(s), %s, %s, %s -> %s%n",
                 urls.size(),
                 w.name(),
-                concurrency != null ? "concurrency " + concurrency : "rate " + rate + "/s",
+                concurrency != null
+                        ? "concurrency " + concurrency
+                        : rate != null ? "rate " + rate + "/s" : "at the trace's times",
                 connection,
                 results.dir());
 
@@ -333,6 +369,7 @@ public final class BenchCommand implements Callable<Integer> {
         config.put("max_tokens", maxTokens);
         config.put("concurrency", concurrency);
         config.put("rate", rate);
+        if (trace != null) config.put("trace", Map.of("file", trace, "block_tokens", traceBlockTokens));
         config.put("connection", connection);
         config.put("stream", stream);
         results.writeRun(config, run.incomplete(), run.reason());

@@ -99,6 +99,54 @@ class BenchTest {
         }
     }
 
+    /**
+     * The shipped synthetic Mooncake trace, scaled to the tiny model: every request is sent at its time in the trace,
+     * and requests whose hash ids share leading blocks find them cached.
+     */
+    @Test
+    void aMooncakeTraceIsReplayedAtItsTimesAndItsSharedBlocksHitTheCache() throws Exception {
+        Path out = TestModels.tempDir("bench-trace").resolve("run");
+        Processes.Run r = Processes.run(
+                120,
+                "bench",
+                "--target",
+                group.urls().get(0),
+                "--endpoint",
+                "completions",
+                "--trace",
+                "synthetic",
+                "--trace-block-tokens",
+                "32",
+                "--max-tokens",
+                "8",
+                "--out",
+                out.toString());
+        assertEquals(0, r.exit(), r.err());
+        List<JsonNode> recs = records(out);
+        List<String> trace = new String(
+                        dev.rolloutlab.bench.MooncakeTrace.class
+                                .getResourceAsStream("synthetic-mooncake-trace.jsonl")
+                                .readAllBytes(),
+                        java.nio.charset.StandardCharsets.UTF_8)
+                .lines()
+                .toList();
+        assertEquals(trace.size(), recs.size(), "every line of the trace sent once");
+        double t0 = Json.parse(trace.get(0)).path("timestamp").asDouble();
+        int hits = 0;
+        for (JsonNode n : recs) {
+            JsonNode line = Json.parse(trace.get(n.path("request_id").asInt()));
+            double at = (line.path("timestamp").asDouble() - t0) * 1e6;
+            assertEquals(at, n.path("scheduled_ns").asDouble(), 1e6, "scheduled at its time in the trace: " + n);
+            assertEquals(200, n.path("status").asInt(), n.toString());
+            assertEquals(
+                    (int) Math.ceil(line.path("input_length").asDouble() * 32 / 512),
+                    n.path("prompt_tokens").asInt(),
+                    "input length scaled to 32-token blocks");
+            if (n.path("server_timing").path("cached_tokens").asInt() > 0) hits++;
+        }
+        assertTrue(hits > recs.size() / 2, "the trace's shared documents are served from cache: " + hits);
+    }
+
     @Test
     void aGroupSentAsSeparateRequestsComputesItsPromptOnce() throws Exception {
         Path out = TestModels.tempDir("bench-groups").resolve("run");
