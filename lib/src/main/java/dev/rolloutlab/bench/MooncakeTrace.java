@@ -2,7 +2,6 @@ package dev.rolloutlab.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rolloutlab.openai.CompletionRequest;
-import dev.rolloutlab.util.Json;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -49,16 +48,10 @@ public final class MooncakeTrace {
             throw new IllegalArgumentException(file + ": " + lines.size() + " lines, more than " + MAX_LINES);
         List<CompletionRequest> out = new ArrayList<>();
         List<Double> at = new ArrayList<>();
-        for (int i = 0; i < lines.size(); i++) {
-            String line = lines.get(i).trim();
-            if (line.isEmpty()) continue;
-            JsonNode n;
-            try {
-                n = Json.parse(line);
-            } catch (IOException e) {
-                throw new IllegalArgumentException(file + " line " + (i + 1) + ": not JSON: " + e.getMessage());
-            }
-            String where = file + " line " + (i + 1) + ": ";
+        for (Workload.JsonLine l : Workload.JsonLine.parse(file, lines)) {
+            JsonNode n = l.json();
+            int i = l.number() - 1;
+            String where = file + " line " + l.number() + ": ";
             for (String f : List.of("timestamp", "input_length", "output_length", "hash_ids"))
                 if (!n.has(f)) throw new IllegalArgumentException(where + "needs \"" + f + "\" (Mooncake's format)");
             int input = n.get("input_length").asInt(),
@@ -80,7 +73,7 @@ public final class MooncakeTrace {
         double[] atMs = at.stream().mapToDouble(t -> t - t0).toArray();
         for (int i = 1; i < atMs.length; i++)
             if (atMs[i] < atMs[i - 1])
-                throw new IllegalArgumentException(file + ": timestamps must not go back (line " + (i + 1) + ")");
+                throw new IllegalArgumentException(file + ": timestamps must not go back (request " + (i + 1) + ")");
         return new Replay(
                 new Workload("trace " + Path.of(file).getFileName() + " (" + out.size() + " requests)", out), atMs);
     }

@@ -168,22 +168,33 @@ public record Workload(String name, List<CompletionRequest> requests, Turns turn
                 "synthetic in=" + inputLen + " out=" + (s.outputLen() != null ? s.outputLen() : s.maxTokens()), out);
     }
 
+    /** One non-blank line of a JSONL file, parsed, with its number (from 1). */
+    record JsonLine(int number, JsonNode json) {
+        /** The non-blank lines of {@code source}; a line that is not JSON is refused with its number. */
+        static List<JsonLine> parse(String source, List<String> lines) {
+            List<JsonLine> out = new ArrayList<>();
+            for (int i = 0; i < lines.size(); i++) {
+                String line = lines.get(i).trim();
+                if (line.isEmpty()) continue;
+                try {
+                    out.add(new JsonLine(i + 1, Json.parse(line)));
+                } catch (IOException e) {
+                    throw new IllegalArgumentException(source + " line " + (i + 1) + ": not JSON: " + e.getMessage());
+                }
+            }
+            return out;
+        }
+    }
+
     /**
      * Reads a JSONL file: each line {@code {"prompt": "…"}}, {@code {"prompt": [ids…]}} or {@code {"messages": […]}}. A
      * bad line is reported with its number.
      */
     public static Workload fromJsonl(Path file, Sampling s) throws IOException {
         List<CompletionRequest> out = new ArrayList<>();
-        List<String> lines = Files.readAllLines(file);
-        for (int i = 0; i < lines.size(); i++) {
-            String line = lines.get(i).trim();
-            if (line.isEmpty()) continue;
-            JsonNode n;
-            try {
-                n = Json.parse(line);
-            } catch (IOException e) {
-                throw new IllegalArgumentException(file + " line " + (i + 1) + ": not JSON: " + e.getMessage());
-            }
+        for (JsonLine l : JsonLine.parse(file.toString(), Files.readAllLines(file))) {
+            JsonNode n = l.json();
+            int i = l.number() - 1;
             CompletionRequest req;
             if (n.has("messages")) {
                 List<ChatTemplate.Message> msgs = new ArrayList<>();
