@@ -34,6 +34,17 @@ public final class MooncakeTrace {
 
     /** Reads {@code file} ({@value #SYNTHETIC}: the shipped synthetic trace). */
     public static Replay read(String file, Workload.Sampling s, int blockTokens, int vocab) throws IOException {
+        return read(file, s, blockTokens, vocab, 0);
+    }
+
+    /**
+     * As {@link #read(String, Workload.Sampling, int, int)}, with every block's tokens drawn under {@code salt}: the
+     * same trace with another salt shares no prefix with it (an experiment replays it on several legs of one server).
+     * Each request carries its first block's id as its session ({@code X-Session-Id}), so a sticky balancer or a client
+     * routing by session keeps a shared document on one server.
+     */
+    public static Replay read(String file, Workload.Sampling s, int blockTokens, int vocab, long salt)
+            throws IOException {
         if (blockTokens < 1 || blockTokens > MOONCAKE_BLOCK)
             throw new IllegalArgumentException("--trace-block-tokens must be in [1, 512], got " + blockTokens);
         List<String> lines;
@@ -62,10 +73,11 @@ public final class MooncakeTrace {
             for (int b = 0; b < ids.length; b++)
                 ids[b] = n.get("hash_ids").get(b).asLong();
             int len = Math.max(1, (int) Math.ceil((double) input * blockTokens / MOONCAKE_BLOCK));
-            int[] prompt = prompt(ids, len, blockTokens, vocab);
+            int[] prompt = prompt(ids, len, blockTokens, vocab, salt);
             out.add(CompletionRequest.completion(s.model(), prompt, Math.min(output, s.maxTokens()), s.temperature())
                     .withSampling(1, s.seed() == null ? null : s.seed() + i, s.ignoreEos())
-                    .withStream(s.stream(), s.stream()));
+                    .withStream(s.stream(), s.stream())
+                    .withSessionId(ids.length == 0 ? null : "block-" + ids[0]));
             at.add(n.get("timestamp").asDouble());
         }
         if (out.isEmpty()) throw new IllegalArgumentException(file + ": no requests");
@@ -79,10 +91,11 @@ public final class MooncakeTrace {
     }
 
     /** The prompt whose block b is the tokens hash id {@code ids[b]} stands for; past the ids, its own tokens. */
-    static int[] prompt(long[] ids, int len, int blockTokens, int vocab) {
+    static int[] prompt(long[] ids, int len, int blockTokens, int vocab, long salt) {
         int[] p = new int[len];
         for (int b = 0; b * blockTokens < len; b++) {
-            long seed = b < ids.length ? ids[b] * 0x9E3779B97F4A7C15L : Arrays.hashCode(ids) * 31L + b;
+            long seed = (b < ids.length ? ids[b] * 0x9E3779B97F4A7C15L : Arrays.hashCode(ids) * 31L + b)
+                    ^ salt * 0xC2B2AE3D27D4EB4FL;
             SplittableRandom r = new SplittableRandom(seed);
             for (int i = b * blockTokens; i < Math.min(len, (b + 1) * blockTokens); i++)
                 p[i] = 10 + r.nextInt(Math.max(1, vocab - 13));

@@ -175,7 +175,7 @@ public final class CompareCommand implements Callable<Integer> {
             defaultValue = "grid",
             description = "grid: the main job (prompt and output lengths, every topology, freshness). groups: GRPO "
                     + "groups of 8 samples of a 512-token prompt sent as separate requests; sessions: 4 multi-turn "
-                    + "sessions of 8 turns; both with prefix caches on, through in-process engines, client fanout and "
+                    + "sessions of 8 turns; trace: the synthetic Mooncake trace at its own times; all with prefix caches on, through in-process engines, client fanout and "
                     + "the balancer under each policy. Default: ${DEFAULT-VALUE}")
     String workload;
 
@@ -242,7 +242,7 @@ public final class CompareCommand implements Callable<Integer> {
         return child.waitFor();
     }
 
-    /** {@code --workload groups|sessions}: the shared-prefix experiment on compare's own servers. */
+    /** {@code --workload groups|sessions|trace}: the shared-prefix experiment on compare's own servers. */
     private int runPrefix(CompareConfig c) throws Exception {
         PrefixExperiment.Spec spec;
         try {

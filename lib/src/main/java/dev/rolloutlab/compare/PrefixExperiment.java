@@ -2,6 +2,7 @@ package dev.rolloutlab.compare;
 
 import dev.rolloutlab.bench.LengthDist;
 import dev.rolloutlab.bench.LoadGenerator;
+import dev.rolloutlab.bench.MooncakeTrace;
 import dev.rolloutlab.bench.Target;
 import dev.rolloutlab.bench.Workload;
 import dev.rolloutlab.engine.EngineOptions;
@@ -40,14 +41,18 @@ public final class PrefixExperiment {
     /** Which shared-prefix workload. */
     public enum Kind {
         GROUPS,
-        SESSIONS;
+        SESSIONS,
+        /** The synthetic Mooncake trace shipped with bench, at its own times, its blocks scaled to the model. */
+        TRACE;
 
         public static Kind parse(String s) {
             return switch (s) {
                 case "groups" -> GROUPS;
                 case "sessions" -> SESSIONS;
+                case "trace" -> TRACE;
                 default ->
-                    throw new IllegalArgumentException("--workload " + s + ": expected grid, groups or sessions");
+                    throw new IllegalArgumentException(
+                            "--workload " + s + ": expected grid, groups, sessions or trace");
             };
         }
     }
@@ -55,20 +60,23 @@ public final class PrefixExperiment {
     /**
      * The workload's sizes: per leg and round, {@code units} groups of {@code groupSize} samples of a
      * {@code promptLen}-token prompt, or {@code units} sessions of {@code turns} turns (each appending its answer and
-     * {@code toolTokens}), every answer {@code outputLen} tokens.
+     * {@code toolTokens}), every answer {@code outputLen} tokens; for the trace, {@code promptLen} is the tokens each
+     * of its blocks becomes.
      */
     public record Spec(
             Kind kind, int units, int groupSize, int promptLen, int outputLen, int turns, int toolTokens, int rounds) {
         public static Spec defaults(Kind kind, int maxPositions, int rounds) {
             if (kind == Kind.GROUPS)
                 return new Spec(kind, 4, 8, Math.min(512, maxPositions / 2 - 32), 32, 1, 0, rounds);
+            // the trace's prompts reach 5 blocks: a block of maxPositions / 16 tokens keeps them within a third
+            if (kind == Kind.TRACE) return new Spec(kind, 0, 1, maxPositions / 16, 32, 1, 0, rounds);
             int prompt = Math.min(128, maxPositions / 8);
             return new Spec(kind, 4, 1, prompt, 32, 8, Math.min(32, maxPositions / 32), rounds);
         }
 
-        /** Requests in flight: a whole group at once, or every session. */
+        /** Requests in flight: a whole group at once, or every session (a trace sends at its own times). */
         int concurrency() {
-            return kind == Kind.GROUPS ? groupSize : units;
+            return kind == Kind.GROUPS ? groupSize : Math.max(1, units);
         }
 
         /** The longest prompt a session reaches. */
@@ -253,14 +261,19 @@ public final class PrefixExperiment {
     }
 
     /** One leg, one round: prompts seeded by {@code seed}, so no other leg or round sent them. */
-    private Round measure(Leg leg, int round, long seed) throws InterruptedException {
-        Workload w = workload(seed);
+    private Round measure(Leg leg, int round, long seed) throws Exception {
+        Workload w;
+        MooncakeTrace.Replay trace = null;
+        if (spec.kind() == Kind.TRACE) {
+            trace = MooncakeTrace.read(MooncakeTrace.SYNTHETIC, sampling(seed), spec.promptLen(), 1000, seed);
+            w = trace.workload();
+        } else w = workload(seed);
         int n = w.requests().size() * (spec.kind() == Kind.SESSIONS ? spec.turns() : 1);
-        LoadGenerator g = new LoadGenerator(
-                leg.targets(),
-                w,
-                LoadGenerator.Options.closed(leg.topology(), Connection.KEEP_ALIVE, spec.concurrency(), n)
-                        .withRouting(leg.client()));
+        var options = LoadGenerator.Options.closed(leg.topology(), Connection.KEEP_ALIVE, spec.concurrency(), n)
+                .withRouting(leg.client());
+        LoadGenerator g = trace != null
+                ? new LoadGenerator(leg.targets(), trace, options)
+                : new LoadGenerator(leg.targets(), w, options);
         current = g;
         if (stopReason != null) g.stop(stopReason);
         LoadGenerator.Run run = g.run();
@@ -287,9 +300,13 @@ public final class PrefixExperiment {
                 prompt == 0 ? Double.NaN : (double) cached / prompt);
     }
 
-    private Workload workload(long seed) {
-        Workload.Sampling s = new Workload.Sampling(
+    private Workload.Sampling sampling(long seed) {
+        return new Workload.Sampling(
                 CompletionRequest.Endpoint.COMPLETIONS, null, spec.outputLen(), null, 1.0, seed, 1, true, true);
+    }
+
+    private Workload workload(long seed) {
+        Workload.Sampling s = sampling(seed);
         Workload w = Workload.synthetic(spec.units(), LengthDist.fixed(spec.promptLen()), s, 1000, seed);
         return spec.kind() == Kind.GROUPS
                 ? w.grouped(spec.groupSize(), Workload.GroupMode.SEPARATE)
