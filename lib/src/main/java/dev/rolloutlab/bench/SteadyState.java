@@ -14,8 +14,8 @@ import java.util.stream.Collectors;
  * (the hypervisor steals CPU), so no rule on a few windows' means holds; this one tests the trend of the last
  * {@value #TREND_WINDOWS} windows: steady when a Mann–Kendall test finds no rising trend at one-sided 10 % and Sen's
  * slope (the median of the pairwise slopes, which outliers cannot drag) is below {@value #SLOPE_PCT} % of the median
- * rate per window, after at least {@value #MIN_WINDOWS} windows. On series of ±25 % noise it stops within 10 windows of
- * a flat server nine times in ten, and keeps warming a server that gains 8 % a window nine times in ten.
+ * rate per window, after at least {@value #MIN_WINDOWS} windows. On series of +/-25 % noise it stops within 10 windows
+ * of a flat server nine times in ten, and keeps warming a server that gains 8 % a window nine times in ten.
  */
 public final class SteadyState {
     static final int MIN_WINDOWS = 8, TREND_WINDOWS = 10, SLOPE_PCT = 2;

@@ -187,8 +187,8 @@ public record Workload(String name, List<CompletionRequest> requests, Turns turn
     }
 
     /**
-     * Reads a JSONL file: each line {@code {"prompt": "…"}}, {@code {"prompt": [ids…]}} or {@code {"messages": […]}}. A
-     * bad line is reported with its number.
+     * Reads a JSONL file: each line {@code {"prompt": "..."}}, {@code {"prompt": [ids...]}} or {@code {"messages":
+     * [...]}}. A bad line is reported with its number.
      */
     public static Workload fromJsonl(Path file, Sampling s) throws IOException {
         List<CompletionRequest> out = new ArrayList<>();

@@ -174,9 +174,10 @@ public final class CompareCommand implements Callable<Integer> {
             names = "--workload",
             defaultValue = "grid",
             description = "grid: the main job (prompt and output lengths, every topology, freshness). groups: GRPO "
-                    + "groups of 8 samples of a 512-token prompt sent as separate requests; sessions: 4 multi-turn "
-                    + "sessions of 8 turns; trace: the synthetic Mooncake trace at its own times; all with prefix caches on, through in-process engines, client fanout and "
-                    + "the balancer under each policy. Default: ${DEFAULT-VALUE}")
+                    + "groups of 8 samples of one prompt (up to 512 tokens, within half the model's context) sent as "
+                    + "separate requests; sessions: 4 multi-turn sessions of 8 turns; trace: the synthetic Mooncake "
+                    + "trace at its own times; all with prefix caches on, through in-process engines, client fanout "
+                    + "and the balancer under each policy. Default: ${DEFAULT-VALUE}")
     String workload;
 
     @Option(names = "--out", description = "Results folder. Default: results/<timestamp>-compare.")

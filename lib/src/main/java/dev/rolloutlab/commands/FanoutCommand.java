@@ -17,7 +17,7 @@ import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code fanout}: {@code fanout_client}'s job — one chat to every backend in parallel, printed in completion order. */
+/** {@code fanout}: {@code fanout_client}'s job - one chat to every backend in parallel, printed in completion order. */
 @Command(
         name = "fanout",
         mixinStandardHelpOptions = true,

@@ -201,7 +201,8 @@ public final class ServeCommand implements Callable<Integer> {
 
     @Option(
             names = "--ready-file",
-            description = "Write {\"ports\":[…],\"urls\":[…],\"pid\":…} here once listening (for scripts and tests).")
+            description =
+                    "Write {\"ports\":[...],\"urls\":[...],\"pid\":...} here once listening (for scripts and tests).")
     Path readyFile;
 
     @Override

@@ -35,7 +35,7 @@ import okhttp3.OkHttpClient;
 /**
  * Runs one workload grid through every topology — {@code inproc} (one engine in this JVM), {@code inprocN} (N engines
  * in this JVM), {@code http1} (one port of a serve process), {@code httpN} (its N ports, client-side fanout),
- * {@code lb} (the N ports behind our balancer) — with keep-alive and with {@code Connection: close}, in rounds: within
+ * {@code lb} (the N ports behind our balancer) - with keep-alive and with {@code Connection: close}, in rounds: within
  * a round every cell runs on every leg back to back, in an order that rotates each round, so drift hits all legs alike.
  * Then the weight-freshness experiment; everything goes into a results folder.
  */

@@ -11,7 +11,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * What {@code compare} runs: the model, the topologies, the prompt × output length grid, the load, how many rounds, and
+ * What {@code compare} runs: the model, the topologies, the prompt x output length grid, the load, how many rounds, and
  * the weight-freshness experiment. {@link #defaults(boolean)} is the embedded default (and {@code --quick});
  * {@link #full()} the larger grid {@code --full} adds; both are builders, so a flag changes a field before the defaults
  * that depend on where the run happens are settled.

@@ -38,7 +38,7 @@ import okhttp3.OkHttpClient;
 /**
  * A simulated training loop: every step generates a batch of GRPO groups, then the trainer produces new weights and
  * hands them to the rollout side with one strategy. The next batch starts at once (a pipelined trainer does not wait),
- * so every token's version lag — trainer version minus the version it was sampled under — shows how fresh each strategy
+ * so every token's version lag - trainer version minus the version it was sampled under - shows how fresh each strategy
  * keeps the rollouts, and the trainer's own logprobs of those tokens show what the lag costs.
  */
 public final class FreshnessExperiment {

@@ -178,7 +178,7 @@ final class Pooling {
     }
 
     /**
-     * a − b over the requests both completed (in {@code round}, or every round for 0); null with fewer than two blocks.
+     * a - b over the requests both completed (in {@code round}, or every round for 0); null with fewer than two blocks.
      */
     private static Confidence.Interval paired(
             List<RequestRecord> a, List<RequestRecord> b, int round, int concurrency) {

@@ -6,7 +6,7 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * Progress on stderr: each measured cell as a line, with cells done of those planned, time elapsed and time left — the
+ * Progress on stderr: each measured cell as a line, with cells done of those planned, time elapsed and time left - the
  * mean cell so far times the cells left, plus the freshness experiment (its strategies' mean once one has run, a guess
  * before). On a terminal a bar under the lines is redrawn in place; elsewhere (logs, CI) plain lines only.
  */

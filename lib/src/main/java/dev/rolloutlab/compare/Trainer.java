@@ -17,7 +17,7 @@ import java.util.SplittableRandom;
  * units.
  */
 final class Trainer {
-    /** Per-token logprob gap of one sample: mean |rollout − trainer| and the k3 estimate of KL(rollout ‖ trainer). */
+    /** Per-token logprob gap of one sample: mean |rollout - trainer| and the k3 estimate of KL(rollout || trainer). */
     record Gap(int tokens, double meanAbs, double klK3) {}
 
     private final Checkpoint checkpoint;

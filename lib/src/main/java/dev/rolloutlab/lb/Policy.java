@@ -57,7 +57,9 @@ public interface Policy {
         };
     }
 
-    /** Fills {@code order} with {@code start, start+1, …} cyclically: {@code openai_load_balancer}'s failover walk. */
+    /**
+     * Fills {@code order} with {@code start, start+1, ...} cyclically: {@code openai_load_balancer}'s failover walk.
+     */
     static void walkFrom(int start, int[] order) {
         int n = order.length;
         for (int i = 0; i < n; i++) order[i] = (start + i) % n;

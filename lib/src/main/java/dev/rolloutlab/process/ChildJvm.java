@@ -12,8 +12,9 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One of our own tools ({@code serve}, {@code lb}, {@code agent}, …) running in a child JVM with this JVM's classpath,
- * so a topology under test lives in its own process. Closing it sends SIGTERM, then SIGKILL after a grace period.
+ * One of our own tools ({@code serve}, {@code lb}, {@code agent}, ...) running in a child JVM with this JVM's
+ * classpath, so a topology under test lives in its own process. Closing it sends SIGTERM, then SIGKILL after a grace
+ * period.
  */
 public final class ChildJvm implements AutoCloseable {
     /** The entry point of every alias; named, not imported, so process management stays below the command layer. */

@@ -87,7 +87,7 @@ public final class Charts {
 
     /**
      * Adds the distribution of {@code latenciesMs} as a CDF, at midpoint plotting positions (i + 0.5) / n from a first
-     * point at 0. XChart puts the ticks of a value axis whose values are equally spaced (i / n is) at those values — a
+     * point at 0. XChart puts the ticks of a value axis whose values are equally spaced (i / n is) at those values - a
      * tick every few n-ths, which a rounded label then misplaces; these values are not equally spaced, so the fraction
      * axis keeps its tenths.
      */

@@ -91,7 +91,10 @@ public final class FreshnessCharts {
     /** The k3 estimate of KL(rollout ‖ trainer) per token, per strategy and training step. */
     public static XYChart klEstimate(RunData d) {
         return perStep(
-                d, "Trainer vs rollout: KL estimate (k3) per token", "KL(rollout ‖ trainer) (nats per token)", "kl_k3");
+                d,
+                "Trainer vs rollout: KL estimate (k3) per token",
+                "KL(rollout || trainer) (nats per token)",
+                "kl_k3");
     }
 
     private static XYChart perStep(RunData d, String title, String yTitle, String column) {

@@ -59,7 +59,7 @@ final class Pairs {
     }
 
     /**
-     * a − b of {@code metric} in ms over the requests both legs completed, on {@code workload} ("in=8 out=1") or, when
+     * a - b of {@code metric} in ms over the requests both legs completed, on {@code workload} ("in=8 out=1") or, when
      * it is null, on every workload of the run; null with fewer than two blocks of pairs.
      */
     static Confidence.Interval difference(

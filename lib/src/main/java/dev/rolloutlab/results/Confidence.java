@@ -93,7 +93,7 @@ public final class Confidence {
     }
 
     /**
-     * a − b over pairs that are not independent within a block (e.g. requests in flight together share engine batches):
+     * a - b over pairs that are not independent within a block (e.g. requests in flight together share engine batches):
      * the mean difference of each block (blocks in key order), then a t interval over the block means.
      */
     public static Interval blockedDifference(long[] block, double[] a, double[] b, double level) {

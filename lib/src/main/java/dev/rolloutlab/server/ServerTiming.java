@@ -6,12 +6,13 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * Where a request's time went inside serve, as the W3C {@code Server-Timing} header ({@code queue;dur=…, prefill;dur=…,
- * decode;dur=…, serialize;dur=…, total;dur=…}, milliseconds; {@code total} runs from the handler's first byte of work
- * to the answer's last, so total minus the engine's parts is serve's own overhead: parsing, tokenising, serialising),
- * and the prompt tokens the prefix cache served ({@code cached_tokens;desc=N}), which prefill did not compute. A stream
- * cannot add headers at its end, so its last data chunk carries the same figures as {@code "server_timing":
- * {"queue_ms", "prefill_ms", "decode_ms", "serialize_ms", "total_ms", "cached_tokens"}}.
+ * Where a request's time went inside serve, as the W3C {@code Server-Timing} header ({@code queue;dur=...,
+ * prefill;dur=..., decode;dur=..., serialize;dur=..., total;dur=...}, milliseconds; {@code total} runs from the
+ * handler's first byte of work to the answer's last, so total minus the engine's parts is serve's own overhead:
+ * parsing, tokenising, serialising), and the prompt tokens the prefix cache served ({@code cached_tokens;desc=N}),
+ * which prefill did not compute. A stream cannot add headers at its end, so its last data chunk carries the same
+ * figures as {@code "server_timing": {"queue_ms", "prefill_ms", "decode_ms", "serialize_ms", "total_ms",
+ * "cached_tokens"}}.
  */
 final class ServerTiming {
     private ServerTiming() {}

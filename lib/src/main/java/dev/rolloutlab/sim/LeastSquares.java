@@ -1,7 +1,7 @@
 package dev.rolloutlab.sim;
 
 /**
- * Least squares for the few coefficients of a timing model: y ≈ X·β, with R². Every point is weighed by its relative
+ * Least squares for the few coefficients of a timing model: y ~ X*b, with R^2. Every point is weighed by its relative
  * error, so a step of 10 ms counts as much as one of 250 ms: measured step times bend (prefill of a short prompt costs
  * relatively more), and an ordinary fit let the long prompts set the intercept, doubling the modelled time of a
  * 16-token prefill.

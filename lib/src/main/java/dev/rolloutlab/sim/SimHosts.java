@@ -53,7 +53,8 @@ public final class SimHosts implements AutoCloseable {
     }
 
     /**
-     * Starts hosts 1…n of {@code fleet}, all at once; if one fails, the others are stopped and its log tail is thrown.
+     * Starts hosts 1...n of {@code fleet}, all at once; if one fails, the others are stopped and its log tail is
+     * thrown.
      */
     public static SimHosts start(NetnsFleet fleet, int n, int ports, String profile, Path adminTokenFile, Path logs) {
         List<Future<ServeProcess>> fs = new ArrayList<>();

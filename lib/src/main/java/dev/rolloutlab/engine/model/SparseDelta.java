@@ -22,8 +22,8 @@ import java.util.Map;
  * of the elements; this moves those, and names the version it applies to, so it can never land on other weights.
  *
  * <p>Wire format: the 8 bytes {@code RLDELTA1}, a little-endian u32 header length, a JSON header
- * {@code {"base_version": v, "tensors": [{"name": …, "count": k}, …]}}, then per tensor in header order k little-endian
- * i32 indices followed by k f32 values.
+ * {@code {"base_version": v, "tensors": [{"name": ..., "count": k}, ...]}}, then per tensor in header order k
+ * little-endian i32 indices followed by k f32 values.
  */
 public record SparseDelta(long baseVersion, Map<String, Entry> tensors) {
     private static final byte[] MAGIC = "RLDELTA1".getBytes(StandardCharsets.US_ASCII);
