@@ -56,6 +56,7 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/CpuMeter.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/FreshnessExperiment.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/InProcessTarget.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/compare/LbChild.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/MeasuredProcess.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/MeasuringJvm.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/Pooling.java

@@ -11,15 +11,12 @@ import dev.rolloutlab.engine.model.Checkpoint;
 import dev.rolloutlab.engine.model.DefaultModels;
 import dev.rolloutlab.openai.CompletionRequest;
 import dev.rolloutlab.openai.OpenAiClient;
-import dev.rolloutlab.process.ChildJvm;
 import dev.rolloutlab.process.ServeProcess;
 import dev.rolloutlab.results.Confidence;
 import dev.rolloutlab.results.Connection;
 import dev.rolloutlab.results.RequestRecord;
 import dev.rolloutlab.results.RunFolder;
 import dev.rolloutlab.results.Topology;
-import dev.rolloutlab.util.Await;
-import dev.rolloutlab.util.Ports;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -227,7 +224,9 @@ public final class PrefixExperiment {
                 new Leg("httpN/round-robin", Topology.HTTP_N, "round-robin", ports, LoadGenerator.Routing.ROUND_ROBIN));
         legs.add(new Leg("httpN/affinity", Topology.HTTP_N, "affinity", ports, LoadGenerator.Routing.AFFINITY));
         for (String policy : List.of("round-robin", "least-load", "cache-aware", "sticky")) {
-            String url = startLb(serve.urls(), policy, logs, http);
+            LbChild lb = LbChild.start(serve.urls(), policy, List.of(), logs.resolve("lb-" + policy + ".log"), http);
+            running.add(lb.jvm());
+            String url = lb.url();
             legs.add(new Leg(
                     "lb/" + policy,
                     Topology.LB,
@@ -236,28 +235,6 @@ public final class PrefixExperiment {
                     LoadGenerator.Routing.ROUND_ROBIN));
         }
         return legs;
-    }
-
-    private String startLb(List<String> backends, String policy, Path logs, OkHttpClient http) {
-        int port = Ports.free();
-        ChildJvm lb = ChildJvm.start(
-                "lb",
-                List.of(
-                        "--listen-port",
-                        String.valueOf(port),
-                        "--backends",
-                        String.join(",", backends),
-                        "--policy",
-                        policy,
-                        "--quiet"),
-                logs.resolve("lb-" + policy + ".log"));
-        running.add(lb);
-        String url = "http://127.0.0.1:" + port;
-        OpenAiClient probe = new OpenAiClient(http, url, null, true);
-        if (!Await.until(() -> !lb.alive() || probe.get("/health").status() == 200, Duration.ofSeconds(60))
-                || !lb.alive())
-            throw new IllegalStateException("lb --policy " + policy + " did not start:\n" + lb.tail(20));
-        return url;
     }
 
     /** One leg, one round: prompts seeded by {@code seed}, so no other leg or round sent them. */
@@ -332,23 +309,17 @@ public final class PrefixExperiment {
                     pre.estimate(),
                     pre.low(),
                     pre.high(),
-                    mean(column(rs, Round::cacheHitRate)),
+                    Confidence.mean(column(rs, Round::cacheHitRate)),
                     ttft.estimate(),
                     ttft.low(),
                     ttft.high(),
-                    mean(column(rs, Round::meanE2elMs))));
+                    Confidence.mean(column(rs, Round::meanE2elMs))));
         }
         return out;
     }
 
     private static double[] column(List<Round> rs, java.util.function.ToDoubleFunction<Round> f) {
         return rs.stream().mapToDouble(f).toArray();
-    }
-
-    private static double mean(double[] x) {
-        double s = 0;
-        for (double v : x) s += v;
-        return x.length == 0 ? Double.NaN : s / x.length;
     }
 
     /** The run's configuration for run.json. */

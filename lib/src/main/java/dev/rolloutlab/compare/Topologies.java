@@ -5,13 +5,10 @@ import dev.rolloutlab.engine.EngineOptions;
 import dev.rolloutlab.engine.InProcessEngine;
 import dev.rolloutlab.engine.model.Checkpoint;
 import dev.rolloutlab.openai.OpenAiClient;
-import dev.rolloutlab.process.ChildJvm;
 import dev.rolloutlab.process.JvmFlags;
 import dev.rolloutlab.process.ServeProcess;
 import dev.rolloutlab.results.Connection;
 import dev.rolloutlab.results.Topology;
-import dev.rolloutlab.util.Await;
-import dev.rolloutlab.util.Ports;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -256,33 +253,19 @@ final class Topologies implements AutoCloseable {
      * The balancer in front of {@code backends}, and of {@code twins} drained until {@link #twins} switches to them.
      */
     private String startLb(List<String> backends, List<String> twins, Path logs, OkHttpClient http) {
-        int port = Ports.free();
         List<String> all = new ArrayList<>(backends);
         all.addAll(twins);
-        List<String> args = new ArrayList<>(List.of(
-                "--listen-port",
-                String.valueOf(port),
-                "--backends",
-                String.join(",", all),
-                "--policy",
-                "least-load",
-                "--quiet"));
-        if (!twins.isEmpty())
-            args.addAll(List.of("--admin-token-file", tokenFile(logs).toString()));
-        ChildJvm lb = ChildJvm.start("lb", args, logs.resolve("lb.log"));
-        running.add(lb);
-        lbPid = lb.pid();
-        processes.add(new MeasuredProcess("lb", lbPid, lb.jvmFlags()));
-        String url = "http://127.0.0.1:" + port;
-        OpenAiClient probe = new OpenAiClient(http, url, null, true);
-        if (!Await.until(() -> !lb.alive() || probe.get("/health").status() == 200, Duration.ofSeconds(60))
-                || !lb.alive()) {
-            throw new IllegalStateException("lb did not start:\n" + lb.tail(20));
-        }
-        lbUrl = url;
-        lbAdmin = probe;
+        List<String> extra = twins.isEmpty()
+                ? List.of()
+                : List.of("--admin-token-file", tokenFile(logs).toString());
+        LbChild lb = LbChild.start(all, "least-load", extra, logs.resolve("lb.log"), http);
+        running.add(lb.jvm());
+        lbPid = lb.jvm().pid();
+        processes.add(new MeasuredProcess("lb", lbPid, lb.jvm().jvmFlags()));
+        lbUrl = lb.url();
+        lbAdmin = lb.client();
         for (String t : twins) drain(t, true);
-        return url;
+        return lb.url();
     }
 
     /** The balancer's admin token, in a file only this user can read (a command line is visible to every user). */

@@ -111,10 +111,14 @@ public final class PrefixReport {
                     .append(leg)
                     .append(" computes more prompt per sample than in-process: ")
                     .append(Verdict.describe(
-                            Confidence.pairedDifference(pre, refPre, 0.95), THRESHOLD * mean(refPre), "tokens"))
+                            Confidence.pairedDifference(pre, refPre, 0.95),
+                            THRESHOLD * Confidence.mean(refPre),
+                            "tokens"))
                     .append("; it is slower: ")
                     .append(Verdict.describe(
-                            Confidence.pairedDifference(refTok, tok, 0.95), THRESHOLD * mean(refTok), "tok/s"))
+                            Confidence.pairedDifference(refTok, tok, 0.95),
+                            THRESHOLD * Confidence.mean(refTok),
+                            "tok/s"))
                     .append('\n');
         }
         md.append("\n![output throughput per leg](plots/")
@@ -184,12 +188,6 @@ public final class PrefixReport {
     private static double[] column(Table rounds, String leg, String metric) {
         Table t = rounds.where(rounds.stringColumn("leg").isEqualTo(leg)).sortAscendingOn("round");
         return t.numberColumn(metric).asDoubleArray();
-    }
-
-    private static double mean(double[] x) {
-        double s = 0;
-        for (double v : x) s += v;
-        return s / x.length;
     }
 
     private static Table read(Path csv) {

@@ -108,7 +108,8 @@ public final class Confidence {
         return tMean(sums.values().stream().mapToDouble(s -> s[0] / s[1]).toArray(), level);
     }
 
-    static double mean(double[] xs) {
+    /** The plain mean of {@code xs}. */
+    public static double mean(double[] xs) {
         double s = 0;
         for (double x : xs) s += x;
         return xs.length == 0 ? Double.NaN : s / xs.length;
