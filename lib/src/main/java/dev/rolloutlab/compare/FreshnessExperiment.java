@@ -191,7 +191,9 @@ public final class FreshnessExperiment {
         List<Double> update = new ArrayList<>();
         int before = samples.size(), gapsBefore = gaps.size();
         boolean simulated = c.timing() != null;
-        EngineOptions eo = simulated ? EngineOptions.DEFAULT.simulated(c.timing()) : EngineOptions.DEFAULT;
+        // the same engines as the HTTP legs' serve: without a prefix cache (see Topologies.MAIN_GRID_PREFIX_CACHE)
+        EngineOptions eo = (simulated ? EngineOptions.DEFAULT.simulated(c.timing()) : EngineOptions.DEFAULT)
+                .withPrefixCache(Topologies.MAIN_GRID_PREFIX_CACHE);
         List<InProcessEngine> engines = new ArrayList<>();
         try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
             for (int i = 0; i < (simulated ? c.engines(Topology.INPROC_N) : 1); i++)

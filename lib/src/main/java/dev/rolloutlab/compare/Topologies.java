@@ -123,10 +123,11 @@ final class Topologies implements AutoCloseable {
     }
 
     /**
-     * The main grid's engines keep no prefix cache: its cells send the same prompts in every round and on every leg, so
-     * a cache would turn its prefill into lookups, on whichever engines happened to see a prompt before.
+     * The main grid's and the freshness experiment's engines keep no prefix cache: the cells send the same prompts in
+     * every round and on every leg, so a cache would turn its prefill into lookups, on whichever engines happened to
+     * see a prompt before.
      */
-    static final long MAIN_GRID_PREFIX_CACHE = 0;
+    static final long MAIN_GRID_PREFIX_CACHE = 0; // bytes; serve takes it in MiB
 
     private List<Target> inProcessEngines(CompareConfig c, Path model, Checkpoint cp) {
         List<Target> engines = new ArrayList<>();
@@ -240,7 +241,7 @@ final class Topologies implements AutoCloseable {
                 "--model", model.toString(), "--num-servers", String.valueOf(c.numServers()), "--base-port", "0"));
         if (c.simProfile() != null) args.addAll(List.of("--engine", "sim", "--sim-profile", c.simProfile()));
         if (withTwins) args.add("--zero-compute-twins");
-        args.addAll(List.of("--prefix-cache-mb", "0")); // see MAIN_GRID_PREFIX_CACHE
+        args.addAll(List.of("--prefix-cache-mb", String.valueOf(MAIN_GRID_PREFIX_CACHE >> 20)));
         ServeProcess serve = ServeProcess.start(args, logs.resolve("serve.log"), Duration.ofSeconds(120));
         running.add(serve);
         servePid = serve.jvm().pid();
