@@ -10,11 +10,14 @@
 //DEPS info.picocli:picocli:4.7.7
 //DEPS tech.tablesaw:tablesaw-core:0.44.4
 //DEPS org.knowm.xchart:xchart:3.8.8
+//DEPS io.prometheus:prometheus-metrics-core:1.10.0
+//DEPS io.prometheus:prometheus-metrics-exposition-textformats:1.10.0
 //DEPS org.apache.commons:commons-statistics-distribution:1.1
 //SOURCES ../lib/src/main/java/dev/rolloutlab/bench/FailFast.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/bench/Fanout.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/bench/LengthDist.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/bench/LoadGenerator.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/bench/MetricsScraper.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/bench/MooncakeTrace.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/bench/SteadyState.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/bench/Target.java
@@ -88,6 +91,7 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/SamplingParams.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/Scorer.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/Seq.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/engine/StepListener.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/StopStrings.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/Timings.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/TokenListener.java
@@ -185,7 +189,9 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/report/Rounds.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/report/RunData.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/report/SelfChecks.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/report/ServerMetrics.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/report/SimReport.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/report/Timeline.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/results/Confidence.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/results/Connection.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/results/Latency.java
@@ -194,6 +200,7 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/results/Provenance.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/results/RequestRecord.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/results/RunFolder.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/results/ServerMetric.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/results/Slo.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/results/Strategy.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/results/Summary.java
@@ -208,6 +215,7 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/server/AdminExtension.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/server/AdminRoutes.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/server/ClientGone.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/server/Gate.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/server/Guard.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/server/Limits.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/server/LinkDelay.java
@@ -215,9 +223,12 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/server/OpenAiErrors.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/server/OpenAiServer.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/server/PromptTokens.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/server/ServeMetrics.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/server/ServerGroup.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/server/ServerTiming.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/server/TokenClock.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/server/WeightAdmin.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/server/WeightEvents.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/sim/Calibrator.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/sim/Contention.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/sim/Fleet.java
@@ -240,6 +251,8 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/util/Ports.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/util/Secrets.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/util/Sha256.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/util/SpanLog.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/util/TraceParent.java
 //FILES dev/rolloutlab/bench/synthetic-mooncake-trace.jsonl=../lib/src/main/resources/dev/rolloutlab/bench/synthetic-mooncake-trace.jsonl
 //FILES dev/rolloutlab/report/LoopThread.java.txt=../lib/src/main/resources/dev/rolloutlab/report/LoopThread.java.txt
 //FILES dev/rolloutlab/sim/rollout-lab-small-2core.json=../lib/src/main/resources/dev/rolloutlab/sim/rollout-lab-small-2core.json

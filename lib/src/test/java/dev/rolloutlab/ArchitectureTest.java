@@ -163,6 +163,12 @@ class ArchitectureTest {
             Map.entry("server/OpenAiServer.java", "to split: the two endpoints' handlers apart from the port set-up"),
             Map.entry("openai/OpenAiClient.java", "to split: the streaming reader apart from the exchange"),
             Map.entry(
+                    "bench/LoadGenerator.java",
+                    "to split: the arrival loops (closed, open, sessions, trace) apart from sending and recording"),
+            Map.entry(
+                    "commands/BenchCommand.java",
+                    "one command: its flags are most of it, then their checks and one run"),
+            Map.entry(
                     "engine/InProcessEngine.java",
                     "to split: the scheduler (admission, step, finish) apart from the API and the weight swaps"));
 

@@ -7,11 +7,14 @@ import dev.rolloutlab.results.RequestRecord;
 import dev.rolloutlab.results.Slo;
 import dev.rolloutlab.results.Summary;
 import dev.rolloutlab.results.Topology;
+import dev.rolloutlab.util.SpanLog;
+import dev.rolloutlab.util.TraceParent;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
@@ -144,6 +147,7 @@ public final class LoadGenerator {
     private final double[] atMs;
 
     private final Options o;
+    private SpanLog spans = SpanLog.OFF;
     private final ConcurrentLinkedQueue<RequestRecord> records = new ConcurrentLinkedQueue<>();
     private final AtomicInteger failed = new AtomicInteger();
     private final AtomicLong rr = new AtomicLong();
@@ -177,6 +181,20 @@ public final class LoadGenerator {
         this.inFlight = new AtomicIntegerArray(targets.size());
     }
 
+    /**
+     * Sends every measured request with a new W3C trace and keeps its spans in {@code log} (from its scheduled time:
+     * waiting to be sent, to its first token, the rest), so serve's and the balancer's spans of it join them.
+     */
+    public LoadGenerator traced(SpanLog log) {
+        this.spans = log;
+        return this;
+    }
+
+    /** When the measured part of {@link #run()} began ({@link System#nanoTime()}): the origin of its records' times. */
+    public long originNs() {
+        return t0;
+    }
+
     /** Asks a running {@link #run()} to stop scheduling; it returns what was measured, marked incomplete. */
     public void stop(String reason) {
         stopReason = reason;
@@ -184,7 +202,7 @@ public final class LoadGenerator {
 
     public Run run() throws InterruptedException {
         List<CompletionRequest> reqs = workload.requests();
-        for (int i = 0; i < o.warmup(); i++) send(Workload.unshared(reqs.get(i % reqs.size())), pick(null));
+        for (int i = 0; i < o.warmup(); i++) send(Workload.unshared(reqs.get(i % reqs.size())), pick(null), null);
         t0 = System.nanoTime();
         long end = o.duration() == null ? Long.MAX_VALUE : t0 + o.duration().toNanos();
         int total = o.numRequests() > 0 ? o.numRequests() : Integer.MAX_VALUE;
@@ -306,10 +324,10 @@ public final class LoadGenerator {
         return (int) (rr.getAndIncrement() % targets.size());
     }
 
-    private OpenAiClient.Result send(CompletionRequest req, int t) {
+    private OpenAiClient.Result send(CompletionRequest req, int t, TraceParent trace) {
         inFlight.incrementAndGet(t);
         try {
-            return targets.get(t).send(req);
+            return trace == null ? targets.get(t).send(req) : targets.get(t).send(req, trace);
         } finally {
             inFlight.decrementAndGet(t);
         }
@@ -317,7 +335,9 @@ public final class LoadGenerator {
 
     private OpenAiClient.Result record(long id, long scheduled, CompletionRequest req) {
         int t = pick(req);
-        OpenAiClient.Result res = send(req, t);
+        TraceParent trace = spans.on() ? TraceParent.root() : null;
+        OpenAiClient.Result res = send(req, t, trace);
+        if (trace != null) trace(trace, id, scheduled, targets.get(t).name(), res);
         float[] itl = null;
         long[] c = res.chunkNs();
         if (c != null && c.length > 1) {
@@ -360,6 +380,27 @@ public final class LoadGenerator {
         String why = failFast.observe(rec, req.endpoint().path);
         if (why != null) stop(why);
         return res;
+    }
+
+    /** One request's spans on the client's track: all of it from its scheduled time, and its three parts. */
+    private void trace(TraceParent trace, long id, long scheduled, String target, OpenAiClient.Result res) {
+        String tid = trace.traceId();
+        spans.span(
+                "client",
+                "request",
+                scheduled,
+                res.endNs(),
+                tid,
+                Map.of(
+                        "request_id", id,
+                        "target", target,
+                        "topology", o.topology().wire(),
+                        "connection", o.connection().wire(),
+                        "status", res.status()));
+        spans.span("client", "wait to send", scheduled, res.sentNs(), tid, Map.of());
+        if (res.firstTokenNs() < 0) return;
+        spans.span("client", "to first token", res.sentNs(), res.firstTokenNs(), tid, Map.of());
+        spans.span("client", "rest", res.firstTokenNs(), res.endNs(), tid, Map.of());
     }
 
     private void report(int total) {

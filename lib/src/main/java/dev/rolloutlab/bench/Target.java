@@ -2,6 +2,7 @@ package dev.rolloutlab.bench;
 
 import dev.rolloutlab.openai.CompletionRequest;
 import dev.rolloutlab.openai.OpenAiClient;
+import dev.rolloutlab.util.TraceParent;
 import java.util.function.ToIntFunction;
 
 /**
@@ -12,6 +13,11 @@ public interface Target {
     String name();
 
     OpenAiClient.Result send(CompletionRequest request);
+
+    /** Sends it as part of {@code trace} (W3C {@code traceparent}); a target without HTTP has no header to carry it. */
+    default OpenAiClient.Result send(CompletionRequest request, TraceParent trace) {
+        return send(request);
+    }
 
     /** Tokens in {@code text} by the served model's tokenizer, for servers that send no usage; -1 when unknown. */
     default int countTokens(String text) {
@@ -43,6 +49,11 @@ public interface Target {
             @Override
             public OpenAiClient.Result send(CompletionRequest request) {
                 return client.complete(request);
+            }
+
+            @Override
+            public OpenAiClient.Result send(CompletionRequest request, TraceParent trace) {
+                return client.complete(request, trace);
             }
         };
     }

@@ -2,6 +2,7 @@ package dev.rolloutlab.commands;
 
 import dev.rolloutlab.bench.LengthDist;
 import dev.rolloutlab.bench.LoadGenerator;
+import dev.rolloutlab.bench.MetricsScraper;
 import dev.rolloutlab.bench.MooncakeTrace;
 import dev.rolloutlab.bench.Target;
 import dev.rolloutlab.bench.Workload;
@@ -10,9 +11,11 @@ import dev.rolloutlab.openai.OpenAiClient;
 import dev.rolloutlab.openai.ServerProbe;
 import dev.rolloutlab.results.Connection;
 import dev.rolloutlab.results.RunFolder;
+import dev.rolloutlab.results.ServerMetric;
 import dev.rolloutlab.results.Slo;
 import dev.rolloutlab.results.SummaryText;
 import dev.rolloutlab.results.Topology;
+import dev.rolloutlab.util.SpanLog;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -232,6 +235,19 @@ public final class BenchCommand implements Callable<Integer> {
             description = "Per-request timeout. Default: ${DEFAULT-VALUE}")
     int timeoutSec;
 
+    @Option(
+            names = "--scrape-metrics",
+            description = "Sample every target's /metrics once a second during the run into metrics.csv (time_s, "
+                    + "server, metric, value), as a Prometheus server would.")
+    boolean scrapeMetrics;
+
+    @Option(
+            names = "--timeline",
+            description = "Send every request with a W3C traceparent and keep its spans in <out>/trace/client.jsonl; "
+                    + "the span files of serve --trace FILE and lb --trace FILE put beside it join it, and report "
+                    + "<out> writes trace.json, which Perfetto's UI opens.")
+    boolean timeline;
+
     @Option(names = "--goodput", description = "SLOs for goodput, e.g. ttft:500,tpot:50 (ms).")
     String goodput;
 
@@ -349,7 +365,22 @@ public final class BenchCommand implements Callable<Integer> {
                 connection,
                 results.dir());
 
-        LoadGenerator.Run run = gen.run();
+        MetricsScraper scraper =
+                scrapeMetrics ? MetricsScraper.start(clients, MetricsScraper.EVERY_SECOND, System.err::println) : null;
+        SpanLog spans =
+                timeline ? SpanLog.open(results.dir().resolve("trace").resolve("client.jsonl"), "client") : SpanLog.OFF;
+        gen.traced(spans);
+        LoadGenerator.Run run;
+        try {
+            run = gen.run();
+        } finally {
+            spans.close();
+            if (scraper != null) {
+                List<ServerMetric> samples = scraper.stop(gen.originNs(), t, connection, w.name(), 0);
+                results.writeTable(ServerMetric.FILE, ServerMetric.class, samples);
+                System.err.println("bench: " + samples.size() + " metric samples -> " + ServerMetric.FILE);
+            }
+        }
         results.writeRequests(run.records());
         results.writeSummaries(List.of(run.summary()));
         Map<String, Object> config = new LinkedHashMap<>();

@@ -180,6 +180,24 @@ public final class CompareCommand implements Callable<Integer> {
                     + "and the balancer under each policy. Default: ${DEFAULT-VALUE}")
     String workload;
 
+    @Option(
+            names = "--scrape-metrics",
+            negatable = true,
+            defaultValue = "true",
+            fallbackValue = "true",
+            description = "Sample every server's /metrics once a second during each HTTP cell into metrics.csv, "
+                    + "plotted and summarised per leg in REPORT.md (default on; targets without /metrics are "
+                    + "skipped).")
+    boolean scrapeMetrics;
+
+    @Option(
+            names = "--timeline",
+            description = "One timeline of the run: the client, serve (every request's parse, queue, prefill, decode "
+                    + "and serialise, each engine step, each weight change) and lb keep their spans under "
+                    + "<out>/trace/, joined by W3C traceparent; report writes trace.json, which Perfetto's UI opens. "
+                    + "Off by default; its cost is in docs/benchmarks.md.")
+    boolean timeline;
+
     @Option(names = "--out", description = "Results folder. Default: results/<timestamp>-compare.")
     Path out;
 
@@ -209,6 +227,7 @@ public final class CompareCommand implements Callable<Integer> {
             if (model.shape != null) b.shape(model.shape);
             if (topologies != null) b.topologies(topologies);
             if (numServers != null) b.numServers(numServers);
+            b.scrapeMetrics(scrapeMetrics).trace(timeline);
             if (concurrency != null) b.concurrency(concurrency);
             if (targets != null) b.externalTargets(targets);
             if (rounds != null) b.rounds(rounds);

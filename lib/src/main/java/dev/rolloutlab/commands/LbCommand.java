@@ -67,6 +67,14 @@ public final class LbCommand implements Callable<Integer> {
     Path adminTokenFile;
 
     @Option(
+            names = "--trace",
+            paramLabel = "FILE",
+            description = "Append each request's spans (pick, every attempt with its connect, relay) to FILE as JSON "
+                    + "lines, for report's trace.json; a request's W3C traceparent goes on unchanged, so a failover "
+                    + "keeps it. Off by default.")
+    Path trace;
+
+    @Option(
             names = "--public-metrics",
             description = "Serve /metrics without auth even when --api-key or an admin token is set.")
     boolean publicMetrics;
@@ -175,6 +183,7 @@ public final class LbCommand implements Callable<Integer> {
                     .apiKey(apiKey)
                     .adminToken(token)
                     .publicMetrics(publicMetrics)
+                    .trace(trace)
                     .backendTimeout(seconds(backendTimeoutSec, "--backend-timeout-sec"))
                     .firstByteTimeout(
                             firstByteTimeoutSec == null

@@ -109,6 +109,20 @@ public final class ServeCommand implements Callable<Integer> {
     boolean enableWeightReload;
 
     @Option(
+            names = "--trace",
+            paramLabel = "FILE",
+            description = "Append every request's spans (parse, queue, prefill, decode, serialise), each engine step "
+                    + "and each weight change to FILE as JSON lines, for report's trace.json. Off by default; its "
+                    + "cost is in docs/benchmarks.md.")
+    Path trace;
+
+    @Option(
+            names = "--public-metrics",
+            description = "Serve /metrics without auth even when --api-key or an admin token is set (by default it "
+                    + "needs either, like the admin endpoints).")
+    boolean publicMetrics;
+
+    @Option(
             names = "--idle-timeout-sec",
             defaultValue = "60",
             description = "Close kept-alive connections idle this long. Default: ${DEFAULT-VALUE}")
@@ -250,6 +264,8 @@ public final class ServeCommand implements Callable<Integer> {
                 .idleTimeout(Duration.ofSeconds(idleTimeoutSec))
                 .limits(limits())
                 .prefixCache(prefixCacheMb == null ? EngineOptions.AUTO_PREFIX_CACHE : prefixCacheMb << 20)
+                .publicMetrics(publicMetrics)
+                .trace(trace)
                 .testDelays(testDelays);
         ServerGroup group = ServerGroup.start(spec.ports(chosen)
                 .backendIdBase(backendIdBase)
@@ -262,6 +278,7 @@ public final class ServeCommand implements Callable<Integer> {
                 ? ServerGroup.start(spec.ports(Collections.nCopies(chosen.size(), 0))
                         .backendIdBase(backendIdBase + chosen.size())
                         .weightAdmin(null)
+                        .trace(null) // one writer per file: the twins' spans would interleave with the real ones
                         .simulated(Profile.load(Profile.ZERO_COMPUTE).model(), null)
                         .build())
                 : null;

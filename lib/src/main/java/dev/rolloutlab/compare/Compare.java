@@ -2,6 +2,7 @@ package dev.rolloutlab.compare;
 
 import dev.rolloutlab.bench.LengthDist;
 import dev.rolloutlab.bench.LoadGenerator;
+import dev.rolloutlab.bench.MetricsScraper;
 import dev.rolloutlab.bench.SteadyState;
 import dev.rolloutlab.bench.Workload;
 import dev.rolloutlab.engine.model.Checkpoint;
@@ -12,9 +13,11 @@ import dev.rolloutlab.openai.ServerProbe;
 import dev.rolloutlab.process.MachineLoad;
 import dev.rolloutlab.results.RequestRecord;
 import dev.rolloutlab.results.RunFolder;
+import dev.rolloutlab.results.ServerMetric;
 import dev.rolloutlab.results.Summary;
 import dev.rolloutlab.results.SweepPoint;
 import dev.rolloutlab.results.Topology;
+import dev.rolloutlab.util.SpanLog;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -106,7 +109,9 @@ public final class Compare {
             settleEndpoint(cp);
             calibrationBefore = MachineLoad.calibrationMs();
             log.println("compare: starting the topologies " + c.topologies());
-            topologies = new Topologies(c, model, cp, results.dir().resolve("logs"), http, tokenizer, control != null);
+            if (c.trace()) spans = SpanLog.open(results.dir().resolve("trace").resolve("client.jsonl"), "client");
+            topologies = new Topologies(
+                    c, model, cp, results.dir().resolve("logs"), http, tokenizer, control != null, spans);
             served = c.externalTargets().isEmpty() ? name : externalModel;
             // the control warms first: its thousands of requests a second through the same serve, lb and load
             // generator also bring their HTTP path to its steady state before the real legs warm their engines
@@ -140,6 +145,7 @@ public final class Compare {
         } finally {
             if (topologies != null) topologies.close();
             if (!Double.isNaN(calibrationBefore)) calibrationAfter = MachineLoad.calibrationMs();
+            spans.close();
             summaries = writeResults();
             finishControl();
         }
@@ -176,6 +182,7 @@ public final class Compare {
         List<CpuMeter.Point> cpuRows = new ArrayList<>(cpu);
         cpuRows.addAll(CpuMeter.pooled(cpu));
         results.writeTable("cpu.csv", CpuMeter.Point.class, cpuRows);
+        if (!serverMetrics.isEmpty()) results.writeTable(ServerMetric.FILE, ServerMetric.class, serverMetrics);
         return summaries;
     }
 
@@ -412,6 +419,16 @@ public final class Compare {
                 + ", endpoint " + endpoint.path + (c.endpoint() == null ? " (auto)" : ""));
     }
 
+    /** The client's spans under {@code --trace}: every measured request, the in-process engines' steps. */
+    private SpanLog spans = SpanLog.OFF;
+
+    /** What the servers reported on /metrics during the HTTP cells, timed from {@link #originNs}. */
+    private final List<ServerMetric> serverMetrics = new ArrayList<>();
+    /** The run's start: the time origin of metrics.csv. */
+    private final long originNs = System.nanoTime();
+    /** A scraper's complaints (a target without /metrics) already said: every cell would repeat them. */
+    private final Set<String> scraperSaid = Collections.synchronizedSet(new LinkedHashSet<>());
+
     /** The processes on the HTTP paths, for CPU per request. */
     private final List<CpuMeter.Point> cpu = new ArrayList<>();
 
@@ -439,12 +456,25 @@ public final class Compare {
                         .withRouting(LoadGenerator.Routing.LEAST_OUTSTANDING));
         current.set(g);
         if (stopReason != null) g.stop(stopReason);
+        if (round > 0) g.traced(spans);
         boolean http = !leg.topology().inProcess();
         CpuMeter meter = new CpuMeter(
                 http && c.externalTargets().isEmpty() ? topologies.servePid() : -1,
                 leg.topology() == Topology.LB ? topologies.lbPid() : -1);
+        MetricsScraper scraper =
+                round > 0 && c.scrapeMetrics() && !leg.servers().isEmpty()
+                        ? MetricsScraper.start(leg.servers(), MetricsScraper.EVERY_SECOND, line -> {
+                            if (scraperSaid.add(line)) log.println("compare: " + line);
+                        })
+                        : null;
         try {
-            LoadGenerator.Run run = g.run();
+            LoadGenerator.Run run;
+            try {
+                run = g.run();
+            } finally {
+                if (scraper != null)
+                    serverMetrics.addAll(scraper.stop(originNs, leg.topology(), leg.connection(), w.name(), round));
+            }
             if (round == 0) return !run.failedFast();
             if (run.failedFast()) {
                 failedLegs.add(leg.key());

@@ -64,7 +64,9 @@ public record CompareConfig(
         String fleet,
         StepClock timing,
         String simProfile,
-        String grid) {
+        String grid,
+        boolean scrapeMetrics,
+        boolean trace) {
 
     public CompareConfig {
         if (cellSeconds < 0 || cellSeconds > 600)
@@ -221,6 +223,8 @@ public record CompareConfig(
         if (simProfile != null) m.put("control", Map.of("sim_profile", simProfile, "timing_model", timing));
         m.put("external_targets", externalTargets);
         m.put("endpoint_flag", endpoint == null ? "auto" : endpoint.wire());
+        m.put("scrape_metrics", scrapeMetrics);
+        m.put("trace", trace);
         return m;
     }
 
@@ -252,6 +256,8 @@ public record CompareConfig(
         private String fleet;
         private String simProfile;
         private StepClock timing;
+        private boolean scrapeMetrics = true;
+        private boolean trace;
 
         private Builder(
                 String shape,
@@ -292,6 +298,18 @@ public record CompareConfig(
 
         public Builder topologies(List<Topology> t) {
             topologies = t;
+            return this;
+        }
+
+        /** Sample the servers' {@code /metrics} once a second during each HTTP cell into metrics.csv (default on). */
+        public Builder scrapeMetrics(boolean on) {
+            scrapeMetrics = on;
+            return this;
+        }
+
+        /** Keep every process's spans under the run's {@code trace/}, for report's trace.json (default off). */
+        public Builder trace(boolean on) {
+            trace = on;
             return this;
         }
 
@@ -411,6 +429,8 @@ public record CompareConfig(
             // new code; in new JVMs its tax fell round by round (2.0, 1.6, 0.9 ms) without it. The trend rule ends
             // the warm-up once the windows are flat.
             untilCiPct = 0;
+            scrapeMetrics = false; // engines that compute nothing have no queue or KV to show
+            trace = false; // its cells would share the real run's span files
             grid = grid + ", zero-compute control";
             return this;
         }
@@ -451,7 +471,9 @@ public record CompareConfig(
                     fleet,
                     timing,
                     simProfile,
-                    grid);
+                    grid,
+                    scrapeMetrics,
+                    trace);
         }
     }
 }

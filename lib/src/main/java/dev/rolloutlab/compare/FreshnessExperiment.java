@@ -13,6 +13,7 @@ import dev.rolloutlab.results.Confidence;
 import dev.rolloutlab.results.Strategy;
 import dev.rolloutlab.results.Topology;
 import dev.rolloutlab.util.Ports;
+import dev.rolloutlab.util.SpanLog;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -75,6 +76,7 @@ public final class FreshnessExperiment {
             int steps,
             int samples,
             double meanStepMs,
+            double meanRolloutMs,
             double meanUpdateMs,
             double meanPropagationMs,
             double predictedPropagationMs,
@@ -104,6 +106,8 @@ public final class FreshnessExperiment {
     private final List<StrategySummary> summaries = new ArrayList<>();
     private final String token = UUID.randomUUID().toString();
     private final RemoteFleet fleet;
+    /** The trainer's steps under {@code --trace}: each step, its batch's generation and its update. */
+    private SpanLog trainerSpans = SpanLog.OFF;
 
     /**
      * {@code fleet}: the servers of {@code compare --fleet}, which the HTTP strategies then use; null to start our own.
@@ -134,6 +138,8 @@ public final class FreshnessExperiment {
     public List<StrategySummary> run(BooleanSupplier stopped, Runnable strategyDone) {
         List<StrategySummary> out = summaries;
         Path logs = work.getParent().resolve("logs");
+        Path traceDir = c.trace() ? work.getParent().resolve("trace") : null;
+        if (traceDir != null) trainerSpans = SpanLog.open(traceDir.resolve("trainer.jsonl"), "client");
         WeightPush shared = null; // the push and reload strategies share one server process, reset between them
         try {
             for (Strategy s : c.strategies()) {
@@ -147,11 +153,12 @@ public final class FreshnessExperiment {
                         return new WeightPush.Cost(Double.NaN, u.realBytes(), u.predictedMs());
                     }));
                 } else if (s == Strategy.RESTART) {
-                    try (WeightPush own = new WeightPush(model, work, logs, token, http, ports()).start(0)) {
+                    try (WeightPush own = new WeightPush(model, work, logs, token, http, ports(), traceDir).start(0)) {
                         out.add(http(s, own, 0));
                     }
                 } else {
-                    if (shared == null) shared = new WeightPush(model, work, logs, token, http, ports()).start(0);
+                    if (shared == null)
+                        shared = new WeightPush(model, work, logs, token, http, ports(), traceDir).start(0);
                     out.add(http(
                             s,
                             shared,
@@ -161,6 +168,7 @@ public final class FreshnessExperiment {
             }
         } finally {
             if (shared != null) shared.close();
+            trainerSpans.close();
             deleteTree(work);
         }
         return out;
@@ -199,14 +207,18 @@ public final class FreshnessExperiment {
             for (int i = 0; i < (simulated ? c.engines(Topology.INPROC_N) : 1); i++)
                 engines.add(new InProcessEngine(i == 0 ? cp : Checkpoint.load(model), eo));
             loopStart = System.nanoTime();
+            rollout.clear();
             for (int step = 0; step < c.freshnessSteps(); step++) {
                 List<GenerationRequest> reqs = batch(step, simulated ? c.numServers() : 1);
                 List<CompletableFuture<Completion>> fs = new ArrayList<>();
+                long g0 = System.nanoTime();
                 for (int i = 0; i < reqs.size(); i++) {
                     GenerationRequest r = reqs.get(i);
                     InProcessEngine e = engines.get(i % engines.size());
                     fs.add(CompletableFuture.supplyAsync(() -> e.generate(r), pool));
                 }
+                CompletableFuture.allOf(fs.toArray(CompletableFuture[]::new)).join();
+                rolledOut(Strategy.INPROC_SWAP, step, g0);
                 for (int i = 0; i < reqs.size(); i++) {
                     record(
                             Strategy.INPROC_SWAP,
@@ -222,7 +234,9 @@ public final class FreshnessExperiment {
                 Map<String, Tensor> next = trainer.step(step + 1, step + 1);
                 long u0 = System.nanoTime();
                 for (InProcessEngine e : engines) e.updateWeights(next);
-                update.add((System.nanoTime() - u0) / 1e6);
+                long u1 = System.nanoTime();
+                update.add((u1 - u0) / 1e6);
+                trainerSpans.span(track(Strategy.INPROC_SWAP), "update", u0, u1, null, Map.of("version", step + 1));
             }
         } finally {
             engines.forEach(InProcessEngine::close);
@@ -265,14 +279,18 @@ public final class FreshnessExperiment {
         CompletableFuture<Void> pending = CompletableFuture.completedFuture(null);
         try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
             loopStart = System.nanoTime();
+            rollout.clear();
             for (int step = 0; step < c.freshnessSteps(); step++) {
                 long t = base + step;
                 List<GenerationRequest> reqs = batch(step, engines.size());
                 List<CompletableFuture<Attempt>> fs = new ArrayList<>();
+                long g0 = System.nanoTime();
                 for (int i = 0; i < reqs.size(); i++) {
                     int k = i;
                     fs.add(CompletableFuture.supplyAsync(() -> sendWithRetry(reqs.get(k), engines, k), pool));
                 }
+                CompletableFuture.allOf(fs.toArray(CompletableFuture[]::new)).join();
+                rolledOut(strategy, step, g0);
                 for (int i = 0; i < reqs.size(); i++) {
                     Attempt a = fs.get(i).join();
                     record(strategy, step, t, reqs.get(i), a.completion, a.backend, a.retried, a.error, trainer);
@@ -284,7 +302,9 @@ public final class FreshnessExperiment {
                 pending = CompletableFuture.runAsync(
                         () -> {
                             WeightPush.Cost cost = move.get();
-                            propagation.add((System.nanoTime() - u0) / 1e6);
+                            long u1 = System.nanoTime();
+                            propagation.add((u1 - u0) / 1e6);
+                            trainerSpans.span(track(strategy), "update", u0, u1, null, Map.of("version", t + 1));
                             update.add(cost.trainerMs());
                             predicted.add(cost.predictedMs());
                             bytes.add(cost.bytes());
@@ -376,6 +396,19 @@ public final class FreshnessExperiment {
      * the update.
      */
     private long loopStart;
+    /** Each step's batch generation in the current strategy's loop (ms): Tunix's rollout time. */
+    private final List<Double> rollout = new ArrayList<>();
+
+    /** A step's batch came back: its generation since {@code g0}, counted and on the trainer's track. */
+    private void rolledOut(Strategy strategy, int step, long g0) {
+        long now = System.nanoTime();
+        rollout.add((now - g0) / 1e6);
+        trainerSpans.span(track(strategy), "rollout", g0, now, null, Map.of("step", step));
+    }
+
+    private static String track(Strategy s) {
+        return "trainer " + s.wire();
+    }
 
     private StrategySummary summarize(
             Strategy strategy,
@@ -421,6 +454,7 @@ public final class FreshnessExperiment {
                 c.freshnessSteps(),
                 mine.size(),
                 stepMs,
+                mean(rollout),
                 mean(update),
                 mean(propagation),
                 mean(predicted),

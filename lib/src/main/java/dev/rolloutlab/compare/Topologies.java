@@ -3,12 +3,14 @@ package dev.rolloutlab.compare;
 import dev.rolloutlab.bench.Target;
 import dev.rolloutlab.engine.EngineOptions;
 import dev.rolloutlab.engine.InProcessEngine;
+import dev.rolloutlab.engine.StepListener;
 import dev.rolloutlab.engine.model.Checkpoint;
 import dev.rolloutlab.openai.OpenAiClient;
 import dev.rolloutlab.process.JvmFlags;
 import dev.rolloutlab.process.ServeProcess;
 import dev.rolloutlab.results.Connection;
 import dev.rolloutlab.results.Topology;
+import dev.rolloutlab.util.SpanLog;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -31,9 +33,10 @@ import okhttp3.OkHttpClient;
  */
 final class Topologies implements AutoCloseable {
     /**
-     * One measured leg: a topology under one connection policy ({@code none} in-process), and where its requests go.
+     * One measured leg: a topology under one connection policy ({@code none} in-process), where its requests go, and
+     * the servers on its path whose {@code /metrics} a run samples (none in-process).
      */
-    record Leg(Topology topology, Connection connection, List<Target> targets) {
+    record Leg(Topology topology, Connection connection, List<Target> targets, List<OpenAiClient> servers) {
         String key() {
             return topology + "/" + connection;
         }
@@ -54,6 +57,9 @@ final class Topologies implements AutoCloseable {
 
     private String lbUrl;
     private OpenAiClient lbAdmin;
+    /** Where serve and lb keep their spans ({@code --trace}); null: no trace. */
+    private Path traceDir;
+
     private final String lbToken = UUID.randomUUID().toString();
 
     /**
@@ -67,9 +73,14 @@ final class Topologies implements AutoCloseable {
             Path logs,
             OkHttpClient http,
             ToIntFunction<String> tokenizer,
-            boolean withTwins) {
+            boolean withTwins,
+            SpanLog spans) {
         try {
+            traceDir = c.trace() ? logs.resolveSibling("trace") : null;
             List<Target> engines = inProcessEngines(c, model, cp);
+            if (spans.on())
+                for (AutoCloseable r : running)
+                    if (r instanceof InProcessEngine e) e.onSteps(stepSpans(spans, "engine " + e.name()));
             boolean anyHttp = c.topologies().stream().anyMatch(t -> !t.inProcess());
             if (anyHttp)
                 urls = c.externalTargets().isEmpty() ? startServe(c, model, logs, withTwins) : c.externalTargets();
@@ -161,24 +172,35 @@ final class Topologies implements AutoCloseable {
         int cores = Runtime.getRuntime().availableProcessors();
         for (Topology t : c.topologies()) {
             switch (t) {
-                case INPROC -> legs.add(new Leg(t, Connection.NONE, engines.subList(0, 1)));
-                case INPROC_N -> legs.add(new Leg(t, Connection.NONE, engines));
+                case INPROC -> legs.add(new Leg(t, Connection.NONE, engines.subList(0, 1), List.of()));
+                case INPROC_N -> legs.add(new Leg(t, Connection.NONE, engines, List.of()));
                 case HTTP1, HTTP_N, LB -> {
                     for (Connection conn : c.connections()) {
                         boolean keep = conn == Connection.KEEP_ALIVE;
-                        List<String> to =
-                                t == Topology.LB ? List.of(lbUrl) : t == Topology.HTTP1 ? urls.subList(0, 1) : urls;
+                        List<String> serve = t == Topology.HTTP1 ? urls.subList(0, 1) : urls;
+                        List<String> to = t == Topology.LB ? List.of(lbUrl) : serve;
+                        List<OpenAiClient> servers = new ArrayList<>();
+                        for (String u : serve) servers.add(new OpenAiClient(http, u, null, true));
+                        // the balancer's /metrics needs its admin token
+                        if (t == Topology.LB) servers.add(new OpenAiClient(http, lbUrl, lbToken, true));
                         legs.add(new Leg(
                                 t,
                                 conn,
                                 to.stream()
                                         .map(u -> Target.http(new OpenAiClient(http, u, null, keep), tokenizer))
-                                        .toList()));
+                                        .toList(),
+                                servers));
                     }
                 }
             }
             compute.put(t.wire(), describe(c, t, cores));
         }
+    }
+
+    /** An in-process engine's steps as spans on its own track, as serve keeps its engines'. */
+    private static StepListener stepSpans(SpanLog log, String track) {
+        return (startNs, endNs, decoded, prefilled) ->
+                log.span(track, "step", startNs, endNs, null, Map.of("decoded", decoded, "prefilled", prefilled));
     }
 
     List<Leg> legs() {
@@ -242,6 +264,8 @@ final class Topologies implements AutoCloseable {
         if (c.simProfile() != null) args.addAll(List.of("--engine", "sim", "--sim-profile", c.simProfile()));
         if (withTwins) args.add("--zero-compute-twins");
         args.addAll(List.of("--prefix-cache-mb", String.valueOf(MAIN_GRID_PREFIX_CACHE >> 20)));
+        if (traceDir != null)
+            args.addAll(List.of("--trace", traceDir.resolve("serve.jsonl").toString()));
         ServeProcess serve = ServeProcess.start(args, logs.resolve("serve.log"), Duration.ofSeconds(120));
         running.add(serve);
         servePid = serve.jvm().pid();
@@ -256,9 +280,11 @@ final class Topologies implements AutoCloseable {
     private String startLb(List<String> backends, List<String> twins, Path logs, OkHttpClient http) {
         List<String> all = new ArrayList<>(backends);
         all.addAll(twins);
-        List<String> extra = twins.isEmpty()
-                ? List.of()
-                : List.of("--admin-token-file", tokenFile(logs).toString());
+        List<String> extra = new ArrayList<>();
+        if (!twins.isEmpty())
+            extra.addAll(List.of("--admin-token-file", tokenFile(logs).toString()));
+        if (traceDir != null)
+            extra.addAll(List.of("--trace", traceDir.resolve("lb.jsonl").toString()));
         LbChild lb = LbChild.start(all, "least-load", extra, logs.resolve("lb.log"), http);
         running.add(lb.jvm());
         lbPid = lb.jvm().pid();

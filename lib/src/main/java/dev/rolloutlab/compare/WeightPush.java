@@ -14,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import okhttp3.OkHttpClient;
@@ -41,8 +42,11 @@ final class WeightPush implements AutoCloseable {
     private final OkHttpClient http;
     private final List<Integer> ports;
     private ServeProcess serve;
+    /** Where each serve process keeps its spans (a file of its own); null: no trace. */
+    private final Path traceDir;
 
-    WeightPush(Path model, Path work, Path logs, String token, OkHttpClient http, List<Integer> ports) {
+    WeightPush(Path model, Path work, Path logs, String token, OkHttpClient http, List<Integer> ports, Path traceDir) {
+        this.traceDir = traceDir;
         this.model = model;
         this.work = work;
         this.logs = logs;
@@ -128,23 +132,26 @@ final class WeightPush implements AutoCloseable {
     }
 
     private ServeProcess startServe(Path dir, long version, Path logFile) {
-        return ServeProcess.start(
-                List.of(
-                        "--model",
-                        dir.toString(),
-                        "--num-servers",
-                        String.valueOf(ports.size()),
-                        "--ports",
-                        String.join(",", ports.stream().map(String::valueOf).toList()),
-                        "--enable-weight-reload",
-                        "--admin-token",
-                        token,
-                        "--weights-version",
-                        String.valueOf(version),
-                        "--served-model-name",
-                        "m"),
-                logFile,
-                Duration.ofSeconds(120));
+        List<String> args = new ArrayList<>(List.of(
+                "--model",
+                dir.toString(),
+                "--num-servers",
+                String.valueOf(ports.size()),
+                "--ports",
+                String.join(",", ports.stream().map(String::valueOf).toList()),
+                "--enable-weight-reload",
+                "--admin-token",
+                token,
+                "--weights-version",
+                String.valueOf(version),
+                "--served-model-name",
+                "m"));
+        if (traceDir != null) // one file per process: a restarted serve must not write into its predecessor's
+        args.addAll(List.of(
+                "--trace",
+                traceDir.resolve("serve-weights-" + version + "-" + System.nanoTime() + ".jsonl")
+                        .toString()));
+        return ServeProcess.start(args, logFile, Duration.ofSeconds(120));
     }
 
     private Path save(Map<String, Tensor> w, long version) {

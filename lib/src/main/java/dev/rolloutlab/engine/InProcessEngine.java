@@ -49,6 +49,7 @@ public final class InProcessEngine implements Engine {
     private final SplittableRandom seeds = new SplittableRandom();
     private volatile boolean running = true;
     private volatile EngineLoad load;
+    private volatile StepListener steps = StepListener.NONE;
     private final String name;
     /** Keys and values of prefixes computed before, shared across requests. */
     private final PrefixSharing prefix;
@@ -110,6 +111,20 @@ public final class InProcessEngine implements Engine {
 
     public EngineLoad load() {
         return load;
+    }
+
+    /** Tells {@code listener} of every step from now on (one listener; {@link StepListener#NONE} stops it). */
+    public void onSteps(StepListener listener) {
+        steps = listener;
+    }
+
+    /**
+     * The keys and values this engine holds at most: every running sequence at the model's full context; what
+     * {@link EngineLoad#kvCacheBytes()} is a fraction of.
+     */
+    public long kvCacheBudgetBytes() {
+        ModelConfig c = config();
+        return 2L * options.maxRunningSequences() * c.maxPositions() * c.numLayers() * c.kvDim() * Float.BYTES;
     }
 
     /** Token ids the engine stops on by default: the config's EOS ids and {@code <|im_end|>}. */
@@ -269,6 +284,7 @@ public final class InProcessEngine implements Engine {
     }
 
     private void step() {
+        long startNs = System.nanoTime();
         // a caller that cancelled (a client that went away) frees its sequences at the next step; an aborted request
         // ends there too, but keeps and returns what it generated
         active.removeIf(s -> s.job.future.isCancelled());
@@ -375,6 +391,7 @@ public final class InProcessEngine implements Engine {
             if (s.finish == null) active.add(s);
         }
         publishLoad();
+        steps.onStep(startNs, System.nanoTime(), decodeRows, prefill);
     }
 
     /** The whole test delay, never less: a park may return early. */

@@ -58,7 +58,7 @@ final class AdminApi {
             case "/metrics" -> {
                 if (o.publicMetrics() || authorized(h, false))
                     Responses.bytes(
-                            out, 200, "text/plain; version=0.0.4", metrics.render(source.current(), o.policy()), keep);
+                            out, 200, LbMetrics.CONTENT_TYPE, metrics.render(source.current(), o.policy()), keep);
                 else denied(out, keep);
             }
             default -> drain(h, body, path.equals("/admin/drain"), out, keep);

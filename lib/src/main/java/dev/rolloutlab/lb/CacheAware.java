@@ -1,5 +1,6 @@
 package dev.rolloutlab.lb;
 
+import io.prometheus.metrics.model.snapshots.MetricSnapshots;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -111,18 +112,14 @@ final class CacheAware implements Policy {
     }
 
     @Override
-    public void appendMetrics(StringBuilder sb) {
-        Policy.counter(
-                sb,
-                "lb_routed_by_prefix_total",
-                "Requests sent where their prompt's prefix went before.",
-                byPrefix.get());
-        Policy.counter(
-                sb, "lb_routed_by_load_total", "Requests sent to the least loaded backend instead.", byLoad.get());
-        Policy.counter(sb, "lb_prefix_blocks_total", "Prompt blocks looked up.", promptBlocks.get());
-        Policy.counter(
-                sb,
-                "lb_prefix_matched_blocks_total",
+    public void addMetrics(MetricSnapshots.Builder m) {
+        LbMetrics.counter(
+                m, "lb_routed_by_prefix", "Requests sent where their prompt's prefix went before.", byPrefix.get());
+        LbMetrics.counter(m, "lb_routed_by_load", "Requests sent to the least loaded backend instead.", byLoad.get());
+        LbMetrics.counter(m, "lb_prefix_blocks", "Prompt blocks looked up.", promptBlocks.get());
+        LbMetrics.counter(
+                m,
+                "lb_prefix_matched_blocks",
                 "Prompt blocks the chosen backend was sent before.",
                 matchedBlocks.get());
     }

@@ -1,5 +1,6 @@
 package dev.rolloutlab.lb;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 
@@ -26,7 +27,8 @@ public record LbOptions(
         Duration breakerCooldown,
         int maxConnections,
         boolean versionConsistent,
-        ClientLimits clients) {
+        ClientLimits clients,
+        Path trace) {
 
     /**
      * What one client may hold: connections from one address, the time from a request's first byte to the end of its
@@ -93,6 +95,7 @@ public record LbOptions(
         private int maxConnections = 2048;
         private boolean versionConsistent;
         private ClientLimits clients = ClientLimits.DEFAULT;
+        private Path trace;
 
         public Builder listen(String host, int port) {
             this.listenHost = host;
@@ -177,6 +180,12 @@ public record LbOptions(
             return this;
         }
 
+        /** Keep each request's spans (pick, attempts, connect, relay) in {@code file} as JSON lines; null: none. */
+        public Builder trace(Path file) {
+            this.trace = file;
+            return this;
+        }
+
         public LbOptions build() {
             return new LbOptions(
                     listenHost,
@@ -196,7 +205,8 @@ public record LbOptions(
                     breakerCooldown,
                     maxConnections,
                     versionConsistent,
-                    clients);
+                    clients,
+                    trace);
         }
     }
 }

@@ -4,6 +4,7 @@ import dev.rolloutlab.http1.BodyTooLarge;
 import dev.rolloutlab.http1.Head;
 import dev.rolloutlab.http1.HttpIn;
 import dev.rolloutlab.util.Json;
+import dev.rolloutlab.util.SpanLog;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -63,12 +64,14 @@ public final class LoadBalancer implements AutoCloseable {
     private final ConcurrentHashMap<InetAddress, AtomicInteger> perClient = new ConcurrentHashMap<>();
     private final AcceptBackoff backoff = new AcceptBackoff();
     private volatile boolean closed;
+    private final SpanLog spans;
 
     public LoadBalancer(LbOptions options) {
         this.o = options;
         this.source = new BackendSource(options);
         this.metrics = new LbMetrics(new Versions(options.versionConsistent()));
-        this.relay = new Relay(options, source, metrics);
+        this.spans = options.trace() == null ? SpanLog.OFF : SpanLog.open(options.trace(), "lb");
+        this.relay = new Relay(options, source, metrics, spans);
         this.admin = new AdminApi(options, source, metrics);
         try {
             server = new ServerSocket();
@@ -76,6 +79,7 @@ public final class LoadBalancer implements AutoCloseable {
             server.bind(new InetSocketAddress(InetAddress.getByName(options.listenHost()), options.listenPort()), 1024);
         } catch (IOException e) {
             source.close();
+            spans.close();
             throw new IllegalStateException(
                     "lb cannot listen on " + options.listenHost() + ":" + options.listenPort() + ": " + e.getMessage()
                             + (e instanceof BindException
@@ -139,6 +143,7 @@ public final class LoadBalancer implements AutoCloseable {
         }
         for (Socket s : clients) closeQuietly(s);
         source.close();
+        spans.close();
     }
 
     private void acceptLoop() {

@@ -1,5 +1,6 @@
 package dev.rolloutlab.lb;
 
+import io.prometheus.metrics.model.snapshots.MetricSnapshots;
 import java.util.List;
 import java.util.Locale;
 
@@ -14,20 +15,8 @@ public interface Policy {
      */
     void order(List<Backend> backends, RouteHint hint, int[] order);
 
-    /** Appends the policy's own counters to {@code /metrics} (Prometheus text); most policies have none. */
-    default void appendMetrics(StringBuilder sb) {}
-
-    /** One Prometheus counter with its help line. */
-    static void counter(StringBuilder sb, String name, String help, long value) {
-        sb.append("# HELP ").append(name).append(' ').append(help).append('\n');
-        sb.append("# TYPE ")
-                .append(name)
-                .append(" counter\n")
-                .append(name)
-                .append(' ')
-                .append(value)
-                .append('\n');
-    }
+    /** Adds the policy's own counters to {@code /metrics}; most policies have none. */
+    default void addMetrics(MetricSnapshots.Builder m) {}
 
     /** The name {@code --policy} takes. */
     String name();

@@ -5,6 +5,8 @@ import dev.rolloutlab.http1.Head;
 import dev.rolloutlab.http1.Http1Connection;
 import dev.rolloutlab.http1.HttpIn;
 import dev.rolloutlab.util.Secrets;
+import dev.rolloutlab.util.SpanLog;
+import dev.rolloutlab.util.TraceParent;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -35,14 +37,16 @@ final class Relay {
     final FirstByteTimeout firstByte; // read by LoadBalancer.counters()
     private final BodyMemory memory;
     private final String expectedAuthorization; // built once: checked on every request
+    private final SpanLog spans;
 
-    Relay(LbOptions o, BackendSource source, LbMetrics metrics) {
+    Relay(LbOptions o, BackendSource source, LbMetrics metrics, SpanLog spans) {
         this.o = o;
         this.memory = new BodyMemory(o.maxBodyMemory());
         this.expectedAuthorization = o.apiKey() == null ? null : "Bearer " + o.apiKey();
         this.source = source;
         this.metrics = metrics;
         this.firstByte = new FirstByteTimeout(o.firstByteTimeout(), o.backendTimeout());
+        this.spans = spans;
     }
 
     /** One client request on its way through the balancer. */
@@ -62,6 +66,12 @@ final class Relay {
         final long startNs = System.nanoTime(); // the request head has been read
         long sentNs; // the request went to the backend that answered
         String lastError = "unknown";
+        /** The client's trace (passed on unchanged, so a failover keeps it); null when spans are off. */
+        TraceParent trace;
+        /** When the last write to the client began: the relay's end as the client can see it (traced only). */
+        long lastWriteNs;
+
+        long firstAttemptNs; // when the policy's choice was made and the first backend tried
 
         Exchange(
                 Head head,
@@ -163,18 +173,47 @@ final class Relay {
         long len = large ? bodyIn.length() : body.length;
         boolean withLength = len > 0 || m.equals("POST") || m.equals("PUT") || m.equals("PATCH");
         StringBuilder clientAuth = new StringBuilder();
-        Exchange ex = new Exchange(
-                h,
-                body,
-                bodyIn,
-                Hops.forwardHeaders(h, withLength ? len : -1, clientAuth),
-                clientAuth.toString(),
-                out,
-                keep,
-                relayBuf,
-                group,
-                client);
+        String forward = Hops.forwardHeaders(h, withLength ? len : -1, clientAuth);
+        TraceParent trace = null;
+        if (spans.on()) { // the client's trace goes on unchanged; a request without one starts a trace here
+            trace = TraceParent.parse(h.header(TraceParent.HEADER));
+            if (trace == null) {
+                trace = TraceParent.root();
+                forward = TraceParent.HEADER + ": " + trace.header() + "\r\n" + forward;
+            }
+        }
+        Exchange ex = new Exchange(h, body, bodyIn, forward, clientAuth.toString(), out, keep, relayBuf, group, client);
+        ex.trace = trace;
+        try {
+            return route(ex, list, hint, group, keep, large, out);
+        } finally {
+            if (ex.trace != null) {
+                long end = ex.lastWriteNs > 0 ? ex.lastWriteNs : System.nanoTime();
+                long picked = ex.firstAttemptNs > 0 ? ex.firstAttemptNs : end;
+                String id = ex.trace.traceId();
+                spans.span("relay", "request", ex.startNs, end, id, Map.of("path", h.target()));
+                spans.span(
+                        "relay",
+                        "pick",
+                        ex.startNs,
+                        picked,
+                        id,
+                        Map.of("policy", o.policy().name()));
+            }
+        }
+    }
 
+    /** Tries backends in the policy's order until one answers; the rest of {@link #proxy}. */
+    private boolean route(
+            Exchange ex,
+            List<Backend> list,
+            RouteHint hint,
+            String group,
+            boolean keep,
+            boolean large,
+            OutputStream out)
+            throws IOException {
+        Versions versions = metrics.versions;
         int[] order = new int[list.size()];
         o.policy().order(list, hint, order);
         long now = System.nanoTime();
@@ -244,12 +283,15 @@ final class Relay {
     private Boolean attempt(Exchange ex, Backend b) throws IOException {
         b.stats.requests.incrementAndGet();
         b.inFlight.incrementAndGet();
-        long t0 = System.nanoTime();
+        long t0 = System.nanoTime(), connectedNs = 0, firstByteNs = 0;
+        if (ex.firstAttemptNs == 0) ex.firstAttemptNs = t0;
+        String outcome = "failed before a response";
         try {
             Http1Connection c = null;
             Head rh;
             try {
                 c = b.pool.acquire();
+                connectedNs = System.nanoTime();
                 rh = exchange(ex, b, c, t0);
             } catch (IOException e) {
                 if (ex.client.left()) { // the client hung up: closing our side tells the backend to drop the generation
@@ -292,7 +334,10 @@ final class Relay {
                     return null;
                 }
             }
-            firstByte.observe(System.nanoTime() - t0);
+            firstByteNs = System.nanoTime();
+            firstByte.observe(firstByteNs - t0);
+            b.stats.firstByte.observe(firstByteNs - t0);
+            outcome = "status " + rh.status();
             String retryAfter = rh.header("Retry-After");
             if (rh.status() == 503 && retryAfter != null && !ex.bodySent) {
                 // mid-update: this backend gets no new requests until a probe sees it serving again
@@ -316,8 +361,35 @@ final class Relay {
             return keepClient;
         } finally {
             b.inFlight.decrementAndGet();
-            b.stats.observe(System.nanoTime() - t0);
+            long end = System.nanoTime();
+            b.stats.duration.observe(end - t0);
+            if (ex.trace != null) traceAttempt(ex, b, t0, connectedNs, firstByteNs, end, outcome);
         }
+    }
+
+    /**
+     * One attempt's spans: the attempt until its answer's head (or failure), getting a connection within it, and
+     * relaying the answer after it.
+     */
+    private void traceAttempt(
+            Exchange ex, Backend b, long t0, long connectedNs, long firstByteNs, long end, String outcome) {
+        String id = ex.trace.traceId();
+        spans.span(
+                "relay",
+                "attempt",
+                t0,
+                firstByteNs > 0 ? firstByteNs : end,
+                id,
+                Map.of("backend", b.label, "outcome", outcome));
+        if (connectedNs > 0) spans.span("relay", "connect", t0, connectedNs, id, Map.of("backend", b.label));
+        if (firstByteNs > 0)
+            spans.span(
+                    "relay",
+                    "relay",
+                    firstByteNs,
+                    Math.max(firstByteNs, ex.lastWriteNs > 0 ? ex.lastWriteNs : end),
+                    id,
+                    Map.of("backend", b.label));
     }
 
     /**
@@ -398,6 +470,7 @@ final class Relay {
             boolean chunkedOut = !in.fixed() && !http10;
             int n;
             while ((n = in.read(buf, 0, buf.length)) > 0) {
+                if (ex.trace != null) ex.lastWriteNs = System.nanoTime();
                 if (chunkedOut) {
                     out.write((Integer.toHexString(n) + "\r\n").getBytes(StandardCharsets.ISO_8859_1));
                     out.write(buf, 0, n);

@@ -1,5 +1,6 @@
 package dev.rolloutlab.lb;
 
+import io.prometheus.metrics.model.snapshots.MetricSnapshots;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
@@ -94,14 +95,14 @@ final class Sticky implements Policy {
     }
 
     @Override
-    public void appendMetrics(StringBuilder sb) {
-        Policy.counter(sb, "lb_affinity_routed_total", "Keyed requests sent to their key's backend.", keyed.get());
-        Policy.counter(
-                sb,
-                "lb_affinity_spilled_total",
+    public void addMetrics(MetricSnapshots.Builder m) {
+        LbMetrics.counter(m, "lb_affinity_routed", "Keyed requests sent to their key's backend.", keyed.get());
+        LbMetrics.counter(
+                m,
+                "lb_affinity_spilled",
                 "Keyed requests sent past their key's backend, over the load bound.",
                 spilled.get());
-        Policy.counter(sb, "lb_affinity_unkeyed_total", "Requests without a key, sent by load.", unkeyed.get());
+        LbMetrics.counter(m, "lb_affinity_unkeyed", "Requests without a key, sent by load.", unkeyed.get());
     }
 
     @Override

@@ -7,6 +7,7 @@ import dev.rolloutlab.http1.Http1Pool;
 import dev.rolloutlab.http1.HttpIn;
 import dev.rolloutlab.util.HostPort;
 import dev.rolloutlab.util.Json;
+import dev.rolloutlab.util.TraceParent;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -258,11 +259,16 @@ public final class OpenAiClient {
      * server has closed counts as a failed request, as it would for any client that does not retry.
      */
     public Result complete(CompletionRequest req) {
+        return complete(req, null);
+    }
+
+    /** The same, sent as part of {@code trace} (its {@code traceparent} header; null: none). */
+    public Result complete(CompletionRequest req, TraceParent trace) {
         CompletionRequest r = req.stream() && !req.includeUsage() ? req.withStream(true, true) : req;
         byte[] body = Json.bytes(r.toJson());
-        String tail = r.sessionId() == null
-                ? headTail
-                : " HTTP/1.1\r\nX-Session-Id: " + r.sessionId() + headTail.substring(" HTTP/1.1".length());
+        String extra = (r.sessionId() == null ? "" : "\r\nX-Session-Id: " + r.sessionId())
+                + (trace == null ? "" : "\r\n" + TraceParent.HEADER + ": " + trace.header());
+        String tail = extra.isEmpty() ? headTail : " HTTP/1.1" + extra + headTail.substring(" HTTP/1.1".length());
         byte[] head = ("POST " + pathPrefix + r.endpoint().path + tail + body.length + "\r\n\r\n")
                 .getBytes(StandardCharsets.ISO_8859_1);
         long sent = System.nanoTime();

@@ -53,6 +53,8 @@ public final class Report {
         Charts.save(Breakdown.chart(d), plots.resolve(PLOTS.get(7)));
         Charts.save(FreshnessCharts.logprobGap(d), plots.resolve(PLOTS.get(8)));
         Charts.save(FreshnessCharts.klEstimate(d), plots.resolve(PLOTS.get(9)));
+        if (d.metrics().isPresent()) Charts.save(ServerMetrics.chart(d), plots.resolve(ServerMetrics.PLOT));
+        Timeline.write(dir);
         Path md = dir.resolve("REPORT.md");
         Json.writeText(md, markdown(d));
         return md;
@@ -136,6 +138,19 @@ public final class Report {
                             "load_average_before",
                             "steal_ms")));
         });
+        sb.append(ServerMetrics.markdown(d));
+        if (Timeline.has(d.dir()))
+            sb.append("\n## Timeline\n\n[`")
+                    .append(Timeline.FILE)
+                    .append("`](")
+                    .append(Timeline.FILE)
+                    .append(") holds this run as one timeline: the client's requests (waiting to be sent, to the first "
+                            + "token, the rest), the balancer's (picking a backend, each attempt with its connect, the "
+                            + "relay), serve's (parse, queue, prefill, decode, serialise), every engine step with its "
+                            + "batch, each weight change (stage, drain, commit) and the trainer's steps, one process "
+                            + "per JVM and one track per port and engine; a request's spans share its W3C trace id. "
+                            + "Open it at https://ui.perfetto.dev (Open trace file; the file stays in the browser) "
+                            + "or in chrome://tracing.\n");
         sb.append(Limitations.markdown(d));
         sb.append(SelfChecks.markdown(d));
         d.sweep().ifPresent(sw -> {
@@ -163,7 +178,7 @@ public final class Report {
                     .append("bytes_per_update: bytes moved to all servers per version. mean_step_ms: wall "
                             + "time per training step, ")
                     .append("the slower of generating a batch and the update before it (at most one update is "
-                            + "in flight). ")
+                            + "in flight); mean_rollout_ms: generating the batch alone. ")
                     .append("The trainer recomputes the logprobs of the first sample of every group under its "
                             + "current weights: ")
                     .append("mean_abs_logprob_gap is the mean |rollout − trainer| per token and kl_k3 the k3 "
@@ -188,6 +203,7 @@ public final class Report {
                             "steps",
                             "samples",
                             "mean_step_ms",
+                            "mean_rollout_ms",
                             "mean_update_ms",
                             "mean_propagation_ms",
                             "predicted_propagation_ms",
@@ -200,10 +216,42 @@ public final class Report {
                             "mixed_requests",
                             "mean_abs_logprob_gap",
                             "kl_k3")));
+            sb.append(tunixNames(f));
         });
         sb.append("\n## Plots\n\n");
         for (String p : PLOTS)
             sb.append("![").append(p).append("](plots/").append(p).append(")\n");
+        if (d.metrics().isPresent())
+            sb.append("![")
+                    .append(ServerMetrics.PLOT)
+                    .append("](plots/")
+                    .append(ServerMetrics.PLOT)
+                    .append(")\n");
+        return sb.toString();
+    }
+
+    /**
+     * The freshness loop's step figures under Tunix's metric names, in seconds, so a Tunix run and this one line up in
+     * one table: a step's wall time, its batch's generation, the time until every server serves the new weights, and
+     * that time's share of the step.
+     */
+    static String tunixNames(Table f) {
+        StringBuilder sb = new StringBuilder("\nThe same steps under Tunix's metric names (seconds):\n\n")
+                .append("| strategy | perf/step_time | perf/mean/rollout_time | perf/weight_sync_time | "
+                        + "perf/weight_sync_ratio |\n|---|---|---|---|---|\n");
+        for (Row r : f) {
+            double step = r.getNumber("mean_step_ms") / 1e3,
+                    rollout = f.containsColumn("mean_rollout_ms") ? r.getNumber("mean_rollout_ms") / 1e3 : Double.NaN,
+                    sync = r.getNumber("mean_propagation_ms") / 1e3;
+            sb.append(String.format(
+                    Locale.ROOT,
+                    "| %s | %.3f | %s | %.3f | %.3f |%n",
+                    r.getString("strategy"),
+                    step,
+                    Double.isNaN(rollout) ? "" : String.format(Locale.ROOT, "%.3f", rollout),
+                    sync,
+                    sync / step));
+        }
         return sb.toString();
     }
 

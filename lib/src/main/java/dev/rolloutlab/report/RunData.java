@@ -2,6 +2,7 @@ package dev.rolloutlab.report;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rolloutlab.results.Confidence;
+import dev.rolloutlab.results.ServerMetric;
 import dev.rolloutlab.results.Summary;
 import dev.rolloutlab.results.Topology;
 import dev.rolloutlab.util.Json;
@@ -37,6 +38,7 @@ public final class RunData {
     private final Table sweep;
     private final Table cpu;
     private final Table staleness;
+    private final Table metrics;
     private final JsonNode run;
 
     private RunData(Path dir) {
@@ -59,6 +61,9 @@ public final class RunData {
                 : null;
         sweep = Files.exists(dir.resolve("sweep.csv")) && lines(dir.resolve("sweep.csv")) > 1
                 ? csv(dir.resolve("sweep.csv"), "sweep")
+                : null;
+        metrics = Files.exists(dir.resolve(ServerMetric.FILE)) && lines(dir.resolve(ServerMetric.FILE)) > 1
+                ? csv(dir.resolve(ServerMetric.FILE), "metrics")
                 : null;
         cpu = Files.exists(dir.resolve("cpu.csv")) && lines(dir.resolve("cpu.csv")) > 1
                 ? csv(dir.resolve("cpu.csv"), "cpu")
@@ -217,6 +222,11 @@ public final class RunData {
         }
     }
 
+    /** The servers' own metrics, scraped once a second during each HTTP cell (metrics.csv), when the run has them. */
+    public Optional<Table> metrics() {
+        return Optional.ofNullable(metrics);
+    }
+
     public Optional<Table> staleness() {
         return Optional.ofNullable(staleness);
     }
@@ -264,7 +274,17 @@ public final class RunData {
 
     /** Columns read as text, columns that are flags; every other column is a number, even when all of it is empty. */
     private static final Set<String>
-            TEXT = Set.of("topology", "connection", "workload", "strategy", "endpoint", "leg", "routing"),
+            TEXT =
+                    Set.of(
+                            "topology",
+                            "connection",
+                            "workload",
+                            "strategy",
+                            "endpoint",
+                            "leg",
+                            "routing",
+                            "server",
+                            "metric"),
             FLAGS = Set.of("incomplete", "shows_this_machine");
 
     /**

@@ -5,8 +5,9 @@ import dev.rolloutlab.util.Secrets;
 import io.javalin.http.Context;
 
 /**
- * What every request passes before its route: the admin token on {@code /admin/*}, the API key elsewhere (but
- * {@code /health}), and the update window, during which completions get 503 with {@code Retry-After}.
+ * What every request passes before its route: the admin token on {@code /admin/*}; on {@code /metrics} the admin token
+ * or the API key (open when neither is set, or with {@code --public-metrics}); the API key elsewhere (but
+ * {@code /health}); and the update window, during which completions get 503 with {@code Retry-After}.
  */
 final class Guard {
     private Guard() {}
@@ -26,6 +27,19 @@ final class Guard {
             return;
         }
         if (path.equals("/health") || ctx.method().name().equals("OPTIONS")) return;
+        if (path.equals("/metrics")) {
+            boolean open = options.publicMetrics() || options.adminToken() == null && options.apiKey() == null;
+            if (!open
+                    && !isAdmin(ctx, options)
+                    && !(options.apiKey() != null && Secrets.equal(options.apiKey(), bearer(ctx))))
+                throw new OpenAiException(
+                        401,
+                        "/metrics needs the admin token or the API key (or serve --public-metrics)",
+                        "authentication_error",
+                        null,
+                        "invalid_api_key");
+            return;
+        }
         if (options.apiKey() != null && !Secrets.equal(options.apiKey(), bearer(ctx))) {
             throw new OpenAiException(
                     401,

@@ -21,6 +21,8 @@ import dev.rolloutlab.openai.RequestParser;
 import dev.rolloutlab.openai.Wire;
 import dev.rolloutlab.util.Http;
 import dev.rolloutlab.util.Json;
+import dev.rolloutlab.util.SpanLog;
+import dev.rolloutlab.util.TraceParent;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 import java.io.IOException;
@@ -53,7 +55,9 @@ public final class OpenAiServer implements AutoCloseable {
 
     /**
      * How one port is served. A null {@code apiKey} leaves the OpenAI paths open; a null {@code adminExtension} adds no
-     * admin routes beyond the weight endpoints; a non-null {@code link} is a simulated host's link, applied here.
+     * admin routes beyond the weight endpoints; a non-null {@code link} is a simulated host's link, applied here;
+     * {@code publicMetrics} opens {@code /metrics} to anyone who can connect; {@code spans} keeps each request's spans
+     * for a run's timeline ({@link SpanLog#OFF}: none).
      */
     public record Options(
             String host,
@@ -67,7 +71,9 @@ public final class OpenAiServer implements AutoCloseable {
             Limits limits,
             Duration testDelay,
             AdminExtension adminExtension,
-            LinkDelay link) {
+            LinkDelay link,
+            boolean publicMetrics,
+            SpanLog spans) {
         public Options {
             if (enableWeightReload && (adminToken == null || adminToken.isBlank())) {
                 throw new IllegalArgumentException(
@@ -89,6 +95,8 @@ public final class OpenAiServer implements AutoCloseable {
     private final Javalin app;
     private final Aborts aborts;
     private final PromptTokens prompts;
+    /** Set by {@link #start()}, once the port (a label of every series) is known. */
+    private volatile ServeMetrics metrics;
 
     public OpenAiServer(InProcessEngine engine, WeightAdmin admin, Options options) {
         this.engine = engine;
@@ -115,6 +123,11 @@ public final class OpenAiServer implements AutoCloseable {
             cfg.routes.get("/health", this::health);
             cfg.routes.get("/v1/models", this::models);
             cfg.routes.get("/get_load", this::load);
+            cfg.routes.get(
+                    "/metrics",
+                    ctx -> ctx.status(200)
+                            .contentType(ServeMetrics.contentType())
+                            .result(metrics.render()));
             cfg.routes.post("/abort_request", aborts::handle);
             cfg.routes.post("/v1/chat/completions", ctx -> complete(ctx, CompletionRequest.Endpoint.CHAT));
             cfg.routes.post("/v1/completions", ctx -> complete(ctx, CompletionRequest.Endpoint.COMPLETIONS));
@@ -142,6 +155,8 @@ public final class OpenAiServer implements AutoCloseable {
 
     public OpenAiServer start() {
         app.start(options.host(), options.port());
+        metrics = new ServeMetrics(
+                engine, options.enableWeightReload() ? admin : null, options.servedModelName(), port());
         for (Connector c : app.jettyServer().server().getConnectors()) {
             if (c instanceof ServerConnector sc)
                 sc.setIdleTimeout(options.idleTimeout().toMillis());
@@ -238,6 +253,7 @@ public final class OpenAiServer implements AutoCloseable {
                     "model",
                     "model_not_found");
         }
+        TraceParent trace = options.spans().on() ? traceOf(ctx) : null;
         int[] prompt = prompts.tokens(req);
         if (prompt.length == 0)
             throw OpenAiException.badRequest(
@@ -272,17 +288,21 @@ public final class OpenAiServer implements AutoCloseable {
             while (System.nanoTime() < end) Thread.onSpinWait();
         }
         if (req.stream()) {
-            stream(ctx, req, gen, id, created, t0, rid);
+            stream(ctx, req, gen, id, created, t0, rid, trace);
             return;
         }
         Completion c;
-        CompletableFuture<Completion> pending = aborts.track(rid, () -> submit(gen, TokenListener.NONE));
+        ServeMetrics m = metrics;
+        TokenClock clock = m.clock(TokenListener.NONE, gen.n());
+        long submitNs = System.nanoTime();
+        CompletableFuture<Completion> pending = aborts.track(rid, () -> submit(gen, clock));
         // the engine drops a cancelled request at its next step
         try (ClientGone watch = ClientGone.watch(ctx, () -> pending.cancel(false))) {
             c = pending.get();
             watch.close();
             if (watch.mustClose()) ctx.header("Connection", "close");
         } catch (CancellationException e) {
+            m.clientGone();
             throw new OpenAiException(
                     499, "client closed the connection; generation cancelled", "cancelled", null, null);
         } catch (ExecutionException e) {
@@ -304,7 +324,10 @@ public final class OpenAiServer implements AutoCloseable {
                         req.returnTokenIds() ? s.tokenIds() : null,
                         req.returnTokenIds() ? s.versions() : null));
             }
-            answer(ctx, c, new Wire.ChatCompletion(id, "chat.completion", created, model, choices, usage), t0);
+            long s0 =
+                    answer(ctx, c, new Wire.ChatCompletion(id, "chat.completion", created, model, choices, usage), t0);
+            m.finished(c, clock, t0);
+            if (trace != null) spans(trace, c, t0, submitNs, s0, System.nanoTime());
         } else {
             List<Wire.TextChoice> choices = new ArrayList<>();
             for (Sample s : c.samples()) {
@@ -316,17 +339,59 @@ public final class OpenAiServer implements AutoCloseable {
                         req.returnTokenIds() ? s.tokenIds() : null,
                         req.returnTokenIds() ? s.versions() : null));
             }
-            answer(ctx, c, new Wire.TextCompletion(id, "text_completion", created, model, choices, usage), t0);
+            long s0 =
+                    answer(ctx, c, new Wire.TextCompletion(id, "text_completion", created, model, choices, usage), t0);
+            m.finished(c, clock, t0);
+            if (trace != null) spans(trace, c, t0, submitNs, s0, System.nanoTime());
         }
     }
 
-    /** The JSON answer, with the engine's timings and the time spent serialising it in {@code Server-Timing}. */
-    private static void answer(Context ctx, Completion c, Object body, long t0) {
+    /**
+     * The JSON answer, with the engine's timings and the time spent serialising it in {@code Server-Timing}; returns
+     * when serialising began.
+     */
+    private static long answer(Context ctx, Completion c, Object body, long t0) {
         long s0 = System.nanoTime();
         byte[] bytes = Json.bytes(body);
         long end = System.nanoTime();
         ctx.header("Server-Timing", ServerTiming.header(c.timings(), end - s0, end - t0));
         ctx.status(200).contentType("application/json; charset=utf-8").result(bytes);
+        return s0;
+    }
+
+    /** The request's trace context, or a new one for a client that sent none, so its spans still hang together. */
+    private static TraceParent traceOf(Context ctx) {
+        TraceParent t = TraceParent.parse(ctx.header(TraceParent.HEADER));
+        return t != null ? t : TraceParent.root();
+    }
+
+    /**
+     * One request's spans on this port's track: the whole handler, then parsing (until the engine had it), the engine's
+     * queue, prefill and decode (placed from the engine's own timings), and serialising ({@code serializeNs} from
+     * {@code s0}; a stream's chunks are serialised between its tokens, so it has only their total).
+     */
+    private void spans(TraceParent trace, Completion c, long t0, long submitNs, long s0, long end) {
+        SpanLog log = options.spans();
+        String track = "port " + port(), id = trace.traceId();
+        Timings t = c.timings();
+        log.span(
+                track,
+                "request",
+                t0,
+                end,
+                id,
+                Map.of(
+                        "prompt_tokens", c.promptTokens(),
+                        "completion_tokens", c.completionTokens(),
+                        "cached_tokens", t.cachedTokens(),
+                        "parent_id", trace.parentId()));
+        log.span(track, "parse", t0, submitNs, id, Map.of());
+        if (t.queueNs() < 0) return;
+        long admitted = submitNs + t.queueNs(), first = admitted + Math.max(0, t.prefillNs());
+        log.span(track, "queue", submitNs, admitted, id, Map.of());
+        if (t.prefillNs() >= 0) log.span(track, "prefill", admitted, first, id, Map.of());
+        if (t.decodeNs() >= 0) log.span(track, "decode", first, first + t.decodeNs(), id, Map.of());
+        if (s0 > 0) log.span(track, "serialize", s0, end, id, Map.of());
     }
 
     private CompletableFuture<Completion> submit(GenerationRequest gen, TokenListener listener) {
@@ -344,12 +409,19 @@ public final class OpenAiServer implements AutoCloseable {
             int sample, int tokenId, float logprob, long version, String text, FinishReason finish, long atNs) {}
 
     private void stream(
-            Context ctx, CompletionRequest req, GenerationRequest gen, String id, long created, long t0, String rid)
+            Context ctx,
+            CompletionRequest req,
+            GenerationRequest gen,
+            String id,
+            long created,
+            long t0,
+            String rid,
+            TraceParent trace)
             throws Exception {
         LinkedBlockingQueue<Event> events = new LinkedBlockingQueue<>();
-        CompletableFuture<Completion> done = aborts.track(
-                rid,
-                () -> submit(gen, new TokenListener() {
+        ServeMetrics m = metrics;
+        TokenClock clock = m.clock(
+                new TokenListener() {
                     @Override
                     public void onToken(int sample, int tokenId, float logprob, long version, String text) {
                         events.add(new Event(sample, tokenId, logprob, version, text, null, System.nanoTime()));
@@ -359,7 +431,10 @@ public final class OpenAiServer implements AutoCloseable {
                     public void onFinish(int sample, FinishReason reason) {
                         events.add(new Event(sample, -1, 0, -1, "", reason, System.nanoTime()));
                     }
-                }));
+                },
+                gen.n());
+        long submitNs = System.nanoTime();
+        CompletableFuture<Completion> done = aborts.track(rid, () -> submit(gen, clock));
         boolean chat = req.endpoint() == CompletionRequest.Endpoint.CHAT;
         String model = options.servedModelName();
         // headers go out with the first token, so X-Weights-Version is the version that token was sampled under
@@ -503,6 +578,7 @@ public final class OpenAiServer implements AutoCloseable {
                                 total,
                                 c == null ? -1 : c.timings().cachedTokens()));
             }
+            long answeredNs = System.nanoTime(); // before the last write: the client cannot see the end sooner
             last.put(
                     "server_timing",
                     ServerTiming.json(
@@ -512,8 +588,13 @@ public final class OpenAiServer implements AutoCloseable {
             send(out, last);
             out.write("data: [DONE]\n\n".getBytes(StandardCharsets.US_ASCII));
             out.flush();
+            if (c != null) {
+                m.finished(c, clock, t0);
+                if (trace != null) spans(trace, c, t0, submitNs, -1, answeredNs);
+            }
         } catch (IOException clientGone) {
             done.cancel(false); // the engine drops a cancelled request at its next step
+            m.clientGone();
         }
     }
 

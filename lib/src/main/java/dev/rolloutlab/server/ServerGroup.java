@@ -2,12 +2,15 @@ package dev.rolloutlab.server;
 
 import dev.rolloutlab.engine.EngineOptions;
 import dev.rolloutlab.engine.InProcessEngine;
+import dev.rolloutlab.engine.StepListener;
 import dev.rolloutlab.engine.model.Checkpoint;
 import dev.rolloutlab.engine.model.StepClock;
+import dev.rolloutlab.util.SpanLog;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * N OpenAI ports in one JVM, as sglang-jax's multi-port runner ({@code run_multi_openai_servers}): one engine per port
@@ -93,7 +96,9 @@ public final class ServerGroup implements AutoCloseable {
             TestDelays testDelays,
             StepClock timing,
             AdminExtension adminExtension,
-            long prefixCacheBytes) {
+            long prefixCacheBytes,
+            boolean publicMetrics,
+            Path trace) {
         /** One port on a free loopback port, one engine per port, no keys, no weight admin, the default limits. */
         public static Builder builder(Path model) {
             return new Builder(model);
@@ -118,6 +123,8 @@ public final class ServerGroup implements AutoCloseable {
         private StepClock timing;
         private AdminExtension adminExtension;
         private long prefixCacheBytes = EngineOptions.AUTO_PREFIX_CACHE;
+        private boolean publicMetrics;
+        private Path trace;
 
         private Builder(Path model) {
             this.model = model;
@@ -176,6 +183,21 @@ public final class ServerGroup implements AutoCloseable {
             return this;
         }
 
+        /** Serve {@code /metrics} without a token even when an admin token or API key is set. */
+        public Builder publicMetrics(boolean p) {
+            this.publicMetrics = p;
+            return this;
+        }
+
+        /**
+         * Keep every request's spans, each engine's steps and each weight change in {@code file} (JSON lines) for a
+         * run's timeline; null: none (the default).
+         */
+        public Builder trace(Path file) {
+            this.trace = file;
+            return this;
+        }
+
         public Builder limits(Limits l) {
             this.limits = l;
             return this;
@@ -219,7 +241,9 @@ public final class ServerGroup implements AutoCloseable {
                     testDelays,
                     timing,
                     adminExtension,
-                    prefixCacheBytes);
+                    prefixCacheBytes,
+                    publicMetrics,
+                    trace);
         }
     }
 
@@ -229,12 +253,15 @@ public final class ServerGroup implements AutoCloseable {
     /** A simulated host's link, shared by its ports as a host's NIC is (zero until the fleet sets it). */
     private final LinkDelay link = new LinkDelay();
 
+    private SpanLog spans = SpanLog.OFF;
+
     private ServerGroup() {}
 
     /** Starts every port; if one fails (a port in use), the ones already started are stopped before it throws. */
     public static ServerGroup start(Spec spec) {
         ServerGroup g = new ServerGroup();
         try {
+            if (spec.trace() != null) g.spans = SpanLog.open(spec.trace(), "serve");
             Checkpoint first = Checkpoint.load(spec.model());
             InProcessEngine shared = null;
             WeightAdmin sharedAdmin = null;
@@ -251,7 +278,8 @@ public final class ServerGroup implements AutoCloseable {
                             .withPrefixCache(spec.prefixCacheBytes())
                             .withTestStepDelay(spec.testDelays().engineStep());
                     e = new InProcessEngine(cp, spec.timing() == null ? eo : eo.simulated(spec.timing()), "port" + i);
-                    a = new WeightAdmin(e, spec.limits().reloadTimeout());
+                    a = new WeightAdmin(e, spec.limits().reloadTimeout(), spec.servedModelName(), g.spans);
+                    if (g.spans.on()) e.onSteps(steps(g.spans, "engine " + e.name()));
                     g.engines.add(e);
                     g.admins.add(a);
                     shared = e;
@@ -269,7 +297,9 @@ public final class ServerGroup implements AutoCloseable {
                         spec.limits(),
                         spec.testDelays().serve(),
                         spec.adminExtension(),
-                        spec.timing() != null ? g.link : null);
+                        spec.timing() != null ? g.link : null,
+                        spec.publicMetrics(),
+                        g.spans);
                 OpenAiServer s = new OpenAiServer(e, a, o);
                 g.servers.add(s);
                 try {
@@ -287,6 +317,12 @@ public final class ServerGroup implements AutoCloseable {
             g.close();
             throw e;
         }
+    }
+
+    /** An engine's steps as spans on its own track, with what each decoded and prefilled. */
+    private static StepListener steps(SpanLog log, String track) {
+        return (startNs, endNs, decoded, prefilled) ->
+                log.span(track, "step", startNs, endNs, null, Map.of("decoded", decoded, "prefilled", prefilled));
     }
 
     private static String rootMessage(Throwable t) {
@@ -321,5 +357,6 @@ public final class ServerGroup implements AutoCloseable {
         }
         admins.forEach(WeightAdmin::close);
         engines.forEach(InProcessEngine::close);
+        spans.close();
     }
 }

@@ -11,6 +11,7 @@ import dev.rolloutlab.engine.model.SparseDelta;
 import dev.rolloutlab.engine.model.VersionConflict;
 import dev.rolloutlab.engine.model.Weights;
 import dev.rolloutlab.util.Sha256;
+import dev.rolloutlab.util.SpanLog;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
@@ -24,7 +25,6 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.Supplier;
 
 /**
  * The weight endpoints of one engine: checksum, perturb, reload from a folder, update from pushed safetensors or a
@@ -45,12 +45,23 @@ final class WeightAdmin implements AutoCloseable {
     /** Weights staged for a commit: prepared (parsed, checked, copied) from the serving version, not yet installed. */
     private final AtomicReference<Staged> staged = new AtomicReference<>();
 
+    private final WeightEvents events;
+
     private record Staged(String id, Weights weights, int tensors, long bytes, String sha256, long atNs) {}
 
-    public WeightAdmin(InProcessEngine engine, Duration deadline) {
+    /**
+     * {@code model}: the name the engine is served under, for the metrics' {@code model_name} label; {@code spans}:
+     * where its changes go on a run's timeline ({@link SpanLog#OFF}: nowhere).
+     */
+    public WeightAdmin(InProcessEngine engine, Duration deadline, String model, SpanLog spans) {
         this.engine = engine;
         this.deadline = deadline;
         this.worker = newWorker();
+        this.events = new WeightEvents(engine.name(), model, spans);
+    }
+
+    WeightEvents events() {
+        return events;
     }
 
     private ExecutorService newWorker() {
@@ -84,7 +95,7 @@ final class WeightAdmin implements AutoCloseable {
     }
 
     public Map<String, Object> perturb(long seed, double scale, Integer numLeaves) {
-        return change("in_memory_noise", gate -> {
+        return change(WeightEvents.Kind.PERTURB, "in_memory_noise", gate -> {
             PerturbResult r = gate.install(() -> engine.perturb(seed, scale, numLeaves));
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("num_leaves", r.numLeaves());
@@ -107,7 +118,7 @@ final class WeightAdmin implements AutoCloseable {
         } catch (InvalidPathException e) {
             throw new ModelFormatException("model_path is not a valid path: " + e.getReason());
         }
-        return change(dir.toString(), gate -> {
+        return change(WeightEvents.Kind.RELOAD, dir.toString(), gate -> {
             if (!Files.isDirectory(dir))
                 throw new ModelFormatException("model_path " + modelPath + " is not a directory");
             Map<String, Tensor> tensors;
@@ -132,7 +143,7 @@ final class WeightAdmin implements AutoCloseable {
      * With {@code baseVersion}, or always for a delta, the serving version must be the base: else 409, nothing changes.
      */
     public Map<String, Object> update(byte[] body, Long baseVersion, Duration drain) {
-        return change("http_push", gate -> {
+        return change(WeightEvents.Kind.UPDATE, "http_push", gate -> {
             Weights cur = engine.weights();
             Map<String, Tensor> tensors = tensors(body, baseVersion, cur);
             Weights next = cur.withUpdates(tensors, cur.version() + 1);
@@ -167,6 +178,7 @@ final class WeightAdmin implements AutoCloseable {
      * one. Nothing changes for clients until {@link #commit}.
      */
     public Map<String, Object> stage(String id, byte[] body, String sha256, Long baseVersion) {
+        long t0 = System.nanoTime();
         String actual = Sha256.hex(body);
         if (sha256 != null && !sha256.equalsIgnoreCase(actual)) {
             throw new ModelFormatException("payload SHA-256 is " + actual + ", X-Payload-Sha256 says " + sha256
@@ -175,7 +187,9 @@ final class WeightAdmin implements AutoCloseable {
         Weights cur = engine.weights();
         Map<String, Tensor> t = tensors(body, baseVersion, cur);
         Weights next = cur.withUpdates(t, cur.version() + 1); // names, shapes and finiteness checked here
-        staged.set(new Staged(id, next, t.size(), body.length, actual, System.nanoTime()));
+        long now = System.nanoTime();
+        staged.set(new Staged(id, next, t.size(), body.length, actual, now));
+        events.staged(id, t0, now, body.length);
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("ok", true);
         m.put("stage_id", id);
@@ -195,12 +209,13 @@ final class WeightAdmin implements AutoCloseable {
         Staged s = staged.get();
         if (s == null || !s.id().equals(id))
             throw new VersionConflict("nothing staged under id " + id + (s == null ? "" : " (staged: " + s.id() + ")"));
-        return change("stage " + id, gate -> {
+        return change(WeightEvents.Kind.COMMIT, "stage " + id, gate -> {
             long t0 = System.nanoTime();
             Map<String, Object> m = new LinkedHashMap<>();
             drain(drain, m);
             long v = gate.install(() -> engine.install(s.weights()));
-            double pauseMs = (System.nanoTime() - t0) / 1e6;
+            Duration pause = events.committed(id, t0, v);
+            double pauseMs = pause.toNanos() / 1e6;
             staged.compareAndSet(s, null);
             m.put("stage_id", id);
             m.put("version", v);
@@ -224,7 +239,7 @@ final class WeightAdmin implements AutoCloseable {
             throw new ModelFormatException(
                     "payload SHA-256 does not match X-Payload-Sha256: corrupt or truncated; nothing changed");
         }
-        return change("sim_push", gate -> {
+        return change(WeightEvents.Kind.SIM, "sim_push", gate -> {
             Weights cur = engine.weights();
             long v = gate.install(() -> engine.install(cur.withUpdates(Map.of(), cur.version() + 1)));
             Map<String, Object> m = new LinkedHashMap<>();
@@ -242,7 +257,9 @@ final class WeightAdmin implements AutoCloseable {
     /** Runs while serve already refuses new requests (a change is in progress), so what is in flight only shrinks. */
     private void drain(Duration drain, Map<String, Object> into) {
         if (drain == null) return;
+        long t0 = System.nanoTime();
         Drain d = Drain.of(engine, drain);
+        events.drained(d, t0);
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("quiesce_ms", d.quiesceMs());
         m.put("in_flight", d.inFlight());
@@ -257,6 +274,7 @@ final class WeightAdmin implements AutoCloseable {
     public Map<String, Object> abort(String id) {
         Staged s = staged.get();
         boolean dropped = s != null && (id == null || s.id().equals(id)) && staged.compareAndSet(s, null);
+        if (dropped) events.stageDropped(s.id());
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("ok", true);
         m.put("aborted", dropped);
@@ -275,25 +293,8 @@ final class WeightAdmin implements AutoCloseable {
         Map<String, Object> apply(Gate gate) throws Exception;
     }
 
-    /** The one door to the engine's weights for a change: once the deadline closed it, a late change cannot land. */
-    private static final class Gate {
-        private boolean open = true;
-        private boolean installed;
-
-        synchronized <T> T install(Supplier<T> doInstall) {
-            if (!open) throw new IllegalStateException("the change was abandoned at its deadline");
-            installed = true;
-            return doInstall.get();
-        }
-
-        /** Closes the door; false when the change already installed (it is finishing, not stuck). */
-        synchronized boolean close() {
-            open = false;
-            return !installed;
-        }
-    }
-
-    private Map<String, Object> change(String source, Change c) {
+    private Map<String, Object> change(WeightEvents.Kind kind, String source, Change c) {
+        long submitted = System.nanoTime();
         Gate gate = new Gate();
         Future<Map<String, Object>> f;
         synchronized (this) {
@@ -313,9 +314,17 @@ final class WeightAdmin implements AutoCloseable {
                     ok.put("model_path", source);
                     ok.put("version", engine.weights().version());
                     lastOk = ok;
+                    events.changed(
+                            kind, WeightEvents.Result.OK, t0, engine.weights().version());
                     return r;
                 } catch (Exception e) {
                     lastError = e.getMessage();
+                    if (!gate.abandoned()) // else it was counted as timed out at its deadline
+                    events.changed(
+                                kind,
+                                WeightEvents.Result.REFUSED,
+                                t0,
+                                engine.weights().version());
                     throw e;
                 } finally {
                     current.compareAndSet(gate, null);
@@ -327,6 +336,11 @@ final class WeightAdmin implements AutoCloseable {
         } catch (TimeoutException e) {
             if (!gate.close()) return join(f); // installed already: it is finishing, not stuck
             abandon(f, gate);
+            events.changed(
+                    kind,
+                    WeightEvents.Result.TIMED_OUT,
+                    submitted,
+                    engine.weights().version());
             String msg = "weight change from " + source + " did not finish within " + deadline.toSeconds()
                     + " s; abandoned, version " + engine.weights().version() + " keeps serving";
             lastError = msg;

@@ -55,6 +55,46 @@ class BenchTest {
     }
 
     /**
+     * {@code --scrape-metrics}: metrics.csv holds serve's series from a sample before the first request to one after
+     * the last, so its finished-request counter grows by exactly the requests the bench sent.
+     */
+    @Test
+    void scrapedMetricsCoverTheWholeRun() throws Exception {
+        Path out = TestModels.tempDir("bench-metrics").resolve("run");
+        String target = group.urls().get(1);
+        Processes.Run r = Processes.run(
+                120,
+                "bench",
+                "--target",
+                target,
+                "--api-key",
+                "tok", // serve's admin token also opens its /metrics
+                "--num-prompts",
+                "12",
+                "--max-tokens",
+                "4",
+                "--concurrency",
+                "2",
+                "--warmup",
+                "0",
+                "--scrape-metrics",
+                "--out",
+                out.toString());
+        assertEquals(0, r.exit(), r.err());
+        List<String> rows = Files.readAllLines(out.resolve("metrics.csv"));
+        assertEquals("topology,connection,workload,round,time_s,server,metric,value", rows.get(0));
+        List<Double> finished = rows.stream()
+                .filter(l -> l.contains(",\"vllm:request_success_total{finished_reason=\"\"length\"\"}\","))
+                .map(l -> Double.parseDouble(l.substring(l.lastIndexOf(',') + 1)))
+                .toList();
+        assertTrue(finished.size() >= 2, "a sample before and one after: " + rows);
+        assertEquals(12, finished.getLast() - finished.getFirst(), 1e-9, finished.toString());
+        assertTrue(
+                rows.stream().anyMatch(l -> l.contains(target) && l.contains("vllm:num_requests_running")),
+                rows.toString());
+    }
+
+    /**
      * Multi-turn sessions: every turn resends the conversation, its answer and a tool result, so turn t's prompt is
      * turn t-1's plus the answer and the tool tokens, and the engine's prefix cache serves the history.
      */

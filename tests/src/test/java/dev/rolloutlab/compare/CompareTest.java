@@ -2,6 +2,7 @@ package dev.rolloutlab.compare;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.rolloutlab.report.Breakdown;
 import dev.rolloutlab.report.Charts;
 import dev.rolloutlab.report.Report;
@@ -38,8 +39,8 @@ class CompareTest {
     void quickCompareEndToEnd() throws Exception {
         Path out = TestModels.tempDir("compare").resolve("run");
         // the launching JVM gets a heap flag serve does not: a run measured in it would show that flag
-        Processes.Run r =
-                Processes.run(List.of("-Xmx1g"), Map.of(), 300, "compare", "--quick", "--out", out.toString());
+        Processes.Run r = Processes.run(
+                List.of("-Xmx1g"), Map.of(), 300, "compare", "--quick", "--timeline", "--out", out.toString());
         assertEquals(0, r.exit(), r.err());
         assertTrue(r.out().contains("results: " + out), r.out());
         // progress: one line per measured cell, counting up to exactly the cells planned: every round, every leg
@@ -227,6 +228,62 @@ class CompareTest {
                     row.getString("topology").equals("lb"), !row.isMissing("lb_cpu_ms_per_request"), row.toString());
         }
         assertTrue(md.contains("## CPU per request (ms)"), md);
+        // serve's and the balancer's own /metrics, sampled during every HTTP cell: rows for each HTTP leg and none for
+        // the in-process ones, counters that never go back, and a line per leg in the report
+        Table metrics = d.metrics().orElseThrow(() -> new AssertionError("metrics.csv missing"));
+        Set<String> scrapedLegs = new HashSet<>();
+        Map<String, Double> lastCounter = new java.util.HashMap<>();
+        for (Row row : metrics) {
+            String leg = row.getString("topology") + "/" + row.getString("connection");
+            scrapedLegs.add(leg);
+            String metric = row.getString("metric");
+            if (metric.contains("_total")) {
+                String key = row.getString("server") + " " + metric;
+                Double before = lastCounter.put(key, row.getNumber("value"));
+                assertTrue(before == null || before <= row.getNumber("value"), "a counter never decreases: " + key);
+            }
+        }
+        assertEquals(
+                Set.of(
+                        "http1/keep-alive",
+                        "http1/close",
+                        "httpN/keep-alive",
+                        "httpN/close",
+                        "lb/keep-alive",
+                        "lb/close"),
+                scrapedLegs);
+        assertTrue(
+                metrics.where(metrics.stringColumn("topology").isEqualTo("lb")).stringColumn("metric").asList().stream()
+                        .anyMatch(m -> m.startsWith("lb_requests_total")),
+                "the balancer's own series, read with its admin token");
+        assertTrue(
+                lastCounter.entrySet().stream()
+                                .filter(e ->
+                                        e.getKey().endsWith(" vllm:request_success_total{finished_reason=\"length\"}"))
+                                .mapToDouble(Map.Entry::getValue)
+                                .sum()
+                        >= d.requests()
+                                .where(d.requests().stringColumn("topology").isNotIn("inproc", "inprocN"))
+                                .rowCount(),
+                "serve counted at least the HTTP requests the client recorded (and the warm-ups)");
+        assertTrue(md.contains("## What the servers reported (/metrics)"), md);
+        // --timeline: one timeline of the client, lb and serve JVMs (and the freshness servers'), linked from REPORT.md
+        JsonNode timeline = Json.parse(Files.readString(out.resolve("trace.json")));
+        Set<String> processes = new HashSet<>();
+        Set<String> names = new HashSet<>();
+        for (JsonNode e : timeline.path("traceEvents")) {
+            if (e.path("name").asText().equals("process_name"))
+                processes.add(e.path("args").path("name").asText());
+            names.add(e.path("name").asText());
+        }
+        assertEquals(Set.of("client", "lb", "serve"), processes);
+        assertTrue(
+                names.containsAll(Set.of("request", "prefill", "decode", "relay", "step", "rollout", "update")),
+                names.toString());
+        assertTrue(md.contains("## Timeline") && md.contains("(trace.json)"), md);
+        assertTrue(md.contains("perf/weight_sync_time"), "the freshness steps under Tunix's names: " + md);
+        assertTrue(md.contains("| lb/keep-alive | "), md);
+        assertTrue(Files.size(out.resolve("plots/server_metrics.png")) > 10_000);
         // where the time goes: every topology has a row, its parts come from the servers' own timings
         assertTrue(md.contains("## Where the time goes"), md);
         String breakdown = md.substring(md.indexOf("## Where the time goes"));

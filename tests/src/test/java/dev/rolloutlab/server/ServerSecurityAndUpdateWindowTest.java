@@ -67,7 +67,9 @@ class ServerSecurityAndUpdateWindowTest {
                         Limits.DEFAULT,
                         Duration.ZERO,
                         null,
-                        null));
+                        null,
+                        false,
+                        dev.rolloutlab.util.SpanLog.OFF));
         assertTrue(e.getMessage().contains("--admin-token"));
         Processes.Run r = Processes.run(
                 60,

@@ -153,15 +153,27 @@ class SimFleetTest {
                                     "application/octet-stream",
                                     Map.of("X-Admin-Token", "sim-admin"))
                             .status());
-            long t0 = System.nanoTime();
-            var x = c.postBytes(
-                    "/admin/sim_weights", payload, "application/octet-stream", Map.of("X-Admin-Token", "sim-admin"));
-            double ms = (System.nanoTime() - t0) / 1e6;
-            assertEquals(200, x.status(), x.body());
-            assertEquals(2, x.json().path("version").asLong(), "the push moved the simulated host to the next version");
             double expected = payload.length * 8 / 100e6 * 1000;
-            System.err.printf("10 MB over 100 Mbit/s: %.1f ms, bytes / rate = %.1f ms%n", ms, expected);
-            assertEquals(expected, ms, expected * 0.15);
+            // three pushes: the link never lets one go faster than bytes / rate (3 %: the shaper's burst and the
+            // timer), and a machine busy with other work only adds time, so the least disturbed of them must come
+            // within a documented 15 % of it; one push alone read 926 ms for 800 beside a CPU hog
+            double[] ms = new double[3];
+            for (int i = 0; i < ms.length; i++) {
+                long t0 = System.nanoTime();
+                var x = c.postBytes(
+                        "/admin/sim_weights",
+                        payload,
+                        "application/octet-stream",
+                        Map.of("X-Admin-Token", "sim-admin"));
+                ms[i] = (System.nanoTime() - t0) / 1e6;
+                assertEquals(200, x.status(), x.body());
+                assertEquals(i + 2, x.json().path("version").asLong(), "each push moves the host to the next version");
+            }
+            double least = java.util.Arrays.stream(ms).min().orElseThrow();
+            System.err.printf(
+                    "10 MB over 100 Mbit/s: %s ms, bytes / rate = %.1f ms%n", java.util.Arrays.toString(ms), expected);
+            for (double m : ms) assertTrue(m >= 0.97 * expected, "no push beats the link: " + m + " ms");
+            assertTrue(least <= 1.15 * expected, "the least disturbed push takes bytes / rate: " + least + " ms");
         }
         assertEquals(List.of(), NetnsFleet.leftovers());
     }
