@@ -21,7 +21,14 @@ import java.util.function.Consumer;
  * anything but 200 (no {@code /metrics}, or one behind a token we lack) is named once and left alone.
  */
 public final class MetricsScraper implements AutoCloseable {
-    private record Raw(long atNs, String server, String metric, double value) {}
+    /** One value of one series, sampled at {@code atNs} ({@link System#nanoTime()}). */
+    public record Sample(long atNs, String server, String metric, double value) {
+        /** This sample as a row of metrics.csv, in a cell of a run that began at {@code originNs}. */
+        public ServerMetric in(Topology topology, Connection connection, String workload, int round, long originNs) {
+            return new ServerMetric(
+                    topology, connection, workload, round, (atNs - originNs) / 1e9, server, metric, value);
+        }
+    }
 
     /** The default period: once a second, as a Prometheus server scrapes a busy target. */
     public static final Duration EVERY_SECOND = Duration.ofSeconds(1);
@@ -29,7 +36,7 @@ public final class MetricsScraper implements AutoCloseable {
     private final List<OpenAiClient> servers;
     private final boolean[] skipped;
     private final Consumer<String> warn;
-    private final List<Raw> samples = Collections.synchronizedList(new ArrayList<>());
+    private final List<Sample> samples = Collections.synchronizedList(new ArrayList<>());
     private final ScheduledExecutorService timer;
 
     private MetricsScraper(List<OpenAiClient> servers, Duration every, Consumer<String> warn) {
@@ -50,12 +57,8 @@ public final class MetricsScraper implements AutoCloseable {
         return new MetricsScraper(servers, every, warn);
     }
 
-    /**
-     * Takes one last sample of each server, stops, and returns every sample in time order as rows of one cell, timed
-     * from {@code originNs} ({@link System#nanoTime()} of the run's start; a warm-up's samples come before 0).
-     */
-    public List<ServerMetric> stop(
-            long originNs, Topology topology, Connection connection, String workload, int round) {
+    /** Takes one last sample of each server, stops, and returns every sample in time order. */
+    public List<Sample> stop() {
         timer.shutdownNow();
         try {
             timer.awaitTermination(5, TimeUnit.SECONDS);
@@ -64,18 +67,7 @@ public final class MetricsScraper implements AutoCloseable {
         }
         scrapeAll();
         synchronized (samples) {
-            List<ServerMetric> out = new ArrayList<>(samples.size());
-            for (Raw r : samples)
-                out.add(new ServerMetric(
-                        topology,
-                        connection,
-                        workload,
-                        round,
-                        (r.atNs() - originNs) / 1e9,
-                        r.server(),
-                        r.metric(),
-                        r.value()));
-            return out;
+            return List.copyOf(samples);
         }
     }
 
@@ -106,7 +98,7 @@ public final class MetricsScraper implements AutoCloseable {
     }
 
     /** Reads the Prometheus text format's sample lines into {@code into}; bucket lines and comments are skipped. */
-    private static void parse(String text, long atNs, String server, List<Raw> into) {
+    private static void parse(String text, long atNs, String server, List<Sample> into) {
         for (String line : text.split("\n")) {
             if (line.isEmpty() || line.charAt(0) == '#') continue;
             int brace = line.indexOf('{'), space = line.lastIndexOf(' ');
@@ -121,7 +113,7 @@ public final class MetricsScraper implements AutoCloseable {
             } catch (NumberFormatException e) {
                 continue; // a timestamped line or one we cannot read: not ours to judge
             }
-            into.add(new Raw(atNs, server, labels.isEmpty() ? name : name + "{" + labels + "}", v));
+            into.add(new Sample(atNs, server, labels.isEmpty() ? name : name + "{" + labels + "}", v));
         }
     }
 

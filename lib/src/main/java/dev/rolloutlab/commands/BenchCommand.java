@@ -18,6 +18,7 @@ import dev.rolloutlab.results.Topology;
 import dev.rolloutlab.util.SpanLog;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -376,7 +377,9 @@ public final class BenchCommand implements Callable<Integer> {
         } finally {
             spans.close();
             if (scraper != null) {
-                List<ServerMetric> samples = scraper.stop(gen.originNs(), t, connection, w.name(), 0);
+                List<ServerMetric> samples = new ArrayList<>();
+                for (MetricsScraper.Sample x : scraper.stop())
+                    samples.add(x.in(t, connection, w.name(), 0, gen.originNs()));
                 results.writeTable(ServerMetric.FILE, ServerMetric.class, samples);
                 System.err.println("bench: " + samples.size() + " metric samples -> " + ServerMetric.FILE);
             }

@@ -127,7 +127,7 @@ public final class Compare {
             if (twin != null) twin.progress = progress;
             warmUp(legs);
             progress.measuring();
-            rounds(legs);
+            roundsScraped(legs);
             topologies.close(); // the topology servers are done; free the cores for the freshness servers
             if (stopReason == null && !c.strategies().isEmpty()) {
                 FreshnessExperiment fx = new FreshnessExperiment(c, model, results.dir(), log, http, fleet);
@@ -426,8 +426,43 @@ public final class Compare {
     private final List<ServerMetric> serverMetrics = new ArrayList<>();
     /** The run's start: the time origin of metrics.csv. */
     private final long originNs = System.nanoTime();
-    /** A scraper's complaints (a target without /metrics) already said: every cell would repeat them. */
-    private final Set<String> scraperSaid = Collections.synchronizedSet(new LinkedHashSet<>());
+
+    /** When one measured HTTP cell ran: the servers' samples inside it are its. */
+    private record Cell(long startNs, long endNs, Topologies.Leg leg, String workload, int round) {}
+
+    private final List<Cell> cells = new ArrayList<>();
+
+    /**
+     * Samples every server's /metrics through the rounds, once a second (four times with --quick, whose cells are
+     * shorter), and keeps each sample that fell inside an HTTP cell as that cell's.
+     */
+    private void roundsScraped(List<Topologies.Leg> legs) {
+        List<OpenAiClient> servers = topologies.servers(http);
+        if (!c.scrapeMetrics() || servers.isEmpty()) {
+            rounds(legs);
+            return;
+        }
+        Set<String> said = new LinkedHashSet<>();
+        MetricsScraper scraper = MetricsScraper.start(
+                servers,
+                c.quick() ? Duration.ofMillis(250) : MetricsScraper.EVERY_SECOND,
+                line -> { // a target without /metrics is said once
+                    if (said.add(line)) log.println("compare: " + line);
+                });
+        try {
+            rounds(legs);
+        } finally {
+            for (MetricsScraper.Sample s : scraper.stop())
+                for (Cell cell : cells)
+                    if (s.atNs() >= cell.startNs() && s.atNs() <= cell.endNs())
+                        serverMetrics.add(s.in(
+                                cell.leg().topology(),
+                                cell.leg().connection(),
+                                cell.workload(),
+                                cell.round(),
+                                originNs));
+        }
+    }
 
     /** The processes on the HTTP paths, for CPU per request. */
     private final List<CpuMeter.Point> cpu = new ArrayList<>();
@@ -461,20 +496,9 @@ public final class Compare {
         CpuMeter meter = new CpuMeter(
                 http && c.externalTargets().isEmpty() ? topologies.servePid() : -1,
                 leg.topology() == Topology.LB ? topologies.lbPid() : -1);
-        MetricsScraper scraper =
-                round > 0 && c.scrapeMetrics() && !leg.servers().isEmpty()
-                        ? MetricsScraper.start(leg.servers(), MetricsScraper.EVERY_SECOND, line -> {
-                            if (scraperSaid.add(line)) log.println("compare: " + line);
-                        })
-                        : null;
         try {
-            LoadGenerator.Run run;
-            try {
-                run = g.run();
-            } finally {
-                if (scraper != null)
-                    serverMetrics.addAll(scraper.stop(originNs, leg.topology(), leg.connection(), w.name(), round));
-            }
+            LoadGenerator.Run run = g.run();
+            if (http && round > 0) cells.add(new Cell(g.originNs(), System.nanoTime(), leg, w.name(), round));
             if (round == 0) return !run.failedFast();
             if (run.failedFast()) {
                 failedLegs.add(leg.key());

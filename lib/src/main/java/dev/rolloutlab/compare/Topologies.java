@@ -33,10 +33,9 @@ import okhttp3.OkHttpClient;
  */
 final class Topologies implements AutoCloseable {
     /**
-     * One measured leg: a topology under one connection policy ({@code none} in-process), where its requests go, and
-     * the servers on its path whose {@code /metrics} a run samples (none in-process).
+     * One measured leg: a topology under one connection policy ({@code none} in-process), and where its requests go.
      */
-    record Leg(Topology topology, Connection connection, List<Target> targets, List<OpenAiClient> servers) {
+    record Leg(Topology topology, Connection connection, List<Target> targets) {
         String key() {
             return topology + "/" + connection;
         }
@@ -172,24 +171,19 @@ final class Topologies implements AutoCloseable {
         int cores = Runtime.getRuntime().availableProcessors();
         for (Topology t : c.topologies()) {
             switch (t) {
-                case INPROC -> legs.add(new Leg(t, Connection.NONE, engines.subList(0, 1), List.of()));
-                case INPROC_N -> legs.add(new Leg(t, Connection.NONE, engines, List.of()));
+                case INPROC -> legs.add(new Leg(t, Connection.NONE, engines.subList(0, 1)));
+                case INPROC_N -> legs.add(new Leg(t, Connection.NONE, engines));
                 case HTTP1, HTTP_N, LB -> {
                     for (Connection conn : c.connections()) {
                         boolean keep = conn == Connection.KEEP_ALIVE;
-                        List<String> serve = t == Topology.HTTP1 ? urls.subList(0, 1) : urls;
-                        List<String> to = t == Topology.LB ? List.of(lbUrl) : serve;
-                        List<OpenAiClient> servers = new ArrayList<>();
-                        for (String u : serve) servers.add(new OpenAiClient(http, u, null, true));
-                        // the balancer's /metrics needs its admin token
-                        if (t == Topology.LB) servers.add(new OpenAiClient(http, lbUrl, lbToken, true));
+                        List<String> to =
+                                t == Topology.LB ? List.of(lbUrl) : t == Topology.HTTP1 ? urls.subList(0, 1) : urls;
                         legs.add(new Leg(
                                 t,
                                 conn,
                                 to.stream()
                                         .map(u -> Target.http(new OpenAiClient(http, u, null, keep), tokenizer))
-                                        .toList(),
-                                servers));
+                                        .toList()));
                     }
                 }
             }
@@ -201,6 +195,14 @@ final class Topologies implements AutoCloseable {
     private static StepListener stepSpans(SpanLog log, String track) {
         return (startNs, endNs, decoded, prefilled) ->
                 log.span(track, "step", startNs, endNs, null, Map.of("decoded", decoded, "prefilled", prefilled));
+    }
+
+    /** The servers this run started or was given, with the balancer, for sampling their {@code /metrics}. */
+    List<OpenAiClient> servers(OkHttpClient http) {
+        List<OpenAiClient> out = new ArrayList<>();
+        for (String u : urls) out.add(new OpenAiClient(http, u, null, true));
+        if (lbUrl != null) out.add(new OpenAiClient(http, lbUrl, lbToken, true)); // its /metrics needs its token
+        return out;
     }
 
     List<Leg> legs() {

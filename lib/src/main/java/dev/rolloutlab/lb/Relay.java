@@ -66,7 +66,7 @@ final class Relay {
         final long startNs = System.nanoTime(); // the request head has been read
         long sentNs; // the request went to the backend that answered
         String lastError = "unknown";
-        /** The client's trace (passed on unchanged, so a failover keeps it); null when spans are off. */
+        /** The client's sampled trace (passed on unchanged, so a failover keeps it); null: no spans kept. */
         TraceParent trace;
         /** When the last write to the client began: the relay's end as the client can see it (traced only). */
         long lastWriteNs;
@@ -173,17 +173,21 @@ final class Relay {
         long len = large ? bodyIn.length() : body.length;
         boolean withLength = len > 0 || m.equals("POST") || m.equals("PUT") || m.equals("PATCH");
         StringBuilder clientAuth = new StringBuilder();
-        String forward = Hops.forwardHeaders(h, withLength ? len : -1, clientAuth);
-        TraceParent trace = null;
-        if (spans.on()) { // the client's trace goes on unchanged; a request without one starts a trace here
-            trace = TraceParent.parse(h.header(TraceParent.HEADER));
-            if (trace == null) {
-                trace = TraceParent.root();
-                forward = TraceParent.HEADER + ": " + trace.header() + "\r\n" + forward;
-            }
-        }
-        Exchange ex = new Exchange(h, body, bodyIn, forward, clientAuth.toString(), out, keep, relayBuf, group, client);
-        ex.trace = trace;
+        Exchange ex = new Exchange(
+                h,
+                body,
+                bodyIn,
+                Hops.forwardHeaders(h, withLength ? len : -1, clientAuth),
+                clientAuth.toString(),
+                out,
+                keep,
+                relayBuf,
+                group,
+                client);
+        // the client's trace goes on unchanged among the forwarded headers, so every attempt carries it; the
+        // balancer keeps its own spans of it when the client records it (sampled)
+        TraceParent trace = spans.on() ? TraceParent.parse(h.header(TraceParent.HEADER)) : null;
+        if (trace != null && trace.sampled()) ex.trace = trace;
         try {
             return route(ex, list, hint, group, keep, large, out);
         } finally {

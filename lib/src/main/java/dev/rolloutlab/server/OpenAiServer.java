@@ -359,10 +359,10 @@ public final class OpenAiServer implements AutoCloseable {
         return s0;
     }
 
-    /** The request's trace context, or a new one for a client that sent none, so its spans still hang together. */
+    /** The request's trace context when its client records it (a sampled {@code traceparent}), else null. */
     private static TraceParent traceOf(Context ctx) {
         TraceParent t = TraceParent.parse(ctx.header(TraceParent.HEADER));
-        return t != null ? t : TraceParent.root();
+        return t != null && t.sampled() ? t : null;
     }
 
     /**

@@ -3,27 +3,23 @@ package dev.rolloutlab.util;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * A W3C trace context as the {@code traceparent} header carries it ({@code 00-<trace-id>-<parent-id>-01}): the trace a
- * request belongs to and the span that sent it. The client starts one per request, the balancer passes it on as its own
- * child, and every process's spans name it, so one request can be followed across processes.
+ * A W3C trace context as the {@code traceparent} header carries it ({@code 00-<trace-id>-<parent-id>-<flags>}): the
+ * trace a request belongs to, the span that sent it, and whether the sender records it ({@code sampled}). The client
+ * starts one per measured request and the balancer passes it on unchanged; serve and the balancer keep spans only of
+ * sampled requests, so a run's warm-ups stay off its timeline.
  */
-public record TraceParent(String traceId, String parentId) {
+public record TraceParent(String traceId, String parentId, boolean sampled) {
     public static final String HEADER = "traceparent";
 
-    /** A new trace, with a random trace id and span id. */
+    /** A new sampled trace, with a random trace id and span id. */
     public static TraceParent root() {
         ThreadLocalRandom r = ThreadLocalRandom.current();
-        return new TraceParent(hex(r.nextLong()) + hex(r.nextLong()), hex(r.nextLong()));
-    }
-
-    /** The same trace, sent on by a new span (a random span id). */
-    public TraceParent child() {
-        return new TraceParent(traceId, hex(ThreadLocalRandom.current().nextLong()));
+        return new TraceParent(hex(r.nextLong()) + hex(r.nextLong()), hex(r.nextLong()), true);
     }
 
     /** The header's value. */
     public String header() {
-        return "00-" + traceId + "-" + parentId + "-01";
+        return "00-" + traceId + "-" + parentId + (sampled ? "-01" : "-00");
     }
 
     /**
@@ -34,10 +30,11 @@ public record TraceParent(String traceId, String parentId) {
         if (value == null) return null;
         String v = value.trim();
         if (v.length() < 55 || v.charAt(2) != '-' || v.charAt(35) != '-' || v.charAt(52) != '-') return null;
-        String trace = v.substring(3, 35), parent = v.substring(36, 52);
-        if (!isHex(v.substring(0, 2)) || !isHex(trace) || !isHex(parent) || v.startsWith("ff")) return null;
+        String trace = v.substring(3, 35), parent = v.substring(36, 52), flags = v.substring(53, 55);
+        if (!isHex(v.substring(0, 2)) || !isHex(trace) || !isHex(parent) || !isHex(flags) || v.startsWith("ff"))
+            return null;
         if (trace.chars().allMatch(c -> c == '0') || parent.chars().allMatch(c -> c == '0')) return null;
-        return new TraceParent(trace, parent);
+        return new TraceParent(trace, parent, (Integer.parseInt(flags, 16) & 1) == 1);
     }
 
     private static boolean isHex(String s) {

@@ -352,7 +352,7 @@ class CompareTest {
         assertTrue(provenance.path("git_commit").asText().matches("[0-9a-f]{40}"), provenance.toString());
         assertTrue(provenance.path("git_dirty").isBoolean(), provenance.toString());
         assertTrue(
-                provenance.path("command_line").asText().contains("compare --quick --out " + out),
+                provenance.path("command_line").asText().contains("compare --quick --timeline --out " + out),
                 provenance.toString());
         assertTrue(provenance.path("jvm_flags").toString().contains("jdk.incubator.vector"), provenance.toString());
         // the in-process engines and the load generator ran in a child JVM started like serve, not in the launcher
