@@ -23,6 +23,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import okhttp3.OkHttpClient;
 
 /**
@@ -78,6 +79,7 @@ public final class ObservabilityBenchmark {
                     System.err.printf("block %d/%d done%n", i + 1, blocks);
                 }
                 report(a, b);
+                spanCost(trace, work, a.size() * PER_BLOCK + PER_BLOCK);
                 scrapeCost(http, traced);
             } finally {
                 close(plain);
@@ -190,22 +192,34 @@ public final class ObservabilityBenchmark {
                 max(ratio));
     }
 
-    /** CPU per scrape, from 400 scrapes in a row of one serve port and of the lb, once the load has stopped. */
-    private static void scrapeCost(OkHttpClient http, Stack s) {
-        int n = 400;
+    /**
+     * CPU per scrape, from 2,000 scrapes in a row of one serve port and of the lb once the load has stopped (after
+     * 1,000 that compile the route), less what the same JVMs spend idle over as long.
+     */
+    private static void scrapeCost(OkHttpClient http, Stack s) throws InterruptedException {
+        int n = 2000;
         OpenAiClient port = new OpenAiClient(http, s.ports().get(0), null, true);
         OpenAiClient lb = new OpenAiClient(http, s.lbUrl(), null, true);
-        for (int i = 0; i < 50; i++) { // warm the route
+        for (int i = 0; i < 1000; i++) {
             port.get("/metrics");
             lb.get("/metrics");
         }
+        double idle0 = CpuTime.ofMs(s.serve().pid()), idleLb0 = CpuTime.ofMs(s.lb().pid());
+        long w0 = System.nanoTime();
+        Thread.sleep(2000);
+        double idleMsPerS = (CpuTime.ofMs(s.serve().pid()) - idle0) / ((System.nanoTime() - w0) / 1e9);
+        double idleLbMsPerS = (CpuTime.ofMs(s.lb().pid()) - idleLb0) / ((System.nanoTime() - w0) / 1e9);
         double serve0 = CpuTime.ofMs(s.serve().pid());
         int bytes = 0;
+        long t0 = System.nanoTime();
         for (int i = 0; i < n; i++) bytes = port.get("/metrics").body().length();
-        double servePer = (CpuTime.ofMs(s.serve().pid()) - serve0) / n;
+        double sec = (System.nanoTime() - t0) / 1e9;
+        double servePer = (CpuTime.ofMs(s.serve().pid()) - serve0 - idleMsPerS * sec) / n;
         double lb0 = CpuTime.ofMs(s.lb().pid());
+        t0 = System.nanoTime();
         for (int i = 0; i < n; i++) lb.get("/metrics");
-        double lbPer = (CpuTime.ofMs(s.lb().pid()) - lb0) / n;
+        sec = (System.nanoTime() - t0) / 1e9;
+        double lbPer = (CpuTime.ofMs(s.lb().pid()) - lb0 - idleLbMsPerS * sec) / n;
         int cores = Runtime.getRuntime().availableProcessors();
         // the default grid: 4 serve ports and the lb, each scraped once a second
         double share = (4 * servePer + lbPer) / (1000.0 * cores);
@@ -218,6 +232,45 @@ public final class ObservabilityBenchmark {
                 lbPer,
                 100 * share,
                 cores);
+    }
+
+    /**
+     * What tracing costs per request, from the parts noise cannot move: the spans each process kept per traced request
+     * (counted in its file) times one span's cost (timed here, 200,000 spans into a file).
+     */
+    private static void spanCost(Path trace, Path work, int tracedRequests) throws Exception {
+        SpanLog probe = SpanLog.open(work.resolve("probe.jsonl"), "probe");
+        int n = 200_000;
+        for (int i = 0; i < n / 4; i++)
+            probe.span("port 1", "decode", i, i + 1000, "0123456789abcdef0123456789abcdef", Map.of());
+        long t0 = System.nanoTime();
+        for (int i = 0; i < n; i++)
+            probe.span(
+                    "port 1",
+                    "request",
+                    t0 + i,
+                    t0 + i + 1000,
+                    "0123456789abcdef0123456789abcdef",
+                    Map.of("prompt_tokens", 128, "completion_tokens", 32, "cached_tokens", 0));
+        double usPerSpan = (System.nanoTime() - t0) / 1e3 / n;
+        probe.close();
+        System.out.printf(Locale.ROOT, "%n## --trace by its parts%none span: %.2f us (wall, one thread)%n", usPerSpan);
+        double total = 0;
+        for (String f : List.of("serve.jsonl", "lb.jsonl", "client.jsonl")) {
+            long lines;
+            try (var l = Files.lines(trace.resolve(f))) {
+                lines = l.count();
+            }
+            double perRequest = (double) lines / tracedRequests;
+            total += perRequest * usPerSpan;
+            System.out.printf(
+                    Locale.ROOT,
+                    "%s: %.1f spans per request (engine steps included) = %.1f us%n",
+                    f,
+                    perRequest,
+                    perRequest * usPerSpan);
+        }
+        System.out.printf(Locale.ROOT, "all: %.1f us of CPU per request%n", total);
     }
 
     private static double part(Block b, int k) {
