@@ -124,8 +124,9 @@ public final class OpenAiServer implements AutoCloseable {
             cfg.routes.get("/v1/models", this::models);
             cfg.routes.get("/get_load", this::load);
             cfg.routes.get(
-                    "/metrics",
-                    ctx -> ctx.status(200)
+                    "/metrics", // uncompressed: gzip took serve more CPU than the text itself (docs/benchmarks.md)
+                    ctx -> ctx.disableCompression()
+                            .status(200)
                             .contentType(ServeMetrics.contentType())
                             .result(metrics.render()));
             cfg.routes.post("/abort_request", aborts::handle);
