@@ -227,7 +227,7 @@ public final class CompareCommand implements Callable<Integer> {
             if (model.shape != null) b.shape(model.shape);
             if (topologies != null) b.topologies(topologies);
             if (numServers != null) b.numServers(numServers);
-            b.scrapeMetrics(scrapeMetrics).trace(timeline);
+            b.scrapeMetrics(scrapeMetrics).timeline(timeline);
             if (concurrency != null) b.concurrency(concurrency);
             if (targets != null) b.externalTargets(targets);
             if (rounds != null) b.rounds(rounds);

@@ -109,7 +109,8 @@ public final class Compare {
             settleEndpoint(cp);
             calibrationBefore = MachineLoad.calibrationMs();
             log.println("compare: starting the topologies " + c.topologies());
-            if (c.trace()) spans = SpanLog.open(results.dir().resolve("trace").resolve("client.jsonl"), "client");
+            if (c.timeline())
+                spans = SpanLog.open(results.dir().resolve("trace").resolve("client.jsonl"), "client");
             topologies = new Topologies(
                     c, model, cp, results.dir().resolve("logs"), http, tokenizer, control != null, spans);
             served = c.externalTargets().isEmpty() ? name : externalModel;
@@ -419,7 +420,7 @@ public final class Compare {
                 + ", endpoint " + endpoint.path + (c.endpoint() == null ? " (auto)" : ""));
     }
 
-    /** The client's spans under {@code --trace}: every measured request, the in-process engines' steps. */
+    /** The client's spans under {@code --timeline}: every measured request, the in-process engines' steps. */
     private SpanLog spans = SpanLog.OFF;
 
     /** What the servers reported on /metrics during the HTTP cells, timed from {@link #originNs}. */

@@ -66,7 +66,7 @@ public record CompareConfig(
         String simProfile,
         String grid,
         boolean scrapeMetrics,
-        boolean trace) {
+        boolean timeline) {
 
     public CompareConfig {
         if (cellSeconds < 0 || cellSeconds > 600)
@@ -224,7 +224,7 @@ public record CompareConfig(
         m.put("external_targets", externalTargets);
         m.put("endpoint_flag", endpoint == null ? "auto" : endpoint.wire());
         m.put("scrape_metrics", scrapeMetrics);
-        m.put("trace", trace);
+        m.put("timeline", timeline);
         return m;
     }
 
@@ -257,7 +257,7 @@ public record CompareConfig(
         private String simProfile;
         private StepClock timing;
         private boolean scrapeMetrics = true;
-        private boolean trace;
+        private boolean timeline;
 
         private Builder(
                 String shape,
@@ -308,8 +308,8 @@ public record CompareConfig(
         }
 
         /** Keep every process's spans under the run's {@code trace/}, for report's trace.json (default off). */
-        public Builder trace(boolean on) {
-            trace = on;
+        public Builder timeline(boolean on) {
+            timeline = on;
             return this;
         }
 
@@ -430,7 +430,7 @@ public record CompareConfig(
             // the warm-up once the windows are flat.
             untilCiPct = 0;
             scrapeMetrics = false; // engines that compute nothing have no queue or KV to show
-            trace = false; // its cells would share the real run's span files
+            timeline = false; // its cells would share the real run's span files
             grid = grid + ", zero-compute control";
             return this;
         }
@@ -473,7 +473,7 @@ public record CompareConfig(
                     simProfile,
                     grid,
                     scrapeMetrics,
-                    trace);
+                    timeline);
         }
     }
 }

@@ -106,7 +106,7 @@ public final class FreshnessExperiment {
     private final List<StrategySummary> summaries = new ArrayList<>();
     private final String token = UUID.randomUUID().toString();
     private final RemoteFleet fleet;
-    /** The trainer's steps under {@code --trace}: each step, its batch's generation and its update. */
+    /** The trainer's steps under {@code --timeline}: each batch's generation and each update. */
     private SpanLog trainerSpans = SpanLog.OFF;
 
     /**
@@ -138,7 +138,7 @@ public final class FreshnessExperiment {
     public List<StrategySummary> run(BooleanSupplier stopped, Runnable strategyDone) {
         List<StrategySummary> out = summaries;
         Path logs = work.getParent().resolve("logs");
-        Path traceDir = c.trace() ? work.getParent().resolve("trace") : null;
+        Path traceDir = c.timeline() ? work.getParent().resolve("trace") : null;
         if (traceDir != null) trainerSpans = SpanLog.open(traceDir.resolve("trainer.jsonl"), "client");
         WeightPush shared = null; // the push and reload strategies share one server process, reset between them
         try {

@@ -56,7 +56,7 @@ final class Topologies implements AutoCloseable {
 
     private String lbUrl;
     private OpenAiClient lbAdmin;
-    /** Where serve and lb keep their spans ({@code --trace}); null: no trace. */
+    /** Where serve and lb keep their spans ({@code --timeline}); null: none. */
     private Path traceDir;
 
     private final String lbToken = UUID.randomUUID().toString();
@@ -75,7 +75,7 @@ final class Topologies implements AutoCloseable {
             boolean withTwins,
             SpanLog spans) {
         try {
-            traceDir = c.trace() ? logs.resolveSibling("trace") : null;
+            traceDir = c.timeline() ? logs.resolveSibling("trace") : null;
             List<Target> engines = inProcessEngines(c, model, cp);
             if (spans.on())
                 for (AutoCloseable r : running)

@@ -240,19 +240,29 @@ public final class Report {
                 .append("| strategy | perf/step_time | perf/mean/rollout_time | perf/weight_sync_time | "
                         + "perf/weight_sync_ratio |\n|---|---|---|---|---|\n");
         for (Row r : f) {
-            double step = r.getNumber("mean_step_ms") / 1e3,
-                    rollout = f.containsColumn("mean_rollout_ms") ? r.getNumber("mean_rollout_ms") / 1e3 : Double.NaN,
-                    sync = r.getNumber("mean_propagation_ms") / 1e3;
-            sb.append(String.format(
-                    Locale.ROOT,
-                    "| %s | %.3f | %s | %.3f | %.3f |%n",
-                    r.getString("strategy"),
-                    step,
-                    Double.isNaN(rollout) ? "" : String.format(Locale.ROOT, "%.3f", rollout),
-                    sync,
-                    sync / step));
+            double step = seconds(f, r, "mean_step_ms"), sync = seconds(f, r, "mean_propagation_ms");
+            sb.append("| ")
+                    .append(r.getString("strategy"))
+                    .append(" | ")
+                    .append(cell(step))
+                    .append(" | ")
+                    .append(cell(seconds(f, r, "mean_rollout_ms")))
+                    .append(" | ")
+                    .append(cell(sync))
+                    .append(" | ")
+                    .append(cell(sync / step))
+                    .append(" |\n");
         }
         return sb.toString();
+    }
+
+    /** A column in ms as seconds; NaN where a folder written before lacks it or the cell is empty. */
+    private static double seconds(Table t, Row r, String column) {
+        return t.containsColumn(column) && !r.isMissing(column) ? r.getNumber(column) / 1e3 : Double.NaN;
+    }
+
+    private static String cell(double v) {
+        return Double.isNaN(v) ? "" : String.format(Locale.ROOT, "%.3f", v);
     }
 
     /** The findings, each with its verdict (see {@link Findings}). */

@@ -84,7 +84,8 @@ final class ServeMetrics {
                 "The weights version the engine samples with now.",
                 labels,
                 engine,
-                EngineLoad::weightsVersion);
+                // from the weights themselves: the load snapshot follows a swap only at the engine's next step
+                l -> engine.weights().version());
         counterFrom(
                 "vllm:prefix_cache_queries",
                 "Prompt tokens looked up in the prefix cache.",
