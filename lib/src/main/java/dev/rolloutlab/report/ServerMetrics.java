@@ -32,8 +32,8 @@ final class ServerMetrics {
 
     private static String section(Table m) {
         StringBuilder sb = new StringBuilder("\n## What the servers reported (/metrics)\n\n");
-        sb.append(
-                        "Every server's `/metrics` sampled once a second (four times with `--quick`) through the rounds, each sample kept for the HTTP cell it fell in (`")
+        sb.append("Every server's `/metrics` sampled once a second (four times with `--quick`) through the rounds, "
+                        + "each sample kept for the HTTP cell it fell in (`")
                 .append(ServerMetric.FILE)
                 .append("`; plot `plots/")
                 .append(PLOT)
