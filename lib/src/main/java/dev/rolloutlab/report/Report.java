@@ -5,7 +5,9 @@ import dev.rolloutlab.util.Json;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
+import tech.tablesaw.api.DoubleColumn;
 import tech.tablesaw.api.Row;
+import tech.tablesaw.api.StringColumn;
 import tech.tablesaw.api.Table;
 
 /**
@@ -236,33 +238,26 @@ public final class Report {
      * that time's share of the step.
      */
     static String tunixNames(Table f) {
-        StringBuilder sb = new StringBuilder("\nThe same steps under Tunix's metric names (seconds):\n\n")
-                .append("| strategy | perf/step_time | perf/mean/rollout_time | perf/weight_sync_time | "
-                        + "perf/weight_sync_ratio |\n|---|---|---|---|---|\n");
+        StringColumn strategy = StringColumn.create("strategy");
+        DoubleColumn step = DoubleColumn.create("perf/step_time"),
+                rollout = DoubleColumn.create("perf/mean/rollout_time"),
+                sync = DoubleColumn.create("perf/weight_sync_time"),
+                ratio = DoubleColumn.create("perf/weight_sync_ratio");
         for (Row r : f) {
-            double step = seconds(f, r, "mean_step_ms"), sync = seconds(f, r, "mean_propagation_ms");
-            sb.append("| ")
-                    .append(r.getString("strategy"))
-                    .append(" | ")
-                    .append(cell(step))
-                    .append(" | ")
-                    .append(cell(seconds(f, r, "mean_rollout_ms")))
-                    .append(" | ")
-                    .append(cell(sync))
-                    .append(" | ")
-                    .append(cell(sync / step))
-                    .append(" |\n");
+            double s = seconds(f, r, "mean_step_ms"), w = seconds(f, r, "mean_propagation_ms");
+            strategy.append(r.getString("strategy"));
+            step.append(s);
+            rollout.append(seconds(f, r, "mean_rollout_ms"));
+            sync.append(w);
+            ratio.append(w / s);
         }
-        return sb.toString();
+        Table t = Table.create("tunix", strategy, step, rollout, sync, ratio);
+        return "\nThe same steps under Tunix's metric names (seconds):\n\n" + table(t, t.columnNames());
     }
 
-    /** A column in ms as seconds; NaN where a folder written before lacks it or the cell is empty. */
+    /** A column in ms as seconds; NaN (an empty cell) where a folder written before lacks it or the cell is empty. */
     private static double seconds(Table t, Row r, String column) {
         return t.containsColumn(column) && !r.isMissing(column) ? r.getNumber(column) / 1e3 : Double.NaN;
-    }
-
-    private static String cell(double v) {
-        return Double.isNaN(v) ? "" : String.format(Locale.ROOT, "%.3f", v);
     }
 
     /** The findings, each with its verdict (see {@link Findings}). */
