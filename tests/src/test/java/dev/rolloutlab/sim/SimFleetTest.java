@@ -317,6 +317,7 @@ class SimFleetTest {
                 "100",
                 "--model-gb",
                 "0.05",
+                "--timeline", // each update's own span: the pushes are checked one by one
                 "--out",
                 out.toString());
         assertEquals(0, r.exit(), r.out() + r.err());
@@ -380,11 +381,17 @@ class SimFleetTest {
             assertEquals(1, row.getNumber("max_lag"), 0, s);
             double measured = row.getNumber("mean_propagation_ms"),
                     predicted = row.getNumber("predicted_propagation_ms");
+            // busy work beside the run only adds time and nothing beats the link: every push takes at least
+            // bytes over rates (a physical bound, 3 % for the timers), and the least disturbed comes within the
+            // documented 25 % of it (beside a CPU hog one push of three read 40 % over, moving the mean with it)
+            List<Double> pushes = updateSpansMs(out, s);
+            assertEquals(3, pushes.size(), s + ": one update after each step: " + pushes);
+            for (double ms : pushes) assertTrue(ms >= 0.97 * predicted, s + ": a push beat its link: " + pushes);
             assertEquals(
                     predicted,
-                    measured,
+                    pushes.stream().mapToDouble(Double::doubleValue).min().orElseThrow(),
                     predicted * 0.25,
-                    s + ": the push crossed the shaped links at their scaled rate");
+                    s + ": the push crossed the shaped links at their scaled rate: " + pushes);
             assertEquals(2 * 0.05e9, row.getNumber("bytes_per_update"), 1, s + ": the real bytes to both hosts");
             assertTrue(
                     row.getNumber("mean_step_ms") > 0.8 * measured,
@@ -392,6 +399,18 @@ class SimFleetTest {
         }
         assertTrue(Files.readString(out.resolve("REPORT.md")).contains("predicted_propagation_ms"));
         assertEquals(List.of(), NetnsFleet.leftovers());
+    }
+
+    /** Each update of one strategy, in ms, from the trainer's timeline. */
+    private static List<Double> updateSpansMs(Path run, String strategy) throws Exception {
+        List<Double> ms = new ArrayList<>();
+        for (String line : Files.readAllLines(run.resolve("trace").resolve("trainer.jsonl"))) {
+            var span = Json.parse(line);
+            if (span.path("name").asText().equals("update")
+                    && span.path("track").asText().equals("trainer " + strategy))
+                ms.add(span.path("dur_us").asDouble() / 1e3);
+        }
+        return ms;
     }
 
     @Test
