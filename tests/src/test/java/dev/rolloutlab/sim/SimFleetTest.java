@@ -381,12 +381,14 @@ class SimFleetTest {
             assertEquals(1, row.getNumber("max_lag"), 0, s);
             double measured = row.getNumber("mean_propagation_ms"),
                     predicted = row.getNumber("predicted_propagation_ms");
-            // busy work beside the run only adds time and nothing beats the link: every push takes at least
-            // bytes over rates (a physical bound, 3 % for the timers), and the least disturbed comes within the
-            // documented 25 % of it (beside a CPU hog one push of three read 40 % over, moving the mean with it)
+            // busy work beside the run only adds time, and no push beats the link by more than the shaper's burst
+            // (a 0.5 MB push to two hosts read 396 ms against 410 from bytes over rates and one round trip): every
+            // push takes at least 90 % of the prediction, which a link ten times faster fails; the least disturbed
+            // comes within the documented 25 % of it (beside a CPU hog one push of three read 40 % over, moving the
+            // mean with it)
             List<Double> pushes = updateSpansMs(out, s);
             assertEquals(3, pushes.size(), s + ": one update after each step: " + pushes);
-            for (double ms : pushes) assertTrue(ms >= 0.97 * predicted, s + ": a push beat its link: " + pushes);
+            for (double ms : pushes) assertTrue(ms >= 0.9 * predicted, s + ": a push beat its link: " + pushes);
             assertEquals(
                     predicted,
                     pushes.stream().mapToDouble(Double::doubleValue).min().orElseThrow(),
