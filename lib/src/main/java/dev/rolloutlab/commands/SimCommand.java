@@ -179,17 +179,31 @@ public final class SimCommand implements Callable<Integer> {
         @Option(names = "--concurrency-per-port", defaultValue = "4", description = "Default: ${DEFAULT-VALUE}")
         int concurrencyPerPort;
 
-        @Option(names = "--prompt-tokens", defaultValue = "64", description = "Default: ${DEFAULT-VALUE}")
-        int promptTokens;
+        @Option(
+                names = "--prompt-tokens",
+                description = "Default: 64, and 448 with --group-size (a group's shared prompt is what it saves).")
+        Integer promptTokens;
 
         @Option(names = "--output-tokens", defaultValue = "32", description = "Default: ${DEFAULT-VALUE}")
         int outputTokens;
+
+        @Option(
+                names = "--group-size",
+                defaultValue = "0",
+                description = "Sweep GRPO groups instead: each prompt sent as this many separate requests to simulated "
+                        + "engines with prefix caches, through client round robin and the balancer's round-robin, "
+                        + "cache-aware and sticky policies; writes sim_prefix.csv. 0: the throughput and weights "
+                        + "sweep. Default: ${DEFAULT-VALUE}")
+        int groupSize;
 
         @Option(names = "--out", description = "Results folder. Default: results/<run-id>.")
         Path out;
 
         @Override
         public Integer call() throws Exception {
+            if (groupSize != 0 && (groupSize < 2 || groupSize > 64))
+                throw new Cli.UserError("--group-size must be 0 (off) or in [2, 64], got " + groupSize);
+            int promptTokens = this.promptTokens != null ? this.promptTokens : groupSize > 0 ? 448 : 64;
             for (int h : hosts)
                 if (h < 1 || h > NetnsFleet.MAX_HOSTS)
                     throw new Cli.UserError("--hosts: each count must be in [1, 200], got " + h);
@@ -220,7 +234,8 @@ public final class SimCommand implements Callable<Integer> {
                     requestsPerPort,
                     concurrencyPerPort,
                     promptTokens,
-                    outputTokens);
+                    outputTokens,
+                    groupSize);
             Path dir = new Sweep(cfg, System.err).run(out);
             System.out.println("report: " + SimReport.write(dir));
             System.out.println("results: " + dir);

@@ -11,9 +11,12 @@ import dev.rolloutlab.engine.model.Checkpoint;
 import dev.rolloutlab.engine.model.DefaultModels;
 import dev.rolloutlab.openai.CompletionRequest;
 import dev.rolloutlab.openai.OpenAiClient;
+import dev.rolloutlab.process.CpuTime;
+import dev.rolloutlab.process.MachineLoad;
 import dev.rolloutlab.process.ServeProcess;
 import dev.rolloutlab.results.Confidence;
 import dev.rolloutlab.results.Connection;
+import dev.rolloutlab.results.PrefixUse;
 import dev.rolloutlab.results.RequestRecord;
 import dev.rolloutlab.results.RunFolder;
 import dev.rolloutlab.results.Topology;
@@ -33,6 +36,12 @@ import okhttp3.OkHttpClient;
  * session), and the balancer with each routing policy. What decides is how much prompt each sample still has to compute
  * once caches and routing have done their part, and what that does to throughput and latency. Every leg of every round
  * gets prompts no engine has seen, so no leg profits from another's cache.
+ *
+ * <p>Every leg shares the same cores, so its wall-clock throughput moves with whatever else the machine does (a stolen
+ * round halved every leg's). What a way of sending costs in compute does not: each leg also reads the CPU time of every
+ * process of the experiment (this JVM, serve, the balancers), which the kernel keeps without the time the hypervisor
+ * stole, and gives output tokens per CPU-second. On cores that every leg keeps busy, throughput is that times the
+ * cores.
  */
 public final class PrefixExperiment {
     /** Which shared-prefix workload. */
@@ -85,7 +94,10 @@ public final class PrefixExperiment {
     /** One leg: a topology, how requests are routed on it, and where they go. */
     record Leg(String name, Topology topology, String routing, List<Target> targets, LoadGenerator.Routing client) {}
 
-    /** One leg in one round. */
+    /**
+     * One leg in one round. CPU is the experiment's processes' over the leg, less what they spend idle: this JVM (the
+     * load generator, and the engines of the in-process legs), serve, and the balancers.
+     */
     public record Round(
             String leg,
             String routing,
@@ -96,7 +108,14 @@ public final class PrefixExperiment {
             double meanTtftMs,
             double meanE2elMs,
             double computedPrefillPerSample,
-            double cacheHitRate) {}
+            double cacheHitRate,
+            long outputTokens,
+            double wallMs,
+            double clientCpuMs,
+            double serveCpuMs,
+            double lbCpuMs,
+            double stolenMs,
+            double outputTokPerCpuSec) {}
 
     /** One leg over the rounds: each figure's mean with its 95 % t-interval over rounds. */
     public record Figure(
@@ -106,6 +125,9 @@ public final class PrefixExperiment {
             double outputTokPerSec,
             double outputTokPerSecLow,
             double outputTokPerSecHigh,
+            double outputTokPerCpuSec,
+            double outputTokPerCpuSecLow,
+            double outputTokPerCpuSecHigh,
             double computedPrefillPerSample,
             double computedPrefillLow,
             double computedPrefillHigh,
@@ -120,6 +142,10 @@ public final class PrefixExperiment {
     private final RunFolder results;
     private final PrintStream log;
     private final List<AutoCloseable> running = new ArrayList<>();
+    private long servePid = -1;
+    private final List<Long> lbPids = new ArrayList<>();
+    /** CPU ms per wall ms that this JVM, serve and the balancers spend with nothing sent (health checks, timers). */
+    private CpuSplit idlePerMs = new CpuSplit(0, 0, 0);
     private volatile LoadGenerator current;
     private volatile String stopReason;
 
@@ -148,6 +174,7 @@ public final class PrefixExperiment {
         try {
             List<Leg> legs = start(model, cp);
             for (int r = 0; r <= spec.rounds() && stopReason == null; r++) {
+                if (r == 1) idlePerMs = idle(); // after the warm-up round: fresh JVMs compile for a while
                 for (int i = 0; i < legs.size() && stopReason == null; i++) {
                     Leg leg = legs.get(i);
                     Round x = measure(leg, r, 1000L * r + i);
@@ -155,12 +182,13 @@ public final class PrefixExperiment {
                     if (r > 0) rounds.add(x);
                     log.printf(
                             Locale.ROOT,
-                            "prefix: round %d/%d %-18s %6.0f tok/s, TTFT %7.1f ms, %5.0f prompt tokens computed per"
-                                    + " sample, cache hit %3.0f %%%s%n",
+                            "prefix: round %d/%d %-18s %6.0f tok/s (%5.0f per CPU-s), TTFT %7.1f ms, %5.0f prompt"
+                                    + " tokens computed per sample, cache hit %3.0f %%%s%n",
                             r,
                             spec.rounds(),
                             leg.name(),
                             x.outputTokPerSec(),
+                            x.outputTokPerCpuSec(),
                             x.meanTtftMs(),
                             x.computedPrefillPerSample(),
                             100 * x.cacheHitRate(),
@@ -217,6 +245,7 @@ public final class PrefixExperiment {
                 logs.resolve("serve.log"),
                 Duration.ofSeconds(120));
         running.add(serve);
+        servePid = serve.jvm().pid();
         List<Target> ports = serve.urls().stream()
                 .map(u -> Target.http(new OpenAiClient(http, u, null, true)))
                 .toList();
@@ -226,6 +255,7 @@ public final class PrefixExperiment {
         for (String policy : List.of("round-robin", "least-load", "cache-aware", "sticky")) {
             LbChild lb = LbChild.start(serve.urls(), policy, List.of(), logs.resolve("lb-" + policy + ".log"), http);
             running.add(lb.jvm());
+            lbPids.add(lb.jvm().pid());
             String url = lb.url();
             legs.add(new Leg(
                     "lb/" + policy,
@@ -253,16 +283,17 @@ public final class PrefixExperiment {
                 : new LoadGenerator(leg.targets(), w, options);
         current = g;
         if (stopReason != null) g.stop(stopReason);
+        CpuSplit cpu0 = cpu();
+        double steal0 = MachineLoad.stealMs();
+        long t0 = System.nanoTime();
         LoadGenerator.Run run = g.run();
+        double wallMs = (System.nanoTime() - t0) / 1e6;
+        CpuSplit used = cpu().minus(cpu0).minus(idlePerMs.times(wallMs));
+        double stolen = MachineLoad.stealMs() - steal0;
         current = null;
-        long prompt = 0, cached = 0, samples = 0;
-        for (RequestRecord r : run.records()) {
-            if (!r.ok()) continue;
-            prompt += r.promptTokens();
-            double ct = r.serverTiming() == null ? Double.NaN : r.serverTiming().cachedTokens();
-            cached += Double.isNaN(ct) ? 0 : (long) ct;
-            samples += r.n();
-        }
+        PrefixUse prefix = PrefixUse.of(run.records());
+        long output = 0;
+        for (RequestRecord r : run.records()) if (r.ok()) output += Math.max(0, r.completionTokens());
         var s = run.summary();
         return new Round(
                 leg.name(),
@@ -273,9 +304,61 @@ public final class PrefixExperiment {
                 s.throughput().outputTokens().estimate(),
                 s.ttft().mean().estimate(),
                 s.e2el().mean().estimate(),
-                samples == 0 ? Double.NaN : (double) (prompt - cached) / samples,
-                prompt == 0 ? Double.NaN : (double) cached / prompt);
+                prefix.computedPerSample(),
+                prefix.hitRate(),
+                output,
+                wallMs,
+                used.client(),
+                used.serve(),
+                used.lb(),
+                stolen,
+                used.total() > 0 ? output / (used.total() / 1000) : Double.NaN);
     }
+
+    /** CPU ms of this JVM, serve and every balancer: cumulative readings, or their differences. */
+    private record CpuSplit(double client, double serve, double lb) {
+        double total() {
+            return client + serve + lb;
+        }
+
+        CpuSplit minus(CpuSplit o) {
+            return new CpuSplit(client - o.client, serve - o.serve, lb - o.lb);
+        }
+
+        CpuSplit times(double k) {
+            return new CpuSplit(client * k, serve * k, lb * k);
+        }
+    }
+
+    private CpuSplit cpu() {
+        double lb = 0;
+        for (long pid : lbPids) lb += CpuTime.ofMs(pid);
+        return new CpuSplit(CpuTime.selfMs(), servePid < 0 ? 0 : CpuTime.ofMs(servePid), lb);
+    }
+
+    /**
+     * What the experiment's processes spend per ms with nothing sent, over {@link #IDLE_MS}: every leg runs beside the
+     * others' idle processes, and a slower leg would otherwise be charged more of their idling.
+     */
+    private CpuSplit idle() throws InterruptedException {
+        CpuSplit a = cpu();
+        long t0 = System.nanoTime();
+        Thread.sleep(IDLE_MS);
+        double ms = (System.nanoTime() - t0) / 1e6;
+        CpuSplit d = cpu().minus(a);
+        log.printf(
+                Locale.ROOT,
+                "prefix: idle, the experiment's processes spend %.1f %% of a core (this JVM %.1f, serve %.1f, the"
+                        + " balancers %.1f)%n",
+                100 * d.total() / ms,
+                100 * d.client() / ms,
+                100 * d.serve() / ms,
+                100 * d.lb() / ms);
+        return d.times(1 / ms);
+    }
+
+    /** Long enough for /proc's 10 ms ticks to resolve a few percent of a core. */
+    private static final long IDLE_MS = 3000;
 
     private Workload.Sampling sampling(long seed) {
         return new Workload.Sampling(
@@ -297,6 +380,7 @@ public final class PrefixExperiment {
         List<Figure> out = new ArrayList<>();
         for (List<Round> rs : byLeg.values()) {
             var tok = Confidence.tMean(column(rs, Round::outputTokPerSec), 0.95);
+            var perCpu = Confidence.tMean(column(rs, Round::outputTokPerCpuSec), 0.95);
             var pre = Confidence.tMean(column(rs, Round::computedPrefillPerSample), 0.95);
             var ttft = Confidence.tMean(column(rs, Round::meanTtftMs), 0.95);
             out.add(new Figure(
@@ -306,6 +390,9 @@ public final class PrefixExperiment {
                     tok.estimate(),
                     tok.low(),
                     tok.high(),
+                    perCpu.estimate(),
+                    perCpu.low(),
+                    perCpu.high(),
                     pre.estimate(),
                     pre.low(),
                     pre.high(),

@@ -6,6 +6,7 @@ import dev.rolloutlab.util.Json;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import org.knowm.xchart.CategoryChart;
@@ -17,8 +18,8 @@ import tech.tablesaw.api.Table;
 
 /**
  * The report of a shared-prefix run ({@code compare --workload groups|sessions}): per leg, the prompt tokens each
- * sample still computed, the cache's hit rate, throughput and TTFT with their intervals over rounds, a verdict on each
- * way of sending against in-process with N engines, and a plot of throughput and computed prefill with in-process as
+ * sample still computed, the cache's hit rate, throughput, output tokens per CPU-second and TTFT with their intervals
+ * over rounds, a verdict on each way of sending against in-process with N engines, and plots of each with in-process as
  * the reference line.
  */
 public final class PrefixReport {
@@ -27,7 +28,9 @@ public final class PrefixReport {
     /** Within this fraction of the reference's throughput, a way of sending is as good as in-process. */
     public static final double THRESHOLD = 0.15;
 
-    public static final String THROUGHPUT_PLOT = "prefix_throughput.png", PREFILL_PLOT = "prefix_prefill.png";
+    public static final String THROUGHPUT_PLOT = "prefix_throughput.png",
+            PREFILL_PLOT = "prefix_prefill.png",
+            CPU_PLOT = "prefix_cpu.png";
 
     private PrefixReport() {}
 
@@ -45,6 +48,17 @@ public final class PrefixReport {
                 "output_tok_per_sec",
                 "output_tok_per_sec_low",
                 "output_tok_per_sec_high");
+    }
+
+    /** Output tokens per CPU-second of the experiment's processes, per leg, in-process with N engines as the line. */
+    public static CategoryChart cpuChart(Table figures) {
+        return chart(
+                figures,
+                "Output tokens per CPU-second (all the experiment's processes, stolen time excluded)",
+                "output tokens / CPU-second",
+                "output_tok_per_cpu_sec",
+                "output_tok_per_cpu_sec_low",
+                "output_tok_per_cpu_sec_high");
     }
 
     /** Prompt tokens each sample still computed per leg, in-process with N engines as the line. */
@@ -77,16 +91,29 @@ public final class PrefixReport {
         md.append("Prefix caches on in every engine. Every leg of every round sent prompts no engine had seen, so no "
                 + "leg profited from another's cache; round 0 warmed up and is not counted. Intervals: 95 % t over "
                 + "rounds.\n\n");
-        md.append("| leg | routing | rounds | output tok/s | prompt tokens computed per sample | cache hit rate "
-                + "| mean TTFT ms | mean e2el ms |\n|---|---|---|---|---|---|---|---|\n");
+        boolean cpu = figures.columnNames().contains("output_tok_per_cpu_sec");
+        md.append("| leg | routing | rounds | output tok/s |"
+                + (cpu ? " output tok per CPU-s | CPU ms per output token: this JVM / serve / balancers |" : "")
+                + " prompt tokens computed per sample | cache hit rate | mean TTFT ms | mean e2el ms |\n"
+                + "|---|---|---|---|" + (cpu ? "---|---|" : "") + "---|---|---|---|\n");
         for (Row r : figures) {
             md.append(String.format(
                     Locale.ROOT,
-                    "| %s | %s | %d | %s | %s | %.0f %% | %s | %.1f |%n",
+                    "| %s | %s | %d | %s |%s %s | %.0f %% | %s | %.1f |%n",
                     r.getString("leg"),
                     r.getString("routing"),
                     (int) r.getDouble("rounds"),
                     withCi(r, "output_tok_per_sec", "output_tok_per_sec_low", "output_tok_per_sec_high", "%.0f"),
+                    cpu
+                            ? " "
+                                    + withCi(
+                                            r,
+                                            "output_tok_per_cpu_sec",
+                                            "output_tok_per_cpu_sec_low",
+                                            "output_tok_per_cpu_sec_high",
+                                            "%.0f")
+                                    + " | " + cpuSplit(rounds, r.getString("leg")) + " |"
+                            : "",
                     withCi(r, "computed_prefill_per_sample", "computed_prefill_low", "computed_prefill_high", "%.1f"),
                     100 * r.getDouble("cache_hit_rate"),
                     withCi(r, "mean_ttft_ms", "mean_ttft_low", "mean_ttft_high", "%.1f"),
@@ -97,10 +124,15 @@ public final class PrefixReport {
                 + Math.round(100 * THRESHOLD) + " % of in-process's figure: \"negligible\" means within it, "
                 + "\"confirmed\" means worse by more. The prompt tokens computed follow from where each request "
                 + "landed and what the caches held, not from the machine's speed, so their verdict holds on a noisy "
-                + "machine; throughput carries every leg's share of the cores and the machine's drift between legs, "
-                + "and needs more rounds to decide there.\n\n");
+                + "machine. So does the CPU each output token costs: the kernel counts a process's CPU without the "
+                + "time the hypervisor stole, and every leg's cores are the same. On cores every leg keeps busy, "
+                + "throughput is output tokens per CPU-second times the cores, so that verdict is the one that "
+                + "decides throughput. Wall-clock throughput is given too, as each round's ratio to in-process's in "
+                + "the same round; it also carries the machine's drift between legs, and needs more rounds to decide "
+                + "on a noisy machine.\n\n");
         double[] refTok = column(rounds, REFERENCE, "output_tok_per_sec");
         double[] refPre = column(rounds, REFERENCE, "computed_prefill_per_sample");
+        double[] refCpu = cpu ? column(rounds, REFERENCE, "output_tok_per_cpu_sec") : new double[0];
         for (Row r : figures) {
             String leg = r.getString("leg");
             if (leg.equals(REFERENCE) || refTok.length == 0) continue;
@@ -113,12 +145,14 @@ public final class PrefixReport {
                     .append(Verdict.describe(
                             Confidence.pairedDifference(pre, refPre, 0.95),
                             THRESHOLD * Confidence.mean(refPre),
-                            "tokens"))
-                    .append("; it is slower: ")
-                    .append(Verdict.describe(
-                            Confidence.pairedDifference(refTok, tok, 0.95),
-                            THRESHOLD * Confidence.mean(refTok),
-                            "tok/s"))
+                            "tokens"));
+            if (cpu)
+                md.append("; it costs more CPU per output token: ")
+                        .append(Verdict.describe(percentMore(refCpu, column(rounds, leg, "output_tok_per_cpu_sec")),
+                                100 * THRESHOLD,
+                                "%"));
+            md.append("; in-process's wall-clock throughput is higher: ")
+                    .append(Verdict.describe(percentMore(refTok, tok), 100 * THRESHOLD, "%"))
                     .append('\n');
         }
         md.append("\n![output throughput per leg](plots/")
@@ -127,9 +161,11 @@ public final class PrefixReport {
         md.append("\n![prompt tokens computed per sample, per leg](plots/")
                 .append(PREFILL_PLOT)
                 .append(")\n");
+        if (cpu) md.append("\n![output tokens per CPU-second, per leg](plots/").append(CPU_PLOT).append(")\n");
         Path plots = dir.resolve("plots");
         Charts.save(throughputChart(figures), plots.resolve(THROUGHPUT_PLOT));
         Charts.save(prefillChart(figures), plots.resolve(PREFILL_PLOT));
+        if (cpu) Charts.save(cpuChart(figures), plots.resolve(CPU_PLOT));
         Path out = dir.resolve("REPORT.md");
         Json.writeText(out, md.toString());
         return out;
@@ -183,6 +219,32 @@ public final class PrefixReport {
     private static double half(Row r, String low, String high) {
         double w = (r.getDouble(high) - r.getDouble(low)) / 2;
         return Double.isNaN(w) ? 0 : w;
+    }
+
+    /**
+     * How much more {@code reference} got than {@code leg} in the same round, in percent of the leg's (of output tokens
+     * per CPU-second: how much more CPU the leg spends per token), with its 95 % t-interval over rounds: a round that
+     * slows every leg alike moves no ratio.
+     */
+    static Confidence.Interval percentMore(double[] reference, double[] leg) {
+        double[] pct = new double[Math.min(reference.length, leg.length)];
+        for (int i = 0; i < pct.length; i++) pct[i] = 100 * (reference[i] / leg[i] - 1);
+        return Confidence.tMean(pct, 0.95);
+    }
+
+    /** CPU ms per output token over every round of {@code leg}: this JVM / serve / the balancers. */
+    private static String cpuSplit(Table rounds, String leg) {
+        double tokens = sum(rounds, leg, "output_tokens");
+        return String.format(
+                Locale.ROOT,
+                "%.2f / %.2f / %.2f",
+                sum(rounds, leg, "client_cpu_ms") / tokens,
+                sum(rounds, leg, "serve_cpu_ms") / tokens,
+                sum(rounds, leg, "lb_cpu_ms") / tokens);
+    }
+
+    private static double sum(Table rounds, String leg, String metric) {
+        return Arrays.stream(column(rounds, leg, metric)).sum();
     }
 
     private static double[] column(Table rounds, String leg, String metric) {

@@ -20,18 +20,65 @@ import org.knowm.xchart.style.lines.SeriesLines;
 import tech.tablesaw.api.Table;
 
 /**
- * Plots and REPORT.md of a {@code sim sweep} folder: throughput, p99 and weight propagation against host count, with
- * the assumptions and the link check the prediction rests on.
+ * Plots and REPORT.md of a {@code sim sweep} folder: throughput, p99 and weight propagation against host count, or a
+ * groups sweep's throughput and computed prefill per way of routing, with the assumptions and the link check the
+ * prediction rests on.
  */
 public final class SimReport {
     public static final List<String> PLOTS = List.of("sim_throughput.png", "sim_p99.png", "sim_weights.png");
+    /** The plots of a groups sweep ({@code sim sweep --group-size}). */
+    public static final List<String> GROUP_PLOTS = List.of("sim_prefix_throughput.png", "sim_prefix_prefill.png");
 
     private SimReport() {}
 
     public static Path write(Path dir) {
+        Path plots = dir.resolve("plots");
+        Path prefix = dir.resolve("sim_prefix.csv");
+        if (Files.exists(prefix)) {
+            Table groups = RunData.csv(prefix, "sim_prefix");
+            Charts.save(
+                    byHosts(
+                            groups,
+                            "routing",
+                            "output_throughput",
+                            "Predicted output throughput of GRPO groups vs hosts, per way of routing",
+                            "output tokens/s"),
+                    plots.resolve(GROUP_PLOTS.get(0)));
+            Charts.save(
+                    byHosts(
+                            groups,
+                            "routing",
+                            "computed_prefill_per_sample",
+                            "Prompt tokens each sample still computed vs hosts, per way of routing",
+                            "prompt tokens computed per sample"),
+                    plots.resolve(GROUP_PLOTS.get(1)));
+            StringBuilder sb = header(dir, "# Simulated fleet sweep: GRPO groups\n\n");
+            sb.append("\n## Groups per way of routing\n\nEach prompt is sent as ")
+                    .append(run(dir).path("config").path("group_size").asInt())
+                    .append(" separate requests; every simulated engine keeps a prefix cache and charges prefill "
+                            + "only for the prompt tokens it did not hold, so where a group's requests land decides "
+                            + "what it computes. computed_prefill_per_sample: prompt tokens each sample still "
+                            + "computed; a point above 90 % of this machine's CPU, or with failures, shows this "
+                            + "machine, not the pod.\n\n")
+                    .append(Report.table(
+                            groups,
+                            List.of(
+                                    "hosts",
+                                    "ports",
+                                    "routing",
+                                    "completed",
+                                    "failed",
+                                    "output_throughput",
+                                    "mean_ttft_ms",
+                                    "p50_e2el_ms",
+                                    "computed_prefill_per_sample",
+                                    "cache_hit_rate",
+                                    "machine_cpu_busy_pct",
+                                    "shows_this_machine")));
+            return finish(dir, sb, GROUP_PLOTS);
+        }
         Table sweep = RunData.csv(dir.resolve("sim_sweep.csv"), "sim_sweep");
         Table weights = RunData.csv(dir.resolve("sim_weights.csv"), "sim_weights");
-        Path plots = dir.resolve("plots");
         Charts.save(
                 byHosts(
                         sweep,
@@ -49,14 +96,60 @@ public final class SimReport {
                         "p99 latency (ms)"),
                 plots.resolve(PLOTS.get(1)));
         Charts.save(weightsChart(weights), plots.resolve(PLOTS.get(2)));
-        JsonNode run;
-        try {
-            run = Json.parse(Files.readString(dir.resolve("run.json")));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+        StringBuilder sb = header(dir, "# Simulated fleet sweep\n\n");
+        sb.append("\n## Throughput and latency\n\nmachine_cpu_busy_pct: this machine's CPU while the "
+                        + "point ran; above 90 % the client, the ")
+                .append("balancer and the simulated hosts compete for its cores, and the point shows this "
+                        + "machine, not the pod; so does a point ")
+                .append("with failed requests, as the simulated hosts inject no failure (shows_this_machine).\n\n")
+                .append(Report.table(
+                        sweep,
+                        List.of(
+                                "hosts",
+                                "ports",
+                                "topology",
+                                "completed",
+                                "failed",
+                                "request_throughput",
+                                "output_throughput",
+                                "mean_ttft_ms",
+                                "p50_e2el_ms",
+                                "p99_e2el_ms",
+                                "machine_cpu_busy_pct",
+                                "shows_this_machine")));
+        if (!sweep.isEmpty() && sweep.containsColumn("machine_cpu_busy_pct")) {
+            Table sat = sweep.where(thisMachine(sweep));
+            if (!sat.isEmpty())
+                sb.append("\n**Not predictions** (this machine's cores above 90 %, or requests failed "
+                                + "on simulated hosts that inject no ")
+                        .append("failure: both show this machine, not the pod): ")
+                        .append(String.join(
+                                ", ",
+                                sat.stream()
+                                        .map(r -> (long) r.getDouble("hosts") + " hosts " + r.getString("topology"))
+                                        .toList()))
+                        .append(".\n");
         }
+        sb.append("\n## Weight propagation\n\nwall_ms: until the last host serves the update; "
+                        + "predicted_ms: bytes over the link rate (plus one round trip), ")
+                .append("per host for http-push-all, summed for http-push-rolling.\n\n")
+                .append(Report.table(
+                        weights,
+                        List.of(
+                                "hosts",
+                                "strategy",
+                                "bytes_per_host",
+                                "real_bytes_per_host",
+                                "wall_ms",
+                                "predicted_ms")));
+        return finish(dir, sb, PLOTS);
+    }
+
+    /** The title, whether the run is incomplete, its configuration, assumptions and link check. */
+    private static StringBuilder header(Path dir, String title) {
+        JsonNode run = run(dir);
         JsonNode cfg = run.path("config");
-        StringBuilder sb = new StringBuilder("# Simulated fleet sweep\n\n");
+        StringBuilder sb = new StringBuilder(title);
         if (run.path("incomplete").asBoolean())
             sb.append("**Incomplete:** ")
                     .append(run.path("incomplete_reason").asText())
@@ -104,60 +197,28 @@ public final class SimReport {
                             ? ": " + check.path("failure").asText()
                             : ""));
         }
-        sb.append("\n## Throughput and latency\n\nmachine_cpu_busy_pct: this machine's CPU while the "
-                        + "point ran; above 90 % the client, the ")
-                .append("balancer and the simulated hosts compete for its cores, and the point shows this "
-                        + "machine, not the pod; so does a point ")
-                .append("with failed requests, as the simulated hosts inject no failure (shows_this_machine).\n\n")
-                .append(Report.table(
-                        sweep,
-                        List.of(
-                                "hosts",
-                                "ports",
-                                "topology",
-                                "completed",
-                                "failed",
-                                "request_throughput",
-                                "output_throughput",
-                                "mean_ttft_ms",
-                                "p50_e2el_ms",
-                                "p99_e2el_ms",
-                                "machine_cpu_busy_pct",
-                                "shows_this_machine")));
-        if (!sweep.isEmpty() && sweep.containsColumn("machine_cpu_busy_pct")) {
-            Table sat = sweep.where(thisMachine(sweep));
-            if (!sat.isEmpty())
-                sb.append("\n**Not predictions** (this machine's cores above 90 %, or requests failed "
-                                + "on simulated hosts that inject no ")
-                        .append("failure: both show this machine, not the pod): ")
-                        .append(String.join(
-                                ", ",
-                                sat.stream()
-                                        .map(r -> (long) r.getDouble("hosts") + " hosts " + r.getString("topology"))
-                                        .toList()))
-                        .append(".\n");
-        }
-        sb.append("\n## Weight propagation\n\nwall_ms: until the last host serves the update; "
-                        + "predicted_ms: bytes over the link rate (plus one round trip), ")
-                .append("per host for http-push-all, summed for http-push-rolling.\n\n")
-                .append(Report.table(
-                        weights,
-                        List.of(
-                                "hosts",
-                                "strategy",
-                                "bytes_per_host",
-                                "real_bytes_per_host",
-                                "wall_ms",
-                                "predicted_ms")));
+        return sb;
+    }
+
+    /** The sweep's time and its plots; writes REPORT.md. */
+    private static Path finish(Path dir, StringBuilder sb, List<String> plots) {
         sb.append(String.format(
                 Locale.ROOT,
                 "%nThe sweep took %.0f s.%n%n## Plots%n%n",
-                run.path("config").path("wall_s").asDouble(Double.NaN)));
-        for (String p : PLOTS)
+                run(dir).path("config").path("wall_s").asDouble(Double.NaN)));
+        for (String p : plots)
             sb.append("![").append(p).append("](plots/").append(p).append(")\n");
         Path md = dir.resolve("REPORT.md");
         Json.writeText(md, sb.toString());
         return md;
+    }
+
+    private static JsonNode run(Path dir) {
+        try {
+            return Json.parse(Files.readString(dir.resolve("run.json")));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     private static XYChart byHosts(Table t, String by, String column, String title, String yTitle) {

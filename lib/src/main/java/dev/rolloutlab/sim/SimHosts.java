@@ -29,6 +29,8 @@ import okhttp3.OkHttpClient;
 public final class SimHosts implements AutoCloseable {
     static final List<String> JVM_FLAGS =
             List.of("-Xmx160m", "-Xss512k", "-XX:TieredStopAtLevel=1", "-XX:ActiveProcessorCount=2");
+    /** A simulated engine's cache holds the bookkeeping, not keys and values: serve's default for this heap. */
+    private static final long PREFIX_CACHE_MB = 20;
 
     private final List<ServeProcess> hosts;
     private final int ports;
@@ -57,6 +59,15 @@ public final class SimHosts implements AutoCloseable {
      * thrown.
      */
     public static SimHosts start(NetnsFleet fleet, int n, int ports, String profile, Path adminTokenFile, Path logs) {
+        return start(fleet, n, ports, profile, adminTokenFile, logs, false);
+    }
+
+    /**
+     * As above; with {@code prefixCache} each host's engine keeps serve's default prefix cache, for workloads that
+     * share prefixes (the grid and the sweeps resend their prompts every round, which a cache would turn into lookups).
+     */
+    public static SimHosts start(
+            NetnsFleet fleet, int n, int ports, String profile, Path adminTokenFile, Path logs, boolean prefixCache) {
         List<Future<ServeProcess>> fs = new ArrayList<>();
         List<ServeProcess> started = new ArrayList<>();
         try (ExecutorService pool = Executors.newFixedThreadPool(4)) { // 4 at a time: more only fight over 2 cores
@@ -82,10 +93,8 @@ public final class SimHosts implements AutoCloseable {
                                 "shared",
                                 "--served-model-name",
                                 "sim",
-                                // the sweeps and the grid resend their prompts every round: a cache would turn
-                                // their prefill into lookups
                                 "--prefix-cache-mb",
-                                "0",
+                                prefixCache ? String.valueOf(PREFIX_CACHE_MB) : "0",
                                 "--enable-weight-reload",
                                 "--admin-token-file",
                                 adminTokenFile.toString()),

@@ -287,6 +287,58 @@ class SimFleetTest {
         assertEquals(List.of(), NetnsFleet.leftovers());
     }
 
+    /**
+     * GRPO groups on simulated hosts whose engines keep prefix caches: where a group's requests land decides what it
+     * computes, exactly. Round robin over the 4 ports computes the prompt on each; cache-aware and sticky routing
+     * keep a group on one engine, which computes it once and serves the other samples from its cache (all but the
+     * prompt's last partial block).
+     */
+    @Test
+    void aGroupsSweepPredictsWhatKeepingAGroupTogetherSavesAtEachHostCount() throws Exception {
+        Path out = TestModels.tempDir("sim-groups").resolve("run");
+        int prompt = 448, group = 8, ports = 2 * 2;
+        Processes.Run r = Processes.run(
+                300,
+                "sim",
+                "sweep",
+                "--hosts",
+                "2",
+                "--ports",
+                "2",
+                "--group-size",
+                String.valueOf(group),
+                "--prompt-tokens",
+                String.valueOf(prompt),
+                "--profile",
+                profile.toString(),
+                "--link",
+                "rtt=10,rate=2000", // confirmed by the link check even on a loaded VM (see the sweep test)
+                "--out",
+                out.toString());
+        assertEquals(0, r.exit(), r.out() + r.err());
+        int tail = prompt - (prompt - 1) / 16 * 16;
+        double once = (prompt + (group - 1) * tail) / (double) group,
+                onEachPort = (ports * prompt + (group - ports) * tail) / (double) group;
+        List<String> csv = Files.readAllLines(out.resolve("sim_prefix.csv"));
+        List<String> head = List.of(csv.get(0).split(","));
+        assertEquals(1 + 4, csv.size(), "client round robin and three balancer policies at 2 hosts: " + csv);
+        for (String line : csv.subList(1, csv.size())) {
+            String[] f = line.split(",");
+            String routing = f[head.indexOf("routing")];
+            assertEquals("0", f[head.indexOf("failed")], line);
+            assertEquals(
+                    routing.endsWith("round-robin") ? onEachPort : once,
+                    Double.parseDouble(f[head.indexOf("computed_prefill_per_sample")]),
+                    1e-9,
+                    routing + ": " + csv);
+        }
+        String report = Files.readString(out.resolve("REPORT.md"));
+        assertTrue(report.contains("## Groups per way of routing") && report.contains("## Link check"), report);
+        for (String png : SimReport.GROUP_PLOTS)
+            assertTrue(Files.size(out.resolve("plots").resolve(png)) > 10_000, png);
+        assertEquals(List.of(), NetnsFleet.leftovers());
+    }
+
     @Test
     void compareOnASimulatedFleetRunsEveryTopologyAndTheFreshnessExperimentAgainstTheSameTimingModel()
             throws Exception {
