@@ -60,6 +60,7 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/FreshnessExperiment.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/InProcessTarget.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/LbChild.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/compare/LegCpu.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/MeasuredProcess.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/MeasuringJvm.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/Pooling.java
@@ -197,6 +198,7 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/results/Latency.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/results/Leg.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/results/Percentiles.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/results/PrefixUse.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/results/Provenance.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/results/RequestRecord.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/results/RunFolder.java
@@ -232,6 +234,7 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/sim/Calibrator.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/sim/Contention.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/sim/Fleet.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/sim/GroupSweep.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/sim/HostFit.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/sim/LeastSquares.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/sim/LinkCheck.java

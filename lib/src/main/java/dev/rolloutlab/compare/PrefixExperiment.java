@@ -11,7 +11,6 @@ import dev.rolloutlab.engine.model.Checkpoint;
 import dev.rolloutlab.engine.model.DefaultModels;
 import dev.rolloutlab.openai.CompletionRequest;
 import dev.rolloutlab.openai.OpenAiClient;
-import dev.rolloutlab.process.CpuTime;
 import dev.rolloutlab.process.MachineLoad;
 import dev.rolloutlab.process.ServeProcess;
 import dev.rolloutlab.results.Confidence;
@@ -38,10 +37,9 @@ import okhttp3.OkHttpClient;
  * gets prompts no engine has seen, so no leg profits from another's cache.
  *
  * <p>Every leg shares the same cores, so its wall-clock throughput moves with whatever else the machine does (a stolen
- * round halved every leg's). What a way of sending costs in compute does not: each leg also reads the CPU time of every
- * process of the experiment (this JVM, serve, the balancers), which the kernel keeps without the time the hypervisor
- * stole, and gives output tokens per CPU-second. On cores that every leg keeps busy, throughput is that times the
- * cores.
+ * round halved every leg's). Each leg also reads the CPU time of every process of the experiment (this JVM, serve, the
+ * balancers), which the kernel keeps without the time the hypervisor stole, to say where the compute went and what an
+ * output token cost.
  */
 public final class PrefixExperiment {
     /** Which shared-prefix workload. */
@@ -95,8 +93,8 @@ public final class PrefixExperiment {
     record Leg(String name, Topology topology, String routing, List<Target> targets, LoadGenerator.Routing client) {}
 
     /**
-     * One leg in one round. CPU is the experiment's processes' over the leg, less what they spend idle: this JVM (the
-     * load generator, and the engines of the in-process legs), serve, and the balancers.
+     * One leg in one round. CPU is each of the experiment's processes' over the leg: this JVM (the load generator, and
+     * the engines of the in-process legs), serve, and the balancers; each leg carries the others' idling alike.
      */
     public record Round(
             String leg,
@@ -144,8 +142,7 @@ public final class PrefixExperiment {
     private final List<AutoCloseable> running = new ArrayList<>();
     private long servePid = -1;
     private final List<Long> lbPids = new ArrayList<>();
-    /** CPU ms per wall ms that this JVM, serve and the balancers spend with nothing sent (health checks, timers). */
-    private CpuSplit idlePerMs = new CpuSplit(0, 0, 0);
+
     private volatile LoadGenerator current;
     private volatile String stopReason;
 
@@ -174,7 +171,6 @@ public final class PrefixExperiment {
         try {
             List<Leg> legs = start(model, cp);
             for (int r = 0; r <= spec.rounds() && stopReason == null; r++) {
-                if (r == 1) idlePerMs = idle(); // after the warm-up round: fresh JVMs compile for a while
                 for (int i = 0; i < legs.size() && stopReason == null; i++) {
                     Leg leg = legs.get(i);
                     Round x = measure(leg, r, 1000L * r + i);
@@ -283,12 +279,12 @@ public final class PrefixExperiment {
                 : new LoadGenerator(leg.targets(), w, options);
         current = g;
         if (stopReason != null) g.stop(stopReason);
-        CpuSplit cpu0 = cpu();
+        LegCpu cpu0 = LegCpu.read(servePid, lbPids);
         double steal0 = MachineLoad.stealMs();
         long t0 = System.nanoTime();
         LoadGenerator.Run run = g.run();
         double wallMs = (System.nanoTime() - t0) / 1e6;
-        CpuSplit used = cpu().minus(cpu0).minus(idlePerMs.times(wallMs));
+        LegCpu used = LegCpu.read(servePid, lbPids).minus(cpu0);
         double stolen = MachineLoad.stealMs() - steal0;
         current = null;
         PrefixUse prefix = PrefixUse.of(run.records());
@@ -314,51 +310,6 @@ public final class PrefixExperiment {
                 stolen,
                 used.total() > 0 ? output / (used.total() / 1000) : Double.NaN);
     }
-
-    /** CPU ms of this JVM, serve and every balancer: cumulative readings, or their differences. */
-    private record CpuSplit(double client, double serve, double lb) {
-        double total() {
-            return client + serve + lb;
-        }
-
-        CpuSplit minus(CpuSplit o) {
-            return new CpuSplit(client - o.client, serve - o.serve, lb - o.lb);
-        }
-
-        CpuSplit times(double k) {
-            return new CpuSplit(client * k, serve * k, lb * k);
-        }
-    }
-
-    private CpuSplit cpu() {
-        double lb = 0;
-        for (long pid : lbPids) lb += CpuTime.ofMs(pid);
-        return new CpuSplit(CpuTime.selfMs(), servePid < 0 ? 0 : CpuTime.ofMs(servePid), lb);
-    }
-
-    /**
-     * What the experiment's processes spend per ms with nothing sent, over {@link #IDLE_MS}: every leg runs beside the
-     * others' idle processes, and a slower leg would otherwise be charged more of their idling.
-     */
-    private CpuSplit idle() throws InterruptedException {
-        CpuSplit a = cpu();
-        long t0 = System.nanoTime();
-        Thread.sleep(IDLE_MS);
-        double ms = (System.nanoTime() - t0) / 1e6;
-        CpuSplit d = cpu().minus(a);
-        log.printf(
-                Locale.ROOT,
-                "prefix: idle, the experiment's processes spend %.1f %% of a core (this JVM %.1f, serve %.1f, the"
-                        + " balancers %.1f)%n",
-                100 * d.total() / ms,
-                100 * d.client() / ms,
-                100 * d.serve() / ms,
-                100 * d.lb() / ms);
-        return d.times(1 / ms);
-    }
-
-    /** Long enough for /proc's 10 ms ticks to resolve a few percent of a core. */
-    private static final long IDLE_MS = 3000;
 
     private Workload.Sampling sampling(long seed) {
         return new Workload.Sampling(

@@ -124,12 +124,12 @@ public final class PrefixReport {
                 + Math.round(100 * THRESHOLD) + " % of in-process's figure: \"negligible\" means within it, "
                 + "\"confirmed\" means worse by more. The prompt tokens computed follow from where each request "
                 + "landed and what the caches held, not from the machine's speed, so their verdict holds on a noisy "
-                + "machine. So does the CPU each output token costs: the kernel counts a process's CPU without the "
-                + "time the hypervisor stole, and every leg's cores are the same. On cores every leg keeps busy, "
-                + "throughput is output tokens per CPU-second times the cores, so that verdict is the one that "
-                + "decides throughput. Wall-clock throughput is given too, as each round's ratio to in-process's in "
-                + "the same round; it also carries the machine's drift between legs, and needs more rounds to decide "
-                + "on a noisy machine.\n\n");
+                + "machine. The CPU each output token cost says where the compute went, process by process (the "
+                + "kernel counts it without the time the hypervisor stole), but it moves with batching, collections "
+                + "and waiting threads as much as with the way of sending; wall-clock throughput moves with "
+                + "everything else the machine does too. Both are paired with in-process as each round's ratio, so a "
+                + "round that slows every leg alike moves neither, and need more rounds to decide on a noisy "
+                + "machine.\n\n");
         double[] refTok = column(rounds, REFERENCE, "output_tok_per_sec");
         double[] refPre = column(rounds, REFERENCE, "computed_prefill_per_sample");
         double[] refCpu = cpu ? column(rounds, REFERENCE, "output_tok_per_cpu_sec") : new double[0];
@@ -148,7 +148,8 @@ public final class PrefixReport {
                             "tokens"));
             if (cpu)
                 md.append("; it costs more CPU per output token: ")
-                        .append(Verdict.describe(percentMore(refCpu, column(rounds, leg, "output_tok_per_cpu_sec")),
+                        .append(Verdict.describe(
+                                percentMore(refCpu, column(rounds, leg, "output_tok_per_cpu_sec")),
                                 100 * THRESHOLD,
                                 "%"));
             md.append("; in-process's wall-clock throughput is higher: ")
@@ -161,7 +162,10 @@ public final class PrefixReport {
         md.append("\n![prompt tokens computed per sample, per leg](plots/")
                 .append(PREFILL_PLOT)
                 .append(")\n");
-        if (cpu) md.append("\n![output tokens per CPU-second, per leg](plots/").append(CPU_PLOT).append(")\n");
+        if (cpu)
+            md.append("\n![output tokens per CPU-second, per leg](plots/")
+                    .append(CPU_PLOT)
+                    .append(")\n");
         Path plots = dir.resolve("plots");
         Charts.save(throughputChart(figures), plots.resolve(THROUGHPUT_PLOT));
         Charts.save(prefillChart(figures), plots.resolve(PREFILL_PLOT));

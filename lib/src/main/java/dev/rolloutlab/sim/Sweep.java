@@ -11,7 +11,6 @@ import dev.rolloutlab.openai.CompletionRequest;
 import dev.rolloutlab.openai.OpenAiClient;
 import dev.rolloutlab.process.MachineLoad;
 import dev.rolloutlab.results.Connection;
-import dev.rolloutlab.results.PrefixUse;
 import dev.rolloutlab.results.RunFolder;
 import dev.rolloutlab.results.Strategy;
 import dev.rolloutlab.results.Summary;
@@ -23,7 +22,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
 import okhttp3.OkHttpClient;
@@ -99,29 +97,6 @@ public final class Sweep {
     }
 
     /**
-     * One row of sim_prefix.csv: GRPO groups over the first {@code hosts} hosts through one way of routing them.
-     *
-     * @param computedPrefillPerSample prompt tokens each sample still computed after caches and routing
-     */
-    public record PrefixPoint(
-            int hosts,
-            int ports,
-            Topology topology,
-            String routing,
-            int completed,
-            int failed,
-            double outputThroughput,
-            double meanTtftMs,
-            double p50E2elMs,
-            double computedPrefillPerSample,
-            double cacheHitRate,
-            double machineCpuBusyPct,
-            boolean showsThisMachine) {}
-
-    /** The ways of routing a groups sweep compares: the client's round robin, and the balancer's policies. */
-    static final List<String> GROUP_ROUTINGS = List.of("client round-robin", "round-robin", "cache-aware", "sticky");
-
-    /**
      * One row of sim_weights.csv: a weight update to every host, measured and as bytes over the link rate predicts it.
      */
     public record Push(
@@ -148,7 +123,7 @@ public final class Sweep {
         int max = c.hosts().stream().mapToInt(Integer::intValue).max().orElseThrow();
         List<Point> points = new ArrayList<>();
         List<Push> pushes = new ArrayList<>();
-        List<PrefixPoint> prefix = new ArrayList<>();
+        List<GroupSweep.Point> prefix = new ArrayList<>();
         Map<String, Object> run = config();
         String stopped = null;
         long t0 = System.nanoTime();
@@ -180,8 +155,9 @@ public final class Sweep {
                 if (!check.ok()) throw new IllegalStateException("link check failed: " + check.failure());
                 if (c.groups()) {
                     for (int h : c.hosts()) {
-                        for (String routing : GROUP_ROUTINGS) prefix.add(groups(http, sim, h, routing));
-                        folder.writeTable(PREFIX_FILE, PrefixPoint.class, prefix);
+                        for (String routing : GroupSweep.ROUTINGS)
+                            prefix.add(GroupSweep.measure(c, http, sim, h, routing, log));
+                        folder.writeTable(PREFIX_FILE, GroupSweep.Point.class, prefix);
                     }
                     return done(folder, run, t0, points, pushes, prefix, null);
                 }
@@ -211,10 +187,10 @@ public final class Sweep {
             long t0,
             List<Point> points,
             List<Push> pushes,
-            List<PrefixPoint> prefix,
+            List<GroupSweep.Point> prefix,
             String stopped) {
         run.put("wall_s", (System.nanoTime() - t0) / 1e9);
-        if (c.groups()) folder.writeTable(PREFIX_FILE, PrefixPoint.class, prefix);
+        if (c.groups()) folder.writeTable(PREFIX_FILE, GroupSweep.Point.class, prefix);
         else {
             folder.writeTable("sim_sweep.csv", Point.class, points);
             folder.writeTable("sim_weights.csv", Push.class, pushes);
@@ -223,91 +199,6 @@ public final class Sweep {
         if (stopped != null)
             throw new IllegalStateException(stopped + " (what was measured is in " + folder.dir() + ")");
         return folder.dir();
-    }
-
-    /**
-     * GRPO groups over the first {@code hosts} hosts, routed by {@code routing}: as many groups as the grid sweep has
-     * requests per port over the group size, a whole group in flight per port, on prompts no engine has seen.
-     */
-    private PrefixPoint groups(OkHttpClient http, SimHosts sim, int hosts, String routing) throws InterruptedException {
-        List<String> urls = sim.urls(hosts);
-        int ports = urls.size(), units = Math.max(1, ports * c.requestsPerPort() / c.groupSize());
-        // a seed per host count and routing: no way of routing finds another's prompts in the caches
-        long seed = 7919L * hosts + GROUP_ROUTINGS.indexOf(routing);
-        Workload w = Workload.synthetic(
-                        units,
-                        LengthDist.fixed(c.promptTokens()),
-                        new Workload.Sampling(
-                                CompletionRequest.Endpoint.COMPLETIONS,
-                                "sim",
-                                c.outputTokens(),
-                                null,
-                                1.0,
-                                seed,
-                                1,
-                                false,
-                                true),
-                        1024,
-                        seed)
-                .grouped(c.groupSize(), Workload.GroupMode.SEPARATE);
-        boolean client = routing.startsWith("client");
-        LoadBalancer lb = client
-                ? null
-                : new LoadBalancer(LbOptions.builder()
-                        .backends(urls)
-                        .policy(Policy.parse(routing))
-                        .build());
-        Topology topology = client ? Topology.HTTP_N : Topology.LB;
-        try {
-            List<Target> targets = lb == null
-                    ? urls.stream()
-                            .map(u -> Target.http(new OpenAiClient(http, u, null, true)))
-                            .toList()
-                    : List.of(Target.http(new OpenAiClient(http, lb.url(), null, true)));
-            int n = units * c.groupSize(), conc = Math.max(c.groupSize(), ports * c.concurrencyPerPort());
-            long[] cpu0 = MachineLoad.cpuTicks();
-            LoadGenerator.Run run = new LoadGenerator(
-                            targets,
-                            w,
-                            LoadGenerator.Options.closed(topology, Connection.KEEP_ALIVE, conc, n)
-                                    .withRouting(LoadGenerator.Routing.ROUND_ROBIN))
-                    .run();
-            long[] cpu1 = MachineLoad.cpuTicks();
-            double busy = cpu1[1] == cpu0[1] ? Double.NaN : 100.0 * (cpu1[0] - cpu0[0]) / (cpu1[1] - cpu0[1]);
-            Summary s = run.summary();
-            PrefixUse use = PrefixUse.of(run.records());
-            PrefixPoint p = new PrefixPoint(
-                    hosts,
-                    c.ports(),
-                    topology,
-                    routing,
-                    s.completed(),
-                    s.failed(),
-                    s.throughput().outputTokens().estimate(),
-                    s.ttft().mean().estimate(),
-                    s.e2el().median().estimate(),
-                    use.computedPerSample(),
-                    use.hitRate(),
-                    busy,
-                    busy > 90 || s.failed() > 0);
-            log.printf(
-                    Locale.ROOT,
-                    "  %3d hosts x %d ports  %-17s  %8.0f tok/s  TTFT %7.1f ms  %6.1f prompt tokens computed per "
-                            + "sample (cache hit %3.0f %%)  failed %d  this machine's CPU %3.0f %%%s%n",
-                    hosts,
-                    c.ports(),
-                    routing,
-                    p.outputThroughput(),
-                    p.meanTtftMs(),
-                    p.computedPrefillPerSample(),
-                    100 * p.cacheHitRate(),
-                    p.failed(),
-                    busy,
-                    p.showsThisMachine() ? " (not a prediction: this point shows this machine)" : "");
-            return p;
-        } finally {
-            if (lb != null) lb.close();
-        }
     }
 
     private Point load(OkHttpClient http, SimHosts sim, int hosts, Topology topology) throws InterruptedException {

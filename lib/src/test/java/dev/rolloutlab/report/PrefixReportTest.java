@@ -6,7 +6,9 @@ import dev.rolloutlab.results.Confidence;
 import dev.rolloutlab.results.Verdict;
 import org.junit.jupiter.api.Test;
 
-/** The shared-prefix report pairs each leg with in-process by round as a ratio, so a round that slows both moves none. */
+/**
+ * The shared-prefix report pairs each leg with in-process by round as a ratio, so a round that slows both moves none.
+ */
 class PrefixReportTest {
     @Test
     void aRoundThatHalvesEveryLegLeavesTheRatioAndItsVerdictWhereTheyWere() {
@@ -26,7 +28,6 @@ class PrefixReportTest {
     void aLegAsGoodAsInProcessInEveryRoundIsNegligibleEvenWhenRoundsDiffer() {
         double[] inProcess = {120, 60, 90}, leg = {118, 61, 88};
         assertEquals(
-                Verdict.NEGLIGIBLE,
-                Verdict.of(PrefixReport.percentMore(inProcess, leg), 100 * PrefixReport.THRESHOLD));
+                Verdict.NEGLIGIBLE, Verdict.of(PrefixReport.percentMore(inProcess, leg), 100 * PrefixReport.THRESHOLD));
     }
 }

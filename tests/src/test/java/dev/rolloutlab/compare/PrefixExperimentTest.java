@@ -57,12 +57,38 @@ class PrefixExperimentTest {
         for (String scattered : List.of("httpN/round-robin", "lb/round-robin"))
             assertEquals(
                     scatteredOnN, computed.get(scattered), 1e-9, scattered + " computes it on every port: " + computed);
+        // CPU is read from each process where its work runs: the engines of the in-process legs in the experiment's
+        // own JVM, those of the HTTP legs in serve, the relay in the balancer; and no leg used more than the cores
+        List<String> rounds = Files.readAllLines(out.resolve("prefix_rounds.csv"));
+        List<String> h = List.of(rounds.get(0).split(","));
+        int cores = Runtime.getRuntime().availableProcessors();
+        double idleBalancers = Double.NaN;
+        for (String line : rounds.subList(1, rounds.size())) {
+            String[] f = line.split(",");
+            String name = f[h.indexOf("leg")];
+            double client = Double.parseDouble(f[h.indexOf("client_cpu_ms")]),
+                    serve = Double.parseDouble(f[h.indexOf("serve_cpu_ms")]),
+                    lb = Double.parseDouble(f[h.indexOf("lb_cpu_ms")]),
+                    wall = Double.parseDouble(f[h.indexOf("wall_ms")]);
+            assertTrue(client + serve + lb <= cores * wall + 100, "within the cores (10 ms ticks): " + line);
+            assertEquals(
+                    Double.parseDouble(f[h.indexOf("output_tokens")]) / ((client + serve + lb) / 1000),
+                    Double.parseDouble(f[h.indexOf("output_tok_per_cpu_sec")]),
+                    1e-3 * Double.parseDouble(f[h.indexOf("output_tok_per_cpu_sec")]),
+                    line);
+            if (name.startsWith("inproc")) assertTrue(client > 2 * (serve + lb), "engines here: " + line);
+            else assertTrue(serve > client, "engines in serve: " + line);
+            if (name.equals("httpN/round-robin")) idleBalancers = lb;
+            if (name.startsWith("lb/"))
+                assertTrue(lb > 2 * Math.max(10, idleBalancers), "the relay in the balancer: " + line + " " + rounds);
+        }
         String report = Files.readString(out.resolve("REPORT.md"));
         assertTrue(
                 report.contains("## Against in-process")
-                        && report.contains("lb/round-robin computes more prompt per sample than in-process"),
+                        && report.contains("lb/round-robin computes more prompt per sample than in-process")
+                        && report.contains("it costs more CPU per output token"),
                 report);
-        for (String png : List.of(PrefixReport.THROUGHPUT_PLOT, PrefixReport.PREFILL_PLOT))
+        for (String png : List.of(PrefixReport.THROUGHPUT_PLOT, PrefixReport.PREFILL_PLOT, PrefixReport.CPU_PLOT))
             assertTrue(Files.size(out.resolve("plots").resolve(png)) > 10_000, png);
     }
 }

@@ -289,14 +289,14 @@ class SimFleetTest {
 
     /**
      * GRPO groups on simulated hosts whose engines keep prefix caches: where a group's requests land decides what it
-     * computes, exactly. Round robin over the 4 ports computes the prompt on each; cache-aware and sticky routing
-     * keep a group on one engine, which computes it once and serves the other samples from its cache (all but the
-     * prompt's last partial block).
+     * computes, exactly. A host's ports share its one engine (and its cache), so round robin over the 4 ports of 2
+     * hosts computes the prompt on each host; cache-aware and sticky routing keep a group on one engine, which computes
+     * it once and serves the other samples from its cache (all but the prompt's last partial block).
      */
     @Test
     void aGroupsSweepPredictsWhatKeepingAGroupTogetherSavesAtEachHostCount() throws Exception {
         Path out = TestModels.tempDir("sim-groups").resolve("run");
-        int prompt = 448, group = 8, ports = 2 * 2;
+        int prompt = 448, group = 8, engines = 2;
         Processes.Run r = Processes.run(
                 300,
                 "sim",
@@ -318,7 +318,7 @@ class SimFleetTest {
         assertEquals(0, r.exit(), r.out() + r.err());
         int tail = prompt - (prompt - 1) / 16 * 16;
         double once = (prompt + (group - 1) * tail) / (double) group,
-                onEachPort = (ports * prompt + (group - ports) * tail) / (double) group;
+                onEachHost = (engines * prompt + (group - engines) * tail) / (double) group;
         List<String> csv = Files.readAllLines(out.resolve("sim_prefix.csv"));
         List<String> head = List.of(csv.get(0).split(","));
         assertEquals(1 + 4, csv.size(), "client round robin and three balancer policies at 2 hosts: " + csv);
@@ -327,7 +327,7 @@ class SimFleetTest {
             String routing = f[head.indexOf("routing")];
             assertEquals("0", f[head.indexOf("failed")], line);
             assertEquals(
-                    routing.endsWith("round-robin") ? onEachPort : once,
+                    routing.endsWith("round-robin") ? onEachHost : once,
                     Double.parseDouble(f[head.indexOf("computed_prefill_per_sample")]),
                     1e-9,
                     routing + ": " + csv);
