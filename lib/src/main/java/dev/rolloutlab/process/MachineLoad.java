@@ -51,6 +51,11 @@ public final class MachineLoad {
         return new long[] {0, 0};
     }
 
+    /** This machine's busy CPU, in percent, between two {@link #cpuTicks()} readings; NaN if no tick passed. */
+    public static double busyPct(long[] before, long[] after) {
+        return after[1] == before[1] ? Double.NaN : 100.0 * (after[0] - before[0]) / (after[1] - before[1]);
+    }
+
     /** Milliseconds a fixed single-threaded computation takes (best of three, about 0.2 s each on a 2026 core). */
     public static double calibrationMs() {
         double best = Double.MAX_VALUE;

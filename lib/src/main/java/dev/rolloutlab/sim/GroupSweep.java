@@ -100,7 +100,7 @@ final class GroupSweep {
                                     .withRouting(LoadGenerator.Routing.ROUND_ROBIN))
                     .run();
             long[] cpu1 = MachineLoad.cpuTicks();
-            double busy = cpu1[1] == cpu0[1] ? Double.NaN : 100.0 * (cpu1[0] - cpu0[0]) / (cpu1[1] - cpu0[1]);
+            double busy = MachineLoad.busyPct(cpu0, cpu1);
             Summary s = run.summary();
             PrefixUse use = PrefixUse.of(run.records());
             Point p = new Point(

@@ -245,7 +245,7 @@ public final class Sweep {
                         k.firstByteTimeout(),
                         k.lastError() == null ? "" : "; last error: " + k.lastError());
             }
-            double busy = cpu1[1] == cpu0[1] ? Double.NaN : 100.0 * (cpu1[0] - cpu0[0]) / (cpu1[1] - cpu0[1]);
+            double busy = MachineLoad.busyPct(cpu0, cpu1);
             Point p = new Point(hosts, c.ports(), topology, s, busy);
             log.printf(
                     "  %3d hosts x %d ports  %-6s  %8.0f tok/s  p50 %7.1f ms  p99 %7.1f ms  failed %d  this "
