@@ -1,6 +1,5 @@
 package dev.rolloutlab.compare;
 
-import dev.rolloutlab.process.CpuTime;
 import dev.rolloutlab.process.MachineLoad;
 import dev.rolloutlab.results.Connection;
 import dev.rolloutlab.results.Topology;
@@ -30,30 +29,34 @@ final class CpuMeter {
             double stealMs) {}
 
     private final long serverPid, lbPid;
-    private final double client0, server0, lb0, load0, steal0;
+    private final LegCpu cpu0;
+    private final double load0, steal0;
 
     /** Starts measuring; a pid of -1 means that process is not on this leg's path. */
     CpuMeter(long serverPid, long lbPid) {
         this.serverPid = serverPid;
         this.lbPid = lbPid;
-        this.client0 = CpuTime.selfMs();
-        this.server0 = serverPid < 0 ? Double.NaN : CpuTime.ofMs(serverPid);
-        this.lb0 = lbPid < 0 ? Double.NaN : CpuTime.ofMs(lbPid);
+        this.cpu0 = read();
         this.load0 = MachineLoad.loadAverage();
         this.steal0 = MachineLoad.stealMs();
     }
 
+    private LegCpu read() {
+        return LegCpu.read(serverPid, lbPid < 0 ? List.of() : List.of(lbPid));
+    }
+
     Point stop(Topology topology, Connection connection, String workload, int round, int requests) {
         double n = Math.max(1, requests);
+        LegCpu used = read().minus(cpu0);
         return new Point(
                 topology,
                 connection,
                 workload,
                 round,
                 requests,
-                (CpuTime.selfMs() - client0) / n,
-                serverPid < 0 ? Double.NaN : (CpuTime.ofMs(serverPid) - server0) / n,
-                lbPid < 0 ? Double.NaN : (CpuTime.ofMs(lbPid) - lb0) / n,
+                used.client() / n,
+                serverPid < 0 ? Double.NaN : used.serve() / n,
+                lbPid < 0 ? Double.NaN : used.lb() / n,
                 load0,
                 MachineLoad.loadAverage(),
                 MachineLoad.stealMs() - steal0);
