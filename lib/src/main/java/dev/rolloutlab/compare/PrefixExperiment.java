@@ -13,7 +13,6 @@ import dev.rolloutlab.openai.CompletionRequest;
 import dev.rolloutlab.openai.OpenAiClient;
 import dev.rolloutlab.process.MachineLoad;
 import dev.rolloutlab.process.ServeProcess;
-import dev.rolloutlab.results.Confidence;
 import dev.rolloutlab.results.Connection;
 import dev.rolloutlab.results.PrefixUse;
 import dev.rolloutlab.results.RequestRecord;
@@ -23,10 +22,8 @@ import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import okhttp3.OkHttpClient;
 
 /**
@@ -37,9 +34,11 @@ import okhttp3.OkHttpClient;
  * gets prompts no engine has seen, so no leg profits from another's cache.
  *
  * <p>Every leg shares the same cores, so its wall-clock throughput moves with whatever else the machine does (a stolen
- * round halved every leg's). Each leg also reads the CPU time of every process of the experiment (this JVM, serve, the
- * balancers), which the kernel keeps without the time the hypervisor stole, to say where the compute went and what an
- * output token cost.
+ * stretch halved every leg run in it). So each counted round runs the reference, in-process with N engines, before and
+ * after every other leg (A B A C A …), and the report holds each leg to the reference measured around it; every other
+ * round runs the legs in reverse order, so no leg always comes first after a pause. Each leg also reads the CPU time of
+ * every process of the experiment (this JVM, serve, the balancers), which the kernel keeps without the time the
+ * hypervisor stole, to say where the compute went and what an output token cost.
  */
 public final class PrefixExperiment {
     /** Which shared-prefix workload. */
@@ -93,13 +92,15 @@ public final class PrefixExperiment {
     record Leg(String name, Topology topology, String routing, List<Target> targets, LoadGenerator.Routing client) {}
 
     /**
-     * One leg in one round. CPU is each of the experiment's processes' over the leg: this JVM (the load generator, and
-     * the engines of the in-process legs), serve, and the balancers; each leg carries the others' idling alike.
+     * One leg in one round, run at {@code slot} of the round's schedule (the reference runs at every even slot). CPU is
+     * each of the experiment's processes' over the leg: this JVM (the load generator, and the engines of the in-process
+     * legs), serve, and the balancers; each leg carries the others' idling alike.
      */
     public record Round(
             String leg,
             String routing,
             int round,
+            int slot,
             int requests,
             int failed,
             double outputTokPerSec,
@@ -115,26 +116,6 @@ public final class PrefixExperiment {
             double stolenMs,
             double outputTokPerCpuSec) {}
 
-    /** One leg over the rounds: each figure's mean with its 95 % t-interval over rounds. */
-    public record Figure(
-            String leg,
-            String routing,
-            int rounds,
-            double outputTokPerSec,
-            double outputTokPerSecLow,
-            double outputTokPerSecHigh,
-            double outputTokPerCpuSec,
-            double outputTokPerCpuSecLow,
-            double outputTokPerCpuSecHigh,
-            double computedPrefillPerSample,
-            double computedPrefillLow,
-            double computedPrefillHigh,
-            double cacheHitRate,
-            double meanTtftMs,
-            double meanTtftLow,
-            double meanTtftHigh,
-            double meanE2elMs) {}
-
     private final CompareConfig c;
     private final Spec spec;
     private final RunFolder results;
@@ -142,6 +123,7 @@ public final class PrefixExperiment {
     private final List<AutoCloseable> running = new ArrayList<>();
     private long servePid = -1;
     private final List<Long> lbPids = new ArrayList<>();
+    private List<Leg> legs = List.of();
 
     private volatile LoadGenerator current;
     private volatile String stopReason;
@@ -161,7 +143,7 @@ public final class PrefixExperiment {
     }
 
     /** Runs every leg for every round; returns the figures, written to {@code prefix.csv} beside the rounds. */
-    public List<Figure> run() throws Exception {
+    public List<PrefixFigure> run() throws Exception {
         Path model = c.model() != null ? c.model() : DefaultModels.ensure(c.shape());
         Checkpoint cp = Checkpoint.load(model);
         if (spec.longestPrompt() + spec.outputLen() > cp.config().maxPositions())
@@ -169,19 +151,22 @@ public final class PrefixExperiment {
                     + " tokens, beyond the model's " + cp.config().maxPositions() + "; use fewer turns");
         List<Round> rounds = new ArrayList<>();
         try {
-            List<Leg> legs = start(model, cp);
+            legs = start(model, cp);
             for (int r = 0; r <= spec.rounds() && stopReason == null; r++) {
-                for (int i = 0; i < legs.size() && stopReason == null; i++) {
-                    Leg leg = legs.get(i);
-                    Round x = measure(leg, r, 1000L * r + i);
+                List<Leg> schedule = schedule(legs, r);
+                for (int i = 0; i < schedule.size() && stopReason == null; i++) {
+                    Leg leg = schedule.get(i);
+                    Round x = measure(leg, r, i, 1000L * r + i);
                     // round 0 warms code, connections and the JIT; its prompts, like every round's, are new to all
                     if (r > 0) rounds.add(x);
                     log.printf(
                             Locale.ROOT,
-                            "prefix: round %d/%d %-18s %6.0f tok/s (%5.0f per CPU-s), TTFT %7.1f ms, %5.0f prompt"
-                                    + " tokens computed per sample, cache hit %3.0f %%%s%n",
+                            "prefix: round %d/%d %3d/%d %-18s %6.0f tok/s (%5.0f per CPU-s), TTFT %7.1f ms, %5.0f"
+                                    + " prompt tokens computed per sample, cache hit %3.0f %%%s%n",
                             r,
                             spec.rounds(),
+                            i + 1,
+                            schedule.size(),
                             leg.name(),
                             x.outputTokPerSec(),
                             x.outputTokPerCpuSec(),
@@ -200,10 +185,32 @@ public final class PrefixExperiment {
                 }
             }
         }
-        List<Figure> figures = figures(rounds);
+        List<PrefixFigure> figures =
+                PrefixFigure.of(legs.stream().map(Leg::name).toList(), rounds);
         results.writeTable("prefix_rounds.csv", Round.class, rounds);
-        results.writeTable("prefix.csv", Figure.class, figures);
+        results.writeTable("prefix.csv", PrefixFigure.class, figures);
         return figures;
+    }
+
+    /**
+     * Round {@code r}'s legs in order: round 0 warms each leg once; a counted round runs the reference (in-process with
+     * N engines) first and again after every other leg, forwards in odd rounds and backwards in even ones.
+     */
+    static List<Leg> schedule(List<Leg> legs, int r) {
+        if (r == 0) return legs;
+        Leg reference = legs.stream()
+                .filter(l -> l.topology() == Topology.INPROC_N)
+                .findFirst()
+                .orElseThrow();
+        List<Leg> others = new ArrayList<>(legs);
+        others.remove(reference);
+        if (r % 2 == 0) java.util.Collections.reverse(others);
+        List<Leg> out = new ArrayList<>(List.of(reference));
+        for (Leg l : others) {
+            out.add(l);
+            out.add(reference);
+        }
+        return out;
     }
 
     /** The incomplete run's reason, or null. */
@@ -264,7 +271,7 @@ public final class PrefixExperiment {
     }
 
     /** One leg, one round: prompts seeded by {@code seed}, so no other leg or round sent them. */
-    private Round measure(Leg leg, int round, long seed) throws Exception {
+    private Round measure(Leg leg, int round, int slot, long seed) throws Exception {
         Workload w;
         MooncakeTrace.Replay trace = null;
         if (spec.kind() == Kind.TRACE) {
@@ -295,6 +302,7 @@ public final class PrefixExperiment {
                 leg.name(),
                 leg.routing(),
                 round,
+                slot,
                 run.records().size(),
                 s.failed(),
                 s.throughput().outputTokens().estimate(),
@@ -322,42 +330,6 @@ public final class PrefixExperiment {
         return spec.kind() == Kind.GROUPS
                 ? w.grouped(spec.groupSize(), Workload.GroupMode.SEPARATE)
                 : w.inSessions(new Workload.Turns(spec.turns(), spec.toolTokens(), 0, 1000));
-    }
-
-    private static List<Figure> figures(List<Round> rounds) {
-        Map<String, List<Round>> byLeg = new LinkedHashMap<>();
-        for (Round r : rounds)
-            byLeg.computeIfAbsent(r.leg(), k -> new ArrayList<>()).add(r);
-        List<Figure> out = new ArrayList<>();
-        for (List<Round> rs : byLeg.values()) {
-            var tok = Confidence.tMean(column(rs, Round::outputTokPerSec), 0.95);
-            var perCpu = Confidence.tMean(column(rs, Round::outputTokPerCpuSec), 0.95);
-            var pre = Confidence.tMean(column(rs, Round::computedPrefillPerSample), 0.95);
-            var ttft = Confidence.tMean(column(rs, Round::meanTtftMs), 0.95);
-            out.add(new Figure(
-                    rs.get(0).leg(),
-                    rs.get(0).routing(),
-                    rs.size(),
-                    tok.estimate(),
-                    tok.low(),
-                    tok.high(),
-                    perCpu.estimate(),
-                    perCpu.low(),
-                    perCpu.high(),
-                    pre.estimate(),
-                    pre.low(),
-                    pre.high(),
-                    Confidence.mean(column(rs, Round::cacheHitRate)),
-                    ttft.estimate(),
-                    ttft.low(),
-                    ttft.high(),
-                    Confidence.mean(column(rs, Round::meanE2elMs))));
-        }
-        return out;
-    }
-
-    private static double[] column(List<Round> rs, java.util.function.ToDoubleFunction<Round> f) {
-        return rs.stream().mapToDouble(f).toArray();
     }
 
     /** The run's configuration for run.json. */

@@ -89,10 +89,10 @@ public final class PrefixReport {
                 .append(workload)
                 .append(" in-process, over client fanout and through the balancer\n\n");
         md.append("Prefix caches on in every engine. Every leg of every round sent prompts no engine had seen, so no "
-                + "leg profited from another's cache; round 0 warmed up and is not counted. Intervals: 95 % t over "
-                + "rounds.\n\n");
+                + "leg profited from another's cache; round 0 warmed up and is not counted. Each counted round ran "
+                + REFERENCE + " before and after every other leg. Intervals: 95 % t over runs.\n\n");
         boolean cpu = figures.columnNames().contains("output_tok_per_cpu_sec");
-        md.append("| leg | routing | rounds | output tok/s |"
+        md.append("| leg | routing | runs | output tok/s |"
                 + (cpu ? " output tok per CPU-s | CPU ms per output token: this JVM / serve / balancers |" : "")
                 + " prompt tokens computed per sample | cache hit rate | mean TTFT ms | mean e2el ms |\n"
                 + "|---|---|---|---|" + (cpu ? "---|---|" : "") + "---|---|---|---|\n");
@@ -102,7 +102,7 @@ public final class PrefixReport {
                     "| %s | %s | %d | %s |%s %s | %.0f %% | %s | %.1f |%n",
                     r.getString("leg"),
                     r.getString("routing"),
-                    (int) r.getDouble("rounds"),
+                    (int) r.getDouble(figures.columnNames().contains("runs") ? "runs" : "rounds"),
                     withCi(r, "output_tok_per_sec", "output_tok_per_sec_low", "output_tok_per_sec_high", "%.0f"),
                     cpu
                             ? " "
@@ -120,25 +120,23 @@ public final class PrefixReport {
                     r.getDouble("mean_e2el_ms")));
         }
         md.append("\n## Against in-process\n\n");
-        md.append("Each leg against " + REFERENCE + ", paired by round, with the threshold T = "
+        md.append("Each leg against " + REFERENCE + " measured just before and after it, with the threshold T = "
                 + Math.round(100 * THRESHOLD) + " % of in-process's figure: \"negligible\" means within it, "
                 + "\"confirmed\" means worse by more. The prompt tokens computed follow from where each request "
                 + "landed and what the caches held, not from the machine's speed, so their verdict holds on a noisy "
                 + "machine. The CPU each output token cost says where the compute went, process by process (the "
                 + "kernel counts it without the time the hypervisor stole), but it moves with batching, collections "
                 + "and waiting threads as much as with the way of sending; wall-clock throughput moves with "
-                + "everything else the machine does too. Both are paired with in-process as each round's ratio, so a "
-                + "round that slows every leg alike moves neither, and need more rounds to decide on a noisy "
-                + "machine.\n\n");
-        double[] refTok = column(rounds, REFERENCE, "output_tok_per_sec");
-        double[] refPre = column(rounds, REFERENCE, "computed_prefill_per_sample");
-        double[] refCpu = cpu ? column(rounds, REFERENCE, "output_tok_per_cpu_sec") : new double[0];
+                + "everything else the machine does too. Both are paired with in-process as a ratio to the reference run "
+                + "around each leg, so a stretch that slows both alike moves neither.\n\n");
         for (Row r : figures) {
             String leg = r.getString("leg");
-            if (leg.equals(REFERENCE) || refTok.length == 0) continue;
+            if (leg.equals(REFERENCE)) continue;
             double[] tok = column(rounds, leg, "output_tok_per_sec"),
-                    pre = column(rounds, leg, "computed_prefill_per_sample");
-            if (tok.length != refTok.length) continue;
+                    pre = column(rounds, leg, "computed_prefill_per_sample"),
+                    refTok = referenceBeside(rounds, leg, "output_tok_per_sec"),
+                    refPre = referenceBeside(rounds, leg, "computed_prefill_per_sample");
+            if (tok.length == 0 || Arrays.stream(refTok).anyMatch(Double::isNaN)) continue;
             md.append("- ")
                     .append(leg)
                     .append(" computes more prompt per sample than in-process: ")
@@ -149,7 +147,9 @@ public final class PrefixReport {
             if (cpu)
                 md.append("; it costs more CPU per output token: ")
                         .append(Verdict.describe(
-                                percentMore(refCpu, column(rounds, leg, "output_tok_per_cpu_sec")),
+                                percentMore(
+                                        referenceBeside(rounds, leg, "output_tok_per_cpu_sec"),
+                                        column(rounds, leg, "output_tok_per_cpu_sec")),
                                 100 * THRESHOLD,
                                 "%"));
             md.append("; in-process's wall-clock throughput is higher: ")
@@ -197,7 +197,7 @@ public final class PrefixReport {
             errors.add(half(r, low, high));
             if (r.getString("leg").equals(REFERENCE)) reference = r.getDouble(metric);
         }
-        chart.addSeries("per leg (whiskers: 95 % CI over rounds)", legs, ys, errors);
+        chart.addSeries("per leg (whiskers: 95 % CI over runs)", legs, ys, errors);
         if (!Double.isNaN(reference)) {
             List<Double> line = new ArrayList<>();
             for (int i = 0; i < legs.size(); i++) line.add(reference);
@@ -251,9 +251,40 @@ public final class PrefixReport {
         return Arrays.stream(column(rounds, leg, metric)).sum();
     }
 
+    /** {@code metric} of each run of {@code leg}, in the order they ran. */
     private static double[] column(Table rounds, String leg, String metric) {
-        Table t = rounds.where(rounds.stringColumn("leg").isEqualTo(leg)).sortAscendingOn("round");
-        return t.numberColumn(metric).asDoubleArray();
+        return runs(rounds, leg).numberColumn(metric).asDoubleArray();
+    }
+
+    /**
+     * For each run of {@code leg} in {@link #column} order, the reference's {@code metric} around it: the mean of the
+     * reference runs just before and just after it in its round (where a run was stopped, the one there is), or the
+     * round's only reference run in results written before the reference was run around every leg; NaN where there is
+     * none.
+     */
+    static double[] referenceBeside(Table rounds, String leg, String metric) {
+        Table mine = runs(rounds, leg), ref = runs(rounds, REFERENCE);
+        boolean slots = rounds.columnNames().contains("slot");
+        double[] out = new double[mine.rowCount()];
+        for (int i = 0; i < out.length; i++) {
+            int round = (int) mine.numberColumn("round").getDouble(i);
+            int slot = slots ? (int) mine.numberColumn("slot").getDouble(i) : -1;
+            double sum = 0;
+            int n = 0;
+            for (int j = 0; j < ref.rowCount(); j++) {
+                if ((int) ref.numberColumn("round").getDouble(j) != round) continue;
+                if (slots && Math.abs((int) ref.numberColumn("slot").getDouble(j) - slot) != 1) continue;
+                sum += ref.numberColumn(metric).getDouble(j);
+                n++;
+            }
+            out[i] = n == 0 ? Double.NaN : sum / n;
+        }
+        return out;
+    }
+
+    private static Table runs(Table rounds, String leg) {
+        Table t = rounds.where(rounds.stringColumn("leg").isEqualTo(leg));
+        return rounds.columnNames().contains("slot") ? t.sortAscendingOn("round", "slot") : t.sortAscendingOn("round");
     }
 
     private static Table read(Path csv) {

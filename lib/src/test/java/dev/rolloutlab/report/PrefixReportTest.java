@@ -5,9 +5,13 @@ import static org.junit.jupiter.api.Assertions.*;
 import dev.rolloutlab.results.Confidence;
 import dev.rolloutlab.results.Verdict;
 import org.junit.jupiter.api.Test;
+import tech.tablesaw.api.DoubleColumn;
+import tech.tablesaw.api.StringColumn;
+import tech.tablesaw.api.Table;
 
 /**
- * The shared-prefix report pairs each leg with in-process by round as a ratio, so a round that slows both moves none.
+ * The shared-prefix report pairs each leg with in-process measured around it, as a ratio, so a stretch that slows both
+ * moves none.
  */
 class PrefixReportTest {
     @Test
@@ -29,5 +33,41 @@ class PrefixReportTest {
         double[] inProcess = {120, 60, 90}, leg = {118, 61, 88};
         assertEquals(
                 Verdict.NEGLIGIBLE, Verdict.of(PrefixReport.percentMore(inProcess, leg), 100 * PrefixReport.THRESHOLD));
+    }
+
+    @Test
+    void eachLegIsHeldToTheReferenceRunAroundItNotToTheRoundsFirst() {
+        // the machine slows steadily through every round; both legs run 5 % below the reference around them
+        Table rounds = Table.create(
+                StringColumn.create("leg"),
+                DoubleColumn.create("round"),
+                DoubleColumn.create("slot"),
+                DoubleColumn.create("output_tok_per_sec"));
+        for (int round = 1; round <= 3; round++) {
+            double start = 100 + round; // rounds differ a little, so the interval has a width
+            double[] ref = {start, 0.8 * start, 0.6 * start};
+            add(rounds, PrefixReport.REFERENCE, round, 0, ref[0]);
+            add(rounds, "a", round, 1, 0.95 * (ref[0] + ref[1]) / 2 * (1 + 0.01 * round));
+            add(rounds, PrefixReport.REFERENCE, round, 2, ref[1]);
+            add(rounds, "b", round, 3, 0.95 * (ref[1] + ref[2]) / 2 * (1 - 0.01 * round));
+            add(rounds, PrefixReport.REFERENCE, round, 4, ref[2]);
+        }
+        double[] around = PrefixReport.referenceBeside(rounds, "b", "output_tok_per_sec");
+        assertArrayEquals(new double[] {0.7 * 101, 0.7 * 102, 0.7 * 103}, around, 1e-9);
+        double[] b = rounds.where(rounds.stringColumn("leg").isEqualTo("b"))
+                .numberColumn("output_tok_per_sec")
+                .asDoubleArray();
+        Confidence.Interval held = PrefixReport.percentMore(around, b);
+        assertEquals(Verdict.NEGLIGIBLE, Verdict.of(held, 100 * PrefixReport.THRESHOLD), held.toString());
+        // held to each round's first reference run instead, the slowing machine reads as a confirmed cost
+        double[] first = {101, 102, 103};
+        assertEquals(Verdict.CONFIRMED, Verdict.of(PrefixReport.percentMore(first, b), 100 * PrefixReport.THRESHOLD));
+    }
+
+    private static void add(Table t, String leg, int round, int slot, double tokPerSec) {
+        t.stringColumn("leg").append(leg);
+        t.doubleColumn("round").append(round);
+        t.doubleColumn("slot").append(slot);
+        t.doubleColumn("output_tok_per_sec").append(tokPerSec);
     }
 }

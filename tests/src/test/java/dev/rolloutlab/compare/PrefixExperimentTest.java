@@ -63,6 +63,20 @@ class PrefixExperimentTest {
         List<String> h = List.of(rounds.get(0).split(","));
         int cores = Runtime.getRuntime().availableProcessors();
         double idleBalancers = Double.NaN;
+        List<String> order = new java.util.ArrayList<>();
+        for (String line : rounds.subList(1, rounds.size())) {
+            String[] f = line.split(",");
+            order.add(f[h.indexOf("slot")] + " " + f[h.indexOf("leg")]);
+            if (f[h.indexOf("leg")].equals("httpN/round-robin"))
+                idleBalancers = Double.parseDouble(f[h.indexOf("lb_cpu_ms")]);
+        }
+        // the reference runs first and after every other leg, so each is held to in-process measured around it
+        for (int i = 0; i < order.size(); i++)
+            assertEquals(
+                    i % 2 == 0,
+                    order.get(i).equals(i + " " + PrefixReport.REFERENCE),
+                    "the reference at every even slot: " + order);
+        assertEquals(15, order.size(), "seven legs and eight reference runs in the counted round: " + order);
         for (String line : rounds.subList(1, rounds.size())) {
             String[] f = line.split(",");
             String name = f[h.indexOf("leg")];
@@ -78,7 +92,6 @@ class PrefixExperimentTest {
                     line);
             if (name.startsWith("inproc")) assertTrue(client > 2 * (serve + lb), "engines here: " + line);
             else assertTrue(serve > client, "engines in serve: " + line);
-            if (name.equals("httpN/round-robin")) idleBalancers = lb;
             if (name.startsWith("lb/"))
                 assertTrue(lb > 2 * Math.max(10, idleBalancers), "the relay in the balancer: " + line + " " + rounds);
         }

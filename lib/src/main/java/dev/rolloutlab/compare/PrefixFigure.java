@@ -1,0 +1,72 @@
+package dev.rolloutlab.compare;
+
+import dev.rolloutlab.compare.PrefixExperiment.Round;
+import dev.rolloutlab.results.Confidence;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.ToDoubleFunction;
+
+/**
+ * One leg of a shared-prefix run over its counted runs (one a round; the reference's, two or more a round): each
+ * figure's mean with its 95 % t-interval over them. A row of {@code prefix.csv}.
+ */
+public record PrefixFigure(
+        String leg,
+        String routing,
+        int runs,
+        double outputTokPerSec,
+        double outputTokPerSecLow,
+        double outputTokPerSecHigh,
+        double outputTokPerCpuSec,
+        double outputTokPerCpuSecLow,
+        double outputTokPerCpuSecHigh,
+        double computedPrefillPerSample,
+        double computedPrefillLow,
+        double computedPrefillHigh,
+        double cacheHitRate,
+        double meanTtftMs,
+        double meanTtftLow,
+        double meanTtftHigh,
+        double meanE2elMs) {
+
+    /** Each leg's figures over its runs, in {@code legOrder}; a leg stopped before its first counted run has none. */
+    static List<PrefixFigure> of(List<String> legOrder, List<Round> rounds) {
+        Map<String, List<Round>> byLeg = new LinkedHashMap<>();
+        for (String leg : legOrder) byLeg.put(leg, new ArrayList<>());
+        for (Round r : rounds)
+            byLeg.computeIfAbsent(r.leg(), k -> new ArrayList<>()).add(r);
+        List<PrefixFigure> out = new ArrayList<>();
+        for (List<Round> rs : byLeg.values()) {
+            if (rs.isEmpty()) continue;
+            var tok = Confidence.tMean(column(rs, Round::outputTokPerSec), 0.95);
+            var perCpu = Confidence.tMean(column(rs, Round::outputTokPerCpuSec), 0.95);
+            var pre = Confidence.tMean(column(rs, Round::computedPrefillPerSample), 0.95);
+            var ttft = Confidence.tMean(column(rs, Round::meanTtftMs), 0.95);
+            out.add(new PrefixFigure(
+                    rs.get(0).leg(),
+                    rs.get(0).routing(),
+                    rs.size(),
+                    tok.estimate(),
+                    tok.low(),
+                    tok.high(),
+                    perCpu.estimate(),
+                    perCpu.low(),
+                    perCpu.high(),
+                    pre.estimate(),
+                    pre.low(),
+                    pre.high(),
+                    Confidence.mean(column(rs, Round::cacheHitRate)),
+                    ttft.estimate(),
+                    ttft.low(),
+                    ttft.high(),
+                    Confidence.mean(column(rs, Round::meanE2elMs))));
+        }
+        return out;
+    }
+
+    private static double[] column(List<Round> rs, ToDoubleFunction<Round> f) {
+        return rs.stream().mapToDouble(f).toArray();
+    }
+}
