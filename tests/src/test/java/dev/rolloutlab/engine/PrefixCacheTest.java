@@ -103,8 +103,9 @@ class PrefixCacheTest {
 
     @Test
     void theCacheStaysUnderItsCapByEvictingTheLeastRecentlyUsed() {
-        int blockBytes = 2 * TINY.config().numLayers() * BLOCK * TINY.config().kvDim() * Float.BYTES;
-        long cap = 20L * blockBytes;
+        long cap = 20L
+                * PrefixCache.bytesPerBlock(
+                        TINY.config().numLayers(), TINY.config().kvDim());
         try (InProcessEngine e = new InProcessEngine(TINY, EngineOptions.DEFAULT.withPrefixCache(cap))) {
             int[] old = prompt(5, 8 * BLOCK + 1), recent = prompt(6, 8 * BLOCK + 1);
             e.generate(greedy(old, 1));

@@ -32,12 +32,27 @@ public final class KvCache {
         return new KvCache(this, length);
     }
 
-    /** Copies positions {@code [pos, pos + len)} of every layer from {@code src}, growing this cache to hold them. */
-    void copyFrom(KvCache src, int pos, int len) {
+    /**
+     * Positions {@code [pos, pos + len)} of every layer, its keys then its values, packed into one array of their own:
+     * what a prefix cache keeps of a sequence, so the sequence's whole cache can go when it ends.
+     */
+    float[] slice(int pos, int len) {
+        int n = len * kvDim, o = 0;
+        float[] out = new float[2 * k.length * n];
+        for (int l = 0; l < k.length; l++, o += 2 * n) {
+            System.arraycopy(k[l], pos * kvDim, out, o, n);
+            System.arraycopy(v[l], pos * kvDim, out, o + n, n);
+        }
+        return out;
+    }
+
+    /** Writes a {@link #slice} back at positions {@code [pos, pos + len)}, growing this cache to hold them. */
+    void put(float[] slice, int pos, int len) {
         ensure(pos + len);
-        for (int l = 0; l < k.length; l++) {
-            System.arraycopy(src.k[l], pos * kvDim, k[l], pos * kvDim, len * kvDim);
-            System.arraycopy(src.v[l], pos * kvDim, v[l], pos * kvDim, len * kvDim);
+        int n = len * kvDim, o = 0;
+        for (int l = 0; l < k.length; l++, o += 2 * n) {
+            System.arraycopy(slice, o, k[l], pos * kvDim, n);
+            System.arraycopy(slice, o + n, v[l], pos * kvDim, n);
         }
     }
 

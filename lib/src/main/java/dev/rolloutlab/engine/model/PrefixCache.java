@@ -8,14 +8,17 @@ import java.util.Map;
 /**
  * Keys and values of token prefixes already computed, shared across requests: blocks of {@value #BLOCK} tokens, each
  * named by a hash chained to the block before it (as vLLM's and llm-d's block hashes are), kept under a byte cap and
- * evicted least recently used. A block points into the {@link KvCache} that computed it, so storing copies nothing; a
- * request that hits copies the blocks into its own cache. Blocks belong to one weights version: the first lookup or
- * store under a newer one drops them all, so a prefix computed under v is never reused under v+1. A simulated engine
- * keeps the bookkeeping without keys and values. Not thread-safe: the scheduler thread owns it.
+ * evicted least recently used. A block keeps its own copy of its keys and values, so the cap bounds what the cache
+ * holds (pointing into the sequence that computed it instead kept that sequence's whole cache alive, many times the
+ * cap); a request that hits copies the blocks into its own cache. Blocks belong to one weights version: the first
+ * lookup or store under a newer one drops them all, so a prefix computed under v is never reused under v+1. A simulated
+ * engine keeps the bookkeeping without keys and values. Not thread-safe: the scheduler thread owns it.
  */
 public final class PrefixCache {
     /** Tokens per block: a prefix is reused in whole blocks. */
     public static final int BLOCK = 16;
+    /** A block's entry without its keys and values: the map node, the record and its 16 token ids. */
+    private static final long ENTRY_BYTES = 160;
 
     private final long capBytes, blockBytes;
     private final boolean keepsKv;
@@ -25,8 +28,8 @@ public final class PrefixCache {
     private long version = Long.MIN_VALUE;
     private long queries, queriedTokens, hitTokens, hits, evictions;
 
-    /** One block: the hash of the block before it, its tokens, and where its keys and values are (null: simulated). */
-    private record Block(long parent, int[] tokens, KvCache kv, int pos) {}
+    /** One block: the hash of the block before it, its tokens, and its keys and values (null: simulated). */
+    private record Block(long parent, int[] tokens, float[] kv) {}
 
     /** What the cache did so far: lookups, prompt tokens looked up and served, blocks held and evicted. */
     public record Stats(
@@ -43,8 +46,12 @@ public final class PrefixCache {
         if (capBytes <= 0) throw new IllegalArgumentException("a prefix cache needs a positive cap, got " + capBytes);
         this.capBytes = capBytes;
         this.keepsKv = keepsKv;
-        // a simulated block costs its entry: the map node, the record and 16 token ids
-        this.blockBytes = keepsKv ? 2L * layers * BLOCK * kvDim * Float.BYTES : 160;
+        this.blockBytes = keepsKv ? bytesPerBlock(layers, kvDim) : ENTRY_BYTES;
+    }
+
+    /** What the cap counts for a block that keeps its keys and values: them, and its entry. */
+    public static long bytesPerBlock(int layers, int kvDim) {
+        return 2L * layers * BLOCK * kvDim * Float.BYTES + ENTRY_BYTES;
     }
 
     /** The chained hashes of the whole blocks of {@code tokens[0..len)}: block i's depends on blocks 0..i. */
@@ -95,7 +102,7 @@ public final class PrefixCache {
         // used and is evicted last
         for (int b = n / BLOCK - 1; b >= 0; b--) {
             Block k = blocks.get(hashes[b]);
-            if (keepsKv) into.copyFrom(k.kv, k.pos, BLOCK);
+            if (keepsKv) into.put(k.kv, b * BLOCK, BLOCK);
         }
         return n;
     }
@@ -117,8 +124,7 @@ public final class PrefixCache {
                         new Block(
                                 parent,
                                 Arrays.copyOfRange(tokens, b * BLOCK, (b + 1) * BLOCK),
-                                keepsKv ? kv : null,
-                                b * BLOCK));
+                                keepsKv ? kv.slice(b * BLOCK, BLOCK) : null));
             parent = h;
         }
         for (int b = Math.min(len / BLOCK, hashes.length) - 1; b >= 0; b--) blocks.get(hashes[b]);
