@@ -19,6 +19,8 @@ import java.util.concurrent.TimeUnit;
 public final class ChildJvm implements AutoCloseable {
     /** The entry point of every alias; named, not imported, so process management stays below the command layer. */
     public static final String MAIN = "dev.rolloutlab.commands.Main";
+    /** The system property that names the JVM a child exits with ({@link #exitWithParent}). */
+    static final String EXIT_WITH = "rolloutlab.exit-with";
 
     private final Process process;
     private final Path log;
@@ -69,7 +71,9 @@ public final class ChildJvm implements AutoCloseable {
     public static ChildJvm start(
             List<String> prefix, List<String> jvmFlags, String alias, List<String> args, Path log) {
         List<String> cmd = new ArrayList<>(prefix);
-        List<String> java = command(jvmFlags, alias, args);
+        List<String> flags = new ArrayList<>(jvmFlags);
+        flags.add("-D" + EXIT_WITH + "=" + ProcessHandle.current().pid());
+        List<String> java = command(flags, alias, args);
         cmd.addAll(java);
         try {
             Files.createDirectories(log.toAbsolutePath().getParent());
@@ -81,6 +85,23 @@ public final class ChildJvm implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start " + alias + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * In a child {@link #start}ed by another JVM: exits, running its shutdown hooks, when that JVM ends, however it
+     * ended (a run killed with SIGKILL left its balancers serving for hours, and their ports and CPU in the next run).
+     * Does nothing in a JVM started otherwise.
+     */
+    public static void exitWithParent() {
+        Long pid = Long.getLong(EXIT_WITH);
+        if (pid == null) return;
+        ProcessHandle.of(pid)
+                .map(ProcessHandle::onExit)
+                .orElse(java.util.concurrent.CompletableFuture.completedFuture(null))
+                .thenRun(() -> {
+                    System.err.println("the JVM that started this one (pid " + pid + ") has ended; stopping");
+                    System.exit(143);
+                });
     }
 
     /**
