@@ -274,7 +274,7 @@ public final class CompareCommand implements Callable<Integer> {
                     ? dev.rolloutlab.engine.model.Checkpoint.load(c.model()).config()
                     : dev.rolloutlab.engine.model.ModelShape.parse(
                             c.shape(), dev.rolloutlab.engine.checkpoint.ModelConfig.Architecture.LLAMA);
-            spec = PrefixExperiment.Spec.defaults(kind, config.maxPositions(), Math.min(c.rounds(), 5));
+            spec = PrefixExperiment.Spec.defaults(kind, config.maxPositions(), c.rounds());
         } catch (IllegalArgumentException e) {
             throw new Cli.UserError(e.getMessage());
         }

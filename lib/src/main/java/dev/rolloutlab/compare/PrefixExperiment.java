@@ -3,6 +3,7 @@ package dev.rolloutlab.compare;
 import dev.rolloutlab.bench.LengthDist;
 import dev.rolloutlab.bench.LoadGenerator;
 import dev.rolloutlab.bench.MooncakeTrace;
+import dev.rolloutlab.bench.SteadyState;
 import dev.rolloutlab.bench.Target;
 import dev.rolloutlab.bench.Workload;
 import dev.rolloutlab.engine.EngineOptions;
@@ -125,6 +126,10 @@ public final class PrefixExperiment {
     private final List<AutoCloseable> running = new ArrayList<>();
     private long servePid = -1;
     private final List<Long> lbPids = new ArrayList<>();
+    /** Warm-up runs' seeds start here, apart from every counted run's. */
+    private static final long WARM_SEED = 1_000_000;
+
+    static final int WARM_MAX_SECONDS = 60;
     private List<Leg> legs = List.of();
 
     private volatile LoadGenerator current;
@@ -154,17 +159,17 @@ public final class PrefixExperiment {
         List<Round> rounds = new ArrayList<>();
         try {
             legs = start(model, cp);
-            for (int r = 0; r <= spec.rounds() && stopReason == null; r++) {
+            for (int i = 0; i < legs.size() && stopReason == null; i++) warm(legs.get(i), i);
+            for (int r = 1; r <= spec.rounds() && stopReason == null; r++) {
                 List<Leg> schedule = schedule(legs, r);
                 for (int i = 0; i < schedule.size() && stopReason == null; i++) {
                     Leg leg = schedule.get(i);
-                    Round x = measure(leg, r, i, 1000L * r + i);
-                    // round 0 warms code, connections and the JIT; its prompts, like every round's, are new to all
-                    if (r > 0) rounds.add(x);
+                    Round x = measure(leg, r, i, 1000L * r + i, spec.units());
+                    rounds.add(x);
                     log.printf(
                             Locale.ROOT,
                             "prefix: round %d/%d %3d/%d %-18s %6.0f tok/s (%5.0f per CPU-s), TTFT %7.1f ms, %5.0f"
-                                    + " prompt tokens computed per sample, cache hit %3.0f %%%s%n",
+                                    + " prompt tokens computed per sample, cache hit %3.0f %%%n",
                             r,
                             spec.rounds(),
                             i + 1,
@@ -174,8 +179,7 @@ public final class PrefixExperiment {
                             x.outputTokPerCpuSec(),
                             x.meanTtftMs(),
                             x.computedPrefillPerSample(),
-                            100 * x.cacheHitRate(),
-                            r == 0 ? " (warm-up, not counted)" : "");
+                            100 * x.cacheHitRate());
                 }
             }
         } finally {
@@ -195,11 +199,37 @@ public final class PrefixExperiment {
     }
 
     /**
-     * Round {@code r}'s legs in order: round 0 warms each leg once; a counted round runs the reference (in-process with
-     * N engines) first and again after every other leg, forwards in odd rounds and backwards in even ones.
+     * Warms {@code leg} before any round counts: one group or session at a time, each on prompts no engine has seen,
+     * until its output throughput stops rising by {@link SteadyState}'s trend rule (a window of a few seconds varies by
+     * a quarter on a cloud VM) or {@value #WARM_MAX_SECONDS} s have passed. One fixed pass was not enough: each
+     * balancer is a JVM of its own, and the first counted run of one read 32 % under the reference around it and 0–10 %
+     * over in the four rounds after. The trace replays at its own times, so it warms with one whole pass.
+     */
+    private void warm(Leg leg, int index) throws Exception {
+        List<Double> rates = new ArrayList<>();
+        long t0 = System.nanoTime();
+        SteadyState s = SteadyState.of(rates);
+        for (int w = 0; stopReason == null; w++) {
+            Round x = measure(leg, 0, w, WARM_SEED + 1000L * index + w, spec.kind() == Kind.TRACE ? 0 : 1);
+            rates.add(x.outputTokPerSec());
+            s = SteadyState.of(rates);
+            if (spec.kind() == Kind.TRACE || s.steady() || (System.nanoTime() - t0) / 1e9 >= WARM_MAX_SECONDS) break;
+        }
+        log.printf(
+                Locale.ROOT,
+                "prefix: warmed %-18s %s after %d runs in %.0f s (output tok/s: %s)%n",
+                leg.name(),
+                s.steady() ? "steady" : "not steady",
+                rates.size(),
+                (System.nanoTime() - t0) / 1e9,
+                rates.stream().map(r -> String.format(Locale.ROOT, "%.0f", r)).toList());
+    }
+
+    /**
+     * Counted round {@code r}'s legs in order: the reference (in-process with N engines) first and again after every
+     * other leg, forwards in odd rounds and backwards in even ones.
      */
     static List<Leg> schedule(List<Leg> legs, int r) {
-        if (r == 0) return legs;
         Leg reference = legs.stream()
                 .filter(l -> l.topology() == Topology.INPROC_N)
                 .findFirst()
@@ -273,13 +303,13 @@ public final class PrefixExperiment {
     }
 
     /** One leg, one round: prompts seeded by {@code seed}, so no other leg or round sent them. */
-    private Round measure(Leg leg, int round, int slot, long seed) throws Exception {
+    private Round measure(Leg leg, int round, int slot, long seed, int units) throws Exception {
         Workload w;
         MooncakeTrace.Replay trace = null;
         if (spec.kind() == Kind.TRACE) {
             trace = MooncakeTrace.read(MooncakeTrace.SYNTHETIC, sampling(seed), spec.promptLen(), 1000, seed);
             w = trace.workload();
-        } else w = workload(seed);
+        } else w = workload(seed, units);
         int n = w.requests().size() * (spec.kind() == Kind.SESSIONS ? spec.turns() : 1);
         var options = LoadGenerator.Options.closed(leg.topology(), Connection.KEEP_ALIVE, spec.concurrency(), n)
                 .withRouting(leg.client());
@@ -326,9 +356,9 @@ public final class PrefixExperiment {
                 CompletionRequest.Endpoint.COMPLETIONS, null, spec.outputLen(), null, 1.0, seed, 1, true, true);
     }
 
-    private Workload workload(long seed) {
+    private Workload workload(long seed, int units) {
         Workload.Sampling s = sampling(seed);
-        Workload w = Workload.synthetic(spec.units(), LengthDist.fixed(spec.promptLen()), s, 1000, seed);
+        Workload w = Workload.synthetic(units, LengthDist.fixed(spec.promptLen()), s, 1000, seed);
         return spec.kind() == Kind.GROUPS
                 ? w.grouped(spec.groupSize(), Workload.GroupMode.SEPARATE)
                 : w.inSessions(new Workload.Turns(spec.turns(), spec.toolTokens(), 0, 1000));

@@ -89,7 +89,8 @@ public final class PrefixReport {
                 .append(workload)
                 .append(" in-process, over client fanout and through the balancer\n\n");
         md.append("Prefix caches on in every engine. Every leg of every round sent prompts no engine had seen, so no "
-                + "leg profited from another's cache; round 0 warmed up and is not counted. Each counted round ran "
+                + "leg profited from another's cache. Each leg was warmed first, a group or session at a time, until its "
+                + "throughput stopped rising; no warm-up run is counted. Each round ran "
                 + REFERENCE + " before and after every other leg. Intervals: 95 % t over runs.\n\n");
         boolean cpu = figures.columnNames().contains("output_tok_per_cpu_sec");
         md.append("| leg | routing | runs | output tok/s |"

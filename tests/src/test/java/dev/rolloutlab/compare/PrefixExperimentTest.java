@@ -24,6 +24,9 @@ class PrefixExperimentTest {
         Processes.Run r = Processes.run(
                 600, "compare", "--quick", "--workload", "groups", "--rounds", "1", "--out", out.toString());
         assertEquals(0, r.exit(), r.out() + r.err());
+        // each leg is warmed until its throughput stops rising (or the cap), before any round counts
+        for (String leg : List.of("inproc ", "inprocN/affinity ", "lb/cache-aware ", "lb/sticky "))
+            assertTrue(r.err().contains("prefix: warmed " + leg), leg + "warmed: " + r.err());
         List<String> csv = Files.readAllLines(out.resolve("prefix.csv"));
         Map<String, Double> computed = new HashMap<>();
         List<String> header = List.of(csv.get(0).split(","));
