@@ -66,6 +66,7 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/Pooling.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/PrefixExperiment.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/PrefixFigure.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/compare/PrefixRun.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/Progress.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/QuickRun.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/RemoteFleet.java

@@ -1,6 +1,5 @@
 package dev.rolloutlab.compare;
 
-import dev.rolloutlab.compare.PrefixExperiment.Round;
 import dev.rolloutlab.results.Confidence;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -31,19 +30,23 @@ public record PrefixFigure(
         double meanTtftHigh,
         double meanE2elMs) {
 
-    /** Each leg's figures over its runs, in {@code legOrder}; a leg stopped before its first counted run has none. */
-    static List<PrefixFigure> of(List<String> legOrder, List<Round> rounds) {
-        Map<String, List<Round>> byLeg = new LinkedHashMap<>();
+    /**
+     * Each leg's figures over its counted runs, in {@code legOrder}; a leg stopped before its first counted run has
+     * none.
+     */
+    static List<PrefixFigure> of(List<String> legOrder, List<PrefixRun> rounds) {
+        Map<String, List<PrefixRun>> byLeg = new LinkedHashMap<>();
         for (String leg : legOrder) byLeg.put(leg, new ArrayList<>());
-        for (Round r : rounds)
-            byLeg.computeIfAbsent(r.leg(), k -> new ArrayList<>()).add(r);
+        for (PrefixRun r : rounds)
+            if (r.counted())
+                byLeg.computeIfAbsent(r.leg(), k -> new ArrayList<>()).add(r);
         List<PrefixFigure> out = new ArrayList<>();
-        for (List<Round> rs : byLeg.values()) {
+        for (List<PrefixRun> rs : byLeg.values()) {
             if (rs.isEmpty()) continue;
-            var tok = Confidence.tMean(column(rs, Round::outputTokPerSec), 0.95);
-            var perCpu = Confidence.tMean(column(rs, Round::outputTokPerCpuSec), 0.95);
-            var pre = Confidence.tMean(column(rs, Round::computedPrefillPerSample), 0.95);
-            var ttft = Confidence.tMean(column(rs, Round::meanTtftMs), 0.95);
+            var tok = Confidence.tMean(column(rs, PrefixRun::outputTokPerSec), 0.95);
+            var perCpu = Confidence.tMean(column(rs, PrefixRun::outputTokPerCpuSec), 0.95);
+            var pre = Confidence.tMean(column(rs, PrefixRun::computedPrefillPerSample), 0.95);
+            var ttft = Confidence.tMean(column(rs, PrefixRun::meanTtftMs), 0.95);
             out.add(new PrefixFigure(
                     rs.get(0).leg(),
                     rs.get(0).routing(),
@@ -57,16 +60,16 @@ public record PrefixFigure(
                     pre.estimate(),
                     pre.low(),
                     pre.high(),
-                    Confidence.mean(column(rs, Round::cacheHitRate)),
+                    Confidence.mean(column(rs, PrefixRun::cacheHitRate)),
                     ttft.estimate(),
                     ttft.low(),
                     ttft.high(),
-                    Confidence.mean(column(rs, Round::meanE2elMs))));
+                    Confidence.mean(column(rs, PrefixRun::meanE2elMs))));
         }
         return out;
     }
 
-    private static double[] column(List<Round> rs, ToDoubleFunction<Round> f) {
+    private static double[] column(List<PrefixRun> rs, ToDoubleFunction<PrefixRun> f) {
         return rs.stream().mapToDouble(f).toArray();
     }
 }

@@ -76,11 +76,11 @@ public final class PrefixReport {
     public static Path write(Path dir) {
         Table figures = figures(dir), rounds = read(dir.resolve("prefix_rounds.csv"));
         String workload = "groups or sessions";
+        int stolenPct = -1;
         try {
-            workload = Json.parse(Files.readString(dir.resolve("run.json")))
-                    .path("config")
-                    .path("workload")
-                    .asText(workload);
+            var config = Json.parse(Files.readString(dir.resolve("run.json"))).path("config");
+            workload = config.path("workload").asText(workload);
+            stolenPct = config.path("remeasured_above_stolen_pct").asInt(-1);
         } catch (java.io.IOException e) {
             // a folder without run.json still gets its report, under a general title
         }
@@ -92,6 +92,15 @@ public final class PrefixReport {
                 + "leg profited from another's cache. Each leg was warmed first, a group or session at a time, until its "
                 + "throughput stopped rising; no warm-up run is counted. Each round ran "
                 + REFERENCE + " before and after every other leg. Intervals: 95 % t over runs.\n\n");
+        if (rounds.columnNames().contains("counted") && stolenPct >= 0) {
+            int again = rounds.where(rounds.booleanColumn("counted").isFalse()).rowCount();
+            md.append(String.format(
+                    Locale.ROOT,
+                    "A run during which the hypervisor stole more than %d %% of the machine's CPU was measured again"
+                            + " (at most twice): %d run(s) here, kept in prefix_rounds.csv with counted = false.%n%n",
+                    stolenPct,
+                    again));
+        }
         boolean cpu = figures.columnNames().contains("output_tok_per_cpu_sec");
         md.append("| leg | routing | runs | output tok/s |"
                 + (cpu ? " output tok per CPU-s | CPU ms per output token: this JVM / serve / balancers |" : "")
@@ -283,8 +292,11 @@ public final class PrefixReport {
         return out;
     }
 
+    /** The counted runs of {@code leg} (a run measured again after the hypervisor stole from it is not). */
     private static Table runs(Table rounds, String leg) {
         Table t = rounds.where(rounds.stringColumn("leg").isEqualTo(leg));
+        if (rounds.columnNames().contains("counted"))
+            t = t.where(t.booleanColumn("counted").isTrue());
         return rounds.columnNames().contains("slot") ? t.sortAscendingOn("round", "slot") : t.sortAscendingOn("round");
     }
 

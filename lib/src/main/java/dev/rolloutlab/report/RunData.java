@@ -285,7 +285,7 @@ public final class RunData {
                             "routing",
                             "server",
                             "metric"),
-            FLAGS = Set.of("incomplete", "shows_this_machine");
+            FLAGS = Set.of("incomplete", "shows_this_machine", "counted");
 
     /**
      * Reads a CSV with fixed types instead of Tablesaw's per-file guess: a column that failed in every row (all empty)

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.*;
 import dev.rolloutlab.results.Confidence;
 import dev.rolloutlab.results.Verdict;
 import org.junit.jupiter.api.Test;
+import tech.tablesaw.api.BooleanColumn;
 import tech.tablesaw.api.DoubleColumn;
 import tech.tablesaw.api.StringColumn;
 import tech.tablesaw.api.Table;
@@ -64,7 +65,24 @@ class PrefixReportTest {
         assertEquals(Verdict.CONFIRMED, Verdict.of(PrefixReport.percentMore(first, b), 100 * PrefixReport.THRESHOLD));
     }
 
+    @Test
+    void aRunMeasuredAgainIsHeldToTheReferenceCountedAroundIt() {
+        Table rounds = Table.create(
+                StringColumn.create("leg"),
+                DoubleColumn.create("round"),
+                DoubleColumn.create("slot"),
+                DoubleColumn.create("output_tok_per_sec"),
+                BooleanColumn.create("counted"));
+        add(rounds, PrefixReport.REFERENCE, 1, 0, 100);
+        add(rounds, "a", 1, 1, 90);
+        add(rounds, PrefixReport.REFERENCE, 1, 2, 20); // stolen from, then measured again
+        rounds.booleanColumn("counted").set(2, false);
+        add(rounds, PrefixReport.REFERENCE, 1, 2, 100);
+        assertArrayEquals(new double[] {100}, PrefixReport.referenceBeside(rounds, "a", "output_tok_per_sec"), 1e-9);
+    }
+
     private static void add(Table t, String leg, int round, int slot, double tokPerSec) {
+        if (t.columnNames().contains("counted")) t.booleanColumn("counted").append(true);
         t.stringColumn("leg").append(leg);
         t.doubleColumn("round").append(round);
         t.doubleColumn("slot").append(slot);
