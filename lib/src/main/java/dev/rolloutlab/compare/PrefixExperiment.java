@@ -91,8 +91,18 @@ public final class PrefixExperiment {
         }
     }
 
-    /** One leg: a topology, how requests are routed on it, and where they go. */
-    record Leg(String name, Topology topology, String routing, List<Target> targets, LoadGenerator.Routing client) {}
+    /** One leg: a topology, how requests are routed on it, where they go, and its balancer (null: none). */
+    record Leg(
+            String name,
+            Topology topology,
+            String routing,
+            List<Target> targets,
+            LoadGenerator.Routing client,
+            OpenAiClient balancer) {
+        Leg(String name, Topology topology, String routing, List<Target> targets, LoadGenerator.Routing client) {
+            this(name, topology, routing, targets, client, null);
+        }
+    }
 
     private final CompareConfig c;
     private final Spec spec;
@@ -140,22 +150,7 @@ public final class PrefixExperiment {
                 List<Leg> schedule = schedule(legs, r);
                 for (int i = 0; i < schedule.size() && stopReason == null; i++) {
                     Leg leg = schedule.get(i);
-                    PrefixRun x = measure(leg, r, i, 1000L * r + i, spec.units());
-                    for (int again = 1;
-                            again <= PrefixRun.REMEASURE && x.disturbed(CORES) && stopReason == null;
-                            again++) {
-                        log.printf(
-                                Locale.ROOT,
-                                "prefix: round %d %-18s disturbed: the hypervisor stole %.0f ms of CPU in %.0f ms;"
-                                        + " measuring it again (kept in prefix_rounds.csv, not counted)%n",
-                                r,
-                                leg.name(),
-                                x.stolenMs(),
-                                x.wallMs());
-                        rounds.add(x.uncounted());
-                        x = measure(leg, r, i, 1000L * r + i + 100L * again, spec.units());
-                    }
-                    rounds.add(x);
+                    PrefixRun x = measureUndisturbed(leg, r, i, rounds);
                     log.printf(
                             Locale.ROOT,
                             "prefix: round %d/%d %3d/%d %-18s %6.0f tok/s (%5.0f per CPU-s), TTFT %7.1f ms, %5.0f"
@@ -189,11 +184,33 @@ public final class PrefixExperiment {
     }
 
     /**
+     * Measures {@code leg} at {@code slot} of round {@code r} and adds the run to {@code into}; a run the hypervisor
+     * disturbed is added uncounted and measured again, up to {@link PrefixRun#REMEASURE} times, each on new prompts.
+     */
+    private PrefixRun measureUndisturbed(Leg leg, int r, int slot, List<PrefixRun> into) throws Exception {
+        PrefixRun x = measure(leg, r, slot, 1000L * r + slot, spec.units());
+        for (int again = 1; again <= PrefixRun.REMEASURE && x.disturbed(CORES) && stopReason == null; again++) {
+            log.printf(
+                    Locale.ROOT,
+                    "prefix: round %d %-18s disturbed: the hypervisor stole %.0f ms of CPU in %.0f ms; measuring it"
+                            + " again (kept in prefix_rounds.csv, not counted)%n",
+                    r,
+                    leg.name(),
+                    x.stolenMs(),
+                    x.wallMs());
+            into.add(x.uncounted());
+            x = measure(leg, r, slot, 1000L * r + slot + 100L * again, spec.units());
+        }
+        into.add(x);
+        return x;
+    }
+
+    /**
      * Warms {@code leg} before any round counts: one group or session at a time, each on prompts no engine has seen,
      * until its output throughput stops rising by {@link SteadyState}'s trend rule (a window of a few seconds varies by
      * a quarter on a cloud VM) or {@value #WARM_MAX_SECONDS} s have passed. One fixed pass was not enough: each
-     * balancer is a JVM of its own, and the first counted run of one read 32 % under the reference around it and 0–10 %
-     * over in the four rounds after. The trace replays at its own times, so it warms with one whole pass.
+     * balancer is a JVM of its own, and the first counted run of one read 32 % under the reference around it and 0 to
+     * 10 % over in the four rounds after. The trace replays at its own times, so it warms with one whole pass.
      */
     private void warm(Leg leg, int index) throws Exception {
         List<Double> rates = new ArrayList<>();
@@ -281,13 +298,14 @@ public final class PrefixExperiment {
             LbChild lb = LbChild.start(serve.urls(), policy, List.of(), logs.resolve("lb-" + policy + ".log"), http);
             running.add(lb.jvm());
             lbPids.add(lb.jvm().pid());
-            String url = lb.url();
+            OpenAiClient balancer = new OpenAiClient(http, lb.url(), null, true);
             legs.add(new Leg(
                     "lb/" + policy,
                     Topology.LB,
                     policy,
-                    List.of(Target.http(new OpenAiClient(http, url, null, true))),
-                    LoadGenerator.Routing.ROUND_ROBIN));
+                    List.of(Target.http(balancer)),
+                    LoadGenerator.Routing.ROUND_ROBIN,
+                    balancer));
         }
         return legs;
     }
@@ -308,6 +326,7 @@ public final class PrefixExperiment {
                 : new LoadGenerator(leg.targets(), w, options);
         current = g;
         if (stopReason != null) g.stop(stopReason);
+        RoutingGuess guess = leg.balancer() == null ? null : RoutingGuess.before(leg.balancer());
         LegCpu cpu0 = LegCpu.read(servePid, lbPids);
         double steal0 = MachineLoad.stealMs();
         long t0 = System.nanoTime();
@@ -315,6 +334,7 @@ public final class PrefixExperiment {
         double wallMs = (System.nanoTime() - t0) / 1e6;
         LegCpu used = LegCpu.read(servePid, lbPids).minus(cpu0);
         double stolen = MachineLoad.stealMs() - steal0;
+        double guessed = guess == null ? Double.NaN : guess.share();
         current = null;
         PrefixUse prefix = PrefixUse.of(run.records());
         long output = 0;
@@ -332,6 +352,7 @@ public final class PrefixExperiment {
                 s.e2el().mean().estimate(),
                 prefix.computedPerSample(),
                 prefix.hitRate(),
+                guessed,
                 output,
                 wallMs,
                 used.client(),

@@ -9,7 +9,8 @@ import java.util.function.ToDoubleFunction;
 
 /**
  * One leg of a shared-prefix run over its counted runs (one a round; the reference's, two or more a round): each
- * figure's mean with its 95 % t-interval over them. A row of {@code prefix.csv}.
+ * figure's mean with its 95 % t-interval over them (the cache hit rate and the share routed by the balancer's guess:
+ * means). A row of {@code prefix.csv}.
  */
 public record PrefixFigure(
         String leg,
@@ -25,6 +26,7 @@ public record PrefixFigure(
         double computedPrefillLow,
         double computedPrefillHigh,
         double cacheHitRate,
+        double routedByGuess,
         double meanTtftMs,
         double meanTtftLow,
         double meanTtftHigh,
@@ -61,6 +63,7 @@ public record PrefixFigure(
                     pre.low(),
                     pre.high(),
                     Confidence.mean(column(rs, PrefixRun::cacheHitRate)),
+                    Confidence.mean(column(rs, PrefixRun::routedByGuess)),
                     ttft.estimate(),
                     ttft.low(),
                     ttft.high(),

@@ -3,7 +3,9 @@ package dev.rolloutlab.compare;
 /**
  * One leg in one round, run at {@code slot} of the round's schedule (the reference runs at every even slot). CPU is
  * each of the experiment's processes' over the leg: this JVM (the load generator, and the engines of the in-process
- * legs), serve, and the balancers; each leg carries the others' idling alike. A row of {@code prefix_rounds.csv}.
+ * legs), serve, and the balancers; {@code routedByGuess} is the share a prefix-keeping balancer routed by its guess
+ * ({@link RoutingGuess}), NaN on other legs; each leg carries the others' idling alike. A row of
+ * {@code prefix_rounds.csv}.
  */
 public record PrefixRun(
         String leg,
@@ -17,6 +19,7 @@ public record PrefixRun(
         double meanE2elMs,
         double computedPrefillPerSample,
         double cacheHitRate,
+        double routedByGuess,
         long outputTokens,
         double wallMs,
         double clientCpuMs,
@@ -53,6 +56,7 @@ public record PrefixRun(
                 meanE2elMs,
                 computedPrefillPerSample,
                 cacheHitRate,
+                routedByGuess,
                 outputTokens,
                 wallMs,
                 clientCpuMs,

@@ -89,9 +89,9 @@ public final class PrefixReport {
                 .append(workload)
                 .append(" in-process, over client fanout and through the balancer\n\n");
         md.append("Prefix caches on in every engine. Every leg of every round sent prompts no engine had seen, so no "
-                + "leg profited from another's cache. Each leg was warmed first, a group or session at a time, until its "
-                + "throughput stopped rising; no warm-up run is counted. Each round ran "
-                + REFERENCE + " before and after every other leg. Intervals: 95 % t over runs.\n\n");
+                + "leg profited from another's cache. Each leg was warmed first, a group or session at a time, until "
+                + "its throughput stopped rising; no warm-up run is counted. Each round ran " + REFERENCE
+                + " before and after every other leg. Intervals: 95 % t over runs.\n\n");
         if (rounds.columnNames().contains("counted") && stolenPct >= 0) {
             int again = rounds.where(rounds.booleanColumn("counted").isFalse()).rowCount();
             md.append(String.format(
@@ -101,15 +101,17 @@ public final class PrefixReport {
                     stolenPct,
                     again));
         }
-        boolean cpu = figures.columnNames().contains("output_tok_per_cpu_sec");
+        boolean cpu = figures.columnNames().contains("output_tok_per_cpu_sec"),
+                guess = figures.columnNames().contains("routed_by_guess");
         md.append("| leg | routing | runs | output tok/s |"
                 + (cpu ? " output tok per CPU-s | CPU ms per output token: this JVM / serve / balancers |" : "")
-                + " prompt tokens computed per sample | cache hit rate | mean TTFT ms | mean e2el ms |\n"
-                + "|---|---|---|---|" + (cpu ? "---|---|" : "") + "---|---|---|---|\n");
+                + " prompt tokens computed per sample | cache hit rate |"
+                + (guess ? " routed by the balancer's guess |" : "") + " mean TTFT ms | mean e2el ms |\n"
+                + "|---|---|---|---|" + (cpu ? "---|---|" : "") + (guess ? "---|" : "") + "---|---|---|---|\n");
         for (Row r : figures) {
             md.append(String.format(
                     Locale.ROOT,
-                    "| %s | %s | %d | %s |%s %s | %.0f %% | %s | %.1f |%n",
+                    "| %s | %s | %d | %s |%s %s | %.0f %% |%s %s | %.1f |%n",
                     r.getString("leg"),
                     r.getString("routing"),
                     (int) r.getDouble(figures.columnNames().contains("runs") ? "runs" : "rounds"),
@@ -126,19 +128,24 @@ public final class PrefixReport {
                             : "",
                     withCi(r, "computed_prefill_per_sample", "computed_prefill_low", "computed_prefill_high", "%.1f"),
                     100 * r.getDouble("cache_hit_rate"),
+                    guess ? " " + percentOrDash(r.getDouble("routed_by_guess")) + " |" : "",
                     withCi(r, "mean_ttft_ms", "mean_ttft_low", "mean_ttft_high", "%.1f"),
                     r.getDouble("mean_e2el_ms")));
         }
+        if (guess)
+            md.append("\nRouted by the balancer's guess: the share of requests cache-aware sent where their prompt's "
+                    + "prefix went before, or sticky sent to their key's backend, rather than by load (from the "
+                    + "balancer's /metrics); the cache hit rate beside it is what the engines found.\n");
         md.append("\n## Against in-process\n\n");
         md.append("Each leg against " + REFERENCE + " measured just before and after it, with the threshold T = "
                 + Math.round(100 * THRESHOLD) + " % of in-process's figure: \"negligible\" means within it, "
                 + "\"confirmed\" means worse by more. The prompt tokens computed follow from where each request "
                 + "landed and what the caches held, not from the machine's speed, so their verdict holds on a noisy "
-                + "machine. The CPU each output token cost says where the compute went, process by process (the "
-                + "kernel counts it without the time the hypervisor stole), but it moves with batching, collections "
-                + "and waiting threads as much as with the way of sending; wall-clock throughput moves with "
-                + "everything else the machine does too. Both are paired with in-process as a ratio to the reference run "
-                + "around each leg, so a stretch that slows both alike moves neither.\n\n");
+                + "machine. The CPU each output token cost says where the compute went, process by process; the kernel "
+                + "counts it without the time the hypervisor stole, so it moves less with the machine than wall-clock "
+                + "throughput, which moves with everything else the machine does. Both are paired with in-process as "
+                + "a ratio to the reference runs around each leg, so a stretch that slows both alike moves "
+                + "neither.\n\n");
         for (Row r : figures) {
             String leg = r.getString("leg");
             if (leg.equals(REFERENCE)) continue;
@@ -228,6 +235,11 @@ public final class PrefixReport {
         String e = String.format(Locale.ROOT, format, r.getDouble(estimate));
         if (Double.isNaN(r.getDouble(low))) return e + " (one round: no CI)";
         return e + String.format(Locale.ROOT, " [" + format + ", " + format + "]", r.getDouble(low), r.getDouble(high));
+    }
+
+    /** A share as a percentage, or a dash where the leg has no balancer that guesses. */
+    private static String percentOrDash(double share) {
+        return Double.isNaN(share) ? "—" : String.format(Locale.ROOT, "%.0f %%", 100 * share);
     }
 
     private static double half(Row r, String low, String high) {

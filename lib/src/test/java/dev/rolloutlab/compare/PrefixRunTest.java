@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
 class PrefixRunTest {
     private static PrefixRun run(String leg, double tokPerSec, double wallMs, double stolenMs) {
         return new PrefixRun(
-                leg, "r", 1, 0, 32, 0, tokPerSec, 1, 1, 74, 0.85, 1024, wallMs, 1, 1, 1, stolenMs, 100, true);
+                leg, "r", 1, 0, 32, 0, tokPerSec, 1, 1, 74, 0.85, 0.9, 1024, wallMs, 1, 1, 1, stolenMs, 100, true);
     }
 
     @Test
@@ -37,6 +37,7 @@ class PrefixRunTest {
                         kept.meanE2elMs(),
                         kept.computedPrefillPerSample(),
                         kept.cacheHitRate(),
+                        kept.routedByGuess(),
                         kept.outputTokens(),
                         kept.wallMs(),
                         kept.clientCpuMs(),

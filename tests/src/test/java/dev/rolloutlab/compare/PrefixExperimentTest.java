@@ -29,12 +29,20 @@ class PrefixExperimentTest {
             assertTrue(r.err().contains("prefix: warmed " + leg), leg + "warmed: " + r.err());
         List<String> csv = Files.readAllLines(out.resolve("prefix.csv"));
         Map<String, Double> computed = new HashMap<>();
+        Map<String, String> guessed = new HashMap<>();
         List<String> header = List.of(csv.get(0).split(","));
         int leg = header.indexOf("leg"), pre = header.indexOf("computed_prefill_per_sample");
         for (String line : csv.subList(1, csv.size())) {
-            String[] f = line.split(",");
+            String[] f = line.split(",", -1);
             computed.put(f[leg], Double.parseDouble(f[pre]));
+            guessed.put(f[leg], f[header.indexOf("routed_by_guess")]);
         }
+        // the balancer's own account of its routing: cache-aware sends a group's first request by load and the other
+        // seven where the first went; sticky sends every keyed request to its key's backend; no other leg guesses
+        assertEquals(7 / 8.0, Double.parseDouble(guessed.get("lb/cache-aware")), 1e-9, guessed.toString());
+        assertEquals(1.0, Double.parseDouble(guessed.get("lb/sticky")), 1e-9, guessed.toString());
+        for (String none : List.of("inproc", "httpN/round-robin", "lb/round-robin"))
+            assertEquals("", guessed.get(none), none + ": " + guessed);
         assertEquals(
                 List.of(
                         "inproc",

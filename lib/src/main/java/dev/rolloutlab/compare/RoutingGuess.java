@@ -1,0 +1,50 @@
+package dev.rolloutlab.compare;
+
+import dev.rolloutlab.bench.MetricsScraper;
+import dev.rolloutlab.openai.OpenAiClient;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * How often a balancer's prefix-keeping policy followed its guess over one run: the share of requests cache-aware sent
+ * where their prompt's prefix went before, or sticky sent to their key's backend, rather than by load. Read from the
+ * balancer's {@code /metrics} before and after the run, so the report can set the guess beside the engines' real cache
+ * hits.
+ */
+final class RoutingGuess {
+    private final MetricsScraper scraper;
+
+    private RoutingGuess(MetricsScraper scraper) {
+        this.scraper = scraper;
+    }
+
+    /** Reads the balancer's counters now; {@link #share} reads them again. */
+    static RoutingGuess before(OpenAiClient balancer) {
+        // one sample now and one at stop: the period only has to outlast any run
+        return new RoutingGuess(MetricsScraper.start(List.of(balancer), Duration.ofDays(1), warning -> {}));
+    }
+
+    /** The share of the requests since {@link #before} routed by the guess; NaN for a policy that keeps no prefixes. */
+    double share() {
+        Map<String, Double> first = new HashMap<>(), grown = new HashMap<>();
+        for (MetricsScraper.Sample s : scraper.stop()) {
+            String name = s.metric().replaceFirst("_total$", "");
+            Double at = first.putIfAbsent(name, s.value());
+            grown.put(name, s.value() - (at == null ? s.value() : at));
+        }
+        double byPrefix = grown.getOrDefault("lb_routed_by_prefix", 0.0),
+                byLoad = grown.getOrDefault("lb_routed_by_load", 0.0),
+                keyed = grown.getOrDefault("lb_affinity_routed", 0.0),
+                spilled = grown.getOrDefault("lb_affinity_spilled", 0.0),
+                unkeyed = grown.getOrDefault("lb_affinity_unkeyed", 0.0);
+        if (grown.containsKey("lb_routed_by_prefix")) return share(byPrefix, byPrefix + byLoad);
+        if (grown.containsKey("lb_affinity_routed")) return share(keyed, keyed + spilled + unkeyed);
+        return Double.NaN;
+    }
+
+    private static double share(double guessed, double all) {
+        return all > 0 ? guessed / all : Double.NaN;
+    }
+}
