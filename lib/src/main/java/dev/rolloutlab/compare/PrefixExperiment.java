@@ -326,7 +326,9 @@ public final class PrefixExperiment {
                 : new LoadGenerator(leg.targets(), w, options);
         current = g;
         if (stopReason != null) g.stop(stopReason);
-        RoutingGuess guess = leg.balancer() == null ? null : RoutingGuess.before(leg.balancer());
+        RoutingGuess guess = leg.balancer() == null
+                ? null
+                : RoutingGuess.before(leg.balancer(), problem -> log.println("prefix: " + leg.name() + ": " + problem));
         LegCpu cpu0 = LegCpu.read(servePid, lbPids);
         double steal0 = MachineLoad.stealMs();
         long t0 = System.nanoTime();

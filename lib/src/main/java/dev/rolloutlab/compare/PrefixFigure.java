@@ -2,6 +2,7 @@ package dev.rolloutlab.compare;
 
 import dev.rolloutlab.results.Confidence;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -63,7 +64,9 @@ public record PrefixFigure(
                     pre.low(),
                     pre.high(),
                     Confidence.mean(column(rs, PrefixRun::cacheHitRate)),
-                    Confidence.mean(column(rs, PrefixRun::routedByGuess)),
+                    Confidence.mean(Arrays.stream(column(rs, PrefixRun::routedByGuess))
+                            .filter(x -> !Double.isNaN(x))
+                            .toArray()), // a run whose balancer did not answer /metrics has none
                     ttft.estimate(),
                     ttft.low(),
                     ttft.high(),

@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /**
  * How often a balancer's prefix-keeping policy followed its guess over one run: the share of requests cache-aware sent
@@ -20,10 +21,13 @@ final class RoutingGuess {
         this.scraper = scraper;
     }
 
-    /** Reads the balancer's counters now; {@link #share} reads them again. */
-    static RoutingGuess before(OpenAiClient balancer) {
+    /**
+     * Reads the balancer's counters now; {@link #share} reads them again. A read that fails is said to {@code warn} and
+     * leaves that run's share NaN.
+     */
+    static RoutingGuess before(OpenAiClient balancer, Consumer<String> warn) {
         // one sample now and one at stop: the period only has to outlast any run
-        return new RoutingGuess(MetricsScraper.start(List.of(balancer), Duration.ofDays(1), warning -> {}));
+        return new RoutingGuess(MetricsScraper.start(List.of(balancer), Duration.ofDays(1), warn));
     }
 
     /** The share of the requests since {@link #before} routed by the guess; NaN for a policy that keeps no prefixes. */

@@ -11,8 +11,12 @@ import org.junit.jupiter.api.Test;
  */
 class PrefixRunTest {
     private static PrefixRun run(String leg, double tokPerSec, double wallMs, double stolenMs) {
+        return run(leg, tokPerSec, wallMs, stolenMs, 0.9);
+    }
+
+    private static PrefixRun run(String leg, double tokPerSec, double wallMs, double stolenMs, double guessed) {
         return new PrefixRun(
-                leg, "r", 1, 0, 32, 0, tokPerSec, 1, 1, 74, 0.85, 0.9, 1024, wallMs, 1, 1, 1, stolenMs, 100, true);
+                leg, "r", 1, 0, 32, 0, tokPerSec, 1, 1, 74, 0.85, guessed, 1024, wallMs, 1, 1, 1, stolenMs, 100, true);
     }
 
     @Test
@@ -53,8 +57,12 @@ class PrefixRunTest {
     void aLegsFiguresLeaveItsUncountedRunsOut() {
         List<PrefixFigure> f = PrefixFigure.of(
                 List.of("a"),
-                List.of(run("a", 100, 5_000, 0), run("a", 10, 5_000, 4_000).uncounted(), run("a", 120, 5_000, 0)));
+                List.of(
+                        run("a", 100, 5_000, 0),
+                        run("a", 10, 5_000, 4_000).uncounted(),
+                        run("a", 120, 5_000, 0, Double.NaN))); // its balancer's /metrics not read
         assertEquals(2, f.get(0).runs());
         assertEquals(110, f.get(0).outputTokPerSec(), 1e-9);
+        assertEquals(0.9, f.get(0).routedByGuess(), 1e-9);
     }
 }

@@ -89,6 +89,7 @@ class PrefixExperimentTest {
                     order.get(i).equals(i + " " + PrefixReport.REFERENCE),
                     "the reference at every even slot: " + order);
         assertEquals(15, order.size(), "seven legs and eight reference runs in the counted round: " + order);
+        double inProcessClient = 0, inProcessOthers = 0;
         for (String line : rounds.subList(1, rounds.size())) {
             String[] f = line.split(",");
             String name = f[h.indexOf("leg")];
@@ -102,11 +103,18 @@ class PrefixExperimentTest {
                     Double.parseDouble(f[h.indexOf("output_tok_per_cpu_sec")]),
                     1e-3 * Double.parseDouble(f[h.indexOf("output_tok_per_cpu_sec")]),
                     line);
-            if (name.startsWith("inproc")) assertTrue(client > 2 * (serve + lb), "engines here: " + line);
-            else assertTrue(serve > client, "engines in serve: " + line);
+            // the in-process legs over all their runs: a run of a third of a second can hold an idle serve's whole
+            // collection of what the HTTP leg before it left (300 ms of serve's CPU in one such run)
+            if (name.startsWith("inproc")) {
+                inProcessClient += client;
+                inProcessOthers += serve + lb;
+            } else assertTrue(serve > client, "engines in serve: " + line);
             if (name.startsWith("lb/"))
                 assertTrue(lb > 2 * Math.max(10, idleBalancers), "the relay in the balancer: " + line + " " + rounds);
         }
+        assertTrue(
+                inProcessClient > 2 * inProcessOthers,
+                "engines here: " + inProcessClient + " ms in this JVM, " + inProcessOthers + " elsewhere");
         String report = Files.readString(out.resolve("REPORT.md"));
         assertTrue(
                 report.contains("## Against in-process")
