@@ -89,8 +89,8 @@ public final class ChildJvm implements AutoCloseable {
 
     /**
      * In a child {@link #start}ed by another JVM: exits, running its shutdown hooks, when that JVM ends, however it
-     * ended (a run killed with SIGKILL left its balancers serving for hours, and their ports and CPU in the next run).
-     * Does nothing in a JVM started otherwise.
+     * ended (a killed run left its balancers serving, holding their ports and CPU into the next run). Does nothing in a
+     * JVM started otherwise.
      */
     public static void exitWithParent() {
         Long pid = Long.getLong(EXIT_WITH);
