@@ -1,6 +1,6 @@
 package dev.rolloutlab.commands;
 
-import dev.rolloutlab.process.ChildJvm;
+import dev.rolloutlab.util.ExitWithParent;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -39,7 +39,7 @@ public final class Main {
             System.err.println("usage: Main <" + String.join("|", COMMANDS.keySet()) + "> [flags]");
             System.exit(Cli.USAGE);
         }
-        ChildJvm.exitWithParent();
+        ExitWithParent.watch();
         System.exit(Cli.run(COMMANDS.get(args[0]).get(), Arrays.copyOfRange(args, 1, args.length)));
     }
 

@@ -1,6 +1,7 @@
 package dev.rolloutlab.process;
 
 import dev.rolloutlab.util.Await;
+import dev.rolloutlab.util.ExitWithParent;
 import dev.rolloutlab.util.Json;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -14,13 +15,11 @@ import java.util.concurrent.TimeUnit;
 /**
  * One of our own tools ({@code serve}, {@code lb}, {@code agent}, ...) running in a child JVM with this JVM's
  * classpath, so a topology under test lives in its own process. Closing it sends SIGTERM, then SIGKILL after a grace
- * period.
+ * period. Each child exits with the JVM that started it ({@link ExitWithParent}).
  */
 public final class ChildJvm implements AutoCloseable {
     /** The entry point of every alias; named, not imported, so process management stays below the command layer. */
     public static final String MAIN = "dev.rolloutlab.commands.Main";
-    /** The system property that names the JVM a child exits with ({@link #exitWithParent}). */
-    static final String EXIT_WITH = "rolloutlab.exit-with";
 
     private final Process process;
     private final Path log;
@@ -72,7 +71,7 @@ public final class ChildJvm implements AutoCloseable {
             List<String> prefix, List<String> jvmFlags, String alias, List<String> args, Path log) {
         List<String> cmd = new ArrayList<>(prefix);
         List<String> flags = new ArrayList<>(jvmFlags);
-        flags.add("-D" + EXIT_WITH + "=" + ProcessHandle.current().pid());
+        flags.add(ExitWithParent.flag());
         List<String> java = command(flags, alias, args);
         cmd.addAll(java);
         try {
@@ -85,23 +84,6 @@ public final class ChildJvm implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start " + alias + ": " + e.getMessage(), e);
         }
-    }
-
-    /**
-     * In a child {@link #start}ed by another JVM: exits, running its shutdown hooks, when that JVM ends, however it
-     * ended (a killed run left its balancers serving, holding their ports and CPU into the next run). Does nothing in a
-     * JVM started otherwise.
-     */
-    public static void exitWithParent() {
-        Long pid = Long.getLong(EXIT_WITH);
-        if (pid == null) return;
-        ProcessHandle.of(pid)
-                .map(ProcessHandle::onExit)
-                .orElse(java.util.concurrent.CompletableFuture.completedFuture(null))
-                .thenRun(() -> {
-                    System.err.println("the JVM that started this one (pid " + pid + ") has ended; stopping");
-                    System.exit(143);
-                });
     }
 
     /**
