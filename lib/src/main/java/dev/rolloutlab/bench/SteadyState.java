@@ -58,8 +58,11 @@ public final class SteadyState {
         return s;
     }
 
-    /** Adds a window's throughput (any unit, larger is faster) and says whether the warm-up is now steady. */
-    boolean add(double rate) {
+    /**
+     * Adds a window's throughput (any unit, larger is faster) and says whether the warm-up is now steady; for a caller
+     * whose windows are not counted in requests (start from {@code of(List.of())}).
+     */
+    public boolean add(double rate) {
         rates.add(rate);
         return steady();
     }

@@ -23,6 +23,7 @@ import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -104,6 +105,12 @@ public final class PrefixExperiment {
         }
     }
 
+    /** Warm-up runs' seeds start here, apart from every counted run's. */
+    private static final long WARM_SEED = 1_000_000;
+
+    static final int WARM_MAX_SECONDS = 60;
+    private static final int CORES = Runtime.getRuntime().availableProcessors();
+
     private final CompareConfig c;
     private final Spec spec;
     private final RunFolder results;
@@ -111,11 +118,6 @@ public final class PrefixExperiment {
     private final List<AutoCloseable> running = new ArrayList<>();
     private long servePid = -1;
     private final List<Long> lbPids = new ArrayList<>();
-    /** Warm-up runs' seeds start here, apart from every counted run's. */
-    private static final long WARM_SEED = 1_000_000;
-
-    static final int WARM_MAX_SECONDS = 60;
-    private static final int CORES = Runtime.getRuntime().availableProcessors();
     private List<Leg> legs = List.of();
 
     private volatile LoadGenerator current;
@@ -213,23 +215,23 @@ public final class PrefixExperiment {
      * 10 % over in the four rounds after. The trace replays at its own times, so it warms with one whole pass.
      */
     private void warm(Leg leg, int index) throws Exception {
-        List<Double> rates = new ArrayList<>();
         long t0 = System.nanoTime();
-        SteadyState s = SteadyState.of(rates);
+        SteadyState s = SteadyState.of(List.of());
         for (int w = 0; stopReason == null; w++) {
             PrefixRun x = measure(leg, 0, w, WARM_SEED + 1000L * index + w, spec.kind() == Kind.TRACE ? 0 : 1);
-            rates.add(x.outputTokPerSec());
-            s = SteadyState.of(rates);
-            if (spec.kind() == Kind.TRACE || s.steady() || (System.nanoTime() - t0) / 1e9 >= WARM_MAX_SECONDS) break;
+            boolean steady = s.add(x.outputTokPerSec());
+            if (spec.kind() == Kind.TRACE || steady || (System.nanoTime() - t0) / 1e9 >= WARM_MAX_SECONDS) break;
         }
         log.printf(
                 Locale.ROOT,
                 "prefix: warmed %-18s %s after %d runs in %.0f s (output tok/s: %s)%n",
                 leg.name(),
                 s.steady() ? "steady" : "not steady",
-                rates.size(),
+                s.rates().size(),
                 (System.nanoTime() - t0) / 1e9,
-                rates.stream().map(r -> String.format(Locale.ROOT, "%.0f", r)).toList());
+                s.rates().stream()
+                        .map(r -> String.format(Locale.ROOT, "%.0f", r))
+                        .toList());
     }
 
     /**
@@ -243,7 +245,7 @@ public final class PrefixExperiment {
                 .orElseThrow();
         List<Leg> others = new ArrayList<>(legs);
         others.remove(reference);
-        if (r % 2 == 0) java.util.Collections.reverse(others);
+        if (r % 2 == 0) Collections.reverse(others);
         List<Leg> out = new ArrayList<>(List.of(reference));
         for (Leg l : others) {
             out.add(l);

@@ -75,6 +75,9 @@ public final class PrefixReport {
     /** Reads {@code prefix.csv} and {@code prefix_rounds.csv} in {@code dir}; writes REPORT.md and the plots. */
     public static Path write(Path dir) {
         Table figures = figures(dir), rounds = read(dir.resolve("prefix_rounds.csv"));
+        if (!rounds.columnNames().containsAll(List.of("slot", "counted")))
+            throw new IllegalArgumentException(dir + ": written by an older compare, before each leg was held to the "
+                    + "reference runs around it; run compare --workload again");
         String workload = "groups or sessions";
         int stolenPct = -1;
         try {
@@ -92,7 +95,7 @@ public final class PrefixReport {
                 + "leg profited from another's cache. Each leg was warmed first, a group or session at a time, until "
                 + "its throughput stopped rising; no warm-up run is counted. Each round ran " + REFERENCE
                 + " before and after every other leg. Intervals: 95 % t over runs.\n\n");
-        if (rounds.columnNames().contains("counted") && stolenPct >= 0) {
+        if (stolenPct >= 0) {
             int again = rounds.where(rounds.booleanColumn("counted").isFalse()).rowCount();
             md.append(String.format(
                     Locale.ROOT,
@@ -101,20 +104,19 @@ public final class PrefixReport {
                     stolenPct,
                     again));
         }
-        boolean cpu = figures.columnNames().contains("output_tok_per_cpu_sec"),
-                guess = figures.columnNames().contains("routed_by_guess");
+        boolean cpu = figures.columnNames().contains("output_tok_per_cpu_sec");
         md.append("| leg | routing | runs | output tok/s |"
                 + (cpu ? " output tok per CPU-s | CPU ms per output token: this JVM / serve / balancers |" : "")
-                + " prompt tokens computed per sample | cache hit rate |"
-                + (guess ? " routed by the balancer's guess |" : "") + " mean TTFT ms | mean e2el ms |\n"
-                + "|---|---|---|---|" + (cpu ? "---|---|" : "") + (guess ? "---|" : "") + "---|---|---|---|\n");
+                + " prompt tokens computed per sample | cache hit rate | routed by the balancer's guess | mean TTFT ms"
+                + " | mean e2el ms |\n"
+                + "|---|---|---|---|" + (cpu ? "---|---|" : "") + "---|---|---|---|---|\n");
         for (Row r : figures) {
             md.append(String.format(
                     Locale.ROOT,
-                    "| %s | %s | %d | %s |%s %s | %.0f %% |%s %s | %.1f |%n",
+                    "| %s | %s | %d | %s |%s %s | %.0f %% | %s | %s | %.1f |%n",
                     r.getString("leg"),
                     r.getString("routing"),
-                    (int) r.getDouble(figures.columnNames().contains("runs") ? "runs" : "rounds"),
+                    (int) r.getDouble("runs"),
                     withCi(r, "output_tok_per_sec", "output_tok_per_sec_low", "output_tok_per_sec_high", "%.0f"),
                     cpu
                             ? " "
@@ -128,14 +130,13 @@ public final class PrefixReport {
                             : "",
                     withCi(r, "computed_prefill_per_sample", "computed_prefill_low", "computed_prefill_high", "%.1f"),
                     100 * r.getDouble("cache_hit_rate"),
-                    guess ? " " + percentOrDash(r.getDouble("routed_by_guess")) + " |" : "",
+                    percentOrDash(r.getDouble("routed_by_guess")),
                     withCi(r, "mean_ttft_ms", "mean_ttft_low", "mean_ttft_high", "%.1f"),
                     r.getDouble("mean_e2el_ms")));
         }
-        if (guess)
-            md.append("\nRouted by the balancer's guess: the share of requests cache-aware sent where their prompt's "
-                    + "prefix went before, or sticky sent to their key's backend, rather than by load (from the "
-                    + "balancer's /metrics); the cache hit rate beside it is what the engines found.\n");
+        md.append("\nRouted by the balancer's guess: the share of requests cache-aware sent where their prompt's "
+                + "prefix went before, or sticky sent to their key's backend, rather than by load (from the "
+                + "balancer's /metrics); the cache hit rate beside it is what the engines found.\n");
         md.append("\n## Against in-process\n\n");
         md.append("Each leg against " + REFERENCE + " measured just before and after it, with the threshold T = "
                 + Math.round(100 * THRESHOLD) + " % of in-process's figure: \"negligible\" means within it, "
@@ -280,22 +281,20 @@ public final class PrefixReport {
 
     /**
      * For each run of {@code leg} in {@link #column} order, the reference's {@code metric} around it: the mean of the
-     * reference runs just before and just after it in its round (where a run was stopped, the one there is), or the
-     * round's only reference run in results written before the reference was run around every leg; NaN where there is
-     * none.
+     * reference runs just before and just after it in its round (where a run was stopped, the one there is); NaN where
+     * there is none.
      */
     static double[] referenceBeside(Table rounds, String leg, String metric) {
         Table mine = runs(rounds, leg), ref = runs(rounds, REFERENCE);
-        boolean slots = rounds.columnNames().contains("slot");
         double[] out = new double[mine.rowCount()];
         for (int i = 0; i < out.length; i++) {
             int round = (int) mine.numberColumn("round").getDouble(i);
-            int slot = slots ? (int) mine.numberColumn("slot").getDouble(i) : -1;
+            int slot = (int) mine.numberColumn("slot").getDouble(i);
             double sum = 0;
             int n = 0;
             for (int j = 0; j < ref.rowCount(); j++) {
                 if ((int) ref.numberColumn("round").getDouble(j) != round) continue;
-                if (slots && Math.abs((int) ref.numberColumn("slot").getDouble(j) - slot) != 1) continue;
+                if (Math.abs((int) ref.numberColumn("slot").getDouble(j) - slot) != 1) continue;
                 sum += ref.numberColumn(metric).getDouble(j);
                 n++;
             }
@@ -307,9 +306,7 @@ public final class PrefixReport {
     /** The counted runs of {@code leg} (a run measured again after the hypervisor stole from it is not). */
     private static Table runs(Table rounds, String leg) {
         Table t = rounds.where(rounds.stringColumn("leg").isEqualTo(leg));
-        if (rounds.columnNames().contains("counted"))
-            t = t.where(t.booleanColumn("counted").isTrue());
-        return rounds.columnNames().contains("slot") ? t.sortAscendingOn("round", "slot") : t.sortAscendingOn("round");
+        return t.where(t.booleanColumn("counted").isTrue()).sortAscendingOn("round", "slot");
     }
 
     private static Table read(Path csv) {

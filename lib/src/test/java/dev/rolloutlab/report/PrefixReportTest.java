@@ -43,7 +43,8 @@ class PrefixReportTest {
                 StringColumn.create("leg"),
                 DoubleColumn.create("round"),
                 DoubleColumn.create("slot"),
-                DoubleColumn.create("output_tok_per_sec"));
+                DoubleColumn.create("output_tok_per_sec"),
+                BooleanColumn.create("counted"));
         for (int round = 1; round <= 3; round++) {
             double start = 100 + round; // rounds differ a little, so the interval has a width
             double[] ref = {start, 0.8 * start, 0.6 * start};
@@ -82,7 +83,7 @@ class PrefixReportTest {
     }
 
     private static void add(Table t, String leg, int round, int slot, double tokPerSec) {
-        if (t.columnNames().contains("counted")) t.booleanColumn("counted").append(true);
+        t.booleanColumn("counted").append(true);
         t.stringColumn("leg").append(leg);
         t.doubleColumn("round").append(round);
         t.doubleColumn("slot").append(slot);
