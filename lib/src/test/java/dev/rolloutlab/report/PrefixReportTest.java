@@ -39,12 +39,7 @@ class PrefixReportTest {
     @Test
     void eachLegIsHeldToTheReferenceRunAroundItNotToTheRoundsFirst() {
         // the machine slows steadily through every round; both legs run 5 % below the reference around them
-        Table rounds = Table.create(
-                StringColumn.create("leg"),
-                DoubleColumn.create("round"),
-                DoubleColumn.create("slot"),
-                DoubleColumn.create("output_tok_per_sec"),
-                BooleanColumn.create("counted"));
+        Table rounds = runs();
         for (int round = 1; round <= 3; round++) {
             double start = 100 + round; // rounds differ a little, so the interval has a width
             double[] ref = {start, 0.8 * start, 0.6 * start};
@@ -68,18 +63,23 @@ class PrefixReportTest {
 
     @Test
     void aRunMeasuredAgainIsHeldToTheReferenceCountedAroundIt() {
-        Table rounds = Table.create(
-                StringColumn.create("leg"),
-                DoubleColumn.create("round"),
-                DoubleColumn.create("slot"),
-                DoubleColumn.create("output_tok_per_sec"),
-                BooleanColumn.create("counted"));
+        Table rounds = runs();
         add(rounds, PrefixReport.REFERENCE, 1, 0, 100);
         add(rounds, "a", 1, 1, 90);
         add(rounds, PrefixReport.REFERENCE, 1, 2, 20); // stolen from, then measured again
         rounds.booleanColumn("counted").set(2, false);
         add(rounds, PrefixReport.REFERENCE, 1, 2, 100);
         assertArrayEquals(new double[] {100}, PrefixReport.referenceBeside(rounds, "a", "output_tok_per_sec"), 1e-9);
+    }
+
+    /** An empty prefix_rounds.csv with the columns these tests read. */
+    private static Table runs() {
+        return Table.create(
+                StringColumn.create("leg"),
+                DoubleColumn.create("round"),
+                DoubleColumn.create("slot"),
+                DoubleColumn.create("output_tok_per_sec"),
+                BooleanColumn.create("counted"));
     }
 
     private static void add(Table t, String leg, int round, int slot, double tokPerSec) {
