@@ -35,6 +35,13 @@ public final class OpenAiClient {
     public static final MediaType JSON = MediaType.get("application/json");
 
     private final OkHttpClient http;
+    /**
+     * {@code http} for GETs, which are idempotent: one sent on a pooled connection the server closed while it idled
+     * (serve after 60 s, the balancer after 120 s; a long experiment's rounds leave one idle longer) goes again on a
+     * new connection. OkHttp checks a pooled connection's liveness before a POST but not before a GET.
+     */
+    private final OkHttpClient gets;
+
     private final String baseUrl;
     private final String apiKey;
     private final boolean keepAlive;
@@ -50,6 +57,7 @@ public final class OpenAiClient {
      */
     public OpenAiClient(OkHttpClient http, String baseUrl, String apiKey, boolean keepAlive) {
         this.http = http;
+        this.gets = http.newBuilder().retryOnConnectionFailure(true).build();
         this.baseUrl = HostPort.url(baseUrl);
         this.apiKey = apiKey == null || apiKey.isEmpty() ? null : apiKey;
         this.keepAlive = keepAlive;
@@ -75,14 +83,17 @@ public final class OpenAiClient {
     /** Idle time after which a pooled connection is not reused (below uvicorn's 5 s keep-alive timeout). */
     private static final Duration MAX_IDLE = Duration.ofSeconds(4);
 
-    /** An OkHttp client for control-plane calls: a pool of {@code poolSize} idle connections, no retries. */
+    /**
+     * An OkHttp client for control-plane calls: a pool of {@code poolSize} idle connections; a POST is never sent
+     * twice.
+     */
     public static OkHttpClient http(int poolSize, Duration timeout) {
         return http(poolSize, timeout, Duration.ofMinutes(5));
     }
 
     /**
-     * {@code keepIdle} below the server's idle timeout (serve: 60 s) for callers that idle: nothing retries a closed
-     * connection.
+     * {@code keepIdle} below the server's idle timeout (serve: 60 s) for callers that POST after idling: a POST on a
+     * connection the server closed fails rather than being sent twice.
      */
     public static OkHttpClient http(int poolSize, Duration timeout, Duration keepIdle) {
         var dispatcher = new Dispatcher();
@@ -126,29 +137,29 @@ public final class OpenAiClient {
     }
 
     public Exchange get(String path) {
-        return exchange(request(path).get().build());
+        return exchange(gets, request(path).get().build());
     }
 
     public Exchange getWith(String path, Map<String, String> headers) {
         Request.Builder b = request(path).get();
         headers.forEach(b::header);
-        return exchange(b.build());
+        return exchange(gets, b.build());
     }
 
     public Exchange post(String path, Object jsonBody, Map<String, String> headers) {
         Request.Builder b = request(path).post(RequestBody.create(Json.bytes(jsonBody), JSON));
         headers.forEach(b::header);
-        return exchange(b.build());
+        return exchange(http, b.build());
     }
 
     public Exchange postBytes(String path, byte[] body, String contentType, Map<String, String> headers) {
         Request.Builder b = request(path).post(RequestBody.create(body, MediaType.get(contentType)));
         headers.forEach(b::header);
-        return exchange(b.build());
+        return exchange(http, b.build());
     }
 
-    private Exchange exchange(Request r) {
-        try (Response resp = http.newCall(r).execute()) {
+    private static Exchange exchange(OkHttpClient via, Request r) {
+        try (Response resp = via.newCall(r).execute()) {
             ResponseBody body = resp.body();
             Map<String, String> h = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
             for (String name : resp.headers().names()) h.put(name, resp.header(name));

@@ -40,4 +40,18 @@ public final class ListeningSockets {
             throw new AssertionError("cannot run ss: " + e);
         }
     }
+
+    /** How many of this machine's connections to {@code port} the server has closed and the client still holds. */
+    public static int closedByServer(int port) {
+        try {
+            Process p = new ProcessBuilder("ss", "-tnH", "state", "close-wait", "dport = :" + port)
+                    .redirectErrorStream(true)
+                    .start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (!p.waitFor(10, TimeUnit.SECONDS) || p.exitValue() != 0) throw new AssertionError("ss failed: " + out);
+            return (int) out.lines().filter(l -> !l.isBlank()).count();
+        } catch (IOException | InterruptedException e) {
+            throw new AssertionError("cannot run ss: " + e);
+        }
+    }
 }
