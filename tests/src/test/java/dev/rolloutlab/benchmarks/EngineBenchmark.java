@@ -29,6 +29,9 @@ import java.util.concurrent.CompletableFuture;
  * ({@code llama}). A third argument (F32, BF16) sets the dtype.
  */
 public final class EngineBenchmark {
+    /** The prefix cache off: each figure repeats its prompt, which a cache would serve instead of computing. */
+    private static final EngineOptions ENGINE = EngineOptions.DEFAULT.withPrefixCache(0);
+
     public static void main(String[] args) throws Exception {
         String shape = args.length > 0 ? args[0] : "small";
         String what = args.length > 1 ? args[1] : "all";
@@ -50,7 +53,7 @@ public final class EngineBenchmark {
         int tokens = 200;
         Map<String, Double> ours = new LinkedHashMap<>();
         if (what.equals("all") || what.equals("single")) {
-            try (InProcessEngine e = new InProcessEngine(cp, EngineOptions.DEFAULT)) {
+            try (InProcessEngine e = new InProcessEngine(cp, ENGINE)) {
                 for (int i = 0; i < 3; i++)
                     e.generate(new GenerationRequest(
                             prompt, 1, SamplingParams.greedy(tokens).withIgnoreEos(true)));
@@ -74,7 +77,7 @@ public final class EngineBenchmark {
             }
         }
         if (what.equals("all") || what.equals("batch")) {
-            try (InProcessEngine e = new InProcessEngine(cp, EngineOptions.DEFAULT)) {
+            try (InProcessEngine e = new InProcessEngine(cp, ENGINE)) {
                 double base = 0;
                 for (int batch : new int[] {1, 4, 16, 32}) {
                     run(e, prompt, batch, 64); // warm-up
@@ -91,7 +94,7 @@ public final class EngineBenchmark {
             }
         }
         if (what.equals("all") || what.equals("prefill")) {
-            try (InProcessEngine e = new InProcessEngine(cp, EngineOptions.DEFAULT)) {
+            try (InProcessEngine e = new InProcessEngine(cp, ENGINE)) {
                 int len = 128;
                 int[] long128 = new int[len];
                 for (int i = 0; i < len; i++) long128[i] = prompt[i % prompt.length];
@@ -114,7 +117,7 @@ public final class EngineBenchmark {
         }
         if (what.equals("all") || what.equals("llama")) llamaCpp(dir, dtype, prompt, ours);
         if (what.equals("all") || what.equals("update")) {
-            try (InProcessEngine e = new InProcessEngine(cp, EngineOptions.DEFAULT)) {
+            try (InProcessEngine e = new InProcessEngine(cp, ENGINE)) {
                 Map<String, Tensor> fresh = Checkpoint.randomTensors(cp.config(), 99);
                 long bestCopy = Long.MAX_VALUE, bestUpdate = Long.MAX_VALUE;
                 for (int i = 0; i < 5; i++) {
