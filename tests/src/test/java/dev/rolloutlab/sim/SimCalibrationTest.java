@@ -48,7 +48,12 @@ class SimCalibrationTest {
             assertEquals(truth.c(), got.c(), truth.c() * tolerance, both);
             assertEquals(truth.d(), got.d(), truth.d() * tolerance, both);
             assertEquals(truth.e(), got.e(), truth.e() * tolerance, both);
-            assertTrue(p.r2Prefill() > 0.99 && p.r2Decode() > 0.95, both);
+            // the lines explain what noise of `tolerance` on each point leaves of the points' spread (a fixed 0.99 read
+            // 0.987 beside a hog, its shortest prompt 6 ms slow)
+            assertTrue(
+                    p.r2Prefill() >= explainable(r.err(), "prefill +\\d+ prompt tokens: ([\\d.]+) ms", tolerance),
+                    both);
+            assertTrue(p.r2Decode() >= explainable(r.err(), "decode +batch.*tokens: ([\\d.]+) ms", tolerance), both);
             assertEquals(16, got.maxBatch());
         }
     }
@@ -168,6 +173,23 @@ class SimCalibrationTest {
     }
 
     /** A percentage the calibrator states in its log, as a fraction; failing when it does not state it. */
+    /**
+     * The R² a linear fit reaches at least when each of the logged times ({@code pattern}'s group) is off the truth by
+     * {@code tolerance} of their mean: 1 − that error's square over the times' variance.
+     */
+    private static double explainable(String log, String pattern, double tolerance) {
+        double sum = 0, sumSq = 0;
+        int n = 0;
+        for (Matcher m = Pattern.compile(pattern).matcher(log); m.find(); n++) {
+            double y = Double.parseDouble(m.group(1));
+            sum += y;
+            sumSq += y * y;
+        }
+        assertTrue(n >= 3, "the calibrator logs its points /" + pattern + "/: " + log);
+        double mean = sum / n, variance = sumSq / n - mean * mean;
+        return 1 - Math.pow(tolerance * mean, 2) / variance;
+    }
+
     private static double stated(String log, String pattern) {
         Matcher m = Pattern.compile(pattern).matcher(log);
         assertTrue(m.find(), "the calibrator states /" + pattern + "/: " + log);
