@@ -1,6 +1,7 @@
 package dev.rolloutlab.lb;
 
 import io.prometheus.metrics.model.snapshots.MetricSnapshots;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -23,7 +24,10 @@ final class CacheAware implements Policy {
     static final int MATCH_PERCENT = 50, IMBALANCE_ABS = 32, IMBALANCE_PERCENT = 150;
 
     private final LeastLoad fallback = new LeastLoad();
-    /** Block hash to the backends (bit i: the i-th backend URL seen) that were sent it; access order. */
+    /**
+     * Block hash to the backends that were sent it, a bit set over slots (slot i: the i-th backend URL seen; a pod's
+     * fleet has hundreds of ports); access order.
+     */
     private final LinkedHashMap<Long, long[]> blocks = new LinkedHashMap<>(1024, 0.75f, true);
 
     private final Map<String, Integer> slots = new HashMap<>();
@@ -43,12 +47,7 @@ final class CacheAware implements Policy {
             int best = -1, bestLen = 0;
             for (int i = 0; i < backends.size(); i++) {
                 int slot = slot(backends.get(order[i]).url), len = 0;
-                if (slot < 0) continue;
-                while (len < h.length) {
-                    long[] owners = blocks.get(h[len]);
-                    if (owners == null || (owners[0] & 1L << slot) == 0) break;
-                    len++;
-                }
+                while (len < h.length && sentTo(blocks.get(h[len]), slot)) len++;
                 if (len > bestLen) {
                     best = i;
                     bestLen = len;
@@ -68,21 +67,32 @@ final class CacheAware implements Policy {
         (byMatch ? byPrefix : byLoad).incrementAndGet();
     }
 
+    private static boolean sentTo(long[] owners, int slot) {
+        return owners != null && slot >> 6 < owners.length && (owners[slot >> 6] & 1L << slot) != 0;
+    }
+
     private void remember(long[] h, int slot) {
-        if (slot < 0) return;
+        int word = slot >> 6;
         // the root last: it is then the most recently used, and evicted after the blocks that need it
-        for (int i = h.length - 1; i >= 0; i--) blocks.computeIfAbsent(h[i], k -> new long[1])[0] |= 1L << slot;
+        for (int i = h.length - 1; i >= 0; i--) {
+            long[] owners = blocks.get(h[i]);
+            if (owners == null || owners.length <= word) {
+                owners = owners == null ? new long[word + 1] : Arrays.copyOf(owners, word + 1);
+                blocks.put(h[i], owners);
+            }
+            owners[word] |= 1L << slot;
+        }
         for (Iterator<Long> it = blocks.keySet().iterator(); blocks.size() > MAX_BLOCKS && it.hasNext(); ) {
             it.next();
             it.remove();
         }
     }
 
-    /** A backend's bit; the first 64 backends seen get one, later ones are routed by load only. */
+    /** A backend's bit in the block sets, given in the order backends are first seen. */
     private int slot(String url) {
         Integer s = slots.get(url);
-        if (s == null && slots.size() < 64) slots.put(url, s = slots.size());
-        return s == null ? -1 : s;
+        if (s == null) slots.put(url, s = slots.size());
+        return s;
     }
 
     private static boolean imbalanced(List<Backend> backends) {

@@ -125,4 +125,28 @@ class PolicyTest {
         assertTrue(
                 e.getMessage().contains("round-robin, least-load, p2c, random, cache-aware or sticky"), e.getMessage());
     }
+
+    @Test
+    void cacheAwareKeepsEachGroupOnOneBackendOfAPodsManyPorts() {
+        // 32 hosts x 4 ports: more backends than one 64-bit word of owners
+        List<Backend> bs = backends(new int[128]);
+        Policy p = Policy.parse("cache-aware");
+        int[] o = new int[bs.size()];
+        Set<Integer> firsts = new HashSet<>();
+        for (int group = 0; group < 100; group++) {
+            byte[] body = ("{\"model\":\"m\",\"prompt\":\"group " + group + " " + "shared words ".repeat(40)
+                            + "\",\"max_tokens\":32}")
+                    .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            int first = -1;
+            for (int sample = 0; sample < 8; sample++) {
+                p.order(bs, new RouteHint(null, body), o);
+                if (sample == 0) first = o[0];
+                assertEquals(first, o[0], "group " + group + "'s request " + sample + " follows its first");
+                bs.get(o[0]).inFlight.incrementAndGet();
+            }
+            firsts.add(first);
+        }
+        assertTrue(
+                firsts.stream().anyMatch(b -> b >= 64), "groups were placed beyond the first 64 backends: " + firsts);
+    }
 }
