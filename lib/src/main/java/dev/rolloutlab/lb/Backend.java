@@ -12,6 +12,8 @@ public final class Backend {
     final String label;
     /** The {@code Host} header value and the idle keep-alive connections to this backend. */
     final String hostHeader;
+    /** The machine it runs on, without the port: a host's ports may share one engine (sglang-jax's do). */
+    final String machine;
 
     final Http1Pool pool;
     /**
@@ -31,6 +33,7 @@ public final class Backend {
         this.url = url;
         this.label = label;
         this.hostHeader = hostHeader;
+        this.machine = hostHeader.substring(0, Math.max(0, hostHeader.lastIndexOf(':')));
         this.pool = pool;
         this.authorizationLine = apiKey == null ? null : "Authorization: Bearer " + apiKey + "\r\n";
     }

@@ -14,13 +14,19 @@ import org.junit.jupiter.api.Test;
 /** Each routing policy on backends with set loads: the first choice, and that the rest is a failover walk. */
 class PolicyTest {
     static List<Backend> backends(int... inFlight) {
+        return onMachines(inFlight.length, inFlight);
+    }
+
+    /** Backends on machines of {@code portsPerMachine} ports each, in machine order. */
+    static List<Backend> onMachines(int portsPerMachine, int... inFlight) {
         List<Backend> bs = new ArrayList<>();
         for (int i = 0; i < inFlight.length; i++) {
+            String machine = "127.0.0." + (1 + i / portsPerMachine);
             // a pool that is never used: policies only read the load
             Backend b = new Backend(
-                    "http://127.0.0.1:" + (1000 + i),
+                    "http://" + machine + ":" + (1000 + i),
                     "b" + i,
-                    "127.0.0.1:" + (1000 + i),
+                    machine + ":" + (1000 + i),
                     new Http1Pool(
                             "127.0.0.1",
                             1000 + i,
@@ -129,7 +135,7 @@ class PolicyTest {
     @Test
     void cacheAwareKeepsEachGroupOnOneBackendOfAPodsManyPorts() {
         // 32 hosts x 4 ports: more backends than one 64-bit word of owners
-        List<Backend> bs = backends(new int[128]);
+        List<Backend> bs = onMachines(4, new int[128]);
         Policy p = Policy.parse("cache-aware");
         int[] o = new int[bs.size()];
         Set<Integer> firsts = new HashSet<>();
@@ -148,5 +154,25 @@ class PolicyTest {
         }
         assertTrue(
                 firsts.stream().anyMatch(b -> b >= 64), "groups were placed beyond the first 64 backends: " + firsts);
+    }
+
+    @Test
+    void groupsPlacedByLoadSpreadOverMachinesNotOnlyOverPorts() {
+        // 8 hosts x 4 ports, every port idle: a group's 8 requests advance the tie rotation by 8, which once sent
+        // every group to the ports of the even hosts only
+        List<Backend> bs = onMachines(4, new int[32]);
+        Policy p = Policy.parse("cache-aware");
+        int[] o = new int[bs.size()];
+        int[] perMachine = new int[8];
+        for (int group = 0; group < 8; group++) {
+            byte[] body = ("{\"prompt\":\"group " + group + " " + "shared words ".repeat(40) + "\"}")
+                    .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            for (int sample = 0; sample < 8; sample++) {
+                p.order(bs, new RouteHint(null, body), o);
+                if (sample == 0) perMachine[o[0] / 4]++;
+                bs.get(o[0]).inFlight.incrementAndGet();
+            }
+        }
+        assertArrayEquals(new int[] {1, 1, 1, 1, 1, 1, 1, 1}, perMachine, "one group per host");
     }
 }
