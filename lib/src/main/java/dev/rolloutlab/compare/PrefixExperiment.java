@@ -338,7 +338,9 @@ public final class PrefixExperiment {
         double wallMs = (System.nanoTime() - t0) / 1e6;
         LegCpu used = LegCpu.read(servePid, lbPids).minus(cpu0);
         double stolen = MachineLoad.stealMs() - steal0;
-        double guessed = guess == null ? Double.NaN : guess.share();
+        RoutingGuess.Routed routed = guess == null ? null : guess.after();
+        double guessed = routed == null ? Double.NaN : routed.share();
+        if (routed != null) log.println("prefix:   " + leg.name() + " sent each backend " + routed.perBackend());
         current = null;
         PrefixUse prefix = PrefixUse.of(run.records());
         long output = 0;

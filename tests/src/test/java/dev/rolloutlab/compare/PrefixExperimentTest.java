@@ -68,6 +68,23 @@ class PrefixExperimentTest {
         for (String scattered : List.of("httpN/round-robin", "lb/round-robin"))
             assertEquals(
                     scatteredOnN, computed.get(scattered), 1e-9, scattered + " computes it on every port: " + computed);
+        // where each balancer sent its requests, from its own counters: round robin evenly over the ports, cache-aware
+        // a whole group to one port
+        for (String policy : List.of("round-robin", "cache-aware")) {
+            var m = java.util.regex.Pattern.compile("lb/" + policy + " sent each backend \\[([\\d, ]+)]")
+                    .matcher(r.err());
+            int runs = 0;
+            for (; m.find(); runs++) {
+                List<Integer> sent = java.util.Arrays.stream(m.group(1).split(", "))
+                        .map(Integer::parseInt)
+                        .toList();
+                assertEquals(ports, sent.size(), m.group());
+                for (int n : sent)
+                    if (policy.equals("round-robin")) assertEquals(sent.get(0), n, m.group());
+                    else assertEquals(0, n % g, "whole groups: " + m.group());
+            }
+            assertTrue(runs > 0, policy + " said where it sent: " + r.err());
+        }
         // CPU is read from each process where its work runs: the engines of the in-process legs in the experiment's
         // own JVM, those of the HTTP legs in serve, the relay in the balancer; and no leg used more than the cores
         List<String> rounds = Files.readAllLines(out.resolve("prefix_rounds.csv"));
