@@ -46,7 +46,9 @@ public final class LbCommand implements Callable<Integer> {
     @Option(
             names = "--policy",
             defaultValue = "round-robin",
-            description = "round-robin, least-load, p2c, random, cache-aware (where a prompt's prefix went before, "
+            description = "round-robin, least-load (among equally loaded ports, those of the least loaded host first: "
+                    + "a host's ports may share one engine), p2c, random, "
+                    + "cache-aware (where a prompt's prefix went before, "
                     + "unless loads drift apart) or sticky (X-Session-Id, else X-Group-Id, by consistent hashing with "
                     + "bounded loads). Default: ${DEFAULT-VALUE}")
     String policy;
