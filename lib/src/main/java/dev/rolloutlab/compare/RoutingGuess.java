@@ -14,7 +14,7 @@ import java.util.function.Consumer;
  * How often a balancer's prefix-keeping policy followed its guess over one run: the share of requests cache-aware sent
  * where their prompt's prefix went before, or sticky sent to their key's backend, rather than by load. Read from the
  * balancer's {@code /metrics} before and after the run, so the report can set the guess beside the engines' real cache
- * hits.
+ * hits; with it, where the balancer sent the run's requests.
  */
 final class RoutingGuess {
     private final MetricsScraper scraper;
