@@ -3,6 +3,7 @@ package dev.rolloutlab.lb;
 import static org.junit.jupiter.api.Assertions.*;
 
 import dev.rolloutlab.http1.Http1Pool;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -142,7 +143,7 @@ class PolicyTest {
         for (int group = 0; group < 100; group++) {
             byte[] body = ("{\"model\":\"m\",\"prompt\":\"group " + group + " " + "shared words ".repeat(40)
                             + "\",\"max_tokens\":32}")
-                    .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                    .getBytes(StandardCharsets.UTF_8);
             int first = -1;
             for (int sample = 0; sample < 8; sample++) {
                 p.order(bs, new RouteHint(null, body), o);
@@ -166,7 +167,7 @@ class PolicyTest {
         int[] perMachine = new int[8];
         for (int group = 0; group < 8; group++) {
             byte[] body = ("{\"prompt\":\"group " + group + " " + "shared words ".repeat(40) + "\"}")
-                    .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                    .getBytes(StandardCharsets.UTF_8);
             for (int sample = 0; sample < 8; sample++) {
                 p.order(bs, new RouteHint(null, body), o);
                 if (sample == 0) perMachine[o[0] / 4]++;

@@ -7,9 +7,11 @@ import dev.rolloutlab.testing.Processes;
 import dev.rolloutlab.testing.TestModels;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -71,11 +73,11 @@ class PrefixExperimentTest {
         // where each balancer sent its requests, from its own counters: round robin evenly over the ports, cache-aware
         // a whole group to one port
         for (String policy : List.of("round-robin", "cache-aware")) {
-            var m = java.util.regex.Pattern.compile("lb/" + policy + " sent each backend \\[([\\d, ]+)]")
+            var m = Pattern.compile("lb/" + policy + " sent each backend \\[([\\d, ]+)]")
                     .matcher(r.err());
             int runs = 0;
             for (; m.find(); runs++) {
-                List<Integer> sent = java.util.Arrays.stream(m.group(1).split(", "))
+                List<Integer> sent = Arrays.stream(m.group(1).split(", "))
                         .map(Integer::parseInt)
                         .toList();
                 assertEquals(ports, sent.size(), m.group());
