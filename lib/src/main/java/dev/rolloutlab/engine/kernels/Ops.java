@@ -133,7 +133,11 @@ public final class Ops {
         }
     }
 
-    /** Runs body(i) for i in [0, n), split across cores (the caller takes a share) when {@code work} pays for it. */
+    /**
+     * Runs body(i) for i in [0, n), split across cores (the caller takes a share) when {@code work} pays for it. Each
+     * core takes every parts-th i rather than a contiguous run: a prompt's rows cost more the later they sit (a row
+     * attends to every position before it), and contiguous halves left one core idle for half the attention.
+     */
     public static void parallelFor(int n, long work, IntConsumer body) {
         int parts = Math.min(parts(), n);
         if (n <= 1 || work < PARALLEL_WORK || parts < 2) {
@@ -142,13 +146,52 @@ public final class Ops {
         }
         ForkJoinTask<?>[] others = new ForkJoinTask<?>[parts - 1];
         for (int p = 1; p < parts; p++) {
-            int from = n * p / parts, to = n * (p + 1) / parts;
+            int first = p, step = parts;
             others[p - 1] = POOL.submit(() -> {
-                for (int i = from; i < to; i++) body.accept(i);
+                for (int i = first; i < n; i += step) body.accept(i);
             });
         }
-        for (int i = 0; i < n / parts; i++) body.accept(i);
+        for (int i = 0; i < n; i += parts) body.accept(i);
         for (ForkJoinTask<?> t : others) t.join();
+    }
+
+    /**
+     * Attention scores of one query against positions {@code [0, len)} of keys stored transposed: {@code scores[t] =
+     * scale * sum_d q[qo + d] * keys[ko + d * stride + t]}, one FMA chain over d in order per position, so the scalar
+     * and vector paths give the same bits and many positions share each instruction (no horizontal sums).
+     */
+    public static void scores(
+            float[] q, int qo, float[] keys, int ko, int stride, int dims, int len, float scale, float[] scores) {
+        if (VECTOR) VectorOps.scores(q, qo, keys, ko, stride, dims, len, scale, scores);
+        else scalarScores(q, qo, keys, ko, stride, dims, len, scale, scores);
+    }
+
+    static void scalarScores(
+            float[] q, int qo, float[] keys, int ko, int stride, int dims, int len, float scale, float[] scores) {
+        for (int t = 0; t < len; t++) {
+            float acc = 0f;
+            for (int d = 0, at = ko + t; d < dims; d++, at += stride) acc = Math.fma(q[qo + d], keys[at], acc);
+            scores[t] = acc * scale;
+        }
+    }
+
+    /**
+     * {@code out[oo + d] = sum_t p[t] * values[vo + t * stride + d]} for d in {@code [0, dims)}: attention's weighted
+     * sum of value rows, one FMA chain over t in order per dimension, accumulated in registers.
+     */
+    public static void weightedSum(
+            float[] p, int len, float[] values, int vo, int stride, int dims, float[] out, int oo) {
+        if (VECTOR) VectorOps.weightedSum(p, len, values, vo, stride, dims, out, oo);
+        else scalarWeightedSum(p, len, values, vo, stride, dims, out, oo);
+    }
+
+    static void scalarWeightedSum(
+            float[] p, int len, float[] values, int vo, int stride, int dims, float[] out, int oo) {
+        for (int d = 0; d < dims; d++) {
+            float acc = 0f;
+            for (int t = 0, at = vo + d; t < len; t++, at += stride) acc = Math.fma(p[t], values[at], acc);
+            out[oo + d] = acc;
+        }
     }
 
     public static void rmsnorm(float[] x, int xo, float[] w, float eps, float[] y, int yo, int n) {

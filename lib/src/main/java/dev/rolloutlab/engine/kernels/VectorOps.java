@@ -3,6 +3,7 @@ package dev.rolloutlab.engine.kernels;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
@@ -156,6 +157,39 @@ final class VectorOps {
 
     private static FloatVector halves(FloatVector v, VectorSpecies<Float> half) {
         return ((FloatVector) v.reinterpretShape(half, 0)).add((FloatVector) v.reinterpretShape(half, 1));
+    }
+
+    static void scores(
+            float[] q, int qo, float[] keys, int ko, int stride, int dims, int len, float scale, float[] scores) {
+        int t = 0;
+        for (; t <= len - L; t += L) {
+            FloatVector acc = FloatVector.zero(S);
+            for (int d = 0, at = ko + t; d < dims; d++, at += stride)
+                acc = FloatVector.fromArray(S, keys, at).fma(FloatVector.broadcast(S, q[qo + d]), acc);
+            acc.mul(scale).intoArray(scores, t);
+        }
+        if (t == len) return;
+        VectorMask<Float> valid = S.indexInRange(t, len);
+        FloatVector acc = FloatVector.zero(S);
+        for (int d = 0, at = ko + t; d < dims; d++, at += stride)
+            acc = FloatVector.fromArray(S, keys, at, valid).fma(FloatVector.broadcast(S, q[qo + d]), acc);
+        acc.mul(scale).intoArray(scores, t, valid);
+    }
+
+    static void weightedSum(float[] p, int len, float[] values, int vo, int stride, int dims, float[] out, int oo) {
+        for (int d = 0; d < dims; d += L) {
+            VectorMask<Float> valid = S.indexInRange(d, dims);
+            FloatVector acc = FloatVector.zero(S);
+            if (valid.allTrue()) {
+                for (int t = 0, at = vo + d; t < len; t++, at += stride)
+                    acc = FloatVector.fromArray(S, values, at).fma(FloatVector.broadcast(S, p[t]), acc);
+                acc.intoArray(out, oo + d);
+            } else {
+                for (int t = 0, at = vo + d; t < len; t++, at += stride)
+                    acc = FloatVector.fromArray(S, values, at, valid).fma(FloatVector.broadcast(S, p[t]), acc);
+                acc.intoArray(out, oo + d, valid);
+            }
+        }
     }
 
     static void axpy(float s, float[] x, int xo, float[] y, int yo, int n) {

@@ -2,8 +2,16 @@ package dev.rolloutlab.engine.model;
 
 import java.util.Arrays;
 
-/** Keys and values of one sequence, per layer, growing as the sequence does; freed by dropping the reference. */
+/**
+ * Keys and values of one sequence, per layer, growing as the sequence does; freed by dropping the reference. Keys are
+ * kept transposed ({@code [kvDim][capacity]}) so attention reads one key dimension of every position as one run of
+ * memory and scores many positions per vector instruction; values stay {@code [capacity][kvDim]}, read a position's row
+ * at a time.
+ */
 public final class KvCache {
+    /** Capacity grows in multiples of this, so a vector of positions starting at a multiple of it stays in a row. */
+    private static final int ALIGN = 64;
+
     final float[][] k;
     final float[][] v;
     private final int kvDim;
@@ -11,25 +19,49 @@ public final class KvCache {
 
     public KvCache(int layers, int kvDim, int initialCapacity) {
         this.kvDim = kvDim;
-        this.capacity = Math.max(16, initialCapacity);
+        this.capacity = aligned(Math.max(16, initialCapacity));
         k = new float[layers][capacity * kvDim];
         v = new float[layers][capacity * kvDim];
     }
 
-    private KvCache(KvCache other, int length) {
+    private KvCache(KvCache other) {
         kvDim = other.kvDim;
         capacity = other.capacity;
         k = new float[other.k.length][];
         v = new float[other.v.length][];
         for (int l = 0; l < k.length; l++) {
-            k[l] = Arrays.copyOf(other.k[l], capacity * kvDim);
-            v[l] = Arrays.copyOf(other.v[l], capacity * kvDim);
+            k[l] = other.k[l].clone();
+            v[l] = other.v[l].clone();
         }
+    }
+
+    private static int aligned(int positions) {
+        return (positions + ALIGN - 1) / ALIGN * ALIGN;
     }
 
     /** A copy holding the first {@code length} positions; how n samples share one prefill. */
     public KvCache fork(int length) {
-        return new KvCache(this, length);
+        return new KvCache(this);
+    }
+
+    /** Distance between one key dimension's row and the next in {@link #k}: the capacity in positions. */
+    int keyStride() {
+        return capacity;
+    }
+
+    /** Stores position {@code pos}'s key and value of {@code layer}, each {@code kvDim} floats from its offset. */
+    void write(int layer, int pos, float[] key, int ko, float[] value, int vo) {
+        float[] keys = k[layer];
+        for (int j = 0, at = pos; j < kvDim; j++, at += capacity) keys[at] = key[ko + j];
+        System.arraycopy(value, vo, v[layer], pos * kvDim, kvDim);
+    }
+
+    float key(int layer, int pos, int j) {
+        return k[layer][j * capacity + pos];
+    }
+
+    float value(int layer, int pos, int j) {
+        return v[layer][pos * kvDim + j];
     }
 
     /**
@@ -40,7 +72,7 @@ public final class KvCache {
         int n = len * kvDim, o = 0;
         float[] out = new float[2 * k.length * n];
         for (int l = 0; l < k.length; l++, o += 2 * n) {
-            System.arraycopy(k[l], pos * kvDim, out, o, n);
+            for (int j = 0; j < kvDim; j++) System.arraycopy(k[l], j * capacity + pos, out, o + j * len, len);
             System.arraycopy(v[l], pos * kvDim, out, o + n, n);
         }
         return out;
@@ -51,16 +83,18 @@ public final class KvCache {
         ensure(pos + len);
         int n = len * kvDim, o = 0;
         for (int l = 0; l < k.length; l++, o += 2 * n) {
-            System.arraycopy(slice, o, k[l], pos * kvDim, n);
+            for (int j = 0; j < kvDim; j++) System.arraycopy(slice, o + j * len, k[l], j * capacity + pos, len);
             System.arraycopy(slice, o + n, v[l], pos * kvDim, n);
         }
     }
 
     void ensure(int positions) {
         if (positions <= capacity) return;
-        int next = Math.max(positions, capacity * 2);
+        int next = aligned(Math.max(positions, capacity * 2));
         for (int l = 0; l < k.length; l++) {
-            k[l] = Arrays.copyOf(k[l], next * kvDim);
+            float[] keys = new float[next * kvDim];
+            for (int j = 0; j < kvDim; j++) System.arraycopy(k[l], j * capacity, keys, j * next, capacity);
+            k[l] = keys;
             v[l] = Arrays.copyOf(v[l], next * kvDim);
         }
         capacity = next;

@@ -2,7 +2,6 @@ package dev.rolloutlab.engine.model;
 
 import dev.rolloutlab.engine.checkpoint.ModelConfig;
 import dev.rolloutlab.engine.kernels.Ops;
-import java.util.Arrays;
 
 /**
  * The decoder forward pass over a batch of rows. A row is one token of one sequence at one position; a step mixes
@@ -107,8 +106,7 @@ public final class Transformer implements Forward {
                 int pos = positions[r];
                 for (int hh = 0; hh < c.numHeads(); hh++) rope(q, r * qd + hh * c.headDim(), pos);
                 for (int hh = 0; hh < c.numKvHeads(); hh++) rope(k, r * kvd + hh * c.headDim(), pos);
-                System.arraycopy(k, r * kvd, caches[r].k[l], pos * kvd, kvd);
-                System.arraycopy(v, r * kvd, caches[r].v[l], pos * kvd, kvd);
+                caches[r].write(l, pos, k, r * kvd, v, r * kvd);
             }
             final int layer = l;
             Ops.parallelFor(n, attnWorkF, r -> attend(layer, r, positions[r], caches[r]));
@@ -139,28 +137,25 @@ public final class Transformer implements Forward {
     }
 
     private void attend(int layer, int r, int pos, KvCache cache) {
-        int hd = c.headDim(), qd = c.qDim(), kvd = c.kvDim();
+        int hd = c.headDim(), qd = c.qDim(), kvd = c.kvDim(), len = pos + 1, stride = cache.keyStride();
         int group = c.numHeads() / c.numKvHeads();
         float scale = (float) (1.0 / Math.sqrt(hd));
         float[] keys = cache.k[layer], vals = cache.v[layer];
-        float[] scores = new float[pos + 1];
+        float[] p = new float[len];
         for (int hh = 0; hh < c.numHeads(); hh++) {
             int qo = r * qd + hh * hd;
             int kvo = (hh / group) * hd;
+            Ops.scores(q, qo, keys, kvo * stride, stride, hd, len, scale, p);
             float max = Float.NEGATIVE_INFINITY;
-            for (int t = 0; t <= pos; t++) {
-                float s = Ops.dot(q, qo, keys, t * kvd + kvo, hd) * scale;
-                scores[t] = s;
-                if (s > max) max = s;
-            }
+            for (int t = 0; t < len; t++) max = Math.max(max, p[t]);
             float sum = 0;
-            for (int t = 0; t <= pos; t++) {
-                scores[t] = (float) Math.exp(scores[t] - max);
-                sum += scores[t];
+            for (int t = 0; t < len; t++) {
+                p[t] = (float) Math.exp(p[t] - max);
+                sum += p[t];
             }
             float inv = 1f / sum;
-            Arrays.fill(att, qo, qo + hd, 0f);
-            for (int t = 0; t <= pos; t++) Ops.axpy(scores[t] * inv, vals, t * kvd + kvo, att, qo, hd);
+            for (int t = 0; t < len; t++) p[t] *= inv;
+            Ops.weightedSum(p, len, vals, kvo, kvd, hd, att, qo);
         }
     }
 }

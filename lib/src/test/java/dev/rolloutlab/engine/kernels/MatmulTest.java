@@ -78,7 +78,7 @@ class MatmulTest {
         assertTrue(e.getMessage().contains(out + " x " + in), e.getMessage());
     }
 
-    private static float[] random(Random rnd, int n) {
+    static float[] random(Random rnd, int n) {
         float[] a = new float[n];
         for (int i = 0; i < n; i++) a[i] = (float) rnd.nextGaussian();
         return a;

@@ -15,10 +15,14 @@ class PrefixCacheBlocksTest {
 
     private static KvCache filled(int len, float base) {
         KvCache kv = new KvCache(LAYERS, KV_DIM, len);
+        float[] key = new float[KV_DIM], value = new float[KV_DIM];
         for (int l = 0; l < LAYERS; l++)
-            for (int i = 0; i < len * KV_DIM; i++) {
-                kv.k[l][i] = base + l * 10_000 + i;
-                kv.v[l][i] = -(base + l * 10_000 + i);
+            for (int pos = 0; pos < len; pos++) {
+                for (int j = 0; j < KV_DIM; j++) {
+                    key[j] = base + l * 10_000 + pos * KV_DIM + j;
+                    value[j] = -key[j];
+                }
+                kv.write(l, pos, key, 0, value, 0);
             }
         return kv;
     }
@@ -45,10 +49,12 @@ class PrefixCacheBlocksTest {
         int n = cache.restore(h, t, 1, into);
         assertEquals(3 * PrefixCache.BLOCK, n, "every whole block before the last token");
         for (int l = 0; l < LAYERS; l++)
-            for (int i = 0; i < n * KV_DIM; i++) {
-                assertEquals(want.k[l][i], into.k[l][i], "layer " + l + " key " + i);
-                assertEquals(want.v[l][i], into.v[l][i], "layer " + l + " value " + i);
-            }
+            for (int pos = 0; pos < n; pos++)
+                for (int j = 0; j < KV_DIM; j++) {
+                    assertEquals(want.key(l, pos, j), into.key(l, pos, j), "layer " + l + " key " + pos + "/" + j);
+                    assertEquals(
+                            want.value(l, pos, j), into.value(l, pos, j), "layer " + l + " value " + pos + "/" + j);
+                }
     }
 
     @Test
