@@ -194,6 +194,56 @@ public final class Ops {
         }
     }
 
+    /**
+     * {@code gate[i] = silu(gate[i]) * up[i]} for i in {@code [0, n)}: the MLP's gated activation, with this class's
+     * {@link #exp}, so the vector and scalar paths agree bit for bit.
+     */
+    public static void silu(float[] gate, float[] up, int n) {
+        int i = VECTOR ? VectorOps.silu(gate, up, n) : 0;
+        for (; i < n; i++) {
+            float g = gate[i];
+            gate[i] = g / (1f + exp(-g)) * up[i];
+        }
+    }
+
+    /** Turns {@code p[0, len)} into its softmax in place: exponentials of the distances to the maximum, normalised. */
+    public static void softmax(float[] p, int len) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int t = 0; t < len; t++) max = Math.max(max, p[t]);
+        int t = VECTOR ? VectorOps.expMinus(p, len, max) : 0;
+        for (; t < len; t++) p[t] = exp(p[t] - max);
+        float sum = 0; // in order, on both paths
+        for (t = 0; t < len; t++) sum += p[t];
+        float inv = 1f / sum;
+        for (t = 0; t < len; t++) p[t] *= inv;
+    }
+
+    /**
+     * e^x in float32 within 2 units in the last place, from adds, multiplies and FMAs only (Cephes' expf: x = n ln 2 +
+     * r, a degree-7 polynomial in r, times 2^n), so a vector of lanes computes the same bits as this does one at a time
+     * whether the code is interpreted or compiled, which the Vector API's own {@code EXP} does not promise.
+     */
+    public static float exp(float x) {
+        x = Math.min(Math.max(x, EXP_MIN), EXP_MAX);
+        float n = Math.fma(x, LOG2E, ROUND) - ROUND;
+        float r = Math.fma(-n, LN2_HI, x);
+        r = Math.fma(-n, LN2_LO, r);
+        float p = Math.fma(EXP_C0, r, EXP_C1);
+        p = Math.fma(p, r, EXP_C2);
+        p = Math.fma(p, r, EXP_C3);
+        p = Math.fma(p, r, EXP_C4);
+        p = Math.fma(p, r, EXP_C5);
+        p = Math.fma(p * r, r, r) + 1f;
+        return p * Float.intBitsToFloat(((int) n + 127) << 23);
+    }
+
+    /** exp's constants, shared with the vector path; inputs are clamped so that 2^n stays a normal float. */
+    static final float EXP_MIN = -87.0f, EXP_MAX = 88.0f, LOG2E = 1.44269504088896341f, ROUND = 0x1.8p23f;
+
+    static final float LN2_HI = 0.693359375f, LN2_LO = -2.12194440e-4f;
+    static final float EXP_C0 = 1.9875691500e-4f, EXP_C1 = 1.3981999507e-3f, EXP_C2 = 8.3334519073e-3f;
+    static final float EXP_C3 = 4.1665795894e-2f, EXP_C4 = 1.6666665459e-1f, EXP_C5 = 5.0000001201e-1f;
+
     public static void rmsnorm(float[] x, int xo, float[] w, float eps, float[] y, int yo, int n) {
         float ss = 0;
         for (int i = 0; i < n; i++) ss += x[xo + i] * x[xo + i];

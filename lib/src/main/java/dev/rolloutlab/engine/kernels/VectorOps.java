@@ -192,6 +192,41 @@ final class VectorOps {
         }
     }
 
+    /** {@link Ops#silu} over whole vectors; returns where the scalar tail starts. */
+    static int silu(float[] gate, float[] up, int n) {
+        int i = 0;
+        for (; i <= n - L; i += L) {
+            FloatVector g = FloatVector.fromArray(S, gate, i);
+            g.div(exp(g.neg()).add(1f)).mul(FloatVector.fromArray(S, up, i)).intoArray(gate, i);
+        }
+        return i;
+    }
+
+    /** {@code p[t] = exp(p[t] - max)} over whole vectors; returns where the scalar tail starts. */
+    static int expMinus(float[] p, int len, float max) {
+        int t = 0;
+        for (; t <= len - L; t += L)
+            exp(FloatVector.fromArray(S, p, t).sub(max)).intoArray(p, t);
+        return t;
+    }
+
+    /** {@link Ops#exp} lane by lane, the same operations in the same order. */
+    private static FloatVector exp(FloatVector x) {
+        x = x.max(Ops.EXP_MIN).min(Ops.EXP_MAX);
+        FloatVector n = x.fma(Ops.LOG2E, Ops.ROUND).sub(Ops.ROUND);
+        FloatVector r = n.neg().fma(FloatVector.broadcast(S, Ops.LN2_HI), x);
+        r = n.neg().fma(FloatVector.broadcast(S, Ops.LN2_LO), r);
+        FloatVector p = FloatVector.broadcast(S, Ops.EXP_C0).fma(r, FloatVector.broadcast(S, Ops.EXP_C1));
+        p = p.fma(r, FloatVector.broadcast(S, Ops.EXP_C2));
+        p = p.fma(r, FloatVector.broadcast(S, Ops.EXP_C3));
+        p = p.fma(r, FloatVector.broadcast(S, Ops.EXP_C4));
+        p = p.fma(r, FloatVector.broadcast(S, Ops.EXP_C5));
+        p = p.mul(r).fma(r, r).add(1f);
+        IntVector bits =
+                ((IntVector) n.convert(VectorOperators.F2I, 0)).add(127).lanewise(VectorOperators.LSHL, 23);
+        return p.mul(bits.reinterpretAsFloats());
+    }
+
     static void axpy(float s, float[] x, int xo, float[] y, int yo, int n) {
         FloatVector sv = FloatVector.broadcast(S, s);
         int i = 0;

@@ -115,10 +115,7 @@ public final class Transformer implements Forward {
             for (int r = 0; r < n; r++) Ops.rmsnorm(x, r * h, L.mlpNorm(), eps, xn, r * h, h);
             Ops.matmul(xn, n, L.gate(), gate);
             Ops.matmul(xn, n, L.up(), up);
-            for (int i = 0; i < n * inter; i++) {
-                float g = gate[i];
-                gate[i] = g / (1f + (float) Math.exp(-g)) * up[i];
-            }
+            Ops.silu(gate, up, n * inter);
             Ops.matmul(gate, n, L.down(), tmp);
             for (int i = 0; i < n * h; i++) x[i] += tmp[i];
         }
@@ -146,15 +143,7 @@ public final class Transformer implements Forward {
             int qo = r * qd + hh * hd;
             int kvo = (hh / group) * hd;
             Ops.scores(q, qo, keys, kvo * stride, stride, hd, len, scale, p);
-            float max = Float.NEGATIVE_INFINITY;
-            for (int t = 0; t < len; t++) max = Math.max(max, p[t]);
-            float sum = 0;
-            for (int t = 0; t < len; t++) {
-                p[t] = (float) Math.exp(p[t] - max);
-                sum += p[t];
-            }
-            float inv = 1f / sum;
-            for (int t = 0; t < len; t++) p[t] *= inv;
+            Ops.softmax(p, len);
             Ops.weightedSum(p, len, vals, kvo, kvd, hd, att, qo);
         }
     }
