@@ -64,12 +64,9 @@ final class Sampler {
         float[] probs = scratch.get();
         float max = Float.NEGATIVE_INFINITY;
         for (int i = 0; i < vocab; i++) max = Math.max(max, logits[off + i]);
+        Ops.exps(logits, off, vocab, max, 1f, probs);
         double sum = 0;
-        for (int i = 0; i < vocab; i++) {
-            float e = (float) Math.exp(logits[off + i] - max);
-            probs[i] = e;
-            sum += e;
-        }
+        for (int i = 0; i < vocab; i++) sum += probs[i];
         int tok = draw(probs, vocab, sum, rng);
         return new Pick(tok, (float) (logits[off + tok] - (max + Math.log(sum))));
     }
@@ -78,8 +75,10 @@ final class Sampler {
     float logZ(float[] logits, int off) {
         float max = Float.NEGATIVE_INFINITY;
         for (int i = 0; i < vocab; i++) max = Math.max(max, logits[off + i]);
+        float[] e = scratch.get();
+        Ops.exps(logits, off, vocab, max, 1f, e);
         double sum = 0;
-        for (int i = 0; i < vocab; i++) sum += Math.exp(logits[off + i] - max);
+        for (int i = 0; i < vocab; i++) sum += e[i];
         return (float) (max + Math.log(sum));
     }
 
@@ -89,12 +88,9 @@ final class Sampler {
         float invT = (float) (1.0 / p.temperature());
         float max = Float.NEGATIVE_INFINITY;
         for (int i = 0; i < vocab; i++) max = Math.max(max, logits[off + i]);
+        Ops.exps(logits, off, vocab, max, invT, probs);
         double sum = 0;
-        for (int i = 0; i < vocab; i++) {
-            float e = (float) Math.exp((logits[off + i] - max) * invT);
-            probs[i] = e;
-            sum += e;
-        }
+        for (int i = 0; i < vocab; i++) sum += probs[i];
         // NaN or infinite weights (a NaN logit) would leave nothing to draw from: greedy is the only defined answer
         if (!(sum > 0 && sum < Double.POSITIVE_INFINITY)) return argmax(logits, off);
         boolean filter = p.topK() > 0 && p.topK() < vocab || p.topP() < 1;

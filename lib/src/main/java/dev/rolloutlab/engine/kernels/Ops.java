@@ -206,6 +206,15 @@ public final class Ops {
         }
     }
 
+    /**
+     * {@code out[i] = exp((x[xo + i] - shift) * scale)} for i in {@code [0, n)}: a softmax's or a sampler's weights
+     * over a vocabulary, with this class's {@link #exp} on both paths.
+     */
+    public static void exps(float[] x, int xo, int n, float shift, float scale, float[] out) {
+        int i = VECTOR ? VectorOps.exps(x, xo, n, shift, scale, out) : 0;
+        for (; i < n; i++) out[i] = exp((x[xo + i] - shift) * scale);
+    }
+
     /** Turns {@code p[0, len)} into its softmax in place: exponentials of the distances to the maximum, normalised. */
     public static void softmax(float[] p, int len) {
         float max = Float.NEGATIVE_INFINITY;
@@ -224,7 +233,8 @@ public final class Ops {
      * whether the code is interpreted or compiled, which the Vector API's own {@code EXP} does not promise.
      */
     public static float exp(float x) {
-        x = Math.min(Math.max(x, EXP_MIN), EXP_MAX);
+        if (x < EXP_MIN) return 0f; // a masked logit (-infinity) must weigh nothing
+        x = Math.min(x, EXP_MAX);
         float n = Math.fma(x, LOG2E, ROUND) - ROUND;
         float r = Math.fma(-n, LN2_HI, x);
         r = Math.fma(-n, LN2_LO, r);
@@ -237,7 +247,10 @@ public final class Ops {
         return p * Float.intBitsToFloat(((int) n + 127) << 23);
     }
 
-    /** exp's constants, shared with the vector path; inputs are clamped so that 2^n stays a normal float. */
+    /**
+     * exp's constants, shared with the vector path. Below EXP_MIN the result is 0 (e^-87 is 1.6e-38, where floats turn
+     * subnormal); above EXP_MAX it is clamped so that 2^n stays a finite float.
+     */
     static final float EXP_MIN = -87.0f, EXP_MAX = 88.0f, LOG2E = 1.44269504088896341f, ROUND = 0x1.8p23f;
 
     static final float LN2_HI = 0.693359375f, LN2_LO = -2.12194440e-4f;

@@ -210,8 +210,17 @@ final class VectorOps {
         return t;
     }
 
+    /** {@link Ops#exps} over whole vectors; returns where the scalar tail starts. */
+    static int exps(float[] x, int xo, int n, float shift, float scale, float[] out) {
+        int i = 0;
+        for (; i <= n - L; i += L)
+            exp(FloatVector.fromArray(S, x, xo + i).sub(shift).mul(scale)).intoArray(out, i);
+        return i;
+    }
+
     /** {@link Ops#exp} lane by lane, the same operations in the same order. */
     private static FloatVector exp(FloatVector x) {
+        VectorMask<Float> zero = x.lt(Ops.EXP_MIN);
         x = x.max(Ops.EXP_MIN).min(Ops.EXP_MAX);
         FloatVector n = x.fma(Ops.LOG2E, Ops.ROUND).sub(Ops.ROUND);
         FloatVector r = n.neg().fma(FloatVector.broadcast(S, Ops.LN2_HI), x);
@@ -224,7 +233,7 @@ final class VectorOps {
         p = p.mul(r).fma(r, r).add(1f);
         IntVector bits =
                 ((IntVector) n.convert(VectorOperators.F2I, 0)).add(127).lanewise(VectorOperators.LSHL, 23);
-        return p.mul(bits.reinterpretAsFloats());
+        return p.mul(bits.reinterpretAsFloats()).blend(0f, zero);
     }
 
     static void axpy(float s, float[] x, int xo, float[] y, int yo, int n) {

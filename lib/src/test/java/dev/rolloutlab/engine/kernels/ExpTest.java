@@ -19,9 +19,22 @@ class ExpTest {
             assertEquals(want, Ops.exp(x), ULPS * Math.ulp(want), "exp(" + x + ")");
         }
         assertEquals(1f, Ops.exp(0f), "exp(0)");
-        assertTrue(Ops.exp(-1000f) < 1e-37f && Ops.exp(-1000f) >= 0, "far below the range: about zero");
+        assertEquals(0f, Ops.exp(-1000f), "far below the range");
+        assertEquals(0f, Ops.exp(Float.NEGATIVE_INFINITY), "a masked logit weighs nothing");
         assertTrue(Float.isFinite(Ops.exp(1000f)), "far above the range: clamped, not infinite");
         assertTrue(Float.isNaN(Ops.exp(Float.NaN)), "NaN stays NaN");
+    }
+
+    @Test
+    void expsOverAVocabularyAreTheScalarExpLaneForLaneMaskedLogitsIncluded() {
+        Random rnd = new Random(5);
+        int n = 32000 + 7;
+        float[] logits = new float[n + 3], out = new float[n];
+        for (int i = 0; i < logits.length; i++) logits[i] = (float) (rnd.nextGaussian() * 30);
+        logits[100] = Float.NEGATIVE_INFINITY;
+        Ops.exps(logits, 3, n, 12f, 0.7f, out);
+        for (int i = 0; i < n; i++) assertEquals(Ops.exp((logits[3 + i] - 12f) * 0.7f), out[i], "lane " + i);
+        assertEquals(0f, out[97], "the masked logit");
     }
 
     @ParameterizedTest(name = "n = {0}")
