@@ -3,6 +3,7 @@ package dev.rolloutlab.engine.kernels;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.IntConsumer;
 
 /**
@@ -147,6 +148,9 @@ public final class Ops {
     /** Claims per participant a parallel call is cut into: enough for a late or preempted core to cost little. */
     private static final int CLAIMS = 8;
 
+    /** Spin-wait iterations (about 20 µs) before the caller parks to wait for chunks still in flight. */
+    private static final int SPINS = 500;
+
     /** Items {@code [from, to)} of one parallel call. */
     private interface Items {
         void run(int from, int to);
@@ -162,6 +166,7 @@ public final class Ops {
     private static void share(int n, int chunk, int parts, Items body) {
         AtomicInteger next = new AtomicInteger(), done = new AtomicInteger();
         AtomicReference<Throwable> failure = new AtomicReference<>();
+        Thread caller = Thread.currentThread();
         Runnable claim = () -> {
             for (int from; (from = next.getAndAdd(chunk)) < n; ) {
                 int to = Math.min(n, from + chunk);
@@ -170,16 +175,16 @@ public final class Ops {
                 } catch (Throwable t) {
                     failure.compareAndSet(null, t);
                 } finally {
-                    done.addAndGet(to - from);
+                    if (done.addAndGet(to - from) == n && Thread.currentThread() != caller) LockSupport.unpark(caller);
                 }
             }
         };
         for (int p = 1; p < parts; p++) POOL.execute(claim);
         claim.run();
-        for (int spins = 0; done.get() < n; spins++) {
-            if (spins < 10_000) Thread.onSpinWait();
-            else Thread.yield(); // a claimed chunk whose core was taken away: let it run
-        }
+        // a chunk in flight usually ends within microseconds; past a short spin, sleep rather than hold a core that
+        // serve's HTTP threads (or the worker itself) may need
+        for (int spins = 0; done.get() < n && spins < SPINS; spins++) Thread.onSpinWait();
+        while (done.get() < n) LockSupport.park(next);
         Throwable t = failure.get();
         if (t instanceof RuntimeException e) throw e;
         if (t instanceof Error e) throw e;
