@@ -1,5 +1,6 @@
 package dev.rolloutlab.engine;
 
+import dev.rolloutlab.engine.kernels.Cores;
 import dev.rolloutlab.engine.kernels.Ops;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -34,7 +35,7 @@ final class Sampler {
             return picks;
         }
         // sampling is a pass over the vocabulary per sequence: run it on all cores
-        Ops.parallelFor(picks.length, (long) picks.length * vocab * 8, i -> {
+        Cores.parallelFor(picks.length, (long) picks.length * vocab * 8, i -> {
             Seq s = seqs.get(i);
             picks[i] = pick(logits, rows[i] * vocab, s.job.request.params(), s.rng);
         });

@@ -1,47 +1,14 @@
 package dev.rolloutlab.engine.kernels;
 
-import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
-import java.util.concurrent.locks.LockSupport;
-import java.util.function.IntConsumer;
-
 /**
- * The numeric operations of the forward pass. {@code dot} uses the JDK Vector API when the JVM was started with
- * {@code --add-modules jdk.incubator.vector} and a scalar loop otherwise; matmul splits output rows across cores.
+ * The numeric operations of the forward pass: SIMD through the JDK Vector API when the JVM was started with
+ * {@code --add-modules jdk.incubator.vector}, scalar loops otherwise; matmul and attention split across cores through
+ * {@link Cores}.
  */
 public final class Ops {
     static final boolean VECTOR =
             ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()
                     && !Boolean.getBoolean("rolloutlab.scalar");
-    /**
-     * Below this many multiply-adds a matmul runs on the calling thread: waking a worker costs more than it saves. A
-     * single decode row's 288 x 288 matmul (83 K) is above it: with claimed chunks it ran 15-20 % faster split.
-     */
-    private static final long PARALLEL_WORK = 1L << 16;
-
-    private static final int PARTS = Runtime.getRuntime().availableProcessors();
-    /**
-     * Forward passes running in this process now. They divide the cores among themselves rather than each splitting
-     * across all of them: four engines of one {@code serve} on 2 cores, each splitting in two, kept 6 threads busy on 2
-     * cores: a prefill beside decoding engines starved (mean time to first token 72 ms, 27 ms after) and the time
-     * between tokens varied by 45 % within a stream (28 % after), at throughput not distinguishable.
-     */
-    private static final AtomicInteger RUNNING = new AtomicInteger();
-    /**
-     * Workers for all cores but the caller's, which computes a share itself. Not the common pool: engine kernels must
-     * not queue behind unrelated parallel streams.
-     */
-    private static final ForkJoinPool POOL = new ForkJoinPool(
-            Math.max(1, Runtime.getRuntime().availableProcessors() - 1),
-            pool -> {
-                var t = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(pool);
-                t.setName("engine-kernel-" + t.getPoolIndex());
-                t.setDaemon(true);
-                return t;
-            },
-            null,
-            false);
 
     private Ops() {}
 
@@ -78,37 +45,23 @@ public final class Ops {
     }
 
     /**
-     * Marks a forward pass running until {@link #forwardEnded()}: while others run too, each gets a share of the cores.
-     */
-    public static void forwardStarted() {
-        RUNNING.incrementAndGet();
-    }
-
-    public static void forwardEnded() {
-        RUNNING.decrementAndGet();
-    }
-
-    private static int parts() {
-        return Math.max(1, PARTS / Math.max(1, RUNNING.get()));
-    }
-
-    /**
      * y[r][o] = sum_i x[r][i] * w[o][i] + bias[o] for {@code rows} rows of x ([rows][in]), as one GEMM. The work is
-     * tiles of four rows by one panel of outputs, claimed by the cores in runs ({@link #share}). Each output is one FMA
+     * tiles of four rows by one panel of outputs, claimed by the cores in runs ({@link Cores}). Each output is one FMA
      * chain over i in order, so a row's result is the same bits whichever rows share its batch.
      */
     public static void matmul(float[] x, int rows, PackedMatrix w, float[] y) {
         int panels = PackedMatrix.panelCount(w.out), blocks = (rows + 3) / 4, tiles = panels * blocks;
         long work = (long) rows * w.in * w.out;
-        int parts = Math.min(parts(), tiles);
-        if (work < PARALLEL_WORK || parts < 2) {
+        int parts = Math.min(Cores.parts(), tiles);
+        if (work < Cores.PARALLEL_WORK || parts < 2) {
             tiles(x, rows, w, y, 0, tiles);
             return;
         }
         // whole panels per claim when there are many (a panel's weights then stream into one core's cache only)
-        int chunk =
-                panels >= CLAIMS * parts ? blocks * (panels / (CLAIMS * parts)) : Math.max(1, tiles / (CLAIMS * parts));
-        share(tiles, chunk, parts, (from, to) -> tiles(x, rows, w, y, from, to));
+        int chunk = panels >= Cores.CLAIMS * parts
+                ? blocks * (panels / (Cores.CLAIMS * parts))
+                : Math.max(1, tiles / (Cores.CLAIMS * parts));
+        Cores.share(tiles, chunk, parts, (from, to) -> tiles(x, rows, w, y, from, to));
     }
 
     private static void tiles(float[] x, int rows, PackedMatrix w, float[] y, int from, int to) {
@@ -131,64 +84,6 @@ public final class Ops {
                 }
             }
         }
-    }
-
-    /** Runs body(i) for i in [0, n), split across cores (the caller takes a share) when {@code work} pays for it. */
-    public static void parallelFor(int n, long work, IntConsumer body) {
-        int parts = Math.min(parts(), n);
-        if (n <= 1 || work < PARALLEL_WORK || parts < 2) {
-            for (int i = 0; i < n; i++) body.accept(i);
-            return;
-        }
-        share(n, Math.max(1, n / (CLAIMS * parts)), parts, (from, to) -> {
-            for (int i = from; i < to; i++) body.accept(i);
-        });
-    }
-
-    /** Claims per participant a parallel call is cut into: enough for a late or preempted core to cost little. */
-    private static final int CLAIMS = 8;
-
-    /** Spin-wait iterations (about 20 µs) before the caller parks to wait for chunks still in flight. */
-    private static final int SPINS = 500;
-
-    /** Items {@code [from, to)} of one parallel call. */
-    private interface Items {
-        void run(int from, int to);
-    }
-
-    /**
-     * Runs items {@code [0, n)} on the caller and {@code parts - 1} pool workers, each claiming the next {@code chunk}
-     * items until none are left. Claims, not fixed shares: a parked worker on this VM can take longer to wake than a
-     * decode step's whole matmul runs (fixed halves ran batch-16 decode's GEMM at a sixth of the cores' peak), so the
-     * caller takes what no worker has claimed and then waits only for claimed chunks. A worker woken after the call
-     * ended finds nothing left and returns.
-     */
-    private static void share(int n, int chunk, int parts, Items body) {
-        AtomicInteger next = new AtomicInteger(), done = new AtomicInteger();
-        AtomicReference<Throwable> failure = new AtomicReference<>();
-        Thread caller = Thread.currentThread();
-        Runnable claim = () -> {
-            for (int from; (from = next.getAndAdd(chunk)) < n; ) {
-                int to = Math.min(n, from + chunk);
-                try {
-                    body.run(from, to);
-                } catch (Throwable t) {
-                    failure.compareAndSet(null, t);
-                } finally {
-                    if (done.addAndGet(to - from) == n && Thread.currentThread() != caller) LockSupport.unpark(caller);
-                }
-            }
-        };
-        for (int p = 1; p < parts; p++) POOL.execute(claim);
-        claim.run();
-        // a chunk in flight usually ends within microseconds; past a short spin, sleep rather than hold a core that
-        // serve's HTTP threads (or the worker itself) may need
-        for (int spins = 0; done.get() < n && spins < SPINS; spins++) Thread.onSpinWait();
-        while (done.get() < n) LockSupport.park(next);
-        Throwable t = failure.get();
-        if (t instanceof RuntimeException e) throw e;
-        if (t instanceof Error e) throw e;
-        if (t != null) throw new IllegalStateException(t);
     }
 
     /**

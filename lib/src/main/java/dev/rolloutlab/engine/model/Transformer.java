@@ -1,6 +1,7 @@
 package dev.rolloutlab.engine.model;
 
 import dev.rolloutlab.engine.checkpoint.ModelConfig;
+import dev.rolloutlab.engine.kernels.Cores;
 import dev.rolloutlab.engine.kernels.Ops;
 
 /**
@@ -62,11 +63,11 @@ public final class Transformer implements Forward {
             int[] logitRows,
             int nLogits,
             float[] logits) {
-        Ops.forwardStarted();
+        Cores.forwardStarted();
         try {
             rows(w, n, tokens, positions, caches, logitRows, nLogits, logits);
         } finally {
-            Ops.forwardEnded();
+            Cores.forwardEnded();
         }
     }
 
@@ -109,7 +110,7 @@ public final class Transformer implements Forward {
                 caches[r].write(l, pos, k, r * kvd, v, r * kvd);
             }
             final int layer = l;
-            Ops.parallelFor(n, attnWorkF, r -> attend(layer, r, positions[r], caches[r]));
+            Cores.parallelFor(n, attnWorkF, r -> attend(layer, r, positions[r], caches[r]));
             Ops.matmul(att, n, L.o(), tmp);
             for (int i = 0; i < n * h; i++) x[i] += tmp[i];
             for (int r = 0; r < n; r++) Ops.rmsnorm(x, r * h, L.mlpNorm(), eps, xn, r * h, h);
