@@ -131,8 +131,11 @@ class PrefixExperimentTest {
             if (name.startsWith("lb/"))
                 assertTrue(lb > 2 * Math.max(10, idleBalancers), "the relay in the balancer: " + line + " " + rounds);
         }
+        // what serve and the balancers spend meanwhile is background (an idle serve's collection, four balancers'
+        // health checks) that does not shrink as the engine gets faster, so the rule is the majority, not a ratio: an
+        // engine run in serve would leave this JVM a few per cent of it
         assertTrue(
-                inProcessClient > 2 * inProcessOthers,
+                inProcessClient > inProcessOthers,
                 "engines here: " + inProcessClient + " ms in this JVM, " + inProcessOthers + " elsewhere");
         String report = Files.readString(out.resolve("REPORT.md"));
         assertTrue(
