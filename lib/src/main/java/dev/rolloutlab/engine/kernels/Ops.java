@@ -27,23 +27,6 @@ public final class Ops {
         return a + b + c + e == 0f;
     }
 
-    public static float dot(float[] a, int ao, float[] b, int bo, int n) {
-        return VECTOR ? VectorOps.dot(a, ao, b, bo, n) : scalarDot(a, ao, b, bo, n);
-    }
-
-    static float scalarDot(float[] a, int ao, float[] b, int bo, int n) {
-        float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-        int i = 0;
-        for (; i + 3 < n; i += 4) {
-            s0 += a[ao + i] * b[bo + i];
-            s1 += a[ao + i + 1] * b[bo + i + 1];
-            s2 += a[ao + i + 2] * b[bo + i + 2];
-            s3 += a[ao + i + 3] * b[bo + i + 3];
-        }
-        for (; i < n; i++) s0 += a[ao + i] * b[bo + i];
-        return (s0 + s1) + (s2 + s3);
-    }
-
     /**
      * y[r][o] = sum_i x[r][i] * w[o][i] + bias[o] for {@code rows} rows of x ([rows][in]), as one GEMM. The work is
      * tiles of four rows by one panel of outputs, claimed by the cores in runs ({@link Cores}). Each output is one FMA
@@ -150,12 +133,11 @@ public final class Ops {
     public static void softmax(float[] p, int len) {
         float max = Float.NEGATIVE_INFINITY;
         for (int t = 0; t < len; t++) max = Math.max(max, p[t]);
-        int t = VECTOR ? VectorOps.expMinus(p, len, max) : 0;
-        for (; t < len; t++) p[t] = exp(p[t] - max);
+        exps(p, 0, len, max, 1f, p);
         float sum = 0; // in order, on both paths
-        for (t = 0; t < len; t++) sum += p[t];
+        for (int t = 0; t < len; t++) sum += p[t];
         float inv = 1f / sum;
-        for (t = 0; t < len; t++) p[t] *= inv;
+        for (int t = 0; t < len; t++) p[t] *= inv;
     }
 
     /**
@@ -193,11 +175,5 @@ public final class Ops {
         for (int i = 0; i < n; i++) ss += x[xo + i] * x[xo + i];
         float inv = (float) (1.0 / Math.sqrt(ss / n + eps));
         for (int i = 0; i < n; i++) y[yo + i] = x[xo + i] * inv * w[i];
-    }
-
-    /** y[i] += s * x[i]. */
-    public static void axpy(float s, float[] x, int xo, float[] y, int yo, int n) {
-        if (VECTOR) VectorOps.axpy(s, x, xo, y, yo, n);
-        else for (int i = 0; i < n; i++) y[yo + i] += s * x[xo + i];
     }
 }

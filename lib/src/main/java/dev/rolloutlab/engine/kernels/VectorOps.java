@@ -29,21 +29,6 @@ final class VectorOps {
         return r == 0f;
     }
 
-    static float dot(float[] a, int ao, float[] b, int bo, int n) {
-        FloatVector acc0 = FloatVector.zero(S), acc1 = FloatVector.zero(S);
-        int i = 0;
-        int bound2 = n - 2 * L;
-        for (; i <= bound2; i += 2 * L) {
-            acc0 = FloatVector.fromArray(S, a, ao + i).fma(FloatVector.fromArray(S, b, bo + i), acc0);
-            acc1 = FloatVector.fromArray(S, a, ao + i + L).fma(FloatVector.fromArray(S, b, bo + i + L), acc1);
-        }
-        for (; i <= n - L; i += L) {
-            acc0 = FloatVector.fromArray(S, a, ao + i).fma(FloatVector.fromArray(S, b, bo + i), acc0);
-        }
-        // reduceLanes' order differs between interpreted and compiled code; a fixed order keeps results bit-identical
-        return finish(acc0.add(acc1), a, ao, b, bo, i, n);
-    }
-
     /** Outputs per panel of a {@link PackedMatrix}: four vectors, sixteen accumulators for a tile of four rows. */
     static final int PANEL = 4 * L;
 
@@ -135,30 +120,6 @@ final class VectorOps {
         else acc.intoArray(y, yo + o, S.indexInRange(0, valid));
     }
 
-    private static float finish(FloatVector acc, float[] a, int ao, float[] b, int bo, int i, int n) {
-        float s = sum(acc);
-        for (; i < n; i++) s += a[ao + i] * b[bo + i];
-        return s;
-    }
-
-    /**
-     * The lanes' sum in a fixed order: halves added lane-wise down to four lanes, then those four. Not
-     * {@code reduceLanes}, whose order differs between interpreted and compiled code, and not lane by lane, which costs
-     * an extract per lane (half of a prefill's time went there).
-     */
-    private static float sum(FloatVector v) {
-        if (L == 16) v = halves(v, FloatVector.SPECIES_256);
-        if (L >= 8) v = halves(v, FloatVector.SPECIES_128);
-        if (L >= 4) return (v.lane(0) + v.lane(1)) + (v.lane(2) + v.lane(3));
-        float s = 0;
-        for (int l = 0; l < L; l++) s += v.lane(l);
-        return s;
-    }
-
-    private static FloatVector halves(FloatVector v, VectorSpecies<Float> half) {
-        return ((FloatVector) v.reinterpretShape(half, 0)).add((FloatVector) v.reinterpretShape(half, 1));
-    }
-
     static void scores(
             float[] q, int qo, float[] keys, int ko, int stride, int dims, int len, float scale, float[] scores) {
         int t = 0;
@@ -202,14 +163,6 @@ final class VectorOps {
         return i;
     }
 
-    /** {@code p[t] = exp(p[t] - max)} over whole vectors; returns where the scalar tail starts. */
-    static int expMinus(float[] p, int len, float max) {
-        int t = 0;
-        for (; t <= len - L; t += L)
-            exp(FloatVector.fromArray(S, p, t).sub(max)).intoArray(p, t);
-        return t;
-    }
-
     /** {@link Ops#exps} over whole vectors; returns where the scalar tail starts. */
     static int exps(float[] x, int xo, int n, float shift, float scale, float[] out) {
         int i = 0;
@@ -234,16 +187,5 @@ final class VectorOps {
         IntVector bits =
                 ((IntVector) n.convert(VectorOperators.F2I, 0)).add(127).lanewise(VectorOperators.LSHL, 23);
         return p.mul(bits.reinterpretAsFloats()).blend(0f, zero);
-    }
-
-    static void axpy(float s, float[] x, int xo, float[] y, int yo, int n) {
-        FloatVector sv = FloatVector.broadcast(S, s);
-        int i = 0;
-        for (; i <= n - L; i += L) {
-            FloatVector.fromArray(S, x, xo + i)
-                    .fma(sv, FloatVector.fromArray(S, y, yo + i))
-                    .intoArray(y, yo + i);
-        }
-        for (; i < n; i++) y[yo + i] += s * x[xo + i];
     }
 }
