@@ -63,35 +63,36 @@ final class Sampler {
         }
         // temperature 1 without filters: the sampling weights are the softmax itself, so one pass of exp serves both
         float[] probs = scratch.get();
-        float max = Float.NEGATIVE_INFINITY;
-        for (int i = 0; i < vocab; i++) max = Math.max(max, logits[off + i]);
-        Ops.exps(logits, off, vocab, max, 1f, probs);
-        double sum = 0;
-        for (int i = 0; i < vocab; i++) sum += probs[i];
+        float max = max(logits, off);
+        double sum = weigh(logits, off, max, 1f, probs);
         int tok = draw(probs, vocab, sum, rng);
         return new Pick(tok, (float) (logits[off + tok] - (max + Math.log(sum))));
     }
 
     /** Log of the softmax normaliser of the unscaled logits, so logprob(t) = logits[t] - logZ. */
     float logZ(float[] logits, int off) {
+        float max = max(logits, off);
+        return (float) (max + Math.log(weigh(logits, off, max, 1f, scratch.get())));
+    }
+
+    private float max(float[] logits, int off) {
         float max = Float.NEGATIVE_INFINITY;
         for (int i = 0; i < vocab; i++) max = Math.max(max, logits[off + i]);
-        float[] e = scratch.get();
-        Ops.exps(logits, off, vocab, max, 1f, e);
+        return max;
+    }
+
+    /** Writes each token's weight {@code exp((logit - max) * scale)} to {@code out} and returns their sum. */
+    private double weigh(float[] logits, int off, float max, float scale, float[] out) {
+        Ops.exps(logits, off, vocab, max, scale, out);
         double sum = 0;
-        for (int i = 0; i < vocab; i++) sum += e[i];
-        return (float) (max + Math.log(sum));
+        for (int i = 0; i < vocab; i++) sum += out[i];
+        return sum;
     }
 
     int sample(float[] logits, int off, SamplingParams p, SplittableRandom rng) {
         if (p.temperature() == 0) return argmax(logits, off);
         float[] probs = scratch.get();
-        float invT = (float) (1.0 / p.temperature());
-        float max = Float.NEGATIVE_INFINITY;
-        for (int i = 0; i < vocab; i++) max = Math.max(max, logits[off + i]);
-        Ops.exps(logits, off, vocab, max, invT, probs);
-        double sum = 0;
-        for (int i = 0; i < vocab; i++) sum += probs[i];
+        double sum = weigh(logits, off, max(logits, off), (float) (1.0 / p.temperature()), probs);
         // NaN or infinite weights (a NaN logit) would leave nothing to draw from: greedy is the only defined answer
         if (!(sum > 0 && sum < Double.POSITIVE_INFINITY)) return argmax(logits, off);
         boolean filter = p.topK() > 0 && p.topK() < vocab || p.topP() < 1;

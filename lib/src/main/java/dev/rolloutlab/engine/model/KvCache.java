@@ -56,14 +56,6 @@ public final class KvCache {
         System.arraycopy(value, vo, v[layer], pos * kvDim, kvDim);
     }
 
-    float key(int layer, int pos, int j) {
-        return k[layer][j * capacity + pos];
-    }
-
-    float value(int layer, int pos, int j) {
-        return v[layer][pos * kvDim + j];
-    }
-
     /**
      * Positions {@code [pos, pos + len)} of every layer, its keys then its values, packed into one array of their own:
      * what a prefix cache keeps of a sequence, so the sequence's whole cache can go when it ends.
