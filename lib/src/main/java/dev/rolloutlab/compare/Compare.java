@@ -432,6 +432,8 @@ public final class Compare {
     private record Cell(long startNs, long endNs, Topologies.Leg leg, String workload, int round) {}
 
     private final List<Cell> cells = new ArrayList<>();
+    /** Samples /metrics while the rounds run; null when nothing is scraped. */
+    private MetricsScraper scraper;
 
     /**
      * Samples every server's /metrics through the rounds, once a second (four times with --quick, whose cells are
@@ -444,7 +446,7 @@ public final class Compare {
             return;
         }
         Set<String> said = new LinkedHashSet<>();
-        MetricsScraper scraper = MetricsScraper.start(
+        scraper = MetricsScraper.start(
                 servers,
                 c.quick() ? Duration.ofMillis(250) : MetricsScraper.EVERY_SECOND,
                 line -> { // a target without /metrics is said once
@@ -453,7 +455,9 @@ public final class Compare {
         try {
             rounds(legs);
         } finally {
-            for (MetricsScraper.Sample s : scraper.stop())
+            List<MetricsScraper.Sample> samples = scraper.stop();
+            scraper = null;
+            for (MetricsScraper.Sample s : samples)
                 for (Cell cell : cells)
                     if (s.atNs() >= cell.startNs() && s.atNs() <= cell.endNs())
                         serverMetrics.add(s.in(
@@ -499,7 +503,17 @@ public final class Compare {
                 leg.topology() == Topology.LB ? topologies.lbPid() : -1);
         try {
             LoadGenerator.Run run = g.run();
-            if (http && round > 0) cells.add(new Cell(g.originNs(), System.nanoTime(), leg, w.name(), round));
+            // read before the cell's closing scrape, whose work is not the cell's
+            CpuMeter.Point used = meter.stop(
+                    leg.topology(),
+                    leg.connection(),
+                    w.name(),
+                    round,
+                    run.records().size());
+            if (http && round > 0) {
+                if (scraper != null) scraper.sampleNow(); // every cell ends with its own sample, however short
+                cells.add(new Cell(g.originNs(), System.nanoTime(), leg, w.name(), round));
+            }
             if (round == 0) return !run.failedFast();
             if (run.failedFast()) {
                 failedLegs.add(leg.key());
@@ -513,7 +527,7 @@ public final class Compare {
                     .addAll(recs);
             Summary s = run.summary().withRound(round);
             perRound.add(s);
-            cpu.add(meter.stop(leg.topology(), leg.connection(), w.name(), round, recs.size()));
+            cpu.add(used);
             progress.step(String.format(
                     Locale.ROOT,
                     "%sround %d %-7s %-10s %-16s %3d ok %2d failed  e2el %8.2f ms  %7.1f tok/s",
