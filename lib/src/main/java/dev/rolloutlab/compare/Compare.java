@@ -122,7 +122,7 @@ public final class Compare {
             progress = new Progress(
                     log,
                     (Progress.perRound(c, legs)
-                                    + (twin == null ? 0 : Progress.perRound(control, twin.topologies.legs())))
+                                    + (twin == null ? 0 : Progress.perRound(control, twin.topologies.legs()) * slots()))
                             * c.rounds(),
                     c.strategies().size());
             if (twin != null) twin.progress = progress;
@@ -229,24 +229,34 @@ public final class Compare {
         }
     }
 
-    /** The control's cell {@code in}/{@code out} of round {@code r} on each of its legs, the balancer on the twins. */
-    private void controlCell(int r, int in, int out) {
+    /**
+     * The control's slot {@code slot} of round {@code r}: a slice of every control cell on each of its legs, the
+     * balancer on the twins. Each real cell is followed by a slot, so every control cell is measured in as many short
+     * slices as the round has cells, spread over the run; the machine's slow spells, which last seconds, then reach
+     * every control cell alike instead of deciding a whole cell's round. Slot {@code s} of round {@code r} is the
+     * control's round {@code (r - 1) * slots + s + 1}, so its pairs stay within one slice.
+     */
+    private void controlSlot(int r, int slot) {
         Compare twin = controlRun;
         if (twin == null || stopReason != null) return;
+        int slots = slots(), round = (r - 1) * slots + slot + 1;
         List<Topologies.Leg> order = new ArrayList<>(twin.topologies.legs());
-        Collections.rotate(order, -(r - 1));
+        Collections.rotate(order, -(round - 1));
         topologies.routeLbToTwins(true);
         try {
-            for (Topologies.Leg leg : order) {
-                if (stopReason != null) return;
-                if (twin.failedLegs.contains(leg.key())) continue;
-                int n = twin.requests(in, out);
-                twin.measure(r, leg, twin.workload(in, out, n), n);
-            }
+            for (int in : c.promptLens())
+                for (int out : c.outputLens()) {
+                    int n = twin.slice(in, out, slots);
+                    for (Topologies.Leg leg : order) {
+                        if (stopReason != null) return;
+                        if (twin.failedLegs.contains(leg.key())) continue;
+                        twin.measure(round, leg, twin.workload(in, out, n), n);
+                    }
+                }
         } finally {
             topologies.routeLbToTwins(false);
         }
-        twin.roundsRun = r;
+        twin.roundsRun = round;
     }
 
     /** Writes the control's results into {@code control/}, and says if it stopped early. */
@@ -275,12 +285,13 @@ public final class Compare {
             for (int in : c.promptLens()) {
                 for (int out : c.outputLens()) {
                     // a leg that fails fast here fails in round 1 too, which records it once and says why
-                    long t0 = System.nanoTime();
                     if (stopReason != null || !measure(0, leg, workload(in, out, c.warmupPerCell()), c.warmupPerCell()))
                         break cells;
                     // the slowest leg sets the cell's rate: every leg of a cell gets the same prompts, so the same
-                    // count
-                    double rate = c.warmupPerCell() / ((System.nanoTime() - t0) / 1e9);
+                    // count. Timed over the requests alone: on a zero-compute cell the leg's own setup takes longer
+                    // than
+                    // its few requests, and would set its count
+                    double rate = c.warmupPerCell() / Math.max(warmedS, 1e-6);
                     cellRate.merge(cell(in, out), rate, Math::min);
                 }
             }
@@ -319,6 +330,8 @@ public final class Compare {
      * Warm-up rate per cell (requests/s of its slowest leg), and the requests each cell then gets per leg and round.
      */
     private final Map<String, Double> cellRate = new HashMap<>();
+    /** How long the last warm-up cell's requests took, from the first sent to the last answered. */
+    private double warmedS;
 
     private final Map<String, Integer> cellRequests = new LinkedHashMap<>();
 
@@ -338,6 +351,17 @@ public final class Compare {
             n = Math.max(c.requestsPerLeg(), Math.min(c.maxRequestsPerLeg(), n));
             return (n + c.concurrency() - 1) / c.concurrency() * c.concurrency();
         });
+    }
+
+    /** Control slots per round: one after each real cell. */
+    private int slots() {
+        return c.promptLens().size() * c.outputLens().size();
+    }
+
+    /** A control slot's share of a cell's requests per round: whole blocks, at least one. */
+    private int slice(int in, int out, int slots) {
+        int blocks = (requests(in, out) / c.concurrency() + slots - 1) / slots;
+        return Math.max(1, blocks) * c.concurrency();
     }
 
     /** {@code --rounds} rounds, then (with {@code --until-ci}) more until every headline interval is narrow enough. */
@@ -365,11 +389,14 @@ public final class Compare {
             }
             log.println("compare: widest interval " + Pooling.describe(widest) + " > ±" + c.untilCiPct()
                     + " %: another round");
-            progress.addPlanned(Progress.perRound(c, legs));
+            Compare twin = controlRun;
+            progress.addPlanned(Progress.perRound(c, legs)
+                    + (twin == null ? 0 : Progress.perRound(control, twin.topologies.legs()) * slots()));
         }
     }
 
     private void round(int r, List<Topologies.Leg> order) {
+        int slot = 0;
         for (int in : c.promptLens()) {
             for (int out : c.outputLens()) {
                 for (Topologies.Leg leg : order) {
@@ -378,7 +405,7 @@ public final class Compare {
                     if (failedLegs.contains(leg.key())) continue;
                     measure(r, leg, workload(in, out, requests(in, out)), requests(in, out));
                 }
-                controlCell(r, in, out);
+                controlSlot(r, slot++);
             }
         }
         int in = c.promptLens().get(0), out = c.outputLens().get(c.outputLens().size() - 1);
@@ -503,6 +530,7 @@ public final class Compare {
                 leg.topology() == Topology.LB ? topologies.lbPid() : -1);
         try {
             LoadGenerator.Run run = g.run();
+            if (round == 0) warmedS = run.summary().durationS();
             // read before the cell's closing scrape, whose work is not the cell's
             CpuMeter.Point used = meter.stop(
                     leg.topology(),

@@ -9,7 +9,9 @@ import dev.rolloutlab.util.Json;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Collections;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
 import tech.tablesaw.api.Row;
@@ -70,6 +72,25 @@ class ZeroComputeControlTest {
         assertFalse(realLb.isEmpty() || controlLb.isEmpty(), realLb + " / " + controlLb);
         assertTrue(Collections.disjoint(realLb, controlLb), "real " + realLb + ", control " + controlLb);
         assertEquals(0.0, engineMs(z, "lb"), 0.25 * engineMs(real, "lb"), "behind lb the twins computed nothing");
+        // each control cell is measured in slices, one slot after each real cell (two cells here): the control has
+        // twice the real rounds, and each of its rounds holds every cell
+        int realRounds = Json.parse(Files.readString(out.resolve("run.json")))
+                .path("config")
+                .path("rounds_run")
+                .asInt();
+        assertTrue(realRounds > 0);
+        assertEquals(2 * realRounds, config.path("rounds_run").asInt(), config.toString());
+        Map<Integer, Set<String>> cellsByRound = new TreeMap<>();
+        for (Row row : z.requests())
+            cellsByRound
+                    .computeIfAbsent((int) row.getNumber("round"), k -> new TreeSet<>())
+                    .add(row.getString("topology") + " out=" + (int) row.getNumber("completion_tokens"));
+        assertEquals(2 * realRounds, cellsByRound.size(), cellsByRound.toString());
+        for (Set<String> cells : cellsByRound.values())
+            assertEquals(
+                    Set.of("inproc out=1", "inproc out=8", "http1 out=1", "http1 out=8", "lb out=1", "lb out=8"),
+                    cells,
+                    cellsByRound.toString());
         String md = Files.readString(out.resolve("REPORT.md"));
         assertTrue(md.contains("## Zero-compute control"), md);
         assertTrue(md.contains("| http1 | keep-alive | in=8 out=1 | +"), md);
