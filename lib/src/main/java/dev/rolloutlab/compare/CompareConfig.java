@@ -414,8 +414,8 @@ public record CompareConfig(
         /**
          * The zero-compute control of the run this builder made: the same grid, topologies and connections on engines
          * whose steps take no time — {@code clock} in this JVM, {@code serve --engine sim --sim-profile profile} over
-         * HTTP — and no freshness experiment, concurrency sweep or steady warm-up, so what is left of each request is
-         * the path around the engine. Own servers only.
+         * HTTP — and no freshness experiment or concurrency sweep, so what is left of each request is the path around
+         * the engine. Own servers only.
          */
         public Builder control(StepClock clock, String profile) {
             if (fleet != null || !externalTargets.isEmpty())
@@ -429,6 +429,10 @@ public record CompareConfig(
             // new code; in new JVMs its tax fell round by round (2.0, 1.6, 0.9 ms) without it. The trend rule ends
             // the warm-up once the windows are flat.
             untilCiPct = 0;
+            // the steady warm-up runs the cheapest cell only; the others' paths (longer prompts, 32 streamed chunks)
+            // kept warming through the first rounds (one cell's tax read 5.7 ms in the first slices, 3.2 after), and
+            // a zero-compute cell costs milliseconds: a round's worth of each warms them
+            warmupPerCell = Math.max(warmupPerCell, maxRequestsPerLeg);
             scrapeMetrics = false; // engines that compute nothing have no queue or KV to show
             timeline = false; // its cells would share the real run's span files
             grid = grid + ", zero-compute control";
