@@ -63,9 +63,13 @@ final class Overheads {
                         + "prompts in the same rounds, with a verdict against T = the larger of 1 ms and 2 % of the ")
                 .append("baseline's e2el. The e2el difference beside it also carries the engine's compute variation "
                         + "between legs (on a noisy machine, ±15–20 % of the engine's time), so it can take either ")
-                .append("sign on long cells whatever HTTP costs: read HTTP's cost from the tax. Requests in flight "
-                        + "together share engine batches, so differences are averaged over blocks of `concurrency` ")
-                .append("consecutive requests and the 95 % t interval is over those blocks.\n\n")
+                .append("sign on long cells whatever HTTP costs: read HTTP's cost from the tax. The tax difference "
+                        + "is the interquartile mean of the pairs (the mean of their middle half): a stall of tens of ")
+                .append("ms (the hypervisor, a collection) lands on a few requests of either leg at random, and a "
+                        + "plain mean moves with how many a run caught (the mean tax per leg is `http_tax_ms` in ")
+                .append("summary.csv). Its 95 % interval is a bootstrap that resamples rounds and, within them, blocks "
+                        + "of `concurrency` consecutive requests, which share engine batches. The e2el difference's ")
+                .append("interval is a t interval over those blocks.\n\n")
                 .append("| topology | connection | workload | baseline | tax difference (ms), 95 % CI | reading | "
                         + "e2el difference (ms, includes compute variation), 95 % CI |\n"
                         + "|---|---|---|---|---|---|---|\n")

@@ -91,4 +91,46 @@ class ConfidenceTest {
                         new double[] {9.9, 10.1, 9.7, 10.4},
                         0.95));
     }
+
+    @Test
+    void theInterquartileDifferenceIgnoresRareStallsAndItsIntervalWidensWhenRoundsDisagree() {
+        // 3 rounds x 20 blocks x 4 pairs; b = 0, a = 1 ms plus a small spread, and 3 stalls of 50 ms on leg a
+        int rounds = 3, blocks = 20, per = 4, n = rounds * blocks * per;
+        long[] round = new long[n], block = new long[n];
+        double[] a = new double[n], b = new double[n];
+        SplittableRandom r = new SplittableRandom(3);
+        for (int i = 0; i < n; i++) {
+            round[i] = i / (blocks * per);
+            block[i] = i / per;
+            a[i] = 1 + 0.1 * (r.nextDouble() - 0.5);
+        }
+        a[5] += 50;
+        a[100] += 50;
+        a[200] += 50;
+        double[] sorted = a.clone();
+        Arrays.sort(sorted);
+        double iqm = Arrays.stream(sorted, n / 4, n - n / 4).average().orElseThrow();
+        Confidence.Interval d = Confidence.blockedInterquartileDifference(round, block, a, b, 2000, 17, 0.95);
+        assertEquals(iqm, d.estimate(), 1e-12, "the mean of the middle half, by hand");
+        assertEquals(1.0, d.estimate(), 0.05, "three stalls do not move it");
+        assertEquals(
+                1 + 150.0 / n,
+                Confidence.blockedDifference(block, a, b, 0.95).estimate(),
+                0.05,
+                "where they move the plain mean by 0.6 ms");
+        assertTrue(d.low() <= d.estimate() && d.estimate() <= d.high() && d.high() - d.low() < 0.1, d.toString());
+        assertEquals(
+                d,
+                Confidence.blockedInterquartileDifference(round, block, a, b, 2000, 17, 0.95),
+                "seeded: the same data give the same interval");
+        // one round 0.5 ms slower than the others: the interval must reach across the rounds, as blocks alone do not
+        for (int i = 0; i < blocks * per; i++) a[i] += 0.5;
+        Confidence.Interval spread = Confidence.blockedInterquartileDifference(round, block, a, b, 2000, 17, 0.95);
+        long[] oneRound = new long[n];
+        Confidence.Interval blocksOnly =
+                Confidence.blockedInterquartileDifference(oneRound, block, a, b, 2000, 17, 0.95);
+        assertTrue(
+                spread.high() - spread.low() > 2 * (blocksOnly.high() - blocksOnly.low()),
+                "rounds " + spread + " vs blocks alone " + blocksOnly);
+    }
 }
