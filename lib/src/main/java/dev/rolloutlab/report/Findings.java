@@ -89,9 +89,10 @@ final class Findings {
         StringBuilder sb = new StringBuilder(String.format(
                 Locale.ROOT,
                 "**In-process has lower per-request overhead** — %s: HTTP's tax (e2el minus the engine's own queue, "
-                        + "prefill and decode, so the engine's compute noise does not enter) is %.2f ms per request "
-                        + "on one HTTP port with keep-alive and %.2f ms in-process (%s), i.e. %+.2f ms per request, "
-                        + "paired over every cell%s.",
+                        + "prefill and decode, so the engine's compute noise does not enter) averages %.2f ms per "
+                        + "request on one HTTP port with keep-alive and %.2f ms in-process (%s); paired request by "
+                        + "request over every cell, the middle half of the differences averages %+.2f ms (a stall of "
+                        + "tens of ms lands on either leg at random and is left out)%s.",
                 Verdict.describe(diff, t, "ms"),
                 Pairs.mean(d, Pairs.Metric.TAX, Topology.HTTP1.wire(), Connection.KEEP_ALIVE.wire()),
                 Pairs.mean(d, Pairs.Metric.TAX, base, Connection.NONE.wire()),

@@ -180,7 +180,8 @@ class ReportTest {
         String report = Files.readString(Report.write(a));
         String finding = String.format(
                 Locale.ROOT,
-                "is %.2f ms per request on one HTTP port with keep-alive and %.2f ms in-process (inproc)",
+                "averages %.2f ms per request on one HTTP port with keep-alive and %.2f ms in-process (inproc); "
+                        + "paired request by request over every cell, the middle half of the differences averages",
                 mean(taxes(a, "http1", "keep-alive", null)),
                 mean(taxes(a, "inproc", "none", null)));
         String line = report.lines()
