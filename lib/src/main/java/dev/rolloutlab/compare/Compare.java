@@ -121,9 +121,7 @@ public final class Compare {
             Compare twin = controlRun;
             progress = new Progress(
                     log,
-                    (Progress.perRound(c, legs)
-                                    + (twin == null ? 0 : Progress.perRound(control, twin.topologies.legs()) * slots()))
-                            * c.rounds(),
+                    (Progress.perRound(c, legs) + controlCellsPerRound()) * c.rounds(),
                     c.strategies().size());
             if (twin != null) twin.progress = progress;
             warmUp(legs);
@@ -246,7 +244,7 @@ public final class Compare {
         try {
             for (int in : c.promptLens())
                 for (int out : c.outputLens()) {
-                    int n = twin.slice(in, out, slots);
+                    int n = twin.slice(in, out);
                     for (Topologies.Leg leg : order) {
                         if (stopReason != null) return;
                         if (twin.failedLegs.contains(leg.key())) continue;
@@ -288,9 +286,8 @@ public final class Compare {
                     if (stopReason != null || !measure(0, leg, workload(in, out, c.warmupPerCell()), c.warmupPerCell()))
                         break cells;
                     // the slowest leg sets the cell's rate: every leg of a cell gets the same prompts, so the same
-                    // count. Timed over the requests alone: on a zero-compute cell the leg's own setup takes longer
-                    // than
-                    // its few requests, and would set its count
+                    // count. Timed over the requests alone: on a zero-compute cell the leg's own setup takes
+                    // longer than its few requests, and would set its count
                     double rate = c.warmupPerCell() / Math.max(warmedS, 1e-6);
                     cellRate.merge(cell(in, out), rate, Math::min);
                 }
@@ -358,9 +355,15 @@ public final class Compare {
         return c.promptLens().size() * c.outputLens().size();
     }
 
+    /** The control's cells measured per real round: every control leg on every cell, in each slot. */
+    private int controlCellsPerRound() {
+        Compare twin = controlRun;
+        return twin == null ? 0 : Progress.perRound(control, twin.topologies.legs()) * slots();
+    }
+
     /** A control slot's share of a cell's requests per round: whole blocks, at least one. */
-    private int slice(int in, int out, int slots) {
-        int blocks = (requests(in, out) / c.concurrency() + slots - 1) / slots;
+    private int slice(int in, int out) {
+        int blocks = (requests(in, out) / c.concurrency() + slots() - 1) / slots();
         return Math.max(1, blocks) * c.concurrency();
     }
 
@@ -389,9 +392,7 @@ public final class Compare {
             }
             log.println("compare: widest interval " + Pooling.describe(widest) + " > ±" + c.untilCiPct()
                     + " %: another round");
-            Compare twin = controlRun;
-            progress.addPlanned(Progress.perRound(c, legs)
-                    + (twin == null ? 0 : Progress.perRound(control, twin.topologies.legs()) * slots()));
+            progress.addPlanned(Progress.perRound(c, legs) + controlCellsPerRound());
         }
     }
 
