@@ -57,6 +57,7 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/Compare.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/CompareConfig.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/CpuMeter.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/compare/EngineSteps.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/FreshnessExperiment.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/InProcessTarget.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/LbChild.java
@@ -67,6 +68,7 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/PrefixExperiment.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/PrefixFigure.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/PrefixRun.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/compare/PrefixWorkload.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/Progress.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/QuickRun.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/RemoteFleet.java
@@ -96,6 +98,7 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/Scorer.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/Seq.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/StepListener.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/engine/StepTotals.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/StopStrings.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/Timings.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/TokenListener.java
@@ -117,6 +120,7 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/model/DefaultModels.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/model/Forward.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/model/KvCache.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/engine/model/KvPool.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/model/ModelShape.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/model/Noise.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/model/PrefixCache.java

@@ -4,6 +4,7 @@ import dev.rolloutlab.compare.Compare;
 import dev.rolloutlab.compare.CompareConfig;
 import dev.rolloutlab.compare.MeasuringJvm;
 import dev.rolloutlab.compare.PrefixExperiment;
+import dev.rolloutlab.compare.PrefixWorkload;
 import dev.rolloutlab.compare.ZeroComputeControl;
 import dev.rolloutlab.openai.CompletionRequest;
 import dev.rolloutlab.report.PrefixReport;
@@ -182,6 +183,14 @@ public final class CompareCommand implements Callable<Integer> {
     String workload;
 
     @Option(
+            names = "--stream",
+            negatable = true,
+            description = "With --workload groups|sessions|trace: stream each answer token by token (the client then"
+                    + " sees its first token). Default: off, whole answers, as an RL trainer asks for rollouts; TTFT is"
+                    + " then the e2el less the engine's decode. The grid always streams.")
+    Boolean stream;
+
+    @Option(
             names = "--scrape-metrics",
             negatable = true,
             defaultValue = "true",
@@ -212,6 +221,9 @@ public final class CompareCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         if (!measuring) Cli.warnFormer(spec, "--cell-seconds", "--cell-sec");
         if (quick && full) throw new Cli.UserError("--quick and --full contradict each other; choose one");
+        if (stream != null && workload.equals("grid"))
+            throw new Cli.UserError("--stream applies to --workload groups|sessions|trace; the grid always streams (it"
+                    + " measures TTFT and the time between tokens): drop it");
         if (fleet != null && targets != null)
             throw new Cli.UserError("--fleet and --targets both name the servers; choose one");
         CompareConfig.Builder b;
@@ -265,17 +277,18 @@ public final class CompareCommand implements Callable<Integer> {
 
     /** {@code --workload groups|sessions|trace}: the shared-prefix experiment on compare's own servers. */
     private int runPrefix(CompareConfig c) throws Exception {
-        PrefixExperiment.Spec spec;
+        PrefixWorkload spec;
         try {
             if (!c.externalTargets().isEmpty())
                 throw new IllegalArgumentException(
                         "--workload " + workload + " runs on compare's own servers: drop " + "--targets and --fleet");
-            var kind = PrefixExperiment.Kind.parse(workload);
+            var kind = PrefixWorkload.Kind.parse(workload);
             var config = c.model() != null
                     ? dev.rolloutlab.engine.model.Checkpoint.load(c.model()).config()
                     : dev.rolloutlab.engine.model.ModelShape.parse(
                             c.shape(), dev.rolloutlab.engine.checkpoint.ModelConfig.Architecture.LLAMA);
-            spec = PrefixExperiment.Spec.defaults(kind, config.maxPositions(), c.rounds());
+            spec = PrefixWorkload.defaults(kind, config.maxPositions(), c.rounds())
+                    .withStream(stream != null && stream);
         } catch (IllegalArgumentException e) {
             throw new Cli.UserError(e.getMessage());
         }

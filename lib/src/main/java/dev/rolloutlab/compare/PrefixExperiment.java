@@ -8,6 +8,7 @@ import dev.rolloutlab.bench.Target;
 import dev.rolloutlab.bench.Workload;
 import dev.rolloutlab.engine.EngineOptions;
 import dev.rolloutlab.engine.InProcessEngine;
+import dev.rolloutlab.engine.StepTotals;
 import dev.rolloutlab.engine.model.Checkpoint;
 import dev.rolloutlab.engine.model.DefaultModels;
 import dev.rolloutlab.openai.CompletionRequest;
@@ -45,53 +46,6 @@ import okhttp3.OkHttpClient;
  * hypervisor stole, to say where the compute went and what an output token cost.
  */
 public final class PrefixExperiment {
-    /** Which shared-prefix workload. */
-    public enum Kind {
-        GROUPS,
-        SESSIONS,
-        /** The synthetic Mooncake trace shipped with bench, at its own times, its blocks scaled to the model. */
-        TRACE;
-
-        public static Kind parse(String s) {
-            return switch (s) {
-                case "groups" -> GROUPS;
-                case "sessions" -> SESSIONS;
-                case "trace" -> TRACE;
-                default ->
-                    throw new IllegalArgumentException(
-                            "--workload " + s + ": expected grid, groups, sessions or trace");
-            };
-        }
-    }
-
-    /**
-     * The workload's sizes: per leg and round, {@code units} groups of {@code groupSize} samples of a
-     * {@code promptLen}-token prompt, or {@code units} sessions of {@code turns} turns (each appending its answer and
-     * {@code toolTokens}), every answer {@code outputLen} tokens; for the trace, {@code promptLen} is the tokens each
-     * of its blocks becomes.
-     */
-    public record Spec(
-            Kind kind, int units, int groupSize, int promptLen, int outputLen, int turns, int toolTokens, int rounds) {
-        public static Spec defaults(Kind kind, int maxPositions, int rounds) {
-            if (kind == Kind.GROUPS)
-                return new Spec(kind, 4, 8, Math.min(512, maxPositions / 2 - 32), 32, 1, 0, rounds);
-            // the trace's prompts reach 5 blocks: a block of maxPositions / 16 tokens keeps them within a third
-            if (kind == Kind.TRACE) return new Spec(kind, 0, 1, maxPositions / 16, 32, 1, 0, rounds);
-            int prompt = Math.min(128, maxPositions / 8);
-            return new Spec(kind, 4, 1, prompt, 32, 8, Math.min(32, maxPositions / 32), rounds);
-        }
-
-        /** Requests in flight: a whole group at once, or every session (a trace sends at its own times). */
-        int concurrency() {
-            return kind == Kind.GROUPS ? groupSize : Math.max(1, units);
-        }
-
-        /** The longest prompt a session reaches. */
-        int longestPrompt() {
-            return promptLen + (turns - 1) * (outputLen + toolTokens);
-        }
-    }
-
     /** One leg: a topology, how requests are routed on it, where they go, and its balancer (null: none). */
     record Leg(
             String name,
@@ -112,18 +66,19 @@ public final class PrefixExperiment {
     private static final int CORES = Runtime.getRuntime().availableProcessors();
 
     private final CompareConfig c;
-    private final Spec spec;
+    private final PrefixWorkload spec;
     private final RunFolder results;
     private final PrintStream log;
     private final List<AutoCloseable> running = new ArrayList<>();
     private long servePid = -1;
     private final List<Long> lbPids = new ArrayList<>();
     private List<Leg> legs = List.of();
+    private EngineSteps engineSteps;
 
     private volatile LoadGenerator current;
     private volatile String stopReason;
 
-    public PrefixExperiment(CompareConfig c, Spec spec, RunFolder results, PrintStream log) {
+    public PrefixExperiment(CompareConfig c, PrefixWorkload spec, RunFolder results, PrintStream log) {
         this.c = c;
         this.spec = spec;
         this.results = results;
@@ -218,9 +173,12 @@ public final class PrefixExperiment {
         long t0 = System.nanoTime();
         SteadyState s = SteadyState.of(List.of());
         for (int w = 0; stopReason == null; w++) {
-            PrefixRun x = measure(leg, 0, w, WARM_SEED + 1000L * index + w, spec.kind() == Kind.TRACE ? 0 : 1);
+            PrefixRun x =
+                    measure(leg, 0, w, WARM_SEED + 1000L * index + w, spec.kind() == PrefixWorkload.Kind.TRACE ? 0 : 1);
             boolean steady = s.add(x.outputTokPerSec());
-            if (spec.kind() == Kind.TRACE || steady || (System.nanoTime() - t0) / 1e9 >= WARM_MAX_SECONDS) break;
+            if (spec.kind() == PrefixWorkload.Kind.TRACE
+                    || steady
+                    || (System.nanoTime() - t0) / 1e9 >= WARM_MAX_SECONDS) break;
         }
         log.printf(
                 Locale.ROOT,
@@ -290,9 +248,16 @@ public final class PrefixExperiment {
                 Duration.ofSeconds(120));
         running.add(serve);
         servePid = serve.jvm().pid();
-        List<Target> ports = serve.urls().stream()
-                .map(u -> Target.http(new OpenAiClient(http, u, null, true)))
+        List<OpenAiClient> clients = serve.urls().stream()
+                .map(u -> new OpenAiClient(http, u, null, true))
                 .toList();
+        List<Target> ports = clients.stream().map(Target::http).toList();
+        engineSteps = new EngineSteps(
+                running.stream()
+                        .filter(InProcessEngine.class::isInstance)
+                        .map(InProcessEngine.class::cast)
+                        .toList(),
+                clients);
         legs.add(
                 new Leg("httpN/round-robin", Topology.HTTP_N, "round-robin", ports, LoadGenerator.Routing.ROUND_ROBIN));
         legs.add(new Leg("httpN/affinity", Topology.HTTP_N, "affinity", ports, LoadGenerator.Routing.AFFINITY));
@@ -316,11 +281,11 @@ public final class PrefixExperiment {
     private PrefixRun measure(Leg leg, int round, int slot, long seed, int units) throws Exception {
         Workload w;
         MooncakeTrace.Replay trace = null;
-        if (spec.kind() == Kind.TRACE) {
+        if (spec.kind() == PrefixWorkload.Kind.TRACE) {
             trace = MooncakeTrace.read(MooncakeTrace.SYNTHETIC, sampling(seed), spec.promptLen(), 1000, seed);
             w = trace.workload();
         } else w = workload(seed, units);
-        int n = w.requests().size() * (spec.kind() == Kind.SESSIONS ? spec.turns() : 1);
+        int n = w.requests().size() * (spec.kind() == PrefixWorkload.Kind.SESSIONS ? spec.turns() : 1);
         var options = LoadGenerator.Options.closed(leg.topology(), Connection.KEEP_ALIVE, spec.concurrency(), n)
                 .withRouting(leg.client());
         LoadGenerator g = trace != null
@@ -332,11 +297,13 @@ public final class PrefixExperiment {
                 ? null
                 : RoutingGuess.before(leg.balancer(), problem -> log.println("prefix: " + leg.name() + ": " + problem));
         LegCpu cpu0 = LegCpu.read(servePid, lbPids);
+        StepTotals steps0 = engineSteps.read();
         double steal0 = MachineLoad.stealMs();
         long t0 = System.nanoTime();
         LoadGenerator.Run run = g.run();
         double wallMs = (System.nanoTime() - t0) / 1e6;
         LegCpu used = LegCpu.read(servePid, lbPids).minus(cpu0);
+        StepTotals steps = engineSteps.read().minus(steps0);
         double stolen = MachineLoad.stealMs() - steal0;
         RoutingGuess.Routed routed = guess == null ? null : guess.after();
         double guessed = routed == null ? Double.NaN : routed.share();
@@ -354,7 +321,7 @@ public final class PrefixExperiment {
                 run.records().size(),
                 s.failed(),
                 s.throughput().outputTokens().estimate(),
-                s.ttft().mean().estimate(),
+                spec.stream() ? s.ttft().mean().estimate() : meanTtftOfWholeAnswers(run.records()),
                 s.e2el().mean().estimate(),
                 prefix.computedPerSample(),
                 prefix.hitRate(),
@@ -366,18 +333,46 @@ public final class PrefixExperiment {
                 used.lb(),
                 stolen,
                 used.total() > 0 ? output / (used.total() / 1000) : Double.NaN,
+                steps.steps(),
+                steps.decodeRows(),
+                steps.busyNanos() / 1e6,
                 true);
+    }
+
+    /**
+     * A whole answer's first token reaches the client with its last, so its TTFT is read as the e2el less the engine's
+     * decode: what the client would have waited for a first token sent at once, the way in and the prefill included.
+     */
+    static double meanTtftOfWholeAnswers(List<RequestRecord> records) {
+        double sum = 0;
+        int n = 0;
+        for (RequestRecord r : records) {
+            if (!r.ok()
+                    || r.serverTiming() == null
+                    || Double.isNaN(r.serverTiming().decodeMs())) continue;
+            sum += r.e2elMs() - r.serverTiming().decodeMs();
+            n++;
+        }
+        return n == 0 ? Double.NaN : sum / n;
     }
 
     private Workload.Sampling sampling(long seed) {
         return new Workload.Sampling(
-                CompletionRequest.Endpoint.COMPLETIONS, null, spec.outputLen(), null, 1.0, seed, 1, true, true);
+                CompletionRequest.Endpoint.COMPLETIONS,
+                null,
+                spec.outputLen(),
+                null,
+                1.0,
+                seed,
+                1,
+                spec.stream(),
+                true);
     }
 
     private Workload workload(long seed, int units) {
         Workload.Sampling s = sampling(seed);
         Workload w = Workload.synthetic(units, LengthDist.fixed(spec.promptLen()), s, 1000, seed);
-        return spec.kind() == Kind.GROUPS
+        return spec.kind() == PrefixWorkload.Kind.GROUPS
                 ? w.grouped(spec.groupSize(), Workload.GroupMode.SEPARATE)
                 : w.inSessions(new Workload.Turns(spec.turns(), spec.toolTokens(), 0, 1000));
     }
@@ -391,6 +386,7 @@ public final class PrefixExperiment {
         m.put("model", c.model() != null ? c.model().toString() : c.shape());
         m.put("num_servers", c.numServers());
         m.put("prefix_cache", "on, the engines' default cap");
+        m.put("answers", spec.stream() ? "streamed" : "whole (TTFT: e2el less the engine's decode)");
         m.put("remeasured_above_stolen_pct", PrefixRun.DISTURBED_PCT);
         return m;
     }

@@ -11,7 +11,8 @@ import java.util.function.ToDoubleFunction;
 /**
  * One leg of a shared-prefix run over its counted runs (one a round; the reference's, two or more a round): each
  * figure's mean with its 95 % t-interval over them (the cache hit rate and the share routed by the balancer's guess:
- * means). A row of {@code prefix.csv}.
+ * means; where the engines' time went: sequences decoded per engine step, and the steps' wall time per output token,
+ * each over all the leg's runs). A row of {@code prefix.csv}.
  */
 public record PrefixFigure(
         String leg,
@@ -31,7 +32,9 @@ public record PrefixFigure(
         double meanTtftMs,
         double meanTtftLow,
         double meanTtftHigh,
-        double meanE2elMs) {
+        double meanE2elMs,
+        double decodeRowsPerStep,
+        double stepMsPerOutputToken) {
 
     /**
      * Each leg's figures over its counted runs, in {@code legOrder}; a leg stopped before its first counted run has
@@ -70,9 +73,15 @@ public record PrefixFigure(
                     ttft.estimate(),
                     ttft.low(),
                     ttft.high(),
-                    Confidence.mean(column(rs, PrefixRun::meanE2elMs))));
+                    Confidence.mean(column(rs, PrefixRun::meanE2elMs)),
+                    sum(rs, PrefixRun::decodeRows) / sum(rs, PrefixRun::engineSteps),
+                    sum(rs, PrefixRun::engineStepMs) / sum(rs, PrefixRun::outputTokens)));
         }
         return out;
+    }
+
+    private static double sum(List<PrefixRun> rs, ToDoubleFunction<PrefixRun> f) {
+        return rs.stream().mapToDouble(f).sum();
     }
 
     private static double[] column(List<PrefixRun> rs, ToDoubleFunction<PrefixRun> f) {

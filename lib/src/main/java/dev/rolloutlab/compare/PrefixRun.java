@@ -4,8 +4,9 @@ package dev.rolloutlab.compare;
  * One leg in one round, run at {@code slot} of the round's schedule (the reference runs at every even slot). CPU is
  * each of the experiment's processes' over the leg: this JVM (the load generator, and the engines of the in-process
  * legs), serve, and the balancers; {@code routedByGuess} is the share a prefix-keeping balancer routed by its guess
- * ({@link RoutingGuess}), NaN on other legs; each leg carries the others' idling alike. A row of
- * {@code prefix_rounds.csv}.
+ * ({@link RoutingGuess}), NaN on other legs; each leg carries the others' idling alike. The engines' steps over the leg
+ * ({@link EngineSteps}) say how it batched: sequences decoded per step, and the steps' wall time per output token. A
+ * row of {@code prefix_rounds.csv}.
  */
 public record PrefixRun(
         String leg,
@@ -27,6 +28,9 @@ public record PrefixRun(
         double lbCpuMs,
         double stolenMs,
         double outputTokPerCpuSec,
+        long engineSteps,
+        long decodeRows,
+        double engineStepMs,
         boolean counted) {
     /** A run that lost more of the machine's CPU to the hypervisor than this is measured again. */
     static final int DISTURBED_PCT = 10;
@@ -64,6 +68,9 @@ public record PrefixRun(
                 lbCpuMs,
                 stolenMs,
                 outputTokPerCpuSec,
+                engineSteps,
+                decodeRows,
+                engineStepMs,
                 false);
     }
 }

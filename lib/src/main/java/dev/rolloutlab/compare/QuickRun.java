@@ -40,10 +40,10 @@ public final class QuickRun {
                         + "-compare-sessions"),
                 "compare-sessions");
         CompareConfig c = CompareConfig.defaults(true).build();
-        var kind = PrefixExperiment.Kind.SESSIONS;
+        var kind = PrefixWorkload.Kind.SESSIONS;
         int max = ModelShape.parse(c.shape(), ModelConfig.Architecture.LLAMA).maxPositions();
         PrefixExperiment x = new PrefixExperiment(
-                c, PrefixExperiment.Spec.defaults(kind, max, 1), r, new PrintStream(PrintStream.nullOutputStream()));
+                c, PrefixWorkload.defaults(kind, max, 1), r, new PrintStream(PrintStream.nullOutputStream()));
         x.run();
         r.writeRun(x.describe(), x.stopReason() != null, x.stopReason());
         return r.dir();

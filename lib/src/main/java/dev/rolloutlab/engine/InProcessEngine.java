@@ -6,6 +6,7 @@ import dev.rolloutlab.engine.model.Checkpoint;
 import dev.rolloutlab.engine.model.ClockForward;
 import dev.rolloutlab.engine.model.Forward;
 import dev.rolloutlab.engine.model.KvCache;
+import dev.rolloutlab.engine.model.KvPool;
 import dev.rolloutlab.engine.model.Noise;
 import dev.rolloutlab.engine.model.PrefixCache;
 import dev.rolloutlab.engine.model.Transformer;
@@ -50,9 +51,15 @@ public final class InProcessEngine implements Engine {
     private volatile boolean running = true;
     private volatile EngineLoad load;
     private volatile StepListener steps = StepListener.NONE;
+    private volatile StepTotals stepTotals = StepTotals.NONE;
     private final String name;
     /** Keys and values of prefixes computed before, shared across requests. */
     private final PrefixSharing prefix;
+    /** Finished sequences' caches, reused for the next requests of their size (up to {@link #KV_POOL_BYTES}). */
+    private final KvPool kvPool;
+
+    private static final long KV_POOL_BYTES =
+            Math.min(128L << 20, Runtime.getRuntime().maxMemory() / 32);
 
     public InProcessEngine(Checkpoint checkpoint, EngineOptions options) {
         this(checkpoint, options, "in-process");
@@ -80,6 +87,8 @@ public final class InProcessEngine implements Engine {
                                 cap,
                                 options.clock() == null)
                         : null);
+        this.kvPool =
+                new KvPool(checkpoint.config().numLayers(), checkpoint.config().kvDim(), KV_POOL_BYTES);
         this.load = new EngineLoad(0, 0, 0, 0, w0.version(), PrefixCache.Stats.NONE);
         thread = Thread.ofPlatform().name("engine-" + name).daemon(true).start(this::loop);
     }
@@ -107,6 +116,11 @@ public final class InProcessEngine implements Engine {
 
     public Weights weights() {
         return weights.get();
+    }
+
+    /** What this engine's steps did since it started, up to the sampling of the last one. */
+    public StepTotals steps() {
+        return stepTotals;
     }
 
     public EngineLoad load() {
@@ -334,10 +348,7 @@ public final class InProcessEngine implements Engine {
             j.admittedNs = System.nanoTime();
             seqs += j.request.n();
             prefill += len - cached;
-            KvCache cache = new KvCache(
-                    config().numLayers(),
-                    config().kvDim(),
-                    len + Math.min(j.request.params().maxTokens(), 256));
+            KvCache cache = kvPool.take(len + Math.min(j.request.params().maxTokens(), 256));
             j.cachedTokens = prefix.restore(j, w.version(), cache);
             long seed = j.request.params().seed() != null ? j.request.params().seed() : seeds.nextLong();
             j.seed = seed;
@@ -381,6 +392,13 @@ public final class InProcessEngine implements Engine {
             }
         }
         Sampler.Pick[] picks = sampler.pickAll(logits, stepSeqs, stepRows, model.uniform());
+        // counted before any token goes out, so a caller whose request this step finishes sees the step counted
+        StepTotals t = stepTotals;
+        stepTotals = new StepTotals(
+                t.steps() + 1,
+                t.decodeRows() + decodeRows,
+                t.prefillTokens() + prefill,
+                t.busyNanos() + System.nanoTime() - startNs);
         for (Job j : admitted)
             j.prefilledNs = System.nanoTime(); // before emit: a 1-token request finishes in its prefill step
         active.clear();
@@ -414,6 +432,7 @@ public final class InProcessEngine implements Engine {
     private void finish(Seq s, FinishReason reason) {
         s.finish = reason;
         prefix.keepAnswer(s);
+        kvPool.give(s.cache); // its prompt was kept at its prefill and its samples forked then: nothing reads it now
         s.job.listener.onFinish(s.index, reason);
         if (--s.job.unfinished == 0) s.job.complete();
     }

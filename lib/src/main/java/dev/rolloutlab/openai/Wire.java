@@ -69,7 +69,7 @@ public final class Wire {
 
     public record ModelList(String object, List<ModelCard> data) {}
 
-    /** sglang-style {@code /get_load}, plus the weights version. */
+    /** sglang-style {@code /get_load}, plus the weights version, the prefix cache and the engine's step totals. */
     public record Load(
             int numReqs,
             int numRunningReqs,
@@ -77,7 +77,11 @@ public final class Wire {
             double tokensPerSecond,
             long kvCacheBytes,
             long weightsVersion,
-            PrefixCacheLoad prefixCache) {}
+            PrefixCacheLoad prefixCache,
+            StepsLoad steps) {}
+
+    /** The engine's steps since it started: how many, sequences decoded and prompt tokens prefilled, time in them. */
+    public record StepsLoad(long count, long decodeRows, long prefillTokens, double busyMs) {}
 
     /** The engine's prefix cache in {@code /get_load}: lookups, hits, prompt tokens looked up and served, its size. */
     public record PrefixCacheLoad(

@@ -78,12 +78,13 @@ public final class PrefixReport {
         if (!rounds.columnNames().containsAll(List.of("slot", "counted")))
             throw new IllegalArgumentException(dir + ": written by an older compare, before each leg was held to the "
                     + "reference runs around it; run compare --workload again");
-        String workload = "groups or sessions";
+        String workload = "groups or sessions", answers = "";
         int stolenPct = -1;
         try {
             var config = Json.parse(Files.readString(dir.resolve("run.json"))).path("config");
             workload = config.path("workload").asText(workload);
             stolenPct = config.path("remeasured_above_stolen_pct").asInt(-1);
+            answers = config.path("answers").asText("");
         } catch (java.io.IOException e) {
             // a folder without run.json still gets its report, under a general title
         }
@@ -95,6 +96,12 @@ public final class PrefixReport {
                 + "leg profited from another's cache. Each leg was warmed first, a group or session at a time, until "
                 + "its throughput stopped rising; no warm-up run is counted. Each round ran " + REFERENCE
                 + " before and after every other leg. Intervals: 95 % t over runs.\n\n");
+        if (answers.startsWith("whole"))
+            md.append("Answers came whole, as an RL trainer asks for rollouts (`--stream` streams them token by token,"
+                    + " which wakes serve's writer, the balancer's relay and the client once a token on the cores the"
+                    + " engines decode on). A whole answer's first token arrives with its last, so TTFT here is each"
+                    + " request's e2el less the engine's decode: the way in, the queue and the prefill.\n\n");
+        else if (answers.equals("streamed")) md.append("Answers were streamed token by token (`--stream`).\n\n");
         if (stolenPct >= 0) {
             int again = rounds.where(rounds.booleanColumn("counted").isFalse()).rowCount();
             md.append(String.format(
@@ -137,6 +144,7 @@ public final class PrefixReport {
         md.append("\nRouted by the balancer's guess: the share of requests cache-aware sent where their prompt's "
                 + "prefix went before, or sticky sent to their key's backend, rather than by load (from the "
                 + "balancer's /metrics); the cache hit rate beside it is what the engines found.\n");
+        if (figures.columnNames().contains("decode_rows_per_step")) steps(md, figures);
         md.append("\n## Against in-process\n\n");
         md.append("Each leg against " + REFERENCE + " measured just before and after it, with the threshold T = "
                 + Math.round(100 * THRESHOLD) + " % of in-process's figure: \"negligible\" means within it, "
@@ -229,6 +237,26 @@ public final class PrefixReport {
         chart.getStyler().setYAxisMin(0.0); // both figures are counts: a whisker below zero says only "wide"
         chart.getStyler().setOverlapped(true);
         return chart;
+    }
+
+    /**
+     * Where the engines' time went, leg by leg: how well their steps batched (sequences decoded per step) and how long
+     * the steps took per output token. Legs that keep a group together batch alike, so a leg whose steps take longer
+     * for the same batches lost its cores to something else, not to the engine's work.
+     */
+    private static void steps(StringBuilder md, Table figures) {
+        md.append("\n## Where the engines' time went\n\n")
+                .append("Read from every engine's step counters before and after each run (serve's on /get_load), over"
+                        + " all of a leg's counted runs.\n\n")
+                .append("| leg | sequences decoded per engine step | engine step ms per output token |\n")
+                .append("|---|---|---|\n");
+        for (Row r : figures)
+            md.append(String.format(
+                    Locale.ROOT,
+                    "| %s | %.2f | %.2f |%n",
+                    r.getString("leg"),
+                    r.getDouble("decode_rows_per_step"),
+                    r.getDouble("step_ms_per_output_token")));
     }
 
     /** {@code estimate [low, high]}, or the estimate alone where one round gave no interval. */

@@ -12,6 +12,7 @@ import dev.rolloutlab.engine.InProcessEngine;
 import dev.rolloutlab.engine.InvalidRequestException;
 import dev.rolloutlab.engine.Sample;
 import dev.rolloutlab.engine.SamplingParams;
+import dev.rolloutlab.engine.StepTotals;
 import dev.rolloutlab.engine.Timings;
 import dev.rolloutlab.engine.TokenListener;
 import dev.rolloutlab.engine.tokenizer.ChatTemplate;
@@ -211,6 +212,7 @@ public final class OpenAiServer implements AutoCloseable {
 
     private void load(Context ctx) {
         EngineLoad l = engine.load();
+        StepTotals steps = engine.steps();
         json(
                 ctx,
                 200,
@@ -228,7 +230,9 @@ public final class OpenAiServer implements AutoCloseable {
                                 l.prefixCache().hitTokens(),
                                 l.prefixCache().blocks(),
                                 l.prefixCache().bytes(),
-                                l.prefixCache().evictions())));
+                                l.prefixCache().evictions()),
+                        new Wire.StepsLoad(
+                                steps.steps(), steps.decodeRows(), steps.prefillTokens(), steps.busyNanos() / 1e6)));
     }
 
     // ---- completions ----

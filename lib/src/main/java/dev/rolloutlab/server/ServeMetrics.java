@@ -87,6 +87,24 @@ final class ServeMetrics {
                 // from the weights themselves: the load snapshot follows a swap only at the engine's next step
                 l -> engine.weights().version());
         counterFrom(
+                "rolloutlab_engine_steps",
+                "Engine steps run.",
+                labels,
+                engine,
+                l -> engine.steps().steps());
+        counterFrom(
+                "rolloutlab_engine_step_seconds",
+                "Wall time the engine spent in its steps.",
+                labels,
+                engine,
+                l -> engine.steps().busyNanos() / 1e9);
+        counterFrom(
+                "rolloutlab_engine_decode_rows",
+                "Sequences decoded, summed over steps: divided by steps, the batch a decode step shared its weights with.",
+                labels,
+                engine,
+                l -> engine.steps().decodeRows());
+        counterFrom(
                 "vllm:prefix_cache_queries",
                 "Prompt tokens looked up in the prefix cache.",
                 labels,

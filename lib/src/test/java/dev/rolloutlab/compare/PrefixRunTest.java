@@ -16,7 +16,8 @@ class PrefixRunTest {
 
     private static PrefixRun run(String leg, double tokPerSec, double wallMs, double stolenMs, double guessed) {
         return new PrefixRun(
-                leg, "r", 1, 0, 32, 0, tokPerSec, 1, 1, 74, 0.85, guessed, 1024, wallMs, 1, 1, 1, stolenMs, 100, true);
+                leg, "r", 1, 0, 32, 0, tokPerSec, 1, 1, 74, 0.85, guessed, 1024, wallMs, 1, 1, 1, stolenMs, 100, 40,
+                300, 620.5, true);
     }
 
     @Test
@@ -49,6 +50,9 @@ class PrefixRunTest {
                         kept.lbCpuMs(),
                         kept.stolenMs(),
                         kept.outputTokPerCpuSec(),
+                        kept.engineSteps(),
+                        kept.decodeRows(),
+                        kept.engineStepMs(),
                         true),
                 "all else kept");
     }

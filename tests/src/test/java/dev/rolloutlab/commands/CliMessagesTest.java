@@ -73,6 +73,7 @@ class CliMessagesTest {
                         "ttft:abc"),
                 "'abc' is not a number");
         assertOneReadableLine(Processes.run(60, "fanout", "--backends", "127.0.0.1:1"), "connection refused");
+        assertOneReadableLine(Processes.run(60, "compare", "--no-stream"), "--stream applies to --workload");
     }
 
     @Test

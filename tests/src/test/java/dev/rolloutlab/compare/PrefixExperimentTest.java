@@ -98,6 +98,13 @@ class PrefixExperimentTest {
             String[] f = line.split(",");
             // a run the hypervisor stole from is kept, not counted, and measured again in its slot
             if (f[h.indexOf("counted")].equals("true")) order.add(f[h.indexOf("slot")] + " " + f[h.indexOf("leg")]);
+            // every engine's step counters, this JVM's and serve's: each sample's first token came from its prefill
+            // row, the rest from decode rows, and no other engine stepped meanwhile
+            assertEquals(
+                    Long.parseLong(f[h.indexOf("output_tokens")]) - Long.parseLong(f[h.indexOf("requests")]),
+                    Long.parseLong(f[h.indexOf("decode_rows")]),
+                    "decode rows: " + line);
+            assertTrue(Double.parseDouble(f[h.indexOf("engine_step_ms")]) > 0, line);
             if (f[h.indexOf("leg")].equals("httpN/round-robin"))
                 idleBalancers = Double.parseDouble(f[h.indexOf("lb_cpu_ms")]);
         }
@@ -141,8 +148,17 @@ class PrefixExperimentTest {
         assertTrue(
                 report.contains("## Against in-process")
                         && report.contains("lb/round-robin computes more prompt per sample than in-process")
-                        && report.contains("it costs more CPU per output token"),
+                        && report.contains("it costs more CPU per output token")
+                        && report.contains("## Where the engines' time went")
+                        && report.contains("Answers came whole"),
                 report);
+        // whole answers: TTFT is the e2el less the engine's decode, so below the e2el on every leg
+        int ttft = header.indexOf("mean_ttft_ms"), e2el = header.indexOf("mean_e2el_ms");
+        for (String line : csv.subList(1, csv.size())) {
+            String[] f = line.split(",", -1);
+            double t = Double.parseDouble(f[ttft]), e = Double.parseDouble(f[e2el]);
+            assertTrue(t > 0 && t < e, "TTFT within e2el: " + line);
+        }
         for (String png : List.of(PrefixReport.THROUGHPUT_PLOT, PrefixReport.PREFILL_PLOT, PrefixReport.CPU_PLOT))
             assertTrue(Files.size(out.resolve("plots").resolve(png)) > 10_000, png);
     }

@@ -60,6 +60,35 @@ class EngineTest {
         assertEquals(40, alone.samples().get(0).completionTokens());
     }
 
+    /**
+     * A finished sequence's cache serves the next request of its size with its old values still in it; the new one must
+     * read only the positions it wrote. The prefix cache is off so the short prompt is computed, not restored.
+     */
+    @Test
+    void aCacheLeftByALongerRequestGivesTheTokensAFreshOneGives() {
+        var checkpoint = dev.rolloutlab.engine.model.Checkpoint.load(TestModels.tiny());
+        var noPrefixCache = EngineOptions.DEFAULT.withPrefixCache(0);
+        SamplingParams shortAnswer = SamplingParams.of(150, 1.0, 7L).withIgnoreEos(true);
+        GenerationRequest shortOne =
+                new GenerationRequest(Arrays.copyOf(prompt("a short prompt about rollouts"), 20), 1, shortAnswer);
+        Completion fresh, reused;
+        try (InProcessEngine e = new InProcessEngine(checkpoint, noPrefixCache)) {
+            fresh = e.generate(shortOne);
+        }
+        try (InProcessEngine e = new InProcessEngine(checkpoint, noPrefixCache)) {
+            int[] longPrompt = new int[100];
+            for (int i = 0; i < longPrompt.length; i++) longPrompt[i] = 10 + (i * 37) % 200;
+            // 100 + 40 and 20 + 150 positions: both caches of the same size class, so the second reuses the first's
+            e.generate(new GenerationRequest(
+                    longPrompt, 1, SamplingParams.of(40, 1.0, 3L).withIgnoreEos(true)));
+            reused = e.generate(shortOne);
+        }
+        assertArrayEquals(
+                fresh.samples().get(0).tokenIds(), reused.samples().get(0).tokenIds());
+        assertArrayEquals(
+                fresh.samples().get(0).logprobs(), reused.samples().get(0).logprobs(), 0f);
+    }
+
     @Test
     void differentSeedsDiffer_andNSamplesShareThePromptButNotTheTokens() {
         SamplingParams p = SamplingParams.of(30, 1.0, 7L).withIgnoreEos(true);

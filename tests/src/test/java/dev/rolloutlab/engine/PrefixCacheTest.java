@@ -52,6 +52,12 @@ class PrefixCacheTest {
             assertEquals(8, stats.queries());
             assertEquals(7 * reusable, stats.hitTokens());
             assertEquals(8L * p.length, stats.queriedTokens());
+            // the step counters say the same: prompt computed once plus the tails, each sample's first token from its
+            // prefill row and the other seven from decode rows
+            StepTotals steps = cached.steps();
+            assertEquals(8L * p.length - 7L * reusable, steps.prefillTokens(), steps.toString());
+            assertEquals(8L * 7, steps.decodeRows(), steps.toString());
+            assertTrue(steps.steps() >= 8 && steps.busyNanos() > 0, steps.toString());
 
             int[] want = plain.generate(greedy(p, 8)).samples().get(0).tokenIds();
             for (CompletableFuture<Completion> f : group)

@@ -32,7 +32,14 @@ final class VectorOps {
     /** Outputs per panel of a {@link PackedMatrix}: four vectors, sixteen accumulators for a tile of four rows. */
     static final int PANEL = 4 * L;
 
-    /** Tiles {@code [from, to)} of {@link Ops#matmul}, panel-major so a panel stays in cache across its row blocks. */
+    /**
+     * Tiles {@code [from, to)} of {@link Ops#matmul}, panel-major so a panel stays in cache across its row blocks.
+     *
+     * <p>No vector crosses a method call here: a vector passed to or returned from a call the compiler did not inline
+     * is boxed on the heap, and whether it inlines depends on what it compiled first (serve's JIT once left a bfloat16
+     * load and the stores out of line and allocated 15 GB a minute in this loop; the JVM beside it, none). So each tile
+     * loads its weights and stores its results in its own body.
+     */
     static void tiles(float[] x, int rows, PackedMatrix w, float[] y, int from, int to) {
         int blocks = (rows + 3) / 4;
         for (int t = from; t < to; t++) {
@@ -44,14 +51,38 @@ final class VectorOps {
 
     private static void tile4(float[] x, int r0, PackedMatrix w, float[] y, int o0) {
         int in = w.in;
+        float[] f32 = w.panels;
+        short[] bf16 = w.bf16;
         FloatVector c00 = FloatVector.zero(S), c01 = c00, c02 = c00, c03 = c00;
         FloatVector c10 = c00, c11 = c00, c12 = c00, c13 = c00;
         FloatVector c20 = c00, c21 = c00, c22 = c00, c23 = c00;
         FloatVector c30 = c00, c31 = c00, c32 = c00, c33 = c00;
         int x0 = r0 * in, x1 = x0 + in, x2 = x1 + in, x3 = x2 + in;
         for (int i = 0, wi = o0 * in; i < in; i++, wi += PANEL) {
-            FloatVector w0 = weights(w, wi), w1 = weights(w, wi + L);
-            FloatVector w2 = weights(w, wi + 2 * L), w3 = weights(w, wi + 3 * L);
+            FloatVector w0, w1, w2, w3;
+            // bfloat16 is the upper half of a float32's bits: sign-extended to int and shifted there, in registers;
+            // the test is loop-invariant, so the compiler unswitches the loop
+            if (f32 != null) {
+                w0 = FloatVector.fromArray(S, f32, wi);
+                w1 = FloatVector.fromArray(S, f32, wi + L);
+                w2 = FloatVector.fromArray(S, f32, wi + 2 * L);
+                w3 = FloatVector.fromArray(S, f32, wi + 3 * L);
+            } else {
+                w0 = ((IntVector) ShortVector.fromArray(HALF, bf16, wi).convertShape(VectorOperators.S2I, INT, 0))
+                        .lanewise(VectorOperators.LSHL, 16)
+                        .reinterpretAsFloats();
+                w1 = ((IntVector) ShortVector.fromArray(HALF, bf16, wi + L).convertShape(VectorOperators.S2I, INT, 0))
+                        .lanewise(VectorOperators.LSHL, 16)
+                        .reinterpretAsFloats();
+                w2 = ((IntVector)
+                                ShortVector.fromArray(HALF, bf16, wi + 2 * L).convertShape(VectorOperators.S2I, INT, 0))
+                        .lanewise(VectorOperators.LSHL, 16)
+                        .reinterpretAsFloats();
+                w3 = ((IntVector)
+                                ShortVector.fromArray(HALF, bf16, wi + 3 * L).convertShape(VectorOperators.S2I, INT, 0))
+                        .lanewise(VectorOperators.LSHL, 16)
+                        .reinterpretAsFloats();
+            }
             FloatVector b = FloatVector.broadcast(S, x[x0 + i]);
             c00 = w0.fma(b, c00);
             c01 = w1.fma(b, c01);
@@ -73,51 +104,105 @@ final class VectorOps {
             c32 = w2.fma(b, c32);
             c33 = w3.fma(b, c33);
         }
-        store4(c00, c01, c02, c03, w, y, r0, o0);
-        store4(c10, c11, c12, c13, w, y, r0 + 1, o0);
-        store4(c20, c21, c22, c23, w, y, r0 + 2, o0);
-        store4(c30, c31, c32, c33, w, y, r0 + 3, o0);
+        int out = w.out, y0 = r0 * out + o0, y1 = y0 + out, y2 = y1 + out, y3 = y2 + out;
+        if (o0 + PANEL <= out && w.bias == null) {
+            c00.intoArray(y, y0);
+            c01.intoArray(y, y0 + L);
+            c02.intoArray(y, y0 + 2 * L);
+            c03.intoArray(y, y0 + 3 * L);
+            c10.intoArray(y, y1);
+            c11.intoArray(y, y1 + L);
+            c12.intoArray(y, y1 + 2 * L);
+            c13.intoArray(y, y1 + 3 * L);
+            c20.intoArray(y, y2);
+            c21.intoArray(y, y2 + L);
+            c22.intoArray(y, y2 + 2 * L);
+            c23.intoArray(y, y2 + 3 * L);
+            c30.intoArray(y, y3);
+            c31.intoArray(y, y3 + L);
+            c32.intoArray(y, y3 + 2 * L);
+            c33.intoArray(y, y3 + 3 * L);
+            return;
+        }
+        // the matrix's last, partial panel, or one with a bias: through this thread's spill, lane by lane
+        float[] s = SPILL.get();
+        c00.intoArray(s, 0);
+        c01.intoArray(s, L);
+        c02.intoArray(s, 2 * L);
+        c03.intoArray(s, 3 * L);
+        c10.intoArray(s, PANEL);
+        c11.intoArray(s, PANEL + L);
+        c12.intoArray(s, PANEL + 2 * L);
+        c13.intoArray(s, PANEL + 3 * L);
+        c20.intoArray(s, 2 * PANEL);
+        c21.intoArray(s, 2 * PANEL + L);
+        c22.intoArray(s, 2 * PANEL + 2 * L);
+        c23.intoArray(s, 2 * PANEL + 3 * L);
+        c30.intoArray(s, 3 * PANEL);
+        c31.intoArray(s, 3 * PANEL + L);
+        c32.intoArray(s, 3 * PANEL + 2 * L);
+        c33.intoArray(s, 3 * PANEL + 3 * L);
+        for (int r = 0; r < 4; r++) storeSpilled(s, r * PANEL, w, y, (r0 + r) * out, o0);
     }
 
     private static void tile1(float[] x, int r, PackedMatrix w, float[] y, int o0) {
         int in = w.in, xr = r * in;
+        float[] f32 = w.panels;
+        short[] bf16 = w.bf16;
         FloatVector c0 = FloatVector.zero(S), c1 = c0, c2 = c0, c3 = c0;
         for (int i = 0, wi = o0 * in; i < in; i++, wi += PANEL) {
+            FloatVector w0, w1, w2, w3;
+            if (f32 != null) {
+                w0 = FloatVector.fromArray(S, f32, wi);
+                w1 = FloatVector.fromArray(S, f32, wi + L);
+                w2 = FloatVector.fromArray(S, f32, wi + 2 * L);
+                w3 = FloatVector.fromArray(S, f32, wi + 3 * L);
+            } else {
+                w0 = ((IntVector) ShortVector.fromArray(HALF, bf16, wi).convertShape(VectorOperators.S2I, INT, 0))
+                        .lanewise(VectorOperators.LSHL, 16)
+                        .reinterpretAsFloats();
+                w1 = ((IntVector) ShortVector.fromArray(HALF, bf16, wi + L).convertShape(VectorOperators.S2I, INT, 0))
+                        .lanewise(VectorOperators.LSHL, 16)
+                        .reinterpretAsFloats();
+                w2 = ((IntVector)
+                                ShortVector.fromArray(HALF, bf16, wi + 2 * L).convertShape(VectorOperators.S2I, INT, 0))
+                        .lanewise(VectorOperators.LSHL, 16)
+                        .reinterpretAsFloats();
+                w3 = ((IntVector)
+                                ShortVector.fromArray(HALF, bf16, wi + 3 * L).convertShape(VectorOperators.S2I, INT, 0))
+                        .lanewise(VectorOperators.LSHL, 16)
+                        .reinterpretAsFloats();
+            }
             FloatVector b = FloatVector.broadcast(S, x[xr + i]);
-            c0 = weights(w, wi).fma(b, c0);
-            c1 = weights(w, wi + L).fma(b, c1);
-            c2 = weights(w, wi + 2 * L).fma(b, c2);
-            c3 = weights(w, wi + 3 * L).fma(b, c3);
+            c0 = w0.fma(b, c0);
+            c1 = w1.fma(b, c1);
+            c2 = w2.fma(b, c2);
+            c3 = w3.fma(b, c3);
         }
-        store4(c0, c1, c2, c3, w, y, r, o0);
+        int yo = r * w.out + o0;
+        if (o0 + PANEL <= w.out && w.bias == null) {
+            c0.intoArray(y, yo);
+            c1.intoArray(y, yo + L);
+            c2.intoArray(y, yo + 2 * L);
+            c3.intoArray(y, yo + 3 * L);
+            return;
+        }
+        float[] s = SPILL.get();
+        c0.intoArray(s, 0);
+        c1.intoArray(s, L);
+        c2.intoArray(s, 2 * L);
+        c3.intoArray(s, 3 * L);
+        storeSpilled(s, 0, w, y, r * w.out, o0);
     }
 
-    /**
-     * One vector of a panel from {@code i}: float32 loaded as is, or bfloat16 widened in registers (sign-extended to
-     * int, shifted into a float32's upper half). The test is loop-invariant, so the compiler unswitches the loop.
-     */
-    private static FloatVector weights(PackedMatrix w, int i) {
-        if (w.panels != null) return FloatVector.fromArray(S, w.panels, i);
-        return ((IntVector) ShortVector.fromArray(HALF, w.bf16, i).convertShape(VectorOperators.S2I, INT, 0))
-                .lanewise(VectorOperators.LSHL, 16)
-                .reinterpretAsFloats();
-    }
+    /** Per thread, a tile's accumulators on their way to a partial panel's outputs or a biased one's. */
+    private static final ThreadLocal<float[]> SPILL = ThreadLocal.withInitial(() -> new float[4 * PANEL]);
 
-    private static void store4(
-            FloatVector a, FloatVector b, FloatVector c, FloatVector d, PackedMatrix w, float[] y, int r, int o0) {
-        int yo = r * w.out;
-        store(a, w, y, yo, o0);
-        store(b, w, y, yo, o0 + L);
-        store(c, w, y, yo, o0 + 2 * L);
-        store(d, w, y, yo, o0 + 3 * L);
-    }
-
-    private static void store(FloatVector acc, PackedMatrix w, float[] y, int yo, int o) {
-        int valid = w.out - o;
-        if (valid <= 0) return;
-        if (w.bias != null) acc = acc.add(FloatVector.fromArray(S, w.bias, o));
-        if (valid >= L) acc.intoArray(y, yo + o);
-        else acc.intoArray(y, yo + o, S.indexInRange(0, valid));
+    /** One row of a spilled tile into {@code y}: the panel's outputs that exist, each plus its bias. */
+    private static void storeSpilled(float[] s, int so, PackedMatrix w, float[] y, int yo, int o0) {
+        int n = Math.min(PANEL, w.out - o0);
+        float[] bias = w.bias;
+        for (int j = 0; j < n; j++) y[yo + o0 + j] = bias == null ? s[so + j] : s[so + j] + bias[o0 + j];
     }
 
     static void scores(

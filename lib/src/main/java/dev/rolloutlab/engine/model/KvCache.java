@@ -19,7 +19,7 @@ public final class KvCache {
 
     public KvCache(int layers, int kvDim, int initialCapacity) {
         this.kvDim = kvDim;
-        this.capacity = aligned(Math.max(16, initialCapacity));
+        this.capacity = capacityFor(initialCapacity);
         k = new float[layers][capacity * kvDim];
         v = new float[layers][capacity * kvDim];
     }
@@ -33,6 +33,11 @@ public final class KvCache {
             k[l] = other.k[l].clone();
             v[l] = other.v[l].clone();
         }
+    }
+
+    /** The capacity a new cache for {@code positions} positions gets. */
+    static int capacityFor(int positions) {
+        return aligned(Math.max(16, positions));
     }
 
     private static int aligned(int positions) {

@@ -134,12 +134,16 @@ public final class Transformer implements Forward {
         }
     }
 
+    /** Per thread (rows attend in parallel), one row's attention scores: a new array per row and layer was garbage. */
+    private final ThreadLocal<float[]> scores = ThreadLocal.withInitial(() -> new float[256]);
+
     private void attend(int layer, int r, int pos, KvCache cache) {
         int hd = c.headDim(), qd = c.qDim(), kvd = c.kvDim(), len = pos + 1, stride = cache.keyStride();
         int group = c.numHeads() / c.numKvHeads();
         float scale = (float) (1.0 / Math.sqrt(hd));
         float[] keys = cache.k[layer], vals = cache.v[layer];
-        float[] p = new float[len];
+        float[] p = scores.get();
+        if (p.length < len) scores.set(p = new float[Math.max(len, 2 * p.length)]);
         for (int hh = 0; hh < c.numHeads(); hh++) {
             int qo = r * qd + hh * hd;
             int kvo = (hh / group) * hd;
