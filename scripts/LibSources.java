@@ -115,6 +115,7 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/kernels/PackedMatrix.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/kernels/Tensor.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/kernels/VectorOps.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/engine/model/BlockSlots.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/model/Checkpoint.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/model/ClockForward.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/model/DefaultModels.java

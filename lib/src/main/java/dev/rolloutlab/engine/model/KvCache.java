@@ -61,27 +61,30 @@ public final class KvCache {
         System.arraycopy(value, vo, v[layer], pos * kvDim, kvDim);
     }
 
+    /** Floats a {@link #copyOut} of {@code len} positions takes: every layer's keys and values. */
+    int floats(int len) {
+        return 2 * k.length * len * kvDim;
+    }
+
     /**
-     * Positions {@code [pos, pos + len)} of every layer, its keys then its values, packed into one array of their own:
-     * what a prefix cache keeps of a sequence, so the sequence's whole cache can go when it ends.
+     * Copies positions {@code [pos, pos + len)} of every layer, its keys then its values, packed, into {@code out} from
+     * {@code at}: what a prefix cache keeps of a sequence, so the sequence's whole cache can go when it ends.
      */
-    float[] slice(int pos, int len) {
-        int n = len * kvDim, o = 0;
-        float[] out = new float[2 * k.length * n];
+    void copyOut(int pos, int len, float[] out, int at) {
+        int n = len * kvDim, o = at;
         for (int l = 0; l < k.length; l++, o += 2 * n) {
             for (int j = 0; j < kvDim; j++) System.arraycopy(k[l], j * capacity + pos, out, o + j * len, len);
             System.arraycopy(v[l], pos * kvDim, out, o + n, n);
         }
-        return out;
     }
 
-    /** Writes a {@link #slice} back at positions {@code [pos, pos + len)}, growing this cache to hold them. */
-    void put(float[] slice, int pos, int len) {
+    /** Writes a {@link #copyOut} from {@code in} at {@code at} back at positions {@code [pos, pos + len)}, growing. */
+    void copyIn(float[] in, int at, int pos, int len) {
         ensure(pos + len);
-        int n = len * kvDim, o = 0;
+        int n = len * kvDim, o = at;
         for (int l = 0; l < k.length; l++, o += 2 * n) {
-            for (int j = 0; j < kvDim; j++) System.arraycopy(slice, o + j * len, k[l], j * capacity + pos, len);
-            System.arraycopy(slice, o + n, v[l], pos * kvDim, n);
+            for (int j = 0; j < kvDim; j++) System.arraycopy(in, o + j * len, k[l], j * capacity + pos, len);
+            System.arraycopy(in, o + n, v[l], pos * kvDim, n);
         }
     }
 

@@ -8,11 +8,12 @@ import java.util.Map;
 /**
  * Keys and values of token prefixes already computed, shared across requests: blocks of {@value #BLOCK} tokens, each
  * named by a hash chained to the block before it (as vLLM's and llm-d's block hashes are), kept under a byte cap and
- * evicted least recently used. A block keeps its own copy of its keys and values, so the cap bounds what the cache
- * holds (pointing into the sequence that computed it instead kept that sequence's whole cache alive, many times the
- * cap); a request that hits copies the blocks into its own cache. Blocks belong to one weights version: the first
- * lookup or store under a newer one drops them all, so a prefix computed under v is never reused under v+1. A simulated
- * engine keeps the bookkeeping without keys and values. Not thread-safe: the scheduler thread owns it.
+ * evicted least recently used. A block keeps its own copy of its keys and values, in a slot of {@link BlockSlots}, so
+ * the cap bounds what the cache holds (pointing into the sequence that computed it instead kept that sequence's whole
+ * cache alive, many times the cap); a request that hits copies the blocks into its own cache. Blocks belong to one
+ * weights version: the first lookup or store under a newer one drops them all, so a prefix computed under v is never
+ * reused under v+1. A simulated engine keeps the bookkeeping without keys and values. Not thread-safe: the scheduler
+ * thread owns it.
  */
 public final class PrefixCache {
     /** Tokens per block: a prefix is reused in whole blocks. */
@@ -28,8 +29,11 @@ public final class PrefixCache {
     private long version = Long.MIN_VALUE;
     private long queries, queriedTokens, hitTokens, hits, evictions;
 
-    /** One block: the hash of the block before it, its tokens, and its keys and values (null: simulated). */
-    private record Block(long parent, int[] tokens, float[] kv) {}
+    /** One block: the hash of the block before it, its tokens, and the slot of its keys and values (-1: simulated). */
+    private record Block(long parent, int[] tokens, int slot) {}
+
+    /** Where blocks keep keys and values; null for a simulated engine, and until the first store. */
+    private BlockSlots slots;
 
     /** What the cache did so far: lookups, prompt tokens looked up and served, blocks held and evicted. */
     public record Stats(
@@ -102,7 +106,7 @@ public final class PrefixCache {
         // used and is evicted last
         for (int b = n / BLOCK - 1; b >= 0; b--) {
             Block k = blocks.get(hashes[b]);
-            if (keepsKv) into.put(k.kv, b * BLOCK, BLOCK);
+            if (k.slot >= 0) into.copyIn(slots.chunk(k.slot), slots.offset(k.slot), b * BLOCK, BLOCK);
         }
         return n;
     }
@@ -118,13 +122,15 @@ public final class PrefixCache {
         long parent = 0;
         for (int b = 0; b < Math.min(len / BLOCK, hashes.length); b++) {
             long h = hashes[b];
-            if (!blocks.containsKey(h))
-                blocks.put(
-                        h,
-                        new Block(
-                                parent,
-                                Arrays.copyOfRange(tokens, b * BLOCK, (b + 1) * BLOCK),
-                                keepsKv ? kv.slice(b * BLOCK, BLOCK) : null));
+            if (!blocks.containsKey(h)) {
+                int slot = -1;
+                if (keepsKv) {
+                    if (slots == null) slots = new BlockSlots(kv.floats(BLOCK));
+                    slot = slots.take();
+                    kv.copyOut(b * BLOCK, BLOCK, slots.chunk(slot), slots.offset(slot));
+                }
+                blocks.put(h, new Block(parent, Arrays.copyOfRange(tokens, b * BLOCK, (b + 1) * BLOCK), slot));
+            }
             parent = h;
         }
         for (int b = Math.min(len / BLOCK, hashes.length) - 1; b >= 0; b--) blocks.get(hashes[b]);
@@ -135,14 +141,16 @@ public final class PrefixCache {
     private void advance(long v) {
         if (v == version) return;
         blocks.clear();
+        if (slots != null) slots.clear();
         version = v;
     }
 
     private void evict() {
         for (Iterator<Map.Entry<Long, Block>> it = blocks.entrySet().iterator();
                 it.hasNext() && blocks.size() * blockBytes > capBytes; ) {
-            it.next();
+            Block gone = it.next().getValue();
             it.remove();
+            if (gone.slot >= 0) slots.give(gone.slot);
             evictions++;
         }
     }

@@ -49,7 +49,36 @@ class PrefixCacheBlocksTest {
         int n = cache.restore(h, t, 1, into);
         assertEquals(3 * PrefixCache.BLOCK, n, "every whole block before the last token");
         // every layer's keys and values of the restored positions, packed the same way on both sides
-        assertArrayEquals(want.slice(0, n), into.slice(0, n), "what the hit restored");
+        assertArrayEquals(packed(want, n), packed(into, n), "what the hit restored");
+    }
+
+    /** Every layer's keys and values of positions {@code [0, n)}, packed. */
+    private static float[] packed(KvCache c, int n) {
+        float[] out = new float[c.floats(n)];
+        c.copyOut(0, n, out, 0);
+        return out;
+    }
+
+    @Test
+    void anEvictedBlocksSlotHoldsTheNextBlockAndRestoresItExactly() {
+        // room for three blocks: each prompt of three evicts the one before; the third takes the first's freed slots
+        PrefixCache cache = new PrefixCache(LAYERS, KV_DIM, 3 * PrefixCache.bytesPerBlock(LAYERS, KV_DIM), true);
+        int[] a = tokens(), b = tokens(), c = tokens();
+        for (int i = 0; i < b.length; i++) {
+            b[i] += 1000;
+            c[i] += 2000;
+        }
+        cache.store(a, a.length, PrefixCache.hashes(a, a.length), 1, filled(LEN, 1));
+        cache.store(b, b.length, PrefixCache.hashes(b, b.length), 1, filled(LEN, 500_000));
+        KvCache cValues = filled(LEN, 900_000);
+        cache.store(c, c.length, PrefixCache.hashes(c, c.length), 1, cValues);
+        assertEquals(6, cache.stats().evictions(), cache.stats().toString());
+        KvCache into = new KvCache(LAYERS, KV_DIM, 16);
+        assertEquals(0, cache.restore(PrefixCache.hashes(a, a.length), a, 1, into), "the first prompt is gone");
+        assertEquals(0, cache.restore(PrefixCache.hashes(b, b.length), b, 1, into), "the second too");
+        int n = cache.restore(PrefixCache.hashes(c, c.length), c, 1, into);
+        assertEquals(3 * PrefixCache.BLOCK, n);
+        assertArrayEquals(packed(cValues, n), packed(into, n), "the reused slots hold the third prompt's values");
     }
 
     @Test
