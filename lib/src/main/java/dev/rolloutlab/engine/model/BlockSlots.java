@@ -1,5 +1,8 @@
 package dev.rolloutlab.engine.model;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -15,7 +18,7 @@ final class BlockSlots {
     private static final int CHUNK_BYTES = 8 << 20;
 
     private final int floatsPerSlot, slotsPerChunk;
-    private final List<float[]> chunks = new ArrayList<>();
+    private final List<FloatBuffer> chunks = new ArrayList<>();
     private int[] free = new int[64];
     private int freeCount, next;
 
@@ -28,7 +31,10 @@ final class BlockSlots {
     int take() {
         if (freeCount > 0) return free[--freeCount];
         int s = next++;
-        if (s / slotsPerChunk == chunks.size()) chunks.add(new float[slotsPerChunk * floatsPerSlot]);
+        if (s / slotsPerChunk == chunks.size())
+            chunks.add(ByteBuffer.allocateDirect(slotsPerChunk * floatsPerSlot * Float.BYTES)
+                    .order(ByteOrder.nativeOrder())
+                    .asFloatBuffer());
         return s;
     }
 
@@ -43,10 +49,11 @@ final class BlockSlots {
         next = 0;
     }
 
-    float[] chunk(int slot) {
+    FloatBuffer chunk(int slot) {
         return chunks.get(slot / slotsPerChunk);
     }
 
+    /** Where {@code slot} starts in its chunk, in floats. */
     int offset(int slot) {
         return (slot % slotsPerChunk) * floatsPerSlot;
     }

@@ -1,5 +1,6 @@
 package dev.rolloutlab.engine.model;
 
+import java.nio.FloatBuffer;
 import java.util.Arrays;
 
 /**
@@ -70,21 +71,21 @@ public final class KvCache {
      * Copies positions {@code [pos, pos + len)} of every layer, its keys then its values, packed, into {@code out} from
      * {@code at}: what a prefix cache keeps of a sequence, so the sequence's whole cache can go when it ends.
      */
-    void copyOut(int pos, int len, float[] out, int at) {
+    void copyOut(int pos, int len, FloatBuffer out, int at) {
         int n = len * kvDim, o = at;
         for (int l = 0; l < k.length; l++, o += 2 * n) {
-            for (int j = 0; j < kvDim; j++) System.arraycopy(k[l], j * capacity + pos, out, o + j * len, len);
-            System.arraycopy(v[l], pos * kvDim, out, o + n, n);
+            for (int j = 0; j < kvDim; j++) out.put(o + j * len, k[l], j * capacity + pos, len);
+            out.put(o + n, v[l], pos * kvDim, n);
         }
     }
 
     /** Writes a {@link #copyOut} from {@code in} at {@code at} back at positions {@code [pos, pos + len)}, growing. */
-    void copyIn(float[] in, int at, int pos, int len) {
+    void copyIn(FloatBuffer in, int at, int pos, int len) {
         ensure(pos + len);
         int n = len * kvDim, o = at;
         for (int l = 0; l < k.length; l++, o += 2 * n) {
-            for (int j = 0; j < kvDim; j++) System.arraycopy(in, o + j * len, k[l], j * capacity + pos, len);
-            System.arraycopy(in, o + n, v[l], pos * kvDim, n);
+            for (int j = 0; j < kvDim; j++) in.get(o + j * len, k[l], j * capacity + pos, len);
+            in.get(o + n, v[l], pos * kvDim, n);
         }
     }
 

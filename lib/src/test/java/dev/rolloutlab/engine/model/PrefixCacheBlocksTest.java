@@ -55,7 +55,7 @@ class PrefixCacheBlocksTest {
     /** Every layer's keys and values of positions {@code [0, n)}, packed. */
     private static float[] packed(KvCache c, int n) {
         float[] out = new float[c.floats(n)];
-        c.copyOut(0, n, out, 0);
+        c.copyOut(0, n, java.nio.FloatBuffer.wrap(out), 0);
         return out;
     }
 
