@@ -51,7 +51,8 @@ public final class CompareCommand implements Callable<Integer> {
     @Option(
             names = "--rounds",
             description = "Rounds every cell runs (legs interleaved, order rotating each round). Default: 3 (2 with "
-                    + "--quick, 5 with --full).")
+                    + "--quick, 5 with --full); " + PrefixWorkload.DEFAULT_ROUNDS + " for --workload groups|sessions|"
+                    + "trace, whose verdicts need them on a noisy VM.")
     Integer rounds;
 
     @Option(
@@ -287,8 +288,8 @@ public final class CompareCommand implements Callable<Integer> {
                     ? dev.rolloutlab.engine.model.Checkpoint.load(c.model()).config()
                     : dev.rolloutlab.engine.model.ModelShape.parse(
                             c.shape(), dev.rolloutlab.engine.checkpoint.ModelConfig.Architecture.LLAMA);
-            spec = PrefixWorkload.defaults(kind, config.maxPositions(), c.rounds())
-                    .withStream(stream != null && stream);
+            int r = rounds != null || quick ? c.rounds() : PrefixWorkload.DEFAULT_ROUNDS;
+            spec = PrefixWorkload.defaults(kind, config.maxPositions(), r).withStream(stream != null && stream);
         } catch (IllegalArgumentException e) {
             throw new Cli.UserError(e.getMessage());
         }
