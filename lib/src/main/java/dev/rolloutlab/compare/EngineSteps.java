@@ -1,9 +1,11 @@
 package dev.rolloutlab.compare;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.rolloutlab.engine.InProcessEngine;
 import dev.rolloutlab.engine.StepTotals;
 import dev.rolloutlab.openai.OpenAiClient;
+import dev.rolloutlab.openai.Wire;
+import dev.rolloutlab.util.Json;
+import java.io.IOException;
 import java.util.List;
 
 /**
@@ -26,15 +28,16 @@ final class EngineSteps {
         for (InProcessEngine e : local) sum = sum.plus(e.steps());
         for (OpenAiClient p : ports) {
             OpenAiClient.Exchange x = p.get("/get_load");
-            JsonNode s = x.ok() ? x.json().path("steps") : null;
-            if (s == null || !s.has("count"))
+            Wire.StepsLoad s = null;
+            try {
+                if (x.ok()) s = Json.read(x.body(), Wire.Load.class).steps();
+            } catch (IOException e) {
+                // not a load our serve writes: said below
+            }
+            if (s == null)
                 throw new IllegalStateException(p.baseUrl() + "/get_load gave no engine steps (HTTP " + x.status()
                         + (x.error() != null ? ", " + x.error() : "") + ")");
-            sum = sum.plus(new StepTotals(
-                    s.get("count").asLong(),
-                    s.get("decode_rows").asLong(),
-                    s.get("prefill_tokens").asLong(),
-                    Math.round(s.get("busy_ms").asDouble() * 1e6)));
+            sum = sum.plus(new StepTotals(s.count(), s.decodeRows(), s.prefillTokens(), Math.round(s.busyMs() * 1e6)));
         }
         return sum;
     }

@@ -8,10 +8,11 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * Fixed-size slots for the prefix cache's blocks of keys and values, in chunks allocated as the cache first grows and
- * then kept: an evicted block's slot holds the next one. A new array per block made the collector copy each block from
- * the young generation to the old (serve's four caches, one 0.3-0.8 s pause every 20-40 s under the groups workload);
- * slots leave it nothing to copy once the cache is full. Not thread-safe: the cache's owner holds it.
+ * Fixed-size slots for the prefix cache's blocks of keys and values, in chunks of direct memory allocated as the cache
+ * first grows and then kept: an evicted block's slot holds the next one. The collector never sees them: a new array per
+ * block, and then arrays of slots while the caches filled, made it copy them from the young generation to the old
+ * (serve's four caches: a 0.3-0.8 s pause every 20-40 s under the groups workload, every engine stopped meanwhile).
+ * Freed when the cache is unreachable. Not thread-safe: the cache's owner holds it.
  */
 final class BlockSlots {
     /** About this many bytes per chunk: a few allocations as the cache fills, none after. */
