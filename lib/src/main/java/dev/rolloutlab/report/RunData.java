@@ -89,7 +89,8 @@ public final class RunData {
                         "server_timing/decode_ms",
                         "server_timing/serialize_ms",
                         "server_timing/total_ms",
-                        "server_timing/lb_ms"));
+                        "server_timing/lb_ms",
+                        "server_timing/cached_tokens"));
         requests = leftOut(all, run == null ? null : run.path("config").path("first_rounds_left_out"));
         engineTimings = requests.doubleColumn("server_timing_decode_ms").countMissing() < requests.rowCount();
         if (!summary.containsColumn("http_tax_ms")) addTax(summary, requests);

@@ -99,6 +99,39 @@ public final class SelfChecks {
         return out;
     }
 
+    /**
+     * Prompt tokens the targets served from a prefix cache, per leg: the grid sends the same prompts in every round and
+     * on every leg, so a target that caches them answers lookups where the in-process engines (which keep no cache)
+     * prefill; an external server keeps one unless it is started without.
+     */
+    static List<String> prefixCacheHits(RunData d) {
+        Table t = d.requests();
+        if (!t.containsColumn("server_timing_cached_tokens")) return List.of();
+        Map<String, double[]> byLeg = new TreeMap<>(); // {cached, prompt}
+        for (Row r : t) {
+            if (r.isMissing("server_timing_cached_tokens") || r.isMissing("prompt_tokens")) continue;
+            double[] s = byLeg.computeIfAbsent(
+                    r.getString("topology") + " " + r.getString("connection"), k -> new double[2]);
+            s[0] += Math.max(0, r.getNumber("server_timing_cached_tokens"));
+            s[1] += r.getNumber("prompt_tokens");
+        }
+        List<String> out = new ArrayList<>();
+        byLeg.forEach((leg, s) -> {
+            if (s[0] > 0)
+                out.add(String.format(
+                        Locale.ROOT,
+                        "prefix cache: %s's targets served %.0f of %.0f prompt tokens (%.1f %%) from a prefix cache; "
+                                + "the grid repeats its prompts, so those requests measured lookups, not prefill: "
+                                + "start the targets without one (serve --prefix-cache-mb 0, sglang "
+                                + "--disable-radix-cache)",
+                        leg,
+                        s[0],
+                        s[1],
+                        100 * s[0] / s[1]));
+        });
+        return out;
+    }
+
     private static double median(List<Double> xs) {
         return Percentiles.pct(
                 xs.stream().mapToDouble(Double::doubleValue).sorted().toArray(), 50);
@@ -108,6 +141,7 @@ public final class SelfChecks {
     public static List<String> flags(RunData d) {
         List<String> out = new ArrayList<>();
         out.addAll(enginesUnalike(d));
+        out.addAll(prefixCacheHits(d));
         sendLag(d).forEach((leg, lag) -> {
             if (lag[0] > CLIENT_BOUND_MS)
                 out.add(String.format(

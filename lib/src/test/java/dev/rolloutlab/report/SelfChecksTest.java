@@ -144,6 +144,31 @@ class SelfChecksTest {
                 flags.get(0));
     }
 
+    @Test
+    void targetsThatServedPromptsFromAPrefixCacheAreFlaggedWithTheShareAndTheFix() throws Exception {
+        write(200, 205, 0);
+        StringBuilder req = new StringBuilder();
+        for (int i = 0; i < 40; i++) {
+            // httpN's targets held 64 of every other 128-token prompt (a quarter); in-process reports 0, lb nothing
+            req.append(cached("httpN", i % 2 == 0 ? 64 : 0));
+            req.append(cached("inproc", 0));
+            req.append(timed("lb", 128, 36));
+        }
+        Files.writeString(dir.resolve("requests.jsonl"), req);
+        List<String> flags = SelfChecks.flags(RunData.load(dir));
+        assertEquals(
+                List.of("prefix cache: httpN keep-alive's targets served 1280 of 5120 prompt tokens (25.0 %) from a "
+                        + "prefix cache; the grid repeats its prompts, so those requests measured lookups, not "
+                        + "prefill: start the targets without one (serve --prefix-cache-mb 0, sglang "
+                        + "--disable-radix-cache)"),
+                flags);
+    }
+
+    private static String cached(String topology, int cachedTokens) {
+        return timed(topology, 128, 30)
+                .replace("\"decode_ms\":0.2", "\"decode_ms\":0.2,\"cached_tokens\":" + cachedTokens);
+    }
+
     private static String timed(String topology, int promptTokens, double prefillMs) {
         return "{\"topology\":\"" + topology + "\",\"connection\":\""
                 + (topology.equals("inproc") ? "none" : "keep-alive")
