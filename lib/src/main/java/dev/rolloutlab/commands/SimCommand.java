@@ -107,8 +107,8 @@ public final class SimCommand implements Callable<Integer> {
             System.out.printf(
                     Locale.ROOT,
                     "a=%.3f ms b=%.5f ms/token (R2 %.3f)  c=%.3f ms d=%.4f ms/seq e=%.6f ms/context token (R2 %.3f)  "
-                            + "full speed at once: %s decodes, %s empty prefills (+%.4f share a prompt "
-                            + "token), prefills %.2fx slower beside decodes  -> %s%n",
+                            + "full speed at once: %s decodes, %s empty prefills, %s long ones, "
+                            + "prefills %.2fx slower beside decodes  -> %s%n",
                     p.model().a(),
                     p.model().b(),
                     p.r2Prefill(),
@@ -118,7 +118,7 @@ public final class SimCommand implements Callable<Integer> {
                     p.r2Decode(),
                     atOnce(p.model().contention().decodes()),
                     atOnce(p.model().contention().prefills()),
-                    p.model().contention().prefillShareSlope(),
+                    atOnce(p.model().contention().longPrefills()),
                     p.model().contention().prefillBesideDecodes(),
                     out);
             return 0;

@@ -3,34 +3,40 @@ package dev.rolloutlab.sim;
 /**
  * How the simulated engines of one process slow each other: how many steps of each kind run at full speed at once (more
  * share the cores, see {@link SharedCores}; 0 when the engines do not contend, one per host), and how much slower or
- * faster than its share a prefill runs beside decoding engines. Longer prefills contend more: on our engine 4 prefills
- * at once on 2 cores took 2.8 times their time alone at 8 tokens, 2.9 at 32 and 3.9 at 128, and one share for all put
- * the longer prompts' time to first token 28 % low; a prefill's share grows by {@code prefillShareSlope} per prompt
- * token.
+ * faster than its share a prefill runs beside decoding engines. A prefill's fixed work (a request's scheduling,
+ * hand-offs between threads) and its work per prompt token (matrix products that use every core) contend differently,
+ * and which contends more depends on the engine: an earlier engine of ours took 2.8 times its time alone for 4 prefills
+ * of 8 tokens at once on 2 cores and 3.9 at 128 tokens; today's takes 3.9 and 3.1. So a prefill's share is its two
+ * parts' shares weighted by their time alone, and tends to the per-token part's for long prompts.
  *
  * @param decodes decode steps at full speed at once
- * @param prefills prefills at full speed at once, for an empty prompt
- * @param prefillShareSlope the share of the host a prefill demands grows by this much per prompt token
+ * @param prefills prefills at full speed at once for their fixed work (an empty prompt)
+ * @param longPrefills prefills at full speed at once for their work per prompt token (a long prompt)
  * @param prefillBesideDecodes how many times slower than its share a prefill runs while decode steps run (1: as its
  *     share)
  */
-public record Contention(double decodes, double prefills, double prefillShareSlope, double prefillBesideDecodes) {
+public record Contention(double decodes, double prefills, double longPrefills, double prefillBesideDecodes) {
     /** Engines that do not share their cores. */
     public static final Contention NONE = new Contention(0, 0, 0, 1);
 
     public Contention {
-        for (double k : new double[] {decodes, prefills}) {
+        for (double k : new double[] {decodes, prefills, longPrefills}) {
             if (!(k == 0 || (k >= 0.05 && k <= 4096)))
                 throw new IllegalArgumentException(
                         "full-speed steps must be 0 (no contention) or in [0.05, 4096], got " + k);
         }
-        if (!(prefillShareSlope >= 0 && prefillShareSlope <= 1))
-            throw new IllegalArgumentException(
-                    "prefill share slope must be in [0, 1] per token, got " + prefillShareSlope);
+        if ((prefills == 0) != (longPrefills == 0))
+            throw new IllegalArgumentException("full-speed prefills must both be 0 (no contention) or neither, got "
+                    + prefills + " for an empty prompt and " + longPrefills + " for a long one");
         if (!(prefillBesideDecodes >= 0.05 && prefillBesideDecodes <= 100)) {
             throw new IllegalArgumentException(
                     "a prefill's slowdown beside decodes must be in [0.05, 100], got " + prefillBesideDecodes);
         }
+    }
+
+    /** The same full speed for a prefill's fixed work and its work per token. */
+    public static Contention uniform(double decodes, double prefills, double prefillBesideDecodes) {
+        return new Contention(decodes, prefills, prefills, prefillBesideDecodes);
     }
 
     /** Whether these engines slow each other at all. */
@@ -39,14 +45,16 @@ public record Contention(double decodes, double prefills, double prefillShareSlo
     }
 
     /**
-     * The share of the host a step demands while it runs: a prefill's and a decode's, weighted by their time alone (0:
-     * none).
+     * The share of the host a step demands while it runs (0: none): a prefill's fixed part, its per-token part and a
+     * decode's, weighted by their time alone.
      */
-    double share(int prefillTokens, double prefillMs, double decodeMs) {
-        double total = prefillMs + decodeMs;
+    double share(double prefillFixedMs, double prefillTokensMs, double decodeMs) {
+        double total = prefillFixedMs + prefillTokensMs + decodeMs;
         if (!contends() || total <= 0) return 0;
-        double prefill = prefills == 0 ? 0 : 1 / prefills + prefillShareSlope * prefillTokens;
-        return (prefillMs * prefill + decodeMs * inverse(decodes)) / total;
+        return (prefillFixedMs * inverse(prefills)
+                        + prefillTokensMs * inverse(longPrefills)
+                        + decodeMs * inverse(decodes))
+                / total;
     }
 
     private static double inverse(double k) {

@@ -156,7 +156,7 @@ final class HostFit {
             log.println("  no contention: the engines run at full speed together");
             return refine(fitted, real, n);
         }
-        return refine(fitted.with(closedForm(n, real, r)).withStepCv(Math.min(3, real.itlCv)), real, n);
+        return refine(fitted.with(closedForm(n, real, r, fitted)).withStepCv(Math.min(3, real.itlCv)), real, n);
     }
 
     /**
@@ -187,29 +187,38 @@ final class HostFit {
     }
 
     /**
-     * n prefills together demand n·share each: two prompt lengths give the share's line in tokens. A decode sees its
-     * own demand and its n-1 neighbours', each prefilling a fraction f of the time (two linear equations); what a
-     * prefill beside decodes takes beyond or short of its share is its own factor.
+     * n prefills together demand n·share each: two prompt lengths give the shares of a prefill's fixed work and of its
+     * work per token. A decode sees its own demand and its n-1 neighbours', each prefilling a fraction f of the time
+     * (two linear equations); what a prefill beside decodes takes beyond or short of its share is its own factor.
      */
-    private Contention closedForm(int n, Measured real, Ratios r) {
+    private Contention closedForm(int n, Measured real, Ratios r, TimingModel alone) {
         double shortShare = r.prefill() / n, longShare = r.longPrefill() / n;
         double f = real.ttftBesideDecodes / (real.ttftBesideDecodes + (STREAM_TOKENS - 1) * real.tpot);
         double sd = Math.max(0.05 / n, (r.decode() - (n - 1) * f * shortShare) / (1 + (n - 1) * (1 - f)));
-        return prefillLine(
-                n, 1 / sd, shortShare, longShare, r.besideDecodes() / Math.max(1, shortShare + (n - 1) * sd));
+        return prefillShares(
+                n, alone, 1 / sd, shortShare, longShare, r.besideDecodes() / Math.max(1, shortShare + (n - 1) * sd));
     }
 
     /**
-     * The contention whose prefill share passes through {@code shortShare} at the short prompt and {@code longShare} at
-     * the long one.
+     * The contention whose prefill share is {@code shortShare} at the short prompt and {@code longShare} at the long
+     * one: each is the fixed work's share and the per-token work's, weighted by their times alone in {@code m}, so the
+     * two lengths are two linear equations in those shares. Each share stays between 1/n (n such steps fill the host
+     * exactly) and 20.
      */
-    private Contention prefillLine(int n, double decodes, double shortShare, double longShare, double beside) {
-        double slope = Math.max(0, Math.min(1, (longShare - shortShare) / (longLen - len)));
-        double empty = Math.max(1.0 / Math.min(n, 4096), shortShare - slope * len);
+    private Contention prefillShares(
+            int n, TimingModel m, double decodes, double shortShare, double longShare, double beside) {
+        double fixedShort = m.a() / (m.a() + m.b() * len), fixedLong = m.a() / (m.a() + m.b() * longLen);
+        double perToken = longShare, fixed = longShare;
+        if (fixedShort - fixedLong > 1e-6) {
+            double gap = (shortShare - longShare) / (fixedShort - fixedLong); // fixed share minus per-token share
+            perToken = longShare - fixedLong * gap;
+            fixed = perToken + gap;
+        }
+        double floor = 1.0 / Math.min(n, 4096);
         return new Contention(
                 Math.max(0.05, Math.min(n, decodes)),
-                Math.max(0.05, Math.min(n, 1 / empty)),
-                slope,
+                1 / Math.max(floor, Math.min(20, fixed)),
+                1 / Math.max(floor, Math.min(20, perToken)),
                 Math.max(0.05, Math.min(100, beside)));
     }
 
@@ -247,13 +256,12 @@ final class HostFit {
         double cv = m.stepCv();
         if (k.contends()) {
             Ratios want = againstOwn(real, m), got = againstOwn(sim, m);
-            double shortShare = 1 / k.prefills() + k.prefillShareSlope() * len,
-                    longShare = 1 / k.prefills() + k.prefillShareSlope() * longLen;
-            k = prefillLine(
+            k = prefillShares(
                     n,
+                    m,
                     k.decodes() * half(got.decode() / want.decode()),
-                    shortShare * half(want.prefill() / got.prefill()),
-                    longShare * half(want.longPrefill() / got.longPrefill()),
+                    m.prefillShare(len) * half(want.prefill() / got.prefill()),
+                    m.prefillShare(longLen) * half(want.longPrefill() / got.longPrefill()),
                     k.prefillBesideDecodes() * half(want.besideDecodes() / got.besideDecodes()));
             if (sim.itlCv > 0) cv = Math.min(3, cv * half(real.itlCv / sim.itlCv));
         }
@@ -289,11 +297,11 @@ final class HostFit {
                 + (k.contends()
                         ? String.format(
                                 Locale.ROOT,
-                                ", %.2f decodes and %.2f empty prefills at full speed (+%.4f share a token), "
+                                ", %.2f decodes, %.2f empty prefills and %.2f long ones at full speed, "
                                         + "prefills %.2fx slower beside decodes",
                                 k.decodes(),
                                 k.prefills(),
-                                k.prefillShareSlope(),
+                                k.longPrefills(),
                                 k.prefillBesideDecodes())
                         : "");
     }

@@ -71,11 +71,7 @@ public record Profile(
                 m.path("d_ms_per_sequence").asDouble(),
                 m.path("e_ms_per_context_token").asDouble(),
                 m.path("max_batch").asInt(),
-                new Contention(
-                        m.path("full_speed_decodes").asDouble(0),
-                        m.path("full_speed_prefills").asDouble(0),
-                        m.path("prefill_share_per_token").asDouble(0),
-                        m.path("prefill_slowdown_beside_decodes").asDouble(1)),
+                contention(m),
                 m.path("step_cv").asDouble(0)); // absent before the terms existed: none
         return new Profile(
                 n.path("name").asText(where),
@@ -86,6 +82,29 @@ public record Profile(
                 n.path("target").asText(""),
                 n.path("fitted_at").asText(""));
     }
+
+    /**
+     * The model's contention. A profile written before a prefill's fixed work and its work per token had shares of
+     * their own gave a line in prompt tokens ({@code prefill_share_per_token}): its long prefills take the line's share
+     * at {@link #LINE_AT} tokens, so prompts of that length keep their share.
+     */
+    private static Contention contention(JsonNode m) {
+        double decodes = m.path("full_speed_decodes").asDouble(0),
+                prefills = m.path("full_speed_prefills").asDouble(0),
+                beside = m.path("prefill_slowdown_beside_decodes").asDouble(1);
+        if (m.has("full_speed_long_prefills"))
+            return new Contention(
+                    decodes, prefills, m.path("full_speed_long_prefills").asDouble(), beside);
+        double slope = m.path("prefill_share_per_token").asDouble(0);
+        if (prefills == 0 || slope == 0) return Contention.uniform(decodes, prefills, beside);
+        double a = m.path("a_ms").asDouble(),
+                tokens = m.path("b_ms_per_prompt_token").asDouble() * LINE_AT;
+        double share = 1 / prefills + slope * LINE_AT, perToken = (share * (a + tokens) - a / prefills) / tokens;
+        return new Contention(decodes, prefills, perToken <= 1.0 / 4096 ? 4096 : Math.max(0.05, 1 / perToken), beside);
+    }
+
+    /** The prompt length at which a profile's earlier prefill line is kept exactly. */
+    static final int LINE_AT = 128;
 
     /** The profile as JSON, written atomically. */
     public void write(Path file) {
@@ -98,7 +117,7 @@ public record Profile(
         m.put("max_batch", model.maxBatch());
         m.put("full_speed_decodes", model.contention().decodes());
         m.put("full_speed_prefills", model.contention().prefills());
-        m.put("prefill_share_per_token", model.contention().prefillShareSlope());
+        m.put("full_speed_long_prefills", model.contention().longPrefills());
         m.put("prefill_slowdown_beside_decodes", model.contention().prefillBesideDecodes());
         m.put("step_cv", model.stepCv());
         Map<String, Object> out = new LinkedHashMap<>();
@@ -115,8 +134,9 @@ public record Profile(
                         + "for an engine alone on its host; "
                         + "full_speed_decodes/prefills: steps of one process's engines that run at full speed "
                         + "at once, more share the cores "
-                        + "(0: no contention; prefills: of an empty prompt, each prompt token adds "
-                        + "prefill_share_per_token to a prefill's share); prefill_slowdown_beside_decodes: how many "
+                        + "(0: no contention; prefills: their fixed work, as for an empty prompt; long_prefills: their "
+                        + "work per prompt token; a prefill's share is the two weighted by their time alone); "
+                        + "prefill_slowdown_beside_decodes: how many "
                         + "times slower than its share a prefill runs while decodes run; "
                         + "step_cv: how much a step's time varies (coefficient of variation, log-normal)");
         Json.writeFile(file, out);

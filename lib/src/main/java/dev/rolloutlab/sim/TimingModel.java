@@ -52,9 +52,14 @@ public record TimingModel(
     /** The share of the host a step demands while it runs beside others ({@link Contention#share}). */
     double share(int prefillTokens, int decodeRows, double meanContext) {
         return contention.share(
-                prefillTokens,
-                prefillTokens > 0 ? a + b * prefillTokens : 0,
+                prefillTokens > 0 ? a : 0,
+                prefillTokens > 0 ? b * prefillTokens : 0,
                 decodeRows > 0 ? c + d * decodeRows + e * meanContext : 0);
+    }
+
+    /** The share of the host a prefill of {@code promptTokens} alone demands (0: the engines do not contend). */
+    public double prefillShare(int promptTokens) {
+        return contention.share(a, b * promptTokens, 0);
     }
 
     /**

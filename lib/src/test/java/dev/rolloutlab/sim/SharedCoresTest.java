@@ -34,7 +34,7 @@ class SharedCoresTest {
 
     @Test
     void aPrefillBesideDecodesRunsSlowerThanItsShareAndTheDecodesDoNot() throws Exception {
-        Contention k = new Contention(2, 2, 0, 3);
+        Contention k = Contention.uniform(2, 2, 3);
         assertEquals(60, wallMs(0, 2, 60, k), 60 * 0.25, "two prefills, room for two: full speed");
         // room for both, but the prefill runs at a third of its speed until the decode ends at 60 ms: 40 ms of its work
         // are left, at full speed alone
@@ -134,7 +134,7 @@ class SharedCoresTest {
     }
 
     private static Contention decodes(double k) {
-        return new Contention(k, k, 0, 1);
+        return Contention.uniform(k, k, 1);
     }
 
     /**

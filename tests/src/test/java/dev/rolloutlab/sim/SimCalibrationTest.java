@@ -62,7 +62,7 @@ class SimCalibrationTest {
     void calibratingFourPortsWhoseEnginesShareTheirCoresFindsHowManyStepsRunAtFullSpeed() throws Exception {
         // a prefill beside decodes runs slower than its share, and steps that share the host vary
         TimingModel truth = new TimingModel(5, 0.05, 8, 0.5, 0.01, 16)
-                .with(new Contention(2, 1.5, 0, 1.6))
+                .with(Contention.uniform(2, 1.5, 1.6))
                 .withStepCv(0.2);
         Path out = TestModels.tempDir("sim-cal-shared").resolve("fitted.json");
         List<Integer> ports = Ports.free(4);
@@ -95,7 +95,7 @@ class SimCalibrationTest {
             for (int prompt : new int[] {8, 448}) { // the contention loops' prompts with the default --max-context
                 assertEquals(
                         1 / 1.5,
-                        1 / k.prefills() + k.prefillShareSlope() * prompt,
+                        got.prefillShare(prompt),
                         1 / 1.5 * shares,
                         "a " + prompt + "-token prefill's share: " + both);
             }
