@@ -41,13 +41,28 @@ final class VectorOps {
      * loads its weights and stores its results in its own body.
      */
     static void tiles(float[] x, int rows, PackedMatrix w, float[] y, int from, int to) {
+        tiles(x, rows, w, y, from, to, HALVES);
+    }
+
+    /** The same, with four-row tiles in halves of their panel or whole (the tests run both on any machine). */
+    static void tiles(float[] x, int rows, PackedMatrix w, float[] y, int from, int to, boolean halves) {
         int blocks = (rows + 3) / 4;
         for (int t = from; t < to; t++) {
-            int panel = t / blocks, r0 = (t % blocks) * 4;
-            if (r0 + 4 <= rows) tile4(x, r0, w, y, panel * PANEL);
-            else for (int r = r0; r < rows; r++) tile1(x, r, w, y, panel * PANEL);
+            int panel = t / blocks, r0 = (t % blocks) * 4, o0 = panel * PANEL;
+            if (r0 + 4 > rows) for (int r = r0; r < rows; r++) tile1(x, r, w, y, o0);
+            else if (halves) {
+                tile4Half(x, r0, w, y, o0);
+                tile4Half(x, r0, w, y, o0 + 2 * L);
+            } else tile4(x, r0, w, y, o0);
         }
     }
+
+    /**
+     * Whether a tile of four rows runs as two passes over half its panel: a whole panel's sixteen accumulators, four
+     * weight vectors and a broadcast need 21 registers, and 256-bit machines (AVX2) have 16, so the compiler spilled
+     * accumulators to the stack in the inner loop; a half needs 11. Each output's FMA chain is the same either way.
+     */
+    static final boolean HALVES = S.vectorBitSize() == 256;
 
     private static void tile4(float[] x, int r0, PackedMatrix w, float[] y, int o0) {
         int in = w.in;
@@ -142,7 +157,65 @@ final class VectorOps {
         c31.intoArray(s, 3 * PANEL + L);
         c32.intoArray(s, 3 * PANEL + 2 * L);
         c33.intoArray(s, 3 * PANEL + 3 * L);
-        for (int r = 0; r < 4; r++) storeSpilled(s, r * PANEL, w, y, (r0 + r) * out, o0);
+        for (int r = 0; r < 4; r++) storeSpilled(s, r * PANEL, PANEL, w, y, (r0 + r) * out, o0);
+    }
+
+    /** Four rows of the two vectors of outputs from {@code o0}: half a panel (see {@link #HALVES}). */
+    private static void tile4Half(float[] x, int r0, PackedMatrix w, float[] y, int o0) {
+        int in = w.in, panelStart = o0 - o0 % PANEL, lane = o0 - panelStart;
+        float[] f32 = w.panels;
+        short[] bf16 = w.bf16;
+        FloatVector c00 = FloatVector.zero(S), c01 = c00, c10 = c00, c11 = c00;
+        FloatVector c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+        int x0 = r0 * in, x1 = x0 + in, x2 = x1 + in, x3 = x2 + in;
+        for (int i = 0, wi = panelStart * in + lane; i < in; i++, wi += PANEL) {
+            FloatVector w0, w1;
+            if (f32 != null) {
+                w0 = FloatVector.fromArray(S, f32, wi);
+                w1 = FloatVector.fromArray(S, f32, wi + L);
+            } else {
+                w0 = ((IntVector) ShortVector.fromArray(HALF, bf16, wi).convertShape(VectorOperators.S2I, INT, 0))
+                        .lanewise(VectorOperators.LSHL, 16)
+                        .reinterpretAsFloats();
+                w1 = ((IntVector) ShortVector.fromArray(HALF, bf16, wi + L).convertShape(VectorOperators.S2I, INT, 0))
+                        .lanewise(VectorOperators.LSHL, 16)
+                        .reinterpretAsFloats();
+            }
+            FloatVector b = FloatVector.broadcast(S, x[x0 + i]);
+            c00 = w0.fma(b, c00);
+            c01 = w1.fma(b, c01);
+            b = FloatVector.broadcast(S, x[x1 + i]);
+            c10 = w0.fma(b, c10);
+            c11 = w1.fma(b, c11);
+            b = FloatVector.broadcast(S, x[x2 + i]);
+            c20 = w0.fma(b, c20);
+            c21 = w1.fma(b, c21);
+            b = FloatVector.broadcast(S, x[x3 + i]);
+            c30 = w0.fma(b, c30);
+            c31 = w1.fma(b, c31);
+        }
+        int out = w.out, y0 = r0 * out + o0, y1 = y0 + out, y2 = y1 + out, y3 = y2 + out;
+        if (o0 + 2 * L <= out && w.bias == null) {
+            c00.intoArray(y, y0);
+            c01.intoArray(y, y0 + L);
+            c10.intoArray(y, y1);
+            c11.intoArray(y, y1 + L);
+            c20.intoArray(y, y2);
+            c21.intoArray(y, y2 + L);
+            c30.intoArray(y, y3);
+            c31.intoArray(y, y3 + L);
+            return;
+        }
+        float[] s = SPILL.get();
+        c00.intoArray(s, 0);
+        c01.intoArray(s, L);
+        c10.intoArray(s, PANEL);
+        c11.intoArray(s, PANEL + L);
+        c20.intoArray(s, 2 * PANEL);
+        c21.intoArray(s, 2 * PANEL + L);
+        c30.intoArray(s, 3 * PANEL);
+        c31.intoArray(s, 3 * PANEL + L);
+        for (int r = 0; r < 4; r++) storeSpilled(s, r * PANEL, 2 * L, w, y, (r0 + r) * out, o0);
     }
 
     private static void tile1(float[] x, int r, PackedMatrix w, float[] y, int o0) {
@@ -192,15 +265,15 @@ final class VectorOps {
         c1.intoArray(s, L);
         c2.intoArray(s, 2 * L);
         c3.intoArray(s, 3 * L);
-        storeSpilled(s, 0, w, y, r * w.out, o0);
+        storeSpilled(s, 0, PANEL, w, y, r * w.out, o0);
     }
 
     /** Per thread, a tile's accumulators on their way to a partial panel's outputs or a biased one's. */
     private static final ThreadLocal<float[]> SPILL = ThreadLocal.withInitial(() -> new float[4 * PANEL]);
 
-    /** One row of a spilled tile into {@code y}: the panel's outputs that exist, each plus its bias. */
-    private static void storeSpilled(float[] s, int so, PackedMatrix w, float[] y, int yo, int o0) {
-        int n = Math.min(PANEL, w.out - o0);
+    /** One row of a spilled tile into {@code y}: its {@code width} outputs from {@code o0} that exist, plus bias. */
+    private static void storeSpilled(float[] s, int so, int width, PackedMatrix w, float[] y, int yo, int o0) {
+        int n = Math.min(width, w.out - o0);
         float[] bias = w.bias;
         for (int j = 0; j < n; j++) y[yo + o0 + j] = bias == null ? s[so + j] : s[so + j] + bias[o0 + j];
     }

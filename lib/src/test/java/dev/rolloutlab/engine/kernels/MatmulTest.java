@@ -50,6 +50,13 @@ class MatmulTest {
         int tiles = (out + PackedMatrix.PANEL - 1) / PackedMatrix.PANEL * ((rows + 3) / 4);
         Ops.scalarTiles(x, rows, m, scalar, 0, tiles);
         assertArrayEquals(scalar, y, "the scalar path runs the same FMA chains as the vector one");
+        if (Ops.VECTOR) {
+            for (boolean halves : new boolean[] {true, false}) {
+                float[] tiled = new float[rows * out];
+                VectorOps.tiles(x, rows, m, tiled, 0, tiles, halves);
+                assertArrayEquals(scalar, tiled, "four-row tiles " + (halves ? "in halves" : "whole") + " alike");
+            }
+        }
     }
 
     @ParameterizedTest(name = "out {0}, in {1}, rows {2}")
@@ -64,6 +71,14 @@ class MatmulTest {
         Ops.matmul(x, rows, half, y16);
         Ops.matmul(x, rows, PackedMatrix.pack(rounded, bias, out, in), y32);
         assertArrayEquals(y32, y16, "widening in registers is exact");
+        if (Ops.VECTOR) {
+            int tiles = PackedMatrix.panelCount(out) * ((rows + 3) / 4);
+            for (boolean halves : new boolean[] {true, false}) {
+                float[] tiled = new float[rows * out];
+                VectorOps.tiles(x, rows, half, tiled, 0, tiles, halves);
+                assertArrayEquals(y32, tiled, "bfloat16 tiles " + (halves ? "in halves" : "whole") + " alike");
+            }
+        }
         assertEquals(PackedMatrix.pack(w, bias, out, in).bytes(), 2 * half.bytes(), "bf16 panels take half the bytes");
         for (int i = 0; i < w.length; i++) {
             // nearest bfloat16: within half a unit in the last of its 8 significant bits
