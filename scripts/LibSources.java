@@ -114,6 +114,7 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/kernels/Ops.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/kernels/PackedMatrix.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/kernels/Tensor.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/engine/kernels/VectorGemm.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/kernels/VectorOps.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/model/BlockSlots.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/model/Checkpoint.java

@@ -10,6 +10,9 @@ public final class Ops {
             ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()
                     && !Boolean.getBoolean("rolloutlab.scalar");
 
+    /** Rows of x a tile of {@link #matmul} multiplies at once (the vector kernel's choice; the scalar path follows). */
+    static final int TILE_ROWS = VECTOR ? VectorGemm.TILE_ROWS : 4;
+
     private Ops() {}
 
     /** Whether every value is finite (no NaN, no infinity), in one pass: SIMD where available. */
@@ -29,11 +32,13 @@ public final class Ops {
 
     /**
      * y[r][o] = sum_i x[r][i] * w[o][i] + bias[o] for {@code rows} rows of x ([rows][in]), as one GEMM. The work is
-     * tiles of four rows by one panel of outputs, claimed by the cores in runs ({@link Cores}). Each output is one FMA
-     * chain over i in order, so a row's result is the same bits whichever rows share its batch.
+     * tiles of {@link #TILE_ROWS} rows by one panel of outputs, claimed by the cores in runs ({@link Cores}). Each
+     * output is one FMA chain over i in order, so a row's result is the same bits whichever rows share its batch.
      */
     public static void matmul(float[] x, int rows, PackedMatrix w, float[] y) {
-        int panels = PackedMatrix.panelCount(w.out), blocks = (rows + 3) / 4, tiles = panels * blocks;
+        int panels = PackedMatrix.panelCount(w.out),
+                blocks = (rows + TILE_ROWS - 1) / TILE_ROWS,
+                tiles = panels * blocks;
         long work = (long) rows * w.in * w.out;
         int parts = Math.min(Cores.parts(), tiles);
         if (work < Cores.PARALLEL_WORK || parts < 2) {
@@ -48,16 +53,16 @@ public final class Ops {
     }
 
     private static void tiles(float[] x, int rows, PackedMatrix w, float[] y, int from, int to) {
-        if (VECTOR) VectorOps.tiles(x, rows, w, y, from, to);
+        if (VECTOR) VectorGemm.tiles(x, rows, w, y, from, to);
         else scalarTiles(x, rows, w, y, from, to);
     }
 
     /** The same FMA chains as the vector kernel, one output at a time. */
     static void scalarTiles(float[] x, int rows, PackedMatrix w, float[] y, int from, int to) {
-        int blocks = (rows + 3) / 4, in = w.in, width = PackedMatrix.PANEL;
+        int blocks = (rows + TILE_ROWS - 1) / TILE_ROWS, in = w.in, width = PackedMatrix.PANEL;
         for (int t = from; t < to; t++) {
-            int panel = t / blocks, r0 = (t % blocks) * 4, o0 = panel * width, base = o0 * in;
-            for (int r = r0; r < Math.min(rows, r0 + 4); r++) {
+            int panel = t / blocks, r0 = (t % blocks) * TILE_ROWS, o0 = panel * width, base = o0 * in;
+            for (int r = r0; r < Math.min(rows, r0 + TILE_ROWS); r++) {
                 for (int o = o0; o < Math.min(w.out, o0 + width); o++) {
                     float acc = 0f;
                     for (int i = 0, wi = base + o - o0; i < in; i++, wi += width) {

@@ -8,7 +8,7 @@ package dev.rolloutlab.engine.kernels;
  */
 public final class PackedMatrix {
     /** Outputs per panel: four vectors of the machine's preferred width, or 16 on the scalar path. */
-    static final int PANEL = Ops.VECTOR ? VectorOps.PANEL : 16;
+    static final int PANEL = Ops.VECTOR ? VectorGemm.PANEL : 16;
 
     final int out;
     final int in;

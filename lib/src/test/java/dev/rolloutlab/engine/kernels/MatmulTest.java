@@ -19,6 +19,8 @@ class MatmulTest {
     @CsvSource({
         "1, 1, 1, false",
         "5, 3, 3, true",
+        "40, 20, 10, true",
+        "70, 50, 12, false",
         "63, 17, 17, false",
         "65, 33, 3, true",
         "130, 288, 17, true",
@@ -47,20 +49,20 @@ class MatmulTest {
             assertArrayEquals(alone, Arrays.copyOfRange(y, r * out, (r + 1) * out), "row " + r + " alone vs batched");
         }
         float[] scalar = new float[rows * out];
-        int tiles = (out + PackedMatrix.PANEL - 1) / PackedMatrix.PANEL * ((rows + 3) / 4);
-        Ops.scalarTiles(x, rows, m, scalar, 0, tiles);
+        Ops.scalarTiles(
+                x, rows, m, scalar, 0, PackedMatrix.panelCount(out) * ((rows + Ops.TILE_ROWS - 1) / Ops.TILE_ROWS));
         assertArrayEquals(scalar, y, "the scalar path runs the same FMA chains as the vector one");
         if (Ops.VECTOR) {
             for (boolean halves : new boolean[] {true, false}) {
                 float[] tiled = new float[rows * out];
-                VectorOps.tiles(x, rows, m, tiled, 0, tiles, halves);
-                assertArrayEquals(scalar, tiled, "four-row tiles " + (halves ? "in halves" : "whole") + " alike");
+                VectorGemm.tiles(x, rows, m, tiled, 0, VectorGemm.tileCount(rows, out, halves), halves);
+                assertArrayEquals(scalar, tiled, "tiles " + (halves ? "over half panels" : "whole") + " alike");
             }
         }
     }
 
     @ParameterizedTest(name = "out {0}, in {1}, rows {2}")
-    @CsvSource({"5, 3, 3", "65, 33, 17", "130, 288, 1"})
+    @CsvSource({"5, 3, 3", "65, 33, 17", "70, 50, 12", "130, 288, 1"})
     void bf16PanelsComputeWithTheRoundedWeightsExactlyAsFloat32PanelsWould(int out, int in, int rows) {
         Random rnd = new Random(out + 1000L * in);
         float[] w = random(rnd, out * in), x = random(rnd, rows * in), bias = random(rnd, out);
@@ -72,11 +74,10 @@ class MatmulTest {
         Ops.matmul(x, rows, PackedMatrix.pack(rounded, bias, out, in), y32);
         assertArrayEquals(y32, y16, "widening in registers is exact");
         if (Ops.VECTOR) {
-            int tiles = PackedMatrix.panelCount(out) * ((rows + 3) / 4);
             for (boolean halves : new boolean[] {true, false}) {
                 float[] tiled = new float[rows * out];
-                VectorOps.tiles(x, rows, half, tiled, 0, tiles, halves);
-                assertArrayEquals(y32, tiled, "bfloat16 tiles " + (halves ? "in halves" : "whole") + " alike");
+                VectorGemm.tiles(x, rows, half, tiled, 0, VectorGemm.tileCount(rows, out, halves), halves);
+                assertArrayEquals(y32, tiled, "bfloat16 tiles " + (halves ? "over half panels" : "whole") + " alike");
             }
         }
         assertEquals(PackedMatrix.pack(w, bias, out, in).bytes(), 2 * half.bytes(), "bf16 panels take half the bytes");
