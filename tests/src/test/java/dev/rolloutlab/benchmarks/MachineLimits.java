@@ -32,6 +32,14 @@ record MachineLimits(double readGBs, double peakGflops, int cores, int lanes) {
     }
 
     /** Weights of {@code bytes} read once per token bound single-stream decode at this many tokens per second. */
+    /**
+     * The better of two measurements of each limit: a limit is what the machine can do, and a slow phase of the VM
+     * (read bandwidth measured 18.5 to 36 GB/s in runs minutes apart) only hides it.
+     */
+    MachineLimits best(MachineLimits o) {
+        return new MachineLimits(Math.max(readGBs, o.readGBs), Math.max(peakGflops, o.peakGflops), cores, lanes);
+    }
+
     double tokensPerSecondBound(long bytes) {
         return readGBs * 1e9 / bytes;
     }
