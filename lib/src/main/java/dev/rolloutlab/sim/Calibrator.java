@@ -51,25 +51,38 @@ public final class Calibrator {
         for (int b = 1; b <= maxBatch && b <= 32; b *= 2) batches.add(b);
         HostFit host = new HostFit(SHORTEST, top, 4 * reps, pool, log);
         warmUp(host, lens, batches, top);
-        for (int len : lens) {
-            List<OpenAiClient.Result> rs = new ArrayList<>();
-            for (int r = 0; r < 2 * reps; r++)
-                rs.addAll(one(
-                        clients.subList(0, 1), len, 1, r)); // single requests are cheap: twice the repetitions steady a
-            points.add(new Point("prefill", 1, len, len, median(ttft(rs))));
+        // each repetition visits every length (and every batch) once, in turn: a slow spell of the machine then
+        // reaches all points alike instead of bending the line where it fell (one calibration read 42.7 ms at 96
+        // tokens and 41.2 ms at 128 when each length ran its repetitions in one block)
+        List<List<OpenAiClient.Result>> prefills = new ArrayList<>();
+        for (int len : lens) prefills.add(new ArrayList<>());
+        for (int r = 0; r < 2 * reps; r++) // single requests are cheap: twice the repetitions steady a median
+        for (int i = 0; i < lens.length; i++) prefills.get(i).addAll(one(clients.subList(0, 1), lens[i], 1, r));
+        for (int i = 0; i < lens.length; i++) {
+            points.add(new Point("prefill", 1, lens[i], lens[i], median(ttft(prefills.get(i)))));
             log.printf(
                     "  prefill  %4d prompt tokens: %.2f ms to the first token%n",
-                    len, points.getLast().ms());
+                    lens[i], points.getLast().ms());
         }
         // the context term is small beside the batch term: the widest prompt range measures it (16 and 64 tokens put
         // e anywhere from 0 to 0.017 ms a token between calibrations, and contention multiplies it)
-        for (int len : new int[] {SHORTEST, top}) {
-            for (int b : batches) {
-                List<OpenAiClient.Result> rs = new ArrayList<>();
-                for (int r = 0; r < reps; r++) rs.addAll(batch(clients.subList(0, 1), b, len));
-                double step = median(steps(rs));
-                points.add(new Point("decode", b, len, len + DECODE_TOKENS / 2.0, step));
-                log.printf("  decode   batch %2d, %4d prompt tokens: %.2f ms per step%n", b, len, step);
+        int[] contexts = {SHORTEST, top};
+        List<List<OpenAiClient.Result>> decodes = new ArrayList<>();
+        for (int i = 0; i < contexts.length * batches.size(); i++) decodes.add(new ArrayList<>());
+        for (int r = 0; r < reps; r++) {
+            for (int c = 0; c < contexts.length; c++) {
+                for (int b = 0; b < batches.size(); b++)
+                    decodes.get(c * batches.size() + b)
+                            .addAll(batch(clients.subList(0, 1), batches.get(b), contexts[c]));
+            }
+        }
+        for (int c = 0; c < contexts.length; c++) {
+            for (int b = 0; b < batches.size(); b++) {
+                double step = median(steps(decodes.get(c * batches.size() + b)));
+                points.add(new Point("decode", batches.get(b), contexts[c], contexts[c] + DECODE_TOKENS / 2.0, step));
+                log.printf(
+                        "  decode   batch %2d, %4d prompt tokens: %.2f ms per step%n",
+                        batches.get(b), contexts[c], step);
             }
         }
         double[][] px = points.stream()
