@@ -153,9 +153,22 @@ public final class Confidence {
             means[k] = interquartileMean(sample, n);
         }
         Arrays.sort(means);
-        double alpha = (1 - level) / 2;
+        double alpha = (1 - level) / 2, widen = roundsCorrection(rounds.length);
         return new Interval(
-                estimate, Percentiles.pct(means, 100 * alpha), Percentiles.pct(means, 100 * (1 - alpha)), level);
+                estimate,
+                estimate - widen * (estimate - Percentiles.pct(means, 100 * alpha)),
+                estimate + widen * (Percentiles.pct(means, 100 * (1 - alpha)) - estimate),
+                level);
+    }
+
+    /**
+     * How much wider than its percentiles a bootstrap over {@code rounds} resampled rounds must be: a resample of R
+     * rounds varies by (R-1)/R of what the rounds themselves do, a third too little at three rounds (the main job's
+     * default), which left two runs' estimates inside each other's 95 % intervals 76-83 % of the time where exact
+     * intervals give 83 %. The factor also widens the blocks' share, which their number makes negligible.
+     */
+    static double roundsCorrection(int rounds) {
+        return rounds < 2 ? 1 : Math.sqrt(rounds / (rounds - 1.0));
     }
 
     /** The mean of the middle half of {@code xs[0, n)}, which it sorts in place. */

@@ -133,4 +133,27 @@ class ConfidenceTest {
                 spread.high() - spread.low() > 2 * (blocksOnly.high() - blocksOnly.low()),
                 "rounds " + spread + " vs blocks alone " + blocksOnly);
     }
+
+    @Test
+    void aBootstrapOverFewRoundsIsWidenedByWhatResamplingThemLoses() {
+        // three rounds whose pairs differ by 0, 1 and 2 ms: the estimate is 1, and a resample is three draws of them
+        int rounds = 3, per = 40;
+        long[] round = new long[rounds * per], block = new long[rounds * per];
+        double[] a = new double[rounds * per], b = new double[rounds * per];
+        for (int i = 0; i < a.length; i++) {
+            round[i] = i / per;
+            block[i] = i / 4;
+            a[i] = round[i];
+        }
+        Confidence.Interval d = Confidence.blockedInterquartileDifference(round, block, a, b, 4000, 5, 0.95);
+        assertEquals(1, d.estimate(), 1e-12);
+        // resampling three rounds: P(all three draws 0) = 1/27 > 2.5 %, so the 2.5th percentile of the resampled
+        // interquartile means is 0 and the 97.5th is 2; the interval is sqrt(3/2) as wide around the estimate
+        double widen = Math.sqrt(1.5);
+        assertEquals(widen, Confidence.roundsCorrection(3), 1e-12);
+        assertEquals(1 - widen, d.low(), 1e-9, d.toString());
+        assertEquals(1 + widen, d.high(), 1e-9, d.toString());
+        assertEquals(1, Confidence.roundsCorrection(1), "one round: blocks are all there is to resample");
+        assertEquals(Math.sqrt(12 / 11.0), Confidence.roundsCorrection(12), 1e-12);
+    }
 }

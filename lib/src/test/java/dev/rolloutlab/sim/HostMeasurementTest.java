@@ -5,7 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
 
-/** Three measurements of one host, one of them taken in a slow spell: the median of each figure leaves the spell out. */
+/**
+ * Three measurements of one host, one of them taken in a slow spell: the median of each figure leaves the spell out.
+ */
 class HostMeasurementTest {
     private static HostFit.Measured host(double scale, double nan) {
         return new HostFit.Measured(
