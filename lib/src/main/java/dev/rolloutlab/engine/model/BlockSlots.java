@@ -18,25 +18,52 @@ final class BlockSlots {
     /** About this many bytes per chunk: a few allocations as the cache fills, none after. */
     private static final int CHUNK_BYTES = 8 << 20;
 
+    /** Where chunks come from: direct memory for an engine; a test's may refuse, as exhausted direct memory does. */
+    interface Memory {
+        /** A buffer of {@code bytes}, or {@link OutOfMemoryError} when none can be had. */
+        ByteBuffer allocate(int bytes);
+    }
+
     private final int floatsPerSlot, slotsPerChunk;
+    private final Memory memory;
     private final List<FloatBuffer> chunks = new ArrayList<>();
     private int[] free = new int[64];
     private int freeCount, next;
+    /**
+     * Memory refused a chunk once: not asked again, since each refusal of direct memory first runs a full collection
+     * and waits up to half a second.
+     */
+    private boolean refused;
 
     BlockSlots(int floatsPerSlot) {
-        this.floatsPerSlot = floatsPerSlot;
-        this.slotsPerChunk = Math.max(1, CHUNK_BYTES / Float.BYTES / floatsPerSlot);
+        this(floatsPerSlot, CHUNK_BYTES, ByteBuffer::allocateDirect);
     }
 
-    /** A slot no block holds: a freed one, or the next, in a new chunk if need be. */
+    BlockSlots(int floatsPerSlot, int chunkBytes, Memory memory) {
+        this.floatsPerSlot = floatsPerSlot;
+        this.slotsPerChunk = Math.max(1, chunkBytes / Float.BYTES / floatsPerSlot);
+        this.memory = memory;
+    }
+
+    /**
+     * A slot no block holds: a freed one, or the next, in a new chunk if need be; -1 when direct memory has no room for
+     * another chunk (it bounds every engine's cache of the process together: {@code -XX:MaxDirectMemorySize}, by
+     * default the heap's size).
+     */
     int take() {
         if (freeCount > 0) return free[--freeCount];
-        int s = next++;
-        if (s / slotsPerChunk == chunks.size())
-            chunks.add(ByteBuffer.allocateDirect(slotsPerChunk * floatsPerSlot * Float.BYTES)
-                    .order(ByteOrder.nativeOrder())
-                    .asFloatBuffer());
-        return s;
+        if (next / slotsPerChunk == chunks.size()) {
+            if (refused) return -1;
+            try {
+                chunks.add(memory.allocate(slotsPerChunk * floatsPerSlot * Float.BYTES)
+                        .order(ByteOrder.nativeOrder())
+                        .asFloatBuffer());
+            } catch (OutOfMemoryError e) {
+                refused = true;
+                return -1;
+            }
+        }
+        return next++;
     }
 
     void give(int slot) {

@@ -4,6 +4,7 @@ import java.util.Arrays;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.IntFunction;
 
 /**
  * Keys and values of token prefixes already computed, shared across requests: blocks of {@value #BLOCK} tokens, each
@@ -21,7 +22,11 @@ public final class PrefixCache {
     /** A block's entry without its keys and values: the map node, the record and its 16 token ids. */
     private static final long ENTRY_BYTES = 160;
 
-    private final long capBytes, blockBytes;
+    private final long blockBytes;
+    /** The cap: as asked, or what the cache held when direct memory had no room for more. */
+    private long capBytes;
+
+    private final IntFunction<BlockSlots> slotsOfFloats;
     private final boolean keepsKv;
     /** Access order: the eldest entry is the least recently used block. */
     private final LinkedHashMap<Long, Block> blocks = new LinkedHashMap<>(256, 0.75f, true);
@@ -47,8 +52,14 @@ public final class PrefixCache {
      * {@code keepsKv} false (a simulated engine) it only remembers which prefixes were computed.
      */
     public PrefixCache(int layers, int kvDim, long capBytes, boolean keepsKv) {
+        this(layers, kvDim, capBytes, keepsKv, BlockSlots::new);
+    }
+
+    /** The same, its blocks' keys and values in the slots {@code slotsOfFloats} makes for slots of that many floats. */
+    PrefixCache(int layers, int kvDim, long capBytes, boolean keepsKv, IntFunction<BlockSlots> slotsOfFloats) {
         if (capBytes <= 0) throw new IllegalArgumentException("a prefix cache needs a positive cap, got " + capBytes);
         this.capBytes = capBytes;
+        this.slotsOfFloats = slotsOfFloats;
         this.keepsKv = keepsKv;
         this.blockBytes = keepsKv ? bytesPerBlock(layers, kvDim) : ENTRY_BYTES;
     }
@@ -125,8 +136,10 @@ public final class PrefixCache {
             if (!blocks.containsKey(h)) {
                 int slot = -1;
                 if (keepsKv) {
-                    if (slots == null) slots = new BlockSlots(kv.floats(BLOCK));
+                    if (slots == null) slots = slotsOfFloats.apply(kv.floats(BLOCK));
                     slot = slots.take();
+                    if (slot < 0) slot = makeRoom();
+                    if (slot < 0) break; // nothing held to make room with: the rest of this prompt goes unremembered
                     kv.copyOut(b * BLOCK, BLOCK, slots.chunk(slot), slots.offset(slot));
                 }
                 blocks.put(h, new Block(parent, Arrays.copyOfRange(tokens, b * BLOCK, (b + 1) * BLOCK), slot));
@@ -143,6 +156,22 @@ public final class PrefixCache {
         blocks.clear();
         if (slots != null) slots.clear();
         version = v;
+    }
+
+    /**
+     * Direct memory has no room for another chunk: the cache keeps the size it has (a process of many engines on a
+     * small heap would otherwise fail their requests) and takes the slot of its least recently used block; -1 when it
+     * holds none.
+     */
+    private int makeRoom() {
+        capBytes = Math.min(capBytes, Math.max(blockBytes, blocks.size() * blockBytes));
+        Iterator<Block> eldest = blocks.values().iterator();
+        if (!eldest.hasNext()) return -1;
+        Block gone = eldest.next();
+        eldest.remove();
+        evictions++;
+        if (gone.slot >= 0) slots.give(gone.slot);
+        return slots.take();
     }
 
     private void evict() {

@@ -60,6 +60,32 @@ class PrefixCacheBlocksTest {
     }
 
     @Test
+    void whenDirectMemoryHasNoRoomTheCacheKeepsItsSizeAndStillRestoresExactly() {
+        // fixture: memory that gives one chunk of three slots and then refuses, as exhausted direct memory does
+        int[] chunksGiven = {0};
+        BlockSlots.Memory oneChunk = bytes -> {
+            if (chunksGiven[0]++ > 0) throw new OutOfMemoryError("Cannot reserve " + bytes + " bytes of direct memory");
+            return java.nio.ByteBuffer.allocateDirect(bytes);
+        };
+        PrefixCache cache = new PrefixCache(
+                LAYERS, KV_DIM, 1 << 20, true, floats -> new BlockSlots(floats, 3 * floats * Float.BYTES, oneChunk));
+        int[] a = tokens(), b = tokens();
+        for (int i = 0; i < b.length; i++) b[i] += 1000;
+        cache.store(a, a.length, PrefixCache.hashes(a, a.length), 1, filled(LEN, 1));
+        KvCache bValues = filled(LEN, 500_000);
+        cache.store(b, b.length, PrefixCache.hashes(b, b.length), 1, bValues); // no new chunk: a's slots hold b's
+        assertEquals(2, chunksGiven[0], "one chunk given, one refused");
+        PrefixCache.Stats s = cache.stats();
+        assertEquals(3, s.blocks(), s.toString());
+        assertEquals(3, s.evictions(), "the first prompt's blocks made room: " + s);
+        KvCache into = new KvCache(LAYERS, KV_DIM, 16);
+        assertEquals(0, cache.restore(PrefixCache.hashes(a, a.length), a, 1, into), "the first prompt is gone");
+        int n = cache.restore(PrefixCache.hashes(b, b.length), b, 1, into);
+        assertEquals(3 * PrefixCache.BLOCK, n);
+        assertArrayEquals(packed(bValues, n), packed(into, n), "the second prompt, from the first's slots");
+    }
+
+    @Test
     void anEvictedBlocksSlotHoldsTheNextBlockAndRestoresItExactly() {
         // room for three blocks: each prompt of three evicts the one before; the third takes the first's freed slots
         PrefixCache cache = new PrefixCache(LAYERS, KV_DIM, 3 * PrefixCache.bytesPerBlock(LAYERS, KV_DIM), true);
