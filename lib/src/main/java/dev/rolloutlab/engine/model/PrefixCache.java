@@ -3,7 +3,6 @@ package dev.rolloutlab.engine.model;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.function.IntFunction;
 
 /**
@@ -165,23 +164,22 @@ public final class PrefixCache {
      */
     private int makeRoom() {
         capBytes = Math.min(capBytes, Math.max(blockBytes, blocks.size() * blockBytes));
-        Iterator<Block> eldest = blocks.values().iterator();
-        if (!eldest.hasNext()) return -1;
-        Block gone = eldest.next();
-        eldest.remove();
-        evictions++;
-        if (gone.slot >= 0) slots.give(gone.slot);
-        return slots.take();
+        return evictEldest() ? slots.take() : -1;
     }
 
     private void evict() {
-        for (Iterator<Map.Entry<Long, Block>> it = blocks.entrySet().iterator();
-                it.hasNext() && blocks.size() * blockBytes > capBytes; ) {
-            Block gone = it.next().getValue();
-            it.remove();
-            if (gone.slot >= 0) slots.give(gone.slot);
-            evictions++;
-        }
+        while (blocks.size() * blockBytes > capBytes) evictEldest();
+    }
+
+    /** Drops the least recently used block and frees its slot; false when there is none. */
+    private boolean evictEldest() {
+        Iterator<Block> eldest = blocks.values().iterator();
+        if (!eldest.hasNext()) return false;
+        Block gone = eldest.next();
+        eldest.remove();
+        if (gone.slot >= 0) slots.give(gone.slot);
+        evictions++;
+        return true;
     }
 
     private static boolean same(int[] block, int[] prompt, int from) {
