@@ -56,14 +56,15 @@ final class Sampler {
     }
 
     Pick pick(float[] logits, int off, SamplingParams p, SplittableRandom rng) {
+        // one pass for the maximum serves the draw and the logprob's normaliser alike
+        float max = Ops.max(logits, off, vocab);
         boolean plain = p.temperature() == 1.0 && !(p.topK() > 0 && p.topK() < vocab) && p.topP() >= 1;
         if (!plain) {
-            int tok = sample(logits, off, p, rng);
-            return new Pick(tok, logits[off + tok] - logZ(logits, off));
+            int tok = sample(logits, off, max, p, rng);
+            return new Pick(tok, logits[off + tok] - logZ(logits, off, max));
         }
         // temperature 1 without filters: the sampling weights are the softmax itself, so one pass of exp serves both
         float[] probs = scratch.get();
-        float max = max(logits, off);
         double sum = weigh(logits, off, max, 1f, probs);
         int tok = draw(probs, vocab, sum, rng);
         return new Pick(tok, (float) (logits[off + tok] - (max + Math.log(sum))));
@@ -71,28 +72,27 @@ final class Sampler {
 
     /** Log of the softmax normaliser of the unscaled logits, so logprob(t) = logits[t] - logZ. */
     float logZ(float[] logits, int off) {
-        float max = max(logits, off);
-        return (float) (max + Math.log(weigh(logits, off, max, 1f, scratch.get())));
+        return logZ(logits, off, Ops.max(logits, off, vocab));
     }
 
-    private float max(float[] logits, int off) {
-        float max = Float.NEGATIVE_INFINITY;
-        for (int i = 0; i < vocab; i++) max = Math.max(max, logits[off + i]);
-        return max;
+    private float logZ(float[] logits, int off, float max) {
+        return (float) (max + Math.log(weigh(logits, off, max, 1f, scratch.get())));
     }
 
     /** Writes each token's weight {@code exp((logit - max) * scale)} to {@code out} and returns their sum. */
     private double weigh(float[] logits, int off, float max, float scale, float[] out) {
         Ops.exps(logits, off, vocab, max, scale, out);
-        double sum = 0;
-        for (int i = 0; i < vocab; i++) sum += out[i];
-        return sum;
+        return Ops.sum(out, vocab);
     }
 
     int sample(float[] logits, int off, SamplingParams p, SplittableRandom rng) {
+        return sample(logits, off, Ops.max(logits, off, vocab), p, rng);
+    }
+
+    private int sample(float[] logits, int off, float max, SamplingParams p, SplittableRandom rng) {
         if (p.temperature() == 0) return argmax(logits, off);
         float[] probs = scratch.get();
-        double sum = weigh(logits, off, max(logits, off), (float) (1.0 / p.temperature()), probs);
+        double sum = weigh(logits, off, max, (float) (1.0 / p.temperature()), probs);
         // NaN or infinite weights (a NaN logit) would leave nothing to draw from: greedy is the only defined answer
         if (!(sum > 0 && sum < Double.POSITIVE_INFINITY)) return argmax(logits, off);
         boolean filter = p.topK() > 0 && p.topK() < vocab || p.topP() < 1;

@@ -38,6 +38,10 @@ public final class EngineBenchmark {
     public static void main(String[] args) throws Exception {
         String shape = args.length > 0 ? args[0] : "small";
         String what = args.length > 1 ? args[1] : "all";
+        if (what.equals("pair")) {
+            PairedSingleStream.run(shape);
+            System.exit(0);
+        }
         DType dtype = DType.parse(args.length > 2 ? args[2] : "F32", "dtype (third argument)");
         Path dir = Path.of("target", "models", "bench-" + shape + "-" + dtype.torchName);
         if (!Files.exists(dir.resolve("model.safetensors"))) {
@@ -83,6 +87,8 @@ public final class EngineBenchmark {
         if (what.equals("all") || what.equals("batch")) {
             try (InProcessEngine e = new InProcessEngine(cp, ENGINE)) {
                 double base = 0;
+                // compiled before batch 1 counts: 64 warm-up tokens left its figure half a compiled run's
+                for (int i = 0; i < 3; i++) run(e, prompt, 16, 128);
                 for (int batch : new int[] {1, 4, 16, 32}) {
                     run(e, prompt, batch, 64); // warm-up
                     long t0 = System.nanoTime();

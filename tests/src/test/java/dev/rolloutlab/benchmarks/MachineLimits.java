@@ -25,13 +25,12 @@ record MachineLimits(double readGBs, double peakGflops, int cores, int lanes) {
         int cores = Runtime.getRuntime().availableProcessors();
         ExecutorService pool = Executors.newFixedThreadPool(cores);
         try {
-            return new MachineLimits(readBandwidth(pool, cores), peakFma(pool, cores), cores, S.length());
+            return new MachineLimits(readBandwidth(pool, cores, ROUNDS), peakFma(pool, cores), cores, S.length());
         } finally {
             pool.shutdownNow();
         }
     }
 
-    /** Weights of {@code bytes} read once per token bound single-stream decode at this many tokens per second. */
     /**
      * The better of two measurements of each limit: a limit is what the machine can do, and a slow phase of the VM
      * (read bandwidth measured 18.5 to 36 GB/s in runs minutes apart) only hides it.
@@ -40,6 +39,7 @@ record MachineLimits(double readGBs, double peakGflops, int cores, int lanes) {
         return new MachineLimits(Math.max(readGBs, o.readGBs), Math.max(peakGflops, o.peakGflops), cores, lanes);
     }
 
+    /** Weights of {@code bytes} read once per token bound single-stream decode at this many tokens per second. */
     double tokensPerSecondBound(long bytes) {
         return readGBs * 1e9 / bytes;
     }
@@ -50,11 +50,22 @@ record MachineLimits(double readGBs, double peakGflops, int cores, int lanes) {
                 readGBs, peakGflops, cores, lanes);
     }
 
-    private static double readBandwidth(ExecutorService pool, int cores) throws Exception {
+    /** Read bandwidth alone, the best of {@code rounds} short rounds: for figures paired with the moment they ran. */
+    static double readBandwidth(int rounds) throws Exception {
+        int cores = Runtime.getRuntime().availableProcessors();
+        ExecutorService pool = Executors.newFixedThreadPool(cores);
+        try {
+            return readBandwidth(pool, cores, rounds);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    private static double readBandwidth(ExecutorService pool, int cores, int rounds) throws Exception {
         float[] data = new float[32 << 20]; // 128 MB, far past any last-level cache here
         for (int i = 0; i < data.length; i++) data[i] = i & 7;
         double best = 0;
-        for (int round = 0; round < ROUNDS; round++) {
+        for (int round = 0; round < rounds; round++) {
             List<Callable<Float>> parts = new ArrayList<>();
             for (int p = 0; p < cores; p++) {
                 int from = (int) ((long) data.length * p / cores), to = (int) ((long) data.length * (p + 1) / cores);

@@ -134,6 +134,25 @@ public final class Ops {
         for (; i < n; i++) out[i] = exp((x[xo + i] - shift) * scale);
     }
 
+    /** The largest of {@code x[off, off + n)} (NaN if any is NaN): the same value on both paths, in any order. */
+    public static float max(float[] x, int off, int n) {
+        if (VECTOR) return VectorOps.max(x, off, n);
+        float max = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < n; i++) max = Math.max(max, x[off + i]);
+        return max;
+    }
+
+    /**
+     * The sum of {@code x[0, n)} in double: a sampler's normaliser over a vocabulary. The vector path adds in lanes, so
+     * its last bits may differ from the scalar path's; no token depends on them.
+     */
+    public static double sum(float[] x, int n) {
+        if (VECTOR) return VectorOps.sum(x, n);
+        double sum = 0;
+        for (int i = 0; i < n; i++) sum += x[i];
+        return sum;
+    }
+
     /** Turns {@code p[0, len)} into its softmax in place: exponentials of the distances to the maximum, normalised. */
     public static void softmax(float[] p, int len) {
         float max = Float.NEGATIVE_INFINITY;

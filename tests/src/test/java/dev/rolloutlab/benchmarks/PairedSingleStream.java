@@ -1,0 +1,90 @@
+package dev.rolloutlab.benchmarks;
+
+import dev.rolloutlab.engine.EngineOptions;
+import dev.rolloutlab.engine.GenerationRequest;
+import dev.rolloutlab.engine.InProcessEngine;
+import dev.rolloutlab.engine.SamplingParams;
+import dev.rolloutlab.engine.checkpoint.DType;
+import dev.rolloutlab.engine.checkpoint.ModelConfig;
+import dev.rolloutlab.engine.model.Checkpoint;
+import dev.rolloutlab.engine.model.ModelShape;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+
+/**
+ * Single-stream decode in float32 and bfloat16 as paired runs (not a test): {@code tests/bench engine [shape] pair}.
+ * This VM's phase moves single stream by ±20 % between runs minutes apart, more than the figures' own targets, so each
+ * pair runs both types back to back between two measurements of read bandwidth, and each pair yields a ratio of its
+ * own: float32 against the read bound of that moment, bfloat16 against float32. The medians over the pairs are the
+ * figures; their spread says how much the phase still reached them.
+ */
+final class PairedSingleStream {
+    private static final int PAIRS = 9, TOKENS = 200;
+
+    private PairedSingleStream() {}
+
+    static void run(String shape) throws Exception {
+        Checkpoint f32 = load(shape, DType.F32), bf16 = load(shape, DType.BF16);
+        int[] prompt = f32.tokenizer().encode("Once upon a time there was a little model");
+        long bytes = f32.weights().matrixBytes();
+        EngineOptions options = EngineOptions.DEFAULT.withPrefixCache(0);
+        try (InProcessEngine a = new InProcessEngine(f32, options);
+                InProcessEngine b = new InProcessEngine(bf16, options)) {
+            for (int i = 0; i < 3; i++) { // compiled before the first pair
+                tokensPerSecond(a, prompt);
+                tokensPerSecond(b, prompt);
+            }
+            double[] ofBound = new double[PAIRS], ratio = new double[PAIRS];
+            for (int p = 0; p < PAIRS; p++) {
+                double before = MachineLimits.readBandwidth(11);
+                // the order alternates, so neither type always runs in the other's wake
+                double x = p % 2 == 0 ? tokensPerSecond(a, prompt) : 0, y = tokensPerSecond(b, prompt);
+                if (p % 2 == 1) x = tokensPerSecond(a, prompt);
+                double gbs = Math.max(before, MachineLimits.readBandwidth(11)); // the stricter bound
+                ofBound[p] = x / (gbs * 1e9 / bytes);
+                ratio[p] = y / x;
+                System.err.printf(
+                        "pair %d of %d: read %.1f GB/s, float32 %.1f tok/s (%.0f %% of its bound), bfloat16 %.1f"
+                                + " tok/s (%.2fx)%n",
+                        p + 1, PAIRS, gbs, x, 100 * ofBound[p], y, ratio[p]);
+            }
+            System.out.printf(
+                    "single stream, %d pairs of %d greedy tokens (%s, %.1f MB of float32 matrices per token):%n"
+                            + "  float32 against the read bound of its pair: median %.0f %% (range %.0f-%.0f %%)%n"
+                            + "  bfloat16 against float32 of its pair: median %.2fx (range %.2f-%.2fx)%n",
+                    PAIRS,
+                    TOKENS,
+                    shape,
+                    bytes / 1e6,
+                    100 * HttpBenchmark.median(ofBound),
+                    100 * min(ofBound),
+                    100 * max(ofBound),
+                    HttpBenchmark.median(ratio),
+                    min(ratio),
+                    max(ratio));
+        }
+    }
+
+    private static Checkpoint load(String shape, DType dtype) throws Exception {
+        Path dir = Path.of("target", "models", "bench-" + shape + "-" + dtype.torchName);
+        if (!Files.exists(dir.resolve("model.safetensors")))
+            Checkpoint.init(ModelShape.parse(shape, ModelConfig.Architecture.LLAMA), dir, 0, dtype);
+        return Checkpoint.load(dir);
+    }
+
+    private static double tokensPerSecond(InProcessEngine e, int[] prompt) {
+        long t0 = System.nanoTime();
+        e.generate(
+                new GenerationRequest(prompt, 1, SamplingParams.greedy(TOKENS).withIgnoreEos(true)));
+        return TOKENS / ((System.nanoTime() - t0) / 1e9);
+    }
+
+    private static double min(double[] v) {
+        return Arrays.stream(v).min().orElseThrow();
+    }
+
+    private static double max(double[] v) {
+        return Arrays.stream(v).max().orElseThrow();
+    }
+}
