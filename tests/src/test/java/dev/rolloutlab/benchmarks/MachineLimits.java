@@ -1,6 +1,7 @@
 package dev.rolloutlab.benchmarks;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
@@ -50,21 +51,28 @@ record MachineLimits(double readGBs, double peakGflops, int cores, int lanes) {
                 readGBs, peakGflops, cores, lanes);
     }
 
-    /** Read bandwidth alone, the best of {@code rounds} short rounds: for figures paired with the moment they ran. */
-    static double readBandwidth(int rounds) throws Exception {
+    /**
+     * Read bandwidth alone, each of {@code rounds} short rounds after the first (GB/s): for a figure paired with the
+     * moment it ran, which takes the statistic it takes of its own steps.
+     */
+    static double[] readRates(int rounds) throws Exception {
         int cores = Runtime.getRuntime().availableProcessors();
         ExecutorService pool = Executors.newFixedThreadPool(cores);
         try {
-            return readBandwidth(pool, cores, rounds);
+            return readRates(pool, cores, rounds);
         } finally {
             pool.shutdownNow();
         }
     }
 
     private static double readBandwidth(ExecutorService pool, int cores, int rounds) throws Exception {
+        return Arrays.stream(readRates(pool, cores, rounds)).max().orElseThrow();
+    }
+
+    private static double[] readRates(ExecutorService pool, int cores, int rounds) throws Exception {
         float[] data = new float[32 << 20]; // 128 MB, far past any last-level cache here
         for (int i = 0; i < data.length; i++) data[i] = i & 7;
-        double best = 0;
+        double[] rates = new double[rounds - 1];
         for (int round = 0; round < rounds; round++) {
             List<Callable<Float>> parts = new ArrayList<>();
             for (int p = 0; p < cores; p++) {
@@ -76,9 +84,9 @@ record MachineLimits(double readGBs, double peakGflops, int cores, int lanes) {
             for (Future<Float> f : pool.invokeAll(parts)) check += f.get();
             double sec = (System.nanoTime() - t0) / 1e9;
             if (check < 0) throw new IllegalStateException("unreachable: keeps the sums live");
-            if (round > 0) best = Math.max(best, data.length * 4.0 / sec / 1e9);
+            if (round > 0) rates[round - 1] = data.length * 4.0 / sec / 1e9;
         }
-        return best;
+        return rates;
     }
 
     private static float sum(float[] d, int from, int to) {

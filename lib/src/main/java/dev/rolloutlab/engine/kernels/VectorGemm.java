@@ -2,9 +2,7 @@ package dev.rolloutlab.engine.kernels;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -15,8 +13,6 @@ import jdk.incubator.vector.VectorSpecies;
 final class VectorGemm {
     private static final VectorSpecies<Float> S = VectorOps.S;
     private static final int L = VectorOps.L;
-    private static final VectorSpecies<Short> HALF =
-            VectorSpecies.of(short.class, VectorShape.forBitSize(S.vectorBitSize() / 2));
     private static final VectorSpecies<Integer> INT = VectorSpecies.of(int.class, S.vectorShape());
 
     private VectorGemm() {}
@@ -80,7 +76,7 @@ final class VectorGemm {
     private static void tile4(float[] x, int r0, PackedMatrix w, float[] y, int o0) {
         int in = w.in;
         float[] f32 = w.panels;
-        short[] bf16 = w.bf16;
+        int[] bf16 = w.bf16;
         FloatVector c00 = FloatVector.zero(S), c01 = c00, c02 = c00, c03 = c00;
         FloatVector c10 = c00, c11 = c00, c12 = c00, c13 = c00;
         FloatVector c20 = c00, c21 = c00, c22 = c00, c23 = c00;
@@ -88,28 +84,21 @@ final class VectorGemm {
         int x0 = r0 * in, x1 = x0 + in, x2 = x1 + in, x3 = x2 + in;
         for (int i = 0, wi = o0 * in; i < in; i++, wi += PANEL) {
             FloatVector w0, w1, w2, w3;
-            // bfloat16 is the upper half of a float32's bits: sign-extended to int and shifted there, in registers;
-            // the test is loop-invariant, so the compiler unswitches the loop
+            // bfloat16 is the upper half of a float32's bits, widened in registers (see PackedMatrix.bf16); the test
+            // is loop-invariant, so the compiler unswitches the loop
             if (f32 != null) {
                 w0 = FloatVector.fromArray(S, f32, wi);
                 w1 = FloatVector.fromArray(S, f32, wi + L);
                 w2 = FloatVector.fromArray(S, f32, wi + 2 * L);
                 w3 = FloatVector.fromArray(S, f32, wi + 3 * L);
             } else {
-                w0 = ((IntVector) ShortVector.fromArray(HALF, bf16, wi).convertShape(VectorOperators.S2I, INT, 0))
-                        .lanewise(VectorOperators.LSHL, 16)
-                        .reinterpretAsFloats();
-                w1 = ((IntVector) ShortVector.fromArray(HALF, bf16, wi + L).convertShape(VectorOperators.S2I, INT, 0))
-                        .lanewise(VectorOperators.LSHL, 16)
-                        .reinterpretAsFloats();
-                w2 = ((IntVector)
-                                ShortVector.fromArray(HALF, bf16, wi + 2 * L).convertShape(VectorOperators.S2I, INT, 0))
-                        .lanewise(VectorOperators.LSHL, 16)
-                        .reinterpretAsFloats();
-                w3 = ((IntVector)
-                                ShortVector.fromArray(HALF, bf16, wi + 3 * L).convertShape(VectorOperators.S2I, INT, 0))
-                        .lanewise(VectorOperators.LSHL, 16)
-                        .reinterpretAsFloats();
+                // two vectors of weights per load of pairs: the low halves shifted up, the high halves masked
+                IntVector p01 = IntVector.fromArray(INT, bf16, wi >> 1);
+                IntVector p23 = IntVector.fromArray(INT, bf16, (wi >> 1) + L);
+                w0 = p01.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+                w1 = p01.lanewise(VectorOperators.AND, 0xffff0000).reinterpretAsFloats();
+                w2 = p23.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+                w3 = p23.lanewise(VectorOperators.AND, 0xffff0000).reinterpretAsFloats();
             }
             FloatVector b = FloatVector.broadcast(S, x[x0 + i]);
             c00 = w0.fma(b, c00);
@@ -177,7 +166,7 @@ final class VectorGemm {
     private static void tile6Half(float[] x, int r0, PackedMatrix w, float[] y, int o0) {
         int in = w.in, panelStart = o0 - o0 % PANEL, lane = o0 - panelStart;
         float[] f32 = w.panels;
-        short[] bf16 = w.bf16;
+        int[] bf16 = w.bf16;
         FloatVector c00 = FloatVector.zero(S), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
         FloatVector c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
         int x0 = r0 * in, x1 = x0 + in, x2 = x1 + in, x3 = x2 + in, x4 = x3 + in, x5 = x4 + in;
@@ -187,12 +176,9 @@ final class VectorGemm {
                 w0 = FloatVector.fromArray(S, f32, wi);
                 w1 = FloatVector.fromArray(S, f32, wi + L);
             } else {
-                w0 = ((IntVector) ShortVector.fromArray(HALF, bf16, wi).convertShape(VectorOperators.S2I, INT, 0))
-                        .lanewise(VectorOperators.LSHL, 16)
-                        .reinterpretAsFloats();
-                w1 = ((IntVector) ShortVector.fromArray(HALF, bf16, wi + L).convertShape(VectorOperators.S2I, INT, 0))
-                        .lanewise(VectorOperators.LSHL, 16)
-                        .reinterpretAsFloats();
+                IntVector pair = IntVector.fromArray(INT, bf16, wi >> 1);
+                w0 = pair.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+                w1 = pair.lanewise(VectorOperators.AND, 0xffff0000).reinterpretAsFloats();
             }
             FloatVector b = FloatVector.broadcast(S, x[x0 + i]);
             c00 = w0.fma(b, c00);
@@ -249,7 +235,7 @@ final class VectorGemm {
     private static void tile4Half(float[] x, int r0, PackedMatrix w, float[] y, int o0) {
         int in = w.in, panelStart = o0 - o0 % PANEL, lane = o0 - panelStart;
         float[] f32 = w.panels;
-        short[] bf16 = w.bf16;
+        int[] bf16 = w.bf16;
         FloatVector c00 = FloatVector.zero(S), c01 = c00, c10 = c00, c11 = c00;
         FloatVector c20 = c00, c21 = c00, c30 = c00, c31 = c00;
         int x0 = r0 * in, x1 = x0 + in, x2 = x1 + in, x3 = x2 + in;
@@ -259,12 +245,9 @@ final class VectorGemm {
                 w0 = FloatVector.fromArray(S, f32, wi);
                 w1 = FloatVector.fromArray(S, f32, wi + L);
             } else {
-                w0 = ((IntVector) ShortVector.fromArray(HALF, bf16, wi).convertShape(VectorOperators.S2I, INT, 0))
-                        .lanewise(VectorOperators.LSHL, 16)
-                        .reinterpretAsFloats();
-                w1 = ((IntVector) ShortVector.fromArray(HALF, bf16, wi + L).convertShape(VectorOperators.S2I, INT, 0))
-                        .lanewise(VectorOperators.LSHL, 16)
-                        .reinterpretAsFloats();
+                IntVector pair = IntVector.fromArray(INT, bf16, wi >> 1);
+                w0 = pair.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+                w1 = pair.lanewise(VectorOperators.AND, 0xffff0000).reinterpretAsFloats();
             }
             FloatVector b = FloatVector.broadcast(S, x[x0 + i]);
             c00 = w0.fma(b, c00);
@@ -306,7 +289,7 @@ final class VectorGemm {
     private static void tile1(float[] x, int r, PackedMatrix w, float[] y, int o0) {
         int in = w.in, xr = r * in;
         float[] f32 = w.panels;
-        short[] bf16 = w.bf16;
+        int[] bf16 = w.bf16;
         FloatVector c0 = FloatVector.zero(S), c1 = c0, c2 = c0, c3 = c0;
         for (int i = 0, wi = o0 * in; i < in; i++, wi += PANEL) {
             FloatVector w0, w1, w2, w3;
@@ -316,20 +299,13 @@ final class VectorGemm {
                 w2 = FloatVector.fromArray(S, f32, wi + 2 * L);
                 w3 = FloatVector.fromArray(S, f32, wi + 3 * L);
             } else {
-                w0 = ((IntVector) ShortVector.fromArray(HALF, bf16, wi).convertShape(VectorOperators.S2I, INT, 0))
-                        .lanewise(VectorOperators.LSHL, 16)
-                        .reinterpretAsFloats();
-                w1 = ((IntVector) ShortVector.fromArray(HALF, bf16, wi + L).convertShape(VectorOperators.S2I, INT, 0))
-                        .lanewise(VectorOperators.LSHL, 16)
-                        .reinterpretAsFloats();
-                w2 = ((IntVector)
-                                ShortVector.fromArray(HALF, bf16, wi + 2 * L).convertShape(VectorOperators.S2I, INT, 0))
-                        .lanewise(VectorOperators.LSHL, 16)
-                        .reinterpretAsFloats();
-                w3 = ((IntVector)
-                                ShortVector.fromArray(HALF, bf16, wi + 3 * L).convertShape(VectorOperators.S2I, INT, 0))
-                        .lanewise(VectorOperators.LSHL, 16)
-                        .reinterpretAsFloats();
+                // two vectors of weights per load of pairs: the low halves shifted up, the high halves masked
+                IntVector p01 = IntVector.fromArray(INT, bf16, wi >> 1);
+                IntVector p23 = IntVector.fromArray(INT, bf16, (wi >> 1) + L);
+                w0 = p01.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+                w1 = p01.lanewise(VectorOperators.AND, 0xffff0000).reinterpretAsFloats();
+                w2 = p23.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+                w3 = p23.lanewise(VectorOperators.AND, 0xffff0000).reinterpretAsFloats();
             }
             FloatVector b = FloatVector.broadcast(S, x[xr + i]);
             c0 = w0.fma(b, c0);
