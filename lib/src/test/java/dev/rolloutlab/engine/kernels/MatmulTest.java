@@ -73,6 +73,10 @@ class MatmulTest {
         Ops.matmul(x, rows, half, y16);
         Ops.matmul(x, rows, PackedMatrix.pack(rounded, bias, out, in), y32);
         assertArrayEquals(y32, y16, "widening in registers is exact");
+        float[] scalar = new float[rows * out]; // reads each weight out of its pair one at a time
+        Ops.scalarTiles(
+                x, rows, half, scalar, 0, PackedMatrix.panelCount(out) * ((rows + Ops.TILE_ROWS - 1) / Ops.TILE_ROWS));
+        assertArrayEquals(y32, scalar, "the scalar path unpairs the same weights");
         if (Ops.VECTOR) {
             for (boolean halves : new boolean[] {true, false}) {
                 float[] tiled = new float[rows * out];
