@@ -33,7 +33,7 @@ final class PairedSingleStream {
         EngineOptions options = EngineOptions.DEFAULT.withPrefixCache(0);
         try (InProcessEngine a = new InProcessEngine(f32, options);
                 InProcessEngine b = new InProcessEngine(bf16, options)) {
-            for (int i = 0; i < 3; i++) { // compiled before the first pair
+            for (int i = 0; i < 10; i++) { // compiled before the first pair (the JIT settles over about five runs)
                 tokensPerSecond(a, prompt);
                 tokensPerSecond(b, prompt);
             }
