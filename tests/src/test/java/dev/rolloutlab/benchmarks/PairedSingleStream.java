@@ -11,6 +11,7 @@ import dev.rolloutlab.engine.model.ModelShape;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.stream.DoubleStream;
 
 /**
  * Single-stream decode in float32 and bfloat16 as paired runs (not a test): {@code tests/bench engine [shape] pair}.
@@ -22,7 +23,7 @@ import java.util.Arrays;
  * reached them.
  */
 final class PairedSingleStream {
-    private static final int PAIRS = 9, TOKENS = 200;
+    private static final int PAIRS = 9, TOKENS = 200, BANDWIDTH_ROUNDS = 12;
 
     private PairedSingleStream() {}
 
@@ -39,13 +40,19 @@ final class PairedSingleStream {
             }
             double[] ofBound = new double[PAIRS], ratio = new double[PAIRS];
             for (int p = 0; p < PAIRS; p++) {
-                double[] before = MachineLimits.readRates(12);
-                // the order alternates, so neither type always runs in the other's wake
-                double x = p % 2 == 0 ? tokensPerSecond(a, prompt) : 0, y = tokensPerSecond(b, prompt);
-                if (p % 2 == 1) x = tokensPerSecond(a, prompt);
-                double[] after = MachineLimits.readRates(12), both = Arrays.copyOf(before, 22);
-                System.arraycopy(after, 0, both, 11, 11);
-                double gbs = HttpBenchmark.median(both); // the median round, as the rate is the median step
+                double[] before = MachineLimits.readRates(BANDWIDTH_ROUNDS);
+                double x, y; // the order alternates, so neither type always runs in the other's wake
+                if (p % 2 == 0) {
+                    x = tokensPerSecond(a, prompt);
+                    y = tokensPerSecond(b, prompt);
+                } else {
+                    y = tokensPerSecond(b, prompt);
+                    x = tokensPerSecond(a, prompt);
+                }
+                double[] after = MachineLimits.readRates(BANDWIDTH_ROUNDS);
+                // the median round, as the rate is the median step
+                double gbs = HttpBenchmark.median(DoubleStream.concat(Arrays.stream(before), Arrays.stream(after))
+                        .toArray());
                 ofBound[p] = x / (gbs * 1e9 / bytes);
                 ratio[p] = y / x;
                 System.err.printf(
