@@ -90,7 +90,7 @@ final class Sampler {
     }
 
     private int sample(float[] logits, int off, float max, SamplingParams p, SplittableRandom rng) {
-        if (p.temperature() == 0) return argmax(logits, off);
+        if (p.temperature() == 0) return firstAt(logits, off, max);
         float[] probs = scratch.get();
         double sum = weigh(logits, off, max, (float) (1.0 / p.temperature()), probs);
         // NaN or infinite weights (a NaN logit) would leave nothing to draw from: greedy is the only defined answer
@@ -163,6 +163,16 @@ final class Sampler {
             if (u <= 0) return i;
         }
         return n - 1;
+    }
+
+    /**
+     * The first token whose logit is {@code max}, the maximum already taken: what {@link #argmax} finds, without a
+     * second comparison chain over the vocabulary (it stops at the token and compares no two logits).
+     */
+    private int firstAt(float[] logits, int off, float max) {
+        if (Float.isNaN(max)) return argmax(logits, off); // NaN logits are skipped there, and no logit equals NaN
+        for (int i = 0; i < vocab; i++) if (logits[off + i] == max) return i;
+        return argmax(logits, off);
     }
 
     int argmax(float[] logits, int off) {

@@ -40,4 +40,23 @@ class SamplerTest {
         SamplingParams p = new SamplingParams(2, SamplingParams.MIN_TEMPERATURE, 0.5, 0, 1L, null, null, 0, false);
         assertEquals(417, s.sample(logits, 0, p, new SplittableRandom(1)), "near-greedy at T = 0.01");
     }
+
+    @Test
+    void greedyPicksWhatArgmaxPicksWithTiesAndNaNs() {
+        int vocab = 1003;
+        Sampler s = new Sampler(vocab);
+        SamplingParams greedy = SamplingParams.greedy(1);
+        java.util.Random rnd = new java.util.Random(7);
+        for (int row = 0; row < 50; row++) {
+            float[] logits = new float[vocab];
+            for (int i = 0; i < vocab; i++) logits[i] = rnd.nextInt(40); // many ties at the top
+            if (row % 5 == 1) logits[rnd.nextInt(vocab)] = Float.NaN;
+            if (row % 5 == 2) Arrays.fill(logits, Float.NEGATIVE_INFINITY);
+            if (row % 5 == 3) logits[rnd.nextInt(vocab)] = -0f;
+            assertEquals(
+                    s.argmax(logits, 0),
+                    s.pick(logits, 0, greedy, new SplittableRandom(1)).token(),
+                    "row " + row);
+        }
+    }
 }
