@@ -38,15 +38,13 @@ public final class EngineBenchmark {
     public static void main(String[] args) throws Exception {
         String shape = args.length > 0 ? args[0] : "small";
         String what = args.length > 1 ? args[1] : "all";
-        if (what.equals("pair")) {
-            PairedSingleStream.run(shape);
+        if (what.equals("pair") || what.equals("kernels")) {
+            if (what.equals("pair")) PairedSingleStream.run(shape);
+            else KernelTimes.run();
             System.exit(0);
         }
         DType dtype = DType.parse(args.length > 2 ? args[2] : "F32", "dtype (third argument)");
-        Path dir = Path.of("target", "models", "bench-" + shape + "-" + dtype.torchName);
-        if (!Files.exists(dir.resolve("model.safetensors"))) {
-            Checkpoint.init(ModelShape.parse(shape, ModelConfig.Architecture.LLAMA), dir, 0, dtype);
-        }
+        Path dir = checkpoint(shape, dtype);
         System.out.printf(
                 "machine: %d cores, java %s, vector API %s%n",
                 Runtime.getRuntime().availableProcessors(),
@@ -185,6 +183,14 @@ public final class EngineBenchmark {
      * llama.cpp (node-llama-cpp) on the same checkpoint written as GGUF in the same type (float32 or bfloat16), on the
      * same cores: its single-stream, batch-16 and 128-token prefill rates beside ours.
      */
+    /** The benchmarks' checkpoint of this shape and type, made once (seed 0) and kept under target/models. */
+    static Path checkpoint(String shape, DType dtype) throws Exception {
+        Path dir = Path.of("target", "models", "bench-" + shape + "-" + dtype.torchName);
+        if (!Files.exists(dir.resolve("model.safetensors")))
+            Checkpoint.init(ModelShape.parse(shape, ModelConfig.Architecture.LLAMA), dir, 0, dtype);
+        return dir;
+    }
+
     static void llamaCpp(Path dir, DType dtype, int[] prompt, Map<String, Double> ours) {
         Path work = Path.of("target", "tmp", "llama-bench");
         try {

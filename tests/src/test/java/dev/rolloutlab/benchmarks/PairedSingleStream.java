@@ -5,11 +5,7 @@ import dev.rolloutlab.engine.GenerationRequest;
 import dev.rolloutlab.engine.InProcessEngine;
 import dev.rolloutlab.engine.SamplingParams;
 import dev.rolloutlab.engine.checkpoint.DType;
-import dev.rolloutlab.engine.checkpoint.ModelConfig;
 import dev.rolloutlab.engine.model.Checkpoint;
-import dev.rolloutlab.engine.model.ModelShape;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.stream.DoubleStream;
 
@@ -28,7 +24,8 @@ final class PairedSingleStream {
     private PairedSingleStream() {}
 
     static void run(String shape) throws Exception {
-        Checkpoint f32 = load(shape, DType.F32), bf16 = load(shape, DType.BF16);
+        Checkpoint f32 = Checkpoint.load(EngineBenchmark.checkpoint(shape, DType.F32));
+        Checkpoint bf16 = Checkpoint.load(EngineBenchmark.checkpoint(shape, DType.BF16));
         int[] prompt = f32.tokenizer().encode("Once upon a time there was a little model");
         long bytes = f32.weights().matrixBytes();
         EngineOptions options = EngineOptions.DEFAULT.withPrefixCache(0);
@@ -75,13 +72,6 @@ final class PairedSingleStream {
                     min(ratio),
                     max(ratio));
         }
-    }
-
-    private static Checkpoint load(String shape, DType dtype) throws Exception {
-        Path dir = Path.of("target", "models", "bench-" + shape + "-" + dtype.torchName);
-        if (!Files.exists(dir.resolve("model.safetensors")))
-            Checkpoint.init(ModelShape.parse(shape, ModelConfig.Architecture.LLAMA), dir, 0, dtype);
-        return Checkpoint.load(dir);
     }
 
     /**
