@@ -175,7 +175,6 @@ class SimCalibrationTest {
         }
     }
 
-    /** A percentage the calibrator states in its log, as a fraction; failing when it does not state it. */
     /**
      * The R² a linear fit reaches at least when each of the logged times ({@code pattern}'s group) is off the truth by
      * {@code tolerance} of their mean: 1 − that error's square over the times' variance.
@@ -193,6 +192,7 @@ class SimCalibrationTest {
         return 1 - Math.pow(tolerance * mean, 2) / variance;
     }
 
+    /** A percentage the calibrator states in its log, as a fraction; failing when it does not state it. */
     private static double stated(String log, String pattern) {
         Matcher m = Pattern.compile(pattern).matcher(log);
         assertTrue(m.find(), "the calibrator states /" + pattern + "/: " + log);
