@@ -1,7 +1,8 @@
 package dev.rolloutlab.bench;
 
+import static dev.rolloutlab.results.Percentiles.median;
+
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.function.IntPredicate;
@@ -100,12 +101,6 @@ public final class SteadyState {
         int k = 0;
         for (int i = 0; i < x.length; i++) for (int j = i + 1; j < x.length; j++) slopes[k++] = (x[j] - x[i]) / (j - i);
         return median(slopes);
-    }
-
-    private static double median(double[] xs) {
-        double[] a = xs.clone();
-        Arrays.sort(a);
-        return (a[(a.length - 1) / 2] + a[a.length / 2]) / 2;
     }
 
     /** Whether a window failed and the warm-up stopped early. */

@@ -1,5 +1,7 @@
 package dev.rolloutlab.results;
 
+import java.util.Arrays;
+
 /** The summary's order statistics: means, numpy-style percentiles, and when a percentile may be reported at all. */
 public final class Percentiles {
     private Percentiles() {}
@@ -22,6 +24,13 @@ public final class Percentiles {
         return sorted.length * (100 - p) >= 1000 - 1e-9
                 ? pct(sorted, p)
                 : Double.NaN; // percent points: 100 requests at p90 leave exactly 10 beyond
+    }
+
+    /** The median of {@code xs} in any order (a sorted copy's 50th percentile), NaN when empty. */
+    public static double median(double[] xs) {
+        double[] sorted = xs.clone();
+        Arrays.sort(sorted);
+        return pct(sorted, 50);
     }
 
     /** Linear-interpolated percentile of a sorted array (numpy's default), NaN when empty. */

@@ -1,11 +1,12 @@
 package dev.rolloutlab.sim;
 
+import static dev.rolloutlab.results.Percentiles.median;
+
 import dev.rolloutlab.openai.CompletionRequest;
 import dev.rolloutlab.openai.OpenAiClient;
 import java.io.PrintStream;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
@@ -214,13 +215,5 @@ public final class Calibrator {
 
     static double ms(long ns) {
         return ns / 1e6;
-    }
-
-    static double median(double[] xs) {
-        double[] s = xs.clone();
-        Arrays.sort(s);
-        return s.length == 0
-                ? Double.NaN
-                : s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
     }
 }

@@ -3,6 +3,7 @@ package dev.rolloutlab.sim;
 import dev.rolloutlab.bench.SteadyState;
 import dev.rolloutlab.openai.OpenAiClient;
 import dev.rolloutlab.process.ServeProcess;
+import dev.rolloutlab.results.Percentiles;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
@@ -406,9 +407,9 @@ final class HostFit {
         List<OpenAiClient> first = clients.subList(0, 1);
         // single-token requests are cheap: four times the count, since their medians under contention varied by ±4 %
         // between measurements of one host at the count of streams, and the corrections chased that noise
-        double ttftAlone = Calibrator.median(Calibrator.ttft(loops(first, model, len, 1, 4 * count)));
+        double ttftAlone = Percentiles.median(Calibrator.ttft(loops(first, model, len, 1, 4 * count)));
         List<OpenAiClient.Result> alone = loops(first, model, STREAM_TOKENS);
-        double tpotAlone = Calibrator.median(tpot(alone)), cvAlone = Calibrator.median(itlCv(alone));
+        double tpotAlone = Percentiles.median(tpot(alone)), cvAlone = Percentiles.median(itlCv(alone));
         if (clients.size() == 1)
             return new Measured(
                     ttftAlone,
@@ -421,23 +422,23 @@ final class HostFit {
                     Double.NaN,
                     Double.NaN);
         List<OpenAiClient.Result> streams = loops(clients, model, STREAM_TOKENS);
-        double singles = Calibrator.median(Calibrator.ttft(loops(clients, model, len, 1, 4 * count))),
-                longSingles = Calibrator.median(Calibrator.ttft(loops(clients, model, longLen, 1, count)));
+        double singles = Percentiles.median(Calibrator.ttft(loops(clients, model, len, 1, 4 * count))),
+                longSingles = Percentiles.median(Calibrator.ttft(loops(clients, model, longLen, 1, count)));
         // streams after the long prompt: the context term under load (fitted alone, e varied 15-fold between
         // calibrations
         // and the long-prompt streams' prediction with it from 15 % fast to 23 % slow); half the count, they are long
         double tpotLong =
-                Calibrator.median(tpot(loops(clients, model, longLen, STREAM_TOKENS, Math.max(4, count / 2))));
+                Percentiles.median(tpot(loops(clients, model, longLen, STREAM_TOKENS, Math.max(4, count / 2))));
         return new Measured(
                 ttftAlone,
                 tpotAlone,
                 cvAlone,
-                Calibrator.median(tpot(streams)),
+                Percentiles.median(tpot(streams)),
                 tpotLong,
-                Calibrator.median(Calibrator.ttft(streams)),
+                Percentiles.median(Calibrator.ttft(streams)),
                 singles,
                 longSingles,
-                Calibrator.median(itlCv(streams)));
+                Percentiles.median(itlCv(streams)));
     }
 
     /** Each stream's coefficient of variation of the time between its tokens. */

@@ -29,6 +29,15 @@ class PercentileTest {
     }
 
     @org.junit.jupiter.api.Test
+    void theMedianOfValuesInAnyOrderLeavesThemInTheirOrder() {
+        double[] odd = {9, 1, 5}, even = {10, 7, 4, 3, 2, 1};
+        assertEquals(5, Percentiles.median(odd));
+        assertEquals(3.5, Percentiles.median(even));
+        assertEquals("[9.0, 1.0, 5.0]", Arrays.toString(odd), "the caller's array is not sorted in place");
+        assertEquals(Double.NaN, Percentiles.median(new double[0]));
+    }
+
+    @org.junit.jupiter.api.Test
     void aPercentileIsReportedOnlyWithTenSamplesBeyondIt() {
         double[] hundred = new double[100], thousand = new double[1000];
         for (int i = 0; i < 1000; i++) thousand[i] = i;

@@ -1,5 +1,7 @@
 package dev.rolloutlab.benchmarks;
 
+import static dev.rolloutlab.results.Percentiles.median;
+
 import dev.rolloutlab.bench.LengthDist;
 import dev.rolloutlab.bench.LoadGenerator;
 import dev.rolloutlab.bench.Target;
@@ -423,12 +425,6 @@ public final class HttpBenchmark {
             System.out.printf(
                     "lb adds %+.0f us p50 over direct; nginx adds %+.0f us (medians)%n",
                     p50[1] - p50[0], p50[2] - p50[0]);
-    }
-
-    static double median(double[] v) {
-        double[] c = v.clone();
-        Arrays.sort(c);
-        return c.length % 2 == 1 ? c[c.length / 2] : (c[c.length / 2 - 1] + c[c.length / 2]) / 2;
     }
 
     /** wrk prints latencies as 497.00us, 1.05ms or 2.10s. */

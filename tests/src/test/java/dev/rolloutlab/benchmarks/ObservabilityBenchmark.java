@@ -1,5 +1,7 @@
 package dev.rolloutlab.benchmarks;
 
+import static dev.rolloutlab.results.Percentiles.median;
+
 import dev.rolloutlab.bench.LengthDist;
 import dev.rolloutlab.bench.LoadGenerator;
 import dev.rolloutlab.bench.Target;
@@ -10,7 +12,6 @@ import dev.rolloutlab.openai.OpenAiClient;
 import dev.rolloutlab.process.ChildJvm;
 import dev.rolloutlab.process.CpuTime;
 import dev.rolloutlab.results.Connection;
-import dev.rolloutlab.results.Percentiles;
 import dev.rolloutlab.results.Summary;
 import dev.rolloutlab.results.Topology;
 import dev.rolloutlab.util.Await;
@@ -275,12 +276,6 @@ public final class ObservabilityBenchmark {
 
     private static double part(Block b, int k) {
         return k == 0 ? b.serveMs() : k == 1 ? b.lbMs() : b.clientMs();
-    }
-
-    private static double median(double[] xs) {
-        double[] s = xs.clone();
-        Arrays.sort(s);
-        return Percentiles.pct(s, 50);
     }
 
     private static double min(double[] xs) {

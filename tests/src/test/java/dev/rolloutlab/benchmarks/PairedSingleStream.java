@@ -6,6 +6,7 @@ import dev.rolloutlab.engine.InProcessEngine;
 import dev.rolloutlab.engine.SamplingParams;
 import dev.rolloutlab.engine.checkpoint.DType;
 import dev.rolloutlab.engine.model.Checkpoint;
+import dev.rolloutlab.results.Percentiles;
 import java.util.Arrays;
 import java.util.stream.DoubleStream;
 
@@ -48,7 +49,7 @@ final class PairedSingleStream {
                 }
                 double[] after = MachineLimits.readRates(BANDWIDTH_ROUNDS);
                 // the median round, as the rate is the median step
-                double gbs = HttpBenchmark.median(DoubleStream.concat(Arrays.stream(before), Arrays.stream(after))
+                double gbs = Percentiles.median(DoubleStream.concat(Arrays.stream(before), Arrays.stream(after))
                         .toArray());
                 ofBound[p] = x / (gbs * 1e9 / bytes);
                 ratio[p] = y / x;
@@ -65,10 +66,10 @@ final class PairedSingleStream {
                     TOKENS,
                     shape,
                     bytes / 1e6,
-                    100 * HttpBenchmark.median(ofBound),
+                    100 * Percentiles.median(ofBound),
                     100 * min(ofBound),
                     100 * max(ofBound),
-                    HttpBenchmark.median(ratio),
+                    Percentiles.median(ratio),
                     min(ratio),
                     max(ratio));
         }
@@ -88,7 +89,7 @@ final class PairedSingleStream {
                 .join();
         double[] steps = new double[TOKENS - 1];
         for (int i = 1; i < TOKENS; i++) steps[i - 1] = at[i] - at[i - 1];
-        return 1e9 / HttpBenchmark.median(steps);
+        return 1e9 / Percentiles.median(steps);
     }
 
     private static double min(double[] v) {

@@ -2,6 +2,7 @@ package dev.rolloutlab.sim;
 
 import dev.rolloutlab.process.ServeProcess;
 import dev.rolloutlab.report.RunData;
+import dev.rolloutlab.results.Percentiles;
 import dev.rolloutlab.testing.Processes;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -124,7 +125,7 @@ public final class SimHonestyBenchmark {
         for (String cell : reals.getFirst().keySet()) {
             for (boolean tok : new boolean[] {true, false}) {
                 double[] r = figure(reals, cell, tok), m = figure(sims, cell, tok);
-                double rm = Calibrator.median(r), sm = Calibrator.median(m), off = (sm - rm) / rm;
+                double rm = Percentiles.median(r), sm = Percentiles.median(m), off = (sm - rm) / rm;
                 double spread = (Arrays.stream(r).max().orElseThrow()
                                 - Arrays.stream(r).min().orElseThrow())
                         / rm;

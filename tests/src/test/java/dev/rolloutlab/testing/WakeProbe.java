@@ -1,5 +1,7 @@
 package dev.rolloutlab.testing;
 
+import static dev.rolloutlab.results.Percentiles.median;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -7,7 +9,6 @@ import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
-import java.util.Arrays;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -73,11 +74,5 @@ public final class WakeProbe {
         } catch (IOException e) {
             // the probe closed its end
         }
-    }
-
-    private static double median(double[] x) {
-        double[] s = x.clone();
-        Arrays.sort(s);
-        return (s[(s.length - 1) / 2] + s[s.length / 2]) / 2;
     }
 }
