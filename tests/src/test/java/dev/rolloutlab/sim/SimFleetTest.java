@@ -74,16 +74,19 @@ class SimFleetTest {
                 // engine (at 5 ms the paired medians read +0.6 ms where one reader's probe read +0.12)
                 double wake = rtt == 0 ? 0 : 3 * Math.max(0, WakeProbe.extraMs(rtt, 200));
                 double added = mean(d), slack = halfWidth(d);
+                // the probe reads one thread's wake-up at the time and has read 0 while the paired medians read +0.37
+                // ms; a link's promise is its delay within a tenth (5 ± 0.5 ms), so the upper side allows at least that
+                double above = Math.max(slack + late + wake, rtt / 10);
                 System.err.printf(
-                        "added by a %.1f ms link (%s): %.3f ms, allowed [-%.3f, +%.3f + %.3f timer lateness + %.3f"
-                                + " wake-ups] %s%n",
-                        rtt, f.delay(), added, slack, slack, late, wake, Arrays.toString(d));
+                        "added by a %.1f ms link (%s): %.3f ms, allowed [-%.3f, +%.3f: the larger of a tenth and"
+                                + " %.3f + %.3f timer lateness + %.3f wake-ups] %s%n",
+                        rtt, f.delay(), added, slack, above, slack, late, wake, Arrays.toString(d));
                 String what = rtt + " ms more per request, paired: " + Arrays.toString(d);
                 assertTrue(added >= rtt - slack, "the link hid part of its delay: " + added + " ms; " + what);
                 assertTrue(
-                        added <= rtt + slack + late + wake,
-                        "the link added more than its delay: " + added + " ms against " + rtt + " + " + slack + " + "
-                                + late + " + " + wake + "; " + what);
+                        added <= rtt + above,
+                        "the link added more than its delay: " + added + " ms against " + rtt + " + max(" + rtt / 10
+                                + ", " + slack + " + " + late + " + " + wake + "); " + what);
                 if (rtt == 0) {
                     zero = added;
                     zeroSlack = slack;
