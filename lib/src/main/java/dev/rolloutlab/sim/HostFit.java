@@ -425,8 +425,8 @@ final class HostFit {
         double singles = Percentiles.median(Calibrator.ttft(loops(clients, model, len, 1, 4 * count))),
                 longSingles = Percentiles.median(Calibrator.ttft(loops(clients, model, longLen, 1, count)));
         // streams after the long prompt: the context term under load (fitted alone, e varied 15-fold between
-        // calibrations
-        // and the long-prompt streams' prediction with it from 15 % fast to 23 % slow); half the count, they are long
+        // calibrations and the long-prompt streams' prediction with it from 15 % fast to 23 % slow); half the count,
+        // they are long
         double tpotLong =
                 Percentiles.median(tpot(loops(clients, model, longLen, STREAM_TOKENS, Math.max(4, count / 2))));
         return new Measured(

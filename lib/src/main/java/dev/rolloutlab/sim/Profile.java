@@ -138,7 +138,9 @@ public record Profile(
                         + "work per prompt token; a prefill's share is the two weighted by their time alone); "
                         + "prefill_slowdown_beside_decodes: how many "
                         + "times slower than its share a prefill runs while decodes run; "
-                        + "step_cv: how much a one-row decode step's time varies beside other steps (coefficient of variation, log-normal; a step k times as long varies by step_cv over the square root of k)");
+                        + "step_cv: how much a one-row decode step's time varies beside other steps (coefficient "
+                        + "of variation, log-normal; a step k times as long varies by step_cv over the square root "
+                        + "of k)");
         Json.writeFile(file, out);
     }
 }
