@@ -38,10 +38,16 @@ public final class EngineBenchmark {
     public static void main(String[] args) throws Exception {
         String shape = args.length > 0 ? args[0] : "small";
         String what = args.length > 1 ? args[1] : "all";
-        if (what.equals("pair") || what.equals("kernels")) {
-            if (what.equals("pair")) PairedSingleStream.run(shape);
-            else KernelTimes.run();
-            System.exit(0);
+        switch (what) {
+            case "pair" -> {
+                PairedSingleStream.run(shape);
+                System.exit(0);
+            }
+            case "kernels" -> {
+                KernelTimes.run();
+                System.exit(0);
+            }
+            default -> {}
         }
         DType dtype = DType.parse(args.length > 2 ? args[2] : "F32", "dtype (third argument)");
         Path dir = checkpoint(shape, dtype);
@@ -179,10 +185,6 @@ public final class EngineBenchmark {
                 "  %s: %.0f %% of peak FMA (%.1f GFLOP/s)%n", figure, 100 * rate / best.peakGflops(), rate));
     }
 
-    /**
-     * llama.cpp (node-llama-cpp) on the same checkpoint written as GGUF in the same type (float32 or bfloat16), on the
-     * same cores: its single-stream, batch-16 and 128-token prefill rates beside ours.
-     */
     /** The benchmarks' checkpoint of this shape and type, made once (seed 0) and kept under target/models. */
     static Path checkpoint(String shape, DType dtype) throws Exception {
         Path dir = Path.of("target", "models", "bench-" + shape + "-" + dtype.torchName);
@@ -191,6 +193,10 @@ public final class EngineBenchmark {
         return dir;
     }
 
+    /**
+     * llama.cpp (node-llama-cpp) on the same checkpoint written as GGUF in the same type (float32 or bfloat16), on the
+     * same cores: its single-stream, batch-16 and 128-token prefill rates beside ours.
+     */
     static void llamaCpp(Path dir, DType dtype, int[] prompt, Map<String, Double> ours) {
         Path work = Path.of("target", "tmp", "llama-bench");
         try {

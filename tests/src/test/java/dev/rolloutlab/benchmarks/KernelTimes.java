@@ -38,7 +38,7 @@ final class KernelTimes {
         float[] values = random(rnd, POSITIONS * HIDDEN), out = new float[HIDDEN], weights = new float[VOCAB];
         float[] row = random(rnd, VOCAB);
         long s = 0, v = 0, m = 0, e = 0;
-        for (int round = 0; round < 4; round++) {
+        for (int round = 0; round < 4; round++) { // the last round's figures: the first ones compile the kernels
             s = best(5000, () -> time(() -> Ops.scores(q, 0, keys, 0, 256, HEAD_DIM, POSITIONS, 0.1f, scores)));
             v = best(5000, () -> time(() -> Ops.weightedSum(scores, POSITIONS, values, 0, HIDDEN, HEAD_DIM, out, 0)));
             m = best(2000, () -> time(() -> Ops.max(row, 0, VOCAB)));

@@ -4,11 +4,11 @@ import dev.rolloutlab.process.ServeProcess;
 import dev.rolloutlab.report.RunData;
 import dev.rolloutlab.results.Percentiles;
 import dev.rolloutlab.testing.Processes;
+import dev.rolloutlab.util.Json;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -80,9 +80,7 @@ public final class SimHonestyBenchmark {
                 pairs,
                 (System.nanoTime() - t0) / 1e9,
                 table);
-        Path tmp = dir.resolve("honesty.md.tmp");
-        Files.writeString(tmp, text);
-        Files.move(tmp, dir.resolve("honesty.md"), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        Json.writeText(dir.resolve("honesty.md"), text);
         System.out.print(text);
     }
 
