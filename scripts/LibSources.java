@@ -246,6 +246,8 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/sim/Fleet.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/sim/GroupSweep.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/sim/HostFit.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/sim/HostMeasurement.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/sim/HostProbe.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/sim/LeastSquares.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/sim/LinkCheck.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/sim/LinkProfile.java

@@ -278,6 +278,7 @@ public final class InProcessEngine implements Engine {
                         continue;
                     }
                     waiting.add(j);
+                    if (options.clock() != null) options.clock().awaken();
                 }
                 incoming.drainTo(waiting);
                 step();

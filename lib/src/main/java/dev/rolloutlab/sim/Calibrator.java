@@ -50,8 +50,8 @@ public final class Calibrator {
         int[] lens = {SHORTEST, top / 4, top / 2, 3 * top / 4, top};
         List<Integer> batches = new ArrayList<>();
         for (int b = 1; b <= maxBatch && b <= 32; b *= 2) batches.add(b);
-        HostFit host = new HostFit(SHORTEST, top, 4 * reps, pool, log);
-        warmUp(host, lens, batches, top);
+        HostProbe probe = new HostProbe(SHORTEST, top, 4 * reps, pool);
+        warmUp(probe, lens, batches, top);
         // each repetition visits every length (and every batch) once, in turn: a slow spell of the machine then
         // reaches all points alike instead of bending the line where it fell (one calibration read 42.7 ms at 96
         // tokens and 41.2 ms at 128 when each length ran its repetitions in one block)
@@ -110,7 +110,7 @@ public final class Calibrator {
                 Math.max(0, dec.beta()[1]),
                 Math.max(0, dec.beta()[2]),
                 maxBatch);
-        TimingModel m = host.fit(clients, model, alone);
+        TimingModel m = new HostFit(probe, log).fit(clients, model, alone);
         log.printf(
                 "  max batch %d: the --max-batch given, not measured (batches up to %d were); the host may take more%n",
                 maxBatch, batches.getLast());
@@ -132,15 +132,15 @@ public final class Calibrator {
      */
     private static final int SHORTEST = 8;
 
-    private static final int DECODE_TOKENS = HostFit.STREAM_TOKENS;
+    private static final int DECODE_TOKENS = HostProbe.STREAM_TOKENS;
     private static final double WARMUP_MAX_SECONDS = 90;
 
     /**
      * A fresh server JVM answers its first thousands of requests slower (JIT), and a prompt length it has not seen yet
      * slower again (a 112-token prefill measured 77 ms cold and 53 ms warm): that is not the engine's time.
      */
-    private void warmUp(HostFit host, int[] lens, List<Integer> batches, int topLen) {
-        log.println("  warm-up " + host.warm(clients, model, 2.5, WARMUP_MAX_SECONDS));
+    private void warmUp(HostProbe probe, int[] lens, List<Integer> batches, int topLen) {
+        log.println("  warm-up " + probe.warm(clients, model, 2.5, WARMUP_MAX_SECONDS));
         for (int len : lens) for (int i = 0; i < 5; i++) one(clients, len, 2, i);
         for (int b : batches) for (int len : new int[] {SHORTEST, topLen}) batch(clients.subList(0, 1), b, len);
     }

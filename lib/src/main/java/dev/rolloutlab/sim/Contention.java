@@ -14,12 +14,26 @@ package dev.rolloutlab.sim;
  * @param longPrefills prefills at full speed at once for their work per prompt token (a long prompt)
  * @param prefillBesideDecodes how many times slower than its share a prefill runs while decode steps run (1: as its
  *     share)
+ * @param wakeMs the mean time an idle engine's thread, woken by a request, waits for a core while the running steps
+ *     take the whole host (0: none). On our 2-core host with 4 engines, a third of single-token requests waited 1–7 ms
+ *     before their prefill began, though nothing was ahead of them in their engine: the operating system had given the
+ *     cores to the other engines' steps. A step's share cannot express it: it is a wait before the step, not a slower
+ *     step
  */
-public record Contention(double decodes, double prefills, double longPrefills, double prefillBesideDecodes) {
+public record Contention(
+        double decodes, double prefills, double longPrefills, double prefillBesideDecodes, double wakeMs) {
     /** Engines that do not share their cores. */
     public static final Contention NONE = new Contention(0, 0, 0, 1);
 
+    /** Engines whose woken threads find a core at once. */
+    public Contention(double decodes, double prefills, double longPrefills, double prefillBesideDecodes) {
+        this(decodes, prefills, longPrefills, prefillBesideDecodes, 0);
+    }
+
     public Contention {
+        if (!(wakeMs >= 0 && wakeMs <= 1000))
+            throw new IllegalArgumentException(
+                    "a woken engine's wait for a core must be in [0, 1000] ms, got " + wakeMs);
         for (double k : new double[] {decodes, prefills, longPrefills}) {
             if (!(k == 0 || (k >= 0.05 && k <= 4096)))
                 throw new IllegalArgumentException(
@@ -37,6 +51,11 @@ public record Contention(double decodes, double prefills, double longPrefills, d
     /** The same full speed for a prefill's fixed work and its work per token. */
     public static Contention uniform(double decodes, double prefills, double prefillBesideDecodes) {
         return new Contention(decodes, prefills, prefills, prefillBesideDecodes);
+    }
+
+    /** The same contention whose woken engines wait {@code ms} on average for a core. */
+    public Contention withWake(double ms) {
+        return new Contention(decodes, prefills, longPrefills, prefillBesideDecodes, ms);
     }
 
     /** Whether these engines slow each other at all. */

@@ -1,21 +1,16 @@
 package dev.rolloutlab.sim;
 
-import dev.rolloutlab.bench.SteadyState;
 import dev.rolloutlab.openai.OpenAiClient;
 import dev.rolloutlab.process.ServeProcess;
-import dev.rolloutlab.results.Percentiles;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
 
 /**
  * What the engine's lines cannot say about a host, fitted by simulating it: the work a simulated server does itself per
@@ -27,121 +22,20 @@ import java.util.concurrent.ExecutorService;
  * known contention it was 23 % off).
  */
 final class HostFit {
-    /**
-     * What one host measured, ms: alone on its first port, the time to first token, per token, and how much the time
-     * between tokens varies within a stream (coefficient of variation); then, with sustained loops on every port at
-     * once (NaN with one port), the time per token of whole streams of the short prompt and of the long one, their time
-     * to first token (a prefill beside decoding engines), that of single-token requests (beside prefills) at the short
-     * prompt and at the long one, and the variation between tokens.
-     */
-    record Measured(
-            double ttftAlone,
-            double tpotAlone,
-            double itlCvAlone,
-            double tpot,
-            double tpotLong,
-            double ttftBesideDecodes,
-            double ttftBesidePrefills,
-            double ttftLongBesidePrefills,
-            double itlCv) {
-        /** Field by field, the mean of this measurement and {@code o}. */
-        Measured meanWith(Measured o) {
-            return new Measured(
-                    (ttftAlone + o.ttftAlone) / 2,
-                    (tpotAlone + o.tpotAlone) / 2,
-                    (itlCvAlone + o.itlCvAlone) / 2,
-                    (tpot + o.tpot) / 2,
-                    (tpotLong + o.tpotLong) / 2,
-                    (ttftBesideDecodes + o.ttftBesideDecodes) / 2,
-                    (ttftBesidePrefills + o.ttftBesidePrefills) / 2,
-                    (ttftLongBesidePrefills + o.ttftLongBesidePrefills) / 2,
-                    (itlCv + o.itlCv) / 2);
-        }
-
-        /** Field by field, the median of this measurement, {@code b} and {@code c}. */
-        Measured medianWith(Measured b, Measured c) {
-            return new Measured(
-                    med(ttftAlone, b.ttftAlone, c.ttftAlone),
-                    med(tpotAlone, b.tpotAlone, c.tpotAlone),
-                    med(itlCvAlone, b.itlCvAlone, c.itlCvAlone),
-                    med(tpot, b.tpot, c.tpot),
-                    med(tpotLong, b.tpotLong, c.tpotLong),
-                    med(ttftBesideDecodes, b.ttftBesideDecodes, c.ttftBesideDecodes),
-                    med(ttftBesidePrefills, b.ttftBesidePrefills, c.ttftBesidePrefills),
-                    med(ttftLongBesidePrefills, b.ttftLongBesidePrefills, c.ttftLongBesidePrefills),
-                    med(itlCv, b.itlCv, c.itlCv));
-        }
-
-        private static double med(double a, double b, double c) {
-            return Math.max(Math.min(a, b), Math.min(Math.max(a, b), c));
-        }
-
-        /** The largest relative difference to {@code real}. */
-        double worstError(Measured real) {
-            double[] mine = values(), theirs = real.values();
-            double worst = 0;
-            for (int i = 0; i < mine.length; i++)
-                if (!Double.isNaN(theirs[i])) worst = Math.max(worst, Math.abs(mine[i] / theirs[i] - 1));
-            return worst;
-        }
-
-        private double[] values() {
-            return new double[] {
-                ttftAlone,
-                tpotAlone,
-                tpot,
-                tpotLong,
-                ttftBesideDecodes,
-                ttftBesidePrefills,
-                ttftLongBesidePrefills,
-                itlCv
-            };
-        }
-
-        @Override
-        public String toString() {
-            String alone = String.format(
-                    Locale.ROOT,
-                    "alone %.2f ms to the first token, %.2f a token (cv %.2f)",
-                    ttftAlone,
-                    tpotAlone,
-                    itlCvAlone);
-            return Double.isNaN(tpot)
-                    ? alone
-                    : alone
-                            + String.format(
-                                    Locale.ROOT,
-                                    "; all ports: %.2f a token (cv %.2f; %.2f after the long prompt), "
-                                            + "%.2f to the first token beside decodes, %.2f beside prefills, "
-                                            + "%.2f for the long prompt",
-                                    tpot,
-                                    itlCv,
-                                    tpotLong,
-                                    ttftBesideDecodes,
-                                    ttftBesidePrefills,
-                                    ttftLongBesidePrefills);
-        }
-    }
-
-    static final int STREAM_TOKENS = 32;
-    private static final int MAX_ROUNDS = 5, WARMUP = 200;
+    private static final int MAX_ROUNDS = 5;
     private static final double CLOSE_ENOUGH = 0.05;
     /** Two measurements of one host further apart than this are measured a third time. */
     private static final double AGREE = 0.15;
 
-    private final int len, longLen, count;
-    private final ExecutorService pool;
+    private final HostProbe probe;
+    private final int len, longLen;
     private final PrintStream log;
 
-    /**
-     * Measures with {@code len}-token prompts (prefills also {@code longLen}), {@code count} requests one after another
-     * per port and loop.
-     */
-    HostFit(int len, int longLen, int count, ExecutorService pool, PrintStream log) {
-        this.len = len;
-        this.longLen = longLen;
-        this.count = count;
-        this.pool = pool;
+    /** Measures real and simulated hosts alike with {@code probe}. */
+    HostFit(HostProbe probe, PrintStream log) {
+        this.probe = probe;
+        this.len = probe.len();
+        this.longLen = probe.longLen();
         this.log = log;
     }
 
@@ -151,11 +45,11 @@ final class HostFit {
      */
     TimingModel fit(List<OpenAiClient> clients, String model, TimingModel fitted) {
         int n = clients.size();
-        Measured real = measure(clients, model);
+        HostMeasurement real = probe.measure(clients, model);
         log.printf("  %s%n", real);
         // measured twice: how far two measurements of the same host lie apart bounds how well anything is fitted to
         // them (a loaded 2-core VM moved one port's time to the first token by a quarter between measurements)
-        Measured again = measure(clients, model);
+        HostMeasurement again = probe.measure(clients, model);
         log.printf(
                 Locale.ROOT,
                 "  measured twice, %.0f %% apart at worst: the %s is recovered to about that%n",
@@ -164,7 +58,7 @@ final class HostFit {
         if (again.worstError(real) > AGREE) {
             // two measurements that disagree by more than the machine's usual spell leave one of them in a spell: a
             // third decides, field by field
-            Measured third = measure(clients, model);
+            HostMeasurement third = probe.measure(clients, model);
             log.printf(
                     Locale.ROOT,
                     "  measured a third time (more than %.0f %% apart): the median of three, %.0f %% from the first%n",
@@ -187,34 +81,41 @@ final class HostFit {
             log.println("  no contention: the engines run at full speed together");
             return refine(fitted, real, n);
         }
-        return refine(fitted.with(closedForm(n, real, r, fitted)).withStepCv(Math.min(3, real.itlCv)), real, n);
+        // a stream's request wakes its engine while the others decode, which hold the cores nearly all the time: its
+        // queue is about the wait itself
+        double wake = Double.isNaN(real.queueBesideDecodes()) ? 0 : Math.min(1000, real.queueBesideDecodes());
+        Contention guess = closedForm(n, real, r, fitted).withWake(wake);
+        return refine(fitted.with(guess).withStepCv(Math.min(3, real.itlCv())), real, n);
     }
 
     /**
      * Slowdowns on all ports against times alone: the fitted lines' for the first guess, a host's own for corrections.
      */
     private record Ratios(double decode, double besideDecodes, double prefill, double longPrefill) {
-        static Ratios of(Measured m, double decodeAlone, double prefillAlone, double longAlone) {
+        static Ratios of(HostMeasurement m, double decodeAlone, double prefillAlone, double longAlone) {
             return new Ratios(
-                    m.tpot / decodeAlone,
-                    m.ttftBesideDecodes / prefillAlone,
-                    m.ttftBesidePrefills / prefillAlone,
-                    m.ttftLongBesidePrefills / longAlone);
+                    m.tpot() / decodeAlone,
+                    m.ttftBesideDecodes() / prefillAlone,
+                    m.ttftBesidePrefills() / prefillAlone,
+                    m.ttftLongBesidePrefills() / longAlone);
         }
     }
 
-    private Ratios againstFit(Measured m, TimingModel alone) {
+    private Ratios againstFit(HostMeasurement m, TimingModel alone) {
         return Ratios.of(
                 m,
-                alone.stepNanos(0, 1, len + STREAM_TOKENS / 2.0) / 1e6,
+                alone.stepNanos(0, 1, len + HostProbe.STREAM_TOKENS / 2.0) / 1e6,
                 alone.stepNanos(len, 0, 0) / 1e6,
                 alone.stepNanos(longLen, 0, 0) / 1e6);
     }
 
     /** Against the host's own times alone (the long prompt's scaled from the short one's by the model). */
-    private Ratios againstOwn(Measured m, TimingModel model) {
+    private Ratios againstOwn(HostMeasurement m, TimingModel model) {
         return Ratios.of(
-                m, m.tpotAlone, m.ttftAlone, m.ttftAlone * model.stepNanos(longLen, 0, 0) / model.stepNanos(len, 0, 0));
+                m,
+                m.tpotAlone(),
+                m.ttftAlone(),
+                m.ttftAlone() * model.stepNanos(longLen, 0, 0) / model.stepNanos(len, 0, 0));
     }
 
     /**
@@ -222,9 +123,9 @@ final class HostFit {
      * work per token. A decode sees its own demand and its n-1 neighbours', each prefilling a fraction f of the time
      * (two linear equations); what a prefill beside decodes takes beyond or short of its share is its own factor.
      */
-    private Contention closedForm(int n, Measured real, Ratios r, TimingModel alone) {
+    private Contention closedForm(int n, HostMeasurement real, Ratios r, TimingModel alone) {
         double shortShare = r.prefill() / n, longShare = r.longPrefill() / n;
-        double f = real.ttftBesideDecodes / (real.ttftBesideDecodes + (STREAM_TOKENS - 1) * real.tpot);
+        double f = real.ttftBesideDecodes() / (real.ttftBesideDecodes() + (HostProbe.STREAM_TOKENS - 1) * real.tpot());
         double sd = Math.max(0.05 / n, (r.decode() - (n - 1) * f * shortShare) / (1 + (n - 1) * (1 - f)));
         return prefillShares(
                 n, alone, 1 / sd, shortShare, longShare, r.besideDecodes() / Math.max(1, shortShare + (n - 1) * sd));
@@ -253,11 +154,11 @@ final class HostFit {
                 Math.max(0.05, Math.min(100, beside)));
     }
 
-    private TimingModel refine(TimingModel guess, Measured real, int n) {
+    private TimingModel refine(TimingModel guess, HostMeasurement real, int n) {
         TimingModel m = guess, best = guess;
         double bestError = Double.POSITIVE_INFINITY;
         for (int round = 1, bestRound = 0; round <= MAX_ROUNDS; round++) {
-            Measured sim = simulate(m, n);
+            HostMeasurement sim = simulate(m, n);
             double error = sim.worstError(real);
             log.printf(Locale.ROOT, "  simulated with %s: %s (%.0f %% off at worst)%n", describe(m), sim, 100 * error);
             if (error < bestError) {
@@ -282,7 +183,7 @@ final class HostFit {
      * own times alone (so the two corrections do not chase each other) scale the shares, halfway in log terms: each
      * measurement has a few percent of noise, and full steps oscillated.
      */
-    private TimingModel corrected(TimingModel m, Measured real, Measured sim, int n) {
+    private TimingModel corrected(TimingModel m, HostMeasurement real, HostMeasurement sim, int n) {
         Contention k = m.contention();
         double cv = m.stepCv();
         if (k.contends()) {
@@ -294,12 +195,13 @@ final class HostFit {
                     m.prefillShare(len) * half(want.prefill() / got.prefill()),
                     m.prefillShare(longLen) * half(want.longPrefill() / got.longPrefill()),
                     k.prefillBesideDecodes() * half(want.besideDecodes() / got.besideDecodes()));
-            if (sim.itlCv > 0) cv = Math.min(3, cv * half(real.itlCv / sim.itlCv));
+            if (sim.itlCv() > 0) cv = Math.min(3, cv * half(real.itlCv() / sim.itlCv()));
+            k = k.withWake(wake(m.contention().wakeMs(), real, sim));
         }
         return new TimingModel(
-                Math.max(0, m.a() - (sim.ttftAlone - real.ttftAlone)),
+                Math.max(0, m.a() - (sim.ttftAlone() - real.ttftAlone())),
                 m.b(),
-                Math.max(0, m.c() - (sim.tpotAlone - real.tpotAlone)),
+                Math.max(0, m.c() - (sim.tpotAlone() - real.tpotAlone())),
                 m.d(),
                 contextTerm(m, real, sim),
                 m.maxBatch(),
@@ -312,10 +214,21 @@ final class HostFit {
      * the simulated host's difference scaled by its own stretch under load (time per token on all ports over alone)
      * gives e's error per context token.
      */
-    private double contextTerm(TimingModel m, Measured real, Measured sim) {
-        if (Double.isNaN(real.tpotLong) || !(sim.tpotAlone > 0)) return m.e();
-        double stretch = sim.tpot / sim.tpotAlone, extra = (real.tpotLong - real.tpot) - (sim.tpotLong - sim.tpot);
+    private double contextTerm(TimingModel m, HostMeasurement real, HostMeasurement sim) {
+        if (Double.isNaN(real.tpotLong()) || !(sim.tpotAlone() > 0)) return m.e();
+        double stretch = sim.tpot() / sim.tpotAlone(),
+                extra = (real.tpotLong() - real.tpot()) - (sim.tpotLong() - sim.tpot());
         return Math.max(0, Math.min(60_000, m.e() + extra / (stretch * (longLen - len))));
+    }
+
+    /**
+     * The woken engines' wait moved by what the real host's queue holds beyond the simulated one's: on a simulated host
+     * of known wait, a stream's queue was 0.86–0.95 of the wait (cut short when the cores freed up), so a full step
+     * nearly closes the gap and twice it overshot.
+     */
+    private static double wake(double wakeMs, HostMeasurement real, HostMeasurement sim) {
+        double gap = real.queueBesideDecodes() - sim.queueBesideDecodes();
+        return Double.isNaN(gap) ? wakeMs : Math.max(0, Math.min(1000, wakeMs + gap));
     }
 
     private static double half(double ratio) {
@@ -329,11 +242,12 @@ final class HostFit {
                         ? String.format(
                                 Locale.ROOT,
                                 ", %.2f decodes, %.2f empty prefills and %.2f long ones at full speed, "
-                                        + "prefills %.2fx slower beside decodes",
+                                        + "prefills %.2fx slower beside decodes, a woken engine waits %.2f ms",
                                 k.decodes(),
                                 k.prefills(),
                                 k.longPrefills(),
-                                k.prefillBesideDecodes())
+                                k.prefillBesideDecodes(),
+                                k.wakeMs())
                         : "");
     }
 
@@ -341,7 +255,7 @@ final class HostFit {
      * The same loops against a simulated host of {@code model} with {@code n} ports (a child JVM, as {@code serve
      * --engine sim} runs).
      */
-    private Measured simulate(TimingModel model, int n) {
+    private HostMeasurement simulate(TimingModel model, int n) {
         Path dir = null;
         try {
             dir = Files.createTempDirectory("rollout-lab-calibrate");
@@ -369,9 +283,9 @@ final class HostFit {
                         .map(u -> new OpenAiClient(http, u, null, true))
                         .toList();
                 // simulated servers are steady after about 800 requests: short windows keep the rounds short
-                warm(ports, "sim", 1, 20);
-                loops(ports, "sim", len, STREAM_TOKENS, WARMUP / 20);
-                return measure(ports, "sim");
+                probe.warm(ports, "sim", 1, 20);
+                probe.loops(ports, "sim", len, HostProbe.STREAM_TOKENS, HostProbe.WARMUP / 20);
+                return probe.measure(ports, "sim");
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -386,112 +300,5 @@ final class HostFit {
         } catch (IOException ignored) {
             // a temporary folder left behind is harmless
         }
-    }
-
-    /**
-     * Single-token loops on every port until the host stops getting faster: a fresh server JVM answers its first
-     * thousands of requests slower (JIT; our engine's server 10 % over its first 25 s), and a host measured before it
-     * is warm makes a fit slower than the same server later (a calibrated sim then predicted a warm server 10-15 %
-     * fast).
-     */
-    SteadyState warm(List<OpenAiClient> ports, String model, double windowSeconds, double maxSeconds) {
-        int n = ports.size();
-        return SteadyState.warm(WARMUP * n, 4 * n, windowSeconds, maxSeconds, k -> {
-            loops(ports, model, len, 1, (k + n - 1) / n);
-            return true;
-        });
-    }
-
-    /** Alone on the first port, then both loops on every port at once (with more than one). */
-    Measured measure(List<OpenAiClient> clients, String model) {
-        List<OpenAiClient> first = clients.subList(0, 1);
-        // single-token requests are cheap: four times the count, since their medians under contention varied by ±4 %
-        // between measurements of one host at the count of streams, and the corrections chased that noise
-        double ttftAlone = Percentiles.median(Calibrator.ttft(loops(first, model, len, 1, 4 * count)));
-        List<OpenAiClient.Result> alone = loops(first, model, STREAM_TOKENS);
-        double tpotAlone = Percentiles.median(tpot(alone)), cvAlone = Percentiles.median(itlCv(alone));
-        if (clients.size() == 1)
-            return new Measured(
-                    ttftAlone,
-                    tpotAlone,
-                    cvAlone,
-                    Double.NaN,
-                    Double.NaN,
-                    Double.NaN,
-                    Double.NaN,
-                    Double.NaN,
-                    Double.NaN);
-        List<OpenAiClient.Result> streams = loops(clients, model, STREAM_TOKENS);
-        double singles = Percentiles.median(Calibrator.ttft(loops(clients, model, len, 1, 4 * count))),
-                longSingles = Percentiles.median(Calibrator.ttft(loops(clients, model, longLen, 1, count)));
-        // streams after the long prompt: the context term under load (fitted alone, e varied 15-fold between
-        // calibrations and the long-prompt streams' prediction with it from 15 % fast to 23 % slow); half the count,
-        // they are long
-        double tpotLong =
-                Percentiles.median(tpot(loops(clients, model, longLen, STREAM_TOKENS, Math.max(4, count / 2))));
-        return new Measured(
-                ttftAlone,
-                tpotAlone,
-                cvAlone,
-                Percentiles.median(tpot(streams)),
-                tpotLong,
-                Percentiles.median(Calibrator.ttft(streams)),
-                singles,
-                longSingles,
-                Percentiles.median(itlCv(streams)));
-    }
-
-    /** Each stream's coefficient of variation of the time between its tokens. */
-    private static double[] itlCv(List<OpenAiClient.Result> streams) {
-        return streams.stream()
-                .mapToDouble(r -> {
-                    long[] t = r.chunkNs();
-                    double sum = 0, sq = 0;
-                    int k = t.length - 1;
-                    for (int i = 1; i < t.length; i++) {
-                        double g = t[i] - t[i - 1];
-                        sum += g;
-                        sq += g * g;
-                    }
-                    double mean = sum / k;
-                    return k < 2 || mean <= 0 ? 0 : Math.sqrt(Math.max(0, sq / k - mean * mean)) / mean;
-                })
-                .toArray();
-    }
-
-    private static double[] tpot(List<OpenAiClient.Result> streams) {
-        return streams.stream()
-                .mapToDouble(r -> Calibrator.ms(r.endNs() - r.firstTokenNs()) / (r.completionTokens() - 1))
-                .toArray();
-    }
-
-    private List<OpenAiClient.Result> loops(List<OpenAiClient> on, String model, int maxTokens) {
-        return loops(on, model, len, maxTokens, count);
-    }
-
-    /**
-     * Each of {@code on} sends {@code count} streamed requests one after another, all of them at once; the middle
-     * halves.
-     */
-    private List<OpenAiClient.Result> loops(
-            List<OpenAiClient> on, String model, int promptTokens, int maxTokens, int count) {
-        List<CompletableFuture<List<OpenAiClient.Result>>> fs = new ArrayList<>();
-        for (OpenAiClient c : on) {
-            fs.add(CompletableFuture.supplyAsync(
-                    () -> {
-                        List<OpenAiClient.Result> rs = new ArrayList<>();
-                        for (int i = 0; i < count; i++)
-                            rs.add(Calibrator.checked(
-                                    c.complete(Calibrator.request(model, promptTokens, maxTokens, i))));
-                        return rs;
-                    },
-                    pool));
-        }
-        List<OpenAiClient.Result> out = new ArrayList<>();
-        for (var f : fs) {
-            List<OpenAiClient.Result> rs = f.join();
-            out.addAll(rs.subList(count / 4, count - count / 4));
-        }
-        return out;
     }
 }

@@ -10,7 +10,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * progresses proportionally slower (processor sharing, recomputed whenever a step starts or ends). Several engines on
  * the same cores behave so, and a per-engine step time alone cannot express it: it depends on what the other engines do
  * at that moment. A prefill beside decodes runs slower than its share by a further factor of its own, and a step that
- * shares the host varies in length (a log-normal factor of mean 1): sharing is not fair from step to step.
+ * shares the host varies in length (a log-normal factor of mean 1): sharing is not fair from step to step. An engine
+ * that was idle waits for a core before its first step while the others' steps hold them ({@link #awaken}).
  */
 final class SharedCores {
     /** This process's cores: every engine in a process runs on the same ones (and the same profile). */
@@ -49,6 +50,33 @@ final class SharedCores {
             Thread.currentThread().interrupt(); // the engine is closing: the step ends here
         } finally {
             enter(prefill, share, -1);
+            lock.unlock();
+        }
+    }
+
+    /**
+     * An idle engine's thread, woken by a request, waits for a core while the running steps demand the whole host: up
+     * to an exponential time of mean {@code meanNanos}, less if the steps end first and free the cores.
+     */
+    void awaken(double meanNanos) {
+        lock.lock();
+        try {
+            long wait = (long)
+                    (-meanNanos * Math.log(1 - ThreadLocalRandom.current().nextDouble()));
+            while (wait > 0 && demand >= 1) wait = changed.awaitNanos(wait);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt(); // the engine is closing
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The share of the host the running steps demand now. */
+    double demand() {
+        lock.lock();
+        try {
+            return demand;
+        } finally {
             lock.unlock();
         }
     }

@@ -85,6 +85,14 @@ public record TimingModel(
     }
 
     /**
+     * A woken engine waits for a core while the process's other engines' steps hold them ({@link Contention#wakeMs}).
+     */
+    @Override
+    public void awaken() {
+        if (contention.wakeMs() > 0) SharedCores.PROCESS.awaken(contention.wakeMs() * 1e6);
+    }
+
+    /**
      * How much a step of {@code soloNanos} varies beside other steps: {@code stepCv} at a one-row decode step, less for
      * longer ones. What varies a step is the cores being taken from it in slices; over a longer step more slices
      * average out, so its spread grows as the square root of its length and its cv falls as one over it. Our host's

@@ -3,9 +3,12 @@ package dev.rolloutlab.sim;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.rolloutlab.util.Await;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
+import java.util.function.LongSupplier;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -102,6 +105,38 @@ class SharedCoresTest {
         assertEquals(
                 mean(alone), mean(shared), mean(alone) * 0.15, "sharing with room for both: the same time on average");
         assertEquals(0.5, cv(shared), 0.15, "and varying by half of it");
+    }
+
+    @Test
+    void aWokenEngineWaitsForACoreOnlyWhileTheRunningStepsHoldTheWholeHost() throws Exception {
+        SharedCores cores = SharedCores.PROCESS;
+        assertTrue(timed(() -> cores.awaken(1e12)) < 50_000_000, "nothing running: a core at once");
+        // a step demanding half the host leaves a core free; one demanding all of it does not
+        assertTrue(holding(0.5, 2_000, () -> timed(() -> cores.awaken(1e12))) < 50_000_000, "half the host held");
+        double meanMs = holding(1, 5_000, () -> {
+                    long sum = 0;
+                    for (int i = 0; i < 40; i++) sum += timed(() -> cores.awaken(5e6));
+                    return sum;
+                })
+                / 40
+                / 1e6;
+        // the mean of 40 exponential waits of mean 5 ms has a standard error of 0.8 ms; the timer adds its slack
+        assertEquals(5, meanMs, 2.6, "the whole host held: the given mean wait");
+        long untilFree = holding(1, 150, () -> timed(() -> cores.awaken(1e13)));
+        assertTrue(
+                untilFree > 100_000_000 && untilFree < 2_000_000_000L,
+                "a wait far longer than the step ends with it: " + untilFree / 1e6 + " ms");
+    }
+
+    /** {@code during}'s result, run while another thread's step of {@code share} and {@code ms} is running. */
+    private static long holding(double share, long ms, LongSupplier during) throws Exception {
+        Thread step = Thread.ofPlatform().start(() -> SharedCores.PROCESS.run(ms * 1_000_000, false, share, 1, 0));
+        assertTrue(
+                Await.until(() -> SharedCores.PROCESS.demand() >= share - 1e-9, Duration.ofSeconds(10)),
+                "the step began");
+        long r = during.getAsLong();
+        step.join();
+        return r;
     }
 
     private static long timed(Runnable r) {

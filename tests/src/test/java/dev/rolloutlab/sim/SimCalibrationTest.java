@@ -60,9 +60,10 @@ class SimCalibrationTest {
 
     @Test
     void calibratingFourPortsWhoseEnginesShareTheirCoresFindsHowManyStepsRunAtFullSpeed() throws Exception {
-        // a prefill beside decodes runs slower than its share, and steps that share the host vary
+        // a prefill beside decodes runs slower than its share, steps that share the host vary, and an idle engine
+        // woken by a request waits for a core while two steps hold the host
         TimingModel truth = new TimingModel(5, 0.05, 8, 0.5, 0.01, 16)
-                .with(Contention.uniform(2, 1.5, 1.6))
+                .with(Contention.uniform(2, 1.5, 1.6).withWake(3))
                 .withStepCv(0.2);
         Path out = TestModels.tempDir("sim-cal-shared").resolve("fitted.json");
         List<Integer> ports = Ports.free(4);
@@ -103,6 +104,8 @@ class SimCalibrationTest {
                         "a " + prompt + "-token prefill's share: " + both);
             }
             assertEquals(1.6, k.prefillBesideDecodes(), 1.6 * beside, both);
+            assertEquals(
+                    3, k.wakeMs(), 3 * beside, "a woken engine's wait, from the queue the server reports: " + both);
             assertTrue(
                     r.err().contains("max batch 8: the --max-batch given, not measured"),
                     "says it did not measure the cap: " + r.err());

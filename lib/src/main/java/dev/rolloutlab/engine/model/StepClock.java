@@ -12,4 +12,10 @@ public interface StepClock {
      * Blocks until one step of these rows, begun at {@code startNanos} ({@link System#nanoTime()}), has taken its time.
      */
     void step(long startNanos, int prefillTokens, int decodeRows, double meanContext);
+
+    /**
+     * Called when the engine's thread, idle, takes up a request, before it admits it: a real engine's thread may wait
+     * there for a core, and that wait is the request's queue time.
+     */
+    default void awaken() {}
 }

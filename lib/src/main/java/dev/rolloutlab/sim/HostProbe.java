@@ -1,0 +1,148 @@
+package dev.rolloutlab.sim;
+
+import dev.rolloutlab.bench.SteadyState;
+import dev.rolloutlab.openai.OpenAiClient;
+import dev.rolloutlab.results.Percentiles;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+
+/**
+ * Measures one host, real or simulated, the same way: loops of streamed requests on its first port alone, then on all
+ * its ports at once ({@link HostMeasurement}).
+ */
+final class HostProbe {
+    static final int STREAM_TOKENS = 32;
+    static final int WARMUP = 200;
+
+    private final int len, longLen, count;
+    private final ExecutorService pool;
+
+    /**
+     * Measures with {@code len}-token prompts (prefills also {@code longLen}), {@code count} requests one after another
+     * per port and loop.
+     */
+    HostProbe(int len, int longLen, int count, ExecutorService pool) {
+        this.len = len;
+        this.longLen = longLen;
+        this.count = count;
+        this.pool = pool;
+    }
+
+    int len() {
+        return len;
+    }
+
+    int longLen() {
+        return longLen;
+    }
+
+    /**
+     * Single-token loops on every port until the host stops getting faster: a fresh server JVM answers its first
+     * thousands of requests slower (JIT; our engine's server 10 % over its first 25 s), and a host measured before it
+     * is warm makes a fit slower than the same server later (a calibrated sim then predicted a warm server 10-15 %
+     * fast).
+     */
+    SteadyState warm(List<OpenAiClient> ports, String model, double windowSeconds, double maxSeconds) {
+        int n = ports.size();
+        return SteadyState.warm(WARMUP * n, 4 * n, windowSeconds, maxSeconds, k -> {
+            loops(ports, model, len, 1, (k + n - 1) / n);
+            return true;
+        });
+    }
+
+    /** Alone on the first port, then both loops on every port at once (with more than one). */
+    HostMeasurement measure(List<OpenAiClient> clients, String model) {
+        List<OpenAiClient> first = clients.subList(0, 1);
+        // single-token requests are cheap: four times the count, since their medians under contention varied by ±4 %
+        // between measurements of one host at the count of streams, and the corrections chased that noise
+        double ttftAlone = Percentiles.median(Calibrator.ttft(loops(first, model, len, 1, 4 * count)));
+        List<OpenAiClient.Result> alone = loops(first, model, len, STREAM_TOKENS, count);
+        double tpotAlone = Percentiles.median(tpot(alone)), cvAlone = Percentiles.median(itlCv(alone));
+        if (clients.size() == 1) return HostMeasurement.alone(ttftAlone, tpotAlone, cvAlone);
+        List<OpenAiClient.Result> streams = loops(clients, model, len, STREAM_TOKENS, count);
+        double longSingles = Percentiles.median(Calibrator.ttft(loops(clients, model, longLen, 1, count)));
+        // streams after the long prompt: the context term under load (fitted alone, e varied 15-fold between
+        // calibrations and the long-prompt streams' prediction with it from 15 % fast to 23 % slow); half the count,
+        // they are long
+        double tpotLong =
+                Percentiles.median(tpot(loops(clients, model, longLen, STREAM_TOKENS, Math.max(4, count / 2))));
+        return new HostMeasurement(
+                ttftAlone,
+                tpotAlone,
+                cvAlone,
+                Percentiles.median(tpot(streams)),
+                tpotLong,
+                Percentiles.median(Calibrator.ttft(streams)),
+                Percentiles.median(Calibrator.ttft(loops(clients, model, len, 1, 4 * count))),
+                longSingles,
+                Percentiles.median(itlCv(streams)),
+                meanQueue(streams));
+    }
+
+    /**
+     * The mean time the requests waited in their engine's queue, as the server reported it (NaN if it did not): a mean,
+     * since many requests wait for nothing and the rest for a core.
+     */
+    private static double meanQueue(List<OpenAiClient.Result> rs) {
+        double sum = 0;
+        int n = 0;
+        for (OpenAiClient.Result r : rs) {
+            double q = r.serverTimings().queueMs();
+            if (Double.isNaN(q)) continue;
+            sum += q;
+            n++;
+        }
+        return n < rs.size() / 2 ? Double.NaN : sum / n;
+    }
+
+    /** Each stream's coefficient of variation of the time between its tokens. */
+    private static double[] itlCv(List<OpenAiClient.Result> streams) {
+        return streams.stream()
+                .mapToDouble(r -> {
+                    long[] t = r.chunkNs();
+                    double sum = 0, sq = 0;
+                    int k = t.length - 1;
+                    for (int i = 1; i < t.length; i++) {
+                        double g = t[i] - t[i - 1];
+                        sum += g;
+                        sq += g * g;
+                    }
+                    double mean = sum / k;
+                    return k < 2 || mean <= 0 ? 0 : Math.sqrt(Math.max(0, sq / k - mean * mean)) / mean;
+                })
+                .toArray();
+    }
+
+    private static double[] tpot(List<OpenAiClient.Result> streams) {
+        return streams.stream()
+                .mapToDouble(r -> Calibrator.ms(r.endNs() - r.firstTokenNs()) / (r.completionTokens() - 1))
+                .toArray();
+    }
+
+    /**
+     * Each of {@code on} sends {@code count} streamed requests one after another, all of them at once; the middle
+     * halves.
+     */
+    List<OpenAiClient.Result> loops(List<OpenAiClient> on, String model, int promptTokens, int maxTokens, int count) {
+        List<CompletableFuture<List<OpenAiClient.Result>>> fs = new ArrayList<>();
+        for (OpenAiClient c : on) {
+            fs.add(CompletableFuture.supplyAsync(
+                    () -> {
+                        List<OpenAiClient.Result> rs = new ArrayList<>();
+                        for (int i = 0; i < count; i++)
+                            rs.add(Calibrator.checked(
+                                    c.complete(Calibrator.request(model, promptTokens, maxTokens, i))));
+                        return rs;
+                    },
+                    pool));
+        }
+        List<OpenAiClient.Result> out = new ArrayList<>();
+        for (var f : fs) {
+            List<OpenAiClient.Result> rs = f.join();
+            out.addAll(rs.subList(count / 4, count - count / 4));
+        }
+        return out;
+    }
+}
