@@ -259,6 +259,7 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/sim/SimWeights.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/sim/Sweep.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/sim/TimingModel.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/sim/Wake.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/util/Await.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/util/ExitWithParent.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/util/HostPort.java

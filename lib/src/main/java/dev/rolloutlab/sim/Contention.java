@@ -1,5 +1,7 @@
 package dev.rolloutlab.sim;
 
+import java.util.Objects;
+
 /**
  * How the simulated engines of one process slow each other: how many steps of each kind run at full speed at once (more
  * share the cores, see {@link SharedCores}; 0 when the engines do not contend, one per host), and how much slower or
@@ -14,26 +16,19 @@ package dev.rolloutlab.sim;
  * @param longPrefills prefills at full speed at once for their work per prompt token (a long prompt)
  * @param prefillBesideDecodes how many times slower than its share a prefill runs while decode steps run (1: as its
  *     share)
- * @param wakeMs the mean time an idle engine's thread, woken by a request, waits for a core while the running steps
- *     take the whole host (0: none). On our 2-core host with 4 engines, a third of single-token requests waited 1–7 ms
- *     before their prefill began, though nothing was ahead of them in their engine: the operating system had given the
- *     cores to the other engines' steps. A step's share cannot express it: it is a wait before the step, not a slower
- *     step
+ * @param wake how long an idle engine's thread, woken by a request, waits for a core the running steps hold
  */
-public record Contention(
-        double decodes, double prefills, double longPrefills, double prefillBesideDecodes, double wakeMs) {
+public record Contention(double decodes, double prefills, double longPrefills, double prefillBesideDecodes, Wake wake) {
     /** Engines that do not share their cores. */
     public static final Contention NONE = new Contention(0, 0, 0, 1);
 
     /** Engines whose woken threads find a core at once. */
     public Contention(double decodes, double prefills, double longPrefills, double prefillBesideDecodes) {
-        this(decodes, prefills, longPrefills, prefillBesideDecodes, 0);
+        this(decodes, prefills, longPrefills, prefillBesideDecodes, Wake.NONE);
     }
 
     public Contention {
-        if (!(wakeMs >= 0 && wakeMs <= 1000))
-            throw new IllegalArgumentException(
-                    "a woken engine's wait for a core must be in [0, 1000] ms, got " + wakeMs);
+        Objects.requireNonNull(wake, "wake");
         for (double k : new double[] {decodes, prefills, longPrefills}) {
             if (!(k == 0 || (k >= 0.05 && k <= 4096)))
                 throw new IllegalArgumentException(
@@ -53,9 +48,9 @@ public record Contention(
         return new Contention(decodes, prefills, prefills, prefillBesideDecodes);
     }
 
-    /** The same contention whose woken engines wait {@code ms} on average for a core. */
-    public Contention withWake(double ms) {
-        return new Contention(decodes, prefills, longPrefills, prefillBesideDecodes, ms);
+    /** The same contention whose woken engines wait as {@code w} says. */
+    public Contention withWake(Wake w) {
+        return new Contention(decodes, prefills, longPrefills, prefillBesideDecodes, w);
     }
 
     /** Whether these engines slow each other at all. */

@@ -81,9 +81,9 @@ final class HostFit {
             log.println("  no contention: the engines run at full speed together");
             return refine(fitted, real, n);
         }
-        // a stream's request wakes its engine while the others decode, which hold the cores nearly all the time: its
+        // a request wakes its engine while the others decode or prefill, which hold the cores nearly all the time: its
         // queue is about the wait itself
-        double wake = Double.isNaN(real.queueBesideDecodes()) ? 0 : Math.min(1000, real.queueBesideDecodes());
+        Wake wake = new Wake(moved(0, real.queueBesideDecodes(), 0), moved(0, real.queueBesidePrefills(), 0));
         Contention guess = closedForm(n, real, r, fitted).withWake(wake);
         return refine(fitted.with(guess).withStepCv(Math.min(3, real.itlCv())), real, n);
     }
@@ -196,7 +196,7 @@ final class HostFit {
                     m.prefillShare(longLen) * half(want.longPrefill() / got.longPrefill()),
                     k.prefillBesideDecodes() * half(want.besideDecodes() / got.besideDecodes()));
             if (sim.itlCv() > 0) cv = Math.min(3, cv * half(real.itlCv() / sim.itlCv()));
-            k = k.withWake(wake(m.contention().wakeMs(), real, sim));
+            k = k.withWake(wake(m.contention().wake(), real, sim));
         }
         return new TimingModel(
                 Math.max(0, m.a() - (sim.ttftAlone() - real.ttftAlone())),
@@ -222,13 +222,19 @@ final class HostFit {
     }
 
     /**
-     * The woken engines' wait moved by what the real host's queue holds beyond the simulated one's: on a simulated host
-     * of known wait, a stream's queue was 0.86–0.95 of the wait (cut short when the cores freed up), so a full step
-     * nearly closes the gap and twice it overshot.
+     * The woken engines' waits moved by what the real host's queues hold beyond the simulated one's: on a simulated
+     * host of known wait, a stream's queue was 0.86–0.95 of the wait (cut short when the cores freed up), so a full
+     * step nearly closes the gap and twice it overshot.
      */
-    private static double wake(double wakeMs, HostMeasurement real, HostMeasurement sim) {
-        double gap = real.queueBesideDecodes() - sim.queueBesideDecodes();
-        return Double.isNaN(gap) ? wakeMs : Math.max(0, Math.min(1000, wakeMs + gap));
+    private static Wake wake(Wake w, HostMeasurement real, HostMeasurement sim) {
+        return new Wake(
+                moved(w.besideDecodesMs(), real.queueBesideDecodes(), sim.queueBesideDecodes()),
+                moved(w.besidePrefillsMs(), real.queueBesidePrefills(), sim.queueBesidePrefills()));
+    }
+
+    private static double moved(double ms, double real, double sim) {
+        double gap = real - sim;
+        return Double.isNaN(gap) ? ms : Math.max(0, Math.min(60_000, ms + gap));
     }
 
     private static double half(double ratio) {
@@ -242,12 +248,14 @@ final class HostFit {
                         ? String.format(
                                 Locale.ROOT,
                                 ", %.2f decodes, %.2f empty prefills and %.2f long ones at full speed, "
-                                        + "prefills %.2fx slower beside decodes, a woken engine waits %.2f ms",
+                                        + "prefills %.2fx slower beside decodes, a woken engine waits %.2f ms beside "
+                                        + "decodes and %.2f beside prefills",
                                 k.decodes(),
                                 k.prefills(),
                                 k.longPrefills(),
                                 k.prefillBesideDecodes(),
-                                k.wakeMs())
+                                k.wake().besideDecodesMs(),
+                                k.wake().besidePrefillsMs())
                         : "");
     }
 

@@ -62,6 +62,7 @@ final class HostProbe {
         double tpotAlone = Percentiles.median(tpot(alone)), cvAlone = Percentiles.median(itlCv(alone));
         if (clients.size() == 1) return HostMeasurement.alone(ttftAlone, tpotAlone, cvAlone);
         List<OpenAiClient.Result> streams = loops(clients, model, len, STREAM_TOKENS, count);
+        List<OpenAiClient.Result> singles = loops(clients, model, len, 1, 4 * count);
         double longSingles = Percentiles.median(Calibrator.ttft(loops(clients, model, longLen, 1, count)));
         // streams after the long prompt: the context term under load (fitted alone, e varied 15-fold between
         // calibrations and the long-prompt streams' prediction with it from 15 % fast to 23 % slow); half the count,
@@ -75,10 +76,11 @@ final class HostProbe {
                 Percentiles.median(tpot(streams)),
                 tpotLong,
                 Percentiles.median(Calibrator.ttft(streams)),
-                Percentiles.median(Calibrator.ttft(loops(clients, model, len, 1, 4 * count))),
+                Percentiles.median(Calibrator.ttft(singles)),
                 longSingles,
                 Percentiles.median(itlCv(streams)),
-                meanQueue(streams));
+                meanQueue(streams),
+                meanQueue(singles));
     }
 
     /**

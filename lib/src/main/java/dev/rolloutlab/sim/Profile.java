@@ -71,7 +71,10 @@ public record Profile(
                 m.path("d_ms_per_sequence").asDouble(),
                 m.path("e_ms_per_context_token").asDouble(),
                 m.path("max_batch").asInt(),
-                contention(m).withWake(m.path("wake_ms").asDouble(0)),
+                contention(m)
+                        .withWake(new Wake(
+                                m.path("wake_beside_decodes_ms").asDouble(0),
+                                m.path("wake_beside_prefills_ms").asDouble(0))),
                 m.path("step_cv").asDouble(0)); // absent before the terms existed: none
         return new Profile(
                 n.path("name").asText(where),
@@ -119,7 +122,8 @@ public record Profile(
         m.put("full_speed_prefills", model.contention().prefills());
         m.put("full_speed_long_prefills", model.contention().longPrefills());
         m.put("prefill_slowdown_beside_decodes", model.contention().prefillBesideDecodes());
-        m.put("wake_ms", model.contention().wakeMs());
+        m.put("wake_beside_decodes_ms", model.contention().wake().besideDecodesMs());
+        m.put("wake_beside_prefills_ms", model.contention().wake().besidePrefillsMs());
         m.put("step_cv", model.stepCv());
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("name", name);
@@ -139,8 +143,8 @@ public record Profile(
                         + "work per prompt token; a prefill's share is the two weighted by their time alone); "
                         + "prefill_slowdown_beside_decodes: how many "
                         + "times slower than its share a prefill runs while decodes run; "
-                        + "wake_ms: the mean time an idle engine, woken by a request, waits for a core while the "
-                        + "others' steps hold them; "
+                        + "wake_beside_decodes_ms/prefills_ms: the mean time an idle engine, woken by a request, "
+                        + "waits for a core the others' decode steps hold, or a prefill among them; "
                         + "step_cv: how much a one-row decode step's time varies beside other steps (coefficient "
                         + "of variation, log-normal; a step k times as long varies by step_cv over the square root "
                         + "of k)");

@@ -89,7 +89,7 @@ public record TimingModel(
      */
     @Override
     public void awaken() {
-        if (contention.wakeMs() > 0) SharedCores.PROCESS.awaken(contention.wakeMs() * 1e6);
+        if (contention.wake().waits()) SharedCores.PROCESS.awaken(contention.wake());
     }
 
     /**

@@ -60,18 +60,17 @@ class ContentionTest {
     @Test
     void aWokenEnginesWaitIsKeptByTheProfileAndAbsentFromOneWrittenBeforeIt() throws Exception {
         TimingModel m = new TimingModel(4, 0.25, 1, 0.5, 0, 16)
-                .with(Contention.uniform(2, 1.25, 0.7).withWake(2.5))
+                .with(Contention.uniform(2, 1.25, 0.7).withWake(new Wake(0.5, 2.5)))
                 .withStepCv(0.2);
         Path file = dir.resolve("wake.json");
         new Profile("wake", m, 0.99, 0.98, "test", "", "").write(file);
         assertEquals(m, Profile.load(file.toString()).model());
-        assertTrue(Files.readString(file).contains("\"wake_ms\" : 2.5"), Files.readString(file));
+        assertTrue(Files.readString(file).contains("\"wake_beside_prefills_ms\" : 2.5"), Files.readString(file));
         Path old = dir.resolve("old.json");
-        Files.writeString(old, Files.readString(file).replaceAll("\"wake_ms\" : 2.5,\\s*", ""));
-        assertEquals(0, Profile.load(old.toString()).model().contention().wakeMs(), "none where none was fitted");
-        var e = assertThrows(
-                IllegalArgumentException.class,
-                () -> Contention.uniform(2, 1, 1).withWake(-1));
+        Files.writeString(old, Files.readString(file).replaceAll("\"wake_beside_\\w+\" : [\\d.]+,\\s*", ""));
+        assertEquals(
+                Wake.NONE, Profile.load(old.toString()).model().contention().wake(), "none where none was fitted");
+        var e = assertThrows(IllegalArgumentException.class, () -> new Wake(0, -1));
         assertTrue(e.getMessage().contains("woken engine"), e.getMessage());
     }
 }

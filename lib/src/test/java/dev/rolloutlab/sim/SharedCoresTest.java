@@ -108,24 +108,44 @@ class SharedCoresTest {
     }
 
     @Test
-    void aWokenEngineWaitsForACoreOnlyWhileTheRunningStepsHoldTheWholeHost() throws Exception {
+    void aWokenEngineWaitsForACoreAsOftenAsTheRunningStepsHoldTheHost() throws Exception {
         SharedCores cores = SharedCores.PROCESS;
-        assertTrue(timed(() -> cores.awaken(1e12)) < 50_000_000, "nothing running: a core at once");
-        // a step demanding half the host leaves a core free; one demanding all of it does not
-        assertTrue(holding(0.5, 2_000, () -> timed(() -> cores.awaken(1e12))) < 50_000_000, "half the host held");
-        double meanMs = holding(1, 5_000, () -> {
-                    long sum = 0;
-                    for (int i = 0; i < 40; i++) sum += timed(() -> cores.awaken(5e6));
-                    return sum;
-                })
-                / 40
-                / 1e6;
-        // the mean of 40 exponential waits of mean 5 ms has a standard error of 0.8 ms; the timer adds its slack
-        assertEquals(5, meanMs, 2.6, "the whole host held: the given mean wait");
-        long untilFree = holding(1, 150, () -> timed(() -> cores.awaken(1e13)));
+        assertTrue(timed(() -> cores.awaken(waits(60_000))) < 50_000_000, "nothing running: a core at once");
+        // 80 wake-ups with a mean wait of 5 ms: one that waits, waits more than 0.5 ms nine times in ten
+        long waitedBesideHalf = holding(0.5, 5_000, () -> waited(80, 5e6));
         assertTrue(
-                untilFree > 100_000_000 && untilFree < 2_000_000_000L,
+                waitedBesideHalf >= 20 && waitedBesideHalf <= 52,
+                "half the host held: about half of them wait (36 expected): " + waitedBesideHalf);
+        long[] sumNs = new long[1];
+        long waitedBesideAll = holding(1, 5_000, () -> waited(80, 5e6, sumNs));
+        assertTrue(waitedBesideAll >= 62, "the whole host held: nearly all wait (72 expected): " + waitedBesideAll);
+        // the mean of 80 exponential waits of mean 5 ms has a standard error of 0.6 ms; the timer adds its slack
+        assertEquals(5, sumNs[0] / 80 / 1e6, 2, "and the given mean wait");
+        // a wait of mean 60 s is shorter than the rest of a 50 ms step once in thousands
+        long untilFree = holding(1, 50, () -> timed(() -> cores.awaken(waits(60_000))));
+        assertTrue(
+                untilFree > 25_000_000 && untilFree < 2_000_000_000L,
                 "a wait far longer than the step ends with it: " + untilFree / 1e6 + " ms");
+    }
+
+    /** The same mean wait beside decodes and prefills. */
+    private static Wake waits(double ms) {
+        return new Wake(ms, ms);
+    }
+
+    private static long waited(int n, double meanNanos) {
+        return waited(n, meanNanos, new long[1]);
+    }
+
+    /** How many of {@code n} wake-ups waited more than 0.5 ms; {@code sumNs[0]} gets their total time. */
+    private static long waited(int n, double meanNanos, long[] sumNs) {
+        long count = 0;
+        for (int i = 0; i < n; i++) {
+            long t = timed(() -> SharedCores.PROCESS.awaken(waits(meanNanos / 1e6)));
+            sumNs[0] += t;
+            if (t > 500_000) count++;
+        }
+        return count;
     }
 
     /** {@code during}'s result, run while another thread's step of {@code share} and {@code ms} is running. */

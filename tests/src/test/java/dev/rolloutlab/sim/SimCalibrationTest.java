@@ -63,7 +63,7 @@ class SimCalibrationTest {
         // a prefill beside decodes runs slower than its share, steps that share the host vary, and an idle engine
         // woken by a request waits for a core while two steps hold the host
         TimingModel truth = new TimingModel(5, 0.05, 8, 0.5, 0.01, 16)
-                .with(Contention.uniform(2, 1.5, 1.6).withWake(3))
+                .with(Contention.uniform(2, 1.5, 1.6).withWake(new Wake(3, 3)))
                 .withStepCv(0.2);
         Path out = TestModels.tempDir("sim-cal-shared").resolve("fitted.json");
         List<Integer> ports = Ports.free(4);
