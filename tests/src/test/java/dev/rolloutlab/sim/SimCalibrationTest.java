@@ -104,8 +104,8 @@ class SimCalibrationTest {
                         "a " + prompt + "-token prefill's share: " + both);
             }
             assertEquals(1.6, k.prefillBesideDecodes(), 1.6 * beside, both);
-            assertEquals(
-                    3, k.wakeMs(), 3 * beside, "a woken engine's wait, from the queue the server reports: " + both);
+            assertEquals(3, k.wake().besideDecodesMs(), 3 * beside, "a woken engine's wait beside decodes: " + both);
+            assertEquals(3, k.wake().besidePrefillsMs(), 3 * beside, "and beside prefills: " + both);
             assertTrue(
                     r.err().contains("max batch 8: the --max-batch given, not measured"),
                     "says it did not measure the cap: " + r.err());
