@@ -85,7 +85,7 @@ public record TimingModel(
     }
 
     /**
-     * A woken engine waits for a core while the process's other engines' steps hold them ({@link Contention#wakeMs}).
+     * A woken engine waits for a core while the process's other engines' steps hold them ({@link Contention#wake}).
      */
     @Override
     public void awaken() {
