@@ -84,9 +84,7 @@ public record TimingModel(
         while ((left = until - System.nanoTime()) > 0) LockSupport.parkNanos(left);
     }
 
-    /**
-     * A woken engine waits for a core while the process's other engines' steps hold them ({@link Contention#wake}).
-     */
+    /** A woken engine waits for a core while the process's other engines' steps hold them ({@link Contention#wake}). */
     @Override
     public void awaken() {
         if (contention.wake().waits()) SharedCores.PROCESS.awaken(contention.wake());
