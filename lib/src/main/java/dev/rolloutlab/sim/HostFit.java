@@ -222,9 +222,10 @@ final class HostFit {
     }
 
     /**
-     * The woken engines' waits moved by what the real host's queues hold beyond the simulated one's: on a simulated
-     * host of known wait, a stream's queue was 0.86–0.95 of the wait (cut short when the cores freed up), so a full
-     * step nearly closes the gap and twice it overshot.
+     * The woken engines' waits moved by the whole gap between the real host's queues and the simulated one's: each
+     * queue moves with its wait about one for one (a wait cut short when the cores free up, lengthened by the other
+     * loop's wait where the two mix), and a step of twice the gap made the fit oscillate on a simulated host of known
+     * wait.
      */
     private static Wake wake(Wake w, HostMeasurement real, HostMeasurement sim) {
         return new Wake(
