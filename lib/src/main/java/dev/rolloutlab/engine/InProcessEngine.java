@@ -403,9 +403,14 @@ public final class InProcessEngine implements Engine {
         for (Job j : admitted)
             j.prefilledNs = System.nanoTime(); // before emit: a 1-token request finishes in its prefill step
         active.clear();
+        boolean finishing = false;
         for (int i = 0; i < picks.length; i++) {
             Seq s = stepSeqs.get(i);
             FinishReason f = emitter.emit(s, logits, stepRows[i], picks[i], w.version());
+            if (f != null && !finishing && options.clock() != null) {
+                finishing = true; // one wait a step, however many it finishes
+                options.clock().finishing();
+            }
             if (f != null) finish(s, f);
             if (s.finish == null) active.add(s);
         }

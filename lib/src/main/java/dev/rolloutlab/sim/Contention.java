@@ -16,19 +16,20 @@ import java.util.Objects;
  * @param longPrefills prefills at full speed at once for their work per prompt token (a long prompt)
  * @param prefillBesideDecodes how many times slower than its share a prefill runs while decode steps run (1: as its
  *     share)
- * @param wake how long an idle engine's thread, woken by a request, waits for a core the running steps hold
+ * @param waits where an engine's thread waits for a core the running steps hold, outside its own steps
  */
-public record Contention(double decodes, double prefills, double longPrefills, double prefillBesideDecodes, Wake wake) {
+public record Contention(
+        double decodes, double prefills, double longPrefills, double prefillBesideDecodes, CoreWaits waits) {
     /** Engines that do not share their cores. */
     public static final Contention NONE = new Contention(0, 0, 0, 1);
 
-    /** Engines whose woken threads find a core at once. */
+    /** Engines whose threads find a core at once outside their steps. */
     public Contention(double decodes, double prefills, double longPrefills, double prefillBesideDecodes) {
-        this(decodes, prefills, longPrefills, prefillBesideDecodes, Wake.NONE);
+        this(decodes, prefills, longPrefills, prefillBesideDecodes, CoreWaits.NONE);
     }
 
     public Contention {
-        Objects.requireNonNull(wake, "wake");
+        Objects.requireNonNull(waits, "waits");
         for (double k : new double[] {decodes, prefills, longPrefills}) {
             if (!(k == 0 || (k >= 0.05 && k <= 4096)))
                 throw new IllegalArgumentException(
@@ -48,8 +49,8 @@ public record Contention(double decodes, double prefills, double longPrefills, d
         return new Contention(decodes, prefills, prefills, prefillBesideDecodes);
     }
 
-    /** The same contention whose woken engines wait as {@code w} says. */
-    public Contention withWake(Wake w) {
+    /** The same contention whose threads wait for cores as {@code w} says. */
+    public Contention withWaits(CoreWaits w) {
         return new Contention(decodes, prefills, longPrefills, prefillBesideDecodes, w);
     }
 

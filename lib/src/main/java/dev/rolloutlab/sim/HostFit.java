@@ -81,10 +81,11 @@ final class HostFit {
             log.println("  no contention: the engines run at full speed together");
             return refine(fitted, real, n);
         }
-        // a request wakes its engine while the others decode or prefill, which hold the cores nearly all the time: its
-        // queue is about the wait itself
-        Wake wake = new Wake(moved(0, real.queueBesideDecodes(), 0), moved(0, real.queueBesidePrefills(), 0));
-        Contention guess = closedForm(n, real, r, fitted).withWake(wake);
+        // in the loops the others decode or prefill nearly all the time: the measured waits are about the waits
+        HostMeasurement.Waits w = real.waits();
+        CoreWaits waits = new CoreWaits(
+                guess(w.queuedBesideDecodes()), guess(w.queuedBesidePrefills()), guess(w.finishingBesidePrefills()));
+        Contention guess = closedForm(n, real, r, fitted).withWaits(waits);
         return refine(fitted.with(guess).withStepCv(Math.min(3, real.itlCv())), real, n);
     }
 
@@ -196,7 +197,7 @@ final class HostFit {
                     m.prefillShare(longLen) * half(want.longPrefill() / got.longPrefill()),
                     k.prefillBesideDecodes() * half(want.besideDecodes() / got.besideDecodes()));
             if (sim.itlCv() > 0) cv = Math.min(3, cv * half(real.itlCv() / sim.itlCv()));
-            k = k.withWake(wake(m.contention().wake(), real, sim));
+            k = k.withWaits(waits(m.contention().waits(), real.waits(), sim.waits()));
         }
         return new TimingModel(
                 Math.max(0, m.a() - (sim.ttftAlone() - real.ttftAlone())),
@@ -222,20 +223,32 @@ final class HostFit {
     }
 
     /**
-     * The woken engines' waits moved by the whole gap between the real host's queues and the simulated one's: each
-     * queue moves with its wait about one for one (a wait cut short when the cores free up, lengthened by the other
-     * loop's wait where the two mix), and a step of twice the gap made the fit oscillate on a simulated host of known
-     * wait.
+     * A wait as measured: a measured wait past {@link HostMeasurement.Waited#WAITED_MS} is that much shorter (an
+     * exponential wait's remainder is as long as the whole); none where the server reported no timings.
      */
-    private static Wake wake(Wake w, HostMeasurement real, HostMeasurement sim) {
-        return new Wake(
-                moved(w.besideDecodesMs(), real.queueBesideDecodes(), sim.queueBesideDecodes()),
-                moved(w.besidePrefillsMs(), real.queueBesidePrefills(), sim.queueBesidePrefills()));
+    private static CoreWait guess(HostMeasurement.Waited w) {
+        if (Double.isNaN(w.chance()) || w.chance() == 0) return CoreWait.NONE;
+        return new CoreWait(w.chance(), Math.max(0.01, w.meanMs() - HostMeasurement.Waited.WAITED_MS));
     }
 
-    private static double moved(double ms, double real, double sim) {
-        double gap = real - sim;
-        return Double.isNaN(gap) ? ms : Math.max(0, Math.min(60_000, ms + gap));
+    /**
+     * Each wait corrected by the gap between the real host's and the simulated one's: its chance scaled by the ratio of
+     * their shares that waited (a simulated engine waits only while other steps run, not every time), its mean moved by
+     * the whole gap (one for one; a step of twice the gap made the fit oscillate on a simulated host of known wait).
+     */
+    private static CoreWaits waits(CoreWaits w, HostMeasurement.Waits real, HostMeasurement.Waits sim) {
+        return new CoreWaits(
+                corrected(w.wokenBesideDecodes(), real.queuedBesideDecodes(), sim.queuedBesideDecodes()),
+                corrected(w.wokenBesidePrefills(), real.queuedBesidePrefills(), sim.queuedBesidePrefills()),
+                corrected(w.finishing(), real.finishingBesidePrefills(), sim.finishingBesidePrefills()));
+    }
+
+    private static CoreWait corrected(CoreWait w, HostMeasurement.Waited real, HostMeasurement.Waited sim) {
+        if (Double.isNaN(real.chance()) || Double.isNaN(sim.chance())) return w;
+        if (!w.waits()) return guess(real);
+        double chance = sim.chance() > 0 ? w.chance() * real.chance() / sim.chance() : real.chance();
+        double mean = real.meanMs() > 0 && sim.meanMs() > 0 ? w.meanMs() + real.meanMs() - sim.meanMs() : w.meanMs();
+        return new CoreWait(Math.max(0, Math.min(1, chance)), Math.max(0.01, Math.min(60_000, mean)));
     }
 
     private static double half(double ratio) {
@@ -249,15 +262,20 @@ final class HostFit {
                         ? String.format(
                                 Locale.ROOT,
                                 ", %.2f decodes, %.2f empty prefills and %.2f long ones at full speed, "
-                                        + "prefills %.2fx slower beside decodes, a woken engine waits %.2f ms beside "
-                                        + "decodes and %.2f beside prefills",
+                                        + "prefills %.2fx slower beside decodes; a woken engine waits %s beside "
+                                        + "decodes and %s beside prefills, a finishing one %s",
                                 k.decodes(),
                                 k.prefills(),
                                 k.longPrefills(),
                                 k.prefillBesideDecodes(),
-                                k.wake().besideDecodesMs(),
-                                k.wake().besidePrefillsMs())
+                                describe(k.waits().wokenBesideDecodes()),
+                                describe(k.waits().wokenBesidePrefills()),
+                                describe(k.waits().finishing()))
                         : "");
+    }
+
+    private static String describe(CoreWait w) {
+        return String.format(Locale.ROOT, "%.2f ms %.0f %% of the time", w.meanMs(), 100 * w.chance());
     }
 
     /**

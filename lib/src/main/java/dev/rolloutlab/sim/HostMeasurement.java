@@ -1,5 +1,6 @@
 package dev.rolloutlab.sim;
 
+import java.util.Arrays;
 import java.util.Locale;
 
 /**
@@ -7,9 +8,8 @@ import java.util.Locale;
  * between tokens varies within a stream (coefficient of variation); then, with sustained loops on every port at once
  * (NaN with one port), the time per token of whole streams of the short prompt and of the long one, their time to first
  * token (a prefill beside decoding engines), that of single-token requests (beside prefills) at the short prompt and at
- * the long one, the variation between tokens, and the mean wait in their engine's queue before their prefill began of
- * the streams (the other engines decoding) and of the single-token requests (the others prefilling); NaN from a server
- * that does not report its timings.
+ * the long one, the variation between tokens, and how the engines' threads waited for cores outside their steps
+ * ({@link Waited}).
  */
 record HostMeasurement(
         double ttftAlone,
@@ -21,12 +21,48 @@ record HostMeasurement(
         double ttftBesidePrefills,
         double ttftLongBesidePrefills,
         double itlCv,
-        double queueBesideDecodes,
-        double queueBesidePrefills) {
+        Waits waits) {
+    /**
+     * Waits as measured: the share of requests that waited more than {@link #WAITED_MS} and their mean time, ms; NaN
+     * from a server that does not report its timings. A request that did not wait still shows a few hundredths of a ms.
+     */
+    record Waited(double chance, double meanMs) {
+        static final double WAITED_MS = 0.3;
+        static final Waited UNKNOWN = new Waited(Double.NaN, Double.NaN);
+
+        /** From each request's time, ms (NaN where not reported; half of them missing: unknown). */
+        static Waited of(double[] ms) {
+            double[] known = Arrays.stream(ms).filter(x -> !Double.isNaN(x)).toArray();
+            if (known.length == 0 || 2 * known.length < ms.length) return UNKNOWN;
+            double[] waited = Arrays.stream(known).filter(x -> x > WAITED_MS).toArray();
+            double mean =
+                    waited.length == 0 ? 0 : Arrays.stream(waited).average().orElseThrow();
+            return new Waited((double) waited.length / known.length, mean);
+        }
+
+        /** The wait per request, over those that waited and those that did not. */
+        double perRequestMs() {
+            return chance * meanMs;
+        }
+
+        @Override
+        public String toString() {
+            return String.format(Locale.ROOT, "%.0f %% waited %.2f ms", 100 * chance, meanMs);
+        }
+    }
+
+    /**
+     * Where the engines' threads waited: in their request's queue, woken beside decoding engines (the streams' loop)
+     * and beside prefilling ones (the single-token loop), and between a single-token request's token and its end.
+     */
+    record Waits(Waited queuedBesideDecodes, Waited queuedBesidePrefills, Waited finishingBesidePrefills) {
+        static final Waits UNKNOWN = new Waits(Waited.UNKNOWN, Waited.UNKNOWN, Waited.UNKNOWN);
+    }
+
     /** One port's figures: those of all ports at once unmeasured. */
     static HostMeasurement alone(double ttftAlone, double tpotAlone, double itlCvAlone) {
         double nan = Double.NaN;
-        return new HostMeasurement(ttftAlone, tpotAlone, itlCvAlone, nan, nan, nan, nan, nan, nan, nan, nan);
+        return new HostMeasurement(ttftAlone, tpotAlone, itlCvAlone, nan, nan, nan, nan, nan, nan, Waits.UNKNOWN);
     }
 
     /** Field by field, the mean of this measurement and {@code o}. */
@@ -45,23 +81,32 @@ record HostMeasurement(
 
     /**
      * The largest relative difference to {@code real} over the times and the variation between tokens on the busy host;
-     * each queue's difference counts against the time to first token it is part of (a millisecond or two on its own,
-     * whose relative noise would swamp the rest).
+     * each wait's difference per request counts against the time to first token it is part of (a millisecond or two on
+     * its own, whose relative noise would swamp the rest).
      */
     double worstError(HostMeasurement real) {
         double[] mine = values(), theirs = real.values();
         double worst = 0;
-        for (int i = 0; i < mine.length - 2; i++) {
+        for (int i = 0; i < TIMES; i++) {
             if (i == 2 || Double.isNaN(theirs[i])) continue; // the variation alone is not fitted
             worst = Math.max(worst, Math.abs(mine[i] / theirs[i] - 1));
         }
-        double[] queues = {
-            Math.abs(queueBesideDecodes - real.queueBesideDecodes) / real.ttftBesideDecodes,
-            Math.abs(queueBesidePrefills - real.queueBesidePrefills) / real.ttftBesidePrefills
+        Waits w = real.waits;
+        double[] gaps = {
+            gap(waits.queuedBesideDecodes, w.queuedBesideDecodes, real.ttftBesideDecodes),
+            gap(waits.queuedBesidePrefills, w.queuedBesidePrefills, real.ttftBesidePrefills),
+            gap(waits.finishingBesidePrefills, w.finishingBesidePrefills, real.ttftBesidePrefills)
         };
-        for (double q : queues) if (!Double.isNaN(q)) worst = Math.max(worst, q);
+        for (double g : gaps) if (!Double.isNaN(g)) worst = Math.max(worst, g);
         return worst;
     }
+
+    private static double gap(Waited mine, Waited real, double partOf) {
+        return Math.abs(mine.perRequestMs() - real.perRequestMs()) / partOf;
+    }
+
+    /** The timing fields before the waits in {@link #values}. */
+    private static final int TIMES = 9;
 
     private double[] values() {
         return new double[] {
@@ -74,13 +119,27 @@ record HostMeasurement(
             ttftBesidePrefills,
             ttftLongBesidePrefills,
             itlCv,
-            queueBesideDecodes,
-            queueBesidePrefills
+            waits.queuedBesideDecodes.chance,
+            waits.queuedBesideDecodes.meanMs,
+            waits.queuedBesidePrefills.chance,
+            waits.queuedBesidePrefills.meanMs,
+            waits.finishingBesidePrefills.chance,
+            waits.finishingBesidePrefills.meanMs
         };
     }
 
     private static HostMeasurement of(double[] v) {
-        return new HostMeasurement(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10]);
+        return new HostMeasurement(
+                v[0],
+                v[1],
+                v[2],
+                v[3],
+                v[4],
+                v[5],
+                v[6],
+                v[7],
+                v[8],
+                new Waits(new Waited(v[9], v[10]), new Waited(v[11], v[12]), new Waited(v[13], v[14])));
     }
 
     @Override
@@ -96,15 +155,16 @@ record HostMeasurement(
                 + String.format(
                         Locale.ROOT,
                         "; all ports: %.2f a token (cv %.2f; %.2f after the long prompt), %.2f to the first token "
-                                + "beside decodes (%.2f of it queued), %.2f beside prefills (%.2f queued), %.2f for the long "
-                                + "prompt",
+                                + "beside decodes (queued: %s), %.2f beside prefills (queued: %s; before the end: %s), "
+                                + "%.2f for the long prompt",
                         tpot,
                         itlCv,
                         tpotLong,
                         ttftBesideDecodes,
-                        queueBesideDecodes,
+                        waits.queuedBesideDecodes,
                         ttftBesidePrefills,
-                        queueBesidePrefills,
+                        waits.queuedBesidePrefills,
+                        waits.finishingBesidePrefills,
                         ttftLongBesidePrefills);
     }
 }

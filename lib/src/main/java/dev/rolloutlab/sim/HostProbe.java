@@ -2,11 +2,13 @@ package dev.rolloutlab.sim;
 
 import dev.rolloutlab.bench.SteadyState;
 import dev.rolloutlab.openai.OpenAiClient;
+import dev.rolloutlab.openai.ServerTimings;
 import dev.rolloutlab.results.Percentiles;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
+import java.util.function.ToDoubleFunction;
 
 /**
  * Measures one host, real or simulated, the same way: loops of streamed requests on its first port alone, then on all
@@ -79,24 +81,20 @@ final class HostProbe {
                 Percentiles.median(Calibrator.ttft(singles)),
                 longSingles,
                 Percentiles.median(itlCv(streams)),
-                meanQueue(streams),
-                meanQueue(singles));
+                new HostMeasurement.Waits(
+                        waited(streams, ServerTimings::queueMs),
+                        waited(singles, ServerTimings::queueMs),
+                        waited(singles, ServerTimings::decodeMs)));
     }
 
     /**
-     * The mean time the requests waited in their engine's queue, as the server reported it (NaN if it did not): a mean,
-     * since many requests wait for nothing and the rest for a core.
+     * How the requests waited, as the server reported {@code part} of their time: a single-token request's decode is
+     * the time between its token and its end.
      */
-    private static double meanQueue(List<OpenAiClient.Result> rs) {
-        double sum = 0;
-        int n = 0;
-        for (OpenAiClient.Result r : rs) {
-            double q = r.serverTimings().queueMs();
-            if (Double.isNaN(q)) continue;
-            sum += q;
-            n++;
-        }
-        return n < rs.size() / 2 ? Double.NaN : sum / n;
+    private static HostMeasurement.Waited waited(List<OpenAiClient.Result> rs, ToDoubleFunction<ServerTimings> part) {
+        return HostMeasurement.Waited.of(rs.stream()
+                .mapToDouble(r -> part.applyAsDouble(r.serverTimings()))
+                .toArray());
     }
 
     /** Each stream's coefficient of variation of the time between its tokens. */

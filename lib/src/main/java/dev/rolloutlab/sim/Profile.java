@@ -72,9 +72,10 @@ public record Profile(
                 m.path("e_ms_per_context_token").asDouble(),
                 m.path("max_batch").asInt(),
                 contention(m)
-                        .withWake(new Wake(
-                                m.path("wake_beside_decodes_ms").asDouble(0),
-                                m.path("wake_beside_prefills_ms").asDouble(0))),
+                        .withWaits(new CoreWaits(
+                                coreWait(m, "woken_beside_decodes", "wake_beside_decodes_ms"),
+                                coreWait(m, "woken_beside_prefills", "wake_beside_prefills_ms"),
+                                coreWait(m, "finishing", null))),
                 m.path("step_cv").asDouble(0)); // absent before the terms existed: none
         return new Profile(
                 n.path("name").asText(where),
@@ -106,6 +107,18 @@ public record Profile(
         return new Contention(decodes, prefills, perToken <= 1.0 / 4096 ? 4096 : Math.max(0.05, 1 / perToken), beside);
     }
 
+    /**
+     * A wait for a core, {@code name_chance} and {@code name_ms}; none where absent. A profile written when the waits
+     * had only a mean ({@code earlier}, ms) waited whenever other steps ran.
+     */
+    private static CoreWait coreWait(JsonNode m, String name, String earlier) {
+        if (m.has(name + "_ms"))
+            return new CoreWait(
+                    m.path(name + "_chance").asDouble(), m.path(name + "_ms").asDouble());
+        double ms = earlier == null ? 0 : m.path(earlier).asDouble(0);
+        return ms > 0 ? new CoreWait(1, ms) : CoreWait.NONE;
+    }
+
     /** The prompt length at which a profile's earlier prefill line is kept exactly. */
     static final int LINE_AT = 128;
 
@@ -122,8 +135,10 @@ public record Profile(
         m.put("full_speed_prefills", model.contention().prefills());
         m.put("full_speed_long_prefills", model.contention().longPrefills());
         m.put("prefill_slowdown_beside_decodes", model.contention().prefillBesideDecodes());
-        m.put("wake_beside_decodes_ms", model.contention().wake().besideDecodesMs());
-        m.put("wake_beside_prefills_ms", model.contention().wake().besidePrefillsMs());
+        CoreWaits waits = model.contention().waits();
+        put(m, "woken_beside_decodes", waits.wokenBesideDecodes());
+        put(m, "woken_beside_prefills", waits.wokenBesidePrefills());
+        put(m, "finishing", waits.finishing());
         m.put("step_cv", model.stepCv());
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("name", name);
@@ -143,11 +158,18 @@ public record Profile(
                         + "work per prompt token; a prefill's share is the two weighted by their time alone); "
                         + "prefill_slowdown_beside_decodes: how many "
                         + "times slower than its share a prefill runs while decodes run; "
-                        + "wake_beside_decodes_ms/prefills_ms: the mean time an idle engine, woken by a request, "
-                        + "waits for a core the others' decode steps hold, or a prefill among them; "
+                        + "woken_beside_decodes/prefills: how often (chance) and how long on average (ms) an idle "
+                        + "engine, woken by a request, waits for a core the others' decode steps hold, or a prefill "
+                        + "among them; finishing: the same for an engine whose step has just finished a request, "
+                        + "before the request ends; "
                         + "step_cv: how much a one-row decode step's time varies beside other steps (coefficient "
                         + "of variation, log-normal; a step k times as long varies by step_cv over the square root "
                         + "of k)");
         Json.writeFile(file, out);
+    }
+
+    private static void put(Map<String, Object> m, String name, CoreWait w) {
+        m.put(name + "_chance", w.chance());
+        m.put(name + "_ms", w.meanMs());
     }
 }

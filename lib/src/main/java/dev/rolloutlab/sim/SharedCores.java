@@ -10,8 +10,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * progresses proportionally slower (processor sharing, recomputed whenever a step starts or ends). Several engines on
  * the same cores behave so, and a per-engine step time alone cannot express it: it depends on what the other engines do
  * at that moment. A prefill beside decodes runs slower than its share by a further factor of its own, and a step that
- * shares the host varies in length (a log-normal factor of mean 1): sharing is not fair from step to step. An engine
- * that was idle waits for a core before its first step while the others' steps hold them ({@link #awaken}).
+ * shares the host varies in length (a log-normal factor of mean 1): sharing is not fair from step to step. An engine's
+ * thread outside its steps may wait for a core while the others' steps hold them ({@link CoreWaits}).
  */
 final class SharedCores {
     /** This process's cores: every engine in a process runs on the same ones (and the same profile). */
@@ -55,22 +55,35 @@ final class SharedCores {
     }
 
     /**
-     * An idle engine's thread, woken by a request, waits for a core unless the running steps leave one free: it finds
-     * one with the probability of the host's unused share, and otherwise waits an exponential time of the mean
-     * {@code wake} gives for the steps running, less if every step ends first. A fitted share near one (0.9 for a
-     * prefill of our engine, whose steps use every core) is no free core in nine of ten, not a free core always.
+     * An idle engine's thread, woken by a request, may wait for a core while other steps run: as {@code waits} says for
+     * the steps running (a prefill among them or not), less if every step ends first.
      */
-    void awaken(Wake wake) {
+    void awaken(CoreWaits waits) {
         lock.lock();
         try {
-            ThreadLocalRandom r = ThreadLocalRandom.current();
-            if (r.nextDouble() >= Math.min(1, demand)) return;
-            long wait = (long) (-wake.meanNanos(prefills > 0) * Math.log(1 - r.nextDouble()));
-            while (wait > 0 && demand > 1e-9) wait = changed.awaitNanos(wait);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt(); // the engine is closing
+            waitForCore(waits.woken(prefills > 0));
         } finally {
             lock.unlock();
+        }
+    }
+
+    /** An engine's thread whose step has just finished a request may wait for a core before the request ends. */
+    void finishing(CoreWait wait) {
+        lock.lock();
+        try {
+            waitForCore(wait);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** With nothing running, a core at once; else one wait drawn from {@code w}, ended early if every step ends. */
+    private void waitForCore(CoreWait w) {
+        if (demand <= 1e-9) return;
+        try {
+            for (long wait = w.drawNanos(); wait > 0 && demand > 1e-9; ) wait = changed.awaitNanos(wait);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt(); // the engine is closing
         }
     }
 

@@ -84,10 +84,17 @@ public record TimingModel(
         while ((left = until - System.nanoTime()) > 0) LockSupport.parkNanos(left);
     }
 
-    /** A woken engine waits for a core while the process's other engines' steps hold them ({@link Contention#wake}). */
+    /** A woken engine may wait for a core while the process's other engines' steps hold them ({@link CoreWaits}). */
     @Override
     public void awaken() {
-        if (contention.wake().waits()) SharedCores.PROCESS.awaken(contention.wake());
+        if (contention.waits().wokenWaits()) SharedCores.PROCESS.awaken(contention.waits());
+    }
+
+    /** An engine that has just finished a request may wait for a core before it ends ({@link CoreWaits#finishing}). */
+    @Override
+    public void finishing() {
+        CoreWait w = contention.waits().finishing();
+        if (w.waits()) SharedCores.PROCESS.finishing(w);
     }
 
     /**

@@ -58,19 +58,32 @@ class ContentionTest {
     }
 
     @Test
-    void aWokenEnginesWaitIsKeptByTheProfileAndAbsentFromOneWrittenBeforeIt() throws Exception {
+    void theWaitsForACoreAreKeptByTheProfileAndAbsentFromOneWrittenBeforeThem() throws Exception {
+        CoreWaits waits = new CoreWaits(new CoreWait(0.3, 0.5), new CoreWait(0.4, 2.5), new CoreWait(0.25, 3));
         TimingModel m = new TimingModel(4, 0.25, 1, 0.5, 0, 16)
-                .with(Contention.uniform(2, 1.25, 0.7).withWake(new Wake(0.5, 2.5)))
+                .with(Contention.uniform(2, 1.25, 0.7).withWaits(waits))
                 .withStepCv(0.2);
-        Path file = dir.resolve("wake.json");
-        new Profile("wake", m, 0.99, 0.98, "test", "", "").write(file);
+        Path file = dir.resolve("waits.json");
+        new Profile("waits", m, 0.99, 0.98, "test", "", "").write(file);
         assertEquals(m, Profile.load(file.toString()).model());
-        assertTrue(Files.readString(file).contains("\"wake_beside_prefills_ms\" : 2.5"), Files.readString(file));
-        Path old = dir.resolve("old.json");
-        Files.writeString(old, Files.readString(file).replaceAll("\"wake_beside_\\w+\" : [\\d.]+,\\s*", ""));
+        String json = Files.readString(file);
+        assertTrue(json.contains("\"finishing_chance\" : 0.25") && json.contains("\"finishing_ms\" : 3.0"), json);
+        Path none = dir.resolve("none.json");
+        Files.writeString(none, json.replaceAll("\"(woken_beside_\\w+|finishing)_(chance|ms)\" : [\\d.]+,\\s*", ""));
         assertEquals(
-                Wake.NONE, Profile.load(old.toString()).model().contention().wake(), "none where none was fitted");
-        var e = assertThrows(IllegalArgumentException.class, () -> new Wake(0, -1));
-        assertTrue(e.getMessage().contains("woken engine"), e.getMessage());
+                CoreWaits.NONE,
+                Profile.load(none.toString()).model().contention().waits(),
+                "none where none was fitted");
+        // a profile whose waits had only a mean waited whenever other steps ran
+        Path mean = dir.resolve("mean.json");
+        Files.writeString(
+                mean, Files.readString(none).replace("\"step_cv\"", "\"wake_beside_prefills_ms\" : 2.5, \"step_cv\""));
+        assertEquals(
+                new CoreWaits(CoreWait.NONE, new CoreWait(1, 2.5), CoreWait.NONE),
+                Profile.load(mean.toString()).model().contention().waits());
+        var e = assertThrows(IllegalArgumentException.class, () -> new CoreWait(0, -1));
+        assertTrue(e.getMessage().contains("wait for a core"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> new CoreWait(1.5, 1));
+        assertTrue(e.getMessage().contains("chance"), e.getMessage());
     }
 }

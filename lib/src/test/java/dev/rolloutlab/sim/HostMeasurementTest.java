@@ -20,8 +20,12 @@ class HostMeasurementTest {
                 15 * scale,
                 100 * scale,
                 nan,
-                Double.NaN,
-                Double.NaN);
+                HostMeasurement.Waits.UNKNOWN);
+    }
+
+    private static HostMeasurement.Waits waits(double queuedChance, double queuedMs) {
+        var q = new HostMeasurement.Waited(queuedChance, queuedMs);
+        return new HostMeasurement.Waits(q, q, new HostMeasurement.Waited(0.2, 3));
     }
 
     @Test
@@ -30,17 +34,37 @@ class HostMeasurementTest {
         HostMeasurement m = spell.medianWith(calm, other);
         assertEquals(calm, m, "the calm measurement lies between the spell and the other, figure by figure");
         assertTrue(Double.isNaN(m.itlCv()), "a figure one port cannot measure stays unmeasured");
-        HostMeasurement mixed = new HostMeasurement(5, 1, 0.1, 7, 8, 11, 15, 100, 0.5, 1.2, 2.0)
-                .medianWith(new HostMeasurement(3, 3, 0.3, 9, 8, 10, 16, 90, 0.4, 1.6, 3.0), host(1, 0.6));
+        HostMeasurement mixed = new HostMeasurement(5, 1, 0.1, 7, 8, 11, 15, 100, 0.5, waits(0.4, 2.0))
+                .medianWith(new HostMeasurement(3, 3, 0.3, 9, 8, 10, 16, 90, 0.4, waits(0.6, 3.0)), host(1, 0.6));
         assertEquals(
-                new HostMeasurement(4, 2, 0.1, 7, 8, 11, 15, 100, 0.5, Double.NaN, Double.NaN),
+                new HostMeasurement(4, 2, 0.1, 7, 8, 11, 15, 100, 0.5, HostMeasurement.Waits.UNKNOWN),
                 mixed,
-                "no queue where one lacks it");
+                "no waits where one lacks them");
         assertEquals(
-                1.4,
-                new HostMeasurement(5, 1, 0.1, 7, 8, 11, 15, 100, 0.5, 1.2, 2.0)
-                        .meanWith(new HostMeasurement(3, 3, 0.3, 9, 8, 10, 16, 90, 0.4, 1.6, 3.0))
-                        .queueBesideDecodes(),
-                1e-12);
+                new HostMeasurement.Waited(0.5, 2.5),
+                new HostMeasurement(5, 1, 0.1, 7, 8, 11, 15, 100, 0.5, waits(0.4, 2.0))
+                        .meanWith(new HostMeasurement(3, 3, 0.3, 9, 8, 10, 16, 90, 0.4, waits(0.6, 3.0)))
+                        .waits()
+                        .queuedBesideDecodes(),
+                "the mean of each wait's chance and length");
+    }
+
+    @Test
+    void aWaitIsTheShareOfRequestsPastTheThresholdAndTheirMeanAndUnknownWithoutTimings() {
+        double nan = Double.NaN;
+        assertEquals(
+                new HostMeasurement.Waited(0.5, 3.0),
+                HostMeasurement.Waited.of(new double[] {0.05, 2, 0.02, 4}),
+                "two of four waited, 2 and 4 ms");
+        assertEquals(new HostMeasurement.Waited(0, 0), HostMeasurement.Waited.of(new double[] {0.05, 0.1}));
+        assertTrue(
+                Double.isNaN(
+                        HostMeasurement.Waited.of(new double[] {nan, nan, 1}).chance()),
+                "mostly unreported");
+        assertEquals(
+                2.0,
+                HostMeasurement.Waited.of(new double[] {0.05, 2, nan, 4}).perRequestMs(),
+                1e-12,
+                "per request, over those reported");
     }
 }

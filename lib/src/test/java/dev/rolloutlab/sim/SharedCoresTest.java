@@ -108,40 +108,45 @@ class SharedCoresTest {
     }
 
     @Test
-    void aWokenEngineWaitsForACoreAsOftenAsTheRunningStepsHoldTheHost() throws Exception {
+    void anEnginesThreadWaitsForACoreAsOftenAsItsWaitSaysWhileOtherStepsRun() throws Exception {
         SharedCores cores = SharedCores.PROCESS;
-        assertTrue(timed(() -> cores.awaken(waits(60_000))) < 50_000_000, "nothing running: a core at once");
-        // 80 wake-ups with a mean wait of 5 ms: one that waits, waits more than 0.5 ms nine times in ten
-        long waitedBesideHalf = holding(0.5, 5_000, () -> waited(80, 5e6));
         assertTrue(
-                waitedBesideHalf >= 20 && waitedBesideHalf <= 52,
-                "half the host held: about half of them wait (36 expected): " + waitedBesideHalf);
+                timed(() -> cores.awaken(woken(new CoreWait(1, 60_000)))) < 50_000_000,
+                "nothing running: a core at once");
+        // 80 waits of chance one half and mean 5 ms: one that waits, waits more than 0.5 ms nine times in ten
+        long half = holding(0.5, 5_000, () -> waited(80, new CoreWait(0.5, 5), new long[1]));
+        assertTrue(half >= 20 && half <= 52, "about half of them wait (36 expected): " + half);
         long[] sumNs = new long[1];
-        long waitedBesideAll = holding(1, 5_000, () -> waited(80, 5e6, sumNs));
-        assertTrue(waitedBesideAll >= 62, "the whole host held: nearly all wait (72 expected): " + waitedBesideAll);
+        long all = holding(0.5, 5_000, () -> waited(80, new CoreWait(1, 5), sumNs));
+        assertTrue(all >= 62, "chance one: nearly all wait (72 expected): " + all);
         // the mean of 80 exponential waits of mean 5 ms has a standard error of 0.6 ms; the timer adds its slack
         assertEquals(5, sumNs[0] / 80 / 1e6, 2, "and the given mean wait");
+        // the woken engine's wait is the one for the steps running: beside a decode, not the prefills' one
+        long besideDecode = holding(
+                1,
+                2_000,
+                () -> timed(() -> cores.awaken(new CoreWaits(CoreWait.NONE, new CoreWait(1, 60_000), CoreWait.NONE))));
+        assertTrue(besideDecode < 50_000_000, "no wait beside decodes: " + besideDecode / 1e6 + " ms");
         // a wait of mean 60 s is shorter than the rest of a 50 ms step once in thousands
-        long untilFree = holding(1, 50, () -> timed(() -> cores.awaken(waits(60_000))));
+        long untilFree = holding(1, 50, () -> timed(() -> cores.finishing(new CoreWait(1, 60_000))));
         assertTrue(
                 untilFree > 25_000_000 && untilFree < 2_000_000_000L,
                 "a wait far longer than the step ends with it: " + untilFree / 1e6 + " ms");
     }
 
-    /** The same mean wait beside decodes and prefills. */
-    private static Wake waits(double ms) {
-        return new Wake(ms, ms);
+    /** The same wait for a woken engine beside decodes and prefills. */
+    private static CoreWaits woken(CoreWait w) {
+        return new CoreWaits(w, w, CoreWait.NONE);
     }
 
-    private static long waited(int n, double meanNanos) {
-        return waited(n, meanNanos, new long[1]);
-    }
-
-    /** How many of {@code n} wake-ups waited more than 0.5 ms; {@code sumNs[0]} gets their total time. */
-    private static long waited(int n, double meanNanos, long[] sumNs) {
+    /**
+     * How many of {@code n} finishing engines' waits of {@code w} lasted more than 0.5 ms; {@code sumNs[0]} gets their
+     * total time.
+     */
+    private static long waited(int n, CoreWait w, long[] sumNs) {
         long count = 0;
         for (int i = 0; i < n; i++) {
-            long t = timed(() -> SharedCores.PROCESS.awaken(waits(meanNanos / 1e6)));
+            long t = timed(() -> SharedCores.PROCESS.finishing(w));
             sumNs[0] += t;
             if (t > 500_000) count++;
         }

@@ -3,6 +3,7 @@ package dev.rolloutlab.engine;
 import static org.junit.jupiter.api.Assertions.*;
 
 import dev.rolloutlab.engine.model.Checkpoint;
+import dev.rolloutlab.engine.model.StepClock;
 import dev.rolloutlab.sim.TimingModel;
 import dev.rolloutlab.testing.TestModels;
 import java.time.Duration;
@@ -64,6 +65,58 @@ class SimulatedEngineTest {
                                     .toList())
                             .size(),
                     "greedy on equal logits takes one token every time (the general path)");
+        }
+    }
+
+    /**
+     * A simulated engine's thread waits for a core where its clock says: woken from idle by a request, which counts as
+     * the request's queue time, and when a step has finished a request, before it ends, which counts in its decode.
+     */
+    @Test
+    void theClocksWaitsOutsideTheStepsLandInTheQueueAndBeforeTheEnd() {
+        long wokenMs = 40, finishingMs = 60;
+        StepClock waiting = new StepClock() {
+            @Override
+            public int maxBatch() {
+                return 8;
+            }
+
+            @Override
+            public void step(long startNanos, int prefillTokens, int decodeRows, double meanContext) {}
+
+            @Override
+            public void awaken() {
+                sleep(wokenMs);
+            }
+
+            @Override
+            public void finishing() {
+                sleep(finishingMs);
+            }
+        };
+        try (InProcessEngine e = new InProcessEngine(
+                Checkpoint.load(TestModels.tiny()),
+                new EngineOptions(64, 1024, 0, waiting, EngineOptions.AUTO_PREFIX_CACHE, Duration.ZERO))) {
+            for (int maxTokens : new int[] {1, 4}) {
+                Timings t = e.generate(new GenerationRequest(
+                                e.tokenizer().encode("a request"),
+                                1,
+                                SamplingParams.of(maxTokens, 1.0, 7L).withIgnoreEos(true)))
+                        .timings();
+                assertTrue(t.queueNs() >= wokenMs * 1_000_000, "woken: in the queue time, " + t);
+                assertTrue(t.prefillNs() < wokenMs * 1_000_000, "not in the prefill, " + t);
+                assertTrue(
+                        t.decodeNs() >= finishingMs * 1_000_000 && t.decodeNs() < 2 * finishingMs * 1_000_000,
+                        maxTokens + " tokens: one wait before the end, in the decode, " + t);
+            }
+        }
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 }

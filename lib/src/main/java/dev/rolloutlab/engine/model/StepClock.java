@@ -18,4 +18,10 @@ public interface StepClock {
      * there for a core, and that wait is the request's queue time.
      */
     default void awaken() {}
+
+    /**
+     * Called when a step has finished a request, before the engine ends it: a real engine's thread may lose its core
+     * there to other engines' steps, and that wait is the last of the request's time.
+     */
+    default void finishing() {}
 }
