@@ -234,8 +234,8 @@ final class HostFit {
     /**
      * Each wait corrected halfway toward closing the gap between the real host's and the simulated one's: its chance by
      * the ratio of their shares that waited (a simulated engine waits only while other steps run, not every time), its
-     * mean by the gap. Halfway, since a measured wait per request varies by about 0.2 ms between measurements of one
-     * host (about 200 requests of which four in ten wait some ms), and whole steps chased that noise.
+     * mean by the gap. Halfway, since a measured wait per request varies by 0.2–0.3 ms between measurements of one host
+     * (a few hundred requests, of which a few in ten wait some ms), and whole steps chased that noise.
      */
     private static CoreWaits waits(CoreWaits w, HostMeasurement.Waits real, HostMeasurement.Waits sim) {
         return new CoreWaits(

@@ -107,12 +107,13 @@ class SimCalibrationTest {
             assertEquals(1.6, k.prefillBesideDecodes(), 1.6 * beside, both);
             // the waits beside prefills come from the single-token loop, where only prefills run; the streams' loop
             // mixes both woken waits (the other engines' requests begin with a prefill), so the wait beside decodes is
-            // found only roughly. Each is held per request (chance times mean: 1.2 ms) to three standard errors of
-            // the gap between two measurements, real and simulated: a request's wait varies by 2.4 ms (four in ten
-            // wait 3 ms on average), each measurement's mean of about 200 requests by 0.17 ms
+            // found only roughly. Each is held per request (chance times mean: 1.2 ms) to three standard deviations of
+            // its fit: a request's wait varies by 2.4 ms (four in ten wait 3 ms on average), so the mean of the 64
+            // single-token requests one measurement holds at --reps 2 by 0.3 ms; the fit moves with the simulated
+            // host's measurement and the real host's mean of two, 0.37 ms together
             CoreWaits w = k.waits();
             for (CoreWait found : List.of(w.wokenBesidePrefills(), w.finishing()))
-                assertEquals(1.2, found.chance() * found.meanMs(), 0.72, "a wait beside prefills: " + both);
+                assertEquals(1.2, found.chance() * found.meanMs(), 1.1, "a wait beside prefills: " + both);
             assertTrue(
                     w.wokenBesideDecodes().chance() * w.wokenBesideDecodes().meanMs() > 0.2,
                     "and one beside decodes: " + both);
