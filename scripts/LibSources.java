@@ -243,6 +243,8 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/server/WeightEvents.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/sim/Calibrator.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/sim/Contention.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/sim/CoreWait.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/sim/CoreWaits.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/sim/Fleet.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/sim/GroupSweep.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/sim/HostFit.java
@@ -259,7 +261,6 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/sim/SimWeights.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/sim/Sweep.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/sim/TimingModel.java
-//SOURCES ../lib/src/main/java/dev/rolloutlab/sim/Wake.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/util/Await.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/util/ExitWithParent.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/util/HostPort.java
