@@ -407,11 +407,11 @@ public final class InProcessEngine implements Engine {
         for (int i = 0; i < picks.length; i++) {
             Seq s = stepSeqs.get(i);
             FinishReason f = emitter.emit(s, logits, stepRows[i], picks[i], w.version());
-            if (f != null && !finishing && options.clock() != null) {
-                finishing = true; // one wait a step, however many it finishes
-                options.clock().finishing();
+            if (f != null) {
+                if (!finishing && options.clock() != null) options.clock().finishing(); // once a step, however many
+                finishing = true;
+                finish(s, f);
             }
-            if (f != null) finish(s, f);
             if (s.finish == null) active.add(s);
         }
         publishLoad();
