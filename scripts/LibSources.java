@@ -180,6 +180,7 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/openai/TransportError.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/openai/Wire.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/process/ChildJvm.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/process/CompilerCpu.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/process/CpuTime.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/process/JvmFlags.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/process/MachineLoad.java

@@ -1,5 +1,6 @@
 package dev.rolloutlab.compare;
 
+import dev.rolloutlab.process.CompilerCpu;
 import dev.rolloutlab.process.MachineLoad;
 import dev.rolloutlab.results.Connection;
 import dev.rolloutlab.results.Topology;
@@ -11,7 +12,8 @@ import java.util.Map;
 /**
  * CPU per request of one leg, per process on its path: this JVM (the client, and in-process also the engine), the serve
  * JVM and the balancer's JVM. Read before and after the leg; a process not on the path reads NaN. The same readings
- * carry the machine's load average and stolen CPU, so a leg run on a busy machine can be told apart.
+ * carry the machine's load average, stolen CPU and what every local JVM's JIT compilers used during the leg (on or off
+ * its path, they share its cores), so a leg run on a busy machine can be told apart.
  */
 final class CpuMeter {
     /** One row of cpu.csv. */
@@ -26,16 +28,22 @@ final class CpuMeter {
             double lbCpuMsPerRequest,
             double loadAverageBefore,
             double loadAverageAfter,
-            double stealMs) {}
+            double stealMs,
+            double compilerCpuMs) {}
 
     private final long serverPid, lbPid;
     private final LegCpu cpu0;
     private final double load0, steal0;
+    private final CompilerCpu compilers;
 
-    /** Starts measuring; a pid of -1 means that process is not on this leg's path. */
-    CpuMeter(long serverPid, long lbPid) {
+    /**
+     * Starts measuring; a pid of -1 means that process is not on this leg's path. {@code localJvms}: every local JVM
+     * whose compilers count.
+     */
+    CpuMeter(long serverPid, long lbPid, List<Long> localJvms) {
         this.serverPid = serverPid;
         this.lbPid = lbPid;
+        this.compilers = new CompilerCpu(localJvms);
         this.cpu0 = read();
         this.load0 = MachineLoad.loadAverage();
         this.steal0 = MachineLoad.stealMs();
@@ -59,7 +67,8 @@ final class CpuMeter {
                 lbPid < 0 ? Double.NaN : used.lb() / n,
                 load0,
                 MachineLoad.loadAverage(),
-                MachineLoad.stealMs() - steal0);
+                MachineLoad.stealMs() - steal0,
+                compilers.sinceLastMs());
     }
 
     /**
@@ -96,7 +105,8 @@ final class CpuMeter {
                             / d,
                     ps.stream().mapToDouble(Point::loadAverageBefore).average().orElse(Double.NaN),
                     ps.stream().mapToDouble(Point::loadAverageAfter).average().orElse(Double.NaN),
-                    ps.stream().mapToDouble(Point::stealMs).sum()));
+                    ps.stream().mapToDouble(Point::stealMs).sum(),
+                    ps.stream().mapToDouble(Point::compilerCpuMs).sum()));
         });
         return out;
     }

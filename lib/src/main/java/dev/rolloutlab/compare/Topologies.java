@@ -222,6 +222,16 @@ final class Topologies implements AutoCloseable {
         return lbPid;
     }
 
+    /** This JVM and every other measured JVM on this machine: whose JIT compilers share the legs' cores. */
+    List<Long> localJvms() {
+        List<Long> pids = new ArrayList<>(List.of(ProcessHandle.current().pid()));
+        processes.stream()
+                .map(MeasuredProcess::pid)
+                .filter(p -> p >= 0 && !pids.contains(p))
+                .forEach(pids::add);
+        return pids;
+    }
+
     /** What computes behind each topology, in words for run.json and the report: engines, JVMs, threads, cores. */
     Map<String, String> compute() {
         return compute;
