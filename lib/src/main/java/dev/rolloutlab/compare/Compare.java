@@ -241,17 +241,21 @@ public final class Compare {
         int slots = slots(), round = (r - 1) * slots + slot + 1;
         List<Topologies.Leg> order = new ArrayList<>(twin.topologies.legs());
         Collections.rotate(order, -(round - 1));
+        // the cells' order turns too: the first cell after a real one read up to 0.5 ms more tax in one run's first
+        // half, and a fixed order gave that to the same cell every time
+        List<GridCell> cellOrder = new ArrayList<>();
+        for (int in : c.promptLens()) for (int out : c.outputLens()) cellOrder.add(new GridCell(in, out));
+        Collections.rotate(cellOrder, -(round - 1));
         topologies.routeLbToTwins(true);
         try {
-            for (int in : c.promptLens())
-                for (int out : c.outputLens()) {
-                    int n = twin.slice(in, out);
-                    for (Topologies.Leg leg : order) {
-                        if (stopReason != null) return;
-                        if (twin.failedLegs.contains(leg.key())) continue;
-                        twin.measure(round, leg, twin.workload(in, out, n), n);
-                    }
+            for (GridCell cell : cellOrder) {
+                int n = twin.slice(cell.in(), cell.out());
+                for (Topologies.Leg leg : order) {
+                    if (stopReason != null) return;
+                    if (twin.failedLegs.contains(leg.key())) continue;
+                    twin.measure(round, leg, twin.workload(cell.in(), cell.out(), n), n);
                 }
+            }
         } finally {
             topologies.routeLbToTwins(false);
         }
@@ -345,6 +349,16 @@ public final class Compare {
             }
         }
         return true;
+    }
+
+    /**
+     * An unrecorded block of the cheapest cell before each measured slice: between slices the client's, servers' and
+     * balancer's threads go idle, and a slice's first block then read 0.3–0.5 ms more tax than the rest of it on the
+     * control (a tenth of its whole tax at 16 blocks a slice). Its cost is tens of ms a slice on the real engine.
+     */
+    private void leadIn(Topologies.Leg leg) {
+        int out = c.outputLens().stream().min(Integer::compare).orElseThrow(), n = c.concurrency();
+        measure(0, leg, workload(c.promptLens().get(0), out, n), n); // one that fails fast fails the slice too
     }
 
     /** Per process, the throughput of each window of its warm-up until steady (run.json). */
@@ -509,6 +523,9 @@ public final class Compare {
     private final long originNs = System.nanoTime();
 
     /** When one measured HTTP cell ran: the servers' samples inside it are its. */
+    /** A cell of the grid: its prompt and output lengths in tokens. */
+    private record GridCell(int in, int out) {}
+
     private record Cell(long startNs, long endNs, Topologies.Leg leg, String workload, int round) {}
 
     private final List<Cell> cells = new ArrayList<>();
@@ -567,8 +584,11 @@ public final class Compare {
         return new Workload("in=" + in + " out=" + out, w.requests());
     }
 
-    /** One cell on one leg; round 0 is warm-up and is not recorded. False when the leg failed fast. */
+    /**
+     * One cell on one leg, after its lead-in; round 0 is warm-up and is not recorded. False when the leg failed fast.
+     */
     private boolean measure(int round, Topologies.Leg leg, Workload w, int n) {
+        if (round > 0) leadIn(leg);
         LoadGenerator g = new LoadGenerator(
                 leg.targets(),
                 w,
@@ -578,13 +598,18 @@ public final class Compare {
         if (stopReason != null) g.stop(stopReason);
         if (round > 0) g.traced(spans);
         boolean http = !leg.topology().inProcess();
-        CpuMeter meter = new CpuMeter(
-                http && c.externalTargets().isEmpty() ? topologies.servePid() : -1,
-                leg.topology() == Topology.LB ? topologies.lbPid() : -1,
-                topologies.localJvms());
+        CpuMeter meter = round == 0
+                ? null
+                : new CpuMeter(
+                        http && c.externalTargets().isEmpty() ? topologies.servePid() : -1,
+                        leg.topology() == Topology.LB ? topologies.lbPid() : -1,
+                        topologies.localJvms());
         try {
             LoadGenerator.Run run = g.run();
-            if (round == 0) warmedS = run.summary().durationS();
+            if (round == 0) {
+                warmedS = run.summary().durationS();
+                return !run.failedFast();
+            }
             // read before the cell's closing scrape, whose work is not the cell's
             CpuMeter.Point used = meter.stop(
                     leg.topology(),
@@ -596,7 +621,6 @@ public final class Compare {
                 if (scraper != null) scraper.sampleNow(); // every cell ends with its own sample, however short
                 cells.add(new Cell(g.originNs(), System.nanoTime(), leg, w.name(), round));
             }
-            if (round == 0) return !run.failedFast();
             if (run.failedFast()) {
                 failedLegs.add(leg.key());
                 if (saidWhy.add(run.reason()))

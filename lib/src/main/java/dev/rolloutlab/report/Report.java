@@ -126,7 +126,9 @@ public final class Report {
                             + "balancer's JVM. Empty: not on the path. ")
                     .append("Child processes are read from /proc in 10 ms ticks. The machine's 1-minute load "
                             + "average before the leg and the CPU ")
-                    .append("time the hypervisor stole during it say whether something else was running.\n\n");
+                    .append("time the hypervisor stole during it say whether something else was running, and the CPU "
+                            + "the local JVMs' JIT compilers used during it (every round's, in ms) whether one of them "
+                            + "was still warming.\n\n");
             sb.append(table(
                     c,
                     List.of(
@@ -138,7 +140,8 @@ public final class Report {
                             "server_cpu_ms_per_request",
                             "lb_cpu_ms_per_request",
                             "load_average_before",
-                            "steal_ms")));
+                            "steal_ms",
+                            "compiler_cpu_ms")));
         });
         sb.append(ServerMetrics.markdown(d));
         if (Timeline.has(d.dir()))
