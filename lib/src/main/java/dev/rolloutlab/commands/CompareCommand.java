@@ -79,9 +79,8 @@ public final class CompareCommand implements Callable<Integer> {
     @Option(
             names = "--warmup-max-sec",
             description = "The first leg on each process (this JVM, serve, the LB) keeps warming until its throughput "
-                    + "stops rising, for at most this long; then every cell on every leg is warmed again until the "
-                    + "JIT compilers of the local JVMs are quiet, for at most a quarter of it; 0: a fixed warm-up. "
-                    + "Default: 60 (0 with --quick and --fleet).")
+                    + "stops rising, for at most this long; 0: a fixed warm-up. Default: 60 (0 with "
+                    + "--quick and --fleet).")
     Double warmupMaxSec;
 
     @Option(

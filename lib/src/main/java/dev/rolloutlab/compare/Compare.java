@@ -10,7 +10,6 @@ import dev.rolloutlab.engine.model.DefaultModels;
 import dev.rolloutlab.openai.CompletionRequest;
 import dev.rolloutlab.openai.OpenAiClient;
 import dev.rolloutlab.openai.ServerProbe;
-import dev.rolloutlab.process.CompilerCpu;
 import dev.rolloutlab.process.MachineLoad;
 import dev.rolloutlab.results.RequestRecord;
 import dev.rolloutlab.results.RunFolder;
@@ -275,64 +274,19 @@ public final class Compare {
             log.println("compare: the control stopped early, its grid is incomplete: " + twin.stopReason);
     }
 
-    /**
-     * JIT and connection warm-up on every leg and cell, unrecorded: a fresh server JVM is otherwise measured cold.
-     * After each leg's JIT warm-up, passes over every cell on every leg until the local JVMs' compilers are quiet.
-     */
+    /** JIT and connection warm-up on every leg and cell, unrecorded: a fresh server JVM is otherwise measured cold. */
     private void warmUp(List<Topologies.Leg> legs) {
         log.println("compare: warming up every leg (" + c.jitWarmup() + " requests of the cheapest cell"
                 + (c.warmupMaxSec() > 0 ? ", on each process's first leg more until steady" : "") + ", then "
-                + c.warmupPerCell() + " per cell"
-                + (c.warmupMaxSec() > 0 ? " on every leg, again until the compilers are quiet" : "")
-                + "; not recorded)");
+                + c.warmupPerCell() + " per cell; not recorded)");
         int cheapest = c.outputLens().stream().min(Integer::compare).orElseThrow();
         cellRate.clear();
-        List<Topologies.Leg> warm = new ArrayList<>();
-        for (Topologies.Leg leg : legs) if (stopReason == null && warmJit(leg, cheapest)) warm.add(leg);
-        CompilerCpu compilers = new CompilerCpu(topologies.localJvms());
-        long start = System.nanoTime();
-        for (int pass = 1; stopReason == null && !warm.isEmpty(); pass++) {
-            long t0 = System.nanoTime();
-            cellRate.clear(); // the last pass, the warmest, sets the cells' rates
-            warm.removeIf(leg -> !warmCells(leg));
-            double passS = (System.nanoTime() - t0) / 1e9, compiledMs = compilers.sinceLastMs();
-            compilerPasses.add(new CompilerPass(pass, passS, compiledMs));
-            boolean quiet = compiledMs <= QUIET_COMPILERS * passS * 1000;
-            boolean more = !quiet && pass < MAX_CELL_PASSES && (System.nanoTime() - start) / 1e9 < c.warmupMaxSec() / 2;
-            log.printf(
-                    Locale.ROOT,
-                    "compare: %scells' warm-up pass %d: %.1f s, the compilers used %.0f ms (%.1f %% of a core)%s%n",
-                    who(),
-                    pass,
-                    passS,
-                    compiledMs,
-                    100 * compiledMs / Math.max(1, passS * 1000),
-                    quiet
-                            ? ", quiet"
-                            : more
-                                    ? ", another pass"
-                                    : c.warmupMaxSec() > 0 ? ", still compiling: round 1 may still be warming" : "");
-            if (!more) break;
-        }
+        // the JVMs still compile through the first rounds after this (1.5-2.6 s of compiler CPU in round 1, 0.3-0.6 s
+        // in round 3, in compare's JVM, serve and lb alike; cpu.csv's compiler_cpu_ms): passes of every cell until
+        // their compilers were quiet cost 15-25 s a run and did not quiet round 1; each round turns the legs' order, so
+        // they meet it alike
+        for (Topologies.Leg leg : legs) if (stopReason == null && warmJit(leg, cheapest)) warmCells(leg);
     }
-
-    /**
-     * A compiler using more than this share of a core keeps the cells warming: on 2 cores the measuring JVM's C2 at
-     * 6–14 % of a core through round 1 slowed a real host beside it by up to 10 %.
-     */
-    static final double QUIET_COMPILERS = 0.02;
-
-    /**
-     * Passes over the cells at most, and for at most a quarter of {@code --warmup-max-sec}: a pass costs
-     * {@code --warmup-per-cell} requests of every cell on every leg (3–6 s by default), and the control's compilers, at
-     * thousands of requests a second, went on at 5–7 % of a core through six.
-     */
-    static final int MAX_CELL_PASSES = 4;
-
-    /** One pass of the cells' warm-up and what the compilers used during it (run.json). */
-    record CompilerPass(int pass, double seconds, double compilerCpuMs) {}
-
-    private final List<CompilerPass> compilerPasses = new ArrayList<>();
 
     /** One warm-up pass over every cell on the leg, setting each cell's rate. False when the leg failed fast. */
     private boolean warmCells(Topologies.Leg leg) {
@@ -702,7 +656,6 @@ public final class Compare {
         if (widest != null) m.put("widest_interval", Pooling.describe(widest));
         m.put("baselines", Topology.baselines());
         m.put("first_rounds_left_out", warming);
-        m.put("warmup_compiler_passes", compilerPasses);
         if (topologies != null) {
             m.put("compute", topologies.compute());
             m.put("processes", topologies.processes());

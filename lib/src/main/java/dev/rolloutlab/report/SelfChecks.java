@@ -30,11 +30,6 @@ public final class SelfChecks {
     /** Stolen CPU per leg above this is a noisy neighbour, not rounding. */
     public static final double STEAL_MS = 100;
     /**
-     * JIT compilers' CPU during one leg's cell above this (a tenth of a core over a one-second cell) means a JVM was
-     * still warming while it was measured.
-     */
-    public static final double COMPILING_MS = 100;
-    /**
      * Equal engines whose own time (median prefill + decode on the same cell) differs by more than this factor computed
      * unequally: more than the ±25 % a cloud VM's windows vary by, so a process, not the window, made the difference.
      */
@@ -181,7 +176,6 @@ public final class SelfChecks {
                         100 * (after / before - 1)));
             }
         });
-        d.cpuRounds().ifPresent(c -> compiling(c).ifPresent(out::add));
         d.cpuRounds().ifPresent(c -> {
             if (!c.containsColumn("steal_ms")) return;
             for (Row r : c) {
@@ -198,27 +192,6 @@ public final class SelfChecks {
             }
         });
         return out;
-    }
-
-    /** One flag for every measured cell during which the local JVMs' compilers used more than COMPILING_MS. */
-    static Optional<String> compiling(Table c) {
-        if (!c.containsColumn("compiler_cpu_ms")) return Optional.empty();
-        List<String> cells = new ArrayList<>();
-        for (Row r : c)
-            if (!r.isMissing("compiler_cpu_ms") && r.getNumber("compiler_cpu_ms") > COMPILING_MS)
-                cells.add(String.format(
-                        Locale.ROOT,
-                        "%s %s %s round %d: %.0f ms",
-                        r.getString("topology"),
-                        r.getString("connection"),
-                        r.getString("workload"),
-                        (long) r.getNumber("round"),
-                        r.getNumber("compiler_cpu_ms")));
-        if (cells.isEmpty()) return Optional.empty();
-        return Optional.of(
-                "still compiling: the JIT compilers used more than " + (long) COMPILING_MS + " ms of CPU during "
-                        + cells.size() + " measured cell(s), whose figures include a JVM still warming ("
-                        + String.join("; ", cells) + "): raise --warmup-max-sec");
     }
 
     static String markdown(RunData d) {

@@ -228,6 +228,14 @@ class CompareTest {
                     row.getString("topology").equals("lb"), !row.isMissing("lb_cpu_ms_per_request"), row.toString());
         }
         assertTrue(md.contains("## CPU per request (ms)"), md);
+        // the compilers of compare's JVM, serve and lb, counted per leg: fresh JVMs compile through their first rounds
+        double compiled = 0;
+        for (Row row : cpu) {
+            assertTrue(row.getNumber("compiler_cpu_ms") >= 0, row.toString());
+            compiled += row.getNumber("compiler_cpu_ms");
+        }
+        assertTrue(compiled > 0, "fresh JVMs compiled nothing in their first rounds?");
+        assertTrue(md.contains("| compiler_cpu_ms |"), "the CPU table shows the compilers");
         // serve's and the balancer's own /metrics, sampled during every HTTP cell: rows for each HTTP leg and none for
         // the in-process ones, counters that never go back, and a line per leg in the report
         Table metrics = d.metrics().orElseThrow(() -> new AssertionError("metrics.csv missing"));
