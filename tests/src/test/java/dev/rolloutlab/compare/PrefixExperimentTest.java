@@ -115,7 +115,7 @@ class PrefixExperimentTest {
                     order.get(i).equals(i + " " + PrefixReport.REFERENCE),
                     "the reference at every even slot: " + order);
         assertEquals(15, order.size(), "seven legs and eight reference runs in the counted round: " + order);
-        double inProcessClient = 0, inProcessOthers = 0, relayed = 0;
+        double inProcessClient = 0, inProcessOthers = 0, relayed = 0, httpClient = 0, httpServe = 0;
         int balancerLegs = 0;
         for (String line : rounds.subList(1, rounds.size())) {
             String[] f = line.split(",");
@@ -135,7 +135,10 @@ class PrefixExperimentTest {
             if (name.startsWith("inproc")) {
                 inProcessClient += client;
                 inProcessOthers += serve + lb;
-            } else assertTrue(serve > client, "engines in serve: " + line);
+            } else {
+                httpClient += client;
+                httpServe += serve;
+            }
             if (name.startsWith("lb/")) {
                 balancerLegs++;
                 relayed += lb;
@@ -154,6 +157,12 @@ class PrefixExperimentTest {
         assertTrue(
                 inProcessClient > inProcessOthers,
                 "engines here: " + inProcessClient + " ms in this JVM, " + inProcessOthers + " elsewhere");
+        // and over HTTP the engines are serve's, the majority over the HTTP legs together: one leg of 150 ms once read
+        // this
+        // JVM's 140 ms against serve's 130 (a compile or a collection here lands whole on one short leg)
+        assertTrue(
+                httpServe > httpClient,
+                "engines in serve: " + httpServe + " ms there, " + httpClient + " ms in this JVM " + rounds);
         String report = Files.readString(out.resolve("REPORT.md"));
         assertTrue(
                 report.contains("## Against in-process")
