@@ -288,13 +288,13 @@ public final class Compare {
         for (Topologies.Leg leg : legs) if (stopReason == null && warmJit(leg, cheapest)) warmCells(leg);
     }
 
-    /** One warm-up pass over every cell on the leg, setting each cell's rate. False when the leg failed fast. */
-    private boolean warmCells(Topologies.Leg leg) {
+    /** One warm-up pass over every cell on the leg, setting each cell's rate; it ends where the leg fails fast. */
+    private void warmCells(Topologies.Leg leg) {
         for (int in : c.promptLens()) {
             for (int out : c.outputLens()) {
                 // a leg that fails fast here fails in round 1 too, which records it once and says why
                 if (stopReason != null || !measure(0, leg, workload(in, out, c.warmupPerCell()), c.warmupPerCell()))
-                    return false;
+                    return;
                 // the slowest leg sets the cell's rate: every leg of a cell gets the same prompts, so the same
                 // count. Timed over the requests alone: on a zero-compute cell the leg's own setup takes
                 // longer than its few requests, and would set its count
@@ -302,7 +302,6 @@ public final class Compare {
                 cellRate.merge(cell(in, out), rate, Math::min);
             }
         }
-        return true;
     }
 
     /**
@@ -476,10 +475,10 @@ public final class Compare {
     /** The run's start: the time origin of metrics.csv. */
     private final long originNs = System.nanoTime();
 
-    /** When one measured HTTP cell ran: the servers' samples inside it are its. */
     /** A cell of the grid: its prompt and output lengths in tokens. */
     private record GridCell(int in, int out) {}
 
+    /** When one measured HTTP cell ran: the servers' samples inside it are its. */
     private record Cell(long startNs, long endNs, Topologies.Leg leg, String workload, int round) {}
 
     private final List<Cell> cells = new ArrayList<>();
