@@ -279,7 +279,7 @@ public final class Compare {
         log.println("compare: warming up every leg (" + c.jitWarmup() + " requests of the cheapest cell"
                 + (c.warmupMaxSec() > 0 ? ", on each process's first leg more until steady" : "") + ", then "
                 + c.warmupPerCell() + " per cell; not recorded)");
-        int cheapest = c.outputLens().stream().min(Integer::compare).orElseThrow();
+        int cheapest = cheapestOut();
         cellRate.clear();
         // the JVMs still compile through the first rounds after this (1.5-2.6 s of compiler CPU in round 1, 0.3-0.6 s
         // in round 3, in compare's JVM, serve and lb alike; cpu.csv's compiler_cpu_ms): passes of every cell until
@@ -310,8 +310,17 @@ public final class Compare {
      * control (a tenth of its whole tax at 16 blocks a slice). Its cost is tens of ms a slice on the real engine.
      */
     private void leadIn(Topologies.Leg leg) {
-        int out = c.outputLens().stream().min(Integer::compare).orElseThrow(), n = c.concurrency();
-        measure(0, leg, workload(c.promptLens().get(0), out, n), n); // one that fails fast fails the slice too
+        int n = c.concurrency();
+        measure(
+                0,
+                leg,
+                workload(c.promptLens().get(0), cheapestOut(), n),
+                n); // one that fails fast fails the slice too
+    }
+
+    /** The grid's shortest output: its cheapest cells' length. */
+    private int cheapestOut() {
+        return c.outputLens().stream().min(Integer::compare).orElseThrow();
     }
 
     /** Per process, the throughput of each window of its warm-up until steady (run.json). */
