@@ -80,30 +80,101 @@ record HostMeasurement(
     }
 
     /**
+     * Field by field, how far this measurement and {@code others} of the same host lie apart: (largest − smallest) /
+     * their mean, a fraction; NaN where one is unmeasured. What a fit to them can be trusted to.
+     */
+    HostMeasurement spread(HostMeasurement... others) {
+        double[] lo = values(), hi = values(), sum = values();
+        for (HostMeasurement o : others) {
+            double[] v = o.values();
+            for (int i = 0; i < v.length; i++) {
+                lo[i] = Math.min(lo[i], v[i]);
+                hi[i] = Math.max(hi[i], v[i]);
+                sum[i] += v[i];
+            }
+        }
+        for (int i = 0; i < lo.length; i++) {
+            double mean = sum[i] / (others.length + 1);
+            lo[i] = mean == 0 ? 0 : (hi[i] - lo[i]) / Math.abs(mean);
+        }
+        return of(lo);
+    }
+
+    /**
      * The largest relative difference to {@code real} over the times and the variation between tokens on the busy host;
      * each wait's difference per request counts against the time to first token it is part of (a millisecond or two on
      * its own, whose relative noise would swamp the rest).
      */
     double worstError(HostMeasurement real) {
-        double[] mine = values(), theirs = real.values();
+        return worstError(real, null);
+    }
+
+    /**
+     * As {@link #worstError(HostMeasurement)}, each figure's difference less how far the real host's own measurements
+     * lay apart on it ({@code spread}, from {@link #spread}): what is left is what a fit got wrong, not the host's
+     * noise.
+     */
+    double worstError(HostMeasurement real, HostMeasurement spread) {
+        double[] mine = values(),
+                theirs = real.values(),
+                noise = spread == null ? new double[mine.length] : spread.values();
         double worst = 0;
         for (int i = 0; i < TIMES; i++) {
             if (i == 2 || Double.isNaN(theirs[i])) continue; // the variation alone is not fitted
-            worst = Math.max(worst, Math.abs(mine[i] / theirs[i] - 1));
+            worst = Math.max(worst, Math.abs(mine[i] / theirs[i] - 1) - orZero(noise[i]));
         }
         Waits w = real.waits;
         double[] gaps = {
-            gap(waits.queuedBesideDecodes, w.queuedBesideDecodes, real.ttftBesideDecodes),
-            gap(waits.queuedBesidePrefills, w.queuedBesidePrefills, real.ttftBesidePrefills),
-            gap(waits.finishingBesidePrefills, w.finishingBesidePrefills, real.ttftBesidePrefills)
+            gap(waits.queuedBesideDecodes, w.queuedBesideDecodes, real.ttftBesideDecodes, noise, 9),
+            gap(waits.queuedBesidePrefills, w.queuedBesidePrefills, real.ttftBesidePrefills, noise, 11),
+            gap(waits.finishingBesidePrefills, w.finishingBesidePrefills, real.ttftBesidePrefills, noise, 13)
         };
         for (double g : gaps) if (!Double.isNaN(g)) worst = Math.max(worst, g);
-        return worst;
+        return Math.max(0, worst);
     }
 
-    private static double gap(Waited mine, Waited real, double partOf) {
-        return Math.abs(mine.perRequestMs() - real.perRequestMs()) / partOf;
+    /** The gap per request over {@code partOf}, less the real wait's own spread (its chance's and its length's). */
+    private static double gap(Waited mine, Waited real, double partOf, double[] noise, int at) {
+        double own = real.perRequestMs() * (orZero(noise[at]) + orZero(noise[at + 1]));
+        return (Math.abs(mine.perRequestMs() - real.perRequestMs()) - own) / partOf;
     }
+
+    private static double orZero(double x) {
+        return Double.isNaN(x) ? 0 : x;
+    }
+
+    /** The figure on which {@code real} and this lie furthest apart, for a reader of the calibration's log. */
+    String worstFigure(HostMeasurement real) {
+        double[] mine = values(), theirs = real.values();
+        int worst = 0;
+        double most = -1;
+        for (int i = 0; i < mine.length; i++) {
+            double d = Math.abs(mine[i] / theirs[i] - 1);
+            if (!Double.isNaN(d) && !Double.isInfinite(d) && d > most) {
+                most = d;
+                worst = i;
+            }
+        }
+        return FIGURES[worst];
+    }
+
+    private static final String[] FIGURES = {
+        "time to the first token alone",
+        "time per token alone",
+        "variation between tokens alone",
+        "time per token on all ports",
+        "time per token after the long prompt",
+        "time to the first token beside decodes",
+        "time to the first token beside prefills",
+        "time to the first token of the long prompt",
+        "variation between tokens on all ports",
+        "share queued beside decodes",
+        "queued time beside decodes",
+        "share queued beside prefills",
+        "queued time beside prefills",
+        "share waiting before the end",
+        "time waiting before the end"
+    };
 
     /** The timing fields before the waits in {@link #values}. */
     private static final int TIMES = 9;

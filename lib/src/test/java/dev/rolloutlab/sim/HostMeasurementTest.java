@@ -50,6 +50,29 @@ class HostMeasurementTest {
     }
 
     @Test
+    void aFitIsJudgedBeyondTheHostsOwnSpread() {
+        HostMeasurement first = host(1, 0.5), again = host(1.2, 0.5);
+        HostMeasurement spread = first.spread(again);
+        assertEquals(0.2 / 1.1, spread.ttftAlone(), 1e-12, "(largest − smallest) / mean");
+        assertEquals(0, spread.itlCv(), 1e-12, "a figure both read alike");
+        assertEquals(0.4, host(1, 0.5).spread(host(0.8, 0.5), host(1.2, 0.5)).tpot(), 1e-12, "over three");
+        HostMeasurement real = first.meanWith(again), sim = host(1.1 * 1.3, 0.5);
+        assertEquals(0.3, sim.worstError(real), 1e-9, "30 % off on every time");
+        assertEquals(0.3 - 0.2 / 1.1, sim.worstError(real, spread), 1e-9, "12 % of it beyond the host's 18 %");
+        assertEquals(
+                0,
+                host(1.1 * 1.15, 0.5).worstError(real, spread),
+                1e-12,
+                "15 % off is inside the host's own 18 %: nothing a further round could tell from noise");
+        assertEquals(
+                "time to the first token of the long prompt",
+                host(1, 0.5)
+                        .worstFigure(host(1, 0.5)
+                                .meanWith(new HostMeasurement(
+                                        4, 2, 0.1, 7, 8, 11, 15, 50, 0.5, HostMeasurement.Waits.UNKNOWN))));
+    }
+
+    @Test
     void aWaitIsTheShareOfRequestsPastTheThresholdAndTheirMeanAndUnknownWithoutTimings() {
         double nan = Double.NaN;
         assertEquals(
