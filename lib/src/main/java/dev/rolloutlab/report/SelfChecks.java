@@ -84,7 +84,7 @@ public final class SelfChecks {
         in.forEach((cell, xs) -> {
             List<Double> ys = http.get(cell);
             if (ys == null || xs.size() < 20 || ys.size() < 20) return; // a median needs 20 (Percentiles.reported)
-            double a = median(xs), b = median(ys);
+            double a = Percentiles.median(xs), b = Percentiles.median(ys);
             if (a > ENGINE_RATIO * b || b > ENGINE_RATIO * a)
                 out.add(String.format(
                         Locale.ROOT,
@@ -130,10 +130,6 @@ public final class SelfChecks {
                         100 * s[0] / s[1]));
         });
         return out;
-    }
-
-    private static double median(List<Double> xs) {
-        return Percentiles.median(xs.stream().mapToDouble(Double::doubleValue).toArray());
     }
 
     /** One line per problem found; empty when the run measured what it meant to. */

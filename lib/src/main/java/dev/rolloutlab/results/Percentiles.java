@@ -1,6 +1,7 @@
 package dev.rolloutlab.results;
 
 import java.util.Arrays;
+import java.util.Collection;
 
 /** The summary's order statistics: means, numpy-style percentiles, and when a percentile may be reported at all. */
 public final class Percentiles {
@@ -31,6 +32,11 @@ public final class Percentiles {
         double[] sorted = xs.clone();
         Arrays.sort(sorted);
         return pct(sorted, 50);
+    }
+
+    /** The median of {@code xs}, NaN when empty. */
+    public static double median(Collection<Double> xs) {
+        return median(xs.stream().mapToDouble(Double::doubleValue).toArray());
     }
 
     /** Linear-interpolated percentile of a sorted array (numpy's default), NaN when empty. */

@@ -115,22 +115,35 @@ record HostMeasurement(
      * noise.
      */
     double worstError(HostMeasurement real, HostMeasurement spread) {
+        double worst = 0;
+        for (double e : errors(real, spread)) if (!Double.isNaN(e)) worst = Math.max(worst, e);
+        return worst;
+    }
+
+    /** The figure on which this lies furthest from {@code real}, as {@link #worstError} judges, for a reader's log. */
+    String worstFigure(HostMeasurement real) {
+        double[] e = errors(real, null);
+        int worst = 0;
+        for (int i = 1; i < e.length; i++) if (!Double.isNaN(e[i]) && !(e[i] <= e[worst])) worst = i;
+        return FIGURES[worst];
+    }
+
+    /** Each judged figure's difference to {@code real} ({@link #FIGURES}), less its spread; NaN where not judged. */
+    private double[] errors(HostMeasurement real, HostMeasurement spread) {
         double[] mine = values(),
                 theirs = real.values(),
                 noise = spread == null ? new double[mine.length] : spread.values();
-        double worst = 0;
-        for (int i = 0; i < TIMES; i++) {
-            if (i == 2 || Double.isNaN(theirs[i])) continue; // the variation alone is not fitted
-            worst = Math.max(worst, Math.abs(mine[i] / theirs[i] - 1) - orZero(noise[i]));
-        }
+        double[] e = new double[FIGURES.length];
+        for (int i = 0; i < TIMES; i++)
+            e[i] = i == 2 || Double.isNaN(theirs[i]) // the variation alone is not fitted
+                    ? Double.NaN
+                    : Math.abs(mine[i] / theirs[i] - 1) - orZero(noise[i]);
         Waits w = real.waits;
-        double[] gaps = {
-            gap(waits.queuedBesideDecodes, w.queuedBesideDecodes, real.ttftBesideDecodes, noise, 9),
-            gap(waits.queuedBesidePrefills, w.queuedBesidePrefills, real.ttftBesidePrefills, noise, 11),
-            gap(waits.finishingBesidePrefills, w.finishingBesidePrefills, real.ttftBesidePrefills, noise, 13)
-        };
-        for (double g : gaps) if (!Double.isNaN(g)) worst = Math.max(worst, g);
-        return Math.max(0, worst);
+        e[TIMES] = gap(waits.queuedBesideDecodes, w.queuedBesideDecodes, real.ttftBesideDecodes, noise, 9);
+        e[TIMES + 1] = gap(waits.queuedBesidePrefills, w.queuedBesidePrefills, real.ttftBesidePrefills, noise, 11);
+        e[TIMES + 2] =
+                gap(waits.finishingBesidePrefills, w.finishingBesidePrefills, real.ttftBesidePrefills, noise, 13);
+        return e;
     }
 
     /** The gap per request over {@code partOf}, less the real wait's own spread (its chance's and its length's). */
@@ -143,21 +156,6 @@ record HostMeasurement(
         return Double.isNaN(x) ? 0 : x;
     }
 
-    /** The figure on which {@code real} and this lie furthest apart, for a reader of the calibration's log. */
-    String worstFigure(HostMeasurement real) {
-        double[] mine = values(), theirs = real.values();
-        int worst = 0;
-        double most = -1;
-        for (int i = 0; i < mine.length; i++) {
-            double d = Math.abs(mine[i] / theirs[i] - 1);
-            if (!Double.isNaN(d) && !Double.isInfinite(d) && d > most) {
-                most = d;
-                worst = i;
-            }
-        }
-        return FIGURES[worst];
-    }
-
     private static final String[] FIGURES = {
         "time to the first token alone",
         "time per token alone",
@@ -168,12 +166,9 @@ record HostMeasurement(
         "time to the first token beside prefills",
         "time to the first token of the long prompt",
         "variation between tokens on all ports",
-        "share queued beside decodes",
-        "queued time beside decodes",
-        "share queued beside prefills",
-        "queued time beside prefills",
-        "share waiting before the end",
-        "time waiting before the end"
+        "wait in the queue beside decodes",
+        "wait in the queue beside prefills",
+        "wait before a request's end"
     };
 
     /** The timing fields before the waits in {@link #values}. */

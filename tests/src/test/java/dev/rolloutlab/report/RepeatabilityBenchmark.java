@@ -2,6 +2,7 @@ package dev.rolloutlab.report;
 
 import dev.rolloutlab.results.Confidence;
 import dev.rolloutlab.results.Connection;
+import dev.rolloutlab.results.Percentiles;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -18,10 +19,14 @@ import tech.tablesaw.api.Row;
  * {@code tests/bench repeat DIR...}: given the results folders of runs made back to back, it reports each cell's HTTP
  * tax over in-process across the runs (they should agree within 20 % or 0.5 ms, whichever is larger), the zero-compute
  * control's (within 10 %), whether a headline finding changed sign or went from confirmed to negligible, and how often
- * one run's estimate lies inside another run's 95 % interval.
+ * one run's estimate lies inside another run's 95 % interval; and, from the control, how far the machine's own speed
+ * moved between the runs.
  */
 public final class RepeatabilityBenchmark {
     private record Cell(String leg, String workload) {}
+
+    /** A table's cells, each run's interval per cell (null where a run lacks it), and its counts. */
+    private record Agreement(Map<Cell, List<Confidence.Interval>> cells, int agree, int n, int inside, int pairs) {}
 
     public static void main(String[] args) {
         if (args.length < 2) {
@@ -31,13 +36,26 @@ public final class RepeatabilityBenchmark {
         List<RunData> runs = new ArrayList<>();
         for (String a : args) runs.add(RunData.load(Path.of(a)));
         System.out.println("## HTTP tax over in-process, per cell (ms; paired, 95 % CI), " + runs.size() + " runs\n");
-        int[] agree = table(runs, "real engine", 0.20, 0.5);
+        Agreement agree = table(runs, "real engine", 0.20, 0.5);
         List<RunData> controls = new ArrayList<>();
         for (String a : args) {
             Path c = Path.of(a).resolve("control");
             if (Files.exists(c.resolve("summary.csv"))) controls.add(RunData.load(c));
         }
-        int[] agreeControl = controls.size() == runs.size() ? table(controls, "zero-compute control", 0.10, 0) : null;
+        Agreement agreeControl =
+                controls.size() == runs.size() ? table(controls, "zero-compute control", 0.10, 0) : null;
+        if (agreeControl != null) {
+            double[] speed = machine(runs, controls, agreeControl);
+            System.out.printf(
+                    Locale.ROOT,
+                    "Each run's taxes divided by its factor above (the control's CPU per request): real-engine cells "
+                            + "within max(20 %%, 0.5 ms) %d of %d, control cells within 10 %% %d of %d. A diagnosis "
+                            + "of where the spread comes from, not a result: compare reports milliseconds.%n%n",
+                    agreeing(agree.cells(), speed, 0.20, 0.5),
+                    agree.n(),
+                    agreeing(agreeControl.cells(), speed, 0.10, 0),
+                    agreeControl.n());
+        }
         System.out.println("## Headline findings\n");
         int flips = findings(runs);
         System.out.printf(
@@ -45,20 +63,100 @@ public final class RepeatabilityBenchmark {
                 "%nSummary: real-engine cells agreeing within max(20 %%, 0.5 ms): %d of %d; control cells within 10 %%: "
                         + "%s; findings that flipped (sign, or confirmed against negligible): %d; estimates inside "
                         + "another run's 95 %% CI: %d of %d (%.0f %%)%n",
-                agree[0],
-                agree[1],
-                agreeControl == null ? "no control" : agreeControl[0] + " of " + agreeControl[1],
+                agree.agree(),
+                agree.n(),
+                agreeControl == null ? "no control" : agreeControl.agree() + " of " + agreeControl.n(),
                 flips,
-                agree[2],
-                agree[3],
-                100.0 * agree[2] / Math.max(1, agree[3]));
+                agree.inside(),
+                agree.pairs(),
+                100.0 * agree.inside() / Math.max(1, agree.pairs()));
     }
 
     /**
-     * Prints one row per cell: each run's estimate and interval, the range, and whether it holds; returns {agreeing
-     * cells, cells, estimates inside another run's interval, pairs of runs compared}.
+     * Per run, the control's CPU per request on its HTTP legs (client, serve and balancer: the same code on the same
+     * requests, so what moves it is the machine's speed per unit of work) and its tax, each the median over cells of
+     * the ratio to the first run, beside the fixed computation compare times before and after each run. A tax that
+     * moves with the CPU is the machine's phase, which no design within one run can take out. Returns each run's CPU
+     * factor.
      */
-    private static int[] table(List<RunData> runs, String what, double relative, double absoluteMs) {
+    private static double[] machine(List<RunData> runs, List<RunData> controls, Agreement control) {
+        double[] factor = new double[runs.size()];
+        System.out.println("## The machine under the runs\n");
+        System.out.println("The control's CPU per request (client + serve + balancer, HTTP legs, rounds pooled) is the "
+                + "same code on the same requests in every run: it moves with the machine's speed per unit of work. "
+                + "Each figure is the median over the control's cells of the ratio to the first run.\n");
+        System.out.println("| run | control CPU per request | control tax | fixed computation before / after (ms) |");
+        System.out.println("|---|---|---|---|");
+        Map<Cell, Double> firstCpu = cpuPerRequest(controls.get(0));
+        for (int i = 0; i < runs.size(); i++) {
+            Map<Cell, Double> cpu = cpuPerRequest(controls.get(i));
+            List<Double> cpuRatios = new ArrayList<>(), taxRatios = new ArrayList<>();
+            for (var e : cpu.entrySet())
+                if (firstCpu.getOrDefault(e.getKey(), 0.0) > 0) cpuRatios.add(e.getValue() / firstCpu.get(e.getKey()));
+            for (List<Confidence.Interval> cis : control.cells().values())
+                if (cis.size() > i
+                        && cis.get(0) != null
+                        && cis.get(i) != null
+                        && cis.get(0).estimate() > 0)
+                    taxRatios.add(cis.get(i).estimate() / cis.get(0).estimate());
+            var config = runs.get(i).run().map(r -> r.path("config"));
+            factor[i] = Percentiles.median(cpuRatios);
+            System.out.printf(
+                    Locale.ROOT,
+                    "| %d | %.2fx | %.2fx | %.0f / %.0f |%n",
+                    i + 1,
+                    factor[i],
+                    Percentiles.median(taxRatios),
+                    config.map(c -> c.path("calibration_ms_before").asDouble(Double.NaN))
+                            .orElse(Double.NaN),
+                    config.map(c -> c.path("calibration_ms_after").asDouble(Double.NaN))
+                            .orElse(Double.NaN));
+        }
+        System.out.println();
+        return factor;
+    }
+
+    /** Cells whose estimates, each divided by its run's {@code factor}, lie within the bound of {@link #table}. */
+    private static int agreeing(
+            Map<Cell, List<Confidence.Interval>> cells, double[] factor, double relative, double absoluteMs) {
+        int agree = 0;
+        for (List<Confidence.Interval> cis : cells.values()) {
+            double lo = Double.POSITIVE_INFINITY, hi = Double.NEGATIVE_INFINITY, sum = 0;
+            int k = 0;
+            for (int i = 0; i < cis.size(); i++) {
+                if (cis.get(i) == null) continue;
+                double x = cis.get(i).estimate() / factor[i];
+                lo = Math.min(lo, x);
+                hi = Math.max(hi, x);
+                sum += x;
+                k++;
+            }
+            if (k == factor.length && hi - lo <= Math.max(relative * Math.abs(sum / k), absoluteMs)) agree++;
+        }
+        return agree;
+    }
+
+    /** The control's CPU ms per request per HTTP cell, client + serve + balancer, rounds pooled. */
+    private static Map<Cell, Double> cpuPerRequest(RunData d) {
+        Map<Cell, Double> out = new LinkedHashMap<>();
+        d.cpu().ifPresent(t -> {
+            for (Row r : t) {
+                String topology = r.getString("topology");
+                if (d.baseline(topology) == null) continue;
+                double sum = 0;
+                for (String c :
+                        List.of("client_cpu_ms_per_request", "server_cpu_ms_per_request", "lb_cpu_ms_per_request")) {
+                    double v = t.containsColumn(c) ? r.getNumber(c) : Double.NaN;
+                    if (!Double.isNaN(v)) sum += v;
+                }
+                out.put(new Cell(topology + " " + r.getString("connection"), r.getString("workload")), sum);
+            }
+        });
+        return out;
+    }
+
+    /** Prints one row per cell: each run's estimate and interval, the range, and whether it holds. */
+    private static Agreement table(List<RunData> runs, String what, double relative, double absoluteMs) {
         Map<Cell, List<Confidence.Interval>> cells = new LinkedHashMap<>();
         for (int i = 0; i < runs.size(); i++) {
             RunData d = runs.get(i);
@@ -108,7 +206,7 @@ public final class RepeatabilityBenchmark {
                     row + String.format(Locale.ROOT, "%.2f (bound %.2f) | %s |", hi - lo, bound, holds ? "yes" : "NO"));
         }
         System.out.println();
-        return new int[] {agree, n, inside, pairs};
+        return new Agreement(cells, agree, n, inside, pairs);
     }
 
     private static final Pattern FINDING = Pattern.compile("^\\*\\*(.+?)\\*\\* — (\\S+)");
