@@ -3,6 +3,7 @@ package dev.rolloutlab.report;
 import dev.rolloutlab.results.Confidence;
 import dev.rolloutlab.results.Verdict;
 import java.nio.file.Files;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import tech.tablesaw.api.Row;
@@ -36,6 +37,30 @@ final class Control {
         };
     }
 
+    /**
+     * A leg's CPU ms per request, client + serve + balancer, rounds pooled; null where cpu.csv did not measure it. On
+     * the control it is the same code on the same requests in every run: it moves only with the machine's speed.
+     */
+    static Double cpuPerRequest(RunData z, String topology, String connection, String workload) {
+        return z.cpu()
+                .map(t -> {
+                    double sum = 0;
+                    boolean any = false;
+                    for (String col : CPU_COLUMNS) {
+                        Double v = Charts.find(t, topology, connection, workload, col);
+                        if (v != null) {
+                            sum += v;
+                            any = true;
+                        }
+                    }
+                    return any ? sum : null;
+                })
+                .orElse(null);
+    }
+
+    private static final List<String> CPU_COLUMNS =
+            List.of("client_cpu_ms_per_request", "server_cpu_ms_per_request", "lb_cpu_ms_per_request");
+
     static String markdown(RunData d) {
         Optional<RunData> control = of(d);
         if (control.isEmpty()) return "";
@@ -57,11 +82,14 @@ final class Control {
                             0.95);
             rows.append(String.format(
                     Locale.ROOT,
-                    "| %s | %s | %s | %s | %s | %s |%n",
+                    "| %s | %s | %s | %s | %s | %s | %s |%n",
                     t,
                     c,
                     w,
                     Overheads.interval(zero),
+                    Optional.ofNullable(cpuPerRequest(z, t, c, w))
+                            .map(x -> String.format(Locale.ROOT, "%.2f", x))
+                            .orElse(""),
                     Overheads.interval(real),
                     gap == null ? "" : reading(gap, Findings.threshold(d, d.legs(), t, w))));
         }
@@ -69,13 +97,17 @@ final class Control {
         return "\n## Zero-compute control\n\nThe same grid, topologies and connections again on clock engines whose "
                 + "steps take no time (`serve --engine sim --sim-profile zero-compute`, and the same clock in this "
                 + "JVM for the in-process legs; results in `control/`). With no compute to vary, each HTTP leg's tax "
-                + "over in-process there is HTTP's cost alone, and it moves little between runs. The last column "
+                + "over in-process there is HTTP's cost alone. It still moves with the machine's speed: beside it, the "
+                + "CPU the control leg's processes spent per request (client, serve and balancer) is the same code on "
+                + "the same requests in every run, so between two runs a control tax that moved with it measures the "
+                + "machine, not HTTP (on a cloud VM both moved by half between runs minutes apart). The last column "
                 + "reads the real engine's tax minus the control's (intervals in quadrature) against the findings' "
                 + "threshold: larger means the engine's compute and the HTTP path slow each other on the shared cores; "
                 + "smaller means the path's per-token work (serialising and parsing each streamed token) ran while "
                 + "the engine decoded the next one, hidden in its time.\n\n"
-                + "| topology | connection | workload | control: tax over in-process (ms), 95 % CI | real "
-                + "engine: tax over in-process (ms), 95 % CI | real − control |\n|---|---|---|---|---|---|\n"
+                + "| topology | connection | workload | control: tax over in-process (ms), 95 % CI | control: CPU "
+                + "per request (ms) | real engine: tax over in-process (ms), 95 % CI | real − control |\n"
+                + "|---|---|---|---|---|---|---|\n"
                 + rows;
     }
 }

@@ -240,17 +240,14 @@ final class HostFit {
             if (sim.itlCv() > 0) cv = Math.min(3, cv * half(fit.beyondNoise(real.itlCv() / sim.itlCv(), sp.itlCv())));
             k = k.withWaits(waits(m.contention().waits(), fit, sim.waits()));
         }
-        double
-                a =
-                        fit.beyondNoise(sim.ttftAlone() / real.ttftAlone(), alone) == 1
-                                ? m.a()
-                                : m.a() - (sim.ttftAlone() - real.ttftAlone()),
-                c =
-                        fit.beyondNoise(sim.tpotAlone() / real.tpotAlone(), sp.tpotAlone()) == 1
-                                ? m.c()
-                                : m.c() - (sim.tpotAlone() - real.tpotAlone());
-        return new TimingModel(
-                Math.max(0, a), m.b(), Math.max(0, c), m.d(), contextTerm(m, fit, sim), m.maxBatch(), k, cv);
+        double a = shifted(fit, m.a(), sim.ttftAlone(), real.ttftAlone(), alone),
+                c = shifted(fit, m.c(), sim.tpotAlone(), real.tpotAlone(), sp.tpotAlone());
+        return new TimingModel(a, m.b(), c, m.d(), contextTerm(m, fit, sim), m.maxBatch(), k, cv);
+    }
+
+    /** {@code value} less what the simulated host's figure exceeds the real one's, unless that lies within noise. */
+    private static double shifted(Fit fit, double value, double sim, double real, double spread) {
+        return fit.beyondNoise(sim / real, spread) == 1 ? value : Math.max(0, value - (sim - real));
     }
 
     /**

@@ -13,6 +13,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import tech.tablesaw.api.Row;
 
@@ -99,6 +101,18 @@ class ZeroComputeControlTest {
         String md = Files.readString(out.resolve("REPORT.md"));
         assertTrue(md.contains("## Zero-compute control"), md);
         assertTrue(md.contains("| http1 | keep-alive | in=8 out=1 | +"), md);
+        // beside the control's tax, the CPU its processes spent per request: client and serve on http1, from cpu.csv
+        double perRequest = Double.NaN;
+        for (Row row : z.cpu().orElseThrow())
+            if (row.getString("topology").equals("http1")
+                    && row.getString("connection").equals("keep-alive")
+                    && row.getString("workload").equals("in=8 out=1"))
+                perRequest = row.getNumber("client_cpu_ms_per_request") + row.getNumber("server_cpu_ms_per_request");
+        assertTrue(perRequest > 0, "the control's HTTP requests cost CPU: " + perRequest);
+        Matcher cell = Pattern.compile("\\| http1 \\| keep-alive \\| in=8 out=1 \\| \\+[^|]+\\| ([0-9.]+) \\|")
+                .matcher(md);
+        assertTrue(cell.find(), md);
+        assertEquals(perRequest, Double.parseDouble(cell.group(1)), 0.006, "the report's CPU column: " + cell.group());
         assertTrue(md.contains("On the zero-compute control (the same grid on clock engines"), md);
 
         Path quick = TestModels.tempDir("control").resolve("quick");

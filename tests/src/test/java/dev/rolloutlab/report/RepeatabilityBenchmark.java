@@ -136,22 +136,14 @@ public final class RepeatabilityBenchmark {
         return agree;
     }
 
-    /** The control's CPU ms per request per HTTP cell, client + serve + balancer, rounds pooled. */
+    /** The control's CPU ms per request per HTTP cell ({@link Control#cpuPerRequest}). */
     private static Map<Cell, Double> cpuPerRequest(RunData d) {
         Map<Cell, Double> out = new LinkedHashMap<>();
-        d.cpu().ifPresent(t -> {
-            for (Row r : t) {
-                String topology = r.getString("topology");
-                if (d.baseline(topology) == null) continue;
-                double sum = 0;
-                for (String c :
-                        List.of("client_cpu_ms_per_request", "server_cpu_ms_per_request", "lb_cpu_ms_per_request")) {
-                    double v = t.containsColumn(c) ? r.getNumber(c) : Double.NaN;
-                    if (!Double.isNaN(v)) sum += v;
-                }
-                out.put(new Cell(topology + " " + r.getString("connection"), r.getString("workload")), sum);
-            }
-        });
+        for (Row r : d.legs()) {
+            String t = r.getString("topology"), c = r.getString("connection"), w = r.getString("workload");
+            Double cpu = d.baseline(t) == null ? null : Control.cpuPerRequest(d, t, c, w);
+            if (cpu != null) out.put(new Cell(t + " " + c, w), cpu);
+        }
         return out;
     }
 
