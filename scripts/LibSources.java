@@ -246,6 +246,7 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/sim/Contention.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/sim/CoreWait.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/sim/CoreWaits.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/sim/FitTarget.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/sim/Fleet.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/sim/GroupSweep.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/sim/HostFit.java
@@ -262,6 +263,7 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/sim/SimWeights.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/sim/Sweep.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/sim/TimingModel.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/sim/WaitFit.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/util/Await.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/util/ExitWithParent.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/util/HostPort.java

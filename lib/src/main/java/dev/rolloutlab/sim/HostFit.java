@@ -23,7 +23,6 @@ import java.util.Locale;
  */
 final class HostFit {
     private static final int MAX_ROUNDS = 5;
-    private static final double CLOSE_ENOUGH = 0.05;
     /** Two measurements of one host further apart than this are measured a third time. */
     private static final double AGREE = 0.15;
 
@@ -73,7 +72,7 @@ final class HostFit {
             real = first.meanWith(again);
             spread = first.spread(again);
         }
-        Fit fit = new Fit(real, spread, n);
+        FitTarget fit = new FitTarget(real, spread, n);
         if (n == 1) return refine(fitted, fit);
         Ratios r = againstFit(real, fitted);
         log.printf(
@@ -92,26 +91,11 @@ final class HostFit {
         // in the loops the others decode or prefill nearly all the time: the measured waits are about the waits
         HostMeasurement.Waits w = real.waits();
         CoreWaits waits = new CoreWaits(
-                guess(w.queuedBesideDecodes()), guess(w.queuedBesidePrefills()), guess(w.finishingBesidePrefills()));
+                WaitFit.guess(w.queuedBesideDecodes()),
+                WaitFit.guess(w.queuedBesidePrefills()),
+                WaitFit.guess(w.finishingBesidePrefills()));
         Contention guess = closedForm(n, real, r, fitted).withWaits(waits);
         return refine(fitted.with(guess).withStepCv(Math.min(3, real.itlCv())), fit);
-    }
-
-    /**
-     * What a fit aims at: the host's figures ({@code real}), how far its own measurements of them lay apart
-     * ({@code spread}, fractions: a gap inside it is the host's noise, and correcting it chased that noise from one
-     * round to the next), and its number of ports.
-     */
-    private record Fit(HostMeasurement real, HostMeasurement spread, int n) {
-        /**
-         * {@code ratio}, or 1 where it lies within the noise of figures whose spreads are {@code spreads} (a ratio of
-         * two figures carries both) or within {@link #CLOSE_ENOUGH} of 1.
-         */
-        double beyondNoise(double ratio, double... spreads) {
-            double noise = CLOSE_ENOUGH;
-            for (double x : spreads) if (!Double.isNaN(x)) noise += x;
-            return Math.abs(Math.log(ratio)) <= Math.log1p(noise) ? 1 : ratio;
-        }
     }
 
     /**
@@ -180,7 +164,7 @@ final class HostFit {
                 Math.max(0.05, Math.min(100, beside)));
     }
 
-    private TimingModel refine(TimingModel guess, Fit fit) {
+    private TimingModel refine(TimingModel guess, FitTarget fit) {
         TimingModel m = guess, best = guess;
         double bestError = Double.POSITIVE_INFINITY;
         for (int round = 1, bestRound = 0; round <= MAX_ROUNDS; round++) {
@@ -202,7 +186,7 @@ final class HostFit {
                 bestRound = round;
             }
             // two rounds without a better fit: what is left is noise, or a host the model cannot express (sub-ms steps)
-            if (error < CLOSE_ENOUGH || round == MAX_ROUNDS || round - bestRound >= 2) break;
+            if (error < FitTarget.CLOSE_ENOUGH || round == MAX_ROUNDS || round - bestRound >= 2) break;
             m = round == 1 && m.contention().contends() ? realigned(m, fit, sim) : corrected(m, fit, sim);
         }
         log.printf(
@@ -220,7 +204,7 @@ final class HostFit {
      * single-token requests beside prefills within 5 %: its fixed work was long and shared lightly. Correcting a alone
      * then halved that time, and halfway corrections of the shares chased it for the remaining rounds.
      */
-    private TimingModel realigned(TimingModel m, Fit fit, HostMeasurement sim) {
+    private TimingModel realigned(TimingModel m, FitTarget fit, HostMeasurement sim) {
         HostMeasurement real = fit.real(), sp = fit.spread();
         TimingModel alone = new TimingModel(
                 shifted(fit, m.a(), sim.ttftAlone(), real.ttftAlone(), sp.ttftAlone()),
@@ -240,7 +224,7 @@ final class HostFit {
      * measurement has a few percent of noise, and full steps oscillated. A figure the simulated host already matches
      * within the real host's own spread keeps its value.
      */
-    private TimingModel corrected(TimingModel m, Fit fit, HostMeasurement sim) {
+    private TimingModel corrected(TimingModel m, FitTarget fit, HostMeasurement sim) {
         HostMeasurement real = fit.real(), sp = fit.spread();
         Contention k = m.contention();
         double cv = m.stepCv(), alone = sp.ttftAlone();
@@ -249,17 +233,14 @@ final class HostFit {
             k = prefillShares(
                     fit.n(),
                     m,
-                    k.decodes() * half(fit.beyondNoise(got.decode() / want.decode(), sp.tpot(), sp.tpotAlone())),
-                    m.prefillShare(len)
-                            * half(fit.beyondNoise(want.prefill() / got.prefill(), sp.ttftBesidePrefills(), alone)),
+                    k.decodes() * fit.halfway(got.decode() / want.decode(), sp.tpot(), sp.tpotAlone()),
+                    m.prefillShare(len) * fit.halfway(want.prefill() / got.prefill(), sp.ttftBesidePrefills(), alone),
                     m.prefillShare(longLen)
-                            * half(fit.beyondNoise(
-                                    want.longPrefill() / got.longPrefill(), sp.ttftLongBesidePrefills(), alone)),
+                            * fit.halfway(want.longPrefill() / got.longPrefill(), sp.ttftLongBesidePrefills(), alone),
                     k.prefillBesideDecodes()
-                            * half(fit.beyondNoise(
-                                    want.besideDecodes() / got.besideDecodes(), sp.ttftBesideDecodes(), alone)));
-            if (sim.itlCv() > 0) cv = Math.min(3, cv * half(fit.beyondNoise(real.itlCv() / sim.itlCv(), sp.itlCv())));
-            k = k.withWaits(waits(m.contention().waits(), fit, sim.waits()));
+                            * fit.halfway(want.besideDecodes() / got.besideDecodes(), sp.ttftBesideDecodes(), alone));
+            if (sim.itlCv() > 0) cv = Math.min(3, cv * fit.halfway(real.itlCv() / sim.itlCv(), sp.itlCv()));
+            k = k.withWaits(WaitFit.corrected(m.contention().waits(), fit, sim.waits()));
         }
         double a = shifted(fit, m.a(), sim.ttftAlone(), real.ttftAlone(), alone),
                 c = shifted(fit, m.c(), sim.tpotAlone(), real.tpotAlone(), sp.tpotAlone());
@@ -267,7 +248,7 @@ final class HostFit {
     }
 
     /** {@code value} less what the simulated host's figure exceeds the real one's, unless that lies within noise. */
-    private static double shifted(Fit fit, double value, double sim, double real, double spread) {
+    private static double shifted(FitTarget fit, double value, double sim, double real, double spread) {
         return fit.beyondNoise(sim / real, spread) == 1 ? value : Math.max(0, value - (sim - real));
     }
 
@@ -276,70 +257,13 @@ final class HostFit {
      * the simulated host's difference scaled by its own stretch under load (time per token on all ports over alone)
      * gives e's error per context token.
      */
-    private double contextTerm(TimingModel m, Fit fit, HostMeasurement sim) {
+    private double contextTerm(TimingModel m, FitTarget fit, HostMeasurement sim) {
         HostMeasurement real = fit.real();
         if (Double.isNaN(real.tpotLong()) || !(sim.tpotAlone() > 0)) return m.e();
         if (fit.beyondNoise(sim.tpotLong() / real.tpotLong(), fit.spread().tpotLong()) == 1) return m.e();
         double stretch = sim.tpot() / sim.tpotAlone(),
                 extra = (real.tpotLong() - real.tpot()) - (sim.tpotLong() - sim.tpot());
         return Math.max(0, Math.min(60_000, m.e() + extra / (stretch * (longLen - len))));
-    }
-
-    /**
-     * A wait as measured: a measured wait past {@link HostMeasurement.Waited#WAITED_MS} is that much shorter (an
-     * exponential wait's remainder is as long as the whole); none where the server reported no timings.
-     */
-    private static CoreWait guess(HostMeasurement.Waited w) {
-        if (Double.isNaN(w.chance()) || w.chance() == 0) return CoreWait.NONE;
-        return new CoreWait(w.chance(), Math.max(0.01, w.meanMs() - HostMeasurement.Waited.WAITED_MS));
-    }
-
-    /**
-     * Each wait corrected halfway toward closing the gap between the real host's and the simulated one's: its chance by
-     * the ratio of their shares that waited (a simulated engine waits only while other steps run, not every time), its
-     * mean by the gap. Halfway, since a measured wait per request varies by 0.2–0.3 ms between measurements of one host
-     * (a few hundred requests, of which a few in ten wait some ms), and whole steps chased that noise; not at all
-     * within the real host's own spread of the figure.
-     */
-    private static CoreWaits waits(CoreWaits w, Fit fit, HostMeasurement.Waits sim) {
-        HostMeasurement.Waits real = fit.real().waits(), sp = fit.spread().waits();
-        return new CoreWaits(
-                corrected(
-                        w.wokenBesideDecodes(),
-                        real.queuedBesideDecodes(),
-                        sim.queuedBesideDecodes(),
-                        fit,
-                        sp.queuedBesideDecodes()),
-                corrected(
-                        w.wokenBesidePrefills(),
-                        real.queuedBesidePrefills(),
-                        sim.queuedBesidePrefills(),
-                        fit,
-                        sp.queuedBesidePrefills()),
-                corrected(
-                        w.finishing(),
-                        real.finishingBesidePrefills(),
-                        sim.finishingBesidePrefills(),
-                        fit,
-                        sp.finishingBesidePrefills()));
-    }
-
-    private static CoreWait corrected(
-            CoreWait w, HostMeasurement.Waited real, HostMeasurement.Waited sim, Fit fit, HostMeasurement.Waited sp) {
-        if (Double.isNaN(real.chance()) || Double.isNaN(sim.chance())) return w;
-        if (!w.waits()) return guess(real);
-        double chance = sim.chance() > 0
-                ? w.chance() * half(fit.beyondNoise(real.chance() / sim.chance(), sp.chance()))
-                : real.chance();
-        double mean =
-                real.meanMs() > 0 && sim.meanMs() > 0 && fit.beyondNoise(real.meanMs() / sim.meanMs(), sp.meanMs()) != 1
-                        ? w.meanMs() + (real.meanMs() - sim.meanMs()) / 2
-                        : w.meanMs();
-        return new CoreWait(Math.max(0, Math.min(1, chance)), Math.max(0.01, Math.min(60_000, mean)));
-    }
-
-    private static double half(double ratio) {
-        return Math.sqrt(ratio);
     }
 
     private static String describe(TimingModel m) {
@@ -377,22 +301,7 @@ final class HostFit {
             new Profile("calibrating", model, Double.NaN, Double.NaN, "sim calibrate, fitting contention", "", "")
                     .write(profile);
             var http = OpenAiClient.http(64, Duration.ofSeconds(120));
-            try (ServeProcess host = ServeProcess.start(
-                    List.of(
-                            "--engine",
-                            "sim",
-                            "--sim-profile",
-                            profile.toString(),
-                            "--shape",
-                            "tiny",
-                            "--num-servers",
-                            String.valueOf(n),
-                            "--base-port",
-                            "0",
-                            "--served-model-name",
-                            "sim"),
-                    dir.resolve("serve.log"),
-                    Duration.ofSeconds(120))) {
+            try (ServeProcess host = simulatedHost(profile, n, dir.resolve("serve.log"))) {
                 List<OpenAiClient> ports = host.urls().stream()
                         .map(u -> new OpenAiClient(http, u, null, true))
                         .toList();
@@ -406,6 +315,29 @@ final class HostFit {
         } finally {
             if (dir != null) deleteQuietly(dir);
         }
+    }
+
+    /**
+     * A simulated host of {@code ports} ports serving {@code profile}, the way the calibrator measures its fits: a
+     * {@code serve --engine sim} child JVM, served model "sim".
+     */
+    static ServeProcess simulatedHost(Path profile, int ports, Path log) {
+        return ServeProcess.start(
+                List.of(
+                        "--engine",
+                        "sim",
+                        "--sim-profile",
+                        profile.toString(),
+                        "--shape",
+                        "tiny",
+                        "--num-servers",
+                        String.valueOf(ports),
+                        "--base-port",
+                        "0",
+                        "--served-model-name",
+                        "sim"),
+                log,
+                Duration.ofSeconds(120));
     }
 
     private static void deleteQuietly(Path dir) {

@@ -30,20 +30,7 @@ class SimCalibrationTest {
         // the known host is a serve child JVM, as the calibrator's simulated hosts are: a server in this test JVM
         // added 1 ms of its own to each request where the calibrator's child added 3.6, and the fit's a came 12 % off
         // by the difference
-        try (ServeProcess g = ServeProcess.start(
-                List.of(
-                        "--engine",
-                        "sim",
-                        "--sim-profile",
-                        profile.toString(),
-                        "--shape",
-                        "tiny",
-                        "--base-port",
-                        "0",
-                        "--served-model-name",
-                        "sim"),
-                dir.resolve("serve.log"),
-                Duration.ofSeconds(120))) {
+        try (ServeProcess g = HostFit.simulatedHost(profile, 1, dir.resolve("serve.log"))) {
             Processes.Run r = Processes.run(
                     600, "sim", "calibrate", "--target", g.urls().get(0), "--out", out.toString(), "--max-batch", "16");
             assertEquals(0, r.exit(), r.out() + r.err());
