@@ -311,11 +311,8 @@ public final class Compare {
      */
     private void leadIn(Topologies.Leg leg) {
         int n = c.concurrency();
-        measure(
-                0,
-                leg,
-                workload(c.promptLens().get(0), cheapestOut(), n),
-                n); // one that fails fast fails the slice too
+        // one that fails fast fails the slice too, which records it
+        measure(0, leg, workload(c.promptLens().get(0), cheapestOut(), n), n);
     }
 
     /** The grid's shortest output: its cheapest cells' length. */

@@ -205,14 +205,8 @@ final class HostFit {
      * then halved that time, and halfway corrections of the shares chased it for the remaining rounds.
      */
     private TimingModel realigned(TimingModel m, FitTarget fit, HostMeasurement sim) {
-        HostMeasurement real = fit.real(), sp = fit.spread();
-        TimingModel alone = new TimingModel(
-                shifted(fit, m.a(), sim.ttftAlone(), real.ttftAlone(), sp.ttftAlone()),
-                m.b(),
-                shifted(fit, m.c(), sim.tpotAlone(), real.tpotAlone(), sp.tpotAlone()),
-                m.d(),
-                m.e(),
-                m.maxBatch());
+        HostMeasurement real = fit.real();
+        TimingModel alone = aloneCorrected(m, fit, sim);
         Contention k = closedForm(fit.n(), real, againstFit(real, alone), alone)
                 .withWaits(m.contention().waits());
         return alone.with(k).withStepCv(m.stepCv());
@@ -227,24 +221,41 @@ final class HostFit {
     private TimingModel corrected(TimingModel m, FitTarget fit, HostMeasurement sim) {
         HostMeasurement real = fit.real(), sp = fit.spread();
         Contention k = m.contention();
-        double cv = m.stepCv(), alone = sp.ttftAlone();
+        double cv = m.stepCv(), aloneSpread = sp.ttftAlone();
         if (k.contends()) {
             Ratios want = againstOwn(real, m), got = againstOwn(sim, m);
             k = prefillShares(
                     fit.n(),
                     m,
                     k.decodes() * fit.halfway(got.decode() / want.decode(), sp.tpot(), sp.tpotAlone()),
-                    m.prefillShare(len) * fit.halfway(want.prefill() / got.prefill(), sp.ttftBesidePrefills(), alone),
+                    m.prefillShare(len)
+                            * fit.halfway(want.prefill() / got.prefill(), sp.ttftBesidePrefills(), aloneSpread),
                     m.prefillShare(longLen)
-                            * fit.halfway(want.longPrefill() / got.longPrefill(), sp.ttftLongBesidePrefills(), alone),
+                            * fit.halfway(
+                                    want.longPrefill() / got.longPrefill(), sp.ttftLongBesidePrefills(), aloneSpread),
                     k.prefillBesideDecodes()
-                            * fit.halfway(want.besideDecodes() / got.besideDecodes(), sp.ttftBesideDecodes(), alone));
+                            * fit.halfway(
+                                    want.besideDecodes() / got.besideDecodes(), sp.ttftBesideDecodes(), aloneSpread));
             if (sim.itlCv() > 0) cv = Math.min(3, cv * fit.halfway(real.itlCv() / sim.itlCv(), sp.itlCv()));
             k = k.withWaits(WaitFit.corrected(m.contention().waits(), fit, sim.waits()));
         }
-        double a = shifted(fit, m.a(), sim.ttftAlone(), real.ttftAlone(), alone),
-                c = shifted(fit, m.c(), sim.tpotAlone(), real.tpotAlone(), sp.tpotAlone());
-        return new TimingModel(a, m.b(), c, m.d(), contextTerm(m, fit, sim), m.maxBatch(), k, cv);
+        TimingModel alone = aloneCorrected(m, fit, sim);
+        return new TimingModel(alone.a(), m.b(), alone.c(), m.d(), contextTerm(m, fit, sim), m.maxBatch(), k, cv);
+    }
+
+    /**
+     * {@code m}'s times alone without contention, a and c each less what the simulated host's time to the first token
+     * and per token exceeded the real one's, unless that lies within the real host's spread.
+     */
+    private static TimingModel aloneCorrected(TimingModel m, FitTarget fit, HostMeasurement sim) {
+        HostMeasurement real = fit.real(), sp = fit.spread();
+        return new TimingModel(
+                shifted(fit, m.a(), sim.ttftAlone(), real.ttftAlone(), sp.ttftAlone()),
+                m.b(),
+                shifted(fit, m.c(), sim.tpotAlone(), real.tpotAlone(), sp.tpotAlone()),
+                m.d(),
+                m.e(),
+                m.maxBatch());
     }
 
     /** {@code value} less what the simulated host's figure exceeds the real one's, unless that lies within noise. */

@@ -6,6 +6,7 @@ import dev.rolloutlab.results.Percentiles;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -121,6 +122,19 @@ public final class RepeatabilityBenchmark {
             Map<Cell, List<Confidence.Interval>> cells, double[] factor, double relative, double absoluteMs) {
         int agree = 0;
         for (List<Confidence.Interval> cis : cells.values()) {
+            Range r = Range.of(cis, factor, relative, absoluteMs);
+            if (r.runs() == factor.length && r.holds()) agree++;
+        }
+        return agree;
+    }
+
+    /** A cell's estimates over the runs, each divided by its run's factor: their range, its bound, how many runs. */
+    private record Range(double range, double bound, int runs) {
+        boolean holds() {
+            return range <= bound;
+        }
+
+        static Range of(List<Confidence.Interval> cis, double[] factor, double relative, double absoluteMs) {
             double lo = Double.POSITIVE_INFINITY, hi = Double.NEGATIVE_INFINITY, sum = 0;
             int k = 0;
             for (int i = 0; i < cis.size(); i++) {
@@ -131,9 +145,8 @@ public final class RepeatabilityBenchmark {
                 sum += x;
                 k++;
             }
-            if (k == factor.length && hi - lo <= Math.max(relative * Math.abs(sum / k), absoluteMs)) agree++;
+            return new Range(hi - lo, Math.max(relative * Math.abs(sum / Math.max(1, k)), absoluteMs), k);
         }
-        return agree;
     }
 
     /** The control's CPU ms per request per HTTP cell ({@link Control#cpuPerRequest}). */
@@ -166,26 +179,20 @@ public final class RepeatabilityBenchmark {
         System.out.println("| " + what + " | workload | " + "run | ".repeat(runs.size()) + "range | holds |");
         System.out.println("|---|---|" + "---|".repeat(runs.size()) + "---|---|");
         int agree = 0, n = 0, inside = 0, pairs = 0;
+        double[] ones = new double[runs.size()];
+        Arrays.fill(ones, 1);
         for (var e : cells.entrySet()) {
             List<Confidence.Interval> cis = e.getValue();
             StringBuilder row = new StringBuilder("| " + e.getKey().leg + " | " + e.getKey().workload + " | ");
-            double lo = Double.POSITIVE_INFINITY, hi = Double.NEGATIVE_INFINITY, sum = 0;
-            int k = 0;
-            for (Confidence.Interval ci : cis) {
+            for (Confidence.Interval ci : cis)
                 row.append(Overheads.interval(ci)).append(" | ");
-                if (ci == null) continue;
-                lo = Math.min(lo, ci.estimate());
-                hi = Math.max(hi, ci.estimate());
-                sum += ci.estimate();
-                k++;
-            }
             for (int j = cis.size(); j < runs.size(); j++) row.append(" | ");
-            if (k < runs.size()) {
+            Range range = Range.of(cis, ones, relative, absoluteMs);
+            if (range.runs() < runs.size()) {
                 System.out.println(row + "| missing in a run |");
                 continue;
             }
-            double bound = Math.max(relative * Math.abs(sum / k), absoluteMs);
-            boolean holds = hi - lo <= bound;
+            boolean holds = range.holds();
             n++;
             if (holds) agree++;
             for (Confidence.Interval a : cis)
@@ -194,8 +201,13 @@ public final class RepeatabilityBenchmark {
                     pairs++;
                     if (a.estimate() >= b.low() && a.estimate() <= b.high()) inside++;
                 }
-            System.out.println(
-                    row + String.format(Locale.ROOT, "%.2f (bound %.2f) | %s |", hi - lo, bound, holds ? "yes" : "NO"));
+            System.out.println(row
+                    + String.format(
+                            Locale.ROOT,
+                            "%.2f (bound %.2f) | %s |",
+                            range.range(),
+                            range.bound(),
+                            holds ? "yes" : "NO"));
         }
         System.out.println();
         return new Agreement(cells, agree, n, inside, pairs);
