@@ -17,15 +17,25 @@ import java.util.Objects;
  * @param prefillBesideDecodes how many times slower than its share a prefill runs while decode steps run (1: as its
  *     share)
  * @param waits where an engine's thread waits for a core the running steps hold, outside its own steps
+ * @param serverWorkMs the simulating server's own work per request (parsing, writing the answer), counted as done of
+ *     the request's prefill step: a real host's server work shares its cores with the steps and slows with them, while
+ *     a simulated server's is real work on cores its sleeping steps leave free and does not. Without it, a fit whose
+ *     prefill alone was the real host's time less the simulating server's work kept less of it to slow, down to none:
+ *     short requests on a busy simulated host ran faster than on the real one
  */
 public record Contention(
-        double decodes, double prefills, double longPrefills, double prefillBesideDecodes, CoreWaits waits) {
+        double decodes,
+        double prefills,
+        double longPrefills,
+        double prefillBesideDecodes,
+        CoreWaits waits,
+        double serverWorkMs) {
     /** Engines that do not share their cores. */
     public static final Contention NONE = new Contention(0, 0, 0, 1);
 
     /** Engines whose threads find a core at once outside their steps. */
     public Contention(double decodes, double prefills, double longPrefills, double prefillBesideDecodes) {
-        this(decodes, prefills, longPrefills, prefillBesideDecodes, CoreWaits.NONE);
+        this(decodes, prefills, longPrefills, prefillBesideDecodes, CoreWaits.NONE, 0);
     }
 
     public Contention {
@@ -42,6 +52,8 @@ public record Contention(
             throw new IllegalArgumentException(
                     "a prefill's slowdown beside decodes must be in [0.05, 100], got " + prefillBesideDecodes);
         }
+        if (!(serverWorkMs >= 0 && serverWorkMs <= 1000))
+            throw new IllegalArgumentException("the server's own work must be in [0, 1000] ms, got " + serverWorkMs);
     }
 
     /** The same full speed for a prefill's fixed work and its work per token. */
@@ -51,7 +63,12 @@ public record Contention(
 
     /** The same contention whose threads wait for cores as {@code w} says. */
     public Contention withWaits(CoreWaits w) {
-        return new Contention(decodes, prefills, longPrefills, prefillBesideDecodes, w);
+        return new Contention(decodes, prefills, longPrefills, prefillBesideDecodes, w, serverWorkMs);
+    }
+
+    /** The same contention with the simulating server's own work per request counted as {@code ms}. */
+    public Contention withServerWork(double ms) {
+        return new Contention(decodes, prefills, longPrefills, prefillBesideDecodes, waits, ms);
     }
 
     /** Whether these engines slow each other at all. */

@@ -15,11 +15,12 @@ import java.util.Locale;
 /**
  * What the engine's lines cannot say about a host, fitted by simulating it: the work a simulated server does itself per
  * request (it is in the measured lines once and a simulated server adds its own again: about 1–2 ms a request here,
- * 10–30 % of a small prefill), and how the engines of one host slow each other under sustained load on all its ports
- * ({@link Contention}), including the context term under that load. A closed form gives the first guess; then a
- * simulated host with the guess is measured the same way and corrected until it reproduces the real one (the closed
- * form assumes every neighbour busy all the time; engines idle between steps and requests, and on a simulated host of
- * known contention it was 23 % off).
+ * 10–30 % of a small prefill; on a busy host the real server's slows with the steps and the simulating one's does not,
+ * so it is counted as done of each prefill, {@link Contention#serverWorkMs}), and how the engines of one host slow each
+ * other under sustained load on all its ports ({@link Contention}), including the context term under that load. A
+ * closed form gives the first guess; then a simulated host with the guess is measured the same way and corrected until
+ * it reproduces the real one (the closed form assumes every neighbour busy all the time; engines idle between steps and
+ * requests, and on a simulated host of known contention it was 23 % off).
  */
 final class HostFit {
     private static final int MAX_ROUNDS = 5;
@@ -73,6 +74,7 @@ final class HostFit {
             spread = first.spread(again);
         }
         FitTarget fit = new FitTarget(real, spread, n);
+        log.printf("  fitting to %s%n", real);
         if (n == 1) return refine(fitted, fit);
         Ratios r = againstFit(real, fitted);
         log.printf(
@@ -100,20 +102,23 @@ final class HostFit {
 
     /**
      * Slowdowns on all ports against times alone: the fitted lines' for the first guess, a host's own for corrections.
+     * A prefill's slowdown counts {@code done} ms of the simulating server's own work back in: its step is its
+     * stretched work less that ({@link Contention#serverWorkMs}).
      */
     private record Ratios(double decode, double besideDecodes, double prefill, double longPrefill) {
-        static Ratios of(HostMeasurement m, double decodeAlone, double prefillAlone, double longAlone) {
+        static Ratios of(HostMeasurement m, double done, double decodeAlone, double prefillAlone, double longAlone) {
             return new Ratios(
                     m.tpot() / decodeAlone,
-                    m.ttftBesideDecodes() / prefillAlone,
-                    m.ttftBesidePrefills() / prefillAlone,
-                    m.ttftLongBesidePrefills() / longAlone);
+                    (m.ttftBesideDecodes() + done) / prefillAlone,
+                    (m.ttftBesidePrefills() + done) / prefillAlone,
+                    (m.ttftLongBesidePrefills() + done) / longAlone);
         }
     }
 
     private Ratios againstFit(HostMeasurement m, TimingModel alone) {
         return Ratios.of(
                 m,
+                alone.contention().serverWorkMs(),
                 alone.stepNanos(0, 1, len + HostProbe.STREAM_TOKENS / 2.0) / 1e6,
                 alone.stepNanos(len, 0, 0) / 1e6,
                 alone.stepNanos(longLen, 0, 0) / 1e6);
@@ -123,6 +128,7 @@ final class HostFit {
     private Ratios againstOwn(HostMeasurement m, TimingModel model) {
         return Ratios.of(
                 m,
+                0,
                 m.tpotAlone(),
                 m.ttftAlone(),
                 m.ttftAlone() * model.stepNanos(longLen, 0, 0) / model.stepNanos(len, 0, 0));
@@ -208,7 +214,8 @@ final class HostFit {
         HostMeasurement real = fit.real();
         TimingModel alone = aloneCorrected(m, fit, sim);
         Contention k = closedForm(fit.n(), real, againstFit(real, alone), alone)
-                .withWaits(m.contention().waits());
+                .withWaits(m.contention().waits())
+                .withServerWork(alone.contention().serverWorkMs());
         return alone.with(k).withStepCv(m.stepCv());
     }
 
@@ -240,27 +247,36 @@ final class HostFit {
             k = k.withWaits(WaitFit.corrected(m.contention().waits(), fit, sim.waits()));
         }
         TimingModel alone = aloneCorrected(m, fit, sim);
+        k = k.withServerWork(alone.contention().serverWorkMs());
         return new TimingModel(alone.a(), m.b(), alone.c(), m.d(), contextTerm(m, fit, sim), m.maxBatch(), k, cv);
     }
 
     /**
-     * {@code m}'s times alone without contention, a and c each less what the simulated host's time to the first token
-     * and per token exceeded the real one's, unless that lies within the real host's spread.
+     * {@code m}'s times alone, a and c each less what the simulated host's time to the first token and per token
+     * exceeded the real one's, unless that lies within the real host's spread. Where the engines contend, the
+     * simulating server's own work is measured again (what its time to the first token alone took beyond the prefill's
+     * work left to it) and counted as done of each prefill, and a grows by it: the real host's time alone is all work
+     * that slows under load, the simulating server's part of it does not.
      */
-    private static TimingModel aloneCorrected(TimingModel m, FitTarget fit, HostMeasurement sim) {
+    private TimingModel aloneCorrected(TimingModel m, FitTarget fit, HostMeasurement sim) {
         HostMeasurement real = fit.real(), sp = fit.spread();
+        Contention k = m.contention();
+        double done = k.serverWorkMs(), work = m.stepNanos(len, 0, 0) / 1e6;
+        double server = k.contends() ? Math.min(1000, Math.max(0, sim.ttftAlone() - Math.max(0, work - done))) : 0;
         return new TimingModel(
-                shifted(fit, m.a(), sim.ttftAlone(), real.ttftAlone(), sp.ttftAlone()),
+                Math.max(0, m.a() - excess(fit, sim.ttftAlone(), real.ttftAlone(), sp.ttftAlone()) + server - done),
                 m.b(),
-                shifted(fit, m.c(), sim.tpotAlone(), real.tpotAlone(), sp.tpotAlone()),
+                Math.max(0, m.c() - excess(fit, sim.tpotAlone(), real.tpotAlone(), sp.tpotAlone())),
                 m.d(),
                 m.e(),
-                m.maxBatch());
+                m.maxBatch(),
+                k.withServerWork(server),
+                m.stepCv());
     }
 
-    /** {@code value} less what the simulated host's figure exceeds the real one's, unless that lies within noise. */
-    private static double shifted(FitTarget fit, double value, double sim, double real, double spread) {
-        return fit.beyondNoise(sim / real, spread) == 1 ? value : Math.max(0, value - (sim - real));
+    /** What the simulated host's figure exceeds the real one's by, or 0 where that lies within noise. */
+    private static double excess(FitTarget fit, double sim, double real, double spread) {
+        return fit.beyondNoise(sim / real, spread) == 1 ? 0 : sim - real;
     }
 
     /**
@@ -283,9 +299,11 @@ final class HostFit {
                 + (k.contends()
                         ? String.format(
                                 Locale.ROOT,
-                                ", %.2f decodes, %.2f empty prefills and %.2f long ones at full speed, "
+                                ", %.2f ms of each prefill done by the simulating server, %.2f decodes, %.2f empty "
+                                        + "prefills and %.2f long ones at full speed, "
                                         + "prefills %.2fx slower beside decodes; a woken engine waits %s beside "
                                         + "decodes and %s beside prefills, a finishing one %s",
+                                k.serverWorkMs(),
                                 k.decodes(),
                                 k.prefills(),
                                 k.longPrefills(),

@@ -75,7 +75,8 @@ public record Profile(
                         .withWaits(new CoreWaits(
                                 coreWait(m, "woken_beside_decodes", "wake_beside_decodes_ms"),
                                 coreWait(m, "woken_beside_prefills", "wake_beside_prefills_ms"),
-                                coreWait(m, "finishing", null))),
+                                coreWait(m, "finishing", null)))
+                        .withServerWork(m.path("server_work_ms").asDouble(0)),
                 m.path("step_cv").asDouble(0)); // absent before the terms existed: none
         return new Profile(
                 n.path("name").asText(where),
@@ -139,6 +140,7 @@ public record Profile(
         put(m, "woken_beside_decodes", waits.wokenBesideDecodes());
         put(m, "woken_beside_prefills", waits.wokenBesidePrefills());
         put(m, "finishing", waits.finishing());
+        m.put("server_work_ms", model.contention().serverWorkMs());
         m.put("step_cv", model.stepCv());
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("name", name);
@@ -162,6 +164,8 @@ public record Profile(
                         + "engine, woken by a request, waits for a core the others' decode steps hold, or a prefill "
                         + "among them; finishing: the same for an engine whose step has just finished a request, "
                         + "before the request ends; "
+                        + "server_work_ms: the simulating server's own work per request, counted as done of a prefill "
+                        + "under contention, where the real host's would have slowed with its steps; "
                         + "step_cv: how much a one-row decode step's time varies beside other steps (coefficient "
                         + "of variation, log-normal; a step k times as long varies by step_cv over the square root "
                         + "of k)");

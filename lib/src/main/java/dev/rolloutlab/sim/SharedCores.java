@@ -26,19 +26,23 @@ final class SharedCores {
     /**
      * Blocks for a step of {@code soloNanos} of work demanding {@code share} of the host, stretched while the running
      * steps demand more than all of it; a prefill runs {@code besideDecodes} times slower still while decodes run, and
-     * {@code cv} is how much the work varies when other steps run beside it.
+     * {@code cv} is how much the work varies when other steps run beside it. {@code doneNanos} of the work was done
+     * outside the model, at full speed (the simulating server's own, {@link Contention#serverWorkMs}): the step is that
+     * much shorter than its stretched work.
      */
-    void run(long soloNanos, boolean prefill, double share, double besideDecodes, double cv) {
+    void run(long soloNanos, long doneNanos, boolean prefill, double share, double besideDecodes, double cv) {
         lock.lock();
         try {
             enter(prefill, share, 1);
             double remaining = prefills + decodes > 1 ? soloNanos * jitter(cv) : soloNanos;
             long last = System.nanoTime();
-            while (remaining > 0) {
+            for (boolean first = true; remaining > 0; first = false) {
                 // a step alone runs at full speed by definition; together, steps may slow each other more than their
                 // number (threads of several engines on two cores): a share above 1/n
                 double rate = prefills + decodes == 1 ? 1.0 : Math.min(1.0, 1.0 / demand);
                 if (prefill && decodes > 0) rate = Math.min(1.0, rate / besideDecodes);
+                // work done at full speed saves its own time, not its time stretched: at the rate the step starts at
+                if (first && (remaining -= doneNanos * rate) <= 0) break;
                 long seen = changes, wait = (long) Math.ceil(remaining / rate);
                 // one wait per change of the sharing, not slices: slices woke many engines thousands of times a second
                 while (wait > 0 && changes == seen) wait = changed.awaitNanos(wait);

@@ -74,6 +74,7 @@ public record TimingModel(
         if (contention.contends()) {
             SharedCores.PROCESS.run(
                     solo - (System.nanoTime() - startNanos),
+                    prefillTokens > 0 ? (long) (contention.serverWorkMs() * 1e6) : 0,
                     prefillTokens > 0,
                     share(prefillTokens, decodeRows, meanContext),
                     contention.prefillBesideDecodes(),

@@ -86,4 +86,25 @@ class ContentionTest {
         e = assertThrows(IllegalArgumentException.class, () -> new CoreWait(1.5, 1));
         assertTrue(e.getMessage().contains("chance"), e.getMessage());
     }
+
+    @Test
+    void theSimulatingServersOwnWorkShortensAPrefillNotADecodeAndIsKeptByTheProfile() throws Exception {
+        TimingModel m = new TimingModel(60, 0, 60, 0, 0, 16)
+                .with(Contention.uniform(2, 2, 1).withServerWork(20));
+        long t0 = System.nanoTime();
+        m.step(t0, 8, 0, 0);
+        assertEquals(40, (System.nanoTime() - t0) / 1e6, 10, "a prefill alone: 60 ms of work, 20 done by the server");
+        t0 = System.nanoTime();
+        m.step(t0, 0, 1, 0);
+        assertEquals(60, (System.nanoTime() - t0) / 1e6, 10, "a decode step: all its own");
+        Path file = dir.resolve("server-work.json");
+        new Profile("server work", m, 0.99, 0.98, "test", "", "").write(file);
+        assertEquals(m, Profile.load(file.toString()).model());
+        Path before = dir.resolve("before-server-work.json");
+        Files.writeString(before, Files.readString(file).replaceAll("\"server_work_ms\" : [\\d.]+,\\s*", ""));
+        assertEquals(
+                0, Profile.load(before.toString()).model().contention().serverWorkMs(), "none where none was fitted");
+        var e = assertThrows(IllegalArgumentException.class, () -> Contention.NONE.withServerWork(-1));
+        assertTrue(e.getMessage().contains("server's own work"), e.getMessage());
+    }
 }

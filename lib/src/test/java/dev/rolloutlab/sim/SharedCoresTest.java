@@ -52,6 +52,17 @@ class SharedCoresTest {
     }
 
     @Test
+    void workTheSimulatingServerDidItselfSavesItsOwnTimeNotItsStretchedTime() throws Exception {
+        long alone = timed(() -> SharedCores.PROCESS.run(60_000_000, 20_000_000, true, 1, 1, 0));
+        assertEquals(40, alone / 1e6, 40 * 0.25, "alone: 60 ms of work, 20 of it done");
+        // beside a decode that fills the host, the prefill runs at half speed: its 200 ms of work take 400, less the
+        // 100 ms done outside at full speed (not less 200: that work, too, would have been stretched on a real host)
+        long shared =
+                holding(1, 1000, () -> timed(() -> SharedCores.PROCESS.run(200_000_000, 100_000_000, true, 1, 1, 0)));
+        assertEquals(300, shared / 1e6, 300 * 0.15, "half speed: 400 ms of stretched work, 100 ms done");
+    }
+
+    @Test
     void aStepSpeedsUpWhenTheOthersFinish() throws Exception {
         // one 100 ms step beside a 20 ms one on room for 1: both at half speed until 40 ms, when the short one is done;
         // the long one has 80 ms of work left then, at full speed: it ends at 120 ms
@@ -59,13 +70,13 @@ class SharedCoresTest {
         CountDownLatch go = new CountDownLatch(1);
         Thread shortStep = Thread.ofPlatform().start(() -> {
             await(go);
-            cores.run(20_000_000, false, 1, 1, 0);
+            cores.run(20_000_000, 0, false, 1, 1, 0);
         });
         long[] took = new long[1];
         Thread longStep = Thread.ofPlatform().start(() -> {
             await(go);
             long t0 = System.nanoTime();
-            cores.run(100_000_000, false, 1, 1, 0);
+            cores.run(100_000_000, 0, false, 1, 1, 0);
             took[0] = (System.nanoTime() - t0) / 1_000_000;
         });
         go.countDown();
@@ -81,17 +92,17 @@ class SharedCoresTest {
         // run beside other work moved the mean of a block measured after the other by 18 %)
         for (int block = 0; block < 6; block++) {
             for (int i = 0; i < 10; i++)
-                alone.add((double) timed(() -> SharedCores.PROCESS.run(4_000_000, false, 0.5, 1, 0.5)) / 1e6);
+                alone.add((double) timed(() -> SharedCores.PROCESS.run(4_000_000, 0, false, 0.5, 1, 0.5)) / 1e6);
             CountDownLatch entered = new CountDownLatch(1);
             // a long step beside them keeps the host shared (room for both: neither slows the other); 600 ms outlasts
             // the 25 steps of about 4 ms
             Thread beside = Thread.ofPlatform().start(() -> {
                 entered.countDown();
-                SharedCores.PROCESS.run(600_000_000L, false, 0.5, 1, 0);
+                SharedCores.PROCESS.run(600_000_000L, 0, false, 0.5, 1, 0);
             });
             entered.await();
             for (int i = 0; i < 25; i++)
-                shared.add((double) timed(() -> SharedCores.PROCESS.run(4_000_000, false, 0.5, 1, 0.5)) / 1e6);
+                shared.add((double) timed(() -> SharedCores.PROCESS.run(4_000_000, 0, false, 0.5, 1, 0.5)) / 1e6);
             beside.join();
         }
         // alone the engine adds no variation; the timer adds late wake-ups on a busy machine (one 4 ms step took 6
@@ -155,7 +166,7 @@ class SharedCoresTest {
 
     /** {@code during}'s result, run while another thread's step of {@code share} and {@code ms} is running. */
     private static long holding(double share, long ms, LongSupplier during) throws Exception {
-        Thread step = Thread.ofPlatform().start(() -> SharedCores.PROCESS.run(ms * 1_000_000, false, share, 1, 0));
+        Thread step = Thread.ofPlatform().start(() -> SharedCores.PROCESS.run(ms * 1_000_000, 0, false, share, 1, 0));
         assertTrue(
                 Await.until(() -> SharedCores.PROCESS.demand() >= share - 1e-9, Duration.ofSeconds(10)),
                 "the step began");
@@ -217,6 +228,7 @@ class SharedCoresTest {
                 long t0 = System.nanoTime();
                 SharedCores.PROCESS.run(
                         ms * 1_000_000,
+                        0,
                         prefill,
                         prefill ? k.share(0, 1, 0) : k.share(0, 0, 1),
                         k.prefillBesideDecodes(),
