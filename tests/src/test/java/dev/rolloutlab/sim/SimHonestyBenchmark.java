@@ -16,6 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.DoubleBinaryOperator;
 import tech.tablesaw.api.Row;
 
 /**
@@ -25,7 +26,9 @@ import tech.tablesaw.api.Row;
  * median over pairs of each cell's paired difference within 15 %. Paired by launch, since on a shared VM the same real
  * host moved by up to 44 % between launches minutes apart while the machine's fixed computation moved by 3 %: a fit
  * cannot know which launch it will be held to, so that spread is printed apart, as the limit of any prediction from one
- * calibration.
+ * calibration. Each launch runs {@code compare} before its calibration and after it, and is held at the mean of the
+ * two: a fit is frozen at its calibration's time, and one launch's cell took twice as long a token in {@code compare}
+ * minutes after its calibration as in it; the drift between the two is printed too.
  */
 public final class SimHonestyBenchmark {
     private static final double MATCH = 0.15;
@@ -35,7 +38,22 @@ public final class SimHonestyBenchmark {
     private SimHonestyBenchmark() {}
 
     /** One cell's output throughput and median e2el, from one compare run. */
-    private record Figures(double tokPerSec, double p50E2elMs) {}
+    private record Figures(double tokPerSec, double p50E2elMs) {
+        /** Per cell, {@code f} of the two runs' figures, each figure apart. */
+        static Map<String, Figures> combine(Map<String, Figures> x, Map<String, Figures> y, DoubleBinaryOperator f) {
+            Map<String, Figures> out = new LinkedHashMap<>();
+            x.forEach((cell, a) -> {
+                Figures b = y.get(cell);
+                if (b != null)
+                    out.put(
+                            cell,
+                            new Figures(
+                                    f.applyAsDouble(a.tokPerSec(), b.tokPerSec()),
+                                    f.applyAsDouble(a.p50E2elMs(), b.p50E2elMs())));
+            });
+            return out;
+        }
+    }
 
     public static void main(String[] args) throws Exception {
         int pairs = args.length > 0 ? Integer.parseInt(args[0]) : 3;
@@ -46,11 +64,13 @@ public final class SimHonestyBenchmark {
         Path dir = Path.of(args.length > 1 ? args[1] : "target/honesty").toAbsolutePath();
         Files.createDirectories(dir);
         long t0 = System.nanoTime();
-        List<Map<String, Figures>> reals = new ArrayList<>(), sims = new ArrayList<>();
+        List<Map<String, Figures>> reals = new ArrayList<>(), drifts = new ArrayList<>(), sims = new ArrayList<>();
         for (int i = 1; i <= pairs; i++) {
             Path profile = dir.resolve("small-4-" + i + ".json");
             try (ServeProcess real =
                     ServeProcess.start(HOST, dir.resolve("serve-real" + i + ".log"), Duration.ofSeconds(180))) {
+                System.err.println("honesty: pair " + i + " of " + pairs + ", the real host before its calibration");
+                Map<String, Figures> before = compare(dir.resolve("real" + i + "-before"), real.urls());
                 System.err.println("honesty: pair " + i + " of " + pairs + ", calibrating on " + real.urls());
                 run(
                         dir.resolve("calibrate" + i + ".log"),
@@ -62,8 +82,10 @@ public final class SimHonestyBenchmark {
                         "192",
                         "--out",
                         profile.toString());
-                System.err.println("honesty: pair " + i + " of " + pairs + ", the real host");
-                reals.add(compare(dir.resolve("real" + i), real.urls()));
+                System.err.println("honesty: pair " + i + " of " + pairs + ", the real host after its calibration");
+                Map<String, Figures> after = compare(dir.resolve("real" + i), real.urls());
+                reals.add(Figures.combine(before, after, (b, a) -> (b + a) / 2));
+                drifts.add(Figures.combine(before, after, (b, a) -> 100 * (a - b) / ((a + b) / 2)));
             }
             List<String> simHost = new ArrayList<>(List.of("--engine", "sim", "--sim-profile", profile.toString()));
             simHost.addAll(HOST);
@@ -73,7 +95,7 @@ public final class SimHonestyBenchmark {
                 sims.add(compare(dir.resolve("sim" + i), sim.urls()));
             }
         }
-        String table = table(reals, sims);
+        String table = table(reals, drifts, sims);
         String text = String.format(
                 Locale.ROOT,
                 "# The sim's honesty check: %d pairs, %.0f s in all%n%n%s",
@@ -128,10 +150,13 @@ public final class SimHonestyBenchmark {
      * One row per cell and figure: each pair's real and simulated figure and their difference, the median difference,
      * and the real host's own spread over its launches.
      */
-    private static String table(List<Map<String, Figures>> reals, List<Map<String, Figures>> sims) {
-        StringBuilder s = new StringBuilder(
-                "| cell | figure | real, each launch | simulated, each fit | sim − real, each pair | median sim − real | "
-                        + "real's spread over launches | within 15 % |\n|---|---|---|---|---|---|---|---|\n");
+    private static String table(
+            List<Map<String, Figures>> reals, List<Map<String, Figures>> drifts, List<Map<String, Figures>> sims) {
+        StringBuilder s =
+                new StringBuilder("| cell | figure | real, each launch (mean before and after its calibration) "
+                        + "| real's drift over its calibration | simulated, each fit | sim − real, each pair "
+                        + "| median sim − real | real's spread over launches | within 15 % |\n"
+                        + "|---|---|---|---|---|---|---|---|---|\n");
         int n = 0, ok = 0;
         for (String cell : reals.getFirst().keySet()) {
             for (boolean tok : new boolean[] {true, false}) {
@@ -146,10 +171,11 @@ public final class SimHonestyBenchmark {
                 if (match) ok++;
                 s.append(String.format(
                         Locale.ROOT,
-                        "| %s | %s | %s | %s | %s | %+.1f %% | %.0f %% | %s |%n",
+                        "| %s | %s | %s | %s | %s | %s | %+.1f %% | %.0f %% | %s |%n",
                         cell,
                         tok ? "tok/s" : "p50 e2el (ms)",
                         list(r, "%.1f"),
+                        list(figure(drifts, cell, tok), "%+.0f %%"),
                         list(m, "%.1f"),
                         list(off, "%+.1f %%"),
                         median,
