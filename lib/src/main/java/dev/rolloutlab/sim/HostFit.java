@@ -14,9 +14,9 @@ import java.util.Locale;
 
 /**
  * What the engine's lines cannot say about a host, fitted by simulating it: the work a simulated server does itself per
- * request (it is in the measured lines once and a simulated server adds its own again: about 1–2 ms a request here,
- * 10–30 % of a small prefill; on a busy host the real server's slows with the steps and the simulating one's does not,
- * so it is counted as done of each prefill, {@link Contention#serverWorkMs}), and how the engines of one host slow each
+ * request (it is in the measured lines once and a simulated server adds its own again: 0.5–2 ms a request here, up to
+ * 30 % of a small prefill; on a busy host the real server's slows with the steps and the simulating one's does not, so
+ * it is counted as done of each prefill, {@link Contention#serverWorkMs}), and how the engines of one host slow each
  * other under sustained load on all its ports ({@link Contention}), including the context term under that load. A
  * closed form gives the first guess; then a simulated host with the guess is measured the same way and corrected until
  * it reproduces the real one (the closed form assumes every neighbour busy all the time; engines idle between steps and
