@@ -158,7 +158,8 @@ public final class Compare {
                     + saidWhy.iterator().next();
         }
         // a first round still warming is shown round by round but not pooled, nor paired (run.json says which)
-        warming = Pooling.warmingFirstRounds(perRound);
+        Pooling.Pooled pooled = Pooling.pool(perRound, byCell);
+        warming = pooled.warming();
         for (Pooling.WarmingRound w : warming)
             log.printf(
                     Locale.ROOT,
@@ -169,10 +170,9 @@ public final class Compare {
                     w.workload(),
                     w.meanE2elMs(),
                     w.laterMaxMs());
-        Map<String, List<RequestRecord>> counted = Pooling.withoutRecords(byCell, warming);
         List<Summary> summaries = new ArrayList<>(perRound);
-        summaries.addAll(Pooling.aggregate(Pooling.without(perRound, warming), counted));
-        summaries = new ArrayList<>(Pooling.withOverheads(summaries, counted, c.concurrency()));
+        summaries.addAll(pooled.rows());
+        summaries = new ArrayList<>(Pooling.withOverheads(summaries, pooled.counted(), c.concurrency()));
         List<SweepPoint> sw = new ArrayList<>(sweep);
         sw.addAll(Pooling.aggregateSweep(sweep));
         results.writeRequests(records);
@@ -403,7 +403,7 @@ public final class Compare {
             if (stopReason != null) return;
             roundsRun = r;
             if (r < c.rounds()) continue;
-            widest = Pooling.widest(Pooling.aggregate(perRound, byCell));
+            widest = Pooling.widest(Pooling.pool(perRound, byCell).rows());
             if (c.untilCiPct() <= 0) return;
             if (widest.pct() <= c.untilCiPct()) {
                 log.println("compare: every headline interval is within ±" + c.untilCiPct() + " % after " + r

@@ -45,7 +45,22 @@ final class Pooling {
 
     static final int WARMING_PCT = 50;
 
+    /**
+     * The rounds pooled as the results show them: the still-warming first rounds left out of the pooled rows and of the
+     * records behind them. The stop rule judges these rows, so the interval it stops on is one the results carry.
+     */
+    record Pooled(List<WarmingRound> warming, Map<String, List<RequestRecord>> counted, List<Summary> rows) {}
+
     private Pooling() {}
+
+    /**
+     * Pools {@code perRound} (with {@code byCell}'s records, keyed like {@link #key(Summary)}) as the results show it.
+     */
+    static Pooled pool(List<Summary> perRound, Map<String, List<RequestRecord>> byCell) {
+        List<WarmingRound> warming = warmingFirstRounds(perRound);
+        Map<String, List<RequestRecord>> counted = withoutRecords(byCell, warming);
+        return new Pooled(warming, counted, aggregate(without(perRound, warming), counted));
+    }
 
     /** The first rounds of legs and cells that were still warming (at least three rounds are needed to tell). */
     static List<WarmingRound> warmingFirstRounds(List<Summary> perRound) {

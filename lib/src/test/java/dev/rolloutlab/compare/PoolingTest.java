@@ -80,6 +80,23 @@ class PoolingTest {
                 "rounds 2 and 3 keep their 16 requests each");
     }
 
+    @Test
+    void theRowsTheStopRuleJudgesAreTheRowsTheResultsCarryWithoutTheWarmingRound() {
+        double[] offsets = {657 - 17.5, 245 - 17.5, 197 - 17.5};
+        List<Summary> perRound = rounds(Topology.LB, Connection.CLOSE, offsets);
+        List<RequestRecord> recs = new ArrayList<>();
+        for (int r = 1; r <= offsets.length; r++)
+            for (RequestRecord x : records(Topology.LB, Connection.CLOSE, offsets[r - 1])) recs.add(x.withRound(r));
+        Pooling.Pooled p = Pooling.pool(perRound, Map.of(Pooling.key(Topology.LB, Connection.CLOSE, CELL), recs));
+        assertEquals(1, p.warming().size(), p.warming().toString());
+        assertEquals(1, p.rows().size());
+        // rounds 2 and 3 only: (245 + 197) / 2, not the 366 ms all three rounds would pool to
+        assertEquals(221, p.rows().get(0).e2el().mean().estimate(), 1e-6);
+        assertEquals(
+                Pooling.widest(p.rows()),
+                Pooling.widest(Pooling.aggregate(Pooling.without(perRound, p.warming()), p.counted())));
+    }
+
     /** One row per round whose requests take 10..25 ms plus {@code offsets[r - 1]}: a mean of 17.5 + offset. */
     private static List<Summary> rounds(Topology t, Connection c, double... offsets) {
         List<Summary> out = new ArrayList<>();
