@@ -32,7 +32,8 @@ public final class RepeatabilityBenchmark {
 
     /**
      * Two runs' estimates differ by √2 times one's standard error when nothing but sampling moves them, so a right 95 %
-     * interval holds another run's estimate only about 83 % of the time; widened by √2 about its estimate, about 95 %.
+     * interval holds another run's estimate only 83 % of the time (91 % for a t interval over three rounds); widened by
+     * √2 about its estimate, 95 % either way.
      */
     private static final double REPEAT = Math.sqrt(2);
 
@@ -70,9 +71,9 @@ public final class RepeatabilityBenchmark {
                 Locale.ROOT,
                 "%nSummary: real-engine cells agreeing within max(20 %%, 0.5 ms): %d of %d; control cells within 10 %%: "
                         + "%s; findings that flipped (sign, or confirmed against negligible): %d; estimates inside "
-                        + "another run's 95 %% CI: %d of %d (%.0f %%; sampling alone would leave about 83 %% inside, "
-                        + "and %.0f %% lie inside it widened by √2, where sampling alone puts about 95 %%: what is "
-                        + "short of that is the machine moving between runs)%n",
+                        + "another run's 95 %% CI: %d of %d (%.0f %%; sampling alone leaves 83–91 %% inside); inside it "
+                        + "widened by √2: %.0f %% (sampling alone: 95 %%; what is short of that is the machine moving "
+                        + "between runs)%n",
                 agree.agree(),
                 agree.n(),
                 agreeControl == null ? "no control" : agreeControl.agree() + " of " + agreeControl.n(),

@@ -32,6 +32,12 @@ import tech.tablesaw.api.Row;
  */
 public final class SimHonestyBenchmark {
     private static final double MATCH = 0.15;
+    /**
+     * Seconds a cell runs per round. At {@code compare}'s default of one, an out=32 cell is 16 requests in four blocks,
+     * and one stolen 100 ms spell moves it by a tenth; the calibration it is held to measures several seconds.
+     */
+    private static final String CELL_SEC = "5";
+
     private static final List<String> HOST =
             List.of("--shape", "small", "--num-servers", "4", "--base-port", "0", "--prefix-cache-mb", "0");
 
@@ -116,6 +122,8 @@ public final class SimHonestyBenchmark {
                 "none",
                 "--rounds",
                 "2",
+                "--cell-sec",
+                CELL_SEC,
                 "--targets",
                 String.join(",", urls),
                 "--out",
