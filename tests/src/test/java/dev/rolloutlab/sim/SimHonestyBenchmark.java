@@ -76,11 +76,7 @@ public final class SimHonestyBenchmark {
             Path profile = dir.resolve("small-4-" + i + ".json");
             try (ServeProcess real =
                     ServeProcess.start(HOST, dir.resolve("serve-real" + i + ".log"), Duration.ofSeconds(180))) {
-                // a launch a minute old is still compiling its long-prompt path (its first in=128 out=1 cell sized
-                // itself at 48-96 requests a round, 196-256 after the calibration): one unread round on every cell
-                // first
-                System.err.println("honesty: pair " + i + " of " + pairs + ", warming the real host on every cell");
-                compare(dir.resolve("real" + i + "-warm"), real.urls(), 1);
+                warm(dir.resolve("real" + i + "-warm"), real.urls(), "pair " + i + " of " + pairs + ", the real host");
                 System.err.println("honesty: pair " + i + " of " + pairs + ", the real host before its calibration");
                 Map<String, Figures> before = compare(dir.resolve("real" + i + "-before"), real.urls(), 2);
                 System.err.println("honesty: pair " + i + " of " + pairs + ", calibrating on " + real.urls());
@@ -103,8 +99,10 @@ public final class SimHonestyBenchmark {
             simHost.addAll(HOST);
             try (ServeProcess sim =
                     ServeProcess.start(simHost, dir.resolve("serve-sim" + i + ".log"), Duration.ofSeconds(180))) {
-                // warmed alike: the check compares hosts, not their launches' ages
-                compare(dir.resolve("sim" + i + "-warm"), sim.urls(), 1);
+                warm(
+                        dir.resolve("sim" + i + "-warm"),
+                        sim.urls(),
+                        "pair " + i + " of " + pairs + ", the simulated host");
                 System.err.println("honesty: pair " + i + " of " + pairs + ", the simulated host");
                 sims.add(compare(dir.resolve("sim" + i), sim.urls(), 2));
             }
@@ -118,6 +116,16 @@ public final class SimHonestyBenchmark {
                 table);
         Json.writeText(dir.resolve("honesty.md"), text);
         System.out.print(text);
+    }
+
+    /**
+     * One unread round of {@code compare} on every cell of a fresh launch, real and simulated alike: a real launch a
+     * minute old is still compiling its long-prompt path (its first in=128 out=1 cell sized itself at 48-96 requests a
+     * round, 196-256 after its calibration).
+     */
+    private static void warm(Path out, List<String> urls, String what) {
+        System.err.println("honesty: " + what + ", warming on every cell");
+        compare(out, urls, 1);
     }
 
     /** {@code compare} on a host already running, real or simulated alike. */
