@@ -8,8 +8,8 @@ import java.util.Locale;
  * between tokens varies within a stream (coefficient of variation); then, with sustained loops on every port at once
  * (NaN with one port), the time per token of whole streams of the short prompt and of the long one, their time to first
  * token (a prefill beside decoding engines), that of single-token requests (beside prefills) at the short prompt and at
- * the long one, the variation between tokens, and how the engines' threads waited for cores outside their steps
- * ({@link Waited}).
+ * the long one, the variation between tokens, how the engines' threads waited for cores outside their steps
+ * ({@link Waited}), and how much of the single-token loops' time the engines spent prefilling ({@link Duty}).
  */
 record HostMeasurement(
         double ttftAlone,
@@ -21,7 +21,8 @@ record HostMeasurement(
         double ttftBesidePrefills,
         double ttftLongBesidePrefills,
         double itlCv,
-        Waits waits) {
+        Waits waits,
+        Duty duty) {
     /**
      * Waits as measured: the share of requests that waited more than {@link #WAITED_MS} and their mean time, ms; NaN
      * from a server that does not report its timings. A request that did not wait still shows a few hundredths of a ms.
@@ -59,10 +60,20 @@ record HostMeasurement(
         static final Waits UNKNOWN = new Waits(Waited.UNKNOWN, Waited.UNKNOWN, Waited.UNKNOWN);
     }
 
+    /**
+     * The share of each port's time its engine spent in prefill steps in the single-token loops on all ports, at the
+     * short prompt and at the long one: between its requests an engine idles while the answer and the next request
+     * travel. NaN from a server that does not report its timings.
+     */
+    record Duty(double prefills, double longPrefills) {
+        static final Duty UNKNOWN = new Duty(Double.NaN, Double.NaN);
+    }
+
     /** One port's figures: those of all ports at once unmeasured. */
     static HostMeasurement alone(double ttftAlone, double tpotAlone, double itlCvAlone) {
         double nan = Double.NaN;
-        return new HostMeasurement(ttftAlone, tpotAlone, itlCvAlone, nan, nan, nan, nan, nan, nan, Waits.UNKNOWN);
+        return new HostMeasurement(
+                ttftAlone, tpotAlone, itlCvAlone, nan, nan, nan, nan, nan, nan, Waits.UNKNOWN, Duty.UNKNOWN);
     }
 
     /** Field by field, the mean of this measurement and {@code o}. */
@@ -190,7 +201,9 @@ record HostMeasurement(
             waits.queuedBesidePrefills.chance,
             waits.queuedBesidePrefills.meanMs,
             waits.finishingBesidePrefills.chance,
-            waits.finishingBesidePrefills.meanMs
+            waits.finishingBesidePrefills.meanMs,
+            duty.prefills,
+            duty.longPrefills
         };
     }
 
@@ -205,7 +218,8 @@ record HostMeasurement(
                 v[6],
                 v[7],
                 v[8],
-                new Waits(new Waited(v[9], v[10]), new Waited(v[11], v[12]), new Waited(v[13], v[14])));
+                new Waits(new Waited(v[9], v[10]), new Waited(v[11], v[12]), new Waited(v[13], v[14])),
+                new Duty(v[15], v[16]));
     }
 
     @Override
@@ -221,8 +235,8 @@ record HostMeasurement(
                 + String.format(
                         Locale.ROOT,
                         "; all ports: %.2f a token (cv %.2f; %.2f after the long prompt), %.2f to the first token "
-                                + "beside decodes (queued: %s), %.2f beside prefills (queued: %s; before the end: %s), "
-                                + "%.2f for the long prompt",
+                                + "beside decodes (queued: %s), %.2f beside prefills (queued: %s; before the end: %s; "
+                                + "prefilling %.0f %% of the time), %.2f for the long prompt (prefilling %.0f %%)",
                         tpot,
                         itlCv,
                         tpotLong,
@@ -231,6 +245,8 @@ record HostMeasurement(
                         ttftBesidePrefills,
                         waits.queuedBesidePrefills,
                         waits.finishingBesidePrefills,
-                        ttftLongBesidePrefills);
+                        100 * duty.prefills,
+                        ttftLongBesidePrefills,
+                        100 * duty.longPrefills);
     }
 }

@@ -65,7 +65,7 @@ final class HostProbe {
         if (clients.size() == 1) return HostMeasurement.alone(ttftAlone, tpotAlone, cvAlone);
         List<OpenAiClient.Result> streams = loops(clients, model, len, STREAM_TOKENS, count);
         List<OpenAiClient.Result> singles = loops(clients, model, len, 1, 4 * count);
-        double longSingles = Percentiles.median(Calibrator.ttft(loops(clients, model, longLen, 1, count)));
+        List<OpenAiClient.Result> longSingles = loops(clients, model, longLen, 1, count);
         // streams after the long prompt: the context term under load (fitted alone, e varied 15-fold between
         // calibrations and the long-prompt streams' prediction with it from 15 % fast to 23 % slow); half the count,
         // they are long
@@ -79,12 +79,28 @@ final class HostProbe {
                 tpotLong,
                 Percentiles.median(Calibrator.ttft(streams)),
                 Percentiles.median(Calibrator.ttft(singles)),
-                longSingles,
+                Percentiles.median(Calibrator.ttft(longSingles)),
                 Percentiles.median(itlCv(streams)),
                 new HostMeasurement.Waits(
                         waited(streams, ServerTimings::queueMs),
                         waited(singles, ServerTimings::queueMs),
-                        waited(singles, ServerTimings::decodeMs)));
+                        waited(singles, ServerTimings::decodeMs)),
+                new HostMeasurement.Duty(duty(singles), duty(longSingles)));
+    }
+
+    /**
+     * The share of the requests' time their engines spent in prefill steps, as the server reported them; the client's
+     * moments between one answer and its next request (about a tenth of a ms) are left out. NaN without timings.
+     */
+    static double duty(List<OpenAiClient.Result> rs) {
+        double prefill = 0, whole = 0;
+        for (OpenAiClient.Result r : rs) {
+            double p = r.serverTimings().prefillMs();
+            if (Double.isNaN(p)) return Double.NaN;
+            prefill += p;
+            whole += Calibrator.ms(r.endNs() - r.sentNs());
+        }
+        return whole > 0 ? Math.min(1, prefill / whole) : Double.NaN;
     }
 
     /**
