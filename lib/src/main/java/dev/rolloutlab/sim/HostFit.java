@@ -96,7 +96,7 @@ final class HostFit {
                 WaitFit.guess(w.queuedBesideDecodes()),
                 WaitFit.guess(w.queuedBesidePrefills()),
                 WaitFit.guess(w.finishingBesidePrefills()));
-        Contention guess = closedForm(n, real, r, fitted).withWaits(waits);
+        Contention guess = closedForm(n, real, r, fitted, real.duty()).withWaits(waits);
         return refine(fitted.with(guess).withStepCv(Math.min(3, real.itlCv())), fit);
     }
 
@@ -135,14 +135,14 @@ final class HostFit {
     }
 
     /**
-     * k prefills together demand k·share each, k the prefills running as one runs ({@link #together}): two prompt
-     * lengths give the shares of a prefill's fixed work and of its work per token. A decode sees its own demand and its
-     * n-1 neighbours', each prefilling a fraction f of the time (two linear equations); what a prefill beside decodes
-     * takes beyond or short of its share is its own factor.
+     * k prefills together demand k·share each, k the prefills running as one runs ({@link #together}, its neighbours as
+     * busy as {@code duty} says): two prompt lengths give the shares of a prefill's fixed work and of its work per
+     * token. A decode sees its own demand and its n-1 neighbours', each prefilling a fraction f of the time (two linear
+     * equations); what a prefill beside decodes takes beyond or short of its share is its own factor.
      */
-    private Contention closedForm(int n, HostMeasurement real, Ratios r, TimingModel alone) {
-        double shortShare = r.prefill() / together(n, real.duty().prefills()),
-                longShare = r.longPrefill() / together(n, real.duty().longPrefills());
+    private Contention closedForm(int n, HostMeasurement real, Ratios r, TimingModel alone, HostMeasurement.Duty duty) {
+        double shortShare = r.prefill() / together(n, duty.prefills()),
+                longShare = r.longPrefill() / together(n, duty.longPrefills());
         double f = real.ttftBesideDecodes() / (real.ttftBesideDecodes() + (HostProbe.STREAM_TOKENS - 1) * real.tpot());
         double sd = Math.max(0.05 / n, (r.decode() - (n - 1) * f * shortShare) / (1 + (n - 1) * (1 - f)));
         return prefillShares(
@@ -152,8 +152,8 @@ final class HostFit {
     /**
      * The prefills running at once as one runs on a host of {@code n} ports, itself included: each other engine for the
      * share of the time it prefills ({@code duty}, all of it where unmeasured). The single-token loops leave an engine
-     * idle between its requests (a fifth of the time at an 8-token prompt here, a twentieth at 128 tokens); counting
-     * every neighbour busy all the time left every fit's single-token requests beside prefills 6–16 % fast.
+     * idle between its requests (a quarter of the time at an 8-token prompt here, 5–7 % at 128 tokens); counting every
+     * neighbour busy all the time left every fit's single-token requests beside prefills 6–16 % fast.
      */
     static double together(int n, double duty) {
         return 1 + (n - 1) * (Double.isNaN(duty) ? 1 : Math.max(0, Math.min(1, duty)));
@@ -220,12 +220,15 @@ final class HostFit {
      * the closed form against them. The first guess's alone times come from the engine's lines and were off by up to 3x
      * (a fixed prefill work of 4.2 ms where the host took 2 ms to its first token), yet its shares reproduced the
      * single-token requests beside prefills within 5 %: its fixed work was long and shared lightly. Correcting a alone
-     * then halved that time, and halfway corrections of the shares chased it for the remaining rounds.
+     * then halved that time, and halfway corrections of the shares chased it for the remaining rounds. The neighbours
+     * are counted as busy as the simulated host's were: its engines wait for cores outside their steps as the fit's
+     * waits say, and prefilled 80–88 % of the time where the real host's 76 %; counted as busy as the real host's, two
+     * of three kept fits were 11 and 17 % slow beside prefills.
      */
     private TimingModel realigned(TimingModel m, FitTarget fit, HostMeasurement sim) {
         HostMeasurement real = fit.real();
         TimingModel alone = aloneCorrected(m, fit, sim);
-        Contention k = closedForm(fit.n(), real, againstFit(real, alone), alone)
+        Contention k = closedForm(fit.n(), real, againstFit(real, alone), alone, sim.duty())
                 .withWaits(m.contention().waits())
                 .withServerWork(alone.contention().serverWorkMs());
         return alone.with(k).withStepCv(m.stepCv());
