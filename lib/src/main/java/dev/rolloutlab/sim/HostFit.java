@@ -222,7 +222,7 @@ final class HostFit {
      * single-token requests beside prefills within 5 %: its fixed work was long and shared lightly. Correcting a alone
      * then halved that time, and halfway corrections of the shares chased it for the remaining rounds. The neighbours
      * are counted as busy as the simulated host's were: its engines wait for cores outside their steps as the fit's
-     * waits say, and prefilled 80–88 % of the time where the real host's 76 %; counted as busy as the real host's, two
+     * waits say, and prefilled 79–87 % of the time where the real host's 76 %; counted as busy as the real host's, two
      * of three kept fits were 11 and 17 % slow beside prefills.
      */
     private TimingModel realigned(TimingModel m, FitTarget fit, HostMeasurement sim) {
