@@ -18,9 +18,10 @@ import java.util.Locale;
  * 30 % of a small prefill; on a busy host the real server's slows with the steps and the simulating one's does not, so
  * it is counted as done of each prefill, {@link Contention#serverWorkMs}), and how the engines of one host slow each
  * other under sustained load on all its ports ({@link Contention}), including the context term under that load. A
- * closed form gives the first guess; then a simulated host with the guess is measured the same way and corrected until
- * it reproduces the real one (the closed form assumes every neighbour busy all the time; engines idle between steps and
- * requests, and on a simulated host of known contention it was 23 % off).
+ * closed form gives the first guess, each neighbour counted busy for the share of the time it was seen prefilling; then
+ * a simulated host with the guess is measured the same way and corrected until it reproduces the real one (the closed
+ * form averages over when the neighbours run; counting every one busy all the time, it was 23 % off on a simulated host
+ * of known contention).
  */
 final class HostFit {
     private static final int MAX_ROUNDS = 5;
