@@ -154,7 +154,7 @@ final class HostFit {
      * The prefills running at once as one runs on a host of {@code n} ports, itself included: each other engine for the
      * share of the time it prefills ({@code duty}, all of it where unmeasured). The single-token loops leave an engine
      * idle between its requests (a quarter of the time at an 8-token prompt here, 5–7 % at 128 tokens); counting every
-     * neighbour busy all the time left every fit's single-token requests beside prefills 6–16 % fast.
+     * neighbour busy all the time left every fit's single-token requests beside prefills 6–20 % fast.
      */
     static double together(int n, double duty) {
         return 1 + (n - 1) * (Double.isNaN(duty) ? 1 : Math.max(0, Math.min(1, duty)));

@@ -100,7 +100,7 @@ final class HostProbe {
             prefill += p;
             whole += Calibrator.ms(r.endNs() - r.sentNs());
         }
-        return whole > 0 ? Math.min(1, prefill / whole) : Double.NaN;
+        return whole > 0 ? prefill / whole : Double.NaN;
     }
 
     /**
