@@ -74,12 +74,13 @@ public final class SimHonestyBenchmark {
         List<Map<String, Figures>> reals = new ArrayList<>(), drifts = new ArrayList<>(), sims = new ArrayList<>();
         for (int i = 1; i <= pairs; i++) {
             Path profile = dir.resolve("small-4-" + i + ".json");
+            String pair = "pair " + i + " of " + pairs;
             try (ServeProcess real =
                     ServeProcess.start(HOST, dir.resolve("serve-real" + i + ".log"), Duration.ofSeconds(180))) {
-                warm(dir.resolve("real" + i + "-warm"), real.urls(), "pair " + i + " of " + pairs + ", the real host");
-                System.err.println("honesty: pair " + i + " of " + pairs + ", the real host before its calibration");
+                warm(dir.resolve("real" + i + "-warm"), real.urls(), pair + ", the real host");
+                System.err.println("honesty: " + pair + ", the real host before its calibration");
                 Map<String, Figures> before = compare(dir.resolve("real" + i + "-before"), real.urls(), 2);
-                System.err.println("honesty: pair " + i + " of " + pairs + ", calibrating on " + real.urls());
+                System.err.println("honesty: " + pair + ", calibrating on " + real.urls());
                 run(
                         dir.resolve("calibrate" + i + ".log"),
                         "sim",
@@ -90,7 +91,7 @@ public final class SimHonestyBenchmark {
                         "192",
                         "--out",
                         profile.toString());
-                System.err.println("honesty: pair " + i + " of " + pairs + ", the real host after its calibration");
+                System.err.println("honesty: " + pair + ", the real host after its calibration");
                 Map<String, Figures> after = compare(dir.resolve("real" + i), real.urls(), 2);
                 reals.add(Figures.combine(before, after, (b, a) -> (b + a) / 2));
                 drifts.add(Figures.combine(before, after, (b, a) -> 100 * (a - b) / ((a + b) / 2)));
@@ -99,11 +100,8 @@ public final class SimHonestyBenchmark {
             simHost.addAll(HOST);
             try (ServeProcess sim =
                     ServeProcess.start(simHost, dir.resolve("serve-sim" + i + ".log"), Duration.ofSeconds(180))) {
-                warm(
-                        dir.resolve("sim" + i + "-warm"),
-                        sim.urls(),
-                        "pair " + i + " of " + pairs + ", the simulated host");
-                System.err.println("honesty: pair " + i + " of " + pairs + ", the simulated host");
+                warm(dir.resolve("sim" + i + "-warm"), sim.urls(), pair + ", the simulated host");
+                System.err.println("honesty: " + pair + ", the simulated host");
                 sims.add(compare(dir.resolve("sim" + i), sim.urls(), 2));
             }
         }
