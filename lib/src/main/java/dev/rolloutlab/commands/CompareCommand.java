@@ -72,7 +72,7 @@ public final class CompareCommand implements Callable<Integer> {
     @Option(
             names = {"--cell-sec", "--cell-seconds"},
             description = "Time each leg spends on a cell per round (from the warm-up's rate; cheap cells get more "
-                    + "requests, up to 256, never fewer than the grid's minimum). 0: the minimum "
+                    + "requests, up to 256 a second, never fewer than the grid's minimum). 0: the minimum "
                     + "everywhere. Default: 1 (0.25 with --quick).")
     Double cellSeconds;
 

@@ -19,7 +19,8 @@ import java.util.Map;
  * @param requestsPerLeg requests per leg and cell in one round, at least; a cheap cell gets more (see cellSeconds)
  * @param cellSeconds time each leg should spend on a cell per round, from the warm-up's rate: cheap cells then get many
  *     requests, which is what narrows their intervals (0: always requestsPerLeg)
- * @param maxRequestsPerLeg the most requests a leg sends on a cell per round
+ * @param maxRequestsPerLeg the most requests a leg sends on a cell per round: {@value Builder#MOST_PER_CELL_SECOND} a
+ *     second of cellSeconds, so a longer cell is longer on the cheapest cells too
  * @param jitWarmup requests of the cheapest cell each leg sends first, unrecorded, so the JIT has compiled the HTTP,
  *     JSON and engine paths before anything is measured (a few hundred are not enough)
  * @param warmupMaxSec the longest the first leg on each process (this JVM, serve, the LB) keeps warming after
@@ -238,7 +239,6 @@ public record CompareConfig(
         private List<Strategy> strategies; // null: every strategy that runs where this run's servers are
         private List<String> externalTargets = List.of();
         private double cellSeconds = 1.0, warmupMaxSec = 60;
-        private int maxRequestsPerLeg = 256;
         private int numServers,
                 concurrency = 4,
                 requestsPerLeg,
@@ -432,11 +432,21 @@ public record CompareConfig(
             // the steady warm-up runs the cheapest cell only; the others' paths (longer prompts, 32 streamed chunks)
             // kept warming through the first rounds (one cell's tax read 5.7 ms in the first slices, 3.2 after), and
             // a zero-compute cell costs milliseconds: a round's worth of each warms them
-            warmupPerCell = Math.max(warmupPerCell, maxRequestsPerLeg);
+            warmupPerCell = Math.max(warmupPerCell, maxRequestsPerLeg());
             scrapeMetrics = false; // engines that compute nothing have no queue or KV to show
             timeline = false; // its cells would share the real run's span files
             grid = grid + ", zero-compute control";
             return this;
+        }
+
+        /**
+         * Requests a second of {@code --cell-sec} a cell gets at most. A fixed cap cut the honesty check's 5 s
+         * single-token cells to 1 s (256 requests at 250 a second), and their figures moved by a quarter between runs.
+         */
+        static final int MOST_PER_CELL_SECOND = 256;
+
+        private int maxRequestsPerLeg() {
+            return (int) Math.max(MOST_PER_CELL_SECOND, Math.ceil(MOST_PER_CELL_SECOND * cellSeconds));
         }
 
         public CompareConfig build() {
@@ -453,7 +463,7 @@ public record CompareConfig(
                     concurrency,
                     requestsPerLeg,
                     cellSeconds,
-                    maxRequestsPerLeg,
+                    maxRequestsPerLeg(),
                     warmupPerCell,
                     jitWarmup,
                     warmupMaxSec,

@@ -17,6 +17,8 @@ import java.util.function.ToDoubleFunction;
 final class HostProbe {
     static final int STREAM_TOKENS = 32;
     static final int WARMUP = 200;
+    /** Single-token requests a loop sends per stream a streams' loop sends, at the short prompt. */
+    private static final int SINGLES = 16;
 
     private final int len, longLen, count;
     private final ExecutorService pool;
@@ -57,15 +59,18 @@ final class HostProbe {
     /** Alone on the first port, then both loops on every port at once (with more than one). */
     HostMeasurement measure(List<OpenAiClient> clients, String model) {
         List<OpenAiClient> first = clients.subList(0, 1);
-        // single-token requests are cheap: four times the count, since their medians under contention varied by ±4 %
-        // between measurements of one host at the count of streams, and the corrections chased that noise
-        double ttftAlone = Percentiles.median(Calibrator.ttft(loops(first, model, len, 1, 4 * count)));
+        // single-token requests are cheap: sixteen times the count (four at the long prompt), so their loops last
+        // about as long as the streams' (seconds). At four times (a second), one host's time to the first token beside
+        // prefills read 40 % apart between two measurements, a fit reproduced the lucky one, and the host's later
+        // compare runs read up to 47 % slower than it; its time alone (a fifth of a second) moved the simulating
+        // server's own work by half between rounds, and each fit's fixed work with it
+        double ttftAlone = Percentiles.median(Calibrator.ttft(loops(first, model, len, 1, SINGLES * count)));
         List<OpenAiClient.Result> alone = loops(first, model, len, STREAM_TOKENS, count);
         double tpotAlone = Percentiles.median(tpot(alone)), cvAlone = Percentiles.median(itlCv(alone));
         if (clients.size() == 1) return HostMeasurement.alone(ttftAlone, tpotAlone, cvAlone);
         List<OpenAiClient.Result> streams = loops(clients, model, len, STREAM_TOKENS, count);
-        List<OpenAiClient.Result> singles = loops(clients, model, len, 1, 4 * count);
-        List<OpenAiClient.Result> longSingles = loops(clients, model, longLen, 1, count);
+        List<OpenAiClient.Result> singles = loops(clients, model, len, 1, SINGLES * count);
+        List<OpenAiClient.Result> longSingles = loops(clients, model, longLen, 1, SINGLES / 4 * count);
         // streams after the long prompt: the context term under load (fitted alone, e varied 15-fold between
         // calibrations and the long-prompt streams' prediction with it from 15 % fast to 23 % slow); half the count,
         // they are long

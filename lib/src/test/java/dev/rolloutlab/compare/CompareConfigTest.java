@@ -33,6 +33,16 @@ class CompareConfigTest {
     }
 
     @Test
+    void aLongerCellIsLongerOnTheCheapestCellsToo() {
+        assertEquals(256, CompareConfig.defaults(true).build().maxRequestsPerLeg(), "the default second");
+        assertEquals(
+                256,
+                CompareConfig.defaults(true).cellSeconds(0.25).build().maxRequestsPerLeg(),
+                "never below a second's");
+        assertEquals(1280, CompareConfig.defaults(true).cellSeconds(5).build().maxRequestsPerLeg());
+    }
+
+    @Test
     void aStrategyThatCannotRunWhereTheServersAreIsRefusedWithTheChoices() {
         var e = assertThrows(
                 IllegalArgumentException.class,
