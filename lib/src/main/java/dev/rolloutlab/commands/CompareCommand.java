@@ -72,9 +72,16 @@ public final class CompareCommand implements Callable<Integer> {
     @Option(
             names = {"--cell-sec", "--cell-seconds"},
             description = "Time each leg spends on a cell per round (from the warm-up's rate; cheap cells get more "
-                    + "requests, up to 256 a second, never fewer than the grid's minimum). 0: the minimum "
+                    + "requests, up to --max-requests, never fewer than the grid's minimum). 0: the minimum "
                     + "everywhere. Default: 1 (0.25 with --quick).")
     Double cellSeconds;
+
+    @Option(
+            names = "--max-requests",
+            paramLabel = "N",
+            description = "The most requests a leg sends on a cell per round: on a fast host the cheapest cells would "
+                    + "otherwise stop short of --cell-sec. Default: 256 a second of --cell-sec, at least 256.")
+    Integer maxRequests;
 
     @Option(
             names = "--warmup-max-sec",
@@ -246,6 +253,7 @@ public final class CompareCommand implements Callable<Integer> {
             if (targets != null) b.externalTargets(targets);
             if (rounds != null) b.rounds(rounds);
             if (cellSeconds != null) b.cellSeconds(cellSeconds);
+            if (maxRequests != null) b.maxRequestsPerLeg(maxRequests);
             if (warmupMaxSec != null) b.warmupMaxSec(warmupMaxSec);
             if (promptLens != null) b.promptLens(promptLens);
             if (outputLens != null) b.outputLens(outputLens);

@@ -19,8 +19,9 @@ import java.util.Map;
  * @param requestsPerLeg requests per leg and cell in one round, at least; a cheap cell gets more (see cellSeconds)
  * @param cellSeconds time each leg should spend on a cell per round, from the warm-up's rate: cheap cells then get many
  *     requests, which is what narrows their intervals (0: always requestsPerLeg)
- * @param maxRequestsPerLeg the most requests a leg sends on a cell per round: {@value Builder#MOST_PER_CELL_SECOND} a
- *     second of cellSeconds, so a longer cell is longer on the cheapest cells too
+ * @param maxRequestsPerLeg the most requests a leg sends on a cell per round: {@code --max-requests}, by default
+ *     {@value Builder#MOST_PER_CELL_SECOND} a second of cellSeconds, so a longer cell is longer on the cheapest cells
+ *     too
  * @param jitWarmup requests of the cheapest cell each leg sends first, unrecorded, so the JIT has compiled the HTTP,
  *     JSON and engine paths before anything is measured (a few hundred are not enough)
  * @param warmupMaxSec the longest the first leg on each process (this JVM, serve, the LB) keeps warming after
@@ -69,12 +70,18 @@ public record CompareConfig(
         boolean scrapeMetrics,
         boolean timeline) {
 
+    /** The most requests a leg may send on a cell per round: each keeps its per-request record until the report. */
+    static final int MOST_REQUESTS = 100_000;
+
     public CompareConfig {
         if (cellSeconds < 0 || cellSeconds > 600)
             throw new IllegalArgumentException("--cell-sec must be in [0, 600], got " + cellSeconds);
+        if (maxRequestsPerLeg > MOST_REQUESTS)
+            throw new IllegalArgumentException(
+                    "--max-requests must be at most " + MOST_REQUESTS + ", got " + maxRequestsPerLeg);
         if (maxRequestsPerLeg < requestsPerLeg)
-            throw new IllegalArgumentException("the most requests per cell (" + maxRequestsPerLeg
-                    + ") is below the least (" + requestsPerLeg + ")");
+            throw new IllegalArgumentException("--max-requests (" + maxRequestsPerLeg
+                    + ") is below the least requests a cell gets (" + requestsPerLeg + "): raise it");
         if (!(warmupMaxSec >= 0 && warmupMaxSec <= 600))
             throw new IllegalArgumentException("--warmup-max-sec must be in [0, 600], got " + warmupMaxSec);
         if (rounds < 1 || rounds > 100)
@@ -239,6 +246,7 @@ public record CompareConfig(
         private List<Strategy> strategies; // null: every strategy that runs where this run's servers are
         private List<String> externalTargets = List.of();
         private double cellSeconds = 1.0, warmupMaxSec = 60;
+        private Integer maxRequests; // null: derived from cellSeconds
         private int numServers,
                 concurrency = 4,
                 requestsPerLeg,
@@ -370,6 +378,11 @@ public record CompareConfig(
             return this;
         }
 
+        public Builder maxRequestsPerLeg(int n) {
+            maxRequests = n;
+            return this;
+        }
+
         public Builder warmupMaxSec(double s) {
             warmupMaxSec = s;
             return this;
@@ -446,6 +459,7 @@ public record CompareConfig(
         static final int MOST_PER_CELL_SECOND = 256;
 
         private int maxRequestsPerLeg() {
+            if (maxRequests != null) return maxRequests;
             return (int) Math.max(MOST_PER_CELL_SECOND, Math.ceil(MOST_PER_CELL_SECOND * cellSeconds));
         }
 

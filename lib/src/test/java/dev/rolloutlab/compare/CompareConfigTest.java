@@ -40,6 +40,18 @@ class CompareConfigTest {
                 CompareConfig.defaults(true).cellSeconds(0.25).build().maxRequestsPerLeg(),
                 "never below a second's");
         assertEquals(1280, CompareConfig.defaults(true).cellSeconds(5).build().maxRequestsPerLeg());
+        assertEquals(
+                5000,
+                CompareConfig.defaults(true)
+                        .cellSeconds(5)
+                        .maxRequestsPerLeg(5000)
+                        .build()
+                        .maxRequestsPerLeg(),
+                "--max-requests over the default");
+        var e = assertThrows(
+                IllegalArgumentException.class,
+                () -> CompareConfig.defaults(true).maxRequestsPerLeg(2).build());
+        assertTrue(e.getMessage().startsWith("--max-requests (2) is below the least"), e.getMessage());
     }
 
     @Test
