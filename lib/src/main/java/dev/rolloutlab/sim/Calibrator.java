@@ -110,19 +110,20 @@ public final class Calibrator {
                 Math.max(0, dec.beta()[1]),
                 Math.max(0, dec.beta()[2]),
                 maxBatch);
-        TimingModel m = new HostFit(probe, log).fit(clients, model, alone);
+        HostFit.Fitted m = new HostFit(probe, log).fit(clients, model, alone);
         log.printf(
                 "  max batch %d: the --max-batch given, not measured (batches up to %d were); the host may take more%n",
                 maxBatch, batches.getLast());
         pool.close();
         return new Profile(
                 name,
-                m,
+                m.model(),
                 pre.r2(),
                 dec.r2(),
                 "sim calibrate",
                 target,
-                Instant.now().toString());
+                Instant.now().toString(),
+                new Profile.Calibrated(loaded(m.host()), loaded(m.simulated())));
     }
 
     /**
@@ -143,6 +144,10 @@ public final class Calibrator {
         log.println("  warm-up " + probe.warm(clients, model, 2.5, WARMUP_MAX_SECONDS));
         for (int len : lens) for (int i = 0; i < 5; i++) one(clients, len, 2, i);
         for (int b : batches) for (int len : new int[] {SHORTEST, topLen}) batch(clients.subList(0, 1), b, len);
+    }
+
+    private static Profile.Loaded loaded(HostMeasurement m) {
+        return new Profile.Loaded(m.ttftBesidePrefills(), m.ttftLongBesidePrefills(), m.tpot(), m.tpotLong());
     }
 
     static double[] ttft(List<OpenAiClient.Result> rs) {

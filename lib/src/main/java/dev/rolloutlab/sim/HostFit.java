@@ -40,11 +40,14 @@ final class HostFit {
         this.log = log;
     }
 
+    /** A fit, the host's figures it was fitted to, and those of the simulated host it was kept on. */
+    record Fitted(TimingModel model, HostMeasurement host, HostMeasurement simulated) {}
+
     /**
      * Measures {@code clients} (the ports of one host) and returns {@code fitted} corrected so a simulated host
      * reproduces them.
      */
-    TimingModel fit(List<OpenAiClient> clients, String model, TimingModel fitted) {
+    Fitted fit(List<OpenAiClient> clients, String model, TimingModel fitted) {
         int n = clients.size();
         HostMeasurement first = probe.measure(clients, model);
         log.printf("  %s%n", first);
@@ -183,8 +186,9 @@ final class HostFit {
                 Math.max(0.05, Math.min(100, beside)));
     }
 
-    private TimingModel refine(TimingModel guess, FitTarget fit) {
+    private Fitted refine(TimingModel guess, FitTarget fit) {
         TimingModel m = guess, best = guess;
+        HostMeasurement bestSim = null;
         double bestError = Double.POSITIVE_INFINITY;
         for (int round = 1, bestRound = 0; round <= MAX_ROUNDS; round++) {
             HostMeasurement sim = simulate(m, fit.n());
@@ -201,6 +205,7 @@ final class HostFit {
                     100 * error);
             if (error < bestError) {
                 best = m;
+                bestSim = sim;
                 bestError = error;
                 bestRound = round;
             }
@@ -213,7 +218,7 @@ final class HostFit {
                 "  kept %s: a simulated host within %.0f %% of this one beyond its own spread%n",
                 describe(best),
                 100 * bestError);
-        return best;
+        return new Fitted(best, fit.real(), bestSim);
     }
 
     /**

@@ -17,6 +17,7 @@ import java.util.Map;
  *
  * @param r2Prefill R² of the prefill fit ({@code a + b·prompt_tokens} against time to first token)
  * @param r2Decode R² of the decode fit ({@code c + d·batch + e·context} against the step time)
+ * @param calibrated what the calibration held a simulated host to, and how close it came; null for a stated profile
  */
 public record Profile(
         String name,
@@ -25,7 +26,49 @@ public record Profile(
         double r2Decode,
         String source,
         String target,
-        String fittedAt) {
+        String fittedAt,
+        Calibrated calibrated) {
+    /** A stated profile, or one written before calibrations recorded what they reproduced. */
+    public Profile(
+            String name,
+            TimingModel model,
+            double r2Prefill,
+            double r2Decode,
+            String source,
+            String target,
+            String fittedAt) {
+        this(name, model, r2Prefill, r2Decode, source, target, fittedAt, null);
+    }
+
+    /**
+     * A host's figures with sustained loops on all its ports, ms: the time to the first token of single-token requests
+     * at the short prompt and the long one, and the time per token of streams after each. They are the load of
+     * {@code compare}'s four cells on that host, so a run there can be set against the calibration.
+     */
+    public record Loaded(double ttftBesidePrefills, double ttftLongBesidePrefills, double tpot, double tpotLong) {
+        private static Loaded parse(JsonNode n) {
+            return new Loaded(
+                    n.path("ttft_beside_prefills_ms").asDouble(Double.NaN),
+                    n.path("ttft_long_beside_prefills_ms").asDouble(Double.NaN),
+                    n.path("tpot_ms").asDouble(Double.NaN),
+                    n.path("tpot_long_ms").asDouble(Double.NaN));
+        }
+
+        private Map<String, Object> json() {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("ttft_beside_prefills_ms", ttftBesidePrefills);
+            m.put("ttft_long_beside_prefills_ms", ttftLongBesidePrefills);
+            m.put("tpot_ms", tpot);
+            m.put("tpot_long_ms", tpotLong);
+            return m;
+        }
+    }
+
+    /**
+     * The real host's figures a calibration fitted to and those of the simulated host it kept: a later run on either
+     * host, set against its own, says whether a prediction missed because the fit did or because the host moved.
+     */
+    public record Calibrated(Loaded host, Loaded simulated) {}
     /**
      * The stated profile of compare's zero-compute control: every step takes no time, so what a request costs beyond
      * its engine's scheduling is the path around the engine.
@@ -85,7 +128,12 @@ public record Profile(
                 n.path("r2_decode").asDouble(Double.NaN),
                 n.path("source").asText(""),
                 n.path("target").asText(""),
-                n.path("fitted_at").asText(""));
+                n.path("fitted_at").asText(""),
+                n.has("calibrated")
+                        ? new Calibrated(
+                                Loaded.parse(n.path("calibrated").path("host")),
+                                Loaded.parse(n.path("calibrated").path("simulated")))
+                        : null);
     }
 
     /**
@@ -150,6 +198,12 @@ public record Profile(
         out.put("source", source);
         out.put("target", target);
         out.put("fitted_at", fittedAt);
+        if (calibrated != null) {
+            Map<String, Object> c = new LinkedHashMap<>();
+            c.put("host", calibrated.host().json());
+            c.put("simulated", calibrated.simulated().json());
+            out.put("calibrated", c);
+        }
         out.put(
                 "meaning",
                 "prefill step = a + b*prompt_tokens; decode step = c + d*batch + e*mean_context_tokens; ms, "
@@ -168,7 +222,9 @@ public record Profile(
                         + "under contention, where the real host's would have slowed with its steps; "
                         + "step_cv: how much a one-row decode step's time varies beside other steps (coefficient "
                         + "of variation, log-normal; a step k times as long varies by step_cv over the square root "
-                        + "of k)");
+                        + "of k); "
+                        + "calibrated: the real host's figures on all its ports at once that the fit was held to "
+                        + "(host) and the simulated host's it kept (simulated), ms");
         Json.writeFile(file, out);
     }
 

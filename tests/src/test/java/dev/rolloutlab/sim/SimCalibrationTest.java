@@ -88,7 +88,8 @@ class SimCalibrationTest {
                     "--reps",
                     "2");
             assertEquals(0, r.exit(), r.out() + r.err());
-            TimingModel got = Profile.load(out.toString()).model();
+            Profile profile = Profile.load(out.toString());
+            TimingModel got = profile.model();
             String both = "fitted " + got + " from " + truth + "\n" + r.err();
             Contention k = got.contention();
             // a fit cannot be closer than two measurements of the same host are to each other, plus how far its own
@@ -99,6 +100,13 @@ class SimCalibrationTest {
             double residual = stated(r.err(), "a simulated host within (\\d+) % of this one");
             double shares = Math.max(0.15, 2 * noise + residual), beside = Math.max(0.2, 2 * noise + residual);
             assertEquals(2.0, k.decodes(), 2.0 * shares, both);
+            // the profile says what the fit was held to: the host's single-token requests beside prefills, and the kept
+            // simulated host's within the fit's tolerance of them
+            Profile.Loaded host = profile.calibrated().host(),
+                    kept = profile.calibrated().simulated();
+            assertTrue(host.ttftBesidePrefills() > 0, both);
+            assertEquals(
+                    host.ttftBesidePrefills(), kept.ttftBesidePrefills(), host.ttftBesidePrefills() * shares, both);
             for (int prompt : new int[] {8, 448}) { // the contention loops' prompts with the default --max-context
                 assertEquals(
                         1 / 1.5,
@@ -110,9 +118,10 @@ class SimCalibrationTest {
             // the waits beside prefills come from the single-token loop, where only prefills run; the streams' loop
             // mixes both woken waits (the other engines' requests begin with a prefill), so the wait beside decodes is
             // found only roughly. Each is held per request (chance times mean: 1.2 ms) to three standard deviations of
-            // its fit: a request's wait varies by 2.4 ms (four in ten wait 3 ms on average), so the mean of the 64
-            // single-token requests one measurement holds at --reps 2 by 0.3 ms; the fit moves with the simulated
-            // host's measurement and the real host's mean of two, 0.37 ms together
+            // its fit: a request's wait varies by 2.4 ms (four in ten wait 3 ms on average), so the mean of the 256
+            // single-token requests one measurement holds at --reps 2 by 0.15 ms; the fit moves with the simulated
+            // host's measurement and the real host's mean of two, 0.18 ms together (the bound stays at three standard
+            // deviations of a quarter of these requests)
             CoreWaits w = k.waits();
             for (CoreWait found : List.of(w.wokenBesidePrefills(), w.finishing()))
                 assertEquals(1.2, found.chance() * found.meanMs(), 1.1, "a wait beside prefills: " + both);

@@ -29,7 +29,9 @@ import tech.tablesaw.api.Row;
  * calibration. Each launch runs {@code compare} before its calibration and after it, and is held at the mean of the
  * two: a fit is frozen at its calibration's time, and one launch's cell took twice as long a token in {@code compare}
  * minutes after its calibration as in it; the drift between the two is printed too. Every launch, real or simulated,
- * first runs one unread round of {@code compare} on every cell.
+ * first runs one unread round of {@code compare} on every cell. A second table splits each pair at its calibration (the
+ * figures it held the fit to are in the profile): whether the simulated host left its fit or the real launch left its
+ * calibration.
  */
 public final class SimHonestyBenchmark {
     private static final double MATCH = 0.15;
@@ -49,8 +51,11 @@ public final class SimHonestyBenchmark {
 
     private SimHonestyBenchmark() {}
 
-    /** One cell's output throughput and median e2el, from one compare run. */
-    private record Figures(double tokPerSec, double p50E2elMs) {
+    /**
+     * One cell's output throughput and median e2el, from one compare run, and the figure a calibration measures under
+     * the same load: the median time to the first token on a single-token cell, per token on a streamed one.
+     */
+    private record Figures(double tokPerSec, double p50E2elMs, double calibratedMs) {
         /** Per cell, {@code f} of the two runs' figures, each figure apart. */
         static Map<String, Figures> combine(Map<String, Figures> x, Map<String, Figures> y, DoubleBinaryOperator f) {
             Map<String, Figures> out = new LinkedHashMap<>();
@@ -61,9 +66,24 @@ public final class SimHonestyBenchmark {
                             cell,
                             new Figures(
                                     f.applyAsDouble(a.tokPerSec(), b.tokPerSec()),
-                                    f.applyAsDouble(a.p50E2elMs(), b.p50E2elMs())));
+                                    f.applyAsDouble(a.p50E2elMs(), b.p50E2elMs()),
+                                    f.applyAsDouble(a.calibratedMs(), b.calibratedMs())));
             });
             return out;
+        }
+    }
+
+    /** A compare cell's prompt and output length, from its workload name ({@code in=8 out=1}). */
+    private record Cell(int in, int out) {
+        static Cell of(String workload) {
+            String[] parts = workload.split(" ");
+            return new Cell(Integer.parseInt(parts[0].substring(3)), Integer.parseInt(parts[1].substring(4)));
+        }
+
+        /** The calibration's figure under this cell's load, ms: the short prompt's or the long one's. */
+        double of(Profile.Loaded m, boolean longPrompt) {
+            if (out == 1) return longPrompt ? m.ttftLongBesidePrefills() : m.ttftBesidePrefills();
+            return longPrompt ? m.tpotLong() : m.tpot();
         }
     }
 
@@ -77,6 +97,7 @@ public final class SimHonestyBenchmark {
         Files.createDirectories(dir);
         long t0 = System.nanoTime();
         List<Map<String, Figures>> reals = new ArrayList<>(), drifts = new ArrayList<>(), sims = new ArrayList<>();
+        List<Profile.Calibrated> calibrations = new ArrayList<>();
         for (int i = 1; i <= pairs; i++) {
             Path profile = dir.resolve("small-4-" + i + ".json");
             String pair = "pair " + i + " of " + pairs;
@@ -96,6 +117,7 @@ public final class SimHonestyBenchmark {
                         "192",
                         "--out",
                         profile.toString());
+                calibrations.add(Profile.load(profile.toString()).calibrated());
                 System.err.println("honesty: " + pair + ", the real host after its calibration");
                 Map<String, Figures> after = compare(dir.resolve("real" + i), real.urls(), 2);
                 reals.add(Figures.combine(before, after, (b, a) -> (b + a) / 2));
@@ -110,7 +132,7 @@ public final class SimHonestyBenchmark {
                 sims.add(compare(dir.resolve("sim" + i), sim.urls(), 2));
             }
         }
-        String table = table(reals, drifts, sims);
+        String table = table(reals, drifts, sims) + "\n" + split(reals, sims, calibrations);
         String text = String.format(
                 Locale.ROOT,
                 "# The sim's honesty check: %d pairs, %.0f s in all%n%n%s",
@@ -158,7 +180,13 @@ public final class SimHonestyBenchmark {
                     && r.getString("connection").equals("keep-alive"))
                 cells.put(
                         r.getString("workload"),
-                        new Figures(r.getNumber("output_throughput"), r.getNumber("p50_e2el_ms")));
+                        new Figures(
+                                r.getNumber("output_throughput"),
+                                r.getNumber("p50_e2el_ms"),
+                                r.getNumber(
+                                        Cell.of(r.getString("workload")).out() == 1
+                                                ? "median_ttft_ms"
+                                                : "median_tpot_ms")));
         }
         if (cells.isEmpty()) throw new IllegalStateException(out + "/summary.csv has no httpN keep-alive rows");
         return cells;
@@ -219,6 +247,45 @@ public final class SimHonestyBenchmark {
                 ok,
                 n,
                 reals.size()));
+        return s.toString();
+    }
+
+    /**
+     * Each pair's difference split at its calibration, per cell: the real launch under {@code compare} against the
+     * figure its calibration measured under the same load, the simulated host against its fit's, and the fit against
+     * the calibration. A miss where the simulated host holds its fit and the real launch does not is the launch moving,
+     * which no fit made before it can follow.
+     */
+    private static String split(
+            List<Map<String, Figures>> reals, List<Map<String, Figures>> sims, List<Profile.Calibrated> calibrations) {
+        StringBuilder s =
+                new StringBuilder("| cell | calibration's figure | real under compare ÷ its calibration, each "
+                        + "pair | simulated under compare ÷ its fit | fit ÷ calibration |\n|---|---|---|---|---|\n");
+        int shortest = reals.getFirst().keySet().stream()
+                .mapToInt(w -> Cell.of(w).in())
+                .min()
+                .orElseThrow();
+        for (String w : reals.getFirst().keySet()) {
+            Cell cell = Cell.of(w);
+            boolean longPrompt = cell.in() > shortest;
+            double[] real = new double[reals.size()], sim = new double[reals.size()], fit = new double[reals.size()];
+            for (int i = 0; i < reals.size(); i++) {
+                Profile.Calibrated c = calibrations.get(i);
+                double host = c == null ? Double.NaN : cell.of(c.host(), longPrompt),
+                        kept = c == null ? Double.NaN : cell.of(c.simulated(), longPrompt);
+                real[i] = reals.get(i).get(w).calibratedMs() / host;
+                sim[i] = sims.get(i).get(w).calibratedMs() / kept;
+                fit[i] = kept / host;
+            }
+            s.append(String.format(
+                    Locale.ROOT,
+                    "| %s | %s | %s | %s | %s |%n",
+                    w,
+                    cell.out() == 1 ? "p50 time to the first token" : "p50 time per token",
+                    list(real, "%.2f"),
+                    list(sim, "%.2f"),
+                    list(fit, "%.2f")));
+        }
         return s.toString();
     }
 
