@@ -348,7 +348,7 @@ final class HostFit {
         try {
             dir = Files.createTempDirectory("rollout-lab-calibrate");
             Path profile = dir.resolve("profile.json");
-            new Profile("calibrating", model, Double.NaN, Double.NaN, "sim calibrate, fitting contention", "", "")
+            new Profile("calibrating", model, Double.NaN, Double.NaN, "sim calibrate, fitting contention", "", "", null)
                     .write(profile);
             var http = OpenAiClient.http(64, Duration.ofSeconds(120));
             try (ServeProcess host = simulatedHost(profile, n, dir.resolve("serve.log"))) {

@@ -28,18 +28,6 @@ public record Profile(
         String target,
         String fittedAt,
         Calibrated calibrated) {
-    /** A stated profile, or one written before calibrations recorded what they reproduced. */
-    public Profile(
-            String name,
-            TimingModel model,
-            double r2Prefill,
-            double r2Decode,
-            String source,
-            String target,
-            String fittedAt) {
-        this(name, model, r2Prefill, r2Decode, source, target, fittedAt, null);
-    }
-
     /**
      * A host's figures with sustained loops on all its ports, ms: the time to the first token of single-token requests
      * at the short prompt and the long one, and the time per token of streams after each. They are the load of

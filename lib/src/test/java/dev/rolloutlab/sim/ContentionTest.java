@@ -64,7 +64,7 @@ class ContentionTest {
                 .with(Contention.uniform(2, 1.25, 0.7).withWaits(waits))
                 .withStepCv(0.2);
         Path file = dir.resolve("waits.json");
-        new Profile("waits", m, 0.99, 0.98, "test", "", "").write(file);
+        new Profile("waits", m, 0.99, 0.98, "test", "", "", null).write(file);
         assertEquals(m, Profile.load(file.toString()).model());
         String json = Files.readString(file);
         assertTrue(json.contains("\"finishing_chance\" : 0.25") && json.contains("\"finishing_ms\" : 3.0"), json);
@@ -98,7 +98,7 @@ class ContentionTest {
         m.step(t0, 0, 1, 0);
         assertEquals(60, (System.nanoTime() - t0) / 1e6, 10, "a decode step: all its own");
         Path file = dir.resolve("server-work.json");
-        new Profile("server work", m, 0.99, 0.98, "test", "", "").write(file);
+        new Profile("server work", m, 0.99, 0.98, "test", "", "", null).write(file);
         assertEquals(m, Profile.load(file.toString()).model());
         Path before = dir.resolve("before-server-work.json");
         Files.writeString(before, Files.readString(file).replaceAll("\"server_work_ms\" : [\\d.]+,\\s*", ""));

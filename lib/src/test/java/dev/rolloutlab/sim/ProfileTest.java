@@ -22,7 +22,7 @@ class ProfileTest {
         assertEquals(calibrated, Profile.load(file.toString()).calibrated());
 
         Path stated = dir.resolve("stated.json");
-        new Profile("stated", MODEL, Double.NaN, Double.NaN, "stated", "", "").write(stated);
+        new Profile("stated", MODEL, Double.NaN, Double.NaN, "stated", "", "", null).write(stated);
         assertNull(Profile.load(stated.toString()).calibrated());
     }
 }

@@ -26,7 +26,7 @@ class SimCalibrationTest {
     void calibratingASimulatedServerRecoversItsTimingModel() throws Exception {
         TimingModel truth = new TimingModel(20, 0.1, 10, 1.0, 0.02, 16);
         Path dir = TestModels.tempDir("sim-cal"), out = dir.resolve("fitted.json"), profile = dir.resolve("truth.json");
-        new Profile("truth", truth, Double.NaN, Double.NaN, "stated", "", "").write(profile);
+        new Profile("truth", truth, Double.NaN, Double.NaN, "stated", "", "", null).write(profile);
         // the known host is a serve child JVM, as the calibrator's simulated hosts are: a server in this test JVM
         // added 1 ms of its own to each request where the calibrator's child added 3.6, and the fit's a came 12 % off
         // by the difference

@@ -41,7 +41,7 @@ class SimFleetTest {
         dir = TestModels.tempDir("sim-fleet");
         token = Files.writeString(dir.resolve("admin.token"), "sim-admin");
         profile = dir.resolve("fast.json");
-        new Profile("fast", new TimingModel(2, 0.01, 2, 0.1, 0, 32), 1, 1, "test", "", "").write(profile);
+        new Profile("fast", new TimingModel(2, 0.01, 2, 0.1, 0, 32), 1, 1, "test", "", "", null).write(profile);
     }
 
     /**
