@@ -453,8 +453,8 @@ public record CompareConfig(
         }
 
         /**
-         * Requests a second of {@code --cell-sec} a cell gets at most. A fixed cap cut the honesty check's 5 s
-         * single-token cells to 1 s (256 requests at 250 a second), and their figures moved by a quarter between runs.
+         * Requests a second of {@code --cell-sec} a cell gets at most: a fixed cap of 256 cut the sim's honesty check's
+         * 5 s single-token cells to 1 s (at 250 requests a second).
          */
         static final int MOST_PER_CELL_SECOND = 256;
 

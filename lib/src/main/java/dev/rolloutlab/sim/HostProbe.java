@@ -61,9 +61,9 @@ final class HostProbe {
         List<OpenAiClient> first = clients.subList(0, 1);
         // single-token requests are cheap: sixteen times the count (four at the long prompt), so their loops last
         // about as long as the streams' (seconds). At four times (a second), one host's time to the first token beside
-        // prefills read 40 % apart between two measurements, a fit reproduced the lucky one, and the host's later
-        // compare runs read up to 47 % slower than it; its time alone (a fifth of a second) moved the simulating
-        // server's own work by half between rounds, and each fit's fixed work with it
+        // prefills read 40 % apart between two measurements, and its time alone (a fifth of a second) moved the
+        // simulating server's own work by up to 0.7 ms between rounds (0.13 ms at most at sixteen), and each fit's
+        // fixed work with it
         double ttftAlone = Percentiles.median(Calibrator.ttft(loops(first, model, len, 1, SINGLES * count)));
         List<OpenAiClient.Result> alone = loops(first, model, len, STREAM_TOKENS, count);
         double tpotAlone = Percentiles.median(tpot(alone)), cvAlone = Percentiles.median(itlCv(alone));
