@@ -81,7 +81,7 @@ public final class SimHonestyBenchmark {
         }
 
         /** The calibration's figure under this cell's load, ms: the short prompt's or the long one's. */
-        double of(Profile.Loaded m, boolean longPrompt) {
+        double calibrated(Profile.Loaded m, boolean longPrompt) {
             if (out == 1) return longPrompt ? m.ttftLongBesidePrefills() : m.ttftBesidePrefills();
             return longPrompt ? m.tpotLong() : m.tpot();
         }
@@ -271,8 +271,8 @@ public final class SimHonestyBenchmark {
             double[] real = new double[reals.size()], sim = new double[reals.size()], fit = new double[reals.size()];
             for (int i = 0; i < reals.size(); i++) {
                 Profile.Calibrated c = calibrations.get(i);
-                double host = c == null ? Double.NaN : cell.of(c.host(), longPrompt),
-                        kept = c == null ? Double.NaN : cell.of(c.simulated(), longPrompt);
+                double host = c == null ? Double.NaN : cell.calibrated(c.host(), longPrompt),
+                        kept = c == null ? Double.NaN : cell.calibrated(c.simulated(), longPrompt);
                 real[i] = reals.get(i).get(w).calibratedMs() / host;
                 sim[i] = sims.get(i).get(w).calibratedMs() / kept;
                 fit[i] = kept / host;
