@@ -2,7 +2,9 @@ package dev.rolloutlab.sim;
 
 import dev.rolloutlab.process.ServeProcess;
 import dev.rolloutlab.report.RunData;
+import dev.rolloutlab.results.Confidence;
 import dev.rolloutlab.results.Percentiles;
+import dev.rolloutlab.results.Verdict;
 import dev.rolloutlab.testing.Processes;
 import dev.rolloutlab.util.Json;
 import java.io.IOException;
@@ -11,7 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
+import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -22,16 +24,15 @@ import tech.tablesaw.api.Row;
 /**
  * The sim's honesty check (a benchmark for docs/benchmarks.md, not a test), {@code sop/sim-predict-a-pod.md} steps 8–12
  * in one command: {@code tests/bench honesty [PAIRS] [DIR]}. Each pair launches a real host of 4 ports, calibrates on
- * it, runs {@code compare} on it, then runs {@code compare} on a simulated host with that fit; the check holds the
- * median over pairs of each cell's paired difference within 15 %. Paired by launch, since on a shared VM the same real
- * host moved by up to 44 % between launches minutes apart while the machine's fixed computation moved by 3 %: a fit
- * cannot know which launch it will be held to, so that spread is printed apart, as the limit of any prediction from one
- * calibration. Each launch runs {@code compare} before its calibration and after it, and is held at the mean of the
- * two: a fit is frozen at its calibration's time, and one launch's cell took twice as long a token in {@code compare}
- * minutes after its calibration as in it; the drift between the two is printed too. Every launch, real or simulated,
- * first runs one unread round of {@code compare} on every cell. A second table splits each pair at its calibration (the
- * figures it held the fit to are in the profile): whether the simulated host left its fit or the real launch left its
- * calibration.
+ * it, runs {@code compare} on it, then runs {@code compare} on a simulated host with that fit. Each figure's verdict
+ * reads the 95 % interval of its mean difference over the pairs against ±15 %: within, off by more, or undecided at
+ * this machine's noise; the check fails on a figure that is off. An interval, not a median held to 15 %, because on a
+ * shared 2-core VM the same warm real host read 54 % apart in two {@code compare} runs three minutes apart, and its
+ * calibration's long-prompt figures 33 % apart: one pair's difference is mostly that, and three medians held to 15 %
+ * met it 8, 5 and 2 times of 8 on the same sim. Each launch runs {@code compare} before its calibration and after it,
+ * and is held at the mean of the two, their drift printed; every launch, real or simulated, first runs one unread round
+ * of {@code compare} on every cell. A second table splits each pair at its calibration (the figures it held the fit to
+ * are in the profile): whether the simulated host left its fit or the real launch left its calibration.
  */
 public final class SimHonestyBenchmark {
     private static final double MATCH = 0.15;
@@ -55,7 +56,7 @@ public final class SimHonestyBenchmark {
      * One cell's output throughput and median e2el, from one compare run, and the figure a calibration measures under
      * the same load: the median time to the first token on a single-token cell, per token on a streamed one.
      */
-    private record Figures(double tokPerSec, double p50E2elMs, double calibratedMs) {
+    record Figures(double tokPerSec, double p50E2elMs, double calibratedMs) {
         /** Per cell, {@code f} of the two runs' figures, each figure apart. */
         static Map<String, Figures> combine(Map<String, Figures> x, Map<String, Figures> y, DoubleBinaryOperator f) {
             Map<String, Figures> out = new LinkedHashMap<>();
@@ -88,9 +89,9 @@ public final class SimHonestyBenchmark {
     }
 
     public static void main(String[] args) throws Exception {
-        int pairs = args.length > 0 ? Integer.parseInt(args[0]) : 3;
+        int pairs = args.length > 0 ? Integer.parseInt(args[0]) : 4;
         if (pairs < 2 || pairs > 9) {
-            System.err.println("usage: tests/bench honesty [PAIRS 2..9, default 3] [DIR, default target/honesty]");
+            System.err.println("usage: tests/bench honesty [PAIRS 2..9, default 4] [DIR, default target/honesty]");
             System.exit(2);
         }
         Path dir = Path.of(args.length > 1 ? args[1] : "target/honesty").toAbsolutePath();
@@ -204,31 +205,31 @@ public final class SimHonestyBenchmark {
     }
 
     /**
-     * One row per cell and figure: each pair's real and simulated figure and their difference, the median difference,
-     * and the real host's own spread over its launches.
+     * One row per cell and figure: each pair's real and simulated figure and their difference, the mean difference with
+     * its 95 % interval over the pairs, and its verdict against {@link #MATCH}: within it, off by more than it, or
+     * undecided at this machine's noise. The check passes when no figure is off.
      */
-    private static String table(
+    static String table(
             List<Map<String, Figures>> reals, List<Map<String, Figures>> drifts, List<Map<String, Figures>> sims) {
         StringBuilder s =
                 new StringBuilder("| cell | figure | real, each launch (mean before and after its calibration) "
                         + "| real's drift over its calibration | simulated, each fit | sim − real, each pair "
-                        + "| median sim − real | real's spread over launches | within 15 % |\n"
+                        + "| median | mean, 95 % interval over the pairs | verdict at ±15 % |\n"
                         + "|---|---|---|---|---|---|---|---|---|\n");
-        int n = 0, ok = 0;
+        Map<Verdict, Integer> counts = new EnumMap<>(Verdict.class);
+        int medianWithin = 0;
         for (String cell : reals.getFirst().keySet()) {
             for (boolean tok : new boolean[] {true, false}) {
                 double[] r = figure(reals, cell, tok), m = figure(sims, cell, tok), off = new double[r.length];
                 for (int i = 0; i < r.length; i++) off[i] = 100 * (m[i] - r[i]) / r[i];
                 double median = Percentiles.median(off);
-                double spread = (Arrays.stream(r).max().orElseThrow()
-                                - Arrays.stream(r).min().orElseThrow())
-                        / Percentiles.median(r);
-                boolean match = Math.abs(median) <= 100 * MATCH;
-                n++;
-                if (match) ok++;
+                if (Math.abs(median) <= 100 * MATCH) medianWithin++;
+                Confidence.Interval mean = Confidence.tMean(off, 0.95);
+                Verdict v = Verdict.of(mean, 100 * MATCH);
+                counts.merge(v, 1, Integer::sum);
                 s.append(String.format(
                         Locale.ROOT,
-                        "| %s | %s | %s | %s | %s | %s | %+.1f %% | %.0f %% | %s |%n",
+                        "| %s | %s | %s | %s | %s | %s | %+.1f %% | %+.1f %% [%+.1f, %+.1f] | %s |%n",
                         cell,
                         tok ? "tok/s" : "p50 e2el (ms)",
                         list(r, "%.1f"),
@@ -236,18 +237,36 @@ public final class SimHonestyBenchmark {
                         list(m, "%.1f"),
                         list(off, "%+.1f %%"),
                         median,
-                        100 * spread,
-                        match ? "yes" : "NO"));
+                        mean.estimate(),
+                        mean.low(),
+                        mean.high(),
+                        word(v)));
             }
         }
+        int off = counts.getOrDefault(Verdict.CONFIRMED, 0) + counts.getOrDefault(Verdict.CONTRADICTED, 0);
         s.append(String.format(
                 Locale.ROOT,
-                "%nWithin 15 %%: %d of %d (the median over %d pairs of the simulated host against the real launch it "
-                        + "was fitted to)%n",
-                ok,
-                n,
-                reals.size()));
+                "%n%s: %d figures within 15 %%, %d off by more, %d undecided at this machine's noise (the simulated host "
+                        + "against the real launch it was fitted to, over %d pairs; a t interval of the mean). The "
+                        + "median of the pairs within 15 %%: %d of %d.%n",
+                off == 0 ? "Passed" : "FAILED",
+                counts.getOrDefault(Verdict.NEGLIGIBLE, 0),
+                off,
+                counts.getOrDefault(Verdict.UNDECIDED, 0),
+                reals.size(),
+                medianWithin,
+                counts.values().stream().mapToInt(Integer::intValue).sum()));
         return s.toString();
+    }
+
+    /** A verdict in the check's words: the claim is "the simulated host reads higher". */
+    static String word(Verdict v) {
+        return switch (v) {
+            case NEGLIGIBLE -> "within 15 %";
+            case CONFIRMED -> "OFF: sim higher";
+            case CONTRADICTED -> "OFF: sim lower";
+            case UNDECIDED -> "undecided";
+        };
     }
 
     /**
