@@ -23,16 +23,17 @@ import tech.tablesaw.api.Row;
 
 /**
  * The sim's honesty check (a benchmark for docs/benchmarks.md, not a test), {@code sop/sim-predict-a-pod.md} steps 8–12
- * in one command: {@code tests/bench honesty [PAIRS] [DIR]}. Each pair launches a real host of 4 ports, calibrates on
- * it, runs {@code compare} on it, then runs {@code compare} on a simulated host with that fit. Each figure's verdict
- * reads the 95 % interval of its mean difference over the pairs against ±15 %: within, off by more, or undecided at
- * this machine's noise; the check fails on a figure that is off. An interval, not a median held to 15 %, because on a
- * shared 2-core VM the same warm real host read 54 % apart in two {@code compare} runs three minutes apart, and its
- * calibration's long-prompt figures 33 % apart: one pair's difference is mostly that, and three medians held to 15 %
- * met it 8, 5 and 2 times of 8 on the same sim. Each launch runs {@code compare} before its calibration and after it,
- * and is held at the mean of the two, their drift printed; every launch, real or simulated, first runs one unread round
- * of {@code compare} on every cell. A second table splits each pair at its calibration (the figures it held the fit to
- * are in the profile): whether the simulated host left its fit or the real launch left its calibration.
+ * in one command: {@code tests/bench honesty [PAIRS] [DIR] [PORTS]}. Each pair launches a real host of 4 ports (or
+ * PORTS), calibrates on it, runs {@code compare} on it, then runs {@code compare} on a simulated host with that fit.
+ * Each figure's verdict reads the 95 % interval of its mean difference over the pairs against ±15 %: within, off by
+ * more, or undecided at this machine's noise; the check fails on a figure that is off. An interval, not a median held
+ * to 15 %, because on a shared 2-core VM the same warm real host read 54 % apart in two {@code compare} runs three
+ * minutes apart, and its calibration's long-prompt figures 33 % apart: one pair's difference is mostly that, and three
+ * medians held to 15 % met it 8, 5 and 2 times of 8 on the same sim. Each launch runs {@code compare} before its
+ * calibration and after it, and is held at the mean of the two, their drift printed; every launch, real or simulated,
+ * first runs one unread round of {@code compare} on every cell. A second table splits each pair at its calibration (the
+ * figures it held the fit to are in the profile): whether the simulated host left its fit or the real launch left its
+ * calibration.
  */
 public final class SimHonestyBenchmark {
     private static final double MATCH = 0.15;
@@ -47,8 +48,18 @@ public final class SimHonestyBenchmark {
      */
     private static final String MAX_REQUESTS = "10000";
 
-    private static final List<String> HOST =
-            List.of("--shape", "small", "--num-servers", "4", "--base-port", "0", "--prefix-cache-mb", "0");
+    /** A host of {@code ports} ports, real or simulated alike. */
+    private static List<String> host(int ports) {
+        return List.of(
+                "--shape",
+                "small",
+                "--num-servers",
+                String.valueOf(ports),
+                "--base-port",
+                "0",
+                "--prefix-cache-mb",
+                "0");
+    }
 
     private SimHonestyBenchmark() {}
 
@@ -90,8 +101,10 @@ public final class SimHonestyBenchmark {
 
     public static void main(String[] args) throws Exception {
         int pairs = args.length > 0 ? Integer.parseInt(args[0]) : 4;
-        if (pairs < 2 || pairs > 9) {
-            System.err.println("usage: tests/bench honesty [PAIRS 2..9, default 4] [DIR, default target/honesty]");
+        int ports = args.length > 2 ? Integer.parseInt(args[2]) : 4;
+        if (pairs < 2 || pairs > 9 || ports < 2 || ports > 8) {
+            System.err.println("usage: tests/bench honesty [PAIRS 2..9, default 4] [DIR, default target/honesty] "
+                    + "[PORTS 2..8, default 4]");
             System.exit(2);
         }
         Path dir = Path.of(args.length > 1 ? args[1] : "target/honesty").toAbsolutePath();
@@ -103,7 +116,7 @@ public final class SimHonestyBenchmark {
             Path profile = dir.resolve("small-4-" + i + ".json");
             String pair = "pair " + i + " of " + pairs;
             try (ServeProcess real =
-                    ServeProcess.start(HOST, dir.resolve("serve-real" + i + ".log"), Duration.ofSeconds(180))) {
+                    ServeProcess.start(host(ports), dir.resolve("serve-real" + i + ".log"), Duration.ofSeconds(180))) {
                 warm(dir.resolve("real" + i + "-warm"), real.urls(), pair + ", the real host");
                 System.err.println("honesty: " + pair + ", the real host before its calibration");
                 Map<String, Figures> before = compare(dir.resolve("real" + i + "-before"), real.urls(), 2);
@@ -125,7 +138,7 @@ public final class SimHonestyBenchmark {
                 drifts.add(Figures.combine(before, after, (b, a) -> 100 * (a - b) / ((a + b) / 2)));
             }
             List<String> simHost = new ArrayList<>(List.of("--engine", "sim", "--sim-profile", profile.toString()));
-            simHost.addAll(HOST);
+            simHost.addAll(host(ports));
             try (ServeProcess sim =
                     ServeProcess.start(simHost, dir.resolve("serve-sim" + i + ".log"), Duration.ofSeconds(180))) {
                 warm(dir.resolve("sim" + i + "-warm"), sim.urls(), pair + ", the simulated host");
@@ -136,8 +149,9 @@ public final class SimHonestyBenchmark {
         String table = table(reals, drifts, sims) + "\n" + split(reals, sims, calibrations);
         String text = String.format(
                 Locale.ROOT,
-                "# The sim's honesty check: %d pairs, %.0f s in all%n%n%s",
+                "# The sim's honesty check: %d pairs at 1 host × %d ports, %.0f s in all%n%n%s",
                 pairs,
+                ports,
                 (System.nanoTime() - t0) / 1e9,
                 table);
         Json.writeText(dir.resolve("honesty.md"), text);
@@ -168,6 +182,9 @@ public final class SimHonestyBenchmark {
                 CELL_SEC,
                 "--max-requests",
                 MAX_REQUESTS,
+                // one request in flight a port, as the calibration loads it (compare's default of 4 at 4 ports)
+                "--concurrency",
+                String.valueOf(urls.size()),
                 "--targets",
                 String.join(",", urls),
                 "--out",
