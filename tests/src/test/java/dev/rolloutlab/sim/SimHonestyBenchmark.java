@@ -113,7 +113,7 @@ public final class SimHonestyBenchmark {
         List<Map<String, Figures>> reals = new ArrayList<>(), drifts = new ArrayList<>(), sims = new ArrayList<>();
         List<Profile.Calibrated> calibrations = new ArrayList<>();
         for (int i = 1; i <= pairs; i++) {
-            Path profile = dir.resolve("small-4-" + i + ".json");
+            Path profile = dir.resolve("small-" + ports + "-" + i + ".json");
             String pair = "pair " + i + " of " + pairs;
             try (ServeProcess real =
                     ServeProcess.start(host(ports), dir.resolve("serve-real" + i + ".log"), Duration.ofSeconds(180))) {
