@@ -5,11 +5,10 @@ import dev.rolloutlab.engine.checkpoint.ModelConfig;
 import dev.rolloutlab.engine.model.ModelShape;
 import dev.rolloutlab.process.ChildJvm;
 import dev.rolloutlab.util.Json;
+import dev.rolloutlab.util.Secrets;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -169,16 +168,7 @@ public record LaunchTemplate(
      */
     public boolean putApiKey(Map<String, String> operator, String key, Path dir) {
         if (params.containsKey("api_key_file")) {
-            Path file = dir.toAbsolutePath().resolve("server-api-key");
-            try {
-                Files.createDirectories(dir);
-                Files.deleteIfExists(file);
-                Files.createFile(
-                        file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-                Files.writeString(file, key);
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot write the servers' API key file in " + dir, e);
-            }
+            Path file = Secrets.writeOwnerOnly(dir.toAbsolutePath().resolve("server-api-key"), key);
             operator.put("api_key_file", file.toString());
             return true;
         }

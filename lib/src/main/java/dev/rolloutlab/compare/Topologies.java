@@ -10,12 +10,9 @@ import dev.rolloutlab.process.JvmFlags;
 import dev.rolloutlab.process.ServeProcess;
 import dev.rolloutlab.results.Connection;
 import dev.rolloutlab.results.Topology;
+import dev.rolloutlab.util.Secrets;
 import dev.rolloutlab.util.SpanLog;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -309,20 +306,9 @@ final class Topologies implements AutoCloseable {
 
     /** The balancer's admin token, in a file only this user can read (a command line is visible to every user). */
     private Path tokenFile(Path logs) {
-        try {
-            Files.createDirectories(logs);
-            Path f = Files.createTempFile(
-                    logs,
-                    "lb-admin",
-                    ".token",
-                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-            Files.writeString(f, lbToken);
-            f.toFile().deleteOnExit();
-            return f;
-        } catch (IOException e) {
-            throw new UncheckedIOException(
-                    "cannot write the lb's admin token under " + logs + ": " + e.getMessage(), e);
-        }
+        Path f = Secrets.writeOwnerOnly(logs.resolve("lb-admin.token"), lbToken);
+        f.toFile().deleteOnExit();
+        return f;
     }
 
     /** Drains (or undrains) one of the balancer's backends through its token-protected admin endpoint. */

@@ -8,6 +8,7 @@ import dev.rolloutlab.engine.model.SparseDelta;
 import dev.rolloutlab.openai.OpenAiClient;
 import dev.rolloutlab.process.ServeProcess;
 import dev.rolloutlab.results.Strategy;
+import dev.rolloutlab.util.Secrets;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -131,7 +132,12 @@ final class WeightPush implements AutoCloseable {
         if (!o.committed()) throw new IllegalStateException("weight update failed: " + o.reason());
     }
 
+    /**
+     * Starts serve on {@code dir}; its admin token goes in a file only this user reads, there only while serve starts
+     * (a command line is visible to every user, and the token changes the servers' weights).
+     */
     private ServeProcess startServe(Path dir, long version, Path logFile) {
+        Path tokenFile = Secrets.writeOwnerOnly(work.resolve("admin.token"), token);
         List<String> args = new ArrayList<>(List.of(
                 "--model",
                 dir.toString(),
@@ -140,8 +146,8 @@ final class WeightPush implements AutoCloseable {
                 "--ports",
                 String.join(",", ports.stream().map(String::valueOf).toList()),
                 "--enable-weight-reload",
-                "--admin-token",
-                token,
+                "--admin-token-file",
+                tokenFile.toString(),
                 "--weights-version",
                 String.valueOf(version),
                 "--served-model-name",
@@ -151,7 +157,11 @@ final class WeightPush implements AutoCloseable {
                 "--trace",
                 traceDir.resolve("serve-weights-" + version + "-" + System.nanoTime() + ".jsonl")
                         .toString()));
-        return ServeProcess.start(args, logFile, Duration.ofSeconds(120));
+        try {
+            return ServeProcess.start(args, logFile, Duration.ofSeconds(120));
+        } finally {
+            tokenFile.toFile().delete();
+        }
     }
 
     private Path save(Map<String, Tensor> w, long version) {

@@ -86,7 +86,14 @@ public final class Charts {
     }
 
     /**
-     * Adds the distribution of {@code latenciesMs} as a CDF, at midpoint plotting positions (i + 0.5) / n from a first
+     * Points a CDF is drawn through at most: a chart 900 pixels wide shows no finer steps, and XChart starts a dashed
+     * line's pattern afresh on every segment, so a dashed curve through thousands of requests drew solid.
+     */
+    static final int CDF_POINTS = 100;
+
+    /**
+     * Adds the distribution of {@code latenciesMs} as a CDF through at most {@link #CDF_POINTS} order statistics (and
+     * the slowest request, the tail a reader looks for), at midpoint plotting positions (i + 0.5) / n from a first
      * point at 0. XChart puts the ticks of a value axis whose values are equally spaced (i / n is) at those values - a
      * tick every few n-ths, which a rounded label then misplaces; these values are not equally spaced, so the fraction
      * axis keeps its tenths.
@@ -94,12 +101,16 @@ public final class Charts {
     public static XYSeries addCdf(XYChart chart, String name, double[] latenciesMs) {
         double[] lat = latenciesMs.clone();
         Arrays.sort(lat);
-        double[] x = new double[lat.length + 1], y = new double[lat.length + 1];
+        int n = lat.length, m = Math.min(n, CDF_POINTS), last = m < n ? m + 1 : m;
+        double[] x = new double[last + 1], y = new double[last + 1];
         x[0] = Math.max(lat[0], 1e-3); // a log axis has no 0
-        for (int i = 0; i < lat.length; i++) {
-            x[i + 1] = Math.max(lat[i], 1e-3);
-            y[i + 1] = (i + 0.5) / lat.length;
+        for (int k = 0; k < m; k++) {
+            int i = (int) ((k + 0.5) * n / m); // the request at the k-th of m midpoint positions; every one when m = n
+            x[k + 1] = Math.max(lat[i], 1e-3);
+            y[k + 1] = (i + 0.5) / n;
         }
+        x[last] = Math.max(lat[n - 1], 1e-3);
+        y[last] = (n - 0.5) / n;
         return chart.addSeries(name, x, y);
     }
 

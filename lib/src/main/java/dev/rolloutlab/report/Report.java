@@ -29,7 +29,6 @@ public final class Report {
 
     private Report() {}
 
-    /** Writes the plots and REPORT.md into {@code dir}; returns the REPORT.md path. */
     /**
      * Loads the report's libraries now (Tablesaw scans the classpath for its readers once per JVM, and AWT loads its
      * fonts for the first chart: seconds each), so a run stopped by Ctrl-C writes its report within a few seconds.
@@ -42,6 +41,7 @@ public final class Report {
         org.knowm.xchart.BitmapEncoder.getBufferedImage(chart);
     }
 
+    /** Writes the plots and REPORT.md into {@code dir}; returns the REPORT.md path. */
     public static Path write(Path dir) {
         RunData d = RunData.load(dir);
         Path plots = dir.resolve("plots");

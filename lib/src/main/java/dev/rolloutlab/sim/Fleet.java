@@ -99,13 +99,12 @@ public final class Fleet implements RemoteFleet, AutoCloseable {
         Profile profile = Profile.load(s.profile());
         NetnsFleet net = NetnsFleet.up(s.hosts() + 1, s.link(), s.bytesScale());
         try {
-            Path work = Files.createTempDirectory("rollout-lab-fleet");
+            Path logs = Files.createTempDirectory("rollout-lab-fleet");
             String token = UUID.randomUUID().toString();
-            Path tokenFile = Files.writeString(work.resolve("admin.token"), token);
             log.printf(
                     "compare: %d simulated hosts x %d ports and a storage host (%s links, profile %s)%n",
                     s.hosts(), s.ports(), s.link().name(), profile.name());
-            SimHosts sim = SimHosts.start(net, s.hosts() + 1, s.ports(), s.profile(), tokenFile, work);
+            SimHosts sim = SimHosts.start(net, s.hosts() + 1, s.ports(), s.profile(), token, logs);
             var http = OpenAiClient.http(1024, Duration.ofSeconds(600), Duration.ofSeconds(30));
             LinkCheck check = LinkCheck.measure(sim, http, s.link(), s.bytesScale(), token, weights);
             if (!check.ok()) {

@@ -5,9 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.rolloutlab.openai.OpenAiClient;
 import dev.rolloutlab.process.ServeProcess;
 import dev.rolloutlab.util.Json;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
+import dev.rolloutlab.util.Secrets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -55,11 +53,11 @@ public final class SimHosts implements AutoCloseable {
     }
 
     /**
-     * Starts hosts 1...n of {@code fleet}, all at once; if one fails, the others are stopped and its log tail is
-     * thrown.
+     * Starts hosts 1...n of {@code fleet}, all at once, their weight endpoints behind {@code adminToken} and their logs
+     * in {@code logs}; if one fails, the others are stopped and its log tail is thrown.
      */
-    public static SimHosts start(NetnsFleet fleet, int n, int ports, String profile, Path adminTokenFile, Path logs) {
-        return start(fleet, n, ports, profile, adminTokenFile, logs, false);
+    public static SimHosts start(NetnsFleet fleet, int n, int ports, String profile, String adminToken, Path logs) {
+        return start(fleet, n, ports, profile, adminToken, logs, false);
     }
 
     /**
@@ -67,9 +65,11 @@ public final class SimHosts implements AutoCloseable {
      * share prefixes (the grid and the sweeps resend their prompts every round, which a cache would turn into lookups).
      */
     public static SimHosts start(
-            NetnsFleet fleet, int n, int ports, String profile, Path adminTokenFile, Path logs, boolean prefixCache) {
+            NetnsFleet fleet, int n, int ports, String profile, String adminToken, Path logs, boolean prefixCache) {
         List<Future<ServeProcess>> fs = new ArrayList<>();
         List<ServeProcess> started = new ArrayList<>();
+        // the hosts read it as they start, and it could change their weights: on disk only until they are up
+        Path adminTokenFile = Secrets.writeOwnerOnly(logs.resolve("admin.token"), adminToken);
         try (ExecutorService pool = Executors.newFixedThreadPool(4)) { // 4 at a time: more only fight over 2 cores
             for (int i = 1; i <= n; i++) {
                 int host = i;
@@ -117,14 +117,10 @@ public final class SimHosts implements AutoCloseable {
                 started.forEach(ServeProcess::close);
                 throw failed;
             }
+        } finally {
+            adminTokenFile.toFile().delete();
         }
-        try {
-            return new SimHosts(
-                    started, ports, fleet, Files.readString(adminTokenFile).trim());
-        } catch (IOException e) {
-            started.forEach(ServeProcess::close);
-            throw new UncheckedIOException("cannot read " + adminTokenFile + ": " + e.getMessage(), e);
-        }
+        return new SimHosts(started, ports, fleet, adminToken);
     }
 
     /** Every request port of every host (not the weights ports). */

@@ -16,7 +16,6 @@ import dev.rolloutlab.results.Strategy;
 import dev.rolloutlab.results.Summary;
 import dev.rolloutlab.results.Topology;
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -117,9 +116,7 @@ public final class Sweep {
 
     public Path run(Path out) throws Exception {
         RunFolder folder = RunFolder.create(out, "sim-sweep");
-        Path work = Files.createDirectories(folder.dir().resolve("sim-work"));
         String token = UUID.randomUUID().toString();
-        Path tokenFile = Files.writeString(work.resolve("admin.token"), token);
         int max = c.hosts().stream().mapToInt(Integer::intValue).max().orElseThrow();
         List<Point> points = new ArrayList<>();
         List<Push> pushes = new ArrayList<>();
@@ -133,13 +130,7 @@ public final class Sweep {
                     "sim: %d hosts and a storage host up (namespaces, %s links); starting the simulated servers%n",
                     max, c.link().name());
             try (SimHosts sim = SimHosts.start(
-                    fleet,
-                    max + 1,
-                    c.ports(),
-                    c.profile(),
-                    tokenFile,
-                    folder.dir().resolve("logs"),
-                    c.groups())) {
+                    fleet, max + 1, c.ports(), c.profile(), token, folder.dir().resolve("logs"), c.groups())) {
                 log.printf("sim: servers ready after %.0f s%n", (System.nanoTime() - t0) / 1e9);
                 var http = OpenAiClient.http(4096, Duration.ofSeconds(300), Duration.ofSeconds(30));
                 LinkCheck check = LinkCheck.measure(sim, http, c.link(), c.bytesScale(), token, true);

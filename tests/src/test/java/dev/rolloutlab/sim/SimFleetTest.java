@@ -11,6 +11,7 @@ import dev.rolloutlab.testing.Processes;
 import dev.rolloutlab.testing.TestModels;
 import dev.rolloutlab.testing.WakeProbe;
 import dev.rolloutlab.util.Json;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -32,14 +33,14 @@ import org.junit.jupiter.api.Test;
  */
 class SimFleetTest {
     private static final OkHttpClient HTTP = OpenAiClient.http(16, Duration.ofSeconds(60));
-    private static Path dir, token, profile;
+    private static final String TOKEN = "sim-admin";
+    private static Path dir, profile;
 
     @BeforeAll
     static void needsRoot() throws Exception {
         String why = NetnsFleet.unsupportedReason();
         Assumptions.assumeTrue(why == null, "skipped: " + why);
         dir = TestModels.tempDir("sim-fleet");
-        token = Files.writeString(dir.resolve("admin.token"), "sim-admin");
         profile = dir.resolve("fast.json");
         new Profile("fast", new TimingModel(2, 0.01, 2, 0.1, 0, 32), 1, 1, "test", "", "", null).write(profile);
     }
@@ -58,7 +59,7 @@ class SimFleetTest {
     @Test
     void fourHostsBehindA5msLinkAnswer5msLaterAndBehindA0_2msLink0_2msLater() {
         try (NetnsFleet f = NetnsFleet.up(4, LinkProfile.parse("rtt=5"), 1);
-                SimHosts h = SimHosts.start(f, 4, 1, profile.toString(), token, TestModels.tempDir("sim-ttft"))) {
+                SimHosts h = SimHosts.start(f, 4, 1, profile.toString(), TOKEN, TestModels.tempDir("sim-ttft"))) {
             List<OpenAiClient> cs = h.urls().stream()
                     .map(u -> new OpenAiClient(HTTP, u, null, true))
                     .toList();
@@ -145,16 +146,12 @@ class SimFleetTest {
     @Test
     void aPushOverA100MbitLinkTakesBytesOverRate() {
         try (NetnsFleet f = NetnsFleet.up(1, LinkProfile.parse("rate=100"), 1);
-                SimHosts h = SimHosts.start(f, 1, 1, profile.toString(), token, TestModels.tempDir("sim-push"))) {
+                SimHosts h = SimHosts.start(f, 1, 1, profile.toString(), TOKEN, TestModels.tempDir("sim-push"))) {
             OpenAiClient c = new OpenAiClient(HTTP, h.hostUrls(1).get(0), null, true);
             byte[] small = new byte[64 << 10], payload = new byte[10_000_000];
             assertEquals(
                     200,
-                    c.postBytes(
-                                    "/admin/sim_weights",
-                                    small,
-                                    "application/octet-stream",
-                                    Map.of("X-Admin-Token", "sim-admin"))
+                    c.postBytes("/admin/sim_weights", small, "application/octet-stream", Map.of("X-Admin-Token", TOKEN))
                             .status());
             double expected = payload.length * 8 / 100e6 * 1000;
             // three pushes: the link never lets one go faster than bytes / rate (3 %: the shaper's burst and the
@@ -164,10 +161,7 @@ class SimFleetTest {
             for (int i = 0; i < ms.length; i++) {
                 long t0 = System.nanoTime();
                 var x = c.postBytes(
-                        "/admin/sim_weights",
-                        payload,
-                        "application/octet-stream",
-                        Map.of("X-Admin-Token", "sim-admin"));
+                        "/admin/sim_weights", payload, "application/octet-stream", Map.of("X-Admin-Token", TOKEN));
                 ms[i] = (System.nanoTime() - t0) / 1e6;
                 assertEquals(200, x.status(), x.body());
                 assertEquals(i + 2, x.json().path("version").asLong(), "each push moves the host to the next version");
@@ -203,11 +197,14 @@ class SimFleetTest {
     }
 
     @Test
-    void teardownLeavesNoNamespaceLinkQdiscOrProcess() {
+    void teardownLeavesNoNamespaceLinkQdiscOrProcess() throws IOException {
         List<Long> pids = new ArrayList<>();
+        Path logs = TestModels.tempDir("sim-teardown");
         try (NetnsFleet f = NetnsFleet.up(3, LinkProfile.parse("rtt=2,rate=1000"), 1);
-                SimHosts h = SimHosts.start(f, 3, 2, profile.toString(), token, TestModels.tempDir("sim-teardown"))) {
+                SimHosts h = SimHosts.start(f, 3, 2, profile.toString(), TOKEN, logs)) {
             assertEquals(6, h.urls().size());
+            // the hosts read their admin token as they started: no file is left that could change their weights
+            assertEquals(List.of("sim-host-1.log", "sim-host-2.log", "sim-host-3.log"), logFiles(logs));
             assertTrue(
                     NetnsFleet.leftovers().size() >= 4, "3 namespaces and the bridge exist: " + NetnsFleet.leftovers());
             h.pids().forEach(pids::add);
@@ -288,6 +285,23 @@ class SimFleetTest {
             assertEquals(predicted, wall, predicted * 0.25, "measured against bytes over rates: " + row);
         }
         assertEquals(List.of(), NetnsFleet.leftovers());
+        try (var files = Files.walk(out)) {
+            assertEquals(
+                    List.of(),
+                    files.filter(p -> p.getFileName().toString().contains("token"))
+                            .toList(),
+                    "a results folder is shared: the simulated hosts' admin token is not in it");
+        }
+    }
+
+    /** The host logs in {@code dir}, sorted (serve writes a ready file beside each). */
+    private static List<String> logFiles(Path dir) throws IOException {
+        try (var files = Files.list(dir)) {
+            return files.map(p -> p.getFileName().toString())
+                    .filter(n -> !n.endsWith(".ready.json"))
+                    .sorted()
+                    .toList();
+        }
     }
 
     /**

@@ -56,4 +56,28 @@ class LatencyCdfTicksTest {
                 alone.getTickLocations(),
                 new AxisTickCalculator_Number(Axis.Direction.Y, 433, 0, 1, equallySpaced, styler).getTickLocations());
     }
+
+    /**
+     * A run of thousands of requests is drawn through a hundred of them and its slowest: through every one, a dashed
+     * curve drew solid. The points stay the run's own order statistics, so the curve still rises through the data.
+     */
+    @Test
+    void aLongRunIsDrawnThroughAHundredOrderStatisticsAndItsSlowestRequest() {
+        XYChart chart = Charts.latencyCdfStyle(new org.knowm.xchart.XYChartBuilder().build());
+        double[] lat = new double[5_000];
+        for (int i = 0; i < lat.length; i++) lat[i] = 1 + (i * 7919 % lat.length) / 100.0; // 1..51 ms, shuffled
+        Charts.addCdf(chart, "s", lat);
+        double[] x = chart.getSeriesMap().get("s").getXData(),
+                y = chart.getSeriesMap().get("s").getYData();
+        assertEquals(102, x.length, "the first point at 0, a hundred order statistics, the slowest request");
+        assertEquals(0, y[0]);
+        assertEquals(50.99, x[x.length - 1], 1e-9);
+        assertEquals(0.9999, y[y.length - 1], 1e-9);
+        for (int k = 1; k < x.length; k++) {
+            assertTrue(x[k] >= x[k - 1] && y[k] > y[k - 1], "rises at point " + k);
+            // the point is the request at its plotting position: (i + 0.5) / n of them are faster by half
+            int i = (int) Math.round(y[k] * lat.length - 0.5);
+            assertEquals(1 + i / 100.0, x[k], 1e-9, "point " + k);
+        }
+    }
 }
