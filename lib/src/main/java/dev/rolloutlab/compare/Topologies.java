@@ -19,6 +19,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.function.Function;
 import java.util.function.ToIntFunction;
 import okhttp3.OkHttpClient;
 
@@ -290,11 +291,17 @@ final class Topologies implements AutoCloseable {
         List<String> all = new ArrayList<>(backends);
         all.addAll(twins);
         List<String> extra = new ArrayList<>();
-        if (!twins.isEmpty())
-            extra.addAll(List.of("--admin-token-file", tokenFile(logs).toString()));
         if (traceDir != null)
             extra.addAll(List.of("--trace", traceDir.resolve("lb.jsonl").toString()));
-        LbChild lb = LbChild.start(all, "least-load", extra, logs.resolve("lb.log"), http);
+        Function<Path, LbChild> start = tokenFile -> {
+            List<String> args = new ArrayList<>(extra);
+            if (tokenFile != null) args.addAll(List.of("--admin-token-file", tokenFile.toString()));
+            return LbChild.start(all, "least-load", args, logs.resolve("lb.log"), http);
+        };
+        // the admin token drains and undrains the twins: handed over in a file (a command line is visible to every
+        // user)
+        LbChild lb =
+                twins.isEmpty() ? start.apply(null) : Secrets.handOver(logs.resolve("lb-admin.token"), lbToken, start);
         running.add(lb.jvm());
         lbPid = lb.jvm().pid();
         processes.add(new MeasuredProcess("lb", lbPid, lb.jvm().jvmFlags()));
@@ -302,13 +309,6 @@ final class Topologies implements AutoCloseable {
         lbAdmin = lb.client();
         for (String t : twins) drain(t, true);
         return lb.url();
-    }
-
-    /** The balancer's admin token, in a file only this user can read (a command line is visible to every user). */
-    private Path tokenFile(Path logs) {
-        Path f = Secrets.writeOwnerOnly(logs.resolve("lb-admin.token"), lbToken);
-        f.toFile().deleteOnExit();
-        return f;
     }
 
     /** Drains (or undrains) one of the balancer's backends through its token-protected admin endpoint. */

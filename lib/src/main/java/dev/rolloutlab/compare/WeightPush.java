@@ -133,11 +133,14 @@ final class WeightPush implements AutoCloseable {
     }
 
     /**
-     * Starts serve on {@code dir}; its admin token goes in a file only this user reads, there only while serve starts
-     * (a command line is visible to every user, and the token changes the servers' weights).
+     * Starts serve on {@code dir}; its admin token, which changes the servers' weights, is handed over in a file (a
+     * command line is visible to every user).
      */
     private ServeProcess startServe(Path dir, long version, Path logFile) {
-        Path tokenFile = Secrets.writeOwnerOnly(work.resolve("admin.token"), token);
+        return Secrets.handOver(work.resolve("admin.token"), token, f -> startServe(dir, version, logFile, f));
+    }
+
+    private ServeProcess startServe(Path dir, long version, Path logFile, Path tokenFile) {
         List<String> args = new ArrayList<>(List.of(
                 "--model",
                 dir.toString(),
@@ -157,11 +160,7 @@ final class WeightPush implements AutoCloseable {
                 "--trace",
                 traceDir.resolve("serve-weights-" + version + "-" + System.nanoTime() + ".jsonl")
                         .toString()));
-        try {
-            return ServeProcess.start(args, logFile, Duration.ofSeconds(120));
-        } finally {
-            tokenFile.toFile().delete();
-        }
+        return ServeProcess.start(args, logFile, Duration.ofSeconds(120));
     }
 
     private Path save(Map<String, Tensor> w, long version) {

@@ -66,10 +66,16 @@ public final class SimHosts implements AutoCloseable {
      */
     public static SimHosts start(
             NetnsFleet fleet, int n, int ports, String profile, String adminToken, Path logs, boolean prefixCache) {
+        // the token changes the hosts' weights: handed over in a file (a command line is visible to every user)
+        List<ServeProcess> started = Secrets.handOver(
+                logs.resolve("admin.token"), adminToken, f -> startAll(fleet, n, ports, profile, f, logs, prefixCache));
+        return new SimHosts(started, ports, fleet, adminToken);
+    }
+
+    private static List<ServeProcess> startAll(
+            NetnsFleet fleet, int n, int ports, String profile, Path adminTokenFile, Path logs, boolean prefixCache) {
         List<Future<ServeProcess>> fs = new ArrayList<>();
         List<ServeProcess> started = new ArrayList<>();
-        // the hosts read it as they start, and it could change their weights: on disk only until they are up
-        Path adminTokenFile = Secrets.writeOwnerOnly(logs.resolve("admin.token"), adminToken);
         try (ExecutorService pool = Executors.newFixedThreadPool(4)) { // 4 at a time: more only fight over 2 cores
             for (int i = 1; i <= n; i++) {
                 int host = i;
@@ -117,10 +123,8 @@ public final class SimHosts implements AutoCloseable {
                 started.forEach(ServeProcess::close);
                 throw failed;
             }
-        } finally {
-            adminTokenFile.toFile().delete();
         }
-        return new SimHosts(started, ports, fleet, adminToken);
+        return started;
     }
 
     /** Every request port of every host (not the weights ports). */

@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
+import java.util.function.Function;
 
 /**
  * Tokens and keys: compared in time that does not depend on where they first differ, so timing cannot guess them, and
@@ -34,6 +35,19 @@ public final class Secrets {
             return Files.writeString(file, secret);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write a secret to " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Starts what reads {@code secret} from a file as it starts: {@code start} gets the file ({@link #writeOwnerOnly}),
+     * which is gone when it returns or throws, so no token outlives the start on disk (nor lands in a results folder).
+     */
+    public static <T> T handOver(Path file, String secret, Function<Path, T> start) {
+        Path f = writeOwnerOnly(file, secret);
+        try {
+            return start.apply(f);
+        } finally {
+            f.toFile().delete();
         }
     }
 }

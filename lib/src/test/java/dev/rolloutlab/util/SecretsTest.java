@@ -2,9 +2,11 @@ package dev.rolloutlab.util;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -32,5 +34,30 @@ class SecretsTest {
         assertEquals(file, Secrets.writeOwnerOnly(file, "s3cret-token"));
         assertEquals("s3cret-token", Files.readString(file));
         assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(file)));
+    }
+
+    /**
+     * A process that reads its token as it starts gets the file; once it has started, or failed to, the file is gone.
+     */
+    @Test
+    void aHandedOverSecretIsOnDiskOnlyWhileItsReaderStarts(@TempDir Path dir) {
+        Path file = dir.resolve("logs/admin.token");
+        String read = Secrets.handOver(file, "s3cret-token", f -> {
+            try {
+                assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(f)));
+                return Files.readString(f);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
+        assertEquals("s3cret-token", read);
+        assertFalse(Files.exists(file), "gone once started");
+        var e = assertThrows(
+                IllegalStateException.class,
+                () -> Secrets.handOver(file, "s3cret-token", f -> {
+                    throw new IllegalStateException("did not start");
+                }));
+        assertEquals("did not start", e.getMessage());
+        assertFalse(Files.exists(file), "gone after a start that failed");
     }
 }
