@@ -234,6 +234,8 @@ public final class CompareCommand implements Callable<Integer> {
                     + " measures TTFT and the time between tokens): drop it");
         if (fleet != null && targets != null)
             throw new Cli.UserError("--fleet and --targets both name the servers; choose one");
+        if (fleet != null && !workload.equals("grid"))
+            throw new Cli.UserError("--workload " + workload + " runs on compare's own servers: drop --fleet");
         CompareConfig.Builder b;
         CompareConfig c;
         Fleet.Plan plan = null;
@@ -266,8 +268,10 @@ public final class CompareCommand implements Callable<Integer> {
             throw new Cli.UserError(e.getMessage());
         }
         if (!measuring) return measureInAChildJvm();
-        try (Fleet sim = plan == null ? null : plan.start(c, System.err)) {
-            return run(sim == null ? c : b.externalTargets(sim.urls()).build(), b, sim);
+        if (!workload.equals("grid")) return runPrefix(c);
+        RunFolder results = RunFolder.create(out, "compare"); // first: a fleet's hosts keep their logs in it
+        try (Fleet sim = plan == null ? null : plan.start(c, results.dir().resolve("logs"), System.err)) {
+            return run(sim == null ? c : b.externalTargets(sim.urls()).build(), b, sim, results);
         }
     }
 
@@ -290,7 +294,7 @@ public final class CompareCommand implements Callable<Integer> {
         try {
             if (!c.externalTargets().isEmpty())
                 throw new IllegalArgumentException(
-                        "--workload " + workload + " runs on compare's own servers: drop " + "--targets and --fleet");
+                        "--workload " + workload + " runs on compare's own servers: drop --targets");
             var kind = PrefixWorkload.Kind.parse(workload);
             var config = c.model() != null
                     ? dev.rolloutlab.engine.model.Checkpoint.load(c.model()).config()
@@ -330,10 +334,11 @@ public final class CompareCommand implements Callable<Integer> {
         return out;
     }
 
-    /** Runs {@code c} with its zero-compute control from {@code builder} (the builder {@code c} came from). */
-    private int run(CompareConfig c, CompareConfig.Builder builder, Fleet sim) throws Exception {
-        if (!workload.equals("grid")) return runPrefix(c);
-        RunFolder results = RunFolder.create(out, "compare");
+    /**
+     * Runs {@code c} with its zero-compute control from {@code builder} (the builder {@code c} came from) into
+     * {@code results}.
+     */
+    private int run(CompareConfig c, CompareConfig.Builder builder, Fleet sim, RunFolder results) throws Exception {
         Compare cmp = new Compare(c, results, System.err).onFleet(sim);
         boolean withControl = control != null ? control : ZeroComputeControl.byDefault(c);
         if (withControl && !ZeroComputeControl.ownServers(c))

@@ -4,10 +4,7 @@ import dev.rolloutlab.compare.CompareConfig;
 import dev.rolloutlab.compare.RemoteFleet;
 import dev.rolloutlab.openai.OpenAiClient;
 import dev.rolloutlab.results.Strategy;
-import java.io.IOException;
 import java.io.PrintStream;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -77,9 +74,12 @@ public final class Fleet implements RemoteFleet, AutoCloseable {
             return timing.alone();
         }
 
-        /** Starts the fleet a built config needs: the weight links are checked only when an HTTP strategy will run. */
-        public Fleet start(CompareConfig c, PrintStream log) {
-            return Fleet.start(spec, c.strategies().stream().anyMatch(x -> !x.inProcess()), log);
+        /**
+         * Starts the fleet a built config needs, its hosts' logs in {@code logs}: the weight links are checked only
+         * when an HTTP strategy will run.
+         */
+        public Fleet start(CompareConfig c, Path logs, PrintStream log) {
+            return Fleet.start(spec, c.strategies().stream().anyMatch(x -> !x.inProcess()), logs, log);
         }
     }
 
@@ -94,12 +94,14 @@ public final class Fleet implements RemoteFleet, AutoCloseable {
         return new int[] {h, p};
     }
 
-    /** Starts the hosts and a storage host, and checks a link: the weights' rate too when {@code weights} will move. */
-    public static Fleet start(Spec s, boolean weights, PrintStream log) {
+    /**
+     * Starts the hosts and a storage host, their logs in {@code logs}, and checks a link: the weights' rate too when
+     * {@code weights} will move.
+     */
+    public static Fleet start(Spec s, boolean weights, Path logs, PrintStream log) {
         Profile profile = Profile.load(s.profile());
         NetnsFleet net = NetnsFleet.up(s.hosts() + 1, s.link(), s.bytesScale());
         try {
-            Path logs = Files.createTempDirectory("rollout-lab-fleet");
             String token = UUID.randomUUID().toString();
             log.printf(
                     "compare: %d simulated hosts x %d ports and a storage host (%s links, profile %s)%n",
@@ -123,9 +125,6 @@ public final class Fleet implements RemoteFleet, AutoCloseable {
             Fleet f = new Fleet(s, net, sim, profile, check, http, token);
             f.align();
             return f;
-        } catch (IOException e) {
-            net.close();
-            throw new UncheckedIOException(e);
         } catch (RuntimeException e) {
             net.close();
             throw e;

@@ -74,6 +74,10 @@ class CliMessagesTest {
                 "'abc' is not a number");
         assertOneReadableLine(Processes.run(60, "fanout", "--backends", "127.0.0.1:1"), "connection refused");
         assertOneReadableLine(Processes.run(60, "compare", "--no-stream"), "--stream applies to --workload");
+        // refused before any namespace or simulated host starts
+        assertOneReadableLine(
+                Processes.run(60, "compare", "--workload", "groups", "--fleet", "sim:2x2"),
+                "runs on compare's own servers: drop --fleet");
     }
 
     @Test

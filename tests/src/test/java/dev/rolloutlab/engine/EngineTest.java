@@ -125,19 +125,33 @@ class EngineTest {
         }
     }
 
+    /**
+     * The listener holds the engine's step at the tenth token until the update is in (the listener runs on the
+     * scheduler's thread): unheld, the tiny model finished all 200 tokens before the test had built its update, and no
+     * token was sampled after it.
+     */
     @Test
     void weightUpdateMidGenerationMarksLaterTokensOnly() throws Exception {
-        CountDownLatch tenTokens = new CountDownLatch(10);
+        CountDownLatch tenTokens = new CountDownLatch(10), updated = new CountDownLatch(1);
         long v0 = engine.weights().version();
         var future = engine.submit(
                 new GenerationRequest(
                         prompt("a long story"), 1, SamplingParams.greedy(200).withIgnoreEos(true)),
-                (sample, id, lp, version, text) -> tenTokens.countDown());
+                (sample, id, lp, version, text) -> {
+                    tenTokens.countDown();
+                    try {
+                        if (tenTokens.getCount() == 0 && !updated.await(30, TimeUnit.SECONDS))
+                            throw new IllegalStateException("no update within 30 s");
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                });
         assertTrue(tenTokens.await(30, TimeUnit.SECONDS));
         Tensor first = engine.weights().tensors().values().iterator().next();
         float[] changed = first.data().clone();
         for (int i = 0; i < changed.length; i++) changed[i] += 0.01f;
         long v1 = engine.updateWeights(Map.of(first.name(), new Tensor(first.name(), first.shape(), changed)));
+        updated.countDown();
         assertEquals(v0 + 1, v1);
         Sample s = future.get(60, TimeUnit.SECONDS).samples().get(0);
         assertEquals(200, s.completionTokens());

@@ -390,6 +390,8 @@ class SimFleetTest {
                 "--out",
                 out.toString());
         assertEquals(0, r.exit(), r.out() + r.err());
+        // the simulated hosts keep their logs with the run's, in its results folder
+        assertTrue(Files.size(out.resolve("logs/sim-host-1.log")) > 0, "the first host's log in the results folder");
         assertTrue(
                 r.err().contains("strategy 'tree' is now called 'http-push-tree'"),
                 "a former name works, and says its new one: " + r.err());
