@@ -59,6 +59,7 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/CpuMeter.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/EngineSteps.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/FreshnessExperiment.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/compare/FreshnessTally.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/InProcessTarget.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/LbChild.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/LegCpu.java
@@ -266,6 +267,7 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/sim/WaitFit.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/util/Await.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/util/ExitWithParent.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/util/Folders.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/util/HostPort.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/util/Http.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/util/Json.java

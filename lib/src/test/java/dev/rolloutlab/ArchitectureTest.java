@@ -158,7 +158,6 @@ class ArchitectureTest {
             Map.entry(
                     "compare/CompareConfig.java", "one record, its checks and its builder; the builder is most of it"),
             Map.entry("compare/Compare.java", "to split: the round loop apart from the warm-ups and the sweep"),
-            Map.entry("compare/FreshnessExperiment.java", "to split: in-process, own servers and fleet each a class"),
             Map.entry("server/OpenAiServer.java", "to split: the two endpoints' handlers apart from the port set-up"),
             Map.entry("openai/OpenAiClient.java", "to split: the streaming reader apart from the exchange"),
             Map.entry(

@@ -9,31 +9,25 @@ import dev.rolloutlab.engine.kernels.Tensor;
 import dev.rolloutlab.engine.model.Checkpoint;
 import dev.rolloutlab.openai.HttpEngine;
 import dev.rolloutlab.openai.OpenAiClient;
-import dev.rolloutlab.results.Confidence;
 import dev.rolloutlab.results.Strategy;
 import dev.rolloutlab.results.Topology;
+import dev.rolloutlab.util.Folders;
 import dev.rolloutlab.util.Ports;
 import dev.rolloutlab.util.SpanLog;
-import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
-import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
-import java.util.function.ToDoubleFunction;
-import java.util.function.ToIntFunction;
 import okhttp3.OkHttpClient;
 
 /**
@@ -169,7 +163,7 @@ public final class FreshnessExperiment {
         } finally {
             if (shared != null) shared.close();
             trainerSpans.close();
-            deleteTree(work);
+            Folders.deleteQuietly(work);
         }
         return out;
     }
@@ -197,7 +191,6 @@ public final class FreshnessExperiment {
         Checkpoint cp = Checkpoint.load(model);
         Trainer trainer = new Trainer(cp, c.changedFraction());
         List<Double> update = new ArrayList<>();
-        int before = samples.size(), gapsBefore = gaps.size();
         boolean simulated = c.timing() != null;
         // the same engines as the HTTP legs' serve: without a prefix cache (see Topologies.MAIN_GRID_PREFIX_CACHE)
         EngineOptions eo = (simulated ? EngineOptions.DEFAULT.simulated(c.timing()) : EngineOptions.DEFAULT)
@@ -206,8 +199,7 @@ public final class FreshnessExperiment {
         try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
             for (int i = 0; i < (simulated ? c.engines(Topology.INPROC_N) : 1); i++)
                 engines.add(new InProcessEngine(i == 0 ? cp : Checkpoint.load(model), eo));
-            loopStart = System.nanoTime();
-            rollout.clear();
+            FreshnessTally tally = new FreshnessTally(Strategy.INPROC_SWAP, samples, gaps, trainerSpans);
             for (int step = 0; step < c.freshnessSteps(); step++) {
                 List<GenerationRequest> reqs = batch(step, simulated ? c.numServers() : 1);
                 List<CompletableFuture<Completion>> fs = new ArrayList<>();
@@ -218,10 +210,9 @@ public final class FreshnessExperiment {
                     fs.add(CompletableFuture.supplyAsync(() -> e.generate(r), pool));
                 }
                 CompletableFuture.allOf(fs.toArray(CompletableFuture[]::new)).join();
-                rolledOut(Strategy.INPROC_SWAP, step, g0);
+                tally.rolledOut(step, g0);
                 for (int i = 0; i < reqs.size(); i++) {
-                    record(
-                            Strategy.INPROC_SWAP,
+                    tally.record(
                             step,
                             step,
                             reqs.get(i),
@@ -236,12 +227,12 @@ public final class FreshnessExperiment {
                 for (InProcessEngine e : engines) e.updateWeights(next);
                 long u1 = System.nanoTime();
                 update.add((u1 - u0) / 1e6);
-                trainerSpans.span(track(Strategy.INPROC_SWAP), "update", u0, u1, null, Map.of("version", step + 1));
+                tally.updated(u0, u1, step + 1);
             }
+            return done(tally.summary(c.freshnessSteps(), update, update, List.of(), 0));
         } finally {
             engines.forEach(InProcessEngine::close);
         }
-        return summarize(Strategy.INPROC_SWAP, before, gapsBefore, update, update, List.of(), 0);
     }
 
     /** Our own servers, on real weights: the trainer makes each version and the strategy moves it. */
@@ -275,11 +266,9 @@ public final class FreshnessExperiment {
                 .toList();
         List<Double> update = new ArrayList<>(), propagation = new ArrayList<>(), predicted = new ArrayList<>();
         List<Long> bytes = new ArrayList<>();
-        int before = samples.size(), gapsBefore = gaps.size();
         CompletableFuture<Void> pending = CompletableFuture.completedFuture(null);
         try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
-            loopStart = System.nanoTime();
-            rollout.clear();
+            FreshnessTally tally = new FreshnessTally(strategy, samples, gaps, trainerSpans);
             for (int step = 0; step < c.freshnessSteps(); step++) {
                 long t = base + step;
                 List<GenerationRequest> reqs = batch(step, engines.size());
@@ -290,10 +279,10 @@ public final class FreshnessExperiment {
                     fs.add(CompletableFuture.supplyAsync(() -> sendWithRetry(reqs.get(k), engines, k), pool));
                 }
                 CompletableFuture.allOf(fs.toArray(CompletableFuture[]::new)).join();
-                rolledOut(strategy, step, g0);
+                tally.rolledOut(step, g0);
                 for (int i = 0; i < reqs.size(); i++) {
                     Attempt a = fs.get(i).join();
-                    record(strategy, step, t, reqs.get(i), a.completion, a.backend, a.retried, a.error, trainer);
+                    tally.record(step, t, reqs.get(i), a.completion, a.backend, a.retried, a.error, trainer);
                 }
                 pending.join(); // at most one update in flight, as a trainer would have
                 var move = publisher.next(step + 1, t + 1);
@@ -304,7 +293,7 @@ public final class FreshnessExperiment {
                             WeightPush.Cost cost = move.get();
                             long u1 = System.nanoTime();
                             propagation.add((u1 - u0) / 1e6);
-                            trainerSpans.span(track(strategy), "update", u0, u1, null, Map.of("version", t + 1));
+                            tally.updated(u0, u1, t + 1);
                             update.add(cost.trainerMs());
                             predicted.add(cost.predictedMs());
                             bytes.add(cost.bytes());
@@ -312,17 +301,21 @@ public final class FreshnessExperiment {
                         pool);
             }
             pending.join();
+            return done(tally.summary(
+                    c.freshnessSteps(),
+                    update,
+                    propagation,
+                    predicted,
+                    bytes.stream().mapToLong(Long::longValue).average().orElse(Double.NaN)));
         } finally {
             engines.forEach(HttpEngine::close);
         }
-        return summarize(
-                strategy,
-                before,
-                gapsBefore,
-                update,
-                propagation,
-                predicted,
-                bytes.stream().mapToLong(Long::longValue).average().orElse(Double.NaN));
+    }
+
+    /** A strategy's row, said on the log. */
+    private StrategySummary done(StrategySummary s) {
+        say(s);
+        return s;
     }
 
     /** An answer, or why there is none, after the retries a restarting fleet needs. */
@@ -350,177 +343,24 @@ public final class FreshnessExperiment {
         return new Attempt(null, "", true, error);
     }
 
-    /** Records one request's staleness and, for its first sample, the trainer-vs-rollout logprob gap. */
-    private void record(
-            Strategy strategy,
-            int step,
-            long t,
-            GenerationRequest r,
-            Completion done,
-            String backend,
-            boolean retried,
-            String error,
-            Trainer trainer) {
-        if (done == null) {
-            samples.add(new Sample(strategy, step, t, -1, -1, 0, Double.NaN, false, -1, backend, retried, error));
-            return;
-        }
-        long lagSum = 0;
-        int tokens = 0;
-        for (dev.rolloutlab.engine.Sample s : done.samples()) {
-            for (long v : s.versions()) lagSum += t - v;
-            tokens += s.versions().length;
-        }
-        long min = done.minVersion();
-        samples.add(new Sample(
-                strategy,
-                step,
-                t,
-                min,
-                t - min,
-                tokens,
-                tokens == 0 ? Double.NaN : (double) lagSum / tokens,
-                done.maxVersion() != min,
-                200,
-                backend,
-                retried,
-                null));
-        if (trainer == null) return;
-        dev.rolloutlab.engine.Sample first = Trainer.first(done);
-        Trainer.Gap g = trainer.gap(r.promptTokens(), first);
-        gaps.add(new LogprobGap(strategy, step, t, first.minVersion(), g.tokens(), g.meanAbs(), g.klK3()));
-    }
-
-    /**
-     * When the current strategy's training loop started: a step's wall time is what a trainer waits for, generation or
-     * the update.
-     */
-    private long loopStart;
-    /** Each step's batch generation in the current strategy's loop (ms): Tunix's rollout time. */
-    private final List<Double> rollout = new ArrayList<>();
-
-    /** A step's batch came back: its generation since {@code g0}, counted and on the trainer's track. */
-    private void rolledOut(Strategy strategy, int step, long g0) {
-        long now = System.nanoTime();
-        rollout.add((now - g0) / 1e6);
-        trainerSpans.span(track(strategy), "rollout", g0, now, null, Map.of("step", step));
-    }
-
-    private static String track(Strategy s) {
-        return "trainer " + s.wire();
-    }
-
-    private StrategySummary summarize(
-            Strategy strategy,
-            int from,
-            int gapsFrom,
-            List<Double> update,
-            List<Double> propagation,
-            List<Double> predicted,
-            double bytes) {
-        double stepMs = (System.nanoTime() - loopStart) / 1e6 / c.freshnessSteps();
-        List<Sample> mine = samples.subList(from, samples.size());
-        List<LogprobGap> myGaps = gaps.subList(gapsFrom, gaps.size());
-        int lost = (int) mine.stream()
-                .filter(s -> s.status() != 200 || s.error() != null)
-                .count();
-        int retried = (int) mine.stream().filter(Sample::retried).count();
-        double meanLag = mine.stream()
-                .filter(s -> s.lag() >= 0)
-                .mapToLong(Sample::lag)
-                .average()
-                .orElse(Double.NaN);
-        long maxLag = mine.stream().mapToLong(Sample::lag).max().orElse(0);
-        double tokenLag = mine.stream()
-                        .filter(s -> s.tokens() > 0)
-                        .mapToDouble(s -> s.tokenLag() * s.tokens())
-                        .sum()
-                / Math.max(1, mine.stream().mapToInt(Sample::tokens).sum());
-        double gap = weighted(myGaps, LogprobGap::meanAbsGap), kl = weighted(myGaps, LogprobGap::klK3);
-        int mixed = (int) mine.stream().filter(Sample::mixed).count(); // a request whose samples span two versions
-        // intervals across the steps (each step one batch under one update), not the samples: the samples of a step
-        // share its update's timing, so they are not independent
-        Confidence.Interval
-                lagCi = Confidence.tMean(perStep(mine, Sample::step, Sample::tokens, Sample::tokenLag), 0.95),
-                propagationCi =
-                        Confidence.tMean(
-                                propagation.stream()
-                                        .mapToDouble(Double::doubleValue)
-                                        .toArray(),
-                                0.95),
-                klCi = Confidence.tMean(perStep(myGaps, LogprobGap::step, LogprobGap::tokens, LogprobGap::klK3), 0.95);
-        StrategySummary s = new StrategySummary(
-                strategy,
-                c.freshnessSteps(),
-                mine.size(),
-                stepMs,
-                mean(rollout),
-                mean(update),
-                mean(propagation),
-                mean(predicted),
-                bytes,
-                lost,
-                retried,
-                meanLag,
-                maxLag,
-                tokenLag,
-                mixed,
-                gap,
-                kl,
-                lagCi.low(),
-                lagCi.high(),
-                propagationCi.low(),
-                propagationCi.high(),
-                klCi.low(),
-                klCi.high());
+    /** Says a strategy's row on the progress log. */
+    private void say(StrategySummary s) {
         log.printf(
                 "  %-18s step %8.1f ms  update %8s ms  all serving after %8.1f ms%s  %7.1f MB/update  lost %d "
                         + "retried %d  token lag %.2f  |Δlogprob| %.2e  KL %.2e%n",
-                strategy,
-                stepMs,
+                s.strategy(),
+                s.meanStepMs(),
                 Double.isNaN(s.meanUpdateMs()) ? "-" : String.format(Locale.ROOT, "%.1f", s.meanUpdateMs()),
                 s.meanPropagationMs(),
                 Double.isNaN(s.predictedPropagationMs())
                         ? ""
                         : String.format(Locale.ROOT, " (bytes / rate %.1f)", s.predictedPropagationMs()),
-                bytes / 1e6,
-                lost,
-                retried,
-                tokenLag,
-                gap,
-                kl);
-        return s;
-    }
-
-    /** The token-weighted mean of {@code value} in each step, in step order (steps without tokens are left out). */
-    private static <T> double[] perStep(
-            List<T> rows, ToIntFunction<T> step, ToIntFunction<T> tokens, ToDoubleFunction<T> value) {
-        Map<Integer, double[]> sums = new TreeMap<>();
-        for (T r : rows) {
-            int n = tokens.applyAsInt(r);
-            double v = value.applyAsDouble(r);
-            if (n <= 0 || Double.isNaN(v)) continue;
-            double[] a = sums.computeIfAbsent(step.applyAsInt(r), k -> new double[2]);
-            a[0] += v * n;
-            a[1] += n;
-        }
-        return sums.values().stream().mapToDouble(a -> a[0] / a[1]).toArray();
-    }
-
-    /** Token-weighted mean of a per-sample figure. */
-    private static double weighted(List<LogprobGap> gs, ToDoubleFunction<LogprobGap> f) {
-        double sum = 0;
-        int n = 0;
-        for (LogprobGap g : gs) {
-            if (g.tokens() == 0) continue;
-            sum += f.applyAsDouble(g) * g.tokens();
-            n += g.tokens();
-        }
-        return n == 0 ? Double.NaN : sum / n;
-    }
-
-    private static double mean(List<Double> xs) {
-        return xs.stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN);
+                s.bytesPerUpdate() / 1e6,
+                s.lost(),
+                s.retried(),
+                s.tokenWeightedLag(),
+                s.meanAbsLogprobGap(),
+                s.klK3());
     }
 
     /** Two servers show propagation across a fleet; more only repeat it on two cores. */
@@ -533,15 +373,6 @@ public final class FreshnessExperiment {
             Thread.sleep(ms);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        }
-    }
-
-    static void deleteTree(Path p) {
-        if (!Files.exists(p)) return;
-        try (var s = Files.walk(p)) {
-            s.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
-        } catch (IOException ignored) {
-            // leftovers in a results folder are harmless
         }
     }
 }

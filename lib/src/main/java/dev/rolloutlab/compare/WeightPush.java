@@ -8,6 +8,7 @@ import dev.rolloutlab.engine.model.SparseDelta;
 import dev.rolloutlab.openai.OpenAiClient;
 import dev.rolloutlab.process.ServeProcess;
 import dev.rolloutlab.results.Strategy;
+import dev.rolloutlab.util.Folders;
 import dev.rolloutlab.util.Secrets;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -170,7 +171,7 @@ final class WeightPush implements AutoCloseable {
             for (String f : new String[] {"config.json", "tokenizer.json"})
                 Files.copy(model.resolve(f), dir.resolve(f), StandardCopyOption.REPLACE_EXISTING);
             Safetensors.write(dir.resolve("model.safetensors"), w, DType.F32);
-            FreshnessExperiment.deleteTree(work.resolve("step-" + (version - 2))); // keep disk use flat
+            Folders.deleteQuietly(work.resolve("step-" + (version - 2))); // keep disk use flat
             return dir;
         } catch (IOException e) {
             throw new UncheckedIOException(e);

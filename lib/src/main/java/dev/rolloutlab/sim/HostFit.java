@@ -2,13 +2,13 @@ package dev.rolloutlab.sim;
 
 import dev.rolloutlab.openai.OpenAiClient;
 import dev.rolloutlab.process.ServeProcess;
+import dev.rolloutlab.util.Folders;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 
@@ -363,7 +363,7 @@ final class HostFit {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } finally {
-            if (dir != null) deleteQuietly(dir);
+            if (dir != null) Folders.deleteQuietly(dir);
         }
     }
 
@@ -388,13 +388,5 @@ final class HostFit {
                         "sim"),
                 log,
                 Duration.ofSeconds(120));
-    }
-
-    private static void deleteQuietly(Path dir) {
-        try (var files = Files.walk(dir)) {
-            files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
-        } catch (IOException ignored) {
-            // a temporary folder left behind is harmless
-        }
     }
 }
