@@ -54,6 +54,7 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/commands/SimCommand.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/commands/WeightScale.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/commands/WeightsCommand.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/compare/CellScrapes.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/Compare.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/CompareConfig.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/CpuMeter.java

@@ -484,44 +484,23 @@ public final class Compare {
     /** A cell of the grid: its prompt and output lengths in tokens. */
     private record GridCell(int in, int out) {}
 
-    /** When one measured HTTP cell ran: the servers' samples inside it are its. */
-    private record Cell(long startNs, long endNs, Topologies.Leg leg, String workload, int round) {}
-
-    private final List<Cell> cells = new ArrayList<>();
-    /** Samples /metrics while the rounds run; null when nothing is scraped. */
-    private MetricsScraper scraper;
+    /** The servers' /metrics during the rounds, cell by cell; nothing outside the rounds. */
+    private CellScrapes scrapes = CellScrapes.NONE;
 
     /**
-     * Samples every server's /metrics through the rounds, once a second (four times with --quick, whose cells are
-     * shorter), and keeps each sample that fell inside an HTTP cell as that cell's.
+     * The rounds, with every server's /metrics sampled once a second (four times with --quick, whose cells are
+     * shorter).
      */
     private void roundsScraped(List<Topologies.Leg> legs) {
         List<OpenAiClient> servers = topologies.servers(http);
-        if (!c.scrapeMetrics() || servers.isEmpty()) {
-            rounds(legs);
-            return;
-        }
-        Set<String> said = new LinkedHashSet<>();
-        scraper = MetricsScraper.start(
-                servers,
-                c.quick() ? Duration.ofMillis(250) : MetricsScraper.EVERY_SECOND,
-                line -> { // a target without /metrics is said once
-                    if (said.add(line)) log.println("compare: " + line);
-                });
+        if (c.scrapeMetrics() && !servers.isEmpty())
+            scrapes = CellScrapes.start(
+                    servers, c.quick() ? Duration.ofMillis(250) : MetricsScraper.EVERY_SECOND, originNs, log);
         try {
             rounds(legs);
         } finally {
-            List<MetricsScraper.Sample> samples = scraper.stop();
-            scraper = null;
-            for (MetricsScraper.Sample s : samples)
-                for (Cell cell : cells)
-                    if (s.atNs() >= cell.startNs() && s.atNs() <= cell.endNs())
-                        serverMetrics.add(s.in(
-                                cell.leg().topology(),
-                                cell.leg().connection(),
-                                cell.workload(),
-                                cell.round(),
-                                originNs));
+            serverMetrics.addAll(scrapes.stop());
+            scrapes = CellScrapes.NONE;
         }
     }
 
@@ -576,10 +555,7 @@ public final class Compare {
                     w.name(),
                     round,
                     run.records().size());
-            if (http && round > 0) {
-                if (scraper != null) scraper.sampleNow(); // every cell ends with its own sample, however short
-                cells.add(new Cell(g.originNs(), System.nanoTime(), leg, w.name(), round));
-            }
+            if (http) scrapes.cellEnded(g.originNs(), leg, w.name(), round);
             if (run.failedFast()) {
                 failedLegs.add(leg.key());
                 if (saidWhy.add(run.reason()))

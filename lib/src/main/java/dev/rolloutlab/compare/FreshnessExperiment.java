@@ -229,7 +229,7 @@ public final class FreshnessExperiment {
                 update.add((u1 - u0) / 1e6);
                 tally.updated(u0, u1, step + 1);
             }
-            return done(tally.summary(c.freshnessSteps(), update, update, List.of(), 0));
+            return said(tally.summary(c.freshnessSteps(), update, update, List.of(), 0));
         } finally {
             engines.forEach(InProcessEngine::close);
         }
@@ -301,7 +301,7 @@ public final class FreshnessExperiment {
                         pool);
             }
             pending.join();
-            return done(tally.summary(
+            return said(tally.summary(
                     c.freshnessSteps(),
                     update,
                     propagation,
@@ -310,12 +310,6 @@ public final class FreshnessExperiment {
         } finally {
             engines.forEach(HttpEngine::close);
         }
-    }
-
-    /** A strategy's row, said on the log. */
-    private StrategySummary done(StrategySummary s) {
-        say(s);
-        return s;
     }
 
     /** An answer, or why there is none, after the retries a restarting fleet needs. */
@@ -343,8 +337,8 @@ public final class FreshnessExperiment {
         return new Attempt(null, "", true, error);
     }
 
-    /** Says a strategy's row on the progress log. */
-    private void say(StrategySummary s) {
+    /** A strategy's row, said on the progress log. */
+    private StrategySummary said(StrategySummary s) {
         log.printf(
                 "  %-18s step %8.1f ms  update %8s ms  all serving after %8.1f ms%s  %7.1f MB/update  lost %d "
                         + "retried %d  token lag %.2f  |Δlogprob| %.2e  KL %.2e%n",
@@ -361,6 +355,7 @@ public final class FreshnessExperiment {
                 s.tokenWeightedLag(),
                 s.meanAbsLogprobGap(),
                 s.klK3());
+        return s;
     }
 
     /** Two servers show propagation across a fleet; more only repeat it on two cores. */
