@@ -62,6 +62,8 @@ public final class FreshnessCharts {
                 .yAxisTitle("ms")
                 .build();
         chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideE);
+        // eight strategies' names written level ran into each other
+        chart.getStyler().setXAxisLabelRotation(30);
         Table f = d.freshness().orElse(null);
         if (f == null || f.isEmpty()) {
             chart.addSeries("no freshness run", List.of("-"), List.of(0));
