@@ -132,6 +132,7 @@ public final class FreshnessExperiment {
         Path traceDir = c.timeline() ? work.getParent().resolve("trace") : null;
         if (traceDir != null) trainerSpans = SpanLog.open(traceDir.resolve("trainer.jsonl"), "client");
         WeightPush shared = null; // the push and reload strategies share one server process, reset between them
+        Map<String, Tensor> initial = null; // the checkpoint's weights, which every strategy on it starts from
         try {
             for (Strategy s : c.strategies()) {
                 if (stopped.getAsBoolean()) break;
@@ -150,12 +151,10 @@ public final class FreshnessExperiment {
                 } else {
                     if (shared == null) {
                         shared = new WeightPush(model, work, logs, token, http, ports(), traceDir).start(0);
-                        warm(shared);
+                        initial = Checkpoint.load(model).weights().tensors();
+                        warm(shared, initial);
                     }
-                    out.add(http(
-                            s,
-                            shared,
-                            shared.reset(Checkpoint.load(model).weights().tensors())));
+                    out.add(http(s, shared, shared.reset(initial)));
                 }
                 strategyDone.run();
             }
@@ -259,8 +258,7 @@ public final class FreshnessExperiment {
      * after the whole grid): unwarmed, the first strategy on it rolled out its batches 3-4 times slower than the
      * strategies after it on the same server (1.8 s against 0.4-0.6 s).
      */
-    private void warm(WeightPush push) {
-        Map<String, Tensor> weights = Checkpoint.load(model).weights().tensors();
+    private void warm(WeightPush push, Map<String, Tensor> weights) {
         try (ServerBatches servers = new ServerBatches(push.urls(), "m")) {
             for (int b = 0; b < WARM_BATCHES; b++) {
                 servers.send(batch(-1 - b, servers.servers()));
