@@ -55,12 +55,15 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/commands/WeightScale.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/commands/WeightsCommand.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/CellScrapes.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/compare/CellSizing.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/Compare.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/CompareConfig.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/CpuMeter.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/EngineSteps.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/FreshnessExperiment.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/FreshnessTally.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/compare/GridCell.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/compare/GridTally.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/InProcessTarget.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/LbChild.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/LegCpu.java
@@ -78,6 +81,7 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/ServerBatches.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/Topologies.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/Trainer.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/compare/WarmUp.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/WeightPush.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/ZeroComputeControl.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/Admission.java
@@ -171,6 +175,7 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/lb/Stats.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/lb/Sticky.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/lb/Versions.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/openai/CompletionReader.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/openai/CompletionRequest.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/openai/HttpEngine.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/openai/NoDelaySockets.java
@@ -231,6 +236,8 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/server/AdminExtension.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/server/AdminRoutes.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/server/ClientGone.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/server/CompletionStream.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/server/Completions.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/server/Gate.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/server/Guard.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/server/Limits.java

@@ -157,9 +157,10 @@ class ArchitectureTest {
                     "lb/Relay.java", "one request's relay to a backend: head, body, retry and the response, one state"),
             Map.entry(
                     "compare/CompareConfig.java", "one record, its checks and its builder; the builder is most of it"),
-            Map.entry("compare/Compare.java", "to split: the round loop apart from the warm-ups and the sweep"),
-            Map.entry("server/OpenAiServer.java", "to split: the two endpoints' handlers apart from the port set-up"),
-            Map.entry("openai/OpenAiClient.java", "to split: the streaming reader apart from the exchange"),
+            Map.entry(
+                    "compare/Compare.java",
+                    "one run: its rounds, the control's slots between its cells, its sweep and its results; to split: "
+                            + "the control's slots"),
             Map.entry(
                     "bench/LoadGenerator.java",
                     "to split: the arrival loops (closed, open, sessions, trace) apart from sending and recording"),

@@ -3,7 +3,6 @@ package dev.rolloutlab.compare;
 import dev.rolloutlab.bench.LengthDist;
 import dev.rolloutlab.bench.LoadGenerator;
 import dev.rolloutlab.bench.MetricsScraper;
-import dev.rolloutlab.bench.SteadyState;
 import dev.rolloutlab.bench.Workload;
 import dev.rolloutlab.engine.model.Checkpoint;
 import dev.rolloutlab.engine.model.DefaultModels;
@@ -11,9 +10,7 @@ import dev.rolloutlab.openai.CompletionRequest;
 import dev.rolloutlab.openai.OpenAiClient;
 import dev.rolloutlab.openai.ServerProbe;
 import dev.rolloutlab.process.MachineLoad;
-import dev.rolloutlab.results.RequestRecord;
 import dev.rolloutlab.results.RunFolder;
-import dev.rolloutlab.results.ServerMetric;
 import dev.rolloutlab.results.Summary;
 import dev.rolloutlab.results.SweepPoint;
 import dev.rolloutlab.results.Topology;
@@ -23,8 +20,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
@@ -53,10 +48,7 @@ public final class Compare {
     private final CompareConfig c;
     private final RunFolder results;
     private final PrintStream log;
-    private final List<RequestRecord> records = new ArrayList<>();
-    private final Map<String, List<RequestRecord>> byCell = new HashMap<>();
-    private final List<Summary> perRound = new ArrayList<>();
-    private final List<SweepPoint> sweep = new ArrayList<>();
+    private final GridTally tally = new GridTally();
     private final AtomicReference<LoadGenerator> current = new AtomicReference<>();
     private volatile String stopReason;
     private final OkHttpClient http = OpenAiClient.http(128, Duration.ofSeconds(300));
@@ -64,13 +56,29 @@ public final class Compare {
     private int roundsRun;
     private Pooling.Widest widest;
 
+    private final CellSizing sizing;
+    private final WarmUp warmUp;
     private RemoteFleet fleet;
     private List<Pooling.WarmingRound> warming = List.of();
 
     public Compare(CompareConfig config, RunFolder results, PrintStream log) {
+        this(config, results, log, false);
+    }
+
+    private Compare(CompareConfig config, RunFolder results, PrintStream log, boolean isControl) {
         this.c = config;
         this.results = results;
         this.log = log;
+        this.isControl = isControl;
+        this.sizing = new CellSizing(config);
+        this.warmUp = new WarmUp(
+                config,
+                log,
+                who(),
+                (leg, w, n) -> run(generator(leg, w, config.concurrency(), n)),
+                this::workload,
+                sizing,
+                () -> stopReason != null);
     }
 
     /** The servers of {@code --fleet}: the freshness experiment's HTTP strategies then run on them, at scale. */
@@ -124,7 +132,7 @@ public final class Compare {
                     (Progress.perRound(c, legs) + controlCellsPerRound()) * c.rounds(),
                     c.strategies().size());
             if (twin != null) twin.progress = progress;
-            warmUp(legs);
+            warmUp.legs(legs);
             progress.measuring();
             roundsScraped(legs);
             topologies.close(); // the topology servers are done; free the cores for the freshness servers
@@ -157,9 +165,8 @@ public final class Compare {
             stopReason = failedLegs.size() + " leg(s) stopped early (" + String.join(", ", failedLegs) + "): "
                     + saidWhy.iterator().next();
         }
-        // a first round still warming is shown round by round but not pooled, nor paired (run.json says which)
-        Pooling.Pooled pooled = Pooling.pool(perRound, byCell);
-        warming = pooled.warming();
+        GridTally.Written written = tally.write(results, c.concurrency());
+        warming = written.warming();
         for (Pooling.WarmingRound w : warming)
             log.printf(
                     Locale.ROOT,
@@ -170,26 +177,14 @@ public final class Compare {
                     w.workload(),
                     w.meanE2elMs(),
                     w.laterMaxMs());
-        List<Summary> summaries = new ArrayList<>(perRound);
-        summaries.addAll(pooled.rows());
-        summaries = new ArrayList<>(Pooling.withOverheads(summaries, pooled.counted(), c.concurrency()));
-        List<SweepPoint> sw = new ArrayList<>(sweep);
-        sw.addAll(Pooling.aggregateSweep(sweep));
-        results.writeRequests(records);
-        results.writeSummaries(summaries);
-        results.writeSweep(SweepPoint.class, sw);
-        List<CpuMeter.Point> cpuRows = new ArrayList<>(cpu);
-        cpuRows.addAll(CpuMeter.pooled(cpu));
-        results.writeTable("cpu.csv", CpuMeter.Point.class, cpuRows);
-        if (!serverMetrics.isEmpty()) results.writeTable(ServerMetric.FILE, ServerMetric.class, serverMetrics);
-        return summaries;
+        return written.summaries();
     }
 
     private CompareConfig control;
     /** The control's own run: its legs, warm-up and results; this run drives its cells. */
     private volatile Compare controlRun;
     /** Whether this is a control's own run, driven by another. */
-    private boolean isControl;
+    private final boolean isControl;
 
     /** How this run's lines start: the control's say so. */
     private String who() {
@@ -205,8 +200,7 @@ public final class Compare {
         RunFolder folder = RunFolder.create(results.dir().resolve("control"), "control");
         log.println("compare: the zero-compute control (the same grid on clock engines, in the same serve and lb "
                 + "JVMs, its cells interleaved with the real ones) -> " + folder.dir());
-        Compare twin = new Compare(control, folder, log);
-        twin.isControl = true;
+        Compare twin = new Compare(control, folder, log, true);
         twin.endpoint = endpoint;
         twin.served = served;
         twin.calibrationBefore = calibrationBefore;
@@ -216,7 +210,7 @@ public final class Compare {
             if (stopReason != null) twin.stop(stopReason);
             topologies.routeLbToTwins(true);
             try {
-                twin.warmUp(twin.topologies.legs());
+                twin.warmUp.legs(twin.topologies.legs());
             } finally {
                 topologies.routeLbToTwins(false);
             }
@@ -242,17 +236,16 @@ public final class Compare {
         Collections.rotate(order, -(round - 1));
         // the cells' order turns too: the first cell after a real one read up to 0.5 ms more tax in one run's first
         // half, and a fixed order gave that to the same cell every time
-        List<GridCell> cellOrder = new ArrayList<>();
-        for (int in : c.promptLens()) for (int out : c.outputLens()) cellOrder.add(new GridCell(in, out));
+        List<GridCell> cellOrder = new ArrayList<>(GridCell.of(c));
         Collections.rotate(cellOrder, -(round - 1));
         topologies.routeLbToTwins(true);
         try {
             for (GridCell cell : cellOrder) {
-                int n = twin.slice(cell.in(), cell.out());
+                int n = twin.sizing.slice(cell, slots);
                 for (Topologies.Leg leg : order) {
                     if (stopReason != null) return;
                     if (twin.failedLegs.contains(leg.key())) continue;
-                    twin.measure(round, leg, twin.workload(cell.in(), cell.out(), n), n);
+                    twin.measure(round, leg, twin.workload(cell, n), n);
                 }
             }
         } finally {
@@ -274,107 +267,6 @@ public final class Compare {
             log.println("compare: the control stopped early, its grid is incomplete: " + twin.stopReason);
     }
 
-    /** JIT and connection warm-up on every leg and cell, unrecorded: a fresh server JVM is otherwise measured cold. */
-    private void warmUp(List<Topologies.Leg> legs) {
-        log.println("compare: warming up every leg (" + c.jitWarmup() + " requests of the cheapest cell"
-                + (c.warmupMaxSec() > 0 ? ", on each process's first leg more until steady" : "") + ", then "
-                + c.warmupPerCell() + " per cell; not recorded)");
-        int cheapest = cheapestOut();
-        cellRate.clear();
-        // the JVMs still compile through the first rounds after this (1.5-2.6 s of compiler CPU in round 1, 0.3-0.6 s
-        // in round 3, in compare's JVM, serve and lb alike; cpu.csv's compiler_cpu_ms): passes of every cell until
-        // their compilers were quiet cost 15-25 s a run and did not quiet round 1; each round turns the legs' order, so
-        // they meet it alike
-        for (Topologies.Leg leg : legs) if (stopReason == null && warmJit(leg, cheapest)) warmCells(leg);
-    }
-
-    /** One warm-up pass over every cell on the leg, setting each cell's rate; it ends where the leg fails fast. */
-    private void warmCells(Topologies.Leg leg) {
-        for (int in : c.promptLens()) {
-            for (int out : c.outputLens()) {
-                // a leg that fails fast here fails in round 1 too, which records it once and says why
-                if (stopReason != null || !measure(0, leg, workload(in, out, c.warmupPerCell()), c.warmupPerCell()))
-                    return;
-                // the slowest leg sets the cell's rate: every leg of a cell gets the same prompts, so the same
-                // count. Timed over the requests alone: on a zero-compute cell the leg's own setup takes
-                // longer than its few requests, and would set its count
-                double rate = c.warmupPerCell() / Math.max(warmedS, 1e-6);
-                cellRate.merge(cell(in, out), rate, Math::min);
-            }
-        }
-    }
-
-    /**
-     * An unrecorded block of the cheapest cell before each measured slice: between slices the client's, servers' and
-     * balancer's threads go idle, and a slice's first block then read 0.3–0.5 ms more tax than the rest of it on the
-     * control (a tenth of its whole tax at 16 blocks a slice). Its cost is tens of ms a slice on the real engine.
-     */
-    private void leadIn(Topologies.Leg leg) {
-        int n = c.concurrency();
-        // one that fails fast fails the slice too, which records it
-        measure(0, leg, workload(c.promptLens().get(0), cheapestOut(), n), n);
-    }
-
-    /** The grid's shortest output: its cheapest cells' length. */
-    private int cheapestOut() {
-        return c.outputLens().stream().min(Integer::compare).orElseThrow();
-    }
-
-    /** Per process, the throughput of each window of its warm-up until steady (run.json). */
-    private final Map<String, List<Double>> steadyWarmups = new LinkedHashMap<>();
-
-    /**
-     * The leg's JIT warm-up on the cheapest cell: the first leg on each process warms until its throughput stops rising
-     * (up to --warmup-max-sec); later legs on that warm process send a third of --jit-warmup (their own connection path
-     * is all that is cold), and without the steady warm-up every leg sends --jit-warmup.
-     */
-    private boolean warmJit(Topologies.Leg leg, int out) {
-        int in = c.promptLens().get(0);
-        String process = leg.topology().inProcess() ? "in-process" : leg.topology() == Topology.LB ? "lb" : "serve";
-        if (c.warmupMaxSec() <= 0) return measure(0, leg, workload(in, out, c.jitWarmup()), c.jitWarmup());
-        if (steadyWarmups.containsKey(process)) {
-            int n = Math.max(4 * c.concurrency(), c.jitWarmup() / 3);
-            return measure(0, leg, workload(in, out, n), n);
-        }
-        // 1 s windows: the trend rule needs 8 of them at least, and it is built for windows as noisy as these
-        SteadyState s = SteadyState.warm(
-                c.jitWarmup(),
-                4 * c.concurrency(),
-                1.0,
-                c.warmupMaxSec(),
-                n -> measure(0, leg, workload(in, out, n), n));
-        steadyWarmups.put(process, s.rates());
-        log.println("compare: " + who() + process + " (" + leg.topology() + " " + leg.connection() + ") warm-up " + s);
-        return !s.stopped();
-    }
-
-    /**
-     * Warm-up rate per cell (requests/s of its slowest leg), and the requests each cell then gets per leg and round.
-     */
-    private final Map<String, Double> cellRate = new HashMap<>();
-    /** How long the last warm-up cell's requests took, from the first sent to the last answered. */
-    private double warmedS;
-
-    private final Map<String, Integer> cellRequests = new LinkedHashMap<>();
-
-    private static String cell(int in, int out) {
-        return "in=" + in + " out=" + out;
-    }
-
-    /**
-     * Requests per leg and round on a cell: enough for about {@code --cell-sec} on its slowest leg (cheap cells get
-     * many, which is what narrows their intervals), at least {@code requestsPerLeg}, at most {@code maxRequestsPerLeg},
-     * in whole blocks of {@code concurrency} (the unit the paired intervals average over).
-     */
-    private int requests(int in, int out) {
-        return cellRequests.computeIfAbsent(cell(in, out), k -> {
-            Double rate = cellRate.get(k);
-            int n = rate == null || c.cellSeconds() <= 0 ? c.requestsPerLeg() : (int) Math.ceil(rate * c.cellSeconds());
-            n = Math.max(c.requestsPerLeg(), Math.min(c.maxRequestsPerLeg(), n));
-            return (n + c.concurrency() - 1) / c.concurrency() * c.concurrency();
-        });
-    }
-
     /** Control slots per round: one after each real cell. */
     private int slots() {
         return c.promptLens().size() * c.outputLens().size();
@@ -384,12 +276,6 @@ public final class Compare {
     private int controlCellsPerRound() {
         Compare twin = controlRun;
         return twin == null ? 0 : Progress.perRound(control, twin.topologies.legs()) * slots();
-    }
-
-    /** A control slot's share of a cell's requests per round: whole blocks, at least one. */
-    private int slice(int in, int out) {
-        int blocks = (requests(in, out) / c.concurrency() + slots() - 1) / slots();
-        return Math.max(1, blocks) * c.concurrency();
     }
 
     /** {@code --rounds} rounds, then (with {@code --until-ci}) more until every headline interval is narrow enough. */
@@ -403,7 +289,7 @@ public final class Compare {
             if (stopReason != null) return;
             roundsRun = r;
             if (r < c.rounds()) continue;
-            widest = Pooling.widest(Pooling.pool(perRound, byCell).rows());
+            widest = Pooling.widest(tally.pooled().rows());
             if (c.untilCiPct() <= 0) return;
             if (widest.pct() <= c.untilCiPct()) {
                 log.println("compare: every headline interval is within ±" + c.untilCiPct() + " % after " + r
@@ -423,23 +309,23 @@ public final class Compare {
 
     private void round(int r, List<Topologies.Leg> order) {
         int slot = 0;
-        for (int in : c.promptLens()) {
-            for (int out : c.outputLens()) {
-                for (Topologies.Leg leg : order) {
-                    if (stopReason != null) return;
-                    // a leg that failed fast fails the same way in every cell: it was recorded once and said why once
-                    if (failedLegs.contains(leg.key())) continue;
-                    measure(r, leg, workload(in, out, requests(in, out)), requests(in, out));
-                }
-                controlSlot(r, slot++);
+        for (GridCell cell : GridCell.of(c)) {
+            int n = sizing.requests(cell);
+            for (Topologies.Leg leg : order) {
+                if (stopReason != null) return;
+                // a leg that failed fast fails the same way in every cell: it was recorded once and said why once
+                if (failedLegs.contains(leg.key())) continue;
+                measure(r, leg, workload(cell, n), n);
             }
+            controlSlot(r, slot++);
         }
-        int in = c.promptLens().get(0), out = c.outputLens().get(c.outputLens().size() - 1);
+        GridCell sweepCell = new GridCell(
+                c.promptLens().get(0), c.outputLens().get(c.outputLens().size() - 1));
         for (int k : c.sweepConcurrency()) {
             for (Topologies.Leg leg : order) {
                 if (stopReason != null) return;
                 if (leg.sweeps() && !failedLegs.contains(leg.key()))
-                    sweepPoint(r, leg, k, workload(in, out, Math.max(c.sweepRequests(), 2 * k)));
+                    sweepPoint(r, leg, k, workload(sweepCell, Math.max(c.sweepRequests(), 2 * k)));
             }
         }
     }
@@ -476,13 +362,8 @@ public final class Compare {
     /** The client's spans under {@code --timeline}: every measured request, the in-process engines' steps. */
     private SpanLog spans = SpanLog.OFF;
 
-    /** What the servers reported on /metrics during the HTTP cells, timed from {@link #originNs}. */
-    private final List<ServerMetric> serverMetrics = new ArrayList<>();
     /** The run's start: the time origin of metrics.csv. */
     private final long originNs = System.nanoTime();
-
-    /** A cell of the grid: its prompt and output lengths in tokens. */
-    private record GridCell(int in, int out) {}
 
     /** The servers' /metrics during the rounds, cell by cell; nothing outside the rounds. */
     private CellScrapes scrapes = CellScrapes.NONE;
@@ -499,130 +380,106 @@ public final class Compare {
         try {
             rounds(legs);
         } finally {
-            serverMetrics.addAll(scrapes.stop());
+            tally.serverMetrics(scrapes.stop());
             scrapes = CellScrapes.NONE;
         }
     }
-
-    /** The processes on the HTTP paths, for CPU per request. */
-    private final List<CpuMeter.Point> cpu = new ArrayList<>();
 
     private Progress progress;
     private String served;
     /** A fixed computation timed before and after the run: if it moved, the machine changed under the run. */
     private double calibrationBefore = Double.NaN, calibrationAfter = Double.NaN;
 
-    private Workload workload(int in, int out, int n) {
+    private Workload workload(GridCell cell, int n) {
         Workload w = Workload.synthetic(
                 n,
-                LengthDist.fixed(in),
-                new Workload.Sampling(endpoint, served, out, null, 1.0, 17L, 1, true, true),
+                LengthDist.fixed(cell.in()),
+                new Workload.Sampling(endpoint, served, cell.out(), null, 1.0, 17L, 1, true, true),
                 1000,
-                in * 31L + out);
-        return new Workload("in=" + in + " out=" + out, w.requests());
+                cell.in() * 31L + cell.out());
+        return new Workload(cell.name(), w.requests());
     }
 
-    /**
-     * One cell on one leg, after its lead-in; round 0 is warm-up and is not recorded. False when the leg failed fast.
-     */
+    /** One measured cell on one leg, after its lead-in. False when the leg failed fast or the run stopped. */
     private boolean measure(int round, Topologies.Leg leg, Workload w, int n) {
-        if (round > 0) leadIn(leg);
-        LoadGenerator g = new LoadGenerator(
-                leg.targets(),
-                w,
-                LoadGenerator.Options.closed(leg.topology(), leg.connection(), c.concurrency(), n)
-                        .withRouting(LoadGenerator.Routing.LEAST_OUTSTANDING));
-        current.set(g);
-        if (stopReason != null) g.stop(stopReason);
-        if (round > 0) g.traced(spans);
+        warmUp.leadIn(leg);
+        LoadGenerator g = generator(leg, w, c.concurrency(), n).traced(spans);
         boolean http = !leg.topology().inProcess();
-        CpuMeter meter = round == 0
-                ? null
-                : new CpuMeter(
-                        http && c.externalTargets().isEmpty() ? topologies.servePid() : -1,
-                        leg.topology() == Topology.LB ? topologies.lbPid() : -1,
-                        topologies.localJvms());
-        try {
-            LoadGenerator.Run run = g.run();
-            if (round == 0) {
-                warmedS = run.summary().durationS();
-                return !run.failedFast();
-            }
-            // read before the cell's closing scrape, whose work is not the cell's
-            CpuMeter.Point used = meter.stop(
-                    leg.topology(),
-                    leg.connection(),
-                    w.name(),
-                    round,
-                    run.records().size());
-            if (http) scrapes.cellEnded(g.originNs(), leg, w.name(), round);
-            if (run.failedFast()) {
-                failedLegs.add(leg.key());
-                if (saidWhy.add(run.reason()))
-                    log.println("compare: " + leg.topology() + " " + leg.connection() + ": " + run.reason());
-            }
-            List<RequestRecord> recs =
-                    run.records().stream().map(x -> x.withRound(round)).toList();
-            records.addAll(recs);
-            byCell.computeIfAbsent(Pooling.key(leg.topology(), leg.connection(), w.name()), k -> new ArrayList<>())
-                    .addAll(recs);
-            Summary s = run.summary().withRound(round);
-            perRound.add(s);
-            cpu.add(used);
-            progress.step(String.format(
-                    Locale.ROOT,
-                    "%sround %d %-7s %-10s %-16s %3d ok %2d failed  e2el %8.2f ms  %7.1f tok/s",
-                    who(),
-                    round,
-                    leg.topology(),
-                    leg.connection(),
-                    w.name(),
-                    s.completed(),
-                    s.failed(),
-                    s.e2el().mean().estimate(),
-                    s.throughput().outputTokens().estimate()));
-            return !run.failedFast();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            stop("interrupted");
-            return false;
-        } finally {
-            current.set(null);
+        CpuMeter meter = new CpuMeter(
+                http && c.externalTargets().isEmpty() ? topologies.servePid() : -1,
+                leg.topology() == Topology.LB ? topologies.lbPid() : -1,
+                topologies.localJvms());
+        LoadGenerator.Run run = run(g);
+        if (run == null) return false;
+        // read before the cell's closing scrape, whose work is not the cell's
+        CpuMeter.Point used = meter.stop(
+                leg.topology(), leg.connection(), w.name(), round, run.records().size());
+        if (http) scrapes.cellEnded(g.originNs(), leg, w.name(), round);
+        if (run.failedFast()) {
+            failedLegs.add(leg.key());
+            if (saidWhy.add(run.reason()))
+                log.println("compare: " + leg.topology() + " " + leg.connection() + ": " + run.reason());
         }
+        Summary s = tally.cell(round, leg, w.name(), run, used);
+        progress.step(String.format(
+                Locale.ROOT,
+                "%sround %d %-7s %-10s %-16s %3d ok %2d failed  e2el %8.2f ms  %7.1f tok/s",
+                who(),
+                round,
+                leg.topology(),
+                leg.connection(),
+                w.name(),
+                s.completed(),
+                s.failed(),
+                s.e2el().mean().estimate(),
+                s.throughput().outputTokens().estimate()));
+        return !run.failedFast();
     }
 
     /** Throughput at concurrency {@code k} on the shortest prompt and longest output. */
     private void sweepPoint(int round, Topologies.Leg leg, int k, Workload w) {
-        int n = w.requests().size();
-        LoadGenerator g = new LoadGenerator(
+        LoadGenerator.Run run = run(generator(leg, w, k, w.requests().size()));
+        if (run == null) return;
+        Summary s = run.summary();
+        tally.sweep(new SweepPoint(
+                leg.topology(),
+                k,
+                round,
+                s.throughput().requests().estimate(),
+                s.throughput().outputTokens().estimate(),
+                Double.NaN,
+                Double.NaN,
+                s.e2el().mean().estimate(),
+                s.e2el().p99()));
+        progress.step(String.format(
+                Locale.ROOT,
+                "round %d %-7s sweep      concurrency %-3d %7.1f tok/s  e2el %8.2f ms",
+                round,
+                leg.topology(),
+                k,
+                s.throughput().outputTokens().estimate(),
+                s.e2el().mean().estimate()));
+    }
+
+    /** A closed loop of {@code n} requests of {@code w} on the leg, least outstanding first. */
+    private static LoadGenerator generator(Topologies.Leg leg, Workload w, int concurrency, int n) {
+        return new LoadGenerator(
                 leg.targets(),
                 w,
-                LoadGenerator.Options.closed(leg.topology(), leg.connection(), k, n)
+                LoadGenerator.Options.closed(leg.topology(), leg.connection(), concurrency, n)
                         .withRouting(LoadGenerator.Routing.LEAST_OUTSTANDING));
+    }
+
+    /** Runs {@code g} as the current generator, which {@link #stop} reaches; null when interrupted (the run stops). */
+    private LoadGenerator.Run run(LoadGenerator g) {
         current.set(g);
+        if (stopReason != null) g.stop(stopReason);
         try {
-            Summary s = g.run().summary();
-            sweep.add(new SweepPoint(
-                    leg.topology(),
-                    k,
-                    round,
-                    s.throughput().requests().estimate(),
-                    s.throughput().outputTokens().estimate(),
-                    Double.NaN,
-                    Double.NaN,
-                    s.e2el().mean().estimate(),
-                    s.e2el().p99()));
-            progress.step(String.format(
-                    Locale.ROOT,
-                    "round %d %-7s sweep      concurrency %-3d %7.1f tok/s  e2el %8.2f ms",
-                    round,
-                    leg.topology(),
-                    k,
-                    s.throughput().outputTokens().estimate(),
-                    s.e2el().mean().estimate()));
+            return g.run();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             stop("interrupted");
+            return null;
         } finally {
             current.set(null);
         }
@@ -631,9 +488,9 @@ public final class Compare {
     /** run.json's config: the run's settings and what it settled while running. */
     public Map<String, Object> describe() {
         Map<String, Object> m = c.describe();
-        m.put("requests_per_cell", cellRequests);
+        m.put("requests_per_cell", sizing.byName());
         m.put("rounds_run", roundsRun);
-        m.put("steady_warmup_req_per_s", steadyWarmups);
+        m.put("steady_warmup_req_per_s", warmUp.steadyRates());
         if (widest != null) m.put("widest_interval", Pooling.describe(widest));
         m.put("baselines", Topology.baselines());
         m.put("first_rounds_left_out", warming);

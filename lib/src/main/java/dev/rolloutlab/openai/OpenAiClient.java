@@ -11,7 +11,6 @@ import dev.rolloutlab.util.TraceParent;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
@@ -237,9 +236,34 @@ public final class OpenAiClient {
                     t);
         }
 
+        /** An answer with no completion in it: an error status, or a body that is not one ({@code error} says). */
+        public static Result unusable(
+                int status,
+                String backend,
+                long weightsVersion,
+                long sentNs,
+                long endNs,
+                String error,
+                long connectNs) {
+            return new Result(
+                    status,
+                    backend,
+                    weightsVersion,
+                    sentNs,
+                    -1,
+                    endNs,
+                    0,
+                    0,
+                    new long[0],
+                    null,
+                    null,
+                    error,
+                    connectNs);
+        }
+
         /** A failure before any response, e.g. a refused connection. */
         public static Result failed(long sentNs, String error) {
-            return new Result(-1, "", -1, sentNs, -1, System.nanoTime(), 0, 0, new long[0], null, null, error, 0);
+            return unusable(-1, "", -1, sentNs, System.nanoTime(), error, 0);
         }
 
         public Result withConnectNs(long ns) {
@@ -304,18 +328,12 @@ public final class OpenAiClient {
                     text = "(body cut: " + TransportError.describe(e) + ")";
                     in = null;
                 }
-                res = new Result(
+                res = Result.unusable(
                         h.status(),
                         backend,
                         version,
                         sent,
-                        -1,
                         System.nanoTime(),
-                        0,
-                        0,
-                        new long[0],
-                        null,
-                        null,
                         "HTTP " + h.status() + ": " + text.substring(0, Math.min(300, text.length())),
                         connect);
             } else {
@@ -323,8 +341,8 @@ public final class OpenAiClient {
                 String type = h.header("Content-Type");
                 boolean sse = type != null && type.toLowerCase(Locale.ROOT).contains("event-stream");
                 res = r.stream() && sse
-                        ? readStream(in, backend, version, sent, r, connect)
-                        : readWhole(in, backend, version, sent, r, connect);
+                        ? CompletionReader.stream(in, backend, version, sent, r, connect)
+                        : CompletionReader.whole(in, backend, version, sent, r, connect);
                 // serve's timings come in its header (or, for a stream, in its last chunk); the balancer adds its own
                 // header
                 res = res.withServerTimings(res.serverTimings().or(ServerTimings.parse(h.headers("Server-Timing"))));
@@ -336,183 +354,6 @@ public final class OpenAiClient {
             if (c != null) c.close();
             return Result.failed(sent, TransportError.describe(e)).withConnectNs(connect);
         }
-    }
-
-    private Result readWhole(HttpIn.Body in, String backend, long version, long sent, CompletionRequest r, long connect)
-            throws IOException {
-        byte[] body = in.readAll(64 << 20);
-        long end = System.nanoTime();
-        JsonNode n;
-        try {
-            n = Json.MAPPER.readTree(body);
-        } catch (IOException e) {
-            String text = new String(body, 0, Math.min(200, body.length), StandardCharsets.UTF_8);
-            return new Result(
-                    200,
-                    backend,
-                    version,
-                    sent,
-                    -1,
-                    end,
-                    0,
-                    0,
-                    new long[0],
-                    null,
-                    null,
-                    "not an OpenAI response: " + text,
-                    connect);
-        }
-        JsonNode choices = n.path("choices");
-        if (!choices.isArray() || choices.isEmpty()) {
-            return new Result(
-                    200,
-                    backend,
-                    version,
-                    sent,
-                    -1,
-                    end,
-                    0,
-                    0,
-                    new long[0],
-                    null,
-                    null,
-                    "response has no choices",
-                    connect);
-        }
-        StringBuilder text = new StringBuilder();
-        for (JsonNode c : choices)
-            text.append(
-                    r.endpoint() == CompletionRequest.Endpoint.CHAT
-                            ? c.path("message").path("content").asText("")
-                            : c.path("text").asText(""));
-        int[] ids = tokenIds(choices.get(0).path("token_ids"));
-        JsonNode u = n.path("usage");
-        // -1: the server did not say (no usage); the caller may count with a tokenizer
-        return new Result(
-                200,
-                backend,
-                version,
-                sent,
-                r.stream() ? -1 : end,
-                end,
-                u.path("prompt_tokens").asInt(-1),
-                u.path("completion_tokens").asInt(-1),
-                new long[0],
-                text.toString(),
-                ids,
-                null,
-                connect);
-    }
-
-    private Result readStream(
-            HttpIn.Body in, String backend, long version, long sent, CompletionRequest r, long connect)
-            throws IOException {
-        SseLines src = new SseLines(in);
-        long first = -1;
-        long[] chunks = new long[Math.min(r.maxTokens() * r.n(), 4096) + 1];
-        int nChunks = 0;
-        int prompt = -1, completion = -1; // unknown until a usage chunk says
-        ServerTimings streamed = ServerTimings.NONE;
-        StringBuilder text = new StringBuilder();
-        // token ids of sample 0, when the request asked for them (a session's next turn resends them)
-        int[] ids = r.returnTokenIds() ? new int[Math.min(r.maxTokens(), 4096)] : null;
-        int nIds = 0;
-        boolean sawDone = false;
-        boolean chat = r.endpoint() == CompletionRequest.Endpoint.CHAT;
-        String data;
-        String cut = null;
-        while (true) {
-            try {
-                data = src.nextData();
-            } catch (IOException e) { // keep what arrived before the stream broke
-                cut = "stream cut after " + nChunks + " chunks: " + TransportError.describe(e);
-                break;
-            }
-            if (data == null) break;
-            if (data.equals("[DONE]")) {
-                sawDone = true;
-                break;
-            }
-            long now = System.nanoTime();
-            JsonNode n;
-            try {
-                n = Json.parse(data);
-            } catch (IOException e) {
-                return new Result(
-                        200,
-                        backend,
-                        version,
-                        sent,
-                        first,
-                        now,
-                        prompt,
-                        completion,
-                        Arrays.copyOf(chunks, nChunks),
-                        text.toString(),
-                        null,
-                        "bad SSE data: " + data.substring(0, Math.min(200, data.length())),
-                        connect);
-            }
-            JsonNode st = n.get("server_timing");
-            if (st != null) streamed = ServerTimings.NONE.withStream(st);
-            JsonNode u = n.get("usage");
-            if (u != null && !u.isNull()) {
-                prompt = u.path("prompt_tokens").asInt(-1);
-                completion = u.path("completion_tokens").asInt(-1);
-            }
-            for (JsonNode c : n.path("choices")) {
-                // a token chunk carries content (possibly "" mid-character); role and finish chunks do not
-                boolean token = !c.hasNonNull("finish_reason")
-                        && (!chat
-                                || c.path("delta").has("content")
-                                        && !c.path("delta").has("role"));
-                if (token) {
-                    if (first < 0) first = now;
-                    if (nChunks == chunks.length) chunks = Arrays.copyOf(chunks, nChunks * 2);
-                    chunks[nChunks++] = now;
-                    if (ids != null && c.path("index").asInt() == 0)
-                        for (JsonNode id : c.path("token_ids")) {
-                            if (nIds == ids.length) ids = Arrays.copyOf(ids, nIds * 2 + 1);
-                            ids[nIds++] = id.asInt();
-                        }
-                }
-                text.append(
-                        chat
-                                ? c.path("delta").path("content").asText("")
-                                : c.path("text").asText(""));
-            }
-        }
-        if (sawDone) {
-            try {
-                src.drain(); // read to the end of the body so the connection can be reused
-            } catch (IOException e) {
-                // the answer is whole; a body cut after [DONE] only means this connection is not reused
-            }
-        }
-        long end = System.nanoTime();
-        String error = cut != null ? cut : sawDone ? null : "stream ended without [DONE]";
-        return new Result(
-                200,
-                backend,
-                version,
-                sent,
-                first,
-                end,
-                prompt,
-                completion,
-                Arrays.copyOf(chunks, nChunks),
-                text.toString(),
-                ids == null ? null : Arrays.copyOf(ids, nIds),
-                error,
-                connect,
-                streamed);
-    }
-
-    private static int[] tokenIds(JsonNode n) {
-        if (n == null || !n.isArray()) return null;
-        int[] ids = new int[n.size()];
-        for (int i = 0; i < ids.length; i++) ids[i] = n.get(i).asInt();
-        return ids;
     }
 
     private static long parseLong(String s) {
