@@ -220,31 +220,22 @@ public final class SelfChecks {
                                 w.rates().getLast(),
                                 w.rising() ? " (still rising at the time cap)" : ""))));
         d.run().map(r -> r.path("config")).filter(JsonNode::isObject).ifPresent(c -> {
-            beforeAfter(
-                            c,
-                            "calibration_ms",
-                            "Calibration (a fixed single-threaded computation): %.0f ms before the run, "
-                                    + "%.0f ms after.")
-                    .ifPresent(sb::append);
-            beforeAfter(
-                            c,
-                            "handoff_us",
-                            "A hand-off between two CPUs (a loopback round trip between two pinned "
-                                    + "threads, CPU of both): %.0f µs before the run, %.0f µs after.")
-                    .ifPresent(sb::append);
+            if (c.has("calibration_ms_before"))
+                sb.append(String.format(
+                        Locale.ROOT,
+                        "%nCalibration (a fixed single-threaded computation): "
+                                + "%.0f ms before the run, %.0f ms after.%n",
+                        c.path("calibration_ms_before").asDouble(Double.NaN),
+                        c.path("calibration_ms_after").asDouble(Double.NaN)));
+            if (c.path("handoff_us_before").asDouble(Double.NaN) > 0)
+                sb.append(String.format(
+                        Locale.ROOT,
+                        "%nA hand-off between two CPUs (a loopback round trip between two pinned threads, CPU of "
+                                + "both): %.0f µs before the run, %.0f µs after.%n",
+                        c.path("handoff_us_before").asDouble(Double.NaN),
+                        c.path("handoff_us_after").asDouble(Double.NaN)));
         });
         return sb.toString();
-    }
-
-    /** A line of {@code what} with run.json's {@code key_before} and {@code key_after}, when the run measured them. */
-    private static Optional<String> beforeAfter(JsonNode config, String key, String what) {
-        double before = config.path(key + "_before").asDouble(Double.NaN);
-        if (!(before > 0)) return Optional.empty();
-        return Optional.of(String.format(
-                Locale.ROOT,
-                "%n" + what + "%n",
-                before,
-                config.path(key + "_after").asDouble(Double.NaN)));
     }
 
     /**
