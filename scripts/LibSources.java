@@ -187,11 +187,9 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/openai/SseLines.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/openai/TransportError.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/openai/Wire.java
-//SOURCES ../lib/src/main/java/dev/rolloutlab/process/Calibration.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/process/ChildJvm.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/process/CompilerCpu.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/process/CpuTime.java
-//SOURCES ../lib/src/main/java/dev/rolloutlab/process/HandOff.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/process/JvmFlags.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/process/MachineLoad.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/process/ServeProcess.java

@@ -9,7 +9,7 @@ import dev.rolloutlab.engine.model.DefaultModels;
 import dev.rolloutlab.openai.CompletionRequest;
 import dev.rolloutlab.openai.OpenAiClient;
 import dev.rolloutlab.openai.ServerProbe;
-import dev.rolloutlab.process.Calibration;
+import dev.rolloutlab.process.MachineLoad;
 import dev.rolloutlab.results.RunFolder;
 import dev.rolloutlab.results.Summary;
 import dev.rolloutlab.results.SweepPoint;
@@ -115,7 +115,7 @@ public final class Compare {
             Checkpoint cp = Checkpoint.load(model);
             String name = model.getFileName().toString();
             settleEndpoint(cp);
-            calibrationBefore = Calibration.measure();
+            calibrationBefore = MachineLoad.calibrationMs();
             log.println("compare: starting the topologies " + c.topologies());
             if (c.timeline())
                 spans = SpanLog.open(results.dir().resolve("trace").resolve("client.jsonl"), "client");
@@ -151,7 +151,7 @@ public final class Compare {
             log.println("compare: " + stopReason);
         } finally {
             if (topologies != null) topologies.close();
-            if (calibrationBefore.measured()) calibrationAfter = Calibration.measure();
+            if (!Double.isNaN(calibrationBefore)) calibrationAfter = MachineLoad.calibrationMs();
             spans.close();
             summaries = writeResults();
             finishControl();
@@ -387,8 +387,8 @@ public final class Compare {
 
     private Progress progress;
     private String served;
-    /** The machine timed before and after the run: if it moved, the machine changed under the run. */
-    private Calibration calibrationBefore = Calibration.NONE, calibrationAfter = Calibration.NONE;
+    /** A fixed computation timed before and after the run: if it moved, the machine changed under the run. */
+    private double calibrationBefore = Double.NaN, calibrationAfter = Double.NaN;
 
     private Workload workload(GridCell cell, int n) {
         Workload w = Workload.synthetic(
@@ -511,10 +511,8 @@ public final class Compare {
                             "link_check",
                             fleet.linkCheck()));
         m.put("endpoint", endpoint.wire());
-        m.put("calibration_ms_before", calibrationBefore.computeMs());
-        m.put("calibration_ms_after", calibrationAfter.computeMs());
-        m.put("handoff_us_before", calibrationBefore.handOffUs());
-        m.put("handoff_us_after", calibrationAfter.handOffUs());
+        m.put("calibration_ms_before", calibrationBefore);
+        m.put("calibration_ms_after", calibrationAfter);
         return m;
     }
 }

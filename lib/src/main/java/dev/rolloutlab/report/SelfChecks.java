@@ -17,10 +17,10 @@ import tech.tablesaw.api.Table;
 
 /**
  * Whether the run measured the targets or itself: a load generator that fell behind its schedule sets the pace
- * (client-bound), and a machine whose speed changed during the run (a computation and a hand-off between CPUs timed
- * before and after, CPU stolen by the hypervisor) makes legs run at different times incomparable, a server measured
- * while its JIT still sped it up (a warm-up that hit its time cap) reads slow in the first rounds, and equal engines
- * that computed at different speeds make e2el differences say more than HTTP.
+ * (client-bound), and a machine whose speed changed during the run (a fixed calibration timed before and after, CPU
+ * stolen by the hypervisor) makes legs run at different times incomparable, a server measured while its JIT still sped
+ * it up (a warm-up that hit its time cap) reads slow in the first rounds, and equal engines that computed at different
+ * speeds make e2el differences say more than HTTP.
  */
 public final class SelfChecks {
     /** Send lag above this means the client, not the target, decided when requests went out. */
@@ -148,6 +148,8 @@ public final class SelfChecks {
                         label(lag[1])));
         });
         d.run().ifPresent(run -> {
+            double before = run.path("config").path("calibration_ms_before").asDouble(Double.NaN);
+            double after = run.path("config").path("calibration_ms_after").asDouble(Double.NaN);
             warmUps(run).forEach((process, w) -> {
                 if (w.rising())
                     out.add(String.format(
@@ -160,20 +162,15 @@ public final class SelfChecks {
                                     .collect(Collectors.joining(" → ", "", " req/s"))));
             });
             unalike(run.path("config").path("processes")).ifPresent(out::add);
-            JsonNode c = run.path("config");
-            moved(
-                            c,
-                            "calibration_ms",
-                            "a fixed computation took %.0f ms before the run and %.0f ms after (%+.0f %%); "
-                                    + "legs run at different times are not comparable, repeat the run on a quiet machine")
-                    .ifPresent(out::add);
-            moved(
-                            c,
-                            "handoff_us",
-                            "a hand-off between two CPUs cost %.0f µs of CPU before the run and %.0f µs after "
-                                    + "(%+.0f %%); HTTP's tax is mostly such hand-offs, so taxes measured at different times of "
-                                    + "this run, or in another run, are not comparable: repeat the run on a quiet machine")
-                    .ifPresent(out::add);
+            if (before > 0 && after > 0 && Math.abs(after / before - 1) > CALIBRATION_DRIFT) {
+                out.add(String.format(
+                        Locale.ROOT,
+                        "machine noisy: a fixed computation took %.0f ms before the run and %.0f ms after (%+.0f %%); "
+                                + "legs run at different times are not comparable, repeat the run on a quiet machine",
+                        before,
+                        after,
+                        100 * (after / before - 1)));
+            }
         });
         d.cpuRounds().ifPresent(c -> {
             if (!c.containsColumn("steal_ms")) return;
@@ -227,27 +224,8 @@ public final class SelfChecks {
                                 + "%.0f ms before the run, %.0f ms after.%n",
                         c.path("calibration_ms_before").asDouble(Double.NaN),
                         c.path("calibration_ms_after").asDouble(Double.NaN)));
-            if (c.path("handoff_us_before").asDouble(Double.NaN) > 0)
-                sb.append(String.format(
-                        Locale.ROOT,
-                        "%nA hand-off between two CPUs (a loopback round trip between two pinned threads, CPU of "
-                                + "both): %.0f µs before the run, %.0f µs after.%n",
-                        c.path("handoff_us_before").asDouble(Double.NaN),
-                        c.path("handoff_us_after").asDouble(Double.NaN)));
         });
         return sb.toString();
-    }
-
-    /**
-     * "machine noisy: …" when run.json's {@code key_before} and {@code key_after} differ by more than
-     * {@link #CALIBRATION_DRIFT}; {@code what} formats before, after and the change in per cent.
-     */
-    private static Optional<String> moved(JsonNode config, String key, String what) {
-        double before = config.path(key + "_before").asDouble(Double.NaN);
-        double after = config.path(key + "_after").asDouble(Double.NaN);
-        if (!(before > 0 && after > 0) || Math.abs(after / before - 1) <= CALIBRATION_DRIFT) return Optional.empty();
-        return Optional.of(
-                "machine noisy: " + String.format(Locale.ROOT, what, before, after, 100 * (after / before - 1)));
     }
 
     /** Each process's warm-up windows from run.json (compare's steady warm-up), judged by the rule that ended them. */

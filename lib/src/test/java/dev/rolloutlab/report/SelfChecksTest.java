@@ -15,16 +15,6 @@ class SelfChecksTest {
     Path dir;
 
     private void write(double calibrationBefore, double calibrationAfter, double stealMs) throws Exception {
-        write(calibrationBefore, calibrationAfter, stealMs, 82, 84);
-    }
-
-    private void write(
-            double calibrationBefore,
-            double calibrationAfter,
-            double stealMs,
-            double handOffBefore,
-            double handOffAfter)
-            throws Exception {
         Files.writeString(
                 dir.resolve("summary.csv"),
                 "topology,connection,workload,completed,mean_e2el_ms\n"
@@ -39,8 +29,7 @@ class SelfChecksTest {
         Files.writeString(
                 dir.resolve("run.json"),
                 "{\"config\":{\"calibration_ms_before\":" + calibrationBefore + ",\"calibration_ms_after\":"
-                        + calibrationAfter + ",\"handoff_us_before\":" + handOffBefore + ",\"handoff_us_after\":"
-                        + handOffAfter + "}}");
+                        + calibrationAfter + "}}");
         Files.writeString(
                 dir.resolve("cpu.csv"),
                 "topology,connection,workload,requests,steal_ms\nlb,close,short,100," + stealMs + "\n");
@@ -80,22 +69,6 @@ class SelfChecksTest {
                         .anyMatch(
                                 f -> f.startsWith("machine noisy: the hypervisor took 450 ms of CPU during lb close")),
                 flags.toString());
-    }
-
-    @Test
-    void flagsAMachineWhoseHandOffsGotDearerWhileItsComputationHeld() throws Exception {
-        write(200, 203, 0, 63, 84);
-        List<String> flags = SelfChecks.flags(RunData.load(dir));
-        assertTrue(
-                flags.stream()
-                        .anyMatch(
-                                f -> f.startsWith("machine noisy: a hand-off between two CPUs cost 63 µs of CPU before "
-                                        + "the run and 84 µs after (+33 %)")),
-                flags.toString());
-        assertTrue(flags.stream().noneMatch(f -> f.contains("fixed computation")), flags.toString());
-        assertTrue(Report.markdown(RunData.load(dir))
-                .contains("A hand-off between two CPUs (a loopback round trip between two pinned threads, CPU of "
-                        + "both): 63 µs before the run, 84 µs after."));
     }
 
     @Test

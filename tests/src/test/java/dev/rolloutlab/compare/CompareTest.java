@@ -352,9 +352,7 @@ class CompareTest {
         var config = Json.parse(Files.readString(out.resolve("run.json"))).path("config");
         assertTrue(
                 config.path("calibration_ms_before").asDouble() > 0
-                        && config.path("calibration_ms_after").asDouble() > 0
-                        && config.path("handoff_us_before").asDouble() > 0
-                        && config.path("handoff_us_after").asDouble() > 0,
+                        && config.path("calibration_ms_after").asDouble() > 0,
                 config.toString());
         for (Row row : cpu) assertFalse(row.isMissing("load_average_before"), "load average read on Linux: " + row);
         assertFalse(Files.readString(out.resolve("run.json")).contains("\"incomplete\" : true"));

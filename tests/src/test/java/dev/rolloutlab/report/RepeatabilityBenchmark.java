@@ -54,26 +54,16 @@ public final class RepeatabilityBenchmark {
         Agreement agreeControl =
                 controls.size() == runs.size() ? table(controls, "zero-compute control", 0.10, 0) : null;
         if (agreeControl != null) {
-            Speed speed = machine(runs, controls, agreeControl);
+            double[] speed = machine(runs, controls, agreeControl);
             System.out.printf(
                     Locale.ROOT,
                     "Each run's taxes divided by its factor above (the control's CPU per request): real-engine cells "
                             + "within max(20 %%, 0.5 ms) %d of %d, control cells within 10 %% %d of %d. A diagnosis "
                             + "of where the spread comes from, not a result: compare reports milliseconds.%n%n",
-                    agreeing(agree.cells(), speed.cpu(), 0.20, 0.5),
+                    agreeing(agree.cells(), speed, 0.20, 0.5),
                     agree.n(),
-                    agreeing(agreeControl.cells(), speed.cpu(), 0.10, 0),
+                    agreeing(agreeControl.cells(), speed, 0.10, 0),
                     agreeControl.n());
-            if (Arrays.stream(speed.handOff()).allMatch(f -> f > 0))
-                System.out.printf(
-                        Locale.ROOT,
-                        "Divided instead by each run's hand-off between CPUs (the mean of its readings before and "
-                                + "after, against run 1's; measured outside the runs' requests): real-engine cells "
-                                + "%d of %d, control cells %d of %d.%n%n",
-                        agreeing(agree.cells(), speed.handOff(), 0.20, 0.5),
-                        agree.n(),
-                        agreeing(agreeControl.cells(), speed.handOff(), 0.10, 0),
-                        agreeControl.n());
         }
         System.out.println("## Headline findings\n");
         int flips = findings(runs);
@@ -98,18 +88,17 @@ public final class RepeatabilityBenchmark {
      * Per run, the control's CPU per request on its HTTP legs (client, serve and balancer: the same code on the same
      * requests, so what moves it is the machine's speed per unit of work) and its tax, each the median over cells of
      * the ratio to the first run, beside the fixed computation compare times before and after each run. A tax that
-     * moves with the CPU is the machine's phase, which no design within one run can take out. Returns each run's
-     * factors.
+     * moves with the CPU is the machine's phase, which no design within one run can take out. Returns each run's CPU
+     * factor.
      */
-    private static Speed machine(List<RunData> runs, List<RunData> controls, Agreement control) {
-        double[] factor = new double[runs.size()], handOff = new double[runs.size()];
+    private static double[] machine(List<RunData> runs, List<RunData> controls, Agreement control) {
+        double[] factor = new double[runs.size()];
         System.out.println("## The machine under the runs\n");
         System.out.println("The control's CPU per request (client + serve + balancer, HTTP legs, rounds pooled) is the "
                 + "same code on the same requests in every run: it moves with the machine's speed per unit of work. "
                 + "Each figure is the median over the control's cells of the ratio to the first run.\n");
-        System.out.println("| run | control CPU per request | control tax | fixed computation before / after (ms) "
-                + "| hand-off between CPUs before / after (µs) |");
-        System.out.println("|---|---|---|---|---|");
+        System.out.println("| run | control CPU per request | control tax | fixed computation before / after (ms) |");
+        System.out.println("|---|---|---|---|");
         Map<Cell, Double> firstCpu = cpuPerRequest(controls.get(0));
         for (int i = 0; i < runs.size(); i++) {
             Map<Cell, Double> cpu = cpuPerRequest(controls.get(i));
@@ -124,32 +113,20 @@ public final class RepeatabilityBenchmark {
                     taxRatios.add(cis.get(i).estimate() / cis.get(0).estimate());
             var config = runs.get(i).run().map(r -> r.path("config"));
             factor[i] = Percentiles.median(cpuRatios);
-            double hBefore = config.map(c -> c.path("handoff_us_before").asDouble(Double.NaN))
-                    .orElse(Double.NaN);
-            double hAfter = config.map(c -> c.path("handoff_us_after").asDouble(Double.NaN))
-                    .orElse(Double.NaN);
-            handOff[i] = (hBefore + hAfter) / 2;
             System.out.printf(
                     Locale.ROOT,
-                    "| %d | %.2fx | %.2fx | %.0f / %.0f | %.0f / %.0f |%n",
+                    "| %d | %.2fx | %.2fx | %.0f / %.0f |%n",
                     i + 1,
                     factor[i],
                     Percentiles.median(taxRatios),
                     config.map(c -> c.path("calibration_ms_before").asDouble(Double.NaN))
                             .orElse(Double.NaN),
                     config.map(c -> c.path("calibration_ms_after").asDouble(Double.NaN))
-                            .orElse(Double.NaN),
-                    hBefore,
-                    hAfter);
+                            .orElse(Double.NaN));
         }
         System.out.println();
-        double first = handOff[0];
-        for (int i = 0; i < handOff.length; i++) handOff[i] /= first;
-        return new Speed(factor, handOff);
+        return factor;
     }
-
-    /** Each run's speed against the first run's: its control's CPU per request, and its hand-off between CPUs. */
-    private record Speed(double[] cpu, double[] handOff) {}
 
     /** Cells whose estimates, each divided by its run's {@code factor}, lie within the bound of {@link #table}. */
     private static int agreeing(
