@@ -61,6 +61,34 @@ public final class Compare {
     private RemoteFleet fleet;
     private List<Pooling.WarmingRound> warming = List.of();
 
+    private CompareConfig control;
+    /** The control's own run: its legs, warm-up and results; this run drives its cells. */
+    private volatile Compare controlRun;
+    /** Whether this is a control's own run, driven by another. */
+    private final boolean isControl;
+
+    /** The endpoint every leg uses, and what the external targets serve; settled once per run. */
+    private CompletionRequest.Endpoint endpoint = CompletionRequest.Endpoint.COMPLETIONS;
+
+    private String externalModel;
+    private ToIntFunction<String> tokenizer;
+    /** Topology/connection pairs whose legs stopped early, and the distinct reasons already printed. */
+    private final Set<String> failedLegs = new TreeSet<>(), saidWhy = new LinkedHashSet<>();
+
+    /** The client's spans under {@code --timeline}: every measured request, the in-process engines' steps. */
+    private SpanLog spans = SpanLog.OFF;
+
+    /** The run's start: the time origin of metrics.csv. */
+    private final long originNs = System.nanoTime();
+
+    /** The servers' /metrics during the rounds, cell by cell; nothing outside the rounds. */
+    private CellScrapes scrapes = CellScrapes.NONE;
+
+    private Progress progress;
+    private String served;
+    /** A fixed computation timed before and after the run: if it moved, the machine changed under the run. */
+    private double calibrationBefore = Double.NaN, calibrationAfter = Double.NaN;
+
     public Compare(CompareConfig config, RunFolder results, PrintStream log) {
         this(config, results, log, false);
     }
@@ -179,12 +207,6 @@ public final class Compare {
                     w.laterMaxMs());
         return written.summaries();
     }
-
-    private CompareConfig control;
-    /** The control's own run: its legs, warm-up and results; this run drives its cells. */
-    private volatile Compare controlRun;
-    /** Whether this is a control's own run, driven by another. */
-    private final boolean isControl;
 
     /** How this run's lines start: the control's say so. */
     private String who() {
@@ -330,14 +352,6 @@ public final class Compare {
         }
     }
 
-    /** The endpoint every leg uses, and what the external targets serve; settled once per run. */
-    private CompletionRequest.Endpoint endpoint = CompletionRequest.Endpoint.COMPLETIONS;
-
-    private String externalModel;
-    private ToIntFunction<String> tokenizer;
-    /** Topology/connection pairs whose legs stopped early, and the distinct reasons already printed. */
-    private final Set<String> failedLegs = new TreeSet<>(), saidWhy = new LinkedHashSet<>();
-
     /**
      * For external targets: which model they serve, which endpoint they implement (under {@code auto}), and how to
      * count tokens when they send no usage (the model's tokenizer, only when {@code --model} names it).
@@ -359,15 +373,6 @@ public final class Compare {
                 + ", endpoint " + endpoint.path + (c.endpoint() == null ? " (auto)" : ""));
     }
 
-    /** The client's spans under {@code --timeline}: every measured request, the in-process engines' steps. */
-    private SpanLog spans = SpanLog.OFF;
-
-    /** The run's start: the time origin of metrics.csv. */
-    private final long originNs = System.nanoTime();
-
-    /** The servers' /metrics during the rounds, cell by cell; nothing outside the rounds. */
-    private CellScrapes scrapes = CellScrapes.NONE;
-
     /**
      * The rounds, with every server's /metrics sampled once a second (four times with --quick, whose cells are
      * shorter).
@@ -384,11 +389,6 @@ public final class Compare {
             scrapes = CellScrapes.NONE;
         }
     }
-
-    private Progress progress;
-    private String served;
-    /** A fixed computation timed before and after the run: if it moved, the machine changed under the run. */
-    private double calibrationBefore = Double.NaN, calibrationAfter = Double.NaN;
 
     private Workload workload(GridCell cell, int n) {
         Workload w = Workload.synthetic(
