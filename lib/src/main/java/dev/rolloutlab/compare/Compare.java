@@ -103,7 +103,8 @@ public final class Compare {
                 config,
                 log,
                 who(),
-                (leg, w, n) -> run(generator(leg, w, config.concurrency(), n)),
+                (leg, w) ->
+                        run(generator(leg, w, config.concurrency(), w.requests().size())),
                 this::workload,
                 sizing,
                 () -> stopReason != null);

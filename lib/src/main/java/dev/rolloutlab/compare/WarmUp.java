@@ -16,15 +16,12 @@ import java.util.function.BooleanSupplier;
  * cell that sets the cells' sizes, and the lead-in before each measured slice.
  */
 final class WarmUp {
-    /** Sends a leg requests that are not recorded; null once the run stopped. */
-    interface Sender {
-        LoadGenerator.Run send(Topologies.Leg leg, Workload w, int n);
-    }
-
     private final CompareConfig c;
     private final PrintStream log;
     private final String who;
-    private final Sender sender;
+    /** Sends a leg a workload, recording nothing; null once the run stopped. */
+    private final BiFunction<Topologies.Leg, Workload, LoadGenerator.Run> sender;
+
     private final BiFunction<GridCell, Integer, Workload> workloads;
     private final CellSizing sizing;
     private final BooleanSupplier stopped;
@@ -35,7 +32,7 @@ final class WarmUp {
             CompareConfig c,
             PrintStream log,
             String who,
-            Sender sender,
+            BiFunction<Topologies.Leg, Workload, LoadGenerator.Run> sender,
             BiFunction<GridCell, Integer, Workload> workloads,
             CellSizing sizing,
             BooleanSupplier stopped) {
@@ -79,7 +76,7 @@ final class WarmUp {
     private void cells(Topologies.Leg leg) {
         for (GridCell cell : GridCell.of(c)) {
             if (stopped.getAsBoolean()) return;
-            LoadGenerator.Run run = sender.send(leg, workloads.apply(cell, c.warmupPerCell()), c.warmupPerCell());
+            LoadGenerator.Run run = sender.apply(leg, workloads.apply(cell, c.warmupPerCell()));
             // a leg that fails fast here fails in round 1 too, which records it once and says why
             if (run == null || run.failedFast()) return;
             // timed over the requests alone: on a zero-compute cell the leg's own setup takes longer than its few
@@ -107,7 +104,7 @@ final class WarmUp {
 
     /** Whether the leg answered {@code n} requests of {@code cell} without failing fast. */
     private boolean send(Topologies.Leg leg, GridCell cell, int n) {
-        LoadGenerator.Run run = sender.send(leg, workloads.apply(cell, n), n);
+        LoadGenerator.Run run = sender.apply(leg, workloads.apply(cell, n));
         return run != null && !run.failedFast();
     }
 

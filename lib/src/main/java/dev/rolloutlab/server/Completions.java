@@ -36,7 +36,7 @@ import java.util.function.Supplier;
  * answered whole as JSON or, when it asks to stream, by a {@link CompletionStream}.
  */
 final class Completions {
-    final InProcessEngine engine;
+    private final InProcessEngine engine;
     final OpenAiServer.Options options;
     final Logprobs logprobs;
     final Aborts aborts;

@@ -1,12 +1,8 @@
 package dev.rolloutlab.testing;
 
 import com.sun.net.httpserver.HttpServer;
-import java.io.IOException;
 import java.io.OutputStream;
-import java.io.UncheckedIOException;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -21,12 +17,7 @@ public final class FixedDelayOpenAiFixture implements AutoCloseable {
 
     public FixedDelayOpenAiFixture(long delayMs) {
         this.delayMs = new AtomicLong(delayMs);
-        try {
-            server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 256);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
+        server = LoopbackHttpServer.create(256);
         server.createContext("/", ex -> {
             ex.getRequestBody().readAllBytes();
             try {

@@ -1,12 +1,8 @@
 package dev.rolloutlab.testing;
 
 import com.sun.net.httpserver.HttpServer;
-import java.io.IOException;
 import java.io.OutputStream;
-import java.io.UncheckedIOException;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.util.concurrent.Executors;
 
 /**
  * A named fake backend for one failure our real server never shows: it sends response headers and one SSE event, then
@@ -16,12 +12,7 @@ public final class HangAfterHeadersFixture implements AutoCloseable {
     private final HttpServer server;
 
     public HangAfterHeadersFixture() {
-        try {
-            server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 16);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
+        server = LoopbackHttpServer.create(16);
         server.createContext("/health", ex -> {
             ex.sendResponseHeaders(200, -1);
             ex.close();

@@ -4,10 +4,7 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.util.concurrent.Executors;
 
 /**
  * Named fixture: an OpenAI-compatible server that does less than ours, as many written elsewhere do — chat only (404 on
@@ -18,8 +15,7 @@ public final class LesserOpenAiFixture implements AutoCloseable {
     private final HttpServer server;
 
     public LesserOpenAiFixture(boolean notFound) throws IOException {
-        server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 128);
-        server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
+        server = LoopbackHttpServer.create(128);
         server.createContext("/", ex -> {
             try (ex) {
                 ex.getRequestBody().readAllBytes();

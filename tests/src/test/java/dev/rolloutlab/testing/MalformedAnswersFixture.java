@@ -1,12 +1,8 @@
 package dev.rolloutlab.testing;
 
 import com.sun.net.httpserver.HttpServer;
-import java.io.IOException;
 import java.io.OutputStream;
-import java.io.UncheckedIOException;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.util.concurrent.Executors;
 
 /**
  * A named fake backend for answers our real server never gives: under {@code /bad-sse} a stream whose second event is
@@ -17,12 +13,7 @@ public final class MalformedAnswersFixture implements AutoCloseable {
     private final HttpServer server;
 
     public MalformedAnswersFixture() {
-        try {
-            server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 16);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
+        server = LoopbackHttpServer.create(16);
         answer(
                 "/bad-sse",
                 200,
