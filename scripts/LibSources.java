@@ -102,6 +102,7 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/Sample.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/Sampler.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/SamplingParams.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/engine/Scheduler.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/Scorer.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/Seq.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/StepListener.java

@@ -166,10 +166,7 @@ class ArchitectureTest {
                     "to split: the arrival loops (closed, open, sessions, trace) apart from sending and recording"),
             Map.entry(
                     "commands/BenchCommand.java",
-                    "one command: its flags are most of it, then their checks and one run"),
-            Map.entry(
-                    "engine/InProcessEngine.java",
-                    "to split: the scheduler (admission, step, finish) apart from the API and the weight swaps"));
+                    "one command: its flags are most of it, then their checks and one run"));
 
     @Test
     void everyPackageSaysWhatItOwnsAndEveryLongFileWasReviewed() throws IOException {
