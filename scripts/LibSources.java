@@ -19,6 +19,8 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/bench/LoadGenerator.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/bench/MetricsScraper.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/bench/MooncakeTrace.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/bench/Recorder.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/bench/Schedules.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/bench/SteadyState.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/bench/Target.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/bench/Workload.java

@@ -162,9 +162,6 @@ class ArchitectureTest {
                     "one run: its rounds, the control's slots between its cells, its sweep and its results; to split: "
                             + "the control's slots"),
             Map.entry(
-                    "bench/LoadGenerator.java",
-                    "to split: the arrival loops (closed, open, sessions, trace) apart from sending and recording"),
-            Map.entry(
                     "commands/BenchCommand.java",
                     "one command: its flags are most of it, then their checks and one run"));
 
