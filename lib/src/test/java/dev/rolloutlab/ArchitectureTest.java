@@ -159,8 +159,8 @@ class ArchitectureTest {
                     "compare/CompareConfig.java", "one record, its checks and its builder; the builder is most of it"),
             Map.entry(
                     "compare/Compare.java",
-                    "one run: its rounds, the control's slots between its cells, its sweep and its results; to split: "
-                            + "the control's slots"),
+                    "one run: its rounds, its sweep and its results, and the few steps by which another run drives it "
+                            + "as its zero-compute control (ZeroComputeControl holds that control's slots)"),
             Map.entry(
                     "commands/BenchCommand.java",
                     "one command: its flags are most of it, then their checks and one run"));

@@ -62,8 +62,8 @@ public final class Compare {
     private List<Pooling.WarmingRound> warming = List.of();
 
     private CompareConfig control;
-    /** The control's own run: its legs, warm-up and results; this run drives its cells. */
-    private volatile Compare controlRun;
+    /** The zero-compute control this run drives between its cells, once started. */
+    private volatile ZeroComputeControl zeroCompute;
     /** Whether this is a control's own run, driven by another. */
     private final boolean isControl;
 
@@ -132,8 +132,8 @@ public final class Compare {
         stopReason = reason;
         LoadGenerator g = current.get();
         if (g != null) g.stop(reason);
-        Compare twin = controlRun;
-        if (twin != null) twin.stop(reason);
+        ZeroComputeControl z = zeroCompute;
+        if (z != null) z.stop(reason);
     }
 
     public Outcome run() {
@@ -155,12 +155,12 @@ public final class Compare {
             // generator also bring their HTTP path to its steady state before the real legs warm their engines
             if (control != null && stopReason == null) startControl(model, cp);
             List<Topologies.Leg> legs = topologies.legs();
-            Compare twin = controlRun;
+            ZeroComputeControl z = zeroCompute;
             progress = new Progress(
                     log,
                     (Progress.perRound(c, legs) + controlCellsPerRound()) * c.rounds(),
                     c.strategies().size());
-            if (twin != null) twin.progress = progress;
+            if (z != null) z.share(progress);
             warmUp.legs(legs);
             progress.measuring();
             roundsScraped(legs);
@@ -183,7 +183,8 @@ public final class Compare {
             if (!Double.isNaN(calibrationBefore)) calibrationAfter = MachineLoad.calibrationMs();
             spans.close();
             summaries = writeResults();
-            finishControl();
+            ZeroComputeControl z = zeroCompute;
+            if (z != null) z.finish(calibrationAfter, stopReason);
         }
         return new Outcome(List.copyOf(summaries), fresh, stopReason != null, stopReason);
     }
@@ -223,82 +224,81 @@ public final class Compare {
         RunFolder folder = RunFolder.create(results.dir().resolve("control"), "control");
         log.println("compare: the zero-compute control (the same grid on clock engines, in the same serve and lb "
                 + "JVMs, its cells interleaved with the real ones) -> " + folder.dir());
-        Compare twin = new Compare(control, folder, log, true);
-        twin.endpoint = endpoint;
-        twin.served = served;
-        twin.calibrationBefore = calibrationBefore;
-        try {
-            twin.topologies = topologies.twins(control, model, cp, http, tokenizer);
-            controlRun = twin;
-            if (stopReason != null) twin.stop(stopReason);
-            topologies.routeLbToTwins(true);
-            try {
-                twin.warmUp.legs(twin.topologies.legs());
-            } finally {
-                topologies.routeLbToTwins(false);
-            }
-        } catch (RuntimeException e) {
-            controlRun = null;
-            if (twin.topologies != null) twin.topologies.close();
-            log.println("compare: the control could not start: " + e.getMessage());
-        }
+        ZeroComputeControl z = new ZeroComputeControl(
+                new Compare(control, folder, log, true),
+                topologies,
+                GridCell.of(c).size());
+        zeroCompute = z;
+        if (!z.start(this, model, cp, log)) zeroCompute = null;
+    }
+
+    /** The control's cells measured per real round. */
+    private int controlCellsPerRound() {
+        ZeroComputeControl z = zeroCompute;
+        return z == null ? 0 : z.cellsPerRound();
+    }
+
+    // ---- as a control, driven by the real run through its ZeroComputeControl ----
+
+    /** Its legs in the processes of {@code real} (serve's twins, its balancer), on its endpoint and model name. */
+    void startAsControl(Compare real, Path model, Checkpoint cp) {
+        endpoint = real.endpoint;
+        served = real.served;
+        calibrationBefore = real.calibrationBefore;
+        topologies = real.topologies.twins(c, model, cp, real.http, real.tokenizer);
+        if (real.stopReason != null) stop(real.stopReason);
+    }
+
+    void warmUpLegs() {
+        warmUp.legs(topologies.legs());
+    }
+
+    void closeTopologies() {
+        if (topologies != null) topologies.close();
+    }
+
+    List<GridCell> cells() {
+        return GridCell.of(c);
+    }
+
+    /** Cells a round measures on this run's legs. */
+    int cellsPerRound() {
+        return Progress.perRound(c, topologies.legs());
+    }
+
+    void share(Progress p) {
+        progress = p;
     }
 
     /**
-     * The control's slot {@code slot} of round {@code r}: a slice of every control cell on each of its legs, the
-     * balancer on the twins. Each real cell is followed by a slot, so every control cell is measured in as many short
-     * slices as the round has cells, spread over the run; the machine's slow spells, which last seconds, then reach
-     * every control cell alike instead of deciding a whole cell's round. Slot {@code s} of round {@code r} is the
-     * control's round {@code (r - 1) * slots + s + 1}, so its pairs stay within one slice.
+     * A slice of {@code cell} (its share of {@code slices}) on each leg, in the order of {@code round}. False when the
+     * run stopped.
      */
-    private void controlSlot(int r, int slot) {
-        Compare twin = controlRun;
-        if (twin == null || stopReason != null) return;
-        int slots = slots(), round = (r - 1) * slots + slot + 1;
-        List<Topologies.Leg> order = new ArrayList<>(twin.topologies.legs());
+    boolean slice(int round, GridCell cell, int slices) {
+        List<Topologies.Leg> order = new ArrayList<>(topologies.legs());
         Collections.rotate(order, -(round - 1));
-        // the cells' order turns too: the first cell after a real one read up to 0.5 ms more tax in one run's first
-        // half, and a fixed order gave that to the same cell every time
-        List<GridCell> cellOrder = new ArrayList<>(GridCell.of(c));
-        Collections.rotate(cellOrder, -(round - 1));
-        topologies.routeLbToTwins(true);
-        try {
-            for (GridCell cell : cellOrder) {
-                int n = twin.sizing.slice(cell, slots);
-                for (Topologies.Leg leg : order) {
-                    if (stopReason != null) return;
-                    if (twin.failedLegs.contains(leg.key())) continue;
-                    twin.measure(round, leg, twin.workload(cell, n), n);
-                }
-            }
-        } finally {
-            topologies.routeLbToTwins(false);
+        int n = sizing.slice(cell, slices);
+        for (Topologies.Leg leg : order) {
+            if (stopReason != null) return false;
+            if (!failedLegs.contains(leg.key())) measure(round, leg, workload(cell, n), n);
         }
-        twin.roundsRun = round;
+        return true;
     }
 
-    /** Writes the control's results into {@code control/}, and says if it stopped early. */
-    private void finishControl() {
-        Compare twin = controlRun;
-        if (twin == null) return;
-        twin.topologies.close();
-        twin.calibrationAfter = calibrationAfter;
-        if (stopReason != null && twin.stopReason == null) twin.stopReason = stopReason;
-        twin.writeResults();
-        twin.results.writeRun(twin.describe(), twin.stopReason != null, twin.stopReason);
-        if (twin.stopReason != null)
-            log.println("compare: the control stopped early, its grid is incomplete: " + twin.stopReason);
+    /** Counts {@code round} as run: every slice of it was measured. */
+    void roundRun(int round) {
+        roundsRun = round;
     }
 
-    /** Control slots per round: one after each real cell. */
-    private int slots() {
-        return c.promptLens().size() * c.outputLens().size();
-    }
-
-    /** The control's cells measured per real round: every control leg on every cell, in each slot. */
-    private int controlCellsPerRound() {
-        Compare twin = controlRun;
-        return twin == null ? 0 : Progress.perRound(control, twin.topologies.legs()) * slots();
+    /** Writes this control's run into {@code control/}, stopped early when the real run was. */
+    void finishAsControl(double calibrationAfterMs, String realStopReason) {
+        closeTopologies();
+        calibrationAfter = calibrationAfterMs;
+        if (realStopReason != null && stopReason == null) stopReason = realStopReason;
+        writeResults();
+        results.writeRun(describe(), stopReason != null, stopReason);
+        if (stopReason != null)
+            log.println("compare: the control stopped early, its grid is incomplete: " + stopReason);
     }
 
     /** {@code --rounds} rounds, then (with {@code --until-ci}) more until every headline interval is narrow enough. */
@@ -340,7 +340,9 @@ public final class Compare {
                 if (failedLegs.contains(leg.key())) continue;
                 measure(r, leg, workload(cell, n), n);
             }
-            controlSlot(r, slot++);
+            ZeroComputeControl z = zeroCompute;
+            if (z != null && stopReason == null) z.slot(r, slot);
+            slot++;
         }
         GridCell sweepCell = new GridCell(
                 c.promptLens().get(0), c.outputLens().get(c.outputLens().size() - 1));
@@ -421,19 +423,7 @@ public final class Compare {
             if (saidWhy.add(run.reason()))
                 log.println("compare: " + leg.topology() + " " + leg.connection() + ": " + run.reason());
         }
-        Summary s = tally.cell(round, leg, w.name(), run, used);
-        progress.step(String.format(
-                Locale.ROOT,
-                "%sround %d %-7s %-10s %-16s %3d ok %2d failed  e2el %8.2f ms  %7.1f tok/s",
-                who(),
-                round,
-                leg.topology(),
-                leg.connection(),
-                w.name(),
-                s.completed(),
-                s.failed(),
-                s.e2el().mean().estimate(),
-                s.throughput().outputTokens().estimate()));
+        progress.cell(who(), round, leg, tally.cell(round, leg, w.name(), run, used));
         return !run.failedFast();
     }
 
@@ -452,14 +442,7 @@ public final class Compare {
                 Double.NaN,
                 s.e2el().mean().estimate(),
                 s.e2el().p99()));
-        progress.step(String.format(
-                Locale.ROOT,
-                "round %d %-7s sweep      concurrency %-3d %7.1f tok/s  e2el %8.2f ms",
-                round,
-                leg.topology(),
-                k,
-                s.throughput().outputTokens().estimate(),
-                s.e2el().mean().estimate()));
+        progress.sweepPoint(round, leg, k, s);
     }
 
     /** A closed loop of {@code n} requests of {@code w} on the leg, least outstanding first. */

@@ -1,5 +1,6 @@
 package dev.rolloutlab.compare;
 
+import dev.rolloutlab.results.Summary;
 import java.io.Console;
 import java.io.PrintStream;
 import java.util.List;
@@ -64,6 +65,34 @@ final class Progress {
         cellsS += lap();
         done++;
         show("  " + line + "  " + status());
+    }
+
+    /** A measured cell: its leg, how many answered and failed, its mean e2el and throughput. */
+    void cell(String who, int round, Topologies.Leg leg, Summary s) {
+        step(String.format(
+                Locale.ROOT,
+                "%sround %d %-7s %-10s %-16s %3d ok %2d failed  e2el %8.2f ms  %7.1f tok/s",
+                who,
+                round,
+                leg.topology(),
+                leg.connection(),
+                s.workload(),
+                s.completed(),
+                s.failed(),
+                s.e2el().mean().estimate(),
+                s.throughput().outputTokens().estimate()));
+    }
+
+    /** A point of the throughput sweep. */
+    void sweepPoint(int round, Topologies.Leg leg, int concurrency, Summary s) {
+        step(String.format(
+                Locale.ROOT,
+                "round %d %-7s sweep      concurrency %-3d %7.1f tok/s  e2el %8.2f ms",
+                round,
+                leg.topology(),
+                concurrency,
+                s.throughput().outputTokens().estimate(),
+                s.e2el().mean().estimate()));
     }
 
     void strategyDone() {
