@@ -16,6 +16,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.function.BiFunction;
+import java.util.stream.Collectors;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.CategoryChart;
 import org.knowm.xchart.CategoryChartBuilder;
@@ -147,7 +148,7 @@ public final class Charts {
                 .yAxisTitle("output tokens/s")
                 .build();
         chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideE);
-        chart.getStyler().setXAxisDecimalPattern("#,##0");
+        chart.getStyler().setXAxisDecimalPattern("#,##0.#");
         Table s = d.sweep().orElse(null);
         if (s == null || s.isEmpty()) {
             chart.addSeries("no sweep in this run", new double[] {1}, new double[] {0});
@@ -186,7 +187,40 @@ public final class Charts {
             series.setMarkerColor(color(t));
             series.setMarker(markers[k % markers.length]);
         }
+        double[] all = s.numberColumn("concurrency").asDoubleArray();
+        double lo = Arrays.stream(all).min().orElse(1),
+                hi = Arrays.stream(all).max().orElse(1);
+        // the points sit beside their values, not on ticks: the axis title names the values swept
+        chart.setXAxisTitle("requests in flight (swept at "
+                + Arrays.stream(all)
+                        .distinct()
+                        .sorted()
+                        .mapToObj(v -> String.valueOf((long) v))
+                        .collect(Collectors.joining(", "))
+                + ")");
+        double spread = Math.pow(1.04, (topologies.size() - 1) / 2.0);
+        logAxisOnTicks(chart, lo / spread, hi * spread);
         return chart;
+    }
+
+    /**
+     * Bounds a log x axis by the labelled ticks just outside {@code [min, max]} (each j × 10^k): XChart ends the axis
+     * at the data, so a sweep to 16 requests ended at 17 with 10 its last number, the right-hand points unlabelled.
+     */
+    public static void logAxisOnTicks(XYChart chart, double min, double max) {
+        chart.getStyler().setXAxisMin(tickAtOrBelow(min)).setXAxisMax(tickAtOrAbove(max));
+    }
+
+    /** The largest j × 10^k (j in 1..9) at or below {@code v > 0}. */
+    static double tickAtOrBelow(double v) {
+        double decade = Math.pow(10, Math.floor(Math.log10(v)));
+        return Math.floor(v / decade + 1e-9) * decade;
+    }
+
+    /** The smallest j × 10^k (j in 1..10) at or above {@code v > 0}. */
+    static double tickAtOrAbove(double v) {
+        double decade = Math.pow(10, Math.floor(Math.log10(v)));
+        return Math.ceil(v / decade - 1e-9) * decade;
     }
 
     /**
