@@ -138,6 +138,9 @@ public final class Charts {
                 (tc, w) -> half(legs, tc[0], tc[1], w, "output_throughput"));
     }
 
+    /** How far apart sideways the sweep's topologies are drawn, a factor on the log axis. */
+    private static final double SWEEP_APART = 1.04;
+
     /** Output throughput against requests in flight, one line per topology (keep-alive). */
     public static XYChart throughputVsConcurrency(RunData d) {
         XYChart chart = new XYChartBuilder()
@@ -174,7 +177,7 @@ public final class Charts {
             Table part = s.where(s.stringColumn("topology").isEqualTo(t));
             double[] x = part.numberColumn("concurrency").asDoubleArray(),
                     y = part.numberColumn("output_throughput").asDoubleArray();
-            double apart = Math.pow(1.04, k - (topologies.size() - 1) / 2.0);
+            double apart = Math.pow(SWEEP_APART, k - (topologies.size() - 1) / 2.0);
             for (int i = 0; i < x.length; i++) x[i] *= apart;
             double[] err = new double[y.length];
             for (int i = 0; ci && i < y.length; i++) {
@@ -198,7 +201,7 @@ public final class Charts {
                         .mapToObj(v -> String.valueOf((long) v))
                         .collect(Collectors.joining(", "))
                 + ")");
-        double spread = Math.pow(1.04, (topologies.size() - 1) / 2.0);
+        double spread = Math.pow(SWEEP_APART, (topologies.size() - 1) / 2.0);
         logAxisOnTicks(chart, lo / spread, hi * spread);
         return chart;
     }
