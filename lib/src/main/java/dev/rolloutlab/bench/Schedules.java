@@ -2,12 +2,12 @@ package dev.rolloutlab.bench;
 
 import dev.rolloutlab.openai.CompletionRequest;
 import dev.rolloutlab.openai.OpenAiClient;
+import dev.rolloutlab.util.Await;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * When a run's requests are sent: a closed loop, multi-turn sessions, or an open loop at a rate or at a trace's times.
@@ -64,7 +64,7 @@ final class Schedules {
                                 .promptTokenIds(turns.next(req.promptTokenIds(), r.tokenIds(), id))
                                 .build();
                         // the tool runs: think time, not latency
-                        waitUntil(System.nanoTime() + toolNs);
+                        Await.nanoTime(System.nanoTime() + toolNs);
                     }
                 }
             });
@@ -93,7 +93,7 @@ final class Schedules {
             if (atMs != null) offset = atMs[i] * 1e6;
             long scheduled = rec.originNs() + (long) offset;
             if (scheduled >= endNs) break;
-            waitUntil(scheduled);
+            Await.nanoTime(scheduled);
             if (slots != null) slots.acquire();
             int id = i;
             pool.submit(() -> {
@@ -107,10 +107,5 @@ final class Schedules {
                     ? meanGapNs
                     : -Math.log(1 - r.nextDouble()) * meanGapNs;
         }
-    }
-
-    /** Parks until {@code nanoTime} reaches {@code deadlineNs}, never less: a park may return early. */
-    private static void waitUntil(long deadlineNs) {
-        for (long left; (left = deadlineNs - System.nanoTime()) > 0; ) LockSupport.parkNanos(left);
     }
 }

@@ -1,8 +1,8 @@
 package dev.rolloutlab.sim;
 
 import dev.rolloutlab.engine.model.StepClock;
+import dev.rolloutlab.util.Await;
 import java.util.Objects;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * The step time of a simulated engine ({@code serve --engine sim}): a step that admits prompts costs {@code a +
@@ -81,8 +81,7 @@ public record TimingModel(
                     cvOf(solo));
             return;
         }
-        long until = startNanos + solo, left;
-        while ((left = until - System.nanoTime()) > 0) LockSupport.parkNanos(left);
+        Await.nanoTime(startNanos + solo);
     }
 
     /** A woken engine may wait for a core while the process's other engines' steps hold them ({@link CoreWaits}). */

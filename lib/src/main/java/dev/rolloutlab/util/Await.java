@@ -1,10 +1,12 @@
 package dev.rolloutlab.util;
 
 import java.time.Duration;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 
 /**
- * The one way to wait for a condition another thread or process makes true: poll it, backing off from 1 ms to 50 ms.
+ * The one way to wait for a condition another thread or process makes true (poll it, backing off from 1 ms to 50 ms),
+ * and for a moment on the {@link System#nanoTime} clock.
  */
 public final class Await {
     private Await() {}
@@ -24,5 +26,10 @@ public final class Await {
             }
             pauseMs = Math.min(50, pauseMs * 2);
         }
+    }
+
+    /** Parks until {@link System#nanoTime} reaches {@code deadlineNs}, never less: a park may return early. */
+    public static void nanoTime(long deadlineNs) {
+        for (long left; (left = deadlineNs - System.nanoTime()) > 0; ) LockSupport.parkNanos(left);
     }
 }
