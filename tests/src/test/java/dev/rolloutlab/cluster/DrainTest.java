@@ -29,6 +29,9 @@ import org.junit.jupiter.api.Test;
  */
 class DrainTest {
     private static final String TOKEN = "drain-admin-token";
+    /** The longest completion the small model's 1,024 positions hold after the four-token prompt. */
+    private static final int LONGEST = 1_000;
+
     private static final OkHttpClient HTTP = OpenAiClient.http(8, Duration.ofSeconds(120));
 
     @Test
@@ -85,10 +88,12 @@ class DrainTest {
             assertEquals("0", cut.headers().get("X-Weights-Version"));
             assertNull(cut.headers().get("X-Weights-Version-Max"), "the aborted request never ran on the new weights");
 
-            // 2. a drain long enough: the request in flight finishes normally, all on the old version, then the swap
-            CompletableFuture<OpenAiClient.Exchange> shorter = send(c, 200);
-            awaitRunning(c);
+            // 2. a drain long enough: the request in flight finishes normally, all on the old version, then the swap.
+            // The checkpoint is serialised before the request starts, and the request is as long as the model's context
+            // allows, so it is still running when the upload arrives (it takes seconds; the upload well under one).
             byte[] body = Safetensors.toBytes(Checkpoint.readTensors(TestModels.small()), DType.F32);
+            CompletableFuture<OpenAiClient.Exchange> shorter = send(c, LONGEST);
+            awaitRunning(c);
             OpenAiClient.Exchange up = c.postBytes(
                     "/admin/update_weights",
                     body,
@@ -108,7 +113,7 @@ class DrainTest {
                     done.json().path("choices").get(0).path("finish_reason").asText(),
                     done.body());
             assertEquals(
-                    200, done.json().path("usage").path("completion_tokens").asInt());
+                    LONGEST, done.json().path("usage").path("completion_tokens").asInt());
             assertEquals("1", done.headers().get("X-Weights-Version"));
             assertNull(done.headers().get("X-Weights-Version-Max"), "every token under the old version");
             assertEquals(2, up.json().path("version").asLong());
