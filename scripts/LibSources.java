@@ -204,6 +204,7 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/report/FreshnessFinding.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/report/KernelInstaller.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/report/Limitations.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/report/LogAxis.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/report/Notebook.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/report/Overheads.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/report/Pairs.java

@@ -55,6 +55,7 @@ public final class Charts {
         req = req.where(req.doubleColumn("prompt_tokens")
                 .isEqualTo(minIn)
                 .and(req.doubleColumn("completion_tokens").isEqualTo(minOut)));
+        double fastest = Double.POSITIVE_INFINITY, slowest = 0;
         for (String key : seriesKeys(legs)) {
             String[] tc = key.split("/");
             double[] lat = req.where(req.stringColumn("topology")
@@ -64,10 +65,15 @@ public final class Charts {
                     .asDoubleArray();
             if (lat.length == 0) continue;
             var series = addCdf(chart, key, lat);
+            for (double x : series.getXData()) {
+                fastest = Math.min(fastest, x);
+                slowest = Math.max(slowest, x);
+            }
             series.setLineColor(color(tc[0]));
             // keep-alive solid, Connection: close dashed: the pair of one topology reads as a pair
             if (key.endsWith("/" + Connection.CLOSE.wire())) series.setLineStyle(SeriesLines.DASH_DASH);
         }
+        if (slowest > 0) LogAxis.fit(chart, fastest, slowest);
         return chart;
     }
 
@@ -115,11 +121,15 @@ public final class Charts {
         return chart.addSeries(name, x, y);
     }
 
-    /** The latency CDF's axes: log latency with numbers inside each decade, fractions with a tick every tenth. */
+    /**
+     * The latency CDF's axes: log latency (numbers inside each decade where they fit, see {@link LogAxis}), fractions
+     * with a tick every tenth.
+     */
     public static XYChart latencyCdfStyle(XYChart chart) {
         chart.getStyler().setXAxisLogarithmic(true).setMarkerSize(0).setLegendPosition(Styler.LegendPosition.OutsideE);
         // a tick every tenth of the requests; on the log axis a labelled tick at every 1..9 x 10^k, so a reader can
-        // place a latency between decades (XChart's label function would turn the log axis linear, hence a pattern)
+        // place a latency between decades (XChart's label function would turn the log axis linear, hence a pattern),
+        // until LogAxis.fit finds they do not fit
         chart.getStyler().setYAxisMin(0.0).setYAxisMax(1.0).setYAxisTickMarkSpacingHint(36);
         chart.getStyler().setYAxisDecimalPattern("0.0");
         chart.getStyler().setXAxisLogarithmicDecadeOnly(false);
@@ -162,7 +172,6 @@ public final class Charts {
                 + "; points set apart sideways)");
         // concurrency doubles from point to point: a log axis spaces them evenly; lines that overlap stay apart by
         // their colour, marker and a small sideways offset per topology
-        chart.getStyler().setXAxisLogarithmic(true).setXAxisLogarithmicDecadeOnly(false);
         List<String> topologies =
                 new ArrayList<>(new LinkedHashSet<>(s.stringColumn("topology").asList()));
         var markers = new org.knowm.xchart.style.markers.Marker[] {
@@ -202,28 +211,8 @@ public final class Charts {
                         .collect(Collectors.joining(", "))
                 + ")");
         double spread = Math.pow(SWEEP_APART, (topologies.size() - 1) / 2.0);
-        logAxisOnTicks(chart, lo / spread, hi * spread);
+        LogAxis.fit(chart, lo / spread, hi * spread);
         return chart;
-    }
-
-    /**
-     * Bounds a log x axis by the labelled ticks just outside {@code [min, max]} (each j × 10^k): XChart ends the axis
-     * at the data, so a sweep to 16 requests ended at 17 with 10 its last number, the right-hand points unlabelled.
-     */
-    public static void logAxisOnTicks(XYChart chart, double min, double max) {
-        chart.getStyler().setXAxisMin(tickAtOrBelow(min)).setXAxisMax(tickAtOrAbove(max));
-    }
-
-    /** The largest j × 10^k (j in 1..9) at or below {@code v > 0}. */
-    static double tickAtOrBelow(double v) {
-        double decade = Math.pow(10, Math.floor(Math.log10(v)));
-        return Math.floor(v / decade + 1e-9) * decade;
-    }
-
-    /** The smallest j × 10^k (j in 1..10) at or above {@code v > 0}. */
-    static double tickAtOrAbove(double v) {
-        double decade = Math.pow(10, Math.floor(Math.log10(v)));
-        return Math.ceil(v / decade - 1e-9) * decade;
     }
 
     /**
