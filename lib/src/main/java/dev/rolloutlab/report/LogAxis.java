@@ -33,6 +33,7 @@ public final class LogAxis {
         var styler = chart.getStyler();
         styler.setXAxisLogarithmic(true);
         double lo = tickAtOrBelow(min), hi = tickAtOrAbove(max);
+        if (hi <= lo) hi = tickAtOrAbove(lo * 1.001); // every value on one tick: the axis still needs a width
         boolean every =
                 everyLabelFits(lo, hi, PLOT_PX, styler.getAxisTickLabelsFont(), styler.getXAxisDecimalPattern());
         if (!every) {
@@ -43,8 +44,8 @@ public final class LogAxis {
     }
 
     /**
-     * Whether every j × 10^k tick in {@code [lo, hi]}, labelled with {@code pattern} (XChart's default when null) in
-     * {@code font}, clears its neighbour on a plot {@code plotPx} wide.
+     * Whether every j × 10^k tick in {@code [lo, hi]}, labelled with {@code pattern} (a plain {@code #.###} when null)
+     * in {@code font}, clears its neighbour on a plot {@code plotPx} wide.
      */
     static boolean everyLabelFits(double lo, double hi, double plotPx, Font font, String pattern) {
         DecimalFormat format = new DecimalFormat(pattern == null ? "#.###" : pattern);

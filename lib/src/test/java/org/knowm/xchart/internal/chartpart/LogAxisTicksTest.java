@@ -41,6 +41,9 @@ class LogAxisTicksTest {
         LogAxis.fit(chart, 2, 30);
         assertEquals(2, chart.getStyler().getXAxisMin(), 1e-12);
         assertEquals(30, chart.getStyler().getXAxisMax(), 1e-12);
+        LogAxis.fit(chart, 5, 5); // every request alike: an axis from that tick to the next
+        assertEquals(5, chart.getStyler().getXAxisMin(), 1e-12);
+        assertEquals(6, chart.getStyler().getXAxisMax(), 1e-12);
         LogAxis.fit(chart, 0.031, 0.19);
         assertEquals(0.03, chart.getStyler().getXAxisMin(), 1e-12);
         assertEquals(0.2, chart.getStyler().getXAxisMax(), 1e-12);
