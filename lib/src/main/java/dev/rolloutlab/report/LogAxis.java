@@ -2,6 +2,7 @@ package dev.rolloutlab.report;
 
 import java.awt.Font;
 import java.awt.FontMetrics;
+import java.awt.Graphics2D;
 import java.awt.image.BufferedImage;
 import java.text.DecimalFormat;
 import org.knowm.xchart.XYChart;
@@ -49,9 +50,9 @@ public final class LogAxis {
      */
     static boolean everyLabelFits(double lo, double hi, double plotPx, Font font, String pattern) {
         DecimalFormat format = new DecimalFormat(pattern == null ? "#.###" : pattern);
-        FontMetrics fm = new BufferedImage(1, 1, BufferedImage.TYPE_INT_RGB)
-                .createGraphics()
-                .getFontMetrics(font);
+        Graphics2D g = new BufferedImage(1, 1, BufferedImage.TYPE_INT_RGB).createGraphics();
+        FontMetrics fm = g.getFontMetrics(font);
+        g.dispose();
         double pxPerDecade = plotPx / Math.log10(hi / lo);
         double prev = Double.NaN;
         int prevWidth = 0;
