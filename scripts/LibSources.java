@@ -121,6 +121,7 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/checkpoint/ModelFormatException.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/checkpoint/Safetensors.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/kernels/Cores.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/engine/kernels/IdleScheduling.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/kernels/Ops.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/kernels/PackedMatrix.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/kernels/Tensor.java

@@ -1,6 +1,7 @@
 package dev.rolloutlab.engine;
 
 import dev.rolloutlab.engine.checkpoint.ModelConfig;
+import dev.rolloutlab.engine.kernels.IdleScheduling;
 import dev.rolloutlab.engine.kernels.Tensor;
 import dev.rolloutlab.engine.model.Checkpoint;
 import dev.rolloutlab.engine.model.Noise;
@@ -49,7 +50,10 @@ public final class InProcessEngine implements Engine {
                 : checkpoint.weights().relabeled(options.initialVersion());
         this.weights = new AtomicReference<>(w0);
         this.scheduler = new Scheduler(checkpoint, options, weights, incoming, defaultStopIds());
-        thread = Thread.ofPlatform().name("engine-" + name).daemon(true).start(scheduler);
+        thread = Thread.ofPlatform().name("engine-" + name).daemon(true).start(() -> {
+            IdleScheduling.enterCallingThread(); // the scheduler computes a share of every parallel call itself
+            scheduler.run();
+        });
     }
 
     public static InProcessEngine open(Path dir) {

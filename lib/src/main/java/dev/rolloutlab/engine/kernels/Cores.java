@@ -1,6 +1,7 @@
 package dev.rolloutlab.engine.kernels;
 
 import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.ForkJoinWorkerThread;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
@@ -26,13 +27,20 @@ public final class Cores {
      */
     private static final AtomicInteger RUNNING = new AtomicInteger();
     /**
-     * Workers for all cores but the caller's, which computes a share itself. Not the common pool: engine kernels must
-     * not queue behind unrelated parallel streams.
+     * Workers for all cores but the caller's, which computes a share itself, in the idle scheduling class like the
+     * engine's scheduler ({@link IdleScheduling}). Not the common pool: engine kernels must not queue behind unrelated
+     * parallel streams.
      */
     private static final ForkJoinPool POOL = new ForkJoinPool(
             Math.max(1, Runtime.getRuntime().availableProcessors() - 1),
             pool -> {
-                var t = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(pool);
+                var t = new ForkJoinWorkerThread(pool) {
+                    @Override
+                    protected void onStart() {
+                        super.onStart();
+                        IdleScheduling.enterCallingThread();
+                    }
+                };
                 t.setName("engine-kernel-" + t.getPoolIndex());
                 t.setDaemon(true);
                 return t;
