@@ -51,7 +51,9 @@ public final class InProcessEngine implements Engine {
         this.weights = new AtomicReference<>(w0);
         this.scheduler = new Scheduler(checkpoint, options, weights, incoming, defaultStopIds());
         thread = Thread.ofPlatform().name("engine-" + name).daemon(true).start(() -> {
-            IdleScheduling.enterCallingThread(); // the scheduler computes a share of every parallel call itself
+            // the scheduler computes a share of every parallel call itself; a simulated engine's steps are the clock's
+            // waits, which must end on time rather than after every other thread's turn
+            if (options.clock() == null) IdleScheduling.enterCallingThread();
             scheduler.run();
         });
     }

@@ -10,7 +10,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * Puts the engine's compute threads in Linux's idle scheduling class (SCHED_IDLE): any other thread of the machine that
  * wakes (serve's HTTP threads, the balancer's, a trainer's or a load generator's) then takes a core from a forward pass
  * at once, as it would on a host whose forward passes run on an accelerator. Both modes run the same engine code, so
- * both get it.
+ * both get it. A simulated engine's scheduler stays in the normal class: it computes nothing, and its clock's waits
+ * must end on time.
  *
  * <p>Why: on 2 cores an answer that arrived while another request's forward pass held both cores waited for that pass's
  * time slice at each hand-off (the kernel's EEVDF scheduler lets a running task finish its slice; nice 10 did not
