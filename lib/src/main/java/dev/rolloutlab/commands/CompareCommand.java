@@ -33,8 +33,8 @@ import picocli.CommandLine.Spec;
                 + "interleaved rounds, "
                 + "then the weight-freshness experiment; write results/<run-id>/ with REPORT.md and "
                 + "plots. No flags = the embedded "
-                + "default (about 5-6 minutes on 2 cores, compile included: 269-368 s in the last nine runs; up to 445 s on a slow "
-                + "phase of the VM).")
+                + "default (about 5-7 minutes on 2 cores, compile included: 269-368 s on a calm phase of a cloud VM, "
+                + "397-445 s on a slow one).")
 public final class CompareCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
