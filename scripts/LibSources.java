@@ -121,7 +121,6 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/checkpoint/ModelFormatException.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/checkpoint/Safetensors.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/kernels/Cores.java
-//SOURCES ../lib/src/main/java/dev/rolloutlab/engine/kernels/IdleScheduling.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/kernels/Ops.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/kernels/PackedMatrix.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/engine/kernels/Tensor.java

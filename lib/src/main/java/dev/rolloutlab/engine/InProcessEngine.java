@@ -1,7 +1,6 @@
 package dev.rolloutlab.engine;
 
 import dev.rolloutlab.engine.checkpoint.ModelConfig;
-import dev.rolloutlab.engine.kernels.IdleScheduling;
 import dev.rolloutlab.engine.kernels.Tensor;
 import dev.rolloutlab.engine.model.Checkpoint;
 import dev.rolloutlab.engine.model.Noise;
@@ -50,12 +49,7 @@ public final class InProcessEngine implements Engine {
                 : checkpoint.weights().relabeled(options.initialVersion());
         this.weights = new AtomicReference<>(w0);
         this.scheduler = new Scheduler(checkpoint, options, weights, incoming, defaultStopIds());
-        thread = Thread.ofPlatform().name("engine-" + name).daemon(true).start(() -> {
-            // the scheduler computes a share of every parallel call itself; a simulated engine's steps are the clock's
-            // waits, which must end on time rather than after every other thread's turn
-            if (options.clock() == null) IdleScheduling.enterCallingThread();
-            scheduler.run();
-        });
+        thread = Thread.ofPlatform().name("engine-" + name).daemon(true).start(scheduler);
     }
 
     public static InProcessEngine open(Path dir) {

@@ -69,10 +69,7 @@ final class Overheads {
                         + "plain mean moves with how many a run caught (the mean tax per leg is `http_tax_ms` in ")
                 .append("summary.csv). Its 95 % interval is a bootstrap that resamples rounds and, within them, blocks "
                         + "of `concurrency` consecutive requests, which share engine batches. The e2el difference's ")
-                .append("interval is a t interval over those blocks. The engine computes in Linux's idle scheduling "
-                        + "class (where `chrt` exists; each engine's process says on stderr when it does not), so ")
-                .append("HTTP's threads take a core from a forward pass at once, as beside an accelerator: the tax is "
-                        + "HTTP's own path, not its wait behind this CPU's compute.\n\n")
+                .append("interval is a t interval over those blocks.\n\n")
                 .append("| topology | connection | workload | baseline | tax difference (ms), 95 % CI | reading | "
                         + "e2el difference (ms, includes compute variation), 95 % CI |\n"
                         + "|---|---|---|---|---|---|---|\n")

@@ -1,7 +1,6 @@
 package dev.rolloutlab.engine.kernels;
 
 import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.ForkJoinWorkerThread;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
@@ -27,20 +26,13 @@ public final class Cores {
      */
     private static final AtomicInteger RUNNING = new AtomicInteger();
     /**
-     * Workers for all cores but the caller's, which computes a share itself, in the idle scheduling class like the
-     * engine's scheduler ({@link IdleScheduling}). Not the common pool: engine kernels must not queue behind unrelated
-     * parallel streams.
+     * Workers for all cores but the caller's, which computes a share itself. Not the common pool: engine kernels must
+     * not queue behind unrelated parallel streams.
      */
     private static final ForkJoinPool POOL = new ForkJoinPool(
             Math.max(1, Runtime.getRuntime().availableProcessors() - 1),
             pool -> {
-                var t = new ForkJoinWorkerThread(pool) {
-                    @Override
-                    protected void onStart() {
-                        super.onStart();
-                        IdleScheduling.enterCallingThread();
-                    }
-                };
+                var t = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(pool);
                 t.setName("engine-kernel-" + t.getPoolIndex());
                 t.setDaemon(true);
                 return t;
