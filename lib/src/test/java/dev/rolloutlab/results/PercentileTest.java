@@ -55,4 +55,52 @@ class PercentileTest {
         Arrays.sort(sorted);
         assertEquals(expected, Percentiles.pct(sorted, p), 1e-12);
     }
+
+    /**
+     * Selection puts at k what a sort puts there, on shapes that break naive pivots (sorted, reversed, all equal, organ
+     * pipe), on many ties, and with a NaN, which sorts last; the median and the interquartile mean built on it equal
+     * their definitions on a sorted copy.
+     */
+    @org.junit.jupiter.api.Test
+    void selectionAgreesWithASortOnEveryShape() {
+        java.util.SplittableRandom r = new java.util.SplittableRandom(5);
+        for (int trial = 0; trial < 2_000; trial++) {
+            int n = 1 + r.nextInt(trial < 1_000 ? 12 : 400);
+            double[] xs = new double[n];
+            int shape = trial % 6;
+            for (int i = 0; i < n; i++)
+                xs[i] = switch (shape) {
+                    case 0 -> r.nextDouble() * 100;
+                    case 1 -> r.nextInt(4); // many ties
+                    case 2 -> i;
+                    case 3 -> n - i;
+                    case 4 -> 7;
+                    default -> Math.min(i, n - i);
+                };
+            if (trial % 97 == 0) xs[r.nextInt(n)] = Double.NaN;
+            double[] sorted = xs.clone();
+            Arrays.sort(sorted);
+            int k = r.nextInt(n);
+            double[] a = xs.clone();
+            Percentiles.select(a, 0, n, k);
+            assertEquals(sorted[k], a[k], "shape " + shape + ", n " + n + ", k " + k);
+            double[] back = a.clone();
+            Arrays.sort(back);
+            assertEquals(Arrays.toString(sorted), Arrays.toString(back), "the values themselves are kept");
+            for (int i = 0; i < n; i++) {
+                if (Double.isNaN(a[k])) break;
+                if (i < k) org.junit.jupiter.api.Assertions.assertTrue(a[i] <= a[k], "before k: " + a[i]);
+                if (i > k) org.junit.jupiter.api.Assertions.assertFalse(a[i] < a[k], "after k: " + a[i]);
+            }
+            assertEquals(Percentiles.pct(sorted, 50), Percentiles.medianInPlace(xs.clone(), n), "median, n " + n);
+            int from = n / 4, to = n - n / 4;
+            double middle = 0;
+            for (int i = from; i < to; i++) middle += sorted[i];
+            assertEquals(
+                    middle / (to - from),
+                    Confidence.interquartileMean(xs.clone(), n),
+                    Double.isNaN(middle) ? 0 : 1e-12 * Math.max(1, Math.abs(middle)),
+                    "interquartile mean, n " + n);
+        }
+    }
 }
