@@ -80,6 +80,7 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/QuickRun.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/RemoteFleet.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/RoutingGuess.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/compare/RunPhases.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/ServerBatches.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/Topologies.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/Trainer.java

@@ -5,6 +5,7 @@ import dev.rolloutlab.compare.CompareConfig;
 import dev.rolloutlab.compare.MeasuringJvm;
 import dev.rolloutlab.compare.PrefixExperiment;
 import dev.rolloutlab.compare.PrefixWorkload;
+import dev.rolloutlab.compare.RunPhases;
 import dev.rolloutlab.compare.ZeroComputeControl;
 import dev.rolloutlab.openai.CompletionRequest;
 import dev.rolloutlab.report.PrefixReport;
@@ -358,12 +359,15 @@ public final class CompareCommand implements Callable<Integer> {
         Compare.Outcome o = cmp.run();
         results.writeRun(cmp.describe(), o.incomplete(), o.reason());
         Path md = Report.write(results.dir());
+        cmp.phases().mark(RunPhases.Phase.REPORT);
         System.out.println(SummaryText.render(o.summaries().stream()
                 .filter(s -> s.round() == 0 && !s.workload().equals("freshness"))
                 .toList()));
         System.out.printf(
-                "compare took %.0f s%s%n",
-                (System.nanoTime() - t0) / 1e9, o.incomplete() ? " (INCOMPLETE: " + o.reason() + ")" : "");
+                "compare took %.0f s (%s)%s%n",
+                (System.nanoTime() - t0) / 1e9,
+                cmp.phases().describe(),
+                o.incomplete() ? " (INCOMPLETE: " + o.reason() + ")" : "");
         System.out.println("report: " + md);
         System.out.println("results: " + results.dir());
         return o.incomplete() ? (o.reason().startsWith("interrupted") ? Interrupts.EXIT_CODE : 1) : 0;

@@ -54,6 +54,7 @@ public final class Compare {
     private final OkHttpClient http = OpenAiClient.http(128, Duration.ofSeconds(300));
     private Topologies topologies;
     private int roundsRun;
+    private final RunPhases phases = new RunPhases();
     private Pooling.Widest widest;
 
     private final CellSizing sizing;
@@ -127,6 +128,11 @@ public final class Compare {
         return this;
     }
 
+    /** Where this run's time went so far; the caller adds the report's. */
+    public RunPhases phases() {
+        return phases;
+    }
+
     /** Stops the current leg and everything started; {@link #run()} then writes what it has, marked incomplete. */
     public void stop(String reason) {
         stopReason = reason;
@@ -151,9 +157,13 @@ public final class Compare {
             topologies = new Topologies(
                     c, model, cp, results.dir().resolve("logs"), http, tokenizer, control != null, spans);
             served = c.externalTargets().isEmpty() ? name : externalModel;
+            phases.mark(RunPhases.Phase.STARTING);
             // the control warms first: its thousands of requests a second through the same serve, lb and load
             // generator also bring their HTTP path to its steady state before the real legs warm their engines
-            if (control != null && stopReason == null) startControl(model, cp);
+            if (control != null && stopReason == null) {
+                startControl(model, cp);
+                phases.mark(RunPhases.Phase.CONTROL_WARM_UP);
+            }
             List<Topologies.Leg> legs = topologies.legs();
             ZeroComputeControl z = zeroCompute;
             progress = new Progress(
@@ -162,9 +172,11 @@ public final class Compare {
                     c.strategies().size());
             if (z != null) z.share(progress);
             warmUp.legs(legs);
+            phases.mark(RunPhases.Phase.WARM_UP);
             progress.measuring();
             roundsScraped(legs);
             topologies.close(); // the topology servers are done; free the cores for the freshness servers
+            phases.mark(RunPhases.Phase.CELLS);
             if (stopReason == null && !c.strategies().isEmpty()) {
                 FreshnessExperiment fx = new FreshnessExperiment(c, model, results.dir(), log, http, fleet);
                 try {
@@ -173,6 +185,7 @@ public final class Compare {
                     fresh = fx.summaries();
                     results.writeFreshness(fx.samples(), FreshnessExperiment.StrategySummary.class, fresh);
                     results.writeTable("logprob_gap.csv", FreshnessExperiment.LogprobGap.class, fx.gaps());
+                    phases.mark(RunPhases.Phase.FRESHNESS);
                 }
             }
         } catch (RuntimeException e) {
@@ -185,6 +198,7 @@ public final class Compare {
             summaries = writeResults();
             ZeroComputeControl z = zeroCompute;
             if (z != null) z.finish(calibrationAfter, stopReason);
+            phases.mark(RunPhases.Phase.RESULTS);
         }
         return new Outcome(List.copyOf(summaries), fresh, stopReason != null, stopReason);
     }
@@ -497,6 +511,7 @@ public final class Compare {
         m.put("endpoint", endpoint.wire());
         m.put("calibration_ms_before", calibrationBefore);
         m.put("calibration_ms_after", calibrationAfter);
+        if (!isControl) m.put("phase_seconds", phases.seconds()); // the control runs inside the real run's phases
         return m;
     }
 }

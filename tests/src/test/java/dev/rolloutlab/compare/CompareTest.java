@@ -354,6 +354,22 @@ class CompareTest {
                 config.path("calibration_ms_before").asDouble() > 0
                         && config.path("calibration_ms_after").asDouble() > 0,
                 config.toString());
+        // where the time went: every phase the quick run has (no control), in order, adding up to no more than the
+        // run took by its own clock, which the last line gives with the report's time after them
+        var phases = config.path("phase_seconds");
+        assertEquals(
+                List.of("starting", "warm-up", "cells", "freshness", "results"),
+                List.copyOf(iterable(phases.fieldNames())),
+                phases.toString());
+        double phaseSum = 0;
+        for (var p : phases) phaseSum += p.asDouble();
+        var took = java.util.regex.Pattern.compile(
+                        "compare took (\\d+) s \\(starting \\d+ s, warm-up \\d+ s, cells (\\d+) s, freshness \\d+ s, "
+                                + "results \\d+ s, report \\d+ s\\)")
+                .matcher(r.out());
+        assertTrue(took.find(), r.out());
+        assertTrue(phases.path("cells").asDouble() > 1, phases.toString());
+        assertTrue(phaseSum <= Double.parseDouble(took.group(1)) + 1, phaseSum + " s of phases: " + took.group());
         for (Row row : cpu) assertFalse(row.isMissing("load_average_before"), "load average read on Linux: " + row);
         assertFalse(Files.readString(out.resolve("run.json")).contains("\"incomplete\" : true"));
         var provenance = Json.parse(Files.readString(out.resolve("run.json"))).path("provenance");
@@ -546,5 +562,11 @@ class CompareTest {
         return f.where(f.stringColumn("strategy").isEqualTo(strategy))
                 .doubleColumn("bytes_per_update")
                 .get(0);
+    }
+
+    private static <T> List<T> iterable(java.util.Iterator<T> it) {
+        List<T> out = new java.util.ArrayList<>();
+        it.forEachRemaining(out::add);
+        return out;
     }
 }
