@@ -35,7 +35,7 @@ import picocli.CommandLine.Spec;
                 + "then the weight-freshness experiment; write results/<run-id>/ with REPORT.md and "
                 + "plots. No flags = the embedded "
                 + "default (about 5-7 minutes on 2 cores, compile included: 269-368 s on a calm phase of a cloud VM, "
-                + "397-445 s on a slow one).")
+                + "397-445 s on a slow one; the last line says where the time went).")
 public final class CompareCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
