@@ -41,7 +41,7 @@ public final class Percentiles {
 
     /**
      * The median of {@code xs[0, n)}, which it reorders: selection rather than a sort, since a bootstrap takes a
-     * thousand medians of each leg's requests and sorting them was the report's largest cost.
+     * thousand medians of each leg's requests, and sorting each resample was most of a run's results step.
      */
     static double medianInPlace(double[] xs, int n) {
         if (n == 0) return Double.NaN;
