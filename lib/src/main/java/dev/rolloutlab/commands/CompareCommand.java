@@ -357,9 +357,10 @@ public final class CompareCommand implements Callable<Integer> {
         long t0 = System.nanoTime();
         Report.preload(); // before anything is measured
         Compare.Outcome o = cmp.run();
+        cmp.phases().enter(RunPhases.Phase.REPORT); // run.json holds the phases before it
         results.writeRun(cmp.describe(), o.incomplete(), o.reason());
         Path md = Report.write(results.dir());
-        cmp.phases().mark(RunPhases.Phase.REPORT);
+        cmp.phases().finish();
         System.out.println(SummaryText.render(o.summaries().stream()
                 .filter(s -> s.round() == 0 && !s.workload().equals("freshness"))
                 .toList()));

@@ -128,7 +128,7 @@ public final class Compare {
         return this;
     }
 
-    /** Where this run's time went so far; the caller adds the report's. */
+    /** Where this run's time went; the caller moves it on to the report and finishes it. */
     public RunPhases phases() {
         return phases;
     }
@@ -157,12 +157,11 @@ public final class Compare {
             topologies = new Topologies(
                     c, model, cp, results.dir().resolve("logs"), http, tokenizer, control != null, spans);
             served = c.externalTargets().isEmpty() ? name : externalModel;
-            phases.mark(RunPhases.Phase.STARTING);
             // the control warms first: its thousands of requests a second through the same serve, lb and load
             // generator also bring their HTTP path to its steady state before the real legs warm their engines
             if (control != null && stopReason == null) {
+                phases.enter(RunPhases.Phase.CONTROL_WARM_UP);
                 startControl(model, cp);
-                phases.mark(RunPhases.Phase.CONTROL_WARM_UP);
             }
             List<Topologies.Leg> legs = topologies.legs();
             ZeroComputeControl z = zeroCompute;
@@ -171,13 +170,14 @@ public final class Compare {
                     (Progress.perRound(c, legs) + controlCellsPerRound()) * c.rounds(),
                     c.strategies().size());
             if (z != null) z.share(progress);
+            phases.enter(RunPhases.Phase.WARM_UP);
             warmUp.legs(legs);
-            phases.mark(RunPhases.Phase.WARM_UP);
+            phases.enter(RunPhases.Phase.CELLS);
             progress.measuring();
             roundsScraped(legs);
             topologies.close(); // the topology servers are done; free the cores for the freshness servers
-            phases.mark(RunPhases.Phase.CELLS);
             if (stopReason == null && !c.strategies().isEmpty()) {
+                phases.enter(RunPhases.Phase.FRESHNESS);
                 FreshnessExperiment fx = new FreshnessExperiment(c, model, results.dir(), log, http, fleet);
                 try {
                     fx.run(() -> stopReason != null, progress::strategyDone);
@@ -185,20 +185,19 @@ public final class Compare {
                     fresh = fx.summaries();
                     results.writeFreshness(fx.samples(), FreshnessExperiment.StrategySummary.class, fresh);
                     results.writeTable("logprob_gap.csv", FreshnessExperiment.LogprobGap.class, fx.gaps());
-                    phases.mark(RunPhases.Phase.FRESHNESS);
                 }
             }
         } catch (RuntimeException e) {
             if (stopReason == null) stopReason = "failed: " + e.getMessage();
             log.println("compare: " + stopReason);
         } finally {
+            phases.enter(RunPhases.Phase.RESULTS);
             if (topologies != null) topologies.close();
             if (!Double.isNaN(calibrationBefore)) calibrationAfter = MachineLoad.calibrationMs();
             spans.close();
             summaries = writeResults();
             ZeroComputeControl z = zeroCompute;
             if (z != null) z.finish(calibrationAfter, stopReason);
-            phases.mark(RunPhases.Phase.RESULTS);
         }
         return new Outcome(List.copyOf(summaries), fresh, stopReason != null, stopReason);
     }

@@ -34,24 +34,34 @@ public final class RunPhases {
     }
 
     private final Map<Phase, Double> seconds = new LinkedHashMap<>();
-    private long last = System.nanoTime();
+    private Phase current = Phase.STARTING;
+    private long since = System.nanoTime();
 
-    /** The time since the previous mark (or since this was made) was spent in {@code phase}. */
-    public synchronized void mark(Phase phase) {
+    /**
+     * The run moves on to {@code next}; the time since the last move counts to the phase it leaves. A run that stops
+     * part-way thus gives the phase it stopped in its time, not the one that writes what it has.
+     */
+    public void enter(Phase next) {
         long now = System.nanoTime();
-        seconds.merge(phase, (now - last) / 1e9, Double::sum);
-        last = now;
+        if (current != null) seconds.merge(current, (now - since) / 1e9, Double::sum);
+        current = next;
+        since = now;
     }
 
-    /** Seconds per phase that ran, by wire name, to a tenth. */
-    public synchronized Map<String, Double> seconds() {
+    /** The run is over: the last phase ends now. */
+    public void finish() {
+        enter(null);
+    }
+
+    /** Seconds per phase that has ended, by wire name, to a tenth. */
+    public Map<String, Double> seconds() {
         Map<String, Double> out = new LinkedHashMap<>();
         seconds.forEach((p, s) -> out.put(p.wire(), Math.round(s * 10) / 10.0));
         return out;
     }
 
     /** For the last line: "starting 15 s, warm-up 44 s, cells 160 s, ...". */
-    public synchronized String describe() {
+    public String describe() {
         List<String> parts = new ArrayList<>();
         seconds.forEach((p, s) -> parts.add(String.format(Locale.ROOT, "%s %.0f s", p.wire(), s)));
         return String.join(", ", parts);

@@ -59,11 +59,9 @@ public final class Confidence {
             medians[b] = Percentiles.medianInPlace(sample, sample.length);
         }
         Arrays.sort(medians);
-        double[] sorted = xs.clone();
-        Arrays.sort(sorted);
         double alpha = (1 - level) / 2;
         return new Interval(
-                Percentiles.pct(sorted, 50),
+                Percentiles.median(xs),
                 Percentiles.pct(medians, 100 * alpha),
                 Percentiles.pct(medians, 100 * (1 - alpha)),
                 level);

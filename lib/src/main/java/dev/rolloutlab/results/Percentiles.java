@@ -27,11 +27,9 @@ public final class Percentiles {
                 : Double.NaN; // percent points: 100 requests at p90 leave exactly 10 beyond
     }
 
-    /** The median of {@code xs} in any order (a sorted copy's 50th percentile), NaN when empty. */
+    /** The median of {@code xs} in any order (a copy's 50th percentile), NaN when empty. */
     public static double median(double[] xs) {
-        double[] sorted = xs.clone();
-        Arrays.sort(sorted);
-        return pct(sorted, 50);
+        return medianInPlace(xs.clone(), xs.length);
     }
 
     /** The median of {@code xs}, NaN when empty. */
