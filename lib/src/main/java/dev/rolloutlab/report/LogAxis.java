@@ -8,9 +8,9 @@ import java.text.DecimalFormat;
 import org.knowm.xchart.XYChart;
 
 /**
- * A chart's log x axis that ends on labelled ticks and labels no more ticks than fit side by side. XChart labels either
- * every j × 10^k tick or only the decades, and ends the axis at the data; over two decades on a report-wide chart "90"
- * and "100" overprinted, and a sweep to 16 ended at 17 with 10 its last number.
+ * A chart's log x axis that ends on the ticks next to its data and labels no more ticks than fit side by side. XChart
+ * labels either every j × 10^k tick or only the decades, and ends the axis at the data; over two decades on a
+ * report-wide chart "90" and "100" overprinted, and a sweep to 16 ended at 17 with 10 its last number.
  */
 public final class LogAxis {
     /**
@@ -27,8 +27,8 @@ public final class LogAxis {
     /**
      * Bounds {@code chart}'s log x axis to hold {@code [min, max]} and chooses its labels: every j × 10^k when each
      * label clears its neighbours at the chart's tick font, else the decades only (unlabelled ticks stay at every j ×
-     * 10^k), the axis then widened to whole decades: numbered at both ends, it reads like any log axis in a paper,
-     * where decades alone inside it left as few as two numbers.
+     * 10^k). Either way the axis ends on the ticks next to the data, so the data fill the plot; with decades only it
+     * reaches out to the nearest decade while fewer than two lie inside, as one number gives a log axis no scale.
      */
     public static void fit(XYChart chart, double min, double max) {
         var styler = chart.getStyler();
@@ -38,10 +38,27 @@ public final class LogAxis {
         boolean every =
                 everyLabelFits(lo, hi, PLOT_PX, styler.getAxisTickLabelsFont(), styler.getXAxisDecimalPattern());
         if (!every) {
-            lo = Math.pow(10, Math.floor(Math.log10(min) + 1e-9));
-            hi = Math.pow(10, Math.ceil(Math.log10(max) - 1e-9));
+            while (decadesWithin(lo, hi) < 2) {
+                double down = decadeAtOrBelow(lo), up = decadeAtOrAbove(hi);
+                // reach the nearer way, in decades of width; an end already on a decade cannot reach further out
+                if (down == lo || (up != hi && up / hi <= lo / down)) hi = up;
+                else lo = down;
+            }
         }
         styler.setXAxisLogarithmicDecadeOnly(!every).setXAxisMin(lo).setXAxisMax(hi);
+    }
+
+    /** How many powers of ten lie in {@code [lo, hi]}. */
+    private static int decadesWithin(double lo, double hi) {
+        return (int) (Math.floor(Math.log10(hi) + 1e-9) - Math.ceil(Math.log10(lo) - 1e-9)) + 1;
+    }
+
+    private static double decadeAtOrBelow(double v) {
+        return Math.pow(10, Math.floor(Math.log10(v) + 1e-9));
+    }
+
+    private static double decadeAtOrAbove(double v) {
+        return Math.pow(10, Math.ceil(Math.log10(v) - 1e-9));
     }
 
     /**

@@ -14,8 +14,8 @@ import org.knowm.xchart.XYChartBuilder;
 
 /**
  * The numbers on a log x axis fitted by {@link LogAxis#fit}, computed by XChart's own tick calculator (package-private,
- * hence this package) on the report's narrowest plot: the axis ends on a labelled tick beyond each end of its data, and
- * no two labels overprint.
+ * hence this package) on the report's narrowest plot: the axis ends on the tick next to each end of its data, at least
+ * two numbers give it its scale, and no two labels overprint.
  */
 class LogAxisTicksTest {
     private static final int PLOT_PX = 674;
@@ -59,7 +59,8 @@ class LogAxisTicksTest {
     }
 
     /**
-     * Two decades: every j × 10^k labelled put "90" on "100"; the decades stay numbered, the ticks between them not.
+     * Two decades: every j × 10^k labelled put "90" on "100"; the decades stay numbered, the ticks between them not,
+     * and the axis ends on the ticks next to the data, not at whole decades that left half the plot empty.
      */
     @Test
     void aLatencyCdfOverTwoDecadesNumbersTheDecadesAndNoneOverprint() {
@@ -69,22 +70,33 @@ class LogAxisTicksTest {
 
         LogAxis.fit(chart, 1.4, 180);
         assertEquals(1, chart.getStyler().getXAxisMin(), 1e-12);
-        assertEquals(1_000, chart.getStyler().getXAxisMax(), 1e-12);
+        assertEquals(200, chart.getStyler().getXAxisMax(), 1e-12);
         List<String> labels = numbers(chart);
-        assertEquals(List.of("1", "10", "100", "1,000"), labels);
+        assertEquals(List.of("1", "10", "100"), labels);
         assertTrue(clear(chart), "labels overprint: " + labels);
-        var ticks = new AxisTickCalculator_Logarithmic(
-                Axis.Direction.X,
-                PLOT_PX,
-                chart.getStyler().getXAxisMin(),
-                chart.getStyler().getXAxisMax(),
-                chart.getStyler());
-        assertEquals(28, ticks.getTickLocations().size(), "a tick still at every j x 10^k: " + ticks.getTickLabels());
+        assertEquals(20, ticks(chart).getTickLocations().size(), "a tick still at every j x 10^k: " + labels);
 
-        // a decade and a half that crowds "80" and "90" on "100": numbered at whole decades both ends
-        LogAxis.fit(chart, 2.5, 90);
-        assertEquals(List.of("1", "10", "100"), numbers(chart));
+        // a default run's single-token cell: 4 to 120 ms
+        LogAxis.fit(chart, 4.1, 120);
+        assertEquals(4, chart.getStyler().getXAxisMin(), 1e-12);
+        assertEquals(200, chart.getStyler().getXAxisMax(), 1e-12);
+        assertEquals(List.of("10", "100"), numbers(chart));
+    }
+
+    /** Decades only and one of them inside: the axis reaches the nearer decade, so two numbers give it a scale. */
+    @Test
+    void oneDecadeInsideReachesTheNearerDecade() {
+        XYChart chart = Charts.latencyCdfStyle(new XYChartBuilder().build());
+        LogAxis.fit(chart, 2.5, 90); // "80" and "90" crowd "100"; 100 is a ninth away, 1 a half
+        assertEquals(2, chart.getStyler().getXAxisMin(), 1e-12);
+        assertEquals(100, chart.getStyler().getXAxisMax(), 1e-12);
+        assertEquals(List.of("10", "100"), numbers(chart));
         assertTrue(clear(chart), "labels overprint: " + numbers(chart));
+
+        LogAxis.fit(chart, 21, 900); // 1,000 is nearer than 10
+        assertEquals(20, chart.getStyler().getXAxisMin(), 1e-12);
+        assertEquals(1_000, chart.getStyler().getXAxisMax(), 1e-12);
+        assertEquals(List.of("100", "1,000"), numbers(chart));
     }
 
     private static AxisTickCalculator_Logarithmic ticks(XYChart chart) {
