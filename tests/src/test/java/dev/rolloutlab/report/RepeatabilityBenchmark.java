@@ -11,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.SplittableRandom;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import tech.tablesaw.api.Row;
@@ -20,15 +21,24 @@ import tech.tablesaw.api.Row;
  * {@code tests/bench repeat DIR...}: given the results folders of runs made back to back, it reports each cell's HTTP
  * tax over in-process across the runs (they should agree within 20 % or 0.5 ms, whichever is larger), the zero-compute
  * control's (within 10 %), whether a headline finding changed sign or went from confirmed to negligible, and how often
- * one run's estimate lies inside another run's 95 % interval; and, from the control, how far the machine's own speed
- * moved between the runs.
+ * one run's estimate lies inside another run's 95 % interval; beside each agreement, how many cells the runs' own
+ * intervals let agree at all; and, from the control, how far the machine's own speed moved between the runs.
  */
 public final class RepeatabilityBenchmark {
     private record Cell(String leg, String workload) {}
 
-    /** A table's cells, each run's interval per cell (null where a run lacks it), and its counts. */
+    /**
+     * A table's cells, each run's interval per cell (null where a run lacks it), its counts, and the cells expected to
+     * agree from the runs' own intervals alone.
+     */
     private record Agreement(
-            Map<Cell, List<Confidence.Interval>> cells, int agree, int n, int inside, int insideRepeat, int pairs) {}
+            Map<Cell, List<Confidence.Interval>> cells,
+            int agree,
+            int n,
+            int inside,
+            int insideRepeat,
+            int pairs,
+            double expected) {}
 
     /**
      * Two runs' estimates differ by √2 times one's standard error when nothing but sampling moves them, so a right 95 %
@@ -69,14 +79,22 @@ public final class RepeatabilityBenchmark {
         int flips = findings(runs);
         System.out.printf(
                 Locale.ROOT,
-                "%nSummary: real-engine cells agreeing within max(20 %%, 0.5 ms): %d of %d; control cells within 10 %%: "
-                        + "%s; findings that flipped (sign, or confirmed against negligible): %d; estimates inside "
+                "%nSummary: real-engine cells agreeing within max(20 %%, 0.5 ms): %d of %d (the runs' own intervals "
+                        + "allow %.1f); control cells within 10 %%: %s; findings that flipped (sign, or confirmed against negligible): %d; estimates inside "
                         + "another run's 95 %% CI: %d of %d (%.0f %%; sampling alone leaves 83–91 %% inside); inside it "
                         + "widened by √2: %.0f %% (sampling alone: 95 %%; what is short of that is the machine moving "
                         + "between runs)%n",
                 agree.agree(),
                 agree.n(),
-                agreeControl == null ? "no control" : agreeControl.agree() + " of " + agreeControl.n(),
+                agree.expected(),
+                agreeControl == null
+                        ? "no control"
+                        : String.format(
+                                Locale.ROOT,
+                                "%d of %d (the runs' own intervals allow %.1f)",
+                                agreeControl.agree(),
+                                agreeControl.n(),
+                                agreeControl.expected()),
                 flips,
                 agree.inside(),
                 agree.pairs(),
@@ -190,6 +208,8 @@ public final class RepeatabilityBenchmark {
         System.out.println("| " + what + " | workload | " + "run | ".repeat(runs.size()) + "range | holds |");
         System.out.println("|---|---|" + "---|".repeat(runs.size()) + "---|---|");
         int agree = 0, n = 0, inside = 0, insideRepeat = 0, pairs = 0;
+        double expected = 0;
+        List<Double> narrowing = new ArrayList<>();
         double[] ones = new double[runs.size()];
         Arrays.fill(ones, 1);
         for (var e : cells.entrySet()) {
@@ -222,9 +242,66 @@ public final class RepeatabilityBenchmark {
                             range.range(),
                             range.bound(),
                             holds ? "yes" : "NO"));
+            Sampling s = Sampling.of(cis, range.bound());
+            expected += s.holds();
+            narrowing.add(s.narrowing());
         }
-        System.out.println();
-        return new Agreement(cells, agree, n, inside, insideRepeat, pairs);
+        System.out.printf(
+                Locale.ROOT,
+                "%nThe runs' own intervals alone (each estimate drawn with the error its 95 %% interval states, nothing "
+                        + "moving between runs) leave %.1f of these %d cells within their bound. For a cell to hold in "
+                        + "95 %% of such sets of runs its intervals would have to narrow by a median %.1fx (%.0fx the "
+                        + "requests), at most %.1fx (%.0fx).%n%n",
+                expected,
+                n,
+                Percentiles.median(narrowing),
+                Math.pow(Percentiles.median(narrowing), 2),
+                narrowing.stream().mapToDouble(Double::doubleValue).max().orElse(Double.NaN),
+                Math.pow(
+                        narrowing.stream()
+                                .mapToDouble(Double::doubleValue)
+                                .max()
+                                .orElse(Double.NaN),
+                        2));
+        return new Agreement(cells, agree, n, inside, insideRepeat, pairs, expected);
+    }
+
+    /**
+     * What sampling error alone does to a cell's range over the runs: the runs' estimates drawn about their mean, each
+     * with the standard error its own 95 % interval states, and the range compared with the cell's bound. A target
+     * tighter than the runs' own intervals cannot be met by any run of this length, however still the machine.
+     */
+    private record Sampling(double holds, double narrowing) {
+        private static final int DRAWS = 20_000;
+
+        /**
+         * {@code holds}: the chance the range stays within {@code bound}; {@code narrowing}: by how much every interval
+         * would have to shrink for that chance to reach 95 %.
+         */
+        static Sampling of(List<Confidence.Interval> cis, double bound) {
+            double mean = cis.stream()
+                    .mapToDouble(Confidence.Interval::estimate)
+                    .average()
+                    .orElse(0);
+            double[] se = cis.stream()
+                    .mapToDouble(ci -> (ci.high() - ci.low()) / (2 * 1.96))
+                    .toArray();
+            SplittableRandom random = new SplittableRandom(se.length);
+            double[] ranges = new double[DRAWS];
+            int within = 0;
+            for (int d = 0; d < DRAWS; d++) {
+                double lo = Double.POSITIVE_INFINITY, hi = Double.NEGATIVE_INFINITY;
+                for (double e : se) {
+                    double x = mean + e * random.nextGaussian();
+                    lo = Math.min(lo, x);
+                    hi = Math.max(hi, x);
+                }
+                ranges[d] = hi - lo;
+                if (ranges[d] <= bound) within++;
+            }
+            Arrays.sort(ranges);
+            return new Sampling((double) within / DRAWS, Math.max(1, ranges[(int) (0.95 * DRAWS)] / bound));
+        }
     }
 
     private static final Pattern FINDING = Pattern.compile("^\\*\\*(.+?)\\*\\* — (\\S+)");
