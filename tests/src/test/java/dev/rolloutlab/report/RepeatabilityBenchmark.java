@@ -80,10 +80,10 @@ public final class RepeatabilityBenchmark {
         System.out.printf(
                 Locale.ROOT,
                 "%nSummary: real-engine cells agreeing within max(20 %%, 0.5 ms): %d of %d (the runs' own intervals "
-                        + "allow %.1f); control cells within 10 %%: %s; findings that flipped (sign, or confirmed against negligible): %d; estimates inside "
-                        + "another run's 95 %% CI: %d of %d (%.0f %%; sampling alone leaves 83–91 %% inside); inside it "
-                        + "widened by √2: %.0f %% (sampling alone: 95 %%; what is short of that is the machine moving "
-                        + "between runs)%n",
+                        + "allow %.1f); control cells within 10 %%: %s; findings that flipped (sign, or confirmed "
+                        + "against negligible): %d; estimates inside another run's 95 %% CI: %d of %d (%.0f %%; "
+                        + "sampling alone leaves 83–91 %% inside); inside it widened by √2: %.0f %% (sampling "
+                        + "alone: 95 %%; what is short of that is the machine moving between runs)%n",
                 agree.agree(),
                 agree.n(),
                 agree.expected(),
@@ -115,8 +115,10 @@ public final class RepeatabilityBenchmark {
         System.out.println("The control's CPU per request (client + serve + balancer, HTTP legs, rounds pooled) is the "
                 + "same code on the same requests in every run: it moves with the machine's speed per unit of work. "
                 + "Each figure is the median over the control's cells of the ratio to the first run.\n");
-        System.out.println("| run | control CPU per request | control tax | fixed computation before / after (ms) |");
-        System.out.println("|---|---|---|---|");
+        System.out.println(
+                "| run | control CPU per request | control tax | the hypervisor's steal in the control's slices "
+                        + "(ms) | fixed computation before / after (ms) |");
+        System.out.println("|---|---|---|---|---|");
         Map<Cell, Double> firstCpu = cpuPerRequest(controls.get(0));
         for (int i = 0; i < runs.size(); i++) {
             Map<Cell, Double> cpu = cpuPerRequest(controls.get(i));
@@ -133,10 +135,11 @@ public final class RepeatabilityBenchmark {
             factor[i] = Percentiles.median(cpuRatios);
             System.out.printf(
                     Locale.ROOT,
-                    "| %d | %.2fx | %.2fx | %.0f / %.0f |%n",
+                    "| %d | %.2fx | %.2fx | %.0f | %.0f / %.0f |%n",
                     i + 1,
                     factor[i],
                     Percentiles.median(taxRatios),
+                    steal(controls.get(i)),
                     config.map(c -> c.path("calibration_ms_before").asDouble(Double.NaN))
                             .orElse(Double.NaN),
                     config.map(c -> c.path("calibration_ms_after").asDouble(Double.NaN))
@@ -144,6 +147,17 @@ public final class RepeatabilityBenchmark {
         }
         System.out.println();
         return factor;
+    }
+
+    /**
+     * The CPU time the hypervisor took from this VM while the control's slices ran, summed over them (ms, in the
+     * kernel's 10 ms ticks): a run whose host was busier steals more, and its hand-offs cost more.
+     */
+    private static double steal(RunData control) {
+        return control.cpuRounds()
+                .filter(t -> t.containsColumn("steal_ms"))
+                .map(t -> t.numberColumn("steal_ms").asDoubleColumn().sum())
+                .orElse(Double.NaN);
     }
 
     /** Cells whose estimates, each divided by its run's {@code factor}, lie within the bound of {@link #table}. */
@@ -248,10 +262,10 @@ public final class RepeatabilityBenchmark {
         }
         System.out.printf(
                 Locale.ROOT,
-                "%nThe runs' own intervals alone (each estimate drawn with the error its 95 %% interval states, nothing "
-                        + "moving between runs) leave %.1f of these %d cells within their bound. For a cell to hold in "
-                        + "95 %% of such sets of runs its intervals would have to narrow by a median %.1fx (%.0fx the "
-                        + "requests), at most %.1fx (%.0fx).%n%n",
+                "%nThe runs' own intervals alone (each estimate drawn with the error its 95 %% interval states, "
+                        + "nothing moving between runs) leave %.1f of these %d cells within their bound. For a cell "
+                        + "to hold in 95 %% of such sets of runs its intervals would have to narrow by a median %.1fx "
+                        + "(%.0fx the requests), at most %.1fx (%.0fx).%n%n",
                 expected,
                 n,
                 Percentiles.median(narrowing),
