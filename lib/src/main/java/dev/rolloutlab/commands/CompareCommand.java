@@ -158,7 +158,8 @@ public final class CompareCommand implements Callable<Integer> {
 
     @Option(
             names = "--freshness-steps",
-            description = "Training steps per freshness strategy. Default: 3 (2 with --quick, 5 with --full).")
+            description = "Training steps per freshness strategy; the lag is read from the second on (the first "
+                    + "batch is sampled before any update can be in flight). Default: 3 (5 with --full).")
     Integer freshnessSteps;
 
     @Option(

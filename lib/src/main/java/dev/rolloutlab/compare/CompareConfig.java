@@ -142,7 +142,7 @@ public record CompareConfig(
      */
     public static Builder defaults(boolean quick) {
         return quick
-                ? new Builder("tiny", "quick", 2, 16, 48, List.of(8, 128), List.of(1, 16), List.of(1, 2, 8), 8, 2, 4, 2)
+                ? new Builder("tiny", "quick", 2, 16, 48, List.of(8, 128), List.of(1, 16), List.of(1, 2, 8), 8, 3, 4, 2)
                         .rounds(2)
                         .jitWarmup(1500)
                         .warmupMaxSec(0)

@@ -108,30 +108,43 @@ final class FreshnessTally {
                 .filter(s -> s.status() != 200 || s.error() != null)
                 .count();
         int retried = (int) mine.stream().filter(Sample::retried).count();
-        double meanLag = mine.stream()
+        long maxLag = mine.stream().mapToLong(Sample::lag).max().orElse(0);
+        int mixed = (int) mine.stream().filter(Sample::mixed).count(); // a request whose samples span two versions
+        // the first batch is sampled before any update can be in flight, so it is fresh by construction: the lag and
+        // its cost are what the loop settles at, from the second step on (with one step, that step)
+        int from = steps > 1 ? 1 : 0;
+        List<Sample> settled = mine.stream().filter(s -> s.step() >= from).toList();
+        List<LogprobGap> settledGaps =
+                myGaps.stream().filter(g -> g.step() >= from).toList();
+        double meanLag = settled.stream()
                 .filter(s -> s.lag() >= 0)
                 .mapToLong(Sample::lag)
                 .average()
                 .orElse(Double.NaN);
-        long maxLag = mine.stream().mapToLong(Sample::lag).max().orElse(0);
-        double tokenLag = mine.stream()
+        double tokenLag = settled.stream()
                         .filter(s -> s.tokens() > 0)
                         .mapToDouble(s -> s.tokenLag() * s.tokens())
                         .sum()
-                / Math.max(1, mine.stream().mapToInt(Sample::tokens).sum());
-        double gap = weighted(myGaps, LogprobGap::meanAbsGap), kl = weighted(myGaps, LogprobGap::klK3);
-        int mixed = (int) mine.stream().filter(Sample::mixed).count(); // a request whose samples span two versions
+                / Math.max(1, settled.stream().mapToInt(Sample::tokens).sum());
+        double gap = weighted(settledGaps, LogprobGap::meanAbsGap), kl = weighted(settledGaps, LogprobGap::klK3);
         // intervals across the steps (each step one batch under one update), not the samples: the samples of a step
-        // share its update's timing, so they are not independent
+        // share its update's timing, so they are not independent; none of the three can be negative
         Confidence.Interval
-                lagCi = Confidence.tMean(perStep(mine, Sample::step, Sample::tokens, Sample::tokenLag), 0.95),
+                lagCi =
+                        Confidence.tMean(perStep(settled, Sample::step, Sample::tokens, Sample::tokenLag), 0.95)
+                                .atLeast(0),
                 propagationCi =
                         Confidence.tMean(
-                                propagation.stream()
-                                        .mapToDouble(Double::doubleValue)
-                                        .toArray(),
-                                0.95),
-                klCi = Confidence.tMean(perStep(myGaps, LogprobGap::step, LogprobGap::tokens, LogprobGap::klK3), 0.95);
+                                        propagation.stream()
+                                                .mapToDouble(Double::doubleValue)
+                                                .toArray(),
+                                        0.95)
+                                .atLeast(0),
+                klCi =
+                        Confidence.tMean(
+                                        perStep(settledGaps, LogprobGap::step, LogprobGap::tokens, LogprobGap::klK3),
+                                        0.95)
+                                .atLeast(0);
         return new StrategySummary(
                 strategy,
                 steps,

@@ -127,16 +127,26 @@ final class Pooling {
             Summary first = rounds.get(0);
             double duration = rounds.stream().mapToDouble(Summary::durationS).sum();
             boolean incomplete = rounds.stream().anyMatch(Summary::incomplete);
-            Confidence.Interval req = Confidence.tMean(
-                    rounds.stream()
-                            .mapToDouble(r -> r.throughput().requests().estimate())
-                            .toArray(),
-                    0.95);
-            Confidence.Interval tok = Confidence.tMean(
-                    rounds.stream()
-                            .mapToDouble(r -> r.throughput().outputTokens().estimate())
-                            .toArray(),
-                    0.95);
+            // a t interval over two or three rounds reaches below zero where rounds differ; no throughput does
+            Confidence.Interval
+                    req =
+                            Confidence.tMean(
+                                            rounds.stream()
+                                                    .mapToDouble(r -> r.throughput()
+                                                            .requests()
+                                                            .estimate())
+                                                    .toArray(),
+                                            0.95)
+                                    .atLeast(0),
+                    tok =
+                            Confidence.tMean(
+                                            rounds.stream()
+                                                    .mapToDouble(r -> r.throughput()
+                                                            .outputTokens()
+                                                            .estimate())
+                                                    .toArray(),
+                                            0.95)
+                                    .atLeast(0);
             Summary pooled = Summary.of(
                     first.topology(),
                     first.connection(),
@@ -228,7 +238,11 @@ final class Pooling {
         List<SweepPoint> out = new ArrayList<>();
         byKey.forEach((k, ps) -> {
             Confidence.Interval tok = Confidence.tMean(
-                    ps.stream().mapToDouble(SweepPoint::outputThroughput).toArray(), 0.95);
+                            ps.stream()
+                                    .mapToDouble(SweepPoint::outputThroughput)
+                                    .toArray(),
+                            0.95)
+                    .atLeast(0);
             out.add(new SweepPoint(
                     ps.get(0).topology(),
                     ps.get(0).concurrency(),

@@ -4,8 +4,10 @@ import dev.rolloutlab.results.Confidence;
 import dev.rolloutlab.results.Strategy;
 import dev.rolloutlab.results.Verdict;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import tech.tablesaw.api.Row;
 import tech.tablesaw.api.Table;
 
@@ -67,8 +69,11 @@ final class FreshnessFinding {
                         : onPolicy
                                 ? "confirmed for in-process (no sample was ever a version behind)"
                                 : "contradicted: in-process sampled stale weights")
-                + ": " + (tokens ? "token-weighted" : "mean") + " version lag per strategy (95 % CI across steps): "
+                + ": " + (tokens ? "token-weighted" : "mean")
+                + " version lag per strategy from its second step on, once an update can be in flight (95 % CI "
+                + "across steps): "
                 + each.toString().replaceAll("; $", "") + ". Ranked by lag: " + ranking(lags) + "."
+                + (inproc == null ? "" : againstInProcess(lags, inproc))
                 + (!tokens || f.doubleColumn("kl_k3").countMissing() == f.rowCount()
                         ? ""
                         : " A step here changes the weights slightly (seeded noise of ±1e-3), so the KL "
@@ -99,9 +104,37 @@ final class FreshnessFinding {
                         none ? "; more --freshness-steps narrow the intervals" : "");
     }
 
-    /** Half an interval's width (0 for a value that cannot vary, e.g. in-process's lag); NaN without an interval. */
+    /**
+     * Each other strategy against in-process, the on-policy reference: whether it samples staler by more than the
+     * threshold, by a verdict. Unlike the ranking's chain of neighbours, one strategy's wide interval cannot blur it.
+     */
+    private static String againstInProcess(List<Lag> lags, Lag inproc) {
+        Map<Verdict, List<String>> by = new EnumMap<>(Verdict.class);
+        for (Lag l : lags) {
+            if (l == inproc) continue;
+            double d = l.lag.estimate() - inproc.lag.estimate(), h = Math.hypot(half(l.lag), half(inproc.lag));
+            by.computeIfAbsent(
+                            Verdict.of(new Confidence.Interval(d, d - h, d + h, 0.95), LAG_THRESHOLD_VERSIONS),
+                            k -> new ArrayList<>())
+                    .add(l.strategy);
+        }
+        if (by.isEmpty()) return "";
+        List<String> parts = new ArrayList<>();
+        by.forEach((v, names) -> parts.add(v.word() + " for " + String.join(", ", names)));
+        return String.format(
+                Locale.ROOT,
+                " Staler than %s by more than %.1f versions: %s.",
+                inproc.strategy,
+                LAG_THRESHOLD_VERSIONS,
+                String.join("; ", parts));
+    }
+
+    /**
+     * Half an interval's width, read on its upper side: a lag's interval is cut at 0 below, never above (0 for a value
+     * that cannot vary, e.g. in-process's lag); NaN without an interval.
+     */
     private static double half(Confidence.Interval ci) {
-        return Double.isNaN(ci.low()) ? Double.NaN : ci.halfWidth();
+        return Double.isNaN(ci.low()) ? Double.NaN : ci.high() - ci.estimate();
     }
 
     private static String bracket(Confidence.Interval ci, String format) {

@@ -28,6 +28,14 @@ public final class Confidence {
         public double halfWidth() {
             return (high - low) / 2;
         }
+
+        /**
+         * This interval cut at {@code floor}, for a figure that cannot lie below it (a throughput, a lag, a time): the
+         * true value lies at or above the floor, so the cut loses none of the interval's coverage.
+         */
+        public Interval atLeast(double floor) {
+            return new Interval(estimate, Math.max(low, floor), Math.max(high, floor), level);
+        }
     }
 
     /** Percentile bootstrap of the mean of {@code xs}: {@code resamples} resamples with replacement, seeded. */

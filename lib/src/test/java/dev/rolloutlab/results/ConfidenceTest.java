@@ -9,6 +9,22 @@ import org.junit.jupiter.api.Test;
 /** Intervals and verdicts against answers computed independently (scipy 1.x, by hand, or the normal approximation). */
 class ConfidenceTest {
 
+    /** Two rounds far apart give a t interval reaching below zero; a throughput's or a lag's stops at 0. */
+    @Test
+    void anIntervalOfANonNegativeFigureStopsAtZero() {
+        Confidence.Interval t = Confidence.tMean(new double[] {100, 900}, 0.95);
+        assertTrue(t.low() < 0, "the t interval itself: " + t);
+        Confidence.Interval cut = t.atLeast(0);
+        assertEquals(0, cut.low());
+        assertEquals(t.high(), cut.high());
+        assertEquals(500, cut.estimate());
+        Confidence.Interval above = Confidence.tMean(new double[] {500, 510}, 0.95);
+        assertTrue(above.low() > 0);
+        assertEquals(above, above.atLeast(0), "an interval above the floor is left as it is");
+        assertTrue(
+                Double.isNaN(Confidence.tMean(new double[] {5}, 0.95).atLeast(0).low()), "no interval stays none");
+    }
+
     @Test
     void tIntervalMatchesScipy() {
         // scipy: t.ppf(0.975, 4) = 2.7764451051977934; mean 3, sd 1.5811 -> [1.0367568385224428, 4.963243161477557]
