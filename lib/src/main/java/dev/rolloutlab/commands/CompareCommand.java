@@ -40,7 +40,7 @@ public final class CompareCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--quick", description = "Tiny model, small grid, 2 rounds: about a minute.")
+    @Option(names = "--quick", description = "Tiny model, small grid, 2 rounds: about a minute and a half.")
     boolean quick;
 
     @Option(

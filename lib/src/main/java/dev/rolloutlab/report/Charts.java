@@ -137,15 +137,37 @@ public final class Charts {
         return chart;
     }
 
-    /** Output throughput per leg and workload; whiskers: the 95 % interval across rounds (none with one round). */
+    /**
+     * Output throughput per leg and workload; whiskers: the 95 % interval across rounds, drawn from three rounds on (a
+     * t interval over two spans ±12.7 standard errors, whiskers far below zero that hide the bars).
+     */
     public static CategoryChart throughput(RunData d) {
         Table legs = d.legs();
-        return bars(
+        int rounds = roundsRun(d);
+        boolean whiskers = rounds >= MIN_ROUNDS_FOR_WHISKERS;
+        CategoryChart chart = bars(
                 d,
-                "Output throughput by topology (whiskers: 95 % CI across rounds)",
+                "Output throughput by topology ("
+                        + (whiskers
+                                ? "whiskers: 95 % CI across rounds)"
+                                : "mean of " + rounds + " round(s); no interval drawn below three)"),
                 "output tokens/s",
                 "output_throughput",
-                (tc, w) -> half(legs, tc[0], tc[1], w, "output_throughput"));
+                whiskers ? (tc, w) -> half(legs, tc[0], tc[1], w, "output_throughput") : null);
+        chart.getStyler().setYAxisDecimalPattern("#,##0");
+        return chart;
+    }
+
+    /** Rounds under which an interval across rounds is too wide to draw. */
+    static final int MIN_ROUNDS_FOR_WHISKERS = 3;
+
+    /** The rounds a compare run measured (0 when its run.json does not say). */
+    private static int roundsRun(RunData d) {
+        return d.run()
+                .map(r -> r.path("config")
+                        .path("rounds_run")
+                        .asInt(r.path("config").path("rounds").asInt(0)))
+                .orElse(0);
     }
 
     /** How far apart sideways the sweep's topologies are drawn, a factor on the log axis. */
@@ -167,7 +189,7 @@ public final class Charts {
             chart.addSeries("no sweep in this run", new double[] {1}, new double[] {0});
             return chart;
         }
-        boolean ci = s.containsColumn("output_throughput_ci_low");
+        boolean ci = s.containsColumn("output_throughput_ci_low") && roundsRun(d) >= MIN_ROUNDS_FOR_WHISKERS;
         chart.setTitle("Throughput vs concurrency (keep-alive" + (ci ? "; error bars: 95 % CI across rounds" : "")
                 + "; points set apart sideways)");
         // concurrency doubles from point to point: a log axis spaces them evenly; lines that overlap stay apart by
@@ -192,7 +214,7 @@ public final class Charts {
             for (int i = 0; ci && i < y.length; i++) {
                 double lo = part.numberColumn("output_throughput_ci_low").getDouble(i),
                         hi = part.numberColumn("output_throughput_ci_high").getDouble(i);
-                err[i] = Double.isNaN(lo) || Double.isNaN(hi) ? 0 : (hi - lo) / 2;
+                err[i] = whisker(y[i], lo, hi);
             }
             var series = ci ? chart.addSeries(t, x, y, err) : chart.addSeries(t, x, y);
             series.setLineColor(color(t));
@@ -233,7 +255,17 @@ public final class Charts {
     private static double half(Table legs, String topology, String connection, String workload, String metric) {
         Double lo = find(legs, topology, connection, workload, metric + "_ci_low");
         Double hi = find(legs, topology, connection, workload, metric + "_ci_high");
-        return lo == null || hi == null ? 0.0 : (hi - lo) / 2;
+        Double y = find(legs, topology, connection, workload, metric);
+        return lo == null || hi == null || y == null ? 0.0 : whisker(y, lo, hi);
+    }
+
+    /**
+     * A symmetric whisker for an interval: half its width, or, where the interval of a figure that cannot be negative
+     * was cut at 0, its upper side, so the cut does not shorten the whisker.
+     */
+    private static double whisker(double estimate, double lo, double hi) {
+        if (Double.isNaN(lo) || Double.isNaN(hi)) return 0;
+        return lo == 0 ? hi - estimate : (hi - lo) / 2;
     }
 
     /**

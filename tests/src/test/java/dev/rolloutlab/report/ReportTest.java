@@ -196,6 +196,32 @@ class ReportTest {
                 report);
     }
 
+    /**
+     * Throughput's whiskers are its t interval across rounds, drawn from three rounds on: over two, t = 12.7 put the
+     * quick run's whiskers at −80,000 tokens/s and hid the bars.
+     */
+    @Test
+    void throughputWhiskersNeedThreeRounds() throws Exception {
+        Path a = fixtureCopy("results-engine-timings");
+        RunData two = RunData.load(a);
+        assertEquals(
+                2, two.run().orElseThrow().path("config").path("rounds_run").asInt());
+        var chart = Charts.throughput(two);
+        assertTrue(chart.getTitle().contains("no interval drawn below three"), chart.getTitle());
+        chart.getSeriesMap().values().forEach(sr -> assertNull(sr.getExtraValues(), sr.getName() + " has whiskers"));
+
+        var run = (ObjectNode) Json.parse(Files.readString(a.resolve("run.json")));
+        ((ObjectNode) run.path("config")).put("rounds_run", 3);
+        Files.writeString(a.resolve("run.json"), run.toString());
+        RunData three = RunData.load(a);
+        chart = Charts.throughput(three);
+        assertTrue(chart.getTitle().contains("whiskers: 95 % CI across rounds"), chart.getTitle());
+        var series = chart.getSeriesMap().get("http1/keep-alive");
+        double lo = Charts.find(three.legs(), "http1", "keep-alive", "in=8 out=1", "output_throughput_ci_low"),
+                hi = Charts.find(three.legs(), "http1", "keep-alive", "in=8 out=1", "output_throughput_ci_high");
+        assertEquals((hi - lo) / 2, series.getExtraValues().iterator().next().doubleValue(), 1e-9);
+    }
+
     @Test
     void theTaxBarsAreEachLegsMeanTaxWithItsInterval() throws Exception {
         Path a = fixtureCopy("results-engine-timings");
