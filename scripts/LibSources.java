@@ -217,6 +217,7 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/report/ServerMetrics.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/report/SimReport.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/report/Timeline.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/report/Whiskers.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/results/Confidence.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/results/Connection.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/results/Latency.java

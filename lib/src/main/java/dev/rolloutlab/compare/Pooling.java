@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.ToDoubleFunction;
 
 /**
  * Pools the rounds of a repeated run into one row per leg and cell: latencies over every request of every round
@@ -116,6 +117,19 @@ final class Pooling {
     }
 
     /**
+     * A throughput's t interval across rounds, cut at 0: over two or three rounds that differ it reaches below zero,
+     * where no throughput lies.
+     */
+    private static Confidence.Interval throughput(List<Summary> rounds, ToDoubleFunction<Throughput> f) {
+        return Confidence.tMean(
+                        rounds.stream()
+                                .mapToDouble(r -> f.applyAsDouble(r.throughput()))
+                                .toArray(),
+                        0.95)
+                .atLeast(0);
+    }
+
+    /**
      * One round-0 row per leg and cell, in first-measured order; {@code records} is keyed like {@link #key(Summary)}.
      */
     static List<Summary> aggregate(List<Summary> perRound, Map<String, List<RequestRecord>> records) {
@@ -127,26 +141,8 @@ final class Pooling {
             Summary first = rounds.get(0);
             double duration = rounds.stream().mapToDouble(Summary::durationS).sum();
             boolean incomplete = rounds.stream().anyMatch(Summary::incomplete);
-            // a t interval over two or three rounds reaches below zero where rounds differ; no throughput does
-            Confidence.Interval
-                    req =
-                            Confidence.tMean(
-                                            rounds.stream()
-                                                    .mapToDouble(r -> r.throughput()
-                                                            .requests()
-                                                            .estimate())
-                                                    .toArray(),
-                                            0.95)
-                                    .atLeast(0),
-                    tok =
-                            Confidence.tMean(
-                                            rounds.stream()
-                                                    .mapToDouble(r -> r.throughput()
-                                                            .outputTokens()
-                                                            .estimate())
-                                                    .toArray(),
-                                            0.95)
-                                    .atLeast(0);
+            Confidence.Interval req = throughput(rounds, t -> t.requests().estimate()),
+                    tok = throughput(rounds, t -> t.outputTokens().estimate());
             Summary pooled = Summary.of(
                     first.topology(),
                     first.connection(),

@@ -143,8 +143,8 @@ public final class Charts {
      */
     public static CategoryChart throughput(RunData d) {
         Table legs = d.legs();
-        int rounds = roundsRun(d);
-        boolean whiskers = rounds >= MIN_ROUNDS_FOR_WHISKERS;
+        int rounds = Whiskers.roundsRun(d);
+        boolean whiskers = rounds >= Whiskers.MIN_ROUNDS;
         CategoryChart chart = bars(
                 d,
                 "Output throughput by topology ("
@@ -153,21 +153,9 @@ public final class Charts {
                                 : "mean of " + rounds + " round(s); no interval drawn below three)"),
                 "output tokens/s",
                 "output_throughput",
-                whiskers ? (tc, w) -> half(legs, tc[0], tc[1], w, "output_throughput") : null);
+                whiskers ? (tc, w) -> Whiskers.half(legs, tc[0], tc[1], w, "output_throughput") : null);
         chart.getStyler().setYAxisDecimalPattern("#,##0");
         return chart;
-    }
-
-    /** Rounds under which an interval across rounds is too wide to draw. */
-    static final int MIN_ROUNDS_FOR_WHISKERS = 3;
-
-    /** The rounds a compare run measured (0 when its run.json does not say). */
-    private static int roundsRun(RunData d) {
-        return d.run()
-                .map(r -> r.path("config")
-                        .path("rounds_run")
-                        .asInt(r.path("config").path("rounds").asInt(0)))
-                .orElse(0);
     }
 
     /** How far apart sideways the sweep's topologies are drawn, a factor on the log axis. */
@@ -189,7 +177,7 @@ public final class Charts {
             chart.addSeries("no sweep in this run", new double[] {1}, new double[] {0});
             return chart;
         }
-        boolean ci = s.containsColumn("output_throughput_ci_low") && roundsRun(d) >= MIN_ROUNDS_FOR_WHISKERS;
+        boolean ci = s.containsColumn("output_throughput_ci_low") && Whiskers.roundsRun(d) >= Whiskers.MIN_ROUNDS;
         chart.setTitle("Throughput vs concurrency (keep-alive" + (ci ? "; error bars: 95 % CI across rounds" : "")
                 + "; points set apart sideways)");
         // concurrency doubles from point to point: a log axis spaces them evenly; lines that overlap stay apart by
@@ -214,7 +202,7 @@ public final class Charts {
             for (int i = 0; ci && i < y.length; i++) {
                 double lo = part.numberColumn("output_throughput_ci_low").getDouble(i),
                         hi = part.numberColumn("output_throughput_ci_high").getDouble(i);
-                err[i] = whisker(y[i], lo, hi);
+                err[i] = Whiskers.of(y[i], lo, hi);
             }
             var series = ci ? chart.addSeries(t, x, y, err) : chart.addSeries(t, x, y);
             series.setLineColor(color(t));
@@ -248,24 +236,7 @@ public final class Charts {
                 "Tax per request: e2el minus the engine's own time (whiskers: 95 % CI)",
                 "ms per request",
                 "http_tax_ms",
-                (tc, w) -> half(legs, tc[0], tc[1], w, "http_tax_ms"));
-    }
-
-    /** Half the width of a leg's 95 % interval of {@code metric} (XChart draws symmetric whiskers); 0 when absent. */
-    private static double half(Table legs, String topology, String connection, String workload, String metric) {
-        Double lo = find(legs, topology, connection, workload, metric + "_ci_low");
-        Double hi = find(legs, topology, connection, workload, metric + "_ci_high");
-        Double y = find(legs, topology, connection, workload, metric);
-        return lo == null || hi == null || y == null ? 0.0 : whisker(y, lo, hi);
-    }
-
-    /**
-     * A symmetric whisker for an interval: half its width, or, where the interval of a figure that cannot be negative
-     * was cut at 0, its upper side, so the cut does not shorten the whisker.
-     */
-    private static double whisker(double estimate, double lo, double hi) {
-        if (Double.isNaN(lo) || Double.isNaN(hi)) return 0;
-        return lo == 0 ? hi - estimate : (hi - lo) / 2;
+                (tc, w) -> Whiskers.half(legs, tc[0], tc[1], w, "http_tax_ms"));
     }
 
     /**
@@ -296,7 +267,7 @@ public final class Charts {
                 cats.add(t + " " + w);
                 for (String conn : series.keySet()) {
                     series.get(conn).add(find(legs, t, conn, w, "mean_e2el_ms"));
-                    whiskers.get(conn).add(half(legs, t, conn, w, "mean_e2el_ms"));
+                    whiskers.get(conn).add(Whiskers.half(legs, t, conn, w, "mean_e2el_ms"));
                 }
             }
         }
