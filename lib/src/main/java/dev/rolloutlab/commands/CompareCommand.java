@@ -75,7 +75,8 @@ public final class CompareCommand implements Callable<Integer> {
             description = "Time each leg spends on a cell per round (from the warm-up's rate; cheap cells get more "
                     + "requests, up to --max-requests, never fewer than the grid's minimum). 0: the minimum "
                     + "everywhere. Default: 1 (0.25 with --quick), which pins a cell's tax to about ±1 ms; 6 pinned "
-                    + "every single-token cell to within 0.5 ms from run to run, the cells taking three times as long.")
+                    + "every single-token cell to within 0.5 ms from run to run, the cells taking about three "
+                    + "times as long.")
     Double cellSeconds;
 
     @Option(
