@@ -130,11 +130,11 @@ final class FreshnessFinding {
     }
 
     /**
-     * Half an interval's width, read on its upper side: a lag's interval is cut at 0 below, never above (0 for a value
-     * that cannot vary, e.g. in-process's lag); NaN without an interval.
+     * Half an interval's width as a chart's whisker reads it ({@link Whiskers#of}: its upper side where a lag's
+     * interval was cut at 0; 0 for a value that cannot vary, e.g. in-process's lag); NaN without an interval.
      */
     private static double half(Confidence.Interval ci) {
-        return Double.isNaN(ci.low()) ? Double.NaN : ci.high() - ci.estimate();
+        return Double.isNaN(ci.low()) ? Double.NaN : Whiskers.of(ci.estimate(), ci.low(), ci.high());
     }
 
     private static String bracket(Confidence.Interval ci, String format) {

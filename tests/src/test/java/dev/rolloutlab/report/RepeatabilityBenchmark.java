@@ -260,6 +260,12 @@ public final class RepeatabilityBenchmark {
             expected += s.holds();
             narrowing.add(s.narrowing());
         }
+        double median = Percentiles.median(narrowing),
+                widest =
+                        narrowing.stream()
+                                .mapToDouble(Double::doubleValue)
+                                .max()
+                                .orElse(Double.NaN);
         System.out.printf(
                 Locale.ROOT,
                 "%nThe runs' own intervals alone (each estimate drawn with the error its 95 %% interval states, "
@@ -268,15 +274,10 @@ public final class RepeatabilityBenchmark {
                         + "(%.0fx the requests), at most %.1fx (%.0fx).%n%n",
                 expected,
                 n,
-                Percentiles.median(narrowing),
-                Math.pow(Percentiles.median(narrowing), 2),
-                narrowing.stream().mapToDouble(Double::doubleValue).max().orElse(Double.NaN),
-                Math.pow(
-                        narrowing.stream()
-                                .mapToDouble(Double::doubleValue)
-                                .max()
-                                .orElse(Double.NaN),
-                        2));
+                median,
+                median * median,
+                widest,
+                widest * widest);
         return new Agreement(cells, agree, n, inside, insideRepeat, pairs, expected);
     }
 
