@@ -147,7 +147,8 @@ public final class Calibrator {
     }
 
     private static Profile.Loaded loaded(HostMeasurement m) {
-        return new Profile.Loaded(m.ttftBesidePrefills(), m.ttftLongBesidePrefills(), m.tpot(), m.tpotLong());
+        return new Profile.Loaded(
+                m.ttftBesidePrefills(), m.ttftLongBesidePrefills(), m.tpot(), m.tpotLong(), m.ttftBesideDecodes());
     }
 
     static double[] ttft(List<OpenAiClient.Result> rs) {

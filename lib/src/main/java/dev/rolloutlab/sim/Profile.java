@@ -31,15 +31,22 @@ public record Profile(
     /**
      * A host's figures with sustained loops on all its ports, ms: the time to the first token of single-token requests
      * at the short prompt and the long one, and the time per token of streams after each. They are the load of
-     * {@code compare}'s four cells on that host, so a run there can be set against the calibration.
+     * {@code compare}'s four cells on that host, so a run there can be set against the calibration. Beside them, the
+     * time to the first token while the other ports stream: what a prefill beside decodes costs.
      */
-    public record Loaded(double ttftBesidePrefills, double ttftLongBesidePrefills, double tpot, double tpotLong) {
+    public record Loaded(
+            double ttftBesidePrefills,
+            double ttftLongBesidePrefills,
+            double tpot,
+            double tpotLong,
+            double ttftBesideDecodes) {
         private static Loaded parse(JsonNode n) {
             return new Loaded(
                     n.path("ttft_beside_prefills_ms").asDouble(Double.NaN),
                     n.path("ttft_long_beside_prefills_ms").asDouble(Double.NaN),
                     n.path("tpot_ms").asDouble(Double.NaN),
-                    n.path("tpot_long_ms").asDouble(Double.NaN));
+                    n.path("tpot_long_ms").asDouble(Double.NaN),
+                    n.path("ttft_beside_decodes_ms").asDouble(Double.NaN));
         }
 
         private Map<String, Object> json() {
@@ -48,6 +55,7 @@ public record Profile(
             m.put("ttft_long_beside_prefills_ms", ttftLongBesidePrefills);
             m.put("tpot_ms", tpot);
             m.put("tpot_long_ms", tpotLong);
+            m.put("ttft_beside_decodes_ms", ttftBesideDecodes);
             return m;
         }
     }

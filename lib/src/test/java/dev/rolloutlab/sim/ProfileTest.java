@@ -14,9 +14,9 @@ class ProfileTest {
     @Test
     void aCalibratedProfileSaysWhatItWasHeldToAndAStatedOneDoesNot(@TempDir Path dir) {
         var calibrated = new Profile.Calibrated(
-                new Profile.Loaded(8.8, 49.7, 5.74, 6.22),
+                new Profile.Loaded(8.8, 49.7, 5.74, 6.22, 20.4),
                 // one port alone measures nothing on all ports: unknown, not zero
-                new Profile.Loaded(9.1, 51.3, Double.NaN, 6.4));
+                new Profile.Loaded(9.1, 51.3, Double.NaN, 6.4, 20.1));
         Path file = dir.resolve("fit.json");
         new Profile("fit", MODEL, 0.99, 0.9, "sim calibrate", "http://127.0.0.1:9", "now", calibrated).write(file);
         assertEquals(calibrated, Profile.load(file.toString()).calibrated());
