@@ -296,7 +296,8 @@
 //FILES dev/rolloutlab/sim/rollout-lab-small-2core.json=../lib/src/main/resources/dev/rolloutlab/sim/rollout-lab-small-2core.json
 //FILES dev/rolloutlab/sim/zero-compute.json=../lib/src/main/resources/dev/rolloutlab/sim/zero-compute.json
 //FILES simplelogger.properties=../lib/src/main/resources/simplelogger.properties
-//COMPILE_OPTIONS --add-modules jdk.incubator.vector -Xlint:-incubating
+// javac lives for one build: its own JVM compiles with C1 alone (a first build took 11 s here instead of 16)
+//COMPILE_OPTIONS --add-modules jdk.incubator.vector -Xlint:-incubating -J-XX:TieredStopAtLevel=1
 
 /** Holds the library's JBang directives; it has no code of its own. */
 final class LibSources {

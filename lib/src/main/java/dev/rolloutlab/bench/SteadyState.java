@@ -5,6 +5,8 @@ import static dev.rolloutlab.results.Percentiles.median;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.function.IntPredicate;
 import java.util.stream.Collectors;
 
@@ -50,6 +52,56 @@ public final class SteadyState {
             n = Math.max(minWindow, (int) Math.min(1_000_000, Math.ceil(rate * windowSeconds)));
         }
         return s;
+    }
+
+    /**
+     * Warms several servers at once, each in its own windows as {@link #warm} sends them, until every one is steady at
+     * the same time or {@code maxSeconds} have passed. One that is steady keeps sending, so that the others are judged
+     * under the load they warmed under, and it is judged again on every window: when another's compiler stops taking
+     * its core, its own windows rise and it warms on. A window that fails ends that one's warm-up alone. The states
+     * come back in the order of {@code windows}.
+     */
+    public static List<SteadyState> warmTogether(
+            int first, int minWindow, double windowSeconds, double maxSeconds, List<IntPredicate> windows) {
+        if (first < 1 || minWindow < 1) throw new IllegalArgumentException("warm-up windows need at least one request");
+        List<SteadyState> states = windows.stream().map(w -> new SteadyState()).toList();
+        long start = System.nanoTime();
+        boolean[] done = {false};
+        RuntimeException[] failure = {null};
+        try (ExecutorService pool =
+                Executors.newThreadPerTaskExecutor(Thread.ofPlatform().daemon().factory())) {
+            for (int i = 0; i < windows.size(); i++) {
+                SteadyState s = states.get(i);
+                IntPredicate window = windows.get(i);
+                pool.execute(() -> {
+                    for (int n = first; ; ) {
+                        long t0 = System.nanoTime();
+                        boolean ok;
+                        try {
+                            ok = window.test(n);
+                        } catch (RuntimeException e) {
+                            synchronized (states) {
+                                if (failure[0] == null) failure[0] = e;
+                                done[0] = true;
+                            }
+                            return;
+                        }
+                        double took = (System.nanoTime() - t0) / 1e9, rate = n / Math.max(took, 1e-9);
+                        synchronized (states) {
+                            if (done[0]) return; // a window that ended after the others were steady is not judged
+                            s.seconds = (System.nanoTime() - start) / 1e9;
+                            if (ok) s.rates.add(rate);
+                            else s.stopped = true;
+                            done[0] = s.seconds >= maxSeconds || states.stream().allMatch(o -> o.stopped || o.steady());
+                            if (done[0] || !ok) return;
+                        }
+                        n = Math.max(minWindow, (int) Math.min(1_000_000, Math.ceil(rate * windowSeconds)));
+                    }
+                });
+            }
+        }
+        if (failure[0] != null) throw failure[0];
+        return states;
     }
 
     /** A warm-up that measured these windows (as run.json keeps them), to judge it afterwards. */
@@ -106,6 +158,11 @@ public final class SteadyState {
     /** Whether a window failed and the warm-up stopped early. */
     public boolean stopped() {
         return stopped;
+    }
+
+    /** How long it warmed: from the start of the first window to the end of the last one judged. */
+    public double seconds() {
+        return seconds;
     }
 
     /** Each window's throughput, requests per second. */

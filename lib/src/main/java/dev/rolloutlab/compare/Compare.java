@@ -26,7 +26,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.ToIntFunction;
 import okhttp3.OkHttpClient;
 
@@ -49,7 +49,9 @@ public final class Compare {
     private final RunFolder results;
     private final PrintStream log;
     private final GridTally tally = new GridTally();
-    private final AtomicReference<LoadGenerator> current = new AtomicReference<>();
+    /** The generators running now: one, or during the warm-up one per process. */
+    private final Set<LoadGenerator> running = ConcurrentHashMap.newKeySet();
+
     private volatile String stopReason;
     private final OkHttpClient http = OpenAiClient.http(128, Duration.ofSeconds(300));
     private Topologies topologies;
@@ -60,6 +62,9 @@ public final class Compare {
     private final CellSizing sizing;
     private final WarmUp warmUp;
     private RemoteFleet fleet;
+    /** The weight-freshness experiment after the grid, its servers started with the grid's; null: no strategies. */
+    private FreshnessExperiment freshness;
+
     private List<Pooling.WarmingRound> warming = List.of();
 
     private CompareConfig control;
@@ -136,8 +141,7 @@ public final class Compare {
     /** Stops the current leg and everything started; {@link #run()} then writes what it has, marked incomplete. */
     public void stop(String reason) {
         stopReason = reason;
-        LoadGenerator g = current.get();
-        if (g != null) g.stop(reason);
+        running.forEach(g -> g.stop(reason));
         ZeroComputeControl z = zeroCompute;
         if (z != null) z.stop(reason);
     }
@@ -152,11 +156,15 @@ public final class Compare {
             settleEndpoint(cp);
             calibrationBefore = MachineLoad.calibrationMs();
             log.println("compare: starting the topologies " + c.topologies());
+            // the freshness experiment's own servers start and warm beside the grid's processes, not after the grid
+            if (!c.strategies().isEmpty())
+                freshness = new FreshnessExperiment(c, model, results.dir(), log, http, fleet).startServers();
             if (c.timeline())
                 spans = SpanLog.open(results.dir().resolve("trace").resolve("client.jsonl"), "client");
             topologies = new Topologies(
                     c, model, cp, results.dir().resolve("logs"), http, tokenizer, control != null, spans);
             served = c.externalTargets().isEmpty() ? name : externalModel;
+            if (freshness != null) freshness.awaitServers(); // no warm-up or cell meets their start
             // the control warms first: its thousands of requests a second through the same serve, lb and load
             // generator also bring their HTTP path to its steady state before the real legs warm their engines
             if (control != null && stopReason == null) {
@@ -171,14 +179,15 @@ public final class Compare {
                     c.strategies().size());
             if (z != null) z.share(progress);
             phases.enter(RunPhases.Phase.WARM_UP);
-            warmUp.legs(legs);
+            // the balancer has no engine: the control's warm-up through it ran all the code the real legs run there
+            warmUp.legs(legs, z != null && z.warmed(WarmUp.BALANCER) ? Set.of(WarmUp.BALANCER) : Set.of());
             phases.enter(RunPhases.Phase.CELLS);
             progress.measuring();
             roundsScraped(legs);
             topologies.close(); // the topology servers are done; free the cores for the freshness servers
-            if (stopReason == null && !c.strategies().isEmpty()) {
+            if (stopReason == null && freshness != null) {
                 phases.enter(RunPhases.Phase.FRESHNESS);
-                FreshnessExperiment fx = new FreshnessExperiment(c, model, results.dir(), log, http, fleet);
+                FreshnessExperiment fx = freshness;
                 try {
                     fx.run(() -> stopReason != null, progress::strategyDone);
                 } finally { // a strategy that failed keeps the ones measured before it
@@ -192,6 +201,7 @@ public final class Compare {
             log.println("compare: " + stopReason);
         } finally {
             phases.enter(RunPhases.Phase.RESULTS);
+            if (freshness != null) freshness.close();
             if (topologies != null) topologies.close();
             if (!Double.isNaN(calibrationBefore)) calibrationAfter = MachineLoad.calibrationMs();
             spans.close();
@@ -263,7 +273,12 @@ public final class Compare {
     }
 
     void warmUpLegs() {
-        warmUp.legs(topologies.legs());
+        warmUp.legs(topologies.legs(), Set.of());
+    }
+
+    /** Whether {@code process} warmed until steady under this run's legs. */
+    boolean warmed(String process) {
+        return warmUp.steady(process);
     }
 
     void closeTopologies() {
@@ -467,9 +482,9 @@ public final class Compare {
                         .withRouting(LoadGenerator.Routing.LEAST_OUTSTANDING));
     }
 
-    /** Runs {@code g} as the current generator, which {@link #stop} reaches; null when interrupted (the run stops). */
+    /** Runs {@code g} where {@link #stop} reaches it; null when interrupted (the run stops). */
     private LoadGenerator.Run run(LoadGenerator g) {
-        current.set(g);
+        running.add(g);
         if (stopReason != null) g.stop(stopReason);
         try {
             return g.run();
@@ -478,7 +493,7 @@ public final class Compare {
             stop("interrupted");
             return null;
         } finally {
-            current.set(null);
+            running.remove(g);
         }
     }
 

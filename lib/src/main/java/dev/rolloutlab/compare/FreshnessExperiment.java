@@ -15,12 +15,15 @@ import dev.rolloutlab.util.SpanLog;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.BooleanSupplier;
@@ -33,7 +36,7 @@ import okhttp3.OkHttpClient;
  * so every token's version lag - trainer version minus the version it was sampled under - shows how fresh each strategy
  * keeps the rollouts, and the trainer's own logprobs of those tokens show what the lag costs.
  */
-public final class FreshnessExperiment {
+public final class FreshnessExperiment implements AutoCloseable {
     /**
      * One sampled request (a GRPO group): its versions, how stale its tokens were, and whether it was lost or retried.
      */
@@ -100,6 +103,13 @@ public final class FreshnessExperiment {
     /** The trainer's steps under {@code --timeline}: each batch's generation and each update. */
     private SpanLog trainerSpans = SpanLog.OFF;
 
+    /** The push and reload strategies' server, warm, once {@link #startServers} began it; null: none to start. */
+    private CompletableFuture<WeightPush> shared;
+    /** {@code http-restart}'s own server, which its first step restarts; null: none to start. */
+    private CompletableFuture<WeightPush> restarted;
+    /** The checkpoint's weights, which every strategy on the shared server starts from. */
+    private Map<String, Tensor> initial;
+
     /**
      * {@code fleet}: the servers of {@code compare --fleet}, which the HTTP strategies then use; null to start our own.
      */
@@ -126,13 +136,54 @@ public final class FreshnessExperiment {
         return summaries;
     }
 
+    /**
+     * Starts the experiment's own servers in the background - the push and reload strategies' shared one, warmed, and
+     * {@code http-restart}'s - so that a run can start them beside its other processes instead of after its grid (a
+     * fresh server's start and warm-up took 20 s of the experiment's 99 s); {@link #run} waits for them. Once only;
+     * {@link #close} stops them.
+     */
+    public FreshnessExperiment startServers() {
+        if (shared != null || restarted != null || fleet != null) return this;
+        boolean anyShared = c.strategies().stream().anyMatch(s -> s != Strategy.INPROC_SWAP && s != Strategy.RESTART);
+        int n = Math.min(2, c.numServers()); // two servers show propagation across a fleet; more only repeat it
+        List<Integer> ports = Ports.free(2 * n); // at once: ports asked for side by side could coincide
+        if (anyShared)
+            shared = CompletableFuture.supplyAsync(
+                    () -> {
+                        WeightPush push = newPush(ports.subList(0, n)).start("freshness-serve", 0);
+                        try {
+                            initial = Checkpoint.load(model).weights().tensors();
+                            warm(push, initial);
+                            return push;
+                        } catch (RuntimeException e) {
+                            push.close();
+                            throw e;
+                        }
+                    },
+                    BESIDE);
+        if (c.strategies().contains(Strategy.RESTART))
+            restarted = CompletableFuture.supplyAsync(
+                    () -> newPush(ports.subList(n, 2 * n)).start(Strategy.RESTART.wire(), 0), BESIDE);
+        return this;
+    }
+
+    /** A thread of its own for each server's start: they wait on their processes, side by side. */
+    private static final Executor BESIDE = r -> Thread.ofVirtual().start(r);
+
+    /**
+     * Waits until the servers {@link #startServers} began are up and warm, or failed to start: a failure is the failure
+     * of the strategies on that server, which {@link #run} reports.
+     */
+    public void awaitServers() {
+        for (CompletableFuture<WeightPush> f : Arrays.asList(shared, restarted))
+            if (f != null) f.exceptionally(e -> null).join();
+    }
+
     public List<StrategySummary> run(BooleanSupplier stopped, Runnable strategyDone) {
         List<StrategySummary> out = summaries;
-        Path logs = work.getParent().resolve("logs");
-        Path traceDir = c.timeline() ? work.getParent().resolve("trace") : null;
+        Path traceDir = traceDir();
         if (traceDir != null) trainerSpans = SpanLog.open(traceDir.resolve("trainer.jsonl"), "client");
-        WeightPush shared = null; // the push and reload strategies share one server process, reset between them
-        Map<String, Tensor> initial = null; // the checkpoint's weights, which every strategy on it starts from
+        startServers();
         try {
             for (Strategy s : c.strategies()) {
                 if (stopped.getAsBoolean()) break;
@@ -145,25 +196,47 @@ public final class FreshnessExperiment {
                         return new WeightPush.Cost(Double.NaN, u.realBytes(), u.predictedMs());
                     }));
                 } else if (s == Strategy.RESTART) {
-                    try (WeightPush own = new WeightPush(model, work, logs, token, http, ports(), traceDir).start(0)) {
+                    try (WeightPush own = started(restarted)) {
                         out.add(http(s, own, 0));
                     }
                 } else {
-                    if (shared == null) {
-                        shared = new WeightPush(model, work, logs, token, http, ports(), traceDir).start(0);
-                        initial = Checkpoint.load(model).weights().tensors();
-                        warm(shared, initial);
-                    }
-                    out.add(http(s, shared, shared.reset(initial)));
+                    WeightPush push = started(shared);
+                    out.add(http(s, push, push.reset(initial)));
                 }
                 strategyDone.run();
             }
         } finally {
-            if (shared != null) shared.close();
+            close();
             trainerSpans.close();
-            Folders.deleteQuietly(work);
         }
         return out;
+    }
+
+    /** Stops the experiment's own servers, started or starting, and removes its work. */
+    @Override
+    public void close() {
+        for (CompletableFuture<WeightPush> f : Arrays.asList(shared, restarted))
+            if (f != null)
+                f.thenAccept(WeightPush::close).exceptionally(e -> null).join();
+        Folders.deleteQuietly(work);
+    }
+
+    private WeightPush newPush(List<Integer> ports) {
+        return new WeightPush(model, work, work.getParent().resolve("logs"), token, http, ports, traceDir());
+    }
+
+    private Path traceDir() {
+        return c.timeline() ? work.getParent().resolve("trace") : null;
+    }
+
+    /** The server {@code f} started; its start's failure as it was thrown. */
+    private static WeightPush started(CompletableFuture<WeightPush> f) {
+        try {
+            return f.join();
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof RuntimeException r) throw r;
+            throw e;
+        }
     }
 
     /** A step's groups: at least one per server, so a fleet's every port samples. */
@@ -334,10 +407,5 @@ public final class FreshnessExperiment {
                 s.meanAbsLogprobGap(),
                 s.klK3());
         return s;
-    }
-
-    /** Two servers show propagation across a fleet; more only repeat it on two cores. */
-    private List<Integer> ports() {
-        return Ports.free(Math.min(2, c.numServers()));
     }
 }

@@ -61,9 +61,9 @@ final class WeightPush implements AutoCloseable {
         return ports.stream().map(p -> "http://127.0.0.1:" + p).toList();
     }
 
-    /** Starts the servers on the checkpoint, at {@code version}. */
-    WeightPush start(long version) {
-        serve = startServe(model, version, logs.resolve("freshness-serve-" + version + ".log"));
+    /** Starts the servers on the checkpoint, at {@code version}, logging to {@code name}-{@code version}.log. */
+    WeightPush start(String name, long version) {
+        serve = startServe(model, version, logs.resolve(name + "-" + version + ".log"));
         return this;
     }
 
@@ -138,7 +138,9 @@ final class WeightPush implements AutoCloseable {
      * command line is visible to every user).
      */
     private ServeProcess startServe(Path dir, long version, Path logFile) {
-        return Secrets.handOver(work.resolve("admin.token"), token, f -> startServe(dir, version, logFile, f));
+        // a file per start: the experiment starts its servers side by side
+        Path tokenFile = work.resolve(logFile.getFileName() + ".admin-token");
+        return Secrets.handOver(tokenFile, token, f -> startServe(dir, version, logFile, f));
     }
 
     private ServeProcess startServe(Path dir, long version, Path logFile, Path tokenFile) {

@@ -57,6 +57,11 @@ public final class ZeroComputeControl {
         }
     }
 
+    /** Whether the control's warm-up brought {@code process} to its steady state. */
+    boolean warmed(String process) {
+        return twin.warmed(process);
+    }
+
     /**
      * Slot {@code slot} of real round {@code r}: a slice of every control cell on each control leg. Every control cell
      * is thus measured in as many short slices as a round has cells, spread over the run; the machine's slow spells,

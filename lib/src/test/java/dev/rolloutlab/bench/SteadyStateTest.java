@@ -3,6 +3,7 @@ package dev.rolloutlab.bench;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
@@ -114,6 +115,65 @@ class SteadyStateTest {
         assertFalse(s.steady(), s.toString());
         assertFalse(s.stopped());
         assertTrue(s.toString().contains("still getting faster"), s.toString());
+    }
+
+    @Test
+    void warmedTogetherASteadyServerKeepsItsLoadOnUntilTheOtherIsSteadyToo() {
+        int[] risingWindows = {0};
+        List<SteadyState> states = SteadyState.warmTogether(
+                40,
+                8,
+                0.02,
+                60,
+                List.of(
+                        n -> {
+                            sleepPerRequest(n, 500_000); // flat: 2,000 req/s from the first window
+                            return true;
+                        },
+                        n -> {
+                            // a fifth faster a window over its first 16 windows, as a compiling server gets
+                            int k = Math.min(++risingWindows[0], 16);
+                            sleepPerRequest(n, (long) (500_000 * Math.pow(1.2, 16 - k)));
+                            return true;
+                        }));
+        SteadyState flat = states.get(0), rising = states.get(1);
+        assertTrue(flat.steady() && rising.steady(), states.toString());
+        assertTrue(rising.rates().size() > 16, "steady while still rising: " + rising);
+        // alone the flat one would have stopped at its eighth window; together it went on as long as the other
+        assertTrue(flat.rates().size() > 12, "stopped before the other was steady: " + flat + " / " + rising);
+        assertTrue(flat.seconds() >= 0.7 * rising.seconds(), flat + " / " + rising);
+        // and the group ended at the first window after which both were steady
+        SteadyState risingBefore =
+                SteadyState.of(rising.rates().subList(0, rising.rates().size() - 1));
+        SteadyState flatBefore =
+                SteadyState.of(flat.rates().subList(0, flat.rates().size() - 1));
+        assertFalse(risingBefore.steady() && flatBefore.steady(), flat + " / " + rising);
+    }
+
+    @Test
+    void warmedTogetherAFailedWindowEndsThatOneAloneAndAThrownOneEndsAll() {
+        List<SteadyState> states = SteadyState.warmTogether(10, 4, 0.01, 60, List.of(n -> false, n -> {
+            sleepPerRequest(n, 500_000);
+            return true;
+        }));
+        assertTrue(states.get(0).stopped() && states.get(0).rates().isEmpty(), states.toString());
+        assertTrue(states.get(1).steady(), states.toString());
+        IllegalStateException e = assertThrows(
+                IllegalStateException.class,
+                () -> SteadyState.warmTogether(
+                        10,
+                        4,
+                        0.01,
+                        60,
+                        List.of(
+                                n -> {
+                                    throw new IllegalStateException("the leg's server went away");
+                                },
+                                n -> {
+                                    sleepPerRequest(n, 500_000);
+                                    return true;
+                                })));
+        assertEquals("the leg's server went away", e.getMessage());
     }
 
     private static void sleepPerRequest(int n, long nanos) {

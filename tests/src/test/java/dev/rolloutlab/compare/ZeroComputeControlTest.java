@@ -2,6 +2,7 @@ package dev.rolloutlab.compare;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.rolloutlab.report.RunData;
 import dev.rolloutlab.results.Percentiles;
 import dev.rolloutlab.testing.Processes;
@@ -35,6 +36,8 @@ class ZeroComputeControlTest {
                 "compare",
                 "--quick",
                 "--control",
+                "--warmup-max-sec",
+                "30",
                 "--topologies",
                 "inproc,http1,lb",
                 "--strategies",
@@ -48,6 +51,18 @@ class ZeroComputeControlTest {
         assertEquals(0, r.exit(), r.err());
         Path control = out.resolve("control");
         var config = Json.parse(Files.readString(control.resolve("run.json"))).path("config");
+        // the control warms every process until steady; the real legs then warm the engines' processes again, not
+        // the balancer, whose code the control's requests through it already ran
+        var controlWarmed = config.path("steady_warmup_req_per_s");
+        var realWarmed = Json.parse(Files.readString(out.resolve("run.json")))
+                .path("config")
+                .path("steady_warmup_req_per_s");
+        assertEquals(List.of("in-process", "serve", "lb"), names(controlWarmed), controlWarmed.toString());
+        boolean balancerSteady = r.err().contains("compare: control: lb (lb keep-alive) warm-up steady after ");
+        assertEquals(
+                balancerSteady ? List.of("in-process", "serve") : List.of("in-process", "serve", "lb"),
+                names(realWarmed),
+                r.err());
         assertEquals("zero-compute", config.path("control").path("sim_profile").asText(), config.toString());
         assertEquals(
                 Json.parse(Files.readString(out.resolve("run.json")))
@@ -155,5 +170,11 @@ class ZeroComputeControlTest {
         // the median: a clock engine whose steps take no time still waits out a stall of the loaded machine now and
         // then, and a few of them lifted a mean to 0.1 ms where the tiny real engine's was under 0.4
         return Percentiles.median(ms);
+    }
+
+    private static List<String> names(JsonNode node) {
+        List<String> out = new ArrayList<>();
+        node.fieldNames().forEachRemaining(out::add);
+        return out;
     }
 }
