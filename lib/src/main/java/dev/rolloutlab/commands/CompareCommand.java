@@ -34,8 +34,8 @@ import picocli.CommandLine.Spec;
                 + "interleaved rounds, "
                 + "then the weight-freshness experiment; write results/<run-id>/ with REPORT.md and "
                 + "plots. No flags = the embedded "
-                + "default (about 5-7 minutes on 2 cores, compile included: 269-368 s on a calm phase of a cloud VM, "
-                + "397-445 s on a slow one; the last line says where the time went).")
+                + "default (about 4½-6 minutes on 2 cores, compile included: 270-345 s on a slow phase of a cloud "
+                + "VM, the first run with empty caches 299 and 345 s; the last line says where the time went).")
 public final class CompareCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;

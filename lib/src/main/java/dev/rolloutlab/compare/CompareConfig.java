@@ -137,8 +137,8 @@ public record CompareConfig(
     }
 
     /**
-     * The {@code quick} grid (tiny model, under a minute or two) or the default one (small model in bfloat16, about 5
-     * minutes on 2 cores with the steady warm-ups; the budget is 6).
+     * The {@code quick} grid (tiny model, under a minute or two) or the default one (small model in bfloat16, about
+     * 4½-6 minutes on 2 cores with the steady warm-ups; the budget is 6).
      */
     public static Builder defaults(boolean quick) {
         return quick
