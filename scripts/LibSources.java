@@ -63,6 +63,7 @@
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/CpuMeter.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/EngineSteps.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/FreshnessExperiment.java
+//SOURCES ../lib/src/main/java/dev/rolloutlab/compare/FreshnessServers.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/FreshnessTally.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/GridCell.java
 //SOURCES ../lib/src/main/java/dev/rolloutlab/compare/GridTally.java

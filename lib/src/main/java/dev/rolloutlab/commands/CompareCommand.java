@@ -89,8 +89,8 @@ public final class CompareCommand implements Callable<Integer> {
     @Option(
             names = "--warmup-max-sec",
             description = "The first leg on each process (this JVM, serve, the LB) keeps warming until its throughput "
-                    + "stops rising, for at most this long; 0: a fixed warm-up. Default: 60 (0 with "
-                    + "--quick and --fleet).")
+                    + "stops rising, the processes at once until every one has, for at most this long; 0: a fixed "
+                    + "warm-up. Default: 60 (0 with --quick and --fleet).")
     Double warmupMaxSec;
 
     @Option(

@@ -24,8 +24,9 @@ import java.util.Map;
  *     too
  * @param jitWarmup requests of the cheapest cell each leg sends first, unrecorded, so the JIT has compiled the HTTP,
  *     JSON and engine paths before anything is measured (a few hundred are not enough)
- * @param warmupMaxSec the longest the first leg on each process (this JVM, serve, the LB) keeps warming after
- *     {@code jitWarmup} until its throughput stops rising ({@link dev.rolloutlab.bench.SteadyState}; 0: jitWarmup only)
+ * @param warmupMaxSec the longest the first legs on the processes (this JVM, serve, the LB), all at once, keep warming
+ *     after {@code jitWarmup} until their throughput stops rising ({@link dev.rolloutlab.bench.SteadyState}; 0:
+ *     jitWarmup only)
  * @param rounds rounds every cell runs, topologies interleaved in an order that rotates each round
  * @param untilCiPct when &gt; 0, rounds are added (up to {@code maxRounds}) until every headline interval's half-width
  *     is below this percentage of its estimate

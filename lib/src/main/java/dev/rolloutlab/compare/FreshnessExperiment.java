@@ -10,20 +10,16 @@ import dev.rolloutlab.engine.model.Checkpoint;
 import dev.rolloutlab.results.Strategy;
 import dev.rolloutlab.results.Topology;
 import dev.rolloutlab.util.Folders;
-import dev.rolloutlab.util.Ports;
 import dev.rolloutlab.util.SpanLog;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.BooleanSupplier;
@@ -103,12 +99,8 @@ public final class FreshnessExperiment implements AutoCloseable {
     /** The trainer's steps under {@code --timeline}: each batch's generation and each update. */
     private SpanLog trainerSpans = SpanLog.OFF;
 
-    /** The push and reload strategies' server, warm, once {@link #startServers} began it; null: none to start. */
-    private CompletableFuture<WeightPush> shared;
-    /** {@code http-restart}'s own server, which its first step restarts; null: none to start. */
-    private CompletableFuture<WeightPush> restarted;
-    /** The checkpoint's weights, which every strategy on the shared server starts from. */
-    private Map<String, Tensor> initial;
+    /** Its own servers, once {@link #startServers} began them; null under {@code --fleet} or until then. */
+    private FreshnessServers servers;
 
     /**
      * {@code fleet}: the servers of {@code compare --fleet}, which the HTTP strategies then use; null to start our own.
@@ -137,46 +129,25 @@ public final class FreshnessExperiment implements AutoCloseable {
     }
 
     /**
-     * Starts the experiment's own servers in the background - the push and reload strategies' shared one, warmed, and
-     * {@code http-restart}'s - so that a run can start them beside its other processes instead of after its grid (a
-     * fresh server's start and warm-up took 20 s of the experiment's 99 s); {@link #run} waits for them. Once only;
-     * {@link #close} stops them.
+     * Starts the experiment's own servers in the background, so that a run can start them beside its other processes
+     * instead of after its grid (their start and warm-up took 20 s of the experiment's 99 s); {@link #run} waits for
+     * them. Once only; {@link #close} stops them.
      */
     public FreshnessExperiment startServers() {
-        if (shared != null || restarted != null || fleet != null) return this;
-        boolean anyShared = c.strategies().stream().anyMatch(s -> s != Strategy.INPROC_SWAP && s != Strategy.RESTART);
-        int n = Math.min(2, c.numServers()); // two servers show propagation across a fleet; more only repeat it
-        List<Integer> ports = Ports.free(2 * n); // at once: ports asked for side by side could coincide
-        if (anyShared)
-            shared = CompletableFuture.supplyAsync(
-                    () -> {
-                        WeightPush push = newPush(ports.subList(0, n)).start("freshness-serve", 0);
-                        try {
-                            initial = Checkpoint.load(model).weights().tensors();
-                            warm(push, initial);
-                            return push;
-                        } catch (RuntimeException e) {
-                            push.close();
-                            throw e;
-                        }
-                    },
-                    BESIDE);
-        if (c.strategies().contains(Strategy.RESTART))
-            restarted = CompletableFuture.supplyAsync(
-                    () -> newPush(ports.subList(n, 2 * n)).start(Strategy.RESTART.wire(), 0), BESIDE);
+        if (servers == null && fleet == null)
+            servers = new FreshnessServers(
+                    c.strategies(),
+                    Math.min(2, c.numServers()), // two servers show propagation across a fleet; more only repeat it
+                    model,
+                    ports -> new WeightPush(
+                            model, work, work.getParent().resolve("logs"), token, http, ports, traceDir()),
+                    this::batch);
         return this;
     }
 
-    /** A thread of its own for each server's start: they wait on their processes, side by side. */
-    private static final Executor BESIDE = r -> Thread.ofVirtual().start(r);
-
-    /**
-     * Waits until the servers {@link #startServers} began are up and warm, or failed to start: a failure is the failure
-     * of the strategies on that server, which {@link #run} reports.
-     */
+    /** Waits until the servers {@link #startServers} began are up and warm, or failed to start ({@link #run} says). */
     public void awaitServers() {
-        for (CompletableFuture<WeightPush> f : Arrays.asList(shared, restarted))
-            if (f != null) f.exceptionally(e -> null).join();
+        if (servers != null) servers.await();
     }
 
     public List<StrategySummary> run(BooleanSupplier stopped, Runnable strategyDone) {
@@ -196,12 +167,12 @@ public final class FreshnessExperiment implements AutoCloseable {
                         return new WeightPush.Cost(Double.NaN, u.realBytes(), u.predictedMs());
                     }));
                 } else if (s == Strategy.RESTART) {
-                    try (WeightPush own = started(restarted)) {
+                    try (WeightPush own = servers.restarted()) {
                         out.add(http(s, own, 0));
                     }
                 } else {
-                    WeightPush push = started(shared);
-                    out.add(http(s, push, push.reset(initial)));
+                    WeightPush push = servers.shared();
+                    out.add(http(s, push, push.reset(servers.initial())));
                 }
                 strategyDone.run();
             }
@@ -215,28 +186,12 @@ public final class FreshnessExperiment implements AutoCloseable {
     /** Stops the experiment's own servers, started or starting, and removes its work. */
     @Override
     public void close() {
-        for (CompletableFuture<WeightPush> f : Arrays.asList(shared, restarted))
-            if (f != null)
-                f.thenAccept(WeightPush::close).exceptionally(e -> null).join();
+        if (servers != null) servers.close();
         Folders.deleteQuietly(work);
-    }
-
-    private WeightPush newPush(List<Integer> ports) {
-        return new WeightPush(model, work, work.getParent().resolve("logs"), token, http, ports, traceDir());
     }
 
     private Path traceDir() {
         return c.timeline() ? work.getParent().resolve("trace") : null;
-    }
-
-    /** The server {@code f} started; its start's failure as it was thrown. */
-    private static WeightPush started(CompletableFuture<WeightPush> f) {
-        try {
-            return f.join();
-        } catch (CompletionException e) {
-            if (e.getCause() instanceof RuntimeException r) throw r;
-            throw e;
-        }
     }
 
     /** A step's groups: at least one per server, so a fleet's every port samples. */
@@ -321,23 +276,6 @@ public final class FreshnessExperiment implements AutoCloseable {
      */
     private interface Publisher {
         Supplier<WeightPush.Cost> next(int step, long v);
-    }
-
-    /** Untimed batches, each followed by a push, that a fresh shared server gets before the first strategy on it. */
-    private static final int WARM_BATCHES = 3;
-
-    /**
-     * Brings a fresh server's sampling and upload paths to the warmth the in-process engines have (they run in this JVM
-     * after the whole grid): unwarmed, the first strategy on it rolled out its batches 3-4 times slower than the
-     * strategies after it on the same server (1.8 s against 0.4-0.6 s).
-     */
-    private void warm(WeightPush push, Map<String, Tensor> weights) {
-        try (ServerBatches servers = new ServerBatches(push.urls(), "m")) {
-            for (int b = 0; b < WARM_BATCHES; b++) {
-                servers.send(batch(-1 - b, servers.servers()));
-                push.reset(weights);
-            }
-        }
     }
 
     /**
