@@ -36,22 +36,8 @@ public final class SteadyState {
      */
     public static SteadyState warm(
             int first, int minWindow, double windowSeconds, double maxSeconds, IntPredicate window) {
-        if (first < 1 || minWindow < 1) throw new IllegalArgumentException("warm-up windows need at least one request");
-        SteadyState s = new SteadyState();
-        long start = System.nanoTime();
-        int n = first;
-        while (true) {
-            long t0 = System.nanoTime();
-            if (!window.test(n)) {
-                s.stopped = true;
-                break;
-            }
-            double took = (System.nanoTime() - t0) / 1e9, rate = n / Math.max(took, 1e-9);
-            s.seconds = (System.nanoTime() - start) / 1e9;
-            if (s.add(rate) || s.seconds >= maxSeconds) break;
-            n = Math.max(minWindow, (int) Math.min(1_000_000, Math.ceil(rate * windowSeconds)));
-        }
-        return s;
+        return warmTogether(first, minWindow, windowSeconds, maxSeconds, List.of(window))
+                .getFirst();
     }
 
     /**

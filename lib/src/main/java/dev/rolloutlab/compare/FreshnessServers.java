@@ -32,8 +32,8 @@ final class FreshnessServers implements AutoCloseable {
     private volatile Map<String, Tensor> initial;
 
     /**
-     * Starts the servers {@code strategies} need, two ports each, through {@code push} (a server on the given ports);
-     * the shared one warms on {@code batch(step, servers)}.
+     * Starts the servers {@code strategies} need, {@code ports} ports each, through {@code push} (a server on the given
+     * ports); the shared one warms on {@code batch(step, servers)}.
      */
     FreshnessServers(
             List<Strategy> strategies,
